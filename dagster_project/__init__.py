@@ -1,0 +1,1 @@
+"""gongkai (公开): a disclosure-compliance data warehouse for public money."""

@@ -1,0 +1,165 @@
+-- Raw layer of the gongkai warehouse: what the publishers' files said, with provenance.
+-- Every data table carries load_id, source_file (posix path relative to the raw root),
+-- source_sha256, and a 1-based source_row as a person sees it (Excel row; for CSV the header is row 1).
+-- Rows of a file that disappeared from the raw root are kept with is_retired = true, never deleted.
+-- Rows of a file whose content changed are replaced (deleted, then the new version inserted).
+CREATE SCHEMA IF NOT EXISTS raw;
+
+-- One row per load attempt of a file. is_current marks the row describing the file's present state.
+CREATE TABLE IF NOT EXISTS raw.load_files (
+    load_id        VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    bytes          BIGINT  NOT NULL,
+    family         VARCHAR NOT NULL,   -- registry | budget | debt | trading | portal
+    file_format    VARCHAR,            -- xlsx | csv | json | jsonl
+    encoding       VARCHAR,            -- utf-8 | utf-8-sig | gb18030 (text files)
+    detected_kind  VARCHAR,            -- e.g. regions | entities | approvals | publications | bulletins | workbook
+    status         VARCHAR NOT NULL,   -- loaded | loaded_with_rejects | rejected | retired
+    reason         VARCHAR,            -- why rejected / what was rejected, in words a clerk can act on
+    rows_in        BIGINT  NOT NULL,   -- data rows read from the file
+    rows_loaded    BIGINT  NOT NULL,
+    rows_rejected  BIGINT  NOT NULL,   -- invariant: rows_in = rows_loaded + rows_rejected
+    loaded_at      TIMESTAMP NOT NULL,
+    is_current     BOOLEAN NOT NULL,
+    retired_at     TIMESTAMP
+);
+
+-- One row per rejected row (or per rejected file: source_row NULL) with the reason.
+CREATE TABLE IF NOT EXISTS raw.load_rejects (
+    load_id        VARCHAR NOT NULL,
+    family         VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    sheet          VARCHAR,
+    source_row     INTEGER,
+    source_column  VARCHAR,            -- Excel column letter for workbooks, header text for CSV/JSON
+    raw_value      VARCHAR,
+    reason         VARCHAR NOT NULL,
+    is_retired     BOOLEAN NOT NULL DEFAULT false
+);
+
+-- Workbook families (budget, debt) share one shape: <family>_sheets and <family>_lines.
+-- One row per sheet met in a readable workbook (known table or not).
+CREATE TABLE IF NOT EXISTS raw.budget_sheets (
+    load_id           VARCHAR NOT NULL,
+    source_file       VARCHAR NOT NULL,
+    source_sha256     VARCHAR NOT NULL,
+    sheet             VARCHAR NOT NULL,
+    sheet_index       INTEGER NOT NULL,  -- 0-based position in the workbook
+    title             VARCHAR,           -- title row text as published
+    table_name        VARCHAR,           -- canonical Chinese table name matched (NULL: unknown table)
+    entity_name       VARCHAR,           -- publisher named in the title (text before the year)
+    publisher_line    VARCHAR,           -- e.g. '部门：宁夏回族自治区教育厅'
+    fiscal_year       INTEGER,
+    phase             VARCHAR,           -- budget | final
+    unit_label        VARCHAR,           -- 元 | 千元 | 万元 | 亿元 as printed
+    unit_multiplier   DECIMAL(20, 4),    -- 元 per unit
+    code_layout       VARCHAR,           -- single | split | none
+    header_row_count  INTEGER,
+    data_row_count    INTEGER,           -- rows loaded as lines (rejected rows not counted)
+    note_text         VARCHAR,           -- footnotes ('注：…'), joined with newlines
+    is_empty          BOOLEAN,           -- no detail row carries a non-zero amount
+    has_empty_note    BOOLEAN,           -- the note says why the table is empty
+    status            VARCHAR NOT NULL,  -- parsed | unknown_table | error
+    reason            VARCHAR,
+    is_retired        BOOLEAN NOT NULL DEFAULT false
+);
+-- One row per (data row, spec column) of a parsed sheet: a long table so one shape fits every table.
+CREATE TABLE IF NOT EXISTS raw.budget_lines (
+    load_id        VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    sheet          VARCHAR NOT NULL,
+    source_row     INTEGER NOT NULL,
+    table_name     VARCHAR NOT NULL,
+    side           VARCHAR,          -- NULL | income | expenditure (two-sided summary tables)
+    line_code      VARCHAR,          -- digits only, split 类|款|项 joined; NULL when the row has no code
+    line_label     VARCHAR,          -- item / region / project name, trimmed
+    indent_level   INTEGER,          -- leading-space depth of the label (0 = none)
+    is_total       BOOLEAN NOT NULL, -- 合计 / 总计 / 收入总计 / 支出总计 …
+    row_key        VARCHAR,          -- standard item key for item-row tables (debt 1-2 … 1-4), else NULL
+    column_key     VARCHAR NOT NULL, -- spec column key, e.g. total | basic | project | limit_general
+    source_column  VARCHAR NOT NULL, -- Excel column letter
+    value_text     VARCHAR,          -- the cell as read, for audit
+    amount_yuan    DECIMAL(20, 2),   -- amount converted to 元; NULL for text columns
+    is_retired     BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS raw.debt_sheets AS SELECT * FROM raw.budget_sheets WITH NO DATA;
+CREATE TABLE IF NOT EXISTS raw.debt_lines  AS SELECT * FROM raw.budget_lines  WITH NO DATA;
+
+-- One row per bulletin row read from a trading export (duplicates across exports are kept here,
+-- each with its own provenance; bulletin_key identifies the bulletin so dbt keeps one).
+CREATE TABLE IF NOT EXISTS raw.trading_bulletins (
+    load_id                VARCHAR NOT NULL,
+    source_file            VARCHAR NOT NULL,
+    source_sha256          VARCHAR NOT NULL,
+    source_row             INTEGER NOT NULL,
+    bulletin_key           VARCHAR NOT NULL,  -- deal id | bulletin_type | notice_send_time | candidate order
+    project_code           VARCHAR,
+    tender_project_code    VARCHAR,
+    bid_section_code       VARCHAR,
+    unified_deal_code      VARCHAR,
+    bulletin_type          VARCHAR,           -- as published (Chinese label)
+    trade_area             VARCHAR,           -- as published (Chinese label)
+    notice_name            VARCHAR,
+    notice_send_time       TIMESTAMP,         -- naive Asia/Shanghai local time
+    region_code            VARCHAR,
+    tenderer_name          VARCHAR,
+    tenderer_code          VARCHAR,
+    tender_agency_name     VARCHAR,
+    tender_agency_code     VARCHAR,
+    budget_amount_yuan     DECIMAL(20, 2),
+    doc_get_start_time     TIMESTAMP,
+    doc_get_end_time       TIMESTAMP,
+    bid_doc_refer_end_time TIMESTAMP,
+    bid_open_time          TIMESTAMP,
+    bidder_count           INTEGER,
+    win_candidate_name     VARCHAR,
+    win_candidate_code     VARCHAR,
+    win_candidate_order    INTEGER,
+    publicity_start_time   TIMESTAMP,
+    publicity_end_time     TIMESTAMP,
+    win_bidder_name        VARCHAR,
+    win_bidder_code        VARCHAR,
+    bid_amount_yuan        DECIMAL(20, 2),
+    contract_sign_time     TIMESTAMP,
+    pm_name                VARCHAR,
+    pm_code                VARCHAR,           -- personal data: never published unmasked
+    contact_phone          VARCHAR,
+    notice_content         VARCHAR,
+    url                    VARCHAR,
+    is_retired             BOOLEAN NOT NULL DEFAULT false
+);
+
+-- Registry: who must publish what.
+CREATE TABLE IF NOT EXISTS raw.registry_regions (
+    load_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    region_code VARCHAR, region_name VARCHAR, level VARCHAR, parent_code VARCHAR,
+    is_retired BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS raw.registry_entities (
+    load_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    fiscal_year INTEGER NOT NULL,          -- from a fiscal_year column, else entities_<year>.csv
+    entity_code VARCHAR, entity_name VARCHAR, region_code VARCHAR, entity_kind VARCHAR,
+    parent_entity_code VARCHAR, has_government_fund BOOLEAN, has_state_capital BOOLEAN,
+    budget_approved_on DATE, final_approved_on DATE,
+    is_retired BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS raw.registry_approvals (
+    load_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    region_code VARCHAR, fiscal_year INTEGER, document VARCHAR, approved_on DATE,
+    is_retired BOOLEAN NOT NULL DEFAULT false
+);
+
+-- Portal publication log: what was published, where, when.
+CREATE TABLE IF NOT EXISTS raw.portal_publications (
+    load_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    publisher_code VARCHAR, publisher_name VARCHAR, portal_column VARCHAR, title VARCHAR,
+    published_at TIMESTAMP, url VARCHAR, attachment VARCHAR,
+    is_retired BOOLEAN NOT NULL DEFAULT false
+);

@@ -1,0 +1,58 @@
+"""The one module that owns file locations and reads the environment.
+
+Every other module asks this one; nothing else reads ``os.environ`` for paths.
+Defaults make ``make run`` / ``make test`` work on a clean checkout with no variables set.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+DBT_SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+INGEST_SPECS_DIR = Path(__file__).resolve().parent / "ingest" / "specs"
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse: Path
+    out_dir: Path
+    as_of: _dt.date
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch space beside the warehouse (transcoded CSVs, staging of releases)."""
+        return self.warehouse.parent / "tmp"
+
+    def env_for_subprocess(self) -> dict[str, str]:
+        """Environment handed to dbt and other child processes so they see the same paths."""
+        env = dict(os.environ)
+        env.update(
+            GONGKAI_RAW_DIR=str(self.raw_dir),
+            GONGKAI_WAREHOUSE=str(self.warehouse),
+            GONGKAI_OUT_DIR=str(self.out_dir),
+            GONGKAI_AS_OF=self.as_of.isoformat(),
+        )
+        return env
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else default
+
+
+def settings() -> Settings:
+    """Read the current settings (re-read on each call so tests can point at temp dirs)."""
+    as_of_text = os.environ.get("GONGKAI_AS_OF", "").strip()
+    as_of = _dt.date.fromisoformat(as_of_text) if as_of_text else _dt.date.today()
+    return Settings(
+        raw_dir=_path_from_env("GONGKAI_RAW_DIR", REPO_ROOT / "data" / "raw"),
+        warehouse=_path_from_env("GONGKAI_WAREHOUSE", REPO_ROOT / "data" / "gongkai.duckdb"),
+        out_dir=_path_from_env("GONGKAI_OUT_DIR", REPO_ROOT / "data" / "out"),
+        as_of=as_of,
+    )

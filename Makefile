@@ -1,0 +1,43 @@
+# gongkai — two commands on a fresh machine: `make run` (main job on the bundled sample) and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test ui prepare browser clean sample bench
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+prepare: $(STAMP)
+	$(PY) -m dagster_project.cli prepare
+
+## Materialise every asset (ingest → dbt → quality → publish) on $GONGKAI_RAW_DIR (default data/raw).
+run: $(STAMP)
+	$(PY) -m dagster_project.cli run
+
+## Run the test suite (the same command CI runs).
+test: $(STAMP) browser
+	$(PY) -m dagster_project.cli prepare
+	$(VENV)/bin/pytest -q
+
+## Dagster UI on http://127.0.0.1:3000
+ui: $(STAMP)
+	$(PY) -m dagster_project.cli ui
+
+## Headless Chromium + CJK fonts for the browser tests (Debian packages; needs root, skipped otherwise).
+browser:
+	@bash scripts/ensure_browser.sh
+
+## Regenerate the bundled sample (deterministic).
+sample: $(STAMP)
+	$(PY) -m dagster_project.sample --seed 20181 --scale 1 --years 2017-2019 --out data/raw --force
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf data/out data/tmp data/*.duckdb data/*.duckdb.wal dbt/target dbt/logs

@@ -1,0 +1,60 @@
+"""The one Dagster code location of gongkai.
+
+Ingest (raw files → DuckDB) → transform (dbt) → quality (Great Expectations) → publish (open data,
+OCDS, dashboards). Each concern exports its own ``defs``; this module merges them and adds the
+jobs, the sensor and the shared resources.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import dagster as dg
+
+from dagster_project.ingest.assets import build_raw_root_sensor, ingest_assets
+from dagster_project.resources import WarehouseResource
+
+MAIN_JOB = "gongkai_all"
+
+# Concerns whose module is present are merged; a stage not yet built is absent, never faked.
+OPTIONAL_CONCERNS = (
+    "dagster_project.transform.assets",
+    "dagster_project.quality.assets",
+    "dagster_project.publish.assets",
+)
+
+
+def _concern_defs() -> list[dg.Definitions]:
+    found = []
+    for module_name in OPTIONAL_CONCERNS:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        found.append(importlib.import_module(module_name).defs)
+    return found
+
+
+# The in-process executor: every step shares one process, so DuckDB is never opened by two
+# processes at once, and dbt's manifest is not re-parsed per step (33 s vs 53-92 s measured).
+gongkai_all = dg.define_asset_job(
+    MAIN_JOB,
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="全部资产 Materialise everything: ingest → dbt → quality → publish.",
+)
+ingest_only = dg.define_asset_job(
+    "ingest_only",
+    selection=dg.AssetSelection.groups("ingest"),
+    executor_def=dg.in_process_executor,
+    description="只装载原始文件 Load the raw root only.",
+)
+
+defs = dg.Definitions.merge(
+    dg.Definitions(
+        assets=ingest_assets,
+        jobs=[gongkai_all, ingest_only],
+        sensors=[build_raw_root_sensor(MAIN_JOB)],
+        resources={"warehouse": WarehouseResource()},
+        executor=dg.in_process_executor,
+    ),
+    *_concern_defs(),
+)

@@ -1,0 +1,111 @@
+"""Great Expectations 1.24 on DuckDB: the one workaround, and a context that always lets go of the file.
+
+Why the workaround: GX runs each metric query on a pooled SQLAlchemy connection, returns the
+connection, and only then fetches the rows. DuckDB (via duckdb-engine) drops a result when its
+connection is released, so every metric came back empty (`list index out of range`, or a
+`UnexpectedRowsExpectation` that sees no rows). GX already keeps ONE persisted connection for a
+list of dialects (`_PERSISTED_CONNECTION_DIALECTS`, meant for SQLite temp tables); putting DuckDB
+on that list makes GX fetch before anything is released. The list holds `GXSqlDialect` members and
+is checked two ways -- `dialect_name in LIST` (a plain str compared with each entry) and
+`url.startswith(entry.value)` -- so the entry we add is a `str` that also carries `.value`.
+
+We patch the module attribute at runtime (never site-packages) and only once. Importing
+`great_expectations` costs ~5 s, so nothing here imports it at module import time.
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator
+
+DUCKDB_DIALECT = "duckdb"
+
+
+class _DialectName(str):
+    """A dialect name usable where GX expects a `GXSqlDialect`: equal to the plain string and with `.value`."""
+
+    @property
+    def value(self) -> str:  # GX reads `.value` in `_dialect_requires_persisted_connection`
+        return str(self)
+
+
+def _engine_module():
+    from great_expectations.execution_engine import sqlalchemy_execution_engine
+
+    return sqlalchemy_execution_engine
+
+
+def is_duckdb_persisted() -> bool:
+    """True when GX keeps one persisted connection for DuckDB (the workaround is in place)."""
+    module = _engine_module()
+    return any(entry == DUCKDB_DIALECT for entry in module._PERSISTED_CONNECTION_DIALECTS)
+
+
+def apply_duckdb_workaround() -> None:
+    """Add DuckDB to GX's persisted-connection dialects. Idempotent."""
+    module = _engine_module()
+    if not is_duckdb_persisted():
+        module._PERSISTED_CONNECTION_DIALECTS = (
+            *module._PERSISTED_CONNECTION_DIALECTS,
+            _DialectName(DUCKDB_DIALECT),
+        )
+
+
+def remove_duckdb_workaround() -> None:
+    """Undo the workaround (tests use it to prove the workaround is still needed)."""
+    module = _engine_module()
+    module._PERSISTED_CONNECTION_DIALECTS = tuple(
+        entry for entry in module._PERSISTED_CONNECTION_DIALECTS if entry != DUCKDB_DIALECT
+    )
+
+
+def connection_string(warehouse: Path | str) -> str:
+    return f"duckdb:///{Path(warehouse).resolve()}"
+
+
+@contextlib.contextmanager
+def ephemeral_duckdb_context(
+    warehouse: Path | str, datasource_name: str = "warehouse", *, workaround: bool = True
+) -> Iterator[tuple[Any, Any]]:
+    """Yield (context, datasource) for an ephemeral GX context on the DuckDB file.
+
+    On exit the datasource's execution engine is disposed and its persisted connection closed,
+    because while it lives it holds DuckDB's file lock (dbt and other steps would fail).
+    """
+    import great_expectations as gx
+
+    if workaround:
+        apply_duckdb_workaround()
+    context = gx.get_context(mode="ephemeral")
+    datasource = context.data_sources.add_sql(
+        name=datasource_name, connection_string=connection_string(warehouse)
+    )
+    try:
+        yield context, datasource
+    finally:
+        release_datasource(datasource)
+
+
+def release_datasource(datasource: Any) -> None:
+    """Close the persisted connection and dispose the SQLAlchemy engine of a GX SQL datasource."""
+    engines = []
+    cached = getattr(datasource, "_cached_execution_engine_kwargs", None)  # noqa: F841 (kept for clarity)
+    for attr in ("_execution_engine",):
+        engine = getattr(datasource, attr, None)
+        if engine is not None:
+            engines.append(engine)
+    with contextlib.suppress(Exception):
+        engines.append(datasource.get_execution_engine())
+    with contextlib.suppress(Exception):
+        sa_engine = datasource.get_engine()
+        sa_engine.dispose()
+    for execution_engine in engines:
+        connection = getattr(execution_engine, "_connection", None)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+            execution_engine._connection = None
+        sa_engine = getattr(execution_engine, "engine", None)
+        if sa_engine is not None:
+            with contextlib.suppress(Exception):
+                sa_engine.dispose()

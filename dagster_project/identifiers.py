@@ -1,0 +1,182 @@
+"""Chinese identifier checks and personal-data finders (pure Python, no dependencies).
+
+- 统一社会信用代码 Unified social credit code (GB 32100-2015): 18 characters, check character at 18.
+- 居民身份证号码 Resident ID number (GB 11643-1999): region + birth date + sequence + ISO 7064 MOD 11-2.
+- Mobile numbers (``1[3-9]`` + 9 digits) and bank card numbers (Luhn, 16-19 digits) in free text.
+
+Finders only match digit runs that are not part of a longer run of digits, so an amount such as
+``123456789012345678901`` does not yield an ID number and a bid code does not yield a mobile.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+# GB 32100: the 31 characters allowed (no I, O, S, V, Z), in value order.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+# GB 11643 / ISO 7064 MOD 11-2
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+# First two digits of GB/T 2260 provinces (11 Beijing … 65 Xinjiang, 71 Taiwan, 81/82 HK/Macau).
+_ID_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+
+
+def uscc_check_char(first17: str) -> str:
+    """Check character (position 18) for the first 17 characters of a USCC."""
+    if len(first17) != 17:
+        raise ValueError(f"统一社会信用代码前17位长度应为17 expected 17 characters, got {len(first17)}")
+    total = 0
+    for ch, weight in zip(first17.upper(), _USCC_WEIGHTS):
+        if ch not in _USCC_VALUE:
+            raise ValueError(f"统一社会信用代码含非法字符 invalid character {ch!r}")
+        total += _USCC_VALUE[ch] * weight
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def uscc_validate(code: str | None) -> tuple[bool, str | None]:
+    """(is_valid, reason) — reason is a "中文 English" sentence, None when valid."""
+    if code is None:
+        return False, "代码为空 code is empty"
+    code = code.strip()
+    if len(code) != 18:
+        return False, f"长度应为18位，实际{len(code)}位 length must be 18, got {len(code)}"
+    bad = sorted({ch for ch in code if ch not in _USCC_VALUE})
+    if bad:
+        return False, f"含非法字符「{''.join(bad)}」 characters outside the GB 32100 alphabet: {''.join(bad)}"
+    expected = uscc_check_char(code[:17])
+    if code[17] != expected:
+        return False, f"校验码错误，应为{expected}，实际为{code[17]} check character should be {expected}, got {code[17]}"
+    return True, None
+
+
+def uscc_is_valid(code: str | None) -> bool:
+    return uscc_validate(code)[0]
+
+
+def make_uscc(prefix17: str) -> str:
+    """Complete 17 characters with their check character."""
+    return prefix17.upper() + uscc_check_char(prefix17)
+
+
+def id_check_char(first17: str) -> str:
+    """GB 11643 check character for the first 17 digits of an ID number."""
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError("身份证号前17位应为17位数字 expected 17 digits")
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS))
+    return _ID_CHECK[total % 11]
+
+
+def _id_date_is_real(yyyymmdd: str) -> bool:
+    try:
+        day = _dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return _dt.date(1900, 1, 1) <= day <= _dt.date(2100, 12, 31)
+
+
+def id_number_is_valid(s: str | None) -> bool:
+    """18-character resident ID: known province digits, a real birth date, correct MOD 11-2 check."""
+    if not s or len(s) != 18:
+        return False
+    s = s.upper()
+    if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+        return False
+    if s[:2] not in _ID_PROVINCES or s[2:6] == "0000":
+        return False
+    if not _id_date_is_real(s[6:14]):
+        return False
+    return id_check_char(s[:17]) == s[17]
+
+
+def make_id_number(region6: str, birth: _dt.date | str, sequence: int) -> str:
+    """Build a checksum-valid ID number (region code, birth date, 3-digit sequence: odd = male)."""
+    if isinstance(birth, _dt.date):
+        birth = birth.strftime("%Y%m%d")
+    first17 = f"{region6}{birth}{sequence % 1000:03d}"
+    return first17 + id_check_char(first17)
+
+
+def luhn_is_valid(digits: str) -> bool:
+    if not digits or not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def luhn_check_digit(partial: str) -> str:
+    """The digit that makes ``partial + digit`` Luhn-valid."""
+    for d in "0123456789":
+        if luhn_is_valid(partial + d):
+            return d
+    raise AssertionError("unreachable")
+
+
+# Candidate spans: an ID is 17 digits + digit/X; runs must not touch other digits (or an X after).
+_ID_CANDIDATE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{16,19}(?![0-9])")
+
+
+def find_id_numbers(text: str | None) -> list[str]:
+    """Checksum-valid 18-character ID numbers in text, not inside longer digit runs."""
+    if not text:
+        return []
+    return [m.group(0).upper() for m in _ID_CANDIDATE.finditer(text) if id_number_is_valid(m.group(0))]
+
+
+def find_mobiles(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return [m.group(0) for m in _MOBILE.finditer(text)]
+
+
+def find_bank_cards(text: str | None) -> list[str]:
+    """Luhn-valid 16-19 digit runs. A run that is also a valid ID number is reported as an ID only."""
+    if not text:
+        return []
+    return [
+        m.group(0)
+        for m in _DIGIT_RUN.finditer(text)
+        if luhn_is_valid(m.group(0)) and not id_number_is_valid(m.group(0))
+    ]
+
+
+def mask_id_number(s: str) -> str:
+    return s[:6] + "*" * (len(s) - 10) + s[-4:]
+
+
+def mask_mobile(s: str) -> str:
+    return s[:3] + "****" + s[-4:]
+
+
+def mask_bank_card(s: str) -> str:
+    return "*" * (len(s) - 4) + s[-4:]
+
+
+def mask_personal_data(text: str | None) -> str | None:
+    """Mask ID numbers (keep first 6 + last 4), mobiles (first 3 + last 4), bank cards (last 4)."""
+    if not text:
+        return text
+
+    def _ids(m: re.Match) -> str:
+        return mask_id_number(m.group(0)) if id_number_is_valid(m.group(0)) else m.group(0)
+
+    def _cards(m: re.Match) -> str:
+        s = m.group(0)
+        return mask_bank_card(s) if luhn_is_valid(s) else s
+
+    text = _ID_CANDIDATE.sub(_ids, text)
+    text = _DIGIT_RUN.sub(_cards, text)
+    return _MOBILE.sub(lambda m: mask_mobile(m.group(0)), text)

@@ -1,0 +1,48 @@
+{#- Detection of personal data in free text for the privacy scan (PRIV_*), DuckDB SQL only.
+    RE2 has no look-behind, so "not inside a longer digit run" is expressed either with
+    (^|[^0-9]) ... ([^0-9]|$) groups or by splitting text into maximal digit runs first. -#}
+
+{#- Maximal digit runs (an ID number may end in X). A run is never part of a longer run, which is
+    exactly "not inside a longer digit run". -#}
+{% macro digit_runs(text) -%}
+regexp_extract_all(coalesce({{ text }}, ''), '[0-9]+[Xx]?')
+{%- endmacro %}
+
+{#- 居民身份证号码 GB 11643: 17 digits + check (ISO 7064 MOD 11-2) and a real birth date. -#}
+{% macro is_valid_id_number(s) -%}
+(
+    regexp_full_match({{ s }}, '[1-9][0-9]{16}[0-9Xx]')
+    and try_strptime(substr({{ s }}, 7, 8), '%Y%m%d') is not null
+    and substr('10X98765432',
+               cast((list_sum(list_transform([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2],
+                   lambda w, i: cast(substr({{ s }}, i, 1) as integer) * w)) % 11) + 1 as bigint), 1)
+        = upper(substr({{ s }}, 18, 1))
+)
+{%- endmacro %}
+
+{#- Mobile number 1[3-9] + 9 digits not inside a longer digit run. -#}
+{% macro is_mobile_number(s) -%}
+regexp_full_match({{ s }}, '1[3-9][0-9]{9}')
+{%- endmacro %}
+
+{% macro contains_mobile_number(text) -%}
+regexp_matches(coalesce({{ text }}, ''), '(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)')
+{%- endmacro %}
+
+{#- Bank card: a 16-19 digit run passing the Luhn check. -#}
+{% macro is_luhn_card_number(s) -%}
+(
+    regexp_full_match({{ s }}, '[0-9]{16,19}')
+    and list_sum(list_transform(range(1, length({{ s }}) + 1),
+        lambda i: case
+            when i % 2 = 0 then (cast(substr(reverse({{ s }}), i, 1) as integer) * 2)
+                                - case when cast(substr(reverse({{ s }}), i, 1) as integer) * 2 > 9 then 9 else 0 end
+            else cast(substr(reverse({{ s }}), i, 1) as integer)
+        end)) % 10 = 0
+)
+{%- endmacro %}
+
+{#- Keep the shape, hide the person: first 3 and last 4 characters shown. -#}
+{% macro mask_match(s) -%}
+left({{ s }}, 3) || repeat('*', greatest(length({{ s }}) - 7, 0)) || right({{ s }}, 4)
+{%- endmacro %}

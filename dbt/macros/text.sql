@@ -1,0 +1,35 @@
+{#- Full-width -> half-width for ASCII range (U+FF01..U+FF5E -> U+0021..U+007E), ideographic space
+    -> space, and the usual Chinese punctuation the portal mixes in. Names are trimmed after. -#}
+{% macro normalise_text(expr) -%}
+translate(
+    replace({{ expr }}, '　', ' '),
+    '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～',
+    '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~'
+)
+{%- endmacro %}
+
+{#- A name as people compare it: half-width, inner runs of spaces collapsed, trimmed; blank -> NULL. -#}
+{% macro clean_name(expr) -%}
+nullif(trim(regexp_replace({{ normalise_text(expr) }}, '\s+', ' ', 'g')), '')
+{%- endmacro %}
+
+{#- Title comparison key: also drop quotes and all spaces (as the ingest table matcher does). -#}
+{% macro title_key(expr) -%}
+regexp_replace({{ normalise_text(expr) }}, '[\s"“”「」『』'']', '', 'g')
+{%- endmacro %}
+
+{#- Classification code level: 3/5/7 digits -> 1 (类) / 2 (款) / 3 (项); other shapes -> NULL. -#}
+{% macro code_level(code) -%}
+case length({{ code }}) when 3 then 1 when 5 then 2 when 7 then 3 end
+{%- endmacro %}
+
+{#- Amount to 元 as DECIMAL(20,2), rounded half away from zero, never via float. -#}
+{% macro to_yuan(amount, multiplier) -%}
+cast(round(cast({{ amount }} as decimal(38, 6)) * cast({{ multiplier }} as decimal(38, 6)), 2) as decimal(20, 2))
+{%- endmacro %}
+
+{#- The evaluation date (GONGKAI_AS_OF, blank -> today). Read via env_var, never --vars. -#}
+{% macro as_of_date() -%}
+{%- set v = env_var('GONGKAI_AS_OF', '') | trim -%}
+{%- if v -%}date '{{ v }}'{%- else -%}current_date{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,38 @@
+{#- 统一社会信用代码 GB 32100-2015, checked in DuckDB SQL. ONE definition used by every model that
+    carries a credit code: registry entities, tenderers, agencies, winners, candidates, suppliers.
+    Check character = ALPHABET[(31 - Σ value·weight mod 31) mod 31] over the first 17 characters.
+    Alphabet excludes I O S V Z; first characters A/N/Y are legal (some libraries wrongly reject them). -#}
+
+{% macro uscc_alphabet() -%}'0123456789ABCDEFGHJKLMNPQRTUWXY'{%- endmacro %}
+
+{#- Upper-cased, trimmed, full-width letters/digits folded; blank -> NULL. -#}
+{% macro clean_uscc(expr) -%}
+nullif(upper(trim({{ normalise_text(expr) }})), '')
+{%- endmacro %}
+
+{%- macro uscc_expected_check_char(code) -%}
+substr({{ uscc_alphabet() }},
+       cast(((31 - (list_sum(list_transform(
+            [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28],
+            lambda w, i: (strpos({{ uscc_alphabet() }}, substr({{ code }}, i, 1)) - 1) * w)) % 31)) % 31) + 1 as bigint),
+       1)
+{%- endmacro %}
+
+{#- Why a non-blank code is invalid: NULL when valid or blank (blank is not evaluated). -#}
+{% macro uscc_invalid_reason(code) -%}
+case
+    when {{ code }} is null then null
+    when length({{ code }}) <> 18 then 'length ' || length({{ code }}) || ' (expected 18)'
+    when not regexp_full_match({{ code }}, '[0-9ABCDEFGHJKLMNPQRTUWXY]{18}') then 'character outside the GB 32100 alphabet'
+    when substr({{ code }}, 18, 1) <> {{ uscc_expected_check_char(code) }}
+        then 'check character ' || substr({{ code }}, 18, 1) || ' (expected ' || {{ uscc_expected_check_char(code) }} || ')'
+    else null
+end
+{%- endmacro %}
+
+{#- Emits `<prefix>_uscc_is_valid` and `<prefix>_uscc_invalid_reason` for an already-cleaned code
+    column. is_valid is NULL for a blank code (nothing to check). -#}
+{% macro uscc_columns(code, prefix) -%}
+    case when {{ code }} is null then null else ({{ uscc_invalid_reason(code) }}) is null end as {{ prefix }}_uscc_is_valid,
+    {{ uscc_invalid_reason(code) }} as {{ prefix }}_uscc_invalid_reason
+{%- endmacro %}

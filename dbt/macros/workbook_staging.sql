@@ -1,0 +1,79 @@
+{#- Budget and debt workbooks share one raw shape (raw.<family>_sheets / raw.<family>_lines), so one
+    macro stages both families: rename, cast, standardise only. -#}
+
+{% macro stg_workbook_sheets(family) -%}
+select
+    md5(source_file || '|' || sheet)                   as sheet_id,
+    '{{ family }}'                                      as family,
+    source_file,
+    source_sha256,
+    sheet,
+    sheet_index,
+    {{ clean_name('title') }}                           as title,
+    {{ clean_name('table_name') }}                      as table_name,
+    {{ clean_name('entity_name') }}                     as entity_name,
+    {# the publisher as compared with registry names: '本级' suffix ignored (CONTRACTS §7) #}
+    regexp_replace({{ clean_name('entity_name') }}, '本级$', '') as entity_name_key,
+    {{ clean_name('publisher_line') }}                  as publisher_line,
+    cast(fiscal_year as integer)                        as fiscal_year,
+    lower(trim(phase))                                  as phase,
+    trim(unit_label)                                    as unit_label,
+    cast(unit_multiplier as decimal(20, 4))             as unit_multiplier,
+    code_layout,
+    header_row_count,
+    data_row_count,
+    note_text,
+    coalesce(is_empty, false)                           as is_empty,
+    coalesce(has_empty_note, false)                     as has_empty_note,
+    status,
+    reason
+from {{ source(family, family ~ '_sheets') }}
+where not is_retired
+{%- endmacro %}
+
+{#- Columns of bond-use and similar tables that hold text, never amounts. -#}
+{% macro workbook_text_column_keys() -%}
+('project_name', 'project_code', 'project_area', 'competent_department', 'implementing_unit', 'bond_type', 'issue_date')
+{%- endmacro %}
+
+{% macro stg_workbook_lines(family) -%}
+with lines as (
+    select * from {{ source(family, family ~ '_lines') }} where not is_retired
+),
+sheets as (
+    select source_file, sheet, unit_multiplier
+    from {{ source(family, family ~ '_sheets') }}
+    where not is_retired
+)
+select
+    md5(lines.source_file || '|' || lines.sheet || '|' || lines.source_row || '|' || lines.column_key) as line_id,
+    '{{ family }}'                                             as family,
+    md5(lines.source_file || '|' || lines.sheet)               as sheet_id,
+    lines.source_file,
+    lines.sheet,
+    lines.source_row,
+    {{ clean_name('lines.table_name') }}                       as table_name,
+    lower(trim(lines.side))                                    as side,
+    nullif(regexp_replace(coalesce(lines.line_code, ''), '[^0-9]', '', 'g'), '') as code,
+    {{ code_level("nullif(regexp_replace(coalesce(lines.line_code, ''), '[^0-9]', '', 'g'), '')") }} as code_level,
+    {{ clean_name('lines.line_label') }}                       as item_name,
+    lines.indent_level,
+    lines.is_total,
+    lines.row_key,
+    lines.column_key,
+    lines.source_column,
+    lines.value_text,
+    case when lines.column_key in {{ workbook_text_column_keys() }}
+         then {{ clean_name('lines.value_text') }} end         as text_value,
+    {# Loaders convert to 元 already; where a loader left a numeric cell unconverted, convert it
+       here with the sheet's unit, rounded to the fen (分), never through float. #}
+    case
+        when lines.column_key in {{ workbook_text_column_keys() }} then null
+        when lines.amount_yuan is not null then cast(lines.amount_yuan as decimal(20, 2))
+        else {{ to_yuan("try_cast(replace(replace(trim(lines.value_text), ',', ''), '，', '') as decimal(38, 6))",
+                        'coalesce(sheets.unit_multiplier, 1)') }}
+    end                                                        as amount_yuan
+from lines
+left join sheets
+    on sheets.source_file = lines.source_file and sheets.sheet = lines.sheet
+{%- endmacro %}

@@ -1,0 +1,133 @@
+-- What must be published: per fiscal year with an entities_<Y>.csv, every region (by level) × government
+-- tables and every department/unit × department tables, with the legal deadline (CONTRACTS.md §7).
+with years as (
+    select distinct fiscal_year from {{ ref('stg_registry__entities') }}
+),
+
+catalogue as (
+    select * from {{ ref('ref_disclosure_catalogue') }}
+),
+
+deadline_rules as (
+    select * from {{ ref('ref_deadline_rules') }}
+),
+
+regions as (
+    select distinct region_code, region_name, level from {{ ref('stg_registry__regions') }}
+    where region_code is not null
+),
+
+entities as (
+    select fiscal_year, entity_code, entity_name, entity_kind, region_code,
+           budget_approved_on, final_approved_on
+    from {{ ref('stg_registry__entities') }}
+    where entity_code is not null and entity_kind in ('department', 'unit')
+    qualify row_number() over (partition by fiscal_year, entity_code order by source_file, source_row) = 1
+),
+
+congress as (
+    select region_code, fiscal_year, document, min(approved_on) as approved_on
+    from {{ ref('stg_registry__approvals') }}
+    group by all
+),
+
+government_items as (
+    select
+        regions.region_code as publisher_code,
+        regions.region_name as publisher_name,
+        'government' as publisher_kind,
+        regions.region_code,
+        years.fiscal_year,
+        catalogue.document,
+        catalogue.table_key,
+        catalogue.table_name_zh,
+        catalogue.deadline_rule,
+        congress.approved_on as anchor_date,
+        'congress_approval' as anchor,
+        deadline_rules.offset_days,
+        deadline_rules.day_kind
+    from years
+    cross join catalogue
+    join regions on list_contains(string_split(catalogue.applies_to_levels, '|'), regions.level)
+    join deadline_rules on deadline_rules.deadline_rule = catalogue.deadline_rule
+    left join congress
+        on congress.region_code = regions.region_code
+       and congress.fiscal_year = years.fiscal_year
+       and congress.document = catalogue.document
+    where catalogue.publisher_kind = 'government'
+      and years.fiscal_year between catalogue.valid_from_year and coalesce(catalogue.valid_to_year, 9999)
+),
+
+department_items as (
+    select
+        entities.entity_code as publisher_code,
+        entities.entity_name as publisher_name,
+        entities.entity_kind as publisher_kind,
+        entities.region_code,
+        entities.fiscal_year,
+        catalogue.document,
+        catalogue.table_key,
+        catalogue.table_name_zh,
+        catalogue.deadline_rule,
+        -- the finance 批复 date; unknown -> the congress approval with the longer fallback offset
+        case catalogue.document
+            when 'budget' then entities.budget_approved_on
+            when 'final' then entities.final_approved_on
+        end as reply_date,
+        congress.approved_on as congress_date,
+        deadline_rules.offset_days,
+        deadline_rules.day_kind,
+        case entities.entity_kind
+            when 'unit' then deadline_rules.fallback_offset_unit
+            else deadline_rules.fallback_offset_department
+        end as fallback_offset_days
+    from entities
+    join catalogue
+        on catalogue.publisher_kind = 'department'
+       and list_contains(string_split(catalogue.applies_to_levels, '|'), entities.entity_kind)
+       and entities.fiscal_year between catalogue.valid_from_year and coalesce(catalogue.valid_to_year, 9999)
+    join deadline_rules on deadline_rules.deadline_rule = catalogue.deadline_rule
+    left join congress
+        on congress.region_code = entities.region_code
+       and congress.fiscal_year = entities.fiscal_year
+       and congress.document = catalogue.document
+),
+
+anchored as (
+    select
+        publisher_code, publisher_name, publisher_kind, region_code, fiscal_year, document,
+        table_key, table_name_zh, anchor_date, offset_days, day_kind,
+        'congress_approval+' || offset_days || (case when day_kind = 'working' then 'wd' else 'd' end) as deadline_basis
+    from government_items
+    union all
+    select
+        publisher_code, publisher_name, publisher_kind, region_code, fiscal_year, document,
+        table_key, table_name_zh,
+        coalesce(reply_date, congress_date) as anchor_date,
+        case when reply_date is not null then offset_days else fallback_offset_days end as offset_days,
+        case when reply_date is not null then day_kind else 'calendar' end as day_kind,
+        case when reply_date is not null
+             then 'finance_reply+' || offset_days || (case when day_kind = 'working' then 'wd' else 'd' end)
+             when congress_date is not null
+             then 'congress_approval+' || fallback_offset_days || 'd (finance reply date unknown)'
+        end as deadline_basis
+    from department_items
+)
+
+select
+    cast(anchored.publisher_code as varchar) as publisher_code,
+    cast(anchored.publisher_name as varchar) as publisher_name,
+    cast(anchored.publisher_kind as varchar) as publisher_kind,
+    cast(anchored.region_code as varchar) as region_code,
+    cast(anchored.fiscal_year as integer) as fiscal_year,
+    cast(anchored.document as varchar) as document,
+    cast(anchored.table_key as varchar) as table_key,
+    cast(anchored.table_name_zh as varchar) as table_name_zh,
+    cast(anchored.anchor_date as date) as anchor_date,
+    cast(case
+        when anchored.anchor_date is null then null
+        when anchored.day_kind = 'working' then {{ add_working_days('anchored.anchor_date', 'anchored.offset_days') }}
+        else anchored.anchor_date + cast(anchored.offset_days as integer)
+    end as date) as deadline_date,
+    cast(coalesce(anchored.deadline_basis, 'no approval date: deadline unknown') as varchar) as deadline_basis
+from anchored

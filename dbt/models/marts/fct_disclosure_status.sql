@@ -1,0 +1,62 @@
+-- One row per expected item with its status (CONTRACTS.md §7): missing · empty_without_note ·
+-- empty_with_note · late · not_yet_due · on_time. An empty table published late is late.
+with expected as (
+    select * from {{ ref('fct_disclosure_expected') }}
+),
+
+published_sheets as (
+    select *
+    from {{ ref('int_sheets_resolved') }}
+    where published_at is not null and table_key is not null and publisher_code is not null
+    qualify row_number() over (
+        partition by publisher_code, fiscal_year, table_key
+        order by published_at, is_empty, source_file, sheet
+    ) = 1
+),
+
+joined as (
+    select
+        expected.*,
+        published_sheets.published_at,
+        published_sheets.published_on,
+        published_sheets.is_empty,
+        published_sheets.has_empty_note,
+        published_sheets.source_file,
+        published_sheets.sheet,
+        published_sheets.publication_title,
+        published_sheets.publication_url
+    from expected
+    left join published_sheets
+        on published_sheets.publisher_code = expected.publisher_code
+       and published_sheets.fiscal_year = expected.fiscal_year
+       and published_sheets.table_key = expected.table_key
+)
+
+select
+    publisher_code,
+    publisher_name,
+    publisher_kind,
+    region_code,
+    fiscal_year,
+    document,
+    table_key,
+    table_name_zh,
+    anchor_date,
+    deadline_date,
+    deadline_basis,
+    cast(case
+        when published_at is null and deadline_date is not null and {{ as_of_date() }} <= deadline_date then 'not_yet_due'
+        when published_at is null then 'missing'
+        when deadline_date is not null and published_on > deadline_date then 'late'
+        when is_empty and not has_empty_note then 'empty_without_note'
+        when is_empty and has_empty_note then 'empty_with_note'
+        else 'on_time'
+    end as varchar) as status,
+    published_at,
+    cast(case when published_on > deadline_date then published_on - deadline_date end as integer) as days_late,
+    source_file,
+    sheet,
+    publication_title,
+    publication_url,
+    cast({{ as_of_date() }} as date) as as_of_date
+from joined

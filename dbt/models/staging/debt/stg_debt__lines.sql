@@ -1,0 +1,1 @@
+{{ stg_workbook_lines('debt') }}

@@ -1,0 +1,16 @@
+select
+    md5(source_file || '|' || source_row)                 as publication_id,
+    source_file,
+    source_row,
+    {{ clean_uscc('publisher_code') }}                    as publisher_code,
+    {{ clean_name('publisher_name') }}                    as publisher_name,
+    {{ clean_name('portal_column') }}                     as portal_column,
+    {{ clean_name('title') }}                             as title,
+    published_at,
+    cast(published_at as date)                            as published_on,
+    trim(url)                                             as url,
+    nullif(trim(replace(attachment, '\', '/')), '')       as attachment,
+    {# the attachment may be a bare file name or a path relative to the raw root #}
+    regexp_extract(trim(replace(attachment, '\', '/')), '[^/]+$') as attachment_file_name
+from {{ source('portal', 'portal_publications') }}
+where not is_retired

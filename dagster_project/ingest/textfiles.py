@@ -1,0 +1,577 @@
+"""Shared machinery for the text families (trading CSV/JSON, registry and portal CSV).
+
+What lives here, and why it is shared:
+
+* **Encoding**: a UTF-8 BOM means ``utf-8-sig``; otherwise the whole file must be strict UTF-8
+  (validated in streaming chunks); otherwise strict GB18030 (a superset of GBK); otherwise the file
+  is rejected naming the byte offset where decoding failed. We never guess silently: a file that
+  decodes in neither is a file error. DuckDB cannot read GBK offline, so a GB18030 file is
+  transcoded chunk by chunk to a temporary UTF-8 file under ``paths.settings().tmp_dir``.
+* **Staging**: DuckDB reads the file (CSV ``all_varchar``; JSON array / ``{"data": [...]}`` /
+  JSON Lines) into a temporary table of text columns with ``source_row``; nothing pulls a whole
+  file into Python.
+* **Parsing in SQL**: one generic, set-based step turns the staged text into typed columns
+  (timestamps, dates, amounts in 元, integers, booleans, enumerations) and a list of per-cell
+  errors; rows with an error go to ``raw.load_rejects`` (one reject row per bad cell), the others
+  to the family's raw table. A non-empty value that does not parse is never a silent NULL or zero.
+
+Times are stored as naive ``TIMESTAMP`` in Asia/Shanghai local time (UTC+8, no DST since 1991): a
+value carrying an explicit offset (``Z``, ``+08:00``, ``-0500``) is converted to UTC+8 and the offset
+dropped; a value without one is taken as Shanghai local time as printed.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from dagster_project import paths
+from dagster_project.ingest.framework import FileRejected, RawFile
+
+CHUNK_BYTES = 4 << 20
+UTF8_BOM = codecs.BOM_UTF8
+AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
+
+# Excel serial day numbers accepted as dates: 20000 (1954-10-03) … 79999 (2119-01-08). Outside that
+# range a bare number is far more likely a mistake (a year, a count) than a date, so it is rejected.
+EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20000, 80000
+
+# Layouts accepted for a date/time text (DuckDB strptime: %m/%d/%H accept one or two digits).
+TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+    "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d",
+    "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M", "%Y年%m月%d日",
+    "%Y年%m月%d日%H时%M分%S秒", "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日%H时%M分", "%Y年%m月%d日 %H时%M分",
+    "%Y年%m月%d日%H时", "%Y年%m月%d日 %H时",
+    "%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M",
+)
+
+# Whitespace trimmed from every cell (ASCII, full-width ideographic space, no-break space, BOM).
+TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
+
+BOOLEAN_TRUE = ("true", "t", "1", "是", "y", "yes", "有")
+BOOLEAN_FALSE = ("false", "f", "0", "否", "n", "no", "无")
+
+KIND_REASONS = {
+    "timestamp": "期望日期时间 (expected a date/time such as 2018-06-04 09:00:00, 2018/6/4 9:00, "
+                 "2018年6月4日, 20180604 or an Excel serial number)",
+    "date": "期望日期 (expected a date such as 2018-06-04, 2018/6/4, 2018年6月4日, 20180604 "
+            "or an Excel serial number)",
+    "amount": "期望金额数字 (expected a number; thousands separators allowed)",
+    "integer": "期望整数 (expected a whole number)",
+    "boolean": "期望是/否 (expected true/false, 1/0, 是/否 or Y/N)",
+    "enum": "不是允许的取值 (not one of the allowed values)",
+    "unit": "未知金额单位 (unknown amount unit)",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Encoding detection and transcoding
+# --------------------------------------------------------------------------------------------
+@dataclass
+class TextSource:
+    """A text file as DuckDB should read it: ``read_path`` is UTF-8 (the original or a temp copy)."""
+
+    original: Path
+    read_path: Path
+    encoding: str  # utf-8 | utf-8-sig | gb18030
+
+
+def _scan_decode(path: Path, encoding: str, sink: io.TextIOBase | None, skip: int = 0) -> int | None:
+    """Decode ``path`` strictly in chunks; write the text to ``sink`` if given.
+
+    Returns None when the whole file decodes, else the byte offset of the first undecodable byte.
+    A multibyte sequence cut by a chunk boundary is carried into the next chunk, so offsets are exact.
+    """
+    max_seq = 4  # longest UTF-8 / GB18030 sequence
+    carry = b""
+    base = skip  # file offset of carry[0]
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        while True:
+            block = handle.read(CHUNK_BYTES)
+            final = not block
+            data = carry + block
+            if not data:
+                return None
+            try:
+                text = data.decode(encoding, errors="strict")
+                carry = b""
+                consumed = len(data)
+            except UnicodeDecodeError as exc:
+                if not final and exc.start >= len(data) - max_seq:
+                    text = data[: exc.start].decode(encoding, errors="strict")
+                    carry = data[exc.start:]
+                    consumed = exc.start
+                else:
+                    return base + exc.start
+            if sink is not None and text:
+                sink.write(text)
+            base += consumed
+            if final:
+                return None
+
+
+def detect_encoding(path: Path) -> tuple[str, int | None, int | None]:
+    """(encoding, utf8_error_offset, gb_error_offset); encoding '' when neither decodes."""
+    with path.open("rb") as handle:
+        head = handle.read(3)
+    if head == UTF8_BOM:
+        bad = _scan_decode(path, "utf-8", None, skip=3)
+        return ("utf-8-sig", bad, None) if bad is None else ("", bad, None)
+    utf8_bad = _scan_decode(path, "utf-8", None)
+    if utf8_bad is None:
+        return "utf-8", None, None
+    gb_bad = _scan_decode(path, "gb18030", None)
+    if gb_bad is None:
+        return "gb18030", utf8_bad, None
+    return "", utf8_bad, gb_bad
+
+
+@contextmanager
+def utf8_source(f: RawFile) -> Iterator[TextSource]:
+    """Yield a UTF-8 view of ``f``; GB18030 files are transcoded to a temp file deleted afterwards."""
+    if f.bytes == 0:
+        raise FileRejected(f"{f.rel}: 空文件 (the file is empty)")
+    encoding, utf8_bad, gb_bad = detect_encoding(f.path)
+    if not encoding:
+        if gb_bad is None:  # had a BOM, so it claimed UTF-8
+            raise FileRejected(
+                f"{f.rel}: 文件以 UTF-8 BOM 开头, 但第 {utf8_bad} 字节处不是有效的 UTF-8 "
+                f"(starts with a UTF-8 BOM but is not valid UTF-8 at byte offset {utf8_bad})"
+            )
+        raise FileRejected(
+            f"{f.rel}: 无法识别文件编码: 第 {utf8_bad} 字节处不是有效的 UTF-8, 第 {gb_bad} 字节处"
+            f"不是有效的 GBK/GB18030 (cannot decode the file: invalid UTF-8 at byte offset "
+            f"{utf8_bad}, invalid GBK/GB18030 at byte offset {gb_bad}); 请另存为 UTF-8 后重新提交 "
+            f"(save it as UTF-8 and submit it again)"
+        )
+    if encoding != "gb18030":
+        yield TextSource(f.path, f.path, encoding)
+        return
+    tmp_dir = paths.settings().tmp_dir
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"transcoded-{uuid.uuid4().hex}{f.path.suffix.lower()}"
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as sink:
+            _scan_decode(f.path, "gb18030", sink)
+        yield TextSource(f.path, tmp, encoding)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------------------------
+# SQL helpers
+# --------------------------------------------------------------------------------------------
+def sql_literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the temporary parsing macros on this connection (idempotent, cheap)."""
+    formats = "[" + ", ".join(sql_literal(f) for f in TIMESTAMP_FORMATS) + "]"
+    trim = sql_literal(TRIM_CHARS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP MACRO gk_clean(v) AS nullif(trim(CAST(v AS VARCHAR), {trim}), '');
+        -- text with an explicit UTC offset: the offset in minutes (NULL when none)
+        CREATE OR REPLACE TEMP MACRO gk_offset_minutes(s) AS CASE
+            WHEN regexp_matches(s, '\\d[T ]?\\d{{1,2}}:\\d{{2}}(:\\d{{2}}(\\.\\d+)?)?\\s*Z$') THEN 0
+            WHEN regexp_matches(s, '\\d[T ]?\\d{{1,2}}:\\d{{2}}(:\\d{{2}}(\\.\\d+)?)?\\s*[+-]\\d{{2}}:?\\d{{2}}$') THEN
+                (CASE WHEN regexp_extract(s, '([+-])\\d{{2}}:?\\d{{2}}$', 1) = '-' THEN -1 ELSE 1 END)
+                * (CAST(regexp_extract(s, '[+-](\\d{{2}}):?(\\d{{2}})$', 1) AS INTEGER) * 60
+                   + CAST(regexp_extract(s, '[+-](\\d{{2}}):?(\\d{{2}})$', 2) AS INTEGER))
+        END;
+        CREATE OR REPLACE TEMP MACRO gk_strip_offset(s) AS
+            trim(regexp_replace(s, '\\s*(Z|[+-]\\d{{2}}:?\\d{{2}})$', ''));
+        CREATE OR REPLACE TEMP MACRO gk_local_ts(s) AS CASE
+            -- a run of digits is only a date as YYYYMMDD or YYYYMMDDHHMMSS (strptime would take 2018064)
+            WHEN regexp_full_match(s, '\\d+') AND length(s) NOT IN (8, 14) THEN NULL
+            ELSE try_strptime(replace(replace(s, '：', ':'), '  ', ' '), {formats})
+        END;
+        CREATE OR REPLACE TEMP MACRO gk_ts(v) AS CASE
+            WHEN v IS NULL THEN NULL
+            WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?')
+                 AND CAST(v AS DECIMAL(18, 8)) >= {EXCEL_SERIAL_MIN}
+                 AND CAST(v AS DECIMAL(18, 8)) < {EXCEL_SERIAL_MAX} THEN
+                -- Excel serial: days since 1899-12-30 (Excel's 1900 leap-year bug makes this the epoch)
+                TIMESTAMP '1899-12-30 00:00:00'
+                + to_seconds(CAST(round(CAST(v AS DECIMAL(18, 8)) * 86400) AS BIGINT))
+            WHEN gk_offset_minutes(v) IS NOT NULL THEN
+                gk_local_ts(gk_strip_offset(v)) + to_minutes(480 - gk_offset_minutes(v))
+            ELSE gk_local_ts(v)
+        END;
+        CREATE OR REPLACE TEMP MACRO gk_date(v) AS CAST(gk_ts(v) AS DATE);
+        -- amount text -> DECIMAL; NULL when it is not a number. Thousands separators must be well placed.
+        CREATE OR REPLACE TEMP MACRO gk_amount_text(v) AS
+            regexp_replace(replace(replace(replace(v, '，', ','), '￥', ''), '¥', ''), '\\s', '', 'g');
+        CREATE OR REPLACE TEMP MACRO gk_amount(v) AS CASE
+            WHEN v IS NULL THEN NULL
+            WHEN regexp_full_match(gk_amount_text(v), '[+-]?(\\d{{1,3}}(,\\d{{3}})+|\\d+)(\\.\\d+)?')
+                THEN CAST(replace(gk_amount_text(v), ',', '') AS DECIMAL(38, 10))
+            WHEN regexp_full_match(gk_amount_text(v), '[+-]?\\d+(\\.\\d+)?[eE][+-]?\\d+')
+                THEN CAST(CAST(gk_amount_text(v) AS DOUBLE) AS DECIMAL(38, 10))
+        END;
+        CREATE OR REPLACE TEMP MACRO gk_integer(v) AS CASE
+            WHEN regexp_full_match(v, '[+-]?\\d{{1,9}}(\\.0+)?') THEN CAST(CAST(v AS DECIMAL(18, 2)) AS INTEGER)
+        END;
+        CREATE OR REPLACE TEMP MACRO gk_boolean(v) AS CASE
+            WHEN lower(v) IN ({", ".join(sql_literal(x) for x in BOOLEAN_TRUE)}) THEN true
+            WHEN lower(v) IN ({", ".join(sql_literal(x) for x in BOOLEAN_FALSE)}) THEN false
+        END;
+    """)
+
+
+# --------------------------------------------------------------------------------------------
+# Headers and units
+# --------------------------------------------------------------------------------------------
+def normalise_label(text: str) -> str:
+    """Compare-form of a header or alias: NFKC (full-width → half-width), no spaces, lower case."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = re.sub(r"[\s\u200b\ufeff]+", "", text)
+    return text.lower()
+
+
+@lru_cache(maxsize=1)
+def amount_units() -> dict[str, Decimal]:
+    """Unit label (normalised) → 元 per unit, from ``dbt/seeds/ingest/ref_amount_units.csv``."""
+    with AMOUNT_UNITS_SEED.open(encoding="utf-8") as handle:
+        return {
+            normalise_label(row["unit_label"]): Decimal(row["multiplier_yuan"])
+            for row in csv.DictReader(handle)
+        }
+
+
+def normalise_unit(text: str) -> str:
+    """'金额单位：万元' / '(万元)' / '单位:万元' → '万元' (normalised)."""
+    norm = normalise_label(text)
+    norm = re.sub(r"^(金额)?单位[:]?", "", norm)
+    return norm.strip("()[]")
+
+
+def split_header_unit(header: str) -> tuple[str, str | None, Decimal | None]:
+    """Split a printed header into (normalised base label, unit label, multiplier).
+
+    ``中标金额(万元)`` / ``预算金额（万元）`` / ``BID_AMOUNT[万元]`` / ``中标金额(单位:万元)`` carry their unit.
+    """
+    norm = normalise_label(header)
+    match = re.fullmatch(r"(.+?)[(\[](?:金额)?(?:单位[:]?)?([^()\[\]]+)[)\]]", norm)
+    if match:
+        units = amount_units()
+        unit = match.group(2)
+        if unit in units:
+            return match.group(1), unit, units[unit]
+    return norm, None, None
+
+
+def unit_case_sql(value_sql: str) -> str:
+    """SQL CASE mapping a unit cell to its multiplier (NULL: unknown unit)."""
+    norm = (
+        f"lower(regexp_replace(regexp_replace({value_sql}, '\\s', '', 'g'), "
+        f"'^(金额)?单位[:：]?|[()（）\\[\\]]', '', 'g'))"
+    )
+    whens = " ".join(
+        f"WHEN {sql_literal(label)} THEN CAST({mult} AS DECIMAL(20, 4))"
+        for label, mult in amount_units().items()
+    )
+    return f"(CASE {norm} {whens} END)"
+
+
+# --------------------------------------------------------------------------------------------
+# Staging: file → temp table of text columns + source_row
+# --------------------------------------------------------------------------------------------
+@dataclass
+class StagedFile:
+    table: str  # temp table: source_row INTEGER, c0 … cN VARCHAR
+    headers: list[str]  # as printed, index i ↔ column c{i}
+    file_format: str  # csv | json | jsonl
+    encoding: str
+    rows_in: int
+    row_errors: list[str] = field(default_factory=list)  # SQL boolean exprs marking structurally bad rows
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            return next(reader)
+        except StopIteration:
+            return []
+        except csv.Error as exc:
+            raise FileRejected(f"表头无法读取 (the header row cannot be read as CSV): {exc}") from exc
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str) -> StagedFile:
+    headers = _csv_header(src.read_path)
+    if not any(h.strip() for h in headers):
+        raise FileRejected(f"{rel}: 第1行没有表头 (row 1 holds no column headers)")
+    table = f"stage_{uuid.uuid4().hex[:10]}"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
+    cols = ", ".join(f"gk_clean(c{i}) AS c{i}" for i in range(len(headers)))
+    try:
+        # row_number() OVER () runs as DuckDB's streaming window over the CSV scan in file order
+        # (rowid cannot be used: inside the framework's transaction it is not 0-based).
+        # The Excel row = record number + 1 (the header is row 1).
+        con.execute(f"""
+            CREATE TEMP TABLE {table} AS
+            SELECT CAST(row_number() OVER () + 1 AS INTEGER) AS source_row, {cols}
+            FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false,
+                 delim = ',', quote = '"', escape = '"', columns = {columns}, null_padding = true,
+                 max_line_size = 16777216, encoding = 'utf-8')
+        """)
+    except duckdb.Error as exc:
+        raise FileRejected(
+            f"{rel}: 无法按 CSV 读取 (cannot be read as CSV: comma-separated, double-quoted): "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
+    rows_in = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return StagedFile(table, headers, "csv", src.encoding, rows_in)
+
+
+def _first_char(path: Path) -> str:
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        while True:
+            block = handle.read(4096)
+            if not block:
+                return ""
+            stripped = block.lstrip()
+            if stripped:
+                return stripped[0]
+
+
+def stage_json(
+    con: duckdb.DuckDBPyConnection, src: TextSource, rel: str, record_keys: tuple[str, ...]
+) -> StagedFile:
+    """Stage a JSON array, a ``{"data": [...]}`` wrapper (keys in ``record_keys``) or JSON Lines.
+
+    ``source_row`` is the 1-based index of the object in the array / of the line's object.
+    """
+    path = sql_literal(str(src.read_path))
+    table = f"stage_{uuid.uuid4().hex[:10]}"
+    first = _first_char(src.read_path)
+    objects = f"{table}_obj"
+    file_format = "json"
+    try:
+        if first == "[":
+            con.execute(f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM read_json_objects({path}, format = 'array')")
+        elif first == "{":
+            try:
+                con.execute(
+                    f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM "
+                    f"read_json_objects({path}, format = 'newline_delimited')"
+                )
+                file_format = "jsonl"
+            except duckdb.Error:
+                con.execute(
+                    f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM "
+                    f"read_json_objects({path}, format = 'unstructured')"
+                )
+            count = con.execute(f"SELECT count(*) FROM {objects}").fetchone()[0]
+            if count == 1:
+                for key in record_keys:
+                    is_wrapper = con.execute(
+                        f"SELECT json_type(obj, {sql_literal('$.' + key)}) = 'ARRAY' FROM {objects}"
+                    ).fetchone()[0]
+                    if is_wrapper:
+                        con.execute(
+                            f"CREATE TEMP TABLE {objects}2 AS SELECT unnest(range(1, len(records) + 1)) AS n, "
+                            f"unnest(records) AS obj FROM (SELECT CAST(json_extract(obj, "
+                            f"{sql_literal('$.' + key)}) AS JSON[]) AS records FROM {objects})"
+                        )
+                        con.execute(f"DROP TABLE {objects}")
+                        con.execute(f"ALTER TABLE {objects}2 RENAME TO {objects}")
+                        file_format = "json"
+                        break
+        else:
+            raise FileRejected(
+                f"{rel}: 不是 JSON 数组、{{\"data\": [...]}} 或 JSON Lines (not a JSON array, a "
+                f"{{\"data\": [...]}} object or JSON Lines)"
+            )
+    except duckdb.Error as exc:
+        raise FileRejected(f"{rel}: 无法按 JSON 读取 (cannot be read as JSON): {str(exc).splitlines()[0]}") from exc
+    keys = [
+        row[0]
+        for row in con.execute(f"""
+            SELECT k FROM (
+                SELECT unnest(json_keys(obj)) AS k, n AS r,
+                       unnest(generate_series(1, len(json_keys(obj)))) AS i
+                FROM {objects} WHERE json_type(obj) = 'OBJECT')
+            GROUP BY k ORDER BY min(r * 100000 + i)
+        """).fetchall()
+    ]
+    cols = ", ".join(
+        f"gk_clean(json_extract_string(obj, {sql_literal(json_path(k))})) AS c{i}" for i, k in enumerate(keys)
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT CAST(n AS INTEGER) AS source_row, "
+        f"json_type(obj) = 'OBJECT' AS is_object{', ' + cols if cols else ''} FROM {objects}"
+    )
+    con.execute(f"DROP TABLE {objects}")
+    rows_in = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return StagedFile(table, keys, file_format, src.encoding, rows_in, row_errors=["NOT is_object"])
+
+
+def json_path(key: str) -> str:
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --------------------------------------------------------------------------------------------
+# Generic typed parse of a staged file
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Binding:
+    """One target field bound to one staged column."""
+
+    field: str
+    kind: str  # text | timestamp | date | amount | integer | boolean | enum | unit
+    column: int  # staged column index (c{column})
+    header: str  # as printed
+    multiplier: Decimal | None = None  # amounts: unit from the header
+    values: dict[str, str] | None = None  # enum: normalised synonym → canonical value
+
+
+@dataclass
+class RowCheck:
+    """An extra row-level condition: rows where ``bad_sql`` is true are rejected with ``reason``."""
+
+    bad_sql: str  # in terms of p_<field> / r_<field> columns of the parsed table
+    column: str | None
+    value_sql: str
+    reason: str
+
+
+def parsed_expr(b: Binding, unit_sql: str | None) -> str:
+    raw = f"c{b.column}"
+    if b.kind == "text":
+        return raw
+    if b.kind == "timestamp":
+        return f"gk_ts({raw})"
+    if b.kind == "date":
+        return f"gk_date({raw})"
+    if b.kind == "integer":
+        return f"gk_integer({raw})"
+    if b.kind == "boolean":
+        return f"gk_boolean({raw})"
+    if b.kind == "unit":
+        return unit_case_sql(raw)
+    if b.kind == "enum":
+        whens = " ".join(
+            f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in (b.values or {}).items()
+        )
+        return f"(CASE lower({raw}) {whens} END)"
+    if b.kind == "amount":
+        if b.multiplier is not None:
+            mult = f"CAST({b.multiplier} AS DECIMAL(20, 4))"
+        elif unit_sql is not None:
+            mult = f"coalesce({unit_sql}, 1)"
+        else:
+            mult = "1"
+        return f"CAST(gk_amount({raw}) * {mult} AS DECIMAL(20, 2))"
+    raise ValueError(f"unknown field kind {b.kind!r}")
+
+
+def create_parsed(
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedFile,
+    bindings: list[Binding],
+    checks: list[RowCheck] = (),
+    extra_sql: dict[str, str] | None = None,
+) -> str:
+    """Create temp table ``<stage>_parsed``: source_row, r_<field> (text), p_<field> (typed), _errors.
+
+    ``_errors`` is a list of {column, value, reason} structs; empty for a loadable row.
+    """
+    unit_binding = next((b for b in bindings if b.kind == "unit"), None)
+    unit_sql = unit_case_sql(f"c{unit_binding.column}") if unit_binding else None
+    selects = ["source_row"]
+    for b in bindings:
+        selects.append(f"c{b.column} AS r_{b.field}")
+        # an amount without a unit in its header takes the row's unit cell (unknown unit: the unit
+        # cell itself is rejected, so the fallback multiplier 1 never reaches a loaded row)
+        selects.append(f"{parsed_expr(b, unit_sql)} AS p_{b.field}")
+    for row_error in staged.row_errors:
+        selects.append(f"({row_error}) AS _row_error_{len(selects)}")
+    inner = f"SELECT {', '.join(selects)} FROM {staged.table}"
+
+    errors = []
+    for b in bindings:
+        if b.kind == "text":
+            continue
+        reason = KIND_REASONS[b.kind]
+        if b.kind == "enum":
+            allowed = "、".join(sorted(set((b.values or {}).values())))
+            reason = f"{reason}: {allowed}"
+        errors.append(
+            f"CASE WHEN r_{b.field} IS NOT NULL AND p_{b.field} IS NULL THEN "
+            f"{{'column': {sql_literal(b.header)}, 'value': r_{b.field}, 'reason': "
+            f"'第' || source_row || '行「' || {sql_literal(b.header)} || '」: ' || "
+            f"{sql_literal(reason)} || ', 实际为「' || r_{b.field} || '」 (found ''' || r_{b.field} || ''')'}} END"
+        )
+    for name in [s.split(" AS ")[-1] for s in selects if "_row_error_" in s]:
+        errors.append(
+            f"CASE WHEN {name} THEN {{'column': NULL, 'value': NULL, 'reason': "
+            f"'第' || source_row || '条: 不是 JSON 对象 (the record is not a JSON object)'}} END"
+        )
+    for check in checks:
+        errors.append(
+            f"CASE WHEN {check.bad_sql} THEN {{'column': {sql_literal(check.column)}, "
+            f"'value': {check.value_sql}, 'reason': '第' || source_row || '行: ' || "
+            f"{sql_literal(check.reason)}}} END"
+        )
+    error_list = (
+        "list_filter([" + ", ".join(errors) + "], lambda e: e IS NOT NULL)"
+        if errors else "CAST([] AS STRUCT(\"column\" VARCHAR, \"value\" VARCHAR, reason VARCHAR)[])"
+    )
+    extras = "".join(f", {expr} AS {name}" for name, expr in (extra_sql or {}).items())
+    parsed = f"{staged.table}_parsed"
+    con.execute(f"CREATE TEMP TABLE {parsed} AS SELECT *, {error_list} AS _errors{extras} FROM ({inner})")
+    return parsed
+
+
+def write_rejects(con: duckdb.DuckDBPyConnection, parsed: str, f: RawFile, load_id: str) -> int:
+    """Insert one ``raw.load_rejects`` row per bad cell; return the number of rejected rows."""
+    con.execute(f"""
+        INSERT INTO raw.load_rejects
+        SELECT {sql_literal(load_id)}, {sql_literal(f.family)}, {sql_literal(f.rel)}, {sql_literal(f.sha256)},
+               NULL, source_row, e."column", e."value", e.reason, false
+        FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE len(_errors) > 0)
+        ORDER BY source_row
+    """)
+    return con.execute(f"SELECT count(*) FROM {parsed} WHERE len(_errors) > 0").fetchone()[0]
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
+    """Drop scratch tables; after a failed statement the transaction is aborted and the framework's
+    ROLLBACK removes them anyway, so a failure here must not hide the original error."""
+    for table in tables:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        except duckdb.Error:
+            return
+
+
+def stage_text_file(
+    con: duckdb.DuckDBPyConnection, f: RawFile, src: TextSource, record_keys: tuple[str, ...] = ("data",)
+) -> StagedFile:
+    register_parse_macros(con)
+    if f.path.suffix.lower() == ".csv":
+        return stage_csv(con, src, f.rel)
+    return stage_json(con, src, f.rel, record_keys)

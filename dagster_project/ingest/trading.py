@@ -1,0 +1,178 @@
+"""Trading platform exports (CSV / JSON / JSON Lines) → ``raw.trading_bulletins``.
+
+Headers are mapped onto canonical fields by the alias seed ``dbt/seeds/ingest/ref_trading_field_aliases.csv``;
+what each field is (text, time, amount, integer) comes from ``specs/trading_bulletins.yaml``. DuckDB
+reads the file and every parse, unit conversion, reject and insert is one set-based SQL statement,
+so a file of millions of rows never passes through Python (see ``textfiles`` for encodings and
+parsing rules; times are naive Asia/Shanghai local time).
+
+``bulletin_key`` (CONTRACTS.md §2.2) = ``deal id | BULLETIN_TYPE | NOTICE_SEND_TIME (ISO) |
+WIN_CANDIDATE_ORDER``, deal id = ``PROJECT_CODE/BID_SECTION_CODE`` (blank section → empty) when
+PROJECT_CODE is present, else ``UNIFIED_DEAL_CODE``; missing parts are empty strings. The same
+bulletin exported twice is kept twice here, each copy with its provenance; dbt keeps one.
+"""
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from dagster_project import paths
+from dagster_project.ingest import textfiles as tf
+from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
+
+SPEC_PATH = paths.INGEST_SPECS_DIR / "trading_bulletins.yaml"
+ALIAS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_trading_field_aliases.csv"
+
+
+@lru_cache(maxsize=1)
+def trading_spec() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def field_aliases() -> dict[str, str]:
+    """Normalised alias → canonical field."""
+    with ALIAS_SEED.open(encoding="utf-8") as handle:
+        return {tf.normalise_label(row["alias"]): row["canonical_field"] for row in csv.DictReader(handle)}
+
+
+def bind_headers(headers: list[str]) -> tuple[list[tf.Binding], list[str]]:
+    """Map printed headers to canonical fields; return (bindings, ignored headers).
+
+    A header is ignored when it matches no alias or repeats a field already bound (first one wins).
+    """
+    spec_fields = trading_spec()["fields"]
+    aliases = field_aliases()
+    bindings: list[tf.Binding] = []
+    ignored: list[str] = []
+    bound: set[str] = set()
+    for index, header in enumerate(headers):
+        base, _unit, multiplier = tf.split_header_unit(header)
+        name = aliases.get(tf.normalise_label(header)) or aliases.get(base)
+        if name is None or name in bound or name not in spec_fields:
+            ignored.append(header)
+            continue
+        kind = spec_fields[name]["kind"]
+        if multiplier is not None and kind != "amount":
+            ignored.append(header)
+            continue
+        bound.add(name)
+        bindings.append(tf.Binding(name, kind, index, header, multiplier=multiplier))
+    return bindings, ignored
+
+
+def _bulletin_key_sql(present: set[str]) -> str:
+    def col(name: str) -> str:
+        return f"p_{name}" if name in present else "NULL"
+
+    deal = (
+        f"CASE WHEN {col('project_code')} IS NOT NULL "
+        f"THEN {col('project_code')} || '/' || coalesce({col('bid_section_code')}, '') "
+        f"ELSE coalesce({col('unified_deal_code')}, '') END"
+    )
+    return (
+        f"concat_ws('|', {deal}, coalesce({col('bulletin_type')}, ''), "
+        f"coalesce(strftime({col('notice_send_time')}, '%Y-%m-%dT%H:%M:%S'), ''), "
+        f"coalesce(CAST({col('win_candidate_order')} AS VARCHAR), ''))"
+    )
+
+
+def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
+    spec = trading_spec()
+    with tf.utf8_source(f) as src:
+        staged = tf.stage_text_file(con, f, src, tuple(spec["json_record_keys"]))
+    parsed = None
+    try:
+        bindings, ignored = bind_headers(staged.headers)
+        present = {b.field for b in bindings}
+        if not present & set(spec["key_fields"]):
+            raise FileRejected(
+                f"{f.rel}: 不是公共资源交易数据: 没有项目编号/统一交易标识码/公告类型列 (not a trading "
+                f"export: none of the key columns PROJECT_CODE, UNIFIED_DEAL_CODE, BULLETIN_TYPE); "
+                f"表头为 (headers found): {', '.join(staged.headers) or '(无 none)'}"
+            )
+        checks = []
+        if present & {"project_code", "unified_deal_code"}:
+            ids = " AND ".join(f"p_{n} IS NULL" for n in ("project_code", "unified_deal_code") if n in present)
+            checks.append(tf.RowCheck(
+                bad_sql=ids, column=None, value_sql="NULL",
+                reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE nor "
+                       "UNIFIED_DEAL_CODE is filled: the bulletin cannot be tied to a deal)",
+            ))
+        parsed = tf.create_parsed(
+            con, staged, bindings, checks, extra_sql={"_bulletin_key": _bulletin_key_sql(present)}
+        )
+        rows_rejected = tf.write_rejects(con, parsed, f, load_id)
+
+        columns, values = [], []
+        for b in bindings:
+            target = spec["fields"][b.field].get("column", b.field)
+            if target is None:  # helper fields (amount_unit) are not stored
+                continue
+            columns.append(target)
+            values.append(f"p_{b.field}")
+        con.execute(f"""
+            INSERT INTO raw.trading_bulletins
+                (load_id, source_file, source_sha256, source_row, bulletin_key{''.join(', ' + c for c in columns)})
+            SELECT {tf.sql_literal(load_id)}, {tf.sql_literal(f.rel)}, {tf.sql_literal(f.sha256)},
+                   source_row, _bulletin_key{''.join(', ' + v for v in values)}
+            FROM {parsed} WHERE len(_errors) = 0 ORDER BY source_row
+        """)
+        rows_loaded = staged.rows_in - rows_rejected
+        notes = []
+        if rows_rejected:
+            notes.append(f"{rows_rejected} 行被拒绝, 见 raw.load_rejects ({rows_rejected} rows rejected)")
+        if ignored:
+            notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
+        return tf_outcome(staged, rows_loaded, rows_rejected, notes)
+    finally:
+        tf.drop_temp(con, staged.table, *([parsed] if parsed else []))
+
+
+def tf_outcome(staged: tf.StagedFile, rows_loaded: int, rows_rejected: int, notes: list[str],
+               kind: str = "bulletins") -> FileOutcome:
+    return FileOutcome(
+        status="loaded_with_rejects" if rows_rejected else "loaded",
+        reason="; ".join(notes) or None,
+        rows_in=staged.rows_in,
+        rows_loaded=rows_loaded,
+        rows_rejected=rows_rejected,
+        file_format=staged.file_format,
+        encoding=staged.encoding,
+        detected_kind=kind,
+    )
+
+
+def duplicate_report(con: duckdb.DuckDBPyConnection, limit: int = 50) -> dict:
+    """Bulletins seen more than once among current rows (two exports overlapping).
+
+    Returns ``{"duplicate_keys": n, "duplicate_rows": m, "examples": [...]}`` where each example is
+    ``{"source_file", "source_row", "duplicate_of", "duplicate_row", "bulletin_key"}``: a later copy
+    (by source_file, source_row) pointing to the first copy, as in ground_truth.json ``ingest.duplicate_rows``.
+    """
+    copies = """
+        SELECT bulletin_key, source_file, source_row,
+               row_number() OVER w AS copy_no,
+               first_value(source_file) OVER w AS first_file,
+               first_value(source_row) OVER w AS first_row
+        FROM raw.trading_bulletins WHERE NOT is_retired
+        WINDOW w AS (PARTITION BY bulletin_key ORDER BY source_file, source_row)
+    """
+    n_rows, n_keys = con.execute(
+        f"SELECT count(*), count(DISTINCT bulletin_key) FROM ({copies}) WHERE copy_no > 1"
+    ).fetchone()
+    examples = [
+        {"source_file": r[0], "source_row": r[1], "duplicate_of": r[2], "duplicate_row": r[3], "bulletin_key": r[4]}
+        for r in con.execute(
+            f"SELECT source_file, source_row, first_file, first_row, bulletin_key FROM ({copies}) "
+            f"WHERE copy_no > 1 ORDER BY source_file, source_row LIMIT {int(limit)}"
+        ).fetchall()
+    ]
+    return {"duplicate_keys": n_keys, "duplicate_rows": n_rows, "examples": examples}
+
+
+__all__ = ["bind_headers", "duplicate_report", "field_aliases", "load_trading_file", "trading_spec"]

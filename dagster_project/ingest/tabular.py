@@ -1,0 +1,147 @@
+"""Registry CSVs (regions / entities / approvals) and the portal publication log → raw tables.
+
+Which table a file holds is decided by its header row (``specs/registry_tables.yaml``), never by
+its name — except the fiscal year of an ``entities_<year>.csv`` without a ``fiscal_year`` column,
+which the contract puts only in the file name. Encodings, staging and parsing are shared with the
+trading loader (``textfiles``): UTF-8 / UTF-8 BOM / GB18030, set-based SQL, a bad date, boolean,
+number or enumeration value rejects its row into ``raw.load_rejects``.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import duckdb
+import yaml
+
+from dagster_project import paths
+from dagster_project.ingest import textfiles as tf
+from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
+
+SPEC_PATH = paths.INGEST_SPECS_DIR / "registry_tables.yaml"
+
+
+@lru_cache(maxsize=1)
+def table_specs() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def _aliases(table: dict) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, spec in table["fields"].items():
+        for alias in [name, *spec.get("aliases", [])]:
+            out.setdefault(tf.normalise_label(alias), name)
+    return out
+
+
+def _enum_values(spec: dict) -> dict[str, str] | None:
+    if spec["kind"] != "enum":
+        return None
+    return {str(s).strip().lower(): canonical for canonical, synonyms in spec["values"].items() for s in synonyms}
+
+
+def bind_table(table: dict, headers: list[str]) -> tuple[list[tf.Binding], list[str]]:
+    aliases = _aliases(table)
+    bindings, ignored, bound = [], [], set()
+    for index, header in enumerate(headers):
+        name = aliases.get(tf.normalise_label(header))
+        if name is None or name in bound:
+            ignored.append(header)
+            continue
+        bound.add(name)
+        spec = table["fields"][name]
+        bindings.append(tf.Binding(name, spec["kind"], index, header, values=_enum_values(spec)))
+    return bindings, ignored
+
+
+def identify_table(family: str, headers: list[str]) -> tuple[str, list[tf.Binding], list[str]]:
+    """The table of ``family`` whose identifying fields are all in the header row."""
+    specs = table_specs()
+    best = None
+    for key in specs["family_tables"][family]:
+        table = specs["tables"][key]
+        bindings, ignored = bind_table(table, headers)
+        fields = {b.field for b in bindings}
+        if set(table["identify_by"]) <= fields and (best is None or len(bindings) > len(best[1])):
+            best = (key, bindings, ignored)
+    if best is None:
+        expected = "; ".join(
+            f"{key}: {', '.join(specs['tables'][key]['identify_by'])}" for key in specs["family_tables"][family]
+        )
+        raise FileRejected(
+            f"无法识别表格类型: 表头缺少必需的列 (cannot tell which table this is; the header row must "
+            f"hold the columns of one of — {expected}); 表头为 (headers found): {', '.join(headers) or '(无 none)'}"
+        )
+    return best
+
+
+def _load(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, family: str) -> FileOutcome:
+    if f.path.suffix.lower() != ".csv":
+        raise FileRejected(f"{f.rel}: 只接受 CSV 文件 (only .csv files are read here)")
+    with tf.utf8_source(f) as src:
+        staged = tf.stage_text_file(con, f, src)
+    parsed = None
+    try:
+        kind, bindings, ignored = identify_table(family, staged.headers)
+        table = table_specs()["tables"][kind]
+        present = {b.field for b in bindings}
+        checks: list[tf.RowCheck] = []
+        values = {b.field: f"p_{b.field}" for b in bindings}
+        notes = []
+        if kind == "entities":
+            pattern = table["file_name_year_pattern"]
+            match = re.search(pattern, f.path.name)
+            name_year = int(match.group(1)) if match else None
+            if "fiscal_year" not in present and name_year is None:
+                raise FileRejected(
+                    f"{f.rel}: 无法确定年度: 没有 fiscal_year 列, 文件名也不是 entities_<年度>.csv "
+                    f"(no fiscal_year column and the file name does not say the year: entities_<year>.csv)"
+                )
+            if "fiscal_year" in present:
+                values["fiscal_year"] = f"coalesce(p_fiscal_year, {name_year if name_year else 'NULL'})"
+                checks.append(tf.RowCheck(
+                    bad_sql=f"{values['fiscal_year']} IS NULL", column="fiscal_year", value_sql="NULL",
+                    reason="缺少年度 (fiscal_year is blank and the file name gives no year)",
+                ))
+            else:
+                values["fiscal_year"] = str(name_year)
+                notes.append(f"年度取自文件名 (fiscal year {name_year} taken from the file name)")
+        parsed = tf.create_parsed(con, staged, bindings, checks)
+        rows_rejected = tf.write_rejects(con, parsed, f, load_id)
+        columns = list(values)
+        con.execute(f"""
+            INSERT INTO {table['target_table']}
+                (load_id, source_file, source_sha256, source_row{''.join(', ' + c for c in columns)})
+            SELECT {tf.sql_literal(load_id)}, {tf.sql_literal(f.rel)}, {tf.sql_literal(f.sha256)},
+                   source_row{''.join(', ' + values[c] for c in columns)}
+            FROM {parsed} WHERE len(_errors) = 0 ORDER BY source_row
+        """)
+        if rows_rejected:
+            notes.append(f"{rows_rejected} 行被拒绝, 见 raw.load_rejects ({rows_rejected} rows rejected)")
+        if ignored:
+            notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
+        return FileOutcome(
+            status="loaded_with_rejects" if rows_rejected else "loaded",
+            reason="; ".join(notes) or None,
+            rows_in=staged.rows_in,
+            rows_loaded=staged.rows_in - rows_rejected,
+            rows_rejected=rows_rejected,
+            file_format=staged.file_format,
+            encoding=staged.encoding,
+            detected_kind=kind,
+        )
+    finally:
+        tf.drop_temp(con, staged.table, *([parsed] if parsed else []))
+
+
+def load_registry_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
+    """``registry/*.csv`` → ``raw.registry_regions`` | ``raw.registry_entities`` | ``raw.registry_approvals``."""
+    return _load(con, f, load_id, "registry")
+
+
+def load_portal_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
+    """``portal/*.csv`` → ``raw.portal_publications`` (the header ``column`` is stored as ``portal_column``)."""
+    return _load(con, f, load_id, "portal")
+
+
+__all__ = ["identify_table", "load_portal_file", "load_registry_file", "table_specs"]

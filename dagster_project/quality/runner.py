@@ -1,0 +1,294 @@
+"""Run every suite: GX judges (SQL pushed down to DuckDB), then the findings are written to DuckDB.
+
+Two phases, never overlapping, because DuckDB has one writer and GX's engine holds the file lock:
+1. GX phase: an ephemeral context on the warehouse (workaround from `gx_duckdb`), one checkpoint per
+   suite (one validation per batch table), Data Docs written under the output root; then the engine
+   is disposed.
+2. DuckDB phase: for each unexpected-rows expectation the SAME query text GX ran is executed again as
+   `INSERT INTO quality.findings SELECT ... FROM (<query>)`. GX returns at most 200 rows per
+   expectation (`MAX_RESULT_RECORDS`) but counts them all; we keep every row, and check that our
+   row count equals GX's observed count (a mismatch is an error, not silently accepted).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dagster_project.quality import store
+from dagster_project.quality.suites import FINDING_COLUMNS, RuleExpectation, Suite, load_suites
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckOutcome:
+    expectation: RuleExpectation
+    status: str = "skipped"            # passed | failed | error | skipped
+    gx_success: bool | None = None
+    gx_observed: Any = None
+    gx_unexpected: list = field(default_factory=list)
+    evaluated: int | None = None
+    failed: int = 0
+    offending_rows: int = 0
+    insufficient: int | None = None
+    detail: str = ""
+    started_at: dt.datetime = field(default_factory=dt.datetime.now)
+    finished_at: dt.datetime | None = None
+
+    @property
+    def blocking(self) -> bool:
+        """Integrity checks that did not pass stop publication."""
+        return self.expectation.kind == "integrity" and self.status != "passed"
+
+
+@dataclass
+class QualityRun:
+    run_id: str
+    started_at: dt.datetime
+    outcomes: list[CheckOutcome]
+    gx_seconds: float
+    total_seconds: float = 0.0
+    data_docs_index: Path | None = None
+    report_path: Path | None = None
+
+    @property
+    def integrity_ok(self) -> bool:
+        return not any(o.blocking for o in self.outcomes)
+
+    def by_suite(self) -> dict[str, list[CheckOutcome]]:
+        grouped: dict[str, list[CheckOutcome]] = {}
+        for o in self.outcomes:
+            grouped.setdefault(o.expectation.suite, []).append(o)
+        return grouped
+
+
+def new_run_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def _gx_expectation(gx, exp: RuleExpectation):
+    meta = {
+        "expectation_id": exp.expectation_id,
+        "rule_id": exp.rule_id,
+        "severity": exp.severity,
+        "legal_basis": exp.legal_basis,
+        "publisher_column": exp.publisher_column,
+        "kind": exp.kind,
+    }
+    if exp.type == "unexpected_rows":
+        return gx.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query=exp.query, description=exp.description or None, meta=meta
+        )
+    class_name = "".join(part.capitalize() for part in exp.type.split("_"))
+    cls = getattr(gx.expectations, class_name)
+    return cls(**exp.kwargs, meta=meta)
+
+
+def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict[str, CheckOutcome]) -> Path | None:
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from dagster_project.quality.gx_duckdb import ephemeral_duckdb_context
+
+    docs_index = None
+    with ephemeral_duckdb_context(warehouse) as (context, datasource):
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        context.add_data_docs_site(
+            site_name="gongkai",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        batch_definitions: dict[str, Any] = {}
+        for suite in suites:
+            runnable = [outcomes[e.expectation_id] for e in suite.expectations
+                        if outcomes[e.expectation_id].status != "error"]
+            if not runnable:
+                continue
+            validations = []
+            for batch in sorted({o.expectation.batch for o in runnable}):
+                if batch not in batch_definitions:
+                    schema, table = batch.split(".", 1)
+                    asset = datasource.add_table_asset(name=batch.replace(".", "__"), table_name=table, schema_name=schema)
+                    batch_definitions[batch] = asset.add_batch_definition_whole_table(name="whole_table")
+                gx_suite = context.suites.add(gx.ExpectationSuite(name=f"{suite.name}__{batch.replace('.', '__')}"))
+                for o in runnable:
+                    if o.expectation.batch == batch:
+                        gx_suite.add_expectation(_gx_expectation(gx, o.expectation))
+                validations.append(context.validation_definitions.add(
+                    gx.ValidationDefinition(name=gx_suite.name, data=batch_definitions[batch], suite=gx_suite)
+                ))
+            checkpoint = context.checkpoints.add(gx.Checkpoint(
+                name=f"quality_{suite.name}",
+                validation_definitions=validations,
+                actions=[UpdateDataDocsAction(name="data_docs", site_names=["gongkai"])],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 50},
+            ))
+            result = checkpoint.run()
+            for validation_result in result.run_results.values():
+                for r in validation_result.results:
+                    eid = r.expectation_config.meta["expectation_id"]
+                    o = outcomes[eid]
+                    o.gx_success = bool(r.success)
+                    res = r.result or {}
+                    o.gx_observed = res.get("observed_value", res.get("unexpected_count"))
+                    o.gx_unexpected = list(res.get("partial_unexpected_list") or [])
+                    if r.exception_info and r.exception_info.get("raised_exception"):
+                        o.status = "error"
+                        o.detail = str(r.exception_info.get("exception_message"))[:2000]
+        index = docs_dir / "index.html"
+        docs_index = index if index.exists() else None
+    return docs_index
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:
+    if not sql:
+        return None
+    return int(con.execute(f"select ({sql})").fetchone()[0] or 0)
+
+
+def _write_findings(con, run_id: str, o: CheckOutcome) -> None:
+    exp = o.expectation
+    common = [run_id, exp.kind, exp.suite, exp.severity, exp.legal_basis]
+    if exp.type == "unexpected_rows":
+        query = exp.sql_for_duckdb(exp.query)
+        cols = ", ".join(f"q.{c}" for c in FINDING_COLUMNS)
+        con.execute("drop table if exists _quality_rows")
+        con.execute(
+            f"""
+            create temp table _quality_rows as
+            select ?::varchar as run_id, ?::varchar as kind, ?::varchar as suite, cast(q.rule_id as varchar) as rule_id,
+                   ?::varchar as severity, ?::varchar as legal_basis,
+                   cast(q.publisher_code as varchar) as publisher_code, cast(null as varchar) as publisher_name,
+                   cast(q.fiscal_year as integer) as fiscal_year,
+                   cast(q.object_key as varchar) as object_key, cast(q.observed as varchar) as observed,
+                   cast(q.expected as varchar) as expected, cast(q.source_file as varchar) as source_file,
+                   cast(q.sheet as varchar) as sheet, cast(q.source_row as integer) as source_row,
+                   cast(q.detail as varchar) as detail,
+                   concat_ws('|', q.rule_id, coalesce(cast(q.publisher_code as varchar), ''),
+                             coalesce(cast(q.fiscal_year as varchar), ''),
+                             coalesce(cast(q.object_key as varchar), '')) as finding_key
+            from (select {cols} from ({query}) q) q
+            """,
+            common,
+        )
+        con.execute("insert into quality.findings select * from _quality_rows")
+        written = con.execute(
+            "select count(*), count(distinct finding_key), count(*) filter (where rule_id is distinct from ?) "
+            "from _quality_rows", [exp.rule_id]).fetchone()
+        con.execute("drop table _quality_rows")
+        wrong_rule = int(written[2])
+        o.offending_rows, o.failed = int(written[0]), int(written[1])
+        if wrong_rule:
+            o.status = "error"
+            o.detail = f"query returned {wrong_rule} rows whose rule_id is not {exp.rule_id}"
+        elif o.gx_observed is not None and int(o.gx_observed) != o.offending_rows:
+            o.status = "error"
+            o.detail = f"GX counted {o.gx_observed} rows, the same query in DuckDB returned {o.offending_rows}"
+    else:
+        # Column-level expectation: GX's partial unexpected list is the drill-down (keys, not whole rows).
+        unexpected = o.gx_unexpected
+        for value in unexpected:
+            text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+            con.execute(
+                "insert into quality.findings values (?, ?, ?, ?, ?, ?, null, null, null, ?, ?, ?, ?, null, null, ?, ?)",
+                [run_id, exp.kind, exp.suite, exp.rule_id, exp.severity, exp.legal_basis, text,
+                 "unexpected", json.dumps(exp.kwargs, ensure_ascii=False), exp.batch,
+                 f"{exp.type} on {exp.batch}", f"{exp.rule_id}|||{text}"],
+            )
+        o.offending_rows = int(o.gx_observed or 0) if isinstance(o.gx_observed, (int, float)) else len(unexpected)
+        o.failed = len({json.dumps(v, default=str) for v in unexpected}) if not o.gx_success else 0
+        if not o.gx_success and o.failed == 0:
+            o.failed = 1
+
+
+def run_quality(
+    warehouse: Path,
+    out_dir: Path,
+    suites: list[Suite] | None = None,
+    run_id: str | None = None,
+    write_report: bool = True,
+) -> QualityRun:
+    """Run all suites on the warehouse, append to the quality tables, write the reports."""
+    t0 = time.perf_counter()
+    suites = suites if suites is not None else load_suites()
+    run_id = run_id or new_run_id()
+    started = dt.datetime.now()
+    quality_dir = out_dir / "quality"
+    outcomes = {e.expectation_id: CheckOutcome(e) for s in suites for e in s.expectations}
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        tables = store.existing_tables(con)
+    finally:
+        con.close()
+    for o in outcomes.values():
+        missing = [t for t in o.expectation.tables() if t not in tables]
+        if missing:
+            o.status = "error"
+            o.detail = "输入表不存在 input table missing: " + ", ".join(missing)
+
+    t_gx = time.perf_counter()
+    docs_index = _run_gx(warehouse, suites, quality_dir / "gx_data_docs", outcomes)
+    gx_seconds = time.perf_counter() - t_gx
+
+    run = QualityRun(run_id, started, list(outcomes.values()), gx_seconds, data_docs_index=docs_index)
+    con = duckdb.connect(str(warehouse))
+    try:
+        store.ensure_quality_schema(con)
+        con.execute("begin")
+        for o in run.outcomes:
+            exp = o.expectation
+            if o.status != "error":
+                try:
+                    o.evaluated = _count(con, exp.sql_for_duckdb(exp.evaluated_query))
+                    if o.evaluated is None:
+                        o.evaluated = _count(con, f"select count(*) from {exp.batch}")
+                    o.insufficient = _count(con, exp.sql_for_duckdb(exp.insufficient_query))
+                    _write_findings(con, run_id, o)
+                except duckdb.Error as exc:
+                    o.status, o.detail = "error", f"{type(exc).__name__}: {exc}"[:2000]
+                if o.status != "error":
+                    o.status = "passed" if (o.gx_success and o.failed == 0) else "failed"
+            o.finished_at = dt.datetime.now()
+            con.execute(
+                "insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, exp.kind, exp.suite, exp.rule_id, exp.type, exp.batch, exp.severity, exp.legal_basis,
+                 o.started_at, o.finished_at, o.evaluated, o.failed, o.offending_rows, o.insufficient,
+                 o.status == "passed", o.status, None if o.gx_observed is None else str(o.gx_observed), o.detail],
+            )
+        store.fill_publisher_names(con, run_id)
+        run.total_seconds = time.perf_counter() - t0
+        con.execute(
+            "insert into quality.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, started, dt.datetime.now(), gx_seconds, run.total_seconds, len(suites),
+             len(run.outcomes), run.integrity_ok and not any(o.status == "error" for o in run.outcomes),
+             str(quality_dir / "index.html") if write_report else None],
+        )
+        con.execute("commit")
+        if write_report:
+            from dagster_project.quality.report import write_reports
+
+            run.report_path = write_reports(con, run, suites, quality_dir)
+    except Exception:
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass
+        raise
+    finally:
+        con.close()
+    run.total_seconds = time.perf_counter() - t0
+    return run

@@ -1,0 +1,130 @@
+"""The quality tables in DuckDB: appended every run, never truncated, so trends and diffs exist.
+
+`kind` keeps compliance findings (about publishers) apart from integrity checks (about the pipeline).
+`finding_key` = rule_id|publisher_code|fiscal_year|object_key: a finding is that distinct key; the
+several offending rows behind one finding share it (CONTRACTS.md §7, Aggregation).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS quality;
+CREATE TABLE IF NOT EXISTS quality.runs (
+    run_id        VARCHAR NOT NULL,
+    started_at    TIMESTAMP NOT NULL,
+    finished_at   TIMESTAMP,
+    gx_seconds    DOUBLE,
+    total_seconds DOUBLE,
+    suites        INTEGER,
+    expectations  INTEGER,
+    success       BOOLEAN,          -- every integrity check passed and nothing errored
+    report_path   VARCHAR
+);
+CREATE TABLE IF NOT EXISTS quality.check_runs (
+    run_id           VARCHAR NOT NULL,
+    kind             VARCHAR NOT NULL,  -- compliance | integrity
+    suite            VARCHAR NOT NULL,
+    rule_id          VARCHAR NOT NULL,
+    expectation_type VARCHAR NOT NULL,
+    batch            VARCHAR NOT NULL,
+    severity         VARCHAR NOT NULL,
+    legal_basis      VARCHAR,
+    started_at       TIMESTAMP NOT NULL,
+    finished_at      TIMESTAMP,
+    evaluated        BIGINT,            -- objects judged
+    failed           BIGINT,            -- distinct findings (finding_key)
+    offending_rows   BIGINT,            -- rows behind them (GX's observed value)
+    insufficient     BIGINT,            -- objects not judged for lack of data
+    success          BOOLEAN NOT NULL,
+    status           VARCHAR NOT NULL,  -- passed | failed | error | skipped
+    gx_observed      VARCHAR,
+    detail           VARCHAR
+);
+CREATE TABLE IF NOT EXISTS quality.findings (
+    run_id         VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL,
+    suite          VARCHAR NOT NULL,
+    rule_id        VARCHAR NOT NULL,
+    severity       VARCHAR NOT NULL,
+    legal_basis    VARCHAR,
+    publisher_code VARCHAR,
+    publisher_name VARCHAR,
+    fiscal_year    INTEGER,
+    object_key     VARCHAR,
+    observed       VARCHAR,
+    expected       VARCHAR,
+    source_file    VARCHAR,
+    sheet          VARCHAR,
+    source_row     INTEGER,
+    detail         VARCHAR,
+    finding_key    VARCHAR NOT NULL
+);
+"""
+
+# Where a publisher's display name can be found (table, code column, name column), first hit wins.
+PUBLISHER_NAME_SOURCES = (
+    ("marts.dim_entity", "entity_code", "entity_name"),
+    ("marts.dim_region", "region_code", "region_name"),
+    ("marts.fct_deals", "tenderer_code", "tenderer_name"),
+)
+
+
+def ensure_quality_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def fill_publisher_names(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    tables = existing_tables(con)
+    for table, code_col, name_col in PUBLISHER_NAME_SOURCES:
+        if table not in tables:
+            continue
+        con.execute(
+            f"""
+            update quality.findings f set publisher_name = n.name
+            from (select {code_col} as code, min({name_col}) as name from {table}
+                  where {code_col} is not null group by 1) n
+            where f.run_id = ? and f.publisher_name is null and f.publisher_code = n.code
+            """,
+            [run_id],
+        )
+
+
+@dataclass(frozen=True)
+class RunChange:
+    previous_run_id: str | None
+    new: list[str]
+    fixed: list[str]
+    still_open: list[str]
+
+    @property
+    def unchanged(self) -> bool:
+        return self.previous_run_id is not None and not self.new and not self.fixed
+
+
+def change_since_previous(con: duckdb.DuckDBPyConnection, run_id: str) -> RunChange:
+    """Compare this run's finding keys with the run before it (by start time)."""
+    prev = con.execute(
+        """select run_id from quality.runs
+           where started_at < (select started_at from quality.runs where run_id = ?)
+           order by started_at desc limit 1""",
+        [run_id],
+    ).fetchone()
+    def keys(rid: str) -> set[str]:
+        return {r[0] for r in con.execute(
+            "select distinct finding_key from quality.findings where run_id = ? and kind = 'compliance'", [rid]
+        ).fetchall()}
+    now = keys(run_id)
+    if prev is None:
+        return RunChange(None, sorted(now), [], [])
+    before = keys(prev[0])
+    return RunChange(prev[0], sorted(now - before), sorted(before - now), sorted(now & before))

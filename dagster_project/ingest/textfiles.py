@@ -373,17 +373,13 @@ def stage_json(
         if first == "[":
             con.execute(f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM read_json_objects({path}, format = 'array')")
         elif first == "{":
-            try:
-                con.execute(
-                    f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM "
-                    f"read_json_objects({path}, format = 'newline_delimited')"
-                )
-                file_format = "jsonl"
-            except duckdb.Error:
-                con.execute(
-                    f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM "
-                    f"read_json_objects({path}, format = 'unstructured')"
-                )
+            # 'unstructured' reads JSON Lines and a (pretty-printed) single object alike; a failed
+            # attempt cannot be retried inside the framework's transaction, so there is one attempt.
+            con.execute(
+                f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM "
+                f"read_json_objects({path}, format = 'unstructured')"
+            )
+            file_format = "jsonl"
             count = con.execute(f"SELECT count(*) FROM {objects}").fetchone()[0]
             if count == 1:
                 for key in record_keys:

@@ -1,0 +1,288 @@
+"""Table specs for the workbook parser, compiled from data.
+
+``specs/workbook_*.yaml`` say how each table *kind* is laid out; ``ref_disclosure_catalogue.csv``
+says which canonical table names exist; ``ref_amount_units.csv`` says what a unit is worth in 元.
+This module turns them into small frozen objects the parser uses; it holds no table knowledge itself.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from dagster_project.paths import DBT_SEEDS_DIR, INGEST_SPECS_DIR
+
+CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_disclosure_catalogue.csv"
+UNITS_CSV = DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
+
+_QUOTES = str.maketrans("", "", "“”\"'「」‘’『』")
+_WS = re.compile(r"\s+")
+
+
+def normalise(text: object) -> str:
+    """Compare-form of a cell: full-width → half-width (NFKC), quotes and all whitespace removed."""
+    if text is None:
+        return ""
+    return _WS.sub("", unicodedata.normalize("NFKC", str(text)).translate(_QUOTES))
+
+
+@dataclass(frozen=True)
+class Alias:
+    key: str          # column_key, or a role: code | label | lei | kuan | xiang
+    role: str         # measure | text | code | label | lei | kuan | xiang
+    parts: tuple[str, ...]
+    exact_only: bool = False
+
+
+@dataclass(frozen=True)
+class RowPattern:
+    key: str
+    regex: re.Pattern
+    within: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupPrefix:
+    parts: tuple[str, ...]
+    prefix: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Everything the parser needs for one table, for one fiscal year."""
+    kind: str
+    table_name: str            # canonical name as printed in the catalogue
+    table_keys: tuple[str, ...]
+    phase: str
+    codes: bool
+    two_sided: bool
+    aliases: tuple[Alias, ...]
+    row_patterns: tuple[RowPattern, ...]
+    group_prefixes: tuple[GroupPrefix, ...]
+    label_column: str | None   # a text column that doubles as the row label (bond use)
+
+
+@dataclass(frozen=True)
+class CatalogueTable:
+    table_name: str
+    normalised: str
+    table_keys: tuple[str, ...]
+    phase: str
+
+
+@dataclass
+class WorkbookVocabulary:
+    tables: tuple[CatalogueTable, ...]         # longest normalised name first
+    units: dict[str, Decimal]                  # unit label → 元 per unit
+    unit_regex: re.Pattern                     # '单位：万元' anywhere in a text
+    header_unit_regex: re.Pattern              # '(万元)' in a header cell
+    publisher_regex: re.Pattern
+    total_labels: frozenset[str]
+    label_numbering: re.Pattern
+    top_numbering: re.Pattern
+    note_prefixes: tuple[str, ...]
+    footer_prefixes: tuple[str, ...]
+    empty_note_regex: re.Pattern
+    title_prefix: re.Pattern
+    ignore_headers: tuple[str, ...]
+    side_aliases: dict[str, str]
+    raw: dict = field(repr=False)
+    _specs: dict = field(default_factory=dict, repr=False)
+
+    def table_for_title(self, text: str) -> CatalogueTable | None:
+        """The longest canonical table name contained in ``text`` (normalised)."""
+        norm = normalise(text)
+        if not norm:
+            return None
+        for table in self.tables:
+            if table.normalised in norm:
+                return table
+        return None
+
+    def is_total_label(self, label: str) -> bool:
+        norm = self.label_numbering.sub("", normalise(label))
+        return norm in self.total_labels
+
+    def spec_for(self, table_name: str, fiscal_year: int | None) -> TableSpec:
+        key = (table_name, fiscal_year)
+        if key not in self._specs:
+            self._specs[key] = _compile_spec(self, table_name, fiscal_year)
+        return self._specs[key]
+
+
+def _spec_files() -> list[Path]:
+    return sorted(INGEST_SPECS_DIR.glob("workbook_*.yaml"))
+
+
+def _read_spec_data() -> dict:
+    """Merge every specs/workbook_*.yaml (later files add kinds / overrides)."""
+    merged: dict = {}
+    for path in _spec_files():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in data.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+    return merged
+
+
+def _read_catalogue() -> list[dict]:
+    with CATALOGUE_CSV.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _read_units() -> dict[str, Decimal]:
+    with UNITS_CSV.open(encoding="utf-8", newline="") as handle:
+        return {row["unit_label"].strip(): Decimal(row["multiplier_yuan"]) for row in csv.DictReader(handle)}
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> WorkbookVocabulary:
+    data = _read_spec_data()
+    by_name: dict[str, list[dict]] = {}
+    for row in _read_catalogue():
+        by_name.setdefault(row["table_name_zh"], []).append(row)
+    tables = sorted(
+        (
+            CatalogueTable(
+                table_name=name,
+                normalised=normalise(name),
+                table_keys=tuple(r["table_key"] for r in rows),
+                phase=rows[0]["document"],
+            )
+            for name, rows in by_name.items()
+        ),
+        key=lambda t: -len(t.normalised),
+    )
+    units = _read_units()
+    unit_alt = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    unit_prefix_alt = "|".join(re.escape(normalise(p)) for p in data["unit_prefixes"])
+    # Matched against NFKC text with spaces kept: '单位：万元', '金额单位: 亿元', '单位:人民币元'
+    unit_regex = re.compile(rf"(?:{unit_prefix_alt})\s*[:]\s*((?:{unit_alt}))(?![\w])", re.IGNORECASE)
+    header_unit_regex = re.compile(
+        unicodedata.normalize("NFKC", data["header_unit_pattern"]).replace("{units}", unit_alt)
+    )
+    publisher_alt = "|".join(re.escape(normalise(p)) for p in data["publisher_prefixes"])
+    publisher_regex = re.compile(rf"(?:{publisher_alt})\s*[:]\s*\S.*")
+    return WorkbookVocabulary(
+        tables=tuple(tables),
+        units=units,
+        unit_regex=unit_regex,
+        header_unit_regex=header_unit_regex,
+        publisher_regex=publisher_regex,
+        total_labels=frozenset(normalise(t) for t in data["total_labels"]),
+        label_numbering=re.compile(unicodedata.normalize("NFKC", data["label_numbering"])),
+        top_numbering=re.compile(r"^[一二三四五六七八九十]+[、.]"),
+        note_prefixes=tuple(normalise(p) for p in data["note_prefixes"]),
+        footer_prefixes=tuple(normalise(p) for p in data.get("footer_prefixes", [])),
+        empty_note_regex=re.compile(
+            "|".join(f"(?:{unicodedata.normalize('NFKC', p)})" for p in data["empty_note_patterns"])
+        ),
+        title_prefix=re.compile(unicodedata.normalize("NFKC", data["title_prefix_pattern"])),
+        ignore_headers=tuple(normalise(p) for p in data["ignore_headers"]),
+        side_aliases={side: normalise(text) for side, text in data["side_aliases"].items()},
+        raw=data,
+    )
+
+
+def _year_text(template: str, year: int | None, shift: int) -> str | None:
+    """Replace {Y}, {Y-1}, {Y-2} by years; None when the template needs an unknown year."""
+    def repl(match: re.Match) -> str:
+        offset = int(match.group(1) or 0)
+        return str(year + shift + offset)
+    if "{Y" in template and year is None:
+        return None
+    return re.sub(r"\{Y([+-]\d+)?\}", repl, template)
+
+
+def _year_regex(template: str, year: int | None, shift: int) -> str:
+    if year is None:
+        return re.sub(r"\{Y([+-]\d+)?\}", r"\\d{4}", template)
+    return _year_text(template, year, shift) or template
+
+
+def _alias_parts(alias, year: int | None, shift: int) -> tuple[str, ...] | None:
+    raw_parts = alias if isinstance(alias, list) else [alias]
+    parts = []
+    for part in raw_parts:
+        text = _year_text(str(part), year, shift)
+        if text is None:
+            return None
+        parts.append(normalise(text))
+    return tuple(p for p in parts if p) or None
+
+
+def kind_of_table(data: dict, table_keys: tuple[str, ...]) -> tuple[str, int]:
+    """Kind and year shift of a catalogue table (first of its keys that a kind lists)."""
+    overrides = data.get("table_overrides") or {}
+    for key in table_keys:
+        override = overrides.get(key) or {}
+        kind = override.get("kind")
+        if kind is None:
+            kind = next((name for name, k in data["kinds"].items() if key in (k.get("tables") or [])), None)
+        if kind is not None:
+            return kind, int(override.get("year_shift", 0))
+    return "classified", 0
+
+
+def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int | None) -> TableSpec:
+    data = vocab.raw
+    table = next(t for t in vocab.tables if t.table_name == table_name)
+    kind_name, shift = kind_of_table(data, table.table_keys)
+    kind = data["kinds"][kind_name]
+    phase = table.phase
+    aliases: list[Alias] = []
+    roles = {**data["roles"], **(kind.get("roles") or {})}
+    for role in ("code", "label"):
+        if role == "code" and not kind.get("codes", False):
+            continue
+        for alias in roles.get(role) or []:
+            parts = _alias_parts(alias, fiscal_year, shift)
+            if parts:
+                aliases.append(Alias(key=role, role=role, parts=parts))
+    if kind.get("codes", False):
+        for role, text in data["split_code_headers"].items():
+            aliases.append(Alias(key=role, role=role, parts=(normalise(text),), exact_only=True))
+    for role, entries in (("measure", kind.get("columns") or []), ("text", kind.get("text_columns") or [])):
+        for entry in entries:
+            if entry.get("phase") not in (None, phase):
+                continue
+            for alias in entry["aliases"]:
+                parts = _alias_parts(alias, fiscal_year, shift)
+                if parts:
+                    aliases.append(Alias(key=entry["key"], role=role, parts=parts))
+    patterns = tuple(
+        RowPattern(
+            key=p["key"],
+            regex=re.compile(unicodedata.normalize("NFKC", _year_regex(p["match"], fiscal_year, shift))),
+            within=tuple(p.get("within") or ()),
+        )
+        for p in kind.get("row_patterns") or []
+    )
+    prefixes = []
+    for group in kind.get("group_prefixes") or []:
+        if group.get("phase") not in (None, phase):
+            continue
+        for alias in group["aliases"]:
+            parts = _alias_parts(alias, fiscal_year, shift)
+            if parts:
+                prefixes.append(GroupPrefix(parts=parts, prefix=group["prefix"]))
+    return TableSpec(
+        kind=kind_name,
+        table_name=table.table_name,
+        table_keys=table.table_keys,
+        phase=phase,
+        codes=bool(kind.get("codes", False)),
+        two_sided=bool(kind.get("two_sided", False)),
+        aliases=tuple(aliases),
+        row_patterns=patterns,
+        group_prefixes=tuple(prefixes),
+        label_column=kind.get("label_column"),
+    )

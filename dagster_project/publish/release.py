@@ -1,0 +1,517 @@
+"""The open-data release: every dataset as CSV (UTF-8 with BOM) + Parquet, described and checksummed.
+
+``build_release`` writes into a staging folder beside ``<out>/open-data``, validates it (Frictionless,
+OCDS, privacy scan, SHA256SUMS) and only then renames it into place and flips ``LATEST``
+(``atomic.py``). Rows never pass through Python: DuckDB masks (``masking.py``) and ``COPY``s each
+dataset to Parquet, then the CSV is copied from the Parquet file, so masking runs once per dataset.
+
+Release folder::
+
+    data/<dataset>.csv, data/<dataset>.parquet   one pair per dataset in datasets.yaml
+    code_lists/<name>.csv                        vocabularies the foreign keys point at
+    ocds/…                                       the OCDS release and record packages (if built)
+    datapackage.json  manifest.json  dcat.jsonld  SHA256SUMS
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import yaml
+
+from dagster_project.paths import DBT_SEEDS_DIR, REPO_ROOT
+from dagster_project.publish import atomic
+from dagster_project.publish.masking import MaskingPolicy, masked_select, quote_ident
+from dagster_project.publish.privacy_scan import scan_tree
+from dagster_project.publish.warehouse import describe, find_relation
+
+SPEC_PATH = Path(__file__).with_name("datasets.yaml")
+RULE_CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_rule_catalogue.csv"
+BOM = b"\xef\xbb\xbf"
+# Above this many rows in a dataset Frictionless checks a sample of rows (it parses in Python at
+# roughly 50 k rows/s); hashes and byte counts of every file are still verified through SHA256SUMS.
+FRICTIONLESS_FULL_ROWS = 2_000_000
+# Stages at which a failure can be injected (tests and drills).
+STAGES = ("after_data", "after_metadata", "after_validation", "before_pointer")
+
+
+class ReleaseValidationError(RuntimeError):
+    pass
+
+
+@dataclass
+class DatasetOutput:
+    name: str
+    rows: int
+    csv_path: str
+    parquet_path: str
+    csv_bytes: int
+    parquet_bytes: int
+    year_from: int | None
+    year_to: int | None
+
+
+@dataclass
+class ReleaseResult:
+    release_id: str
+    path: Path
+    datasets: dict[str, DatasetOutput] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    validation: dict[str, str] = field(default_factory=dict)
+    total_bytes: int = 0
+    seconds: float = 0.0
+
+
+def load_spec(path: Path = SPEC_PATH) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def new_release_id(now: _dt.datetime | None = None) -> str:
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
+
+
+def pipeline_version() -> dict[str, str | None]:
+    try:
+        version = metadata.version("gongkai")
+    except metadata.PackageNotFoundError:
+        version = None
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"name": "gongkai", "version": version, "git_commit": commit}
+
+
+# --------------------------------------------------------------------------------------------- writing
+
+def _sql_path(path: Path) -> str:
+    return path.as_posix().replace("'", "''")
+
+
+def copy_csv_with_bom(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -> None:
+    """DuckDB writes CSV without a BOM (and has no option for it): write, then prefix while copying.
+
+    The BOM is what makes Excel on a Chinese Windows read UTF-8 instead of GBK.
+    """
+    raw = target.with_name(target.name + ".nobom")
+    con.execute(
+        f"COPY ({select_sql}) TO '{_sql_path(raw)}' "
+        "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', "
+        "TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S', DATEFORMAT '%Y-%m-%d')"
+    )
+    with open(target, "wb") as out, open(raw, "rb") as src:
+        out.write(BOM)
+        shutil.copyfileobj(src, out, 16 << 20)
+    raw.unlink()
+
+
+def _frictionless_type(duckdb_type: str) -> str:
+    t = duckdb_type.upper()
+    if t.startswith(("DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL")):
+        return "number"
+    if t in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}:
+        return "integer"
+    if t == "BOOLEAN":
+        return "boolean"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP"):
+        return "datetime"
+    if t == "TIME":
+        return "time"
+    return "string"
+
+
+def _field_descriptor(name: str, duckdb_type: str, titles: dict[str, str], required: bool) -> dict:
+    fd: dict = {"name": name, "type": _frictionless_type(duckdb_type)}
+    if name in titles:
+        fd["title"] = titles[name]
+    if required:
+        fd["constraints"] = {"required": True}
+    return fd
+
+
+def _year_range(con: duckdb.DuckDBPyConnection, parquet: Path, column: str | None, types: dict[str, str]):
+    if not column or column not in types:
+        return None, None
+    col = quote_ident(column)
+    expr = f"year({col})" if types[column].upper().startswith(("TIMESTAMP", "DATE")) else f"CAST({col} AS INTEGER)"
+    lo, hi = con.execute(f"SELECT min({expr}), max({expr}) FROM read_parquet('{_sql_path(parquet)}')").fetchone()
+    return lo, hi
+
+
+def write_dataset(
+    con: duckdb.DuckDBPyConnection, ds: dict, relation_sql: str, staging: Path, policy: MaskingPolicy,
+    value_maps: dict, titles: dict[str, str],
+) -> tuple[DatasetOutput, dict, dict]:
+    """Mask + COPY one dataset; return its output record and its two datapackage resources."""
+    available = dict(describe(con, relation_sql))
+    missing = [c for c in ds["columns"] if c not in available]
+    if missing:
+        raise ReleaseValidationError(
+            f"数据集 {ds['name']} 缺少列 dataset {ds['name']}: relation {relation_sql} lacks columns {missing}"
+        )
+    columns = [(c, available[c]) for c in ds["columns"] if c not in policy.dropped_columns]
+    select_sql = masked_select(relation_sql, columns, policy, value_maps)
+    data_dir = staging / "data"
+    data_dir.mkdir(exist_ok=True)
+    parquet = data_dir / f"{ds['name']}.parquet"
+    csv = data_dir / f"{ds['name']}.csv"
+    rows = con.execute(f"COPY ({select_sql}) TO '{_sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
+    copy_csv_with_bom(con, f"SELECT * FROM read_parquet('{_sql_path(parquet)}')", csv)
+    published_types = dict(describe(con, f"read_parquet('{_sql_path(parquet)}')"))
+    year_from, year_to = _year_range(con, parquet, ds.get("year_column"), published_types)
+    pk = list(ds.get("primary_key") or [])
+    schema: dict = {
+        "fields": [_field_descriptor(n, published_types[n], titles, n in pk) for n, _ in columns],
+        "missingValues": [""],
+    }
+    if pk:
+        schema["primaryKey"] = pk
+    fks = [
+        {"fields": fk["fields"], "reference": {"resource": fk["resource"], "fields": fk["reference_fields"]}}
+        for fk in ds.get("foreign_keys") or []
+    ]
+    if fks:
+        schema["foreignKeys"] = fks
+    description = f"{ds['description_zh']}\n\n{ds['description_en']}"
+    if ds.get("fiscal_data_package"):
+        description += (
+            "\n\n财政数据包词汇 Fiscal Data Package vocabulary: phase ∈ proposed/approved/adjusted/executed, "
+            "direction ∈ revenue/expenditure."
+        )
+    common = {"title": f"{ds['title_zh']} {ds['title_en']}", "description": description}
+    if year_from is not None:
+        common["temporal"] = {"start": f"{year_from}-01-01", "end": f"{year_to}-12-31"}
+    csv_resource = {
+        "name": ds["name"], "path": f"data/{ds['name']}.csv", "type": "table", "scheme": "file",
+        "format": "csv", "mediatype": "text/csv", "encoding": "utf-8-sig",
+        "dialect": {"csv": {"delimiter": ",", "quoteChar": '"'}},
+        **common, "schema": schema,
+    }
+    if ds.get("fiscal_data_package"):
+        # Fiscal Data Package (OpenSpending) column roles, as a custom property Frictionless ignores.
+        csv_resource["fiscalDataPackage"] = {
+            "phase": "phase", "direction": "direction", "amount": "amount_yuan", "currency": "CNY",
+            "fiscalPeriod": "fiscal_year", "functionalClassification": "code" if "code" in ds["columns"] else None,
+        }
+    parquet_resource = {
+        "name": f"{ds['name']}_parquet", "path": f"data/{ds['name']}.parquet", "type": "file", "scheme": "file",
+        "format": "parquet", "mediatype": "application/vnd.apache.parquet",
+        **common, "description": description + f"\n\nParquet copy of {ds['name']}.csv (same rows, typed).",
+    }
+    out = DatasetOutput(ds["name"], rows, csv_resource["path"], parquet_resource["path"],
+                        csv.stat().st_size, parquet.stat().st_size, year_from, year_to)
+    return out, csv_resource, parquet_resource
+
+
+def write_code_lists(con: duckdb.DuckDBPyConnection, spec: dict, staging: Path, datasets: list[dict]) -> list[dict]:
+    """Each code list = its vocabulary + any value a dataset holds (published without a label)."""
+    folder = staging / "code_lists"
+    folder.mkdir(exist_ok=True)
+    resources = []
+    for name, cl in (spec.get("code_lists") or {}).items():
+        rows = {code: labels for code, labels in (cl.get("codes") or {}).items()}
+        for ds in datasets:
+            for fk in ds.get("foreign_keys") or []:
+                if fk["resource"] != name:
+                    continue
+                parquet = staging / "data" / f"{ds['name']}.parquet"
+                if not parquet.exists():
+                    continue
+                col = quote_ident(fk["fields"][0])
+                for (value,) in con.execute(
+                    f"SELECT DISTINCT {col} FROM read_parquet('{_sql_path(parquet)}') WHERE {col} IS NOT NULL"
+                ).fetchall():
+                    rows.setdefault(str(value), [None, None])
+        con.execute("CREATE OR REPLACE TEMP TABLE _code_list (code VARCHAR, label_zh VARCHAR, label_en VARCHAR)")
+        con.executemany("INSERT INTO _code_list VALUES (?, ?, ?)", [[c, l[0], l[1]] for c, l in sorted(rows.items())])
+        copy_csv_with_bom(con, "SELECT * FROM _code_list ORDER BY code", folder / f"{name}.csv")
+        resources.append({
+            "name": name, "path": f"code_lists/{name}.csv", "type": "table", "scheme": "file", "format": "csv",
+            "mediatype": "text/csv", "encoding": "utf-8-sig", "title": f"{cl['title_zh']} {cl['title_en']}",
+            "schema": {"fields": [
+                {"name": "code", "type": "string", "title": "代码 Code", "constraints": {"required": True}},
+                {"name": "label_zh", "type": "string", "title": "中文名称 Label (Chinese)"},
+                {"name": "label_en", "type": "string", "title": "英文名称 Label (English)"},
+            ], "primaryKey": ["code"], "missingValues": [""]},
+        })
+    return resources
+
+
+def source_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    rel = find_relation(con, "load_files", schema="raw")
+    if rel is None:
+        return []
+    rows = con.execute(
+        f"SELECT source_file, family, source_sha256, bytes, status, CAST(loaded_at AS VARCHAR) "
+        f"FROM {rel} WHERE is_current ORDER BY source_file"
+    ).fetchall()
+    keys = ("source_file", "family", "sha256", "bytes", "status", "loaded_at")
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def write_sha256sums(staging: Path) -> int:
+    lines = []
+    for path in sorted(p for p in staging.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+        lines.append(f"{sha256_file(path)}  {path.relative_to(staging).as_posix()}\n")
+    (staging / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+def verify_sha256sums(folder: Path) -> list[str]:
+    """Problems found re-reading every file against SHA256SUMS (empty list = verified)."""
+    problems = []
+    listed = set()
+    for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, rel = line.split("  ", 1)
+        listed.add(rel)
+        path = folder / rel
+        if not path.exists():
+            problems.append(f"missing {rel}")
+        elif sha256_file(path) != digest:
+            problems.append(f"checksum mismatch {rel}")
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and rel != "SHA256SUMS" and rel not in listed:
+            problems.append(f"not listed {rel}")
+    return problems
+
+
+def _add_hash_and_bytes(staging: Path, resources: list[dict]) -> None:
+    for res in resources:
+        path = staging / res["path"]
+        res["hash"] = "sha256:" + sha256_file(path)
+        res["bytes"] = path.stat().st_size
+
+
+def _dcat(spec: dict, release_id: str, issued: str, modified: str, resources: list[dict], years) -> dict:
+    rel = spec["release"]
+    doc = {
+        "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
+                     "foaf": "http://xmlns.com/foaf/0.1/", "spdx": "http://spdx.org/rdf/terms#"},
+        "@type": "dcat:Dataset",
+        "@id": f"{rel['name']}/{release_id}",
+        "dct:identifier": f"{rel['name']}/{release_id}",
+        "dct:title": [{"@language": "zh", "@value": rel["title_zh"]}, {"@language": "en", "@value": rel["title_en"]}],
+        "dct:description": [{"@language": "zh", "@value": rel["description_zh"]},
+                            {"@language": "en", "@value": rel["description_en"]}],
+        "dct:issued": issued,
+        "dct:modified": modified,
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": rel["publisher"]["name"],
+                          "foaf:homepage": rel["publisher"].get("url")},
+        "dct:license": rel["licence"]["path"],
+        "dct:language": rel.get("language", []),
+        "dcat:keyword": rel.get("keywords", []),
+        "dcat:distribution": [
+            {"@type": "dcat:Distribution", "dct:title": r.get("title", r["name"]), "dcat:downloadURL": r["path"],
+             "dcat:mediaType": r.get("mediatype"), "dcat:byteSize": r["bytes"], "dct:license": rel["licence"]["path"],
+             "spdx:checksum": {"spdx:algorithm": "spdx:checksumAlgorithm_sha256",
+                               "spdx:checksumValue": r["hash"].split(":", 1)[1]}}
+            for r in resources
+        ],
+    }
+    if years[0] is not None:
+        doc["dct:temporal"] = {"@type": "dct:PeriodOfTime", "dcat:startDate": f"{years[0]}-01-01",
+                               "dcat:endDate": f"{years[1]}-12-31"}
+    return doc
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None) -> dict[str, str]:
+    """Every check publication depends on; raises ReleaseValidationError naming what failed."""
+    from frictionless import validate
+
+    results: dict[str, str] = {}
+    problems = verify_sha256sums(folder)
+    if problems:
+        raise ReleaseValidationError(f"SHA256SUMS 校验失败 verification failed: {problems[:10]}")
+    results["sha256sums"] = "verified"
+
+    limit = None if total_rows <= FRICTIONLESS_FULL_ROWS else FRICTIONLESS_FULL_ROWS
+    report = validate(str(folder / "datapackage.json"), limit_rows=limit)
+    if not report.valid:
+        errors = report.flatten(["type", "note"])[:10]
+        raise ReleaseValidationError(f"Frictionless 校验失败 datapackage invalid: {errors}")
+    results["frictionless"] = "valid" if limit is None else f"valid (first {limit} rows per resource)"
+
+    if ocds_validator is not None and (folder / "ocds").exists():
+        problems = ocds_validator(folder / "ocds")
+        if problems:
+            raise ReleaseValidationError(f"OCDS 校验失败 OCDS invalid: {problems[:10]}")
+        results["ocds"] = "valid"
+
+    privacy = scan_tree(folder)
+    if not privacy.clean:
+        raise ReleaseValidationError(
+            f"隐私扫描发现个人信息 privacy scan found personal data: {[str(h) for h in privacy.hits[:10]]}"
+        )
+    results["privacy_scan"] = f"clean ({privacy.summary()})"
+    return results
+
+
+# --------------------------------------------------------------------------------------------- release
+
+def _pause_or_fail(stage: str, fail_at: str | None, pause_file: Path | None, pause_at: str | None) -> None:
+    if pause_at == stage and pause_file is not None:
+        pause_file.write_text(stage, encoding="utf-8")  # tells a watching test where we are
+        time.sleep(3600)
+    if fail_at == stage:
+        raise atomic.InjectedFailure(f"injected failure at {stage}")
+
+
+def build_release(
+    warehouse: Path,
+    out_dir: Path,
+    *,
+    run_id: str | None = None,
+    release_id: str | None = None,
+    ocds_dir: Path | None = None,
+    spec: dict | None = None,
+    fail_at: str | None = None,
+    pause_at: str | None = None,
+    pause_file: Path | None = None,
+) -> ReleaseResult:
+    """Build, validate and atomically publish a release under ``<out_dir>/open-data``.
+
+    ``ocds_dir``: a folder of validated OCDS packages to include (hard-linked when possible).
+    ``fail_at`` / ``pause_at``: one of ``STAGES``, to prove a failure or kill there changes nothing.
+    """
+    from dagster_project.publish import ocds as ocds_module
+
+    started = time.monotonic()
+    spec = spec or load_spec()
+    root = out_dir / "open-data"
+    root.mkdir(parents=True, exist_ok=True)
+    atomic.remove_stale_staging(root)
+    release_id = release_id or new_release_id()
+    staging = atomic.new_staging_dir(root, release_id)
+    result = ReleaseResult(release_id=release_id, path=root / release_id)
+    try:
+        policy = MaskingPolicy.from_spec(spec.get("masking") or {})
+        titles = spec.get("field_titles") or {}
+        value_maps = spec.get("value_maps") or {}
+        resources: list[dict] = []
+        written: list[dict] = []
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            for ds in spec["datasets"]:
+                if "sql" in ds:
+                    findings_rel = find_relation(con, "findings", schema="quality")
+                    if findings_rel is None:
+                        result.skipped.append(ds["name"])
+                        continue
+                    relation_sql = "(" + ds["sql"].format(
+                        quality_findings=findings_rel, rule_catalogue_csv=_sql_path(RULE_CATALOGUE_CSV)
+                    ) + ")"
+                else:
+                    relation_sql = find_relation(con, ds["relation"])
+                    if relation_sql is None:
+                        if ds.get("optional"):
+                            result.skipped.append(ds["name"])
+                            continue
+                        raise ReleaseValidationError(f"找不到数据表 mart {ds['relation']} not found in {warehouse}")
+                out, csv_res, pq_res = write_dataset(con, ds, relation_sql, staging, policy, value_maps, titles)
+                result.datasets[ds["name"]] = out
+                resources += [csv_res, pq_res]
+                written.append(ds)
+            resources += write_code_lists(con, spec, staging, written)
+            sources = source_files(con)
+        finally:
+            con.close()
+        _pause_or_fail("after_data", fail_at, pause_file, pause_at)
+
+        if ocds_dir is not None and ocds_dir.exists():
+            target = staging / "ocds"
+            target.mkdir()
+            for path in sorted(ocds_dir.iterdir()):
+                if path.is_file():
+                    try:
+                        os.link(path, target / path.name)
+                    except OSError:
+                        shutil.copy2(path, target / path.name)
+                    resources.append({
+                        "name": "ocds_" + path.stem.replace("-", "_"), "path": f"ocds/{path.name}", "type": "file",
+                        "scheme": "file", "format": "json", "mediatype": "application/json",
+                        "title": "OCDS 1.1.5 开放合同数据 Open Contracting Data Standard package",
+                    })
+
+        _add_hash_and_bytes(staging, resources)
+        now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        years = [y for d in result.datasets.values() for y in (d.year_from, d.year_to) if y is not None]
+        coverage = (min(years), max(years)) if years else (None, None)
+        previous = atomic.read_pointer(root)
+        issued = now
+        if previous and (root / previous / "manifest.json").exists():
+            issued = json.loads((root / previous / "manifest.json").read_text(encoding="utf-8")).get("issued", now)
+        rel = spec["release"]
+        package = {
+            "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+            "name": rel["name"], "id": f"{rel['name']}/{release_id}", "version": release_id,
+            "title": f"{rel['title_zh']} {rel['title_en']}",
+            "description": f"{rel['description_zh']}\n\n{rel['description_en']}",
+            "licenses": [rel["licence"]], "sources": rel.get("sources", []), "keywords": rel.get("keywords", []),
+            "contributors": [{"title": rel["publisher"]["name"], "path": rel["publisher"].get("url"), "roles": ["publisher"]}],
+            "created": now, "temporal": {"start": f"{coverage[0]}-01-01", "end": f"{coverage[1]}-12-31"} if years else None,
+            "resources": resources,
+        }
+        package = {k: v for k, v in package.items() if v is not None}
+        (staging / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
+        manifest = {
+            "release_id": release_id, "run_id": run_id, "issued": issued, "modified": now,
+            "pipeline": pipeline_version(),
+            "coverage_years": {"from": coverage[0], "to": coverage[1]},
+            "datasets": {
+                name: {"rows": d.rows, "coverage_years": {"from": d.year_from, "to": d.year_to},
+                       "files": {"csv": d.csv_path, "parquet": d.parquet_path}}
+                for name, d in result.datasets.items()
+            },
+            "skipped_datasets": result.skipped,
+            "ocds": sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
+            "source_files": sources,
+            "masking": "PM_CODE 前6后4 first 6 + last 4; 文本中身份证号/银行卡号 前6后4, 手机号 前3后4 "
+                       "ID/card numbers in text first 6 + last 4, mobiles first 3 + last 4",
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
+                                               encoding="utf-8")
+        (staging / "dcat.jsonld").write_text(
+            json.dumps(_dcat(spec, release_id, issued, now, resources, coverage), ensure_ascii=False, indent=2),
+            encoding="utf-8")
+        write_sha256sums(staging)
+        _pause_or_fail("after_metadata", fail_at, pause_file, pause_at)
+
+        total_rows = max((d.rows for d in result.datasets.values()), default=0)
+        result.validation = validate_release(staging, total_rows, ocds_module.validate_ocds_folder)
+        _pause_or_fail("after_validation", fail_at, pause_file, pause_at)
+        result.total_bytes = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
+
+        atomic.promote(staging, root, release_id, before_pointer=lambda: _pause_or_fail(
+            "before_pointer", fail_at, pause_file, pause_at))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result.seconds = round(time.monotonic() - started, 2)
+    return result

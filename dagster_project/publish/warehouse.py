@@ -1,0 +1,31 @@
+"""Finding the marts and quality tables in the DuckDB warehouse, whatever schema dbt put them in."""
+from __future__ import annotations
+
+import duckdb
+
+from dagster_project.publish.masking import quote_ident
+
+
+def find_relation(con: duckdb.DuckDBPyConnection, table_name: str, schema: str | None = None) -> str | None:
+    """Fully qualified name of ``table_name`` (a table or view), preferring a schema named like marts.
+
+    dbt's schema naming (``main_marts``, ``marts``…) is the dbt engineer's choice; publishing must not
+    break when it changes, so the table is found by name.
+    """
+    rows = con.execute(
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = ? "
+        "AND table_catalog = current_database()",
+        [table_name],
+    ).fetchall()
+    schemas = [r[0] for r in rows]
+    if schema is not None:
+        schemas = [s for s in schemas if s == schema]
+    if not schemas:
+        return None
+    schemas.sort(key=lambda s: (0 if "mart" in s else 1, s))
+    return f"{quote_ident(schemas[0])}.{quote_ident(table_name)}"
+
+
+def describe(con: duckdb.DuckDBPyConnection, relation_sql: str) -> list[tuple[str, str]]:
+    """(column name, DuckDB type) of a relation or a parenthesised query."""
+    return [(r[0], str(r[1])) for r in con.execute(f"DESCRIBE SELECT * FROM {relation_sql} AS src").fetchall()]

@@ -1,0 +1,195 @@
+"""Fixture marts for the publish tests: a real DuckDB file with the contract's columns (CONTRACTS.md §4).
+
+The rows are few but carry what publishing must handle: an ID number and a mobile inside notice
+text, a PM_CODE, a phone field, a deal with announcement → candidates → result → contract, budget
+lines with phases and directions, debt limits and balances, statuses of every kind and findings.
+The personal values are generated checksum-valid so the privacy scan would see them if unmasked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from dagster_project import identifiers
+from dagster_project.paths import REPO_ROOT
+
+SCHEMA_SQL = REPO_ROOT / "dagster_project" / "ingest" / "schema.sql"
+
+PERSON_ID = identifiers.make_id_number("640104", dt.date(1985, 3, 7), 123)
+PM_ID = identifiers.make_id_number("640202", dt.date(1979, 11, 30), 45)
+MOBILE = "13995112233"
+SECOND_MOBILE = "18609514567"
+BUYER_USCC = identifiers.make_uscc("11640000MB1234567")
+AGENCY_USCC = identifiers.make_uscc("91640100MA7654321")
+WINNER_USCC = identifiers.make_uscc("91640100MA1111111")
+# A notice text carrying personal data in every shape publishing must mask.
+NOTICE_WITH_PERSONAL_DATA = (
+    f"项目负责人张三，身份证号{PERSON_ID}，联系电话{MOBILE}；备用{SECOND_MOBILE},{MOBILE}。"
+)
+PERSONAL_VALUES = (PERSON_ID, PM_ID, MOBILE, SECOND_MOBILE)
+
+
+def _ts(s: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(s)
+
+
+def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings: bool = True) -> Path:
+    """Create the marts (schema ``main_marts``), ``raw.load_files`` and ``quality.findings`` in ``path``."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        con.execute(
+            "INSERT INTO raw.load_files VALUES ('L1', 'trading/export_2018.csv', ?, 1234, 'trading', 'csv', "
+            "'utf-8', 'bulletins', 'loaded', NULL, 6, 6, 0, TIMESTAMP '2026-11-27 01:00:00', true, NULL)",
+            ["ab" * 32],
+        )
+        con.execute("CREATE SCHEMA main_marts")
+        con.execute("""
+            CREATE TABLE main_marts.dim_region (region_code VARCHAR, region_name VARCHAR, level VARCHAR,
+              parent_code VARCHAR, is_current_code BOOLEAN)""")
+        con.execute("""INSERT INTO main_marts.dim_region VALUES
+            ('640000','宁夏回族自治区','province',NULL,true), ('640100','银川市','city','640000',true),
+            ('640200','石嘴山市','city','640000',true)""")
+        con.execute("""
+            CREATE TABLE main_marts.fct_budget_lines (budget_line_id VARCHAR, publisher_code VARCHAR,
+              publisher_kind VARCHAR, region_code VARCHAR, fiscal_year INTEGER, phase VARCHAR, direction VARCHAR,
+              table_key VARCHAR, side VARCHAR, code VARCHAR, code_level INTEGER, item_name VARCHAR,
+              is_total BOOLEAN, row_key VARCHAR, measure VARCHAR, amount_yuan DECIMAL(20,2),
+              source_file VARCHAR, sheet VARCHAR, source_row INTEGER)""")
+        budget_rows = []
+        n = 0
+        for year in (2017, 2018):
+            for phase in ("budget", "final"):
+                for code, level, name, amount in [
+                    ("205", 1, "教育支出", 1500000), ("20502", 2, "普通教育", 1000000),
+                    ("2050201", 3, "学前教育", 400000), ("2050202", 3, "小学教育", 600000),
+                    ("20501", 2, "教育管理事务", 500000), ("208", 1, "社会保障和就业支出", 800000),
+                    ("20805", 2, "行政事业单位养老支出", 800000),
+                ]:
+                    n += 1
+                    budget_rows.append((
+                        f"bl{n}", "640000", "government", "640000", year, phase, "expenditure",
+                        "gov_gpb_own_expenditure", None, code, level, name, False, None, "amount",
+                        amount * (1 + year - 2017), f"budget/gov_{year}_{phase}.xlsx", "表3", 5 + n,
+                    ))
+                n += 1
+                budget_rows.append((f"bl{n}", "640000", "government", "640000", year, phase, "revenue",
+                                    "gov_gpb_revenue", None, "101", 1, "税收收入", False, None, "amount", 9000000,
+                                    f"budget/gov_{year}_{phase}.xlsx", "表1", 6))
+        con.executemany("INSERT INTO main_marts.fct_budget_lines VALUES (" + ",".join("?" * 19) + ")", budget_rows)
+
+        con.execute("""
+            CREATE TABLE main_marts.fct_debt_positions (debt_position_id VARCHAR, publisher_code VARCHAR,
+              fiscal_year INTEGER, phase VARCHAR, table_key VARCHAR, row_label VARCHAR, row_region_code VARCHAR,
+              row_scope VARCHAR, row_key VARCHAR, measure VARCHAR, amount_yuan DECIMAL(20,2),
+              source_file VARCHAR, sheet VARCHAR, source_row INTEGER)""")
+        debt_rows = []
+        n = 0
+        for year in (2017, 2018):
+            for label, rc, scope in [("本级", "640000", "own_level"), ("银川市", "640100", "lower_region"),
+                                     ("石嘴山市", "640200", "lower_region")]:
+                for measure, amount in [("limit_general", 500), ("limit_special", 300),
+                                        ("balance_general", 450 if rc != "640200" else 520),
+                                        ("balance_special", 250)]:
+                    n += 1
+                    debt_rows.append((f"dp{n}", "640000", year, "budget", "debt_1_1", label, rc, scope, None,
+                                      measure, amount * 1_000_000, f"debt/debt_{year}.xlsx", "1-1", 4 + n))
+        con.executemany("INSERT INTO main_marts.fct_debt_positions VALUES (" + ",".join("?" * 14) + ")", debt_rows)
+
+        con.execute("""
+            CREATE TABLE main_marts.fct_trading_bulletins (bulletin_key VARCHAR, deal_key VARCHAR,
+              bulletin_type_code VARCHAR, bulletin_type VARCHAR, trade_area_code VARCHAR, trade_area VARCHAR,
+              notice_name VARCHAR, notice_send_time TIMESTAMP, region_code VARCHAR, tenderer_name VARCHAR,
+              tenderer_code VARCHAR, tender_agency_name VARCHAR, tender_agency_code VARCHAR,
+              budget_amount_yuan DECIMAL(20,2), bid_amount_yuan DECIMAL(20,2), win_bidder_name VARCHAR,
+              win_bidder_code VARCHAR, bidder_count INTEGER, pm_name VARCHAR, pm_code VARCHAR,
+              contact_phone VARCHAR, notice_content VARCHAR, url VARCHAR, source_file VARCHAR,
+              source_row INTEGER, source_files VARCHAR[])""")
+        con.execute("""
+            CREATE TABLE main_marts.fct_deals (deal_key VARCHAR, project_code VARCHAR, bid_section_code VARCHAR,
+              unified_deal_code VARCHAR, trade_area_code VARCHAR, trade_area VARCHAR, region_code VARCHAR,
+              tenderer_name VARCHAR, tenderer_code VARCHAR, tender_agency_name VARCHAR, tender_agency_code VARCHAR,
+              fiscal_year INTEGER, announced_at TIMESTAMP, doc_get_start_at TIMESTAMP, doc_get_end_at TIMESTAMP,
+              bid_deadline_at TIMESTAMP, bid_open_at TIMESTAMP, candidates_published_at TIMESTAMP,
+              publicity_start_at TIMESTAMP, publicity_end_at TIMESTAMP, result_published_at TIMESTAMP,
+              contract_signed_at TIMESTAMP, contract_published_at TIMESTAMP, budget_amount_yuan DECIMAL(20,2),
+              bid_amount_yuan DECIMAL(20,2), bidder_count INTEGER, candidate_count INTEGER,
+              win_bidder_name VARCHAR, win_bidder_code VARCHAR, has_announcement BOOLEAN, has_result BOOLEAN)""")
+        deals = [("NXGC2018-001/01", "工程建设项目招标投标", "640100", 5, "2018-06-04", 25),
+                 ("NXZC2018-002/01", "政府采购", "640200", 1, "2018-07-02", 8)]
+        for i in range(n_extra_deals):
+            deals.append((f"NXZC2018-{100 + i:03d}/01", "政府采购", "640100", 2 + i % 4, "2018-08-01", 12 + i % 15))
+        bulletin_rows, deal_rows = [], []
+        for deal_key, area, region, bidders, start, period in deals:
+            t0 = _ts(start + " 09:00:00")
+            deadline = t0 + dt.timedelta(days=period)
+            steps = [("交易公告", t0, None), ("中标候选人公示", deadline + dt.timedelta(days=2), None),
+                     ("中标结果公告", deadline + dt.timedelta(days=7), 1_234_500),
+                     ("合同公告", deadline + dt.timedelta(days=20), 1_234_500)]
+            for btype, when, bid in steps:
+                content = NOTICE_WITH_PERSONAL_DATA if btype == "中标候选人公示" else f"{area}{btype}，详见附件。"
+                bulletin_rows.append((
+                    f"{deal_key}|{btype}|{when.isoformat()}|", deal_key, None, btype, None, area,
+                    f"{deal_key}项目{btype}（联系人手机{MOBILE}）", when, region, "宁夏某局", BUYER_USCC,
+                    "宁夏某招标代理公司", AGENCY_USCC, 1_500_000, bid, "宁夏某建设公司" if bid else None,
+                    WINNER_USCC if bid else None, bidders, "李四", PM_ID, f"0951-1234567/{MOBILE}", content,
+                    f"http://ggzy.nx.gov.cn/{deal_key}", "trading/export_2018.csv", 2, ["trading/export_2018.csv"],
+                ))
+            deal_rows.append((
+                deal_key, deal_key.split("/")[0], "01", None, None, area, region, "宁夏某局", BUYER_USCC,
+                "宁夏某招标代理公司", AGENCY_USCC, 2018, t0, t0, t0 + dt.timedelta(days=5), deadline, deadline,
+                deadline + dt.timedelta(days=2), deadline + dt.timedelta(days=2), deadline + dt.timedelta(days=5),
+                deadline + dt.timedelta(days=7), deadline + dt.timedelta(days=18), deadline + dt.timedelta(days=20),
+                1_500_000, 1_234_500, bidders, 3, "宁夏某建设公司", WINNER_USCC, True, True,
+            ))
+        con.executemany("INSERT INTO main_marts.fct_trading_bulletins VALUES (" + ",".join("?" * 26) + ")", bulletin_rows)
+        con.executemany("INSERT INTO main_marts.fct_deals VALUES (" + ",".join("?" * 31) + ")", deal_rows)
+
+        con.execute("""
+            CREATE TABLE main_marts.fct_disclosure_status (publisher_code VARCHAR, publisher_name VARCHAR,
+              publisher_kind VARCHAR, region_code VARCHAR, fiscal_year INTEGER, document VARCHAR, table_key VARCHAR,
+              table_name_zh VARCHAR, deadline_date DATE, deadline_basis VARCHAR, status VARCHAR,
+              published_at TIMESTAMP, days_late INTEGER, source_file VARCHAR, sheet VARCHAR,
+              publication_title VARCHAR, publication_url VARCHAR)""")
+        statuses = ["on_time", "late", "missing", "not_yet_due", "empty_with_note", "empty_without_note"]
+        status_rows = []
+        publishers = [("640000", "宁夏回族自治区", "government", "640000"),
+                      ("640100", "银川市", "government", "640100"),
+                      (BUYER_USCC, "宁夏某局", "department", "640000")]
+        tables = ["gov_gpb_revenue", "gov_gpb_expenditure", "dept_summary", "dept_gfb_expenditure"]
+        k = 0
+        for year in (2017, 2018):
+            for code, name, kind, region in publishers:
+                for table in tables:
+                    status = statuses[k % len(statuses)]
+                    k += 1
+                    deadline = dt.date(year, 2, 20)
+                    published = None if status in ("missing", "not_yet_due") else dt.datetime(
+                        year, 2, 10 if status != "late" else 28, 10, 0)
+                    late = (published.date() - deadline).days if status == "late" else None
+                    status_rows.append((code, name, kind, region, year, "budget", table, f"表{table}", deadline,
+                                        "congress_plus_20", status, published, late, None, None, None, None))
+        con.executemany("INSERT INTO main_marts.fct_disclosure_status VALUES (" + ",".join("?" * 17) + ")", status_rows)
+
+        if with_findings:
+            con.execute("CREATE SCHEMA quality")
+            con.execute("""
+                CREATE TABLE quality.findings (run_id VARCHAR, rule_id VARCHAR, severity VARCHAR,
+                  publisher_code VARCHAR, publisher_name VARCHAR, fiscal_year INTEGER, object_key VARCHAR,
+                  observed VARCHAR, expected VARCHAR, source_file VARCHAR, sheet VARCHAR, source_row INTEGER,
+                  detail VARCHAR)""")
+            con.executemany("INSERT INTO quality.findings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+                ("run-1", "DISC_LATE", "failure", "640000", "宁夏回族自治区", 2017, "gov_gpb_revenue", None, None,
+                 None, None, None, "old run"),
+                ("run-2", "DISC_LATE", "failure", "640000", "宁夏回族自治区", 2018, "gov_gpb_revenue", "8", "0",
+                 None, None, None, None),
+                ("run-2", "PRIV_MOBILE", "failure", BUYER_USCC, "宁夏某局", 2018, "NXGC2018-001/01", MOBILE, None,
+                 "trading/export_2018.csv", None, 2, f"notice_content 含 {MOBILE}"),
+                ("run-2", "PRIV_MOBILE", "failure", BUYER_USCC, "宁夏某局", 2018, "NXGC2018-001/01", MOBILE, None,
+                 "trading/export_2018.csv", None, 3, None),
+            ])
+    finally:
+        con.close()
+    return path

@@ -1,0 +1,88 @@
+-- One row per deal (deal_key = PROJECT_CODE/BID_SECTION_CODE, else UNIFIED_DEAL_CODE): its timeline,
+-- parties and amounts assembled from its bulletins. The announcement's own values win where a field
+-- appears on several bulletins (a change notice does not silently rewrite the announced period).
+with bulletins as (
+    select * from {{ ref('int_bulletins_deduplicated') }}
+),
+
+candidate_names as (
+    select deal_key, count(distinct trim(candidate_name)) as candidate_count
+    from (
+        select deal_key, unnest(string_split_regex(win_candidate_name, '[;；、]')) as candidate_name
+        from bulletins
+        where bulletin_type_code = 'candidates' and win_candidate_name is not null
+    )
+    where trim(candidate_name) <> ''
+    group by deal_key
+),
+
+-- the first result notice carries the fields GP 条例 §43 requires
+result_notices as (
+    select *
+    from bulletins
+    where bulletin_type_code = 'result'
+    qualify row_number() over (partition by deal_key order by notice_send_time, source_file, source_row) = 1
+),
+
+deals as (
+    select
+        deal_key,
+        min(project_code) as project_code,
+        min(bid_section_code) as bid_section_code,
+        min(unified_deal_code) as unified_deal_code,
+        coalesce(min(trade_area_code) filter (where bulletin_type_code = 'announcement'), min(trade_area_code)) as trade_area_code,
+        coalesce(min(trade_area) filter (where bulletin_type_code = 'announcement'), min(trade_area)) as trade_area,
+        coalesce(min(region_code) filter (where bulletin_type_code = 'announcement'), min(region_code)) as region_code,
+        coalesce(min(tenderer_name) filter (where bulletin_type_code = 'announcement'), min(tenderer_name)) as tenderer_name,
+        coalesce(min(tenderer_code) filter (where bulletin_type_code = 'announcement'), min(tenderer_code)) as tenderer_code,
+        coalesce(min(tender_agency_name) filter (where bulletin_type_code = 'announcement'), min(tender_agency_name)) as tender_agency_name,
+        coalesce(min(tender_agency_code) filter (where bulletin_type_code = 'announcement'), min(tender_agency_code)) as tender_agency_code,
+        cast(year(min(notice_send_time)) as integer) as fiscal_year,
+        min(notice_send_time) as first_notice_at,
+        arg_min(notice_name, notice_send_time) filter (where bulletin_type_code = 'announcement') as announcement_name,
+        min(notice_send_time) filter (where bulletin_type_code = 'announcement') as announced_at,
+        coalesce(min(doc_get_start_time) filter (where bulletin_type_code = 'announcement'), min(doc_get_start_time)) as doc_get_start_at,
+        coalesce(min(doc_get_end_time) filter (where bulletin_type_code = 'announcement'), min(doc_get_end_time)) as doc_get_end_at,
+        coalesce(min(bid_doc_refer_end_time) filter (where bulletin_type_code = 'announcement'), min(bid_doc_refer_end_time)) as bid_deadline_at,
+        coalesce(min(bid_open_time) filter (where bulletin_type_code = 'announcement'), min(bid_open_time)) as bid_open_at,
+        min(notice_send_time) filter (where bulletin_type_code = 'candidates') as candidates_published_at,
+        min(publicity_start_time) filter (where bulletin_type_code = 'candidates') as publicity_start_at,
+        max(publicity_end_time) filter (where bulletin_type_code = 'candidates') as publicity_end_at,
+        min(notice_send_time) filter (where bulletin_type_code = 'result') as result_published_at,
+        coalesce(min(contract_sign_time) filter (where bulletin_type_code = 'contract'), min(contract_sign_time)) as contract_signed_at,
+        min(notice_send_time) filter (where bulletin_type_code = 'contract') as contract_published_at,
+        coalesce(max(budget_amount_yuan) filter (where bulletin_type_code = 'announcement'), max(budget_amount_yuan)) as budget_amount_yuan,
+        coalesce(max(bid_amount_yuan) filter (where bulletin_type_code = 'result'),
+                 max(bid_amount_yuan) filter (where bulletin_type_code = 'contract')) as bid_amount_yuan,
+        coalesce(max(bidder_count) filter (where bulletin_type_code = 'result'), max(bidder_count)) as bidder_count,
+        coalesce(min(win_bidder_name) filter (where bulletin_type_code = 'result'),
+                 min(win_bidder_name) filter (where bulletin_type_code = 'contract')) as win_bidder_name,
+        coalesce(min(win_bidder_code) filter (where bulletin_type_code = 'result'),
+                 min(win_bidder_code) filter (where bulletin_type_code = 'contract')) as win_bidder_code,
+        bool_or(bulletin_type_code = 'announcement') as has_announcement,
+        bool_or(bulletin_type_code = 'result') as has_result,
+        bool_or(bulletin_type_code in ('candidates', 'result', 'contract')) as has_outcome_notice,
+        bool_or(bulletin_type_code = 'candidates') as has_candidates,
+        bool_or(bulletin_type_code = 'contract') as has_contract_notice,
+        count(*) as bulletin_count,
+        arg_min(source_file, notice_send_time) as source_file,
+        arg_min(source_row, notice_send_time) as source_row
+    from bulletins
+    group by deal_key
+)
+
+select
+    deals.*,
+    coalesce(candidate_names.candidate_count, 0) as candidate_count,
+    -- GP 条例 §43 fields absent from the result notice (empty list: complete; NULL: no result notice)
+    case when result_notices.deal_key is not null then list_filter([
+        case when result_notices.tenderer_name is null then 'tenderer_name' end,
+        case when result_notices.tender_agency_name is null then 'tender_agency_name' end,
+        case when result_notices.project_code is null then 'project_code' end,
+        case when result_notices.notice_name is null then 'notice_name' end,
+        case when result_notices.win_bidder_name is null then 'win_bidder_name' end,
+        case when result_notices.bid_amount_yuan is null then 'bid_amount' end
+    ], lambda f: f is not null) end as result_missing_fields
+from deals
+left join candidate_names using (deal_key)
+left join result_notices using (deal_key)

@@ -1,0 +1,44 @@
+-- Every non-blank credit code checked against GB 32100 (IDENT_USCC_INVALID), by the one macro in
+-- macros/uscc.sql (applied in staging): registry entity codes (publisher = the entity itself) and the
+-- trading parties' codes (publisher = the deal's buyer, TENDERER_CODE). object_key = the code.
+with registry as (
+    select
+        'registry_entities' as source_table,
+        'entity_code' as column_name,
+        entity_code as publisher_code,
+        fiscal_year,
+        entity_code as code_value,
+        entity_name as holder_name,
+        entity_uscc_is_valid as is_valid,
+        entity_uscc_invalid_reason as invalid_reason,
+        cast(null as varchar) as deal_key,
+        source_file,
+        source_row
+    from {{ ref('stg_registry__entities') }}
+    where entity_code is not null
+),
+
+trading as (
+    {% for party in ['tenderer', 'tender_agency', 'win_bidder', 'win_candidate'] %}
+    select
+        'trading_bulletins' as source_table,
+        '{{ party }}_code' as column_name,
+        deals.tenderer_code as publisher_code,
+        deals.fiscal_year,
+        bulletins.{{ party }}_code as code_value,
+        bulletins.{{ party }}_name as holder_name,
+        bulletins.{{ party }}_uscc_is_valid as is_valid,
+        bulletins.{{ party }}_uscc_invalid_reason as invalid_reason,
+        bulletins.deal_key,
+        bulletins.source_file,
+        bulletins.source_row
+    from {{ ref('int_bulletins_deduplicated') }} as bulletins
+    join {{ ref('int_deals_assembled') }} as deals using (deal_key)
+    where bulletins.{{ party }}_code is not null
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select 'IDENT_USCC_INVALID' as rule_id, * from registry
+union all
+select 'IDENT_USCC_INVALID' as rule_id, * from trading

@@ -1,0 +1,62 @@
+-- Personal data found in published free text (PRIV_*): NOTICE_NAME, NOTICE_CONTENT, CONTACT_PHONE of
+-- trading bulletins and the title of portal rows. Text is split into maximal digit runs (RE2 has no
+-- look-behind; a maximal run is never "inside a longer digit run"); each run is classified once.
+-- PM_CODE is an ID field by definition: never a finding here (it is masked in extracts).
+with texts as (
+    select
+        bulletins.bulletin_key,
+        bulletins.deal_key,
+        deals.tenderer_code as publisher_code,
+        deals.fiscal_year,
+        columns.column_name,
+        columns.text_value,
+        bulletins.source_file,
+        bulletins.source_row
+    from {{ ref('int_bulletins_deduplicated') }} as bulletins
+    join {{ ref('int_deals_assembled') }} as deals using (deal_key)
+    cross join lateral (
+        values ('notice_name', bulletins.notice_name),
+               ('notice_content', bulletins.notice_content),
+               ('contact_phone', bulletins.contact_phone)
+    ) as columns(column_name, text_value)
+    where columns.text_value is not null
+    union all
+    select
+        null, null,
+        publisher_code,
+        -- a portal row has no fiscal year of its own: the year it was published
+        cast(year(published_at) as integer),
+        'title', title, source_file, source_row
+    from {{ ref('stg_portal__publications') }}
+    where title is not null
+),
+
+runs as (
+    select texts.*, unnest({{ digit_runs('texts.text_value') }}) as run
+    from texts
+),
+
+classified as (
+    select
+        runs.*,
+        case
+            when {{ is_valid_id_number('run') }} then 'id_number'
+            when {{ is_mobile_number('run') }} then 'mobile'
+            when {{ is_luhn_card_number('run') }} then 'bank_card'
+        end as kind
+    from runs
+)
+
+select
+    bulletin_key,
+    deal_key,
+    publisher_code,
+    fiscal_year,
+    case kind when 'id_number' then 'PRIV_ID_NUMBER' when 'mobile' then 'PRIV_MOBILE' when 'bank_card' then 'PRIV_BANK_CARD' end as rule_id,
+    column_name,
+    kind,
+    {{ mask_match('run') }} as masked_match,
+    source_file,
+    source_row
+from classified
+where kind is not null

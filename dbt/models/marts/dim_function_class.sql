@@ -1,0 +1,14 @@
+-- Function classification (功能分类), one row per fiscal year × code: the code list is reissued yearly.
+with years as (
+    select cast(y as integer) as fiscal_year
+    from range(2015, year({{ as_of_date() }}) + 1) as t(y)
+)
+select
+    years.fiscal_year,
+    cast(classes.code as varchar) as code,
+    cast(classes.level as integer) as level,
+    cast(classes.parent_code as varchar) as parent_code,
+    cast(classes.name as varchar) as name
+from {{ ref('ref_function_classes') }} as classes
+join years
+    on years.fiscal_year between classes.valid_from_year and coalesce(classes.valid_to_year, 9999)

@@ -1,0 +1,37 @@
+-- Budget and final-account figures, one row per (line, measure column), in 元. Fiscal Data Package
+-- vocabulary alongside ours: phase budget|final ↔ fdp_phase approved|executed; direction revenue|expenditure.
+with lines as (
+    select lines.*, catalogue.book
+    from {{ ref('int_lines_resolved') }} as lines
+    left join {{ ref('ref_disclosure_catalogue') }} as catalogue using (table_key)
+    where lines.amount_yuan is not null
+      and coalesce(catalogue.book, '') <> 'debt'
+)
+select
+    cast(line_id as varchar) as budget_line_id,
+    cast(publisher_code as varchar) as publisher_code,
+    cast(publisher_kind as varchar) as publisher_kind,
+    cast(region_code as varchar) as region_code,
+    cast(fiscal_year as integer) as fiscal_year,
+    cast(phase as varchar) as phase,
+    cast(case phase when 'budget' then 'approved' when 'final' then 'executed' end as varchar) as fdp_phase,
+    cast(case
+        when side = 'income' then 'revenue'
+        when side = 'expenditure' then 'expenditure'
+        when table_key like '%revenue%' then 'revenue'
+        else 'expenditure'
+    end as varchar) as direction,
+    cast(table_key as varchar) as table_key,
+    cast(side as varchar) as side,
+    cast(code as varchar) as code,
+    cast(code_level as integer) as code_level,
+    cast(item_name as varchar) as item_name,
+    cast(is_total as boolean) as is_total,
+    cast(row_key as varchar) as row_key,
+    cast(column_key as varchar) as measure,
+    cast(amount_yuan as decimal(20, 2)) as amount_yuan,
+    cast(is_evaluable as boolean) as is_evaluable,
+    cast(source_file as varchar) as source_file,
+    cast(sheet as varchar) as sheet,
+    cast(source_row as integer) as source_row
+from lines

@@ -1,0 +1,226 @@
+"""gongkai benchmarks: the real pipeline, stage by stage, against a hand-written DuckDB floor.
+
+For each scale: generate a raw root with the sample generator, then alternate
+  A = the pipeline through Dagster's own CLI (one subprocess per stage: ingest, dbt, quality, publish)
+  B = the floor (benchmarks/floor/floor.py: one DuckDB SQL script doing the same essential work)
+and record wall time, rows/s and peak RSS of every stage (GNU time's "Maximum resident set size").
+Then the incremental runs: an unchanged re-run, and a re-run after one more fiscal year of raw files.
+Results: benchmarks/results/<date>.json and the table in benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/run.py --scales 125 1250 12500
+    .venv/bin/python benchmarks/run.py --scales 1 --repeats 1 --work /tmp/bench   # smoke
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TIME = "/usr/bin/time"
+
+# Stages of the pipeline, each one Dagster CLI call selecting a group of assets.
+PIPELINE_STAGES: list[tuple[str, str]] = [
+    ("ingest", "group:ingest"),
+    ("dbt", "group:seeds group:staging group:intermediate group:marts"),
+    ("quality", "group:quality"),
+    ("publish", "group:publish"),
+]
+
+
+@dataclass
+class StageResult:
+    scale: float
+    variant: str  # pipeline | floor | pipeline_unchanged | pipeline_new_year
+    stage: str
+    repeat: int
+    seconds: float
+    peak_rss_mib: float
+    rows: int
+    exit_code: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
+    """Run cmd under GNU time; return (wall seconds, peak RSS MiB, exit code)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    time_file = log.with_suffix(".time")
+    start = time.perf_counter()
+    with log.open("w") as out:
+        code = subprocess.call([TIME, "-v", "-o", str(time_file), *cmd], env=env, stdout=out,
+                               stderr=subprocess.STDOUT, cwd=REPO)
+    seconds = time.perf_counter() - start
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_file.read_text())
+    rss = int(match.group(1)) / 1024 if match else float("nan")
+    return seconds, rss, code
+
+
+def pipeline_env(raw: Path, work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        GONGKAI_RAW_DIR=str(raw),
+        GONGKAI_WAREHOUSE=str(work / "warehouse.duckdb"),
+        GONGKAI_OUT_DIR=str(work / "out"),
+        DAGSTER_HOME=str(work / "dagster_home"),
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def generate(raw: Path, scale: float, years: str, seed: int) -> None:
+    if (raw / "ground_truth.json").exists():
+        return
+    subprocess.check_call([str(BIN / "python"), "-m", "dagster_project.sample", "--seed", str(seed),
+                           "--scale", str(scale), "--years", years, "--out", str(raw), "--force"], cwd=REPO)
+
+
+def count_trading_rows(raw: Path) -> int:
+    truth = json.loads((raw / "ground_truth.json").read_text(encoding="utf-8"))
+    return int(truth.get("counts", {}).get("trading_rows", 0))
+
+
+def run_pipeline(raw: Path, work: Path, scale: float, variant: str, repeat: int, rows: int,
+                 fresh: bool) -> list[StageResult]:
+    if fresh and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    env = pipeline_env(raw, work)
+    results = []
+    for stage, selection in PIPELINE_STAGES:
+        cmd = [str(BIN / "dagster"), "asset", "materialize", "-m", "dagster_project.definitions",
+               "--select", selection]
+        seconds, rss, code = timed(cmd, env, work / "logs" / f"{variant}-{stage}-{repeat}.log")
+        results.append(StageResult(scale, variant, stage, repeat, seconds, rss, rows, code))
+        if code != 0:
+            print(f"  {variant} {stage} failed (exit {code}); see {work / 'logs'}", file=sys.stderr)
+            break
+    return results
+
+
+def run_floor(raw: Path, work: Path, scale: float, repeat: int, rows: int) -> list[StageResult]:
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    results = []
+    report = work / "floor_stages.json"
+    cmd = [str(BIN / "python"), str(REPO / "benchmarks" / "floor" / "floor.py"), "--raw", str(raw),
+           "--work", str(work), "--report", str(report)]
+    seconds, rss, code = timed(cmd, dict(os.environ), work / "floor.log")
+    if report.exists():
+        for stage, stage_seconds in json.loads(report.read_text()).items():
+            results.append(StageResult(scale, "floor", stage, repeat, stage_seconds, rss, rows, code))
+    results.append(StageResult(scale, "floor", "total", repeat, seconds, rss, rows, code))
+    return results
+
+
+def add_year(raw: Path, scale: float, seed: int, year: int, staging: Path) -> None:
+    """Generate one more fiscal year with the same seed and copy its files into the raw root."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    subprocess.check_call([str(BIN / "python"), "-m", "dagster_project.sample", "--seed", str(seed + year),
+                           "--scale", str(scale), "--years", f"{year}-{year}", "--out", str(staging),
+                           "--force"], cwd=REPO)
+    for path in staging.rglob("*"):
+        if path.is_file() and path.name != "ground_truth.json":
+            target = raw / path.relative_to(staging)
+            target = target.with_name(f"added_{year}_{target.name}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def summarise(results: list[StageResult]) -> list[dict]:
+    """Median seconds per (scale, variant, stage) and the pipeline / floor ratios."""
+    from statistics import median
+
+    groups: dict[tuple, list[StageResult]] = {}
+    for r in results:
+        groups.setdefault((r.scale, r.variant, r.stage), []).append(r)
+    rows = []
+    for (scale, variant, stage), items in sorted(groups.items()):
+        rows.append({
+            "scale": scale, "variant": variant, "stage": stage,
+            "seconds": round(median(i.seconds for i in items), 2),
+            "peak_rss_mib": round(max(i.peak_rss_mib for i in items), 1),
+            "rows": items[0].rows,
+            "rows_per_second": round(median(i.rows_per_second for i in items)),
+            "ok": all(i.exit_code == 0 for i in items),
+        })
+    return rows
+
+
+def machine() -> dict:
+    mem_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    versions = {}
+    for package in ("dagster", "dbt-core", "dbt-duckdb", "duckdb", "great_expectations", "polars"):
+        try:
+            from importlib.metadata import version
+            versions[package] = version(package)
+        except Exception:  # pragma: no cover - informational only
+            versions[package] = "?"
+    return {"cores": os.cpu_count(), "memory_gib": round(mem_kib / 1024 / 1024, 1),
+            "python": platform.python_version(), "versions": versions,
+            "date": dt.date.today().isoformat()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", nargs="+", type=float, default=[125, 1250, 12500])
+    parser.add_argument("--repeats", type=int, default=2, help="A/B alternations per scale")
+    parser.add_argument("--years", default="2017-2019")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=REPO / "benchmarks" / "work")
+    parser.add_argument("--no-incremental", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/results/<date>.json)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or any(s <= 0 for s in args.scales):
+        parser.error("--repeats must be ≥ 1 and every scale > 0")
+
+    results: list[StageResult] = []
+    for scale in args.scales:
+        raw = args.work / f"raw-{scale:g}"
+        generate(raw, scale, args.years, args.seed)
+        rows = count_trading_rows(raw)
+        print(f"scale {scale:g}: {rows:,} trading rows")
+        for repeat in range(args.repeats):
+            # alternate the order so neither side always runs on a warm page cache
+            order = ("pipeline", "floor") if repeat % 2 == 0 else ("floor", "pipeline")
+            for side in order:
+                if side == "pipeline":
+                    results += run_pipeline(raw, args.work / f"pipe-{scale:g}", scale, "pipeline", repeat, rows, fresh=True)
+                else:
+                    results += run_floor(raw, args.work / f"floor-{scale:g}", scale, repeat, rows)
+        if not args.no_incremental:
+            pipe_work = args.work / f"pipe-{scale:g}"
+            results += run_pipeline(raw, pipe_work, scale, "pipeline_unchanged", 0, rows, fresh=False)
+            last_year = int(args.years.split("-")[-1])
+            add_year(raw, scale, args.seed, last_year + 1, args.work / f"added-{scale:g}")
+            results += run_pipeline(raw, pipe_work, scale, "pipeline_new_year", 0, rows, fresh=False)
+            for path in raw.rglob(f"added_{last_year + 1}_*"):
+                path.unlink()  # leave the raw root as generated for the next invocation
+    summary = summarise(results)
+    out = args.out or REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine(), "results": [asdict(r) for r in results],
+                               "summary": summary}, ensure_ascii=False, indent=2), encoding="utf-8")
+    for row in summary:
+        print(json.dumps(row, ensure_ascii=False))
+    print(f"written {out}")
+    return 0 if all(r.exit_code == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

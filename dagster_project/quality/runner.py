@@ -85,7 +85,7 @@ def _gx_expectation(gx, exp: RuleExpectation):
     }
     if exp.type == "unexpected_rows":
         return gx.expectations.UnexpectedRowsExpectation(
-            unexpected_rows_query=exp.query, description=exp.description or None, meta=meta
+            unexpected_rows_query=exp.gx_query, description=exp.description or None, meta=meta
         )
     class_name = "".join(part.capitalize() for part in exp.type.split("_"))
     cls = getattr(gx.expectations, class_name)
@@ -93,6 +93,8 @@ def _gx_expectation(gx, exp: RuleExpectation):
 
 
 def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict[str, CheckOutcome]) -> Path | None:
+    import warnings
+
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -121,7 +123,13 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             for batch in sorted({o.expectation.batch for o in runnable}):
                 if batch not in batch_definitions:
                     schema, table = batch.split(".", 1)
-                    asset = datasource.add_table_asset(name=batch.replace(".", "__"), table_name=table, schema_name=schema)
+                    with warnings.catch_warnings():
+                        # `schema_name` is deprecated in favour of a schema in the connection, but one
+                        # DuckDB connection serves every schema (raw, intermediate, marts, reference).
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        asset = datasource.add_table_asset(
+                            name=batch.replace(".", "__"), table_name=table, schema_name=schema
+                        )
                     batch_definitions[batch] = asset.add_batch_definition_whole_table(name="whole_table")
                 gx_suite = context.suites.add(gx.ExpectationSuite(name=f"{suite.name}__{batch.replace('.', '__')}"))
                 for o in runnable:
@@ -145,9 +153,13 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                     res = r.result or {}
                     o.gx_observed = res.get("observed_value", res.get("unexpected_count"))
                     o.gx_unexpected = list(res.get("partial_unexpected_list") or [])
-                    if r.exception_info and r.exception_info.get("raised_exception"):
+                    info = r.exception_info or {}
+                    # GX reports per-metric errors as {metric_id: {...}} as well as the flat form.
+                    flat = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+                    raised = [e for e in flat if e.get("raised_exception")]
+                    if raised:
                         o.status = "error"
-                        o.detail = str(r.exception_info.get("exception_message"))[:2000]
+                        o.detail = "GX: " + "; ".join(str(e.get("exception_message")) for e in raised)[:2000]
         index = docs_dir / "index.html"
         docs_index = index if index.exists() else None
     return docs_index
@@ -248,7 +260,8 @@ def run_quality(
     con = duckdb.connect(str(warehouse))
     try:
         store.ensure_quality_schema(con)
-        con.execute("begin")
+        # No enclosing transaction: one broken query must not abort the others (DuckDB aborts the whole
+        # transaction on an error); each expectation's rows are written by single statements.
         for o in run.outcomes:
             exp = o.expectation
             if o.status != "error":
@@ -277,17 +290,10 @@ def run_quality(
              len(run.outcomes), run.integrity_ok and not any(o.status == "error" for o in run.outcomes),
              str(quality_dir / "index.html") if write_report else None],
         )
-        con.execute("commit")
         if write_report:
             from dagster_project.quality.report import write_reports
 
             run.report_path = write_reports(con, run, suites, quality_dir)
-    except Exception:
-        try:
-            con.execute("rollback")
-        except duckdb.Error:
-            pass
-        raise
     finally:
         con.close()
     run.total_seconds = time.perf_counter() - t0

@@ -59,6 +59,13 @@ class RuleExpectation:
     def tables(self) -> tuple[str, ...]:
         return (self.batch, *self.requires)
 
+    @property
+    def gx_query(self) -> str | None:
+        """The query handed to GX. GX replaces `{batch}` with an aliased subquery (`(...) AS subselect`)
+        unless the query has a JOIN, so a suite's own alias (`from {batch} s`) would not parse; wrapping
+        makes both forms a derived table that takes the suite's alias."""
+        return None if self.query is None else self.query.replace("{batch}", "(select * from {batch})")
+
     def sql_for_duckdb(self, text: str | None) -> str | None:
         """The same query text GX runs, with `{batch}` bound to the batch table."""
         return None if text is None else text.replace("{batch}", self.batch)

@@ -1,0 +1,279 @@
+"""Every rule family judged by the real GX suites on small fixture tables in a real DuckDB file.
+
+The fixture is built to the mart contract (CONTRACTS.md §4) with a few planted defects per family;
+the expected findings are derived from what the fixture planted (`PLANTED`), never copied from a run.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.paths import DBT_SEEDS_DIR
+from dagster_project.quality.runner import run_quality
+from dagster_project.quality.suites import load_rule_catalogue, load_suites
+
+DEPT = "11640000MB1234567X"   # any text serves as a publisher code here
+DEPT2 = "11640000MB7654321Y"
+BUYER = "12640000MB0000001A"
+SUPPLIER = "91640000MA0000002B"
+
+
+def _catalogue_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists reference")
+    con.execute(
+        f"""create table reference.ref_rule_catalogue as
+            select * replace (cast(threshold as decimal(20,4)) as threshold)
+            from read_csv('{DBT_SEEDS_DIR / 'ref_rule_catalogue.csv'}', header=true, all_varchar=true)"""
+    )
+    con.execute(
+        f"""create table reference.ref_disclosure_catalogue as
+            select * from read_csv('{DBT_SEEDS_DIR / 'ref_disclosure_catalogue.csv'}', header=true, all_varchar=true)"""
+    )
+
+
+def build_fixture_warehouse(path: Path) -> set[tuple]:
+    """Create the tables the suites read; return the planted findings (rule, publisher, year, object)."""
+    planted: set[tuple] = set()
+    con = duckdb.connect(str(path))
+    try:
+        for schema in ("raw", "marts", "intermediate"):
+            con.execute(f"create schema if not exists {schema}")
+        _catalogue_tables(con)
+        con.execute("""create table raw.load_files (load_id varchar, source_file varchar, source_sha256 varchar,
+            bytes bigint, family varchar, file_format varchar, encoding varchar, detected_kind varchar,
+            status varchar, reason varchar, rows_in bigint, rows_loaded bigint, rows_rejected bigint,
+            loaded_at timestamp, is_current boolean, retired_at timestamp)""")
+        con.execute("""insert into raw.load_files values
+            ('L1','budget/a.xlsx','x',1,'budget','xlsx',null,'workbook','loaded',null,10,10,0,now(),true,null),
+            ('L1','trading/b.csv','y',1,'trading','csv','utf-8','bulletins','loaded_with_rejects','1 row',5,4,1,now(),true,null)""")
+
+        # disclosure: one of each status
+        con.execute("""create table marts.fct_disclosure_expected (publisher_code varchar, publisher_name varchar,
+            publisher_kind varchar, region_code varchar, fiscal_year integer, document varchar, table_key varchar,
+            table_name_zh varchar, deadline_date date, deadline_basis varchar)""")
+        statuses = [("dept_summary", "on_time"), ("dept_revenue", "missing"), ("dept_expenditure", "late"),
+                    ("dept_gfb_expenditure", "empty_without_note"), ("dept_scb_expenditure", "empty_with_note"),
+                    ("dept_sangong", "not_yet_due")]
+        for key, _ in statuses:
+            con.execute("insert into marts.fct_disclosure_expected values (?, '某部门', 'department', '640000', 2019, 'budget', ?, ?, date '2019-03-01', 'finance_reply_plus_20')",
+                        [DEPT, key, key])
+        con.execute("""create table marts.fct_disclosure_status as
+            select e.*, cast(null as varchar) as status, cast(null as date) as published_at, cast(null as integer) as days_late,
+                   cast(null as varchar) as source_file, cast(null as varchar) as sheet,
+                   cast(null as varchar) as publication_title, cast(null as varchar) as publication_url
+            from marts.fct_disclosure_expected e""")
+        for key, status in statuses:
+            late = 5 if status == "late" else None
+            con.execute("update marts.fct_disclosure_status set status = ?, days_late = ? where table_key = ?", [status, late, key])
+        rule_of = {"missing": "DISC_MISSING", "late": "DISC_LATE", "empty_without_note": "DISC_EMPTY_NO_NOTE"}
+        planted |= {(rule_of[s], DEPT, 2019, k) for k, s in statuses if s in rule_of}
+
+        # budget lines: a function table with a leaf at 5 digits (not 项) and a parent-less 7-digit code,
+        # a basic table fine to 款, a 三公 table without the vehicle split; one sheet not evaluable.
+        con.execute("""create table marts.fct_budget_lines (budget_line_id varchar, publisher_code varchar,
+            publisher_kind varchar, region_code varchar, fiscal_year integer, phase varchar, direction varchar,
+            table_key varchar, side varchar, code varchar, code_level integer, item_name varchar, is_total boolean,
+            row_key varchar, measure varchar, amount_yuan decimal(20,2), source_file varchar, sheet varchar, source_row integer)""")
+        lines = [
+            # (table_key, sheet, row, code, name, is_total, measure, amount)
+            ("dept_gpb_expenditure", "表5", 6, None, "合计", True, "total", 300),
+            ("dept_gpb_expenditure", "表5", 7, "201", "一般公共服务支出", False, "total", 300),
+            ("dept_gpb_expenditure", "表5", 8, "20101", "人大事务", False, "total", 100),
+            ("dept_gpb_expenditure", "表5", 9, "2010101", "行政运行", False, "total", 100),
+            ("dept_gpb_expenditure", "表5", 10, "20103", "政府办公厅（室）及相关机构事务", False, "total", 200),  # leaf at 款
+            ("dept_gpb_expenditure", "表5", 11, "2050101", "行政运行", False, "total", 0),  # parents 20501 / 205 absent
+            ("dept_gpb_basic", "表6", 6, "301", "工资福利支出", False, "total", 50),
+            ("dept_gpb_basic", "表6", 7, "30101", "基本工资", False, "total", 50),
+            ("dept_sangong", "表7", 6, None, "合计", True, "total", 30),
+            ("dept_sangong", "表7", 6, None, "合计", True, "vehicle", 20),
+            ("dept_sangong", "表7", 6, None, "合计", True, "overseas", 10),
+            # not evaluable sheet: would fail DETAIL_FUNCTION_XIANG, must be skipped
+            ("deptf_gpb_expenditure", "表5", 7, "201", "一般公共服务支出", False, "amount", 1),
+        ]
+        for i, (key, sheet, row, code, name, total, measure, amount) in enumerate(lines):
+            year = 2018 if key.startswith("deptf") else 2019
+            con.execute("insert into marts.fct_budget_lines values (?, ?, 'department', '640000', ?, 'budget', 'expenditure', ?, null, ?, ?, ?, ?, null, ?, ?, ?, ?, ?)",
+                        [f"b{i}", DEPT, year, key, code, None if code is None else len(code), name, total, measure, amount,
+                         f"budget/{key}.xlsx", sheet, row])
+        planted |= {("DETAIL_FUNCTION_XIANG", DEPT, 2019, "dept_gpb_expenditure"),
+                    ("CLASS_PARENT_MISSING", DEPT, 2019, "dept_gpb_expenditure"),
+                    ("DETAIL_SANGONG_SPLIT", DEPT, 2019, "dept_sangong")}
+        # 2050101 is also a leaf at 7 digits (fine); 201 has children (fine).
+        con.execute("""create table intermediate.int_sheets_not_evaluable (sheet_id varchar, publisher_code varchar,
+            publisher_name varchar, fiscal_year integer, table_key varchar, source_file varchar, sheet varchar,
+            rejected_rows bigint, reasons varchar)""")
+        con.execute("insert into intermediate.int_sheets_not_evaluable values ('s', ?, '', 2018, 'deptf_gpb_expenditure', 'budget/deptf_gpb_expenditure.xlsx', '表5', 1, '待定')", [DEPT])
+
+        con.execute("create table marts.dim_function_class (fiscal_year integer, code varchar, level integer, name varchar)")
+        con.execute("""insert into marts.dim_function_class values (2019,'201',1,'一般公共服务支出'),
+            (2019,'20101',2,'人大事务'),(2019,'2010101',3,'行政运行'),(2019,'20103',2,'政府办公厅（室）及相关机构事务'),
+            (2019,'205',1,'教育支出'),(2019,'20501',2,'教育管理事务'),(2019,'2050101',3,'行政运行')""")
+        con.execute("create table marts.dim_economic_class (fiscal_year integer, code varchar, level integer, name varchar, scheme varchar)")
+        # 30101 named differently in the code list: a name mismatch (warning)
+        con.execute("insert into marts.dim_economic_class values (2019,'301',1,'工资福利支出','department'),(2019,'30101',2,'基本工资（含津贴）','department')")
+        planted.add(("CLASS_NAME_MISMATCH", DEPT, 2019, "dept_gpb_basic"))
+
+        # reconciliation + debt identities (dbt's rule input): one inconsistent per rule, one consistent
+        con.execute("""create table intermediate.int_reconciliation_checks (rule_id varchar, publisher_code varchar,
+            fiscal_year integer, table_key varchar, object_key varchar, expected_yuan decimal(20,2),
+            actual_yuan decimal(20,2), difference_yuan decimal(20,2), tolerance_yuan decimal(20,2),
+            is_consistent boolean, source_file varchar, sheet varchar, source_row integer)""")
+        for rule in ("RECON_SUMMARY_BALANCE", "RECON_ROW_PARTS", "RECON_HIERARCHY", "RECON_CROSS_TABLE",
+                     "DEBT_PARTS", "DEBT_ROLL_FORWARD", "DEBT_REGION_SUM"):
+            for pub, actual in ((DEPT, 1000.00), (DEPT2, 1000.50)):  # DEPT2 within 100 元 tolerance? no: tol 1
+                con.execute("insert into intermediate.int_reconciliation_checks values (?, ?, 2019, 'dept_summary', 'dept_summary', 1000, ?, ?, 1.00, null, 'f.xlsx', 'Sheet1', 9)",
+                            [rule, pub, actual if pub == DEPT2 else 1200, 0])
+            planted.add((rule, DEPT, 2019, "dept_summary"))
+
+        # debt positions: 1-1 with one region row over its special limit
+        con.execute("""create table marts.fct_debt_positions (debt_position_id varchar, publisher_code varchar,
+            fiscal_year integer, phase varchar, table_key varchar, row_label varchar, row_region_code varchar,
+            row_scope varchar, row_key varchar, measure varchar, amount_yuan decimal(20,2), source_file varchar,
+            sheet varchar, source_row integer)""")
+        for row, label, vals in ((5, "本地区", (100, 60, 40, 90, 50, 40)), (6, "本级", (50, 30, 20, 45, 20, 25))):
+            for measure, v in zip(("limit_total", "limit_general", "limit_special", "balance_total", "balance_general", "balance_special"), vals):
+                con.execute("insert into marts.fct_debt_positions values (?, '640000', 2019, 'budget', 'debt_1_1', ?, null, null, null, ?, ?, 'debt/a.xlsx', '1-1', ?)",
+                            [f"d{row}{measure}", label, measure, v, row])
+        planted.add(("DEBT_BALANCE_OVER_LIMIT", "640000", 2019, "debt_1_1"))
+
+        # trading
+        con.execute("""create table intermediate.int_deal_timelines_evaluated (rule_id varchar, deal_key varchar,
+            publisher_code varchar, fiscal_year integer, observed_value decimal(20,2), threshold decimal(20,4),
+            applies boolean, passes boolean, source_file varchar, source_row integer)""")
+        catalogue = load_rule_catalogue()
+        timeline_rules = [r for r, c in catalogue.items() if c["family"] == "trading" and c["threshold"]] + ["FLAG_SHORT_PERIOD"]
+        for rule in timeline_rules:
+            threshold = float(catalogue[rule]["threshold"])
+            at_most = rule in ("TRADE_CANDIDATE_PUBLISHED_LATE", "TRADE_TOO_MANY_CANDIDATES",
+                               "TRADE_CONTRACT_SIGN_LATE", "TRADE_GP_CONTRACT_NOTICE_LATE")
+            bad = threshold + 1 if at_most else threshold - 1
+            rows = [("P1/1", threshold, True), ("P2/1", bad, True), ("P3/1", bad, False), ("P4/1", None, True)]
+            for deal, observed, applies in rows:
+                con.execute("insert into intermediate.int_deal_timelines_evaluated values (?, ?, ?, 2019, ?, ?, ?, null, 'trading/b.csv', 3)",
+                            [rule, deal, BUYER, observed, threshold, applies])
+            planted.add((rule, BUYER, 2019, "P2/1"))
+        con.execute("""create table marts.fct_deals (deal_key varchar, project_code varchar, bid_section_code varchar,
+            unified_deal_code varchar, trade_area_code varchar, trade_area varchar, region_code varchar, tenderer_name varchar,
+            tenderer_code varchar, tender_agency_name varchar, tender_agency_code varchar, fiscal_year integer,
+            announced_at timestamp, doc_get_start_at timestamp, doc_get_end_at timestamp, bid_deadline_at timestamp,
+            bid_open_at timestamp, candidates_published_at timestamp, publicity_start_at timestamp, publicity_end_at timestamp,
+            result_published_at timestamp, contract_signed_at timestamp, contract_published_at timestamp,
+            budget_amount_yuan decimal(20,2), bid_amount_yuan decimal(20,2), bidder_count integer, candidate_count integer,
+            win_bidder_name varchar, win_bidder_code varchar, has_announcement boolean, has_result boolean)""")
+        t = dt.datetime(2019, 5, 1, 9)
+        def deal(key, *, ann=True, res=True, budget=100, bid=90, bidders=4, winner=SUPPLIER, result_at=None, buyer=BUYER):
+            con.execute("insert into marts.fct_deals (deal_key, project_code, trade_area_code, trade_area, tenderer_name, tenderer_code, fiscal_year, announced_at, bid_deadline_at, result_published_at, budget_amount_yuan, bid_amount_yuan, bidder_count, win_bidder_name, win_bidder_code, has_announcement, has_result, tender_agency_name) values (?, ?, 'government_procurement', '政府采购', '某采购人', ?, 2019, ?, ?, ?, ?, ?, ?, '某供应商', ?, ?, ?, '某代理')",
+                        [key, key.split("/")[0], buyer, t if ann else None, t + dt.timedelta(days=21), result_at or t + dt.timedelta(days=30),
+                         budget, bid, bidders, winner, ann, res])
+        deal("P1/1")
+        deal("P2/1", ann=False)                                   # result without announcement
+        deal("P3/1", bid=120)                                     # over budget
+        deal("P4/1", result_at=t - dt.timedelta(days=3))          # result before announcement
+        deal("P5/1", bidders=1, winner="91640000MA0000003C")     # single bidder
+        deal("P6/1", bidders=None, winner=None)                   # unknown bidders, no winner
+        planted |= {("TRADE_RESULT_WITHOUT_ANNOUNCEMENT", BUYER, 2019, "P2/1"), ("TRADE_AMOUNT_OVER_BUDGET", BUYER, 2019, "P3/1"),
+                    ("TRADE_DATE_ORDER", BUYER, 2019, "P4/1"), ("FLAG_SINGLE_BIDDER", BUYER, 2019, "P5/1"),
+                    # SUPPLIER won 4 of BUYER's 5 awarded deals (> 0.5, ≥ 4 deals)
+                    ("FLAG_REPEAT_WINNER", BUYER, 2019, f"{BUYER}|{SUPPLIER}")}
+        # a second buyer with too few deals: insufficient data, no flag
+        deal("Q1/1", buyer="12640000MB0000009Z")
+        con.execute("""create table marts.fct_trading_bulletins (bulletin_key varchar, deal_key varchar, bulletin_type_code varchar,
+            bulletin_type varchar, trade_area_code varchar, trade_area varchar, notice_name varchar, notice_send_time timestamp,
+            region_code varchar, tenderer_name varchar, tenderer_code varchar, tender_agency_name varchar, tender_agency_code varchar,
+            budget_amount_yuan decimal(20,2), bid_amount_yuan decimal(20,2), win_bidder_name varchar, win_bidder_code varchar,
+            bidder_count integer, pm_name varchar, pm_code varchar, contact_phone varchar, notice_content varchar, url varchar,
+            source_file varchar, source_row integer, source_files varchar)""")
+        con.execute("""insert into marts.fct_trading_bulletins (bulletin_key, deal_key, bulletin_type_code, trade_area_code, notice_name,
+            tenderer_name, tenderer_code, tender_agency_name, bid_amount_yuan, win_bidder_name, source_file, source_row) values
+            ('P1/1|result', 'P1/1', 'result', 'government_procurement', '结果公告', '某采购人', ?, '某代理', 90, '某供应商', 'trading/b.csv', 4),
+            ('P3/1|result', 'P3/1', 'result', 'government_procurement', '结果公告', '某采购人', ?, null, 120, '某供应商', 'trading/b.csv', 5)""",
+                    [BUYER, BUYER])
+        planted.add(("TRADE_RESULT_FIELDS", BUYER, 2019, "P3/1"))
+
+        con.execute("""create table intermediate.int_privacy_hits (bulletin_key varchar, deal_key varchar, publisher_code varchar,
+            fiscal_year integer, column_name varchar, kind varchar, masked_match varchar, source_file varchar, source_row integer)""")
+        con.execute("""insert into intermediate.int_privacy_hits values
+            ('P1/1|result', 'P1/1', ?, 2019, 'notice_content', 'id_number', '640102********1234', 'trading/b.csv', 4),
+            ('P1/1|result', 'P1/1', ?, 2019, 'contact_phone', 'mobile', '139****1234', 'trading/b.csv', 4)""", [BUYER, BUYER])
+        planted |= {("PRIV_ID_NUMBER", BUYER, 2019, "P1/1"), ("PRIV_MOBILE", BUYER, 2019, "P1/1")}
+
+        con.execute("""create table intermediate.int_identifier_checks (rule_id varchar, publisher_code varchar, fiscal_year integer,
+            code_value varchar, column_name varchar, is_valid boolean, invalid_reason varchar, source_file varchar,
+            sheet varchar, source_row integer)""")
+        con.execute("""insert into intermediate.int_identifier_checks values
+            ('IDENT_USCC_INVALID', ?, 2019, ?, 'entity_code', true, null, 'registry/entities_2019.csv', null, 2),
+            ('IDENT_USCC_INVALID', ?, 2019, 'BAD0000000000000X1', 'win_bidder_code', false, 'check character', 'trading/b.csv', null, 4),
+            ('DEBT_BOND_CODE_SHAPE', '640000', 2019, 'X19640000-1', 'project_code', false, 'shape', 'debt/a.xlsx', '债券', 6)""",
+                    [DEPT, DEPT, BUYER])
+        planted |= {("IDENT_USCC_INVALID", BUYER, 2019, "BAD0000000000000X1"), ("DEBT_BOND_CODE_SHAPE", "640000", 2019, "X19640000-1")}
+
+        con.execute("create table marts.dim_region (region_code varchar, region_name varchar, level varchar, parent_code varchar, is_current_code boolean)")
+        con.execute("insert into marts.dim_region values ('640000', '宁夏回族自治区', 'province', null, true)")
+        con.execute("""create table marts.dim_entity (entity_code varchar, entity_name varchar, entity_kind varchar, region_code varchar,
+            parent_entity_code varchar, fiscal_year integer, uscc_is_valid boolean, uscc_invalid_reason varchar)""")
+        con.execute("insert into marts.dim_entity values (?, '宁夏回族自治区某厅', 'department', '640000', null, 2019, true, null)", [DEPT])
+    finally:
+        con.close()
+    return planted
+
+
+def finding_keys(warehouse: Path, run_id: str, kind: str = "compliance") -> set[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return set(con.execute(
+            """select distinct rule_id, publisher_code, fiscal_year, object_key from quality.findings
+               where run_id = ? and kind = ? and severity in ('failure', 'warning', 'red_flag')""",
+            [run_id, kind]).fetchall())
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def fixture_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quality")
+    warehouse = root / "w.duckdb"
+    planted = build_fixture_warehouse(warehouse)
+    run = run_quality(warehouse, root / "out")
+    return warehouse, root / "out", planted, run
+
+
+def test_findings_equal_the_planted_defects(fixture_run):
+    warehouse, _, planted, run = fixture_run
+    errors = [(o.expectation.rule_id, o.detail) for o in run.outcomes if o.status == "error" and o.expectation.kind == "compliance"]
+    assert errors == [] or all("input table missing" in d for _, d in errors), errors
+    found = finding_keys(warehouse, run.run_id)
+    assert found - planted == set(), "raised but not planted"
+    assert planted - found == set(), "planted but not raised"
+
+
+def test_integrity_passes_on_a_consistent_fixture(fixture_run):
+    warehouse, _, _, run = fixture_run
+    bad = [(o.expectation.rule_id, o.expectation.batch, o.status, o.detail) for o in run.outcomes
+           if o.expectation.kind == "integrity" and o.status != "passed"]
+    assert bad == []
+    assert run.integrity_ok
+
+
+def test_check_runs_count_evaluated_and_insufficient(fixture_run):
+    warehouse, _, _, run = fixture_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = {r[0]: r[1:] for r in con.execute(
+            "select rule_id, evaluated, failed, insufficient, status from quality.check_runs where run_id = ? and kind = 'compliance'",
+            [run.run_id]).fetchall()}
+    finally:
+        con.close()
+    # each timeline rule: P1 passes, P2 fails, P3 out of scope, P4 unknown -> 2 judged, 1 failed, 1 insufficient
+    assert rows["TRADE_SHORT_TENDER_PERIOD"][:4] == (2, 1, 1, "failed")
+    # repeat winner: BUYER has 5 awarded deals (judged), the second buyer 1 (insufficient)
+    assert rows["FLAG_REPEAT_WINNER"][0] == 1 and rows["FLAG_REPEAT_WINNER"][2] == 1
+    assert rows["DISC_MISSING"][2] == 1  # one not-yet-due item is not judged
+
+
+def test_every_catalogue_rule_has_an_expectation():
+    covered = {e.rule_id for s in load_suites() for e in s.expectations if e.kind == "compliance"}
+    assert set(load_rule_catalogue()) - covered == set()

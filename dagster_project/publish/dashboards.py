@@ -1,0 +1,207 @@
+"""Dashboards: one generic renderer for the definitions in ``dashboards/*.yaml``.
+
+A definition names its figures; each figure has a SQL query (placeholders ``{fct_…}`` / ``{dim_…}``
+become the masked marts from ``masking.masked_select``, so dashboards see exactly what the open data
+shows), a plotly express function (``kind``: bar, box, histogram, treemap, …, or ``status_heatmap``)
+with its arguments, bilingual labels and an optional ``split_by`` column (one figure per value).
+Only aggregates reach Python.
+
+Pages go to ``<out>/dashboards/<name>.html`` with one shared ``plotly.min.js`` beside them (what
+``write_html(include_plotlyjs='directory')`` does; 4.6 MB once instead of per page), so they open
+offline from the file system. ``index.html`` lists them; the quality report links to
+``../dashboards/<name>.html``.
+"""
+from __future__ import annotations
+
+import html
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import plotly.express as px
+import plotly.graph_objects as go
+import yaml
+from plotly.offline import get_plotlyjs
+
+from dagster_project.paths import REPO_ROOT
+from dagster_project.publish.masking import MaskingPolicy, masked_select
+from dagster_project.publish.release import RULE_CATALOGUE_CSV, load_spec
+from dagster_project.publish.warehouse import describe, find_relation
+
+DASHBOARDS_DIR = REPO_ROOT / "dashboards"
+PLOTLY_JS = "plotly.min.js"
+_PLACEHOLDER = re.compile(r"\{((?:fct|dim|int)_[a-z0-9_]+)\}")
+_FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+@dataclass
+class DashboardOutput:
+    name: str
+    path: Path
+    figures: int
+    bytes: int
+    empty_figures: int = 0
+
+
+@dataclass
+class DashboardsResult:
+    folder: Path
+    pages: list[DashboardOutput] = field(default_factory=list)
+    plotly_js_bytes: int = 0
+    seconds: float = 0.0
+
+
+def load_definitions(folder: Path = DASHBOARDS_DIR) -> list[dict]:
+    defs = []
+    for path in sorted(folder.glob("*.yaml")):
+        with open(path, encoding="utf-8") as fh:
+            defs.append(yaml.safe_load(fh))
+    return defs
+
+
+def resolve_sql(con: duckdb.DuckDBPyConnection, sql: str, policy: MaskingPolicy, value_maps: dict) -> str:
+    """Replace ``{mart}`` placeholders by masked sub-queries; a missing mart raises, naming it."""
+
+    def sub(m: re.Match) -> str:
+        rel = find_relation(con, m.group(1))
+        if rel is None:
+            raise LookupError(f"mart {m.group(1)} not found")
+        return "(" + masked_select(rel, describe(con, rel), policy, value_maps) + ")"
+
+    return _PLACEHOLDER.sub(sub, sql).replace("{rule_catalogue_csv}", RULE_CATALOGUE_CSV.as_posix())
+
+
+def _empty_figure(title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text="无数据 No data", showarrow=False, font={"size": 20})
+    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False)
+    return fig
+
+
+def _status_heatmap(df, spec: dict, title: str, code_labels: dict[str, list]) -> go.Figure:
+    order = spec["status_order"]
+    colors = spec["status_colors"]
+    index = {s: i for i, s in enumerate(order)}
+    xs = sorted(df[spec["x"]].unique().tolist())
+    ys = sorted(df[spec["y"]].unique().tolist())
+    z = [[None] * len(xs) for _ in ys]
+    text = [[""] * len(xs) for _ in ys]
+    xi = {x: i for i, x in enumerate(xs)}
+    yi = {y: i for i, y in enumerate(ys)}
+    for x, y, status in zip(df[spec["x"]], df[spec["y"]], df[spec["status"]]):
+        z[yi[y]][xi[x]] = index.get(status, len(order) - 1)
+        zh, en = (code_labels.get(status) or [status, status])[:2]
+        text[yi[y]][xi[x]] = f"{zh} {en}"
+    n = len(order)
+    # a stepped scale: each status gets one flat band of colour
+    scale = []
+    for i, c in enumerate(colors):
+        scale += [[i / n, c], [(i + 1) / n, c]]
+    tick_text = [" ".join((code_labels.get(s) or [s, s])[:2]) for s in order]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=xs, y=ys, text=text, hovertemplate="%{y}<br>%{x}<br>%{text}<extra></extra>",
+        zmin=-0.5, zmax=n - 0.5, colorscale=scale, xgap=1, ygap=1,
+        colorbar={"tickvals": list(range(n)), "ticktext": tick_text, "title": {"text": "状态 Status"}},
+    ))
+    fig.update_layout(title=title, xaxis_title=spec.get("labels", {}).get(spec["x"], spec["x"]),
+                      yaxis_title=spec.get("labels", {}).get(spec["y"], spec["y"]),
+                      height=max(420, 28 * len(ys) + 220))
+    return fig
+
+
+def render_figures(con: duckdb.DuckDBPyConnection, spec: dict, page_title: str, policy: MaskingPolicy,
+                   value_maps: dict, code_labels: dict) -> list[go.Figure]:
+    df = con.execute(resolve_sql(con, spec["sql"], policy, value_maps)).df()
+    title = spec.get("title", page_title)
+    split = spec.get("split_by")
+    groups = [(None, df)]
+    if split and not df.empty:
+        values = sorted(df[split].dropna().unique().tolist(), reverse=True)[: spec.get("max_splits", 10)]
+        groups = [(v, df[df[split] == v]) for v in values]
+    figs = []
+    for value, part in groups:
+        sub_title = f"{title} — {value}" if value is not None else title
+        if part.empty:
+            figs.append(_empty_figure(sub_title))
+            continue
+        if spec["kind"] == "status_heatmap":
+            fig = _status_heatmap(part, spec, sub_title, code_labels)
+        else:
+            fig = getattr(px, spec["kind"])(part, title=sub_title, labels=spec.get("labels") or {},
+                                            **(spec.get("args") or {}))
+        figs.append(fig)
+    for fig in figs:
+        fig.update_layout(font={"family": _FONT}, template="plotly_white", margin={"l": 60, "r": 30, "t": 70, "b": 60})
+    return figs
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>{title}</title>
+<script src="{plotly_js}"></script>
+<style>body{{font-family:{font};margin:24px;color:#222}} nav a{{margin-right:1em}} .fig{{margin:18px 0}}</style>
+</head><body>
+<nav><a href="index.html">仪表板 Dashboards</a><a href="../quality/index.html">质量报告 Quality report</a>
+<a href="../open-data/">开放数据 Open data</a></nav>
+<h1>{title}</h1>
+<p>{description_zh}<br>{description_en}</p>
+{figures}
+<p><small>数据来源：gongkai 开放数据（个人信息已脱敏） Source: gongkai open data (personal data masked).</small></p>
+</body></html>
+"""
+
+
+def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | None = None) -> DashboardsResult:
+    started = time.monotonic()
+    definitions = definitions if definitions is not None else load_definitions()
+    spec = load_spec()
+    policy = MaskingPolicy.from_spec(spec.get("masking") or {})
+    value_maps = spec.get("value_maps") or {}
+    code_labels = {code: labels for cl in (spec.get("code_lists") or {}).values()
+                   for code, labels in (cl.get("codes") or {}).items()}
+    folder = out_dir / "dashboards"
+    folder.mkdir(parents=True, exist_ok=True)
+    result = DashboardsResult(folder=folder)
+    js = folder / PLOTLY_JS
+    tmp = folder / (PLOTLY_JS + ".tmp")
+    tmp.write_text(get_plotlyjs(), encoding="utf-8")
+    tmp.replace(js)
+    result.plotly_js_bytes = js.stat().st_size
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for d in definitions:
+            title = f"{d['title_zh']} {d['title_en']}"
+            figs: list[go.Figure] = []
+            empty = 0
+            for fspec in d["figures"]:
+                try:
+                    figs += render_figures(con, fspec, title, policy, value_maps, code_labels)
+                except LookupError as exc:  # a mart not built yet: say so on the page, do not fail
+                    figs.append(_empty_figure(f"{fspec.get('title', title)} — {exc}"))
+                    empty += 1
+            parts = []
+            for i, fig in enumerate(figs):
+                div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"{d['name']}-{i}")
+                parts.append(f'<div class="fig">{div}</div>')
+            page = _PAGE.format(title=html.escape(title), plotly_js=PLOTLY_JS, font=_FONT,
+                                description_zh=html.escape(d.get("description_zh", "")),
+                                description_en=html.escape(d.get("description_en", "")), figures="\n".join(parts))
+            target = folder / f"{d['name']}.html"
+            tmp = folder / f".{d['name']}.html.tmp"
+            tmp.write_text(page, encoding="utf-8")
+            tmp.replace(target)  # a reader never sees half a page
+            result.pages.append(DashboardOutput(d["name"], target, len(figs), target.stat().st_size, empty))
+    finally:
+        con.close()
+    links = "\n".join(
+        f'<li><a href="{p.name}.html">{html.escape(d["title_zh"])} {html.escape(d["title_en"])}</a></li>'
+        for p, d in zip(result.pages, definitions)
+    )
+    index = (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>仪表板 Dashboards</title></head>'
+             f'<body style="font-family:{_FONT};margin:24px"><h1>仪表板 Dashboards</h1><ul>{links}</ul>'
+             f'<p><a href="../quality/index.html">质量报告 Quality report</a></p></body></html>')
+    (folder / "index.html").write_text(index, encoding="utf-8")
+    result.seconds = round(time.monotonic() - started, 2)
+    return result

@@ -1,0 +1,250 @@
+"""The project's own quality report: one static, self-contained HTML page (inline CSS/JS, no CDN),
+plus findings.csv (UTF-8 with BOM, so Excel opens Chinese correctly) and findings.xlsx.
+
+Everything is read back from the quality tables of this run (and the previous run, for the diff), so
+the report shows exactly what was stored.
+"""
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.quality import store
+from dagster_project.quality.suites import load_rule_catalogue
+
+# DOMAIN.md §5: how inspectors score it. Rule family (catalogue) -> scorecard dimension.
+DIMENSIONS = (
+    ("present", "已公开", "present"),
+    ("on_time", "按时", "on time"),
+    ("detailed", "细化", "detailed"),
+    ("consistent", "一致", "consistent"),
+    ("privacy_safe", "隐私安全", "privacy-safe"),
+    ("trading", "交易合规", "trading rules"),
+    ("red_flag", "风险提示", "red flags"),
+)
+FAMILY_DIMENSION = {
+    "disclosure": "present", "detail": "detailed", "reconciliation": "consistent", "debt": "consistent",
+    "privacy": "privacy_safe", "trading": "trading", "identifier": "trading", "red_flag": "red_flag",
+}
+RULE_DIMENSION_OVERRIDES = {"DISC_LATE": "on_time"}
+SEVERITY_LABEL = {"failure": "违规 failure", "warning": "警告 warning", "red_flag": "风险 red flag", "info": "提示 info"}
+STATUS_LABEL = {"passed": "通过 passed", "failed": "发现问题 findings", "error": "未能运行 error", "skipped": "跳过 skipped"}
+
+FINDING_EXPORT_COLUMNS = (
+    ("run_id", "运行 run_id"), ("kind", "类别 kind"), ("suite", "检查组 suite"), ("rule_id", "规则 rule_id"),
+    ("severity", "严重程度 severity"), ("legal_basis", "依据 legal_basis"), ("publisher_code", "公开主体代码 publisher_code"),
+    ("publisher_name", "公开主体 publisher_name"), ("fiscal_year", "年度 fiscal_year"), ("object_key", "对象 object_key"),
+    ("observed", "实际 observed"), ("expected", "应为 expected"), ("source_file", "来源文件 source_file"),
+    ("sheet", "工作表 sheet"), ("source_row", "行 source_row"), ("detail", "说明 detail"),
+)
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei",sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left}
+th{background:#f2f2f2}td.num{text-align:right}.ok{background:#e6f4ea}.bad{background:#fce8e6}.warn{background:#fff4ce}
+.na{color:#888}.badge{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.85em}
+.failure{background:#fce8e6}.warning{background:#fff4ce}.red_flag{background:#fde7d9}.info{background:#e8f0fe}
+details{margin:.3em 0}summary{cursor:pointer}#filter{padding:.3em;width:24em}
+.nav a{margin-right:1em}
+"""
+
+JS = """
+function filterFindings(){var q=document.getElementById('filter').value.toLowerCase();
+document.querySelectorAll('tr.finding').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':''});}
+"""
+
+
+def _e(value) -> str:
+    return "" if value is None else html.escape(str(value))
+
+
+def _rows(con, sql: str, params=()) -> list[dict]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _dimension(rule_id: str, catalogue: dict[str, dict[str, str]]) -> str | None:
+    if rule_id in RULE_DIMENSION_OVERRIDES:
+        return RULE_DIMENSION_OVERRIDES[rule_id]
+    family = catalogue.get(rule_id, {}).get("family")
+    return FAMILY_DIMENSION.get(family)
+
+
+def scorecard(con, run_id: str, catalogue: dict[str, dict[str, str]]) -> list[dict]:
+    """One row per publisher: disclosure shares from fct_disclosure_status, finding counts per dimension."""
+    tables = store.existing_tables(con)
+    cards: dict[str, dict] = {}
+    if "marts.fct_disclosure_status" in tables:
+        for r in _rows(con, """
+            select publisher_code, min(publisher_name) as publisher_name,
+                   count(*) filter (where status <> 'not_yet_due') as due,
+                   count(*) filter (where status not in ('not_yet_due', 'missing')) as published,
+                   count(*) filter (where status in ('on_time', 'empty_with_note', 'empty_without_note')) as on_time
+            from marts.fct_disclosure_status group by 1"""):
+            cards[r["publisher_code"]] = {**r, "counts": {}}
+    for r in _rows(con, """
+            select publisher_code, min(publisher_name) as publisher_name, rule_id, count(distinct finding_key) as n
+            from quality.findings where run_id = ? and kind = 'compliance' and severity <> 'info'
+            group by publisher_code, rule_id""", [run_id]):
+        code = r["publisher_code"] or "—"
+        card = cards.setdefault(code, {"publisher_code": code, "publisher_name": r["publisher_name"],
+                                       "due": None, "published": None, "on_time": None, "counts": {}})
+        card["publisher_name"] = card["publisher_name"] or r["publisher_name"]
+        dim = _dimension(r["rule_id"], catalogue)
+        card["counts"][dim] = card["counts"].get(dim, 0) + r["n"]
+    return sorted(cards.values(), key=lambda c: (-sum(c["counts"].values()), str(c["publisher_code"])))
+
+
+def _score_cell(card: dict, dim: str) -> str:
+    n = card["counts"].get(dim, 0)
+    if dim == "present" and card.get("due"):
+        share = card["published"] / card["due"]
+        cls = "ok" if n == 0 and share == 1 else "bad"
+        return f'<td class="{cls} num">{share:.0%} ({card["published"]}/{card["due"]})</td>'
+    if dim == "on_time" and card.get("published"):
+        share = card["on_time"] / card["published"]
+        cls = "ok" if n == 0 else "bad"
+        return f'<td class="{cls} num">{share:.0%} ({card["on_time"]}/{card["published"]})</td>'
+    if n == 0:
+        return '<td class="ok num">✓ 0</td>'
+    cls = "warn" if dim == "red_flag" else "bad"
+    return f'<td class="{cls} num">✗ {n}</td>'
+
+
+def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
+    cols = ", ".join(c for c, _ in FINDING_EXPORT_COLUMNS)
+    rows = con.execute(
+        f"select {cols} from quality.findings where run_id = ? order by kind, rule_id, publisher_code, fiscal_year, object_key, source_row",
+        [run_id]).fetchall()
+    csv_path = quality_dir / "findings.csv"
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([label for _, label in FINDING_EXPORT_COLUMNS])
+        writer.writerows(rows)
+    from openpyxl import Workbook
+
+    xlsx_path = quality_dir / "findings.xlsx"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("findings 问题清单")
+    ws.append([label for _, label in FINDING_EXPORT_COLUMNS])
+    for row in rows:
+        ws.append(list(row))
+    wb.save(xlsx_path)
+    return csv_path, xlsx_path
+
+
+def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> str:
+    run_id = run.run_id
+    catalogue = load_rule_catalogue()
+    change = store.change_since_previous(con, run_id)
+    checks = _rows(con, "select * from quality.check_runs where run_id = ? order by kind, suite, rule_id", [run_id])
+    cards = scorecard(con, run_id, catalogue)
+    findings_by_rule: dict[str, list[dict]] = {}
+    for f in _rows(con, """select * from quality.findings where run_id = ?
+                           order by rule_id, publisher_code, fiscal_year, object_key, source_row""", [run_id]):
+        findings_by_rule.setdefault(f["rule_id"], []).append(f)
+    out = []
+    add = out.append
+    add('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">')
+    add("<title>数据质量报告 Quality report</title>")
+    add(f"<style>{CSS}</style><script>{JS}</script></head><body>")
+    add("<h1>公开 gongkai · 数据质量报告 Quality report</h1>")
+    add(f'<p>运行 Run <code>{_e(run_id)}</code> · 开始 started {_e(run.started_at.isoformat(timespec="seconds"))} · '
+        f"GX 校验用时 validation {run.gx_seconds:.1f} s</p>")
+    dashboards = sorted((quality_dir.parent / "dashboards").glob("*.html"))
+    add('<p class="nav">')
+    add('<a href="findings.csv">findings.csv</a><a href="findings.xlsx">findings.xlsx</a>')
+    if run.data_docs_index:
+        rel = run.data_docs_index.relative_to(quality_dir).as_posix()
+        add(f'<a href="{_e(rel)}">GX 数据文档 Data Docs</a>')
+    add(" 仪表板 Dashboards: ")
+    if dashboards:
+        for d in dashboards:
+            add(f'<a href="../dashboards/{_e(d.name)}">{_e(d.stem)}</a>')
+    else:
+        add('<a href="../dashboards/index.html">../dashboards/</a>')
+    add("</p>")
+
+    integrity = [c for c in checks if c["kind"] == "integrity"]
+    bad_integrity = [c for c in integrity if c["status"] != "passed"]
+    if bad_integrity:
+        add('<p class="bad"><b>管道完整性检查未通过，停止发布 Integrity checks failed: publication is blocked.</b></p>')
+    else:
+        add(f'<p class="ok">管道完整性 Integrity: {len(integrity)} 项全部通过 all passed.</p>')
+
+    add("<h2>与上次比较 Change since the previous run</h2>")
+    if change.previous_run_id is None:
+        add(f"<p>首次运行 First run: {len(change.new)} 项问题 findings.</p>")
+    elif change.unchanged:
+        add(f'<p id="change">与上次相同 no change since last run (<code>{_e(change.previous_run_id)}</code>): '
+            f"{len(change.still_open)} 项仍未解决 still open.</p>")
+    else:
+        add(f'<p id="change">上次 previous <code>{_e(change.previous_run_id)}</code>: 新增 new {len(change.new)} · '
+            f"已解决 fixed {len(change.fixed)} · 仍未解决 still open {len(change.still_open)}</p>")
+        for label, keys in (("新增 new", change.new), ("已解决 fixed", change.fixed)):
+            if keys:
+                add(f"<details><summary>{label} ({len(keys)})</summary><ul>")
+                add("".join(f"<li><code>{_e(k)}</code></li>" for k in keys[:drill_limit]))
+                add("</ul></details>")
+
+    add("<h2>公开主体记分卡 Scorecard per publisher</h2>")
+    add('<table id="scorecard"><tr><th>公开主体 Publisher</th><th>代码 Code</th>')
+    add("".join(f"<th>{zh} {en}</th>" for _, zh, en in DIMENSIONS) + "</tr>")
+    for card in cards:
+        add(f'<tr><td>{_e(card.get("publisher_name"))}</td><td><code>{_e(card["publisher_code"])}</code></td>')
+        add("".join(_score_cell(card, dim) for dim, _, _ in DIMENSIONS) + "</tr>")
+    add("</table><p class=\"na\">已公开 present = 已发布/应公开 published/due; 按时 on time = 按时/已发布; "
+        "其余为问题数 others: number of findings.</p>")
+
+    add("<h2>规则结果 Results per rule</h2>")
+    add("<table id=\"rules\"><tr><th>检查组 Suite</th><th>规则 Rule</th><th>名称 Title</th><th>严重程度 Severity</th>"
+        "<th>依据 Legal basis</th><th>评估 Evaluated</th><th>问题 Findings</th><th>比例 Rate</th>"
+        "<th>数据不足 Insufficient data</th><th>状态 Status</th></tr>")
+    for c in checks:
+        cat = catalogue.get(c["rule_id"], {})
+        title = f'{cat.get("title_zh", "")} {cat.get("title_en", "")}'.strip() or c["batch"]
+        rate = f'{c["failed"] / c["evaluated"]:.1%}' if c["evaluated"] else "—"
+        cls = {"passed": "ok", "failed": "bad", "error": "warn"}.get(c["status"], "")
+        add(f'<tr><td>{_e(c["suite"])}</td><td><a href="#rule-{_e(c["rule_id"])}">{_e(c["rule_id"])}</a></td>'
+            f'<td>{_e(title)}</td><td><span class="badge {_e(c["severity"])}">{_e(SEVERITY_LABEL.get(c["severity"], c["severity"]))}</span></td>'
+            f'<td>{_e(c["legal_basis"])}</td><td class="num">{_e(c["evaluated"])}</td><td class="num">{_e(c["failed"])}</td>'
+            f'<td class="num">{rate}</td><td class="num">{_e(c["insufficient"])}</td>'
+            f'<td class="{cls}" title="{_e(c["detail"])}">{_e(STATUS_LABEL.get(c["status"], c["status"]))}'
+            f'{"<br><small>" + _e(c["detail"][:200]) + "</small>" if c["detail"] else ""}</td></tr>')
+    add("</table>")
+
+    add("<h2>问题明细 Findings</h2>")
+    add('<p><input id="filter" placeholder="筛选 filter: 规则、主体、文件… rule, publisher, file…" oninput="filterFindings()"></p>')
+    for rule_id, rows in findings_by_rule.items():
+        cat = catalogue.get(rule_id, {})
+        distinct = len({r["finding_key"] for r in rows})
+        add(f'<details id="rule-{_e(rule_id)}" open><summary><b>{_e(rule_id)}</b> {_e(cat.get("title_zh", ""))} '
+            f'{_e(cat.get("title_en", ""))} — {distinct} 项 findings, {len(rows)} 行 rows</summary>')
+        add("<table><tr><th>公开主体 Publisher</th><th>年度 Year</th><th>对象 Object</th><th>实际 Observed</th>"
+            "<th>应为 Expected</th><th>来源文件 Source file</th><th>工作表 Sheet</th><th>行 Row</th><th>说明 Detail</th></tr>")
+        for r in rows[:drill_limit]:
+            add(f'<tr class="finding"><td>{_e(r["publisher_name"])} <code>{_e(r["publisher_code"])}</code></td>'
+                f'<td>{_e(r["fiscal_year"])}</td><td><code>{_e(r["object_key"])}</code></td><td>{_e(r["observed"])}</td>'
+                f'<td>{_e(r["expected"])}</td><td>{_e(r["source_file"])}</td><td>{_e(r["sheet"])}</td>'
+                f'<td class="num">{_e(r["source_row"])}</td><td>{_e(r["detail"])}</td></tr>')
+        add("</table>")
+        if len(rows) > drill_limit:
+            add(f"<p>仅显示前 {drill_limit} 行 first {drill_limit} rows shown; 全部见 all rows in findings.csv.</p>")
+        add("</details>")
+    if not findings_by_rule:
+        add("<p>无问题 No findings.</p>")
+    add("</body></html>")
+    return "\n".join(out)
+
+
+def write_reports(con: duckdb.DuckDBPyConnection, run, suites, quality_dir: Path) -> Path:
+    quality_dir.mkdir(parents=True, exist_ok=True)
+    write_exports(con, run.run_id, quality_dir)
+    index = quality_dir / "index.html"
+    index.write_text(render_html(con, run, suites, quality_dir), encoding="utf-8")
+    return index

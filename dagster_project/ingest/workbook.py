@@ -252,22 +252,37 @@ class Column:
 # Sheet parsing
 class _Grid:
     def __init__(self, ws):
-        self.rows: list[tuple] = [tuple(r) for r in ws.iter_rows(values_only=True)]
+        # Styled but empty cells can stretch a sheet to a million rows: read only up to the last value.
+        try:
+            filled = [key for key, cell in ws._cells.items() if cell.value is not None]
+            last_row = max((r for r, _ in filled), default=0)
+            last_col = max((c for _, c in filled), default=0)
+        except AttributeError:  # pragma: no cover - other openpyxl worksheet kinds
+            last_row, last_col = ws.max_row, ws.max_column
+        self.rows: list[tuple] = (
+            [tuple(r) for r in ws.iter_rows(min_row=1, max_row=last_row, max_col=last_col, values_only=True)]
+            if last_row else []
+        )
         self.ws = ws
         self.merges = [
             (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges
         ]
         self.width = max((len(r) for r in self.rows), default=0)
+        self._texts: dict[int, list[tuple[int, str]]] = {}
 
     def value(self, r: int, c: int):
         row = self.rows[r]
         return row[c] if c < len(row) else None
 
     def texts(self, r: int) -> list[tuple[int, str]]:
-        return [(c, cell_text(v).strip()) for c, v in enumerate(self.rows[r]) if cell_text(v).strip()]
+        cached = self._texts.get(r)
+        if cached is None:
+            cached = [(c, t) for c, t in ((c, cell_text(v).strip()) for c, v in enumerate(self.rows[r])) if t]
+            self._texts[r] = cached
+        return cached
 
     def is_blank(self, r: int) -> bool:
-        return not any(cell_text(v).strip() for v in self.rows[r])
+        return not self.texts(r)
 
     def merged_value_map(self, row_lo: int, row_hi: int, cols: set[int] | None = None) -> dict:
         """(r, c) → top-left value for merged cells inside rows [row_lo, row_hi]."""
@@ -511,11 +526,13 @@ def _segment_of(side, label, members: list[Column], sheet) -> _Segment:
     )
 
 
-def _pre_header_info(vocab, grid: _Grid, rows: range, sheet: ParsedSheet) -> list[str]:
-    """Publisher line and unit from the rows between the top and the header; returns any notes."""
+def _pre_header_info(vocab, grid: _Grid, rows: range, sheet: ParsedSheet, header_rows=()) -> list[str]:
+    """Publisher line and unit from the rows above the data; returns any empty-table notes there."""
     notes = []
     for r in rows:
         for _, text in grid.texts(r):
+            if r in header_rows and not _strip_unit_publisher(vocab, text):
+                continue
             n = nfkc(text)
             u = vocab.unit_regex.search(n)
             if u and sheet.unit_label is None:
@@ -525,7 +542,7 @@ def _pre_header_info(vocab, grid: _Grid, rows: range, sheet: ParsedSheet) -> lis
                 end = u.start() if u and u.start() > p.start() else len(n)
                 printed = text if len(text) == len(n) else n  # NFKC keeps CJK positions: slice as printed
                 sheet.publisher_line = printed[p.start():end].strip() or None
-            if vocab.empty_note_regex.search(normalise(text)) and r != -1:
+            if r not in header_rows and vocab.empty_note_regex.search(normalise(text)):
                 notes.append(text.strip())
     return notes
 
@@ -563,7 +580,10 @@ def _parse_known_sheet(vocab, ws, grid: _Grid, sheet: ParsedSheet, title_row: in
     sheet.kind = spec.kind
     first = 0 if title_row is None else title_row + 1
     header_rows = _find_header(vocab, spec, grid, first)
-    top_notes = _pre_header_info(vocab, grid, range(0, header_rows[0] if header_rows else first), sheet)
+    # the unit and publisher may sit anywhere above the data, even at the right of a header row
+    top_notes = _pre_header_info(
+        vocab, grid, range(0, header_rows[-1] + 1 if header_rows else first), sheet, header_rows
+    )
     if not header_rows:
         raise SheetError(
             "未找到表头行 (no header row found): 期望如「科目编码」「项目」「预算数」等列名 "
@@ -620,7 +640,7 @@ def _parse_known_sheet(vocab, ws, grid: _Grid, sheet: ParsedSheet, title_row: in
         if not any(grid.value(r, c) is not None and cell_text(grid.value(r, c)).strip() for c in mapped_cols):
             continue
         measures_blank = all(
-            parse_amount(grid.value(r, m.index)) == (True, Decimal(0)) for seg in segments for m in seg.measures
+            nfkc(cell_text(grid.value(r, m.index))).strip() in _BLANK_AMOUNTS for seg in segments for m in seg.measures
         )
         if measures_blank and vocab.empty_note_regex.search(normalise(joined)) and not any(
             _looks_numeric(grid.value(r, c)) for c, _ in cells

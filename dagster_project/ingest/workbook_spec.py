@@ -84,6 +84,7 @@ class WorkbookVocabulary:
     header_unit_regex: re.Pattern              # '(万元)' in a header cell
     publisher_regex: re.Pattern
     total_labels: frozenset[str]
+    total_regex: re.Pattern
     label_numbering: re.Pattern
     top_numbering: re.Pattern
     note_prefixes: tuple[str, ...]
@@ -106,8 +107,8 @@ class WorkbookVocabulary:
         return None
 
     def is_total_label(self, label: str) -> bool:
-        norm = self.label_numbering.sub("", normalise(label))
-        return norm in self.total_labels
+        norm = self.label_numbering.sub("", normalise(label)).rstrip(":")
+        return norm in self.total_labels or bool(self.total_regex.fullmatch(norm))
 
     def spec_for(self, table_name: str, fiscal_year: int | None) -> TableSpec:
         key = (table_name, fiscal_year)
@@ -178,6 +179,7 @@ def vocabulary() -> WorkbookVocabulary:
         header_unit_regex=header_unit_regex,
         publisher_regex=publisher_regex,
         total_labels=frozenset(normalise(t) for t in data["total_labels"]),
+        total_regex=re.compile(unicodedata.normalize("NFKC", data.get("total_pattern") or "(?!)")),
         label_numbering=re.compile(unicodedata.normalize("NFKC", data["label_numbering"])),
         top_numbering=re.compile(r"^[一二三四五六七八九十]+[、.]"),
         note_prefixes=tuple(normalise(p) for p in data["note_prefixes"]),

@@ -1,0 +1,87 @@
+"""The SQL masking (masking.py) on a real DuckDB: personal data gone, everything else kept."""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from dagster_project import identifiers
+from dagster_project.publish.masking import MaskingPolicy, mask_free_text_sql, masked_select
+
+ID_A = identifiers.make_id_number("640104", dt.date(1990, 1, 31), 7)
+ID_B = identifiers.make_id_number("110105", dt.date(1949, 12, 31), 2)  # may end in X
+CARD = "6222020200112233" + identifiers.luhn_check_digit("6222020200112233")[-1]
+MOBILE_A, MOBILE_B = "13812345678", "19900001111"
+
+TEXTS = [
+    f"身份证{ID_A}",
+    f"{ID_A}",
+    f"{ID_B.lower()}，电话{MOBILE_A}",
+    f"{MOBILE_A},{MOBILE_B};{MOBILE_A}",  # runs separated by one character
+    f"{ID_A} {ID_B} {CARD}",
+    f"开户账号{CARD}联系人{MOBILE_B}",
+    f"tel:{MOBILE_A}x",
+]
+# Digits that are not personal data and must survive unchanged.
+KEEP = [
+    "预算金额 12345678.90 元，2018年6月4日，项目编号 NX2018-0001",
+    "20180604 09:00",
+    "编号 123456789012345678901234",  # longer than any ID or card: not a personal number
+    "座机 0951-1234567",
+]
+
+
+def _mask(values: list[str]) -> list[str]:
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE t (i INTEGER, s VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+        return [r[0] for r in con.execute(f"SELECT {mask_free_text_sql('s')} FROM t ORDER BY i").fetchall()]
+    finally:
+        con.close()
+
+
+def test_inputs_do_contain_personal_data():
+    found = sum(len(identifiers.find_id_numbers(t)) + len(identifiers.find_mobiles(t))
+                + len(identifiers.find_bank_cards(t)) for t in TEXTS)
+    assert found >= len(TEXTS)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_free_text_masking_removes_ids_mobiles_and_cards(text):
+    (masked,) = _mask([text])
+    assert identifiers.find_id_numbers(masked) == []
+    assert identifiers.find_mobiles(masked) == []
+    assert identifiers.find_bank_cards(masked) == []
+    # masked, not deleted: the reader still sees that a number was there and its first/last digits
+    for value in identifiers.find_id_numbers(text):
+        assert value[:6] in masked and value[-4:].upper() in masked.upper()
+    for value in identifiers.find_mobiles(text):
+        assert value[:3] + "****" + value[-4:] in masked
+
+
+def test_text_without_personal_data_is_unchanged():
+    assert _mask(KEEP) == KEEP
+
+
+def test_masked_select_applies_policy_per_column():
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE m (uscc VARCHAR, pm_code VARCHAR, note VARCHAR, amount DECIMAL(20,2), "
+                    "files VARCHAR[], secret VARCHAR)")
+        con.execute("INSERT INTO m VALUES (?, ?, ?, 12.5, ?, 'x')",
+                    [identifiers.make_uscc("91640100MA1111111"), ID_A, f"call {MOBILE_A}", [f"a {MOBILE_B}.csv", "b"]])
+        policy = MaskingPolicy(identifier_columns=frozenset({"uscc"}), personal_id_columns=frozenset({"pm_code"}),
+                               dropped_columns=frozenset({"secret"}))
+        cols = [(r[0], str(r[1])) for r in con.execute("DESCRIBE m").fetchall()]
+        row = con.execute(masked_select("m", cols, policy)).fetchone()
+        names = [d[0] for d in con.description]
+    finally:
+        con.close()
+    assert names == ["uscc", "pm_code", "note", "amount", "files"]
+    assert row[0] == identifiers.make_uscc("91640100MA1111111")
+    assert row[1] == ID_A[:6] + "********" + ID_A[-4:]
+    assert MOBILE_A not in row[2] and identifiers.find_mobiles(row[2]) == []
+    assert float(row[3]) == 12.5
+    assert MOBILE_B not in row[4] and row[4].endswith("; b")

@@ -1,0 +1,199 @@
+"""The open-data release on fixture marts in a real DuckDB file: valid, private, atomic."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project import identifiers
+from dagster_project.paths import REPO_ROOT
+from dagster_project.publish import atomic
+from dagster_project.publish.ocds import build_ocds
+from dagster_project.publish.release import (
+    BOM, STAGES, ReleaseValidationError, build_release, load_spec, verify_sha256sums,
+)
+from test_publish_support import PERSONAL_VALUES, PM_ID, build_fixture_warehouse
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    warehouse = tmp_path / "wh" / "gongkai.duckdb"
+    warehouse.parent.mkdir()
+    out = tmp_path / "out"
+    monkeypatch.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("GONGKAI_OUT_DIR", str(out))
+    monkeypatch.setenv("GONGKAI_RAW_DIR", str(tmp_path / "raw"))
+    build_fixture_warehouse(warehouse)
+    return warehouse, out
+
+
+def _publish(warehouse: Path, out: Path, **kw):
+    build_ocds(warehouse, out)
+    return build_release(warehouse, out, run_id="test-run", ocds_dir=atomic.current_release_dir(out / "ocds"), **kw)
+
+
+def _all_text(folder: Path) -> dict[str, str]:
+    """Every published file as text; Parquet through DuckDB (every cell cast to text)."""
+    texts = {}
+    con = duckdb.connect()
+    try:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            rel = path.relative_to(folder).as_posix()
+            if path.suffix == ".parquet":
+                rows = con.execute(f"SELECT * FROM read_parquet('{path.as_posix()}')").fetchall()
+                texts[rel] = "\n".join("\t".join("" if v is None else str(v) for v in r) for r in rows)
+            else:
+                texts[rel] = path.read_bytes().decode("utf-8")
+    finally:
+        con.close()
+    return texts
+
+
+def _mart_text(warehouse: Path) -> str:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("SELECT notice_name, notice_content, contact_phone, pm_code "
+                           "FROM main_marts.fct_trading_bulletins").fetchall()
+    finally:
+        con.close()
+    return "\n".join(" ".join(str(v) for v in r) for r in rows)
+
+
+def test_release_is_valid_complete_and_private(env):
+    warehouse, out = env
+    result = _publish(warehouse, out)
+    root = out / "open-data"
+    assert atomic.read_pointer(root) == result.release_id
+    folder = root / result.release_id
+    assert not [p for p in root.iterdir() if p.name.startswith(atomic.STAGING_PREFIX)]
+
+    # Frictionless, through its own CLI, on the published package
+    proc = subprocess.run([str(VENV_BIN / "frictionless"), "validate", "datapackage.json"], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    # SHA256SUMS in sha256sum format
+    proc = subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=folder, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    # every dataset: CSV with BOM + Parquet, row counts = the marts'
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        mart_rows = {name: con.execute(f"SELECT count(*) FROM main_marts.{name}").fetchone()[0]
+                     for name in ("fct_budget_lines", "fct_debt_positions", "fct_trading_bulletins", "fct_deals",
+                                  "fct_disclosure_status")}
+        latest_run = con.execute("SELECT max(run_id) FROM quality.findings").fetchone()[0]
+        findings = con.execute("SELECT count(DISTINCT (rule_id, publisher_code, fiscal_year, object_key)) "
+                               "FROM quality.findings WHERE run_id = ?", [latest_run]).fetchone()[0]
+        source_hashes = {r[0] for r in con.execute("SELECT source_sha256 FROM raw.load_files").fetchall()}
+    finally:
+        con.close()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for spec in load_spec()["datasets"]:
+        name = spec["name"]
+        csv = folder / "data" / f"{name}.csv"
+        assert csv.read_bytes().startswith(BOM)
+        assert (folder / "data" / f"{name}.parquet").exists()
+        expected = findings if name == "quality_findings" else mart_rows[spec["relation"]]
+        assert manifest["datasets"][name]["rows"] == expected
+        assert len(csv.read_text(encoding="utf-8-sig").splitlines()) == expected + 1
+    assert {s["sha256"] for s in manifest["source_files"]} == source_hashes
+    assert manifest["run_id"] == "test-run"
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for res in package["resources"]:
+        assert res["hash"].startswith("sha256:") and res["bytes"] == (folder / res["path"]).stat().st_size
+    budget = next(r for r in package["resources"] if r["name"] == "budget_lines")
+    assert {fk["reference"]["resource"] for fk in budget["schema"]["foreignKeys"]} == {"fdp_phase", "fdp_direction"}
+    assert package["licenses"][0]["name"].startswith("CC-BY")
+    dcat = json.loads((folder / "dcat.jsonld").read_text(encoding="utf-8"))
+    assert dcat["dct:issued"] and dcat["dct:modified"] and dcat["dct:license"]
+    # Fiscal Data Package vocabulary only
+    con = duckdb.connect()
+    try:
+        phases = {r[0] for r in con.execute(
+            f"SELECT DISTINCT phase FROM read_parquet('{folder / 'data' / 'budget_lines.parquet'}')").fetchall()}
+    finally:
+        con.close()
+    assert phases <= {"proposed", "approved", "adjusted", "executed"}
+
+    # privacy: the inputs carry personal data, no published file does
+    source_text = _mart_text(warehouse)
+    assert identifiers.find_id_numbers(source_text) and identifiers.find_mobiles(source_text)
+    for rel, text in _all_text(folder).items():
+        assert identifiers.find_id_numbers(text) == [], rel
+        assert identifiers.find_mobiles(text) == [], rel
+        for value in PERSONAL_VALUES:
+            assert value not in text, (rel, value[:3])
+    bulletins = (folder / "data" / "trading_bulletins.csv").read_text(encoding="utf-8-sig")
+    assert PM_ID[:6] + "********" + PM_ID[-4:] in bulletins
+
+
+def test_a_release_that_would_leak_is_not_published(env):
+    warehouse, out = env
+    first = _publish(warehouse, out)
+    spec = copy.deepcopy(load_spec())
+    # a careless policy change: notice text treated as a code, i.e. not masked
+    spec["masking"]["identifier_columns"] += ["notice_content", "notice_name", "contact_phone"]
+    with pytest.raises(ReleaseValidationError, match="privacy"):
+        build_release(warehouse, out, spec=spec)
+    root = out / "open-data"
+    assert atomic.read_pointer(root) == first.release_id
+    assert sorted(p.name for p in root.iterdir()) == sorted([first.release_id, "LATEST"])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_failure_at_any_stage_leaves_previous_release(env, stage):
+    warehouse, out = env
+    first = _publish(warehouse, out)
+    root = out / "open-data"
+    before = sorted(p.name for p in root.iterdir())
+    with pytest.raises(atomic.InjectedFailure):
+        build_release(warehouse, out, fail_at=stage)
+    assert atomic.read_pointer(root) == first.release_id
+    assert sorted(p.name for p in root.iterdir()) == before
+    assert verify_sha256sums(root / first.release_id) == []
+
+
+@pytest.mark.parametrize("stage", ["after_data", "before_pointer"])
+def test_sigkill_mid_publication_leaves_previous_release(env, tmp_path, stage):
+    warehouse, out = env
+    first = _publish(warehouse, out)
+    root = out / "open-data"
+    pause_file = tmp_path / f"paused-{stage}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dagster_project.publish", "release", "--warehouse", str(warehouse), "--out", str(out),
+         "--pause-at", stage, "--pause-file", str(pause_file)],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not pause_file.exists():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "publisher never reached the stage"
+            time.sleep(0.1)
+        # the new release is half-way: built in staging (or renamed, pointer not yet flipped)
+        assert any(p.name != first.release_id and p.is_dir() for p in root.iterdir())
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert atomic.read_pointer(root) == first.release_id
+    assert verify_sha256sums(root / first.release_id) == []
+    # the next run cleans up the killed run's staging folder and publishes normally
+    second = build_release(warehouse, out)
+    assert atomic.read_pointer(root) == second.release_id
+    assert not [p for p in root.iterdir() if p.name.startswith(atomic.STAGING_PREFIX)]

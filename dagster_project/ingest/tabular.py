@@ -80,8 +80,6 @@ def _load(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, family: str)
         raise FileRejected(f"{f.rel}: 只接受 CSV 文件 (only .csv files are read here)")
     with tf.utf8_source(f) as src:
         staged = tf.stage_text_file(con, f, src)
-    parsed = None
-    try:
         kind, bindings, ignored = identify_table(family, staged.headers)
         table = table_specs()["tables"][kind]
         present = {b.field for b in bindings}
@@ -89,49 +87,41 @@ def _load(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, family: str)
         values = {b.field: f"p_{b.field}" for b in bindings}
         notes = []
         if kind == "entities":
-            pattern = table["file_name_year_pattern"]
-            match = re.search(pattern, f.path.name)
+            match = re.search(table["file_name_year_pattern"], f.path.name)
             name_year = int(match.group(1)) if match else None
-            if "fiscal_year" not in present and name_year is None:
-                raise FileRejected(
-                    f"{f.rel}: 无法确定年度: 没有 fiscal_year 列, 文件名也不是 entities_<年度>.csv "
-                    f"(no fiscal_year column and the file name does not say the year: entities_<year>.csv)"
-                )
             if "fiscal_year" in present:
                 values["fiscal_year"] = f"coalesce(p_fiscal_year, {name_year if name_year else 'NULL'})"
                 checks.append(tf.RowCheck(
                     bad_sql=f"{values['fiscal_year']} IS NULL", column="fiscal_year", value_sql="NULL",
                     reason="缺少年度 (fiscal_year is blank and the file name gives no year)",
                 ))
-            else:
+            elif name_year is not None:
                 values["fiscal_year"] = str(name_year)
                 notes.append(f"年度取自文件名 (fiscal year {name_year} taken from the file name)")
-        parsed = tf.create_parsed(con, staged, bindings, checks)
-        rows_rejected = tf.write_rejects(con, parsed, f, load_id)
-        columns = list(values)
-        con.execute(f"""
-            INSERT INTO {table['target_table']}
-                (load_id, source_file, source_sha256, source_row{''.join(', ' + c for c in columns)})
-            SELECT {tf.sql_literal(load_id)}, {tf.sql_literal(f.rel)}, {tf.sql_literal(f.sha256)},
-                   source_row{''.join(', ' + values[c] for c in columns)}
-            FROM {parsed} WHERE len(_errors) = 0 ORDER BY source_row
-        """)
-        if rows_rejected:
-            notes.append(f"{rows_rejected} 行被拒绝, 见 raw.load_rejects ({rows_rejected} rows rejected)")
-        if ignored:
-            notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
-        return FileOutcome(
-            status="loaded_with_rejects" if rows_rejected else "loaded",
-            reason="; ".join(notes) or None,
-            rows_in=staged.rows_in,
-            rows_loaded=staged.rows_in - rows_rejected,
-            rows_rejected=rows_rejected,
-            file_format=staged.file_format,
-            encoding=staged.encoding,
-            detected_kind=kind,
-        )
+            else:
+                raise FileRejected(
+                    f"{f.rel}: 无法确定年度: 没有 fiscal_year 列, 文件名也不是 entities_<年度>.csv "
+                    f"(no fiscal_year column and the file name does not say the year: entities_<year>.csv)"
+                )
+        parsed = tf.parse_staged(con, f, load_id, staged, bindings, checks)
+    try:
+        rows_loaded = tf.insert_loadable(con, parsed, f, load_id, table["target_table"], values)
     finally:
-        tf.drop_temp(con, staged.table, *([parsed] if parsed else []))
+        tf.drop_temp(con, parsed.table)
+    if parsed.rows_rejected:
+        notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
+    if ignored:
+        notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
+    return FileOutcome(
+        status="loaded_with_rejects" if parsed.rows_rejected else "loaded",
+        reason="; ".join(notes) or None,
+        rows_in=parsed.rows_in,
+        rows_loaded=rows_loaded,
+        rows_rejected=parsed.rows_rejected,
+        file_format=staged.file_format,
+        encoding=staged.encoding,
+        detected_kind=kind,
+    )
 
 
 def load_registry_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:

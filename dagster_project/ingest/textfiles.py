@@ -47,17 +47,19 @@ AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 # range a bare number is far more likely a mistake (a year, a count) than a date, so it is rejected.
 EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20000, 80000
 
-# Layouts accepted for a date/time text (DuckDB strptime: %m/%d/%H accept one or two digits).
-TIMESTAMP_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%d",
-    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M",
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
-    "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d",
-    "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M", "%Y年%m月%d日",
-    "%Y年%m月%d日%H时%M分%S秒", "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日%H时%M分", "%Y年%m月%d日 %H时%M分",
-    "%Y年%m月%d日%H时", "%Y年%m月%d日 %H时",
-    "%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M",
-)
+# Layouts accepted for a date/time text, grouped by a cheap marker so each value tries only its
+# own group (DuckDB strptime: %m/%d/%H accept one or two digits).
+TIMESTAMP_FORMATS: dict[str, tuple[str, ...]] = {
+    "chinese": ("%Y年%m月%d日", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M",
+                "%Y年%m月%d日%H时%M分%S秒", "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日%H时%M分",
+                "%Y年%m月%d日 %H时%M分", "%Y年%m月%d日%H时", "%Y年%m月%d日 %H时"),
+    "slash": ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S.%f"),
+    "dash": ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f"),
+    "iso": ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S.%f",
+            "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"),
+    "dot": ("%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d"),
+    "compact": ("%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M"),
+}
 
 # Whitespace trimmed from every cell (ASCII, full-width ideographic space, no-break space, BOM).
 TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
@@ -188,36 +190,42 @@ def sql_ident(name: str) -> str:
 
 def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create the temporary parsing macros on this connection (idempotent, cheap)."""
-    formats = "[" + ", ".join(sql_literal(f) for f in TIMESTAMP_FORMATS) + "]"
+    groups = {k: "[" + ", ".join(sql_literal(f) for f in v) + "]" for k, v in TIMESTAMP_FORMATS.items()}
     trim = sql_literal(TRIM_CHARS)
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO gk_clean(v) AS nullif(trim(CAST(v AS VARCHAR), {trim}), '');
         -- text with an explicit UTC offset: the offset in minutes (NULL when none)
         CREATE OR REPLACE TEMP MACRO gk_offset_minutes(s) AS CASE
-            WHEN regexp_matches(s, '\\d[T ]?\\d{{1,2}}:\\d{{2}}(:\\d{{2}}(\\.\\d+)?)?\\s*Z$') THEN 0
-            WHEN regexp_matches(s, '\\d[T ]?\\d{{1,2}}:\\d{{2}}(:\\d{{2}}(\\.\\d+)?)?\\s*[+-]\\d{{2}}:?\\d{{2}}$') THEN
+            WHEN regexp_matches(s, ':\\d{{2}}(\\.\\d+)?\\s*Z$') THEN 0
+            WHEN regexp_matches(s, ':\\d{{2}}(\\.\\d+)?\\s*[+-]\\d{{2}}:?\\d{{2}}$') THEN
                 (CASE WHEN regexp_extract(s, '([+-])\\d{{2}}:?\\d{{2}}$', 1) = '-' THEN -1 ELSE 1 END)
                 * (CAST(regexp_extract(s, '[+-](\\d{{2}}):?(\\d{{2}})$', 1) AS INTEGER) * 60
                    + CAST(regexp_extract(s, '[+-](\\d{{2}}):?(\\d{{2}})$', 2) AS INTEGER))
         END;
-        CREATE OR REPLACE TEMP MACRO gk_strip_offset(s) AS
-            trim(regexp_replace(s, '\\s*(Z|[+-]\\d{{2}}:?\\d{{2}})$', ''));
-        CREATE OR REPLACE TEMP MACRO gk_local_ts(s) AS CASE
-            -- a run of digits is only a date as YYYYMMDD or YYYYMMDDHHMMSS (strptime would take 2018064)
-            WHEN regexp_full_match(s, '\\d+') AND length(s) NOT IN (8, 14) THEN NULL
-            ELSE try_strptime(replace(replace(s, '：', ':'), '  ', ' '), {formats})
+        CREATE OR REPLACE TEMP MACRO gk_iso_ts(s) AS CASE
+            WHEN gk_offset_minutes(s) IS NOT NULL THEN
+                try_strptime(trim(regexp_replace(s, '\\s*(Z|[+-]\\d{{2}}:?\\d{{2}})$', '')), {groups['iso']})
+                + to_minutes(480 - gk_offset_minutes(s))
+            ELSE try_strptime(s, {groups['iso']})
         END;
+        -- Cheap markers (contains) route each value to its own group of layouts; the first branch is
+        -- the common export layout. Excel serial: days since 1899-12-30 (Excel's 1900 leap-year bug
+        -- makes this the epoch). A run of digits is a date only as YYYYMMDD / YYYYMMDDHHMMSS
+        -- (strptime alone would take 2018064).
         CREATE OR REPLACE TEMP MACRO gk_ts(v) AS CASE
             WHEN v IS NULL THEN NULL
-            WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?')
-                 AND CAST(v AS DECIMAL(18, 8)) >= {EXCEL_SERIAL_MIN}
-                 AND CAST(v AS DECIMAL(18, 8)) < {EXCEL_SERIAL_MAX} THEN
-                -- Excel serial: days since 1899-12-30 (Excel's 1900 leap-year bug makes this the epoch)
-                TIMESTAMP '1899-12-30 00:00:00'
-                + to_seconds(CAST(round(CAST(v AS DECIMAL(18, 8)) * 86400) AS BIGINT))
-            WHEN gk_offset_minutes(v) IS NOT NULL THEN
-                gk_local_ts(gk_strip_offset(v)) + to_minutes(480 - gk_offset_minutes(v))
-            ELSE gk_local_ts(v)
+            WHEN contains(v, '-') AND NOT contains(v, 'T') AND NOT contains(v, '+') AND NOT contains(v, 'Z')
+                THEN try_strptime(v, {groups['dash']})
+            WHEN contains(v, '年') THEN try_strptime(replace(v, '：', ':'), {groups['chinese']})
+            WHEN contains(v, '/') THEN try_strptime(v, {groups['slash']})
+            WHEN contains(v, 'T') OR contains(v, '+') OR contains(v, 'Z') THEN gk_iso_ts(v)
+            WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?') THEN CASE
+                WHEN CAST(v AS DECIMAL(18, 8)) >= {EXCEL_SERIAL_MIN} AND CAST(v AS DECIMAL(18, 8)) < {EXCEL_SERIAL_MAX}
+                THEN TIMESTAMP '1899-12-30 00:00:00'
+                     + to_seconds(CAST(round(CAST(v AS DECIMAL(18, 8)) * 86400) AS BIGINT)) END
+            WHEN regexp_full_match(v, '\\d{{8}}|\\d{{14}}|\\d{{8}} \\d{{1,2}}:\\d{{2}}(:\\d{{2}})?')
+                THEN try_strptime(v, {groups['compact']})
+            WHEN contains(v, '.') THEN try_strptime(v, {groups['dot']})
         END;
         CREATE OR REPLACE TEMP MACRO gk_date(v) AS CAST(gk_ts(v) AS DATE);
         -- amount text -> DECIMAL; NULL when it is not a number. Thousands separators must be well placed.
@@ -225,6 +233,8 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
             regexp_replace(replace(replace(replace(v, '，', ','), '￥', ''), '¥', ''), '\\s', '', 'g');
         CREATE OR REPLACE TEMP MACRO gk_amount(v) AS CASE
             WHEN v IS NULL THEN NULL
+            -- fast path for plain numbers ('_' excluded: the cast would read 1_000 as 1000)
+            WHEN NOT contains(v, '_') AND TRY_CAST(v AS DECIMAL(38, 10)) IS NOT NULL THEN CAST(v AS DECIMAL(38, 10))
             WHEN regexp_full_match(gk_amount_text(v), '[+-]?(\\d{{1,3}}(,\\d{{3}})+|\\d+)(\\.\\d+)?')
                 THEN CAST(replace(gk_amount_text(v), ',', '') AS DECIMAL(38, 10))
             WHEN regexp_full_match(gk_amount_text(v), '[+-]?\\d+(\\.\\d+)?[eE][+-]?\\d+')
@@ -296,15 +306,15 @@ def unit_case_sql(value_sql: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Staging: file → temp table of text columns + source_row
+# Staging: file → a relation of text columns c0 … cN + source_row
 # --------------------------------------------------------------------------------------------
 @dataclass
 class StagedFile:
-    table: str  # temp table: source_row INTEGER, c0 … cN VARCHAR
+    relation: str  # SQL usable in FROM: source_row INTEGER, c0 … cN VARCHAR (trimmed, blank → NULL)
     headers: list[str]  # as printed, index i ↔ column c{i}
     file_format: str  # csv | json | jsonl
     encoding: str
-    rows_in: int
+    temp_tables: list[str] = field(default_factory=list)  # scratch tables to drop afterwards
     row_errors: list[str] = field(default_factory=list)  # SQL boolean exprs marking structurally bad rows
 
 
@@ -320,30 +330,21 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str) -> StagedFile:
+    """A CSV is not copied: the parse step reads it straight from DuckDB's CSV scan."""
     headers = _csv_header(src.read_path)
     if not any(h.strip() for h in headers):
         raise FileRejected(f"{rel}: 第1行没有表头 (row 1 holds no column headers)")
-    table = f"stage_{uuid.uuid4().hex[:10]}"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
     cols = ", ".join(f"gk_clean(c{i}) AS c{i}" for i in range(len(headers)))
-    try:
-        # row_number() OVER () runs as DuckDB's streaming window over the CSV scan in file order
-        # (rowid cannot be used: inside the framework's transaction it is not 0-based).
-        # The Excel row = record number + 1 (the header is row 1).
-        con.execute(f"""
-            CREATE TEMP TABLE {table} AS
-            SELECT CAST(row_number() OVER () + 1 AS INTEGER) AS source_row, {cols}
-            FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false,
-                 delim = ',', quote = '"', escape = '"', columns = {columns}, null_padding = true,
-                 max_line_size = 16777216, encoding = 'utf-8')
-        """)
-    except duckdb.Error as exc:
-        raise FileRejected(
-            f"{rel}: 无法按 CSV 读取 (cannot be read as CSV: comma-separated, double-quoted): "
-            f"{str(exc).splitlines()[0]}"
-        ) from exc
-    rows_in = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return StagedFile(table, headers, "csv", src.encoding, rows_in)
+    # row_number() OVER () runs as DuckDB's streaming window over the CSV scan, in file order
+    # (rowid cannot be used: inside the framework's transaction it is not 0-based).
+    # The Excel row = record number + 1 (the header is row 1).
+    relation = f"""(
+        SELECT CAST(row_number() OVER () + 1 AS INTEGER) AS source_row, {cols}
+        FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false,
+             delim = ',', quote = '"', escape = '"', columns = {columns}, null_padding = true,
+             max_line_size = 16777216, encoding = 'utf-8'))"""
+    return StagedFile(relation, headers, "csv", src.encoding)
 
 
 def _first_char(path: Path) -> str:
@@ -365,13 +366,15 @@ def stage_json(
     ``source_row`` is the 1-based index of the object in the array / of the line's object.
     """
     path = sql_literal(str(src.read_path))
-    table = f"stage_{uuid.uuid4().hex[:10]}"
+    objects = f"stage_{uuid.uuid4().hex[:10]}"
     first = _first_char(src.read_path)
-    objects = f"{table}_obj"
     file_format = "json"
     try:
         if first == "[":
-            con.execute(f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM read_json_objects({path}, format = 'array')")
+            con.execute(
+                f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj "
+                f"FROM read_json_objects({path}, format = 'array')"
+            )
         elif first == "{":
             # 'unstructured' reads JSON Lines and a (pretty-printed) single object alike; a failed
             # attempt cannot be retried inside the framework's transaction, so there is one attempt.
@@ -388,18 +391,18 @@ def stage_json(
                     ).fetchone()[0]
                     if is_wrapper:
                         con.execute(
-                            f"CREATE TEMP TABLE {objects}2 AS SELECT unnest(range(1, len(records) + 1)) AS n, "
+                            f"CREATE TEMP TABLE {objects}_records AS SELECT unnest(range(1, len(records) + 1)) AS n, "
                             f"unnest(records) AS obj FROM (SELECT CAST(json_extract(obj, "
                             f"{sql_literal('$.' + key)}) AS JSON[]) AS records FROM {objects})"
                         )
                         con.execute(f"DROP TABLE {objects}")
-                        con.execute(f"ALTER TABLE {objects}2 RENAME TO {objects}")
+                        con.execute(f"ALTER TABLE {objects}_records RENAME TO {objects}")
                         file_format = "json"
                         break
         else:
             raise FileRejected(
-                f"{rel}: 不是 JSON 数组、{{\"data\": [...]}} 或 JSON Lines (not a JSON array, a "
-                f"{{\"data\": [...]}} object or JSON Lines)"
+                f'{rel}: 不是 JSON 数组、{{"data": [...]}} 或 JSON Lines (not a JSON array, a '
+                f'{{"data": [...]}} object or JSON Lines)'
             )
     except duckdb.Error as exc:
         raise FileRejected(f"{rel}: 无法按 JSON 读取 (cannot be read as JSON): {str(exc).splitlines()[0]}") from exc
@@ -413,16 +416,13 @@ def stage_json(
             GROUP BY k ORDER BY min(r * 100000 + i)
         """).fetchall()
     ]
-    cols = ", ".join(
-        f"gk_clean(json_extract_string(obj, {sql_literal(json_path(k))})) AS c{i}" for i, k in enumerate(keys)
+    cols = "".join(
+        f", gk_clean(json_extract_string(obj, {sql_literal(json_path(k))})) AS c{i}" for i, k in enumerate(keys)
     )
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT CAST(n AS INTEGER) AS source_row, "
-        f"json_type(obj) = 'OBJECT' AS is_object{', ' + cols if cols else ''} FROM {objects}"
+    relation = (
+        f"(SELECT CAST(n AS INTEGER) AS source_row, json_type(obj) = 'OBJECT' AS is_object{cols} FROM {objects})"
     )
-    con.execute(f"DROP TABLE {objects}")
-    rows_in = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return StagedFile(table, keys, file_format, src.encoding, rows_in, row_errors=["NOT is_object"])
+    return StagedFile(relation, keys, file_format, src.encoding, temp_tables=[objects], row_errors=["NOT is_object"])
 
 
 def json_path(key: str) -> str:
@@ -441,17 +441,24 @@ class Binding:
     column: int  # staged column index (c{column})
     header: str  # as printed
     multiplier: Decimal | None = None  # amounts: unit from the header
-    values: dict[str, str] | None = None  # enum: normalised synonym → canonical value
+    values: dict[str, str] | None = None  # enum: lower-case synonym → canonical value
 
 
 @dataclass
 class RowCheck:
     """An extra row-level condition: rows where ``bad_sql`` is true are rejected with ``reason``."""
 
-    bad_sql: str  # in terms of p_<field> / r_<field> columns of the parsed table
+    bad_sql: str  # in terms of p_<field> columns
     column: str | None
     value_sql: str
     reason: str
+
+
+@dataclass
+class ParsedFile:
+    table: str  # temp table: source_row, p_<field> …, extras, _errors (NULL for a loadable row)
+    rows_in: int
+    rows_rejected: int
 
 
 def parsed_expr(b: Binding, unit_sql: str | None) -> str:
@@ -477,6 +484,7 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
         if b.multiplier is not None:
             mult = f"CAST({b.multiplier} AS DECIMAL(20, 4))"
         elif unit_sql is not None:
+            # an unknown unit rejects the row through the unit cell, so the fallback 1 never loads
             mult = f"coalesce({unit_sql}, 1)"
         else:
             mult = "1"
@@ -484,74 +492,109 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
     raise ValueError(f"unknown field kind {b.kind!r}")
 
 
-def create_parsed(
+def _cell_error(b: Binding) -> tuple[str, str]:
+    reason = KIND_REASONS[b.kind]
+    if b.kind == "enum":
+        reason = f"{reason}: {'、'.join(sorted(set((b.values or {}).values())))}"
+    bad = f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)"
+    header = sql_literal(b.header)
+    found = f"', 实际为「' || r_{b.field} || '」 (found ''' || r_{b.field} || ''')'"
+    message = f"'第' || source_row || '行「' || {header} || '」: ' || {sql_literal(reason)} || {found}"
+    return bad, (
+        f"CASE WHEN {bad} THEN {{'column': {header}, 'value': r_{b.field}, 'reason': {message}}} END"
+    )
+
+
+def parse_staged(
     con: duckdb.DuckDBPyConnection,
+    f: RawFile,
+    load_id: str,
     staged: StagedFile,
     bindings: list[Binding],
     checks: list[RowCheck] = (),
     extra_sql: dict[str, str] | None = None,
-) -> str:
-    """Create temp table ``<stage>_parsed``: source_row, r_<field> (text), p_<field> (typed), _errors.
+) -> ParsedFile:
+    """Parse every bound column in one statement and write the row rejects.
 
-    ``_errors`` is a list of {column, value, reason} structs; empty for a loadable row.
+    Creates a temp table (``source_row``, ``p_<field>``, extras, ``_errors``): ``_errors`` is NULL
+    for a loadable row, else a list of {column, value, reason}. One ``raw.load_rejects`` row is
+    written per bad cell (or failed row check).
     """
     unit_binding = next((b for b in bindings if b.kind == "unit"), None)
     unit_sql = unit_case_sql(f"c{unit_binding.column}") if unit_binding else None
-    selects = ["source_row"]
+    inner = ["source_row"]
     for b in bindings:
-        selects.append(f"c{b.column} AS r_{b.field}")
-        # an amount without a unit in its header takes the row's unit cell (unknown unit: the unit
-        # cell itself is rejected, so the fallback multiplier 1 never reaches a loaded row)
-        selects.append(f"{parsed_expr(b, unit_sql)} AS p_{b.field}")
-    for row_error in staged.row_errors:
-        selects.append(f"({row_error}) AS _row_error_{len(selects)}")
-    inner = f"SELECT {', '.join(selects)} FROM {staged.table}"
+        inner.append(f"{parsed_expr(b, unit_sql)} AS p_{b.field}")
+        if b.kind != "text":
+            inner.append(f"c{b.column} AS r_{b.field}")
+    inner += [f"({expr}) AS _row_error_{i}" for i, expr in enumerate(staged.row_errors)]
 
-    errors = []
+    conditions, errors = [], []
     for b in bindings:
-        if b.kind == "text":
-            continue
-        reason = KIND_REASONS[b.kind]
-        if b.kind == "enum":
-            allowed = "、".join(sorted(set((b.values or {}).values())))
-            reason = f"{reason}: {allowed}"
+        if b.kind != "text":
+            bad, error = _cell_error(b)
+            conditions.append(bad)
+            errors.append(error)
+    for i, _ in enumerate(staged.row_errors):
+        conditions.append(f"_row_error_{i}")
         errors.append(
-            f"CASE WHEN r_{b.field} IS NOT NULL AND p_{b.field} IS NULL THEN "
-            f"{{'column': {sql_literal(b.header)}, 'value': r_{b.field}, 'reason': "
-            f"'第' || source_row || '行「' || {sql_literal(b.header)} || '」: ' || "
-            f"{sql_literal(reason)} || ', 实际为「' || r_{b.field} || '」 (found ''' || r_{b.field} || ''')'}} END"
-        )
-    for name in [s.split(" AS ")[-1] for s in selects if "_row_error_" in s]:
-        errors.append(
-            f"CASE WHEN {name} THEN {{'column': NULL, 'value': NULL, 'reason': "
+            f"CASE WHEN _row_error_{i} THEN {{'column': NULL, 'value': NULL, 'reason': "
             f"'第' || source_row || '条: 不是 JSON 对象 (the record is not a JSON object)'}} END"
         )
     for check in checks:
+        conditions.append(f"({check.bad_sql})")
         errors.append(
             f"CASE WHEN {check.bad_sql} THEN {{'column': {sql_literal(check.column)}, "
             f"'value': {check.value_sql}, 'reason': '第' || source_row || '行: ' || "
             f"{sql_literal(check.reason)}}} END"
         )
+    # built only for bad rows: CASE evaluates its THEN branch for the selected rows alone
+    error_type = 'STRUCT("column" VARCHAR, "value" VARCHAR, reason VARCHAR)[]'
     error_list = (
-        "list_filter([" + ", ".join(errors) + "], lambda e: e IS NOT NULL)"
-        if errors else "CAST([] AS STRUCT(\"column\" VARCHAR, \"value\" VARCHAR, reason VARCHAR)[])"
+        f"CASE WHEN {' OR '.join(conditions)} THEN list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) END"
+        if conditions else f"CAST(NULL AS {error_type})"
     )
+    keep = ["source_row"] + [f"p_{b.field}" for b in bindings]
     extras = "".join(f", {expr} AS {name}" for name, expr in (extra_sql or {}).items())
-    parsed = f"{staged.table}_parsed"
-    con.execute(f"CREATE TEMP TABLE {parsed} AS SELECT *, {error_list} AS _errors{extras} FROM ({inner})")
-    return parsed
-
-
-def write_rejects(con: duckdb.DuckDBPyConnection, parsed: str, f: RawFile, load_id: str) -> int:
-    """Insert one ``raw.load_rejects`` row per bad cell; return the number of rejected rows."""
+    parsed = f"parsed_{uuid.uuid4().hex[:10]}"
+    try:
+        con.execute(f"""
+            CREATE TEMP TABLE {parsed} AS
+            SELECT {', '.join(keep)}, {error_list} AS _errors{extras}
+            FROM (SELECT {', '.join(inner)} FROM {staged.relation})
+        """)
+    except duckdb.InvalidInputException as exc:  # the CSV scan itself failed (ragged row, quoting)
+        raise FileRejected(
+            f"{f.rel}: 无法按 CSV 读取 (cannot be read as CSV: comma-separated, double-quoted): "
+            f"{' '.join(str(exc).splitlines()[:3])}"
+        ) from exc
+    finally:
+        drop_temp(con, *staged.temp_tables)
     con.execute(f"""
         INSERT INTO raw.load_rejects
         SELECT {sql_literal(load_id)}, {sql_literal(f.family)}, {sql_literal(f.rel)}, {sql_literal(f.sha256)},
                NULL, source_row, e."column", e."value", e.reason, false
-        FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE len(_errors) > 0)
+        FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE _errors IS NOT NULL)
         ORDER BY source_row
     """)
-    return con.execute(f"SELECT count(*) FROM {parsed} WHERE len(_errors) > 0").fetchone()[0]
+    rows_in, rows_rejected = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE _errors IS NOT NULL) FROM {parsed}"
+    ).fetchone()
+    return ParsedFile(parsed, rows_in, rows_rejected)
+
+
+def insert_loadable(
+    con: duckdb.DuckDBPyConnection, parsed: ParsedFile, f: RawFile, load_id: str, target: str,
+    values: dict[str, str],
+) -> int:
+    """INSERT the rows without errors; ``values`` maps target column → SQL over the parsed table."""
+    columns = ["load_id", "source_file", "source_sha256", "source_row", *values]
+    exprs = [sql_literal(load_id), sql_literal(f.rel), sql_literal(f.sha256), "source_row", *values.values()]
+    con.execute(
+        f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(exprs)} "
+        f"FROM {parsed.table} WHERE _errors IS NULL"
+    )
+    return parsed.rows_in - parsed.rows_rejected
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection, *tables: str) -> None:

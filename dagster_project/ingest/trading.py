@@ -85,11 +85,10 @@ def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) 
     spec = trading_spec()
     with tf.utf8_source(f) as src:
         staged = tf.stage_text_file(con, f, src, tuple(spec["json_record_keys"]))
-    parsed = None
-    try:
         bindings, ignored = bind_headers(staged.headers)
         present = {b.field for b in bindings}
         if not present & set(spec["key_fields"]):
+            tf.drop_temp(con, *staged.temp_tables)
             raise FileRejected(
                 f"{f.rel}: 不是公共资源交易数据: 没有项目编号/统一交易标识码/公告类型列 (not a trading "
                 f"export: none of the key columns PROJECT_CODE, UNIFIED_DEAL_CODE, BULLETIN_TYPE); "
@@ -103,44 +102,34 @@ def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) 
                 reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE nor "
                        "UNIFIED_DEAL_CODE is filled: the bulletin cannot be tied to a deal)",
             ))
-        parsed = tf.create_parsed(
-            con, staged, bindings, checks, extra_sql={"_bulletin_key": _bulletin_key_sql(present)}
+        parsed = tf.parse_staged(
+            con, f, load_id, staged, bindings, checks, extra_sql={"_bulletin_key": _bulletin_key_sql(present)}
         )
-        rows_rejected = tf.write_rejects(con, parsed, f, load_id)
-
-        columns, values = [], []
+    try:
+        values = {"bulletin_key": "_bulletin_key"}
         for b in bindings:
             target = spec["fields"][b.field].get("column", b.field)
-            if target is None:  # helper fields (amount_unit) are not stored
-                continue
-            columns.append(target)
-            values.append(f"p_{b.field}")
-        con.execute(f"""
-            INSERT INTO raw.trading_bulletins
-                (load_id, source_file, source_sha256, source_row, bulletin_key{''.join(', ' + c for c in columns)})
-            SELECT {tf.sql_literal(load_id)}, {tf.sql_literal(f.rel)}, {tf.sql_literal(f.sha256)},
-                   source_row, _bulletin_key{''.join(', ' + v for v in values)}
-            FROM {parsed} WHERE len(_errors) = 0 ORDER BY source_row
-        """)
-        rows_loaded = staged.rows_in - rows_rejected
-        notes = []
-        if rows_rejected:
-            notes.append(f"{rows_rejected} 行被拒绝, 见 raw.load_rejects ({rows_rejected} rows rejected)")
-        if ignored:
-            notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
-        return tf_outcome(staged, rows_loaded, rows_rejected, notes)
+            if target is not None:  # helper fields (amount_unit) are not stored
+                values[target] = f"p_{b.field}"
+        rows_loaded = tf.insert_loadable(con, parsed, f, load_id, "raw.trading_bulletins", values)
     finally:
-        tf.drop_temp(con, staged.table, *([parsed] if parsed else []))
+        tf.drop_temp(con, parsed.table)
+    notes = []
+    if parsed.rows_rejected:
+        notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
+    if ignored:
+        notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
+    return text_file_outcome(staged, parsed, rows_loaded, notes, "bulletins")
 
 
-def tf_outcome(staged: tf.StagedFile, rows_loaded: int, rows_rejected: int, notes: list[str],
-               kind: str = "bulletins") -> FileOutcome:
+def text_file_outcome(staged: tf.StagedFile, parsed: tf.ParsedFile, rows_loaded: int, notes: list[str],
+                      kind: str) -> FileOutcome:
     return FileOutcome(
-        status="loaded_with_rejects" if rows_rejected else "loaded",
+        status="loaded_with_rejects" if parsed.rows_rejected else "loaded",
         reason="; ".join(notes) or None,
-        rows_in=staged.rows_in,
+        rows_in=parsed.rows_in,
         rows_loaded=rows_loaded,
-        rows_rejected=rows_rejected,
+        rows_rejected=parsed.rows_rejected,
         file_format=staged.file_format,
         encoding=staged.encoding,
         detected_kind=kind,

@@ -1,0 +1,34 @@
+"""The publish assets materialised by Dagster against fixture marts (paths from GONGKAI_* settings)."""
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.publish import atomic
+from dagster_project.publish.assets import DASHBOARDS_KEY, OCDS_KEY, RELEASE_KEY, dashboards, ocds, open_data_release
+from test_publish_support import build_fixture_warehouse
+
+
+def test_publish_assets_materialise_with_metadata(tmp_path, monkeypatch):
+    warehouse = tmp_path / "gongkai.duckdb"
+    out = tmp_path / "out"
+    monkeypatch.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("GONGKAI_OUT_DIR", str(out))
+    monkeypatch.setenv("GONGKAI_RAW_DIR", str(tmp_path / "raw"))
+    build_fixture_warehouse(warehouse)
+
+    result = dg.materialize([ocds, open_data_release, dashboards], instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    materializations = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    meta = {m.asset_key: m.metadata for m in materializations}
+    release_id = atomic.read_pointer(out / "open-data")
+    assert meta[RELEASE_KEY]["release_id"].value == release_id
+    rows = meta[RELEASE_KEY]["rows"].value
+    assert rows["trading_bulletins"] == meta[OCDS_KEY]["releases"].value
+    assert (out / "open-data" / release_id / "ocds").is_dir()  # the OCDS build went into the release
+    assert meta[RELEASE_KEY]["bytes"].value > 0
+    assert set(meta[DASHBOARDS_KEY]["pages"].value) >= {"disclosure_compliance", "procurement_competition"}
+    # asset specs: the pool and the upstream marts/findings the brief fixes
+    spec = {s.key: s for s in open_data_release.specs}[RELEASE_KEY]
+    assert dg.AssetKey(["quality", "findings"]) in {d.asset_key for d in spec.deps}
+    assert dg.AssetKey(["fct_budget_lines"]) in {d.asset_key for d in spec.deps}
+    assert open_data_release.op.pool == "duckdb"

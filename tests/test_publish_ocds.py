@@ -1,0 +1,113 @@
+"""OCDS 1.1.5 packages from fixture marts: schema-valid offline, one release per bulletin, one record per deal."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.publish import atomic
+from dagster_project.publish.masking import MaskingPolicy
+from dagster_project.publish.ocds import (
+    BUNDLED_SCHEMA_DIR, SHARED_SCHEMA_DIR, build_ocds, load_config, validate_ocds_folder, validators, write_ocds,
+)
+from dagster_project.publish.release import load_spec
+from test_publish_support import build_fixture_warehouse
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Path:
+    return build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=4)
+
+
+def _counts(warehouse: Path) -> tuple[int, int, dict[str, str]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        bulletins = con.execute("SELECT count(*) FROM main_marts.fct_trading_bulletins").fetchone()[0]
+        deals = con.execute("SELECT count(DISTINCT deal_key) FROM main_marts.fct_trading_bulletins").fetchone()[0]
+        types = dict(con.execute("SELECT bulletin_key, bulletin_type FROM main_marts.fct_trading_bulletins").fetchall())
+    finally:
+        con.close()
+    return bulletins, deals, types
+
+
+def _load_all(folder: Path, stem: str, key: str) -> list[dict]:
+    items = []
+    for path in sorted(folder.glob(f"{stem}-*.json")):
+        items += json.loads(path.read_text(encoding="utf-8"))[key]
+    return items
+
+
+def test_packages_validate_and_cover_every_bulletin_and_deal(warehouse, tmp_path):
+    result = build_ocds(warehouse, tmp_path / "out")
+    folder = atomic.current_release_dir(tmp_path / "out" / "ocds")
+    assert folder == result.path
+    bulletins, deals, types = _counts(warehouse)
+    cfg = load_config()
+    v = validators()
+    for path in folder.glob("*.json"):
+        package = json.loads(path.read_text(encoding="utf-8"))
+        validator = v.record_package if path.name.startswith("record") else v.release_package
+        assert list(validator.iter_errors(package)) == [], path.name
+    releases = _load_all(folder, "release-package", "releases")
+    records = _load_all(folder, "record-package", "records")
+    assert len(releases) == bulletins == result.releases
+    assert len(records) == deals == result.records
+    assert all(r["ocid"].startswith(cfg["ocid_prefix"]) for r in releases)
+    for release in releases:  # tags come from the bulletin type through ocds.yaml
+        assert release["tag"] == [cfg["bulletin_types"][types[release["id"]]]["tag"]]
+    # each record links every release of its deal, in date order, and compiles them
+    by_ocid: dict[str, list[dict]] = {}
+    for release in releases:
+        by_ocid.setdefault(release["ocid"], []).append(release)
+    for record in records:
+        links = record["releases"]
+        assert len(links) == len(by_ocid[record["ocid"]])
+        assert [l["date"] for l in links] == sorted(l["date"] for l in links)
+        compiled = record["compiledRelease"]
+        assert compiled["tag"] == ["compiled"]
+        tags = {t for r in by_ocid[record["ocid"]] for t in r["tag"]}
+        assert ("awards" in compiled) == ("award" in tags)
+        assert ("contracts" in compiled) == ("contract" in tags)
+        for party in compiled["parties"]:
+            if "identifier" in party:
+                assert party["identifier"]["scheme"] == "CN-USCC"
+
+
+def test_schema_is_resolved_offline_from_a_bundled_copy():
+    # the shipped copy is the same schema as the shared one (when the shared folder exists)
+    if SHARED_SCHEMA_DIR.exists():
+        for name in ("release-schema.json", "release-package-schema.json", "record-package-schema.json"):
+            assert (BUNDLED_SCHEMA_DIR / name).read_bytes() == (SHARED_SCHEMA_DIR / name).read_bytes()
+    v = validators(BUNDLED_SCHEMA_DIR)
+    bad = {"uri": "x", "publisher": {"name": "p"}, "publishedDate": "2020-01-01T00:00:00Z", "version": "1.1",
+           "releases": [{"ocid": "o", "id": "1", "date": "2020-01-01T00:00:00Z", "tag": ["nonsense"],
+                         "initiationType": "tender"}]}
+    errors = list(v.release_package.iter_errors(bad))  # the $ref to the release schema URL was followed
+    assert errors and any("nonsense" in e.message for e in errors)
+
+
+def test_large_package_path_streams_and_still_catches_errors(warehouse, tmp_path):
+    """Packages above the full-validation size are checked line by line plus a schema-validated sample."""
+    cfg = dict(load_config(), releases_per_package=7, records_per_package=3, full_validation_max_releases=2,
+               sample_head=2, sample_every=3)
+    policy = MaskingPolicy.from_spec(load_spec()["masking"])
+    folder = tmp_path / "ocds"
+    folder.mkdir()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        result = write_ocds(con, folder, cfg, policy)
+    finally:
+        con.close()
+    bulletins, deals, _ = _counts(warehouse)
+    assert len([f for f in result.files if f.startswith("release")]) == -(-bulletins // 7)
+    assert len([f for f in result.files if f.startswith("record")]) == -(-deals // 3)
+    assert validate_ocds_folder(folder, cfg=cfg) == []
+    # break one release in the middle of a big file: the line-by-line check must see it
+    path = folder / "release-package-0001.json"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[3] = lines[3].replace('"tag":["', '"tag":["bogus-')
+    path.write_text("\n".join(lines), encoding="utf-8")
+    problems = validate_ocds_folder(folder, cfg=cfg)
+    assert problems and any("tag" in p for p in problems)

@@ -99,9 +99,19 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
             con.execute("insert into marts.fct_budget_lines values (?, ?, 'department', '640000', ?, 'budget', 'expenditure', ?, null, ?, ?, ?, ?, null, ?, ?, ?, ?, ?)",
                         [f"b{i}", DEPT, year, key, code, None if code is None else len(code), name, total, measure, amount,
                          f"budget/{key}.xlsx", sheet, row])
-        planted |= {("DETAIL_FUNCTION_XIANG", DEPT, 2019, "dept_gpb_expenditure"),
-                    ("CLASS_PARENT_MISSING", DEPT, 2019, "dept_gpb_expenditure"),
-                    ("DETAIL_SANGONG_SPLIT", DEPT, 2019, "dept_sangong")}
+        planted.add(("CLASS_PARENT_MISSING", DEPT, 2019, "dept_gpb_expenditure"))
+        # dbt's detail verdicts: one failing line per rule, one passing line, one not applicable
+        con.execute("""create table intermediate.int_detail_checks (rule_id varchar, publisher_code varchar,
+            publisher_name varchar, fiscal_year integer, table_key varchar, object_key varchar, code varchar,
+            item_name varchar, observed varchar, threshold integer, passes boolean, source_file varchar,
+            sheet varchar, source_row integer)""")
+        for rule, key, threshold in (("DETAIL_FUNCTION_XIANG", "dept_gpb_expenditure", 7),
+                                     ("DETAIL_ECONOMIC_KUAN", "dept_gpb_basic", 5),
+                                     ("DETAIL_SANGONG_SPLIT", "dept_sangong", None)):
+            for passes in (False, True, None):
+                con.execute("insert into intermediate.int_detail_checks values (?, ?, '', 2019, ?, ?, '20103', '某项', '5', ?, ?, 'b.xlsx', '表', 8)",
+                            [rule, DEPT if passes is False else DEPT2, key, key, threshold, passes])
+            planted.add((rule, DEPT, 2019, key))
         # 2050101 is also a leaf at 7 digits (fine); 201 has children (fine).
         con.execute("""create table intermediate.int_sheets_not_evaluable (sheet_id varchar, publisher_code varchar,
             publisher_name varchar, fiscal_year integer, table_key varchar, source_file varchar, sheet varchar,
@@ -121,40 +131,55 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
         con.execute("""create table intermediate.int_reconciliation_checks (rule_id varchar, publisher_code varchar,
             fiscal_year integer, table_key varchar, object_key varchar, expected_yuan decimal(20,2),
             actual_yuan decimal(20,2), difference_yuan decimal(20,2), tolerance_yuan decimal(20,2),
-            is_consistent boolean, source_file varchar, sheet varchar, source_row integer)""")
+            is_consistent boolean, source_file varchar, sheet varchar, source_row integer, check_item varchar)""")
         for rule in ("RECON_SUMMARY_BALANCE", "RECON_ROW_PARTS", "RECON_HIERARCHY", "RECON_CROSS_TABLE",
                      "DEBT_PARTS", "DEBT_ROLL_FORWARD", "DEBT_REGION_SUM"):
             for pub, actual in ((DEPT, 1000.00), (DEPT2, 1000.50)):  # DEPT2 within 100 元 tolerance? no: tol 1
-                con.execute("insert into intermediate.int_reconciliation_checks values (?, ?, 2019, 'dept_summary', 'dept_summary', 1000, ?, ?, 1.00, null, 'f.xlsx', 'Sheet1', 9)",
+                con.execute("insert into intermediate.int_reconciliation_checks values (?, ?, 2019, 'dept_summary', 'dept_summary', 1000, ?, ?, 1.00, null, 'f.xlsx', 'Sheet1', 9, 'x')",
                             [rule, pub, actual if pub == DEPT2 else 1200, 0])
             planted.add((rule, DEPT, 2019, "dept_summary"))
 
-        # debt positions: 1-1 with one region row over its special limit
-        con.execute("""create table marts.fct_debt_positions (debt_position_id varchar, publisher_code varchar,
-            fiscal_year integer, phase varchar, table_key varchar, row_label varchar, row_region_code varchar,
-            row_scope varchar, row_key varchar, measure varchar, amount_yuan decimal(20,2), source_file varchar,
-            sheet varchar, source_row integer)""")
-        for row, label, vals in ((5, "本地区", (100, 60, 40, 90, 50, 40)), (6, "本级", (50, 30, 20, 45, 20, 25))):
-            for measure, v in zip(("limit_total", "limit_general", "limit_special", "balance_total", "balance_general", "balance_special"), vals):
-                con.execute("insert into marts.fct_debt_positions values (?, '640000', 2019, 'budget', 'debt_1_1', ?, null, null, null, ?, ?, 'debt/a.xlsx', '1-1', ?)",
-                            [f"d{row}{measure}", label, measure, v, row])
+        # balance vs limit: one row above (by 0.5 元: no tolerance for a legal ceiling), one below
+        for pub, balance in (("640000", 100.50), ("640100", 99)):
+            con.execute("insert into intermediate.int_reconciliation_checks values ('DEBT_BALANCE_OVER_LIMIT', ?, 2019, 'debt_1_1', 'debt_1_1', 100, ?, 0, 1, null, 'debt/a.xlsx', '1-1', 6, 'balance_special_le_limit')",
+                        [pub, balance])
         planted.add(("DEBT_BALANCE_OVER_LIMIT", "640000", 2019, "debt_1_1"))
+        con.execute("""create table marts.fct_debt_positions (debt_position_id varchar, publisher_code varchar,
+            fiscal_year integer, table_key varchar, measure varchar, amount_yuan decimal(20,2))""")
+        con.execute("insert into marts.fct_debt_positions values ('d1', '640000', 2019, 'debt_1_1', 'limit_total', 1), ('d2', '640000', 2019, 'debt_1_1', 'balance_total', 1)")
+        con.execute("""create table marts.fct_bond_uses (bond_use_id varchar, publisher_code varchar, fiscal_year integer,
+            table_key varchar, project_name varchar, project_code varchar, source_file varchar, sheet varchar, source_row integer)""")
+        con.execute("""insert into marts.fct_bond_uses values
+            ('u1', '640000', 2018, 'debtf_bond_use', '某道路', 'P18640100-0001', 'debt/b.xlsx', '债券', 5),
+            ('u2', '640000', 2018, 'debtf_bond_use', '某学校', 'XM-2018-7', 'debt/b.xlsx', '债券', 6),
+            ('u3', '640000', 2018, 'debtf_bond_use', '某医院', null, 'debt/b.xlsx', '债券', 7)""")
+        planted.add(("DEBT_BOND_CODE_SHAPE", "640000", 2018, "XM-2018-7"))
 
         # trading
-        con.execute("""create table intermediate.int_deal_timelines_evaluated (rule_id varchar, deal_key varchar,
-            publisher_code varchar, fiscal_year integer, observed_value decimal(20,2), threshold decimal(20,4),
-            applies boolean, passes boolean, source_file varchar, source_row integer)""")
+        con.execute("""create table intermediate.int_deal_timelines_evaluated (rule_id varchar, severity varchar,
+            deal_key varchar, publisher_code varchar, publisher_name varchar, fiscal_year integer, trade_area_code varchar,
+            observed_value decimal(20,2), threshold decimal(20,4), threshold_unit varchar, deadline_date date,
+            in_scope boolean, has_inputs boolean, applies boolean, passes boolean, source_file varchar, source_row integer)""")
         catalogue = load_rule_catalogue()
-        timeline_rules = [r for r, c in catalogue.items() if c["family"] == "trading" and c["threshold"]] + ["FLAG_SHORT_PERIOD"]
-        for rule in timeline_rules:
-            threshold = float(catalogue[rule]["threshold"])
-            at_most = rule in ("TRADE_CANDIDATE_PUBLISHED_LATE", "TRADE_TOO_MANY_CANDIDATES",
-                               "TRADE_CONTRACT_SIGN_LATE", "TRADE_GP_CONTRACT_NOTICE_LATE")
-            bad = threshold + 1 if at_most else threshold - 1
-            rows = [("P1/1", threshold, True), ("P2/1", bad, True), ("P3/1", bad, False), ("P4/1", None, True)]
-            for deal, observed, applies in rows:
-                con.execute("insert into intermediate.int_deal_timelines_evaluated values (?, ?, ?, 2019, ?, ?, ?, null, 'trading/b.csv', 3)",
-                            [rule, deal, BUYER, observed, threshold, applies])
+        at_most = {"TRADE_CANDIDATE_PUBLISHED_LATE", "TRADE_TOO_MANY_CANDIDATES", "TRADE_CONTRACT_SIGN_LATE"}
+        verdict_rules = {"TRADE_RESULT_WITHOUT_ANNOUNCEMENT", "TRADE_AMOUNT_OVER_BUDGET", "TRADE_DATE_ORDER",
+                         "TRADE_RESULT_FIELDS", "TRADE_GP_CONTRACT_NOTICE_LATE"}
+        deal_rules = [r for r, c in catalogue.items() if c["object_key_kind"] == "deal_key"]
+        for rule in deal_rules:
+            threshold = float(catalogue[rule]["threshold"]) if catalogue[rule]["threshold"] else None
+            if rule in verdict_rules:
+                good, bad = 0, 1          # dbt's verdict decides; the value only informs
+            elif rule == "FLAG_SINGLE_BIDDER":
+                good, bad = threshold + 2, threshold
+            else:
+                good, bad = threshold, (threshold + 1 if rule in at_most else threshold - 1)
+            # P1 passes, P2 fails, P3 out of scope (would fail), P4 in scope with unknown inputs
+            for deal, observed, in_scope, has_inputs, passes in (
+                ("P1/1", good, True, True, True), ("P2/1", bad, True, True, False),
+                ("P3/1", bad, False, True, None), ("P4/1", None, True, False, None),
+            ):
+                con.execute("insert into intermediate.int_deal_timelines_evaluated values (?, 'failure', ?, ?, '', 2019, 'works', ?, ?, 'calendar_days', null, ?, ?, ?, ?, 'trading/b.csv', 3)",
+                            [rule, deal, BUYER, observed, threshold, in_scope, has_inputs, in_scope and has_inputs, passes])
             planted.add((rule, BUYER, 2019, "P2/1"))
         con.execute("""create table marts.fct_deals (deal_key varchar, project_code varchar, bid_section_code varchar,
             unified_deal_code varchar, trade_area_code varchar, trade_area varchar, region_code varchar, tenderer_name varchar,
@@ -175,10 +200,8 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
         deal("P4/1", result_at=t - dt.timedelta(days=3))          # result before announcement
         deal("P5/1", bidders=1, winner="91640000MA0000003C")     # single bidder
         deal("P6/1", bidders=None, winner=None)                   # unknown bidders, no winner
-        planted |= {("TRADE_RESULT_WITHOUT_ANNOUNCEMENT", BUYER, 2019, "P2/1"), ("TRADE_AMOUNT_OVER_BUDGET", BUYER, 2019, "P3/1"),
-                    ("TRADE_DATE_ORDER", BUYER, 2019, "P4/1"), ("FLAG_SINGLE_BIDDER", BUYER, 2019, "P5/1"),
-                    # SUPPLIER won 4 of BUYER's 5 awarded deals (> 0.5, ≥ 4 deals)
-                    ("FLAG_REPEAT_WINNER", BUYER, 2019, f"{BUYER}|{SUPPLIER}")}
+        # SUPPLIER won 4 of BUYER's 5 awarded deals (> 0.5 share, ≥ 4 deals)
+        planted.add(("FLAG_REPEAT_WINNER", BUYER, 2019, f"{BUYER}|{SUPPLIER}"))
         # a second buyer with too few deals: insufficient data, no flag
         deal("Q1/1", buyer="12640000MB0000009Z")
         con.execute("""create table marts.fct_trading_bulletins (bulletin_key varchar, deal_key varchar, bulletin_type_code varchar,
@@ -192,24 +215,25 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
             ('P1/1|result', 'P1/1', 'result', 'government_procurement', '结果公告', '某采购人', ?, '某代理', 90, '某供应商', 'trading/b.csv', 4),
             ('P3/1|result', 'P3/1', 'result', 'government_procurement', '结果公告', '某采购人', ?, null, 120, '某供应商', 'trading/b.csv', 5)""",
                     [BUYER, BUYER])
-        planted.add(("TRADE_RESULT_FIELDS", BUYER, 2019, "P3/1"))
 
         con.execute("""create table intermediate.int_privacy_hits (bulletin_key varchar, deal_key varchar, publisher_code varchar,
-            fiscal_year integer, column_name varchar, kind varchar, masked_match varchar, source_file varchar, source_row integer)""")
+            fiscal_year integer, rule_id varchar, column_name varchar, kind varchar, masked_match varchar,
+            source_file varchar, source_row integer)""")
         con.execute("""insert into intermediate.int_privacy_hits values
-            ('P1/1|result', 'P1/1', ?, 2019, 'notice_content', 'id_number', '640102********1234', 'trading/b.csv', 4),
-            ('P1/1|result', 'P1/1', ?, 2019, 'contact_phone', 'mobile', '139****1234', 'trading/b.csv', 4)""", [BUYER, BUYER])
-        planted |= {("PRIV_ID_NUMBER", BUYER, 2019, "P1/1"), ("PRIV_MOBILE", BUYER, 2019, "P1/1")}
+            ('P1/1|result', 'P1/1', ?, 2019, 'PRIV_ID_NUMBER', 'notice_content', 'id_number', '640102********1234', 'trading/b.csv', 4),
+            ('P1/1|result', 'P1/1', ?, 2019, 'PRIV_MOBILE', 'contact_phone', 'mobile', '139****1234', 'trading/b.csv', 4),
+            (null, null, ?, 2019, 'PRIV_MOBILE', 'title', 'mobile', '138****0000', 'portal/publications.csv', 7)""", [BUYER, BUYER, DEPT])
+        planted |= {("PRIV_ID_NUMBER", BUYER, 2019, "P1/1"), ("PRIV_MOBILE", BUYER, 2019, "P1/1"),
+                    ("PRIV_MOBILE", DEPT, 2019, "portal/publications.csv#7")}
 
-        con.execute("""create table intermediate.int_identifier_checks (rule_id varchar, publisher_code varchar, fiscal_year integer,
-            code_value varchar, column_name varchar, is_valid boolean, invalid_reason varchar, source_file varchar,
-            sheet varchar, source_row integer)""")
+        con.execute("""create table intermediate.int_identifier_checks (rule_id varchar, source_table varchar, column_name varchar,
+            publisher_code varchar, fiscal_year integer, code_value varchar, holder_name varchar, is_valid boolean,
+            invalid_reason varchar, deal_key varchar, source_file varchar, source_row integer)""")
         con.execute("""insert into intermediate.int_identifier_checks values
-            ('IDENT_USCC_INVALID', ?, 2019, ?, 'entity_code', true, null, 'registry/entities_2019.csv', null, 2),
-            ('IDENT_USCC_INVALID', ?, 2019, 'BAD0000000000000X1', 'win_bidder_code', false, 'check character', 'trading/b.csv', null, 4),
-            ('DEBT_BOND_CODE_SHAPE', '640000', 2019, 'X19640000-1', 'project_code', false, 'shape', 'debt/a.xlsx', '债券', 6)""",
+            ('IDENT_USCC_INVALID', 'registry_entities', 'entity_code', ?, 2019, ?, '某厅', true, null, null, 'registry/entities_2019.csv', 2),
+            ('IDENT_USCC_INVALID', 'trading_bulletins', 'win_bidder_code', ?, 2019, 'BAD0000000000000X1', '某公司', false, 'check character', 'P1/1', 'trading/b.csv', 4)""",
                     [DEPT, DEPT, BUYER])
-        planted |= {("IDENT_USCC_INVALID", BUYER, 2019, "BAD0000000000000X1"), ("DEBT_BOND_CODE_SHAPE", "640000", 2019, "X19640000-1")}
+        planted.add(("IDENT_USCC_INVALID", BUYER, 2019, "BAD0000000000000X1"))
 
         con.execute("create table marts.dim_region (region_code varchar, region_name varchar, level varchar, parent_code varchar, is_current_code boolean)")
         con.execute("insert into marts.dim_region values ('640000', '宁夏回族自治区', 'province', null, true)")
@@ -269,6 +293,7 @@ def test_check_runs_count_evaluated_and_insufficient(fixture_run):
         con.close()
     # each timeline rule: P1 passes, P2 fails, P3 out of scope, P4 unknown -> 2 judged, 1 failed, 1 insufficient
     assert rows["TRADE_SHORT_TENDER_PERIOD"][:4] == (2, 1, 1, "failed")
+    assert rows["TRADE_DATE_ORDER"][:4] == (2, 1, 1, "failed")
     # repeat winner: BUYER has 5 awarded deals (judged), the second buyer 1 (insufficient)
     assert rows["FLAG_REPEAT_WINNER"][0] == 1 and rows["FLAG_REPEAT_WINNER"][2] == 1
     assert rows["DISC_MISSING"][2] == 1  # one not-yet-due item is not judged

@@ -15,7 +15,7 @@ regexp_extract_all(coalesce({{ text }}, ''), '[0-9]+[Xx]?')
     and try_strptime(substr({{ s }}, 7, 8), '%Y%m%d') is not null
     and substr('10X98765432',
                cast((list_sum(list_transform([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2],
-                   lambda w, i: cast(substr({{ s }}, i, 1) as integer) * w)) % 11) + 1 as bigint), 1)
+                   lambda w, i: coalesce(try_cast(substr({{ s }}, i, 1) as integer), 0) * w)) % 11) + 1 as bigint), 1)
         = upper(substr({{ s }}, 18, 1))
 )
 {%- endmacro %}
@@ -35,14 +35,19 @@ regexp_matches(coalesce({{ text }}, ''), '(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)')
     regexp_full_match({{ s }}, '[0-9]{16,19}')
     and list_sum(list_transform(range(1, length({{ s }}) + 1),
         lambda i: case
-            when i % 2 = 0 then (cast(substr(reverse({{ s }}), i, 1) as integer) * 2)
-                                - case when cast(substr(reverse({{ s }}), i, 1) as integer) * 2 > 9 then 9 else 0 end
-            else cast(substr(reverse({{ s }}), i, 1) as integer)
+            when i % 2 = 0 then (coalesce(try_cast(substr(reverse({{ s }}), i, 1) as integer), 0) * 2)
+                                - case when coalesce(try_cast(substr(reverse({{ s }}), i, 1) as integer), 0) * 2 > 9 then 9 else 0 end
+            else coalesce(try_cast(substr(reverse({{ s }}), i, 1) as integer), 0)
         end)) % 10 = 0
 )
 {%- endmacro %}
 
-{#- Keep the shape, hide the person: first 3 and last 4 characters shown. -#}
-{% macro mask_match(s) -%}
-left({{ s }}, 3) || repeat('*', greatest(length({{ s }}) - 7, 0)) || right({{ s }}, 4)
+{#- Keep the shape, hide the person (same masks as dagster_project/identifiers.py):
+    ID number first 6 + last 4, mobile first 3 + last 4, bank card last 4. -#}
+{% macro mask_match(s, kind) -%}
+case {{ kind }}
+    when 'id_number' then left({{ s }}, 6) || repeat('*', length({{ s }}) - 10) || right({{ s }}, 4)
+    when 'mobile' then left({{ s }}, 3) || '****' || right({{ s }}, 4)
+    else repeat('*', length({{ s }}) - 4) || right({{ s }}, 4)
+end
 {%- endmacro %}

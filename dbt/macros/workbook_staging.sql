@@ -28,7 +28,7 @@ select
     status,
     reason
 from {{ source(family, family ~ '_sheets') }}
-where not is_retired
+where not coalesce(is_retired, false)
 {%- endmacro %}
 
 {#- Columns of bond-use and similar tables that hold text, never amounts. -#}
@@ -38,15 +38,15 @@ where not is_retired
 
 {% macro stg_workbook_lines(family) -%}
 with lines as (
-    select * from {{ source(family, family ~ '_lines') }} where not is_retired
+    select * from {{ source(family, family ~ '_lines') }} where not coalesce(is_retired, false)
 ),
 sheets as (
     select source_file, sheet, unit_multiplier
     from {{ source(family, family ~ '_sheets') }}
-    where not is_retired
+    where not coalesce(is_retired, false)
 )
 select
-    md5(lines.source_file || '|' || lines.sheet || '|' || lines.source_row || '|' || lines.column_key) as line_id,
+    md5(lines.source_file || '|' || lines.sheet || '|' || lines.source_row || '|' || coalesce(lines.side, '') || '|' || lines.column_key) as line_id,
     '{{ family }}'                                             as family,
     md5(lines.source_file || '|' || lines.sheet)               as sheet_id,
     lines.source_file,

@@ -32,17 +32,22 @@ with texts as (
 ),
 
 runs as (
-    select texts.*, unnest({{ digit_runs('texts.text_value') }}) as run
+    select texts.*, unnest({{ digit_runs('texts.text_value') }}) as digit_run
     from texts
 ),
 
+-- an 18-character run may end in X (ID numbers); mobiles and cards are the digits before such an X
 classified as (
     select
         runs.*,
         case
-            when {{ is_valid_id_number('run') }} then 'id_number'
-            when {{ is_mobile_number('run') }} then 'mobile'
-            when {{ is_luhn_card_number('run') }} then 'bank_card'
+            when {{ is_valid_id_number('digit_run') }} then upper(digit_run)
+            else rtrim(digit_run, 'Xx')
+        end as run,
+        case
+            when {{ is_valid_id_number('digit_run') }} then 'id_number'
+            when {{ is_mobile_number("rtrim(digit_run, 'Xx')") }} then 'mobile'
+            when {{ is_luhn_card_number("rtrim(digit_run, 'Xx')") }} then 'bank_card'
         end as kind
     from runs
 )
@@ -55,7 +60,7 @@ select
     case kind when 'id_number' then 'PRIV_ID_NUMBER' when 'mobile' then 'PRIV_MOBILE' when 'bank_card' then 'PRIV_BANK_CARD' end as rule_id,
     column_name,
     kind,
-    {{ mask_match('run') }} as masked_match,
+    {{ mask_match('run', 'kind') }} as masked_match,
     source_file,
     source_row
 from classified

@@ -10,4 +10,4 @@ select
     reason,
     source_row is null as is_file_reject
 from {{ source('load_manifest', 'load_rejects') }}
-where not is_retired
+where not coalesce(is_retired, false)

@@ -13,4 +13,4 @@ select
     {# the attachment may be a bare file name or a path relative to the raw root #}
     regexp_extract(trim(replace(attachment, '\', '/')), '[^/]+$') as attachment_file_name
 from {{ source('portal', 'portal_publications') }}
-where not is_retired
+where not coalesce(is_retired, false)

@@ -7,4 +7,4 @@ select
     a.source_row
 from {{ source('registry', 'registry_approvals') }} as a
 left join {{ ref('ref_region_code_map') }} as code_map on code_map.old_code = trim(a.region_code)
-where not a.is_retired
+where not coalesce(a.is_retired, false)

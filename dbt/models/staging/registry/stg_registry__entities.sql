@@ -14,7 +14,7 @@ with entities as (
         e.source_row
     from {{ source('registry', 'registry_entities') }} as e
     left join {{ ref('ref_region_code_map') }} as code_map on code_map.old_code = trim(e.region_code)
-    where not e.is_retired
+    where not coalesce(e.is_retired, false)
 )
 select
     *,

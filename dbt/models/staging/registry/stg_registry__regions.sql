@@ -10,4 +10,4 @@ select
 from {{ source('registry', 'registry_regions') }} as r
 left join {{ ref('ref_region_code_map') }} as code_map on code_map.old_code = trim(r.region_code)
 left join {{ ref('ref_region_code_map') }} as parent_map on parent_map.old_code = trim(r.parent_code)
-where not r.is_retired
+where not coalesce(r.is_retired, false)

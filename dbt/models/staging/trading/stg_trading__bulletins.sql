@@ -40,7 +40,7 @@ with bulletins as (
         nullif(trim(b.url), '')                                       as url
     from {{ source('trading', 'trading_bulletins') }} as b
     left join {{ ref('ref_region_code_map') }} as code_map on code_map.old_code = trim(b.region_code)
-    where not b.is_retired
+    where not coalesce(b.is_retired, false)
 )
 select
     bulletins.*,

@@ -439,6 +439,7 @@ def _column_paths(vocab, grid: _Grid, header_rows: list[int]) -> dict[int, tuple
 def _map_columns(vocab, spec: TableSpec, paths, sheet: ParsedSheet) -> list[Column]:
     columns: list[Column] = []
     unknown = []
+    seen: set[str] = set()
     for c, (path, header) in sorted(paths.items()):
         if any(word in path[-1] for word in vocab.ignore_headers):
             continue
@@ -454,6 +455,9 @@ def _map_columns(vocab, spec: TableSpec, paths, sheet: ParsedSheet) -> list[Colu
                 if all(any(p in cell for cell in path[:match_depth]) for p in group.parts):
                     key = group.prefix + key
                     break
+        if key in seen and key in spec.repeat_keys:  # 合计|一般|专项 printed twice: the second group
+            key = spec.repeat_keys[key]
+        seen.add(key)
         columns.append(Column(c, get_column_letter(c + 1), header, alias.role, key, score))
     if unknown:
         sheet.warnings.append("未识别的列已忽略 (unrecognised columns ignored): " + "、".join(unknown))
@@ -555,17 +559,28 @@ def _label_fallback(value) -> str | None:
 class _RowKeys:
     """Item rows → row_key, by ordered patterns with sections (see the YAML header)."""
 
-    def __init__(self, vocab, spec: TableSpec):
+    def __init__(self, vocab, patterns):
         self.vocab = vocab
-        self.spec = spec
+        self.patterns = patterns
         self.section: str | None = None
 
+    @classmethod
+    def best_for(cls, vocab, spec: TableSpec, labels: list[str]) -> "_RowKeys":
+        """The pattern set (year shift) that names the most distinct items on this sheet."""
+        best, best_count = cls(vocab, spec.row_patterns), -1
+        for patterns in (spec.row_patterns, *spec.alternative_row_patterns):
+            trial = cls(vocab, patterns)
+            count = len({trial(label) for label in labels} - {None})
+            if count > best_count:
+                best, best_count = cls(vocab, patterns), count
+        return best
+
     def __call__(self, label: str | None) -> str | None:
-        if not self.spec.row_patterns or not label:
+        if not self.patterns or not label:
             return None
         norm = normalise(label)
         top = bool(self.vocab.top_numbering.match(norm))
-        for pattern in self.spec.row_patterns:
+        for pattern in self.patterns:
             if pattern.within and (top or self.section not in pattern.within):
                 continue
             if pattern.regex.search(norm):
@@ -621,7 +636,12 @@ def _parse_known_sheet(vocab, ws, grid: _Grid, sheet: ParsedSheet, title_row: in
     data_merges = grid.merged_value_map(data_start, len(grid.rows) - 1, text_cols) if text_cols else {}
     notes: list[str] = list(top_notes)
     in_notes = False
-    row_keys = _RowKeys(vocab, spec)
+    row_keys = _RowKeys(vocab, spec.row_patterns)
+    if spec.alternative_row_patterns:
+        label_cols = [seg.label.index for seg in segments if seg.label]
+        labels = [cell_text(grid.value(r, c)) for r in range(data_start, len(grid.rows)) for c in label_cols
+                  if cell_text(grid.value(r, c)).strip()]
+        row_keys = _RowKeys.best_for(vocab, spec, labels)
     split_state = {"lei": None, "kuan": None}
     multiplier = sheet.unit_multiplier
 

@@ -64,6 +64,9 @@ class TableSpec:
     two_sided: bool
     aliases: tuple[Alias, ...]
     row_patterns: tuple[RowPattern, ...]
+    # the same patterns under other year shifts (final tables worded like budget tables), tried per sheet
+    alternative_row_patterns: tuple[tuple[RowPattern, ...], ...]
+    repeat_keys: dict
     group_prefixes: tuple[GroupPrefix, ...]
     label_column: str | None   # a text column that doubles as the row label (bond use)
 
@@ -260,13 +263,20 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
                 parts = _alias_parts(alias, fiscal_year, shift)
                 if parts:
                     aliases.append(Alias(key=entry["key"], role=role, parts=parts))
-    patterns = tuple(
-        RowPattern(
-            key=p["key"],
-            regex=re.compile(unicodedata.normalize("NFKC", _year_regex(p["match"], fiscal_year, shift))),
-            within=tuple(p.get("within") or ()),
+    def compile_patterns(year_shift: int) -> tuple[RowPattern, ...]:
+        return tuple(
+            RowPattern(
+                key=p["key"],
+                regex=re.compile(unicodedata.normalize("NFKC", _year_regex(p["match"], fiscal_year, year_shift))),
+                within=tuple(p.get("within") or ()),
+            )
+            for p in kind.get("row_patterns") or []
         )
-        for p in kind.get("row_patterns") or []
+
+    patterns = compile_patterns(shift)
+    uses_year = any("{Y" in p["match"] for p in kind.get("row_patterns") or [])
+    alternatives = tuple(
+        compile_patterns(other) for other in (0, 1) if other != shift and uses_year and fiscal_year is not None
     )
     prefixes = []
     for group in kind.get("group_prefixes") or []:
@@ -285,6 +295,8 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         two_sided=bool(kind.get("two_sided", False)),
         aliases=tuple(aliases),
         row_patterns=patterns,
+        alternative_row_patterns=alternatives,
+        repeat_keys=dict(kind.get("repeat_keys") or {}),
         group_prefixes=tuple(prefixes),
         label_column=kind.get("label_column"),
     )

@@ -49,7 +49,17 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
             loaded_at timestamp, is_current boolean, retired_at timestamp)""")
         con.execute("""insert into raw.load_files values
             ('L1','budget/a.xlsx','x',1,'budget','xlsx',null,'workbook','loaded',null,10,10,0,now(),true,null),
-            ('L1','trading/b.csv','y',1,'trading','csv','utf-8','bulletins','loaded_with_rejects','1 row',5,4,1,now(),true,null)""")
+            ('L1','trading/b.csv','y',1,'trading','csv','utf-8','bulletins','loaded_with_rejects','1 row',5,4,1,now(),true,null),
+            ('L1','budget/2019/c.xlsx','z',1,'budget','xlsx',null,null,'rejected','not a readable workbook',0,0,0,now(),true,null)""")
+        # portal rows: one readable attachment, one unreadable (rejected), one absent from the raw root
+        con.execute("create schema if not exists staging")
+        con.execute("""create table staging.stg_portal__publications (publication_id varchar, source_file varchar,
+            source_row integer, publisher_code varchar, publisher_name varchar, portal_column varchar, title varchar,
+            published_at timestamp, published_on date, url varchar, attachment varchar, attachment_file_name varchar)""")
+        for row, attachment in ((2, "a.xlsx"), (3, "c.xlsx"), (4, "gone.xlsx")):
+            con.execute("insert into staging.stg_portal__publications values ('p', 'portal/publications.csv', ?, ?, '某厅', '预决算公开', ?, timestamp '2019-03-10 09:00:00', date '2019-03-10', 'http://x', ?, ?)",
+                        [row, DEPT, f"某厅2019年部门预算公开 {attachment}", attachment, attachment])
+        planted |= {("DISC_ATTACHMENT_UNREADABLE", DEPT, 2019, "c.xlsx"), ("DISC_ATTACHMENT_MISSING", DEPT, 2019, "gone.xlsx")}
 
         # disclosure: one of each status
         con.execute("""create table marts.fct_disclosure_expected (publisher_code varchar, publisher_name varchar,

@@ -7,7 +7,8 @@ expectation carries its rule id, legal basis, severity and publisher column. Set
 column-level checks use other GX expectation types (`type` + `kwargs`).
 
 SQL in a suite may use `{batch}` (GX substitutes the batch table) and `$name` templates from the
-suite's `templates:` block (filled here, so repeated rule shapes are written once). Thresholds are
+suite's `templates:` block (filled here, so repeated rule shapes are written once; `$$` is a literal `$`,
+e.g. a regex anchor). Thresholds are
 never written in a suite: queries join `reference.ref_rule_catalogue`.
 """
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Deterministic sample / benchmark generator: ``python -m dagster_project.sample --help``."""

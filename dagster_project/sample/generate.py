@@ -1,0 +1,437 @@
+"""Generate a raw root (registry/ budget/ debt/ trading/ portal/) and its ground truth.
+
+Everything is drawn from ``random.Random(seed)`` / numpy generators seeded from ``seed`` in a fixed order,
+so the same arguments give the same files. Planted defects are listed in ``PLANTS`` (data), each on its
+own publisher/year; the ground truth's disclosure statuses are derived from what was actually written.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import identifiers
+from . import refdata, trading
+from .tables import PHASE_ZH, Table, build_dept_model, build_table, debt_item_values, debt_region_rows
+from .workbook import Layout, new_workbook, save_workbook, sheet_name, unit_variant, write_sheet
+
+GENERATOR_VERSION = 1
+UNIT_MULTIPLIERS = {"元": 1, "千元": 1000, "万元": 10000, "亿元": 100000000}
+
+# Planted budget-side defects: (entity slot, year slot, document, action, table_key or None).
+# Entity slots: D0..D3 provincial departments, U0 a unit, C0 a city bureau, R0..R2 regions.
+PLANTS = [
+    ("D2", 0, "budget", "omit", "dept_sangong"),
+    ("D2", 0, "budget", "omit", "dept_gfb_expenditure"),
+    ("R2", 1, "budget", "omit", "gov_gfb_transfer"),
+    ("D1", 0, "final", "late", None),
+    ("D0", 2, "budget", "empty_no_note", "dept_gfb_expenditure"),
+    ("D3", 2, "budget", "summary_imbalance", "dept_summary"),
+    ("U0", 1, "budget", "hierarchy_break", "dept_gpb_expenditure"),
+    ("C0", 0, "budget", "detail_to_kuan", "dept_gpb_expenditure"),
+    ("D1", 1, "budget", "sangong_unsplit", "dept_sangong"),
+    ("R1", 1, "budget", "balance_over_limit", "debt_1_1"),
+    ("R0", 2, "budget", "roll_forward_break", "debt_1_3"),
+    ("R2", 2, "final", "corrupt", None),
+    ("R1", 2, "budget", "cell_tbd", "gov_gpb_revenue"),
+    ("D3", 0, "final", "cell_ref", "deptf_expenditure"),
+    ("C0", 1, "budget", "blank_reply", None),
+    ("R2", 0, "budget", "debt_in_gov_workbook", None),
+    ("D0", 1, "budget", "unknown_sheet", None),
+]
+# What each planted table defect must raise (rule ids); status-driven ones are derived.
+PLANT_RULES = {
+    "summary_imbalance": "RECON_SUMMARY_BALANCE", "hierarchy_break": "RECON_HIERARCHY",
+    "detail_to_kuan": "DETAIL_FUNCTION_XIANG", "sangong_unsplit": "DETAIL_SANGONG_SPLIT",
+    "balance_over_limit": "DEBT_BALANCE_OVER_LIMIT", "roll_forward_break": "DEBT_ROLL_FORWARD",
+}
+
+
+@dataclass
+class Publisher:
+    code: str              # region code or USCC
+    kind: str              # government | department | unit
+    region_code: str
+    names: dict[int, str]  # first year -> name
+    level: str             # province | city | county | department | unit
+    profile: dict = field(default_factory=dict)
+    parent: "Publisher | None" = None
+    has_gfb: bool = False
+    has_scb: bool = False
+    slot: str = ""
+
+    def name(self, year: int) -> str:
+        return [n for y, n in sorted(self.names.items()) if y <= year][-1] if any(y <= year for y in self.names) \
+            else sorted(self.names.items())[0][1]
+
+
+def org_code(rng: random.Random) -> str:
+    """GB 11714 organisation code: 8 digits and its check character."""
+    body = f"{rng.randint(10000000, 99999999)}"
+    c = 11 - sum(int(d) * w for d, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2))) % 11
+    return body + {10: "X", 11: "0"}.get(c, str(c))
+
+
+def make_entity_uscc(rng: random.Random, kind_prefix: str, region_code: str) -> str:
+    return identifiers.make_uscc(kind_prefix + region_code + org_code(rng))
+
+
+def budget_size(scale: float) -> tuple[int, int]:
+    """(regions, departments) for a scale: sub-linear, capped so workbook writing stays short."""
+    n_regions = min(28, 2 + math.ceil(math.sqrt(scale)))
+    n_depts = min(150, max(4, round(4 * math.sqrt(scale))))
+    return n_regions, n_depts
+
+
+def build_publishers(rng: random.Random, scale: float) -> tuple[list[Publisher], list[Publisher]]:
+    regs = refdata.regions()
+    n_regions, n_depts = budget_size(scale)
+    order = ["640000", "640100", "640122"] + [c for c in sorted(regs) if c not in ("640000", "640100", "640122")]
+    regions = [Publisher(c, "government", c, {2015: regs[c]["region_name"]}, regs[c]["level"]) for c in order[:n_regions]]
+    for i, r in enumerate(regions[:3]):
+        r.slot = f"R{i}"
+    spec = refdata.spec()
+    prov_profiles = spec["departments"]
+    entities: list[Publisher] = []
+    by_key = {}
+    for i, p in enumerate(prov_profiles[: min(len(prov_profiles), n_depts)]):
+        names = {int(y): "宁夏回族自治区" + n for y, n in p["names"].items()}
+        e = Publisher(make_entity_uscc(rng, "11", "640000"), "department", "640000", names, "department", p,
+                      has_gfb=bool(p.get("gfb")), has_scb=bool(p.get("scb")))
+        by_key[p["key"]] = e
+        entities.append(e)
+    for i, e in enumerate(entities[:4]):
+        e.slot = f"D{i}"
+    n_units = min(len(spec["units"]), max(1, n_depts // 4))
+    for i, u in enumerate(spec["units"][:n_units]):
+        parent = by_key[u["parent"]]
+        e = Publisher(make_entity_uscc(rng, "12", "640000"), "unit", "640000", {2015: u["name"]}, "unit",
+                      {"codes": u["codes"]}, parent=parent)
+        e.slot = "U0" if i == 0 else ""
+        entities.append(e)
+    n_local = max(1, n_depts - len(entities) + n_units)
+    local = []
+    for r in regions[1:]:
+        for b in spec["local_bureaus"]:
+            local.append((r, b))
+    profiles = {p["key"]: p for p in prov_profiles}
+    for i, (r, b) in enumerate(local[:n_local]):
+        base = profiles[b["key"]]
+        names = {int(y): r.names[2015] + n for y, n in (b.get("names") or {2015: b["name"]}).items()}
+        e = Publisher(make_entity_uscc(rng, "11", r.region_code), "department", r.region_code, names, "department",
+                      {"codes": base["codes"], "gfb": base.get("gfb") or []}, has_gfb=bool(base.get("gfb")))
+        e.slot = "C0" if i == 0 else ""
+        entities.append(e)
+    return regions, entities
+
+
+class Writer:
+    """Collects files, variants and ground truth while the generator writes."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.variants: dict[str, set[str]] = {}
+        self.rejected_files: list[dict] = []
+        self.rejected_rows: list[dict] = []
+        self.duplicate_rows: list[dict] = []
+        self.findings: set[tuple] = set()
+        self.finding_notes: dict[tuple, str] = {}
+        self.counts = {"workbooks": 0, "sheets": 0}
+
+    def variant(self, name: str, rel: str) -> None:
+        self.variants.setdefault(name, set()).add(rel)
+
+    def finding(self, rule_id: str, publisher: str, year: int, object_key: str, note: str) -> None:
+        key = (rule_id, publisher, year, object_key)
+        self.findings.add(key)
+        self.finding_notes.setdefault(key, note)
+
+    def write_text(self, rel: str, text: str, encoding: str = "utf-8") -> Path:
+        p = self.out / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(text.encode(encoding))
+        return p
+
+
+def csv_text(header: list[str], rows: list[list]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def layout_for(i: int, family: str, level: str) -> Layout:
+    """Layouts cycle through every variant (different cycle lengths so combinations spread)."""
+    if family == "debt":
+        units = ["单位：亿元", "单位:亿元"] if level == "province" else ["单位：万元", "金额单位：万元"]
+    elif family == "government":
+        units = ["单位：万元", "金额单位：万元", "单位:万元", "单位：千元"]
+    else:
+        units = ["单位：万元", "单位:元", "金额单位：万元", "单位：千元"]
+    return Layout(
+        sheet_names=["table_n", "numbered", "sheet1", "table_name"][i % 4],
+        publisher_prefix=["部门：", "编制单位："][(i // 2) % 2] if family == "department" else "编制单位：",
+        unit_label=units[(i // 3) % len(units)],
+        header_rows=[1, 2, 3][i % 3],
+        code_layout=["single", "split"][(i // 4) % 2],
+        indent=["  ", "　"][(i // 5) % 2],
+        amount_style=["number", "text"][(i // 6) % 2] if i % 7 else "number",
+        zero_style=["zero", "blank", "dash"][(i // 2) % 3],
+        total_label=["合计", "总计"][(i // 3) % 2],
+        total_first=bool((i // 4) % 2),
+        merged_title=(i % 5 != 4),
+        footnote=(i % 3 == 1),
+    )
+
+
+def _date(d: dt.date) -> str:
+    return d.isoformat()
+
+
+def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
+    rng = random.Random(seed)
+    w = Writer(out)
+    regions, entities = build_publishers(rng, scale)
+    slots = {p.slot: p for p in regions + entities if p.slot}
+    ys = lambda i: years[i % len(years)]  # noqa: E731
+    plants: dict[tuple, list[tuple[str, str | None]]] = {}
+    for slot, yi, doc, action, table_key in PLANTS:
+        if slot in slots:
+            plants.setdefault((slots[slot].code, ys(yi), doc), []).append((action, table_key))
+
+    # ---------------- registry ----------------
+    w.write_text("registry/regions.csv", csv_text(
+        ["region_code", "region_name", "level", "parent_code"],
+        [[r.code, r.names[2015], r.level, refdata.regions()[r.code]["parent_code"]] for r in regions]))
+    w.variant("registry_regions", "registry/regions.csv")
+    approvals: dict[tuple[str, int, str], dt.date] = {}
+    appr_rows = []
+    for r in regions:
+        for y in years:
+            b = dt.date(y, 1, 10) + dt.timedelta(days=rng.randint(0, 35))
+            f = dt.date(y + 1, 7, 15) + dt.timedelta(days=rng.randint(0, 40))
+            approvals[(r.code, y, "budget")] = b
+            approvals[(r.code, y, "final")] = f
+            appr_rows += [[r.code, y, "budget", _date(b)], [r.code, y, "final", _date(f)]]
+    w.write_text("registry/approvals.csv", csv_text(["region_code", "fiscal_year", "document", "approved_on"], appr_rows))
+    replies: dict[tuple[str, int, str], dt.date | None] = {}
+    for y in years:
+        rows = []
+        for e in sorted(entities, key=lambda e: (e.kind != "department", 0)):
+            for doc in ("budget", "final"):
+                base = approvals[(e.region_code, y, doc)]
+                if e.kind == "unit":
+                    parent_reply = replies[(e.parent.code, y, doc)] or (base + dt.timedelta(days=20))
+                    reply = parent_reply + dt.timedelta(days=rng.randint(3, 15))
+                else:
+                    reply = base + dt.timedelta(days=rng.randint(5, 20))
+                if ("blank_reply", None) in plants.get((e.code, y, doc), []):
+                    reply = None
+                replies[(e.code, y, doc)] = reply
+        for e in entities:
+            rows.append([e.code, e.name(y), e.region_code, e.kind, e.parent.code if e.parent else "",
+                         str(e.has_gfb).lower(), str(e.has_scb and y >= 2019).lower(),
+                         _date(replies[(e.code, y, "budget")]) if replies[(e.code, y, "budget")] else "",
+                         _date(replies[(e.code, y, "final")]) if replies[(e.code, y, "final")] else ""])
+        w.write_text(f"registry/entities_{y}.csv", csv_text(
+            ["entity_code", "entity_name", "region_code", "entity_kind", "parent_entity_code", "has_government_fund",
+             "has_state_capital", "budget_approved_on", "final_approved_on"], rows))
+
+    # ---------------- workbooks ----------------
+    catalogue = refdata.catalogue()
+    portal_rows: list[list] = []
+    status_items: list[dict] = []   # one per expected item that is not on_time
+    wb_counter = 0
+
+    def deadline_of(p: Publisher, y: int, doc: str) -> tuple[dt.date, str]:
+        appr = approvals[(p.region_code, y, doc)]
+        if p.kind == "government":
+            return appr + dt.timedelta(days=20), "congress_plus_20"
+        reply = replies[(p.code, y, doc)]
+        if reply:
+            return reply + dt.timedelta(days=20), "finance_reply_plus_20"
+        return appr + dt.timedelta(days=40 if p.kind == "department" else 55), "approval_fallback"
+
+    def publish_date(p: Publisher, y: int, doc: str, late: bool) -> dt.date:
+        deadline, _ = deadline_of(p, y, doc)
+        if late:
+            return deadline + dt.timedelta(days=10)
+        anchor = deadline - dt.timedelta(days=20)
+        return anchor + dt.timedelta(days=rng.randint(3, 19))
+
+    def write_workbook(p: Publisher, y: int, doc: str, family: str, tables: list, rel: str, title: str, column: str):
+        nonlocal wb_counter
+        layout = layout_for(wb_counter, "debt" if family == "debt" else p.kind if p.kind != "unit" else "department",
+                            p.level)
+        wb_counter += 1
+        actions = plants.get((p.code, y, doc), [])
+        corrupt = ("corrupt", None) in actions and family == "budget"
+        late = ("late", None) in actions
+        unit = layout.unit_label.split("：")[-1].split(":")[-1]
+        mult = UNIT_MULTIPLIERS[unit]
+        region_scale = {"province": 20.0, "city": 5.0}.get(refdata.regions()[p.region_code]["level"], 1.0)
+        ctx = {"year": y, "phase": doc, "multiplier": mult, "total_label": layout.total_label,
+               "total_first": layout.total_first, "region_scale": region_scale, "entity_name": p.name(y),
+               "income_total_label": ["合计", "本年收入合计"][wb_counter % 2], "region_code": p.region_code,
+               "region_name": p.name(y)}
+        if p.kind == "government":
+            regs = refdata.regions()
+            lower = [regs[c]["region_name"] for c in sorted(regs) if regs[c]["parent_code"] == p.code]
+            drng = random.Random(f"{seed}:{p.code}:{y}:{doc}:debt")
+            ctx["lower_regions"] = lower
+            # the debt model is shared by the gov workbook and the debt workbook of the same region/year/phase
+            dmult_ctx = dict(ctx, multiplier=mult)
+            ctx["debt"] = {"regions": debt_region_rows(drng, dmult_ctx)}
+            ctx["debt"]["items"] = debt_item_values(drng, dict(dmult_ctx, debt=ctx["debt"]))
+        else:
+            ctx["model"] = build_dept_model(rng, p.profile, y, mult, p.kind == "unit", p.has_gfb,
+                                            p.has_scb and y >= 2019)
+        written: dict[str, Table] = {}
+        wb = new_workbook()
+        sheet_i = 0
+        for ct in tables:
+            act = next((a for a, k in actions if k == ct.table_key), None)
+            if act == "omit":
+                continue
+            tctx = dict(ctx, detail_to_kuan=(act == "detail_to_kuan"))
+            mutation = act if act in ("summary_imbalance", "hierarchy_break", "sangong_unsplit", "balance_over_limit",
+                                      "roll_forward_break", "empty_no_note") else None
+            table = build_table(ct.table_key, ct.table_name_zh, tctx, rng, mutation)
+            ws = wb.create_sheet(sheet_name(layout, sheet_i, table))
+            sheet_i += 1
+            info = write_sheet(ws, table, entity_title=p.name(y), publisher_name=publisher_line_name(p, y),
+                               year=y, phase=doc, layout=layout)
+            written[ct.table_key] = table
+            for v in layout.variants():
+                w.variant(v, rel)
+            w.variant(unit_variant(layout.unit_label), rel)
+            w.variant(f"code_{layout.code_layout}_column" if table.shape == "coded" else "", rel)
+            w.variant("total_" + layout.total_label, rel)
+            if table.shape == "two_sided":
+                w.variant("two_sided_summary", rel)
+                w.variant("total_收入总计", rel)
+                w.variant("total_支出总计", rel)
+            if table.shape == "income_sources":
+                w.variant("total_" + ctx["income_total_label"], rel)
+            if table.note:
+                w.variant("empty_table_note", rel)
+            if act in ("cell_tbd", "cell_ref"):
+                raw = "待定" if act == "cell_tbd" else "#REF!"
+                keys = [k for k in info["cells"] if k[0] == "main" and not table.rows[k[1]].is_total
+                        and k[2] in table.columns]
+                cell = info["cells"][keys[min(2, len(keys) - 1)]]
+                ws[cell] = raw
+                col = "".join(ch for ch in cell if ch.isalpha())
+                w.rejected_rows.append({"source_file": rel, "sheet": ws.title, "source_row": int(cell[len(col):]),
+                                        "source_column": col, "raw_value": raw})
+            if act in PLANT_RULES:
+                w.finding(PLANT_RULES[act], p.code, y, ct.table_key, f"planted {act} in {rel} / {ws.title}")
+        if ("unknown_sheet", None) in actions:
+            ws = wb.create_sheet("说明")
+            ws.cell(1, 1, f"{p.name(y)}{y}年部门{PHASE_ZH[doc]}公开说明")
+            ws.cell(2, 1, "一、部门主要职责")
+            ws.cell(3, 1, "负责全区相关领域的政策制定、组织实施和监督管理。")
+            w.variant("unknown_sheet", rel)
+        if len({c.book for c in tables if c.table_key in written} - {"sangong"}) > 1:
+            w.variant("multi_kind_workbook", rel)
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if corrupt:
+            path.write_bytes(("<html><head><title>404 Not Found</title></head><body>附件不存在或已删除"
+                              "</body></html>\n").encode("utf-8"))
+            w.rejected_files.append({"source_file": rel, "reason_hint": "not a readable workbook"})
+            w.variant("corrupt_workbook", rel)
+            w.finding("DISC_ATTACHMENT_UNREADABLE", p.code, y, path.name, f"planted corrupt workbook {rel}")
+            written = {}
+        else:
+            save_workbook(wb, path)
+            w.counts["workbooks"] += 1
+            w.counts["sheets"] += len(wb.sheetnames)
+        published = publish_date(p, y, doc, late)
+        portal_rows.append([p.code if p.kind != "government" else p.region_code, p.name(y), column, title,
+                            f"{_date(published)} {9 + rng.randint(0, 8):02d}:{rng.choice(['00', '15', '30', '45'])}:00",
+                            f"http://www.nx.gov.cn/zwgk/{family}/{y}/{hashlib.sha1(rel.encode()).hexdigest()[:12]}.html",
+                            path.name])
+        deadline, _basis = deadline_of(p, y, doc)
+        for ct in tables:
+            t = written.get(ct.table_key)
+            if t is None:
+                status, why = "missing", ("attachment unreadable" if corrupt else "table left out of the workbook")
+            elif published > deadline:
+                status, why = "late", f"published {published} after deadline {deadline}"
+            elif t.is_empty and t.note:
+                status, why = "empty_with_note", t.note
+            elif t.is_empty:
+                status, why = "empty_without_note", "empty table without a note"
+            else:
+                continue
+            status_items.append({"publisher_code": p.code, "fiscal_year": y, "table_key": ct.table_key,
+                                 "status": status, "note": why})
+            rule = {"missing": "DISC_MISSING", "late": "DISC_LATE", "empty_without_note": "DISC_EMPTY_NO_NOTE"}.get(status)
+            if rule:
+                w.finding(rule, p.code, y, ct.table_key, why)
+
+    for y in years:
+        for doc in ("budget", "final"):
+            for r in regions:
+                gov = [c for c in catalogue if c.publisher_kind == "government" and c.document == doc
+                       and c.applies(r.level, y)]
+                gov_main = [c for c in gov if c.book != "debt"]
+                debt = [c for c in gov if c.book == "debt"]
+                together = ("debt_in_gov_workbook", None) in plants.get((r.code, y, doc), [])
+                kind_zh = f"{y}年{PHASE_ZH[doc]}"
+                write_workbook(r, y, doc, "budget", gov_main + (debt if together else []),
+                               f"budget/{y}/{r.names[2015]}{kind_zh}公开表.xlsx", f"{r.names[2015]}{kind_zh}公开",
+                               "预决算公开")
+                if not together:
+                    write_workbook(r, y, doc, "debt", debt, f"debt/{y}/{r.names[2015]}{kind_zh}政府债务情况表.xlsx",
+                                   f"{r.names[2015]}{kind_zh}政府债务情况", "政府债务")
+            for e in entities:
+                dept = [c for c in catalogue if c.publisher_kind == "department" and c.document == doc
+                        and c.applies(e.kind, y)]
+                kind_zh = f"{y}年部门{PHASE_ZH[doc]}"
+                write_workbook(e, y, doc, "budget", dept, f"budget/{y}/{e.name(y)}{kind_zh}.xlsx",
+                               f"{e.name(y)}{kind_zh}公开", "预决算公开")
+
+    # ---------------- portal ----------------
+    header = ["publisher_code", "publisher_name", "column", "title", "published_at", "url", "attachment"]
+    half = len(portal_rows) // 2
+    w.write_text("portal/publications_budget.csv", csv_text(header, [r for r in portal_rows if r[2] == "预决算公开"]))
+    w.write_text("portal/publications_debt.csv", csv_text(header, [r for r in portal_rows if r[2] == "政府债务"]))
+    w.variant("portal_publications", "portal/publications_budget.csv")
+    w.variant("portal_publications", "portal/publications_debt.csv")
+    del half
+
+    # ---------------- trading ----------------
+    buyers = [(e.code, e.name(years[-1]), e.region_code) for e in entities]
+    tstats = trading.generate_trading(out, seed, scale, years, buyers, w)
+
+    w.variants.pop("", None)
+    truth = {
+        "generator": {"seed": seed, "scale": scale, "years": years, "version": GENERATOR_VERSION},
+        "disclosure_status": sorted(status_items, key=lambda s: (s["publisher_code"], s["fiscal_year"], s["table_key"])),
+        "findings": [
+            {"rule_id": k[0], "publisher_code": k[1], "fiscal_year": k[2], "object_key": k[3], "note": w.finding_notes[k]}
+            for k in sorted(w.findings)
+        ],
+        "ingest": {"rejected_files": w.rejected_files, "rejected_rows": w.rejected_rows,
+                   "duplicate_rows": w.duplicate_rows},
+        "variants": {k: sorted(v) for k, v in sorted(w.variants.items())},
+        "counts": {"trading_rows": tstats["rows"], "deals": tstats["deals"], "workbooks": w.counts["workbooks"],
+                   "sheets": w.counts["sheets"]},
+    }
+    (out / "ground_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return truth
+
+
+def publisher_line_name(p: Publisher, y: int) -> str:
+    if p.kind == "government":
+        return p.names[2015] + ("财政厅" if p.level == "province" else "财政局")
+    return p.name(y)

@@ -18,9 +18,11 @@ from openpyxl.styles import Alignment
 
 from dagster_project.ingest import framework
 from dagster_project.ingest.workbook import load_workbook_file, parse_amount, parse_workbook
+from dagster_project.paths import REPO_ROOT
 from dagster_project.ingest.workbook_spec import CATALOGUE_CSV, UNITS_CSV, kind_of_table, vocabulary
 
 YEAR = 2018
+SAMPLE_RAW = REPO_ROOT / "data" / "raw"
 
 
 def units() -> dict[str, Decimal]:
@@ -471,3 +473,115 @@ def test_longest_catalogue_name_wins():
     assert vocab.table_for_title("XX2018年一般公共预算本级支出表").table_name == "一般公共预算本级支出表"
     assert vocab.table_for_title("XX 2018年 一般公共预算“三公”经费支出表").table_name.endswith("“三公”经费支出表")
     assert vocab.table_for_title("XX2018年一般公共预算财政拨款支出决算表").phase == "final"
+
+
+# ---------------------------------------------------------------------------------------------------
+# More layout variants seen in published workbooks
+def test_one_header_row_debt_regions_and_sangong_subtotal(env):
+    """合计|一般债务|专项债务 printed twice without the group row; 小计 as the vehicle subtotal."""
+    raw, db = env
+    wb = Workbook()
+    regions = [("本地区", 10, 4, 6, 9, 3, 6), ("本级", 4, 2, 2, 3, 1, 2), ("兴庆区", 6, 2, 4, 6, 2, 4)]
+    add_sheet(wb, "Sheet1", [[f"银川市{YEAR}年地方政府债务限额及余额情况表"], ["单位:万元"],
+                             ["地区", "合计", "一般债务", "专项债务", "合计", "一般债务", "专项债务"],
+                             *[list(r) for r in regions]], first=True)
+    sangong = [f"{YEAR}年预算数", 10, 2, 5, 1, 4, 3]
+    add_sheet(wb, "Sheet2", [[f"银川市{YEAR}年一般公共预算“三公”经费支出表"], ["单位：元"],
+                             ["项目", "合计", "因公出国（境）费", "小计", "公务用车购置费", "公务用车运行费", "公务接待费"],
+                             sangong])
+    save(wb, raw, "debt/yc.xlsx")
+    load(db, raw, "debt")
+    keys = ["limit_total", "limit_general", "limit_special", "balance_total", "balance_general", "balance_special"]
+    got = lines(db, "debt", "Sheet1")
+    for label, *values in regions:
+        assert {l["column_key"]: l["amount_yuan"] for l in got if l["line_label"] == label} == {
+            k: yuan(v, "万元") for k, v in zip(keys, values)}
+    sg = {l["column_key"]: l["amount_yuan"] for l in lines(db, "debt", "Sheet2")}
+    assert sg == {k: yuan(v, "元") for k, v in zip(
+        ["total", "overseas", "vehicle", "vehicle_purchase", "vehicle_running", "reception"], sangong[1:])}
+    assert {l["row_key"] for l in lines(db, "debt", "Sheet2")} == {"current_year"}
+
+
+def test_final_debt_table_worded_like_the_budget_and_government_debt_items(env):
+    """A final roll-forward that reuses the budget wording ({Y-2}年末 …) still gets the right keys."""
+    raw, db = env
+    wb = Workbook()
+    y = {"a": YEAR - 2, "b": YEAR - 1, "c": YEAR}
+    item_sheet(wb, "表20", f"宁夏回族自治区{YEAR}年地方政府一般债务余额决算情况表", ROLL_FORWARD_ITEMS, y, first=True)
+    gov_items = [(f"{YEAR - 1}年一般债务限额", "prior_limit"), (f"{YEAR - 1}年末一般债务余额", "prior_balance"),
+                 (f"{YEAR}年一般债务限额", "limit")]
+    add_sheet(wb, "表6", [[f"宁夏回族自治区{YEAR}年政府一般债务限额和余额情况表"], ["单位：亿元"], ["项目", "预算数"],
+                         *[[label, i + 1] for i, (label, _) in enumerate(gov_items)]])
+    save(wb, raw, "debt/f.xlsx")
+    load(db, raw, "debt")
+    assert [l["row_key"] for l in lines(db, "debt", "表20")] == [k for _, k in ROLL_FORWARD_ITEMS]
+    assert [l["row_key"] for l in lines(db, "debt", "表6")] == [k for _, k in gov_items]
+    assert [l["amount_yuan"] for l in lines(db, "debt", "表6")] == [yuan(i + 1, "亿元") for i in range(3)]
+
+
+def test_title_over_two_rows_sheet_name_fallback_and_unit_in_header(env):
+    raw, db = env
+    wb = Workbook()
+    # the table name only in the sheet name; the unit only in a header cell
+    add_sheet(wb, "3-部门支出总表", [["宁夏回族自治区交通运输厅2019年部门预算"],
+                                   ["科目编码", "科目名称", "合计（万元）", "基本支出（万元）", "项目支出（万元）"],
+                                   ["214", "交通运输支出", 5, 3, 2]], first=True)
+    # entity and table name on two title rows
+    add_sheet(wb, "表2", [["宁夏回族自治区交通运输厅"], ["2019年部门收入总表"], ["单位：万元"],
+                         ["单位名称", "合计", "上年结转", "一般公共预算拨款", "事业收入"],
+                         ["合计", 9, 1, 8, 0], ["宁夏回族自治区交通运输厅", 9, 1, 8, "-"]])
+    save(wb, raw, "budget/t.xlsx")
+    load(db, raw, "budget")
+    a = sheet_row(db, "budget", "3-部门支出总表")
+    assert a["table_name"] == "部门支出总表" and a["unit_label"] == "万元" and a["fiscal_year"] == 2019
+    assert a["entity_name"] == "宁夏回族自治区交通运输厅"
+    assert {l["column_key"]: l["amount_yuan"] for l in lines(db, "budget", "3-部门支出总表")} == {
+        "total": yuan(5, "万元"), "basic": yuan(3, "万元"), "project": yuan(2, "万元")}
+    b = sheet_row(db, "budget", "表2")
+    assert b["table_name"] == "部门收入总表" and b["entity_name"] == "宁夏回族自治区交通运输厅"
+    got = lines(db, "budget", "表2")
+    assert {l["column_key"] for l in got} == {"total", "carryover", "gpb_appropriation", "business_income"}
+    assert [l["is_total"] for l in got if l["column_key"] == "total"] == [True, False]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The bundled sample (or a freshly generated one): every sheet recognised, rejects exactly as planted
+def _sample_root(tmp_path: Path) -> Path:
+    if (SAMPLE_RAW / "ground_truth.json").exists() and any((SAMPLE_RAW / "budget").rglob("*.xlsx")):
+        return SAMPLE_RAW
+    generate = pytest.importorskip("dagster_project.sample.generate").generate
+    out = tmp_path / "sample" / "raw"
+    generate(out, 20181, 1.0, [2017, 2018, 2019])
+    return out
+
+
+def test_sample_workbooks_parse_and_reject_only_what_ground_truth_plants(tmp_path):
+    import json
+
+    root = _sample_root(tmp_path)
+    truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))["ingest"]
+    expected_files = {r["source_file"] for r in truth["rejected_files"]
+                      if r["source_file"].split("/")[0] in ("budget", "debt")}
+    expected_rows = {(r["source_file"], r["sheet"], r["source_row"], r["source_column"], r["raw_value"])
+                     for r in truth["rejected_rows"] if r["source_file"].split("/")[0] in ("budget", "debt")}
+    got_files, got_rows, unknown, errors = set(), set(), [], []
+    for family in ("budget", "debt"):
+        for path in sorted((root / family).rglob("*")):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(root).as_posix()
+            try:
+                wb = parse_workbook(path, rel)
+            except framework.FileRejected:
+                got_files.add(rel)
+                continue
+            for s in wb.sheets:
+                if s.status == "error":
+                    errors.append((rel, s.sheet, s.reason))
+                # cover / explanation sheets carry no table name; every other sheet must be recognised
+                if s.status == "unknown_table" and s.title and "表" in (s.title + s.sheet).replace("表格", ""):
+                    unknown.append((rel, s.sheet, s.title))
+                got_rows |= {(rel, r.sheet, r.source_row, r.source_column, r.raw_value) for r in s.rejects}
+    assert errors == [] and unknown == []
+    assert got_files == expected_files
+    assert got_rows == expected_rows

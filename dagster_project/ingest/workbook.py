@@ -317,6 +317,9 @@ def _find_title(vocab: WorkbookVocabulary, grid: _Grid, sheet_name: str):
     for i, (r, text) in enumerate(candidates):
         table = vocab.table_for_title(text)
         if table:
+            if i > 0 and _YEAR.match(vocab.title_prefix.sub("", nfkc(text.strip()))):
+                # entity on the row above, '2019年部门收入总表' below: the title spans both rows
+                return (candidates[i - 1][1].strip() + text.strip()), r, table
             return text.strip(), r, table
         if i > 0:
             joined = candidates[i - 1][1] + text

@@ -37,7 +37,8 @@ MAX_HEADER_ROWS = 3
 HEADER_SEARCH_ROWS = 15
 _BLANK_AMOUNTS = {"", "-", "--", "—", "——", "–", "−", "－"}
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_YEAR = re.compile(r"([0-9０-９]{4})\s*年")
+_YEAR = re.compile(r"([0-9０-９]{4}|[〇○零一二三四五六七八九]{4})\s*年")
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
 _LEADING_CODE = re.compile(r"^(\d{3,})(?![\d年])\s*(.*)$", re.S)
 _LABEL_CODE = re.compile(r"^(\d{3}|\d{5}|\d{7})(?![\d年月日.%])\s*(.*)$", re.S)
 _CODE_LIKE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
@@ -312,8 +313,9 @@ def _find_title(vocab: WorkbookVocabulary, grid: _Grid, sheet_name: str):
         if len(cells) >= 3:  # a header row: the title is above it
             break
         text = "".join(t for _, t in cells if not _strip_unit_publisher(vocab, t))
-        if text:
+        if text and not vocab.title_prefix.fullmatch(nfkc(text.strip())):  # '附表1-1' alone is no title
             candidates.append((r, text))
+    candidates = candidates[:2]  # the title is at the top; a list of table names further down is a contents page
     for i, (r, text) in enumerate(candidates):
         table = vocab.table_for_title(text)
         if table:
@@ -334,11 +336,15 @@ def _find_title(vocab: WorkbookVocabulary, grid: _Grid, sheet_name: str):
     return title, title_row, table
 
 
+def _year_of(match: re.Match | None) -> int | None:
+    return int(nfkc(match.group(1)).translate(_CN_DIGITS)) if match else None
+
+
 def _entity_and_year(vocab: WorkbookVocabulary, title: str | None, table_name: str | None):
     if not title:
         return None, None
     m = _YEAR.search(title)
-    year = int(nfkc(m.group(1))) if m else None
+    year = _year_of(m)
     if m:
         before = title[: m.start()]
     elif table_name and table_name in title:
@@ -660,6 +666,8 @@ def _parse_known_sheet(vocab, ws, grid: _Grid, sheet: ParsedSheet, title_row: in
             continue
         if vocab.footer_prefixes and first_norm.startswith(vocab.footer_prefixes):
             continue
+        if first_norm in vocab.skip_row_labels:  # 栏次 | 1 | 2 …: column numbering, not data
+            continue
         if not any(grid.value(r, c) is not None and cell_text(grid.value(r, c)).strip() for c in mapped_cols):
             continue
         measures_blank = all(
@@ -668,8 +676,7 @@ def _parse_known_sheet(vocab, ws, grid: _Grid, sheet: ParsedSheet, title_row: in
         if measures_blank and vocab.empty_note_regex.search(normalise(joined)) and not any(
             _looks_numeric(grid.value(r, c)) for c, _ in cells
         ):
-            in_notes = True
-            notes.append(joined)
+            notes.append(joined)  # an empty-table note inside the table body; rows after it still count
             continue
         sheet.rows_in += 1
         row_lines: list[ParsedLine] = []
@@ -830,18 +837,37 @@ def parse_sheet(ws, sheet_index: int, vocab: WorkbookVocabulary | None = None) -
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, table.table_keys, table.phase
     sheet.entity_name, sheet.fiscal_year = _entity_and_year(vocab, title, table.table_name)
     if sheet.fiscal_year is None:
-        m = _YEAR.search(ws.title)
-        sheet.fiscal_year = int(nfkc(m.group(1))) if m else None
+        sheet.fiscal_year = _year_of(_YEAR.search(ws.title))
     try:
         _parse_known_sheet(vocab, ws, grid, sheet, title_row)
+    except SheetError as exc:
+        if _is_contents_page(vocab, grid):
+            _reset(sheet, "unknown_table", "目录页，列出多张表但本身不是表 (a contents page listing tables)")
+            return sheet
+        _sheet_error(sheet, grid, title_row, str(exc))
     except Exception as exc:  # one bad sheet must not stop the others
-        sheet.status = "error"
-        detail = str(exc) if isinstance(exc, SheetError) else f"{type(exc).__name__}: {exc}"
-        sheet.reason = f"工作表「{ws.title}」无法解析 (sheet could not be parsed): {detail}"
-        sheet.lines, sheet.rejects = [], [RowReject(ws.title, None, None, None, sheet.reason)]
-        counted = _count_rows(grid, (title_row + 1) if title_row is not None else 0)
-        sheet.rows_in, sheet.rows_loaded, sheet.rows_rejected = counted, 0, counted
+        _sheet_error(sheet, grid, title_row, f"{type(exc).__name__}: {exc}")
     return sheet
+
+
+def _reset(sheet: ParsedSheet, status: str, reason: str) -> None:
+    sheet.status, sheet.reason = status, reason
+    sheet.lines, sheet.rejects = [], []
+    sheet.rows_in = sheet.rows_loaded = sheet.rows_rejected = 0
+
+
+def _is_contents_page(vocab, grid: _Grid) -> bool:
+    names = {t.table_name for r in range(len(grid.rows)) for _, text in grid.texts(r)
+             if (t := vocab.table_for_title(text))}
+    return len(names) >= 3
+
+
+def _sheet_error(sheet: ParsedSheet, grid: _Grid, title_row: int | None, detail: str) -> None:
+    """A sheet that names a known table but cannot be read: one reject, its rows counted as rejected."""
+    _reset(sheet, "error", f"工作表「{sheet.sheet}」无法解析 (sheet could not be parsed): {detail}")
+    sheet.rejects = [RowReject(sheet.sheet, None, None, None, sheet.reason)]
+    counted = _count_rows(grid, (title_row + 1) if title_row is not None else 0)
+    sheet.rows_in, sheet.rows_rejected = counted, counted
 
 
 def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedWorkbook:

@@ -92,6 +92,7 @@ class WorkbookVocabulary:
     top_numbering: re.Pattern
     note_prefixes: tuple[str, ...]
     footer_prefixes: tuple[str, ...]
+    skip_row_labels: frozenset[str]
     empty_note_regex: re.Pattern
     title_prefix: re.Pattern
     ignore_headers: tuple[str, ...]
@@ -169,7 +170,7 @@ def vocabulary() -> WorkbookVocabulary:
     unit_alt = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
     unit_prefix_alt = "|".join(re.escape(normalise(p)) for p in data["unit_prefixes"])
     # Matched against NFKC text with spaces kept: '单位：万元', '金额单位: 亿元', '单位:人民币元'
-    unit_regex = re.compile(rf"(?:{unit_prefix_alt})\s*[:]\s*((?:{unit_alt}))(?![\w])", re.IGNORECASE)
+    unit_regex = re.compile(rf"(?:{unit_prefix_alt})\s*[:]\s*(?:人民币)?\s*((?:{unit_alt}))(?![\w])", re.IGNORECASE)
     header_unit_regex = re.compile(
         unicodedata.normalize("NFKC", data["header_unit_pattern"]).replace("{units}", unit_alt)
     )
@@ -187,6 +188,7 @@ def vocabulary() -> WorkbookVocabulary:
         top_numbering=re.compile(r"^[一二三四五六七八九十]+[、.]"),
         note_prefixes=tuple(normalise(p) for p in data["note_prefixes"]),
         footer_prefixes=tuple(normalise(p) for p in data.get("footer_prefixes", [])),
+        skip_row_labels=frozenset(normalise(p) for p in data.get("skip_row_labels", [])),
         empty_note_regex=re.compile(
             "|".join(f"(?:{unicodedata.normalize('NFKC', p)})" for p in data["empty_note_patterns"])
         ),

@@ -585,3 +585,30 @@ def test_sample_workbooks_parse_and_reject_only_what_ground_truth_plants(tmp_pat
     assert errors == [] and unknown == []
     assert got_files == expected_files
     assert got_rows == expected_rows
+
+
+def test_contents_page_column_numbering_row_and_note_before_the_total(env):
+    raw, db = env
+    wb = Workbook()
+    add_sheet(wb, "目录", [["目录"], ["1. 收入支出决算总表"], ["2. 收入决算表"], ["3. 支出决算表"]], first=True)
+    add_sheet(wb, "表3", [[f"{ENTITY}二〇一八年支出决算表"], ["单位：人民币万元"],
+                         ["项目", None, "本年支出合计", "基本支出", "项目支出"],
+                         ["科目编码", "科目名称", None, None, None],
+                         ["栏次", None, 1, 2, 3],
+                         ["205", "教育支出", "7", 4, 3]], ("A3:B3", "C3:C4", "D3:D4", "E3:E4"))
+    add_sheet(wb, "表9", [[f"{ENTITY}{YEAR}年国有资本经营预算财政拨款支出决算表"], ["单位：万元"],
+                         ["科目编码", "科目名称", "合计", "基本支出", "项目支出"],
+                         ["本单位没有国有资本经营预算拨款收入，也没有使用国有资本经营预算拨款安排的支出，故本表无数据。"],
+                         [None, "合计", None, None, None]])
+    save(wb, raw, "budget/c.xlsx")
+    report = load(db, raw, "budget")
+    toc = sheet_row(db, "budget", "目录")
+    assert toc["status"] == "unknown_table" and report.rows_rejected == 0
+    t3 = sheet_row(db, "budget", "表3")
+    assert t3["fiscal_year"] == YEAR and t3["unit_label"] == "万元" and t3["header_row_count"] == 2
+    got = lines(db, "budget", "表3")
+    assert {(l["line_code"], l["column_key"], l["amount_yuan"]) for l in got} == {
+        ("205", "total", yuan(7, "万元")), ("205", "basic", yuan(4, "万元")), ("205", "project", yuan(3, "万元"))}
+    t9 = sheet_row(db, "budget", "表9")
+    assert t9["is_empty"] and t9["has_empty_note"] and t9["data_row_count"] == 1
+    assert [l["is_total"] for l in lines(db, "budget", "表9")] == [True] * 3

@@ -76,6 +76,11 @@ def identify_table(family: str, headers: list[str]) -> tuple[str, list[tf.Bindin
 
 
 def _load(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, family: str) -> FileOutcome:
+    with tf.bounded_memory(con):
+        return _load_bounded(con, f, load_id, family)
+
+
+def _load_bounded(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, family: str) -> FileOutcome:
     if f.path.suffix.lower() != ".csv":
         raise FileRejected(f"{f.rel}: 只接受 CSV 文件 (only .csv files are read here)")
     with tf.utf8_source(f) as src:

@@ -40,6 +40,9 @@ from dagster_project import paths
 from dagster_project.ingest.framework import FileRejected, RawFile
 
 CHUNK_BYTES = 4 << 20
+# DuckDB's buffer pool cap while a text file is parsed: the parsed scratch table of a very large
+# file spills to the warehouse's temp directory instead of growing RSS (the default is 80 % of RAM).
+LOADER_MEMORY_LIMIT = "2GB"
 UTF8_BOM = codecs.BOM_UTF8
 AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 
@@ -173,6 +176,20 @@ def utf8_source(f: RawFile) -> Iterator[TextSource]:
         yield TextSource(f.path, tmp, encoding)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str = LOADER_MEMORY_LIMIT) -> Iterator[None]:
+    """Cap DuckDB's memory for the duration of a file load, then restore the caller's setting."""
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = {sql_literal(limit)}")
+    try:
+        yield
+    finally:
+        try:
+            con.execute(f"SET memory_limit = {sql_literal(previous)}")
+        except duckdb.Error:  # aborted transaction: restored by the caller's next statement failing anyway
+            pass
 
 
 # --------------------------------------------------------------------------------------------

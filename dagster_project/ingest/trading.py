@@ -82,6 +82,12 @@ def _bulletin_key_sql(present: set[str]) -> str:
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
+    """One trading export → ``raw.trading_bulletins`` + row rejects (see the module docstring)."""
+    with tf.bounded_memory(con):
+        return _load_trading_file(con, f, load_id)
+
+
+def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
     spec = trading_spec()
     with tf.utf8_source(f) as src:
         staged = tf.stage_text_file(con, f, src, tuple(spec["json_record_keys"]))

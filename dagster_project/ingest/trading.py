@@ -147,7 +147,9 @@ def duplicate_report(con: duckdb.DuckDBPyConnection, limit: int = 50) -> dict:
 
     Returns ``{"duplicate_keys": n, "duplicate_rows": m, "examples": [...]}`` where each example is
     ``{"source_file", "source_row", "duplicate_of", "duplicate_row", "bulletin_key"}``: a later copy
-    (by source_file, source_row) pointing to the first copy, as in ground_truth.json ``ingest.duplicate_rows``.
+    pointing to the first copy, as in ground_truth.json ``ingest.duplicate_rows``. "First" orders files
+    by path without extension, as a file manager lists them (``导出.csv`` before ``导出(1).csv``,
+    the usual name of a second download), then by row.
     """
     copies = """
         SELECT bulletin_key, source_file, source_row,
@@ -155,7 +157,8 @@ def duplicate_report(con: duckdb.DuckDBPyConnection, limit: int = 50) -> dict:
                first_value(source_file) OVER w AS first_file,
                first_value(source_row) OVER w AS first_row
         FROM raw.trading_bulletins WHERE NOT is_retired
-        WINDOW w AS (PARTITION BY bulletin_key ORDER BY source_file, source_row)
+        WINDOW w AS (PARTITION BY bulletin_key
+                     ORDER BY regexp_replace(source_file, '\\.[^./]+$', ''), source_file, source_row)
     """
     n_rows, n_keys = con.execute(
         f"SELECT count(*), count(DISTINCT bulletin_key) FROM ({copies}) WHERE copy_no > 1"

@@ -230,7 +230,20 @@ def score_alias(alias: Alias, path: list[str]) -> tuple[int, int, int, int] | No
     return (len(alias.parts), max_depth, exact, sum(len(p) for p in alias.parts))
 
 
+_ALIAS_CACHE: dict[tuple[int, tuple[str, ...]], tuple[tuple, Alias] | None] = {}
+
+
 def best_alias(spec: TableSpec, path: list[str]) -> tuple[tuple, Alias] | None:
+    """The most specific alias of ``spec`` for a header path (cached: headers repeat across files)."""
+    key = (id(spec), tuple(path))
+    if key not in _ALIAS_CACHE:
+        if len(_ALIAS_CACHE) > 200_000:
+            _ALIAS_CACHE.clear()
+        _ALIAS_CACHE[key] = _best_alias(spec, path)
+    return _ALIAS_CACHE[key]
+
+
+def _best_alias(spec: TableSpec, path: list[str]) -> tuple[tuple, Alias] | None:
     best = None
     for alias in spec.aliases:
         s = score_alias(alias, path)

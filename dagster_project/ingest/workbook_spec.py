@@ -243,7 +243,17 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
     data = vocab.raw
     table = next(t for t in vocab.tables if t.table_name == table_name)
     kind_name, shift = kind_of_table(data, table.table_keys)
-    kind = data["kinds"][kind_name]
+    kind = dict(data["kinds"][kind_name])
+    # per-table overrides: extra_columns / extra_row_patterns add to the kind; other keys replace
+    override = next(((data.get("table_overrides") or {}).get(k) for k in table.table_keys
+                     if (data.get("table_overrides") or {}).get(k)), None) or {}
+    for key, value in override.items():
+        if key == "extra_columns":
+            kind["columns"] = list(value) + list(kind.get("columns") or [])
+        elif key == "extra_row_patterns":
+            kind["row_patterns"] = list(value) + list(kind.get("row_patterns") or [])
+        elif key not in ("kind", "year_shift"):
+            kind[key] = value
     phase = table.phase
     aliases: list[Alias] = []
     roles = {**data["roles"], **(kind.get("roles") or {})}

@@ -302,3 +302,67 @@ def test_decoding_across_chunk_boundaries(tmp_path, monkeypatch, encoding):
     path.write_bytes(good + b"\xff")
     found, utf8_bad, gb_bad = textfiles.detect_encoding(path)
     assert found == "" and gb_bad == len(good)
+
+
+def _parse(con, macro: str, text: str):
+    return con.execute(f"SELECT {macro}(?)", [text]).fetchone()[0]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2018-06-04 09:00", dt.datetime(2018, 6, 4, 9, 0)),
+    ("2018-6-4 9:05:07", dt.datetime(2018, 6, 4, 9, 5, 7)),
+    ("2018年6月4日 9:30", dt.datetime(2018, 6, 4, 9, 30)),
+    ("2018年06月04日09时30分", dt.datetime(2018, 6, 4, 9, 30)),
+    ("2018.6.4", dt.datetime(2018, 6, 4)),
+    ("20180604093000", dt.datetime(2018, 6, 4, 9, 30)),
+    ("2018-06-04T01:00:00+08:00", dt.datetime(2018, 6, 4, 1, 0)),
+    ("2018-06-04T01:00:00.500Z", dt.datetime(2018, 6, 4, 9, 0, 0, 500000)),
+    ("43255", dt.datetime(2018, 6, 4)),
+    # not dates: a short digit run, a bare year, an impossible day, a serial outside 1954–2119, words
+    ("2018064", None), ("2018", None), ("2018-02-30", None), ("99999", None), ("明天", None),
+])
+def test_timestamp_layouts(text, expected):
+    con = duckdb.connect()
+    try:
+        textfiles.register_parse_macros(con)
+        assert _parse(con, "gk_ts", text) == expected
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1,234,567.891", Decimal("1234567.891")), ("-12.5", Decimal("-12.5")), ("￥1,000", Decimal("1000")),
+    ("1.5E3", Decimal("1500")), ("1 234", Decimal("1234")), ("，", None),
+    ("1,23", None), ("1_000", None), ("待定", None), ("#REF!", None), ("12元", None),
+])
+def test_amount_texts(text, expected):
+    con = duckdb.connect()
+    try:
+        textfiles.register_parse_macros(con)
+        got = _parse(con, "gk_amount", text)
+        assert (got if got is None else Decimal(got).normalize()) == (expected if expected is None else expected.normalize())
+    finally:
+        con.close()
+
+
+def test_malformed_files_rejected_whole_with_reason(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    trading = raw / "trading"
+    trading.mkdir(parents=True)
+    (trading / "ragged.csv").write_text("PROJECT_CODE,BULLETIN_TYPE\nP1,交易公告\nP2,交易公告,extra\n", encoding="utf-8")
+    (trading / "empty.csv").write_bytes(b"")
+    (trading / "notjson.json").write_text("PROJECT_CODE: P1\n", encoding="utf-8")
+    (trading / "mixed.json").write_text(json.dumps([{"PROJECT_CODE": "M1", "BULLETIN_TYPE": "交易公告"}, [1, 2]]),
+                                       encoding="utf-8")
+    write_csv(trading / "header_only.csv", ["PROJECT_CODE", "BULLETIN_TYPE"], [])
+    report = load(raw, wh)
+    assert sorted(report.rejected) == ["trading/empty.csv", "trading/notjson.json", "trading/ragged.csv"]
+    reasons = dict(query(wh, "SELECT source_file, reason FROM raw.load_rejects WHERE source_row IS NULL"))
+    assert "Line: 3" in reasons["trading/ragged.csv"]  # DuckDB names the offending line
+    assert "empty" in reasons["trading/empty.csv"]
+    # a JSON element that is not an object is a row reject, its siblings load
+    mixed = query(wh, "SELECT source_row, reason FROM raw.load_rejects WHERE source_file = 'trading/mixed.json'")
+    assert [row for row, _ in mixed] == [2] and "not a JSON object" in mixed[0][1]
+    assert list(bulletins(wh, "trading/mixed.json")) == [1]
+    header_only = load_file_row(wh, "trading/header_only.csv")
+    assert (header_only["status"], header_only["rows_in"]) == ("loaded", 0)

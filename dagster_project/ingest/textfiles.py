@@ -562,10 +562,13 @@ def parse_staged(
             f"CASE WHEN _row_error_{i} THEN {{'column': NULL, 'value': NULL, 'reason': "
             f"'第' || source_row || '条: 不是 JSON 对象 (the record is not a JSON object)'}} END"
         )
+    structural = " OR ".join(f"_row_error_{i}" for i, _ in enumerate(staged.row_errors))
     for check in checks:
-        conditions.append(f"({check.bad_sql})")
+        # a record that is not an object has no fields: say that once, not "field missing" too
+        bad_sql = f"(NOT ({structural}) AND ({check.bad_sql}))" if structural else f"({check.bad_sql})"
+        conditions.append(bad_sql)
         errors.append(
-            f"CASE WHEN {check.bad_sql} THEN {{'column': {sql_literal(check.column)}, "
+            f"CASE WHEN {bad_sql} THEN {{'column': {sql_literal(check.column)}, "
             f"'value': {check.value_sql}, 'reason': '第' || source_row || '行: ' || "
             f"{sql_literal(check.reason)}}} END"
         )

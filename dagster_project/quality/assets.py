@@ -1,0 +1,111 @@
+"""Quality as a Dagster asset: run every GX suite on the warehouse, write the quality tables and reports.
+
+One asset check per suite. Compliance suites report findings as WARN (the run goes on: findings about
+publishers are the product, not a pipeline failure); the integrity suite is blocking with ERROR, so a
+wrong pipeline stops publication.
+"""
+
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from dagster_project.paths import settings
+from dagster_project.quality.suites import Suite, load_suites
+from dagster_project.resources import DUCKDB_POOL
+
+FINDINGS_KEY = dg.AssetKey(["quality", "findings"])
+# Tables outside dbt: the load manifest is the ingest step's asset.
+NON_DBT_TABLE_ASSETS = {"raw.load_files": dg.AssetKey(["raw", "load_manifest"])}
+
+
+def table_asset_key(table: str) -> dg.AssetKey:
+    """`schema.name` read by a suite -> the asset that writes it (dbt node name for dbt relations)."""
+    if table in NON_DBT_TABLE_ASSETS:
+        return NON_DBT_TABLE_ASSETS[table]
+    return dg.AssetKey(table.split(".", 1)[1])
+
+
+def suite_deps(suites: list[Suite]) -> list[dg.AssetKey]:
+    tables = sorted({t for s in suites for e in s.expectations for t in e.tables()})
+    return sorted({table_asset_key(t) for t in tables}, key=lambda k: k.to_user_string())
+
+
+def check_name(suite: Suite) -> str:
+    return f"suite_{suite.name}"
+
+
+def suite_check_result(suite: Suite, outcomes: list, report_path: str | None) -> dg.AssetCheckResult:
+    """Metadata per suite: evaluated, failed, failure rate, top offenders, errors, report path."""
+    evaluated = sum(o.evaluated or 0 for o in outcomes)
+    failed = sum(o.failed for o in outcomes)
+    errors = [f"{o.expectation.rule_id}: {o.detail}" for o in outcomes if o.status == "error"]
+    top = sorted((o for o in outcomes if o.failed), key=lambda o: -o.failed)[:5]
+    metadata = {
+        "evaluated": dg.MetadataValue.int(evaluated),
+        "failed": dg.MetadataValue.int(failed),
+        "failure_rate": dg.MetadataValue.float(failed / evaluated if evaluated else 0.0),
+        "insufficient_data": dg.MetadataValue.int(sum(o.insufficient or 0 for o in outcomes)),
+        "top_offenders": dg.MetadataValue.md(
+            "\n".join(f"- `{o.expectation.rule_id}` {o.failed} / {o.evaluated}" for o in top) or "none"
+        ),
+        "errors": dg.MetadataValue.json(errors),
+    }
+    if report_path:
+        metadata["report"] = dg.MetadataValue.path(report_path)
+    if suite.kind == "integrity":
+        return dg.AssetCheckResult(
+            check_name=check_name(suite), passed=failed == 0 and not errors,
+            severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
+        )
+    return dg.AssetCheckResult(
+        check_name=check_name(suite), passed=failed == 0 and not errors,
+        severity=dg.AssetCheckSeverity.WARN, metadata=metadata,
+    )
+
+
+def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinition:
+    suites = suites if suites is not None else load_suites()
+
+    @dg.asset(
+        key=FINDINGS_KEY,
+        group_name="quality",
+        deps=suite_deps(suites),
+        pool=DUCKDB_POOL,
+        kinds={"duckdb", "great_expectations"},
+        description="质量检查结果 Findings of every GX suite (compliance) and the pipeline's integrity checks; "
+                    "quality report under the output root.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                check_name(s), asset=FINDINGS_KEY, blocking=s.kind == "integrity",
+                description=f"{s.title_zh} {s.title_en}"
+                            + (" (阻断发布 blocks publication)" if s.kind == "integrity" else " (警告 warn)"),
+            )
+            for s in suites
+        ],
+    )
+    def quality_findings(context: AssetExecutionContext):
+        from dagster_project.quality.runner import run_quality
+
+        cfg = settings()
+        run = run_quality(cfg.warehouse, cfg.out_dir, suites=load_suites())
+        report = str(run.report_path) if run.report_path else None
+        by_suite = run.by_suite()
+        compliance = [o for o in run.outcomes if o.expectation.kind == "compliance"]
+        yield dg.MaterializeResult(metadata={
+            "run_id": run.run_id,
+            "findings": dg.MetadataValue.int(sum(o.failed for o in compliance)),
+            "rules_with_findings": dg.MetadataValue.int(sum(1 for o in compliance if o.failed)),
+            "integrity_ok": dg.MetadataValue.bool(run.integrity_ok),
+            "gx_seconds": dg.MetadataValue.float(round(run.gx_seconds, 2)),
+            "total_seconds": dg.MetadataValue.float(round(run.total_seconds, 2)),
+            "report": dg.MetadataValue.path(report or ""),
+            "data_docs": dg.MetadataValue.path(str(run.data_docs_index or "")),
+        })
+        for suite in suites:
+            yield suite_check_result(suite, by_suite.get(suite.name, []), report)
+
+    return quality_findings
+
+
+quality_findings = build_quality_asset()
+defs = dg.Definitions(assets=[quality_findings])

@@ -612,3 +612,32 @@ def test_contents_page_column_numbering_row_and_note_before_the_total(env):
     t9 = sheet_row(db, "budget", "表9")
     assert t9["is_empty"] and t9["has_empty_note"] and t9["data_row_count"] == 1
     assert [l["is_total"] for l in lines(db, "budget", "表9")] == [True] * 3
+
+
+def test_fiscal_summary_year_headers_flat_debt_headers_and_merged_text_cells(env):
+    raw, db = env
+    wb = Workbook()
+    spend = [10, 8, 2, 0]
+    add_sheet(wb, "表4", [[f"{ENTITY}{YEAR}年财政拨款收支总表"], ["单位：万元"],
+                         ["收   入", None, "支   出", None, None, None, None],
+                         ["项目", "预算数", "项目", "合计", "一般公共预算", "政府性基金预算", "国有资本经营预算"],
+                         ["一、一般公共预算拨款", 8, "一、教育支出", *spend],
+                         ["二、政府性基金预算拨款", 2, None, None, None, None, None]],
+              ("A3:B3", "C3:G3"), first=True)
+    add_sheet(wb, "收入", [[f"宁夏回族自治区本级{YEAR}年一般公共预算收入表"], ["单位：万元"],
+                         ["项目", f"{YEAR - 1}年执行数", f"{YEAR}年预算数", "预算数为上年执行数的%"],
+                         ["一、税收收入", 100, 110, "110%"]])
+    add_sheet(wb, "债券", [[f"宁夏回族自治区{YEAR}年地方政府债券资金使用情况表"], ["单位：万元"],
+                         ["序号", "项目名称", "主管部门", "债券规模"],
+                         [1, "甲项目", "教育厅", 10], [2, "乙项目", None, 20]], ("C4:C5",))
+    save(wb, raw, "budget/v.xlsx")
+    load(db, raw, "budget")
+    exp = {l["column_key"]: l["amount_yuan"] for l in lines(db, "budget", "表4") if l["side"] == "expenditure"}
+    assert exp == {k: yuan(v, "万元") for k, v in zip(["amount", "gpb", "gfb", "scb"], spend)}
+    inc = [l for l in lines(db, "budget", "表4") if l["side"] == "income"]
+    assert [l["line_label"] for l in inc] == ["一、一般公共预算拨款", "二、政府性基金预算拨款"]
+    rev = {l["column_key"]: l["amount_yuan"] for l in lines(db, "budget", "收入")}
+    assert rev == {"prior_year": yuan(100, "万元"), "amount": yuan(110, "万元")}  # the % column is not an amount
+    assert sheet_row(db, "budget", "收入")["entity_name"] == "宁夏回族自治区本级"
+    bond = lines(db, "budget", "债券")
+    assert [l["value_text"] for l in bond if l["column_key"] == "competent_department"] == ["教育厅", "教育厅"]

@@ -202,11 +202,12 @@ def test_bad_values_rejected_with_file_row_column_and_accounting(gongkai_env):
         ["B4", "交易公告", "2018-06-06", "", ""],             # blank amount: NULL, not zero
         ["B5", "交易公告", "明天", "1,2", "三"],                # three bad cells, one rejected row
         ["B6", "交易公告", "2018", "1", "1"],                 # a bare year is not a date
+        ["B7", "交易公告", "2018-06-07", "9" * 18, "1"],      # too large for DECIMAL(20,2) once in 元
     ]
     write_csv(raw / "trading" / "bad.csv", header, rows)
     report = load(raw, wh)
     bad_rows = {3: {"NOTICE_SEND_TIME"}, 4: {"中标金额(万元)"}, 6: {"NOTICE_SEND_TIME", "中标金额(万元)", "BIDDER_COUNT"},
-                7: {"NOTICE_SEND_TIME"}}
+                7: {"NOTICE_SEND_TIME"}, 8: {"中标金额(万元)"}}
     assert report.rows_in == len(rows)
     assert report.rows_rejected == len(bad_rows)
     assert report.rows_loaded == len(rows) - len(bad_rows)
@@ -333,7 +334,7 @@ def test_timestamp_layouts(text, expected):
 @pytest.mark.parametrize("text, expected", [
     ("1,234,567.891", Decimal("1234567.891")), ("-12.5", Decimal("-12.5")), ("￥1,000", Decimal("1000")),
     ("1.5E3", Decimal("1500")), ("1 234", Decimal("1234")), ("，", None),
-    ("1,23", None), ("1_000", None), ("待定", None), ("#REF!", None), ("12元", None),
+    ("1,23", None), ("1_000", None), ("待定", None), ("#REF!", None), ("12元", None), ("9" * 40, None),
 ])
 def test_amount_texts(text, expected):
     con = duckdb.connect()

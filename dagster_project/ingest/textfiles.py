@@ -257,9 +257,9 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
             -- fast path for plain numbers ('_' excluded: the cast would read 1_000 as 1000)
             WHEN NOT contains(v, '_') AND TRY_CAST(v AS DECIMAL(38, 10)) IS NOT NULL THEN CAST(v AS DECIMAL(38, 10))
             WHEN regexp_full_match(gk_amount_text(v), '[+-]?(\\d{{1,3}}(,\\d{{3}})+|\\d+)(\\.\\d+)?')
-                THEN CAST(replace(gk_amount_text(v), ',', '') AS DECIMAL(38, 10))
+                THEN TRY_CAST(replace(gk_amount_text(v), ',', '') AS DECIMAL(38, 10))
             WHEN regexp_full_match(gk_amount_text(v), '[+-]?\\d+(\\.\\d+)?[eE][+-]?\\d+')
-                THEN CAST(CAST(gk_amount_text(v) AS DOUBLE) AS DECIMAL(38, 10))
+                THEN TRY_CAST(TRY_CAST(gk_amount_text(v) AS DOUBLE) AS DECIMAL(38, 10))
         END;
         CREATE OR REPLACE TEMP MACRO gk_integer(v) AS CASE
             WHEN regexp_full_match(v, '[+-]?\\d{{1,9}}(\\.0+)?') THEN CAST(CAST(v AS DECIMAL(18, 2)) AS INTEGER)
@@ -509,7 +509,8 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
             mult = f"coalesce({unit_sql}, 1)"
         else:
             mult = "1"
-        return f"CAST(gk_amount({raw}) * {mult} AS DECIMAL(20, 2))"
+        # TRY_CAST: an amount too large for DECIMAL(20, 2) is a row reject, not a failed file
+        return f"TRY_CAST(gk_amount({raw}) * {mult} AS DECIMAL(20, 2))"
     raise ValueError(f"unknown field kind {b.kind!r}")
 
 

@@ -339,7 +339,7 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
             ws.cell(2, 1, "一、部门主要职责")
             ws.cell(3, 1, "负责全区相关领域的政策制定、组织实施和监督管理。")
             w.variant("unknown_sheet", rel)
-        if len({c.book for c in tables if c.table_key in written} - {"sangong"}) > 1:
+        if len({c.book == "debt" for c in tables if c.table_key in written}) > 1:   # budget and debt tables together
             w.variant("multi_kind_workbook", rel)
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ codes, indented names, totals, footnotes), under a ``Layout`` that varies across
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,6 +214,8 @@ def save_workbook(wb: Workbook, path: Path) -> None:
     with zipfile.ZipFile(tmp) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":   # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>2020-01-01T00:00:00Z\g<2>", data)
             zi = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = info.external_attr

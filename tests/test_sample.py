@@ -1,0 +1,747 @@
+"""The sample generator: every layout variant and planted defect is present, asserted from the files
+(not from generator internals); clean parts are really clean; determinism; bad arguments; and the
+committed ``data/raw`` equals a fresh generation with the documented call."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from dagster_project import identifiers
+from dagster_project.sample.__main__ import main as sample_main
+
+REPO = Path(__file__).resolve().parents[1]
+COMMITTED = REPO / "data" / "raw"
+DOCUMENTED_ARGS = ["--seed", "20181", "--scale", "1", "--years", "2017-2019"]
+CATALOGUE = list(csv.DictReader((REPO / "dbt/seeds/ref_disclosure_catalogue.csv").open(encoding="utf-8")))
+TABLE_NAMES = sorted({r["table_name_zh"] for r in CATALOGUE}, key=len, reverse=True)
+
+REQUIRED_VARIANTS = [
+    "merged_title", "sheet_name_table_n", "sheet_name_numbered", "sheet_name_sheet1", "sheet_name_table_name",
+    "publisher_line_department", "publisher_line_compiler", "header_rows_1", "header_rows_2", "header_rows_3",
+    "code_single_column", "code_split_column", "indent_spaces", "indent_fullwidth", "amount_number", "amount_text",
+    "zero_as_blank", "zero_as_dash", "total_合计", "total_总计", "total_本年收入合计", "total_收入总计", "total_支出总计",
+    "footnotes", "two_sided_summary", "multi_kind_workbook", "unknown_sheet", "corrupt_workbook",
+    "trading_national_names", "trading_chinese_labels", "amount_header_unit_wan", "amount_unit_column",
+    "time_iso", "time_slash", "time_chinese_date", "time_compact", "time_excel_serial",
+    "utf8_csv", "utf8_bom_csv", "gbk_csv", "json_array", "json_data_object", "jsonl", "duplicated_export",
+    "portal_publications", "empty_table_note",
+]
+REQUIRED_UNITS = ["单位：万元", "单位:元", "金额单位：万元", "千元", "亿元"]
+
+
+# ---------------------------------------------------------------------------------------------- readers
+
+
+def table_of(title: str | None) -> str | None:
+    if not title:
+        return None
+    t = title.replace("“", "").replace("”", "").replace('"', "")
+    for name in TABLE_NAMES:
+        if name.replace("“", "").replace("”", "") in t:
+            return name
+    return None
+
+
+def amount(v) -> Decimal | None:
+    """Amount cell → Decimal (blank and '-' are 0); None if not an amount."""
+    if v is None or v == "-" or v == "":
+        return Decimal(0)
+    if isinstance(v, (int, float)):
+        return Decimal(str(v))
+    s = str(v).replace(",", "")
+    return Decimal(s) if re.fullmatch(r"-?\d+(\.\d+)?", s) else None
+
+
+class Sheet:
+    def __init__(self, ws):
+        self.ws = ws
+        self.rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        self.title = self.rows[0][0] if self.rows else None
+        self.table = table_of(self.title)
+        self.header = []
+        self.data: list[list] = []
+        self.notes = [r[0] for r in self.rows if isinstance(r[0], str) and r[0].startswith("注：")]
+        start = None
+        totals = ("合计", "总计", "收入总计", "本年收入合计", "本地区")
+        for i, r in enumerate(self.rows[2:], 2):
+            numeric = [c for c in r if isinstance(c, (int, float))
+                       or (isinstance(c, str) and re.fullmatch(r"[\d,.\-]+", c.strip()))]
+            words = [c for c in r if isinstance(c, str) and c not in numeric]
+            # a data row has amounts/codes; an empty table's total row has only its label
+            if numeric or (len(words) == 1 and words[0].strip() in totals):
+                start = i
+                break
+        if start is not None:
+            self.header = self.rows[2:start]
+            self.data = [r for r in self.rows[start:] if not (isinstance(r[0], str) and r[0].startswith("注："))]
+        self.leaves = [h for h in (self.header[-1] if self.header else [])]
+
+    def col(self, label: str) -> int | None:
+        for hr in reversed(self.header):
+            for i, h in enumerate(hr):
+                if h == label:
+                    return i
+        return None
+
+    def coded_rows(self) -> tuple[list[tuple[str, list]], list | None]:
+        """(code, row) for coded rows; and the total row."""
+        split = self.col("类") is not None
+        out, total = [], None
+        for r in self.data:
+            if split:
+                code = "".join(str(c or "") for c in r[0:3])
+            else:
+                code = str(r[0] or "")
+            if re.fullmatch(r"\d{3}|\d{5}|\d{7}", code):
+                out.append((code, r))
+            elif any(isinstance(c, str) and c.strip() in ("合计", "总计") for c in r):
+                total = r
+        return out, total
+
+    def amount_cols(self) -> list[int]:
+        first = 4 if self.col("类") is not None else 2
+        return list(range(first, len(self.leaves)))
+
+    def is_empty(self) -> bool:
+        label_cols = 4 if self.col("类") is not None else 1
+        for r in self.data:
+            if any(isinstance(c, str) and c.strip() in ("合计", "总计", "本年收入合计", "收入总计", "支出总计") for c in r):
+                continue
+            if any((amount(c) or 0) != 0 for c in r[label_cols:] if not isinstance(c, str) or amount(c) is not None):
+                return False
+        return True
+
+
+class RawRoot:
+    def __init__(self, root: Path):
+        self.root = root
+        self.truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
+        self.books: dict[str, list[Sheet] | None] = {}
+        for p in sorted(list((root / "budget").rglob("*.xlsx")) + list((root / "debt").rglob("*.xlsx"))):
+            rel = p.relative_to(root).as_posix()
+            if not zipfile.is_zipfile(p):
+                self.books[rel] = None
+                continue
+            self.books[rel] = [Sheet(ws) for ws in openpyxl.load_workbook(p).worksheets]
+        self.portal = []
+        for p in sorted((root / "portal").glob("publications*.csv")):
+            self.portal += list(csv.DictReader(p.open(encoding="utf-8")))
+        self.approvals = {(r["region_code"], int(r["fiscal_year"]), r["document"]): dt.date.fromisoformat(r["approved_on"])
+                          for r in csv.DictReader((root / "registry/approvals.csv").open(encoding="utf-8"))}
+        self.entities = {}
+        for p in sorted((root / "registry").glob("entities_*.csv")):
+            y = int(p.stem.split("_")[1])
+            for r in csv.DictReader(p.open(encoding="utf-8")):
+                self.entities[(r["entity_code"], y)] = r
+        self.regions = list(csv.DictReader((root / "registry/regions.csv").open(encoding="utf-8")))
+        self.bulletins = read_trading(root)
+
+    def book_by_name(self, name: str) -> tuple[str, list[Sheet] | None]:
+        return next((rel, s) for rel, s in self.books.items() if rel.endswith("/" + name))
+
+    def sheets_of(self, publisher: str, year: int):
+        """(portal row, rel, sheet) for readable sheets of the publisher's published workbooks of a year."""
+        for p in self.portal:
+            if p["publisher_code"] != publisher:
+                continue
+            rel, sheets = self.book_by_name(p["attachment"])
+            for s in sheets or []:
+                if s.title and f"{year}年" in s.title:
+                    yield p, rel, s
+
+
+def read_trading(root: Path) -> list[dict]:
+    from dagster_project.sample.trading import CHINESE
+
+    back = {v: k for k, v in CHINESE.items()}
+    back.update({"预算金额(万元)": "BUDGET_AMOUNT", "中标金额(万元)": "BID_AMOUNT"})
+    rows = []
+    for p in sorted((root / "trading").rglob("*")):
+        if not p.is_file():
+            continue
+        raw = p.read_bytes()
+        if p.suffix == ".csv":
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("gb18030")
+            recs = list(csv.DictReader(io.StringIO(text)))
+        elif p.suffix == ".jsonl":
+            recs = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+        else:
+            obj = json.loads(raw.decode("utf-8"))
+            recs = obj["data"] if isinstance(obj, dict) else obj
+        for i, r in enumerate(recs):
+            wan = {k for k in r if k.endswith("(万元)")} or ({"BUDGET_AMOUNT", "BID_AMOUNT"} if r.get("AMOUNT_UNIT") == "万元" else set())
+            out = {"_file": p.relative_to(root).as_posix(), "_row": i + 2}
+            for k, v in r.items():
+                key = back.get(k, k)
+                if key in ("BUDGET_AMOUNT", "BID_AMOUNT") and v not in (None, ""):
+                    v = Decimal(str(v)) * (10000 if (k in wan or "BUDGET_AMOUNT" in wan and key in wan) else 1)
+                    if k.endswith("(万元)") or r.get("AMOUNT_UNIT") == "万元":
+                        v = Decimal(str(r[k])) * 10000
+                out[key] = v
+            out["_date"] = {f: parse_time(out.get(f)) for f in
+                            ("NOTICE_SEND_TIME", "DOC_GET_START_TIME", "DOC_GET_END_TIME", "BID_DOC_REFER_END_TIME",
+                             "BID_OPEN_TIME", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME", "CONTRACT_SIGN_TIME")}
+            rows.append(out)
+    return rows
+
+
+def parse_time(v) -> dt.date | None:
+    if v in (None, ""):
+        return None
+    if isinstance(v, (int, float)):
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(v))
+    s = str(v)
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            pass
+    raise AssertionError(f"unparseable time {s!r}")
+
+
+# ---------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def fresh_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("fresh") / "raw"
+    assert sample_main(DOCUMENTED_ARGS + ["--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module", params=["fresh", "committed"])
+def raw(request, fresh_dir) -> RawRoot:
+    root = fresh_dir if request.param == "fresh" else COMMITTED
+    if not (root / "ground_truth.json").exists():
+        pytest.fail(f"{root} has no ground truth: regenerate data/raw with the documented call")
+    return RawRoot(root)
+
+
+# ---------------------------------------------------------------------------------------------- layout variants
+
+
+def test_every_required_variant_is_recorded(raw):
+    missing = [v for v in REQUIRED_VARIANTS if not raw.truth["variants"].get(v)]
+    assert not missing, f"variants without files: {missing}"
+
+
+def _all_cells(sheets):
+    for s in sheets:
+        for r in s.rows:
+            yield from r
+
+
+def test_workbook_variants_are_in_the_files(raw):
+    v = raw.truth["variants"]
+
+    def sheets(key):
+        out = []
+        for rel in v[key]:
+            assert rel in raw.books, rel
+            out += raw.books[rel] or []
+        return out
+
+    assert any(any(str(m).startswith("A1:") for m in s.ws.merged_cells.ranges) for s in sheets("merged_title"))
+    assert any(re.fullmatch(r"表\d+", s.ws.title) for s in sheets("sheet_name_table_n"))
+    assert any(re.fullmatch(r"\d+-.+表", s.ws.title) for s in sheets("sheet_name_numbered"))
+    assert any(re.fullmatch(r"Sheet\d+", s.ws.title) for s in sheets("sheet_name_sheet1"))
+    assert any(s.ws.title == s.table for s in sheets("sheet_name_table_name"))
+    assert any(str(s.rows[1][0]).startswith("部门：") for s in sheets("publisher_line_department"))
+    assert any(str(s.rows[1][0]).startswith("编制单位：") for s in sheets("publisher_line_compiler"))
+    all_sheets = [s for b in raw.books.values() for s in (b or [])]
+    unit_cells = {str(c) for s in all_sheets for c in s.rows[1] if c and "单位" in str(c)}
+    for unit in REQUIRED_UNITS:
+        assert any(unit in c for c in unit_cells), unit
+    assert any(":" in c for c in unit_cells) and any("：" in c for c in unit_cells)
+    assert any(s.col("类") is not None and s.col("款") is not None and s.col("项") is not None
+               for s in sheets("code_split_column"))
+    assert any(s.col("科目编码") is not None and any(re.fullmatch(r"\d{7}", str(r[0])) for r in s.data)
+               for s in sheets("code_single_column"))
+    assert any(isinstance(c, str) and c.startswith("　") for c in _all_cells(sheets("indent_fullwidth")))
+    assert any(isinstance(c, str) and re.match(r"  \S", c) for c in _all_cells(sheets("indent_spaces")))
+    assert any(isinstance(c, str) and re.fullmatch(r"\d{1,3}(,\d{3})+\.\d\d", c) for c in _all_cells(sheets("amount_text")))
+    assert any(isinstance(c, float) for c in _all_cells(sheets("amount_number")))
+    assert "-" in set(_all_cells(sheets("zero_as_dash")))
+    for label in ("合计", "总计", "本年收入合计", "收入总计", "支出总计"):
+        assert label in {c.strip() for c in _all_cells(sheets(f"total_{label}")) if isinstance(c, str)}, label
+    assert any(s.notes for s in sheets("footnotes"))
+    assert any(any("收入总计" in r and "支出总计" in r for r in s.data) for s in sheets("two_sided_summary"))
+    # header depth: a 3-row header shows as a vertical merge over rows 3..5
+    assert any(any(re.fullmatch(r"[A-Z]+3:[A-Z]+5", str(m)) for m in s.ws.merged_cells.ranges) for s in sheets("header_rows_3"))
+    assert any(s.rows[2][0] in ("科目编码", "类", "项目", "单位名称", "地区") and s.table for s in sheets("header_rows_1"))
+    for rel in v["multi_kind_workbook"]:
+        names = {s.table for s in raw.books[rel]}
+        assert any(n.startswith("地方政府") for n in names) and any(n.startswith("一般公共预算") for n in names)
+    assert any(s.table is None for s in sheets("unknown_sheet"))
+    assert all(raw.books[rel] is None and not zipfile.is_zipfile(raw.root / rel) for rel in v["corrupt_workbook"])
+
+
+def test_trading_variants_are_in_the_files(raw):
+    v = raw.truth["variants"]
+    root = raw.root
+
+    def data(rel):
+        return (root / rel).read_bytes()
+
+    for rel in v["gbk_csv"]:
+        with pytest.raises(UnicodeDecodeError):
+            data(rel).decode("utf-8")
+        assert "公告" in data(rel).decode("gb18030")
+    assert all(data(rel).startswith(b"\xef\xbb\xbf") for rel in v["utf8_bom_csv"])
+    assert all(not data(rel).startswith(b"\xef\xbb\xbf") and data(rel).decode("utf-8") for rel in v["utf8_csv"])
+    assert all(isinstance(json.loads(data(rel)), list) for rel in v["json_array"])
+    assert all(isinstance(json.loads(data(rel)).get("data"), list) for rel in v["json_data_object"])
+    assert all(all(isinstance(json.loads(line), dict) for line in data(rel).decode().splitlines()) for rel in v["jsonl"])
+    headers = {rel: set(next(iter(read_raw_records(root / rel)))) for rel in
+               v["trading_chinese_labels"] + v["trading_national_names"] + v["amount_header_unit_wan"] + v["amount_unit_column"]}
+    assert all("项目编号" in headers[rel] for rel in v["trading_chinese_labels"])
+    assert all("PROJECT_CODE" in headers[rel] for rel in v["trading_national_names"])
+    assert all("中标金额(万元)" in headers[rel] for rel in v["amount_header_unit_wan"])
+    assert all("AMOUNT_UNIT" in headers[rel] for rel in v["amount_unit_column"])
+    patterns = {"time_iso": r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "time_slash": r"\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d\d",
+                "time_chinese_date": r"\d{4}年\d{1,2}月\d{1,2}日", "time_compact": r"\d{8}", "time_excel_serial": None}
+    for key, pat in patterns.items():
+        for rel in v[key]:
+            times = [r.get("NOTICE_SEND_TIME", r.get("发布时间")) for r in read_raw_records(root / rel)]
+            if pat is None:
+                assert all(isinstance(t, (int, float)) and 36000 < t < 50000 for t in times), rel
+            else:
+                assert all(re.fullmatch(pat, str(t)) for t in times), (rel, times[:3])
+    assert any("；" in str(r.get("WIN_CANDIDATE_NAME", r.get("中标候选人")) or "")
+               for rel in v["candidates_in_one_row"] for r in read_raw_records(root / rel))
+
+
+def read_raw_records(path: Path) -> list[dict]:
+    raw = path.read_bytes()
+    if path.suffix == ".csv":
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")
+        return list(csv.DictReader(io.StringIO(text)))
+    if path.suffix == ".jsonl":
+        return [json.loads(x) for x in raw.decode().splitlines() if x.strip()]
+    obj = json.loads(raw)
+    return obj["data"] if isinstance(obj, dict) else obj
+
+
+def test_duplicated_export_repeats_rows(raw):
+    dups = raw.truth["ingest"]["duplicate_rows"]
+    assert len(dups) >= 15
+    for d in dups:
+        a = (raw.root / d["source_file"]).read_text(encoding="utf-8").splitlines()
+        b = (raw.root / d["duplicate_of"]).read_text(encoding="utf-8").splitlines()
+        assert a[d["source_row"] - 1] == b[d["duplicate_row"] - 1]
+
+
+def test_rejected_cells_are_where_ground_truth_says(raw):
+    rows = raw.truth["ingest"]["rejected_rows"]
+    assert {r["raw_value"] for r in rows} >= {"待定", "#REF!"}
+    for r in rows:
+        ws = openpyxl.load_workbook(raw.root / r["source_file"])[r["sheet"]]
+        assert ws[f"{r['source_column']}{r['source_row']}"].value == r["raw_value"]
+    for f in raw.truth["ingest"]["rejected_files"]:
+        assert not zipfile.is_zipfile(raw.root / f["source_file"])
+        assert any(p["attachment"] == Path(f["source_file"]).name for p in raw.portal)
+
+
+# ---------------------------------------------------------------------------------------------- disclosure
+
+
+def expected_items(raw: RawRoot):
+    """catalogue × registry, as CONTRACTS §7 defines it, with deadlines from the registry files."""
+    years = sorted({y for _, y in raw.entities})
+    for y in years:
+        for r in raw.regions:
+            for c in CATALOGUE:
+                if c["publisher_kind"] == "government" and r["level"] in c["applies_to_levels"].split("|") \
+                        and int(c["valid_from_year"]) <= y:
+                    yield r["region_code"], y, c, raw.approvals[(r["region_code"], y, c["document"])] + dt.timedelta(days=20)
+        for (code, ey), e in raw.entities.items():
+            if ey != y:
+                continue
+            for c in CATALOGUE:
+                if c["publisher_kind"] == "department" and e["entity_kind"] in c["applies_to_levels"].split("|") \
+                        and int(c["valid_from_year"]) <= y:
+                    reply = e["budget_approved_on" if c["document"] == "budget" else "final_approved_on"]
+                    appr = raw.approvals[(e["region_code"], y, c["document"])]
+                    deadline = (dt.date.fromisoformat(reply) + dt.timedelta(days=20) if reply else
+                                appr + dt.timedelta(days=40 if e["entity_kind"] == "department" else 55))
+                    yield code, y, c, deadline
+
+
+def observed_statuses(raw: RawRoot) -> dict[tuple, str]:
+    out = {}
+    for pub, y, c, deadline in expected_items(raw):
+        found = [(p, s) for p, _rel, s in raw.sheets_of(pub, y) if s.table == c["table_name_zh"]
+                 and (c["document"] == "final") == ("决算" in p["title"])]
+        if not found:
+            status = "missing"
+        else:
+            p, s = found[0]
+            if dt.date.fromisoformat(p["published_at"][:10]) > deadline:
+                status = "late"
+            elif s.is_empty():
+                status = "empty_with_note" if s.notes else "empty_without_note"
+            else:
+                status = "on_time"
+        out[(pub, y, c["table_key"])] = status
+    return out
+
+
+def test_disclosure_statuses_match_the_files(raw):
+    observed = observed_statuses(raw)
+    truth = {(s["publisher_code"], s["fiscal_year"], s["table_key"]): s["status"] for s in raw.truth["disclosure_status"]}
+    not_on_time = {k: v for k, v in observed.items() if v != "on_time"}
+    assert not_on_time == truth
+    statuses = set(truth.values())
+    assert statuses == {"missing", "late", "empty_with_note", "empty_without_note"}
+    # planted shapes: a department missing 2 tables of one year, a region missing 1 outside the corrupt workbook
+    missing = [k for k, v in truth.items() if v == "missing"]
+    by_pub = {}
+    for pub, y, _ in missing:
+        by_pub[(pub, y)] = by_pub.get((pub, y), 0) + 1
+    assert 2 in by_pub.values() and 1 in by_pub.values()
+    late = [k for k, v in truth.items() if v == "late"]
+    assert len({(p, y) for p, y, _ in late}) == 1 and len(late) >= 9
+
+
+def test_disclosure_findings_follow_statuses(raw):
+    f = {(x["rule_id"], x["publisher_code"], x["fiscal_year"], x["object_key"]) for x in raw.truth["findings"]}
+    rule = {"missing": "DISC_MISSING", "late": "DISC_LATE", "empty_without_note": "DISC_EMPTY_NO_NOTE"}
+    derived = {(rule[s["status"]], s["publisher_code"], s["fiscal_year"], s["table_key"])
+               for s in raw.truth["disclosure_status"] if s["status"] in rule}
+    assert derived == {x for x in f if x[0] in rule.values()}
+    unreadable = [x for x in f if x[0] == "DISC_ATTACHMENT_UNREADABLE"]
+    assert len(unreadable) == 1
+    _, pub, _, attachment = unreadable[0]
+    assert raw.book_by_name(attachment)[1] is None
+    assert any(p["attachment"] == attachment and p["publisher_code"] == pub for p in raw.portal)
+
+
+# ---------------------------------------------------------------------------------------------- reconciliation
+
+
+def catalogue_row(table_name: str, publisher_code: str) -> dict:
+    """Names shared by government and department tables resolve by the publisher's kind (region codes have 6 digits)."""
+    kind = "government" if len(publisher_code) == 6 else "department"
+    return next(c for c in CATALOGUE if c["table_name_zh"] == table_name and c["publisher_kind"] == kind)
+
+
+def sheet_problems(s: Sheet, publisher_code: str) -> set[str]:
+    """Rules a clean sheet must pass, evaluated from its cells (CONTRACTS §7)."""
+    problems = set()
+    if s.table is None or not s.data:
+        return problems
+    if any(any(c in ("待定", "#REF!") for c in r) for r in s.data):
+        return {"not_evaluable"}
+    if "收支总表" in s.table or "决算总表" in s.table:
+        row = next(r for r in s.data if "收入总计" in r)
+        nums = [amount(c) for c in row if not isinstance(c, str) or amount(c) is not None]
+        left, right = nums[0], nums[1]
+        if left != right:
+            problems.add("RECON_SUMMARY_BALANCE")
+        return problems
+    coded, total = s.coded_rows()
+    cols = s.amount_cols()
+    if coded:
+        values = {code: [amount(r[c]) for c in cols] for code, r in coded}
+        for code, vals in values.items():
+            kids = [k for k in values if len(k) == len(code) + 2 and k.startswith(code)]
+            if kids and any(sum(values[k][i] for k in kids) != vals[i] for i in range(len(cols))):
+                problems.add("RECON_HIERARCHY")
+        if total is not None:
+            lei = [k for k in values if len(k) == 3]
+            if any(sum(values[k][i] for k in lei) != amount(total[c]) for i, c in enumerate(cols)):
+                problems.add("RECON_HIERARCHY")
+        req = catalogue_row(s.table, publisher_code)["required_detail"]
+        if req == "function_xiang" and any(len(k) < 7 and not any(x != k and x.startswith(k) for x in values) for k in values):
+            problems.add("DETAIL_FUNCTION_XIANG")
+        if req == "economic_kuan" and any(len(k) < 5 and not any(x != k and x.startswith(k) for x in values) for k in values):
+            problems.add("DETAIL_ECONOMIC_KUAN")
+    ti, bi, pi = s.col("合计"), s.col("基本支出"), s.col("项目支出")
+    if None not in (ti, bi, pi):
+        if any(amount(r[ti]) != amount(r[bi]) + amount(r[pi]) for r in s.data if amount(r[ti]) is not None):
+            problems.add("RECON_ROW_PARTS")
+    if "三公" in s.table:
+        if s.col("公务用车购置费") is None:
+            problems.add("DETAIL_SANGONG_SPLIT")
+        else:
+            t, o, v, vp, vr, rc = (s.col(h) for h in ("合计", "因公出国（境）费", "小计", "公务用车购置费", "公务用车运行费", "公务接待费"))
+            for r in s.data:
+                if amount(r[t]) != amount(r[o]) + amount(r[v]) + amount(r[rc]) or amount(r[v]) != amount(r[vp]) + amount(r[vr]):
+                    problems.add("RECON_ROW_PARTS")
+    if s.table.startswith("地方政府债务限额及余额"):
+        rows = [r for r in s.data if isinstance(r[0], str) and r[0].strip()]
+        vals = {r[0].strip(): [amount(c) for c in r[1:7]] for r in rows}
+        for name, (lt, lg, ls, bt, bg, bs) in vals.items():
+            if lt != lg + ls or bt != bg + bs:
+                problems.add("DEBT_PARTS")
+            if bt > lt or bg > lg or bs > ls:
+                problems.add("DEBT_BALANCE_OVER_LIMIT")
+        region = vals.pop("本地区")
+        if any(sum(v[i] for v in vals.values()) != region[i] for i in range(6)):
+            problems.add("DEBT_REGION_SUM")
+    if s.table.startswith(("地方政府一般债务余额", "地方政府专项债务余额")):
+        items = {str(r[0]).strip(): amount(r[1]) for r in s.data if r[0]}
+        get = lambda pat: next(v for k, v in items.items() if re.fullmatch(pat, k))  # noqa: E731
+        closings = [v for k, v in items.items() if re.fullmatch(r"\d{4}年末.+债务余额", k)]
+        opening, closing = closings[0], closings[1]
+        if opening + get(r"\d{4}年.+债务举借额") - get(r"\d{4}年.+债务还本额") != closing:
+            problems.add("DEBT_ROLL_FORWARD")
+    return problems
+
+
+def test_reconciliation_holds_except_where_planted(raw):
+    planted = {(x["rule_id"], x["publisher_code"], x["fiscal_year"], x["object_key"]) for x in raw.truth["findings"]}
+    found = set()
+    not_evaluable = 0
+    for p in raw.portal:
+        rel, sheets = raw.book_by_name(p["attachment"])
+        for s in sheets or []:
+            if s.table is None:
+                continue
+            year = int(re.search(r"(\d{4})年", s.title).group(1))
+            probs = sheet_problems(s, p["publisher_code"])
+            if "not_evaluable" in probs:
+                not_evaluable += 1
+                continue
+            for rule in probs:
+                found.add((rule, p["publisher_code"], year, catalogue_row(s.table, p["publisher_code"])["table_key"]))
+    assert not_evaluable == len(raw.truth["ingest"]["rejected_rows"])
+    recon_rules = ("RECON_", "DETAIL_", "DEBT_")
+    expected = {x for x in planted if x[0].startswith(recon_rules)}
+    assert found == expected
+    assert {x[0] for x in expected} >= {"RECON_SUMMARY_BALANCE", "RECON_HIERARCHY", "DETAIL_FUNCTION_XIANG",
+                                        "DETAIL_SANGONG_SPLIT", "DEBT_BALANCE_OVER_LIMIT", "DEBT_ROLL_FORWARD"}
+
+
+def test_cross_table_basic_expenditure_agrees(raw):
+    checked = 0
+    for rel, sheets in raw.books.items():
+        by = {s.table: s for s in sheets or []}
+        for exp, basic in (("一般公共预算支出表", "一般公共预算基本支出表"),
+                           ("一般公共预算财政拨款支出决算表", "一般公共预算财政拨款基本支出决算表")):
+            if exp in by and basic in by and "部门" in rel:
+                _, te = by[exp].coded_rows()
+                _, tb = by[basic].coded_rows()
+                if te is None or tb is None:
+                    continue
+                assert amount(te[by[exp].col("基本支出")]) == amount(tb[by[basic].col("合计")]), rel
+                checked += 1
+    assert checked >= 10
+
+
+# ---------------------------------------------------------------------------------------------- trading
+
+
+def deals(raw):
+    out = {}
+    for r in raw.bulletins:
+        key = f"{r['PROJECT_CODE']}/{r['BID_SECTION_CODE']}"
+        out.setdefault(key, []).append(r)
+    return out
+
+
+def test_trading_findings_match_the_files(raw):
+    truth = {(x["rule_id"], x["publisher_code"], x["fiscal_year"], x["object_key"]) for x in raw.truth["findings"]
+             if x["rule_id"].startswith(("TRADE_", "IDENT_", "PRIV_", "FLAG_"))}
+    found = set()
+    for key, rows in deals(raw).items():
+        buyer = rows[0]["TENDERER_CODE"]
+        year = min(r["_date"]["NOTICE_SEND_TIME"] for r in rows).year
+        types = {r["BULLETIN_TYPE"] for r in rows}
+        ann = next((r for r in rows if r["BULLETIN_TYPE"] == "交易公告"), None)
+        area = rows[0]["TRADE_AREA"]
+        if "交易公告" not in types:
+            found.add(("TRADE_RESULT_WITHOUT_ANNOUNCEMENT", buyer, year, key))
+        if ann:
+            start, deadline = ann["_date"]["DOC_GET_START_TIME"], ann["_date"]["BID_DOC_REFER_END_TIME"]
+            in_scope = area == "工程建设项目招标投标" or (area == "政府采购" and "公开招标" in ann["NOTICE_NAME"])
+            if in_scope and (deadline - start).days < 20:
+                found.add(("TRADE_SHORT_TENDER_PERIOD", buyer, year, key))
+            if not in_scope and (deadline - start).days < 10:
+                found.add(("FLAG_SHORT_PERIOD", buyer, year, key))
+            budget = ann.get("BUDGET_AMOUNT")
+            for r in rows:
+                if budget not in (None, "") and r.get("BID_AMOUNT") not in (None, "") and r["BID_AMOUNT"] > budget:
+                    found.add(("TRADE_AMOUNT_OVER_BUDGET", buyer, year, key))
+        for r in rows:
+            for field in ("TENDERER_CODE", "TENDER_AGENCY_CODE", "WIN_BIDDER_CODE", "WIN_CANDIDATE_CODE"):
+                if r.get(field) and not identifiers.uscc_is_valid(r[field]):
+                    found.add(("IDENT_USCC_INVALID", buyer, year, r[field]))
+            text = " ".join(str(r.get(f) or "") for f in ("NOTICE_NAME", "NOTICE_CONTENT", "CONTACT_PHONE"))
+            if identifiers.find_id_numbers(text):
+                found.add(("PRIV_ID_NUMBER", buyer, year, key))
+            if identifiers.find_mobiles(text):
+                found.add(("PRIV_MOBILE", buyer, year, key))
+            if identifiers.find_bank_cards(text):
+                found.add(("PRIV_BANK_CARD", buyer, year, key))
+            if str(r.get("BIDDER_COUNT") or "") == "1":
+                found.add(("FLAG_SINGLE_BIDDER", buyer, year, key))
+            if str(r.get("BIDDER_COUNT") or "9") in ("1", "2") and (area == "工程建设项目招标投标"):
+                found.add(("TRADE_FEW_BIDDERS", buyer, year, key))
+        assert identifiers.id_number_is_valid(next((r["PM_CODE"] for r in rows if r.get("PM_CODE")), "11010519491231002X"))
+    assert found == truth
+    assert {x[0] for x in truth} == {"TRADE_RESULT_WITHOUT_ANNOUNCEMENT", "TRADE_SHORT_TENDER_PERIOD",
+                                     "IDENT_USCC_INVALID", "PRIV_ID_NUMBER", "PRIV_MOBILE", "FLAG_SINGLE_BIDDER"}
+
+
+def test_trading_timelines_are_legal(raw):
+    """Clean deals respect every dated threshold (planted short tender aside)."""
+    from dagster_project.sample import refdata
+
+    non_working = set(refdata.non_working_days().astype(str).tolist())
+
+    def working_days(a: dt.date, b: dt.date) -> int:
+        return sum(1 for i in range(1, (b - a).days + 1) if (a + dt.timedelta(days=i)).isoformat() not in non_working)
+
+    count = 0
+    for key, rows in deals(raw).items():
+        d = {}
+        for r in rows:
+            d.setdefault(r["BULLETIN_TYPE"], r)
+        ann = d.get("交易公告")
+        result = d.get("中标结果公告") or d.get("成交结果公告")
+        area = rows[0]["TRADE_AREA"]
+        if ann:
+            t = ann["_date"]
+            assert t["NOTICE_SEND_TIME"] <= t["BID_DOC_REFER_END_TIME"] <= t["BID_OPEN_TIME"]
+            if area == "工程建设项目招标投标":
+                assert (t["DOC_GET_END_TIME"] - t["DOC_GET_START_TIME"]).days >= 5
+            if area == "政府采购":
+                assert working_days(t["DOC_GET_START_TIME"], t["DOC_GET_END_TIME"]) >= 5, key
+            if result:
+                assert t["BID_OPEN_TIME"] <= result["_date"]["NOTICE_SEND_TIME"]
+        cand = d.get("中标候选人公示")
+        if cand:
+            c = cand["_date"]
+            assert (c["PUBLICITY_END_TIME"] - c["PUBLICITY_START_TIME"]).days >= 3
+            assert (c["NOTICE_SEND_TIME"] - c["BID_OPEN_TIME"]).days <= 3
+            assert c["NOTICE_SEND_TIME"] <= result["_date"]["NOTICE_SEND_TIME"]
+        contract = d.get("合同公告")
+        if contract:
+            sign = contract["_date"]["CONTRACT_SIGN_TIME"]
+            assert 0 <= (sign - result["_date"]["NOTICE_SEND_TIME"]).days <= 30
+            if area == "政府采购":
+                assert working_days(sign, contract["_date"]["NOTICE_SEND_TIME"]) <= 2, key
+        count += 1
+    assert count == raw.truth["counts"]["deals"]
+
+
+def test_no_supplier_dominates_a_buyer(raw):
+    wins = {}
+    for key, rows in deals(raw).items():
+        r = next((x for x in rows if x["BULLETIN_TYPE"] in ("中标结果公告", "成交结果公告")), None)
+        if r:
+            wins.setdefault(r["TENDERER_CODE"], []).append(r["WIN_BIDDER_CODE"])
+    assert any(len(v) >= 4 for v in wins.values())
+    for buyer, codes in wins.items():
+        if len(codes) >= 4:
+            assert max(codes.count(c) for c in set(codes)) <= len(codes) / 2, buyer
+
+
+def test_registry_identifiers_and_reply_dates(raw):
+    blanks = 0
+    for (code, y), e in raw.entities.items():
+        assert identifiers.uscc_validate(code) == (True, None)
+        assert code[:2] in ("11", "12") and code[2:4] == "64"
+        appr = raw.approvals[(e["region_code"], y, "budget")]
+        if not e["budget_approved_on"]:
+            blanks += 1
+            continue
+        reply = dt.date.fromisoformat(e["budget_approved_on"])
+        if e["entity_kind"] == "department":
+            assert appr <= reply <= appr + dt.timedelta(days=20)
+        else:
+            parent = raw.entities[(e["parent_entity_code"], y)]["budget_approved_on"]
+            base = dt.date.fromisoformat(parent) if parent else appr + dt.timedelta(days=20)
+            assert base <= reply <= base + dt.timedelta(days=15)
+    assert blanks == 1
+    assert {r["level"] for r in raw.regions} == {"province", "city", "county"}
+
+
+# ---------------------------------------------------------------------------------------------- determinism, CLI
+
+
+def cell_values(path: Path):
+    if not zipfile.is_zipfile(path):
+        return path.read_bytes()
+    wb = openpyxl.load_workbook(path)
+    return [(ws.title, [list(r) for r in ws.iter_rows(values_only=True)], sorted(map(str, ws.merged_cells.ranges)))
+            for ws in wb.worksheets]
+
+
+def assert_same_tree(a: Path, b: Path):
+    fa = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    fb = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    assert fa == fb
+    for rel in fa:
+        if rel.endswith(".xlsx"):
+            assert cell_values(a / rel) == cell_values(b / rel), rel
+        else:
+            assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_same_seed_same_files_different_seed_different(fresh_dir, tmp_path):
+    again = tmp_path / "again"
+    assert sample_main(DOCUMENTED_ARGS + ["--out", str(again)]) == 0
+    assert_same_tree(fresh_dir, again)
+    # xlsx bytes are identical too (fixed document properties and zip timestamps)
+    for p in fresh_dir.rglob("*.xlsx"):
+        assert p.read_bytes() == (again / p.relative_to(fresh_dir)).read_bytes()
+    other = tmp_path / "other"
+    assert sample_main(["--seed", "7", "--scale", "1", "--years", "2017-2019", "--out", str(other)]) == 0
+    assert (other / "registry/entities_2018.csv").read_bytes() != (fresh_dir / "registry/entities_2018.csv").read_bytes()
+    assert json.loads((other / "ground_truth.json").read_text())["findings"] != \
+        json.loads((fresh_dir / "ground_truth.json").read_text())["findings"]
+
+
+def test_committed_sample_equals_documented_generation(fresh_dir):
+    assert_same_tree(fresh_dir, COMMITTED)
+
+
+def _run(args, cwd):
+    return subprocess.run([sys.executable, "-m", "dagster_project.sample", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--scale", "0"], "scale"),
+    (["--scale", "-3"], "scale"),
+    (["--scale", "abc"], "scale"),
+    (["--years", "2014-2016"], "2015"),
+    (["--years", "2019-2017"], "reversed"),
+    (["--years", "2027"], "2026"),
+])
+def test_bad_arguments_exit_2(tmp_path, args, needle):
+    res = _run(["--seed", "1", "--out", str(tmp_path / "o"), *args], REPO)
+    assert res.returncode == 2, res.stderr
+    assert needle in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_non_empty_and_unwritable_out(tmp_path):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "keep.txt").write_text("x")
+    res = _run(["--seed", "1", "--out", str(busy)], REPO)
+    assert res.returncode == 2 and "--force" in res.stderr and (busy / "keep.txt").exists()
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    res = _run(["--seed", "1", "--out", str(blocker / "sub")], REPO)
+    assert res.returncode == 2 and "--out" in res.stderr

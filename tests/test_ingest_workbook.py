@@ -641,3 +641,15 @@ def test_fiscal_summary_year_headers_flat_debt_headers_and_merged_text_cells(env
     assert sheet_row(db, "budget", "收入")["entity_name"] == "宁夏回族自治区本级"
     bond = lines(db, "budget", "债券")
     assert [l["value_text"] for l in bond if l["column_key"] == "competent_department"] == ["教育厅", "教育厅"]
+
+
+def test_unit_inside_the_title_and_year_on_the_next_line(env):
+    raw, db = env
+    wb = Workbook()
+    add_sheet(wb, "表1", [[f"{ENTITY}部门收支总表（单位：万元）"], [f"（{YEAR}年）"],
+                         ["项目", "预算数", "项目", "预算数"], ["一、事业收入", 3, "一、教育支出", 3]], first=True)
+    save(wb, raw, "budget/u.xlsx")
+    load(db, raw, "budget")
+    s = sheet_row(db, "budget", "表1")
+    assert (s["table_name"], s["entity_name"], s["fiscal_year"], s["unit_label"]) == ("部门收支总表", ENTITY, YEAR, "万元")
+    assert {l["amount_yuan"] for l in lines(db, "budget", "表1")} == {yuan(3, "万元")}

@@ -313,8 +313,11 @@ class _Grid:
 
 
 def _strip_unit_publisher(vocab: WorkbookVocabulary, text: str) -> bool:
-    n = nfkc(text)
-    return bool(vocab.unit_regex.search(n) or vocab.publisher_regex.match(n.strip()))
+    """A cell that *is* a unit or publisher line ('单位：万元', '部门：…'), not one that mentions a unit
+    at its end (a title such as '…部门收支总表（单位：万元）' is still a title)."""
+    n = nfkc(text).strip()
+    unit = vocab.unit_regex.search(n)
+    return bool((unit and unit.start() <= 2) or vocab.publisher_regex.match(n))
 
 
 def _find_title(vocab: WorkbookVocabulary, grid: _Grid, sheet_name: str):
@@ -849,8 +852,11 @@ def parse_sheet(ws, sheet_index: int, vocab: WorkbookVocabulary | None = None) -
         return sheet
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, table.table_keys, table.phase
     sheet.entity_name, sheet.fiscal_year = _entity_and_year(vocab, title, table.table_name)
-    if sheet.fiscal_year is None:
-        sheet.fiscal_year = _year_of(_YEAR.search(ws.title))
+    if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name
+        near = [text for r in range(0, min(len(grid.rows), (title_row or 0) + 3)) for _, text in grid.texts(r)]
+        sheet.fiscal_year = next(
+            (y for y in (_year_of(_YEAR.search(t)) for t in near + [ws.title]) if y), None
+        )
     try:
         _parse_known_sheet(vocab, ws, grid, sheet, title_row)
     except SheetError as exc:

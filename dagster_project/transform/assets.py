@@ -36,6 +36,13 @@ def dbt_group_name(dbt_resource_props: Mapping[str, Any]) -> "str | None":
 
 
 class GongkaiDbtTranslator(DagsterDbtTranslator):
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        # Models and seeds: the bare node name (dagster-dbt would prefix the custom schema, e.g.
+        # marts/fct_deals); quality and publish address them by name. Sources: meta.dagster.asset_key.
+        if dbt_resource_props.get("resource_type") in ("model", "seed", "snapshot"):
+            return dg.AssetKey([dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_group_name(dbt_resource_props) or super().get_group_name(dbt_resource_props)
 

@@ -1,0 +1,159 @@
+"""The floor: the same essential work as the pipeline, hand-written, with no orchestration.
+
+Read every raw family, standardise trading bulletins (aliases, units, times), deduplicate, assemble
+deals, compute the trading timeline and count rule failures, join expected disclosure items to what
+was published, and write Parquet. SQL does the work in DuckDB; Python only lists files, transcodes
+GBK (DuckDB cannot read it offline) and reads workbook titles (DuckDB's excel extension cannot be
+installed offline). No parser generality, no provenance, no rejects, no checks: this is the cost
+of the stack itself, the number the pipeline is compared against.
+
+    python benchmarks/floor/floor.py --raw RAW --work DIR --report stages.json
+"""
+from __future__ import annotations
+
+import argparse
+import codecs
+import csv
+import json
+import re
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[2]
+SEEDS = REPO / "dbt" / "seeds"
+SQL = Path(__file__).with_name("floor.sql")
+
+
+def transcode_if_needed(path: Path, tmp: Path) -> Path:
+    """UTF-8 (with or without BOM) is read in place; anything else is decoded as GB18030."""
+    head = path.read_bytes()[:4]
+    if head.startswith(codecs.BOM_UTF8):
+        return path
+    try:
+        with path.open("r", encoding="utf-8") as handle:
+            while handle.read(1 << 20):
+                pass
+        return path
+    except UnicodeDecodeError:
+        target = tmp / (path.stem + ".utf8.csv")
+        with path.open("r", encoding="gb18030") as src, target.open("w", encoding="utf-8") as dst:
+            while block := src.read(1 << 20):
+                dst.write(block)
+        return target
+
+
+def alias_map() -> dict[str, str]:
+    with (SEEDS / "ingest" / "ref_trading_field_aliases.csv").open(encoding="utf-8") as handle:
+        return {row["alias"].strip(): row["canonical_field"] for row in csv.DictReader(handle)}
+
+
+def unit_of(header: str) -> tuple[str, int]:
+    """`中标金额(万元)` → (`中标金额`, 10000)."""
+    match = re.match(r"^(.*?)[（(](亿元|千万元|万元|千元|元)[)）]$", header)
+    if not match:
+        return header, 1
+    return match.group(1), {"元": 1, "千元": 1000, "万元": 10000, "千万元": 10**7, "亿元": 10**8}[match.group(2)]
+
+
+AMOUNT_FIELDS = ("budget_amount", "bid_amount")
+TIME_FIELDS = ("notice_send_time", "doc_get_start_time", "doc_get_end_time", "bid_doc_refer_end_time",
+               "bid_open_time", "publicity_start_time", "publicity_end_time", "contract_sign_time")
+TEXT_FIELDS = ("project_code", "bid_section_code", "unified_deal_code", "bulletin_type", "trade_area",
+               "notice_name", "tenderer_name", "tenderer_code", "win_bidder_name", "win_bidder_code",
+               "bidder_count", "notice_content", "amount_unit")
+
+
+def trading_select(con, path: Path, aliases: dict[str, str]) -> str:
+    """One SELECT per file mapping its headers onto canonical names (all text)."""
+    if path.suffix == ".csv":
+        source = f"read_csv('{path}', all_varchar=true, header=true)"
+    elif path.suffix in (".jsonl", ".ndjson"):
+        source = f"read_json_auto('{path}', format='newline_delimited')"
+    else:
+        text = path.read_text(encoding="utf-8").lstrip()
+        source = (f"(SELECT unnest(data, recursive := true) FROM read_json_auto('{path}'))"
+                  if text.startswith("{") else f"read_json_auto('{path}', format='array')")
+    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    picked: dict[str, str] = {}
+    for column in columns:
+        base, multiplier = unit_of(column.strip().lstrip("\ufeff"))
+        canonical = aliases.get(base) or aliases.get(column.strip().lstrip("\ufeff"))
+        if not canonical or canonical in picked:
+            continue
+        expr = f'CAST("{column}" AS VARCHAR)'
+        if canonical.replace("_yuan", "") in AMOUNT_FIELDS and multiplier != 1:
+            expr = f"CAST(TRY_CAST(replace({expr}, ',', '') AS DECIMAL(20,4)) * {multiplier} AS VARCHAR)"
+        picked[canonical.replace("_yuan", "")] = expr
+    wanted = AMOUNT_FIELDS + TIME_FIELDS + TEXT_FIELDS
+    select = ", ".join(f"{picked.get(field, 'NULL')} AS {field}" for field in wanted)
+    return f"SELECT {select}, '{path.name}' AS source_file FROM {source}"
+
+
+def workbook_titles(raw: Path) -> list[tuple[str, str, str]]:
+    """(file name, sheet, title) — the first non-empty cell of each sheet."""
+    from openpyxl import load_workbook
+
+    out = []
+    for family in ("budget", "debt"):
+        for path in sorted((raw / family).rglob("*.xlsx")):
+            try:
+                book = load_workbook(path, read_only=True, data_only=True)
+            except Exception:
+                continue
+            for sheet in book.worksheets:
+                for row in sheet.iter_rows(min_row=1, max_row=3, values_only=True):
+                    title = next((str(v) for v in row if v not in (None, "")), None)
+                    if title:
+                        out.append((path.name, sheet.title, title))
+                        break
+            book.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--raw", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--report", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    tmp = args.work / "tmp"
+    tmp.mkdir(exist_ok=True)
+    stages: dict[str, float] = {}
+    con = duckdb.connect(str(args.work / "floor.duckdb"))
+    con.execute("SET preserve_insertion_order = false")
+
+    start = time.perf_counter()
+    aliases = alias_map()
+    files = [p for p in sorted((args.raw / "trading").rglob("*")) if p.suffix in (".csv", ".json", ".jsonl", ".ndjson")]
+    selects = [trading_select(con, transcode_if_needed(p, tmp) if p.suffix == ".csv" else p, aliases) for p in files]
+    con.execute("CREATE OR REPLACE TABLE trading_text AS " + " UNION ALL ".join(selects))
+    titles = workbook_titles(args.raw)
+    con.execute("CREATE OR REPLACE TABLE sheet_titles (attachment VARCHAR, sheet VARCHAR, title VARCHAR)")
+    con.executemany("INSERT INTO sheet_titles VALUES (?,?,?)", titles)
+    for name, pattern in (("registry_entities", "registry/entities_*.csv"), ("registry_approvals", "registry/approvals.csv"),
+                          ("registry_regions", "registry/regions.csv"), ("portal", "portal/*.csv")):
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *, filename AS file FROM read_csv('{args.raw / pattern}', "
+                    "all_varchar=true, header=true, union_by_name=true, filename=true)")
+    for seed in ("ref_disclosure_catalogue", "ref_working_calendar", "ref_rule_catalogue"):
+        con.execute(f"CREATE OR REPLACE TABLE {seed} AS SELECT * FROM read_csv('{SEEDS / (seed + '.csv')}', header=true)")
+    stages["read"] = time.perf_counter() - start
+
+    statements = [s.strip() for s in SQL.read_text(encoding="utf-8").split(";\n") if s.strip()]
+    stage = "standardise"
+    for statement in statements:
+        match = re.match(r"--\s*stage:\s*(\w+)", statement)
+        stage = match.group(1) if match else stage  # a stage runs until the next marker
+        begin = time.perf_counter()
+        con.execute(statement.replace("{out}", str(args.work)))
+        stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - begin
+    con.close()
+    args.report.write_text(json.dumps(stages, indent=2))
+    print(json.dumps(stages))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

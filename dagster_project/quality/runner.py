@@ -96,7 +96,6 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
     import warnings
 
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     from dagster_project.quality.gx_duckdb import ephemeral_duckdb_context
@@ -141,7 +140,7 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             checkpoint = context.checkpoints.add(gx.Checkpoint(
                 name=f"quality_{suite.name}",
                 validation_definitions=validations,
-                actions=[UpdateDataDocsAction(name="data_docs", site_names=["gongkai"])],
+                actions=[],  # Data Docs are built once below: per-checkpoint rebuilds cost ~1.5 s each
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": 50},
             ))
             result = checkpoint.run()
@@ -160,6 +159,10 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                     if raised:
                         o.status = "error"
                         o.detail = "GX: " + "; ".join(str(e.get("exception_message")) for e in raised)[:2000]
+        try:
+            context.build_data_docs(site_names=["gongkai"])
+        except Exception as exc:  # the project's own report does not depend on GX's renderer
+            log.warning("GX Data Docs not built: %s", exc)
         index = docs_dir / "index.html"
         docs_index = index if index.exists() else None
     return docs_index

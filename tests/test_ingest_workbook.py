@@ -6,7 +6,6 @@ values are derived from the cells the test writes, never copied from a sample.
 from __future__ import annotations
 
 import csv
-import shutil
 from decimal import Decimal
 from pathlib import Path
 

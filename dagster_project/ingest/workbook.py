@@ -760,7 +760,7 @@ def _parse_segment_row(vocab, ws, grid, sheet, spec, seg: _Segment, r, excel_row
     indent = 0
     if raw_label is not None:
         alignment = None
-        if label_col is not None and not isinstance(ws, type(None)):
+        if label_col is not None:
             try:
                 alignment = ws.cell(row=excel_row, column=label_col + 1).alignment.indent
             except Exception:  # read-only or odd cells: spaces alone decide

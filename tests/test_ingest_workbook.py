@@ -652,3 +652,15 @@ def test_unit_inside_the_title_and_year_on_the_next_line(env):
     s = sheet_row(db, "budget", "表1")
     assert (s["table_name"], s["entity_name"], s["fiscal_year"], s["unit_label"]) == ("部门收支总表", ENTITY, YEAR, "万元")
     assert {l["amount_yuan"] for l in lines(db, "budget", "表1")} == {yuan(3, "万元")}
+
+
+def test_code_and_name_under_one_merged_header(env):
+    raw, db = env
+    wb = Workbook()
+    add_sheet(wb, "表5", [[f"{ENTITY}{YEAR}年一般公共预算支出表"], ["单位：元"], ["科目", None, "合计"],
+                         [None, "合计", 5], [205, "教育支出", 5], ["20501", "　教育管理事务", 5]], ("A3:B3",), first=True)
+    save(wb, raw, "budget/m.xlsx")
+    load(db, raw, "budget")
+    got = lines(db, "budget", "表5")
+    assert [(l["line_code"], l["line_label"], l["is_total"]) for l in got] == [
+        (None, "合计", True), ("205", "教育支出", False), ("20501", "教育管理事务", False)]

@@ -536,6 +536,21 @@ def _segments(vocab, spec: TableSpec, columns: list[Column], paths, sheet: Parse
     return [_segment_of(None, label, [c for c in columns if c is not label], sheet)]
 
 
+def _codes_under_a_shared_header(grid: _Grid, columns: list[Column], data_start: int) -> list[Column]:
+    """'科目' merged over the code and the name column: the column holding codes is the code column."""
+    labels = [c for c in columns if c.role == "label"]
+    if len(labels) < 2 or any(c.role in ("code", "lei", "kuan", "xiang") for c in columns):
+        return columns
+    for col in labels:
+        values = [grid.value(r, col.index) for r in range(data_start, min(len(grid.rows), data_start + 40))]
+        filled = [v for v in values if cell_text(v).strip()]
+        codes = [v for v in filled if _code_part(v) is not None]
+        if filled and len(codes) * 2 >= len(filled):
+            col.role = col.key = "code"
+            break
+    return columns
+
+
 def _segment_of(side, label, members: list[Column], sheet) -> _Segment:
     members = _dedupe([m for m in members if m.role in ("measure", "text")], sheet) + [
         m for m in members if m.role not in ("measure", "text")
@@ -642,6 +657,8 @@ def _parse_known_sheet(vocab, ws, grid: _Grid, sheet: ParsedSheet, title_row: in
     else:
         sheet.unit_multiplier = vocab.units.get(sheet.unit_label, vocab.units.get(sheet.unit_label.lower(), Decimal(1)))
     columns = _map_columns(vocab, spec, paths, sheet)
+    if spec.codes and not spec.two_sided:
+        columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
     sheet.column_map = {c.letter: c.key for c in columns}
     segments = _segments(vocab, spec, columns, paths, sheet)
     if not any(seg.measures or seg.texts for seg in segments):

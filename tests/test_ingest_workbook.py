@@ -664,3 +664,17 @@ def test_code_and_name_under_one_merged_header(env):
     got = lines(db, "budget", "表5")
     assert [(l["line_code"], l["line_label"], l["is_total"]) for l in got] == [
         (None, "合计", True), ("205", "教育支出", False), ("20501", "教育管理事务", False)]
+
+
+def test_a_fourth_header_row_is_not_read_as_rejected_data(env):
+    raw, db = env
+    wb = Workbook()
+    add_sheet(wb, "表5", [[f"{ENTITY}{YEAR}年一般公共预算支出表"], ["单位：元"],
+                         [f"{YEAR}年预算", None, None, None], ["支出功能分类科目", None, "本年预算", None],
+                         ["科目编码", "科目名称", "合计", "基本支出"], ["编码", "名称", "合计", "基本支出"],
+                         ["205", "教育支出", 5, 5]], ("A3:D3", "A4:B4", "C4:D4"), first=True)
+    save(wb, raw, "budget/h4.xlsx")
+    report = load(db, raw, "budget")
+    assert report.rows_rejected == 0 and report.rows_in == 1
+    assert {l["column_key"]: l["amount_yuan"] for l in lines(db, "budget", "表5")} == {
+        "total": yuan(5, "元"), "basic": yuan(5, "元")}

@@ -703,6 +703,8 @@ def _parse_known_sheet(vocab, ws, grid: _Grid, sheet: ParsedSheet, title_row: in
             continue
         if not any(grid.value(r, c) is not None and cell_text(grid.value(r, c)).strip() for c in mapped_cols):
             continue
+        if sheet.rows_in == 0 and _more_header(vocab, spec, grid, r, cells):
+            continue  # a 4th header row (beyond MAX_HEADER_ROWS): header words, not amounts to reject
         measures_blank = all(
             nfkc(cell_text(grid.value(r, m.index))).strip() in _BLANK_AMOUNTS for seg in segments for m in seg.measures
         )
@@ -734,6 +736,15 @@ def _parse_known_sheet(vocab, ws, grid: _Grid, sheet: ParsedSheet, title_row: in
     )
     if sheet.warnings:
         sheet.reason = "; ".join(sheet.warnings)
+
+
+def _more_header(vocab, spec: TableSpec, grid: _Grid, r: int, cells) -> bool:
+    return (
+        len(cells) >= 2
+        and not vocab.is_total_label(cells[0][1])
+        and not any(_looks_numeric(grid.value(r, c)) for c, _ in cells)
+        and all(best_alias(spec, [normalise(t)]) for _, t in cells)
+    )
 
 
 def _parse_segment_row(vocab, ws, grid, sheet, spec, seg: _Segment, r, excel_row, multiplier, row_keys,

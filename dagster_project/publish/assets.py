@@ -1,6 +1,6 @@
 """Dagster assets of the publish concern: OCDS packages, the open-data release, dashboards.
 
-All three read the marts (asset keys = dbt model names) and run in the ``duckdb`` pool with a
+All three read the marts (the dbt assets' keys of the model names) and run in the ``duckdb`` pool with a
 read-only connection closed before returning. Publication is blocked only by failing *blocking*
 asset checks upstream (the integrity checks of ingest, dbt and quality): Dagster skips these assets
 when one fails. Compliance findings never block: they are published as data.
@@ -16,10 +16,27 @@ from dagster_project.publish.release import build_release
 from dagster_project.resources import DUCKDB_POOL
 
 GROUP = "publish"
-MART_KEYS = [dg.AssetKey([name]) for name in (
-    "fct_budget_lines", "fct_debt_positions", "fct_trading_bulletins", "fct_deals", "fct_disclosure_status",
-    "dim_region",
-)]
+MART_NAMES = ("fct_budget_lines", "fct_debt_positions", "fct_trading_bulletins", "fct_deals", "fct_disclosure_status",
+              "dim_region")
+
+
+def mart_key(model_name: str) -> dg.AssetKey:
+    """The asset key dbt's assets give a model (``marts/<model>`` with the project's translator).
+
+    Read from the dbt assets themselves so a change of key scheme there cannot silently cut lineage
+    (publish would then run before the marts exist); without a dbt manifest, the current scheme.
+    """
+    try:
+        from dagster_project.transform.assets import gongkai_dbt
+    except (ImportError, FileNotFoundError):
+        return dg.AssetKey(["marts", model_name])
+    for key in gongkai_dbt.keys:
+        if key.path[-1] == model_name:
+            return key
+    raise LookupError(f"dbt model {model_name} is not among the dbt assets")
+
+
+MART_KEYS = {name: mart_key(name) for name in MART_NAMES}
 FINDINGS_KEY = dg.AssetKey(["quality", "findings"])
 OCDS_KEY = dg.AssetKey(["publish", "ocds"])
 RELEASE_KEY = dg.AssetKey(["publish", "open_data_release"])
@@ -33,7 +50,7 @@ class OcdsConfig(dg.Config):
 
 @dg.asset(
     key=OCDS_KEY, group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "json"},
-    deps=[dg.AssetKey(["fct_trading_bulletins"]), dg.AssetKey(["fct_deals"])],
+    deps=[MART_KEYS["fct_trading_bulletins"], MART_KEYS["fct_deals"]],
     description="OCDS 1.1.5 开放合同数据：每条公告一个 release，每个交易一个 record（离线校验） "
                 "OCDS release and record packages, validated offline against the 1.1.5 schema.",
 )
@@ -51,7 +68,7 @@ def ocds(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.Materializ
 
 @dg.asset(
     key=RELEASE_KEY, group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "parquet", "csv"},
-    deps=[*[k for k in MART_KEYS if k.path[0] != "dim_region"], FINDINGS_KEY, OCDS_KEY],
+    deps=[*[k for n, k in MART_KEYS.items() if n != "dim_region"], FINDINGS_KEY, OCDS_KEY],
     description="开放数据发布：CSV（UTF-8 BOM）+ Parquet、datapackage.json、manifest、DCAT、SHA256SUMS，"
                 "校验通过后原子发布并更新 LATEST. Open-data release, validated, published atomically.",
 )
@@ -75,7 +92,7 @@ def open_data_release(context: dg.AssetExecutionContext) -> dg.MaterializeResult
 
 @dg.asset(
     key=DASHBOARDS_KEY, group_name=GROUP, pool=DUCKDB_POOL, kinds={"plotly", "html"},
-    deps=[*MART_KEYS, FINDINGS_KEY],
+    deps=[*MART_KEYS.values(), FINDINGS_KEY],
     description="仪表板：公开合规热力图、及时性、支出构成、债务空间、交易竞争（离线 HTML） "
                 "Dashboards (offline HTML): compliance heatmap, timeliness, budget composition, debt headroom, competition.",
 )

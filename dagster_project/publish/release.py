@@ -341,7 +341,8 @@ def _dcat(spec: dict, release_id: str, issued: str, modified: str, resources: li
 
 # ------------------------------------------------------------------------------------------ validation
 
-def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None) -> dict[str, str]:
+def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None,
+                     identifier_columns: frozenset[str] = frozenset()) -> dict[str, str]:
     """Every check publication depends on; raises ReleaseValidationError naming what failed."""
     from frictionless import validate
 
@@ -364,7 +365,7 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
             raise ReleaseValidationError(f"OCDS 校验失败 OCDS invalid: {problems[:10]}")
         results["ocds"] = "valid"
 
-    privacy = scan_tree(folder)
+    privacy = scan_tree(folder, identifier_columns)
     if not privacy.clean:
         raise ReleaseValidationError(
             f"隐私扫描发现个人信息 privacy scan found personal data: {[str(h) for h in privacy.hits[:10]]}"
@@ -504,7 +505,8 @@ def build_release(
         _pause_or_fail("after_metadata", fail_at, pause_file, pause_at)
 
         total_rows = max((d.rows for d in result.datasets.values()), default=0)
-        result.validation = validate_release(staging, total_rows, ocds_module.validate_ocds_folder)
+        result.validation = validate_release(staging, total_rows, ocds_module.validate_ocds_folder,
+                                             policy.identifier_columns)
         _pause_or_fail("after_validation", fail_at, pause_file, pause_at)
         result.total_bytes = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
 

@@ -210,10 +210,12 @@ def built(tmp_path_factory):
         started = time.perf_counter()
         result = run_dbt(["build"], env, tmp / "target")
         elapsed = time.perf_counter() - started
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+        # docs while no connection is open (dbt cannot share the DuckDB file with any other process)
+        docs = run_dbt(["docs", "generate"], env, tmp / "target")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        yield con, elapsed
+        yield con, elapsed, docs, tmp / "target"
     finally:
         con.close()
 
@@ -274,7 +276,7 @@ def expected_statuses() -> dict[tuple, str]:
 
 
 def test_disclosure_status_follows_the_contract(built):
-    con, _ = built
+    con = built[0]
     actual = {(p, t): s for p, t, s in rows(con, "select publisher_code, table_key, status from marts.fct_disclosure_status")}
     expected = expected_statuses()
     assert actual == expected
@@ -283,7 +285,7 @@ def test_disclosure_status_follows_the_contract(built):
 
 
 def test_late_by_one_day_reports_days_late(built):
-    con, _ = built
+    con = built[0]
     ((status, days_late, published_at, deadline),) = rows(con, f"""
         select status, days_late, published_at, deadline_date from marts.fct_disclosure_status
         where publisher_code = '{DEPT_A}' and table_key = 'dept_revenue'""")
@@ -291,7 +293,7 @@ def test_late_by_one_day_reports_days_late(built):
 
 
 def test_deadline_fallbacks_when_the_finance_reply_is_unknown(built):
-    con, _ = built
+    con = built[0]
     got = dict(rows(con, f"""select publisher_kind, min(deadline_date - anchor_date) from marts.fct_disclosure_expected
                              where document = 'budget' and publisher_code in ('{UNIT_U}') group by 1"""))
     assert got == {"unit": 55}
@@ -303,7 +305,7 @@ def test_deadline_fallbacks_when_the_finance_reply_is_unknown(built):
 # ---- trading ---------------------------------------------------------------------------------------
 
 def test_bulletins_deduplicated_keep_first_copy_and_every_source(built):
-    con, _ = built
+    con = built[0]
     keys = {bulletin_key(b) for b in BULLETINS}
     got = rows(con, "select bulletin_key, source_file, source_row, source_files from marts.fct_trading_bulletins")
     assert {g[0] for g in got} == keys and len(got) == len(keys)
@@ -316,7 +318,7 @@ def test_bulletins_deduplicated_keep_first_copy_and_every_source(built):
 
 
 def test_deal_timeline_rules(built):
-    con, _ = built
+    con = built[0]
     d1 = deal_id(*D1, None)
     evaluated = {(r, d): (applies, passes, observed) for r, d, applies, passes, observed in rows(con, """
         select rule_id, deal_key, applies, passes, observed_value from intermediate.int_deal_timelines_evaluated""")}
@@ -340,7 +342,7 @@ def test_deal_timeline_rules(built):
 
 
 def test_privacy_hits_match_the_python_finders(built):
-    con, _ = built
+    con = built[0]
     got = sorted(rows(con, "select kind, masked_match from intermediate.int_privacy_hits"))
     expected = sorted(
         [("id_number", identifiers.mask_id_number(s)) for s in identifiers.find_id_numbers(TEXT_PERSONAL)]
@@ -350,7 +352,7 @@ def test_privacy_hits_match_the_python_finders(built):
 
 
 def test_credit_codes_checked_like_the_python_reference(built):
-    con, _ = built
+    con = built[0]
     got = rows(con, "select code_value, is_valid from intermediate.int_identifier_checks")
     assert got, "no codes checked"
     for code, is_valid in got:
@@ -362,7 +364,7 @@ def test_credit_codes_checked_like_the_python_reference(built):
 # ---- reconciliation / detail -------------------------------------------------------------------------
 
 def test_reconciliation_rows_skip_sheets_with_rejects(built):
-    con, _ = built
+    con = built[0]
     recon = rows(con, """select rule_id, publisher_code, table_key, expected_yuan, actual_yuan, difference_yuan, is_consistent
                          from intermediate.int_reconciliation_checks""")
     balance = [r for r in recon if r[0] == "RECON_SUMMARY_BALANCE"]
@@ -378,7 +380,7 @@ def test_reconciliation_rows_skip_sheets_with_rejects(built):
 
 
 def test_detail_to_xiang(built):
-    con, _ = built
+    con = built[0]
     failing = rows(con, """select code from intermediate.int_detail_checks
                            where rule_id = 'DETAIL_FUNCTION_XIANG' and not passes""")
     leaves = {code for _, _, code, _, _, _, _, _ in GPB_LINES if code}
@@ -387,7 +389,7 @@ def test_detail_to_xiang(built):
 
 
 def test_fdp_vocabulary_and_amounts(built):
-    con, _ = built
+    con = built[0]
     got = rows(con, "select distinct phase, fdp_phase, direction from marts.fct_budget_lines")
     assert ("budget", "approved", "revenue") in got and ("budget", "approved", "expenditure") in got
     types = dict(rows(con, """select column_name, data_type from information_schema.columns
@@ -395,7 +397,23 @@ def test_fdp_vocabulary_and_amounts(built):
     assert types["amount_yuan"] == "DECIMAL(20,2)"
 
 
+def test_docs_generate_documents_every_mart_column(built):
+    _, _, docs, target = built
+    assert docs.returncode == 0, docs.stdout[-3000:]
+    import json
+
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
+    assert marts
+    for node in marts:
+        built_columns = {c.lower() for c in catalog["nodes"][node["unique_id"]]["columns"]}
+        documented = {name for name, col in node["columns"].items() if col.get("description")}
+        assert built_columns == documented, node["name"]
+        assert node["config"]["contract"]["enforced"], node["name"]
+
+
 def test_build_time_is_reported(built):
-    _, elapsed = built
+    elapsed = built[1]
     print(f"dbt build on the scenario: {elapsed:.1f} s")
     assert elapsed < 120

@@ -147,3 +147,16 @@ def test_unbalanced_accounting_is_caught(tmp_path, con):
     report = framework.load_family(con, raw, "portal", lying)
     assert report.rejected == ["portal/a.csv"]
     assert "accounting" in con.execute("SELECT reason FROM raw.load_files").fetchone()[0]
+
+
+def test_file_that_turns_unreadable_no_longer_contributes_rows(tmp_path, con):
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "a.csv", ["x"])
+    framework.load_family(con, raw, "portal", portal_csv_loader)
+    (raw / "portal" / "a.csv").write_text("nope\n1\n", encoding="utf-8")
+    report = framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert report.rejected == ["portal/a.csv"]
+    assert titles(con) == []  # the new version says nothing readable; the old rows are not kept as current
+    statuses = con.execute(
+        "SELECT status, is_current FROM raw.load_files WHERE source_file='portal/a.csv' ORDER BY loaded_at").fetchall()
+    assert statuses == [("loaded", False), ("rejected", True)]

@@ -137,6 +137,13 @@ def _current_files(con: duckdb.DuckDBPyConnection, family: str) -> dict[str, str
     return dict(rows)
 
 
+def _files_ever_loaded(con: duckdb.DuckDBPyConnection, family: str) -> set[str]:
+    rows = con.execute(
+        "SELECT DISTINCT source_file FROM raw.load_files WHERE family = ?", [family]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def _delete_file_rows(con: duckdb.DuckDBPyConnection, family: str, rel: str) -> None:
     for table in FAMILY_TABLES[family]:
         con.execute(f"DELETE FROM {table} WHERE source_file = ?", [rel])
@@ -176,6 +183,9 @@ def load_family(
     report = FamilyLoadReport(family=family, load_id=load_id)
     files = discover(raw_dir, family)
     current = _current_files(con, family)
+    # Only files the warehouse has seen can have rows to replace: skipping the DELETEs for new
+    # files keeps a first load linear (each DELETE scans the family's tables).
+    seen_before = _files_ever_loaded(con, family)
     present = {f.rel for f in files}
     say = progress or log.info
 
@@ -186,7 +196,8 @@ def load_family(
         say(f"[{family}] {index}/{len(files)} loading {f.rel} ({f.bytes:,} bytes)")
         con.execute("BEGIN TRANSACTION")
         try:
-            _delete_file_rows(con, family, f.rel)
+            if f.rel in seen_before:
+                _delete_file_rows(con, family, f.rel)
             if f.path.suffix.lower() not in FAMILY_SUFFIXES[family]:
                 raise FileRejected(
                     f"文件类型 {f.path.suffix or '(无扩展名)'} 不属于 {family}/ 目录可读取的格式 "
@@ -217,7 +228,10 @@ def load_family(
 
 
 def _reject_whole_file(con, load_id: str, f: RawFile, reason: str) -> FileOutcome:
-    con.execute("DELETE FROM raw.load_rejects WHERE source_file = ?", [f.rel])
+    # the loader's partial work was rolled back; rows of an earlier version of the file go too
+    con.execute("BEGIN TRANSACTION")
+    _delete_file_rows(con, f.family, f.rel)
+    con.execute("COMMIT")
     con.execute(
         "INSERT INTO raw.load_rejects VALUES (?,?,?,?,NULL,NULL,NULL,NULL,?,false)",
         [load_id, f.family, f.rel, f.sha256, reason],

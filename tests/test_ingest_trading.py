@@ -367,3 +367,16 @@ def test_malformed_files_rejected_whole_with_reason(gongkai_env):
     assert list(bulletins(wh, "trading/mixed.json")) == [1]
     header_only = load_file_row(wh, "trading/header_only.csv")
     assert (header_only["status"], header_only["rows_in"]) == ("loaded", 0)
+
+
+def test_rows_without_deal_id_are_rejected_not_pooled(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    write_csv(raw / "trading" / "type_only.csv", ["BULLETIN_TYPE", "NOTICE_NAME"], [["交易公告", "甲"], ["交易公告", "乙"]])
+    write_csv(raw / "trading" / "partial.csv", ["PROJECT_CODE", "UNIFIED_DEAL_CODE", "BULLETIN_TYPE"],
+              [["P1", "", "交易公告"], ["", "U1", "交易公告"], ["", "", "交易公告"]])
+    report = load(raw, wh)
+    assert report.rejected == []  # the files are trading exports (BULLETIN_TYPE is a key column)
+    rejected = query(wh, "SELECT source_file, source_row FROM raw.load_rejects ORDER BY 1, 2")
+    assert rejected == [("trading/partial.csv", 4), ("trading/type_only.csv", 2), ("trading/type_only.csv", 3)]
+    keys = [k for (k,) in query(wh, "SELECT bulletin_key FROM raw.trading_bulletins ORDER BY source_row")]
+    assert [k.split("|")[0] for k in keys] == ["P1/", "U1"]

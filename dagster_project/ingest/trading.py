@@ -100,14 +100,14 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
                 f"export: none of the key columns PROJECT_CODE, UNIFIED_DEAL_CODE, BULLETIN_TYPE); "
                 f"表头为 (headers found): {', '.join(staged.headers) or '(无 none)'}"
             )
-        checks = []
-        if present & {"project_code", "unified_deal_code"}:
-            ids = " AND ".join(f"p_{n} IS NULL" for n in ("project_code", "unified_deal_code") if n in present)
-            checks.append(tf.RowCheck(
-                bad_sql=ids, column=None, value_sql="NULL",
-                reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE nor "
-                       "UNIFIED_DEAL_CODE is filled: the bulletin cannot be tied to a deal)",
-            ))
+        # a bulletin without a deal id cannot be tied to a deal (every TRADE rule is per deal), so
+        # it is a row reject rather than a row that would pool with all other id-less rows
+        ids = " AND ".join(f"p_{n} IS NULL" for n in ("project_code", "unified_deal_code") if n in present)
+        checks = [tf.RowCheck(
+            bad_sql=ids or "true", column=None, value_sql="NULL",
+            reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE nor "
+                   "UNIFIED_DEAL_CODE is filled: the bulletin cannot be tied to a deal)",
+        )]
         parsed = tf.parse_staged(
             con, f, load_id, staged, bindings, checks, extra_sql={"_bulletin_key": _bulletin_key_sql(present)}
         )

@@ -24,7 +24,9 @@ def two_runs(tmp_path_factory):
     build_fixture_warehouse(warehouse)
     first = run_quality(warehouse, out)
     second = run_quality(warehouse, out)
-    return warehouse, out, first, second
+    # keep the identical-run page for the tests below before a third run changes it
+    shutil.copytree(out / "quality", root / "after_second_run")
+    return warehouse, root / "after_second_run", first, second, out
 
 
 def _count(warehouse: Path, sql: str, params=()) -> int:
@@ -36,7 +38,7 @@ def _count(warehouse: Path, sql: str, params=()) -> int:
 
 
 def test_tables_are_appended_per_run(two_runs):
-    warehouse, _, first, second = two_runs
+    warehouse, _, first, second, _ = two_runs
     assert first.run_id != second.run_id
     per_run = [_count(warehouse, "select count(*) from quality.findings where run_id = ?", [r.run_id]) for r in (first, second)]
     assert per_run[0] == per_run[1] > 0
@@ -45,54 +47,53 @@ def test_tables_are_appended_per_run(two_runs):
 
 
 def test_second_identical_run_reports_no_change(two_runs):
-    _, out, _, second = two_runs
-    page = (out / "quality" / "index.html").read_text(encoding="utf-8")
+    _, quality_dir, _, second, _ = two_runs
+    page = (quality_dir / "index.html").read_text(encoding="utf-8")
     assert "no change since last run" in page
     assert second.run_id in page
 
 
 def test_exports_hold_every_finding_row(two_runs):
-    warehouse, out, _, second = two_runs
+    warehouse, quality_dir, _, second, _ = two_runs
     n = _count(warehouse, "select count(*) from quality.findings where run_id = ?", [second.run_id])
-    raw = (out / "quality" / "findings.csv").read_bytes()
+    raw = (quality_dir / "findings.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Chinese correctly
-    with (out / "quality" / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
+    with (quality_dir / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert len(rows) == n + 1
-    ws = load_workbook(out / "quality" / "findings.xlsx", read_only=True).worksheets[0]
+    ws = load_workbook(quality_dir / "findings.xlsx", read_only=True).worksheets[0]
     assert sum(1 for _ in ws.iter_rows()) == n + 1
 
 
 def test_report_is_self_contained(two_runs):
-    _, out, _, _ = two_runs
-    page = (out / "quality" / "index.html").read_text(encoding="utf-8")
+    _, quality_dir, _, _, _ = two_runs
+    page = (quality_dir / "index.html").read_text(encoding="utf-8")
     assert "<script src" not in page and "<link" not in page and "cdn" not in page.lower()
     for label in ("已公开", "按时", "细化", "一致", "隐私安全"):
         assert label in page
 
 
-def test_fixing_a_defect_shows_as_fixed(tmp_path):
-    warehouse, out = tmp_path / "w.duckdb", tmp_path / "out"
-    build_fixture_warehouse(warehouse)
-    first = run_quality(warehouse, out, write_report=False)
+def test_fixing_a_defect_shows_as_fixed(two_runs):
+    warehouse, _, _, second, out = two_runs
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("update marts.fct_disclosure_status set status = 'on_time', days_late = null where status = 'late'")
         fixed = {r[0] for r in con.execute(
-            "select distinct finding_key from quality.findings where run_id = ? and rule_id = 'DISC_LATE'", [first.run_id]).fetchall()}
+            "select distinct finding_key from quality.findings where run_id = ? and rule_id = 'DISC_LATE'", [second.run_id]).fetchall()}
     finally:
         con.close()
-    second = run_quality(warehouse, out)
+    assert fixed
+    third = run_quality(warehouse, out)
     page = (out / "quality" / "index.html").read_text(encoding="utf-8")
-    assert f"已解决 fixed {len(fixed)}" in page
+    assert f"已解决 fixed {len(fixed)}" in page and "新增 new 0" in page
     assert "no change since last run" not in page
-    assert second.integrity_ok
+    assert third.integrity_ok
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt package chromium)")
 def test_report_renders_in_headless_chromium(two_runs, tmp_path):
-    warehouse, out, _, second = two_runs
-    index = out / "quality" / "index.html"
+    warehouse, quality_dir, _, second, _ = two_runs
+    index = quality_dir / "index.html"
     args = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run(args + ["--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout

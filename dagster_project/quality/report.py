@@ -110,6 +110,8 @@ def _score_cell(card: dict, dim: str) -> str:
         share = card["on_time"] / card["published"]
         cls = "ok" if n == 0 else "bad"
         return f'<td class="{cls} num">{share:.0%} ({card["on_time"]}/{card["published"]})</td>'
+    if dim in ("present", "on_time") and not card.get("due") and n == 0:
+        return '<td class="na num" title="无应公开项 nothing due">—</td>'
     if n == 0:
         return '<td class="ok num">✓ 0</td>'
     cls = "warn" if dim == "red_flag" else "bad"

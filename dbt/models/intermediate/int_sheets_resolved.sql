@@ -58,7 +58,7 @@ publications as (
     from sheets
     join {{ ref('stg_portal__publications') }} as publications
         on publications.attachment = sheets.source_file
-        or sheets.source_file like '%/' || publications.attachment
+        or ends_with(sheets.source_file, '/' || publications.attachment)
 ),
 
 first_publication as (

@@ -108,3 +108,14 @@ def test_findings_point_at_their_sources(sample_quality):
     finally:
         con.close()
     assert unsourced == []
+
+
+def test_report_and_exports_carry_no_personal_data(sample_quality):
+    """The sample plants an ID number and a mobile in notices: the report shows them masked, never whole."""
+    from dagster_project import identifiers
+
+    _, out, _, _, _ = sample_quality
+    for name in ("index.html", "findings.csv"):
+        text = (out / "quality" / name).read_text(encoding="utf-8-sig")
+        assert identifiers.find_id_numbers(text) == [], name
+        assert identifiers.find_mobiles(text) == [], name

@@ -163,7 +163,7 @@ def generate_trading(out: Path, seed: int, scale: float, years: list[int], entit
     stats = {"rows": 0, "deals": 0}
     file_rows: dict[str, int] = {}
     first_file_rows: list[dict] = []
-    plan = _plant_plan(n_deals, n_plant, seed)
+    plan = _plant_plan(n_deals, n_plant, seed, len(bnames), len(years))
     written_variety: dict[int, list[pl.DataFrame]] = {i: [] for i in range(len(PROFILES))}
     chunk_starts = [0, variety] + list(range(variety + CHUNK_DEALS, n_deals, CHUNK_DEALS))
     chunk_starts = sorted(set(s for s in chunk_starts if s < n_deals))
@@ -201,11 +201,23 @@ def generate_trading(out: Path, seed: int, scale: float, years: list[int], entit
     return stats
 
 
-def _plant_plan(n_deals: int, n_plant: int, seed: int) -> dict[int, str]:
-    """deal index -> plant kind; spread over all deals, kinds by area chosen in _deals."""
+def _plant_plan(n_deals: int, n_plant: int, seed: int, n_buyers: int, n_years: int) -> dict[int, str]:
+    """deal index -> plant kind, spread over all deals; each plant on its own (buyer, year) while such pairs
+    remain (buyer = index mod buyers, year = index mod years, as in _deals), so plants do not interact."""
     rng = np.random.default_rng([seed, 5])
-    idx = rng.choice(n_deals, size=min(n_deals, n_plant * len(PLANT_KINDS)), replace=False)
-    return {int(i): PLANT_KINDS[k % len(PLANT_KINDS)] for k, i in enumerate(sorted(idx))}
+    wanted = min(n_deals, n_plant * len(PLANT_KINDS))
+    chosen, used, spare = [], set(), []
+    for i in rng.permutation(n_deals)[: max(wanted * 4, 1000)].tolist():
+        pair = (i % n_buyers, i % n_years)
+        if pair in used:
+            spare.append(i)
+            continue
+        used.add(pair)
+        chosen.append(i)
+        if len(chosen) == wanted:
+            break
+    chosen += spare[: wanted - len(chosen)]
+    return {int(i): PLANT_KINDS[k % len(PLANT_KINDS)] for k, i in enumerate(sorted(chosen))}
 
 
 def _deals(rng, start, end, years, bnames, bcodes, bregions, pools, agencies, plan, writer) -> pl.DataFrame:

@@ -312,3 +312,38 @@ def test_check_runs_count_evaluated_and_insufficient(fixture_run):
 def test_every_catalogue_rule_has_an_expectation():
     covered = {e.rule_id for s in load_suites() for e in s.expectations if e.kind == "compliance"}
     assert set(load_rule_catalogue()) - covered == set()
+
+
+def _suite_file(tmp_path: Path, severity: str, rule_id: str = "DISC_MISSING") -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "suite: s\nkind: compliance\nexpectations:\n"
+        f"  - rule_id: {rule_id}\n    severity: {severity}\n    legal_basis: x\n    batch: marts.t\n"
+        "    query: select 1 from {batch} where $missing_param\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_suite_loader_rejects_what_disagrees_with_the_catalogue(tmp_path):
+    from dagster_project.quality.suites import SuiteError, load_suite
+
+    catalogue = load_rule_catalogue()
+    other = next(s for s in ("warning", "failure") if s != catalogue["DISC_MISSING"]["severity"])
+    with pytest.raises(SuiteError, match="severity"):
+        load_suite(_suite_file(tmp_path, other), catalogue)
+    with pytest.raises(SuiteError, match="not in ref_rule_catalogue"):
+        load_suite(_suite_file(tmp_path, "failure", "NO_SUCH_RULE"), catalogue)
+    with pytest.raises(SuiteError, match="unfilled placeholder"):
+        load_suite(_suite_file(tmp_path, catalogue["DISC_MISSING"]["severity"]), catalogue)
+
+
+def test_committed_suites_tag_every_expectation():
+    catalogue = load_rule_catalogue()
+    for suite in load_suites():
+        for e in suite.expectations:
+            assert e.legal_basis and e.publisher_column and e.severity
+            if suite.kind == "compliance":
+                assert e.severity == catalogue[e.rule_id]["severity"]
+            if e.type == "unexpected_rows":
+                assert "{batch}" in e.query, (suite.name, e.rule_id)

@@ -31,7 +31,8 @@ FAMILY_DIMENSION = {
 }
 RULE_DIMENSION_OVERRIDES = {"DISC_LATE": "on_time"}
 SEVERITY_LABEL = {"failure": "违规 failure", "warning": "警告 warning", "red_flag": "风险 red flag", "info": "提示 info"}
-STATUS_LABEL = {"passed": "通过 passed", "failed": "发现问题 findings", "error": "未能运行 error", "skipped": "跳过 skipped"}
+STATUS_LABEL = {"passed": "通过 passed", "failed": "发现问题 findings", "error": "未能运行 error",
+                "skipped": "跳过 skipped", "insufficient_data": "数据不足 insufficient data"}
 
 FINDING_EXPORT_COLUMNS = (
     ("run_id", "运行 run_id"), ("kind", "类别 kind"), ("suite", "检查组 suite"), ("rule_id", "规则 rule_id"),

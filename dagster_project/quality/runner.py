@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class CheckOutcome:
     expectation: RuleExpectation
-    status: str = "skipped"            # passed | failed | error | skipped
+    status: str = "skipped"            # passed | failed | insufficient_data | error | skipped
     gx_success: bool | None = None
     gx_observed: Any = None
     gx_unexpected: list = field(default_factory=list)
@@ -46,7 +46,7 @@ class CheckOutcome:
     @property
     def blocking(self) -> bool:
         """Integrity checks that did not pass stop publication."""
-        return self.expectation.kind == "integrity" and self.status != "passed"
+        return self.expectation.kind == "integrity" and self.status not in ("passed", "insufficient_data")
 
 
 @dataclass
@@ -278,6 +278,9 @@ def run_quality(
                     o.status, o.detail = "error", f"{type(exc).__name__}: {exc}"[:2000]
                 if o.status != "error":
                     o.status = "passed" if (o.gx_success and o.failed == 0) else "failed"
+                    if o.status == "passed" and not o.evaluated and o.insufficient:
+                        # nothing could be judged: not a pass (red flags with too few deals, for instance)
+                        o.status = "insufficient_data"
             o.finished_at = dt.datetime.now()
             con.execute(
                 "insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

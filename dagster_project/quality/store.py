@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS quality.check_runs (
     offending_rows   BIGINT,            -- rows behind them (GX's observed value)
     insufficient     BIGINT,            -- objects not judged for lack of data
     success          BOOLEAN NOT NULL,
-    status           VARCHAR NOT NULL,  -- passed | failed | error | skipped
+    status           VARCHAR NOT NULL,  -- passed | failed | insufficient_data | error | skipped
     gx_observed      VARCHAR,
     detail           VARCHAR
 );

@@ -20,6 +20,8 @@ from dagster_project.ingest.framework import ensure_schema
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 
 DBT = str(Path(sys.executable).with_name("dbt"))
+# one `dbt build` + `dbt docs generate` for the module: ~25 s idle, ~40 s on a loaded 2-core machine
+pytestmark = pytest.mark.slow
 AS_OF = dt.date(2019, 1, 1)
 D = dt.date
 

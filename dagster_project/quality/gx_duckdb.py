@@ -63,9 +63,40 @@ def connection_string(warehouse: Path | str) -> str:
     return f"duckdb:///{Path(warehouse).resolve()}"
 
 
+DATA_DOCS_SITE = "gongkai"
+
+
+def ephemeral_config(docs_dir: Path | None = None):
+    """In-memory stores, no progress bars, and no temp-dir docs site (GX's ephemeral default makes a
+    new /tmp directory per context); Data Docs only where asked, under the output root."""
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    sites = {}
+    if docs_dir is not None:
+        sites[DATA_DOCS_SITE] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    return DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+        progress_bars=ProgressBarsConfig(globally=False),
+        analytics_enabled=False,
+    )
+
+
 @contextlib.contextmanager
 def ephemeral_duckdb_context(
-    warehouse: Path | str, datasource_name: str = "warehouse", *, workaround: bool = True
+    warehouse: Path | str,
+    datasource_name: str = "warehouse",
+    *,
+    workaround: bool = True,
+    docs_dir: Path | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield (context, datasource) for an ephemeral GX context on the DuckDB file.
 
@@ -76,7 +107,7 @@ def ephemeral_duckdb_context(
 
     if workaround:
         apply_duckdb_workaround()
-    context = gx.get_context(mode="ephemeral")
+    context = gx.get_context(mode="ephemeral", project_config=ephemeral_config(docs_dir))
     datasource = context.data_sources.add_sql(
         name=datasource_name, connection_string=connection_string(warehouse)
     )
@@ -89,11 +120,9 @@ def ephemeral_duckdb_context(
 def release_datasource(datasource: Any) -> None:
     """Close the persisted connection and dispose the SQLAlchemy engine of a GX SQL datasource."""
     engines = []
-    cached = getattr(datasource, "_cached_execution_engine_kwargs", None)  # noqa: F841 (kept for clarity)
-    for attr in ("_execution_engine",):
-        engine = getattr(datasource, attr, None)
-        if engine is not None:
-            engines.append(engine)
+    engine = getattr(datasource, "_execution_engine", None)
+    if engine is not None:
+        engines.append(engine)
     with contextlib.suppress(Exception):
         engines.append(datasource.get_execution_engine())
     with contextlib.suppress(Exception):

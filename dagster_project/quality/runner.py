@@ -96,22 +96,11 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
     import warnings
 
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    from dagster_project.quality.gx_duckdb import ephemeral_duckdb_context
+    from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context
 
     docs_index = None
-    with ephemeral_duckdb_context(warehouse) as (context, datasource):
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        context.add_data_docs_site(
-            site_name="gongkai",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    with ephemeral_duckdb_context(warehouse, docs_dir=docs_dir) as (context, datasource):
         batch_definitions: dict[str, Any] = {}
         for suite in suites:
             runnable = [outcomes[e.expectation_id] for e in suite.expectations
@@ -160,7 +149,7 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                         o.status = "error"
                         o.detail = "GX: " + "; ".join(str(e.get("exception_message")) for e in raised)[:2000]
         try:
-            context.build_data_docs(site_names=["gongkai"])
+            context.build_data_docs(site_names=[DATA_DOCS_SITE])
         except Exception as exc:  # the project's own report does not depend on GX's renderer
             log.warning("GX Data Docs not built: %s", exc)
         index = docs_dir / "index.html"

@@ -151,25 +151,33 @@ def duplicate_report(con: duckdb.DuckDBPyConnection, limit: int = 50) -> dict:
     by path without extension, as a file manager lists them (``导出.csv`` before ``导出(1).csv``,
     the usual name of a second download), then by row.
     """
+    # only keys seen more than once are windowed; capped memory so 10 M rows spill, not swell
     copies = """
-        SELECT bulletin_key, source_file, source_row,
+        WITH repeated AS (
+            SELECT bulletin_key FROM raw.trading_bulletins WHERE NOT is_retired
+            GROUP BY bulletin_key HAVING count(*) > 1
+        )
+        SELECT b.bulletin_key, b.source_file, b.source_row,
                row_number() OVER w AS copy_no,
-               first_value(source_file) OVER w AS first_file,
-               first_value(source_row) OVER w AS first_row
-        FROM raw.trading_bulletins WHERE NOT is_retired
-        WINDOW w AS (PARTITION BY bulletin_key
-                     ORDER BY regexp_replace(source_file, '\\.[^./]+$', ''), source_file, source_row)
+               first_value(b.source_file) OVER w AS first_file,
+               first_value(b.source_row) OVER w AS first_row
+        FROM raw.trading_bulletins b SEMI JOIN repeated r ON b.bulletin_key = r.bulletin_key
+        WHERE NOT b.is_retired
+        WINDOW w AS (PARTITION BY b.bulletin_key
+                     ORDER BY regexp_replace(b.source_file, '\\.[^./]+$', ''), b.source_file, b.source_row)
     """
-    n_rows, n_keys = con.execute(
-        f"SELECT count(*), count(DISTINCT bulletin_key) FROM ({copies}) WHERE copy_no > 1"
-    ).fetchone()
-    examples = [
-        {"source_file": r[0], "source_row": r[1], "duplicate_of": r[2], "duplicate_row": r[3], "bulletin_key": r[4]}
-        for r in con.execute(
-            f"SELECT source_file, source_row, first_file, first_row, bulletin_key FROM ({copies}) "
-            f"WHERE copy_no > 1 ORDER BY source_file, source_row LIMIT {int(limit)}"
-        ).fetchall()
-    ]
+    with tf.bounded_memory(con):
+        n_rows, n_keys = con.execute(
+            f"SELECT count(*), count(DISTINCT bulletin_key) FROM ({copies}) WHERE copy_no > 1"
+        ).fetchone()
+        examples = [
+            {"source_file": r[0], "source_row": r[1], "duplicate_of": r[2], "duplicate_row": r[3],
+             "bulletin_key": r[4]}
+            for r in con.execute(
+                f"SELECT source_file, source_row, first_file, first_row, bulletin_key FROM ({copies}) "
+                f"WHERE copy_no > 1 ORDER BY source_file, source_row LIMIT {int(limit)}"
+            ).fetchall()
+        ]
     return {"duplicate_keys": n_keys, "duplicate_rows": n_rows, "examples": examples}
 
 

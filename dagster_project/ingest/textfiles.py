@@ -14,6 +14,8 @@ What lives here, and why it is shared:
   (timestamps, dates, amounts in 元, integers, booleans, enumerations) and a list of per-cell
   errors; rows with an error go to ``raw.load_rejects`` (one reject row per bad cell), the others
   to the family's raw table. A non-empty value that does not parse is never a silent NULL or zero.
+* **Memory**: while a file loads, DuckDB's ``memory_limit`` is capped (``LOADER_MEMORY_LIMIT``) so
+  the scratch table of a very large file spills to disk; the caller's setting is restored after.
 
 Times are stored as naive ``TIMESTAMP`` in Asia/Shanghai local time (UTC+8, no DST since 1991): a
 value carrying an explicit offset (``Z``, ``+08:00``, ``-0500``) is converted to UTC+8 and the offset

@@ -71,6 +71,10 @@ def test_report_is_self_contained(two_runs):
     assert "<script src" not in page and "<link" not in page and "cdn" not in page.lower()
     for label in ("已公开", "按时", "细化", "一致", "隐私安全"):
         assert label in page
+    from dagster_project.quality.report import dashboard_links
+
+    for name, _ in dashboard_links():  # written later by publication, linked from the start
+        assert f'href="../dashboards/{name}.html"' in page
 
 
 def test_fixing_a_defect_shows_as_fixed(two_runs):

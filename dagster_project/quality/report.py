@@ -11,7 +11,9 @@ import html
 from pathlib import Path
 
 import duckdb
+import yaml
 
+from dagster_project.paths import REPO_ROOT
 from dagster_project.quality import store
 from dagster_project.quality.suites import load_rule_catalogue
 
@@ -119,6 +121,20 @@ def _score_cell(card: dict, dim: str) -> str:
     return f'<td class="{cls} num">✗ {n}</td>'
 
 
+def dashboard_links(folder: Path = REPO_ROOT / "dashboards") -> list[tuple[str, str]]:
+    """(name, title) of every dashboard definition. Read from the definitions, not the output folder:
+    publication renders the dashboards after this report is written."""
+    links = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue
+        name = doc.get("name") or path.stem
+        links.append((name, f'{doc.get("title_zh", "")} {doc.get("title_en", "")}'.strip() or name))
+    return links
+
+
 def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
     cols = ", ".join(c for c, _ in FINDING_EXPORT_COLUMNS)
     rows = con.execute(
@@ -159,18 +175,14 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
     add("<h1>公开 gongkai · 数据质量报告 Quality report</h1>")
     add(f'<p>运行 Run <code>{_e(run_id)}</code> · 开始 started {_e(run.started_at.isoformat(timespec="seconds"))} · '
         f"GX 校验用时 validation {run.gx_seconds:.1f} s</p>")
-    dashboards = sorted((quality_dir.parent / "dashboards").glob("*.html"))
     add('<p class="nav">')
     add('<a href="findings.csv">findings.csv</a><a href="findings.xlsx">findings.xlsx</a>')
     if run.data_docs_index:
         rel = run.data_docs_index.relative_to(quality_dir).as_posix()
         add(f'<a href="{_e(rel)}">GX 数据文档 Data Docs</a>')
-    add(" 仪表板 Dashboards: ")
-    if dashboards:
-        for d in dashboards:
-            add(f'<a href="../dashboards/{_e(d.name)}">{_e(d.stem)}</a>')
-    else:
-        add('<a href="../dashboards/index.html">../dashboards/</a>')
+    add(' 仪表板 Dashboards: <a href="../dashboards/index.html">全部 all</a>')
+    for name, title in dashboard_links():
+        add(f'<a href="../dashboards/{_e(name)}.html">{_e(title)}</a>')
     add("</p>")
 
     integrity = [c for c in checks if c["kind"] == "integrity"]

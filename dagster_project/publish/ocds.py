@@ -188,7 +188,11 @@ def bulletin_release(row: dict, cfg: dict) -> dict:
 
 
 def merge_release(compiled: dict, release: dict) -> dict:
-    """OCDS merge: later values win; arrays of objects with ``id`` merge by id; other arrays replace."""
+    """OCDS merge: later values win; arrays of objects with ``id`` merge by id; other arrays replace.
+
+    Values are taken over without copying and may be changed by later merges: callers pass releases
+    that are already written (copying cost half the OCDS build time at 400 k releases).
+    """
     for key, value in release.items():
         if isinstance(value, dict) and isinstance(compiled.get(key), dict):
             merge_release(compiled[key], value)
@@ -199,10 +203,14 @@ def merge_release(compiled: dict, release: dict) -> dict:
                 if item["id"] in by_id:
                     merge_release(by_id[item["id"]], item)
                 else:
-                    compiled[key].append(json.loads(json.dumps(item)))
+                    compiled[key].append(dict(item))
                     by_id[item["id"]] = compiled[key][-1]
+        elif isinstance(value, dict):
+            compiled[key] = dict(value)
+        elif isinstance(value, list):
+            compiled[key] = [dict(v) if isinstance(v, dict) else v for v in value]
         else:
-            compiled[key] = json.loads(json.dumps(value))
+            compiled[key] = value
     return compiled
 
 
@@ -221,8 +229,7 @@ def _compile(ocid: str, releases: list[dict]) -> dict:
                 roles.setdefault(party["id"], [])
                 if role not in roles[party["id"]]:
                     roles[party["id"]].append(role)
-    for party in compiled.get("parties", []):
-        party["roles"] = roles.get(party["id"], party.get("roles", []))
+    compiled["parties"] = [dict(p, roles=roles.get(p["id"], p.get("roles", []))) for p in compiled.get("parties", [])]
     return compiled
 
 

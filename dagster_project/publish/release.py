@@ -38,9 +38,11 @@ from dagster_project.publish.warehouse import describe, find_relation
 SPEC_PATH = Path(__file__).with_name("datasets.yaml")
 RULE_CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_rule_catalogue.csv"
 BOM = b"\xef\xbb\xbf"
-# Above this many rows in a dataset Frictionless checks a sample of rows (it parses in Python at
-# roughly 50 k rows/s); hashes and byte counts of every file are still verified through SHA256SUMS.
-FRICTIONLESS_FULL_ROWS = 2_000_000
+# Frictionless parses rows in Python (measured ~5 k rows/s per resource with our schemas, 2 cores):
+# above this many rows in the largest dataset it checks the first rows of each resource only. The
+# whole data is still covered: types by construction (DuckDB COPY from typed Parquet), primary keys
+# (unique, non-null) by DuckDB over every row (``check_keys``), hashes and bytes through SHA256SUMS.
+FRICTIONLESS_FULL_ROWS = 250_000
 # Stages at which a failure can be injected (tests and drills).
 STAGES = ("after_data", "after_metadata", "after_validation", "before_pointer")
 
@@ -341,6 +343,32 @@ def _dcat(spec: dict, release_id: str, issued: str, modified: str, resources: li
 
 # ------------------------------------------------------------------------------------------ validation
 
+def check_keys(folder: Path) -> list[str]:
+    """Primary keys of every tabular resource, unique and non-null over all rows (DuckDB, any size)."""
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    problems = []
+    con = duckdb.connect()
+    try:
+        for res in package["resources"]:
+            pk = (res.get("schema") or {}).get("primaryKey")
+            if not pk:
+                continue
+            parquet = folder / "data" / f"{res['name']}.parquet"
+            source = (f"read_parquet('{_sql_path(parquet)}')" if parquet.exists() else
+                      f"read_csv('{_sql_path(folder / res['path'])}', header = true, all_varchar = true)")
+            cols = ", ".join(quote_ident(c) for c in pk)
+            nulls = " OR ".join(f"{quote_ident(c)} IS NULL" for c in pk)
+            dupes, missing = con.execute(
+                f"SELECT (SELECT count(*) FROM (SELECT {cols} FROM {source} GROUP BY ALL HAVING count(*) > 1)), "
+                f"(SELECT count(*) FROM {source} WHERE {nulls})"
+            ).fetchone()
+            if dupes or missing:
+                problems.append(f"{res['name']}: primary key {pk}: {dupes} duplicated values, {missing} rows with nulls")
+    finally:
+        con.close()
+    return problems
+
+
 def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None,
                      identifier_columns: frozenset[str] = frozenset()) -> dict[str, str]:
     """Every check publication depends on; raises ReleaseValidationError naming what failed."""
@@ -358,6 +386,10 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
         errors = report.flatten(["type", "note"])[:10]
         raise ReleaseValidationError(f"Frictionless 校验失败 datapackage invalid: {errors}")
     results["frictionless"] = "valid" if limit is None else f"valid (first {limit} rows per resource)"
+    problems = check_keys(folder)
+    if problems:
+        raise ReleaseValidationError(f"主键校验失败 primary keys invalid: {problems}")
+    results["primary_keys"] = "unique and complete (all rows)"
 
     if ocds_validator is not None and (folder / "ocds").exists():
         problems = ocds_validator(folder / "ocds")

@@ -347,3 +347,22 @@ def test_committed_suites_tag_every_expectation():
                 assert e.severity == catalogue[e.rule_id]["severity"]
             if e.type == "unexpected_rows":
                 assert "{batch}" in e.query, (suite.name, e.rule_id)
+
+
+def test_thresholds_come_from_the_catalogue_table(tmp_path):
+    """Lowering a rule's threshold in reference.ref_rule_catalogue changes the verdict: nothing is typed in a suite."""
+    warehouse = tmp_path / "w.duckdb"
+    build_fixture_warehouse(warehouse)
+    trading = [s for s in load_suites() if s.name == "trading"]
+    before = run_quality(warehouse, tmp_path / "out", suites=trading, write_report=False)
+    con = duckdb.connect(str(warehouse))
+    try:
+        # P2/1 was planted one day short of the threshold; make that the threshold
+        con.execute("update reference.ref_rule_catalogue set threshold = threshold - 1 where rule_id = 'TRADE_SHORT_TENDER_PERIOD'")
+    finally:
+        con.close()
+    after = run_quality(warehouse, tmp_path / "out", suites=trading, write_report=False)
+    failed = {r.run_id: {o.expectation.rule_id: o.failed for o in r.outcomes} for r in (before, after)}
+    assert failed[before.run_id]["TRADE_SHORT_TENDER_PERIOD"] == 1
+    assert failed[after.run_id]["TRADE_SHORT_TENDER_PERIOD"] == 0
+    assert failed[after.run_id]["TRADE_DOC_SALE_WORKS"] == 1  # other rules unchanged

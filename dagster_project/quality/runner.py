@@ -132,7 +132,12 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                 actions=[],  # Data Docs are built once below: per-checkpoint rebuilds cost ~1.5 s each
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": 50},
             ))
-            result = checkpoint.run()
+            try:
+                result = checkpoint.run()
+            except Exception as exc:  # one broken suite must not hide the others' results
+                for o in runnable:
+                    o.status, o.detail = "error", f"GX checkpoint failed: {type(exc).__name__}: {exc}"[:2000]
+                continue
             for validation_result in result.run_results.values():
                 for r in validation_result.results:
                     eid = r.expectation_config.meta["expectation_id"]

@@ -1,11 +1,15 @@
 {#- Full-width -> half-width for ASCII range (U+FF01..U+FF5E -> U+0021..U+007E), ideographic space
     -> space, and the usual Chinese punctuation the portal mixes in. Names are trimmed after. -#}
 {% macro normalise_text(expr) -%}
+{#- translate() costs ~6 µs a value (measured: 0.9 s per column per 156k rows); most values have no
+    full-width character, and the regexp guard costs ~0.2 µs, so translate only those that do. -#}
+case when regexp_matches({{ expr }}, '[！-～　]') then
 translate(
     replace({{ expr }}, '　', ' '),
     '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～',
     '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~'
 )
+else {{ expr }} end
 {%- endmacro %}
 
 {#- A name as people compare it: half-width, inner runs of spaces collapsed, trimmed; blank -> NULL. -#}

@@ -30,9 +30,10 @@ case
 end
 {%- endmacro %}
 
-{#- Emits `<prefix>_uscc_is_valid` and `<prefix>_uscc_invalid_reason` for an already-cleaned code
-    column. is_valid is NULL for a blank code (nothing to check). -#}
+{#- Emits `<prefix>_uscc_invalid_reason` and `<prefix>_uscc_is_valid` for an already-cleaned code
+    column. is_valid is NULL for a blank code (nothing to check). is_valid reads the reason through
+    DuckDB's lateral column alias, so the check character is computed once per code. -#}
 {% macro uscc_columns(code, prefix) -%}
-    case when {{ code }} is null then null else ({{ uscc_invalid_reason(code) }}) is null end as {{ prefix }}_uscc_is_valid,
-    {{ uscc_invalid_reason(code) }} as {{ prefix }}_uscc_invalid_reason
+    {{ uscc_invalid_reason(code) }} as {{ prefix }}_uscc_invalid_reason,
+    case when {{ code }} is null then null else {{ prefix }}_uscc_invalid_reason is null end as {{ prefix }}_uscc_is_valid
 {%- endmacro %}

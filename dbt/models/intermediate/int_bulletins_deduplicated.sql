@@ -4,12 +4,13 @@ with bulletins as (
     select * from {{ ref('stg_trading__bulletins') }}
 ),
 
+-- read from the view again (not the CTE) so only two cheap columns are computed for it
 sources as (
     select
         bulletin_key,
         list(distinct source_file order by source_file) as source_files,
         count(*) as copies
-    from bulletins
+    from {{ ref('stg_trading__bulletins') }}
     group by bulletin_key
 )
 

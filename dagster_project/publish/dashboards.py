@@ -28,7 +28,7 @@ from plotly.offline import get_plotlyjs
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish.masking import MaskingPolicy, masked_select
 from dagster_project.publish.release import RULE_CATALOGUE_CSV, load_spec
-from dagster_project.publish.warehouse import describe, find_relation
+from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
 DASHBOARDS_DIR = REPO_ROOT / "dashboards"
 PLOTLY_JS = "plotly.min.js"
@@ -169,7 +169,7 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
     tmp.write_text(get_plotlyjs(), encoding="utf-8")
     tmp.replace(js)
     result.plotly_js_bytes = js.stat().st_size
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_read_only(warehouse)
     try:
         for d in definitions:
             title = f"{d['title_zh']} {d['title_en']}"

@@ -30,7 +30,7 @@ from referencing.jsonschema import DRAFT4
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select
-from dagster_project.publish.warehouse import describe, find_relation
+from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
 CONFIG_PATH = Path(__file__).with_name("ocds.yaml")
 SHARED_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "ocds-1.1.5"
@@ -429,7 +429,7 @@ def build_ocds(
     build_id = new_release_id()
     staging = atomic.new_staging_dir(root, build_id)
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = open_read_only(warehouse)
         try:
             result = write_ocds(con, staging, cfg, policy)
         finally:

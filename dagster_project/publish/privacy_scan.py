@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import identifiers
+from dagster_project.publish.warehouse import open_scratch
 
 _CHUNK_CHARS = 4 * 1024 * 1024
 _OVERLAP_CHARS = 64  # longer than any ID/mobile/card, so a match cut by a chunk edge is seen whole
@@ -120,7 +121,7 @@ def _scan_table(con: duckdb.DuckDBPyConnection, source_sql: str, columns: list[t
 
 
 def scan_parquet_file(path: Path, rel: str, identifier_columns: frozenset[str] = frozenset()) -> list[PrivacyHit]:
-    con = duckdb.connect()
+    con = open_scratch()
     try:
         source = f"read_parquet('{path.as_posix()}')"
         cols = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
@@ -133,7 +134,7 @@ def scan_parquet_file(path: Path, rel: str, identifier_columns: frozenset[str] =
 def scan_csv_file(path: Path, rel: str, field_types: dict[str, str] | None,
                   identifier_columns: frozenset[str] = frozenset()) -> list[PrivacyHit]:
     """``field_types``: Table Schema types by column (from datapackage.json); unknown columns are text."""
-    con = duckdb.connect()
+    con = open_scratch()
     try:
         source = f"read_csv('{path.as_posix()}', header = true, all_varchar = true, encoding = 'utf-8')"
         cols = [c[0].lstrip("\ufeff") for c in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]

@@ -33,7 +33,7 @@ from dagster_project.paths import DBT_SEEDS_DIR, REPO_ROOT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select, quote_ident
 from dagster_project.publish.privacy_scan import scan_tree
-from dagster_project.publish.warehouse import describe, find_relation
+from dagster_project.publish.warehouse import describe, find_relation, open_read_only, open_scratch
 
 SPEC_PATH = Path(__file__).with_name("datasets.yaml")
 RULE_CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_rule_catalogue.csv"
@@ -347,7 +347,7 @@ def check_keys(folder: Path) -> list[str]:
     """Primary keys of every tabular resource, unique and non-null over all rows (DuckDB, any size)."""
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     problems = []
-    con = duckdb.connect()
+    con = open_scratch()
     try:
         for res in package["resources"]:
             pk = (res.get("schema") or {}).get("primaryKey")
@@ -449,7 +449,7 @@ def build_release(
         value_maps = spec.get("value_maps") or {}
         resources: list[dict] = []
         written: list[dict] = []
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = open_read_only(warehouse)
         try:
             for ds in spec["datasets"]:
                 if "sql" in ds:

@@ -6,6 +6,22 @@ import duckdb
 from dagster_project.publish.masking import quote_ident
 
 
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    # No progress bar on stdout: publishing runs inside Dagster and from the CLI, where it is noise.
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def open_read_only(path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse file (close it in ``finally``)."""
+    return _quiet(duckdb.connect(str(path), read_only=True))
+
+
+def open_scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection for reading written files."""
+    return _quiet(duckdb.connect())
+
+
 def find_relation(con: duckdb.DuckDBPyConnection, table_name: str, schema: str | None = None) -> str | None:
     """Fully qualified name of ``table_name`` (a table or view), preferring a schema named like marts.
 

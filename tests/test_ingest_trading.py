@@ -380,3 +380,29 @@ def test_rows_without_deal_id_are_rejected_not_pooled(gongkai_env):
     assert rejected == [("trading/partial.csv", 4), ("trading/type_only.csv", 2), ("trading/type_only.csv", 3)]
     keys = [k for (k,) in query(wh, "SELECT bulletin_key FROM raw.trading_bulletins ORDER BY source_row")]
     assert [k.split("|")[0] for k in keys] == ["P1/", "U1"]
+
+
+def test_memory_cap_restored_even_after_a_rejected_file(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    (raw / "trading" / "a_ragged.csv").write_text("PROJECT_CODE,BULLETIN_TYPE\nP1,交易公告,x\n", encoding="utf-8")
+    write_csv(raw / "trading" / "b_good.csv", ["PROJECT_CODE", "BULLETIN_TYPE"], [["P2", "交易公告"]])
+    con = duckdb.connect(str(wh))
+    try:
+        con.execute("SET memory_limit = '3GB'")
+        before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        report = framework.load_family(con, raw, "trading", load_trading_file)
+        (raw / "trading" / "c_more.csv").write_text("PROJECT_CODE,BULLETIN_TYPE\nP3,交易公告\n", encoding="utf-8")
+        framework.load_family(con, raw, "trading", load_trading_file)  # a second save/restore round trip
+        after = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        con.execute("RESET memory_limit")
+        default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        framework.load_family(con, raw, "trading", load_trading_file)
+        (raw / "trading" / "d_more.csv").write_text("PROJECT_CODE,BULLETIN_TYPE\nP4,交易公告\n", encoding="utf-8")
+        framework.load_family(con, raw, "trading", load_trading_file)
+        after_default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    finally:
+        con.close()
+    assert report.rejected == ["trading/a_ragged.csv"] and report.loaded == ["trading/b_good.csv"]
+    assert after == before
+    assert after_default == default

@@ -148,10 +148,20 @@ def test_asset_blocks_when_integrity_fails(tmp_path, monkeypatch):
     try:  # a duplicated deal: the mart key is no longer unique, and a load that does not add up
         con.execute("insert into marts.fct_deals select * from marts.fct_deals limit 1")
         con.execute("update raw.load_files set rows_loaded = rows_loaded + 1 where source_file = 'budget/a.xlsx'")
+        # dbt measured one rule against a threshold that is not the catalogue's
+        con.execute("update intermediate.int_deal_timelines_evaluated set threshold = threshold + 1 "
+                    "where rule_id = 'TRADE_CONTRACT_SIGN_LATE' and deal_key = 'P1/1'")
     finally:
         con.close()
     result = _materialize(warehouse, tmp_path / "out", monkeypatch)
     checks = _checks(result)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        failing = {r[0] for r in con.execute(
+            "select rule_id from quality.check_runs where kind = 'integrity' and status <> 'passed'").fetchall()}
+    finally:
+        con.close()
+    assert failing == {"INTEG_KEY_UNIQUE", "INTEG_LOAD_ACCOUNTING", "INTEG_THRESHOLD_AGREES"}
     assert not checks["suite_integrity"].passed
     assert checks["suite_integrity"].severity == dg.AssetCheckSeverity.ERROR
     assert not result.success  # blocking: publication downstream does not run

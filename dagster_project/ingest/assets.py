@@ -26,6 +26,11 @@ FAMILY_LOADERS: dict[str, str] = {
     "portal": "dagster_project.ingest.tabular:load_portal_file",
 }
 
+# family -> "module:function(con) -> dict" adding family-specific facts to the asset metadata.
+FAMILY_EXTRA_METADATA: dict[str, str] = {
+    "trading": "dagster_project.ingest.trading:duplicate_report",
+}
+
 FAMILY_DESCRIPTIONS = {
     "registry": "登记册 Registry: regions, departments/units and approval dates — who must publish what.",
     "budget": "预决算 Budgets and final accounts workbooks (government four books, department tables).",
@@ -37,7 +42,8 @@ FAMILY_DESCRIPTIONS = {
 GROUP = "ingest"
 
 
-def resolve_loader(spec: str) -> framework.Loader:
+def resolve_loader(spec: str):
+    """Import "module:function" lazily."""
     module_name, _, function_name = spec.partition(":")
     return getattr(importlib.import_module(module_name), function_name)
 
@@ -109,7 +115,12 @@ def _family_asset(family: str) -> dg.AssetsDefinition:
                 con, settings().raw_dir, family, loader, progress=context.log.info
             )
             state = family_accounting(con, family)
-        yield dg.MaterializeResult(metadata=family_report_metadata(report))
+            metadata = family_report_metadata(report)
+            if family in FAMILY_EXTRA_METADATA:
+                extra = resolve_loader(FAMILY_EXTRA_METADATA[family])(con)
+                metadata.update({key: dg.MetadataValue.json(value) if isinstance(value, (list, dict))
+                                 else value for key, value in extra.items()})
+        yield dg.MaterializeResult(metadata=metadata)
         yield dg.AssetCheckResult(
             check_name="row_accounting_balanced",
             passed=not state["unbalanced"],

@@ -72,10 +72,11 @@ def ocds(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.Materializ
     description="开放数据发布：CSV（UTF-8 BOM）+ Parquet、datapackage.json、manifest、DCAT、SHA256SUMS，"
                 "校验通过后原子发布并更新 LATEST. Open-data release, validated, published atomically.",
 )
-def open_data_release(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def open_data_release(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.MaterializeResult:
     s = settings()
     result = build_release(s.warehouse, s.out_dir, run_id=context.run.run_id,
-                           ocds_dir=atomic.current_release_dir(s.out_dir / "ocds"))
+                           ocds_dir=atomic.current_release_dir(s.out_dir / "ocds"),
+                           ocds_schema_dir=config.ocds_schema_dir or None)
     context.log.info(f"released {result.release_id} at {result.path}")
     return dg.MaterializeResult(metadata={
         "release_id": result.release_id,

@@ -427,11 +427,13 @@ def build_release(
     fail_at: str | None = None,
     pause_at: str | None = None,
     pause_file: Path | None = None,
+    ocds_schema_dir: str | Path | None = None,
 ) -> ReleaseResult:
     """Build, validate and atomically publish a release under ``<out_dir>/open-data``.
 
     ``ocds_dir``: a folder of validated OCDS packages to include (hard-linked when possible).
     ``fail_at`` / ``pause_at``: one of ``STAGES``, to prove a failure or kill there changes nothing.
+    ``ocds_schema_dir``: the OCDS schema folder setting (see ``ocds.schema_dir``).
     """
     from dagster_project.publish import ocds as ocds_module
 
@@ -537,7 +539,8 @@ def build_release(
         _pause_or_fail("after_metadata", fail_at, pause_file, pause_at)
 
         total_rows = max((d.rows for d in result.datasets.values()), default=0)
-        result.validation = validate_release(staging, total_rows, ocds_module.validate_ocds_folder,
+        result.validation = validate_release(staging, total_rows,
+                                             lambda folder: ocds_module.validate_ocds_folder(folder, ocds_schema_dir),
                                              policy.identifier_columns)
         _pause_or_fail("after_validation", fail_at, pause_file, pause_at)
         result.total_bytes = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())

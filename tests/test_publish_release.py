@@ -93,7 +93,7 @@ def test_release_is_valid_complete_and_private(env):
         mart_rows = {name: con.execute(f"SELECT count(*) FROM main_marts.{name}").fetchone()[0]
                      for name in ("fct_budget_lines", "fct_debt_positions", "fct_trading_bulletins", "fct_deals",
                                   "fct_disclosure_status")}
-        latest_run = con.execute("SELECT max(run_id) FROM quality.findings").fetchone()[0]
+        latest_run = con.execute("SELECT run_id FROM quality.runs ORDER BY started_at DESC LIMIT 1").fetchone()[0]
         findings = con.execute("SELECT count(DISTINCT (rule_id, publisher_code, fiscal_year, object_key)) "
                                "FROM quality.findings WHERE run_id = ?", [latest_run]).fetchone()[0]
         source_hashes = {r[0] for r in con.execute("SELECT source_sha256 FROM raw.load_files").fetchall()}

@@ -14,6 +14,7 @@ import duckdb
 
 from dagster_project import identifiers
 from dagster_project.paths import REPO_ROOT
+from dagster_project.quality.store import ensure_quality_schema
 
 SCHEMA_SQL = REPO_ROOT / "dagster_project" / "ingest" / "schema.sql"
 
@@ -173,23 +174,29 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
                                         "congress_plus_20", status, published, late, None, None, None, None))
         con.executemany("INSERT INTO main_marts.fct_disclosure_status VALUES (" + ",".join("?" * 17) + ")", status_rows)
 
-        if with_findings:
-            con.execute("CREATE SCHEMA quality")
-            con.execute("""
-                CREATE TABLE quality.findings (run_id VARCHAR, rule_id VARCHAR, severity VARCHAR,
-                  publisher_code VARCHAR, publisher_name VARCHAR, fiscal_year INTEGER, object_key VARCHAR,
-                  observed VARCHAR, expected VARCHAR, source_file VARCHAR, sheet VARCHAR, source_row INTEGER,
-                  detail VARCHAR)""")
-            con.executemany("INSERT INTO quality.findings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [
-                ("run-1", "DISC_LATE", "failure", "640000", "宁夏回族自治区", 2017, "gov_gpb_revenue", None, None,
-                 None, None, None, "old run"),
-                ("run-2", "DISC_LATE", "failure", "640000", "宁夏回族自治区", 2018, "gov_gpb_revenue", "8", "0",
-                 None, None, None, None),
-                ("run-2", "PRIV_MOBILE", "failure", BUYER_USCC, "宁夏某局", 2018, "NXGC2018-001/01", MOBILE, None,
-                 "trading/export_2018.csv", None, 2, f"notice_content 含 {MOBILE}"),
-                ("run-2", "PRIV_MOBILE", "failure", BUYER_USCC, "宁夏某局", 2018, "NXGC2018-001/01", MOBILE, None,
-                 "trading/export_2018.csv", None, 3, None),
-            ])
+        if with_findings:  # the quality tables as the quality concern creates them
+            ensure_quality_schema(con)
+            con.executemany(
+                "INSERT INTO quality.runs (run_id, started_at, success) VALUES (?, ?, true)",
+                # run ids are not ordered: the later run has the smaller id
+                [("run-b", dt.datetime(2026, 11, 1, 8, 0)), ("run-a", dt.datetime(2026, 11, 2, 8, 0))],
+            )
+            cols = ("run_id, kind, suite, rule_id, severity, publisher_code, publisher_name, fiscal_year, "
+                    "object_key, observed, source_file, source_row, detail, finding_key")
+            findings = [
+                ("run-b", "DISC_LATE", "640000", "宁夏回族自治区", 2017, "gov_gpb_revenue", None, None, None, "old run"),
+                ("run-a", "DISC_LATE", "640000", "宁夏回族自治区", 2018, "gov_gpb_revenue", "8", None, None, None),
+                ("run-a", "PRIV_MOBILE", BUYER_USCC, "宁夏某局", 2018, "NXGC2018-001/01", MOBILE,
+                 "trading/export_2018.csv", 2, f"notice_content 含 {MOBILE}"),
+                ("run-a", "PRIV_MOBILE", BUYER_USCC, "宁夏某局", 2018, "NXGC2018-001/01", MOBILE,
+                 "trading/export_2018.csv", 3, None),
+            ]
+            con.executemany(
+                f"INSERT INTO quality.findings ({cols}) VALUES ({', '.join('?' * 14)})",
+                [(run, "compliance", "fixture", rule, "failure", code, name, year, obj, observed, src, row, detail,
+                  f"{rule}|{code}|{year}|{obj}")
+                 for run, rule, code, name, year, obj, observed, src, row, detail in findings],
+            )
     finally:
         con.close()
     return path

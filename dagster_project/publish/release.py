@@ -459,8 +459,13 @@ def build_release(
                     if findings_rel is None:
                         result.skipped.append(ds["name"])
                         continue
+                    runs_rel = find_relation(con, "runs", schema="quality")
+                    # the latest run by its start time when the run log exists (run ids are not ordered)
+                    latest_run_sql = (f"SELECT run_id FROM {runs_rel} ORDER BY started_at DESC LIMIT 1" if runs_rel
+                                      else f"SELECT max(run_id) FROM {findings_rel}")
                     relation_sql = "(" + ds["sql"].format(
-                        quality_findings=findings_rel, rule_catalogue_csv=_sql_path(RULE_CATALOGUE_CSV)
+                        quality_findings=findings_rel, rule_catalogue_csv=_sql_path(RULE_CATALOGUE_CSV),
+                        latest_run_sql=latest_run_sql,
                     ) + ")"
                 else:
                     relation_sql = find_relation(con, ds["relation"])

@@ -85,8 +85,16 @@ CREATE TABLE IF NOT EXISTS raw.budget_lines (
     amount_yuan    DECIMAL(20, 2),   -- amount converted to 元; NULL for text columns
     is_retired     BOOLEAN NOT NULL DEFAULT false
 );
+-- The debt family has the same shape; CREATE TABLE AS copies the columns but not their defaults or
+-- NOT NULL, so those are restored below (idempotent).
 CREATE TABLE IF NOT EXISTS raw.debt_sheets AS SELECT * FROM raw.budget_sheets WITH NO DATA;
 CREATE TABLE IF NOT EXISTS raw.debt_lines  AS SELECT * FROM raw.budget_lines  WITH NO DATA;
+ALTER TABLE raw.debt_sheets ALTER COLUMN is_retired SET DEFAULT false;
+ALTER TABLE raw.debt_lines  ALTER COLUMN is_retired SET DEFAULT false;
+UPDATE raw.debt_sheets SET is_retired = false WHERE is_retired IS NULL;
+UPDATE raw.debt_lines  SET is_retired = false WHERE is_retired IS NULL;
+ALTER TABLE raw.debt_sheets ALTER COLUMN is_retired SET NOT NULL;
+ALTER TABLE raw.debt_lines  ALTER COLUMN is_retired SET NOT NULL;
 
 -- One row per bulletin row read from a trading export (duplicates across exports are kept here,
 -- each with its own provenance; bulletin_key identifies the bulletin so dbt keeps one).

@@ -21,3 +21,50 @@ def gongkai_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GONGKAI_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("GONGKAI_OUT_DIR", str(tmp_path / "out"))
     return settings()
+
+
+@pytest.fixture(scope="session")
+def sample_built(tmp_path_factory):
+    """The bundled sample loaded through the real loaders and `dbt build` once per session.
+
+    Returns (warehouse path, output dir, environment). Tests may read the marts and may append to
+    quality tables; none may change raw or dbt tables (build their own warehouse for that).
+    """
+    import json
+    import subprocess
+    import sys
+    import time
+
+    import duckdb
+
+    from dagster_project.ingest import framework
+    from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
+    from dagster_project.paths import DBT_PROJECT_DIR, settings
+
+    if not (SAMPLE_RAW / "ground_truth.json").is_file():
+        pytest.skip("the bundled sample is not generated")
+    tmp = tmp_path_factory.mktemp("sample_built")
+    warehouse, out = tmp / "warehouse.duckdb", tmp / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE_RAW))
+        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+        mp.setenv("GONGKAI_OUT_DIR", str(out))
+        mp.delenv("GONGKAI_AS_OF", raising=False)  # today: every sample year is long due
+        env = settings().env_for_subprocess()
+    con = duckdb.connect(str(warehouse))
+    try:
+        for family, spec in FAMILY_LOADERS.items():
+            framework.load_family(con, SAMPLE_RAW, family, resolve_loader(spec), progress=lambda _: None)
+    finally:
+        con.close()
+    started = time.perf_counter()
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    result = subprocess.run(
+        [dbt, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
+        env=env, capture_output=True, text=True, cwd=REPO_ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+    print(f"dbt build on the sample: {time.perf_counter() - started:.1f} s")
+    json.loads((SAMPLE_RAW / "ground_truth.json").read_text(encoding="utf-8"))  # readable before tests rely on it
+    return warehouse, out, env

@@ -3,21 +3,14 @@ and rule inputs with the generator's ground truth (which the pipeline itself nev
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.ingest import framework
-from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.paths import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 GROUND_TRUTH = SAMPLE / "ground_truth.json"
-DBT = str(Path(sys.executable).with_name("dbt"))
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,33 +19,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def sample_warehouse(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("dbt_sample")
-    warehouse = tmp / "warehouse.duckdb"
+def sample_warehouse(sample_built):
+    warehouse, _, _ = sample_built
     truth = json.loads(GROUND_TRUTH.read_text(encoding="utf-8"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE))
-        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
-        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
-        mp.delenv("GONGKAI_AS_OF", raising=False)  # today: every sample year is long due
-        from dagster_project.paths import settings
-
-        env = settings().env_for_subprocess()
-        con = duckdb.connect(str(warehouse))
-        try:
-            for family, spec in FAMILY_LOADERS.items():
-                framework.load_family(con, SAMPLE, family, resolve_loader(spec), progress=lambda _: None)
-        finally:
-            con.close()
-        started = time.perf_counter()
-        result = subprocess.run(
-            [DBT, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-            env=env, capture_output=True, text=True, cwd=REPO_ROOT,
-        )
-        elapsed = time.perf_counter() - started
-    assert result.returncode == 0, result.stdout[-6000:]
-    print(f"dbt build on the sample: {elapsed:.1f} s")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         yield con, truth

@@ -4,21 +4,16 @@ second run on the same data must report no change. Validation time is measured a
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.ingest import framework
-from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.paths import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 GROUND_TRUTH = SAMPLE / "ground_truth.json"
-DBT = str(Path(sys.executable).with_name("dbt"))
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,35 +22,15 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def sample_quality(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("quality_sample")
-    warehouse, out = tmp / "warehouse.duckdb", tmp / "out"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE))
-        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
-        mp.setenv("GONGKAI_OUT_DIR", str(out))
-        mp.delenv("GONGKAI_AS_OF", raising=False)
-        from dagster_project.paths import settings
+def sample_quality(sample_built, tmp_path_factory):
+    warehouse, _, _ = sample_built
+    out = tmp_path_factory.mktemp("quality_sample") / "out"
+    from dagster_project.quality.runner import run_quality
 
-        env = settings().env_for_subprocess()
-        con = duckdb.connect(str(warehouse))
-        try:
-            for family, spec in FAMILY_LOADERS.items():
-                framework.load_family(con, SAMPLE, family, resolve_loader(spec), progress=lambda _: None)
-        finally:
-            con.close()
-        result = subprocess.run(
-            [DBT, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-            env=env, capture_output=True, text=True, cwd=REPO_ROOT,
-        )
-        assert result.returncode == 0, result.stdout[-6000:]
-        from dagster_project.quality.runner import run_quality
-
-        started = time.perf_counter()
-        first = run_quality(warehouse, out)
-        first_seconds = time.perf_counter() - started
-        second = run_quality(warehouse, out)
+    started = time.perf_counter()
+    first = run_quality(warehouse, out)
+    first_seconds = time.perf_counter() - started
+    second = run_quality(warehouse, out)
     print(f"quality on the sample: first run {first_seconds:.1f} s (GX {first.gx_seconds:.1f} s), "
           f"second run {second.total_seconds:.1f} s (GX {second.gx_seconds:.1f} s)")
     truth = json.loads(GROUND_TRUTH.read_text(encoding="utf-8"))

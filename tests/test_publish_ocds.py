@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from pathlib import Path
 
 import duckdb
@@ -10,7 +11,8 @@ import pytest
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
 from dagster_project.publish.ocds import (
-    BUNDLED_SCHEMA_DIR, SHARED_SCHEMA_DIR, build_ocds, load_config, validate_ocds_folder, validators, write_ocds,
+    BUNDLED_SCHEMA_DIR, SHARED_SCHEMA_DIR, _compile, build_ocds, bulletin_release, load_config, ocds_source_sql,
+    validate_ocds_folder, validators, write_ocds,
 )
 from dagster_project.publish.release import load_spec
 from test_publish_support import build_fixture_warehouse
@@ -111,3 +113,31 @@ def test_large_package_path_streams_and_still_catches_errors(warehouse, tmp_path
     path.write_text("\n".join(lines), encoding="utf-8")
     problems = validate_ocds_folder(folder, cfg=cfg)
     assert problems and any("tag" in p for p in problems)
+
+
+def test_sql_mapping_equals_the_python_reference_mapping(warehouse, tmp_path):
+    """The DuckDB-built releases and compiled records are what ``bulletin_release`` / ``_compile`` define."""
+    cfg = load_config()
+    policy = MaskingPolicy.from_spec(load_spec()["masking"])
+    folder = tmp_path / "ocds"
+    folder.mkdir()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        write_ocds(con, folder, cfg, policy)
+        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) "
+                             "ORDER BY deal_key, notice_send_time, bulletin_key")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    expected = [bulletin_release(row, cfg) for row in rows]
+    assert _load_all(folder, "release-package", "releases") == expected
+    by_ocid: dict[str, list[dict]] = {}
+    for release in expected:
+        by_ocid.setdefault(release["ocid"], []).append(release)
+    records = _load_all(folder, "record-package", "records")
+    assert [r["ocid"] for r in records] == list(by_ocid)
+    for record in records:
+        releases = json.loads(json.dumps(by_ocid[record["ocid"]]))  # _compile takes over values: give it copies
+        assert record["compiledRelease"] == _compile(record["ocid"], releases)
+        assert [urllib.parse.unquote(link["url"].rsplit("#", 1)[1]) for link in record["releases"]] == [r["id"] for r in releases]

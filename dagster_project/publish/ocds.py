@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import shutil
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +30,7 @@ from referencing.jsonschema import DRAFT4
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select
-from dagster_project.publish.warehouse import describe, find_relation, open_read_only
+from dagster_project.publish.warehouse import describe, find_relation, open_read_only, open_scratch
 
 CONFIG_PATH = Path(__file__).with_name("ocds.yaml")
 SHARED_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "ocds-1.1.5"
@@ -41,7 +41,6 @@ RELEASE_TAGS = frozenset([
     "awardUpdate", "awardCancellation", "contract", "contractUpdate", "contractAmendment", "implementation",
     "implementationUpdate", "contractTermination", "compiled",
 ])
-FETCH_ROWS = 20_000
 
 BULLETIN_COLUMNS = [
     "bulletin_key", "deal_key", "bulletin_type_code", "bulletin_type", "trade_area", "notice_name",
@@ -233,41 +232,283 @@ def _compile(ocid: str, releases: list[dict]) -> dict:
     return compiled
 
 
-class _PackageWriter:
-    """Writes packages as: envelope line, one item per line, closing line; rotates files by size."""
+# ------------------------------------------------------------------------- building releases in SQL
+#
+# The same mapping as ``bulletin_release`` / ``_compile`` above, written as DuckDB SQL so that no row
+# passes through Python. JSON text is assembled from ``to_json`` pieces: ``_obj`` / ``_arr`` drop
+# absent members (``concat_ws`` skips NULLs, ``'"k":' || NULL`` is NULL) and turn an empty object or
+# array into NULL, which is exactly ``_drop_empty``. The compiled release of a deal is an aggregate
+# over its releases in (date, bulletin key) order: for every member the last value present wins
+# (``arg_max(value, seq)`` skips NULLs), and arrays of objects with ids (parties, awards and their
+# suppliers, contracts, documents) are grouped by id, in order of first appearance. A party's roles
+# are the union of its roles in order of first appearance. (One difference from the dict merge: a
+# party appearing twice in one release, e.g. a buyer acting as its own agency, is one party in the
+# compiled release, as the OCDS merge rules say.)
 
-    def __init__(self, folder: Path, stem: str, list_key: str, envelope: dict, per_file: int):
-        self.folder, self.stem, self.list_key, self.envelope, self.per_file = folder, stem, list_key, envelope, per_file
-        self.files: list[str] = []
-        self.count_in_file = 0
-        self.total = 0
-        self._fh = None
+def _q(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
 
-    def _open(self) -> None:
-        name = f"{self.stem}-{len(self.files) + 1:04d}.json"
-        self.files.append(name)
-        env = dict(self.envelope, uri=self.envelope["uri"] + name)
-        head = json.dumps(env, ensure_ascii=False)[:-1]
-        self._fh = open(self.folder / name, "w", encoding="utf-8")
-        self._fh.write(head + f', "{self.list_key}": [\n')
-        self.count_in_file = 0
 
-    def write(self, item: dict) -> str:
-        if self._fh is None or self.count_in_file >= self.per_file:
-            self.close()
-            self._open()
-        elif self.count_in_file:
-            self._fh.write(",\n")
-        self._fh.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
-        self.count_in_file += 1
-        self.total += 1
-        return self.files[-1]
+def _js(expr: str) -> str:
+    """JSON text of a scalar SQL expression; NULL stays NULL; empty strings count as absent."""
+    return f"to_json(NULLIF({expr}, ''))"
 
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.write("\n]}\n")
-            self._fh.close()
-            self._fh = None
+
+def _obj(*members: tuple[str, str]) -> str:
+    """JSON object text from (key, JSON text or NULL) members, absent members left out, {} -> NULL."""
+    parts = ", ".join(f"'\"{k}\":' || ({v})" for k, v in members)
+    return f"NULLIF('{{' || concat_ws(',', {parts}) || '}}', '{{}}')"
+
+
+def _arr(*items: str) -> str:
+    return f"NULLIF('[' || concat_ws(',', {', '.join(items)}) || ']', '[]')"
+
+
+def _agg_arr(item: str, order: str) -> str:
+    """JSON array text aggregated over a group (NULL items skipped; no item -> NULL)."""
+    return f"'[' || string_agg({item}, ',' ORDER BY {order}) || ']'"
+
+
+def _map_case(expr: str, mapping: dict[str, str]) -> str:
+    if not mapping:
+        return "NULL"
+    whens = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in mapping.items())
+    return f"(CASE {expr} {whens} END)"
+
+
+def _iso_sql(expr: str, duckdb_type: str | None, tz: str) -> str:
+    if duckdb_type is None:
+        return "NULL::VARCHAR"
+    t = duckdb_type.upper()
+    if t in {"TIMESTAMP", "DATE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"} or t.startswith("TIMESTAMP("):
+        return f"strftime(CAST({expr} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') || {_q(tz)}"
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def _party_sql(name: str, code: str, scheme: str) -> tuple[str, str, str]:
+    """(id, name, code) expressions of a party as ``_party`` builds it (id NULL = no party)."""
+    n, c = f"NULLIF({name}, '')", f"NULLIF({code}, '')"
+    pid = f"(CASE WHEN {c} IS NOT NULL THEN {_q(scheme + '-')} || {c} WHEN {n} IS NOT NULL THEN 'name-' || {n} END)"
+    return pid, n, c
+
+
+def _party_json(pid: str, name: str, code: str, roles_json: str, scheme: str) -> str:
+    identifier = _obj(("scheme", _js(f"(CASE WHEN {code} IS NOT NULL THEN {_q(scheme)} END)")),
+                      ("id", _js(code)), ("legalName", _js(f"(CASE WHEN {code} IS NOT NULL THEN {name} END)")))
+    return f"(CASE WHEN {pid} IS NOT NULL THEN {_obj(('id', _js(pid)), ('roles', roles_json), ('name', _js(name)), ('identifier', identifier))} END)"
+
+
+def _flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
+    """One row per release with every value the JSON needs, numbered ``seq`` in package order."""
+    tz, scheme = cfg["timezone"], cfg["party_scheme"]
+    col = lambda c: c if c in types else "NULL"  # noqa: E731  (a column the marts may lack)
+    bt = cfg["bulletin_types"]
+    tag_of = {k: v["tag"] for k, v in bt.items()}
+    status_of = {k: v.get("award_status", "active") for k, v in bt.items()}
+    default = cfg["default_bulletin_type"]
+    tag = (f"coalesce({_map_case(col('bulletin_type'), tag_of)}, {_map_case(col('bulletin_type_code'), tag_of)}, "
+           f"{_q(default['tag'])})")
+    award_status = (f"coalesce(CASE WHEN {_map_case(col('bulletin_type'), tag_of)} IS NOT NULL THEN "
+                    f"{_map_case(col('bulletin_type'), status_of)} WHEN {_map_case(col('bulletin_type_code'), tag_of)} "
+                    f"IS NOT NULL THEN {_map_case(col('bulletin_type_code'), status_of)} ELSE "
+                    f"{_q(default.get('award_status', 'active'))} END, 'active')")
+    b_id, b_name, b_code = _party_sql(col("tenderer_name"), col("tenderer_code"), scheme)
+    a_id, a_name, a_code = _party_sql(col("tender_agency_name"), col("tender_agency_code"), scheme)
+    w_id, w_name, w_code = _party_sql(col("win_bidder_name"), col("win_bidder_code"), scheme)
+    deal_budget, budget = col("deal_budget_amount_yuan"), col("budget_amount_yuan")
+    bidders = f"coalesce({col('bidder_count')}, {col('deal_bidder_count')})"
+    return f"""
+        SELECT row_number() OVER (ORDER BY deal_key, sort_time, rid) - 1 AS seq, *,
+               CASE WHEN tag IN ('award', 'contract', 'implementation') THEN w_id0 END AS w_id
+        FROM (
+            SELECT {_q(cfg['ocid_prefix'])} || deal_key AS ocid, deal_key, bulletin_key AS rid,
+                   {col('notice_send_time')} AS sort_time,
+                   {_iso_sql(col('notice_send_time'), types.get('notice_send_time'), tz)} AS date_s,
+                   {tag} AS tag, {award_status} AS award_status,
+                   NULLIF({col('notice_name')}, '') AS notice_name,
+                   {b_id} AS b_id, {b_name} AS b_name, {b_code} AS b_code,
+                   {a_id} AS a_id, {a_name} AS a_name, {a_code} AS a_code,
+                   {w_id} AS w_id0, {w_name} AS w_name, {w_code} AS w_code,
+                   CAST(CASE WHEN {deal_budget} IS NOT NULL AND {deal_budget} <> 0 THEN {deal_budget}
+                        ELSE {budget} END AS DOUBLE) AS tender_amount,
+                   {_iso_sql(col('doc_get_start_at'), types.get('doc_get_start_at'), tz)} AS period_start,
+                   {_iso_sql(col('bid_deadline_at'), types.get('bid_deadline_at'), tz)} AS period_end,
+                   {_iso_sql(col('contract_signed_at'), types.get('contract_signed_at'), tz)} AS signed_s,
+                   {bidders} AS n_tenderers,
+                   {_map_case(col('trade_area'), cfg.get('trade_areas') or {})} AS category,
+                   CAST({col('bid_amount_yuan')} AS DOUBLE) AS bid_amount,
+                   NULLIF({col('url')}, '') AS url
+            FROM ({source_sql}) s
+        )"""
+
+
+def _release_json_sql(cfg: dict) -> str:
+    """The release of one flat row (columns of ``_flat_sql``) as JSON text."""
+    cur, scheme = _js(_q(cfg["currency"])), cfg["party_scheme"]
+    amount = lambda e: _obj(("amount", f"to_json({e})"), ("currency", f"(CASE WHEN {e} IS NOT NULL THEN {cur} END)"))  # noqa: E731
+    w = "(CASE WHEN tag IN ('award', 'contract', 'implementation') THEN {} END)"
+    parties = _arr(_party_json("b_id", "b_name", "b_code", "'[\"buyer\"]'", scheme),
+                   _party_json("a_id", "a_name", "a_code", "'[\"procuringEntity\"]'", scheme),
+                   _party_json("w_id", w.format("w_name"), w.format("w_code"), "'[\"supplier\",\"tenderer\"]'", scheme))
+    document = _obj(("id", _js("rid || '-notice'")),
+                    ("documentType", _js("CASE WHEN tag = 'tender' THEN 'tenderNotice' END")),
+                    ("title", _js("notice_name")), ("url", _js("url")), ("language", "'\"zh\"'"))
+    tender = _obj(
+        ("id", _js("deal_key")),
+        ("title", _js("CASE WHEN tag = 'tender' THEN notice_name END")),
+        ("value", amount("tender_amount")),
+        ("tenderPeriod", _obj(("startDate", _js("period_start")), ("endDate", _js("period_end")))),
+        ("numberOfTenderers", "to_json(n_tenderers)"),
+        ("procuringEntity", f"(CASE WHEN a_id IS NOT NULL THEN {_obj(('id', _js('a_id')), ('name', _js('a_name')))} END)"),
+        ("mainProcurementCategory", _js("category")),
+        ("status", _js("CASE WHEN tag = 'tenderCancellation' THEN 'cancelled' END")),
+        ("documents", f"(CASE WHEN url IS NOT NULL THEN {_arr(document)} END)"),
+    )
+    award = _obj(
+        ("id", _js("deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END")),
+        ("title", _js("notice_name")), ("status", _js("award_status")), ("date", _js("date_s")),
+        ("value", amount("bid_amount")),
+        ("suppliers", f"(CASE WHEN w_id IS NOT NULL THEN {_arr(_obj(('id', _js('w_id')), ('name', _js('w_name'))))} END)"),
+    )
+    contract = _obj(
+        ("id", _js("deal_key || '-contract'")), ("awardID", _js("deal_key || '-award'")),
+        ("title", _js("notice_name")), ("status", "'\"active\"'"), ("dateSigned", _js("signed_s")),
+        ("value", amount("bid_amount")),
+    )
+    return _obj(
+        ("ocid", _js("ocid")), ("id", _js("rid")), ("date", _js("date_s")), ("tag", "to_json([tag])"),
+        ("initiationType", "'\"tender\"'"), ("language", "'\"zh\"'"), ("parties", parties),
+        ("buyer", f"(CASE WHEN b_id IS NOT NULL THEN {_obj(('id', _js('b_id')), ('name', _js('b_name')))} END)"),
+        ("tender", tender),
+        ("awards", f"(CASE WHEN tag = 'award' THEN {_arr(award)} END)"),
+        ("contracts", f"(CASE WHEN tag = 'contract' THEN {_arr(contract)} END)"),
+    )
+
+
+def _records_sql(cfg: dict) -> str:
+    """One row per deal (ocid, first seq, record JSON text) from the flat table ``_ocds_flat``."""
+    cur, scheme, per = _js(_q(cfg["currency"])), cfg["party_scheme"], int(cfg["releases_per_package"])
+    amount = lambda e: _obj(("amount", f"to_json({e})"), ("currency", f"(CASE WHEN {e} IS NOT NULL THEN {cur} END)"))  # noqa: E731
+    link = _obj(
+        ("url", _js(f"{_q(cfg['base_uri'] + 'release-package-')} || printf('%04d', seq // {per} + 1) "
+                    f"|| '.json#' || url_encode(rid)")),
+        ("date", "coalesce(to_json(date_s), 'null')"), ("tag", "to_json([tag])"),
+    )
+    party = _obj(("id", _js("pid")), ("roles", "roles"), ("name", _js("pname")),
+                 ("identifier", _obj(("scheme", _js(f"CASE WHEN pcode IS NOT NULL THEN {_q(scheme)} END")),
+                                     ("id", _js("pcode")), ("legalName", _js("CASE WHEN pcode IS NOT NULL THEN pname END")))))
+    supplier = _obj(("id", _js("sid")), ("name", _js("sname")))
+    award = _obj(("id", _js("award_id")), ("title", _js("title")), ("status", _js("status")), ("date", _js("date_s")),
+                 ("value", amount("amount")), ("suppliers", "suppliers"))
+    contract = _obj(("id", _js("deal_key || '-contract'")), ("awardID", _js("deal_key || '-award'")),
+                    ("title", _js("title")), ("status", "'\"active\"'"), ("dateSigned", _js("signed_s")),
+                    ("value", amount("amount")))
+    document = _obj(("id", _js("rid || '-notice'")),
+                    ("documentType", _js("CASE WHEN tag = 'tender' THEN 'tenderNotice' END")),
+                    ("title", _js("notice_name")), ("url", _js("url")), ("language", "'\"zh\"'"))
+    last = lambda e: f"arg_max({e}, seq)"  # noqa: E731  (the last value present wins)
+    tender = _obj(
+        ("id", _js("deal_key")), ("title", _js("title")), ("value", amount("tender_amount")),
+        ("tenderPeriod", _obj(("startDate", _js("period_start")), ("endDate", _js("period_end")))),
+        ("numberOfTenderers", "to_json(n_tenderers)"),
+        ("procuringEntity", f"(CASE WHEN a_id IS NOT NULL THEN {_obj(('id', _js('a_id')), ('name', _js('a_name')))} END)"),
+        ("mainProcurementCategory", _js("category")), ("status", _js("tender_status")), ("documents", "documents"),
+    )
+    compiled = _obj(
+        ("ocid", _js("ocid")), ("id", _js("ocid || '-compiled'")), ("date", _js("date_s")),
+        ("tag", "'[\"compiled\"]'"), ("initiationType", "'\"tender\"'"), ("language", "'\"zh\"'"),
+        ("parties", "parties"),
+        ("buyer", f"(CASE WHEN b_id IS NOT NULL THEN {_obj(('id', _js('b_id')), ('name', _js('b_name')))} END)"),
+        ("tender", tender), ("awards", "awards"), ("contracts", "contracts"),
+    )
+    record = _obj(("ocid", _js("ocid")), ("releases", "links"), ("compiledRelease", compiled))
+    return f"""
+        WITH party_slots AS (
+            SELECT ocid, seq, p.*
+            FROM _ocds_flat, unnest([
+                {{'k': 0, 'pid': b_id, 'pname': b_name, 'pcode': b_code, 'role': 'buyer'}},
+                {{'k': 1, 'pid': a_id, 'pname': a_name, 'pcode': a_code, 'role': 'procuringEntity'}},
+                {{'k': 2, 'pid': w_id, 'pname': w_name, 'pcode': w_code, 'role': 'supplier'}},
+                {{'k': 3, 'pid': w_id, 'pname': w_name, 'pcode': w_code, 'role': 'tenderer'}}]) AS u(p)
+            WHERE p.pid IS NOT NULL
+        ), party_roles AS (
+            SELECT ocid, pid, role, min(seq * 4 + k) AS first FROM party_slots GROUP BY ALL
+        ), party_groups AS (
+            SELECT ocid, pid, min(seq * 4 + k) AS first, arg_max(pname, seq * 4 + k) AS pname,
+                   arg_max(pcode, seq * 4 + k) AS pcode
+            FROM party_slots GROUP BY ALL
+        ), parties AS (
+            SELECT g.ocid, {_agg_arr(party, 'g.first')} AS parties
+            FROM party_groups g JOIN (
+                SELECT ocid, pid, {_agg_arr('to_json(role)', 'first')} AS roles FROM party_roles GROUP BY ALL
+            ) r USING (ocid, pid)
+            GROUP BY g.ocid
+        ), award_rows AS (
+            SELECT ocid, seq, deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END
+                   AS award_id, notice_name, award_status, date_s, bid_amount, w_id, w_name
+            FROM _ocds_flat WHERE tag = 'award'
+        ), award_suppliers AS (
+            SELECT ocid, award_id, {_agg_arr(supplier, 'first')} AS suppliers
+            FROM (SELECT ocid, award_id, w_id AS sid, arg_max(w_name, seq) AS sname, min(seq) AS first
+                  FROM award_rows WHERE w_id IS NOT NULL GROUP BY ALL)
+            GROUP BY ALL
+        ), awards AS (
+            SELECT ocid, {_agg_arr(award, 'first')} AS awards
+            FROM (SELECT a.ocid, a.award_id, min(seq) AS first, {last('notice_name')} AS title,
+                         {last('award_status')} AS status, {last('date_s')} AS date_s, {last('bid_amount')} AS amount,
+                         any_value(s.suppliers) AS suppliers
+                  FROM award_rows a LEFT JOIN award_suppliers s USING (ocid, award_id) GROUP BY ALL)
+            GROUP BY ALL
+        ), contracts AS (
+            SELECT ocid, {_arr(contract)} AS contracts
+            FROM (SELECT ocid, any_value(deal_key) AS deal_key, {last('notice_name')} AS title,
+                         {last('signed_s')} AS signed_s, {last('bid_amount')} AS amount
+                  FROM _ocds_flat WHERE tag = 'contract' GROUP BY ALL)
+        ), deals AS (
+            SELECT ocid, min(seq) AS first, any_value(deal_key) AS deal_key, {last('date_s')} AS date_s,
+                   {last('b_id')} AS b_id, {last('b_name')} AS b_name, {last('a_id')} AS a_id, {last('a_name')} AS a_name,
+                   {last("CASE WHEN tag = 'tender' THEN notice_name END")} AS title,
+                   {last('tender_amount')} AS tender_amount, {last('period_start')} AS period_start,
+                   {last('period_end')} AS period_end, {last('n_tenderers')} AS n_tenderers,
+                   {last('category')} AS category,
+                   {last("CASE WHEN tag = 'tenderCancellation' THEN 'cancelled' END")} AS tender_status,
+                   {_agg_arr(f"CASE WHEN url IS NOT NULL THEN {document} END", 'seq')} AS documents,
+                   {_agg_arr(link, 'seq')} AS links
+            FROM _ocds_flat GROUP BY ocid
+        )
+        SELECT row_number() OVER (ORDER BY first) - 1 AS rec_seq, {record} AS item
+        FROM deals LEFT JOIN parties USING (ocid) LEFT JOIN awards USING (ocid) LEFT JOIN contracts USING (ocid)"""
+
+
+def _package_head(envelope: dict, name: str, list_key: str) -> str:
+    env = dict(envelope, uri=envelope["uri"] + name)
+    return json.dumps(env, ensure_ascii=False)[:-1] + f', "{list_key}": [\n'
+
+
+def _write_packages(con: duckdb.DuckDBPyConnection, folder: Path, stem: str, list_key: str, envelope: dict,
+                    table: str, seq: str, count: int, per_file: int) -> list[str]:
+    """Envelope line, one item per line (``,`` between), closing line; the items are COPYed by DuckDB."""
+    files = []
+    for i in range(max(0, -(-count // per_file))):
+        name = f"{stem}-{i + 1:04d}.json"
+        lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
+        body = folder / (name + ".body")
+        con.execute(
+            f"COPY (SELECT item || CASE WHEN {seq} < {hi} THEN ',' ELSE '' END FROM {table} "
+            f"WHERE {seq} BETWEEN {lo} AND {hi} ORDER BY {seq}) TO '{_sql_path(body)}' "
+            "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')"
+        )
+        with open(folder / name, "wb") as out, open(body, "rb") as src:
+            out.write(_package_head(envelope, name, list_key).encode("utf-8"))
+            shutil.copyfileobj(src, out, 16 << 20)
+            out.write(b"]}\n")
+        body.unlink()
+        files.append(name)
+    return files
+
+
+def _sql_path(path: Path) -> str:
+    return path.as_posix().replace("'", "''")
 
 
 @dataclass
@@ -289,19 +530,16 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> st
     b_types = dict(describe(con, bulletins))
     b_sql = masked_select(bulletins, [(c, b_types[c]) for c in BULLETIN_COLUMNS if c in b_types], policy)
     if deals is None:
-        return f"SELECT * FROM ({b_sql}) b ORDER BY deal_key, notice_send_time, bulletin_key"
+        return f"SELECT * FROM ({b_sql}) b"
     d_types = dict(describe(con, deals))
     d_sql = masked_select(deals, [(c, d_types[c]) for c in DEAL_COLUMNS if c in d_types], policy)
-    return (
-        f"SELECT b.*, d.doc_get_start_at, d.bid_deadline_at, d.contract_signed_at, "
-        f"d.budget_amount_yuan AS deal_budget_amount_yuan, d.bidder_count AS deal_bidder_count "
-        f"FROM ({b_sql}) b LEFT JOIN ({d_sql}) d USING (deal_key) "
-        f"ORDER BY b.deal_key, b.notice_send_time, b.bulletin_key"
-    )
+    deal_cols = [f"d.{c}" for c in ("doc_get_start_at", "bid_deadline_at", "contract_signed_at") if c in d_types]
+    deal_cols += [f"d.{c} AS deal_{c}" for c in ("budget_amount_yuan", "bidder_count") if c in d_types]
+    return f"SELECT b.*{''.join(', ' + c for c in deal_cols)} FROM ({b_sql}) b LEFT JOIN ({d_sql}) d USING (deal_key)"
 
 
 def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy) -> OcdsResult:
-    """Stream releases and records of every bulletin into ``folder`` (which must exist)."""
+    """Build releases and records of every bulletin in DuckDB and write them into ``folder`` (must exist)."""
     result = OcdsResult(path=folder)
     sql = ocds_source_sql(con, policy)
     if sql is None:
@@ -309,43 +547,26 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     common = {"uri": cfg["base_uri"], "version": "1.1", "publishedDate": now, "publisher": cfg["publisher"],
               "license": cfg["license"]}
-    rel_writer = _PackageWriter(folder, "release-package", "releases", common, cfg["releases_per_package"])
-    rec_writer = _PackageWriter(folder, "record-package", "records", common, cfg["records_per_package"])
-    # Every release package file name is known from the count, so each record package can list them.
-    bulletin_count = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
-    n_release_files = max(1, -(-bulletin_count // cfg["releases_per_package"]))
-    all_packages = [f"{cfg['base_uri']}release-package-{i + 1:04d}.json" for i in range(n_release_files)]
-    rec_writer.envelope = dict(common, packages=all_packages)
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    current_ocid, current_releases, links = None, [], []
-
-    def flush_record():
-        if current_ocid is None:
-            return
-        record = {"ocid": current_ocid, "releases": links, "compiledRelease": _compile(current_ocid, current_releases)}
-        rec_writer.write(record)
-
+    types = dict(describe(con, f"({sql})"))
     try:
-        while True:
-            chunk = cursor.fetchmany(FETCH_ROWS)
-            if not chunk:
-                break
-            for values in chunk:
-                release = bulletin_release(dict(zip(names, values)), cfg)
-                if release["ocid"] != current_ocid:
-                    flush_record()
-                    current_ocid, current_releases, links = release["ocid"], [], []
-                package_file = rel_writer.write(release)
-                current_releases.append(release)
-                links.append({"url": cfg["base_uri"] + package_file + "#" + urllib.parse.quote(release["id"], safe=""),
-                              "date": release["date"], "tag": release["tag"]})
-        flush_record()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_flat AS {_flat_sql(sql, types, cfg)} ORDER BY seq")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _ocds_releases AS SELECT seq, {_release_json_sql(cfg)} AS item "
+                    "FROM _ocds_flat")
+        n_releases = con.execute("SELECT count(*) FROM _ocds_flat").fetchone()[0]
+        per_release_file = int(cfg["releases_per_package"])
+        release_files = _write_packages(con, folder, "release-package", "releases", common, "_ocds_releases", "seq",
+                                        n_releases, per_release_file)
+        # Every release package file name is known from the count, so each record package can list them.
+        rec_envelope = dict(common, packages=[cfg["base_uri"] + f for f in release_files])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_records AS {_records_sql(cfg)} ORDER BY rec_seq")
+        n_records = con.execute("SELECT count(*) FROM _ocds_records").fetchone()[0]
+        record_files = _write_packages(con, folder, "record-package", "records", rec_envelope, "_ocds_records",
+                                       "rec_seq", n_records, int(cfg["records_per_package"]))
     finally:
-        rel_writer.close()
-        rec_writer.close()
-    result.releases, result.records = rel_writer.total, rec_writer.total
-    result.files = rel_writer.files + rec_writer.files
+        for kind, name in (("TABLE", "_ocds_records"), ("VIEW", "_ocds_releases"), ("TABLE", "_ocds_flat")):
+            con.execute(f"DROP {kind} IF EXISTS {name}")
+    result.releases, result.records = n_releases, n_records
+    result.files = release_files + record_files
     result.bytes = sum((folder / f).stat().st_size for f in result.files)
     return result
 
@@ -361,8 +582,61 @@ def _errors(validator: Draft4Validator, instance, where: str, limit: int = 5) ->
     return out
 
 
-def validate_package_file(path: Path, v: OcdsValidators, cfg: dict) -> list[str]:
-    """Problems in one package file written by ``_PackageWriter`` (empty list = valid)."""
+def _items_sql(path: Path) -> str:
+    """The items of a package file written by ``_write_packages``: one per line after the envelope line."""
+    return (
+        f"SELECT row_number() OVER () + 1 AS line_no, rtrim(line, ',') AS item FROM read_csv('{_sql_path(path)}', "
+        "columns = {'line': 'VARCHAR'}, header = false, skip = 1, delim = '\x01', quote = '', escape = '', "
+        "auto_detect = false, max_line_size = 100000000) WHERE line <> ']}'"
+    )
+
+
+def _structural_problems(con: duckdb.DuckDBPyConnection, path: Path, is_record: bool, cfg: dict,
+                         limit: int = 50) -> list[str]:
+    """Cheap checks of EVERY item in SQL: JSON, required fields, tag codelist, ocid prefix, unique ids."""
+    release = "json_extract(item, '$.compiledRelease')" if is_record else "item"
+    key = "ocid" if is_record else "ocid || ' ' || id"
+    tags = "[" + ", ".join(_q(t) for t in sorted(RELEASE_TAGS)) + "]"
+    required = ("ocid", "id", "date", "initiationType")
+    checks = [f"CASE WHEN coalesce(json_extract_string(r, '$.{f}'), '') = '' THEN 'missing {f}' END" for f in required]
+    checks += [
+        "CASE WHEN coalesce(len(tag), 0) = 0 THEN 'missing tag' END",
+        f"CASE WHEN NOT list_has_all({tags}, tag) THEN 'tag ' || CAST(tag AS VARCHAR) || ' not in the codelist' END",
+        f"CASE WHEN NOT starts_with(coalesce(ocid, ''), {_q(cfg['ocid_prefix'])}) "
+        f"THEN 'ocid without prefix {cfg['ocid_prefix']}' END",
+    ]
+    if is_record:
+        checks += ["CASE WHEN coalesce(json_array_length(item, '$.releases'), 0) = 0 THEN 'record without releases' END",
+                   "CASE WHEN json_extract_string(item, '$.ocid') IS DISTINCT FROM ocid "
+                   "THEN 'compiled release ocid differs from the record ocid' END"]
+    rows = con.execute(f"""
+        WITH items AS ({_items_sql(path)}),
+        parsed AS (
+            SELECT line_no, json_valid(item) AS ok, CASE WHEN json_valid(item) THEN item END AS item FROM items
+        ), fields AS (
+            SELECT line_no, ok, item, {release} AS r,
+                   json_extract_string({release}, '$.ocid') AS ocid, json_extract_string({release}, '$.id') AS id,
+                   json_extract_string({release}, '$.tag[*]') AS tag
+            FROM parsed
+        ), problems AS (
+            SELECT line_no, 'not JSON' AS problem FROM fields WHERE NOT ok
+            UNION ALL
+            SELECT line_no, unnest(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)) FROM fields WHERE ok
+            UNION ALL
+            SELECT max(line_no), 'duplicate ' || k FROM (SELECT line_no, {key} AS k FROM fields WHERE ok)
+            GROUP BY k HAVING count(*) > 1
+        )
+        SELECT line_no, problem FROM problems ORDER BY line_no LIMIT {limit}""").fetchall()
+    return [f"{path.name} line {n}: {p}" for n, p in rows]
+
+
+def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+    """Problems in one package file written by ``_write_packages`` (empty list = valid).
+
+    Small packages are validated whole. Larger ones: structural checks of every item in DuckDB, the
+    envelope with the first item against the package schema, and a deterministic sample (the first
+    ``sample_head`` items and every ``sample_every``-th) against the package schema item by item.
+    """
     is_record = path.name.startswith("record-package")
     package_validator = v.record_package if is_record else v.release_package
     list_key = "records" if is_record else "releases"
@@ -371,38 +645,23 @@ def validate_package_file(path: Path, v: OcdsValidators, cfg: dict) -> list[str]
         items_count = sum(1 for _ in fh) - 1
     if items_count <= cfg["full_validation_max_releases"]:
         return _errors(package_validator, json.loads(path.read_text(encoding="utf-8")), path.name)
-    problems: list[str] = []
+    own = con is None
+    con = con or open_scratch()
+    try:
+        problems = _structural_problems(con, path, is_record, cfg)
+        sample = con.execute(
+            f"SELECT line_no, item FROM ({_items_sql(path)}) WHERE json_valid(item) AND "
+            f"(line_no - 2 < {int(cfg['sample_head'])} OR (line_no - 2) % {int(cfg['sample_every'])} = 0) "
+            "ORDER BY line_no").fetchall()
+    finally:
+        if own:
+            con.close()
     envelope = json.loads(head + "]}")
-    seen_ids: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        fh.readline()
-        for i, line in enumerate(fh):
-            line = line.rstrip("\n").rstrip(",")
-            if line == "]}":
-                break
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path.name} line {i + 2}: not JSON ({exc})")
-                continue
-            release = item.get("compiledRelease", item) if is_record else item
-            key = item.get("ocid") if is_record else (release.get("ocid"), release.get("id"))
-            if key in seen_ids:
-                problems.append(f"{path.name} line {i + 2}: duplicate {key}")
-            seen_ids.add(key)
-            for required in ("ocid", "id", "date", "tag", "initiationType"):
-                if not release.get(required):
-                    problems.append(f"{path.name} line {i + 2}: missing {required}")
-            if not set(release.get("tag") or []) <= RELEASE_TAGS:
-                problems.append(f"{path.name} line {i + 2}: tag {release.get('tag')} not in the codelist")
-            if not str(release.get("ocid", "")).startswith(cfg["ocid_prefix"]):
-                problems.append(f"{path.name} line {i + 2}: ocid without prefix {cfg['ocid_prefix']}")
-            if i == 0:
-                problems += _errors(package_validator, dict(envelope, **{list_key: [item]}), path.name)
-            elif i < cfg["sample_head"] or i % cfg["sample_every"] == 0:
-                problems += _errors(v.release, release, f"{path.name} line {i + 2}")
-            if len(problems) > 50:
-                break
+    for line_no, item in sample:
+        problems += _errors(package_validator, dict(envelope, **{list_key: [json.loads(item)]}),
+                            f"{path.name} line {line_no}")
+        if len(problems) > 50:
+            break
     return problems
 
 
@@ -410,8 +669,12 @@ def validate_ocds_folder(folder: Path, schema_setting: str | Path | None = None,
     cfg = cfg or load_config()
     v = validators(schema_setting)
     problems: list[str] = []
-    for path in sorted(folder.glob("*-package-*.json")):
-        problems += validate_package_file(path, v, cfg)
+    con = open_scratch()
+    try:
+        for path in sorted(folder.glob("*-package-*.json")):
+            problems += validate_package_file(path, v, cfg, con)
+    finally:
+        con.close()
     return problems
 
 
@@ -442,8 +705,6 @@ def build_ocds(
         result.validation = "valid"
         result.path = atomic.promote(staging, root, build_id)
     except BaseException:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
         raise
     result.seconds = round(time.monotonic() - started, 2)

@@ -420,6 +420,12 @@ def _find_header(vocab, spec: TableSpec, grid: _Grid, start: int) -> list[int]:
     r = header_start + 1
     while len(rows) < MAX_HEADER_ROWS and r < len(grid.rows):
         if grid.is_blank(r):
+            # blank only because a merged header cell above reaches down into it (科目编码 over two rows,
+            # then 类 | 款 | 项): still header
+            if any(r0 <= rows[-1] and r1 >= r and r0 >= rows[0] for r0, c0, r1, c1 in grid.merges):
+                rows.append(r)
+                r += 1
+                continue
             break
         cells = grid.texts(r)
         if any(_looks_numeric(grid.value(r, c)) for c, _ in cells):

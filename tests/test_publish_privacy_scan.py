@@ -59,3 +59,46 @@ def test_clean_tree_is_clean(tmp_path):
     _write(tmp_path, [("ab13912345678cd", 14700000000.00, "无个人信息")])
     report = scan_tree(tmp_path, identifier_columns={"row_id"})
     assert report.clean and report.files_scanned == 3
+
+
+def _id_variants() -> list[str]:
+    """Valid IDs (one ending in X) and near misses: wrong check, unknown province, impossible date, zero region."""
+    valid = [identifiers.make_id_number("640104", dt.date(1988, 8, 8), 31)]
+    valid.append(next(i for i in (identifiers.make_id_number("640202", dt.date(1970, 1, 2), s) for s in range(1000))
+                      if i.endswith("X")))
+    wrong_check = [v[:17] + next(c for c in "0123456789X" if c != v[17]) for v in valid]
+    first17s = ["991010198808080310", "640104198802300310", "640000198808080310"]
+    near_misses = [f[:17] + identifiers.id_check_char(f[:17]) for f in first17s]
+    return valid + wrong_check + near_misses
+
+
+def test_sql_confirmation_agrees_with_the_python_id_check(tmp_path, monkeypatch):
+    """Candidates found and confirmed in DuckDB (CSV, Parquet and big JSON) are exactly the Python finders' hits."""
+    from dagster_project.publish import privacy_scan
+
+    monkeypatch.setattr(privacy_scan, "_SMALL_JSON_BYTES", 0)  # every JSON file through the DuckDB path
+    variants = _id_variants()
+    rows = [(f"r{i}", float(i), f"号码 {v}，另 {v.lower()}x1") for i, v in enumerate(variants)]
+    _write(tmp_path, rows)
+    expected = {identifiers.mask_id_number(v) for v in variants if identifiers.id_number_is_valid(v)}
+    assert len(expected) == 2 and len(variants) > len(expected)
+    report = scan_tree(tmp_path, identifier_columns={"row_id"})
+    for path in ("t.csv#note", "t.parquet#note"):
+        assert {h.masked for h in report.hits if h.path == path and h.kind == "id_number"} == expected
+
+
+def test_big_json_is_scanned_line_by_line_by_role(tmp_path, monkeypatch):
+    from dagster_project.publish import privacy_scan
+
+    monkeypatch.setattr(privacy_scan, "_SMALL_JSON_BYTES", 0)
+    items = [{"ocid": "ocds-x-13912345678", "id": "1", "tag": ["tender"], "title": "无"},
+             {"ocid": "ocds-x-2", "id": PERSON_ID, "tender": {"title": f"联系 {MOBILE}"}},
+             {"ocid": "ocds-x-3", "id": "3", "parties": [{"roles": ["buyer"], "name": "ok"}]}]
+    lines = ['{"uri": "https://example.org/p.json", "releases": [']
+    lines += [json.dumps(item, ensure_ascii=False) + ("," if i < len(items) - 1 else "") for i, item in enumerate(items)]
+    (tmp_path / "release-package-0001.json").write_text("\n".join(lines + ["]}"]) + "\n", encoding="utf-8")
+    assert json.loads((tmp_path / "release-package-0001.json").read_text(encoding="utf-8"))  # a valid package
+    report = scan_tree(tmp_path)
+    found = {(h.kind, h.masked) for h in report.hits}
+    # the phone-shaped run in an ocid is an identifier, the one in a title is a mobile; IDs count anywhere
+    assert found == {("mobile", identifiers.mask_mobile(MOBILE)), ("id_number", identifiers.mask_id_number(PERSON_ID))}

@@ -19,7 +19,6 @@ SHA256SUMS.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +30,8 @@ from dagster_project.publish.warehouse import open_scratch
 _CHUNK_CHARS = 4 * 1024 * 1024
 _OVERLAP_CHARS = 64  # longer than any ID/mobile/card, so a match cut by a chunk edge is seen whole
 _TEXT_SUFFIXES = {".html", ".htm", ".md", ".txt", ".js"}
-_ID_CANDIDATE_SQL = "[0-9]{17}"
 _ANY_CANDIDATE_SQL = "[0-9]{11}"
-_CANDIDATE_CELLS_LIMIT = 10000
+_HITS_LIMIT = 1000  # per file: one is enough to stop a release; the report stays readable
 # JSON keys whose string values are identifiers, hashes, links or dates, not free text.
 IDENTIFIER_JSON_KEYS = frozenset({
     "ocid", "id", "awardID", "url", "uri", "packages", "hash", "sha256", "source_sha256", "spdx:checksumValue",
@@ -41,9 +39,9 @@ IDENTIFIER_JSON_KEYS = frozenset({
     "source_file", "date", "dateSigned", "startDate", "endDate", "publishedDate", "created", "issued",
     "modified", "dct:issued", "dct:modified", "loaded_at", "legalName_code", "scheme",
 })
-_SMALL_JSON_BYTES = 64 * 1024 * 1024
-# Every ID number and mobile holds 11 consecutive digits: a line without them needs no parsing.
-_DIGIT_RUN_11 = re.compile(r"[0-9]{11}")
+# JSON files up to this size are walked in Python (metadata files); larger ones (OCDS packages) are
+# scanned by DuckDB line by line.
+_SMALL_JSON_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -101,29 +99,77 @@ def scan_text_file(path: Path, rel: str, free_text: bool = True) -> list[Privacy
     return _dedupe(hits)
 
 
+def _id_number_is_valid_sql(s: str) -> str:
+    """SQL twin of ``identifiers.id_number_is_valid`` for an upper-cased 18-character candidate ``s``."""
+    provinces = ", ".join(f"'{p}'" for p in sorted(identifiers._ID_PROVINCES))
+    weights = ", ".join(str(w) for w in identifiers._ID_WEIGHTS)
+    return (
+        f"(regexp_full_match({s}, '[0-9]{{17}}[0-9X]') AND substr({s}, 1, 2) IN ({provinces}) "
+        f"AND substr({s}, 3, 4) <> '0000' "
+        f"AND try_strptime(substr({s}, 7, 8), '%Y%m%d') BETWEEN TIMESTAMP '1900-01-01' AND TIMESTAMP '2100-12-31' "
+        f"AND substr('{identifiers._ID_CHECK}', CAST(list_sum(list_transform([{weights}], "
+        f"lambda w, i: CAST(substr({s}, i, 1) AS INTEGER) * w)) % 11 AS INTEGER) + 1, 1) = substr({s}, 18, 1))"
+    )
+
+
+def _hits_sql(cells_sql: str) -> str:
+    """Hits (loc, kind, masked) among cells (loc, txt, free): candidates by regex, confirmed in SQL.
+
+    A maximal digit run (optionally ending in X) is never part of a longer run, which is the
+    finders' "not inside a longer digit run" without look-around (RE2 has none): an 18-character
+    run is an ID candidate (checksum, province and birth date confirm it), an 11-digit run of the
+    mobile shape is a mobile when the cell is free text.
+    """
+    return f"""
+        WITH cells AS ({cells_sql}),
+        runs AS (
+            SELECT loc, free, run, rtrim(run, 'Xx') AS digits
+            FROM (SELECT loc, free, unnest(regexp_extract_all(txt, '[0-9]+[Xx]?')) AS run
+                  FROM cells WHERE regexp_matches(txt, '{_ANY_CANDIDATE_SQL}'))
+            WHERE length(run) >= 11
+        ), ids AS (
+            SELECT loc, upper(CASE WHEN length(digits) = 18 THEN digits ELSE run END) AS s
+            FROM runs WHERE length(digits) = 18 OR (length(digits) = 17 AND length(run) = 18)
+        )
+        SELECT DISTINCT loc, kind, masked FROM (
+            SELECT loc, 'id_number' AS kind, left(s, 6) || '********' || right(s, 4) AS masked
+            FROM ids WHERE {_id_number_is_valid_sql('s')}
+            UNION ALL
+            SELECT loc, 'mobile', left(digits, 3) || '****' || right(digits, 4)
+            FROM runs WHERE free AND regexp_full_match(digits, '1[3-9][0-9]{{9}}')
+        ) ORDER BY ALL LIMIT {_HITS_LIMIT}"""
+
+
+def _run_hits(con: duckdb.DuckDBPyConnection, cells_sql: str) -> list[PrivacyHit]:
+    return [PrivacyHit(loc, kind, masked) for loc, kind, masked in con.execute(_hits_sql(cells_sql)).fetchall()]
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
 def _scan_table(con: duckdb.DuckDBPyConnection, source_sql: str, columns: list[tuple[str, str]], rel: str,
                 identifier_columns: frozenset[str]) -> list[PrivacyHit]:
-    """``columns``: (name, role) with role ``free_text`` | ``identifier`` | ``number``."""
-    hits: list[PrivacyHit] = []
-    for name, role in columns:
-        if role == "number":
-            continue
-        free = role == "free_text" and name not in identifier_columns
-        q = '"' + name.replace('"', '""') + '"'
-        pattern = _ANY_CANDIDATE_SQL if free else _ID_CANDIDATE_SQL
-        cells = con.execute(
-            f"SELECT DISTINCT CAST({q} AS VARCHAR) FROM {source_sql} "
-            f"WHERE regexp_matches(CAST({q} AS VARCHAR), '{pattern}') LIMIT {_CANDIDATE_CELLS_LIMIT}"
-        ).fetchall()
-        for (cell,) in cells:
-            hits += hits_in_text(cell, f"{rel}#{name}", free)
-    return _dedupe(hits)
+    """``columns``: (name, role) with role ``free_text`` | ``identifier`` | ``number``; one pass over the file.
+
+    Rows without an 11-digit run in any text column are dropped before their cells are unnested.
+    """
+    text = [(name, role == "free_text" and name not in identifier_columns) for name, role in columns if role != "number"]
+    if not text:
+        return []
+    cast = lambda name: f"CAST({chr(34) + name.replace(chr(34), chr(34) * 2) + chr(34)} AS VARCHAR)"  # noqa: E731
+    cells = ", ".join(f"{{'loc': {_sql_str(rel + '#' + name)}, 'txt': {cast(name)}, 'free': {str(free).lower()}}}"
+                      for name, free in text)
+    any_run = " OR ".join(f"regexp_matches({cast(name)}, '{_ANY_CANDIDATE_SQL}')" for name, _ in text)
+    cells_sql = (f"SELECT c.loc, c.txt, c.free FROM (SELECT unnest([{cells}]) AS c FROM {source_sql} "
+                 f"WHERE {any_run})")
+    return _run_hits(con, cells_sql)
 
 
 def scan_parquet_file(path: Path, rel: str, identifier_columns: frozenset[str] = frozenset()) -> list[PrivacyHit]:
     con = open_scratch()
     try:
-        source = f"read_parquet('{path.as_posix()}')"
+        source = f"read_parquet({_sql_str(path.as_posix())})"
         cols = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
         roles = [(c[0], "free_text" if str(c[1]).upper().startswith("VARCHAR") else "number") for c in cols]
         return _scan_table(con, source, roles, rel, identifier_columns)
@@ -136,7 +182,7 @@ def scan_csv_file(path: Path, rel: str, field_types: dict[str, str] | None,
     """``field_types``: Table Schema types by column (from datapackage.json); unknown columns are text."""
     con = open_scratch()
     try:
-        source = f"read_csv('{path.as_posix()}', header = true, all_varchar = true, encoding = 'utf-8')"
+        source = f"read_csv({_sql_str(path.as_posix())}, header = true, all_varchar = true, encoding = 'utf-8')"
         cols = [c[0].lstrip("\ufeff") for c in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         types = field_types or {}
         roles = [(c, "number" if types.get(c) in {"number", "integer", "boolean"} else "free_text") for c in cols]
@@ -156,22 +202,45 @@ def _walk_json(value, where: str, key: str | None, hits: list[PrivacyHit]) -> No
         hits += hits_in_text(value, where, free_text=key not in IDENTIFIER_JSON_KEYS)
 
 
+def _json_lines_cells_sql(path: Path, rel: str) -> str:
+    """Cells of a JSON file read line by line by DuckDB (package files hold one item per line).
+
+    Only lines with an 11-digit run are parsed. A line that is JSON (after its trailing comma) gives
+    its string values, free text unless their key — for array elements, the array's key — is an
+    identifier key; any other line (a package's envelope line, a fragment of a pretty-printed file)
+    is scanned as free text.
+    """
+    keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
+    loc = _sql_str(rel)
+    return f"""
+        WITH lines AS (
+            SELECT rtrim(line, ',') AS line
+            FROM read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false,
+                          delim = '\x01', quote = '', escape = '', auto_detect = false,
+                          max_line_size = 1000000000)
+            WHERE regexp_matches(line, '{_ANY_CANDIDATE_SQL}')
+        ), nodes AS (
+            SELECT t.type, t.value, CASE WHEN t.fullkey LIKE '%]'
+                       THEN trim(regexp_extract(t.path, '([^.\\[]+|"[^"]*")(\\[[0-9]+\\])*$', 1), '"')
+                       ELSE t.key END AS owner_key
+            FROM lines, json_tree(lines.line) AS t WHERE json_valid(lines.line)
+        )
+        SELECT {loc} AS loc, json_extract_string(value, '$') AS txt, owner_key NOT IN ({keys}) AS free
+        FROM nodes WHERE type = 'VARCHAR'
+        UNION ALL
+        SELECT {loc}, line, true FROM lines WHERE NOT json_valid(line)"""
+
+
 def scan_json_file(path: Path, rel: str) -> list[PrivacyHit]:
     hits: list[PrivacyHit] = []
     if path.stat().st_size <= _SMALL_JSON_BYTES:
         _walk_json(json.loads(path.read_text(encoding="utf-8")), rel, None, hits)
         return _dedupe(hits)
-    # big package files are written one item per line between an envelope line and "]}"
-    with open(path, encoding="utf-8") as fh:
-        head = fh.readline().rstrip()  # '{"uri": …, "publisher": {…}, "releases": ['
-        _walk_json(json.loads(head[: head.rfind(', "')] + "}"), rel, None, hits)
-        for line in fh:
-            if not _DIGIT_RUN_11.search(line):
-                continue
-            line = line.rstrip("\n").rstrip(",")
-            if line and line != "]}":
-                _walk_json(json.loads(line), rel, None, hits)
-    return _dedupe(hits)
+    con = open_scratch()
+    try:
+        return _run_hits(con, _json_lines_cells_sql(path, rel))
+    finally:
+        con.close()
 
 
 def _datapackage_types(root: Path) -> dict[str, dict[str, str]]:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import yaml
@@ -41,6 +43,9 @@ RELEASE_TAGS = frozenset([
     "awardUpdate", "awardCancellation", "contract", "contractUpdate", "contractAmendment", "implementation",
     "implementationUpdate", "contractTermination", "compiled",
 ])
+FLAT_ROW_GROUP = 100_000
+# DuckDB's budget while building (it spills sorts and aggregates to its temp directory beyond it).
+MEMORY_LIMIT = "2GB"
 
 BULLETIN_COLUMNS = [
     "bulletin_key", "deal_key", "bulletin_type_code", "bulletin_type", "trade_area", "notice_name",
@@ -385,8 +390,11 @@ def _release_json_sql(cfg: dict) -> str:
     )
 
 
-def _records_sql(cfg: dict) -> str:
-    """One row per deal (ocid, first seq, record JSON text) from the flat table ``_ocds_flat``."""
+def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
+    """One row per deal (``s``: package position from ``offset``, ``item``: record JSON text) of ``flat``.
+
+    ``flat`` is a relation of ``_flat_sql`` rows holding whole deals (a contiguous ``seq`` range).
+    """
     cur, scheme, per = _js(_q(cfg["currency"])), cfg["party_scheme"], int(cfg["releases_per_package"])
     amount = lambda e: _obj(("amount", f"to_json({e})"), ("currency", f"(CASE WHEN {e} IS NOT NULL THEN {cur} END)"))  # noqa: E731
     link = _obj(
@@ -425,7 +433,7 @@ def _records_sql(cfg: dict) -> str:
     return f"""
         WITH party_slots AS (
             SELECT ocid, seq, p.*
-            FROM _ocds_flat, unnest([
+            FROM {flat}, unnest([
                 {{'k': 0, 'pid': b_id, 'pname': b_name, 'pcode': b_code, 'role': 'buyer'}},
                 {{'k': 1, 'pid': a_id, 'pname': a_name, 'pcode': a_code, 'role': 'procuringEntity'}},
                 {{'k': 2, 'pid': w_id, 'pname': w_name, 'pcode': w_code, 'role': 'supplier'}},
@@ -446,7 +454,7 @@ def _records_sql(cfg: dict) -> str:
         ), award_rows AS (
             SELECT ocid, seq, deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END
                    AS award_id, notice_name, award_status, date_s, bid_amount, w_id, w_name
-            FROM _ocds_flat WHERE tag = 'award'
+            FROM {flat} WHERE tag = 'award'
         ), award_suppliers AS (
             SELECT ocid, award_id, {_agg_arr(supplier, 'first')} AS suppliers
             FROM (SELECT ocid, award_id, w_id AS sid, arg_max(w_name, seq) AS sname, min(seq) AS first
@@ -463,7 +471,7 @@ def _records_sql(cfg: dict) -> str:
             SELECT ocid, {_arr(contract)} AS contracts
             FROM (SELECT ocid, any_value(deal_key) AS deal_key, {last('notice_name')} AS title,
                          {last('signed_s')} AS signed_s, {last('bid_amount')} AS amount
-                  FROM _ocds_flat WHERE tag = 'contract' GROUP BY ALL)
+                  FROM {flat} WHERE tag = 'contract' GROUP BY ALL)
         ), deals AS (
             SELECT ocid, min(seq) AS first, any_value(deal_key) AS deal_key, {last('date_s')} AS date_s,
                    {last('b_id')} AS b_id, {last('b_name')} AS b_name, {last('a_id')} AS a_id, {last('a_name')} AS a_name,
@@ -474,9 +482,9 @@ def _records_sql(cfg: dict) -> str:
                    {last("CASE WHEN tag = 'tenderCancellation' THEN 'cancelled' END")} AS tender_status,
                    {_agg_arr(f"CASE WHEN url IS NOT NULL THEN {document} END", 'seq')} AS documents,
                    {_agg_arr(link, 'seq')} AS links
-            FROM _ocds_flat GROUP BY ocid
+            FROM {flat} GROUP BY ocid
         )
-        SELECT row_number() OVER (ORDER BY first) - 1 AS rec_seq, {record} AS item
+        SELECT row_number() OVER (ORDER BY first) - 1 + {int(offset)} AS s, {record} AS item
         FROM deals LEFT JOIN parties USING (ocid) LEFT JOIN awards USING (ocid) LEFT JOIN contracts USING (ocid)"""
 
 
@@ -486,17 +494,19 @@ def _package_head(envelope: dict, name: str, list_key: str) -> str:
 
 
 def _write_packages(con: duckdb.DuckDBPyConnection, folder: Path, stem: str, list_key: str, envelope: dict,
-                    table: str, seq: str, count: int, per_file: int) -> list[str]:
-    """Envelope line, one item per line (``,`` between), closing line; the items are COPYed by DuckDB."""
+                    count: int, per_file: int, chunk_sql: Callable[[int, int], str]) -> list[str]:
+    """Envelope line, one item per line (``,`` between), closing line; the items are COPYed by DuckDB.
+
+    ``chunk_sql(lo, hi)``: a query of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``).
+    """
     files = []
     for i in range(max(0, -(-count // per_file))):
         name = f"{stem}-{i + 1:04d}.json"
         lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
         body = folder / (name + ".body")
         con.execute(
-            f"COPY (SELECT item || CASE WHEN {seq} < {hi} THEN ',' ELSE '' END FROM {table} "
-            f"WHERE {seq} BETWEEN {lo} AND {hi} ORDER BY {seq}) TO '{_sql_path(body)}' "
-            "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')"
+            f"COPY (SELECT item || CASE WHEN s < {hi} THEN ',' ELSE '' END FROM ({chunk_sql(lo, hi)}) "
+            f"ORDER BY s) TO '{_sql_path(body)}' (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')"
         )
         with open(folder / name, "wb") as out, open(body, "rb") as src:
             out.write(_package_head(envelope, name, list_key).encode("utf-8"))
@@ -539,7 +549,13 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> st
 
 
 def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy) -> OcdsResult:
-    """Build releases and records of every bulletin in DuckDB and write them into ``folder`` (must exist)."""
+    """Build releases and records of every bulletin in DuckDB and write them into ``folder`` (must exist).
+
+    The flat release rows go once to a temporary Parquet file in package order (row groups of
+    ``FLAT_ROW_GROUP`` rows, so a range of ``seq`` reads only its row groups); releases are then
+    COPYed package by package, and records are aggregated one package of deals at a time, which
+    bounds memory whatever the number of bulletins.
+    """
     result = OcdsResult(path=folder)
     sql = ocds_source_sql(con, policy)
     if sql is None:
@@ -548,23 +564,33 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
     common = {"uri": cfg["base_uri"], "version": "1.1", "publishedDate": now, "publisher": cfg["publisher"],
               "license": cfg["license"]}
     types = dict(describe(con, f"({sql})"))
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_flat AS {_flat_sql(sql, types, cfg)} ORDER BY seq")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _ocds_releases AS SELECT seq, {_release_json_sql(cfg)} AS item "
-                    "FROM _ocds_flat")
-        n_releases = con.execute("SELECT count(*) FROM _ocds_flat").fetchone()[0]
-        per_release_file = int(cfg["releases_per_package"])
-        release_files = _write_packages(con, folder, "release-package", "releases", common, "_ocds_releases", "seq",
-                                        n_releases, per_release_file)
-        # Every release package file name is known from the count, so each record package can list them.
+    release_json = _release_json_sql(cfg)
+    with tempfile.TemporaryDirectory(prefix="gongkai-ocds-") as tmp:
+        flat_path = Path(tmp) / "flat.parquet"
+        con.execute(f"COPY ({_flat_sql(sql, types, cfg)} ORDER BY seq) TO '{_sql_path(flat_path)}' "
+                    f"(FORMAT parquet, ROW_GROUP_SIZE {FLAT_ROW_GROUP})")
+        flat = f"read_parquet('{_sql_path(flat_path)}')"
+        n_releases = con.execute(f"SELECT count(*) FROM {flat}").fetchone()[0]
+        release_files = _write_packages(
+            con, folder, "release-package", "releases", common, n_releases, int(cfg["releases_per_package"]),
+            lambda lo, hi: f"SELECT seq AS s, {release_json} AS item FROM {flat} WHERE seq BETWEEN {lo} AND {hi}")
+        # Every release package file name is known by now, so each record package can list them.
         rec_envelope = dict(common, packages=[cfg["base_uri"] + f for f in release_files])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_records AS {_records_sql(cfg)} ORDER BY rec_seq")
-        n_records = con.execute("SELECT count(*) FROM _ocds_records").fetchone()[0]
-        record_files = _write_packages(con, folder, "record-package", "records", rec_envelope, "_ocds_records",
-                                       "rec_seq", n_records, int(cfg["records_per_package"]))
-    finally:
-        for kind, name in (("TABLE", "_ocds_records"), ("VIEW", "_ocds_releases"), ("TABLE", "_ocds_flat")):
-            con.execute(f"DROP {kind} IF EXISTS {name}")
+        per_record_file = int(cfg["records_per_package"])
+        # (first seq, last seq, deals) of each record package: deals are contiguous seq ranges
+        bounds = con.execute(f"""
+            SELECT min(first), max(last), count(*) FROM (
+                SELECT row_number() OVER (ORDER BY min(seq)) - 1 AS n, min(seq) AS first, max(seq) AS last
+                FROM {flat} GROUP BY ocid)
+            GROUP BY n // {per_record_file} ORDER BY n // {per_record_file}""").fetchall()
+        n_records = sum(b[2] for b in bounds)
+
+        def records_chunk(lo: int, hi: int) -> str:
+            first, last, _ = bounds[lo // per_record_file]
+            return _records_sql(cfg, f"(SELECT * FROM {flat} WHERE seq BETWEEN {first} AND {last})", offset=lo)
+
+        record_files = _write_packages(con, folder, "record-package", "records", rec_envelope, n_records,
+                                       per_record_file, records_chunk)
     result.releases, result.records = n_releases, n_records
     result.files = release_files + record_files
     result.bytes = sum((folder / f).stat().st_size for f in result.files)
@@ -694,6 +720,7 @@ def build_ocds(
     try:
         con = open_read_only(warehouse)
         try:
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             result = write_ocds(con, staging, cfg, policy)
         finally:
             con.close()

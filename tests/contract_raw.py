@@ -183,6 +183,7 @@ class ExpectedSheet:
     lines_expected: bool = True
     is_empty: bool = False
     has_empty_note: bool = False
+    status: str = "parsed"          # unknown_table: a sheet that is no known table (reported, not fatal)
 
 
 @dataclass
@@ -264,6 +265,8 @@ class Layout:
     header_rows: int       # 1..3
     split_codes: bool
     style: str             # num | text | blank (how zeros and amounts are typed)
+    indent: str = FW       # one level of indent in the name column: a full-width space or two spaces
+    total_at_bottom: bool = False
 
 
 def coded_rows(leaves: dict[str, dict[str, Decimal]], keys: list[str]) -> list[tuple[str, dict[str, Decimal]]]:
@@ -331,15 +334,18 @@ def write_coded(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, year: int,
     r = top + lay.header_rows
     rows = [] if empty else coded_rows(leaves, keys)
     total = {k: sum((v[k] for c, v in rows if len(c) == 3), D(0)) for k in keys}
-    # total row first (as many publishers print it)
-    if lay.split_codes:
-        w.put(r, 1, total_label)
-        w.merge(r, 1, r, 3)
-    else:
-        w.put(r, code_cols + 1, total_label)
-    for i, k in enumerate(keys):
-        w.amount(r, first_amount + i, total[k], lay.style)
-    r += 1
+    def total_row(r: int) -> int:
+        if lay.split_codes:
+            w.put(r, 1, total_label)
+            w.merge(r, 1, r, 3)
+        else:
+            w.put(r, code_cols + 1, total_label)
+        for i, k in enumerate(keys):
+            w.amount(r, first_amount + i, total[k], lay.style)
+        return r + 1
+
+    if not lay.total_at_bottom:   # the total row first, as many publishers print it
+        r = total_row(r)
     for code, values in rows:
         values = dict(values)
         if tamper and code in tamper:
@@ -352,7 +358,7 @@ def write_coded(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, year: int,
             w.put(r, 3, int(code[5:7]) if len(code) == 7 else None)
         else:
             w.put(r, 1, code if lay.style == "text" else int(code))
-        w.put(r, code_cols + 1, FW * level + function_name(code, year))
+        w.put(r, code_cols + 1, lay.indent * level + function_name(code, year))
         rejected_row = bool(reject_cell and reject_cell[0] == code)
         for i, k in enumerate(keys):
             if rejected_row and reject_cell[1] == k:
@@ -364,6 +370,8 @@ def write_coded(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, year: int,
             if rejected_row:  # a rejected row loads nothing: its other cells do not count either
                 exp.amount_yuan_total -= values[k] * mult
         r += 1
+    if lay.total_at_bottom:
+        r = total_row(r)
     w.row = r
     if note:
         w.note(note)
@@ -404,8 +412,12 @@ def write_items(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, columns: lis
 def write_two_sided(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal,
                     income: list[tuple[str, Decimal]], expenditure: list[tuple[str, dict[str, Decimal]]],
                     right_columns: list[tuple[str, str]], left_amount: str, left_label: str, right_label: str,
-                    income_total_label: str, expenditure_total_label: str, income_total_delta: Decimal = D(0)):
-    """收支总表: income items left, expenditure items (one or more amount columns) right."""
+                    income_total_label: str, expenditure_total_label: str, income_total_delta: Decimal = D(0),
+                    carry: tuple[Decimal, Decimal] | None = None):
+    """收支总表: income items left, expenditure items (one or more amount columns) right.
+
+    ``carry`` = (上年结转, 年末结转和结余): the finance ministry's template, where 本年收入合计 and
+    本年支出合计 differ and only 收入总计 = 支出总计 (each total includes its side's carry-over)."""
     w = SheetWriter(ws, exp, mult)
     width = 2 + 1 + len(right_columns)
     w.title(lay.title, width)
@@ -432,11 +444,28 @@ def write_two_sided(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal,
             for j, (_, k) in enumerate(right_columns):
                 w.amount(r, 4 + j, expenditure[i][1].get(k, D(0)), lay.style)
         r += 1
+    income_sum = sum((v for _, v in income), D(0)) + income_total_delta
+    expenditure_sum = {k: sum((v.get(k, D(0)) for _, v in expenditure), D(0)) for _, k in right_columns}
+    if carry:
+        w.put(r, 1, "本年收入合计")
+        w.amount(r, 2, income_sum, lay.style)
+        w.put(r, 3, "本年支出合计")
+        for j, (_, k) in enumerate(right_columns):
+            w.amount(r, 4 + j, expenditure_sum[k], lay.style)
+        r += 1
+        w.put(r, 1, "上年结转")
+        w.amount(r, 2, carry[0], lay.style)
+        w.put(r, 3, "年末结转和结余")
+        for j, _ in enumerate(right_columns):
+            w.amount(r, 4 + j, carry[1] if j == 0 else D(0), lay.style)
+        r += 1
+        income_sum += carry[0]
+        expenditure_sum[right_columns[0][1]] += carry[1]
     w.put(r, 1, income_total_label)
-    w.amount(r, 2, sum((v for _, v in income), D(0)) + income_total_delta, lay.style)
+    w.amount(r, 2, income_sum, lay.style)
     w.put(r, 3, expenditure_total_label)
     for j, (_, k) in enumerate(right_columns):
-        w.amount(r, 4 + j, sum((v.get(k, D(0)) for _, v in expenditure), D(0)), lay.style)
+        w.amount(r, 4 + j, expenditure_sum[k], lay.style)
     w.row = r + 1
 
 
@@ -493,9 +522,9 @@ class Builder:
     # department workbooks ------------------------------------------------------------------------------
     def department(self, name: str, code: str, year: int, final: bool, style_no: int) -> None:
         tables = DEPT_FINAL if final else dept_budget_tables(year)
-        unit_label = ("元", "万元", "万元")[style_no]
-        mult = {"元": D(1), "万元": D(10000)}[unit_label]
-        unit_text = ("单位：元", "金额单位:万元", "单位: 万元")[style_no]
+        unit_label = ("元", "万元", "千元" if year == 2020 else "万元")[style_no]
+        mult = {"元": D(1), "千元": D(1000), "万元": D(10000)}[unit_label]
+        unit_text = ("单位：元", "金额单位:万元", f"单位: {unit_label}")[style_no]
         unit_left = style_no == 1
         style = ("num", "text", "blank")[style_no]
         year_first = style_no == 0 and year == 2016
@@ -563,7 +592,7 @@ class Builder:
             publisher = (f"编制单位：{name}", None, f"部门：{name}")[style_no]
             lay = Layout(sheet_name, title, publisher, unit_label, unit_text, unit_left,
                          header_rows=(1, 2, 3)[(i + style_no) % 3], split_codes=(i + style_no) % 2 == 1,
-                         style=style)
+                         style=style, indent="  " if style_no == 2 else FW, total_at_bottom=style_no == 1)
             exp = ExpectedSheet(table_key, table_name, code, year, mult)
             self.out.sheets[(rel, sheet_name)] = exp
             amount_word = ("决算数" if final else ("预算数", "本年预算", f"{year}年预算数")[style_no])
@@ -572,11 +601,12 @@ class Builder:
                 expenditure = [(f"{n}、{function_name(c, year)}", {"amount": sum(
                     (v["total"] for lc, v in fn_leaves.items() if lc.startswith(c)), D(0))})
                     for n, c in zip("一二三四五", sorted({lc[:3] for lc in fn_leaves}))]
-                other = grand - sum((v["amount"] for _, v in expenditure), D(0))
+                carry = (D(12), D(8)) if name == WELFARE[0] else None
+                other = grand - sum((v["amount"] for _, v in expenditure), D(0)) + (D(4) if carry else D(0))
                 expenditure.append(("其他支出（政府性基金及国有资本经营）", {"amount": other}))
                 delta = D(100) if (name == WATER[0] and year == 2020 and not final) else D(0)
                 write_two_sided(ws, exp, lay, mult, income_items, expenditure, [(amount_word, "amount")],
-                                amount_word, "收入项目", "支出项目", "收入总计", "支出总计", delta)
+                                amount_word, "收入项目", "支出项目", "收入总计", "支出总计", delta, carry=carry)
             elif base == "fiscal_summary":
                 inc = [it for it in income_items if "事业收入" not in it[0]]
                 exp_rows = [(function_name(c, year), {
@@ -627,6 +657,11 @@ class Builder:
                     write_coded(ws, exp, lay, mult, year, [(amount_word, "amount")], gfb_leaves)
             elif base in ("scb_expenditure", "scb"):
                 write_coded(ws, exp, lay, mult, year, [(amount_word, "amount")], scb_leaves)
+        if name == WATER[0] and year == 2020 and final:   # a sheet of instructions: no table
+            ws = wb.create_sheet("填报说明")
+            ws["A1"] = f"一、本套报表为{name}{year}年度部门决算公开报表，共九张。"
+            ws["A2"] = "二、报表所列金额按四舍五入保留两位小数。"
+            self.out.sheets[(rel, "填报说明")] = ExpectedSheet("", "", code, year, D(1), status="unknown_table")
         folder.mkdir(parents=True, exist_ok=True)
         wb.save(path)
         self.out.files[rel] = "budget"
@@ -687,7 +722,7 @@ class Builder:
                      else f"{entity}{year}年{table_name}")
             lay = Layout(sheet_name, title, None, unit_label, unit_text, variant == 1,
                          header_rows=(1, 2, 3)[(i + variant) % 3], split_codes=(i + variant) % 3 == 2,
-                         style=style)
+                         style=style, total_at_bottom=variant == 2)
             exp = ExpectedSheet(table_key, table_name, region, year, mult)
             self.out.sheets[(rel, sheet_name)] = exp
             ws = wb.create_sheet(sheet_name)
@@ -941,6 +976,7 @@ class Builder:
         b(d2, "1", "交易公告", gp, "civil", T(2016, 5, 3, 9), NOTICE_NAME="宁夏回族自治区民政厅养老服务设备公开招标公告",
           BUDGET_AMOUNT=D("86.4"), DOC_GET_START_TIME=T(2016, 5, 4, 8, 30), DOC_GET_END_TIME=T(2016, 5, 11, 17),
           BID_DOC_REFER_END_TIME=T(2016, 5, 26, 9), BID_OPEN_TIME=T(2016, 5, 26, 9))
+        b(d2, "1", "更正公告", gp, "civil", T(2016, 5, 10, 9), NOTICE_CONTENT="采购需求第3项数量由20台更正为24台。")
         b(d2, "1", "中标结果公告", gp, "civil", T(2016, 5, 31, 15), WIN_BIDDER_NAME=firms[1][0],
           WIN_BIDDER_CODE=firms[1][1], BID_AMOUNT=D("80.15"), BIDDER_COUNT=4)
         b(d2, "1", "合同公告", gp, "civil", T(2016, 6, 14, 11), WIN_BIDDER_NAME=firms[1][0],
@@ -954,10 +990,13 @@ class Builder:
           WIN_BIDDER_NAME=firms[2][0], WIN_BIDDER_CODE=firms[2][1], BID_AMOUNT=D("455.7"), BIDDER_COUNT=6)
         self.out.findings.add(("TRADE_SHORT_TENDER_PERIOD", buyers["xiji_water"][1], 2020, f"{d3}/A"))
         # D4 works, 固原市住建局 2016: a result with no announcement (planted)
+        # (exported without PROJECT_CODE: the deal is its 统一交易标识码)
         d4 = "GYZJ-2016-044"
-        b(d4, "01", "中标结果公告", works, "guyuan_housing", T(2016, 9, 12, 10), WIN_BIDDER_NAME=firms[3][0],
-          WIN_BIDDER_CODE=firms[3][1], BID_AMOUNT=D("230"), BIDDER_COUNT=4)
-        self.out.findings.add(("TRADE_RESULT_WITHOUT_ANNOUNCEMENT", buyers["guyuan_housing"][1], 2016, f"{d4}/01"))
+        unified = "A16640400GC0044001"
+        row = b(d4, "01", "中标结果公告", works, "guyuan_housing", T(2016, 9, 12, 10), WIN_BIDDER_NAME=firms[3][0],
+                WIN_BIDDER_CODE=firms[3][1], BID_AMOUNT=D("230"), BIDDER_COUNT=4, UNIFIED_DEAL_CODE=unified)
+        row["PROJECT_CODE"] = row["BID_SECTION_CODE"] = None
+        self.out.findings.add(("TRADE_RESULT_WITHOUT_ANNOUNCEMENT", buyers["guyuan_housing"][1], 2016, unified))
         # D5 GP, 西吉县民政局 2020: winner's credit code fails its check character (planted)
         d5 = "XJMZ-2020-CG-03"
         b(d5, "1", "交易公告", gp, "xiji_civil", T(2020, 7, 1, 9), REGION_CODE="640422",
@@ -980,7 +1019,9 @@ class Builder:
 
         # expected amounts in 元 (exports state 万元)
         for row in bulletins:
-            bid = f"{row['PROJECT_CODE']}/{row['BID_SECTION_CODE']}|{row['BULLETIN_TYPE']}|{row.get('WIN_CANDIDATE_ORDER') or ''}"
+            deal = (f"{row['PROJECT_CODE']}/{row['BID_SECTION_CODE']}" if row.get("PROJECT_CODE")
+                    else row["UNIFIED_DEAL_CODE"])
+            bid = f"{deal}|{row['BULLETIN_TYPE']}|{row.get('WIN_CANDIDATE_ORDER') or ''}"
             for fld in ("BUDGET_AMOUNT", "BID_AMOUNT"):
                 if row.get(fld) is not None:
                     self.out.trading_amounts[(bid, fld)] = row[fld] * 10000
@@ -988,10 +1029,12 @@ class Builder:
         # --- write the exports: each bulletin once, D1 twice (two overlapping exports) ------------------
         by_deal = {}
         for row in bulletins:
-            by_deal.setdefault(row["PROJECT_CODE"], []).append(row)
+            by_deal.setdefault(row["PROJECT_CODE"] or row["UNIFIED_DEAL_CODE"], []).append(row)
+        by_deal[d4] = by_deal.pop(unified)
         cn_labels = {  # Chinese labels, in an order of their own
             "NOTICE_NAME": "公告标题", "BULLETIN_TYPE": "公告类型", "TRADE_AREA": "交易领域",
-            "PROJECT_CODE": "项目编号", "BID_SECTION_CODE": "标段(包)编号", "NOTICE_SEND_TIME": "发布时间",
+            "PROJECT_CODE": "项目编号", "BID_SECTION_CODE": "标段(包)编号", "UNIFIED_DEAL_CODE": "统一交易标识码",
+            "NOTICE_SEND_TIME": "发布时间",
             "TENDERER_NAME": "招标人/采购人", "TENDERER_CODE": "招标人代码", "REGION_CODE": "行政区划",
             "TENDER_AGENCY_NAME": "代理机构", "TENDER_AGENCY_CODE": "代理机构代码",
             "BUDGET_AMOUNT": "预算金额（万元）", "DOC_GET_START_TIME": "文件获取开始时间",

@@ -93,6 +93,10 @@ def test_every_sheet_recognised_with_table_year_unit_and_amounts(contract_run):
     wrong = {}
     for key, e in exp.sheets.items():
         status, table_name, year, multiplier, is_empty, has_note = got[key]
+        if e.status != "parsed":
+            if status != e.status:
+                wrong[key] = (status, e.status)
+            continue
         actual = (status, table_name, year, Decimal(multiplier))
         want = ("parsed", e.table_name, e.fiscal_year, e.unit_multiplier)
         if actual != want or bool(is_empty) != e.is_empty or bool(has_note) != e.has_empty_note:
@@ -111,7 +115,7 @@ def test_every_sheet_resolved_to_its_publisher_and_table(contract_run):
     got = {(f, s): (p, y, t) for f, s, p, y, t in con.execute(
         "select source_file, sheet, publisher_code, fiscal_year, table_key from intermediate.int_sheets_resolved"
     ).fetchall()}
-    want = {k: (e.publisher_code, e.fiscal_year, e.table_key) for k, e in exp.sheets.items()}
+    want = {k: (e.publisher_code, e.fiscal_year, e.table_key) for k, e in exp.sheets.items() if e.status == "parsed"}
     assert {k: got.get(k) for k in want if got.get(k) != want[k]} == {}
 
 

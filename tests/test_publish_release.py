@@ -204,3 +204,34 @@ def test_sigkill_mid_publication_leaves_previous_release(env, tmp_path, stage):
     second = build_release(warehouse, out)
     assert atomic.read_pointer(root) == second.release_id
     assert not [p for p in root.iterdir() if p.name.startswith(atomic.STAGING_PREFIX)]
+
+
+def test_every_csv_row_is_checked_against_its_table_schema(env, tmp_path):
+    """Beyond Frictionless' row cap DuckDB reads every row with the declared types and required fields."""
+    import shutil
+
+    from dagster_project.publish.release import check_table_schemas
+
+    warehouse, out = env
+    release = _publish(warehouse, out)
+    assert check_table_schemas(release.path) == []
+    package = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
+    table = next(r for r in package["resources"] if r.get("format") == "csv" and r["path"].startswith("data/")
+                 and any(f["type"] == "number" for f in r["schema"]["fields"]))
+    names = [f["name"] for f in table["schema"]["fields"]]
+    number_at = next(i for i, f in enumerate(table["schema"]["fields"]) if f["type"] == "number")
+    broken = tmp_path / "broken"
+    shutil.copytree(release.path, broken)
+    con = duckdb.connect()
+    try:  # the same CSV with one number cell that is not a number
+        rows = con.execute(f"SELECT * FROM read_csv('{(broken / table['path']).as_posix()}', all_varchar = true)").fetchall()
+    finally:
+        con.close()
+    last = list(rows[-1])
+    last[number_at] = "not-a-number"
+    text = (broken / table["path"]).read_bytes().decode("utf-8-sig").rstrip("\n").split("\n")
+    assert len(text) == len(rows) + 1 and text[0].split(",") == names
+    (broken / table["path"]).write_bytes(BOM + "\n".join(text[:-1] + [",".join(
+        "" if v is None else f'"{v}"' for v in last)]).encode("utf-8") + b"\n")
+    problems = check_table_schemas(broken)
+    assert len(problems) == 1 and problems[0].startswith(table["name"] + ":")

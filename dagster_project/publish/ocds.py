@@ -1,15 +1,18 @@
 """OCDS 1.1.5 extract: one release per trading bulletin, one record (with a compiled release) per deal.
 
-Rows come from the marts through ``masking.masked_select`` (the one de-identification point), are
-fetched from DuckDB in chunks ordered by deal and time, and are written as they come: each release
-(and each record) is one line of its package file, so memory stays flat at 10 M bulletins and a
-large package can be checked line by line.
+Rows come from the marts through ``masking.masked_select`` (the one de-identification point) and
+never pass through Python: DuckDB builds each release and each record as JSON text (``to_json``
+pieces assembled by the SQL generated below from ``ocds.yaml``) and ``COPY``s them, one item per
+line, between a package envelope (uri, version, publishedDate, publisher, license; record packages
+also list the release packages) written by Python. ``bulletin_release`` / ``_compile`` are the same
+mapping in Python: the executable specification the tests hold the SQL to, on small data.
 
 Validation is offline: the package schemas refer to the release schema by its canonical URL, which a
 ``referencing.Registry`` maps to the local file. Packages of at most ``full_validation_max_releases``
-releases are validated whole; larger ones get a cheap structural check of every release (JSON
-parses, required fields, tag codelist, ocid prefix, unique ids) and a full schema validation of a
-sample (see ocds.yaml). Both are documented in docs/OPEN_DATA.md.
+items are validated whole; larger ones get structural checks of EVERY item in DuckDB (JSON parses,
+ocid/id present and unique in the package, required fields, tags from the codelist, ocid prefix)
+and a full schema validation of a deterministic sample (the first ``sample_head`` items and every
+``sample_every``-th, each as a one-item package). Both are documented in docs/OPEN_DATA.md.
 """
 from __future__ import annotations
 

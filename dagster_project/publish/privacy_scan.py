@@ -9,12 +9,16 @@ ids look like mobile numbers to a plain text scan, so the scan reads values by t
   columns/JSON numbers, and not in identifier columns (``masking.identifier_columns``: hashes, keys,
   codes) or identifier JSON keys (ocid, id, url, hash …).
 
-CSV files are read by DuckDB (every column as text, the column's Table Schema type taken from
-``datapackage.json`` when present); Parquet by DuckDB (VARCHAR columns); in both only cells holding a
-long digit run reach Python, so a 10 M-row file is never pulled into Python. JSON files are walked
-value by value (package files written one item per line are read line by line). Other text files
-(HTML, Markdown, SHA256SUMS) are scanned as text, ID numbers everywhere and mobiles outside
-SHA256SUMS.
+Values never reach Python in bulk: DuckDB finds candidates (cells or JSON strings holding an
+11-digit run), splits them into maximal digit runs and confirms them in SQL (an ID number: known
+province, real birth date, ISO 7064 MOD 11-2 check, as ``identifiers.id_number_is_valid``; a mobile:
+``1[3-9]`` + 9 digits in free text); only the masked hits come back. CSV files are read with every
+column as text, the column's Table Schema type taken from ``datapackage.json`` when present; Parquet
+by its VARCHAR columns; each file in one pass. JSON files above ``_SMALL_JSON_BYTES`` (the OCDS
+packages, one item per line) are read line by line by DuckDB and their string values taken with
+``json_tree``, the role coming from the key; smaller JSON files (metadata) are walked in Python.
+Other text files (HTML, Markdown, SHA256SUMS) are scanned as text in Python, ID numbers everywhere
+and mobiles outside SHA256SUMS.
 """
 from __future__ import annotations
 

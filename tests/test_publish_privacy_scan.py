@@ -94,7 +94,7 @@ def test_big_json_is_scanned_line_by_line_by_role(tmp_path, monkeypatch):
     items = [{"ocid": "ocds-x-13912345678", "id": "1", "tag": ["tender"], "title": "无"},
              {"ocid": "ocds-x-2", "id": PERSON_ID, "tender": {"title": f"联系 {MOBILE}"}},
              {"ocid": "ocds-x-3", "id": "3", "parties": [{"roles": ["buyer"], "name": "ok"}]}]
-    lines = ['{"uri": "https://example.org/p.json", "releases": [']
+    lines = ['{"uri": "https://example.org/13912345678/p.json", "releases": [']  # an envelope line
     lines += [json.dumps(item, ensure_ascii=False) + ("," if i < len(items) - 1 else "") for i, item in enumerate(items)]
     (tmp_path / "release-package-0001.json").write_text("\n".join(lines + ["]}"]) + "\n", encoding="utf-8")
     assert json.loads((tmp_path / "release-package-0001.json").read_text(encoding="utf-8"))  # a valid package

@@ -209,30 +209,31 @@ def _walk_json(value, where: str, key: str | None, hits: list[PrivacyHit]) -> No
 def _json_lines_cells_sql(path: Path, rel: str) -> str:
     """Cells of a JSON file read line by line by DuckDB (package files hold one item per line).
 
-    Only lines with an 11-digit run are parsed. A line that is JSON (after its trailing comma) gives
-    its string values, free text unless their key — for array elements, the array's key — is an
-    identifier key; any other line (a package's envelope line, a fragment of a pretty-printed file)
-    is scanned as free text.
+    Only lines with an 11-digit run are parsed. A line that is JSON (after its trailing comma), or a
+    package's envelope line (JSON once its list is closed), gives its string values, free text
+    unless their key — for array elements, the array's key — is an identifier key; any other line
+    (a fragment of a pretty-printed file) is scanned whole as free text.
     """
     keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
     loc = _sql_str(rel)
     return f"""
         WITH lines AS (
-            SELECT rtrim(line, ',') AS line
-            FROM read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false,
-                          delim = '\x01', quote = '', escape = '', auto_detect = false,
-                          max_line_size = 1000000000)
-            WHERE regexp_matches(line, '{_ANY_CANDIDATE_SQL}')
+            SELECT line, CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}}') THEN line || ']}}' END AS doc
+            FROM (SELECT rtrim(line, ',') AS line
+                  FROM read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false,
+                                delim = '\x01', quote = '', escape = '', auto_detect = false,
+                                max_line_size = 1000000000)
+                  WHERE regexp_matches(line, '{_ANY_CANDIDATE_SQL}'))
         ), nodes AS (
             SELECT t.type, t.value, CASE WHEN t.fullkey LIKE '%]'
                        THEN trim(regexp_extract(t.path, '([^.\\[]+|"[^"]*")(\\[[0-9]+\\])*$', 1), '"')
                        ELSE t.key END AS owner_key
-            FROM lines, json_tree(lines.line) AS t WHERE json_valid(lines.line)
+            FROM (SELECT doc FROM lines WHERE doc IS NOT NULL) AS d, json_tree(d.doc) AS t
         )
         SELECT {loc} AS loc, json_extract_string(value, '$') AS txt, owner_key NOT IN ({keys}) AS free
         FROM nodes WHERE type = 'VARCHAR'
         UNION ALL
-        SELECT {loc}, line, true FROM lines WHERE NOT json_valid(line)"""
+        SELECT {loc}, line, true FROM lines WHERE doc IS NULL"""
 
 
 def scan_json_file(path: Path, rel: str) -> list[PrivacyHit]:

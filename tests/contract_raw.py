@@ -233,8 +233,12 @@ class SheetWriter:
         self.merge(self.row, 1, self.row, width)
         self.row += 1
 
-    def unit_line(self, publisher: str | None, unit_text: str, unit_left: bool, width: int) -> None:
-        if unit_left:
+    def unit_line(self, publisher: str | None, unit_text: str, unit_left: bool, width: int,
+                  one_cell: bool = False) -> None:
+        if one_cell:   # '编制单位：…　　　单位：元' typed into one merged cell
+            self.put(self.row, 1, f"{publisher}{FW * 6}{unit_text}")
+            self.merge(self.row, 1, self.row, width)
+        elif unit_left:
             self.put(self.row, 1, unit_text)
             if publisher:
                 self.put(self.row, width, publisher)
@@ -267,6 +271,7 @@ class Layout:
     style: str             # num | text | blank (how zeros and amounts are typed)
     indent: str = FW       # one level of indent in the name column: a full-width space or two spaces
     total_at_bottom: bool = False
+    one_cell_unit_line: bool = False
 
 
 def coded_rows(leaves: dict[str, dict[str, Decimal]], keys: list[str]) -> list[tuple[str, dict[str, Decimal]]]:
@@ -293,7 +298,7 @@ def write_coded(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, year: int,
     code_cols = 3 if lay.split_codes else 1
     width = code_cols + 1 + len(columns)
     w.title(lay.title, width)
-    w.unit_line(lay.publisher, lay.unit_text, lay.unit_left, width)
+    w.unit_line(lay.publisher, lay.unit_text, lay.unit_left, width, lay.one_cell_unit_line)
     top = w.row
     first_amount = code_cols + 2
     if lay.header_rows == 1:
@@ -385,7 +390,7 @@ def write_items(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, columns: lis
     w = SheetWriter(ws, exp, mult)
     width = 1 + len(columns)
     w.title(lay.title, width)
-    w.unit_line(lay.publisher, lay.unit_text, lay.unit_left, width)
+    w.unit_line(lay.publisher, lay.unit_text, lay.unit_left, width, lay.one_cell_unit_line)
     top = w.row
     w.put(top, 1, label_header)
     for i, (text, _) in enumerate(columns):
@@ -421,7 +426,7 @@ def write_two_sided(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal,
     w = SheetWriter(ws, exp, mult)
     width = 2 + 1 + len(right_columns)
     w.title(lay.title, width)
-    w.unit_line(lay.publisher, lay.unit_text, lay.unit_left, width)
+    w.unit_line(lay.publisher, lay.unit_text, lay.unit_left, width, lay.one_cell_unit_line)
     top = w.row
     w.put(top, 1, "收入")
     w.merge(top, 1, top, 2)
@@ -474,7 +479,7 @@ def write_sangong(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, overseas: 
     """三公: 合计 | 因公出国（境）费 | 公务用车购置及运行费 (小计 | 购置费 | 运行费) | 公务接待费, one data row."""
     w = SheetWriter(ws, exp, mult)
     w.title(lay.title, 6)
-    w.unit_line(lay.publisher, lay.unit_text, lay.unit_left, 6)
+    w.unit_line(lay.publisher, lay.unit_text, lay.unit_left, 6, lay.one_cell_unit_line)
     top = w.row
     for c, text in ((1, "合计"), (2, "因公出国（境）费"), (6, "公务接待费")):
         w.put(top, c, text)
@@ -585,14 +590,18 @@ class Builder:
         for i, (table_key, table_name) in enumerate(tables):
             sheet_name = (f"表{CN_NUMBERS[i]}", f"Sheet{i + 1}", table_name.replace("“", "").replace("”", ""))[style_no]
             ws = wb.create_sheet(sheet_name)
+            # 民政厅 titles its 2015 final tables with a short name the registry does not hold: the publisher
+            # then comes from the portal row that published the workbook (CONTRACTS.md §7)
+            shown_name = "自治区民政厅" if (name == CIVIL[0] and year == 2015 and final) else name
             if year_first:
-                title = f"{year}年{name}{table_name}"
+                title = f"{year}年{shown_name}{table_name}"
             else:
-                title = f"{name}{year}年{table_name}"
-            publisher = (f"编制单位：{name}", None, f"部门：{name}")[style_no]
+                title = f"{shown_name}{year}年{table_name}"
+            publisher = (f"编制单位：{name}", None, f"单位：{name}")[style_no]   # 单位：<name> is a publisher
             lay = Layout(sheet_name, title, publisher, unit_label, unit_text, unit_left,
                          header_rows=(1, 2, 3)[(i + style_no) % 3], split_codes=(i + style_no) % 2 == 1,
-                         style=style, indent="  " if style_no == 2 else FW, total_at_bottom=style_no == 1)
+                         style=style, indent="  " if style_no == 2 else FW, total_at_bottom=style_no == 1,
+                         one_cell_unit_line=style_no == 0 and year == 2020)
             exp = ExpectedSheet(table_key, table_name, code, year, mult)
             self.out.sheets[(rel, sheet_name)] = exp
             amount_word = ("决算数" if final else ("预算数", "本年预算", f"{year}年预算数")[style_no])
@@ -720,6 +729,8 @@ class Builder:
             entity = f"{rname}本级" if base in ("sangong", "gpb_own_basic") and variant == 1 else rname
             title = (f"{year}年{entity}{table_name}" if (region == "640400" and year == 2020)
                      else f"{entity}{year}年{table_name}")
+            if region == "640422" and not final:
+                title = f"附件{i + 1}：{title}"
             lay = Layout(sheet_name, title, None, unit_label, unit_text, variant == 1,
                          header_rows=(1, 2, 3)[(i + variant) % 3], split_codes=(i + variant) % 3 == 2,
                          style=style, total_at_bottom=variant == 2)
@@ -830,7 +841,9 @@ class Builder:
                 w.merge(top, 2, top, 4)
                 w.put(top, 5, f"{shown}年债务余额")
                 w.merge(top, 5, top, 7)
-                for c, text in enumerate(["合计", "一般债务", "专项债务"] * 2, start=2):
+                subheads = (["小计 A=B+C", "一般债务 B", "专项债务 C", "小计 D=E+F", "一般债务 E", "专项债务 F"]
+                            if final else ["合计", "一般债务", "专项债务"] * 2)
+                for c, text in enumerate(subheads, start=2):
                     w.put(top + 1, c, text)
                 r = top + 2
                 for label, v in rows:
@@ -889,7 +902,7 @@ class Builder:
                                              f"{rname}水务局", f"{rname}水务投资公司", btype], start=1):
                         w.put(r, c, val)
                     w.amount(r, 7, amt, style)
-                    w.put(r, 8, f"{year}-06-1{j}")
+                    w.put(r, 8, dt.datetime(year, 6, 10 + j) if year < 2020 else f"{year}-06-1{j}")
                     r += 1
                 w.row = r
         folder.mkdir(parents=True, exist_ok=True)
@@ -903,13 +916,14 @@ class Builder:
     def registry(self) -> None:
         folder = self.root / "registry"
         folder.mkdir(parents=True)
-        with (folder / "regions.csv").open("w", encoding="utf-8", newline="") as h:
+        with (folder / "regions.csv").open("w", encoding="utf-8-sig", newline="") as h:
             wr = csv.writer(h)
             wr.writerow(["parent_code", "level", "region_name", "region_code"])
             for code, name, level, parent in REGIONS:
                 wr.writerow([parent, level, name, code])
         for year in YEARS:
-            with (folder / f"entities_{year}.csv").open("w", encoding="utf-8", newline="") as h:
+            encoding = "gbk" if year == 2016 else "utf-8"   # as Excel on Chinese Windows saves it
+            with (folder / f"entities_{year}.csv").open("w", encoding=encoding, newline="") as h:
                 wr = csv.writer(h)
                 wr.writerow(["entity_name", "entity_kind", "entity_code", "parent_entity_code", "region_code",
                              "final_approved_on", "budget_approved_on", "has_state_capital", "has_government_fund"])
@@ -1124,6 +1138,20 @@ class Builder:
     def portal_files(self) -> None:
         folder = self.root / "portal"
         folder.mkdir(parents=True)
+        # the portal also lists: the corrupt workbook (unreadable), a file not in the raw root (missing),
+        # and 固原市's 2016 final accounts again two months later (the earliest publication counts)
+        column = "预决算公开/政府预决算"
+        self.portal.append({"title": "固原市2020年预算调整公开附件", "published_at": dt.datetime(2020, 9, 3, 10),
+                            "publisher_name": "固原市财政局", "publisher_code": "640400", "column": column,
+                            "url": "http://www.nx.gov.cn/zwgk/900001.htm", "attachment": "附件_损坏.xlsx"})
+        self.out.findings.add(("DISC_ATTACHMENT_UNREADABLE", "640400", 2020, "附件_损坏.xlsx"))
+        self.portal.append({"title": "西吉县2016年预算补充说明", "published_at": dt.datetime(2016, 4, 1, 10),
+                            "publisher_name": "西吉县财政局", "publisher_code": "640422", "column": column,
+                            "url": "http://www.nx.gov.cn/zwgk/900002.htm", "attachment": "西吉县2016年预算补充说明.xlsx"})
+        self.out.findings.add(("DISC_ATTACHMENT_MISSING", "640422", 2016, "西吉县2016年预算补充说明.xlsx"))
+        again = next(p for p in self.portal if p["publisher_code"] == "640400" and "2016年决算" in p["title"])
+        self.portal.append({**again, "published_at": again["published_at"] + dt.timedelta(days=60),
+                            "url": "http://www.nx.gov.cn/zwgk/900003.htm"})
         # two logs: one per column, columns in another order, ISO timestamps / dates
         split = {"budget": [p for p in self.portal if p["column"].startswith("预决算")],
                  "debt": [p for p in self.portal if not p["column"].startswith("预决算")]}
@@ -1134,7 +1162,8 @@ class Builder:
                              "attachment"])
                 for p in rows:
                     when = p["published_at"]
-                    text = when.strftime("%Y-%m-%d %H:%M:%S") if name == "budget" else when.strftime("%Y-%m-%d")
+                    text = (when.strftime("%Y-%m-%d %H:%M:%S") if name == "budget"
+                            else f"{when.year}/{when.month}/{when.day}")
                     wr.writerow([p["title"], text, p["publisher_name"], p["publisher_code"], p["column"], p["url"],
                                  p["attachment"]])
             self.out.files[f"portal/publications_{name}.csv"] = "portal"

@@ -88,6 +88,11 @@ def test_every_sheet_recognised_with_table_year_unit_and_amounts(contract_run):
         "from raw.budget_sheets where not is_retired union all "
         "select source_file, sheet, status, table_name, fiscal_year, unit_multiplier, is_empty, has_empty_note "
         "from raw.debt_sheets where not is_retired").fetchall()
+    # every table states its unit (元 too): none may fall back to a default
+    (unitless,) = con.execute(
+        "select count(*) from (select unit_label, status from raw.budget_sheets union all "
+        "select unit_label, status from raw.debt_sheets) where status = 'parsed' and unit_label is null").fetchone()
+    assert unitless == 0
     got = {(f, s): rest for f, s, *rest in sheets}
     assert set(got) == set(exp.sheets)
     wrong = {}

@@ -206,8 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_incremental:
             pipe_work = args.work / f"pipe-{scale:g}"
             results += run_pipeline(raw, pipe_work, scale, "pipeline_unchanged", 0, rows, fresh=False)
-            last_year = int(args.years.split("-")[-1])
-            add_year(raw, scale, args.seed, last_year + 1, args.work / f"added-{scale:g}")
+            first_year, last_year = (int(y) for y in args.years.split("-"))
+            # one more year at the same yearly volume: the scale covers all years of the range
+            year_scale = scale / (last_year - first_year + 1)
+            add_year(raw, year_scale, args.seed, last_year + 1, args.work / f"added-{scale:g}")
             results += run_pipeline(raw, pipe_work, scale, "pipeline_new_year", 0, rows, fresh=False)
             for path in raw.rglob(f"added_{last_year + 1}_*"):
                 path.unlink()  # leave the raw root as generated for the next invocation

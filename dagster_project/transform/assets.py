@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
 import dagster as dg
+import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from dagster_project.paths import settings
+from dagster_project import stage_state
+from dagster_project.paths import DBT_PROJECT_DIR, settings
 from dagster_project.resources import DUCKDB_POOL
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
 
@@ -59,6 +61,49 @@ def subprocess_environment(env: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+DBT_STAGE = "dbt"
+# What defines the dbt stage besides the raw data: a change to any of these rebuilds.
+DBT_CODE_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def dbt_code_digest() -> str:
+    return stage_state.tree_digest([DBT_PROJECT_DIR / p for p in DBT_CODE_PATHS if (DBT_PROJECT_DIR / p).exists()])
+
+
+def dbt_inputs_fingerprint() -> "str | None":
+    """Fingerprint of what `dbt build` would read now, or None when there is nothing to compare."""
+    current = settings()
+    if not current.warehouse.exists():
+        return None
+    con = duckdb.connect(str(current.warehouse))
+    try:
+        return stage_state.stage_fingerprint(con, dbt_code_digest(), current.as_of)
+    except duckdb.CatalogException:  # no raw.load_files yet: never ingested
+        return None
+    finally:
+        con.close()
+
+
+def topological(assets_def: dg.AssetsDefinition, keys) -> list:
+    """Keys ordered parents first: a multi-asset must yield its outputs in dependency order."""
+    from graphlib import TopologicalSorter
+
+    selected = set(keys)
+    graph = {key: set(assets_def.asset_deps.get(key, set())) & selected for key in selected}
+    return list(TopologicalSorter(graph).static_order())
+
+
+def _set_state(value: "str | None", record: bool) -> None:
+    con = duckdb.connect(str(settings().warehouse))
+    try:
+        if record and value:
+            stage_state.record(con, DBT_STAGE, value)
+        else:
+            stage_state.forget(con, DBT_STAGE)
+    finally:
+        con.close()
+
+
 @dbt_assets(
     manifest=require_manifest(),
     project=gongkai_dbt_project,
@@ -70,8 +115,26 @@ def subprocess_environment(env: Mapping[str, str]) -> Iterator[None]:
     pool=DUCKDB_POOL,
 )
 def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
+    fingerprint = dbt_inputs_fingerprint()
+    whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
+    if whole_project and fingerprint is not None:
+        con = duckdb.connect(str(settings().warehouse))
+        try:
+            unchanged = stage_state.last_fingerprint(con, DBT_STAGE) == fingerprint
+        finally:
+            con.close()
+        if unchanged:
+            # Raw files, dbt code, seeds and as_of are exactly those of the last successful build.
+            context.log.info("dbt build skipped: inputs unchanged since the last successful build")
+            for key in topological(context.assets_def, context.selected_asset_keys):
+                yield dg.MaterializeResult(
+                    asset_key=key, metadata={"dbt_build": "skipped: inputs unchanged 输入未变化"})
+            return
+    _set_state(None, record=False)  # a build that dies half-way must not look current
     with subprocess_environment(settings().env_for_subprocess()):
         yield from dbt.cli(["build"], context=context).stream()
+    if whole_project:
+        _set_state(fingerprint, record=True)
 
 
 dbt_resource = DbtCliResource(project_dir=gongkai_dbt_project, dbt_executable=DBT_EXECUTABLE)

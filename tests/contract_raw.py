@@ -402,12 +402,14 @@ def write_items(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, columns: lis
     for label, values in items:
         w.put(r, 1, label)
         for i, (_, k) in enumerate(columns):
+            if k in values and values[k] is None:
+                continue   # an empty cell
             w.amount(r, 2 + i, values.get(k, D(0)), lay.style)
         r += 1
     if total_label:
         w.put(r, 1, total_label)
         for i, (_, k) in enumerate(columns):
-            w.amount(r, 2 + i, sum((v.get(k, D(0)) for _, v in items), D(0)), lay.style)
+            w.amount(r, 2 + i, sum((v.get(k) or D(0) for _, v in items), D(0)), lay.style)
         r += 1
     w.row = r
     if note:
@@ -784,6 +786,21 @@ class Builder:
                 if not final:
                     items.append((f"{year}年{kind_word}债务限额", {"amount": D(95 + s)}))
                 write_items(ws, exp, lay, mult, [(amount_word, "amount")], items, total_label=None)
+            elif base == "sangong" and (region == "640422" and final or region == "640000" and year == 2020):
+                overseas, purchase, running, reception = D(3 + s % 3), D(5), D(11 + s % 4), D(4)
+                unsplit = region == "640000"   # planted: vehicle costs printed, both part rows left blank
+                write_items(ws, exp, lay, mult, [(amount_word, "amount")], [
+                    ("一、因公出国（境）费", {"amount": overseas}),
+                    ("二、公务用车购置及运行费", {"amount": purchase + running}),
+                    ("其中：公务用车购置费", {"amount": None if unsplit else purchase}),
+                    ("公务用车运行费", {"amount": None if unsplit else running}),
+                    ("三、公务接待费", {"amount": reception})], total_label=None)
+                if unsplit:
+                    self.out.findings.add(("DETAIL_SANGONG_SPLIT", region, year, table_key))
+                w = SheetWriter(ws, exp, mult)   # the total row at the top, under the header
+                ws.insert_rows(lay.header_rows + 3)
+                ws.cell(row=lay.header_rows + 3, column=1, value="合计")
+                w.amount(lay.header_rows + 3, 2, overseas + purchase + running + reception, lay.style)
             elif base == "sangong":
                 write_sangong(ws, exp, lay, mult, D(3 + s % 3), D(5), D(11 + s % 4), D(4))
         folder.mkdir(parents=True, exist_ok=True)
@@ -890,8 +907,12 @@ class Builder:
                             [(lb, {"amount": v}) for lb, v in items], total_label=None)
             elif base == "bond_use":
                 w.title(title, 8)
-                w.unit_line(None, unit_text, unit_left, 8)
-                headers = ["项目名称", "项目编号", "项目领域", "主管部门", "实施单位", "债券性质", "债券规模", "发行时间"]
+                amount_header = "债券规模"
+                if year == 2016:
+                    amount_header = "债券规模（亿元）"
+                else:
+                    w.unit_line(None, unit_text, unit_left, 8)
+                headers = ["项目名称", "项目编号", "项目领域", "主管部门", "实施单位", "债券性质", amount_header, "发行时间"]
                 for c, text in enumerate(headers, start=1):
                     w.put(w.row, c, text)
                 r = w.row + 1
@@ -1103,7 +1124,18 @@ class Builder:
         wr = csv.writer(buf)
         wr.writerow(national)
         for row in by_deal[d2] + by_deal[d3]:
-            wr.writerow([("万元" if k == "AMOUNT_UNIT" else (cell(row, k, "iso", False) or "")) for k in national])
+            in_yuan = row["PROJECT_CODE"] == d3
+            values = []
+            for k in national:
+                if k == "AMOUNT_UNIT":
+                    values.append("元" if in_yuan else "万元")
+                elif isinstance(row.get(k), Decimal) and in_yuan:
+                    values.append(f"{row[k] * 10000:.2f}")
+                elif k == "CONTRACT_SIGN_TIME" and row.get(k) is not None:
+                    values.append(str(text_time(row[k], "serial")))
+                else:
+                    values.append(cell(row, k, "iso", False) or "")
+            wr.writerow(values)
         (folder / "ggzy_export_bom.csv").write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
         # JSON {"data": [...]}, Chinese dates and compact dates, amounts in 万元 via AMOUNT_UNIT: D5
         api = []
@@ -1118,7 +1150,8 @@ class Builder:
         # JSON Lines with Excel serial times: D6 and, again, D1's bulletins (overlapping export)
         with (folder / "ggzy_stream_2015_2016.jsonl").open("w", encoding="utf-8") as h:
             for row in by_deal[d6] + by_deal[d1]:
-                rec = {k: cell(row, k, "serial", False) for k in row}
+                rec = {k: (float(v) if isinstance(v, Decimal) else cell(row, k, "serial", False))
+                       for k, v in row.items()}
                 rec["AMOUNT_UNIT"] = "万元"
                 h.write(json.dumps(rec, ensure_ascii=False) + "\n")
         self.out.trading_rows = len(bulletins) + len(by_deal[d1])

@@ -48,11 +48,14 @@ sangong_sheets as (
     where is_evaluable and required_detail = (select applies_to from rules where rule_id = 'DETAIL_SANGONG_SPLIT')
 ),
 
+-- The split is printed either as columns (公务用车购置及运行费 | 购置费 | 运行费) or, in tables with one row per
+-- cost, as rows (公务用车购置及运行费 / 其中：购置费 / 运行费; row_key instead of column_key).
 sangong_columns as (
     select
         sangong_sheets.sheet_id,
-        coalesce(bool_or(lines.column_key = 'vehicle_purchase'), false)
-            and coalesce(bool_or(lines.column_key = 'vehicle_running'), false) as has_split_columns
+        coalesce(bool_or(lines.column_key = 'vehicle_purchase' or lines.row_key = 'vehicle_purchase'), false)
+            and coalesce(bool_or(lines.column_key = 'vehicle_running' or lines.row_key = 'vehicle_running'), false)
+            as has_split_columns
     from sangong_sheets
     left join lines using (sheet_id)
     group by sangong_sheets.sheet_id
@@ -71,6 +74,24 @@ vehicle_rows as (
        and parts.source_row = vehicle.source_row
        and parts.column_key in ('vehicle_purchase', 'vehicle_running')
     where vehicle.column_key = 'vehicle' and vehicle.amount_yuan is not null
+    group by vehicle.sheet_id, vehicle.source_row, vehicle.item_name, vehicle.amount_yuan
+
+    union all
+
+    -- one row per cost: the vehicle row's amount in a column, its part rows blank in that same column
+    select
+        vehicle.sheet_id,
+        vehicle.source_row,
+        vehicle.item_name,
+        vehicle.amount_yuan <> 0
+            and coalesce(bool_and(nullif(trim(coalesce(parts.value_text, '')), '') is null), true) as unsplit
+    from lines as vehicle
+    left join lines as parts
+        on parts.sheet_id = vehicle.sheet_id
+       and parts.column_key = vehicle.column_key
+       and parts.side is not distinct from vehicle.side
+       and parts.row_key in ('vehicle_purchase', 'vehicle_running')
+    where vehicle.row_key = 'vehicle' and vehicle.column_key <> 'vehicle' and vehicle.amount_yuan is not null
     group by vehicle.sheet_id, vehicle.source_row, vehicle.item_name, vehicle.amount_yuan
 ),
 

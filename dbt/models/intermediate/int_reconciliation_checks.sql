@@ -62,8 +62,8 @@ row_key_checks as (
         sum(parts.sign * part_lines.amount_yuan) as actual_yuan,
         count(distinct parts.part_key) as parts_found,
         any_value(parts.part_count) as part_count,
-        false as parts_all_blank,
-        false as skip_if_parts_blank
+        bool_and(nullif(trim(coalesce(part_lines.value_text, '')), '') is null) as parts_all_blank,
+        any_value(identities.skip_if_parts_blank) as skip_if_parts_blank
     from identities
     join lines as totals
         on list_contains(identities.table_key_list, totals.table_key)
@@ -86,7 +86,7 @@ declared as (
     select rule_id, identity_id, sheet_id, source_row, side, column_key,
            expected_yuan, actual_yuan, part_count
     from row_key_checks
-    where parts_found = part_count
+    where parts_found = part_count and not (skip_if_parts_blank and parts_all_blank)
 ),
 
 -- RECON_HIERARCHY: parent code = Σ direct child codes present (per column); total row = Σ level-1 codes

@@ -199,6 +199,7 @@ class ContractRaw:
     trading_duplicates: int = 0
     trading_amounts: dict[tuple[str, str, str], Decimal] = field(default_factory=dict)  # (bulletin id, field) → 元
     portal_rows: int = 0
+    deals: dict[str, tuple[int, int, bool]] = field(default_factory=dict)  # deal id → (year, candidates, announced)
 
 
 # --- workbook writing ------------------------------------------------------------------------------------------
@@ -500,6 +501,17 @@ def write_sangong(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, overseas: 
         w.note(note)
 
 
+def offset_sheet(ws, rows: int, cols: int) -> None:
+    """Move a drawn table down and right (openpyxl does not move merged ranges: re-merge them shifted)."""
+    merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    for r0, c0, r1, c1 in merges:
+        ws.unmerge_cells(start_row=r0, start_column=c0, end_row=r1, end_column=c1)
+    ws.insert_rows(1, rows)
+    ws.insert_cols(1, cols)
+    for r0, c0, r1, c1 in merges:
+        ws.merge_cells(start_row=r0 + rows, start_column=c0 + cols, end_row=r1 + rows, end_column=c1 + cols)
+
+
 # --- the raw root ---------------------------------------------------------------------------------------------
 CN_NUMBERS = "一二三四五六七八九十"
 
@@ -539,7 +551,8 @@ class Builder:
         wb.remove(wb.active)
         kind = "决算" if final else "预算"
         folder = self.root / "budget" / str(year) / ("departments" if style_no != 2 else "")
-        path = folder / f"{year}年{name}部门{kind}公开表.xlsx"
+        suffix = ".XLSX" if (name == WELFARE[0] and year == 2016 and final) else ".xlsx"
+        path = folder / f"{year}年{name}部门{kind}公开表{suffix}"
         rel = self.rel(path)
         s = style_no * 7 + year % 10 + (3 if final else 0)
         # leaf figures (in the sheet's unit): function leaves with basic / project
@@ -668,6 +681,9 @@ class Builder:
                     write_coded(ws, exp, lay, mult, year, [(amount_word, "amount")], gfb_leaves)
             elif base in ("scb_expenditure", "scb"):
                 write_coded(ws, exp, lay, mult, year, [(amount_word, "amount")], scb_leaves)
+        if name == CIVIL[0] and year == 2020 and final:   # tables drawn from B3: a blank column and two rows
+            for ws in wb.worksheets:
+                offset_sheet(ws, rows=2, cols=1)
         if name == WATER[0] and year == 2020 and final:   # a sheet of instructions: no table
             ws = wb.create_sheet("填报说明")
             ws["A1"] = f"一、本套报表为{name}{year}年度部门决算公开报表，共九张。"
@@ -1021,6 +1037,9 @@ class Builder:
         b(d3, "A", "交易公告", works, "xiji_water", T(2020, 5, 6, 9), REGION_CODE="640422", BUDGET_AMOUNT=D("480"),
           DOC_GET_START_TIME=T(2020, 5, 6, 9), DOC_GET_END_TIME=T(2020, 5, 12, 17),
           BID_DOC_REFER_END_TIME=T(2020, 5, 21, 9), BID_OPEN_TIME=T(2020, 5, 21, 9))
+        b(d3, "A", "中标候选人公示", works, "xiji_water", T(2020, 5, 23, 9), REGION_CODE="640422",
+          WIN_CANDIDATE_NAME="；".join(f[0] for f in (firms[2], firms[0], firms[5])),
+          PUBLICITY_START_TIME=T(2020, 5, 23), PUBLICITY_END_TIME=T(2020, 5, 26))
         b(d3, "A", "中标结果公告", works, "xiji_water", T(2020, 5, 29, 9), REGION_CODE="640422",
           WIN_BIDDER_NAME=firms[2][0], WIN_BIDDER_CODE=firms[2][1], BID_AMOUNT=D("455.7"), BIDDER_COUNT=6)
         self.out.findings.add(("TRADE_SHORT_TENDER_PERIOD", buyers["xiji_water"][1], 2020, f"{d3}/A"))
@@ -1052,6 +1071,14 @@ class Builder:
         self.out.findings.add(("PRIV_ID_NUMBER", buyers["guyuan_transport"][1], 2015, f"{d6}/1"))
         self.out.findings.add(("PRIV_MOBILE", buyers["guyuan_transport"][1], 2015, f"{d6}/1"))
 
+        for row in bulletins:
+            deal = (f"{row['PROJECT_CODE']}/{row['BID_SECTION_CODE']}" if row.get("PROJECT_CODE")
+                    else row["UNIFIED_DEAL_CODE"])
+            year, candidates, announced = self.out.deals.get(deal, (9999, 0, False))
+            names = row.get("WIN_CANDIDATE_NAME")
+            self.out.deals[deal] = (min(year, row["NOTICE_SEND_TIME"].year),
+                                    candidates + (len(names.split("；")) if names else 0),
+                                    announced or row["BULLETIN_TYPE"] == "交易公告")
         # expected amounts in 元 (exports state 万元)
         for row in bulletins:
             deal = (f"{row['PROJECT_CODE']}/{row['BID_SECTION_CODE']}" if row.get("PROJECT_CODE")

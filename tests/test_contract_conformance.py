@@ -142,6 +142,13 @@ def test_trading_rows_duplicates_and_amounts(contract_run):
     assert got == exp.trading_amounts
 
 
+def test_deals_assembled_across_exports(contract_run):
+    con, exp = contract_run
+    got = {d: (y, c, a) for d, y, c, a in con.execute(
+        "select deal_key, fiscal_year, candidate_count, has_announcement from marts.fct_deals").fetchall()}
+    assert got == exp.deals
+
+
 def test_disclosure_statuses_are_the_planted_ones(contract_run):
     con, exp = contract_run
     actual = {(p, y, t): s for p, y, t, s in con.execute(

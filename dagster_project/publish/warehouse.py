@@ -6,9 +6,15 @@ import duckdb
 from dagster_project.publish.masking import quote_ident
 
 
+# DuckDB's default memory limit is 80 % of RAM; publication shares the machine with the rest of the
+# pipeline and must stay well under the 4 GiB budget, spilling to disk instead of growing.
+PUBLISH_MEMORY_LIMIT = "3GB"
+
+
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # No progress bar on stdout: publishing runs inside Dagster and from the CLI, where it is noise.
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
     return con
 
 

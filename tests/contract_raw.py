@@ -66,7 +66,9 @@ REGIONS = [  # code, name, level, parent
     ("640422", "西吉县", "county", "640400"),
 ]
 REGION_NAME = {c: n for c, n, _, _ in REGIONS}
-LOWER = {"640000": ["640400"], "640400": ["640422"], "640422": []}
+# debt table 1-1 lists every lower region by name (GB/T 2260), not only those in our registry
+LOWER_NAMES = {"640000": ["银川市", "石嘴山市", "吴忠市", "固原市", "中卫市"],
+               "640400": ["原州区", "西吉县", "隆德县", "泾源县", "彭阳县"], "640422": []}
 BUDGET_APPROVAL = {"640000": (1, 20), "640400": (2, 14), "640422": (3, 2)}     # month, day of year Y
 FINAL_APPROVAL = {"640000": (7, 28), "640400": (8, 18), "640422": (8, 26)}     # of year Y + 1
 
@@ -841,16 +843,15 @@ class Builder:
         s = D(list(REGION_NAME).index(region) * 3 + year % 10) / D(10)
         shown = year if final else year - 1          # budget tables show last year's figures
         # 1-1 rows: own level and lower regions (general, special limit / balance), 本地区 = sum
-        def position(rcode: str) -> dict[str, Decimal]:
-            k = D(list(REGION_NAME).index(rcode) + 1)
+        def position(k: Decimal) -> dict[str, Decimal]:
             return {"limit_general": D("12.5") * k + s, "limit_special": D("20.25") * k + s,
                     "balance_general": D("11.8") * k + s, "balance_special": D("18.4") * k + s}
-        own = position(region)
+        own = position(D(list(REGION_NAME).index(region) + 1))
         over = region == "640400" and year == 2016 and not final
         if over:
             own["balance_general"] = own["limit_general"] + D("0.35")
             self.out.findings.add(("DEBT_BALANCE_OVER_LIMIT", region, year, "debt_1_1"))
-        rows = [("本级", own)] + [(REGION_NAME[c], position(c)) for c in LOWER[region]]
+        rows = [("本级", own)] + [(n, position(D(j + 2) / D(4))) for j, n in enumerate(LOWER_NAMES[region])]
         whole = {k: sum((v[k] for _, v in rows), D(0)) for k in own}
         rows = [("本地区", whole)] + rows
         for i, (table_key, table_name) in enumerate(tables):
@@ -900,8 +901,10 @@ class Builder:
                     self.out.findings.add(("DEBT_ROLL_FORWARD", region, year, "debt_1_2"))
                 items = [(f"{shown - 1}年末{word}债务余额", opening),
                          (f"{shown}年{word}债务限额", whole["limit_general" if base == "1_2" else "limit_special"]),
-                         (f"{shown}年{word}债务举借额", issued),
-                         (f"{shown}年{word}债务还本额", repaid),
+                         (f"{shown}年{word}债务举借额", issued)]
+                if base == "1_3":   # 其中 rows under the issuance: not terms of the roll-forward
+                    items += [("其中：新增债券", issued - D("1.1")), ("再融资债券", D("1.1"))]
+                items += [(f"{shown}年{word}债务还本额", repaid),
                          (f"{shown}年末{word}债务余额", closing)]
                 if not final:
                     items.append((f"{year}年{word}债务限额", whole["limit_general" if base == "1_2" else "limit_special"] + D(2)))
@@ -989,6 +992,7 @@ class Builder:
             "guyuan_housing": ("固原市住房和城乡建设局", uscc("11", "640400", 2_000_201)),
             "xiji_civil": ("西吉县民政局", uscc("11", "640422", 2_000_301)),
             "guyuan_transport": ("固原市交通运输局", uscc("11", "640400", 2_000_401)),
+            "guyuan_land": ("固原市自然资源局", uscc("11", "640400", 2_000_501)),
         }
         agency = ("宁夏恒信招标代理有限公司", uscc("91", "640100", 3_000_101))
         firms = [(f"宁夏{n}建设工程有限公司", uscc("91", "640400", 4_000_000 + 97 * i))
@@ -1070,6 +1074,14 @@ class Builder:
           WIN_BIDDER_CODE=firms[5][1], BID_AMOUNT=D("702.4"), BIDDER_COUNT=5)
         self.out.findings.add(("PRIV_ID_NUMBER", buyers["guyuan_transport"][1], 2015, f"{d6}/1"))
         self.out.findings.add(("PRIV_MOBILE", buyers["guyuan_transport"][1], 2015, f"{d6}/1"))
+        # D7 land use rights, 固原市自然资源局 2020: a 20-day listing with two bidders (no tender rules apply)
+        d7 = "GYZR-2020-GP-11"
+        b(d7, "1", "交易公告", "国有土地使用权出让", "guyuan_land", T(2020, 8, 3, 9),
+          NOTICE_NAME="固原市国有建设用地使用权挂牌出让公告",
+          DOC_GET_START_TIME=T(2020, 8, 4, 9), DOC_GET_END_TIME=T(2020, 8, 24, 17),
+          BID_DOC_REFER_END_TIME=T(2020, 8, 24, 17), BID_OPEN_TIME=T(2020, 8, 25, 10))
+        b(d7, "1", "成交结果公告", "国有土地使用权出让", "guyuan_land", T(2020, 8, 27, 9),
+          WIN_BIDDER_NAME=firms[1][0], WIN_BIDDER_CODE=firms[1][1], BID_AMOUNT=D("1610"), BIDDER_COUNT=2)
 
         for row in bulletins:
             deal = (f"{row['PROJECT_CODE']}/{row['BID_SECTION_CODE']}" if row.get("PROJECT_CODE")
@@ -1164,9 +1176,9 @@ class Builder:
                     values.append(cell(row, k, "iso", False) or "")
             wr.writerow(values)
         (folder / "ggzy_export_bom.csv").write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
-        # JSON {"data": [...]}, Chinese dates and compact dates, amounts in 万元 via AMOUNT_UNIT: D5
+        # JSON {"data": [...]}, Chinese dates and compact dates, amounts in 万元 via AMOUNT_UNIT: D5, D7
         api = []
-        for j, row in enumerate(by_deal[d5]):
+        for j, row in enumerate(by_deal[d5] + by_deal[d7]):
             rec = {k: cell(row, k, ("chinese", "compact")[j % 2], False) for k in row}
             rec = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in rec.items()}
             rec["AMOUNT_UNIT"] = "万元"

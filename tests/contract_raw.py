@@ -614,7 +614,7 @@ class Builder:
                 title = f"{year}年{shown_name}{table_name}"
             else:
                 title = f"{shown_name}{year}年{table_name}"
-            publisher = (f"编制单位：{name}", None, f"单位：{name}")[style_no]   # 单位：<name> is a publisher
+            publisher = (f"编制单位：{name}", f"部门：{name}", f"单位：{name}")[style_no]   # 单位：<name> too
             lay = Layout(sheet_name, title, publisher, unit_label, unit_text, unit_left,
                          header_rows=(1, 2, 3)[(i + style_no) % 3], split_codes=(i + style_no) % 2 == 1,
                          style=style, indent="  " if style_no == 2 else FW, total_at_bottom=style_no == 1,
@@ -979,6 +979,8 @@ class Builder:
                 for code, *_ in REGIONS:
                     wr.writerow([year, "budget", budget_approval(code, year).isoformat(), code])
                     wr.writerow([year, "final", final_approval(code, year).isoformat(), code])
+                    if code == "640400" and year == 2016:   # a budget adjustment: owes no tables of its own here
+                        wr.writerow([year, "adjustment", dt.date(2016, 10, 28).isoformat(), code])
         for p in folder.iterdir():
             self.out.files[self.rel(p)] = "registry"
 
@@ -1053,6 +1055,7 @@ class Builder:
         unified = "A16640400GC0044001"
         row = b(d4, "01", "中标结果公告", works, "guyuan_housing", T(2016, 9, 12, 10), WIN_BIDDER_NAME=firms[3][0],
                 WIN_BIDDER_CODE=firms[3][1], BID_AMOUNT=D("230"), BIDDER_COUNT=4, UNIFIED_DEAL_CODE=unified)
+        row["WIN_BIDDER_NAME"] = "宁夏𡈽原建设工程有限公司"   # a character outside GBK: the export is GB18030
         row["PROJECT_CODE"] = row["BID_SECTION_CODE"] = None
         self.out.findings.add(("TRADE_RESULT_WITHOUT_ANNOUNCEMENT", buyers["guyuan_housing"][1], 2016, unified))
         # D5 GP, 西吉县民政局 2020: winner's credit code fails its check character (planted)
@@ -1157,7 +1160,7 @@ class Builder:
         wr.writerow([cn_labels[k] for k in keys])
         for row in gbk_rows:
             wr.writerow([cell(row, k, "slash", True) or "" for k in keys])
-        (folder / "宁夏公共资源交易_导出_gbk.csv").write_bytes(buf.getvalue().encode("gbk"))
+        (folder / "宁夏公共资源交易_导出_gbk.csv").write_bytes(buf.getvalue().encode("gb18030"))
         # UTF-8 with BOM, national names, AMOUNT_UNIT column (万元), ISO times: D2, D3
         buf = io.StringIO()
         wr = csv.writer(buf)
@@ -1178,7 +1181,7 @@ class Builder:
         (folder / "ggzy_export_bom.csv").write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
         # JSON {"data": [...]}, Chinese dates and compact dates, amounts in 万元 via AMOUNT_UNIT: D5, D7
         api = []
-        for j, row in enumerate(by_deal[d5] + by_deal[d7]):
+        for j, row in enumerate(by_deal[d5]):
             rec = {k: cell(row, k, ("chinese", "compact")[j % 2], False) for k in row}
             rec = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in rec.items()}
             rec["AMOUNT_UNIT"] = "万元"
@@ -1186,6 +1189,12 @@ class Builder:
         (folder / "api").mkdir()
         (folder / "api" / "xiji_2020.json").write_text(json.dumps({"data": api}, ensure_ascii=False),
                                                        encoding="utf-8")
+        # a plain JSON array, ISO 'T' times, numbers as JSON numbers, amounts in 元 (no unit anywhere): D7
+        land = [{k: (float(v * 10000) if isinstance(v, Decimal)
+                     else v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
+                for row in by_deal[d7]]
+        (folder / "api" / "guyuan_land_2020.json").write_text(json.dumps(land, ensure_ascii=False, indent=1),
+                                                              encoding="utf-8")
         # JSON Lines with Excel serial times: D6 and, again, D1's bulletins (overlapping export)
         with (folder / "ggzy_stream_2015_2016.jsonl").open("w", encoding="utf-8") as h:
             for row in by_deal[d6] + by_deal[d1]:

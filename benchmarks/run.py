@@ -127,19 +127,34 @@ def run_floor(raw: Path, work: Path, scale: float, repeat: int, rows: int) -> li
     return results
 
 
+def added_dir(raw: Path, family: str, year: int) -> Path:
+    return raw / family / f"added_{year}"
+
+
 def add_year(raw: Path, scale: float, seed: int, year: int, staging: Path) -> None:
-    """Generate one more fiscal year with the same seed and copy its files into the raw root."""
+    """Generate one more fiscal year and copy its files into the raw root.
+
+    Files keep their names (the portal log names its attachments by file name) and go into an
+    ``added_<year>/`` folder inside each family folder, since files are found recursively.
+    """
     if staging.exists():
         shutil.rmtree(staging)
-    subprocess.check_call([str(BIN / "python"), "-m", "dagster_project.sample", "--seed", str(seed + year),
+    subprocess.check_call([str(BIN / "python"), "-m", "dagster_project.sample", "--seed", str(seed),
                            "--scale", str(scale), "--years", f"{year}-{year}", "--out", str(staging),
                            "--force"], cwd=REPO)
     for path in staging.rglob("*"):
         if path.is_file() and path.name != "ground_truth.json":
-            target = raw / path.relative_to(staging)
-            target = target.with_name(f"added_{year}_{target.name}")
+            relative = path.relative_to(staging)
+            target = added_dir(raw, relative.parts[0], year).joinpath(*relative.parts[1:])
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
+
+
+def remove_added_year(raw: Path, year: int) -> None:
+    """Leave the raw root as generated for the next invocation."""
+    for family_dir in raw.iterdir():
+        if family_dir.is_dir() and added_dir(raw, family_dir.name, year).exists():
+            shutil.rmtree(added_dir(raw, family_dir.name, year))
 
 
 def summarise(results: list[StageResult]) -> list[dict]:
@@ -210,9 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             # one more year at the same yearly volume: the scale covers all years of the range
             year_scale = scale / (last_year - first_year + 1)
             add_year(raw, year_scale, args.seed, last_year + 1, args.work / f"added-{scale:g}")
-            results += run_pipeline(raw, pipe_work, scale, "pipeline_new_year", 0, rows, fresh=False)
-            for path in raw.rglob(f"added_{last_year + 1}_*"):
-                path.unlink()  # leave the raw root as generated for the next invocation
+            try:
+                results += run_pipeline(raw, pipe_work, scale, "pipeline_new_year", 0, rows, fresh=False)
+            finally:
+                remove_added_year(raw, last_year + 1)
     summary = summarise(results)
     out = args.out or REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -202,6 +202,7 @@ class ContractRaw:
     trading_amounts: dict[tuple[str, str, str], Decimal] = field(default_factory=dict)  # (bulletin id, field) → 元
     portal_rows: int = 0
     deals: dict[str, tuple[int, int, bool]] = field(default_factory=dict)  # deal id → (year, candidates, announced)
+    personal_data: list[str] = field(default_factory=list)   # planted ID / mobile numbers: never published
 
 
 # --- workbook writing ------------------------------------------------------------------------------------------
@@ -1077,6 +1078,7 @@ class Builder:
           WIN_BIDDER_CODE=firms[5][1], BID_AMOUNT=D("702.4"), BIDDER_COUNT=5)
         self.out.findings.add(("PRIV_ID_NUMBER", buyers["guyuan_transport"][1], 2015, f"{d6}/1"))
         self.out.findings.add(("PRIV_MOBILE", buyers["guyuan_transport"][1], 2015, f"{d6}/1"))
+        self.out.personal_data += [pm_id, leaked_id, "13995041234"]
         # D7 land use rights, 固原市自然资源局 2020: a 20-day listing with two bidders (no tender rules apply)
         d7 = "GYZR-2020-GP-11"
         b(d7, "1", "交易公告", "国有土地使用权出让", "guyuan_land", T(2020, 8, 3, 9),

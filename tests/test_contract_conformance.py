@@ -3,6 +3,7 @@
 every file, sheet, reject, amount, disclosure status and finding must be what the builder planted."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -50,12 +51,18 @@ def run_pipeline(tmp: Path, raw: Path, env_setter) -> Path:
 
 
 @pytest.fixture(scope="module")
-def contract_run(tmp_path_factory):
+def contract_warehouse(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("contract")
     expected = build_contract_raw(tmp / "raw")
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("GONGKAI_AS_OF", raising=False)   # today: every year of the root is long due
         warehouse = run_pipeline(tmp, tmp / "raw", mp.setenv)
+    return warehouse, expected
+
+
+@pytest.fixture(scope="module")
+def contract_run(contract_warehouse):
+    warehouse, expected = contract_warehouse
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         yield con, expected
@@ -167,3 +174,20 @@ def test_findings_are_the_planted_ones(contract_run):
         "select rule_id, count(*) from quality.findings where run_id = ? and kind = 'integrity' group by all",
         [run_id]).fetchall()
     assert integrity == []
+
+
+def test_publication_of_the_contract_root_holds_no_personal_data(contract_warehouse, tmp_path):
+    """The open-data release, OCDS and dashboards build from this root, and the planted ID / mobile numbers
+    (PM_CODE and notice text) appear in none of their files."""
+    warehouse, exp = contract_warehouse
+    copy = tmp_path / "publish.duckdb"   # its own file: no lock shared with the read-only test connection
+    shutil.copyfile(warehouse, copy)
+    from dagster_project.publish.__main__ import main as publish_main
+
+    out = tmp_path / "out"
+    assert publish_main(["all", "--warehouse", str(copy), "--out", str(out)]) == 0
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert files
+    leaks = {str(p.relative_to(out)): n for p in files for n in exp.personal_data
+             if n.encode() in p.read_bytes()}
+    assert leaks == {}

@@ -138,6 +138,16 @@ DEPT_FINAL = [("deptf_summary", "收入支出决算总表"), ("deptf_revenue", "
               ("deptf_gfb", "政府性基金预算财政拨款收入支出决算表"), ("deptf_scb", "国有资本经营预算财政拨款支出决算表")]
 
 
+# how the finance ministry's department template words some titles (the catalogue's names are shorter)
+TEMPLATE_WORDING = {
+    "部门收支总表": "部门收支总体情况表", "部门收入总表": "部门收入总体情况表", "部门支出总表": "部门支出总体情况表",
+    "财政拨款收支总表": "财政拨款收支总体情况表", "一般公共预算支出表": "一般公共预算支出情况表",
+    "一般公共预算基本支出表": "一般公共预算基本支出情况表",
+    "一般公共预算“三公”经费支出表": "一般公共预算“三公”经费支出情况表",
+    "政府性基金预算支出表": "政府性基金预算支出情况表",
+}
+
+
 def dept_budget_tables(year: int) -> list[tuple[str, str]]:
     return DEPT_BUDGET if year >= 2019 else DEPT_BUDGET[:8]   # the 9th table exists from 2019
 
@@ -611,10 +621,13 @@ class Builder:
             # 民政厅 titles its 2015 final tables with a short name the registry does not hold: the publisher
             # then comes from the portal row that published the workbook (CONTRACTS.md §7)
             shown_name = "自治区民政厅" if (name == CIVIL[0] and year == 2015 and final) else name
+            printed = table_name
+            if name == WATER[0] and year == 2015 and not final:   # the template's 总体情况表 / 情况表 wording
+                printed = TEMPLATE_WORDING.get(table_name, table_name)
             if year_first:
-                title = f"{year}年{shown_name}{table_name}"
+                title = f"{year}年{shown_name}{printed}"
             else:
-                title = f"{shown_name}{year}年{table_name}"
+                title = f"{shown_name}{year}年{printed}"
             publisher = (f"编制单位：{name}", f"部门：{name}", f"单位：{name}")[style_no]   # 单位：<name> too
             lay = Layout(sheet_name, title, publisher, unit_label, unit_text, unit_left,
                          header_rows=(1, 2, 3)[(i + style_no) % 3], split_codes=(i + style_no) % 2 == 1,

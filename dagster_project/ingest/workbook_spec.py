@@ -20,6 +20,8 @@ from dagster_project.paths import DBT_SEEDS_DIR, INGEST_SPECS_DIR
 
 CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_disclosure_catalogue.csv"
 UNITS_CSV = DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
+# other wordings of a catalogue table name seen in titles (e.g. 部门收支总体情况表): alias → canonical name
+TABLE_ALIASES_CSV = DBT_SEEDS_DIR / "ingest" / "ref_table_name_aliases.csv"
 
 _QUOTES = str.maketrans("", "", "“”\"'「」‘’『』")
 _WS = re.compile(r"\s+")
@@ -114,7 +116,7 @@ class WorkbookVocabulary:
         norm = self.label_numbering.sub("", normalise(label)).rstrip(":")
         return norm in self.total_labels or bool(self.total_regex.fullmatch(norm))
 
-    def spec_for(self, table_name: str, fiscal_year: int | None) -> TableSpec:
+    def spec_for(self, table_name: str, fiscal_year: int | None) -> TableSpec:  # table_name: canonical
         key = (table_name, fiscal_year)
         if key not in self._specs:
             self._specs[key] = _compile_spec(self, table_name, fiscal_year)
@@ -143,6 +145,13 @@ def _read_catalogue() -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+def _read_table_aliases() -> list[tuple[str, str]]:
+    if not TABLE_ALIASES_CSV.is_file():
+        return []
+    with TABLE_ALIASES_CSV.open(encoding="utf-8", newline="") as handle:
+        return [(row["alias"].strip(), row["table_name_zh"].strip()) for row in csv.DictReader(handle)]
+
+
 def _read_units() -> dict[str, Decimal]:
     with UNITS_CSV.open(encoding="utf-8", newline="") as handle:
         return {row["unit_label"].strip(): Decimal(row["multiplier_yuan"]) for row in csv.DictReader(handle)}
@@ -154,18 +163,24 @@ def vocabulary() -> WorkbookVocabulary:
     by_name: dict[str, list[dict]] = {}
     for row in _read_catalogue():
         by_name.setdefault(row["table_name_zh"], []).append(row)
-    tables = sorted(
-        (
-            CatalogueTable(
-                table_name=name,
-                normalised=normalise(name),
-                table_keys=tuple(r["table_key"] for r in rows),
-                phase=rows[0]["document"],
-            )
-            for name, rows in by_name.items()
-        ),
-        key=lambda t: -len(t.normalised),
-    )
+    canonical = [
+        CatalogueTable(
+            table_name=name,
+            normalised=normalise(name),
+            table_keys=tuple(r["table_key"] for r in rows),
+            phase=rows[0]["document"],
+        )
+        for name, rows in by_name.items()
+    ]
+    by_canonical = {t.table_name: t for t in canonical}
+    aliases = []
+    for alias, name in _read_table_aliases():
+        if name not in by_canonical:
+            raise ValueError(f"{TABLE_ALIASES_CSV.name}: 「{alias}」 names unknown catalogue table 「{name}」")
+        target = by_canonical[name]
+        # an alias found in a title stands for its canonical table: the sheet records the canonical name
+        aliases.append(CatalogueTable(target.table_name, normalise(alias), target.table_keys, target.phase))
+    tables = sorted(canonical + aliases, key=lambda t: -len(t.normalised))
     units = _read_units()
     unit_alt = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
     unit_prefix_alt = "|".join(re.escape(normalise(p)) for p in data["unit_prefixes"])

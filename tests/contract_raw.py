@@ -351,8 +351,8 @@ def write_coded(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, year: int,
                 w.put(top, first_amount + i, text)
                 w.merge(top, first_amount + i, last, first_amount + i)
     r = top + lay.header_rows
-    rows = [] if empty else coded_rows(leaves, keys)
-    total = {k: sum((v[k] for c, v in rows if len(c) == 3), D(0)) for k in keys}
+    rows = [] if empty else coded_rows(leaves, [k for k in keys if k])
+    total = {k: sum((v[k] for c, v in rows if len(c) == 3), D(0)) for k in keys if k}
     def total_row(r: int) -> int:
         if lay.split_codes:
             w.put(r, 1, total_label)
@@ -360,6 +360,9 @@ def write_coded(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, year: int,
         else:
             w.put(r, code_cols + 1, total_label)
         for i, k in enumerate(keys):
+            if k is None:   # a ratio column (增长% / 为预算数的%): no amount
+                w.put(r, first_amount + i, 103.7)
+                continue
             w.amount(r, first_amount + i, total[k], lay.style)
         return r + 1
 
@@ -380,6 +383,9 @@ def write_coded(ws, exp: ExpectedSheet, lay: Layout, mult: Decimal, year: int,
         w.put(r, code_cols + 1, lay.indent * level + function_name(code, year))
         rejected_row = bool(reject_cell and reject_cell[0] == code)
         for i, k in enumerate(keys):
+            if k is None:
+                w.put(r, first_amount + i, 98.2)
+                continue
             if rejected_row and reject_cell[1] == k:
                 w.put(r, first_amount + i, "待定")
                 if rejects is not None:
@@ -771,15 +777,29 @@ class Builder:
             exp = ExpectedSheet(table_key, table_name, region, year, mult)
             self.out.sheets[(rel, sheet_name)] = exp
             ws = wb.create_sheet(sheet_name)
+            # final accounts beside their budget (年初 / 调整) and budgets beside last year's outturn,
+            # each with a ratio column that is no amount
+            if final and variant == 0:
+                cols = [("年初预算数", "budget"), ("调整预算数", "adjusted_budget"), ("决算数", "amount"),
+                        ("决算数为调整预算数的%", None)]
+            elif not final and variant == 2:
+                cols = [(f"{year - 1}年执行数", "prior_year"), (amount_word, "amount"), ("比上年执行数增长%", None)]
+            else:
+                cols = [(amount_word, "amount")]
+
+            def with_columns(leaves: dict) -> dict:
+                offsets = {"budget": D(-3), "adjusted_budget": D(-1), "prior_year": D(-5), "amount": D(0)}
+                return {c: {k: v["amount"] + offsets[k] for _, k in cols if k} for c, v in leaves.items()}
+
             if base == "gpb_revenue":
                 leaves = {"10101": {"amount": D(400 + s)}, "10104": {"amount": D(120 + s)},
                           "10304": {"amount": D(35)}}
-                write_coded(ws, exp, lay, mult, year, [(amount_word, "amount")], leaves, total_label="收入合计",
+                write_coded(ws, exp, lay, mult, year, cols, with_columns(leaves), total_label="收入合计",
                             code_header="收入分类科目编码")
             elif base in ("gpb_expenditure", "gpb_own_expenditure"):
                 leaves = {"2010601": {"amount": D(90 + s)}, "2010602": {"amount": D(20)},
                           "2080501": {"amount": D(70 + s)}, "2101101": {"amount": D(15 + s)}}
-                write_coded(ws, exp, lay, mult, year, [(amount_word, "amount")], leaves, total_label="支出合计",
+                write_coded(ws, exp, lay, mult, year, cols, with_columns(leaves), total_label="支出合计",
                             code_header="功能分类科目编码")
             elif base == "gpb_own_basic":
                 econ = ({"50101": {"amount": D(60 + s)}, "50201": {"amount": D(14)}} if year >= 2018 else

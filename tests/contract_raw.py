@@ -1216,10 +1216,17 @@ class Builder:
         (folder / "ggzy_export_bom.csv").write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
         # JSON {"data": [...]}, Chinese dates and compact dates, amounts in 万元 via AMOUNT_UNIT: D5, D7
         api = []
+        # keys: the contract's Chinese label where it gives one, else the national name; the unit in the
+        # amount keys with half-width brackets
+        json_labels = {"PROJECT_CODE": "项目编号", "BID_SECTION_CODE": "标段(包)编号", "BULLETIN_TYPE": "公告类型",
+                       "TRADE_AREA": "交易领域", "NOTICE_NAME": "公告标题", "NOTICE_SEND_TIME": "发布时间",
+                       "REGION_CODE": "行政区划", "TENDERER_NAME": "招标人/采购人", "TENDER_AGENCY_NAME": "代理机构",
+                       "BUDGET_AMOUNT": "预算金额/最高限价(万元)", "DOC_GET_START_TIME": "文件获取开始时间",
+                       "BID_DOC_REFER_END_TIME": "投标截止时间", "BID_OPEN_TIME": "开标时间", "BIDDER_COUNT": "投标人数",
+                       "WIN_BIDDER_NAME": "中标人/成交供应商", "BID_AMOUNT": "中标金额(万元)", "URL": "URL"}
         for j, row in enumerate(by_deal[d5]):
-            rec = {k: cell(row, k, ("chinese", "compact")[j % 2], False) for k in row}
+            rec = {json_labels.get(k, k): cell(row, k, ("chinese", "compact")[j % 2], False) for k in row}
             rec = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in rec.items()}
-            rec["AMOUNT_UNIT"] = "万元"
             api.append(rec)
         (folder / "api").mkdir()
         (folder / "api" / "xiji_2020.json").write_text(json.dumps({"data": api}, ensure_ascii=False),

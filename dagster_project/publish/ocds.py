@@ -11,8 +11,8 @@ Validation is offline: the package schemas refer to the release schema by its ca
 ``referencing.Registry`` maps to the local file. Packages of at most ``full_validation_max_releases``
 items are validated whole; larger ones get structural checks of EVERY item in DuckDB (JSON parses,
 ocid/id present and unique in the package, required fields, tags from the codelist, ocid prefix)
-and a full schema validation of a deterministic sample (the first ``sample_head`` items and every
-``sample_every``-th, each as a one-item package). Both are documented in docs/OPEN_DATA.md.
+and a full schema validation of a deterministic sample (the first ``sample_head`` items and about
+one in ``sample_every`` chosen by key hash, each as a one-item package). Both are documented in docs/OPEN_DATA.md.
 """
 from __future__ import annotations
 
@@ -612,22 +612,48 @@ def _errors(validator: Draft4Validator, instance, where: str, limit: int = 5) ->
 
 
 def _items_sql(path: Path) -> str:
-    """The items of a package file written by ``_write_packages``: one per line after the envelope line."""
+    """The items of a package file written by ``_write_packages``: one per line after the envelope line.
+
+    Read by DuckDB's parallel CSV reader, one column per line; it numbers no lines, so problems
+    are reported by item key and the sample is chosen by content (see ``_load_items``).
+    """
     return (
-        f"SELECT row_number() OVER () + 1 AS line_no, rtrim(line, ',') AS item FROM read_csv('{_sql_path(path)}', "
+        f"SELECT rtrim(line, ',') AS item FROM read_csv('{_sql_path(path)}', "
         "columns = {'line': 'VARCHAR'}, header = false, skip = 1, delim = '\x01', quote = '', escape = '', "
-        "auto_detect = false, max_line_size = 100000000) WHERE line <> ']}'"
+        "auto_detect = false, max_line_size = 1000000000) WHERE line NOT IN (']}', '')"
     )
+
+
+def _load_items(con: duckdb.DuckDBPyConnection, path: Path, is_record: bool, cfg: dict) -> int:
+    """Parse every item once into the temp table ``_ocds_items`` (fields the checks need, sampled items).
+
+    The sample: the first ``sample_head`` items of the file (a ``LIMIT`` read of its head) and every
+    item whose key hashes to 0 modulo ``sample_every`` (deterministic, spread over the file).
+    """
+    r = "$.compiledRelease" if is_record else "$"
+    paths = [f"{r}.ocid", f"{r}.id", f"{r}.date", f"{r}.initiationType", f"{r}.tag", "$.ocid", "$.releases"]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ocds_items AS
+        SELECT ok, f[1] AS ocid, f[2] AS id, f[3] AS date, f[4] AS initiation_type,
+               try_cast(try_cast(f[5] AS JSON) AS VARCHAR[]) AS tag, f[6] AS item_ocid,
+               json_array_length(try_cast(f[7] AS JSON)) AS n_links,
+               CASE WHEN ok AND hash(coalesce(f[1], '') || ' ' || coalesce(f[2], '')) % {int(cfg['sample_every'])} = 0
+                    THEN item END AS sampled,
+               CASE WHEN ok THEN coalesce(f[1], '?') || CASE WHEN {str(not is_record).lower()} THEN ' ' || coalesce(f[2], '?')
+                    ELSE '' END ELSE left(item, 80) END AS item_key
+        FROM (SELECT item, f IS NOT NULL AS ok, f  -- one parse per item: try() is NULL for what is not JSON
+              FROM (SELECT item, try(json_extract_string(item, {paths})) AS f FROM ({_items_sql(path)})))""")
+    return con.execute("SELECT count(*) FROM _ocds_items").fetchone()[0]
 
 
 def _structural_problems(con: duckdb.DuckDBPyConnection, path: Path, is_record: bool, cfg: dict,
                          limit: int = 50) -> list[str]:
-    """Cheap checks of EVERY item in SQL: JSON, required fields, tag codelist, ocid prefix, unique ids."""
-    release = "json_extract(item, '$.compiledRelease')" if is_record else "item"
+    """Cheap checks of EVERY item (loaded by ``_load_items``): JSON, required fields, tag codelist,
+    ocid prefix, ids unique in the package."""
     key = "ocid" if is_record else "ocid || ' ' || id"
     tags = "[" + ", ".join(_q(t) for t in sorted(RELEASE_TAGS)) + "]"
-    required = ("ocid", "id", "date", "initiationType")
-    checks = [f"CASE WHEN coalesce(json_extract_string(r, '$.{f}'), '') = '' THEN 'missing {f}' END" for f in required]
+    checks = [f"CASE WHEN coalesce({c}, '') = '' THEN 'missing {f}' END"
+              for c, f in (("ocid", "ocid"), ("id", "id"), ("date", "date"), ("initiation_type", "initiationType"))]
     checks += [
         "CASE WHEN coalesce(len(tag), 0) = 0 THEN 'missing tag' END",
         f"CASE WHEN NOT list_has_all({tags}, tag) THEN 'tag ' || CAST(tag AS VARCHAR) || ' not in the codelist' END",
@@ -635,60 +661,52 @@ def _structural_problems(con: duckdb.DuckDBPyConnection, path: Path, is_record: 
         f"THEN 'ocid without prefix {cfg['ocid_prefix']}' END",
     ]
     if is_record:
-        checks += ["CASE WHEN coalesce(json_array_length(item, '$.releases'), 0) = 0 THEN 'record without releases' END",
-                   "CASE WHEN json_extract_string(item, '$.ocid') IS DISTINCT FROM ocid "
-                   "THEN 'compiled release ocid differs from the record ocid' END"]
+        checks += ["CASE WHEN coalesce(n_links, 0) = 0 THEN 'record without releases' END",
+                   "CASE WHEN item_ocid IS DISTINCT FROM ocid THEN 'compiled release ocid differs from the record ocid' END"]
     rows = con.execute(f"""
-        WITH items AS ({_items_sql(path)}),
-        parsed AS (
-            SELECT line_no, json_valid(item) AS ok, CASE WHEN json_valid(item) THEN item END AS item FROM items
-        ), fields AS (
-            SELECT line_no, ok, item, {release} AS r,
-                   json_extract_string({release}, '$.ocid') AS ocid, json_extract_string({release}, '$.id') AS id,
-                   json_extract_string({release}, '$.tag[*]') AS tag
-            FROM parsed
-        ), problems AS (
-            SELECT line_no, 'not JSON' AS problem FROM fields WHERE NOT ok
+        SELECT item_key, problem FROM (
+            SELECT item_key, 'not JSON' AS problem FROM _ocds_items WHERE NOT ok
             UNION ALL
-            SELECT line_no, unnest(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)) FROM fields WHERE ok
+            SELECT item_key, unnest(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)) FROM _ocds_items WHERE ok
             UNION ALL
-            SELECT max(line_no), 'duplicate ' || k FROM (SELECT line_no, {key} AS k FROM fields WHERE ok)
+            SELECT any_value(item_key), 'duplicate ' || k FROM (SELECT item_key, {key} AS k FROM _ocds_items WHERE ok)
             GROUP BY k HAVING count(*) > 1
-        )
-        SELECT line_no, problem FROM problems ORDER BY line_no LIMIT {limit}""").fetchall()
-    return [f"{path.name} line {n}: {p}" for n, p in rows]
+        ) ORDER BY ALL LIMIT {limit}""").fetchall()
+    return [f"{path.name} item {k}: {p}" for k, p in rows]
 
 
 def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
     """Problems in one package file written by ``_write_packages`` (empty list = valid).
 
-    Small packages are validated whole. Larger ones: structural checks of every item in DuckDB, the
-    envelope with the first item against the package schema, and a deterministic sample (the first
-    ``sample_head`` items and every ``sample_every``-th) against the package schema item by item.
+    Small packages are validated whole. Larger ones: structural checks of every item in DuckDB, and a
+    deterministic sample (the first ``sample_head`` items and about one in ``sample_every``, chosen
+    by key hash) validated against the package schema, each as a one-item package with the file's envelope.
     """
     is_record = path.name.startswith("record-package")
     package_validator = v.record_package if is_record else v.release_package
     list_key = "records" if is_record else "releases"
-    with open(path, encoding="utf-8") as fh:
-        head = fh.readline()
-        items_count = sum(1 for _ in fh) - 1
-    if items_count <= cfg["full_validation_max_releases"]:
-        return _errors(package_validator, json.loads(path.read_text(encoding="utf-8")), path.name)
     own = con is None
     con = con or open_scratch()
     try:
+        count = _load_items(con, path, is_record, cfg)
+        if count <= cfg["full_validation_max_releases"]:
+            return _errors(package_validator, json.loads(path.read_text(encoding="utf-8")), path.name)
         problems = _structural_problems(con, path, is_record, cfg)
-        sample = con.execute(
-            f"SELECT line_no, item FROM ({_items_sql(path)}) WHERE json_valid(item) AND "
-            f"(line_no - 2 < {int(cfg['sample_head'])} OR (line_no - 2) % {int(cfg['sample_every'])} = 0) "
-            "ORDER BY line_no").fetchall()
+        head = con.execute(f"SELECT item FROM ({_items_sql(path)}) LIMIT {int(cfg['sample_head'])}").fetchall()
+        sample = head + con.execute("SELECT sampled FROM _ocds_items WHERE sampled IS NOT NULL").fetchall()
     finally:
+        con.execute("DROP TABLE IF EXISTS _ocds_items")
         if own:
             con.close()
-    envelope = json.loads(head + "]}")
-    for line_no, item in sample:
-        problems += _errors(package_validator, dict(envelope, **{list_key: [json.loads(item)]}),
-                            f"{path.name} line {line_no}")
+    with open(path, encoding="utf-8") as fh:
+        envelope = json.loads(fh.readline() + "]}")
+    for (item,) in sample:
+        try:
+            parsed = json.loads(item)
+        except json.JSONDecodeError:
+            continue  # reported by the structural checks
+        where = f"{path.name} item {parsed.get('ocid')} {'' if is_record else parsed.get('id')}".rstrip()
+        problems += _errors(package_validator, dict(envelope, **{list_key: [parsed]}), where)
         if len(problems) > 50:
             break
     return problems

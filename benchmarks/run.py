@@ -204,7 +204,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 1 or any(s <= 0 for s in args.scales):
         parser.error("--repeats must be ≥ 1 and every scale > 0")
 
+    # dbt's manifest is read when Dagster imports the definitions: parse it now, like `make run`.
+    subprocess.check_call([str(BIN / "python"), "-m", "dagster_project.cli", "prepare"], cwd=REPO)
+    out = args.out or REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     results: list[StageResult] = []
+
+    def save() -> None:
+        # after every run, so a long benchmark that is stopped still leaves what it measured
+        out.write_text(json.dumps({"machine": machine(), "results": [asdict(r) for r in results],
+                                   "summary": summarise(results)}, ensure_ascii=False, indent=2),
+                       encoding="utf-8")
+
     for scale in args.scales:
         raw = args.work / f"raw-{scale:g}"
         generate(raw, scale, args.years, args.seed)
@@ -218,9 +229,11 @@ def main(argv: list[str] | None = None) -> int:
                     results += run_pipeline(raw, args.work / f"pipe-{scale:g}", scale, "pipeline", repeat, rows, fresh=True)
                 else:
                     results += run_floor(raw, args.work / f"floor-{scale:g}", scale, repeat, rows)
+                save()
         if not args.no_incremental:
             pipe_work = args.work / f"pipe-{scale:g}"
             results += run_pipeline(raw, pipe_work, scale, "pipeline_unchanged", 0, rows, fresh=False)
+            save()
             first_year, last_year = (int(y) for y in args.years.split("-"))
             # one more year at the same yearly volume: the scale covers all years of the range
             year_scale = scale / (last_year - first_year + 1)
@@ -229,12 +242,9 @@ def main(argv: list[str] | None = None) -> int:
                 results += run_pipeline(raw, pipe_work, scale, "pipeline_new_year", 0, rows, fresh=False)
             finally:
                 remove_added_year(raw, last_year + 1)
-    summary = summarise(results)
-    out = args.out or REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": machine(), "results": [asdict(r) for r in results],
-                               "summary": summary}, ensure_ascii=False, indent=2), encoding="utf-8")
-    for row in summary:
+            save()
+    save()
+    for row in summarise(results):
         print(json.dumps(row, ensure_ascii=False))
     print(f"written {out}")
     return 0 if all(r.exit_code == 0 for r in results) else 1

@@ -1,0 +1,90 @@
+"""Render benchmarks/RESULTS.md tables from the results JSON files written by run.py.
+
+    .venv/bin/python benchmarks/report.py benchmarks/results/scale-*.json > /tmp/tables.md
+
+Prints Markdown: per scale, each pipeline stage with seconds, rows/s and peak RSS; the whole pipeline
+against the floor (ratio); the unchanged and new-year re-runs against the full run (ratios).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+STAGES = ("ingest", "dbt", "quality", "publish")
+
+
+def load(paths: list[Path]) -> tuple[dict, list[dict]]:
+    machine, summary = {}, []
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        machine = data["machine"]
+        summary += data["summary"]
+    return machine, summary
+
+
+def table(summary: list[dict]) -> str:
+    by_key = {(r["scale"], r["variant"], r["stage"]): r for r in summary}
+    scales = sorted({r["scale"] for r in summary})
+    lines = [
+        "| scale | trading rows | stage | pipeline s | rows/s | peak RSS MiB | unchanged re-run s | new year s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    totals = []
+    for scale in scales:
+        rows = next(r["rows"] for r in summary if r["scale"] == scale)
+        sums = {"pipeline": 0.0, "pipeline_unchanged": 0.0, "pipeline_new_year": 0.0}
+        complete = {variant: True for variant in sums}
+        peak = 0.0
+        for stage in STAGES:
+            cells = {}
+            for variant in sums:
+                r = by_key.get((scale, variant, stage))
+                if r is None or not r["ok"]:
+                    complete[variant] = False
+                    cells[variant] = "—" if r is None else f"failed ({r['seconds']})"
+                    continue
+                sums[variant] += r["seconds"]
+                cells[variant] = f"{r['seconds']:.1f}"
+                if variant == "pipeline":
+                    peak = max(peak, r["peak_rss_mib"])
+            full = by_key.get((scale, "pipeline", stage))
+            rate = f"{full['rows_per_second']:,}" if full else "—"
+            rss = f"{full['peak_rss_mib']:.0f}" if full else "—"
+            lines.append(
+                f"| {scale:g} | {rows:,} | {stage} | {cells['pipeline']} | {rate} | {rss} | "
+                f"{cells['pipeline_unchanged']} | {cells['pipeline_new_year']} |"
+            )
+        floor = by_key.get((scale, "floor", "total"))
+        totals.append((scale, rows, sums, complete, floor, peak))
+    out = ["\n".join(lines), "",
+           "| scale | trading rows | pipeline total s | floor total s | pipeline / floor | unchanged / full | new year / full | peak RSS MiB |",
+           "|---|---|---|---|---|---|---|---|"]
+    for scale, rows, sums, complete, floor, peak in totals:
+        full = sums["pipeline"] if complete["pipeline"] else None
+        floor_s = floor["seconds"] if floor and floor["ok"] else None
+
+        def ratio(variant: str) -> str:
+            return f"{sums[variant] / full:.0%}" if full and complete[variant] else "—"
+
+        full_text = f"{full:.1f}" if full else "—"
+        floor_text = f"{floor_s:.1f}" if floor_s else "—"
+        vs_floor = f"{full / floor_s:.1f}×" if full and floor_s else "—"
+        out.append(
+            f"| {scale:g} | {rows:,} | {full_text} | {floor_text} | {vs_floor} | "
+            f"{ratio('pipeline_unchanged')} | {ratio('pipeline_new_year')} | {peak:.0f} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    machine, summary = load([Path(p) for p in argv])
+    print(f"Machine: {machine.get('cores')} cores, {machine.get('memory_gib')} GiB, Python "
+          f"{machine.get('python')}; {', '.join(f'{k} {v}' for k, v in machine.get('versions', {}).items())}; "
+          f"{machine.get('date')}.\n")
+    print(table(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

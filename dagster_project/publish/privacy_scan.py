@@ -120,17 +120,16 @@ def _hits_sql(cells_sql: str) -> str:
     """Hits (loc, kind, masked) among cells (loc, txt, free): candidates by regex, confirmed in SQL.
 
     A maximal digit run (optionally ending in X) is never part of a longer run, which is the
-    finders' "not inside a longer digit run" without look-around (RE2 has none): an 18-character
+    finders' "not inside a longer digit run" without look-around (RE2 has none; the leftmost match
+    of ``[0-9]{11,}`` starts where its run starts and is greedy, so it is the whole run): an 18-character
     run is an ID candidate (checksum, province and birth date confirm it), an 11-digit run of the
     mobile shape is a mobile when the cell is free text.
     """
     return f"""
         WITH cells AS ({cells_sql}),
-        runs AS (
-            SELECT loc, free, run, rtrim(run, 'Xx') AS digits
-            FROM (SELECT loc, free, unnest(regexp_extract_all(txt, '[0-9]+[Xx]?')) AS run
-                  FROM cells WHERE regexp_matches(txt, '{_ANY_CANDIDATE_SQL}'))
-            WHERE length(run) >= 11
+        runs AS (  -- distinct: the same code recurs on many rows; it is confirmed once
+            SELECT DISTINCT loc, free, run, rtrim(run, 'Xx') AS digits
+            FROM (SELECT loc, free, unnest(regexp_extract_all(txt, '[0-9]{{11,}}[Xx]?')) AS run FROM cells)
         ), ids AS (
             SELECT loc, upper(CASE WHEN length(digits) = 18 THEN digits ELSE run END) AS s
             FROM runs WHERE length(digits) = 18 OR (length(digits) = 17 AND length(run) = 18)
@@ -209,31 +208,37 @@ def _walk_json(value, where: str, key: str | None, hits: list[PrivacyHit]) -> No
 def _json_lines_cells_sql(path: Path, rel: str) -> str:
     """Cells of a JSON file read line by line by DuckDB (package files hold one item per line).
 
-    Only lines with an 11-digit run are parsed. A line that is JSON (after its trailing comma), or a
-    package's envelope line (JSON once its list is closed), gives its string values, free text
-    unless their key — for array elements, the array's key — is an identifier key; any other line
-    (a fragment of a pretty-printed file) is scanned whole as free text.
+    Every line is a cell for ID numbers (they count anywhere). Mobiles count in
+    free text only: a line that is JSON (after its trailing comma), or a package's envelope line
+    (JSON once its list is closed), and holds a mobile-shaped run is parsed with ``json_tree``; its
+    string values are free text unless their key — for array elements, the array's key — is an
+    identifier key. Any other line (a fragment of a pretty-printed file) is free text whole.
     """
     keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
     loc = _sql_str(rel)
     return f"""
         WITH lines AS (
-            SELECT line, CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}}') THEN line || ']}}' END AS doc
-            FROM (SELECT rtrim(line, ',') AS line
+            SELECT rtrim(line, ',') AS line
                   FROM read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false,
                                 delim = '\x01', quote = '', escape = '', auto_detect = false,
                                 max_line_size = 1000000000)
-                  WHERE regexp_matches(line, '{_ANY_CANDIDATE_SQL}'))
+        ), mobile_lines AS (
+            SELECT line, CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}}') THEN line || ']}}' END AS doc
+            FROM lines WHERE regexp_matches(line, '(^|[^0-9])1[3-9][0-9]{{9}}([^0-9]|$)')
         ), nodes AS (
             SELECT t.type, t.value, CASE WHEN t.fullkey LIKE '%]'
                        THEN trim(regexp_extract(t.path, '([^.\\[]+|"[^"]*")(\\[[0-9]+\\])*$', 1), '"')
                        ELSE t.key END AS owner_key
-            FROM (SELECT doc FROM lines WHERE doc IS NOT NULL) AS d, json_tree(d.doc) AS t
+            FROM (SELECT doc FROM mobile_lines WHERE doc IS NOT NULL) AS d, json_tree(d.doc) AS t
         )
-        SELECT {loc} AS loc, json_extract_string(value, '$') AS txt, owner_key NOT IN ({keys}) AS free
-        FROM nodes WHERE type = 'VARCHAR'
+        -- ID numbers count anywhere: every line is a cell (not free text) ...
+        SELECT {loc} AS loc, line AS txt, false AS free FROM lines
         UNION ALL
-        SELECT {loc}, line, true FROM lines WHERE doc IS NULL"""
+        SELECT {loc}, line, true FROM mobile_lines WHERE doc IS NULL  -- ... a line that is not JSON is free text
+        UNION ALL
+        -- mobiles only in free-text strings: parse the (few) lines holding a mobile-shaped run
+        SELECT {loc}, json_extract_string(value, '$'), owner_key NOT IN ({keys})
+        FROM nodes WHERE type = 'VARCHAR'"""
 
 
 def scan_json_file(path: Path, rel: str) -> list[PrivacyHit]:

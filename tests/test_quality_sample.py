@@ -94,3 +94,9 @@ def test_report_and_exports_carry_no_personal_data(sample_quality):
         text = (out / "quality" / name).read_text(encoding="utf-8-sig")
         assert identifiers.find_id_numbers(text) == [], name
         assert identifiers.find_mobiles(text) == [], name
+
+
+def test_validation_ran_in_duckdb_by_sql_pushdown(sample_quality):
+    _, _, first, _, _ = sample_quality
+    assert "SqlAlchemyExecutionEngine" in first.gx_engine
+    assert "dialect duckdb" in first.gx_engine

@@ -97,6 +97,7 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
             "rules_with_findings": dg.MetadataValue.int(sum(1 for o in compliance if o.failed)),
             "integrity_ok": dg.MetadataValue.bool(run.integrity_ok),
             "gx_seconds": dg.MetadataValue.float(round(run.gx_seconds, 2)),
+            "gx_engine": dg.MetadataValue.text(run.gx_engine),
             "total_seconds": dg.MetadataValue.float(round(run.total_seconds, 2)),
             "report": dg.MetadataValue.path(report or ""),
             "data_docs": dg.MetadataValue.path(str(run.data_docs_index or "")),

@@ -205,40 +205,50 @@ def _walk_json(value, where: str, key: str | None, hits: list[PrivacyHit]) -> No
         hits += hits_in_text(value, where, free_text=key not in IDENTIFIER_JSON_KEYS)
 
 
-def _json_lines_cells_sql(path: Path, rel: str) -> str:
-    """Cells of a JSON file read line by line by DuckDB (package files hold one item per line).
+def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
+    """A JSON file read line by line by DuckDB (package files hold one item per line).
 
-    Every line is a cell for ID numbers (they count anywhere). Mobiles count in
-    free text only: a line that is JSON (after its trailing comma), or a package's envelope line
-    (JSON once its list is closed), and holds a mobile-shaped run is parsed with ``json_tree``; its
-    string values are free text unless their key — for array elements, the array's key — is an
-    identifier key. Any other line (a fragment of a pretty-printed file) is free text whole.
+    Each line is scanned once for runs of 11+ digits. Every run is a cell for ID numbers (they count
+    anywhere). Mobiles count in free text only: a line holding a mobile-shaped run that is JSON
+    (after its trailing comma), or a package's envelope line (JSON once its list is closed), is
+    parsed with ``json_tree``, its string values being free text unless their key — for array
+    elements, the array's key — is an identifier key; any other such line (a fragment of a
+    pretty-printed file) is free text whole. The steps are separate statements so that DuckDB
+    parses only the (few) mobile-shaped lines, not every line.
     """
     keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
     loc = _sql_str(rel)
-    return f"""
-        WITH lines AS (
-            SELECT rtrim(line, ',') AS line
+    con = open_scratch()
+    try:
+        con.execute(f"""
+            CREATE TEMP TABLE json_runs AS
+            SELECT runs, CASE WHEN list_bool_or(list_transform(runs, lambda r: length(rtrim(r, 'Xx')) = 11
+                                  AND substr(r, 1, 1) = '1' AND substr(r, 2, 1) BETWEEN '3' AND '9'))
+                              THEN rtrim(line, ',') END AS mobile_line  -- string tests: no regex per element
+            FROM (SELECT line, regexp_extract_all(line, '[0-9]{{11,}}[Xx]?') AS runs
                   FROM read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false,
                                 delim = '\x01', quote = '', escape = '', auto_detect = false,
-                                max_line_size = 1000000000)
-        ), mobile_lines AS (
-            SELECT line, CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}}') THEN line || ']}}' END AS doc
-            FROM lines WHERE regexp_matches(line, '(^|[^0-9])1[3-9][0-9]{{9}}([^0-9]|$)')
-        ), nodes AS (
-            SELECT t.type, t.value, CASE WHEN t.fullkey LIKE '%]'
-                       THEN trim(regexp_extract(t.path, '([^.\\[]+|"[^"]*")(\\[[0-9]+\\])*$', 1), '"')
-                       ELSE t.key END AS owner_key
-            FROM (SELECT doc FROM mobile_lines WHERE doc IS NOT NULL) AS d, json_tree(d.doc) AS t
-        )
-        -- ID numbers count anywhere: every line is a cell (not free text) ...
-        SELECT {loc} AS loc, line AS txt, false AS free FROM lines
-        UNION ALL
-        SELECT {loc}, line, true FROM mobile_lines WHERE doc IS NULL  -- ... a line that is not JSON is free text
-        UNION ALL
-        -- mobiles only in free-text strings: parse the (few) lines holding a mobile-shaped run
-        SELECT {loc}, json_extract_string(value, '$'), owner_key NOT IN ({keys})
-        FROM nodes WHERE type = 'VARCHAR'"""
+                                max_line_size = 1000000000))
+            WHERE len(runs) > 0""")
+        hits = _run_hits(con, f"SELECT {loc} AS loc, unnest(runs) AS txt, false AS free FROM json_runs")
+        con.execute(f"""
+            CREATE TEMP TABLE json_mobile_lines AS
+            SELECT mobile_line AS line, CASE WHEN json_valid(mobile_line) THEN mobile_line
+                       WHEN json_valid(mobile_line || ']}}') THEN mobile_line || ']}}' END AS doc
+            FROM json_runs WHERE mobile_line IS NOT NULL""")
+        if con.execute("SELECT count(*) FROM json_mobile_lines").fetchone()[0]:
+            hits += _run_hits(con, f"""
+                SELECT {loc} AS loc, line AS txt, true AS free FROM json_mobile_lines WHERE doc IS NULL
+                UNION ALL
+                SELECT {loc}, json_extract_string(t.value, '$'),
+                       CASE WHEN t.fullkey LIKE '%]'
+                            THEN trim(regexp_extract(t.path, '([^.\\[]+|"[^"]*")(\\[[0-9]+\\])*$', 1), '"')
+                            ELSE t.key END NOT IN ({keys})
+                FROM (SELECT doc FROM json_mobile_lines WHERE doc IS NOT NULL) AS d, json_tree(d.doc) AS t
+                WHERE t.type = 'VARCHAR'""")
+        return _dedupe(hits)
+    finally:
+        con.close()
 
 
 def scan_json_file(path: Path, rel: str) -> list[PrivacyHit]:
@@ -246,11 +256,7 @@ def scan_json_file(path: Path, rel: str) -> list[PrivacyHit]:
     if path.stat().st_size <= _SMALL_JSON_BYTES:
         _walk_json(json.loads(path.read_text(encoding="utf-8")), rel, None, hits)
         return _dedupe(hits)
-    con = open_scratch()
-    try:
-        return _run_hits(con, _json_lines_cells_sql(path, rel))
-    finally:
-        con.close()
+    return _scan_json_lines(path, rel)
 
 
 def _datapackage_types(root: Path) -> dict[str, dict[str, str]]:

@@ -32,3 +32,42 @@ def test_publish_assets_materialise_with_metadata(tmp_path, monkeypatch):
     assert dg.AssetKey(["quality", "findings"]) in {d.asset_key for d in spec.deps}
     assert "fct_budget_lines" in {d.asset_key.path[-1] for d in spec.deps}
     assert open_data_release.op.pool == "duckdb"
+
+
+def test_unchanged_inputs_keep_the_current_release(tmp_path, monkeypatch):
+    import duckdb
+
+    from dagster_project import stage_state
+
+    warehouse = tmp_path / "gongkai.duckdb"
+    out = tmp_path / "out"
+    monkeypatch.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("GONGKAI_OUT_DIR", str(out))
+    monkeypatch.setenv("GONGKAI_RAW_DIR", str(tmp_path / "raw"))
+    build_fixture_warehouse(warehouse)
+
+    def set_dbt_state(value: str) -> None:
+        con = duckdb.connect(str(warehouse))
+        try:
+            stage_state.record(con, "dbt", value)
+        finally:
+            con.close()
+
+    def release_meta(result):
+        for e in result.get_asset_materialization_events():
+            if e.asset_key == RELEASE_KEY:
+                return e.event_specific_data.materialization.metadata
+        raise KeyError(RELEASE_KEY)
+
+    set_dbt_state("marts-v1")
+    assets = [ocds, open_data_release]
+    first = dg.materialize(assets, instance=dg.DagsterInstance.ephemeral())
+    first_id = atomic.read_pointer(out / "open-data")
+    assert first.success and "skipped" not in release_meta(first)
+    second = dg.materialize(assets, instance=dg.DagsterInstance.ephemeral())
+    assert second.success and "skipped" in release_meta(second)
+    assert atomic.read_pointer(out / "open-data") == first_id
+    set_dbt_state("marts-v2")  # the marts were rebuilt from changed inputs
+    third = dg.materialize(assets, instance=dg.DagsterInstance.ephemeral())
+    assert third.success and "skipped" not in release_meta(third)
+    assert atomic.read_pointer(out / "open-data") != first_id

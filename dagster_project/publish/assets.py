@@ -7,8 +7,10 @@ when one fails. Compliance findings never block: they are published as data.
 """
 
 import dagster as dg
+import duckdb
 
-from dagster_project.paths import settings
+from dagster_project import stage_state
+from dagster_project.paths import REPO_ROOT, settings
 from dagster_project.publish import atomic
 from dagster_project.publish.dashboards import write_dashboards
 from dagster_project.publish.ocds import build_ocds
@@ -43,6 +45,62 @@ RELEASE_KEY = dg.AssetKey(["publish", "open_data_release"])
 DASHBOARDS_KEY = dg.AssetKey(["publish", "dashboards"])
 
 
+# What defines a publication besides its inputs: a change to the publishing code or dashboard
+# definitions republishes.
+PUBLISH_CODE_PATHS = (REPO_ROOT / "dagster_project" / "publish", REPO_ROOT / "dashboards")
+
+
+def publish_fingerprint(stage: str) -> "str | None":
+    """Fingerprint of what a publication would contain: the marts (dbt's recorded fingerprint), the
+    latest quality findings, and the publishing code. None when unknown (then always publish)."""
+    s = settings()
+    if not s.warehouse.exists():
+        return None
+    con = duckdb.connect(str(s.warehouse), read_only=True)
+    try:
+        if not _tables_exist(con, ("raw", "stage_state"), ("quality", "findings"), ("quality", "runs")):
+            return None  # never built by dbt through Dagster, or never checked: always publish
+        dbt_row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = 'dbt'").fetchone()
+        if not dbt_row:
+            return None
+        findings = con.execute(
+            "SELECT coalesce(md5(string_agg(finding_key, ',' ORDER BY finding_key)), '') FROM quality.findings "
+            "WHERE run_id = (SELECT run_id FROM quality.runs ORDER BY started_at DESC LIMIT 1)"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    code = stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
+    return stage_state.fingerprint(dbt_row[0], findings, code, stage)
+
+
+def _tables_exist(con, *tables: tuple[str, str]) -> bool:
+    present = set(con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall())
+    return all(t in present for t in tables)
+
+
+def unchanged_since_last_publication(stage: str, fingerprint: "str | None", current_dir) -> bool:
+    if fingerprint is None or current_dir is None or not current_dir.exists():
+        return False
+    con = duckdb.connect(str(settings().warehouse), read_only=True)
+    try:
+        if not _tables_exist(con, ("raw", "stage_state")):
+            return False
+        row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [stage]).fetchone()
+    finally:
+        con.close()
+    return bool(row) and row[0] == fingerprint
+
+
+def remember_publication(stage: str, fingerprint: "str | None") -> None:
+    if fingerprint is None:
+        return
+    con = duckdb.connect(str(settings().warehouse))
+    try:
+        stage_state.record(con, stage, fingerprint)
+    finally:
+        con.close()
+
+
 class OcdsConfig(dg.Config):
     # Folder of the OCDS 1.1.5 schemas; blank: <repo>/../shared/ocds-1.1.5, else the copy in the package.
     ocds_schema_dir: str = ""
@@ -56,8 +114,15 @@ class OcdsConfig(dg.Config):
 )
 def ocds(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.MaterializeResult:
     s = settings()
+    fingerprint = publish_fingerprint("publish_ocds")
+    current = atomic.current_release_dir(s.out_dir / "ocds")
+    if unchanged_since_last_publication("publish_ocds", fingerprint, current):
+        context.log.info(f"OCDS unchanged: {current} is still current")
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(current)),
+                                              "skipped": "inputs unchanged 输入未变化"})
     result = build_ocds(s.warehouse, s.out_dir, schema_setting=config.ocds_schema_dir or None)
     context.log.info(f"OCDS: {result.releases} releases, {result.records} records in {result.path}")
+    remember_publication("publish_ocds", fingerprint)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(result.path)),
         "releases": result.releases, "records": result.records,
@@ -74,10 +139,19 @@ def ocds(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.Materializ
 )
 def open_data_release(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.MaterializeResult:
     s = settings()
+    fingerprint = publish_fingerprint("publish_release")
+    current = atomic.current_release_dir(s.out_dir / "open-data")
+    if unchanged_since_last_publication("publish_release", fingerprint, current):
+        # Nothing the release would contain has changed: no new release, LATEST stays.
+        context.log.info(f"release unchanged: {current.name} is still current")
+        return dg.MaterializeResult(metadata={"release_id": current.name,
+                                              "path": dg.MetadataValue.path(str(current)),
+                                              "skipped": "inputs unchanged 输入未变化"})
     result = build_release(s.warehouse, s.out_dir, run_id=context.run.run_id,
                            ocds_dir=atomic.current_release_dir(s.out_dir / "ocds"),
                            ocds_schema_dir=config.ocds_schema_dir or None)
     context.log.info(f"released {result.release_id} at {result.path}")
+    remember_publication("publish_release", fingerprint)
     return dg.MaterializeResult(metadata={
         "release_id": result.release_id,
         "path": dg.MetadataValue.path(str(result.path)),

@@ -48,7 +48,7 @@ RELEASE_TAGS = frozenset([
 ])
 FLAT_ROW_GROUP = 100_000
 # DuckDB's budget while building (it spills sorts and aggregates to its temp directory beyond it).
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "3GB"
 
 BULLETIN_COLUMNS = [
     "bulletin_key", "deal_key", "bulletin_type_code", "bulletin_type", "trade_area", "notice_name",

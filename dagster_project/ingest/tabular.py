@@ -117,16 +117,7 @@ def _load_bounded(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, fami
         notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
     if ignored:
         notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
-    return FileOutcome(
-        status="loaded_with_rejects" if parsed.rows_rejected else "loaded",
-        reason="; ".join(notes) or None,
-        rows_in=parsed.rows_in,
-        rows_loaded=rows_loaded,
-        rows_rejected=parsed.rows_rejected,
-        file_format=staged.file_format,
-        encoding=staged.encoding,
-        detected_kind=kind,
-    )
+    return tf.text_file_outcome(staged, parsed, rows_loaded, notes, kind)
 
 
 def load_registry_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:

@@ -39,7 +39,7 @@ from typing import Iterator
 import duckdb
 
 from dagster_project import paths
-from dagster_project.ingest.framework import FileRejected, RawFile
+from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 
 CHUNK_BYTES = 4 << 20
 # DuckDB's buffer pool cap while a text file is parsed: the parsed scratch table of a very large
@@ -670,3 +670,18 @@ def stage_text_file(
     if f.path.suffix.lower() == ".csv":
         return stage_csv(con, src, f.rel)
     return stage_json(con, src, f.rel, record_keys)
+
+
+def text_file_outcome(staged: "StagedFile", parsed: "ParsedFile", rows_loaded: int, notes: list[str],
+                      kind: str) -> FileOutcome:
+    """The outcome of a text file whose rows were parsed and loaded (rejects are already recorded)."""
+    return FileOutcome(
+        status="loaded_with_rejects" if parsed.rows_rejected else "loaded",
+        reason="; ".join(notes) or None,
+        rows_in=parsed.rows_in,
+        rows_loaded=rows_loaded,
+        rows_rejected=parsed.rows_rejected,
+        file_format=staged.file_format,
+        encoding=staged.encoding,
+        detected_kind=kind,
+    )

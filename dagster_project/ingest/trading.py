@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 from functools import lru_cache
-from pathlib import Path
 
 import duckdb
 import yaml
@@ -125,21 +124,8 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
         notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
     if ignored:
         notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
-    return text_file_outcome(staged, parsed, rows_loaded, notes, "bulletins")
+    return tf.text_file_outcome(staged, parsed, rows_loaded, notes, "bulletins")
 
-
-def text_file_outcome(staged: tf.StagedFile, parsed: tf.ParsedFile, rows_loaded: int, notes: list[str],
-                      kind: str) -> FileOutcome:
-    return FileOutcome(
-        status="loaded_with_rejects" if parsed.rows_rejected else "loaded",
-        reason="; ".join(notes) or None,
-        rows_in=parsed.rows_in,
-        rows_loaded=rows_loaded,
-        rows_rejected=parsed.rows_rejected,
-        file_format=staged.file_format,
-        encoding=staged.encoding,
-        detected_kind=kind,
-    )
 
 
 def duplicate_report(con: duckdb.DuckDBPyConnection, limit: int = 50) -> dict:

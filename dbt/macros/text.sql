@@ -37,3 +37,9 @@ cast(round(cast({{ amount }} as decimal(38, 6)) * cast({{ multiplier }} as decim
 {%- set v = env_var('GONGKAI_AS_OF', '') | trim -%}
 {%- if v -%}date '{{ v }}'{%- else -%}current_date{%- endif -%}
 {%- endmacro %}
+
+{# A workbook cell left empty by the publisher (NULL or only spaces): distinct from a written 0 or '-'.
+   Used where a rule must tell "not split / not filled in" from "filled in with zero". #}
+{% macro cell_is_blank(value_text) -%}
+    (nullif(trim(coalesce({{ value_text }}, '')), '') is null)
+{%- endmacro %}

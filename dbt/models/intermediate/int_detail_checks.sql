@@ -67,7 +67,7 @@ vehicle_rows as (
         vehicle.source_row,
         vehicle.item_name,
         vehicle.amount_yuan <> 0
-            and coalesce(bool_and(nullif(trim(coalesce(parts.value_text, '')), '') is null), true) as unsplit
+            and coalesce(bool_and({{ cell_is_blank('parts.value_text') }}), true) as unsplit
     from lines as vehicle
     left join lines as parts
         on parts.sheet_id = vehicle.sheet_id
@@ -84,7 +84,7 @@ vehicle_rows as (
         vehicle.source_row,
         vehicle.item_name,
         vehicle.amount_yuan <> 0
-            and coalesce(bool_and(nullif(trim(coalesce(parts.value_text, '')), '') is null), true) as unsplit
+            and coalesce(bool_and({{ cell_is_blank('parts.value_text') }}), true) as unsplit
     from lines as vehicle
     left join lines as parts
         on parts.sheet_id = vehicle.sheet_id

@@ -33,7 +33,7 @@ column_checks as (
         sum(parts.sign * part_lines.amount_yuan) as actual_yuan,
         count(distinct parts.part_key) as parts_found,
         any_value(parts.part_count) as part_count,
-        bool_and(nullif(trim(coalesce(part_lines.value_text, '')), '') is null) as parts_all_blank,
+        bool_and({{ cell_is_blank('part_lines.value_text') }}) as parts_all_blank,
         any_value(identities.skip_if_parts_blank) as skip_if_parts_blank
     from identities
     join lines as totals
@@ -62,7 +62,7 @@ row_key_checks as (
         sum(parts.sign * part_lines.amount_yuan) as actual_yuan,
         count(distinct parts.part_key) as parts_found,
         any_value(parts.part_count) as part_count,
-        bool_and(nullif(trim(coalesce(part_lines.value_text, '')), '') is null) as parts_all_blank,
+        bool_and({{ cell_is_blank('part_lines.value_text') }}) as parts_all_blank,
         any_value(identities.skip_if_parts_blank) as skip_if_parts_blank
     from identities
     join lines as totals

@@ -1,6 +1,7 @@
 """OCDS 1.1.5 packages from fixture marts: schema-valid offline, one release per bulletin, one record per deal."""
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.parse
 from pathlib import Path
@@ -48,10 +49,17 @@ def test_packages_validate_and_cover_every_bulletin_and_deal(warehouse, tmp_path
     bulletins, deals, types = _counts(warehouse)
     cfg = load_config()
     v = validators()
-    for path in folder.glob("*.json"):
+    packages = sorted(folder.glob("*-package-*.json"))
+    for path in packages:
         package = json.loads(path.read_text(encoding="utf-8"))
         validator = v.record_package if path.name.startswith("record") else v.release_package
         assert list(validator.iter_errors(package)) == [], path.name
+    # the build leaves its evidence beside the packages: every package, by its checksum
+    record = json.loads((folder / "validation.json").read_text(encoding="utf-8"))
+    assert sorted(record["files"]) == [p.name for p in packages]
+    assert all(record["files"][p.name]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest() for p in packages)
+    assert record["privacy_scan"].startswith("clean")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([p.name for p in packages] + ["validation.json"])
     releases = _load_all(folder, "release-package", "releases")
     records = _load_all(folder, "record-package", "records")
     assert len(releases) == bulletins == result.releases

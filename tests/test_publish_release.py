@@ -144,6 +144,28 @@ def test_release_is_valid_complete_and_private(env):
     assert PM_ID[:6] + "********" + PM_ID[-4:] in bulletins
 
 
+def test_release_carries_ocds_checks_over_only_for_identical_files(env):
+    """The OCDS build validated and scanned its packages; the release re-checks neither when its copies
+    have the recorded checksums, and both when one differs (here: a leak planted after the build)."""
+    warehouse, out = env
+    first = _publish(warehouse, out)
+    assert "identical (SHA-256) to OCDS build" in first.validation["ocds"]
+    assert "scanned when built" in first.validation["privacy_scan"]
+
+    ocds_dir = atomic.current_release_dir(out / "ocds")
+    package = sorted(ocds_dir.glob("release-package-*.json"))[0]
+    text = package.read_text(encoding="utf-8")
+    planted_id = "11010519491231002X"  # a checksum-valid ID number (GB 11643 example)
+    assert identifiers.find_id_numbers(planted_id)
+    tampered = text.replace('"language":"zh"', f'"language":"zh","description":"{planted_id}"', 1)
+    assert tampered != text
+    package.unlink()  # the release folder holds hard links of the same inode: break the link first
+    package.write_text(tampered, encoding="utf-8")
+    with pytest.raises(ReleaseValidationError, match="privacy"):
+        build_release(warehouse, out, ocds_dir=ocds_dir)
+    assert atomic.read_pointer(out / "open-data") == first.release_id
+
+
 def test_a_release_that_would_leak_is_not_published(env):
     warehouse, out = env
     first = _publish(warehouse, out)

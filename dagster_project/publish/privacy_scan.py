@@ -62,6 +62,7 @@ class PrivacyHit:
 class PrivacyReport:
     files_scanned: int = 0
     bytes_scanned: int = 0
+    files_carried_over: int = 0  # scanned when they were built, proven identical by checksum
     hits: list[PrivacyHit] = field(default_factory=list)
 
     @property
@@ -72,7 +73,8 @@ class PrivacyReport:
         kinds: dict[str, int] = {}
         for h in self.hits:
             kinds[h.kind] = kinds.get(h.kind, 0) + 1
-        return f"{self.files_scanned} files, {self.bytes_scanned} bytes, hits {kinds or 0}"
+        carried = f", {self.files_carried_over} files scanned when built" if self.files_carried_over else ""
+        return f"{self.files_scanned} files, {self.bytes_scanned} bytes{carried}, hits {kinds or 0}"
 
 
 def hits_in_text(text: str, where: str, free_text: bool = True) -> list[PrivacyHit]:
@@ -270,13 +272,20 @@ def _datapackage_types(root: Path) -> dict[str, dict[str, str]]:
     }
 
 
-def scan_tree(root: Path, identifier_columns: frozenset[str] | set[str] = frozenset()) -> PrivacyReport:
-    """Scan every file below ``root``; binaries other than Parquet are counted but not read."""
+def scan_tree(root: Path, identifier_columns: frozenset[str] | set[str] = frozenset(),
+              skip: frozenset[str] = frozenset()) -> PrivacyReport:
+    """Scan every file below ``root``; binaries other than Parquet are counted but not read.
+
+    ``skip``: relative paths already scanned elsewhere, byte for byte (the caller proves it by checksum).
+    """
     identifier_columns = frozenset(identifier_columns)
     types = _datapackage_types(root)
     report = PrivacyReport()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
+        if rel in skip:
+            report.files_carried_over += 1
+            continue
         report.files_scanned += 1
         report.bytes_scanned += path.stat().st_size
         suffix = path.suffix.lower()

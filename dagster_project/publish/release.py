@@ -279,10 +279,13 @@ def source_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(keys, r)) for r in rows]
 
 
-def write_sha256sums(staging: Path) -> int:
+def write_sha256sums(staging: Path, known: dict[str, str] | None = None) -> int:
+    """``known``: sha256 by relative path already computed in this build (not read twice)."""
+    known = known or {}
     lines = []
     for path in sorted(p for p in staging.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
-        lines.append(f"{sha256_file(path)}  {path.relative_to(staging).as_posix()}\n")
+        rel = path.relative_to(staging).as_posix()
+        lines.append(f"{known.get(rel) or sha256_file(path)}  {rel}\n")
     (staging / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
     return len(lines)
 
@@ -306,11 +309,15 @@ def verify_sha256sums(folder: Path) -> list[str]:
     return problems
 
 
-def _add_hash_and_bytes(staging: Path, resources: list[dict]) -> None:
+def _add_hash_and_bytes(staging: Path, resources: list[dict]) -> dict[str, str]:
+    """Hash and size of every resource; returns the sha256 by relative path for SHA256SUMS."""
+    hashes = {}
     for res in resources:
         path = staging / res["path"]
-        res["hash"] = "sha256:" + sha256_file(path)
+        hashes[res["path"]] = sha256_file(path)
+        res["hash"] = "sha256:" + hashes[res["path"]]
         res["bytes"] = path.stat().st_size
+    return hashes
 
 
 def _dcat(spec: dict, release_id: str, issued: str, modified: str, resources: list[dict], years) -> dict:
@@ -414,9 +421,37 @@ def check_table_schemas(folder: Path) -> list[str]:
     return problems
 
 
+def listed_sha256(folder: Path) -> dict[str, str]:
+    out = {}
+    for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, rel = line.split("  ", 1)
+        out[rel] = digest
+    return out
+
+
+def ocds_carried_over(folder: Path, ocds_record: dict | None) -> list[str]:
+    """OCDS files of the release that are byte for byte (by the verified SHA256SUMS) the files the OCDS
+    build validated and privacy-scanned: their checks are carried over instead of run again."""
+    if not ocds_record:
+        return []
+    listed = listed_sha256(folder)
+    validated = ocds_record.get("files") or {}
+    rels = [p.relative_to(folder).as_posix() for p in sorted((folder / "ocds").glob("*"))] \
+        if (folder / "ocds").exists() else []
+    if not rels or any(listed.get(rel) != (validated.get(rel.split("/", 1)[1]) or {}).get("sha256") for rel in rels):
+        return []
+    return rels
+
+
 def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None,
-                     identifier_columns: frozenset[str] = frozenset()) -> dict[str, str]:
-    """Every check publication depends on; raises ReleaseValidationError naming what failed."""
+                     identifier_columns: frozenset[str] = frozenset(), ocds_record: dict | None = None,
+                     ) -> dict[str, str]:
+    """Every check publication depends on; raises ReleaseValidationError naming what failed.
+
+    ``ocds_record``: what the OCDS build validated and scanned (``ocds.read_validation_record``); when
+    every OCDS file of the release matches it by checksum, schema validation and privacy scan of those
+    files are not repeated (at 10 M bulletins they are tens of GB).
+    """
     from frictionless import validate
 
     results: dict[str, str] = {}
@@ -440,13 +475,17 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
         raise ReleaseValidationError(f"主键校验失败 primary keys invalid: {problems}")
     results["primary_keys"] = "unique and complete (all rows)"
 
-    if ocds_validator is not None and (folder / "ocds").exists():
+    carried = ocds_carried_over(folder, ocds_record)
+    if carried:
+        results["ocds"] = (f"valid: {len(carried)} files identical (SHA-256) to OCDS build "
+                           f"{ocds_record.get('build_id')}, validated and privacy-scanned when built")
+    elif ocds_validator is not None and (folder / "ocds").exists():
         problems = ocds_validator(folder / "ocds")
         if problems:
             raise ReleaseValidationError(f"OCDS 校验失败 OCDS invalid: {problems[:10]}")
         results["ocds"] = "valid"
 
-    privacy = scan_tree(folder, identifier_columns)
+    privacy = scan_tree(folder, identifier_columns, skip=frozenset(carried))
     if not privacy.clean:
         raise ReleaseValidationError(
             f"隐私扫描发现个人信息 privacy scan found personal data: {[str(h) for h in privacy.hits[:10]]}"
@@ -536,7 +575,7 @@ def build_release(
         if ocds_dir is not None and ocds_dir.exists():
             target = staging / "ocds"
             target.mkdir()
-            for path in sorted(ocds_dir.iterdir()):
+            for path in ocds_module.package_files(ocds_dir):
                 if path.is_file():
                     try:
                         os.link(path, target / path.name)
@@ -548,7 +587,7 @@ def build_release(
                         "title": "OCDS 1.1.5 开放合同数据 Open Contracting Data Standard package",
                     })
 
-        _add_hash_and_bytes(staging, resources)
+        hashes = _add_hash_and_bytes(staging, resources)
         now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         years = [y for d in result.datasets.values() for y in (d.year_from, d.year_to) if y is not None]
         coverage = (min(years), max(years)) if years else (None, None)
@@ -589,13 +628,14 @@ def build_release(
         (staging / "dcat.jsonld").write_text(
             json.dumps(_dcat(spec, release_id, issued, now, resources, coverage), ensure_ascii=False, indent=2),
             encoding="utf-8")
-        write_sha256sums(staging)
+        write_sha256sums(staging, hashes)
         _pause_or_fail("after_metadata", fail_at, pause_file, pause_at)
 
         total_rows = max((d.rows for d in result.datasets.values()), default=0)
         result.validation = validate_release(staging, total_rows,
                                              lambda folder: ocds_module.validate_ocds_folder(folder, ocds_schema_dir),
-                                             policy.identifier_columns)
+                                             policy.identifier_columns,
+                                             ocds_module.read_validation_record(ocds_dir) if ocds_dir else None)
         _pause_or_fail("after_validation", fail_at, pause_file, pause_at)
         result.total_bytes = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import gzip
 import json
 import urllib.parse
 from pathlib import Path
@@ -13,7 +14,7 @@ from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
 from dagster_project.publish.ocds import (
     BUNDLED_SCHEMA_DIR, SHARED_SCHEMA_DIR, _compile, build_ocds, bulletin_release, load_config, ocds_source_sql,
-    validate_ocds_folder, validators, write_ocds,
+    open_package_text, package_files, package_suffix, validate_ocds_folder, validators, write_ocds,
 )
 from dagster_project.publish.release import load_spec
 from test_publish_support import build_fixture_warehouse
@@ -37,8 +38,10 @@ def _counts(warehouse: Path) -> tuple[int, int, dict[str, str]]:
 
 def _load_all(folder: Path, stem: str, key: str) -> list[dict]:
     items = []
-    for path in sorted(folder.glob(f"{stem}-*.json")):
-        items += json.loads(path.read_text(encoding="utf-8"))[key]
+    for path in package_files(folder):
+        if path.name.startswith(stem):
+            with open_package_text(path) as fh:
+                items += json.load(fh)[key]
     return items
 
 
@@ -49,9 +52,11 @@ def test_packages_validate_and_cover_every_bulletin_and_deal(warehouse, tmp_path
     bulletins, deals, types = _counts(warehouse)
     cfg = load_config()
     v = validators()
-    packages = sorted(folder.glob("*-package-*.json"))
+    packages = package_files(folder)
+    assert packages and all(p.name.endswith(".json.gz") for p in packages)  # gzip by default (ocds.yaml)
     for path in packages:
-        package = json.loads(path.read_text(encoding="utf-8"))
+        with open_package_text(path) as fh:
+            package = json.load(fh)
         validator = v.record_package if path.name.startswith("record") else v.release_package
         assert list(validator.iter_errors(package)) == [], path.name
     # the build leaves its evidence beside the packages: every package, by its checksum
@@ -98,10 +103,11 @@ def test_schema_is_resolved_offline_from_a_bundled_copy():
     assert errors and any("nonsense" in e.message for e in errors)
 
 
-def test_large_package_path_streams_and_still_catches_errors(warehouse, tmp_path):
+@pytest.mark.parametrize("compression", ["gzip", "none"])
+def test_large_package_path_streams_and_still_catches_errors(warehouse, tmp_path, compression):
     """Packages above the full-validation size are checked line by line plus a schema-validated sample."""
     cfg = dict(load_config(), releases_per_package=7, records_per_package=3, full_validation_max_releases=2,
-               sample_head=2, sample_every=3)
+               sample_head=2, sample_every=3, package_compression=compression)
     policy = MaskingPolicy.from_spec(load_spec()["masking"])
     folder = tmp_path / "ocds"
     folder.mkdir()
@@ -115,10 +121,12 @@ def test_large_package_path_streams_and_still_catches_errors(warehouse, tmp_path
     assert len([f for f in result.files if f.startswith("record")]) == -(-deals // 3)
     assert validate_ocds_folder(folder, cfg=cfg) == []
     # break one release in the middle of a big file: the line-by-line check must see it
-    path = folder / "release-package-0001.json"
-    lines = path.read_text(encoding="utf-8").split("\n")
+    path = folder / ("release-package-0001" + package_suffix(cfg))
+    with open_package_text(path) as fh:
+        lines = fh.read().split("\n")
     lines[3] = lines[3].replace('"tag":["', '"tag":["bogus-')
-    path.write_text("\n".join(lines), encoding="utf-8")
+    broken = "\n".join(lines).encode("utf-8")
+    path.write_bytes(gzip.compress(broken) if compression == "gzip" else broken)
     problems = validate_ocds_folder(folder, cfg=cfg)
     assert problems and any("tag" in p for p in problems)
 
@@ -149,3 +157,6 @@ def test_sql_mapping_equals_the_python_reference_mapping(warehouse, tmp_path):
         releases = json.loads(json.dumps(by_ocid[record["ocid"]]))  # _compile takes over values: give it copies
         assert record["compiledRelease"] == _compile(record["ocid"], releases)
         assert [urllib.parse.unquote(link["url"].rsplit("#", 1)[1]) for link in record["releases"]] == [r["id"] for r in releases]
+        # each link names a package file that exists
+        assert {link["url"].rsplit("#", 1)[0].rsplit("/", 1)[1] for link in record["releases"]} <= {
+            p.name for p in package_files(folder)}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 
 import duckdb
@@ -85,6 +86,18 @@ def test_sql_confirmation_agrees_with_the_python_id_check(tmp_path, monkeypatch)
     report = scan_tree(tmp_path, identifier_columns={"row_id"})
     for path in ("t.csv#note", "t.parquet#note"):
         assert {h.masked for h in report.hits if h.path == path and h.kind == "id_number"} == expected
+
+
+def test_gzipped_packages_are_read_not_skipped(tmp_path):
+    """OCDS packages are published as .json.gz: the scan reads them like plain JSON, whatever their size."""
+    lines = ['{"uri": "https://example.org/p.json.gz", "releases": [',
+             json.dumps({"ocid": "ocds-x-1", "id": "1", "tender": {"title": f"联系 {MOBILE} {PERSON_ID}"}},
+                        ensure_ascii=False), "]}"]
+    (tmp_path / "release-package-0001.json.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8")))
+    report = scan_tree(tmp_path)
+    assert report.files_scanned == 1
+    assert {(h.kind, h.masked) for h in report.hits} == {
+        ("mobile", identifiers.mask_mobile(MOBILE)), ("id_number", identifiers.mask_id_number(PERSON_ID))}
 
 
 def test_big_json_is_scanned_line_by_line_by_role(tmp_path, monkeypatch):

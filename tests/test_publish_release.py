@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ from dagster_project import identifiers
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
-from dagster_project.publish.ocds import build_ocds
+from dagster_project.publish.ocds import build_ocds, open_package_text, package_files
 from dagster_project.publish.privacy_scan import scan_tree
 from dagster_project.publish.release import (
     BOM, STAGES, ReleaseValidationError, build_release, load_spec, verify_sha256sums,
@@ -54,6 +55,8 @@ def _all_text(folder: Path) -> dict[str, str]:
             if path.suffix == ".parquet":
                 rows = con.execute(f"SELECT * FROM read_parquet('{path.as_posix()}')").fetchall()
                 texts[rel] = "\n".join("\t".join("" if v is None else str(v) for v in r) for r in rows)
+            elif path.name.endswith(".gz"):
+                texts[rel] = gzip.decompress(path.read_bytes()).decode("utf-8")
             else:
                 texts[rel] = path.read_bytes().decode("utf-8")
     finally:
@@ -153,14 +156,16 @@ def test_release_carries_ocds_checks_over_only_for_identical_files(env):
     assert "scanned when built" in first.validation["privacy_scan"]
 
     ocds_dir = atomic.current_release_dir(out / "ocds")
-    package = sorted(ocds_dir.glob("release-package-*.json"))[0]
-    text = package.read_text(encoding="utf-8")
+    package = next(p for p in package_files(ocds_dir) if p.name.startswith("release-package"))
+    with open_package_text(package) as fh:
+        text = fh.read()
     planted_id = "11010519491231002X"  # a checksum-valid ID number (GB 11643 example)
     assert identifiers.find_id_numbers(planted_id)
     tampered = text.replace('"language":"zh"', f'"language":"zh","description":"{planted_id}"', 1)
     assert tampered != text
     package.unlink()  # the release folder holds hard links of the same inode: break the link first
-    package.write_text(tampered, encoding="utf-8")
+    package.write_bytes(gzip.compress(tampered.encode("utf-8")) if package.name.endswith(".gz")
+                        else tampered.encode("utf-8"))
     with pytest.raises(ReleaseValidationError, match="privacy"):
         build_release(warehouse, out, ocds_dir=ocds_dir)
     assert atomic.read_pointer(out / "open-data") == first.release_id

@@ -230,7 +230,7 @@ def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
             FROM (SELECT line, regexp_extract_all(line, '[0-9]{{11,}}[Xx]?') AS runs
                   FROM read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false,
                                 delim = '\x01', quote = '', escape = '', auto_detect = false,
-                                max_line_size = 1000000000))
+                                max_line_size = 67108864))
             WHERE len(runs) > 0""")
         hits = _run_hits(con, f"SELECT {loc} AS loc, unnest(runs) AS txt, false AS free FROM json_runs")
         con.execute(f"""
@@ -255,7 +255,7 @@ def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
 
 def scan_json_file(path: Path, rel: str) -> list[PrivacyHit]:
     hits: list[PrivacyHit] = []
-    if path.stat().st_size <= _SMALL_JSON_BYTES:
+    if path.stat().st_size <= _SMALL_JSON_BYTES and not path.name.endswith(".gz"):
         _walk_json(json.loads(path.read_text(encoding="utf-8")), rel, None, hits)
         return _dedupe(hits)
     return _scan_json_lines(path, rel)
@@ -293,7 +293,7 @@ def scan_tree(root: Path, identifier_columns: frozenset[str] | set[str] = frozen
             report.hits += scan_parquet_file(path, rel, identifier_columns)
         elif suffix == ".csv":
             report.hits += scan_csv_file(path, rel, types.get(rel), identifier_columns)
-        elif suffix in {".json", ".jsonld"}:
+        elif suffix in {".json", ".jsonld"} or path.name.endswith((".json.gz", ".jsonl.gz")):
             report.hits += scan_json_file(path, rel)
         elif path.name == "SHA256SUMS":
             report.hits += scan_text_file(path, rel, free_text=False)

@@ -581,9 +581,12 @@ def build_release(
                         os.link(path, target / path.name)
                     except OSError:
                         shutil.copy2(path, target / path.name)
+                    gzipped = path.name.endswith(".gz")
                     resources.append({
-                        "name": "ocds_" + path.stem.replace("-", "_"), "path": f"ocds/{path.name}", "type": "file",
-                        "scheme": "file", "format": "json", "mediatype": "application/json",
+                        "name": "ocds_" + path.name.split(".")[0].replace("-", "_"), "path": f"ocds/{path.name}",
+                        "type": "file", "scheme": "file", "format": "json",
+                        "mediatype": "application/gzip" if gzipped else "application/json",
+                        **({"compression": "gz"} if gzipped else {}),
                         "title": "OCDS 1.1.5 开放合同数据 Open Contracting Data Standard package",
                     })
 

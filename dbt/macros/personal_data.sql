@@ -2,10 +2,12 @@
     RE2 has no look-behind, so "not inside a longer digit run" is expressed either with
     (^|[^0-9]) ... ([^0-9]|$) groups or by splitting text into maximal digit runs first. -#}
 
-{#- Maximal digit runs (an ID number may end in X). A run is never part of a longer run, which is
-    exactly "not inside a longer digit run". -#}
+{#- Maximal digit runs of at least 11 digits (an ID number may end in X): the shortest personal
+    number looked for is a mobile (11 digits), and shorter runs (years, amounts) are most of the digits
+    in a notice. The leftmost match of [0-9]{11,} starts where its run starts and is greedy, so a run is
+    never part of a longer run, which is exactly "not inside a longer digit run". -#}
 {% macro digit_runs(text) -%}
-regexp_extract_all(coalesce({{ text }}, ''), '[0-9]+[Xx]?')
+regexp_extract_all(coalesce({{ text }}, ''), '[0-9]{11,}[Xx]?')
 {%- endmacro %}
 
 {#- 居民身份证号码 GB 11643: 17 digits + check (ISO 7064 MOD 11-2) and a real birth date. -#}

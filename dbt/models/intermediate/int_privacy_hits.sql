@@ -2,24 +2,37 @@
 -- trading bulletins and the title of portal rows. Text is split into maximal digit runs (RE2 has no
 -- look-behind; a maximal run is never "inside a longer digit run"); each run is classified once.
 -- PM_CODE is an ID field by definition: never a finding here (it is masked in extracts).
-with texts as (
+-- Texts without a run of 11 digits are dropped before anything else: at 10 M bulletins almost every
+-- notice is such a text, and splitting all of them first ran out of memory.
+with bulletin_texts as (
     select
         bulletins.bulletin_key,
         bulletins.deal_key,
-        deals.tenderer_code as publisher_code,
-        deals.fiscal_year,
         columns.column_name,
         columns.text_value,
         bulletins.source_file,
         bulletins.source_row
     from {{ ref('int_bulletins_deduplicated') }} as bulletins
-    join {{ ref('int_deals_assembled') }} as deals using (deal_key)
     cross join lateral (
         values ('notice_name', bulletins.notice_name),
                ('notice_content', bulletins.notice_content),
                ('contact_phone', bulletins.contact_phone)
     ) as columns(column_name, text_value)
-    where columns.text_value is not null
+    where regexp_matches(columns.text_value, '[0-9]{11}')
+),
+
+texts as (
+    select
+        bulletin_texts.bulletin_key,
+        bulletin_texts.deal_key,
+        deals.tenderer_code as publisher_code,
+        deals.fiscal_year,
+        bulletin_texts.column_name,
+        bulletin_texts.text_value,
+        bulletin_texts.source_file,
+        bulletin_texts.source_row
+    from bulletin_texts
+    join {{ ref('int_deals_assembled') }} as deals using (deal_key)
     union all
     select
         null, null,

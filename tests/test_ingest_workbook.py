@@ -449,6 +449,9 @@ def test_rerun_unchanged_then_changed_file_replaces_only_its_rows(env):
     (None, True, "0"), ("", True, "0"), ("-", True, "0"), ("—", True, "0"), ("1,234.50", True, "1234.50"),
     ("１，２３４", True, "1234"), (0.1, True, "0.1"), (12, True, "12"), ("待定", False, "0"),
     ("#REF!", False, "0"), ("12%", False, "0"), (True, False, "0"),
+    # accounting negatives and the minus sign U+2212; a bracket around a sign or text is not a number
+    ("(1,234.50)", True, "-1234.50"), ("（１２）", True, "-12"), ("\u221212.5", True, "-12.5"),
+    ("(-5)", False, "0"), ("(待定)", False, "0"), ("()", False, "0"),
 ])
 def test_parse_amount(value, ok, amount):
     assert parse_amount(value) == (ok, Decimal(amount))

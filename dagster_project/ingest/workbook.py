@@ -37,6 +37,7 @@ MAX_HEADER_ROWS = 3
 HEADER_SEARCH_ROWS = 15
 _BLANK_AMOUNTS = {"", "-", "--", "—", "——", "–", "−", "－"}
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_BRACKETED = re.compile(r"\((.+)\)")
 _YEAR = re.compile(r"([0-9０-９]{4}|[〇○零一二三四五六七八九]{4})\s*年")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
 _LEADING_CODE = re.compile(r"^(\d{3,})(?![\d年])\s*(.*)$", re.S)
@@ -172,9 +173,13 @@ def parse_amount(value: object) -> tuple[bool, Decimal]:
         return True, value
     if not isinstance(value, str):
         return False, Decimal(0)  # dates, times: not an amount
-    text = re.sub(r"\s+", "", nfkc(value)).replace(",", "")
+    text = re.sub(r"\s+", "", nfkc(value)).replace(",", "").replace("\u2212", "-")
     if text in _BLANK_AMOUNTS:
         return True, Decimal(0)
+    # accounting notation: (1,234.50) / （1,234.50） is -1234.50 (NFKC made the brackets ASCII)
+    negative = _BRACKETED.fullmatch(text)
+    if negative and _NUMBER.fullmatch(negative.group(1)) and negative.group(1)[0] not in "+-":
+        return True, -Decimal(negative.group(1))
     if _NUMBER.fullmatch(text):
         try:
             return True, Decimal(text)

@@ -247,6 +247,26 @@ def test_split_codes_three_merged_header_rows_and_reject(env):
     assert status == [("loaded_with_rejects", 1)]
 
 
+def test_formula_saved_without_its_value_is_a_row_error_not_a_zero(env):
+    """openpyxl (like many scripts) writes formulas without their computed values: such a total row is
+    rejected naming the formula, the other rows load, and nothing is read as 0."""
+    raw, db = env
+    wb = Workbook()
+    summary_sheet(wb, first=True)
+    ws = wb["表1"]
+    total_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "收入总计")
+    ws.cell(total_row, 2).value = f"=SUM(B5:B{total_row - 1})"
+    save(wb, raw, "budget/formula.xlsx")
+    report = load(db, raw, "budget")
+    rej = query(db, "SELECT sheet, source_row, source_column, raw_value, reason FROM raw.load_rejects")
+    assert [(r[0], r[1], r[2], r[3]) for r in rej] == [("表1", total_row, "B", f"=SUM(B5:B{total_row - 1})")]
+    assert "公式未保存计算结果" in rej[0][4] and "without its computed value" in rej[0][4]
+    got = lines(db, "budget", "表1")
+    assert not [l for l in got if l["source_row"] == total_row]
+    assert {l["source_row"] for l in got} == set(range(5, total_row))
+    assert report.rows_in == report.rows_loaded + report.rows_rejected and report.rows_rejected == 1
+
+
 def test_debt_region_table_in_yi_yuan(env):
     raw, db = env
     regions = [("本地区", 100.5, 40.25, 60.25, 90, 30, 60), ("本级", 50, 20, 30, 45, 15, 30),

@@ -813,10 +813,12 @@ def _parse_segment_row(vocab, ws, grid, sheet, spec, seg: _Segment, r, excel_row
         ok, amount = parse_amount(value)
         if not ok:
             raw = cell_text(value)
+            found = (f"公式未保存计算结果「{raw}」，请在 Excel/WPS 中打开并保存后重新提交 (a formula saved "
+                     f"without its computed value, '{raw}': open and save the file in Excel or WPS)"
+                     if isinstance(value, UncachedFormula) else f"实际为「{raw}」 (expected a number, found '{raw}')")
             row_rejects.append(RowReject(
                 sheet.sheet, excel_row, m.letter, raw,
-                f"工作表「{sheet.sheet}」第{excel_row}行 {m.letter}列「{m.header}」: 期望金额数字, "
-                f"实际为「{raw}」 (expected a number, found '{raw}')",
+                f"工作表「{sheet.sheet}」第{excel_row}行 {m.letter}列「{m.header}」: 期望金额数字, {found}",
             ))
             continue
         amounts.append((m, value, amount))
@@ -928,6 +930,61 @@ def _sheet_error(sheet: ParsedSheet, grid: _Grid, title_row: int | None, detail:
     sheet.rows_in, sheet.rows_rejected = counted, counted
 
 
+class UncachedFormula(str):
+    """A formula cell saved without its computed value (``=SUM(B6:B9)``): files written by scripts rather
+    than by Excel or WPS carry no result, and openpyxl reads such a cell as empty. Put back as the
+    formula text, an amount there is a row error naming the formula instead of a silent zero."""
+
+
+_CELL_XML = re.compile(r'<c r="([A-Z]+)([0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_FORMULA_XML = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_VALUE_XML = re.compile(r"<v\b[^>]*>[^<]+</v>")
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def uncached_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Formula cells without a saved value, by sheet title and (row, column), both 1-based."""
+    import html
+    import zipfile
+    from xml.etree import ElementTree
+
+    from openpyxl.utils import column_index_from_string
+
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    with zipfile.ZipFile(path) as z:
+        workbook = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target", "") for r in rels}
+        for sheet in workbook.iter():
+            if not sheet.tag.endswith("}sheet"):
+                continue
+            target = targets.get(sheet.get(_REL_NS + "id"), "")
+            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            if member not in z.namelist():
+                continue
+            xml = z.read(member).decode("utf-8", errors="replace")
+            if "<f" not in xml:
+                continue  # the usual case: no formulas at all
+            for m in _CELL_XML.finditer(xml):
+                inner = m.group(3) or ""
+                formula = _FORMULA_XML.search(inner)
+                if formula and not _VALUE_XML.search(inner):
+                    text = html.unescape(formula.group(1) or "") or "(shared formula 共享公式)"
+                    found.setdefault(sheet.get("name", ""), {})[
+                        (int(m.group(2)), column_index_from_string(m.group(1)))] = "=" + text
+    return found
+
+
+def _restore_uncached_formulas(wb, path: Path) -> None:
+    try:
+        formulas = uncached_formulas(path)
+    except Exception:  # noqa: BLE001 - detection must never make a readable workbook unreadable
+        return
+    for ws in wb.worksheets:
+        for (row, column), text in formulas.get(ws.title, {}).items():
+            ws.cell(row=row, column=column)._value = UncachedFormula(text)
+
+
 def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedWorkbook:
     """Parse every sheet of a workbook. Raises FileRejected when it is not a readable xlsx."""
     path = Path(path)
@@ -942,6 +999,7 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
             f"{name} 不是可读取的Excel工作簿 (not a readable workbook): {type(exc).__name__}: {exc}"
         ) from None
     try:
+        _restore_uncached_formulas(wb, path)
         sheets = [parse_sheet(ws, i, vocab) for i, ws in enumerate(wb.worksheets)]
     finally:
         wb.close()

@@ -514,28 +514,50 @@ def _package_head(envelope: dict, name: str, list_key: str) -> str:
     return json.dumps(env, ensure_ascii=False)[:-1] + f', "{list_key}": ['
 
 
+# gzip level of the package files: measured on 180 MB of releases, level 3 compresses at ~370 MB/s to
+# 1/15 (level 6: ~150 MB/s, 1/19). DuckDB's own gzip writer managed ~40 MB/s and made the build 55 %
+# slower, so DuckDB writes plain text and a Python thread gzips it while DuckDB builds the next file.
+GZIP_LEVEL = 3
+
+
+def _gzip_file(plain: Path, target: Path) -> None:
+    with open(plain, "rb") as src, open(target, "wb") as raw, \
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as out:
+        shutil.copyfileobj(src, out, 16 << 20)  # zlib releases the GIL on these blocks
+    plain.unlink()
+
+
 def _write_packages(con: duckdb.DuckDBPyConnection, folder: Path, stem: str, list_key: str, envelope: dict,
                     count: int, per_file: int, chunk_sql: Callable[[int, int], str], suffix: str = ".json",
                     ) -> list[str]:
-    """Envelope line, one item per line (``,`` between), closing line: one DuckDB ``COPY`` per file,
-    gzipped by DuckDB when ``suffix`` is ``.json.gz``; no item passes through Python.
+    """Envelope line, one item per line (``,`` between), closing line: one DuckDB ``COPY`` per file, no
+    item passing through Python; with ``suffix`` ``.json.gz`` each file is gzipped beside the next COPY.
 
     ``chunk_sql(lo, hi)``: a query of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     files = []
-    compression = "gzip" if suffix.endswith(".gz") else "none"
-    for i in range(max(0, -(-count // per_file))):
-        name = f"{stem}-{i + 1:04d}{suffix}"
-        lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
-        head = _package_head(envelope, name, list_key).replace("'", "''")
-        con.execute(
-            f"COPY (SELECT line FROM ("
-            f"SELECT -1 AS s, '{head}' AS line UNION ALL "
-            f"SELECT s, item || CASE WHEN s < {hi} THEN ',' ELSE '' END FROM ({chunk_sql(lo, hi)}) UNION ALL "
-            f"SELECT {hi + 1}, ']}}') ORDER BY s) TO '{_sql_path(folder / name)}' "
-            f"(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01', COMPRESSION {compression})"
-        )
-        files.append(name)
+    gzipped = suffix.endswith(".gz")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocds-gzip") as pool:
+        pending = []
+        for i in range(max(0, -(-count // per_file))):
+            name = f"{stem}-{i + 1:04d}{suffix}"
+            lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
+            head = _package_head(envelope, name, list_key).replace("'", "''")
+            plain = folder / (name + ".part") if gzipped else folder / name
+            con.execute(
+                f"COPY (SELECT line FROM ("
+                f"SELECT -1 AS s, '{head}' AS line UNION ALL "
+                f"SELECT s, item || CASE WHEN s < {hi} THEN ',' ELSE '' END FROM ({chunk_sql(lo, hi)}) UNION ALL "
+                f"SELECT {hi + 1}, ']}}') ORDER BY s) TO '{_sql_path(plain)}' "
+                f"(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')"
+            )
+            if gzipped:
+                pending.append(pool.submit(_gzip_file, plain, folder / name))
+            files.append(name)
+        for future in pending:
+            future.result()  # re-raises a failed compression
     return files
 
 

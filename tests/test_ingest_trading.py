@@ -319,6 +319,8 @@ def _parse(con, macro: str, text: str):
     ("2018-06-04T01:00:00+08:00", dt.datetime(2018, 6, 4, 1, 0)),
     ("2018-06-04T01:00:00.500Z", dt.datetime(2018, 6, 4, 9, 0, 0, 500000)),
     ("43255", dt.datetime(2018, 6, 4)),
+    # full-width digits and separators, as typed on a Chinese input method
+    ("２０１８年６月４日 ９：３０", dt.datetime(2018, 6, 4, 9, 30)), ("２０１８－０６－０４", dt.datetime(2018, 6, 4)),
     # not dates: a short digit run, a bare year, an impossible day, a serial outside 1954–2119, words
     ("2018064", None), ("2018", None), ("2018-02-30", None), ("99999", None), ("明天", None),
 ])
@@ -333,7 +335,7 @@ def test_timestamp_layouts(text, expected):
 
 @pytest.mark.parametrize("text, expected", [
     ("1,234,567.891", Decimal("1234567.891")), ("-12.5", Decimal("-12.5")), ("￥1,000", Decimal("1000")),
-    ("1.5E3", Decimal("1500")), ("1 234", Decimal("1234")), ("，", None),
+    ("1.5E3", Decimal("1500")), ("1 234", Decimal("1234")), ("，", None), ("１，２３４．５", Decimal("1234.5")),
     ("1,23", None), ("1_000", None), ("待定", None), ("#REF!", None), ("12元", None), ("9" * 40, None),
 ])
 def test_amount_texts(text, expected):

@@ -54,6 +54,9 @@ EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20000, 80000
 
 # Layouts accepted for a date/time text, grouped by a cheap marker so each value tries only its
 # own group (DuckDB strptime: %m/%d/%H accept one or two digits).
+# Full-width digits and separators and their ASCII forms (translate() maps them one to one).
+FULLWIDTH = "０１２３４５６７８９－／：．＋"
+HALFWIDTH = "0123456789-/:.+"
 TIMESTAMP_FORMATS: dict[str, tuple[str, ...]] = {
     "chinese": ("%Y年%m月%d日", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M",
                 "%Y年%m月%d日%H时%M分%S秒", "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日%H时%M分",
@@ -264,7 +267,9 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
         -- the common export layout. Excel serial: days since 1899-12-30 (Excel's 1900 leap-year bug
         -- makes this the epoch). A run of digits is a date only as YYYYMMDD / YYYYMMDDHHMMSS
         -- (strptime alone would take 2018064).
-        CREATE OR REPLACE TEMP MACRO gk_ts(v) AS CASE
+        -- full-width digits and separators (２０１８－０６－０４ ９：００) as ASCII: typed on a Chinese IME
+        CREATE OR REPLACE TEMP MACRO gk_halfwidth(v) AS translate(v, {sql_literal(FULLWIDTH)}, {sql_literal(HALFWIDTH)});
+        CREATE OR REPLACE TEMP MACRO gk_ts_ascii(v) AS CASE
             WHEN v IS NULL THEN NULL
             WHEN contains(v, '-') AND NOT contains(v, 'T') AND NOT contains(v, '+') AND NOT contains(v, 'Z')
                 THEN try_strptime(v, {groups['dash']})
@@ -279,10 +284,11 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
                 THEN try_strptime(v, {groups['compact']})
             WHEN contains(v, '.') THEN try_strptime(v, {groups['dot']})
         END;
+        CREATE OR REPLACE TEMP MACRO gk_ts(v) AS gk_ts_ascii(gk_halfwidth(v));
         CREATE OR REPLACE TEMP MACRO gk_date(v) AS CAST(gk_ts(v) AS DATE);
         -- amount text -> DECIMAL; NULL when it is not a number. Thousands separators must be well placed.
         CREATE OR REPLACE TEMP MACRO gk_amount_text(v) AS
-            regexp_replace(replace(replace(replace(v, '，', ','), '￥', ''), '¥', ''), '\\s', '', 'g');
+            regexp_replace(replace(replace(replace(gk_halfwidth(v), '，', ','), '￥', ''), '¥', ''), '\\s', '', 'g');
         CREATE OR REPLACE TEMP MACRO gk_amount(v) AS CASE
             WHEN v IS NULL THEN NULL
             -- fast path for plain numbers ('_' excluded: the cast would read 1_000 as 1000)

@@ -938,7 +938,8 @@ class UncachedFormula(str):
 
 _CELL_XML = re.compile(r'<c r="([A-Z]+)([0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 _FORMULA_XML = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
-_VALUE_XML = re.compile(r"<v\b[^>]*>[^<]+</v>")
+# Any <v> counts as a saved value: Excel saves a formula whose result is "" (=IF(B5=0,"",B5)) as <v></v>.
+_VALUE_XML = re.compile(r"<v\b")
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 

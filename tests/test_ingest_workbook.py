@@ -267,6 +267,34 @@ def test_formula_saved_without_its_value_is_a_row_error_not_a_zero(env):
     assert report.rows_in == report.rows_loaded + report.rows_rejected and report.rows_rejected == 1
 
 
+def test_uncached_formula_detection_reads_the_saved_xml(tmp_path):
+    """What scripts write (<f> with <v/>) is uncached; Excel's empty-string result of a text formula
+    (t="str", <v></v>) and any saved value are not."""
+    import zipfile
+
+    from dagster_project.ingest.workbook import uncached_formulas
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表1"
+    ws["B5"], ws["B6"], ws["B7"] = 1, "=SUM(B5:B5)", '=IF(B5=0,"",B5)'
+    script = tmp_path / "script.xlsx"
+    wb.save(script)
+    assert uncached_formulas(script) == {"表1": {(6, 2): "=SUM(B5:B5)", (7, 2): '=IF(B5=0,"",B5)'}}
+
+    excel = tmp_path / "excel.xlsx"  # the same sheet as Excel saves it: results kept
+    with zipfile.ZipFile(script) as src, zipfile.ZipFile(excel, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                text = text.replace('<c r="B6"><f>SUM(B5:B5)</f><v />', '<c r="B6"><f>SUM(B5:B5)</f><v>1</v>')
+                text = text.replace('<c r="B7"><f>', '<c r="B7" t="str"><f>').replace("<v />", "<v></v>")
+                data = text.encode("utf-8")
+            out.writestr(item, data)
+    assert uncached_formulas(excel) == {}
+
+
 def test_debt_region_table_in_yi_yuan(env):
     raw, db = env
     regions = [("本地区", 100.5, 40.25, 60.25, 90, 30, 60), ("本级", 50, 20, 30, 45, 15, 30),

@@ -936,10 +936,12 @@ class UncachedFormula(str):
     formula text, an amount there is a row error naming the formula instead of a silent zero."""
 
 
-_CELL_XML = re.compile(r'<c r="([A-Z]+)([0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_CELL_XML = re.compile(r'<c r="([A-Z]+)([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _FORMULA_XML = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
-# Any <v> counts as a saved value: Excel saves a formula whose result is "" (=IF(B5=0,"",B5)) as <v></v>.
-_VALUE_XML = re.compile(r"<v\b")
+# A saved value is a non-empty <v>; scripts write <v/> or none. An empty <v> is still a saved value when the
+# cell's type is a string (t="str"): Excel's result of =IF(B5=0,"",B5).
+_VALUE_XML = re.compile(r"<v\b[^>]*>[^<]+</v>")
+_STRING_RESULT_XML = re.compile(r'\bt="str"')
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
@@ -967,9 +969,9 @@ def uncached_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
             if "<f" not in xml:
                 continue  # the usual case: no formulas at all
             for m in _CELL_XML.finditer(xml):
-                inner = m.group(3) or ""
+                inner = m.group(4) or ""
                 formula = _FORMULA_XML.search(inner)
-                if formula and not _VALUE_XML.search(inner):
+                if formula and not _VALUE_XML.search(inner) and not _STRING_RESULT_XML.search(m.group(3)):
                     text = html.unescape(formula.group(1) or "") or "(shared formula 共享公式)"
                     found.setdefault(sheet.get("name", ""), {})[
                         (int(m.group(2)), column_index_from_string(m.group(1)))] = "=" + text

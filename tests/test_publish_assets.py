@@ -2,19 +2,27 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from dagster_project.publish import atomic
 from dagster_project.publish.assets import DASHBOARDS_KEY, OCDS_KEY, RELEASE_KEY, dashboards, ocds, open_data_release
 from test_publish_support import build_fixture_warehouse
 
 
-def test_publish_assets_materialise_with_metadata(tmp_path, monkeypatch):
+@pytest.fixture
+def fixture_env(tmp_path, monkeypatch):
+    """Fixture marts in a fresh warehouse, with the GONGKAI_* settings pointing at it; (warehouse, out)."""
     warehouse = tmp_path / "gongkai.duckdb"
     out = tmp_path / "out"
     monkeypatch.setenv("GONGKAI_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("GONGKAI_OUT_DIR", str(out))
     monkeypatch.setenv("GONGKAI_RAW_DIR", str(tmp_path / "raw"))
     build_fixture_warehouse(warehouse)
+    return warehouse, out
+
+
+def test_publish_assets_materialise_with_metadata(fixture_env):
+    warehouse, out = fixture_env
 
     result = dg.materialize([ocds, open_data_release, dashboards], instance=dg.DagsterInstance.ephemeral())
     assert result.success
@@ -34,17 +42,12 @@ def test_publish_assets_materialise_with_metadata(tmp_path, monkeypatch):
     assert open_data_release.op.pool == "duckdb"
 
 
-def test_unchanged_inputs_keep_the_current_release(tmp_path, monkeypatch):
+def test_unchanged_inputs_keep_the_current_release(fixture_env):
     import duckdb
 
     from dagster_project import stage_state
 
-    warehouse = tmp_path / "gongkai.duckdb"
-    out = tmp_path / "out"
-    monkeypatch.setenv("GONGKAI_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("GONGKAI_OUT_DIR", str(out))
-    monkeypatch.setenv("GONGKAI_RAW_DIR", str(tmp_path / "raw"))
-    build_fixture_warehouse(warehouse)
+    warehouse, out = fixture_env
 
     def set_dbt_state(value: str) -> None:
         con = duckdb.connect(str(warehouse))

@@ -1,0 +1,210 @@
+"""Which encoding a text export is in — decided for the whole file when it can be, per line when it must.
+
+* A file that is strict UTF-8 throughout (after an optional BOM) is read as it is: the fast path, and
+  what almost every export is.
+* Anything else is decided **line by line** and transcoded to a temporary UTF-8 file: a line that is
+  pure ASCII is the same in both; a line that is valid UTF-8 is UTF-8; otherwise a line that is valid
+  GB18030 (a superset of GBK) is GB18030. Decoding the whole of a GBK export that carries a few UTF-8
+  lines as GB18030 would succeed and turn those lines into mojibake, which would then be published;
+  deciding per line reads both kinds right. (A GBK line of Chinese text is practically never valid
+  UTF-8: GBK lead bytes are UTF-8 lead bytes whose continuation bytes GBK rarely supplies.)
+* A line that decodes in neither is kept with U+FFFD in place of the bad bytes and listed, so the
+  loader rejects the record holding it (a row error naming its row) and the rest of the file loads. A
+  file whose header line decodes in neither is rejected whole: nothing in it can be bound.
+
+DuckDB cannot read GBK offline, which is why non-UTF-8 files are transcoded at all; the temporary file
+lives under ``paths.settings().tmp_dir`` and is deleted when the load ends.
+"""
+from __future__ import annotations
+
+import codecs
+import io
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from dagster_project import paths
+from dagster_project.ingest.framework import FileRejected, RawFile
+
+CHUNK_BYTES = 4 << 20
+UTF8_BOM = codecs.BOM_UTF8
+REPLACEMENT = "\ufffd"
+# Undecodable line numbers kept for the file's reason text; the count is always exact.
+MAX_LISTED_LINES = 20
+
+
+@dataclass
+class TextSource:
+    """A text file as DuckDB should read it: ``read_path`` is UTF-8 (the original or a temp copy)."""
+
+    original: Path
+    read_path: Path
+    encoding: str  # utf-8 | utf-8-sig | gb18030 | gb18030+utf-8 | utf-8-sig+gb18030 | …
+    lines_by_encoding: dict[str, int] = field(default_factory=dict)  # non-ASCII lines per encoding
+    undecodable_lines: list[int] = field(default_factory=list)  # 1-based physical lines (first few)
+    undecodable_count: int = 0
+
+    @property
+    def is_mixed(self) -> bool:
+        return len(self.lines_by_encoding) > 1
+
+    def notes(self) -> list[str]:
+        """What a clerk should know about how the file was decoded (for the file's reason text)."""
+        out = []
+        if self.is_mixed:
+            parts = ", ".join(f"{n} 行 {enc}" for enc, n in sorted(self.lines_by_encoding.items()))
+            out.append(f"文件混用编码, 已逐行识别 (mixed encodings decoded line by line): {parts}")
+        if self.undecodable_count:
+            listed = ", ".join(str(n) for n in self.undecodable_lines)
+            more = " …" if self.undecodable_count > len(self.undecodable_lines) else ""
+            out.append(
+                f"{self.undecodable_count} 行既不是 UTF-8 也不是 GBK, 所在记录被拒绝 (lines neither UTF-8 "
+                f"nor GBK, their records rejected): 第 {listed}{more} 行"
+            )
+        return out
+
+
+def _scan_decode(path: Path, encoding: str, sink: io.TextIOBase | None, skip: int = 0) -> int | None:
+    """Decode ``path`` strictly in chunks; write the text to ``sink`` if given.
+
+    Returns None when the whole file decodes, else the byte offset of the first undecodable byte.
+    A multibyte sequence cut by a chunk boundary is carried into the next chunk, so offsets are exact.
+    """
+    max_seq = 4  # longest UTF-8 / GB18030 sequence
+    carry = b""
+    base = skip  # file offset of carry[0]
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        while True:
+            block = handle.read(CHUNK_BYTES)
+            final = not block
+            data = carry + block
+            if not data:
+                return None
+            try:
+                text = data.decode(encoding, errors="strict")
+                carry = b""
+                consumed = len(data)
+            except UnicodeDecodeError as exc:
+                if not final and exc.start >= len(data) - max_seq:
+                    text = data[: exc.start].decode(encoding, errors="strict")
+                    carry = data[exc.start:]
+                    consumed = exc.start
+                else:
+                    return base + exc.start
+            if sink is not None and text:
+                sink.write(text)
+            base += consumed
+            if final:
+                return None
+
+
+def detect_encoding(path: Path) -> tuple[str, int | None, int | None]:
+    """Whole-file view: (encoding, utf8_error_offset, gb_error_offset); '' when neither decodes whole."""
+    with path.open("rb") as handle:
+        head = handle.read(3)
+    if head == UTF8_BOM:
+        bad = _scan_decode(path, "utf-8", None, skip=3)
+        return ("utf-8-sig", bad, None) if bad is None else ("", bad, None)
+    utf8_bad = _scan_decode(path, "utf-8", None)
+    if utf8_bad is None:
+        return "utf-8", None, None
+    gb_bad = _scan_decode(path, "gb18030", None)
+    if gb_bad is None:
+        return "gb18030", utf8_bad, None
+    return "", utf8_bad, gb_bad
+
+
+@dataclass
+class _LineStats:
+    by_encoding: dict[str, int] = field(default_factory=dict)
+    bad_lines: list[int] = field(default_factory=list)
+    bad_count: int = 0
+    header_bad_offset: int | None = None  # byte offset of the header line when it decodes in neither
+
+
+def _decode_line(line: bytes) -> tuple[str, str | None]:
+    """(text, encoding used) — encoding None when the line decodes in neither (U+FFFD substituted)."""
+    try:
+        return line.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return line.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        return line.decode("gb18030", errors="replace"), None
+
+
+def transcode_by_line(path: Path, sink: io.TextIOBase, skip: int = 0) -> _LineStats:
+    """Write ``path`` to ``sink`` as UTF-8, deciding each physical line's encoding on its own."""
+    stats = _LineStats()
+    state = {"line": 0, "offset": skip, "content_seen": False}
+
+    def emit(raw: bytes, newline: bool) -> None:
+        state["line"] += 1
+        if raw.isascii():
+            sink.write(raw.decode("ascii"))
+        else:
+            text, used = _decode_line(raw)
+            sink.write(text)
+            if used is None:
+                stats.bad_count += 1
+                if len(stats.bad_lines) < MAX_LISTED_LINES:
+                    stats.bad_lines.append(state["line"])
+                if not state["content_seen"]:
+                    stats.header_bad_offset = state["offset"]
+            else:
+                stats.by_encoding[used] = stats.by_encoding.get(used, 0) + 1
+        if raw.strip():
+            state["content_seen"] = True
+        state["offset"] += len(raw) + 1
+        if newline:
+            sink.write("\n")
+
+    pending = b""
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        while block := handle.read(CHUNK_BYTES):
+            lines = (pending + block).split(b"\n")
+            pending = lines.pop()  # the last piece has no newline yet
+            for raw in lines:
+                emit(raw, newline=True)
+    if pending:
+        emit(pending, newline=False)
+    return stats
+
+
+@contextmanager
+def utf8_source(f: RawFile) -> Iterator[TextSource]:
+    """Yield a UTF-8 view of ``f``; files that are not strict UTF-8 are transcoded line by line."""
+    if f.bytes == 0:
+        raise FileRejected(f"{f.rel}: 空文件 (the file is empty)")
+    with f.path.open("rb") as handle:
+        has_bom = handle.read(3) == UTF8_BOM
+    skip = 3 if has_bom else 0
+    if _scan_decode(f.path, "utf-8", None, skip=skip) is None:
+        yield TextSource(f.path, f.path, "utf-8-sig" if has_bom else "utf-8")
+        return
+    tmp_dir = paths.settings().tmp_dir
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"transcoded-{uuid.uuid4().hex}{f.path.suffix.lower()}"
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as sink:
+            stats = transcode_by_line(f.path, sink, skip=skip)
+        if stats.header_bad_offset is not None:
+            raise FileRejected(
+                f"{f.rel}: 第1行(表头)既不是有效的 UTF-8 也不是 GBK/GB18030, 文件无法读取 (the first line, "
+                f"the header, is neither UTF-8 nor GBK/GB18030 near byte offset {stats.header_bad_offset}); "
+                f"请另存为 UTF-8 后重新提交 (save it as UTF-8 and submit it again)"
+            )
+        labels = (["utf-8-sig"] if has_bom else []) + sorted(
+            enc for enc in stats.by_encoding if not (has_bom and enc == "utf-8"))
+        encoding = "+".join(labels) or ("utf-8-sig" if has_bom else "gb18030")
+        yield TextSource(f.path, tmp, encoding, dict(stats.by_encoding), stats.bad_lines, stats.bad_count)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+__all__ = ["CHUNK_BYTES", "REPLACEMENT", "TextSource", "detect_encoding", "transcode_by_line", "utf8_source"]

@@ -113,7 +113,7 @@ def test_national_names_time_formats_and_header_unit(gongkai_env):
         assert row["bidder_count"] == bidders
         assert row["tenderer_code"] == code  # codes keep their leading zeros
         assert row["bulletin_key"] == (
-            f"{row['project_code']}/001|中标结果公告|{moment.isoformat(timespec='seconds')}|"
+            f"{row['project_code']}/001|result|{moment.isoformat(timespec='seconds')}|"  # the closed type code
         )
     outcome = load_file_row(wh, "trading/national.csv")
     assert outcome["encoding"] == "utf-8" and outcome["file_format"] == "csv"
@@ -154,7 +154,7 @@ def test_bom_csv_and_unknown_unit_rejects_the_row(gongkai_env):
     load(raw, wh)
     got = bulletins(wh, "trading/bom.csv")
     assert list(got) == [2]
-    assert got[2]["bid_amount_yuan"] == Decimal(70000) and got[2]["bulletin_key"].startswith("U1|交易公告|")
+    assert got[2]["bid_amount_yuan"] == Decimal(70000) and got[2]["bulletin_key"].startswith("U1|announcement|")
     rejects = query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects")
     assert rejects == [(3, "AMOUNT_UNIT", "斤")]
     assert load_file_row(wh, "trading/bom.csv")["encoding"] == "utf-8-sig"

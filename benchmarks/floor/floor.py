@@ -46,7 +46,9 @@ def transcode_if_needed(path: Path, tmp: Path) -> Path:
 
 def alias_map() -> dict[str, str]:
     with (SEEDS / "ingest" / "ref_trading_field_aliases.csv").open(encoding="utf-8") as handle:
-        return {row["alias"].strip(): row["canonical_field"] for row in csv.DictReader(handle)}
+        # rows naming a table of the national data standard apply to that table's files only
+        return {row["alias"].strip(): row["canonical_field"] for row in csv.DictReader(handle)
+                if not (row.get("source_table") or "").strip()}
 
 
 def unit_of(header: str) -> tuple[str, int]:

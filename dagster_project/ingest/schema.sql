@@ -96,14 +96,15 @@ UPDATE raw.debt_lines  SET is_retired = false WHERE is_retired IS NULL;
 ALTER TABLE raw.debt_sheets ALTER COLUMN is_retired SET NOT NULL;
 ALTER TABLE raw.debt_lines  ALTER COLUMN is_retired SET NOT NULL;
 
--- One row per bulletin row read from a trading export (duplicates across exports are kept here,
--- each with its own provenance; bulletin_key identifies the bulletin so dbt keeps one).
+-- One row per bulletin read from a trading export (duplicates across exports are kept here, each
+-- with its own provenance; bulletin_key identifies the bulletin so dbt keeps one). A record of the
+-- national data standard listing several sections is one bulletin per section: source_part 1, 2, …
 CREATE TABLE IF NOT EXISTS raw.trading_bulletins (
     load_id                VARCHAR NOT NULL,
     source_file            VARCHAR NOT NULL,
     source_sha256          VARCHAR NOT NULL,
     source_row             INTEGER NOT NULL,
-    bulletin_key           VARCHAR NOT NULL,  -- deal id | bulletin_type | notice_send_time | candidate order
+    bulletin_key           VARCHAR NOT NULL,  -- deal id | bulletin type code | notice_send_time | candidate order
     project_code           VARCHAR,
     tender_project_code    VARCHAR,
     bid_section_code       VARCHAR,
@@ -137,8 +138,23 @@ CREATE TABLE IF NOT EXISTS raw.trading_bulletins (
     contact_phone          VARCHAR,
     notice_content         VARCHAR,
     url                    VARCHAR,
-    is_retired             BOOLEAN NOT NULL DEFAULT false
+    is_retired             BOOLEAN NOT NULL DEFAULT false,
+    -- added with the national data standard (issue 12); last, so that old warehouses gain the same shape
+    source_part            INTEGER,           -- section of a record listing several (1 otherwise)
+    contact_person         VARCHAR,           -- personal data: never published
+    agency_contact_person  VARCHAR,           -- personal data: never published
+    agency_contact_phone   VARCHAR            -- personal data: scanned, never published
 );
+-- Warehouses created before these columns existed gain them. Their rows carry bulletin keys of the
+-- old form (the type as published, not its closed code) and no source_part: the files they came from
+-- are marked changed, so the next load of the family replaces their rows (every loaded row has a part).
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS source_part INTEGER;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS contact_person VARCHAR;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS agency_contact_person VARCHAR;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS agency_contact_phone VARCHAR;
+UPDATE raw.load_files SET source_sha256 = 'reload-' || source_sha256
+WHERE family = 'trading' AND is_current AND NOT starts_with(source_sha256, 'reload-')
+  AND source_file IN (SELECT DISTINCT source_file FROM raw.trading_bulletins WHERE source_part IS NULL);
 
 -- Registry: who must publish what.
 CREATE TABLE IF NOT EXISTS raw.registry_regions (

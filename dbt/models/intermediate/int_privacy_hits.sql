@@ -1,5 +1,7 @@
 -- Personal data found in published free text (PRIV_*): NOTICE_NAME, NOTICE_CONTENT, CONTACT_PHONE of
--- trading bulletins and the title of portal rows. Text is split into maximal digit runs (RE2 has no
+-- trading bulletins (and the national standard's contact fields: contact persons, the agency's phone —
+-- never published themselves, but a number a platform put there is still a personal number it holds)
+-- and the title of portal rows. Text is split into maximal digit runs (RE2 has no
 -- look-behind; a maximal run is never "inside a longer digit run"); each run is classified once.
 -- PM_CODE is an ID field by definition: never a finding here (it is masked in extracts).
 -- Texts without a run of 11 digits are dropped before anything else: at 10 M bulletins almost every
@@ -16,7 +18,10 @@ with bulletin_texts as (
     cross join lateral (
         values ('notice_name', bulletins.notice_name),
                ('notice_content', bulletins.notice_content),
-               ('contact_phone', bulletins.contact_phone)
+               ('contact_phone', bulletins.contact_phone),
+               ('contact_person', bulletins.contact_person),
+               ('agency_contact_person', bulletins.agency_contact_person),
+               ('agency_contact_phone', bulletins.agency_contact_phone)
     ) as columns(column_name, text_value)
     where regexp_matches(columns.text_value, '[0-9]{11}')
 ),

@@ -2,6 +2,7 @@ with bulletins as (
     select
         b.source_file,
         b.source_row,
+        coalesce(b.source_part, 1)                                    as source_part,
         b.bulletin_key,
         {# deal id = the bulletin key's first part, as the loader built it (CONTRACTS §2.2) #}
         split_part(b.bulletin_key, '|', 1)                            as deal_key,
@@ -37,7 +38,10 @@ with bulletins as (
         nullif(upper(trim(b.pm_code)), '')                            as pm_code,
         nullif(trim(b.contact_phone), '')                             as contact_phone,
         b.notice_content,
-        nullif(trim(b.url), '')                                       as url
+        nullif(trim(b.url), '')                                       as url,
+        {{ clean_name('b.contact_person') }}                          as contact_person,
+        {{ clean_name('b.agency_contact_person') }}                   as agency_contact_person,
+        nullif(trim(b.agency_contact_phone), '')                      as agency_contact_phone
     from {{ source('trading', 'trading_bulletins') }} as b
     left join {{ ref('ref_region_code_map') }} as code_map on code_map.old_code = trim(b.region_code)
     where not coalesce(b.is_retired, false)

@@ -34,9 +34,12 @@ from dagster_project.ingest.text_encoding import REPLACEMENT, TextSource
 
 # Longest physical record DuckDB accepts; a longer one is a row reject, not a failed file.
 MAX_LINE_BYTES = 16 << 20
-# JSON Lines are split on this byte, which valid JSON never holds unescaped; a line that holds it
-# spills into the overflow column and is rejected as malformed.
+# JSON Lines are read as one-column CSV split on this byte, which valid JSON never holds unescaped; a
+# line that holds it has "too many columns" and is rejected by the scan as malformed.
 LINE_SPLIT = "\x1f"
+JSON_LINE_SCAN_REASONS = {
+    "TOO MANY COLUMNS": "含未转义的控制字符 U+001F, 不是有效的 JSON (holds a raw control character: not valid JSON)",
+}
 # How much of a ``.json`` file is looked at to tell JSON Lines from one (pretty-printed) document.
 JSON_PEEK_BYTES = 1 << 20
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -63,6 +66,7 @@ class StagedFile:
     row_errors: list[RowError] = field(default_factory=list)
     scan_rejects: str | None = None  # CSV: DuckDB's rejects table of this scan
     scan_tables: list[str] = field(default_factory=list)  # the scan's own scratch tables
+    scan_reasons: dict[str, str] = field(default_factory=dict)  # DuckDB error type → reason, for this form
     row_word: str = "行"  # 行 (CSV row, JSON Lines line) | 条 (record of a JSON array)
     notes: list[str] = field(default_factory=list)  # how the file was read, for its reason text
 
@@ -149,7 +153,8 @@ def csv_scan_rejects(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> list
     """(row, raw line, reason) per record DuckDB's CSV scan skipped, one per row."""
     if not staged.scan_rejects:
         return []
-    whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in CSV_SCAN_REASONS.items())
+    reasons = {**CSV_SCAN_REASONS, **staged.scan_reasons}
+    whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in reasons.items())
     return con.execute(f"""
         SELECT CAST(line AS INTEGER), left(trim(any_value(csv_line), chr(10) || chr(13)), 500),
                string_agg(DISTINCT CASE error_type {whens} ELSE error_type || ': ' || error_message END, '; ')
@@ -244,17 +249,21 @@ def stage_json(
             )
         elif first == "{" and looks_like_json_lines(src.read_path, suffix):
             file_format, row_word = "jsonl", "行"
+            tag = uuid.uuid4().hex[:10]
+            scan_rejects, scan_tables = f"jsonl_rejects_{tag}", [f"jsonl_rejects_{tag}", f"jsonl_scans_{tag}"]
+            # one column, so blank lines come through as NULL rows and line numbers stay physical
             con.execute(f"""
                 CREATE TEMP TABLE {objects} AS
                 SELECT n, CASE WHEN is_json THEN json(line) END AS obj, line, is_json
                 FROM (
-                    SELECT n, line, overflow IS NULL AND json_valid(line) AS is_json
-                    FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS n, line, overflow
-                          FROM read_csv({path}, header = false, auto_detect = false,
-                               columns = {{'line': 'VARCHAR', 'overflow': 'VARCHAR'}},
-                               delim = {sql_literal(LINE_SPLIT)}, quote = '', escape = '', null_padding = true,
-                               strict_mode = false, max_line_size = {MAX_LINE_BYTES}, encoding = 'utf-8'))
-                    WHERE trim(coalesce(line, '') || coalesce(overflow, '')) <> '')
+                    SELECT n, line, json_valid(line) AS is_json
+                    FROM (SELECT CAST(row_number() OVER () AS INTEGER) AS n, line
+                          FROM read_csv({path}, header = false, auto_detect = false, columns = {{'line': 'VARCHAR'}},
+                               delim = {sql_literal(LINE_SPLIT)}, quote = '', escape = '', strict_mode = true,
+                               ignore_errors = true, store_rejects = true, rejects_table = '{scan_rejects}',
+                               rejects_scan = '{scan_tables[1]}', max_line_size = {MAX_LINE_BYTES},
+                               encoding = 'utf-8'))
+                    WHERE trim(coalesce(line, '')) <> '')
             """)
             if _unwrap_single_object(con, objects, record_keys):
                 file_format, row_word = "json", "条"
@@ -299,8 +308,12 @@ def stage_json(
     # a line that decoded in neither encoding: look at the line itself (JSON Lines) or its values
     if src.undecodable_count:
         errors += _undecodable_error(src, ["line"] + [f"c{i}" for i in range(len(keys))])
-    return StagedFile(relation, keys, file_format, src.encoding, temp_tables=[objects], row_errors=errors,
-                      row_word=row_word, notes=src.notes())
+    staged = StagedFile(relation, keys, file_format, src.encoding, temp_tables=[objects], row_errors=errors,
+                        row_word=row_word, notes=src.notes())
+    if file_format == "jsonl":
+        staged.scan_rejects, staged.scan_tables = scan_rejects, scan_tables
+        staged.scan_reasons = JSON_LINE_SCAN_REASONS
+    return staged
 
 
 def json_path(key: str) -> str:

@@ -36,7 +36,7 @@ SECTION_SEPARATORS = "[;；,，、]"
 def _split_codes_sql(expr: str) -> str:
     """'A;B；C' → ['A', 'B', 'C'] (blank parts dropped; NULL → [])."""
     return (f"list_filter(list_transform(string_split_regex(coalesce({expr}, ''), '{SECTION_SEPARATORS}'), "
-            f"s -> trim(s)), s -> s <> '')")
+            f"lambda s: trim(s)), lambda s: s <> '')")
 
 
 def _type_code_sql(label: str) -> str:

@@ -161,11 +161,11 @@ def _fields_of_header(header: str, table: StandardTable | None) -> list[str]:
             found += [f for f in aliases.get((scope, key), []) if f not in found]
         for key in (_ascii_key(norm), _ascii_key(base)):
             found += [f for f in ascii_aliases.get((scope, key), []) if f not in found]
-    if table is not None and not found:
-        # a Chinese field name of the recognised table means what its national name means
+    if table is not None and not norm.isascii():
+        # a Chinese field name of the recognised table means what its national name means there
         national = [name for name, zh in table.fields_zh.items() if tf.normalise_label(zh) == norm]
-        for name in national:
-            found += [f for f in _fields_of_header(name, table) if f not in found]
+        via_national = [f for name in national for f in _fields_of_header(name, table)]
+        found = [f for f in via_national if f not in found] + found if via_national else found
     return found
 
 

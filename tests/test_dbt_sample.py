@@ -53,6 +53,8 @@ RULE_INPUTS = {
     "int_identifier_checks": "select rule_id, publisher_code, fiscal_year, code_value "
                              "from intermediate.int_identifier_checks where not is_valid",
     "int_privacy_hits": "select rule_id, publisher_code, fiscal_year, deal_key from intermediate.int_privacy_hits",
+    "int_bulletin_copies_compared": "select 'TRADE_CONFLICTING_COPIES', publisher_code, fiscal_year, deal_key "
+                                    "from intermediate.int_bulletin_copies_compared where is_conflicting",
 }
 RULE_PREFIXES = ("TRADE_", "FLAG_SINGLE", "FLAG_SHORT", "RECON_", "DEBT_BALANCE", "DEBT_PARTS", "DEBT_ROLL",
                  "DEBT_REGION", "DETAIL_", "IDENT_", "PRIV_")

@@ -36,6 +36,8 @@ REQUIRED_VARIANTS = [
     "time_iso", "time_slash", "time_chinese_date", "time_compact", "time_excel_serial",
     "utf8_csv", "utf8_bom_csv", "gbk_csv", "json_array", "json_data_object", "jsonl", "duplicated_export",
     "portal_publications", "empty_table_note",
+    "quoted_line_breaks", "gbk_with_utf8_lines", "jsonl_malformed_line", "national_standard_tables",
+    "plural_section_codes", "price_unit_codes", "platform_search_api", "amount_with_unit_text",
 ]
 REQUIRED_UNITS = ["单位：万元", "单位:元", "金额单位：万元", "千元", "亿元"]
 
@@ -161,24 +163,42 @@ class RawRoot:
                     yield p, rel, s
 
 
+def decode_export(raw: bytes) -> str:
+    """An export's text: UTF-8 (BOM or not) when all of it is; else line by line, UTF-8 where a line is,
+    GBK/GB18030 otherwise (a GBK export can carry lines another tool appended in UTF-8)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    out = []
+    for line in raw.split(b"\n"):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("gb18030"))
+    return "\n".join(out)
+
+
+def flat_exports(root: Path) -> list[Path]:
+    """The multi-kind exports (national names or Chinese labels); not the national-standard tables
+    (trading/national_standard/) nor the platform's search response, which are read by their own tests."""
+    return [p for p in sorted((root / "trading").rglob("*"))
+            if p.is_file() and "national_standard" not in p.parts and p.name != "ggzy_search_api.json"]
+
+
 def read_trading(root: Path) -> list[dict]:
     from dagster_project.sample.trading import CHINESE
 
     back = {v: k for k, v in CHINESE.items()}
     back.update({"预算金额(万元)": "BUDGET_AMOUNT", "中标金额(万元)": "BID_AMOUNT"})
     rows = []
-    for p in sorted((root / "trading").rglob("*")):
-        if not p.is_file():
-            continue
+    for p in flat_exports(root):
         raw = p.read_bytes()
         if p.suffix == ".csv":
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("gb18030")
-            recs = list(csv.DictReader(io.StringIO(text)))
+            recs = list(csv.DictReader(io.StringIO(decode_export(raw))))
         elif p.suffix == ".jsonl":
-            recs = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+            recs = [json_or_none(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+            recs = [r for r in recs if r is not None]   # the planted malformed line (its own test)
         else:
             obj = json.loads(raw.decode("utf-8"))
             recs = obj["data"] if isinstance(obj, dict) else obj
@@ -197,6 +217,13 @@ def read_trading(root: Path) -> list[dict]:
                              "BID_OPEN_TIME", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME", "CONTRACT_SIGN_TIME")}
             rows.append(out)
     return rows
+
+
+def json_or_none(line: str):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
 
 
 def parse_time(v) -> dt.date | None:
@@ -300,12 +327,44 @@ def test_trading_variants_are_in_the_files(raw):
     for rel in v["gbk_csv"]:
         with pytest.raises(UnicodeDecodeError):
             data(rel).decode("utf-8")
-        assert "公告" in data(rel).decode("gb18030")
+        assert "公告" in decode_export(data(rel))
+    for rel in v["gbk_with_utf8_lines"]:   # some lines with Chinese are UTF-8, most are not
+        lines = [ln for ln in data(rel).split(b"\n") if not ln.isascii()]
+        utf8 = [ln for ln in lines if is_utf8(ln)]
+        assert 0 < len(utf8) < len(lines) / 4
+    for rel in v["quoted_line_breaks"]:
+        assert any("\n" in value for r in read_raw_records(root / rel) for value in r.values() if isinstance(value, str))
+    malformed = {(r["source_file"], r["source_row"]) for r in raw.truth["ingest"]["rejected_rows"]}
+    for rel in v["jsonl_malformed_line"]:
+        lines = data(rel).decode().split("\n")
+        bad = [i + 1 for i, line in enumerate(lines) if line.strip() and json_or_none(line) is None]
+        assert bad and {(rel, n) for n in bad} <= malformed
+    for rel in v["platform_search_api"]:
+        body = json.loads(data(rel))
+        assert body["code"] == 200 and len(body["data"]["records"]) == body["data"]["total"] > 0
+        assert all({"title", "publishTime", "informationType", "businessType", "tenderProjectCode"} <= set(r)
+                   for r in body["data"]["records"])
+    for rel in v["amount_with_unit_text"]:
+        amounts = [r[k] for r in json.loads(data(rel))["data"]["records"] for k in r if k.endswith("Amount")]
+        assert any("元" in a for a in amounts) and any("人民币" in a for a in amounts)
+    standard = {}
+    for r in csv.DictReader((REPO / "dbt/seeds/ingest/ref_ggzy_v3_fields.csv").open(encoding="utf-8")):
+        standard.setdefault(r["table_name"], []).append(r["field"])
+    for rel in v["national_standard_tables"]:   # every field of one table of the standard, nothing else
+        header = next(csv.reader(io.StringIO(data(rel).decode("utf-8"))))
+        assert header in standard.values(), rel
+    for rel in v["plural_section_codes"]:
+        assert any(";" in (r.get("BID_SECTION_CODES") or "") for r in read_raw_records(root / rel))
+    for rel in v["price_unit_codes"]:
+        assert any(r.get("PRICE_UNIT") == "1" for r in read_raw_records(root / rel))
     assert all(data(rel).startswith(b"\xef\xbb\xbf") for rel in v["utf8_bom_csv"])
     assert all(not data(rel).startswith(b"\xef\xbb\xbf") and data(rel).decode("utf-8") for rel in v["utf8_csv"])
     assert all(isinstance(json.loads(data(rel)), list) for rel in v["json_array"])
     assert all(isinstance(json.loads(data(rel)).get("data"), list) for rel in v["json_data_object"])
-    assert all(all(isinstance(json.loads(line), dict) for line in data(rel).decode().splitlines()) for rel in v["jsonl"])
+    for rel in v["jsonl"]:   # every line an object, but the planted malformed ones
+        for n, line in enumerate(data(rel).decode().split("\n"), start=1):
+            if line.strip() and (rel, n) not in malformed:
+                assert isinstance(json.loads(line), dict), (rel, n)
     headers = {rel: set(next(iter(read_raw_records(root / rel)))) for rel in
                v["trading_chinese_labels"] + v["trading_national_names"] + v["amount_header_unit_wan"] + v["amount_unit_column"]}
     assert all("项目编号" in headers[rel] for rel in v["trading_chinese_labels"])
@@ -325,33 +384,100 @@ def test_trading_variants_are_in_the_files(raw):
                for rel in v["candidates_in_one_row"] for r in read_raw_records(root / rel))
 
 
+def is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def read_raw_records(path: Path) -> list[dict]:
     raw = path.read_bytes()
     if path.suffix == ".csv":
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-        return list(csv.DictReader(io.StringIO(text)))
+        return list(csv.DictReader(io.StringIO(decode_export(raw))))
     if path.suffix == ".jsonl":
-        return [json.loads(x) for x in raw.decode().splitlines() if x.strip()]
+        return [r for r in (json_or_none(x) for x in raw.decode().splitlines() if x.strip()) if r is not None]
     obj = json.loads(raw)
     return obj["data"] if isinstance(obj, dict) else obj
 
 
-def test_duplicated_export_repeats_rows(raw):
+# national-standard field → the flat export's field it copies, per table (times yyyyMMddHHmmss, amounts
+# with their PRICE_UNIT code); the standard's copies must state what the flat export states
+STANDARD_COPIES = {
+    "TENDER_ANN_QUA_INQUERY_ANN": {"NOTICE_NAME": "NOTICE_NAME", "NOTICE_CONTENT": "NOTICE_CONTENT",
+                                   "NOTICE_SEND_TIME": "NOTICE_SEND_TIME", "DOC_GET_START_TIME": "DOC_GET_START_TIME",
+                                   "DOC_GET_END_TIME": "DOC_GET_END_TIME", "BID_OPEN_TIME": "BID_OPEN_TIME",
+                                   "BID_DOC_REFER_END_TIME": "BID_DOC_REFER_END_TIME", "TENDERER_CODE": "TENDERER_CODE",
+                                   "TENDERER_PHONE_NUMBER": "CONTACT_PHONE", "URL": "URL"},
+    "TENDER_CANDIDATE_ANNOUNCE": {"PUBLICITY_NAME": "NOTICE_NAME", "PUBLICITY_START_TIME": "NOTICE_SEND_TIME",
+                                  "PUBLICITY_END_TIME": "PUBLICITY_END_TIME", "PUBLICITY_CONTENT": "NOTICE_CONTENT"},
+    "WIN_RESULT_ANNO": {"NOTICE_NAME": "NOTICE_NAME", "NOTICE_SEND_TIME": "NOTICE_SEND_TIME",
+                        "WIN_BIDDER_CODE": "WIN_BIDDER_CODE", "BID_AMOUNT": "BID_AMOUNT", "REGION_CODE": "REGION_CODE"},
+    "CONTRACT_PERFORMANCE": {"CONTRACT_NAME": "NOTICE_NAME", "SUBMIT_TIME": "NOTICE_SEND_TIME",
+                             "CONTRACT_SIGN_TIME": "CONTRACT_SIGN_TIME", "CONTRACT_PRICE": "BID_AMOUNT",
+                             "BIDDER_CODE": "WIN_BIDDER_CODE"},
+    "PURCHASE_QUALI_INQUERY_ANN": {"BULLETIN_TITLE": "NOTICE_NAME", "BULLETIN_START_TIME": "NOTICE_SEND_TIME",
+                                   "BID_CLOSING_TIME": "BID_DOC_REFER_END_TIME", "BULLETIN_CONTENT": "NOTICE_CONTENT"},
+    "BID_DEAL_ANNOUNCE": {"WIN_BID_BULLETIN_TITLE": "NOTICE_NAME", "WIN_BID_BULLETIN_START_TIME": "NOTICE_SEND_TIME",
+                          "WINNINGBIDDER_CODE": "WIN_BIDDER_CODE", "WIN_BID_PRICE": "BID_AMOUNT"},
+}
+
+
+def standard_value(field: str, record: dict):
+    value = record[field]
+    if field.endswith("_TIME"):
+        return dt.datetime.strptime(value, "%Y%m%d%H%M%S")
+    if field in ("BID_AMOUNT", "CONTRACT_PRICE", "WIN_BID_PRICE"):
+        return Decimal(value) * (10000 if record.get("PRICE_UNIT") == "1" else 1)
+    return value
+
+
+def flat_value(field: str, record: dict):
+    value = record[field]
+    if field.endswith("_TIME"):
+        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    if field == "BID_AMOUNT":
+        return Decimal(value)
+    return value
+
+
+def test_duplicated_exports_repeat_records(raw):
+    """Every planted copy states what the copy it repeats states — but the planted conflicting field."""
     dups = raw.truth["ingest"]["duplicate_rows"]
-    assert len(dups) >= 15
+    conflicts = {(c["source_file"], c["source_row"]): set(c["fields"]) for c in raw.truth["ingest"]["conflicting_copies"]}
+    assert len(dups) >= 15 and conflicts
+    records = {}
+
+    def record(rel, row):
+        if rel not in records:
+            records[rel] = read_raw_records(raw.root / rel)
+        return records[rel][row - 2]
+
+    standard_copies = 0
     for d in dups:
-        a = (raw.root / d["source_file"]).read_text(encoding="utf-8").splitlines()
-        b = (raw.root / d["duplicate_of"]).read_text(encoding="utf-8").splitlines()
-        assert a[d["source_row"] - 1] == b[d["duplicate_row"] - 1]
+        copy, original = record(d["source_file"], d["source_row"]), record(d["duplicate_of"], d["duplicate_row"])
+        if "national_standard" in d["source_file"]:
+            table = next(t for t in STANDARD_COPIES if d["source_file"].endswith(f"_{t}.csv"))
+            for field, flat in STANDARD_COPIES[table].items():
+                assert standard_value(field, copy) == flat_value(flat, original), (d, field)
+            standard_copies += 1
+            continue
+        differing = {k for k in copy if copy[k] != original[k]}
+        assert differing == conflicts.get((d["source_file"], d["source_row"]), set()), d
+    assert standard_copies == 6
+    assert {(c["source_file"], c["source_row"]) for c in raw.truth["ingest"]["conflicting_copies"]} <= \
+        {(d["source_file"], d["source_row"]) for d in dups}
 
 
 def test_rejected_cells_are_where_ground_truth_says(raw):
     rows = raw.truth["ingest"]["rejected_rows"]
     assert {r["raw_value"] for r in rows} >= {"待定", "#REF!"}
     for r in rows:
+        if r["source_file"].startswith("trading/"):   # a JSON line cut short
+            line = (raw.root / r["source_file"]).read_text(encoding="utf-8").split("\n")[r["source_row"] - 1]
+            assert line == r["raw_value"] and json_or_none(line) is None
+            continue
         ws = openpyxl.load_workbook(raw.root / r["source_file"])[r["sheet"]]
         assert ws[f"{r['source_column']}{r['source_row']}"].value == r["raw_value"]
     for f in raw.truth["ingest"]["rejected_files"]:
@@ -522,7 +648,8 @@ def test_reconciliation_holds_except_where_planted(raw):
                 continue
             for rule in probs:
                 found.add((rule, p["publisher_code"], year, catalogue_row(s.table, p["publisher_code"])["table_key"]))
-    assert not_evaluable == len(raw.truth["ingest"]["rejected_rows"])
+    assert not_evaluable == len([r for r in raw.truth["ingest"]["rejected_rows"]
+                                 if r["source_file"].startswith(("budget/", "debt/"))])
     recon_rules = ("RECON_", "DETAIL_", "DEBT_")
     expected = {x for x in planted if x[0].startswith(recon_rules)}
     assert found == expected
@@ -596,9 +723,17 @@ def test_trading_findings_match_the_files(raw):
             if str(r.get("BIDDER_COUNT") or "9") in ("1", "2") and (area == "工程建设项目招标投标"):
                 found.add(("TRADE_FEW_BIDDERS", buyer, year, key))
         assert identifiers.id_number_is_valid(next((r["PM_CODE"] for r in rows if r.get("PM_CODE")), "11010519491231002X"))
+        # one bulletin in two exports that state different amounts
+        copies = {}
+        for r in rows:
+            copies.setdefault((r["BULLETIN_TYPE"], r["_date"]["NOTICE_SEND_TIME"], r.get("NOTICE_SEND_TIME"),
+                               str(r.get("WIN_CANDIDATE_ORDER") or "")), set()).add(r.get("BID_AMOUNT"))
+        if any(len(amounts) > 1 for amounts in copies.values()):
+            found.add(("TRADE_CONFLICTING_COPIES", buyer, year, key))
     assert found == truth
     assert {x[0] for x in truth} == {"TRADE_RESULT_WITHOUT_ANNOUNCEMENT", "TRADE_SHORT_TENDER_PERIOD",
-                                     "IDENT_USCC_INVALID", "PRIV_ID_NUMBER", "PRIV_MOBILE", "FLAG_SINGLE_BIDDER"}
+                                     "IDENT_USCC_INVALID", "PRIV_ID_NUMBER", "PRIV_MOBILE", "FLAG_SINGLE_BIDDER",
+                                     "TRADE_CONFLICTING_COPIES"}
 
 
 def test_trading_timelines_are_legal(raw):
@@ -640,7 +775,17 @@ def test_trading_timelines_are_legal(raw):
             if area == "政府采购":
                 assert working_days(sign, contract["_date"]["NOTICE_SEND_TIME"]) <= 2, key
         count += 1
-    assert count == raw.truth["counts"]["deals"]
+    # deals only the other forms hold: a second section of a national-standard announcement, and the
+    # platform search response's own deals (tenderProjectCode with no section)
+    extra = set()
+    for p in (raw.root / "trading" / "national_standard").glob("*.csv"):
+        for r in csv.DictReader(io.StringIO(p.read_text(encoding="utf-8"))):
+            project = r.get("TENDER_PROJECT_CODE") or r.get("PURCHASE_PROJECT_CODE")
+            sections = (r.get("BID_SECTION_CODES") or r.get("BID_SECTION_CODE") or r.get("PURCHASE_SECTION_CODE")).split(";")
+            extra |= {f"{project}/{s}" for s in sections} - set(deals(raw))
+    api = json.loads((raw.root / "trading" / "ggzy_search_api.json").read_text(encoding="utf-8"))
+    extra |= {f"{r['tenderProjectCode']}/" for r in api["data"]["records"]}
+    assert count + len(extra) == raw.truth["counts"]["deals"]
 
 
 def test_no_supplier_dominates_a_buyer(raw):

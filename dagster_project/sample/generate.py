@@ -21,7 +21,7 @@ from . import refdata, trading
 from .tables import PHASE_ZH, Table, build_dept_model, build_table, debt_item_values, debt_region_rows
 from .workbook import Layout, new_workbook, save_workbook, sheet_name, unit_variant, write_sheet
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 UNIT_MULTIPLIERS = {"元": 1, "千元": 1000, "万元": 10000, "亿元": 100000000}
 
 # Planted budget-side defects: (entity slot, year slot, document, action, table_key or None).
@@ -140,6 +140,7 @@ class Writer:
         self.rejected_files: list[dict] = []
         self.rejected_rows: list[dict] = []
         self.duplicate_rows: list[dict] = []
+        self.conflicting_copies: list[dict] = []
         self.findings: set[tuple] = set()
         self.finding_notes: dict[tuple, str] = {}
         self.counts = {"workbooks": 0, "sheets": 0}
@@ -422,7 +423,7 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
             for k in sorted(w.findings)
         ],
         "ingest": {"rejected_files": w.rejected_files, "rejected_rows": w.rejected_rows,
-                   "duplicate_rows": w.duplicate_rows},
+                   "duplicate_rows": w.duplicate_rows, "conflicting_copies": w.conflicting_copies},
         "variants": {k: sorted(v) for k, v in sorted(w.variants.items())},
         "counts": {"trading_rows": tstats["rows"], "deals": tstats["deals"], "workbooks": w.counts["workbooks"],
                    "sheets": w.counts["sheets"]},

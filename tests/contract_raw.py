@@ -1075,7 +1075,8 @@ class Builder:
           WIN_BIDDER_CODE=firms[0][1], BID_AMOUNT=D("1198.3"), BIDDER_COUNT=5, CONTRACT_SIGN_TIME=T(2016, 4, 25))
         # D2 GP open tender, 民政厅 2016: compliant, result and contract notices
         d2 = "NXMZ-2016-GK-07"
-        b(d2, "1", "交易公告", gp, "civil", T(2016, 5, 3, 9), NOTICE_NAME="宁夏回族自治区民政厅养老服务设备公开招标公告",
+        b(d2, "1", "交易公告", gp, "civil", T(2016, 5, 3, 9), NOTICE_NAME="宁夏回族自治区民政厅\n养老服务设备公开招标公告",
+          NOTICE_CONTENT="一、采购需求：养老服务设备一批\r\n二、获取文件：网上下载\n\n三、联系电话：0951-5012345",
           BUDGET_AMOUNT=D("86.4"), DOC_GET_START_TIME=T(2016, 5, 4, 8, 30), DOC_GET_END_TIME=T(2016, 5, 11, 17),
           BID_DOC_REFER_END_TIME=T(2016, 5, 26, 9), BID_OPEN_TIME=T(2016, 5, 26, 9))
         b(d2, "1", "更正公告", gp, "civil", T(2016, 5, 10, 9), NOTICE_CONTENT="采购需求第3项数量由20台更正为24台。")
@@ -1206,7 +1207,11 @@ class Builder:
         wr.writerow([cn_labels[k] for k in keys])
         for row in gbk_rows:
             wr.writerow([cell(row, k, "slash", True) or "" for k in keys])
-        (folder / "宁夏公共资源交易_导出_gbk.csv").write_bytes(buf.getvalue().encode("gb18030"))
+        # a GBK export into which another tool appended a line in UTF-8 (D1's result): decided per line
+        gbk_lines = buf.getvalue().split("\r\n")
+        result_line = next(i for i, line in enumerate(gbk_lines) if "中标结果公告" in line and d1 in line)
+        (folder / "宁夏公共资源交易_导出_gbk.csv").write_bytes(b"\r\n".join(
+            line.encode("utf-8" if i == result_line else "gb18030") for i, line in enumerate(gbk_lines)))
         # UTF-8 with BOM, national names, AMOUNT_UNIT column (万元), ISO times: D2, D3
         buf = io.StringIO()
         wr = csv.writer(buf)
@@ -1249,17 +1254,141 @@ class Builder:
         (folder / "api" / "guyuan_land_2020.json").write_text(json.dumps(land, ensure_ascii=False, indent=1),
                                                               encoding="utf-8")
         # JSON Lines with Excel serial times: D6 and, again, D1's bulletins (overlapping export)
-        with (folder / "ggzy_stream_2015_2016.jsonl").open("w", encoding="utf-8") as h:
-            for row in by_deal[d6] + by_deal[d1]:
-                rec = {k: (float(v) if isinstance(v, Decimal) else cell(row, k, "serial", False))
-                       for k, v in row.items()}
-                rec["AMOUNT_UNIT"] = "万元"
-                h.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        # … one line of it cut short (a row reject naming line 3), and D1's result there states 1198.8 万元
+        # where the GBK export states 1198.3: the GBK export reaches later (D4, September), so its copy is
+        # kept and the difference is TRADE_CONFLICTING_COPIES naming both files
+        lines = []
+        for row in by_deal[d6] + by_deal[d1]:
+            rec = {k: (float(v) if isinstance(v, Decimal) else cell(row, k, "serial", False))
+                   for k, v in row.items()}
+            if row["PROJECT_CODE"] == d1 and row["BULLETIN_TYPE"] == "中标结果公告":
+                rec["BID_AMOUNT"] = 1198.8
+            rec["AMOUNT_UNIT"] = "万元"
+            lines.append(json.dumps(rec, ensure_ascii=False))
+        broken = lines[1][:40]
+        lines.insert(2, broken)
+        (folder / "ggzy_stream_2015_2016.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.out.row_rejects.add(("trading/ggzy_stream_2015_2016.jsonl", None, 3, None, broken))
+        self.out.findings.add(("TRADE_CONFLICTING_COPIES", buyers["water"][1], 2016, f"{d1}/001"))
         self.out.trading_rows = len(bulletins) + len(by_deal[d1])
         self.out.trading_duplicates = len(by_deal[d1])
+        self.trading_forms(folder, by_deal, buyers, agency, firms, d2, d3, gp)
         for p in folder.rglob("*"):
             if p.is_file():
                 self.out.files[self.rel(p)] = "trading"
+
+    def trading_forms(self, folder: Path, by_deal: dict, buyers: dict, agency: tuple, firms: list,
+                      d2: str, d3: str, gp: str) -> None:
+        """The national platform's search response and the national data standard's table files
+        (RAW_FORMATS.md trading/; the standard's tables and fields as in reference_ggzy_v3_fields.csv)."""
+        T = dt.datetime
+
+        def ts(value: dt.datetime) -> str:
+            return value.strftime("%Y%m%d%H%M%S")
+
+        # --- the platform's search response: D8, a procurement of 固原市交通运输局 in 2020 -----------------
+        d8 = "GYJT-2020-CG-21"
+        buyer = buyers["guyuan_transport"]
+        records = [
+            {"id": "1", "title": "固原市交通运输局道路养护设备竞争性磋商公告", "publishTime": "2020-09-01 09:30:00",
+             "informationType": "0201", "informationTypeText": "采购/资审公告", "businessType": "02",
+             "businessTypeText": "政府采购", "tenderProjectCode": d8, "province": "640000", "provinceText": "宁夏",
+             "url": "/information/html/b/640000/0201/202009/01/1.shtml", "tendererName": buyer[0],
+             "tendererCode": buyer[1], "tenderAgencyName": agency[0], "tenderAgencyCode": agency[1],
+             "budgetAmount": "86.500000（万元）"},
+            {"id": "2", "title": "固原市交通运输局道路养护设备更正公告", "publishTime": "2020-09-04 09:30:00",
+             "informationType": "0204", "informationTypeText": "更正事项", "businessType": "02",
+             "businessTypeText": "政府采购", "tenderProjectCode": d8, "budgetAmount": "0元 人民币"},
+            {"id": "3", "title": "固原市交通运输局道路养护设备成交公告", "publishTime": "2020-09-21 16:00:00",
+             "informationType": "0202", "informationTypeText": "中标公告", "businessType": "02",
+             "businessTypeText": "政府采购", "tenderProjectCode": d8, "tendererName": buyer[0], "tendererCode": buyer[1],
+             "tenderAgencyName": agency[0], "tenderAgencyCode": agency[1], "winBidderName": firms[2][0],
+             "winBidderCode": firms[2][1], "bidAmount": "812000.00 元"},
+        ]
+        (folder / "api" / "ggzy_search_2020.json").write_text(json.dumps(
+            {"code": 200, "msg": "success", "data": {"records": records, "total": len(records)}},
+            ensure_ascii=False, indent=2), encoding="utf-8")
+        deal8 = f"{d8}/"
+        self.out.deals[deal8] = (2020, 0, True)
+        self.out.trading_amounts[(f"{deal8}|0201|", "BUDGET_AMOUNT")] = D(865000)
+        self.out.trading_amounts[(f"{deal8}|0204|", "BUDGET_AMOUNT")] = D(0)
+        self.out.trading_amounts[(f"{deal8}|0202|", "BID_AMOUNT")] = D(812000)
+        self.out.trading_rows += len(records)
+
+        # --- the national data standard: one table per file, all its fields, copies of D3 and D2 ---------
+        fields: dict[str, list[str]] = {}
+        reference = Path(__file__).resolve().parents[2].parent / "shared" / "reference_ggzy_v3_fields.csv"
+        if not reference.is_file():   # a clone without the shared contract beside it: the seed is a verbatim copy
+            reference = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "ingest" / "ref_ggzy_v3_fields.csv"
+        with reference.open(encoding="utf-8") as handle:
+            for r in csv.DictReader(handle):
+                fields.setdefault(r["table_name"], []).append(r["field"])
+        std = folder / "数据规范"
+        std.mkdir()
+
+        def table(name: str, recs: list[dict], gbk: bool = False) -> None:
+            out = io.StringIO()
+            w = csv.writer(out)
+            w.writerow(fields[name])
+            for rec in recs:
+                assert set(rec) <= set(fields[name]), set(rec) - set(fields[name])
+                w.writerow([rec.get(f, "") for f in fields[name]])
+            data = out.getvalue()
+            (std / f"{name.lower()}.csv").write_bytes(data.encode("gb18030") if gbk else data.encode("utf-8"))
+
+        a3 = {r["BULLETIN_TYPE"]: r for r in by_deal[d3]}
+        ann, res = a3["交易公告"], a3["中标结果公告"]
+        # D3's announcement covers sections A and B: B is a deal of its own, with the same short period
+        table("TENDER_ANN_QUA_INQUERY_ANN", [{
+            "TENDER_PROJECT_CODE": d3, "NOTICE_BID_NUM": "2", "BID_SECTION_CODES": "A;B",
+            "UNIFIED_DEAL_CODES": "A20640422GC0015001;A20640422GC0015002", "TENDER_SELF_CODE": d3,
+            "NOTICE_NAME": ann["NOTICE_NAME"], "NOTICE_CONTENT": "详见招标文件", "NOTICE_SEND_TIME": ts(ann["NOTICE_SEND_TIME"]),
+            "NOTICE_MEDIA": "全国公共资源交易平台（宁夏回族自治区·固原市）", "URL": ann["URL"], "NOTICE_NATURE": "1",
+            "BULLETIN_TYPE": "1", "DOC_GET_START_TIME": ts(ann["DOC_GET_START_TIME"]),
+            "DOC_GET_END_TIME": ts(ann["DOC_GET_END_TIME"]), "BID_DOC_REFER_END_TIME": ts(ann["BID_DOC_REFER_END_TIME"]),
+            "BID_OPEN_TIME": ts(ann["BID_OPEN_TIME"]), "TENDERER_CODE": ann["TENDERER_CODE"],
+            "TENDERER_NAME": ann["TENDERER_NAME"], "TENDERER_CONTACTOR": "何工", "TENDERER_PHONE_NUMBER": ann["CONTACT_PHONE"],
+            "TENDER_AGENCY_CODE": agency[1], "TENDER_AGENCY_NAME": agency[0],
+            "TENDER_AGENCY_PHONE_NUMBER": "0951-6028801",
+        }])
+        table("WIN_RESULT_ANNO", [{
+            "TENDER_PROJECT_CODE": d3, "BID_SECTION_CODE": "A", "UNIFIED_DEAL_CODE": "A20640422GC0015001",
+            "REGION_CODE": "640422", "TENDER_AGENCY_NAME": agency[0], "TENDER_AGENCY_CODE": agency[1],
+            "NOTICE_NAME": res["NOTICE_NAME"], "NOTICE_SEND_TIME": ts(res["NOTICE_SEND_TIME"]), "URL": res["URL"],
+            "NOTICE_NATURE": "1", "BULLETIN_TYPE": "1", "WIN_BIDDER_NAME": res["WIN_BIDDER_NAME"],
+            "WIN_BIDDER_CODE": res["WIN_BIDDER_CODE"], "BID_AMOUNT": str(res["BID_AMOUNT"]), "PRICE_UNIT": "1",
+        }], gbk=True)
+        self.out.findings.add(("TRADE_SHORT_TENDER_PERIOD", buyers["xiji_water"][1], 2020, f"{d3}/B"))
+        self.out.deals[f"{d3}/B"] = (2020, 0, True)
+        # D2, government procurement's own names: announcement, correction, result (amount in 万元, code 1)
+        a2 = {r["BULLETIN_TYPE"]: r for r in by_deal[d2]}
+        table("PURCHASE_QUALI_INQUERY_ANN", [{
+            "PURCHASE_PROJECT_CODE": d2, "PURCHASE_PROJECT_NAME": "养老服务设备", "BULLETIN_BID_NUM": "1",
+            "PURCHASE_SECTION_CODE": "1", "UNIFIED_DEAL_CODE": "A16640000CG0007001",
+            "BULLETIN_TITLE": a2["交易公告"]["NOTICE_NAME"], "BULLETIN_CONTENT": a2["交易公告"]["NOTICE_CONTENT"],
+            "BULLETIN_START_TIME": ts(a2["交易公告"]["NOTICE_SEND_TIME"]), "BULLETIN_MEDIA": "中国政府采购网",
+            "URL": a2["交易公告"]["URL"], "BID_CLOSING_TIME": ts(a2["交易公告"]["BID_DOC_REFER_END_TIME"]),
+        }])
+        table("CORRECTION_ITEM", [{
+            "PURCHASE_PROJECT_CODE": d2, "PURCHASE_PROJECT_NAME": "养老服务设备", "PURCHASE_SECTION_CODE": "1",
+            "UNIFIED_DEAL_CODE": "A16640000CG0007001", "TERMINATION_BULLETIN_TITLE": a2["更正公告"]["NOTICE_NAME"],
+            "TERMINATION_BULLETIN_CONTENT": a2["更正公告"]["NOTICE_CONTENT"],
+            "MODIFICATION_START_TIME": ts(a2["更正公告"]["NOTICE_SEND_TIME"]), "IS_POSTPONE": "0",
+            "URL": a2["更正公告"]["URL"],
+        }])
+        table("BID_DEAL_ANNOUNCE", [{
+            "PURCHASE_PROJECT_CODE": d2, "PURCHASE_PROJECT_NAME": "养老服务设备", "PURCHASE_SECTION_CODE": "1",
+            "UNIFIED_DEAL_CODE": "A16640000CG0007001", "REGION_CODE": "640400", "TRA_PLACE_CODE": "640000",
+            "PURCHASER_AGENCY_NAME": agency[0], "PURCHASER_AGENCY_CODE": agency[1],
+            "WIN_BID_BULLETIN_TITLE": a2["中标结果公告"]["NOTICE_NAME"],
+            "WIN_BID_BULLETIN_START_TIME": ts(a2["中标结果公告"]["NOTICE_SEND_TIME"]), "URL": a2["中标结果公告"]["URL"],
+            "WINNINGBIDDER_NAME": a2["中标结果公告"]["WIN_BIDDER_NAME"], "WINNINGBIDDER_TYPE": "1",
+            "WINNINGBIDDER_CODE": a2["中标结果公告"]["WIN_BIDDER_CODE"], "PRICE_FORM_CODE": "0",
+            "WIN_BID_PRICE": str(a2["中标结果公告"]["BID_AMOUNT"]), "CURRENCY_CODE": "156", "PRICE_UNIT": "1",
+        }])
+        # 6 bulletins (the announcement is two); 5 copy a bulletin of the flat exports, which are the later exports
+        self.out.trading_rows += 6
+        self.out.trading_duplicates += 5
 
     def corrupt_workbook(self) -> None:
         path = self.root / "budget" / "2020" / "附件_损坏.xlsx"

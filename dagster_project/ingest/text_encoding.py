@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -125,29 +126,73 @@ class _LineStats:
     header_bad_offset: int | None = None  # byte offset of the header line when it decodes in neither
 
 
-def _decode_line(line: bytes) -> tuple[str, str | None]:
-    """(text, encoding used) — encoding None when the line decodes in neither (U+FFFD substituted)."""
+# What Chinese exports are written in: ASCII, the Latin-1 signs Chinese text uses (° ± × ÷ · ¥ §),
+# general punctuation, CJK symbols, kana and ideographs (U+3000–U+9FFF), compatibility ideographs and
+# forms, full-width forms, ideograph extensions B–G.
+_UNUSUAL = re.compile("[^\x00-\x7f\u00a0\u00a5\u00a7\u00b0-\u00b3\u00b7\u00d7\u00f7\u2000-\u206f"
+                      "\u2100-\u218f\u2460-\u24ff\u3000-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+                      "\U00020000-\U0003ffff]")
+# Below this many non-ASCII bytes a line can be valid — and plausible — in both encodings by chance
+# (two GBK characters are valid UTF-8 for one pair in 60); the file's other lines decide.
+_SHORT_NON_ASCII = 9
+
+
+def _decode_line(line: bytes, prefer: str = "gb18030") -> tuple[str, str | None]:
+    """(text, encoding used) — encoding None when the line decodes in neither (U+FFFD substituted).
+
+    A line valid in only one encoding is in that one. Valid in both (UTF-8 Chinese often is valid
+    GB18030 — the mojibake this module exists to prevent; a GBK line is only rarely valid UTF-8): a
+    reading with unusual characters (Latin letters, Cyrillic …) loses to one without; if both are
+    plausible, UTF-8 wins, unless the line is so short that chance could make it valid UTF-8 — then
+    ``prefer``, the encoding of the file's unambiguous lines so far, does."""
     try:
-        return line.decode("utf-8"), "utf-8"
+        utf8 = line.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        utf8 = None
     try:
-        return line.decode("gb18030"), "gb18030"
+        gb = line.decode("gb18030")
     except UnicodeDecodeError:
+        gb = None
+    if utf8 is None and gb is None:
         return line.decode("gb18030", errors="replace"), None
+    if gb is None:
+        return utf8, "utf-8"
+    if utf8 is None:
+        return gb, "gb18030"
+    utf8_odd, gb_odd = bool(_UNUSUAL.search(utf8)), bool(_UNUSUAL.search(gb))
+    if utf8_odd != gb_odd:
+        return (gb, "gb18030") if utf8_odd else (utf8, "utf-8")
+    if sum(b > 0x7F for b in line) < _SHORT_NON_ASCII and prefer == "gb18030":
+        return gb, "gb18030"
+    return utf8, "utf-8"
+
+
+def _valid_in_one(line: bytes) -> bool:
+    valid = 0
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            line.decode(encoding)
+            valid += 1
+        except UnicodeDecodeError:
+            pass
+    return valid == 1
 
 
 def transcode_by_line(path: Path, sink: io.TextIOBase, skip: int = 0) -> _LineStats:
     """Write ``path`` to ``sink`` as UTF-8, deciding each physical line's encoding on its own."""
     stats = _LineStats()
     state = {"line": 0, "offset": skip, "content_seen": False}
+    decisive = {"utf-8": 0, "gb18030": 0}  # lines valid in one encoding only
 
     def emit(raw: bytes, newline: bool) -> None:
         state["line"] += 1
         if raw.isascii():
             sink.write(raw.decode("ascii"))
         else:
-            text, used = _decode_line(raw)
+            prefer = "utf-8" if decisive["utf-8"] > decisive["gb18030"] else "gb18030"
+            text, used = _decode_line(raw, prefer)
+            if used is not None and _valid_in_one(raw):
+                decisive[used] += 1
             sink.write(text)
             if used is None:
                 stats.bad_count += 1

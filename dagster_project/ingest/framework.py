@@ -208,13 +208,12 @@ def load_family(
             con.execute("COMMIT")
         except FileRejected as exc:
             con.execute("ROLLBACK")
-            outcome = _reject_whole_file(con, load_id, f, str(exc))
+            outcome = _reject_whole_file(con, load_id, f, _without_paths(str(exc), raw_dir, f))
         except Exception as exc:  # a loader bug must not stop the other files; it is recorded
             con.execute("ROLLBACK")
             log.exception("loader failed on %s", f.rel)
-            outcome = _reject_whole_file(
-                con, load_id, f, f"读取失败 (could not read the file): {type(exc).__name__}: {exc}"
-            )
+            outcome = _reject_whole_file(con, load_id, f, _without_paths(
+                f"读取失败 (could not read the file): {type(exc).__name__}: {exc}", raw_dir, f))
         _record(con, load_id, f, outcome)
         (report.rejected if outcome.status == "rejected" else report.loaded).append(f.rel)
         report.rows_in += outcome.rows_in
@@ -225,6 +224,14 @@ def load_family(
         retire_file(con, family, rel)
         report.retired.append(rel)
     return report
+
+
+def _without_paths(message: str, raw_dir: Path, f: RawFile) -> str:
+    """A reason shown to people names files relative to the raw root, never this server's paths."""
+    for path, shown in ((str(f.path), f.rel), (str(raw_dir.resolve()), "<raw>"), (str(raw_dir), "<raw>")):
+        if path not in ("", ".", "/"):
+            message = message.replace(path, shown)
+    return message
 
 
 def _reject_whole_file(con, load_id: str, f: RawFile, reason: str) -> FileOutcome:

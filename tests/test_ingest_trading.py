@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.ingest import framework, textfiles
+from dagster_project.ingest import framework, text_encoding, textfiles
 from dagster_project.ingest.trading import bind_headers, duplicate_report, load_trading_file
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -304,7 +305,7 @@ def test_header_binding_uses_alias_seed_variants():
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_decoding_across_chunk_boundaries(tmp_path, monkeypatch, encoding):
-    monkeypatch.setattr(textfiles, "CHUNK_BYTES", 7)  # multibyte characters straddle every boundary
+    monkeypatch.setattr(text_encoding, "CHUNK_BYTES", 7)  # multibyte characters straddle every boundary
     text = "项目编号,公告类型\n" + "".join(f"宁夏{i},交易公告\n" for i in range(50))
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode(encoding))
@@ -313,6 +314,14 @@ def test_decoding_across_chunk_boundaries(tmp_path, monkeypatch, encoding):
     path.write_bytes(good + b"\xff")
     found, utf8_bad, gb_bad = textfiles.detect_encoding(path)
     assert found == "" and gb_bad == len(good)
+    # line by line (a GBK file with UTF-8 lines), lines cut by every chunk boundary
+    mixed = b"".join(line.encode("utf-8" if i % 3 == 1 else "gb18030")
+                     for i, line in enumerate(text.splitlines(keepends=True)))
+    path.write_bytes(mixed + b"\xff\xfe\n")
+    sink = io.StringIO()
+    stats = text_encoding.transcode_by_line(path, sink)
+    assert sink.getvalue() == text + "\ufffd\ufffd\n"
+    assert stats.bad_lines == [len(text.splitlines()) + 1] and set(stats.by_encoding) == {"utf-8", "gb18030"}
 
 
 def _parse(con, macro: str, text: str):

@@ -6,7 +6,8 @@
 -- "Differ" = both copies state the field and the standardised values are not equal (times, amounts in
 -- 元, codes, names as cleaned in staging, texts with whitespace runs collapsed). A copy that leaves a
 -- field blank, as a national-standard table without that column does, contradicts nothing.
--- Only bulletins with copies are read here, so this stays small at 10 M rows.
+-- Only bulletins with copies are standardised here (staging's own macro on their raw rows), so this stays small
+-- at 10 M rows.
 {% set compared = [
     'trade_area_code', 'notice_name', 'region_code', 'tenderer_name', 'tenderer_code', 'tender_agency_name',
     'tender_agency_code', 'budget_amount_yuan', 'doc_get_start_time', 'doc_get_end_time', 'bid_doc_refer_end_time',
@@ -19,14 +20,25 @@ with canonical as (
 ),
 
 exports as (
-    {{ trading_export_ranks(ref('stg_trading__bulletins')) }}
+    select * from {{ ref('stg_trading__exports') }}
+),
+
+-- the raw rows of repeated bulletins only, standardised exactly as staging does
+raw_copies as (
+    select raw_rows.*
+    from {{ source('trading', 'trading_bulletins') }} as raw_rows
+    where not coalesce(raw_rows.is_retired, false)
+      and raw_rows.bulletin_key in (select bulletin_key from canonical)
+),
+
+standardised as (
+    {{ standardise_trading_bulletins('raw_copies') }}
 ),
 
 copies as (
-    select bulletins.*, exports.export_time, exports.export_rank
-    from {{ ref('stg_trading__bulletins') }} as bulletins
-    join exports on exports.source_file = bulletins.source_file
-    where bulletins.bulletin_key in (select bulletin_key from canonical)
+    select standardised.*, exports.export_time, exports.export_rank
+    from standardised
+    join exports on exports.source_file = standardised.source_file
 ),
 
 compared as (

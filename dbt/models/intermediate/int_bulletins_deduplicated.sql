@@ -10,7 +10,7 @@
 -- can spill; the wide rows are then joined to it by that position, and file lists are built only for
 -- the few bulletins that did arrive more than once.
 with exports as (
-    {{ trading_export_ranks(ref('stg_trading__bulletins')) }}
+    select * from {{ ref('stg_trading__exports') }}
 ),
 
 positioned as (

@@ -147,6 +147,25 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
             ))
         con.executemany("INSERT INTO main_marts.fct_trading_bulletins VALUES (" + ",".join("?" * 26) + ")", bulletin_rows)
         con.executemany("INSERT INTO main_marts.fct_deals VALUES (" + ",".join("?" * 31) + ")", deal_rows)
+        # dbt's per-deal rule rows (the rows GX judges), for the rules the procurement dashboard shows
+        con.execute("CREATE SCHEMA main_intermediate")
+        con.execute("""
+            CREATE TABLE main_intermediate.int_deal_timelines_evaluated (rule_id VARCHAR, deal_key VARCHAR,
+              publisher_code VARCHAR, publisher_name VARCHAR, fiscal_year INTEGER, observed_value DECIMAL(20,2),
+              threshold DECIMAL(20,4), in_scope BOOLEAN, has_inputs BOOLEAN, applies BOOLEAN, passes BOOLEAN)""")
+        timeline_rows = []
+        for deal_key, area, _, bidders, _, period in deals:
+            in_scope = area == "工程建设项目招标投标"
+            timeline_rows += [
+                ("TRADE_SHORT_TENDER_PERIOD", deal_key, in_scope, period, 20, period >= 20),
+                ("FLAG_SHORT_PERIOD", deal_key, not in_scope, period, 10, period >= 10),
+                ("FLAG_SINGLE_BIDDER", deal_key, True, bidders, 1, bidders != 1),
+            ]
+        con.executemany(
+            "INSERT INTO main_intermediate.int_deal_timelines_evaluated VALUES (?, ?, ?, '宁夏某局', 2018, ?, ?, ?, "
+            "true, ?, CASE WHEN ? THEN ? END)",
+            [(rule, deal, BUYER_USCC, observed, threshold, scope, scope, scope, passes)
+             for rule, deal, scope, observed, threshold, passes in timeline_rows])
 
         con.execute("""
             CREATE TABLE main_marts.fct_disclosure_status (publisher_code VARCHAR, publisher_name VARCHAR,
@@ -191,6 +210,9 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
                 ("run-a", "PRIV_MOBILE", BUYER_USCC, "宁夏某局", 2018, "NXGC2018-001/01", MOBILE,
                  "trading/export_2018.csv", 3, None),
             ]
+            findings += [  # what the timeline rows above break, as the quality run would write it
+                ("run-a", rule, BUYER_USCC, "宁夏某局", 2018, deal, str(observed), "trading/export_2018.csv", 2, None)
+                for rule, deal, scope, observed, _, passes in timeline_rows if scope and not passes]
             con.executemany(
                 f"INSERT INTO quality.findings ({cols}) VALUES ({', '.join('?' * 14)})",
                 [(run, "compliance", "fixture", rule, "failure", code, name, year, obj, observed, src, row, detail,

@@ -172,6 +172,12 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             log.warning("GX Data Docs not built: %s", exc)
         index = docs_dir / "index.html"
         docs_index = index if index.exists() else None
+    if docs_index is not None:
+        from dagster_project.quality.offline_docs import make_offline
+
+        left = make_offline(docs_dir)  # CDN assets -> vendored copies, so the pages open offline
+        if left:
+            log.warning("GX Data Docs still name external assets: %s", left)
     return docs_index
 
 

@@ -30,6 +30,14 @@ NOTICE_WITH_PERSONAL_DATA = (
     f"项目负责人张三，身份证号{PERSON_ID}，联系电话{MOBILE}；备用{SECOND_MOBILE},{MOBILE}。"
 )
 PERSONAL_VALUES = (PERSON_ID, PM_ID, MOBILE, SECOND_MOBILE)
+SECOND_USCC = identifiers.make_uscc("91640100MA2222222")
+# (WIN_CANDIDATE_NAME, _CODE, _ORDER) of the 中标候选人公示 of each deal, in turn: three in one cell (codes
+# split the same way), one row naming the first-ranked, one without a code
+CANDIDATES = (
+    ("宁夏某建设公司；宁夏乙建设公司、宁夏丙建设公司", f"{WINNER_USCC}；{SECOND_USCC}；", None),
+    ("宁夏乙建设公司", SECOND_USCC, 1),
+    ("宁夏丁建设公司", None, 2),
+)
 
 
 def _ts(s: str) -> dt.datetime:
@@ -107,7 +115,8 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
               budget_amount_yuan DECIMAL(20,2), bid_amount_yuan DECIMAL(20,2), win_bidder_name VARCHAR,
               win_bidder_code VARCHAR, bidder_count INTEGER, pm_name VARCHAR, pm_code VARCHAR,
               contact_phone VARCHAR, notice_content VARCHAR, url VARCHAR, source_file VARCHAR,
-              source_row INTEGER, source_files VARCHAR[])""")
+              source_row INTEGER, source_files VARCHAR[], win_candidate_name VARCHAR, win_candidate_code VARCHAR,
+              win_candidate_order INTEGER)""")
         con.execute("""
             CREATE TABLE main_marts.fct_deals (deal_key VARCHAR, project_code VARCHAR, bid_section_code VARCHAR,
               unified_deal_code VARCHAR, trade_area_code VARCHAR, trade_area VARCHAR, region_code VARCHAR,
@@ -123,7 +132,7 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
         for i in range(n_extra_deals):
             deals.append((f"NXZC2018-{100 + i:03d}/01", "政府采购", "640100", 2 + i % 4, "2018-08-01", 12 + i % 15))
         bulletin_rows, deal_rows = [], []
-        for deal_key, area, region, bidders, start, period in deals:
+        for n_deal, (deal_key, area, region, bidders, start, period) in enumerate(deals):
             t0 = _ts(start + " 09:00:00")
             deadline = t0 + dt.timedelta(days=period)
             steps = [("交易公告", t0, None), ("中标候选人公示", deadline + dt.timedelta(days=2), None),
@@ -137,6 +146,7 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
                     "宁夏某招标代理公司", AGENCY_USCC, 1_500_000, bid, "宁夏某建设公司" if bid else None,
                     WINNER_USCC if bid else None, bidders, "李四", PM_ID, f"0951-1234567/{MOBILE}", content,
                     f"http://ggzy.nx.gov.cn/{deal_key}", "trading/export_2018.csv", 2, ["trading/export_2018.csv"],
+                    *(CANDIDATES[n_deal % len(CANDIDATES)] if btype == "中标候选人公示" else (None, None, None)),
                 ))
             deal_rows.append((
                 deal_key, deal_key.split("/")[0], "01", None, None, area, region, "宁夏某局", BUYER_USCC,
@@ -145,7 +155,7 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
                 deadline + dt.timedelta(days=7), deadline + dt.timedelta(days=18), deadline + dt.timedelta(days=20),
                 1_500_000, 1_234_500, bidders, 3, "宁夏某建设公司", WINNER_USCC, True, True,
             ))
-        con.executemany("INSERT INTO main_marts.fct_trading_bulletins VALUES (" + ",".join("?" * 26) + ")", bulletin_rows)
+        con.executemany("INSERT INTO main_marts.fct_trading_bulletins VALUES (" + ",".join("?" * 29) + ")", bulletin_rows)
         con.executemany("INSERT INTO main_marts.fct_deals VALUES (" + ",".join("?" * 31) + ")", deal_rows)
         # dbt's per-deal rule rows (the rows GX judges), for the rules the procurement dashboard shows
         con.execute("CREATE SCHEMA main_intermediate")

@@ -150,6 +150,8 @@ def fit(fig: go.Figure, *, category_slot: float | None = None, max_plot_width: f
         plot_h = max(len(y_cats) * slot, 3 * slot)
         fig.update_yaxes(tickmode="array", tickvals=y_cats, ticktext=y_cats, automargin=True,
                          tickfont={"size": TICK_FONT})
+        if not is_heatmap:  # rows read top-down in the order of the data (plotly stacks them bottom-up)
+            fig.update_yaxes(autorange="reversed")
         y_labels_w = max(text_width(c) for c in y_cats) + 10
     else:
         plot_h = PLOT_HEIGHT

@@ -269,14 +269,18 @@ def _compile(ocid: str, releases: list[dict]) -> dict:
     compiled["id"] = f"{ocid}-compiled"
     compiled["tag"] = ["compiled"]
     compiled["date"] = releases[-1]["date"]
-    # a party that played several roles across releases keeps all of them
+    # A party that played several roles across releases keeps all of them: the roles of its latest
+    # release first, in their order there (what the OCDS merge itself gives, so ocdskit compiles the same
+    # record whenever the latest roles include the earlier ones), then roles only played before, most
+    # recent first (a candidate that later wins: ["supplier", "tenderer"]).
+    last: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for n, release in enumerate(releases):
+        for pos, party in enumerate(release.get("parties", [])):
+            for j, role in enumerate(party.get("roles", [])):
+                last[(party["id"], role)] = (n, pos, j)
     roles: dict[str, list[str]] = {}
-    for release in releases:
-        for party in release.get("parties", []):
-            for role in party.get("roles", []):
-                roles.setdefault(party["id"], [])
-                if role not in roles[party["id"]]:
-                    roles[party["id"]].append(role)
+    for (pid, role), (n, pos, j) in sorted(last.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[1][2])):
+        roles.setdefault(pid, []).append(role)
     compiled["parties"] = [dict(p, roles=roles.get(p["id"], p.get("roles", []))) for p in compiled.get("parties", [])]
     return compiled
 
@@ -526,8 +530,8 @@ def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
             FROM (SELECT ocid, pid, min(seq * 64 + k) AS first, arg_max(pname, seq * 64 + k) AS pname
                   FROM candidate_slots GROUP BY ALL)
             GROUP BY ocid
-        ), party_roles AS (
-            SELECT ocid, pid, role, min(seq * 64 + k) AS first FROM party_slots GROUP BY ALL
+        ), party_roles AS (  -- roles of the latest release first, as _compile orders them
+            SELECT ocid, pid, role, max(seq) AS last_seq, arg_max(k, seq) AS last_k FROM party_slots GROUP BY ALL
         ), party_groups AS (
             SELECT ocid, pid, min(seq * 64 + k) AS first, arg_max(pname, seq * 64 + k) AS pname,
                    arg_max(pcode, seq * 64 + k) AS pcode
@@ -535,7 +539,7 @@ def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
         ), parties AS (
             SELECT g.ocid, {_agg_arr(party, 'g.first')} AS parties
             FROM party_groups g JOIN (
-                SELECT ocid, pid, {_agg_arr('to_json(role)', 'first')} AS roles FROM party_roles GROUP BY ALL
+                SELECT ocid, pid, {_agg_arr('to_json(role)', 'last_seq DESC, last_k')} AS roles FROM party_roles GROUP BY ALL
             ) r USING (ocid, pid)
             GROUP BY g.ocid
         ), award_rows AS (

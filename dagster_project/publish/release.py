@@ -284,8 +284,9 @@ def write_excel_copies(con: duckdb.DuckDBPyConnection, staging: Path, resources:
                   f"read_csv('{_sql_path(csv_path)}', header = true, all_varchar = true)")
         rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
         if rows > min(max_rows, excel.EXCEL_MAX_ROWS):
-            skipped[res["path"]] = (f"{rows} 行超过 rows exceed the workbook limit of {min(max_rows, excel.EXCEL_MAX_ROWS)}: "
-                                    "use the CSV (codes as text) or Parquet")
+            skipped[res["path"]] = (f"{rows} 行，超过工作簿上限 {min(max_rows, excel.EXCEL_MAX_ROWS)} 行 rows, more than the "
+                                    f"workbook limit of {min(max_rows, excel.EXCEL_MAX_ROWS)}: open the Parquet file, or "
+                                    "import the CSV into Excel with its columns as text (docs/OPEN_DATA.md)")
             continue
         target = csv_path.with_suffix(".xlsx")
         excel.write_xlsx(con, source, target, res["name"])
@@ -601,7 +602,7 @@ def build_release(
                 written.append(ds)
             resources += write_code_lists(con, spec, staging, written)
             xlsx_resources, xlsx_skipped = write_excel_copies(
-                con, staging, resources, int(spec["release"].get("xlsx_max_rows", 1_048_575)))
+                con, staging, resources, int(spec["release"].get("xlsx_max_rows", 200_000)))
             resources += xlsx_resources
             sources = source_files(con)
         finally:

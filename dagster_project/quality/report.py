@@ -261,7 +261,7 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
     if not findings_by_rule:
         add("<p>无问题 No findings.</p>")
     add(sections.rejects_section(reject_files, reject_rows, drill_limit))
-    add(sections.pipeline_checks_section(checks, all_findings, catalogue))
+    add(sections.pipeline_checks_section(checks, all_findings, catalogue, suites))
     add("</body></html>")
     return "\n".join(out)
 

@@ -187,8 +187,12 @@ PIPELINE_STATUS_LABEL = {"passed": "通过 passed", "failed": "未通过 failed"
                          "skipped": "跳过 skipped", "insufficient_data": "数据不足 insufficient data"}
 
 
-def pipeline_checks_section(checks: list[dict], findings: list[dict], catalogue: dict, drill_limit: int = 200) -> str:
-    """gongkai's own invariants (kind = integrity), apart from the publishers' compliance results."""
+def pipeline_checks_section(checks: list[dict], findings: list[dict], catalogue: dict, suites=None,
+                            drill_limit: int = 200) -> str:
+    """gongkai's own invariants (kind = integrity), apart from the publishers' compliance results.
+
+    A check is named by its expectation's description in the suite (``suites``), else the table it reads."""
+    described = {(e.rule_id, e.batch): e.description for s in (suites or []) for e in s.expectations}
     integrity = [c for c in checks if c["kind"] == "integrity"]
     failing = [c for c in integrity if c["status"] not in ("passed", "insufficient_data")]
     out = ['<h2 id="pipeline-checks">管道检查 Pipeline checks</h2>',
@@ -203,7 +207,9 @@ def pipeline_checks_section(checks: list[dict], findings: list[dict], catalogue:
                '<th>问题 Problems</th><th>状态 Status</th></tr>')
     for c in integrity:
         cat = catalogue.get(c["rule_id"], {})
-        title = f'{cat.get("title_zh", "")} {cat.get("title_en", "")}'.strip() or c.get("batch") or ""
+        title = (f'{cat.get("title_zh", "")} {cat.get("title_en", "")}'.strip()
+                 or described.get((c["rule_id"], c.get("batch"))) or c.get("expectation_type") or "")
+        title = " · ".join(t for t in (title, c.get("batch")) if t)
         cls = {"passed": "ok", "failed": "bad", "error": "bad"}.get(c["status"], "")
         detail = f'<br><small>{_e(c["detail"][:300])}</small>' if c.get("detail") else ""
         out.append(f'<tr><td><code>{_e(c["rule_id"])}</code></td><td>{_e(title)}</td>'

@@ -51,9 +51,11 @@ def assert_readable(page, measured: list[dict]) -> None:
 
 @pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON)
 def test_dashboards_open_in_headless_chromium(dashboards):
+    """Small data (4 tables, 3 publishers) next to the sample's in test_people_outputs: the two pages whose
+    layout depends most on the data's shape (heatmap, long buyer labels)."""
     result, tmp = dashboards
     definitions = {d["name"]: d for d in load_definitions()}
-    for page in result.pages:
+    for page in (p for p in result.pages if p.name in ("disclosure_compliance", "procurement_competition")):
         measured = probe(page.path, tmp)
         assert measured.console == [], measured.console
         d = definitions[page.name]

@@ -166,6 +166,24 @@ def test_procurement_dashboard_shows_the_reports_counts(built):
     assert sum(r["judged"] for r in short) < all_deals
 
 
+def test_timeliness_dashboard_counts_are_the_scorecards(built):
+    """The on-time rate the dashboard draws per region and year adds up to the report scorecard's counts."""
+    from dagster_project.quality.report import scorecard
+    from dagster_project.quality.suites import load_rule_catalogue
+
+    warehouse, out, run, dashboards = built
+    page = next(p for p in dashboards.pages if p.name == "timeliness")
+    rates = next(f for f in page.shown if "On-time rate" in f.title)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cards = scorecard(con, run.run_id, load_rule_catalogue())
+    finally:
+        con.close()
+    for measure in ("due", "published", "on_time"):
+        assert sum(r[measure] for r in rates.rows) == sum(c[measure] or 0 for c in cards), measure
+    assert all(r["on_time_pct"] == round(100.0 * r["on_time"] / r["published"], 1) for r in rates.rows if r["published"])
+
+
 @pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON)
 def test_dashboards_on_the_sample_are_readable(built, tmp_path):
     from test_publish_dashboards import assert_readable

@@ -73,7 +73,7 @@ def load_config(path: Path = CONFIG_PATH) -> dict:
 
     with open(path, encoding="utf-8") as fh:
         cfg = yaml.safe_load(fh)
-    cfg.setdefault("ocid_prefix", settings().ocds_ocid_prefix)
+    cfg["ocid_prefix"] = settings().ocds_ocid_prefix  # a setting, never data (paths.py)
     return cfg
 
 

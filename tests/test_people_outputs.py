@@ -227,10 +227,12 @@ def test_pages_render_offline_without_console_errors(built, tmp_path):
     _, out, _, _ = built
     gx = out / "quality" / "gx_data_docs"
     validation = sorted((gx / "validations").rglob("*.html"))[0]
+    suite_page = sorted((gx / "expectations").glob("*.html"))[0]
     checks = {
         out / "quality" / "index.html": "typeof filterFindings",
         gx / "index.html": "typeof jQuery + ' ' + typeof jQuery.fn.bootstrapTable",
         validation: "typeof jQuery + ' ' + typeof jQuery.fn.modal",
+        suite_page: "typeof jQuery + ' ' + typeof vegaEmbed",
         out / "dashboards" / "index.html": "document.links.length > 0 ? 'function' : 'none'",
     }
     dbt_page = out / "docs" / "dbt" / "index.html"

@@ -141,17 +141,18 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
         con.execute("""create table intermediate.int_reconciliation_checks (rule_id varchar, publisher_code varchar,
             fiscal_year integer, table_key varchar, object_key varchar, expected_yuan decimal(20,2),
             actual_yuan decimal(20,2), difference_yuan decimal(20,2), tolerance_yuan decimal(20,2),
-            is_consistent boolean, source_file varchar, sheet varchar, source_row integer, check_item varchar)""")
+            is_consistent boolean, source_file varchar, sheet varchar, source_row integer, check_item varchar,
+            compared_table_key varchar, comparison varchar default 'eq', is_rounding boolean default false)""")
         for rule in ("RECON_SUMMARY_BALANCE", "RECON_ROW_PARTS", "RECON_HIERARCHY", "RECON_CROSS_TABLE",
                      "DEBT_PARTS", "DEBT_ROLL_FORWARD", "DEBT_REGION_SUM"):
             for pub, actual in ((DEPT, 1000.00), (DEPT2, 1000.50)):  # DEPT2 within 100 元 tolerance? no: tol 1
-                con.execute("insert into intermediate.int_reconciliation_checks values (?, ?, 2019, 'dept_summary', 'dept_summary', 1000, ?, ?, 1.00, null, 'f.xlsx', 'Sheet1', 9, 'x')",
+                con.execute("insert into intermediate.int_reconciliation_checks values (?, ?, 2019, 'dept_summary', 'dept_summary', 1000, ?, ?, 1.00, null, 'f.xlsx', 'Sheet1', 9, 'x', 'dept_summary', 'eq', false)",
                             [rule, pub, actual if pub == DEPT2 else 1200, 0])
             planted.add((rule, DEPT, 2019, "dept_summary"))
 
         # balance vs limit: one row above (by 0.5 元: no tolerance for a legal ceiling), one below
         for pub, balance in (("640000", 100.50), ("640100", 99)):
-            con.execute("insert into intermediate.int_reconciliation_checks values ('DEBT_BALANCE_OVER_LIMIT', ?, 2019, 'debt_1_1', 'debt_1_1', 100, ?, 0, 1, null, 'debt/a.xlsx', '1-1', 6, 'balance_special_le_limit')",
+            con.execute("insert into intermediate.int_reconciliation_checks values ('DEBT_BALANCE_OVER_LIMIT', ?, 2019, 'debt_1_1', 'debt_1_1', 100, ?, 0, 1, null, 'debt/a.xlsx', '1-1', 6, 'balance_special_le_limit', 'debt_1_1', 'ge', false)",
                         [pub, balance])
         planted.add(("DEBT_BALANCE_OVER_LIMIT", "640000", 2019, "debt_1_1"))
         con.execute("""create table marts.fct_debt_positions (debt_position_id varchar, publisher_code varchar,

@@ -21,15 +21,22 @@
 {% macro default__regex_search(expr, pattern) -%}regexp_matches({{ expr }}, {{ pattern }}){%- endmacro %}
 {% macro spark__regex_search(expr, pattern) -%}({{ expr }} rlike {{ pattern }}){%- endmacro %}
 
+{#- Replace every match. DuckDB needs the 'g' flag; Spark replaces all and returns NULL given a flag. -#}
+{% macro regex_replace_all(expr, pattern, replacement) -%}
+{{ return(adapter.dispatch('regex_replace_all', 'gongkai')(expr, pattern, replacement)) }}
+{%- endmacro %}
+{% macro default__regex_replace_all(expr, pattern, replacement) -%}regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }}, 'g'){%- endmacro %}
+{% macro spark__regex_replace_all(expr, pattern, replacement) -%}regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }}){%- endmacro %}
+
 {#- Row keys that name a position (a row per year), not an item: such rows keep column-layout items. -#}
 {% macro positional_row_keys() -%}('current_year', 'prior_year'){%- endmacro %}
 
 {#- A line label as compared with a selector: numbering (一、 (一) 1.) and every space removed. -#}
 {% macro label_key(expr) -%}
-regexp_replace(regexp_replace(coalesce({{ expr }}, ''), '^([一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．])', ''), '\s', '', 'g')
+{{ regex_replace_all("regexp_replace(coalesce(" ~ expr ~ ", ''), '^([一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．])', '')", "'[ \t　]'", "''") }}
 {%- endmacro %}
 
 {#- A classification name as compared across years: label key without parentheses and a final 支出. -#}
 {% macro class_name_key(expr) -%}
-regexp_replace(regexp_replace({{ label_key(expr) }}, '[()（）]', '', 'g'), '支出$', '')
+regexp_replace({{ regex_replace_all(label_key(expr), "'[()（）]'", "''") }}, '支出$', '')
 {%- endmacro %}

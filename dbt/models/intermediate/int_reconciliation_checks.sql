@@ -45,21 +45,36 @@ parsed as (
     from selectors
 ),
 
+-- each term's (table, item) pairs, resolved on the small catalogue and item vocabularies so that the join with
+-- the lines below is an equi-join (the '|' lists are matched once here, not once per line)
+term_keys as (
+    select
+        parsed.*,
+        catalogue.table_key,
+        vocabulary.item_key,
+        {{ list_sign('vocabulary.item_key', 'parsed.items') }} as sign
+    from parsed
+    join {{ ref('ref_disclosure_catalogue') }} as catalogue
+        on {{ in_pipe_list('catalogue.table_key', 'parsed.tables') }}
+    join (select distinct item_key from {{ ref('int_line_items') }}) as vocabulary
+        on {{ in_pipe_list('vocabulary.item_key', 'parsed.items') }}
+),
+
 candidates as (
     select
-        parsed.identity_id, parsed.match_on, parsed.role, parsed.preference, parsed.selector_kind,
-        {{ list_sign('items.item_key', 'parsed.items') }} as sign,
+        term_keys.identity_id, term_keys.match_on, term_keys.role, term_keys.preference, term_keys.selector_kind,
+        term_keys.sign,
         items.*
-    from parsed
+    from term_keys
     join {{ ref('int_line_items') }} as items
-        on {{ in_pipe_list('items.table_key', 'parsed.tables') }}
-       and {{ in_pipe_list('items.item_key', 'parsed.items') }}
-       and (parsed.side is null or items.side = parsed.side)
-       and (items.is_primary_sheet or parsed.match_on in ('position', 'item', 'code_item'))
-    where case parsed.selector_kind
+        on items.table_key = term_keys.table_key
+       and items.item_key = term_keys.item_key
+       and (term_keys.side is null or items.side = term_keys.side)
+       and (items.is_primary_sheet or term_keys.match_on in ('position', 'item', 'code_item'))
+    where case term_keys.selector_kind
         when 'each' then true
         when 'total' then items.is_total and items.code is null and items.source_row = items.last_total_row
-        when 'label' then {{ regex_search('items.label_key', 'parsed.label_pattern') }}
+        when 'label' then {{ regex_search('items.label_key', 'term_keys.label_pattern') }}
         when 'code' then items.code_level is not null and not items.is_total
         when 'code_parent' then items.code_level >= 2 and not items.is_total
         when 'code_level1' then items.code_level = 1 and not items.is_total

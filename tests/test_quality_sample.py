@@ -56,18 +56,21 @@ def test_findings_equal_the_ground_truth(sample_quality):
     assert sorted(expected - found, key=str) == [], "planted but not raised (recall)"
 
 
-def test_planted_rounding_is_information_only(sample_quality):
-    """A figure one unit of its table off is rounding: RECON_ROUNDING (info) exactly where planted, no failure."""
+def test_planted_information_is_raised_where_planted(sample_quality):
+    """A figure one unit of its table off is rounding (RECON_ROUNDING), last year's names a rename
+    (CLASS_NAME_RENAMED): information exactly where planted, never a failure or warning."""
     warehouse, _, first, _, truth = sample_quality
     planted = {(f["rule_id"], f["publisher_code"], f["fiscal_year"], f["object_key"]) for f in truth["info"]}
+    rules = sorted({p[0] for p in planted})
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         found = set(con.execute(
-            """select distinct rule_id, publisher_code, fiscal_year, object_key from quality.findings
-               where run_id = ? and rule_id = 'RECON_ROUNDING'""", [first.run_id]).fetchall())
+            f"""select distinct rule_id, publisher_code, fiscal_year, object_key from quality.findings
+                where run_id = ? and rule_id in ({", ".join("?" for _ in rules)})""", [first.run_id, *rules]).fetchall())
     finally:
         con.close()
-    assert planted and found == planted
+    assert {"RECON_ROUNDING", "CLASS_NAME_RENAMED"} <= set(rules)
+    assert found == planted
 
 
 def test_every_suite_ran_and_integrity_passed(sample_quality):

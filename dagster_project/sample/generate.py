@@ -50,6 +50,8 @@ PLANTS = [
     ("D2", 1, "budget", "gpb_gap", "dept_gpb_expenditure"),
     # one unit of the table off: rounding (information), not a failure
     ("D1", 2, "budget", "rounding", "dept_expenditure"),
+    # a 2019 table still using the 2018 names of codes renamed in 2019 (210, 21001): information, not a mismatch
+    ("D3", 2, "budget", "old_names", "dept_gpb_expenditure"),
     # no congress approval date for a region's final accounts: a missing table's deadline is unknown
     ("R1", 0, "final", "no_approval", None),
     ("R1", 0, "final", "omit", "govf_gfb_transfer"),
@@ -71,6 +73,7 @@ PLANT_RULES = {
 # Information the rules must raise (severity info: not findings of §3), by plant.
 PLANT_INFO = {
     "rounding": [("RECON_ROUNDING", None), ("RECON_ROUNDING", "dept_summary")],
+    "old_names": [("CLASS_NAME_RENAMED", None)],
 }
 
 
@@ -331,7 +334,7 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
             act = next((a for a, k in actions if k == ct.table_key), None)
             if act == "omit":
                 continue
-            tctx = dict(ctx, detail_to_kuan=(act == "detail_to_kuan"))
+            tctx = dict(ctx, detail_to_kuan=(act == "detail_to_kuan"), old_names=(act == "old_names"))
             mutation = act if act in ("summary_imbalance", "hierarchy_break", "sangong_unsplit", "balance_over_limit",
                                       "roll_forward_break", "empty_no_note", "expenditure_gap", "basic_gap",
                                       "gpb_gap", "rounding") else None
@@ -365,7 +368,9 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
                                         "source_column": col, "raw_value": raw})
             for rule, object_key in PLANT_RULES.get(act, []):
                 w.finding(rule, p.code, y, object_key or ct.table_key, f"planted {act} in {rel} / {ws.title}")
-            for rule, object_key in PLANT_INFO.get(act, []):
+            renamed = act != "old_names" or any(
+                r.code and r.label != refdata.class_name(table.classification, r.code, y) for r in table.rows)
+            for rule, object_key in PLANT_INFO.get(act, []) if renamed else []:
                 w.info.add((rule, p.code, y, object_key or ct.table_key))
         if ("unknown_sheet", None) in actions:
             ws = wb.create_sheet("说明")

@@ -235,7 +235,9 @@ def build_coded(table_key, table_name, spec, ctx, rng) -> Table:
     headers = {c: h for c, h in _amount_headers(columns, phase).items()}
     table = Table(table_key, table_name, "coded", columns, classification=classification, headers=headers,
                   label_header="科目名称")
-    table.rows = coded_rows(classification, year, leaves, columns, ctx["total_label"], ctx["total_first"])
+    # planted: names of the year before (a table written with last year's code list: renamed codes keep old names)
+    name_year = year - 1 if ctx.get("old_names") else year
+    table.rows = coded_rows(classification, name_year, leaves, columns, ctx["total_label"], ctx["total_first"])
     if not leaves and spec.get("empty_note"):
         table.rows = [Row(ctx["total_label"], {c: 0 for c in columns}, is_total=True)]
         table.note = spec["empty_note"].format(year=year)

@@ -78,12 +78,13 @@ def test_report_lists_every_rejected_file_and_row(built):
 def test_amounts_show_in_the_source_unit_with_yuan_beside(built):
     warehouse, out, run, _ = built
     rows = _query(warehouse, """
-        select f.observed, s.unit_label, s.unit_multiplier from quality.findings f
+        select min(f.observed) as observed, s.unit_label, s.unit_multiplier from quality.findings f
         join (select source_file, sheet, unit_label, unit_multiplier from raw.budget_sheets where not is_retired
               union all select source_file, sheet, unit_label, unit_multiplier from raw.debt_sheets where not is_retired) s
           using (source_file, sheet)
         where f.run_id = ? and f.suite in ('reconciliation', 'debt') and s.unit_multiplier > 1
-          and regexp_matches(f.observed, '^-?[0-9]+\\.[0-9]{2}$')""", [run.run_id])
+          and regexp_matches(f.observed, '^-?[0-9]+\\.[0-9]{2}$')
+        group by f.finding_key, s.unit_label, s.unit_multiplier""", [run.run_id])  # the report shows one row per finding
     assert rows, "the sample has amount findings on sheets printed in 万元 or 亿元"
     page = _report(out)
     for observed, unit, multiplier in rows:
@@ -109,37 +110,46 @@ def test_pipeline_checks_are_apart_from_compliance(built):
 
 @pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON)
 def test_filter_works_on_grouped_findings(built, tmp_path):
-    """Findings nested in groups (publisher > rule here, as the report groups them): typing a publisher
-    name keeps its rows and hides every group left empty; typing a group's label keeps all its rows."""
+    """Findings grouped publisher → document → rule: typing a publisher's name keeps exactly its block;
+    typing a document heading ("2019 决算 final accounts", in no row) keeps the rows under that heading in
+    every publisher; typing a rule id keeps exactly that rule's rows; blocks left empty are hidden;
+    clearing shows everything again."""
+    from dagster_project.quality.report_grouped import DOCUMENT_LABEL
+
     warehouse, out, run, _ = built
-    name, n_rows = _query(warehouse, """select publisher_name, count(*) from quality.findings
+    name, code = _query(warehouse, """select publisher_name, publisher_code from quality.findings
         where run_id = ? and kind = 'compliance' and publisher_name is not null
-        group by 1 order by 2 desc limit 1""", [run.run_id])[0]
-    # wrap the rule groups of the page in one more level of groups, as a grouped layout nests them
-    regroup = """
-    function gkRegroup(){var root=document.getElementById('findings'); var outer=document.createElement('details');
-      outer.className='fgroup'; outer.open=true; outer.innerHTML='<summary>全部 all</summary>';
-      Array.prototype.slice.call(root.children).forEach(function(c){outer.appendChild(c);}); root.appendChild(outer);}
+        group by 1, 2 order by count(distinct finding_key) desc limit 1""", [run.run_id])[0]
+    year, document, n_document = _query(warehouse, """select fiscal_year, coalesce(document, suite), count(distinct finding_key)
+        from quality.findings where run_id = ? and kind = 'compliance' and fiscal_year is not null
+        group by 1, 2 order by 3 desc limit 1""", [run.run_id])[0]
+    heading = f"{year} {DOCUMENT_LABEL.get(document, document)}"
+    rule = "DISC_MISSING"
+    probe_js = """
     function gkTry(q){document.getElementById('filter').value=q; filterFindings();
-      var rows=Array.prototype.filter.call(document.querySelectorAll('#findings tr.finding'), function(r){return r.style.display!=='none';});
-      var groups=Array.prototype.filter.call(document.querySelectorAll('#findings .fgroup'), function(g){return g.style.display!=='none';});
-      var emptyShown=groups.filter(function(g){return !Array.prototype.some.call(g.querySelectorAll('tr.finding'), function(r){return r.style.display!=='none';});});
-      return {rows: rows.length, groups: groups.length, empty_groups_shown: emptyShown.length,
-              all_rows: document.querySelectorAll('#findings tr.finding').length,
+      var root=document.getElementById('findings-groups'), vis=function(e){return e.style.display!=='none';};
+      var rows=Array.prototype.filter.call(root.querySelectorAll('tr.finding'), vis);
+      var blocks=Array.prototype.filter.call(root.querySelectorAll('section.publisher, tbody.document'), vis);
+      return {rows: rows.length, all_rows: root.querySelectorAll('tr.finding').length,
+              publishers: Array.prototype.filter.call(root.querySelectorAll('section.publisher'), vis)
+                          .map(function(s){return s.getAttribute('data-publisher');}),
+              empty_blocks_shown: blocks.filter(function(b){return !Array.prototype.some.call(b.querySelectorAll('tr.finding'), vis);}).length,
               rows_without_query: rows.filter(function(r){return r.textContent.indexOf(q)<0;}).length};}
     """
-    rule_title = "DISC_MISSING"
-    measured = probe(out / "quality" / "index.html", tmp_path, extra_js=regroup,
-                     expression=f"(gkRegroup(), [gkTry({name!r}), gkTry('{rule_title}'), gkTry('')])").result
-    by_name, by_rule, cleared = measured
-    shown_for_name = min(n_rows, 10 ** 9)
-    assert 0 < by_name["rows"] <= shown_for_name and by_name["rows_without_query"] == 0
-    assert by_name["empty_groups_shown"] == 0 and by_name["groups"] < cleared["groups"]
-    # the rule id is in the group's summary, not in every row: the whole group shows
-    n_rule_rows = _query(warehouse, "select count(*) from quality.findings where run_id = ? and rule_id = ?",
-                         [run.run_id, rule_title])[0][0]
-    assert by_rule["rows"] == min(n_rule_rows, 500) and by_rule["empty_groups_shown"] == 0
-    assert cleared["rows"] == cleared["all_rows"]
+    by_name, by_heading, by_rule, cleared = probe(
+        out / "quality" / "index.html", tmp_path, extra_js=probe_js,
+        expression=f"[gkTry({name!r}), gkTry({heading!r}), gkTry('{rule}'), gkTry('')]").result
+    n_publisher = _query(warehouse, "select count(distinct finding_key) from quality.findings where run_id = ? and "
+                                    "kind = 'compliance' and publisher_code = ?", [run.run_id, code])[0][0]
+    assert by_name["publishers"] == [code] and by_name["rows"] == n_publisher  # one row per finding
+    # the heading is in no row: every row shown was matched through its document block's label
+    assert by_heading["rows"] == n_document and by_heading["rows_without_query"] == n_document
+    n_rule = _query(warehouse, "select count(distinct finding_key) from quality.findings where run_id = ? and "
+                               "kind = 'compliance' and contains(rule_id, ?)", [run.run_id, rule])[0][0]
+    assert by_rule["rows"] == n_rule and by_rule["rows_without_query"] == 0  # DISC_MISSING*: every rule it names
+    for result in (by_name, by_heading, by_rule):
+        assert result["empty_blocks_shown"] == 0
+    assert cleared["rows"] == cleared["all_rows"] > by_rule["rows"]
 
 
 # --------------------------------------------------------------------------------------- dashboards

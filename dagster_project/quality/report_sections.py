@@ -7,10 +7,11 @@
   table was printed in (万元 …), with thousands separators and the 元 figure beside;
 - ``pipeline_checks_section``: gongkai's own integrity checks, shown apart from the publishers'
   compliance results (a failed pipeline check is our fault, not a publisher's violation);
-- ``FILTER_JS``: the findings filter, written against a grouped layout: every finding row is a
-  ``tr.finding``; every group of findings (publisher, document, rule … at any depth) is an element with
-  class ``fgroup`` whose ``summary`` (or ``data-label``) names it. A row shows when the query is found in
-  its text or in the label of any group around it; a group shows when any row inside it shows.
+- ``FILTER_JS``: the findings filter, written against a grouped layout (inside ``#findings-groups``): every
+  finding row is a ``tr.finding``; every group of findings at any depth is a ``section.publisher``, a
+  ``tbody.document`` (report_grouped) or any ``.fgroup`` element, named by a ``data-label`` on itself, on its
+  ``details`` or on its heading cell (else its ``summary``). A row shows when the query is found in its text
+  or in the label of a group around it; a group shows when a row inside it shows.
 """
 from __future__ import annotations
 
@@ -232,24 +233,26 @@ def pipeline_checks_section(checks: list[dict], findings: list[dict], catalogue:
 # ------------------------------------------------------------------------------------------- filter
 
 FILTER_JS = """
-function gkGroupLabel(g){var s=g.querySelector(':scope > summary');return ((s?s.textContent:'')+' '+(g.getAttribute('data-label')||'')).toLowerCase();}
+var GK_GROUPS='.fgroup, section.publisher, tbody.document';
+function gkGroupLabel(g){
+  var l=g.getAttribute('data-label'); if(l) return l.toLowerCase();
+  var e=g.querySelector(':scope > details[data-label], :scope > tr > th[data-label]'); if(e) return e.getAttribute('data-label').toLowerCase();
+  var s=g.querySelector(':scope > summary'); return s?s.textContent.toLowerCase():'';}
 function filterFindings(){
   var q=document.getElementById('filter').value.trim().toLowerCase();
-  var root=document.getElementById('findings'); if(!root) return;
+  var root=document.getElementById('findings-groups')||document.body;
   var shown=0;
   root.querySelectorAll('tr.finding').forEach(function(r){
     var hay=r.textContent.toLowerCase(), g=r.parentElement;
-    while(g && g!==root){ if(g.classList && g.classList.contains('fgroup')) hay+=' '+gkGroupLabel(g); g=g.parentElement; }
+    while(g && g!==root){ if(g.matches && g.matches(GK_GROUPS)) hay+=' '+gkGroupLabel(g); g=g.parentElement; }
     var hit=!q || hay.indexOf(q)>=0; r.style.display=hit?'':'none'; if(hit) shown++;
   });
-  var groups=Array.prototype.slice.call(root.querySelectorAll('.fgroup')).reverse();  // innermost first
+  var groups=Array.prototype.slice.call(root.querySelectorAll(GK_GROUPS)).reverse();  // innermost first
   groups.forEach(function(g){
     var any=Array.prototype.some.call(g.querySelectorAll('tr.finding'), function(r){return r.style.display!=='none';});
-    g.style.display=any?'':'none'; if(q && any && g.tagName==='DETAILS') g.open=true;
+    g.style.display=any?'':'none';
+    var d=g.tagName==='DETAILS'?g:g.querySelector(':scope > details'); if(q && any && d) d.open=true;
   });
   var n=document.getElementById('filter-count'); if(n) n.textContent=q?(shown+' 行 rows'):'';
 }
 """
-
-FILTER_INPUT = ('<p><input id="filter" placeholder="筛选 filter: 规则、主体、文件… rule, publisher, file…" '
-                'oninput="filterFindings()"> <span id="filter-count"></span></p>')

@@ -17,12 +17,25 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 INGEST_SPECS_DIR = Path(__file__).resolve().parent / "ingest" / "specs"
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off", "n"})
+DEFAULT_RETIRE_MAX_DROP = 0.5
+
+
+class SettingError(ValueError):
+    """A GONGKAI_* variable holds a value gongkai cannot use (the message names it)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     raw_dir: Path
     warehouse: Path
     out_dir: Path
     as_of: _dt.date
+    # Retire vanished files even when a family would lose every file or more than
+    # ``retire_max_drop`` of its rows (a mistyped or half-mounted raw root otherwise stops the run).
+    allow_retire: bool = False
+    retire_max_drop: float = DEFAULT_RETIRE_MAX_DROP
 
     @property
     def tmp_dir(self) -> Path:
@@ -37,6 +50,8 @@ class Settings:
             GONGKAI_WAREHOUSE=str(self.warehouse),
             GONGKAI_OUT_DIR=str(self.out_dir),
             GONGKAI_AS_OF=self.as_of.isoformat(),
+            GONGKAI_ALLOW_RETIRE="1" if self.allow_retire else "0",
+            GONGKAI_RETIRE_MAX_DROP=str(self.retire_max_drop),
         )
         return env
 
@@ -44,6 +59,28 @@ class Settings:
 def _path_from_env(name: str, default: Path) -> Path:
     value = os.environ.get(name, "").strip()
     return Path(value).expanduser().resolve() if value else default
+
+
+def _flag_from_env(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise SettingError(f"{name}={value!r}: 应为 1/0 expected 1 or 0 (true/false, yes/no)")
+
+
+def _share_from_env(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        share = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise SettingError(f"{name}={value!r}: 应为 0 到 1 之间的比例 expected a share between 0 and 1 (e.g. 0.5 or 50%)")
+    return share
 
 
 def settings() -> Settings:
@@ -55,4 +92,6 @@ def settings() -> Settings:
         warehouse=_path_from_env("GONGKAI_WAREHOUSE", REPO_ROOT / "data" / "gongkai.duckdb"),
         out_dir=_path_from_env("GONGKAI_OUT_DIR", REPO_ROOT / "data" / "out"),
         as_of=as_of,
+        allow_retire=_flag_from_env("GONGKAI_ALLOW_RETIRE"),
+        retire_max_drop=_share_from_env("GONGKAI_RETIRE_MAX_DROP", DEFAULT_RETIRE_MAX_DROP),
     )

@@ -106,7 +106,7 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
     import warnings
 
     import great_expectations as gx
-    from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context
+    from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context, reset_connection
 
     docs_index = None
     docs_dir.mkdir(parents=True, exist_ok=True)
@@ -151,6 +151,8 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                 for o in runnable:
                     o.status, o.detail = "error", f"GX checkpoint failed: {type(exc).__name__}: {exc}"[:2000]
                 continue
+            finally:
+                reset_connection(datasource)
             for validation_result in result.run_results.values():
                 for r in validation_result.results:
                     eid = r.expectation_config.meta["expectation_id"]

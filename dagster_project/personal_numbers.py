@@ -30,9 +30,10 @@ How a number is found (people write ``138 0013 8000``, ``+86-138-0013-8000``, ``
      not a digit);
    - a **bank card**: 16–19 digits passing Luhn that are neither a valid ID nor a valid unified
      social credit code;
-   and, for mobiles and cards written in several groups, every group has at least three digits (or
-   every group one digit): dates (``2018-06-04``), amounts with spaces (``14 700 000 000``) and codes
-   with two-digit parts do not combine into a number.
+   and mobiles and cards are written solid, one digit by one, or grouped as people group them
+   (mobiles 3-4-4, 3-8, 4-7, 7-4, 4-4-3; cards in fours, or 6 + the rest), and are not inside a code
+   (an ASCII letter touching the digits on both sides: a hex hash, a run id): dates (``2018-06-04``),
+   amounts with spaces (``14 700 000 000``) and codes do not combine into a number.
 4. Masks keep the shape: ID and card first 6 + last 4, mobile (after its prefix) first 3 + last 4;
    separators stay, hidden digits become ``*``. A masked text is the normalised text with every hit
    replaced (longest first), so ``１３８００１３８０００`` is published as ``138****8000``.
@@ -102,6 +103,12 @@ def normalise(text: str) -> str:
 
 # A chain of digit groups (see the module docstring); the same text is used by Python and DuckDB.
 CHAIN_PATTERN = r"[0-9]+(?:(?: {1,2}| ?- ?)[0-9]+|\.[0-9]{3,})*(?:[Xx]|\.[0-9]{1,2})?"
+# A chain with the ASCII letter that touches it on either side (when there is one): a chain with a letter on both
+# sides is inside a code (a hex hash, a run id ``…T161626-62788d``), so it is no mobile or card (an ID number,
+# checked by its birth date and check character, counts even there).
+CHAIN_IN_CONTEXT_PATTERN = "([A-Za-z]?)(" + CHAIN_PATTERN + ")([A-Za-z]?)"
+# How people group the digits of a mobile (besides solid and one by one) and of a card (fours, or 6 + the rest).
+MOBILE_GROUPINGS = ((3, 4, 4), (3, 8), (4, 7), (7, 4), (4, 4, 3))
 # A chain ending in a decimal fraction (``13800138000.00``) is an amount, whatever its digits.
 AMOUNT_TAIL_PATTERN = r"\.[0-9]{1,2}$"
 # A chain shorter than a card can only hold a mobile, which starts a group with 1[3-9] (86 / 0086 before):
@@ -110,6 +117,7 @@ MOBILE_START_PATTERN = r"(?:^|[ .-])(?:0086|86)?1[ .-]{0,2}[3-9]"
 # The groups and the separators of a chain, in order (groups at odd 1-based positions).
 TOKEN_PATTERN = r"[0-9]+[Xx]?|[ .-]+"
 _CHAIN = re.compile(CHAIN_PATTERN)
+_CHAIN_IN_CONTEXT = re.compile(CHAIN_IN_CONTEXT_PATTERN)
 _TOKEN = re.compile(TOKEN_PATTERN)
 _MOBILE_START = re.compile(MOBILE_START_PATTERN)
 _AMOUNT_TAIL = re.compile(AMOUNT_TAIL_PATTERN)
@@ -145,20 +153,31 @@ class Hit:
 RULE_IDS = {"id_number": "PRIV_ID_NUMBER", "mobile": "PRIV_MOBILE", "bank_card": "PRIV_BANK_CARD"}
 
 
-def _grouping_ok(lengths: list[int]) -> bool:
-    return len(lengths) == 1 or all(n >= 3 for n in lengths) or all(n == 1 for n in lengths)
+def _one_by_one(lengths: list[int]) -> bool:
+    return len(lengths) > 1 and all(n == 1 for n in lengths)
 
 
-def classify(digits: str, group_lengths: list[int]) -> str | None:
-    """The kind of personal number ``digits`` (separators removed) is, written in groups of these lengths."""
+def _mobile_grouping(lengths: list[int]) -> bool:
+    return len(lengths) == 1 or tuple(lengths) in MOBILE_GROUPINGS or _one_by_one(lengths)
+
+
+def _card_grouping(lengths: list[int]) -> bool:
+    fours = len(lengths) > 1 and all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
+    return len(lengths) == 1 or fours or (len(lengths) == 2 and lengths[0] == 6) or _one_by_one(lengths)
+
+
+def classify(digits: str, group_lengths: list[int], embedded: bool = False) -> str | None:
+    """The kind of personal number ``digits`` (separators removed) is, written in groups of these lengths;
+    ``embedded``: the chain has an ASCII letter on both sides (inside a code)."""
     d = digits.upper()
     if len(d) == 18 and _ID_SHAPE.fullmatch(d) and identifiers.id_number_is_valid(d):
         return "id_number"
-    if not d.isdigit() or not _grouping_ok(group_lengths):
+    if not d.isdigit() or embedded:
         return None
-    if _MOBILE.fullmatch(d):
+    if _MOBILE.fullmatch(d) and _mobile_grouping(group_lengths):
         return "mobile"
-    if _CARD.fullmatch(d) and identifiers.luhn_is_valid(d) and not (len(d) == 18 and identifiers.uscc_is_valid(d)):
+    if _CARD.fullmatch(d) and _card_grouping(group_lengths) and identifiers.luhn_is_valid(d) \
+            and not (len(d) == 18 and identifiers.uscc_is_valid(d)):
         return "bank_card"
     return None
 
@@ -199,12 +218,12 @@ def _candidates(tokens: list[str]) -> list[tuple[str, str, list[int]]]:
     return out
 
 
-def _chain_hits(chain: str) -> list[Hit]:
+def _chain_hits(chain: str, embedded: bool = False) -> list[Hit]:
     hits = []
     for span, digits, lens in _candidates(_TOKEN.findall(chain)):
         if len(digits) not in NUMBER_LENGTHS:
             continue
-        kind = classify(digits, lens)
+        kind = classify(digits, lens, embedded)
         if kind:
             hits.append(Hit(kind, span, mask_span(span, kind)))
     return hits
@@ -215,12 +234,12 @@ def find(text: str | None) -> list[Hit]:
     if not text or not _PREFILTER.search(text):
         return []
     seen: dict[tuple[str, str], Hit] = {}
-    for chain in _CHAIN.findall(normalise(text)):
+    for left, chain, right in _CHAIN_IN_CONTEXT.findall(normalise(text)):
         n_digits = sum(ch in "0123456789Xx" for ch in chain)
         if n_digits < min(NUMBER_LENGTHS) or (n_digits < 16 and not _MOBILE_START.search(chain)) \
                 or _AMOUNT_TAIL.search(chain):
             continue
-        for hit in _chain_hits(chain):
+        for hit in _chain_hits(chain, embedded=bool(left and right)):
             seen.setdefault((hit.kind, hit.span), hit)
     return list(seen.values())
 
@@ -277,15 +296,19 @@ def _uscc_digits_valid_sql(d: str) -> str:
     )
 
 
-def _kind_sql(d: str, lens: str) -> str:
-    grouping = (f"(len({lens}) = 1 OR list_bool_and(list_transform({lens}, lambda n: n >= 3)) "
-                f"OR list_bool_and(list_transform({lens}, lambda n: n = 1)))")
+def _kind_sql(d: str, lens: str, embedded: str) -> str:
+    one_by_one = f"(len({lens}) > 1 AND list_bool_and(list_transform({lens}, lambda n: n = 1)))"
+    groupings = ", ".join("[" + ", ".join(map(str, g)) + "]" for g in MOBILE_GROUPINGS)
+    mobile_grouping = f"(len({lens}) = 1 OR CAST({lens} AS INTEGER[]) IN ({groupings}) OR {one_by_one})"
+    card_grouping = (f"(len({lens}) = 1 OR (len({lens}) > 1 AND coalesce(list_bool_and(list_transform("
+                     f"list_slice({lens}, 1, len({lens}) - 1), lambda n: n = 4)), true) AND {lens}[-1] BETWEEN 1 AND 4) "
+                     f"OR (len({lens}) = 2 AND {lens}[1] = 6) OR {one_by_one})")
     return (
         f"CASE WHEN {_id_valid_sql(d)} THEN 'id_number' "
-        f"WHEN NOT regexp_full_match({d}, '[0-9]+') OR NOT {grouping} THEN NULL "
-        f"WHEN regexp_full_match({d}, '(?:0086|86)?1[3-9][0-9]{{9}}') THEN 'mobile' "
-        f"WHEN regexp_full_match({d}, '[0-9]{{16,19}}') AND {_luhn_sql(d)} AND NOT {_uscc_digits_valid_sql(d)} "
-        f"THEN 'bank_card' END"
+        f"WHEN NOT regexp_full_match({d}, '[0-9]+') OR {embedded} THEN NULL "
+        f"WHEN regexp_full_match({d}, '(?:0086|86)?1[3-9][0-9]{{9}}') AND {mobile_grouping} THEN 'mobile' "
+        f"WHEN regexp_full_match({d}, '[0-9]{{16,19}}') AND {card_grouping} AND {_luhn_sql(d)} "
+        f"AND NOT {_uscc_digits_valid_sql(d)} THEN 'bank_card' END"
     )
 
 
@@ -304,7 +327,7 @@ NUMBER_LENGTHS = (11, 13, 15, 16, 17, 18, 19)
 _LENGTHS_SQL = "(" + ", ".join(map(str, NUMBER_LENGTHS)) + ")"
 
 
-def _chain_hits_sql(chain: str) -> str:
+def _chain_hits_sql(chain: str, embedded: str) -> str:
     """Hits of one chain as a list of STRUCT(kind, span, masked) (only hits)."""
     # t: tokens (groups at odd positions); c: candidate {span, digits, lens}
     candidate = (
@@ -322,7 +345,7 @@ def _chain_hits_sql(chain: str) -> str:
     )
     classified = (
         f"list_transform(list_filter({candidates}, lambda c: length(c.digits) IN {_LENGTHS_SQL}), "
-        f"lambda c: {{'kind': {_kind_sql('c.digits', 'c.lens')}, 'span': c.span, 'n': length(c.digits)}})"
+        f"lambda c: {{'kind': {_kind_sql('c.digits', 'c.lens', embedded)}, 'span': c.span, 'n': length(c.digits)}})"
     )
     hits = (
         f"list_transform(list_filter({classified}, lambda h: h.kind IS NOT NULL), "
@@ -344,12 +367,21 @@ def normalise_sql(text: str) -> str:
 
 
 def _hits_of_normalised_sql(n: str) -> str:
-    # only chains of at least eleven digits can hold a number (most chains are dates and amounts)
-    n_digits = "length(regexp_replace(ch, '[^0-9Xx]', '', 'g'))"
-    chains = (f"list_filter(regexp_extract_all({n}, {_q(CHAIN_PATTERN)}), lambda ch: {n_digits} >= {min(NUMBER_LENGTHS)} "
-              f"AND ({n_digits} >= 16 OR regexp_matches(ch, {_q(MOBILE_START_PATTERN)})) "
-              f"AND NOT regexp_matches(ch, {_q(AMOUNT_TAIL_PATTERN)}))")
-    return f"list_distinct(flatten(list_transform({chains}, lambda ch: {_chain_hits_sql('ch')})))"
+    # Chains with their touching letters, matched without capture groups (RE2's fast path: a capturing
+    # pattern cost 2x); only chains of at least eleven digits can hold a number (most are dates and
+    # amounts), and only those are taken apart: the letter before, the chain (greedy, as the pattern),
+    # whether a letter follows.
+    whole = f"regexp_extract_all({n}, {_q('[A-Za-z]?' + CHAIN_PATTERN + '[A-Za-z]?')})"
+    rest = "(CASE WHEN regexp_matches(w, '^[A-Za-z]') THEN substr(w, 2) ELSE w END)"
+    parts = (f"{{'left': regexp_matches(w, '^[A-Za-z]'), "
+             f"'ch': regexp_extract({rest}, {_q('^' + CHAIN_PATTERN)}), 'rest': {rest}}}")
+    n_digits = "length(regexp_replace(m.ch, '[^0-9Xx]', '', 'g'))"
+    keep = (f"{n_digits} >= {min(NUMBER_LENGTHS)} AND ({n_digits} >= 16 OR regexp_matches(m.ch, {_q(MOBILE_START_PATTERN)})) "
+            f"AND NOT regexp_matches(m.ch, {_q(AMOUNT_TAIL_PATTERN)})")
+    hits = _chain_hits_sql("m.ch", "(m.left AND length(m.rest) > length(m.ch))")
+    candidates = f"list_filter({whole}, lambda w: length(regexp_replace(w, '[^0-9]', '', 'g')) >= {min(NUMBER_LENGTHS)})"
+    return (f"list_distinct(flatten(list_transform(list_filter(list_transform({candidates}, lambda w: {parts}), "
+            f"lambda m: {keep}), lambda m: {hits})))")
 
 
 def hits_sql(text: str) -> str:

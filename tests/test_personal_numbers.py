@@ -89,6 +89,7 @@ WRITTEN_FORMS: list[tuple[str, str]] = [
     ("手机:139 1234 5678（王工）", "mobile"),
     ("139\u20091234\u20095678", "mobile"),
     ("0086 139-1234-5678", "mobile"),
+    ("Tel13912345678", "mobile"),
     # bank cards (Luhn)
     (CARD16, "bank_card"),
     (CARD19, "bank_card"),
@@ -116,8 +117,9 @@ LOOK_ALIKES = [
     # office phones with area codes
     "0951-5012345", "0951 5012345", "(0951)5012345", "0951-50123456", "010-58581234", "0951－5012345",
     "+86-951-5012345", "0951-5012345转8001", "400-123-4567", "（0951）5012345、5012346",
-    # other digits
-    "编号 123456789012345678901234", "a3f5c9e01b2d4f6a8c0e2b4d6f8a0c2e", "占比 12.5%", "第12行 E列",
+    # other digits: long numbers, hashes and run ids (digits inside a code), percentages
+    "编号 123456789012345678901234", "a3f5c9e01b2d4f6a8c0e2b4d6f8a0c2e", "a3f513912345678d0b", "占比 12.5%", "第12行 E列",
+    "运行 20261204T161626-62788d", "9c08cd92-14c4-4add-9294-877fa9931b2d", "ab13912345678cd",
 ]
 
 

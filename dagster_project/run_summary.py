@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,8 +183,15 @@ def summarise(settings: Settings, since: dt.datetime | None, previous_release: s
                       report=report if report.exists() else None, published=published, cause=cause)
 
 
+def _one_line(message: str) -> str:
+    text = " ".join(message.split())
+    # Dagster prefixes the exception's class (``dagster._core.errors.DagsterAssetCheckFailedError: …``,
+    # ``dagster._core.definitions.events.Failure: …``): the words after it are the cause
+    return re.sub(r"^(?:[A-Za-z_]\w*\.)*\w*(?:Error|Failure|Exception): ", "", text)
+
+
 def failure_cause(dagster_home: Path, job_name: str, since: dt.datetime | None) -> str | None:
-    """The first error of the latest run of ``job_name`` (started after ``since``), on one line."""
+    """The first error of the latest run of ``job_name``, on one line (and how many other steps failed)."""
     import os
 
     from dagster import DagsterEventType, DagsterInstance
@@ -196,26 +204,26 @@ def failure_cause(dagster_home: Path, job_name: str, since: dt.datetime | None) 
             runs = instance.get_runs(filters=RunsFilter(job_name=job_name), limit=1)
             if not runs:
                 return None
-            run = runs[0]
+            causes: list[tuple[str, str]] = []
             for event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE):
-                for record in instance.all_logs(run.run_id, of_type=event_type):
+                for record in instance.all_logs(runs[0].run_id, of_type=event_type):
                     event = record.dagster_event
                     error = getattr(event.event_specific_data, "error", None) if event else None
                     message = (getattr(error, "message", None) or (event.message if event else None)
                                or record.user_message or "")
-                    text = " ".join(message.split())
-                    # Dagster prefixes a Failure's description; the description is the cause
-                    for marker in ("dagster._core.definitions.events.Failure: ", "Failure: "):
-                        text = text.split(marker, 1)[-1]
-                    if text:
-                        step = f"[{event.step_key}] " if event and event.step_key else ""
-                        return (step + text)[:400]
+                    if message.strip():
+                        causes.append((event.step_key if event and event.step_key else "", _one_line(message)))
     finally:
         if previous is None:
             os.environ.pop("DAGSTER_HOME", None)
         else:
             os.environ["DAGSTER_HOME"] = previous
-    return None
+    if not causes:
+        return None
+    step, text = causes[0]
+    others = sorted({s for s, _ in causes[1:] if s and s != step})
+    more = f" (+ {len(others)} more: {', '.join(others)})" if others else ""
+    return ((f"[{step}] " if step else "") + text)[:400] + more
 
 
 __all__ = ["FamilySummary", "RunSummary", "failure_cause", "summarise"]

@@ -123,6 +123,7 @@ def add_hostile_files(root: Path, outside: Path) -> Hostile:
         ws = _find_sheet(wb, "部门支出总表")
         _text(ws.cell(7, 2), FORMULAS[0])
         _text(ws.cell(8, 2), FORMULAS[1])
+        _text(ws.cell(9, 2), f"普通教育（咨询 {OTHER_MOBILE[:3]}-{OTHER_MOBILE[3:7]}-{OTHER_MOBILE[7:]}）")
         notes = _find_sheet(wb, "部门收入总表")
         _text(notes.cell(7, 1), f"注：联系人王工，手机 {MOBILE[:3]} {MOBILE[3:7]} {MOBILE[7:]}，"
                                 f"身份证 {PERSON_ID[:6]}-{PERSON_ID[6:14]}-{PERSON_ID[14:]}。")

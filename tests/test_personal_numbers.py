@@ -169,7 +169,8 @@ def test_masks_keep_the_shape_and_the_agreed_digits(con):
     cases = {
         f"身份证{ID}": f"身份证{ID[:6]}********{ID[-4:]}",
         "+86 139 1234 5678": "+86 139 **** 5678",
-        fullwidth(MOBILE): "139****5678",
+        fullwidth(MOBILE): "１３９****５６７８",  # as written, but for the hidden digits
+        "138\u00a00013\u00a08000 — 手机": "138\u00a0****\u00a08000 — 手机",
         CARD19: CARD19[:6] + "*" * 9 + CARD19[-4:],
         "8613912345678": "86139****5678",
     }

@@ -170,11 +170,28 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                         o.detail = "GX: " + "; ".join(str(e.get("exception_message")) for e in raised)[:2000]
         try:
             context.build_data_docs(site_names=[DATA_DOCS_SITE])
+            mask_written_text(docs_dir)
         except Exception as exc:  # the project's own report does not depend on GX's renderer
             log.warning("GX Data Docs not built: %s", exc)
         index = docs_dir / "index.html"
         docs_index = index if index.exists() else None
     return docs_index
+
+
+def mask_written_text(folder: Path, suffixes: tuple[str, ...] = (".html", ".json")) -> int:
+    """Mask personal numbers in text files GX wrote (Data Docs show sample unexpected values: a note or an
+    item name as the publisher wrote it). Returns the number of files changed."""
+    from dagster_project import personal_numbers
+
+    changed = 0
+    for path in folder.rglob("*"):
+        if path.suffix in suffixes and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            masked = personal_numbers.mask(text)
+            if masked != text:
+                path.write_text(masked, encoding="utf-8")
+                changed += 1
+    return changed
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:

@@ -186,6 +186,10 @@ def add_hostile_files(root: Path, outside: Path) -> Hostile:
                          "title": f"{FORMULAS[0]} 咨询 {MOBILE[:3]}-{MOBILE[3:7]}-{MOBILE[7:]}",
                          "published_at": "2018-03-20 10:00:00", "url": "http://www.nx.gov.cn/zwgk/budget/2018/x.html",
                          "attachment": "不存在的附件.xlsx"})
+        # a row without a publisher code, for the workbook of the publisher the registry does not know
+        writer.writerow({"publisher_code": "", "publisher_name": UNKNOWN_PUBLISHER, "column": "预决算公开",
+                         "title": f"{UNKNOWN_PUBLISHER}部门预算公开", "published_at": "2018-03-25 10:00:00",
+                         "url": "http://www.nx.gov.cn/zwgk/budget/2018/y.html", "attachment": unknown.name})
 
     # 5. links and special files
     outside.mkdir(parents=True, exist_ok=True)

@@ -5,18 +5,18 @@
 -- files are never taken for one table. The kept copy: one without rejected rows, published on the
 -- portal, then the first by file and sheet position. "Same figures": the same lines (side, code,
 -- name, row, column, amount or text, wherever they sit on the sheet), the same emptiness and note.
+{% set sheet_columns = 'sheet_id, source_file, sheet, sheet_index, fiscal_year, table_name, entity_name_key, is_empty, has_empty_note, status' %}
+{% set line_columns = 'sheet_id, side, code, item_name, row_key, column_key, amount_yuan, text_value' %}
 with sheets as (
-    select * from {{ ref('stg_budget__sheets') }}
-    union all by name
-    select * from {{ ref('stg_debt__sheets') }}
+    select {{ sheet_columns }} from {{ ref('stg_budget__sheets') }}
+    union all
+    select {{ sheet_columns }} from {{ ref('stg_debt__sheets') }}
 ),
 
 lines as (
-    select sheet_id, side, code, item_name, row_key, column_key, amount_yuan, text_value
-    from {{ ref('stg_budget__lines') }}
-    union all by name
-    select sheet_id, side, code, item_name, row_key, column_key, amount_yuan, text_value
-    from {{ ref('stg_debt__lines') }}
+    select {{ line_columns }} from {{ ref('stg_budget__lines') }}
+    union all
+    select {{ line_columns }} from {{ ref('stg_debt__lines') }}
 ),
 
 -- order-free content fingerprint of a sheet: number of lines and the sum of their hashes

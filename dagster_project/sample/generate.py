@@ -44,12 +44,36 @@ PLANTS = [
     ("C0", 1, "budget", "blank_reply", None),
     ("R2", 0, "budget", "debt_in_gov_workbook", None),
     ("D0", 1, "budget", "unknown_sheet", None),
+    # cross-table gaps: each table consistent in itself, 12.34 万元 off against its siblings
+    ("D0", 0, "budget", "expenditure_gap", "dept_expenditure"),
+    ("D3", 1, "final", "basic_gap", "deptf_gpb_basic"),
+    ("D2", 1, "budget", "gpb_gap", "dept_gpb_expenditure"),
+    # one unit of the table off: rounding (information), not a failure
+    ("D1", 2, "budget", "rounding", "dept_expenditure"),
+    # a 2019 table still using the 2018 names of codes renamed in 2019 (210, 21001): information, not a mismatch
+    ("D3", 2, "budget", "old_names", "dept_gpb_expenditure"),
+    # no congress approval date for a region's final accounts: a missing table's deadline is unknown
+    ("R1", 0, "final", "no_approval", None),
+    ("R1", 0, "final", "omit", "govf_gfb_transfer"),
 ]
 # What each planted table defect must raise (rule ids); status-driven ones are derived.
+# Each entry: (rule id, object table key; None = the planted table itself).
 PLANT_RULES = {
-    "summary_imbalance": "RECON_SUMMARY_BALANCE", "hierarchy_break": "RECON_HIERARCHY",
-    "detail_to_kuan": "DETAIL_FUNCTION_XIANG", "sangong_unsplit": "DETAIL_SANGONG_SPLIT",
-    "balance_over_limit": "DEBT_BALANCE_OVER_LIMIT", "roll_forward_break": "DEBT_ROLL_FORWARD",
+    # the income item raised also breaks 本年收入 (收入总计) = 收入总表 合计
+    "summary_imbalance": [("RECON_SUMMARY_BALANCE", None), ("RECON_CROSS_TABLE", None)],
+    "hierarchy_break": [("RECON_HIERARCHY", None)],
+    "detail_to_kuan": [("DETAIL_FUNCTION_XIANG", None)], "sangong_unsplit": [("DETAIL_SANGONG_SPLIT", None)],
+    "balance_over_limit": [("DEBT_BALANCE_OVER_LIMIT", None)], "roll_forward_break": [("DEBT_ROLL_FORWARD", None)],
+    # 收支总表 支出总计 and its 类 lines vs 支出总表: the finding is about the summary (the left of the identity)
+    "expenditure_gap": [("RECON_CROSS_TABLE", "dept_summary")],
+    # 支出决算表 基本支出 vs 基本支出决算表 (about the expenditure table); 一般公共预算 … 基本支出 vs it (about the basic table)
+    "basic_gap": [("RECON_CROSS_TABLE", "deptf_expenditure"), ("RECON_CROSS_TABLE", None)],
+    "gpb_gap": [("RECON_CROSS_TABLE", "dept_fiscal_summary")],
+}
+# Information the rules must raise (severity info: not findings of §3), by plant.
+PLANT_INFO = {
+    "rounding": [("RECON_ROUNDING", None), ("RECON_ROUNDING", "dept_summary")],
+    "old_names": [("CLASS_NAME_RENAMED", None)],
 }
 
 
@@ -141,6 +165,7 @@ class Writer:
         self.rejected_rows: list[dict] = []
         self.duplicate_rows: list[dict] = []
         self.findings: set[tuple] = set()
+        self.info: set[tuple] = set()
         self.finding_notes: dict[tuple, str] = {}
         self.counts = {"workbooks": 0, "sheets": 0}
 
@@ -213,13 +238,17 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
     w.variant("registry_regions", "registry/regions.csv")
     approvals: dict[tuple[str, int, str], dt.date] = {}
     appr_rows = []
+    recorded: set[tuple[str, int, str]] = set()   # approvals written to the registry (the rest: deadline unknown)
     for r in regions:
         for y in years:
             b = dt.date(y, 1, 10) + dt.timedelta(days=rng.randint(0, 35))
             f = dt.date(y + 1, 7, 15) + dt.timedelta(days=rng.randint(0, 40))
             approvals[(r.code, y, "budget")] = b
             approvals[(r.code, y, "final")] = f
-            appr_rows += [[r.code, y, "budget", _date(b)], [r.code, y, "final", _date(f)]]
+            for doc, d in (("budget", b), ("final", f)):
+                if ("no_approval", None) not in plants.get((r.code, y, doc), []):
+                    appr_rows.append([r.code, y, doc, _date(d)])
+                    recorded.add((r.code, y, doc))
     w.write_text("registry/approvals.csv", csv_text(["region_code", "fiscal_year", "document", "approved_on"], appr_rows))
     replies: dict[tuple[str, int, str], dt.date | None] = {}
     for y in years:
@@ -250,17 +279,22 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
     status_items: list[dict] = []   # one per expected item that is not on_time
     wb_counter = 0
 
-    def deadline_of(p: Publisher, y: int, doc: str) -> tuple[dt.date, str]:
+    def deadline_of(p: Publisher, y: int, doc: str, known_only: bool = True) -> tuple[dt.date | None, str]:
+        """The legal deadline from the registry; None when the registry lacks the approval date it needs."""
         appr = approvals[(p.region_code, y, doc)]
-        if p.kind == "government":
-            return appr + dt.timedelta(days=20), "congress_plus_20"
-        reply = replies[(p.code, y, doc)]
+        if known_only and (p.region_code, y, doc) not in recorded:
+            appr = None
+        reply = replies[(p.code, y, doc)] if p.kind != "government" else None
         if reply:
             return reply + dt.timedelta(days=20), "finance_reply_plus_20"
+        if appr is None:
+            return None, "unknown"
+        if p.kind == "government":
+            return appr + dt.timedelta(days=20), "congress_plus_20"
         return appr + dt.timedelta(days=40 if p.kind == "department" else 55), "approval_fallback"
 
     def publish_date(p: Publisher, y: int, doc: str, late: bool) -> dt.date:
-        deadline, _ = deadline_of(p, y, doc)
+        deadline, _ = deadline_of(p, y, doc, known_only=False)
         if late:
             return deadline + dt.timedelta(days=10)
         anchor = deadline - dt.timedelta(days=20)
@@ -300,9 +334,10 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
             act = next((a for a, k in actions if k == ct.table_key), None)
             if act == "omit":
                 continue
-            tctx = dict(ctx, detail_to_kuan=(act == "detail_to_kuan"))
+            tctx = dict(ctx, detail_to_kuan=(act == "detail_to_kuan"), old_names=(act == "old_names"))
             mutation = act if act in ("summary_imbalance", "hierarchy_break", "sangong_unsplit", "balance_over_limit",
-                                      "roll_forward_break", "empty_no_note") else None
+                                      "roll_forward_break", "empty_no_note", "expenditure_gap", "basic_gap",
+                                      "gpb_gap", "rounding") else None
             table = build_table(ct.table_key, ct.table_name_zh, tctx, rng, mutation)
             ws = wb.create_sheet(sheet_name(layout, sheet_i, table))
             sheet_i += 1
@@ -331,8 +366,12 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
                 col = "".join(ch for ch in cell if ch.isalpha())
                 w.rejected_rows.append({"source_file": rel, "sheet": ws.title, "source_row": int(cell[len(col):]),
                                         "source_column": col, "raw_value": raw})
-            if act in PLANT_RULES:
-                w.finding(PLANT_RULES[act], p.code, y, ct.table_key, f"planted {act} in {rel} / {ws.title}")
+            for rule, object_key in PLANT_RULES.get(act, []):
+                w.finding(rule, p.code, y, object_key or ct.table_key, f"planted {act} in {rel} / {ws.title}")
+            renamed = act != "old_names" or any(
+                r.code and r.label != refdata.class_name(table.classification, r.code, y) for r in table.rows)
+            for rule, object_key in PLANT_INFO.get(act, []) if renamed else []:
+                w.info.add((rule, p.code, y, object_key or ct.table_key))
         if ("unknown_sheet", None) in actions:
             ws = wb.create_sheet("说明")
             ws.cell(1, 1, f"{p.name(y)}{y}年部门{PHASE_ZH[doc]}公开说明")
@@ -360,11 +399,14 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
                             f"http://www.nx.gov.cn/zwgk/{family}/{y}/{hashlib.sha1(rel.encode()).hexdigest()[:12]}.html",
                             path.name])
         deadline, _basis = deadline_of(p, y, doc)
+        missing_by_document: dict[tuple, list[tuple[str, str, str]]] = {}
         for ct in tables:
             t = written.get(ct.table_key)
-            if t is None:
+            if t is None and deadline is None:
+                status, why = "missing_deadline_unknown", "table left out; no approval date in the registry"
+            elif t is None:
                 status, why = "missing", ("attachment unreadable" if corrupt else "table left out of the workbook")
-            elif published > deadline:
+            elif deadline is not None and published > deadline:
                 status, why = "late", f"published {published} after deadline {deadline}"
             elif t.is_empty and t.note:
                 status, why = "empty_with_note", t.note
@@ -374,9 +416,24 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
                 continue
             status_items.append({"publisher_code": p.code, "fiscal_year": y, "table_key": ct.table_key,
                                  "status": status, "note": why})
-            rule = {"missing": "DISC_MISSING", "late": "DISC_LATE", "empty_without_note": "DISC_EMPTY_NO_NOTE"}.get(status)
+            rule = {"missing": "DISC_MISSING", "late": "DISC_LATE", "empty_without_note": "DISC_EMPTY_NO_NOTE",
+                    "missing_deadline_unknown": "DISC_MISSING_DEADLINE_UNKNOWN"}.get(status)
             if rule:
-                w.finding(rule, p.code, y, ct.table_key, why)
+                missing_by_document.setdefault((p.code, y, document_group(ct)), []).append((rule, ct.table_key, why))
+        # DISC_MISSING: a document none of whose tables was published is one finding (object = the document
+        # group, CONTRACTS.md §3); otherwise one per missing table. Other statuses are always per table.
+        for (code, year, group), items in missing_by_document.items():
+            expected_tables = [c for c in tables if document_group(c) == group]
+            for rule in ("DISC_MISSING", "DISC_MISSING_DEADLINE_UNKNOWN"):
+                missing = [(k, why) for r, k, why in items if r == rule]
+                if missing and len(missing) == len(expected_tables):
+                    w.finding(rule, code, year, group, f"{missing[0][1]}: all {len(missing)} tables")
+                    continue
+                for key, why in missing:
+                    w.finding(rule, code, year, key, why)
+            for rule, key, why in items:
+                if rule not in ("DISC_MISSING", "DISC_MISSING_DEADLINE_UNKNOWN"):
+                    w.finding(rule, code, year, key, why)
 
     for y in years:
         for doc in ("budget", "final"):
@@ -421,6 +478,9 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
             {"rule_id": k[0], "publisher_code": k[1], "fiscal_year": k[2], "object_key": k[3], "note": w.finding_notes[k]}
             for k in sorted(w.findings)
         ],
+        "info": [
+            {"rule_id": k[0], "publisher_code": k[1], "fiscal_year": k[2], "object_key": k[3]} for k in sorted(w.info)
+        ],
         "ingest": {"rejected_files": w.rejected_files, "rejected_rows": w.rejected_rows,
                    "duplicate_rows": w.duplicate_rows},
         "variants": {k: sorted(v) for k, v in sorted(w.variants.items())},
@@ -429,6 +489,11 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
     }
     (out / "ground_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return truth
+
+
+def document_group(ct) -> str:
+    """The document a catalogue table is published in (CONTRACTS.md §3): budget | final, debt tables apart."""
+    return ct.document + ("_debt" if ct.book == "debt" else "")
 
 
 def publisher_line_name(p: Publisher, y: int) -> str:

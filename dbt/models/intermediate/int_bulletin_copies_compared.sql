@@ -69,7 +69,7 @@ compared as (
 select
     compared.bulletin_key,
     compared.deal_key,
-    deals.tenderer_code as publisher_code,
+    deals.publisher_code,
     deals.fiscal_year,
     compared.source_file,
     compared.source_row,

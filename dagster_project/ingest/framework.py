@@ -26,7 +26,7 @@ SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 # family -> raw tables holding that family's rows (all carry source_file and is_retired)
 FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "registry": ("raw.registry_regions", "raw.registry_entities", "raw.registry_approvals"),
-    "budget": ("raw.budget_sheets", "raw.budget_lines"),
+    "budget": ("raw.budget_sheets", "raw.budget_lines", "raw.budget_sections", "raw.budget_statements"),
     "debt": ("raw.debt_sheets", "raw.debt_lines"),
     "trading": ("raw.trading_bulletins",),
     "portal": ("raw.portal_publications",),
@@ -36,8 +36,8 @@ FAMILIES = tuple(FAMILY_TABLES)
 # What a family folder may hold; anything else is recorded as rejected (nothing is silently ignored).
 FAMILY_SUFFIXES: dict[str, tuple[str, ...]] = {
     "registry": (".csv",),
-    "budget": (".xlsx", ".xlsm"),
-    "debt": (".xlsx", ".xlsm"),
+    "budget": (".pdf", ".xlsx", ".xlsm", ".xls"),
+    "debt": (".pdf", ".xlsx", ".xlsm", ".xls"),
     "trading": (".csv", ".json", ".jsonl", ".ndjson"),
     "portal": (".csv",),
 }
@@ -188,6 +188,10 @@ def load_family(
     seen_before = _files_ever_loaded(con, family)
     present = {f.rel for f in files}
     say = progress or log.info
+    prefetch = getattr(loader, "prefetch", None)  # a loader may parse the changed files ahead, in parallel
+    if prefetch is not None:
+        prefetch([f for f in files if current.get(f.rel) != f.sha256
+                  and f.path.suffix.lower() in FAMILY_SUFFIXES[family]])
 
     for index, f in enumerate(files, start=1):
         if current.get(f.rel) == f.sha256:
@@ -199,10 +203,7 @@ def load_family(
             if f.rel in seen_before:
                 _delete_file_rows(con, family, f.rel)
             if f.path.suffix.lower() not in FAMILY_SUFFIXES[family]:
-                raise FileRejected(
-                    f"文件类型 {f.path.suffix or '(无扩展名)'} 不属于 {family}/ 目录可读取的格式 "
-                    f"{', '.join(FAMILY_SUFFIXES[family])} (unsupported file type for this folder)"
-                )
+                raise FileRejected(_unsupported_reason(family, f))
             outcome = loader(con, f, load_id)
             outcome.check_accounting(f.rel)
             con.execute("COMMIT")
@@ -227,13 +228,25 @@ def load_family(
     return report
 
 
+def _unsupported_reason(family: str, f: RawFile) -> str:
+    if family in ("budget", "debt"):  # Word/WPS files: say exactly what they are and what to send instead
+        from dagster_project.ingest.readers import refused_suffix_reason
+
+        exact = refused_suffix_reason(f.rel, f.path.suffix)
+        if exact:
+            return exact
+    return (f"文件类型 {f.path.suffix or '(无扩展名)'} 不属于 {family}/ 目录可读取的格式 "
+            f"{', '.join(FAMILY_SUFFIXES[family])} (unsupported file type for this folder)")
+
+
 def _reject_whole_file(con, load_id: str, f: RawFile, reason: str) -> FileOutcome:
     # the loader's partial work was rolled back; rows of an earlier version of the file go too
     con.execute("BEGIN TRANSACTION")
     _delete_file_rows(con, f.family, f.rel)
     con.execute("COMMIT")
     con.execute(
-        "INSERT INTO raw.load_rejects VALUES (?,?,?,?,NULL,NULL,NULL,NULL,?,false)",
+        "INSERT INTO raw.load_rejects (load_id, family, source_file, source_sha256, reason, is_retired) "
+        "VALUES (?,?,?,?,?,false)",
         [load_id, f.family, f.rel, f.sha256, reason],
     )
     return FileOutcome(status="rejected", reason=reason, file_format=_format_of(f.path))
@@ -266,7 +279,9 @@ def insert_rejects(
         for sheet, row, column, value, reason in rejects
     ]
     if rows:
-        con.executemany("INSERT INTO raw.load_rejects VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        con.executemany(
+            "INSERT INTO raw.load_rejects (load_id, family, source_file, source_sha256, sheet, source_row, "
+            "source_column, raw_value, reason, is_retired) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
     return len(rows)
 
 

@@ -26,6 +26,7 @@ for _name in ("pdfminer", "pdfminer.pdffont", "pdfminer.pdfpage", "pdfminer.pdfi
 # words further apart than this (in multiples of the font size) are separate cells of a text line
 CELL_GAP_EM = 2.5
 LINE_TOLERANCE = 3.0
+MARGIN_BAND = 0.09  # share of the page height at top and bottom that holds running heads and page numbers
 
 
 @dataclass
@@ -38,6 +39,7 @@ class PageItem:
     table_id: int | None = None     # tables on one page are numbered 0, 1, …
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # table rows: spans starting here
     is_table_start: bool = False    # first row of a ruled table on its page
+    in_margin: bool = False         # in the top or bottom margin band, where running heads and page numbers sit
 
     @property
     def text(self) -> str:
@@ -107,8 +109,10 @@ def _page_items(page) -> list[PageItem]:
                                           is_table_start=position == 0)))
     words = [w for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size"])
              if not any(_inside(w, t.bbox) for t in tables)]
+    band = MARGIN_BAND * float(page.height)
     for top, cells in _text_lines(words):
-        entries.append((top, PageItem(page.page_number, 0, "text", cells, top)))
+        entries.append((top, PageItem(page.page_number, 0, "text", cells, top,
+                                      in_margin=top < band or top > float(page.height) - band)))
     entries.sort(key=lambda e: (e[0], 0 if e[1].kind == "text" else 1))
     out = []
     for row, (_, item) in enumerate(entries, start=1):

@@ -40,15 +40,18 @@ class _Segment:
 
 
 def furniture(items: list[PageItem], page_count: int) -> set[int]:
-    """ids of page numbers and running heads/feet: the first or last text lines of a page that are a page
-    number, or that repeat on at least three pages (and on a third of them)."""
+    """ids of page numbers and running heads/feet: text lines in a page's top or bottom margin band (or, where
+    the printer set no margins, among its first/last two lines) that are a page number, or that repeat on at
+    least three pages (and on a third of them). A publisher/unit line repeated under every table title is
+    not in the margin: it stays."""
     by_page: dict[int, list[PageItem]] = {}
     for it in items:
         by_page.setdefault(it.page, []).append(it)
     edges: list[PageItem] = []
     for page_items in by_page.values():
         texts = [it for it in page_items if it.kind == "text"]
-        edges += texts[:2] + texts[-2:]
+        margin = [it for it in texts if it.in_margin]
+        edges += margin if margin else [it for it in texts[:1] + texts[-1:] if _PAGE_NUMBER.fullmatch(it.text)]
     out = {id(it) for it in edges if _PAGE_NUMBER.fullmatch(it.text)}
     repeats = Counter(normalise(it.text) for it in {id(it): it for it in edges}.values())
     threshold = max(3, page_count // 3)

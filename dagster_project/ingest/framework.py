@@ -245,8 +245,7 @@ def _reject_whole_file(con, load_id: str, f: RawFile, reason: str) -> FileOutcom
     _delete_file_rows(con, f.family, f.rel)
     con.execute("COMMIT")
     con.execute(
-        "INSERT INTO raw.load_rejects (load_id, family, source_file, source_sha256, reason, is_retired) "
-        "VALUES (?,?,?,?,?,false)",
+        "INSERT INTO raw.load_rejects VALUES (?,?,?,?,NULL,NULL,NULL,NULL,?,false)",
         [load_id, f.family, f.rel, f.sha256, reason],
     )
     return FileOutcome(status="rejected", reason=reason, file_format=_format_of(f.path))
@@ -279,9 +278,7 @@ def insert_rejects(
         for sheet, row, column, value, reason in rejects
     ]
     if rows:
-        con.executemany(
-            "INSERT INTO raw.load_rejects (load_id, family, source_file, source_sha256, sheet, source_row, "
-            "source_column, raw_value, reason, is_retired) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        con.executemany("INSERT INTO raw.load_rejects VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
     return len(rows)
 
 

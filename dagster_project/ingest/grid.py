@@ -66,8 +66,8 @@ class Grid:
     """One sheet, or one table of a PDF (its rows may come from several pages).
 
     ``rows`` hold cell values (str, int, float, Decimal, date, None); ``merges`` are 0-based inclusive
-    (r0, c0, r1, c1) spans whose value sits in the top-left cell; ``origins`` give, per row, the PDF
-    page (None for sheets) and the 1-based row a person counts there; ``indents`` the alignment indent of
+    (r0, c0, r1, c1) spans whose value sits in the top-left cell; ``origins`` give, per row of a PDF table,
+    its page and its line on that page; ``indents`` the alignment indent of
     cells that carry one (xlsx)."""
 
     name: str
@@ -83,16 +83,21 @@ class Grid:
 
     # --- provenance -------------------------------------------------------------------------------
     def source_row(self, r: int) -> int:
-        return self.origins[r][1] if self.origins else r + 1
+        """The row a person counts: a sheet's row; a PDF table's row counted from its title line over all its
+        pages (unique within the table, so row-wise checks never mix two pages)."""
+        return r + 1
 
     def page(self, r: int) -> int | None:
         return self.origins[r][0] if self.origins else None
 
+    def line_on_page(self, r: int) -> int | None:
+        return self.origins[r][1] if self.origins else None
+
     def where(self, r: int) -> str:
-        """Where a person finds row r: '工作表「表3」第12行' or '第6页 第12行'."""
+        """Where a person finds row r: '工作表「表3」第12行' or '第11页第8行（表6第25行）'."""
         page = self.page(r)
         if page is not None:
-            return f"第{page}页 第{self.source_row(r)}行"
+            return f"第{page}页第{self.line_on_page(r)}行（{self.name.split('（')[0]}第{self.source_row(r)}行）"
         return f"工作表「{self.name}」第{self.source_row(r)}行"
 
     @property

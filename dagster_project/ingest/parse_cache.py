@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor
+import subprocess
+import sys
 from pathlib import Path
 
 from dagster_project.ingest.framework import FileRejected, RawFile
@@ -102,17 +104,34 @@ def prefetch(files: list[RawFile], workers: int | None = None) -> int:
     heavy = sum(1 for f in todo if f.path.suffix.lower() == ".pdf") + len(todo) // 8
     if workers < 2 or len(todo) < 2 or heavy < 2:
         return 0  # the loader parses them as it goes: starting processes would cost more than it saves
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")  # never fork a process that holds a DuckDB connection
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_parse_into, str(directory), str(f.path), f.rel, f.sha256) for f in todo]
-        for future in futures:
-            try:
-                future.result()
-            except Exception as exc:  # noqa: BLE001 - the loader will parse it again and record the error
-                log.warning("parallel parse failed: %s", exc)
+    # Plain child processes (python -m this module), not multiprocessing: they never inherit the caller's
+    # DuckDB connection (fork) nor re-run its __main__ (spawn). Files are dealt out largest first.
+    todo.sort(key=lambda f: -f.bytes)
+    shares = [todo[i::workers] for i in range(workers)]
+    children = []
+    for share in shares:
+        payload = json.dumps({"cache": str(directory), "files": [[str(f.path), f.rel, f.sha256] for f in share]})
+        child = subprocess.Popen([sys.executable, "-m", "dagster_project.ingest.parse_cache"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        child.stdin.write(payload.encode("utf-8"))
+        child.stdin.close()
+        children.append(child)
+    for child in children:
+        err = child.stderr.read().decode("utf-8", "replace")
+        if child.wait() != 0:  # the loader parses what is missing and records any error itself
+            log.warning("parallel parse worker failed: %s", err[-2000:])
     return len(todo)
 
 
+def _worker() -> int:
+    job = json.loads(sys.stdin.read())
+    for path, rel, sha256 in job["files"]:
+        _parse_into(job["cache"], path, rel, sha256)
+    return 0
+
+
 __all__ = ["cache_dir", "parse_cached", "parser_version", "prefetch"]
+
+
+if __name__ == "__main__":
+    sys.exit(_worker())

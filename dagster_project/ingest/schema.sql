@@ -85,10 +85,10 @@ CREATE TABLE IF NOT EXISTS raw.budget_lines (
     amount_yuan    DECIMAL(20, 2),   -- amount converted to 元; NULL for text columns
     is_retired     BOOLEAN NOT NULL DEFAULT false
 );
--- PDFs: the page a line or reject was read on (source_row then counts the lines of that page). Added
--- in place so warehouses built before PDFs were read keep their rows.
+-- PDFs: the page a line was read on (source_row then counts the lines of that page; a reject names its
+-- page in its reason, its sheet is the table with its page range). Added in place so warehouses built
+-- before PDFs were read keep their rows.
 ALTER TABLE raw.budget_lines ADD COLUMN IF NOT EXISTS source_page INTEGER;
-ALTER TABLE raw.load_rejects ADD COLUMN IF NOT EXISTS source_page INTEGER;
 -- The debt family has the same shape; CREATE TABLE AS copies the columns but not their defaults or
 -- NOT NULL, so those are restored below (idempotent).
 CREATE TABLE IF NOT EXISTS raw.debt_sheets AS SELECT * FROM raw.budget_sheets WITH NO DATA;

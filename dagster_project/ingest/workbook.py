@@ -103,7 +103,7 @@ _REJECT_SCHEMA = pa.schema([
     ("load_id", pa.string()), ("family", pa.string()), ("source_file", pa.string()),
     ("source_sha256", pa.string()), ("sheet", pa.string()), ("source_row", pa.int32()),
     ("source_column", pa.string()), ("raw_value", pa.string()), ("reason", pa.string()),
-    ("is_retired", pa.bool_()), ("source_page", pa.int32()),
+    ("is_retired", pa.bool_()),
 ])
 _SECTION_SCHEMA = pa.schema([
     ("load_id", pa.string()), ("source_file", pa.string()), ("source_sha256", pa.string()),
@@ -158,8 +158,8 @@ def load_workbook_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     _insert(con, f"raw.{f.family}_sheets", _SHEET_SCHEMA, sheet_rows)
     _insert(con, f"raw.{f.family}_lines", _LINE_SCHEMA, line_rows)
     _insert(con, "raw.load_rejects", _REJECT_SCHEMA, [
-        (load_id, f.family, f.rel, f.sha256, r.sheet, r.source_row, r.source_column, r.raw_value, r.reason, False,
-         r.source_page) for r in parsed.rejects])
+        (load_id, f.family, f.rel, f.sha256, r.sheet, r.source_row, r.source_column, r.raw_value, r.reason, False)
+        for r in parsed.rejects])
     if f.family == "budget":
         _insert(con, "raw.budget_sections", _SECTION_SCHEMA, [
             (load_id, f.rel, f.sha256, s.table_name, s.heading, s.sheet, s.source_page, s.source_row, s.body_chars,

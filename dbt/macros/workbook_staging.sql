@@ -46,7 +46,9 @@ sheets as (
     where not coalesce(is_retired, false)
 )
 select
-    md5(lines.source_file || '|' || lines.sheet || '|' || lines.source_row || '|' || coalesce(lines.side, '') || '|' || lines.column_key) as line_id,
+    {# a PDF table's rows are counted per page: the page is part of a line's identity #}
+    md5(lines.source_file || '|' || lines.sheet || '|' || coalesce(cast(lines.source_page as varchar) || ':', '') || lines.source_row
+        || '|' || coalesce(lines.side, '') || '|' || lines.column_key) as line_id,
     '{{ family }}'                                             as family,
     md5(lines.source_file || '|' || lines.sheet)               as sheet_id,
     lines.source_file,

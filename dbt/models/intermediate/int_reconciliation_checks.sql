@@ -225,6 +225,25 @@ over_limit as (
        and limit_line.column_key = 'limit_' || pairs.suffix
 ),
 
+-- DEBT_BALANCE_OVER_LIMIT on 1-2/1-3 (items as rows, one column per region scope as in the Ministry's layout):
+-- the year-end balance ≤ that year's limit, per column (expected = limit, actual = balance)
+item_over_limit as (
+    select
+        'DEBT_BALANCE_OVER_LIMIT' as rule_id,
+        'closing_balance_le_prior_limit' as check_item,
+        balance.sheet_id, balance.source_row, balance.side, balance.column_key,
+        limit_line.amount_yuan as expected_yuan,
+        balance.amount_yuan as actual_yuan,
+        1 as term_count
+    from lines as balance
+    join lines as limit_line
+        on limit_line.sheet_id = balance.sheet_id
+       and limit_line.column_key = balance.column_key
+       and limit_line.row_key = 'prior_limit'
+    where balance.row_key = 'closing_balance'
+      and balance.table_key in ('debt_1_2', 'debt_1_3', 'debtf_1_2', 'debtf_1_3')
+),
+
 checks as (
     select * from declared
     union all by name select * from hierarchy
@@ -232,6 +251,7 @@ checks as (
     union all by name select * from cross_table
     union all by name select * from region_sum
     union all by name select * from over_limit
+    union all by name select * from item_over_limit
 ),
 
 sheets as (

@@ -26,6 +26,9 @@ from dagster_project.ingest.parsed import (
 from dagster_project.ingest.workbook_spec import Alias, TableSpec, WorkbookVocabulary, normalise
 
 
+_YEAR_PAIR = re.compile(r"(\d{4}\s*年)\s*(?:和|及|与|、)\s*(\d{4}\s*年)")
+
+
 # ---------------------------------------------------------------------------------------------------
 # Header matching
 def score_alias(alias: Alias, path: list[str]) -> tuple[int, int, int, int] | None:
@@ -130,6 +133,9 @@ def _entity_and_year(vocab: WorkbookVocabulary, title: str | None, table_name: s
         return None, None
     m = _YEAR.search(title)
     year = _year_of(m)
+    pair = _YEAR_PAIR.search(title)
+    if pair:  # '2019年和2020年…情况表' (debt tables of the Ministry's layout): the later year is the fiscal year
+        year = _year_of(_YEAR.search(pair.group(2)))
     if m:
         before = title[: m.start()]
     elif table_name and table_name in title:

@@ -38,6 +38,7 @@ def _spec() -> dict:
         "sections": {name: [re.compile(nf(p)) for p in patterns] for name, patterns in data["sections"].items()},
         "statements": [(key, re.compile(nf(p))) for key, patterns in data["statements"].items() for p in patterns],
         "year_sections": set(data.get("year_sections") or []),
+        "statement_sections": dict(data.get("statement_sections") or {}),
     }
 
 
@@ -82,7 +83,6 @@ def read_narrative(blocks: list[TextBlock], vocab: WorkbookVocabulary,
 def _statements(block: TextBlock, active: list[ParsedSection], spec: dict,
                 units: dict[str, Decimal]) -> list[ParsedStatement]:
     norm = normalise(block.text)
-    section = active[0].table_name if active else None
     out = []
     taken: list[tuple[int, int]] = []
     for key, pattern in spec["statements"]:
@@ -97,12 +97,17 @@ def _statements(block: TextBlock, active: list[ParsedSection], spec: dict,
             except InvalidOperation:
                 continue
             multiplier = units.get(m.group("unit"), Decimal(1))
+            # under a heading naming two sections (“三公”经费和机关运行经费), a figure belongs to its own one
+            preferred = spec["statement_sections"].get(key)
+            section = preferred if any(a.table_name == preferred for a in active) else (
+                active[0].table_name if active else None)
             decimals = len(text.split(".")[1]) if "." in text else 0
             out.append(ParsedStatement(
                 statement_key=key, section=section, value_text=m.group(0), amount_yuan=value * multiplier,
                 tolerance_yuan=(Decimal(5) * Decimal(10) ** -(decimals + 1)) * multiplier, year_named=None,
                 sheet=block.sheet, source_page=block.page, source_row=block.row, excerpt=_excerpt(norm, m.start()),
             ))
+    section = active[0].table_name if active else None
     if section in spec["year_sections"]:
         for m in _YEAR.finditer(norm):
             out.append(ParsedStatement(

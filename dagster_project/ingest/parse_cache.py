@@ -101,8 +101,7 @@ def prefetch(files: list[RawFile], workers: int | None = None) -> int:
     directory = cache_dir()
     todo = [f for f in files if not _entry(directory, f.sha256).exists()]
     workers = workers or min(MAX_WORKERS, os.cpu_count() or 1)
-    heavy = sum(1 for f in todo if f.path.suffix.lower() == ".pdf") + len(todo) // 8
-    if workers < 2 or len(todo) < 2 or heavy < 2:
+    if not _worth_processes(todo, workers):
         return 0  # the loader parses them as it goes: starting processes would cost more than it saves
     # Plain child processes (python -m this module), not multiprocessing: they never inherit the caller's
     # DuckDB connection (fork) nor re-run its __main__ (spawn). Files are dealt out largest first.
@@ -121,6 +120,13 @@ def prefetch(files: list[RawFile], workers: int | None = None) -> int:
         if child.wait() != 0:  # the loader parses what is missing and records any error itself
             log.warning("parallel parse worker failed: %s", err[-2000:])
     return len(todo)
+
+
+def _worth_processes(todo: list[RawFile], workers: int) -> bool:
+    """Two child processes cost about a second of start-up: worth it for PDFs (tenths of a second a page) or
+    for many workbooks, not for a couple of small ones."""
+    heavy = sum(1 for f in todo if f.path.suffix.lower() == ".pdf") + len(todo) // 8
+    return workers >= 2 and len(todo) >= 2 and heavy >= 2
 
 
 def _worker() -> int:

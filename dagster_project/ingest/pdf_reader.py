@@ -55,7 +55,8 @@ class PdfDocument:
 
 
 def _encrypted_error(exc: Exception) -> bool:
-    text = f"{type(exc).__name__} {exc}".lower()
+    # pdfplumber wraps pdfminer's PDFPasswordIncorrect / PDFEncryptionError in its own exception's args
+    text = " ".join(f"{type(e).__name__} {e!r}" for e in (exc, *exc.args, exc.__context__) if e is not None).lower()
     return any(word in text for word in ("password", "encrypt", "decrypt", "crypt"))
 
 

@@ -849,6 +849,8 @@ def assert_same_tree(a: Path, b: Path) -> list[str]:
     for rel in fa:
         if rel.endswith(".xlsx"):
             assert cell_values(a / rel) == cell_values(b / rel), rel
+        elif (a / rel).read_bytes() == (b / rel).read_bytes():
+            continue   # the same bytes: the same content (the generator fixes the PDF printer's timestamps)
         elif rel.endswith(".xls"):
             assert [(s.ws.title, s.rows) for s in xls_sheets(a / rel)] == \
                 [(s.ws.title, s.rows) for s in xls_sheets(b / rel)], rel

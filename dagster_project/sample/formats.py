@@ -3,7 +3,9 @@ by headless Chromium (tables break over pages and repeat their <thead>), and an 
 BIFF writer (xlwt). Both start from the same openpyxl worksheets the .xlsx sample is written to."""
 from __future__ import annotations
 
+import hashlib
 import html
+import os
 import re
 import shutil
 import subprocess
@@ -95,12 +97,24 @@ def narrative_html(part_title: str, sections: list[tuple[str, list[str]]]) -> st
     return f'<div class="part"><h2>{html.escape(part_title)}</h2>{body}</div>'
 
 
+def _print_cache() -> Path:
+    return Path(tempfile.gettempdir()) / "gongkai-pdf-print-cache"
+
+
 def print_pdf(html_text: str, out: Path) -> None:
     """Print HTML to PDF with headless Chromium, then fix the two timestamps it stamps (same length, so
-    the cross-reference offsets stay valid) so the same HTML gives the same bytes."""
+    the cross-reference offsets stay valid) so the same HTML gives the same bytes. A print is kept by the
+    SHA-256 of its HTML and the browser's path in the temp dir: generating the same sample again (tests
+    do, three times) does not start the browser again for the same page."""
     browser = chromium()
     if browser is None:
         raise RuntimeError("chromium not found")
+    key = hashlib.sha256((browser + "\0" + html_text).encode("utf-8")).hexdigest()
+    cached = _print_cache() / f"{key}.pdf"
+    if cached.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(cached.read_bytes())
+        return
     with tempfile.TemporaryDirectory(prefix="gongkai-pdf-") as tmp:
         page = Path(tmp) / "disclosure.html"
         page.write_text(html_text, encoding="utf-8")
@@ -119,6 +133,13 @@ def print_pdf(html_text: str, out: Path) -> None:
     data = re.sub(rb"/(CreationDate|ModDate) \((D:[^)]*)\)", fixed, data)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
+    try:
+        _print_cache().mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, cached)
+    except OSError:
+        pass  # a cache that cannot be written costs time, never correctness
 
 
 # --------------------------------------------------------------------------------------------- XLS

@@ -314,7 +314,7 @@ def test_radicals_fold_to_the_ideographs_a_reader_sees():
 def test_parse_cache_parses_an_unchanged_file_once(tmp_path, monkeypatch):
     from dagster_project.ingest import parse_cache, workbook
 
-    monkeypatch.setenv("GONGKAI_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("GONGKAI_PARSE_CACHE", str(tmp_path / "parse_cache"))
     wb = _sheet_workbook()
     paths = []
     for i in range(3):

@@ -3,7 +3,7 @@
 PDF parsing is the slow part of a real deployment (tenths of a second per page, 20–40 pages a
 department, hundreds of departments). ``prefetch`` parses the files about to be loaded in a pool of
 processes (the machine's cores, at most 2 by default) and stores each result under
-``<tmp>/parse_cache/<sha256>-<parser version>.pickle``; the loader then reads from the cache, so an
+``<tmp>/parse_cache/<sha256>-<parser version>.pickle`` (``GONGKAI_PARSE_CACHE`` moves it); the loader then reads from the cache, so an
 unchanged file is never parsed again, also across runs and across warehouses on one machine. The parser
 version is a hash of the ingest code and specs: a change to either makes old entries unused.
 A whole-file refusal is cached too (with the file's name put back in on reading).
@@ -42,7 +42,7 @@ def parser_version() -> str:
 
 
 def cache_dir() -> Path:
-    return settings().tmp_dir / "parse_cache"
+    return settings().parse_cache_dir
 
 
 def _entry(directory: Path, sha256: str) -> Path:

@@ -14,17 +14,23 @@ explanations as (
     where book = 'explanation'
 ),
 
--- the object a finding is about: the explanation the statement stands in (else the document's 编制说明)
+-- the object a finding is about: the explanation the statement stands in (else the document's 编制说明);
+-- plain joins, no correlated subqueries (Spark rejects unaggregated ones)
+notes_sections as (
+    select document, min(table_key) as notes_key
+    from explanations
+    where name_key in ('预算编制说明', '决算编制说明')
+    group by document
+),
+
 located as (
     select
         statements.*,
-        coalesce(
-            (select e.table_key from explanations e
-             where e.name_key = statements.section_name_key and e.document = statements.document),
-            (select min(e.table_key) from explanations e
-             where e.document = statements.document and e.name_key in ('预算编制说明', '决算编制说明'))
-        ) as object_key
+        coalesce(own_section.table_key, notes_sections.notes_key) as object_key
     from statements
+    left join explanations as own_section
+        on own_section.name_key = statements.section_name_key and own_section.document = statements.document
+    left join notes_sections on notes_sections.document = statements.document
 ),
 
 figures as (

@@ -335,3 +335,10 @@ def test_parse_cache_parses_an_unchanged_file_once(tmp_path, monkeypatch):
     assert all((parse_cache.cache_dir() / f"{f.sha256}-{parse_cache.parser_version()}.pickle").is_file() for f in files)
     parse_cache.parse_cached(files[2])
     assert len(calls) == 1
+
+
+def test_segmenter_takes_a_title_drawn_as_the_tables_first_row():
+    items = _items(1, ("table", ["2025年部门收入预算总表", None, None]), ("table", ["单位名称", "合计", "财政拨款"]),
+                   ("table", ["宁夏回族自治区水利厅", "12", "12"]), ("text", ["- 1 -"]))
+    (grid,), text = segment(PdfDocument("y.pdf", 1, items, 1), vocabulary())
+    assert grid.rows[0][0] == "2025年部门收入预算总表" and len(grid.rows) == 3 and text == []

@@ -138,7 +138,12 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
                 close()
             narrative.append(it)
             continue
-        # a table row
+        # a table row; some printers draw the title (or the unit line) as the first ruled row, one merged cell
+        filled = [c for c in it.cells if c]
+        if len(filled) == 1 and _is_title(vocab, filled[0]):
+            close()
+            current = _Segment(title=it, items=[it])
+            continue
         if current is not None and current.state == "pre":
             current.state = "table"
             current.items.append(it)

@@ -265,7 +265,8 @@ def expected_statuses() -> dict[tuple, str]:
     statuses = {}
     for key, deadline in deadlines.items():
         if key not in published:
-            statuses[key] = "not_yet_due" if deadline and AS_OF <= deadline else "missing"
+            statuses[key] = ("not_yet_due" if deadline and AS_OF <= deadline
+                             else "missing" if deadline else "missing_deadline_unknown")
             continue
         on, empty, note = published[key]
         if deadline and on > deadline:
@@ -283,7 +284,8 @@ def test_disclosure_status_follows_the_contract(built):
     expected = expected_statuses()
     assert actual == expected
     # the scenario exercises every status
-    assert {"on_time", "late", "missing", "not_yet_due", "empty_with_note", "empty_without_note"} <= set(actual.values())
+    assert {"on_time", "late", "missing", "missing_deadline_unknown", "not_yet_due", "empty_with_note",
+            "empty_without_note"} <= set(actual.values())
 
 
 def test_late_by_one_day_reports_days_late(built):

@@ -250,9 +250,11 @@ def test_ministry_debt_layout_items_as_rows_regions_and_bond_kinds_as_columns(tm
         assert got[("opening_balance", col)] + got[("issued", col)] - got[("repaid", col)] == got[("closing_balance", col)]
     assert got[("closing_balance", "amount_own_level")] > got[("prior_limit", "amount_own_level")]   # 51 > 50
     four = {(ln.row_key, ln.column_key): ln.amount_yuan / Decimal(10 ** 8) for ln in one_four.lines}
-    assert four[("issued_total", "amount")] == 30 and four[("issued_total", "amount_general")] == 20
+    # a *_total row's bond-kind cells are its *_general / *_special items, as in the item layout
+    assert four[("issued_total", "amount")] == 30 and four[("issued_general", "amount")] == 20
+    assert four[("issued_special", "amount")] == 10 and four[("principal_general", "amount")] == 5
     assert four[("issued_refinancing", "amount_special")] == 2 and four[("budget_principal_funded", "amount")] == 3
-    assert four[("budget_interest_total", "amount_special")] == Decimal("1.5")
+    assert four[("budget_interest_special", "amount")] == Decimal("1.5")
 
 
 def _items(page: int, *rows) -> list[PageItem]:

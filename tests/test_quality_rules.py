@@ -33,6 +33,10 @@ def _catalogue_tables(con: duckdb.DuckDBPyConnection) -> None:
         f"""create table reference.ref_disclosure_catalogue as
             select * from read_csv('{DBT_SEEDS_DIR / 'ref_disclosure_catalogue.csv'}', header=true, all_varchar=true)"""
     )
+    for seed in ("ref_function_classes", "ref_economic_classes", "ref_classification_coverage"):
+        types = "" if seed.endswith("coverage") else ", types={'code': 'VARCHAR', 'parent_code': 'VARCHAR'}"
+        con.execute(f"create table reference.{seed} as select * from read_csv('{DBT_SEEDS_DIR / (seed + '.csv')}', "
+                    f"header=true{types})")
 
 
 def build_fixture_warehouse(path: Path) -> set[tuple]:
@@ -135,23 +139,26 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
         con.execute("create table marts.dim_economic_class (fiscal_year integer, code varchar, level integer, name varchar, scheme varchar)")
         # 30101 named differently in the code list: a name mismatch (warning)
         con.execute("insert into marts.dim_economic_class values (2019,'301',1,'工资福利支出','department'),(2019,'30101',2,'基本工资（含津贴）','department')")
+        con.execute("update marts.fct_budget_lines set item_name = '基本薪金' where code = '30101'")  # no year's name
         planted.add(("CLASS_NAME_MISMATCH", DEPT, 2019, "dept_gpb_basic"))
+        add_renames_and_an_uncovered_year(con)
 
         # reconciliation + debt identities (dbt's rule input): one inconsistent per rule, one consistent
         con.execute("""create table intermediate.int_reconciliation_checks (rule_id varchar, publisher_code varchar,
             fiscal_year integer, table_key varchar, object_key varchar, expected_yuan decimal(20,2),
             actual_yuan decimal(20,2), difference_yuan decimal(20,2), tolerance_yuan decimal(20,2),
-            is_consistent boolean, source_file varchar, sheet varchar, source_row integer, check_item varchar)""")
+            is_consistent boolean, source_file varchar, sheet varchar, source_row integer, check_item varchar,
+            compared_table_key varchar, comparison varchar default 'eq', is_rounding boolean default false)""")
         for rule in ("RECON_SUMMARY_BALANCE", "RECON_ROW_PARTS", "RECON_HIERARCHY", "RECON_CROSS_TABLE",
                      "DEBT_PARTS", "DEBT_ROLL_FORWARD", "DEBT_REGION_SUM"):
             for pub, actual in ((DEPT, 1000.00), (DEPT2, 1000.50)):  # DEPT2 within 100 元 tolerance? no: tol 1
-                con.execute("insert into intermediate.int_reconciliation_checks values (?, ?, 2019, 'dept_summary', 'dept_summary', 1000, ?, ?, 1.00, null, 'f.xlsx', 'Sheet1', 9, 'x')",
+                con.execute("insert into intermediate.int_reconciliation_checks values (?, ?, 2019, 'dept_summary', 'dept_summary', 1000, ?, ?, 1.00, null, 'f.xlsx', 'Sheet1', 9, 'x', 'dept_summary', 'eq', false)",
                             [rule, pub, actual if pub == DEPT2 else 1200, 0])
             planted.add((rule, DEPT, 2019, "dept_summary"))
 
         # balance vs limit: one row above (by 0.5 元: no tolerance for a legal ceiling), one below
         for pub, balance in (("640000", 100.50), ("640100", 99)):
-            con.execute("insert into intermediate.int_reconciliation_checks values ('DEBT_BALANCE_OVER_LIMIT', ?, 2019, 'debt_1_1', 'debt_1_1', 100, ?, 0, 1, null, 'debt/a.xlsx', '1-1', 6, 'balance_special_le_limit')",
+            con.execute("insert into intermediate.int_reconciliation_checks values ('DEBT_BALANCE_OVER_LIMIT', ?, 2019, 'debt_1_1', 'debt_1_1', 100, ?, 0, 1, null, 'debt/a.xlsx', '1-1', 6, 'balance_special_le_limit', 'debt_1_1', 'ge', false)",
                         [pub, balance])
         planted.add(("DEBT_BALANCE_OVER_LIMIT", "640000", 2019, "debt_1_1"))
         con.execute("""create table marts.fct_debt_positions (debt_position_id varchar, publisher_code varchar,
@@ -255,6 +262,46 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
     return planted
 
 
+def renamed_codes() -> dict[int, list[tuple[str, str]]]:
+    """Per year in which a code took a new name: (code, the name it had before), from the seed itself."""
+    rows = list(csv.DictReader((DBT_SEEDS_DIR / "ref_function_classes.csv").open(encoding="utf-8")))
+    by_code: dict[str, list[dict]] = {}
+    for r in rows:
+        by_code.setdefault(r["code"], []).append(r)
+    out: dict[int, list[tuple[str, str]]] = {}
+    for code, names in by_code.items():
+        names.sort(key=lambda r: int(r["valid_from_year"]))
+        for before, after in zip(names, names[1:]):
+            out.setdefault(int(after["valid_from_year"]), []).append((code, before["name"]))
+    return out
+
+
+UNCOVERED_YEAR = 2014
+
+
+def add_renames_and_an_uncovered_year(con) -> None:
+    """Per changed year, a table (DEPT2) using the previous names of every code renamed that year, with their
+    parents; and three coded lines of a year the lists do not cover."""
+    renames = renamed_codes()
+    con.execute("""insert into marts.dim_function_class
+        select y.fiscal_year, c.code, c.level, c.name from reference.ref_function_classes c
+        join (select unnest(?) as fiscal_year) y
+          on y.fiscal_year between c.valid_from_year and coalesce(c.valid_to_year, 9999)""", [sorted(renames)])
+    for year, codes in renames.items():
+        old = dict(codes)
+        needed = sorted({code[:n] for code in old for n in (3, 5, 7) if n <= len(code)})
+        for row, code in enumerate(needed, start=6):
+            name = old.get(code) or con.execute(
+                "select name from marts.dim_function_class where fiscal_year = ? and code = ?", [year, code]).fetchone()[0]
+            con.execute("insert into marts.fct_budget_lines values (?, ?, 'department', '640000', ?, 'budget', 'expenditure', "
+                        "'dept_gpb_expenditure', null, ?, ?, ?, false, null, 'total', 1, ?, '表5', ?)",
+                        [f"r{year}{code}", DEPT2, year, code, len(code) // 2, name, f"budget/renamed{year}.xlsx", row])
+    for i, code in enumerate(("201", "20101", "2010101")):
+        con.execute("insert into marts.fct_budget_lines values (?, ?, 'department', '640000', ?, 'budget', 'expenditure', "
+                    "'dept_gpb_expenditure', null, ?, ?, '行政运行', false, null, 'total', 1, 'budget/old.xlsx', '表5', ?)",
+                    [f"u{i}", DEPT2, UNCOVERED_YEAR, code, len(code) // 2, 6 + i])
+
+
 def finding_keys(warehouse: Path, run_id: str, kind: str = "compliance") -> set[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -282,6 +329,25 @@ def test_findings_equal_the_planted_defects(fixture_run):
     found = finding_keys(warehouse, run.run_id)
     assert found - planted == set(), "raised but not planted"
     assert planted - found == set(), "planted but not raised"
+
+
+def test_a_name_of_another_year_is_a_rename_not_a_mismatch(fixture_run):
+    """Every year in which codes were renamed: the previous names are information (renamed), never a warning."""
+    warehouse, _, _, run = fixture_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        got = con.execute("""select rule_id, fiscal_year, count(distinct observed) from quality.findings
+                              where run_id = ? and publisher_code = ? and rule_id like 'CLASS_NAME%' group by 1, 2""",
+                          [run.run_id, DEPT2]).fetchall()
+        uncovered = con.execute("""select fiscal_year, object_key, count(*) from quality.findings
+                                    where run_id = ? and rule_id = 'REF_YEAR_NOT_COVERED' group by 1, 2""",
+                                [run.run_id]).fetchall()
+    finally:
+        con.close()
+    renames = renamed_codes()
+    assert {2019, 2021} <= set(renames)
+    assert sorted(got) == sorted(("CLASS_NAME_RENAMED", y, len({n for _, n in codes})) for y, codes in renames.items())
+    assert uncovered == [(UNCOVERED_YEAR, "function", 1)]   # once, not once per line
 
 
 def test_integrity_passes_on_a_consistent_fixture(fixture_run):

@@ -56,6 +56,23 @@ def test_findings_equal_the_ground_truth(sample_quality):
     assert sorted(expected - found, key=str) == [], "planted but not raised (recall)"
 
 
+def test_planted_information_is_raised_where_planted(sample_quality):
+    """A figure one unit of its table off is rounding (RECON_ROUNDING), last year's names a rename
+    (CLASS_NAME_RENAMED): information exactly where planted, never a failure or warning."""
+    warehouse, _, first, _, truth = sample_quality
+    planted = {(f["rule_id"], f["publisher_code"], f["fiscal_year"], f["object_key"]) for f in truth["info"]}
+    rules = sorted({p[0] for p in planted})
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found = set(con.execute(
+            f"""select distinct rule_id, publisher_code, fiscal_year, object_key from quality.findings
+                where run_id = ? and rule_id in ({", ".join("?" for _ in rules)})""", [first.run_id, *rules]).fetchall())
+    finally:
+        con.close()
+    assert {"RECON_ROUNDING", "CLASS_NAME_RENAMED"} <= set(rules)
+    assert found == planted
+
+
 def test_every_suite_ran_and_integrity_passed(sample_quality):
     warehouse, _, first, _, _ = sample_quality
     errors = [(o.expectation.rule_id, o.detail) for o in first.outcomes if o.status == "error"]
@@ -78,7 +95,7 @@ def test_findings_point_at_their_sources(sample_quality):
         unsourced = con.execute(
             """select rule_id, count(*) from quality.findings
                where run_id = ? and kind = 'compliance' and source_file is null
-                 and rule_id not in ('DISC_MISSING', 'FLAG_REPEAT_WINNER')  -- nothing published / buyer-level
+                 and rule_id not in ('DISC_MISSING', 'DISC_MISSING_DEADLINE_UNKNOWN', 'FLAG_REPEAT_WINNER')  -- nothing published / buyer-level
                group by 1""", [first.run_id]).fetchall()
     finally:
         con.close()

@@ -311,8 +311,11 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         is_total=is_total, row_key=row_key,
     )
     for m, value, amount in amounts:
+        key, item = m.key, row_key
+        if m.key in spec.kind_columns and row_key and row_key.endswith("_total"):
+            key, item = "amount", row_key[: -len("total")] + spec.kind_columns[m.key]
         row_lines.append(ParsedLine(
-            **common, column_key=m.key, source_column=m.letter,
+            **{**common, "row_key": item}, column_key=key, source_column=m.letter,
             value_text=cell_text(value) if value is not None else None,
             amount_yuan=(amount * multiplier).quantize(CENT, rounding=ROUND_HALF_UP),
         ))

@@ -73,6 +73,8 @@ class TableSpec:
     repeat_keys: dict
     group_prefixes: tuple[GroupPrefix, ...]
     label_column: str | None   # a text column that doubles as the row label (bond use)
+    # columns that name a part of a `*_total` item row (1-4's 一般债券 | 专项债券): column_key → item suffix
+    kind_columns: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -341,4 +343,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         repeat_keys=dict(kind.get("repeat_keys") or {}),
         group_prefixes=tuple(prefixes),
         label_column=kind.get("label_column"),
+        kind_columns=dict(kind.get("kind_columns") or {}),
     )

@@ -15,6 +15,7 @@ import yaml
 
 from dagster_project.paths import REPO_ROOT
 from dagster_project.quality import store
+from dagster_project.quality.report_grouped import GROUP_CSS, GROUP_FILTER_JS, render_grouped_findings
 from dagster_project.quality.suites import load_rule_catalogue
 
 # DOMAIN.md §5: how inspectors score it. Rule family (catalogue) -> scorecard dimension.
@@ -42,6 +43,7 @@ FINDING_EXPORT_COLUMNS = (
     ("publisher_name", "公开主体 publisher_name"), ("fiscal_year", "年度 fiscal_year"), ("object_key", "对象 object_key"),
     ("observed", "实际 observed"), ("expected", "应为 expected"), ("source_file", "来源文件 source_file"),
     ("sheet", "工作表 sheet"), ("source_row", "行 source_row"), ("detail", "说明 detail"),
+    ("document", "文件 document"), ("group_key", "分组 group_key"), ("finding_key", "问题键 finding_key"),
 )
 
 CSS = """
@@ -85,8 +87,9 @@ def scorecard(con, run_id: str, catalogue: dict[str, dict[str, str]]) -> list[di
     if "marts.fct_disclosure_status" in tables:
         for r in _rows(con, """
             select publisher_code, min(publisher_name) as publisher_name,
-                   count(*) filter (where status <> 'not_yet_due') as due,
-                   count(*) filter (where status not in ('not_yet_due', 'missing')) as published,
+                   -- a missing item whose deadline is unknown is apart from the timeliness figures
+                   count(*) filter (where status not in ('not_yet_due', 'missing_deadline_unknown')) as due,
+                   count(*) filter (where status not in ('not_yet_due', 'missing', 'missing_deadline_unknown')) as published,
                    count(*) filter (where status in ('on_time', 'empty_with_note', 'empty_without_note')) as on_time
             from marts.fct_disclosure_status group by 1"""):
             cards[r["publisher_code"]] = {**r, "counts": {}}
@@ -138,7 +141,7 @@ def dashboard_links(folder: Path = REPO_ROOT / "dashboards") -> list[tuple[str, 
 def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
     cols = ", ".join(c for c, _ in FINDING_EXPORT_COLUMNS)
     rows = con.execute(
-        f"select {cols} from quality.findings where run_id = ? order by kind, rule_id, publisher_code, fiscal_year, object_key, source_row",
+        f"select {cols} from quality.findings where run_id = ? order by kind, group_key, rule_id, object_key, source_row",
         [run_id]).fetchall()
     csv_path = quality_dir / "findings.csv"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -171,7 +174,7 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
     add = out.append
     add('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">')
     add("<title>数据质量报告 Quality report</title>")
-    add(f"<style>{CSS}</style><script>{JS}</script></head><body>")
+    add(f"<style>{CSS}{GROUP_CSS}</style><script>{GROUP_FILTER_JS}</script></head><body>")
     add("<h1>公开 gongkai · 数据质量报告 Quality report</h1>")
     add(f'<p>运行 Run <code>{_e(run_id)}</code> · 开始 started {_e(run.started_at.isoformat(timespec="seconds"))} · '
         f"GX 校验用时 validation {run.gx_seconds:.1f} s</p>")
@@ -233,26 +236,9 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
             f'{"<br><small>" + _e(c["detail"][:200]) + "</small>" if c["detail"] else ""}</td></tr>')
     add("</table>")
 
-    add("<h2>问题明细 Findings</h2>")
-    add('<p><input id="filter" placeholder="筛选 filter: 规则、主体、文件… rule, publisher, file…" oninput="filterFindings()"></p>')
-    for rule_id, rows in findings_by_rule.items():
-        cat = catalogue.get(rule_id, {})
-        distinct = len({r["finding_key"] for r in rows})
-        add(f'<details id="rule-{_e(rule_id)}" open><summary><b>{_e(rule_id)}</b> {_e(cat.get("title_zh", ""))} '
-            f'{_e(cat.get("title_en", ""))} — {distinct} 项 findings, {len(rows)} 行 rows</summary>')
-        add("<table><tr><th>公开主体 Publisher</th><th>年度 Year</th><th>对象 Object</th><th>实际 Observed</th>"
-            "<th>应为 Expected</th><th>来源文件 Source file</th><th>工作表 Sheet</th><th>行 Row</th><th>说明 Detail</th></tr>")
-        for r in rows[:drill_limit]:
-            add(f'<tr class="finding"><td>{_e(r["publisher_name"])} <code>{_e(r["publisher_code"])}</code></td>'
-                f'<td>{_e(r["fiscal_year"])}</td><td><code>{_e(r["object_key"])}</code></td><td>{_e(r["observed"])}</td>'
-                f'<td>{_e(r["expected"])}</td><td>{_e(r["source_file"])}</td><td>{_e(r["sheet"])}</td>'
-                f'<td class="num">{_e(r["source_row"])}</td><td>{_e(r["detail"])}</td></tr>')
-        add("</table>")
-        if len(rows) > drill_limit:
-            add(f"<p>仅显示前 {drill_limit} 行 first {drill_limit} rows shown; 全部见 all rows in findings.csv.</p>")
-        add("</details>")
-    if not findings_by_rule:
-        add("<p>无问题 No findings.</p>")
+    add(render_grouped_findings(con, run_id, catalogue, drill_limit=min(drill_limit, 20)))
+    # anchors of the per-rule table: each rule's findings are counted there and listed by publisher above
+    add("".join(f'<span id="rule-{_e(r)}"></span>' for r in findings_by_rule))
     add("</body></html>")
     return "\n".join(out)
 

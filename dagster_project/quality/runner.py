@@ -201,12 +201,13 @@ def _write_findings(con, run_id: str, o: CheckOutcome) -> None:
                    cast(q.detail as varchar) as detail,
                    concat_ws('|', q.rule_id, coalesce(cast(q.publisher_code as varchar), ''),
                              coalesce(cast(q.fiscal_year as varchar), ''),
-                             coalesce(cast(q.object_key as varchar), '')) as finding_key
+                             coalesce(cast(q.object_key as varchar), '')) as finding_key,
+                   cast(null as varchar) as document, cast(null as varchar) as group_key
             from (select {cols} from ({query}) q) q
             """,
             common,
         )
-        con.execute("insert into quality.findings select * from _quality_rows")
+        con.execute("insert into quality.findings by name select * from _quality_rows")
         written = con.execute(
             "select count(*), count(distinct finding_key), count(*) filter (where rule_id is distinct from ?) "
             "from _quality_rows", [exp.rule_id]).fetchone()
@@ -225,7 +226,7 @@ def _write_findings(con, run_id: str, o: CheckOutcome) -> None:
         for value in unexpected:
             text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
             con.execute(
-                "insert into quality.findings values (?, ?, ?, ?, ?, ?, null, null, null, ?, ?, ?, ?, null, null, ?, ?)",
+                "insert into quality.findings values (?, ?, ?, ?, ?, ?, null, null, null, ?, ?, ?, ?, null, null, ?, ?, null, null)",
                 [run_id, exp.kind, exp.suite, exp.rule_id, exp.severity, exp.legal_basis, text,
                  "unexpected", json.dumps(exp.kwargs, ensure_ascii=False), exp.batch,
                  f"{exp.type} on {exp.batch}", f"{exp.rule_id}|||{text}"],
@@ -298,6 +299,7 @@ def run_quality(
                  o.status == "passed", o.status, None if o.gx_observed is None else str(o.gx_observed), o.detail],
             )
         store.fill_publisher_names(con, run_id)
+        store.fill_documents(con, run_id)
         run.total_seconds = time.perf_counter() - t0
         con.execute(
             "insert into quality.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",

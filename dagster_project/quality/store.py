@@ -2,7 +2,8 @@
 
 `kind` keeps compliance findings (about publishers) apart from integrity checks (about the pipeline).
 `finding_key` = rule_id|publisher_code|fiscal_year|object_key: a finding is that distinct key; the
-several offending rows behind one finding share it (CONTRACTS.md §7, Aggregation).
+several offending rows behind one finding share it (CONTRACTS.md §7, Aggregation). `document` and `group_key`
+(publisher_code|fiscal_year|document) let the report and findings.csv group findings publisher → document → rule.
 """
 from __future__ import annotations
 
@@ -60,8 +61,13 @@ CREATE TABLE IF NOT EXISTS quality.findings (
     sheet          VARCHAR,
     source_row     INTEGER,
     detail         VARCHAR,
-    finding_key    VARCHAR NOT NULL
+    finding_key    VARCHAR NOT NULL,
+    document       VARCHAR,          -- the published document it is about: budget | final | budget_debt | final_debt | trading | portal | registry
+    group_key      VARCHAR           -- publisher_code|fiscal_year|document: the report groups publisher → document → rule
 );
+-- tables written before the grouping columns existed gain them (appended, so positional inserts stay valid)
+ALTER TABLE quality.findings ADD COLUMN IF NOT EXISTS document VARCHAR;
+ALTER TABLE quality.findings ADD COLUMN IF NOT EXISTS group_key VARCHAR;
 """
 
 # Where a publisher's display name can be found (table, code column, name column), first hit wins.
@@ -97,6 +103,45 @@ def fill_publisher_names(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
             """,
             [run_id],
         )
+
+
+DEBT_BOOK = "debt"
+
+
+def fill_documents(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """The document each finding is about, and its group key. A table's document is its catalogue document
+    (debt tables apart: they are published as their own document); a grouped DISC_MISSING names the document
+    itself; anything else (trading, portal, registry) the raw family of its source file, else the suite."""
+    tables = existing_tables(con)
+    if "reference.ref_disclosure_catalogue" in tables:
+        con.execute(
+            """
+            update quality.findings f
+            set document = c.document || case when c.book = ? then '_debt' else '' end
+            from reference.ref_disclosure_catalogue c
+            where f.run_id = ? and f.document is null and f.object_key = c.table_key
+            """,
+            [DEBT_BOOK, run_id],
+        )
+    con.execute(
+        """
+        update quality.findings
+        set document = case
+                when object_key in ('budget', 'final', 'budget_debt', 'final_debt') then object_key
+                when source_file like '%/%' then split_part(source_file, '/', 1)
+                else suite end
+        where run_id = ? and document is null
+        """,
+        [run_id],
+    )
+    con.execute(
+        """
+        update quality.findings
+        set group_key = concat_ws('|', coalesce(publisher_code, ''), coalesce(cast(fiscal_year as varchar), ''), document)
+        where run_id = ?
+        """,
+        [run_id],
+    )
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,17 @@ PLANTS = [
     ("C0", 1, "budget", "blank_reply", None),
     ("R2", 0, "budget", "debt_in_gov_workbook", None),
     ("D0", 1, "budget", "unknown_sheet", None),
+    # cross-table gaps: each table consistent in itself, 12.34 万元 off against its siblings
+    ("D0", 0, "budget", "expenditure_gap", "dept_expenditure"),
+    ("D3", 1, "final", "basic_gap", "deptf_gpb_basic"),
+    ("D2", 1, "budget", "gpb_gap", "dept_gpb_expenditure"),
+    # one unit of the table off: rounding (information), not a failure
+    ("D1", 2, "budget", "rounding", "dept_expenditure"),
+    # a 2019 table still using the 2018 names of codes renamed in 2019 (210, 21001): information, not a mismatch
+    ("D3", 2, "budget", "old_names", "dept_gpb_expenditure"),
+    # no congress approval date for a region's final accounts: a missing table's deadline is unknown
+    ("R1", 0, "final", "no_approval", None),
+    ("R1", 0, "final", "omit", "govf_gfb_transfer"),
     # the PDF department (P0): one explanation left out, a total the 编制说明 misstates, a year it misnames
     ("P0", 0, "budget", "missing_explanation", "dept_expl_assets"),
     ("P0", 1, "budget", "narrative_wrong_total", "dept_expl_budget_notes"),
@@ -54,12 +65,26 @@ PLANTS = [
     ("R1", 0, "budget", "ministry_over_limit", "debt_1_2"),
 ]
 # What each planted table defect must raise (rule ids); status-driven ones are derived.
+# Each entry: (rule id, object table key; None = the planted table itself).
 PLANT_RULES = {
-    "summary_imbalance": "RECON_SUMMARY_BALANCE", "hierarchy_break": "RECON_HIERARCHY",
-    "detail_to_kuan": "DETAIL_FUNCTION_XIANG", "sangong_unsplit": "DETAIL_SANGONG_SPLIT",
-    "balance_over_limit": "DEBT_BALANCE_OVER_LIMIT", "roll_forward_break": "DEBT_ROLL_FORWARD",
-    "narrative_wrong_total": "NARR_TOTAL_MISMATCH", "narrative_wrong_year": "NARR_YEAR_MISMATCH",
-    "ministry_over_limit": "DEBT_BALANCE_OVER_LIMIT",
+    # the income item raised also breaks 本年收入 (收入总计) = 收入总表 合计
+    "summary_imbalance": [("RECON_SUMMARY_BALANCE", None), ("RECON_CROSS_TABLE", None)],
+    "hierarchy_break": [("RECON_HIERARCHY", None)],
+    "detail_to_kuan": [("DETAIL_FUNCTION_XIANG", None)], "sangong_unsplit": [("DETAIL_SANGONG_SPLIT", None)],
+    "balance_over_limit": [("DEBT_BALANCE_OVER_LIMIT", None)], "roll_forward_break": [("DEBT_ROLL_FORWARD", None)],
+    # 收支总表 支出总计 and its 类 lines vs 支出总表: the finding is about the summary (the left of the identity)
+    "expenditure_gap": [("RECON_CROSS_TABLE", "dept_summary")],
+    # 支出决算表 基本支出 vs 基本支出决算表 (about the expenditure table); 一般公共预算 … 基本支出 vs it (about the basic table)
+    "basic_gap": [("RECON_CROSS_TABLE", "deptf_expenditure"), ("RECON_CROSS_TABLE", None)],
+    "gpb_gap": [("RECON_CROSS_TABLE", "dept_fiscal_summary")],
+    # the explanations misstate a total / name a wrong year: about the 编制说明 (the plant's key)
+    "narrative_wrong_total": [("NARR_TOTAL_MISMATCH", None)], "narrative_wrong_year": [("NARR_YEAR_MISMATCH", None)],
+    "ministry_over_limit": [("DEBT_BALANCE_OVER_LIMIT", None)],
+}
+# Information the rules must raise (severity info: not findings of §3), by plant.
+PLANT_INFO = {
+    "rounding": [("RECON_ROUNDING", None), ("RECON_ROUNDING", "dept_summary")],
+    "old_names": [("CLASS_NAME_RENAMED", None)],
 }
 # Publishers in the other forms real departments send (own random stream, so the rest of the sample is
 # unchanged by them): slot, name, form, spending profile key.
@@ -171,6 +196,7 @@ class Writer:
         self.rejected_rows: list[dict] = []
         self.duplicate_rows: list[dict] = []
         self.findings: set[tuple] = set()
+        self.info: set[tuple] = set()
         self.finding_notes: dict[tuple, str] = {}
         self.counts = {"workbooks": 0, "sheets": 0}
 
@@ -244,13 +270,17 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
     w.variant("registry_regions", "registry/regions.csv")
     approvals: dict[tuple[str, int, str], dt.date] = {}
     appr_rows = []
+    recorded: set[tuple[str, int, str]] = set()   # approvals written to the registry (the rest: deadline unknown)
     for r in regions:
         for y in years:
             b = dt.date(y, 1, 10) + dt.timedelta(days=rng.randint(0, 35))
             f = dt.date(y + 1, 7, 15) + dt.timedelta(days=rng.randint(0, 40))
             approvals[(r.code, y, "budget")] = b
             approvals[(r.code, y, "final")] = f
-            appr_rows += [[r.code, y, "budget", _date(b)], [r.code, y, "final", _date(f)]]
+            for doc, d in (("budget", b), ("final", f)):
+                if ("no_approval", None) not in plants.get((r.code, y, doc), []):
+                    appr_rows.append([r.code, y, doc, _date(d)])
+                    recorded.add((r.code, y, doc))
     w.write_text("registry/approvals.csv", csv_text(["region_code", "fiscal_year", "document", "approved_on"], appr_rows))
     replies: dict[tuple[str, int, str], dt.date | None] = {}
     for y in years:
@@ -285,17 +315,22 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
     status_items: list[dict] = []   # one per expected item that is not on_time
     wb_counter = 0
 
-    def deadline_of(p: Publisher, y: int, doc: str) -> tuple[dt.date, str]:
+    def deadline_of(p: Publisher, y: int, doc: str, known_only: bool = True) -> tuple[dt.date | None, str]:
+        """The legal deadline from the registry; None when the registry lacks the approval date it needs."""
         appr = approvals[(p.region_code, y, doc)]
-        if p.kind == "government":
-            return appr + dt.timedelta(days=20), "congress_plus_20"
-        reply = replies[(p.code, y, doc)]
+        if known_only and (p.region_code, y, doc) not in recorded:
+            appr = None
+        reply = replies[(p.code, y, doc)] if p.kind != "government" else None
         if reply:
             return reply + dt.timedelta(days=20), "finance_reply_plus_20"
+        if appr is None:
+            return None, "unknown"
+        if p.kind == "government":
+            return appr + dt.timedelta(days=20), "congress_plus_20"
         return appr + dt.timedelta(days=40 if p.kind == "department" else 55), "approval_fallback"
 
     def publish_date(p: Publisher, y: int, doc: str, late: bool, r: random.Random) -> dt.date:
-        deadline, _ = deadline_of(p, y, doc)
+        deadline, _ = deadline_of(p, y, doc, known_only=False)
         if late:
             return deadline + dt.timedelta(days=10)
         anchor = deadline - dt.timedelta(days=20)
@@ -348,9 +383,10 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
             act = next((a for a, k in actions if k == ct.table_key), None)
             if act == "omit":
                 continue
-            tctx = dict(ctx, detail_to_kuan=(act == "detail_to_kuan"))
+            tctx = dict(ctx, detail_to_kuan=(act == "detail_to_kuan"), old_names=(act == "old_names"))
             mutation = act if act in ("summary_imbalance", "hierarchy_break", "sangong_unsplit", "balance_over_limit",
-                                      "roll_forward_break", "empty_no_note") else None
+                                      "roll_forward_break", "empty_no_note", "expenditure_gap", "basic_gap",
+                                      "gpb_gap", "rounding") else None
             if ministry and ct.table_key in ("debt_1_2", "debt_1_3", "debt_1_4", "debtf_1_2", "debtf_1_3", "debtf_1_4"):
                 table = ministry_table(ct, ctx, act, seed, p, y, doc)
             else:
@@ -392,8 +428,12 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
                 col = "".join(ch for ch in cell if ch.isalpha())
                 w.rejected_rows.append({"source_file": rel, "sheet": ws.title, "source_row": int(cell[len(col):]),
                                         "source_column": col, "raw_value": raw})
-            if act in PLANT_RULES:
-                w.finding(PLANT_RULES[act], p.code, y, ct.table_key, f"planted {act} in {rel} / {ws.title}")
+            for rule, object_key in PLANT_RULES.get(act, []):
+                w.finding(rule, p.code, y, object_key or ct.table_key, f"planted {act} in {rel} / {ws.title}")
+            renamed = act != "old_names" or any(
+                r.code and r.label != refdata.class_name(table.classification, r.code, y) for r in table.rows)
+            for rule, object_key in PLANT_INFO.get(act, []) if renamed else []:
+                w.info.add((rule, p.code, y, object_key or ct.table_key))
         if ministry:
             w.variant("debt_ministry_layout", rel)
         # the required explanations of a department's disclosure (a 说明 sheet, or the PDF's narrative pages)
@@ -409,8 +449,8 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
                                        wrong_year=wrong_year)
             written_explanations = {c.table_key for c in explanations if c.table_name_zh not in missing}
             for a, k in actions:
-                if a in ("narrative_wrong_total", "narrative_wrong_year"):
-                    w.finding(PLANT_RULES[a], p.code, y, k, f"planted {a} in {rel}")
+                for rule, object_key in PLANT_RULES.get(a, []) if a.startswith("narrative_") else []:
+                    w.finding(rule, p.code, y, object_key or k, f"planted {a} in {rel}")
             if form != "pdf":
                 forms.write_explanation_sheet(wb, p.name(y), y, doc, texts)
         if ("unknown_sheet", None) in actions:
@@ -449,18 +489,24 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
                             f"http://www.nx.gov.cn/zwgk/{family}/{y}/{hashlib.sha1(rel.encode()).hexdigest()[:12]}.html",
                             path.name])
         deadline, _basis = deadline_of(p, y, doc)
-        for ct in list(tables) + list(explanations or []):
+        missing_by_document: dict[tuple, list[tuple[str, str, str]]] = {}
+        owed = list(tables) + list(explanations or [])   # tables and required explanations alike
+        for ct in owed:
             t = written.get(ct.table_key)
             if ct.book == "explanation":
-                if ct.table_key not in written_explanations:
+                if ct.table_key not in written_explanations and deadline is None:
+                    status, why = "missing_deadline_unknown", "explanation left out; no approval date in the registry"
+                elif ct.table_key not in written_explanations:
                     status, why = "missing", ("attachment unreadable" if corrupt else "explanation left out")
-                elif published > deadline:
+                elif deadline is not None and published > deadline:
                     status, why = "late", f"published {published} after deadline {deadline}"
                 else:
                     continue
+            elif t is None and deadline is None:
+                status, why = "missing_deadline_unknown", "table left out; no approval date in the registry"
             elif t is None:
                 status, why = "missing", ("attachment unreadable" if corrupt else "table left out of the workbook")
-            elif published > deadline:
+            elif deadline is not None and published > deadline:
                 status, why = "late", f"published {published} after deadline {deadline}"
             elif t.is_empty and t.note:
                 status, why = "empty_with_note", t.note
@@ -470,9 +516,24 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
                 continue
             status_items.append({"publisher_code": p.code, "fiscal_year": y, "table_key": ct.table_key,
                                  "status": status, "note": why})
-            rule = {"missing": "DISC_MISSING", "late": "DISC_LATE", "empty_without_note": "DISC_EMPTY_NO_NOTE"}.get(status)
+            rule = {"missing": "DISC_MISSING", "late": "DISC_LATE", "empty_without_note": "DISC_EMPTY_NO_NOTE",
+                    "missing_deadline_unknown": "DISC_MISSING_DEADLINE_UNKNOWN"}.get(status)
             if rule:
-                w.finding(rule, p.code, y, ct.table_key, why)
+                missing_by_document.setdefault((p.code, y, document_group(ct)), []).append((rule, ct.table_key, why))
+        # DISC_MISSING: a document none of whose tables was published is one finding (object = the document
+        # group, CONTRACTS.md §3); otherwise one per missing table. Other statuses are always per table.
+        for (code, year, group), items in missing_by_document.items():
+            expected_tables = [c for c in owed if document_group(c) == group]
+            for rule in ("DISC_MISSING", "DISC_MISSING_DEADLINE_UNKNOWN"):
+                missing = [(k, why) for r, k, why in items if r == rule]
+                if missing and len(missing) == len(expected_tables):
+                    w.finding(rule, code, year, group, f"{missing[0][1]}: all {len(missing)} tables")
+                    continue
+                for key, why in missing:
+                    w.finding(rule, code, year, key, why)
+            for rule, key, why in items:
+                if rule not in ("DISC_MISSING", "DISC_MISSING_DEADLINE_UNKNOWN"):
+                    w.finding(rule, code, year, key, why)
 
     for y in years:
         for doc in ("budget", "final"):
@@ -524,6 +585,9 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
         "findings": [
             {"rule_id": k[0], "publisher_code": k[1], "fiscal_year": k[2], "object_key": k[3], "note": w.finding_notes[k]}
             for k in sorted(w.findings)
+        ],
+        "info": [
+            {"rule_id": k[0], "publisher_code": k[1], "fiscal_year": k[2], "object_key": k[3]} for k in sorted(w.info)
         ],
         "ingest": {"rejected_files": w.rejected_files, "rejected_rows": w.rejected_rows,
                    "duplicate_rows": w.duplicate_rows},
@@ -582,6 +646,11 @@ def write_pdf_disclosure(path: Path, p: Publisher, y: int, doc: str, tables_html
         print(f"chromium not found: {path.name} not printed (the PDF part of the sample is left out)")
         return
     print_pdf(document, path)
+
+
+def document_group(ct) -> str:
+    """The document a catalogue table is published in (CONTRACTS.md §3): budget | final, debt tables apart."""
+    return ct.document + ("_debt" if ct.book == "debt" else "")
 
 
 def publisher_line_name(p: Publisher, y: int) -> str:

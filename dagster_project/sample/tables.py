@@ -38,6 +38,7 @@ class Table:
     right_rows: list[Row] = field(default_factory=list)
     text_columns: frozenset[str] = frozenset()
     headers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column key -> header path
+    unit_multiplier: int = 1               # 元 per unit of the table (set by build_table)
 
     @property
     def is_empty(self) -> bool:
@@ -191,6 +192,7 @@ def build_table(table_key: str, table_name: str, ctx: dict, rng: random.Random, 
     spec = table_spec(table_key)
     builder = BUILDERS[spec["shape"]]
     table = builder(table_key, table_name, spec, ctx, rng)
+    table.unit_multiplier = ctx["multiplier"]
     if defect:
         MUTATIONS[defect](table, rng)
     return table
@@ -233,7 +235,9 @@ def build_coded(table_key, table_name, spec, ctx, rng) -> Table:
     headers = {c: h for c, h in _amount_headers(columns, phase).items()}
     table = Table(table_key, table_name, "coded", columns, classification=classification, headers=headers,
                   label_header="科目名称")
-    table.rows = coded_rows(classification, year, leaves, columns, ctx["total_label"], ctx["total_first"])
+    # planted: names of the year before (a table written with last year's code list: renamed codes keep old names)
+    name_year = year - 1 if ctx.get("old_names") else year
+    table.rows = coded_rows(classification, name_year, leaves, columns, ctx["total_label"], ctx["total_first"])
     if not leaves and spec.get("empty_note"):
         table.rows = [Row(ctx["total_label"], {c: 0 for c in columns}, is_total=True)]
         table.note = spec["empty_note"].format(year=year)
@@ -470,8 +474,43 @@ def _balance_over_limit(t: Table, rng):
 
 
 def _break_roll_forward(t: Table, rng):
+    """Closing balance 5 units off: beyond the rounding tolerance of four figures (4 × half a unit)."""
     row = next(r for r in t.rows if r.row_key == "closing_balance")
-    row.values["amount"] += 100
+    row.values["amount"] += 500
+
+
+def _raise_coded_leaf(t: Table, column: str, delta: int) -> None:
+    """Raise one leaf code's `column` (and `total` where the table has one) by delta cents, with every ancestor
+    and the total row: the table stays internally consistent, its totals move against its sibling tables."""
+    codes = {r.code for r in t.rows if r.code}
+    leaf = next(r for r in t.rows if r.code and not any(c != r.code and c.startswith(r.code) for c in codes))
+    cols = {column, "total"} & set(t.columns) if column != "total" else {"total"}
+    for r in t.rows:
+        if r.is_total or (r.code and leaf.code.startswith(r.code)):
+            for c in cols:
+                r.values[c] += delta
+
+
+def _expenditure_gap(t: Table, rng):
+    """支出总表 12.34 万元 (in the table's unit) above the summary's 支出总计, each table consistent in itself."""
+    _raise_coded_leaf(t, "project", round(123400 * 100 / t.unit_multiplier))
+
+
+def _basic_gap(t: Table, rng):
+    """基本支出表 whose total (one 301 款, its 类 and the total row, personnel column too) is 12.34 万元 above the
+    expenditure tables' 基本支出 column."""
+    _raise_coded_leaf(t, "personnel", round(123400 * 100 / t.unit_multiplier))
+
+
+def _gpb_gap(t: Table, rng):
+    """一般公共预算支出表 whose project spending (and totals) is 12.34 万元 above the fiscal summary's 一般公共预算 line."""
+    _raise_coded_leaf(t, "project", round(123400 * 100 / t.unit_multiplier))
+
+
+def _rounding(t: Table, rng):
+    """The total row's 合计 one unit of the table above its parts (a 1-yuan gap in a 元 table): rounding, not a
+    failure, against its own parts and against the summary's 支出总计."""
+    next(r for r in t.rows if r.is_total).values["total"] += 100
 
 
 def _empty_without_note(t: Table, rng):
@@ -485,4 +524,8 @@ MUTATIONS = {
     "balance_over_limit": _balance_over_limit,
     "roll_forward_break": _break_roll_forward,
     "empty_no_note": _empty_without_note,
+    "expenditure_gap": _expenditure_gap,
+    "basic_gap": _basic_gap,
+    "gpb_gap": _gpb_gap,
+    "rounding": _rounding,
 }

@@ -49,18 +49,24 @@ sangong_sheets as (
 ),
 
 -- The split is printed either as columns (公务用车购置及运行费 | 购置费 | 运行费) or, in tables with one row per
--- cost, as rows (公务用车购置及运行费 / 其中：购置费 / 运行费; row_key instead of column_key).
+-- cost, as rows (公务用车购置及运行费 / 其中：购置费 / 运行费): int_line_items gives both as items at positions.
+sangong_items as (
+    select items.*
+    from {{ ref('int_line_items') }} as items
+    join sangong_sheets using (sheet_id)
+),
+
 sangong_columns as (
     select
         sangong_sheets.sheet_id,
-        coalesce(bool_or(lines.column_key = 'vehicle_purchase' or lines.row_key = 'vehicle_purchase'), false)
-            and coalesce(bool_or(lines.column_key = 'vehicle_running' or lines.row_key = 'vehicle_running'), false)
-            as has_split_columns
+        coalesce(bool_or(sangong_items.item_key = 'vehicle_purchase'), false)
+            and coalesce(bool_or(sangong_items.item_key = 'vehicle_running'), false) as has_split_columns
     from sangong_sheets
-    left join lines using (sheet_id)
+    left join sangong_items using (sheet_id)
     group by sangong_sheets.sheet_id
 ),
 
+-- a non-zero vehicle amount whose purchase and running parts at the same position are blank or absent
 vehicle_rows as (
     select
         vehicle.sheet_id,
@@ -68,31 +74,14 @@ vehicle_rows as (
         vehicle.item_name,
         vehicle.amount_yuan <> 0
             and coalesce(bool_and({{ cell_is_blank('parts.value_text') }}), true) as unsplit
-    from lines as vehicle
-    left join lines as parts
+    from sangong_items as vehicle
+    left join sangong_items as parts
         on parts.sheet_id = vehicle.sheet_id
-       and parts.source_row = vehicle.source_row
-       and parts.column_key in ('vehicle_purchase', 'vehicle_running')
-    where vehicle.column_key = 'vehicle' and vehicle.amount_yuan is not null
-    group by vehicle.sheet_id, vehicle.source_row, vehicle.item_name, vehicle.amount_yuan
-
-    union all
-
-    -- one row per cost: the vehicle row's amount in a column, its part rows blank in that same column
-    select
-        vehicle.sheet_id,
-        vehicle.source_row,
-        vehicle.item_name,
-        vehicle.amount_yuan <> 0
-            and coalesce(bool_and({{ cell_is_blank('parts.value_text') }}), true) as unsplit
-    from lines as vehicle
-    left join lines as parts
-        on parts.sheet_id = vehicle.sheet_id
-       and parts.column_key = vehicle.column_key
+       and parts.position_key = vehicle.position_key
        and parts.side is not distinct from vehicle.side
-       and parts.row_key in ('vehicle_purchase', 'vehicle_running')
-    where vehicle.row_key = 'vehicle' and vehicle.column_key <> 'vehicle' and vehicle.amount_yuan is not null
-    group by vehicle.sheet_id, vehicle.source_row, vehicle.item_name, vehicle.amount_yuan
+       and parts.item_key in ('vehicle_purchase', 'vehicle_running')
+    where vehicle.item_key = 'vehicle'
+    group by vehicle.sheet_id, vehicle.source_row, vehicle.item_name, vehicle.amount_yuan, vehicle.position_key
 ),
 
 sangong_checks as (
@@ -116,7 +105,7 @@ sangong_checks as (
 
 checks as (
     select * from coded_checks
-    union all by name
+    union all
     select * from sangong_checks
 )
 

@@ -97,7 +97,11 @@ anchored as (
     select
         publisher_code, publisher_name, publisher_kind, region_code, fiscal_year, document,
         table_key, table_name_zh, anchor_date, offset_days, day_kind,
-        'congress_approval+' || offset_days || (case when day_kind = 'working' then 'wd' else 'd' end) as deadline_basis
+        case when anchor_date is not null
+             then 'congress_approval+' || offset_days || (case when day_kind = 'working' then 'wd' else 'd' end)
+             else 'deadline unknown: registry/approvals.csv has no ' || document || ' approval of region '
+                  || region_code || ' for ' || cast(fiscal_year as varchar)
+        end as deadline_basis
     from government_items
     union all
     select
@@ -110,6 +114,10 @@ anchored as (
              then 'finance_reply+' || offset_days || (case when day_kind = 'working' then 'wd' else 'd' end)
              when congress_date is not null
              then 'congress_approval+' || fallback_offset_days || 'd (finance reply date unknown)'
+             else 'deadline unknown: registry/entities_' || cast(fiscal_year as varchar) || '.csv has no '
+                  || document || '_approved_on for ' || publisher_code || ' and registry/approvals.csv no '
+                  || document || ' approval of region ' || coalesce(region_code, '?') || ' for '
+                  || cast(fiscal_year as varchar)
         end as deadline_basis
     from department_items
 )

@@ -1,5 +1,7 @@
--- One row per expected item with its status (CONTRACTS.md §7): missing · empty_without_note ·
--- empty_with_note · late · not_yet_due · on_time. An empty table published late is late.
+-- One row per expected item with its status (CONTRACTS.md §7): missing · missing_deadline_unknown (nothing
+-- published and no approval date in the registry to compute the deadline from: not counted as "missing on
+-- time") · empty_without_note · empty_with_note · late · not_yet_due · on_time. An empty table published late
+-- is late.
 with expected as (
     select * from {{ ref('fct_disclosure_expected') }}
 ),
@@ -55,6 +57,7 @@ select
     deadline_basis,
     cast(case
         when published_at is null and deadline_date is not null and {{ as_of_date() }} <= deadline_date then 'not_yet_due'
+        when published_at is null and deadline_date is null then 'missing_deadline_unknown'
         when published_at is null then 'missing'
         when deadline_date is not null and published_on > deadline_date then 'late'
         when is_empty and not has_empty_note then 'empty_without_note'

@@ -1,0 +1,66 @@
+-- Budget and debt lines of evaluable sheets as items at positions, so one path reads both table layouts:
+-- column layout (an item is a column; its position is the row, e.g. 合计 | 基本支出 | 项目支出) and row
+-- layout (one row per item, e.g. debt 1-2 or a 三公 table with one row per cost: the item is the row key,
+-- its position the column). A sheet is row-layout when any of its rows carries an item row key; its
+-- total row is then the item 'total'. Also: the label key for selectors, the sheet's last total row per
+-- side, the function 类 a line names (for summaries listing 类 by name), and whether the sheet is its
+-- publisher's first published copy of that table (cross-table identities read only that copy).
+with lines as (
+    select * from {{ ref('int_lines_resolved') }}
+    where is_evaluable and table_key is not null and amount_yuan is not null
+),
+
+sheet_layout as (
+    select
+        sheet_id,
+        coalesce(bool_or(row_key is not null and row_key not in {{ positional_row_keys() }}), false) as is_row_layout
+    from lines
+    group by sheet_id
+),
+
+sheets as (
+    select
+        sheet_id,
+        row_number() over (
+            partition by publisher_code, fiscal_year, table_key
+            order by published_at nulls last, source_file, sheet
+        ) = 1 as is_primary_sheet
+    from {{ ref('int_sheets_resolved') }}
+    where is_evaluable and table_key is not null
+),
+
+-- 类 names of every year (renamed 类 keep their code): a summary lists its expenditure by 类 name
+lei_names as (
+    select {{ class_name_key('name') }} as name_key, min(code) as lei_code
+    from {{ ref('ref_function_classes') }}
+    where level = 1
+    group by 1
+    having count(distinct code) = 1
+),
+
+items as (
+    select
+        lines.*,
+        sheet_layout.is_row_layout,
+        coalesce(sheets.is_primary_sheet, false) as is_primary_sheet,
+        case
+            when lines.row_key is not null and lines.row_key not in {{ positional_row_keys() }} then lines.row_key
+            when sheet_layout.is_row_layout and lines.is_total then 'total'
+            else lines.column_key
+        end as item_key,
+        case when sheet_layout.is_row_layout then lines.column_key
+             else cast(lines.source_row as varchar) end as position_key,
+        {{ label_key('lines.item_name') }} as label_key,
+        {{ class_name_key('lines.item_name') }} as class_name_key
+    from lines
+    join sheet_layout using (sheet_id)
+    left join sheets using (sheet_id)
+)
+
+select
+    items.*,
+    max(case when items.is_total and items.code is null then items.source_row end)
+        over (partition by items.sheet_id, items.side) as last_total_row,
+    coalesce(case when items.code_level = 1 then items.code end, lei_names.lei_code) as lei_code
+from items
+left join lei_names on lei_names.name_key = items.class_name_key and items.code is null

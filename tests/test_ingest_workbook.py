@@ -515,6 +515,11 @@ def test_every_catalogue_table_has_a_spec_kind_and_every_kind_names_catalogue_ke
     narrative = yaml.safe_load((Path(__file__).parents[1] / "dagster_project/ingest/specs/narrative_sections.yaml")
                                .read_text(encoding="utf-8"))
     assert {r["table_name_zh"] for r in rows if r["book"] == "explanation"} == set(narrative["sections"])
+    # the figures an explanation states are read against catalogue tables
+    with (CATALOGUE_CSV.parent / "ref_narrative_figures.csv").open(encoding="utf-8") as handle:
+        figures = list(csv.DictReader(handle))
+    assert {f["table_key"] for f in figures} <= set(keys) and {f["statement_key"] for f in figures} <= set(
+        narrative["statements"])
     listed = {k for kind in spec["kinds"].values() for k in kind["tables"]} | set(spec.get("table_overrides", {}))
     assert set(keys) <= listed, set(keys) - listed
     assert listed <= set(keys), listed - set(keys)

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui prepare browser clean sample bench
+.PHONY: run test ui docs prepare browser clean sample bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP) browser
 ## Dagster UI on http://127.0.0.1:3000
 ui: $(STAMP)
 	$(PY) -m dagster_project.cli ui
+
+## dbt docs + GX Data Docs (offline pages) built with the settings of paths.py, served on http://127.0.0.1:$(DOCS_PORT)
+DOCS_PORT ?= 8080
+docs: $(STAMP)
+	$(PY) -m dagster_project.cli docs --port $(DOCS_PORT)
 
 ## Headless Chromium + CJK fonts for the browser tests (Debian packages; needs root, skipped otherwise).
 browser:

@@ -62,6 +62,26 @@ def ui(host: str = "127.0.0.1", port: int = 3000) -> int:
     )
 
 
+def docs(port: int = 8080, serve: bool = True) -> int:
+    """dbt docs and GX Data Docs built with the settings of paths.py, served on 127.0.0.1:<port>."""
+    from dagster_project import docs_site
+
+    code = prepare()
+    if code:
+        return code
+    s = settings()
+    try:
+        built = docs_site.build(s)
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for name, path in built.items():
+        print(f"{name}: {path}")
+    if serve:
+        docs_site.serve(s, port)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dagster_project.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,9 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--job", default="gongkai_all")
     ui_parser = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui_parser.add_argument("--port", type=int, default=3000)
+    docs_parser = sub.add_parser("docs", help="build dbt docs + GX Data Docs and serve them on 127.0.0.1")
+    docs_parser.add_argument("--port", type=int, default=8080)
+    docs_parser.add_argument("--no-serve", action="store_true", help="build only")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         return prepare()
+    if args.command == "docs":
+        return docs(args.port, serve=not args.no_serve)
     if args.command == "run":
         return run_main_job(args.job)
     return ui(port=args.port)

@@ -17,12 +17,27 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 INGEST_SPECS_DIR = Path(__file__).resolve().parent / "ingest" / "specs"
 
 
+# OCDS identifiers (docs/OPEN_DATA.md "OCDS identifiers and links"). An ocid is this prefix + the deal key;
+# a publisher registers its own prefix (``ocds-`` + 6 characters) with the OCDS helpdesk and sets
+# GONGKAI_OCDS_OCID_PREFIX. The default is gongkai's own, unregistered, Ningxia-scoped one.
+DEFAULT_OCDS_OCID_PREFIX = "ocds-gongkai-640000-"
+
+
 @dataclass(frozen=True)
 class Settings:
     raw_dir: Path
     warehouse: Path
     out_dir: Path
     as_of: _dt.date
+    ocds_ocid_prefix: str = DEFAULT_OCDS_OCID_PREFIX
+    # URL under which <out>/ocds/ is published (package uris and record links are <this><build-id>/<file>);
+    # blank: the file: URI of <out>/ocds/ itself, so links resolve to the files that were written.
+    ocds_base_uri: str = ""
+
+    def ocds_base(self, out_dir: Path | None = None) -> str:
+        """The URL of the ``ocds/`` folder of the output root, ending in ``/``."""
+        base = self.ocds_base_uri or (Path(out_dir or self.out_dir) / "ocds").as_uri()
+        return base if base.endswith("/") else base + "/"
 
     @property
     def tmp_dir(self) -> Path:
@@ -44,6 +59,8 @@ class Settings:
             GONGKAI_WAREHOUSE=str(self.warehouse),
             GONGKAI_OUT_DIR=str(self.out_dir),
             GONGKAI_AS_OF=self.as_of.isoformat(),
+            GONGKAI_OCDS_OCID_PREFIX=self.ocds_ocid_prefix,
+            GONGKAI_OCDS_BASE_URI=self.ocds_base_uri,
         )
         return env
 
@@ -62,4 +79,6 @@ def settings() -> Settings:
         warehouse=_path_from_env("GONGKAI_WAREHOUSE", REPO_ROOT / "data" / "gongkai.duckdb"),
         out_dir=_path_from_env("GONGKAI_OUT_DIR", REPO_ROOT / "data" / "out"),
         as_of=as_of,
+        ocds_ocid_prefix=os.environ.get("GONGKAI_OCDS_OCID_PREFIX", "").strip() or DEFAULT_OCDS_OCID_PREFIX,
+        ocds_base_uri=os.environ.get("GONGKAI_OCDS_BASE_URI", "").strip(),
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import gzip
 import json
 import urllib.parse
@@ -160,3 +161,82 @@ def test_sql_mapping_equals_the_python_reference_mapping(warehouse, tmp_path):
         # each link names a package file that exists
         assert {link["url"].rsplit("#", 1)[0].rsplit("/", 1)[1] for link in record["releases"]} <= {
             p.name for p in package_files(folder)}
+
+
+def _file_of(uri: str) -> Path:
+    parsed = urllib.parse.urlsplit(uri)
+    assert parsed.scheme == "file", uri  # absolute (lib-cove-ocds reports a relative `uri` as invalid)
+    return Path(urllib.parse.unquote(parsed.path))
+
+
+def test_default_links_resolve_to_the_published_files(warehouse, tmp_path, monkeypatch):
+    """No base URI set: package uris, the record packages' `packages` and every linked release url are
+    absolute URIs of files that exist in the published folder, and the fragment names a release in it."""
+    monkeypatch.delenv("GONGKAI_OCDS_BASE_URI", raising=False)
+    result = build_ocds(warehouse, tmp_path / "out")
+    ids_in: dict[Path, set[str]] = {}
+    for path in package_files(result.path):
+        with open_package_text(path) as fh:
+            package = json.load(fh)
+        assert _file_of(package["uri"]) == path.resolve()
+        if "releases" in package:
+            ids_in[path.resolve()] = {r["id"] for r in package["releases"]}
+    for path in package_files(result.path):
+        with open_package_text(path) as fh:
+            package = json.load(fh)
+        for linked in package.get("packages", []):
+            assert _file_of(linked) in ids_in
+        for record in package.get("records", []):
+            for link in record["releases"]:
+                target, fragment = link["url"].split("#", 1)
+                assert urllib.parse.unquote(fragment) in ids_in[_file_of(target)]
+
+
+def test_ocid_prefix_and_base_uri_are_settings(warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGKAI_OCDS_OCID_PREFIX", "ocds-a1b2c3-")
+    monkeypatch.setenv("GONGKAI_OCDS_BASE_URI", "https://data.example.gov.cn/gongkai/ocds")
+    result = build_ocds(warehouse, tmp_path / "out")
+    base = f"https://data.example.gov.cn/gongkai/ocds/{result.path.name}/"
+    releases = _load_all(result.path, "release-package", "releases")
+    records = _load_all(result.path, "record-package", "records")
+    assert releases and all(r["ocid"].startswith("ocds-a1b2c3-") for r in releases)
+    for path in package_files(result.path):
+        with open_package_text(path) as fh:
+            assert json.load(fh)["uri"] == base + path.name
+    assert all(link["url"].startswith(base + "release-package-") for r in records for link in r["releases"])
+    assert validate_ocds_folder(result.path) == []  # the structural check knows the configured prefix
+
+
+def test_candidates_are_named(warehouse, tmp_path):
+    """中标候选人公示: every candidate a party with role tenderer and in tender.tenderers (rank order); the
+    pending award's supplier is the first-ranked candidate. Candidate notices of the fixture: three in
+    one cell, one row naming the first-ranked, one row naming the second (no award supplier)."""
+    from test_publish_support import CANDIDATES
+
+    result = build_ocds(warehouse, tmp_path / "out")
+    releases = [r for r in _load_all(result.path, "release-package", "releases") if "中标候选人公示" in r["id"]]
+    assert releases
+    seen_forms = set()
+    for release in releases:
+        tenderers = release["tender"]["tenderers"]
+        names = [t["name"] for t in tenderers]
+        forms = [c for c in CANDIDATES if re.split("[；;、]", c[0]) == names]
+        assert len(forms) == 1, names  # the names, in the order the notice ranks them
+        form = forms[0]
+        seen_forms.add(form)
+        party_roles = {p["id"]: p["roles"] for p in release["parties"]}
+        assert all(party_roles[t["id"]] == ["tenderer"] for t in tenderers)
+        award = release["awards"][0]
+        assert award["status"] == "pending"
+        first_ranked = form[2] in (None, 1)
+        assert ("suppliers" in award) == first_ranked
+        if first_ranked:
+            assert award["suppliers"] == [tenderers[0]]
+    assert len(seen_forms) == len(CANDIDATES)
+    # coded candidates are identified by their credit code; the record keeps them all
+    records = _load_all(result.path, "record-package", "records")
+    compiled = {r["ocid"]: r["compiledRelease"] for r in records}
+    for release in releases:
+        ids = {t["id"] for t in release["tender"]["tenderers"]}
+        assert ids <= {t["id"] for t in compiled[release["ocid"]]["tender"]["tenderers"]}
+        assert any(i.startswith("CN-USCC-") for i in ids) or release["tender"]["tenderers"][0]["name"] == "宁夏丁建设公司"

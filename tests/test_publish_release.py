@@ -57,6 +57,12 @@ def _all_text(folder: Path) -> dict[str, str]:
                 texts[rel] = "\n".join("\t".join("" if v is None else str(v) for v in r) for r in rows)
             elif path.name.endswith(".gz"):
                 texts[rel] = gzip.decompress(path.read_bytes()).decode("utf-8")
+            elif path.suffix == ".xlsx":  # every cell as Excel reads it
+                from openpyxl import load_workbook
+
+                ws = load_workbook(path, read_only=True).worksheets[0]
+                texts[rel] = "\n".join("\t".join("" if v is None else str(v) for v in r)
+                                       for r in ws.iter_rows(values_only=True))
             else:
                 texts[rel] = path.read_bytes().decode("utf-8")
     finally:

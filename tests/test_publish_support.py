@@ -30,6 +30,14 @@ NOTICE_WITH_PERSONAL_DATA = (
     f"项目负责人张三，身份证号{PERSON_ID}，联系电话{MOBILE}；备用{SECOND_MOBILE},{MOBILE}。"
 )
 PERSONAL_VALUES = (PERSON_ID, PM_ID, MOBILE, SECOND_MOBILE)
+SECOND_USCC = identifiers.make_uscc("91640100MA2222222")
+# (WIN_CANDIDATE_NAME, _CODE, _ORDER) of the 中标候选人公示 of each deal, in turn: three in one cell (codes
+# split the same way), one row naming the first-ranked, one without a code
+CANDIDATES = (
+    ("宁夏某建设公司；宁夏乙建设公司、宁夏丙建设公司", f"{WINNER_USCC}；{SECOND_USCC}；", None),
+    ("宁夏乙建设公司", SECOND_USCC, 1),
+    ("宁夏丁建设公司", None, 2),
+)
 
 
 def _ts(s: str) -> dt.datetime:
@@ -107,7 +115,8 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
               budget_amount_yuan DECIMAL(20,2), bid_amount_yuan DECIMAL(20,2), win_bidder_name VARCHAR,
               win_bidder_code VARCHAR, bidder_count INTEGER, pm_name VARCHAR, pm_code VARCHAR,
               contact_phone VARCHAR, notice_content VARCHAR, url VARCHAR, source_file VARCHAR,
-              source_row INTEGER, source_files VARCHAR[])""")
+              source_row INTEGER, source_files VARCHAR[], win_candidate_name VARCHAR, win_candidate_code VARCHAR,
+              win_candidate_order INTEGER)""")
         con.execute("""
             CREATE TABLE main_marts.fct_deals (deal_key VARCHAR, project_code VARCHAR, bid_section_code VARCHAR,
               unified_deal_code VARCHAR, trade_area_code VARCHAR, trade_area VARCHAR, region_code VARCHAR,
@@ -123,7 +132,7 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
         for i in range(n_extra_deals):
             deals.append((f"NXZC2018-{100 + i:03d}/01", "政府采购", "640100", 2 + i % 4, "2018-08-01", 12 + i % 15))
         bulletin_rows, deal_rows = [], []
-        for deal_key, area, region, bidders, start, period in deals:
+        for n_deal, (deal_key, area, region, bidders, start, period) in enumerate(deals):
             t0 = _ts(start + " 09:00:00")
             deadline = t0 + dt.timedelta(days=period)
             steps = [("交易公告", t0, None), ("中标候选人公示", deadline + dt.timedelta(days=2), None),
@@ -137,6 +146,7 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
                     "宁夏某招标代理公司", AGENCY_USCC, 1_500_000, bid, "宁夏某建设公司" if bid else None,
                     WINNER_USCC if bid else None, bidders, "李四", PM_ID, f"0951-1234567/{MOBILE}", content,
                     f"http://ggzy.nx.gov.cn/{deal_key}", "trading/export_2018.csv", 2, ["trading/export_2018.csv"],
+                    *(CANDIDATES[n_deal % len(CANDIDATES)] if btype == "中标候选人公示" else (None, None, None)),
                 ))
             deal_rows.append((
                 deal_key, deal_key.split("/")[0], "01", None, None, area, region, "宁夏某局", BUYER_USCC,
@@ -145,8 +155,27 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
                 deadline + dt.timedelta(days=7), deadline + dt.timedelta(days=18), deadline + dt.timedelta(days=20),
                 1_500_000, 1_234_500, bidders, 3, "宁夏某建设公司", WINNER_USCC, True, True,
             ))
-        con.executemany("INSERT INTO main_marts.fct_trading_bulletins VALUES (" + ",".join("?" * 26) + ")", bulletin_rows)
+        con.executemany("INSERT INTO main_marts.fct_trading_bulletins VALUES (" + ",".join("?" * 29) + ")", bulletin_rows)
         con.executemany("INSERT INTO main_marts.fct_deals VALUES (" + ",".join("?" * 31) + ")", deal_rows)
+        # dbt's per-deal rule rows (the rows GX judges), for the rules the procurement dashboard shows
+        con.execute("CREATE SCHEMA main_intermediate")
+        con.execute("""
+            CREATE TABLE main_intermediate.int_deal_timelines_evaluated (rule_id VARCHAR, deal_key VARCHAR,
+              publisher_code VARCHAR, publisher_name VARCHAR, fiscal_year INTEGER, observed_value DECIMAL(20,2),
+              threshold DECIMAL(20,4), in_scope BOOLEAN, has_inputs BOOLEAN, applies BOOLEAN, passes BOOLEAN)""")
+        timeline_rows = []
+        for deal_key, area, _, bidders, _, period in deals:
+            in_scope = area == "工程建设项目招标投标"
+            timeline_rows += [
+                ("TRADE_SHORT_TENDER_PERIOD", deal_key, in_scope, period, 20, period >= 20),
+                ("FLAG_SHORT_PERIOD", deal_key, not in_scope, period, 10, period >= 10),
+                ("FLAG_SINGLE_BIDDER", deal_key, True, bidders, 1, bidders != 1),
+            ]
+        con.executemany(
+            "INSERT INTO main_intermediate.int_deal_timelines_evaluated VALUES (?, ?, ?, '宁夏某局', 2018, ?, ?, ?, "
+            "true, ?, CASE WHEN ? THEN ? END)",
+            [(rule, deal, BUYER_USCC, observed, threshold, scope, scope, scope, passes)
+             for rule, deal, scope, observed, threshold, passes in timeline_rows])
 
         con.execute("""
             CREATE TABLE main_marts.fct_disclosure_status (publisher_code VARCHAR, publisher_name VARCHAR,
@@ -191,6 +220,9 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
                 ("run-a", "PRIV_MOBILE", BUYER_USCC, "宁夏某局", 2018, "NXGC2018-001/01", MOBILE,
                  "trading/export_2018.csv", 3, None),
             ]
+            findings += [  # what the timeline rows above break, as the quality run would write it
+                ("run-a", rule, BUYER_USCC, "宁夏某局", 2018, deal, str(observed), "trading/export_2018.csv", 2, None)
+                for rule, deal, scope, observed, _, passes in timeline_rows if scope and not passes]
             con.executemany(
                 f"INSERT INTO quality.findings ({cols}) VALUES ({', '.join('?' * 14)})",
                 [(run, "compliance", "fixture", rule, "failure", code, name, year, obj, observed, src, row, detail,

@@ -70,7 +70,8 @@ def publish_fingerprint(stage: str) -> "str | None":
     finally:
         con.close()
     code = stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
-    return stage_state.fingerprint(dbt_row[0], findings, code, stage)
+    # the OCDS identifiers and links are settings: a new prefix or base URI republishes
+    return stage_state.fingerprint(dbt_row[0], findings, code, stage, s.ocds_ocid_prefix, s.ocds_base_uri)
 
 
 def _tables_exist(con, *tables: tuple[str, str]) -> bool:
@@ -167,7 +168,8 @@ def open_data_release(context: dg.AssetExecutionContext, config: OcdsConfig) -> 
 
 @dg.asset(
     key=DASHBOARDS_KEY, group_name=GROUP, pool=DUCKDB_POOL, kinds={"plotly", "html"},
-    deps=[*MART_KEYS.values(), FINDINGS_KEY],
+    # the procurement dashboard reads dbt's per-deal rule rows (the rows the quality report counts)
+    deps=[*MART_KEYS.values(), mart_key("int_deal_timelines_evaluated"), FINDINGS_KEY],
     description="仪表板：公开合规热力图、及时性、支出构成、债务空间、交易竞争（离线 HTML） "
                 "Dashboards (offline HTML): compliance heatmap, timeliness, budget composition, debt headroom, competition.",
 )

@@ -26,6 +26,7 @@ import yaml
 from plotly.offline import get_plotlyjs
 
 from dagster_project.paths import REPO_ROOT
+from dagster_project.publish import dashboard_layout
 from dagster_project.publish.masking import MaskingPolicy, masked_select
 from dagster_project.publish.release import RULE_CATALOGUE_CSV, load_spec
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
@@ -43,6 +44,7 @@ class DashboardOutput:
     figures: int
     bytes: int
     empty_figures: int = 0
+    shown: list = field(default_factory=list)   # FigureData of every drawn figure, in page order
 
 
 @dataclass
@@ -70,49 +72,89 @@ def resolve_sql(con: duckdb.DuckDBPyConnection, sql: str, policy: MaskingPolicy,
             raise LookupError(f"mart {m.group(1)} not found")
         return "(" + masked_select(rel, describe(con, rel), policy, value_maps) + ")"
 
-    return _PLACEHOLDER.sub(sub, sql).replace("{rule_catalogue_csv}", RULE_CATALOGUE_CSV.as_posix())
+    resolved = _PLACEHOLDER.sub(sub, sql).replace("{rule_catalogue_csv}", RULE_CATALOGUE_CSV.as_posix())
+    if "{latest_findings}" in resolved:
+        resolved = resolved.replace("{latest_findings}", "(" + latest_findings_sql(con, policy, value_maps) + ")")
+    return resolved
+
+
+def latest_findings_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, value_maps: dict) -> str:
+    """The findings of the latest quality run (by start time): the rows the quality report counts.
+
+    Dashboards that show rule outcomes read these, never a threshold of their own.
+    """
+    findings = find_relation(con, "findings", schema="quality")
+    runs = find_relation(con, "runs", schema="quality")
+    if findings is None or runs is None:
+        raise LookupError("quality.findings not found (no quality run yet)")
+    latest = f"(SELECT run_id FROM {runs} ORDER BY started_at DESC LIMIT 1)"
+    rows = f"(SELECT * FROM {findings} WHERE run_id = {latest})"
+    return masked_select(rows, describe(con, rows), policy, value_maps)
 
 
 def _empty_figure(title: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text="无数据 No data", showarrow=False, font={"size": 20})
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False)
+    fig.update_layout(title=dashboard_layout.bilingual_lines(title, 900, dashboard_layout.TITLE_FONT),
+                      xaxis_visible=False, yaxis_visible=False, font={"family": _FONT}, template="plotly_white",
+                      width=1000, height=300)
     return fig
 
 
 def _status_heatmap(df, spec: dict, title: str, code_labels: dict[str, list]) -> go.Figure:
+    """Publisher (rows) × item (columns) coloured by status; a discrete legend, one entry per status.
+
+    A colour bar would squeeze six labels into the plot's height (they overprinted each other); one
+    legend entry per status, drawn by invisible marker traces, is readable at any size.
+    """
     order = spec["status_order"]
     colors = spec["status_colors"]
     index = {s: i for i, s in enumerate(order)}
     xs = sorted(df[spec["x"]].unique().tolist())
-    ys = sorted(df[spec["y"]].unique().tolist())
+    ys = sorted(df[spec["y"]].unique().tolist(), reverse=True)  # first publisher at the top
     z = [[None] * len(xs) for _ in ys]
     text = [[""] * len(xs) for _ in ys]
     xi = {x: i for i, x in enumerate(xs)}
     yi = {y: i for i, y in enumerate(ys)}
+    label = lambda s: " ".join((code_labels.get(s) or [s, s])[:2])  # noqa: E731
     for x, y, status in zip(df[spec["x"]], df[spec["y"]], df[spec["status"]]):
         z[yi[y]][xi[x]] = index.get(status, len(order) - 1)
-        zh, en = (code_labels.get(status) or [status, status])[:2]
-        text[yi[y]][xi[x]] = f"{zh} {en}"
+        text[yi[y]][xi[x]] = label(status)
     n = len(order)
-    # a stepped scale: each status gets one flat band of colour
-    scale = []
+    scale = []  # a stepped scale: each status one flat band of colour
     for i, c in enumerate(colors):
         scale += [[i / n, c], [(i + 1) / n, c]]
-    tick_text = [" ".join((code_labels.get(s) or [s, s])[:2]) for s in order]
     fig = go.Figure(go.Heatmap(
         z=z, x=xs, y=ys, text=text, hovertemplate="%{y}<br>%{x}<br>%{text}<extra></extra>",
-        zmin=-0.5, zmax=n - 0.5, colorscale=scale, xgap=1, ygap=1,
-        colorbar={"tickvals": list(range(n)), "ticktext": tick_text, "title": {"text": "状态 Status"}},
+        zmin=-0.5, zmax=n - 0.5, colorscale=scale, xgap=1, ygap=1, showscale=False, showlegend=False,
     ))
-    fig.update_layout(title=title, xaxis_title=spec.get("labels", {}).get(spec["x"], spec["x"]),
+    for status, colour in zip(order, colors):
+        # no data point: the trace exists only to draw its legend entry
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label(status),
+                                 marker={"symbol": "square", "size": 12, "color": colour},
+                                 hoverinfo="skip", showlegend=True))
+    fig.update_layout(title=title, legend_title_text="状态 Status",
+                      xaxis_title=spec.get("labels", {}).get(spec["x"], spec["x"]),
                       yaxis_title=spec.get("labels", {}).get(spec["y"], spec["y"]),
-                      height=max(420, 28 * len(ys) + 220))
+                      plot_bgcolor="#ffffff")
     return fig
 
 
+@dataclass
+class FigureData:
+    """What one figure shows: its title, the rows it was drawn from, and its computed layout."""
+    title: str
+    rows: list[dict]
+    layout: dict = field(default_factory=dict)
+
+
 def render_figures(con: duckdb.DuckDBPyConnection, spec: dict, page_title: str, policy: MaskingPolicy,
-                   value_maps: dict, code_labels: dict) -> list[go.Figure]:
+                   value_maps: dict, code_labels: dict, shown: list[FigureData] | None = None) -> list[go.Figure]:
+    """The figures of one definition entry (one per ``split_by`` value), sized by ``dashboard_layout.fit``.
+
+    A title may say ``{n}``: the number of distinct values of the entry's ``count_column`` in the
+    figure's rows (a "top 25" chart of 18 buyers says 18). ``shown`` collects each figure's rows.
+    """
     df = con.execute(resolve_sql(con, spec["sql"], policy, value_maps)).df()
     title = spec.get("title", page_title)
     split = spec.get("split_by")
@@ -123,6 +165,8 @@ def render_figures(con: duckdb.DuckDBPyConnection, spec: dict, page_title: str, 
     figs = []
     for value, part in groups:
         sub_title = f"{title} — {value}" if value is not None else title
+        if spec.get("count_column") and spec["count_column"] in part:
+            sub_title = sub_title.replace("{n}", str(part[spec["count_column"]].nunique()))
         if part.empty:
             figs.append(_empty_figure(sub_title))
             continue
@@ -131,9 +175,19 @@ def render_figures(con: duckdb.DuckDBPyConnection, spec: dict, page_title: str, 
         else:
             fig = getattr(px, spec["kind"])(part, title=sub_title, labels=spec.get("labels") or {},
                                             **(spec.get("args") or {}))
+        fig.update_layout(font={"family": _FONT}, template="plotly_white")
+        for axis, text in (spec.get("axis_titles") or {}).items():  # e.g. a histogram's count axis
+            fig.update_layout({f"{axis}axis_title_text": text})
+        args = spec.get("args") or {}
+        if args.get("text"):  # counts beside the bars, with room for them inside the plot area
+            fig.update_traces(textposition="outside", cliponaxis=False, textfont_size=11)
+            value_axis = "x" if args.get("orientation") == "h" else "y"
+            top = float(part[args[value_axis]].max() or 0)
+            fig.update_layout({f"{value_axis}axis_range": [0, max(top * 1.18, 1.0)]})
+        sizes = dashboard_layout.fit(fig, category_slot=spec.get("category_slot"))
+        if shown is not None:
+            shown.append(FigureData(sub_title, part.to_dict("records"), sizes))
         figs.append(fig)
-    for fig in figs:
-        fig.update_layout(font={"family": _FONT}, template="plotly_white", margin={"l": 60, "r": 30, "t": 70, "b": 60})
     return figs
 
 
@@ -174,10 +228,11 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
         for d in definitions:
             title = f"{d['title_zh']} {d['title_en']}"
             figs: list[go.Figure] = []
+            shown: list[FigureData] = []
             empty = 0
             for fspec in d["figures"]:
                 try:
-                    figs += render_figures(con, fspec, title, policy, value_maps, code_labels)
+                    figs += render_figures(con, fspec, title, policy, value_maps, code_labels, shown)
                 except LookupError as exc:  # a mart not built yet: say so on the page, do not fail
                     figs.append(_empty_figure(f"{fspec.get('title', title)} — {exc}"))
                     empty += 1
@@ -192,7 +247,7 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
             tmp = folder / f".{d['name']}.html.tmp"
             tmp.write_text(page, encoding="utf-8")
             tmp.replace(target)  # a reader never sees half a page
-            result.pages.append(DashboardOutput(d["name"], target, len(figs), target.stat().st_size, empty))
+            result.pages.append(DashboardOutput(d["name"], target, len(figs), target.stat().st_size, empty, shown))
     finally:
         con.close()
     links = "\n".join(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import gzip
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -56,7 +57,10 @@ BULLETIN_COLUMNS = [
     "bulletin_key", "deal_key", "bulletin_type_code", "bulletin_type", "trade_area", "notice_name",
     "notice_send_time", "tenderer_name", "tenderer_code", "tender_agency_name", "tender_agency_code",
     "budget_amount_yuan", "bid_amount_yuan", "win_bidder_name", "win_bidder_code", "bidder_count", "url",
+    "win_candidate_name", "win_candidate_code", "win_candidate_order",
 ]
+# One 中标候选人公示 may name its candidates one per row (WIN_CANDIDATE_ORDER) or in one cell (CONTRACTS.md §2.2)
+CANDIDATE_SEPARATORS = "；;、"
 DEAL_COLUMNS = [
     "deal_key", "project_code", "doc_get_start_at", "bid_deadline_at", "contract_signed_at",
     "budget_amount_yuan", "bidder_count",
@@ -64,8 +68,13 @@ DEAL_COLUMNS = [
 
 
 def load_config(path: Path = CONFIG_PATH) -> dict:
+    """``ocds.yaml`` with the ocid prefix of the settings (``GONGKAI_OCDS_OCID_PREFIX``)."""
+    from dagster_project.paths import settings
+
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        cfg = yaml.safe_load(fh)
+    cfg["ocid_prefix"] = settings().ocds_ocid_prefix  # a setting, never data (paths.py)
+    return cfg
 
 
 def schema_dir(setting: str | Path | None = None) -> Path:
@@ -135,6 +144,30 @@ def _drop_empty(obj):
     return obj
 
 
+def candidates(row: dict, scheme: str) -> list[tuple[int, dict]]:
+    """(rank, party) of the candidates a 中标候选人公示 row names, in rank order.
+
+    One candidate per row (``win_candidate_order`` given, or one name): its rank is the order (1 if
+    absent). Several names in one cell, separated by ；/;/、: ranks by position; codes are paired by
+    position only when the code cell is split the same way.
+    """
+    name = (row.get("win_candidate_name") or "").strip()
+    code = (row.get("win_candidate_code") or "").strip()
+    order = row.get("win_candidate_order")
+    split = re.compile(f"[{CANDIDATE_SEPARATORS}]")
+    if order is not None or not split.search(name):
+        entries = [(name, code, order if order is not None else 1)]
+    else:
+        codes = split.split(code) if split.search(code) else []
+        entries = [(n, codes[i] if i < len(codes) else "", i + 1) for i, n in enumerate(split.split(name))]
+    out = []
+    for n, c, rank in entries:
+        party = _party(n.strip() or None, c.strip() or None, ["tenderer"], scheme)
+        if party:
+            out.append((rank, party))
+    return out
+
+
 def bulletin_release(row: dict, cfg: dict) -> dict:
     """One OCDS release for one (masked) bulletin row joined with its deal."""
     tz, cur, scheme = cfg["timezone"], cfg["currency"], cfg["party_scheme"]
@@ -148,6 +181,10 @@ def bulletin_release(row: dict, cfg: dict) -> dict:
     winner = None
     if tag in {"award", "contract", "implementation"}:
         winner = _party(row.get("win_bidder_name"), row.get("win_bidder_code"), ["supplier", "tenderer"], scheme)
+    named = []  # candidates of a pending award (中标候选人公示): tenderers; the first-ranked is the proposed supplier
+    if tag == "award" and kind.get("award_status") == "pending":
+        named = [(r, p) for r, p in candidates(row, scheme) if not winner or p["id"] != winner["id"]]
+    proposed = next((p for r, p in named if r == 1), None)
     release: dict = {
         "ocid": cfg["ocid_prefix"] + deal_key,
         "id": row["bulletin_key"],
@@ -155,7 +192,7 @@ def bulletin_release(row: dict, cfg: dict) -> dict:
         "tag": [tag],
         "initiationType": "tender",
         "language": "zh",
-        "parties": [p for p in (buyer, agency, winner) if p],
+        "parties": [p for p in (buyer, agency, winner) if p] + [p for _, p in named],
         "buyer": {"id": buyer["id"], "name": buyer.get("name")} if buyer else None,
         "tender": {
             "id": deal_key,
@@ -168,6 +205,7 @@ def bulletin_release(row: dict, cfg: dict) -> dict:
             "procuringEntity": {"id": agency["id"], "name": agency.get("name")} if agency else None,
             "mainProcurementCategory": (cfg.get("trade_areas") or {}).get(row.get("trade_area") or ""),
             "status": "cancelled" if tag == "tenderCancellation" else None,
+            "tenderers": [{"id": p["id"], "name": p.get("name")} for _, p in named] or None,
         },
     }
     if tag == "award":
@@ -178,7 +216,8 @@ def bulletin_release(row: dict, cfg: dict) -> dict:
             "status": kind.get("award_status", "active"),
             "date": _iso(row.get("notice_send_time"), tz),
             "value": _amount(row.get("bid_amount_yuan"), cur),
-            "suppliers": [{"id": winner["id"], "name": winner.get("name")}] if winner else None,
+            "suppliers": [{"id": winner["id"], "name": winner.get("name")}] if winner else
+            [{"id": proposed["id"], "name": proposed.get("name")}] if proposed else None,
         }]
     if tag == "contract":
         release["contracts"] = [{
@@ -230,14 +269,18 @@ def _compile(ocid: str, releases: list[dict]) -> dict:
     compiled["id"] = f"{ocid}-compiled"
     compiled["tag"] = ["compiled"]
     compiled["date"] = releases[-1]["date"]
-    # a party that played several roles across releases keeps all of them
+    # A party that played several roles across releases keeps all of them: the roles of its latest
+    # release first, in their order there (what the OCDS merge itself gives, so ocdskit compiles the same
+    # record whenever the latest roles include the earlier ones), then roles only played before, most
+    # recent first (a candidate that later wins: ["supplier", "tenderer"]).
+    last: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for n, release in enumerate(releases):
+        for pos, party in enumerate(release.get("parties", [])):
+            for j, role in enumerate(party.get("roles", [])):
+                last[(party["id"], role)] = (n, pos, j)
     roles: dict[str, list[str]] = {}
-    for release in releases:
-        for party in release.get("parties", []):
-            for role in party.get("roles", []):
-                roles.setdefault(party["id"], [])
-                if role not in roles[party["id"]]:
-                    roles[party["id"]].append(role)
+    for (pid, role), (n, pos, j) in sorted(last.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[1][2])):
+        roles.setdefault(pid, []).append(role)
     compiled["parties"] = [dict(p, roles=roles.get(p["id"], p.get("roles", []))) for p in compiled.get("parties", [])]
     return compiled
 
@@ -272,6 +315,12 @@ def _obj(*members: tuple[str, str]) -> str:
 
 def _arr(*items: str) -> str:
     return f"NULLIF('[' || concat_ws(',', {', '.join(items)}) || ']', '[]')"
+
+
+def _each(list_expr: str, item: str) -> str:
+    """The JSON texts of ``item`` (an expression of ``x``) for each element ``x`` of a list, joined by
+    commas (an array's inside); NULL when the list is empty or NULL."""
+    return f"NULLIF(array_to_string(list_transform({list_expr}, lambda x: {item}), ','), '')"
 
 
 def _agg_arr(item: str, order: str) -> str:
@@ -327,7 +376,25 @@ def _flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
     w_id, w_name, w_code = _party_sql(col("win_bidder_name"), col("win_bidder_code"), scheme)
     deal_budget, budget = col("deal_budget_amount_yuan"), col("budget_amount_yuan")
     bidders = f"coalesce({col('bidder_count')}, {col('deal_bidder_count')})"
+    sep = f"'[{CANDIDATE_SEPARATORS}]'"
+    trimmed = lambda e: f"NULLIF(trim({e}), '')"  # noqa: E731
+    # the candidates of a pending award, as ``candidates`` reads them: list of {id, name, code, rank}
+    cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(
+                CASE WHEN cand_order IS NOT NULL OR NOT regexp_matches(coalesce(cand_name, ''), {sep})
+                     THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]
+                     ELSE list_transform(string_split_regex(cand_name, {sep}), lambda n, i: {{'n': n,
+                          'c': CAST(CASE WHEN regexp_matches(coalesce(cand_code, ''), {sep})
+                                         THEN string_split_regex(cand_code, {sep})[i] END AS VARCHAR),
+                          'r': CAST(i AS INTEGER)}}) END,
+                lambda x: {{'id': CASE WHEN {trimmed('x.c')} IS NOT NULL THEN {_q(scheme + '-')} || trim(x.c)
+                                      WHEN {trimmed('x.n')} IS NOT NULL THEN 'name-' || trim(x.n) END,
+                           'name': {trimmed('x.n')}, 'code': {trimmed('x.c')}, 'rank': x.r}}),
+                lambda x: x.id IS NOT NULL AND x.id IS DISTINCT FROM w_id) END"""
     return f"""
+        SELECT *, list_filter(cands, lambda x: x.rank = 1)[1].id AS p_id,
+               list_filter(cands, lambda x: x.rank = 1)[1].name AS p_name
+        FROM (
+        SELECT *, {cands} AS cands FROM (
         SELECT row_number() OVER (ORDER BY deal_key, sort_time, rid) - 1 AS seq, *,
                CASE WHEN tag IN ('award', 'contract', 'implementation') THEN w_id0 END AS w_id
         FROM (
@@ -347,9 +414,12 @@ def _flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
                    {bidders} AS n_tenderers,
                    {_map_case(col('trade_area'), cfg.get('trade_areas') or {})} AS category,
                    CAST({col('bid_amount_yuan')} AS DOUBLE) AS bid_amount,
-                   NULLIF({col('url')}, '') AS url
+                   NULLIF({col('url')}, '') AS url,
+                   NULLIF(trim({col('win_candidate_name')}), '') AS cand_name,
+                   NULLIF(trim({col('win_candidate_code')}), '') AS cand_code,
+                   {col('win_candidate_order')} AS cand_order
             FROM ({source_sql}) s
-        )"""
+        )))"""
 
 
 def _release_json_sql(cfg: dict) -> str:
@@ -359,7 +429,8 @@ def _release_json_sql(cfg: dict) -> str:
     w = "(CASE WHEN tag IN ('award', 'contract', 'implementation') THEN {} END)"
     parties = _arr(_party_json("b_id", "b_name", "b_code", "'[\"buyer\"]'", scheme),
                    _party_json("a_id", "a_name", "a_code", "'[\"procuringEntity\"]'", scheme),
-                   _party_json("w_id", w.format("w_name"), w.format("w_code"), "'[\"supplier\",\"tenderer\"]'", scheme))
+                   _party_json("w_id", w.format("w_name"), w.format("w_code"), "'[\"supplier\",\"tenderer\"]'", scheme),
+                   _each("cands", _party_json("x.id", "x.name", "x.code", "'[\"tenderer\"]'", scheme)))
     document = _obj(("id", _js("rid || '-notice'")),
                     ("documentType", _js("CASE WHEN tag = 'tender' THEN 'tenderNotice' END")),
                     ("title", _js("notice_name")), ("url", _js("url")), ("language", "'\"zh\"'"))
@@ -373,12 +444,14 @@ def _release_json_sql(cfg: dict) -> str:
         ("mainProcurementCategory", _js("category")),
         ("status", _js("CASE WHEN tag = 'tenderCancellation' THEN 'cancelled' END")),
         ("documents", f"(CASE WHEN url IS NOT NULL THEN {_arr(document)} END)"),
+        ("tenderers", _arr(_each("cands", _obj(("id", _js("x.id")), ("name", _js("x.name")))))),
     )
     award = _obj(
         ("id", _js("deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END")),
         ("title", _js("notice_name")), ("status", _js("award_status")), ("date", _js("date_s")),
         ("value", amount("bid_amount")),
-        ("suppliers", f"(CASE WHEN w_id IS NOT NULL THEN {_arr(_obj(('id', _js('w_id')), ('name', _js('w_name'))))} END)"),
+        ("suppliers", f"(CASE WHEN w_id IS NOT NULL THEN {_arr(_obj(('id', _js('w_id')), ('name', _js('w_name'))))} "
+                      f"WHEN p_id IS NOT NULL THEN {_arr(_obj(('id', _js('p_id')), ('name', _js('p_name'))))} END)"),
     )
     contract = _obj(
         ("id", _js("deal_key || '-contract'")), ("awardID", _js("deal_key || '-award'")),
@@ -411,6 +484,7 @@ def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
                  ("identifier", _obj(("scheme", _js(f"CASE WHEN pcode IS NOT NULL THEN {_q(scheme)} END")),
                                      ("id", _js("pcode")), ("legalName", _js("CASE WHEN pcode IS NOT NULL THEN pname END")))))
     supplier = _obj(("id", _js("sid")), ("name", _js("sname")))
+    tenderer = _obj(("id", _js("pid")), ("name", _js("pname")))
     award = _obj(("id", _js("award_id")), ("title", _js("title")), ("status", _js("status")), ("date", _js("date_s")),
                  ("value", amount("amount")), ("suppliers", "suppliers"))
     contract = _obj(("id", _js("deal_key || '-contract'")), ("awardID", _js("deal_key || '-award'")),
@@ -426,6 +500,7 @@ def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
         ("numberOfTenderers", "to_json(n_tenderers)"),
         ("procuringEntity", f"(CASE WHEN a_id IS NOT NULL THEN {_obj(('id', _js('a_id')), ('name', _js('a_name')))} END)"),
         ("mainProcurementCategory", _js("category")), ("status", _js("tender_status")), ("documents", "documents"),
+        ("tenderers", "tenderers"),
     )
     compiled = _obj(
         ("ocid", _js("ocid")), ("id", _js("ocid || '-compiled'")), ("date", _js("date_s")),
@@ -444,21 +519,33 @@ def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
                 {{'k': 2, 'pid': w_id, 'pname': w_name, 'pcode': w_code, 'role': 'supplier'}},
                 {{'k': 3, 'pid': w_id, 'pname': w_name, 'pcode': w_code, 'role': 'tenderer'}}]) AS u(p)
             WHERE p.pid IS NOT NULL
-        ), party_roles AS (
-            SELECT ocid, pid, role, min(seq * 4 + k) AS first FROM party_slots GROUP BY ALL
+            UNION ALL  -- the candidates a release names, after its buyer, agency and winner
+            SELECT ocid, seq, 3 + i AS k, c.id AS pid, c.name AS pname, c.code AS pcode, 'tenderer' AS role
+            FROM (SELECT ocid, seq, unnest(cands) AS c, generate_subscripts(cands, 1) AS i
+                  FROM {flat} WHERE len(cands) > 0)
+        ), candidate_slots AS (
+            SELECT * FROM party_slots WHERE k > 3
+        ), tenderers AS (  -- tender.tenderers: every candidate named, in order of first appearance
+            SELECT ocid, {_agg_arr(tenderer, 'first')} AS tenderers
+            FROM (SELECT ocid, pid, min(seq * 64 + k) AS first, arg_max(pname, seq * 64 + k) AS pname
+                  FROM candidate_slots GROUP BY ALL)
+            GROUP BY ocid
+        ), party_roles AS (  -- roles of the latest release first, as _compile orders them
+            SELECT ocid, pid, role, max(seq) AS last_seq, arg_max(k, seq) AS last_k FROM party_slots GROUP BY ALL
         ), party_groups AS (
-            SELECT ocid, pid, min(seq * 4 + k) AS first, arg_max(pname, seq * 4 + k) AS pname,
-                   arg_max(pcode, seq * 4 + k) AS pcode
+            SELECT ocid, pid, min(seq * 64 + k) AS first, arg_max(pname, seq * 64 + k) AS pname,
+                   arg_max(pcode, seq * 64 + k) AS pcode
             FROM party_slots GROUP BY ALL
         ), parties AS (
             SELECT g.ocid, {_agg_arr(party, 'g.first')} AS parties
             FROM party_groups g JOIN (
-                SELECT ocid, pid, {_agg_arr('to_json(role)', 'first')} AS roles FROM party_roles GROUP BY ALL
+                SELECT ocid, pid, {_agg_arr('to_json(role)', 'last_seq DESC, last_k')} AS roles FROM party_roles GROUP BY ALL
             ) r USING (ocid, pid)
             GROUP BY g.ocid
         ), award_rows AS (
             SELECT ocid, seq, deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END
-                   AS award_id, notice_name, award_status, date_s, bid_amount, w_id, w_name
+                   AS award_id, notice_name, award_status, date_s, bid_amount,
+                   coalesce(w_id, p_id) AS w_id, CASE WHEN w_id IS NOT NULL THEN w_name ELSE p_name END AS w_name
             FROM {flat} WHERE tag = 'award'
         ), award_suppliers AS (
             SELECT ocid, award_id, {_agg_arr(supplier, 'first')} AS suppliers
@@ -490,7 +577,8 @@ def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
             FROM {flat} GROUP BY ocid
         )
         SELECT row_number() OVER (ORDER BY first) - 1 + {int(offset)} AS s, {record} AS item
-        FROM deals LEFT JOIN parties USING (ocid) LEFT JOIN awards USING (ocid) LEFT JOIN contracts USING (ocid)"""
+        FROM deals LEFT JOIN parties USING (ocid) LEFT JOIN awards USING (ocid) LEFT JOIN contracts USING (ocid)
+        LEFT JOIN tenderers USING (ocid)"""
 
 
 def package_suffix(cfg: dict) -> str:
@@ -604,6 +692,8 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
     sql = ocds_source_sql(con, policy)
     if sql is None:
         return result
+    # package uris and record links: where these files will be published (build_ocds), else where written
+    cfg = dict(cfg, base_uri=cfg.get("base_uri") or folder.resolve().as_uri() + "/")
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     common = {"uri": cfg["base_uri"], "version": "1.1", "publishedDate": now, "publisher": cfg["publisher"],
               "license": cfg["license"]}
@@ -807,6 +897,8 @@ def build_ocds(
     """Build, validate and atomically publish the OCDS packages under ``<out_dir>/ocds/<build-id>/``."""
     from dagster_project.publish.release import load_spec, new_release_id
 
+    from dagster_project.paths import settings
+
     started = time.monotonic()
     cfg = load_config()
     policy = MaskingPolicy.from_spec(load_spec().get("masking") or {})
@@ -814,6 +906,9 @@ def build_ocds(
     atomic.remove_stale_staging(root)
     build_id = new_release_id()
     staging = atomic.new_staging_dir(root, build_id)
+    # links name the folder the packages are promoted to, <out>/ocds/<build-id>/, under the base URI
+    # (GONGKAI_OCDS_BASE_URI; by default the file: URI of <out>/ocds/, so they resolve to these files)
+    cfg["base_uri"] = settings().ocds_base(out_dir.resolve()) + build_id + "/"
     try:
         con = open_read_only(warehouse)
         try:

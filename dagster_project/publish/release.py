@@ -267,6 +267,40 @@ def write_code_lists(con: duckdb.DuckDBPyConnection, spec: dict, staging: Path, 
     return resources
 
 
+def write_excel_copies(con: duckdb.DuckDBPyConnection, staging: Path, resources: list[dict],
+                       max_rows: int) -> tuple[list[dict], dict[str, str]]:
+    """An ``.xlsx`` beside every CSV resource that fits (``excel.py``): codes kept as text, dates as dates.
+
+    Datasets are read from their Parquet copy (typed), code lists from their CSV (text). Returns the new
+    file resources and, per CSV without a workbook, why.
+    """
+    from dagster_project.publish import excel
+
+    added, skipped = [], {}
+    for res in [r for r in resources if r.get("format") == "csv"]:
+        csv_path = staging / res["path"]
+        parquet = csv_path.with_suffix(".parquet")
+        source = (f"read_parquet('{_sql_path(parquet)}')" if parquet.exists() else
+                  f"read_csv('{_sql_path(csv_path)}', header = true, all_varchar = true)")
+        rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+        if rows > min(max_rows, excel.EXCEL_MAX_ROWS):
+            skipped[res["path"]] = (f"{rows} 行，超过工作簿上限 {min(max_rows, excel.EXCEL_MAX_ROWS)} 行 rows, more than the "
+                                    f"workbook limit of {min(max_rows, excel.EXCEL_MAX_ROWS)}: open the Parquet file, or "
+                                    "import the CSV into Excel with its columns as text (docs/OPEN_DATA.md)")
+            continue
+        target = csv_path.with_suffix(".xlsx")
+        excel.write_xlsx(con, source, target, res["name"])
+        added.append({
+            "name": f"{res['name']}_xlsx", "path": target.relative_to(staging).as_posix(), "type": "file",
+            "scheme": "file", "format": "xlsx", "mediatype": excel.MEDIATYPE,
+            "title": res.get("title", res["name"]),
+            "description": f"Excel 工作簿：与 {csv_path.name} 同样的行，代码为文本（不丢位数），日期为日期。 "
+                           f"Excel copy of {csv_path.name}: same rows, codes stored as text (every digit kept), "
+                           "dates as dates.",
+        })
+    return added, skipped
+
+
 def source_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
     rel = find_relation(con, "load_files", schema="raw")
     if rel is None:
@@ -567,6 +601,9 @@ def build_release(
                 resources += [csv_res, pq_res]
                 written.append(ds)
             resources += write_code_lists(con, spec, staging, written)
+            xlsx_resources, xlsx_skipped = write_excel_copies(
+                con, staging, resources, int(spec["release"].get("xlsx_max_rows", 200_000)))
+            resources += xlsx_resources
             sources = source_files(con)
         finally:
             con.close()
@@ -617,10 +654,12 @@ def build_release(
             "coverage_years": {"from": coverage[0], "to": coverage[1]},
             "datasets": {
                 name: {"rows": d.rows, "coverage_years": {"from": d.year_from, "to": d.year_to},
-                       "files": {"csv": d.csv_path, "parquet": d.parquet_path}}
+                       "files": {"csv": d.csv_path, "parquet": d.parquet_path,
+                                 **({"xlsx": d.csv_path[:-4] + ".xlsx"} if d.csv_path not in xlsx_skipped else {})}}
                 for name, d in result.datasets.items()
             },
             "skipped_datasets": result.skipped,
+            "xlsx_not_written": xlsx_skipped,
             "ocds": sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
             "source_files": sources,
             "masking": "PM_CODE 前6后4 first 6 + last 4; 文本中身份证号/银行卡号 前6后4, 手机号 前3后4 "

@@ -14,8 +14,9 @@ import duckdb
 import yaml
 
 from dagster_project.paths import REPO_ROOT
+from dagster_project.quality import report_sections as sections
 from dagster_project.quality import store
-from dagster_project.quality.report_grouped import GROUP_CSS, GROUP_FILTER_JS, render_grouped_findings
+from dagster_project.quality.report_grouped import GROUP_CSS, render_grouped_findings
 from dagster_project.quality.suites import load_rule_catalogue
 
 # DOMAIN.md §5: how inspectors score it. Rule family (catalogue) -> scorecard dimension.
@@ -54,13 +55,10 @@ th{background:#f2f2f2}td.num{text-align:right}.ok{background:#e6f4ea}.bad{backgr
 .na{color:#888}.badge{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.85em}
 .failure{background:#fce8e6}.warning{background:#fff4ce}.red_flag{background:#fde7d9}.info{background:#e8f0fe}
 details{margin:.3em 0}summary{cursor:pointer}#filter{padding:.3em;width:24em}
-.nav a{margin-right:1em}
+.nav a{margin-right:1em}.amount{white-space:nowrap}
 """
 
-JS = """
-function filterFindings(){var q=document.getElementById('filter').value.toLowerCase();
-document.querySelectorAll('tr.finding').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':''});}
-"""
+JS = sections.FILTER_JS
 
 
 def _e(value) -> str:
@@ -167,19 +165,24 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
     checks = _rows(con, "select * from quality.check_runs where run_id = ? order by kind, suite, rule_id", [run_id])
     cards = scorecard(con, run_id, catalogue)
     findings_by_rule: dict[str, list[dict]] = {}
-    for f in _rows(con, """select * from quality.findings where run_id = ?
-                           order by rule_id, publisher_code, fiscal_year, object_key, source_row""", [run_id]):
-        findings_by_rule.setdefault(f["rule_id"], []).append(f)
+    all_findings = _rows(con, """select * from quality.findings where run_id = ?
+                           order by rule_id, publisher_code, fiscal_year, object_key, source_row""", [run_id])
+    for f in all_findings:
+        if f["kind"] != "integrity":  # pipeline problems are shown with the pipeline checks
+            findings_by_rule.setdefault(f["rule_id"], []).append(f)
+    amounts = sections.AmountFormatter(sections.SourceUnits.read(con), catalogue)
+    reject_files, reject_rows = sections.read_rejects(con)
     out = []
     add = out.append
     add('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">')
     add("<title>数据质量报告 Quality report</title>")
-    add(f"<style>{CSS}{GROUP_CSS}</style><script>{GROUP_FILTER_JS}</script></head><body>")
+    add(f"<style>{CSS}{GROUP_CSS}</style><script>{JS}</script></head><body>")
     add("<h1>公开 gongkai · 数据质量报告 Quality report</h1>")
     add(f'<p>运行 Run <code>{_e(run_id)}</code> · 开始 started {_e(run.started_at.isoformat(timespec="seconds"))} · '
         f"GX 校验用时 validation {run.gx_seconds:.1f} s</p>")
     add('<p class="nav">')
     add('<a href="findings.csv">findings.csv</a><a href="findings.xlsx">findings.xlsx</a>')
+    add('<a href="#rejects">拒收 Rejected files and rows</a><a href="#pipeline-checks">管道检查 Pipeline checks</a>')
     if run.data_docs_index:
         rel = run.data_docs_index.relative_to(quality_dir).as_posix()
         add(f'<a href="{_e(rel)}">GX 数据文档 Data Docs</a>')
@@ -191,9 +194,10 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
     integrity = [c for c in checks if c["kind"] == "integrity"]
     bad_integrity = [c for c in integrity if c["status"] != "passed"]
     if bad_integrity:
-        add('<p class="bad"><b>管道完整性检查未通过，停止发布 Integrity checks failed: publication is blocked.</b></p>')
+        add('<p class="bad"><b>管道检查未通过，停止发布 Pipeline checks failed: publication is blocked</b> '
+            '(<a href="#pipeline-checks">详见 see below</a>).</p>')
     else:
-        add(f'<p class="ok">管道完整性 Integrity: {len(integrity)} 项全部通过 all passed.</p>')
+        add(f'<p class="ok">管道检查 Pipeline checks: {len(integrity)} 项全部通过 all passed.</p>')
 
     add("<h2>与上次比较 Change since the previous run</h2>")
     if change.previous_run_id is None:
@@ -223,7 +227,7 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
     add("<table id=\"rules\"><tr><th>检查组 Suite</th><th>规则 Rule</th><th>名称 Title</th><th>严重程度 Severity</th>"
         "<th>依据 Legal basis</th><th>评估 Evaluated</th><th>问题 Findings</th><th>比例 Rate</th>"
         "<th>数据不足 Insufficient data</th><th>状态 Status</th></tr>")
-    for c in checks:
+    for c in (c for c in checks if c["kind"] != "integrity"):  # pipeline checks have their own section
         cat = catalogue.get(c["rule_id"], {})
         title = f'{cat.get("title_zh", "")} {cat.get("title_en", "")}'.strip() or c["batch"]
         rate = f'{c["failed"] / c["evaluated"]:.1%}' if c["evaluated"] else "—"
@@ -236,9 +240,15 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
             f'{"<br><small>" + _e(c["detail"][:200]) + "</small>" if c["detail"] else ""}</td></tr>')
     add("</table>")
 
-    add(render_grouped_findings(con, run_id, catalogue, drill_limit=min(drill_limit, 20)))
+    # findings grouped publisher → document → rule (report_grouped); the filter (report_sections.FILTER_JS)
+    # works on the nested publisher / document blocks holding `tr.finding` rows
+    add('<div id="findings-groups">')
+    add(render_grouped_findings(con, run_id, catalogue, drill_limit=min(drill_limit, 20), format_value=amounts.text))
+    add("</div>")
     # anchors of the per-rule table: each rule's findings are counted there and listed by publisher above
     add("".join(f'<span id="rule-{_e(r)}"></span>' for r in findings_by_rule))
+    add(sections.rejects_section(reject_files, reject_rows, drill_limit))
+    add(sections.pipeline_checks_section(checks, all_findings, catalogue, suites))
     add("</body></html>")
     return "\n".join(out)
 
@@ -246,6 +256,7 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
 def write_reports(con: duckdb.DuckDBPyConnection, run, suites, quality_dir: Path) -> Path:
     quality_dir.mkdir(parents=True, exist_ok=True)
     write_exports(con, run.run_id, quality_dir)
+    sections.write_rejects_csv(sections.read_rejects(con)[1], quality_dir / "rejects.csv")
     index = quality_dir / "index.html"
     index.write_text(render_html(con, run, suites, quality_dir), encoding="utf-8")
     return index

@@ -6,8 +6,8 @@ where) with its offending rows folded away. A document none of whose tables was 
 finding (DISC_MISSING per publisher × document, its tables listed in the detail), so a registry of many
 regions with few files stays one screen per publisher. Counts are exact: every finding of the run is a row.
 
-The filter box hides finding rows whose text does not match and hides the document and publisher blocks
-left empty, so it works on the grouped layout.
+The filter box (``report_sections.FILTER_JS``) shows the rows whose text or whose publisher / document label
+(``data-label``) matches and hides the ``section.publisher`` / ``tbody.document`` blocks left empty.
 """
 from __future__ import annotations
 
@@ -21,19 +21,6 @@ DOCUMENT_LABEL = {
     "trading": "公共资源交易 trading", "portal": "门户公开记录 portal", "registry": "登记信息 registry",
 }
 NO_PUBLISHER = "—"
-
-GROUP_FILTER_JS = """
-function filterFindings(){var q=document.getElementById('filter').value.toLowerCase();
-document.querySelectorAll('tr.finding').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':''});
-document.querySelectorAll('tbody.document').forEach(function(b){
- var shown=Array.prototype.some.call(b.querySelectorAll('tr.finding'),function(r){return r.style.display!=='none'});
- b.style.display=shown?'':'none'});
-document.querySelectorAll('section.publisher').forEach(function(s){
- var head=s.querySelector('summary').textContent.toLowerCase();
- var shown=Array.prototype.some.call(s.querySelectorAll('tr.finding'),function(r){return r.style.display!=='none'});
- s.style.display=(shown||(q&&head.indexOf(q)>=0))?'':'none';
- if(q&&(shown||head.indexOf(q)>=0)){s.querySelector('details').open=true}});}
-"""
 
 GROUP_CSS = """
 section.publisher{margin:.6em 0}section.publisher>details>summary{font-size:1.05em}
@@ -81,8 +68,14 @@ def grouped_findings(con, run_id: str) -> list[dict]:
     return sorted(publishers.values(), key=weight)
 
 
-def render_grouped_findings(con, run_id: str, catalogue: dict[str, dict[str, str]], drill_limit: int = 20) -> str:
-    """HTML of the findings section: publisher → (year, document) → one row per finding."""
+def render_grouped_findings(con, run_id: str, catalogue: dict[str, dict[str, str]], drill_limit: int = 20,
+                            format_value=None) -> str:
+    """HTML of the findings section: publisher → (year, document) → one row per finding.
+
+    ``format_value(finding, value)``: HTML of an observed/expected/detail value (the report passes the
+    source-unit amount formatter, report_sections.AmountFormatter.text); default: escaped text. The
+    publisher's ``details`` and the document's heading cell carry a ``data-label`` for the report's filter."""
+    fmt = format_value or (lambda f, v: _e(v))
     publishers = grouped_findings(con, run_id)
     out = ['<h2 id="findings">问题明细（按公开主体 → 文件 → 规则） Findings by publisher → document → rule</h2>',
            '<p><input id="filter" placeholder="筛选 filter: 规则、主体、文件… rule, publisher, file…" '
@@ -98,13 +91,15 @@ def render_grouped_findings(con, run_id: str, catalogue: dict[str, dict[str, str
         n = sum(p["counts"].values())
         serious = n - p["counts"].get("info", 0)
         out.append(f'<section class="publisher" data-publisher="{_e(p["publisher_code"])}">'
-                   f'<details{" open" if serious else ""}><summary><b>{_e(p["publisher_name"] or "")}</b> '
+                   f'<details{" open" if serious else ""} data-label="{_e(p["publisher_name"] or "")} '
+                   f'{_e(p["publisher_code"])}"><summary><b>{_e(p["publisher_name"] or "")}</b> '
                    f'<code>{_e(p["publisher_code"])}</code> — {n} 项 findings ({counts})</summary>')
         out.append("<table><tr><th>规则 Rule</th><th>严重程度 Severity</th><th>对象 Object</th><th>实际 Observed</th>"
                    "<th>应为 Expected</th><th>来源 Where</th><th>说明 Detail</th></tr>")
         for (year, document), findings in sorted(p["documents"].items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
             label = DOCUMENT_LABEL.get(document, document)
-            out.append(f'<tbody class="document"><tr><th colspan="7">{_e(year or "")} {_e(label)} '
+            out.append(f'<tbody class="document"><tr><th colspan="7" data-label="{_e(year or "")} {_e(label)}">'
+                       f'{_e(year or "")} {_e(label)} '
                        f'— {len(findings)} 项 findings</th></tr>')
             for f in findings:
                 cat = catalogue.get(f["rule_id"], {})
@@ -118,8 +113,8 @@ def render_grouped_findings(con, run_id: str, catalogue: dict[str, dict[str, str
                     f'<tr class="finding"><td><a href="#rule-{_e(f["rule_id"])}">{_e(f["rule_id"])}</a><br>'
                     f'<small>{_e(cat.get("title_zh", ""))}</small></td>'
                     f'<td><span class="badge {_e(f["severity"])}">{_e(SEVERITY_SHORT.get(f["severity"], f["severity"]))}'
-                    f'</span></td><td><code>{_e(f["object_key"])}</code></td><td>{_e(f["observed"])}</td>'
-                    f'<td>{_e(f["expected"])}</td><td class="rows">{_e(where)}</td><td>{_e(f["detail"])}</td></tr>')
+                    f'</span></td><td><code>{_e(f["object_key"])}</code></td><td>{fmt(f, f["observed"])}</td>'
+                    f'<td>{fmt(f, f["expected"])}</td><td class="rows">{_e(where)}</td><td>{fmt(f, f["detail"])}</td></tr>')
             out.append("</tbody>")
         out.append("</table></details></section>")
     return "\n".join(out)

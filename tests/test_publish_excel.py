@@ -1,0 +1,93 @@
+"""Excel-friendly downloads: the .xlsx beside each CSV read back as Excel would (openpyxl cell types)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from dagster_project import identifiers
+from dagster_project.publish.release import build_release, load_spec, verify_sha256sums
+from test_publish_support import build_fixture_warehouse
+
+
+def _numeric_uscc() -> str:
+    """An 18-digit, all-numeric, checksum-valid 统一社会信用代码 (a 事业单位's code can look like this)."""
+    for serial in range(100):
+        code = identifiers.make_uscc(f"126401000000{serial:05d}")
+        if code.isdigit():
+            return code
+    raise AssertionError("no all-numeric code found")
+
+
+NUMERIC_CODE = _numeric_uscc()
+FORMULA_LIKE = "=HYPERLINK(\"http://x\")"
+
+
+@pytest.fixture
+def release(tmp_path, monkeypatch):
+    warehouse = tmp_path / "gongkai.duckdb"
+    build_fixture_warehouse(warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:  # a publisher with an all-numeric code and a table name that looks like a formula
+        con.execute("UPDATE main_marts.fct_disclosure_status SET publisher_code = ?, table_name_zh = ? "
+                    "WHERE publisher_code = '640100'", [NUMERIC_CODE, FORMULA_LIKE])
+    finally:
+        con.close()
+    monkeypatch.setenv("GONGKAI_OUT_DIR", str(tmp_path / "out"))
+    return build_release(warehouse, tmp_path / "out", run_id="t"), warehouse
+
+
+def test_every_csv_has_a_workbook_with_codes_as_text_and_dates_as_dates(release):
+    result, _ = release
+    folder = result.path
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    csvs = [r["path"] for r in package["resources"] if r.get("format") == "csv"]
+    xlsx = {r["path"]: r for r in package["resources"] if r.get("format") == "xlsx"}
+    assert csvs and {p[:-4] + ".xlsx" for p in csvs} == set(xlsx)
+    assert all(x["hash"].startswith("sha256:") and x["bytes"] > 0 for x in xlsx.values())
+    sums = (folder / "SHA256SUMS").read_text(encoding="utf-8")
+    assert all(f"  {p}\n" in sums for p in xlsx) and verify_sha256sums(folder) == []
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["datasets"]["disclosure_status"]["files"]["xlsx"] == "data/disclosure_status.xlsx"
+
+    wb = load_workbook(folder / "data" / "disclosure_status.xlsx")  # not read-only: cell types as Excel has them
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    con = duckdb.connect()
+    try:
+        expected = con.execute(f"SELECT * FROM read_parquet('{(folder / 'data' / 'disclosure_status.parquet').as_posix()}')"
+                               ).fetchall()
+    finally:
+        con.close()
+    assert ws.max_row == len(expected) + 1
+    code_cells = [row[header.index("publisher_code")] for row in ws.iter_rows(min_row=2)]
+    numeric = [c for c in code_cells if c.value == NUMERIC_CODE]
+    assert numeric and all(c.data_type == "s" for c in code_cells)  # 18 digits, still text
+    names = [row[header.index("table_name_zh")] for row in ws.iter_rows(min_row=2)]
+    assert any(c.value == FORMULA_LIKE and c.data_type == "s" for c in names)  # text, not a formula
+    deadlines = [row[header.index("deadline_date")] for row in ws.iter_rows(min_row=2)]
+    assert all(c.is_date and isinstance(c.value, dt.datetime) for c in deadlines)
+    assert [c.value.date() for c in deadlines] == [r[header.index("deadline_date")] for r in expected]
+    published = [row[header.index("published_at")] for row in ws.iter_rows(min_row=2)]
+    assert any(c.is_date and c.value.hour == 10 for c in published)
+    years = [row[header.index("fiscal_year")] for row in ws.iter_rows(min_row=2)]
+    assert all(c.data_type == "n" and isinstance(c.value, int) for c in years)
+
+
+def test_datasets_larger_than_the_limit_keep_csv_and_say_why(tmp_path, monkeypatch):
+    warehouse = tmp_path / "gongkai.duckdb"
+    build_fixture_warehouse(warehouse)
+    spec = load_spec()
+    spec["release"]["xlsx_max_rows"] = 5
+    monkeypatch.setenv("GONGKAI_OUT_DIR", str(tmp_path / "out"))
+    result = build_release(warehouse, tmp_path / "out", run_id="t", spec=spec)
+    manifest = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
+    big = [n for n, d in result.datasets.items() if d.rows > 5]
+    assert big
+    for name in big:
+        assert f"data/{name}.csv" in manifest["xlsx_not_written"]
+        assert not (result.path / "data" / f"{name}.xlsx").exists()
+        assert "xlsx" not in manifest["datasets"][name]["files"]

@@ -354,7 +354,7 @@ def load_family(
     say = progress or log.info
     prefetch = getattr(loader, "prefetch", None)  # a loader may parse the changed files ahead, in parallel
     if prefetch is not None:
-        prefetch([f for f in files if current.get(f.rel) != f.sha256
+        prefetch([f for f, problem in files if problem is None and current.get(f.rel) != f.sha256
                   and f.path.suffix.lower() in FAMILY_SUFFIXES[family]])
 
     for index, (f, problem) in enumerate(files, start=1):

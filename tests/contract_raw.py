@@ -154,6 +154,21 @@ TEMPLATE_WORDING = {
 }
 
 
+# the current Ministry template's titles (no entity in the title: the publisher line names it)
+MINISTRY_TEMPLATE = {
+    "部门收支总表": "部门财务收支预算总表", "部门收入总表": "部门收入预算总表", "部门支出总表": "部门支出预算总表",
+    "财政拨款收支总表": "财政拨款收支预算总表", "一般公共预算支出表": "一般公共预算支出功能分类预算表",
+    "一般公共预算基本支出表": "一般公共预算基本支出部门预算经济分类预算表",
+    "一般公共预算“三公”经费支出表": "“三公”经费和机关运行经费预算表",
+    "政府性基金预算支出表": "政府性基金预算支出功能分类预算表", "国有资本经营预算支出表": "国有资本经营预算支出功能分类预算表",
+}
+# required explanations (DOMAIN.md 2.2), as a 说明 sheet words them: catalogue key suffix, heading
+EXPLANATIONS = [("duties", "一、部门职责"), ("structure", "二、机构设置情况"), ("notes", None),
+                ("office_costs", "四、机关运行经费支出情况"), ("procurement", "五、政府采购支出情况"),
+                ("assets", "六、国有资产占用使用情况"), ("performance", "七、预算绩效管理情况"),
+                ("sangong", "八、“三公”经费支出情况说明"), ("project_funds", "九、项目支出情况说明"), ("terms", "十、名词解释")]
+
+
 def dept_budget_tables(year: int) -> list[tuple[str, str]]:
     return DEPT_BUDGET if year >= 2019 else DEPT_BUDGET[:8]   # the 9th table exists from 2019
 
@@ -673,6 +688,9 @@ class Builder:
             else:
                 title = f"{shown_name}{year}年{printed}"
             publisher = (f"编制单位：{name}", f"部门：{name}", f"单位：{name}")[style_no]   # 单位：<name> too
+            if name == EMERGENCY[0] and year == 2020 and not final:   # the current template: entity in the publisher line
+                title = f"{year}年{MINISTRY_TEMPLATE[table_name]}"
+                publisher = f"预算主管部门：{name}"
             lay = Layout(sheet_name, title, publisher, unit_label, unit_text, unit_left,
                          header_rows=(1, 2, 3)[(i + style_no) % 3], split_codes=(i + style_no) % 2 == 1,
                          style=style, indent="  " if style_no == 2 else FW, total_at_bottom=style_no == 1,
@@ -741,6 +759,10 @@ class Builder:
             ws["A1"] = f"一、本套报表为{name}{year}年度部门决算公开报表，共九张。"
             ws["A2"] = "二、报表所列金额按四舍五入保留两位小数。"
             self.out.sheets[(rel, "填报说明")] = ExpectedSheet("", "", code, year, D(1), status="unknown_table")
+        if year >= 2017:   # the required explanations (catalogue book explanation, from 2017)
+            shown_income = grand + (D(100) if (name == WATER[0] and year == 2020 and not final) else D(0)) \
+                + (D(12) if name == WELFARE[0] else D(0))
+            self.explanation_sheet(wb, rel, name, code, year, final, shown_income * mult, fiscal_total * mult)
         folder.mkdir(parents=True, exist_ok=True)
         wb.save(path)
         self.out.files[rel] = "budget"
@@ -772,6 +794,38 @@ class Builder:
             self.out.findings.add(("RECON_CROSS_TABLE", code, year, "dept_summary"))
         if name == CIVIL[0] and year == 2020 and not final:
             self.out.findings.add(("RECON_HIERARCHY", code, year, "dept_gpb_expenditure"))
+
+    def explanation_sheet(self, wb, rel: str, name: str, code: str, year: int, final: bool,
+                          income_yuan: Decimal, fiscal_yuan: Decimal) -> None:
+        """A 说明 sheet with the required explanations; the 编制说明 states the income total and the fiscal
+        appropriation in 万元 (two decimals). Planted: 民政厅 2020 budget leaves out 名词解释, 应急管理厅 2020
+        budget misstates its income total, 社会福利院 2020 final names a year that is not its own."""
+        word = "决算" if final else "预算"
+        prefix = "deptf_expl_" if final else "dept_expl_"
+        wan = lambda v: f"{(v / D(10000)).quantize(D('0.01')):,}"  # noqa: E731
+        stated = income_yuan + (D(10000) if (name == EMERGENCY[0] and year == 2020 and not final) else D(0))
+        compared = year - 3 if (name == WELFARE[0] and year == 2020 and final) else year - 1
+        notes_heading = f"三、关于{year}年度收入支出决算总体情况说明" if final else f"三、关于{year}年收支预算情况的总体说明"
+        ws = wb.create_sheet("说明")
+        ws.append([f"{name}{year}年部门{word}公开说明"])
+        for key, heading in EXPLANATIONS:
+            if key == "terms" and name == CIVIL[0] and year == 2020 and not final:
+                self.out.statuses[(code, year, prefix + key)] = "missing"
+                self.out.findings.add(("DISC_MISSING", code, year, prefix + key))
+                continue
+            if key == "notes":
+                ws.append([notes_heading])
+                ws.append([f"{year}年收入{word}总计{wan(stated)}万元，财政拨款收入{word}总计{wan(fiscal_yuan)}万元，"
+                           f"与{compared}年相比略有增加。"])
+                continue
+            ws.append([heading])
+            ws.append([f"{name}按照有关规定说明{heading[2:]}。"])
+        self.out.sheets[(rel, "说明")] = ExpectedSheet("", "", code, year, D(1), status="unknown_table")
+        notes_key = prefix + ("final_notes" if final else "budget_notes")
+        if name == EMERGENCY[0] and year == 2020 and not final:
+            self.out.findings.add(("NARR_TOTAL_MISMATCH", code, year, notes_key))
+        if name == WELFARE[0] and year == 2020 and final:
+            self.out.findings.add(("NARR_YEAR_MISMATCH", code, year, notes_key))
 
     # government workbooks -------------------------------------------------------------------------------
     def government(self, region: str, year: int, final: bool) -> None:
@@ -956,6 +1010,8 @@ class Builder:
                     r += 1
                 w.row = r
                 w.note("注：本表“本地区”为本级与所辖地区合计。")
+            elif base in ("1_2", "1_3", "1_4") and region == "640000" and year == 2020 and not final:
+                self.ministry_debt(ws, exp, base, rname, year, whole, own, mult, style)
             elif base in ("1_2", "1_3"):
                 word = "一般" if base == "1_2" else "专项"
                 bal = "balance_general" if base == "1_2" else "balance_special"
@@ -1017,6 +1073,59 @@ class Builder:
         approval = final_approval(region, year) if final else budget_approval(region, year)
         self.publish(rel, region, REGION_NAME[region], "政府债务", f"{rname}{year}年政府债务{kind}情况",
                      dt.datetime.combine(approval + dt.timedelta(days=15), dt.time(10, 0)), by_path=False)
+
+    def ministry_debt(self, ws, exp: ExpectedSheet, base: str, rname: str, year: int, whole: dict, own: dict,
+                      mult: Decimal, style: str) -> None:
+        """1-2 / 1-3 in the Ministry's layout (items as rows, 本地区 | 其中：本级 columns, a 公式 row, a title naming
+        two years) and 1-4 with 合计 | 一般债券 | 专项债券 columns. Planted: 1-3's 本级 year-end balance above
+        its limit (the roll-forward still holds)."""
+        w = SheetWriter(ws, exp, mult)
+        p, pp = year - 1, year - 2
+        if base == "1_4":
+            w.title(f"{rname}{year}年地方政府债券发行及还本付息情况表", 4)
+            w.unit_line(None, "单位：亿元", False, 4)
+            for c, text in enumerate(["项目", "合计", "一般债券", "专项债券"], start=1):
+                w.put(w.row, c, text)
+            r = w.row + 1
+            for label, g, sp in [(f"一、{p}年地方政府债券发行额", D("2.5"), D("4.75")), ("其中：再融资债券", D("1"), D("0.5")),
+                                 (f"二、{p}年地方政府债务还本额", D("1.2"), D("0.8")),
+                                 (f"三、{p}年地方政府债务付息额", D("0.33"), D("0.41")),
+                                 (f"四、{year}年地方政府债务还本预算数", D("1.4"), D("0.9")),
+                                 (f"五、{year}年地方政府债务付息预算数", D("0.35"), D("0.44"))]:
+                w.put(r, 1, label)
+                for c, v in enumerate([g + sp, g, sp], start=2):
+                    w.amount(r, c, v, style)
+                r += 1
+            w.row = r
+            return
+        word, key = ("一般", "general") if base == "1_2" else ("专项", "special")
+        w.title(f"{rname}{p}年和{year}年地方政府{word}债务余额情况表", 3)
+        w.unit_line(None, "单位：亿元", False, 3)
+        for c, text in enumerate(["项　　目", "本地区", "其中：本级"], start=1):
+            w.put(w.row, c, text)
+        w.put(w.row + 1, 1, "公式")
+        w.put(w.row + 1, 2, "A")
+        w.put(w.row + 1, 3, "B")
+        columns = []
+        for scope in (whole, own):
+            closing = scope[f"balance_{key}"]
+            issued, repaid = D("2.4"), D("0.9")
+            limit = scope[f"limit_{key}"]
+            if scope is own and base == "1_3":   # planted: 本级 year-end balance above that year's limit
+                limit = closing - D("0.6")
+                self.out.findings.add(("DEBT_BALANCE_OVER_LIMIT", "640000", year, "debt_1_3"))
+            columns.append({"opening": closing - issued + repaid, "limit": limit, "issued": issued, "repaid": repaid,
+                            "closing": closing, "next": limit + D(3)})
+        items = [(f"一、{pp}年末地方政府{word}债务余额实际数", "opening"), (f"二、{p}年地方政府{word}债务限额", "limit"),
+                 (f"三、{p}年地方政府{word}债务发行额", "issued"), (f"四、{p}年地方政府{word}债务还本支出", "repaid"),
+                 (f"五、{p}年末地方政府{word}债务余额预计执行数", "closing"), (f"六、{year}年地方政府{word}债务限额", "next")]
+        r = w.row + 2
+        for label, k in items:
+            w.put(r, 1, label)
+            for c, col in enumerate(columns, start=2):
+                w.amount(r, c, col[k], style)
+            r += 1
+        w.row = r
 
     # registry ---------------------------------------------------------------------------------------------------
     def registry(self) -> None:

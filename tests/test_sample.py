@@ -14,17 +14,31 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import logging
+
 import openpyxl
 import pytest
 
 from dagster_project import identifiers
 from dagster_project.sample.__main__ import main as sample_main
+from dagster_project.sample.formats import chromium
 
 REPO = Path(__file__).resolve().parents[1]
+logging.getLogger("pdfminer").setLevel(logging.ERROR)   # a FontBBox warning per glyph run of Noto CJK PDFs
 COMMITTED = REPO / "data" / "raw"
 DOCUMENTED_ARGS = ["--seed", "20181", "--scale", "1", "--years", "2017-2019"]
 CATALOGUE = list(csv.DictReader((REPO / "dbt/seeds/ref_disclosure_catalogue.csv").open(encoding="utf-8")))
-TABLE_NAMES = sorted({r["table_name_zh"] for r in CATALOGUE}, key=len, reverse=True)
+TABLE_NAMES = sorted({r["table_name_zh"] for r in CATALOGUE if r["book"] != "explanation"}, key=len, reverse=True)
+# other wordings of the catalogue's names (the Ministry template's): data the project keeps, read here as a reader would
+ALIASES = {r["alias"]: r["table_name_zh"] for r in
+           csv.DictReader((REPO / "dbt/seeds/ingest/ref_table_name_aliases.csv").open(encoding="utf-8"))}
+# words a heading of each required explanation carries (this test's own reading of DOMAIN.md 2.2)
+EXPLANATION_WORDS = {"部门主要职能": "职能", "机构设置": "机构设置", "名词解释": "名词解释", "预算编制说明": "预算编制说明",
+                     "决算编制说明": "决算总体情况说明", "机关运行经费情况说明": "机关运行经费", "政府采购情况说明": "政府采购",
+                     "国有资产占用情况说明": "国有资产占用", "绩效目标情况说明": "绩效目标", "“三公”经费情况说明": "三公",
+                     "项目经费情况说明": "项目经费"}
+RADICALS = str.maketrans({"\u2ed4": "门", "\u2ecb": "车", "\u2ec5": "见", "\u2ec9": "贝", "\u2ed3": "长", "\u2eda": "页",
+                          "\u2ee2": "马", "\u2ec8": "讠", "\u2ed0": "钅", "\u2eb0": "纟", "\u2ee0": "饣", "\u2ea0": "民"})
 
 REQUIRED_VARIANTS = [
     "merged_title", "sheet_name_table_n", "sheet_name_numbered", "sheet_name_sheet1", "sheet_name_table_name",
@@ -49,10 +63,76 @@ def table_of(title: str | None) -> str | None:
     if not title:
         return None
     t = title.replace("“", "").replace("”", "").replace('"', "")
-    for name in TABLE_NAMES:
+    names = [(n, n) for n in TABLE_NAMES] + list(ALIASES.items())
+    for name, canonical in sorted(names, key=lambda x: -len(x[0])):
         if name.replace("“", "").replace("”", "") in t:
-            return name
+            return canonical
     return None
+
+
+def pdf_text(page) -> str:
+    """A PDF page's text as a reader sees it (radical code points folded)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", page.extract_text() or "").translate(RADICALS)
+
+
+def pdf_sheets(path: Path) -> tuple[list, str]:
+    """The tables of a printed disclosure, one worksheet-like Sheet per table (title line, publisher/unit line,
+    then the ruled rows of every page it runs over; a header repeated on a continuation page is dropped), and
+    the text of its pages."""
+    import unicodedata
+
+    import pdfplumber
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    out, ws, header, text = [], None, [], []
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            lines = pdf_text(page).splitlines()
+            text += lines
+            tables = page.extract_tables()
+            titles = [ln for ln in lines if table_of(ln) and len(ln) < 40]
+            if not tables:
+                continue
+            fold = lambda c: None if c is None else unicodedata.normalize("NFKC", c).translate(RADICALS).replace("\n", "")  # noqa: E731
+            rows = [[fold(c) for c in r] for r in tables[0]]
+            if titles:
+                ws = wb.create_sheet(f"p{page.page_number}")
+                unit = next((ln for ln in lines if "单位" in ln), "")
+                ws.append([titles[0]])
+                ws.append([unit])
+                first_data = next(i for i, r in enumerate(rows) if any(c and re.fullmatch(r"[\d,.\-]+", c) for c in r))
+                header = rows[:first_data]
+                out.append(ws)
+            elif ws is not None:
+                rows = [r for r in rows if r not in header]
+            for r in rows:
+                ws.append(r)
+            for ln in lines:
+                if ln.startswith(("注：", "注:")):   # NFKC made its colon half-width
+                    ws.append(["注：" + ln[2:]])
+    return [Sheet(w) for w in out], "\n".join(text)
+
+
+def xls_sheets(path: Path) -> list:
+    """An .xls read with xlrd into worksheet-like Sheets (values and merged ranges as written)."""
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), formatting_info=True)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for sh in book.sheets():
+        ws = wb.create_sheet(sh.name)
+        for r in range(sh.nrows):
+            for c in range(sh.ncols):
+                v = sh.cell_value(r, c)
+                if v != "":
+                    ws.cell(r + 1, c + 1, v)
+        for r0, r1, c0, c1 in sh.merged_cells:
+            ws.merge_cells(start_row=r0 + 1, end_row=r1, start_column=c0 + 1, end_column=c1)
+    return [Sheet(w) for w in wb.worksheets]
 
 
 def amount(v) -> Decimal | None:
@@ -130,12 +210,23 @@ class RawRoot:
         self.root = root
         self.truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
         self.books: dict[str, list[Sheet] | None] = {}
-        for p in sorted(list((root / "budget").rglob("*.xlsx")) + list((root / "debt").rglob("*.xlsx"))):
+        self.texts: dict[str, str] = {}   # a disclosure's running text: its 说明 sheet, or its PDF pages
+        for p in sorted(x for family in ("budget", "debt") for x in (root / family).rglob("*") if x.is_file()):
             rel = p.relative_to(root).as_posix()
-            if not zipfile.is_zipfile(p):
+            if p.suffix == ".pdf":
+                if not p.exists():
+                    continue
+                self.books[rel], self.texts[rel] = pdf_sheets(p)
+                continue
+            if p.suffix == ".xls":
+                self.books[rel] = xls_sheets(p)
+            elif not zipfile.is_zipfile(p):
                 self.books[rel] = None
                 continue
-            self.books[rel] = [Sheet(ws) for ws in openpyxl.load_workbook(p).worksheets]
+            else:
+                self.books[rel] = [Sheet(ws) for ws in openpyxl.load_workbook(p).worksheets]
+            self.texts[rel] = "\n".join(str(r[0]) for sh in self.books[rel] if sh.table is None for r in sh.rows
+                                        if r and r[0])
         self.portal = []
         for p in sorted((root / "portal").glob("publications*.csv")):
             self.portal += list(csv.DictReader(p.open(encoding="utf-8")))
@@ -515,6 +606,19 @@ def expected_items(raw: RawRoot):
 def observed_statuses(raw: RawRoot) -> dict[tuple, str]:
     out = {}
     for pub, y, c, deadline in expected_items(raw):
+        if c["book"] == "explanation":   # a required explanation: its heading in the disclosure's text
+            texts = [(p, raw.texts.get(raw.book_by_name(p["attachment"])[0], "")) for p in raw.portal
+                     if p["publisher_code"] == pub and f"{y}年" in p["title"]
+                     and (c["document"] == "final") == ("决算" in p["title"])]
+            present = [p for p, text in texts if EXPLANATION_WORDS[c["table_name_zh"]] in text.replace("“", "").replace("”", "")]
+            if not present:
+                status = "missing"
+            elif dt.date.fromisoformat(present[0]["published_at"][:10]) > deadline:
+                status = "late"
+            else:
+                status = "on_time"
+            out[(pub, y, c["table_key"])] = status
+            continue
         found = [(p, s) for p, _rel, s in raw.sheets_of(pub, y) if s.table == c["table_name_zh"]
                  and (c["document"] == "final") == ("决算" in p["title"])]
         if not found:
@@ -585,6 +689,36 @@ def test_disclosure_findings_follow_statuses(raw):
     assert any(p["attachment"] == attachment and p["publisher_code"] == pub for p in raw.portal)
 
 
+def test_narrative_agrees_with_tables_except_where_planted(raw):
+    """Every department disclosure states its income total (万元, two decimals) in its 编制说明: equal to its
+    收支总表's 收入总计 within rounding, and names only its own year and the year before — except the planted
+    ones (NARR_* in the ground truth). PDF and .xls publishers included."""
+    planted = {(x["rule_id"], x["publisher_code"], x["fiscal_year"]) for x in raw.truth["findings"]
+               if x["rule_id"].startswith("NARR_")}
+    found, checked = set(), 0
+    for p in raw.portal:
+        rel, sheets = raw.book_by_name(p["attachment"])
+        text = raw.texts.get(rel, "").replace(",", "")
+        summary = next((s for s in sheets or [] if s.table in ("部门收支总表", "收入支出决算总表")), None)
+        if summary is None or "收入" not in text:
+            continue
+        year = int(re.search(r"(\d{4})年", summary.title).group(1))
+        unit = next(m.group(1) for c in summary.rows[1] if c
+                    for m in [re.search(r"单位[:：]\s*(千元|万元|亿元|元)", str(c))] if m)
+        mult = {"千元": 1000, "万元": 10000, "亿元": 10 ** 8, "元": 1}[unit]
+        row = next(r for r in summary.data if "收入总计" in [str(x).strip() for x in r])
+        table_total = amount(row[[str(x).strip() for x in row].index("收入总计") + 1])
+        stated = Decimal(re.search(r"收入(?:预算|决算)总计([\d.]+)万元", text).group(1))
+        if abs(stated * 10000 - table_total * mult) > 50:
+            found.add(("NARR_TOTAL_MISMATCH", p["publisher_code"], year))
+        notes = text[text.find("编制说明") if "编制说明" in text else text.find("决算总体情况说明"):][:200]
+        if any(int(y) not in (year, year - 1) for y in re.findall(r"(\d{4})年", notes.split("二、")[0])):
+            found.add(("NARR_YEAR_MISMATCH", p["publisher_code"], year))
+        checked += 1
+    assert found == planted
+    assert checked >= 40 and {r for r, _, _ in planted} == {"NARR_TOTAL_MISMATCH", "NARR_YEAR_MISMATCH"}
+
+
 # ---------------------------------------------------------------------------------------------- reconciliation
 
 
@@ -635,10 +769,12 @@ def sheet_problems(s: Sheet, publisher_code: str) -> set[str]:
         if any(off(amount(r[ti]), [amount(r[bi]), amount(r[pi])]) for r in s.data if amount(r[ti]) is not None):
             problems.add("RECON_ROW_PARTS")
     if "三公" in s.table:
-        if s.col("公务用车购置费") is None:
+        col = lambda *names: next((s.col(n) for n in names if s.col(n) is not None), None)  # noqa: E731
+        if col("公务用车购置费", "购置费") is None:   # the template's two-level header says 购置费 | 运行费
             problems.add("DETAIL_SANGONG_SPLIT")
         else:
-            t, o, v, vp, vr, rc = (s.col(h) for h in ("合计", "因公出国（境）费", "小计", "公务用车购置费", "公务用车运行费", "公务接待费"))
+            t, o, v, vp, vr, rc = (col("合计"), col("因公出国（境）费", "因公出国(境)费"), col("小计"),
+                                   col("公务用车购置费", "购置费"), col("公务用车运行费", "运行费"), col("公务接待费"))
             for r in s.data:
                 if amount(r[t]) != amount(r[o]) + amount(r[v]) + amount(r[rc]) or amount(r[v]) != amount(r[vp]) + amount(r[vr]):
                     problems.add("RECON_ROW_PARTS")
@@ -654,12 +790,18 @@ def sheet_problems(s: Sheet, publisher_code: str) -> set[str]:
         if any(sum(v[i] for v in vals.values()) != region[i] for i in range(6)):
             problems.add("DEBT_REGION_SUM")
     if s.table.startswith(("地方政府一般债务余额", "地方政府专项债务余额")):
-        items = {str(r[0]).strip(): amount(r[1]) for r in s.data if r[0]}
-        get = lambda pat: next(v for k, v in items.items() if re.fullmatch(pat, k))  # noqa: E731
-        closings = [v for k, v in items.items() if re.fullmatch(r"\d{4}年末.+债务余额", k)]
-        opening, closing = closings[0], closings[1]
-        if off(closing, [opening, get(r"\d{4}年.+债务举借额"), -get(r"\d{4}年.+债务还本额")]):
-            problems.add("DEBT_ROLL_FORWARD")
+        # items as rows (their year and wording say which measure), one column per region scope
+        for c in range(1, max(len(r) for r in s.data)):
+            items = {str(r[0]).strip(): amount(r[c]) for r in s.data if r[0] and c < len(r)}
+            if not any(items.values()):
+                continue
+            get = lambda pat: next(v for k, v in items.items() if re.search(pat, k))  # noqa: E731
+            closings = [v for k, v in items.items() if re.search(r"\d{4}年末.+债务余额", k)]
+            opening, closing = closings[0], closings[1]
+            if off(closing, [opening, get(r"^(?:[一二三四五六七]、)?\d{4}年.+债务(?:举借|发行)额"), -get(r"\d{4}年.+债务还本")]):
+                problems.add("DEBT_ROLL_FORWARD")
+            if closing > get(r"\d{4}年.+债务限额"):
+                problems.add("DEBT_BALANCE_OVER_LIMIT")
     return problems
 
 
@@ -870,15 +1012,37 @@ def cell_values(path: Path):
             for ws in wb.worksheets]
 
 
-def assert_same_tree(a: Path, b: Path):
+def pdf_pages_text(path: Path) -> list[str]:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+def assert_same_tree(a: Path, b: Path) -> list[str]:
+    """Same files with the same content: xlsx/xls by their cells, PDFs by their text page by page (a PDF
+    printer's version may change bytes, not what a reader reads), the rest byte for byte. Without Chromium
+    the generator prints no PDF: those are listed and left out (returned)."""
     fa = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
     fb = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    skipped = []
+    if chromium() is None:
+        skipped = sorted({r for r in fa + fb if r.endswith(".pdf")})
+        fa, fb = [r for r in fa if r not in skipped], [r for r in fb if r not in skipped]
     assert fa == fb
     for rel in fa:
         if rel.endswith(".xlsx"):
             assert cell_values(a / rel) == cell_values(b / rel), rel
+        elif (a / rel).read_bytes() == (b / rel).read_bytes():
+            continue   # the same bytes: the same content (the generator fixes the PDF printer's timestamps)
+        elif rel.endswith(".xls"):
+            assert [(s.ws.title, s.rows) for s in xls_sheets(a / rel)] == \
+                [(s.ws.title, s.rows) for s in xls_sheets(b / rel)], rel
+        elif rel.endswith(".pdf"):
+            assert pdf_pages_text(a / rel) == pdf_pages_text(b / rel), rel
         else:
             assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    return skipped
 
 
 def test_same_seed_same_files_different_seed_different(fresh_dir, tmp_path):
@@ -896,7 +1060,10 @@ def test_same_seed_same_files_different_seed_different(fresh_dir, tmp_path):
 
 
 def test_committed_sample_equals_documented_generation(fresh_dir):
-    assert_same_tree(fresh_dir, COMMITTED)
+    skipped = assert_same_tree(fresh_dir, COMMITTED)
+    if skipped:
+        pytest.skip(f"chromium is not installed: the sample's {len(skipped)} PDFs could not be printed and were not "
+                    "compared (every other file was); install Debian's chromium and fonts-noto-cjk (make browser)")
 
 
 def _run(args, cwd):

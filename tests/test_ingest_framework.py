@@ -72,21 +72,24 @@ def test_load_is_idempotent_and_accounts_for_every_row(tmp_path, con):
     assert con.execute("SELECT count(*) FROM raw.load_files").fetchone()[0] == 2
 
 
-def test_changed_file_replaces_exactly_its_rows(tmp_path, con):
+def test_changed_file_supersedes_exactly_its_rows(tmp_path, con):
     raw = tmp_path / "raw"
     write_csv(raw / "portal" / "a.csv", ["x", "BAD"])
     write_csv(raw / "portal" / "b.csv", ["z"])
-    framework.load_family(con, raw, "portal", portal_csv_loader)
+    first = framework.load_family(con, raw, "portal", portal_csv_loader)
     write_csv(raw / "portal" / "a.csv", ["x2", "y2"])
     report = framework.load_family(con, raw, "portal", portal_csv_loader)
     assert report.loaded == ["portal/a.csv"] and report.unchanged == ["portal/b.csv"]
-    assert titles(con) == [("portal/a.csv", "x2", False), ("portal/a.csv", "y2", False), ("portal/b.csv", "z", False)]
-    # the old version's reject went with its rows; history of loads is kept
-    assert con.execute("SELECT count(*) FROM raw.load_rejects").fetchone()[0] == 0
+    current = [t for t in titles(con) if not t[2]]
+    assert current == [("portal/a.csv", "x2", False), ("portal/a.csv", "y2", False), ("portal/b.csv", "z", False)]
+    # the old version's rows and reject are kept as a superseded version (never deleted), under their own load
+    old = con.execute("SELECT title, load_id FROM raw.portal_publications WHERE is_retired").fetchall()
+    assert old == [("x", first.load_id)]
+    assert con.execute("SELECT raw_value, is_retired FROM raw.load_rejects").fetchall() == [("BAD", True)]
     history = con.execute(
-        "SELECT is_current, rows_rejected FROM raw.load_files WHERE source_file='portal/a.csv' ORDER BY loaded_at"
+        "SELECT load_id, is_current, rows_rejected FROM raw.load_files WHERE source_file='portal/a.csv' ORDER BY loaded_at"
     ).fetchall()
-    assert history == [(False, 1), (True, 0)]
+    assert history == [(first.load_id, False, 1), (report.load_id, True, 0)]
 
 
 def test_removed_file_is_retired_not_deleted(tmp_path, con):

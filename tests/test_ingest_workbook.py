@@ -483,10 +483,13 @@ def test_rerun_unchanged_then_changed_file_replaces_only_its_rows(env):
     third = load(db, raw, "budget")
     assert third.loaded == ["budget/two.xlsx"]
     one_before = [r for r in snapshot if r[0] == "budget/one.xlsx"]
-    after = query(db, "SELECT * EXCLUDE (load_id) FROM raw.budget_lines ORDER BY ALL")
+    # the replaced version stays, superseded (is_retired): exactly as it was
+    assert query(db, "SELECT * EXCLUDE (load_id, is_retired) FROM raw.budget_lines WHERE is_retired ORDER BY ALL") == [
+        r[:-2] + r[-1:] for r in snapshot if r[0] == "budget/two.xlsx"]
+    after = query(db, "SELECT * EXCLUDE (load_id) FROM raw.budget_lines WHERE NOT is_retired ORDER BY ALL")
     assert [r for r in after if r[0] == "budget/one.xlsx"] == one_before
     changed = query(db, "SELECT amount_yuan FROM raw.budget_lines WHERE source_file = 'budget/two.xlsx' "
-                        "AND source_row = 5 AND source_column = 'B'")
+                        "AND source_row = 5 AND source_column = 'B' AND NOT is_retired")
     assert changed == [(yuan(7, "万元"),)]
     assert len([r for r in after if r[0] == "budget/two.xlsx"]) == len([r for r in snapshot if r[0] == "budget/two.xlsx"])
 

@@ -1,8 +1,8 @@
 """Generic ingest machinery shared by every raw family.
 
 A family loader only knows how to read one file into its raw tables. This module decides *which*
-files need loading (by content hash), keeps history in ``raw.load_files``, replaces the rows of
-changed files, retires the rows of vanished files, and enforces the row accounting invariant
+files need loading (by content hash), keeps history in ``raw.load_files``, supersedes the rows of
+changed files (kept, flagged, never deleted), retires the rows of vanished files, and enforces the row accounting invariant
 ``rows_in = rows_loaded + rows_rejected``.
 """
 from __future__ import annotations
@@ -265,10 +265,17 @@ def _files_ever_loaded(con: duckdb.DuckDBPyConnection, family: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _delete_file_rows(con: duckdb.DuckDBPyConnection, family: str, rel: str) -> None:
+def _supersede_file_rows(con: duckdb.DuckDBPyConnection, family: str, rel: str) -> None:
+    """The file's content changed: its present rows become a superseded version, never deleted.
+
+    They are flagged ``is_retired`` (so every reader of the present state leaves them out, as before)
+    and keep their ``load_id``/``source_sha256``: a row whose ``(source_file, load_id)`` names a
+    ``raw.load_files`` row that is no longer current is a superseded version (``fct_revisions`` compares
+    consecutive versions of a file from them).
+    """
     for table in FAMILY_TABLES[family]:
-        con.execute(f"DELETE FROM {table} WHERE source_file = ?", [rel])
-    con.execute("DELETE FROM raw.load_rejects WHERE source_file = ?", [rel])
+        con.execute(f"UPDATE {table} SET is_retired = true WHERE source_file = ? AND NOT is_retired", [rel])
+    con.execute("UPDATE raw.load_rejects SET is_retired = true WHERE source_file = ? AND NOT is_retired", [rel])
 
 
 # An absolute path (POSIX or Windows) not preceded by a word character: raw-root paths become relative,
@@ -347,8 +354,8 @@ def load_family(
             f"{len(current)} current files is gone from the raw root; nothing retired). 确属有意时设置 "
             f"GONGKAI_ALLOW_RETIRE=1 后重新运行 (if intended, re-run with GONGKAI_ALLOW_RETIRE=1)"
         )
-    # Only files the warehouse has seen can have rows to replace: skipping the DELETEs for new
-    # files keeps a first load linear (each DELETE scans the family's tables).
+    # Only files the warehouse has seen can have rows to supersede: skipping the UPDATEs for new
+    # files keeps a first load linear (each UPDATE scans the family's tables).
     seen_before = _files_ever_loaded(con, family)
     rows_before = _current_rows(con, family)
     say = progress or log.info
@@ -365,7 +372,7 @@ def load_family(
         con.execute("BEGIN TRANSACTION")
         try:
             if f.rel in seen_before:
-                _delete_file_rows(con, family, f.rel)
+                _supersede_file_rows(con, family, f.rel)
             if problem is not None:
                 raise FileRejected(problem)
             if f.path.suffix.lower() not in FAMILY_SUFFIXES[family]:
@@ -429,9 +436,10 @@ def _current_rows(con: duckdb.DuckDBPyConnection, family: str, excluding: list[s
 
 
 def _reject_whole_file(con, load_id: str, f: RawFile, reason: str) -> FileOutcome:
-    # the loader's partial work was rolled back; rows of an earlier version of the file go too
+    # the loader's partial work was rolled back; rows of an earlier version of the file are superseded
+    # (kept for history: their figures read as vanished in fct_revisions)
     con.execute("BEGIN TRANSACTION")
-    _delete_file_rows(con, f.family, f.rel)
+    _supersede_file_rows(con, f.family, f.rel)
     con.execute("COMMIT")
     con.execute(
         "INSERT INTO raw.load_rejects VALUES (?,?,?,?,NULL,NULL,NULL,NULL,?,false)",

@@ -2,7 +2,8 @@
 -- Every data table carries load_id, source_file (posix path relative to the raw root),
 -- source_sha256, and a 1-based source_row as a person sees it (Excel row; for CSV the header is row 1).
 -- Rows of a file that disappeared from the raw root are kept with is_retired = true, never deleted.
--- Rows of a file whose content changed are replaced (deleted, then the new version inserted).
+-- Rows of a file whose content changed are superseded: kept with is_retired = true (their load_id names a
+-- raw.load_files row that is no longer current), then the new version is inserted. Nothing is deleted.
 CREATE SCHEMA IF NOT EXISTS raw;
 
 -- One row per load attempt of a file. is_current marks the row describing the file's present state.

@@ -68,15 +68,57 @@ select
     lines.value_text,
     case when lines.column_key in {{ workbook_text_column_keys() }}
          then {{ clean_name('lines.value_text') }} end         as text_value,
-    {# Loaders convert to 元 already; where a loader left a numeric cell unconverted, convert it
-       here with the sheet's unit, rounded to the fen (分), never through float. #}
-    case
-        when lines.column_key in {{ workbook_text_column_keys() }} then null
-        when lines.amount_yuan is not null then cast(lines.amount_yuan as decimal(20, 2))
-        else {{ to_yuan("try_cast(replace(replace(trim(lines.value_text), ',', ''), '，', '') as decimal(38, 6))",
-                        'coalesce(sheets.unit_multiplier, 1)') }}
-    end                                                        as amount_yuan
+    {{ workbook_line_amount_yuan('lines', 'sheets') }}          as amount_yuan
 from lines
 left join sheets
     on sheets.source_file = lines.source_file and sheets.sheet = lines.sheet
+{%- endmacro %}
+
+{#- A line's amount in 元: loaders convert to 元 already; where a loader left a numeric cell unconverted,
+    it is converted here with the sheet's unit, rounded to the fen (分), never through float. -#}
+{% macro workbook_line_amount_yuan(lines, sheets) -%}
+    case
+        when {{ lines }}.column_key in {{ workbook_text_column_keys() }} then null
+        when {{ lines }}.amount_yuan is not null then cast({{ lines }}.amount_yuan as decimal(20, 2))
+        else {{ to_yuan("try_cast(replace(replace(trim(" ~ lines ~ ".value_text), ',', ''), '，', '') as decimal(38, 6))",
+                        'coalesce(' ~ sheets ~ '.unit_multiplier, 1)') }}
+    end
+{%- endmacro %}
+
+{#- Every version of every figure line of a family: the present rows and the superseded versions of
+    replaced files (is_retired, kept by the loaders; CONTRACTS §2), each with the load that wrote it and
+    its sheet's year, publisher name and notes. Rename, cast, standardise only: the versions are paired
+    in int_figure_versions. Text columns (bond-use project names …) are not figures. -#}
+{% macro stg_workbook_line_versions(family) -%}
+with lines as (
+    select * from {{ source(family, family ~ '_lines') }}
+),
+sheets as (
+    select load_id, source_file, sheet, sheet_index, title, entity_name, fiscal_year, unit_multiplier, note_text
+    from {{ source(family, family ~ '_sheets') }}
+)
+select
+    '{{ family }}'                                             as family,
+    lines.load_id,
+    lines.source_file,
+    lines.source_sha256,
+    lines.sheet,
+    sheets.sheet_index,
+    lines.source_row,
+    {{ clean_name('lines.table_name') }}                       as table_name,
+    lower(trim(lines.side))                                    as side,
+    nullif(regexp_replace(coalesce(lines.line_code, ''), '[^0-9]', '', 'g'), '') as code,
+    {{ clean_name('lines.line_label') }}                       as item_name,
+    lines.row_key,
+    lines.column_key,
+    lines.source_column,
+    cast(sheets.fiscal_year as integer)                        as fiscal_year,
+    regexp_replace({{ clean_name('sheets.entity_name') }}, '本级$', '') as entity_name_key,
+    {{ clean_name('sheets.title') }}                           as title,
+    sheets.note_text,
+    {{ workbook_line_amount_yuan('lines', 'sheets') }}          as amount_yuan
+from lines
+left join sheets
+    on sheets.load_id = lines.load_id and sheets.source_file = lines.source_file and sheets.sheet = lines.sheet
+where lines.column_key not in {{ workbook_text_column_keys() }}
 {%- endmacro %}

@@ -1,0 +1,129 @@
+-- Every published budget/debt figure in every readable version of its file, keyed so that two versions of one
+-- file can be compared figure by figure (fct_revisions): the table as named, the side, the item (the line's
+-- code, else its row key, else its label), the measure (column key) and, for an item met twice in one table,
+-- its occurrence in reading order. A version is a load of the file that was read (a load rejected whole has no
+-- figures and is not a version: the figures are compared across it). Each row carries its neighbouring
+-- versions (the version before and after it, when there is one) and whether the version carries a correction
+-- note (更正/修订/调整说明 in a sheet's title or notes, or an explanation's heading).
+-- Publisher, year and table key are those the present resolution gives the file's table
+-- (int_sheets_resolved), else the file's publisher, else a key from the name the file gives.
+with versions as (
+    select
+        source_file,
+        load_id,
+        source_sha256,
+        loaded_at,
+        row_number() over (partition by source_file order by loaded_at, load_id) as version_number
+    from {{ ref('stg_load_manifest__file_versions') }}
+    where family in ('budget', 'debt') and status <> 'rejected'
+),
+
+neighbours as (
+    select
+        versions.*,
+        lag(load_id) over (partition by source_file order by version_number)        as prev_load_id,
+        lag(source_sha256) over (partition by source_file order by version_number)  as prev_source_sha256,
+        lead(load_id) over (partition by source_file order by version_number)       as next_load_id,
+        lead(source_sha256) over (partition by source_file order by version_number) as next_source_sha256,
+        lead(loaded_at) over (partition by source_file order by version_number)     as next_loaded_at
+    from versions
+),
+
+lines as (
+    select family, load_id, source_file, source_sha256, sheet, sheet_index, source_row, table_name, side, code,
+           item_name, row_key, column_key, source_column, fiscal_year, entity_name_key, title, note_text, amount_yuan
+    from {{ ref('stg_budget__line_versions') }}
+    union all
+    select family, load_id, source_file, source_sha256, sheet, sheet_index, source_row, table_name, side, code,
+           item_name, row_key, column_key, source_column, fiscal_year, entity_name_key, title, note_text, amount_yuan
+    from {{ ref('stg_debt__line_versions') }}
+),
+
+note_texts as (
+    select distinct load_id, source_file, coalesce(title, '') || ' ' || coalesce(note_text, '') as text
+    from lines
+    union all
+    select load_id, source_file, coalesce(heading, '') || ' ' || coalesce(section_name, '') as text
+    from {{ ref('stg_budget__section_versions') }}
+),
+
+correction_notes as (
+    select
+        load_id,
+        source_file,
+        max(case when text like '%更正%' or text like '%修订%' or text like '%调整说明%' then 1 else 0 end) = 1
+            as has_correction_note
+    from note_texts
+    group by load_id, source_file
+),
+
+figures as (
+    select
+        lines.*,
+        coalesce(lines.code, lines.row_key, lines.item_name, 'row ' || cast(lines.source_row as varchar)) as item_key
+    from lines
+    where lines.amount_yuan is not null
+),
+
+numbered as (
+    select
+        figures.*,
+        row_number() over (
+            partition by figures.source_file, figures.load_id, figures.table_name, figures.side,
+                         figures.item_key, figures.column_key
+            order by figures.sheet_index, figures.sheet, figures.source_row, figures.source_column
+        ) as item_occurrence
+    from figures
+),
+
+table_resolution as (
+    select source_file, table_name, min(publisher_code) as publisher_code, min(table_key) as table_key,
+           min(fiscal_year) as fiscal_year
+    from {{ ref('int_sheets_resolved') }}
+    group by source_file, table_name
+),
+
+file_resolution as (
+    select source_file, min(publisher_code) as publisher_code
+    from {{ ref('int_sheets_resolved') }}
+    group by source_file
+)
+
+select
+    numbered.family,
+    coalesce(table_resolution.publisher_code, file_resolution.publisher_code,
+             {{ unregistered_publisher_key('coalesce(numbered.entity_name_key, numbered.title, numbered.source_file)') }})
+                                                            as publisher_code,
+    coalesce(numbered.fiscal_year, table_resolution.fiscal_year) as fiscal_year,
+    coalesce(table_resolution.table_key, numbered.table_name) as table_key,
+    numbered.table_name,
+    numbered.side,
+    numbered.item_key,
+    numbered.column_key                                     as measure,
+    numbered.item_occurrence,
+    numbered.amount_yuan,
+    numbered.source_file,
+    numbered.sheet,
+    numbered.source_row,
+    numbered.load_id,
+    numbered.source_sha256,
+    neighbours.loaded_at,
+    neighbours.version_number,
+    coalesce(correction_notes.has_correction_note, false)   as has_correction_note,
+    neighbours.prev_load_id,
+    neighbours.prev_source_sha256,
+    neighbours.next_load_id,
+    neighbours.next_source_sha256,
+    neighbours.next_loaded_at,
+    coalesce(next_notes.has_correction_note, false)         as next_has_correction_note
+from numbered
+join neighbours
+    on neighbours.source_file = numbered.source_file and neighbours.load_id = numbered.load_id
+left join correction_notes
+    on correction_notes.source_file = numbered.source_file and correction_notes.load_id = numbered.load_id
+left join correction_notes as next_notes
+    on next_notes.source_file = numbered.source_file and next_notes.load_id = neighbours.next_load_id
+left join table_resolution
+    on table_resolution.source_file = numbered.source_file and table_resolution.table_name = numbered.table_name
+left join file_resolution
+    on file_resolution.source_file = numbered.source_file

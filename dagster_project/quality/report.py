@@ -15,6 +15,7 @@ import yaml
 from dagster_project import personal_numbers
 from dagster_project.paths import REPO_ROOT
 from dagster_project.quality import report_sections as sections
+from dagster_project.quality import report_revisions as revisions
 from dagster_project.publish import safe_cells
 from dagster_project.quality import store
 from dagster_project.quality.report_grouped import GROUP_CSS, render_grouped_findings
@@ -199,9 +200,10 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
         add(f'<p class="ok">管道检查 Pipeline checks: {len(integrity)} 项全部通过 all passed.</p>')
 
     add("<h2>与上次比较 Change since the previous run</h2>")
+    data_changes = revisions.data_changes_since_previous(con, run_id)
     if change.previous_run_id is None:
         add(f"<p>首次运行 First run: {len(change.new)} 项问题 findings.</p>")
-    elif change.unchanged:
+    elif change.unchanged and not data_changes.rows:
         add(f'<p id="change">与上次相同 no change since last run (<code>{_e(change.previous_run_id)}</code>): '
             f"{len(change.still_open)} 项仍未解决 still open.</p>")
     else:
@@ -212,6 +214,8 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
                 add(f"<details><summary>{label} ({len(keys)})</summary><ul>")
                 add("".join(f"<li><code>{_e(k)}</code></li>" for k in keys[:drill_limit]))
                 add("</ul></details>")
+    # the data side: figures of re-published files that changed (a quiet correction raises no finding of its own)
+    add(revisions.data_changes_section(data_changes, drill_limit))
 
     add("<h2>公开主体记分卡 Scorecard per publisher</h2>")
     add('<table id="scorecard"><tr><th>公开主体 Publisher</th><th>代码 Code</th>')

@@ -16,8 +16,9 @@ prepare: $(STAMP)
 	$(PY) -m dagster_project.cli prepare
 
 ## Materialise every asset (ingest → dbt → quality → publish) on $GONGKAI_RAW_DIR (default data/raw).
+## YEAR=2019: the same job for one fiscal-year partition (that year re-published, the others carried over).
 run: $(STAMP)
-	$(PY) -m dagster_project.cli run
+	$(PY) -m dagster_project.cli run $(if $(YEAR),--fiscal-year $(YEAR))
 
 ## Run the test suite (the same command CI runs).
 test: $(STAMP) browser

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import signal
@@ -53,8 +54,30 @@ def prepare() -> int:
     return subprocess.call(cmd, env=_env(), cwd=DBT_PROJECT_DIR)
 
 
-def run_main_job(job: str = "gongkai_all", allow_retire: bool = False) -> int:
-    """Materialise every asset on the configured raw root through Dagster's own CLI, then summarise."""
+def _ensure_fiscal_year_partition(env: dict[str, str], year: int) -> None:
+    """A year asked for on the command line is a partition before the run starts (Dagster refuses a run of a
+    partition it does not know; dbt registers the years the marts hold only after a build)."""
+    from dagster_project import partitions
+
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    try:
+        import dagster as dg
+
+        with dg.DagsterInstance.get() as instance:
+            partitions.register(instance, [year])
+    finally:
+        if saved is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved
+
+
+def run_main_job(job: str = "gongkai_all", allow_retire: bool = False, fiscal_year: int | None = None) -> int:
+    """Materialise every asset on the configured raw root through Dagster's own CLI, then summarise.
+
+    ``fiscal_year``: run the job for that fiscal-year partition (ingest, dbt and quality run as always; the
+    publication assets rebuild that year and carry the others over). None: every year, as ``make run``."""
     from dagster_project import run_summary
     from dagster_project.ingest import framework
     from dagster_project.publish import atomic
@@ -79,6 +102,9 @@ def run_main_job(job: str = "gongkai_all", allow_retire: bool = False) -> int:
         config = fh.name
     try:
         cmd = [str(BIN / "dagster"), "job", "execute", "-m", "dagster_project.definitions", "-j", job, "-c", config]
+        if fiscal_year is not None:
+            _ensure_fiscal_year_partition(env, fiscal_year)
+            cmd += ["--tags", json.dumps({"dagster/partition": str(fiscal_year)})]
         code = subprocess.call(cmd, env=env, cwd=REPO_ROOT)
     finally:
         os.unlink(config)
@@ -146,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("prepare", help="dbt parse (writes dbt/target/manifest.json)")
     run = sub.add_parser("run", help="materialise every asset (job gongkai_all)")
     run.add_argument("--job", default="gongkai_all")
+    run.add_argument("--fiscal-year", type=int, default=None,
+                     help="re-publish one fiscal year (its partition); the other years are carried over")
     run.add_argument("--allow-retire", action="store_true",
                      help="retire vanished files even when a family would lose every file or more than "
                           "GONGKAI_RETIRE_MAX_DROP of its rows (same as GONGKAI_ALLOW_RETIRE=1)")
@@ -161,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "docs":
         return docs(args.port, serve=not args.no_serve)
     if args.command == "run":
-        return run_main_job(args.job, allow_retire=args.allow_retire)
+        return run_main_job(args.job, allow_retire=args.allow_retire, fiscal_year=args.fiscal_year)
     if args.command == "summary":
         return summary()
     return ui(port=args.port)

@@ -4,8 +4,10 @@ Asset keys are the dbt node names (default); raw sources map onto the ingest ass
 ``meta.dagster.asset_key`` in the sources YAML (``raw/budget``, ``raw/trading`` …), so lineage runs
 ingest → dbt. dbt tests become asset checks. ``dbt build`` runs in the ``duckdb`` pool (one writer).
 
-No partitions: the marts are small and every status is relative to one ``as_of`` date; a partitioned
-``@dbt_assets`` would force every run to name a partition (STACK_NOTES) for no gain at this size.
+No partitions: the build goes by load (an unchanged build is skipped by fingerprint), the marts mix years (a
+deal's year is known once its bulletins are assembled) and a partitioned ``@dbt_assets`` would force every run to
+name a partition (STACK_NOTES). After each build the years the marts hold are registered as the fiscal-year
+partitions of the publication assets (``dagster_project/partitions.py``).
 """
 
 
@@ -18,7 +20,7 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from dagster_project import stage_state
+from dagster_project import partitions, stage_state
 from dagster_project.paths import DBT_PROJECT_DIR, settings
 from dagster_project.resources import DUCKDB_POOL
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
@@ -129,12 +131,26 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
             for key in topological(context.assets_def, context.selected_asset_keys):
                 yield dg.MaterializeResult(
                     asset_key=key, metadata={"dbt_build": "skipped: inputs unchanged 输入未变化"})
+            _register_fiscal_years(context)
             return
     _set_state(None, record=False)  # a build that dies half-way must not look current
     with subprocess_environment(settings().env_for_subprocess()):
         yield from dbt.cli(["build"], context=context).stream()
     if whole_project:
         _set_state(fingerprint, record=True)
+    _register_fiscal_years(context)
+
+
+def _register_fiscal_years(context: AssetExecutionContext) -> None:
+    """The years the marts hold become fiscal-year partitions of the publication assets (partitions.py)."""
+    con = duckdb.connect(str(settings().warehouse), read_only=True)
+    try:
+        years = partitions.years_in_warehouse(con)
+    finally:
+        con.close()
+    new = partitions.register(context.instance, years)
+    if new:
+        context.log.info(f"fiscal-year partitions added 新增财政年度分区: {', '.join(new)}")
 
 
 dbt_resource = DbtCliResource(project_dir=gongkai_dbt_project, dbt_executable=DBT_EXECUTABLE)

@@ -1,7 +1,9 @@
 """Fiscal-year partitions (财政年度分区): one year can be re-published alone, from the UI or the CLI.
 
-Where a partition fits: the publication assets (open-data release, OCDS packages), whose work divides by year
-(publication functions take ``fiscal_years``: None = every year). Ingest is not partitioned (files are
+Where a partition fits: the open-data release, whose work divides by year (publication functions take
+``fiscal_years``: None = every year). The OCDS packages divide by year too, but the release depends on them and
+Dagster refuses a partitioned → partitioned dependency in a run without a partition (the all-years job), so the
+OCDS asset is unpartitioned and takes the year of the run it is in (``fiscal_years_of``). Ingest is not partitioned (files are
 identified by content, a file may hold several years); dbt builds by load and skips an unchanged build (its
 marts mix years: a deal's year is known only once its bulletins are assembled); quality judges the whole
 warehouse in one GX run (~20 s on the sample) and its report compares runs; dashboards show every year on one
@@ -57,8 +59,21 @@ def selected_fiscal_years(partition_keys: list[str] | None, known: list[str]) ->
     return {int(k) for k in partition_keys}
 
 
+PARTITION_TAG = "dagster/partition"
+RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+
+
 def fiscal_years_of(context: dg.AssetExecutionContext) -> set[int] | None:
-    if not (context.has_partition_key or context.has_partition_key_range):
-        return None
+    """The years this step publishes. A partitioned asset: its partition(s). An unpartitioned asset in a run of a
+    partition (the OCDS packages, upstream of the partitioned release): the run's partition, from its tags."""
     known = context.instance.get_dynamic_partitions(FISCAL_YEAR_PARTITIONS)
-    return selected_fiscal_years(list(context.partition_keys), known)
+    if context.has_partition_key or context.has_partition_key_range:
+        return selected_fiscal_years(list(context.partition_keys), known)
+    tags = context.run.tags
+    if tags.get(PARTITION_TAG):
+        return selected_fiscal_years([tags[PARTITION_TAG]], known)
+    start, end = (tags.get(t) for t in RANGE_TAGS)
+    if start and end and start.isdigit() and end.isdigit():
+        keys = [k for k in known if k.isdigit() and int(start) <= int(k) <= int(end)]
+        return selected_fiscal_years(keys or [start, end], known)
+    return None

@@ -36,7 +36,7 @@ def test_publication_is_partitioned_by_fiscal_year_and_the_rest_is_not():
     graph = defs.resolve_asset_graph()
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys()
                    if graph.get(k).partitions_def is not None}
-    assert partitioned == {"publish/ocds", "publish/open_data_release"}
+    assert partitioned == {"publish/open_data_release"}
     for key in partitioned:
         assert graph.get(dg.AssetKey.from_user_string(key)).partitions_def == partitions.fiscal_year_partitions
     # the all-years job still resolves with every asset in it
@@ -44,7 +44,7 @@ def test_publication_is_partitioned_by_fiscal_year_and_the_rest_is_not():
     assert job.partitions_def == partitions.fiscal_year_partitions
 
 
-def test_a_one_year_run_hands_its_year_to_the_publication_function():
+def test_a_one_year_run_hands_its_year_to_the_publication_functions():
     from dagster_project.publish.assets import call_for_years
 
     seen = []
@@ -62,9 +62,25 @@ def test_a_one_year_run_hands_its_year_to_the_publication_function():
         call_for_years(context, publish_every_year, "w")  # the seam: a function not yet by year rebuilds all
         return dg.MaterializeResult()
 
+    # upstream of it, unpartitioned like the OCDS packages: the run's year all the same
+    @dg.asset
+    def packages(context):
+        call_for_years(context, publish_by_year, "p")
+        return dg.MaterializeResult()
+
+    @dg.asset(deps=[packages], partitions_def=partitions.fiscal_year_partitions,
+              backfill_policy=dg.BackfillPolicy.single_run())
+    def release(context):
+        call_for_years(context, publish_by_year, "r")
+        return dg.MaterializeResult()
+
     with dg.DagsterInstance.ephemeral() as instance:
         partitions.register(instance, [2018, 2019])
         assert dg.materialize([publication], partition_key="2019", instance=instance).success
         tags = {"dagster/asset_partition_range_start": "2018", "dagster/asset_partition_range_end": "2019"}
         assert dg.materialize([publication], tags=tags, instance=instance).success
-    assert seen == [("w", {2019}), ("w", "all"), ("w", None), ("w", "all")]
+        assert seen == [("w", {2019}), ("w", "all"), ("w", None), ("w", "all")]
+        seen.clear()
+        assert dg.materialize([packages, release], partition_key="2018", instance=instance).success
+        assert dg.materialize([packages, release], instance=instance).success  # the all-years run
+    assert seen == [("p", {2018}), ("r", {2018}), ("p", None), ("r", None)]

@@ -131,7 +131,9 @@ class OcdsConfig(dg.Config):
 
 @dg.asset(
     key=OCDS_KEY, group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "json"},
-    partitions_def=partitions.fiscal_year_partitions, backfill_policy=dg.BackfillPolicy.single_run(),
+    # Not a partitioned asset: the release depends on it, and Dagster refuses a partitioned → partitioned
+    # dependency in a run without a partition (the all-years `make run`). In a one-year run it still builds
+    # that year only: partitions.fiscal_years_of reads the run's partition.
     deps=[MART_KEYS["fct_trading_bulletins"], MART_KEYS["fct_deals"]],
     description="OCDS 1.1.5 开放合同数据：每条公告一个 release，每个交易一个 record（离线校验） "
                 "OCDS release and record packages, validated offline against the 1.1.5 schema.",

@@ -103,6 +103,8 @@ def run_pipeline(raw: Path, work: Path, scale: float, variant: str, repeat: int,
     for stage, selection in PIPELINE_STAGES:
         cmd = [str(BIN / "dagster"), "asset", "materialize", "-m", "dagster_project.definitions",
                "--select", selection]
+        if stage == "publish":  # the release is partitioned by fiscal year: the job publishes every year
+            cmd = [str(BIN / "dagster"), "job", "execute", "-m", "dagster_project.definitions", "-j", "publish_only"]
         seconds, rss, code = timed(cmd, env, work / "logs" / f"{variant}-{stage}-{repeat}.log")
         results.append(StageResult(scale, variant, stage, repeat, seconds, rss, rows, code))
         if code != 0:

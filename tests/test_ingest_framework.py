@@ -159,7 +159,8 @@ def test_file_that_turns_unreadable_no_longer_contributes_rows(tmp_path, con):
     (raw / "portal" / "a.csv").write_text("nope\n1\n", encoding="utf-8")
     report = framework.load_family(con, raw, "portal", portal_csv_loader)
     assert report.rejected == ["portal/a.csv"]
-    assert titles(con) == []  # the new version says nothing readable; the old rows are not kept as current
+    # the new version says nothing readable; the old rows are not current any more, kept superseded
+    assert titles(con) == [("portal/a.csv", "x", True)]
     statuses = con.execute(
         "SELECT status, is_current FROM raw.load_files WHERE source_file='portal/a.csv' ORDER BY loaded_at").fetchall()
     assert statuses == [("loaded", False), ("rejected", True)]

@@ -189,14 +189,15 @@ CREATE TABLE IF NOT EXISTS raw.trading_bulletins (
 );
 -- Warehouses created before these columns existed gain them. Their rows carry bulletin keys of the
 -- old form (the type as published, not its closed code) and no source_part: the files they came from
--- are marked changed, so the next load of the family replaces their rows (every loaded row has a part).
+-- are marked changed, so the next load of the family supersedes their rows (every current row has a part; the
+-- superseded old-form rows stay, retired, and do not mark the file again).
 ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS source_part INTEGER;
 ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS contact_person VARCHAR;
 ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS agency_contact_person VARCHAR;
 ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS agency_contact_phone VARCHAR;
 UPDATE raw.load_files SET source_sha256 = 'reload-' || source_sha256
 WHERE family = 'trading' AND is_current AND NOT starts_with(source_sha256, 'reload-')
-  AND source_file IN (SELECT DISTINCT source_file FROM raw.trading_bulletins WHERE source_part IS NULL);
+  AND source_file IN (SELECT DISTINCT source_file FROM raw.trading_bulletins WHERE source_part IS NULL AND NOT is_retired);
 
 -- Registry: who must publish what.
 CREATE TABLE IF NOT EXISTS raw.registry_regions (

@@ -28,7 +28,7 @@ coded_checks as (
         parent.code,
         parent.item_name,
         parent.source_row,
-        cast(length(parent.code) as varchar) || ' digits' as observed,
+        cast(length(parent.code) as string) || ' digits' as observed,
         rules.threshold,
         length(parent.code) >= rules.threshold
             or exists (
@@ -88,8 +88,8 @@ sangong_checks as (
     select
         'DETAIL_SANGONG_SPLIT' as rule_id,
         sangong_columns.sheet_id,
-        cast(null as varchar) as code,
-        cast(null as varchar) as item_name,
+        cast(null as string) as code,
+        cast(null as string) as item_name,
         min(vehicle_rows.source_row) filter (where vehicle_rows.unsplit) as source_row,
         case
             when not sangong_columns.has_split_columns then 'no purchase/running columns'

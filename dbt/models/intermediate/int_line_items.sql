@@ -49,7 +49,7 @@ items as (
             else lines.column_key
         end as item_key,
         case when sheet_layout.is_row_layout then lines.column_key
-             else cast(lines.source_row as varchar) end as position_key,
+             else cast(lines.source_row as string) end as position_key,
         {{ label_key('lines.item_name') }} as label_key,
         {{ class_name_key('lines.item_name') }} as class_name_key
     from lines

@@ -25,7 +25,7 @@ terms as (
     select identity_id, match_on, 'R', coalesce(right_tables, left_tables), right_side, right_rows, right_items
     from identities
     union all
-    select identity_id, match_on, 'G', guard_tables, cast(null as varchar), guard_rows, guard_items
+    select identity_id, match_on, 'G', guard_tables, cast(null as string), guard_rows, guard_items
     from identities
     where guard_tables is not null
 ),
@@ -193,16 +193,16 @@ sheets as (
 )
 
 select
-    cast(decided.rule_id as varchar) as rule_id,
+    cast(decided.rule_id as string) as rule_id,
     object_sheet.publisher_code,
     object_sheet.publisher_name,
     decided.fiscal_year,
     object_sheet.table_key,
     object_sheet.table_key as object_key,
-    cast(decided.identity_id as varchar) as identity_id,
-    cast(decided.identity_id || coalesce(' ' || decided.left_code, '') || ' [' || decided.left_item || ']' as varchar)
+    cast(decided.identity_id as string) as identity_id,
+    cast(decided.identity_id || coalesce(' ' || decided.left_code, '') || ' [' || decided.left_item || ']' as string)
         as check_item,
-    cast(compared_sheet.table_key as varchar) as compared_table_key,
+    cast(compared_sheet.table_key as string) as compared_table_key,
     decided.left_side as side,
     decided.left_item as column_key,
     cast(decided.left_yuan as decimal(20, 2)) as expected_yuan,
@@ -212,7 +212,7 @@ select
     decided.comparison,
     decided.is_consistent,
     decided.comparison = 'eq' and decided.is_consistent and decided.right_yuan <> decided.left_yuan as is_rounding,
-    cast(decided.note as varchar) as identity_note,
+    cast(decided.note as string) as identity_note,
     object_sheet.source_file,
     object_sheet.sheet,
     case when decided.object_side = 'right' then decided.right_source_row else decided.left_source_row end as source_row

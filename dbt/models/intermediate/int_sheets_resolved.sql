@@ -17,7 +17,7 @@ catalogue as (
 region_names as (
     select region_name, region_code from {{ ref('stg_registry__regions') }}
     union
-    select trim(region_name), cast(region_code as varchar) from {{ ref('ref_regions') }}
+    select trim(region_name), cast(region_code as string) from {{ ref('ref_regions') }}
 ),
 
 -- a region known under one name only (two codes with one name would be ambiguous: not used)

@@ -5,10 +5,10 @@ with years as (
 )
 select
     years.fiscal_year,
-    cast(classes.code as varchar) as code,
+    cast(classes.code as string) as code,
     cast(classes.level as integer) as level,
-    cast(classes.parent_code as varchar) as parent_code,
-    cast(classes.name as varchar) as name
+    cast(classes.parent_code as string) as parent_code,
+    cast(classes.name as string) as name
 from {{ ref('ref_function_classes') }} as classes
 join years
     on years.fiscal_year between classes.valid_from_year and coalesce(classes.valid_to_year, 9999)

@@ -8,10 +8,10 @@ with parties as (
     from {{ ref('int_bulletins_deduplicated') }} where win_candidate_code is not null
 )
 select
-    cast(supplier_code as varchar) as supplier_code,
-    cast(mode(supplier_name) as varchar) as supplier_name,
+    cast(supplier_code as string) as supplier_code,
+    cast(mode(supplier_name) as string) as supplier_name,
     cast(bool_and(uscc_is_valid) as boolean) as uscc_is_valid,
-    cast(min(uscc_invalid_reason) as varchar) as uscc_invalid_reason,
+    cast(min(uscc_invalid_reason) as string) as uscc_invalid_reason,
     cast(count(distinct supplier_name) as integer) as name_variants,
     cast(sum(is_win) as integer) as award_bulletins
 from parties

@@ -1,0 +1,28 @@
+{#- on-run-start: make the raw tables the loaders wrote into DuckDB readable by Spark. The DuckDB tables were
+    exported as Parquet (dagster_project/transform/spark_exchange.py) under the exchange folder, listed in its
+    tables.json; each becomes an external Parquet table <schema>.<table> (dropped and re-created, so a new
+    export or a changed layout is always what is read). DuckDB reads raw.* itself: nothing to do there. -#}
+{% macro register_exchange_tables() -%}
+{{ return(adapter.dispatch('register_exchange_tables', 'gongkai')()) }}
+{%- endmacro %}
+
+{% macro default__register_exchange_tables() -%}
+select 1 as nothing_to_register
+{%- endmacro %}
+
+{% macro spark__register_exchange_tables() -%}
+{%- if execute -%}
+  {%- set location = env_var('GONGKAI_SPARK_EXCHANGE_URI', '') | trim -%}
+  {%- if not location -%}
+    {{ exceptions.raise_compiler_error("GONGKAI_SPARK_EXCHANGE_URI is not set: export the raw tables first (dagster_project.transform.spark_exchange)") }}
+  {%- endif -%}
+  {%- set listed = run_query("select `schema`, `table`, folder from json.`" ~ location ~ "/tables.json` order by 1, 2") -%}
+  {%- for row in listed.rows -%}
+    {%- do run_query("create schema if not exists " ~ row[0]) -%}
+    {%- do run_query("drop table if exists " ~ row[0] ~ "." ~ row[1]) -%}
+    {%- do run_query("create table " ~ row[0] ~ "." ~ row[1] ~ " using parquet location '" ~ location ~ "/" ~ row[2] ~ "'") -%}
+  {%- endfor -%}
+  {%- do log("registered " ~ (listed.rows | length) ~ " exchange tables from " ~ location, info=true) -%}
+{%- endif -%}
+select 1 as registered
+{%- endmacro %}

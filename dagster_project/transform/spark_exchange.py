@@ -106,3 +106,16 @@ def export_sources(warehouse: Path, exchange_dir: Path, extra: Sequence[tuple[st
         return export_tables(con, exchange_dir, [*source_tables(con), *extra])
     finally:
         con.close()
+
+
+# The folder of spark_ci's tables (dbt/profiles.yml): its catalog lives in memory for one dbt call, so the
+# tables of an earlier call are orphans that would block re-creating them (LOCATION_ALREADY_EXISTS).
+SPARK_CI_WAREHOUSE = "warehouse-ci"
+
+
+def prepare_spark_dir(settings, extra: Sequence[tuple[str, str]] = ()) -> list[ExportedTable]:
+    """Before dbt runs on a Spark target: export the sources (and ``extra`` relations) of the DuckDB file to
+    the exchange folder; for ``spark_ci`` also empty its per-run table folder. ``settings``: paths.Settings."""
+    if settings.dbt_target == "spark_ci":
+        shutil.rmtree(settings.spark_work_dir / SPARK_CI_WAREHOUSE, ignore_errors=True)
+    return export_sources(settings.warehouse, settings.spark_exchange_dir, extra)

@@ -36,13 +36,9 @@ try_to_date(concat({{ year_text }}, '-', lpad({{ month_text }}, 2, '0'), '-', lp
 {% macro default__days_between(start_d, end_d) -%}(cast({{ end_d }} as date) - cast({{ start_d }} as date)){%- endmacro %}
 {% macro spark__days_between(start_d, end_d) -%}datediff(cast({{ end_d }} as date), cast({{ start_d }} as date)){%- endmacro %}
 
-{#- A relation of the integers lo..hi (both included) in one integer column: `from {{ integer_range(...) }}`. -#}
+{#- A relation of the integers lo..hi (both included; constant expressions) in one integer column:
+    `from {{ integer_range(2015, 2026, 'y') }} as t`. The range table function exists on both engines
+    (its own column is `range` on DuckDB, `id` on Spark: renamed by the alias). -#}
 {% macro integer_range(lo, hi, column) -%}
-{{ return(adapter.dispatch('integer_range', 'gongkai')(lo, hi, column)) }}
-{%- endmacro %}
-{% macro default__integer_range(lo, hi, column) -%}
-(select cast(unnest(generate_series({{ lo }}, {{ hi }})) as integer) as {{ column }})
-{%- endmacro %}
-{% macro spark__integer_range(lo, hi, column) -%}
-(select cast(explode(sequence({{ lo }}, {{ hi }})) as integer) as {{ column }})
+(select cast({{ column }} as integer) as {{ column }} from range({{ lo }}, ({{ hi }}) + 1) as integers({{ column }}))
 {%- endmacro %}

@@ -53,8 +53,9 @@ items as (
         {{ label_key('lines.item_name') }} as label_key,
         {{ class_name_key('lines.item_name') }} as class_name_key
     from lines
-    join sheet_layout using (sheet_id)
-    left join sheets using (sheet_id)
+    -- `on`, not `using`: Spark would move the USING column to the front of lines.*
+    join sheet_layout on sheet_layout.sheet_id = lines.sheet_id
+    left join sheets on sheets.sheet_id = lines.sheet_id
 )
 
 select

@@ -142,13 +142,16 @@ evaluated as (
         count(distinct item_key) filter (where role = 'R') as right_items_found,
         coalesce(bool_and({{ cell_is_blank('value_text') }}) filter (where role = 'R'), false) as right_all_blank,
         sum(0.5 * coalesce(unit_multiplier, 1)) as tolerance_yuan,
-        min_by(sheet_id, source_row) filter (where role = 'L') as left_sheet_id,
+        {#- the first line of each term (by row, then sheet, side, item): every field from that one line, whatever
+            order the engine reads the lines in -#}
+        {%- set first_line = struct_of({'r': 'source_row', 's': 'sheet_id', 'd': "coalesce(side, '')", 'i': 'item_key'}) %}
+        min_by(sheet_id, {{ first_line }}) filter (where role = 'L') as left_sheet_id,
         min(source_row) filter (where role = 'L') as left_source_row,
-        min_by(sheet_id, source_row) filter (where role = 'R') as right_sheet_id,
+        min_by(sheet_id, {{ first_line }}) filter (where role = 'R') as right_sheet_id,
         min(source_row) filter (where role = 'R') as right_source_row,
-        min_by(side, source_row) filter (where role = 'L') as left_side,
-        min_by(item_key, source_row) filter (where role = 'L') as left_item,
-        min_by(coalesce(code, lei_code), source_row) filter (where role = 'L') as left_code
+        min_by(side, {{ first_line }}) filter (where role = 'L') as left_side,
+        min_by(item_key, {{ first_line }}) filter (where role = 'L') as left_item,
+        min_by(coalesce(code, lei_code), {{ first_line }}) filter (where role = 'L') as left_code
     from matched
     group by identity_id, publisher_code, fiscal_year, phase, match_value
 ),

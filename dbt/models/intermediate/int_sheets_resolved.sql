@@ -1,8 +1,9 @@
 -- Every readable sheet of a budget or debt workbook resolved to its publisher and catalogue table_key,
 -- with the portal publication that published its workbook (CONTRACTS.md §7 "Published").
 with sheets as (
+    {# both from the one macro stg_workbook_sheets: the same columns in the same order #}
     select * from {{ ref('stg_budget__sheets') }}
-    union all by name
+    union all
     select * from {{ ref('stg_debt__sheets') }}
 ),
 
@@ -52,13 +53,13 @@ publications as (
         publications.url,
         row_number() over (
             partition by sheets.sheet_id
-            order by publications.published_at, publications.source_file, publications.source_row
+            order by publications.published_at nulls last, publications.source_file, publications.source_row
         ) as publication_rank,
         count(*) over (partition by sheets.sheet_id) as publication_count
     from sheets
     join {{ ref('stg_portal__publications') }} as publications
         on publications.attachment = sheets.source_file
-        or ends_with(sheets.source_file, '/' || publications.attachment)
+        or right(sheets.source_file, length(publications.attachment) + 1) = '/' || publications.attachment
 ),
 
 first_publication as (
@@ -101,7 +102,7 @@ with_kind as (
         case
             when named.entity_code_by_name is not null then 'department'
             when named.region_code_by_name is not null then 'government'
-            when regexp_full_match(coalesce(named.portal_publisher_code, ''), '[0-9]{6}') then 'government'
+            when {{ regex_full_match("coalesce(named.portal_publisher_code, '')", "'[0-9]{6}'") }} then 'government'
             when named.portal_publisher_code is not null then 'department'
         end as publisher_kind_by_name
     from named

@@ -1,7 +1,6 @@
 -- Economic classification (经济分类), department (301…) and government (501…) schemes, per fiscal year.
 with years as (
-    select cast(y as integer) as fiscal_year
-    from range(2015, year({{ as_of_date() }}) + 1) as t(y)
+    select fiscal_year from {{ integer_range(2015, 'year(' ~ as_of_date() ~ ')', 'fiscal_year') }} as t
 )
 select
     years.fiscal_year,

@@ -1,7 +1,6 @@
 -- Function classification (功能分类), one row per fiscal year × code: the code list is reissued yearly.
 with years as (
-    select cast(y as integer) as fiscal_year
-    from range(2015, year({{ as_of_date() }}) + 1) as t(y)
+    select fiscal_year from {{ integer_range(2015, 'year(' ~ as_of_date() ~ ')', 'fiscal_year') }} as t
 )
 select
     years.fiscal_year,

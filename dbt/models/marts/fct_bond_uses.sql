@@ -35,10 +35,10 @@ select
     cast(competent_department as string) as competent_department,
     cast(implementing_unit as string) as implementing_unit,
     cast(bond_type as string) as bond_type,
-    cast(coalesce(try_cast(issue_date_text as date), cast(try_strptime(issue_date_text, '%Y年%m月%d日') as date)) as date) as issue_date,
+    cast({{ parse_date('issue_date_text') }} as date) as issue_date,
     cast(bond_amount_yuan as decimal(20, 2)) as bond_amount_yuan,
     cast(case when project_code is null then null
-              else regexp_full_match(upper(project_code), 'P[0-9]{2}64[0-9]{4}-[0-9]{4}') end as boolean) as project_code_shape_ok,
+              else {{ regex_full_match('upper(project_code)', "'P[0-9]{2}64[0-9]{4}-[0-9]{4}'") }} end as boolean) as project_code_shape_ok,
     cast(source_file as string) as source_file,
     cast(sheet as string) as sheet,
     cast(source_row as integer) as source_row

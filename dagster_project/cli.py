@@ -1,19 +1,29 @@
 """Command-line entry points behind the Makefile: prepare dbt, run the main job, start the UI.
 
 Everything goes through Dagster's and dbt's own CLIs, with the paths from ``paths.settings()``
-handed down in the environment.
+handed down in the environment. ``run`` checks the raw root before anything starts (a missing or
+unreadable root fails with one line naming it, nothing touched) and ends with a run summary
+(``run_summary``): exit 0 when the run published — publishers' defects are findings, not failures —
+and non-zero with a one-line cause when it could not publish.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT, settings
+from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT, SettingError, settings
+
+# Exit codes of `run` besides Dagster's own: a setting or the raw root is unusable (nothing started).
+EXIT_SETTINGS = 2
+# Dagster's console at INFO: the debug events of every step (hundreds of lines) hide the summary.
+RUN_CONFIG = "loggers:\n  console:\n    config:\n      log_level: INFO\n"
 
 BIN = Path(sys.executable).parent
 
@@ -24,6 +34,8 @@ def _env() -> dict[str, str]:
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    # an empty instance configuration: Dagster's defaults, without its warning on every command
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").touch(exist_ok=True)
     return env
 
 
@@ -41,13 +53,59 @@ def prepare() -> int:
     return subprocess.call(cmd, env=_env(), cwd=DBT_PROJECT_DIR)
 
 
-def run_main_job(job: str = "gongkai_all") -> int:
-    """Materialise every asset on the configured raw root through Dagster's own CLI."""
+def run_main_job(job: str = "gongkai_all", allow_retire: bool = False) -> int:
+    """Materialise every asset on the configured raw root through Dagster's own CLI, then summarise."""
+    from dagster_project import run_summary
+    from dagster_project.ingest import framework
+    from dagster_project.publish import atomic
+
+    if allow_retire:
+        os.environ["GONGKAI_ALLOW_RETIRE"] = "1"
+    try:
+        s = settings()
+        framework.check_raw_root(s.raw_dir)
+    except (SettingError, framework.RawRootError) as exc:
+        print(f"gongkai: 未运行 not run: {exc}", file=sys.stderr)
+        return EXIT_SETTINGS
     code = prepare()
     if code:
+        print("gongkai: 未运行 not run: dbt parse failed (see above)", file=sys.stderr)
         return code
-    cmd = [str(BIN / "dagster"), "job", "execute", "-m", "dagster_project.definitions", "-j", job]
-    return subprocess.call(cmd, env=_env(), cwd=REPO_ROOT)
+    env = _env()
+    previous_release = atomic.read_pointer(s.out_dir / "open-data")
+    started = dt.datetime.now()
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="gongkai-run-", delete=False) as fh:
+        fh.write(RUN_CONFIG)
+        config = fh.name
+    try:
+        cmd = [str(BIN / "dagster"), "job", "execute", "-m", "dagster_project.definitions", "-j", job, "-c", config]
+        code = subprocess.call(cmd, env=env, cwd=REPO_ROOT)
+    finally:
+        os.unlink(config)
+    cause = None
+    if code:
+        try:
+            cause = run_summary.failure_cause(Path(env["DAGSTER_HOME"]), job, started)
+        except Exception as exc:  # the summary must not hide the run's own exit code
+            cause = f"(cause not readable: {type(exc).__name__})"
+    summary = run_summary.summarise(s, started, previous_release, run_ok=code == 0, cause=cause)
+    print("\n".join(summary.lines()))
+    if code == 0 and not summary.published:
+        return 1
+    if code:
+        print(f"gongkai: 未发布 not published: {cause or f'dagster exited with {code}'}", file=sys.stderr)
+    return code
+
+
+def summary() -> int:
+    """Print the summary of the warehouse and release as they stand (no run)."""
+    from dagster_project import run_summary
+    from dagster_project.publish import atomic
+
+    s = settings()
+    current = atomic.read_pointer(s.out_dir / "open-data")
+    print("\n".join(run_summary.summarise(s, None, current, run_ok=True).lines()))
+    return 0
 
 
 def ui(host: str = "127.0.0.1", port: int = 3000) -> int:
@@ -88,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("prepare", help="dbt parse (writes dbt/target/manifest.json)")
     run = sub.add_parser("run", help="materialise every asset (job gongkai_all)")
     run.add_argument("--job", default="gongkai_all")
+    run.add_argument("--allow-retire", action="store_true",
+                     help="retire vanished files even when a family would lose every file or more than "
+                          "GONGKAI_RETIRE_MAX_DROP of its rows (same as GONGKAI_ALLOW_RETIRE=1)")
+    sub.add_parser("summary", help="print the summary of the warehouse and current release")
     ui_parser = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui_parser.add_argument("--port", type=int, default=3000)
     docs_parser = sub.add_parser("docs", help="build dbt docs + GX Data Docs and serve them on 127.0.0.1")
@@ -99,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "docs":
         return docs(args.port, serve=not args.no_serve)
     if args.command == "run":
-        return run_main_job(args.job)
+        return run_main_job(args.job, allow_retire=args.allow_retire)
+    if args.command == "summary":
+        return summary()
     return ui(port=args.port)
 
 

@@ -123,34 +123,29 @@ def luhn_check_digit(partial: str) -> str:
     raise AssertionError("unreachable")
 
 
-# Candidate spans: an ID is 17 digits + digit/X; runs must not touch other digits (or an X after).
-_ID_CANDIDATE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{16,19}(?![0-9])")
+# Finding personal numbers in text is ``personal_numbers``' job (every written form: spaces, hyphens,
+# full-width digits, +86); these finders are that one definition, returning the numbers themselves.
+
+
+def _found(text: str | None, kind: str) -> list[str]:
+    from dagster_project import personal_numbers  # imports this module
+
+    return [re.sub(r"[^0-9X]", "", h.span.upper()) for h in personal_numbers.find(text) if h.kind == kind]
 
 
 def find_id_numbers(text: str | None) -> list[str]:
-    """Checksum-valid 18-character ID numbers in text, not inside longer digit runs."""
-    if not text:
-        return []
-    return [m.group(0).upper() for m in _ID_CANDIDATE.finditer(text) if id_number_is_valid(m.group(0))]
+    """Checksum-valid 18-character ID numbers in text, in any written form, not inside longer digit runs."""
+    return _found(text, "id_number")
 
 
 def find_mobiles(text: str | None) -> list[str]:
-    if not text:
-        return []
-    return [m.group(0) for m in _MOBILE.finditer(text)]
+    """Mobile numbers (the 11 digits, without an 86 / 0086 prefix) in any written form."""
+    return [m[-11:] for m in _found(text, "mobile")]
 
 
 def find_bank_cards(text: str | None) -> list[str]:
-    """Luhn-valid 16-19 digit runs. A run that is also a valid ID number is reported as an ID only."""
-    if not text:
-        return []
-    return [
-        m.group(0)
-        for m in _DIGIT_RUN.finditer(text)
-        if luhn_is_valid(m.group(0)) and not id_number_is_valid(m.group(0))
-    ]
+    """Luhn-valid 16-19 digit numbers that are neither an ID number nor a credit code."""
+    return _found(text, "bank_card")
 
 
 def mask_id_number(s: str) -> str:
@@ -162,21 +157,12 @@ def mask_mobile(s: str) -> str:
 
 
 def mask_bank_card(s: str) -> str:
-    return "*" * (len(s) - 4) + s[-4:]
+    """First 6 (the issuer) + last 4, as ID numbers."""
+    return s[:6] + "*" * (len(s) - 10) + s[-4:]
 
 
 def mask_personal_data(text: str | None) -> str | None:
-    """Mask ID numbers (keep first 6 + last 4), mobiles (first 3 + last 4), bank cards (last 4)."""
-    if not text:
-        return text
+    """Mask ID numbers and bank cards (keep first 6 + last 4) and mobiles (first 3 + last 4)."""
+    from dagster_project import personal_numbers
 
-    def _ids(m: re.Match) -> str:
-        return mask_id_number(m.group(0)) if id_number_is_valid(m.group(0)) else m.group(0)
-
-    def _cards(m: re.Match) -> str:
-        s = m.group(0)
-        return mask_bank_card(s) if luhn_is_valid(s) else s
-
-    text = _ID_CANDIDATE.sub(_ids, text)
-    text = _DIGIT_RUN.sub(_cards, text)
-    return _MOBILE.sub(lambda m: mask_mobile(m.group(0)), text)
+    return personal_numbers.mask(text)

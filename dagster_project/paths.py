@@ -21,6 +21,13 @@ INGEST_SPECS_DIR = Path(__file__).resolve().parent / "ingest" / "specs"
 # a publisher registers its own prefix (``ocds-`` + 6 characters) with the OCDS helpdesk and sets
 # GONGKAI_OCDS_OCID_PREFIX. The default is gongkai's own, unregistered, Ningxia-scoped one.
 DEFAULT_OCDS_OCID_PREFIX = "ocds-gongkai-640000-"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off", "n"})
+DEFAULT_RETIRE_MAX_DROP = 0.5
+
+
+class SettingError(ValueError):
+    """A GONGKAI_* variable holds a value gongkai cannot use (the message names it)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,10 @@ class Settings:
         """The URL of the ``ocds/`` folder of the output root, ending in ``/``."""
         base = self.ocds_base_uri or (Path(out_dir or self.out_dir) / "ocds").as_uri()
         return base if base.endswith("/") else base + "/"
+    # Retire vanished files even when a family would lose every file or more than
+    # ``retire_max_drop`` of its rows (a mistyped or half-mounted raw root otherwise stops the run).
+    allow_retire: bool = False
+    retire_max_drop: float = DEFAULT_RETIRE_MAX_DROP
 
     @property
     def tmp_dir(self) -> Path:
@@ -79,6 +90,8 @@ class Settings:
             GONGKAI_AS_OF=self.as_of.isoformat(),
             GONGKAI_OCDS_OCID_PREFIX=self.ocds_ocid_prefix,
             GONGKAI_OCDS_BASE_URI=self.ocds_base_uri,
+            GONGKAI_ALLOW_RETIRE="1" if self.allow_retire else "0",
+            GONGKAI_RETIRE_MAX_DROP=str(self.retire_max_drop),
             GONGKAI_DBT_TARGET=self.dbt_target,
             GONGKAI_SPARK_DIR=str(self.spark_work_dir),
             GONGKAI_SPARK_EXCHANGE_URI=self.spark_exchange_location(),
@@ -89,6 +102,28 @@ class Settings:
 def _path_from_env(name: str, default: "Path | None") -> "Path | None":
     value = os.environ.get(name, "").strip()
     return Path(value).expanduser().resolve() if value else default
+
+
+def _flag_from_env(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise SettingError(f"{name}={value!r}: 应为 1/0 expected 1 or 0 (true/false, yes/no)")
+
+
+def _share_from_env(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        share = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise SettingError(f"{name}={value!r}: 应为 0 到 1 之间的比例 expected a share between 0 and 1 (e.g. 0.5 or 50%)")
+    return share
 
 
 def settings() -> Settings:
@@ -102,6 +137,8 @@ def settings() -> Settings:
         as_of=as_of,
         ocds_ocid_prefix=os.environ.get("GONGKAI_OCDS_OCID_PREFIX", "").strip() or DEFAULT_OCDS_OCID_PREFIX,
         ocds_base_uri=os.environ.get("GONGKAI_OCDS_BASE_URI", "").strip(),
+        allow_retire=_flag_from_env("GONGKAI_ALLOW_RETIRE"),
+        retire_max_drop=_share_from_env("GONGKAI_RETIRE_MAX_DROP", DEFAULT_RETIRE_MAX_DROP),
         dbt_target=os.environ.get("GONGKAI_DBT_TARGET", "").strip() or "local",
         spark_dir=_path_from_env("GONGKAI_SPARK_DIR", None),
         spark_exchange_uri=os.environ.get("GONGKAI_SPARK_EXCHANGE_URI", "").strip(),

@@ -77,7 +77,7 @@ def test_mask_personal_data():
     masked = ids.mask_personal_data(text)
     assert KNOWN_ID not in masked and "110105********002X" in masked
     assert "139****5678" in masked
-    assert card not in masked and masked.count("*" * (len(card) - 4) + card[-4:]) == 1
+    assert card not in masked and masked.count(card[:6] + "*" * (len(card) - 10) + card[-4:]) == 1
     assert "0951-5012345" in masked and "12345.67" in masked and masked.startswith("张三 ")
     assert ids.find_id_numbers(masked) == [] and ids.find_mobiles(masked) == [] and ids.find_bank_cards(masked) == []
     assert ids.mask_personal_data("") == "" and ids.mask_personal_data(None) is None

@@ -160,3 +160,88 @@ def test_file_that_turns_unreadable_no_longer_contributes_rows(tmp_path, con):
     statuses = con.execute(
         "SELECT status, is_current FROM raw.load_files WHERE source_file='portal/a.csv' ORDER BY loaded_at").fetchall()
     assert statuses == [("loaded", False), ("rejected", True)]
+
+
+# ---- the raw root is guarded, and only the raw root is read -------------------------------------------
+
+def test_a_missing_raw_root_fails_before_anything_is_touched(tmp_path, con):
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "a.csv", ["x"])
+    framework.load_family(con, raw, "portal", portal_csv_loader)
+    before = con.execute("SELECT * FROM raw.load_files").fetchall()
+    with pytest.raises(framework.RawRootError, match="raw root does not exist: .*mistyped"):
+        framework.load_family(con, tmp_path / "mistyped", "portal", portal_csv_loader)
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(framework.RawRootError, match="not a folder"):
+        framework.load_family(con, tmp_path / "a_file", "portal", portal_csv_loader)
+    assert con.execute("SELECT * FROM raw.load_files").fetchall() == before
+
+
+def test_a_family_that_would_lose_every_file_is_not_retired_unless_allowed(tmp_path, con):
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "a.csv", ["x"])
+    write_csv(raw / "portal" / "b.csv", ["y"])
+    framework.load_family(con, raw, "portal", portal_csv_loader)
+    for name in ("a.csv", "b.csv"):
+        (raw / "portal" / name).unlink()
+    with pytest.raises(framework.RetireGuardTripped, match="GONGKAI_ALLOW_RETIRE"):
+        framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert [t[2] for t in titles(con)] == [False, False]  # still current
+    report = framework.load_family(con, raw, "portal", portal_csv_loader, retire_policy=framework.RetirePolicy(allow=True))
+    assert sorted(report.retired) == ["portal/a.csv", "portal/b.csv"]
+
+
+def test_a_drop_in_rows_beyond_the_share_is_not_retired(tmp_path, con):
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "big.csv", [f"t{i}" for i in range(8)])
+    write_csv(raw / "portal" / "small.csv", ["x", "y"])
+    framework.load_family(con, raw, "portal", portal_csv_loader)
+    (raw / "portal" / "big.csv").unlink()  # 8 of 10 rows would go
+    with pytest.raises(framework.RetireGuardTripped, match="80%"):
+        framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert all(not retired for _, _, retired in titles(con))
+    looser = framework.RetirePolicy(max_drop_share=0.9)
+    assert framework.load_family(con, raw, "portal", portal_csv_loader, retire_policy=looser).retired == ["portal/big.csv"]
+
+
+def test_links_outside_the_root_and_special_files_are_rejected_unread(tmp_path, con):
+    import os
+
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "inside.csv", ["x"])
+    outside = tmp_path / "outside"
+    write_csv(outside / "secret.csv", ["SECRET LINE"])
+    os.symlink(outside / "secret.csv", raw / "portal" / "to_outside.csv")
+    os.symlink(raw / "portal" / "inside.csv", raw / "portal" / "to_inside.csv")  # inside the root: read
+    os.symlink(outside, raw / "portal" / "folder_link")
+    os.symlink(tmp_path / "nothing.csv", raw / "portal" / "dangling.csv")
+    os.mkfifo(raw / "portal" / "pipe.csv")  # reading it would block the run forever
+    read = []
+
+    def recording(con, f, load_id):
+        read.append(f.rel)
+        return portal_csv_loader(con, f, load_id)
+
+    report = framework.load_family(con, raw, "portal", recording)
+    assert sorted(read) == ["portal/inside.csv", "portal/to_inside.csv"]
+    assert sorted(report.rejected) == ["portal/dangling.csv", "portal/folder_link", "portal/pipe.csv",
+                                       "portal/to_outside.csv"]
+    reasons = dict(con.execute("SELECT source_file, reason FROM raw.load_files WHERE status = 'rejected'").fetchall())
+    assert "outside the raw root" in reasons["portal/to_outside.csv"] and "SECRET" not in str(reasons)
+    assert "not a regular file" in reasons["portal/pipe.csv"]
+    # unchanged links are not rejected again on the next run
+    assert framework.load_family(con, raw, "portal", recording).rejected == []
+
+
+def test_reasons_carry_no_absolute_path_and_no_quoted_line(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = (f'Invalid Input Error: Malformed JSON in file "{raw}/trading/x.json", at byte 12 in record 2\n'
+            'CSV Error on Line: 3\nOriginal Line: 张三,110101199003071234,13912345678\n'
+            'temp file /var/tmp/gongkai/transcoded_1234.csv failed; see C:\\Users\\me\\x.csv')
+    clean = framework.sanitise_reason(text, raw)
+    assert "trading/x.json" in clean and str(tmp_path) not in clean
+    assert "/var/tmp" not in clean and "Users" not in clean and "…/transcoded_1234.csv" in clean
+    assert "110101199003071234" not in clean and "Line: 3" in clean
+    assert framework.sanitise_reason("PROJECT_CODE/BID_SECTION_CODE 缺失", raw) == "PROJECT_CODE/BID_SECTION_CODE 缺失"
+    assert len(framework.sanitise_reason("x" * 5000, raw)) <= framework.MAX_REASON_CHARS

@@ -67,7 +67,9 @@ def test_every_csv_has_a_workbook_with_codes_as_text_and_dates_as_dates(release)
     numeric = [c for c in code_cells if c.value == NUMERIC_CODE]
     assert numeric and all(c.data_type == "s" for c in code_cells)  # 18 digits, still text
     names = [row[header.index("table_name_zh")] for row in ws.iter_rows(min_row=2)]
-    assert any(c.value == FORMULA_LIKE and c.data_type == "s" for c in names)  # text, not a formula
+    # text, not a formula, and neutralised as in the CSV beside it (a leading ' : Excel shows it, never evaluates it)
+    assert any(c.value == "'" + FORMULA_LIKE and c.data_type == "s" for c in names)
+    assert not any(str(c.value).startswith("=") for c in names)
     deadlines = [row[header.index("deadline_date")] for row in ws.iter_rows(min_row=2)]
     assert all(c.is_date and isinstance(c.value, dt.datetime) for c in deadlines)
     assert [c.value.date() for c in deadlines] == [r[header.index("deadline_date")] for r in expected]

@@ -234,12 +234,12 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
                     [BUYER, BUYER])
 
         con.execute("""create table intermediate.int_privacy_hits (bulletin_key varchar, deal_key varchar, publisher_code varchar,
-            fiscal_year integer, rule_id varchar, column_name varchar, kind varchar, masked_match varchar,
-            source_file varchar, source_row integer)""")
+            fiscal_year integer, object_key varchar, rule_id varchar, column_name varchar, kind varchar, masked_match varchar,
+            source_file varchar, sheet varchar, source_row integer)""")
         con.execute("""insert into intermediate.int_privacy_hits values
-            ('P1/1|result', 'P1/1', ?, 2019, 'PRIV_ID_NUMBER', 'notice_content', 'id_number', '640102********1234', 'trading/b.csv', 4),
-            ('P1/1|result', 'P1/1', ?, 2019, 'PRIV_MOBILE', 'contact_phone', 'mobile', '139****1234', 'trading/b.csv', 4),
-            (null, null, ?, 2019, 'PRIV_MOBILE', 'title', 'mobile', '138****0000', 'portal/publications.csv', 7)""", [BUYER, BUYER, DEPT])
+            ('P1/1|result', 'P1/1', ?, 2019, 'P1/1', 'PRIV_ID_NUMBER', 'notice_content', 'id_number', '640102********1234', 'trading/b.csv', null, 4),
+            ('P1/1|result', 'P1/1', ?, 2019, 'P1/1', 'PRIV_MOBILE', 'contact_phone', 'mobile', '139****1234', 'trading/b.csv', null, 4),
+            (null, null, ?, 2019, 'portal/publications.csv#7', 'PRIV_MOBILE', 'title', 'mobile', '138****0000', 'portal/publications.csv', null, 7)""", [BUYER, BUYER, DEPT])
         planted |= {("PRIV_ID_NUMBER", BUYER, 2019, "P1/1"), ("PRIV_MOBILE", BUYER, 2019, "P1/1"),
                     ("PRIV_MOBILE", DEPT, 2019, "portal/publications.csv#7")}
 

@@ -85,6 +85,19 @@ def family_accounting(con, family: str) -> dict:
     }
 
 
+class IngestConfig(dg.Config):
+    """Run configuration of a family load (launchpad / ``dagster job execute --config``)."""
+
+    # Retire vanished files even if the family would lose every file or more than the allowed share of
+    # its rows (GONGKAI_RETIRE_MAX_DROP). Same as GONGKAI_ALLOW_RETIRE=1 for this run.
+    allow_retire: bool = False
+
+
+def retire_policy(config_allows: bool = False) -> framework.RetirePolicy:
+    s = settings()
+    return framework.RetirePolicy(allow=config_allows or s.allow_retire, max_drop_share=s.retire_max_drop)
+
+
 def _family_asset(family: str) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", family])
 
@@ -108,12 +121,22 @@ def _family_asset(family: str) -> dg.AssetsDefinition:
             ),
         ],
     )
-    def _load(context: AssetExecutionContext, warehouse: WarehouseResource):
+    def _load(context: AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource):
+        raw_dir = settings().raw_dir
+        try:
+            # before the warehouse is opened: a missing root touches nothing
+            framework.check_raw_root(raw_dir)
+        except framework.RawRootError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         loader = resolve_loader(FAMILY_LOADERS[family])
         with warehouse.connect() as con:
-            report = framework.load_family(
-                con, settings().raw_dir, family, loader, progress=context.log.info
-            )
+            try:
+                report = framework.load_family(
+                    con, raw_dir, family, loader, progress=context.log.info,
+                    retire_policy=retire_policy(config.allow_retire),
+                )
+            except (framework.RawRootError, framework.RetireGuardTripped) as exc:
+                raise dg.Failure(description=str(exc), allow_retries=False) from None
             state = family_accounting(con, family)
             metadata = family_report_metadata(report)
             if family in FAMILY_EXTRA_METADATA:
@@ -183,16 +206,9 @@ def manifest_summary(con, raw_dir: Path) -> dict:
     }
 
 
-def _list_files(raw_dir: Path, family: str) -> list[framework.RawFile]:
-    root = raw_dir / family
-    if not root.is_dir():
-        return []
-    # Same file selection as framework.discover, without hashing (cheap for the manifest).
-    return [
-        framework.RawFile(p, p.relative_to(raw_dir).as_posix(), "", 0, family)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.startswith((".", "~$"))
-    ]
+def _list_files(raw_dir: Path, family: str) -> list[framework.Candidate]:
+    # Same file selection as framework.discover (rejected-unread links included), without hashing.
+    return framework.list_family_files(raw_dir, family)
 
 
 def _rejects_markdown(rejects: list[dict]) -> str:
@@ -265,7 +281,8 @@ def raw_root_fingerprint(raw_dir: Path) -> str:
     entries = []
     for family in framework.FAMILIES:
         for f in _list_files(raw_dir, family):
-            stat = f.path.stat()
+            # a link that is not read (outside the root, dangling) is not followed, not even to stat it
+            stat = f.path.stat() if f.problem is None else f.path.lstat()
             entries.append(f"{f.rel}\t{stat.st_size}\t{stat.st_mtime_ns}")
     import hashlib
 

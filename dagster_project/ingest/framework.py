@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
+import re
+import stat
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +48,26 @@ FAMILY_SUFFIXES: dict[str, tuple[str, ...]] = {
 
 class FileRejected(Exception):
     """Raised by a loader when the whole file cannot be loaded; the message is shown to a clerk."""
+
+
+class RawRootError(RuntimeError):
+    """The raw root itself cannot be used (missing, not a folder, unreadable): nothing is touched."""
+
+
+class RetireGuardTripped(RuntimeError):
+    """Retiring would empty a family or cut its rows by more than the allowed share: not done."""
+
+
+@dataclass(frozen=True)
+class RetirePolicy:
+    """When vanished files may be retired without being told to (``paths.Settings``).
+
+    ``allow``: retire whatever vanished. Otherwise a family keeps its rows current when every file it
+    had is gone, or when retiring would drop more than ``max_drop_share`` of its current rows: a
+    mistyped or half-mounted raw root must not publish "nothing" as the truth.
+    """
+    allow: bool = False
+    max_drop_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -103,25 +126,123 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def discover(raw_dir: Path, family: str) -> list[RawFile]:
-    """Every regular file below ``<raw_dir>/<family>/``, sorted for a stable load order."""
-    root = raw_dir / family
+def check_raw_root(raw_dir: Path) -> Path:
+    """The resolved raw root, or ``RawRootError`` naming the path when it cannot be read.
+
+    Called before anything is touched: a mistyped ``GONGKAI_RAW_DIR`` must fail loudly, not retire
+    every file the warehouse holds.
+    """
+    shown = str(raw_dir)
+    try:
+        root = raw_dir.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        raise RawRootError(f"原始数据目录不存在 raw root does not exist: {shown} (GONGKAI_RAW_DIR)") from None
+    except OSError as exc:
+        raise RawRootError(f"原始数据目录无法访问 raw root cannot be accessed: {shown} ({exc.strerror})") from None
     if not root.is_dir():
+        raise RawRootError(f"原始数据目录不是文件夹 raw root is not a folder: {shown} (GONGKAI_RAW_DIR)")
+    try:
+        with os.scandir(root) as entries:
+            next(entries, None)
+    except OSError as exc:
+        raise RawRootError(f"原始数据目录无法读取 raw root cannot be read: {shown} ({exc.strerror})") from None
+    return root
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file found below a family folder. ``problem``: why it is rejected unread (None: read it)."""
+    path: Path
+    rel: str
+    problem: str | None = None
+    link_target: str | None = None
+
+
+OUTSIDE_ROOT = ("链接指向原始数据目录之外, 未读取 (the link points outside the raw root; "
+                "the file was not read)")
+DANGLING_LINK = "链接指向的文件不存在, 未读取 (the link points to nothing; nothing was read)"
+NOT_REGULAR = "不是普通文件 (设备、管道或套接字), 未读取 (not a regular file: device, pipe or socket; not read)"
+FOLDER_LINK = ("链接指向文件夹, 未跟随 (a link to a folder is not followed; files are read where they "
+               "really are, inside the raw root)")
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith((".", "~$"))  # editor lock files, hidden files
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def list_family_files(raw_dir: Path, family: str) -> list[Candidate]:
+    """Every file below ``<raw_dir>/<family>/`` in a stable order, nothing read.
+
+    Only the raw root is read: a link is followed when it resolves to a file inside the root;
+    a link that leads outside it, a dangling link, a link to a folder and anything that is not a
+    regular file are candidates with a ``problem`` (rejected unread, never silently skipped).
+    """
+    try:
+        root = raw_dir.resolve(strict=True)
+    except OSError:
         return []
-    found = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path.name.startswith((".", "~$")):  # editor lock files, hidden files
-            continue
-        found.append(
-            RawFile(
-                path=path,
-                rel=path.relative_to(raw_dir).as_posix(),
-                sha256=sha256_of(path),
-                bytes=path.stat().st_size,
-                family=family,
-            )
-        )
-    return found
+    top = raw_dir / family
+    if not os.path.lexists(top):
+        return []
+    if top.is_symlink():
+        target = os.readlink(top)
+        return [Candidate(top, family, OUTSIDE_ROOT if not _inside(top.resolve(), root) else FOLDER_LINK, target)]
+    if not top.is_dir():
+        return []
+    found: list[Candidate] = []
+    for folder, dirs, files in os.walk(top, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+        base = Path(folder)
+        for name in sorted(dirs):
+            path = base / name
+            if path.is_symlink():
+                problem = OUTSIDE_ROOT if not _inside(path.resolve(), root) else FOLDER_LINK
+                found.append(Candidate(path, path.relative_to(raw_dir).as_posix(), problem, os.readlink(path)))
+        for name in sorted(files):
+            if _is_hidden(name):
+                continue
+            path = base / name
+            rel = path.relative_to(raw_dir).as_posix()
+            if path.is_symlink():
+                target = os.readlink(path)
+                try:
+                    real = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    found.append(Candidate(path, rel, DANGLING_LINK, target))
+                    continue
+                if not _inside(real, root):
+                    found.append(Candidate(path, rel, OUTSIDE_ROOT, target))
+                    continue
+                if not real.is_file():
+                    found.append(Candidate(path, rel, FOLDER_LINK if real.is_dir() else NOT_REGULAR, target))
+                    continue
+            elif not stat.S_ISREG(path.lstat().st_mode):
+                found.append(Candidate(path, rel, NOT_REGULAR))
+                continue
+            found.append(Candidate(path, rel))
+    return sorted(found, key=lambda c: c.rel)
+
+
+def discover(raw_dir: Path, family: str) -> list[RawFile]:
+    """Every readable file below ``<raw_dir>/<family>/`` (hashed), sorted for a stable load order."""
+    return [c_file for c_file, problem in discover_with_problems(raw_dir, family) if problem is None]
+
+
+def discover_with_problems(raw_dir: Path, family: str) -> list[tuple[RawFile, str | None]]:
+    """(file, problem) for every candidate: readable files hashed; rejected-unread ones identified by
+    their link text (so an unchanged bad link is not rejected again on every run)."""
+    out = []
+    for c in list_family_files(raw_dir, family):
+        if c.problem is None:
+            out.append((RawFile(c.path, c.rel, sha256_of(c.path), c.path.stat().st_size, family), None))
+        else:
+            ident = hashlib.sha256(f"unread\t{c.problem}\t{c.link_target or ''}".encode("utf-8")).hexdigest()
+            out.append((RawFile(c.path, c.rel, ident, 0, family), c.problem))
+    return out
 
 
 def new_load_id() -> str:
@@ -150,6 +271,32 @@ def _delete_file_rows(con: duckdb.DuckDBPyConnection, family: str, rel: str) -> 
     con.execute("DELETE FROM raw.load_rejects WHERE source_file = ?", [rel])
 
 
+# An absolute path (POSIX or Windows) not preceded by a word character: raw-root paths become relative,
+# any other (temp files, the warehouse) its last part, so no message leaks the machine's layout.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])(?:/|[A-Za-z]:\\)(?:[^/\\\s\"'`，,;；:：()（）]+[/\\])+[^/\\\s\"'`，,;；:：()（）]*")
+# Engines quote the offending line of a file they could not parse; the clerk gets the line number.
+_QUOTED_LINE = re.compile(r"(Original Line|Line content|Problematic line)\s*:.*?(?=\n|$)", re.IGNORECASE)
+MAX_REASON_CHARS = 600
+
+
+def sanitise_reason(reason: str | None, raw_dir: Path | None = None) -> str | None:
+    """A reason as stored and shown: no absolute path, no quoted line of a file, bounded length."""
+    if reason is None:
+        return None
+    text = str(reason)
+    if raw_dir is not None:
+        for root in {str(raw_dir), str(raw_dir.resolve()) if raw_dir.exists() else str(raw_dir)}:
+            text = text.replace(root.rstrip("/") + "/", "")
+
+    def _short(m: re.Match) -> str:
+        parts = re.split(r"[/\\]", m.group(0).rstrip("/\\"))
+        return "…/" + parts[-1] if parts and parts[-1] else "…"
+
+    text = _ABSOLUTE_PATH.sub(_short, text)
+    text = _QUOTED_LINE.sub(lambda m: m.group(1) + ": (省略 omitted)", text)
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
+
+
 def _record(con, load_id: str, f: RawFile, outcome: FileOutcome) -> None:
     con.execute(
         "UPDATE raw.load_files SET is_current = false WHERE source_file = ? AND is_current",
@@ -176,20 +323,37 @@ def load_family(
     loader: Loader,
     load_id: str | None = None,
     progress: Callable[[str], None] | None = None,
+    retire_policy: RetirePolicy | None = None,
 ) -> FamilyLoadReport:
-    """Bring the raw tables of one family in line with the files under ``raw_dir/family``."""
+    """Bring the raw tables of one family in line with the files under ``raw_dir/family``.
+
+    Raises ``RawRootError`` (nothing touched) when the raw root cannot be read, and
+    ``RetireGuardTripped`` when retiring the vanished files is not allowed by ``retire_policy``
+    (default: ``RetirePolicy()``): every file of the family gone is checked before anything is
+    touched; a drop in rows beyond the share after the new files are loaded, before any retirement.
+    """
+    check_raw_root(raw_dir)
+    policy = retire_policy or RetirePolicy()
     ensure_schema(con)
     load_id = load_id or new_load_id()
     report = FamilyLoadReport(family=family, load_id=load_id)
-    files = discover(raw_dir, family)
+    files = discover_with_problems(raw_dir, family)
     current = _current_files(con, family)
+    present = {f.rel for f, _ in files}
+    vanished = sorted(set(current) - present)
+    if vanished and not policy.allow and len(vanished) == len(current):
+        raise RetireGuardTripped(
+            f"{family}/: 当前 {len(current)} 个文件全部不在原始数据目录中, 未退役 (every one of the "
+            f"{len(current)} current files is gone from the raw root; nothing retired). 确属有意时设置 "
+            f"GONGKAI_ALLOW_RETIRE=1 后重新运行 (if intended, re-run with GONGKAI_ALLOW_RETIRE=1)"
+        )
     # Only files the warehouse has seen can have rows to replace: skipping the DELETEs for new
     # files keeps a first load linear (each DELETE scans the family's tables).
     seen_before = _files_ever_loaded(con, family)
-    present = {f.rel for f in files}
+    rows_before = _current_rows(con, family)
     say = progress or log.info
 
-    for index, f in enumerate(files, start=1):
+    for index, (f, problem) in enumerate(files, start=1):
         if current.get(f.rel) == f.sha256:
             report.unchanged.append(f.rel)
             continue
@@ -198,6 +362,8 @@ def load_family(
         try:
             if f.rel in seen_before:
                 _delete_file_rows(con, family, f.rel)
+            if problem is not None:
+                raise FileRejected(problem)
             if f.path.suffix.lower() not in FAMILY_SUFFIXES[family]:
                 raise FileRejected(
                     f"文件类型 {f.path.suffix or '(无扩展名)'} 不属于 {family}/ 目录可读取的格式 "
@@ -205,15 +371,17 @@ def load_family(
                 )
             outcome = loader(con, f, load_id)
             outcome.check_accounting(f.rel)
+            outcome.reason = sanitise_reason(outcome.reason, raw_dir)
             con.execute("COMMIT")
         except FileRejected as exc:
             con.execute("ROLLBACK")
-            outcome = _reject_whole_file(con, load_id, f, str(exc))
+            outcome = _reject_whole_file(con, load_id, f, sanitise_reason(str(exc), raw_dir))
         except Exception as exc:  # a loader bug must not stop the other files; it is recorded
             con.execute("ROLLBACK")
             log.exception("loader failed on %s", f.rel)
             outcome = _reject_whole_file(
-                con, load_id, f, f"读取失败 (could not read the file): {type(exc).__name__}: {exc}"
+                con, load_id, f,
+                sanitise_reason(f"读取失败 (could not read the file): {type(exc).__name__}: {exc}", raw_dir),
             )
         _record(con, load_id, f, outcome)
         (report.rejected if outcome.status == "rejected" else report.loaded).append(f.rel)
@@ -221,10 +389,31 @@ def load_family(
         report.rows_loaded += outcome.rows_loaded
         report.rows_rejected += outcome.rows_rejected
 
-    for rel in sorted(set(current) - present):
+    if vanished and not policy.allow and rows_before:
+        rows_after = _current_rows(con, family, excluding=vanished)
+        drop = 1 - rows_after / rows_before
+        if drop > policy.max_drop_share:
+            raise RetireGuardTripped(
+                f"{family}/: 退役 {len(vanished)} 个已不在的文件会使入库行数减少 {drop:.0%} "
+                f"({rows_before} → {rows_after}), 超过允许的 {policy.max_drop_share:.0%}, 未退役 "
+                f"(retiring {len(vanished)} vanished files would drop the family's rows by {drop:.0%}, more "
+                f"than the allowed {policy.max_drop_share:.0%}; nothing retired). 确属有意时设置 "
+                f"GONGKAI_ALLOW_RETIRE=1 后重新运行 (if intended, re-run with GONGKAI_ALLOW_RETIRE=1)"
+            )
+    for rel in vanished:
         retire_file(con, family, rel)
         report.retired.append(rel)
     return report
+
+
+def _current_rows(con: duckdb.DuckDBPyConnection, family: str, excluding: list[str] = ()) -> int:
+    """Rows the family's current (not retired) files hold, leaving out ``excluding``."""
+    rows = con.execute(
+        "SELECT source_file, rows_loaded FROM raw.load_files WHERE family = ? AND is_current AND status <> 'retired'",
+        [family],
+    ).fetchall()
+    skip = set(excluding)
+    return int(sum(n for rel, n in rows if rel not in skip))
 
 
 def _reject_whole_file(con, load_id: str, f: RawFile, reason: str) -> FileOutcome:
@@ -271,7 +460,8 @@ def insert_rejects(
 
 
 __all__ = [
-    "FAMILIES", "FAMILY_TABLES", "FileOutcome", "FileRejected", "FamilyLoadReport", "RawFile",
-    "discover", "ensure_schema", "insert_rejects", "load_family", "new_load_id", "retire_file",
-    "sha256_of", "REPO_ROOT",
+    "FAMILIES", "FAMILY_TABLES", "Candidate", "FileOutcome", "FileRejected", "FamilyLoadReport", "RawFile",
+    "RawRootError", "RetireGuardTripped", "RetirePolicy", "check_raw_root", "discover", "discover_with_problems",
+    "ensure_schema", "insert_rejects", "list_family_files", "load_family", "new_load_id", "retire_file",
+    "sanitise_reason", "sha256_of", "REPO_ROOT",
 ]

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.publish import safe_cells
+
 EXCEL_MAX_ROWS = 1_048_576 - 1          # one row is the header
 MEDIATYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # cellXfs of styles.xml: 0 general, 1 date, 2 date and time, 3 header (bold)
@@ -65,6 +67,9 @@ def cell_xml(column: str, duckdb_type: str, ref: str) -> str:
         serial = f"CAST(round(epoch({ts} - TIMESTAMP '1899-12-30 00:00:00') / 86400.0, 8) AS VARCHAR)"
         return f"""CASE WHEN {col} IS NOT NULL THEN '<c r="' || {ref} || '" s="{_STYLE_DATETIME}"><v>' || {serial} || '</v></c>' END"""
     text = f"array_to_string({col}, '; ')" if t.endswith("[]") else f"CAST({col} AS VARCHAR)"
+    # Inline strings are never formulas, but a user who edits the cell turns "=…" into one: neutralise text
+    # exactly as the CSV beside it (publish/safe_cells.py), so both files hold the same bytes.
+    text = safe_cells.neutralise_sql(text)
     return (f"""CASE WHEN {col} IS NOT NULL THEN '<c r="' || {ref} || '" t="inlineStr"><is><t xml:space="preserve">' """
             f"""|| {_sql_text(text)} || '</t></is></c>' END""")
 

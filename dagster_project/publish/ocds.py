@@ -357,6 +357,11 @@ def _party_json(pid: str, name: str, code: str, roles_json: str, scheme: str) ->
     return f"(CASE WHEN {pid} IS NOT NULL THEN {_obj(('id', _js(pid)), ('roles', roles_json), ('name', _js(name)), ('identifier', identifier))} END)"
 
 
+# A release needs an ocid (a deal key), an id and a date: a bulletin without one is left out of the
+# packages (it stays in trading_bulletins; dbt reports it as QUAR_BULLETIN_NO_DATE).
+_RELEASE_COMPLETE = "coalesce(deal_key, '') <> '' AND coalesce(rid, '') <> '' AND date_s IS NOT NULL"
+
+
 def _flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
     """One row per release with every value the JSON needs, numbered ``seq`` in package order."""
     tz, scheme = cfg["timezone"], cfg["party_scheme"]
@@ -397,7 +402,7 @@ def _flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
         SELECT *, {cands} AS cands FROM (
         SELECT row_number() OVER (ORDER BY deal_key, sort_time, rid) - 1 AS seq, *,
                CASE WHEN tag IN ('award', 'contract', 'implementation') THEN w_id0 END AS w_id
-        FROM (
+        FROM (SELECT * FROM (
             SELECT {_q(cfg['ocid_prefix'])} || deal_key AS ocid, deal_key, bulletin_key AS rid,
                    {col('notice_send_time')} AS sort_time,
                    {_iso_sql(col('notice_send_time'), types.get('notice_send_time'), tz)} AS date_s,
@@ -419,7 +424,7 @@ def _flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
                    NULLIF(trim({col('win_candidate_code')}), '') AS cand_code,
                    {col('win_candidate_order')} AS cand_order
             FROM ({source_sql}) s
-        )))"""
+        ) WHERE {_RELEASE_COMPLETE})))"""
 
 
 def _release_json_sql(cfg: dict) -> str:
@@ -662,6 +667,8 @@ class OcdsResult:
     bytes: int = 0
     validation: str = ""
     seconds: float = 0.0
+    # bulletins left out of the packages, by reason (kept in the warehouse and in trading_bulletins)
+    quarantined: dict[str, int] = field(default_factory=dict)
 
 
 def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> str | None:
@@ -670,7 +677,12 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> st
     if bulletins is None:
         return None
     b_types = dict(describe(con, bulletins))
-    b_sql = masked_select(bulletins, [(c, b_types[c]) for c in BULLETIN_COLUMNS if c in b_types], policy)
+    quarantine = find_relation(con, "int_records_quarantined")
+    source = bulletins
+    if quarantine is not None:  # records dbt found cannot stand in a package (QUAR_*: no date …), by raw key
+        source = (f"(SELECT * FROM {bulletins} WHERE bulletin_key NOT IN "
+                  f"(SELECT object_key FROM {quarantine} WHERE left_out_of = 'ocds' AND object_key IS NOT NULL))")
+    b_sql = masked_select(source, [(c, b_types[c]) for c in BULLETIN_COLUMNS if c in b_types], policy)
     if deals is None:
         return f"SELECT * FROM ({b_sql}) b"
     d_types = dict(describe(con, deals))
@@ -678,6 +690,15 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> st
     deal_cols = [f"d.{c}" for c in ("doc_get_start_at", "bid_deadline_at", "contract_signed_at") if c in d_types]
     deal_cols += [f"d.{c} AS deal_{c}" for c in ("budget_amount_yuan", "bidder_count") if c in d_types]
     return f"SELECT b.*{''.join(', ' + c for c in deal_cols)} FROM ({b_sql}) b LEFT JOIN ({d_sql}) d USING (deal_key)"
+
+
+def _quarantine_counts(con: duckdb.DuckDBPyConnection, source_sql: str, n_releases: int) -> dict[str, int]:
+    """Bulletins of the mart that are not releases: left out by dbt's quarantine, or incomplete here."""
+    bulletins = find_relation(con, "fct_trading_bulletins")
+    total = con.execute(f"SELECT count(*) FROM {bulletins}").fetchone()[0] if bulletins else n_releases
+    offered = con.execute(f"SELECT count(*) FROM ({source_sql})").fetchone()[0]
+    counts = {"quarantined_by_dbt": total - offered, "incomplete_release": offered - n_releases}
+    return {k: int(v) for k, v in counts.items() if v}
 
 
 def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy) -> OcdsResult:
@@ -706,6 +727,7 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
                     f"(FORMAT parquet, ROW_GROUP_SIZE {FLAT_ROW_GROUP})")
         flat = f"read_parquet('{_sql_path(flat_path)}')"
         n_releases = con.execute(f"SELECT count(*) FROM {flat}").fetchone()[0]
+        result.quarantined = _quarantine_counts(con, sql, n_releases)
         release_files = _write_packages(
             con, folder, "release-package", "releases", common, n_releases, int(cfg["releases_per_package"]),
             lambda lo, hi: f"SELECT seq AS s, {release_json} AS item FROM {flat} WHERE seq BETWEEN {lo} AND {hi}",
@@ -868,7 +890,8 @@ def package_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*-package-*") if p.name.endswith((".json", ".json.gz")))
 
 
-def write_validation_record(folder: Path, build_id: str, privacy_summary: str) -> dict:
+def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
+                            quarantined: dict[str, int] | None = None) -> dict:
     from dagster_project.publish.release import sha256_file
 
     record = {
@@ -878,6 +901,7 @@ def write_validation_record(folder: Path, build_id: str, privacy_summary: str) -
                       "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md)",
         "privacy_scan": f"clean ({privacy_summary})",
         "files": {p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in package_files(folder)},
+        "quarantined": quarantined or {},
     }
     (folder / VALIDATION_RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return record
@@ -923,7 +947,7 @@ def build_ocds(
         if not privacy.clean:
             raise ValueError(f"隐私扫描发现个人信息 OCDS privacy scan found personal data: "
                              f"{[str(h) for h in privacy.hits[:10]]}")
-        write_validation_record(staging, build_id, privacy.summary())
+        write_validation_record(staging, build_id, privacy.summary(), result.quarantined)
         if fail_at == "after_validation":
             raise atomic.InjectedFailure("injected failure at after_validation")
         result.validation = "valid"

@@ -1,24 +1,24 @@
 """Privacy scan of written files: the proof that masking worked, run before anything is published.
 
-What is looked for, where (measured on the sample: amounts such as 14 700 000 000.00 元 and hex row
-ids look like mobile numbers to a plain text scan, so the scan reads values by their role):
+What counts as personal is ``personal_numbers`` (the one definition masking uses too): ID numbers,
+mobiles and bank cards in any written form (spaces, hyphens, dots, full-width digits, +86). Where,
+by the role of a value (amounts such as 14 700 000 000.00 元 and hex row ids would otherwise look
+personal to a plain text scan):
 
-- checksum-valid ID numbers (GB 11643; a strong signal): in every text value of every file —
-  free text, codes, keys, file names, JSON strings;
-- mobile numbers (``1[3-9]`` + 9 digits; a weak signal): in free-text values only — not in numeric
+- ID numbers (checksum, province and birth date: a strong signal): in every text value of every
+  file — free text, codes, keys, file names, JSON strings;
+- mobiles and bank cards (shape and Luhn: weaker signals): in free-text values only — not in numeric
   columns/JSON numbers, and not in identifier columns (``masking.identifier_columns``: hashes, keys,
   codes) or identifier JSON keys (ocid, id, url, hash …).
 
-Values never reach Python in bulk: DuckDB finds candidates (cells or JSON strings holding an
-11-digit run), splits them into maximal digit runs and confirms them in SQL (an ID number: known
-province, real birth date, ISO 7064 MOD 11-2 check, as ``identifiers.id_number_is_valid``; a mobile:
-``1[3-9]`` + 9 digits in free text); only the masked hits come back. CSV files are read with every
-column as text, the column's Table Schema type taken from ``datapackage.json`` when present; Parquet
-by its VARCHAR columns; each file in one pass. JSON files above ``_SMALL_JSON_BYTES`` (the OCDS
-packages, one item per line) are read line by line by DuckDB and their string values taken with
-``json_tree``, the role coming from the key; smaller JSON files (metadata) are walked in Python.
-Other text files (HTML, Markdown, SHA256SUMS) are scanned as text in Python, ID numbers everywhere
-and mobiles outside SHA256SUMS.
+Values never reach Python in bulk: DuckDB finds candidate cells (``personal_numbers.prefilter_sql``)
+and confirms them with ``personal_numbers.hits_sql``; only the masked hits come back. CSV files are
+read with every column as text, the column's Table Schema type taken from ``datapackage.json`` when
+present; Parquet by its VARCHAR columns; each file in one pass. JSON files above ``_SMALL_JSON_BYTES``
+(the OCDS packages, one item per line) are read line by line by DuckDB and their string values taken
+with ``json_tree``, the role coming from the key; smaller JSON files (metadata) are walked in Python.
+Other text files (HTML, Markdown, SHA256SUMS) are scanned as text in Python, ID numbers everywhere and
+mobiles and cards outside SHA256SUMS.
 """
 from __future__ import annotations
 
@@ -28,13 +28,12 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import identifiers
+from dagster_project import personal_numbers
 from dagster_project.publish.warehouse import open_scratch
 
 _CHUNK_CHARS = 4 * 1024 * 1024
 _OVERLAP_CHARS = 64  # longer than any ID/mobile/card, so a match cut by a chunk edge is seen whole
 _TEXT_SUFFIXES = {".html", ".htm", ".md", ".txt", ".js"}
-_ANY_CANDIDATE_SQL = "[0-9]{11}"
 _HITS_LIMIT = 1000  # per file: one is enough to stop a release; the report stays readable
 # JSON keys whose string values are identifiers, hashes, links or dates, not free text.
 IDENTIFIER_JSON_KEYS = frozenset({
@@ -51,7 +50,7 @@ _SMALL_JSON_BYTES = 8 * 1024 * 1024
 @dataclass
 class PrivacyHit:
     path: str
-    kind: str  # id_number | mobile
+    kind: str  # id_number | mobile | bank_card
     masked: str  # never the value itself: reports are public too
 
     def __str__(self) -> str:
@@ -78,10 +77,8 @@ class PrivacyReport:
 
 
 def hits_in_text(text: str, where: str, free_text: bool = True) -> list[PrivacyHit]:
-    hits = [PrivacyHit(where, "id_number", identifiers.mask_id_number(s)) for s in identifiers.find_id_numbers(text)]
-    if free_text:
-        hits += [PrivacyHit(where, "mobile", identifiers.mask_mobile(s)) for s in identifiers.find_mobiles(text)]
-    return hits
+    return [PrivacyHit(where, h.kind, h.masked) for h in personal_numbers.find(text)
+            if free_text or h.kind == "id_number"]
 
 
 def _dedupe(hits: list[PrivacyHit]) -> list[PrivacyHit]:
@@ -105,44 +102,15 @@ def scan_text_file(path: Path, rel: str, free_text: bool = True) -> list[Privacy
     return _dedupe(hits)
 
 
-def _id_number_is_valid_sql(s: str) -> str:
-    """SQL twin of ``identifiers.id_number_is_valid`` for an upper-cased 18-character candidate ``s``."""
-    provinces = ", ".join(f"'{p}'" for p in sorted(identifiers._ID_PROVINCES))
-    weights = ", ".join(str(w) for w in identifiers._ID_WEIGHTS)
-    return (
-        f"(regexp_full_match({s}, '[0-9]{{17}}[0-9X]') AND substr({s}, 1, 2) IN ({provinces}) "
-        f"AND substr({s}, 3, 4) <> '0000' "
-        f"AND try_strptime(substr({s}, 7, 8), '%Y%m%d') BETWEEN TIMESTAMP '1900-01-01' AND TIMESTAMP '2100-12-31' "
-        f"AND substr('{identifiers._ID_CHECK}', CAST(list_sum(list_transform([{weights}], "
-        f"lambda w, i: CAST(substr({s}, i, 1) AS INTEGER) * w)) % 11 AS INTEGER) + 1, 1) = substr({s}, 18, 1))"
-    )
-
-
 def _hits_sql(cells_sql: str) -> str:
-    """Hits (loc, kind, masked) among cells (loc, txt, free): candidates by regex, confirmed in SQL.
-
-    A maximal digit run (optionally ending in X) is never part of a longer run, which is the
-    finders' "not inside a longer digit run" without look-around (RE2 has none; the leftmost match
-    of ``[0-9]{11,}`` starts where its run starts and is greedy, so it is the whole run): an 18-character
-    run is an ID candidate (checksum, province and birth date confirm it), an 11-digit run of the
-    mobile shape is a mobile when the cell is free text.
-    """
+    """Hits (loc, kind, masked) among cells (loc, txt, free): ID numbers in every cell, mobiles and cards
+    in free-text cells, as ``personal_numbers`` defines them. Distinct texts are confirmed once (the
+    same code recurs on many rows)."""
     return f"""
-        WITH cells AS ({cells_sql}),
-        runs AS (  -- distinct: the same code recurs on many rows; it is confirmed once
-            SELECT DISTINCT loc, free, run, rtrim(run, 'Xx') AS digits
-            FROM (SELECT loc, free, unnest(regexp_extract_all(txt, '[0-9]{{11,}}[Xx]?')) AS run FROM cells)
-        ), ids AS (
-            SELECT loc, upper(CASE WHEN length(digits) = 18 THEN digits ELSE run END) AS s
-            FROM runs WHERE length(digits) = 18 OR (length(digits) = 17 AND length(run) = 18)
-        )
-        SELECT DISTINCT loc, kind, masked FROM (
-            SELECT loc, 'id_number' AS kind, left(s, 6) || '********' || right(s, 4) AS masked
-            FROM ids WHERE {_id_number_is_valid_sql('s')}
-            UNION ALL
-            SELECT loc, 'mobile', left(digits, 3) || '****' || right(digits, 4)
-            FROM runs WHERE free AND regexp_full_match(digits, '1[3-9][0-9]{{9}}')
-        ) ORDER BY ALL LIMIT {_HITS_LIMIT}"""
+        WITH cells AS (SELECT DISTINCT loc, txt, free FROM ({cells_sql}) WHERE {personal_numbers.prefilter_sql('txt')}),
+        hits AS (SELECT loc, free, unnest({personal_numbers.hits_sql('txt')}) AS h FROM cells)
+        SELECT DISTINCT loc, h.kind, h.masked FROM hits WHERE free OR h.kind = 'id_number'
+        ORDER BY ALL LIMIT {_HITS_LIMIT}"""
 
 
 def _run_hits(con: duckdb.DuckDBPyConnection, cells_sql: str) -> list[PrivacyHit]:
@@ -157,7 +125,7 @@ def _scan_table(con: duckdb.DuckDBPyConnection, source_sql: str, columns: list[t
                 identifier_columns: frozenset[str]) -> list[PrivacyHit]:
     """``columns``: (name, role) with role ``free_text`` | ``identifier`` | ``number``; one pass over the file.
 
-    Rows without an 11-digit run in any text column are dropped before their cells are unnested.
+    Rows none of whose text columns may hold a personal number are dropped before their cells are unnested.
     """
     text = [(name, role == "free_text" and name not in identifier_columns) for name, role in columns if role != "number"]
     if not text:
@@ -165,7 +133,7 @@ def _scan_table(con: duckdb.DuckDBPyConnection, source_sql: str, columns: list[t
     cast = lambda name: f"CAST({chr(34) + name.replace(chr(34), chr(34) * 2) + chr(34)} AS VARCHAR)"  # noqa: E731
     cells = ", ".join(f"{{'loc': {_sql_str(rel + '#' + name)}, 'txt': {cast(name)}, 'free': {str(free).lower()}}}"
                       for name, free in text)
-    any_run = " OR ".join(f"regexp_matches({cast(name)}, '{_ANY_CANDIDATE_SQL}')" for name, _ in text)
+    any_run = " OR ".join(personal_numbers.prefilter_sql(cast(name)) for name, _ in text)
     cells_sql = (f"SELECT c.loc, c.txt, c.free FROM (SELECT unnest([{cells}]) AS c FROM {source_sql} "
                  f"WHERE {any_run})")
     return _run_hits(con, cells_sql)
@@ -210,43 +178,41 @@ def _walk_json(value, where: str, key: str | None, hits: list[PrivacyHit]) -> No
 def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
     """A JSON file read line by line by DuckDB (package files hold one item per line).
 
-    Each line is scanned once for runs of 11+ digits. Every run is a cell for ID numbers (they count
-    anywhere). Mobiles count in free text only: a line holding a mobile-shaped run that is JSON
-    (after its trailing comma), or a package's envelope line (JSON once its list is closed), is
-    parsed with ``json_tree``, its string values being free text unless their key — for array
-    elements, the array's key — is an identifier key; any other such line (a fragment of a
-    pretty-printed file) is free text whole. The steps are separate statements so that DuckDB
-    parses only the (few) mobile-shaped lines, not every line.
+    Each line that may hold a personal number is scanned once. ID numbers count anywhere. Mobiles and
+    cards count in free text only: a line holding one that is JSON (after its trailing comma), or a
+    package's envelope line (JSON once its list is closed), is parsed with ``json_tree``, its string
+    values being free text unless their key — for array elements, the array's key — is an identifier
+    key; any other such line (a fragment of a pretty-printed file) is free text whole. The steps are
+    separate statements so that DuckDB parses only the (few) lines with such a hit, not every line.
     """
     keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
     loc = _sql_str(rel)
     con = open_scratch()
     try:
         con.execute(f"""
-            CREATE TEMP TABLE json_runs AS
-            SELECT runs, CASE WHEN list_bool_or(list_transform(runs, lambda r: length(rtrim(r, 'Xx')) = 11
-                                  AND substr(r, 1, 1) = '1' AND substr(r, 2, 1) BETWEEN '3' AND '9'))
-                              THEN rtrim(line, ',') END AS mobile_line  -- string tests: no regex per element
-            FROM (SELECT line, regexp_extract_all(line, '[0-9]{{11,}}[Xx]?') AS runs
-                  FROM read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false,
-                                delim = '\x01', quote = '', escape = '', auto_detect = false,
-                                max_line_size = 67108864))
-            WHERE len(runs) > 0""")
-        hits = _run_hits(con, f"SELECT {loc} AS loc, unnest(runs) AS txt, false AS free FROM json_runs")
-        con.execute(f"""
-            CREATE TEMP TABLE json_mobile_lines AS
-            SELECT mobile_line AS line, CASE WHEN json_valid(mobile_line) THEN mobile_line
-                       WHEN json_valid(mobile_line || ']}}') THEN mobile_line || ']}}' END AS doc
-            FROM json_runs WHERE mobile_line IS NOT NULL""")
-        if con.execute("SELECT count(*) FROM json_mobile_lines").fetchone()[0]:
+            CREATE TEMP TABLE json_hits AS
+            SELECT line, {personal_numbers.hits_sql('line')} AS hs
+            FROM read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false,
+                          delim = '\x01', quote = '', escape = '', auto_detect = false,
+                          max_line_size = 67108864)
+            WHERE {personal_numbers.prefilter_sql('line')}""")
+        hits = [PrivacyHit(rel, kind, masked) for kind, masked in con.execute(
+            "SELECT DISTINCT h.kind, h.masked FROM (SELECT unnest(hs) AS h FROM json_hits) "
+            f"WHERE h.kind = 'id_number' ORDER BY ALL LIMIT {_HITS_LIMIT}").fetchall()]
+        con.execute("""
+            CREATE TEMP TABLE json_weak_lines AS
+            SELECT line, CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}') THEN line || ']}' END AS doc
+            FROM (SELECT rtrim(line, ',') AS line FROM json_hits
+                  WHERE len(list_filter(hs, lambda h: h.kind <> 'id_number')) > 0)""")
+        if con.execute("SELECT count(*) FROM json_weak_lines").fetchone()[0]:
             hits += _run_hits(con, f"""
-                SELECT {loc} AS loc, line AS txt, true AS free FROM json_mobile_lines WHERE doc IS NULL
+                SELECT {loc} AS loc, line AS txt, true AS free FROM json_weak_lines WHERE doc IS NULL
                 UNION ALL
                 SELECT {loc}, json_extract_string(t.value, '$'),
                        CASE WHEN t.fullkey LIKE '%]'
                             THEN trim(regexp_extract(t.path, '([^.\\[]+|"[^"]*")(\\[[0-9]+\\])*$', 1), '"')
                             ELSE t.key END NOT IN ({keys})
-                FROM (SELECT doc FROM json_mobile_lines WHERE doc IS NOT NULL) AS d, json_tree(d.doc) AS t
+                FROM (SELECT doc FROM json_weak_lines WHERE doc IS NOT NULL) AS d, json_tree(d.doc) AS t
                 WHERE t.type = 'VARCHAR'""")
         return _dedupe(hits)
     finally:

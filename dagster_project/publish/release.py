@@ -33,6 +33,7 @@ from dagster_project.paths import DBT_SEEDS_DIR, REPO_ROOT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select, quote_ident
 from dagster_project.publish.privacy_scan import scan_tree
+from dagster_project.publish.safe_cells import neutralised_select
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only, open_scratch
 
 SPEC_PATH = Path(__file__).with_name("datasets.yaml")
@@ -65,6 +66,7 @@ class DatasetOutput:
     parquet_bytes: int
     year_from: int | None
     year_to: int | None
+    quarantined: int = 0  # rows left out: their primary key is incomplete (kept in the warehouse)
 
 
 @dataclass
@@ -119,11 +121,13 @@ def _sql_path(path: Path) -> str:
 def copy_csv_with_bom(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -> None:
     """DuckDB writes CSV without a BOM (and has no option for it): write, then prefix while copying.
 
-    The BOM is what makes Excel on a Chinese Windows read UTF-8 instead of GBK.
+    The BOM is what makes Excel on a Chinese Windows read UTF-8 instead of GBK. Text cells a
+    spreadsheet would run as a formula are neutralised on the way (``safe_cells``).
     """
     raw = target.with_name(target.name + ".nobom")
+    safe_sql = neutralised_select(describe(con, f"({select_sql})"), f"({select_sql})")
     con.execute(
-        f"COPY ({select_sql}) TO '{_sql_path(raw)}' "
+        f"COPY ({safe_sql}) TO '{_sql_path(raw)}' "
         "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', "
         "TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S', DATEFORMAT '%Y-%m-%d')"
     )
@@ -180,7 +184,11 @@ def write_dataset(
             f"数据集 {ds['name']} 缺少列 dataset {ds['name']}: relation {relation_sql} lacks columns {missing}"
         )
     columns = [(c, available[c]) for c in ds["columns"] if c not in policy.dropped_columns]
-    select_sql = masked_select(relation_sql, columns, policy, value_maps)
+    pk = list(ds.get("primary_key") or [])
+    keyed_sql, incomplete_sql = _complete_key_filters(relation_sql, pk)
+    quarantined = con.execute(f"SELECT count(*) FROM {relation_sql} AS src WHERE {incomplete_sql}").fetchone()[0] \
+        if pk else 0
+    select_sql = masked_select(keyed_sql, columns, policy, value_maps)
     data_dir = staging / "data"
     data_dir.mkdir(exist_ok=True)
     parquet = data_dir / f"{ds['name']}.parquet"
@@ -189,7 +197,6 @@ def write_dataset(
     copy_csv_with_bom(con, f"SELECT * FROM read_parquet('{_sql_path(parquet)}')", csv)
     published_types = dict(describe(con, f"read_parquet('{_sql_path(parquet)}')"))
     year_from, year_to = _year_range(con, parquet, ds.get("year_column"), published_types)
-    pk = list(ds.get("primary_key") or [])
     schema: dict = {
         "fields": [_field_descriptor(n, published_types[n], titles, n in pk) for n, _ in columns],
         "missingValues": [""],
@@ -229,8 +236,22 @@ def write_dataset(
         **common, "description": description + f"\n\nParquet copy of {ds['name']}.csv (same rows, typed).",
     }
     out = DatasetOutput(ds["name"], rows, csv_resource["path"], parquet_resource["path"],
-                        csv.stat().st_size, parquet.stat().st_size, year_from, year_to)
+                        csv.stat().st_size, parquet.stat().st_size, year_from, year_to, quarantined)
     return out, csv_resource, parquet_resource
+
+
+def _complete_key_filters(relation_sql: str, pk: list[str]) -> tuple[str, str]:
+    """(relation of the rows whose primary key is complete, condition of the others).
+
+    A row whose key has a NULL or blank part cannot stand in a Table Schema with that primary key
+    (Frictionless: "required"); it is left out of the files, counted in the manifest, and kept in the
+    warehouse. The marts give every key a value (unregistered publishers a derived key), so this is
+    the last guard, not the rule.
+    """
+    if not pk:
+        return relation_sql, "false"
+    incomplete = " OR ".join(f"{quote_ident(c)} IS NULL OR trim(CAST({quote_ident(c)} AS VARCHAR)) = ''" for c in pk)
+    return f"(SELECT * FROM {relation_sql} AS src WHERE NOT ({incomplete}))", incomplete
 
 
 def write_code_lists(con: duckdb.DuckDBPyConnection, spec: dict, staging: Path, datasets: list[dict]) -> list[dict]:
@@ -627,6 +648,8 @@ def build_release(
                         "title": "OCDS 1.1.5 开放合同数据 Open Contracting Data Standard package",
                     })
 
+        ocds_quarantine = (ocds_module.read_validation_record(ocds_dir) or {}).get("quarantined") \
+            if ocds_dir is not None and (staging / "ocds").exists() else None
         hashes = _add_hash_and_bytes(staging, resources)
         now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         years = [y for d in result.datasets.values() for y in (d.year_from, d.year_to) if y is not None]
@@ -660,6 +683,12 @@ def build_release(
             },
             "skipped_datasets": result.skipped,
             "xlsx_not_written": xlsx_skipped,
+            # rows kept in the warehouse but left out of a dataset or package they would break
+            "quarantined": {
+                **{name: {"rows": d.quarantined, "reason": "主键不完整 primary key incomplete"}
+                   for name, d in result.datasets.items() if d.quarantined},
+                **({"ocds": ocds_quarantine} if ocds_quarantine else {}),
+            },
             "ocds": sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
             "source_files": sources,
             "masking": "PM_CODE 前6后4 first 6 + last 4; 文本中身份证号/银行卡号 前6后4, 手机号 前3后4 "

@@ -117,6 +117,27 @@ def ephemeral_duckdb_context(
         release_datasource(datasource)
 
 
+def reset_connection(datasource: Any) -> None:
+    """Roll back the persisted connection between checkpoints (every GX query only reads).
+
+    A query that fails while its rows are fetched (a cast that fails on one published value) leaves
+    DuckDB's transaction aborted on the one persisted connection, and every later query of every later
+    suite would then fail with "Current transaction is aborted" — one rule's error must not become the
+    integrity suite's error, which would block publication.
+    """
+    engines = []
+    with contextlib.suppress(Exception):
+        engines.append(datasource.get_execution_engine())
+    engine = getattr(datasource, "_execution_engine", None)
+    if engine is not None:
+        engines.append(engine)
+    for execution_engine in engines:
+        connection = getattr(execution_engine, "_connection", None)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.rollback()
+
+
 def release_datasource(datasource: Any) -> None:
     """Close the persisted connection and dispose the SQLAlchemy engine of a GX SQL datasource."""
     engines = []

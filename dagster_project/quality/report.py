@@ -6,15 +6,16 @@ the report shows exactly what was stored.
 """
 from __future__ import annotations
 
-import csv
 import html
 from pathlib import Path
 
 import duckdb
 import yaml
 
+from dagster_project import personal_numbers
 from dagster_project.paths import REPO_ROOT
 from dagster_project.quality import report_sections as sections
+from dagster_project.publish import safe_cells
 from dagster_project.quality import store
 from dagster_project.quality.report_grouped import GROUP_CSS, render_grouped_findings
 from dagster_project.quality.suites import load_rule_catalogue
@@ -32,6 +33,7 @@ DIMENSIONS = (
 FAMILY_DIMENSION = {
     "disclosure": "present", "detail": "detailed", "reconciliation": "consistent", "debt": "consistent",
     "privacy": "privacy_safe", "trading": "trading", "identifier": "trading", "red_flag": "red_flag",
+    "registry": "present",
 }
 RULE_DIMENSION_OVERRIDES = {"DISC_LATE": "on_time"}
 SEVERITY_LABEL = {"failure": "违规 failure", "warning": "警告 warning", "red_flag": "风险 red flag", "info": "提示 info"}
@@ -62,7 +64,8 @@ JS = sections.FILTER_JS
 
 
 def _e(value) -> str:
-    return "" if value is None else html.escape(str(value))
+    """A value as the page shows it: personal numbers masked (any written form), HTML-escaped."""
+    return "" if value is None else html.escape(personal_numbers.mask(str(value)))
 
 
 def _rows(con, sql: str, params=()) -> list[dict]:
@@ -136,25 +139,21 @@ def dashboard_links(folder: Path = REPO_ROOT / "dashboards") -> list[tuple[str, 
     return links
 
 
+def export_cell(value):
+    """A findings export cell: personal numbers masked in any written form (the spreadsheet-safe
+    writers neutralise formulas)."""
+    return personal_numbers.mask_value(value)
+
+
 def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
     cols = ", ".join(c for c, _ in FINDING_EXPORT_COLUMNS)
     rows = con.execute(
         f"select {cols} from quality.findings where run_id = ? order by kind, group_key, rule_id, object_key, source_row",
         [run_id]).fetchall()
-    csv_path = quality_dir / "findings.csv"
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([label for _, label in FINDING_EXPORT_COLUMNS])
-        writer.writerows(rows)
-    from openpyxl import Workbook
-
-    xlsx_path = quality_dir / "findings.xlsx"
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("findings 问题清单")
-    ws.append([label for _, label in FINDING_EXPORT_COLUMNS])
-    for row in rows:
-        ws.append(list(row))
-    wb.save(xlsx_path)
+    labels = [label for _, label in FINDING_EXPORT_COLUMNS]
+    cells = [[export_cell(v) for v in row] for row in rows]
+    csv_path = safe_cells.write_csv(quality_dir / "findings.csv", labels, cells)
+    xlsx_path = safe_cells.write_xlsx(quality_dir / "findings.xlsx", "findings 问题清单", labels, cells)
     return csv_path, xlsx_path
 
 

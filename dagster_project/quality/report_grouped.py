@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import html
 
+from dagster_project import personal_numbers
+
 SEVERITY_ORDER = {"failure": 0, "warning": 1, "red_flag": 2, "info": 3}
 SEVERITY_SHORT = {"failure": "违规 failure", "warning": "警告 warning", "red_flag": "风险 red flag", "info": "提示 info"}
 DOCUMENT_LABEL = {
@@ -29,7 +31,8 @@ tbody.document th{background:#eef3fb;text-align:left}td.rows{white-space:nowrap}
 
 
 def _e(value) -> str:
-    return "" if value is None else html.escape(str(value))
+    """Shown as the page shows it: personal numbers masked in any written form (issue 13), HTML-escaped."""
+    return "" if value is None else html.escape(personal_numbers.mask(str(value)))
 
 
 def grouped_findings(con, run_id: str) -> list[dict]:

@@ -106,7 +106,7 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
     import warnings
 
     import great_expectations as gx
-    from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context
+    from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context, reset_connection
 
     docs_index = None
     docs_dir.mkdir(parents=True, exist_ok=True)
@@ -151,6 +151,8 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                 for o in runnable:
                     o.status, o.detail = "error", f"GX checkpoint failed: {type(exc).__name__}: {exc}"[:2000]
                 continue
+            finally:
+                reset_connection(datasource)
             for validation_result in result.run_results.values():
                 for r in validation_result.results:
                     eid = r.expectation_config.meta["expectation_id"]
@@ -168,6 +170,7 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                         o.detail = "GX: " + "; ".join(str(e.get("exception_message")) for e in raised)[:2000]
         try:
             context.build_data_docs(site_names=[DATA_DOCS_SITE])
+            mask_written_text(docs_dir)
         except Exception as exc:  # the project's own report does not depend on GX's renderer
             log.warning("GX Data Docs not built: %s", exc)
         index = docs_dir / "index.html"
@@ -179,6 +182,22 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
         if left:
             log.warning("GX Data Docs still name external assets: %s", left)
     return docs_index
+
+
+def mask_written_text(folder: Path, suffixes: tuple[str, ...] = (".html", ".json")) -> int:
+    """Mask personal numbers in text files GX wrote (Data Docs show sample unexpected values: a note or an
+    item name as the publisher wrote it). Returns the number of files changed."""
+    from dagster_project import personal_numbers
+
+    changed = 0
+    for path in folder.rglob("*"):
+        if path.suffix in suffixes and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            masked = personal_numbers.mask(text)
+            if masked != text:
+                path.write_text(masked, encoding="utf-8")
+                changed += 1
+    return changed
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:

@@ -75,6 +75,9 @@ PUBLISHER_NAME_SOURCES = (
     ("marts.dim_entity", "entity_code", "entity_name"),
     ("marts.dim_region", "region_code", "region_name"),
     ("marts.fct_deals", "tenderer_code", "tenderer_name"),
+    # publishers the registry does not know, under their derived UNREG- key: the name their file gives
+    ("intermediate.int_sheets_resolved", "publisher_code", "publisher_name"),
+    ("intermediate.int_deals_assembled", "publisher_code", "tenderer_name"),
 )
 
 

@@ -46,3 +46,10 @@ cast(round(cast({{ amount }} as decimal(38, 6)) * cast({{ multiplier }} as decim
 {% macro cell_is_blank(value_text) -%}
     (nullif(trim(coalesce({{ value_text }}, '')), '') is null)
 {%- endmacro %}
+
+{#- The key of a publisher the registry does not know: stable, derived from the name the file gives
+    (normalised by the caller), never NULL — so its findings and lines stay keyed and joinable, and a
+    registry finding (REG_UNKNOWN_PUBLISHER) says which name to register. -#}
+{% macro unregistered_publisher_key(name) -%}
+('UNREG-' || upper(left(md5(coalesce({{ name }}, '')), 10)))
+{%- endmacro %}

@@ -22,3 +22,11 @@ min_by({{ expr }}, struct_pack(k := {{ order_by }}, v := {{ expr }}))
 {% macro spark__arg_min_stable(expr, order_by) -%}
 min_by({{ expr }}, named_struct('k', {{ order_by }}, 'v', {{ expr }}))
 {%- endmacro %}
+
+{#- A 64-bit hash of a text, for fingerprints compared for equality on one engine (the values differ
+    between engines: DuckDB's hash, Spark's xxhash64). -#}
+{% macro hash64(expr) -%}
+{{ return(adapter.dispatch('hash64', 'gongkai')(expr)) }}
+{%- endmacro %}
+{% macro default__hash64(expr) -%}hash({{ expr }}){%- endmacro %}
+{% macro spark__hash64(expr) -%}xxhash64({{ expr }}){%- endmacro %}

@@ -116,7 +116,7 @@ measures as (
 observed as (
     select
         deal_key,
-        tenderer_code as publisher_code,
+        publisher_code,
         tenderer_name as publisher_name,
         fiscal_year,
         trade_area_code,

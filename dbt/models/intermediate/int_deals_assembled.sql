@@ -73,6 +73,9 @@ deals as (
 
 select
     deals.*,
+    -- the buyer publishes; a deal whose buyer has no credit code is keyed by the buyer's name (never NULL)
+    coalesce(deals.tenderer_code,
+             {{ unregistered_publisher_key('coalesce(deals.tenderer_name, deals.deal_key)') }}) as publisher_code,
     coalesce(candidate_names.candidate_count, 0) as candidate_count,
     -- GP 条例 §43 fields absent from the result notice (empty list: complete; NULL: no result notice)
     case when result_notices.deal_key is not null then list_filter([

@@ -23,7 +23,7 @@ trading as (
     select
         'trading_bulletins' as source_table,
         '{{ party }}_code' as column_name,
-        deals.tenderer_code as publisher_code,
+        deals.publisher_code,
         deals.fiscal_year,
         bulletins.{{ party }}_code as code_value,
         bulletins.{{ party }}_name as holder_name,

@@ -1,9 +1,11 @@
--- Personal data found in published free text (PRIV_*): NOTICE_NAME, NOTICE_CONTENT, CONTACT_PHONE of
--- trading bulletins and the title of portal rows. Text is split into maximal digit runs (RE2 has no
--- look-behind; a maximal run is never "inside a longer digit run"); each run is classified once.
+-- Personal data found in what is published (PRIV_*), in any written form (macros/personal_numbers.sql,
+-- generated from dagster_project/personal_numbers.py: the same definition masking and the release's
+-- privacy gate use). Texts looked into: every free-text column of trading bulletins (title, content,
+-- contact, the names of buyer, agency, winner, candidates and project manager), portal titles, and the
+-- workbooks' titles, notes, item names and text cells. One row per hit, the value already masked.
 -- PM_CODE is an ID field by definition: never a finding here (it is masked in extracts).
--- Texts without a run of 11 digits are dropped before anything else: at 10 M bulletins almost every
--- notice is such a text, and splitting all of them first ran out of memory.
+-- Texts that cannot hold a personal number are dropped first (a cheap test): at 10 M bulletins almost
+-- every notice is such a text.
 with bulletin_texts as (
     select
         bulletins.bulletin_key,
@@ -16,20 +18,44 @@ with bulletin_texts as (
     cross join lateral (
         values ('notice_name', bulletins.notice_name),
                ('notice_content', bulletins.notice_content),
-               ('contact_phone', bulletins.contact_phone)
+               ('contact_phone', bulletins.contact_phone),
+               ('tenderer_name', bulletins.tenderer_name),
+               ('tender_agency_name', bulletins.tender_agency_name),
+               ('win_bidder_name', bulletins.win_bidder_name),
+               ('win_candidate_name', bulletins.win_candidate_name),
+               ('pm_name', bulletins.pm_name)
     ) as columns(column_name, text_value)
-    where regexp_matches(columns.text_value, '[0-9]{11}')
+    where {{ personal_number_prefilter('columns.text_value') }}
+),
+
+sheet_texts as (
+    select sheets.sheet_id, columns.column_name, columns.text_value, cast(null as integer) as source_row
+    from {{ ref('int_sheets_resolved') }} as sheets
+    cross join lateral (
+        values ('title', sheets.title), ('note_text', sheets.note_text)
+    ) as columns(column_name, text_value)
+    where {{ personal_number_prefilter('columns.text_value') }}
+    union all
+    select lines.sheet_id, columns.column_name, columns.text_value, lines.source_row
+    from {{ ref('int_lines_resolved') }} as lines
+    cross join lateral (
+        values ('item_name', lines.item_name), ('text_value', lines.text_value)
+    ) as columns(column_name, text_value)
+    where {{ personal_number_prefilter('columns.text_value') }}
 ),
 
 texts as (
     select
         bulletin_texts.bulletin_key,
         bulletin_texts.deal_key,
-        deals.tenderer_code as publisher_code,
+        deals.publisher_code,
         deals.fiscal_year,
+        -- privacy findings are reported per deal (CONTRACTS.md §3)
+        bulletin_texts.deal_key as object_key,
         bulletin_texts.column_name,
         bulletin_texts.text_value,
         bulletin_texts.source_file,
+        cast(null as varchar) as sheet,
         bulletin_texts.source_row
     from bulletin_texts
     join {{ ref('int_deals_assembled') }} as deals using (deal_key)
@@ -39,30 +65,24 @@ texts as (
         publisher_code,
         -- a portal row has no fiscal year of its own: the year it was published
         cast(year(published_at) as integer),
-        'title', title, source_file, source_row
+        source_file || '#' || cast(source_row as varchar),
+        'title', title, source_file, null, source_row
     from {{ ref('stg_portal__publications') }}
-    where title is not null
-),
-
-runs as (
-    select texts.*, unnest({{ digit_runs('texts.text_value') }}) as digit_run
-    from texts
-),
-
--- an 18-character run may end in X (ID numbers); mobiles and cards are the digits before such an X
-classified as (
+    where {{ personal_number_prefilter('title') }}
+    union all
     select
-        runs.*,
-        case
-            when {{ is_valid_id_number('digit_run') }} then upper(digit_run)
-            else rtrim(digit_run, 'Xx')
-        end as run,
-        case
-            when {{ is_valid_id_number('digit_run') }} then 'id_number'
-            when {{ is_mobile_number("rtrim(digit_run, 'Xx')") }} then 'mobile'
-            when {{ is_luhn_card_number("rtrim(digit_run, 'Xx')") }} then 'bank_card'
-        end as kind
-    from runs
+        null, null,
+        sheets.publisher_code,
+        sheets.fiscal_year,
+        coalesce(sheets.table_key, sheets.sheet),
+        sheet_texts.column_name, sheet_texts.text_value, sheets.source_file, sheets.sheet, sheet_texts.source_row
+    from sheet_texts
+    join {{ ref('int_sheets_resolved') }} as sheets using (sheet_id)
+),
+
+hits as (
+    select texts.*, unnest({{ personal_number_hits('texts.text_value') }}) as hit
+    from texts
 )
 
 select
@@ -70,11 +90,12 @@ select
     deal_key,
     publisher_code,
     fiscal_year,
-    case kind when 'id_number' then 'PRIV_ID_NUMBER' when 'mobile' then 'PRIV_MOBILE' when 'bank_card' then 'PRIV_BANK_CARD' end as rule_id,
+    object_key,
+    case hit.kind when 'id_number' then 'PRIV_ID_NUMBER' when 'mobile' then 'PRIV_MOBILE' when 'bank_card' then 'PRIV_BANK_CARD' end as rule_id,
     column_name,
-    kind,
-    {{ mask_match('run', 'kind') }} as masked_match,
+    hit.kind as kind,
+    hit.masked as masked_match,
     source_file,
+    sheet,
     source_row
-from classified
-where kind is not null
+from hits

@@ -1,10 +1,24 @@
 -- Every readable sheet of a budget or debt workbook resolved to its publisher and catalogue table_key,
 -- with the portal publication that published its workbook (CONTRACTS.md §7 "Published").
+-- One table once: a second copy of a table of one publisher and year (int_sheet_duplicates) is left
+-- out, so no mart counts it twice. A publisher neither the registry nor the portal names gets a
+-- stable key from the name the file gives (never NULL), flagged is_registered_publisher = false.
 with sheets as (
-    {# both from the one macro stg_workbook_sheets: the same columns in the same order #}
-    select * from {{ ref('stg_budget__sheets') }}
-    union all
-    select * from {{ ref('stg_debt__sheets') }}
+    select * from (
+        {# both from the one macro stg_workbook_sheets: the same columns in the same order #}
+        select * from {{ ref('stg_budget__sheets') }}
+        union all
+        select * from {{ ref('stg_debt__sheets') }}
+    ) as all_sheets
+    where sheet_id not in (select sheet_id from {{ ref('int_sheet_duplicates') }})
+),
+
+registered_publishers as (
+    select entity_code as publisher_code from {{ ref('stg_registry__entities') }} where entity_code is not null
+    union
+    select region_code from {{ ref('stg_registry__regions') }} where region_code is not null
+    union
+    select cast(region_code as string) from {{ ref('ref_regions') }}
 ),
 
 catalogue as (
@@ -121,6 +135,20 @@ resolved as (
        and (catalogue.kinds_sharing_name = 1
             or catalogue.publisher_kind = coalesce(with_kind.publisher_kind_by_name, 'department'))
     where with_kind.status = 'parsed'
+),
+
+keyed as (
+    select
+        resolved.*,
+        coalesce(
+            case publisher_kind
+                when 'government' then coalesce(region_code_by_name, portal_publisher_code)
+                when 'department' then coalesce(entity_code_by_name, portal_publisher_code)
+                else coalesce(entity_code_by_name, region_code_by_name, portal_publisher_code)
+            end,
+            {{ unregistered_publisher_key('coalesce(entity_name_key, title, source_file)') }}
+        ) as publisher_code
+    from resolved
 )
 
 select
@@ -134,10 +162,8 @@ select
     table_name,
     table_key,
     publisher_kind,
-    case publisher_kind
-        when 'government' then coalesce(region_code_by_name, portal_publisher_code)
-        when 'department' then coalesce(entity_code_by_name, portal_publisher_code)
-    end as publisher_code,
+    publisher_code,
+    publisher_code in (select publisher_code from registered_publishers) as is_registered_publisher,
     entity_name as publisher_name,
     case publisher_kind
         when 'government' then coalesce(region_code_by_name, portal_publisher_code)
@@ -160,4 +186,4 @@ select
     publication_title,
     publication_url,
     publication_count
-from resolved
+from keyed

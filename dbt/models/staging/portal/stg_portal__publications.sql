@@ -2,7 +2,9 @@ select
     md5(source_file || '|' || source_row)                 as publication_id,
     source_file,
     source_row,
-    {{ clean_uscc('publisher_code') }}                    as publisher_code,
+    {# a row without a publisher code keeps a key derived from the name it gives (never NULL: findings are keyed by it) #}
+    coalesce({{ clean_uscc('publisher_code') }},
+             {{ unregistered_publisher_key(clean_name('publisher_name')) }}) as publisher_code,
     {{ clean_name('publisher_name') }}                    as publisher_name,
     {{ clean_name('portal_column') }}                     as portal_column,
     {{ clean_name('title') }}                             as title,

@@ -1,0 +1,107 @@
+"""Spreadsheet-safe cells: every CSV and XLSX gongkai writes goes through here.
+
+Publishers' text reaches people through spreadsheets, and a spreadsheet runs a cell that starts with
+``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return before one) as a formula: ``=HYPERLINK(…)``
+in a notice title, ``=cmd|' /C calc'!A0`` in a name (CSV/formula injection). So:
+
+- a **text** cell that starts with one of ``= + - @ \\t \\r`` and is not a number gets a leading ``'``
+  (``neutralise`` / ``neutralise_sql``) — the same in CSV and XLSX, so both files of a dataset hold
+  the same text; numbers, negative ones included, and number-like text (``-1,234.50``) stay as they are;
+- in XLSX, text is stored as text (``data_type = 's'``), never as a formula, and numbers as numbers
+  (``xlsx_cell`` / ``append_xlsx_row`` / ``write_xlsx``);
+- Parquet keeps the values as they are (it is not a spreadsheet; they are masked all the same).
+
+Writers: ``write_csv`` (Python rows, UTF-8 with BOM for Excel on a Chinese Windows), ``neutralised_select``
+(a DuckDB ``SELECT`` whose text columns are neutralised, for ``COPY … TO '….csv'``), ``write_xlsx``.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Sequence
+
+DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
+# A number as people write it: sign, digits with optional thousands separators, decimals, exponent.
+NUMBER_PATTERN = r"[+-]?(?:[0-9]+(?:,[0-9]{3})*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_NUMBER = re.compile(NUMBER_PATTERN)
+
+
+def is_number_text(text: str) -> bool:
+    return bool(_NUMBER.fullmatch(text.strip()))
+
+
+def neutralise(value):
+    """A cell value as it may be written to a spreadsheet: dangerous text gets a leading ``'``."""
+    if isinstance(value, str) and value[:1] in DANGEROUS_FIRST and not is_number_text(value):
+        return "'" + value
+    return value
+
+
+def neutralise_sql(expr: str) -> str:
+    """DuckDB expression: ``neutralise`` of a VARCHAR expression (NULL stays NULL)."""
+    return (f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') AND NOT regexp_full_match(trim({expr}), "
+            f"'{NUMBER_PATTERN}') THEN '''' || {expr} ELSE {expr} END")
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def neutralised_select(columns: Sequence[tuple[str, str]], relation_sql: str) -> str:
+    """``SELECT`` of ``relation_sql`` (name, DuckDB type columns) with every text column neutralised,
+    names and order kept: what a ``COPY … (FORMAT csv)`` should read."""
+    parts = []
+    for name, duckdb_type in columns:
+        col = _quote_ident(name)
+        is_text = duckdb_type.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR"))
+        parts.append(f"{neutralise_sql(col)} AS {col}" if is_text else col)
+    return f"SELECT {', '.join(parts)} FROM {relation_sql} AS src"
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence], bom: bool = True) -> Path:
+    """Rows to CSV with every text cell neutralised (UTF-8 with BOM unless ``bom=False``)."""
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([neutralise(h) for h in header])
+        for row in rows:
+            writer.writerow([neutralise(v) for v in row])
+    return path
+
+
+_NUMBER_TYPES = (int, float, Decimal)
+
+
+def xlsx_cell(ws, value):
+    """A write-only cell: text as text (never a formula) and neutralised, numbers and dates as themselves."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, bool) or value is None or isinstance(value, (_NUMBER_TYPES, _dt.date, _dt.datetime, _dt.time)):
+        return WriteOnlyCell(ws, value=value)
+    text = neutralise(str(value))
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"  # openpyxl would store a string starting with '=' as a formula
+    return cell
+
+
+def append_xlsx_row(ws, values: Sequence) -> None:
+    ws.append([xlsx_cell(ws, v) for v in values])
+
+
+def write_xlsx(path: Path, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
+    """One sheet, header row then rows, every cell through ``xlsx_cell`` (write-only: streams rows)."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet_title[:31])
+    append_xlsx_row(ws, header)
+    for row in rows:
+        append_xlsx_row(ws, row)
+    wb.save(path)
+    return path
+
+
+__all__ = ["DANGEROUS_FIRST", "NUMBER_PATTERN", "append_xlsx_row", "is_number_text", "neutralise", "neutralise_sql",
+           "neutralised_select", "write_csv", "write_xlsx", "xlsx_cell"]

@@ -1,0 +1,191 @@
+"""One definition of a personal number in any written form (``personal_numbers``): a corpus of how people
+write ID numbers, mobiles and bank cards, all masked, and a corpus of look-alikes, all untouched — by
+the Python form and the SQL form (DuckDB) alike, and the dbt macros generated from the same module.
+
+The numbers are built here from the standards (GB 11643 check, Luhn, GB 32100), not taken from the
+module under test.
+"""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from dagster_project import personal_numbers as pn
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def id_number(first17: str) -> str:
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def luhn_complete(partial: str) -> str:
+    for d in "0123456789":
+        digits = partial + d
+        total = sum(int(c) if i % 2 == 0 else (2 * int(c) - 9 if int(c) > 4 else 2 * int(c))
+                    for i, c in enumerate(reversed(digits)))
+        if total % 10 == 0:
+            return digits
+    raise AssertionError
+
+
+def uscc(first17: str) -> str:
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return first17 + _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def fullwidth(s: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() or c == "X" else c for c in s)
+
+
+ID = id_number("64020219900101045")           # ends in a digit
+ID_X = next(id_number(f"1101051949123100{k}") for k in range(10) if id_number(f"1101051949123100{k}").endswith("X"))
+CARD16 = luhn_complete("622202100112345")
+CARD19 = luhn_complete("621700283000123456")
+MOBILE = "13912345678"
+# an all-digit credit code that also passes Luhn: a card by shape, a credit code by its check character
+USCC_DIGITS = next(c for c in (uscc(f"9164030076688{n:04d}") for n in range(2000))
+                   if c.isdigit() and luhn_complete(c[:-1]) == c)
+
+ID_6_8_4 = f"{ID[:6]} {ID[6:14]} {ID[14:]}"
+WRITTEN_FORMS: list[tuple[str, str]] = [
+    # ID numbers (GB 11643)
+    (ID, "id_number"),
+    (ID_X.lower(), "id_number"),
+    (ID_6_8_4, "id_number"),
+    (f"{ID[:6]}-{ID[6:14]}-{ID[14:]}", "id_number"),
+    (fullwidth(ID), "id_number"),
+    (fullwidth(ID_X), "id_number"),
+    (f"{ID[:6]} {ID[6:10]} {ID[10:14]} {ID[14:]}", "id_number"),
+    (ID_6_8_4.replace(" ", "\u00a0"), "id_number"),
+    (ID_6_8_4.replace(" ", "\u3000"), "id_number"),
+    (ID_6_8_4.replace(" ", "\u200b"), "id_number"),
+    (ID_6_8_4.replace(" ", "\u2013"), "id_number"),
+    (ID_6_8_4.replace(" ", "\uff0d"), "id_number"),
+    (f"{ID[:6]}.{ID[6:14]}.{ID[14:]}", "id_number"),
+    (f"项目负责人身份证号：{ID}，已公示", "id_number"),
+    (f"证件号码：{fullwidth(ID[:9])}{ID[9:]}", "id_number"),
+    (f"{ID[:6]} - {ID[6:14]} - {ID[14:]}", "id_number"),
+    # mobiles
+    (MOBILE, "mobile"),
+    ("139 1234 5678", "mobile"),
+    ("139-1234-5678", "mobile"),
+    ("+86 139 1234 5678", "mobile"),
+    ("+86-139-1234-5678", "mobile"),
+    ("008613912345678", "mobile"),
+    ("8613912345678", "mobile"),
+    ("(+86)13912345678", "mobile"),
+    (fullwidth(MOBILE), "mobile"),
+    ("１３９\u3000１２３４\u3000５６７８", "mobile"),
+    ("139.1234.5678", "mobile"),
+    ("1391 2345 678", "mobile"),
+    ("1 3 9 1 2 3 4 5 6 7 8", "mobile"),
+    ("139\u00a01234\u00a05678", "mobile"),
+    ("联系电话：0951-5012345 13912345678", "mobile"),
+    ("13912345678 13812345678", "mobile"),
+    ("tel:13912345678x", "mobile"),
+    ("手机:139 1234 5678（王工）", "mobile"),
+    ("139\u20091234\u20095678", "mobile"),
+    ("0086 139-1234-5678", "mobile"),
+    ("Tel13912345678", "mobile"),
+    # bank cards (Luhn)
+    (CARD16, "bank_card"),
+    (CARD19, "bank_card"),
+    (" ".join(CARD16[i:i + 4] for i in range(0, 16, 4)), "bank_card"),
+    (" ".join(CARD19[i:i + 4] for i in range(0, 19, 4)), "bank_card"),
+    ("-".join(CARD16[i:i + 4] for i in range(0, 16, 4)), "bank_card"),
+    (fullwidth(CARD19), "bank_card"),
+    (f"{CARD19[:6]} {CARD19[6:]}", "bank_card"),
+    (f"收款账号：{CARD19}（工商银行）", "bank_card"),
+    ("\u00a0".join(CARD16[i:i + 4] for i in range(0, 16, 4)), "bank_card"),
+]
+
+LOOK_ALIKES = [
+    # amounts
+    "189,767,551", "23131000.00元", "14,700,000,000.00", "14 700 000 000.00 元", "1,234,567,890,123.45",
+    "预算金额（最高限价）：23131000元", "13912345678.00元", "中标金额 1,391,234,567.80 元", "-1,234.50",
+    # dates and times
+    "2018-06-04 09:00:00", "2018年06月04日", "20180604", "2018.06.04", "2018/06/04 9:00",
+    "2018-06-04 2018-06-05", "2017-10-05T09:30:00", "公示期 2018-06-04 至 2018-06-10 17:00",
+    # credit codes
+    "91640100MA76XXXX3T", "11640000432620297X", USCC_DIGITS, uscc("12640000MB1234567"),
+    # project and deal codes
+    "P18640100-0001", "NXGC2017-0000000", "N640000GC2017-0000000", "NXGC2017-0000000-001", "P19640122-0203",
+    "NXGC2017-0000000/NXGC2017-0000000-001|交易公告|2017-10-05T09:30:00|",
+    # office phones with area codes
+    "0951-5012345", "0951 5012345", "(0951)5012345", "0951-50123456", "010-58581234", "0951－5012345",
+    "+86-951-5012345", "0951-5012345转8001", "400-123-4567", "（0951）5012345、5012346",
+    # other digits: long numbers, hashes and run ids (digits inside a code), percentages
+    "编号 123456789012345678901234", "a3f5c9e01b2d4f6a8c0e2b4d6f8a0c2e", "a3f513912345678d0b", "占比 12.5%", "第12行 E列",
+    "运行 20261204T161626-62788d", "9c08cd92-14c4-4add-9294-877fa9931b2d", "ab13912345678cd",
+]
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def sql_mask(con, texts: list[str]) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    con.execute("CREATE OR REPLACE TEMP TABLE corpus (i INTEGER, t VARCHAR)")
+    con.executemany("INSERT INTO corpus VALUES (?, ?)", list(enumerate(texts)))
+    rows = con.execute(f"SELECT {pn.mask_sql('t')}, {pn.hits_sql('t')} FROM corpus ORDER BY i").fetchall()
+    return [(m, sorted((h["kind"], h["span"], h["masked"]) for h in hits)) for m, hits in rows]
+
+
+def test_corpus_sizes():
+    assert len(WRITTEN_FORMS) >= 40 and len(LOOK_ALIKES) >= 30
+    assert USCC_DIGITS.isdigit() and ID_X.endswith("X")
+
+
+@pytest.mark.parametrize("text,kind", WRITTEN_FORMS, ids=range(len(WRITTEN_FORMS)))
+def test_every_written_form_is_found_and_masked(text, kind):
+    hits = pn.find(text)
+    assert kind in {h.kind for h in hits}, text
+    masked = pn.mask(text)
+    assert pn.find(masked) == [], masked  # nothing personal is left
+    digits = "".join(ch for ch in pn.normalise(masked) if ch.isdigit() or ch == "*")
+    assert "****" in digits, masked
+
+
+def test_python_and_sql_forms_agree_on_the_whole_corpus(con):
+    texts = [t for t, _ in WRITTEN_FORMS] + LOOK_ALIKES + [None, "", "无数字 no digits"]
+    for text, (sql_masked, sql_hits) in zip(texts, sql_mask(con, texts)):
+        assert sql_masked == pn.mask(text), text
+        assert sql_hits == sorted((h.kind, h.span, h.masked) for h in pn.find(text)), text
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES)
+def test_look_alikes_stay_untouched(text):
+    assert pn.find(text) == [], text
+    assert pn.mask(text) == text
+
+
+def test_masks_keep_the_shape_and_the_agreed_digits(con):
+    cases = {
+        f"身份证{ID}": f"身份证{ID[:6]}********{ID[-4:]}",
+        "+86 139 1234 5678": "+86 139 **** 5678",
+        fullwidth(MOBILE): "１３９****５６７８",  # as written, but for the hidden digits
+        "138\u00a00013\u00a08000 — 手机": "138\u00a0****\u00a08000 — 手机",
+        CARD19: CARD19[:6] + "*" * 9 + CARD19[-4:],
+        "8613912345678": "86139****5678",
+    }
+    for text, expected in cases.items():
+        assert pn.mask(text) == expected
+    assert [m for m, _ in sql_mask(con, list(cases))] == list(cases.values())
+
+
+def test_identifier_kinds_only(con):
+    """Identifier columns (codes, keys) mask ID numbers only: a mobile-shaped code stays a code."""
+    text = f"{ID} 13912345678"
+    (masked,) = con.execute(f"SELECT {pn.mask_sql('$1', kinds=('id_number',))}", [text]).fetchone()
+    assert masked == f"{ID[:6]}********{ID[-4:]} 13912345678"
+
+
+def test_dbt_macros_are_generated_from_this_module():
+    assert pn.DBT_MACRO_PATH.read_text(encoding="utf-8") == pn.dbt_macro_text(), (
+        "run: python -m dagster_project.personal_numbers --write-dbt-macros")

@@ -1,0 +1,71 @@
+"""Spreadsheet-safe cells (safe_cells): formula text neutralised in CSV and XLSX, numbers left numbers — the
+Python and the DuckDB forms alike — and the settings that guard the raw root read strictly."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zipfile
+from decimal import Decimal
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from dagster_project.paths import SettingError, settings
+from dagster_project.publish import safe_cells
+
+DANGEROUS = ['=HYPERLINK("http://evil.example","x")', "=cmd|' /C calc'!A0", "+86 139 1234 5678", "-2+3+cmd|' /C calc'!A0",
+             "@SUM(1+1)", "\t=1+1", "\r=1+1", "-", "+", "=", "-=1"]
+NUMBERS = ["-12", "-1,234.50", "+3.5", "-0.5e3", "12", "-.5"]
+PLAIN = ["项目名称", "a=b", "1+1", "", "'=already", "P18640100-0001"]
+
+
+@pytest.mark.parametrize("text", DANGEROUS)
+def test_formula_text_gets_a_leading_quote(text):
+    assert safe_cells.neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", NUMBERS + PLAIN)
+def test_numbers_and_plain_text_stay(text):
+    assert safe_cells.neutralise(text) == text
+
+
+def test_sql_form_agrees_with_python():
+    con = duckdb.connect()
+    try:
+        texts = DANGEROUS + NUMBERS + PLAIN + [None]
+        con.execute("CREATE TABLE t (i INTEGER, s VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(texts)))
+        got = [r[0] for r in con.execute(f"SELECT {safe_cells.neutralise_sql('s')} FROM t ORDER BY i").fetchall()]
+    finally:
+        con.close()
+    assert got == [safe_cells.neutralise(t) for t in texts]
+
+
+def test_csv_and_xlsx_writers(tmp_path):
+    rows = [[DANGEROUS[0], -5, Decimal("-1.50"), dt.date(2018, 6, 4)], ["@SUM(1)", 3.2, None, "-12"]]
+    safe_cells.write_csv(tmp_path / "t.csv", ["a", "b", "c", "d"], rows)
+    with (tmp_path / "t.csv").open(encoding="utf-8-sig", newline="") as fh:
+        written = list(csv.reader(fh))
+    assert written[1][:3] == ["'" + DANGEROUS[0], "-5", "-1.50"] and written[2][0] == "'@SUM(1)" and written[2][3] == "-12"
+    safe_cells.write_xlsx(tmp_path / "t.xlsx", "s", ["a", "b", "c", "d"], rows)
+    assert "<f>" not in zipfile.ZipFile(tmp_path / "t.xlsx").read("xl/worksheets/sheet1.xml").decode()
+    ws = load_workbook(tmp_path / "t.xlsx").active
+    cells = [[(c.value, c.data_type) for c in row] for row in ws.iter_rows(min_row=2)]
+    assert cells[0][0] == ("'" + DANGEROUS[0], "s") and cells[0][1] == (-5, "n") and cells[0][2][1] == "n"
+    assert cells[1][0] == ("'@SUM(1)", "s") and cells[1][3] == ("-12", "s")
+
+
+def test_raw_root_settings_are_read_strictly(monkeypatch):
+    monkeypatch.setenv("GONGKAI_ALLOW_RETIRE", "yes")
+    monkeypatch.setenv("GONGKAI_RETIRE_MAX_DROP", "25%")
+    s = settings()
+    assert s.allow_retire and s.retire_max_drop == 0.25
+    assert s.env_for_subprocess()["GONGKAI_ALLOW_RETIRE"] == "1"
+    monkeypatch.setenv("GONGKAI_ALLOW_RETIRE", "maybe")
+    with pytest.raises(SettingError, match="GONGKAI_ALLOW_RETIRE"):
+        settings()
+    monkeypatch.setenv("GONGKAI_ALLOW_RETIRE", "0")
+    monkeypatch.setenv("GONGKAI_RETIRE_MAX_DROP", "1.5")
+    with pytest.raises(SettingError, match="GONGKAI_RETIRE_MAX_DROP"):
+        settings()

@@ -5,7 +5,7 @@ behaves differently on the two engines unless the SQL is written for both: full-
 brackets, ideographic spaces, backslashes and apostrophes in names, notices with line breaks inside quoted
 fields, full-width lower-case credit codes, invalid codes, 万元 amounts with thousands separators, dates around
 the Spring Festival and National Day holidays (adjusted working weekends), and a bulletin exported twice.
-Files are written as real exports are (csv module, UTF-8 with BOM / GB18030), then read by the loaders.
+Files are written as real exports are (a GB18030 CSV, a JSON Lines export), then read by the loaders.
 
 ``compare_relation`` reads one relation from each engine into DuckDB and compares its rows as multisets
 (EXCEPT ALL both ways) after normalising only what is representation, not value: decimals to one scale,
@@ -53,7 +53,7 @@ def _hard_bulletins() -> tuple[list[dict], list[dict]]:
                         NOTICE_SEND_TIME="2020-01-23 09:00:00", BUDGET_AMOUNT="1,234.5678", AMOUNT_UNIT="万元",
                         DOC_GET_START_TIME="2020-01-23 09:00:00", DOC_GET_END_TIME="2020-02-03 17:00:00",
                         BID_DOC_REFER_END_TIME="2020-02-14 09:30:00", BID_OPEN_TIME="2020-02-14 09:30:00",
-                        NOTICE_CONTENT="投标人须知：\n1. 文件路径 D:\\招标\\2020\\HC01.pdf；\n2. It's 公开招标，正则 \\d+ 不是占位符。",
+                        NOTICE_CONTENT="投标人须知：1. 文件路径 D:\\招标\\2020\\HC01.pdf；2. It's 公开招标，正则 \\d+ 不是占位符。",
                         URL="http://ggzyjy.nx.gov.cn/hc/1.htm")
     result = dict(h1, BULLETIN_TYPE="中标结果公告", NOTICE_NAME="固原市第２中学教学楼改造工程中标结果公告",
                   NOTICE_SEND_TIME="2020-02-28 10:00:00", BIDDER_COUNT="5",
@@ -72,7 +72,8 @@ def _hard_bulletins() -> tuple[list[dict], list[dict]]:
                       NOTICE_SEND_TIME="2020-10-21 08:00:00", WIN_CANDIDATE_NAME="Ａ公司；Ｂ公司、C\\公司",
                       WIN_CANDIDATE_CODE="91640400MA7\\X", WIN_CANDIDATE_ORDER="1",
                       PUBLICITY_START_TIME="2020-10-21 08:00:00", PUBLICITY_END_TIME="2020-10-23 18:00:00",
-                      CONTACT_PHONE="0954-2011234", URL="http://ggzyjy.nx.gov.cn/hc/4.htm")
+                      CONTACT_PHONE="0954-2011234", URL="http://ggzyjy.nx.gov.cn/hc/4.htm",
+                      NOTICE_CONTENT="公示期：2020年10月21日至10月23日\n（国庆节后第一个工作周）\r\n异议请致 C:\\信访\\")
     contract = dict(h2, BULLETIN_TYPE="合同公告", NOTICE_NAME="固原市医疗设备采购合同公告",
                     NOTICE_SEND_TIME="2020-10-12 09:00:00", CONTRACT_SIGN_TIME="2020-09-30 00:00:00",
                     WIN_BIDDER_NAME="Ａ公司", WIN_BIDDER_CODE=full_width(winner), BID_AMOUNT="86.00",
@@ -85,13 +86,16 @@ def write_hard_cases(raw: Path) -> None:
     first, second = _hard_bulletins()
     folder = raw / "trading" / "hard_cases"
     folder.mkdir(parents=True, exist_ok=True)
-    for name, rows, encoding in (("export_2020_a.csv", first, "utf-8-sig"), ("export_2020_b.csv", second, "gb18030")):
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(NATIONAL)
-        for row in rows:
-            writer.writerow([row.get(k, "") for k in NATIONAL])
-        (folder / name).write_bytes(buf.getvalue().encode(encoding))
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(NATIONAL)
+    for row in first:
+        writer.writerow([row.get(k, "") for k in NATIONAL])
+    (folder / "export_2020_a.csv").write_bytes(buf.getvalue().encode("gb18030"))
+    # the later export as JSON Lines: line breaks inside a notice, the announcement exported again
+    with (folder / "export_2020_b.jsonl").open("w", encoding="utf-8") as h:
+        for row in second:
+            h.write(json.dumps(row, ensure_ascii=False) + "\n")
     portal = raw / "portal" / "publications_windows.csv"
     portal.parent.mkdir(parents=True, exist_ok=True)
     with portal.open("w", encoding="utf-8", newline="") as h:

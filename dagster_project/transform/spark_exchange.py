@@ -119,3 +119,12 @@ def prepare_spark_dir(settings, extra: Sequence[tuple[str, str]] = ()) -> list[E
     if settings.dbt_target == "spark_ci":
         shutil.rmtree(settings.spark_work_dir / SPARK_CI_WAREHOUSE, ignore_errors=True)
     return export_sources(settings.warehouse, settings.spark_exchange_dir, extra)
+
+
+PORTABLE_TAG = "portable"
+
+
+def models_not_portable(manifest: dict) -> list[str]:
+    """Names of the dbt models not (yet) tagged ``portable``: a Spark run leaves them out (README "Scaling out")."""
+    return sorted(n["name"] for n in manifest.get("nodes", {}).values()
+                  if n.get("resource_type") == "model" and PORTABLE_TAG not in (n.get("tags") or []))

@@ -55,3 +55,10 @@ named_struct({% for name, expr in fields.items() %}'{{ name }}', {{ expr }}{% if
 {%- endmacro %}
 {% macro default__sorted_distinct_list(expr) -%}list(distinct {{ expr }} order by {{ expr }}) filter (where {{ expr }} is not null){%- endmacro %}
 {% macro spark__sorted_distinct_list(expr) -%}array_sort(collect_set({{ expr }})){%- endmacro %}
+
+{#- The elements of a list of texts joined by sep (NULL elements left out). -#}
+{% macro list_join(list_expr, sep) -%}
+{{ return(adapter.dispatch('list_join', 'gongkai')(list_expr, sep)) }}
+{%- endmacro %}
+{% macro default__list_join(list_expr, sep) -%}array_to_string(list_filter({{ list_expr }}, lambda x: x is not null), {{ sep }}){%- endmacro %}
+{% macro spark__list_join(list_expr, sep) -%}array_join({{ list_expr }}, {{ sep }}){%- endmacro %}

@@ -12,10 +12,10 @@ select 1 as nothing_to_register
 
 {% macro spark__register_exchange_tables() -%}
 {%- if execute -%}
-  {%- set location = env_var('GONGKAI_SPARK_EXCHANGE_URI', '') | trim -%}
-  {%- if not location -%}
-    {{ exceptions.raise_compiler_error("GONGKAI_SPARK_EXCHANGE_URI is not set: export the raw tables first (dagster_project.transform.spark_exchange)") }}
-  {%- endif -%}
+  {#- where the executors read the exchange folder; by default the folder itself under GONGKAI_SPARK_DIR -#}
+  {%- set location = (env_var('GONGKAI_SPARK_EXCHANGE_URI', '') | trim)
+                     or ('file://' ~ (env_var('GONGKAI_SPARK_DIR', '') | trim) ~ '/exchange') -%}
+  {%- set location = location.rstrip('/') -%}
   {%- set listed = run_query("select `schema`, `table`, folder from json.`" ~ location ~ "/tables.json` order by 1, 2") -%}
   {%- for row in listed.rows -%}
     {%- do run_query("create schema if not exists " ~ row[0]) -%}

@@ -4,7 +4,8 @@ One raw root — the contract root of ``contract_raw`` plus the hard cases of ``
 the real loaders into DuckDB and built there with ``dbt build``; its raw tables are exported as Parquet and
 the models tagged ``portable`` are built from them on Spark (target ``spark_ci``: a local[2] session inside
 dbt). Every portable model and seed must build on Spark, hold the same rows as on DuckDB, and every data test
-and unit test on them must end the same way (status and number of failing rows).
+and unit test on them must end the same way (status and number of failing rows). Tests on seeds alone are
+left to DuckDB's build: the seed rows themselves are compared.
 
 Models not yet portable (the trading intermediates and disclosure marts that issue 16 rewrites) are not
 built on Spark: where a portable model reads one, Spark reads DuckDB's rows of it (exported like the raw
@@ -107,7 +108,9 @@ def parity(tmp_path_factory):
     finally:
         con.close()
 
-    duck, duck_target, timings["dbt build on DuckDB"] = _dbt(["build"], env, tmp, "duckdb")
+    # the portable models, what they read (the stand-ins included), the seeds and every test on them
+    duck, duck_target, timings["dbt build on DuckDB"] = _dbt(
+        ["build", "--select", f"+tag:{PORTABLE}", "resource_type:seed"], env, tmp, "duckdb")
     assert duck.returncode == 0, duck.stdout[-6000:]
     manifest = json.loads((duck_target / "manifest.json").read_text(encoding="utf-8"))
     models, seeds, stand_ins = portable_nodes(manifest)
@@ -118,12 +121,16 @@ def parity(tmp_path_factory):
     spark_rows = tmp / "spark-rows"
     spark_env = dict(env, GONGKAI_SPARK_EXPORT_DIR=str(spark_rows))
     spark, spark_target, timings["dbt build on Spark"] = _dbt(
-        ["build", "--target", "spark_ci", "--select", f"tag:{PORTABLE}", "--indirect-selection", "cautious"],
+        # seeds and the portable models with their tests (tests carry their model's tag); the tests on seeds
+        # alone check reference data that is the same CSV on both engines: DuckDB's build runs them
+        ["build", "--target", "spark_ci", "--select", f"tag:{PORTABLE}", "resource_type:seed",
+         "--exclude", "path:seeds,resource_type:test", "--indirect-selection", "cautious"],
         spark_env, tmp, "spark")
     print("\nSpark parity timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
           + f"; load {os.getloadavg()[0]:.1f}; {len(exported)} tables exported, stand-ins {stand_ins}")
     return {
         "warehouse": current.warehouse, "spark": spark, "spark_rows": spark_rows, "manifest": manifest,
+        "spark_tables": current.spark_work_dir / spark_exchange.SPARK_CI_WAREHOUSE,
         "models": models, "seeds": seeds,
         "duckdb_tests": dbt_test_outcomes(duck_target / "run_results.json"),
         "spark_results": json.loads((spark_target / "run_results.json").read_text(encoding="utf-8"))
@@ -152,7 +159,11 @@ def test_every_portable_model_and_seed_has_the_same_rows_on_both_engines(parity)
         for key in sorted(parity["models"] | parity["seeds"]):
             node = nodes[key]
             relation = f"{node['schema']}.{node['alias']}"
-            spark_sql = _spark_relation(con, parity["spark_rows"] / f"{node['schema']}.{node['name']}")
+            if node["resource_type"] == "model" and node["config"]["materialized"] == "view":
+                folder = parity["spark_rows"] / f"{node['schema']}.{node['name']}"
+            else:   # tables and seeds: Spark's own Parquet files
+                folder = parity["spark_tables"] / f"{node['schema']}.db" / node["alias"]
+            spark_sql = _spark_relation(con, folder)
             duck_sql = f"select * from {relation}"
             if spark_sql is None:   # Spark wrote no file: the relation must be empty on DuckDB too
                 n = con.execute(f"select count(*) from {relation}").fetchone()[0]
@@ -172,7 +183,7 @@ def test_every_portable_model_and_seed_has_the_same_rows_on_both_engines(parity)
 def test_every_data_and_unit_test_ends_the_same_on_both_engines(parity):
     spark = {r["unique_id"]: (r["status"], r.get("failures")) for r in parity["spark_results"]["results"]
              if r["unique_id"].split(".")[0] in ("test", "unit_test")}
-    assert len(spark) >= 60, "the tests on portable models did not run on Spark"
+    assert len(spark) >= 20, "the tests on portable models did not run on Spark"
     differing = {k: (parity["duckdb_tests"].get(k), v) for k, v in spark.items() if parity["duckdb_tests"].get(k) != v}
     assert not differing, differing
 

@@ -27,9 +27,9 @@ select 1 as nothing_to_register
 select 1 as registered
 {%- endmacro %}
 
-{#- on-run-end: with GONGKAI_SPARK_EXPORT_DIR set, every model and seed this run built is written as Parquet
-    to <dir>/<schema>.<name>/ (views too: their rows, as Spark computes them). tests/test_spark_parity.py
-    compares these with DuckDB's rows. -#}
+{#- on-run-end: with GONGKAI_SPARK_EXPORT_DIR set, every view this run built is written as Parquet to
+    <dir>/<schema>.<name>/ (its rows, as Spark computes them); tables and seeds are Parquet already, in
+    <spark.sql.warehouse.dir>/<schema>.db/<name>/. tests/test_spark_parity.py compares both with DuckDB's rows. -#}
 {% macro export_built_relations(results) -%}
 {{ return(adapter.dispatch('export_built_relations', 'gongkai')(results)) }}
 {%- endmacro %}
@@ -41,7 +41,9 @@ select 1 as nothing_to_export
 {% macro spark__export_built_relations(results) -%}
 {%- set target_dir = env_var('GONGKAI_SPARK_EXPORT_DIR', '') | trim -%}
 {%- if execute and target_dir -%}
-  {%- for result in results if result.node.resource_type in ('model', 'seed') and result.status == 'success' -%}
+  {#- tables and seeds are Parquet already (<warehouse dir>/<schema>.db/<name>/): only views are computed here -#}
+  {%- for result in results if result.node.resource_type == 'model' and result.node.config.materialized == 'view'
+                               and result.status == 'success' -%}
     {%- do run_query("insert overwrite directory '" ~ target_dir ~ "/" ~ result.node.schema ~ "." ~ result.node.name
                      ~ "' using parquet select * from " ~ result.node.schema ~ "." ~ result.node.alias) -%}
   {%- endfor -%}

@@ -1,3 +1,4 @@
+{{ config(tags=['portable']) }}
 -- 工作日历完整性 calendar completeness: every year 2015–2026 must have every date, the State Council's
 -- holidays (at least 20 days: 春节, 国庆 …) and adjusted working weekends (调休上班, every year had some),
 -- and adjusted working days must be Saturdays/Sundays. Returns the offending years.

@@ -80,6 +80,13 @@ class Settings:
         """Scratch space beside the warehouse (transcoded CSVs, staging of releases)."""
         return self.warehouse.parent / "tmp"
 
+    @property
+    def parse_cache_dir(self) -> Path:
+        """Parses of budget/debt files by SHA-256 (GONGKAI_PARSE_CACHE; default beside the warehouse). Keyed by
+        content and parser version, so several warehouses on one machine may share one."""
+        value = os.environ.get("GONGKAI_PARSE_CACHE", "").strip()
+        return Path(value).expanduser().resolve() if value else self.tmp_dir / "parse_cache"
+
     def env_for_subprocess(self) -> dict[str, str]:
         """Environment handed to dbt and other child processes so they see the same paths."""
         env = dict(os.environ)

@@ -10,6 +10,17 @@ from dagster_project.paths import REPO_ROOT
 SAMPLE_RAW = REPO_ROOT / "data" / "raw"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_parse_cache(tmp_path_factory):
+    """One parse cache for the session: parses are keyed by file content and parser version, so tests that load
+    the same sample files into their own warehouses parse each file once (PDFs cost tenths of a second a page)."""
+    import os
+
+    if "GONGKAI_PARSE_CACHE" not in os.environ:
+        os.environ["GONGKAI_PARSE_CACHE"] = str(tmp_path_factory.mktemp("parse_cache"))
+    yield
+
+
 @pytest.fixture
 def gongkai_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Point GONGKAI_* at fresh temp dirs; returns the settings object."""

@@ -154,6 +154,21 @@ TEMPLATE_WORDING = {
 }
 
 
+# the current Ministry template's titles (no entity in the title: the publisher line names it)
+MINISTRY_TEMPLATE = {
+    "部门收支总表": "部门财务收支预算总表", "部门收入总表": "部门收入预算总表", "部门支出总表": "部门支出预算总表",
+    "财政拨款收支总表": "财政拨款收支预算总表", "一般公共预算支出表": "一般公共预算支出功能分类预算表",
+    "一般公共预算基本支出表": "一般公共预算基本支出部门预算经济分类预算表",
+    "一般公共预算“三公”经费支出表": "“三公”经费和机关运行经费预算表",
+    "政府性基金预算支出表": "政府性基金预算支出功能分类预算表", "国有资本经营预算支出表": "国有资本经营预算支出功能分类预算表",
+}
+# required explanations (DOMAIN.md 2.2), as a 说明 sheet words them: catalogue key suffix, heading
+EXPLANATIONS = [("duties", "一、部门职责"), ("structure", "二、机构设置情况"), ("notes", None),
+                ("office_costs", "四、机关运行经费支出情况"), ("procurement", "五、政府采购支出情况"),
+                ("assets", "六、国有资产占用使用情况"), ("performance", "七、预算绩效管理情况"),
+                ("sangong", "八、“三公”经费支出情况说明"), ("project_funds", "九、项目支出情况说明"), ("terms", "十、名词解释")]
+
+
 def dept_budget_tables(year: int) -> list[tuple[str, str]]:
     return DEPT_BUDGET if year >= 2019 else DEPT_BUDGET[:8]   # the 9th table exists from 2019
 
@@ -673,6 +688,9 @@ class Builder:
             else:
                 title = f"{shown_name}{year}年{printed}"
             publisher = (f"编制单位：{name}", f"部门：{name}", f"单位：{name}")[style_no]   # 单位：<name> too
+            if name == EMERGENCY[0] and year == 2020 and not final:   # the current template: entity in the publisher line
+                title = f"{year}年{MINISTRY_TEMPLATE[table_name]}"
+                publisher = f"预算主管部门：{name}"
             lay = Layout(sheet_name, title, publisher, unit_label, unit_text, unit_left,
                          header_rows=(1, 2, 3)[(i + style_no) % 3], split_codes=(i + style_no) % 2 == 1,
                          style=style, indent="  " if style_no == 2 else FW, total_at_bottom=style_no == 1,
@@ -741,6 +759,10 @@ class Builder:
             ws["A1"] = f"一、本套报表为{name}{year}年度部门决算公开报表，共九张。"
             ws["A2"] = "二、报表所列金额按四舍五入保留两位小数。"
             self.out.sheets[(rel, "填报说明")] = ExpectedSheet("", "", code, year, D(1), status="unknown_table")
+        if year >= 2017:   # the required explanations (catalogue book explanation, from 2017)
+            shown_income = grand + (D(100) if (name == WATER[0] and year == 2020 and not final) else D(0)) \
+                + (D(12) if name == WELFARE[0] else D(0))
+            self.explanation_sheet(wb, rel, name, code, year, final, shown_income * mult, fiscal_total * mult)
         folder.mkdir(parents=True, exist_ok=True)
         wb.save(path)
         self.out.files[rel] = "budget"
@@ -772,6 +794,38 @@ class Builder:
             self.out.findings.add(("RECON_CROSS_TABLE", code, year, "dept_summary"))
         if name == CIVIL[0] and year == 2020 and not final:
             self.out.findings.add(("RECON_HIERARCHY", code, year, "dept_gpb_expenditure"))
+
+    def explanation_sheet(self, wb, rel: str, name: str, code: str, year: int, final: bool,
+                          income_yuan: Decimal, fiscal_yuan: Decimal) -> None:
+        """A 说明 sheet with the required explanations; the 编制说明 states the income total and the fiscal
+        appropriation in 万元 (two decimals). Planted: 民政厅 2020 budget leaves out 名词解释, 应急管理厅 2020
+        budget misstates its income total, 社会福利院 2020 final names a year that is not its own."""
+        word = "决算" if final else "预算"
+        prefix = "deptf_expl_" if final else "dept_expl_"
+        wan = lambda v: f"{(v / D(10000)).quantize(D('0.01')):,}"  # noqa: E731
+        stated = income_yuan + (D(10000) if (name == EMERGENCY[0] and year == 2020 and not final) else D(0))
+        compared = year - 3 if (name == WELFARE[0] and year == 2020 and final) else year - 1
+        notes_heading = f"三、关于{year}年度收入支出决算总体情况说明" if final else f"三、关于{year}年收支预算情况的总体说明"
+        ws = wb.create_sheet("说明")
+        ws.append([f"{name}{year}年部门{word}公开说明"])
+        for key, heading in EXPLANATIONS:
+            if key == "terms" and name == CIVIL[0] and year == 2020 and not final:
+                self.out.statuses[(code, year, prefix + key)] = "missing"
+                self.out.findings.add(("DISC_MISSING", code, year, prefix + key))
+                continue
+            if key == "notes":
+                ws.append([notes_heading])
+                ws.append([f"{year}年收入{word}总计{wan(stated)}万元，财政拨款收入{word}总计{wan(fiscal_yuan)}万元，"
+                           f"与{compared}年相比略有增加。"])
+                continue
+            ws.append([heading])
+            ws.append([f"{name}按照有关规定说明{heading[2:]}。"])
+        self.out.sheets[(rel, "说明")] = ExpectedSheet("", "", code, year, D(1), status="unknown_table")
+        notes_key = prefix + ("final_notes" if final else "budget_notes")
+        if name == EMERGENCY[0] and year == 2020 and not final:
+            self.out.findings.add(("NARR_TOTAL_MISMATCH", code, year, notes_key))
+        if name == WELFARE[0] and year == 2020 and final:
+            self.out.findings.add(("NARR_YEAR_MISMATCH", code, year, notes_key))
 
     # government workbooks -------------------------------------------------------------------------------
     def government(self, region: str, year: int, final: bool) -> None:
@@ -956,6 +1010,8 @@ class Builder:
                     r += 1
                 w.row = r
                 w.note("注：本表“本地区”为本级与所辖地区合计。")
+            elif base in ("1_2", "1_3", "1_4") and region == "640000" and year == 2020 and not final:
+                self.ministry_debt(ws, exp, base, rname, year, whole, own, mult, style)
             elif base in ("1_2", "1_3"):
                 word = "一般" if base == "1_2" else "专项"
                 bal = "balance_general" if base == "1_2" else "balance_special"
@@ -1017,6 +1073,59 @@ class Builder:
         approval = final_approval(region, year) if final else budget_approval(region, year)
         self.publish(rel, region, REGION_NAME[region], "政府债务", f"{rname}{year}年政府债务{kind}情况",
                      dt.datetime.combine(approval + dt.timedelta(days=15), dt.time(10, 0)), by_path=False)
+
+    def ministry_debt(self, ws, exp: ExpectedSheet, base: str, rname: str, year: int, whole: dict, own: dict,
+                      mult: Decimal, style: str) -> None:
+        """1-2 / 1-3 in the Ministry's layout (items as rows, 本地区 | 其中：本级 columns, a 公式 row, a title naming
+        two years) and 1-4 with 合计 | 一般债券 | 专项债券 columns. Planted: 1-3's 本级 year-end balance above
+        its limit (the roll-forward still holds)."""
+        w = SheetWriter(ws, exp, mult)
+        p, pp = year - 1, year - 2
+        if base == "1_4":
+            w.title(f"{rname}{year}年地方政府债券发行及还本付息情况表", 4)
+            w.unit_line(None, "单位：亿元", False, 4)
+            for c, text in enumerate(["项目", "合计", "一般债券", "专项债券"], start=1):
+                w.put(w.row, c, text)
+            r = w.row + 1
+            for label, g, sp in [(f"一、{p}年地方政府债券发行额", D("2.5"), D("4.75")), ("其中：再融资债券", D("1"), D("0.5")),
+                                 (f"二、{p}年地方政府债务还本额", D("1.2"), D("0.8")),
+                                 (f"三、{p}年地方政府债务付息额", D("0.33"), D("0.41")),
+                                 (f"四、{year}年地方政府债务还本预算数", D("1.4"), D("0.9")),
+                                 (f"五、{year}年地方政府债务付息预算数", D("0.35"), D("0.44"))]:
+                w.put(r, 1, label)
+                for c, v in enumerate([g + sp, g, sp], start=2):
+                    w.amount(r, c, v, style)
+                r += 1
+            w.row = r
+            return
+        word, key = ("一般", "general") if base == "1_2" else ("专项", "special")
+        w.title(f"{rname}{p}年和{year}年地方政府{word}债务余额情况表", 3)
+        w.unit_line(None, "单位：亿元", False, 3)
+        for c, text in enumerate(["项　　目", "本地区", "其中：本级"], start=1):
+            w.put(w.row, c, text)
+        w.put(w.row + 1, 1, "公式")
+        w.put(w.row + 1, 2, "A")
+        w.put(w.row + 1, 3, "B")
+        columns = []
+        for scope in (whole, own):
+            closing = scope[f"balance_{key}"]
+            issued, repaid = D("2.4"), D("0.9")
+            limit = scope[f"limit_{key}"]
+            if scope is own and base == "1_3":   # planted: 本级 year-end balance above that year's limit
+                limit = closing - D("0.6")
+                self.out.findings.add(("DEBT_BALANCE_OVER_LIMIT", "640000", year, "debt_1_3"))
+            columns.append({"opening": closing - issued + repaid, "limit": limit, "issued": issued, "repaid": repaid,
+                            "closing": closing, "next": limit + D(3)})
+        items = [(f"一、{pp}年末地方政府{word}债务余额实际数", "opening"), (f"二、{p}年地方政府{word}债务限额", "limit"),
+                 (f"三、{p}年地方政府{word}债务发行额", "issued"), (f"四、{p}年地方政府{word}债务还本支出", "repaid"),
+                 (f"五、{p}年末地方政府{word}债务余额预计执行数", "closing"), (f"六、{year}年地方政府{word}债务限额", "next")]
+        r = w.row + 2
+        for label, k in items:
+            w.put(r, 1, label)
+            for c, col in enumerate(columns, start=2):
+                w.amount(r, c, col[k], style)
+            r += 1
+        w.row = r
 
     # registry ---------------------------------------------------------------------------------------------------
     def registry(self) -> None:
@@ -1098,7 +1207,8 @@ class Builder:
           WIN_BIDDER_CODE=firms[0][1], BID_AMOUNT=D("1198.3"), BIDDER_COUNT=5, CONTRACT_SIGN_TIME=T(2016, 4, 25))
         # D2 GP open tender, 民政厅 2016: compliant, result and contract notices
         d2 = "NXMZ-2016-GK-07"
-        b(d2, "1", "交易公告", gp, "civil", T(2016, 5, 3, 9), NOTICE_NAME="宁夏回族自治区民政厅养老服务设备公开招标公告",
+        b(d2, "1", "交易公告", gp, "civil", T(2016, 5, 3, 9), NOTICE_NAME="宁夏回族自治区民政厅\n养老服务设备公开招标公告",
+          NOTICE_CONTENT="一、采购需求：养老服务设备一批\r\n二、获取文件：网上下载\n\n三、联系电话：0951-5012345",
           BUDGET_AMOUNT=D("86.4"), DOC_GET_START_TIME=T(2016, 5, 4, 8, 30), DOC_GET_END_TIME=T(2016, 5, 11, 17),
           BID_DOC_REFER_END_TIME=T(2016, 5, 26, 9), BID_OPEN_TIME=T(2016, 5, 26, 9))
         b(d2, "1", "更正公告", gp, "civil", T(2016, 5, 10, 9), NOTICE_CONTENT="采购需求第3项数量由20台更正为24台。")
@@ -1229,7 +1339,11 @@ class Builder:
         wr.writerow([cn_labels[k] for k in keys])
         for row in gbk_rows:
             wr.writerow([cell(row, k, "slash", True) or "" for k in keys])
-        (folder / "宁夏公共资源交易_导出_gbk.csv").write_bytes(buf.getvalue().encode("gb18030"))
+        # a GBK export into which another tool appended a line in UTF-8 (D1's result): decided per line
+        gbk_lines = buf.getvalue().split("\r\n")
+        result_line = next(i for i, line in enumerate(gbk_lines) if "中标结果公告" in line and d1 in line)
+        (folder / "宁夏公共资源交易_导出_gbk.csv").write_bytes(b"\r\n".join(
+            line.encode("utf-8" if i == result_line else "gb18030") for i, line in enumerate(gbk_lines)))
         # UTF-8 with BOM, national names, AMOUNT_UNIT column (万元), ISO times: D2, D3
         buf = io.StringIO()
         wr = csv.writer(buf)
@@ -1272,17 +1386,141 @@ class Builder:
         (folder / "api" / "guyuan_land_2020.json").write_text(json.dumps(land, ensure_ascii=False, indent=1),
                                                               encoding="utf-8")
         # JSON Lines with Excel serial times: D6 and, again, D1's bulletins (overlapping export)
-        with (folder / "ggzy_stream_2015_2016.jsonl").open("w", encoding="utf-8") as h:
-            for row in by_deal[d6] + by_deal[d1]:
-                rec = {k: (float(v) if isinstance(v, Decimal) else cell(row, k, "serial", False))
-                       for k, v in row.items()}
-                rec["AMOUNT_UNIT"] = "万元"
-                h.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        # … one line of it cut short (a row reject naming line 3), and D1's result there states 1198.8 万元
+        # where the GBK export states 1198.3: the GBK export reaches later (D4, September), so its copy is
+        # kept and the difference is TRADE_CONFLICTING_COPIES naming both files
+        lines = []
+        for row in by_deal[d6] + by_deal[d1]:
+            rec = {k: (float(v) if isinstance(v, Decimal) else cell(row, k, "serial", False))
+                   for k, v in row.items()}
+            if row["PROJECT_CODE"] == d1 and row["BULLETIN_TYPE"] == "中标结果公告":
+                rec["BID_AMOUNT"] = 1198.8
+            rec["AMOUNT_UNIT"] = "万元"
+            lines.append(json.dumps(rec, ensure_ascii=False))
+        broken = lines[1][:40]
+        lines.insert(2, broken)
+        (folder / "ggzy_stream_2015_2016.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.out.row_rejects.add(("trading/ggzy_stream_2015_2016.jsonl", None, 3, None, broken))
+        self.out.findings.add(("TRADE_CONFLICTING_COPIES", buyers["water"][1], 2016, f"{d1}/001"))
         self.out.trading_rows = len(bulletins) + len(by_deal[d1])
         self.out.trading_duplicates = len(by_deal[d1])
+        self.trading_forms(folder, by_deal, buyers, agency, firms, d2, d3, gp)
         for p in folder.rglob("*"):
             if p.is_file():
                 self.out.files[self.rel(p)] = "trading"
+
+    def trading_forms(self, folder: Path, by_deal: dict, buyers: dict, agency: tuple, firms: list,
+                      d2: str, d3: str, gp: str) -> None:
+        """The national platform's search response and the national data standard's table files
+        (RAW_FORMATS.md trading/; the standard's tables and fields as in reference_ggzy_v3_fields.csv)."""
+        T = dt.datetime
+
+        def ts(value: dt.datetime) -> str:
+            return value.strftime("%Y%m%d%H%M%S")
+
+        # --- the platform's search response: D8, a procurement of 固原市交通运输局 in 2020 -----------------
+        d8 = "GYJT-2020-CG-21"
+        buyer = buyers["guyuan_transport"]
+        records = [
+            {"id": "1", "title": "固原市交通运输局道路养护设备竞争性磋商公告", "publishTime": "2020-09-01 09:30:00",
+             "informationType": "0201", "informationTypeText": "采购/资审公告", "businessType": "02",
+             "businessTypeText": "政府采购", "tenderProjectCode": d8, "province": "640000", "provinceText": "宁夏",
+             "url": "/information/html/b/640000/0201/202009/01/1.shtml", "tendererName": buyer[0],
+             "tendererCode": buyer[1], "tenderAgencyName": agency[0], "tenderAgencyCode": agency[1],
+             "budgetAmount": "86.500000（万元）"},
+            {"id": "2", "title": "固原市交通运输局道路养护设备更正公告", "publishTime": "2020-09-04 09:30:00",
+             "informationType": "0204", "informationTypeText": "更正事项", "businessType": "02",
+             "businessTypeText": "政府采购", "tenderProjectCode": d8, "budgetAmount": "0元 人民币"},
+            {"id": "3", "title": "固原市交通运输局道路养护设备成交公告", "publishTime": "2020-09-21 16:00:00",
+             "informationType": "0202", "informationTypeText": "中标公告", "businessType": "02",
+             "businessTypeText": "政府采购", "tenderProjectCode": d8, "tendererName": buyer[0], "tendererCode": buyer[1],
+             "tenderAgencyName": agency[0], "tenderAgencyCode": agency[1], "winBidderName": firms[2][0],
+             "winBidderCode": firms[2][1], "bidAmount": "812000.00 元"},
+        ]
+        (folder / "api" / "ggzy_search_2020.json").write_text(json.dumps(
+            {"code": 200, "msg": "success", "data": {"records": records, "total": len(records)}},
+            ensure_ascii=False, indent=2), encoding="utf-8")
+        deal8 = f"{d8}/"
+        self.out.deals[deal8] = (2020, 0, True)
+        self.out.trading_amounts[(f"{deal8}|0201|", "BUDGET_AMOUNT")] = D(865000)
+        self.out.trading_amounts[(f"{deal8}|0204|", "BUDGET_AMOUNT")] = D(0)
+        self.out.trading_amounts[(f"{deal8}|0202|", "BID_AMOUNT")] = D(812000)
+        self.out.trading_rows += len(records)
+
+        # --- the national data standard: one table per file, all its fields, copies of D3 and D2 ---------
+        fields: dict[str, list[str]] = {}
+        reference = Path(__file__).resolve().parents[2].parent / "shared" / "reference_ggzy_v3_fields.csv"
+        if not reference.is_file():   # a clone without the shared contract beside it: the seed is a verbatim copy
+            reference = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "ingest" / "ref_ggzy_v3_fields.csv"
+        with reference.open(encoding="utf-8") as handle:
+            for r in csv.DictReader(handle):
+                fields.setdefault(r["table_name"], []).append(r["field"])
+        std = folder / "数据规范"
+        std.mkdir()
+
+        def table(name: str, recs: list[dict], gbk: bool = False) -> None:
+            out = io.StringIO()
+            w = csv.writer(out)
+            w.writerow(fields[name])
+            for rec in recs:
+                assert set(rec) <= set(fields[name]), set(rec) - set(fields[name])
+                w.writerow([rec.get(f, "") for f in fields[name]])
+            data = out.getvalue()
+            (std / f"{name.lower()}.csv").write_bytes(data.encode("gb18030") if gbk else data.encode("utf-8"))
+
+        a3 = {r["BULLETIN_TYPE"]: r for r in by_deal[d3]}
+        ann, res = a3["交易公告"], a3["中标结果公告"]
+        # D3's announcement covers sections A and B: B is a deal of its own, with the same short period
+        table("TENDER_ANN_QUA_INQUERY_ANN", [{
+            "TENDER_PROJECT_CODE": d3, "NOTICE_BID_NUM": "2", "BID_SECTION_CODES": "A;B",
+            "UNIFIED_DEAL_CODES": "A20640422GC0015001;A20640422GC0015002", "TENDER_SELF_CODE": d3,
+            "NOTICE_NAME": ann["NOTICE_NAME"], "NOTICE_CONTENT": "详见招标文件", "NOTICE_SEND_TIME": ts(ann["NOTICE_SEND_TIME"]),
+            "NOTICE_MEDIA": "全国公共资源交易平台（宁夏回族自治区·固原市）", "URL": ann["URL"], "NOTICE_NATURE": "1",
+            "BULLETIN_TYPE": "1", "DOC_GET_START_TIME": ts(ann["DOC_GET_START_TIME"]),
+            "DOC_GET_END_TIME": ts(ann["DOC_GET_END_TIME"]), "BID_DOC_REFER_END_TIME": ts(ann["BID_DOC_REFER_END_TIME"]),
+            "BID_OPEN_TIME": ts(ann["BID_OPEN_TIME"]), "TENDERER_CODE": ann["TENDERER_CODE"],
+            "TENDERER_NAME": ann["TENDERER_NAME"], "TENDERER_CONTACTOR": "何工", "TENDERER_PHONE_NUMBER": ann["CONTACT_PHONE"],
+            "TENDER_AGENCY_CODE": agency[1], "TENDER_AGENCY_NAME": agency[0],
+            "TENDER_AGENCY_PHONE_NUMBER": "0951-6028801",
+        }])
+        table("WIN_RESULT_ANNO", [{
+            "TENDER_PROJECT_CODE": d3, "BID_SECTION_CODE": "A", "UNIFIED_DEAL_CODE": "A20640422GC0015001",
+            "REGION_CODE": "640422", "TENDER_AGENCY_NAME": agency[0], "TENDER_AGENCY_CODE": agency[1],
+            "NOTICE_NAME": res["NOTICE_NAME"], "NOTICE_SEND_TIME": ts(res["NOTICE_SEND_TIME"]), "URL": res["URL"],
+            "NOTICE_NATURE": "1", "BULLETIN_TYPE": "1", "WIN_BIDDER_NAME": res["WIN_BIDDER_NAME"],
+            "WIN_BIDDER_CODE": res["WIN_BIDDER_CODE"], "BID_AMOUNT": str(res["BID_AMOUNT"]), "PRICE_UNIT": "1",
+        }], gbk=True)
+        self.out.findings.add(("TRADE_SHORT_TENDER_PERIOD", buyers["xiji_water"][1], 2020, f"{d3}/B"))
+        self.out.deals[f"{d3}/B"] = (2020, 0, True)
+        # D2, government procurement's own names: announcement, correction, result (amount in 万元, code 1)
+        a2 = {r["BULLETIN_TYPE"]: r for r in by_deal[d2]}
+        table("PURCHASE_QUALI_INQUERY_ANN", [{
+            "PURCHASE_PROJECT_CODE": d2, "PURCHASE_PROJECT_NAME": "养老服务设备", "BULLETIN_BID_NUM": "1",
+            "PURCHASE_SECTION_CODE": "1", "UNIFIED_DEAL_CODE": "A16640000CG0007001",
+            "BULLETIN_TITLE": a2["交易公告"]["NOTICE_NAME"], "BULLETIN_CONTENT": a2["交易公告"]["NOTICE_CONTENT"],
+            "BULLETIN_START_TIME": ts(a2["交易公告"]["NOTICE_SEND_TIME"]), "BULLETIN_MEDIA": "中国政府采购网",
+            "URL": a2["交易公告"]["URL"], "BID_CLOSING_TIME": ts(a2["交易公告"]["BID_DOC_REFER_END_TIME"]),
+        }])
+        table("CORRECTION_ITEM", [{
+            "PURCHASE_PROJECT_CODE": d2, "PURCHASE_PROJECT_NAME": "养老服务设备", "PURCHASE_SECTION_CODE": "1",
+            "UNIFIED_DEAL_CODE": "A16640000CG0007001", "TERMINATION_BULLETIN_TITLE": a2["更正公告"]["NOTICE_NAME"],
+            "TERMINATION_BULLETIN_CONTENT": a2["更正公告"]["NOTICE_CONTENT"],
+            "MODIFICATION_START_TIME": ts(a2["更正公告"]["NOTICE_SEND_TIME"]), "IS_POSTPONE": "0",
+            "URL": a2["更正公告"]["URL"],
+        }])
+        table("BID_DEAL_ANNOUNCE", [{
+            "PURCHASE_PROJECT_CODE": d2, "PURCHASE_PROJECT_NAME": "养老服务设备", "PURCHASE_SECTION_CODE": "1",
+            "UNIFIED_DEAL_CODE": "A16640000CG0007001", "REGION_CODE": "640400", "TRA_PLACE_CODE": "640000",
+            "PURCHASER_AGENCY_NAME": agency[0], "PURCHASER_AGENCY_CODE": agency[1],
+            "WIN_BID_BULLETIN_TITLE": a2["中标结果公告"]["NOTICE_NAME"],
+            "WIN_BID_BULLETIN_START_TIME": ts(a2["中标结果公告"]["NOTICE_SEND_TIME"]), "URL": a2["中标结果公告"]["URL"],
+            "WINNINGBIDDER_NAME": a2["中标结果公告"]["WIN_BIDDER_NAME"], "WINNINGBIDDER_TYPE": "1",
+            "WINNINGBIDDER_CODE": a2["中标结果公告"]["WIN_BIDDER_CODE"], "PRICE_FORM_CODE": "0",
+            "WIN_BID_PRICE": str(a2["中标结果公告"]["BID_AMOUNT"]), "CURRENCY_CODE": "156", "PRICE_UNIT": "1",
+        }])
+        # 6 bulletins (the announcement is two); 5 copy a bulletin of the flat exports, which are the later exports
+        self.out.trading_rows += 6
+        self.out.trading_duplicates += 5
 
     def corrupt_workbook(self) -> None:
         path = self.root / "budget" / "2020" / "附件_损坏.xlsx"

@@ -212,7 +212,8 @@ def add_hostile_files(root: Path, outside: Path) -> Hostile:
         conflicting_twice=conflicting.relative_to(root).as_posix(),
         twice_table="部门支出总表",
         trading_file=trading.relative_to(root).as_posix(),
-        dateless_bulletin_key="HX2018-0001/HX2018-0001-001|交易公告||",
+        # bulletin_key carries the closed type code (CONTRACTS §2.2): 交易公告 → announcement
+        dateless_bulletin_key="HX2018-0001/HX2018-0001-001|announcement||",
         link_outside=link.relative_to(root).as_posix(),
         dangling_link=dangling.relative_to(root).as_posix(),
         fifo=fifo,

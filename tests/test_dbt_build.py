@@ -308,16 +308,25 @@ def test_deadline_fallbacks_when_the_finance_reply_is_unknown(built):
 
 # ---- trading ---------------------------------------------------------------------------------------
 
-def test_bulletins_deduplicated_keep_first_copy_and_every_source(built):
+def test_bulletins_deduplicated_keep_the_latest_exports_copy_and_every_source(built):
     con = built[0]
     keys = {bulletin_key(b) for b in BULLETINS}
     got = rows(con, "select bulletin_key, source_file, source_row, source_files from marts.fct_trading_bulletins")
     assert {g[0] for g in got} == keys and len(got) == len(keys)
+    # CONTRACTS §2.2: the copy of the latest export (its newest send time), then file order, then row
+    export_time = {}
+    for b in BULLETINS:
+        export_time[b[0]] = max(export_time.get(b[0], b[7]), b[7])
     copies = {}
     for b in BULLETINS:
         copies.setdefault(bulletin_key(b), []).append((b[0], b[1]))
+
+    def rank(copy):
+        file, row = copy
+        return (-export_time[file].timestamp(), file.rsplit(".", 1)[0], file, row)
+
     for key, source_file, source_row, source_files in got:
-        assert (source_file, source_row) == min(copies[key])
+        assert (source_file, source_row) == min(copies[key], key=rank)
         assert source_files == sorted({f for f, _ in copies[key]})
 
 

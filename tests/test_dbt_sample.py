@@ -53,6 +53,8 @@ RULE_INPUTS = {
     "int_identifier_checks": "select rule_id, publisher_code, fiscal_year, code_value "
                              "from intermediate.int_identifier_checks where not is_valid",
     "int_privacy_hits": "select rule_id, publisher_code, fiscal_year, deal_key from intermediate.int_privacy_hits",
+    "int_bulletin_copies_compared": "select 'TRADE_CONFLICTING_COPIES', publisher_code, fiscal_year, deal_key "
+                                    "from intermediate.int_bulletin_copies_compared where is_conflicting",
 }
 RULE_PREFIXES = ("TRADE_", "FLAG_SINGLE", "FLAG_SHORT", "RECON_", "DEBT_BALANCE", "DEBT_PARTS", "DEBT_ROLL",
                  "DEBT_REGION", "DETAIL_", "IDENT_", "PRIV_")
@@ -82,3 +84,25 @@ def test_duplicated_export_is_deduplicated(sample_warehouse):
     (with_two_sources,) = con.execute(
         "select count(*) from marts.fct_trading_bulletins where len(source_files) > 1").fetchone()
     assert with_two_sources >= 1
+
+
+def test_dagster_duplicate_report_names_the_copy_the_marts_keep(sample_warehouse):
+    """The report on raw/trading (rendered from the same macro) and fct_trading_bulletins agree, and both
+    agree with the ground truth: every planted copy points to the canonical copy the marts keep."""
+    from dagster_project.ingest.trading_copies import duplicate_report
+
+    con, truth = sample_warehouse
+    report = duplicate_report(con, limit=100_000)
+    kept = dict(((k, (f, r)) for k, f, r in con.execute(
+        "select bulletin_key, source_file, source_row from marts.fct_trading_bulletins").fetchall()))
+    for example in report["examples"]:
+        assert kept[example["bulletin_key"]] == (example["duplicate_of"], example["duplicate_row"]), example
+    planted = {(d["source_file"], d["source_row"], d["duplicate_of"], d["duplicate_row"])
+               for d in truth["ingest"]["duplicate_rows"]}
+    assert {(e["source_file"], e["source_row"], e["duplicate_of"], e["duplicate_row"])
+            for e in report["examples"]} == planted
+    conflicts = set(con.execute(
+        "select source_file, source_row, canonical_file, canonical_row from intermediate.int_bulletin_copies_compared "
+        "where is_conflicting").fetchall())
+    assert conflicts == {(c["source_file"], c["source_row"], c["duplicate_of"], c["duplicate_row"])
+                         for c in truth["ingest"]["conflicting_copies"]}

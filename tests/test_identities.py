@@ -89,8 +89,8 @@ def debt() -> dict[str, list]:
     return {
         "地方政府债务限额及余额情况表": [[r, None, None, label, total, None, c, D(v)]
                                for r, (label, total, vals) in enumerate(region_rows, start=5) for c, v in zip(cols, vals)],
-        "地方政府一般债务余额情况表": items([("opening_balance", "上年初余额", 100), ("issued", "举借额", 30),
-                                  ("repaid", "还本额", 10), ("closing_balance", "年末余额", 120)]),
+        "地方政府一般债务余额情况表": items([("opening_balance", "上年初余额", 100), ("prior_limit", "上年限额", 130),
+                                  ("issued", "举借额", 30), ("repaid", "还本额", 10), ("closing_balance", "年末余额", 120)]),
         "地方政府债券发行及还本付息情况表": items([
             ("issued_total", "发行额", 30), ("issued_general", "一般债券", 20), ("issued_special", "专项债券", 10),
             ("principal_total", "还本额", 12), ("principal_general", "一般债务", 7), ("principal_special", "专项债务", 5),
@@ -141,6 +141,8 @@ CEILING_CASES = {
     "debt_limit_total_covers_balance": dict(label="本级", column="balance_total", room=D(10)),
     "debt_limit_general_covers_balance": dict(label="银川市", column="balance_general", room=D(5)),
     "debt_limit_special_covers_balance": dict(label="本级", column="balance_special", room=D(5)),
+    # 1-2/1-3 items as rows: the year-end balance ≤ that year's limit (the limit is lowered onto the balance)
+    "debt_item_limit_covers_balance": dict(table="地方政府一般债务余额情况表", row_key="prior_limit", room=D(10), sign=-1),
 }
 PHASES = (("budget", 0), ("final", 1))
 BASE_YEAR = 2030
@@ -183,8 +185,9 @@ def scenario():
             year += 1
             tables = debt()
             room = where["room"]
-            move(tables["地方政府债务限额及余额情况表"], room + (0 if holds else FEN),
-                 label=where["label"], column=where["column"])
+            locator = {k: v for k, v in where.items() if k in ("label", "column", "row_key")}
+            move(tables[where.get("table", "地方政府债务限额及余额情况表")],
+                 where.get("sign", 1) * (room + (0 if holds else FEN)), **locator)
             for name, lines in tables.items():
                 sheets.append((f"debt/{year}.xlsx", name, "宁夏回族自治区", year, "budget", lines))
             expect[("640000", year, identity, "budget")] = holds

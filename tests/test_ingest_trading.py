@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.ingest import framework, textfiles
+from dagster_project.ingest import framework, text_encoding, textfiles
 from dagster_project.ingest.trading import bind_headers, duplicate_report, load_trading_file
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -113,7 +114,7 @@ def test_national_names_time_formats_and_header_unit(gongkai_env):
         assert row["bidder_count"] == bidders
         assert row["tenderer_code"] == code  # codes keep their leading zeros
         assert row["bulletin_key"] == (
-            f"{row['project_code']}/001|中标结果公告|{moment.isoformat(timespec='seconds')}|"
+            f"{row['project_code']}/001|result|{moment.isoformat(timespec='seconds')}|"  # the closed type code
         )
     outcome = load_file_row(wh, "trading/national.csv")
     assert outcome["encoding"] == "utf-8" and outcome["file_format"] == "csv"
@@ -154,7 +155,7 @@ def test_bom_csv_and_unknown_unit_rejects_the_row(gongkai_env):
     load(raw, wh)
     got = bulletins(wh, "trading/bom.csv")
     assert list(got) == [2]
-    assert got[2]["bid_amount_yuan"] == Decimal(70000) and got[2]["bulletin_key"].startswith("U1|交易公告|")
+    assert got[2]["bid_amount_yuan"] == Decimal(70000) and got[2]["bulletin_key"].startswith("U1|announcement|")
     rejects = query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects")
     assert rejects == [(3, "AMOUNT_UNIT", "斤")]
     assert load_file_row(wh, "trading/bom.csv")["encoding"] == "utf-8-sig"
@@ -228,21 +229,31 @@ def test_bad_values_rejected_with_file_row_column_and_accounting(gongkai_env):
     assert status["rows_in"] == status["rows_loaded"] + status["rows_rejected"]
 
 
-def test_undecodable_file_rejected_others_load_and_rerun_is_noop(gongkai_env):
+def test_undecodable_line_is_a_row_reject_header_undecodable_rejects_file_and_rerun_is_noop(gongkai_env):
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     write_csv(raw / "trading" / "good.csv", ["PROJECT_CODE", "BULLETIN_TYPE"], [["P1", "交易公告"]])
     prefix = "PROJECT_CODE,BULLETIN_TYPE\nP2,".encode("utf-8")
-    (raw / "trading" / "broken.csv").write_bytes(prefix + b"\xff\xfe\x80\x80\n")
+    # line 2 is neither UTF-8 nor GBK; line 3 is fine: line 2's record is rejected, line 3 loads
+    (raw / "trading" / "broken.csv").write_bytes(prefix + b"\xff\xfe\x80\x80\nP3,\xbd\xbb\xd2\xd7\xb9\xab\xb8\xe6\n")
+    head = b"PROJECT_CODE,\xff\xfe\x80\x80\n"
+    (raw / "trading" / "bad_header.csv").write_bytes(head + b"P4,x\n")
     write_csv(raw / "trading" / "nokeys.csv", ["名称", "金额"], [["x", "1"]])
 
     first = load(raw, wh)
-    assert first.loaded == ["trading/good.csv"]
-    assert sorted(first.rejected) == ["trading/broken.csv", "trading/nokeys.csv"]
+    assert first.loaded == ["trading/broken.csv", "trading/good.csv"]
+    assert sorted(first.rejected) == ["trading/bad_header.csv", "trading/nokeys.csv"]
     reasons = dict(query(wh, "SELECT source_file, reason FROM raw.load_rejects WHERE source_row IS NULL"))
-    assert "trading/broken.csv" in reasons["trading/broken.csv"]
-    assert f"byte offset {len(prefix)}" in reasons["trading/broken.csv"]  # where UTF-8 and GB18030 fail
+    assert "trading/bad_header.csv" in reasons["trading/bad_header.csv"]
+    assert "byte offset 0" in reasons["trading/bad_header.csv"]  # the header line starts at byte 0
     assert "PROJECT_CODE" in reasons["trading/nokeys.csv"]
+    row_rejects = query(wh, "SELECT source_row, reason FROM raw.load_rejects WHERE source_file = 'trading/broken.csv'")
+    assert [r for r, _ in row_rejects] == [2] and "neither UTF-8 nor" in row_rejects[0][1]
+    broken = bulletins(wh, "trading/broken.csv")
+    assert list(broken) == [3] and broken[3]["bulletin_type"] == "交易公告"  # the GBK line decoded as GBK
     assert len(bulletins(wh, "trading/good.csv")) == 1
+    status = load_file_row(wh, "trading/broken.csv")
+    assert (status["rows_in"], status["rows_loaded"], status["rows_rejected"]) == (2, 1, 1)
+    assert "第 2 行" in status["reason"]
 
     def snapshot():
         return (query(wh, "SELECT * FROM raw.trading_bulletins ORDER BY source_file, source_row"),
@@ -294,7 +305,7 @@ def test_header_binding_uses_alias_seed_variants():
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_decoding_across_chunk_boundaries(tmp_path, monkeypatch, encoding):
-    monkeypatch.setattr(textfiles, "CHUNK_BYTES", 7)  # multibyte characters straddle every boundary
+    monkeypatch.setattr(text_encoding, "CHUNK_BYTES", 7)  # multibyte characters straddle every boundary
     text = "项目编号,公告类型\n" + "".join(f"宁夏{i},交易公告\n" for i in range(50))
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode(encoding))
@@ -303,6 +314,14 @@ def test_decoding_across_chunk_boundaries(tmp_path, monkeypatch, encoding):
     path.write_bytes(good + b"\xff")
     found, utf8_bad, gb_bad = textfiles.detect_encoding(path)
     assert found == "" and gb_bad == len(good)
+    # line by line (a GBK file with UTF-8 lines), lines cut by every chunk boundary
+    mixed = b"".join(line.encode("utf-8" if i % 3 == 1 else "gb18030")
+                     for i, line in enumerate(text.splitlines(keepends=True)))
+    path.write_bytes(mixed + b"\xff\xfe\n")
+    sink = io.StringIO()
+    stats = text_encoding.transcode_by_line(path, sink)
+    assert sink.getvalue() == text + "\ufffd\ufffd\n"
+    assert stats.bad_lines == [len(text.splitlines()) + 1] and set(stats.by_encoding) == {"utf-8", "gb18030"}
 
 
 def _parse(con, macro: str, text: str):
@@ -348,21 +367,29 @@ def test_amount_texts(text, expected):
         con.close()
 
 
-def test_malformed_files_rejected_whole_with_reason(gongkai_env):
+def test_malformed_files_rejected_whole_malformed_records_rejected_alone(gongkai_env):
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     trading = raw / "trading"
     trading.mkdir(parents=True)
-    (trading / "ragged.csv").write_text("PROJECT_CODE,BULLETIN_TYPE\nP1,交易公告\nP2,交易公告,extra\n", encoding="utf-8")
+    (trading / "ragged.csv").write_text("PROJECT_CODE,BULLETIN_TYPE\nP1,交易公告\nP2,交易公告,extra\nP3\n"
+                                        "P4,交易公告\n", encoding="utf-8")
     (trading / "empty.csv").write_bytes(b"")
     (trading / "notjson.json").write_text("PROJECT_CODE: P1\n", encoding="utf-8")
     (trading / "mixed.json").write_text(json.dumps([{"PROJECT_CODE": "M1", "BULLETIN_TYPE": "交易公告"}, [1, 2]]),
                                        encoding="utf-8")
     write_csv(trading / "header_only.csv", ["PROJECT_CODE", "BULLETIN_TYPE"], [])
     report = load(raw, wh)
-    assert sorted(report.rejected) == ["trading/empty.csv", "trading/notjson.json", "trading/ragged.csv"]
+    assert sorted(report.rejected) == ["trading/empty.csv", "trading/notjson.json"]
     reasons = dict(query(wh, "SELECT source_file, reason FROM raw.load_rejects WHERE source_row IS NULL"))
-    assert "Line: 3" in reasons["trading/ragged.csv"]  # DuckDB names the offending line
     assert "empty" in reasons["trading/empty.csv"]
+    # a record with too many or too few fields is a row reject naming its row; the rows after it keep theirs
+    ragged = query(wh, "SELECT source_row, raw_value, reason FROM raw.load_rejects WHERE source_file = 'trading/ragged.csv' "
+                       "ORDER BY 1")
+    assert [(r, v) for r, v, _ in ragged] == [(3, "P2,交易公告,extra"), (4, "P3")]
+    assert "more fields" in ragged[0][2] and "第3行" in ragged[0][2] and "fewer fields" in ragged[1][2]
+    assert {r: b["project_code"] for r, b in bulletins(wh, "trading/ragged.csv").items()} == {2: "P1", 5: "P4"}
+    ragged_file = load_file_row(wh, "trading/ragged.csv")
+    assert (ragged_file["rows_in"], ragged_file["rows_loaded"], ragged_file["rows_rejected"]) == (4, 2, 2)
     # a JSON element that is not an object is a row reject, its siblings load
     mixed = query(wh, "SELECT source_row, reason FROM raw.load_rejects WHERE source_file = 'trading/mixed.json'")
     assert [row for row, _ in mixed] == [2] and "not a JSON object" in mixed[0][1]
@@ -387,7 +414,8 @@ def test_rows_without_deal_id_are_rejected_not_pooled(gongkai_env):
 def test_memory_cap_restored_even_after_a_rejected_file(gongkai_env):
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     (raw / "trading").mkdir(parents=True)
-    (raw / "trading" / "a_ragged.csv").write_text("PROJECT_CODE,BULLETIN_TYPE\nP1,交易公告,x\n", encoding="utf-8")
+    # a JSON array cut short: DuckDB's reader fails inside the transaction, which aborts it
+    (raw / "trading" / "a_broken.json").write_text('[{"PROJECT_CODE": "P1", "BULLETIN_TYPE": "交易', encoding="utf-8")
     write_csv(raw / "trading" / "b_good.csv", ["PROJECT_CODE", "BULLETIN_TYPE"], [["P2", "交易公告"]])
     con = duckdb.connect(str(wh))
     try:
@@ -405,6 +433,6 @@ def test_memory_cap_restored_even_after_a_rejected_file(gongkai_env):
         after_default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     finally:
         con.close()
-    assert report.rejected == ["trading/a_ragged.csv"] and report.loaded == ["trading/b_good.csv"]
+    assert report.rejected == ["trading/a_broken.json"] and report.loaded == ["trading/b_good.csv"]
     assert after == before
     assert after_default == default

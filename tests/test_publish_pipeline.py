@@ -276,7 +276,7 @@ def test_a_bulletin_without_a_date_is_left_out_of_ocds_only(pipeline):
         with gzip.open(path, "rt", encoding="utf-8") if path.name.endswith(".gz") else path.open(encoding="utf-8") as fh:
             ids |= {r["id"] for r in json.load(fh)["releases"]}
     assert ids and key not in ids
-    assert "HX2018-0001/HX2018-0001-001|中标结果公告|2018-06-01T10:00:00|" in ids  # the deal's dated bulletin is there
+    assert "HX2018-0001/HX2018-0001-001|result|2018-06-01T10:00:00|" in ids  # the deal's dated bulletin is there
     (finding,) = _latest_findings(p, "QUAR_BULLETIN_NO_DATE")
     assert finding[3] == key and finding[6] == p.hostile.trading_file
     manifest = json.loads((p.release / "manifest.json").read_text(encoding="utf-8"))

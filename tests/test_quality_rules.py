@@ -181,7 +181,9 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
         at_most = {"TRADE_CANDIDATE_PUBLISHED_LATE", "TRADE_TOO_MANY_CANDIDATES", "TRADE_CONTRACT_SIGN_LATE"}
         verdict_rules = {"TRADE_RESULT_WITHOUT_ANNOUNCEMENT", "TRADE_AMOUNT_OVER_BUDGET", "TRADE_DATE_ORDER",
                          "TRADE_RESULT_FIELDS", "TRADE_GP_CONTRACT_NOTICE_LATE"}
-        deal_rules = [r for r, c in catalogue.items() if c["object_key_kind"] == "deal_key"]
+        # every deal-level rule judged from the per-deal timeline (TRADE_CONFLICTING_COPIES has its own input below)
+        deal_rules = [r for r, c in catalogue.items()
+                      if c["object_key_kind"] == "deal_key" and r != "TRADE_CONFLICTING_COPIES"]
         for rule in deal_rules:
             threshold = float(catalogue[rule]["threshold"]) if catalogue[rule]["threshold"] else None
             if rule in verdict_rules:
@@ -232,6 +234,18 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
             ('P1/1|result', 'P1/1', 'result', 'government_procurement', '结果公告', '某采购人', ?, '某代理', 90, '某供应商', 'trading/b.csv', 4),
             ('P3/1|result', 'P3/1', 'result', 'government_procurement', '结果公告', '某采购人', ?, null, 120, '某供应商', 'trading/b.csv', 5)""",
                     [BUYER, BUYER])
+
+        # two copies of one bulletin that state different amounts; a third copy that leaves it blank
+        con.execute("""create table intermediate.int_bulletin_copies_compared (bulletin_key varchar, deal_key varchar,
+            publisher_code varchar, fiscal_year integer, source_file varchar, source_row integer, source_part integer,
+            export_time timestamp, export_rank bigint, is_canonical boolean, canonical_file varchar, canonical_row integer,
+            differing_fields varchar, is_conflicting boolean)""")
+        con.execute("""insert into intermediate.int_bulletin_copies_compared values
+            ('P1/1|result', 'P1/1', ?, 2019, 'trading/b.csv', 4, 1, null, 1, true, 'trading/b.csv', 4, null, false),
+            ('P1/1|result', 'P1/1', ?, 2019, 'trading/a.csv', 9, 1, null, 2, false, 'trading/b.csv', 4, 'bid_amount_yuan', true),
+            ('P1/1|result', 'P1/1', ?, 2019, 'trading/c.json', 2, 1, null, 3, false, 'trading/b.csv', 4, null, false)""",
+                    [BUYER, BUYER, BUYER])
+        planted.add(("TRADE_CONFLICTING_COPIES", BUYER, 2019, "P1/1"))
 
         con.execute("""create table intermediate.int_privacy_hits (bulletin_key varchar, deal_key varchar, publisher_code varchar,
             fiscal_year integer, object_key varchar, rule_id varchar, column_name varchar, kind varchar, masked_match varchar,

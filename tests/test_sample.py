@@ -14,17 +14,31 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import logging
+
 import openpyxl
 import pytest
 
 from dagster_project import identifiers
 from dagster_project.sample.__main__ import main as sample_main
+from dagster_project.sample.formats import chromium
 
 REPO = Path(__file__).resolve().parents[1]
+logging.getLogger("pdfminer").setLevel(logging.ERROR)   # a FontBBox warning per glyph run of Noto CJK PDFs
 COMMITTED = REPO / "data" / "raw"
 DOCUMENTED_ARGS = ["--seed", "20181", "--scale", "1", "--years", "2017-2019"]
 CATALOGUE = list(csv.DictReader((REPO / "dbt/seeds/ref_disclosure_catalogue.csv").open(encoding="utf-8")))
-TABLE_NAMES = sorted({r["table_name_zh"] for r in CATALOGUE}, key=len, reverse=True)
+TABLE_NAMES = sorted({r["table_name_zh"] for r in CATALOGUE if r["book"] != "explanation"}, key=len, reverse=True)
+# other wordings of the catalogue's names (the Ministry template's): data the project keeps, read here as a reader would
+ALIASES = {r["alias"]: r["table_name_zh"] for r in
+           csv.DictReader((REPO / "dbt/seeds/ingest/ref_table_name_aliases.csv").open(encoding="utf-8"))}
+# words a heading of each required explanation carries (this test's own reading of DOMAIN.md 2.2)
+EXPLANATION_WORDS = {"部门主要职能": "职能", "机构设置": "机构设置", "名词解释": "名词解释", "预算编制说明": "预算编制说明",
+                     "决算编制说明": "决算总体情况说明", "机关运行经费情况说明": "机关运行经费", "政府采购情况说明": "政府采购",
+                     "国有资产占用情况说明": "国有资产占用", "绩效目标情况说明": "绩效目标", "“三公”经费情况说明": "三公",
+                     "项目经费情况说明": "项目经费"}
+RADICALS = str.maketrans({"\u2ed4": "门", "\u2ecb": "车", "\u2ec5": "见", "\u2ec9": "贝", "\u2ed3": "长", "\u2eda": "页",
+                          "\u2ee2": "马", "\u2ec8": "讠", "\u2ed0": "钅", "\u2eb0": "纟", "\u2ee0": "饣", "\u2ea0": "民"})
 
 REQUIRED_VARIANTS = [
     "merged_title", "sheet_name_table_n", "sheet_name_numbered", "sheet_name_sheet1", "sheet_name_table_name",
@@ -36,6 +50,8 @@ REQUIRED_VARIANTS = [
     "time_iso", "time_slash", "time_chinese_date", "time_compact", "time_excel_serial",
     "utf8_csv", "utf8_bom_csv", "gbk_csv", "json_array", "json_data_object", "jsonl", "duplicated_export",
     "portal_publications", "empty_table_note",
+    "quoted_line_breaks", "gbk_with_utf8_lines", "jsonl_malformed_line", "national_standard_tables",
+    "plural_section_codes", "price_unit_codes", "platform_search_api", "amount_with_unit_text",
 ]
 REQUIRED_UNITS = ["单位：万元", "单位:元", "金额单位：万元", "千元", "亿元"]
 
@@ -47,10 +63,76 @@ def table_of(title: str | None) -> str | None:
     if not title:
         return None
     t = title.replace("“", "").replace("”", "").replace('"', "")
-    for name in TABLE_NAMES:
+    names = [(n, n) for n in TABLE_NAMES] + list(ALIASES.items())
+    for name, canonical in sorted(names, key=lambda x: -len(x[0])):
         if name.replace("“", "").replace("”", "") in t:
-            return name
+            return canonical
     return None
+
+
+def pdf_text(page) -> str:
+    """A PDF page's text as a reader sees it (radical code points folded)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", page.extract_text() or "").translate(RADICALS)
+
+
+def pdf_sheets(path: Path) -> tuple[list, str]:
+    """The tables of a printed disclosure, one worksheet-like Sheet per table (title line, publisher/unit line,
+    then the ruled rows of every page it runs over; a header repeated on a continuation page is dropped), and
+    the text of its pages."""
+    import unicodedata
+
+    import pdfplumber
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    out, ws, header, text = [], None, [], []
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            lines = pdf_text(page).splitlines()
+            text += lines
+            tables = page.extract_tables()
+            titles = [ln for ln in lines if table_of(ln) and len(ln) < 40]
+            if not tables:
+                continue
+            fold = lambda c: None if c is None else unicodedata.normalize("NFKC", c).translate(RADICALS).replace("\n", "")  # noqa: E731
+            rows = [[fold(c) for c in r] for r in tables[0]]
+            if titles:
+                ws = wb.create_sheet(f"p{page.page_number}")
+                unit = next((ln for ln in lines if "单位" in ln), "")
+                ws.append([titles[0]])
+                ws.append([unit])
+                first_data = next(i for i, r in enumerate(rows) if any(c and re.fullmatch(r"[\d,.\-]+", c) for c in r))
+                header = rows[:first_data]
+                out.append(ws)
+            elif ws is not None:
+                rows = [r for r in rows if r not in header]
+            for r in rows:
+                ws.append(r)
+            for ln in lines:
+                if ln.startswith(("注：", "注:")):   # NFKC made its colon half-width
+                    ws.append(["注：" + ln[2:]])
+    return [Sheet(w) for w in out], "\n".join(text)
+
+
+def xls_sheets(path: Path) -> list:
+    """An .xls read with xlrd into worksheet-like Sheets (values and merged ranges as written)."""
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), formatting_info=True)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for sh in book.sheets():
+        ws = wb.create_sheet(sh.name)
+        for r in range(sh.nrows):
+            for c in range(sh.ncols):
+                v = sh.cell_value(r, c)
+                if v != "":
+                    ws.cell(r + 1, c + 1, v)
+        for r0, r1, c0, c1 in sh.merged_cells:
+            ws.merge_cells(start_row=r0 + 1, end_row=r1, start_column=c0 + 1, end_column=c1)
+    return [Sheet(w) for w in wb.worksheets]
 
 
 def amount(v) -> Decimal | None:
@@ -128,12 +210,23 @@ class RawRoot:
         self.root = root
         self.truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
         self.books: dict[str, list[Sheet] | None] = {}
-        for p in sorted(list((root / "budget").rglob("*.xlsx")) + list((root / "debt").rglob("*.xlsx"))):
+        self.texts: dict[str, str] = {}   # a disclosure's running text: its 说明 sheet, or its PDF pages
+        for p in sorted(x for family in ("budget", "debt") for x in (root / family).rglob("*") if x.is_file()):
             rel = p.relative_to(root).as_posix()
-            if not zipfile.is_zipfile(p):
+            if p.suffix == ".pdf":
+                if not p.exists():
+                    continue
+                self.books[rel], self.texts[rel] = pdf_sheets(p)
+                continue
+            if p.suffix == ".xls":
+                self.books[rel] = xls_sheets(p)
+            elif not zipfile.is_zipfile(p):
                 self.books[rel] = None
                 continue
-            self.books[rel] = [Sheet(ws) for ws in openpyxl.load_workbook(p).worksheets]
+            else:
+                self.books[rel] = [Sheet(ws) for ws in openpyxl.load_workbook(p).worksheets]
+            self.texts[rel] = "\n".join(str(r[0]) for sh in self.books[rel] if sh.table is None for r in sh.rows
+                                        if r and r[0])
         self.portal = []
         for p in sorted((root / "portal").glob("publications*.csv")):
             self.portal += list(csv.DictReader(p.open(encoding="utf-8")))
@@ -161,24 +254,42 @@ class RawRoot:
                     yield p, rel, s
 
 
+def decode_export(raw: bytes) -> str:
+    """An export's text: UTF-8 (BOM or not) when all of it is; else line by line, UTF-8 where a line is,
+    GBK/GB18030 otherwise (a GBK export can carry lines another tool appended in UTF-8)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    out = []
+    for line in raw.split(b"\n"):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("gb18030"))
+    return "\n".join(out)
+
+
+def flat_exports(root: Path) -> list[Path]:
+    """The multi-kind exports (national names or Chinese labels); not the national-standard tables
+    (trading/national_standard/) nor the platform's search response, which are read by their own tests."""
+    return [p for p in sorted((root / "trading").rglob("*"))
+            if p.is_file() and "national_standard" not in p.parts and p.name != "ggzy_search_api.json"]
+
+
 def read_trading(root: Path) -> list[dict]:
     from dagster_project.sample.trading import CHINESE
 
     back = {v: k for k, v in CHINESE.items()}
     back.update({"预算金额(万元)": "BUDGET_AMOUNT", "中标金额(万元)": "BID_AMOUNT"})
     rows = []
-    for p in sorted((root / "trading").rglob("*")):
-        if not p.is_file():
-            continue
+    for p in flat_exports(root):
         raw = p.read_bytes()
         if p.suffix == ".csv":
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("gb18030")
-            recs = list(csv.DictReader(io.StringIO(text)))
+            recs = list(csv.DictReader(io.StringIO(decode_export(raw))))
         elif p.suffix == ".jsonl":
-            recs = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+            recs = [json_or_none(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+            recs = [r for r in recs if r is not None]   # the planted malformed line (its own test)
         else:
             obj = json.loads(raw.decode("utf-8"))
             recs = obj["data"] if isinstance(obj, dict) else obj
@@ -197,6 +308,13 @@ def read_trading(root: Path) -> list[dict]:
                              "BID_OPEN_TIME", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME", "CONTRACT_SIGN_TIME")}
             rows.append(out)
     return rows
+
+
+def json_or_none(line: str):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
 
 
 def parse_time(v) -> dt.date | None:
@@ -300,12 +418,44 @@ def test_trading_variants_are_in_the_files(raw):
     for rel in v["gbk_csv"]:
         with pytest.raises(UnicodeDecodeError):
             data(rel).decode("utf-8")
-        assert "公告" in data(rel).decode("gb18030")
+        assert "公告" in decode_export(data(rel))
+    for rel in v["gbk_with_utf8_lines"]:   # some lines with Chinese are UTF-8, most are not
+        lines = [ln for ln in data(rel).split(b"\n") if not ln.isascii()]
+        utf8 = [ln for ln in lines if is_utf8(ln)]
+        assert 0 < len(utf8) < len(lines) / 4
+    for rel in v["quoted_line_breaks"]:
+        assert any("\n" in value for r in read_raw_records(root / rel) for value in r.values() if isinstance(value, str))
+    malformed = {(r["source_file"], r["source_row"]) for r in raw.truth["ingest"]["rejected_rows"]}
+    for rel in v["jsonl_malformed_line"]:
+        lines = data(rel).decode().split("\n")
+        bad = [i + 1 for i, line in enumerate(lines) if line.strip() and json_or_none(line) is None]
+        assert bad and {(rel, n) for n in bad} <= malformed
+    for rel in v["platform_search_api"]:
+        body = json.loads(data(rel))
+        assert body["code"] == 200 and len(body["data"]["records"]) == body["data"]["total"] > 0
+        assert all({"title", "publishTime", "informationType", "businessType", "tenderProjectCode"} <= set(r)
+                   for r in body["data"]["records"])
+    for rel in v["amount_with_unit_text"]:
+        amounts = [r[k] for r in json.loads(data(rel))["data"]["records"] for k in r if k.endswith("Amount")]
+        assert any("元" in a for a in amounts) and any("人民币" in a for a in amounts)
+    standard = {}
+    for r in csv.DictReader((REPO / "dbt/seeds/ingest/ref_ggzy_v3_fields.csv").open(encoding="utf-8")):
+        standard.setdefault(r["table_name"], []).append(r["field"])
+    for rel in v["national_standard_tables"]:   # every field of one table of the standard, nothing else
+        header = next(csv.reader(io.StringIO(data(rel).decode("utf-8"))))
+        assert header in standard.values(), rel
+    for rel in v["plural_section_codes"]:
+        assert any(";" in (r.get("BID_SECTION_CODES") or "") for r in read_raw_records(root / rel))
+    for rel in v["price_unit_codes"]:
+        assert any(r.get("PRICE_UNIT") == "1" for r in read_raw_records(root / rel))
     assert all(data(rel).startswith(b"\xef\xbb\xbf") for rel in v["utf8_bom_csv"])
     assert all(not data(rel).startswith(b"\xef\xbb\xbf") and data(rel).decode("utf-8") for rel in v["utf8_csv"])
     assert all(isinstance(json.loads(data(rel)), list) for rel in v["json_array"])
     assert all(isinstance(json.loads(data(rel)).get("data"), list) for rel in v["json_data_object"])
-    assert all(all(isinstance(json.loads(line), dict) for line in data(rel).decode().splitlines()) for rel in v["jsonl"])
+    for rel in v["jsonl"]:   # every line an object, but the planted malformed ones
+        for n, line in enumerate(data(rel).decode().split("\n"), start=1):
+            if line.strip() and (rel, n) not in malformed:
+                assert isinstance(json.loads(line), dict), (rel, n)
     headers = {rel: set(next(iter(read_raw_records(root / rel)))) for rel in
                v["trading_chinese_labels"] + v["trading_national_names"] + v["amount_header_unit_wan"] + v["amount_unit_column"]}
     assert all("项目编号" in headers[rel] for rel in v["trading_chinese_labels"])
@@ -325,33 +475,100 @@ def test_trading_variants_are_in_the_files(raw):
                for rel in v["candidates_in_one_row"] for r in read_raw_records(root / rel))
 
 
+def is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def read_raw_records(path: Path) -> list[dict]:
     raw = path.read_bytes()
     if path.suffix == ".csv":
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-        return list(csv.DictReader(io.StringIO(text)))
+        return list(csv.DictReader(io.StringIO(decode_export(raw))))
     if path.suffix == ".jsonl":
-        return [json.loads(x) for x in raw.decode().splitlines() if x.strip()]
+        return [r for r in (json_or_none(x) for x in raw.decode().splitlines() if x.strip()) if r is not None]
     obj = json.loads(raw)
     return obj["data"] if isinstance(obj, dict) else obj
 
 
-def test_duplicated_export_repeats_rows(raw):
+# national-standard field → the flat export's field it copies, per table (times yyyyMMddHHmmss, amounts
+# with their PRICE_UNIT code); the standard's copies must state what the flat export states
+STANDARD_COPIES = {
+    "TENDER_ANN_QUA_INQUERY_ANN": {"NOTICE_NAME": "NOTICE_NAME", "NOTICE_CONTENT": "NOTICE_CONTENT",
+                                   "NOTICE_SEND_TIME": "NOTICE_SEND_TIME", "DOC_GET_START_TIME": "DOC_GET_START_TIME",
+                                   "DOC_GET_END_TIME": "DOC_GET_END_TIME", "BID_OPEN_TIME": "BID_OPEN_TIME",
+                                   "BID_DOC_REFER_END_TIME": "BID_DOC_REFER_END_TIME", "TENDERER_CODE": "TENDERER_CODE",
+                                   "TENDERER_PHONE_NUMBER": "CONTACT_PHONE", "URL": "URL"},
+    "TENDER_CANDIDATE_ANNOUNCE": {"PUBLICITY_NAME": "NOTICE_NAME", "PUBLICITY_START_TIME": "NOTICE_SEND_TIME",
+                                  "PUBLICITY_END_TIME": "PUBLICITY_END_TIME", "PUBLICITY_CONTENT": "NOTICE_CONTENT"},
+    "WIN_RESULT_ANNO": {"NOTICE_NAME": "NOTICE_NAME", "NOTICE_SEND_TIME": "NOTICE_SEND_TIME",
+                        "WIN_BIDDER_CODE": "WIN_BIDDER_CODE", "BID_AMOUNT": "BID_AMOUNT", "REGION_CODE": "REGION_CODE"},
+    "CONTRACT_PERFORMANCE": {"CONTRACT_NAME": "NOTICE_NAME", "SUBMIT_TIME": "NOTICE_SEND_TIME",
+                             "CONTRACT_SIGN_TIME": "CONTRACT_SIGN_TIME", "CONTRACT_PRICE": "BID_AMOUNT",
+                             "BIDDER_CODE": "WIN_BIDDER_CODE"},
+    "PURCHASE_QUALI_INQUERY_ANN": {"BULLETIN_TITLE": "NOTICE_NAME", "BULLETIN_START_TIME": "NOTICE_SEND_TIME",
+                                   "BID_CLOSING_TIME": "BID_DOC_REFER_END_TIME", "BULLETIN_CONTENT": "NOTICE_CONTENT"},
+    "BID_DEAL_ANNOUNCE": {"WIN_BID_BULLETIN_TITLE": "NOTICE_NAME", "WIN_BID_BULLETIN_START_TIME": "NOTICE_SEND_TIME",
+                          "WINNINGBIDDER_CODE": "WIN_BIDDER_CODE", "WIN_BID_PRICE": "BID_AMOUNT"},
+}
+
+
+def standard_value(field: str, record: dict):
+    value = record[field]
+    if field.endswith("_TIME"):
+        return dt.datetime.strptime(value, "%Y%m%d%H%M%S")
+    if field in ("BID_AMOUNT", "CONTRACT_PRICE", "WIN_BID_PRICE"):
+        return Decimal(value) * (10000 if record.get("PRICE_UNIT") == "1" else 1)
+    return value
+
+
+def flat_value(field: str, record: dict):
+    value = record[field]
+    if field.endswith("_TIME"):
+        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    if field == "BID_AMOUNT":
+        return Decimal(value)
+    return value
+
+
+def test_duplicated_exports_repeat_records(raw):
+    """Every planted copy states what the copy it repeats states — but the planted conflicting field."""
     dups = raw.truth["ingest"]["duplicate_rows"]
-    assert len(dups) >= 15
+    conflicts = {(c["source_file"], c["source_row"]): set(c["fields"]) for c in raw.truth["ingest"]["conflicting_copies"]}
+    assert len(dups) >= 15 and conflicts
+    records = {}
+
+    def record(rel, row):
+        if rel not in records:
+            records[rel] = read_raw_records(raw.root / rel)
+        return records[rel][row - 2]
+
+    standard_copies = 0
     for d in dups:
-        a = (raw.root / d["source_file"]).read_text(encoding="utf-8").splitlines()
-        b = (raw.root / d["duplicate_of"]).read_text(encoding="utf-8").splitlines()
-        assert a[d["source_row"] - 1] == b[d["duplicate_row"] - 1]
+        copy, original = record(d["source_file"], d["source_row"]), record(d["duplicate_of"], d["duplicate_row"])
+        if "national_standard" in d["source_file"]:
+            table = next(t for t in STANDARD_COPIES if d["source_file"].endswith(f"_{t}.csv"))
+            for field, flat in STANDARD_COPIES[table].items():
+                assert standard_value(field, copy) == flat_value(flat, original), (d, field)
+            standard_copies += 1
+            continue
+        differing = {k for k in copy if copy[k] != original[k]}
+        assert differing == conflicts.get((d["source_file"], d["source_row"]), set()), d
+    assert standard_copies == 6
+    assert {(c["source_file"], c["source_row"]) for c in raw.truth["ingest"]["conflicting_copies"]} <= \
+        {(d["source_file"], d["source_row"]) for d in dups}
 
 
 def test_rejected_cells_are_where_ground_truth_says(raw):
     rows = raw.truth["ingest"]["rejected_rows"]
     assert {r["raw_value"] for r in rows} >= {"待定", "#REF!"}
     for r in rows:
+        if r["source_file"].startswith("trading/"):   # a JSON line cut short
+            line = (raw.root / r["source_file"]).read_text(encoding="utf-8").split("\n")[r["source_row"] - 1]
+            assert line == r["raw_value"] and json_or_none(line) is None
+            continue
         ws = openpyxl.load_workbook(raw.root / r["source_file"])[r["sheet"]]
         assert ws[f"{r['source_column']}{r['source_row']}"].value == r["raw_value"]
     for f in raw.truth["ingest"]["rejected_files"]:
@@ -389,6 +606,19 @@ def expected_items(raw: RawRoot):
 def observed_statuses(raw: RawRoot) -> dict[tuple, str]:
     out = {}
     for pub, y, c, deadline in expected_items(raw):
+        if c["book"] == "explanation":   # a required explanation: its heading in the disclosure's text
+            texts = [(p, raw.texts.get(raw.book_by_name(p["attachment"])[0], "")) for p in raw.portal
+                     if p["publisher_code"] == pub and f"{y}年" in p["title"]
+                     and (c["document"] == "final") == ("决算" in p["title"])]
+            present = [p for p, text in texts if EXPLANATION_WORDS[c["table_name_zh"]] in text.replace("“", "").replace("”", "")]
+            if not present:
+                status = "missing"
+            elif dt.date.fromisoformat(present[0]["published_at"][:10]) > deadline:
+                status = "late"
+            else:
+                status = "on_time"
+            out[(pub, y, c["table_key"])] = status
+            continue
         found = [(p, s) for p, _rel, s in raw.sheets_of(pub, y) if s.table == c["table_name_zh"]
                  and (c["document"] == "final") == ("决算" in p["title"])]
         if not found:
@@ -459,6 +689,36 @@ def test_disclosure_findings_follow_statuses(raw):
     assert any(p["attachment"] == attachment and p["publisher_code"] == pub for p in raw.portal)
 
 
+def test_narrative_agrees_with_tables_except_where_planted(raw):
+    """Every department disclosure states its income total (万元, two decimals) in its 编制说明: equal to its
+    收支总表's 收入总计 within rounding, and names only its own year and the year before — except the planted
+    ones (NARR_* in the ground truth). PDF and .xls publishers included."""
+    planted = {(x["rule_id"], x["publisher_code"], x["fiscal_year"]) for x in raw.truth["findings"]
+               if x["rule_id"].startswith("NARR_")}
+    found, checked = set(), 0
+    for p in raw.portal:
+        rel, sheets = raw.book_by_name(p["attachment"])
+        text = raw.texts.get(rel, "").replace(",", "")
+        summary = next((s for s in sheets or [] if s.table in ("部门收支总表", "收入支出决算总表")), None)
+        if summary is None or "收入" not in text:
+            continue
+        year = int(re.search(r"(\d{4})年", summary.title).group(1))
+        unit = next(m.group(1) for c in summary.rows[1] if c
+                    for m in [re.search(r"单位[:：]\s*(千元|万元|亿元|元)", str(c))] if m)
+        mult = {"千元": 1000, "万元": 10000, "亿元": 10 ** 8, "元": 1}[unit]
+        row = next(r for r in summary.data if "收入总计" in [str(x).strip() for x in r])
+        table_total = amount(row[[str(x).strip() for x in row].index("收入总计") + 1])
+        stated = Decimal(re.search(r"收入(?:预算|决算)总计([\d.]+)万元", text).group(1))
+        if abs(stated * 10000 - table_total * mult) > 50:
+            found.add(("NARR_TOTAL_MISMATCH", p["publisher_code"], year))
+        notes = text[text.find("编制说明") if "编制说明" in text else text.find("决算总体情况说明"):][:200]
+        if any(int(y) not in (year, year - 1) for y in re.findall(r"(\d{4})年", notes.split("二、")[0])):
+            found.add(("NARR_YEAR_MISMATCH", p["publisher_code"], year))
+        checked += 1
+    assert found == planted
+    assert checked >= 40 and {r for r, _, _ in planted} == {"NARR_TOTAL_MISMATCH", "NARR_YEAR_MISMATCH"}
+
+
 # ---------------------------------------------------------------------------------------------- reconciliation
 
 
@@ -509,10 +769,12 @@ def sheet_problems(s: Sheet, publisher_code: str) -> set[str]:
         if any(off(amount(r[ti]), [amount(r[bi]), amount(r[pi])]) for r in s.data if amount(r[ti]) is not None):
             problems.add("RECON_ROW_PARTS")
     if "三公" in s.table:
-        if s.col("公务用车购置费") is None:
+        col = lambda *names: next((s.col(n) for n in names if s.col(n) is not None), None)  # noqa: E731
+        if col("公务用车购置费", "购置费") is None:   # the template's two-level header says 购置费 | 运行费
             problems.add("DETAIL_SANGONG_SPLIT")
         else:
-            t, o, v, vp, vr, rc = (s.col(h) for h in ("合计", "因公出国（境）费", "小计", "公务用车购置费", "公务用车运行费", "公务接待费"))
+            t, o, v, vp, vr, rc = (col("合计"), col("因公出国（境）费", "因公出国(境)费"), col("小计"),
+                                   col("公务用车购置费", "购置费"), col("公务用车运行费", "运行费"), col("公务接待费"))
             for r in s.data:
                 if amount(r[t]) != amount(r[o]) + amount(r[v]) + amount(r[rc]) or amount(r[v]) != amount(r[vp]) + amount(r[vr]):
                     problems.add("RECON_ROW_PARTS")
@@ -528,12 +790,18 @@ def sheet_problems(s: Sheet, publisher_code: str) -> set[str]:
         if any(sum(v[i] for v in vals.values()) != region[i] for i in range(6)):
             problems.add("DEBT_REGION_SUM")
     if s.table.startswith(("地方政府一般债务余额", "地方政府专项债务余额")):
-        items = {str(r[0]).strip(): amount(r[1]) for r in s.data if r[0]}
-        get = lambda pat: next(v for k, v in items.items() if re.fullmatch(pat, k))  # noqa: E731
-        closings = [v for k, v in items.items() if re.fullmatch(r"\d{4}年末.+债务余额", k)]
-        opening, closing = closings[0], closings[1]
-        if off(closing, [opening, get(r"\d{4}年.+债务举借额"), -get(r"\d{4}年.+债务还本额")]):
-            problems.add("DEBT_ROLL_FORWARD")
+        # items as rows (their year and wording say which measure), one column per region scope
+        for c in range(1, max(len(r) for r in s.data)):
+            items = {str(r[0]).strip(): amount(r[c]) for r in s.data if r[0] and c < len(r)}
+            if not any(items.values()):
+                continue
+            get = lambda pat: next(v for k, v in items.items() if re.search(pat, k))  # noqa: E731
+            closings = [v for k, v in items.items() if re.search(r"\d{4}年末.+债务余额", k)]
+            opening, closing = closings[0], closings[1]
+            if off(closing, [opening, get(r"^(?:[一二三四五六七]、)?\d{4}年.+债务(?:举借|发行)额"), -get(r"\d{4}年.+债务还本")]):
+                problems.add("DEBT_ROLL_FORWARD")
+            if closing > get(r"\d{4}年.+债务限额"):
+                problems.add("DEBT_BALANCE_OVER_LIMIT")
     return problems
 
 
@@ -553,7 +821,8 @@ def test_reconciliation_holds_except_where_planted(raw):
                 continue
             for rule in probs:
                 found.add((rule, p["publisher_code"], year, catalogue_row(s.table, p["publisher_code"])["table_key"]))
-    assert not_evaluable == len(raw.truth["ingest"]["rejected_rows"])
+    assert not_evaluable == len([r for r in raw.truth["ingest"]["rejected_rows"]
+                                 if r["source_file"].startswith(("budget/", "debt/"))])
     recon_rules = ("RECON_", "DETAIL_", "DEBT_")
     expected = {x for x in planted if x[0].startswith(recon_rules) and x[0] != "RECON_CROSS_TABLE"}
     assert found == expected
@@ -635,9 +904,17 @@ def test_trading_findings_match_the_files(raw):
             if str(r.get("BIDDER_COUNT") or "9") in ("1", "2") and (area == "工程建设项目招标投标"):
                 found.add(("TRADE_FEW_BIDDERS", buyer, year, key))
         assert identifiers.id_number_is_valid(next((r["PM_CODE"] for r in rows if r.get("PM_CODE")), "11010519491231002X"))
+        # one bulletin in two exports that state different amounts
+        copies = {}
+        for r in rows:
+            copies.setdefault((r["BULLETIN_TYPE"], r["_date"]["NOTICE_SEND_TIME"], r.get("NOTICE_SEND_TIME"),
+                               str(r.get("WIN_CANDIDATE_ORDER") or "")), set()).add(r.get("BID_AMOUNT"))
+        if any(len(amounts) > 1 for amounts in copies.values()):
+            found.add(("TRADE_CONFLICTING_COPIES", buyer, year, key))
     assert found == truth
     assert {x[0] for x in truth} == {"TRADE_RESULT_WITHOUT_ANNOUNCEMENT", "TRADE_SHORT_TENDER_PERIOD",
-                                     "IDENT_USCC_INVALID", "PRIV_ID_NUMBER", "PRIV_MOBILE", "FLAG_SINGLE_BIDDER"}
+                                     "IDENT_USCC_INVALID", "PRIV_ID_NUMBER", "PRIV_MOBILE", "FLAG_SINGLE_BIDDER",
+                                     "TRADE_CONFLICTING_COPIES"}
 
 
 def test_trading_timelines_are_legal(raw):
@@ -679,7 +956,17 @@ def test_trading_timelines_are_legal(raw):
             if area == "政府采购":
                 assert working_days(sign, contract["_date"]["NOTICE_SEND_TIME"]) <= 2, key
         count += 1
-    assert count == raw.truth["counts"]["deals"]
+    # deals only the other forms hold: a second section of a national-standard announcement, and the
+    # platform search response's own deals (tenderProjectCode with no section)
+    extra = set()
+    for p in (raw.root / "trading" / "national_standard").glob("*.csv"):
+        for r in csv.DictReader(io.StringIO(p.read_text(encoding="utf-8"))):
+            project = r.get("TENDER_PROJECT_CODE") or r.get("PURCHASE_PROJECT_CODE")
+            sections = (r.get("BID_SECTION_CODES") or r.get("BID_SECTION_CODE") or r.get("PURCHASE_SECTION_CODE")).split(";")
+            extra |= {f"{project}/{s}" for s in sections} - set(deals(raw))
+    api = json.loads((raw.root / "trading" / "ggzy_search_api.json").read_text(encoding="utf-8"))
+    extra |= {f"{r['tenderProjectCode']}/" for r in api["data"]["records"]}
+    assert count + len(extra) == raw.truth["counts"]["deals"]
 
 
 def test_no_supplier_dominates_a_buyer(raw):
@@ -725,15 +1012,37 @@ def cell_values(path: Path):
             for ws in wb.worksheets]
 
 
-def assert_same_tree(a: Path, b: Path):
+def pdf_pages_text(path: Path) -> list[str]:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+def assert_same_tree(a: Path, b: Path) -> list[str]:
+    """Same files with the same content: xlsx/xls by their cells, PDFs by their text page by page (a PDF
+    printer's version may change bytes, not what a reader reads), the rest byte for byte. Without Chromium
+    the generator prints no PDF: those are listed and left out (returned)."""
     fa = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
     fb = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    skipped = []
+    if chromium() is None:
+        skipped = sorted({r for r in fa + fb if r.endswith(".pdf")})
+        fa, fb = [r for r in fa if r not in skipped], [r for r in fb if r not in skipped]
     assert fa == fb
     for rel in fa:
         if rel.endswith(".xlsx"):
             assert cell_values(a / rel) == cell_values(b / rel), rel
+        elif (a / rel).read_bytes() == (b / rel).read_bytes():
+            continue   # the same bytes: the same content (the generator fixes the PDF printer's timestamps)
+        elif rel.endswith(".xls"):
+            assert [(s.ws.title, s.rows) for s in xls_sheets(a / rel)] == \
+                [(s.ws.title, s.rows) for s in xls_sheets(b / rel)], rel
+        elif rel.endswith(".pdf"):
+            assert pdf_pages_text(a / rel) == pdf_pages_text(b / rel), rel
         else:
             assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    return skipped
 
 
 def test_same_seed_same_files_different_seed_different(fresh_dir, tmp_path):
@@ -751,7 +1060,10 @@ def test_same_seed_same_files_different_seed_different(fresh_dir, tmp_path):
 
 
 def test_committed_sample_equals_documented_generation(fresh_dir):
-    assert_same_tree(fresh_dir, COMMITTED)
+    skipped = assert_same_tree(fresh_dir, COMMITTED)
+    if skipped:
+        pytest.skip(f"chromium is not installed: the sample's {len(skipped)} PDFs could not be printed and were not "
+                    "compared (every other file was); install Debian's chromium and fonts-noto-cjk (make browser)")
 
 
 def _run(args, cwd):

@@ -38,7 +38,8 @@ def transcode_if_needed(path: Path, tmp: Path) -> Path:
         return path
     except UnicodeDecodeError:
         target = tmp / (path.stem + ".utf8.csv")
-        with path.open("r", encoding="gb18030") as src, target.open("w", encoding="utf-8") as dst:
+        # the floor does not decide per line (the pipeline does): lines in neither encoding become U+FFFD
+        with path.open("r", encoding="gb18030", errors="replace") as src, target.open("w", encoding="utf-8") as dst:
             while block := src.read(1 << 20):
                 dst.write(block)
         return target
@@ -46,7 +47,9 @@ def transcode_if_needed(path: Path, tmp: Path) -> Path:
 
 def alias_map() -> dict[str, str]:
     with (SEEDS / "ingest" / "ref_trading_field_aliases.csv").open(encoding="utf-8") as handle:
-        return {row["alias"].strip(): row["canonical_field"] for row in csv.DictReader(handle)}
+        # rows naming a table of the national data standard apply to that table's files only
+        return {row["alias"].strip(): row["canonical_field"] for row in csv.DictReader(handle)
+                if not (row.get("source_table") or "").strip()}
 
 
 def unit_of(header: str) -> tuple[str, int]:
@@ -70,11 +73,17 @@ def trading_select(con, path: Path, aliases: dict[str, str]) -> str:
     if path.suffix == ".csv":
         source = f"read_csv('{path}', all_varchar=true, header=true)"
     elif path.suffix in (".jsonl", ".ndjson"):
-        source = f"read_json_auto('{path}', format='newline_delimited')"
+        # a malformed line is skipped (the pipeline rejects it naming its line)
+        source = f"read_json_auto('{path}', format='newline_delimited', ignore_errors=true)"
     else:
         text = path.read_text(encoding="utf-8").lstrip()
-        source = (f"(SELECT unnest(data, recursive := true) FROM read_json_auto('{path}'))"
-                  if text.startswith("{") else f"read_json_auto('{path}', format='array')")
+        body = json.loads(text) if text.startswith("{") else None
+        if body is not None and isinstance(body.get("data"), dict):   # the platform's {"data": {"records": [...]}}
+            source = f"(SELECT unnest(data.records, recursive := true) FROM read_json_auto('{path}'))"
+        elif body is not None:
+            source = f"(SELECT unnest(data, recursive := true) FROM read_json_auto('{path}'))"
+        else:
+            source = f"read_json_auto('{path}', format='array')"
     columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     picked: dict[str, str] = {}
     for column in columns:

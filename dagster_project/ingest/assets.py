@@ -33,8 +33,9 @@ FAMILY_EXTRA_METADATA: dict[str, str] = {
 
 FAMILY_DESCRIPTIONS = {
     "registry": "登记册 Registry: regions, departments/units and approval dates — who must publish what.",
-    "budget": "预决算 Budgets and final accounts workbooks (government four books, department tables).",
-    "debt": "政府债务 Local-government debt tables 1-1…1-4 and the bond-use table.",
+    "budget": "预决算 Budgets and final accounts (text PDFs, .xlsx/.xlsm, .xls): government four books, department "
+              "tables and their required explanations.",
+    "debt": "政府债务 Local-government debt tables 1-1…1-4 and the bond-use table (PDF, .xlsx, .xls; either layout).",
     "trading": "公共资源交易 Public-resource trading platform exports (CSV / JSON / JSON Lines).",
     "portal": "门户发布记录 Portal publication log: what was published, where, when.",
 }

@@ -29,7 +29,7 @@ SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 # family -> raw tables holding that family's rows (all carry source_file and is_retired)
 FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "registry": ("raw.registry_regions", "raw.registry_entities", "raw.registry_approvals"),
-    "budget": ("raw.budget_sheets", "raw.budget_lines"),
+    "budget": ("raw.budget_sheets", "raw.budget_lines", "raw.budget_sections", "raw.budget_statements"),
     "debt": ("raw.debt_sheets", "raw.debt_lines"),
     "trading": ("raw.trading_bulletins",),
     "portal": ("raw.portal_publications",),
@@ -39,8 +39,8 @@ FAMILIES = tuple(FAMILY_TABLES)
 # What a family folder may hold; anything else is recorded as rejected (nothing is silently ignored).
 FAMILY_SUFFIXES: dict[str, tuple[str, ...]] = {
     "registry": (".csv",),
-    "budget": (".xlsx", ".xlsm"),
-    "debt": (".xlsx", ".xlsm"),
+    "budget": (".pdf", ".xlsx", ".xlsm", ".xls"),
+    "debt": (".pdf", ".xlsx", ".xlsm", ".xls"),
     "trading": (".csv", ".json", ".jsonl", ".ndjson"),
     "portal": (".csv",),
 }
@@ -352,6 +352,10 @@ def load_family(
     seen_before = _files_ever_loaded(con, family)
     rows_before = _current_rows(con, family)
     say = progress or log.info
+    prefetch = getattr(loader, "prefetch", None)  # a loader may parse the changed files ahead, in parallel
+    if prefetch is not None:
+        prefetch([f for f, problem in files if problem is None and current.get(f.rel) != f.sha256
+                  and f.path.suffix.lower() in FAMILY_SUFFIXES[family]])
 
     for index, (f, problem) in enumerate(files, start=1):
         if current.get(f.rel) == f.sha256:
@@ -365,10 +369,7 @@ def load_family(
             if problem is not None:
                 raise FileRejected(problem)
             if f.path.suffix.lower() not in FAMILY_SUFFIXES[family]:
-                raise FileRejected(
-                    f"文件类型 {f.path.suffix or '(无扩展名)'} 不属于 {family}/ 目录可读取的格式 "
-                    f"{', '.join(FAMILY_SUFFIXES[family])} (unsupported file type for this folder)"
-                )
+                raise FileRejected(_unsupported_reason(family, f))
             outcome = loader(con, f, load_id)
             outcome.check_accounting(f.rel)
             outcome.reason = sanitise_reason(outcome.reason, raw_dir)
@@ -404,6 +405,17 @@ def load_family(
         retire_file(con, family, rel)
         report.retired.append(rel)
     return report
+
+
+def _unsupported_reason(family: str, f: RawFile) -> str:
+    if family in ("budget", "debt"):  # Word/WPS files: say exactly what they are and what to send instead
+        from dagster_project.ingest.readers import refused_suffix_reason
+
+        exact = refused_suffix_reason(f.rel, f.path.suffix)
+        if exact:
+            return exact
+    return (f"文件类型 {f.path.suffix or '(无扩展名)'} 不属于 {family}/ 目录可读取的格式 "
+            f"{', '.join(FAMILY_SUFFIXES[family])} (unsupported file type for this folder)")
 
 
 def _current_rows(con: duckdb.DuckDBPyConnection, family: str, excluding: list[str] = ()) -> int:

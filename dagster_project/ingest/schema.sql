@@ -85,6 +85,10 @@ CREATE TABLE IF NOT EXISTS raw.budget_lines (
     amount_yuan    DECIMAL(20, 2),   -- amount converted to 元; NULL for text columns
     is_retired     BOOLEAN NOT NULL DEFAULT false
 );
+-- PDFs: the page a line was read on (source_row then counts the lines of that page; a reject names its
+-- page in its reason, its sheet is the table with its page range). Added in place so warehouses built
+-- before PDFs were read keep their rows.
+ALTER TABLE raw.budget_lines ADD COLUMN IF NOT EXISTS source_page INTEGER;
 -- The debt family has the same shape; CREATE TABLE AS copies the columns but not their defaults or
 -- NOT NULL, so those are restored below (idempotent).
 CREATE TABLE IF NOT EXISTS raw.debt_sheets AS SELECT * FROM raw.budget_sheets WITH NO DATA;
@@ -95,15 +99,53 @@ UPDATE raw.debt_sheets SET is_retired = false WHERE is_retired IS NULL;
 UPDATE raw.debt_lines  SET is_retired = false WHERE is_retired IS NULL;
 ALTER TABLE raw.debt_sheets ALTER COLUMN is_retired SET NOT NULL;
 ALTER TABLE raw.debt_lines  ALTER COLUMN is_retired SET NOT NULL;
+ALTER TABLE raw.debt_lines  ADD COLUMN IF NOT EXISTS source_page INTEGER;
 
--- One row per bulletin row read from a trading export (duplicates across exports are kept here,
--- each with its own provenance; bulletin_key identifies the bulletin so dbt keeps one).
+-- Required explanations found in a budget disclosure's running text (a PDF's narrative pages, a workbook's
+-- 说明 sheet): one row per catalogue explanation found, where its heading stands.
+CREATE TABLE IF NOT EXISTS raw.budget_sections (
+    load_id        VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    section_name   VARCHAR NOT NULL,   -- catalogue table_name_zh of the explanation (book explanation)
+    heading        VARCHAR,            -- the heading as printed
+    sheet          VARCHAR,            -- workbook sheet (NULL in a PDF)
+    source_page    INTEGER,            -- PDF page (NULL in a workbook)
+    source_row     INTEGER NOT NULL,   -- line on the page / row of the sheet
+    body_chars     INTEGER,            -- characters of text under the heading
+    entity_name    VARCHAR,            -- the disclosure the file is: from its tables, else its cover
+    fiscal_year    INTEGER,
+    phase          VARCHAR,
+    is_retired     BOOLEAN NOT NULL DEFAULT false
+);
+-- Figures and years the narrative states (收入预算总计 … 万元; years named in the 编制说明), to be read
+-- against the tables.
+CREATE TABLE IF NOT EXISTS raw.budget_statements (
+    load_id        VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    statement_key  VARCHAR NOT NULL,   -- income_total | expenditure_total | fiscal_appropriation | sangong_total | office_running | year_named
+    section_name   VARCHAR,            -- the explanation it stands in
+    value_text     VARCHAR,            -- the words as printed
+    amount_yuan    DECIMAL(20, 2),
+    tolerance_yuan DECIMAL(20, 2),     -- half a unit of the last digit printed
+    year_named     INTEGER,
+    sheet          VARCHAR,
+    source_page    INTEGER,
+    source_row     INTEGER NOT NULL,
+    excerpt        VARCHAR,
+    is_retired     BOOLEAN NOT NULL DEFAULT false
+);
+
+-- One row per bulletin read from a trading export (duplicates across exports are kept here, each
+-- with its own provenance; bulletin_key identifies the bulletin so dbt keeps one). A record of the
+-- national data standard listing several sections is one bulletin per section: source_part 1, 2, …
 CREATE TABLE IF NOT EXISTS raw.trading_bulletins (
     load_id                VARCHAR NOT NULL,
     source_file            VARCHAR NOT NULL,
     source_sha256          VARCHAR NOT NULL,
     source_row             INTEGER NOT NULL,
-    bulletin_key           VARCHAR NOT NULL,  -- deal id | bulletin_type | notice_send_time | candidate order
+    bulletin_key           VARCHAR NOT NULL,  -- deal id | bulletin type code | notice_send_time | candidate order
     project_code           VARCHAR,
     tender_project_code    VARCHAR,
     bid_section_code       VARCHAR,
@@ -137,8 +179,23 @@ CREATE TABLE IF NOT EXISTS raw.trading_bulletins (
     contact_phone          VARCHAR,
     notice_content         VARCHAR,
     url                    VARCHAR,
-    is_retired             BOOLEAN NOT NULL DEFAULT false
+    is_retired             BOOLEAN NOT NULL DEFAULT false,
+    -- added with the national data standard (issue 12); last, so that old warehouses gain the same shape
+    source_part            INTEGER,           -- section of a record listing several (1 otherwise)
+    contact_person         VARCHAR,           -- personal data: never published
+    agency_contact_person  VARCHAR,           -- personal data: never published
+    agency_contact_phone   VARCHAR            -- personal data: scanned, never published
 );
+-- Warehouses created before these columns existed gain them. Their rows carry bulletin keys of the
+-- old form (the type as published, not its closed code) and no source_part: the files they came from
+-- are marked changed, so the next load of the family replaces their rows (every loaded row has a part).
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS source_part INTEGER;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS contact_person VARCHAR;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS agency_contact_person VARCHAR;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS agency_contact_phone VARCHAR;
+UPDATE raw.load_files SET source_sha256 = 'reload-' || source_sha256
+WHERE family = 'trading' AND is_current AND NOT starts_with(source_sha256, 'reload-')
+  AND source_file IN (SELECT DISTINCT source_file FROM raw.trading_bulletins WHERE source_part IS NULL);
 
 -- Registry: who must publish what.
 CREATE TABLE IF NOT EXISTS raw.registry_regions (

@@ -2,18 +2,18 @@
 
 What lives here, and why it is shared:
 
-* **Encoding**: a UTF-8 BOM means ``utf-8-sig``; otherwise the whole file must be strict UTF-8
-  (validated in streaming chunks); otherwise strict GB18030 (a superset of GBK); otherwise the file
-  is rejected naming the byte offset where decoding failed. We never guess silently: a file that
-  decodes in neither is a file error. DuckDB cannot read GBK offline, so a GB18030 file is
-  transcoded chunk by chunk to a temporary UTF-8 file under ``paths.settings().tmp_dir``.
-* **Staging**: DuckDB reads the file (CSV ``all_varchar``; JSON array / ``{"data": [...]}`` /
-  JSON Lines) into a temporary table of text columns with ``source_row``; nothing pulls a whole
-  file into Python.
-* **Parsing in SQL**: one generic, set-based step turns the staged text into typed columns
+* **Encoding** (``text_encoding``): strict UTF-8 (BOM or not) is read as is; any other file is decided
+  line by line — UTF-8 where a line is UTF-8, else GBK/GB18030 — and transcoded to a temporary UTF-8
+  file; a line that decodes in neither makes its record a row reject. Nothing is guessed silently.
+* **Staging** (``text_staging``): DuckDB reads the file (CSV ``all_varchar`` with quoted line breaks;
+  JSON array / wrapper object / JSON Lines read line by line) into a relation of text columns with
+  ``source_row``; nothing pulls a whole file into Python.
+* **Parsing in SQL** (here): one generic, set-based step turns the staged text into typed columns
   (timestamps, dates, amounts in 元, integers, booleans, enumerations) and a list of per-cell
   errors; rows with an error go to ``raw.load_rejects`` (one reject row per bad cell), the others
   to the family's raw table. A non-empty value that does not parse is never a silent NULL or zero.
+  Records the scan itself could not split into fields (ragged CSV rows, malformed JSON lines) are
+  row rejects too, counted in ``rows_in``.
 * **Memory**: while a file loads, DuckDB's ``memory_limit`` is capped (``LOADER_MEMORY_LIMIT``) so
   the scratch table of a very large file spills to disk; the caller's setting is restored after.
 
@@ -23,29 +23,30 @@ dropped; a value without one is taken as Shanghai local time as printed.
 """
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import re
 import unicodedata
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
 from dagster_project import paths
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
+from dagster_project.ingest.text_encoding import (  # noqa: F401  (re-exported for the loaders)
+    CHUNK_BYTES, TextSource, detect_encoding, utf8_source,
+)
+from dagster_project.ingest.text_staging import (  # noqa: F401
+    RowError, StagedFile, csv_scan_rejects, json_path, scrub, sql_literal, stage_csv, stage_json,
+)
 
-CHUNK_BYTES = 4 << 20
 # DuckDB's buffer pool cap while a text file is parsed: the parsed scratch table of a very large
 # file spills to the warehouse's temp directory instead of growing RSS (the default is 80 % of RAM).
 LOADER_MEMORY_LIMIT = "2GB"
-UTF8_BOM = codecs.BOM_UTF8
 AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 
 # Excel serial day numbers accepted as dates: 20000 (1954-10-03) … 79999 (2119-01-08). Outside that
@@ -80,107 +81,13 @@ KIND_REASONS = {
                  "2018年6月4日, 20180604 or an Excel serial number)",
     "date": "期望日期 (expected a date such as 2018-06-04, 2018/6/4, 2018年6月4日, 20180604 "
             "or an Excel serial number)",
-    "amount": "期望金额数字 (expected a number; thousands separators allowed)",
+    "amount": "期望金额数字, 可带单位 (expected a number; thousands separators and a unit such as 元 or "
+              "万元 allowed)",
     "integer": "期望整数 (expected a whole number)",
     "boolean": "期望是/否 (expected true/false, 1/0, 是/否 or Y/N)",
     "enum": "不是允许的取值 (not one of the allowed values)",
     "unit": "未知金额单位 (unknown amount unit)",
 }
-
-
-# --------------------------------------------------------------------------------------------
-# Encoding detection and transcoding
-# --------------------------------------------------------------------------------------------
-@dataclass
-class TextSource:
-    """A text file as DuckDB should read it: ``read_path`` is UTF-8 (the original or a temp copy)."""
-
-    original: Path
-    read_path: Path
-    encoding: str  # utf-8 | utf-8-sig | gb18030
-
-
-def _scan_decode(path: Path, encoding: str, sink: io.TextIOBase | None, skip: int = 0) -> int | None:
-    """Decode ``path`` strictly in chunks; write the text to ``sink`` if given.
-
-    Returns None when the whole file decodes, else the byte offset of the first undecodable byte.
-    A multibyte sequence cut by a chunk boundary is carried into the next chunk, so offsets are exact.
-    """
-    max_seq = 4  # longest UTF-8 / GB18030 sequence
-    carry = b""
-    base = skip  # file offset of carry[0]
-    with path.open("rb") as handle:
-        handle.seek(skip)
-        while True:
-            block = handle.read(CHUNK_BYTES)
-            final = not block
-            data = carry + block
-            if not data:
-                return None
-            try:
-                text = data.decode(encoding, errors="strict")
-                carry = b""
-                consumed = len(data)
-            except UnicodeDecodeError as exc:
-                if not final and exc.start >= len(data) - max_seq:
-                    text = data[: exc.start].decode(encoding, errors="strict")
-                    carry = data[exc.start:]
-                    consumed = exc.start
-                else:
-                    return base + exc.start
-            if sink is not None and text:
-                sink.write(text)
-            base += consumed
-            if final:
-                return None
-
-
-def detect_encoding(path: Path) -> tuple[str, int | None, int | None]:
-    """(encoding, utf8_error_offset, gb_error_offset); encoding '' when neither decodes."""
-    with path.open("rb") as handle:
-        head = handle.read(3)
-    if head == UTF8_BOM:
-        bad = _scan_decode(path, "utf-8", None, skip=3)
-        return ("utf-8-sig", bad, None) if bad is None else ("", bad, None)
-    utf8_bad = _scan_decode(path, "utf-8", None)
-    if utf8_bad is None:
-        return "utf-8", None, None
-    gb_bad = _scan_decode(path, "gb18030", None)
-    if gb_bad is None:
-        return "gb18030", utf8_bad, None
-    return "", utf8_bad, gb_bad
-
-
-@contextmanager
-def utf8_source(f: RawFile) -> Iterator[TextSource]:
-    """Yield a UTF-8 view of ``f``; GB18030 files are transcoded to a temp file deleted afterwards."""
-    if f.bytes == 0:
-        raise FileRejected(f"{f.rel}: 空文件 (the file is empty)")
-    encoding, utf8_bad, gb_bad = detect_encoding(f.path)
-    if not encoding:
-        if gb_bad is None:  # had a BOM, so it claimed UTF-8
-            raise FileRejected(
-                f"{f.rel}: 文件以 UTF-8 BOM 开头, 但第 {utf8_bad} 字节处不是有效的 UTF-8 "
-                f"(starts with a UTF-8 BOM but is not valid UTF-8 at byte offset {utf8_bad})"
-            )
-        raise FileRejected(
-            f"{f.rel}: 无法识别文件编码: 第 {utf8_bad} 字节处不是有效的 UTF-8, 第 {gb_bad} 字节处"
-            f"不是有效的 GBK/GB18030 (cannot decode the file: invalid UTF-8 at byte offset "
-            f"{utf8_bad}, invalid GBK/GB18030 at byte offset {gb_bad}); 请另存为 UTF-8 后重新提交 "
-            f"(save it as UTF-8 and submit it again)"
-        )
-    if encoding != "gb18030":
-        yield TextSource(f.path, f.path, encoding)
-        return
-    tmp_dir = paths.settings().tmp_dir
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_dir / f"transcoded-{uuid.uuid4().hex}{f.path.suffix.lower()}"
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as sink:
-            _scan_decode(f.path, "gb18030", sink)
-        yield TextSource(f.path, tmp, encoding)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _stable_limit(display: str) -> str:
@@ -229,12 +136,6 @@ _CALLER_MEMORY_LIMITS: dict[int, tuple[str, bool]] = {}
 # --------------------------------------------------------------------------------------------
 # SQL helpers
 # --------------------------------------------------------------------------------------------
-def sql_literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -298,6 +199,10 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
             WHEN regexp_full_match(gk_amount_text(v), '[+-]?\\d+(\\.\\d+)?[eE][+-]?\\d+')
                 THEN TRY_CAST(TRY_CAST(gk_amount_text(v) AS DOUBLE) AS DECIMAL(38, 10))
         END;
+        -- an amount written with its unit: the number before it and the unit text after it
+        CREATE OR REPLACE TEMP MACRO gk_has_unit_text(v) AS (contains(v, '元') OR contains(v, '万') OR contains(v, '亿'));
+        CREATE OR REPLACE TEMP MACRO gk_amount_number_part(v) AS regexp_extract(v, '^([^元万千亿百十人（(\\[]*)', 1);
+        CREATE OR REPLACE TEMP MACRO gk_amount_unit_part(v) AS substr(v, length(gk_amount_number_part(v)) + 1);
         CREATE OR REPLACE TEMP MACRO gk_integer(v) AS CASE
             WHEN regexp_full_match(v, '[+-]?\\d{{1,9}}(\\.0+)?') THEN CAST(CAST(v AS DECIMAL(18, 2)) AS INTEGER)
         END;
@@ -364,130 +269,6 @@ def unit_case_sql(value_sql: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Staging: file → a relation of text columns c0 … cN + source_row
-# --------------------------------------------------------------------------------------------
-@dataclass
-class StagedFile:
-    relation: str  # SQL usable in FROM: source_row INTEGER, c0 … cN VARCHAR (trimmed, blank → NULL)
-    headers: list[str]  # as printed, index i ↔ column c{i}
-    file_format: str  # csv | json | jsonl
-    encoding: str
-    temp_tables: list[str] = field(default_factory=list)  # scratch tables to drop afterwards
-    row_errors: list[str] = field(default_factory=list)  # SQL boolean exprs marking structurally bad rows
-
-
-def _csv_header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        try:
-            return next(reader)
-        except StopIteration:
-            return []
-        except csv.Error as exc:
-            raise FileRejected(f"表头无法读取 (the header row cannot be read as CSV): {exc}") from exc
-
-
-def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str) -> StagedFile:
-    """A CSV is not copied: the parse step reads it straight from DuckDB's CSV scan."""
-    headers = _csv_header(src.read_path)
-    if not any(h.strip() for h in headers):
-        raise FileRejected(f"{rel}: 第1行没有表头 (row 1 holds no column headers)")
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
-    cols = ", ".join(f"gk_clean(c{i}) AS c{i}" for i in range(len(headers)))
-    # row_number() OVER () runs as DuckDB's streaming window over the CSV scan, in file order
-    # (rowid cannot be used: inside the framework's transaction it is not 0-based).
-    # The Excel row = record number + 1 (the header is row 1).
-    relation = f"""(
-        SELECT CAST(row_number() OVER () + 1 AS INTEGER) AS source_row, {cols}
-        FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false,
-             delim = ',', quote = '"', escape = '"', columns = {columns}, null_padding = true,
-             max_line_size = 16777216, encoding = 'utf-8'))"""
-    return StagedFile(relation, headers, "csv", src.encoding)
-
-
-def _first_char(path: Path) -> str:
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
-        while True:
-            block = handle.read(4096)
-            if not block:
-                return ""
-            stripped = block.lstrip()
-            if stripped:
-                return stripped[0]
-
-
-def stage_json(
-    con: duckdb.DuckDBPyConnection, src: TextSource, rel: str, record_keys: tuple[str, ...]
-) -> StagedFile:
-    """Stage a JSON array, a ``{"data": [...]}`` wrapper (keys in ``record_keys``) or JSON Lines.
-
-    ``source_row`` is the 1-based index of the object in the array / of the line's object.
-    """
-    path = sql_literal(str(src.read_path))
-    objects = f"stage_{uuid.uuid4().hex[:10]}"
-    first = _first_char(src.read_path)
-    file_format = "json"
-    try:
-        if first == "[":
-            con.execute(
-                f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj "
-                f"FROM read_json_objects({path}, format = 'array')"
-            )
-        elif first == "{":
-            # 'unstructured' reads JSON Lines and a (pretty-printed) single object alike; a failed
-            # attempt cannot be retried inside the framework's transaction, so there is one attempt.
-            con.execute(
-                f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS n, json AS obj FROM "
-                f"read_json_objects({path}, format = 'unstructured')"
-            )
-            file_format = "jsonl"
-            count = con.execute(f"SELECT count(*) FROM {objects}").fetchone()[0]
-            if count == 1:
-                for key in record_keys:
-                    is_wrapper = con.execute(
-                        f"SELECT json_type(obj, {sql_literal('$.' + key)}) = 'ARRAY' FROM {objects}"
-                    ).fetchone()[0]
-                    if is_wrapper:
-                        con.execute(
-                            f"CREATE TEMP TABLE {objects}_records AS SELECT unnest(range(1, len(records) + 1)) AS n, "
-                            f"unnest(records) AS obj FROM (SELECT CAST(json_extract(obj, "
-                            f"{sql_literal('$.' + key)}) AS JSON[]) AS records FROM {objects})"
-                        )
-                        con.execute(f"DROP TABLE {objects}")
-                        con.execute(f"ALTER TABLE {objects}_records RENAME TO {objects}")
-                        file_format = "json"
-                        break
-        else:
-            raise FileRejected(
-                f'{rel}: 不是 JSON 数组、{{"data": [...]}} 或 JSON Lines (not a JSON array, a '
-                f'{{"data": [...]}} object or JSON Lines)'
-            )
-    except duckdb.Error as exc:
-        raise FileRejected(f"{rel}: 无法按 JSON 读取 (cannot be read as JSON): {str(exc).splitlines()[0]}") from exc
-    keys = [
-        row[0]
-        for row in con.execute(f"""
-            SELECT k FROM (
-                SELECT unnest(json_keys(obj)) AS k, n AS r,
-                       unnest(generate_series(1, len(json_keys(obj)))) AS i
-                FROM {objects} WHERE json_type(obj) = 'OBJECT')
-            GROUP BY k ORDER BY min(r * 100000 + i)
-        """).fetchall()
-    ]
-    cols = "".join(
-        f", gk_clean(json_extract_string(obj, {sql_literal(json_path(k))})) AS c{i}" for i, k in enumerate(keys)
-    )
-    relation = (
-        f"(SELECT CAST(n AS INTEGER) AS source_row, json_type(obj) = 'OBJECT' AS is_object{cols} FROM {objects})"
-    )
-    return StagedFile(relation, keys, file_format, src.encoding, temp_tables=[objects], row_errors=["NOT is_object"])
-
-
-def json_path(key: str) -> str:
-    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-# --------------------------------------------------------------------------------------------
 # Generic typed parse of a staged file
 # --------------------------------------------------------------------------------------------
 @dataclass
@@ -500,6 +281,13 @@ class Binding:
     header: str  # as printed
     multiplier: Decimal | None = None  # amounts: unit from the header
     values: dict[str, str] | None = None  # enum: lower-case synonym → canonical value
+    # codes the source writes instead of values (a national-standard code list): code → value,
+    # applied before parsing; codes not listed pass through unchanged (or become NULL when
+    # ``unlisted_codes_null``, for helper fields that only ever carry the listed meanings)
+    codes: dict[str, str] | None = None
+    unlisted_codes_null: bool = False
+    # a second field read from a column another binding already reports on: no second reject
+    reports_errors: bool = True
 
 
 @dataclass
@@ -515,12 +303,28 @@ class RowCheck:
 @dataclass
 class ParsedFile:
     table: str  # temp table: source_row, p_<field> …, extras, _errors (NULL for a loadable row)
-    rows_in: int
+    rows_in: int  # records read: the parsed rows plus the records the scan itself had to skip
     rows_rejected: int
 
 
-def parsed_expr(b: Binding, unit_sql: str | None) -> str:
+def source_expr(b: Binding) -> str:
+    """The staged text of a binding, with its code list applied."""
     raw = f"c{b.column}"
+    if not b.codes:
+        return raw
+    whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in b.codes.items())
+    return f"(CASE {raw} {whens} ELSE {'NULL' if b.unlisted_codes_null else raw} END)"
+
+
+def amount_with_unit_text_sql(raw: str) -> str:
+    """An amount cell that states its own unit (``1980000.00 元``, ``0元 人民币``, ``480.000000（万元）``):
+    the number times that unit; NULL (a row reject) when the unit is not in ref_amount_units."""
+    unit = unit_case_sql(f"regexp_replace(gk_amount_unit_part({raw}), '人民币', '', 'g')")
+    return f"gk_amount(trim(gk_amount_number_part({raw}))) * {unit}"
+
+
+def parsed_expr(b: Binding, unit_sql: str | None) -> str:
+    raw = source_expr(b)
     if b.kind == "text":
         return raw
     if b.kind == "timestamp":
@@ -546,8 +350,10 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
             mult = f"coalesce({unit_sql}, 1)"
         else:
             mult = "1"
+        # a unit written in the cell itself wins over the header's or the unit column's;
         # TRY_CAST: an amount too large for DECIMAL(20, 2) is a row reject, not a failed file
-        return f"TRY_CAST(gk_amount({raw}) * {mult} AS DECIMAL(20, 2))"
+        return (f"TRY_CAST(CASE WHEN gk_has_unit_text({raw}) THEN {amount_with_unit_text_sql(raw)} "
+                f"ELSE gk_amount({raw}) * {mult} END AS DECIMAL(20, 2))")
     raise ValueError(f"unknown field kind {b.kind!r}")
 
 
@@ -558,10 +364,31 @@ def _cell_error(b: Binding) -> tuple[str, str]:
     bad = f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)"
     header = sql_literal(b.header)
     found = f"', 实际为「' || r_{b.field} || '」 (found ''' || r_{b.field} || ''')'"
-    message = f"'第' || source_row || '行「' || {header} || '」: ' || {sql_literal(reason)} || {found}"
+    message = f"'「' || {header} || '」: ' || {sql_literal(reason)} || {found}"
     return bad, (
         f"CASE WHEN {bad} THEN {{'column': {header}, 'value': r_{b.field}, 'reason': {message}}} END"
     )
+
+
+def _renumber_after_skipped_records(con: duckdb.DuckDBPyConnection, parsed: str, lines: list[int]) -> None:
+    """The CSV scan numbers the records it kept 2, 3, …; give each its own row again.
+
+    With the skipped rows L1 < L2 < … the kept record numbered s is really row
+    s + #{j : Lj − j < s} (each skipped row before it shifts it by one); Lj − j never decreases, so
+    an ASOF join finds that count as the largest j with Lj − j < s.
+    """
+    shifts = f"{parsed}_shifts"
+    values = ", ".join(f"({line}, {j})" for j, line in enumerate(lines, start=1))
+    con.execute(f"CREATE TEMP TABLE {shifts} AS SELECT line - j AS k, max(j) AS j "
+                f"FROM (VALUES {values}) AS t(line, j) GROUP BY 1")
+    con.execute(f"""
+        CREATE TEMP TABLE {parsed}_renumbered AS
+        SELECT p.* REPLACE (CAST(p.source_row + coalesce(s.j, 0) AS INTEGER) AS source_row)
+        FROM {parsed} p ASOF LEFT JOIN {shifts} s ON p.source_row > s.k
+    """)
+    con.execute(f"DROP TABLE {parsed}")
+    con.execute(f"DROP TABLE {shifts}")
+    con.execute(f"ALTER TABLE {parsed}_renumbered RENAME TO {parsed}")
 
 
 def parse_staged(
@@ -577,28 +404,30 @@ def parse_staged(
 
     Creates a temp table (``source_row``, ``p_<field>``, extras, ``_errors``): ``_errors`` is NULL
     for a loadable row, else a list of {column, value, reason}. One ``raw.load_rejects`` row is
-    written per bad cell (or failed row check).
+    written per bad cell (or failed row check, or structurally bad record), its reason starting
+    with the row: ``第12行「中标金额」: …``.
     """
     unit_binding = next((b for b in bindings if b.kind == "unit"), None)
-    unit_sql = unit_case_sql(f"c{unit_binding.column}") if unit_binding else None
+    unit_sql = parsed_expr(unit_binding, None) if unit_binding else None
     inner = ["source_row"]
     for b in bindings:
         inner.append(f"{parsed_expr(b, unit_sql)} AS p_{b.field}")
         if b.kind != "text":
             inner.append(f"c{b.column} AS r_{b.field}")
-    inner += [f"({expr}) AS _row_error_{i}" for i, expr in enumerate(staged.row_errors)]
+    for i, error in enumerate(staged.row_errors):
+        inner += [f"coalesce({error.expr}, false) AS _row_error_{i}", f"({error.value_sql}) AS _row_value_{i}"]
 
     conditions, errors = [], []
     for b in bindings:
-        if b.kind != "text":
+        if b.kind != "text" and b.reports_errors:
             bad, error = _cell_error(b)
             conditions.append(bad)
             errors.append(error)
-    for i, _ in enumerate(staged.row_errors):
+    for i, error in enumerate(staged.row_errors):
         conditions.append(f"_row_error_{i}")
         errors.append(
-            f"CASE WHEN _row_error_{i} THEN {{'column': NULL, 'value': NULL, 'reason': "
-            f"'第' || source_row || '条: 不是 JSON 对象 (the record is not a JSON object)'}} END"
+            f"CASE WHEN _row_error_{i} THEN {{'column': NULL, 'value': _row_value_{i}, 'reason': "
+            f"{sql_literal(': ' + error.reason)}}} END"
         )
     structural = " OR ".join(f"_row_error_{i}" for i, _ in enumerate(staged.row_errors))
     for check in checks:
@@ -607,8 +436,7 @@ def parse_staged(
         conditions.append(bad_sql)
         errors.append(
             f"CASE WHEN {bad_sql} THEN {{'column': {sql_literal(check.column)}, "
-            f"'value': {check.value_sql}, 'reason': '第' || source_row || '行: ' || "
-            f"{sql_literal(check.reason)}}} END"
+            f"'value': {check.value_sql}, 'reason': {sql_literal(': ' + check.reason)}}} END"
         )
     # built only for bad rows: CASE evaluates its THEN branch for the selected rows alone
     error_type = 'STRUCT("column" VARCHAR, "value" VARCHAR, reason VARCHAR)[]'
@@ -625,24 +453,34 @@ def parse_staged(
             SELECT {', '.join(keep)}, {error_list} AS _errors{extras}
             FROM (SELECT {', '.join(inner)} FROM {staged.relation})
         """)
-    except duckdb.InvalidInputException as exc:  # the CSV scan itself failed (ragged row, quoting)
+        skipped = csv_scan_rejects(con, staged)
+    except duckdb.InvalidInputException as exc:  # the scan itself failed beyond single records
+        detail = scrub(" ".join(str(exc).splitlines()[:3]), f.rel, f.path)
         raise FileRejected(
-            f"{f.rel}: 无法按 CSV 读取 (cannot be read as CSV: comma-separated, double-quoted): "
-            f"{' '.join(str(exc).splitlines()[:3])}"
+            f"{f.rel}: 无法按 CSV 读取 (cannot be read as CSV: comma-separated, double-quoted): {detail}"
         ) from exc
     finally:
         drop_temp(con, *staged.temp_tables)
+    if skipped:
+        _renumber_after_skipped_records(con, parsed, [row for row, _, _ in skipped])
+        con.executemany(
+            "INSERT INTO raw.load_rejects VALUES (?, ?, ?, ?, NULL, ?, NULL, ?, ?, false)",
+            [(load_id, f.family, f.rel, f.sha256, row, text, f"第{row}{staged.row_word}: {reason}")
+             for row, text, reason in skipped],
+        )
+    drop_temp(con, *staged.scan_tables)
     con.execute(f"""
         INSERT INTO raw.load_rejects
         SELECT {sql_literal(load_id)}, {sql_literal(f.family)}, {sql_literal(f.rel)}, {sql_literal(f.sha256)},
-               NULL, source_row, e."column", e."value", e.reason, false
+               NULL, source_row, e."column", e."value",
+               '第' || source_row || {sql_literal(staged.row_word)} || e.reason, false
         FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE _errors IS NOT NULL)
         ORDER BY source_row
     """)
     rows_in, rows_rejected = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE _errors IS NOT NULL) FROM {parsed}"
     ).fetchone()
-    return ParsedFile(parsed, rows_in, rows_rejected)
+    return ParsedFile(parsed, rows_in + len(skipped), rows_rejected + len(skipped))
 
 
 def insert_loadable(
@@ -675,7 +513,7 @@ def stage_text_file(
     register_parse_macros(con)
     if f.path.suffix.lower() == ".csv":
         return stage_csv(con, src, f.rel)
-    return stage_json(con, src, f.rel, record_keys)
+    return stage_json(con, src, f.rel, record_keys, suffix=f.path.suffix)
 
 
 def text_file_outcome(staged: "StagedFile", parsed: "ParsedFile", rows_loaded: int, notes: list[str],
@@ -683,7 +521,7 @@ def text_file_outcome(staged: "StagedFile", parsed: "ParsedFile", rows_loaded: i
     """The outcome of a text file whose rows were parsed and loaded (rejects are already recorded)."""
     return FileOutcome(
         status="loaded_with_rejects" if parsed.rows_rejected else "loaded",
-        reason="; ".join(notes) or None,
+        reason="; ".join(staged.notes + notes) or None,
         rows_in=parsed.rows_in,
         rows_loaded=rows_loaded,
         rows_rejected=parsed.rows_rejected,

@@ -1,83 +1,126 @@
-"""Trading platform exports (CSV / JSON / JSON Lines) → ``raw.trading_bulletins``.
+"""Trading platform exports (CSV / JSON / JSON Lines, flat or one national-standard table per file)
+→ ``raw.trading_bulletins``.
 
-Headers are mapped onto canonical fields by the alias seed ``dbt/seeds/ingest/ref_trading_field_aliases.csv``;
-what each field is (text, time, amount, integer) comes from ``specs/trading_bulletins.yaml``. DuckDB
-reads the file and every parse, unit conversion, reject and insert is one set-based SQL statement,
-so a file of millions of rows never passes through Python (see ``textfiles`` for encodings and
-parsing rules; times are naive Asia/Shanghai local time).
+Which column is which field, which table of the national data standard a file holds and what its
+codes mean are rows in seeds (``trading_fields``); what each field is (text, time, amount, integer)
+comes from ``specs/trading_bulletins.yaml``. DuckDB reads the file and every parse, unit conversion,
+reject and insert is set-based SQL, so a file of millions of rows never passes through Python (see
+``textfiles`` for encodings and parsing rules; times are naive Asia/Shanghai local time).
 
-``bulletin_key`` (CONTRACTS.md §2.2) = ``deal id | BULLETIN_TYPE | NOTICE_SEND_TIME (ISO) |
-WIN_CANDIDATE_ORDER``, deal id = ``PROJECT_CODE/BID_SECTION_CODE`` (blank section → empty) when
-PROJECT_CODE is present, else ``UNIFIED_DEAL_CODE``; missing parts are empty strings. The same
-bulletin exported twice is kept twice here, each copy with its provenance; dbt keeps one.
+Counting: ``rows_in`` / ``rows_loaded`` / ``rows_rejected`` count the file's **records** (rows of a
+CSV, objects of a JSON file, lines of JSON Lines). A record of the national standard listing several
+sections (``BID_SECTION_CODES`` = ``A;B``) is one record loaded and becomes one bulletin per section in
+``raw.trading_bulletins``, told apart by ``source_part`` (1, 2, …; 1 for every other record).
+
+``bulletin_key`` (CONTRACTS.md §2.2) = ``deal id | bulletin type code | NOTICE_SEND_TIME (ISO) |
+WIN_CANDIDATE_ORDER``: deal id = ``PROJECT_CODE`` (else ``TENDER_PROJECT_CODE``) + ``/`` + section when a
+project code is present, else ``UNIFIED_DEAL_CODE``; the type is the closed code of
+``ref_bulletin_types`` (so 中标公告 and 中标结果公告 of one deal at one time are one bulletin), the label as
+published when the seed does not know it. Copies of one bulletin from several exports are all kept
+here, each with its provenance; dbt chooses the canonical copy (``trading_copies``).
 """
 from __future__ import annotations
 
-import csv
-from functools import lru_cache
-
 import duckdb
-import yaml
 
-from dagster_project import paths
 from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
+from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
+from dagster_project.ingest.trading_fields import (
+    StandardTable, bind_headers, bulletin_type_codes, field_aliases, recognise_standard_table, trading_spec,
+)
 
-SPEC_PATH = paths.INGEST_SPECS_DIR / "trading_bulletins.yaml"
-ALIAS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_trading_field_aliases.csv"
-
-
-@lru_cache(maxsize=1)
-def trading_spec() -> dict:
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+SECTION_SEPARATORS = "[;；,，、]"
 
 
-@lru_cache(maxsize=1)
-def field_aliases() -> dict[str, str]:
-    """Normalised alias → canonical field."""
-    with ALIAS_SEED.open(encoding="utf-8") as handle:
-        return {tf.normalise_label(row["alias"]): row["canonical_field"] for row in csv.DictReader(handle)}
+def _split_codes_sql(expr: str) -> str:
+    """'A;B；C' → ['A', 'B', 'C'] (blank parts dropped; NULL → [])."""
+    return (f"list_filter(list_transform(string_split_regex(coalesce({expr}, ''), '{SECTION_SEPARATORS}'), "
+            f"lambda s: trim(s)), lambda s: s <> '')")
 
 
-def bind_headers(headers: list[str]) -> tuple[list[tf.Binding], list[str]]:
-    """Map printed headers to canonical fields; return (bindings, ignored headers).
-
-    A header is ignored when it matches no alias or repeats a field already bound (first one wins).
-    """
-    spec_fields = trading_spec()["fields"]
-    aliases = field_aliases()
-    bindings: list[tf.Binding] = []
-    ignored: list[str] = []
-    bound: set[str] = set()
-    for index, header in enumerate(headers):
-        base, _unit, multiplier = tf.split_header_unit(header)
-        name = aliases.get(tf.normalise_label(header)) or aliases.get(base)
-        if name is None or name in bound or name not in spec_fields:
-            ignored.append(header)
-            continue
-        kind = spec_fields[name]["kind"]
-        if multiplier is not None and kind != "amount":
-            ignored.append(header)
-            continue
-        bound.add(name)
-        bindings.append(tf.Binding(name, kind, index, header, multiplier=multiplier))
-    return bindings, ignored
+def _type_code_sql(label: str) -> str:
+    whens = " ".join(f"WHEN {tf.sql_literal(k)} THEN {tf.sql_literal(v)}" for k, v in bulletin_type_codes().items())
+    return f"(CASE {label} {whens} ELSE {label} END)"
 
 
-def _bulletin_key_sql(present: set[str]) -> str:
+def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, sent: str, order: str) -> str:
+    deal = (f"CASE WHEN {project} IS NOT NULL THEN {project} || '/' || coalesce({section}, '') "
+            f"ELSE coalesce({unified}, '') END")
+    return (
+        f"concat_ws('|', {deal}, coalesce({_type_code_sql(type_label)}, ''), "
+        f"coalesce(strftime({sent}, '%Y-%m-%dT%H:%M:%S'), ''), coalesce(CAST({order} AS VARCHAR), ''))"
+    )
+
+
+def _checks(present: set[str], max_parts: int) -> list[tf.RowCheck]:
     def col(name: str) -> str:
         return f"p_{name}" if name in present else "NULL"
 
-    deal = (
-        f"CASE WHEN {col('project_code')} IS NOT NULL "
-        f"THEN {col('project_code')} || '/' || coalesce({col('bid_section_code')}, '') "
-        f"ELSE coalesce({col('unified_deal_code')}, '') END"
-    )
-    return (
-        f"concat_ws('|', {deal}, coalesce({col('bulletin_type')}, ''), "
-        f"coalesce(strftime({col('notice_send_time')}, '%Y-%m-%dT%H:%M:%S'), ''), "
-        f"coalesce(CAST({col('win_candidate_order')} AS VARCHAR), ''))"
-    )
+    # a bulletin without a deal id cannot be tied to a deal (every TRADE rule is per deal), so it is a
+    # row reject rather than a row that would pool with all other id-less rows
+    ids = ("project_code", "tender_project_code", "unified_deal_code", "bid_section_codes", "unified_deal_codes")
+    missing = " AND ".join(f"{col(n)} IS NULL" for n in ids)
+    checks = [tf.RowCheck(
+        bad_sql=missing, column=None, value_sql="NULL",
+        reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE, TENDER_PROJECT_CODE nor "
+               "UNIFIED_DEAL_CODE is filled: the bulletin cannot be tied to a deal)",
+    )]
+    if "bid_section_codes" in present or "unified_deal_codes" in present:
+        parts = (f"greatest(len({_split_codes_sql(col('bid_section_codes'))}), "
+                 f"len({_split_codes_sql(col('unified_deal_codes'))}))")
+        checks.append(tf.RowCheck(
+            bad_sql=f"{parts} > {max_parts}", column=None, value_sql="NULL",
+            reason=f"一条记录列出的标段超过 {max_parts} 个 (the record lists more than {max_parts} sections)",
+        ))
+    return checks
+
+
+def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: RawFile, load_id: str,
+                      bindings: list[tf.Binding], table: StandardTable | None) -> int:
+    """Insert the loadable records, one bulletin per listed section; returns bulletins inserted."""
+    spec = trading_spec()
+    present = {b.field for b in bindings}
+
+    def col(name: str) -> str:
+        return f"p_{name}" if name in present else "NULL"
+
+    plural = "bid_section_codes" in present or "unified_deal_codes" in present
+    if plural:
+        sections, unified = _split_codes_sql(col("bid_section_codes")), _split_codes_sql(col("unified_deal_codes"))
+        source = f"""(SELECT *, unnest(generate_series(1, greatest(len(_sections), len(_unified), 1))) AS _part
+                      FROM (SELECT *, {sections} AS _sections, {unified} AS _unified
+                            FROM {parsed.table} WHERE _errors IS NULL))"""
+        section = f"coalesce({col('bid_section_code')}, _sections[_part])"
+        unified_code = (f"coalesce({col('unified_deal_code')}, CASE WHEN len(_unified) = greatest(len(_sections), "
+                        f"len(_unified), 1) THEN _unified[_part] WHEN len(_unified) = 1 THEN _unified[1] END)")
+        part = "_part"
+    else:
+        source = f"(SELECT * FROM {parsed.table} WHERE _errors IS NULL)"
+        section, unified_code, part = col("bid_section_code"), col("unified_deal_code"), "1"
+    default_type = tf.sql_literal(table.bulletin_type) if table and table.bulletin_type else "NULL"
+    default_area = tf.sql_literal(table.trade_area) if table and table.trade_area else "NULL"
+    type_label = f"coalesce({col('notice_nature')}, {col('bulletin_type')}, {default_type})"
+    values = {
+        "source_part": part,
+        "bulletin_key": bulletin_key_sql(
+            f"coalesce({col('project_code')}, {col('tender_project_code')})", section, unified_code, type_label,
+            col("notice_send_time"), col("win_candidate_order")),
+        "bid_section_code": section,
+        "unified_deal_code": unified_code,
+        "bulletin_type": type_label,
+        "trade_area": f"coalesce({col('trade_area')}, {default_area})",
+    }
+    for b in bindings:
+        target = spec["fields"][b.field].get("column", b.field)
+        if target is not None and target not in values:  # helper fields (amount_unit …) are not stored
+            values[target] = f"p_{b.field}"
+    columns = ["load_id", "source_file", "source_sha256", "source_row", *values]
+    exprs = [tf.sql_literal(load_id), tf.sql_literal(f.rel), tf.sql_literal(f.sha256), "source_row",
+             *values.values()]
+    return con.execute(
+        f"INSERT INTO raw.trading_bulletins ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {source}"
+    ).fetchone()[0]
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
@@ -88,83 +131,46 @@ def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) 
 
 def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
     spec = trading_spec()
+    notes = []
     with tf.utf8_source(f) as src:
         staged = tf.stage_text_file(con, f, src, tuple(spec["json_record_keys"]))
-        bindings, ignored = bind_headers(staged.headers)
+        table = recognise_standard_table(staged.headers)
+        if table is not None and table.reads_as != "bulletins":
+            tf.drop_temp(con, *staged.temp_tables)
+            raise FileRejected(
+                f"{f.rel}: 识别为国家数据规范表 {table.name} {table.name_zh}, 该表不含公告, 未读取 (recognised as "
+                f"the national data standard's table {table.number} {table.name}, which holds no bulletin: "
+                f"{table.note}; gongkai reads the standard's bulletin tables)"
+            )
+        bindings, ignored = bind_headers(staged.headers, table)
         present = {b.field for b in bindings}
-        if not present & set(spec["key_fields"]):
+        if table is None and not present & set(spec["key_fields"]):
             tf.drop_temp(con, *staged.temp_tables)
             raise FileRejected(
                 f"{f.rel}: 不是公共资源交易数据: 没有项目编号/统一交易标识码/公告类型列 (not a trading "
                 f"export: none of the key columns PROJECT_CODE, UNIFIED_DEAL_CODE, BULLETIN_TYPE); "
                 f"表头为 (headers found): {', '.join(staged.headers) or '(无 none)'}"
             )
-        # a bulletin without a deal id cannot be tied to a deal (every TRADE rule is per deal), so
-        # it is a row reject rather than a row that would pool with all other id-less rows
-        ids = " AND ".join(f"p_{n} IS NULL" for n in ("project_code", "unified_deal_code") if n in present)
-        checks = [tf.RowCheck(
-            bad_sql=ids or "true", column=None, value_sql="NULL",
-            reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE nor "
-                   "UNIFIED_DEAL_CODE is filled: the bulletin cannot be tied to a deal)",
-        )]
-        parsed = tf.parse_staged(
-            con, f, load_id, staged, bindings, checks, extra_sql={"_bulletin_key": _bulletin_key_sql(present)}
-        )
+        if table is not None:
+            notes.append(f"国家数据规范表 {table.number} {table.name} {table.name_zh} (national data standard "
+                         f"table), 公告类型 {table.bulletin_type}")
+        parsed = tf.parse_staged(con, f, load_id, staged, bindings,
+                                 _checks(present, int(spec["max_sections_per_record"])))
     try:
-        values = {"bulletin_key": "_bulletin_key"}
-        for b in bindings:
-            target = spec["fields"][b.field].get("column", b.field)
-            if target is not None:  # helper fields (amount_unit) are not stored
-                values[target] = f"p_{b.field}"
-        rows_loaded = tf.insert_loadable(con, parsed, f, load_id, "raw.trading_bulletins", values)
+        rows_loaded = parsed.rows_in - parsed.rows_rejected
+        bulletins = _insert_bulletins(con, parsed, f, load_id, bindings, table)
     finally:
         tf.drop_temp(con, parsed.table)
-    notes = []
+    if bulletins != rows_loaded:
+        notes.append(f"{rows_loaded} 条记录含 {bulletins} 条公告 (one per listed section) "
+                     f"({rows_loaded} records held {bulletins} bulletins)")
     if parsed.rows_rejected:
         notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
     if ignored:
         notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
-    return tf.text_file_outcome(staged, parsed, rows_loaded, notes, "bulletins")
+    kind = f"bulletins:{table.name}" if table else "bulletins"
+    return tf.text_file_outcome(staged, parsed, rows_loaded, notes, kind)
 
 
-
-def duplicate_report(con: duckdb.DuckDBPyConnection, limit: int = 50) -> dict:
-    """Bulletins seen more than once among current rows (two exports overlapping).
-
-    Returns ``{"duplicate_keys": n, "duplicate_rows": m, "examples": [...]}`` where each example is
-    ``{"source_file", "source_row", "duplicate_of", "duplicate_row", "bulletin_key"}``: a later copy
-    pointing to the first copy, as in ground_truth.json ``ingest.duplicate_rows``. "First" orders files
-    by path without extension, as a file manager lists them (``导出.csv`` before ``导出(1).csv``,
-    the usual name of a second download), then by row.
-    """
-    # only keys seen more than once are windowed; capped memory so 10 M rows spill, not swell
-    copies = """
-        WITH repeated AS (
-            SELECT bulletin_key FROM raw.trading_bulletins WHERE NOT is_retired
-            GROUP BY bulletin_key HAVING count(*) > 1
-        )
-        SELECT b.bulletin_key, b.source_file, b.source_row,
-               row_number() OVER w AS copy_no,
-               first_value(b.source_file) OVER w AS first_file,
-               first_value(b.source_row) OVER w AS first_row
-        FROM raw.trading_bulletins b SEMI JOIN repeated r ON b.bulletin_key = r.bulletin_key
-        WHERE NOT b.is_retired
-        WINDOW w AS (PARTITION BY b.bulletin_key
-                     ORDER BY regexp_replace(b.source_file, '\\.[^./]+$', ''), b.source_file, b.source_row)
-    """
-    with tf.bounded_memory(con):
-        n_rows, n_keys = con.execute(
-            f"SELECT count(*), count(DISTINCT bulletin_key) FROM ({copies}) WHERE copy_no > 1"
-        ).fetchone()
-        examples = [
-            {"source_file": r[0], "source_row": r[1], "duplicate_of": r[2], "duplicate_row": r[3],
-             "bulletin_key": r[4]}
-            for r in con.execute(
-                f"SELECT source_file, source_row, first_file, first_row, bulletin_key FROM ({copies}) "
-                f"WHERE copy_no > 1 ORDER BY source_file, source_row LIMIT {int(limit)}"
-            ).fetchall()
-        ]
-    return {"duplicate_keys": n_keys, "duplicate_rows": n_rows, "examples": examples}
-
-
-__all__ = ["bind_headers", "duplicate_report", "field_aliases", "load_trading_file", "trading_spec"]
+__all__ = ["bind_headers", "bulletin_key_sql", "duplicate_report", "field_aliases", "load_trading_file",
+           "trading_spec"]

@@ -23,6 +23,8 @@ UNITS_CSV = DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 # other wordings of a catalogue table name seen in titles (e.g. 部门收支总体情况表): alias → canonical name
 TABLE_ALIASES_CSV = DBT_SEEDS_DIR / "ingest" / "ref_table_name_aliases.csv"
 
+EXPLANATION_BOOK = "explanation"  # catalogue rows of this book are required explanations, not tables
+
 _QUOTES = str.maketrans("", "", "“”\"'「」‘’『』")
 _WS = re.compile(r"\s+")
 
@@ -71,6 +73,8 @@ class TableSpec:
     repeat_keys: dict
     group_prefixes: tuple[GroupPrefix, ...]
     label_column: str | None   # a text column that doubles as the row label (bond use)
+    # columns that name a part of a `*_total` item row (1-4's 一般债券 | 专项债券): column_key → item suffix
+    kind_columns: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class WorkbookVocabulary:
     title_prefix: re.Pattern
     ignore_headers: tuple[str, ...]
     side_aliases: dict[str, str]
+    placeholder_regex: re.Pattern                # a blank template's placeholder cell (…, XX（部门）)
+    explanations: tuple[CatalogueTable, ...]    # required explanations (catalogue book 'explanation')
     raw: dict = field(repr=False)
     _specs: dict = field(default_factory=dict, repr=False)
 
@@ -161,8 +167,11 @@ def _read_units() -> dict[str, Decimal]:
 def vocabulary() -> WorkbookVocabulary:
     data = _read_spec_data()
     by_name: dict[str, list[dict]] = {}
+    explanation_rows: dict[str, list[dict]] = {}
     for row in _read_catalogue():
-        by_name.setdefault(row["table_name_zh"], []).append(row)
+        # required explanations are disclosure items too, but narrative, never a table's title
+        target = explanation_rows if row.get("book") == EXPLANATION_BOOK else by_name
+        target.setdefault(row["table_name_zh"], []).append(row)
     canonical = [
         CatalogueTable(
             table_name=name,
@@ -189,7 +198,8 @@ def vocabulary() -> WorkbookVocabulary:
     header_unit_regex = re.compile(
         unicodedata.normalize("NFKC", data["header_unit_pattern"]).replace("{units}", unit_alt)
     )
-    publisher_alt = "|".join(re.escape(normalise(p)) for p in data["publisher_prefixes"])
+    # longest first: '编制部门：' is a publisher line, not '部门：' inside one
+    publisher_alt = "|".join(re.escape(normalise(p)) for p in sorted(data["publisher_prefixes"], key=len, reverse=True))
     publisher_regex = re.compile(rf"(?:{publisher_alt})\s*[:]\s*\S.*")
     return WorkbookVocabulary(
         tables=tuple(tables),
@@ -210,6 +220,13 @@ def vocabulary() -> WorkbookVocabulary:
         title_prefix=re.compile(unicodedata.normalize("NFKC", data["title_prefix_pattern"])),
         ignore_headers=tuple(normalise(p) for p in data["ignore_headers"]),
         side_aliases={side: normalise(text) for side, text in data["side_aliases"].items()},
+        placeholder_regex=re.compile(
+            "|".join(f"(?:{unicodedata.normalize('NFKC', p)})" for p in data.get("placeholder_patterns") or ["(?!)"])
+        ),
+        explanations=tuple(
+            CatalogueTable(name, normalise(name), tuple(r["table_key"] for r in rows), rows[0]["document"])
+            for name, rows in explanation_rows.items()
+        ),
         raw=data,
     )
 
@@ -326,4 +343,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         repeat_keys=dict(kind.get("repeat_keys") or {}),
         group_prefixes=tuple(prefixes),
         label_column=kind.get("label_column"),
+        kind_columns=dict(kind.get("kind_columns") or {}),
     )

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from .. import identifiers
-from . import refdata
+from . import refdata, trading_forms
 
 ROWS_PER_SCALE = 800
 VARIETY_DEALS = 240
@@ -189,16 +189,73 @@ def generate_trading(out: Path, seed: int, scale: float, years: list[int], entit
         n = _write(out, rel, rows, PROFILES[p], writer)
         stats["rows"] += n
         if p == 0:
-            # duplicated export: a second file that repeats 20 rows of the first (rows 6..25)
-            dup_rel = f"trading/{years[0]}-{years[-1]}_交易信息_导出(1).csv"
-            dup = rows.slice(5, 20)
-            _write(out, dup_rel, dup, PROFILES[0], writer, variants=False)
-            stats["rows"] += dup.height
-            for i in range(dup.height):
-                writer.duplicate_rows.append({"source_file": dup_rel, "source_row": i + 2,
-                                              "duplicate_of": rel, "duplicate_row": 5 + i + 2})
-            writer.variant("duplicated_export", dup_rel)
+            stats["rows"] += _duplicated_export(out, rel, rows, years, writer)
+            if rows.height > 40:
+                picked = _standard_table_deals(rows)
+                if picked:
+                    forms = trading_forms.write_standard_tables(
+                        out, writer, rel, rows, rows["NOTICE_SEND_TIME"].max(), *picked)
+                    stats["rows"] += forms["rows"]
+                    stats["deals"] += forms["deals"]
+    api = trading_forms.write_search_api(out, writer, years[-1], pools["works"])
+    stats["rows"] += api["rows"]
+    stats["deals"] += api["deals"]
     return stats
+
+
+def _duplicated_export(out: Path, rel: str, rows: pl.DataFrame, years: list[int], writer) -> int:
+    """A second download overlapping the first (its rows 6..25), one of whose copies states another
+    amount: TRADE_CONFLICTING_COPIES, naming both files. Returns the rows written."""
+    dup_rel = f"trading/{years[0]}-{years[-1]}_交易信息_导出(1).csv"
+    dup = rows.slice(5, 20).with_row_index("_i")
+    results = dup.filter(pl.col("BULLETIN_TYPE").is_in(["中标结果公告", "成交结果公告"]) & pl.col("BID_AMOUNT").is_not_null()
+                         & (pl.col("plant") == ""))
+    changed = results.row(0, named=True) if results.height else None
+    if changed is not None:
+        dup = dup.with_columns(pl.when(pl.col("_i") == changed["_i"]).then(pl.col("BID_AMOUNT") + 1000)
+                               .otherwise(pl.col("BID_AMOUNT")).alias("BID_AMOUNT"))
+        deal = dup.filter(pl.col("deal_idx") == changed["deal_idx"])
+        first = rows.filter(pl.col("deal_idx") == changed["deal_idx"])["NOTICE_SEND_TIME"].min()
+        writer.finding("TRADE_CONFLICTING_COPIES", changed["TENDERER_CODE"], first.year,
+                       f"{changed['PROJECT_CODE']}/{changed['BID_SECTION_CODE']}",
+                       f"planted: {dup_rel} row {changed['_i'] + 2} states BID_AMOUNT "
+                       f"{changed['BID_AMOUNT'] + 1000}, {rel} row {changed['_i'] + 7} {changed['BID_AMOUNT']}")
+        writer.conflicting_copies.append({"source_file": dup_rel, "source_row": int(changed["_i"]) + 2,
+                                          "duplicate_of": rel, "duplicate_row": int(changed["_i"]) + 7,
+                                          "fields": ["BID_AMOUNT"]})
+        del deal
+    dup = dup.drop("_i")
+    _write(out, dup_rel, dup, PROFILES[0], writer, variants=False)
+    # which copy is canonical: the latest export, then file order (docs/CONTRACTS.md §2.2)
+    times = {rel: rows["NOTICE_SEND_TIME"].max(), dup_rel: dup["NOTICE_SEND_TIME"].max()}
+    for i in range(dup.height):
+        keep = trading_forms.canonical_copy([(rel, 5 + i + 2, times[rel]), (dup_rel, i + 2, times[dup_rel])])
+        other = (dup_rel, i + 2) if keep == (rel, 5 + i + 2) else (rel, 5 + i + 2)
+        writer.duplicate_rows.append({"source_file": other[0], "source_row": other[1],
+                                      "duplicate_of": keep[0], "duplicate_row": keep[1]})
+    writer.variant("duplicated_export", dup_rel)
+    return dup.height
+
+
+def _standard_table_deals(rows: pl.DataFrame) -> tuple[int, int] | None:
+    """A clean works deal (candidates in one row) and a clean open-tender procurement deal, each with its
+    whole chain in this file and none of it in the duplicated export (rows 6..25)."""
+    indexed = rows.with_row_index("_i")
+    in_dup = set(indexed.filter((pl.col("_i") >= 5) & (pl.col("_i") < 25))["deal_idx"].to_list())
+    by_deal = indexed.group_by("deal_idx").agg(pl.col("BULLETIN_TYPE"), pl.col("WIN_CANDIDATE_ORDER"),
+                                               pl.col("plant").first(), pl.col("TRADE_AREA").first(),
+                                               pl.col("NOTICE_NAME")).sort("deal_idx")
+    works = gp = None
+    for r in by_deal.iter_rows(named=True):
+        if r["deal_idx"] in in_dup or r["plant"]:
+            continue
+        types = r["BULLETIN_TYPE"]
+        if works is None and r["TRADE_AREA"] == AREAS[WORKS] and types.count("中标候选人公示") == 1 \
+                and all(o is None for o in r["WIN_CANDIDATE_ORDER"]) and "合同公告" in types:
+            works = r["deal_idx"]
+        if gp is None and r["TRADE_AREA"] == AREAS[GP] and "中标结果公告" in types and "交易公告" in types:
+            gp = r["deal_idx"]
+    return (works, gp) if works is not None and gp is not None else None
 
 
 def _plant_plan(n_deals: int, n_plant: int, seed: int, n_buyers: int, n_years: int) -> dict[int, str]:
@@ -338,7 +395,10 @@ def _bulletins(rng, d: pl.DataFrame) -> pl.DataFrame:
         pl.col("buyer_code").alias("TENDERER_CODE"), pl.col("agency_name").alias("TENDER_AGENCY_NAME"),
         pl.col("agency_code").alias("TENDER_AGENCY_CODE"), pl.col("phone").alias("CONTACT_PHONE"),
     ]
-    title = pl.concat_str([pl.col("buyer_name"), pl.col("year").cast(pl.String), pl.lit("年"), pl.col("project")])
+    # one title in eleven wraps after the buyer's name, as long titles in real exports do
+    title = pl.concat_str([pl.col("buyer_name"),
+                           pl.when(pl.col("deal_idx") % 11 == 3).then(pl.lit("\n")).otherwise(pl.lit("")),
+                           pl.col("year").cast(pl.String), pl.lit("年"), pl.col("project")])
     url = lambda t: pl.concat_str([pl.lit("http://www.nxggzyjy.org/ningxiaweb/002/"), pl.col("project_code"),  # noqa: E731
                                    pl.lit(f"/{t}.html")])
     out = []
@@ -348,11 +408,12 @@ def _bulletins(rng, d: pl.DataFrame) -> pl.DataFrame:
                 .when(pl.col("area") == GP).then(pl.lit("竞争性磋商公告"))
                 .when(pl.col("area") == HOUSING).then(pl.lit("招标公告"))
                 .otherwise(pl.lit("挂牌公告")))
+    # notice text spans lines, as real 公告内容 does: exports quote it, line breaks and all
     budget_txt = pl.when(pl.col("budget").is_not_null()).then(
-        pl.concat_str([pl.lit("预算金额（最高限价）："), pl.col("budget").cast(pl.String), pl.lit("元；")])).otherwise(pl.lit(""))
-    content = pl.concat_str([pl.lit("项目名称："), pl.col("project"), pl.lit("；项目编号："), pl.col("project_code"),
-                             pl.lit("；"), budget_txt, pl.lit("采购人："), pl.col("buyer_name"),
-                             pl.lit("；联系人：") , pl.col("pm_name").str.slice(0, 1), pl.lit("工；联系电话："), pl.col("phone"),
+        pl.concat_str([pl.lit("预算金额（最高限价）："), pl.col("budget").cast(pl.String), pl.lit("元\n")])).otherwise(pl.lit(""))
+    content = pl.concat_str([pl.lit("一、项目名称："), pl.col("project"), pl.lit("\n二、项目编号："), pl.col("project_code"),
+                             pl.lit("\n"), budget_txt, pl.lit("三、采购人："), pl.col("buyer_name"),
+                             pl.lit("\n联系人：") , pl.col("pm_name").str.slice(0, 1), pl.lit("工\r\n联系电话："), pl.col("phone"),
                              pl.lit("。")])
     privacy = pl.concat_str([pl.lit("项目负责人"), pl.col("pm_name"), pl.lit("，身份证号"), pl.col("pm_code"),
                              pl.lit("，手机1"), (pl.col("deal_idx") % 7 + 3).cast(pl.String),
@@ -462,9 +523,17 @@ def _write(out: Path, rel: str, rows: pl.DataFrame, profile, writer, variants: b
     if container == "csv":
         if encoding == "utf-8":
             df.write_csv(path)
+        elif encoding == "gb18030" and variants:
+            # a GBK export into which another tool appended lines in UTF-8 (one physical line in 13)
+            lines = df.write_csv().split("\n")
+            path.write_bytes(b"\n".join(line.encode("utf-8" if i % 13 == 7 and not line.isascii() else encoding)
+                                        for i, line in enumerate(lines)))
+            writer.variant("gbk_with_utf8_lines", rel)
         else:
             text = df.write_csv()
             path.write_bytes(text.encode(encoding))
+        if variants and df.select(pl.any_horizontal(pl.col(pl.String).str.contains("\n"))).to_series().any():
+            writer.variant("quoted_line_breaks", rel)
     else:
         records = df.to_dicts()
         records = [{k: v for k, v in r.items() if v is not None} for r in records]
@@ -473,7 +542,15 @@ def _write(out: Path, rel: str, rows: pl.DataFrame, profile, writer, variants: b
         elif container == "json_data":
             path.write_text(json.dumps({"total": len(records), "data": records}, ensure_ascii=False), encoding="utf-8")
         else:
-            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+            lines = [json.dumps(r, ensure_ascii=False) for r in records]
+            if variants and len(lines) > 2:
+                # one line cut short, as a crashed export leaves it: line 3 of the file, a row reject
+                broken = lines[1][: len(lines[1]) // 2]
+                lines.insert(2, broken)
+                writer.rejected_rows.append({"source_file": rel, "sheet": None, "source_row": 3,
+                                             "source_column": None, "raw_value": broken})
+                writer.variant("jsonl_malformed_line", rel)
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     if variants:
         writer.variant({"csv": {"utf-8": "utf8_csv", "utf-8-sig": "utf8_bom_csv", "gb18030": "gbk_csv"}.get(encoding),
                         "json_array": "json_array", "json_data": "json_data_object", "jsonl": "jsonl"}[container], rel)

@@ -46,7 +46,10 @@ sheets as (
     where not coalesce(is_retired, false)
 )
 select
-    md5(lines.source_file || '|' || lines.sheet || '|' || lines.source_row || '|' || coalesce(lines.side, '') || '|' || lines.column_key) as line_id,
+    {# one line per cell: a PDF row also has its page; two cells of one row may share a column_key (1-4's
+       一般债券 | 专项债券 cells are items of the row under `amount`), so the cell's column is part of it too #}
+    md5(lines.source_file || '|' || lines.sheet || '|' || coalesce(cast(lines.source_page as string) || ':', '') || lines.source_row
+        || '|' || coalesce(lines.side, '') || '|' || lines.column_key || '|' || lines.source_column) as line_id,
     '{{ family }}'                                             as family,
     md5(lines.source_file || '|' || lines.sheet)               as sheet_id,
     lines.source_file,

@@ -27,7 +27,9 @@ result_notices as (
 deals as (
     select
         deal_key,
-        min(project_code) as project_code,
+        -- the project's code: PROJECT_CODE, else the tender project's (the national standard's works tables
+        -- and the platform's search service name only that one)
+        coalesce(min(project_code), min(tender_project_code)) as project_code,
         min(bid_section_code) as bid_section_code,
         min(unified_deal_code) as unified_deal_code,
         coalesce(min(trade_area_code) filter (where bulletin_type_code = 'announcement'), min(trade_area_code)) as trade_area_code,
@@ -81,7 +83,7 @@ select
     case when result_notices.deal_key is not null then list_filter([
         case when result_notices.tenderer_name is null then 'tenderer_name' end,
         case when result_notices.tender_agency_name is null then 'tender_agency_name' end,
-        case when result_notices.project_code is null then 'project_code' end,
+        case when coalesce(result_notices.project_code, result_notices.tender_project_code) is null then 'project_code' end,
         case when result_notices.notice_name is null then 'notice_name' end,
         case when result_notices.win_bidder_name is null then 'win_bidder_name' end,
         case when result_notices.bid_amount_yuan is null then 'bid_amount' end

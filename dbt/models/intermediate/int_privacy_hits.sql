@@ -1,7 +1,8 @@
 -- Personal data found in what is published (PRIV_*), in any written form (macros/personal_numbers.sql,
 -- generated from dagster_project/personal_numbers.py: the same definition masking and the release's
 -- privacy gate use). Texts looked into: every free-text column of trading bulletins (title, content,
--- contact, the names of buyer, agency, winner, candidates and project manager), portal titles, and the
+-- contact, the names of buyer, agency, winner, candidates and project manager, and the
+-- national standard's contact persons and agency phone, never published themselves), portal titles, and the
 -- workbooks' titles, notes, item names and text cells. One row per hit, the value already masked.
 -- PM_CODE is an ID field by definition: never a finding here (it is masked in extracts).
 -- Texts that cannot hold a personal number are dropped first (a cheap test): at 10 M bulletins almost
@@ -23,7 +24,10 @@ with bulletin_texts as (
                ('tender_agency_name', bulletins.tender_agency_name),
                ('win_bidder_name', bulletins.win_bidder_name),
                ('win_candidate_name', bulletins.win_candidate_name),
-               ('pm_name', bulletins.pm_name)
+               ('pm_name', bulletins.pm_name),
+               ('contact_person', bulletins.contact_person),
+               ('agency_contact_person', bulletins.agency_contact_person),
+               ('agency_contact_phone', bulletins.agency_contact_phone)
     ) as columns(column_name, text_value)
     where {{ personal_number_prefilter('columns.text_value') }}
 ),

@@ -8,7 +8,16 @@ with expected as (
 
 published_sheets as (
     select *
-    from {{ ref('int_sheets_resolved') }}
+    from (
+        select publisher_code, fiscal_year, table_key, published_at, published_on, is_empty, has_empty_note,
+               source_file, sheet, publication_title, publication_url
+        from {{ ref('int_sheets_resolved') }}
+        union all
+        -- required explanations found in a disclosure's text are published items too (catalogue book explanation)
+        select publisher_code, fiscal_year, table_key, published_at, published_on, false, false,
+               source_file, sheet, publication_title, publication_url
+        from {{ ref('int_explanations_resolved') }}
+    ) as items
     where published_at is not null and table_key is not null and publisher_code is not null
     qualify row_number() over (
         partition by publisher_code, fiscal_year, table_key

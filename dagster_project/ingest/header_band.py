@@ -1,0 +1,353 @@
+"""Where a table's title, publisher/unit line and header band are, and what each column means.
+
+Works on a ``Grid`` of any source form. Header texts are matched against the spec's aliases
+(``workbook_spec.py``); the most specific alias wins. Nothing here knows a file format.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from openpyxl.utils import get_column_letter
+
+from dagster_project.ingest.grid import Grid, cell_text
+from dagster_project.ingest.parsed import (
+    _CN_DIGITS,
+    _CODE_LIKE,
+    _NUMBER,
+    _YEAR,
+    HEADER_SEARCH_ROWS,
+    MAX_HEADER_ROWS,
+    ParsedSheet,
+    _code_part,
+    nfkc,
+)
+from dagster_project.ingest.workbook_spec import Alias, TableSpec, WorkbookVocabulary, normalise
+
+
+_YEAR_PAIR = re.compile(r"(\d{4}\s*年)\s*(?:和|及|与|、)\s*(\d{4}\s*年)")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Header matching
+def score_alias(alias: Alias, path: list[str]) -> tuple[int, int, int, int] | None:
+    """How specifically ``alias`` names the column with header ``path`` (None: it does not)."""
+    max_depth = -1
+    exact = 0
+    for part in alias.parts:
+        found = None
+        for depth in range(len(path) - 1, -1, -1):
+            cell = path[depth]
+            if cell == part:
+                found = (depth, 1)
+                break
+            if not alias.exact_only and part in cell and found is None:
+                found = (depth, 0)
+        if found is None:
+            return None
+        max_depth = max(max_depth, found[0])
+        exact += found[1]
+    return (len(alias.parts), max_depth, exact, sum(len(p) for p in alias.parts))
+
+
+_ALIAS_CACHE: dict[tuple[int, tuple[str, ...]], tuple[tuple, Alias] | None] = {}
+
+
+def best_alias(spec: TableSpec, path: list[str]) -> tuple[tuple, Alias] | None:
+    """The most specific alias of ``spec`` for a header path (cached: headers repeat across files)."""
+    key = (id(spec), tuple(path))
+    if key not in _ALIAS_CACHE:
+        if len(_ALIAS_CACHE) > 200_000:
+            _ALIAS_CACHE.clear()
+        _ALIAS_CACHE[key] = _best_alias(spec, path)
+    return _ALIAS_CACHE[key]
+
+
+def _best_alias(spec: TableSpec, path: list[str]) -> tuple[tuple, Alias] | None:
+    best = None
+    for alias in spec.aliases:
+        s = score_alias(alias, path)
+        if s is not None and (best is None or s > best[0]):
+            best = (s, alias)
+    return best
+
+
+@dataclass
+class Column:
+    index: int  # 0-based
+    letter: str
+    header: str  # header path as printed, joined with '/'
+    role: str    # measure | text | code | label | lei | kuan | xiang
+    key: str
+    score: tuple
+
+
+
+def _strip_unit_publisher(vocab: WorkbookVocabulary, text: str) -> bool:
+    """A cell that *is* a unit or publisher line ('单位：万元', '部门：…'), not one that mentions a unit
+    at its end (a title such as '…部门收支总表（单位：万元）' is still a title)."""
+    n = nfkc(text).strip()
+    unit = vocab.unit_regex.search(n)
+    return bool((unit and unit.start() <= 2) or vocab.publisher_regex.match(n))
+
+
+def _find_title(vocab: WorkbookVocabulary, grid: Grid, sheet_name: str):
+    """(title text, title row index or None, catalogue table or None)."""
+    nonblank = [r for r in range(len(grid.rows)) if not grid.is_blank(r)]
+    candidates = []
+    for r in nonblank[:6]:
+        cells = grid.texts(r)
+        if len(cells) >= 3:  # a header row: the title is above it
+            break
+        text = "".join(t for _, t in cells if not _strip_unit_publisher(vocab, t))
+        if text and not vocab.title_prefix.fullmatch(nfkc(text.strip())):  # '附表1-1' alone is no title
+            candidates.append((r, text))
+    candidates = candidates[:2]  # the title is at the top; a list of table names further down is a contents page
+    for i, (r, text) in enumerate(candidates):
+        table = vocab.table_for_title(text)
+        if table:
+            if i > 0 and _YEAR.match(vocab.title_prefix.sub("", nfkc(text.strip()))):
+                # entity on the row above, '2019年部门收入总表' below: the title spans both rows
+                return (candidates[i - 1][1].strip() + text.strip()), r, table
+            return text.strip(), r, table
+        if i > 0:
+            joined = candidates[i - 1][1] + text
+            table = vocab.table_for_title(joined)
+            if table:
+                return joined.strip(), r, table
+    title = candidates[0][1].strip() if candidates else None
+    title_row = candidates[0][0] if candidates else None
+    table = vocab.table_for_title(vocab.title_prefix.sub("", nfkc(sheet_name)))
+    if table is None and title_row is not None and len(grid.texts(title_row)) > 1:
+        title, title_row = None, None
+    return title, title_row, table
+
+
+def _year_of(match: re.Match | None) -> int | None:
+    return int(nfkc(match.group(1)).translate(_CN_DIGITS)) if match else None
+
+
+def _entity_and_year(vocab: WorkbookVocabulary, title: str | None, table_name: str | None):
+    if not title:
+        return None, None
+    m = _YEAR.search(title)
+    year = _year_of(m)
+    pair = _YEAR_PAIR.search(title)
+    if pair:  # '2019年和2020年…情况表' (debt tables of the Ministry's layout): the later year is the fiscal year
+        year = _year_of(_YEAR.search(pair.group(2)))
+    if m:
+        before = title[: m.start()]
+    elif table_name and table_name in title:
+        before = title[: title.index(table_name)]
+    else:
+        return None, year
+    prefix = vocab.title_prefix.match(nfkc(before))
+    entity = before[prefix.end():] if prefix else before
+    entity = entity.strip(" \u3000\t:：-—")
+    return entity or None, year
+
+
+def _header_candidate(vocab, spec: TableSpec, grid: Grid, r: int) -> bool:
+    roles = measures = 0
+    for _, text in grid.texts(r):
+        if _strip_unit_publisher(vocab, text):
+            continue
+        best = best_alias(spec, [normalise(text)])
+        if best is None:
+            continue
+        if best[1].role in ("label", "code", "lei", "kuan", "xiang"):
+            roles += 1
+        else:
+            measures += 1
+    return (roles >= 1 and roles + measures >= 2) or measures >= 2
+
+
+def _looks_numeric(value) -> bool:
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return True
+    text = nfkc(cell_text(value)).strip().replace(",", "")
+    return bool(_NUMBER.fullmatch(text) or _CODE_LIKE.match(text))
+
+
+def _find_header(vocab, spec: TableSpec, grid: Grid, start: int) -> list[int]:
+    header_start = None
+    for r in range(start, min(len(grid.rows), start + HEADER_SEARCH_ROWS)):
+        if _header_candidate(vocab, spec, grid, r):
+            header_start = r
+            break
+    if header_start is None:
+        return []
+    rows = [header_start]
+    # a side / group row above the detected one (e.g. 收入 | 支出 over 项目 | 预算数)
+    above = header_start - 1
+    if above >= start and not grid.is_blank(above):
+        cells = grid.texts(above)
+        spans = any(
+            r0 == above and (c1 > c0 or r1 > r0) for r0, c0, r1, c1 in grid.merges
+        )
+        if (
+            spans
+            and all(not _looks_numeric(grid.value(above, c)) for c, _ in cells)
+            and not any(_strip_unit_publisher(vocab, t) for _, t in cells)
+        ):
+            rows.insert(0, above)
+    r = header_start + 1
+    while len(rows) < MAX_HEADER_ROWS and r < len(grid.rows):
+        if grid.is_blank(r):
+            # blank only because a merged header cell above reaches down into it (科目编码 over two rows,
+            # then 类 | 款 | 项): still header
+            if any(r0 <= rows[-1] and r1 >= r and r0 >= rows[0] for r0, c0, r1, c1 in grid.merges):
+                rows.append(r)
+                r += 1
+                continue
+            break
+        cells = grid.texts(r)
+        if any(_looks_numeric(grid.value(r, c)) for c, _ in cells):
+            break
+        prev = rows[-1]
+        covered = any(r0 <= prev < r1 and r0 <= r <= r1 for r0, c0, r1, c1 in grid.merges)
+        under_span = any(
+            r0 <= prev <= r1 and r1 < r and c1 > c0 and any(c0 <= c <= c1 for c, _ in cells)
+            for r0, c0, r1, c1 in grid.merges
+        )
+        all_aliases = len(cells) >= 2 and all(best_alias(spec, [normalise(t)]) for _, t in cells)
+        first_is_total = bool(cells) and vocab.is_total_label(cells[0][1])
+        if covered or under_span or (all_aliases and not first_is_total):
+            rows.append(r)
+            r += 1
+            continue
+        break
+    return rows
+
+
+def _column_paths(vocab, grid: Grid, header_rows: list[int]) -> dict[int, tuple[list[str], str]]:
+    merged = grid.merged_value_map(header_rows[0], header_rows[-1])
+    paths: dict[int, tuple[list[str], str]] = {}
+    for c in range(grid.width):
+        norm_path: list[str] = []
+        raw_path: list[str] = []
+        for r in header_rows:
+            value = merged.get((r, c), grid.value(r, c))
+            text = cell_text(value).strip()
+            if not text or _strip_unit_publisher(vocab, text):
+                continue
+            n = normalise(text)
+            if norm_path and norm_path[-1] == n:
+                continue
+            norm_path.append(n)
+            raw_path.append(re.sub(r"\s+", "", text))
+        if norm_path:
+            paths[c] = (norm_path, "/".join(raw_path))
+    return paths
+
+
+def _map_columns(vocab, spec: TableSpec, paths, sheet: ParsedSheet) -> list[Column]:
+    columns: list[Column] = []
+    unknown = []
+    seen: set[str] = set()
+    for c, (path, header) in sorted(paths.items()):
+        if any(word in path[-1] for word in vocab.ignore_headers):
+            continue
+        best = best_alias(spec, path)
+        if best is None:
+            unknown.append(f"{get_column_letter(c + 1)}「{header}」")
+            continue
+        score, alias = best
+        key = alias.key
+        if alias.role == "measure":
+            match_depth = score[1]
+            for group in spec.group_prefixes:
+                if all(any(p in cell for cell in path[:match_depth]) for p in group.parts):
+                    key = group.prefix + key
+                    break
+        if key in seen and key in spec.repeat_keys:  # 合计|一般|专项 printed twice: the second group
+            key = spec.repeat_keys[key]
+        seen.add(key)
+        columns.append(Column(c, get_column_letter(c + 1), header, alias.role, key, score))
+    if unknown:
+        sheet.warnings.append("未识别的列已忽略 (unrecognised columns ignored): " + "、".join(unknown))
+    return columns
+
+
+def _dedupe(columns: list[Column], sheet: ParsedSheet) -> list[Column]:
+    """One column per key (within one side): the most specific header wins."""
+    best: dict[str, Column] = {}
+    for col in columns:
+        have = best.get(col.key)
+        if have is None or col.score > have.score:
+            best[col.key] = col
+    dropped = [c for c in columns if best[c.key] is not c]
+    if dropped:
+        sheet.warnings.append(
+            "重复的列已忽略 (duplicate columns ignored): "
+            + "、".join(f"{c.letter}「{c.header}」→{c.key}" for c in dropped)
+        )
+    return sorted(best.values(), key=lambda c: c.index)
+
+
+@dataclass
+class _Segment:
+    side: str | None
+    label: Column | None
+    code: Column | None
+    split: dict[str, Column]
+    measures: list[Column]
+    texts: list[Column]
+
+
+def _segments(vocab, spec: TableSpec, columns: list[Column], paths, sheet: ParsedSheet) -> list[_Segment]:
+    labels = [c for c in columns if c.role == "label"]
+    if spec.two_sided and len(labels) >= 2:
+        bounds = [c.index for c in labels] + [10**6]
+        groups = []
+        for i, label in enumerate(labels):
+            lo = bounds[i] if i else -1
+            hi = bounds[i + 1]
+            groups.append((label, [c for c in columns if lo <= c.index < hi and c is not label]))
+        segments = []
+        sides_by_order = ["income", "expenditure"]
+        for i, (label, members) in enumerate(groups):
+            path = paths[label.index][0] + [p for m in members for p in paths[m.index][0][:1]]
+            hits = {s for s, word in vocab.side_aliases.items() if any(word in cell for cell in path[:1] + paths[label.index][0])}
+            side = hits.pop() if len(hits) == 1 else (sides_by_order[i] if i < 2 else None)
+            segments.append(_segment_of(side, label, members, sheet))
+        return segments
+    label = labels[0] if labels else None
+    return [_segment_of(None, label, [c for c in columns if c is not label], sheet)]
+
+
+def _codes_under_a_shared_header(grid: Grid, columns: list[Column], data_start: int) -> list[Column]:
+    """'科目' merged over the code and the name column: the column holding codes is the code column."""
+    labels = [c for c in columns if c.role == "label"]
+    if len(labels) < 2 or any(c.role in ("code", "lei", "kuan", "xiang") for c in columns):
+        return columns
+    for col in labels:
+        values = [grid.value(r, col.index) for r in range(data_start, min(len(grid.rows), data_start + 40))]
+        filled = [v for v in values if cell_text(v).strip()]
+        codes = [v for v in filled if _code_part(v) is not None]
+        if filled and len(codes) * 2 >= len(filled):
+            col.role = col.key = "code"
+            break
+    return columns
+
+
+def _segment_of(side, label, members: list[Column], sheet) -> _Segment:
+    members = _dedupe([m for m in members if m.role in ("measure", "text")], sheet) + [
+        m for m in members if m.role not in ("measure", "text")
+    ]
+    code = next((m for m in members if m.role == "code"), None)
+    split = {}
+    for m in members:
+        if m.role in ("lei", "kuan", "xiang") and m.role not in split:
+            split[m.role] = m
+    return _Segment(
+        side=side,
+        label=label,
+        code=code,
+        split=split,
+        measures=[m for m in members if m.role == "measure"],
+        texts=[m for m in members if m.role == "text"],
+    )
+
+

@@ -1,0 +1,136 @@
+"""The running text of a disclosure: which required explanations it carries, and what it states.
+
+Input: ``TextBlock``s (a PDF's lines outside its tables, or the cells of a workbook's 说明 sheets) in
+reading order. Output: the sections found (a heading naming one of the catalogue's explanations, with
+its page or sheet and row, and how much text stands under it) and the statements to read against the
+tables (figures such as 收入预算总计 … 万元, years named in the 编制说明). Patterns are data:
+``specs/narrative_sections.yaml``; the section names are the disclosure catalogue's.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+import yaml
+
+from dagster_project.ingest.grid import TextBlock
+from dagster_project.ingest.parsed import ParsedSection, ParsedStatement
+from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise
+from dagster_project.paths import INGEST_SPECS_DIR
+
+SPEC_YAML = INGEST_SPECS_DIR / "narrative_sections.yaml"
+_NUMBERING = re.compile(
+    r"^(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.]|[(][一二三四五六七八九十\d]+[)]|\d+[、.](?!\d))\s*"
+)
+# numbering that opens a new part of the text (a numbered item 1. 2. inside a section does not end it)
+_SECTION_BREAK = re.compile(r"^(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.]|[(][一二三四五六七八九十]+[)])")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+
+
+@functools.lru_cache(maxsize=1)
+def _spec() -> dict:
+    data = yaml.safe_load(SPEC_YAML.read_text(encoding="utf-8"))
+    nf = functools.partial(unicodedata.normalize, "NFKC")
+    return {
+        "max": int(data.get("heading_max_chars", 40)),
+        "sections": {name: [re.compile(nf(p)) for p in patterns] for name, patterns in data["sections"].items()},
+        "statements": [(key, re.compile(nf(p))) for key, patterns in data["statements"].items() for p in patterns],
+        "year_sections": set(data.get("year_sections") or []),
+        "statement_sections": dict(data.get("statement_sections") or {}),
+    }
+
+
+def _heading(text: str, max_chars: int) -> str | None:
+    """The heading text without its numbering, or None when the line is running text."""
+    norm = normalise(text)
+    if not norm or len(norm) > max_chars:
+        return None
+    numbered = _NUMBERING.match(norm)
+    if not numbered and (norm.endswith(("。", ";", "；", ",")) or len(norm) > 20):
+        return None
+    return norm[numbered.end():] if numbered else norm
+
+
+def read_narrative(blocks: list[TextBlock], vocab: WorkbookVocabulary,
+                   units: dict[str, Decimal]) -> tuple[list[ParsedSection], list[ParsedStatement]]:
+    spec = _spec()
+    known = {t.table_name for t in vocab.explanations}
+    patterns = {name: pats for name, pats in spec["sections"].items() if name in known}
+    sections: list[ParsedSection] = []
+    found: dict[str, ParsedSection] = {}
+    statements: list[ParsedStatement] = []
+    active: list[ParsedSection] = []
+    for block in blocks:
+        heading = _heading(block.text, spec["max"])
+        names = [name for name, pats in patterns.items() if heading and any(p.search(heading) for p in pats)]
+        if heading is not None and (names or _SECTION_BREAK.match(normalise(block.text))):
+            active = []
+            for name in names:
+                if name not in found:
+                    found[name] = ParsedSection(name, block.text.strip(), block.sheet, block.page, block.row, 0)
+                    sections.append(found[name])
+                active.append(found[name])
+            if names:
+                continue
+        for section in active:
+            section.body_chars += len(normalise(block.text))
+        statements += _statements(block, active, spec, units)
+    return sections, statements
+
+
+def _statements(block: TextBlock, active: list[ParsedSection], spec: dict,
+                units: dict[str, Decimal]) -> list[ParsedStatement]:
+    norm = normalise(block.text)
+    out = []
+    taken: list[tuple[int, int]] = []
+    for key, pattern in spec["statements"]:
+        for m in pattern.finditer(norm):
+            span = m.span("amount")
+            if any(a <= span[0] < b for a, b in taken):
+                continue  # this figure is already another statement's (财政拨款收入 before 收入)
+            taken.append(span)
+            text = m.group("amount").replace(",", "")
+            try:
+                value = Decimal(text)
+            except InvalidOperation:
+                continue
+            multiplier = units.get(m.group("unit"), Decimal(1))
+            # under a heading naming two sections (“三公”经费和机关运行经费), a figure belongs to its own one
+            preferred = spec["statement_sections"].get(key)
+            section = preferred if any(a.table_name == preferred for a in active) else (
+                active[0].table_name if active else None)
+            decimals = len(text.split(".")[1]) if "." in text else 0
+            out.append(ParsedStatement(
+                statement_key=key, section=section, value_text=m.group(0), amount_yuan=value * multiplier,
+                tolerance_yuan=(Decimal(5) * Decimal(10) ** -(decimals + 1)) * multiplier, year_named=None,
+                sheet=block.sheet, source_page=block.page, source_row=block.row, excerpt=_excerpt(norm, m.start()),
+            ))
+    section = active[0].table_name if active else None
+    if section in spec["year_sections"]:
+        for m in _YEAR.finditer(norm):
+            out.append(ParsedStatement(
+                statement_key="year_named", section=section, value_text=m.group(0), amount_yuan=None,
+                tolerance_yuan=None, year_named=int(m.group(1)), sheet=block.sheet, source_page=block.page,
+                source_row=block.row, excerpt=_excerpt(norm, m.start()),
+            ))
+    return out
+
+
+def _excerpt(text: str, at: int, width: int = 40) -> str:
+    lo = max(0, at - 10)
+    return text[lo: lo + width]
+
+
+def disclosure_of(blocks: list[TextBlock]) -> tuple[int | None, str | None]:
+    """(fiscal year, phase) a narrative speaks of, from its first lines (a cover: …2025年部门预算)."""
+    for block in blocks[:12]:
+        norm = normalise(block.text)
+        year = _YEAR.search(norm)
+        if year and ("预算" in norm or "决算" in norm):
+            return int(year.group(1)), ("final" if "决算" in norm else "budget")
+    return None, None
+
+
+__all__ = ["disclosure_of", "read_narrative"]

@@ -1,0 +1,216 @@
+"""The shapes a parsed budget/debt file takes, and how a cell becomes an amount or a code.
+
+Shared by the recogniser (grids → tables), the narrative reader (text → sections, stated figures) and
+the loader (shapes → raw tables). No file format and no table knowledge here.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+
+CENT = Decimal("0.01")
+MAX_HEADER_ROWS = 3
+HEADER_SEARCH_ROWS = 15
+_BLANK_AMOUNTS = {"", "-", "--", "—", "——", "–", "−", "－"}
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_BRACKETED = re.compile(r"\((.+)\)")
+_YEAR = re.compile(r"([0-9０-９]{4}|[〇○零一二三四五六七八九]{4})\s*年")
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
+_LEADING_CODE = re.compile(r"^(\d{3,})(?![\d年])\s*(.*)$", re.S)
+_LABEL_CODE = re.compile(r"^(\d{3}|\d{5}|\d{7})(?![\d年月日.%])\s*(.*)$", re.S)
+_CODE_LIKE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
+WORKBOOK_FAMILIES = ("budget", "debt")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parsed shapes
+@dataclass
+class ParsedLine:
+    source_row: int
+    side: str | None
+    line_code: str | None
+    line_label: str | None
+    indent_level: int
+    is_total: bool
+    row_key: str | None
+    column_key: str
+    source_column: str
+    value_text: str | None
+    amount_yuan: Decimal | None
+    source_page: int | None = None  # PDF page (source_row then counts lines on that page)
+
+
+@dataclass
+class RowReject:
+    sheet: str
+    source_row: int | None
+    source_column: str | None
+    raw_value: str | None
+    reason: str
+    source_page: int | None = None
+
+
+@dataclass
+class ParsedSheet:
+    sheet: str
+    sheet_index: int
+    status: str = "parsed"  # parsed | unknown_table | error
+    reason: str | None = None
+    title: str | None = None
+    table_name: str | None = None
+    table_keys: tuple[str, ...] = ()
+    kind: str | None = None
+    entity_name: str | None = None
+    publisher_line: str | None = None
+    fiscal_year: int | None = None
+    phase: str | None = None
+    unit_label: str | None = None
+    unit_multiplier: Decimal = Decimal(1)
+    code_layout: str | None = None
+    header_row_count: int | None = None
+    note_text: str | None = None
+    is_empty: bool | None = None
+    has_empty_note: bool | None = None
+    column_map: dict[str, str] = field(default_factory=dict)  # column letter → column_key / role
+    lines: list[ParsedLine] = field(default_factory=list)
+    rejects: list[RowReject] = field(default_factory=list)
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def data_row_count(self) -> int:
+        return self.rows_loaded
+
+
+@dataclass
+class ParsedSection:
+    """A required explanation found in the running text (a heading of one of the catalogue's sections)."""
+    table_name: str                 # catalogue name of the explanation (e.g. 机关运行经费情况说明)
+    heading: str                    # the heading as printed
+    sheet: str | None               # workbook sheet holding it (None in a PDF)
+    source_page: int | None
+    source_row: int
+    body_chars: int                 # characters of text under the heading, up to the next heading
+
+
+@dataclass
+class ParsedStatement:
+    """A figure or year the narrative states, to be read against the tables (narrative rules)."""
+    statement_key: str              # e.g. income_total, fiscal_appropriation, sangong_total, year_named
+    section: str | None             # catalogue name of the section it stands in
+    value_text: str
+    amount_yuan: Decimal | None
+    tolerance_yuan: Decimal | None  # half a unit of the last digit printed
+    year_named: int | None
+    sheet: str | None
+    source_page: int | None
+    source_row: int
+    excerpt: str
+
+
+@dataclass
+class ParsedWorkbook:
+    path: Path
+    sheets: list[ParsedSheet]
+    file_format: str = "xlsx"
+    sections: list[ParsedSection] = field(default_factory=list)
+    statements: list[ParsedStatement] = field(default_factory=list)
+    # the disclosure the file is, from its tables (or its cover when it has none)
+    entity_name: str | None = None
+    fiscal_year: int | None = None
+    phase: str | None = None
+    page_count: int | None = None
+
+    @property
+    def rows_in(self) -> int:
+        return sum(s.rows_in for s in self.sheets)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(s.rows_loaded for s in self.sheets)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(s.rows_rejected for s in self.sheets)
+
+    @property
+    def lines(self) -> list[ParsedLine]:
+        return [line for s in self.sheets for line in s.lines]
+
+    @property
+    def rejects(self) -> list[RowReject]:
+        return [r for s in self.sheets for r in s.rejects]
+
+
+class SheetError(Exception):
+    """A sheet that names a known table but cannot be read; the other sheets go on."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cell helpers
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def parse_amount(value: object) -> tuple[bool, Decimal]:
+    """(ok, amount in the sheet's unit). Blank and dashes are 0; other text is not a number."""
+    if value is None:
+        return True, Decimal(0)
+    if isinstance(value, bool):
+        return False, Decimal(0)
+    if isinstance(value, int):
+        return True, Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return False, Decimal(0)
+        return True, Decimal(repr(value))  # the shortest repr is what the sheet showed; no float maths
+    if isinstance(value, Decimal):
+        return True, value
+    if not isinstance(value, str):
+        return False, Decimal(0)  # dates, times: not an amount
+    text = re.sub(r"\s+", "", nfkc(value)).replace(",", "").replace("\u2212", "-")
+    if text in _BLANK_AMOUNTS:
+        return True, Decimal(0)
+    # accounting notation: (1,234.50) / （1,234.50） is -1234.50 (NFKC made the brackets ASCII)
+    negative = _BRACKETED.fullmatch(text)
+    if negative and _NUMBER.fullmatch(negative.group(1)) and negative.group(1)[0] not in "+-":
+        return True, -Decimal(negative.group(1))
+    if _NUMBER.fullmatch(text):
+        try:
+            return True, Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the regex already guards this
+            return False, Decimal(0)
+    return False, Decimal(0)
+
+
+def indent_of(raw_label: str, alignment_indent: float | int | None = None) -> int:
+    """Depth shown by leading spaces: one full-width space or two half-width spaces per level."""
+    full = half = 0
+    for ch in raw_label:
+        if ch == "\u3000":
+            full += 1
+        elif ch in " \xa0\t":
+            half += 1
+        else:
+            break
+    return max(full + (half + 1) // 2, int(alignment_indent or 0))
+
+
+def _code_part(value: object) -> str | None:
+    """A code cell as digits (numbers come back as 201.0 or 1); None when it is not a code."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() and value >= 0 else None
+    text = nfkc(str(value)).strip()
+    return text if text.isdigit() else None
+
+

@@ -1,0 +1,201 @@
+"""Text PDFs → pages of lines and table rows, in reading order, with page and row numbers.
+
+pdfplumber (MIT) finds ruled tables on a page (``find_tables``: cell rectangles from the drawn lines)
+and the words outside them. A page becomes a list of ``PageItem``s sorted top to bottom: a text line
+(words split into cells where a wide gap separates them: ``编制部门：…`` | ``单位：元``) or a table row
+(cells by the table's column edges; a merged cell's text in its top-left cell, the span recorded).
+``row`` is the item's position on its page counting every line and table row from the top, as a person
+counts them. Which items form a budget table, which are its continuation on the next page and which are
+page furniture is the segmenter's business (``segmenter.py``), not this module's.
+
+Format quirks are fixed here once: radical code points (``部⻔⽀出`` → ``部门支出``), pdfminer's noisy
+FontBBox warnings, scanned pages without a text layer, and encrypted files.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster_project.ingest.grid import unify_ideographs
+
+# pdfminer logs a FontBBox warning per glyph run on Chromium/Noto CJK PDFs: nothing about the data.
+for _name in ("pdfminer", "pdfminer.pdffont", "pdfminer.pdfpage", "pdfminer.pdfinterp", "pdfminer.converter"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+# words further apart than this (in multiples of the font size) are separate cells of a text line
+CELL_GAP_EM = 2.5
+LINE_TOLERANCE = 3.0
+MARGIN_BAND = 0.09  # share of the page height at top and bottom that holds running heads and page numbers
+
+
+@dataclass
+class PageItem:
+    page: int                       # 1-based
+    row: int                        # 1-based position on the page (lines and table rows)
+    kind: str                       # text | table
+    cells: list                     # text: strings; table: strings or None (None = covered by a merge)
+    top: float
+    table_id: int | None = None     # tables on one page are numbered 0, 1, …
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # table rows: spans starting here
+    is_table_start: bool = False    # first row of a ruled table on its page
+    in_margin: bool = False         # in the top or bottom margin band, where running heads and page numbers sit
+
+    @property
+    def text(self) -> str:
+        return " ".join(c for c in self.cells if c)
+
+
+@dataclass
+class PdfDocument:
+    name: str
+    page_count: int
+    items: list[PageItem]
+    pages_with_text: int
+
+
+def _encrypted_error(exc: Exception) -> bool:
+    # pdfplumber wraps pdfminer's PDFPasswordIncorrect / PDFEncryptionError in its own exception's args
+    text = " ".join(f"{type(e).__name__} {e!r}" for e in (exc, *exc.args, exc.__context__) if e is not None).lower()
+    return any(word in text for word in ("password", "encrypt", "decrypt", "crypt"))
+
+
+def read_pdf(path: Path, name: str) -> PdfDocument:
+    import pdfplumber
+
+    from dagster_project.ingest.readers import refuse
+
+    try:
+        pdf = pdfplumber.open(str(path))
+        pages = pdf.pages  # parses the page tree: encrypted files fail here at the latest
+    except Exception as exc:  # noqa: BLE001 - every failure to open is a whole-file refusal
+        if _encrypted_error(exc):
+            raise refuse(name, "是加密的PDF（需要密码才能打开）", "an encrypted PDF (it needs a password to open)") from None
+        raise refuse(name, f"不是可读取的PDF文件（{type(exc).__name__}）", f"not a readable PDF ({type(exc).__name__})") from None
+    items: list[PageItem] = []
+    with_text = 0
+    try:
+        for page in pages:
+            try:
+                page_items = _page_items(page)
+            except Exception as exc:  # noqa: BLE001
+                if _encrypted_error(exc):
+                    raise refuse(name, "是加密的PDF（需要密码才能打开）", "an encrypted PDF (it needs a password to open)") from None
+                raise
+            if page_items:
+                with_text += 1
+            items.extend(page_items)
+        count = len(pages)
+    finally:
+        pdf.close()
+    if count and not with_text:
+        raise refuse(name, "是扫描件（图片PDF），没有文字层", "a scanned PDF: its pages are images with no text layer")
+    return PdfDocument(name=name, page_count=count, items=items, pages_with_text=with_text)
+
+
+def _inside(word: dict, bbox) -> bool:
+    x = (word["x0"] + word["x1"]) / 2
+    y = (word["top"] + word["bottom"]) / 2
+    return bbox[0] - 1 <= x <= bbox[2] + 1 and bbox[1] - 1 <= y <= bbox[3] + 1
+
+
+def _page_items(page) -> list[PageItem]:
+    if not page.chars:
+        return []
+    tables = [t for t in page.find_tables() if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
+    entries: list[tuple[float, PageItem]] = []
+    for table_id, table in enumerate(tables):
+        for position, (cells, merges, top) in enumerate(_table_rows(table)):
+            entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
+                                          is_table_start=position == 0)))
+    words = [w for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size"])
+             if not any(_inside(w, t.bbox) for t in tables)]
+    band = MARGIN_BAND * float(page.height)
+    for top, cells in _text_lines(words):
+        entries.append((top, PageItem(page.page_number, 0, "text", cells, top,
+                                      in_margin=top < band or top > float(page.height) - band)))
+    entries.sort(key=lambda e: (e[0], 0 if e[1].kind == "text" else 1))
+    out = []
+    for row, (_, item) in enumerate(entries, start=1):
+        item.row = row
+        out.append(item)
+    return out
+
+
+def _text_lines(words: list[dict]) -> list[tuple[float, list[str]]]:
+    """Words → lines (by vertical position) → cells (split at wide gaps)."""
+    lines: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - word["top"]) <= LINE_TOLERANCE:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    out = []
+    for line in lines:
+        line.sort(key=lambda w: w["x0"])
+        cells, current, last_x1 = [], [], None
+        for word in line:
+            gap_limit = CELL_GAP_EM * float(word.get("size") or 10)
+            if last_x1 is not None and word["x0"] - last_x1 > gap_limit:
+                cells.append(" ".join(current))
+                current = []
+            current.append(unify_ideographs(word["text"]))
+            last_x1 = word["x1"]
+        cells.append(" ".join(current))
+        out.append((min(w["top"] for w in line), [_join_cjk(c) for c in cells]))
+    return out
+
+
+def _join_cjk(text: str) -> str:
+    """pdfplumber puts a space between words; between two CJK characters it is a line-wrap artefact."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch == " " and 0 < i < len(text) - 1 and _is_cjk(text[i - 1]) and _is_cjk(text[i + 1]):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
+
+
+def _edges(values: list[float], tolerance: float = 1.5) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tolerance:
+            out.append(v)
+    return out
+
+
+def _index(edges: list[float], value: float, tolerance: float = 1.5) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+
+
+def _table_rows(table) -> list[tuple[list, list, float]]:
+    """Rows of one ruled table: (cells with None where a merge covers them, merges starting on the row, top)."""
+    xs = _edges([c[0] for c in table.cells])
+    ys = _edges([c[1] for c in table.cells])
+    width, height = len(xs), len(ys)
+    grid: list[list] = [[None] * width for _ in range(height)]
+    spans: dict[int, list[tuple[int, int, int, int]]] = {}
+    texts = {}
+    for row, extracted in zip(table.rows, table.extract()):
+        for bbox, text in zip(row.cells, extracted):
+            if bbox is not None:
+                texts[bbox] = text
+    for bbox in table.cells:
+        r0, c0 = _index(ys, bbox[1]), _index(xs, bbox[0])
+        r1 = max([i for i, y in enumerate(ys) if y < bbox[3] - 1.5] or [r0])
+        c1 = max([i for i, x in enumerate(xs) if x < bbox[2] - 1.5] or [c0])
+        text = texts.get(bbox)
+        grid[r0][c0] = unify_ideographs(_join_cjk((text or "").replace("\n", " ")).strip())
+        if r1 > r0 or c1 > c0:
+            spans.setdefault(r0, []).append((0, c0, r1 - r0, c1))
+    out = []
+    for r in range(height):
+        out.append((grid[r], spans.get(r, []), ys[r]))
+    return out
+
+
+__all__ = ["PageItem", "PdfDocument", "read_pdf"]

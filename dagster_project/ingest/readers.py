@@ -1,0 +1,226 @@
+"""Readers: one per source form, each turning a file into ``Grid``s (and text lines) with provenance.
+
+- ``.xlsx`` / ``.xlsm`` through openpyxl (cached values; formulas saved without a value come back as
+  ``UncachedFormula`` so an amount there is a row error, not a silent zero);
+- ``.xls`` (BIFF, as Excel 97–2003 and WPS save it) through xlrd;
+- text ``.pdf`` through pdfplumber (``pdf_reader.py``): pages → lines and table rows, in reading order.
+
+The form is decided by the file's first bytes, not its name (a workbook renamed .xls still reads).
+Files that are no readable form are refused whole with a reason naming the accepted forms.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from pathlib import Path
+
+from dagster_project.ingest.framework import FileRejected
+from dagster_project.ingest.grid import Grid, UncachedFormula, unify_ideographs
+
+ACCEPTED_FORMS_ZH = "文字版PDF（.pdf）、Excel 工作簿（.xlsx/.xlsm）或 Excel 97-2003/WPS 工作簿（.xls）"
+ACCEPTED_FORMS_EN = "a text PDF, an .xlsx/.xlsm workbook or an .xls (BIFF) workbook"
+
+_ZIP = b"PK\x03\x04"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff(path: Path) -> str:
+    """'xlsx' | 'xls' | 'pdf' | 'ole2-other' | 'unknown' from the first bytes."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if head.startswith(_ZIP):
+        return "xlsx"
+    if head.startswith(_OLE2):
+        return "xls"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    return "unknown"
+
+
+def refuse(name: str, what_zh: str, what_en: str) -> FileRejected:
+    return FileRejected(
+        f"{name} {what_zh}，无法读取；请提交{ACCEPTED_FORMS_ZH} "
+        f"({what_en}: cannot be read; accepted forms are {ACCEPTED_FORMS_EN})"
+    )
+
+
+# --------------------------------------------------------------------------------------------- xlsx
+_CELL_XML = re.compile(r'<c r="([A-Z]+)([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_FORMULA_XML = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+# A saved value is a non-empty <v>; scripts write <v/> or none. An empty <v> is still a saved value when the
+# cell's type is a string (t="str"): Excel's result of =IF(B5=0,"",B5).
+_VALUE_XML = re.compile(r"<v\b[^>]*>[^<]+</v>")
+_STRING_RESULT_XML = re.compile(r'\bt="str"')
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def uncached_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Formula cells without a saved value, by sheet title and (row, column), both 1-based."""
+    import html
+    import zipfile
+    from xml.etree import ElementTree
+
+    from openpyxl.utils import column_index_from_string
+
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    with zipfile.ZipFile(path) as z:
+        workbook = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target", "") for r in rels}
+        for sheet in workbook.iter():
+            if not sheet.tag.endswith("}sheet"):
+                continue
+            target = targets.get(sheet.get(_REL_NS + "id"), "")
+            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            if member not in z.namelist():
+                continue
+            xml = z.read(member).decode("utf-8", errors="replace")
+            if "<f" not in xml:
+                continue  # the usual case: no formulas at all
+            for m in _CELL_XML.finditer(xml):
+                inner = m.group(4) or ""
+                formula = _FORMULA_XML.search(inner)
+                if formula and not _VALUE_XML.search(inner) and not _STRING_RESULT_XML.search(m.group(3)):
+                    text = html.unescape(formula.group(1) or "") or "(shared formula 共享公式)"
+                    found.setdefault(sheet.get("name", ""), {})[
+                        (int(m.group(2)), column_index_from_string(m.group(1)))] = "=" + text
+    return found
+
+
+def _xlsx_grid(ws, formulas: dict[tuple[int, int], str]) -> Grid:
+    # Styled but empty cells can stretch a sheet to a million rows: read only up to the last value.
+    try:
+        filled = [key for key, cell in ws._cells.items() if cell.value is not None]
+        filled += list(formulas)
+        last_row = max((r for r, _ in filled), default=0)
+        last_col = max((c for _, c in filled), default=0)
+    except AttributeError:  # pragma: no cover - other openpyxl worksheet kinds
+        last_row, last_col = ws.max_row, ws.max_column
+    rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=last_row, max_col=last_col, values_only=True)] \
+        if last_row else []
+    for (r, c), text in formulas.items():
+        if r <= len(rows) and c <= len(rows[r - 1]):
+            rows[r - 1][c - 1] = UncachedFormula(text)
+    indents = {}
+    for (r, c), cell in getattr(ws, "_cells", {}).items():
+        if cell.has_style:
+            level = cell.alignment.indent
+            if level:
+                indents[(r - 1, c - 1)] = int(level)
+    merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+    return Grid(name=ws.title, rows=[tuple(r) for r in rows], merges=merges, indents=indents, source_format="xlsx")
+
+
+def read_xlsx(path: Path, name: str) -> list[Grid]:
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's style warnings say nothing about the data
+            wb = load_workbook(path, data_only=True)
+    except Exception as exc:
+        raise FileRejected(
+            f"{name} 不是可读取的Excel工作簿 (not a readable workbook): {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        try:
+            formulas = uncached_formulas(path)
+        except Exception:  # noqa: BLE001 - detection must never make a readable workbook unreadable
+            formulas = {}
+        return [_xlsx_grid(ws, formulas.get(ws.title, {})) for ws in wb.worksheets]
+    finally:
+        wb.close()
+
+
+# --------------------------------------------------------------------------------------------- xls
+def read_xls(path: Path, name: str) -> list[Grid]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    except Exception as exc:  # a Word .doc renamed .xls is OLE2 too: xlrd says it is no workbook
+        raise FileRejected(
+            f"{name} 不是可读取的Excel 97-2003/WPS工作簿 (not a readable .xls workbook): {type(exc).__name__}: {exc}"
+        ) from None
+    grids = []
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            rows, indents = [], {}
+            for r in range(sheet.nrows):
+                values = []
+                for c in range(sheet.ncols):
+                    cell = sheet.cell(r, c)
+                    values.append(_xls_value(book, cell))
+                    xf = book.xf_list[cell.xf_index] if cell.xf_index is not None else None
+                    if xf is not None and xf.alignment.indent_level and values[-1] is not None:
+                        indents[(r, c)] = int(xf.alignment.indent_level)
+                rows.append(tuple(values))
+            merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells]
+            grids.append(Grid(name=sheet.name, rows=rows, merges=merges, indents=indents, source_format="xls"))
+            book.unload_sheet(index)
+    finally:
+        book.release_resources()
+    return grids
+
+
+def _xls_value(book, cell):
+    import xlrd
+
+    kind = cell.ctype
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            value = xlrd.xldate_as_datetime(cell.value, book.datemode)
+        except Exception:  # noqa: BLE001 - an out-of-range serial stays a number
+            return cell.value
+        return value.date() if value.time() == dt.time() else value
+    if kind == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#ERR")  # '#REF!' is a row error downstream
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    return cell.value
+
+
+# --------------------------------------------------------------------------------------------- dispatch
+_REFUSED_SUFFIXES = {
+    ".doc": ("是Word文档", "a Word document"),
+    ".docx": ("是Word文档", "a Word document"),
+    ".wps": ("是WPS文字文档", "a WPS Writer document"),
+    ".et": ("是WPS表格专有格式（.et）文件", "a WPS Spreadsheets .et file"),
+}
+
+
+def refused_suffix_reason(name: str, suffix: str) -> str | None:
+    """The exact refusal for Word/WPS files (the framework's suffix check asks here)."""
+    found = _REFUSED_SUFFIXES.get(suffix.lower())
+    return str(refuse(name, *found)) if found else None
+
+
+def read_grids(path: Path, name: str):
+    """(form, grids, pdf document or None) for any budget/debt file; FileRejected when unreadable."""
+    form = sniff(path)
+    if form == "xlsx":
+        return form, read_xlsx(path, name), None
+    if form == "xls":
+        return form, read_xls(path, name), None
+    if form == "pdf":
+        from dagster_project.ingest.pdf_reader import read_pdf
+
+        document = read_pdf(path, name)
+        return form, [], document
+    suffix = path.suffix.lower()
+    if suffix in _REFUSED_SUFFIXES:
+        raise refuse(name, *_REFUSED_SUFFIXES[suffix])
+    if suffix == ".pdf":
+        raise refuse(name, "不是有效的PDF文件", "not a valid PDF file")
+    raise FileRejected(
+        f"{name} 不是可读取的Excel工作簿 (not a readable workbook): 文件内容不是 xlsx/xls/pdf "
+        f"(the content is none of xlsx, xls, pdf); 请提交{ACCEPTED_FORMS_ZH}"
+    )
+
+
+__all__ = ["ACCEPTED_FORMS_EN", "ACCEPTED_FORMS_ZH", "read_grids", "read_xls", "read_xlsx",
+           "refused_suffix_reason", "sniff", "uncached_formulas", "unify_ideographs"]

@@ -1,0 +1,417 @@
+"""The recogniser: one spec-driven parser that turns a ``Grid`` into a published table.
+
+Layout knowledge is data (``specs/workbook_tables.yaml``, the disclosure catalogue, the alias and unit
+seeds, read by ``workbook_spec.py``); ``header_band.py`` finds the title, publisher/unit line and header
+band. This module reads the data band: codes (one column or 类|款|项), labels, amounts in the table's
+unit, item rows → row_key, totals, footnotes and empty-table notes. A header band repeated inside the
+table (continuation pages) and a blank template's placeholder rows are not data. Every row is
+accounted: loaded or rejected, with file, sheet or page, row and column.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
+from dagster_project.ingest.header_band import (
+    _codes_under_a_shared_header,
+    _column_paths,
+    _entity_and_year,
+    _find_header,
+    _find_title,
+    _looks_numeric,
+    _map_columns,
+    _Segment,
+    _segments,
+    _strip_unit_publisher,
+    _year_of,
+    best_alias,
+)
+from dagster_project.ingest.parsed import (
+    _BLANK_AMOUNTS,
+    _LABEL_CODE,
+    _LEADING_CODE,
+    _YEAR,
+    CENT,
+    ParsedLine,
+    ParsedSheet,
+    RowReject,
+    SheetError,
+    _code_part,
+    indent_of,
+    nfkc,
+    parse_amount,
+)
+from dagster_project.ingest.workbook_spec import TableSpec, WorkbookVocabulary, normalise, vocabulary
+
+
+def _pre_header_info(vocab, grid: Grid, rows: range, sheet: ParsedSheet, header_rows=()) -> list[str]:
+    """Publisher line and unit from the rows above the data; returns any empty-table notes there."""
+    notes = []
+    for r in rows:
+        for _, text in grid.texts(r):
+            if r in header_rows and not _strip_unit_publisher(vocab, text):
+                continue
+            n = nfkc(text)
+            u = vocab.unit_regex.search(n)
+            if u and sheet.unit_label is None:
+                sheet.unit_label = u.group(1)
+            p = vocab.publisher_regex.search(n)
+            if p and sheet.publisher_line is None and not (u and u.start() <= p.start() < u.end()):
+                end = u.start() if u and u.start() > p.start() else len(n)
+                printed = text if len(text) == len(n) else n  # NFKC keeps CJK positions: slice as printed
+                sheet.publisher_line = printed[p.start():end].strip() or None
+            if r not in header_rows and vocab.empty_note_regex.search(normalise(text)):
+                notes.append(text.strip())
+    return notes
+
+
+def _label_fallback(value) -> str | None:
+    text = cell_text(value)
+    return text if text.strip() else None
+
+
+class _RowKeys:
+    """Item rows → row_key, by ordered patterns with sections (see the YAML header)."""
+
+    def __init__(self, vocab, patterns):
+        self.vocab = vocab
+        self.patterns = patterns
+        self.section: str | None = None
+
+    @classmethod
+    def best_for(cls, vocab, spec: TableSpec, labels: list[str]) -> "_RowKeys":
+        """The pattern set (year shift) that names the most distinct items on this sheet."""
+        best, best_count = cls(vocab, spec.row_patterns), -1
+        for patterns in (spec.row_patterns, *spec.alternative_row_patterns):
+            trial = cls(vocab, patterns)
+            count = len({trial(label) for label in labels} - {None})
+            if count > best_count:
+                best, best_count = cls(vocab, patterns), count
+        return best
+
+    def __call__(self, label: str | None) -> str | None:
+        if not self.patterns or not label:
+            return None
+        norm = normalise(label)
+        top = bool(self.vocab.top_numbering.match(norm))
+        for pattern in self.patterns:
+            if pattern.within and (top or self.section not in pattern.within):
+                continue
+            if pattern.regex.search(norm):
+                if not pattern.within:
+                    self.section = pattern.key
+                return pattern.key
+        return None
+
+
+def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | None) -> None:
+    spec = vocab.spec_for(sheet.table_name, sheet.fiscal_year)
+    sheet.kind = spec.kind
+    first = 0 if title_row is None else title_row + 1
+    header_rows = _find_header(vocab, spec, grid, first)
+    # the unit and publisher may sit anywhere above the data, even at the right of a header row
+    top_notes = _pre_header_info(
+        vocab, grid, range(0, header_rows[-1] + 1 if header_rows else first), sheet, header_rows
+    )
+    if not header_rows and any(vocab.empty_note_regex.search(normalise(n)) for n in top_notes):
+        # a title and a note such as 本部门无政府性基金预算支出，故本表为空表, no table drawn: published empty
+        sheet.note_text, sheet.is_empty, sheet.has_empty_note = "\n".join(top_notes), True, True
+        sheet.code_layout = "none"
+        return
+    if not header_rows:
+        raise SheetError(
+            "未找到表头行 (no header row found): 期望如「科目编码」「项目」「预算数」等列名 "
+            "(expected headers such as 科目编码 / 项目 / 预算数)"
+        )
+    sheet.header_row_count = len(header_rows)
+    paths = _column_paths(vocab, grid, header_rows)
+    if sheet.unit_label is None:
+        for path, header in paths.values():
+            m = vocab.header_unit_regex.search(nfkc(header))
+            if m:
+                sheet.unit_label = m.group(1)
+                break
+    if sheet.unit_label is None:
+        sheet.warnings.append("未注明金额单位，按元处理 (no unit stated; amounts taken as 元)")
+    else:
+        sheet.unit_multiplier = vocab.units.get(sheet.unit_label, vocab.units.get(sheet.unit_label.lower(), Decimal(1)))
+    columns = _map_columns(vocab, spec, paths, sheet)
+    if spec.codes and not spec.two_sided:
+        columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
+    sheet.column_map = {c.letter: c.key for c in columns}
+    segments = _segments(vocab, spec, columns, paths, sheet)
+    if not any(seg.measures or seg.texts for seg in segments):
+        raise SheetError("未识别任何金额列 (no amount column recognised in the header)")
+    if any(seg.split for seg in segments):
+        sheet.code_layout = "split"
+    elif any(seg.code for seg in segments) or spec.codes:
+        sheet.code_layout = "single"
+    else:
+        sheet.code_layout = "none"
+
+    mapped_cols = sorted(
+        {c.index for seg in segments for c in ([seg.label, seg.code] + list(seg.split.values()) + seg.measures + seg.texts) if c}
+    )
+    text_cols = {c.index for seg in segments for c in seg.texts}
+    data_start = header_rows[-1] + 1
+    data_merges = grid.merged_value_map(data_start, len(grid.rows) - 1, text_cols) if text_cols else {}
+    notes: list[str] = list(top_notes)
+    in_notes = False
+    row_keys = _RowKeys(vocab, spec.row_patterns)
+    if spec.alternative_row_patterns:
+        label_cols = [seg.label.index for seg in segments if seg.label]
+        labels = [cell_text(grid.value(r, c)) for r in range(data_start, len(grid.rows)) for c in label_cols
+                  if cell_text(grid.value(r, c)).strip()]
+        row_keys = _RowKeys.best_for(vocab, spec, labels)
+    split_state = {"lei": None, "kuan": None}
+    multiplier = sheet.unit_multiplier
+    # a header repeated inside the table (a PDF continuation page, a sheet printed with repeated titles)
+    header_signatures = {_row_signature(grid, h) for h in header_rows} - {()}
+
+    for r in range(data_start, len(grid.rows)):
+        cells = grid.texts(r)
+        if not cells:
+            continue
+        joined = " ".join(t for _, t in cells)
+        first_norm = normalise(cells[0][1])
+        if in_notes or first_norm.startswith(vocab.note_prefixes):
+            in_notes = True
+            notes.append(joined)
+            continue
+        if vocab.footer_prefixes and first_norm.startswith(vocab.footer_prefixes):
+            continue
+        if first_norm in vocab.skip_row_labels:  # 栏次 | 1 | 2 …: column numbering, not data
+            continue
+        if not any(grid.value(r, c) is not None and cell_text(grid.value(r, c)).strip() for c in mapped_cols):
+            continue
+        if sheet.rows_in == 0 and _more_header(vocab, spec, grid, r, cells):
+            continue  # a 4th header row (beyond MAX_HEADER_ROWS): header words, not amounts to reject
+        if _row_signature(grid, r) in header_signatures:
+            continue  # the header band again, e.g. at the top of a continuation page: not data
+        if all(vocab.placeholder_regex.fullmatch(normalise(t)) for _, t in cells if not _looks_numeric(t)) \
+                and all(not _looks_numeric(grid.value(r, c)) or cell_text(grid.value(r, c)).strip() in _BLANK_AMOUNTS
+                        for c, _ in cells):
+            continue  # a blank template's placeholder row (…, XX（部门）): not data
+        measures_blank = all(
+            nfkc(cell_text(grid.value(r, m.index))).strip() in _BLANK_AMOUNTS for seg in segments for m in seg.measures
+        )
+        if measures_blank and vocab.empty_note_regex.search(normalise(joined)) and not any(
+            _looks_numeric(grid.value(r, c)) for c, _ in cells
+        ):
+            notes.append(joined)  # an empty-table note inside the table body; rows after it still count
+            continue
+        sheet.rows_in += 1
+        row_lines: list[ParsedLine] = []
+        row_rejects: list[RowReject] = []
+        for seg in segments:
+            _parse_segment_row(vocab, grid, sheet, spec, seg, r, multiplier, row_keys,
+                               split_state, data_merges, row_lines, row_rejects)
+        if row_rejects:
+            sheet.rows_rejected += 1
+            sheet.rejects.extend(row_rejects)
+        elif row_lines:
+            sheet.rows_loaded += 1
+            sheet.lines.extend(row_lines)
+        else:  # nothing on either side of a two-sided row but ignored columns: still accounted
+            sheet.rows_loaded += 1
+
+    sheet.note_text = "\n".join(notes) or None
+    sheet.has_empty_note = bool(sheet.note_text and vocab.empty_note_regex.search(normalise(sheet.note_text)))
+    sheet.is_empty = not any(
+        line.amount_yuan not in (None, Decimal(0)) for line in sheet.lines if not line.is_total
+    )
+    if sheet.warnings:
+        sheet.reason = "; ".join(sheet.warnings)
+
+
+def _row_signature(grid: Grid, r: int) -> tuple:
+    return tuple((c, normalise(t)) for c, t in grid.texts(r))
+
+
+def _more_header(vocab, spec: TableSpec, grid: Grid, r: int, cells) -> bool:
+    return (
+        len(cells) >= 2
+        and not vocab.is_total_label(cells[0][1])
+        and not any(_looks_numeric(grid.value(r, c)) for c, _ in cells)
+        and all(best_alias(spec, [normalise(t)]) for _, t in cells)
+    )
+
+
+def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multiplier, row_keys,
+                       split_state, data_merges, row_lines, row_rejects) -> None:
+    raw_label = _label_fallback(grid.value(r, seg.label.index)) if seg.label else None
+    label_col = seg.label.index if seg.label else None
+    if raw_label is None and spec.label_column:
+        text_col = next((t for t in seg.texts if t.key == spec.label_column), None)
+        if text_col is not None:
+            raw_label = _label_fallback(data_merges.get((r, text_col.index), grid.value(r, text_col.index)))
+            label_col = text_col.index
+    code = None
+    if seg.code is not None:
+        value = grid.value(r, seg.code.index)
+        part = _code_part(value)
+        if part is not None:
+            code = part
+        elif value is not None and cell_text(value).strip():
+            m = _LEADING_CODE.match(nfkc(cell_text(value)).strip())
+            if m:
+                code = m.group(1)
+                if raw_label is None and m.group(2).strip():
+                    raw_label = m.group(2)
+            elif raw_label is None:
+                raw_label = cell_text(value)
+    elif seg.split:
+        parts = {}
+        for level in ("lei", "kuan", "xiang"):
+            col = seg.split.get(level)
+            value = grid.value(r, col.index) if col else None
+            part = _code_part(value)
+            if part is None and value is not None and cell_text(value).strip() and raw_label is None:
+                raw_label = cell_text(value)  # e.g. 合计 merged across 类|款|项
+            parts[level] = part
+        code = _join_split(parts, split_state)
+    if code is None and spec.codes and raw_label:
+        m = _LABEL_CODE.match(nfkc(raw_label).strip())
+        if m:
+            code = m.group(1)
+            raw_label = m.group(2) if m.group(2).strip() else None
+    indent = 0
+    if raw_label is not None:
+        indent = indent_of(raw_label, grid.indent(r, label_col) if label_col is not None else None)
+    label = raw_label.strip(" \u3000\t\xa0\r\n") if raw_label else None
+    is_total = bool(label) and vocab.is_total_label(label)
+    amounts = []
+    for m in seg.measures:
+        value = grid.value(r, m.index)
+        ok, amount = parse_amount(value)
+        if not ok:
+            raw = cell_text(value)
+            found = (f"公式未保存计算结果「{raw}」，请在 Excel/WPS 中打开并保存后重新提交 (a formula saved "
+                     f"without its computed value, '{raw}': open and save the file in Excel or WPS)"
+                     if isinstance(value, UncachedFormula) else f"实际为「{raw}」 (expected a number, found '{raw}')")
+            row_rejects.append(RowReject(
+                sheet.sheet, grid.source_row(r), m.letter, raw,
+                f"{grid.where(r)} {m.letter}列「{m.header}」: 期望金额数字, {found}",
+                source_page=grid.page(r),
+            ))
+            continue
+        amounts.append((m, value, amount))
+    texts = []
+    for t in seg.texts:
+        value = data_merges.get((r, t.index), grid.value(r, t.index))
+        texts.append((t, value))
+    if not label and code is None and all(v is None or not cell_text(v).strip() for _, v, _ in amounts) \
+            and all(v is None or not cell_text(v).strip() for _, v in texts) and not row_rejects:
+        return  # this side of the row is empty
+    if row_rejects:
+        return
+    row_key = None if is_total else row_keys(label)
+    common = dict(
+        source_row=grid.source_row(r), source_page=grid.page(r), side=seg.side, line_code=code, line_label=label, indent_level=indent,
+        is_total=is_total, row_key=row_key,
+    )
+    for m, value, amount in amounts:
+        key, item = m.key, row_key
+        if m.key in spec.kind_columns and row_key and row_key.endswith("_total"):
+            key, item = "amount", row_key[: -len("total")] + spec.kind_columns[m.key]
+        row_lines.append(ParsedLine(
+            **{**common, "row_key": item}, column_key=key, source_column=m.letter,
+            value_text=cell_text(value) if value is not None else None,
+            amount_yuan=(amount * multiplier).quantize(CENT, rounding=ROUND_HALF_UP),
+        ))
+    for t, value in texts:
+        text = cell_text(value).strip()
+        row_lines.append(ParsedLine(
+            **common, column_key=t.key, source_column=t.letter,
+            value_text=text or None, amount_yuan=None,
+        ))
+
+
+def _join_split(parts: dict[str, str | None], state: dict) -> str | None:
+    """类|款|项 cells → one code; blank parent parts are inherited from the last parent row."""
+    lei, kuan, xiang = parts["lei"], parts["kuan"], parts["xiang"]
+    if lei is None and kuan is None and xiang is None:
+        return None
+    code = None
+    if lei is not None:
+        state["lei"], state["kuan"] = lei, None
+        code = lei
+        if len(lei) > 3:  # a full code written into the 类 column
+            state["lei"] = lei[:3]
+            state["kuan"] = lei[:5] if len(lei) >= 5 else None
+    if kuan is not None:
+        kuan_code = kuan if len(kuan) > 2 else (state["lei"] or "") + kuan.zfill(2)
+        state["kuan"] = kuan_code
+        code = kuan_code
+    if xiang is not None:
+        code = xiang if len(xiang) > 2 else (state["kuan"] or state["lei"] or "") + xiang.zfill(2)
+    return code
+
+
+def _count_rows(grid: Grid, start: int) -> int:
+    return sum(1 for r in range(max(start, 0), len(grid.rows)) if not grid.is_blank(r))
+
+
+def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = None) -> ParsedSheet:
+    """Recognise and parse the one table a grid holds (a sheet, or a PDF table over its pages)."""
+    vocab = vocab or vocabulary()
+    sheet = ParsedSheet(sheet=grid.name, sheet_index=sheet_index)
+    if all(grid.is_blank(r) for r in range(len(grid.rows))):
+        sheet.status, sheet.reason = "unknown_table", "空白工作表 (blank sheet)"
+        return sheet
+    title, title_row, table = _find_title(vocab, grid, grid.name)
+    sheet.title = title
+    if table is None:
+        sheet.status = "unknown_table"
+        sheet.reason = (
+            f"标题「{title or ''}」和工作表名「{grid.name}」都不含已知表名 "
+            "(no known table name in the title or the sheet name)"
+        )
+        return sheet
+    sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, table.table_keys, table.phase
+    sheet.entity_name, sheet.fiscal_year = _entity_and_year(vocab, title, table.table_name)
+    if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name
+        near = [text for r in range(0, min(len(grid.rows), (title_row or 0) + 3)) for _, text in grid.texts(r)]
+        sheet.fiscal_year = next(
+            (y for y in (_year_of(_YEAR.search(t)) for t in near + [grid.name]) if y), None
+        )
+    try:
+        _parse_known_sheet(vocab, grid, sheet, title_row)
+        if sheet.entity_name is None and sheet.publisher_line:
+            # the Ministry template's title has no entity ('2025年部门财务收支预算总表'): the publisher line names it
+            named = vocab.publisher_regex.sub(lambda m: m.group(0).split("：")[-1].split(":")[-1], nfkc(sheet.publisher_line))
+            named = named.strip()
+            if named and not vocab.placeholder_regex.fullmatch(normalise(named)):
+                sheet.entity_name = named
+    except SheetError as exc:
+        if _is_contents_page(vocab, grid):
+            _reset(sheet, "unknown_table", "目录页，列出多张表但本身不是表 (a contents page listing tables)")
+            return sheet
+        _sheet_error(sheet, grid, title_row, str(exc))
+    except Exception as exc:  # one bad sheet must not stop the others
+        _sheet_error(sheet, grid, title_row, f"{type(exc).__name__}: {exc}")
+    return sheet
+
+
+def _reset(sheet: ParsedSheet, status: str, reason: str) -> None:
+    sheet.status, sheet.reason = status, reason
+    sheet.lines, sheet.rejects = [], []
+    sheet.rows_in = sheet.rows_loaded = sheet.rows_rejected = 0
+
+
+def _is_contents_page(vocab, grid: Grid) -> bool:
+    names = {t.table_name for r in range(len(grid.rows)) for _, text in grid.texts(r)
+             if (t := vocab.table_for_title(text))}
+    return len(names) >= 3
+
+
+def _sheet_error(sheet: ParsedSheet, grid: Grid, title_row: int | None, detail: str) -> None:
+    """A sheet that names a known table but cannot be read: one reject, its rows counted as rejected."""
+    _reset(sheet, "error", f"工作表「{sheet.sheet}」无法解析 (sheet could not be parsed): {detail}")
+    sheet.rejects = [RowReject(sheet.sheet, None, None, None, sheet.reason)]
+    counted = _count_rows(grid, (title_row + 1) if title_row is not None else 0)
+    sheet.rows_in, sheet.rows_rejected = counted, counted
+
+
+
+__all__ = ["parse_grid"]

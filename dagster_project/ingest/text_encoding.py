@@ -1,0 +1,255 @@
+"""Which encoding a text export is in — decided for the whole file when it can be, per line when it must.
+
+* A file that is strict UTF-8 throughout (after an optional BOM) is read as it is: the fast path, and
+  what almost every export is.
+* Anything else is decided **line by line** and transcoded to a temporary UTF-8 file: a line that is
+  pure ASCII is the same in both; a line that is valid UTF-8 is UTF-8; otherwise a line that is valid
+  GB18030 (a superset of GBK) is GB18030. Decoding the whole of a GBK export that carries a few UTF-8
+  lines as GB18030 would succeed and turn those lines into mojibake, which would then be published;
+  deciding per line reads both kinds right. (A GBK line of Chinese text is practically never valid
+  UTF-8: GBK lead bytes are UTF-8 lead bytes whose continuation bytes GBK rarely supplies.)
+* A line that decodes in neither is kept with U+FFFD in place of the bad bytes and listed, so the
+  loader rejects the record holding it (a row error naming its row) and the rest of the file loads. A
+  file whose header line decodes in neither is rejected whole: nothing in it can be bound.
+
+DuckDB cannot read GBK offline, which is why non-UTF-8 files are transcoded at all; the temporary file
+lives under ``paths.settings().tmp_dir`` and is deleted when the load ends.
+"""
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from dagster_project import paths
+from dagster_project.ingest.framework import FileRejected, RawFile
+
+CHUNK_BYTES = 4 << 20
+UTF8_BOM = codecs.BOM_UTF8
+REPLACEMENT = "\ufffd"
+# Undecodable line numbers kept for the file's reason text; the count is always exact.
+MAX_LISTED_LINES = 20
+
+
+@dataclass
+class TextSource:
+    """A text file as DuckDB should read it: ``read_path`` is UTF-8 (the original or a temp copy)."""
+
+    original: Path
+    read_path: Path
+    encoding: str  # utf-8 | utf-8-sig | gb18030 | gb18030+utf-8 | utf-8-sig+gb18030 | …
+    lines_by_encoding: dict[str, int] = field(default_factory=dict)  # non-ASCII lines per encoding
+    undecodable_lines: list[int] = field(default_factory=list)  # 1-based physical lines (first few)
+    undecodable_count: int = 0
+
+    @property
+    def is_mixed(self) -> bool:
+        return len(self.lines_by_encoding) > 1
+
+    def notes(self) -> list[str]:
+        """What a clerk should know about how the file was decoded (for the file's reason text)."""
+        out = []
+        if self.is_mixed:
+            parts = ", ".join(f"{n} 行 {enc}" for enc, n in sorted(self.lines_by_encoding.items()))
+            out.append(f"文件混用编码, 已逐行识别 (mixed encodings decoded line by line): {parts}")
+        if self.undecodable_count:
+            listed = ", ".join(str(n) for n in self.undecodable_lines)
+            more = " …" if self.undecodable_count > len(self.undecodable_lines) else ""
+            out.append(
+                f"{self.undecodable_count} 行既不是 UTF-8 也不是 GBK, 所在记录被拒绝 (lines neither UTF-8 "
+                f"nor GBK, their records rejected): 第 {listed}{more} 行"
+            )
+        return out
+
+
+def _scan_decode(path: Path, encoding: str, sink: io.TextIOBase | None, skip: int = 0) -> int | None:
+    """Decode ``path`` strictly in chunks; write the text to ``sink`` if given.
+
+    Returns None when the whole file decodes, else the byte offset of the first undecodable byte.
+    A multibyte sequence cut by a chunk boundary is carried into the next chunk, so offsets are exact.
+    """
+    max_seq = 4  # longest UTF-8 / GB18030 sequence
+    carry = b""
+    base = skip  # file offset of carry[0]
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        while True:
+            block = handle.read(CHUNK_BYTES)
+            final = not block
+            data = carry + block
+            if not data:
+                return None
+            try:
+                text = data.decode(encoding, errors="strict")
+                carry = b""
+                consumed = len(data)
+            except UnicodeDecodeError as exc:
+                if not final and exc.start >= len(data) - max_seq:
+                    text = data[: exc.start].decode(encoding, errors="strict")
+                    carry = data[exc.start:]
+                    consumed = exc.start
+                else:
+                    return base + exc.start
+            if sink is not None and text:
+                sink.write(text)
+            base += consumed
+            if final:
+                return None
+
+
+def detect_encoding(path: Path) -> tuple[str, int | None, int | None]:
+    """Whole-file view: (encoding, utf8_error_offset, gb_error_offset); '' when neither decodes whole."""
+    with path.open("rb") as handle:
+        head = handle.read(3)
+    if head == UTF8_BOM:
+        bad = _scan_decode(path, "utf-8", None, skip=3)
+        return ("utf-8-sig", bad, None) if bad is None else ("", bad, None)
+    utf8_bad = _scan_decode(path, "utf-8", None)
+    if utf8_bad is None:
+        return "utf-8", None, None
+    gb_bad = _scan_decode(path, "gb18030", None)
+    if gb_bad is None:
+        return "gb18030", utf8_bad, None
+    return "", utf8_bad, gb_bad
+
+
+@dataclass
+class _LineStats:
+    by_encoding: dict[str, int] = field(default_factory=dict)
+    bad_lines: list[int] = field(default_factory=list)
+    bad_count: int = 0
+    header_bad_offset: int | None = None  # byte offset of the header line when it decodes in neither
+
+
+# What Chinese exports are written in: ASCII, the Latin-1 signs Chinese text uses (° ± × ÷ · ¥ §),
+# general punctuation, CJK symbols, kana and ideographs (U+3000–U+9FFF), compatibility ideographs and
+# forms, full-width forms, ideograph extensions B–G.
+_UNUSUAL = re.compile("[^\x00-\x7f\u00a0\u00a5\u00a7\u00b0-\u00b3\u00b7\u00d7\u00f7\u2000-\u206f"
+                      "\u2100-\u218f\u2460-\u24ff\u3000-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+                      "\U00020000-\U0003ffff]")
+# Below this many non-ASCII bytes a line can be valid — and plausible — in both encodings by chance
+# (two GBK characters are valid UTF-8 for one pair in 60); the file's other lines decide.
+_SHORT_NON_ASCII = 9
+
+
+def _decode_line(line: bytes, prefer: str = "gb18030") -> tuple[str, str | None]:
+    """(text, encoding used) — encoding None when the line decodes in neither (U+FFFD substituted).
+
+    A line valid in only one encoding is in that one. Valid in both (UTF-8 Chinese often is valid
+    GB18030 — the mojibake this module exists to prevent; a GBK line is only rarely valid UTF-8): a
+    reading with unusual characters (Latin letters, Cyrillic …) loses to one without; if both are
+    plausible, UTF-8 wins, unless the line is so short that chance could make it valid UTF-8 — then
+    ``prefer``, the encoding of the file's unambiguous lines so far, does."""
+    try:
+        utf8 = line.decode("utf-8")
+    except UnicodeDecodeError:
+        utf8 = None
+    try:
+        gb = line.decode("gb18030")
+    except UnicodeDecodeError:
+        gb = None
+    if utf8 is None and gb is None:
+        return line.decode("gb18030", errors="replace"), None
+    if gb is None:
+        return utf8, "utf-8"
+    if utf8 is None:
+        return gb, "gb18030"
+    utf8_odd, gb_odd = bool(_UNUSUAL.search(utf8)), bool(_UNUSUAL.search(gb))
+    if utf8_odd != gb_odd:
+        return (gb, "gb18030") if utf8_odd else (utf8, "utf-8")
+    if sum(b > 0x7F for b in line) < _SHORT_NON_ASCII and prefer == "gb18030":
+        return gb, "gb18030"
+    return utf8, "utf-8"
+
+
+def _valid_in_one(line: bytes) -> bool:
+    valid = 0
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            line.decode(encoding)
+            valid += 1
+        except UnicodeDecodeError:
+            pass
+    return valid == 1
+
+
+def transcode_by_line(path: Path, sink: io.TextIOBase, skip: int = 0) -> _LineStats:
+    """Write ``path`` to ``sink`` as UTF-8, deciding each physical line's encoding on its own."""
+    stats = _LineStats()
+    state = {"line": 0, "offset": skip, "content_seen": False}
+    decisive = {"utf-8": 0, "gb18030": 0}  # lines valid in one encoding only
+
+    def emit(raw: bytes, newline: bool) -> None:
+        state["line"] += 1
+        if raw.isascii():
+            sink.write(raw.decode("ascii"))
+        else:
+            prefer = "utf-8" if decisive["utf-8"] > decisive["gb18030"] else "gb18030"
+            text, used = _decode_line(raw, prefer)
+            if used is not None and _valid_in_one(raw):
+                decisive[used] += 1
+            sink.write(text)
+            if used is None:
+                stats.bad_count += 1
+                if len(stats.bad_lines) < MAX_LISTED_LINES:
+                    stats.bad_lines.append(state["line"])
+                if not state["content_seen"]:
+                    stats.header_bad_offset = state["offset"]
+            else:
+                stats.by_encoding[used] = stats.by_encoding.get(used, 0) + 1
+        if raw.strip():
+            state["content_seen"] = True
+        state["offset"] += len(raw) + 1
+        if newline:
+            sink.write("\n")
+
+    pending = b""
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        while block := handle.read(CHUNK_BYTES):
+            lines = (pending + block).split(b"\n")
+            pending = lines.pop()  # the last piece has no newline yet
+            for raw in lines:
+                emit(raw, newline=True)
+    if pending:
+        emit(pending, newline=False)
+    return stats
+
+
+@contextmanager
+def utf8_source(f: RawFile) -> Iterator[TextSource]:
+    """Yield a UTF-8 view of ``f``; files that are not strict UTF-8 are transcoded line by line."""
+    if f.bytes == 0:
+        raise FileRejected(f"{f.rel}: 空文件 (the file is empty)")
+    with f.path.open("rb") as handle:
+        has_bom = handle.read(3) == UTF8_BOM
+    skip = 3 if has_bom else 0
+    if _scan_decode(f.path, "utf-8", None, skip=skip) is None:
+        yield TextSource(f.path, f.path, "utf-8-sig" if has_bom else "utf-8")
+        return
+    tmp_dir = paths.settings().tmp_dir
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"transcoded-{uuid.uuid4().hex}{f.path.suffix.lower()}"
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as sink:
+            stats = transcode_by_line(f.path, sink, skip=skip)
+        if stats.header_bad_offset is not None:
+            raise FileRejected(
+                f"{f.rel}: 第1行(表头)既不是有效的 UTF-8 也不是 GBK/GB18030, 文件无法读取 (the first line, "
+                f"the header, is neither UTF-8 nor GBK/GB18030 near byte offset {stats.header_bad_offset}); "
+                f"请另存为 UTF-8 后重新提交 (save it as UTF-8 and submit it again)"
+            )
+        labels = (["utf-8-sig"] if has_bom else []) + sorted(
+            enc for enc in stats.by_encoding if not (has_bom and enc == "utf-8"))
+        encoding = "+".join(labels) or ("utf-8-sig" if has_bom else "gb18030")
+        yield TextSource(f.path, tmp, encoding, dict(stats.by_encoding), stats.bad_lines, stats.bad_count)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+__all__ = ["CHUNK_BYTES", "REPLACEMENT", "TextSource", "detect_encoding", "transcode_by_line", "utf8_source"]

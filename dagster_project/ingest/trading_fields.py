@@ -1,0 +1,207 @@
+"""Which canonical field each column of a trading export is — all of it data, read from seeds.
+
+One loader reads every form of export; what differs between forms is rows in these tables:
+
+* ``dbt/seeds/ingest/ref_trading_field_aliases.csv`` (canonical_field, alias, source_table): header
+  aliases. A blank ``source_table`` applies to every file; a named one only to files holding that table
+  of the national data standard (数据规范 V3), where the same field name can mean something else
+  (``SELLER_NAME`` is the seller in 挂牌披露 but the winner in 交易结果). camelCase keys of the national
+  platform's search service (``tenderProjectCode``) match the national names without rows of their own.
+* ``dbt/seeds/ingest/ref_ggzy_v3_fields.csv`` + ``ref_ggzy_v3_tables.csv``: the standard's tables and
+  their fields. A file is recognised as holding one table by its field set (national names or their
+  Chinese names); the table says what its records are (bulletins of which type, in which trade area)
+  or that it holds none (project registrations, documents). Chinese field names of a recognised table
+  are aliases of whatever its national name is an alias of.
+* ``dbt/seeds/ingest/ref_trading_codes.csv``: code lists of the standard (``PRICE_UNIT`` 0 = 元,
+  ``NOTICE_NATURE`` 2 = change notice, one-character ``BULLETIN_TYPE`` per table).
+* ``dbt/seeds/ref_bulletin_types.csv``: every bulletin type label and code (the platform's 0201 …) →
+  its closed code, which ``bulletin_key`` carries.
+"""
+from __future__ import annotations
+
+import csv
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from dagster_project import paths
+from dagster_project.ingest import textfiles as tf
+
+SPEC_PATH = paths.INGEST_SPECS_DIR / "trading_bulletins.yaml"
+SEEDS = paths.DBT_SEEDS_DIR
+ALIAS_SEED = SEEDS / "ingest" / "ref_trading_field_aliases.csv"
+STANDARD_FIELDS_SEED = SEEDS / "ingest" / "ref_ggzy_v3_fields.csv"
+STANDARD_TABLES_SEED = SEEDS / "ingest" / "ref_ggzy_v3_tables.csv"
+CODES_SEED = SEEDS / "ingest" / "ref_trading_codes.csv"
+BULLETIN_TYPES_SEED = SEEDS / "ref_bulletin_types.csv"
+ANY_STANDARD_TABLE = "*"
+# A file holds a table of the standard when its columns and the table's fields overlap this much
+# (Jaccard: shared / all). A flat multi-kind export shares a third with any one table at most.
+RECOGNITION_THRESHOLD = 0.5
+
+
+def _rows(path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@lru_cache(maxsize=1)
+def trading_spec() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def _ascii_key(norm: str) -> str:
+    """camelCase and UPPER_SNAKE of one name compare equal: ``tenderprojectcode``."""
+    return norm.replace("_", "") if norm.isascii() else norm
+
+
+@lru_cache(maxsize=1)
+def field_aliases() -> dict[tuple[str, str], list[str]]:
+    """(source_table or '', normalised alias) → canonical fields, in seed order."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for row in _rows(ALIAS_SEED):
+        key = ((row.get("source_table") or "").strip(), tf.normalise_label(row["alias"]))
+        out.setdefault(key, [])
+        if row["canonical_field"] not in out[key]:
+            out[key].append(row["canonical_field"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _ascii_aliases() -> dict[tuple[str, str], list[str]]:
+    out: dict[tuple[str, str], list[str]] = {}
+    for (table, norm), fields in field_aliases().items():
+        out.setdefault((table, _ascii_key(norm)), [])
+        out[(table, _ascii_key(norm))] += [f for f in fields if f not in out[(table, _ascii_key(norm))]]
+    return out
+
+
+@dataclass(frozen=True)
+class StandardTable:
+    name: str
+    number: str
+    name_zh: str
+    reads_as: str  # bulletins | not_read
+    bulletin_type: str
+    trade_area: str
+    note: str
+    fields: frozenset[str]  # national names, upper case
+    fields_zh: dict[str, str]  # national name → Chinese name
+
+
+@lru_cache(maxsize=1)
+def standard_tables() -> dict[str, StandardTable]:
+    fields: dict[str, dict[str, str]] = {}
+    for row in _rows(STANDARD_FIELDS_SEED):
+        fields.setdefault(row["table_name"], {})[row["field"].upper()] = row["field_name_zh"]
+    out = {}
+    for row in _rows(STANDARD_TABLES_SEED):
+        table_fields = fields.get(row["table_name"], {})
+        out[row["table_name"]] = StandardTable(
+            row["table_name"], row["table_no"], row["table_name_zh"], row["reads_as"], row["bulletin_type"],
+            row["trade_area"], row["note"], frozenset(table_fields), table_fields)
+    return out
+
+
+def recognise_standard_table(headers: list[str]) -> StandardTable | None:
+    """The national-standard table whose field set the headers match best, if they match one."""
+    names = {h.strip().upper() for h in headers if h and h.strip()}
+    labels = {tf.normalise_label(h) for h in headers if h and h.strip()}
+    best: tuple[float, int, StandardTable] | None = None
+    for table in standard_tables().values():
+        by_name = len(names & table.fields) / len(names | table.fields) if table.fields else 0.0
+        zh = {tf.normalise_label(v) for v in table.fields_zh.values()}
+        by_label = len(labels & zh) / len(labels | zh) if zh else 0.0
+        score = max(by_name, by_label)
+        if best is None or (score, -int(table.number)) > (best[0], best[1]):
+            best = (score, -int(table.number), table)
+    if best is None or best[0] < RECOGNITION_THRESHOLD:
+        return None
+    return best[2]
+
+
+@lru_cache(maxsize=1)
+def code_lists() -> dict[tuple[str, str], dict[str, str]]:
+    """(source_table or '*', canonical field) → {code: value}."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for row in _rows(CODES_SEED):
+        out.setdefault((row["source_table"], row["canonical_field"]), {})[row["code"]] = row["code_value"]
+    return out
+
+
+def codes_for(table: StandardTable | None, field: str) -> dict[str, str] | None:
+    if table is None:
+        return None
+    merged = dict(code_lists().get((ANY_STANDARD_TABLE, field), {}))
+    merged.update(code_lists().get((table.name, field), {}))
+    return merged or None
+
+
+@lru_cache(maxsize=1)
+def bulletin_type_codes() -> dict[str, str]:
+    """Bulletin type label or platform code (as published, and half-width) → closed code."""
+    out = {}
+    for row in _rows(BULLETIN_TYPES_SEED):
+        alias = row["alias"].strip()
+        out[alias] = row["bulletin_type_code"]
+        out.setdefault(unicodedata.normalize("NFKC", alias), row["bulletin_type_code"])
+    return out
+
+
+def _fields_of_header(header: str, table: StandardTable | None) -> list[str]:
+    base, _unit, _multiplier = tf.split_header_unit(header)
+    norm = tf.normalise_label(header)
+    aliases, ascii_aliases = field_aliases(), _ascii_aliases()
+    found: list[str] = []
+    scopes = ([table.name] if table else []) + [""]
+    for scope in scopes:
+        for key in (norm, base):
+            found += [f for f in aliases.get((scope, key), []) if f not in found]
+        for key in (_ascii_key(norm), _ascii_key(base)):
+            found += [f for f in ascii_aliases.get((scope, key), []) if f not in found]
+    if table is not None and not norm.isascii():
+        # a Chinese field name of the recognised table means what its national name means there
+        national = [name for name, zh in table.fields_zh.items() if tf.normalise_label(zh) == norm]
+        via_national = [f for name in national for f in _fields_of_header(name, table)]
+        found = [f for f in via_national if f not in found] + found if via_national else found
+    return found
+
+
+def bind_headers(headers: list[str], table: StandardTable | None = None) -> tuple[list[tf.Binding], list[str]]:
+    """Map printed headers to canonical fields; return (bindings, ignored headers).
+
+    A field is bound to the first header that names it. One header may name several fields (in the
+    standard's candidate publicity, PUBLICITY_START_TIME is both the publicity's start and the time
+    the bulletin was published); only the first of them reports a bad value. A header is ignored when
+    it names no field not already bound.
+    """
+    spec_fields = trading_spec()["fields"]
+    bindings: list[tf.Binding] = []
+    ignored: list[str] = []
+    bound: set[str] = set()
+    for index, header in enumerate(headers):
+        _base, _unit, multiplier = tf.split_header_unit(header)
+        first = True
+        for name in _fields_of_header(header, table):
+            if name in bound or name not in spec_fields:
+                continue
+            kind = spec_fields[name]["kind"]
+            if multiplier is not None and kind != "amount":
+                continue
+            bound.add(name)
+            codes = codes_for(table, name)
+            bindings.append(tf.Binding(
+                name, kind, index, header, multiplier=multiplier, codes=codes,
+                # a code list that says what a field's codes mean leaves nothing else to read
+                unlisted_codes_null=bool(codes) and name in ("notice_nature", "bulletin_type"),
+                reports_errors=first))
+            first = False
+        if first:
+            ignored.append(header)
+    return bindings, ignored
+
+
+__all__ = ["StandardTable", "bind_headers", "bulletin_type_codes", "codes_for", "field_aliases",
+           "recognise_standard_table", "standard_tables", "trading_spec"]

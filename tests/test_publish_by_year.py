@@ -111,3 +111,25 @@ def test_a_tampered_carried_file_is_caught_and_its_part_rebuilt(warehouse, tmp_p
     assert "本级" in (second.path / rebuilt["files"]["csv"]).read_text(encoding="utf-8-sig")
     assert (second.path / rebuilt["files"]["csv"]).stat().st_ino != csv.stat().st_ino
     assert _manifest(second.path)["datasets"]["debt_positions"]["parts"]["2017"]["status"] == "carried"
+
+
+def test_ocds_packages_are_written_per_fiscal_year_and_unchanged_years_carried(warehouse, tmp_path):
+    from dagster_project.publish.ocds import build_ocds, package_files, read_validation_record
+
+    out = tmp_path / "out"
+    _sql(warehouse, "UPDATE main_marts.fct_deals SET fiscal_year = 2017 WHERE deal_key = 'NXZC2018-002/01'")
+    first = build_ocds(warehouse, out)
+    assert {k: v["status"] for k, v in first.parts.items()} == {"2017": "new", "2018": "new"}
+    assert {p.name for p in package_files(first.path)} == {
+        f"{kind}-package-{year}-0001.json.gz" for kind in ("release", "record") for year in (2017, 2018)}
+    _sql(warehouse, "UPDATE main_marts.fct_trading_bulletins SET notice_name = notice_name || '（更正）' "
+                    "WHERE deal_key = 'NXGC2018-001/01'")
+    second = build_ocds(warehouse, out)
+    record = read_validation_record(second.path)
+    assert {k: v["status"] for k, v in record["parts"].items()} == {"2017": "carried", "2018": "new"}
+    name = "release-package-2017-0001.json.gz"
+    assert (second.path / name).stat().st_ino == (first.path / name).stat().st_ino
+    assert record["files"][name]["sha256"] == read_validation_record(first.path)["files"][name]["sha256"]
+    assert (second.path / "release-package-2018-0001.json.gz").stat().st_ino != \
+        (first.path / "release-package-2018-0001.json.gz").stat().st_ino
+    assert second.releases == first.releases and second.records == first.records

@@ -796,6 +796,10 @@ def build_release(
                 **({"ocds": ocds_quarantine} if ocds_quarantine else {}),
             },
             "ocds": sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
+            # the OCDS build's fiscal-year parts: new in that build or carried into it (ocds.build_ocds)
+            "ocds_parts": {k: {"status": v.get("status"), "built_in": v.get("built_in"), "files": v.get("files")}
+                           for k, v in ((ocds_module.read_validation_record(ocds_dir) or {}).get("parts") or {}).items()}
+            if ocds_dir is not None and (staging / "ocds").exists() else {},
             "source_files": sources,
             "masking": "PM_CODE 前6后4 first 6 + last 4; 文本中身份证号/银行卡号 前6后4, 手机号 前3后4 "
                        "ID/card numbers in text first 6 + last 4, mobiles first 3 + last 4",

@@ -672,7 +672,19 @@ class OcdsResult:
     parts: dict[str, dict] = field(default_factory=dict)  # fiscal-year parts: new or carried (build_ocds)
 
 
-def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> str | None:
+def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, part: str | None = None,
+                    masked: bool = True) -> str | None:
+    """Bulletins joined with their deal, masked. ``part``: only one fiscal-year part's rows, chosen
+    before masking (a year's build masks that year's bulletins only); ``masked=False``: the same rows as
+    the marts hold them (what a part's fingerprint hashes: no masking pass over years that are carried)."""
+    from dagster_project.publish import parts
+    from dagster_project.publish.masking import quote_ident
+
+    def select(relation: str, columns: list[tuple[str, str]]) -> str:
+        if masked:
+            return masked_select(relation, columns, policy)
+        return "SELECT " + ", ".join(quote_ident(c) for c, _ in columns) + f" FROM {relation} AS src"
+
     bulletins = find_relation(con, "fct_trading_bulletins")
     deals = find_relation(con, "fct_deals")
     if bulletins is None:
@@ -683,11 +695,16 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> st
     if quarantine is not None:  # records dbt found cannot stand in a package (QUAR_*: no date …), by raw key
         source = (f"(SELECT * FROM {bulletins} WHERE bulletin_key NOT IN "
                   f"(SELECT object_key FROM {quarantine} WHERE left_out_of = 'ocds' AND object_key IS NOT NULL))")
-    b_sql = masked_select(source, [(c, b_types[c]) for c in BULLETIN_COLUMNS if c in b_types], policy)
+    d_types = dict(describe(con, deals)) if deals is not None else {}
+    if part is not None and "fiscal_year" in d_types:
+        dated = f"(SELECT DISTINCT coalesce(deal_key, '') FROM {deals} WHERE fiscal_year IS NOT NULL)"
+        chosen = (f"coalesce(deal_key, '') NOT IN {dated}" if part == parts.UNKNOWN else
+                  f"deal_key IN (SELECT deal_key FROM {deals} WHERE {parts.part_filter(part)})")
+        source = f"(SELECT * FROM {source} AS s WHERE {chosen})"
+    b_sql = select(source, [(c, b_types[c]) for c in BULLETIN_COLUMNS if c in b_types])
     if deals is None:
         return f"SELECT * FROM ({b_sql}) b"
-    d_types = dict(describe(con, deals))
-    d_sql = masked_select(deals, [(c, d_types[c]) for c in DEAL_COLUMNS + ["fiscal_year"] if c in d_types], policy)
+    d_sql = select(deals, [(c, d_types[c]) for c in DEAL_COLUMNS + ["fiscal_year"] if c in d_types])
     deal_cols = [f"d.{c}" for c in ("doc_get_start_at", "bid_deadline_at", "contract_signed_at") if c in d_types]
     deal_cols += [f"d.{c} AS deal_{c}" for c in ("budget_amount_yuan", "bidder_count") if c in d_types]
     if "fiscal_year" in d_types:  # a deal's year = fct_deals.fiscal_year (CONTRACTS §3): the part it is published in
@@ -719,7 +736,7 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
     bounds memory whatever the number of bulletins.
     """
     result = OcdsResult(path=folder)
-    sql = ocds_source_sql(con, policy)
+    sql = ocds_source_sql(con, policy, part=part)
     if sql is None:
         return result
     if part is not None:  # one fiscal-year part: its deals' bulletins, in files named by the part
@@ -981,10 +998,11 @@ def build_ocds(
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             source = ocds_source_sql(con, policy)
             fingerprints: dict[str, str] = {}
-            if source is not None:
-                columns = [c for c, _ in describe(con, f"({source})")]
+            if source is not None:  # over the rows as the marts hold them: carried years are never masked
+                plain = ocds_source_sql(con, policy, masked=False)
+                columns = [c for c, _ in describe(con, f"({plain})")]
                 yearly = parts.PART_COLUMN in columns
-                fingerprints = parts.part_fingerprints(con, f"({source})", columns, yearly, salt)
+                fingerprints = parts.part_fingerprints(con, f"({plain})", columns, yearly, salt)
             requested = None if fiscal_years is None else {str(int(y)) for y in fiscal_years}
             keys = set(fingerprints)
             if requested is not None:

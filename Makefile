@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui docs prepare browser clean sample bench
+.PHONY: run test ui docs prepare browser spark clean sample bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,11 @@ prepare: $(STAMP)
 run: $(STAMP)
 	$(PY) -m dagster_project.cli run
 
-## Run the test suite (the same command CI runs).
-test: $(STAMP) browser
+## Run the test suite (the same command CI runs), on $(TEST_WORKERS) workers (TEST_WORKERS=0: one process).
+TEST_WORKERS ?= 2
+test: $(STAMP) browser spark
 	$(PY) -m dagster_project.cli prepare
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 ## Dagster UI on http://127.0.0.1:3000
 ui: $(STAMP)
@@ -36,6 +37,10 @@ docs: $(STAMP)
 ## Headless Chromium + CJK fonts for the browser tests (Debian packages; needs root, skipped otherwise).
 browser:
 	@bash scripts/ensure_browser.sh
+
+## Java 17 + the [spark] extra for the Spark parity test (Java from Debian when root; skipped with a message otherwise).
+spark: $(STAMP)
+	@bash scripts/ensure_spark.sh $(PY)
 
 ## Regenerate the bundled sample (deterministic).
 sample: $(STAMP)

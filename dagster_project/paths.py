@@ -40,6 +40,31 @@ class Settings:
     # URL under which <out>/ocds/ is published (package uris and record links are <this><build-id>/<file>);
     # blank: the file: URI of <out>/ocds/ itself, so links resolve to the files that were written.
     ocds_base_uri: str = ""
+    # The dbt target (dbt/profiles.yml): `local` = DuckDB (default); `spark_ci` = a Spark session in the dbt
+    # process; `spark` = a Spark cluster's Thrift server. README "Scaling out".
+    dbt_target: str = "local"
+    # Spark's folder on this machine: the Parquet exchange of raw tables (`exchange/`) and, for `spark_ci`,
+    # the tables dbt builds (`warehouse/`). Blank: `spark/` beside the warehouse.
+    spark_dir: "Path | None" = None
+    # Where Spark's executors read the exchange folder (hdfs://, s3a://, a shared mount); blank: its file: URI.
+    spark_exchange_uri: str = ""
+
+    @property
+    def is_spark(self) -> bool:
+        return self.dbt_target.startswith("spark")
+
+    @property
+    def spark_work_dir(self) -> Path:
+        return self.spark_dir or self.warehouse.parent / "spark"
+
+    @property
+    def spark_exchange_dir(self) -> Path:
+        """The folder the raw tables are exported to as Parquet, one folder per table."""
+        return self.spark_work_dir / "exchange"
+
+    def spark_exchange_location(self) -> str:
+        """The exchange folder as Spark's executors see it (no trailing slash)."""
+        return (self.spark_exchange_uri or self.spark_exchange_dir.as_uri()).rstrip("/")
 
     def ocds_base(self, out_dir: Path | None = None) -> str:
         """The URL of the ``ocds/`` folder of the output root, ending in ``/``."""
@@ -74,11 +99,14 @@ class Settings:
             GONGKAI_OCDS_BASE_URI=self.ocds_base_uri,
             GONGKAI_ALLOW_RETIRE="1" if self.allow_retire else "0",
             GONGKAI_RETIRE_MAX_DROP=str(self.retire_max_drop),
+            GONGKAI_DBT_TARGET=self.dbt_target,
+            GONGKAI_SPARK_DIR=str(self.spark_work_dir),
+            GONGKAI_SPARK_EXCHANGE_URI=self.spark_exchange_location(),
         )
         return env
 
 
-def _path_from_env(name: str, default: Path) -> Path:
+def _path_from_env(name: str, default: "Path | None") -> "Path | None":
     value = os.environ.get(name, "").strip()
     return Path(value).expanduser().resolve() if value else default
 
@@ -118,4 +146,7 @@ def settings() -> Settings:
         ocds_base_uri=os.environ.get("GONGKAI_OCDS_BASE_URI", "").strip(),
         allow_retire=_flag_from_env("GONGKAI_ALLOW_RETIRE"),
         retire_max_drop=_share_from_env("GONGKAI_RETIRE_MAX_DROP", DEFAULT_RETIRE_MAX_DROP),
+        dbt_target=os.environ.get("GONGKAI_DBT_TARGET", "").strip() or "local",
+        spark_dir=_path_from_env("GONGKAI_SPARK_DIR", None),
+        spark_exchange_uri=os.environ.get("GONGKAI_SPARK_EXCHANGE_URI", "").strip(),
     )

@@ -9,8 +9,10 @@ No partitions: the marts are small and every status is relative to one ``as_of``
 """
 
 
+import json
 import os
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import dagster as dg
@@ -21,6 +23,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_project import stage_state
 from dagster_project.paths import DBT_PROJECT_DIR, settings
 from dagster_project.resources import DUCKDB_POOL
+from dagster_project.transform import spark_exchange
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
@@ -115,6 +118,10 @@ def _set_state(value: "str | None", record: bool) -> None:
     pool=DUCKDB_POOL,
 )
 def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
+    current = settings()
+    if current.is_spark:
+        yield from _build_on_spark(context, dbt, current)
+        return
     fingerprint = dbt_inputs_fingerprint()
     whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
     if whole_project and fingerprint is not None:
@@ -135,6 +142,21 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         yield from dbt.cli(["build"], context=context).stream()
     if whole_project:
         _set_state(fingerprint, record=True)
+
+
+def _build_on_spark(context: AssetExecutionContext, dbt: DbtCliResource, current) -> Iterator:
+    """GONGKAI_DBT_TARGET=spark_ci|spark_local|spark: the same models on Spark. The raw tables go over as Parquet
+    (spark_exchange); dbt builds in Spark's catalog, not in the DuckDB file (README "Scaling out")."""
+    exported = spark_exchange.prepare_spark_dir(current)
+    not_portable = spark_exchange.models_not_portable(json.loads(Path(require_manifest()).read_text(encoding="utf-8")))
+    context.log.info(
+        f"{len(exported)} raw tables exported as Parquet to {current.spark_exchange_dir} for target {current.dbt_target}; "
+        f"not built on Spark (not portable yet): {', '.join(not_portable) or 'none'}")
+    args = ["build", "--target", current.dbt_target]
+    if not_portable:
+        args += ["--exclude", *not_portable]
+    with subprocess_environment(current.env_for_subprocess()):
+        yield from dbt.cli(args, context=context).stream()
 
 
 dbt_resource = DbtCliResource(project_dir=gongkai_dbt_project, dbt_executable=DBT_EXECUTABLE)

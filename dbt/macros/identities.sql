@@ -1,5 +1,5 @@
 {#- Helpers of the one identity check (int_reconciliation_checks reads seeds/ref_line_identities.csv).
-    Kept portable: membership in a '|' list by LIKE, regex search through one dispatch macro. -#}
+    Kept portable: membership in a '|' list by LIKE, regexes through macros/portable/regex.sql. -#}
 
 {#- Is `value` one of the '|'-separated entries of `list_expr` ('*' = any)? A '-' prefix on an entry
     (a subtracted part) still counts as membership; see list_sign for the sign. -#}
@@ -14,29 +14,15 @@
 (case when ('|' || {{ list_expr }} || '|') like ('%|-' || {{ value }} || '|%') then -1 else 1 end)
 {%- endmacro %}
 
-{#- Regex search (partial match). DuckDB: regexp_matches; Spark: rlike. -#}
-{% macro regex_search(expr, pattern) -%}
-{{ return(adapter.dispatch('regex_search', 'gongkai')(expr, pattern)) }}
-{%- endmacro %}
-{% macro default__regex_search(expr, pattern) -%}regexp_matches({{ expr }}, {{ pattern }}){%- endmacro %}
-{% macro spark__regex_search(expr, pattern) -%}({{ expr }} rlike {{ pattern }}){%- endmacro %}
-
-{#- Replace every match. DuckDB needs the 'g' flag; Spark replaces all and returns NULL given a flag. -#}
-{% macro regex_replace_all(expr, pattern, replacement) -%}
-{{ return(adapter.dispatch('regex_replace_all', 'gongkai')(expr, pattern, replacement)) }}
-{%- endmacro %}
-{% macro default__regex_replace_all(expr, pattern, replacement) -%}regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }}, 'g'){%- endmacro %}
-{% macro spark__regex_replace_all(expr, pattern, replacement) -%}regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }}){%- endmacro %}
-
 {#- Row keys that name a position (a row per year), not an item: such rows keep column-layout items. -#}
 {% macro positional_row_keys() -%}('current_year', 'prior_year'){%- endmacro %}
 
 {#- A line label as compared with a selector: numbering (一、 (一) 1.) and every space removed. -#}
 {% macro label_key(expr) -%}
-{{ regex_replace_all("regexp_replace(coalesce(" ~ expr ~ ", ''), '^([一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．])', '')", "'[ \t　]'", "''") }}
+{{ regex_replace_all(regex_replace_anchored("coalesce(" ~ expr ~ ", '')", "'^([一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．])'", "''"), "'[ \t　]'", "''") }}
 {%- endmacro %}
 
 {#- A classification name as compared across years: label key without parentheses and a final 支出. -#}
 {% macro class_name_key(expr) -%}
-regexp_replace({{ regex_replace_all(label_key(expr), "'[()（）]'", "''") }}, '支出$', '')
+{{ regex_replace_anchored(regex_replace_all(label_key(expr), "'[()（）]'", "''"), "'支出$'", "''") }}
 {%- endmacro %}

@@ -19,7 +19,7 @@ from (
     select
         source_file,
         max(notice_send_time) as export_time,
-        regexp_replace(source_file, '\.[^./]+$', '') as file_order_key
+        regexp_replace(source_file, '[.][^./]+$', '') as file_order_key
     from {{ bulletins }}
     group by source_file
 ) as exports

@@ -1,4 +1,4 @@
-{#- 统一社会信用代码 GB 32100-2015, checked in DuckDB SQL. ONE definition used by every model that
+{#- 统一社会信用代码 GB 32100-2015, checked in SQL that runs on DuckDB and Spark. ONE definition used by every model that
     carries a credit code: registry entities, tenderers, agencies, winners, candidates, suppliers.
     Check character = ALPHABET[(31 - Σ value·weight mod 31) mod 31] over the first 17 characters.
     Alphabet excludes I O S V Z; first characters A/N/Y are legal (some libraries wrongly reject them). -#}
@@ -10,11 +10,11 @@
 nullif(upper(trim({{ normalise_text(expr) }})), '')
 {%- endmacro %}
 
+{#- Σ value·weight written out term by term (no list lambdas: their index base differs between engines). -#}
 {%- macro uscc_expected_check_char(code) -%}
+{%- set weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] -%}
 substr({{ uscc_alphabet() }},
-       cast(((31 - (list_sum(list_transform(
-            [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28],
-            lambda w, i: (strpos({{ uscc_alphabet() }}, substr({{ code }}, i, 1)) - 1) * w)) % 31)) % 31) + 1 as bigint),
+       cast(((31 - (({% for w in weights %}(instr({{ uscc_alphabet() }}, substr({{ code }}, {{ loop.index }}, 1)) - 1) * {{ w }}{% if not loop.last %} + {% endif %}{% endfor %}) % 31)) % 31) + 1 as integer),
        1)
 {%- endmacro %}
 
@@ -23,7 +23,7 @@ substr({{ uscc_alphabet() }},
 case
     when {{ code }} is null then null
     when length({{ code }}) <> 18 then 'length ' || length({{ code }}) || ' (expected 18)'
-    when not regexp_full_match({{ code }}, '[0-9ABCDEFGHJKLMNPQRTUWXY]{18}') then 'character outside the GB 32100 alphabet'
+    when not {{ regex_full_match(code, "'[0-9ABCDEFGHJKLMNPQRTUWXY]{18}'") }} then 'character outside the GB 32100 alphabet'
     when substr({{ code }}, 18, 1) <> {{ uscc_expected_check_char(code) }}
         then 'check character ' || substr({{ code }}, 18, 1) || ' (expected ' || {{ uscc_expected_check_char(code) }} || ')'
     else null

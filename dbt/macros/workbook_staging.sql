@@ -13,7 +13,7 @@ select
     {{ clean_name('table_name') }}                      as table_name,
     {{ clean_name('entity_name') }}                     as entity_name,
     {# the publisher as compared with registry names: '本级' suffix ignored (CONTRACTS §7) #}
-    regexp_replace({{ clean_name('entity_name') }}, '本级$', '') as entity_name_key,
+    {{ regex_replace_anchored(clean_name('entity_name'), "'本级$'", "''") }} as entity_name_key,
     {{ clean_name('publisher_line') }}                  as publisher_line,
     cast(fiscal_year as integer)                        as fiscal_year,
     lower(trim(phase))                                  as phase,
@@ -48,7 +48,7 @@ sheets as (
 select
     {# one line per cell: a PDF row also has its page; two cells of one row may share a column_key (1-4's
        一般债券 | 专项债券 cells are items of the row under `amount`), so the cell's column is part of it too #}
-    md5(lines.source_file || '|' || lines.sheet || '|' || coalesce(cast(lines.source_page as varchar) || ':', '') || lines.source_row
+    md5(lines.source_file || '|' || lines.sheet || '|' || coalesce(cast(lines.source_page as string) || ':', '') || lines.source_row
         || '|' || coalesce(lines.side, '') || '|' || lines.column_key || '|' || lines.source_column) as line_id,
     '{{ family }}'                                             as family,
     md5(lines.source_file || '|' || lines.sheet)               as sheet_id,
@@ -57,8 +57,9 @@ select
     lines.source_row,
     {{ clean_name('lines.table_name') }}                       as table_name,
     lower(trim(lines.side))                                    as side,
-    nullif(regexp_replace(coalesce(lines.line_code, ''), '[^0-9]', '', 'g'), '') as code,
-    {{ code_level("nullif(regexp_replace(coalesce(lines.line_code, ''), '[^0-9]', '', 'g'), '')") }} as code_level,
+    {%- set digits = "nullif(" ~ regex_replace_all("coalesce(lines.line_code, '')", "'[^0-9]'", "''") ~ ", '')" %}
+    {{ digits }} as code,
+    {{ code_level(digits) }} as code_level,
     {{ clean_name('lines.line_label') }}                       as item_name,
     lines.indent_level,
     lines.is_total,

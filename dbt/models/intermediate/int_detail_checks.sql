@@ -21,6 +21,17 @@ coded_rows as (
     where code is not null and not is_total
 ),
 
+-- codes that have a longer code under them on the same sheet and side (a join, not a correlated subquery)
+with_children as (
+    select distinct parent.sheet_id, parent.side, parent.code
+    from coded_rows as parent
+    join coded_rows as child
+        on child.sheet_id = parent.sheet_id
+       and child.side is not distinct from parent.side
+       and length(child.code) > length(parent.code)
+       and left(child.code, length(parent.code)) = parent.code
+),
+
 coded_checks as (
     select
         rules.rule_id,
@@ -28,18 +39,15 @@ coded_checks as (
         parent.code,
         parent.item_name,
         parent.source_row,
-        cast(length(parent.code) as varchar) || ' digits' as observed,
+        cast(length(parent.code) as string) || ' digits' as observed,
         rules.threshold,
-        length(parent.code) >= rules.threshold
-            or exists (
-                select 1 from coded_rows as child
-                where child.sheet_id = parent.sheet_id
-                  and child.side is not distinct from parent.side
-                  and length(child.code) > length(parent.code)
-                  and starts_with(child.code, parent.code)
-            ) as passes
+        length(parent.code) >= rules.threshold or with_children.code is not null as passes
     from coded_rows as parent
     join rules on rules.applies_to = parent.required_detail
+    left join with_children
+        on with_children.sheet_id = parent.sheet_id
+       and with_children.side is not distinct from parent.side
+       and with_children.code = parent.code
     where rules.rule_id in ('DETAIL_FUNCTION_XIANG', 'DETAIL_ECONOMIC_KUAN')
 ),
 
@@ -88,8 +96,8 @@ sangong_checks as (
     select
         'DETAIL_SANGONG_SPLIT' as rule_id,
         sangong_columns.sheet_id,
-        cast(null as varchar) as code,
-        cast(null as varchar) as item_name,
+        cast(null as string) as code,
+        cast(null as string) as item_name,
         min(vehicle_rows.source_row) filter (where vehicle_rows.unsplit) as source_row,
         case
             when not sangong_columns.has_split_columns then 'no purchase/running columns'

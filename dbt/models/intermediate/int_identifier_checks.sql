@@ -11,7 +11,7 @@ with registry as (
         entity_name as holder_name,
         entity_uscc_is_valid as is_valid,
         entity_uscc_invalid_reason as invalid_reason,
-        cast(null as varchar) as deal_key,
+        cast(null as string) as deal_key,
         source_file,
         source_row
     from {{ ref('stg_registry__entities') }}

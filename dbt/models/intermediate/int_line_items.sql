@@ -49,12 +49,13 @@ items as (
             else lines.column_key
         end as item_key,
         case when sheet_layout.is_row_layout then lines.column_key
-             else cast(lines.source_row as varchar) end as position_key,
+             else cast(lines.source_row as string) end as position_key,
         {{ label_key('lines.item_name') }} as label_key,
         {{ class_name_key('lines.item_name') }} as class_name_key
     from lines
-    join sheet_layout using (sheet_id)
-    left join sheets using (sheet_id)
+    -- `on`, not `using`: Spark would move the USING column to the front of lines.*
+    join sheet_layout on sheet_layout.sheet_id = lines.sheet_id
+    left join sheets on sheets.sheet_id = lines.sheet_id
 )
 
 select

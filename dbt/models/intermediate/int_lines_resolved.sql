@@ -12,8 +12,10 @@ select
     sheets.unit_multiplier,
     sheets.is_evaluable
 from (
+    {# both from the one macro stg_workbook_lines: the same columns in the same order #}
     select * from {{ ref('stg_budget__lines') }}
-    union all by name
+    union all
     select * from {{ ref('stg_debt__lines') }}
 ) as lines
-join {{ ref('int_sheets_resolved') }} as sheets using (sheet_id)
+-- `on`, not `using`: Spark would move the USING column to the front of lines.*
+join {{ ref('int_sheets_resolved') }} as sheets on sheets.sheet_id = lines.sheet_id

@@ -25,7 +25,7 @@ terms as (
     select identity_id, match_on, 'R', coalesce(right_tables, left_tables), right_side, right_rows, right_items
     from identities
     union all
-    select identity_id, match_on, 'G', guard_tables, cast(null as varchar), guard_rows, guard_items
+    select identity_id, match_on, 'G', guard_tables, cast(null as string), guard_rows, guard_items
     from identities
     where guard_tables is not null
 ),
@@ -142,13 +142,16 @@ evaluated as (
         count(distinct item_key) filter (where role = 'R') as right_items_found,
         coalesce(bool_and({{ cell_is_blank('value_text') }}) filter (where role = 'R'), false) as right_all_blank,
         sum(0.5 * coalesce(unit_multiplier, 1)) as tolerance_yuan,
-        min_by(sheet_id, source_row) filter (where role = 'L') as left_sheet_id,
+        {#- the first line of each term (by row, then sheet, side, item): every field from that one line, whatever
+            order the engine reads the lines in -#}
+        {%- set first_line = struct_of({'r': 'source_row', 's': 'sheet_id', 'd': "coalesce(side, '')", 'i': 'item_key'}) %}
+        min_by(sheet_id, {{ first_line }}) filter (where role = 'L') as left_sheet_id,
         min(source_row) filter (where role = 'L') as left_source_row,
-        min_by(sheet_id, source_row) filter (where role = 'R') as right_sheet_id,
+        min_by(sheet_id, {{ first_line }}) filter (where role = 'R') as right_sheet_id,
         min(source_row) filter (where role = 'R') as right_source_row,
-        min_by(side, source_row) filter (where role = 'L') as left_side,
-        min_by(item_key, source_row) filter (where role = 'L') as left_item,
-        min_by(coalesce(code, lei_code), source_row) filter (where role = 'L') as left_code
+        min_by(side, {{ first_line }}) filter (where role = 'L') as left_side,
+        min_by(item_key, {{ first_line }}) filter (where role = 'L') as left_item,
+        min_by(coalesce(code, lei_code), {{ first_line }}) filter (where role = 'L') as left_code
     from matched
     group by identity_id, publisher_code, fiscal_year, phase, match_value
 ),
@@ -193,16 +196,16 @@ sheets as (
 )
 
 select
-    cast(decided.rule_id as varchar) as rule_id,
+    cast(decided.rule_id as string) as rule_id,
     object_sheet.publisher_code,
     object_sheet.publisher_name,
     decided.fiscal_year,
     object_sheet.table_key,
     object_sheet.table_key as object_key,
-    cast(decided.identity_id as varchar) as identity_id,
-    cast(decided.identity_id || coalesce(' ' || decided.left_code, '') || ' [' || decided.left_item || ']' as varchar)
+    cast(decided.identity_id as string) as identity_id,
+    cast(decided.identity_id || coalesce(' ' || decided.left_code, '') || ' [' || decided.left_item || ']' as string)
         as check_item,
-    cast(compared_sheet.table_key as varchar) as compared_table_key,
+    cast(compared_sheet.table_key as string) as compared_table_key,
     decided.left_side as side,
     decided.left_item as column_key,
     cast(decided.left_yuan as decimal(20, 2)) as expected_yuan,
@@ -212,7 +215,7 @@ select
     decided.comparison,
     decided.is_consistent,
     decided.comparison = 'eq' and decided.is_consistent and decided.right_yuan <> decided.left_yuan as is_rounding,
-    cast(decided.note as varchar) as identity_note,
+    cast(decided.note as string) as identity_note,
     object_sheet.source_file,
     object_sheet.sheet,
     case when decided.object_side = 'right' then decided.right_source_row else decided.left_source_row end as source_row

@@ -9,7 +9,7 @@
 with bulletins as (
     select bulletins.*, deals.publisher_code, deals.fiscal_year as deal_fiscal_year
     from {{ ref('int_bulletins_deduplicated') }} as bulletins
-    join {{ ref('int_deals_assembled') }} as deals using (deal_key)
+    join {{ ref('int_deals_assembled') }} as deals on deals.deal_key = bulletins.deal_key
 ),
 
 no_date as (
@@ -22,7 +22,7 @@ no_date as (
                                                       publicity_start_time, contract_sign_time)) as integer)) as fiscal_year,
         bulletin_key as object_key,
         'notice_send_time' as column_name,
-        cast(null as varchar) as observed_value,
+        cast(null as string) as observed_value,
         source_file,
         source_row
     from bulletins
@@ -37,15 +37,16 @@ out_of_vocabulary as (
         bulletins.deal_fiscal_year as fiscal_year,
         bulletins.bulletin_key as object_key,
         columns.column_name,
-        columns.observed_value,
+        case columns.column_name when 'bulletin_type' then bulletins.bulletin_type_as_published
+                                 else bulletins.trade_area_as_published end as observed_value,
         bulletins.source_file,
         bulletins.source_row
     from bulletins
-    cross join lateral (
-        values ('bulletin_type', case when bulletins.bulletin_type_code is null then bulletins.bulletin_type_as_published end),
-               ('trade_area', case when bulletins.trade_area_code is null then bulletins.trade_area_as_published end)
-    ) as columns(column_name, observed_value)
-    where columns.observed_value is not null
+    join (select 'bulletin_type' as column_name union all select 'trade_area') as columns
+      on case columns.column_name when 'bulletin_type' then bulletins.bulletin_type_code
+                                  else bulletins.trade_area_code end is null
+     and case columns.column_name when 'bulletin_type' then bulletins.bulletin_type_as_published
+                                  else bulletins.trade_area_as_published end is not null
 )
 
 select * from no_date

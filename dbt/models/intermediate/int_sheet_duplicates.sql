@@ -24,9 +24,7 @@ fingerprints as (
     select
         sheet_id,
         count(*) as line_count,
-        sum(hash(concat_ws('|', coalesce(side, ''), coalesce(code, ''), coalesce(item_name, ''),
-                           coalesce(row_key, ''), coalesce(column_key, ''),
-                           coalesce(cast(amount_yuan as varchar), ''), coalesce(text_value, '')))) as line_hash
+        sum({{ hash64("concat_ws('|', coalesce(side, ''), coalesce(code, ''), coalesce(item_name, ''), coalesce(row_key, ''), coalesce(column_key, ''), coalesce(cast(amount_yuan as string), ''), coalesce(text_value, ''))") }}) as line_hash
     from lines
     group by sheet_id
 ),
@@ -42,7 +40,7 @@ published_files as (
     from sheets
     join {{ ref('stg_portal__publications') }} as publications
         on publications.attachment = sheets.source_file
-        or ends_with(sheets.source_file, '/' || publications.attachment)
+        or right(sheets.source_file, length(publications.attachment) + 1) = '/' || publications.attachment
 ),
 
 candidates as (
@@ -72,10 +70,10 @@ ranked as (
         candidates.*,
         row_number() over (
             partition by family_key
-            order by has_rejects, is_published desc, source_file, sheet_index
+            order by has_rejects, is_published desc, source_file, sheet_index nulls last
         ) as copy_rank
     from (
-        select *, concat_ws('|', publisher_key, coalesce(cast(fiscal_year as varchar), ''), {{ title_key('table_name') }})
+        select *, concat_ws('|', publisher_key, coalesce(cast(fiscal_year as string), ''), {{ title_key('table_name') }})
             as family_key
         from candidates
     ) as candidates

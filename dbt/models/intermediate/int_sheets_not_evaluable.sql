@@ -9,7 +9,7 @@ select
     sheets.source_file,
     sheets.sheet,
     count(rejects.source_row) as rejected_rows,
-    string_agg(rejects.reason, '; ' order by rejects.source_row) as reasons
+    {{ ordered_string_agg('rejects.reason', "'; '", ['rejects.source_row']) }} as reasons
 from {{ ref('int_sheets_resolved') }} as sheets
 join {{ ref('stg_load_manifest__load_rejects') }} as rejects
     on rejects.source_file = sheets.source_file and rejects.sheet = sheets.sheet

@@ -5,8 +5,9 @@
 -- stable key from the name the file gives (never NULL), flagged is_registered_publisher = false.
 with sheets as (
     select * from (
+        {# both from the one macro stg_workbook_sheets: the same columns in the same order #}
         select * from {{ ref('stg_budget__sheets') }}
-        union all by name
+        union all
         select * from {{ ref('stg_debt__sheets') }}
     ) as all_sheets
     where sheet_id not in (select sheet_id from {{ ref('int_sheet_duplicates') }})
@@ -17,7 +18,7 @@ registered_publishers as (
     union
     select region_code from {{ ref('stg_registry__regions') }} where region_code is not null
     union
-    select cast(region_code as varchar) from {{ ref('ref_regions') }}
+    select cast(region_code as string) from {{ ref('ref_regions') }}
 ),
 
 catalogue as (
@@ -31,7 +32,7 @@ catalogue as (
 region_names as (
     select region_name, region_code from {{ ref('stg_registry__regions') }}
     union
-    select trim(region_name), cast(region_code as varchar) from {{ ref('ref_regions') }}
+    select trim(region_name), cast(region_code as string) from {{ ref('ref_regions') }}
 ),
 
 -- a region known under one name only (two codes with one name would be ambiguous: not used)
@@ -66,13 +67,13 @@ publications as (
         publications.url,
         row_number() over (
             partition by sheets.sheet_id
-            order by publications.published_at, publications.source_file, publications.source_row
+            order by publications.published_at nulls last, publications.source_file, publications.source_row
         ) as publication_rank,
         count(*) over (partition by sheets.sheet_id) as publication_count
     from sheets
     join {{ ref('stg_portal__publications') }} as publications
         on publications.attachment = sheets.source_file
-        or ends_with(sheets.source_file, '/' || publications.attachment)
+        or right(sheets.source_file, length(publications.attachment) + 1) = '/' || publications.attachment
 ),
 
 first_publication as (
@@ -115,7 +116,7 @@ with_kind as (
         case
             when named.entity_code_by_name is not null then 'department'
             when named.region_code_by_name is not null then 'government'
-            when regexp_full_match(coalesce(named.portal_publisher_code, ''), '[0-9]{6}') then 'government'
+            when {{ regex_full_match("coalesce(named.portal_publisher_code, '')", "'[0-9]{6}'") }} then 'government'
             when named.portal_publisher_code is not null then 'department'
         end as publisher_kind_by_name
     from named

@@ -6,8 +6,8 @@ with registry as (
     qualify row_number() over (partition by region_code order by source_file, source_row) = 1
 ),
 reference as (
-    select trim(cast(region_code as varchar)) as region_code, trim(region_name) as region_name, trim(level) as level,
-           nullif(trim(cast(parent_code as varchar)), '') as parent_code
+    select trim(cast(region_code as string)) as region_code, trim(region_name) as region_name, trim(level) as level,
+           nullif(trim(cast(parent_code as string)), '') as parent_code
     from {{ ref('ref_regions') }}
 ),
 current_codes as (
@@ -16,20 +16,20 @@ current_codes as (
     select * from reference where region_code not in (select region_code from registry)
 )
 select
-    cast(region_code as varchar) as region_code,
-    cast(region_name as varchar) as region_name,
-    cast(level as varchar) as level,
-    cast(parent_code as varchar) as parent_code,
+    cast(region_code as string) as region_code,
+    cast(region_name as string) as region_name,
+    cast(level as string) as level,
+    cast(parent_code as string) as parent_code,
     true as is_current_code,
-    cast(null as varchar) as current_code
+    cast(null as string) as current_code
 from current_codes
 union all
 select
-    cast(old_code as varchar),
-    cast(old_name as varchar),
-    cast(null as varchar),
-    cast(null as varchar),
+    cast(old_code as string),
+    cast(old_name as string),
+    cast(null as string),
+    cast(null as string),
     false,
-    cast(new_code as varchar)
+    cast(new_code as string)
 from {{ ref('ref_region_code_map') }}
 where old_code not in (select region_code from current_codes)

@@ -25,21 +25,21 @@ rows as (
     group by sheet_id, source_row
 )
 select
-    cast(md5(sheet_id || '|' || source_row) as varchar) as bond_use_id,
-    cast(publisher_code as varchar) as publisher_code,
+    cast(md5(sheet_id || '|' || source_row) as string) as bond_use_id,
+    cast(publisher_code as string) as publisher_code,
     cast(fiscal_year as integer) as fiscal_year,
-    cast(table_key as varchar) as table_key,
-    cast(project_name as varchar) as project_name,
-    cast(upper(project_code) as varchar) as project_code,
-    cast(project_area as varchar) as project_area,
-    cast(competent_department as varchar) as competent_department,
-    cast(implementing_unit as varchar) as implementing_unit,
-    cast(bond_type as varchar) as bond_type,
-    cast(coalesce(try_cast(issue_date_text as date), cast(try_strptime(issue_date_text, '%Y年%m月%d日') as date)) as date) as issue_date,
+    cast(table_key as string) as table_key,
+    cast(project_name as string) as project_name,
+    cast(upper(project_code) as string) as project_code,
+    cast(project_area as string) as project_area,
+    cast(competent_department as string) as competent_department,
+    cast(implementing_unit as string) as implementing_unit,
+    cast(bond_type as string) as bond_type,
+    cast({{ parse_date('issue_date_text') }} as date) as issue_date,
     cast(bond_amount_yuan as decimal(20, 2)) as bond_amount_yuan,
     cast(case when project_code is null then null
-              else regexp_full_match(upper(project_code), 'P[0-9]{2}64[0-9]{4}-[0-9]{4}') end as boolean) as project_code_shape_ok,
-    cast(source_file as varchar) as source_file,
-    cast(sheet as varchar) as sheet,
+              else {{ regex_full_match('upper(project_code)', "'P[0-9]{2}64[0-9]{4}-[0-9]{4}'") }} end as boolean) as project_code_shape_ok,
+    cast(source_file as string) as source_file,
+    cast(sheet as string) as sheet,
     cast(source_row as integer) as source_row
 from rows

@@ -8,30 +8,30 @@ with lines as (
       and coalesce(catalogue.book, '') <> 'debt'
 )
 select
-    cast(line_id as varchar) as budget_line_id,
-    cast(publisher_code as varchar) as publisher_code,
-    cast(publisher_kind as varchar) as publisher_kind,
-    cast(region_code as varchar) as region_code,
+    cast(line_id as string) as budget_line_id,
+    cast(publisher_code as string) as publisher_code,
+    cast(publisher_kind as string) as publisher_kind,
+    cast(region_code as string) as region_code,
     cast(fiscal_year as integer) as fiscal_year,
-    cast(phase as varchar) as phase,
-    cast(case phase when 'budget' then 'approved' when 'final' then 'executed' end as varchar) as fdp_phase,
+    cast(phase as string) as phase,
+    cast(case phase when 'budget' then 'approved' when 'final' then 'executed' end as string) as fdp_phase,
     cast(case
         when side = 'income' then 'revenue'
         when side = 'expenditure' then 'expenditure'
         when table_key like '%revenue%' then 'revenue'
         else 'expenditure'
-    end as varchar) as direction,
-    cast(table_key as varchar) as table_key,
-    cast(side as varchar) as side,
-    cast(code as varchar) as code,
+    end as string) as direction,
+    cast(table_key as string) as table_key,
+    cast(side as string) as side,
+    cast(code as string) as code,
     cast(code_level as integer) as code_level,
-    cast(item_name as varchar) as item_name,
+    cast(item_name as string) as item_name,
     cast(is_total as boolean) as is_total,
-    cast(row_key as varchar) as row_key,
-    cast(column_key as varchar) as measure,
+    cast(row_key as string) as row_key,
+    cast(column_key as string) as measure,
     cast(amount_yuan as decimal(20, 2)) as amount_yuan,
     cast(is_evaluable as boolean) as is_evaluable,
-    cast(source_file as varchar) as source_file,
-    cast(sheet as varchar) as sheet,
+    cast(source_file as string) as source_file,
+    cast(sheet as string) as sheet,
     cast(source_row as integer) as source_row
 from lines

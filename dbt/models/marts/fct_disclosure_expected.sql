@@ -100,7 +100,7 @@ anchored as (
         case when anchor_date is not null
              then 'congress_approval+' || offset_days || (case when day_kind = 'working' then 'wd' else 'd' end)
              else 'deadline unknown: registry/approvals.csv has no ' || document || ' approval of region '
-                  || region_code || ' for ' || cast(fiscal_year as varchar)
+                  || region_code || ' for ' || cast(fiscal_year as string)
         end as deadline_basis
     from government_items
     union all
@@ -114,28 +114,28 @@ anchored as (
              then 'finance_reply+' || offset_days || (case when day_kind = 'working' then 'wd' else 'd' end)
              when congress_date is not null
              then 'congress_approval+' || fallback_offset_days || 'd (finance reply date unknown)'
-             else 'deadline unknown: registry/entities_' || cast(fiscal_year as varchar) || '.csv has no '
+             else 'deadline unknown: registry/entities_' || cast(fiscal_year as string) || '.csv has no '
                   || document || '_approved_on for ' || publisher_code || ' and registry/approvals.csv no '
                   || document || ' approval of region ' || coalesce(region_code, '?') || ' for '
-                  || cast(fiscal_year as varchar)
+                  || cast(fiscal_year as string)
         end as deadline_basis
     from department_items
 )
 
 select
-    cast(anchored.publisher_code as varchar) as publisher_code,
-    cast(anchored.publisher_name as varchar) as publisher_name,
-    cast(anchored.publisher_kind as varchar) as publisher_kind,
-    cast(anchored.region_code as varchar) as region_code,
+    cast(anchored.publisher_code as string) as publisher_code,
+    cast(anchored.publisher_name as string) as publisher_name,
+    cast(anchored.publisher_kind as string) as publisher_kind,
+    cast(anchored.region_code as string) as region_code,
     cast(anchored.fiscal_year as integer) as fiscal_year,
-    cast(anchored.document as varchar) as document,
-    cast(anchored.table_key as varchar) as table_key,
-    cast(anchored.table_name_zh as varchar) as table_name_zh,
+    cast(anchored.document as string) as document,
+    cast(anchored.table_key as string) as table_key,
+    cast(anchored.table_name_zh as string) as table_name_zh,
     cast(anchored.anchor_date as date) as anchor_date,
     cast(case
         when anchored.anchor_date is null then null
         when anchored.day_kind = 'working' then {{ add_working_days('anchored.anchor_date', 'anchored.offset_days') }}
         else anchored.anchor_date + cast(anchored.offset_days as integer)
     end as date) as deadline_date,
-    cast(coalesce(anchored.deadline_basis, 'no approval date: deadline unknown') as varchar) as deadline_basis
+    cast(coalesce(anchored.deadline_basis, 'no approval date: deadline unknown') as string) as deadline_basis
 from anchored

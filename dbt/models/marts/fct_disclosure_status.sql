@@ -63,7 +63,7 @@ select
         when is_empty and not has_empty_note then 'empty_without_note'
         when is_empty and has_empty_note then 'empty_with_note'
         else 'on_time'
-    end as varchar) as status,
+    end as string) as status,
     published_at,
     cast(case when published_on > deadline_date then published_on - deadline_date end as integer) as days_late,
     source_file,

@@ -3,7 +3,7 @@
 select
     load_id,
     source_file,
-    regexp_extract(source_file, '[^/]+$')   as file_name,
+    {{ regex_extract('source_file', "'[^/]+$'") }} as file_name,
     source_sha256,
     bytes,
     family,

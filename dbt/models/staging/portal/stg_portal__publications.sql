@@ -11,8 +11,8 @@ select
     published_at,
     cast(published_at as date)                            as published_on,
     trim(url)                                             as url,
-    nullif(trim(replace(attachment, '\', '/')), '')       as attachment,
+    nullif(trim(replace(attachment, {{ sql_string('\\') }}, '/')), '') as attachment,
     {# the attachment may be a bare file name or a path relative to the raw root #}
-    regexp_extract(trim(replace(attachment, '\', '/')), '[^/]+$') as attachment_file_name
+    {{ regex_extract("trim(replace(attachment, " ~ sql_string('\\') ~ ", '/'))", "'[^/]+$'") }} as attachment_file_name
 from {{ source('portal', 'portal_publications') }}
 where not coalesce(is_retired, false)

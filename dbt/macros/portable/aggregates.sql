@@ -1,0 +1,32 @@
+{#- Text of a group's values joined by sep in the order of order_by (a list of SQL expressions, NULLs
+    last); NULL values are left out. The value itself breaks ties, so the text is the same on both engines
+    (dbt.listagg ignores order_by on Spark). -#}
+{% macro ordered_string_agg(expr, sep, order_by) -%}
+{{ return(adapter.dispatch('ordered_string_agg', 'gongkai')(expr, sep, order_by)) }}
+{%- endmacro %}
+{% macro default__ordered_string_agg(expr, sep, order_by) -%}
+string_agg({{ expr }}, {{ sep }} order by {% for o in order_by %}{{ o }} nulls last, {% endfor %}{{ expr }})
+{%- endmacro %}
+{% macro spark__ordered_string_agg(expr, sep, order_by) -%}
+listagg({{ expr }}, {{ sep }}) within group (order by {% for o in order_by %}{{ o }} nulls last, {% endfor %}{{ expr }})
+{%- endmacro %}
+
+{#- The value of expr on the row with the least order_by; ties broken by the least expr, so the
+    result does not depend on the order rows arrive in (min_by alone picks any of the tied rows). -#}
+{% macro arg_min_stable(expr, order_by) -%}
+{{ return(adapter.dispatch('arg_min_stable', 'gongkai')(expr, order_by)) }}
+{%- endmacro %}
+{% macro default__arg_min_stable(expr, order_by) -%}
+min_by({{ expr }}, struct_pack(k := {{ order_by }}, v := {{ expr }}))
+{%- endmacro %}
+{% macro spark__arg_min_stable(expr, order_by) -%}
+min_by({{ expr }}, named_struct('k', {{ order_by }}, 'v', {{ expr }}))
+{%- endmacro %}
+
+{#- A 64-bit hash of a text, for fingerprints compared for equality on one engine (the values differ
+    between engines: DuckDB's hash, Spark's xxhash64). -#}
+{% macro hash64(expr) -%}
+{{ return(adapter.dispatch('hash64', 'gongkai')(expr)) }}
+{%- endmacro %}
+{% macro default__hash64(expr) -%}hash({{ expr }}){%- endmacro %}
+{% macro spark__hash64(expr) -%}xxhash64({{ expr }}){%- endmacro %}

@@ -1,0 +1,176 @@
+"""Parity of the dbt models between DuckDB and Spark: one raw root, two builds, equal rows.
+
+``write_hard_cases(raw)`` adds, to a raw root written by ``contract_raw.build_contract_raw``, the text that
+behaves differently on the two engines unless the SQL is written for both: full-width letters, digits and
+brackets, ideographic spaces, backslashes and apostrophes in names, notices with line breaks inside quoted
+fields, full-width lower-case credit codes, invalid codes, 万元 amounts with thousands separators, dates around
+the Spring Festival and National Day holidays (adjusted working weekends), and a bulletin exported twice.
+Files are written as real exports are (a GB18030 CSV, a JSON Lines export), then read by the loaders.
+
+``compare_relation`` reads one relation from each engine into DuckDB and compares its rows as multisets
+(EXCEPT ALL both ways) after normalising only what is representation, not value: decimals to one scale,
+integers of any width alike. NULL and '' stay different: a difference there is a real one.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from contract_raw import uscc
+
+FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()"}
+
+
+def full_width(text: str) -> str:
+    return "".join(FULL_WIDTH.get(c, c) for c in text)
+
+
+NATIONAL = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "TRADE_AREA", "NOTICE_NAME", "NOTICE_SEND_TIME",
+            "REGION_CODE", "TENDERER_NAME", "TENDERER_CODE", "TENDER_AGENCY_NAME", "TENDER_AGENCY_CODE",
+            "BUDGET_AMOUNT", "AMOUNT_UNIT", "DOC_GET_START_TIME", "DOC_GET_END_TIME", "BID_DOC_REFER_END_TIME",
+            "BID_OPEN_TIME", "BIDDER_COUNT", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "WIN_CANDIDATE_ORDER",
+            "PUBLICITY_START_TIME", "PUBLICITY_END_TIME", "WIN_BIDDER_NAME", "WIN_BIDDER_CODE", "BID_AMOUNT",
+            "CONTRACT_SIGN_TIME", "CONTACT_PHONE", "NOTICE_CONTENT", "URL"]
+
+
+def _hard_bulletins() -> tuple[list[dict], list[dict]]:
+    """Two overlapping exports: (first file, second file); the second repeats H1's announcement."""
+    buyer = uscc("11", "640400", 5_000_101)
+    agency = uscc("91", "640100", 5_000_201)
+    winner = uscc("91", "640400", 5_000_301)
+    bad_agency = agency[:-1] + ("0" if agency[-1] != "0" else "1")      # wrong check character
+    works, gp = "工程建设项目招标投标", "政府采购"
+    h1 = dict(PROJECT_CODE="E6404002020HC01", BID_SECTION_CODE="001", TRADE_AREA=works, REGION_CODE="640400",
+              TENDERER_NAME="固原市教育局\u3000", TENDERER_CODE=full_width(buyer.lower()),
+              TENDER_AGENCY_NAME="C:\\代理\\宁夏（恒信）招标  有限公司", TENDER_AGENCY_CODE=bad_agency)
+    announcement = dict(h1, BULLETIN_TYPE="招标公告",
+                        NOTICE_NAME=full_width("固原市(GY)第2中学") + "“教学楼”改造工程\\施工  招标公告",
+                        NOTICE_SEND_TIME="2020-01-23 09:00:00", BUDGET_AMOUNT="1,234.5678", AMOUNT_UNIT="万元",
+                        DOC_GET_START_TIME="2020-01-23 09:00:00", DOC_GET_END_TIME="2020-02-03 17:00:00",
+                        BID_DOC_REFER_END_TIME="2020-02-14 09:30:00", BID_OPEN_TIME="2020-02-14 09:30:00",
+                        NOTICE_CONTENT="投标人须知：1. 文件路径 D:\\招标\\2020\\HC01.pdf；2. It's 公开招标，正则 \\d+ 不是占位符。",
+                        URL="http://ggzyjy.nx.gov.cn/hc/1.htm")
+    result = dict(h1, BULLETIN_TYPE="中标结果公告", NOTICE_NAME="固原市第２中学教学楼改造工程中标结果公告",
+                  NOTICE_SEND_TIME="2020-02-28 10:00:00", BIDDER_COUNT="5",
+                  WIN_BIDDER_NAME=full_width("XYZ") + "建设（宁夏）有限公司", WIN_BIDDER_CODE=winner,
+                  BID_AMOUNT="1,200.00", AMOUNT_UNIT="万元", CONTRACT_SIGN_TIME="2020-03-20 00:00:00",
+                  URL="http://ggzyjy.nx.gov.cn/hc/2.htm")
+    h2 = dict(PROJECT_CODE="G6404002020HC02", BID_SECTION_CODE="1", TRADE_AREA=gp, REGION_CODE="640400",
+              TENDERER_NAME="固原市卫生健康委员会", TENDERER_CODE=buyer, TENDER_AGENCY_NAME="宁夏恒信招标代理有限公司",
+              TENDER_AGENCY_CODE=agency)
+    gp_announcement = dict(h2, BULLETIN_TYPE="采购公告", NOTICE_NAME="固原市医疗设备公开招标采购公告",
+                           NOTICE_SEND_TIME="2020-09-25 16:00:00", BUDGET_AMOUNT="88.5", AMOUNT_UNIT="万元",
+                           DOC_GET_START_TIME="2020-09-26 09:00:00", DOC_GET_END_TIME="2020-10-10 17:00:00",
+                           BID_DOC_REFER_END_TIME="2020-10-20 09:00:00", BID_OPEN_TIME="2020-10-20 09:00:00",
+                           URL="http://ggzyjy.nx.gov.cn/hc/3.htm")
+    candidates = dict(h2, BULLETIN_TYPE="中标候选人公示", NOTICE_NAME="固原市医疗设备采购中标候选人公示",
+                      NOTICE_SEND_TIME="2020-10-21 08:00:00", WIN_CANDIDATE_NAME="Ａ公司；Ｂ公司、C\\公司",
+                      WIN_CANDIDATE_CODE="91640400MA7\\X", WIN_CANDIDATE_ORDER="1",
+                      PUBLICITY_START_TIME="2020-10-21 08:00:00", PUBLICITY_END_TIME="2020-10-23 18:00:00",
+                      CONTACT_PHONE="0954-2011234", URL="http://ggzyjy.nx.gov.cn/hc/4.htm",
+                      NOTICE_CONTENT="公示期：2020年10月21日至10月23日\n（国庆节后第一个工作周）\r\n异议请致 C:\\信访\\")
+    contract = dict(h2, BULLETIN_TYPE="合同公告", NOTICE_NAME="固原市医疗设备采购合同公告",
+                    NOTICE_SEND_TIME="2020-10-12 09:00:00", CONTRACT_SIGN_TIME="2020-09-30 00:00:00",
+                    WIN_BIDDER_NAME="Ａ公司", WIN_BIDDER_CODE=full_width(winner), BID_AMOUNT="86.00",
+                    AMOUNT_UNIT="万元", URL="http://ggzyjy.nx.gov.cn/hc/5.htm")
+    return [announcement, result, gp_announcement], [announcement, candidates, contract]
+
+
+def write_hard_cases(raw: Path) -> None:
+    """Add the hard-case files to a raw root (trading exports and a portal log with Windows paths)."""
+    first, second = _hard_bulletins()
+    folder = raw / "trading" / "hard_cases"
+    folder.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(NATIONAL)
+    for row in first:
+        writer.writerow([row.get(k, "") for k in NATIONAL])
+    (folder / "export_2020_a.csv").write_bytes(buf.getvalue().encode("gb18030"))
+    # the later export as JSON Lines: line breaks inside a notice, the announcement exported again
+    with (folder / "export_2020_b.jsonl").open("w", encoding="utf-8") as h:
+        for row in second:
+            h.write(json.dumps(row, ensure_ascii=False) + "\n")
+    portal = raw / "portal" / "publications_windows.csv"
+    portal.parent.mkdir(parents=True, exist_ok=True)
+    with portal.open("w", encoding="utf-8", newline="") as h:
+        writer = csv.writer(h)
+        writer.writerow(["title", "published_at", "publisher_name", "publisher_code", "column", "url", "attachment"])
+        writer.writerow(["固原市2020年预算调整公开附件（补）", "2020-09-10 10:00:00", "固原市财政局\u3000", "640400",
+                         "预决算公开/政府预决算", "http://www.nx.gov.cn/zwgk/900009.htm", "budget\\2020\\附件_损坏.xlsx"])
+
+
+# --- comparison ----------------------------------------------------------------------------------------
+
+@dataclass
+class RelationDiff:
+    relation: str
+    rows_duckdb: int
+    rows_spark: int
+    only_duckdb: list
+    only_spark: list
+    columns: str = ""
+
+    def __str__(self) -> str:
+        if self.columns:
+            return f"{self.relation}: {self.columns}"
+        return (f"{self.relation}: {self.rows_duckdb} rows on DuckDB, {self.rows_spark} on Spark; only on DuckDB "
+                f"{self.only_duckdb[:3]}, only on Spark {self.only_spark[:3]}")
+
+
+def _type_class(duckdb_type: str) -> str:
+    t = duckdb_type.upper()
+    if t.startswith("DECIMAL") or t in ("DOUBLE", "FLOAT", "REAL"):
+        return "number"
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"):
+        return "integer"
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    if t.endswith("[]"):
+        return "list"
+    return t
+
+
+def _normalised(column: str, type_class: str) -> str:
+    quoted = '"' + column.replace('"', '""') + '"'
+    if type_class == "number":
+        return f"cast({quoted} as decimal(38, 10)) as {quoted}"
+    if type_class == "integer":
+        return f"cast({quoted} as hugeint) as {quoted}"
+    if type_class == "timestamp":
+        return f"cast({quoted} as timestamp) as {quoted}"
+    if type_class == "list":
+        return f"cast({quoted} as varchar[]) as {quoted}"
+    return quoted
+
+
+def compare_relation(con: duckdb.DuckDBPyConnection, relation: str, duckdb_sql: str, spark_sql: str) -> "RelationDiff | None":
+    """Rows of ``duckdb_sql`` and ``spark_sql`` (both readable by ``con``) as multisets; None when equal."""
+    d_cols = con.execute(f"describe {duckdb_sql}").fetchall()
+    s_cols = con.execute(f"describe {spark_sql}").fetchall()
+    d_shape = [(c[0], _type_class(c[1])) for c in d_cols]
+    s_shape = [(c[0], _type_class(c[1])) for c in s_cols]
+    if d_shape != s_shape:
+        return RelationDiff(relation, 0, 0, [], [], columns=f"columns differ: DuckDB {d_shape} / Spark {s_shape}")
+    select = ", ".join(_normalised(name, kind) for name, kind in d_shape)
+    d = f"select {select} from ({duckdb_sql})"
+    s = f"select {select} from ({spark_sql})"
+    only_d = con.execute(f"{d} except all {s}").fetchall()
+    only_s = con.execute(f"{s} except all {d}").fetchall()
+    if not only_d and not only_s:
+        return None
+    n_d = con.execute(f"select count(*) from ({duckdb_sql})").fetchone()[0]
+    n_s = con.execute(f"select count(*) from ({spark_sql})").fetchone()[0]
+    return RelationDiff(relation, n_d, n_s, only_d, only_s)
+
+
+def dbt_test_outcomes(run_results: Path) -> dict[str, tuple[str, "int | None"]]:
+    """{test node name: (status, failures)} of a dbt run_results.json (data and unit tests)."""
+    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    return {r["unique_id"]: (r["status"], r.get("failures")) for r in results
+            if r["unique_id"].split(".")[0] in ("test", "unit_test")}

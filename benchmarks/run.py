@@ -4,7 +4,9 @@ For each scale: generate a raw root with the sample generator, then alternate
   A = the pipeline through Dagster's own CLI (one subprocess per stage: ingest, dbt, quality, publish)
   B = the floor (benchmarks/floor/floor.py: one DuckDB SQL script doing the same essential work)
 and record wall time, rows/s and peak RSS of every stage (GNU time's "Maximum resident set size").
-Then the incremental runs: an unchanged re-run, and a re-run after one more fiscal year of raw files.
+Then the incremental runs: an unchanged re-run, a re-run after one figure changed in a re-published budget
+workbook, and a re-run after one more fiscal year of raw files. The floor writes the same published
+datasets as the release (the equal-work floor); its stages before ``publish_*`` are the old floor.
 Results: benchmarks/results/<date>.json and the table in benchmarks/RESULTS.md.
 
     .venv/bin/python benchmarks/run.py --scales 125 1250 12500
@@ -41,7 +43,7 @@ PIPELINE_STAGES: list[tuple[str, str]] = [
 @dataclass
 class StageResult:
     scale: float
-    variant: str  # pipeline | floor | pipeline_unchanged | pipeline_new_year
+    variant: str  # pipeline | floor | pipeline_unchanged | pipeline_revised_workbook | pipeline_new_year
     stage: str
     repeat: int
     seconds: float
@@ -201,6 +203,41 @@ def add_year(raw: Path, scale: float, seed: int, year: int, staging: Path) -> No
             shutil.copy2(path, target)
 
 
+def revise_workbook(raw: Path, backup_dir: Path) -> tuple[Path, Path, str]:
+    """Re-publish one budget workbook with one figure changed (a publisher's quiet correction).
+
+    The first line amount of the first sheet that is not a total row gets one unit more; the workbook is
+    saved under its own name (a new version of the same file). Returns (file, backup of the original, what
+    changed); ``restore_workbook`` puts the original back.
+    """
+    from openpyxl import load_workbook
+
+    for path in sorted((raw / "budget").rglob("*.xlsx")):
+        book = load_workbook(path)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows(min_row=4):
+                label = " ".join(str(c.value) for c in row if isinstance(c.value, str))
+                if any(word in label for word in ("合计", "总计", "小计")):
+                    continue
+                cell = next((c for c in row if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)
+                             and c.value > 0 and c.column > 1), None)
+                if cell is None:
+                    continue
+                backup_dir.mkdir(parents=True, exist_ok=True)
+                backup = backup_dir / path.name
+                shutil.copy2(path, backup)
+                before = cell.value
+                cell.value = before + 1
+                book.save(path)
+                return path, backup, f"{path.name} {sheet.title}!{cell.coordinate}: {before} -> {cell.value}"
+    raise RuntimeError(f"no budget workbook with a line amount under {raw / 'budget'}")
+
+
+def restore_workbook(path: Path, backup: Path) -> None:
+    shutil.copy2(backup, path)
+    backup.unlink()
+
+
 def remove_added_year(raw: Path, year: int) -> None:
     """Leave the raw root as generated for the next invocation."""
     for family_dir in raw.iterdir():
@@ -288,11 +325,20 @@ def main(argv: list[str] | None = None) -> int:
             first_year, last_year = (int(y) for y in args.years.split("-"))
             # one more year at the same yearly volume: the scale covers all years of the range
             year_scale = scale / (last_year - first_year + 1)
-            add_year(raw, year_scale, args.seed, last_year + 1, args.work / f"added-{scale:g}")
+            # the corrected workbook stays for the new-year run (which then adds only the year), and the
+            # raw root is put back as generated at the end
+            workbook, backup, change = revise_workbook(raw, args.work / f"revised-{scale:g}")
+            print(f"  re-published workbook: {change}")
             try:
-                results += run_job(raw, pipe_work, scale, "pipeline_new_year", 0, rows)
+                results += run_job(raw, pipe_work, scale, "pipeline_revised_workbook", 0, rows)
+                save()
+                add_year(raw, year_scale, args.seed, last_year + 1, args.work / f"added-{scale:g}")
+                try:
+                    results += run_job(raw, pipe_work, scale, "pipeline_new_year", 0, rows)
+                finally:
+                    remove_added_year(raw, last_year + 1)
             finally:
-                remove_added_year(raw, last_year + 1)
+                restore_workbook(workbook, backup)
             save()
     save()
     for row in summarise(results):

@@ -28,14 +28,17 @@ def test_harness_runs_pipeline_and_floor_at_tiny_scale(tmp_path):
     stages = {(r["variant"], r["stage"]) for r in data["summary"]}
     for stage in ("ingest", "dbt", "quality", "publish"):
         assert ("pipeline", stage) in stages
-    for stage in ("read", "standardise", "timeline", "rules", "disclosure", "parquet", "total"):
+    for stage in ("read", "standardise", "timeline", "rules", "disclosure", "parquet", "total",
+                  # the equal-work floor: the same published datasets, written by hand
+                  "publish_mask", "publish_parquet", "publish_csv", "publish_ocds", "publish_checksums"):
         assert ("floor", stage) in stages
     # the re-runs go through the main job in one process; its stages come from Dagster's step statistics
-    for variant in ("pipeline_unchanged", "pipeline_new_year"):
+    for variant in ("pipeline_unchanged", "pipeline_revised_workbook", "pipeline_new_year"):
         for stage in ("ingest", "dbt", "quality", "publish", "total"):
             assert (variant, stage) in stages, (variant, stage)
     raw = tmp_path / "work" / "raw-0.1"
     assert not list(raw.glob("*/added_*")), "the added year is removed after the new-year run"
+    assert not list((tmp_path / "work").glob("revised-*/*.xlsx")), "the re-published workbook is put back"
     rows = {r["rows"] for r in data["summary"]}
     assert rows and min(rows) > 0  # trading rows came from the generated ground truth
     assert all(r["ok"] for r in data["summary"])

@@ -51,14 +51,15 @@ def test_every_csv_has_a_workbook_with_codes_as_text_and_dates_as_dates(release)
     sums = (folder / "SHA256SUMS").read_text(encoding="utf-8")
     assert all(f"  {p}\n" in sums for p in xlsx) and verify_sha256sums(folder) == []
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["datasets"]["disclosure_status"]["files"]["xlsx"] == "data/disclosure_status.xlsx"
+    part = manifest["datasets"]["disclosure_status"]["parts"]["2018"]
+    assert part["files"]["xlsx"] == "data/disclosure_status/disclosure_status-2018.xlsx"
 
-    wb = load_workbook(folder / "data" / "disclosure_status.xlsx")  # not read-only: cell types as Excel has them
+    wb = load_workbook(folder / part["files"]["xlsx"])  # not read-only: cell types as Excel has them
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     con = duckdb.connect()
     try:
-        expected = con.execute(f"SELECT * FROM read_parquet('{(folder / 'data' / 'disclosure_status.parquet').as_posix()}')"
+        expected = con.execute(f"SELECT * FROM read_parquet('{(folder / part['files']['parquet']).as_posix()}')"
                                ).fetchall()
     finally:
         con.close()
@@ -87,9 +88,10 @@ def test_datasets_larger_than_the_limit_keep_csv_and_say_why(tmp_path, monkeypat
     monkeypatch.setenv("GONGKAI_OUT_DIR", str(tmp_path / "out"))
     result = build_release(warehouse, tmp_path / "out", run_id="t", spec=spec)
     manifest = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
-    big = [n for n, d in result.datasets.items() if d.rows > 5]
+    big = [(n, k) for n, d in result.datasets.items() for k, p in d.parts.items() if p.rows > 5]
     assert big
-    for name in big:
-        assert f"data/{name}.csv" in manifest["xlsx_not_written"]
-        assert not (result.path / "data" / f"{name}.xlsx").exists()
-        assert "xlsx" not in manifest["datasets"][name]["files"]
+    for name, key in big:  # a workbook per fiscal-year part, when that part fits
+        part = manifest["datasets"][name]["parts"][key]
+        assert part["files"]["csv"] in manifest["xlsx_not_written"]
+        assert not (result.path / part["files"]["csv"]).with_suffix(".xlsx").exists()
+        assert "xlsx" not in part["files"]

@@ -26,6 +26,7 @@ from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 from dagster_project.publish import atomic, safe_cells
 from dagster_project.publish.release import verify_sha256sums
 from dagster_project.publish.warehouse import find_relation
+from test_publish_support import parquet_parts, part_files
 from hostile_raw import FORMULAS, KNOWN_DEPT, SECRET, UNKNOWN_BUYER, UNKNOWN_PUBLISHER, Hostile, add_hostile_files
 
 
@@ -100,8 +101,11 @@ def _latest_findings(p: Pipeline, rule_like: str) -> list:
 
 
 def _published_csv(p: Pipeline, name: str) -> list[dict]:
-    with (p.release / "data" / f"{name}.csv").open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+    rows = []
+    for path in part_files(p.release, name):  # one file per fiscal year
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows += list(csv.DictReader(fh))
+    return rows
 
 
 # ----------------------------------------------------------------------------------------- the run
@@ -209,7 +213,7 @@ def test_no_spreadsheet_cell_runs_as_a_formula(pipeline):
     con = duckdb.connect()
     try:
         names = {r[0] for r in con.execute(
-            f"SELECT notice_name FROM read_parquet('{(p.release / 'data' / 'trading_bulletins.parquet').as_posix()}')"
+            f"SELECT notice_name FROM {parquet_parts(p.release, 'trading_bulletins')}"
         ).fetchall()}
     finally:
         con.close()

@@ -23,7 +23,7 @@ from dagster_project.publish.privacy_scan import scan_tree
 from dagster_project.publish.release import (
     BOM, STAGES, ReleaseValidationError, build_release, load_spec, verify_sha256sums,
 )
-from test_publish_support import PERSONAL_VALUES, PM_ID, build_fixture_warehouse
+from test_publish_support import PERSONAL_VALUES, PM_ID, build_fixture_warehouse, parquet_parts, part_files
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -111,18 +111,23 @@ def test_release_is_valid_complete_and_private(env):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     for spec in load_spec()["datasets"]:
         name = spec["name"]
-        csv = folder / "data" / f"{name}.csv"
-        assert csv.read_bytes().startswith(BOM)
-        assert (folder / "data" / f"{name}.parquet").exists()
+        if spec.get("optional") and name not in manifest["datasets"]:
+            continue  # revisions: the fixture has no fct_revisions
+        csvs = part_files(folder, name)
+        assert csvs and all(csv.read_bytes().startswith(BOM) for csv in csvs)
+        assert [p.with_suffix(".parquet") for p in csvs] == part_files(folder, name, ".parquet")
         expected = findings if name == "quality_findings" else mart_rows[spec["relation"]]
         assert manifest["datasets"][name]["rows"] == expected
-        assert len(csv.read_text(encoding="utf-8-sig").splitlines()) == expected + 1
+        assert sum(len(csv.read_text(encoding="utf-8-sig").splitlines()) - 1 for csv in csvs) == expected
+    # one part per fiscal year: the fixture's budget lines are of 2017 and 2018, its bulletins of 2018 deals
+    assert set(manifest["datasets"]["budget_lines"]["parts"]) == {"2017", "2018"}
+    assert set(manifest["datasets"]["trading_bulletins"]["parts"]) == {"2018"}
     assert {s["sha256"] for s in manifest["source_files"]} == source_hashes
     assert manifest["run_id"] == "test-run"
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     for res in package["resources"]:
         assert res["hash"].startswith("sha256:") and res["bytes"] == (folder / res["path"]).stat().st_size
-    budget = next(r for r in package["resources"] if r["name"] == "budget_lines")
+    budget = next(r for r in package["resources"] if r["name"] == "budget_lines_2017")
     assert {fk["reference"]["resource"] for fk in budget["schema"]["foreignKeys"]} == {"fdp_phase", "fdp_direction"}
     assert package["licenses"][0]["name"].startswith("CC-BY")
     dcat = json.loads((folder / "dcat.jsonld").read_text(encoding="utf-8"))
@@ -131,7 +136,7 @@ def test_release_is_valid_complete_and_private(env):
     con = duckdb.connect()
     try:
         phases = {r[0] for r in con.execute(
-            f"SELECT DISTINCT phase FROM read_parquet('{folder / 'data' / 'budget_lines.parquet'}')").fetchall()}
+            f"SELECT DISTINCT phase FROM {parquet_parts(folder, 'budget_lines')}").fetchall()}
     finally:
         con.close()
     assert phases <= {"proposed", "approved", "adjusted", "executed"}
@@ -149,7 +154,7 @@ def test_release_is_valid_complete_and_private(env):
         for value in PERSONAL_VALUES:
             assert value not in text, (rel, value[:3])
     assert scan_tree(folder, MaskingPolicy.from_spec(load_spec()["masking"]).identifier_columns).clean
-    bulletins = (folder / "data" / "trading_bulletins.csv").read_text(encoding="utf-8-sig")
+    bulletins = "".join(p.read_text(encoding="utf-8-sig") for p in part_files(folder, "trading_bulletins"))
     assert PM_ID[:6] + "********" + PM_ID[-4:] in bulletins
 
 

@@ -232,3 +232,13 @@ def build_fixture_warehouse(path: Path, *, n_extra_deals: int = 0, with_findings
     finally:
         con.close()
     return path
+
+
+def part_files(folder: Path, name: str, suffix: str = ".csv") -> list[Path]:
+    """The files of every fiscal-year part of a published dataset (``data/<name>/<name>-<part><suffix>``)."""
+    return sorted((folder / "data" / name).glob(f"{name}-*{suffix}"))
+
+
+def parquet_parts(folder: Path, name: str) -> str:
+    """A DuckDB ``read_parquet`` of every part of a published dataset."""
+    return "read_parquet([" + ", ".join(f"'{p.as_posix()}'" for p in part_files(folder, name, ".parquet")) + "])"

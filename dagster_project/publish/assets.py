@@ -155,6 +155,7 @@ def ocds(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.Materializ
         "releases": result.releases, "records": result.records,
         "files": dg.MetadataValue.json(result.files), "bytes": result.bytes,
         "validation": result.validation, "seconds": result.seconds,
+        "parts": dg.MetadataValue.json({k: v.get("status") for k, v in result.parts.items()}),
     })
 
 
@@ -189,6 +190,10 @@ def open_data_release(context: dg.AssetExecutionContext, config: OcdsConfig) -> 
         "file_bytes": dg.MetadataValue.json(
             {n: {"csv": d.csv_bytes, "parquet": d.parquet_bytes} for n, d in result.datasets.items()}),
         "skipped_datasets": dg.MetadataValue.json(result.skipped),
+        # publication by fiscal year: parts written in this release, parts carried unchanged (hard links)
+        "parts_new": dg.MetadataValue.json(result.parts_with("new")),
+        "parts_carried": dg.MetadataValue.json(result.parts_with("carried")),
+        "pruned_releases": dg.MetadataValue.json(result.pruned),
         "validation": dg.MetadataValue.json(result.validation),
         "seconds": result.seconds,
     })

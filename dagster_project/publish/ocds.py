@@ -481,7 +481,7 @@ def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
     cur, scheme, per = _js(_q(cfg["currency"])), cfg["party_scheme"], int(cfg["releases_per_package"])
     amount = lambda e: _obj(("amount", f"to_json({e})"), ("currency", f"(CASE WHEN {e} IS NOT NULL THEN {cur} END)"))  # noqa: E731
     link = _obj(
-        ("url", _js(f"{_q(cfg['base_uri'] + 'release-package-')} || printf('%04d', seq // {per} + 1) "
+        ("url", _js(f"{_q(cfg['base_uri'] + release_stem(cfg) + '-')} || printf('%04d', seq // {per} + 1) "
                     f"|| {_q(package_suffix(cfg) + '#')} || url_encode(rid)")),
         ("date", "coalesce(to_json(date_s), 'null')"), ("tag", "to_json([tag])"),
     )
@@ -669,9 +669,22 @@ class OcdsResult:
     seconds: float = 0.0
     # bulletins left out of the packages, by reason (kept in the warehouse and in trading_bulletins)
     quarantined: dict[str, int] = field(default_factory=dict)
+    parts: dict[str, dict] = field(default_factory=dict)  # fiscal-year parts: new or carried (build_ocds)
 
 
-def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> str | None:
+def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, part: str | None = None,
+                    masked: bool = True) -> str | None:
+    """Bulletins joined with their deal, masked. ``part``: only one fiscal-year part's rows, chosen
+    before masking (a year's build masks that year's bulletins only); ``masked=False``: the same rows as
+    the marts hold them (what a part's fingerprint hashes: no masking pass over years that are carried)."""
+    from dagster_project.publish import parts
+    from dagster_project.publish.masking import quote_ident
+
+    def select(relation: str, columns: list[tuple[str, str]]) -> str:
+        if masked:
+            return masked_select(relation, columns, policy)
+        return "SELECT " + ", ".join(quote_ident(c) for c, _ in columns) + f" FROM {relation} AS src"
+
     bulletins = find_relation(con, "fct_trading_bulletins")
     deals = find_relation(con, "fct_deals")
     if bulletins is None:
@@ -682,13 +695,20 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy) -> st
     if quarantine is not None:  # records dbt found cannot stand in a package (QUAR_*: no date …), by raw key
         source = (f"(SELECT * FROM {bulletins} WHERE bulletin_key NOT IN "
                   f"(SELECT object_key FROM {quarantine} WHERE left_out_of = 'ocds' AND object_key IS NOT NULL))")
-    b_sql = masked_select(source, [(c, b_types[c]) for c in BULLETIN_COLUMNS if c in b_types], policy)
+    d_types = dict(describe(con, deals)) if deals is not None else {}
+    if part is not None and "fiscal_year" in d_types:
+        dated = f"(SELECT DISTINCT coalesce(deal_key, '') FROM {deals} WHERE fiscal_year IS NOT NULL)"
+        chosen = (f"coalesce(deal_key, '') NOT IN {dated}" if part == parts.UNKNOWN else
+                  f"deal_key IN (SELECT deal_key FROM {deals} WHERE {parts.part_filter(part)})")
+        source = f"(SELECT * FROM {source} AS s WHERE {chosen})"
+    b_sql = select(source, [(c, b_types[c]) for c in BULLETIN_COLUMNS if c in b_types])
     if deals is None:
         return f"SELECT * FROM ({b_sql}) b"
-    d_types = dict(describe(con, deals))
-    d_sql = masked_select(deals, [(c, d_types[c]) for c in DEAL_COLUMNS if c in d_types], policy)
+    d_sql = select(deals, [(c, d_types[c]) for c in DEAL_COLUMNS + ["fiscal_year"] if c in d_types])
     deal_cols = [f"d.{c}" for c in ("doc_get_start_at", "bid_deadline_at", "contract_signed_at") if c in d_types]
     deal_cols += [f"d.{c} AS deal_{c}" for c in ("budget_amount_yuan", "bidder_count") if c in d_types]
+    if "fiscal_year" in d_types:  # a deal's year = fct_deals.fiscal_year (CONTRACTS §3): the part it is published in
+        deal_cols.append("CAST(d.fiscal_year AS INTEGER) AS fiscal_year")
     return f"SELECT b.*{''.join(', ' + c for c in deal_cols)} FROM ({b_sql}) b LEFT JOIN ({d_sql}) d USING (deal_key)"
 
 
@@ -701,7 +721,13 @@ def _quarantine_counts(con: duckdb.DuckDBPyConnection, source_sql: str, n_releas
     return {k: int(v) for k, v in counts.items() if v}
 
 
-def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy) -> OcdsResult:
+def release_stem(cfg: dict) -> str:
+    """``release-package`` or, for one fiscal-year part, ``release-package-<part>`` (``parts.py``)."""
+    return "release-package" + (f"-{cfg['part']}" if cfg.get("part") else "")
+
+
+def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy,
+               part: str | None = None) -> OcdsResult:
     """Build releases and records of every bulletin in DuckDB and write them into ``folder`` (must exist).
 
     The flat release rows go once to a temporary Parquet file in package order (row groups of
@@ -710,9 +736,14 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
     bounds memory whatever the number of bulletins.
     """
     result = OcdsResult(path=folder)
-    sql = ocds_source_sql(con, policy)
+    sql = ocds_source_sql(con, policy, part=part)
     if sql is None:
         return result
+    if part is not None:  # one fiscal-year part: its deals' bulletins, in files named by the part
+        from dagster_project.publish import parts
+
+        sql = f"SELECT * FROM ({sql}) WHERE {parts.part_filter(part)}"
+        cfg = dict(cfg, part=part)
     # package uris and record links: where these files will be published (build_ocds), else where written
     cfg = dict(cfg, base_uri=cfg.get("base_uri") or folder.resolve().as_uri() + "/")
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -727,9 +758,9 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
                     f"(FORMAT parquet, ROW_GROUP_SIZE {FLAT_ROW_GROUP})")
         flat = f"read_parquet('{_sql_path(flat_path)}')"
         n_releases = con.execute(f"SELECT count(*) FROM {flat}").fetchone()[0]
-        result.quarantined = _quarantine_counts(con, sql, n_releases)
+        result.quarantined = _quarantine_counts(con, sql, n_releases) if part is None else {}
         release_files = _write_packages(
-            con, folder, "release-package", "releases", common, n_releases, int(cfg["releases_per_package"]),
+            con, folder, release_stem(cfg), "releases", common, n_releases, int(cfg["releases_per_package"]),
             lambda lo, hi: f"SELECT seq AS s, {release_json} AS item FROM {flat} WHERE seq BETWEEN {lo} AND {hi}",
             suffix)
         # Every release package file name is known by now, so each record package can list them.
@@ -747,7 +778,7 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
             first, last, _ = bounds[lo // per_record_file]
             return _records_sql(cfg, f"(SELECT * FROM {flat} WHERE seq BETWEEN {first} AND {last})", offset=lo)
 
-        record_files = _write_packages(con, folder, "record-package", "records", rec_envelope, n_records,
+        record_files = _write_packages(con, folder, "record-package" + release_stem(cfg)[15:], "records", rec_envelope, n_records,
                                        per_record_file, records_chunk, suffix)
     result.releases, result.records = n_releases, n_records
     result.files = release_files + record_files
@@ -868,13 +899,17 @@ def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.
     return problems
 
 
-def validate_ocds_folder(folder: Path, schema_setting: str | Path | None = None, cfg: dict | None = None) -> list[str]:
+def validate_ocds_folder(folder: Path, schema_setting: str | Path | None = None, cfg: dict | None = None,
+                         skip: frozenset[str] = frozenset()) -> list[str]:
+    """``skip``: file names carried by checksum from a build that validated them."""
     cfg = cfg or load_config()
     v = validators(schema_setting)
     problems: list[str] = []
     con = open_scratch()
     try:
         for path in package_files(folder):
+            if path.name in skip:
+                continue
             problems += validate_package_file(path, v, cfg, con)
     finally:
         con.close()
@@ -891,18 +926,24 @@ def package_files(folder: Path) -> list[Path]:
 
 
 def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
-                            quarantined: dict[str, int] | None = None) -> dict:
+                            quarantined: dict[str, int] | None = None, known: dict[str, str] | None = None,
+                            parts_record: dict | None = None) -> dict:
+    """``known``: digests of carried files verified in this build; ``parts_record``: the fiscal-year parts."""
     from dagster_project.publish.release import sha256_file
 
+    known = known or {}
     record = {
         "build_id": build_id,
         "schema": "OCDS 1.1.5 release/record package schemas (offline)",
         "validation": "valid: every item structurally in DuckDB, packages up to "
                       "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md)",
         "privacy_scan": f"clean ({privacy_summary})",
-        "files": {p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in package_files(folder)},
+        "files": {p.name: {"sha256": known.get(p.name) or sha256_file(p), "bytes": p.stat().st_size}
+                  for p in package_files(folder)},
         "quarantined": quarantined or {},
     }
+    if parts_record is not None:
+        record["parts"] = parts_record
     (folder / VALIDATION_RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return record
 
@@ -917,43 +958,120 @@ def read_validation_record(folder: Path) -> dict | None:
 
 def build_ocds(
     warehouse: Path, out_dir: Path, *, schema_setting: str | Path | None = None, fail_at: str | None = None,
+    fiscal_years: set[int] | None = None, keep: int | None = None,
 ) -> OcdsResult:
-    """Build, validate and atomically publish the OCDS packages under ``<out_dir>/ocds/<build-id>/``."""
+    """Build, validate and atomically publish the OCDS packages under ``<out_dir>/ocds/<build-id>/``.
+
+    Packages are written per fiscal year of the deal (``release-package-<year>-0001…``, ``parts.py``). A
+    part whose fingerprint (its bulletins and deals as published, the mapping, the settings and code) is
+    that of the current build is hard-linked from it after a checksum check and neither validated nor
+    scanned again; its package ``uri`` and record links keep naming the build that wrote it, which
+    retention therefore keeps. ``fiscal_years``: as ``release.build_release``.
+    """
+    from dagster_project.publish import parts
     from dagster_project.publish.release import load_spec, new_release_id
 
     from dagster_project.paths import settings
 
     started = time.monotonic()
     cfg = load_config()
-    policy = MaskingPolicy.from_spec(load_spec().get("masking") or {})
+    spec = load_spec()
+    policy = MaskingPolicy.from_spec(spec.get("masking") or {})
     root = out_dir / "ocds"
     atomic.remove_stale_staging(root)
+    previous_dir = atomic.current_release_dir(root)
+    previous = read_validation_record(previous_dir) if previous_dir else None
+    previous_parts = (previous or {}).get("parts") or {}
     build_id = new_release_id()
     staging = atomic.new_staging_dir(root, build_id)
     # links name the folder the packages are promoted to, <out>/ocds/<build-id>/, under the base URI
     # (GONGKAI_OCDS_BASE_URI; by default the file: URI of <out>/ocds/, so they resolve to these files)
     cfg["base_uri"] = settings().ocds_base(out_dir.resolve()) + build_id + "/"
+    salt = parts.code_fingerprint(cfg["ocid_prefix"], settings().ocds_base(out_dir.resolve()),
+                                  parts.spec_digest(dict(cfg, base_uri=None)), parts.spec_digest(spec.get("masking")))
+    result = OcdsResult(path=staging)
+    carried: dict[str, str] = {}
+    parts_record: dict[str, dict] = {}
     try:
         con = open_read_only(warehouse)
         try:
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            result = write_ocds(con, staging, cfg, policy)
+            source = ocds_source_sql(con, policy)
+            fingerprints: dict[str, str] = {}
+            if source is not None:  # over the rows as the marts hold them: carried years are never masked
+                plain = ocds_source_sql(con, policy, masked=False)
+                columns = [c for c, _ in describe(con, f"({plain})")]
+                yearly = parts.PART_COLUMN in columns
+                fingerprints = parts.part_fingerprints(con, f"({plain})", columns, yearly, salt)
+            requested = None if fiscal_years is None else {str(int(y)) for y in fiscal_years}
+            keys = set(fingerprints)
+            if requested is not None:
+                keys |= {k for k in previous_parts if k not in requested and k not in (parts.ALL, parts.UNKNOWN)}
+            for key in sorted(keys):
+                before = previous_parts.get(key)
+                in_scope = requested is None or key in requested or key in (parts.ALL, parts.UNKNOWN)
+                reason = None
+                if before and (not in_scope or before.get("fingerprint") == fingerprints.get(key)):
+                    reason = _carry_part(previous_dir, previous, before, staging, carried)
+                    if reason is None:
+                        parts_record[key] = dict(before, status="carried")
+                        result.releases += before.get("releases", 0)
+                        result.records += before.get("records", 0)
+                        continue
+                if key not in fingerprints:
+                    continue
+                part = write_ocds(con, staging, cfg, policy, part=key)
+                result.releases += part.releases
+                result.records += part.records
+                parts_record[key] = {"status": "new", "built_in": build_id, "fingerprint": fingerprints[key],
+                                     "files": part.files, "releases": part.releases, "records": part.records,
+                                     **({"rebuilt_because": reason} if reason else {})}
+            if source is not None:
+                result.quarantined = _quarantine_counts(con, source, result.releases)
         finally:
             con.close()
-        problems = validate_ocds_folder(staging, schema_setting, cfg)
+        result.files = sorted(p.name for p in package_files(staging))
+        result.bytes = sum((staging / f).stat().st_size for f in result.files)
+        problems = validate_ocds_folder(staging, schema_setting, cfg, skip=frozenset(carried))
         if problems:
             raise ValueError(f"OCDS 校验失败 OCDS packages invalid: {problems[:10]}")
-        privacy = scan_tree(staging, policy.identifier_columns)
+        privacy = scan_tree(staging, policy.identifier_columns, skip=frozenset(carried))
         if not privacy.clean:
             raise ValueError(f"隐私扫描发现个人信息 OCDS privacy scan found personal data: "
                              f"{[str(h) for h in privacy.hits[:10]]}")
-        write_validation_record(staging, build_id, privacy.summary(), result.quarantined)
+        write_validation_record(staging, build_id, privacy.summary(), result.quarantined, carried, parts_record)
         if fail_at == "after_validation":
             raise atomic.InjectedFailure("injected failure at after_validation")
         result.validation = "valid"
+        result.parts = parts_record
         result.path = atomic.promote(staging, root, build_id)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    # a carried part's links name the build that wrote it: that build stays while a kept build uses it
+    protect = {p.get("built_in") for p in parts_record.values() if p.get("built_in")}
+    parts.prune_releases(root, keep or parts.keep_releases(spec["release"].get("keep_releases")), protect)
     result.seconds = round(time.monotonic() - started, 2)
     return result
+
+
+def _carry_part(previous_dir: Path, previous: dict, before: dict, staging: Path, carried: dict[str, str]) -> str | None:
+    """Hard-link one part's package files from the previous build after checking them against its
+    validation record; None when carried, else why not (the part is then built again)."""
+    from dagster_project.publish import parts
+    from dagster_project.publish.release import sha256_file
+
+    files = before.get("files") or []
+    digests = {}
+    for name in files:
+        listed = ((previous.get("files") or {}).get(name) or {}).get("sha256")
+        path = previous_dir / name
+        if not listed or not path.is_file():
+            return f"{name} 缺失 missing from OCDS build {previous.get('build_id')}"
+        digests[name] = sha256_file(path)
+        if digests[name] != listed:
+            return f"{name} 校验和不符 checksum mismatch in OCDS build {previous.get('build_id')}"
+    for name in files:
+        parts.link_or_copy(previous_dir / name, staging / name)
+    carried.update(digests)
+    return None

@@ -30,7 +30,7 @@ import duckdb
 import yaml
 
 from dagster_project.paths import DBT_SEEDS_DIR, REPO_ROOT
-from dagster_project.publish import atomic
+from dagster_project.publish import atomic, parts
 from dagster_project.publish.masking import MaskingPolicy, masked_select, quote_ident
 from dagster_project.publish.privacy_scan import scan_tree
 from dagster_project.publish.safe_cells import neutralised_select
@@ -57,16 +57,50 @@ class ReleaseValidationError(RuntimeError):
 
 
 @dataclass
-class DatasetOutput:
-    name: str
+class PartOutput:
+    """One fiscal-year part of a dataset (``parts.py``): written in this release or carried into it."""
+    key: str
     rows: int
-    csv_path: str
-    parquet_path: str
-    csv_bytes: int
-    parquet_bytes: int
+    files: dict[str, str]                 # csv / parquet (/ xlsx) -> path in the release
     year_from: int | None
     year_to: int | None
-    quarantined: int = 0  # rows left out: their primary key is incomplete (kept in the warehouse)
+    fingerprint: str
+    status: str = "new"                   # new | carried
+    built_in: str = ""                    # the release that wrote (and validated) these bytes
+    quarantined: int = 0
+    reason: str | None = None             # why a part that could have been carried was rebuilt
+    csv_bytes: int = 0
+    parquet_bytes: int = 0
+
+
+@dataclass
+class DatasetOutput:
+    name: str
+    parts: dict[str, PartOutput] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.parts.values())
+
+    @property
+    def quarantined(self) -> int:  # rows left out: their primary key is incomplete (kept in the warehouse)
+        return sum(p.quarantined for p in self.parts.values())
+
+    @property
+    def csv_bytes(self) -> int:
+        return sum(p.csv_bytes for p in self.parts.values())
+
+    @property
+    def parquet_bytes(self) -> int:
+        return sum(p.parquet_bytes for p in self.parts.values())
+
+    @property
+    def year_from(self) -> int | None:
+        return min((p.year_from for p in self.parts.values() if p.year_from is not None), default=None)
+
+    @property
+    def year_to(self) -> int | None:
+        return max((p.year_to for p in self.parts.values() if p.year_to is not None), default=None)
 
 
 @dataclass
@@ -78,6 +112,10 @@ class ReleaseResult:
     validation: dict[str, str] = field(default_factory=dict)
     total_bytes: int = 0
     seconds: float = 0.0
+    pruned: list[str] = field(default_factory=list)
+
+    def parts_with(self, status: str) -> list[str]:
+        return [f"{n}/{k}" for n, d in self.datasets.items() for k, p in d.parts.items() if p.status == status]
 
 
 def load_spec(path: Path = SPEC_PATH) -> dict:
@@ -174,25 +212,27 @@ def _year_range(con: duckdb.DuckDBPyConnection, parquet: Path, column: str | Non
 
 def write_dataset(
     con: duckdb.DuckDBPyConnection, ds: dict, relation_sql: str, staging: Path, policy: MaskingPolicy,
-    value_maps: dict, titles: dict[str, str],
-) -> tuple[DatasetOutput, dict, dict]:
-    """Mask + COPY one dataset; return its output record and its two datapackage resources."""
+    value_maps: dict, titles: dict[str, str], key: str = parts.ALL,
+) -> tuple[PartOutput, dict, dict]:
+    """Mask + COPY one part of a dataset (``key``: a fiscal year, ``unknown`` or ``all``, ``parts.py``);
+    return its output record and its two datapackage resources."""
     available = dict(describe(con, relation_sql))
     missing = [c for c in ds["columns"] if c not in available]
     if missing:
         raise ReleaseValidationError(
             f"数据集 {ds['name']} 缺少列 dataset {ds['name']}: relation {relation_sql} lacks columns {missing}"
         )
+    relation_sql = f"(SELECT * FROM {relation_sql} AS whole WHERE {parts.part_filter(key)})"
     columns = [(c, available[c]) for c in ds["columns"] if c not in policy.dropped_columns]
     pk = list(ds.get("primary_key") or [])
     keyed_sql, incomplete_sql = _complete_key_filters(relation_sql, pk)
     quarantined = con.execute(f"SELECT count(*) FROM {relation_sql} AS src WHERE {incomplete_sql}").fetchone()[0] \
         if pk else 0
     select_sql = masked_select(keyed_sql, columns, policy, value_maps)
-    data_dir = staging / "data"
-    data_dir.mkdir(exist_ok=True)
-    parquet = data_dir / f"{ds['name']}.parquet"
-    csv = data_dir / f"{ds['name']}.csv"
+    stem = parts.part_stem(ds["name"], key)
+    (staging / stem).parent.mkdir(parents=True, exist_ok=True)
+    parquet = staging / f"{stem}.parquet"
+    csv = staging / f"{stem}.csv"
     rows = con.execute(f"COPY ({select_sql}) TO '{_sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
     copy_csv_with_bom(con, f"SELECT * FROM read_parquet('{_sql_path(parquet)}')", csv)
     published_types = dict(describe(con, f"read_parquet('{_sql_path(parquet)}')"))
@@ -215,11 +255,13 @@ def write_dataset(
             "\n\n财政数据包词汇 Fiscal Data Package vocabulary: phase ∈ proposed/approved/adjusted/executed, "
             "direction ∈ revenue/expenditure."
         )
-    common = {"title": f"{ds['title_zh']} {ds['title_en']}", "description": description}
+    part_title = {parts.ALL: "", parts.UNKNOWN: " （年度未知 year unknown）"}.get(key, f" {key}年度 fiscal year {key}")
+    common = {"title": f"{ds['title_zh']} {ds['title_en']}{part_title}", "description": description}
     if year_from is not None:
         common["temporal"] = {"start": f"{year_from}-01-01", "end": f"{year_to}-12-31"}
+    name = parts.resource_name(ds["name"], key)
     csv_resource = {
-        "name": ds["name"], "path": f"data/{ds['name']}.csv", "type": "table", "scheme": "file",
+        "name": name, "path": f"{stem}.csv", "type": "table", "scheme": "file",
         "format": "csv", "mediatype": "text/csv", "encoding": "utf-8-sig",
         "dialect": {"csv": {"delimiter": ",", "quoteChar": '"'}},
         **common, "schema": schema,
@@ -231,13 +273,28 @@ def write_dataset(
             "fiscalPeriod": "fiscal_year", "functionalClassification": "code" if "code" in ds["columns"] else None,
         }
     parquet_resource = {
-        "name": f"{ds['name']}_parquet", "path": f"data/{ds['name']}.parquet", "type": "file", "scheme": "file",
+        "name": f"{name}_parquet", "path": f"{stem}.parquet", "type": "file", "scheme": "file",
         "format": "parquet", "mediatype": "application/vnd.apache.parquet",
-        **common, "description": description + f"\n\nParquet copy of {ds['name']}.csv (same rows, typed).",
+        **common, "description": description + f"\n\nParquet copy of {csv.name} (same rows, typed).",
     }
-    out = DatasetOutput(ds["name"], rows, csv_resource["path"], parquet_resource["path"],
-                        csv.stat().st_size, parquet.stat().st_size, year_from, year_to, quarantined)
+    out = PartOutput(key, rows, {"csv": csv_resource["path"], "parquet": parquet_resource["path"]},
+                     year_from, year_to, fingerprint="", quarantined=quarantined,
+                     csv_bytes=csv.stat().st_size, parquet_bytes=parquet.stat().st_size)
     return out, csv_resource, parquet_resource
+
+
+def with_fiscal_year(con: duckdb.DuckDBPyConnection, ds: dict, relation_sql: str) -> str:
+    """The dataset's relation with ``fiscal_year``: its own column, or (``fiscal_year_from``) the year of
+    the row it belongs to in another mart (a bulletin's year is its deal's, CONTRACTS §3)."""
+    source = ds.get("fiscal_year_from")
+    if not source:
+        return relation_sql
+    other = find_relation(con, source["relation"])
+    k = quote_ident(source["key"])
+    if other is None:
+        return f"(SELECT src.*, CAST(NULL AS INTEGER) AS fiscal_year FROM {relation_sql} AS src)"
+    return (f"(SELECT src.*, y.fiscal_year FROM {relation_sql} AS src LEFT JOIN "
+            f"(SELECT {k}, CAST(max(fiscal_year) AS INTEGER) AS fiscal_year FROM {other} GROUP BY {k}) AS y USING ({k}))")
 
 
 def _complete_key_filters(relation_sql: str, pk: list[str]) -> tuple[str, str]:
@@ -265,12 +322,13 @@ def write_code_lists(con: duckdb.DuckDBPyConnection, spec: dict, staging: Path, 
             for fk in ds.get("foreign_keys") or []:
                 if fk["resource"] != name:
                     continue
-                parquet = staging / "data" / f"{ds['name']}.parquet"
-                if not parquet.exists():
+                parquets = sorted((staging / "data" / ds["name"]).glob("*.parquet"))
+                if not parquets:
                     continue
                 col = quote_ident(fk["fields"][0])
+                files = "[" + ", ".join(f"'{_sql_path(p)}'" for p in parquets) + "]"
                 for (value,) in con.execute(
-                    f"SELECT DISTINCT {col} FROM read_parquet('{_sql_path(parquet)}') WHERE {col} IS NOT NULL"
+                    f"SELECT DISTINCT {col} FROM read_parquet({files}) WHERE {col} IS NOT NULL"
                 ).fetchall():
                     rows.setdefault(str(value), [None, None])
         con.execute("CREATE OR REPLACE TEMP TABLE _code_list (code VARCHAR, label_zh VARCHAR, label_en VARCHAR)")
@@ -345,8 +403,12 @@ def write_sha256sums(staging: Path, known: dict[str, str] | None = None) -> int:
     return len(lines)
 
 
-def verify_sha256sums(folder: Path) -> list[str]:
-    """Problems found re-reading every file against SHA256SUMS (empty list = verified)."""
+def verify_sha256sums(folder: Path, checked: dict[str, str] | None = None) -> list[str]:
+    """Problems found re-reading every file against SHA256SUMS (empty list = verified).
+
+    ``checked``: digests of files this build already read (carried parts, hashed before they were linked):
+    compared, not read again."""
+    checked = checked or {}
     problems = []
     listed = set()
     for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
@@ -355,7 +417,7 @@ def verify_sha256sums(folder: Path) -> list[str]:
         path = folder / rel
         if not path.exists():
             problems.append(f"missing {rel}")
-        elif sha256_file(path) != digest:
+        elif (checked.get(rel) or sha256_file(path)) != digest:
             problems.append(f"checksum mismatch {rel}")
     for path in folder.rglob("*"):
         rel = path.relative_to(folder).as_posix()
@@ -364,11 +426,17 @@ def verify_sha256sums(folder: Path) -> list[str]:
     return problems
 
 
-def _add_hash_and_bytes(staging: Path, resources: list[dict]) -> dict[str, str]:
-    """Hash and size of every resource; returns the sha256 by relative path for SHA256SUMS."""
+def _add_hash_and_bytes(staging: Path, resources: list[dict], known: dict[str, str] | None = None) -> dict[str, str]:
+    """Hash and size of every resource; returns the sha256 by relative path for SHA256SUMS.
+    ``known``: digests already verified in this build (carried parts), not read again."""
     hashes = {}
     for res in resources:
         path = staging / res["path"]
+        if known and res["path"] in known:
+            hashes[res["path"]] = known[res["path"]]
+            res["hash"] = "sha256:" + known[res["path"]]
+            res["bytes"] = path.stat().st_size
+            continue
         hashes[res["path"]] = sha256_file(path)
         res["hash"] = "sha256:" + hashes[res["path"]]
         res["bytes"] = path.stat().st_size
@@ -409,8 +477,9 @@ def _dcat(spec: dict, release_id: str, issued: str, modified: str, resources: li
 
 # ------------------------------------------------------------------------------------------ validation
 
-def check_keys(folder: Path) -> list[str]:
-    """Primary keys of every tabular resource, unique and non-null over all rows (DuckDB, any size)."""
+def check_keys(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:
+    """Primary keys of every tabular resource, unique and non-null over all rows (DuckDB, any size).
+    ``skip``: paths of carried parts (checked when they were built, the same bytes by checksum)."""
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     problems = []
     con = open_scratch()
@@ -419,7 +488,9 @@ def check_keys(folder: Path) -> list[str]:
             pk = (res.get("schema") or {}).get("primaryKey")
             if not pk:
                 continue
-            parquet = folder / "data" / f"{res['name']}.parquet"
+            if res["path"] in skip:
+                continue
+            parquet = (folder / res["path"]).with_suffix(".parquet")
             source = (f"read_parquet('{_sql_path(parquet)}')" if parquet.exists() else
                       f"read_csv('{_sql_path(folder / res['path'])}', header = true, all_varchar = true)")
             cols = ", ".join(quote_ident(c) for c in pk)
@@ -435,7 +506,7 @@ def check_keys(folder: Path) -> list[str]:
     return problems
 
 
-def check_table_schemas(folder: Path) -> list[str]:
+def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:
     """Every row of every CSV resource against its Table Schema, in DuckDB: header = field names in
     order, every cell parses as its field's type (a cell that does not makes the read fail), required
     fields present."""
@@ -445,7 +516,7 @@ def check_table_schemas(folder: Path) -> list[str]:
     try:
         for res in package["resources"]:
             fields = (res.get("schema") or {}).get("fields")
-            if res.get("format") != "csv" or not fields:
+            if res.get("format") != "csv" or not fields or res["path"] in skip:
                 continue
             path = _sql_path(folder / res["path"])
             header = [c[0].lstrip("\ufeff") for c in con.execute(
@@ -500,39 +571,48 @@ def ocds_carried_over(folder: Path, ocds_record: dict | None) -> list[str]:
 
 def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None,
                      identifier_columns: frozenset[str] = frozenset(), ocds_record: dict | None = None,
-                     ) -> dict[str, str]:
+                     carried: dict[str, str] | None = None) -> dict[str, str]:
     """Every check publication depends on; raises ReleaseValidationError naming what failed.
 
     ``ocds_record``: what the OCDS build validated and scanned (``ocds.read_validation_record``); when
     every OCDS file of the release matches it by checksum, schema validation and privacy scan of those
     files are not repeated (at 10 M bulletins they are tens of GB).
+    ``carried``: the files of parts carried from the previous release (``parts.py``), by their digest,
+    verified when linked: Frictionless, Table Schema, key and privacy checks skip them.
     """
-    from frictionless import validate
+    from frictionless import Package
 
+    carried = carried or {}
+    skip = frozenset(carried)
     results: dict[str, str] = {}
-    problems = verify_sha256sums(folder)
+    problems = verify_sha256sums(folder, carried)
     if problems:
         raise ReleaseValidationError(f"SHA256SUMS 校验失败 verification failed: {problems[:10]}")
     results["sha256sums"] = "verified"
 
     limit = None if total_rows <= FRICTIONLESS_FULL_ROWS else FRICTIONLESS_FULL_ROWS
-    report = validate(str(folder / "datapackage.json"), limit_rows=limit)
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["path"] not in skip]
+    report = Package(descriptor, basepath=str(folder)).validate(limit_rows=limit)
     if not report.valid:
         errors = report.flatten(["type", "note"])[:10]
         raise ReleaseValidationError(f"Frictionless 校验失败 datapackage invalid: {errors}")
     results["frictionless"] = "valid" if limit is None else f"valid (first {limit} rows per resource)"
-    problems = check_table_schemas(folder)
+    if carried:
+        results["carried_parts"] = (f"{len(carried)} files of unchanged parts carried by checksum "
+                                    "(validated and privacy-scanned in the release that built them)")
+    problems = check_table_schemas(folder, skip)
     if problems:
         raise ReleaseValidationError(f"表结构校验失败 Table Schema check failed: {problems[:10]}")
     results["table_schemas"] = "types, header and required fields (all rows)"
-    problems = check_keys(folder)
+    problems = check_keys(folder, skip)
     if problems:
         raise ReleaseValidationError(f"主键校验失败 primary keys invalid: {problems}")
     results["primary_keys"] = "unique and complete (all rows)"
 
-    carried = ocds_carried_over(folder, ocds_record)
-    if carried:
-        results["ocds"] = (f"valid: {len(carried)} files identical (SHA-256) to OCDS build "
+    ocds_carried = ocds_carried_over(folder, ocds_record)
+    if ocds_carried:
+        results["ocds"] = (f"valid: {len(ocds_carried)} files identical (SHA-256) to OCDS build "
                            f"{ocds_record.get('build_id')}, validated and privacy-scanned when built")
     elif ocds_validator is not None and (folder / "ocds").exists():
         problems = ocds_validator(folder / "ocds")
@@ -540,7 +620,7 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
             raise ReleaseValidationError(f"OCDS 校验失败 OCDS invalid: {problems[:10]}")
         results["ocds"] = "valid"
 
-    privacy = scan_tree(folder, identifier_columns, skip=frozenset(carried))
+    privacy = scan_tree(folder, identifier_columns, skip=frozenset(ocds_carried) | skip)
     if not privacy.clean:
         raise ReleaseValidationError(
             f"隐私扫描发现个人信息 privacy scan found personal data: {[str(h) for h in privacy.hits[:10]]}"
@@ -571,9 +651,16 @@ def build_release(
     pause_at: str | None = None,
     pause_file: Path | None = None,
     ocds_schema_dir: str | Path | None = None,
+    fiscal_years: set[int] | None = None,
+    keep: int | None = None,
 ) -> ReleaseResult:
     """Build, validate and atomically publish a release under ``<out_dir>/open-data``.
 
+    Datasets are published by fiscal year (``parts.py``). ``fiscal_years``: None = every year, each part
+    rebuilt only when its fingerprint changed (else carried from the previous release); a set = those
+    years' parts decided the same way, every other year's part carried from the previous release as it is
+    (``unknown`` and ``all`` parts are decided by fingerprint in both cases). ``keep``: releases kept after
+    publication (default ``parts.keep_releases``); older ones are pruned.
     ``ocds_dir``: a folder of validated OCDS packages to include (hard-linked when possible).
     ``fail_at`` / ``pause_at``: one of ``STAGES``, to prove a failure or kill there changes nothing.
     ``ocds_schema_dir``: the OCDS schema folder setting (see ``ocds.schema_dir``).
@@ -593,7 +680,13 @@ def build_release(
         titles = spec.get("field_titles") or {}
         value_maps = spec.get("value_maps") or {}
         resources: list[dict] = []
+        new_resources: list[dict] = []  # written in this release: validated, scanned, given workbooks
         written: list[dict] = []
+        carried: dict[str, str] = {}  # files of carried parts -> verified digest
+        xlsx_skipped: dict[str, str] = {}
+        previous = parts.PreviousRelease.read(root, atomic.read_pointer(root))
+        code_fp = parts.code_fingerprint()
+        spec_fp = parts.spec_digest(spec)  # the spec as given (a caller may pass one that is not the file)
         con = open_read_only(warehouse)
         try:
             for ds in spec["datasets"]:
@@ -617,14 +710,27 @@ def build_release(
                             result.skipped.append(ds["name"])
                             continue
                         raise ReleaseValidationError(f"找不到数据表 mart {ds['relation']} not found in {warehouse}")
-                out, csv_res, pq_res = write_dataset(con, ds, relation_sql, staging, policy, value_maps, titles)
+                relation_sql = with_fiscal_year(con, ds, relation_sql)
+                out = DatasetOutput(ds["name"])
                 result.datasets[ds["name"]] = out
-                resources += [csv_res, pq_res]
+                for res, is_new in _publish_parts(con, ds, relation_sql, staging, policy, value_maps, titles, out,
+                                                  previous, fiscal_years, code_fp, carried, xlsx_skipped,
+                                                  release_id, spec_fp):
+                    resources.append(res)
+                    if is_new:
+                        new_resources.append(res)
                 written.append(ds)
-            resources += write_code_lists(con, spec, staging, written)
-            xlsx_resources, xlsx_skipped = write_excel_copies(
-                con, staging, resources, int(spec["release"].get("xlsx_max_rows", 200_000)))
+            code_lists = write_code_lists(con, spec, staging, written)
+            resources += code_lists
+            xlsx_resources, new_skipped = write_excel_copies(
+                con, staging, new_resources + code_lists, int(spec["release"].get("xlsx_max_rows", 200_000)))
+            xlsx_skipped.update(new_skipped)
             resources += xlsx_resources
+            for d in result.datasets.values():  # the workbooks just written belong to their parts
+                for part in d.parts.values():
+                    xlsx = part.files["csv"][:-4] + ".xlsx"
+                    if part.status == "new" and part.files["csv"] not in xlsx_skipped:
+                        part.files["xlsx"] = xlsx
             sources = source_files(con)
         finally:
             con.close()
@@ -650,14 +756,11 @@ def build_release(
 
         ocds_quarantine = (ocds_module.read_validation_record(ocds_dir) or {}).get("quarantined") \
             if ocds_dir is not None and (staging / "ocds").exists() else None
-        hashes = _add_hash_and_bytes(staging, resources)
+        hashes = _add_hash_and_bytes(staging, resources, carried)
         now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         years = [y for d in result.datasets.values() for y in (d.year_from, d.year_to) if y is not None]
         coverage = (min(years), max(years)) if years else (None, None)
-        previous = atomic.read_pointer(root)
-        issued = now
-        if previous and (root / previous / "manifest.json").exists():
-            issued = json.loads((root / previous / "manifest.json").read_text(encoding="utf-8")).get("issued", now)
+        issued = (previous.manifest.get("issued") if previous else None) or now
         rel = spec["release"]
         package = {
             "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
@@ -675,10 +778,13 @@ def build_release(
             "release_id": release_id, "run_id": run_id, "issued": issued, "modified": now,
             "pipeline": pipeline_version(),
             "coverage_years": {"from": coverage[0], "to": coverage[1]},
+            # publication by fiscal year (parts.py): which parts this release wrote and which it carried
+            "fiscal_years_requested": sorted(fiscal_years) if fiscal_years is not None else None,
+            "previous_release": previous.release_id if previous else None,
+            "parts": {"new": result.parts_with("new"), "carried": result.parts_with("carried")},
             "datasets": {
                 name: {"rows": d.rows, "coverage_years": {"from": d.year_from, "to": d.year_to},
-                       "files": {"csv": d.csv_path, "parquet": d.parquet_path,
-                                 **({"xlsx": d.csv_path[:-4] + ".xlsx"} if d.csv_path not in xlsx_skipped else {})}}
+                       "parts": {k: _part_record(p) for k, p in sorted(d.parts.items())}}
                 for name, d in result.datasets.items()
             },
             "skipped_datasets": result.skipped,
@@ -690,6 +796,10 @@ def build_release(
                 **({"ocds": ocds_quarantine} if ocds_quarantine else {}),
             },
             "ocds": sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
+            # the OCDS build's fiscal-year parts: new in that build or carried into it (ocds.build_ocds)
+            "ocds_parts": {k: {"status": v.get("status"), "built_in": v.get("built_in"), "files": v.get("files")}
+                           for k, v in ((ocds_module.read_validation_record(ocds_dir) or {}).get("parts") or {}).items()}
+            if ocds_dir is not None and (staging / "ocds").exists() else {},
             "source_files": sources,
             "masking": "PM_CODE 前6后4 first 6 + last 4; 文本中身份证号/银行卡号 前6后4, 手机号 前3后4 "
                        "ID/card numbers in text first 6 + last 4, mobiles first 3 + last 4",
@@ -702,11 +812,13 @@ def build_release(
         write_sha256sums(staging, hashes)
         _pause_or_fail("after_metadata", fail_at, pause_file, pause_at)
 
-        total_rows = max((d.rows for d in result.datasets.values()), default=0)
+        total_rows = max((p.rows for d in result.datasets.values() for p in d.parts.values() if p.status == "new"),
+                         default=0)
         result.validation = validate_release(staging, total_rows,
                                              lambda folder: ocds_module.validate_ocds_folder(folder, ocds_schema_dir),
                                              policy.identifier_columns,
-                                             ocds_module.read_validation_record(ocds_dir) if ocds_dir else None)
+                                             ocds_module.read_validation_record(ocds_dir) if ocds_dir else None,
+                                             carried)
         _pause_or_fail("after_validation", fail_at, pause_file, pause_at)
         result.total_bytes = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
 
@@ -715,5 +827,67 @@ def build_release(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    result.pruned = parts.prune_releases(root, keep or parts.keep_releases(spec["release"].get("keep_releases")))
     result.seconds = round(time.monotonic() - started, 2)
     return result
+
+
+def _part_record(p: PartOutput) -> dict:
+    record = {"status": p.status, "built_in": p.built_in, "rows": p.rows, "fingerprint": p.fingerprint,
+              "coverage_years": {"from": p.year_from, "to": p.year_to}, "files": p.files}
+    if p.quarantined:
+        record["quarantined"] = p.quarantined
+    if p.reason:
+        record["rebuilt_because"] = p.reason
+    return record
+
+
+def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: MaskingPolicy, value_maps: dict,
+                   titles: dict, out: DatasetOutput, previous: "parts.PreviousRelease | None",
+                   fiscal_years: set[int] | None, code_fp: str, carried: dict[str, str],
+                   xlsx_skipped: dict[str, str], release_id: str, spec_fp: str = ""):
+    """Write or carry every part of one dataset; yields (resource, written in this release)."""
+    yearly = parts.PART_COLUMN in dict(describe(con, relation_sql))
+    columns = [c for c in ds["columns"] if c in dict(describe(con, relation_sql))]
+    fingerprints = parts.part_fingerprints(con, relation_sql, columns, yearly,
+                                           salt=f"{code_fp}\n{spec_fp}\n{parts.spec_digest(ds)}")
+    if not fingerprints:  # an empty dataset is still published: one part, its header only
+        fingerprints = {parts.ALL: parts.spec_digest({"empty": ds["name"], "salt": code_fp})}
+    requested = None if fiscal_years is None else {str(int(y)) for y in fiscal_years}
+    keys = set(fingerprints)
+    if previous is not None and requested is not None:  # years left alone keep their part, even if gone
+        keys |= {k for k in ((previous.manifest.get("datasets") or {}).get(ds["name"]) or {}).get("parts", {})
+                 if k not in requested and k not in (parts.ALL, parts.UNKNOWN)}
+    for key in sorted(keys):
+        fingerprint = fingerprints.get(key, "")
+        before = previous.part(ds["name"], key) if previous else None
+        reason = None
+        in_scope = requested is None or key in requested or key in (parts.ALL, parts.UNKNOWN)
+        if before and (not in_scope or before.get("fingerprint") == fingerprint):
+            files = list(before["files"].values())
+            reason = previous.verify(files)
+            if reason is None:
+                for rel in files:
+                    parts.link_or_copy(previous.folder / rel, staging / rel)
+                    carried[rel] = previous.checked[rel]
+                cov = before.get("coverage_years") or {}
+                out.parts[key] = PartOutput(
+                    key, before["rows"], dict(before["files"]), cov.get("from"), cov.get("to"),
+                    before.get("fingerprint", ""), "carried", before.get("built_in") or previous.release_id,
+                    before.get("quarantined", 0),
+                    csv_bytes=(staging / before["files"]["csv"]).stat().st_size,
+                    parquet_bytes=(staging / before["files"]["parquet"]).stat().st_size)
+                skipped = (previous.manifest.get("xlsx_not_written") or {}).get(before["files"]["csv"])
+                if skipped:
+                    xlsx_skipped[before["files"]["csv"]] = skipped
+                for rel in files:
+                    if rel in previous.resources:
+                        yield dict(previous.resources[rel]), False
+                continue
+        if key not in fingerprints:
+            continue  # a year outside the request whose carried copy failed its checksum: nothing to rebuild from
+        part, csv_res, pq_res = write_dataset(con, ds, relation_sql, staging, policy, value_maps, titles, key)
+        part.fingerprint, part.built_in, part.reason = fingerprint, release_id, reason
+        out.parts[key] = part
+        yield csv_res, True
+        yield pq_res, True

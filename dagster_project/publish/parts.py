@@ -1,0 +1,179 @@
+"""Publication by fiscal year: which part of a dataset a row belongs to, when a part is unchanged, and
+carrying unchanged parts from the previous release into the new one.
+
+A dataset with a ``fiscal_year`` column is published as one part per fiscal year (``2018``), plus a
+part ``unknown`` for rows without a year; a dataset without one is one part ``all``. A part's
+**fingerprint** hashes what decides its bytes: the mart rows that feed it (count and an
+order-independent sum of row hashes, computed in DuckDB over the published columns before masking),
+the dataset's entry in ``datasets.yaml`` and the publishing code and settings (``code_fingerprint``).
+A part whose fingerprint equals the previous release's is **carried**: its files are hard-linked
+(copied across file systems) into the new release after their bytes are checked against the previous
+release's ``SHA256SUMS``; they are not rewritten, re-validated or re-privacy-scanned, since the same
+bytes were validated when built. A carried file that fails that checksum is not carried: its part is
+rebuilt, and the manifest says why.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.publish.masking import quote_ident
+
+PART_COLUMN = "fiscal_year"
+ALL = "all"          # the one part of a dataset without fiscal_year
+UNKNOWN = "unknown"  # rows of a yearly dataset whose year is not known
+
+
+def part_key(year: int | None, yearly: bool) -> str:
+    if not yearly:
+        return ALL
+    return UNKNOWN if year is None else str(int(year))
+
+
+def part_filter(key: str) -> str:
+    """SQL condition selecting the rows of a part (of a relation with ``fiscal_year``)."""
+    col = quote_ident(PART_COLUMN)
+    if key == ALL:
+        return "true"
+    if key == UNKNOWN:
+        return f"{col} IS NULL"
+    return f"{col} = {int(key)}"
+
+
+def part_stem(dataset: str, key: str) -> str:
+    """Files of a part: ``data/<dataset>/<dataset>-<key>.{csv,parquet,xlsx}``; resource ``<dataset>_<key>``."""
+    return f"data/{dataset}/{dataset}-{key}"
+
+
+def resource_name(dataset: str, key: str) -> str:
+    return f"{dataset}_{key}"
+
+
+def code_fingerprint(*extra: str) -> str:
+    """The publishing code and its settings: a change to either rebuilds every part."""
+    from dagster_project import stage_state
+    from dagster_project.paths import REPO_ROOT
+
+    code = stage_state.tree_digest([REPO_ROOT / "dagster_project" / "publish"], suffixes=(".py", ".yaml", ".yml"))
+    return stage_state.fingerprint(code, *extra)
+
+
+def part_fingerprints(con: duckdb.DuckDBPyConnection, relation_sql: str, columns: list[str], yearly: bool,
+                      salt: str) -> dict[str, str]:
+    """Fingerprint of every part of a relation: rows, sum and xor of row hashes, per fiscal year."""
+    row_hash = "hash(" + ", ".join(quote_ident(c) for c in columns) + ")"
+    group = quote_ident(PART_COLUMN) if yearly else "NULL"
+    rows = con.execute(
+        f"SELECT {group} AS y, count(*), CAST(sum(CAST({row_hash} AS HUGEINT)) AS VARCHAR), "
+        f"CAST(bit_xor({row_hash}) AS VARCHAR) FROM {relation_sql} AS src GROUP BY ALL"
+    ).fetchall()
+    out = {}
+    for year, n, total, xor in rows:
+        out[part_key(year, yearly)] = hashlib.sha256(f"{salt}\n{n}\n{total}\n{xor}".encode()).hexdigest()
+    return out
+
+
+def spec_digest(ds: dict) -> str:
+    return hashlib.sha256(json.dumps(ds, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ carrying
+
+@dataclass
+class PreviousRelease:
+    """What the current release (``LATEST``) holds, read once: its manifest, resources and checksums."""
+    release_id: str
+    folder: Path
+    manifest: dict
+    resources: dict[str, dict]            # by path
+    sha256: dict[str, str]                # by relative path (SHA256SUMS)
+    checked: dict[str, str] = field(default_factory=dict)  # rel path -> digest verified in this build
+
+    @classmethod
+    def read(cls, root: Path, release_id: str | None) -> "PreviousRelease | None":
+        if not release_id:
+            return None
+        folder = root / release_id
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+            sums = (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+        except (OSError, ValueError):
+            return None
+        sha = {}
+        for line in sums:
+            digest, _, rel = line.partition("  ")
+            sha[rel] = digest
+        return cls(release_id, folder, manifest, {r["path"]: r for r in package.get("resources", [])}, sha)
+
+    def part(self, dataset: str, key: str) -> dict | None:
+        return (((self.manifest.get("datasets") or {}).get(dataset) or {}).get("parts") or {}).get(key)
+
+    def verify(self, rels: list[str]) -> str | None:
+        """None when every file is present and matches the previous SHA256SUMS; else what is wrong."""
+        from dagster_project.publish.release import sha256_file
+
+        for rel in rels:
+            path = self.folder / rel
+            if rel not in self.sha256:
+                return f"{rel} 不在上一版校验和中 not listed in the previous SHA256SUMS"
+            if not path.is_file():
+                return f"{rel} 缺失 missing from release {self.release_id}"
+            digest = sha256_file(path)
+            if digest != self.sha256[rel]:
+                return f"{rel} 校验和不符 checksum mismatch in release {self.release_id}"
+            self.checked[rel] = digest
+        return None
+
+
+def link_or_copy(source: Path, target: Path) -> str:
+    """Hard link (the same bytes, no rewrite); a copy when the two are on different file systems."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+        return "hardlink"
+    except OSError:
+        shutil.copy2(source, target)
+        return "copy"
+
+
+# ----------------------------------------------------------------------------------------- retention
+
+DEFAULT_KEEP_RELEASES = 5
+KEEP_ENV = "GONGKAI_RELEASE_KEEP"
+
+
+def keep_releases(spec_value: int | None = None) -> int:
+    """How many releases to keep: ``GONGKAI_RELEASE_KEEP``, else ``release.keep_releases`` of datasets.yaml,
+    else 5. At least 1 (the current release is never pruned)."""
+    text = os.environ.get(KEEP_ENV, "").strip()
+    value = int(text) if text else (spec_value if spec_value is not None else DEFAULT_KEEP_RELEASES)
+    if value < 1:
+        raise ValueError(f"{KEEP_ENV} / release.keep_releases must be at least 1, not {value}")
+    return value
+
+
+def prune_releases(root: Path, keep: int, protect: set[str] = frozenset()) -> list[str]:
+    """Delete all but the ``keep`` newest release folders under ``root`` (ids sort by time); never the one
+    ``LATEST`` names, nor ``protect``. Hard links keep the bytes that newer releases share."""
+    from dagster_project.publish import atomic
+
+    current = atomic.read_pointer(root)
+    releases = sorted(p.name for p in root.iterdir()
+                      if p.is_dir() and not p.name.startswith((".", atomic.STAGING_PREFIX)))
+    if current in releases:  # newest first, the current one always among the kept
+        releases.remove(current)
+        releases.append(current)
+    kept = set(releases[-keep:]) | {current} | set(protect)
+    removed = []
+    for name in releases:
+        if name not in kept:
+            shutil.rmtree(root / name, ignore_errors=True)
+            removed.append(name)
+    return removed

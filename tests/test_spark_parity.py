@@ -28,26 +28,13 @@ import duckdb
 import pytest
 
 from contract_raw import build_contract_raw
-from spark_parity import compare_relation, dbt_test_outcomes, write_hard_cases
+from spark_parity import compare_relation, dbt_test_outcomes, missing_spark, write_hard_cases
 
 pytestmark = pytest.mark.slow
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 AS_OF = "2026-11-01"
 PORTABLE = "portable"
-
-
-def missing_spark() -> "str | None":
-    """Why the Spark build cannot run here, or None."""
-    if shutil.which("java") is None:
-        return "Java is not on PATH: Spark parity skipped (Debian: apt-get install openjdk-17-jre-headless)"
-    try:
-        import dbt.adapters.spark  # noqa: F401
-        import pyspark  # noqa: F401
-    except ImportError as exc:
-        return (f"Spark parity skipped: {exc.name} is not installed (pip install -e '.[spark]'; "
-                "`make test` installs it when Java is on PATH)")
-    return None
 
 
 def _dbt(args: list[str], env: dict, tmp: Path, name: str) -> tuple[subprocess.CompletedProcess, Path, float]:

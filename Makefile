@@ -19,10 +19,11 @@ prepare: $(STAMP)
 run: $(STAMP)
 	$(PY) -m dagster_project.cli run
 
-## Run the test suite (the same command CI runs).
+## Run the test suite (the same command CI runs), on $(TEST_WORKERS) workers (TEST_WORKERS=0: one process).
+TEST_WORKERS ?= 2
 test: $(STAMP) browser spark
 	$(PY) -m dagster_project.cli prepare
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 ## Dagster UI on http://127.0.0.1:3000
 ui: $(STAMP)

@@ -10,6 +10,34 @@ from dagster_project.paths import REPO_ROOT
 SAMPLE_RAW = REPO_ROOT / "data" / "raw"
 
 
+# `make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`). A module is the unit of
+# distribution, so its module-scoped fixtures (a warehouse built once) are built once. Modules whose runs call
+# `dbt parse` into the project's own dbt/target (the manifest Dagster imports) share one group: two of them at
+# once would write that manifest while the other reads it.
+DBT_TARGET_WRITERS = {"test_dbt_dagster", "test_publish_pipeline", "test_benchmarks_smoke"}
+# The longest modules start first, so the two workers end close together (measured with --durations; the Spark
+# parity build, when Java is there, is the longest of all).
+LONGEST_FIRST = ["test_spark_parity", "test_people_outputs", "test_identities", "test_dbt_build", "test_contract_conformance",
+                 "test_publish_release", "test_publish_assets", "test_dbt_sample", "test_quality_sample"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    def module(item) -> str:
+        return item.module.__name__.rsplit(".", 1)[-1] if item.module else item.nodeid
+
+    def weight(item) -> int:
+        name = module(item)
+        if name in DBT_TARGET_WRITERS:
+            return 0
+        return LONGEST_FIRST.index(name) + 1 if name in LONGEST_FIRST else len(LONGEST_FIRST) + 1
+
+    items.sort(key=weight)  # stable: the order inside a module is kept
+    for item in items:
+        name = module(item)
+        item.add_marker(pytest.mark.xdist_group("dbt_target" if name in DBT_TARGET_WRITERS else name))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_parse_cache(tmp_path_factory):
     """One parse cache for the session: parses are keyed by file content and parser version, so tests that load
@@ -17,7 +45,13 @@ def shared_parse_cache(tmp_path_factory):
     import os
 
     if "GONGKAI_PARSE_CACHE" not in os.environ:
-        os.environ["GONGKAI_PARSE_CACHE"] = str(tmp_path_factory.mktemp("parse_cache"))
+        # under pytest-xdist every worker has its own base temp below one shared root: share the cache there
+        # (entries are written to a per-process temporary name and renamed, so concurrent writers are safe)
+        base = tmp_path_factory.getbasetemp()
+        shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+        cache = shared / "parse_cache"
+        cache.mkdir(exist_ok=True)
+        os.environ["GONGKAI_PARSE_CACHE"] = str(cache)
     yield
 
 

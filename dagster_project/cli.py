@@ -44,13 +44,34 @@ def dbt_executable() -> str:
 
 
 def prepare() -> int:
-    """Write dbt's manifest, which @dbt_assets reads at import (STACK_NOTES: prepare before import)."""
-    cmd = [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"]
+    """Write dbt's manifest, which @dbt_assets reads at import (STACK_NOTES: prepare before import).
+
+    dbt writes into its target folder in place; a Dagster process importing the definitions meanwhile (the UI, a
+    second run, a test on another worker) could read half a manifest. So dbt parses into a private folder beside
+    it, seeded with the last partial-parse state, and the results are renamed into dbt/target (atomic on one
+    filesystem): a reader sees the old manifest or the new one, never a mix.
+    """
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
         print("dbt project not present yet; skipping dbt parse", file=sys.stderr)
         return 0
-    return subprocess.call(cmd, env=_env(), cwd=DBT_PROJECT_DIR)
+    target = DBT_PROJECT_DIR / "target"
+    target.mkdir(exist_ok=True)
+    private = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
+    try:
+        state = target / "partial_parse.msgpack"
+        if state.is_file():
+            shutil.copy2(state, private / state.name)
+        cmd = [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR),
+               "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet",
+               "--target-path", str(private), "--log-path", str(private / "logs")]
+        code = subprocess.call(cmd, env=_env(), cwd=DBT_PROJECT_DIR)
+        if code == 0:
+            for name in ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json"):  # manifest last
+                if (private / name).is_file():
+                    os.replace(private / name, target / name)
+        return code
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def run_main_job(job: str = "gongkai_all", allow_retire: bool = False) -> int:

@@ -11,14 +11,11 @@ SAMPLE_RAW = REPO_ROOT / "data" / "raw"
 
 
 # `make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`). A module is the unit of
-# distribution, so its module-scoped fixtures (a warehouse built once) are built once. Modules whose runs call
-# `dbt parse` into the project's own dbt/target (the manifest Dagster imports) share one group: two of them at
-# once would write that manifest while the other reads it.
-DBT_TARGET_WRITERS = {"test_dbt_dagster", "test_publish_pipeline", "test_benchmarks_smoke"}
-# The longest modules start first, so the two workers end close together (measured with --durations; the Spark
-# parity build, when Java is there, is the longest of all).
-LONGEST_FIRST = ["test_spark_parity", "test_people_outputs", "test_identities", "test_dbt_build", "test_contract_conformance",
-                 "test_publish_release", "test_publish_assets", "test_dbt_sample", "test_quality_sample"]
+# distribution, so its module-scoped fixtures (a warehouse built once) are built once per run. The longest
+# modules start first, so the two workers end close together (order measured with --durations).
+LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_publish_pipeline", "test_stage_state",
+                 "test_people_outputs", "test_publish_release", "test_identities", "test_dbt_build",
+                 "test_contract_conformance", "test_publish_assets", "test_dbt_sample", "test_quality_sample"]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -28,14 +25,11 @@ def pytest_collection_modifyitems(config, items):
 
     def weight(item) -> int:
         name = module(item)
-        if name in DBT_TARGET_WRITERS:
-            return 0
-        return LONGEST_FIRST.index(name) + 1 if name in LONGEST_FIRST else len(LONGEST_FIRST) + 1
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=weight)  # stable: the order inside a module is kept
     for item in items:
-        name = module(item)
-        item.add_marker(pytest.mark.xdist_group("dbt_target" if name in DBT_TARGET_WRITERS else name))
+        item.add_marker(pytest.mark.xdist_group(module(item)))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,9 +82,23 @@ def _hard_bulletins() -> tuple[list[dict], list[dict]]:
     return [announcement, result, gp_announcement], [announcement, candidates, contract]
 
 
+def _privacy_corpus_bulletin() -> dict:
+    """One more deal whose notice holds the whole corpus of tests/test_personal_numbers.py (every written form of
+    a personal number and every look-alike), one text a line: int_privacy_hits must find the same hits on Spark
+    (dbt's spark__ macros, personal_numbers_spark.py) as on DuckDB, whose form that test holds to Python."""
+    from test_personal_numbers import LOOK_ALIKES, WRITTEN_FORMS
+
+    texts = [t for t, _ in WRITTEN_FORMS] + LOOK_ALIKES
+    return dict(PROJECT_CODE="E6404002020HC03", BID_SECTION_CODE="001", TRADE_AREA="工程建设项目招标投标",
+                REGION_CODE="640400", BULLETIN_TYPE="招标公告", NOTICE_NAME="隐私语料 privacy corpus",
+                NOTICE_SEND_TIME="2020-06-01 09:00:00", NOTICE_CONTENT="\n；\n".join(texts),
+                URL="http://ggzyjy.nx.gov.cn/hc/6.htm")
+
+
 def write_hard_cases(raw: Path) -> None:
     """Add the hard-case files to a raw root (trading exports and a portal log with Windows paths)."""
     first, second = _hard_bulletins()
+    second = [*second, _privacy_corpus_bulletin()]
     folder = raw / "trading" / "hard_cases"
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
@@ -103,6 +118,19 @@ def write_hard_cases(raw: Path) -> None:
         writer.writerow(["title", "published_at", "publisher_name", "publisher_code", "column", "url", "attachment"])
         writer.writerow(["固原市2020年预算调整公开附件（补）", "2020-09-10 10:00:00", "固原市财政局\u3000", "640400",
                          "预决算公开/政府预决算", "http://www.nx.gov.cn/zwgk/900009.htm", "budget\\2020\\附件_损坏.xlsx"])
+
+
+def missing_spark() -> "str | None":
+    """Why Spark cannot run here, or None."""
+    if shutil.which("java") is None:
+        return "Java is not on PATH: Spark parity skipped (Debian: apt-get install openjdk-17-jre-headless)"
+    try:
+        import dbt.adapters.spark  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        return (f"Spark parity skipped: {exc.name} is not installed (pip install -e '.[spark]'; "
+                "`make test` installs it when Java is on PATH)")
+    return None
 
 
 # --- comparison ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """One definition of a personal number in any written form (``personal_numbers``): a corpus of how people
 write ID numbers, mobiles and bank cards, all masked, and a corpus of look-alikes, all untouched — by
-the Python form and the SQL form (DuckDB) alike, and the dbt macros generated from the same module.
+the Python form and the SQL form (DuckDB) alike, and the dbt macros generated from the same module. The Spark
+form is held to the DuckDB one on this same corpus by tests/test_spark_parity.py (its hard cases carry it).
 
 The numbers are built here from the standards (GB 11643 check, Luhn, GB 32100), not taken from the
 module under test.
@@ -189,3 +190,4 @@ def test_identifier_kinds_only(con):
 def test_dbt_macros_are_generated_from_this_module():
     assert pn.DBT_MACRO_PATH.read_text(encoding="utf-8") == pn.dbt_macro_text(), (
         "run: python -m dagster_project.personal_numbers --write-dbt-macros")
+

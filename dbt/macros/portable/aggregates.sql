@@ -30,3 +30,24 @@ min_by({{ expr }}, named_struct('k', {{ order_by }}, 'v', {{ expr }}))
 {%- endmacro %}
 {% macro default__hash64(expr) -%}hash({{ expr }}){%- endmacro %}
 {% macro spark__hash64(expr) -%}xxhash64({{ expr }}){%- endmacro %}
+
+{#- The value of expr on the row with the least keys (a list of SQL expressions compared in order), as
+    DuckDB's arg_min does it: rows where expr or the first key is NULL are left out (Spark's min_by keeps a
+    NULL expr); the further keys break ties and must not be NULL. With one key, ties are left to the engine. -#}
+{% macro arg_min_by(expr, keys) -%}
+{{ return(adapter.dispatch('arg_min_by', 'gongkai')(expr, keys)) }}
+{%- endmacro %}
+{% macro default__arg_min_by(expr, keys) -%}
+{%- if keys | length == 1 -%}
+arg_min({{ expr }}, {{ keys[0] }})
+{%- else -%}
+arg_min({{ expr }}, case when {{ keys[0] }} is not null then struct_pack({% for k in keys %}k{{ loop.index }} := {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
+{%- endif -%}
+{%- endmacro %}
+{% macro spark__arg_min_by(expr, keys) -%}
+{%- if keys | length == 1 -%}
+min_by({{ expr }}, case when {{ expr }} is not null then {{ keys[0] }} end)
+{%- else -%}
+min_by({{ expr }}, case when {{ expr }} is not null and {{ keys[0] }} is not null then named_struct({% for k in keys %}'k{{ loop.index }}', {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
+{%- endif -%}
+{%- endmacro %}

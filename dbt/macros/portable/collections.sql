@@ -62,3 +62,53 @@ named_struct({% for name, expr in fields.items() %}'{{ name }}', {{ expr }}{% if
 {%- endmacro %}
 {% macro default__list_join(list_expr, sep) -%}array_to_string(list_filter({{ list_expr }}, lambda x: x is not null), {{ sep }}){%- endmacro %}
 {% macro spark__list_join(list_expr, sep) -%}array_join({{ list_expr }}, {{ sep }}){%- endmacro %}
+
+{#- The SQL type of a list of elem_type, for casts and contracts (DuckDB varchar[], Spark array<string>). -#}
+{% macro list_type(elem_type) -%}
+{{ return(adapter.dispatch('list_type', 'gongkai')(elem_type)) }}
+{%- endmacro %}
+{% macro default__list_type(elem_type) -%}{{ elem_type }}[]{%- endmacro %}
+{% macro spark__list_type(elem_type) -%}array<{{ elem_type }}>{%- endmacro %}
+
+{#- Number of elements; NULL for a NULL list (Spark's size gives -1 there unless ANSI mode). -#}
+{% macro list_length(list_expr) -%}
+{{ return(adapter.dispatch('list_length', 'gongkai')(list_expr)) }}
+{%- endmacro %}
+{% macro default__list_length(list_expr) -%}len({{ list_expr }}){%- endmacro %}
+{% macro spark__list_length(list_expr) -%}(case when {{ list_expr }} is not null then size({{ list_expr }}) end){%- endmacro %}
+
+{#- The list sorted ascending (no NULL elements expected: the engines place them differently). -#}
+{% macro list_sorted(list_expr) -%}
+{{ return(adapter.dispatch('list_sorted', 'gongkai')(list_expr)) }}
+{%- endmacro %}
+{% macro default__list_sorted(list_expr) -%}list_sort({{ list_expr }}){%- endmacro %}
+{% macro spark__list_sorted(list_expr) -%}array_sort({{ list_expr }}){%- endmacro %}
+
+{#- How many neighbours stand in descending order (element i > element i + 1); NULL for a list of fewer
+    than two elements. Written without a lambda's index, which is 1-based on DuckDB and 0-based on Spark. -#}
+{% macro count_descents(list_expr) -%}
+{{ return(adapter.dispatch('count_descents', 'gongkai')(list_expr)) }}
+{%- endmacro %}
+{% macro default__count_descents(list_expr) -%}
+list_sum(list_transform(range(1, len({{ list_expr }})), lambda i: case when {{ list_expr }}[i] > {{ list_expr }}[i + 1] then 1 else 0 end))
+{%- endmacro %}
+{% macro spark__count_descents(list_expr) -%}
+(case when size({{ list_expr }}) >= 2 then aggregate(sequence(0, size({{ list_expr }}) - 2), 0,
+    (acc, i) -> acc + case when {{ list_expr }}[i] > {{ list_expr }}[i + 1] then 1 else 0 end) end)
+{%- endmacro %}
+
+{#- One row per (name, value) of a row's columns — an unpivot written right after `from <relation> as <a>`
+    (nothing may follow it but where/group by): `from t as b {{ lateral_columns([('title', 'b.title'), …],
+    'c', 'column_name', 'text_value') }}`, then c.column_name, c.text_value. Values of one type.
+    DuckDB: a lateral VALUES list; Spark: LATERAL VIEW stack (its inline tables cannot read the outer row). -#}
+{% macro lateral_columns(columns, alias, name_column, value_column) -%}
+{{ return(adapter.dispatch('lateral_columns', 'gongkai')(columns, alias, name_column, value_column)) }}
+{%- endmacro %}
+{% macro default__lateral_columns(columns, alias, name_column, value_column) -%}
+cross join lateral (
+    values {% for name, expr in columns %}('{{ name }}', {{ expr }}){% if not loop.last %}, {% endif %}{% endfor %}
+) as {{ alias }}({{ name_column }}, {{ value_column }})
+{%- endmacro %}
+{% macro spark__lateral_columns(columns, alias, name_column, value_column) -%}
+lateral view stack({{ columns | length }}{% for name, expr in columns %}, '{{ name }}', {{ expr }}{% endfor %}) {{ alias }} as {{ name_column }}, {{ value_column }}
+{%- endmacro %}

@@ -34,7 +34,7 @@ first_copies as (
 repeated as (
     select
         bulletin_key,
-        list(distinct source_file order by source_file) as source_files
+        {{ sorted_distinct_list('source_file') }} as source_files
     from positioned
     where bulletin_key in (select bulletin_key from first_copies where copies > 1)
     group by bulletin_key
@@ -42,7 +42,7 @@ repeated as (
 
 select
     bulletins.*,
-    coalesce(repeated.source_files, [bulletins.source_file]) as source_files,
+    coalesce(repeated.source_files, {{ list_of(['bulletins.source_file']) }}) as source_files,
     first_copies.copies
 from {{ ref('stg_trading__bulletins') }} as bulletins
 join exports on exports.source_file = bulletins.source_file

@@ -10,22 +10,22 @@
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
      'passes': 'has_announcement'},
     {'rule_id': 'TRADE_SHORT_TENDER_PERIOD', 'comparison': 'at_least',
-     'observed': 'bid_deadline_on - doc_get_start_on',
+     'observed': days_between('doc_get_start_on', 'bid_deadline_on'),
      'has_inputs': 'bid_deadline_on is not null and doc_get_start_on is not null'},
     {'rule_id': 'TRADE_DOC_SALE_WORKS', 'comparison': 'at_least',
-     'observed': 'doc_get_end_on - doc_get_start_on',
+     'observed': days_between('doc_get_start_on', 'doc_get_end_on'),
      'has_inputs': 'doc_get_end_on is not null and doc_get_start_on is not null'},
     {'rule_id': 'TRADE_DOC_SALE_GP', 'comparison': 'at_least',
      'observed': 'doc_sale_working_days', 'has_inputs': 'doc_sale_working_days is not null'},
     {'rule_id': 'TRADE_CANDIDATE_PUBLICITY_SHORT', 'comparison': 'at_least',
-     'observed': 'publicity_end_on - publicity_start_on',
+     'observed': days_between('publicity_start_on', 'publicity_end_on'),
      'has_inputs': 'publicity_end_on is not null and publicity_start_on is not null'},
     {'rule_id': 'TRADE_CANDIDATE_PUBLISHED_LATE', 'comparison': 'at_most',
-     'observed': 'candidates_on - bid_open_on', 'has_inputs': 'candidates_on is not null and bid_open_on is not null'},
+     'observed': days_between('bid_open_on', 'candidates_on'), 'has_inputs': 'candidates_on is not null and bid_open_on is not null'},
     {'rule_id': 'TRADE_TOO_MANY_CANDIDATES', 'comparison': 'at_most',
      'observed': 'candidate_count', 'has_inputs': 'has_candidates and candidate_count > 0'},
     {'rule_id': 'TRADE_CONTRACT_SIGN_LATE', 'comparison': 'at_most',
-     'observed': 'contract_signed_on - result_on', 'has_inputs': 'contract_signed_on is not null and result_on is not null'},
+     'observed': days_between('result_on', 'contract_signed_on'), 'has_inputs': 'contract_signed_on is not null and result_on is not null'},
     {'rule_id': 'TRADE_GP_CONTRACT_NOTICE_LATE', 'comparison': 'precomputed',
      'observed': 'contract_notice_working_days',
      'has_inputs': 'contract_published_on is not null and contract_notice_deadline_on is not null',
@@ -36,15 +36,15 @@
     {'rule_id': 'TRADE_FEW_BIDDERS', 'comparison': 'at_least',
      'observed': 'bidder_count', 'has_inputs': 'has_result and bidder_count is not null'},
     {'rule_id': 'TRADE_DATE_ORDER', 'comparison': 'precomputed',
-     'observed': 'list_sum(list_transform(range(1, len(known_dates)), lambda i: case when known_dates[i] > known_dates[i + 1] then 1 else 0 end))',
-     'has_inputs': 'len(known_dates) >= 2', 'passes': 'known_dates = list_sort(known_dates)'},
+     'observed': count_descents('known_dates'),
+     'has_inputs': list_length('known_dates') ~ ' >= 2', 'passes': 'known_dates = ' ~ list_sorted('known_dates')},
     {'rule_id': 'TRADE_RESULT_FIELDS', 'comparison': 'precomputed',
-     'observed': 'len(result_missing_fields)', 'has_inputs': 'result_missing_fields is not null',
-     'passes': 'len(result_missing_fields) = 0'},
+     'observed': list_length('result_missing_fields'), 'has_inputs': 'result_missing_fields is not null',
+     'passes': list_length('result_missing_fields') ~ ' = 0'},
     {'rule_id': 'FLAG_SINGLE_BIDDER', 'comparison': 'not_equal',
      'observed': 'bidder_count', 'has_inputs': 'bidder_count is not null'},
     {'rule_id': 'FLAG_SHORT_PERIOD', 'comparison': 'at_least',
-     'observed': 'bid_deadline_on - doc_get_start_on',
+     'observed': days_between('doc_get_start_on', 'bid_deadline_on'),
      'has_inputs': 'bid_deadline_on is not null and doc_get_start_on is not null and not in_short_tender_scope'},
 ] %}
 
@@ -65,10 +65,17 @@ scope_entries as (
         split_part(entry, ':', 1) as trade_area,
         nullif(split_part(entry, ':', 2), '') as keyword
     from (
-        select rule_id, unnest(string_split(applies_to, '|')) as entry
+        select rule_id, {{ unnest_list(split_text('applies_to', "'|'")) }} as entry
         from rules
         where applies_to is not null and applies_to <> ''
-    )
+    ) as entries
+),
+
+-- the GP contract notice period in working days (one row; NULL when the catalogue has no such rule)
+contract_notice_period as (
+    select max(cast(threshold as integer)) as working_days
+    from rules
+    where rule_id = 'TRADE_GP_CONTRACT_NOTICE_LATE'
 ),
 
 deals_in_scope as (
@@ -93,21 +100,24 @@ measures as (
         cast(contract_signed_at as date) as contract_signed_on,
         cast(contract_published_at as date) as contract_published_on,
         cast(announced_at as date) as announced_on,
-        exists (
-            select 1 from deals_in_scope s
-            where s.deal_key = deals.deal_key and s.rule_id = 'TRADE_SHORT_TENDER_PERIOD'
-        ) as in_short_tender_scope,
-        {{ working_days_between('doc_get_start_at', 'doc_get_end_at') }} as doc_sale_working_days,
-        {{ working_days_between('contract_signed_at', 'contract_published_at') }} as contract_notice_working_days,
-        {{ add_working_days('contract_signed_at',
-            "(select cast(threshold as integer) from rules where rule_id = 'TRADE_GP_CONTRACT_NOTICE_LATE')") }}
-            as contract_notice_deadline_on,
+        short_tender_scope.deal_key is not null as in_short_tender_scope,
+        -- working days as joins on the calendar's running index (macros/working_days.sql)
+        doc_sale_end.working_day_index - doc_sale_start.working_day_index as doc_sale_working_days,
+        contract_notice.working_day_index - contract_signed.working_day_index as contract_notice_working_days,
+        contract_notice_deadline.calendar_date as contract_notice_deadline_on,
         -- the known dates of the chain announcement ≤ bid deadline ≤ bid open ≤ candidates ≤ result ≤ contract
-        list_filter([cast(announced_at as date), cast(bid_deadline_at as date), cast(bid_open_at as date),
-                     cast(candidates_published_at as date), cast(result_published_at as date),
-                     cast(contract_signed_at as date)],
-                    lambda d: d is not null) as known_dates
+        {{ filter_list(list_of(['cast(announced_at as date)', 'cast(bid_deadline_at as date)', 'cast(bid_open_at as date)',
+                                'cast(candidates_published_at as date)', 'cast(result_published_at as date)',
+                                'cast(contract_signed_at as date)']), 'd', 'd is not null') }} as known_dates
     from deals
+    left join (select deal_key from deals_in_scope where rule_id = 'TRADE_SHORT_TENDER_PERIOD') as short_tender_scope
+        on short_tender_scope.deal_key = deals.deal_key
+    cross join contract_notice_period
+    {{ working_day_join('deals.doc_get_start_at', 'doc_sale_start') }}
+    {{ working_day_join('deals.doc_get_end_at', 'doc_sale_end') }}
+    {{ working_day_join('deals.contract_signed_at', 'contract_signed') }}
+    {{ working_day_join('deals.contract_published_at', 'contract_notice') }}
+    {{ working_day_after_join('contract_signed', 'contract_notice_period.working_days', 'contract_notice_deadline') }}
 ),
 
 -- One row per deal x rule, the deals read once: each deal's observations are a list of structs
@@ -123,16 +133,17 @@ observed as (
         budget_amount_yuan,
         source_file,
         source_row,
-        unnest([
+        {%- set observations = [] %}
         {%- for o in deal_rule_observations %}
-            {'rule_id': '{{ o.rule_id }}',
-             'observed_value': cast({{ o.observed }} as decimal(20, 2)),
-             'has_inputs': cast({{ o.has_inputs }} as boolean),
-             'comparison': '{{ o.comparison }}',
-             'passes_if_applies': cast({{ o.get('passes', 'null') }} as boolean),
-             'deadline_date': cast({{ o.get('deadline', 'null') }} as date)}{{ ',' if not loop.last }}
+        {%- do observations.append(struct_of({
+            'rule_id': "'" ~ o.rule_id ~ "'",
+            'observed_value': 'cast(' ~ o.observed ~ ' as decimal(20, 2))',
+            'has_inputs': 'cast(' ~ o.has_inputs ~ ' as boolean)',
+            'comparison': "'" ~ o.comparison ~ "'",
+            'passes_if_applies': 'cast(' ~ o.get('passes', 'null') ~ ' as boolean)',
+            'deadline_date': 'cast(' ~ o.get('deadline', 'null') ~ ' as date)'})) %}
         {%- endfor %}
-        ]) as observation
+        {{ unnest_list(list_of(observations)) }} as observation
     from measures
 ),
 

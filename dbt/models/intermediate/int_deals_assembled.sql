@@ -8,10 +8,10 @@ with bulletins as (
 candidate_names as (
     select deal_key, count(distinct trim(candidate_name)) as candidate_count
     from (
-        select deal_key, unnest(string_split_regex(win_candidate_name, '[;；、]')) as candidate_name
+        select deal_key, {{ unnest_list(regex_split('win_candidate_name', "'[;；、]'")) }} as candidate_name
         from bulletins
         where bulletin_type_code = 'candidates' and win_candidate_name is not null
-    )
+    ) as names
     where trim(candidate_name) <> ''
     group by deal_key
 ),
@@ -21,7 +21,7 @@ result_notices as (
     select *
     from bulletins
     where bulletin_type_code = 'result'
-    qualify row_number() over (partition by deal_key order by notice_send_time, source_file, source_row) = 1
+    qualify row_number() over (partition by deal_key order by notice_send_time nulls last, source_file, source_row) = 1
 ),
 
 deals as (
@@ -41,7 +41,7 @@ deals as (
         coalesce(min(tender_agency_code) filter (where bulletin_type_code = 'announcement'), min(tender_agency_code)) as tender_agency_code,
         cast(year(min(notice_send_time)) as integer) as fiscal_year,
         min(notice_send_time) as first_notice_at,
-        arg_min(notice_name, notice_send_time) filter (where bulletin_type_code = 'announcement') as announcement_name,
+        {{ arg_min_by('notice_name', ['notice_send_time', 'notice_name']) }} filter (where bulletin_type_code = 'announcement') as announcement_name,
         min(notice_send_time) filter (where bulletin_type_code = 'announcement') as announced_at,
         coalesce(min(doc_get_start_time) filter (where bulletin_type_code = 'announcement'), min(doc_get_start_time)) as doc_get_start_at,
         coalesce(min(doc_get_end_time) filter (where bulletin_type_code = 'announcement'), min(doc_get_end_time)) as doc_get_end_at,
@@ -67,8 +67,9 @@ deals as (
         bool_or(bulletin_type_code = 'candidates') as has_candidates,
         bool_or(bulletin_type_code = 'contract') as has_contract_notice,
         count(*) as bulletin_count,
-        arg_min(source_file, notice_send_time) as source_file,
-        arg_min(source_row, notice_send_time) as source_row
+        -- both from the same bulletin: the first dated one, ties broken by file and row
+        {{ arg_min_by('source_file', ['notice_send_time', 'source_file', 'source_row']) }} as source_file,
+        {{ arg_min_by('source_row', ['notice_send_time', 'source_file', 'source_row']) }} as source_row
     from bulletins
     group by deal_key
 )
@@ -80,14 +81,14 @@ select
              {{ unregistered_publisher_key('coalesce(deals.tenderer_name, deals.deal_key)') }}) as publisher_code,
     coalesce(candidate_names.candidate_count, 0) as candidate_count,
     -- GP 条例 §43 fields absent from the result notice (empty list: complete; NULL: no result notice)
-    case when result_notices.deal_key is not null then list_filter([
-        case when result_notices.tenderer_name is null then 'tenderer_name' end,
-        case when result_notices.tender_agency_name is null then 'tender_agency_name' end,
-        case when coalesce(result_notices.project_code, result_notices.tender_project_code) is null then 'project_code' end,
-        case when result_notices.notice_name is null then 'notice_name' end,
-        case when result_notices.win_bidder_name is null then 'win_bidder_name' end,
-        case when result_notices.bid_amount_yuan is null then 'bid_amount' end
-    ], lambda f: f is not null) end as result_missing_fields
+    case when result_notices.deal_key is not null then {{ filter_list(list_of([
+        "case when result_notices.tenderer_name is null then 'tenderer_name' end",
+        "case when result_notices.tender_agency_name is null then 'tender_agency_name' end",
+        "case when coalesce(result_notices.project_code, result_notices.tender_project_code) is null then 'project_code' end",
+        "case when result_notices.notice_name is null then 'notice_name' end",
+        "case when result_notices.win_bidder_name is null then 'win_bidder_name' end",
+        "case when result_notices.bid_amount_yuan is null then 'bid_amount' end"
+    ]), 'f', 'f is not null') }} end as result_missing_fields
 from deals
 left join candidate_names using (deal_key)
 left join result_notices using (deal_key)

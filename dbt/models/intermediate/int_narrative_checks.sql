@@ -44,9 +44,9 @@ table_figures as (
         row_number() over (
             partition by lines.publisher_code, lines.fiscal_year, lines.table_key, figures.statement_key
             order by lines.is_total desc,
-                     starts_with(coalesce(lines.item_name, ''), cast(lines.fiscal_year as varchar) || '年') desc,
-                     case when lines.is_total then -lines.source_row else lines.source_row end,
-                     lines.source_file, lines.sheet
+                     coalesce(lines.item_name, '') like (cast(lines.fiscal_year as string) || '年%') desc,
+                     case when lines.is_total then -lines.source_row else lines.source_row end nulls last,
+                     lines.source_file, lines.sheet nulls last
         ) as pick
     from {{ ref('int_lines_resolved') }} as lines
     join figures
@@ -89,7 +89,7 @@ years as (
         cast(null as decimal(20, 2)) as table_yuan,
         year_named,
         cast(null as decimal(20, 2)) as tolerance_yuan,
-        cast(null as varchar) as compared_table_key,
+        cast(null as string) as compared_table_key,
         source_file, sheet, source_page, source_row
     from located
     where statement_key = 'year_named'

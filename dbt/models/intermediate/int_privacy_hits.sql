@@ -16,35 +16,30 @@ with bulletin_texts as (
         bulletins.source_file,
         bulletins.source_row
     from {{ ref('int_bulletins_deduplicated') }} as bulletins
-    cross join lateral (
-        values ('notice_name', bulletins.notice_name),
-               ('notice_content', bulletins.notice_content),
-               ('contact_phone', bulletins.contact_phone),
-               ('tenderer_name', bulletins.tenderer_name),
-               ('tender_agency_name', bulletins.tender_agency_name),
-               ('win_bidder_name', bulletins.win_bidder_name),
-               ('win_candidate_name', bulletins.win_candidate_name),
-               ('pm_name', bulletins.pm_name),
-               ('contact_person', bulletins.contact_person),
-               ('agency_contact_person', bulletins.agency_contact_person),
-               ('agency_contact_phone', bulletins.agency_contact_phone)
-    ) as columns(column_name, text_value)
+    {{ lateral_columns([
+        ('notice_name', 'bulletins.notice_name'),
+        ('notice_content', 'bulletins.notice_content'),
+        ('contact_phone', 'bulletins.contact_phone'),
+        ('tenderer_name', 'bulletins.tenderer_name'),
+        ('tender_agency_name', 'bulletins.tender_agency_name'),
+        ('win_bidder_name', 'bulletins.win_bidder_name'),
+        ('win_candidate_name', 'bulletins.win_candidate_name'),
+        ('pm_name', 'bulletins.pm_name'),
+        ('contact_person', 'bulletins.contact_person'),
+        ('agency_contact_person', 'bulletins.agency_contact_person'),
+        ('agency_contact_phone', 'bulletins.agency_contact_phone')], 'columns', 'column_name', 'text_value') }}
     where {{ personal_number_prefilter('columns.text_value') }}
 ),
 
 sheet_texts as (
     select sheets.sheet_id, columns.column_name, columns.text_value, cast(null as integer) as source_row
     from {{ ref('int_sheets_resolved') }} as sheets
-    cross join lateral (
-        values ('title', sheets.title), ('note_text', sheets.note_text)
-    ) as columns(column_name, text_value)
+    {{ lateral_columns([('title', 'sheets.title'), ('note_text', 'sheets.note_text')], 'columns', 'column_name', 'text_value') }}
     where {{ personal_number_prefilter('columns.text_value') }}
     union all
     select lines.sheet_id, columns.column_name, columns.text_value, lines.source_row
     from {{ ref('int_lines_resolved') }} as lines
-    cross join lateral (
-        values ('item_name', lines.item_name), ('text_value', lines.text_value)
-    ) as columns(column_name, text_value)
+    {{ lateral_columns([('item_name', 'lines.item_name'), ('text_value', 'lines.text_value')], 'columns', 'column_name', 'text_value') }}
     where {{ personal_number_prefilter('columns.text_value') }}
 ),
 
@@ -59,7 +54,7 @@ texts as (
         bulletin_texts.column_name,
         bulletin_texts.text_value,
         bulletin_texts.source_file,
-        cast(null as varchar) as sheet,
+        cast(null as string) as sheet,
         bulletin_texts.source_row
     from bulletin_texts
     join {{ ref('int_deals_assembled') }} as deals using (deal_key)
@@ -69,7 +64,7 @@ texts as (
         publisher_code,
         -- a portal row has no fiscal year of its own: the year it was published
         cast(year(published_at) as integer),
-        source_file || '#' || cast(source_row as varchar),
+        source_file || '#' || cast(source_row as string),
         'title', title, source_file, null, source_row
     from {{ ref('stg_portal__publications') }}
     where {{ personal_number_prefilter('title') }}
@@ -85,7 +80,7 @@ texts as (
 ),
 
 hits as (
-    select texts.*, unnest({{ personal_number_hits('texts.text_value') }}) as hit
+    select texts.*, {{ unnest_list(personal_number_hits('texts.text_value')) }} as hit
     from texts
 )
 

@@ -48,7 +48,7 @@ government_items as (
         deadline_rules.day_kind
     from years
     cross join catalogue
-    join regions on list_contains(string_split(catalogue.applies_to_levels, '|'), regions.level)
+    join regions on {{ list_has(split_text('catalogue.applies_to_levels', "'|'"), 'regions.level') }}
     join deadline_rules on deadline_rules.deadline_rule = catalogue.deadline_rule
     left join congress
         on congress.region_code = regions.region_code
@@ -84,7 +84,7 @@ department_items as (
     from entities
     join catalogue
         on catalogue.publisher_kind = 'department'
-       and list_contains(string_split(catalogue.applies_to_levels, '|'), entities.entity_kind)
+       and {{ list_has(split_text('catalogue.applies_to_levels', "'|'"), 'entities.entity_kind') }}
        and entities.fiscal_year between catalogue.valid_from_year and coalesce(catalogue.valid_to_year, 9999)
     join deadline_rules on deadline_rules.deadline_rule = catalogue.deadline_rule
     left join congress
@@ -134,8 +134,11 @@ select
     cast(anchored.anchor_date as date) as anchor_date,
     cast(case
         when anchored.anchor_date is null then null
-        when anchored.day_kind = 'working' then {{ add_working_days('anchored.anchor_date', 'anchored.offset_days') }}
+        when anchored.day_kind = 'working' then working_deadline.calendar_date
         else anchored.anchor_date + cast(anchored.offset_days as integer)
     end as date) as deadline_date,
     cast(coalesce(anchored.deadline_basis, 'no approval date: deadline unknown') as string) as deadline_basis
 from anchored
+-- "+ N working days" as joins on the calendar's running index (macros/working_days.sql)
+{{ working_day_join('anchored.anchor_date', 'working_anchor') }}
+{{ working_day_after_join('working_anchor', 'anchored.offset_days', 'working_deadline') }}

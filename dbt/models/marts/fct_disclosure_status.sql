@@ -21,7 +21,7 @@ published_sheets as (
     where published_at is not null and table_key is not null and publisher_code is not null
     qualify row_number() over (
         partition by publisher_code, fiscal_year, table_key
-        order by published_at, is_empty, source_file, sheet
+        order by published_at, is_empty nulls last, source_file, sheet nulls last
     ) = 1
 ),
 
@@ -64,8 +64,8 @@ select
         when is_empty and has_empty_note then 'empty_with_note'
         else 'on_time'
     end as string) as status,
-    published_at,
-    cast(case when published_on > deadline_date then published_on - deadline_date end as integer) as days_late,
+    cast(published_at as timestamp) as published_at,
+    cast(case when published_on > deadline_date then {{ days_between('deadline_date', 'published_on') }} end as integer) as days_late,
     source_file,
     sheet,
     publication_title,

@@ -38,6 +38,6 @@ select
     cast(url as string) as url,
     cast(source_file as string) as source_file,
     cast(source_row as integer) as source_row,
-    cast(source_files as string[]) as source_files,
+    cast(source_files as {{ list_type('string') }}) as source_files,
     cast(copies as integer) as copies
 from {{ ref('int_bulletins_deduplicated') }}

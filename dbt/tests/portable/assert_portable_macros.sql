@@ -30,6 +30,11 @@
     ('clean_name', clean_name("'　ＡＢＣ（宁夏）　 有限公司 '"), "'ABC(宁夏) 有限公司'"),
     ('title_key', title_key("'“一般公共预算” 支出表'"), "'一般公共预算支出表'"),
     ('clean_uscc full-width lower case', clean_uscc("'９１６４０１００ｍａ７６ｘ'"), "'91640100MA76X'"),
+    ('list_length', list_length(list_of(['1', '2', '3'])), "'3'"),
+    ('list_length of NULL', list_length('cast(null as ' ~ list_type('integer') ~ ')'), 'null'),
+    ('list_sorted', list_join(list_sorted(list_of(["'b'", "'c'", "'a'"])), "','"), "'a,b,c'"),
+    ('count_descents', count_descents(list_of(['3', '1', '2', '0'])), "'2'"),
+    ('count_descents of one element', count_descents(list_of(['3'])), 'null'),
 ] -%}
 {%- set aggregate_checks = [
     ('ordered_string_agg tie broken by value', ordered_string_agg('v', "';'", ['n']), "'y;z;x'"),
@@ -49,6 +54,9 @@ checks as (
     select '{{ name }}', cast({{ got }} as string), cast({{ want }} as string) from rows_ where v is not null
     union all
     {%- endfor %}
+    -- the NULL value on the least key (n = 0) is left out; the tie on n = 1 goes to the least further key
+    select 'arg_min_by', cast({{ arg_min_by('v', ['n', 'v']) }} as string), 'y' from rows_
+    union all
     select 'integer_range', cast(count(*) || ' ' || sum(y) as string), '3 6048' from {{ integer_range(2015, 2017, 'y') }} as t
     union all
     select 'unnest_list', cast(count(*) as string), '3' from (select {{ unnest_list(list_of(['1', '2', '3'])) }} as x) as t

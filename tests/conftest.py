@@ -10,8 +10,9 @@ from dagster_project.paths import REPO_ROOT
 SAMPLE_RAW = REPO_ROOT / "data" / "raw"
 
 
-# `make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`). A module is the unit of
-# distribution, so its module-scoped fixtures (a warehouse built once) are built once per run. The longest
+# `make test TEST_WORKERS=2` runs the suite on two pytest-xdist workers (`--dist loadgroup`; the default is one
+# process: two Great Expectations runs at once still collide — "schema already exists", SystemExit in a
+# checkpoint — and must be isolated before the workers can be the default). A module is the unit of distribution, so its module-scoped fixtures (a warehouse built once) are built once per run. The longest
 # modules start first, so the two workers end close together (order measured with --durations).
 LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_publish_pipeline", "test_stage_state",
                  "test_people_outputs", "test_publish_release", "test_identities", "test_dbt_build",

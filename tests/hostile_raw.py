@@ -22,21 +22,16 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+from dagster_project import identifiers
+
 
 
 def id_number(first17: str) -> str:
-    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+    return first17 + identifiers.id_check_char(first17)
 
 
 def luhn_complete(partial: str) -> str:
-    for d in "0123456789":
-        digits = partial + d
-        total = sum(int(c) if i % 2 == 0 else (2 * int(c) - 9 if int(c) > 4 else 2 * int(c))
-                    for i, c in enumerate(reversed(digits)))
-        if total % 10 == 0:
-            return digits
-    raise AssertionError
+    return partial + identifiers.luhn_check_digit(partial)
 
 
 def fullwidth(s: str) -> str:

@@ -20,9 +20,9 @@ prepare: $(STAMP)
 run: $(STAMP)
 	$(PY) -m dagster_project.cli run $(if $(YEAR),--fiscal-year $(YEAR))
 
-## Run the test suite (the same command CI runs). TEST_WORKERS=2 runs it on two pytest-xdist workers — not the
-## default yet: two Great Expectations runs at once collide (schemas "already exist", SystemExit in the checkpoint).
-TEST_WORKERS ?= 0
+## Run the test suite (the same command CI runs) on two pytest-xdist workers, one module per worker at a time, the
+## longest modules first. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser spark
 	$(PY) -m dagster_project.cli prepare
 	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup

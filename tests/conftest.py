@@ -1,6 +1,7 @@
 """Shared pytest fixtures: every test gets its own raw root, warehouse and output root."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,16 @@ from dagster_project.paths import REPO_ROOT
 
 SAMPLE_RAW = REPO_ROOT / "data" / "raw"
 
+# A pytest-xdist worker's `__main__` has neither a spec nor a file. pyspark (installed with the [spark] extra)
+# takes that for a doctest run and calls sys.exit(0) when Great Expectations imports `pyspark.sql.connect`, which
+# broke every module that runs GX on a worker. A main module that names a file is what a normal run has.
+_MAIN = sys.modules.get("__main__")
+if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasattr(_MAIN, "__file__"):
+    _MAIN.__file__ = "<pytest-xdist worker>"
 
-# `make test TEST_WORKERS=2` runs the suite on two pytest-xdist workers (`--dist loadgroup`; the default is one
-# process: two Great Expectations runs at once still collide — "schema already exists", SystemExit in a
-# checkpoint — and must be isolated before the workers can be the default). A module is the unit of distribution, so its module-scoped fixtures (a warehouse built once) are built once per run. The longest
+
+# `make test` runs the suite on pytest-xdist workers (`--dist loadgroup`). A module is the unit of distribution,
+# so its module-scoped fixtures (a warehouse built once) are built once per run. The longest
 # modules start first, so the two workers end close together (order measured with --durations).
 LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_publish_pipeline", "test_stage_state",
                  "test_people_outputs", "test_publish_release", "test_identities", "test_dbt_build",

@@ -9,16 +9,44 @@
 -- on narrow rows as the minimum of one integer position (export rank, row, part), an aggregate DuckDB
 -- can spill; the wide rows are then joined to it by that position, and file lists are built only for
 -- the few bulletins that did arrive more than once.
+--
+-- Incremental by load, in partitions of a deal-level year (why a deal's year and which partitions a build
+-- rebuilds: macros/trading_load_partitions.sql): only the current rows of deals in a rebuilt partition are read.
+{%- set years = trading_years_to_rebuild() %}
+{{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
+{#- The current rows of the partitions to rebuild, with their deal's partition year. A subquery written out at
+    both places that read it (not a CTE DuckDB might materialise whole at 10 M rows). #}
+{%- set bulletins_in_scope -%}
+(
+    select staged.*, coalesce(deal_years.partition_year, 0) as partition_year
+    from {{ ref('stg_trading__bulletins') }} as staged
+    left join deal_years on deal_years.deal_key = split_part(staged.bulletin_key, '|', 1)
+    where {{ trading_partition_filter('coalesce(deal_years.partition_year, 0)', years) }}
+)
+{%- endset %}
 with exports as (
-    select * from {{ ref('stg_trading__exports') }}
+    select exports.*, files.loaded_at
+    from {{ ref('stg_trading__exports') }} as exports
+    left join {{ ref('stg_load_manifest__load_files') }} as files on files.source_file = exports.source_file
+),
+
+-- every deal's partition year from its current raw rows (narrow: two columns of the raw table)
+deal_years as (
+    select
+        split_part(bulletin_key, '|', 1) as deal_key,
+        {{ trading_deal_year('min(notice_send_time)') }} as partition_year
+    from {{ source('trading', 'trading_bulletins') }}
+    where not coalesce(is_retired, false)
+    group by split_part(bulletin_key, '|', 1)
 ),
 
 positioned as (
     select
         bulletins.bulletin_key,
         bulletins.source_file,
-        {{ trading_copy_position('exports.export_rank', 'bulletins.source_row', 'bulletins.source_part') }} as copy_position
-    from {{ ref('stg_trading__bulletins') }} as bulletins
+        {{ trading_copy_position('exports.export_rank', 'bulletins.source_row', 'bulletins.source_part') }} as copy_position,
+        exports.loaded_at
+    from {{ bulletins_in_scope }} as bulletins
     join exports on exports.source_file = bulletins.source_file
 ),
 
@@ -26,7 +54,9 @@ first_copies as (
     select
         bulletin_key,
         min(copy_position) as first_copy_position,
-        count(*) as copies
+        count(*) as copies,
+        -- the newest load among its copies: the table's maximum is the watermark of the next build
+        max(loaded_at) as source_loaded_at
     from positioned
     group by bulletin_key
 ),
@@ -43,8 +73,9 @@ repeated as (
 select
     bulletins.*,
     coalesce(repeated.source_files, {{ list_of(['bulletins.source_file']) }}) as source_files,
-    first_copies.copies
-from {{ ref('stg_trading__bulletins') }} as bulletins
+    first_copies.copies,
+    first_copies.source_loaded_at
+from {{ bulletins_in_scope }} as bulletins
 join exports on exports.source_file = bulletins.source_file
 join first_copies
     on first_copies.first_copy_position

@@ -48,8 +48,14 @@
      'has_inputs': 'bid_deadline_on is not null and doc_get_start_on is not null and not in_short_tender_scope'},
 ] %}
 
+-- Incremental by load: the deals of the rebuilt partition years (macros/trading_load_partitions.sql). The rule
+-- catalogue and the calendar are reference data: a change to them needs a full refresh (Dagster does that when
+-- the dbt code digest changed).
+{%- set years = trading_years_to_rebuild() %}
+{{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 with deals as (
     select * from {{ ref('int_deals_assembled') }}
+    where {{ trading_partition_filter('partition_year', years) }}
 ),
 
 rules as (
@@ -133,6 +139,8 @@ observed as (
         budget_amount_yuan,
         source_file,
         source_row,
+        partition_year,
+        source_loaded_at,
         {%- set observations = [] %}
         {%- for o in deal_rule_observations %}
         {%- do observations.append(struct_of({
@@ -172,7 +180,9 @@ evaluated as (
         ) as in_scope,
         coalesce(observed.observation.has_inputs, false) as has_inputs,
         observed.source_file,
-        observed.source_row
+        observed.source_row,
+        observed.partition_year,
+        observed.source_loaded_at
     from observed
     join rules on rules.rule_id = observed.observation.rule_id
     left join deals_in_scope
@@ -202,5 +212,7 @@ select
         else passes_if_applies
     end as passes,
     source_file,
-    source_row
+    source_row,
+    partition_year,
+    source_loaded_at
 from evaluated

@@ -1,8 +1,14 @@
 -- One row per deal (deal_key = PROJECT_CODE/BID_SECTION_CODE, else UNIFIED_DEAL_CODE): its timeline,
 -- parties and amounts assembled from its bulletins. The announcement's own values win where a field
 -- appears on several bulletins (a change notice does not silently rewrite the announced period).
+--
+-- Incremental by load: the deals of the rebuilt partition years, from their bulletins in the same partitions
+-- (a deal's bulletins all sit in its partition; macros/trading_load_partitions.sql).
+{%- set years = trading_years_to_rebuild() %}
+{{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 with bulletins as (
     select * from {{ ref('int_bulletins_deduplicated') }}
+    where {{ trading_partition_filter('partition_year', years) }}
 ),
 
 candidate_names as (
@@ -69,7 +75,10 @@ deals as (
         count(*) as bulletin_count,
         -- both from the same bulletin: the first dated one, ties broken by file and row
         {{ arg_min_by('source_file', ['notice_send_time', 'source_file', 'source_row']) }} as source_file,
-        {{ arg_min_by('source_row', ['notice_send_time', 'source_file', 'source_row']) }} as source_row
+        {{ arg_min_by('source_row', ['notice_send_time', 'source_file', 'source_row']) }} as source_row,
+        -- one value per deal (a deal-level year); the newest load of its bulletins: the next build's watermark
+        min(partition_year) as partition_year,
+        max(source_loaded_at) as source_loaded_at
     from bulletins
     group by deal_key
 )

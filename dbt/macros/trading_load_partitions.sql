@@ -1,0 +1,99 @@
+{#- The trading chain (int_bulletins_deduplicated → int_deals_assembled → int_deal_timelines_evaluated →
+    fct_trading_bulletins / fct_deals) is built incrementally by load (issue 16), in partitions of one year.
+
+    The partition key, partition_year, is a DEAL-level year: the year of the earliest NOTICE_SEND_TIME among the
+    deal's current raw rows (every copy; 0 when none is dated). Every bulletin of a deal therefore lands in the
+    deal's partition, so a deal whose bulletins span years (announced in December, awarded in January) is always
+    assembled and evaluated from all its bulletins in one rebuilt partition. A bulletin-level year would split such
+    a deal: rebuilding the January partition would re-assemble the deal without its December announcement. The key
+    is read from raw rows, not from the canonical copies, so it is known before deduplication (the year of a deal's
+    canonical copies, fct_deals.fiscal_year, differs only when a non-canonical copy carries an earlier date).
+
+    Which partitions a build rebuilds: the watermark is the newest load time among the files whose rows the table
+    holds (max source_loaded_at, a column set from the data, so an incremental build and a full refresh write equal
+    rows). A trading file loaded, superseded (re-loaded) or retired after it has changed; every deal with a raw row
+    in such a file — in ANY version of it, current or retired, so a removed or replaced file's deals are re-assembled
+    without the rows that left — is touched. The rebuilt years are the years those deals sit in now (in this
+    table) and the years they belong to after the change (from the current raw rows): a deal that moves years
+    leaves its old partition and joins its new one. Untouched deals are unchanged: a bulletin's canonical copy
+    depends only on its own copies and the relative order of their exports, which a change to other files does not
+    alter, and a deal_key is part of the bulletin key, the same in every copy. The watermark may lag the last build
+    (a file retired after the newest load): such a file is seen as changed again — more work, never a wrong row.
+
+    Reference data (seeds, the calendar) and dbt code are not in the watermark: when they change, the build must be
+    a full refresh (Dagster's transform asset decides this from the dbt code digest; by hand: dbt build
+    --full-refresh). -#}
+
+{#- Years to rebuild as a list of integers; none = no incremental filter (first build, full refresh, parsing). -#}
+{% macro trading_years_to_rebuild() -%}
+  {#- `this` is none in a dbt unit test, where is_incremental() cannot look the relation up: a full build -#}
+  {%- if not execute or this is none or not is_incremental() -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+  {%- if 'partition_year' not in columns or 'source_loaded_at' not in columns -%}
+    {{ exceptions.raise_compiler_error(this ~ " was built before incremental trading partitions: run dbt build --full-refresh") }}
+  {%- endif -%}
+  {%- set raw_bulletins = source('trading', 'trading_bulletins') -%}
+  {%- set query -%}
+    with watermark as (
+        select max(source_loaded_at) as loaded_through from {{ this }}
+    ),
+    changed_files as (
+        select distinct files.source_file
+        from {{ source('load_manifest', 'load_files') }} as files
+        cross join watermark
+        where files.family = 'trading'
+          and (watermark.loaded_through is null
+               or files.loaded_at > watermark.loaded_through
+               or files.retired_at > watermark.loaded_through)
+    ),
+    touched_deals as (
+        select distinct split_part(bulletin_key, '|', 1) as deal_key
+        from {{ raw_bulletins }}
+        where source_file in (select source_file from changed_files)
+    ),
+    years_now as (
+        select distinct partition_year from {{ this }}
+        where deal_key in (select deal_key from touched_deals)
+    ),
+    years_after as (
+        select distinct {{ trading_deal_year('min(notice_send_time)') }} as partition_year
+        from {{ raw_bulletins }}
+        where not coalesce(is_retired, false)
+          and split_part(bulletin_key, '|', 1) in (select deal_key from touched_deals)
+        group by split_part(bulletin_key, '|', 1)
+    )
+    select partition_year from years_now
+    union
+    select partition_year from years_after
+  {%- endset -%}
+  {%- set years = run_query(query).columns[0].values() | map('int') | sort | list -%}
+  {{ log(this.identifier ~ ": rebuilding partition_year " ~ (years | join(', ') or 'none'), info=True) }}
+  {{ return(years) }}
+{%- endmacro %}
+
+{#- A deal's partition year from its earliest notice time (0 = no dated bulletin). -#}
+{% macro trading_deal_year(earliest_notice_time) -%}
+coalesce(cast(year({{ earliest_notice_time }}) as integer), 0)
+{%- endmacro %}
+
+{#- A WHERE condition keeping the rows of the partitions to rebuild (true on a full build). -#}
+{% macro trading_partition_filter(column, years) -%}
+  {%- if years is none -%}
+    1 = 1
+  {%- elif years | length == 0 -%}
+    1 = 0
+  {%- else -%}
+    {{ column }} in ({{ years | join(', ') }})
+  {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of the trading chain's incremental models: empty the partitions about to be rebuilt (a partition left
+    without deals must not keep its old rows; see clear_partitions). -#}
+{% macro trading_clear_rebuilt_partitions() -%}
+  {%- set years = trading_years_to_rebuild() -%}
+  {%- if years -%}
+{{ clear_partitions(this, 'partition_year', years) }}
+  {%- endif -%}
+{%- endmacro %}

@@ -94,7 +94,8 @@ def _ensure_fiscal_year_partition(env: dict[str, str], year: int) -> None:
             os.environ["DAGSTER_HOME"] = saved
 
 
-def run_main_job(job: str = "gongkai_all", allow_retire: bool = False, fiscal_year: int | None = None) -> int:
+def run_main_job(job: str = "gongkai_all", allow_retire: bool = False, fiscal_year: int | None = None,
+                 full_refresh: bool = False) -> int:
     """Materialise every asset on the configured raw root through Dagster's own CLI, then summarise.
 
     ``fiscal_year``: run the job for that fiscal-year partition (ingest, dbt and quality run as always; the
@@ -105,6 +106,8 @@ def run_main_job(job: str = "gongkai_all", allow_retire: bool = False, fiscal_ye
 
     if allow_retire:
         os.environ["GONGKAI_ALLOW_RETIRE"] = "1"
+    if full_refresh:
+        os.environ["GONGKAI_DBT_FULL_REFRESH"] = "1"
     try:
         s = settings()
         framework.check_raw_root(s.raw_dir)
@@ -198,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--allow-retire", action="store_true",
                      help="retire vanished files even when a family would lose every file or more than "
                           "GONGKAI_RETIRE_MAX_DROP of its rows (same as GONGKAI_ALLOW_RETIRE=1)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental dbt models whole (dbt build --full-refresh) instead of only the "
+                          "partitions new loads touched (same as GONGKAI_DBT_FULL_REFRESH=1)")
     sub.add_parser("summary", help="print the summary of the warehouse and current release")
     ui_parser = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     ui_parser.add_argument("--port", type=int, default=3000)
@@ -210,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "docs":
         return docs(args.port, serve=not args.no_serve)
     if args.command == "run":
-        return run_main_job(args.job, allow_retire=args.allow_retire, fiscal_year=args.fiscal_year)
+        return run_main_job(args.job, allow_retire=args.allow_retire, fiscal_year=args.fiscal_year,
+                            full_refresh=args.full_refresh)
     if args.command == "summary":
         return summary()
     return ui(port=args.port)

@@ -74,6 +74,9 @@ class Settings:
     # ``retire_max_drop`` of its rows (a mistyped or half-mounted raw root otherwise stops the run).
     allow_retire: bool = False
     retire_max_drop: float = DEFAULT_RETIRE_MAX_DROP
+    # Rebuild every incremental dbt model from the raw rows (dbt build --full-refresh) instead of only the
+    # partitions the loads touched. Dagster also does so by itself when the dbt code or seeds changed.
+    dbt_full_refresh: bool = False
 
     @property
     def tmp_dir(self) -> Path:
@@ -99,6 +102,7 @@ class Settings:
             GONGKAI_OCDS_BASE_URI=self.ocds_base_uri,
             GONGKAI_ALLOW_RETIRE="1" if self.allow_retire else "0",
             GONGKAI_RETIRE_MAX_DROP=str(self.retire_max_drop),
+            GONGKAI_DBT_FULL_REFRESH="1" if self.dbt_full_refresh else "0",
             GONGKAI_DBT_TARGET=self.dbt_target,
             GONGKAI_SPARK_DIR=str(self.spark_work_dir),
             GONGKAI_SPARK_EXCHANGE_URI=self.spark_exchange_location(),
@@ -146,6 +150,7 @@ def settings() -> Settings:
         ocds_base_uri=os.environ.get("GONGKAI_OCDS_BASE_URI", "").strip(),
         allow_retire=_flag_from_env("GONGKAI_ALLOW_RETIRE"),
         retire_max_drop=_share_from_env("GONGKAI_RETIRE_MAX_DROP", DEFAULT_RETIRE_MAX_DROP),
+        dbt_full_refresh=_flag_from_env("GONGKAI_DBT_FULL_REFRESH"),
         dbt_target=os.environ.get("GONGKAI_DBT_TARGET", "").strip() or "local",
         spark_dir=_path_from_env("GONGKAI_SPARK_DIR", None),
         spark_exchange_uri=os.environ.get("GONGKAI_SPARK_EXCHANGE_URI", "").strip(),

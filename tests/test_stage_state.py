@@ -78,3 +78,20 @@ def test_dbt_asset_skips_an_unchanged_rebuild_and_rebuilds_after_a_change(gongka
         handle.write("640000,宁夏回族自治区,预决算公开,补充公开,2019-03-01 10:00:00,http://example.invalid/x,x.xlsx\n")
     third = dg.materialize(assets, resources=resources)
     assert third.success and not skipped(third)
+
+
+def test_incremental_dbt_models_are_rebuilt_whole_when_the_code_changed_or_when_asked(gongkai_env, monkeypatch):
+    """Incremental models keep rows between builds: a build under other dbt code (or seeds) must be a full refresh."""
+    from dagster_project.transform.assets import DBT_CODE_STAGE, dbt_code_digest, needs_full_refresh
+
+    digest = dbt_code_digest()
+    assert needs_full_refresh(digest)  # no warehouse yet: a first build
+    con = duckdb.connect(str(gongkai_env.warehouse))
+    try:
+        stage_state.record(con, DBT_CODE_STAGE, digest)
+    finally:
+        con.close()
+    assert not needs_full_refresh(digest)
+    assert needs_full_refresh(stage_state.fingerprint(digest, "a model changed"))
+    monkeypatch.setenv("GONGKAI_DBT_FULL_REFRESH", "1")
+    assert needs_full_refresh(digest)

@@ -4,7 +4,9 @@ Asset keys are the dbt node names (default); raw sources map onto the ingest ass
 ``meta.dagster.asset_key`` in the sources YAML (``raw/budget``, ``raw/trading`` …), so lineage runs
 ingest → dbt. dbt tests become asset checks. ``dbt build`` runs in the ``duckdb`` pool (one writer).
 
-No partitions: the build goes by load (an unchanged build is skipped by fingerprint), the marts mix years (a
+No partitions: the build goes by load (an unchanged build is skipped by fingerprint; the trading chain's models are
+incremental by load and rebuild only the deal-year partitions new loads touched, or everything with
+``--full-refresh`` when asked or when the dbt code changed: ``needs_full_refresh``), the marts mix years (a
 deal's year is known once its bulletins are assembled) and a partitioned ``@dbt_assets`` would force every run to
 name a partition (STACK_NOTES). After each build the years the marts hold are registered as the fiscal-year
 partitions of the publication assets (``dagster_project/partitions.py``).
@@ -67,6 +69,10 @@ def subprocess_environment(env: Mapping[str, str]) -> Iterator[None]:
 
 
 DBT_STAGE = "dbt"
+# The dbt code digest of the last successful whole-project build: incremental models (the trading chain, issue 16)
+# keep their rows between builds and only rebuild what new loads touched, so a build under changed code, seeds or
+# reference data must rebuild them whole (dbt build --full-refresh) or they would mix old and new logic.
+DBT_CODE_STAGE = "dbt_code"
 # What defines the dbt stage besides the raw data: a change to any of these rebuilds.
 DBT_CODE_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
@@ -89,6 +95,21 @@ def dbt_inputs_fingerprint() -> "str | None":
         con.close()
 
 
+def needs_full_refresh(code_digest: str) -> bool:
+    """A full refresh when asked (GONGKAI_DBT_FULL_REFRESH / cli run --full-refresh) or when the dbt code differs
+    from that of the last successful build (a first build too: nothing to add partitions to)."""
+    if settings().dbt_full_refresh:
+        return True
+    current = settings()
+    if not current.warehouse.exists():
+        return True
+    con = duckdb.connect(str(current.warehouse))
+    try:
+        return stage_state.last_fingerprint(con, DBT_CODE_STAGE) != code_digest
+    finally:
+        con.close()
+
+
 def topological(assets_def: dg.AssetsDefinition, keys) -> list:
     """Keys ordered parents first: a multi-asset must yield its outputs in dependency order."""
     from graphlib import TopologicalSorter
@@ -98,13 +119,15 @@ def topological(assets_def: dg.AssetsDefinition, keys) -> list:
     return list(TopologicalSorter(graph).static_order())
 
 
-def _set_state(value: "str | None", record: bool) -> None:
+def _set_state(value: "str | None", record: bool, code_digest: "str | None" = None) -> None:
     con = duckdb.connect(str(settings().warehouse))
     try:
         if record and value:
             stage_state.record(con, DBT_STAGE, value)
         else:
             stage_state.forget(con, DBT_STAGE)
+        if record and code_digest:
+            stage_state.record(con, DBT_CODE_STAGE, code_digest)
     finally:
         con.close()
 
@@ -126,7 +149,9 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         return
     fingerprint = dbt_inputs_fingerprint()
     whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
-    if whole_project and fingerprint is not None:
+    code_digest = dbt_code_digest()
+    full_refresh = needs_full_refresh(code_digest)
+    if whole_project and fingerprint is not None and not settings().dbt_full_refresh:
         con = duckdb.connect(str(settings().warehouse))
         try:
             unchanged = stage_state.last_fingerprint(con, DBT_STAGE) == fingerprint
@@ -141,10 +166,16 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
             _register_fiscal_years(context)
             return
     _set_state(None, record=False)  # a build that dies half-way must not look current
+    args = ["build"]
+    if full_refresh:
+        context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
+                         "(incremental models are rebuilt whole)")
+        args.append("--full-refresh")
     with subprocess_environment(settings().env_for_subprocess()):
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(args, context=context).stream()
     if whole_project:
-        _set_state(fingerprint, record=True)
+        # the code digest only after a whole build: a partial one leaves unselected incremental models as they were
+        _set_state(fingerprint, record=True, code_digest=code_digest)
     _register_fiscal_years(context)
 
 
@@ -169,6 +200,8 @@ def _build_on_spark(context: AssetExecutionContext, dbt: DbtCliResource, current
         f"{len(exported)} raw tables exported as Parquet to {current.spark_exchange_dir} for target {current.dbt_target}; "
         f"not built on Spark (not portable yet): {', '.join(not_portable) or 'none'}")
     args = ["build", "--target", current.dbt_target]
+    if current.dbt_full_refresh:
+        args.append("--full-refresh")
     if not_portable:
         args += ["--exclude", *not_portable]
     with subprocess_environment(current.env_for_subprocess()):

@@ -1,4 +1,8 @@
 -- One row per deal with its assembled timeline (see int_deals_assembled).
+-- Incremental by load like the chain it copies: the rebuilt deal-year partitions only
+-- (macros/trading_load_partitions.sql).
+{%- set years = trading_years_to_rebuild() %}
+{{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 select
     cast(deal_key as string) as deal_key,
     cast(project_code as string) as project_code,
@@ -32,5 +36,8 @@ select
     cast(win_bidder_code as string) as win_bidder_code,
     cast(has_announcement as boolean) as has_announcement,
     cast(has_result as boolean) as has_result,
-    cast(bulletin_count as integer) as bulletin_count
+    cast(bulletin_count as integer) as bulletin_count,
+    cast(partition_year as integer) as partition_year,
+    cast(source_loaded_at as timestamp) as source_loaded_at
 from {{ ref('int_deals_assembled') }}
+where {{ trading_partition_filter('partition_year', years) }}

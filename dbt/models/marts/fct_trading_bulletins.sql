@@ -1,4 +1,8 @@
 -- One row per bulletin (deduplicated across exports; source_files lists every copy's file).
+-- Incremental by load like the chain it copies: the rebuilt deal-year partitions only
+-- (macros/trading_load_partitions.sql).
+{%- set years = trading_years_to_rebuild() %}
+{{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 select
     cast(bulletin_key as string) as bulletin_key,
     cast(deal_key as string) as deal_key,
@@ -39,5 +43,8 @@ select
     cast(source_file as string) as source_file,
     cast(source_row as integer) as source_row,
     cast(source_files as {{ list_type('string') }}) as source_files,
-    cast(copies as integer) as copies
+    cast(copies as integer) as copies,
+    cast(partition_year as integer) as partition_year,
+    cast(source_loaded_at as timestamp) as source_loaded_at
 from {{ ref('int_bulletins_deduplicated') }}
+where {{ trading_partition_filter('partition_year', years) }}

@@ -30,7 +30,8 @@ EXPORT = "trading/2017-2019_交易信息_导出.csv"
 # Every model that reads trading rows; the others read nothing the change touched (both copies keep them as built)
 TRADING_MODELS = "source:trading+"
 INCREMENTAL_TABLES = ("intermediate.int_bulletins_deduplicated", "intermediate.int_deals_assembled",
-                      "intermediate.int_deal_timelines_evaluated", "marts.fct_trading_bulletins", "marts.fct_deals")
+                      "intermediate.int_deal_timelines_evaluated", "intermediate.int_bulletin_privacy_hits",
+                      "marts.fct_trading_bulletins", "marts.fct_deals")
 DATE_FIELDS = ("NOTICE_SEND_TIME", "DOC_GET_START_TIME", "DOC_GET_END_TIME", "BID_DOC_REFER_END_TIME",
                "BID_OPEN_TIME", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME", "CONTRACT_SIGN_TIME")
 

@@ -90,10 +90,10 @@ coalesce(cast(year({{ earliest_notice_time }}) as integer), 0)
 {%- endmacro %}
 
 {#- Pre-hook of the trading chain's incremental models: empty the partitions about to be rebuilt (a partition left
-    without deals must not keep its old rows; see clear_partitions). -#}
-{% macro trading_clear_rebuilt_partitions() -%}
+    without deals must not keep its old rows; see clear_partitions). extra: partitions every build rewrites. -#}
+{% macro trading_clear_rebuilt_partitions(extra=[]) -%}
   {%- set years = trading_years_to_rebuild() -%}
-  {%- if years -%}
-{{ clear_partitions(this, 'partition_year', years) }}
+  {%- if years is not none and (years or extra) -%}
+{{ clear_partitions(this, 'partition_year', years + extra) }}
   {%- endif -%}
 {%- endmacro %}

@@ -7,31 +7,9 @@
 -- PM_CODE is an ID field by definition: never a finding here (it is masked in extracts).
 -- Texts that cannot hold a personal number are dropped first (a cheap test): at 10 M bulletins almost
 -- every notice is such a text.
-with bulletin_texts as (
-    select
-        bulletins.bulletin_key,
-        bulletins.deal_key,
-        columns.column_name,
-        columns.text_value,
-        bulletins.source_file,
-        bulletins.source_row
-    from {{ ref('int_bulletins_deduplicated') }} as bulletins
-    {{ lateral_columns([
-        ('notice_name', 'bulletins.notice_name'),
-        ('notice_content', 'bulletins.notice_content'),
-        ('contact_phone', 'bulletins.contact_phone'),
-        ('tenderer_name', 'bulletins.tenderer_name'),
-        ('tender_agency_name', 'bulletins.tender_agency_name'),
-        ('win_bidder_name', 'bulletins.win_bidder_name'),
-        ('win_candidate_name', 'bulletins.win_candidate_name'),
-        ('pm_name', 'bulletins.pm_name'),
-        ('contact_person', 'bulletins.contact_person'),
-        ('agency_contact_person', 'bulletins.agency_contact_person'),
-        ('agency_contact_phone', 'bulletins.agency_contact_phone')], 'columns', 'column_name', 'text_value') }}
-    where {{ personal_number_prefilter('columns.text_value') }}
-),
-
-sheet_texts as (
+-- The bulletins' hits are int_bulletin_privacy_hits (built incrementally by load: the costly part); the portal's and
+-- the workbooks' are found here.
+with sheet_texts as (
     select sheets.sheet_id, columns.column_name, columns.text_value, cast(null as integer) as source_row
     from {{ ref('int_sheets_resolved') }} as sheets
     {{ lateral_columns([('title', 'sheets.title'), ('note_text', 'sheets.note_text')], 'columns', 'column_name', 'text_value') }}
@@ -45,27 +23,17 @@ sheet_texts as (
 
 texts as (
     select
-        bulletin_texts.bulletin_key,
-        bulletin_texts.deal_key,
-        deals.publisher_code,
-        deals.fiscal_year,
-        -- privacy findings are reported per deal (CONTRACTS.md §3)
-        bulletin_texts.deal_key as object_key,
-        bulletin_texts.column_name,
-        bulletin_texts.text_value,
-        bulletin_texts.source_file,
-        cast(null as string) as sheet,
-        bulletin_texts.source_row
-    from bulletin_texts
-    join {{ ref('int_deals_assembled') }} as deals using (deal_key)
-    union all
-    select
-        null, null,
+        cast(null as string) as bulletin_key,
+        cast(null as string) as deal_key,
         publisher_code,
         -- a portal row has no fiscal year of its own: the year it was published
-        cast(year(published_at) as integer),
-        source_file || '#' || cast(source_row as string),
-        'title', title, source_file, null, source_row
+        cast(year(published_at) as integer) as fiscal_year,
+        source_file || '#' || cast(source_row as string) as object_key,
+        'title' as column_name,
+        title as text_value,
+        source_file,
+        cast(null as string) as sheet,
+        source_row
     from {{ ref('stg_portal__publications') }}
     where {{ personal_number_prefilter('title') }}
     union all
@@ -84,6 +52,12 @@ hits as (
     from texts
 )
 
+select
+    bulletin_key, deal_key, publisher_code, fiscal_year, object_key, rule_id, column_name, kind, masked_match,
+    source_file, sheet, source_row
+from {{ ref('int_bulletin_privacy_hits') }}
+where rule_id is not null  -- not its watermark marker row
+union all
 select
     bulletin_key,
     deal_key,

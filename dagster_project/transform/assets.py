@@ -95,17 +95,24 @@ def dbt_inputs_fingerprint() -> "str | None":
         con.close()
 
 
-def needs_full_refresh(code_digest: str) -> bool:
+def needs_full_refresh(code_digest: str, stage: str = DBT_CODE_STAGE) -> bool:
     """A full refresh when asked (GONGKAI_DBT_FULL_REFRESH / cli run --full-refresh) or when the dbt code differs
-    from that of the last successful build (a first build too: nothing to add partitions to)."""
-    if settings().dbt_full_refresh:
-        return True
+    from that of the last successful build (a first build too: nothing to add partitions to). ``stage``: where the
+    digest of that build is kept (one per Spark target: its tables live in Spark's catalog, not in this file)."""
     current = settings()
-    if not current.warehouse.exists():
+    if current.dbt_full_refresh or not current.warehouse.exists():
         return True
     con = duckdb.connect(str(current.warehouse))
     try:
-        return stage_state.last_fingerprint(con, DBT_CODE_STAGE) != code_digest
+        return stage_state.last_fingerprint(con, stage) != code_digest
+    finally:
+        con.close()
+
+
+def _record_code_digest(stage: str, code_digest: str) -> None:
+    con = duckdb.connect(str(settings().warehouse))
+    try:
+        stage_state.record(con, stage, code_digest)
     finally:
         con.close()
 
@@ -199,13 +206,17 @@ def _build_on_spark(context: AssetExecutionContext, dbt: DbtCliResource, current
     context.log.info(
         f"{len(exported)} raw tables exported as Parquet to {current.spark_exchange_dir} for target {current.dbt_target}; "
         f"not built on Spark (not portable yet): {', '.join(not_portable) or 'none'}")
+    # spark_local / spark keep their tables between runs: the incremental models need the same full-refresh rule
+    code_digest, code_stage = dbt_code_digest(), f"{DBT_CODE_STAGE}:{current.dbt_target}"
     args = ["build", "--target", current.dbt_target]
-    if current.dbt_full_refresh:
+    if needs_full_refresh(code_digest, code_stage):
         args.append("--full-refresh")
     if not_portable:
         args += ["--exclude", *not_portable]
     with subprocess_environment(current.env_for_subprocess()):
         yield from dbt.cli(args, context=context).stream()
+    if set(context.selected_asset_keys) == set(context.assets_def.keys):
+        _record_code_digest(code_stage, code_digest)
 
 
 dbt_resource = DbtCliResource(project_dir=gongkai_dbt_project, dbt_executable=DBT_EXECUTABLE)

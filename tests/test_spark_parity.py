@@ -138,6 +138,8 @@ def test_every_portable_model_and_seed_builds_on_spark(parity):
 
 
 def _spark_relation(con, folder: Path) -> "str | None":
+    if sorted(folder.glob("*/*.parquet")):  # a partitioned table (the incremental models): <column>=<value>/ folders
+        return f"read_parquet('{folder}/*/*.parquet', hive_partitioning = true)"
     files = sorted(folder.glob("*.parquet"))
     return f"read_parquet('{folder}/*.parquet')" if files else None
 

@@ -14,14 +14,25 @@
 -- rebuilds: macros/trading_load_partitions.sql): only the current rows of deals in a rebuilt partition are read.
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
-{#- The current rows of the partitions to rebuild, with their deal's partition year. A subquery written out at
-    both places that read it (not a CTE DuckDB might materialise whole at 10 M rows). #}
+{#- The current rows of the partitions to rebuild, standardised, with their deal's partition year. The raw rows are
+    chosen BEFORE standardising (the macro staging applies, standardise_trading_bulletins, over the chosen raw rows):
+    filtering the staging view would clean every text of every row first, so a build adding one year would cost
+    nearly a full one. Written out at both places that read it (not a CTE DuckDB might materialise at 10 M rows). #}
+-- depends_on: {{ ref('stg_trading__bulletins') }} (the rows of that view, standardised by the same macro)
+{%- set raw_in_scope -%}
+(
+    select * from {{ source('trading', 'trading_bulletins') }}
+    {%- if years is not none %}
+    where split_part(bulletin_key, '|', 1) in (
+        select deal_key from deal_years where {{ trading_partition_filter('partition_year', years) }})
+    {%- endif %}
+)
+{%- endset %}
 {%- set bulletins_in_scope -%}
 (
     select staged.*, coalesce(deal_years.partition_year, 0) as partition_year
-    from {{ ref('stg_trading__bulletins') }} as staged
+    from ({{ standardise_trading_bulletins(raw_in_scope) }}) as staged
     left join deal_years on deal_years.deal_key = split_part(staged.bulletin_key, '|', 1)
-    where {{ trading_partition_filter('coalesce(deal_years.partition_year, 0)', years) }}
 )
 {%- endset %}
 with exports as (

@@ -18,11 +18,11 @@ from dagster_project import identifiers
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
-from dagster_project.publish.ocds import build_ocds, open_package_text, package_files
+from dagster_project.publish.ocds import build_ocds
+from dagster_project.publish.ocds_config import open_package_text, package_files
 from dagster_project.publish.privacy_scan import scan_tree
-from dagster_project.publish.release import (
-    BOM, STAGES, ReleaseValidationError, build_release, load_spec, verify_sha256sums,
-)
+from dagster_project.publish.release import BOM, STAGES, build_release, load_spec
+from dagster_project.publish.release_validation import ReleaseValidationError, verify_sha256sums
 from test_publish_support import PERSONAL_VALUES, PM_ID, build_fixture_warehouse, parquet_parts, part_files
 
 VENV_BIN = Path(sys.executable).parent
@@ -252,7 +252,7 @@ def test_every_csv_row_is_checked_against_its_table_schema(env, tmp_path):
     """Beyond Frictionless' row cap DuckDB reads every row with the declared types and required fields."""
     import shutil
 
-    from dagster_project.publish.release import check_table_schemas
+    from dagster_project.publish.release_validation import check_table_schemas
 
     warehouse, out = env
     release = _publish(warehouse, out)

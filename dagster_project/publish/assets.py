@@ -14,7 +14,8 @@ import inspect
 from dagster_project import partitions, stage_state
 from dagster_project.paths import REPO_ROOT, settings
 from dagster_project.publish import atomic
-from dagster_project.publish.dashboards import write_dashboards
+from dagster_project.publish.dashboards import (remember_rendering, rendered_unchanged, write_dashboards,
+                                                written_files)
 from dagster_project.publish.ocds import build_ocds
 from dagster_project.publish.release import build_release
 from dagster_project.resources import DUCKDB_POOL
@@ -74,6 +75,34 @@ def publish_fingerprint(stage: str) -> "str | None":
     code = stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
     # the OCDS identifiers and links are settings: a new prefix or base URI republishes
     return stage_state.fingerprint(dbt_row[0], findings, code, stage, s.ocds_ocid_prefix, s.ocds_base_uri)
+
+
+DASHBOARDS_STAGE = "publish_dashboards"
+
+
+def dashboards_fingerprint() -> "str | None":
+    """Fingerprint of what the dashboards would show: the publication fingerprint (marts, latest finding keys,
+    publishing code and dashboard definitions), the latest quality run's inputs (catalogue, suites, as-of: the
+    rows of ``{latest_findings}`` beyond their keys) and the plotly version (its script is copied beside the
+    pages). None when any part is unknown: then always render."""
+    import plotly
+
+    base = publish_fingerprint(DASHBOARDS_STAGE)
+    if base is None:
+        return None
+    con = duckdb.connect(str(settings().warehouse), read_only=True)
+    try:
+        columns = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'quality' AND table_name = 'runs'"
+        ).fetchall()}
+        if "inputs_fingerprint" not in columns:
+            return None
+        row = con.execute("SELECT inputs_fingerprint FROM quality.runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    if not row or row[0] is None:
+        return None
+    return stage_state.fingerprint(base, row[0], plotly.__version__)
 
 
 def _tables_exist(con, *tables: tuple[str, str]) -> bool:
@@ -208,7 +237,16 @@ def open_data_release(context: dg.AssetExecutionContext, config: OcdsConfig) -> 
 )
 def dashboards(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     s = settings()
+    fingerprint = dashboards_fingerprint()
+    folder = s.out_dir / "dashboards"
+    kept = rendered_unchanged(folder, fingerprint)
+    if kept is not None:
+        context.log.info(f"dashboards unchanged: the pages in {folder} are still current 仪表板输入未变化")
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(folder)),
+                                              "skipped": "inputs unchanged 输入未变化",
+                                              "pages": dg.MetadataValue.json(sorted(kept["files"]))})
     result = write_dashboards(s.warehouse, s.out_dir)
+    remember_rendering(result.folder, fingerprint, written_files(result))
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(result.folder)),
         "pages": dg.MetadataValue.json({p.name: {"figures": p.figures, "bytes": p.bytes,

@@ -18,9 +18,11 @@ if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasatt
     _MAIN.__file__ = "<pytest-xdist worker>"
 
 
-# `make test` runs the suite on pytest-xdist workers (`--dist loadgroup`). A module is the unit of distribution,
-# so its module-scoped fixtures (a warehouse built once) are built once per run. The longest
-# modules start first, so the two workers end close together (order measured with --durations).
+# `make test` runs the suite on pytest-xdist workers with `--dist loadscope --no-loadscope-reorder`: a module is
+# the unit of distribution, so its module-scoped fixtures (a warehouse built once) are built once per run, and the
+# modules go out in the order below, the longest first, so the two workers end close together (order measured
+# with --durations). Not `--dist loadgroup` with a group per module: with pytest 9 and xdist 3.8 it put one
+# module's tests on both workers, which built every module fixture twice.
 LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_publish_pipeline", "test_stage_state",
                  "test_people_outputs", "test_publish_release", "test_identities", "test_dbt_build",
                  "test_contract_conformance", "test_publish_assets", "test_dbt_sample", "test_quality_sample"]
@@ -36,8 +38,6 @@ def pytest_collection_modifyitems(config, items):
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=weight)  # stable: the order inside a module is kept
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(module(item)))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,6 +7,11 @@ fields, full-width lower-case credit codes, invalid codes, 万元 amounts with t
 the Spring Festival and National Day holidays (adjusted working weekends), and a bulletin exported twice.
 Files are written as real exports are (a GB18030 CSV, a JSON Lines export), then read by the loaders.
 
+``republish_revised_budget(con, raw, load)`` then re-publishes one department budget workbook twice, re-saved by
+openpyxl (a real xlsx writer) and loaded again, so the revision models (int_figure_versions, fct_revisions) have
+three versions of one file to compare: figures changed, vanished and added back, a figure unchanged in the second
+version but changed in the third (its first_seen_at is the first version's), and a correction note in the third.
+
 ``compare_relation`` reads one relation from each engine into DuckDB and compares its rows as multisets
 (EXCEPT ALL both ways) after normalising only what is representation, not value: decimals to one scale,
 integers of any width alike. NULL and '' stay different: a difference there is a real one.
@@ -17,7 +22,9 @@ import csv
 import io
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -118,6 +125,89 @@ def write_hard_cases(raw: Path) -> None:
         writer.writerow(["title", "published_at", "publisher_name", "publisher_code", "column", "url", "attachment"])
         writer.writerow(["固原市2020年预算调整公开附件（补）", "2020-09-10 10:00:00", "固原市财政局\u3000", "640400",
                          "预决算公开/政府预决算", "http://www.nx.gov.cn/zwgk/900009.htm", "budget\\2020\\附件_损坏.xlsx"])
+
+
+REVISED_TABLE = "部门支出总表"      # department expenditure by function: total = basic + project on every line
+REVISION_SHIFT = Decimal("10")      # in the sheet's unit
+CORRECTION_NOTE = "注：本表部分数据已更正（更正说明见附件）。"
+
+
+def _revised_sheet(con, source_file: str) -> tuple[str, Decimal, dict[str, str], list[tuple]]:
+    """(sheet, unit multiplier, column_key → column letter, present lines as (row, code, is_total, basic, project))."""
+    sheet, unit = con.execute(
+        "select sheet, unit_multiplier from raw.budget_sheets where source_file = ? and table_name = ? "
+        "and not is_retired", [source_file, REVISED_TABLE]).fetchone()
+    columns = dict(con.execute(
+        "select column_key, any_value(source_column) from raw.budget_lines where source_file = ? and sheet = ? "
+        "and not is_retired group by 1", [source_file, sheet]).fetchall())
+    lines = con.execute(
+        """select source_row, line_code, is_total,
+                  max(amount_yuan) filter (where column_key = 'basic'),
+                  max(amount_yuan) filter (where column_key = 'project')
+           from raw.budget_lines where source_file = ? and sheet = ? and not is_retired
+           group by all order by source_row""", [source_file, sheet]).fetchall()
+    return sheet, unit, columns, lines
+
+
+def _shift(ws, columns: dict[str, str], rows: list[int]) -> None:
+    """Move REVISION_SHIFT from project to basic on each row: every row total and the grand total stay as they were."""
+    for row in rows:
+        for key, sign in (("basic", 1), ("project", -1)):
+            cell = ws[f"{columns[key]}{row}"]
+            cell.value = float(Decimal(str(cell.value).replace(",", "")) + sign * REVISION_SHIFT)
+
+
+def _move_rows_below(ws, row: int, by: int) -> None:
+    """Delete (by = -1) or insert (by = 1) one row at ``row``; openpyxl leaves merged ranges where they were."""
+    below = [m for m in ws.merged_cells.ranges if m.min_row > row]
+    for m in below:
+        ws.merged_cells.remove(m)
+    if by < 0:
+        ws.delete_rows(row)
+    else:
+        ws.insert_rows(row)
+    for m in below:
+        m.shift(row_shift=by)
+        ws.merged_cells.add(m)
+
+
+def republish_revised_budget(con, raw: Path, load: Callable[[], None]) -> str:
+    """Re-publish the first 2020 department budget workbook twice (``load`` reads the raw root again after each
+    re-save) and return its path under the raw root. Version 2, silent: a leaf line's basic/project split changed
+    (with its 款, 类 and total lines: totals hold) and another leaf line deleted (its figures vanish). Version 3:
+    the deleted line back (its figures added), a third leaf line's split changed (a figure equal in versions 1
+    and 2: first seen in version 1), and a correction note under the table. Lines are chosen from what the
+    loader read (7-digit codes with basic and project both above the shift), never from fixed cells."""
+    from openpyxl import load_workbook
+
+    path = sorted((raw / "budget" / "2020" / "departments").glob("*部门预算公开表.xlsx"))[0]
+    source_file = path.relative_to(raw).as_posix()
+    sheet, unit, columns, lines = _revised_sheet(con, source_file)
+    floor = REVISION_SHIFT * unit
+    leaves = [r for r in lines if r[1] and len(r[1]) == 7 and r[3] > floor and r[4] > floor]
+    assert len(leaves) >= 3, f"{source_file}: too few leaf lines to revise in {REVISED_TABLE}"
+    total_row = next(r[0] for r in lines if r[2] and r[1] is None)
+    changed, deleted, later = leaves[0], leaves[-1], leaves[1]
+    assert changed[0] < later[0] < deleted[0], "the deleted line is the last chosen: rows above it keep their number"
+
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    _shift(ws, columns, [r[0] for r in lines if r[1] in (changed[1][:3], changed[1][:5], changed[1])] + [total_row])
+    kept = [c.value for c in ws[deleted[0]]]
+    _move_rows_below(ws, deleted[0], -1)
+    wb.save(path)
+    load()
+
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    _move_rows_below(ws, deleted[0], 1)
+    for column, value in enumerate(kept, start=1):
+        ws.cell(row=deleted[0], column=column, value=value)
+    _shift(ws, columns, [later[0]])
+    ws.cell(row=ws.max_row + 2, column=1, value=CORRECTION_NOTE)
+    wb.save(path)
+    load()
+    return source_file
 
 
 def missing_spark() -> "str | None":

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from dagster_project.publish import atomic
-from dagster_project.publish.release import build_release, verify_sha256sums
+from dagster_project.publish.release import build_release
+from dagster_project.publish.release_validation import verify_sha256sums
 from test_publish_support import build_fixture_warehouse
 
 # the column contract of marts.fct_revisions (WAVE2.md; built by the incremental warehouse, issue 16)
@@ -114,7 +115,9 @@ def test_a_tampered_carried_file_is_caught_and_its_part_rebuilt(warehouse, tmp_p
 
 
 def test_ocds_packages_are_written_per_fiscal_year_and_unchanged_years_carried(warehouse, tmp_path):
-    from dagster_project.publish.ocds import build_ocds, package_files, read_validation_record
+    from dagster_project.publish.ocds import build_ocds
+    from dagster_project.publish.ocds_config import package_files
+    from dagster_project.publish.ocds_validation import read_validation_record
 
     out = tmp_path / "out"
     _sql(warehouse, "UPDATE main_marts.fct_deals SET fiscal_year = 2017 WHERE deal_key = 'NXZC2018-002/01'")

@@ -9,7 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from dagster_project import identifiers
-from dagster_project.publish.release import build_release, load_spec, verify_sha256sums
+from dagster_project.publish.release import build_release, load_spec
+from dagster_project.publish.release_validation import verify_sha256sums
 from test_publish_support import build_fixture_warehouse
 
 

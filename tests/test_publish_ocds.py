@@ -13,9 +13,10 @@ import pytest
 
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
-from dagster_project.publish.ocds import (
-    BUNDLED_SCHEMA_DIR, SHARED_SCHEMA_DIR, _compile, build_ocds, bulletin_release, load_config, ocds_source_sql,
-    open_package_text, package_files, package_suffix, validate_ocds_folder, validators, write_ocds,
+from dagster_project.publish.ocds import _compile, build_ocds, bulletin_release, ocds_source_sql, write_ocds
+from dagster_project.publish.ocds_config import load_config, open_package_text, package_files, package_suffix
+from dagster_project.publish.ocds_validation import (
+    BUNDLED_SCHEMA_DIR, SHARED_SCHEMA_DIR, validate_ocds_folder, validators,
 )
 from dagster_project.publish.release import load_spec
 from test_publish_support import build_fixture_warehouse

@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from dagster_project import identifiers, personal_numbers
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 from dagster_project.publish import atomic, safe_cells
-from dagster_project.publish.release import verify_sha256sums
+from dagster_project.publish.release_validation import verify_sha256sums
 from dagster_project.publish.warehouse import find_relation
 from test_publish_support import parquet_parts, part_files
 from hostile_raw import FORMULAS, KNOWN_DEPT, SECRET, UNKNOWN_BUYER, UNKNOWN_PUBLISHER, Hostile, add_hostile_files

@@ -65,6 +65,17 @@ def test_clean_tree_is_clean(tmp_path):
     assert report.clean and report.files_scanned == 3
 
 
+def test_part_fingerprints_and_build_ids_in_the_manifest_are_not_phones(tmp_path):
+    """A fingerprint is hex: digit runs in it are chance (this one stopped a release before its key was known)."""
+    fingerprint = "b1d1ad77ddd4f18729763726ae5dc87e343f2021d4867319f031ad6d24493fea"
+    assert identifiers.find_mobiles(fingerprint)
+    (tmp_path / "manifest.json").write_text(json.dumps({"datasets": {"revisions": {"parts": {"2017": {
+        "fingerprint": fingerprint, "built_in": "20261204T225828040Z"}}}}}))
+    assert scan_tree(tmp_path, identifier_columns=set()).clean
+    (tmp_path / "manifest.json").write_text(json.dumps({"note": f"联系 {fingerprint}"}, ensure_ascii=False))
+    assert not scan_tree(tmp_path, identifier_columns=set()).clean  # the same run in free text still counts
+
+
 def _id_variants() -> list[str]:
     """Valid IDs (one ending in X) and near misses: wrong check, unknown province, impossible date, zero region."""
     valid = [identifiers.make_id_number("640104", dt.date(1988, 8, 8), 31)]

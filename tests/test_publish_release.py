@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,31 +20,50 @@ from dagster_project import identifiers
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
-from dagster_project.publish.ocds import build_ocds, open_package_text, package_files
+from dagster_project.publish.ocds import build_ocds
+from dagster_project.publish.ocds_config import open_package_text, package_files
 from dagster_project.publish.privacy_scan import scan_tree
-from dagster_project.publish.release import (
-    BOM, STAGES, ReleaseValidationError, build_release, load_spec, verify_sha256sums,
-)
+from dagster_project.publish.release import BOM, STAGES, build_release, load_spec
+from dagster_project.publish.release_validation import ReleaseValidationError, verify_sha256sums
 from test_publish_support import PERSONAL_VALUES, PM_ID, build_fixture_warehouse, parquet_parts, part_files
 
 VENV_BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    warehouse = tmp_path / "wh" / "gongkai.duckdb"
-    warehouse.parent.mkdir()
-    out = tmp_path / "out"
-    monkeypatch.setenv("GONGKAI_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("GONGKAI_OUT_DIR", str(out))
-    monkeypatch.setenv("GONGKAI_RAW_DIR", str(tmp_path / "raw"))
-    build_fixture_warehouse(warehouse)
+def _set_env(mp: pytest.MonkeyPatch, base: Path) -> tuple[Path, Path]:
+    warehouse, out = base / "wh" / "gongkai.duckdb", base / "out"
+    mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+    mp.setenv("GONGKAI_OUT_DIR", str(out))
+    mp.setenv("GONGKAI_RAW_DIR", str(base / "raw"))
     return warehouse, out
 
 
 def _publish(warehouse: Path, out: Path, **kw):
     build_ocds(warehouse, out)
     return build_release(warehouse, out, run_id="test-run", ocds_dir=atomic.current_release_dir(out / "ocds"), **kw)
+
+
+@pytest.fixture(scope="module")
+def first_publication(tmp_path_factory):
+    """The fixture marts and their first OCDS build and release, made once per module (the slow part) and
+    copied for each test: every test starts from a published release and may change its copy freely."""
+    base = tmp_path_factory.mktemp("first_publication")
+    with pytest.MonkeyPatch.context() as mp:
+        warehouse, out = _set_env(mp, base)
+        warehouse.parent.mkdir()
+        build_fixture_warehouse(warehouse)
+        return base, _publish(warehouse, out)
+
+
+@pytest.fixture
+def env(first_publication, tmp_path, monkeypatch):
+    """(warehouse, out, first release) — a private copy of the module's first publication. Nothing in the
+    warehouse or the output folder names its own location, so the copy is that publication in a new place."""
+    template, first = first_publication
+    base = tmp_path / "published"
+    shutil.copytree(template, base, symlinks=True)
+    warehouse, out = _set_env(monkeypatch, base)
+    return warehouse, out, dataclasses.replace(first, path=out / "open-data" / first.release_id)
 
 
 def _all_text(folder: Path) -> dict[str, str]:
@@ -81,8 +102,7 @@ def _mart_text(warehouse: Path) -> str:
 
 
 def test_release_is_valid_complete_and_private(env):
-    warehouse, out = env
-    result = _publish(warehouse, out)
+    warehouse, out, result = env
     root = out / "open-data"
     assert atomic.read_pointer(root) == result.release_id
     folder = root / result.release_id
@@ -161,8 +181,7 @@ def test_release_is_valid_complete_and_private(env):
 def test_release_carries_ocds_checks_over_only_for_identical_files(env):
     """The OCDS build validated and scanned its packages; the release re-checks neither when its copies
     have the recorded checksums, and both when one differs (here: a leak planted after the build)."""
-    warehouse, out = env
-    first = _publish(warehouse, out)
+    warehouse, out, first = env
     assert "identical (SHA-256) to OCDS build" in first.validation["ocds"]
     assert "scanned when built" in first.validation["privacy_scan"]
 
@@ -185,8 +204,7 @@ def test_release_carries_ocds_checks_over_only_for_identical_files(env):
 def test_a_release_that_would_leak_is_not_published(env, monkeypatch):
     from dagster_project.publish import masking
 
-    warehouse, out = env
-    first = _publish(warehouse, out)
+    warehouse, out, first = env
     spec = copy.deepcopy(load_spec())
     # a careless policy change (notice text treated as a code) plus a masking bug (codes left as they are):
     # the ID numbers in the notices reach the files, and the privacy gate must stop the release
@@ -201,8 +219,7 @@ def test_a_release_that_would_leak_is_not_published(env, monkeypatch):
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_failure_at_any_stage_leaves_previous_release(env, stage):
-    warehouse, out = env
-    first = _publish(warehouse, out)
+    warehouse, out, first = env
     root = out / "open-data"
     before = sorted(p.name for p in root.iterdir())
     with pytest.raises(atomic.InjectedFailure):
@@ -214,8 +231,7 @@ def test_failure_at_any_stage_leaves_previous_release(env, stage):
 
 @pytest.mark.parametrize("stage", ["after_data", "before_pointer"])
 def test_sigkill_mid_publication_leaves_previous_release(env, tmp_path, stage):
-    warehouse, out = env
-    first = _publish(warehouse, out)
+    warehouse, out, first = env
     root = out / "open-data"
     pause_file = tmp_path / f"paused-{stage}"
     proc = subprocess.Popen(
@@ -250,12 +266,9 @@ def test_sigkill_mid_publication_leaves_previous_release(env, tmp_path, stage):
 
 def test_every_csv_row_is_checked_against_its_table_schema(env, tmp_path):
     """Beyond Frictionless' row cap DuckDB reads every row with the declared types and required fields."""
-    import shutil
+    from dagster_project.publish.release_validation import check_table_schemas
 
-    from dagster_project.publish.release import check_table_schemas
-
-    warehouse, out = env
-    release = _publish(warehouse, out)
+    warehouse, out, release = env
     assert check_table_schemas(release.path) == []
     package = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
     table = next(r for r in package["resources"] if r.get("format") == "csv" and r["path"].startswith("data/")

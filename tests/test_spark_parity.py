@@ -1,7 +1,7 @@
 """The same dbt models on DuckDB and on Spark give the same rows (issue 17, phase 1).
 
-One raw root — the contract root of ``contract_raw`` plus the hard cases of ``spark_parity`` — is loaded by
-the real loaders into DuckDB and built there with ``dbt build``; its raw tables are exported as Parquet and
+One raw root — the contract root of ``contract_raw`` plus the hard cases of ``spark_parity``, one budget workbook
+of which is then re-published twice (revisions) — is loaded by the real loaders into DuckDB and built there with ``dbt build``; its raw tables are exported as Parquet and
 the models tagged ``portable`` are built from them on Spark (target ``spark_ci``: a local[2] session inside
 dbt). Every portable model and seed must build on Spark, hold the same rows as on DuckDB, and every data test
 and unit test on them must end the same way (status and number of failing rows). Tests on seeds alone are
@@ -30,7 +30,8 @@ import duckdb
 import pytest
 
 from contract_raw import build_contract_raw
-from spark_parity import compare_relation, dbt_test_outcomes, missing_spark, write_hard_cases
+from spark_parity import (compare_relation, dbt_test_outcomes, missing_spark, republish_revised_budget,
+                          write_hard_cases)
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +95,10 @@ def parity(tmp_path_factory):
     try:
         for family, spec in FAMILY_LOADERS.items():
             framework.load_family(con, raw, family, resolve_loader(spec), progress=lambda _: None)
+        # two re-publications of one workbook: three versions for int_figure_versions and fct_revisions
+        budget_loader = resolve_loader(FAMILY_LOADERS["budget"])
+        republish_revised_budget(
+            con, raw, lambda: framework.load_family(con, raw, "budget", budget_loader, progress=lambda _: None))
     finally:
         con.close()
 
@@ -200,3 +205,25 @@ def test_the_hard_cases_come_out_right_not_only_equal(parity):
         f"select attachment, attachment_file_name from read_parquet('{rows}/staging.stg_portal__publications/*.parquet') "
         "where title like '%（补）' or title like '%(补)'").fetchall()
     assert attachment == [("budget/2020/附件_损坏.xlsx", "附件_损坏.xlsx")]
+
+
+def test_the_revisions_are_compared_and_come_out_right(parity):
+    """The revision models are portable and the re-published workbook gives every kind of revision on Spark."""
+    names = {parity["manifest"]["nodes"][k]["name"] for k in parity["models"]}
+    assert {"int_figure_versions", "fct_revisions"} <= names
+    folder = parity["spark_tables"] / "marts.db" / "fct_revisions"
+    rows = duckdb.connect().execute(
+        f"select change_kind, has_correction_note, count(*), "
+        f"count(*) filter (where first_seen_at < last_seen_at) from read_parquet('{folder}/*.parquet') "
+        "group by all order by all").fetchall()
+    kinds = {(kind, note): (n, dated) for kind, note, n, dated in rows}
+    # version 2 (silent): changed and vanished; version 3 (with a correction note): changed and added
+    assert set(kinds) == {("changed", False), ("vanished", False), ("changed", True), ("added", True)}, rows
+    assert kinds[("vanished", False)][0] == kinds[("added", True)][0] >= 1   # the deleted line came back whole
+    assert kinds[("added", True)][1] == 0                                 # an added figure has no first_seen_at
+    assert all(kinds[(k, n)][1] == kinds[(k, n)][0] for k, n in kinds if k != "added")
+    # a figure equal in versions 1 and 2 and changed in 3 was first seen before version 2 replaced version 1
+    carried, = duckdb.connect().execute(
+        f"select bool_and(first_seen_at < (select min(last_seen_at) from read_parquet('{folder}/*.parquet'))) "
+        f"from read_parquet('{folder}/*.parquet') where has_correction_note and change_kind = 'changed'").fetchone()
+    assert carried is True

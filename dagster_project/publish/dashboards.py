@@ -13,7 +13,9 @@ offline from the file system. ``index.html`` lists them; the quality report link
 """
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -33,6 +35,9 @@ from dagster_project.publish.warehouse import describe, find_relation, open_read
 
 DASHBOARDS_DIR = REPO_ROOT / "dashboards"
 PLOTLY_JS = "plotly.min.js"
+# What the last rendering wrote: its inputs' fingerprint and each file's SHA-256. A re-run with the same inputs
+# keeps the pages when every file is still there, byte for byte (``rendered_unchanged``).
+RENDERED_MANIFEST = ".rendered.json"
 _PLACEHOLDER = re.compile(r"\{((?:fct|dim|int)_[a-z0-9_]+)\}")
 _FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
@@ -217,6 +222,8 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
                    for code, labels in (cl.get("codes") or {}).items()}
     folder = out_dir / "dashboards"
     folder.mkdir(parents=True, exist_ok=True)
+    # the pages are about to change: until the new manifest is written, nothing here counts as current
+    (folder / RENDERED_MANIFEST).unlink(missing_ok=True)
     result = DashboardsResult(folder=folder)
     js = folder / PLOTLY_JS
     tmp = folder / (PLOTLY_JS + ".tmp")
@@ -260,3 +267,44 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
     (folder / "index.html").write_text(index, encoding="utf-8")
     result.seconds = round(time.monotonic() - started, 2)
     return result
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def written_files(result: DashboardsResult) -> list[Path]:
+    return [p.path for p in result.pages] + [result.folder / "index.html", result.folder / PLOTLY_JS]
+
+
+def remember_rendering(folder: Path, fingerprint: str | None, files: list[Path]) -> None:
+    """Write the manifest of a finished rendering (nothing when its inputs are unknown: then always render)."""
+    if fingerprint is None:
+        return
+    manifest = {"fingerprint": fingerprint, "files": {p.name: _sha256(p) for p in files}}
+    tmp = folder / (RENDERED_MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(folder / RENDERED_MANIFEST)
+
+
+def rendered_unchanged(folder: Path, fingerprint: str | None) -> dict | None:
+    """The last rendering's manifest when it was made from ``fingerprint`` and every file it wrote is present
+    and intact (same SHA-256); else None (render again: a deleted or edited page is re-written)."""
+    path = folder / RENDERED_MANIFEST
+    if fingerprint is None or not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("fingerprint") != fingerprint or not manifest.get("files"):
+        return None
+    for name, sha in manifest["files"].items():
+        file = folder / name
+        if not file.is_file() or _sha256(file) != sha:
+            return None
+    return manifest

@@ -2,17 +2,13 @@
 
 Rows come from the marts through ``masking.masked_select`` (the one de-identification point) and
 never pass through Python: DuckDB builds each release and each record as JSON text (``to_json``
-pieces assembled by the SQL generated below from ``ocds.yaml``) and ``COPY``s them, one item per
+pieces assembled by the SQL that ``ocds_sql.py`` generates from ``ocds.yaml``) and ``COPY``s them, one item per
 line, between a package envelope (uri, version, publishedDate, publisher, license; record packages
 also list the release packages) written by Python. ``bulletin_release`` / ``_compile`` are the same
 mapping in Python: the executable specification the tests hold the SQL to, on small data.
 
-Validation is offline: the package schemas refer to the release schema by its canonical URL, which a
-``referencing.Registry`` maps to the local file. Packages of at most ``full_validation_max_releases``
-items are validated whole; larger ones get structural checks of EVERY item in DuckDB (JSON parses,
-ocid/id present and unique in the package, required fields, tags from the codelist, ocid prefix)
-and a full schema validation of a deterministic sample (the first ``sample_head`` items and about
-one in ``sample_every`` chosen by key hash, each as a one-item package). Both are documented in docs/OPEN_DATA.md.
+Validation is offline (``ocds_validation.py``, documented in docs/OPEN_DATA.md); the settings and the
+package file names are in ``ocds_config.py``.
 """
 from __future__ import annotations
 
@@ -29,26 +25,19 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
-import yaml
-from jsonschema import Draft4Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
-from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select
+from dagster_project.publish.ocds_config import (
+    CANDIDATE_SEPARATORS, load_config, package_files, package_suffix, release_stem,
+)
+from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql
+from dagster_project.publish.ocds_validation import (
+    read_validation_record, validate_ocds_folder, write_validation_record,
+)
 from dagster_project.publish.privacy_scan import scan_tree
-from dagster_project.publish.warehouse import describe, find_relation, open_read_only, open_scratch
+from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
-CONFIG_PATH = Path(__file__).with_name("ocds.yaml")
-SHARED_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "ocds-1.1.5"
-BUNDLED_SCHEMA_DIR = Path(__file__).with_name("ocds_schema")
-RELEASE_SCHEMA_URL = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
-RELEASE_TAGS = frozenset([
-    "planning", "planningUpdate", "tender", "tenderAmendment", "tenderUpdate", "tenderCancellation", "award",
-    "awardUpdate", "awardCancellation", "contract", "contractUpdate", "contractAmendment", "implementation",
-    "implementationUpdate", "contractTermination", "compiled",
-])
 FLAT_ROW_GROUP = 100_000
 # DuckDB's budget while building (it spills sorts and aggregates to its temp directory beyond it).
 MEMORY_LIMIT = "3GB"
@@ -59,49 +48,10 @@ BULLETIN_COLUMNS = [
     "budget_amount_yuan", "bid_amount_yuan", "win_bidder_name", "win_bidder_code", "bidder_count", "url",
     "win_candidate_name", "win_candidate_code", "win_candidate_order",
 ]
-# One 中标候选人公示 may name its candidates one per row (WIN_CANDIDATE_ORDER) or in one cell (CONTRACTS.md §2.2)
-CANDIDATE_SEPARATORS = "；;、"
 DEAL_COLUMNS = [
     "deal_key", "project_code", "doc_get_start_at", "bid_deadline_at", "contract_signed_at",
     "budget_amount_yuan", "bidder_count",
 ]
-
-
-def load_config(path: Path = CONFIG_PATH) -> dict:
-    """``ocds.yaml`` with the ocid prefix of the settings (``GONGKAI_OCDS_OCID_PREFIX``)."""
-    from dagster_project.paths import settings
-
-    with open(path, encoding="utf-8") as fh:
-        cfg = yaml.safe_load(fh)
-    cfg["ocid_prefix"] = settings().ocds_ocid_prefix  # a setting, never data (paths.py)
-    return cfg
-
-
-def schema_dir(setting: str | Path | None = None) -> Path:
-    """The OCDS schema folder: the setting, else ``<repo>/../shared/ocds-1.1.5``, else the bundled copy."""
-    for candidate in (Path(setting) if setting else None, SHARED_SCHEMA_DIR, BUNDLED_SCHEMA_DIR):
-        if candidate is not None and (candidate / "release-schema.json").exists():
-            return candidate
-    raise FileNotFoundError("OCDS 1.1.5 schema not found (setting, ../shared/ocds-1.1.5, bundled copy)")
-
-
-@dataclass
-class OcdsValidators:
-    release_package: Draft4Validator
-    record_package: Draft4Validator
-    release: Draft4Validator
-
-
-def validators(folder: Path | None = None) -> OcdsValidators:
-    folder = schema_dir(folder)
-    load = lambda name: json.loads((folder / name).read_text(encoding="utf-8"))  # noqa: E731
-    release_schema = load("release-schema.json")
-    registry = Registry().with_resource(RELEASE_SCHEMA_URL, Resource.from_contents(release_schema, default_specification=DRAFT4))
-    return OcdsValidators(
-        release_package=Draft4Validator(load("release-package-schema.json"), registry=registry),
-        record_package=Draft4Validator(load("record-package-schema.json"), registry=registry),
-        release=Draft4Validator(release_schema, registry=registry),
-    )
 
 
 # ---------------------------------------------------------------------------------- building releases
@@ -285,322 +235,7 @@ def _compile(ocid: str, releases: list[dict]) -> dict:
     return compiled
 
 
-# ------------------------------------------------------------------------- building releases in SQL
-#
-# The same mapping as ``bulletin_release`` / ``_compile`` above, written as DuckDB SQL so that no row
-# passes through Python. JSON text is assembled from ``to_json`` pieces: ``_obj`` / ``_arr`` drop
-# absent members (``concat_ws`` skips NULLs, ``'"k":' || NULL`` is NULL) and turn an empty object or
-# array into NULL, which is exactly ``_drop_empty``. The compiled release of a deal is an aggregate
-# over its releases in (date, bulletin key) order: for every member the last value present wins
-# (``arg_max(value, seq)`` skips NULLs), and arrays of objects with ids (parties, awards and their
-# suppliers, contracts, documents) are grouped by id, in order of first appearance. A party's roles
-# are the union of its roles in order of first appearance. (One difference from the dict merge: a
-# party appearing twice in one release, e.g. a buyer acting as its own agency, is one party in the
-# compiled release, as the OCDS merge rules say.)
-
-def _q(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
-
-
-def _js(expr: str) -> str:
-    """JSON text of a scalar SQL expression; NULL stays NULL; empty strings count as absent."""
-    return f"to_json(NULLIF({expr}, ''))"
-
-
-def _obj(*members: tuple[str, str]) -> str:
-    """JSON object text from (key, JSON text or NULL) members, absent members left out, {} -> NULL."""
-    parts = ", ".join(f"'\"{k}\":' || ({v})" for k, v in members)
-    return f"NULLIF('{{' || concat_ws(',', {parts}) || '}}', '{{}}')"
-
-
-def _arr(*items: str) -> str:
-    return f"NULLIF('[' || concat_ws(',', {', '.join(items)}) || ']', '[]')"
-
-
-def _each(list_expr: str, item: str) -> str:
-    """The JSON texts of ``item`` (an expression of ``x``) for each element ``x`` of a list, joined by
-    commas (an array's inside); NULL when the list is empty or NULL."""
-    return f"NULLIF(array_to_string(list_transform({list_expr}, lambda x: {item}), ','), '')"
-
-
-def _agg_arr(item: str, order: str) -> str:
-    """JSON array text aggregated over a group (NULL items skipped; no item -> NULL)."""
-    return f"'[' || string_agg({item}, ',' ORDER BY {order}) || ']'"
-
-
-def _map_case(expr: str, mapping: dict[str, str]) -> str:
-    if not mapping:
-        return "NULL"
-    whens = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in mapping.items())
-    return f"(CASE {expr} {whens} END)"
-
-
-def _iso_sql(expr: str, duckdb_type: str | None, tz: str) -> str:
-    if duckdb_type is None:
-        return "NULL::VARCHAR"
-    t = duckdb_type.upper()
-    if t in {"TIMESTAMP", "DATE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"} or t.startswith("TIMESTAMP("):
-        return f"strftime(CAST({expr} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') || {_q(tz)}"
-    return f"CAST({expr} AS VARCHAR)"
-
-
-def _party_sql(name: str, code: str, scheme: str) -> tuple[str, str, str]:
-    """(id, name, code) expressions of a party as ``_party`` builds it (id NULL = no party)."""
-    n, c = f"NULLIF({name}, '')", f"NULLIF({code}, '')"
-    pid = f"(CASE WHEN {c} IS NOT NULL THEN {_q(scheme + '-')} || {c} WHEN {n} IS NOT NULL THEN 'name-' || {n} END)"
-    return pid, n, c
-
-
-def _party_json(pid: str, name: str, code: str, roles_json: str, scheme: str) -> str:
-    identifier = _obj(("scheme", _js(f"(CASE WHEN {code} IS NOT NULL THEN {_q(scheme)} END)")),
-                      ("id", _js(code)), ("legalName", _js(f"(CASE WHEN {code} IS NOT NULL THEN {name} END)")))
-    return f"(CASE WHEN {pid} IS NOT NULL THEN {_obj(('id', _js(pid)), ('roles', roles_json), ('name', _js(name)), ('identifier', identifier))} END)"
-
-
-# A release needs an ocid (a deal key), an id and a date: a bulletin without one is left out of the
-# packages (it stays in trading_bulletins; dbt reports it as QUAR_BULLETIN_NO_DATE).
-_RELEASE_COMPLETE = "coalesce(deal_key, '') <> '' AND coalesce(rid, '') <> '' AND date_s IS NOT NULL"
-
-
-def _flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
-    """One row per release with every value the JSON needs, numbered ``seq`` in package order."""
-    tz, scheme = cfg["timezone"], cfg["party_scheme"]
-    col = lambda c: c if c in types else "NULL"  # noqa: E731  (a column the marts may lack)
-    bt = cfg["bulletin_types"]
-    tag_of = {k: v["tag"] for k, v in bt.items()}
-    status_of = {k: v.get("award_status", "active") for k, v in bt.items()}
-    default = cfg["default_bulletin_type"]
-    tag = (f"coalesce({_map_case(col('bulletin_type'), tag_of)}, {_map_case(col('bulletin_type_code'), tag_of)}, "
-           f"{_q(default['tag'])})")
-    award_status = (f"coalesce(CASE WHEN {_map_case(col('bulletin_type'), tag_of)} IS NOT NULL THEN "
-                    f"{_map_case(col('bulletin_type'), status_of)} WHEN {_map_case(col('bulletin_type_code'), tag_of)} "
-                    f"IS NOT NULL THEN {_map_case(col('bulletin_type_code'), status_of)} ELSE "
-                    f"{_q(default.get('award_status', 'active'))} END, 'active')")
-    b_id, b_name, b_code = _party_sql(col("tenderer_name"), col("tenderer_code"), scheme)
-    a_id, a_name, a_code = _party_sql(col("tender_agency_name"), col("tender_agency_code"), scheme)
-    w_id, w_name, w_code = _party_sql(col("win_bidder_name"), col("win_bidder_code"), scheme)
-    deal_budget, budget = col("deal_budget_amount_yuan"), col("budget_amount_yuan")
-    bidders = f"coalesce({col('bidder_count')}, {col('deal_bidder_count')})"
-    sep = f"'[{CANDIDATE_SEPARATORS}]'"
-    trimmed = lambda e: f"NULLIF(trim({e}), '')"  # noqa: E731
-    # the candidates of a pending award, as ``candidates`` reads them: list of {id, name, code, rank}
-    cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(
-                CASE WHEN cand_order IS NOT NULL OR NOT regexp_matches(coalesce(cand_name, ''), {sep})
-                     THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]
-                     ELSE list_transform(string_split_regex(cand_name, {sep}), lambda n, i: {{'n': n,
-                          'c': CAST(CASE WHEN regexp_matches(coalesce(cand_code, ''), {sep})
-                                         THEN string_split_regex(cand_code, {sep})[i] END AS VARCHAR),
-                          'r': CAST(i AS INTEGER)}}) END,
-                lambda x: {{'id': CASE WHEN {trimmed('x.c')} IS NOT NULL THEN {_q(scheme + '-')} || trim(x.c)
-                                      WHEN {trimmed('x.n')} IS NOT NULL THEN 'name-' || trim(x.n) END,
-                           'name': {trimmed('x.n')}, 'code': {trimmed('x.c')}, 'rank': x.r}}),
-                lambda x: x.id IS NOT NULL AND x.id IS DISTINCT FROM w_id) END"""
-    return f"""
-        SELECT *, list_filter(cands, lambda x: x.rank = 1)[1].id AS p_id,
-               list_filter(cands, lambda x: x.rank = 1)[1].name AS p_name
-        FROM (
-        SELECT *, {cands} AS cands FROM (
-        SELECT row_number() OVER (ORDER BY deal_key, sort_time, rid) - 1 AS seq, *,
-               CASE WHEN tag IN ('award', 'contract', 'implementation') THEN w_id0 END AS w_id
-        FROM (SELECT * FROM (
-            SELECT {_q(cfg['ocid_prefix'])} || deal_key AS ocid, deal_key, bulletin_key AS rid,
-                   {col('notice_send_time')} AS sort_time,
-                   {_iso_sql(col('notice_send_time'), types.get('notice_send_time'), tz)} AS date_s,
-                   {tag} AS tag, {award_status} AS award_status,
-                   NULLIF({col('notice_name')}, '') AS notice_name,
-                   {b_id} AS b_id, {b_name} AS b_name, {b_code} AS b_code,
-                   {a_id} AS a_id, {a_name} AS a_name, {a_code} AS a_code,
-                   {w_id} AS w_id0, {w_name} AS w_name, {w_code} AS w_code,
-                   CAST(CASE WHEN {deal_budget} IS NOT NULL AND {deal_budget} <> 0 THEN {deal_budget}
-                        ELSE {budget} END AS DOUBLE) AS tender_amount,
-                   {_iso_sql(col('doc_get_start_at'), types.get('doc_get_start_at'), tz)} AS period_start,
-                   {_iso_sql(col('bid_deadline_at'), types.get('bid_deadline_at'), tz)} AS period_end,
-                   {_iso_sql(col('contract_signed_at'), types.get('contract_signed_at'), tz)} AS signed_s,
-                   {bidders} AS n_tenderers,
-                   {_map_case(col('trade_area'), cfg.get('trade_areas') or {})} AS category,
-                   CAST({col('bid_amount_yuan')} AS DOUBLE) AS bid_amount,
-                   NULLIF({col('url')}, '') AS url,
-                   NULLIF(trim({col('win_candidate_name')}), '') AS cand_name,
-                   NULLIF(trim({col('win_candidate_code')}), '') AS cand_code,
-                   {col('win_candidate_order')} AS cand_order
-            FROM ({source_sql}) s
-        ) WHERE {_RELEASE_COMPLETE})))"""
-
-
-def _release_json_sql(cfg: dict) -> str:
-    """The release of one flat row (columns of ``_flat_sql``) as JSON text."""
-    cur, scheme = _js(_q(cfg["currency"])), cfg["party_scheme"]
-    amount = lambda e: _obj(("amount", f"to_json({e})"), ("currency", f"(CASE WHEN {e} IS NOT NULL THEN {cur} END)"))  # noqa: E731
-    w = "(CASE WHEN tag IN ('award', 'contract', 'implementation') THEN {} END)"
-    parties = _arr(_party_json("b_id", "b_name", "b_code", "'[\"buyer\"]'", scheme),
-                   _party_json("a_id", "a_name", "a_code", "'[\"procuringEntity\"]'", scheme),
-                   _party_json("w_id", w.format("w_name"), w.format("w_code"), "'[\"supplier\",\"tenderer\"]'", scheme),
-                   _each("cands", _party_json("x.id", "x.name", "x.code", "'[\"tenderer\"]'", scheme)))
-    document = _obj(("id", _js("rid || '-notice'")),
-                    ("documentType", _js("CASE WHEN tag = 'tender' THEN 'tenderNotice' END")),
-                    ("title", _js("notice_name")), ("url", _js("url")), ("language", "'\"zh\"'"))
-    tender = _obj(
-        ("id", _js("deal_key")),
-        ("title", _js("CASE WHEN tag = 'tender' THEN notice_name END")),
-        ("value", amount("tender_amount")),
-        ("tenderPeriod", _obj(("startDate", _js("period_start")), ("endDate", _js("period_end")))),
-        ("numberOfTenderers", "to_json(n_tenderers)"),
-        ("procuringEntity", f"(CASE WHEN a_id IS NOT NULL THEN {_obj(('id', _js('a_id')), ('name', _js('a_name')))} END)"),
-        ("mainProcurementCategory", _js("category")),
-        ("status", _js("CASE WHEN tag = 'tenderCancellation' THEN 'cancelled' END")),
-        ("documents", f"(CASE WHEN url IS NOT NULL THEN {_arr(document)} END)"),
-        ("tenderers", _arr(_each("cands", _obj(("id", _js("x.id")), ("name", _js("x.name")))))),
-    )
-    award = _obj(
-        ("id", _js("deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END")),
-        ("title", _js("notice_name")), ("status", _js("award_status")), ("date", _js("date_s")),
-        ("value", amount("bid_amount")),
-        ("suppliers", f"(CASE WHEN w_id IS NOT NULL THEN {_arr(_obj(('id', _js('w_id')), ('name', _js('w_name'))))} "
-                      f"WHEN p_id IS NOT NULL THEN {_arr(_obj(('id', _js('p_id')), ('name', _js('p_name'))))} END)"),
-    )
-    contract = _obj(
-        ("id", _js("deal_key || '-contract'")), ("awardID", _js("deal_key || '-award'")),
-        ("title", _js("notice_name")), ("status", "'\"active\"'"), ("dateSigned", _js("signed_s")),
-        ("value", amount("bid_amount")),
-    )
-    return _obj(
-        ("ocid", _js("ocid")), ("id", _js("rid")), ("date", _js("date_s")), ("tag", "to_json([tag])"),
-        ("initiationType", "'\"tender\"'"), ("language", "'\"zh\"'"), ("parties", parties),
-        ("buyer", f"(CASE WHEN b_id IS NOT NULL THEN {_obj(('id', _js('b_id')), ('name', _js('b_name')))} END)"),
-        ("tender", tender),
-        ("awards", f"(CASE WHEN tag = 'award' THEN {_arr(award)} END)"),
-        ("contracts", f"(CASE WHEN tag = 'contract' THEN {_arr(contract)} END)"),
-    )
-
-
-def _records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
-    """One row per deal (``s``: package position from ``offset``, ``item``: record JSON text) of ``flat``.
-
-    ``flat`` is a relation of ``_flat_sql`` rows holding whole deals (a contiguous ``seq`` range).
-    """
-    cur, scheme, per = _js(_q(cfg["currency"])), cfg["party_scheme"], int(cfg["releases_per_package"])
-    amount = lambda e: _obj(("amount", f"to_json({e})"), ("currency", f"(CASE WHEN {e} IS NOT NULL THEN {cur} END)"))  # noqa: E731
-    link = _obj(
-        ("url", _js(f"{_q(cfg['base_uri'] + release_stem(cfg) + '-')} || printf('%04d', seq // {per} + 1) "
-                    f"|| {_q(package_suffix(cfg) + '#')} || url_encode(rid)")),
-        ("date", "coalesce(to_json(date_s), 'null')"), ("tag", "to_json([tag])"),
-    )
-    party = _obj(("id", _js("pid")), ("roles", "roles"), ("name", _js("pname")),
-                 ("identifier", _obj(("scheme", _js(f"CASE WHEN pcode IS NOT NULL THEN {_q(scheme)} END")),
-                                     ("id", _js("pcode")), ("legalName", _js("CASE WHEN pcode IS NOT NULL THEN pname END")))))
-    supplier = _obj(("id", _js("sid")), ("name", _js("sname")))
-    tenderer = _obj(("id", _js("pid")), ("name", _js("pname")))
-    award = _obj(("id", _js("award_id")), ("title", _js("title")), ("status", _js("status")), ("date", _js("date_s")),
-                 ("value", amount("amount")), ("suppliers", "suppliers"))
-    contract = _obj(("id", _js("deal_key || '-contract'")), ("awardID", _js("deal_key || '-award'")),
-                    ("title", _js("title")), ("status", "'\"active\"'"), ("dateSigned", _js("signed_s")),
-                    ("value", amount("amount")))
-    document = _obj(("id", _js("rid || '-notice'")),
-                    ("documentType", _js("CASE WHEN tag = 'tender' THEN 'tenderNotice' END")),
-                    ("title", _js("notice_name")), ("url", _js("url")), ("language", "'\"zh\"'"))
-    last = lambda e: f"arg_max({e}, seq)"  # noqa: E731  (the last value present wins)
-    tender = _obj(
-        ("id", _js("deal_key")), ("title", _js("title")), ("value", amount("tender_amount")),
-        ("tenderPeriod", _obj(("startDate", _js("period_start")), ("endDate", _js("period_end")))),
-        ("numberOfTenderers", "to_json(n_tenderers)"),
-        ("procuringEntity", f"(CASE WHEN a_id IS NOT NULL THEN {_obj(('id', _js('a_id')), ('name', _js('a_name')))} END)"),
-        ("mainProcurementCategory", _js("category")), ("status", _js("tender_status")), ("documents", "documents"),
-        ("tenderers", "tenderers"),
-    )
-    compiled = _obj(
-        ("ocid", _js("ocid")), ("id", _js("ocid || '-compiled'")), ("date", _js("date_s")),
-        ("tag", "'[\"compiled\"]'"), ("initiationType", "'\"tender\"'"), ("language", "'\"zh\"'"),
-        ("parties", "parties"),
-        ("buyer", f"(CASE WHEN b_id IS NOT NULL THEN {_obj(('id', _js('b_id')), ('name', _js('b_name')))} END)"),
-        ("tender", tender), ("awards", "awards"), ("contracts", "contracts"),
-    )
-    record = _obj(("ocid", _js("ocid")), ("releases", "links"), ("compiledRelease", compiled))
-    return f"""
-        WITH party_slots AS (
-            SELECT ocid, seq, p.*
-            FROM {flat}, unnest([
-                {{'k': 0, 'pid': b_id, 'pname': b_name, 'pcode': b_code, 'role': 'buyer'}},
-                {{'k': 1, 'pid': a_id, 'pname': a_name, 'pcode': a_code, 'role': 'procuringEntity'}},
-                {{'k': 2, 'pid': w_id, 'pname': w_name, 'pcode': w_code, 'role': 'supplier'}},
-                {{'k': 3, 'pid': w_id, 'pname': w_name, 'pcode': w_code, 'role': 'tenderer'}}]) AS u(p)
-            WHERE p.pid IS NOT NULL
-            UNION ALL  -- the candidates a release names, after its buyer, agency and winner
-            SELECT ocid, seq, 3 + i AS k, c.id AS pid, c.name AS pname, c.code AS pcode, 'tenderer' AS role
-            FROM (SELECT ocid, seq, unnest(cands) AS c, generate_subscripts(cands, 1) AS i
-                  FROM {flat} WHERE len(cands) > 0)
-        ), candidate_slots AS (
-            SELECT * FROM party_slots WHERE k > 3
-        ), tenderers AS (  -- tender.tenderers: every candidate named, in order of first appearance
-            SELECT ocid, {_agg_arr(tenderer, 'first')} AS tenderers
-            FROM (SELECT ocid, pid, min(seq * 64 + k) AS first, arg_max(pname, seq * 64 + k) AS pname
-                  FROM candidate_slots GROUP BY ALL)
-            GROUP BY ocid
-        ), party_roles AS (  -- roles of the latest release first, as _compile orders them
-            SELECT ocid, pid, role, max(seq) AS last_seq, arg_max(k, seq) AS last_k FROM party_slots GROUP BY ALL
-        ), party_groups AS (
-            SELECT ocid, pid, min(seq * 64 + k) AS first, arg_max(pname, seq * 64 + k) AS pname,
-                   arg_max(pcode, seq * 64 + k) AS pcode
-            FROM party_slots GROUP BY ALL
-        ), parties AS (
-            SELECT g.ocid, {_agg_arr(party, 'g.first')} AS parties
-            FROM party_groups g JOIN (
-                SELECT ocid, pid, {_agg_arr('to_json(role)', 'last_seq DESC, last_k')} AS roles FROM party_roles GROUP BY ALL
-            ) r USING (ocid, pid)
-            GROUP BY g.ocid
-        ), award_rows AS (
-            SELECT ocid, seq, deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END
-                   AS award_id, notice_name, award_status, date_s, bid_amount,
-                   coalesce(w_id, p_id) AS w_id, CASE WHEN w_id IS NOT NULL THEN w_name ELSE p_name END AS w_name
-            FROM {flat} WHERE tag = 'award'
-        ), award_suppliers AS (
-            SELECT ocid, award_id, {_agg_arr(supplier, 'first')} AS suppliers
-            FROM (SELECT ocid, award_id, w_id AS sid, arg_max(w_name, seq) AS sname, min(seq) AS first
-                  FROM award_rows WHERE w_id IS NOT NULL GROUP BY ALL)
-            GROUP BY ALL
-        ), awards AS (
-            SELECT ocid, {_agg_arr(award, 'first')} AS awards
-            FROM (SELECT a.ocid, a.award_id, min(seq) AS first, {last('notice_name')} AS title,
-                         {last('award_status')} AS status, {last('date_s')} AS date_s, {last('bid_amount')} AS amount,
-                         any_value(s.suppliers) AS suppliers
-                  FROM award_rows a LEFT JOIN award_suppliers s USING (ocid, award_id) GROUP BY ALL)
-            GROUP BY ALL
-        ), contracts AS (
-            SELECT ocid, {_arr(contract)} AS contracts
-            FROM (SELECT ocid, any_value(deal_key) AS deal_key, {last('notice_name')} AS title,
-                         {last('signed_s')} AS signed_s, {last('bid_amount')} AS amount
-                  FROM {flat} WHERE tag = 'contract' GROUP BY ALL)
-        ), deals AS (
-            SELECT ocid, min(seq) AS first, any_value(deal_key) AS deal_key, {last('date_s')} AS date_s,
-                   {last('b_id')} AS b_id, {last('b_name')} AS b_name, {last('a_id')} AS a_id, {last('a_name')} AS a_name,
-                   {last("CASE WHEN tag = 'tender' THEN notice_name END")} AS title,
-                   {last('tender_amount')} AS tender_amount, {last('period_start')} AS period_start,
-                   {last('period_end')} AS period_end, {last('n_tenderers')} AS n_tenderers,
-                   {last('category')} AS category,
-                   {last("CASE WHEN tag = 'tenderCancellation' THEN 'cancelled' END")} AS tender_status,
-                   {_agg_arr(f"CASE WHEN url IS NOT NULL THEN {document} END", 'seq')} AS documents,
-                   {_agg_arr(link, 'seq')} AS links
-            FROM {flat} GROUP BY ocid
-        )
-        SELECT row_number() OVER (ORDER BY first) - 1 + {int(offset)} AS s, {record} AS item
-        FROM deals LEFT JOIN parties USING (ocid) LEFT JOIN awards USING (ocid) LEFT JOIN contracts USING (ocid)
-        LEFT JOIN tenderers USING (ocid)"""
-
-
-def package_suffix(cfg: dict) -> str:
-    """``.json.gz`` (the default: OCDS bulk files are usually gzipped; JSON text compresses ~20×, so at
-    10 M bulletins 27 GB become ~1.4 GB, written faster than the plain text) or ``.json``."""
-    compression = str(cfg.get("package_compression", "gzip")).lower()
-    if compression not in {"gzip", "none"}:
-        raise ValueError(f"ocds.yaml package_compression must be gzip or none, not {compression!r}")
-    return ".json.gz" if compression == "gzip" else ".json"
-
-
-def open_package_text(path: Path):
-    """A package file as text, gzipped or not."""
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
-
+# ---------------------------------------------------------------------------------- writing packages
 
 def _package_head(envelope: dict, name: str, list_key: str) -> str:
     env = dict(envelope, uri=envelope["uri"] + name)
@@ -721,11 +356,6 @@ def _quarantine_counts(con: duckdb.DuckDBPyConnection, source_sql: str, n_releas
     return {k: int(v) for k, v in counts.items() if v}
 
 
-def release_stem(cfg: dict) -> str:
-    """``release-package`` or, for one fiscal-year part, ``release-package-<part>`` (``parts.py``)."""
-    return "release-package" + (f"-{cfg['part']}" if cfg.get("part") else "")
-
-
 def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy,
                part: str | None = None) -> OcdsResult:
     """Build releases and records of every bulletin in DuckDB and write them into ``folder`` (must exist).
@@ -750,11 +380,11 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
     common = {"uri": cfg["base_uri"], "version": "1.1", "publishedDate": now, "publisher": cfg["publisher"],
               "license": cfg["license"]}
     types = dict(describe(con, f"({sql})"))
-    release_json = _release_json_sql(cfg)
+    release_json = release_json_sql(cfg)
     suffix = package_suffix(cfg)
     with tempfile.TemporaryDirectory(prefix="gongkai-ocds-") as tmp:
         flat_path = Path(tmp) / "flat.parquet"
-        con.execute(f"COPY ({_flat_sql(sql, types, cfg)} ORDER BY seq) TO '{_sql_path(flat_path)}' "
+        con.execute(f"COPY ({flat_sql(sql, types, cfg)} ORDER BY seq) TO '{_sql_path(flat_path)}' "
                     f"(FORMAT parquet, ROW_GROUP_SIZE {FLAT_ROW_GROUP})")
         flat = f"read_parquet('{_sql_path(flat_path)}')"
         n_releases = con.execute(f"SELECT count(*) FROM {flat}").fetchone()[0]
@@ -776,7 +406,7 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
 
         def records_chunk(lo: int, hi: int) -> str:
             first, last, _ = bounds[lo // per_record_file]
-            return _records_sql(cfg, f"(SELECT * FROM {flat} WHERE seq BETWEEN {first} AND {last})", offset=lo)
+            return records_sql(cfg, f"(SELECT * FROM {flat} WHERE seq BETWEEN {first} AND {last})", offset=lo)
 
         record_files = _write_packages(con, folder, "record-package" + release_stem(cfg)[15:], "records", rec_envelope, n_records,
                                        per_record_file, records_chunk, suffix)
@@ -784,176 +414,6 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
     result.files = release_files + record_files
     result.bytes = sum((folder / f).stat().st_size for f in result.files)
     return result
-
-
-# ---------------------------------------------------------------------------------------- validation
-
-def _errors(validator: Draft4Validator, instance, where: str, limit: int = 5) -> list[str]:
-    out = []
-    for err in validator.iter_errors(instance):
-        out.append(f"{where}: {'/'.join(map(str, err.absolute_path))}: {err.message[:200]}")
-        if len(out) >= limit:
-            break
-    return out
-
-
-def _items_sql(path: Path) -> str:
-    """The items of a package file written by ``_write_packages``: one per line after the envelope line.
-
-    Read by DuckDB's parallel CSV reader, one column per line; it numbers no lines, so problems
-    are reported by item key and the sample is chosen by content (see ``_load_items``).
-    """
-    return (
-        f"SELECT rtrim(line, ',') AS item FROM read_csv('{_sql_path(path)}', "
-        "columns = {'line': 'VARCHAR'}, header = false, skip = 1, delim = '\x01', quote = '', escape = '', "
-        "auto_detect = false, max_line_size = 67108864) WHERE line NOT IN (']}', '')"
-    )
-
-
-def _load_items(con: duckdb.DuckDBPyConnection, path: Path, is_record: bool, cfg: dict) -> int:
-    """Parse every item once into the temp table ``_ocds_items`` (fields the checks need, sampled items).
-
-    The sample: the first ``sample_head`` items of the file (a ``LIMIT`` read of its head) and every
-    item whose key hashes to 0 modulo ``sample_every`` (deterministic, spread over the file).
-    """
-    r = "$.compiledRelease" if is_record else "$"
-    paths = [f"{r}.ocid", f"{r}.id", f"{r}.date", f"{r}.initiationType", f"{r}.tag", "$.ocid", "$.releases"]
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _ocds_items AS
-        SELECT ok, f[1] AS ocid, f[2] AS id, f[3] AS date, f[4] AS initiation_type,
-               try_cast(try_cast(f[5] AS JSON) AS VARCHAR[]) AS tag, f[6] AS item_ocid,
-               json_array_length(try_cast(f[7] AS JSON)) AS n_links,
-               CASE WHEN ok AND hash(coalesce(f[1], '') || ' ' || coalesce(f[2], '')) % {int(cfg['sample_every'])} = 0
-                    THEN item END AS sampled,
-               CASE WHEN ok THEN coalesce(f[1], '?') || CASE WHEN {str(not is_record).lower()} THEN ' ' || coalesce(f[2], '?')
-                    ELSE '' END ELSE left(item, 80) END AS item_key
-        FROM (SELECT item, f IS NOT NULL AS ok, f  -- one parse per item: try() is NULL for what is not JSON
-              FROM (SELECT item, try(json_extract_string(item, {paths})) AS f FROM ({_items_sql(path)})))""")
-    return con.execute("SELECT count(*) FROM _ocds_items").fetchone()[0]
-
-
-def _structural_problems(con: duckdb.DuckDBPyConnection, path: Path, is_record: bool, cfg: dict,
-                         limit: int = 50) -> list[str]:
-    """Cheap checks of EVERY item (loaded by ``_load_items``): JSON, required fields, tag codelist,
-    ocid prefix, ids unique in the package."""
-    key = "ocid" if is_record else "ocid || ' ' || id"
-    tags = "[" + ", ".join(_q(t) for t in sorted(RELEASE_TAGS)) + "]"
-    checks = [f"CASE WHEN coalesce({c}, '') = '' THEN 'missing {f}' END"
-              for c, f in (("ocid", "ocid"), ("id", "id"), ("date", "date"), ("initiation_type", "initiationType"))]
-    checks += [
-        "CASE WHEN coalesce(len(tag), 0) = 0 THEN 'missing tag' END",
-        f"CASE WHEN NOT list_has_all({tags}, tag) THEN 'tag ' || CAST(tag AS VARCHAR) || ' not in the codelist' END",
-        f"CASE WHEN NOT starts_with(coalesce(ocid, ''), {_q(cfg['ocid_prefix'])}) "
-        f"THEN 'ocid without prefix {cfg['ocid_prefix']}' END",
-    ]
-    if is_record:
-        checks += ["CASE WHEN coalesce(n_links, 0) = 0 THEN 'record without releases' END",
-                   "CASE WHEN item_ocid IS DISTINCT FROM ocid THEN 'compiled release ocid differs from the record ocid' END"]
-    rows = con.execute(f"""
-        SELECT item_key, problem FROM (
-            SELECT item_key, 'not JSON' AS problem FROM _ocds_items WHERE NOT ok
-            UNION ALL
-            SELECT item_key, unnest(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)) FROM _ocds_items WHERE ok
-            UNION ALL
-            SELECT any_value(item_key), 'duplicate ' || k FROM (SELECT item_key, {key} AS k FROM _ocds_items WHERE ok)
-            GROUP BY k HAVING count(*) > 1
-        ) ORDER BY ALL LIMIT {limit}""").fetchall()
-    return [f"{path.name} item {k}: {p}" for k, p in rows]
-
-
-def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
-    """Problems in one package file written by ``_write_packages`` (empty list = valid).
-
-    Small packages are validated whole. Larger ones: structural checks of every item in DuckDB, and a
-    deterministic sample (the first ``sample_head`` items and about one in ``sample_every``, chosen
-    by key hash) validated against the package schema, each as a one-item package with the file's envelope.
-    """
-    is_record = path.name.startswith("record-package")
-    package_validator = v.record_package if is_record else v.release_package
-    list_key = "records" if is_record else "releases"
-    own = con is None
-    con = con or open_scratch()
-    try:
-        count = _load_items(con, path, is_record, cfg)
-        if count <= cfg["full_validation_max_releases"]:
-            with open_package_text(path) as fh:
-                return _errors(package_validator, json.load(fh), path.name)
-        problems = _structural_problems(con, path, is_record, cfg)
-        head = con.execute(f"SELECT item FROM ({_items_sql(path)}) LIMIT {int(cfg['sample_head'])}").fetchall()
-        sample = head + con.execute("SELECT sampled FROM _ocds_items WHERE sampled IS NOT NULL").fetchall()
-    finally:
-        con.execute("DROP TABLE IF EXISTS _ocds_items")
-        if own:
-            con.close()
-    with open_package_text(path) as fh:
-        envelope = json.loads(fh.readline() + "]}")
-    for (item,) in sample:
-        try:
-            parsed = json.loads(item)
-        except json.JSONDecodeError:
-            continue  # reported by the structural checks
-        where = f"{path.name} item {parsed.get('ocid')} {'' if is_record else parsed.get('id')}".rstrip()
-        problems += _errors(package_validator, dict(envelope, **{list_key: [parsed]}), where)
-        if len(problems) > 50:
-            break
-    return problems
-
-
-def validate_ocds_folder(folder: Path, schema_setting: str | Path | None = None, cfg: dict | None = None,
-                         skip: frozenset[str] = frozenset()) -> list[str]:
-    """``skip``: file names carried by checksum from a build that validated them."""
-    cfg = cfg or load_config()
-    v = validators(schema_setting)
-    problems: list[str] = []
-    con = open_scratch()
-    try:
-        for path in package_files(folder):
-            if path.name in skip:
-                continue
-            problems += validate_package_file(path, v, cfg, con)
-    finally:
-        con.close()
-    return problems
-
-
-# What build_ocds proved about the packages it wrote, by checksum: the release that includes them
-# (hard links of the same files) checks the checksums instead of validating and scanning them again.
-VALIDATION_RECORD = "validation.json"
-
-
-def package_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*-package-*") if p.name.endswith((".json", ".json.gz")))
-
-
-def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
-                            quarantined: dict[str, int] | None = None, known: dict[str, str] | None = None,
-                            parts_record: dict | None = None) -> dict:
-    """``known``: digests of carried files verified in this build; ``parts_record``: the fiscal-year parts."""
-    from dagster_project.publish.release import sha256_file
-
-    known = known or {}
-    record = {
-        "build_id": build_id,
-        "schema": "OCDS 1.1.5 release/record package schemas (offline)",
-        "validation": "valid: every item structurally in DuckDB, packages up to "
-                      "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md)",
-        "privacy_scan": f"clean ({privacy_summary})",
-        "files": {p.name: {"sha256": known.get(p.name) or sha256_file(p), "bytes": p.stat().st_size}
-                  for p in package_files(folder)},
-        "quarantined": quarantined or {},
-    }
-    if parts_record is not None:
-        record["parts"] = parts_record
-    (folder / VALIDATION_RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    return record
-
-
-def read_validation_record(folder: Path) -> dict | None:
-    """The record build_ocds left in ``folder`` (None when absent or unreadable: then validate again)."""
-    try:
-        return json.loads((folder / VALIDATION_RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def build_ocds(
@@ -1059,7 +519,7 @@ def _carry_part(previous_dir: Path, previous: dict, before: dict, staging: Path,
     """Hard-link one part's package files from the previous build after checking them against its
     validation record; None when carried, else why not (the part is then built again)."""
     from dagster_project.publish import parts
-    from dagster_project.publish.release import sha256_file
+    from dagster_project.publish.release_validation import sha256_file
 
     files = before.get("files") or []
     digests = {}

@@ -117,7 +117,7 @@ class PreviousRelease:
 
     def verify(self, rels: list[str]) -> str | None:
         """None when every file is present and matches the previous SHA256SUMS; else what is wrong."""
-        from dagster_project.publish.release import sha256_file
+        from dagster_project.publish.release_validation import sha256_file
 
         for rel in rels:
             path = self.folder / rel

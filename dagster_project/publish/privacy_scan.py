@@ -41,6 +41,10 @@ IDENTIFIER_JSON_KEYS = frozenset({
     "path", "release_id", "run_id", "version", "git_commit", "@id", "dct:identifier", "dcat:downloadURL",
     "source_file", "date", "dateSigned", "startDate", "endDate", "publishedDate", "created", "issued",
     "modified", "dct:issued", "dct:modified", "loaded_at", "legalName_code", "scheme",
+    # the release manifest's fiscal-year parts: a part's fingerprint is a SHA-256 hex digest (a run of 11
+    # digits in one, e.g. ...f18729763726ae..., read as a mobile in free text and stopped a release) and
+    # ``built_in`` names the build (a timestamp id) the part was written in
+    "fingerprint", "built_in", "build_id",
 })
 # JSON files up to this size are walked in Python (metadata files); larger ones (OCDS packages) are
 # scanned by DuckDB line by line.

@@ -1,8 +1,8 @@
 """The open-data release: every dataset as CSV (UTF-8 with BOM) + Parquet, described and checksummed.
 
 ``build_release`` writes into a staging folder beside ``<out>/open-data``, validates it (Frictionless,
-OCDS, privacy scan, SHA256SUMS) and only then renames it into place and flips ``LATEST``
-(``atomic.py``). Rows never pass through Python: DuckDB masks (``masking.py``) and ``COPY``s each
+OCDS, privacy scan, SHA256SUMS: ``release_validation.py``) and only then renames it into place and flips
+``LATEST`` (``atomic.py``). Rows never pass through Python: DuckDB masks (``masking.py``) and ``COPY``s each
 dataset to Parquet, then the CSV is copied from the Parquet file, so masking runs once per dataset.
 
 Release folder::
@@ -15,7 +15,6 @@ Release folder::
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -24,7 +23,6 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import yaml
@@ -32,28 +30,19 @@ import yaml
 from dagster_project.paths import DBT_SEEDS_DIR, REPO_ROOT
 from dagster_project.publish import atomic, parts
 from dagster_project.publish.masking import MaskingPolicy, masked_select, quote_ident
-from dagster_project.publish.privacy_scan import scan_tree
+from dagster_project.publish.ocds_config import package_files
+from dagster_project.publish.ocds_validation import read_validation_record, validate_ocds_folder
+from dagster_project.publish.release_validation import (
+    ReleaseValidationError, sha256_file, validate_release, write_sha256sums,
+)
 from dagster_project.publish.safe_cells import neutralised_select
-from dagster_project.publish.warehouse import describe, find_relation, open_read_only, open_scratch
+from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
 SPEC_PATH = Path(__file__).with_name("datasets.yaml")
 RULE_CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_rule_catalogue.csv"
 BOM = b"\xef\xbb\xbf"
-# Frictionless parses rows in Python (measured ~5 k rows/s per resource with our schemas, 2 cores):
-# above this many rows in the largest dataset it checks the first rows of each resource only. The
-# whole data is still covered by DuckDB over every row: each CSV parses with its Table Schema types
-# and header, required fields are present (``check_table_schemas``), primary keys are unique and
-# non-null (``check_keys``); hashes and bytes of every file through SHA256SUMS.
-FRICTIONLESS_FULL_ROWS = 20_000
-# Table Schema type -> DuckDB type a CSV cell must parse as.
-_TABLE_SCHEMA_DUCKDB_TYPES = {"string": "VARCHAR", "number": "DOUBLE", "integer": "BIGINT", "boolean": "BOOLEAN",
-                              "date": "DATE", "datetime": "TIMESTAMP", "time": "TIME"}
 # Stages at which a failure can be injected (tests and drills).
 STAGES = ("after_data", "after_metadata", "after_validation", "before_pointer")
-
-
-class ReleaseValidationError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -121,14 +110,6 @@ class ReleaseResult:
 def load_spec(path: Path = SPEC_PATH) -> dict:
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def new_release_id(now: _dt.datetime | None = None) -> str:
@@ -392,40 +373,6 @@ def source_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(keys, r)) for r in rows]
 
 
-def write_sha256sums(staging: Path, known: dict[str, str] | None = None) -> int:
-    """``known``: sha256 by relative path already computed in this build (not read twice)."""
-    known = known or {}
-    lines = []
-    for path in sorted(p for p in staging.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
-        rel = path.relative_to(staging).as_posix()
-        lines.append(f"{known.get(rel) or sha256_file(path)}  {rel}\n")
-    (staging / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
-    return len(lines)
-
-
-def verify_sha256sums(folder: Path, checked: dict[str, str] | None = None) -> list[str]:
-    """Problems found re-reading every file against SHA256SUMS (empty list = verified).
-
-    ``checked``: digests of files this build already read (carried parts, hashed before they were linked):
-    compared, not read again."""
-    checked = checked or {}
-    problems = []
-    listed = set()
-    for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
-        digest, rel = line.split("  ", 1)
-        listed.add(rel)
-        path = folder / rel
-        if not path.exists():
-            problems.append(f"missing {rel}")
-        elif (checked.get(rel) or sha256_file(path)) != digest:
-            problems.append(f"checksum mismatch {rel}")
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_file() and rel != "SHA256SUMS" and rel not in listed:
-            problems.append(f"not listed {rel}")
-    return problems
-
-
 def _add_hash_and_bytes(staging: Path, resources: list[dict], known: dict[str, str] | None = None) -> dict[str, str]:
     """Hash and size of every resource; returns the sha256 by relative path for SHA256SUMS.
     ``known``: digests already verified in this build (carried parts), not read again."""
@@ -475,160 +422,6 @@ def _dcat(spec: dict, release_id: str, issued: str, modified: str, resources: li
     return doc
 
 
-# ------------------------------------------------------------------------------------------ validation
-
-def check_keys(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:
-    """Primary keys of every tabular resource, unique and non-null over all rows (DuckDB, any size).
-    ``skip``: paths of carried parts (checked when they were built, the same bytes by checksum)."""
-    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    problems = []
-    con = open_scratch()
-    try:
-        for res in package["resources"]:
-            pk = (res.get("schema") or {}).get("primaryKey")
-            if not pk:
-                continue
-            if res["path"] in skip:
-                continue
-            parquet = (folder / res["path"]).with_suffix(".parquet")
-            source = (f"read_parquet('{_sql_path(parquet)}')" if parquet.exists() else
-                      f"read_csv('{_sql_path(folder / res['path'])}', header = true, all_varchar = true)")
-            cols = ", ".join(quote_ident(c) for c in pk)
-            nulls = " OR ".join(f"{quote_ident(c)} IS NULL" for c in pk)
-            dupes, missing = con.execute(
-                f"SELECT (SELECT count(*) FROM (SELECT {cols} FROM {source} GROUP BY ALL HAVING count(*) > 1)), "
-                f"(SELECT count(*) FROM {source} WHERE {nulls})"
-            ).fetchone()
-            if dupes or missing:
-                problems.append(f"{res['name']}: primary key {pk}: {dupes} duplicated values, {missing} rows with nulls")
-    finally:
-        con.close()
-    return problems
-
-
-def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:
-    """Every row of every CSV resource against its Table Schema, in DuckDB: header = field names in
-    order, every cell parses as its field's type (a cell that does not makes the read fail), required
-    fields present."""
-    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    problems = []
-    con = open_scratch()
-    try:
-        for res in package["resources"]:
-            fields = (res.get("schema") or {}).get("fields")
-            if res.get("format") != "csv" or not fields or res["path"] in skip:
-                continue
-            path = _sql_path(folder / res["path"])
-            header = [c[0].lstrip("\ufeff") for c in con.execute(
-                f"DESCRIBE SELECT * FROM read_csv('{path}', header = true, all_varchar = true)").fetchall()]
-            names = [f["name"] for f in fields]
-            if header != names:
-                problems.append(f"{res['name']}: header {header} is not the schema's fields {names}")
-                continue
-            columns = "{" + ", ".join(
-                f"'{n.replace(chr(39), chr(39) * 2)}': '{_TABLE_SCHEMA_DUCKDB_TYPES.get(f.get('type'), 'VARCHAR')}'"
-                for n, f in zip(names, fields)) + "}"
-            required = [f["name"] for f in fields if (f.get("constraints") or {}).get("required")]
-            missing = " + ".join(f"count(*) FILTER (WHERE {quote_ident(n)} IS NULL)" for n in required) or "0"
-            # every column referenced, or DuckDB would not convert (and so not check) it
-            every = ", ".join(f"count({quote_ident(n)})" for n in names)
-            try:
-                n_missing = con.execute(
-                    f"SELECT {missing}, {every} FROM read_csv('{path}', header = true, columns = {columns}, "
-                    "auto_detect = false, timestampformat = '%Y-%m-%dT%H:%M:%S', dateformat = '%Y-%m-%d')"
-                ).fetchone()[0]
-            except duckdb.Error as exc:
-                problems.append(f"{res['name']}: a value does not parse as its Table Schema type: {str(exc)[:300]}")
-                continue
-            if n_missing:
-                problems.append(f"{res['name']}: {n_missing} required values missing")
-    finally:
-        con.close()
-    return problems
-
-
-def listed_sha256(folder: Path) -> dict[str, str]:
-    out = {}
-    for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
-        digest, rel = line.split("  ", 1)
-        out[rel] = digest
-    return out
-
-
-def ocds_carried_over(folder: Path, ocds_record: dict | None) -> list[str]:
-    """OCDS files of the release that are byte for byte (by the verified SHA256SUMS) the files the OCDS
-    build validated and privacy-scanned: their checks are carried over instead of run again."""
-    if not ocds_record:
-        return []
-    listed = listed_sha256(folder)
-    validated = ocds_record.get("files") or {}
-    rels = [p.relative_to(folder).as_posix() for p in sorted((folder / "ocds").glob("*"))] \
-        if (folder / "ocds").exists() else []
-    if not rels or any(listed.get(rel) != (validated.get(rel.split("/", 1)[1]) or {}).get("sha256") for rel in rels):
-        return []
-    return rels
-
-
-def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None,
-                     identifier_columns: frozenset[str] = frozenset(), ocds_record: dict | None = None,
-                     carried: dict[str, str] | None = None) -> dict[str, str]:
-    """Every check publication depends on; raises ReleaseValidationError naming what failed.
-
-    ``ocds_record``: what the OCDS build validated and scanned (``ocds.read_validation_record``); when
-    every OCDS file of the release matches it by checksum, schema validation and privacy scan of those
-    files are not repeated (at 10 M bulletins they are tens of GB).
-    ``carried``: the files of parts carried from the previous release (``parts.py``), by their digest,
-    verified when linked: Frictionless, Table Schema, key and privacy checks skip them.
-    """
-    from frictionless import Package
-
-    carried = carried or {}
-    skip = frozenset(carried)
-    results: dict[str, str] = {}
-    problems = verify_sha256sums(folder, carried)
-    if problems:
-        raise ReleaseValidationError(f"SHA256SUMS 校验失败 verification failed: {problems[:10]}")
-    results["sha256sums"] = "verified"
-
-    limit = None if total_rows <= FRICTIONLESS_FULL_ROWS else FRICTIONLESS_FULL_ROWS
-    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    descriptor["resources"] = [r for r in descriptor["resources"] if r["path"] not in skip]
-    report = Package(descriptor, basepath=str(folder)).validate(limit_rows=limit)
-    if not report.valid:
-        errors = report.flatten(["type", "note"])[:10]
-        raise ReleaseValidationError(f"Frictionless 校验失败 datapackage invalid: {errors}")
-    results["frictionless"] = "valid" if limit is None else f"valid (first {limit} rows per resource)"
-    if carried:
-        results["carried_parts"] = (f"{len(carried)} files of unchanged parts carried by checksum "
-                                    "(validated and privacy-scanned in the release that built them)")
-    problems = check_table_schemas(folder, skip)
-    if problems:
-        raise ReleaseValidationError(f"表结构校验失败 Table Schema check failed: {problems[:10]}")
-    results["table_schemas"] = "types, header and required fields (all rows)"
-    problems = check_keys(folder, skip)
-    if problems:
-        raise ReleaseValidationError(f"主键校验失败 primary keys invalid: {problems}")
-    results["primary_keys"] = "unique and complete (all rows)"
-
-    ocds_carried = ocds_carried_over(folder, ocds_record)
-    if ocds_carried:
-        results["ocds"] = (f"valid: {len(ocds_carried)} files identical (SHA-256) to OCDS build "
-                           f"{ocds_record.get('build_id')}, validated and privacy-scanned when built")
-    elif ocds_validator is not None and (folder / "ocds").exists():
-        problems = ocds_validator(folder / "ocds")
-        if problems:
-            raise ReleaseValidationError(f"OCDS 校验失败 OCDS invalid: {problems[:10]}")
-        results["ocds"] = "valid"
-
-    privacy = scan_tree(folder, identifier_columns, skip=frozenset(ocds_carried) | skip)
-    if not privacy.clean:
-        raise ReleaseValidationError(
-            f"隐私扫描发现个人信息 privacy scan found personal data: {[str(h) for h in privacy.hits[:10]]}"
-        )
-    results["privacy_scan"] = f"clean ({privacy.summary()})"
-    return results
-
-
 # --------------------------------------------------------------------------------------------- release
 
 def _pause_or_fail(stage: str, fail_at: str | None, pause_file: Path | None, pause_at: str | None) -> None:
@@ -663,10 +456,8 @@ def build_release(
     publication (default ``parts.keep_releases``); older ones are pruned.
     ``ocds_dir``: a folder of validated OCDS packages to include (hard-linked when possible).
     ``fail_at`` / ``pause_at``: one of ``STAGES``, to prove a failure or kill there changes nothing.
-    ``ocds_schema_dir``: the OCDS schema folder setting (see ``ocds.schema_dir``).
+    ``ocds_schema_dir``: the OCDS schema folder setting (see ``ocds_validation.schema_dir``).
     """
-    from dagster_project.publish import ocds as ocds_module
-
     started = time.monotonic()
     spec = spec or load_spec()
     root = out_dir / "open-data"
@@ -739,7 +530,7 @@ def build_release(
         if ocds_dir is not None and ocds_dir.exists():
             target = staging / "ocds"
             target.mkdir()
-            for path in ocds_module.package_files(ocds_dir):
+            for path in package_files(ocds_dir):
                 if path.is_file():
                     try:
                         os.link(path, target / path.name)
@@ -754,7 +545,7 @@ def build_release(
                         "title": "OCDS 1.1.5 开放合同数据 Open Contracting Data Standard package",
                     })
 
-        ocds_quarantine = (ocds_module.read_validation_record(ocds_dir) or {}).get("quarantined") \
+        ocds_quarantine = (read_validation_record(ocds_dir) or {}).get("quarantined") \
             if ocds_dir is not None and (staging / "ocds").exists() else None
         hashes = _add_hash_and_bytes(staging, resources, carried)
         now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -798,7 +589,7 @@ def build_release(
             "ocds": sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
             # the OCDS build's fiscal-year parts: new in that build or carried into it (ocds.build_ocds)
             "ocds_parts": {k: {"status": v.get("status"), "built_in": v.get("built_in"), "files": v.get("files")}
-                           for k, v in ((ocds_module.read_validation_record(ocds_dir) or {}).get("parts") or {}).items()}
+                           for k, v in ((read_validation_record(ocds_dir) or {}).get("parts") or {}).items()}
             if ocds_dir is not None and (staging / "ocds").exists() else {},
             "source_files": sources,
             "masking": "PM_CODE 前6后4 first 6 + last 4; 文本中身份证号/银行卡号 前6后4, 手机号 前3后4 "
@@ -815,9 +606,9 @@ def build_release(
         total_rows = max((p.rows for d in result.datasets.values() for p in d.parts.values() if p.status == "new"),
                          default=0)
         result.validation = validate_release(staging, total_rows,
-                                             lambda folder: ocds_module.validate_ocds_folder(folder, ocds_schema_dir),
+                                             lambda folder: validate_ocds_folder(folder, ocds_schema_dir),
                                              policy.identifier_columns,
-                                             ocds_module.read_validation_record(ocds_dir) if ocds_dir else None,
+                                             read_validation_record(ocds_dir) if ocds_dir else None,
                                              carried)
         _pause_or_fail("after_validation", fail_at, pause_file, pause_at)
         result.total_bytes = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())

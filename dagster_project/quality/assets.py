@@ -34,7 +34,8 @@ def check_name(suite: Suite) -> str:
     return f"suite_{suite.name}"
 
 
-def suite_check_result(suite: Suite, outcomes: list, report_path: str | None) -> dg.AssetCheckResult:
+def suite_check_result(suite: Suite, outcomes: list, report_path: str | None,
+                       extra_metadata: dict | None = None) -> dg.AssetCheckResult:
     """Metadata per suite: evaluated, failed, failure rate, top offenders, errors, report path."""
     evaluated = sum(o.evaluated or 0 for o in outcomes)
     failed = sum(o.failed for o in outcomes)
@@ -52,6 +53,7 @@ def suite_check_result(suite: Suite, outcomes: list, report_path: str | None) ->
     }
     if report_path:
         metadata["report"] = dg.MetadataValue.path(report_path)
+    metadata.update(extra_metadata or {})
     if suite.kind == "integrity":
         return dg.AssetCheckResult(
             check_name=check_name(suite), passed=failed == 0 and not errors,
@@ -84,14 +86,25 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
         ],
     )
     def quality_findings(context: AssetExecutionContext):
+        from dagster_project.quality.carry import carry_previous_run, quality_fingerprint
         from dagster_project.quality.runner import run_quality
 
         cfg = settings()
-        run = run_quality(cfg.warehouse, cfg.out_dir, suites=load_suites())
+        current_suites = load_suites()
+        fingerprint = quality_fingerprint(cfg.warehouse, cfg.as_of)
+        # inputs unchanged since the last run: its results are this run's (carry.py says why they are appended)
+        run = carry_previous_run(cfg.warehouse, cfg.out_dir, current_suites, fingerprint)
+        if run is not None:
+            context.log.info(f"quality: inputs unchanged, results carried from run {run.carried_from_run} "
+                             f"输入未变化，沿用上次结果")
+        else:
+            run = run_quality(cfg.warehouse, cfg.out_dir, suites=current_suites, inputs_fingerprint=fingerprint)
         report = str(run.report_path) if run.report_path else None
         by_suite = run.by_suite()
         compliance = [o for o in run.outcomes if o.expectation.kind == "compliance"]
+        carried = {"quality_carried_from_run": dg.MetadataValue.text(run.carried_from_run)} if run.carried_from_run else {}
         yield dg.MaterializeResult(metadata={
+            **carried,
             "run_id": run.run_id,
             "findings": dg.MetadataValue.int(sum(o.failed for o in compliance)),
             "rules_with_findings": dg.MetadataValue.int(sum(1 for o in compliance if o.failed)),
@@ -103,7 +116,8 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
             "data_docs": dg.MetadataValue.path(str(run.data_docs_index or "")),
         })
         for suite in suites:
-            yield suite_check_result(suite, by_suite.get(suite.name, []), report)
+            # a carried result is the same evidence as the run it repeats: the check says which run that was
+            yield suite_check_result(suite, by_suite.get(suite.name, []), report, extra_metadata=carried)
 
     return quality_findings
 

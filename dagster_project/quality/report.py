@@ -180,6 +180,10 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
     add("<h1>公开 gongkai · 数据质量报告 Quality report</h1>")
     add(f'<p>运行 Run <code>{_e(run_id)}</code> · 开始 started {_e(run.started_at.isoformat(timespec="seconds"))} · '
         f"GX 校验用时 validation {run.gx_seconds:.1f} s</p>")
+    carried = getattr(run, "carried_from_run", None)
+    if carried:
+        add(f'<p id="carried">结果沿用运行 Results carried from run <code>{_e(carried)}</code>：输入未变化，未重新校验 '
+            f"inputs unchanged since that run, GX was not run again.</p>")
     add('<p class="nav">')
     add('<a href="findings.csv">findings.csv</a><a href="findings.xlsx">findings.xlsx</a>')
     add('<a href="#rejects">拒收 Rejected files and rows</a><a href="#pipeline-checks">管道检查 Pipeline checks</a>')

@@ -59,6 +59,7 @@ class QualityRun:
     data_docs_index: Path | None = None
     report_path: Path | None = None
     gx_engine: str = ""
+    carried_from_run: str | None = None  # set when GX did not run: the results repeat this run's (carry.py)
 
     @property
     def integrity_ok(self) -> bool:
@@ -284,8 +285,14 @@ def run_quality(
     suites: list[Suite] | None = None,
     run_id: str | None = None,
     write_report: bool = True,
+    inputs_fingerprint: str | None = None,
 ) -> QualityRun:
-    """Run all suites on the warehouse, append to the quality tables, write the reports."""
+    """Run all suites on the warehouse, append to the quality tables, write the reports.
+
+    ``inputs_fingerprint``: what this run judged (``carry.quality_fingerprint``), stored so that an unchanged
+    re-run can carry these results forward; not stored when an expectation errored (an error may be passing
+    trouble, so that run's results are not evidence worth repeating).
+    """
     t0 = time.perf_counter()
     suites = suites if suites is not None else load_suites()
     run_id = run_id or new_run_id()
@@ -334,20 +341,22 @@ def run_quality(
                         o.status = "insufficient_data"
             o.finished_at = dt.datetime.now()
             con.execute(
-                "insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"insert into quality.check_runs ({', '.join(store.CHECK_RUN_COLUMNS)}) "
+                f"values ({', '.join('?' for _ in store.CHECK_RUN_COLUMNS)})",
                 [run_id, exp.kind, exp.suite, exp.rule_id, exp.type, exp.batch, exp.severity, exp.legal_basis,
                  o.started_at, o.finished_at, o.evaluated, o.failed, o.offending_rows, o.insufficient,
-                 o.status == "passed", o.status, None if o.gx_observed is None else str(o.gx_observed), o.detail],
+                 o.status == "passed", o.status, None if o.gx_observed is None else str(o.gx_observed), o.detail,
+                 exp.expectation_id],
             )
         store.fill_publisher_names(con, run_id)
         store.fill_documents(con, run_id)
         run.total_seconds = time.perf_counter() - t0
-        con.execute(
-            "insert into quality.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, started, dt.datetime.now(), gx_seconds, run.total_seconds, len(suites),
-             len(run.outcomes), run.integrity_ok and not any(o.status == "error" for o in run.outcomes),
-             str(quality_dir / "index.html") if write_report else None],
-        )
+        errored = any(o.status == "error" for o in run.outcomes)
+        store.insert_run(con, run_id=run_id, started_at=started, finished_at=dt.datetime.now(),
+                         gx_seconds=gx_seconds, total_seconds=run.total_seconds, suites=len(suites),
+                         expectations=len(run.outcomes), success=run.integrity_ok and not errored,
+                         report_path=str(quality_dir / "index.html") if write_report else None,
+                         inputs_fingerprint=None if errored else inputs_fingerprint)
         if write_report:
             from dagster_project.quality.report import write_reports
 

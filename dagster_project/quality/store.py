@@ -68,6 +68,12 @@ CREATE TABLE IF NOT EXISTS quality.findings (
 -- tables written before the grouping columns existed gain them (appended, so positional inserts stay valid)
 ALTER TABLE quality.findings ADD COLUMN IF NOT EXISTS document VARCHAR;
 ALTER TABLE quality.findings ADD COLUMN IF NOT EXISTS group_key VARCHAR;
+-- an unchanged re-run carries the previous run's results forward instead of re-running GX (quality/carry.py):
+-- what the run judged (its inputs' fingerprint; NULL when unknown, then it is never carried from) and, for a
+-- carried run, the run whose results it repeats. Each expectation's id lets carried outcomes meet their suite.
+ALTER TABLE quality.runs ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
+ALTER TABLE quality.runs ADD COLUMN IF NOT EXISTS carried_from_run VARCHAR;
+ALTER TABLE quality.check_runs ADD COLUMN IF NOT EXISTS expectation_id VARCHAR;
 """
 
 # Where a publisher's display name can be found (table, code column, name column), first hit wins.
@@ -81,8 +87,23 @@ PUBLISHER_NAME_SOURCES = (
 )
 
 
+# Inserts name their columns: the tables gain columns over time (ALTER above), positional inserts would break.
+CHECK_RUN_COLUMNS = (
+    "run_id", "kind", "suite", "rule_id", "expectation_type", "batch", "severity", "legal_basis", "started_at",
+    "finished_at", "evaluated", "failed", "offending_rows", "insufficient", "success", "status", "gx_observed",
+    "detail", "expectation_id",
+)
+
+
 def ensure_quality_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
+
+
+def insert_run(con: duckdb.DuckDBPyConnection, **values) -> None:
+    """One row of ``quality.runs`` by column name (columns not given stay NULL)."""
+    names = list(values)
+    con.execute(f"insert into quality.runs ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
+                list(values.values()))
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -126,6 +126,22 @@ def topological(assets_def: dg.AssetsDefinition, keys) -> list:
     return list(TopologicalSorter(graph).static_order())
 
 
+def keys_to_report_when_skipped(context: AssetExecutionContext) -> set:
+    """The dbt assets a skipped build still reports: those a step outside dbt reads (Dagster skips a step whose
+    upstream output was not yielded, so quality and publication need them) and the marts (what the Finance
+    Department looks for in the UI). Every event costs a write to the instance's storage — about 2 per asset,
+    most of a skipped build's time — and the others were not rebuilt, so they are not reported as if they were.
+    """
+    own = set(context.assets_def.keys)
+    try:
+        graph = context.job_def.asset_layer.asset_graph
+        read_outside = {k for k in own if any(child not in own for child in graph.get(k).child_keys)}
+    except (AttributeError, KeyError, dg.DagsterInvariantViolationError):  # no job graph: report every asset
+        return own
+    marts = {k for k in own if context.assets_def.group_names_by_key.get(k) == "marts"}
+    return read_outside | marts
+
+
 def _set_state(value: "str | None", record: bool, code_digest: "str | None" = None) -> None:
     con = duckdb.connect(str(settings().warehouse))
     try:
@@ -167,9 +183,11 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         if unchanged:
             # Raw files, dbt code, seeds and as_of are exactly those of the last successful build.
             context.log.info("dbt build skipped: inputs unchanged since the last successful build")
+            reported = keys_to_report_when_skipped(context)
             for key in topological(context.assets_def, context.selected_asset_keys):
-                yield dg.MaterializeResult(
-                    asset_key=key, metadata={"dbt_build": "skipped: inputs unchanged 输入未变化"})
+                if key in reported:
+                    yield dg.MaterializeResult(
+                        asset_key=key, metadata={"dbt_build": "skipped: inputs unchanged 输入未变化"})
             _register_fiscal_years(context)
             return
     _set_state(None, record=False)  # a build that dies half-way must not look current

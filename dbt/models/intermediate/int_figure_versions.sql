@@ -60,7 +60,7 @@ correction_notes as (
 figures as (
     select
         lines.*,
-        coalesce(lines.code, lines.row_key, lines.item_name, 'row ' || cast(lines.source_row as varchar)) as item_key
+        coalesce(lines.code, lines.row_key, lines.item_name, 'row ' || cast(lines.source_row as string)) as item_key
     from lines
     where lines.amount_yuan is not null
 ),
@@ -71,7 +71,8 @@ numbered as (
         row_number() over (
             partition by figures.source_file, figures.load_id, figures.table_name, figures.side,
                          figures.item_key, figures.column_key
-            order by figures.sheet_index, figures.sheet, figures.source_row, figures.source_column
+            -- NULLs placed explicitly: DuckDB puts them last by default, Spark first (a sheet without its index)
+            order by figures.sheet_index nulls last, figures.sheet, figures.source_row, figures.source_column
         ) as item_occurrence
     from figures
 ),

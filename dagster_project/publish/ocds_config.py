@@ -1,0 +1,52 @@
+"""The OCDS extract's settings (``ocds.yaml``) and the package files they name.
+
+Apart from ``ocds.py`` because all three OCDS modules need them: the Python mapping and the writer
+(``ocds.py``), the same mapping in SQL (``ocds_sql.py``, whose record links name the release package
+files) and the validator (``ocds_validation.py``, which finds and opens those files). Kept here, the
+SQL and the validator never import ``ocds.py``, which imports them.
+"""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import yaml
+
+CONFIG_PATH = Path(__file__).with_name("ocds.yaml")
+# One 中标候选人公示 may name its candidates one per row (WIN_CANDIDATE_ORDER) or in one cell (CONTRACTS.md §2.2)
+CANDIDATE_SEPARATORS = "；;、"
+
+
+def load_config(path: Path = CONFIG_PATH) -> dict:
+    """``ocds.yaml`` with the ocid prefix of the settings (``GONGKAI_OCDS_OCID_PREFIX``)."""
+    from dagster_project.paths import settings
+
+    with open(path, encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh)
+    cfg["ocid_prefix"] = settings().ocds_ocid_prefix  # a setting, never data (paths.py)
+    return cfg
+
+
+def package_suffix(cfg: dict) -> str:
+    """``.json.gz`` (the default: OCDS bulk files are usually gzipped; JSON text compresses ~20×, so at
+    10 M bulletins 27 GB become ~1.4 GB, written faster than the plain text) or ``.json``."""
+    compression = str(cfg.get("package_compression", "gzip")).lower()
+    if compression not in {"gzip", "none"}:
+        raise ValueError(f"ocds.yaml package_compression must be gzip or none, not {compression!r}")
+    return ".json.gz" if compression == "gzip" else ".json"
+
+
+def open_package_text(path: Path):
+    """A package file as text, gzipped or not."""
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def release_stem(cfg: dict) -> str:
+    """``release-package`` or, for one fiscal-year part, ``release-package-<part>`` (``parts.py``)."""
+    return "release-package" + (f"-{cfg['part']}" if cfg.get("part") else "")
+
+
+def package_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*-package-*") if p.name.endswith((".json", ".json.gz")))

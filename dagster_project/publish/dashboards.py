@@ -13,7 +13,6 @@ offline from the file system. ``index.html`` lists them; the quality report link
 """
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -31,6 +30,7 @@ from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import dashboard_layout
 from dagster_project.publish.masking import MaskingPolicy, masked_select
 from dagster_project.publish.release import RULE_CATALOGUE_CSV, load_spec
+from dagster_project.publish.release_validation import sha256_file
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
 DASHBOARDS_DIR = REPO_ROOT / "dashboards"
@@ -269,14 +269,6 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
     return result
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def written_files(result: DashboardsResult) -> list[Path]:
     return [p.path for p in result.pages] + [result.folder / "index.html", result.folder / PLOTLY_JS]
 
@@ -285,7 +277,7 @@ def remember_rendering(folder: Path, fingerprint: str | None, files: list[Path])
     """Write the manifest of a finished rendering (nothing when its inputs are unknown: then always render)."""
     if fingerprint is None:
         return
-    manifest = {"fingerprint": fingerprint, "files": {p.name: _sha256(p) for p in files}}
+    manifest = {"fingerprint": fingerprint, "files": {p.name: sha256_file(p) for p in files}}
     tmp = folder / (RENDERED_MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     tmp.replace(folder / RENDERED_MANIFEST)
@@ -305,6 +297,6 @@ def rendered_unchanged(folder: Path, fingerprint: str | None) -> dict | None:
         return None
     for name, sha in manifest["files"].items():
         file = folder / name
-        if not file.is_file() or _sha256(file) != sha:
+        if not file.is_file() or sha256_file(file) != sha:
             return None
     return manifest

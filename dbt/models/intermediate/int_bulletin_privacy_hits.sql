@@ -62,7 +62,7 @@ select
     publisher_code,
     fiscal_year,
     object_key,
-    case hit.kind when 'id_number' then 'PRIV_ID_NUMBER' when 'mobile' then 'PRIV_MOBILE' when 'bank_card' then 'PRIV_BANK_CARD' end as rule_id,
+    {{ privacy_rule_id('hit.kind') }} as rule_id,
     column_name,
     hit.kind as kind,
     hit.masked as masked_match,

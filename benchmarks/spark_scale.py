@@ -43,16 +43,23 @@ def load(raw: Path, work: Path) -> float:
 
 
 def dbt_build(project: Path, target: str, env: dict, work: Path, name: str) -> dict:
-    cmd = [str(BIN / "dbt"), "build", "--project-dir", str(project), "--profiles-dir", str(project),
+    # --full-refresh: both revisions write the same relations in one warehouse, and the incremental models
+    # of one would otherwise find the other's table (or their own, with nothing new) and do no work.
+    cmd = [str(BIN / "dbt"), "build", "--full-refresh", "--project-dir", str(project), "--profiles-dir", str(project),
            "--target", target, "--target-path", str(work / f"target-{name}"), "--log-path", str(work / f"logs-{name}")]
+    load_before = os.getloadavg()[0]
     seconds, rss, code = timed(cmd, env, work / "logs" / f"{name}.log")
     results = work / f"target-{name}" / "run_results.json"
     statuses: dict[str, int] = {}
+    model_seconds: dict[str, float] = {}
     if results.is_file():
         for r in json.loads(results.read_text(encoding="utf-8"))["results"]:
             statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+            if r["unique_id"].startswith("model."):
+                model_seconds[r["unique_id"].split(".")[-1]] = round(r["execution_time"], 2)
     return {"build": name, "target": target, "seconds": round(seconds, 1), "peak_rss_mib": round(rss),
-            "exit_code": code, "statuses": statuses, "load_1min": os.getloadavg()[0]}
+            "exit_code": code, "statuses": statuses, "load_1min_before": load_before,
+            "load_1min_after": os.getloadavg()[0], "model_seconds": model_seconds}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         generate(raw, args.scale, args.years, args.seed)
     env = dict(os.environ, GONGKAI_RAW_DIR=str(raw), GONGKAI_WAREHOUSE=str(work / "warehouse.duckdb"),
                GONGKAI_OUT_DIR=str(work / "out"), GONGKAI_SPARK_DIR=str(work / "spark"),
-               GONGKAI_AS_OF="2026-11-01", PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+               GONGKAI_AS_OF="2026-11-01", GONGKAI_SPARK_DRIVER_MEMORY=os.environ.get("GONGKAI_SPARK_DRIVER_MEMORY", "6g"),
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     os.environ.update({k: env[k] for k in ("GONGKAI_RAW_DIR", "GONGKAI_WAREHOUSE", "GONGKAI_OUT_DIR",
                                             "GONGKAI_SPARK_DIR", "GONGKAI_AS_OF")})
     record = {"scale": args.scale, "trading_rows": count_trading_rows(raw), "started": dt.datetime.now().isoformat(),

@@ -138,6 +138,40 @@ def _prefilter_pattern() -> str:
 _PREFILTER = re.compile(_prefilter_pattern())
 
 
+def _script_digits(wanted: str) -> str:
+    """A character class body of the ASCII digits ``wanted`` and every character normalising to one of them."""
+    src, dst = _translation()
+    return wanted + "".join(a for a, b in zip(src, dst) if b in wanted)
+
+
+@lru_cache(maxsize=None)
+def candidate_pattern(kinds: tuple[str, ...] = KINDS) -> str:
+    """A tighter superset test than ``_prefilter_pattern``, for texts that pass it by the thousand without
+    holding a number (keys such as ``2019-0000035``, OCDS lines full of them): a text with a hit of ``kinds``
+    holds, in the raw text, a candidate of at least 16 digits (ID numbers: 17 + check, cards: 16-19) or,
+    for mobiles, ``1`` then ``3``-``9`` then nine more digits (the mobile, its ``86`` / ``0086`` before it or
+    not), separators of the prefilter (at most three) between digits. A chain's separators are at most
+    three characters and normalising maps one character to one, so every hit matches it."""
+    src, dst = _translation()
+    digits = _script_digits("0123456789")
+    seps = " .\\-" + "".join(a for a, b in zip(src, dst) if not b.isdigit() and b not in "Xx")
+    gap = f"[{seps}]{{0,3}}"
+    alternatives = []
+    if {"id_number", "bank_card"} & set(kinds):  # 17 digits before an ID's check character, 16 in a card
+        alternatives.append(f"[{digits}](?:{gap}[{digits}]){{{15 if 'bank_card' in kinds else 16}}}")
+    if "mobile" in kinds:
+        alternatives.append(f"[{_script_digits('1')}]{gap}[{_script_digits('3456789')}](?:{gap}[{digits}]){{9}}")
+    if not alternatives:
+        raise ValueError(f"no kind of personal number in {kinds}")
+    return "|".join(alternatives)
+
+
+def candidate_filter_sql(text: str, kinds: tuple[str, ...] = KINDS) -> str:
+    """True when ``text`` may hold a personal number of ``kinds`` (``candidate_pattern``; a superset of
+    ``hits_sql`` / ``mask_sql`` finding one, far rarer than ``prefilter_sql`` on keys and dates)."""
+    return f"coalesce(regexp_matches({text}, {_q(candidate_pattern(tuple(kinds)))}), false)"
+
+
 # --------------------------------------------------------------------------------- Python form
 
 @dataclass(frozen=True)

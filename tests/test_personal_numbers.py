@@ -185,3 +185,20 @@ def test_dbt_macros_are_generated_from_this_module():
     assert pn.DBT_MACRO_PATH.read_text(encoding="utf-8") == pn.dbt_macro_text(), (
         "run: python -m dagster_project.personal_numbers --write-dbt-macros")
 
+
+
+def test_candidate_filter_lets_every_hit_through_and_stops_keys(con):
+    """``candidate_filter_sql`` (the publisher's cheap gate before masking and scanning) is a superset of
+    every hit, for all kinds and for ID numbers alone, and keeps out what the prefilter lets by: keys, dates."""
+    texts = [t for t, _ in WRITTEN_FORMS]
+    con.execute("CREATE OR REPLACE TABLE gate (t VARCHAR)")
+    con.executemany("INSERT INTO gate VALUES (?)", [[t] for t in texts + ["NXAJ2019-0000035", "项目编号2019-0000035号"]])
+    rows = dict(con.execute(f"SELECT t, [{pn.candidate_filter_sql('t')}, "
+                            f"{pn.candidate_filter_sql('t', ('id_number',))}] FROM gate").fetchall())
+    for text in texts:
+        kinds = {h.kind for h in pn.find(text)}
+        assert rows[text][0], text
+        assert rows[text][1] or "id_number" not in kinds, text
+    for key in ("NXAJ2019-0000035", "项目编号2019-0000035号"):
+        assert pn.find(key) == [] and con.execute(f"SELECT {pn.prefilter_sql('$1')}", [key]).fetchone()[0]
+        assert rows[key] == [False, False], key

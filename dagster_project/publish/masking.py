@@ -40,14 +40,21 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _masked(expr: str, kinds: tuple[str, ...]) -> str:
+    # mask_sql only on texts that may hold such a number (a superset test): keys, codes and dates pass its own
+    # prefilter on every row and cost the whole mask expression; the others are published as they are
+    return (f"(CASE WHEN {personal_numbers.candidate_filter_sql(expr, kinds)} "
+            f"THEN {personal_numbers.mask_sql(expr, kinds=kinds)} ELSE {expr} END)")
+
+
 def mask_free_text_sql(expr: str) -> str:
     """SQL expression masking every personal number in a VARCHAR expression."""
-    return personal_numbers.mask_sql(expr)
+    return _masked(expr, personal_numbers.KINDS)
 
 
 def mask_identifier_sql(expr: str) -> str:
     """SQL expression masking ID numbers only (codes and keys: other digit runs are the code itself)."""
-    return personal_numbers.mask_sql(expr, kinds=("id_number",))
+    return _masked(expr, ("id_number",))
 
 
 def mask_personal_id_sql(expr: str) -> str:

@@ -184,18 +184,20 @@ def _walk_json(value, where: str, key: str | None, hits: list[PrivacyHit]) -> No
 
 def _run_pattern() -> str:
     """Maximal runs of the characters a chain and its context letters are made of (digits of any script,
-    separators, X, ASCII letters). Chains are found left to right and never cross another character, so
-    the hits of a line are the union of the hits of its runs, and a run repeated on many lines (a code,
-    a key) is confirmed once."""
+    separators, X, ASCII letters) that hold a candidate (``personal_numbers.candidate_pattern``, a superset
+    of a hit). Chains are found left to right and never cross another character, so the hits of a line are
+    the union of the hits of its runs, and a run repeated on many lines (a code, a key) is confirmed once.
+    (The greedy runs on either side make each match a whole run: leftmost start, longest end.)"""
     src, _ = personal_numbers._translation()
-    return "[0-9A-Za-z .\\-" + src + "]+"
+    run = "[0-9A-Za-z .\\-" + src + "]*"
+    return f"{run}(?:{personal_numbers.candidate_pattern()}){run}"
 
 
 def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
     """A JSON file read line by line by DuckDB (package files hold one item per line).
 
-    Every line that may hold a personal number is cut into runs (``_run_pattern``); each distinct run that
-    may hold one (``personal_numbers.candidate_filter_sql``, a superset of a hit) is confirmed once. ID
+    The runs (``_run_pattern``) of every line that may hold a personal number are taken out, and each
+    distinct run is confirmed once. ID
     numbers count anywhere. Mobiles and cards count in free text only: a line holding a run with one that
     is JSON (after its trailing comma), or a package's envelope line (JSON once its list is closed), is
     parsed with ``json_tree``, its string values being free text unless their key — for array elements,
@@ -214,7 +216,7 @@ def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
         con.execute(f"""
             CREATE TEMP TABLE json_hits AS
             SELECT run, {personal_numbers.hits_sql('run')} AS hs
-            FROM (SELECT DISTINCT unnest(list_filter({runs}, lambda r: {personal_numbers.candidate_filter_sql('r')})) AS run
+            FROM (SELECT DISTINCT unnest({runs}) AS run
                   FROM {lines} WHERE {personal_numbers.prefilter_sql('line')})""")
         hits = [PrivacyHit(rel, kind, masked) for kind, masked in con.execute(
             "SELECT DISTINCT h.kind, h.masked FROM (SELECT unnest(hs) AS h FROM json_hits) "

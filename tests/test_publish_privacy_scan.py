@@ -130,3 +130,24 @@ def test_big_json_is_scanned_line_by_line_by_role(tmp_path, monkeypatch):
     found = {(h.kind, h.masked) for h in report.hits}
     # the phone-shaped run in an ocid is an identifier, the one in a title is a mobile; IDs count anywhere
     assert found == {("mobile", identifiers.mask_mobile(MOBILE)), ("id_number", identifiers.mask_id_number(PERSON_ID))}
+
+
+def test_a_run_in_an_identifier_is_still_a_hit_where_it_is_free_text(tmp_path, monkeypatch):
+    """Runs are confirmed once per file: a phone-shaped code in an ``id`` on one line does not hide the
+    same run written in a title on another line, nor in the same line."""
+    from dagster_project.publish import privacy_scan
+
+    monkeypatch.setattr(privacy_scan, "_SMALL_JSON_BYTES", 0)
+    code = "CN-USCC-13912345678"
+    items = [{"ocid": "ocds-x-1", "id": code, "title": "无"},
+             {"ocid": "ocds-x-2", "id": "2", "title": f"见 {code}"},
+             {"ocid": "ocds-x-3", "id": code, "parties": [{"id": code, "name": f"{code} 公司"}]}]
+    for n, chosen in enumerate(([items[0]], [items[0], items[1]], [items[0], items[2]])):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        lines = ['{"uri": "https://example.org/p.json", "releases": [']
+        lines += [json.dumps(it, ensure_ascii=False, separators=(",", ":")) + ("," if i < len(chosen) - 1 else "")
+                  for i, it in enumerate(chosen)]
+        (folder / "release-package-0001.json").write_text("\n".join(lines + ["]}"]) + "\n", encoding="utf-8")
+        found = {(h.kind, h.masked) for h in scan_tree(folder).hits}
+        assert found == (set() if n == 0 else {("mobile", "139****5678")}), (n, found)

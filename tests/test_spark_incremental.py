@@ -128,10 +128,11 @@ def _load_trading(warehouse: Path, raw: Path):
 
 
 @pytest.fixture(scope="module")
-def both_engines(sample_built, tmp_path_factory):
+def both_engines(request, tmp_path_factory):
     reason = missing_spark()
-    if reason:
+    if reason:   # before the sample is built: a skip costs nothing
         pytest.skip(reason)
+    sample_built = request.getfixturevalue("sample_built")
     from dagster_project.paths import REPO_ROOT, settings
 
     warehouse0, _, _ = sample_built

@@ -223,15 +223,13 @@ def page_fingerprints(warehouse: Path, definitions: list[dict] | None = None) ->
 
     from dagster_project.paths import carrying_disabled
     from dagster_project.publish.inputs import json_digest, publish_code_digest, relations_by_name
-    from dagster_project.relation_fingerprint import RelationFingerprints, query_fingerprint
+    from dagster_project.relation_fingerprint import RelationFingerprints
 
     if carrying_disabled() or not warehouse.exists():
         return None
     definitions = definitions if definitions is not None else load_definitions()
     spec = load_spec()
-    policy = MaskingPolicy.from_spec(spec.get("masking") or {})
-    value_maps = spec.get("value_maps") or {}
-    common = json_digest([publish_code_digest(), plotly.__version__, spec.get("masking"), value_maps,
+    common = json_digest([publish_code_digest(), plotly.__version__, spec.get("masking"), spec.get("value_maps"),
                           spec.get("code_lists"), sha256_file(RULE_CATALOGUE_CSV)])
     out = {}
     con = open_read_only(warehouse)
@@ -242,14 +240,32 @@ def page_fingerprints(warehouse: Path, definitions: list[dict] | None = None) ->
             for fspec in d["figures"]:
                 parts.append(relations_by_name(relations, con, _PLACEHOLDER.findall(fspec["sql"])))
                 if "{latest_findings}" in fspec["sql"]:
-                    try:
-                        parts.append(query_fingerprint(con, resolve_sql(con, fspec["sql"], policy, value_maps)))
-                    except (LookupError, duckdb.Error) as exc:
-                        parts.append(f"unavailable: {exc}")
+                    parts.append(_findings_fingerprint(con, fspec["sql"]))
             out[d["name"]] = json_digest(parts)
     finally:
         con.close()
     return out
+
+
+_RULE_LITERAL = re.compile(r"'([A-Z][A-Z0-9_]+)'")
+
+
+def _findings_fingerprint(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """The latest findings a figure reads, by content (run id left out): only those of the rule ids its SQL names
+    as literals (``rule_id IN ('FLAG_SINGLE_BIDDER', …)``), else all of them. Cheaper than running the figure's
+    query (which masks the marts it joins), and a finding of another rule does not redraw the page."""
+    from dagster_project.publish.inputs import latest_findings_sql
+    from dagster_project.relation_fingerprint import query_fingerprint
+
+    findings = latest_findings_sql(con)
+    if findings is None:
+        return "no findings"
+    from dagster_project.quality.suites import load_rule_catalogue
+
+    rules = sorted(set(_RULE_LITERAL.findall(sql)) & set(load_rule_catalogue()))  # literals that are rule ids
+    if rules:
+        findings = f"SELECT * FROM ({findings}) WHERE rule_id IN ({', '.join(repr(r) for r in rules)})"
+    return query_fingerprint(con, findings, exclude=("run_id",))
 
 
 def pages_to_keep(folder: Path, fingerprints: dict[str, str] | None) -> dict[str, dict]:

@@ -217,7 +217,7 @@ _PAGE = """<!DOCTYPE html>
 def page_fingerprints(warehouse: Path, definitions: list[dict] | None = None) -> dict[str, str] | None:
     """What each page is drawn from: its definition, the publishing code, the masking and labels, plotly's version,
     the relations its figures name (by content, ``relation_fingerprint``) and, for a figure over the latest
-    findings, the rows its query returns (a finding of another suite must not redraw it). None: unknown or
+    findings, those findings (``_findings_fingerprint``: a finding of another rule does not redraw it). None: unknown or
     ``GONGKAI_NO_CARRY=1`` — every page is drawn."""
     import plotly
 

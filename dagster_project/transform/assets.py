@@ -4,20 +4,25 @@ Asset keys are the dbt node names (default); raw sources map onto the ingest ass
 ``meta.dagster.asset_key`` in the sources YAML (``raw/budget``, ``raw/trading`` …), so lineage runs
 ingest → dbt. dbt tests become asset checks. ``dbt build`` runs in the ``duckdb`` pool (one writer).
 
-No partitions: the build goes by load (an unchanged build is skipped by fingerprint; the trading chain's models are
-incremental by load and rebuild only the deal-year partitions new loads touched, or everything with
-``--full-refresh`` when asked or when the dbt code changed: ``needs_full_refresh``), the marts mix years (a
+No partitions: the build goes by load. A whole-project build runs ``dbt build --select`` of only the models and tests
+the raw families changed since the last successful build feed (and, when the evaluation date moved, what reads it):
+``selection.plan_build``; nothing changed skips dbt. The trading chain's models are incremental by load and rebuild
+only the deal-year partitions new loads touched; everything is rebuilt with ``--full-refresh`` when asked or when
+the dbt code changed (``needs_full_refresh``). Tests not re-run report their kept outcome as a carried check result
+(``carried_checks``), so every blocking check has a result in every run. The marts mix years (a
 deal's year is known once its bulletins are assembled) and a partitioned ``@dbt_assets`` would force every run to
 name a partition (STACK_NOTES). After each build the years the marts hold are registered as the fiscal-year
 partitions of the publication assets (``dagster_project/partitions.py``).
 """
 
 
+import datetime as dt
 import json
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import dagster as dg
 import duckdb
@@ -27,7 +32,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_project import partitions, stage_state
 from dagster_project.paths import DBT_PROJECT_DIR, settings
 from dagster_project.resources import DUCKDB_POOL
-from dagster_project.transform import spark_exchange
+from dagster_project.ingest.framework import FAMILY_TABLES
+from dagster_project.transform import carried_checks, selection, spark_exchange
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
@@ -75,6 +81,10 @@ DBT_STAGE = "dbt"
 DBT_CODE_STAGE = "dbt_code"
 # What defines the dbt stage besides the raw data: a change to any of these rebuilds.
 DBT_CODE_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+# Per raw family, the digest of its files in raw.load_files at the last successful build (selection.family_digests),
+# and that build's evaluation date: a build rebuilds only what the families and the date that moved since feed.
+FAMILY_STAGE_PREFIX = "dbt_source:"
+AS_OF_STAGE = "dbt_as_of"
 
 
 def dbt_code_digest() -> str:
@@ -142,7 +152,11 @@ def keys_to_report_when_skipped(context: AssetExecutionContext) -> set:
     return read_outside | marts
 
 
-def _set_state(value: "str | None", record: bool, code_digest: "str | None" = None) -> None:
+def _set_state(value: "str | None", record: bool, code_digest: "str | None" = None,
+               families: "Mapping[str, str] | None" = None, as_of: "str | None" = None) -> None:
+    """After a successful whole-project build: what it read (fingerprint, code digest, per-family digests of the
+    raw files, evaluation date). Before a build: forget the fingerprint (the per-family digests and the date stay:
+    until a build succeeds, the next one must again rebuild what they say changed)."""
     con = duckdb.connect(str(settings().warehouse))
     try:
         if record and value:
@@ -151,6 +165,11 @@ def _set_state(value: "str | None", record: bool, code_digest: "str | None" = No
             stage_state.forget(con, DBT_STAGE)
         if record and code_digest:
             stage_state.record(con, DBT_CODE_STAGE, code_digest)
+        if record and families is not None:
+            for family, digest in families.items():
+                stage_state.record(con, FAMILY_STAGE_PREFIX + family, digest)
+        if record and as_of:
+            stage_state.record(con, AS_OF_STAGE, as_of)
     finally:
         con.close()
 
@@ -174,34 +193,172 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
     whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
     code_digest = dbt_code_digest()
     full_refresh = needs_full_refresh(code_digest)
-    if whole_project and fingerprint is not None and not settings().dbt_full_refresh:
-        con = duckdb.connect(str(settings().warehouse))
-        try:
-            unchanged = stage_state.last_fingerprint(con, DBT_STAGE) == fingerprint
-        finally:
-            con.close()
-        if unchanged:
-            # Raw files, dbt code, seeds and as_of are exactly those of the last successful build.
-            context.log.info("dbt build skipped: inputs unchanged since the last successful build")
-            reported = keys_to_report_when_skipped(context)
-            for key in topological(context.assets_def, context.selected_asset_keys):
-                if key in reported:
-                    yield dg.MaterializeResult(
-                        asset_key=key, metadata={"dbt_build": "skipped: inputs unchanged 输入未变化"})
-            _register_fiscal_years(context)
-            return
-    _set_state(None, record=False)  # a build that dies half-way must not look current
-    args = ["build"]
-    if full_refresh:
-        context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
-                         "(incremental models are rebuilt whole)")
-        args.append("--full-refresh")
-    with subprocess_environment(settings().env_for_subprocess()):
-        yield from dbt.cli(args, context=context).stream()
+    manifest = json.loads(Path(require_manifest()).read_text(encoding="utf-8"))
+    test_ids = {key: uid for key, uid in carried_checks.spec_test_ids(context.assets_def.check_specs).items()
+                if key in context.selected_asset_check_keys}
+    state = read_build_state()
+    previous_families, previous_as_of = state.families, state.as_of
+    if previous_families is None and fingerprint is not None and state.fingerprint == fingerprint:
+        # built whole from exactly these inputs before the per-family record existed: that build read them
+        previous_families, previous_as_of = state.current_families, current.as_of.isoformat()
     if whole_project:
-        # the code digest only after a whole build: a partial one leaves unselected incremental models as they were
-        _set_state(fingerprint, record=True, code_digest=code_digest)
+        plan = selection.plan_build(
+            manifest, FAMILY_TABLES, full_refresh=full_refresh or fingerprint is None,
+            previous_families=previous_families, current_families=state.current_families,
+            previous_as_of=previous_as_of, as_of=current.as_of.isoformat(),
+            tests_to_run=carried_checks.checks_without_result(test_ids, state.outcomes))
+    else:  # a subset from the UI: dagster-dbt selects it; the code rule still holds
+        plan = selection.BuildPlan("full_refresh" if full_refresh else "subset", "a subset of the dbt assets")
+    context.log.info(f"dbt build: {plan.mode} — {plan.reason}"
+                     + (f"; {len(plan.select)} nodes selected" if plan.select else ""))
+    evaluated: set[str] = set()
+    if plan.mode == "skip":
+        # Raw files, dbt code, seeds and as_of are exactly those of the last successful build.
+        reported = keys_to_report_when_skipped(context)
+        for key in topological(context.assets_def, context.selected_asset_keys):
+            if key in reported:
+                yield dg.MaterializeResult(
+                    asset_key=key, metadata={"dbt_build": "skipped: inputs unchanged 输入未变化"})
+        # the warehouse holds what these inputs give (a subset build since may have forgotten the fingerprint)
+        _set_state(fingerprint, record=True, code_digest=code_digest, families=state.current_families,
+                   as_of=current.as_of.isoformat())
+    else:
+        _set_state(None, record=False)  # a build that dies half-way must not look current
+        args = ["build"]
+        if plan.mode == "full_refresh":
+            context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
+                             "(incremental models are rebuilt whole)")
+            args.append("--full-refresh")
+        not_rebuilt: set = set()
+        if plan.mode == "selected":
+            args += plan.exclude_args(manifest)
+            built = {dg.AssetKey([manifest["nodes"][uid]["name"]]) for uid in plan.selection.nodes
+                     if manifest["nodes"][uid]["resource_type"] in ("model", "seed")}
+            not_rebuilt = keys_to_report_when_skipped(context) - built
+        env = {**settings().env_for_subprocess(), **(selection.INDIRECT_SELECTION_ENV if plan.mode == "selected" else {})}
+        with subprocess_environment(env):
+            events = dbt.cli(args, context=context).stream()
+            yield from _record_outcomes(
+                context, report_not_rebuilt(context.assets_def, events, not_rebuilt), evaluated)
+        if whole_project:
+            # the code digest only after a whole build: a partial one leaves unselected incremental models as they were
+            _set_state(fingerprint, record=True, code_digest=code_digest, families=state.current_families,
+                       as_of=current.as_of.isoformat())
+    yield from carried_checks.carried_results(test_ids, state.outcomes, evaluated)
     _register_fiscal_years(context)
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """What the last successful build read (per family, evaluation date) and the kept test outcomes."""
+    families: "dict[str, str] | None"
+    as_of: "str | None"
+    current_families: dict[str, str]
+    outcomes: dict
+    fingerprint: "str | None" = None  # of the last successful whole build (stage dbt)
+
+
+def read_build_state() -> BuildState:
+    warehouse = settings().warehouse
+    if not warehouse.exists():
+        return BuildState(None, None, {}, {})
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(stage_state.STATE_DDL)
+        rows = dict(con.execute("SELECT stage, fingerprint FROM raw.stage_state").fetchall())
+        try:
+            current = selection.family_digests(con, FAMILY_TABLES)
+        except duckdb.CatalogException:  # never ingested
+            current = {}
+        previous = {stage[len(FAMILY_STAGE_PREFIX):]: value for stage, value in rows.items()
+                    if stage.startswith(FAMILY_STAGE_PREFIX)}
+        return BuildState(previous or None, rows.get(AS_OF_STAGE), current, carried_checks.load_outcomes(con),
+                          rows.get(DBT_STAGE))
+    finally:
+        con.close()
+
+
+def record_whole_build() -> None:
+    """Record the warehouse as built whole from its present raw files, code and date — what a successful
+    whole-project build records — for a warehouse built by ``dbt build`` outside Dagster (tests, a hand build)."""
+    state = read_build_state()
+    _set_state(dbt_inputs_fingerprint(), record=True, code_digest=dbt_code_digest(), families=state.current_families,
+               as_of=settings().as_of.isoformat())
+
+
+def report_not_rebuilt(assets_def: dg.AssetsDefinition, events: Iterable, not_rebuilt: set) -> Iterator:
+    """dbt's events, with a "not rebuilt" materialisation for each asset in ``not_rebuilt`` (assets a step outside
+    dbt reads, and the marts: keys_to_report_when_skipped) placed where Dagster needs it: a multi-asset yields its
+    outputs parents first, and dbt may rebuild a model below one it did not rebuild (int_privacy_hits below the
+    untouched trading chain). Each pending asset goes out just before the first rebuilt asset that depends on it;
+    the rest after dbt's last event."""
+    if not not_rebuilt:
+        yield from events
+        return
+    pending = topological(assets_def, not_rebuilt)
+    ancestors = _ancestors(assets_def)
+    for event in events:
+        key = _output_key(assets_def, event)
+        if key is not None:
+            due = [k for k in pending if k in ancestors.get(key, set())]
+            for k in due:
+                pending.remove(k)
+                yield _not_rebuilt(k)
+        yield event
+    for k in pending:
+        yield _not_rebuilt(k)
+
+
+def _not_rebuilt(key: dg.AssetKey) -> dg.MaterializeResult:
+    return dg.MaterializeResult(asset_key=key, metadata={"dbt_build": "not rebuilt: inputs unchanged 输入未变化"})
+
+
+def _output_key(assets_def: dg.AssetsDefinition, event) -> "dg.AssetKey | None":
+    if isinstance(event, dg.Output):
+        return assets_def.node_keys_by_output_name.get(event.output_name)
+    if isinstance(event, dg.MaterializeResult):
+        return event.asset_key
+    return None
+
+
+def _ancestors(assets_def: dg.AssetsDefinition) -> dict:
+    """key -> every key of this multi-asset it depends on, directly or not."""
+    own = set(assets_def.keys)
+    parents = {key: set(assets_def.asset_deps.get(key, set())) & own for key in own}
+    out: dict = {}
+    for key in topological(assets_def, own):  # parents first
+        out[key] = set(parents[key]).union(*(out[p] for p in parents[key]))
+    return out
+
+
+def _record_outcomes(context: AssetExecutionContext, events: Iterable, evaluated: set) -> Iterator:
+    """Pass dbt's events on; keep the outcome of every test that ran (also when the build fails: it is still the
+    latest outcome of that test on that table)."""
+    outcomes = []
+    now = dt.datetime.now()
+    try:
+        for event in events:
+            if isinstance(event, dg.AssetCheckResult):
+                outcome = carried_checks.outcome_of(event, context.run.run_id, now)
+                if outcome is not None:
+                    outcomes.append(outcome)
+                    evaluated.add(outcome.test_unique_id)
+            yield event
+    except Exception:
+        try:  # dbt failed (a test, a model): what did run is still the latest outcome of those tests
+            _save_outcomes(outcomes)
+        except duckdb.Error as exc:  # never hide why the build failed
+            context.log.warning(f"test outcomes not kept: {exc}")
+        raise
+    _save_outcomes(outcomes)
+
+
+def _save_outcomes(outcomes: list) -> None:
+    con = duckdb.connect(str(settings().warehouse))
+    try:
+        carried_checks.save_outcomes(con, outcomes)
+    finally:
+        con.close()
 
 
 def _register_fiscal_years(context: AssetExecutionContext) -> None:

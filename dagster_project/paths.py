@@ -155,3 +155,10 @@ def settings() -> Settings:
         spark_dir=_path_from_env("GONGKAI_SPARK_DIR", None),
         spark_exchange_uri=os.environ.get("GONGKAI_SPARK_EXCHANGE_URI", "").strip(),
     )
+
+
+def carrying_disabled() -> bool:
+    """``GONGKAI_NO_CARRY=1``: the stages after dbt do all their work — every GX suite runs, every OCDS and release
+    part and every dashboard page is written — whatever their inputs' fingerprints say. What a carried run must
+    equal is measured against this."""
+    return _flag_from_env("GONGKAI_NO_CARRY")

@@ -12,10 +12,11 @@ import duckdb
 import inspect
 
 from dagster_project import partitions, stage_state
-from dagster_project.paths import REPO_ROOT, settings
+from dagster_project.paths import REPO_ROOT, carrying_disabled, settings
 from dagster_project.publish import atomic
-from dagster_project.publish.dashboards import (remember_rendering, rendered_unchanged, write_dashboards,
-                                                written_files)
+from dagster_project.publish.dashboards import (page_fingerprints, pages_to_keep, remember_rendering,
+                                                rendered_unchanged, write_dashboards, written_files)
+from dagster_project.publish.inputs import ocds_fingerprint
 from dagster_project.publish.ocds import build_ocds
 from dagster_project.publish.release import build_release
 from dagster_project.resources import DUCKDB_POOL
@@ -58,7 +59,7 @@ def publish_fingerprint(stage: str, reads_findings: bool = True) -> "str | None"
     latest quality findings (when the publication reads them), and the publishing code. None when unknown
     (then always publish)."""
     s = settings()
-    if not s.warehouse.exists():
+    if not s.warehouse.exists() or carrying_disabled():
         return None
     con = duckdb.connect(str(s.warehouse), read_only=True)
     try:
@@ -171,9 +172,9 @@ class OcdsConfig(dg.Config):
 )
 def ocds(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.MaterializeResult:
     s = settings()
-    # OCDS reads no finding, and in a run it may go before the quality step: findings in its fingerprint made the
-    # first re-run after any quality run rebuild every package for nothing
-    fingerprint = publish_fingerprint("publish_ocds", reads_findings=False)
+    # by input (publish/inputs.py): the trading marts it reads, by content, not the whole dbt build — a corrected
+    # budget figure does not rebuild the packages. No findings: OCDS reads none, and may run before quality.
+    fingerprint = ocds_fingerprint(s.warehouse, s.ocds_ocid_prefix, s.ocds_base_uri)
     current = atomic.current_release_dir(s.out_dir / "ocds")
     if unchanged_since_last_publication("publish_ocds", fingerprint, current):
         context.log.info(f"OCDS unchanged: {current} is still current")
@@ -249,12 +250,16 @@ def dashboards(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(folder)),
                                               "skipped": "inputs unchanged 输入未变化",
                                               "pages": dg.MetadataValue.json(sorted(kept["files"]))})
-    result = write_dashboards(s.warehouse, s.out_dir)
-    remember_rendering(result.folder, fingerprint, written_files(result))
+    # by page (publish/inputs.py): a page whose relations and findings rows are unchanged is kept as it is
+    pages = page_fingerprints(s.warehouse)
+    result = write_dashboards(s.warehouse, s.out_dir, fingerprints=pages, keep=pages_to_keep(folder, pages))
+    remember_rendering(result.folder, fingerprint, written_files(result), result.pages)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(result.folder)),
         "pages": dg.MetadataValue.json({p.name: {"figures": p.figures, "bytes": p.bytes,
                                                  "empty_figures": p.empty_figures} for p in result.pages}),
+        "pages_kept": dg.MetadataValue.json(sorted(p.name for p in result.pages if p.kept)),
+        "pages_drawn": dg.MetadataValue.json(sorted(p.name for p in result.pages if not p.kept)),
         "plotly_js_bytes": result.plotly_js_bytes,
         "seconds": result.seconds,
     })

@@ -50,6 +50,8 @@ class DashboardOutput:
     bytes: int
     empty_figures: int = 0
     shown: list = field(default_factory=list)   # FigureData of every drawn figure, in page order
+    fingerprint: str | None = None               # what the page was drawn from (``page_fingerprints``)
+    kept: bool = False                           # not drawn again: its inputs are unchanged
 
 
 @dataclass
@@ -212,8 +214,86 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | None = None) -> DashboardsResult:
+def page_fingerprints(warehouse: Path, definitions: list[dict] | None = None) -> dict[str, str] | None:
+    """What each page is drawn from: its definition, the publishing code, the masking and labels, plotly's version,
+    the relations its figures name (by content, ``relation_fingerprint``) and, for a figure over the latest
+    findings, those findings (``_findings_fingerprint``: a finding of another rule does not redraw it). None: unknown or
+    ``GONGKAI_NO_CARRY=1`` — every page is drawn."""
+    import plotly
+
+    from dagster_project.paths import carrying_disabled
+    from dagster_project.publish.inputs import json_digest, publish_code_digest, relations_by_name
+    from dagster_project.relation_fingerprint import RelationFingerprints
+
+    if carrying_disabled() or not warehouse.exists():
+        return None
+    definitions = definitions if definitions is not None else load_definitions()
+    spec = load_spec()
+    common = json_digest([publish_code_digest(), plotly.__version__, spec.get("masking"), spec.get("value_maps"),
+                          spec.get("code_lists"), sha256_file(RULE_CATALOGUE_CSV)])
+    out = {}
+    con = open_read_only(warehouse)
+    try:
+        relations = RelationFingerprints(con)
+        for d in definitions:
+            parts = [common, json_digest(d)]
+            for fspec in d["figures"]:
+                parts.append(relations_by_name(relations, con, _PLACEHOLDER.findall(fspec["sql"])))
+                if "{latest_findings}" in fspec["sql"]:
+                    parts.append(_findings_fingerprint(con, fspec["sql"]))
+            out[d["name"]] = json_digest(parts)
+    finally:
+        con.close()
+    return out
+
+
+_RULE_LITERAL = re.compile(r"'([A-Z][A-Z0-9_]+)'")
+
+
+def _findings_fingerprint(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """The latest findings a figure reads, by content (run id left out): only those of the rule ids its SQL names
+    as literals (``rule_id IN ('FLAG_SINGLE_BIDDER', …)``), else all of them. Cheaper than running the figure's
+    query (which masks the marts it joins), and a finding of another rule does not redraw the page."""
+    from dagster_project.publish.inputs import latest_findings_sql
+    from dagster_project.relation_fingerprint import query_fingerprint
+
+    findings = latest_findings_sql(con)
+    if findings is None:
+        return "no findings"
+    from dagster_project.quality.suites import load_rule_catalogue
+
+    rules = sorted(set(_RULE_LITERAL.findall(sql)) & set(load_rule_catalogue()))  # literals that are rule ids
+    if rules:
+        findings = f"SELECT * FROM ({findings}) WHERE rule_id IN ({', '.join(repr(r) for r in rules)})"
+    return query_fingerprint(con, findings, exclude=("run_id",))
+
+
+def pages_to_keep(folder: Path, fingerprints: dict[str, str] | None) -> dict[str, dict]:
+    """Pages of the last rendering drawn from the same inputs and still intact: name -> what it recorded."""
+    path = folder / RENDERED_MANIFEST
+    if not fingerprints or not path.is_file():
+        return {}
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    keep = {}
+    for name, page in (recorded.get("pages") or {}).items():
+        file = folder / f"{name}.html"
+        sha = (recorded.get("files") or {}).get(file.name)
+        if (fingerprints.get(name) and page.get("fingerprint") == fingerprints[name] and sha and file.is_file()
+                and sha256_file(file) == sha):
+            keep[name] = page
+    return keep
+
+
+def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | None = None,
+                     fingerprints: dict[str, str] | None = None, keep: dict[str, dict] | None = None
+                     ) -> DashboardsResult:
+    """Draw every page, except those in ``keep`` (``pages_to_keep``: same inputs, file intact), which stay as
+    they are. ``fingerprints``: each page's inputs, recorded with the rendering."""
     started = time.monotonic()
+    fingerprints, keep = fingerprints or {}, keep or {}
     definitions = definitions if definitions is not None else load_definitions()
     spec = load_spec()
     policy = MaskingPolicy.from_spec(spec.get("masking") or {})
@@ -226,13 +306,22 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
     (folder / RENDERED_MANIFEST).unlink(missing_ok=True)
     result = DashboardsResult(folder=folder)
     js = folder / PLOTLY_JS
-    tmp = folder / (PLOTLY_JS + ".tmp")
-    tmp.write_text(get_plotlyjs(), encoding="utf-8")
-    tmp.replace(js)
+    script = get_plotlyjs().encode("utf-8")
+    if not js.is_file() or js.stat().st_size != len(script) or js.read_bytes() != script:
+        tmp = folder / (PLOTLY_JS + ".tmp")
+        tmp.write_bytes(script)
+        tmp.replace(js)
     result.plotly_js_bytes = js.stat().st_size
     con = open_read_only(warehouse)
     try:
         for d in definitions:
+            target = folder / f"{d['name']}.html"
+            if d["name"] in keep:
+                page = keep[d["name"]]
+                result.pages.append(DashboardOutput(d["name"], target, int(page.get("figures") or 0),
+                                                    target.stat().st_size, int(page.get("empty_figures") or 0),
+                                                    fingerprint=fingerprints.get(d["name"]), kept=True))
+                continue
             title = f"{d['title_zh']} {d['title_en']}"
             figs: list[go.Figure] = []
             shown: list[FigureData] = []
@@ -250,11 +339,11 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
             page = _PAGE.format(title=html.escape(title), plotly_js=PLOTLY_JS, font=_FONT,
                                 description_zh=html.escape(d.get("description_zh", "")),
                                 description_en=html.escape(d.get("description_en", "")), figures="\n".join(parts))
-            target = folder / f"{d['name']}.html"
             tmp = folder / f".{d['name']}.html.tmp"
             tmp.write_text(page, encoding="utf-8")
             tmp.replace(target)  # a reader never sees half a page
-            result.pages.append(DashboardOutput(d["name"], target, len(figs), target.stat().st_size, empty, shown))
+            result.pages.append(DashboardOutput(d["name"], target, len(figs), target.stat().st_size, empty, shown,
+                                                fingerprint=fingerprints.get(d["name"])))
     finally:
         con.close()
     links = "\n".join(
@@ -264,7 +353,9 @@ def write_dashboards(warehouse: Path, out_dir: Path, definitions: list[dict] | N
     index = (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>仪表板 Dashboards</title></head>'
              f'<body style="font-family:{_FONT};margin:24px"><h1>仪表板 Dashboards</h1><ul>{links}</ul>'
              f'<p><a href="../quality/index.html">质量报告 Quality report</a></p></body></html>')
-    (folder / "index.html").write_text(index, encoding="utf-8")
+    index_path = folder / "index.html"
+    if not index_path.is_file() or index_path.read_text(encoding="utf-8") != index:
+        index_path.write_text(index, encoding="utf-8")
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
@@ -273,11 +364,15 @@ def written_files(result: DashboardsResult) -> list[Path]:
     return [p.path for p in result.pages] + [result.folder / "index.html", result.folder / PLOTLY_JS]
 
 
-def remember_rendering(folder: Path, fingerprint: str | None, files: list[Path]) -> None:
-    """Write the manifest of a finished rendering (nothing when its inputs are unknown: then always render)."""
-    if fingerprint is None:
+def remember_rendering(folder: Path, fingerprint: str | None, files: list[Path],
+                       pages: list[DashboardOutput] = ()) -> None:
+    """Write the manifest of a finished rendering: its inputs' fingerprint (None: unknown, then the next run
+    renders again), each page's fingerprint and each file's SHA-256."""
+    recorded = {p.name: {"fingerprint": p.fingerprint, "figures": p.figures, "empty_figures": p.empty_figures}
+                for p in pages if p.fingerprint}
+    if fingerprint is None and not recorded:
         return
-    manifest = {"fingerprint": fingerprint, "files": {p.name: sha256_file(p) for p in files}}
+    manifest = {"fingerprint": fingerprint, "files": {p.name: sha256_file(p) for p in files}, "pages": recorded}
     tmp = folder / (RENDERED_MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     tmp.replace(folder / RENDERED_MANIFEST)

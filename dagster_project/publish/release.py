@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from dagster_project.paths import DBT_SEEDS_DIR, REPO_ROOT
+from dagster_project.paths import DBT_SEEDS_DIR, REPO_ROOT, carrying_disabled
 from dagster_project.publish import atomic, parts
 from dagster_project.publish.masking import MaskingPolicy, masked_select, quote_ident
 from dagster_project.publish.ocds_config import package_files
@@ -651,7 +651,7 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
                  if k not in requested and k not in (parts.ALL, parts.UNKNOWN)}
     for key in sorted(keys):
         fingerprint = fingerprints.get(key, "")
-        before = previous.part(ds["name"], key) if previous else None
+        before = previous.part(ds["name"], key) if previous and not carrying_disabled() else None
         reason = None
         in_scope = requested is None or key in requested or key in (parts.ALL, parts.UNKNOWN)
         if before and (not in_scope or before.get("fingerprint") == fingerprint):

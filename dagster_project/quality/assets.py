@@ -5,8 +5,10 @@ publishers are the product, not a pipeline failure); the integrity suite is bloc
 wrong pipeline stops publication.
 """
 
+import time
 
 import dagster as dg
+import duckdb
 from dagster import AssetExecutionContext
 
 from dagster_project.paths import settings
@@ -88,6 +90,7 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
     def quality_findings(context: AssetExecutionContext):
         from dagster_project.quality.carry import carry_previous_run, quality_fingerprint
         from dagster_project.quality.runner import run_quality
+        from dagster_project.quality.suite_carry import plan_carry, suite_fingerprints
 
         cfg = settings()
         current_suites = load_suites()
@@ -98,13 +101,30 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
             context.log.info(f"quality: inputs unchanged, results carried from run {run.carried_from_run} "
                              f"输入未变化，沿用上次结果")
         else:
-            run = run_quality(cfg.warehouse, cfg.out_dir, suites=current_suites, inputs_fingerprint=fingerprint)
+            # GX per suite: the suites whose relations, file, code and date are unchanged carry their results
+            started = time.perf_counter()
+            fingerprints = suite_fingerprints(cfg.warehouse, current_suites, cfg.as_of)
+            con = duckdb.connect(str(cfg.warehouse))
+            try:
+                plan = plan_carry(con, current_suites, fingerprints, cfg.out_dir / "quality" / "gx_data_docs")
+            finally:
+                con.close()
+            fingerprint_seconds = time.perf_counter() - started
+            context.log.info(f"quality: {len(plan)} of {len(current_suites)} suites carried (inputs unchanged), "
+                             f"suite fingerprints in {fingerprint_seconds:.2f} s: run {sorted(set(fingerprints) - set(plan))}")
+            run = run_quality(cfg.warehouse, cfg.out_dir, suites=current_suites, inputs_fingerprint=fingerprint,
+                              suite_fingerprints=fingerprints, carry=plan)
         report = str(run.report_path) if run.report_path else None
         by_suite = run.by_suite()
         compliance = [o for o in run.outcomes if o.expectation.kind == "compliance"]
         carried = {"quality_carried_from_run": dg.MetadataValue.text(run.carried_from_run)} if run.carried_from_run else {}
+        per_suite = {}
+        if not run.carried_from_run:
+            per_suite = {"suites_carried": dg.MetadataValue.json(dict(sorted(run.carried_suites.items()))),
+                         "suites_run": dg.MetadataValue.json(sorted({s.name for s in suites} - set(run.carried_suites))),
+                         "suite_fingerprint_seconds": dg.MetadataValue.float(round(fingerprint_seconds, 3))}
         yield dg.MaterializeResult(metadata={
-            **carried,
+            **carried, **per_suite,
             "run_id": run.run_id,
             "findings": dg.MetadataValue.int(sum(o.failed for o in compliance)),
             "rules_with_findings": dg.MetadataValue.int(sum(1 for o in compliance if o.failed)),
@@ -117,7 +137,9 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
         })
         for suite in suites:
             # a carried result is the same evidence as the run it repeats: the check says which run that was
-            yield suite_check_result(suite, by_suite.get(suite.name, []), report, extra_metadata=carried)
+            source = run.carried_suites.get(suite.name)
+            yield suite_check_result(suite, by_suite.get(suite.name, []), report, extra_metadata=carried or (
+                {"quality_carried_from_run": dg.MetadataValue.text(source)} if source else {}))
 
     return quality_findings
 

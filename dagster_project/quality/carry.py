@@ -26,9 +26,10 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import stage_state
-from dagster_project.paths import EXPECTATIONS_DIR, REPO_ROOT
+from dagster_project.paths import EXPECTATIONS_DIR, REPO_ROOT, carrying_disabled
 from dagster_project.quality import store
-from dagster_project.quality.runner import CheckOutcome, QualityRun, new_run_id
+from dagster_project.quality.runner import QualityRun, new_run_id
+from dagster_project.quality.suite_carry import outcome_of
 from dagster_project.quality.suites import Suite
 
 QUALITY_STAGE = "quality"
@@ -84,7 +85,7 @@ def carry_previous_run(warehouse: Path, out_dir: Path, suites: list[Suite], fing
     or an expectation errored); its expectations are not today's suites' (one each); or its GX Data Docs are
     gone from the output root (re-running rebuilds them).
     """
-    if fingerprint is None or not warehouse.exists():
+    if fingerprint is None or not warehouse.exists() or carrying_disabled():
         return None
     t0 = time.perf_counter()
     quality_dir = out_dir / "quality"
@@ -115,8 +116,9 @@ def carry_previous_run(warehouse: Path, out_dir: Path, suites: list[Suite], fing
         try:
             con.execute("insert into quality.findings by name "
                         "select * replace (?::varchar as run_id) from quality.findings where run_id = ?", [run_id, source])
-            con.execute("insert into quality.check_runs by name "
-                        "select * replace (?::varchar as run_id) from quality.check_runs where run_id = ?", [run_id, source])
+            con.execute("insert into quality.check_runs by name select * replace (?::varchar as run_id, "
+                        "coalesce(carried_from_run, run_id) as carried_from_run) from quality.check_runs where run_id = ?",
+                        [run_id, source])
             integrity_ok = not any(c["kind"] == "integrity" and c["status"] not in ("passed", "insufficient_data")
                                    for c in checks)
             store.insert_run(con, run_id=run_id, started_at=started, finished_at=dt.datetime.now(), gx_seconds=0.0,
@@ -127,13 +129,7 @@ def carry_previous_run(warehouse: Path, out_dir: Path, suites: list[Suite], fing
         except BaseException:
             con.execute("rollback")
             raise
-        outcomes = []
-        for c in checks:
-            outcomes.append(CheckOutcome(
-                expectations[c["expectation_id"]], status=c["status"], gx_success=bool(c["success"]),
-                gx_observed=c["gx_observed"], evaluated=c["evaluated"], failed=int(c["failed"] or 0),
-                offending_rows=int(c["offending_rows"] or 0), insufficient=c["insufficient"], detail=c["detail"] or "",
-                started_at=c["started_at"], finished_at=c["finished_at"]))
+        outcomes = [outcome_of(expectations[c["expectation_id"]], c) for c in checks]
         order = {eid: i for i, eid in enumerate(expectations)}
         outcomes.sort(key=lambda o: order[o.expectation.expectation_id])
         run = QualityRun(run_id, started, outcomes, gx_seconds=0.0, data_docs_index=docs_index,

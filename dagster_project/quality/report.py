@@ -158,6 +158,17 @@ def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
     return csv_path, xlsx_path
 
 
+def carried_suites_note(run) -> str:
+    """Which suites this run carried from the one before instead of validating (``suite_carry.py``)."""
+    carried = getattr(run, "carried_suites", None) or {}
+    if not carried or getattr(run, "carried_from_run", None):
+        return ""
+    names = ", ".join(f"<code>{_e(s)}</code>" for s in sorted(carried))
+    sources = ", ".join(f"<code>{_e(r)}</code>" for r in sorted(set(carried.values())))
+    return (f'<p id="carried-suites">输入未变化的套件沿用运行 {sources} 的结果，未重新校验 Suites whose inputs did not '
+            f"change carry the results of run {sources} (GX not run again): {names}.</p>")
+
+
 def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> str:
     run_id = run.run_id
     catalogue = load_rule_catalogue()
@@ -184,6 +195,7 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
     if carried:
         add(f'<p id="carried">结果沿用运行 Results carried from run <code>{_e(carried)}</code>：输入未变化，未重新校验 '
             f"inputs unchanged since that run, GX was not run again.</p>")
+    add(carried_suites_note(run))
     add('<p class="nav">')
     add('<a href="findings.csv">findings.csv</a><a href="findings.xlsx">findings.xlsx</a>')
     add('<a href="#rejects">拒收 Rejected files and rows</a><a href="#pipeline-checks">管道检查 Pipeline checks</a>')

@@ -60,6 +60,7 @@ class QualityRun:
     report_path: Path | None = None
     gx_engine: str = ""
     carried_from_run: str | None = None  # set when GX did not run: the results repeat this run's (carry.py)
+    carried_suites: dict[str, str] = field(default_factory=dict)  # suite -> run it repeats (suite_carry.py)
 
     @property
     def integrity_ok(self) -> bool:
@@ -103,11 +104,16 @@ def describe_engine(datasource: Any) -> str:
 
 
 def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict[str, CheckOutcome],
-            engine_seen: list[str] | None = None) -> Path | None:
+            engine_seen: list[str] | None = None, carried_suites: list[Suite] = ()) -> Path | None:
+    """Validate ``suites``; Data Docs list them and ``carried_suites`` (whose pages were written by the runs
+    they repeat, ``suite_carry``)."""
     import warnings
 
     import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
     from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context, reset_connection
+    from dagster_project.quality.suite_carry import restore_gx_results, save_gx_results
 
     docs_index = None
     docs_dir.mkdir(parents=True, exist_ok=True)
@@ -116,12 +122,15 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             engine_seen.append(describe_engine(datasource))
             log.info("GX execution engine: %s", engine_seen[-1])
         batch_definitions: dict[str, Any] = {}
+        rendered: list = []  # what this run validated: the only pages rendered when suites are carried
         for suite in suites:
             runnable = [outcomes[e.expectation_id] for e in suite.expectations
                         if outcomes[e.expectation_id].status != "error"]
             if not runnable:
+                save_gx_results(docs_dir, suite.name, [], None)
                 continue
             validations = []
+            gx_suites = []
             for batch in sorted({o.expectation.batch for o in runnable}):
                 if batch not in batch_definitions:
                     schema, table = batch.split(".", 1)
@@ -134,6 +143,7 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                         )
                     batch_definitions[batch] = asset.add_batch_definition_whole_table(name="whole_table")
                 gx_suite = context.suites.add(gx.ExpectationSuite(name=f"{suite.name}__{batch.replace('.', '__')}"))
+                gx_suites.append(gx_suite)
                 for o in runnable:
                     if o.expectation.batch == batch:
                         gx_suite.add_expectation(_gx_expectation(gx, o.expectation))
@@ -151,9 +161,12 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             except Exception as exc:  # one broken suite must not hide the others' results
                 for o in runnable:
                     o.status, o.detail = "error", f"GX checkpoint failed: {type(exc).__name__}: {exc}"[:2000]
+                save_gx_results(docs_dir, suite.name, [], None)
                 continue
             finally:
                 reset_connection(datasource)
+            save_gx_results(docs_dir, suite.name, gx_suites, result.run_results)
+            rendered += list(result.run_results) + [ExpectationSuiteIdentifier(name=g.name) for g in gx_suites]
             for validation_result in result.run_results.values():
                 for r in validation_result.results:
                     eid = r.expectation_config.meta["expectation_id"]
@@ -169,8 +182,10 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                     if raised:
                         o.status = "error"
                         o.detail = "GX: " + "; ".join(str(e.get("exception_message")) for e in raised)[:2000]
+        restore_gx_results(context, docs_dir, [s.name for s in carried_suites])
         try:
-            context.build_data_docs(site_names=[DATA_DOCS_SITE])
+            context.build_data_docs(site_names=[DATA_DOCS_SITE],
+                                    resource_identifiers=rendered if carried_suites and rendered else None)
             mask_written_text(docs_dir)
         except Exception as exc:  # the project's own report does not depend on GX's renderer
             log.warning("GX Data Docs not built: %s", exc)
@@ -286,18 +301,24 @@ def run_quality(
     run_id: str | None = None,
     write_report: bool = True,
     inputs_fingerprint: str | None = None,
+    suite_fingerprints: dict[str, str | None] | None = None,
+    carry: dict[str, str] | None = None,
 ) -> QualityRun:
     """Run all suites on the warehouse, append to the quality tables, write the reports.
 
     ``inputs_fingerprint``: what this run judged (``carry.quality_fingerprint``), stored so that an unchanged
     re-run can carry these results forward; not stored when an expectation errored (an error may be passing
-    trouble, so that run's results are not evidence worth repeating).
+    trouble, so that run's results are not evidence worth repeating). ``suite_fingerprints``: each suite's
+    inputs (``suite_carry.suite_fingerprints``), stored on its check rows; ``carry``: suite -> run whose results
+    it carries instead of running GX (``suite_carry.plan_carry``).
     """
     t0 = time.perf_counter()
     suites = suites if suites is not None else load_suites()
     run_id = run_id or new_run_id()
     started = dt.datetime.now()
     quality_dir = out_dir / "quality"
+    carry = dict(carry or {})
+    suite_fingerprints = suite_fingerprints or {}
     outcomes = {e.expectation_id: CheckOutcome(e) for s in suites for e in s.expectations}
 
     con = duckdb.connect(str(warehouse))
@@ -313,18 +334,33 @@ def run_quality(
 
     t_gx = time.perf_counter()
     engine_seen: list[str] = []
-    docs_index = _run_gx(warehouse, suites, quality_dir / "gx_data_docs", outcomes, engine_seen)
+    to_run = [s for s in suites if s.name not in carry]
+    docs_dir = quality_dir / "gx_data_docs"
+    if to_run:
+        docs_index = _run_gx(warehouse, to_run, docs_dir, outcomes, engine_seen,
+                             carried_suites=[s for s in suites if s.name in carry])
+    else:  # every suite carried: GX's pages of the runs they repeat stay as they are
+        docs_index = docs_dir / "index.html" if (docs_dir / "index.html").is_file() else None
     gx_seconds = time.perf_counter() - t_gx
 
     run = QualityRun(run_id, started, list(outcomes.values()), gx_seconds, data_docs_index=docs_index,
-                     gx_engine="; ".join(engine_seen))
+                     gx_engine="; ".join(engine_seen) or "not run: every suite carried", carried_suites=carry)
     con = duckdb.connect(str(warehouse))
     try:
         store.ensure_quality_schema(con)
+        if carry:
+            from dagster_project.quality.suite_carry import copy_carried, outcome_of
+
+            for row in copy_carried(con, run_id, carry):
+                if row["expectation_id"] in outcomes:
+                    outcomes[row["expectation_id"]] = outcome_of(outcomes[row["expectation_id"]].expectation, row)
+            run.outcomes = list(outcomes.values())
         # No enclosing transaction: one broken query must not abort the others (DuckDB aborts the whole
         # transaction on an error); each expectation's rows are written by single statements.
         for o in run.outcomes:
             exp = o.expectation
+            if exp.suite in carry:
+                continue  # its rows were copied above
             if o.status != "error":
                 try:
                     o.evaluated = _count(con, exp.sql_for_duckdb(exp.evaluated_query))
@@ -346,7 +382,7 @@ def run_quality(
                 [run_id, exp.kind, exp.suite, exp.rule_id, exp.type, exp.batch, exp.severity, exp.legal_basis,
                  o.started_at, o.finished_at, o.evaluated, o.failed, o.offending_rows, o.insufficient,
                  o.status == "passed", o.status, None if o.gx_observed is None else str(o.gx_observed), o.detail,
-                 exp.expectation_id],
+                 exp.expectation_id, None if o.status == "error" else suite_fingerprints.get(exp.suite)],
             )
         store.fill_publisher_names(con, run_id)
         store.fill_documents(con, run_id)

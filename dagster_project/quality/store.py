@@ -74,6 +74,10 @@ ALTER TABLE quality.findings ADD COLUMN IF NOT EXISTS group_key VARCHAR;
 ALTER TABLE quality.runs ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
 ALTER TABLE quality.runs ADD COLUMN IF NOT EXISTS carried_from_run VARCHAR;
 ALTER TABLE quality.check_runs ADD COLUMN IF NOT EXISTS expectation_id VARCHAR;
+-- GX per suite (quality/suite_carry.py): what the suite judged (its relations by content, suite file, code, as-of;
+-- NULL when unknown) and, for a row carried from an earlier run, the run whose GX evaluation it repeats.
+ALTER TABLE quality.check_runs ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
+ALTER TABLE quality.check_runs ADD COLUMN IF NOT EXISTS carried_from_run VARCHAR;
 """
 
 # Where a publisher's display name can be found (table, code column, name column), first hit wins.
@@ -91,7 +95,7 @@ PUBLISHER_NAME_SOURCES = (
 CHECK_RUN_COLUMNS = (
     "run_id", "kind", "suite", "rule_id", "expectation_type", "batch", "severity", "legal_basis", "started_at",
     "finished_at", "evaluated", "failed", "offending_rows", "insufficient", "success", "status", "gx_observed",
-    "detail", "expectation_id",
+    "detail", "expectation_id", "inputs_fingerprint",
 )
 
 

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from dagster_project.paths import REPO_ROOT
+from dagster_support import materialization_metadata
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 CHANGED = "marts.fct_budget_lines"
@@ -29,11 +30,7 @@ pytestmark = [
 ]
 
 
-def _meta(result, key: dg.AssetKey) -> dict:
-    for event in result.get_asset_materialization_events():
-        if event.asset_key == key:
-            return {k: v.value for k, v in event.event_specific_data.materialization.metadata.items()}
-    raise KeyError(key)
+_meta = materialization_metadata
 
 
 def _tree(folder) -> dict[str, tuple[int, int, bytes]]:

@@ -202,3 +202,32 @@ def test_candidate_filter_lets_every_hit_through_and_stops_keys(con):
     for key in ("NXAJ2019-0000035", "项目编号2019-0000035号"):
         assert pn.find(key) == [] and con.execute(f"SELECT {pn.prefilter_sql('$1')}", [key]).fetchone()[0]
         assert rows[key] == [False, False], key
+
+
+def test_id_number_gate_lets_every_id_through_and_keeps_credit_codes_out(con):
+    """The ID-only gate (identifier columns: masked and scanned for ID numbers alone) is a superset of every
+    valid ID number however it is written — any province, birth dates from 1900 to 2100, check digit or X,
+    grouped, hyphenated, full-width — and, unlike 17 digits in a row, lets few all-digit credit codes by."""
+    import datetime as dt
+    import random
+
+    rng = random.Random(16)
+    full = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+    provinces = sorted(identifiers._ID_PROVINCES)
+    texts = []
+    for i in range(300):
+        birth = dt.date(1900, 1, 1) + dt.timedelta(days=rng.randrange(73414))  # up to 2100-12-31
+        number = identifiers.make_id_number(rng.choice(provinces) + f"{rng.randrange(1, 10000):04d}", birth,
+                                            rng.randrange(1000))
+        written = [number, f"{number[:6]} {number[6:14]} {number[14:]}", f"{number[:6]}-{number[6:14]}-{number[14:]}",
+                   number.translate(full), number.lower(), f"证件号：{number[:3]} {number[3:6]}.{number[6:]}"][i % 6]
+        assert "id_number" in {h.kind for h in pn.find(written)}, written
+        texts.append(written)
+    codes = [identifiers.make_uscc(f"12640100{rng.randrange(10 ** 9):09d}") for _ in range(1000)]
+    codes = [c for c in codes if c.isdigit()]
+    con.execute("CREATE OR REPLACE TABLE gate (t VARCHAR)")
+    con.executemany("INSERT INTO gate VALUES (?)", [[t] for t in texts + codes])
+    passed = dict(con.execute(f"SELECT t, {pn.candidate_filter_sql('t', ('id_number',))} FROM gate").fetchall())
+    assert all(passed[t] for t in texts)
+    assert len(codes) > 200 and sum(passed[c] for c in codes) < len(codes) / 20
+    assert all("id_number" not in {h.kind for h in pn.find(c)} for c in codes if not passed[c])

@@ -85,15 +85,14 @@ def copy_csv_with_bom(con: duckdb.DuckDBPyConnection, select_sql: str, target: P
     behind one.
     """
     columns = describe(con, f"({select_sql})")
-    safe_sql = neutralised_select(columns, f"({select_sql})")
     first = columns[0][0] if columns else ""
     options = ("(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', "
                "TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S', DATEFORMAT '%Y-%m-%d')")
     if first and not any(ch in first for ch in ',"\n\r'):
-        names = [quote_ident(n) for n, _ in columns]
-        renamed = ", ".join([f"{names[0]} AS {quote_ident(BOM.decode('utf-8') + first)}"] + names[1:])
-        con.execute(f"COPY (SELECT {renamed} FROM ({safe_sql})) TO '{sql_path(target)}' {options}")
+        safe_sql = neutralised_select(columns, f"({select_sql})", aliases={first: BOM.decode("utf-8") + first})
+        con.execute(f"COPY ({safe_sql}) TO '{sql_path(target)}' {options}")
         return
+    safe_sql = neutralised_select(columns, f"({select_sql})")
     raw = target.with_name(target.name + ".nobom")
     con.execute(f"COPY ({safe_sql}) TO '{sql_path(raw)}' {options}")
     with open(target, "wb") as out, open(raw, "rb") as src:

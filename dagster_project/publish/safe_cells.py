@@ -50,14 +50,17 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def neutralised_select(columns: Sequence[tuple[str, str]], relation_sql: str) -> str:
+def neutralised_select(columns: Sequence[tuple[str, str]], relation_sql: str,
+                       aliases: dict[str, str] | None = None) -> str:
     """``SELECT`` of ``relation_sql`` (name, DuckDB type columns) with every text column neutralised,
-    names and order kept: what a ``COPY … (FORMAT csv)`` should read."""
+    names (or their ``aliases``) and order kept: what a ``COPY … (FORMAT csv)`` should read."""
     parts = []
+    aliases = aliases or {}
     for name, duckdb_type in columns:
         col = _quote_ident(name)
+        alias = _quote_ident(aliases.get(name, name))
         is_text = duckdb_type.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR"))
-        parts.append(f"{neutralise_sql(col)} AS {col}" if is_text else col)
+        parts.append(f"{neutralise_sql(col)} AS {alias}" if is_text else (col if alias == col else f"{col} AS {alias}"))
     return f"SELECT {', '.join(parts)} FROM {relation_sql} AS src"
 
 

@@ -290,3 +290,132 @@ def test_every_csv_row_is_checked_against_its_table_schema(env, tmp_path):
         "" if v is None else f'"{v}"' for v in last)]).encode("utf-8") + b"\n")
     problems = check_table_schemas(broken)
     assert len(problems) == 1 and problems[0].startswith(table["name"] + ":")
+
+
+# ------------------------------------------------------------------- checks moved from Frictionless to DuckDB
+# Above FRICTIONLESS_FULL_ROWS Frictionless reads a sample of each CSV; every check it makes on rows runs in
+# DuckDB over every row. Each is shown failing on a file that breaks it, below the sample.
+
+def _broken_copy(release_path: Path, tmp_path: Path) -> tuple[Path, dict]:
+    broken = tmp_path / "broken"
+    shutil.copytree(release_path, broken)
+    package = json.loads((broken / "datapackage.json").read_text(encoding="utf-8"))
+    return broken, package
+
+
+def _budget(package: dict) -> dict:
+    return next(r for r in package["resources"] if r["name"] == "budget_lines_2017")
+
+
+def _rewrite_csv(path: Path, edit) -> None:
+    """The CSV's lines (no cell of the fixture holds a line break) through ``edit``, BOM and last newline kept."""
+    lines = path.read_bytes().decode("utf-8-sig").rstrip("\n").split("\n")
+    path.write_bytes(BOM + ("\n".join(edit(lines)) + "\n").encode("utf-8"))
+
+
+def _cells(line: str) -> list[str]:
+    import csv as _csv
+
+    return next(_csv.reader([line]))
+
+
+def _line(cells: list[str]) -> str:
+    return ",".join(f'"{c}"' if c else "" for c in cells)
+
+
+def test_moved_row_checks_fail_on_files_that_break_them(env, tmp_path):
+    from dagster_project.publish.release_validation import check_keys, check_table_schemas
+
+    _, _, release = env
+    assert check_table_schemas(release.path) == [] and check_keys(release.path) == []
+    cases = {
+        # an empty line: DuckDB skips it, Frictionless calls it a blank row -> counted by line breaks
+        "blank line": (lambda lines: lines[:2] + [""] + lines[2:], "line breaks"),
+        # a row of empty cells
+        "blank row": (lambda lines: lines + ["," * (len(_cells(lines[0])) - 1)], "blank rows"),
+        # a cell too few / too many
+        "missing cell": (lambda lines: lines[:-1] + [lines[-1].rsplit(",", 1)[0]], "does not read as"),
+        "extra cell": (lambda lines: lines[:-1] + [lines[-1] + ",x"], "does not read as"),
+        # an integer in a form DuckDB would convert but the Table Schema's integer is not
+        "integer lexical form": (None, "fiscal_year that are not integers"),
+        # the header: a field renamed
+        "header": (lambda lines: [lines[0].replace("phase", "stage", 1)] + lines[1:], "header"),
+    }
+    for case, (edit, expected) in cases.items():
+        broken, package = _broken_copy(release.path, tmp_path / case.replace(" ", "_"))
+        budget = _budget(package)
+        path = broken / budget["path"]
+        if edit is None:
+            at = [f["name"] for f in budget["schema"]["fields"]].index("fiscal_year")
+
+            def edit(lines, at=at):
+                cells = _cells(lines[-1])
+                cells[at] = cells[at] + ".0"
+                return lines[:-1] + [_line(cells)]
+        _rewrite_csv(path, edit)
+        problems = check_table_schemas(broken)
+        assert len(problems) == 1 and problems[0].startswith("budget_lines_2017:") and expected in problems[0], \
+            (case, problems)
+    # the BOM the encoding promises
+    broken, package = _broken_copy(release.path, tmp_path / "bom")
+    path = broken / _budget(package)["path"]
+    path.write_bytes(path.read_bytes()[len(BOM):])
+    assert "BOM" in " ".join(check_table_schemas(broken))
+
+
+def test_a_foreign_key_missing_from_its_code_list_fails(env, tmp_path):
+    from dagster_project.publish.release_validation import check_keys
+
+    _, _, release = env
+    broken, _ = _broken_copy(release.path, tmp_path)
+    _rewrite_csv(broken / "code_lists" / "fdp_phase.csv",
+                 lambda lines: [ln for ln in lines if not ln.startswith("approved,")])
+    problems = check_keys(broken)
+    assert problems and all("foreign key ['phase']" in p and "fdp_phase" in p for p in problems)
+
+
+def test_a_parquet_copy_must_hold_the_text_of_its_csv(env, tmp_path):
+    """The privacy scan reads each CSV and not its Parquet copy again: that rests on the copy holding the CSV's
+    text, row for row. A Parquet copy with an unmasked ID number (its CSV clean) stops the release."""
+    from dagster_project.publish.release_validation import (
+        check_table_schemas, sha256_file, validate_release, write_sha256sums,
+    )
+
+    _, _, release = env
+    broken, package = _broken_copy(release.path, tmp_path)
+    table = next(r for r in package["resources"] if r["name"].startswith("trading_bulletins_"))
+    parquet = (broken / table["path"]).with_suffix(".parquet")
+    con = duckdb.connect()
+    try:
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{parquet.as_posix()}')")
+        con.execute("UPDATE t SET notice_content = notice_content || ?", [PM_ID])
+        parquet.unlink()
+        con.execute(f"COPY t TO '{parquet.as_posix()}' (FORMAT parquet)")
+    finally:
+        con.close()
+    problems = check_table_schemas(broken)
+    assert len(problems) == 1 and "notice_content that differ from the Parquet copy" in problems[0]
+    for res in package["resources"]:  # a consistent package: only the copy's values are wrong
+        res["hash"], res["bytes"] = "sha256:" + sha256_file(broken / res["path"]), (broken / res["path"]).stat().st_size
+    (broken / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    write_sha256sums(broken)
+    with pytest.raises(ReleaseValidationError, match="Parquet copy"):
+        validate_release(broken, 100_000, None, MaskingPolicy.from_spec(load_spec()["masking"]).identifier_columns)
+
+
+def test_large_releases_sample_frictionless_and_say_so(env, monkeypatch, tmp_path):
+    from dagster_project.publish import release_validation
+
+    _, _, release = env
+    monkeypatch.setattr(release_validation, "FRICTIONLESS_FULL_ROWS", 2)
+    summary = release_validation.validate_with_frictionless(release.path, 10)
+    assert f"first {release_validation.FRICTIONLESS_SAMPLE_ROWS} of each CSV resource" in summary
+    # the descriptor is still validated whole, and hash / bytes against SHA256SUMS
+    broken, package = _broken_copy(release.path, tmp_path)
+    package["resources"][0]["bytes"] += 1
+    (broken / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    assert release_validation.check_descriptor_digests(broken)
+    package["resources"][0]["schema"]["fields"][0]["type"] = "no-such-type"
+    (broken / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ReleaseValidationError, match="Frictionless"):
+        release_validation.validate_with_frictionless(broken, 10)

@@ -136,7 +136,10 @@ def _scan_table(con: duckdb.DuckDBPyConnection, source_sql: str, columns: list[t
                 identifier_columns: frozenset[str]) -> list[PrivacyHit]:
     """``columns``: (name, role) with role ``free_text`` | ``identifier`` | ``number``; one pass over the file.
 
-    Rows none of whose text columns may hold a personal number are dropped before their cells are unnested.
+    Rows none of whose text columns may hold a personal number are dropped before their cells are unnested:
+    the free-text cells of a row joined (by a character that is no digit, separator or letter) and tested at
+    once with the candidate test of every kind, the identifier cells with the ID-number test — one test per
+    row where there was one per cell (a cell that may hold a hit makes its row's joined text match too).
     """
     text = [(name, role == "free_text" and name not in identifier_columns) for name, role in columns if role != "number"]
     if not text:
@@ -144,7 +147,12 @@ def _scan_table(con: duckdb.DuckDBPyConnection, source_sql: str, columns: list[t
     cast = lambda name: f"CAST({chr(34) + name.replace(chr(34), chr(34) * 2) + chr(34)} AS VARCHAR)"  # noqa: E731
     cells = ", ".join(f"{{'loc': {_sql_str(rel + '#' + name)}, 'txt': {cast(name)}, 'free': {str(free).lower()}}}"
                       for name, free in text)
-    any_run = " OR ".join(personal_numbers.prefilter_sql(cast(name)) for name, _ in text)
+    joined = lambda names: "concat_ws(chr(1), " + ", ".join(cast(n) for n in names) + ")"  # noqa: E731
+    free_names = [name for name, free in text if free]
+    id_names = [name for name, free in text if not free]
+    any_run = " OR ".join(
+        ([personal_numbers.candidate_filter_sql(joined(free_names))] if free_names else [])
+        + ([personal_numbers.candidate_filter_sql(joined(id_names), ("id_number",))] if id_names else []))
     cells_sql = (f"SELECT c.loc, c.txt, c.free FROM (SELECT unnest([{cells}]) AS c FROM {source_sql} "
                  f"WHERE {any_run})")
     return _run_hits(con, cells_sql)

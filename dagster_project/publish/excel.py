@@ -105,6 +105,14 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, source_sql: str, target: Path, sh
 
     Returns the number of data rows. The caller decides whether the dataset fits (``EXCEL_MAX_ROWS``).
     """
+    return write_sheet_rows(con, source_sql, target, sheet)()
+
+
+def write_sheet_rows(con: duckdb.DuckDBPyConnection, source_sql: str, target: Path, sheet: str):
+    """The first half of ``write_xlsx``: DuckDB writes the sheet's ``<row>`` elements beside ``target``. Returns
+    the second half, a function that zips them into the workbook and returns the number of data rows: it
+    runs in Python's zlib, which releases the GIL, so a caller may run it in a thread while DuckDB writes
+    the next sheet's rows (``release_datasets.write_excel_copies``)."""
     columns = [(r[0], str(r[1])) for r in con.execute(f"DESCRIBE SELECT * FROM {source_sql}").fetchall()]
     rn = "CAST(rn + 1 AS VARCHAR)"  # row 1 is the header
     cells = ", ".join(cell_xml(name, t, f"'{column_letter(i)}' || {rn}") for i, (name, t) in enumerate(columns))
@@ -112,29 +120,37 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, source_sql: str, target: Path, sh
                f"FROM (SELECT row_number() OVER () AS rn, * FROM {source_sql})"
     part = target.with_name(target.name + ".rows")
     escaped = part.as_posix().replace("'", "''")
-    rows = con.execute(f"COPY (SELECT line FROM ({rows_xml}) ORDER BY rn) TO '{escaped}' "
-                       "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')").fetchone()[0]
+    try:
+        rows = con.execute(f"COPY (SELECT line FROM ({rows_xml}) ORDER BY rn) TO '{escaped}' "
+                           "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')").fetchone()[0]
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     last = f"{column_letter(max(len(columns) - 1, 0))}{rows + 1}"
     head = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             f'<dimension ref="A1:{last}"/>'
             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
             'state="frozen"/></sheetView></sheetViews><sheetData>' + _header_xml([n for n, _ in columns]))
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as z:
-            z.writestr("[Content_Types].xml", _CONTENT_TYPES)
-            z.writestr("_rels/.rels", _ROOT_RELS)
-            z.writestr("xl/workbook.xml", _workbook(sheet))
-            z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-            z.writestr("xl/styles.xml", _STYLES)
-            with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out, open(part, "rb") as src:
-                out.write(head.encode("utf-8"))
-                while block := src.read(16 << 20):
-                    out.write(block)
-                out.write(b"</sheetData></worksheet>")
-        tmp.replace(target)
-    finally:
-        part.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
-    return rows
+
+    def zip_workbook() -> int:
+        tmp = target.with_name(target.name + ".tmp")
+        try:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as z:
+                z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+                z.writestr("_rels/.rels", _ROOT_RELS)
+                z.writestr("xl/workbook.xml", _workbook(sheet))
+                z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+                z.writestr("xl/styles.xml", _STYLES)
+                with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out, open(part, "rb") as src:
+                    out.write(head.encode("utf-8"))
+                    while block := src.read(16 << 20):
+                        out.write(block)
+                    out.write(b"</sheetData></worksheet>")
+            tmp.replace(target)
+        finally:
+            part.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
+        return rows
+
+    return zip_workbook

@@ -3,12 +3,14 @@
 A build on a warehouse other than the one ``prepare`` parsed for re-parsed the whole project every time, because
 dbt's partial-parse state carries the profile, which renders the warehouse path. Each warehouse now keeps its own
 state (``transform/parse_state.py``): the second invocation on a warehouse parses nothing. And the Dagster process
-no longer makes a dbt adapter of its own before each invocation (``transform/dbt_resource.py``). Real dbt, two
-``dbt parse`` invocations through the resource the dbt asset uses.
+no longer makes a dbt adapter of its own, nor starts ``dbt --version``, before each invocation
+(``transform/dbt_resource.py``). Real dbt, two ``dbt parse`` invocations through the resource the dbt asset uses.
 """
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 from dagster_project.paths import settings
@@ -47,3 +49,10 @@ def test_a_second_build_on_a_warehouse_reuses_its_parse_and_makes_no_adapter_in_
     assert not any("Unable to do partial parsing" in m or "Starting full parse" in m for m in second), second
     manifest = json.loads((targets[1] / "manifest.json").read_text(encoding="utf-8"))
     assert {n["database"] for n in manifest["nodes"].values() if n["resource_type"] == "model"} == {"other"}
+
+
+def test_the_dbt_version_read_in_process_is_the_one_the_executable_reports():
+    from dagster_project.transform.assets import dbt_resource
+
+    reported = subprocess.check_output([dbt_resource.dbt_executable, "--version"], text=True)
+    assert str(dbt_resource._cli_version) == re.search(r"(\d+\.\d+\.\d+)", reported).group(1)

@@ -144,6 +144,13 @@ def _script_digits(wanted: str) -> str:
     return wanted + "".join(a for a, b in zip(src, dst) if b in wanted)
 
 
+# The ASCII digits an ID number (GB 11643) can hold at each of its first 17 positions: a province 1x-8x,
+# then the county, then a birth date 1900-01-01 … 2100-12-31 (century 19/20/21, month 0x/1x, day 0x-3x),
+# then the sequence. A superset (``identifiers.id_number_is_valid`` decides); used by ``candidate_pattern``.
+_ID_DIGITS = ("12345678", *["0123456789"] * 5, "12", "019", "0123456789", "0123456789", "01", "0123456789",
+              "0123", *["0123456789"] * 4)
+
+
 @lru_cache(maxsize=None)
 def candidate_pattern(kinds: tuple[str, ...] = KINDS) -> str:
     """A tighter superset test than ``_prefilter_pattern``, for texts that pass it by the thousand without
@@ -151,14 +158,26 @@ def candidate_pattern(kinds: tuple[str, ...] = KINDS) -> str:
     holds, in the raw text, a candidate of at least 16 digits (ID numbers: 17 + check, cards: 16-19) or,
     for mobiles, ``1`` then ``3``-``9`` then nine more digits (the mobile, its ``86`` / ``0086`` before it or
     not), separators of the prefilter (at most three) between digits. A chain's separators are at most
-    three characters and normalising maps one character to one, so every hit matches it."""
+    three characters and normalising maps one character to one, so every hit matches it.
+
+    For ID numbers alone (the gate of code and key columns) each of the 17 digits must be one an ID
+    number can hold there (``_ID_DIGITS``: a province, a birth date from 1900 to 2100) and the check
+    character must follow: a digit after a gap, or an X touching them (a chain ends in X only right after
+    a digit). Unified social credit codes (``12640104724412959H``, ``126401061117436248``: positions 7-8
+    are their region's county digits, 18 a letter for two in three), which fill publisher, buyer and
+    supplier columns by the million, then skip the full test (measured at 1 M trading rows: masking one
+    such column of 5.6 M rows took 73 s behind the 17-digit gate, 0.1 s behind this one)."""
     src, dst = _translation()
     digits = _script_digits("0123456789")
     seps = " .\\-" + "".join(a for a, b in zip(src, dst) if not b.isdigit() and b not in "Xx")
     gap = f"[{seps}]{{0,3}}"
     alternatives = []
-    if {"id_number", "bank_card"} & set(kinds):  # 17 digits before an ID's check character, 16 in a card
-        alternatives.append(f"[{digits}](?:{gap}[{digits}]){{{15 if 'bank_card' in kinds else 16}}}")
+    if "bank_card" in kinds:  # 16 digits in a card; 17 before an ID's check character include them
+        alternatives.append(f"[{digits}](?:{gap}[{digits}]){{15}}")
+    elif "id_number" in kinds:  # 17 digits, each where GB 11643 allows it, and the check character
+        check_x = "Xx" + "".join(a for a, b in zip(src, dst) if b in "Xx")
+        alternatives.append(gap.join(f"[{_script_digits(wanted)}]" for wanted in _ID_DIGITS)
+                            + f"(?:{gap}[{digits}]|[{check_x}])")
     if "mobile" in kinds:
         alternatives.append(f"[{_script_digits('1')}]{gap}[{_script_digits('3456789')}](?:{gap}[{digits}]){{9}}")
     if not alternatives:
@@ -432,7 +451,9 @@ def _hits_of_normalised_sql(n: str) -> str:
 def hits_sql(text: str) -> str:
     """``LIST(STRUCT(kind VARCHAR, span VARCHAR, masked VARCHAR))`` of the personal numbers in ``text``
     (empty list when none; one entry per distinct hit, as ``find``)."""
-    return (f"(CASE WHEN NOT {prefilter_sql(text)} THEN []::STRUCT(kind VARCHAR, span VARCHAR, masked VARCHAR)[] "
+    # the candidate test, not the prefilter: office phones and project codes (11 digits) pass the prefilter by
+    # the million (at 1 M trading rows: 1.67 M bulletin texts against 1 667)
+    return (f"(CASE WHEN NOT {candidate_filter_sql(text)} THEN []::STRUCT(kind VARCHAR, span VARCHAR, masked VARCHAR)[] "
             f"ELSE (list_transform([{normalise_sql(text)}], lambda n: {_hits_of_normalised_sql('n')}))[1] END)")
 
 
@@ -454,7 +475,7 @@ def mask_sql(text: str, kinds: tuple[str, ...] = KINDS) -> str:
     # character-by-character merge costs ~40 µs a text of 260 characters)
     merged = (f"(list_transform([{masked_normalised}], lambda v: CASE WHEN v.m IS NULL THEN NULL "
               f"WHEN v.n = {text} THEN v.m ELSE {merge} END))[1]")
-    return f"(CASE WHEN NOT {prefilter_sql(text)} THEN {text} ELSE coalesce({merged}, {text}) END)"
+    return f"(CASE WHEN NOT {candidate_filter_sql(text, tuple(kinds))} THEN {text} ELSE coalesce({merged}, {text}) END)"
 
 
 # --------------------------------------------------------------------------------- dbt macros (generated)
@@ -482,8 +503,9 @@ def dbt_macro_text() -> str:
 
     macros = []
     for name, doc, sql, spark_sql in (
-        ("personal_number_prefilter", "True when the text may hold a personal number (cheap superset test).",
-         prefilter_sql(_PLACEHOLDER), spark.prefilter_sql(_PLACEHOLDER)),
+        ("personal_number_prefilter", "True when the text may hold a personal number (cheap superset test; on DuckDB "
+         "the candidate test, which office phones and project codes do not pass).",
+         candidate_filter_sql(_PLACEHOLDER), spark.prefilter_sql(_PLACEHOLDER)),
         ("personal_number_hits", "LIST(STRUCT(kind, span, masked)) of the personal numbers in the text.",
          hits_sql(_PLACEHOLDER), spark.hits_sql(_PLACEHOLDER)),
         ("mask_personal_numbers", "The text with every personal number masked (first 6 + last 4; mobiles 3 + 4).",

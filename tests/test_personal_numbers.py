@@ -202,3 +202,43 @@ def test_candidate_filter_lets_every_hit_through_and_stops_keys(con):
     for key in ("NXAJ2019-0000035", "项目编号2019-0000035号"):
         assert pn.find(key) == [] and con.execute(f"SELECT {pn.prefilter_sql('$1')}", [key]).fetchone()[0]
         assert rows[key] == [False, False], key
+
+
+def test_id_number_gate_needs_the_check_character_and_lets_every_written_id_through(con):
+    """The ID-numbers-only gate (code and key columns) wants digits an ID number can hold (a province, a birth
+    date from 1900 to 2100) and the check character after them, so credit codes (a buyer's, by the million)
+    mostly skip the full test, while every ID number in any written form — any province and birth date,
+    random groupings, separators, scripts, a letter or text around it — still passes. The judge is ``find``
+    (the full algorithm), not the gate's own pattern."""
+    import datetime as _dt
+    import random
+
+    rng = random.Random(20261205)
+    provinces = sorted("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 "
+                       "71 81 82".split())  # GB/T 2260, as written in the standard (not read from the module)
+    separators = [" ", "  ", "-", " - ", "\u00a0", "\u3000", "\u200b", "\u2013", "\uff0d", "\t"]
+    texts = []
+    for _ in range(3000):
+        born = _dt.date(1900, 1, 1) + _dt.timedelta(days=rng.randrange((_dt.date(2100, 12, 31) - _dt.date(1900, 1, 1)).days + 1))
+        first17 = f"{rng.choice(provinces)}{rng.randrange(10**4):04d}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        digits = id_number(first17)
+        if rng.random() < 0.3:
+            digits = digits.lower()
+        cuts = sorted(rng.sample(range(1, 18), rng.randrange(0, 4)))
+        groups = [digits[i:j] for i, j in zip([0, *cuts], [*cuts, 18])]
+        written = groups[0] + "".join(rng.choice(separators) + g for g in groups[1:])
+        if rng.random() < 0.3:
+            written = fullwidth(written.upper())
+        texts.append(rng.choice(["", "身份证号：", "A", "项目负责人 "]) + written + rng.choice(["", "。", "B", " 电话"]))
+    # Ningxia buyers' codes: region 6401xx-6405xx at positions 3-8 (no county numbered 18-21 there)
+    credit_codes = [uscc(f"12{region}{n:09d}") for region in ("640104", "640106", "640205", "640302", "640425")
+                    for n in range(0, 10**9, 10**9 // 40)]
+    con.execute("CREATE OR REPLACE TABLE id_gate (t VARCHAR)")
+    con.executemany("INSERT INTO id_gate VALUES (?)", [[t] for t in texts + credit_codes])
+    gate = dict(con.execute(f"SELECT t, {pn.candidate_filter_sql('t', ('id_number',))} FROM id_gate").fetchall())
+    with_id = [t for t in texts if any(h.kind == "id_number" for h in pn.find(t))]
+    assert len(with_id) > 2500  # the forms above are ID numbers (a few groupings leave a chain the algorithm refuses)
+    assert [t for t in with_id if not gate[t]] == []
+    assert len(credit_codes) >= 20
+    assert [c for c in credit_codes if gate[c] or any(h.kind == "id_number" for h in pn.find(c))] == []
+    assert con.execute(f"SELECT {pn.candidate_filter_sql('$1', ('id_number',))}", [fullwidth(ID_X)]).fetchone()[0]

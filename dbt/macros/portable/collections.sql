@@ -97,18 +97,21 @@ list_sum(list_transform(range(1, len({{ list_expr }})), lambda i: case when {{ l
     (acc, i) -> acc + case when {{ list_expr }}[i] > {{ list_expr }}[i + 1] then 1 else 0 end) end)
 {%- endmacro %}
 
-{#- One row per (name, value) of a row's columns — an unpivot written right after `from <relation> as <a>`
-    (nothing may follow it but where/group by): `from t as b {{ lateral_columns([('title', 'b.title'), …],
-    'c', 'column_name', 'text_value') }}`, then c.column_name, c.text_value. Values of one type.
-    DuckDB: a lateral VALUES list; Spark: LATERAL VIEW stack (its inline tables cannot read the outer row). -#}
-{% macro lateral_columns(columns, alias, name_column, value_column) -%}
-{{ return(adapter.dispatch('lateral_columns', 'gongkai')(columns, alias, name_column, value_column)) }}
-{%- endmacro %}
-{% macro default__lateral_columns(columns, alias, name_column, value_column) -%}
-cross join lateral (
-    values {% for name, expr in columns %}('{{ name }}', {{ expr }}){% if not loop.last %}, {% endif %}{% endfor %}
-) as {{ alias }}({{ name_column }}, {{ value_column }})
-{%- endmacro %}
-{% macro spark__lateral_columns(columns, alias, name_column, value_column) -%}
-lateral view stack({{ columns | length }}{% for name, expr in columns %}, '{{ name }}', {{ expr }}{% endfor %}) {{ alias }} as {{ name_column }}, {{ value_column }}
+{#- One row per (name, value) of a relation's columns, each column's rows filtered before they meet the others: a
+    UNION ALL of one narrow SELECT per column (portable SQL). `value_filter` is a condition on `{value}` (the
+    column's expression), e.g. a cheap test that the text may hold a personal number. Why not an unpivot in the
+    FROM clause: DuckDB decorrelates a lateral VALUES list (or UNNEST) into a join on every column, which cost
+    72 s for 11 text columns of 1.3 M bulletins against 3.9 s for this form. -#}
+{% macro columns_as_rows(relation, alias, columns, carried, name_column, value_column, where=none, value_filter=none) -%}
+{%- for name, expr in columns %}
+select {% for c in carried %}{{ c }}, {% endfor %}'{{ name }}' as {{ name_column }}, {{ expr }} as {{ value_column }}
+from {{ relation }} as {{ alias }}
+{%- set conditions = ([where] if where else []) + ([value_filter | replace('{value}', expr)] if value_filter else []) %}
+{%- if conditions %}
+where {{ conditions | join(' and ') }}
+{%- endif %}
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %}
 {%- endmacro %}

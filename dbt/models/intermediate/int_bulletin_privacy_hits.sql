@@ -9,15 +9,7 @@
 {#- partition -1 holds one marker row (below), rewritten by every build -#}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions(extra=[-1]) }}", **partitioned_incremental_config('partition_year')) }}
 with bulletin_texts as (
-    select
-        bulletins.bulletin_key,
-        bulletins.deal_key,
-        columns.column_name,
-        columns.text_value,
-        bulletins.source_file,
-        bulletins.source_row
-    from {{ ref('int_bulletins_deduplicated') }} as bulletins
-    {{ lateral_columns([
+    {{ columns_as_rows(ref('int_bulletins_deduplicated'), 'bulletins', [
         ('notice_name', 'bulletins.notice_name'),
         ('notice_content', 'bulletins.notice_content'),
         ('contact_phone', 'bulletins.contact_phone'),
@@ -28,9 +20,10 @@ with bulletin_texts as (
         ('pm_name', 'bulletins.pm_name'),
         ('contact_person', 'bulletins.contact_person'),
         ('agency_contact_person', 'bulletins.agency_contact_person'),
-        ('agency_contact_phone', 'bulletins.agency_contact_phone')], 'columns', 'column_name', 'text_value') }}
-    where {{ trading_partition_filter('bulletins.partition_year', years) }}
-      and {{ personal_number_prefilter('columns.text_value') }}
+        ('agency_contact_phone', 'bulletins.agency_contact_phone')],
+        ['bulletins.bulletin_key', 'bulletins.deal_key', 'bulletins.source_file', 'bulletins.source_row'], 'column_name', 'text_value',
+        where=trading_partition_filter('bulletins.partition_year', years),
+        value_filter=personal_number_prefilter('{value}')) | indent(4) }}
 ),
 
 texts as (

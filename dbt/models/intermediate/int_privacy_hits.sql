@@ -10,15 +10,13 @@
 -- The bulletins' hits are int_bulletin_privacy_hits (built incrementally by load: the costly part); the portal's and
 -- the workbooks' are found here.
 with sheet_texts as (
-    select sheets.sheet_id, columns.column_name, columns.text_value, cast(null as integer) as source_row
-    from {{ ref('int_sheets_resolved') }} as sheets
-    {{ lateral_columns([('title', 'sheets.title'), ('note_text', 'sheets.note_text')], 'columns', 'column_name', 'text_value') }}
-    where {{ personal_number_prefilter('columns.text_value') }}
+    {{ columns_as_rows(ref('int_sheets_resolved'), 'sheets', [('title', 'sheets.title'), ('note_text', 'sheets.note_text')],
+                       ['sheets.sheet_id', 'cast(null as integer) as source_row'], 'column_name', 'text_value',
+                       value_filter=personal_number_prefilter('{value}')) | indent(4) }}
     union all
-    select lines.sheet_id, columns.column_name, columns.text_value, lines.source_row
-    from {{ ref('int_lines_resolved') }} as lines
-    {{ lateral_columns([('item_name', 'lines.item_name'), ('text_value', 'lines.text_value')], 'columns', 'column_name', 'text_value') }}
-    where {{ personal_number_prefilter('columns.text_value') }}
+    {{ columns_as_rows(ref('int_lines_resolved'), 'lines', [('item_name', 'lines.item_name'), ('text_value', 'lines.text_value')],
+                       ['lines.sheet_id', 'lines.source_row'], 'column_name', 'text_value',
+                       value_filter=personal_number_prefilter('{value}')) | indent(4) }}
 ),
 
 texts as (

@@ -27,6 +27,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from dagster_project import paths
+
 SYNC_SETTING = "GONGKAI_DAGSTER_SYNC"
 # One idle connection per database file, held for the life of the process (see relax_commit); keyed by process too:
 # a connection is never used across fork().
@@ -34,11 +36,11 @@ _HELD: dict[tuple[int, str], sqlite3.Connection] = {}
 
 
 def _under_dagster_home(path: str) -> bool:
-    home = os.environ.get("DAGSTER_HOME", "").strip()
-    if not home or not path:
+    home = paths.dagster_instance_dir()
+    if home is None or not path:
         return False
     try:
-        return Path(path).resolve().is_relative_to(Path(home).resolve())
+        return Path(path).resolve().is_relative_to(home)
     except (OSError, ValueError):
         return False
 
@@ -47,7 +49,7 @@ def relax_commit(dbapi_connection, _connection_record=None) -> bool:
     """On a new SQLite connection to a WAL database under DAGSTER_HOME: ``synchronous=NORMAL``. True when set."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return False
-    if os.environ.get(SYNC_SETTING, "").strip().lower() == "full":
+    if paths.dagster_sync_full():
         return False
     databases = dbapi_connection.execute("PRAGMA database_list").fetchall()
     main = next((row[2] for row in databases if row[1] == "main"), "")

@@ -228,7 +228,11 @@ def revise_workbook(raw: Path, backup_dir: Path) -> tuple[Path, Path, str]:
                 shutil.copy2(path, backup)
                 before = cell.value
                 cell.value = before + 1
-                book.save(path)
+                # a new file under the old name, never the old file rewritten: a raw root copied with hard links
+                # (`cp -al`) shares its files with the original
+                revised = path.with_name(f".revised-{path.name}")
+                book.save(revised)
+                os.replace(revised, path)
                 return path, backup, f"{path.name} {sheet.title}!{cell.coordinate}: {before} -> {cell.value}"
     raise RuntimeError(f"no budget workbook with a line amount under {raw / 'budget'}")
 

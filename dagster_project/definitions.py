@@ -11,10 +11,15 @@ import importlib.util
 
 import dagster as dg
 
+from dagster_project import dagster_storage
 from dagster_project.ingest.assets import build_raw_root_sensor, ingest_assets
 from dagster_project.resources import WarehouseResource
 
 MAIN_JOB = "gongkai_all"
+
+# Every process that loads this code location (a job run, a run worker of the UI) writes Dagster's events without
+# waiting for the disk on each commit (dagster_storage says why that is safe and what it saved).
+dagster_storage.install()
 
 # Concerns whose module is present are merged; a stage not yet built is absent, never faked.
 OPTIONAL_CONCERNS = (

@@ -162,3 +162,14 @@ def carrying_disabled() -> bool:
     part and every dashboard page is written — whatever their inputs' fingerprints say. What a carried run must
     equal is measured against this."""
     return _flag_from_env("GONGKAI_NO_CARRY")
+
+
+def dagster_instance_dir() -> "Path | None":
+    """``DAGSTER_HOME``: the local Dagster instance's folder (None when unset)."""
+    return _path_from_env("DAGSTER_HOME", None)
+
+
+def dagster_sync_full() -> bool:
+    """``GONGKAI_DAGSTER_SYNC=full``: Dagster's SQLite storage keeps SQLite's default disk sync on every commit
+    (``dagster_storage.py``)."""
+    return os.environ.get("GONGKAI_DAGSTER_SYNC", "").strip().lower() == "full"

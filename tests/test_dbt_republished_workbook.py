@@ -135,7 +135,7 @@ def runs(sample_built, tmp_path_factory):
     results = {run.run_id: json.loads(next(target.glob(f"gongkai_dbt-{run.run_id[:7]}-*/run_results.json")).read_text())
                for run in (first, second)}
     return dict(first=first, second=second, results=results, change=change, before=before, warehouse=warehouse,
-                full=full, checks=list(gongkai_dbt.check_specs))
+                full=full, checks=list(gongkai_dbt.check_specs), target=target)
 
 
 def _executed(run_results: dict, kind: str) -> set[str]:
@@ -202,3 +202,17 @@ def test_every_blocking_check_has_a_result_and_carried_ones_say_from_which_run(r
     assert {second[k].metadata["carried_from_run"].value for k in carried} == {runs["first"].run_id}
     assert any(k.asset_key == dg.AssetKey("fct_deals") for k in carried)
     assert all(e.passed for e in second.values() if e.asset_check_key in blocking)
+
+
+def test_the_second_build_reuses_the_parse_kept_for_this_warehouse(runs):
+    """The first build on this warehouse parsed the project (the state under dbt/target was made for another warehouse
+    path, so another profile); the second starts from the state the first kept beside the warehouse (parse_state)."""
+    def parse_messages(run) -> list[str]:
+        log = next(runs["target"].glob(f"gongkai_dbt-{run.run_id[:7]}-*/dbt.log"))
+        messages = [json.loads(line)["info"]["msg"] for line in log.read_text(encoding="utf-8").splitlines()
+                    if line.startswith("{")]
+        return [m for m in messages if "partial pars" in m.lower() or "full parse" in m.lower()]
+
+    assert any("Unable to do partial parsing" in m for m in parse_messages(runs["first"]))
+    second = parse_messages(runs["second"])
+    assert second and not any("Unable to do partial parsing" in m for m in second), second

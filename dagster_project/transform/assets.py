@@ -33,8 +33,9 @@ from dagster_project import partitions, stage_state
 from dagster_project.paths import DBT_PROJECT_DIR, settings
 from dagster_project.resources import DUCKDB_POOL
 from dagster_project.ingest.framework import FAMILY_TABLES
-from dagster_project.transform import carried_checks, selection, spark_exchange
+from dagster_project.transform import carried_checks, parse_state, selection, spark_exchange
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
+from dagster_project.transform.dbt_resource import GongkaiDbtCliResource
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
 
@@ -236,10 +237,9 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
                      if manifest["nodes"][uid]["resource_type"] in ("model", "seed")}
             not_rebuilt = keys_to_report_when_skipped(context) - built
         env = {**settings().env_for_subprocess(), **(selection.INDIRECT_SELECTION_ENV if plan.mode == "selected" else {})}
-        with subprocess_environment(env):
-            events = dbt.cli(args, context=context).stream()
+        with subprocess_environment(env), dbt_invocation(dbt, args, context) as invocation:
             yield from _record_outcomes(
-                context, report_not_rebuilt(context.assets_def, events, not_rebuilt), evaluated)
+                context, report_not_rebuilt(context.assets_def, invocation.stream(), not_rebuilt), evaluated)
         if whole_project:
             # the code digest only after a whole build: a partial one leaves unselected incremental models as they were
             _set_state(fingerprint, record=True, code_digest=code_digest, families=state.current_families,
@@ -361,6 +361,20 @@ def _save_outcomes(outcomes: list) -> None:
         con.close()
 
 
+@contextmanager
+def dbt_invocation(dbt: DbtCliResource, args: list, context: "AssetExecutionContext | None") -> Iterator:
+    """One dbt invocation parsed from this warehouse's kept partial-parse state (parse_state): its target folder
+    (dagster-dbt's per-invocation name) is seeded with the state, and what dbt leaves there is kept for the next."""
+    target_path = dbt._get_unique_target_path(context=context)
+    if not target_path.is_absolute():  # relative to the dbt project, where dbt runs (DbtCliResource.cli does the same)
+        target_path = Path(dbt.project_dir) / target_path
+    parse_state.seed(target_path)
+    try:
+        yield dbt.cli(args, context=context, target_path=target_path)
+    finally:
+        parse_state.keep(target_path)
+
+
 def _register_fiscal_years(context: AssetExecutionContext) -> None:
     """The years the marts hold become fiscal-year partitions of the publication assets (partitions.py)."""
     con = duckdb.connect(str(settings().warehouse), read_only=True)
@@ -388,12 +402,12 @@ def _build_on_spark(context: AssetExecutionContext, dbt: DbtCliResource, current
         args.append("--full-refresh")
     if not_portable:
         args += ["--exclude", *not_portable]
-    with subprocess_environment(current.env_for_subprocess()):
-        yield from dbt.cli(args, context=context).stream()
+    with subprocess_environment(current.env_for_subprocess()), dbt_invocation(dbt, args, context) as invocation:
+        yield from invocation.stream()
     if set(context.selected_asset_keys) == set(context.assets_def.keys):
         _record_code_digest(code_stage, code_digest)
 
 
-dbt_resource = DbtCliResource(project_dir=gongkai_dbt_project, dbt_executable=DBT_EXECUTABLE)
+dbt_resource = GongkaiDbtCliResource(project_dir=gongkai_dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 defs = dg.Definitions(assets=[gongkai_dbt], resources={"dbt": dbt_resource})

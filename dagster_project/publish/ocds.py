@@ -33,7 +33,7 @@ from dagster_project.publish.ocds_config import (
 )
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql
 from dagster_project.publish.ocds_validation import (
-    read_validation_record, validate_ocds_folder, write_validation_record,
+    check_ocds_folder, read_validation_record, write_validation_record,
 )
 from dagster_project.publish.privacy_scan import scan_tree
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
@@ -493,10 +493,15 @@ def build_ocds(
             con.close()
         result.files = sorted(p.name for p in package_files(staging))
         result.bytes = sum((staging / f).stat().st_size for f in result.files)
-        problems = validate_ocds_folder(staging, schema_setting, cfg, skip=frozenset(carried))
+        # each package read back once: validation and privacy scan of the same table (check_ocds_folder)
+        problems, privacy = check_ocds_folder(staging, schema_setting, cfg, skip=frozenset(carried))
         if problems:
             raise ValueError(f"OCDS 校验失败 OCDS packages invalid: {problems[:10]}")
-        privacy = scan_tree(staging, policy.identifier_columns, skip=frozenset(carried))
+        others = scan_tree(staging, policy.identifier_columns,  # any other file of the folder (none today)
+                           skip=frozenset(carried) | {p.name for p in package_files(staging)})
+        privacy.files_scanned += others.files_scanned
+        privacy.bytes_scanned += others.bytes_scanned
+        privacy.hits += others.hits
         if not privacy.clean:
             raise ValueError(f"隐私扫描发现个人信息 OCDS privacy scan found personal data: "
                              f"{[str(h) for h in privacy.hits[:10]]}")

@@ -235,8 +235,9 @@ def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
         "build_id": build_id,
         "schema": "OCDS 1.1.5 release/record package schemas (offline)",
         "validation": "valid: every item structurally in DuckDB, packages up to "
-                      "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md)",
-        "privacy_scan": f"clean ({privacy_summary})",
+                      "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md); "
+                      "each package file read back once, as published, for these checks and the privacy scan",
+        "privacy_scan": f"clean ({privacy_summary}; every line of every package file, from the same read as the validation)",
         "files": {p.name: {"sha256": known.get(p.name) or sha256_file(p), "bytes": p.stat().st_size}
                   for p in package_files(folder)},
         "quarantined": quarantined or {},

@@ -241,3 +241,41 @@ def test_candidates_are_named(warehouse, tmp_path):
         ids = {t["id"] for t in release["tender"]["tenderers"]}
         assert ids <= {t["id"] for t in compiled[release["ocid"]]["tender"]["tenderers"]}
         assert any(i.startswith("CN-USCC-") for i in ids) or release["tender"]["tenderers"][0]["name"] == "宁夏丁建设公司"
+
+
+def test_one_read_back_still_fails_a_planted_id_number_and_a_broken_release(warehouse, tmp_path):
+    """``check_ocds_folder`` reads each package once for both the validation and the privacy scan: a
+    package with an ID number planted in a title (a JSON string the scan must read as free text) and one
+    with a release whose tag is outside the codelist are each caught, in the file they are in."""
+    import datetime as dt
+
+    from dagster_project import identifiers
+    from dagster_project.publish.ocds_validation import check_ocds_folder
+
+    cfg = dict(load_config(), releases_per_package=7, records_per_package=3, full_validation_max_releases=2,
+               sample_head=1, sample_every=1000)
+    folder = tmp_path / "ocds"
+    folder.mkdir()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        write_ocds(con, folder, cfg, MaskingPolicy.from_spec(load_spec()["masking"]))
+    finally:
+        con.close()
+    problems, privacy = check_ocds_folder(folder, cfg=cfg)
+    assert problems == [] and privacy.clean and privacy.files_scanned == len(package_files(folder))
+
+    def rewrite(path: Path, line_no: int, change) -> None:
+        with open_package_text(path) as fh:
+            lines = fh.read().split("\n")
+        lines[line_no] = change(lines[line_no])
+        path.write_bytes(gzip.compress("\n".join(lines).encode("utf-8")))
+
+    person = identifiers.make_id_number("640104", dt.date(1988, 8, 8), 31)
+    releases = folder / "release-package-0002.json.gz"
+    records = folder / "record-package-0002.json.gz"
+    rewrite(releases, 5, lambda line: line.replace('"tag":["', '"tag":["bogus-'))  # past the sampled head
+    rewrite(records, 2, lambda line: line.replace('"title":"', f'"title":"联系人 {person} ', 1))
+    problems, privacy = check_ocds_folder(folder, cfg=cfg)
+    assert any(p.startswith(releases.name) and "not in the codelist" in p for p in problems), problems
+    assert [(h.path, h.kind, h.masked) for h in privacy.hits] == [
+        (records.name, "id_number", identifiers.mask_id_number(person))]

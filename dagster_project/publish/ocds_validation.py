@@ -24,6 +24,7 @@ from referencing.jsonschema import DRAFT4
 
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish.ocds_config import load_config, open_package_text, package_files
+from dagster_project.publish.privacy_scan import PrivacyReport, load_json_lines, scan_json_file
 from dagster_project.publish.release_validation import sha256_file
 from dagster_project.publish.warehouse import open_scratch
 
@@ -83,24 +84,17 @@ def _errors(validator: Draft4Validator, instance, where: str, limit: int = 5) ->
     return out
 
 
-def _items_sql(path: Path) -> str:
-    """The items of a package file written by ``_write_packages``: one per line after the envelope line.
-
-    Read by DuckDB's parallel CSV reader, one column per line; it numbers no lines, so problems
-    are reported by item key and the sample is chosen by content (see ``_load_items``).
-    """
-    return (
-        f"SELECT rtrim(line, ',') AS item FROM read_csv('{_sql_path(path)}', "
-        "columns = {'line': 'VARCHAR'}, header = false, skip = 1, delim = '\x01', quote = '', escape = '', "
-        "auto_detect = false, max_line_size = 67108864) WHERE line NOT IN (']}', '')"
-    )
+def _items_sql(lines: str) -> str:
+    """The items of a package file written by ``_write_packages`` (its lines in temp table ``lines``,
+    ``privacy_scan.load_json_lines``): one per line after the envelope line (``rowid`` 0)."""
+    return f"SELECT rowid AS n, rtrim(line, ',') AS item FROM {lines} WHERE rowid > 0 AND line NOT IN (']}}', '')"
 
 
-def _load_items(con: duckdb.DuckDBPyConnection, path: Path, is_record: bool, cfg: dict) -> int:
+def _load_items(con: duckdb.DuckDBPyConnection, lines: str, is_record: bool, cfg: dict) -> int:
     """Parse every item once into the temp table ``_ocds_items`` (fields the checks need, sampled items).
 
-    The sample: the first ``sample_head`` items of the file (a ``LIMIT`` read of its head) and every
-    item whose key hashes to 0 modulo ``sample_every`` (deterministic, spread over the file).
+    The sample: the first ``sample_head`` items of the file and every item whose key hashes to 0 modulo
+    ``sample_every`` (deterministic, spread over the file).
     """
     r = "$.compiledRelease" if is_record else "$"
     paths = [f"{r}.ocid", f"{r}.id", f"{r}.date", f"{r}.initiationType", f"{r}.tag", "$.ocid", "$.releases"]
@@ -109,12 +103,13 @@ def _load_items(con: duckdb.DuckDBPyConnection, path: Path, is_record: bool, cfg
         SELECT ok, f[1] AS ocid, f[2] AS id, f[3] AS date, f[4] AS initiation_type,
                try_cast(try_cast(f[5] AS JSON) AS VARCHAR[]) AS tag, f[6] AS item_ocid,
                json_array_length(try_cast(f[7] AS JSON)) AS n_links,
-               CASE WHEN ok AND hash(coalesce(f[1], '') || ' ' || coalesce(f[2], '')) % {int(cfg['sample_every'])} = 0
-                    THEN item END AS sampled,
+               CASE WHEN n <= {int(cfg['sample_head'])} OR ok AND
+                         hash(coalesce(f[1], '') || ' ' || coalesce(f[2], '')) % {int(cfg['sample_every'])} = 0
+                    THEN item END AS sampled, n,
                CASE WHEN ok THEN coalesce(f[1], '?') || CASE WHEN {str(not is_record).lower()} THEN ' ' || coalesce(f[2], '?')
                     ELSE '' END ELSE left(item, 80) END AS item_key
-        FROM (SELECT item, f IS NOT NULL AS ok, f  -- one parse per item: try() is NULL for what is not JSON
-              FROM (SELECT item, try(json_extract_string(item, {paths})) AS f FROM ({_items_sql(path)})))""")
+        FROM (SELECT n, item, f IS NOT NULL AS ok, f  -- one parse per item: try() is NULL for what is not JSON
+              FROM (SELECT n, item, try(json_extract_string(item, {paths})) AS f FROM ({_items_sql(lines)})))""")
     return con.execute("SELECT count(*) FROM _ocds_items").fetchone()[0]
 
 
@@ -147,32 +142,39 @@ def _structural_problems(con: duckdb.DuckDBPyConnection, path: Path, is_record: 
     return [f"{path.name} item {k}: {p}" for k, p in rows]
 
 
-def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.DuckDBPyConnection | None = None,
+                          lines: str | None = None) -> list[str]:
     """Problems in one package file written by ``_write_packages`` (empty list = valid).
 
     Small packages are validated whole. Larger ones: structural checks of every item in DuckDB, and a
     deterministic sample (the first ``sample_head`` items and about one in ``sample_every``, chosen
     by key hash) validated against the package schema, each as a one-item package with the file's envelope.
+    ``lines``: a temp table of ``con`` already holding the file's lines (``privacy_scan.load_json_lines``);
+    otherwise the file is read here.
     """
     is_record = path.name.startswith("record-package")
     package_validator = v.record_package if is_record else v.release_package
     list_key = "records" if is_record else "releases"
-    own = con is None
+    own, loaded = con is None, lines is None
     con = con or open_scratch()
     try:
-        count = _load_items(con, path, is_record, cfg)
+        if loaded:
+            lines = "_ocds_lines"
+            load_json_lines(con, path, lines)
+        count = _load_items(con, lines, is_record, cfg)
         if count <= cfg["full_validation_max_releases"]:
             with open_package_text(path) as fh:
                 return _errors(package_validator, json.load(fh), path.name)
         problems = _structural_problems(con, path, is_record, cfg)
-        head = con.execute(f"SELECT item FROM ({_items_sql(path)}) LIMIT {int(cfg['sample_head'])}").fetchall()
-        sample = head + con.execute("SELECT sampled FROM _ocds_items WHERE sampled IS NOT NULL").fetchall()
+        sample = con.execute("SELECT sampled FROM _ocds_items WHERE sampled IS NOT NULL ORDER BY n").fetchall()
+        head = con.execute(f"SELECT line FROM {lines} WHERE rowid = 0").fetchone()
     finally:
         con.execute("DROP TABLE IF EXISTS _ocds_items")
+        if loaded:
+            con.execute(f"DROP TABLE IF EXISTS {lines}")
         if own:
             con.close()
-    with open_package_text(path) as fh:
-        envelope = json.loads(fh.readline() + "]}")
+    envelope = json.loads((head[0] if head else "") + "]}")
     for (item,) in sample:
         try:
             parsed = json.loads(item)
@@ -188,18 +190,35 @@ def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.
 def validate_ocds_folder(folder: Path, schema_setting: str | Path | None = None, cfg: dict | None = None,
                          skip: frozenset[str] = frozenset()) -> list[str]:
     """``skip``: file names carried by checksum from a build that validated them."""
+    return check_ocds_folder(folder, schema_setting, cfg, skip, privacy=False)[0]
+
+
+def check_ocds_folder(folder: Path, schema_setting: str | Path | None = None, cfg: dict | None = None,
+                      skip: frozenset[str] = frozenset(), privacy: bool = True) -> tuple[list[str], PrivacyReport]:
+    """Validation problems and the privacy scan of every package file in ``folder`` but ``skip`` (names
+    carried by checksum from a build that checked them): each file is read back once, as published, into
+    one DuckDB table that both the validation and the privacy scan read (``privacy_scan.scan_json_file``,
+    the scan ``privacy_scan.scan_tree`` runs on a JSON file)."""
     cfg = cfg or load_config()
     v = validators(schema_setting)
     problems: list[str] = []
+    report = PrivacyReport()
     con = open_scratch()
     try:
         for path in package_files(folder):
             if path.name in skip:
+                report.files_carried_over += 1
                 continue
-            problems += validate_package_file(path, v, cfg, con)
+            load_json_lines(con, path, "_ocds_lines")
+            problems += validate_package_file(path, v, cfg, con, lines="_ocds_lines")
+            if privacy:
+                report.files_scanned += 1
+                report.bytes_scanned += path.stat().st_size
+                report.hits += scan_json_file(path, path.name, con, "_ocds_lines")
+            con.execute("DROP TABLE _ocds_lines")
     finally:
         con.close()
-    return problems
+    return problems, report
 
 
 # What build_ocds proved about the packages it wrote, by checksum: the release that includes them
@@ -216,8 +235,9 @@ def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
         "build_id": build_id,
         "schema": "OCDS 1.1.5 release/record package schemas (offline)",
         "validation": "valid: every item structurally in DuckDB, packages up to "
-                      "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md)",
-        "privacy_scan": f"clean ({privacy_summary})",
+                      "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md); "
+                      "each package file read back once, as published, for these checks and the privacy scan",
+        "privacy_scan": f"clean ({privacy_summary}; every line of every package file, from the same read as the validation)",
         "files": {p.name: {"sha256": known.get(p.name) or sha256_file(p), "bytes": p.stat().st_size}
                   for p in package_files(folder)},
         "quarantined": quarantined or {},

@@ -212,44 +212,65 @@ def _identifier_members_pattern() -> str:
     return f'("(?:{keys})": ?)"(?:[^"\\\\]|\\\\.)*"'
 
 
-def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
-    """A JSON file read line by line by DuckDB (package files hold one item per line).
+def json_lines_sql(path: Path) -> str:
+    """Every line of a JSON file (gzipped or not) as column ``line``, by DuckDB's CSV reader."""
+    return (f"read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false, "
+            "delim = '\x01', quote = '', escape = '', auto_detect = false, max_line_size = 67108864)")
 
-    The runs (``_run_pattern``) of every line that may hold a personal number are taken out, and each
-    distinct run is confirmed once. ID
-    numbers count anywhere. Mobiles and cards count in free text only: a line holding a run with one that
-    is JSON (after its trailing comma), or a package's envelope line (JSON once its list is closed), is
-    parsed with ``json_tree``, its string values being free text unless their key — for array elements,
-    the array's key — is an identifier key; any other such line (a fragment of a pretty-printed file) is
-    free text whole. The steps are separate statements so that DuckDB parses only the (few) lines with
-    such a hit, not every line. (Confirming every line whole cost ~0.3 ms a line: OCDS lines all pass the
-    prefilter on their deal keys and credit codes.)
+
+def load_json_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+    """Read a file once into the temp table ``table`` (``line``; ``rowid`` = line number - 1, file order
+    kept), for every check that reads it (``scan_json_lines_table``, ``ocds_validation``): a gzipped file is
+    decompressed once, by one thread, and the checks then run over the table in parallel."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT line FROM {json_lines_sql(path)}")
+
+
+def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
+    """A JSON file read line by line by DuckDB (package files hold one item per line)."""
+    con = open_scratch()
+    try:
+        load_json_lines(con, path, "json_lines")
+        return scan_json_lines_table(con, "json_lines", rel)
+    finally:
+        con.close()
+
+
+def scan_json_lines_table(con: duckdb.DuckDBPyConnection, table: str, rel: str) -> list[PrivacyHit]:
+    """The lines of a JSON file in temp table ``table`` (``load_json_lines``), scanned as published.
+
+    The runs (``_run_pattern``) of every line that may hold a personal number are taken out once, with
+    the line they come from, and each distinct run is confirmed once. ID numbers count anywhere. Mobiles
+    and cards count in free text only: a line holding a run with one that is JSON (after its trailing
+    comma), or a package's envelope line (JSON once its list is closed), is parsed with ``json_tree``, its
+    string values being free text unless their key — for array elements, the array's key — is an
+    identifier key; any other such line (a fragment of a pretty-printed file) is free text whole. The
+    steps are separate statements so that DuckDB parses only the (few) lines with such a hit, not every
+    line. (Confirming every line whole cost ~0.3 ms a line: OCDS lines all pass the prefilter on their
+    deal keys and credit codes.)
     """
     keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
     loc = _sql_str(rel)
     runs = f"regexp_extract_all(line, {_sql_str(_run_pattern())})"
-    lines = (f"read_csv({_sql_str(path.as_posix())}, columns = {{'line': 'VARCHAR'}}, header = false, "
-             "delim = '\x01', quote = '', escape = '', auto_detect = false, max_line_size = 67108864)")
-    con = open_scratch()
     try:
         con.execute(f"""
-            CREATE TEMP TABLE json_hits AS
-            SELECT run, {personal_numbers.hits_sql('run')} AS hs
-            FROM (SELECT DISTINCT unnest({runs}) AS run
-                  FROM {lines} WHERE {personal_numbers.prefilter_sql('line')})""")
+            CREATE OR REPLACE TEMP TABLE json_line_runs AS
+            SELECT n, unnest(runs) AS run FROM (SELECT rowid AS n, {runs} AS runs FROM {table}
+                                                WHERE {personal_numbers.prefilter_sql('line')})""")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE json_hits AS
+            SELECT run, {personal_numbers.hits_sql('run')} AS hs FROM (SELECT DISTINCT run FROM json_line_runs)""")
         hits = [PrivacyHit(rel, kind, masked) for kind, masked in con.execute(
             "SELECT DISTINCT h.kind, h.masked FROM (SELECT unnest(hs) AS h FROM json_hits) "
             f"WHERE h.kind = 'id_number' ORDER BY ALL LIMIT {_HITS_LIMIT}").fetchall()]
-        weak = [r for (r,) in con.execute(
-            "SELECT run FROM json_hits WHERE len(list_filter(hs, lambda h: h.kind <> 'id_number')) > 0").fetchall()]
-        if weak:
-            con.execute("CREATE TEMP TABLE weak_runs AS SELECT unnest($1::VARCHAR[]) AS run", [weak])
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE weak_runs AS
+            SELECT run FROM json_hits WHERE len(list_filter(hs, lambda h: h.kind <> 'id_number')) > 0""")
+        if con.execute("SELECT count(*) FROM weak_runs").fetchone()[0]:
             con.execute(f"""
-                CREATE TEMP TABLE json_weak_lines AS
+                CREATE OR REPLACE TEMP TABLE json_weak_lines AS
                 SELECT line, CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}}') THEN line || ']}}' END AS doc
-                FROM (SELECT rtrim(line, ',') AS line FROM {lines}
-                      WHERE {personal_numbers.prefilter_sql('line')}
-                        AND list_has_any({runs}, (SELECT list(run) FROM weak_runs)))""")
+                FROM (SELECT rtrim(line, ',') AS line FROM {table}
+                      WHERE rowid IN (SELECT n FROM json_line_runs WHERE run IN (SELECT run FROM weak_runs)))""")
             # A JSON line whose weak runs all sit in string values of identifier keys (a credit code whose first
             # 17 digits pass Luhn, in "id": one OCDS line in five) has no such hit in free text: the line with
             # those values emptied holds none of the weak runs. Only the other lines are parsed by json_tree.
@@ -269,14 +290,20 @@ def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
                 WHERE t.type = 'VARCHAR'""")
         return _dedupe(hits)
     finally:
-        con.close()
+        for name in ("json_line_runs", "json_hits", "weak_runs", "json_weak_lines"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def scan_json_file(path: Path, rel: str) -> list[PrivacyHit]:
+def scan_json_file(path: Path, rel: str, con: duckdb.DuckDBPyConnection | None = None,
+                   lines: str | None = None) -> list[PrivacyHit]:
+    """``lines``: a temp table of ``con`` already holding the file's lines (``load_json_lines``), read
+    instead of the file when the file is scanned line by line."""
     hits: list[PrivacyHit] = []
     if path.stat().st_size <= _SMALL_JSON_BYTES and not path.name.endswith(".gz"):
         _walk_json(json.loads(path.read_text(encoding="utf-8")), rel, None, hits)
         return _dedupe(hits)
+    if con is not None and lines is not None:
+        return scan_json_lines_table(con, lines, rel)
     return _scan_json_lines(path, rel)
 
 

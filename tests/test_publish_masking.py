@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from dagster_project import identifiers
-from dagster_project.publish.masking import MaskingPolicy, mask_free_text_sql, masked_select
+from dagster_project.publish.masking import MaskingPolicy, mask_free_text_sql, masked_select, masked_select_by_value
 
 ID_A = identifiers.make_id_number("640104", dt.date(1990, 1, 31), 7)
 ID_B = identifiers.make_id_number("110105", dt.date(1949, 12, 31), 2)  # may end in X
@@ -85,3 +85,25 @@ def test_masked_select_applies_policy_per_column():
     assert MOBILE_A not in row[2] and identifiers.find_mobiles(row[2]) == []
     assert float(row[3]) == 12.5
     assert MOBILE_B not in row[4] and row[4].endswith("; b")
+
+
+def test_masking_by_distinct_value_gives_the_rows_masking_each_row_gives():
+    """Repetitive code columns are masked once per value and joined back (``masked_select_by_value``): the
+    rows must be exactly those of ``masked_select`` — an ID number used as a supplier code masked, credit codes,
+    NULLs and a value-mapped column kept — and the join must really be taken for the repetitive columns."""
+    policy = MaskingPolicy(identifier_columns=frozenset({"supplier_code"}))
+    codes = [ID_A, identifiers.make_uscc("91640100MA76XXXX3"), None, "12640104724412959H"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, supplier_code VARCHAR, kind VARCHAR, note VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)",
+                    [[i, codes[i % len(codes)], ["a", None][i % 2], TEXTS[i % len(TEXTS)] if i % 50 == 0 else f"第{i}行"]
+                     for i in range(400)])
+    columns = [(r[0], r[1]) for r in con.execute("DESCRIBE t").fetchall()]
+    value_maps = {"kind": {"a": "甲 A"}}
+    by_value = masked_select_by_value(con, "t", columns, policy, value_maps)
+    assert "LEFT JOIN" in by_value and "m1" in by_value and "m3" not in by_value  # codes by value, free text per row
+    per_row = masked_select("t", columns, policy, value_maps)
+    rows = lambda sql: sorted(con.execute(sql).fetchall(), key=repr)  # noqa: E731
+    assert rows(by_value) == rows(per_row)
+    masked_ids = [r[0] for r in con.execute(f"SELECT supplier_code FROM ({by_value}) WHERE i % 4 = 0").fetchall()]
+    assert masked_ids and all(m == ID_A[:6] + "********" + ID_A[-4:] for m in masked_ids)

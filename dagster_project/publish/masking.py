@@ -105,3 +105,40 @@ def masked_select(
     parts = [column_sql(n, t, policy, value_maps.get(n)) for n, t in columns]
     parts = [p for p in parts if p is not None]
     return f"SELECT {', '.join(parts)} FROM {relation_sql} AS src"
+
+
+# A masked column with at most this share of distinct values is masked once per value and joined back.
+MASK_BY_VALUE_SHARE = 0.1
+
+
+def masked_select_by_value(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
+                           value_maps: dict[str, dict[str, str]] | None = None) -> str:
+    """``masked_select`` with the masking of repetitive text columns done once per distinct value and joined
+    back: a credit code may pass the ID-number candidate test on every row, so code columns cost ~30 s of
+    ``mask_sql`` at 1 M bulletins for ~600 distinct codes. The masking is ``column_sql`` either way (a
+    function of the value alone), so the rows are the same; ``con`` counts the distinct values first."""
+    value_maps = value_maps or {}
+    exprs = {n: column_sql(n, t, policy, value_maps.get(n)) for n, t in columns}
+    candidates = [n for n, t in columns
+                  if t.upper().startswith("VARCHAR") and (exprs[n] or "") != f"{quote_ident(n)} AS {quote_ident(n)}"]
+    if not candidates:
+        return masked_select(relation_sql, columns, policy, value_maps)
+    stats = con.execute(f"SELECT count(*), {', '.join(f'approx_count_distinct({quote_ident(n)})' for n in candidates)} "
+                        f"FROM {relation_sql} AS src").fetchone()
+    by_value = {n for n, d in zip(candidates, stats[1:]) if d <= stats[0] * MASK_BY_VALUE_SHARE}
+    if not by_value:
+        return masked_select(relation_sql, columns, policy, value_maps)
+    selected, joins = [], []
+    for i, (name, _) in enumerate(columns):
+        expr = exprs[name]
+        if expr is None:
+            continue
+        if name not in by_value:
+            selected.append(expr)  # names only its own column, which no joined value list has
+            continue
+        q = quote_ident(name)
+        # IS NOT DISTINCT FROM: a NULL meets its own masked form (a value map may give NULL a label)
+        joins.append(f"LEFT JOIN (SELECT {q} AS _value, {expr} FROM (SELECT DISTINCT {q} FROM {relation_sql} AS src)) AS m{i} "
+                     f"ON src.{q} IS NOT DISTINCT FROM m{i}._value")
+        selected.append(f"m{i}.{q}")
+    return f"SELECT {', '.join(selected)} FROM {relation_sql} AS src {' '.join(joins)}"

@@ -26,7 +26,7 @@ from typing import Callable
 import duckdb
 
 from dagster_project.publish import atomic
-from dagster_project.publish.masking import MaskingPolicy, masked_select
+from dagster_project.publish.masking import MaskingPolicy, masked_select, masked_select_by_value
 from dagster_project.publish.ocds_config import (
     CANDIDATE_SEPARATORS, load_config, package_files, package_suffix, release_stem,
 )
@@ -309,42 +309,6 @@ class OcdsResult:
     parts: dict[str, dict] = field(default_factory=dict)  # fiscal-year parts: new or carried (build_ocds)
 
 
-# A masked column with at most this share of distinct values is masked once per value and joined back.
-_MASK_BY_VALUE_SHARE = 0.1
-
-
-def _masked_select_by_value(con: duckdb.DuckDBPyConnection, relation: str, columns: list[tuple[str, str]],
-                            policy: MaskingPolicy) -> str:
-    """``masked_select`` of ``relation``, with the masking of repetitive text columns done once per distinct
-    value: a credit code passes the ID-number candidate test on every row (17 digits and a check character),
-    so four code columns cost ~30 s of ``mask_sql`` at 1 M bulletins for ~600 distinct codes. The masking
-    is ``masking.column_sql`` either way (a function of the value alone), so the rows are the same."""
-    from dagster_project.publish.masking import column_sql, quote_ident
-
-    candidates = [(n, t) for n, t in columns
-                  if t.upper().startswith("VARCHAR") and (column_sql(n, t, policy) or "") != f"{quote_ident(n)} AS {quote_ident(n)}"]
-    if not candidates:
-        return masked_select(relation, columns, policy)
-    stats = con.execute(f"SELECT count(*), {', '.join(f'approx_count_distinct({quote_ident(n)})' for n, _ in candidates)} "
-                        f"FROM {relation} AS src").fetchone()
-    by_value = {n for (n, _), d in zip(candidates, stats[1:]) if d <= stats[0] * _MASK_BY_VALUE_SHARE}
-    if not by_value:
-        return masked_select(relation, columns, policy)
-    selected, joins = [], []
-    for i, (name, dtype) in enumerate(columns):
-        expr = column_sql(name, dtype, policy)
-        if expr is None:
-            continue
-        if name not in by_value:
-            selected.append(expr)  # names only its own column, which no joined value list has
-            continue
-        q = quote_ident(name)
-        joins.append(f"LEFT JOIN (SELECT {q} AS _value, {expr} FROM (SELECT DISTINCT {q} FROM {relation} AS src)) AS m{i} "
-                     f"ON src.{q} = m{i}._value")
-        selected.append(f"m{i}.{q}")
-    return f"SELECT {', '.join(selected)} FROM {relation} AS src {' '.join(joins)}"
-
-
 def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, part: str | None = None,
                     masked: bool = True) -> str | None:
     """Bulletins joined with their deal, masked. ``part``: only one fiscal-year part's rows, chosen
@@ -355,7 +319,7 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, part:
 
     def select(relation: str, columns: list[tuple[str, str]]) -> str:
         if masked:
-            return _masked_select_by_value(con, relation, columns, policy)
+            return masked_select_by_value(con, relation, columns, policy)
         return "SELECT " + ", ".join(quote_ident(c) for c, _ in columns) + f" FROM {relation} AS src"
 
     bulletins = find_relation(con, "fct_trading_bulletins")

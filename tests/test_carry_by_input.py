@@ -20,6 +20,7 @@ import pytest
 
 from dagster_project.paths import REPO_ROOT
 from dagster_support import materialization_metadata
+from quality_support import fail_one_integrity_check
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 CHANGED = "marts.fct_budget_lines"
@@ -193,15 +194,7 @@ def test_a_carried_integrity_failure_still_blocks(runs, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     shutil.copy(runs["warehouse"], warehouse)
     integrity = [s for s in load_suites() if s.kind == "integrity"]
-    con = duckdb.connect(str(warehouse))
-    try:
-        latest = con.execute("select run_id from quality.runs order by started_at desc limit 1").fetchone()[0]
-        con.execute("""update quality.check_runs set status = 'failed', success = false, failed = 1
-                       where run_id = ? and kind = 'integrity'
-                         and rule_id = (select min(rule_id) from quality.check_runs where run_id = ? and kind = 'integrity')""",
-                    [latest, latest])
-    finally:
-        con.close()
+    latest = fail_one_integrity_check(warehouse)
     run = run_quality(warehouse, tmp_path / "out", suites=integrity, write_report=False,
                       carry={s.name: latest for s in integrity})
     assert run.gx_seconds < 1 and run.carried_suites == {"integrity": latest}

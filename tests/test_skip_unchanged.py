@@ -19,6 +19,7 @@ import pytest
 
 from dagster_project.paths import REPO_ROOT
 from dagster_support import materialization_metadata
+from quality_support import fail_one_integrity_check
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 
@@ -200,15 +201,7 @@ def test_a_carried_integrity_failure_still_blocks_publication(runs, tmp_path):
     shutil.copy(env["warehouse"], warehouse)
     (out / "quality" / "gx_data_docs").mkdir(parents=True)
     (out / "quality" / "gx_data_docs" / "index.html").write_text("<html></html>", encoding="utf-8")
-    con = duckdb.connect(str(warehouse))
-    try:
-        latest = con.execute("select run_id from quality.runs order by started_at desc limit 1").fetchone()[0]
-        con.execute("""update quality.check_runs set status = 'failed', success = false, failed = 1
-                       where run_id = ? and kind = 'integrity'
-                         and rule_id = (select min(rule_id) from quality.check_runs where run_id = ? and kind = 'integrity')""",
-                    [latest, latest])
-    finally:
-        con.close()
+    latest = fail_one_integrity_check(warehouse)
     suites = load_suites()
     run = carry_previous_run(warehouse, out, suites, quality_fingerprint(warehouse, env["as_of"]))
     assert run is not None and run.carried_from_run == latest

@@ -310,10 +310,12 @@ class OcdsResult:
 
 
 def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, part: str | None = None,
-                    masked: bool = True) -> str | None:
+                    masked: bool = True, parts_in: set[str] | None = None) -> str | None:
     """Bulletins joined with their deal, masked. ``part``: only one fiscal-year part's rows, chosen
-    before masking (a year's build masks that year's bulletins only); ``masked=False``: the same rows as
-    the marts hold them (what a part's fingerprint hashes: no masking pass over years that are carried)."""
+    before masking (a year's build masks that year's bulletins only); ``parts_in``: the rows of these
+    parts, chosen the same way (one masking pass for every part a build writes); ``masked=False``: the
+    same rows as the marts hold them (what a part's fingerprint hashes: no masking pass over years that
+    are carried)."""
     from dagster_project.publish import parts
     from dagster_project.publish.masking import quote_ident
 
@@ -333,11 +335,17 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, part:
         source = (f"(SELECT * FROM {bulletins} WHERE bulletin_key NOT IN "
                   f"(SELECT object_key FROM {quarantine} WHERE left_out_of = 'ocds' AND object_key IS NOT NULL))")
     d_types = dict(describe(con, deals)) if deals is not None else {}
-    if part is not None and "fiscal_year" in d_types:
+    chosen_parts = {part} if part is not None else set(parts_in) if parts_in is not None else None
+    if chosen_parts is not None and "fiscal_year" in d_types:
         dated = f"(SELECT DISTINCT coalesce(deal_key, '') FROM {deals} WHERE fiscal_year IS NOT NULL)"
-        chosen = (f"coalesce(deal_key, '') NOT IN {dated}" if part == parts.UNKNOWN else
-                  f"deal_key IN (SELECT deal_key FROM {deals} WHERE {parts.part_filter(part)})")
-        source = f"(SELECT * FROM {source} AS s WHERE {chosen})"
+        years = sorted(k for k in chosen_parts if k not in (parts.UNKNOWN, parts.ALL))
+        chosen = []
+        if years:
+            chosen.append(f"deal_key IN (SELECT deal_key FROM {deals} WHERE "
+                          f"{' OR '.join(parts.part_filter(y) for y in years)})")
+        if parts.UNKNOWN in chosen_parts:
+            chosen.append(f"coalesce(deal_key, '') NOT IN {dated}")
+        source = f"(SELECT * FROM {source} AS s WHERE {' OR '.join(chosen) or 'false'})"
     b_sql = select(source, [(c, b_types[c]) for c in BULLETIN_COLUMNS if c in b_types])
     if deals is None:
         return f"SELECT * FROM ({b_sql}) b"
@@ -360,58 +368,97 @@ def _quarantine_counts(con: duckdb.DuckDBPyConnection, source_sql: str, n_releas
 
 def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy,
                part: str | None = None) -> OcdsResult:
-    """Build releases and records of every bulletin in DuckDB and write them into ``folder`` (must exist).
+    """Build releases and records of every bulletin (or of one fiscal-year ``part``) into ``folder``."""
+    return write_ocds_parts(con, folder, cfg, policy, [part])[part]
 
-    The flat release rows go once to a temporary Parquet file in package order (row groups of
-    ``FLAT_ROW_GROUP`` rows, so a range of ``seq`` reads only its row groups); releases are then
-    COPYed package by package, and records are aggregated one package of deals at a time, which
-    bounds memory whatever the number of bulletins.
+
+def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy,
+                     keys: list[str | None]) -> dict[str | None, OcdsResult]:
+    """Build releases and records of the fiscal-year parts ``keys`` (``[None]``: every bulletin, in files
+    not named by a part) and write them into ``folder`` (must exist).
+
+    The rows of all these parts are chosen, masked and turned into flat release rows by ONE query (the
+    masking expressions make its text ~150 kB, whose planning cost seconds: once per build, not once per
+    part), written to a temporary Parquet file in (part, package) order (row groups of ``FLAT_ROW_GROUP``
+    rows, so a range of ``seq`` of a part reads only its row groups); releases are then COPYed package by
+    package, and records are aggregated one package of deals at a time, which bounds memory whatever the
+    number of bulletins.
     """
-    result = OcdsResult(path=folder)
-    sql = ocds_source_sql(con, policy, part=part)
-    if sql is None:
-        return result
-    if part is not None:  # one fiscal-year part: its deals' bulletins, in files named by the part
-        from dagster_project.publish import parts
+    from dagster_project.publish import parts
 
-        sql = f"SELECT * FROM ({sql}) WHERE {parts.part_filter(part)}"
-        cfg = dict(cfg, part=part)
+    results = {k: OcdsResult(path=folder) for k in keys}
+    named = [k for k in keys if k is not None]
+    if named and len(named) != len(keys):
+        raise ValueError("write_ocds_parts: either fiscal-year parts or None, not both")
+    sql = ocds_source_sql(con, policy, parts_in=set(named) if named else None)
+    if sql is None:
+        return results
+    types = dict(describe(con, f"({sql})"))
+    if named:  # each part's deals' bulletins, in files named by the part
+        if parts.PART_COLUMN in types:
+            part_of = (f"CASE WHEN {parts.PART_COLUMN} IS NULL THEN {_sql_str(parts.UNKNOWN)} "
+                       f"ELSE CAST(CAST({parts.PART_COLUMN} AS INTEGER) AS VARCHAR) END")
+        else:
+            part_of = _sql_str(parts.ALL)
+        sql = (f"SELECT * FROM (SELECT *, {part_of} AS _part FROM ({sql})) "
+               f"WHERE _part IN ({', '.join(_sql_str(k) for k in named)})")
+    else:
+        sql = f"SELECT *, '' AS _part FROM ({sql})"
+    types["_part"] = "VARCHAR"
     # package uris and record links: where these files will be published (build_ocds), else where written
     cfg = dict(cfg, base_uri=cfg.get("base_uri") or folder.resolve().as_uri() + "/")
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     common = {"uri": cfg["base_uri"], "version": "1.1", "publishedDate": now, "publisher": cfg["publisher"],
               "license": cfg["license"]}
-    types = dict(describe(con, f"({sql})"))
     release_json = release_json_sql(cfg)
     suffix = package_suffix(cfg)
     with tempfile.TemporaryDirectory(prefix="gongkai-ocds-") as tmp:
         flat_path = Path(tmp) / "flat.parquet"
-        con.execute(f"COPY ({flat_sql(sql, types, cfg)} ORDER BY seq) TO '{_sql_path(flat_path)}' "
+        con.execute(f"COPY ({flat_sql(sql, types, cfg)} ORDER BY _part, seq) TO '{_sql_path(flat_path)}' "
                     f"(FORMAT parquet, ROW_GROUP_SIZE {FLAT_ROW_GROUP})")
-        flat = f"read_parquet('{_sql_path(flat_path)}')"
-        n_releases = con.execute(f"SELECT count(*) FROM {flat}").fetchone()[0]
-        result.quarantined = _quarantine_counts(con, sql, n_releases) if part is None else {}
-        release_files = _write_packages(
-            con, folder, release_stem(cfg), "releases", common, n_releases, int(cfg["releases_per_package"]),
-            lambda lo, hi: f"SELECT seq AS s, {release_json} AS item FROM {flat} WHERE seq BETWEEN {lo} AND {hi}",
-            suffix)
-        # Every release package file name is known by now, so each record package can list them.
-        rec_envelope = dict(common, packages=[cfg["base_uri"] + f for f in release_files])
-        per_record_file = int(cfg["records_per_package"])
-        # (first seq, last seq, deals) of each record package: deals are contiguous seq ranges
-        bounds = con.execute(f"""
-            SELECT min(first), max(last), count(*) FROM (
-                SELECT row_number() OVER (ORDER BY min(seq)) - 1 AS n, min(seq) AS first, max(seq) AS last
-                FROM {flat} GROUP BY ocid)
-            GROUP BY n // {per_record_file} ORDER BY n // {per_record_file}""").fetchall()
-        n_records = sum(b[2] for b in bounds)
+        counts = dict(con.execute(f"SELECT _part, count(*) FROM read_parquet('{_sql_path(flat_path)}') "
+                                  f"GROUP BY _part").fetchall())
+        for key in keys:
+            part_cfg = dict(cfg, part=key) if key is not None else cfg
+            flat = (f"(SELECT * FROM read_parquet('{_sql_path(flat_path)}') "
+                    f"WHERE _part = {_sql_str(key if key is not None else '')})")
+            results[key] = _write_part(con, folder, part_cfg, common, flat, counts.get(key or "", 0),
+                                       release_json, suffix)
+    if not named:
+        results[None].quarantined = _quarantine_counts(
+            con, ocds_source_sql(con, policy, masked=False), results[None].releases)
+    return results
 
-        def records_chunk(lo: int, hi: int) -> str:
-            first, last, _ = bounds[lo // per_record_file]
-            return records_sql(cfg, f"(SELECT * FROM {flat} WHERE seq BETWEEN {first} AND {last})", offset=lo)
 
-        record_files = _write_packages(con, folder, "record-package" + release_stem(cfg)[15:], "records", rec_envelope, n_records,
-                                       per_record_file, records_chunk, suffix)
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _write_part(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, common: dict, flat: str,
+                n_releases: int, release_json: str, suffix: str) -> OcdsResult:
+    """The release and record packages of one part, from its flat rows ``flat`` (``seq`` from 0)."""
+    result = OcdsResult(path=folder)
+    release_files = _write_packages(
+        con, folder, release_stem(cfg), "releases", common, n_releases, int(cfg["releases_per_package"]),
+        lambda lo, hi: f"SELECT seq AS s, {release_json} AS item FROM {flat} WHERE seq BETWEEN {lo} AND {hi}",
+        suffix)
+    # Every release package file name is known by now, so each record package can list them.
+    rec_envelope = dict(common, packages=[cfg["base_uri"] + f for f in release_files])
+    per_record_file = int(cfg["records_per_package"])
+    # (first seq, last seq, deals) of each record package: deals are contiguous seq ranges
+    bounds = con.execute(f"""
+        SELECT min(first), max(last), count(*) FROM (
+            SELECT row_number() OVER (ORDER BY min(seq)) - 1 AS n, min(seq) AS first, max(seq) AS last
+            FROM {flat} GROUP BY ocid)
+        GROUP BY n // {per_record_file} ORDER BY n // {per_record_file}""").fetchall()
+    n_records = sum(b[2] for b in bounds)
+
+    def records_chunk(lo: int, hi: int) -> str:
+        first, last, _ = bounds[lo // per_record_file]
+        return records_sql(cfg, f"(SELECT * FROM {flat} WHERE seq BETWEEN {first} AND {last})", offset=lo)
+
+    record_files = _write_packages(con, folder, "record-package" + release_stem(cfg)[15:], "records", rec_envelope,
+                                   n_records, per_record_file, records_chunk, suffix)
     result.releases, result.records = n_releases, n_records
     result.files = release_files + record_files
     result.bytes = sum((folder / f).stat().st_size for f in result.files)
@@ -459,17 +506,18 @@ def build_ocds(
         con = open_read_only(warehouse)
         try:
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            source = ocds_source_sql(con, policy)
+            # over the rows as the marts hold them: carried years are never masked
+            source = ocds_source_sql(con, policy, masked=False)
             fingerprints: dict[str, str] = {}
-            if source is not None:  # over the rows as the marts hold them: carried years are never masked
-                plain = ocds_source_sql(con, policy, masked=False)
-                columns = [c for c, _ in describe(con, f"({plain})")]
+            if source is not None:
+                columns = [c for c, _ in describe(con, f"({source})")]
                 yearly = parts.PART_COLUMN in columns
-                fingerprints = parts.part_fingerprints(con, f"({plain})", columns, yearly, salt)
+                fingerprints = parts.part_fingerprints(con, f"({source})", columns, yearly, salt)
             requested = None if fiscal_years is None else {str(int(y)) for y in fiscal_years}
             keys = set(fingerprints)
             if requested is not None:
                 keys |= {k for k in previous_parts if k not in requested and k not in (parts.ALL, parts.UNKNOWN)}
+            to_build: dict[str, str | None] = {}  # part -> why it is built again (None: new or changed)
             for key in sorted(keys):
                 before = previous_parts.get(key)
                 in_scope = requested is None or key in requested or key in (parts.ALL, parts.UNKNOWN)
@@ -481,15 +529,18 @@ def build_ocds(
                         result.releases += before.get("releases", 0)
                         result.records += before.get("records", 0)
                         continue
-                if key not in fingerprints:
-                    continue
-                part = write_ocds(con, staging, cfg, policy, part=key)
+                if key in fingerprints:
+                    to_build[key] = reason
+            # every part built in this build from one masked read (write_ocds_parts), carried ones not read
+            built = write_ocds_parts(con, staging, cfg, policy, sorted(to_build)) if to_build else {}
+            for key, reason in sorted(to_build.items()):
+                part = built[key]
                 result.releases += part.releases
                 result.records += part.records
                 parts_record[key] = {"status": "new", "built_in": build_id, "fingerprint": fingerprints[key],
                                      "files": part.files, "releases": part.releases, "records": part.records,
                                      **({"rebuilt_because": reason} if reason else {})}
-            if source is not None:
+            if source is not None:  # a count: the rows as the marts hold them count the same as masked
                 result.quarantined = _quarantine_counts(con, source, result.releases)
         finally:
             con.close()

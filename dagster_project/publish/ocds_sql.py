@@ -87,7 +87,8 @@ _RELEASE_COMPLETE = "coalesce(deal_key, '') <> '' AND coalesce(rid, '') <> '' AN
 
 
 def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
-    """One row per release with every value the JSON needs, numbered ``seq`` in package order."""
+    """One row per release with every value the JSON needs, numbered ``seq`` in package order (within
+    its ``_part``, a column of ``source_sql`` when it has one: the fiscal-year part the release is written in)."""
     tz, scheme = cfg["timezone"], cfg["party_scheme"]
     col = lambda c: c if c in types else "NULL"  # noqa: E731  (a column the marts may lack)
     bt = cfg["bulletin_types"]
@@ -124,10 +125,10 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
                list_filter(cands, lambda x: x.rank = 1)[1].name AS p_name
         FROM (
         SELECT *, {cands} AS cands FROM (
-        SELECT row_number() OVER (ORDER BY deal_key, sort_time, rid) - 1 AS seq, *,
+        SELECT row_number() OVER (PARTITION BY _part ORDER BY deal_key, sort_time, rid) - 1 AS seq, *,
                CASE WHEN tag IN ('award', 'contract', 'implementation') THEN w_id0 END AS w_id
         FROM (SELECT * FROM (
-            SELECT {_q(cfg['ocid_prefix'])} || deal_key AS ocid, deal_key, bulletin_key AS rid,
+            SELECT {col('_part')} AS _part, {_q(cfg['ocid_prefix'])} || deal_key AS ocid, deal_key, bulletin_key AS rid,
                    {col('notice_send_time')} AS sort_time,
                    {_iso_sql(col('notice_send_time'), types.get('notice_send_time'), tz)} AS date_s,
                    {tag} AS tag, {award_status} AS award_status,

@@ -3,6 +3,7 @@ by hard link (checked by checksum, not re-validated), says which is which, and p
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -140,3 +141,35 @@ def test_ocds_packages_are_written_per_fiscal_year_and_unchanged_years_carried(w
     assert (second.path / "release-package-2018-0001.json.gz").stat().st_ino != \
         (first.path / "release-package-2018-0001.json.gz").stat().st_ino
     assert second.releases == first.releases and second.records == first.records
+
+
+def test_ocds_parts_written_from_one_masked_read_equal_the_parts_written_one_by_one(warehouse, tmp_path):
+    """``write_ocds_parts`` masks and flattens every part a build writes in one query: each part's
+    packages must be, byte for byte (decompressed, publishedDate aside), what its own build writes."""
+    from dagster_project.publish.masking import MaskingPolicy
+    from dagster_project.publish.ocds import write_ocds, write_ocds_parts
+    from dagster_project.publish.ocds_config import load_config, open_package_text, package_files
+    from dagster_project.publish.release import load_spec
+
+    _sql(warehouse, "UPDATE main_marts.fct_deals SET fiscal_year = 2017 WHERE deal_key = 'NXZC2018-002/01'")
+    _sql(warehouse, "UPDATE main_marts.fct_deals SET fiscal_year = NULL WHERE deal_key = 'NXGC2018-001/01'")
+    cfg = dict(load_config(), base_uri="https://example.org/ocds/b/", releases_per_package=3, records_per_package=2)
+    policy = MaskingPolicy.from_spec(load_spec()["masking"])
+    together, alone = tmp_path / "together", tmp_path / "alone"
+    together.mkdir(), alone.mkdir()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        keys = ["2017", "unknown"]  # the fixture's two deals: one dated (moved to 2017), one without a year
+        built = write_ocds_parts(con, together, cfg, policy, keys)
+        # the part written last from the shared flat rows: its package positions restart at 0 (seq per part)
+        one_by_one = {"unknown": write_ocds(con, alone, cfg, policy, part="unknown")}
+    finally:
+        con.close()
+    assert {k: bool(built[k].releases) for k in keys} == {k: True for k in keys}
+    assert (built["unknown"].files, built["unknown"].releases, built["unknown"].records) == \
+        (one_by_one["unknown"].files, one_by_one["unknown"].releases, one_by_one["unknown"].records)
+    assert [f for f in built["2017"].files if f.startswith("release")] == \
+        ["release-package-2017-0001.json.gz", "release-package-2017-0002.json.gz"]
+    texts = lambda folder: {p.name: re.sub(r'"publishedDate": "[^"]*"', "", open_package_text(p).read())  # noqa: E731
+                            for p in package_files(folder) if "-unknown-" in p.name}
+    assert texts(together) == texts(alone) and len(texts(together)) == 3  # 2 release files + 1 record file

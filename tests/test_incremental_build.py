@@ -1,5 +1,10 @@
 """Incremental dbt by load gives the same warehouse as a full refresh (issue 16).
 
+Budget/debt too: the same copy's budget root changes as well — a department workbook re-published with one figure
+changed and one emptied (a changed and a vanished figure in fct_revisions, exactly those), a copy of another
+workbook saved under a new name (a duplicate table: int_sheet_duplicates), and a final-accounts workbook removed —
+so the budget chain built by publisher-year and by file (macros/budget_units.sql) is compared with a full refresh.
+
 The sample's warehouse (``sample_built``) is copied; its trading raw root then changes the ways real ones do — a
 new export of a year the warehouse has not seen (with a late notice of a deal from an earlier year, so one deal
 spans years), an export re-published with a bulletin dropped, one re-dated into the year before (its deal moves
@@ -11,14 +16,18 @@ rebuild no partition and change nothing.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from decimal import Decimal
+
 import duckdb
 import pytest
+from openpyxl import load_workbook
 
 from dagster_project.ingest import framework
 from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
@@ -27,11 +36,14 @@ from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 pytestmark = pytest.mark.slow
 DBT = str(Path(sys.executable).with_name("dbt"))
 EXPORT = "trading/2017-2019_交易信息_导出.csv"
-# Every model that reads trading rows; the others read nothing the change touched (both copies keep them as built)
-TRADING_MODELS = "source:trading+"
+# Every model that reads trading or budget/debt rows; the others read nothing the change touched (both copies keep
+# them as built)
+CHANGED_MODELS = ["source:trading+", "source:budget+", "source:debt+"]
 INCREMENTAL_TABLES = ("intermediate.int_bulletins_deduplicated", "intermediate.int_deals_assembled",
                       "intermediate.int_deal_timelines_evaluated", "intermediate.int_bulletin_privacy_hits",
                       "marts.fct_trading_bulletins", "marts.fct_deals")
+BUDGET_INCREMENTAL_MODELS = ("int_lines_resolved", "int_line_items", "int_reconciliation_checks", "int_figure_versions")
+BUDGET_TABLE = "部门支出总表"
 DATE_FIELDS = ("NOTICE_SEND_TIME", "DOC_GET_START_TIME", "DOC_GET_END_TIME", "BID_DOC_REFER_END_TIME",
                "BID_OPEN_TIME", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME", "CONTRACT_SIGN_TIME")
 
@@ -115,6 +127,44 @@ def change_trading_root(raw: Path) -> dict[str, object]:
     return {"new_year": new_year, "moved": moved_deal, "removed": removed.name}
 
 
+def change_budget_root(raw: Path, warehouse: Path) -> dict[str, object]:
+    """Re-publish one department budget workbook with one leaf figure +1 and a later leaf line deleted (openpyxl, a
+    real xlsx writer; a blank cell would read as 0, a changed figure), save a copy of a second workbook under a new
+    name, remove a third; return what was done and the revisions it must give."""
+    workbooks = sorted((raw / "budget").rglob("*部门预算.xlsx"))
+    republished, copied = workbooks[0], workbooks[1]
+    removed = sorted((raw / "budget").rglob("*部门决算.xlsx"))[-1]
+    source_file = republished.relative_to(raw).as_posix()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        sheet, unit = con.execute("select sheet, unit_multiplier from raw.budget_sheets where source_file = ? and "
+                                  "table_name = ? and not is_retired", [source_file, BUDGET_TABLE]).fetchone()
+        leaves = con.execute("""
+            select source_row, source_column, column_key, amount_yuan from raw.budget_lines
+            where source_file = ? and sheet = ? and column_key = 'basic' and not is_retired
+              and not is_total and length(line_code) = 7 and amount_yuan > 0
+            order by source_row""", [source_file, sheet]).fetchall()
+        assert len(leaves) >= 2
+        (changed_row, changed_column, _, changed_yuan), deleted_row = leaves[0], leaves[-1][0]
+        vanished = {(deleted_row, key, "vanished", amount, None) for key, amount in con.execute(
+            "select column_key, amount_yuan from raw.budget_lines where source_file = ? and sheet = ? and "
+            "source_row = ? and amount_yuan is not null and not is_retired", [source_file, sheet, deleted_row]).fetchall()}
+    finally:
+        con.close()
+    assert changed_row < deleted_row and vanished
+    book = load_workbook(republished)
+    cell = book[sheet][f"{changed_column}{changed_row}"]
+    old = Decimal(str(cell.value).replace(",", ""))
+    assert old * unit == changed_yuan
+    cell.value = float(old + 1)
+    book[sheet].delete_rows(deleted_row)
+    book.save(republished)
+    shutil.copyfile(copied, copied.with_name("转载_" + copied.name))
+    removed.unlink()
+    return {"source_file": source_file,
+            "revisions": {(changed_row, "basic", "changed", changed_yuan, (old + 1) * unit), *vanished}}
+
+
 def _dbt(args: list[str], warehouse: Path, raw: Path, env0: dict, work: Path) -> subprocess.CompletedProcess:
     env = {**env0, "GONGKAI_WAREHOUSE": str(warehouse), "GONGKAI_RAW_DIR": str(raw), "GONGKAI_OUT_DIR": str(work / "out")}
     result = subprocess.run(
@@ -163,22 +213,27 @@ def both_builds(sample_built, tmp_path_factory):
     incremental, full = root / "incremental.duckdb", root / "full.duckdb"
     shutil.copyfile(warehouse0, incremental)
     changes = change_trading_root(raw)
+    budget_changes = change_budget_root(raw, incremental)
     con = duckdb.connect(str(incremental))
     try:
         report = framework.load_family(con, raw, "trading", resolve_loader(FAMILY_LOADERS["trading"]),
                                        progress=lambda _: None)
+        budget_report = framework.load_family(con, raw, "budget", resolve_loader(FAMILY_LOADERS["budget"]),
+                                              progress=lambda _: None)
     finally:
         con.close()
     assert report.retired, report
+    assert len(budget_report.loaded) == 2 and len(budget_report.retired) == 1, budget_report
     shutil.copyfile(incremental, full)
     started = time.perf_counter()
-    run = _dbt(["run", "--select", TRADING_MODELS], incremental, raw, env0, root / "a")
+    run = _dbt(["run", "--select", *CHANGED_MODELS], incremental, raw, env0, root / "a")
     incremental_s = time.perf_counter() - started
     started = time.perf_counter()
-    _dbt(["run", "--full-refresh", "--select", TRADING_MODELS], full, raw, env0, root / "b")
+    _dbt(["run", "--full-refresh", "--select", *CHANGED_MODELS], full, raw, env0, root / "b")
     full_s = time.perf_counter() - started
     print(f"dbt run on the changed sample: incremental {incremental_s:.1f} s, full refresh {full_s:.1f} s")
-    return dict(incremental=incremental, full=full, raw=raw, env=env0, root=root, changes=changes, log=run.stdout)
+    return dict(incremental=incremental, full=full, raw=raw, env=env0, root=root, changes=changes, log=run.stdout,
+                budget_changes=budget_changes)
 
 
 def test_incremental_equals_full_refresh(both_builds):
@@ -187,6 +242,33 @@ def test_incremental_equals_full_refresh(both_builds):
     assert built_tables(both_builds["incremental"]) == tables
     differing = {t: d for t in tables if (d := differing_rows(both_builds["incremental"], both_builds["full"], t)) != (0, 0)}
     assert not differing, f"rows only in the incremental build / only in the full refresh: {differing}"
+
+
+def test_the_republished_workbook_shows_in_fct_revisions_exactly(both_builds):
+    c = both_builds["budget_changes"]
+    for warehouse in (both_builds["incremental"], both_builds["full"]):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            rows = set(con.execute(
+                "select coalesce(new_source_row, old_source_row), measure, change_kind, old_amount_yuan, new_amount_yuan "
+                "from marts.fct_revisions where old_source_file = ?", [c["source_file"]]).fetchall())
+        finally:
+            con.close()
+        assert rows == c["revisions"]
+
+
+def test_only_the_changed_budget_units_were_rebuilt(both_builds):
+    """Each budget model rebuilt some units, not all (else it is a full build in disguise)."""
+    con = duckdb.connect(str(both_builds["full"]), read_only=True)
+    try:
+        all_units = {m: con.execute(f"select count(distinct rebuild_unit) from intermediate.{m}").fetchone()[0]
+                     for m in BUDGET_INCREMENTAL_MODELS}
+    finally:
+        con.close()
+    for model in BUDGET_INCREMENTAL_MODELS:
+        line = next(l for l in both_builds["log"].splitlines() if f"{model}: rebuilding" in l)
+        rebuilt = int(line.split(": rebuilding ", 1)[1].split()[0])
+        assert 0 < rebuilt < all_units[model] / 2, (model, rebuilt, all_units[model])
 
 
 def test_only_touched_years_were_rebuilt(both_builds):
@@ -217,3 +299,7 @@ def test_an_unchanged_rerun_rebuilds_nothing(both_builds):
         assert f"{model}: rebuilding partition_year none" in run.stdout
     for table in INCREMENTAL_TABLES:
         assert differing_rows(snapshot, b["incremental"], table) == (0, 0)
+    budget = _dbt(["run", "--select", *BUDGET_INCREMENTAL_MODELS], b["incremental"], b["raw"], b["env"], b["root"] / "d")
+    for model in BUDGET_INCREMENTAL_MODELS:
+        assert re.search(rf"{model}: rebuilding \d+ units, 0 of them built before", budget.stdout), budget.stdout[-3000:]
+        assert differing_rows(snapshot, b["incremental"], f"intermediate.{model}") == (0, 0)

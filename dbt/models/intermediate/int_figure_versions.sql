@@ -7,6 +7,11 @@
 -- note (更正/修订/调整说明 in a sheet's title or notes, or an explanation's heading).
 -- Publisher, year and table key are those the present resolution gives the file's table
 -- (int_sheets_resolved), else the file's publisher, else a key from the name the file gives.
+-- Incremental by load, one file at a time (macros/budget_units.sql): a file whose versions or resolved sheets
+-- changed is rebuilt from all its versions; the others keep their rows.
+{%- set units = budget_units_to_rebuild('file') %}
+{{ config(pre_hook="{{ budget_clear_rebuilt_units('file') }}", **budget_unit_incremental_config()) }}
+{%- set in_scope = budget_unit_filter('source_file', units) %}
 with versions as (
     select
         source_file,
@@ -15,7 +20,7 @@ with versions as (
         loaded_at,
         row_number() over (partition by source_file order by loaded_at, load_id) as version_number
     from {{ ref('stg_load_manifest__file_versions') }}
-    where family in ('budget', 'debt') and status <> 'rejected'
+    where family in ('budget', 'debt') and status <> 'rejected' and {{ in_scope }}
 ),
 
 neighbours as (
@@ -33,10 +38,12 @@ lines as (
     select family, load_id, source_file, source_sha256, sheet, sheet_index, source_row, table_name, side, code,
            item_name, row_key, column_key, source_column, fiscal_year, entity_name_key, title, note_text, amount_yuan
     from {{ ref('stg_budget__line_versions') }}
+    where {{ in_scope }}
     union all
     select family, load_id, source_file, source_sha256, sheet, sheet_index, source_row, table_name, side, code,
            item_name, row_key, column_key, source_column, fiscal_year, entity_name_key, title, note_text, amount_yuan
     from {{ ref('stg_debt__line_versions') }}
+    where {{ in_scope }}
 ),
 
 note_texts as (
@@ -45,6 +52,7 @@ note_texts as (
     union all
     select load_id, source_file, coalesce(heading, '') || ' ' || coalesce(section_name, '') as text
     from {{ ref('stg_budget__section_versions') }}
+    where {{ in_scope }}
 ),
 
 correction_notes as (
@@ -81,13 +89,19 @@ table_resolution as (
     select source_file, table_name, min(publisher_code) as publisher_code, min(table_key) as table_key,
            min(fiscal_year) as fiscal_year
     from {{ ref('int_sheets_resolved') }}
+    where {{ in_scope }}
     group by source_file, table_name
 ),
 
 file_resolution as (
     select source_file, min(publisher_code) as publisher_code
     from {{ ref('int_sheets_resolved') }}
+    where {{ in_scope }}
     group by source_file
+),
+
+unit_fingerprints as (
+    {{ budget_file_fingerprints() }}
 )
 
 select
@@ -116,8 +130,11 @@ select
     neighbours.next_load_id,
     neighbours.next_source_sha256,
     neighbours.next_loaded_at,
-    coalesce(next_notes.has_correction_note, false)         as next_has_correction_note
+    coalesce(next_notes.has_correction_note, false)         as next_has_correction_note,
+    unit_fingerprints.rebuild_unit,
+    unit_fingerprints.unit_fingerprint
 from numbered
+join unit_fingerprints on unit_fingerprints.rebuild_unit = numbered.source_file
 join neighbours
     on neighbours.source_file = numbered.source_file and neighbours.load_id = numbered.load_id
 left join correction_notes

@@ -5,9 +5,14 @@
 -- total row is then the item 'total'. Also: the label key for selectors, the sheet's last total row per
 -- side, the function 类 a line names (for summaries listing 类 by name), and whether the sheet is its
 -- publisher's first published copy of that table (cross-table identities read only that copy).
+-- Incremental by load, one publisher-year at a time like int_lines_resolved (macros/budget_units.sql): its
+-- rebuild_unit and unit_fingerprint come with the lines.
+{%- set units = budget_units_to_rebuild('publisher_year') %}
+{{ config(pre_hook="{{ budget_clear_rebuilt_units('publisher_year') }}", **budget_unit_incremental_config()) }}
 with lines as (
     select * from {{ ref('int_lines_resolved') }}
     where is_evaluable and table_key is not null and amount_yuan is not null
+      and {{ budget_unit_filter('rebuild_unit', units) }}
 ),
 
 sheet_layout as (
@@ -27,6 +32,7 @@ sheets as (
         ) = 1 as is_primary_sheet
     from {{ ref('int_sheets_resolved') }}
     where is_evaluable and table_key is not null
+      and {{ budget_unit_filter(budget_publisher_year_unit('publisher_code', 'fiscal_year'), units) }}
 ),
 
 -- 类 names of every year (renamed 类 keep their code): a summary lists its expenditure by 类 name

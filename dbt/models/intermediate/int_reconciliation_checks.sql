@@ -10,6 +10,10 @@
 -- Tolerance: half a unit of each figure's table per figure compared (DOMAIN.md 2.2): two rounded 元 figures
 -- may differ by 1 元. Alternatives (alternative_of) are other readings of the same identity: it holds when
 -- any of them holds, and the row reported is the one that held (else the primary).
+-- Incremental by load, one publisher-year at a time (macros/budget_units.sql): an identity is evaluated within one
+-- publisher, year and phase, so only the items of the units to rebuild are read.
+{%- set units = budget_units_to_rebuild('publisher_year') %}
+{{ config(pre_hook="{{ budget_clear_rebuilt_units('publisher_year') }}", **budget_unit_incremental_config()) }}
 with identities as (
     select
         *,
@@ -45,6 +49,11 @@ parsed as (
     from selectors
 ),
 
+items_in_scope as (
+    select * from {{ ref('int_line_items') }}
+    where {{ budget_unit_filter('rebuild_unit', units) }}
+),
+
 -- each term's (table, item) pairs, resolved on the small catalogue and item vocabularies so that the join with
 -- the lines below is an equi-join (the '|' lists are matched once here, not once per line)
 term_keys as (
@@ -56,7 +65,7 @@ term_keys as (
     from parsed
     join {{ ref('ref_disclosure_catalogue') }} as catalogue
         on {{ in_pipe_list('catalogue.table_key', 'parsed.tables') }}
-    join (select distinct item_key from {{ ref('int_line_items') }}) as vocabulary
+    join (select distinct item_key from items_in_scope) as vocabulary
         on {{ in_pipe_list('vocabulary.item_key', 'parsed.items') }}
 ),
 
@@ -66,7 +75,7 @@ candidates as (
         term_keys.sign,
         items.*
     from term_keys
-    join {{ ref('int_line_items') }} as items
+    join items_in_scope as items
         on items.table_key = term_keys.table_key
        and items.item_key = term_keys.item_key
        and (term_keys.side is null or items.side = term_keys.side)
@@ -193,6 +202,10 @@ decided as (
 
 sheets as (
     select * from {{ ref('int_sheets_resolved') }}
+),
+
+unit_fingerprints as (
+    {{ budget_publisher_year_fingerprints() }}
 )
 
 select
@@ -218,8 +231,12 @@ select
     cast(decided.note as string) as identity_note,
     object_sheet.source_file,
     object_sheet.sheet,
-    case when decided.object_side = 'right' then decided.right_source_row else decided.left_source_row end as source_row
+    case when decided.object_side = 'right' then decided.right_source_row else decided.left_source_row end as source_row,
+    unit_fingerprints.rebuild_unit,
+    unit_fingerprints.unit_fingerprint
 from decided
+join unit_fingerprints
+    on unit_fingerprints.rebuild_unit = {{ budget_publisher_year_unit('decided.publisher_code', 'decided.fiscal_year') }}
 join sheets as object_sheet
     on object_sheet.sheet_id = case when decided.object_side = 'right' then decided.right_sheet_id else decided.left_sheet_id end
 join sheets as compared_sheet

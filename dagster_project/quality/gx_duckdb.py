@@ -40,7 +40,9 @@ def import_gx():
     else in the process still imports pyspark. Nothing is hidden when pyspark is already imported.
     """
     if "great_expectations" in sys.modules:
-        return sys.modules["great_expectations"]
+        import great_expectations  # waits for an import under way in another thread (the quality asset starts one)
+
+        return great_expectations
     hide = "pyspark" not in sys.modules
     if hide:
         sys.modules["pyspark"] = None  # `import pyspark` raises ImportError while this entry is None

@@ -200,7 +200,9 @@ def test_touched_slices_only_are_judged_and_equal_a_full_evaluation(runs):
         before, after, full = keys(first), keys(second), keys(forced)
         assert change["fixed"] in before and change["fixed"] not in after
         assert change["new"] not in before and change["new"] in after
-        assert after == full and len(after & before) > 100  # the untouched slices' findings are still there
+        assert after == full
+        touched = f"|{change['slice']}|"  # the other publisher-years' findings are the first run's, carried
+        assert {k for k in before if touched not in k} <= after and len(after & before) > len(before) // 2
     finally:
         con.close()
 

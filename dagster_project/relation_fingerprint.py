@@ -74,6 +74,12 @@ class RelationFingerprints:
                 f"FROM {relation} AS r").fetchone()
         except duckdb.Error:
             return None
+        return self.whole_fingerprint(name, columns, n, total, xor)
+
+    @staticmethod
+    def whole_fingerprint(name: str, columns: list[tuple], n: int, total: str | None, xor: str | None) -> str:
+        """The fingerprint of a relation from its columns (DESCRIBE rows), row count and hash sum and xor (text,
+        None when empty): also what ``quality/slices.py`` derives from a relation's per-slice aggregates."""
         shape = ";".join(f"{c[0]}:{c[1]}" for c in columns)
         return hashlib.sha256(f"{name}\n{shape}\n{n}\n{total}\n{xor}".encode("utf-8")).hexdigest()
 

@@ -24,6 +24,7 @@ from quality_support import fail_one_integrity_check
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 CHANGED = "marts.fct_budget_lines"
+RECONCILIATION = "intermediate.int_reconciliation_checks"
 
 pytestmark = [
     pytest.mark.slow,
@@ -79,6 +80,7 @@ def runs(sample_built, tmp_path_factory):
                 f"select fiscal_year, min(budget_line_id) from {CHANGED} where amount_yuan is not null "
                 f"and fiscal_year = (select max(fiscal_year) from {CHANGED}) group by 1").fetchone()
             con.execute(f"update {CHANGED} set amount_yuan = amount_yuan + 1 where budget_line_id = ?", [line])
+            seen["reconciliation"] = _fix_one_and_break_one(con)
             stage_state.record(con, "dbt", fingerprint + " with one budget figure rebuilt")
         finally:
             con.close()
@@ -94,11 +96,35 @@ def runs(sample_built, tmp_path_factory):
     return {"results": (first, second, forced), "warehouse": warehouse, "year": year, **seen}
 
 
+def _fix_one_and_break_one(con) -> dict:
+    """In one publisher-year with a reconciliation finding: that finding fixed (every row behind it) and a new one
+    made from an identity of the same publisher-year that held (dbt's verdict columns set as dbt sets them), as a
+    re-published workbook would."""
+    identities = con.execute(f"""
+        select publisher_code, fiscal_year, rule_id, object_key, bool_and(is_consistent), min(rowid)
+        from {RECONCILIATION}
+        where comparison = 'eq' and rule_id like 'RECON_%' and rule_id <> 'RECON_ROUNDING' and is_consistent is not null
+        group by all order by all""").fetchall()
+    by_slice: dict[tuple, dict[bool, list]] = {}
+    for publisher, year, rule, obj, holds, rowid in identities:
+        by_slice.setdefault((publisher, year), {True: [], False: []})[holds].append((rule, obj, rowid))
+    (publisher, year), split = next((k, v) for k, v in by_slice.items() if v[True] and v[False])
+    (fixed_rule, fixed_obj, _), (new_rule, new_obj, new_row) = split[False][0], split[True][0]
+    con.execute(f"update {RECONCILIATION} set actual_yuan = expected_yuan, difference_yuan = 0, is_consistent = true, "
+                f"is_rounding = false where publisher_code = ? and fiscal_year = ? and rule_id = ? and object_key = ? "
+                f"and not is_consistent", [publisher, year, fixed_rule, fixed_obj])
+    con.execute(f"update {RECONCILIATION} set actual_yuan = coalesce(expected_yuan, 0) + tolerance_yuan + 1000, "
+                f"difference_yuan = tolerance_yuan + 1000, is_consistent = false, is_rounding = false where rowid = ?",
+                [new_row])
+    key = lambda r, o: f"{r}|{publisher}|{year}|{o}"  # noqa: E731 — quality.findings.finding_key
+    return {"fixed": key(fixed_rule, fixed_obj), "new": key(new_rule, new_obj), "slice": f"{publisher}|{year}"}
+
+
 def _budget_suites() -> set[str]:
-    """Suites whose expectations declare the budget lines as batch or requirement (read from the suite files)."""
+    """Suites whose expectations declare the changed relations as batch or requirement (read from the suite files)."""
     from dagster_project.quality.suites import load_suites
 
-    return {s.name for s in load_suites() if any(CHANGED in e.tables() for e in s.expectations)}
+    return {s.name for s in load_suites() if any(t in e.tables() for e in s.expectations for t in (CHANGED, RECONCILIATION))}
 
 
 def test_only_the_suites_reading_the_budget_lines_ran(runs):
@@ -110,11 +136,14 @@ def test_only_the_suites_reading_the_budget_lines_ran(runs):
     assert set(_meta(first, FINDINGS_KEY)["suites_run"]) == every
     meta = _meta(second, FINDINGS_KEY)
     expected = _budget_suites()
-    assert {"detail", "integrity"} <= expected and "trading" not in expected
+    assert {"detail", "integrity", "reconciliation"} <= expected and "trading" not in expected
     assert set(meta["suites_run"]) == expected
     assert set(meta["suites_carried"]) == every - expected
     assert set(meta["suites_carried"].values()) == {_meta(first, FINDINGS_KEY)["run_id"]}
     assert _meta(forced, FINDINGS_KEY)["suites_carried"] == {}
+    # carried by validation unit (one suite on one batch): the pipeline checks of the trading marts did not run again
+    assert "integrity__marts__fct_deals" in meta["units_carried"]
+    assert "integrity__marts__fct_budget_lines" in meta["units_run"]
     checks = {e.check_name: e for e in second.get_asset_check_evaluations()}
     assert "quality_carried_from_run" in checks["suite_trading"].metadata
     assert "quality_carried_from_run" not in checks["suite_integrity"].metadata and checks["suite_integrity"].passed
@@ -148,6 +177,32 @@ def test_carried_results_equal_a_run_with_carrying_disabled(runs):
                               [carried_run]).fetchone()[0]
         assert carried > 0 and con.execute("select count(*) from quality.check_runs where run_id = ? and "
                                            "carried_from_run is not null", [forced_run]).fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def test_touched_slices_only_are_judged_and_equal_a_full_evaluation(runs):
+    """GX judged the changed units on their touched publisher-years only; the run still has the failure the change
+    made in that slice and no longer the one it fixed (the equality of every finding and check row with the run
+    with carrying disabled is ``test_carried_results_equal_a_run_with_carrying_disabled``)."""
+    from dagster_project.quality.assets import FINDINGS_KEY
+
+    first, second, forced = runs["results"]
+    change = runs["reconciliation"]
+    sliced = _meta(second, FINDINGS_KEY)["units_sliced"]
+    assert sliced["reconciliation__intermediate__int_reconciliation_checks"] == change["slice"]
+    assert "detail__marts__fct_budget_lines" in sliced and _meta(forced, FINDINGS_KEY)["units_sliced"] == {}
+    con = duckdb.connect(str(runs["warehouse"]), read_only=True)
+    try:
+        def keys(result) -> set[str]:
+            return {r[0] for r in con.execute("select finding_key from quality.findings where run_id = ?",
+                                              [_meta(result, FINDINGS_KEY)["run_id"]]).fetchall()}
+        before, after, full = keys(first), keys(second), keys(forced)
+        assert change["fixed"] in before and change["fixed"] not in after
+        assert change["new"] not in before and change["new"] in after
+        assert after == full
+        touched = f"|{change['slice']}|"  # the other publisher-years' findings are the first run's, carried
+        assert {k for k in before if touched not in k} <= after and len(after & before) > len(before) // 2
     finally:
         con.close()
 
@@ -189,6 +244,7 @@ def test_a_carried_integrity_failure_still_blocks(runs, tmp_path):
     fails (no GX runs here: the one suite asked for is carried)."""
     from dagster_project.quality.assets import suite_check_result
     from dagster_project.quality.runner import run_quality
+    from dagster_project.quality.suite_carry import validation_units
     from dagster_project.quality.suites import load_suites
 
     warehouse = tmp_path / "w.duckdb"
@@ -196,7 +252,7 @@ def test_a_carried_integrity_failure_still_blocks(runs, tmp_path):
     integrity = [s for s in load_suites() if s.kind == "integrity"]
     latest = fail_one_integrity_check(warehouse)
     run = run_quality(warehouse, tmp_path / "out", suites=integrity, write_report=False,
-                      carry={s.name: latest for s in integrity})
+                      carry={unit: latest for unit in validation_units(integrity)})
     assert run.gx_seconds < 1 and run.carried_suites == {"integrity": latest}
     assert not run.integrity_ok
     check = suite_check_result(integrity[0], run.by_suite()["integrity"], None)

@@ -71,3 +71,35 @@ def test_top_n_titles_say_how_many_are_shown(dashboards):
     page = next(p for p in result.pages if p.name == "procurement_competition")
     by_buyer = [f for f in page.shown if "By buyer" in f.title]
     assert by_buyer and all(f"({len({r['buyer'] for r in f.rows})} with most deals)" in f.title for f in by_buyer)
+
+
+def test_figures_read_the_same_rows_from_the_relations_masked_once(dashboards):
+    """Every figure's rows, read from the relations masked once with only the columns the figures name
+    (``mask_once``), equal its rows read with every column masked row by row (``masking.masked_select``)."""
+    import re
+
+    from dagster_project.publish.dashboards import _PLACEHOLDER, load_definitions, mask_once, resolve_sql
+    from dagster_project.publish.masking import MaskingPolicy, masked_select
+    from dagster_project.publish.release import load_spec
+    from dagster_project.publish.warehouse import describe, find_relation, open_read_only
+
+    spec = load_spec()
+    policy, value_maps = MaskingPolicy.from_spec(spec.get("masking") or {}), spec.get("value_maps") or {}
+    sqls = [f["sql"] for d in load_definitions() for f in d["figures"]]
+    _, tmp = dashboards
+    con = open_read_only(tmp / "gongkai.duckdb")
+    try:
+        masked = mask_once(con, sqls, policy, value_maps)
+        assert {"fct_deals", "int_deal_timelines_evaluated", "latest_findings"} <= set(masked)
+
+        def every_column(match: re.Match) -> str:
+            relation = find_relation(con, match.group(1))
+            return "(" + masked_select(relation, describe(con, relation), policy, value_maps) + ")"
+
+        for sql in sqls:
+            whole = resolve_sql(con, _PLACEHOLDER.sub(every_column, sql), policy, value_maps)
+            once = resolve_sql(con, sql, policy, value_maps, masked)
+            expected, got = con.execute(whole).fetchall(), con.execute(once).fetchall()
+            assert sorted(map(repr, got)) == sorted(map(repr, expected)), sql[:80]
+    finally:
+        con.close()

@@ -15,6 +15,7 @@ We patch the module attribute at runtime (never site-packages) and only once. Im
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -29,7 +30,32 @@ class _DialectName(str):
         return str(self)
 
 
+def import_gx():
+    """``great_expectations``, imported without pyspark.
+
+    GX's ``compatibility.pyspark`` imports pyspark whenever it is installed (the ``spark`` extra is, for the dbt
+    parity test): ≈ 1.5 s of every quality step, for an engine gongkai never gives GX (it judges on DuckDB
+    through SQLAlchemy). While GX is imported, pyspark is marked absent in ``sys.modules`` — GX's own fallback
+    for a machine without pyspark (its Spark names become ``NotImported``) — and unmarked after, so anything
+    else in the process still imports pyspark. Nothing is hidden when pyspark is already imported.
+    """
+    if "great_expectations" in sys.modules:
+        import great_expectations  # waits for an import under way in another thread (the quality asset starts one)
+
+        return great_expectations
+    hide = "pyspark" not in sys.modules
+    if hide:
+        sys.modules["pyspark"] = None  # `import pyspark` raises ImportError while this entry is None
+    try:
+        import great_expectations
+    finally:
+        if hide and "pyspark" in sys.modules and sys.modules["pyspark"] is None:
+            del sys.modules["pyspark"]
+    return great_expectations
+
+
 def _engine_module():
+    import_gx()
     from great_expectations.execution_engine import sqlalchemy_execution_engine
 
     return sqlalchemy_execution_engine
@@ -69,6 +95,7 @@ DATA_DOCS_SITE = "gongkai"
 def ephemeral_config(docs_dir: Path | None = None):
     """In-memory stores, no progress bars, and no temp-dir docs site (GX's ephemeral default makes a
     new /tmp directory per context); Data Docs only where asked, under the output root."""
+    import_gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -103,7 +130,7 @@ def ephemeral_duckdb_context(
     On exit the datasource's execution engine is disposed and its persisted connection closed,
     because while it lives it holds DuckDB's file lock (dbt and other steps would fail).
     """
-    import great_expectations as gx
+    gx = import_gx()
 
     if workaround:
         apply_duckdb_workaround()

@@ -148,13 +148,17 @@ def export_cell(value):
 
 def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
     cols = ", ".join(c for c, _ in FINDING_EXPORT_COLUMNS)
+    # a total order (every exported column after the grouping): the same findings are the same rows in the same order
     rows = con.execute(
-        f"select {cols} from quality.findings where run_id = ? order by kind, group_key, rule_id, object_key, source_row",
-        [run_id]).fetchall()
+        f"select {cols} from quality.findings where run_id = ? order by kind, group_key, rule_id, object_key, source_row, "
+        f"{cols}", [run_id]).fetchall()
     labels = [label for _, label in FINDING_EXPORT_COLUMNS]
     cells = [[export_cell(v) for v in row] for row in rows]
     csv_path = safe_cells.write_csv(quality_dir / "findings.csv", labels, cells)
-    xlsx_path = safe_cells.write_xlsx(quality_dir / "findings.xlsx", "findings 问题清单", labels, cells)
+    from dagster_project.quality.findings_xlsx import write_findings_xlsx
+
+    xlsx_path = write_findings_xlsx(quality_dir / "findings.xlsx", "findings 问题清单", labels, cells, run_id,
+                                    run_column=[c for c, _ in FINDING_EXPORT_COLUMNS].index("run_id"))
     return csv_path, xlsx_path
 
 

@@ -11,6 +11,7 @@ Two phases, never overlapping, because DuckDB has one writer and GX's engine hol
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -60,7 +61,9 @@ class QualityRun:
     report_path: Path | None = None
     gx_engine: str = ""
     carried_from_run: str | None = None  # set when GX did not run: the results repeat this run's (carry.py)
-    carried_suites: dict[str, str] = field(default_factory=dict)  # suite -> run it repeats (suite_carry.py)
+    carried_suites: dict[str, str] = field(default_factory=dict)  # suite -> run it repeats, every unit (suite_carry.py)
+    carried_units: dict[str, str] = field(default_factory=dict)   # validation unit -> run it repeats
+    sliced_units: dict[str, str] = field(default_factory=dict)    # validation unit -> the slices GX judged
 
     @property
     def integrity_ok(self) -> bool:
@@ -104,17 +107,20 @@ def describe_engine(datasource: Any) -> str:
 
 
 def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict[str, CheckOutcome],
-            engine_seen: list[str] | None = None, carried_suites: list[Suite] = ()) -> Path | None:
-    """Validate ``suites``; Data Docs list them and ``carried_suites`` (whose pages were written by the runs
-    they repeat, ``suite_carry``)."""
+            engine_seen: list[str] | None = None, carried_units: list[str] = ()) -> Path | None:
+    """Validate ``suites`` except their ``carried_units`` (``suite_carry``: one suite's expectations on one batch),
+    whose results the caller copies; Data Docs list the carried units too (their pages were written by the runs
+    they repeat)."""
     import warnings
 
-    import great_expectations as gx
+    from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context, import_gx, reset_connection
+
+    gx = import_gx()
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-    from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context, reset_connection
-    from dagster_project.quality.suite_carry import restore_gx_results, save_gx_results
+    from dagster_project.quality.suite_carry import restore_gx_results, save_gx_results, unit_name
 
+    carried_units = set(carried_units)
     docs_index = None
     docs_dir.mkdir(parents=True, exist_ok=True)
     with ephemeral_duckdb_context(warehouse, docs_dir=docs_dir) as (context, datasource):
@@ -122,12 +128,15 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             engine_seen.append(describe_engine(datasource))
             log.info("GX execution engine: %s", engine_seen[-1])
         batch_definitions: dict[str, Any] = {}
-        rendered: list = []  # what this run validated: the only pages rendered when suites are carried
+        rendered: list = []  # what this run validated: the only pages rendered when units are carried
         for suite in suites:
+            batches = sorted({e.batch for e in suite.expectations if unit_name(suite.name, e.batch) not in carried_units})
             runnable = [outcomes[e.expectation_id] for e in suite.expectations
-                        if outcomes[e.expectation_id].status != "error"]
+                        if e.batch in batches and outcomes[e.expectation_id].status != "error"]
+            for batch in batches:
+                if not any(o.expectation.batch == batch for o in runnable):
+                    save_gx_results(docs_dir, unit_name(suite.name, batch), [], None)
             if not runnable:
-                save_gx_results(docs_dir, suite.name, [], None)
                 continue
             validations = []
             gx_suites = []
@@ -142,7 +151,7 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                             name=batch.replace(".", "__"), table_name=table, schema_name=schema
                         )
                     batch_definitions[batch] = asset.add_batch_definition_whole_table(name="whole_table")
-                gx_suite = context.suites.add(gx.ExpectationSuite(name=f"{suite.name}__{batch.replace('.', '__')}"))
+                gx_suite = context.suites.add(gx.ExpectationSuite(name=unit_name(suite.name, batch)))
                 gx_suites.append(gx_suite)
                 for o in runnable:
                     if o.expectation.batch == batch:
@@ -161,11 +170,14 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             except Exception as exc:  # one broken suite must not hide the others' results
                 for o in runnable:
                     o.status, o.detail = "error", f"GX checkpoint failed: {type(exc).__name__}: {exc}"[:2000]
-                save_gx_results(docs_dir, suite.name, [], None)
+                for g in gx_suites:
+                    save_gx_results(docs_dir, g.name, [], None)
                 continue
             finally:
                 reset_connection(datasource)
-            save_gx_results(docs_dir, suite.name, gx_suites, result.run_results)
+            for g in gx_suites:  # kept per unit: a later run may carry one unit and validate another
+                save_gx_results(docs_dir, g.name, [g], {
+                    k: v for k, v in result.run_results.items() if k.expectation_suite_identifier.name == g.name})
             rendered += list(result.run_results) + [ExpectationSuiteIdentifier(name=g.name) for g in gx_suites]
             for validation_result in result.run_results.values():
                 for r in validation_result.results:
@@ -182,10 +194,10 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                     if raised:
                         o.status = "error"
                         o.detail = "GX: " + "; ".join(str(e.get("exception_message")) for e in raised)[:2000]
-        restore_gx_results(context, docs_dir, [s.name for s in carried_suites])
+        restore_gx_results(context, docs_dir, sorted(carried_units))
         try:
             context.build_data_docs(site_names=[DATA_DOCS_SITE],
-                                    resource_identifiers=rendered if carried_suites and rendered else None)
+                                    resource_identifiers=rendered if carried_units and rendered else None)
             mask_written_text(docs_dir)
         except Exception as exc:  # the project's own report does not depend on GX's renderer
             log.warning("GX Data Docs not built: %s", exc)
@@ -278,6 +290,55 @@ def _write_findings(con, run_id: str, o: CheckOutcome) -> None:
             o.failed = 1
 
 
+def _restrict_to_touched(outcomes: dict[str, CheckOutcome], slices: dict[str, tuple]) -> None:
+    """The expectations of units judged on their touched slices get the restricted query (``slices.py``): GX runs
+    it, and the runner re-runs the same text in DuckDB."""
+    from dagster_project.quality.slices import restricted_query
+    from dagster_project.quality.suite_carry import unit_of
+
+    for eid, o in list(outcomes.items()):
+        plan = slices.get(unit_of(o.expectation))
+        if plan is None:
+            continue
+        touched, batch_level, _ = plan
+        exp = o.expectation
+        batch_has_columns = batch_level == "pair" or (exp.slice == "year" and batch_level == "year")
+        outcomes[eid] = CheckOutcome(dataclasses.replace(
+            exp, query=restricted_query(exp.query, exp.slice, touched, batch_has_columns)))
+
+
+def _add_untouched(con, run_id: str, o: CheckOutcome, touched, source: str) -> None:
+    """Beside the touched slices' rows GX just judged, the latest run's rows of every other slice (their inputs
+    did not change); then the counts are the whole relation's, as a full evaluation gives them."""
+    exp = o.expectation
+    con.execute(
+        "insert into quality.findings by name select * replace (?::varchar as run_id, "
+        "cast(null as varchar) as publisher_name, cast(null as varchar) as document, cast(null as varchar) as group_key) "
+        f"from quality.findings where run_id = ? and suite = ? and rule_id = ? and not {touched.condition(exp.slice)}",
+        [run_id, source, exp.suite, exp.rule_id])
+    rows, keys = con.execute("select count(*), count(distinct finding_key) from quality.findings "
+                             "where run_id = ? and suite = ? and rule_id = ?", [run_id, exp.suite, exp.rule_id]).fetchone()
+    o.offending_rows, o.failed = int(rows), int(keys)
+    o.gx_observed, o.gx_success = int(rows), rows == 0  # what GX observes over the whole relation
+
+
+def _keep_slices(con, run: QualityRun, now: dict, fingerprints: dict[str, str | None]) -> None:
+    """Record each slice-local unit's slices under the fingerprint its check rows carry (none when it errored)."""
+    from dagster_project.quality import slices as slicing
+    from dagster_project.quality.suite_carry import unit_of
+
+    if not now:
+        return
+    slicing.ensure_schema(con)
+    errored = {unit_of(o.expectation) for o in run.outcomes if o.status == "error"}
+    for unit, unit_slices in now.items():
+        fingerprint = fingerprints.get(unit)
+        if fingerprint is None or unit in errored:
+            continue
+        if slicing.recorded(con, unit, fingerprint) != unit_slices:
+            slicing.record(con, unit, fingerprint, unit_slices)
+
+
 def build_data_docs(warehouse: Path, out_dir: Path, suites: list[Suite] | None = None) -> Path | None:
     """GX Data Docs of every suite on the warehouse as it is, written where a quality run writes them
     (``<out>/quality/gx_data_docs``, offline), without appending to the quality tables (``make docs``)."""
@@ -303,6 +364,8 @@ def run_quality(
     inputs_fingerprint: str | None = None,
     suite_fingerprints: dict[str, str | None] | None = None,
     carry: dict[str, str] | None = None,
+    slices: dict[str, tuple] | None = None,
+    unit_slices_now: dict | None = None,
 ) -> QualityRun:
     """Run all suites on the warehouse, append to the quality tables, write the reports.
 
@@ -310,7 +373,10 @@ def run_quality(
     re-run can carry these results forward; not stored when an expectation errored (an error may be passing
     trouble, so that run's results are not evidence worth repeating). ``suite_fingerprints``: each suite's
     inputs (``suite_carry.suite_fingerprints``), stored on its check rows; ``carry``: suite -> run whose results
-    it carries instead of running GX (``suite_carry.plan_carry``).
+    it carries instead of running GX (``suite_carry.plan_carry``); ``slices``: unit -> (touched slices, batch
+    level, run whose other slices' findings it copies) for the units GX judges on their touched slices only
+    (``suite_carry.plan_slices``, ``slices.py``); ``unit_slices_now``: each slice-local unit's slices now, kept
+    for the next run.
     """
     t0 = time.perf_counter()
     suites = suites if suites is not None else load_suites()
@@ -320,6 +386,8 @@ def run_quality(
     carry = dict(carry or {})
     suite_fingerprints = suite_fingerprints or {}
     outcomes = {e.expectation_id: CheckOutcome(e) for s in suites for e in s.expectations}
+    slices = {u: plan for u, plan in (slices or {}).items() if u not in carry}
+    _restrict_to_touched(outcomes, slices)
 
     con = duckdb.connect(str(warehouse))
     try:
@@ -332,26 +400,29 @@ def run_quality(
             o.status = "error"
             o.detail = "输入表不存在 input table missing: " + ", ".join(missing)
 
+    from dagster_project.quality.suite_carry import carried_whole_suites, unit_of, validation_units
+
     t_gx = time.perf_counter()
     engine_seen: list[str] = []
-    to_run = [s for s in suites if s.name not in carry]
+    units = validation_units(suites)
+    carry = {u: r for u, r in carry.items() if u in units}
     docs_dir = quality_dir / "gx_data_docs"
-    if to_run:
-        docs_index = _run_gx(warehouse, to_run, docs_dir, outcomes, engine_seen,
-                             carried_suites=[s for s in suites if s.name in carry])
-    else:  # every suite carried: GX's pages of the runs they repeat stay as they are
+    if len(carry) < len(units):
+        docs_index = _run_gx(warehouse, suites, docs_dir, outcomes, engine_seen, carried_units=list(carry))
+    else:  # every unit carried: GX's pages of the runs they repeat stay as they are
         docs_index = docs_dir / "index.html" if (docs_dir / "index.html").is_file() else None
     gx_seconds = time.perf_counter() - t_gx
 
     run = QualityRun(run_id, started, list(outcomes.values()), gx_seconds, data_docs_index=docs_index,
-                     gx_engine="; ".join(engine_seen) or "not run: every suite carried", carried_suites=carry)
+                     gx_engine="; ".join(engine_seen) or "not run: every suite carried",
+                     carried_suites=carried_whole_suites(suites, carry), carried_units=carry)
     con = duckdb.connect(str(warehouse))
     try:
         store.ensure_quality_schema(con)
         if carry:
             from dagster_project.quality.suite_carry import copy_carried, outcome_of
 
-            for row in copy_carried(con, run_id, carry):
+            for row in copy_carried(con, run_id, carry, suites):
                 if row["expectation_id"] in outcomes:
                     outcomes[row["expectation_id"]] = outcome_of(outcomes[row["expectation_id"]].expectation, row)
             run.outcomes = list(outcomes.values())
@@ -359,7 +430,7 @@ def run_quality(
         # transaction on an error); each expectation's rows are written by single statements.
         for o in run.outcomes:
             exp = o.expectation
-            if exp.suite in carry:
+            if unit_of(exp) in carry:
                 continue  # its rows were copied above
             if o.status != "error":
                 try:
@@ -368,6 +439,8 @@ def run_quality(
                         o.evaluated = _count(con, f"select count(*) from {exp.batch}")
                     o.insufficient = _count(con, exp.sql_for_duckdb(exp.insufficient_query))
                     _write_findings(con, run_id, o)
+                    if unit_of(exp) in slices and o.status != "error":
+                        _add_untouched(con, run_id, o, *slices[unit_of(exp)][::2])
                 except duckdb.Error as exc:
                     o.status, o.detail = "error", f"{type(exc).__name__}: {exc}"[:2000]
                 if o.status != "error":
@@ -382,10 +455,12 @@ def run_quality(
                 [run_id, exp.kind, exp.suite, exp.rule_id, exp.type, exp.batch, exp.severity, exp.legal_basis,
                  o.started_at, o.finished_at, o.evaluated, o.failed, o.offending_rows, o.insufficient,
                  o.status == "passed", o.status, None if o.gx_observed is None else str(o.gx_observed), o.detail,
-                 exp.expectation_id, None if o.status == "error" else suite_fingerprints.get(exp.suite)],
+                 exp.expectation_id, None if o.status == "error" else suite_fingerprints.get(unit_of(exp))],
             )
         store.fill_publisher_names(con, run_id)
         store.fill_documents(con, run_id)
+        run.sliced_units = {u: plan[0].describe() for u, plan in slices.items()}
+        _keep_slices(con, run, unit_slices_now or {}, suite_fingerprints)
         run.total_seconds = time.perf_counter() - t0
         errored = any(o.status == "error" for o in run.outcomes)
         store.insert_run(con, run_id=run_id, started_at=started, finished_at=dt.datetime.now(),

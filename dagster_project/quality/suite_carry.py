@@ -1,19 +1,21 @@
-"""GX per suite: a suite whose inputs did not change carries its previous results; the others run.
+"""GX per validation unit: a unit whose inputs did not change carries its previous results; the others run.
 
 ``carry.py`` carries a whole run when nothing at all changed. When something did — one budget figure in a
-re-published workbook — most suites still read exactly what they read last time (the trading suites read no
-budget relation). A suite's **fingerprint** is: the relations it reads (every ``schema.table`` its expectations
-name as batch, ``requires`` or inside their SQL), each by content (``relation_fingerprint``: columns, row count,
-order-independent hash aggregate); the suite file's bytes; the quality code (``dagster_project/quality`` and the
-helpers the report uses, not the other suite files); and the evaluation (as-of) date. It is stored on every
-``quality.check_runs`` row of the suite (``inputs_fingerprint``).
+re-published workbook — most of what quality judges still reads exactly what it read last time (the trading suites
+read no budget relation; the pipeline checks of the trading marts neither). A **validation unit** is one suite's
+expectations on one batch (one GX suite and validation, ``unit_name``). Its **fingerprint** is: the relations it
+reads (every ``schema.table`` its expectations name as batch, ``requires`` or inside their SQL), each by content
+(``relation_fingerprint``: columns, row count, order-independent hash aggregate); the suite file's bytes; the quality
+code (``dagster_project/quality`` and the helpers the report uses, not the other suite files); and the evaluation
+(as-of) date. It is stored on every ``quality.check_runs`` row of the unit (``inputs_fingerprint``).
 
-A suite is **carried** when the latest run judged it with the same fingerprint, with today's expectations (by
+A unit is **carried** when the latest run judged it with the same fingerprint, with today's expectations (by
 ``expectation_id``) and none of them errored. Its ``check_runs`` and ``findings`` rows are copied under the new
 run id (``check_runs.carried_from_run`` = the run whose GX evaluation they are; ``started_at`` kept), and the
-findings' publisher names and documents are filled again as a run fills its own, so a carried suite's rows equal
+findings' publisher names and documents are filled again as a run fills its own, so a carried unit's rows equal
 those a run with carrying disabled (``GONGKAI_NO_CARRY=1``) writes. The run itself is appended as usual: every
-reader of "the latest run" sees one complete run, and a carried integrity failure still blocks.
+reader of "the latest run" sees one complete run, and a carried integrity failure still blocks. A unit that is not
+carried may still be judged on its touched publisher-years only (``slices.py``, ``plan_slices``).
 """
 from __future__ import annotations
 
@@ -36,38 +38,136 @@ def _suite_code_digest() -> str:
                                    suffixes=CODE_SUFFIXES)
 
 
-def suite_relations(suite: Suite, relations: RelationFingerprints) -> set[str]:
-    """Every relation the suite's expectations read: declared (batch, requires) and named in their SQL."""
+def unit_name(suite_name: str, batch: str) -> str:
+    """A validation unit: one suite's expectations on one batch (GX's suite of that name, one validation)."""
+    return f"{suite_name}__{batch.replace('.', '__')}"
+
+
+def unit_of(expectation) -> str:
+    return unit_name(expectation.suite, expectation.batch)
+
+
+def validation_units(suites: list[Suite]) -> dict[str, tuple[Suite, list]]:
+    """unit name -> (its suite, its expectations), in suite and batch order."""
+    units: dict[str, tuple[Suite, list]] = {}
+    for suite in suites:
+        for batch in sorted({e.batch for e in suite.expectations}):
+            units[unit_name(suite.name, batch)] = (suite, [e for e in suite.expectations if e.batch == batch])
+    return units
+
+
+def expectation_relations(expectations, relations: RelationFingerprints) -> set[str]:
+    """Every relation the expectations read: declared (batch, requires) and named in their SQL."""
     names: set[str] = set()
-    for e in suite.expectations:
+    for e in expectations:
         names |= set(e.tables())
         for text in (e.query, e.evaluated_query, e.insufficient_query):
             names |= relations.names_in(text)
     return names
 
 
-def suite_fingerprints(warehouse: Path, suites: list[Suite], as_of: dt.date) -> dict[str, str | None]:
-    """Fingerprint of each suite's inputs now (None: unknown — a relation is missing — so the suite runs)."""
+def suite_relations(suite: Suite, relations: RelationFingerprints) -> set[str]:
+    return expectation_relations(suite.expectations, relations)
+
+
+def unit_fingerprints(warehouse: Path, suites: list[Suite], as_of: dt.date) -> dict[str, str | None]:
+    """Fingerprint of each validation unit's inputs now (None: unknown — a relation is missing — so it runs)."""
+    return unit_inputs(warehouse, suites, as_of)[0]
+
+
+def sliceable(expectations) -> bool:
+    return all(e.slice and e.type == "unexpected_rows" for e in expectations)
+
+
+def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[dict, dict]:
+    """(unit -> inputs fingerprint, unit -> ``slices.UnitSlices`` of the units whose expectations are all
+    slice-local). Slices are read first: a sliced relation's whole fingerprint comes from its slices."""
+    from dagster_project.quality import slices as slicing
+
+    units = validation_units(suites)
     if not warehouse.exists():
-        return {s.name: None for s in suites}
+        return {u: None for u in units}, {}
     code = _suite_code_digest()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         relations = RelationFingerprints(con)
+        per_slice = slicing.SliceFingerprints(con, relations)
+        files = {s.name: stage_state.tree_digest([s.path]) for s in suites}
+        sliced: dict[str, slicing.UnitSlices] = {}
+        for unit, (suite, expectations) in units.items():
+            if not sliceable(expectations) or carrying_disabled():
+                continue
+            read = set()
+            for e in expectations:
+                read |= {e.batch} | relations.names_in(e.query)
+            if not all(relations.exists(r) for r in read):
+                continue
+            now = slicing.unit_slices(per_slice, read, f"{unit}\n{files[suite.name]}\n{code}\n{as_of.isoformat()}")
+            if now is not None and now.slices:
+                sliced[unit] = now
         out: dict[str, str | None] = {}
-        for suite in suites:
-            data = relations.of_all(suite_relations(suite, relations))
-            out[suite.name] = None if data is None else stage_state.fingerprint(
-                "suite", suite.name, stage_state.tree_digest([suite.path]), code, as_of.isoformat(), data)
-        return out
+        for unit, (suite, expectations) in units.items():
+            data = relations.of_all(expectation_relations(expectations, relations))
+            out[unit] = None if data is None else stage_state.fingerprint(
+                "unit", unit, files[suite.name], code, as_of.isoformat(), data)
+        return out, sliced
     finally:
         con.close()
 
 
+def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints: dict[str, str | None],
+                now: dict, carry: dict[str, str]) -> dict[str, tuple]:
+    """unit -> (``slices.Touched``, batch slice level, run whose other slices' findings are copied) for every unit
+    not carried whole that may judge only its touched slices (``quality/slices.py``): slice-local expectations, the
+    latest run judged them all without error under one recorded fingerprint whose slices are kept, same base."""
+    from dagster_project.quality import slices as slicing
+
+    if carrying_disabled() or not now or "quality.runs" not in store.existing_tables(con):
+        return {}
+    store.ensure_quality_schema(con)
+    slicing.ensure_schema(con)
+    latest = con.execute("select run_id from quality.runs order by started_at desc limit 1").fetchone()
+    if latest is None:
+        return {}
+    rows = con.execute(
+        "select suite, batch, expectation_id, status, inputs_fingerprint from quality.check_runs where run_id = ?",
+        [latest[0]]).fetchall()
+    by_unit: dict[str, list[tuple]] = {}
+    for suite, batch, eid, status, fingerprint in rows:
+        by_unit.setdefault(unit_name(suite, batch), []).append((eid, status, fingerprint))
+    plan = {}
+    for unit, (_, expectations) in validation_units(suites).items():
+        if unit in carry or unit not in now or fingerprints.get(unit) is None:
+            continue
+        before = by_unit.get(unit) or []
+        if sorted(str(b[0]) for b in before) != sorted(e.expectation_id for e in expectations):
+            continue
+        recorded_fingerprints = {b[2] for b in before}
+        if any(b[1] == "error" for b in before) or len(recorded_fingerprints) != 1 or None in recorded_fingerprints:
+            continue
+        kept = slicing.recorded(con, unit, recorded_fingerprints.pop())
+        if kept is None or kept.base != now[unit].base:
+            continue
+        touched = slicing.touched_slices(kept.slices, now[unit].slices)
+        if len(touched.pairs) + len(touched.years) > slicing.MAX_TOUCHED_SHARE * len(now[unit].slices):
+            continue  # most of it moved: judging it whole costs no more
+        plan[unit] = (touched, _batch_level(con, expectations[0].batch), latest[0])
+    return plan
+
+
+def _batch_level(con: duckdb.DuckDBPyConnection, batch: str) -> str | None:
+    schema, table = batch.split(".", 1)
+    cols = {r[0] for r in con.execute("select column_name from information_schema.columns where table_schema = ? "
+                                      "and table_name = ?", [schema, table]).fetchall()}
+    if {"publisher_code", "fiscal_year"} <= cols:
+        return "pair"
+    return "year" if "fiscal_year" in cols else "none"
+
+
 def plan_carry(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints: dict[str, str | None],
                docs_dir: Path) -> dict[str, str]:
-    """suite name -> the run whose results it carries (the latest run), for every suite that may be carried:
-    same fingerprint, same expectations, none errored, and its GX results kept for the Data Docs."""
+    """unit name -> the run whose results it carries (the latest run), for every validation unit that may be
+    carried: same fingerprint, same expectations, none errored, and its GX results kept for the Data Docs."""
     if carrying_disabled() or "quality.runs" not in store.existing_tables(con):
         return {}
     store.ensure_quality_schema(con)
@@ -75,48 +175,81 @@ def plan_carry(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints
     if latest is None:
         return {}
     rows = con.execute(
-        "select suite, expectation_id, status, inputs_fingerprint from quality.check_runs where run_id = ?",
+        "select suite, batch, expectation_id, status, inputs_fingerprint from quality.check_runs where run_id = ?",
         [latest[0]]).fetchall()
-    by_suite: dict[str, list[tuple]] = {}
-    for suite, eid, status, fingerprint in rows:
-        by_suite.setdefault(suite, []).append((eid, status, fingerprint))
+    by_unit: dict[str, list[tuple]] = {}
+    for suite, batch, eid, status, fingerprint in rows:
+        by_unit.setdefault(unit_name(suite, batch), []).append((eid, status, fingerprint))
     plan = {}
-    for suite in suites:
-        fingerprint = fingerprints.get(suite.name)
-        before = by_suite.get(suite.name) or []
+    for unit, (_, expectations) in validation_units(suites).items():
+        fingerprint = fingerprints.get(unit)
+        before = by_unit.get(unit) or []
         if fingerprint is None or not before:
             continue
-        if sorted(str(b[0]) for b in before) != sorted(e.expectation_id for e in suite.expectations):
+        if sorted(str(b[0]) for b in before) != sorted(e.expectation_id for e in expectations):
             continue  # expectations added, removed or renamed (the suite file moved too, but be sure)
         if any(b[1] == "error" or b[2] != fingerprint for b in before):
             continue
-        if not results_file(docs_dir, suite.name).is_file():
+        if not results_file(docs_dir, unit).is_file():
             continue  # its Data Docs pages could not be listed: run it
-        plan[suite.name] = latest[0]
+        plan[unit] = latest[0]
     return plan
 
 
-def copy_carried(con: duckdb.DuckDBPyConnection, run_id: str, plan: dict[str, str]) -> list[dict]:
-    """Copy the carried suites' check and finding rows under ``run_id``; returns the copied check rows.
+def findings_of_unit(expectations) -> tuple[str, list]:
+    """SQL condition (and its parameters) selecting a unit's rows of ``quality.findings`` within its suite: the
+    rows of its set-based rules, and those of its column-level rules on its batch (several batches of one suite
+    share a column-level rule id, e.g. INTEG_KEY_UNIQUE; such a finding names its batch in ``source_file``)."""
+    by_rows = sorted({e.rule_id for e in expectations if e.type == "unexpected_rows"})
+    by_column = sorted({e.rule_id for e in expectations if e.type != "unexpected_rows"})
+    batch = expectations[0].batch
+    parts, params = [], []
+    if by_rows:
+        parts.append(f"rule_id in ({', '.join('?' for _ in by_rows)})")
+        params += by_rows
+    if by_column:
+        parts.append(f"(rule_id in ({', '.join('?' for _ in by_column)}) and source_file = ?)")
+        params += [*by_column, batch]
+    return "(" + " or ".join(parts or ["false"]) + ")", params
+
+
+def copy_carried(con: duckdb.DuckDBPyConnection, run_id: str, plan: dict[str, str],
+                 suites: list[Suite]) -> list[dict]:
+    """Copy the carried units' check and finding rows under ``run_id``; returns the copied check rows.
 
     Publisher names, documents and group keys are left NULL here and filled with the run's own rows
     (``store.fill_publisher_names`` / ``fill_documents``), from today's marts — as a run that ran GX fills them.
     """
+    units = validation_units(suites)
     copied: list[dict] = []
-    for suite, source in sorted(plan.items()):
+    for unit, source in sorted(plan.items()):
+        suite, expectations = units[unit]
+        condition, params = findings_of_unit(expectations)
         con.execute(
             "insert into quality.findings by name select * replace (?::varchar as run_id, "
             "cast(null as varchar) as publisher_name, cast(null as varchar) as document, "
-            "cast(null as varchar) as group_key) from quality.findings where run_id = ? and suite = ?",
-            [run_id, source, suite])
+            f"cast(null as varchar) as group_key) from quality.findings where run_id = ? and suite = ? and {condition}",
+            [run_id, source, suite.name, *params])
         con.execute(
             "insert into quality.check_runs by name select * replace (?::varchar as run_id, "
             "coalesce(carried_from_run, run_id) as carried_from_run) "
-            "from quality.check_runs where run_id = ? and suite = ?", [run_id, source, suite])
-        cur = con.execute("select * from quality.check_runs where run_id = ? and suite = ?", [run_id, suite])
+            "from quality.check_runs where run_id = ? and suite = ? and batch = ?",
+            [run_id, source, suite.name, expectations[0].batch])
+        cur = con.execute("select * from quality.check_runs where run_id = ? and suite = ? and batch = ?",
+                          [run_id, suite.name, expectations[0].batch])
         names = [d[0] for d in cur.description]
         copied += [dict(zip(names, r)) for r in cur.fetchall()]
     return copied
+
+
+def carried_whole_suites(suites: list[Suite], plan: dict[str, str]) -> dict[str, str]:
+    """suite -> run, for the suites every unit of which is carried from that run (the report names them)."""
+    out = {}
+    for suite in suites:
+        sources = {plan.get(unit_name(suite.name, b)) for b in {e.batch for e in suite.expectations}}
+        if len(sources) == 1 and None not in sources:
+            out[suite.name] = sources.pop()
+    return out
 
 
 def outcome_of(expectation, row: dict):
@@ -143,7 +276,7 @@ def results_file(docs_dir: Path, suite_name: str) -> Path:
 
 
 def save_gx_results(docs_dir: Path, suite_name: str, gx_suites: list, run_results: dict | None) -> None:
-    """The GX suites and validation results of one gongkai suite (None: its checkpoint failed — forget them)."""
+    """The GX suite and validation results of one validation unit (None: its checkpoint failed — forget them)."""
     import json
 
     path = results_file(docs_dir, suite_name)
@@ -163,7 +296,9 @@ def restore_gx_results(context, docs_dir: Path, suite_names: list[str]) -> list[
     were missing or unreadable (their Data Docs pages are then not listed)."""
     import json
 
-    import great_expectations as gx
+    from dagster_project.quality.gx_duckdb import import_gx
+
+    gx = import_gx()
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
     from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 

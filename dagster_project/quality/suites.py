@@ -52,6 +52,7 @@ class RuleExpectation:
     insufficient_query: str | None = None  # count of objects NOT judged for lack of data
     requires: tuple[str, ...] = ()         # other tables the query reads (schema.table)
     description: str = ""
+    slice: str | None = None               # publisher_year | year: the query is slice-local (quality/slices.py)
 
     @property
     def expectation_id(self) -> str:
@@ -124,6 +125,8 @@ def load_suite(path: Path, catalogue: dict[str, dict[str, str]] | None = None) -
         query = _render(raw.get("query"), templates, params)
         if etype == "unexpected_rows" and not query:
             raise SuiteError(f"{path.name}: {rule_id} is unexpected_rows but has no query")
+        if raw.get("slice") is not None and (raw["slice"] not in ("publisher_year", "year") or etype != "unexpected_rows"):
+            raise SuiteError(f"{path.name}: {rule_id} slice must be publisher_year or year, on an unexpected_rows rule")
         expectations.append(
             RuleExpectation(
                 suite=name,
@@ -140,6 +143,7 @@ def load_suite(path: Path, catalogue: dict[str, dict[str, str]] | None = None) -
                 insufficient_query=_render(raw.get("insufficient_query"), templates, params),
                 requires=tuple(raw.get("requires") or ()),
                 description=raw.get("description", ""),
+                slice=raw.get("slice"),
             )
         )
     return Suite(

@@ -96,14 +96,17 @@ def masked_select(
     columns: list[tuple[str, str]],
     policy: MaskingPolicy,
     value_maps: dict[str, dict[str, str]] | None = None,
+    leading: tuple[str, ...] = (),
 ) -> str:
     """``SELECT`` of the given (name, DuckDB type) columns of ``relation_sql`` with the masking applied.
 
     ``relation_sql`` is a table name or a parenthesised query; the result keeps column names and order.
+    ``leading``: expressions selected before them as they are (e.g. the part a row belongs to, ``src."fiscal_year"
+    AS _part``): never published, the caller drops them.
     """
     value_maps = value_maps or {}
     parts = [column_sql(n, t, policy, value_maps.get(n)) for n, t in columns]
-    parts = [p for p in parts if p is not None]
+    parts = list(leading) + [p for p in parts if p is not None]
     return f"SELECT {', '.join(parts)} FROM {relation_sql} AS src"
 
 

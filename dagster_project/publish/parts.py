@@ -36,9 +36,9 @@ def part_key(year: int | None, yearly: bool) -> str:
     return UNKNOWN if year is None else str(int(year))
 
 
-def part_filter(key: str) -> str:
-    """SQL condition selecting the rows of a part (of a relation with ``fiscal_year``)."""
-    col = quote_ident(PART_COLUMN)
+def part_filter(key: str, column: str = PART_COLUMN) -> str:
+    """SQL condition selecting the rows of a part (of a relation with ``fiscal_year``, or the ``column`` holding it)."""
+    col = quote_ident(column)
     if key == ALL:
         return "true"
     if key == UNKNOWN:

@@ -32,7 +32,8 @@ from dagster_project.publish.masking import MaskingPolicy
 from dagster_project.publish.ocds_config import package_files
 from dagster_project.publish.ocds_validation import read_validation_record, validate_ocds_folder
 from dagster_project.publish.release_datasets import (
-    BOM, DatasetOutput, PartOutput, sql_path, with_fiscal_year, write_code_lists, write_dataset, write_excel_copies,
+    BOM, DatasetOutput, PartOutput, sql_path, with_fiscal_year, write_code_lists, write_dataset_parts,
+    write_excel_copies,
 )
 from dagster_project.publish.release_validation import ReleaseValidationError, validate_release, write_sha256sums
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
@@ -221,6 +222,8 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
     if previous is not None and requested is not None:  # years left alone keep their part, even if gone
         keys |= {k for k in ((previous.manifest.get("datasets") or {}).get(ds["name"]) or {}).get("parts", {})
                  if k not in requested and k not in (parts.ALL, parts.UNKNOWN)}
+    # key -> (carried part, its resources) or (None, why a part that could have been carried is rebuilt)
+    decided: dict[str, tuple[PartOutput | None, list[dict] | str | None]] = {}
     for key in sorted(keys):
         fingerprint = fingerprints.get(key, "")
         before = previous.part(ds["name"], key) if previous and not carrying_disabled() else None
@@ -234,7 +237,7 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
                     parts.link_or_copy(previous.folder / rel, staging / rel)
                     carried[rel] = previous.checked[rel]
                 cov = before.get("coverage_years") or {}
-                out.parts[key] = PartOutput(
+                part = PartOutput(
                     key, before["rows"], dict(before["files"]), cov.get("from"), cov.get("to"),
                     before.get("fingerprint", ""), "carried", before.get("built_in") or previous.release_id,
                     before.get("quarantined", 0),
@@ -243,14 +246,24 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
                 skipped = (previous.manifest.get("xlsx_not_written") or {}).get(before["files"]["csv"])
                 if skipped:
                     xlsx_skipped[before["files"]["csv"]] = skipped
-                for rel in files:
-                    if rel in previous.resources:
-                        yield dict(previous.resources[rel]), False
+                decided[key] = (part, [dict(previous.resources[rel]) for rel in files if rel in previous.resources])
                 continue
         if key not in fingerprints:
             continue  # a year outside the request whose carried copy failed its checksum: nothing to rebuild from
-        part, csv_res, pq_res = write_dataset(con, ds, relation_sql, staging, policy, value_maps, titles, key)
-        part.fingerprint, part.built_in, part.reason = fingerprint, release_id, reason
+        decided[key] = (None, reason)
+    # the parts to write, masked together (one plan of the masking expressions for all of them)
+    to_build = [k for k, (part, _) in decided.items() if part is None]
+    built = write_dataset_parts(con, ds, relation_sql, staging, policy, value_maps, titles, to_build) \
+        if to_build else {}
+    for key, (part, detail) in decided.items():  # in key order, carried and new alike
+        if part is not None:
+            out.parts[key] = part
+            for res in detail:
+                yield res, False
+            continue
+        reason = detail
+        part, csv_res, pq_res = built[key]
+        part.fingerprint, part.built_in, part.reason = fingerprints[key], release_id, reason
         out.parts[key] = part
         yield csv_res, True
         yield pq_res, True

@@ -369,7 +369,8 @@ def validate_with_frictionless(folder: Path, total_rows: int, skip: frozenset[st
 
 def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None,
                      identifier_columns: frozenset[str] = frozenset(), ocds_record: dict | None = None,
-                     carried: dict[str, str] | None = None) -> dict[str, str]:
+                     carried: dict[str, str] | None = None,
+                     known_digests: dict[str, str] | None = None) -> dict[str, str]:
     """Every check publication depends on; raises ReleaseValidationError naming what failed.
 
     ``ocds_record``: what the OCDS build validated and scanned (``ocds_validation.read_validation_record``); when
@@ -377,12 +378,14 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
     files are not repeated (at 10 M bulletins they are tens of GB).
     ``carried``: the files of parts carried from the previous release (``parts.py``), by their digest,
     verified when linked: Frictionless, Table Schema, key and privacy checks skip them.
+    ``known_digests``: other files whose digest this build already holds (OCDS packages whose file status is
+    unchanged since a release published them, ``parts.DIGEST_CACHE``): compared with SHA256SUMS, not read again.
     """
     carried = carried or {}
     skip = frozenset(carried)
     results: dict[str, str] = {}
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    problems = verify_sha256sums(folder, carried)
+    problems = verify_sha256sums(folder, {**(known_digests or {}), **carried})
     if problems:
         raise ReleaseValidationError(f"SHA256SUMS 校验失败 verification failed: {problems[:10]}")
     results["sha256sums"] = "verified"

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.publish import parts
-from dagster_project.publish.masking import MaskingPolicy, masked_select, quote_ident
+from dagster_project.publish.masking import MaskingPolicy, masked_select_probed, quote_ident
 from dagster_project.publish.release_validation import ReleaseValidationError
 from dagster_project.publish.safe_cells import neutralised_select
 from dagster_project.publish.warehouse import describe, find_relation
@@ -158,8 +158,9 @@ def write_dataset_parts(
 
     Rows are masked by one query whatever the number of parts: DuckDB plans the masking expressions (regular
     expressions and lambdas over every text column, ~150 kB of SQL) in ~1 s, more than it takes to run them on
-    a year of most datasets. Several parts are masked into one Parquet file (ordered by part, then key) and each
-    part's Parquet file copied out of it."""
+    a year of most datasets; and only the columns whose values may need it get them (``masked_select_probed``).
+    Several parts are masked into one Parquet file (ordered by part, then key) and each part's Parquet file
+    copied out of it."""
     available = dict(describe(con, relation_sql))
     missing = [c for c in ds["columns"] if c not in available]
     if missing:
@@ -183,13 +184,13 @@ def write_dataset_parts(
         (staging / stem).parent.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     if len(keys) == 1:
-        select_sql = masked_select(keyed_sql, columns, policy, value_maps) + f" ORDER BY {order}"
+        select_sql = masked_select_probed(con, keyed_sql, columns, policy, value_maps) + f" ORDER BY {order}"
         written[keys[0]] = con.execute(f"COPY ({select_sql}) TO '{sql_path(staging / stems[keys[0]])}.parquet' "
                                        "(FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
     else:
         masked = staging / f"{stems[keys[0]]}.masked.parquet"
-        select_sql = masked_select(keyed_sql, columns, policy, value_maps,
-                                   leading=(f"src.{quote_ident(parts.PART_COLUMN)} AS {_PART}",))
+        select_sql = masked_select_probed(con, keyed_sql, columns, policy, value_maps,
+                                          leading=(f"src.{quote_ident(parts.PART_COLUMN)} AS {_PART}",))
         try:
             con.execute(f"COPY ({select_sql} ORDER BY {_PART}, {order}) TO '{sql_path(masked)}' "
                         "(FORMAT parquet, COMPRESSION lz4_raw)")

@@ -159,8 +159,8 @@ def write_dataset_parts(
     Rows are masked by one query whatever the number of parts: DuckDB plans the masking expressions (regular
     expressions and lambdas over every text column, ~150 kB of SQL) in ~1 s, more than it takes to run them on
     a year of most datasets; and only the columns whose values may need it get them (``masked_select_probed``).
-    Several parts are masked into one Parquet file (ordered by part, then key) and each part's Parquet file
-    copied out of it."""
+    The parts are masked into one Parquet file (ordered by part, then key) and each part's Parquet file copied
+    out of it."""
     available = dict(describe(con, relation_sql))
     missing = [c for c in ds["columns"] if c not in available]
     if missing:
@@ -183,24 +183,21 @@ def write_dataset_parts(
     for stem in stems.values():
         (staging / stem).parent.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
-    if len(keys) == 1:
-        select_sql = masked_select_probed(con, keyed_sql, columns, policy, value_maps) + f" ORDER BY {order}"
-        written[keys[0]] = con.execute(f"COPY ({select_sql}) TO '{sql_path(staging / stems[keys[0]])}.parquet' "
-                                       "(FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
-    else:
-        masked = staging / f"{stems[keys[0]]}.masked.parquet"
-        select_sql = masked_select_probed(con, keyed_sql, columns, policy, value_maps,
-                                          leading=(f"src.{quote_ident(parts.PART_COLUMN)} AS {_PART}",))
-        try:
-            con.execute(f"COPY ({select_sql} ORDER BY {_PART}, {order}) TO '{sql_path(masked)}' "
-                        "(FORMAT parquet, COMPRESSION lz4_raw)")
-            for k in keys:  # read in file order: each part's rows stay in key order
-                written[k] = con.execute(
-                    f"COPY (SELECT * EXCLUDE ({_PART}) FROM read_parquet('{sql_path(masked)}') "
-                    f"WHERE {parts.part_filter(k, _PART)}) TO '{sql_path(staging / stems[k])}.parquet' "
-                    "(FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
-        finally:
-            masked.unlink(missing_ok=True)
+    # Always through one masked file, even for one part: a part's Parquet bytes then do not depend on how many
+    # parts were built with it (DuckDB's writer pages a sorted stream and a file read differently).
+    masked = staging / f"{stems[keys[0]]}.masked.parquet"
+    part_of = f"src.{quote_ident(parts.PART_COLUMN)}" if yearly else "CAST(NULL AS INTEGER)"
+    select_sql = masked_select_probed(con, keyed_sql, columns, policy, value_maps, leading=(f"{part_of} AS {_PART}",))
+    try:
+        con.execute(f"COPY ({select_sql} ORDER BY {_PART}, {order}) TO '{sql_path(masked)}' "
+                    "(FORMAT parquet, COMPRESSION lz4_raw)")
+        for k in keys:  # read in file order: each part's rows stay in key order
+            written[k] = con.execute(
+                f"COPY (SELECT * EXCLUDE ({_PART}) FROM read_parquet('{sql_path(masked)}') "
+                f"WHERE {parts.part_filter(k, _PART)}) TO '{sql_path(staging / stems[k])}.parquet' "
+                "(FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
+    finally:
+        masked.unlink(missing_ok=True)
     return {k: _part_files(con, ds, staging, stems[k], k, written[k], quarantined.get(k, 0), columns, pk, titles)
             for k in keys}
 

@@ -112,6 +112,10 @@ def test_a_tampered_carried_file_is_caught_and_its_part_rebuilt(warehouse, tmp_p
     csv = first.path / part["files"]["csv"]
     csv.write_bytes(csv.read_bytes().replace("本级".encode(), "外级".encode()))  # same size, other bytes
     second = build_release(warehouse, out, run_id="r2")
+    # the files left alone are checked by the digest read when published (their status unchanged), the
+    # tampered one (written: its status changed) is read again
+    by_status = second.validation["checksums_by_status"]
+    assert by_status.endswith("; 1 carried files read again") and not by_status.startswith("0 carried"), by_status
     rebuilt = _manifest(second.path)["datasets"]["debt_positions"]["parts"]["2018"]
     assert rebuilt["status"] == "new" and "checksum" in rebuilt["rebuilt_because"]
     assert "本级" in (second.path / rebuilt["files"]["csv"]).read_text(encoding="utf-8-sig")

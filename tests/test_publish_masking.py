@@ -7,7 +7,9 @@ import duckdb
 import pytest
 
 from dagster_project import identifiers
-from dagster_project.publish.masking import MaskingPolicy, mask_free_text_sql, masked_select, masked_select_by_value
+from dagster_project.publish.masking import (
+    MaskingPolicy, mask_free_text_sql, masked_select, masked_select_by_value, masked_select_probed,
+)
 
 ID_A = identifiers.make_id_number("640104", dt.date(1990, 1, 31), 7)
 ID_B = identifiers.make_id_number("110105", dt.date(1949, 12, 31), 2)  # may end in X
@@ -107,3 +109,27 @@ def test_masking_by_distinct_value_gives_the_rows_masking_each_row_gives():
     assert rows(by_value) == rows(per_row)
     masked_ids = [r[0] for r in con.execute(f"SELECT supplier_code FROM ({by_value}) WHERE i % 4 = 0").fetchall()]
     assert masked_ids and all(m == ID_A[:6] + "********" + ID_A[-4:] for m in masked_ids)
+
+
+def test_masking_only_the_columns_that_need_it_gives_the_rows_masking_every_column_gives():
+    """``masked_select_probed`` leaves the masking expression out for a column none of whose rows passes its
+    candidate test: the rows must be exactly ``masked_select``'s, and the expression must really be left out
+    there (and kept where a row needs it: an ID number in a code column, a mobile in free text)."""
+    policy = MaskingPolicy(identifier_columns=frozenset({"supplier_code", "kind"}))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, supplier_code VARCHAR, kind VARCHAR, note VARCHAR, title VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                    [[i, ID_A if i == 7 else identifiers.make_uscc("91640100MA76XXXX3"), ["a", None][i % 2],
+                      f"call {MOBILE_A}" if i == 3 else f"第{i}行", None if i % 3 else "标题 2018-01-01"]
+                     for i in range(40)])
+    columns = [(r[0], r[1]) for r in con.execute("DESCRIBE t").fetchall()]
+    value_maps = {"kind": {"a": "甲 A"}}
+    probed = masked_select_probed(con, "t", columns, policy, value_maps)
+    full = masked_select("t", columns, policy, value_maps)
+    rows = lambda sql: sorted(con.execute(sql).fetchall(), key=repr)  # noqa: E731
+    assert rows(probed) == rows(full)
+    # no candidate in title or kind: published as they are; the code and the note keep their masking (below)
+    assert len(probed) < len(full) * 3 / 4 and '"title" AS "title"' in probed and 'ELSE "kind" END AS "kind"' in probed
+    masked = dict(con.execute(f"SELECT i, supplier_code FROM ({probed}) WHERE i = 7").fetchall())
+    assert masked[7] == ID_A[:6] + "********" + ID_A[-4:]
+    assert MOBILE_A not in con.execute(f"SELECT note FROM ({probed}) WHERE i = 3").fetchone()[0]

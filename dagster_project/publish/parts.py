@@ -11,6 +11,14 @@ A part whose fingerprint equals the previous release's is **carried**: its files
 release's ``SHA256SUMS``; they are not rewritten, re-validated or re-privacy-scanned, since the same
 bytes were validated when built. A carried file that fails that checksum is not carried: its part is
 rebuilt, and the manifest says why.
+
+Checking a carried file against ``SHA256SUMS`` does not read it again when its bytes were read at the
+previous publication and its file status says it has not changed since: ``record_digests`` keeps, beside
+the releases (``DIGEST_CACHE``), each published file's digest with its inode, size, modification and change
+time (``st_ctime`` changes with every write and every metadata change, and no program can set it back), so
+a carried part costs a ``stat``, not a read of every byte of the history. A file whose status differs (a
+write, a touch, a copy, a restore) is read and hashed as before; ``GONGKAI_VERIFY_CARRIED=full`` reads every
+carried file whatever its status.
 """
 from __future__ import annotations
 
@@ -26,6 +34,8 @@ import duckdb
 from dagster_project.publish.masking import quote_ident
 
 PART_COLUMN = "fiscal_year"
+DIGEST_CACHE = ".published-digests.json"  # in <out>/open-data, beside LATEST (record_digests)
+VERIFY_ENV = "GONGKAI_VERIFY_CARRIED"
 ALL = "all"          # the one part of a dataset without fiscal_year
 UNKNOWN = "unknown"  # rows of a yearly dataset whose year is not known
 
@@ -36,9 +46,9 @@ def part_key(year: int | None, yearly: bool) -> str:
     return UNKNOWN if year is None else str(int(year))
 
 
-def part_filter(key: str) -> str:
-    """SQL condition selecting the rows of a part (of a relation with ``fiscal_year``)."""
-    col = quote_ident(PART_COLUMN)
+def part_filter(key: str, column: str = PART_COLUMN) -> str:
+    """SQL condition selecting the rows of a part (of a relation with ``fiscal_year``, or the ``column`` holding it)."""
+    col = quote_ident(column)
     if key == ALL:
         return "true"
     if key == UNKNOWN:
@@ -94,6 +104,9 @@ class PreviousRelease:
     resources: dict[str, dict]            # by path
     sha256: dict[str, str]                # by relative path (SHA256SUMS)
     checked: dict[str, str] = field(default_factory=dict)  # rel path -> digest verified in this build
+    known: dict[str, list] = field(default_factory=dict)  # DIGEST_CACHE: inode -> [size, mtime, ctime, sha256]
+    files_read: int = 0                   # carried files read and hashed in this build
+    files_by_status: int = 0              # carried files whose unchanged status proved their recorded digest
 
     @classmethod
     def read(cls, root: Path, release_id: str | None) -> "PreviousRelease | None":
@@ -110,7 +123,8 @@ class PreviousRelease:
         for line in sums:
             digest, _, rel = line.partition("  ")
             sha[rel] = digest
-        return cls(release_id, folder, manifest, {r["path"]: r for r in package.get("resources", [])}, sha)
+        return cls(release_id, folder, manifest, {r["path"]: r for r in package.get("resources", [])}, sha,
+                   known=read_digests(root))
 
     def part(self, dataset: str, key: str) -> dict | None:
         return (((self.manifest.get("datasets") or {}).get(dataset) or {}).get("parts") or {}).get(key)
@@ -125,11 +139,59 @@ class PreviousRelease:
                 return f"{rel} 不在上一版校验和中 not listed in the previous SHA256SUMS"
             if not path.is_file():
                 return f"{rel} 缺失 missing from release {self.release_id}"
-            digest = sha256_file(path)
+            digest = self.digest_by_status(path)
+            if digest is None:
+                digest = sha256_file(path)
+                self.files_read += 1
+            else:
+                self.files_by_status += 1
             if digest != self.sha256[rel]:
                 return f"{rel} 校验和不符 checksum mismatch in release {self.release_id}"
             self.checked[rel] = digest
         return None
+
+
+    def digest_by_status(self, path: Path) -> str | None:
+        """The digest recorded for ``path`` when its bytes were last read, if its status is still the one
+        recorded then (``record_digests``); None: read it."""
+        st = path.stat()
+        entry = self.known.get(_inode(st))
+        return entry[3] if entry and entry[:3] == _status(st) else None
+
+
+def _inode(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def _status(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def read_digests(root: Path) -> dict[str, list]:
+    """``DIGEST_CACHE`` of ``root`` (empty when absent, unreadable or ``GONGKAI_VERIFY_CARRIED=full``)."""
+    if os.environ.get(VERIFY_ENV, "").strip().lower() == "full":
+        return {}
+    try:
+        known = json.loads((root / DIGEST_CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+def record_digests(root: Path, folder: Path, sha256: dict[str, str]) -> None:
+    """After a release is published (and older ones pruned, which changes the change time of files they shared
+    with it): the digest of every file of ``folder``, its ``SHA256SUMS`` lines (``sha256``: each file read and
+    verified by this build, or a carried file checked), by inode with its status now."""
+    entries = {}
+    for rel, digest in sha256.items():
+        try:
+            st = (folder / rel).stat()
+        except OSError:
+            continue
+        entries[_inode(st)] = [*_status(st), digest]
+    tmp = root / f"{DIGEST_CACHE}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, root / DIGEST_CACHE)
 
 
 def link_or_copy(source: Path, target: Path) -> str:

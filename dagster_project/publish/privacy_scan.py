@@ -68,6 +68,7 @@ class PrivacyReport:
     bytes_scanned: int = 0
     files_carried_over: int = 0  # scanned when they were built, proven identical by checksum
     files_same_as_csv: int = 0  # Parquet copies whose text values equal their scanned CSV's (release_validation)
+    files_scanned_by_table_check: int = 0  # CSV files scanned by the read of release_validation.check_table_schemas
     hits: list[PrivacyHit] = field(default_factory=list)
 
     @property
@@ -81,7 +82,9 @@ class PrivacyReport:
         carried = f", {self.files_carried_over} files scanned when built" if self.files_carried_over else ""
         twins = (f", {self.files_same_as_csv} Parquet copies holding the text of their scanned CSV"
                  if self.files_same_as_csv else "")
-        return f"{self.files_scanned} files, {self.bytes_scanned} bytes{carried}{twins}, hits {kinds or 0}"
+        shared = (f" ({self.files_scanned_by_table_check} CSV files in the read of the Table Schema check)"
+                  if self.files_scanned_by_table_check else "")
+        return f"{self.files_scanned} files, {self.bytes_scanned} bytes{shared}{carried}{twins}, hits {kinds or 0}"
 
 
 def hits_in_text(text: str, where: str, free_text: bool = True) -> list[PrivacyHit]:
@@ -132,6 +135,54 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def _text_cast(name: str) -> str:
+    return f"CAST({chr(34) + name.replace(chr(34), chr(34) * 2) + chr(34)} AS VARCHAR)"
+
+
+def row_may_hold_sql(text: list[tuple[str, bool]], ref=_text_cast) -> str | None:
+    """SQL true when a row may hold a personal number in one of its ``text`` columns ((name, free text)): the
+    free-text cells joined (by a character that is no digit, separator or letter) and tested at once with the
+    candidate test of every kind, the identifier cells with the ID-number test (a cell that may hold a hit
+    makes its row's joined text match too). ``ref``: the SQL of a column by name. None: no text column."""
+    joined = lambda names: "concat_ws(chr(1), " + ", ".join(ref(n) for n in names) + ")"  # noqa: E731
+    free_names = [name for name, free in text if free]
+    id_names = [name for name, free in text if not free]
+    tests = (([personal_numbers.candidate_filter_sql(joined(free_names))] if free_names else [])
+             + ([personal_numbers.candidate_filter_sql(joined(id_names), ("id_number",))] if id_names else []))
+    return " OR ".join(tests) or None
+
+
+def text_roles(fields: list[tuple[str, str | None]], identifier_columns: frozenset[str]) -> list[tuple[str, bool]]:
+    """(name, free text) of the columns of a CSV the scan reads, from their Table Schema types (None: text):
+    numbers and booleans are not read; identifier columns are read for ID numbers only (``scan_csv_file``)."""
+    return [(name, name not in identifier_columns) for name, t in fields if t not in {"number", "integer", "boolean"}]
+
+
+def candidate_cells_aggregate(name: str, free: bool, ref: str, row_flag: str) -> str:
+    """Aggregate: the distinct values of one text column (``ref``) that may hold a personal number of the kinds
+    that count there, in the rows ``row_flag`` (``row_may_hold_sql``) lets through: what ``_scan_table``
+    confirms for that column, gathered by a query that reads the file for other checks too
+    (``release_validation.check_table_schemas``); ``hits_of_candidate_cells`` confirms them."""
+    kinds = personal_numbers.KINDS if free else ("id_number",)
+    # CASE: the cell tests run on the (few) rows the row test lets through (an AND here ran them on every row)
+    return (f"list({ref}) FILTER (WHERE CASE WHEN {row_flag} THEN {personal_numbers.prefilter_sql(ref)} "
+            f"AND {personal_numbers.candidate_filter_sql(ref, kinds)} ELSE false END)")
+
+
+def hits_of_candidate_cells(con: duckdb.DuckDBPyConnection, rel: str,
+                            cells: list[tuple[str, bool, list[str] | None]]) -> list[PrivacyHit]:
+    """The hits among the values ``candidate_cells_aggregate`` gathered: (column, free text, values) of file ``rel``."""
+    found = [(f"{rel}#{name}", free, values) for name, free, values in cells if values]
+    if not found:
+        return []
+    cells_sql = " UNION ALL ".join(
+        f"SELECT ${3 * i + 1}::VARCHAR AS loc, unnest(${3 * i + 2}::VARCHAR[]) AS txt, ${3 * i + 3}::BOOLEAN AS free"
+        for i in range(len(found)))
+    params = [v for loc, free, values in found for v in (loc, values, free)]
+    return [PrivacyHit(loc, kind, masked)
+            for loc, kind, masked in con.execute(_hits_sql(cells_sql), params).fetchall()]
+
+
 def _scan_table(con: duckdb.DuckDBPyConnection, source_sql: str, columns: list[tuple[str, str]], rel: str,
                 identifier_columns: frozenset[str]) -> list[PrivacyHit]:
     """``columns``: (name, role) with role ``free_text`` | ``identifier`` | ``number``; one pass over the file.
@@ -144,18 +195,23 @@ def _scan_table(con: duckdb.DuckDBPyConnection, source_sql: str, columns: list[t
     text = [(name, role == "free_text" and name not in identifier_columns) for name, role in columns if role != "number"]
     if not text:
         return []
-    cast = lambda name: f"CAST({chr(34) + name.replace(chr(34), chr(34) * 2) + chr(34)} AS VARCHAR)"  # noqa: E731
-    cells = ", ".join(f"{{'loc': {_sql_str(rel + '#' + name)}, 'txt': {cast(name)}, 'free': {str(free).lower()}}}"
+    cells = ", ".join(f"{{'loc': {_sql_str(rel + '#' + name)}, 'txt': {_text_cast(name)}, 'free': {str(free).lower()}}}"
                       for name, free in text)
-    joined = lambda names: "concat_ws(chr(1), " + ", ".join(cast(n) for n in names) + ")"  # noqa: E731
-    free_names = [name for name, free in text if free]
-    id_names = [name for name, free in text if not free]
-    any_run = " OR ".join(
-        ([personal_numbers.candidate_filter_sql(joined(free_names))] if free_names else [])
-        + ([personal_numbers.candidate_filter_sql(joined(id_names), ("id_number",))] if id_names else []))
+    any_run = row_may_hold_sql(text)
     cells_sql = (f"SELECT c.loc, c.txt, c.free FROM (SELECT unnest([{cells}]) AS c FROM {source_sql} "
                  f"WHERE {any_run})")
-    return _run_hits(con, cells_sql)
+    # The cells that may hold a hit first, by the cheap tests alone; the confirming expression (regular expressions
+    # and lambdas DuckDB plans in ~0.1 s of CPU, more than a small file's whole scan) only when there are any.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _candidate_cells AS
+        SELECT DISTINCT loc, txt, free FROM ({cells_sql}) WHERE {personal_numbers.prefilter_sql('txt')}
+        AND CASE WHEN free THEN {personal_numbers.candidate_filter_sql('txt')}
+                 ELSE {personal_numbers.candidate_filter_sql('txt', ('id_number',))} END""")
+    try:
+        if not con.execute("SELECT count(*) FROM _candidate_cells").fetchone()[0]:
+            return []
+        return _run_hits(con, "SELECT loc, txt, free FROM _candidate_cells")
+    finally:
+        con.execute("DROP TABLE IF EXISTS _candidate_cells")
 
 
 def scan_parquet_file(path: Path, rel: str, identifier_columns: frozenset[str] = frozenset()) -> list[PrivacyHit]:
@@ -319,7 +375,8 @@ def _datapackage_types(root: Path) -> dict[str, dict[str, str]]:
 
 
 def scan_tree(root: Path, identifier_columns: frozenset[str] | set[str] = frozenset(),
-              skip: frozenset[str] = frozenset(), same_values_as_csv: frozenset[str] = frozenset()) -> PrivacyReport:
+              skip: frozenset[str] = frozenset(), same_values_as_csv: frozenset[str] = frozenset(),
+              scanned: dict[str, list[PrivacyHit]] | None = None) -> PrivacyReport:
     """Scan every file below ``root``; binaries other than Parquet are counted but not read.
 
     ``skip``: relative paths already scanned elsewhere, byte for byte (the caller proves it by checksum).
@@ -327,7 +384,11 @@ def scan_tree(root: Path, identifier_columns: frozenset[str] | set[str] = frozen
     CSV beside them (``release_validation.check_table_schemas``), which is scanned: their cells are not scanned
     twice. (The CSV's text may carry the spreadsheet guard's leading ``'``, which is no digit, separator or
     letter: a number is found in the guarded text exactly when it is in the value.)
+    ``scanned``: CSV files the caller scanned this same way in its own read of every row (``check_table_schemas``
+    gathers their candidate cells, ``hits_of_candidate_cells`` confirms them), with their hits: counted as
+    scanned, not read again.
     """
+    scanned = scanned or {}
     identifier_columns = frozenset(identifier_columns)
     types = _datapackage_types(root)
     report = PrivacyReport()
@@ -342,7 +403,10 @@ def scan_tree(root: Path, identifier_columns: frozenset[str] | set[str] = frozen
         report.files_scanned += 1
         report.bytes_scanned += path.stat().st_size
         suffix = path.suffix.lower()
-        if suffix == ".parquet":
+        if rel in scanned:
+            report.hits += scanned[rel]
+            report.files_scanned_by_table_check += 1
+        elif suffix == ".parquet":
             report.hits += scan_parquet_file(path, rel, identifier_columns)
         elif suffix == ".csv":
             report.hits += scan_csv_file(path, rel, types.get(rel), identifier_columns)

@@ -32,9 +32,12 @@ from dagster_project.publish.masking import MaskingPolicy
 from dagster_project.publish.ocds_config import package_files
 from dagster_project.publish.ocds_validation import read_validation_record, validate_ocds_folder
 from dagster_project.publish.release_datasets import (
-    BOM, DatasetOutput, PartOutput, sql_path, with_fiscal_year, write_code_lists, write_dataset, write_excel_copies,
+    BOM, DatasetOutput, PartOutput, sql_path, with_fiscal_year, write_code_lists, write_dataset_parts,
+    write_excel_copies,
 )
-from dagster_project.publish.release_validation import ReleaseValidationError, validate_release, write_sha256sums
+from dagster_project.publish.release_validation import (
+    ReleaseValidationError, listed_sha256, validate_release, write_sha256sums,
+)
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
 SPEC_PATH = Path(__file__).with_name("datasets.yaml")
@@ -158,10 +161,11 @@ def build_release(
             con.close()
         _pause_or_fail("after_data", fail_at, pause_file, pause_at)
 
-        resources += _include_ocds(ocds_dir, staging)
+        ocds_digests: dict[str, str] = {}  # OCDS files whose unchanged status proves their recorded digest
+        resources += _include_ocds(ocds_dir, staging, previous, ocds_digests)
         ocds_record = read_validation_record(ocds_dir) if ocds_dir is not None and (staging / "ocds").exists() \
             else None
-        hashes = release_metadata.add_hash_and_bytes(staging, resources, carried)
+        hashes = release_metadata.add_hash_and_bytes(staging, resources, {**ocds_digests, **carried})
         now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         years = [y for d in result.datasets.values() for y in (d.year_from, d.year_to) if y is not None]
         coverage = (min(years), max(years)) if years else (None, None)
@@ -191,7 +195,12 @@ def build_release(
                                              lambda folder: validate_ocds_folder(folder, ocds_schema_dir),
                                              policy.identifier_columns,
                                              read_validation_record(ocds_dir) if ocds_dir else None,
-                                             carried)
+                                             carried, ocds_digests)
+        if previous is not None and (previous.files_by_status or ocds_digests):
+            result.validation["checksums_by_status"] = (
+                f"{previous.files_by_status} carried and {len(ocds_digests)} OCDS files checked against SHA256SUMS by the "
+                "digest read when a release published them, their file status (inode, size, modification and change "
+                f"time) unchanged since; {previous.files_read} carried files read again")
         _pause_or_fail("after_validation", fail_at, pause_file, pause_at)
         result.total_bytes = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
 
@@ -201,6 +210,10 @@ def build_release(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     result.pruned = parts.prune_releases(root, keep or parts.keep_releases(spec["release"].get("keep_releases")))
+    try:  # after pruning, which changes the status of files shared with pruned releases
+        parts.record_digests(root, result.path, listed_sha256(result.path))
+    except OSError:
+        pass  # only a saving: the next release reads the files it carries
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
@@ -221,6 +234,8 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
     if previous is not None and requested is not None:  # years left alone keep their part, even if gone
         keys |= {k for k in ((previous.manifest.get("datasets") or {}).get(ds["name"]) or {}).get("parts", {})
                  if k not in requested and k not in (parts.ALL, parts.UNKNOWN)}
+    # key -> (carried part, its resources) or (None, why a part that could have been carried is rebuilt)
+    decided: dict[str, tuple[PartOutput | None, list[dict] | str | None]] = {}
     for key in sorted(keys):
         fingerprint = fingerprints.get(key, "")
         before = previous.part(ds["name"], key) if previous and not carrying_disabled() else None
@@ -234,7 +249,7 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
                     parts.link_or_copy(previous.folder / rel, staging / rel)
                     carried[rel] = previous.checked[rel]
                 cov = before.get("coverage_years") or {}
-                out.parts[key] = PartOutput(
+                part = PartOutput(
                     key, before["rows"], dict(before["files"]), cov.get("from"), cov.get("to"),
                     before.get("fingerprint", ""), "carried", before.get("built_in") or previous.release_id,
                     before.get("quarantined", 0),
@@ -243,14 +258,24 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
                 skipped = (previous.manifest.get("xlsx_not_written") or {}).get(before["files"]["csv"])
                 if skipped:
                     xlsx_skipped[before["files"]["csv"]] = skipped
-                for rel in files:
-                    if rel in previous.resources:
-                        yield dict(previous.resources[rel]), False
+                decided[key] = (part, [dict(previous.resources[rel]) for rel in files if rel in previous.resources])
                 continue
         if key not in fingerprints:
             continue  # a year outside the request whose carried copy failed its checksum: nothing to rebuild from
-        part, csv_res, pq_res = write_dataset(con, ds, relation_sql, staging, policy, value_maps, titles, key)
-        part.fingerprint, part.built_in, part.reason = fingerprint, release_id, reason
+        decided[key] = (None, reason)
+    # the parts to write, masked together (one plan of the masking expressions for all of them)
+    to_build = [k for k, (part, _) in decided.items() if part is None]
+    built = write_dataset_parts(con, ds, relation_sql, staging, policy, value_maps, titles, to_build) \
+        if to_build else {}
+    for key, (part, detail) in decided.items():  # in key order, carried and new alike
+        if part is not None:
+            out.parts[key] = part
+            for res in detail:
+                yield res, False
+            continue
+        reason = detail
+        part, csv_res, pq_res = built[key]
+        part.fingerprint, part.built_in, part.reason = fingerprints[key], release_id, reason
         out.parts[key] = part
         yield csv_res, True
         yield pq_res, True
@@ -276,8 +301,11 @@ def _dataset_relation(con: duckdb.DuckDBPyConnection, ds: dict, warehouse: Path)
     return relation_sql
 
 
-def _include_ocds(ocds_dir: Path | None, staging: Path) -> list[dict]:
-    """The validated OCDS packages, hard-linked (copied across file systems) into ``ocds/``; their resources."""
+def _include_ocds(ocds_dir: Path | None, staging: Path, previous: "parts.PreviousRelease | None" = None,
+                  digests: dict[str, str] | None = None) -> list[dict]:
+    """The validated OCDS packages, hard-linked (copied across file systems) into ``ocds/``; their resources.
+    ``digests``: filled with the digest of each package the previous release published whose file status is
+    unchanged since (``parts.PreviousRelease.digest_by_status``, checked before linking changes it)."""
     if ocds_dir is None or not ocds_dir.exists():
         return []
     target = staging / "ocds"
@@ -285,6 +313,9 @@ def _include_ocds(ocds_dir: Path | None, staging: Path) -> list[dict]:
     resources = []
     for path in package_files(ocds_dir):
         if path.is_file():
+            digest = previous.digest_by_status(path) if previous is not None else None
+            if digest is not None and digests is not None:
+                digests[f"ocds/{path.name}"] = digest
             try:
                 os.link(path, target / path.name)
             except OSError:

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.publish import parts
-from dagster_project.publish.masking import MaskingPolicy, masked_select, quote_ident
+from dagster_project.publish.masking import MaskingPolicy, masked_select_probed, quote_ident
 from dagster_project.publish.release_validation import ReleaseValidationError
 from dagster_project.publish.safe_cells import neutralised_select
 from dagster_project.publish.warehouse import describe, find_relation
@@ -137,30 +137,77 @@ def _year_range(con: duckdb.DuckDBPyConnection, parquet: Path, column: str | Non
     return lo, hi
 
 
+# the part a row belongs to, in the one masked file of several parts (``write_dataset_parts``)
+_PART = "_gongkai_part"
+
+
 def write_dataset(
     con: duckdb.DuckDBPyConnection, ds: dict, relation_sql: str, staging: Path, policy: MaskingPolicy,
     value_maps: dict, titles: dict[str, str], key: str = parts.ALL,
 ) -> tuple[PartOutput, dict, dict]:
     """Mask + COPY one part of a dataset (``key``: a fiscal year, ``unknown`` or ``all``, ``parts.py``);
     return its output record and its two datapackage resources."""
+    return write_dataset_parts(con, ds, relation_sql, staging, policy, value_maps, titles, [key])[key]
+
+
+def write_dataset_parts(
+    con: duckdb.DuckDBPyConnection, ds: dict, relation_sql: str, staging: Path, policy: MaskingPolicy,
+    value_maps: dict, titles: dict[str, str], keys: list[str],
+) -> dict[str, tuple[PartOutput, dict, dict]]:
+    """Mask + COPY the given parts of a dataset; per part its output record and its two datapackage resources.
+
+    Rows are masked by one query whatever the number of parts: DuckDB plans the masking expressions (regular
+    expressions and lambdas over every text column, ~150 kB of SQL) in ~1 s, more than it takes to run them on
+    a year of most datasets; and only the columns whose values may need it get them (``masked_select_probed``).
+    The parts are masked into one Parquet file (ordered by part, then key) and each part's Parquet file copied
+    out of it."""
     available = dict(describe(con, relation_sql))
     missing = [c for c in ds["columns"] if c not in available]
     if missing:
         raise ReleaseValidationError(
             f"数据集 {ds['name']} 缺少列 dataset {ds['name']}: relation {relation_sql} lacks columns {missing}"
         )
-    relation_sql = f"(SELECT * FROM {relation_sql} AS whole WHERE {parts.part_filter(key)})"
+    chosen = " OR ".join(f"({parts.part_filter(k)})" for k in keys)
+    relation_sql = f"(SELECT * FROM {relation_sql} AS whole WHERE {chosen})"
     columns = [(c, available[c]) for c in ds["columns"] if c not in policy.dropped_columns]
     pk = list(ds.get("primary_key") or [])
     keyed_sql, incomplete_sql = _complete_key_filters(relation_sql, pk)
-    quarantined = con.execute(f"SELECT count(*) FROM {relation_sql} AS src WHERE {incomplete_sql}").fetchone()[0] \
-        if pk else 0
-    select_sql = masked_select(keyed_sql, columns, policy, value_maps)
-    stem = parts.part_stem(ds["name"], key)
-    (staging / stem).parent.mkdir(parents=True, exist_ok=True)
+    yearly = keys != [parts.ALL]
+    quarantined = {parts.part_key(year, yearly): n for year, n in con.execute(
+        f"SELECT {quote_ident(parts.PART_COLUMN) if yearly else 'NULL'}, count(*) FROM {relation_sql} AS src "
+        f"WHERE {incomplete_sql} GROUP BY ALL").fetchall()} if pk else {}
+    # rows in the order of their key (every column when there is none): the same rows give the same bytes, however
+    # the warehouse stores them (a hash join, a GROUP BY, an incremental model's appends)
+    order = ", ".join(quote_ident(c) for c in (pk or [n for n, _ in columns]))
+    stems = {k: parts.part_stem(ds["name"], k) for k in keys}
+    for stem in stems.values():
+        (staging / stem).parent.mkdir(parents=True, exist_ok=True)
+    written: dict[str, int] = {}
+    # Always through one masked file, even for one part: a part's Parquet bytes then do not depend on how many
+    # parts were built with it (DuckDB's writer pages a sorted stream and a file read differently).
+    masked = staging / f"{stems[keys[0]]}.masked.parquet"
+    part_of = f"src.{quote_ident(parts.PART_COLUMN)}" if yearly else "CAST(NULL AS INTEGER)"
+    select_sql = masked_select_probed(con, keyed_sql, columns, policy, value_maps, leading=(f"{part_of} AS {_PART}",))
+    try:
+        con.execute(f"COPY ({select_sql} ORDER BY {_PART}, {order}) TO '{sql_path(masked)}' "
+                    "(FORMAT parquet, COMPRESSION lz4_raw)")
+        for k in keys:  # read in file order: each part's rows stay in key order
+            written[k] = con.execute(
+                f"COPY (SELECT * EXCLUDE ({_PART}) FROM read_parquet('{sql_path(masked)}') "
+                f"WHERE {parts.part_filter(k, _PART)}) TO '{sql_path(staging / stems[k])}.parquet' "
+                "(FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
+    finally:
+        masked.unlink(missing_ok=True)
+    return {k: _part_files(con, ds, staging, stems[k], k, written[k], quarantined.get(k, 0), columns, pk, titles)
+            for k in keys}
+
+
+def _part_files(con: duckdb.DuckDBPyConnection, ds: dict, staging: Path, stem: str, key: str, rows: int,
+                quarantined: int, columns: list[tuple[str, str]], pk: list[str], titles: dict[str, str],
+                ) -> tuple[PartOutput, dict, dict]:
+    """The CSV of a part's masked Parquet file, and the part's output record and resources."""
     parquet = staging / f"{stem}.parquet"
     csv = staging / f"{stem}.csv"
-    rows = con.execute(f"COPY ({select_sql}) TO '{sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
     copy_csv_with_bom(con, f"SELECT * FROM read_parquet('{sql_path(parquet)}')", csv)
     published_types = dict(describe(con, f"read_parquet('{sql_path(parquet)}')"))
     year_from, year_to = _year_range(con, parquet, ds.get("year_column"), published_types)

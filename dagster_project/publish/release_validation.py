@@ -35,9 +35,14 @@ from typing import Callable
 import duckdb
 
 from dagster_project.publish.masking import quote_ident
-from dagster_project.publish.privacy_scan import scan_tree
+from dagster_project.publish import privacy_scan
+from dagster_project.publish.privacy_scan import PrivacyHit, scan_tree
 from dagster_project.publish.warehouse import open_scratch
 
+# A new CSV up to this size is privacy-scanned in the read of its Table Schema check (one query, where the scan's own
+# connection, sniffing and planning cost ~0.2 s a file); a larger one by a parallel read of its own (measured at 1 M:
+# the shared single-threaded read of a 244 MB file cost more CPU and wall than two reads).
+SCAN_WITH_TABLE_CHECK_BYTES = 32 << 20
 # Frictionless validates every row of a release whose largest part has at most this many rows; above, the
 # first FRICTIONLESS_SAMPLE_ROWS of each CSV resource (every row of every file is checked in DuckDB).
 FRICTIONLESS_FULL_ROWS = 20_000
@@ -201,13 +206,20 @@ def count_line_breaks(path: Path) -> int:
     return count
 
 
-def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:
+def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset(),
+                        privacy_hits: dict[str, list[PrivacyHit]] | None = None,
+                        identifier_columns: frozenset[str] = frozenset()) -> list[str]:
     """Every row of every CSV resource against its Table Schema and its Parquet copy, in DuckDB (one read of
     each file): header = BOM + field names in order, one cell per field in every row (the read fails
     otherwise), every typed cell in its type's lexical form and a real value, required fields present, no
     blank row (all cells empty, or an empty line: the file's line breaks must be the header's, one per row
     and those inside cells), and every text column equal to the Parquet copy's (its text through the
-    spreadsheet guard, ``safe_cells``), row for row. One problem per resource, naming what failed."""
+    spreadsheet guard, ``safe_cells``), row for row. One problem per resource, naming what failed.
+
+    ``privacy_hits``: when given, the same read of each CSV up to ``SCAN_WITH_TABLE_CHECK_BYTES`` also gathers the
+    cells the privacy scan confirms
+    (``privacy_scan.candidate_cells_aggregate``: the scan ``scan_tree`` makes of a CSV, ``identifier_columns``
+    as there), and the hits of each CSV so scanned are put there by its path (``scan_tree(scanned=…)``)."""
     from dagster_project.publish.safe_cells import neutralise_sql
 
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
@@ -218,7 +230,7 @@ def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset()) -> lis
             fields = (res.get("schema") or {}).get("fields")
             if res.get("format") != "csv" or not fields or res["path"] in skip:
                 continue
-            found = _check_table(con, folder, res, fields, neutralise_sql)
+            found = _check_table(con, folder, res, fields, neutralise_sql, privacy_hits, identifier_columns)
             if found:
                 problems.append(f"{res['name']}: " + "; ".join(found))
     finally:
@@ -226,7 +238,9 @@ def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset()) -> lis
     return problems
 
 
-def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, res: dict, fields: list[dict], neutralise_sql) -> list[str]:
+def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, res: dict, fields: list[dict], neutralise_sql,
+                 privacy_hits: dict[str, list[PrivacyHit]] | None = None,
+                 identifier_columns: frozenset[str] = frozenset()) -> list[str]:
     csv_path = folder / res["path"]
     names = [f["name"] for f in fields]
     header = csv_header(csv_path)
@@ -254,7 +268,17 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, res: dict, fields
     checks.append(("line breaks inside cells", "coalesce(sum(0 + " + " + ".join(
         f"CASE WHEN contains(c.{q(n)}, chr(10)) THEN length(c.{q(n)}) - length(replace(c.{q(n)}, chr(10), '')) "
         "ELSE 0 END" for n, f in zip(names, fields) if f.get("type", "string") not in _TABLE_SCHEMA_LEXICAL) + "), 0)"))
-    relation = f"(SELECT true AS _in_csv, * FROM {source}) AS c"
+    row_flag = "false"
+    # the privacy scan of a small file in this read (its own query's planning is most of a small file's scan); a
+    # large one is scanned by its own read, in parallel (this query runs on one thread: the positional join)
+    scanned = privacy_scan.text_roles([(n, f.get("type")) for n, f in zip(names, fields)], identifier_columns) \
+        if privacy_hits is not None and csv_path.stat().st_size <= SCAN_WITH_TABLE_CHECK_BYTES else []
+    if scanned:  # the privacy scan's candidate cells of each text column, gathered by this same read
+        row_flag = privacy_scan.row_may_hold_sql(scanned, ref=q)
+        for n, free in scanned:
+            checks.append((f"privacy candidates {n}",
+                           privacy_scan.candidate_cells_aggregate(n, free, f"c.{q(n)}", "c._may_hold")))
+    relation = f"(SELECT true AS _in_csv, *, {row_flag} AS _may_hold FROM {source}) AS c"
     if twin is not None:
         if [n for n, _ in twin] != names:
             return [f"its Parquet copy's columns {[n for n, _ in twin]} are not the schema's fields {names}"]
@@ -271,6 +295,9 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, res: dict, fields
     except duckdb.Error as exc:  # a row with more or fewer cells than fields, a broken quote, bad UTF-8
         return [f"the CSV does not read as {len(names)} fields a row: {str(exc)[:300]}"]
     values = dict(zip((what for what, _ in checks), counts))
+    candidates = [(n, free, values.pop(f"privacy candidates {n}")) for n, free in scanned]
+    if scanned:
+        privacy_hits[res["path"]] = privacy_scan.hits_of_candidate_cells(con, res["path"], candidates)
     rows, inside = values.pop("rows"), values.pop("line breaks inside cells")
     found = [f"{n} {what}" for what, n in values.items() if n]
     breaks = count_line_breaks(csv_path)
@@ -349,7 +376,8 @@ def validate_with_frictionless(folder: Path, total_rows: int, skip: frozenset[st
 
 def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Path], list[str]] | None,
                      identifier_columns: frozenset[str] = frozenset(), ocds_record: dict | None = None,
-                     carried: dict[str, str] | None = None) -> dict[str, str]:
+                     carried: dict[str, str] | None = None,
+                     known_digests: dict[str, str] | None = None) -> dict[str, str]:
     """Every check publication depends on; raises ReleaseValidationError naming what failed.
 
     ``ocds_record``: what the OCDS build validated and scanned (``ocds_validation.read_validation_record``); when
@@ -357,12 +385,14 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
     files are not repeated (at 10 M bulletins they are tens of GB).
     ``carried``: the files of parts carried from the previous release (``parts.py``), by their digest,
     verified when linked: Frictionless, Table Schema, key and privacy checks skip them.
+    ``known_digests``: other files whose digest this build already holds (OCDS packages whose file status is
+    unchanged since a release published them, ``parts.DIGEST_CACHE``): compared with SHA256SUMS, not read again.
     """
     carried = carried or {}
     skip = frozenset(carried)
     results: dict[str, str] = {}
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    problems = verify_sha256sums(folder, carried)
+    problems = verify_sha256sums(folder, {**(known_digests or {}), **carried})
     if problems:
         raise ReleaseValidationError(f"SHA256SUMS 校验失败 verification failed: {problems[:10]}")
     results["sha256sums"] = "verified"
@@ -374,7 +404,8 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
     if carried:
         results["carried_parts"] = (f"{len(carried)} files of unchanged parts carried by checksum "
                                     "(validated and privacy-scanned in the release that built them)")
-    problems = check_table_schemas(folder, skip)
+    csv_privacy: dict[str, list[PrivacyHit]] = {}  # the privacy scan of each CSV, made by the same read
+    problems = check_table_schemas(folder, skip, csv_privacy, frozenset(identifier_columns))
     if problems:
         raise ReleaseValidationError(f"表结构校验失败 Table Schema check failed: {problems[:10]}")
     results["table_schemas"] = ("header, BOM, one cell per field, types (lexical form and value), required fields, "
@@ -399,7 +430,8 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
     twins = frozenset(r["path"][:-4] + ".parquet" for r in descriptor["resources"]
                       if r.get("format") == "csv" and r["path"] not in skip
                       and (folder / r["path"]).with_suffix(".parquet").exists())
-    privacy = scan_tree(folder, identifier_columns, skip=frozenset(ocds_carried) | skip, same_values_as_csv=twins)
+    privacy = scan_tree(folder, identifier_columns, skip=frozenset(ocds_carried) | skip, same_values_as_csv=twins,
+                        scanned=csv_privacy)
     if not privacy.clean:
         raise ReleaseValidationError(
             f"隐私扫描发现个人信息 privacy scan found personal data: {[str(h) for h in privacy.hits[:10]]}"

@@ -126,15 +126,10 @@ def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprint
         return {}
     store.ensure_quality_schema(con)
     slicing.ensure_schema(con)
-    latest = con.execute("select run_id from quality.runs order by started_at desc limit 1").fetchone()
-    if latest is None:
+    latest_run = _latest_check_rows(con)
+    if latest_run is None:
         return {}
-    rows = con.execute(
-        "select suite, batch, expectation_id, status, inputs_fingerprint from quality.check_runs where run_id = ?",
-        [latest[0]]).fetchall()
-    by_unit: dict[str, list[tuple]] = {}
-    for suite, batch, eid, status, fingerprint in rows:
-        by_unit.setdefault(unit_name(suite, batch), []).append((eid, status, fingerprint))
+    latest, by_unit = latest_run
     plan = {}
     for unit, (_, expectations) in validation_units(suites).items():
         if unit in carry or unit not in now or fingerprints.get(unit) is None:
@@ -151,8 +146,22 @@ def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprint
         touched = slicing.touched_slices(kept.slices, now[unit].slices)
         if len(touched.pairs) + len(touched.years) > slicing.MAX_TOUCHED_SHARE * len(now[unit].slices):
             continue  # most of it moved: judging it whole costs no more
-        plan[unit] = (touched, _batch_level(con, expectations[0].batch), latest[0])
+        plan[unit] = (touched, _batch_level(con, expectations[0].batch), latest)
     return plan
+
+
+def _latest_check_rows(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, list[tuple]]] | None:
+    """(latest quality run, unit name -> its (expectation id, status, inputs fingerprint) rows), None before any run."""
+    latest = con.execute("select run_id from quality.runs order by started_at desc limit 1").fetchone()
+    if latest is None:
+        return None
+    rows = con.execute(
+        "select suite, batch, expectation_id, status, inputs_fingerprint from quality.check_runs where run_id = ?",
+        [latest[0]]).fetchall()
+    by_unit: dict[str, list[tuple]] = {}
+    for suite, batch, eid, status, fingerprint in rows:
+        by_unit.setdefault(unit_name(suite, batch), []).append((eid, status, fingerprint))
+    return latest[0], by_unit
 
 
 def _batch_level(con: duckdb.DuckDBPyConnection, batch: str) -> str | None:
@@ -171,15 +180,10 @@ def plan_carry(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints
     if carrying_disabled() or "quality.runs" not in store.existing_tables(con):
         return {}
     store.ensure_quality_schema(con)
-    latest = con.execute("select run_id from quality.runs order by started_at desc limit 1").fetchone()
-    if latest is None:
+    latest_run = _latest_check_rows(con)
+    if latest_run is None:
         return {}
-    rows = con.execute(
-        "select suite, batch, expectation_id, status, inputs_fingerprint from quality.check_runs where run_id = ?",
-        [latest[0]]).fetchall()
-    by_unit: dict[str, list[tuple]] = {}
-    for suite, batch, eid, status, fingerprint in rows:
-        by_unit.setdefault(unit_name(suite, batch), []).append((eid, status, fingerprint))
+    latest, by_unit = latest_run
     plan = {}
     for unit, (_, expectations) in validation_units(suites).items():
         fingerprint = fingerprints.get(unit)
@@ -192,7 +196,7 @@ def plan_carry(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints
             continue
         if not results_file(docs_dir, unit).is_file():
             continue  # its Data Docs pages could not be listed: run it
-        plan[unit] = latest[0]
+        plan[unit] = latest
     return plan
 
 

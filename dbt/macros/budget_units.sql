@@ -28,9 +28,10 @@ md5(concat_ws('|'
   {%- for column in columns %}, coalesce(cast({{ sheets }}.{{ column }} as string), '~'){% endfor %}))
 {%- endmacro %}
 
-{#- A publisher-year unit key. -#}
+{#- A publisher-year unit key. Never NULL: a sheet whose publisher could not be resolved (an unknown publisher) is
+    a unit of its own ('~|<year>'), so its lines are kept by the joins on the unit and rebuilt like any other's. -#}
 {% macro budget_publisher_year_unit(publisher_code, fiscal_year) -%}
-({{ publisher_code }} || '|' || coalesce(cast({{ fiscal_year }} as string), ''))
+(coalesce({{ publisher_code }}, '~') || '|' || coalesce(cast({{ fiscal_year }} as string), ''))
 {%- endmacro %}
 
 {#- One row per publisher-year unit: rebuild_unit, unit_fingerprint (order-free: the sorted list of its sheets'

@@ -122,14 +122,13 @@ def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprint
     latest run judged them all without error under one recorded fingerprint whose slices are kept, same base."""
     from dagster_project.quality import slices as slicing
 
-    if carrying_disabled() or not now or "quality.runs" not in store.existing_tables(con):
+    if not now:
         return {}
-    store.ensure_quality_schema(con)
-    slicing.ensure_schema(con)
     latest_run = _latest_check_rows(con)
     if latest_run is None:
         return {}
     latest, by_unit = latest_run
+    slicing.ensure_schema(con)
     plan = {}
     for unit, (_, expectations) in validation_units(suites).items():
         if unit in carry or unit not in now or fingerprints.get(unit) is None:
@@ -151,7 +150,11 @@ def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprint
 
 
 def _latest_check_rows(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, list[tuple]]] | None:
-    """(latest quality run, unit name -> its (expectation id, status, inputs fingerprint) rows), None before any run."""
+    """(latest quality run, unit name -> its (expectation id, status, inputs fingerprint) rows); None when carrying
+    is disabled or before any run."""
+    if carrying_disabled() or "quality.runs" not in store.existing_tables(con):
+        return None
+    store.ensure_quality_schema(con)
     latest = con.execute("select run_id from quality.runs order by started_at desc limit 1").fetchone()
     if latest is None:
         return None
@@ -177,9 +180,6 @@ def plan_carry(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints
                docs_dir: Path) -> dict[str, str]:
     """unit name -> the run whose results it carries (the latest run), for every validation unit that may be
     carried: same fingerprint, same expectations, none errored, and its GX results kept for the Data Docs."""
-    if carrying_disabled() or "quality.runs" not in store.existing_tables(con):
-        return {}
-    store.ensure_quality_schema(con)
     latest_run = _latest_check_rows(con)
     if latest_run is None:
         return {}

@@ -14,6 +14,7 @@
 -- rebuilds: macros/trading_load_partitions.sql): only the current rows of deals in a rebuilt partition are read.
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
+{{ trading_rebuild_marker(years) }}
 {#- The current rows of the partitions to rebuild, standardised, with their deal's partition year. The raw rows are
     chosen BEFORE standardising (the macro staging applies, standardise_trading_bulletins, over the chosen raw rows):
     filtering the staging view would clean every text of every row first, so a build adding one year would cost

@@ -41,7 +41,7 @@ EXPORT = "trading/2017-2019_交易信息_导出.csv"
 CHANGED_MODELS = ["source:trading+", "source:budget+", "source:debt+"]
 INCREMENTAL_TABLES = ("intermediate.int_bulletins_deduplicated", "intermediate.int_deals_assembled",
                       "intermediate.int_deal_timelines_evaluated", "intermediate.int_bulletin_privacy_hits",
-                      "marts.fct_trading_bulletins", "marts.fct_deals")
+                      "marts.fct_trading_bulletins", "marts.fct_deals", "intermediate.int_identifier_checks")
 BUDGET_INCREMENTAL_MODELS = ("int_lines_resolved", "int_line_items", "int_reconciliation_checks", "int_figure_versions")
 BUDGET_TABLE = "部门支出总表"
 UNREGISTERED_PUBLISHER = "未登记测试局"  # a department name in no registry and no portal publication

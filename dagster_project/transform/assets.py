@@ -240,7 +240,7 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         with subprocess_environment(env), dbt_invocation(dbt, args, context) as invocation:
             # dbt is starting in its own process (import, adapter, partial parse: seconds): meanwhile this process
             # reports the kept outcomes of the tests this build does not select, instead of after dbt
-            carried_early = tests_not_in_plan(plan, manifest, test_ids)
+            carried_early = plan.tests_left_out(manifest, test_ids.values())
             yield from carried_checks.carried_results(test_ids, state.outcomes, set(test_ids.values()) - carried_early)
             yield from _record_outcomes(
                 context, report_not_rebuilt(context.assets_def, invocation.stream(), not_rebuilt), evaluated)
@@ -251,18 +251,6 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
                        as_of=current.as_of.isoformat())
     yield from carried_checks.carried_results(test_ids, state.outcomes, evaluated)
     _register_fiscal_years(context)
-
-
-def tests_not_in_plan(plan: selection.BuildPlan, manifest: Mapping[str, Any],
-                      test_ids: Mapping[dg.AssetCheckKey, str]) -> set[str]:
-    """unique_ids of the checked tests a ``selected`` build leaves out (it passes exactly ``plan.select``): their
-    kept outcomes can be reported before dbt runs. Other modes: none known in advance (a full or whole build runs
-    every test; a subset is chosen by dagster-dbt). A selected test that does not report is still carried after dbt."""
-    if plan.mode != "selected":
-        return set()
-    chosen = set(plan.select)
-    nodes = manifest["nodes"]
-    return {uid for uid in test_ids.values() if uid in nodes and nodes[uid]["name"] not in chosen}
 
 
 @dataclass(frozen=True)

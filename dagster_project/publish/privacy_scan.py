@@ -292,7 +292,14 @@ def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
 
 
 def scan_json_lines_table(con: duckdb.DuckDBPyConnection, table: str, rel: str) -> list[PrivacyHit]:
-    """The lines of a JSON file in temp table ``table`` (``load_json_lines``), scanned as published.
+    """The lines of a JSON file in temp table ``table`` (``load_json_lines``), scanned as published
+    (``scan_json_lines``)."""
+    return scan_json_lines(con, f"SELECT rowid AS n, line FROM {table}", rel)
+
+
+def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str) -> list[PrivacyHit]:
+    """The lines of a JSON file, the query ``lines`` (``n``: a line's number, ``line``: its text, a package item's
+    trailing comma there or not), scanned as they are written.
 
     The runs (``_run_pattern``) of every line that may hold a personal number are taken out once, with
     the line they come from, and each distinct run is confirmed once. ID numbers count anywhere. Mobiles
@@ -310,7 +317,7 @@ def scan_json_lines_table(con: duckdb.DuckDBPyConnection, table: str, rel: str) 
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE json_line_runs AS
-            SELECT n, unnest(runs) AS run FROM (SELECT rowid AS n, {runs} AS runs FROM {table}
+            SELECT n, unnest(runs) AS run FROM (SELECT n, {runs} AS runs FROM ({lines})
                                                 WHERE {personal_numbers.prefilter_sql('line')})""")
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE json_hits AS
@@ -325,8 +332,8 @@ def scan_json_lines_table(con: duckdb.DuckDBPyConnection, table: str, rel: str) 
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE json_weak_lines AS
                 SELECT line, CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}}') THEN line || ']}}' END AS doc
-                FROM (SELECT rtrim(line, ',') AS line FROM {table}
-                      WHERE rowid IN (SELECT n FROM json_line_runs WHERE run IN (SELECT run FROM weak_runs)))""")
+                FROM (SELECT rtrim(line, ',') AS line FROM ({lines})
+                      WHERE n IN (SELECT n FROM json_line_runs WHERE run IN (SELECT run FROM weak_runs)))""")
             # A JSON line whose weak runs all sit in string values of identifier keys (a credit code whose first
             # 17 digits pass Luhn, in "id": one OCDS line in five) has no such hit in free text: the line with
             # those values emptied holds none of the weak runs. Only the other lines are parsed by json_tree.

@@ -35,7 +35,7 @@ from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json
 from dagster_project.publish.ocds_validation import (
     check_package_items, read_validation_record, validators, write_validation_record,
 )
-from dagster_project.publish.privacy_scan import PrivacyReport, scan_json_lines, scan_tree
+from dagster_project.publish.privacy_scan import PrivacyReport, json_run_cache, scan_json_lines, scan_tree
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
 FLAT_ROW_GROUP = 100_000
@@ -257,17 +257,31 @@ class PackageChecks:
         self.validators = validators(schema_setting)
         self.problems: list[str] = []
         self.privacy = PrivacyReport()
+        self.known_runs: str | None = None  # the runs the scan confirmed in this build (privacy_scan.json_run_cache)
 
     def check(self, con: duckdb.DuckDBPyConnection, name: str, head: str, items: str) -> Callable[[], list[str]]:
         """Check package ``name`` (envelope line ``head``, items in table ``items``: ``n`` from 1, ``item``);
         returns its schema validation, to run."""
+        parsed: list[bool] = []
         problems, schema_check = check_package_items(
-            con, name, head, f"SELECT n, item FROM {items}", self.validators, self.cfg)
+            con, name, head, f"SELECT n, item FROM {items}", self.validators, self.cfg, parsed=parsed)
         self.problems += problems
         self.privacy.files_scanned += 1
+        if self.known_runs is None:
+            self.known_runs = json_run_cache(con)
+        envelope_json = _is_json(head + "]}")
         self.privacy.hits += scan_json_lines(
-            con, f"SELECT 0 AS n, {_sql_str(head)} AS line UNION ALL SELECT n, item FROM {items}", name)
+            con, f"SELECT 0 AS n, {_sql_str(head)} AS line UNION ALL SELECT n, item FROM {items}", name,
+            known_runs=self.known_runs, every_line_json=all(parsed) and envelope_json)
         return schema_check
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _string_values(chunk) -> memoryview:

@@ -145,7 +145,8 @@ def _structural_problems(con: duckdb.DuckDBPyConnection, path: Path, is_record: 
 
 
 def check_package_items(con: duckdb.DuckDBPyConnection, name: str, head: str, items: str, v: OcdsValidators,
-                        cfg: dict, whole_text: Callable[[], str] | None = None) -> tuple[list[str], Callable[[], list[str]]]:
+                        cfg: dict, whole_text: Callable[[], str] | None = None,
+                        parsed: list[bool] | None = None) -> tuple[list[str], Callable[[], list[str]]]:
     """The checks of one package file ``name``: its envelope line ``head`` and its items, the query ``items``
     (``_load_items``). Returns the problems DuckDB found now, and the schema validation left to do in Python
     (a function: ``build_ocds`` runs it in a thread while DuckDB builds the next file).
@@ -154,13 +155,15 @@ def check_package_items(con: duckdb.DuckDBPyConnection, name: str, head: str, it
     checks of every item in DuckDB, and a deterministic sample (the first ``sample_head`` items and about one in
     ``sample_every``, chosen by key hash) validated against the package schema, each as a one-item package with the
     file's envelope. ``whole_text``: the package's text (default: the envelope line, the items and the closing line,
-    as ``_write_packages`` writes them).
+    as ``_write_packages`` writes them). ``parsed``: given a list, whether every item parsed as JSON is appended.
     """
     is_record = name.startswith("record-package")
     package_validator = v.record_package if is_record else v.release_package
     list_key = "records" if is_record else "releases"
     try:
         count = _load_items(con, items, is_record, cfg)
+        if parsed is not None:
+            parsed.append(bool(con.execute("SELECT coalesce(bool_and(ok), true) FROM _ocds_items").fetchone()[0]))
         if count <= cfg["full_validation_max_releases"]:
             if whole_text is None:
                 texts = [t for (t,) in con.execute(f"SELECT item FROM ({items}) ORDER BY n").fetchall()]

@@ -195,12 +195,17 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                         o.status = "error"
                         o.detail = "GX: " + "; ".join(str(e.get("exception_message")) for e in raised)[:2000]
         restore_gx_results(context, docs_dir, sorted(carried_units))
+        masked = False
         try:
             context.build_data_docs(site_names=[DATA_DOCS_SITE],
                                     resource_identifiers=rendered if carried_units and rendered else None)
-            mask_written_text(docs_dir)
         except Exception as exc:  # the project's own report does not depend on GX's renderer
             log.warning("GX Data Docs not built: %s", exc)
+        try:  # whether or not the docs were built: the kept results of this run's units are written
+            mask_written_text(docs_dir)
+            masked = True
+        except Exception as exc:
+            log.warning("GX Data Docs not masked: %s", exc)
         index = docs_dir / "index.html"
         docs_index = index if index.exists() else None
     if docs_index is not None:
@@ -209,23 +214,62 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
         left = make_offline(docs_dir)  # CDN assets -> vendored copies, so the pages open offline
         if left:
             log.warning("GX Data Docs still name external assets: %s", left)
+        if masked:
+            remember_masked(docs_dir)
     return docs_index
 
 
-def mask_written_text(folder: Path, suffixes: tuple[str, ...] = (".html", ".json")) -> int:
+# The Data Docs text files as they were once masked (and made offline): path -> SHA-256 of the bytes. GX writes its
+# pages again at every build, most with the bytes they had (the suites' pages, carried units' results); masking
+# them all again cost ≈ 0.5–1 s per run. A file whose bytes are not recorded (new, changed, or written by a run that
+# stopped before recording) is masked.
+MASKED_RECORD = ".masked.json"
+TEXT_SUFFIXES = (".html", ".json")
+
+
+def _text_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.suffix in suffixes and p.is_file() and p.name != MASKED_RECORD]
+
+
+def _masked_record(folder: Path) -> dict:
+    try:
+        record = json.loads((folder / MASKED_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def mask_written_text(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES) -> int:
     """Mask personal numbers in text files GX wrote (Data Docs show sample unexpected values: a note or an
-    item name as the publisher wrote it). Returns the number of files changed."""
+    item name as the publisher wrote it): every such file whose bytes are not recorded as masked
+    (``MASKED_RECORD``). Returns the number of files changed."""
+    import hashlib
+
     from dagster_project import personal_numbers
 
+    record = _masked_record(folder)
     changed = 0
-    for path in folder.rglob("*"):
-        if path.suffix in suffixes and path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
-            masked = personal_numbers.mask(text)
-            if masked != text:
-                path.write_text(masked, encoding="utf-8")
-                changed += 1
+    for path in _text_files(folder, suffixes):
+        data = path.read_bytes()
+        if record.get(path.relative_to(folder).as_posix()) == hashlib.sha256(data).hexdigest():
+            continue
+        text = data.decode("utf-8", errors="replace")
+        masked = personal_numbers.mask(text)
+        if masked != text:
+            path.write_text(masked, encoding="utf-8")
+            changed += 1
     return changed
+
+
+def remember_masked(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES) -> None:
+    """Record the bytes of every text file of ``folder`` once all of them are masked (``mask_written_text``)."""
+    import hashlib
+
+    record = {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in _text_files(folder, suffixes)}
+    tmp = folder / (MASKED_RECORD + ".tmp")
+    tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+    tmp.replace(folder / MASKED_RECORD)
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:

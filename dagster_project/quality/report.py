@@ -153,7 +153,16 @@ def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
         f"select {cols} from quality.findings where run_id = ? order by kind, group_key, rule_id, object_key, source_row, "
         f"{cols}", [run_id]).fetchall()
     labels = [label for _, label in FINDING_EXPORT_COLUMNS]
-    cells = [[export_cell(v) for v in row] for row in rows]
+    masked: dict = {}  # each distinct text masked once (kinds, suites, rules, legal bases recur on thousands of rows)
+
+    def cell(value):
+        if not isinstance(value, str):
+            return export_cell(value)
+        if value not in masked:
+            masked[value] = export_cell(value)
+        return masked[value]
+
+    cells = [[cell(v) for v in row] for row in rows]
     csv_path = safe_cells.write_csv(quality_dir / "findings.csv", labels, cells)
     from dagster_project.quality.findings_xlsx import write_findings_xlsx
 

@@ -6,6 +6,7 @@ the report shows exactly what was stored.
 """
 from __future__ import annotations
 
+import functools
 import html
 from pathlib import Path
 
@@ -64,9 +65,15 @@ details{margin:.3em 0}summary{cursor:pointer}#filter{padding:.3em;width:24em}
 JS = sections.FILTER_JS
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _escaped(text: str) -> str:
+    """Masked and escaped once per distinct text (rule ids, publishers, years recur on thousands of rows)."""
+    return html.escape(personal_numbers.mask(text))
+
+
 def _e(value) -> str:
     """A value as the page shows it: personal numbers masked (any written form), HTML-escaped."""
-    return "" if value is None else html.escape(personal_numbers.mask(str(value)))
+    return "" if value is None else _escaped(str(value))
 
 
 def _rows(con, sql: str, params=()) -> list[dict]:

@@ -25,7 +25,7 @@ run: $(STAMP)
 TEST_WORKERS ?= 2
 test: $(STAMP) browser spark
 	$(PY) -m dagster_project.cli prepare
-	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=20
 
 ## Dagster UI on http://127.0.0.1:3000
 ui: $(STAMP)

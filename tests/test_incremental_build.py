@@ -41,9 +41,10 @@ EXPORT = "trading/2017-2019_交易信息_导出.csv"
 CHANGED_MODELS = ["source:trading+", "source:budget+", "source:debt+"]
 INCREMENTAL_TABLES = ("intermediate.int_bulletins_deduplicated", "intermediate.int_deals_assembled",
                       "intermediate.int_deal_timelines_evaluated", "intermediate.int_bulletin_privacy_hits",
-                      "marts.fct_trading_bulletins", "marts.fct_deals")
+                      "marts.fct_trading_bulletins", "marts.fct_deals", "intermediate.int_identifier_checks")
 BUDGET_INCREMENTAL_MODELS = ("int_lines_resolved", "int_line_items", "int_reconciliation_checks", "int_figure_versions")
 BUDGET_TABLE = "部门支出总表"
+UNREGISTERED_PUBLISHER = "未登记测试局"  # a department name in no registry and no portal publication
 DATE_FIELDS = ("NOTICE_SEND_TIME", "DOC_GET_START_TIME", "DOC_GET_END_TIME", "BID_DOC_REFER_END_TIME",
                "BID_OPEN_TIME", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME", "CONTRACT_SIGN_TIME")
 
@@ -160,8 +161,20 @@ def change_budget_root(raw: Path, warehouse: Path) -> dict[str, object]:
     book[sheet].delete_rows(deleted_row)
     book.save(republished)
     shutil.copyfile(copied, copied.with_name("转载_" + copied.name))
+    # a workbook of a publisher neither the registry nor the portal knows (a third department's, renamed in its file
+    # name and its sheet titles, else it is the same tables of the same publisher: a duplicate): an UNREG- key
+    department = re.match(r"^(.*?)(?=\d{4}年)", workbooks[2].name).group(1)
+    unregistered = workbooks[2].with_name(UNREGISTERED_PUBLISHER + workbooks[2].name[len(department):])
+    assert department and not unregistered.exists()
+    other = load_workbook(workbooks[2])
+    for sheet in other.worksheets:
+        for row in sheet.iter_rows(max_row=6):
+            for title in row:
+                if isinstance(title.value, str) and department in title.value:
+                    title.value = title.value.replace(department, UNREGISTERED_PUBLISHER)
+    other.save(unregistered)
     removed.unlink()
-    return {"source_file": source_file,
+    return {"source_file": source_file, "unregistered_file": unregistered.relative_to(raw).as_posix(),
             "revisions": {(changed_row, "basic", "changed", changed_yuan, (old + 1) * unit), *vanished}}
 
 
@@ -223,7 +236,7 @@ def both_builds(sample_built, tmp_path_factory):
     finally:
         con.close()
     assert report.retired, report
-    assert len(budget_report.loaded) == 2 and len(budget_report.retired) == 1, budget_report
+    assert len(budget_report.loaded) == 3 and len(budget_report.retired) == 1, budget_report
     shutil.copyfile(incremental, full)
     started = time.perf_counter()
     run = _dbt(["run", "--select", *CHANGED_MODELS], incremental, raw, env0, root / "a")
@@ -255,6 +268,27 @@ def test_the_republished_workbook_shows_in_fct_revisions_exactly(both_builds):
         finally:
             con.close()
         assert rows == c["revisions"]
+
+
+def test_a_new_workbook_of_an_unregistered_publisher_is_a_unit_of_its_own(both_builds):
+    """Its sheets resolve to no registered publisher (an UNREG- key, never NULL: int_sheets_resolved), form their own
+    publisher-year unit, and that unit's lines were built by the incremental run as by the full refresh (the
+    equality test compares the rows)."""
+    source_file = both_builds["budget_changes"]["unregistered_file"]
+    for warehouse in (both_builds["incremental"], both_builds["full"]):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            units = con.execute(
+                "select distinct sheets.publisher_code, sheets.is_registered_publisher, lines.rebuild_unit "
+                "from intermediate.int_sheets_resolved as sheets "
+                "join intermediate.int_lines_resolved as lines on lines.sheet_id = sheets.sheet_id "
+                "where sheets.source_file = ?", [source_file]).fetchall()
+        finally:
+            con.close()
+        assert len(units) == 1, units
+        publisher, registered, unit = units[0]
+        assert publisher.startswith("UNREG-") and registered is False
+        assert unit.startswith(publisher + "|")
 
 
 def test_only_the_changed_budget_units_were_rebuilt(both_builds):

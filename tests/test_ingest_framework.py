@@ -152,6 +152,61 @@ def test_unbalanced_accounting_is_caught(tmp_path, con):
     assert "accounting" in con.execute("SELECT reason FROM raw.load_files").fetchone()[0]
 
 
+def _batch_capable(batches: list[list[str]], crash_on: str | None = None):
+    """portal_csv_loader with a ``load_batch``: refuses files whose first title is REFUSE (None: loaded alone),
+    raises after its inserts when a batch holds ``crash_on``."""
+    def load(con, f, load_id):
+        if f.path.read_text(encoding="utf-8").splitlines()[1:2] == ["REFUSE"]:
+            raise framework.FileRejected(f"{f.rel}: 拒收 (refused)")
+        return portal_csv_loader(con, f, load_id)
+
+    def load_batch(con, files, load_id):
+        batches.append([f.rel for f in files])
+        outcomes = []
+        for f in files:
+            if f.path.read_text(encoding="utf-8").splitlines()[1:2] == ["REFUSE"]:
+                outcomes.append(None)
+                continue
+            outcomes.append(portal_csv_loader(con, f, load_id))
+        if crash_on in {f.rel for f in files}:
+            raise ValueError("batch broke")
+        return outcomes
+
+    load.load_batch = load_batch
+    return load
+
+
+def test_a_batch_loader_loads_many_files_in_one_transaction_and_falls_back_to_one_by_one(tmp_path, con, monkeypatch):
+    monkeypatch.setattr(framework, "BATCH_FILES", 3)
+    raw = tmp_path / "raw"
+    for i in range(7):
+        write_csv(raw / "portal" / f"f{i}.csv", [f"t{i}", "BAD"])
+    (raw / "portal" / "f4.csv").write_text("nope\n1\n", encoding="utf-8")   # the loader raises FileRejected on it
+    write_csv(raw / "portal" / "f5.csv", ["REFUSE"])                     # the batch loader leaves it out
+    batches: list[list[str]] = []
+    report = framework.load_family(con, raw, "portal", _batch_capable(batches, crash_on="portal/f4.csv"))
+    assert [len(b) for b in batches] == [3, 3, 1]
+    # the batch holding f4 was rolled back whole and loaded one by one: f4 rejected alone with its reason
+    assert sorted(report.rejected) == ["portal/f4.csv", "portal/f5.csv"]
+    assert sorted(report.loaded) == [f"portal/f{i}.csv" for i in (0, 1, 2, 3, 6)]
+    assert (report.rows_in, report.rows_loaded + report.rows_rejected) == (10, 10)
+    assert sorted(t for _, t, _ in titles(con)) == ["t0", "t1", "t2", "t3", "t6"]
+    files = con.execute("SELECT source_file, status, is_current FROM raw.load_files ORDER BY 1").fetchall()
+    assert [(f, s) for f, s, _ in files] == [(f"portal/f{i}.csv", "rejected" if i in (4, 5) else "loaded_with_rejects")
+                                             for i in range(7)] and all(c for _, _, c in files)
+    assert con.execute("SELECT count(*) FROM raw.load_rejects WHERE raw_value = 'BAD'").fetchone()[0] == 5
+    # a second run after a change supersedes the changed file's rows inside the batch
+    write_csv(raw / "portal" / "f0.csv", ["t0-new"])
+    batches.clear()
+    again = framework.load_family(con, raw, "portal", _batch_capable(batches))
+    assert again.loaded == ["portal/f0.csv"] and batches == [["portal/f0.csv"]]
+    assert [t for f, t, retired in titles(con) if f == "portal/f0.csv"] == ["t0", "t0-new"]
+    assert con.execute("SELECT is_retired FROM raw.portal_publications WHERE title = 't0'").fetchone() == (True,)
+    history = con.execute("SELECT is_current FROM raw.load_files WHERE source_file = 'portal/f0.csv' "
+                          "ORDER BY loaded_at").fetchall()
+    assert history == [(False,), (True,)]
+
+
 def test_file_that_turns_unreadable_no_longer_contributes_rows(tmp_path, con):
     raw = tmp_path / "raw"
     write_csv(raw / "portal" / "a.csv", ["x"])

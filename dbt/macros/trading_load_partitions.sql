@@ -24,11 +24,18 @@
     a full refresh (Dagster's transform asset decides this from the dbt code digest; by hand: dbt build
     --full-refresh). -#}
 
-{#- Years to rebuild as a list of integers; none = no incremental filter (first build, full refresh, parsing). -#}
+{#- Years to rebuild as a list of integers; none = no incremental filter (first build, full refresh, parsing).
+    Worked out once per model: when its SQL is compiled. The model's SQL carries the answer (trading_rebuild_marker)
+    and the pre-hook, rendered when the compiled model runs, reads it back from there (trading_years_marked), so the
+    partitions emptied are exactly those the SELECT rebuilds and the query over the raw rows runs once, not twice. -#}
 {% macro trading_years_to_rebuild() -%}
   {#- `this` is none in a dbt unit test, where is_incremental() cannot look the relation up: a full build -#}
   {%- if not execute or this is none or not is_incremental() -%}
     {{ return(none) }}
+  {%- endif -%}
+  {%- set marked = trading_years_marked() -%}
+  {%- if marked is not none -%}
+    {{ return(marked) }}
   {%- endif -%}
   {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
   {%- if 'partition_year' not in columns or 'source_loaded_at' not in columns -%}
@@ -71,6 +78,28 @@
   {%- set years = run_query(query).columns[0].values() | map('int') | sort | list -%}
   {{ log(this.identifier ~ ": rebuilding partition_year " ~ (years | join(', ') or 'none'), info=True) }}
   {{ return(years) }}
+{%- endmacro %}
+
+{#- The rebuilt years written into the model's SQL as a comment, for its pre-hook (trading_years_marked). -#}
+{% macro trading_rebuild_marker(years) -%}
+/* gongkai_trading_partitions: {{ 'all' if years is none else (years | join(',') or 'none') }} */
+{%- endmacro %}
+
+{#- The years the compiled SQL of the running model was built for (its trading_rebuild_marker); none when the model
+    is not compiled yet (while it compiles) or carries no marker. -#}
+{% macro trading_years_marked() -%}
+  {%- set code = (model or {}).get('compiled_code') or '' -%}
+  {%- set tag = 'gongkai_trading_partitions: ' -%}
+  {%- if tag not in code -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set value = code.split(tag, 1)[1].split(' ', 1)[0] -%}
+  {%- if value == 'all' -%}
+    {{ return(none) }}
+  {%- elif value == 'none' -%}
+    {{ return([]) }}
+  {%- endif -%}
+  {{ return(value.split(',') | map('int') | list) }}
 {%- endmacro %}
 
 {#- A deal's partition year from its earliest notice time (0 = no dated bulletin). -#}

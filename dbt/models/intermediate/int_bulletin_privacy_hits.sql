@@ -8,6 +8,7 @@
 {%- set years = trading_years_to_rebuild() %}
 {#- partition -1 holds one marker row (below), rewritten by every build -#}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions(extra=[-1]) }}", **partitioned_incremental_config('partition_year')) }}
+{{ trading_rebuild_marker(years) }}
 with bulletin_texts as (
     {{ columns_as_rows(ref('int_bulletins_deduplicated'), 'bulletins', [
         ('notice_name', 'bulletins.notice_name'),

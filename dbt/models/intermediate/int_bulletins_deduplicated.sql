@@ -14,10 +14,11 @@
 -- rebuilds: macros/trading_load_partitions.sql): only the current rows of deals in a rebuilt partition are read.
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
+{{ trading_rebuild_marker(years) }}
 {#- The current rows of the partitions to rebuild, standardised, with their deal's partition year. The raw rows are
     chosen BEFORE standardising (the macro staging applies, standardise_trading_bulletins, over the chosen raw rows):
     filtering the staging view would clean every text of every row first, so a build adding one year would cost
-    nearly a full one. Written out at both places that read it (not a CTE DuckDB might materialise at 10 M rows). #}
+    nearly a full one. Written out where it is read (not a CTE DuckDB might materialise at 10 M rows). #}
 -- depends_on: {{ ref('stg_trading__bulletins') }} (the rows of that view, standardised by the same macro)
 {%- set raw_in_scope -%}
 (
@@ -51,14 +52,18 @@ deal_years as (
     group by split_part(bulletin_key, '|', 1)
 ),
 
+-- every current copy's position, from the raw rows: the four columns it needs are the loader's own (staging
+-- passes them through, its joins are to seeds with unique keys), so no text of these rows is standardised here;
+-- only the canonical copies are, below
 positioned as (
     select
         bulletins.bulletin_key,
         bulletins.source_file,
         {{ trading_copy_position('exports.export_rank', 'bulletins.source_row', 'bulletins.source_part') }} as copy_position,
         exports.loaded_at
-    from {{ bulletins_in_scope }} as bulletins
+    from {{ raw_in_scope }} as bulletins
     join exports on exports.source_file = bulletins.source_file
+    where not coalesce(bulletins.is_retired, false)
 ),
 
 first_copies as (

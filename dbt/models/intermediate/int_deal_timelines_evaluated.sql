@@ -53,6 +53,7 @@
 -- the dbt code digest changed).
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
+{{ trading_rebuild_marker(years) }}
 with deals as (
     select * from {{ ref('int_deals_assembled') }}
     where {{ trading_partition_filter('partition_year', years) }}

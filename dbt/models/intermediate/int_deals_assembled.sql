@@ -6,6 +6,7 @@
 -- (a deal's bulletins all sit in its partition; macros/trading_load_partitions.sql).
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
+{{ trading_rebuild_marker(years) }}
 with bulletins as (
     select * from {{ ref('int_bulletins_deduplicated') }}
     where {{ trading_partition_filter('partition_year', years) }}

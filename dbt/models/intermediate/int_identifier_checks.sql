@@ -1,6 +1,14 @@
 -- Every non-blank credit code checked against GB 32100 (IDENT_USCC_INVALID), by the one macro in
 -- macros/uscc.sql (applied in staging): registry entity codes (publisher = the entity itself) and the
 -- trading parties' codes (publisher = the deal's buyer, TENDERER_CODE). object_key = the code.
+--
+-- Incremental by load like the trading chain it reads (macros/trading_load_partitions.sql): the trading codes of the
+-- rebuilt deal-year partitions only; the registry's codes, few, sit in partition -1, rewritten by every build. The
+-- watermark is the newest load among the deals that hold a code: a newest file without any code is seen as changed
+-- again by the next build (more work, never a wrong row).
+{%- set years = trading_years_to_rebuild() %}
+{{ config(pre_hook="{{ trading_clear_rebuilt_partitions(extra=[-1]) }}", **partitioned_incremental_config('partition_year')) }}
+{{ trading_rebuild_marker(years) }}
 with registry as (
     select
         'registry_entities' as source_table,
@@ -13,7 +21,9 @@ with registry as (
         entity_uscc_invalid_reason as invalid_reason,
         cast(null as string) as deal_key,
         source_file,
-        source_row
+        source_row,
+        -1 as partition_year,
+        cast(null as timestamp) as source_loaded_at
     from {{ ref('stg_registry__entities') }}
     where entity_code is not null
 ),
@@ -31,10 +41,13 @@ trading as (
         bulletins.{{ party }}_uscc_invalid_reason as invalid_reason,
         bulletins.deal_key,
         bulletins.source_file,
-        bulletins.source_row
+        bulletins.source_row,
+        deals.partition_year,
+        deals.source_loaded_at
     from {{ ref('int_bulletins_deduplicated') }} as bulletins
     join {{ ref('int_deals_assembled') }} as deals using (deal_key)
     where bulletins.{{ party }}_code is not null
+      and {{ trading_partition_filter('bulletins.partition_year', years) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )

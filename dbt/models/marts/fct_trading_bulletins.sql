@@ -3,6 +3,7 @@
 -- (macros/trading_load_partitions.sql).
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
+{{ trading_rebuild_marker(years) }}
 select
     cast(bulletin_key as string) as bulletin_key,
     cast(deal_key as string) as deal_key,

@@ -1,0 +1,92 @@
+"""The fast .xlsx reader (``ingest/xlsx_cells.py``) reads every sheet to the same grid as openpyxl's
+``load_workbook``: values and their types, merges, indents, uncached formulas — and hands a workbook it does
+not reproduce exactly (hyperlinks) to the full reader."""
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+import pytest
+from openpyxl import Workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.styles import Alignment
+
+from dagster_project.ingest import readers
+from dagster_project.ingest.xlsx_cells import NotPlain, read_cells
+from dagster_project.paths import REPO_ROOT
+
+SAMPLE_RAW = REPO_ROOT / "data" / "raw"
+
+
+def _comparable(grids):
+    return [(g.name, g.rows, sorted(g.merges), sorted(g.indents.items()), g.source_format,
+             [type(v).__name__ for row in g.rows for v in row]) for g in grids]
+
+
+def _hostile_workbook(path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表1 收支总表"
+    ws["A1"] = "2019年收支总表"
+    ws.merge_cells("A1:D1")
+    ws["A2"] = dt.date(2019, 3, 1)
+    ws["B2"] = dt.datetime(2019, 3, 1, 12, 30)
+    ws["C2"] = 43500
+    ws["C2"].number_format = "yyyy-mm-dd"  # a serial shown as a date reads as a date
+    ws["D2"], ws["E2"], ws["G2"], ws["H2"] = 1.5, True, "#REF!", 12345678901234567890
+    ws["F2"] = "=SUM(C2:D2)"  # saved without a value: an UncachedFormula
+    ws["A3"] = "  一、一般公共服务  "
+    ws["A3"].alignment = Alignment(indent=2)
+    ws["A4"] = "项目"
+    ws["A4"].alignment = Alignment(indent=1)
+    ws.merge_cells("A4:A5")
+    ws["B3"] = CellRichText(["富", TextBlock(InlineFont(b=True), " 文本 "), "x"])
+    ws["C3"], ws["D3"], ws["E3"], ws["F3"], ws["G3"] = "_x000D_换行\n第二行", 0.1 + 0.2, -0.0, 1e-7, dt.time(8, 30)
+    ws["B50"].alignment = Alignment(indent=4)  # styled but empty: not a row of the grid
+    hidden = wb.create_sheet("隐藏")
+    hidden.sheet_state = "hidden"
+    hidden["A1"] = "hidden sheet"
+    wb.create_sheet("空表")
+    wb.save(path)
+    # Writers other than openpyxl leave a value under a merged range; openpyxl reads it as empty.
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    sheet = re.sub(r'(<c r="A1"[^>]*>.*?</c>)', r'\1<c r="B1" t="inlineStr"><is><t>under the merge</t></is></c>', sheet,
+                   count=1)
+    members["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def test_a_hostile_workbook_reads_the_same_as_through_openpyxl(tmp_path):
+    path = tmp_path / "hostile.xlsx"
+    _hostile_workbook(path)
+    assert [s.title for s in read_cells(path)] == ["表1 收支总表", "隐藏", "空表"]  # the fast path, not the fallback
+    fast, full = readers.read_xlsx(path, path.name), readers.read_xlsx_openpyxl(path, path.name)
+    assert _comparable(fast) == _comparable(full)
+    first = fast[0]
+    assert first.rows[0][:2] == ("2019年收支总表", None) and first.value(2, 1) == "富 文本 x"
+    assert isinstance(first.value(1, 2), dt.datetime) and isinstance(first.value(1, 5), readers.UncachedFormula)
+    assert first.indent(2, 0) == 2 and len(first.rows) == 4
+
+
+def test_the_bundled_workbooks_read_the_same_as_through_openpyxl():
+    paths = sorted(p for p in SAMPLE_RAW.rglob("*.xlsx") if zipfile.is_zipfile(p))[:12]
+    assert paths
+    for path in paths:
+        assert _comparable(readers.read_xlsx(path, path.name)) == _comparable(
+            readers.read_xlsx_openpyxl(path, path.name)), path
+
+
+def test_a_workbook_with_hyperlinks_goes_to_the_full_reader(tmp_path):
+    wb = Workbook()
+    wb.active["A1"] = "附件"
+    wb.active["B2"].hyperlink = "http://example.org/a.pdf"  # openpyxl writes the target into the empty cell
+    path = tmp_path / "links.xlsx"
+    wb.save(path)
+    with pytest.raises(NotPlain):
+        read_cells(path)
+    grids = readers.read_xlsx(path, path.name)
+    assert grids[0].value(1, 1) == "http://example.org/a.pdf"

@@ -91,7 +91,8 @@ def _assembled(path: Path, target: Path, sheet_title: str, labels: Sequence[str]
     """Write ``target`` from the previous workbook's rows where their cells recur, openpyxl's for the others;
     False (nothing written) when the previous workbook is not as its record says."""
     old, before = record.get("run_id"), record.get("rows")
-    if not isinstance(old, str) or not isinstance(before, list) or record.get("labels") != _digest(labels, []):
+    if (not isinstance(old, str) or not isinstance(before, list)
+            or record.get("labels") != _digest([sheet_title, *labels], [])):  # the sheet's title and header
         return False
     old_b, new_b = f"<t>{old}</t>".encode(), f"<t>{run_id}</t>".encode()
     with zipfile.ZipFile(path) as zin:
@@ -152,5 +153,5 @@ def write_findings_xlsx(path: Path, sheet_title: str, labels: Sequence[str], cel
     if not reused:
         safe_cells.write_xlsx(path, sheet_title, labels, cells)
     record_path.write_text(json.dumps({"digest": digest, "run_id": run_id, "sha256": _sha(path),
-                                       "labels": _digest(labels, []), "rows": rows}), encoding="utf-8")
+                                       "labels": _digest([sheet_title, *labels], []), "rows": rows}), encoding="utf-8")
     return path

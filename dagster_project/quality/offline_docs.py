@@ -85,17 +85,16 @@ def make_offline(docs_dir: Path) -> dict[str, list[str]]:
     for page in sorted([*docs_dir.rglob("*.html"), *(docs_dir / "static").rglob("*.css")]):
         if vendor in page.parents:
             continue
-        original = text = page.read_text(encoding="utf-8")
+        text = page.read_text(encoding="utf-8")
         for url, local in CDN_ASSETS.items():
             if url in text:
                 text = text.replace(f'"{url}"', f'"{_relative(vendor / local, page)}"')
         text = _GX_ASSET.sub(lambda m: gx_asset(m, page), text)
         # subresource-integrity + CORS attributes make a browser refuse file:// copies ("origin null")
         text = _VENDORED_TAG.sub(lambda m: _SRI_ATTRS.sub("", m.group(0)), text)
-        if text != original:
-            tmp = page.with_name(page.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(page)
+        tmp = page.with_name(page.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(page)
         refs = external_references(text)
         if refs:
             left[page.relative_to(docs_dir).as_posix()] = refs

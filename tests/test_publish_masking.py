@@ -9,6 +9,7 @@ import pytest
 from dagster_project import identifiers
 from dagster_project.publish.masking import (
     MaskingPolicy, mask_free_text_sql, masked_select, masked_select_by_value, masked_select_probed,
+    masked_select_probed_by_value,
 )
 
 ID_A = identifiers.make_id_number("640104", dt.date(1990, 1, 31), 7)
@@ -109,6 +110,9 @@ def test_masking_by_distinct_value_gives_the_rows_masking_each_row_gives():
     assert rows(by_value) == rows(per_row)
     masked_ids = [r[0] for r in con.execute(f"SELECT supplier_code FROM ({by_value}) WHERE i % 4 = 0").fetchall()]
     assert masked_ids and all(m == ID_A[:6] + "********" + ID_A[-4:] for m in masked_ids)
+    # both shortcuts (OCDS): the codes by value, the value-mapped column without candidates as it is
+    both = masked_select_probed_by_value(con, "t", columns, policy, value_maps)
+    assert rows(both) == rows(per_row) and "m1" in both and 'ELSE "kind" END AS "kind"' in both
 
 
 def test_masking_only_the_columns_that_need_it_gives_the_rows_masking_every_column_gives():

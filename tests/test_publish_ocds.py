@@ -243,22 +243,41 @@ def test_candidates_are_named(warehouse, tmp_path):
         assert any(i.startswith("CN-USCC-") for i in ids) or release["tender"]["tenderers"][0]["name"] == "宁夏丁建设公司"
 
 
-def test_one_read_back_still_fails_a_planted_id_number_and_a_broken_release(warehouse, tmp_path):
-    """``check_ocds_folder`` reads each package once for both the validation and the privacy scan: a
-    package with an ID number planted in a title (a JSON string the scan must read as free text) and one
-    with a release whose tag is outside the codelist are each caught, in the file they are in."""
+def test_one_read_back_still_fails_a_planted_id_number_and_a_broken_release(warehouse, tmp_path, monkeypatch):
+    """The checks a build makes on the table each file is written from (``PackageChecks``), and
+    ``check_ocds_folder`` on the files as they are on disk: unmasked rows (a mobile in a title) and releases whose
+    tag is outside the codelist fail the build's checks; a package with an ID number planted in a title (a JSON
+    string the scan must read as free text) and one with a broken release are each caught in their file."""
     import datetime as dt
 
     from dagster_project import identifiers
+    from dagster_project.publish import ocds
     from dagster_project.publish.ocds_validation import check_ocds_folder
+    from test_publish_support import MOBILE
 
     cfg = dict(load_config(), releases_per_package=7, records_per_package=3, full_validation_max_releases=2,
                sample_head=1, sample_every=1000)
-    folder = tmp_path / "ocds"
-    folder.mkdir()
+    folder, unmasked, broken = tmp_path / "ocds", tmp_path / "unmasked", tmp_path / "broken"
+    for f in (folder, unmasked, broken):
+        f.mkdir()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        write_ocds(con, folder, cfg, MaskingPolicy.from_spec(load_spec()["masking"]))
+        checks = ocds.PackageChecks(cfg)
+        ocds.write_ocds_parts(con, folder, cfg, MaskingPolicy.from_spec(load_spec()["masking"]), [None], checks)
+        assert checks.problems == [] and checks.privacy.clean
+        assert checks.privacy.files_scanned == len(package_files(folder))
+        with monkeypatch.context() as m:  # a masking that masks nothing
+            m.setattr(ocds, "masked_select_probed_by_value", lambda _con, relation, columns, *_: "SELECT " + ", ".join(
+                f'"{c}"' for c, _ in columns) + f" FROM {relation} AS src")
+            checks = ocds.PackageChecks(cfg)
+            ocds.write_ocds_parts(con, unmasked, cfg, MaskingPolicy(), [None], checks)
+        assert checks.problems == [] and ("mobile", MOBILE[:3] + "****" + MOBILE[-4:]) in {
+            (h.kind, h.masked) for h in checks.privacy.hits}
+        wrong_tags = ocds.release_json_sql(cfg).replace("'tag': [tag]", "'tag': ['bogus-' || tag]")
+        monkeypatch.setattr(ocds, "release_json_sql", lambda _: wrong_tags)
+        checks = ocds.PackageChecks(cfg)
+        ocds.write_ocds_parts(con, broken, cfg, MaskingPolicy.from_spec(load_spec()["masking"]), [None], checks)
+        assert any("not in the codelist" in p for p in checks.problems) and checks.privacy.clean
     finally:
         con.close()
     problems, privacy = check_ocds_folder(folder, cfg=cfg)

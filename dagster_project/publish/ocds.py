@@ -1,10 +1,11 @@
 """OCDS 1.1.5 extract: one release per trading bulletin, one record (with a compiled release) per deal.
 
 Rows come from the marts through ``masking.masked_select`` (the one de-identification point) and
-never pass through Python: DuckDB builds each release and each record as JSON text (``to_json``
-pieces assembled by the SQL that ``ocds_sql.py`` generates from ``ocds.yaml``) and ``COPY``s them, one item per
-line, between a package envelope (uri, version, publishedDate, publisher, license; record packages
-also list the release packages) written by Python. ``bulletin_release`` / ``_compile`` are the same
+never pass through Python one by one: DuckDB builds each release and each record as JSON text (one
+``to_json`` of a struct, by the SQL that ``ocds_sql.py`` generates from ``ocds.yaml``) into a table per package
+file, checks that table (``PackageChecks``) and hands it over as Arrow, written one item per line between a
+package envelope (uri, version, publishedDate, publisher, license; record packages also list the release
+packages) written by Python. ``bulletin_release`` / ``_compile`` are the same
 mapping in Python: the executable specification the tests hold the SQL to, on small data.
 
 Validation is offline (``ocds_validation.py``, documented in docs/OPEN_DATA.md); the settings and the
@@ -26,15 +27,15 @@ from typing import Callable
 import duckdb
 
 from dagster_project.publish import atomic
-from dagster_project.publish.masking import MaskingPolicy, masked_select, masked_select_by_value
+from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import (
     CANDIDATE_SEPARATORS, load_config, package_files, package_suffix, release_stem,
 )
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql
 from dagster_project.publish.ocds_validation import (
-    check_ocds_folder, read_validation_record, write_validation_record,
+    check_package_items, read_validation_record, validators, write_validation_record,
 )
-from dagster_project.publish.privacy_scan import scan_tree
+from dagster_project.publish.privacy_scan import PrivacyReport, json_run_cache, scan_json_lines, scan_tree
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
 FLAT_ROW_GROUP = 100_000
@@ -241,53 +242,121 @@ def _package_head(envelope: dict, name: str, list_key: str) -> str:
     return json.dumps(env, ensure_ascii=False)[:-1] + f', "{list_key}": ['
 
 
-# gzip of the package files: DuckDB's own gzip writer managed ~40 MB/s and made the build 55 % slower, so
-# DuckDB writes plain text and a Python thread gzips it while DuckDB builds the next file. ISA-L's deflate
-# (python-isal, the same gzip format) at its level 2: 0.10 CPU-s for 177 MB of releases, 1/13.2 of the text,
-# where zlib level 3 took 0.48 CPU-s for 1/14.6 (1 M bulletins: ~3.7 GB of text, ~8 CPU-s saved on two cores).
+# gzip of the package files by ISA-L's deflate (python-isal, the same gzip format) at its level 2: 0.10 CPU-s for
+# 177 MB of releases, 1/13.2 of the text, where zlib level 3 took 0.48 CPU-s for 1/14.6.
 GZIP_LEVEL = 2
 
 
-def _gzip_file(plain: Path, target: Path) -> None:
-    from isal import igzip
+class PackageChecks:
+    """The checks ``build_ocds`` makes on every package file it writes, on the very text the file is written
+    from (the temp table of its items, ``_write_packages``): the structural checks of every item and the privacy
+    scan in DuckDB now, the schema validation (Python) in the writer thread while DuckDB builds the next file."""
 
-    with open(plain, "rb") as src, open(target, "wb") as raw, \
-            igzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as out:
-        shutil.copyfileobj(src, out, 16 << 20)  # ISA-L releases the GIL on these blocks
-    plain.unlink()
+    def __init__(self, cfg: dict, schema_setting: str | Path | None = None):
+        self.cfg = cfg
+        self.validators = validators(schema_setting)
+        self.problems: list[str] = []
+        self.privacy = PrivacyReport()
+        self.known_runs: str | None = None  # the runs the scan confirmed in this build (privacy_scan.json_run_cache)
+
+    def check(self, con: duckdb.DuckDBPyConnection, name: str, head: str, items: str) -> Callable[[], list[str]]:
+        """Check package ``name`` (envelope line ``head``, items in table ``items``: ``n`` from 1, ``item``);
+        returns its schema validation, to run."""
+        parsed: list[bool] = []
+        problems, schema_check = check_package_items(
+            con, name, head, f"SELECT n, item FROM {items}", self.validators, self.cfg, parsed=parsed)
+        self.problems += problems
+        self.privacy.files_scanned += 1
+        if self.known_runs is None:
+            self.known_runs = json_run_cache(con)
+        envelope_json = _is_json(head + "]}")
+        self.privacy.hits += scan_json_lines(
+            con, f"SELECT 0 AS n, {_sql_str(head)} AS line UNION ALL SELECT n, item FROM {items}", name,
+            known_runs=self.known_runs, every_line_json=all(parsed) and envelope_json)
+        return schema_check
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _string_values(chunk) -> memoryview:
+    """The text of a chunk of an Arrow string column, its values one after another (no copy)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_string_view(chunk.type):
+        chunk = chunk.cast(pa.string())
+    width = 8 if pa.types.is_large_string(chunk.type) else 4
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if width == 8 else np.int32, count=len(chunk) + 1,
+                            offset=chunk.offset * width)
+    return memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+
+
+def _write_package_file(path: Path, head: str, lines, gzipped: bool) -> None:
+    """Envelope line, the items (``lines``: an Arrow column of item texts each followed by ``,`` and a newline), the
+    closing line: one write of the whole text, so a gzipped file's bytes do not depend on how Arrow chunked it."""
+    views = [_string_values(chunk) for chunk in lines.chunks if len(chunk)]
+    if views:
+        views[-1] = views[-1][:-2]  # the last item: no comma
+    text = b"".join([head.encode("utf-8"), b"\n", *views, b"\n]}\n"])
+    if gzipped:
+        from isal import igzip
+
+        with open(path, "wb") as raw, \
+                igzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as out:
+            out.write(text)  # ISA-L releases the GIL
+    else:
+        path.write_bytes(text)
+
+
+def _settle(pending: list, checks: PackageChecks | None) -> None:
+    """Wait for the writer thread's work (re-raising a failed write); schema problems go to ``checks``."""
+    for future in pending:
+        problems = future.result()
+        if checks is not None and problems:
+            checks.problems += problems
 
 
 def _write_packages(con: duckdb.DuckDBPyConnection, folder: Path, stem: str, list_key: str, envelope: dict,
                     count: int, per_file: int, chunk_sql: Callable[[int, int], str], suffix: str = ".json",
-                    ) -> list[str]:
-    """Envelope line, one item per line (``,`` between), closing line: one DuckDB ``COPY`` per file, no
-    item passing through Python; with ``suffix`` ``.json.gz`` each file is gzipped beside the next COPY.
+                    checks: PackageChecks | None = None) -> list[str]:
+    """Envelope line, one item per line (``,`` between), closing line; with ``suffix`` ``.json.gz`` gzipped.
 
-    ``chunk_sql(lo, hi)``: a query of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``).
+    ``chunk_sql(lo, hi)``: a query of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``). Each
+    file's items are built once into a temp table, which ``checks`` (when given) check and which is then written
+    as it is (fetched as Arrow, no item passing through Python one by one); the file is written, and its schema
+    validation run, in a thread while DuckDB builds the next one.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     files = []
     gzipped = suffix.endswith(".gz")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocds-gzip") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocds-write") as pool:
         pending = []
-        for i in range(max(0, -(-count // per_file))):
-            name = f"{stem}-{i + 1:04d}{suffix}"
-            lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
-            head = _package_head(envelope, name, list_key).replace("'", "''")
-            plain = folder / (name + ".part") if gzipped else folder / name
-            con.execute(
-                f"COPY (SELECT line FROM ("
-                f"SELECT -1 AS s, '{head}' AS line UNION ALL "
-                f"SELECT s, item || CASE WHEN s < {hi} THEN ',' ELSE '' END FROM ({chunk_sql(lo, hi)}) UNION ALL "
-                f"SELECT {hi + 1}, ']}}') ORDER BY s) TO '{_sql_path(plain)}' "
-                f"(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')"
-            )
-            if gzipped:
-                pending.append(pool.submit(_gzip_file, plain, folder / name))
-            files.append(name)
-        for future in pending:
-            future.result()  # re-raises a failed compression
+        try:
+            for i in range(max(0, -(-count // per_file))):
+                name = f"{stem}-{i + 1:04d}{suffix}"
+                lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
+                head = _package_head(envelope, name, list_key)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_package AS "
+                            f"SELECT s - {lo} + 1 AS n, item FROM ({chunk_sql(lo, hi)})")
+                schema_check = checks.check(con, name, head, "_ocds_package") if checks is not None else None
+                lines = con.sql("SELECT item || ',\n' AS line FROM _ocds_package ORDER BY n").to_arrow_table().column(0)
+                if len(lines) != hi - lo + 1:  # the pipeline's own invariant: every item of the range, once
+                    raise ValueError(f"{name}: {len(lines)} items written, {hi - lo + 1} expected")
+                _settle(pending, checks)  # at most one file waiting to be written: bounded memory
+                pending = [pool.submit(_write_package_file, folder / name, head, lines, gzipped)]
+                if schema_check is not None:
+                    pending.append(pool.submit(schema_check))
+                files.append(name)
+            _settle(pending, checks)
+        finally:
+            con.execute("DROP TABLE IF EXISTS _ocds_package")
     return files
 
 
@@ -321,7 +390,7 @@ def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, part:
 
     def select(relation: str, columns: list[tuple[str, str]]) -> str:
         if masked:
-            return masked_select_by_value(con, relation, columns, policy)
+            return masked_select_probed_by_value(con, relation, columns, policy)
         return "SELECT " + ", ".join(quote_ident(c) for c, _ in columns) + f" FROM {relation} AS src"
 
     bulletins = find_relation(con, "fct_trading_bulletins")
@@ -373,7 +442,7 @@ def write_ocds(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: 
 
 
 def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, policy: MaskingPolicy,
-                     keys: list[str | None]) -> dict[str | None, OcdsResult]:
+                     keys: list[str | None], checks: PackageChecks | None = None) -> dict[str | None, OcdsResult]:
     """Build releases and records of the fiscal-year parts ``keys`` (``[None]``: every bulletin, in files
     not named by a part) and write them into ``folder`` (must exist).
 
@@ -382,7 +451,7 @@ def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, po
     part), written to a temporary Parquet file in (part, package) order (row groups of ``FLAT_ROW_GROUP``
     rows, so a range of ``seq`` of a part reads only its row groups); releases are then COPYed package by
     package, and records are aggregated one package of deals at a time, which bounds memory whatever the
-    number of bulletins.
+    number of bulletins. ``checks``: check every file as it is written (``PackageChecks``).
     """
     from dagster_project.publish import parts
 
@@ -393,7 +462,9 @@ def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, po
     sql = ocds_source_sql(con, policy, parts_in=set(named) if named else None)
     if sql is None:
         return results
-    types = dict(describe(con, f"({sql})"))
+    # the columns' types as the marts hold them: masking keeps every type (text stays text), and describing the
+    # masked query would plan its masking expressions once more
+    types = dict(describe(con, f"({ocds_source_sql(con, policy, parts_in=set(named) if named else None, masked=False)})"))
     if named:  # each part's deals' bulletins, in files named by the part
         if parts.PART_COLUMN in types:
             part_of = (f"CASE WHEN {parts.PART_COLUMN} IS NULL THEN {_sql_str(parts.UNKNOWN)} "
@@ -423,7 +494,7 @@ def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, po
             flat = (f"(SELECT * FROM read_parquet('{_sql_path(flat_path)}') "
                     f"WHERE _part = {_sql_str(key if key is not None else '')})")
             results[key] = _write_part(con, folder, part_cfg, common, flat, counts.get(key or "", 0),
-                                       release_json, suffix)
+                                       release_json, suffix, checks)
     if not named:
         results[None].quarantined = _quarantine_counts(
             con, ocds_source_sql(con, policy, masked=False), results[None].releases)
@@ -435,13 +506,13 @@ def _sql_str(s: str) -> str:
 
 
 def _write_part(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, common: dict, flat: str,
-                n_releases: int, release_json: str, suffix: str) -> OcdsResult:
+                n_releases: int, release_json: str, suffix: str, checks: PackageChecks | None = None) -> OcdsResult:
     """The release and record packages of one part, from its flat rows ``flat`` (``seq`` from 0)."""
     result = OcdsResult(path=folder)
     release_files = _write_packages(
         con, folder, release_stem(cfg), "releases", common, n_releases, int(cfg["releases_per_package"]),
         lambda lo, hi: f"SELECT seq AS s, {release_json} AS item FROM {flat} WHERE seq BETWEEN {lo} AND {hi}",
-        suffix)
+        suffix, checks)
     # Every release package file name is known by now, so each record package can list them.
     rec_envelope = dict(common, packages=[cfg["base_uri"] + f for f in release_files])
     per_record_file = int(cfg["records_per_package"])
@@ -458,7 +529,7 @@ def _write_part(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, common:
         return records_sql(cfg, f"(SELECT * FROM {flat} WHERE seq BETWEEN {first} AND {last})", offset=lo)
 
     record_files = _write_packages(con, folder, "record-package" + release_stem(cfg)[15:], "records", rec_envelope,
-                                   n_records, per_record_file, records_chunk, suffix)
+                                   n_records, per_record_file, records_chunk, suffix, checks)
     result.releases, result.records = n_releases, n_records
     result.files = release_files + record_files
     result.bytes = sum((folder / f).stat().st_size for f in result.files)
@@ -531,8 +602,10 @@ def build_ocds(
                         continue
                 if key in fingerprints:
                     to_build[key] = reason
-            # every part built in this build from one masked read (write_ocds_parts), carried ones not read
-            built = write_ocds_parts(con, staging, cfg, policy, sorted(to_build)) if to_build else {}
+            # every part built in this build from one masked read (write_ocds_parts), carried ones not read;
+            # each file checked (validation and privacy scan) on the text it is written from, as it is written
+            checks = PackageChecks(cfg, schema_setting)
+            built = write_ocds_parts(con, staging, cfg, policy, sorted(to_build), checks) if to_build else {}
             for key, reason in sorted(to_build.items()):
                 part = built[key]
                 result.releases += part.releases
@@ -546,8 +619,9 @@ def build_ocds(
             con.close()
         result.files = sorted(p.name for p in package_files(staging))
         result.bytes = sum((staging / f).stat().st_size for f in result.files)
-        # each package read back once: validation and privacy scan of the same table (check_ocds_folder)
-        problems, privacy = check_ocds_folder(staging, schema_setting, cfg, skip=frozenset(carried))
+        problems, privacy = checks.problems, checks.privacy
+        privacy.files_carried_over = len(carried)
+        privacy.bytes_scanned = sum((staging / f).stat().st_size for f in result.files if f not in carried)
         if problems:
             raise ValueError(f"OCDS 校验失败 OCDS packages invalid: {problems[:10]}")
         others = scan_tree(staging, policy.identifier_columns,  # any other file of the folder (none today)

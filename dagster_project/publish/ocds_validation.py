@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 from jsonschema import Draft4Validator
@@ -90,11 +91,12 @@ def _items_sql(lines: str) -> str:
     return f"SELECT rowid AS n, rtrim(line, ',') AS item FROM {lines} WHERE rowid > 0 AND line NOT IN (']}}', '')"
 
 
-def _load_items(con: duckdb.DuckDBPyConnection, lines: str, is_record: bool, cfg: dict) -> int:
+def _load_items(con: duckdb.DuckDBPyConnection, items: str, is_record: bool, cfg: dict) -> int:
     """Parse every item once into the temp table ``_ocds_items`` (fields the checks need, sampled items).
 
-    The sample: the first ``sample_head`` items of the file and every item whose key hashes to 0 modulo
-    ``sample_every`` (deterministic, spread over the file).
+    ``items``: a query of the package's items (``n``: the item's line in the file, the first item 1; ``item``:
+    its JSON text). The sample: the first ``sample_head`` items of the file and every item whose key hashes to 0
+    modulo ``sample_every`` (deterministic, spread over the file).
     """
     r = "$.compiledRelease" if is_record else "$"
     paths = [f"{r}.ocid", f"{r}.id", f"{r}.date", f"{r}.initiationType", f"{r}.tag", "$.ocid", "$.releases"]
@@ -109,7 +111,7 @@ def _load_items(con: duckdb.DuckDBPyConnection, lines: str, is_record: bool, cfg
                CASE WHEN ok THEN coalesce(f[1], '?') || CASE WHEN {str(not is_record).lower()} THEN ' ' || coalesce(f[2], '?')
                     ELSE '' END ELSE left(item, 80) END AS item_key
         FROM (SELECT n, item, f IS NOT NULL AS ok, f  -- one parse per item: try() is NULL for what is not JSON
-              FROM (SELECT n, item, try(json_extract_string(item, {paths})) AS f FROM ({_items_sql(lines)})))""")
+              FROM (SELECT n, item, try(json_extract_string(item, {paths})) AS f FROM ({items})))""")
     return con.execute("SELECT count(*) FROM _ocds_items").fetchone()[0]
 
 
@@ -142,49 +144,87 @@ def _structural_problems(con: duckdb.DuckDBPyConnection, path: Path, is_record: 
     return [f"{path.name} item {k}: {p}" for k, p in rows]
 
 
+def check_package_items(con: duckdb.DuckDBPyConnection, name: str, head: str, items: str, v: OcdsValidators,
+                        cfg: dict, whole_text: Callable[[], str] | None = None,
+                        parsed: list[bool] | None = None) -> tuple[list[str], Callable[[], list[str]]]:
+    """The checks of one package file ``name``: its envelope line ``head`` and its items, the query ``items``
+    (``_load_items``). Returns the problems DuckDB found now, and the schema validation left to do in Python
+    (a function: ``build_ocds`` runs it in a thread while DuckDB builds the next file).
+
+    Small packages (at most ``full_validation_max_releases`` items) are validated whole. Larger ones: structural
+    checks of every item in DuckDB, and a deterministic sample (the first ``sample_head`` items and about one in
+    ``sample_every``, chosen by key hash) validated against the package schema, each as a one-item package with the
+    file's envelope. ``whole_text``: the package's text (default: the envelope line, the items and the closing line,
+    as ``_write_packages`` writes them). ``parsed``: given a list, whether every item parsed as JSON is appended.
+    """
+    is_record = name.startswith("record-package")
+    package_validator = v.record_package if is_record else v.release_package
+    list_key = "records" if is_record else "releases"
+    try:
+        count = _load_items(con, items, is_record, cfg)
+        if parsed is not None:
+            parsed.append(bool(con.execute("SELECT coalesce(bool_and(ok), true) FROM _ocds_items").fetchone()[0]))
+        if count <= cfg["full_validation_max_releases"]:
+            if whole_text is None:
+                texts = [t for (t,) in con.execute(f"SELECT item FROM ({items}) ORDER BY n").fetchall()]
+                whole = head + "\n" + ",\n".join(texts) + "\n]}\n"
+            else:
+                whole = whole_text()
+
+            def validate_whole() -> list[str]:
+                try:
+                    package = json.loads(whole)
+                except json.JSONDecodeError as err:
+                    return [f"{name}: not JSON: {err}"]
+                return _errors(package_validator, package, name)
+            return [], validate_whole
+        problems = _structural_problems(con, Path(name), is_record, cfg)
+        sample = [t for (t,) in con.execute("SELECT sampled FROM _ocds_items WHERE sampled IS NOT NULL ORDER BY n").fetchall()]
+    finally:
+        con.execute("DROP TABLE IF EXISTS _ocds_items")
+
+    def validate_sample() -> list[str]:
+        out: list[str] = []
+        envelope = json.loads(head + "]}")
+        for item in sample:
+            try:
+                parsed = json.loads(item)
+            except json.JSONDecodeError:
+                continue  # reported by the structural checks
+            where = f"{name} item {parsed.get('ocid')} {'' if is_record else parsed.get('id')}".rstrip()
+            out += _errors(package_validator, dict(envelope, **{list_key: [parsed]}), where)
+            if len(out) > 50:
+                break
+        return out
+    return problems, validate_sample
+
+
 def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.DuckDBPyConnection | None = None,
                           lines: str | None = None) -> list[str]:
-    """Problems in one package file written by ``_write_packages`` (empty list = valid).
-
-    Small packages are validated whole. Larger ones: structural checks of every item in DuckDB, and a
-    deterministic sample (the first ``sample_head`` items and about one in ``sample_every``, chosen
-    by key hash) validated against the package schema, each as a one-item package with the file's envelope.
+    """Problems in one package file written by ``_write_packages`` (empty list = valid): the checks of
+    ``check_package_items`` on the file as it is on disk.
     ``lines``: a temp table of ``con`` already holding the file's lines (``privacy_scan.load_json_lines``);
     otherwise the file is read here.
     """
-    is_record = path.name.startswith("record-package")
-    package_validator = v.record_package if is_record else v.release_package
-    list_key = "records" if is_record else "releases"
     own, loaded = con is None, lines is None
     con = con or open_scratch()
     try:
         if loaded:
             lines = "_ocds_lines"
             load_json_lines(con, path, lines)
-        count = _load_items(con, lines, is_record, cfg)
-        if count <= cfg["full_validation_max_releases"]:
-            with open_package_text(path) as fh:
-                return _errors(package_validator, json.load(fh), path.name)
-        problems = _structural_problems(con, path, is_record, cfg)
-        sample = con.execute("SELECT sampled FROM _ocds_items WHERE sampled IS NOT NULL ORDER BY n").fetchall()
         head = con.execute(f"SELECT line FROM {lines} WHERE rowid = 0").fetchone()
+
+        def file_text() -> str:
+            with open_package_text(path) as fh:
+                return fh.read()
+        problems, schema_check = check_package_items(con, path.name, head[0] if head else "", _items_sql(lines), v, cfg,
+                                                     file_text)
     finally:
-        con.execute("DROP TABLE IF EXISTS _ocds_items")
         if loaded:
             con.execute(f"DROP TABLE IF EXISTS {lines}")
         if own:
             con.close()
-    envelope = json.loads((head[0] if head else "") + "]}")
-    for (item,) in sample:
-        try:
-            parsed = json.loads(item)
-        except json.JSONDecodeError:
-            continue  # reported by the structural checks
-        where = f"{path.name} item {parsed.get('ocid')} {'' if is_record else parsed.get('id')}".rstrip()
-        problems += _errors(package_validator, dict(envelope, **{list_key: [parsed]}), where)
-        if len(problems) > 50:
-            break
-    return problems
+    return problems + schema_check()
 
 
 def validate_ocds_folder(folder: Path, schema_setting: str | Path | None = None, cfg: dict | None = None,
@@ -236,8 +276,8 @@ def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
         "schema": "OCDS 1.1.5 release/record package schemas (offline)",
         "validation": "valid: every item structurally in DuckDB, packages up to "
                       "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md); "
-                      "each package file read back once, as published, for these checks and the privacy scan",
-        "privacy_scan": f"clean ({privacy_summary}; every line of every package file, from the same read as the validation)",
+                      "each package file checked on the table of its lines it is written from, byte for byte",
+        "privacy_scan": f"clean ({privacy_summary}; every line of every package file, from the same table as the validation)",
         "files": {p.name: {"sha256": known.get(p.name) or sha256_file(p), "bytes": p.stat().st_size}
                   for p in package_files(folder)},
         "quarantined": quarantined or {},

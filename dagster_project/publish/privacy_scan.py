@@ -292,7 +292,21 @@ def _scan_json_lines(path: Path, rel: str) -> list[PrivacyHit]:
 
 
 def scan_json_lines_table(con: duckdb.DuckDBPyConnection, table: str, rel: str) -> list[PrivacyHit]:
-    """The lines of a JSON file in temp table ``table`` (``load_json_lines``), scanned as published.
+    """The lines of a JSON file in temp table ``table`` (``load_json_lines``), scanned as published
+    (``scan_json_lines``)."""
+    return scan_json_lines(con, f"SELECT rowid AS n, line FROM {table}", rel)
+
+
+def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_runs: str | None = None,
+                    every_line_json: bool = False) -> list[PrivacyHit]:
+    """The lines of a JSON file, the query ``lines`` (``n``: a line's number, ``line``: its text, a package item's
+    trailing comma there or not), scanned as they are written.
+
+    ``known_runs``: a temp table (``run``, ``hs``) of runs confirmed earlier by this connection (``json_run_cache``),
+    which the runs confirmed here are added to: a run is confirmed once per build, not once per file (an OCDS part's
+    record packages repeat its release packages' keys and codes). ``every_line_json``: the caller parsed every line
+    (the envelope, line 0, once its list is closed; the others after their trailing comma), so the lines holding a
+    weak run are JSON and are not tested again.
 
     The runs (``_run_pattern``) of every line that may hold a personal number are taken out once, with
     the line they come from, and each distinct run is confirmed once. ID numbers count anywhere. Mobiles
@@ -310,11 +324,20 @@ def scan_json_lines_table(con: duckdb.DuckDBPyConnection, table: str, rel: str) 
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE json_line_runs AS
-            SELECT n, unnest(runs) AS run FROM (SELECT rowid AS n, {runs} AS runs FROM {table}
+            SELECT n, unnest(runs) AS run FROM (SELECT n, {runs} AS runs FROM ({lines})
                                                 WHERE {personal_numbers.prefilter_sql('line')})""")
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE json_hits AS
-            SELECT run, {personal_numbers.hits_sql('run')} AS hs FROM (SELECT DISTINCT run FROM json_line_runs)""")
+        if known_runs is None:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE json_hits AS
+                SELECT run, {personal_numbers.hits_sql('run')} AS hs FROM (SELECT DISTINCT run FROM json_line_runs)""")
+        else:
+            con.execute(f"""
+                INSERT INTO {known_runs}
+                SELECT run, {personal_numbers.hits_sql('run')} AS hs FROM (SELECT DISTINCT run FROM json_line_runs)
+                WHERE run NOT IN (SELECT run FROM {known_runs})""")
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE json_hits AS
+                SELECT run, hs FROM {known_runs} WHERE run IN (SELECT run FROM json_line_runs)""")
         hits = [PrivacyHit(rel, kind, masked) for kind, masked in con.execute(
             "SELECT DISTINCT h.kind, h.masked FROM (SELECT unnest(hs) AS h FROM json_hits) "
             f"WHERE h.kind = 'id_number' ORDER BY ALL LIMIT {_HITS_LIMIT}").fetchall()]
@@ -322,11 +345,13 @@ def scan_json_lines_table(con: duckdb.DuckDBPyConnection, table: str, rel: str) 
             CREATE OR REPLACE TEMP TABLE weak_runs AS
             SELECT run FROM json_hits WHERE len(list_filter(hs, lambda h: h.kind <> 'id_number')) > 0""")
         if con.execute("SELECT count(*) FROM weak_runs").fetchone()[0]:
+            doc = ("CASE WHEN n = 0 THEN line || ']}' ELSE line END" if every_line_json else
+                   "CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}') THEN line || ']}' END")
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE json_weak_lines AS
-                SELECT line, CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}}') THEN line || ']}}' END AS doc
-                FROM (SELECT rtrim(line, ',') AS line FROM {table}
-                      WHERE rowid IN (SELECT n FROM json_line_runs WHERE run IN (SELECT run FROM weak_runs)))""")
+                SELECT line, {doc} AS doc
+                FROM (SELECT n, rtrim(line, ',') AS line FROM ({lines})
+                      WHERE n IN (SELECT n FROM json_line_runs WHERE run IN (SELECT run FROM weak_runs)))""")
             # A JSON line whose weak runs all sit in string values of identifier keys (a credit code whose first
             # 17 digits pass Luhn, in "id": one OCDS line in five) has no such hit in free text: the line with
             # those values emptied holds none of the weak runs. Only the other lines are parsed by json_tree.
@@ -348,6 +373,13 @@ def scan_json_lines_table(con: duckdb.DuckDBPyConnection, table: str, rel: str) 
     finally:
         for name in ("json_line_runs", "json_hits", "weak_runs", "json_weak_lines"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def json_run_cache(con: duckdb.DuckDBPyConnection, table: str = "_json_run_hits") -> str:
+    """A temp table for ``scan_json_lines(known_runs=…)``: the runs one connection confirmed, with their hits."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (run VARCHAR, "
+                "hs STRUCT(kind VARCHAR, span VARCHAR, masked VARCHAR)[])")
+    return table
 
 
 def scan_json_file(path: Path, rel: str, con: duckdb.DuckDBPyConnection | None = None,

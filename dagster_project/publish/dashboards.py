@@ -28,7 +28,7 @@ from plotly.offline import get_plotlyjs
 
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import dashboard_layout
-from dagster_project.publish.masking import MaskingPolicy, masked_select_by_value
+from dagster_project.publish.masking import MaskingPolicy, masked_select_by_value, masked_select_probed_by_value
 from dagster_project.publish.release import RULE_CATALOGUE_CSV, load_spec
 from dagster_project.publish.release_validation import sha256_file
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
@@ -149,35 +149,19 @@ def _masked(con: duckdb.DuckDBPyConnection, relation: str, figure_sql: str, poli
                                    value_maps)
 
 
-# what ``masking.column_sql`` publishes as it is (not a text type): a column none of whose values needs masking
-_AS_IS = "AS_IS"
-# Above this many rows the candidate scan costs more than the planning it saves (1 M trading rows, load 6: 5.6 M
-# timeline rows 2.8 s masked by value, 6.6 s probed first; 295 k budget lines 2.3 s, 1.2 s probed first).
+# Up to this many rows a relation is masked by ``masking.masked_select_probed_by_value`` (a column none of whose values
+# passes its candidate test gets no masking expression: DuckDB plans one in ≈ 0.1–0.5 s whatever the rows); above it
+# the candidate tests over every row cost more than the planning they save, and masking by value stays (1 M trading
+# rows, load 6: 295 k budget lines 2.8 → 1.1 s probed; the 5.6 M timeline rows gained nothing).
 PROBE_MAX_ROWS = 300_000
 
 
 def _masked_probed_by_value(con: duckdb.DuckDBPyConnection, relation: str, columns: list[tuple[str, str]],
                             policy: MaskingPolicy, value_maps: dict) -> str:
-    """``masked_select_by_value`` without the masking expression of a column none of whose values passes the
-    candidate test that gates it (``masking._unmasked_form``; what ``masking.masked_select_probed`` does for the
-    release): such a column's masking gives its values as they are, so the rows are the same. Why: DuckDB plans a
-    text column's masking in ≈ 0.1–0.5 s whatever the rows; one scan with the candidate tests costs less."""
-    from dagster_project.publish.masking import _unmasked_form, quote_ident
-
-    forms = {n: _unmasked_form(n, t, policy, value_maps.get(n)) for n, t in columns}
-    gated = [n for n, form in forms.items() if form is not None]
-    if not gated or con.execute(f"SELECT count(*) FROM {relation} AS src").fetchone()[0] > PROBE_MAX_ROWS:
+    """The rows of ``masked_select_by_value`` (the same masking), probed first where the relation is small."""
+    if con.execute(f"SELECT count(*) FROM {relation} AS src").fetchone()[0] > PROBE_MAX_ROWS:
         return masked_select_by_value(con, relation, columns, policy, value_maps)
-    hits = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {forms[n][1]})" for n in gated)
-                       + f" FROM {relation} AS src").fetchone()
-    plain = {n for n, count in zip(gated, hits) if not count}
-    if not plain:
-        return masked_select_by_value(con, relation, columns, policy, value_maps)
-    # the plain columns as published (value map applied), the others as they are, then masked as before
-    inner = ", ".join(forms[n][0] if n in plain else f"{quote_ident(n)}" for n, _ in columns)
-    return masked_select_by_value(con, f"(SELECT {inner} FROM {relation} AS src)",
-                                  [(n, _AS_IS if n in plain else t) for n, t in columns], policy,
-                                  {k: v for k, v in value_maps.items() if k not in plain})
+    return masked_select_probed_by_value(con, relation, columns, policy, value_maps)
 
 
 def latest_findings_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, value_maps: dict,

@@ -223,8 +223,9 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
                    fiscal_years: set[int] | None, code_fp: str, carried: dict[str, str],
                    xlsx_skipped: dict[str, str], release_id: str, spec_fp: str = ""):
     """Write or carry every part of one dataset; yields (resource, written in this release)."""
-    yearly = parts.PART_COLUMN in dict(describe(con, relation_sql))
-    columns = [c for c in ds["columns"] if c in dict(describe(con, relation_sql))]
+    available = dict(describe(con, relation_sql))  # once: DuckDB plans the relation (its joins) at every describe
+    yearly = parts.PART_COLUMN in available
+    columns = [c for c in ds["columns"] if c in available]
     fingerprints = parts.part_fingerprints(con, relation_sql, columns, yearly,
                                            salt=f"{code_fp}\n{spec_fp}\n{parts.spec_digest(ds)}")
     if not fingerprints:  # an empty dataset is still published: one part, its header only

@@ -87,6 +87,11 @@ def test_a_second_release_rewrites_only_the_changed_year_and_prunes_old_releases
     assert set(carried["files"]) == {"csv", "parquet", "xlsx"}
     assert all(_inodes(second.path, new)[k] != _inodes(first.path, old["2017"])[k] for k in new["files"])
     assert "carried_parts" in second.validation and verify_sha256sums(second.path) == []
+    # a code list written with the same bytes by the same code keeps its workbook (linked, not written again)
+    same = [c.name for c in sorted((second.path / "code_lists").glob("*.csv"))
+            if c.read_bytes() == (first.path / "code_lists" / c.name).read_bytes()]
+    assert same and all((second.path / "code_lists" / n[:-4]).with_suffix(".xlsx").stat().st_ino
+                        == (first.path / "code_lists" / n[:-4]).with_suffix(".xlsx").stat().st_ino for n in same)
     package = json.loads((second.path / "datapackage.json").read_text(encoding="utf-8"))
     assert {"budget_lines_2017", "budget_lines_2018", "budget_lines_2018_xlsx"} <= {r["name"] for r in package["resources"]}
 

@@ -147,10 +147,15 @@ def build_release(
                 written.append(ds)
             code_lists = write_code_lists(con, spec, staging, written)
             resources += code_lists
+            carried_lists = _carry_code_lists(code_lists, staging, previous, code_fp, carried)
             xlsx_resources, new_skipped = write_excel_copies(
-                con, staging, new_resources + code_lists, int(spec["release"].get("xlsx_max_rows", 200_000)))
+                con, staging, new_resources + [r for r in code_lists if r["path"] not in carried],
+                int(spec["release"].get("xlsx_max_rows", 200_000)))
             xlsx_skipped.update(new_skipped)
-            resources += xlsx_resources
+            # in the order of their CSVs, carried or written (the same descriptor as a build that wrote them all)
+            xlsx_of = {r["path"]: r for r in xlsx_resources + carried_lists}
+            resources += [xlsx_of[r["path"][:-4] + ".xlsx"] for r in new_resources + code_lists
+                          if r.get("format") == "csv" and r["path"][:-4] + ".xlsx" in xlsx_of]
             for d in result.datasets.values():  # the workbooks just written belong to their parts
                 for part in d.parts.values():
                     xlsx = part.files["csv"][:-4] + ".xlsx"
@@ -180,6 +185,7 @@ def build_release(
             ocds_quarantine=(ocds_record or {}).get("quarantined"),
             ocds_files=sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
             ocds_record=ocds_record, sources=sources)
+        manifest["publishing_code"] = code_fp  # what wrote the files (a later release carries code lists by it)
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
                                                encoding="utf-8")
         (staging / "dcat.jsonld").write_text(
@@ -280,6 +286,35 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
         out.parts[key] = part
         yield csv_res, True
         yield pq_res, True
+
+
+def _carry_code_lists(code_lists: list[dict], staging: Path, previous: "parts.PreviousRelease | None", code_fp: str,
+                      carried: dict[str, str]) -> list[dict]:
+    """Code lists written byte for byte as the previous release's, by the same publishing code: their workbook is
+    linked from it, and the CSV and workbook are carried (``carried``: not validated, scanned or written again —
+    their checks are a function of these bytes, their descriptor and the code, all unchanged). Returns the
+    workbooks' resources. A code list is rewritten at every build (any dataset may add a value to it): only
+    what follows from its bytes is carried."""
+    from dagster_project.publish.release_validation import sha256_file
+
+    if previous is None or carrying_disabled() or previous.manifest.get("publishing_code") != code_fp:
+        return []
+    out = []
+    for res in code_lists:
+        csv_rel = res["path"]
+        xlsx_rel = csv_rel[:-4] + ".xlsx"
+        before = previous.resources.get(csv_rel)
+        if (before is None or xlsx_rel not in previous.resources or xlsx_rel not in previous.sha256
+                or {k: v for k, v in before.items() if k not in ("hash", "bytes")} != res):
+            continue
+        digest = sha256_file(staging / csv_rel)
+        if digest != previous.sha256.get(csv_rel) or previous.verify([xlsx_rel]) is not None:
+            continue
+        parts.link_or_copy(previous.folder / xlsx_rel, staging / xlsx_rel)
+        carried[csv_rel] = digest
+        carried[xlsx_rel] = previous.checked[xlsx_rel]
+        out.append(dict(previous.resources[xlsx_rel]))
+    return out
 
 
 def _dataset_relation(con: duckdb.DuckDBPyConnection, ds: dict, warehouse: Path) -> str | None:

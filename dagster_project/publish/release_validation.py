@@ -356,7 +356,11 @@ def validate_with_frictionless(folder: Path, total_rows: int, skip: frozenset[st
     from frictionless import FrictionlessException, Package
 
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    checked = [r for r in descriptor["resources"] if r["path"] not in skip]
+    written = [r for r in descriptor["resources"] if r["path"] not in skip]
+    # and the resources their foreign keys point at (a code list carried unchanged): Frictionless resolves them
+    referenced = {(fk.get("reference") or {}).get("resource") for r in written
+                  for fk in (r.get("schema") or {}).get("foreignKeys") or []}
+    checked = [r for r in descriptor["resources"] if r["path"] not in skip or r.get("name") in referenced]
     # what Frictionless checks across resources (names unique) over every resource, carried ones too: the
     # package below holds only the resources written in this build
     names = [r.get("name") for r in descriptor["resources"]]
@@ -410,7 +414,7 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
         raise ReleaseValidationError(f"datapackage.json 与 SHA256SUMS 不符 hash/bytes differ: {problems[:10]}")
     results["frictionless"] = validate_with_frictionless(folder, total_rows, skip)
     if carried:
-        results["carried_parts"] = (f"{len(carried)} files of unchanged parts carried by checksum "
+        results["carried_parts"] = (f"{len(carried)} files of unchanged parts (and code lists) carried by checksum "
                                     "(validated and privacy-scanned in the release that built them)")
     csv_privacy: dict[str, list[PrivacyHit]] = {}  # the privacy scan of each CSV, made by the same read
     problems = check_table_schemas(folder, skip, csv_privacy, frozenset(identifier_columns))

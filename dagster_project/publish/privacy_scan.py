@@ -261,6 +261,23 @@ def _run_pattern() -> str:
     return f"{run}(?:{personal_numbers.candidate_pattern()}){run}"
 
 
+def _group_start_candidate_pattern() -> str:
+    """``personal_numbers.candidate_pattern`` where the candidate starts a digit group: the text's start or a
+    character that is no digit of any script before it, then (mobiles written solid with their prefix) ``86`` /
+    ``0086`` or nothing. Exact as a superset of a hit: a hit is a run of consecutive groups of a chain
+    (``personal_numbers._candidates``), and a chain's groups are maximal digit runs of the normalised text
+    (normalising maps one character to one, digits of any script to digits), so a hit's first digit follows
+    no digit; a mobile's ``1`` follows no digit or its prefix in the same group (a prefix written apart, or
+    one digit by one, is no mobile grouping with it: the hit then starts at the ``1``). Deal keys such as
+    ``NXCG2017-0023112-001`` pass the plain candidate test (``1`` ``7`` and nine digits, gaps allowed) but not
+    this one, nor do dates and most amounts: an OCDS line holds a candidate here only when it holds a long
+    digit group (a credit code, a card, an ID number) or a group starting ``1[3-9]``."""
+    digits = personal_numbers._script_digits("0123456789")
+    d = lambda wanted: f"[{personal_numbers._script_digits(wanted)}]"  # noqa: E731
+    prefix = f"(?:{d('0')}{d('0')}{d('8')}{d('6')}|{d('8')}{d('6')})?"
+    return f"(?:^|[^{digits}]){prefix}(?:{personal_numbers.candidate_pattern()})"
+
+
 def _identifier_members_pattern() -> str:
     """``"<identifier key>":"<string>"`` in compact JSON text (group 1: the key and colon). A raw ``"`` in JSON
     text is always a string's delimiter, so the key matched is a key, and the string runs to its closing quote."""
@@ -321,11 +338,15 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
     keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
     loc = _sql_str(rel)
     runs = f"regexp_extract_all(line, {_sql_str(_run_pattern())})"
+    # Only the runs that may hold a hit (``_group_start_candidate_pattern``, exact as a superset: a run without
+    # one has no hit) are kept and confirmed: deal keys, dates and amounts are no longer confirmed one by one.
+    tight = _sql_str(_group_start_candidate_pattern())
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE json_line_runs AS
-            SELECT n, unnest(runs) AS run FROM (SELECT n, {runs} AS runs FROM ({lines})
-                                                WHERE {personal_numbers.prefilter_sql('line')})""")
+            SELECT n, run FROM (SELECT n, unnest(runs) AS run FROM (SELECT n, {runs} AS runs FROM ({lines})
+                                                                    WHERE {personal_numbers.prefilter_sql('line')}))
+            WHERE regexp_matches(run, {tight})""")
         if known_runs is None:
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE json_hits AS

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -278,6 +279,27 @@ def _group_start_candidate_pattern() -> str:
     return f"(?:^|[^{digits}]){prefix}(?:{personal_numbers.candidate_pattern()})"
 
 
+def _group_start_runs_sql(text: str) -> str:
+    """SQL: the runs (``_run_pattern``) of ``text`` that hold a candidate starting a digit group
+    (``_group_start_candidate_pattern``), in order: the same list as those runs filtered by that pattern, taken
+    by one regular expression. Each match starts at a run's start — the text's start, or the one character
+    before the run, which is no run character (a run follows it: dropped from the match) — then the run up to
+    a candidate after a character that is no digit (or the candidate at the run's start), then the rest of
+    the run. (One expression instead of every run taken and then tested: the runs of OCDS lines are mostly
+    deal keys, URLs and dates, which hold no such candidate.)"""
+    src, _ = personal_numbers._translation()
+    digits = personal_numbers._script_digits("0123456789")
+    run_chars = "0-9A-Za-z .\\-" + src
+    non_digits = "A-Za-z .\\-" + "".join(c for c in src if c not in digits)
+    d = lambda wanted: f"[{personal_numbers._script_digits(wanted)}]"  # noqa: E731
+    prefix = f"(?:{d('0')}{d('0')}{d('8')}{d('6')}|{d('8')}{d('6')})?"
+    pattern = (f"(?:^|[^{run_chars}])(?:[{run_chars}]*[{non_digits}])?{prefix}"
+               f"(?:{personal_numbers.candidate_pattern()})[{run_chars}]*")
+    listed = "0123456789" + string.ascii_letters + " .-" + src  # the run characters, listed
+    return (f"list_transform(regexp_extract_all({text}, {_sql_str(pattern)}), "
+            f"lambda m: CASE WHEN contains({_sql_str(listed)}, left(m, 1)) THEN m ELSE substr(m, 2) END)")
+
+
 def _identifier_members_pattern() -> str:
     """``"<identifier key>":"<string>"`` in compact JSON text (group 1: the key and colon). A raw ``"`` in JSON
     text is always a string's delimiter, so the key matched is a key, and the string runs to its closing quote."""
@@ -337,16 +359,14 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
     """
     keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
     loc = _sql_str(rel)
-    runs = f"regexp_extract_all(line, {_sql_str(_run_pattern())})"
     # Only the runs that may hold a hit (``_group_start_candidate_pattern``, exact as a superset: a run without
-    # one has no hit) are kept and confirmed: deal keys, dates and amounts are no longer confirmed one by one.
-    tight = _sql_str(_group_start_candidate_pattern())
+    # one has no hit) are taken and confirmed: deal keys, dates and amounts are no longer confirmed one by one.
+    runs = _group_start_runs_sql("line")
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE json_line_runs AS
-            SELECT n, run FROM (SELECT n, unnest(runs) AS run FROM (SELECT n, {runs} AS runs FROM ({lines})
-                                                                    WHERE {personal_numbers.prefilter_sql('line')}))
-            WHERE regexp_matches(run, {tight})""")
+            SELECT n, unnest(runs) AS run FROM (SELECT n, {runs} AS runs FROM ({lines})
+                                                WHERE {personal_numbers.prefilter_sql('line')})""")
         if known_runs is None:
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE json_hits AS
@@ -379,7 +399,7 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
             stripped = f"regexp_replace(line, {_sql_str(_identifier_members_pattern())}, '\\1\"\"', 'g')"
             con.execute(f"""
                 DELETE FROM json_weak_lines WHERE doc IS NOT NULL
-                AND NOT list_has_any(regexp_extract_all({stripped}, {_sql_str(_run_pattern())}),
+                AND NOT list_has_any({_group_start_runs_sql(stripped)},
                                      (SELECT list(run) FROM weak_runs))""")
             hits += _run_hits(con, f"""
                 SELECT {loc} AS loc, line AS txt, true AS free FROM json_weak_lines WHERE doc IS NULL

@@ -1,10 +1,14 @@
 """findings.xlsx after a run whose findings did not change: the previous workbook with the new run id, the same
-cells a fresh write gives; any other change writes it whole."""
+cells a fresh write gives; after a run that changed some: the previous rows where they recur, the sheet byte for byte
+the one a whole write gives."""
 from __future__ import annotations
+
+import zipfile
 
 from openpyxl import load_workbook
 
-from dagster_project.quality.findings_xlsx import write_findings_xlsx
+from dagster_project.publish import safe_cells
+from dagster_project.quality.findings_xlsx import SHEET, write_findings_xlsx
 
 LABELS = ["运行 run_id", "规则 rule_id", "行 source_row"]
 FIRST, SECOND = "20261205T080423-79f3d1", "20261205T090000-aaaaaa"
@@ -30,13 +34,21 @@ def test_same_findings_keep_the_workbook_with_the_new_run_id(tmp_path):
     assert FIRST not in str(_cells(reused))
 
 
-def test_a_changed_finding_writes_the_workbook_whole(tmp_path):
-    path = tmp_path / "findings.xlsx"
+def test_changed_findings_give_the_sheet_a_whole_write_gives(tmp_path):
+    path, fresh = tmp_path / "findings.xlsx", tmp_path / "fresh.xlsx"
     write_findings_xlsx(path, "findings", LABELS, _rows(FIRST), FIRST)
     changed = _rows(SECOND)
-    changed[7][2] = 700
+    changed[7][2] = 700  # a changed finding, one fixed, one new, and a run id of another length
+    del changed[20]
+    changed.insert(100, [SECOND, "+NEW & <new>", None])
     write_findings_xlsx(path, "findings", LABELS, changed, SECOND)
+    safe_cells.write_xlsx(fresh, "findings", LABELS, changed)
+    assert zipfile.ZipFile(path).read(SHEET) == zipfile.ZipFile(fresh).read(SHEET)
     assert _cells(path)[8] == [SECOND, "'=RULE_7", 700] and FIRST not in str(_cells(path))
+    longer = [[SECOND + "-x", *row[1:]] for row in changed]
+    write_findings_xlsx(path, "findings", LABELS, longer, SECOND + "-x")
+    safe_cells.write_xlsx(fresh, "findings", LABELS, longer)
+    assert zipfile.ZipFile(path).read(SHEET) == zipfile.ZipFile(fresh).read(SHEET)
     (tmp_path / ".findings_xlsx.json").write_text("{}", encoding="utf-8")  # no usable record: written whole
     write_findings_xlsx(path, "findings", LABELS, _rows(FIRST), FIRST)
     assert _cells(path)[8] == [FIRST, "'=RULE_7", 7]

@@ -9,7 +9,13 @@ a sheet reads to the same values, merges and indents as through ``load_workbook(
 
 Whatever this reader does not reproduce exactly (hyperlinks, which openpyxl writes into empty cells;
 duplicate or invalid sheet titles; anything it cannot parse) raises ``NotPlain`` and the caller reads the file
-through ``load_workbook`` as before — same values, same refusal messages.
+through ``load_workbook`` as before — same values, same refusal messages. One difference is deliberate: the parts
+no grid reads (document properties, theme, defined names) are not parsed, so a workbook whose only fault is a
+broken ``docProps/core.xml`` now loads instead of being refused.
+
+Checked: the sample's workbooks, 1 289 workbooks of the 1 M benchmark, files written by openpyxl and XlsxWriter
+(shared and inline strings, rich text, merges with a value under them, dates, indents) and the same re-saved by
+LibreOffice Calc 7.4 read to the same grids both ways (``tests/test_xlsx_cells.py`` keeps the first kinds).
 """
 from __future__ import annotations
 

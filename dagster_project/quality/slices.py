@@ -208,5 +208,8 @@ def recorded(con: duckdb.DuckDBPyConnection, unit: str, unit_fingerprint: str) -
 def record(con: duckdb.DuckDBPyConnection, unit: str, unit_fingerprint: str, now: UnitSlices) -> None:
     """Keep the unit's slices as judged under ``unit_fingerprint`` (one record per unit: the latest)."""
     con.execute("delete from quality.unit_slices where unit = ?", [unit])
-    con.executemany("insert into quality.unit_slices values (?, ?, ?, ?, ?)",
-                    [[unit, unit_fingerprint, now.base, k, v] for k, v in sorted(now.slices.items())])
+    keys = sorted(now.slices)
+    # one statement for all slices: ``executemany`` runs one INSERT per row (≈ 0.5 s per unit of a few hundred)
+    con.execute("insert into quality.unit_slices select ?, ?, ?, s.slice_key, s.fingerprint "
+                "from (select unnest(?::varchar[]) as slice_key, unnest(?::varchar[]) as fingerprint) s",
+                [unit, unit_fingerprint, now.base, keys, [now.slices[k] for k in keys]])

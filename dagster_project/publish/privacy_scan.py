@@ -301,10 +301,11 @@ def _group_start_runs_sql(text: str) -> str:
 
 
 def _identifier_members_pattern() -> str:
-    """``"<identifier key>":"<string>"`` in compact JSON text (group 1: the key and colon). A raw ``"`` in JSON
-    text is always a string's delimiter, so the key matched is a key, and the string runs to its closing quote."""
+    """``"<identifier key>":"<string>"`` in compact JSON text. A raw ``"`` in JSON text is always a string's
+    delimiter, so the key matched is a key, and the string runs to its closing quote. (No capture group: the
+    member is replaced whole, which RE2 finds faster; the key goes too, and it holds no run with a candidate.)"""
     keys = "|".join(re.escape(k) for k in sorted(IDENTIFIER_JSON_KEYS))
-    return f'("(?:{keys})": ?)"(?:[^"\\\\]|\\\\.)*"'
+    return f'"(?:{keys})": ?"(?:[^"\\\\]|\\\\.)*"'
 
 
 def json_lines_sql(path: Path) -> str:
@@ -390,9 +391,9 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
                    "CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}') THEN line || ']}' END")
             # A JSON line whose weak runs all sit in string values of identifier keys (a credit code whose first
             # 17 digits pass Luhn, in "id": one OCDS line in five) has no such hit in free text: the line with
-            # those values emptied holds none of the weak runs. Only the other lines are kept, to be parsed by
+            # those members emptied holds none of the weak runs. Only the other lines are kept, to be parsed by
             # json_tree (tested as they are selected: the lines left out are never copied).
-            stripped = f"regexp_replace(line, {_sql_str(_identifier_members_pattern())}, '\\1\"\"', 'g')"
+            stripped = f"regexp_replace(line, {_sql_str(_identifier_members_pattern())}, '\"\"', 'g')"
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE json_weak_lines AS
                 SELECT line, doc FROM (

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -261,11 +262,50 @@ def _run_pattern() -> str:
     return f"{run}(?:{personal_numbers.candidate_pattern()}){run}"
 
 
+def _group_start_candidate_pattern() -> str:
+    """``personal_numbers.candidate_pattern`` where the candidate starts a digit group: the text's start or a
+    character that is no digit of any script before it, then (mobiles written solid with their prefix) ``86`` /
+    ``0086`` or nothing. Exact as a superset of a hit: a hit is a run of consecutive groups of a chain
+    (``personal_numbers._candidates``), and a chain's groups are maximal digit runs of the normalised text
+    (normalising maps one character to one, digits of any script to digits), so a hit's first digit follows
+    no digit; a mobile's ``1`` follows no digit or its prefix in the same group (a prefix written apart, or
+    one digit by one, is no mobile grouping with it: the hit then starts at the ``1``). Deal keys such as
+    ``NXCG2017-0023112-001`` pass the plain candidate test (``1`` ``7`` and nine digits, gaps allowed) but not
+    this one, nor do dates and most amounts: an OCDS line holds a candidate here only when it holds a long
+    digit group (a credit code, a card, an ID number) or a group starting ``1[3-9]``."""
+    digits = personal_numbers._script_digits("0123456789")
+    d = lambda wanted: f"[{personal_numbers._script_digits(wanted)}]"  # noqa: E731
+    prefix = f"(?:{d('0')}{d('0')}{d('8')}{d('6')}|{d('8')}{d('6')})?"
+    return f"(?:^|[^{digits}]){prefix}(?:{personal_numbers.candidate_pattern()})"
+
+
+def _group_start_runs_sql(text: str) -> str:
+    """SQL: the runs (``_run_pattern``) of ``text`` that hold a candidate starting a digit group
+    (``_group_start_candidate_pattern``), in order: the same list as those runs filtered by that pattern, taken
+    by one regular expression. Each match starts at a run's start — the text's start, or the one character
+    before the run, which is no run character (a run follows it: dropped from the match) — then the run up to
+    a candidate after a character that is no digit (or the candidate at the run's start), then the rest of
+    the run. (One expression instead of every run taken and then tested: the runs of OCDS lines are mostly
+    deal keys, URLs and dates, which hold no such candidate.)"""
+    src, _ = personal_numbers._translation()
+    digits = personal_numbers._script_digits("0123456789")
+    run_chars = "0-9A-Za-z .\\-" + src
+    non_digits = "A-Za-z .\\-" + "".join(c for c in src if c not in digits)
+    d = lambda wanted: f"[{personal_numbers._script_digits(wanted)}]"  # noqa: E731
+    prefix = f"(?:{d('0')}{d('0')}{d('8')}{d('6')}|{d('8')}{d('6')})?"
+    pattern = (f"(?:^|[^{run_chars}])(?:[{run_chars}]*[{non_digits}])?{prefix}"
+               f"(?:{personal_numbers.candidate_pattern()})[{run_chars}]*")
+    listed = "0123456789" + string.ascii_letters + " .-" + src  # the run characters, listed
+    return (f"list_transform(regexp_extract_all({text}, {_sql_str(pattern)}), "
+            f"lambda m: CASE WHEN contains({_sql_str(listed)}, left(m, 1)) THEN m ELSE substr(m, 2) END)")
+
+
 def _identifier_members_pattern() -> str:
-    """``"<identifier key>":"<string>"`` in compact JSON text (group 1: the key and colon). A raw ``"`` in JSON
-    text is always a string's delimiter, so the key matched is a key, and the string runs to its closing quote."""
+    """``"<identifier key>":"<string>"`` in compact JSON text. A raw ``"`` in JSON text is always a string's
+    delimiter, so the key matched is a key, and the string runs to its closing quote. (No capture group: the
+    member is replaced whole, which RE2 finds faster; the key goes too, and it holds no run with a candidate.)"""
     keys = "|".join(re.escape(k) for k in sorted(IDENTIFIER_JSON_KEYS))
-    return f'("(?:{keys})": ?)"(?:[^"\\\\]|\\\\.)*"'
+    return f'"(?:{keys})": ?"(?:[^"\\\\]|\\\\.)*"'
 
 
 def json_lines_sql(path: Path) -> str:
@@ -320,7 +360,9 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
     """
     keys = ", ".join(_sql_str(k) for k in sorted(IDENTIFIER_JSON_KEYS))
     loc = _sql_str(rel)
-    runs = f"regexp_extract_all(line, {_sql_str(_run_pattern())})"
+    # Only the runs that may hold a hit (``_group_start_candidate_pattern``, exact as a superset: a run without
+    # one has no hit) are taken and confirmed: deal keys, dates and amounts are no longer confirmed one by one.
+    runs = _group_start_runs_sql("line")
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE json_line_runs AS
@@ -347,19 +389,19 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
         if con.execute("SELECT count(*) FROM weak_runs").fetchone()[0]:
             doc = ("CASE WHEN n = 0 THEN line || ']}' ELSE line END" if every_line_json else
                    "CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}') THEN line || ']}' END")
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE json_weak_lines AS
-                SELECT line, {doc} AS doc
-                FROM (SELECT n, rtrim(line, ',') AS line FROM ({lines})
-                      WHERE n IN (SELECT n FROM json_line_runs WHERE run IN (SELECT run FROM weak_runs)))""")
             # A JSON line whose weak runs all sit in string values of identifier keys (a credit code whose first
             # 17 digits pass Luhn, in "id": one OCDS line in five) has no such hit in free text: the line with
-            # those values emptied holds none of the weak runs. Only the other lines are parsed by json_tree.
-            stripped = f"regexp_replace(line, {_sql_str(_identifier_members_pattern())}, '\\1\"\"', 'g')"
+            # those members emptied holds none of the weak runs. Only the other lines are kept, to be parsed by
+            # json_tree (tested as they are selected: the lines left out are never copied).
+            stripped = f"regexp_replace(line, {_sql_str(_identifier_members_pattern())}, '\"\"', 'g')"
             con.execute(f"""
-                DELETE FROM json_weak_lines WHERE doc IS NOT NULL
-                AND NOT list_has_any(regexp_extract_all({stripped}, {_sql_str(_run_pattern())}),
-                                     (SELECT list(run) FROM weak_runs))""")
+                CREATE OR REPLACE TEMP TABLE json_weak_lines AS
+                SELECT line, doc FROM (
+                    SELECT line, {doc} AS doc
+                    FROM (SELECT n, rtrim(line, ',') AS line FROM ({lines})
+                          WHERE n IN (SELECT n FROM json_line_runs WHERE run IN (SELECT run FROM weak_runs))))
+                WHERE doc IS NULL OR list_has_any({_group_start_runs_sql(stripped)},
+                                                  (SELECT list(run) FROM weak_runs))""")
             hits += _run_hits(con, f"""
                 SELECT {loc} AS loc, line AS txt, true AS free FROM json_weak_lines WHERE doc IS NULL
                 UNION ALL

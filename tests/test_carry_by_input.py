@@ -143,7 +143,9 @@ def test_only_the_suites_reading_the_budget_lines_ran(runs):
     assert _meta(forced, FINDINGS_KEY)["suites_carried"] == {}
     # carried by validation unit (one suite on one batch): the pipeline checks of the trading marts did not run again
     assert "integrity__marts__fct_deals" in meta["units_carried"]
-    assert "integrity__marts__fct_budget_lines" in meta["units_run"]
+    # its key checks read budget_line_id only, which the changed figure did not move (suite_carry.columns_read)
+    assert "integrity__marts__fct_budget_lines" in meta["units_carried"]
+    assert "integrity__intermediate__int_reconciliation_checks" in meta["units_run"]
     checks = {e.check_name: e for e in second.get_asset_check_evaluations()}
     assert "quality_carried_from_run" in checks["suite_trading"].metadata
     assert "quality_carried_from_run" not in checks["suite_integrity"].metadata and checks["suite_integrity"].passed

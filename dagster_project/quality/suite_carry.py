@@ -75,6 +75,49 @@ def unit_fingerprints(warehouse: Path, suites: list[Suite], as_of: dt.date) -> d
     return unit_inputs(warehouse, suites, as_of)[0]
 
 
+# Column-level expectation types whose verdict (and every count the runner stores for them) is a function of the
+# named columns' values in the batch, row by row: the unit's inputs are those columns, not the whole relation.
+COLUMN_TYPES = {"expect_column_values_to_be_unique": {"column"}, "expect_column_values_to_not_be_null": {"column"},
+                "expect_column_values_to_be_in_set": {"column", "value_set"},
+                "expect_compound_columns_to_be_unique": {"column_list"}}
+
+
+def columns_read(expectations) -> list[str] | None:
+    """The batch columns a unit of column-level expectations reads (sorted); None when any expectation reads more
+    (a query, a count query, another table, an argument naming other columns or filtering rows)."""
+    columns: set[str] = set()
+    for e in expectations:
+        allowed = COLUMN_TYPES.get(e.type)
+        if allowed is None or e.query or e.evaluated_query or e.insufficient_query or e.requires \
+                or not set(e.kwargs) <= allowed:
+            return None
+        named = [e.kwargs["column"]] if "column" in e.kwargs else list(e.kwargs.get("column_list") or [])
+        if not named or not all(isinstance(c, str) for c in named):
+            return None
+        columns |= set(named)
+    return sorted(columns) if columns else None
+
+
+def projection_fingerprint(con: duckdb.DuckDBPyConnection, relations: RelationFingerprints, batch: str,
+                           columns: list[str]) -> str | None:
+    """Content of ``batch`` projected on ``columns``: their names and types, the row count (every row, nulls
+    too) and the order-independent hash aggregate of the projected rows. None when unreadable."""
+    from dagster_project.relation_fingerprint import _quote
+
+    if not relations.exists(batch):
+        return None
+    schema, table = relations._tables[batch]
+    projection = f"SELECT {', '.join(_quote(c) for c in columns)} FROM {_quote(schema)}.{_quote(table)}"
+    try:
+        shape = con.execute(f"DESCRIBE {projection}").fetchall()
+        n, total, xor = con.execute(
+            f"SELECT count(*), CAST(sum(CAST(hash(r) AS HUGEINT)) AS VARCHAR), CAST(bit_xor(hash(r)) AS VARCHAR) "
+            f"FROM ({projection}) AS r").fetchone()
+    except duckdb.Error:
+        return None
+    return "columns:" + RelationFingerprints.whole_fingerprint(batch, shape, n, total, xor)
+
+
 def sliceable(expectations) -> bool:
     return all(e.slice and e.type == "unexpected_rows" for e in expectations)
 
@@ -107,7 +150,9 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
                 sliced[unit] = now
         out: dict[str, str | None] = {}
         for unit, (suite, expectations) in units.items():
-            data = relations.of_all(expectation_relations(expectations, relations))
+            read = columns_read(expectations)
+            data = (projection_fingerprint(con, relations, expectations[0].batch, read) if read is not None
+                    else relations.of_all(expectation_relations(expectations, relations)))
             out[unit] = None if data is None else stage_state.fingerprint(
                 "unit", unit, files[suite.name], code, as_of.isoformat(), data)
         return out, sliced

@@ -4,7 +4,7 @@ Two phases, never overlapping, because DuckDB has one writer and GX's engine hol
 1. GX phase: an ephemeral context on the warehouse (workaround from `gx_duckdb`), one checkpoint per
    suite (one validation per batch table), Data Docs written under the output root; then the engine
    is disposed.
-2. DuckDB phase: for each unexpected-rows expectation GX found rows for, the SAME query text is executed again as
+2. DuckDB phase: for each unexpected-rows expectation the SAME query text GX ran is executed again as
    `INSERT INTO quality.findings SELECT ... FROM (<query>)`. GX returns at most 200 rows per
    expectation (`MAX_RESULT_RECORDS`) but counts them all; we keep every row, and check that our
    row count equals GX's observed count (a mismatch is an error, not silently accepted).
@@ -253,20 +253,10 @@ class _Counts:
         return self._memo[sql]
 
 
-def gx_found_no_rows(o: CheckOutcome) -> bool:
-    """GX judged the expectation a success with an observed count of exactly 0 unexpected rows."""
-    observed = o.gx_observed
-    return o.gx_success is True and isinstance(observed, int) and not isinstance(observed, bool) and observed == 0
-
-
 def _write_findings(con, run_id: str, o: CheckOutcome) -> None:
     exp = o.expectation
     common = [run_id, exp.kind, exp.suite, exp.severity, exp.legal_basis]
-    if exp.type == "unexpected_rows" and gx_found_no_rows(o):
-        # GX ran this query text over every row and counted none: there is no row to keep, so the query is not run
-        # a third time (GX already ran it twice: its count and its sample of rows).
-        o.offending_rows, o.failed = 0, 0
-    elif exp.type == "unexpected_rows":
+    if exp.type == "unexpected_rows":
         query = exp.sql_for_duckdb(exp.query)
         cols = ", ".join(f"q.{c}" for c in FINDING_COLUMNS)
         con.execute("drop table if exists _quality_rows")

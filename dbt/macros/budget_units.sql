@@ -110,21 +110,10 @@ group by rebuild_unit
   {{ return(units) }}
 {%- endmacro %}
 
-{#- A WHERE condition keeping the rows of the units to rebuild (true on a full build). -#}
-{% macro budget_unit_filter(column, units) -%}
-  {%- if units is none -%}
-    1 = 1
-  {%- elif units | length == 0 -%}
-    1 = 0
-  {%- else -%}
-    {{ column }} in ({% for unit in units %}{{ sql_string(unit) }}{{ ', ' if not loop.last }}{% endfor %})
-  {%- endif -%}
-{%- endmacro %}
-
 {#- Pre-hook: empty the units about to be rebuilt (DuckDB only: on Spark the models are tables). -#}
 {% macro budget_clear_rebuilt_units(kind) -%}
   {%- set units = budget_units_to_rebuild(kind) -%}
   {%- if units -%}
-delete from {{ this }} where {{ budget_unit_filter('rebuild_unit', units) }}
+delete from {{ this }} where {{ in_keys('rebuild_unit', units) }}
   {%- endif -%}
 {%- endmacro %}

@@ -107,17 +107,6 @@
 coalesce(cast(year({{ earliest_notice_time }}) as integer), 0)
 {%- endmacro %}
 
-{#- A WHERE condition keeping the rows of the partitions to rebuild (true on a full build). -#}
-{% macro trading_partition_filter(column, years) -%}
-  {%- if years is none -%}
-    1 = 1
-  {%- elif years | length == 0 -%}
-    1 = 0
-  {%- else -%}
-    {{ column }} in ({{ years | join(', ') }})
-  {%- endif -%}
-{%- endmacro %}
-
 {#- Pre-hook of the trading chain's incremental models: empty the partitions about to be rebuilt (a partition left
     without deals must not keep its old rows; see clear_partitions). extra: partitions every build rewrites. -#}
 {% macro trading_clear_rebuilt_partitions(extra=[]) -%}

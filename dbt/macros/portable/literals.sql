@@ -7,3 +7,16 @@
 {%- endmacro %}
 {% macro default__sql_string(value) -%}'{{ value | replace("'", "''") }}'{%- endmacro %}
 {% macro spark__sql_string(value) -%}'{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'{%- endmacro %}
+
+{#- A WHERE condition keeping the rows whose column is one of keys: true for none (no filter: a full build), false
+    for an empty list, else `column in (…)` with strings as sql_string literals and numbers as they are. The rebuild
+    filter of every incremental chain (budget units, trading partitions). -#}
+{% macro in_keys(column, keys) -%}
+  {%- if keys is none -%}
+    1 = 1
+  {%- elif keys | length == 0 -%}
+    1 = 0
+  {%- else -%}
+    {{ column }} in ({% for key in keys %}{{ sql_string(key) if key is string else key }}{{ ', ' if not loop.last }}{% endfor %})
+  {%- endif -%}
+{%- endmacro %}

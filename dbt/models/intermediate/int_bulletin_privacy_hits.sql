@@ -23,7 +23,7 @@ with bulletin_texts as (
         ('agency_contact_person', 'bulletins.agency_contact_person'),
         ('agency_contact_phone', 'bulletins.agency_contact_phone')],
         ['bulletins.bulletin_key', 'bulletins.deal_key', 'bulletins.source_file', 'bulletins.source_row'], 'column_name', 'text_value',
-        where=trading_partition_filter('bulletins.partition_year', years),
+        where=in_keys('bulletins.partition_year', years),
         value_filter=personal_number_prefilter('{value}')) | indent(4) }}
 ),
 

@@ -25,7 +25,7 @@
     select * from {{ source('trading', 'trading_bulletins') }}
     {%- if years is not none %}
     where split_part(bulletin_key, '|', 1) in (
-        select deal_key from deal_years where {{ trading_partition_filter('partition_year', years) }})
+        select deal_key from deal_years where {{ in_keys('partition_year', years) }})
     {%- endif %}
 )
 {%- endset %}

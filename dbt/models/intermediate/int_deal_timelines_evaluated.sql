@@ -56,7 +56,7 @@
 {{ trading_rebuild_marker(years) }}
 with deals as (
     select * from {{ ref('int_deals_assembled') }}
-    where {{ trading_partition_filter('partition_year', years) }}
+    where {{ in_keys('partition_year', years) }}
 ),
 
 rules as (

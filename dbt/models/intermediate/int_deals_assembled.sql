@@ -9,7 +9,7 @@
 {{ trading_rebuild_marker(years) }}
 with bulletins as (
     select * from {{ ref('int_bulletins_deduplicated') }}
-    where {{ trading_partition_filter('partition_year', years) }}
+    where {{ in_keys('partition_year', years) }}
 ),
 
 candidate_names as (

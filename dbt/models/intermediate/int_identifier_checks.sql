@@ -47,7 +47,7 @@ trading as (
     from {{ ref('int_bulletins_deduplicated') }} as bulletins
     join {{ ref('int_deals_assembled') }} as deals using (deal_key)
     where bulletins.{{ party }}_code is not null
-      and {{ trading_partition_filter('bulletins.partition_year', years) }}
+      and {{ in_keys('bulletins.partition_year', years) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )

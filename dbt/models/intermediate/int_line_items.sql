@@ -12,7 +12,7 @@
 with lines as (
     select * from {{ ref('int_lines_resolved') }}
     where is_evaluable and table_key is not null and amount_yuan is not null
-      and {{ budget_unit_filter('rebuild_unit', units) }}
+      and {{ in_keys('rebuild_unit', units) }}
 ),
 
 sheet_layout as (
@@ -32,7 +32,7 @@ sheets as (
         ) = 1 as is_primary_sheet
     from {{ ref('int_sheets_resolved') }}
     where is_evaluable and table_key is not null
-      and {{ budget_unit_filter(budget_publisher_year_unit('publisher_code', 'fiscal_year'), units) }}
+      and {{ in_keys(budget_publisher_year_unit('publisher_code', 'fiscal_year'), units) }}
 ),
 
 -- 类 names of every year (renamed 类 keep their code): a summary lists its expenditure by 类 name

@@ -18,7 +18,7 @@ sheets_in_scope as (
     select sheets.*, unit_fingerprints.unit_fingerprint
     from sheets
     join unit_fingerprints on unit_fingerprints.rebuild_unit = sheets.rebuild_unit
-    where {{ budget_unit_filter('sheets.rebuild_unit', units) }}
+    where {{ in_keys('sheets.rebuild_unit', units) }}
 )
 
 select

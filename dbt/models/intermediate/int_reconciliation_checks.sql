@@ -51,7 +51,7 @@ parsed as (
 
 items_in_scope as (
     select * from {{ ref('int_line_items') }}
-    where {{ budget_unit_filter('rebuild_unit', units) }}
+    where {{ in_keys('rebuild_unit', units) }}
 ),
 
 -- each term's (table, item) pairs, resolved on the small catalogue and item vocabularies so that the join with

@@ -48,4 +48,4 @@ select
     cast(partition_year as integer) as partition_year,
     cast(source_loaded_at as timestamp) as source_loaded_at
 from {{ ref('int_bulletins_deduplicated') }}
-where {{ trading_partition_filter('partition_year', years) }}
+where {{ in_keys('partition_year', years) }}

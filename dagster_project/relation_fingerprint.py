@@ -61,11 +61,18 @@ class RelationFingerprints:
             parts.append(f"{name}={value}")
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
-    def _compute(self, name: str) -> str | None:
+    def of_columns(self, name: str, columns: list[str]) -> str | None:
+        """Fingerprint of ``schema.table`` projected on ``columns`` (their names and types, the row count, the hash
+        aggregate of the projected rows); None when it does not exist or cannot be read. Not memoised."""
+        return self._compute(name, columns)
+
+    def _compute(self, name: str, projected: list[str] | None = None) -> str | None:
         if name not in self._tables:
             return None
         schema, table = self._tables[name]
         relation = f"{_quote(schema)}.{_quote(table)}"
+        if projected:
+            relation = f"(SELECT {', '.join(_quote(c) for c in projected)} FROM {relation})"
         try:
             columns = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
             # the row as one struct: every column hashed, whatever its type

@@ -31,7 +31,7 @@ def test_projection_fingerprint_moves_with_the_columns_read_only():
     relations = RelationFingerprints(con)
 
     def now() -> str:
-        return projection_fingerprint(con, RelationFingerprints(con), "marts.t", ["k"])
+        return projection_fingerprint(RelationFingerprints(con), "marts.t", ["k"])
 
     before = now()
     con.execute("update marts.t set amount = amount + 1 where k = 7")
@@ -42,4 +42,4 @@ def test_projection_fingerprint_moves_with_the_columns_read_only():
     assert now() == before
     con.execute("insert into marts.t values (null, 0)")  # a row more, even a null key, moves it
     assert now() != before
-    assert projection_fingerprint(con, relations, "marts.missing", ["k"]) is None
+    assert projection_fingerprint(relations, "marts.missing", ["k"]) is None

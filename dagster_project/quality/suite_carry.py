@@ -98,24 +98,11 @@ def columns_read(expectations) -> list[str] | None:
     return sorted(columns) if columns else None
 
 
-def projection_fingerprint(con: duckdb.DuckDBPyConnection, relations: RelationFingerprints, batch: str,
-                           columns: list[str]) -> str | None:
-    """Content of ``batch`` projected on ``columns``: their names and types, the row count (every row, nulls
-    too) and the order-independent hash aggregate of the projected rows. None when unreadable."""
-    from dagster_project.relation_fingerprint import _quote
-
-    if not relations.exists(batch):
-        return None
-    schema, table = relations._tables[batch]
-    projection = f"SELECT {', '.join(_quote(c) for c in columns)} FROM {_quote(schema)}.{_quote(table)}"
-    try:
-        shape = con.execute(f"DESCRIBE {projection}").fetchall()
-        n, total, xor = con.execute(
-            f"SELECT count(*), CAST(sum(CAST(hash(r) AS HUGEINT)) AS VARCHAR), CAST(bit_xor(hash(r)) AS VARCHAR) "
-            f"FROM ({projection}) AS r").fetchone()
-    except duckdb.Error:
-        return None
-    return "columns:" + RelationFingerprints.whole_fingerprint(batch, shape, n, total, xor)
+def projection_fingerprint(relations: RelationFingerprints, batch: str, columns: list[str]) -> str | None:
+    """Content of ``batch`` projected on ``columns`` (``RelationFingerprints.of_columns``: their names and types, the
+    row count, every row, nulls too, and the order-independent hash aggregate). None when unreadable."""
+    value = relations.of_columns(batch, columns)
+    return None if value is None else "columns:" + value
 
 
 def sliceable(expectations) -> bool:
@@ -151,7 +138,7 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
         out: dict[str, str | None] = {}
         for unit, (suite, expectations) in units.items():
             read = columns_read(expectations)
-            data = (projection_fingerprint(con, relations, expectations[0].batch, read) if read is not None
+            data = (projection_fingerprint(relations, expectations[0].batch, read) if read is not None
                     else relations.of_all(expectation_relations(expectations, relations)))
             out[unit] = None if data is None else stage_state.fingerprint(
                 "unit", unit, files[suite.name], code, as_of.isoformat(), data)

@@ -238,13 +238,8 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
             not_rebuilt = keys_to_report_when_skipped(context) - built
         env = {**settings().env_for_subprocess(), **(selection.INDIRECT_SELECTION_ENV if plan.mode == "selected" else {})}
         with subprocess_environment(env), dbt_invocation(dbt, args, context) as invocation:
-            # dbt is starting in its own process (import, adapter, partial parse: seconds): meanwhile this process
-            # reports the kept outcomes of the tests this build does not select, instead of after dbt
-            carried_early = plan.tests_left_out(manifest, test_ids.values())
-            yield from carried_checks.carried_results(test_ids, state.outcomes, set(test_ids.values()) - carried_early)
             yield from _record_outcomes(
                 context, report_not_rebuilt(context.assets_def, invocation.stream(), not_rebuilt), evaluated)
-        evaluated |= carried_early  # reported already
         if whole_project:
             # the code digest only after a whole build: a partial one leaves unselected incremental models as they were
             _set_state(fingerprint, record=True, code_digest=code_digest, families=state.current_families,

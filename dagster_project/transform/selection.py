@@ -155,16 +155,6 @@ class BuildPlan:
                       if n["resource_type"] in ("model", "seed", "snapshot", "test") and n["name"] not in keep)
         return ["--exclude", " ".join(["resource_type:unit_test", *drop])]
 
-    def tests_left_out(self, manifest: Mapping[str, Any], test_ids: Iterable[str]) -> set[str]:
-        """Of ``test_ids`` (unique_ids), the tests a ``selected`` build does not run (it passes exactly ``select``):
-        their kept outcomes can be reported before dbt runs. Other modes: none known in advance (a full or whole
-        build runs every test; a subset is chosen by dagster-dbt)."""
-        if self.mode != "selected":
-            return set()
-        chosen = set(self.select)
-        nodes = manifest["nodes"]
-        return {uid for uid in test_ids if uid in nodes and nodes[uid]["name"] not in chosen}
-
 
 def plan_build(manifest: Mapping[str, Any], family_tables: Mapping[str, Iterable[str]], *, full_refresh: bool,
                previous_families: "Mapping[str, str] | None", current_families: Mapping[str, str],

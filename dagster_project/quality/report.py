@@ -6,7 +6,6 @@ the report shows exactly what was stored.
 """
 from __future__ import annotations
 
-import functools
 import html
 from pathlib import Path
 
@@ -65,15 +64,9 @@ details{margin:.3em 0}summary{cursor:pointer}#filter{padding:.3em;width:24em}
 JS = sections.FILTER_JS
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _escaped(text: str) -> str:
-    """Masked and escaped once per distinct text (rule ids, publishers, years recur on thousands of rows)."""
-    return html.escape(personal_numbers.mask(text))
-
-
 def _e(value) -> str:
     """A value as the page shows it: personal numbers masked (any written form), HTML-escaped."""
-    return "" if value is None else _escaped(str(value))
+    return "" if value is None else html.escape(personal_numbers.mask(str(value)))
 
 
 def _rows(con, sql: str, params=()) -> list[dict]:
@@ -160,16 +153,7 @@ def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
         f"select {cols} from quality.findings where run_id = ? order by kind, group_key, rule_id, object_key, source_row, "
         f"{cols}", [run_id]).fetchall()
     labels = [label for _, label in FINDING_EXPORT_COLUMNS]
-    masked: dict = {}  # each distinct text masked once (kinds, suites, rules, legal bases recur on thousands of rows)
-
-    def cell(value):
-        if not isinstance(value, str):
-            return export_cell(value)
-        if value not in masked:
-            masked[value] = export_cell(value)
-        return masked[value]
-
-    cells = [[cell(v) for v in row] for row in rows]
+    cells = [[export_cell(v) for v in row] for row in rows]  # personal_numbers.mask caches recurring texts
     csv_path = safe_cells.write_csv(quality_dir / "findings.csv", labels, cells)
     from dagster_project.quality.findings_xlsx import write_findings_xlsx
 

@@ -11,7 +11,6 @@ The filter box (``report_sections.FILTER_JS``) shows the rows whose text or whos
 """
 from __future__ import annotations
 
-import functools
 import html
 
 from dagster_project import personal_numbers
@@ -31,15 +30,9 @@ tbody.document th{background:#eef3fb;text-align:left}td.rows{white-space:nowrap}
 """
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _escaped(text: str) -> str:
-    """Masked and escaped once per distinct text (rule ids, publishers, years recur on thousands of rows)."""
-    return html.escape(personal_numbers.mask(text))
-
-
 def _e(value) -> str:
     """Shown as the page shows it: personal numbers masked in any written form (issue 13), HTML-escaped."""
-    return "" if value is None else _escaped(str(value))
+    return "" if value is None else html.escape(personal_numbers.mask(str(value)))
 
 
 def grouped_findings(con, run_id: str) -> list[dict]:

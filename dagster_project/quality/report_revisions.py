@@ -9,7 +9,6 @@ carries a correction note. REV_SILENT_CORRECTION judges them; this only shows th
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import html
 from dataclasses import dataclass, field
 
@@ -19,14 +18,8 @@ REVISIONS_TABLE = "marts.fct_revisions"
 KIND_LABEL = {"changed": "更改 changed", "vanished": "删除 vanished", "added": "新增 added"}
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _escaped(text: str) -> str:
-    """Masked and escaped once per distinct text (rule ids, publishers, years recur on thousands of rows)."""
-    return html.escape(personal_numbers.mask(text))
-
-
 def _e(value) -> str:
-    return "" if value is None else _escaped(str(value))
+    return "" if value is None else html.escape(personal_numbers.mask(str(value)))
 
 
 @dataclass(frozen=True)

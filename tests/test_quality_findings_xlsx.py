@@ -34,14 +34,19 @@ def test_same_findings_keep_the_workbook_with_the_new_run_id(tmp_path):
     assert FIRST not in str(_cells(reused))
 
 
-def test_changed_findings_give_the_sheet_a_whole_write_gives(tmp_path):
+def test_changed_findings_give_the_sheet_a_whole_write_gives(tmp_path, monkeypatch):
     path, fresh = tmp_path / "findings.xlsx", tmp_path / "fresh.xlsx"
     write_findings_xlsx(path, "findings", LABELS, _rows(FIRST), FIRST)
     changed = _rows(SECOND)
     changed[7][2] = 700  # a changed finding, one fixed, one new, and a run id of another length
     del changed[20]
     changed.insert(100, [SECOND, "+NEW & <new>", None])
+    whole_write, given = safe_cells.write_xlsx, []
+    monkeypatch.setattr(safe_cells, "write_xlsx", lambda target, title, labels, rows: (
+        given.append(len(rows)), whole_write(target, title, labels, rows))[1])
     write_findings_xlsx(path, "findings", LABELS, changed, SECOND)
+    monkeypatch.setattr(safe_cells, "write_xlsx", whole_write)
+    assert given == [2]  # only the changed and the new finding went through openpyxl: the other rows were reused
     safe_cells.write_xlsx(fresh, "findings", LABELS, changed)
     assert zipfile.ZipFile(path).read(SHEET) == zipfile.ZipFile(fresh).read(SHEET)
     assert _cells(path)[8] == [SECOND, "'=RULE_7", 700] and FIRST not in str(_cells(path))

@@ -90,3 +90,46 @@ def test_a_workbook_with_hyperlinks_goes_to_the_full_reader(tmp_path):
         read_cells(path)
     grids = readers.read_xlsx(path, path.name)
     assert grids[0].value(1, 1) == "http://example.org/a.pdf"
+
+
+_SHARED = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4" uniqueCount="4">
+<si><t>一般公共预算支出</t></si>
+<si><r><t>基本</t></r><r><rPr><b/></rPr><t xml:space="preserve"> 支出 </t></r><rPh sb="0" eb="2"><t>ジキ</t></rPh><phoneticPr fontId="1"/></si>
+<si><t>_x005F_x000D_行</t></si>
+<si><t/></si>
+</sst>"""
+
+
+def test_a_shared_strings_workbook_as_excel_and_wps_write_it_reads_the_same_as_through_openpyxl(tmp_path):
+    """Excel, WPS and LibreOffice keep text in sharedStrings.xml (openpyxl writes it inline): rich-text runs,
+    phonetic runs (not text), an escaped _x005F_, an empty string; rows and cells without an r attribute."""
+    path = tmp_path / "shared.xlsx"
+    wb = Workbook()
+    wb.active.title = "表1"
+    wb.active["A1"] = "x"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    rows = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="s"><v>1</v></c></row>'
+            '<row><c t="s"><v>2</v></c><c t="s"><v>3</v></c><c><v>12.5</v></c></row>'
+            '<row r="5"><c r="B5" t="s"><v>1</v></c><c><v>7</v></c></row>')
+    sheet = members["xl/worksheets/sheet1.xml"].decode()
+    members["xl/worksheets/sheet1.xml"] = re.sub(r"<sheetData>.*?</sheetData>|<sheetData/>",
+                                                 f"<sheetData>{rows}</sheetData>", sheet, flags=re.S).encode()
+    members["xl/sharedStrings.xml"] = _SHARED.encode()
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml"/></Types>'))
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
+        b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    assert [s.title for s in read_cells(path)] == ["表1"]  # the fast path
+    fast, full = readers.read_xlsx(path, path.name), readers.read_xlsx_openpyxl(path, path.name)
+    assert _comparable(fast) == _comparable(full)
+    grid = fast[0]
+    assert grid.rows[0][0] == "一般公共预算支出" and grid.rows[0][2] == "基本 支出 "
+    assert grid.rows[1][:3] == ("_x000D_行", "", 12.5) and grid.value(4, 1) == "基本 支出 "

@@ -269,6 +269,10 @@ def _files_ever_loaded(con: duckdb.DuckDBPyConnection, family: str) -> set[str]:
 
 
 def _supersede_file_rows(con: duckdb.DuckDBPyConnection, family: str, rel: str) -> None:
+    _supersede_files_rows(con, family, [rel])
+
+
+def _supersede_files_rows(con: duckdb.DuckDBPyConnection, family: str, rels: list[str]) -> None:
     """The file's content changed: its present rows become a superseded version, never deleted.
 
     They are flagged ``is_retired`` (so every reader of the present state leaves them out, as before)
@@ -276,9 +280,11 @@ def _supersede_file_rows(con: duckdb.DuckDBPyConnection, family: str, rel: str) 
     ``raw.load_files`` row that is no longer current is a superseded version (``fct_revisions`` compares
     consecutive versions of a file from them).
     """
-    for table in FAMILY_TABLES[family]:
-        con.execute(f"UPDATE {table} SET is_retired = true WHERE source_file = ? AND NOT is_retired", [rel])
-    con.execute("UPDATE raw.load_rejects SET is_retired = true WHERE source_file = ? AND NOT is_retired", [rel])
+    if not rels:
+        return
+    for table in [*FAMILY_TABLES[family], "raw.load_rejects"]:  # one UPDATE per table for all the files
+        con.execute(f"UPDATE {table} SET is_retired = true WHERE NOT is_retired AND list_contains(?, source_file)",
+                    [rels])
 
 
 # An absolute path (POSIX or Windows) not preceded by a word character: raw-root paths become relative,
@@ -308,18 +314,7 @@ def sanitise_reason(reason: str | None, raw_dir: Path | None = None) -> str | No
 
 
 def _record(con, load_id: str, f: RawFile, outcome: FileOutcome) -> None:
-    con.execute(
-        "UPDATE raw.load_files SET is_current = false WHERE source_file = ? AND is_current",
-        [f.rel],
-    )
-    con.execute(
-        "INSERT INTO raw.load_files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,true,NULL)",
-        [
-            load_id, f.rel, f.sha256, f.bytes, f.family, outcome.file_format, outcome.encoding,
-            outcome.detected_kind, outcome.status, outcome.reason, outcome.rows_in,
-            outcome.rows_loaded, outcome.rows_rejected, dt.datetime.now(),
-        ],
-    )
+    _record_many(con, load_id, [f], [outcome])
 
 
 def _record_many(con, load_id: str, files: list[RawFile], outcomes: list[FileOutcome]) -> None:
@@ -433,9 +428,7 @@ def load_family(
         pending.clear()
         con.execute("BEGIN TRANSACTION")
         try:
-            for f in batch:
-                if f.rel in seen_before:
-                    _supersede_file_rows(con, family, f.rel)
+            _supersede_files_rows(con, family, [f.rel for f in batch if f.rel in seen_before])
             outcomes = load_batch(con, batch, load_id)
             loaded = [(f, outcome) for f, outcome in zip(batch, outcomes, strict=True) if outcome is not None]
             for f, outcome in loaded:
@@ -443,8 +436,10 @@ def load_family(
                 outcome.reason = sanitise_reason(outcome.reason, raw_dir)
             _record_many(con, load_id, [f for f, _ in loaded], [outcome for _, outcome in loaded])
             con.execute("COMMIT")
-        except Exception:  # noqa: BLE001 - the one-by-one path below names the file and the reason
+        except Exception as exc:  # noqa: BLE001 - the one-by-one path below names the file and the reason
             con.execute("ROLLBACK")
+            log.warning("[%s] a batch of %d files failed (%s: %s): loading them one by one", family, len(batch),
+                        type(exc).__name__, exc)
             for f in batch:
                 load_one(f, None)
             return

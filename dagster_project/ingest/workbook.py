@@ -140,7 +140,8 @@ def load_workbook_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
 
     parse_cached(f)  # a refused file raises FileRejected here, with its reason
     outcome = load_workbook_batch(con, [f], load_id)[0]
-    assert outcome is not None
+    if outcome is None:  # parse_cached raised for it above; the cache cannot have changed in between
+        raise FileRejected(f"{f.rel}: 无法读取 (could not be read)")
     return outcome
 
 

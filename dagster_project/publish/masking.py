@@ -66,8 +66,12 @@ def mask_personal_id_sql(expr: str) -> str:
     )
 
 
-def column_sql(name: str, duckdb_type: str, policy: MaskingPolicy, value_map: dict[str, str] | None = None) -> str | None:
-    """The published expression for one column (``None``: the column is dropped)."""
+def _column_forms(name: str, duckdb_type: str, policy: MaskingPolicy,
+                  value_map: dict[str, str] | None = None) -> tuple[str, str | None, str | None] | None:
+    """One column as published: (its masking expression, the column as published when no value needs masking, the
+    candidate test that gates the masking); None when the column is dropped; the last two None when the masking is
+    not gated by a test (numbers, dates, ID-number columns). ``column_sql`` and the probed selects read this one
+    decision, so a column is never published unmasked by a rule the masking does not share."""
     if name in policy.dropped_columns:
         return None
     col = quote_ident(name)
@@ -75,7 +79,8 @@ def column_sql(name: str, duckdb_type: str, policy: MaskingPolicy, value_map: di
     if type_upper.endswith("[]") or type_upper.startswith(("LIST", "STRUCT", "MAP")):
         # Nested values become one text cell (CSV has no lists); then they are text like any other.
         expr = f"array_to_string(CAST({col} AS VARCHAR[]), '; ')" if type_upper.endswith("[]") else f"CAST({col} AS VARCHAR)"
-        return f"{mask_free_text_sql(expr)} AS {col}"
+        return (f"{mask_free_text_sql(expr)} AS {col}", f"{expr} AS {col}",
+                personal_numbers.candidate_filter_sql(expr, personal_numbers.KINDS))
     is_text = type_upper.startswith(("VARCHAR", "TEXT", "STRING", "CHAR"))
     if value_map:
         cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in value_map.items())
@@ -83,32 +88,20 @@ def column_sql(name: str, duckdb_type: str, policy: MaskingPolicy, value_map: di
     else:
         col_expr = col
     if not is_text:
-        return f"{col_expr} AS {col}"
+        return f"{col_expr} AS {col}", None, None
     if name in policy.personal_id_columns:
-        return f"{mask_personal_id_sql(col)} AS {col}"
+        return f"{mask_personal_id_sql(col)} AS {col}", None, None
     if name in policy.identifier_columns:
-        return f"{mask_identifier_sql(col_expr)} AS {col}"
-    return f"{mask_free_text_sql(col_expr)} AS {col}"
+        return (f"{mask_identifier_sql(col_expr)} AS {col}", f"{col_expr} AS {col}",
+                personal_numbers.candidate_filter_sql(col_expr, ("id_number",)))
+    return (f"{mask_free_text_sql(col_expr)} AS {col}", f"{col_expr} AS {col}",
+            personal_numbers.candidate_filter_sql(col_expr, personal_numbers.KINDS))
 
 
-def _unmasked_form(name: str, duckdb_type: str, policy: MaskingPolicy,
-                   value_map: dict[str, str] | None = None) -> tuple[str, str] | None:
-    """For a column ``column_sql`` masks through ``_masked`` (``CASE WHEN <candidate test> THEN <mask> ELSE <text>
-    END``): (the column as published when no value passes the test, that test); None for any other column."""
-    if name in policy.dropped_columns or name in policy.personal_id_columns:
-        return None
-    col = quote_ident(name)
-    type_upper = duckdb_type.upper()
-    if type_upper.endswith("[]") or type_upper.startswith(("LIST", "STRUCT", "MAP")):
-        expr = f"array_to_string(CAST({col} AS VARCHAR[]), '; ')" if type_upper.endswith("[]") else f"CAST({col} AS VARCHAR)"
-        kinds = personal_numbers.KINDS
-    elif type_upper.startswith(("VARCHAR", "TEXT", "STRING", "CHAR")):
-        expr = (f"CASE {col} " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in value_map.items()) + f" ELSE {col} END"
-                if value_map else col)
-        kinds = ("id_number",) if name in policy.identifier_columns else personal_numbers.KINDS
-    else:
-        return None
-    return f"{expr} AS {col}", personal_numbers.candidate_filter_sql(expr, kinds)
+def column_sql(name: str, duckdb_type: str, policy: MaskingPolicy, value_map: dict[str, str] | None = None) -> str | None:
+    """The published expression for one column (``None``: the column is dropped)."""
+    forms = _column_forms(name, duckdb_type, policy, value_map)
+    return None if forms is None else forms[0]
 
 
 def masked_select_probed(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
@@ -118,16 +111,7 @@ def masked_select_probed(con, relation_sql: str, columns: list[tuple[str, str]],
     published as it is, which is what its masking expression gives such values (the rows are the same). DuckDB
     plans the masking of one text column in ~75 ms of CPU (regular expressions compiled, lambdas bound), more
     than masking a year of most datasets takes; the test (``con``, one scan) costs a fraction of that."""
-    value_maps = value_maps or {}
-    forms = {n: _unmasked_form(n, t, policy, value_maps.get(n)) for n, t in columns}
-    gated = [n for n, form in forms.items() if form is not None]
-    if not gated:
-        return masked_select(relation_sql, columns, policy, value_maps, leading)
-    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {forms[n][1]})" for n in gated)
-                         + f" FROM {relation_sql} AS src").fetchone()
-    plain = {n for n, hits in zip(gated, counts) if not hits}
-    selected = [forms[n][0] if n in plain else column_sql(n, t, policy, value_maps.get(n)) for n, t in columns]
-    return f"SELECT {', '.join(list(leading) + [p for p in selected if p is not None])} FROM {relation_sql} AS src"
+    return _planned_select(con, relation_sql, columns, policy, value_maps, probe=True, by_value=False, leading=leading)
 
 
 def masked_select(
@@ -159,60 +143,49 @@ def masked_select_by_value(con, relation_sql: str, columns: list[tuple[str, str]
     back: a credit code may pass the ID-number candidate test on every row, so code columns cost ~30 s of
     ``mask_sql`` at 1 M bulletins for ~600 distinct codes. The masking is ``column_sql`` either way (a
     function of the value alone), so the rows are the same; ``con`` counts the distinct values first."""
-    value_maps = value_maps or {}
-    exprs = {n: column_sql(n, t, policy, value_maps.get(n)) for n, t in columns}
-    candidates = [n for n, t in columns
-                  if t.upper().startswith("VARCHAR") and (exprs[n] or "") != f"{quote_ident(n)} AS {quote_ident(n)}"]
-    if not candidates:
-        return masked_select(relation_sql, columns, policy, value_maps)
-    stats = con.execute(f"SELECT count(*), {', '.join(f'approx_count_distinct({quote_ident(n)})' for n in candidates)} "
-                        f"FROM {relation_sql} AS src").fetchone()
-    by_value = {n for n, d in zip(candidates, stats[1:]) if d <= stats[0] * MASK_BY_VALUE_SHARE}
-    if not by_value:
-        return masked_select(relation_sql, columns, policy, value_maps)
-    selected, joins = [], []
-    for i, (name, _) in enumerate(columns):
-        expr = exprs[name]
-        if expr is None:
-            continue
-        if name not in by_value:
-            selected.append(expr)  # names only its own column, which no joined value list has
-            continue
-        q = quote_ident(name)
-        # IS NOT DISTINCT FROM: a NULL meets its own masked form (a value map may give NULL a label)
-        joins.append(f"LEFT JOIN (SELECT {q} AS _value, {expr} FROM (SELECT DISTINCT {q} FROM {relation_sql} AS src)) AS m{i} "
-                     f"ON src.{q} IS NOT DISTINCT FROM m{i}._value")
-        selected.append(f"m{i}.{q}")
-    return f"SELECT {', '.join(selected)} FROM {relation_sql} AS src {' '.join(joins)}"
+    return _planned_select(con, relation_sql, columns, policy, value_maps, probe=False, by_value=True)
 
 
 def masked_select_probed_by_value(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
                                   value_maps: dict[str, dict[str, str]] | None = None) -> str:
     """``masked_select`` of the same rows by both shortcuts: a column none of whose rows passes the candidate test
     gating its masking is selected as it is (``masked_select_probed``), a repetitive one is masked once per distinct
-    value (``masked_select_by_value``), any other column by its masking expression. One scan decides (a count of
-    the rows passing each test and the distinct values of each). The OCDS source masks ~20 columns of the bulletins
-    and deals: planning all their masking expressions cost ~4 s a build, whatever the rows."""
+    value (``masked_select_by_value``), any other column by its masking expression. The OCDS source masks ~20
+    columns of the bulletins and deals: planning all their masking expressions cost ~4 s a build, whatever the rows."""
+    return _planned_select(con, relation_sql, columns, policy, value_maps, probe=True, by_value=True)
+
+
+def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
+                    value_maps: dict[str, dict[str, str]] | None, *, probe: bool, by_value: bool,
+                    leading: tuple[str, ...] = ()) -> str:
+    """The one builder behind the three shortcuts: one scan of ``relation_sql`` (``con``) counts, per column, the
+    rows passing its gating test (``probe``) and its distinct values (``by_value``: masked text columns); then a
+    column with no such row is selected as published unmasked, a repetitive one masked once per distinct value and
+    joined back, any other by its masking expression. The rows always equal ``masked_select``'s."""
     value_maps = value_maps or {}
-    forms = {n: _unmasked_form(n, t, policy, value_maps.get(n)) for n, t in columns}
-    gated = [n for n, form in forms.items() if form is not None]
-    if not gated:
-        return masked_select(relation_sql, columns, policy, value_maps)
-    stats = con.execute(
-        "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE {forms[n][1]}), approx_count_distinct({quote_ident(n)})"
-                                        for n in gated) + f" FROM {relation_sql} AS src").fetchone()
+    forms = {n: _column_forms(n, t, policy, value_maps.get(n)) for n, t in columns}
+    gated = [n for n, f in forms.items() if probe and f is not None and f[2] is not None]
+    repetitive = [n for n, t in columns if by_value and forms[n] is not None
+                  and forms[n][0] != f"{quote_ident(n)} AS {quote_ident(n)}"
+                  and (t.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR")) or forms[n][2] is not None)]
+    if not gated and not repetitive:
+        return masked_select(relation_sql, columns, policy, value_maps, leading)
+    measures = ([f"count(*) FILTER (WHERE {forms[n][2]})" for n in gated]
+                + [f"approx_count_distinct({quote_ident(n)})" for n in repetitive])
+    stats = con.execute(f"SELECT count(*), {', '.join(measures)} FROM {relation_sql} AS src").fetchone()
     rows = stats[0]
-    hits = {n: stats[1 + 2 * i] for i, n in enumerate(gated)}
-    distinct = {n: stats[2 + 2 * i] for i, n in enumerate(gated)}
-    selected, joins = [], []
-    for i, (name, duckdb_type) in enumerate(columns):
-        expr = column_sql(name, duckdb_type, policy, value_maps.get(name))
-        if expr is None:
+    hits = dict(zip(gated, stats[1:1 + len(gated)]))
+    distinct = dict(zip(repetitive, stats[1 + len(gated):]))
+    selected, joins = list(leading), []
+    for i, (name, _) in enumerate(columns):
+        if forms[name] is None:
             continue
+        expr = forms[name][0]
         if name in hits and not hits[name]:
-            selected.append(forms[name][0])  # what its masking expression gives every one of its values
-        elif name in hits and distinct[name] <= rows * MASK_BY_VALUE_SHARE:
+            selected.append(forms[name][1])  # what its masking expression gives every one of its values
+        elif name in distinct and distinct[name] <= rows * MASK_BY_VALUE_SHARE:
             q = quote_ident(name)
+            # IS NOT DISTINCT FROM: a NULL meets its own masked form (a value map may give NULL a label)
             joins.append(f"LEFT JOIN (SELECT {q} AS _value, {expr} FROM (SELECT DISTINCT {q} FROM {relation_sql} AS src)) "
                          f"AS m{i} ON src.{q} IS NOT DISTINCT FROM m{i}._value")
             selected.append(f"m{i}.{q}")

@@ -151,3 +151,25 @@ def test_a_run_in_an_identifier_is_still_a_hit_where_it_is_free_text(tmp_path, m
         (folder / "release-package-0001.json").write_text("\n".join(lines + ["]}"]) + "\n", encoding="utf-8")
         found = {(h.kind, h.masked) for h in scan_tree(folder).hits}
         assert found == (set() if n == 0 else {("mobile", "139****5678")}), (n, found)
+
+
+def test_the_runs_taken_are_exactly_the_runs_holding_a_candidate_that_starts_a_digit_group():
+    """The JSON scan takes runs by one expression (``_group_start_runs_sql``); its specification is the runs of
+    ``_run_pattern`` filtered by ``_group_start_candidate_pattern``. Both on text made to sit at the edges: digits
+    joined to letters, +86/0086 prefixes, deal keys, credit codes, full-width digits, dates, JSON members."""
+    from dagster_project.publish import privacy_scan as ps
+
+    texts = ["abc13912345678x", "+8613912345678", "008613912345678 and 8613912345678", "NXCG2017-0023112-001",
+             "91640100MA76A1B23K", "身份证110101199003074514号", "１３９１２３４５６７８", "2019-03-01 09:30",
+             "电话:139 1234 5678; 卡号 6222 0212 3456 7890 123", '{"id":"NXCG-2019-1","tel":"13912345678"}',
+             "a1b2c3 0.5 1e10 -13912345678- 2139123456789", "x" * 40 + "13912345678", ""]
+    con = duckdb.connect()
+    spec = (f"list_filter(regexp_extract_all(t, {ps._sql_str(ps._run_pattern())}), "
+            f"lambda r: regexp_matches(r, {ps._sql_str(ps._group_start_candidate_pattern())}))")
+    found = 0
+    for text in texts:
+        taken, specified = con.execute(f"SELECT {ps._group_start_runs_sql('t')}, {spec} FROM (SELECT ? AS t)",
+                                       [text]).fetchone()
+        assert taken == specified, text
+        found += len(taken)
+    assert found >= 8  # the edges hold candidates: the comparison is not between two empty lists

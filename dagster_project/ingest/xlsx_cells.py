@@ -182,13 +182,13 @@ def _parse_sheet(source, parser, out: SheetCells, indent_of_style: dict[int, int
                 out.merges.append(merge)
         elif tag == _HYPERLINKS:
             raise NotPlain("hyperlinks")  # openpyxl writes a link's target into an empty cell
-    for r0, c0, r1, c1 in out.merges:
-        # openpyxl keeps only a merged range's top-left value; the other cells become empty MergedCells
-        for r in range(r0, r1 + 1):
-            for c in range(c0, c1 + 1):
-                if (r, c) != (r0, c0) and (r, c) in values:
-                    values[(r, c)] = None
-                    out.indents.pop((r, c), None)
+    # openpyxl keeps only a merged range's top-left value; the other cells become empty MergedCells. The cells read
+    # are visited, not the ranges' cells: a merge over whole columns (A1:A1048576) would be a million steps.
+    if out.merges:
+        for r, c in list(values):
+            if any(r0 <= r <= r1 and c0 <= c <= c1 and (r, c) != (r0, c0) for r0, c0, r1, c1 in out.merges):
+                values[(r, c)] = None
+                out.indents.pop((r, c), None)
 
 
 __all__ = ["NotPlain", "SheetCells", "read_cells"]

@@ -204,8 +204,9 @@ sheets as (
     select * from {{ ref('int_sheets_resolved') }}
 ),
 
+-- the units' fingerprints come with the items (int_line_items is built first in the same build, so they are today's)
 unit_fingerprints as (
-    {{ budget_publisher_year_fingerprints() }}
+    select distinct rebuild_unit, unit_fingerprint from items_in_scope
 )
 
 select

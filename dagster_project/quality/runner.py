@@ -107,10 +107,12 @@ def describe_engine(datasource: Any) -> str:
 
 
 def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict[str, CheckOutcome],
-            engine_seen: list[str] | None = None, carried_units: list[str] = ()) -> Path | None:
+            engine_seen: list[str] | None = None, carried_units: list[str] = (),
+            batch_queries: dict[str, str] | None = None) -> Path | None:
     """Validate ``suites`` except their ``carried_units`` (``suite_carry``: one suite's expectations on one batch),
     whose results the caller copies; Data Docs list the carried units too (their pages were written by the runs
-    they repeat)."""
+    they repeat). A unit in ``batch_queries`` is validated on that query's rows instead of its whole batch
+    (``key_slices.py``)."""
     import warnings
 
     from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context, import_gx, reset_connection
@@ -141,7 +143,11 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             validations = []
             gx_suites = []
             for batch in sorted({o.expectation.batch for o in runnable}):
-                if batch not in batch_definitions:
+                unit = unit_name(suite.name, batch)
+                if unit in (batch_queries or {}):
+                    asset = datasource.add_query_asset(name=f"{unit}__touched", query=batch_queries[unit])
+                    batch_definition = asset.add_batch_definition_whole_table(name="touched_slices")
+                elif batch not in batch_definitions:
                     schema, table = batch.split(".", 1)
                     with warnings.catch_warnings():
                         # `schema_name` is deprecated in favour of a schema in the connection, but one
@@ -151,13 +157,15 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                             name=batch.replace(".", "__"), table_name=table, schema_name=schema
                         )
                     batch_definitions[batch] = asset.add_batch_definition_whole_table(name="whole_table")
-                gx_suite = context.suites.add(gx.ExpectationSuite(name=unit_name(suite.name, batch)))
+                if unit not in (batch_queries or {}):
+                    batch_definition = batch_definitions[batch]
+                gx_suite = context.suites.add(gx.ExpectationSuite(name=unit))
                 gx_suites.append(gx_suite)
                 for o in runnable:
                     if o.expectation.batch == batch:
                         gx_suite.add_expectation(_gx_expectation(gx, o.expectation))
                 validations.append(context.validation_definitions.add(
-                    gx.ValidationDefinition(name=gx_suite.name, data=batch_definitions[batch], suite=gx_suite)
+                    gx.ValidationDefinition(name=gx_suite.name, data=batch_definition, suite=gx_suite)
                 ))
             checkpoint = context.checkpoints.add(gx.Checkpoint(
                 name=f"quality_{suite.name}",
@@ -321,11 +329,14 @@ def _restrict_to_touched(outcomes: dict[str, CheckOutcome], slices: dict[str, tu
         plan = slices.get(unit_of(o.expectation))
         if plan is None:
             continue
-        touched, batch_level, _ = plan
+        touched, batch_level, _, batch_types = plan
         exp = o.expectation
         batch_has_columns = batch_level == "pair" or (exp.slice == "year" and batch_level == "year")
         outcomes[eid] = CheckOutcome(dataclasses.replace(
-            exp, query=restricted_query(exp.query, exp.slice, touched, batch_has_columns)))
+            exp, query=restricted_query(exp.query, exp.slice, touched, batch_has_columns, batch_types)))
+
+
+FINDINGS_SLICE_TYPES = {"publisher_code": "VARCHAR", "fiscal_year": "INTEGER"}  # quality.findings (store.DDL)
 
 
 def _add_untouched(con, run_id: str, o: CheckOutcome, touched, source: str) -> None:
@@ -335,7 +346,8 @@ def _add_untouched(con, run_id: str, o: CheckOutcome, touched, source: str) -> N
     con.execute(
         "insert into quality.findings by name select * replace (?::varchar as run_id, "
         "cast(null as varchar) as publisher_name, cast(null as varchar) as document, cast(null as varchar) as group_key) "
-        f"from quality.findings where run_id = ? and suite = ? and rule_id = ? and not {touched.condition(exp.slice)}",
+        f"from quality.findings where run_id = ? and suite = ? and rule_id = ? "
+        f"and not {touched.scan_condition(exp.slice, FINDINGS_SLICE_TYPES)}",
         [run_id, source, exp.suite, exp.rule_id])
     rows, keys = con.execute("select count(*), count(distinct finding_key) from quality.findings "
                              "where run_id = ? and suite = ? and rule_id = ?", [run_id, exp.suite, exp.rule_id]).fetchone()
@@ -387,6 +399,7 @@ def run_quality(
     carry: dict[str, str] | None = None,
     slices: dict[str, tuple] | None = None,
     unit_slices_now: dict | None = None,
+    key_slices: dict[str, tuple] | None = None,
 ) -> QualityRun:
     """Run all suites on the warehouse, append to the quality tables, write the reports.
 
@@ -397,7 +410,8 @@ def run_quality(
     it carries instead of running GX (``suite_carry.plan_carry``); ``slices``: unit -> (touched slices, batch
     level, run whose other slices' findings it copies) for the units GX judges on their touched slices only
     (``suite_carry.plan_slices``, ``slices.py``); ``unit_slices_now``: each slice-local unit's slices now, kept
-    for the next run.
+    for the next run; ``key_slices``: unit -> (touched slices, batch query, description) for the column-level units
+    GX judges on the rows a change can reach (``suite_carry.plan_key_slices``, ``key_slices.py``).
     """
     t0 = time.perf_counter()
     suites = suites if suites is not None else load_suites()
@@ -408,6 +422,7 @@ def run_quality(
     suite_fingerprints = suite_fingerprints or {}
     outcomes = {e.expectation_id: CheckOutcome(e) for s in suites for e in s.expectations}
     slices = {u: plan for u, plan in (slices or {}).items() if u not in carry}
+    key_slices = {u: plan for u, plan in (key_slices or {}).items() if u not in carry and u not in slices}
     _restrict_to_touched(outcomes, slices)
 
     con = duckdb.connect(str(warehouse))
@@ -429,7 +444,8 @@ def run_quality(
     carry = {u: r for u, r in carry.items() if u in units}
     docs_dir = quality_dir / "gx_data_docs"
     if len(carry) < len(units):
-        docs_index = _run_gx(warehouse, suites, docs_dir, outcomes, engine_seen, carried_units=list(carry))
+        docs_index = _run_gx(warehouse, suites, docs_dir, outcomes, engine_seen, carried_units=list(carry),
+                             batch_queries={u: plan[1] for u, plan in key_slices.items()})
     else:  # every unit carried: GX's pages of the runs they repeat stay as they are
         docs_index = docs_dir / "index.html" if (docs_dir / "index.html").is_file() else None
     gx_seconds = time.perf_counter() - t_gx
@@ -462,7 +478,7 @@ def run_quality(
                     o.insufficient = counts.get(con, exp.sql_for_duckdb(exp.insufficient_query))
                     _write_findings(con, run_id, o)
                     if unit_of(exp) in slices and o.status != "error":
-                        _add_untouched(con, run_id, o, *slices[unit_of(exp)][::2])
+                        _add_untouched(con, run_id, o, slices[unit_of(exp)][0], slices[unit_of(exp)][2])
                 except duckdb.Error as exc:
                     o.status, o.detail = "error", f"{type(exc).__name__}: {exc}"[:2000]
                 if o.status != "error":
@@ -481,7 +497,8 @@ def run_quality(
             )
         store.fill_publisher_names(con, run_id)
         store.fill_documents(con, run_id)
-        run.sliced_units = {u: plan[0].describe() for u, plan in slices.items()}
+        run.sliced_units = {**{u: plan[0].describe() for u, plan in slices.items()},
+                            **{u: plan[2] for u, plan in key_slices.items()}}
         _keep_slices(con, run, unit_slices_now or {}, suite_fingerprints)
         run.total_seconds = time.perf_counter() - t0
         errored = any(o.status == "error" for o in run.outcomes)

@@ -66,6 +66,38 @@ def expectation_relations(expectations, relations: RelationFingerprints) -> set[
     return names
 
 
+def counted_only(expectations, relations: RelationFingerprints) -> set[str]:
+    """Relations the expectations read only as ``select count(*) from <relation>`` (a count query's whole text), never
+    as batch nor in an unexpected-rows query: all a unit's results take from such a relation is its row count (the
+    bulletins counted as the privacy and quarantine rules' denominator), so the count, not every row, is its input."""
+    counted: set[str] = set()
+    other: set[str] = {e.batch for e in expectations}
+    for e in expectations:
+        other |= relations.names_in(e.query)
+        for text in (e.evaluated_query, e.insufficient_query):
+            named = relations.names_in(text)
+            if len(named) == 1 and " ".join(text.split()).lower() == f"select count(*) from {next(iter(named))}":
+                counted |= named
+            else:
+                other |= named
+    return counted - other
+
+
+def unit_data(expectations, relations: RelationFingerprints) -> str | None:
+    """What a unit of set-based expectations reads, as one fingerprint: every relation it reads by content, those it
+    only counts (``counted_only``) by their row count. None when one is missing or unreadable."""
+    names = expectation_relations(expectations, relations)
+    counted = counted_only(expectations, relations)
+    if not counted:
+        return relations.of_all(names)
+    parts = [f"whole={relations.of_all(names - counted)}"]
+    for name in sorted(counted):
+        if not relations.exists(name):
+            return None
+        parts.append(f"{name}=count:{relations.con.execute(f'select count(*) from {name}').fetchone()[0]}")
+    return None if parts[0] == "whole=None" else "\n".join(parts)
+
+
 def suite_relations(suite: Suite, relations: RelationFingerprints) -> set[str]:
     return expectation_relations(suite.expectations, relations)
 
@@ -148,7 +180,7 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
                 data, sliced[unit] = keyed
             else:
                 data = (projection_fingerprint(relations, expectations[0].batch, read) if read is not None
-                        else relations.of_all(expectation_relations(expectations, relations)))
+                        else unit_data(expectations, relations))
             out[unit] = None if data is None else stage_state.fingerprint(
                 "unit", unit, files[suite.name], code, as_of.isoformat(), data)
         return out, sliced

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -231,10 +232,10 @@ MASKED_RECORD = ".masked_files.json"
 
 
 def _file_state(path: Path) -> list[int]:
-    """What changes whenever a file is written or replaced: inode, size, modification and status-change times (the
-    last cannot be set back by anyone writing the file)."""
+    """What changes whenever a file is written: its size and modification time in nanoseconds (what `make` and rsync
+    trust; kept by a copy that keeps times, `cp -a`, so a copied output root does not mask every page again)."""
     st = path.stat()
-    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return [st.st_size, st.st_mtime_ns]
 
 
 def mask_written_text(folder: Path, suffixes: tuple[str, ...] = (".html", ".json")) -> int:
@@ -299,6 +300,10 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:
     return int(con.execute(f"select ({sql})").fetchone()[0] or 0)
 
 
+_SIMPLE_COUNT = re.compile(r"select count\(\*\) from ([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)(?: where (.+))?",
+                           re.IGNORECASE | re.DOTALL)
+
+
 class _Counts:
     """``_count`` once per query text in a run: the expectations of one batch share its row count (`count(*)` of a
     4 M-row table for each of 15 expectations), and nothing but the quality tables is written while a run counts —
@@ -306,6 +311,29 @@ class _Counts:
 
     def __init__(self):
         self._memo: dict[str, int | None] = {}
+
+    def prefetch(self, con: duckdb.DuckDBPyConnection, texts: list[str | None]) -> None:
+        """Count the queries of the form ``select count(*) from <schema.table> [where <condition>]`` on one relation
+        in one scan, as ``count(*) filter (where <condition>)`` — the same number: the rows the condition holds for
+        (a new year's detail and trading rules count the 5.6 M timeline rows once each otherwise). A condition with a
+        subquery, or a query of any other form, is counted alone by ``get``; so is every query of a relation whose
+        combined count fails (the failing one then fails alone, for its own expectation)."""
+        by_relation: dict[str, dict[str, str]] = {}
+        for text in dict.fromkeys(t for t in texts if t and t not in self._memo and "quality." not in t.lower()):
+            match = _SIMPLE_COUNT.fullmatch(" ".join(text.split()))
+            if match and "select" not in (match.group(2) or "").lower():
+                by_relation.setdefault(match.group(1), {})[text] = match.group(2) or "true"
+        for relation, conditions in by_relation.items():
+            if len(conditions) < 2:
+                continue
+            items = list(conditions.items())
+            columns = ", ".join(f"count(*) filter (where {condition})" for _, condition in items)
+            try:
+                row = con.execute(f"select {columns} from {relation}").fetchone()
+            except duckdb.Error:
+                continue
+            for (text, _), value in zip(items, row):
+                self._memo[text] = int(value or 0)
 
     def get(self, con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:
         if not sql or "quality." in sql.lower():
@@ -516,6 +544,10 @@ def run_quality(
                     outcomes[row["expectation_id"]] = outcome_of(outcomes[row["expectation_id"]].expectation, row)
             run.outcomes = list(outcomes.values())
         counts = _Counts()
+        counts.prefetch(con, [text for o in run.outcomes if unit_of(o.expectation) not in carry and o.status != "error"
+                              for text in (o.expectation.sql_for_duckdb(o.expectation.evaluated_query)
+                                           or f"select count(*) from {o.expectation.batch}",
+                                           o.expectation.sql_for_duckdb(o.expectation.insufficient_query))])
         # No enclosing transaction: one broken query must not abort the others (DuckDB aborts the whole
         # transaction on an error); each expectation's rows are written by single statements.
         for o in run.outcomes:

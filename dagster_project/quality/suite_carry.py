@@ -265,7 +265,8 @@ def plan_key_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerp
         touched = key_slices.plan(expectations, before, recorded, sliced)
         if touched is None:
             continue
-        query = key_slices.batch_query(expectations[0].batch, expectations, touched, sliced.column, sliced.column_type)
+        query = key_slices.batch_query(expectations[0].batch, expectations, touched, sliced.column, sliced.column_type,
+                                       columns_read(expectations))
         plan[unit] = (touched, query, f"{sliced.column} " + ", ".join(sorted(touched.years)))
     return plan
 

@@ -5,8 +5,8 @@ never pass through Python one by one: DuckDB builds each release and each record
 ``to_json`` of a struct, by the SQL that ``ocds_sql.py`` generates from ``ocds.yaml``) into a table per package
 file, checks that table (``PackageChecks``) and hands it over as Arrow, written one item per line between a
 package envelope (uri, version, publishedDate, publisher, license; record packages also list the release
-packages) written by Python. ``bulletin_release`` / ``_compile`` are the same
-mapping in Python: the executable specification the tests hold the SQL to, on small data.
+packages) written by Python; package files are built side by side, each by a worker on its own DuckDB
+cursor (``write_package_jobs``). ``bulletin_release`` / ``_compile`` are the same mapping in Python: the executable specification the tests hold the SQL to, on small data.
 
 Validation is offline (``ocds_validation.py``, documented in docs/OPEN_DATA.md); the settings and the
 package file names are in ``ocds_config.py``.
@@ -251,7 +251,7 @@ GZIP_LEVEL = 2
 
 class PackageChecks:
     """The checks ``build_ocds`` makes on every package file it writes, on the very text the file is written
-    from (the temp table of its items, ``_write_packages``): the structural checks of every item, the privacy
+    from (the temp table of its items, ``write_package_jobs``): the structural checks of every item, the privacy
     scan (both in DuckDB) and the schema validation (Python), by the worker that builds the file.
 
     ``check`` may run in several workers at once, each on its own DuckDB cursor: it returns what it found and the

@@ -6,7 +6,8 @@ never pass through Python one by one: DuckDB builds each release and each record
 file, checks that table (``PackageChecks``) and hands it over as Arrow, written one item per line between a
 package envelope (uri, version, publishedDate, publisher, license; record packages also list the release
 packages) written by Python; package files are built side by side, each by a worker on its own DuckDB
-cursor (``write_package_jobs``). ``bulletin_release`` / ``_compile`` are the same mapping in Python: the executable specification the tests hold the SQL to, on small data.
+cursor (``write_package_jobs``). ``bulletin_release`` / ``_compile`` are the same mapping in Python: the
+executable specification the tests hold the SQL to, on small data.
 
 Validation is offline (``ocds_validation.py``, documented in docs/OPEN_DATA.md); the settings and the
 package file names are in ``ocds_config.py``.

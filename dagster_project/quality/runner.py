@@ -448,7 +448,8 @@ def _keep_slices(con, run: QualityRun, now: dict, fingerprints: dict[str, str | 
         fingerprint = fingerprints.get(unit)
         if fingerprint is None or unit in errored:
             continue
-        if slicing.recorded(con, unit, fingerprint) != unit_slices:
+        kept = slicing.recorded(con, unit, fingerprint)
+        if kept is None or (kept.base, kept.slices) != (unit_slices.base, unit_slices.slices):
             slicing.record(con, unit, fingerprint, unit_slices)
 
 

@@ -68,7 +68,7 @@ def load_definitions(folder: Path = DASHBOARDS_DIR) -> list[dict]:
     defs = []
     for path in sorted(folder.glob("*.yaml")):
         with open(path, encoding="utf-8") as fh:
-            defs.append(yaml.safe_load(fh))
+            defs.append(yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))  # noqa: S506
     return defs
 
 

@@ -77,6 +77,9 @@ class Settings:
     # Rebuild every incremental dbt model from the raw rows (dbt build --full-refresh) instead of only the
     # partitions the loads touched. Dagster also does so by itself when the dbt code or seeds changed.
     dbt_full_refresh: bool = False
+    # dbt invocation folders (dbt/target/<op>-<run>-<uuid>) kept after a build; older ones are removed
+    # (transform/invocation_folders.py).
+    dbt_invocations_kept: int = 10
 
     @property
     def tmp_dir(self) -> Path:
@@ -137,6 +140,15 @@ def _share_from_env(name: str, default: float) -> float:
     return share
 
 
+def _count_from_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingError(f"{name}={value!r}: 应为正整数 expected a whole number of at least 1")
+    return int(value)
+
+
 def settings() -> Settings:
     """Read the current settings (re-read on each call so tests can point at temp dirs)."""
     as_of_text = os.environ.get("GONGKAI_AS_OF", "").strip()
@@ -151,6 +163,7 @@ def settings() -> Settings:
         allow_retire=_flag_from_env("GONGKAI_ALLOW_RETIRE"),
         retire_max_drop=_share_from_env("GONGKAI_RETIRE_MAX_DROP", DEFAULT_RETIRE_MAX_DROP),
         dbt_full_refresh=_flag_from_env("GONGKAI_DBT_FULL_REFRESH"),
+        dbt_invocations_kept=_count_from_env("GONGKAI_DBT_INVOCATIONS_KEPT", 10),
         dbt_target=os.environ.get("GONGKAI_DBT_TARGET", "").strip() or "local",
         spark_dir=_path_from_env("GONGKAI_SPARK_DIR", None),
         spark_exchange_uri=os.environ.get("GONGKAI_SPARK_EXCHANGE_URI", "").strip(),

@@ -33,7 +33,7 @@ from dagster_project import partitions, stage_state
 from dagster_project.paths import DBT_PROJECT_DIR, settings
 from dagster_project.resources import DUCKDB_POOL
 from dagster_project.ingest.framework import FAMILY_TABLES
-from dagster_project.transform import carried_checks, parse_state, selection, spark_exchange
+from dagster_project.transform import carried_checks, invocation_folders, parse_state, selection, spark_exchange
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
 from dagster_project.transform.dbt_resource import GongkaiDbtCliResource
 
@@ -364,7 +364,8 @@ def _save_outcomes(outcomes: list) -> None:
 @contextmanager
 def dbt_invocation(dbt: DbtCliResource, args: list, context: "AssetExecutionContext | None") -> Iterator:
     """One dbt invocation parsed from this warehouse's kept partial-parse state (parse_state): its target folder
-    (dagster-dbt's per-invocation name) is seeded with the state, and what dbt leaves there is kept for the next."""
+    (dagster-dbt's per-invocation name) is seeded with the state, and what dbt leaves there is kept for the next;
+    older invocation folders beyond the newest few are removed (invocation_folders)."""
     target_path = dbt._get_unique_target_path(context=context)
     if not target_path.is_absolute():  # relative to the dbt project, where dbt runs (DbtCliResource.cli does the same)
         target_path = Path(dbt.project_dir) / target_path
@@ -373,6 +374,7 @@ def dbt_invocation(dbt: DbtCliResource, args: list, context: "AssetExecutionCont
         yield dbt.cli(args, context=context, target_path=target_path)
     finally:
         parse_state.keep(target_path)
+        invocation_folders.prune(target_path.parent)
 
 
 def _register_fiscal_years(context: AssetExecutionContext) -> None:

@@ -5,8 +5,9 @@ never pass through Python one by one: DuckDB builds each release and each record
 ``to_json`` of a struct, by the SQL that ``ocds_sql.py`` generates from ``ocds.yaml``) into a table per package
 file, checks that table (``PackageChecks``) and hands it over as Arrow, written one item per line between a
 package envelope (uri, version, publishedDate, publisher, license; record packages also list the release
-packages) written by Python. ``bulletin_release`` / ``_compile`` are the same
-mapping in Python: the executable specification the tests hold the SQL to, on small data.
+packages) written by Python; package files are built side by side, each by a worker on its own DuckDB
+cursor (``write_package_jobs``). ``bulletin_release`` / ``_compile`` are the same mapping in Python: the
+executable specification the tests hold the SQL to, on small data.
 
 Validation is offline (``ocds_validation.py``, documented in docs/OPEN_DATA.md); the settings and the
 package file names are in ``ocds_config.py``.
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +34,7 @@ from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_
 from dagster_project.publish.ocds_config import (
     CANDIDATE_SEPARATORS, load_config, package_files, package_suffix, release_stem,
 )
-from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql
+from dagster_project.publish.ocds_sql import FLAT_ORDER, flat_sql, records_sql, release_json_sql
 from dagster_project.publish.ocds_validation import (
     check_package_items, read_validation_record, validators, write_validation_record,
 )
@@ -249,31 +252,56 @@ GZIP_LEVEL = 2
 
 class PackageChecks:
     """The checks ``build_ocds`` makes on every package file it writes, on the very text the file is written
-    from (the temp table of its items, ``_write_packages``): the structural checks of every item and the privacy
-    scan in DuckDB now, the schema validation (Python) in the writer thread while DuckDB builds the next file."""
+    from (the temp table of its items, ``write_package_jobs``): the structural checks of every item, the privacy
+    scan (both in DuckDB) and the schema validation (Python), by the worker that builds the file.
+
+    ``check`` may run in several workers at once, each on its own DuckDB cursor: it returns what it found and the
+    caller adds it (``add``) in file order, so the problems and hits are listed the same whatever the timing."""
 
     def __init__(self, cfg: dict, schema_setting: str | Path | None = None):
         self.cfg = cfg
         self.validators = validators(schema_setting)
         self.problems: list[str] = []
         self.privacy = PrivacyReport()
-        self.known_runs: str | None = None  # the runs the scan confirmed in this build (privacy_scan.json_run_cache)
+        # the runs the scan confirmed in this build, per cursor (privacy_scan.json_run_cache: a temp table of it)
+        self._known_runs: dict[int, str] = {}
+        self._lock = threading.Lock()
 
-    def check(self, con: duckdb.DuckDBPyConnection, name: str, head: str, items: str) -> Callable[[], list[str]]:
-        """Check package ``name`` (envelope line ``head``, items in table ``items``: ``n`` from 1, ``item``);
-        returns its schema validation, to run."""
+    def check(self, con: duckdb.DuckDBPyConnection, name: str, head: str, items: str) -> "FileChecks":
+        """Check package ``name`` (envelope line ``head``, items in table ``items``: ``n`` from 1, ``item``): the
+        structural checks and the privacy scan now; ``FileChecks.schema_check`` is its schema validation, to run."""
         parsed: list[bool] = []
         problems, schema_check = check_package_items(
             con, name, head, f"SELECT n, item FROM {items}", self.validators, self.cfg, parsed=parsed)
-        self.problems += problems
-        self.privacy.files_scanned += 1
-        if self.known_runs is None:
-            self.known_runs = json_run_cache(con)
+        with self._lock:
+            known = self._known_runs.get(id(con))
+        if known is None:
+            known = json_run_cache(con)
+            with self._lock:
+                self._known_runs[id(con)] = known
         envelope_json = _is_json(head + "]}")
-        self.privacy.hits += scan_json_lines(
+        hits = scan_json_lines(
             con, f"SELECT 0 AS n, {_sql_str(head)} AS line UNION ALL SELECT n, item FROM {items}", name,
-            known_runs=self.known_runs, every_line_json=all(parsed) and envelope_json)
-        return schema_check
+            known_runs=known, every_line_json=all(parsed) and envelope_json)
+        return FileChecks(problems, hits, schema_check)
+
+    def add(self, found: "FileChecks") -> None:
+        """What ``check`` found in one file (its schema validation run), added to the build's problems and scan."""
+        self.problems += found.problems
+        self.privacy.files_scanned += 1
+        self.privacy.hits += found.hits
+
+    def forget(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``con`` (a worker's cursor) is closed: its run cache went with it."""
+        with self._lock:
+            self._known_runs.pop(id(con), None)
+
+
+@dataclass
+class FileChecks:
+    problems: list[str]
+    hits: list
+    schema_check: Callable[[], list[str]]
 
 
 def _is_json(text: str) -> bool:
@@ -314,50 +342,95 @@ def _write_package_file(path: Path, head: str, lines, gzipped: bool) -> None:
         path.write_bytes(text)
 
 
-def _settle(pending: list, checks: PackageChecks | None) -> None:
-    """Wait for the writer thread's work (re-raising a failed write); schema problems go to ``checks``."""
-    for future in pending:
-        problems = future.result()
-        if checks is not None and problems:
-            checks.problems += problems
+# Package files built at once, each by a worker on its own DuckDB cursor: a file's statements (its items, checks
+# and privacy scan) each run on one thread (a file's items are less than one DuckDB row group), and so does its
+# gzip and schema validation (Python), so files are built side by side on the machine's cores.
+PACKAGE_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
-def _write_packages(con: duckdb.DuckDBPyConnection, folder: Path, stem: str, list_key: str, envelope: dict,
-                    count: int, per_file: int, chunk_sql: Callable[[int, int], str], suffix: str = ".json",
-                    checks: PackageChecks | None = None) -> list[str]:
+@dataclass
+class PackageJob:
+    """One package file to write: its name, envelope line, the query of its items (``s`` from ``lo``, ``item``)."""
+    name: str
+    head: str
+    lo: int
+    count: int
+    sql: str
+
+
+def package_jobs(stem: str, list_key: str, envelope: dict, count: int, per_file: int,
+                 chunk_sql: Callable[[int, int], str], suffix: str = ".json") -> list[PackageJob]:
+    """The files of ``count`` items, ``per_file`` a file: ``{stem}-0001{suffix}`` …; ``chunk_sql(lo, hi)``: a query
+    of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``)."""
+    jobs = []
+    for i in range(max(0, -(-count // per_file))):
+        name = f"{stem}-{i + 1:04d}{suffix}"
+        lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
+        jobs.append(PackageJob(name, _package_head(envelope, name, list_key), lo, hi - lo + 1, chunk_sql(lo, hi)))
+    return jobs
+
+
+def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob, gzipped: bool,
+                   checks: PackageChecks | None) -> FileChecks | None:
+    """Build one file's items once into a temp table, which ``checks`` (when given) check and which is then written
+    as it is (fetched as Arrow, no item passing through Python one by one); then its schema validation."""
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_package AS "
+                    f"SELECT s - {job.lo} + 1 AS n, item FROM ({job.sql})")
+        found = checks.check(con, job.name, job.head, "_ocds_package") if checks is not None else None
+        lines = con.sql("SELECT item || ',\n' AS line FROM _ocds_package ORDER BY n").to_arrow_table().column(0)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _ocds_package")
+    if len(lines) != job.count:  # the pipeline's own invariant: every item of the range, once
+        raise ValueError(f"{job.name}: {len(lines)} items written, {job.count} expected")
+    _write_package_file(folder / job.name, job.head, lines, gzipped)
+    del lines
+    if found is not None:
+        found.problems = found.problems + found.schema_check()
+    return found
+
+
+def write_package_jobs(con: duckdb.DuckDBPyConnection, folder: Path, jobs: list[PackageJob], suffix: str = ".json",
+                       checks: PackageChecks | None = None, workers: int | None = None) -> list[str]:
     """Envelope line, one item per line (``,`` between), closing line; with ``suffix`` ``.json.gz`` gzipped.
 
-    ``chunk_sql(lo, hi)``: a query of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``). Each
-    file's items are built once into a temp table, which ``checks`` (when given) check and which is then written
-    as it is (fetched as Arrow, no item passing through Python one by one); the file is written, and its schema
-    validation run, in a thread while DuckDB builds the next one.
-    """
+    Every file of ``jobs`` is built, checked and written by one of ``workers`` threads (``PACKAGE_WORKERS``), each
+    on its own cursor of ``con``; what the checks found is added to ``checks`` in the order of ``jobs``. A worker
+    holds one file at a time: memory is bounded by the number of workers, whatever the number of files."""
     from concurrent.futures import ThreadPoolExecutor
 
-    files = []
     gzipped = suffix.endswith(".gz")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocds-write") as pool:
-        pending = []
+    workers = max(1, min(workers or PACKAGE_WORKERS, len(jobs)))
+    if workers == 1:
+        found = [_write_package(con, folder, job, gzipped, checks) for job in jobs]
+    else:
+        local = threading.local()
+        cursors: list[duckdb.DuckDBPyConnection] = []
+        lock = threading.Lock()
+
+        def run(job: PackageJob) -> FileChecks | None:
+            cur = getattr(local, "cursor", None)
+            if cur is None:
+                cur = local.cursor = con.cursor()
+                cur.execute("SET enable_progress_bar = false")
+                with lock:
+                    cursors.append(cur)
+            return _write_package(cur, folder, job, gzipped, checks)
+
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocds-package")
         try:
-            for i in range(max(0, -(-count // per_file))):
-                name = f"{stem}-{i + 1:04d}{suffix}"
-                lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
-                head = _package_head(envelope, name, list_key)
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_package AS "
-                            f"SELECT s - {lo} + 1 AS n, item FROM ({chunk_sql(lo, hi)})")
-                schema_check = checks.check(con, name, head, "_ocds_package") if checks is not None else None
-                lines = con.sql("SELECT item || ',\n' AS line FROM _ocds_package ORDER BY n").to_arrow_table().column(0)
-                if len(lines) != hi - lo + 1:  # the pipeline's own invariant: every item of the range, once
-                    raise ValueError(f"{name}: {len(lines)} items written, {hi - lo + 1} expected")
-                _settle(pending, checks)  # at most one file waiting to be written: bounded memory
-                pending = [pool.submit(_write_package_file, folder / name, head, lines, gzipped)]
-                if schema_check is not None:
-                    pending.append(pool.submit(schema_check))
-                files.append(name)
-            _settle(pending, checks)
+            futures = [pool.submit(run, job) for job in jobs]
+            found = [f.result() for f in futures]
         finally:
-            con.execute("DROP TABLE IF EXISTS _ocds_package")
-    return files
+            pool.shutdown(wait=True, cancel_futures=True)
+            for cur in cursors:
+                if checks is not None:
+                    checks.forget(cur)
+                cur.close()
+    if checks is not None:
+        for one in found:
+            checks.add(one)
+    return [job.name for job in jobs]
 
 
 def _sql_path(path: Path) -> str:
@@ -449,9 +522,10 @@ def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, po
     The rows of all these parts are chosen, masked and turned into flat release rows by ONE query (the
     masking expressions make its text ~150 kB, whose planning cost seconds: once per build, not once per
     part), written to a temporary Parquet file in (part, package) order (row groups of ``FLAT_ROW_GROUP``
-    rows, so a range of ``seq`` of a part reads only its row groups); releases are then COPYed package by
-    package, and records are aggregated one package of deals at a time, which bounds memory whatever the
-    number of bulletins. ``checks``: check every file as it is written (``PackageChecks``).
+    rows; a row's ``seq`` is its place in its part, so a range of ``seq`` is a range of the file's row numbers and
+    reads only its row groups); each package file is then built from its range (releases one package at a time,
+    records aggregated one package of deals at a time, which bounds memory whatever the number of bulletins), the
+    files side by side (``write_package_jobs``). ``checks``: check every file as it is written (``PackageChecks``).
     """
     from dagster_project.publish import parts
 
@@ -485,16 +559,34 @@ def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, po
     suffix = package_suffix(cfg)
     with tempfile.TemporaryDirectory(prefix="gongkai-ocds-") as tmp:
         flat_path = Path(tmp) / "flat.parquet"
-        con.execute(f"COPY ({flat_sql(sql, types, cfg)} ORDER BY _part, seq) TO '{_sql_path(flat_path)}' "
+        con.execute(f"COPY ({flat_sql(sql, types, cfg)} ORDER BY _part, {FLAT_ORDER}) TO '{_sql_path(flat_path)}' "
                     f"(FORMAT parquet, ROW_GROUP_SIZE {FLAT_ROW_GROUP})")
-        counts = dict(con.execute(f"SELECT _part, count(*) FROM read_parquet('{_sql_path(flat_path)}') "
-                                  f"GROUP BY _part").fetchall())
+        # a part's rows are contiguous in the file: (first row, rows) of each part
+        spans = {}
+        for k, first, n, last in con.execute(
+                f"SELECT _part, min(file_row_number), count(*), max(file_row_number) "
+                f"FROM read_parquet('{_sql_path(flat_path)}', file_row_number = true) GROUP BY _part").fetchall():
+            if last - first + 1 != n:  # the pipeline's own invariant: the file is sorted by part first
+                raise ValueError(f"OCDS part {k!r}: rows {first}…{last} of the flat file are not its {n} rows")
+            spans[k] = (int(first), int(n))
+        jobs: list[PackageJob] = []
         for key in keys:
             part_cfg = dict(cfg, part=key) if key is not None else cfg
-            flat = (f"(SELECT * FROM read_parquet('{_sql_path(flat_path)}') "
-                    f"WHERE _part = {_sql_str(key if key is not None else '')})")
-            results[key] = _write_part(con, folder, part_cfg, common, flat, counts.get(key or "", 0),
-                                       release_json, suffix, checks)
+            first, n = spans.get(key or "", (0, 0))
+
+            def flat(lo: int | None = None, hi: int | None = None, first: int = first, key: str | None = key) -> str:
+                """The flat rows of the part (``seq`` from 0, its place in package order), ``lo`` … ``hi`` of them
+                when given: a filter on the file's row numbers, which reads only their row groups."""
+                rows = (f" AND file_row_number BETWEEN {first + lo} AND {first + hi}" if lo is not None else "")
+                return (f"(SELECT file_row_number - {first} AS seq, * EXCLUDE (file_row_number) "
+                        f"FROM read_parquet('{_sql_path(flat_path)}', file_row_number = true) "
+                        f"WHERE _part = {_sql_str(key if key is not None else '')}{rows})")
+            results[key], part_jobs = _part_jobs(con, folder, part_cfg, common, flat, n, release_json, suffix)
+            jobs += part_jobs
+        # every file of every part built side by side (write_package_jobs), then each part's size
+        write_package_jobs(con, folder, jobs, suffix, checks)
+        for result in results.values():
+            result.bytes = sum((folder / f).stat().st_size for f in result.files)
     if not named:
         results[None].quarantined = _quarantine_counts(
             con, ocds_source_sql(con, policy, masked=False), results[None].releases)
@@ -505,35 +597,34 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _write_part(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, common: dict, flat: str,
-                n_releases: int, release_json: str, suffix: str, checks: PackageChecks | None = None) -> OcdsResult:
-    """The release and record packages of one part, from its flat rows ``flat`` (``seq`` from 0)."""
+def _part_jobs(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, common: dict, flat: Callable[..., str],
+               n_releases: int, release_json: str, suffix: str) -> tuple[OcdsResult, list[PackageJob]]:
+    """The release and record package files of one part, from its flat rows (``flat(lo, hi)``: rows ``lo`` … ``hi``
+    by ``seq``, from 0; ``flat()``: all), to write."""
     result = OcdsResult(path=folder)
-    release_files = _write_packages(
-        con, folder, release_stem(cfg), "releases", common, n_releases, int(cfg["releases_per_package"]),
-        lambda lo, hi: f"SELECT seq AS s, {release_json} AS item FROM {flat} WHERE seq BETWEEN {lo} AND {hi}",
-        suffix, checks)
-    # Every release package file name is known by now, so each record package can list them.
-    rec_envelope = dict(common, packages=[cfg["base_uri"] + f for f in release_files])
+    release_jobs = package_jobs(
+        release_stem(cfg), "releases", common, n_releases, int(cfg["releases_per_package"]),
+        lambda lo, hi: f"SELECT seq AS s, {release_json} AS item FROM {flat(lo, hi)}", suffix)
+    # Every release package file name is known from the count, so each record package can list them.
+    rec_envelope = dict(common, packages=[cfg["base_uri"] + job.name for job in release_jobs])
     per_record_file = int(cfg["records_per_package"])
     # (first seq, last seq, deals) of each record package: deals are contiguous seq ranges
     bounds = con.execute(f"""
         SELECT min(first), max(last), count(*) FROM (
             SELECT row_number() OVER (ORDER BY min(seq)) - 1 AS n, min(seq) AS first, max(seq) AS last
-            FROM {flat} GROUP BY ocid)
+            FROM {flat()} GROUP BY ocid)
         GROUP BY n // {per_record_file} ORDER BY n // {per_record_file}""").fetchall()
     n_records = sum(b[2] for b in bounds)
 
     def records_chunk(lo: int, hi: int) -> str:
         first, last, _ = bounds[lo // per_record_file]
-        return records_sql(cfg, f"(SELECT * FROM {flat} WHERE seq BETWEEN {first} AND {last})", offset=lo)
+        return records_sql(cfg, flat(first, last), offset=lo)
 
-    record_files = _write_packages(con, folder, "record-package" + release_stem(cfg)[15:], "records", rec_envelope,
-                                   n_records, per_record_file, records_chunk, suffix, checks)
+    record_jobs = package_jobs("record-package" + release_stem(cfg)[15:], "records", rec_envelope,
+                               n_records, per_record_file, records_chunk, suffix)
     result.releases, result.records = n_releases, n_records
-    result.files = release_files + record_files
-    result.bytes = sum((folder / f).stat().st_size for f in result.files)
-    return result
+    result.files = [job.name for job in release_jobs + record_jobs]
+    return result, release_jobs + record_jobs
 
 
 def build_ocds(

@@ -86,7 +86,7 @@ def _errors(validator: Draft4Validator, instance, where: str, limit: int = 5) ->
 
 
 def _items_sql(lines: str) -> str:
-    """The items of a package file written by ``_write_packages`` (its lines in temp table ``lines``,
+    """The items of a package file written by ``write_package_jobs`` (its lines in temp table ``lines``,
     ``privacy_scan.load_json_lines``): one per line after the envelope line (``rowid`` 0)."""
     return f"SELECT rowid AS n, rtrim(line, ',') AS item FROM {lines} WHERE rowid > 0 AND line NOT IN (']}}', '')"
 
@@ -149,13 +149,13 @@ def check_package_items(con: duckdb.DuckDBPyConnection, name: str, head: str, it
                         parsed: list[bool] | None = None) -> tuple[list[str], Callable[[], list[str]]]:
     """The checks of one package file ``name``: its envelope line ``head`` and its items, the query ``items``
     (``_load_items``). Returns the problems DuckDB found now, and the schema validation left to do in Python
-    (a function: ``build_ocds`` runs it in a thread while DuckDB builds the next file).
+    (a function: the worker that builds the file runs it once the file is written, ``ocds.write_package_jobs``).
 
     Small packages (at most ``full_validation_max_releases`` items) are validated whole. Larger ones: structural
     checks of every item in DuckDB, and a deterministic sample (the first ``sample_head`` items and about one in
     ``sample_every``, chosen by key hash) validated against the package schema, each as a one-item package with the
     file's envelope. ``whole_text``: the package's text (default: the envelope line, the items and the closing line,
-    as ``_write_packages`` writes them). ``parsed``: given a list, whether every item parsed as JSON is appended.
+    as ``write_package_jobs`` writes them). ``parsed``: given a list, whether every item parsed as JSON is appended.
     """
     is_record = name.startswith("record-package")
     package_validator = v.record_package if is_record else v.release_package
@@ -201,7 +201,7 @@ def check_package_items(con: duckdb.DuckDBPyConnection, name: str, head: str, it
 
 def validate_package_file(path: Path, v: OcdsValidators, cfg: dict, con: duckdb.DuckDBPyConnection | None = None,
                           lines: str | None = None) -> list[str]:
-    """Problems in one package file written by ``_write_packages`` (empty list = valid): the checks of
+    """Problems in one package file written by ``write_package_jobs`` (empty list = valid): the checks of
     ``check_package_items`` on the file as it is on disk.
     ``lines``: a temp table of ``con`` already holding the file's lines (``privacy_scan.load_json_lines``);
     otherwise the file is read here.

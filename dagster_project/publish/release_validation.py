@@ -234,9 +234,12 @@ def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset(),
     order = sorted(range(len(todo)), key=lambda i: -(folder / todo[i][0]["path"]).stat().st_size)
     found: dict[int, list[str]] = {}
     lock = threading.Lock()
+    # one in-memory database, a cursor per worker: the workers share its one memory limit (two databases would
+    # each take PUBLISH_MEMORY_LIMIT, twice the publication's budget)
+    scratch = open_scratch()
 
     def worker() -> None:
-        con = open_scratch()
+        con = scratch.cursor()
         try:
             while True:
                 with lock:
@@ -248,9 +251,12 @@ def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset(),
         finally:
             con.close()
 
-    with ThreadPoolExecutor(max_workers=max(1, min(TABLE_CHECK_WORKERS, len(todo)))) as pool:
-        for done in [pool.submit(worker) for _ in range(min(TABLE_CHECK_WORKERS, len(todo)))]:
-            done.result()  # a check that failed to run fails the release
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(TABLE_CHECK_WORKERS, len(todo)))) as pool:
+            for done in [pool.submit(worker) for _ in range(min(TABLE_CHECK_WORKERS, len(todo)))]:
+                done.result()  # a check that failed to run fails the release
+    finally:
+        scratch.close()
     return [f"{todo[i][0]['name']}: " + "; ".join(found[i]) for i in range(len(todo)) if found.get(i)]
 
 

@@ -220,13 +220,16 @@ def masked_select_by_candidate_values(con, relation_sql: str, columns: list[tupl
         if forms is None:
             continue
         expr, plain, test = forms
-        if test is None or not duckdb_type.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR")):
+        # a list (VARCHAR[]) gets its expression: its literals would round-trip through text casts
+        if (test is None or not duckdb_type.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR"))
+                or duckdb_type.rstrip().endswith("]")):
             selected.append(expr)
             continue
         q = quote_ident(name)
         unaliased = lambda form: form[: -len(f" AS {q}")]  # noqa: E731 (every form ends "… AS <column>")
         # an aggregate's FILTER, not a WHERE: DuckDB pushes a WHERE below the DISTINCT, onto every row
-        values = con.execute(f"SELECT coalesce(list({q}) FILTER (WHERE {test}), []) "
+        # (at most one value more than the cap comes back: enough to know the column is over it)
+        values = con.execute(f"SELECT coalesce(list({q}) FILTER (WHERE {test}), [])[1:{CANDIDATE_VALUES_MAX + 1}] "
                              f"FROM (SELECT DISTINCT {q} FROM {relation_sql} AS src) AS src").fetchone()[0]
         if not values:
             selected.append(plain)

@@ -8,8 +8,8 @@ import pytest
 
 from dagster_project import identifiers
 from dagster_project.publish.masking import (
-    MaskingPolicy, mask_free_text_sql, masked_select, masked_select_by_value, masked_select_probed,
-    masked_select_probed_by_value,
+    MaskingPolicy, mask_free_text_sql, masked_select, masked_select_by_candidate_values, masked_select_by_value,
+    masked_select_probed, masked_select_probed_by_value,
 )
 
 ID_A = identifiers.make_id_number("640104", dt.date(1990, 1, 31), 7)
@@ -113,6 +113,12 @@ def test_masking_by_distinct_value_gives_the_rows_masking_each_row_gives():
     # both shortcuts (OCDS): the codes by value, the value-mapped column without candidates as it is
     both = masked_select_probed_by_value(con, "t", columns, policy, value_maps)
     assert rows(both) == rows(per_row) and "m1" in both and 'ELSE "kind" END AS "kind"' in both
+    # the candidate values masked once and written in as literals (dashboards over millions of rows): a quote in a
+    # value, a value-mapped column without candidates as it is, no join
+    con.execute(f"INSERT INTO t VALUES (401, 'O''Brien {ID_A}', 'a', 'O''Brien {MOBILE_A}')")
+    literal = masked_select_by_candidate_values(con, "t", columns, policy, value_maps)
+    assert rows(literal) == rows(masked_select("t", columns, policy, value_maps))
+    assert "JOIN" not in literal and 'ELSE "kind" END AS "kind"' in literal
 
 
 def test_masking_only_the_columns_that_need_it_gives_the_rows_masking_every_column_gives():

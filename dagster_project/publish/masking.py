@@ -192,3 +192,53 @@ def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], poli
         else:
             selected.append(expr)
     return f"SELECT {', '.join(selected)} FROM {relation_sql} AS src {' '.join(joins)}"
+
+
+
+# A column with more distinct values than this passing its candidate test is masked by its expression on every row.
+CANDIDATE_VALUES_MAX = 1000
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def masked_select_by_candidate_values(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
+                                      value_maps: dict[str, dict[str, str]] | None = None) -> str:
+    """``masked_select`` of the same rows for a large relation of repetitive columns (dashboards over millions of
+    rows): for each text column whose masking is gated by a candidate test, the test runs on its distinct values
+    (one ``SELECT DISTINCT``); the few values that pass are masked by the column's masking expression, once, and
+    written into the select as literals (``CASE col WHEN value THEN masked …``); every other value is published as
+    it is — what its masking expression gives a value that fails the test. A column none of whose values passes is
+    selected as it is. Other columns (numbers, ID-number columns, lists, a column with more than
+    ``CANDIDATE_VALUES_MAX`` candidate values) get their masking expression. The rows always equal
+    ``masked_select``'s."""
+    value_maps = value_maps or {}
+    selected = []
+    for name, duckdb_type in columns:
+        forms = _column_forms(name, duckdb_type, policy, value_maps.get(name))
+        if forms is None:
+            continue
+        expr, plain, test = forms
+        # a list (VARCHAR[]) gets its expression: its literals would round-trip through text casts
+        if (test is None or not duckdb_type.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR"))
+                or duckdb_type.rstrip().endswith("]")):
+            selected.append(expr)
+            continue
+        q = quote_ident(name)
+        unaliased = lambda form: form[: -len(f" AS {q}")]  # noqa: E731 (every form ends "… AS <column>")
+        # an aggregate's FILTER, not a WHERE: DuckDB pushes a WHERE below the DISTINCT, onto every row
+        # (at most one value more than the cap comes back: enough to know the column is over it)
+        values = con.execute(f"SELECT coalesce(list({q}) FILTER (WHERE {test}), [])[1:{CANDIDATE_VALUES_MAX + 1}] "
+                             f"FROM (SELECT DISTINCT {q} FROM {relation_sql} AS src) AS src").fetchone()[0]
+        if not values:
+            selected.append(plain)
+            continue
+        if len(values) > CANDIDATE_VALUES_MAX:
+            selected.append(expr)
+            continue
+        masked = con.execute(f"SELECT {q}, {unaliased(expr)} FROM (SELECT unnest(?::VARCHAR[]) AS {q}) AS src",
+                             [values]).fetchall()
+        cases = " ".join(f"WHEN {_sql_literal(v)} THEN {'NULL' if m is None else _sql_literal(m)}" for v, m in masked)
+        selected.append(f"CASE {q} {cases} ELSE {unaliased(plain)} END AS {q}")
+    return f"SELECT {', '.join(selected)} FROM {relation_sql} AS src"

@@ -63,9 +63,14 @@ class ReleaseResult:
         return [f"{n}/{k}" for n, d in self.datasets.items() for k, p in d.parts.items() if p.status == status]
 
 
+# libyaml's safe loader when PyYAML was built with it: the same document, ~10x faster than the pure-Python one
+# (datasets.yaml took ~0.4 s of a small release to parse)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_spec(path: Path = SPEC_PATH) -> dict:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
 
 
 def new_release_id(now: _dt.datetime | None = None) -> str:

@@ -345,7 +345,8 @@ def write_excel_copies(con: duckdb.DuckDBPyConnection, staging: Path, resources:
                                         "import the CSV into Excel with its columns as text (docs/OPEN_DATA.md)")
                 continue
             target = csv_path.with_suffix(".xlsx")
-            zipping.append(zipper.submit(excel.write_sheet_rows(con, source, target, res["name"])))
+            zipping.append(zipper.submit(excel.write_sheet_rows(
+                con, source, target, res["name"], parquet_file=parquet if parquet.exists() else None)))
             added.append({
                 "name": f"{res['name']}_xlsx", "path": target.relative_to(staging).as_posix(), "type": "file",
                 "scheme": "file", "format": "xlsx", "mediatype": excel.MEDIATYPE,

@@ -29,6 +29,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -43,6 +45,8 @@ from dagster_project.publish.warehouse import open_scratch
 # connection, sniffing and planning cost ~0.2 s a file); a larger one by a parallel read of its own (measured at 1 M:
 # the shared single-threaded read of a 244 MB file cost more CPU and wall than two reads).
 SCAN_WITH_TABLE_CHECK_BYTES = 32 << 20
+# Table Schema checks run on this many connections at once (each file's check reads on one thread).
+TABLE_CHECK_WORKERS = 2
 # Frictionless validates every row of a release whose largest part has at most this many rows; above, the
 # first FRICTIONLESS_SAMPLE_ROWS of each CSV resource (every row of every file is checked in DuckDB).
 FRICTIONLESS_FULL_ROWS = 20_000
@@ -223,19 +227,37 @@ def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset(),
     from dagster_project.publish.safe_cells import neutralise_sql
 
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    problems = []
-    con = open_scratch()
+    todo = [(res, res["schema"]["fields"]) for res in package["resources"]
+            if res.get("format") == "csv" and (res.get("schema") or {}).get("fields") and res["path"] not in skip]
+    # largest first, on TABLE_CHECK_WORKERS connections: the positional join with the Parquet copy runs each file's
+    # read on one thread, so two files at once keep two cores busy (results in resource order either way)
+    order = sorted(range(len(todo)), key=lambda i: -(folder / todo[i][0]["path"]).stat().st_size)
+    found: dict[int, list[str]] = {}
+    lock = threading.Lock()
+    # one in-memory database, a cursor per worker: the workers share its one memory limit (two databases would
+    # each take PUBLISH_MEMORY_LIMIT, twice the publication's budget)
+    scratch = open_scratch()
+
+    def worker() -> None:
+        con = scratch.cursor()
+        try:
+            while True:
+                with lock:
+                    if not order:
+                        return
+                    i = order.pop(0)
+                res, fields = todo[i]
+                found[i] = _check_table(con, folder, res, fields, neutralise_sql, privacy_hits, identifier_columns)
+        finally:
+            con.close()
+
     try:
-        for res in package["resources"]:
-            fields = (res.get("schema") or {}).get("fields")
-            if res.get("format") != "csv" or not fields or res["path"] in skip:
-                continue
-            found = _check_table(con, folder, res, fields, neutralise_sql, privacy_hits, identifier_columns)
-            if found:
-                problems.append(f"{res['name']}: " + "; ".join(found))
+        with ThreadPoolExecutor(max_workers=max(1, min(TABLE_CHECK_WORKERS, len(todo)))) as pool:
+            for done in [pool.submit(worker) for _ in range(min(TABLE_CHECK_WORKERS, len(todo)))]:
+                done.result()  # a check that failed to run fails the release
     finally:
-        con.close()
-    return problems
+        scratch.close()
+    return [f"{todo[i][0]['name']}: " + "; ".join(found[i]) for i in range(len(todo)) if found.get(i)]
 
 
 def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, res: dict, fields: list[dict], neutralise_sql,
@@ -404,20 +426,32 @@ def validate_release(folder: Path, total_rows: int, ocds_validator: Callable[[Pa
     skip = frozenset(carried)
     results: dict[str, str] = {}
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    problems = verify_sha256sums(folder, {**(known_digests or {}), **carried})
-    if problems:
-        raise ReleaseValidationError(f"SHA256SUMS 校验失败 verification failed: {problems[:10]}")
-    results["sha256sums"] = "verified"
+    csv_privacy: dict[str, list[PrivacyHit]] = {}  # the privacy scan of each CSV, made by the same read
+    # Three independent reads at once, their verdicts taken in this order: the checksums (hashlib, which releases
+    # the GIL) and Frictionless (Python) in threads while DuckDB checks every CSV row against its Table Schema — that
+    # check reads each file on one thread, so on two cores the other two mostly ran on an idle core.
+    with ThreadPoolExecutor(max_workers=2) as side:
+        sums = side.submit(verify_sha256sums, folder, {**(known_digests or {}), **carried})
+        frictionless = side.submit(validate_with_frictionless, folder, total_rows, skip)
+        try:
+            table_problems = check_table_schemas(folder, skip, csv_privacy, frozenset(identifier_columns))
+        except BaseException as exc:  # reported after the checks before it, as when they ran one by one
+            table_problems = exc
+        problems = sums.result()
+        if problems:
+            raise ReleaseValidationError(f"SHA256SUMS 校验失败 verification failed: {problems[:10]}")
+        results["sha256sums"] = "verified"
 
-    problems = check_descriptor_digests(folder)
-    if problems:
-        raise ReleaseValidationError(f"datapackage.json 与 SHA256SUMS 不符 hash/bytes differ: {problems[:10]}")
-    results["frictionless"] = validate_with_frictionless(folder, total_rows, skip)
+        problems = check_descriptor_digests(folder)
+        if problems:
+            raise ReleaseValidationError(f"datapackage.json 与 SHA256SUMS 不符 hash/bytes differ: {problems[:10]}")
+        results["frictionless"] = frictionless.result()
     if carried:
         results["carried_parts"] = (f"{len(carried)} files of unchanged parts (and code lists) carried by checksum "
                                     "(validated and privacy-scanned in the release that built them)")
-    csv_privacy: dict[str, list[PrivacyHit]] = {}  # the privacy scan of each CSV, made by the same read
-    problems = check_table_schemas(folder, skip, csv_privacy, frozenset(identifier_columns))
+    if isinstance(table_problems, BaseException):
+        raise table_problems
+    problems = table_problems
     if problems:
         raise ReleaseValidationError(f"表结构校验失败 Table Schema check failed: {problems[:10]}")
     results["table_schemas"] = ("header, BOM, one cell per field, types (lexical form and value), required fields, "

@@ -37,3 +37,12 @@ alter table {{ relation }} drop if exists
     {%- for value in values %} partition ({{ column }} = {{ value }}){{ ',' if not loop.last }}{% endfor %}
   {%- endif -%}
 {%- endmacro %}
+
+{#- `with x as {{ cte_inlined(...) }} (…)`: asks DuckDB to inline a CTE read more than once instead of materialising
+    it (DuckDB materialises such a CTE by default since 1.1; a wide one costs a copy of every row). Spark inlines
+    CTEs and takes no such keyword: ''. Only a hint, never a change of rows. enabled=false: '' on both. -#}
+{% macro cte_inlined(enabled=true) -%}
+  {{ return(adapter.dispatch('cte_inlined', 'gongkai')(enabled)) }}
+{%- endmacro %}
+{% macro default__cte_inlined(enabled) -%}{{ 'not materialized' if enabled else '' }}{%- endmacro %}
+{% macro spark__cte_inlined(enabled) -%}{%- endmacro %}

@@ -7,7 +7,10 @@
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 {{ trading_rebuild_marker(years) }}
-with bulletins as (
+{#- A rebuilt partition's bulletins are read three times below; materialised (DuckDB's default) the copy of their wide
+    rows was most of the model's time for one new year at 1 M rows (1.1 of 1.3 s; inlined, each read takes only the
+    columns it needs: 0.16 s). A full build keeps the one materialised copy (every row, read three times). -#}
+with bulletins as {{ cte_inlined(years is not none) }} (
     select * from {{ ref('int_bulletins_deduplicated') }}
     where {{ in_keys('partition_year', years) }}
 ),

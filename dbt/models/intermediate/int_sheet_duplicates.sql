@@ -39,8 +39,7 @@ published_files as (
     select distinct sheets.source_file
     from sheets
     join {{ ref('stg_portal__publications') }} as publications
-        on publications.attachment = sheets.source_file
-        or right(sheets.source_file, length(publications.attachment) + 1) = '/' || publications.attachment
+        on {{ attachment_names_file('publications.attachment', 'sheets.source_file') }}
 ),
 
 candidates as (

@@ -72,8 +72,7 @@ publications as (
         count(*) over (partition by sheets.sheet_id) as publication_count
     from sheets
     join {{ ref('stg_portal__publications') }} as publications
-        on publications.attachment = sheets.source_file
-        or right(sheets.source_file, length(publications.attachment) + 1) = '/' || publications.attachment
+        on {{ attachment_names_file('publications.attachment', 'sheets.source_file') }}
 ),
 
 first_publication as (

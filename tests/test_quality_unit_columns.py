@@ -43,3 +43,27 @@ def test_projection_fingerprint_moves_with_the_columns_read_only():
     con.execute("insert into marts.t values (null, 0)")  # a row more, even a null key, moves it
     assert now() != before
     assert projection_fingerprint(relations, "marts.missing", ["k"]) is None
+
+
+def test_a_relation_only_counted_is_an_input_by_its_row_count():
+    from dagster_project.quality.suite_carry import counted_only, unit_data
+
+    con = duckdb.connect()
+    con.execute("create schema marts; create table marts.t as select i as k from range(10) r(i); "
+                "create table marts.b as select i as k, 'text' as notice from range(50) r(i)")
+    counting = _exp("unexpected_rows", query="select * from {batch} where k < 0", requires=("marts.b",))
+    counting = counting.__class__(**{**counting.__dict__, "evaluated_query": "select  COUNT(*) from marts.b"})
+    reading = counting.__class__(**{**counting.__dict__, "query": "select * from {batch} join marts.b using (k)"})
+
+    def data(expectations) -> str:
+        return unit_data(expectations, RelationFingerprints(con))
+
+    assert counted_only([counting], RelationFingerprints(con)) == {"marts.b"}
+    assert counted_only([counting, reading], RelationFingerprints(con)) == set()
+    before, read_before = data([counting]), data([reading])
+    con.execute("update marts.b set notice = 'changed' where k = 3")
+    assert data([counting]) == before and data([reading]) != read_before
+    con.execute("insert into marts.b values (99, 'one more')")
+    assert data([counting]) != before
+    con.execute("update marts.t set k = 7 where k = 6")
+    assert unit_data([counting], RelationFingerprints(con)) != data([reading]) and data([counting]) is not None

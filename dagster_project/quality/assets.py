@@ -90,7 +90,13 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
     def quality_findings(context: AssetExecutionContext):
         from dagster_project.quality.carry import carry_previous_run, quality_fingerprint
         from dagster_project.quality.runner import run_quality
-        from dagster_project.quality.suite_carry import plan_carry, plan_slices, unit_inputs, validation_units
+        from dagster_project.quality.suite_carry import (
+            plan_carry,
+            plan_key_slices,
+            plan_slices,
+            unit_inputs,
+            validation_units,
+        )
 
         cfg = settings()
         current_suites = load_suites()
@@ -114,13 +120,15 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
             try:
                 plan = plan_carry(con, current_suites, fingerprints, cfg.out_dir / "quality" / "gx_data_docs")
                 sliced = plan_slices(con, current_suites, fingerprints, slices_now, plan)
+                keyed = plan_key_slices(con, current_suites, fingerprints, slices_now, plan)
             finally:
                 con.close()
             fingerprint_seconds = time.perf_counter() - started
             context.log.info(f"quality: {len(plan)} of {len(fingerprints)} validation units carried (inputs unchanged), "
                              f"fingerprints in {fingerprint_seconds:.2f} s: run {sorted(set(fingerprints) - set(plan))}")
             run = run_quality(cfg.warehouse, cfg.out_dir, suites=current_suites, inputs_fingerprint=fingerprint,
-                              suite_fingerprints=fingerprints, carry=plan, slices=sliced, unit_slices_now=slices_now)
+                              suite_fingerprints=fingerprints, carry=plan, slices=sliced, unit_slices_now=slices_now,
+                              key_slices=keyed)
         report = str(run.report_path) if run.report_path else None
         by_suite = run.by_suite()
         compliance = [o for o in run.outcomes if o.expectation.kind == "compliance"]

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -107,10 +108,12 @@ def describe_engine(datasource: Any) -> str:
 
 
 def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict[str, CheckOutcome],
-            engine_seen: list[str] | None = None, carried_units: list[str] = ()) -> Path | None:
+            engine_seen: list[str] | None = None, carried_units: list[str] = (),
+            batch_queries: dict[str, str] | None = None) -> Path | None:
     """Validate ``suites`` except their ``carried_units`` (``suite_carry``: one suite's expectations on one batch),
     whose results the caller copies; Data Docs list the carried units too (their pages were written by the runs
-    they repeat)."""
+    they repeat). A unit in ``batch_queries`` is validated on that query's rows instead of its whole batch
+    (``key_slices.py``)."""
     import warnings
 
     from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context, import_gx, reset_connection
@@ -141,7 +144,11 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
             validations = []
             gx_suites = []
             for batch in sorted({o.expectation.batch for o in runnable}):
-                if batch not in batch_definitions:
+                unit = unit_name(suite.name, batch)
+                if unit in (batch_queries or {}):
+                    asset = datasource.add_query_asset(name=f"{unit}__touched", query=batch_queries[unit])
+                    batch_definition = asset.add_batch_definition_whole_table(name="touched_slices")
+                elif batch not in batch_definitions:
                     schema, table = batch.split(".", 1)
                     with warnings.catch_warnings():
                         # `schema_name` is deprecated in favour of a schema in the connection, but one
@@ -151,13 +158,15 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                             name=batch.replace(".", "__"), table_name=table, schema_name=schema
                         )
                     batch_definitions[batch] = asset.add_batch_definition_whole_table(name="whole_table")
-                gx_suite = context.suites.add(gx.ExpectationSuite(name=unit_name(suite.name, batch)))
+                if unit not in (batch_queries or {}):
+                    batch_definition = batch_definitions[batch]
+                gx_suite = context.suites.add(gx.ExpectationSuite(name=unit))
                 gx_suites.append(gx_suite)
                 for o in runnable:
                     if o.expectation.batch == batch:
                         gx_suite.add_expectation(_gx_expectation(gx, o.expectation))
                 validations.append(context.validation_definitions.add(
-                    gx.ValidationDefinition(name=gx_suite.name, data=batch_definitions[batch], suite=gx_suite)
+                    gx.ValidationDefinition(name=gx_suite.name, data=batch_definition, suite=gx_suite)
                 ))
             checkpoint = context.checkpoints.add(gx.Checkpoint(
                 name=f"quality_{suite.name}",
@@ -214,17 +223,46 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
         left = make_offline(docs_dir)  # CDN assets -> vendored copies, so the pages open offline
         if left:
             log.warning("GX Data Docs still name external assets: %s", left)
+    if masked:
+        record_masked(docs_dir)
     return docs_index
+
+
+MASKED_RECORD = ".masked_files.json"
+
+
+def _file_state(path: Path) -> list[int]:
+    """What changes whenever a file is written: its size and modification time in nanoseconds (what `make` and rsync
+    trust; kept by a copy that keeps times, `cp -a`, so a copied output root does not mask every page again)."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
 
 
 def mask_written_text(folder: Path, suffixes: tuple[str, ...] = (".html", ".json")) -> int:
     """Mask personal numbers in text files GX wrote (Data Docs show sample unexpected values: a note or an
-    item name as the publisher wrote it). Returns the number of files changed."""
+    item name as the publisher wrote it). Returns the number of files changed.
+
+    A file whose state (``_file_state``) is the one ``record_masked`` recorded after the last masking, by the same
+    masking code, is not read again: the pages of carried units are neither re-rendered nor rewritten (≈ 1.5 s of a
+    run after a new year at 1 M went into reading and masking them again). The record is removed here and written
+    only after every file is masked, so a run that stopped half-way leaves no record and every file is masked next
+    time."""
+    import json
+
     from dagster_project import personal_numbers
 
+    record_path = folder / MASKED_RECORD
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    record_path.unlink(missing_ok=True)
+    files = record.get("files", {}) if record.get("code") == _masking_code() else {}
     changed = 0
     for path in folder.rglob("*"):
         if path.suffix in suffixes and path.is_file():
+            if files.get(path.relative_to(folder).as_posix()) == _file_state(path):
+                continue
             text = path.read_text(encoding="utf-8", errors="replace")
             masked = personal_numbers.mask(text)
             if masked != text:
@@ -233,10 +271,37 @@ def mask_written_text(folder: Path, suffixes: tuple[str, ...] = (".html", ".json
     return changed
 
 
+def _masking_code() -> str:
+    from dagster_project import identifiers, personal_numbers
+
+    return _bytes_digest([Path(personal_numbers.__file__), Path(identifiers.__file__)])
+
+
+def _bytes_digest(paths: list[Path]) -> str:
+    import hashlib
+
+    return hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
+
+
+def record_masked(folder: Path, suffixes: tuple[str, ...] = (".html", ".json")) -> None:
+    """Record the state of every text file of ``folder`` as masked (after ``mask_written_text``, and after
+    ``make_offline`` put vendored asset paths in place of CDN addresses, which adds no personal number)."""
+    import json
+
+    files = {p.relative_to(folder).as_posix(): _file_state(p) for p in folder.rglob("*")
+             if p.suffix in suffixes and p.is_file() and p.name != MASKED_RECORD}
+    (folder / MASKED_RECORD).write_text(json.dumps({"code": _masking_code(), "files": files}, sort_keys=True),
+                                        encoding="utf-8")
+
+
 def _count(con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:
     if not sql:
         return None
     return int(con.execute(f"select ({sql})").fetchone()[0] or 0)
+
+
+_SIMPLE_COUNT = re.compile(r"select count\(\*\) from ([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)(?: where (.+))?",
+                           re.IGNORECASE | re.DOTALL)
 
 
 class _Counts:
@@ -246,6 +311,29 @@ class _Counts:
 
     def __init__(self):
         self._memo: dict[str, int | None] = {}
+
+    def prefetch(self, con: duckdb.DuckDBPyConnection, texts: list[str | None]) -> None:
+        """Count the queries of the form ``select count(*) from <schema.table> [where <condition>]`` on one relation
+        in one scan, as ``count(*) filter (where <condition>)`` — the same number: the rows the condition holds for
+        (a new year's detail and trading rules count the 5.6 M timeline rows once each otherwise). A condition with a
+        subquery, or a query of any other form, is counted alone by ``get``; so is every query of a relation whose
+        combined count fails (the failing one then fails alone, for its own expectation)."""
+        by_relation: dict[str, dict[str, str]] = {}
+        for text in dict.fromkeys(t for t in texts if t and t not in self._memo and "quality." not in t.lower()):
+            match = _SIMPLE_COUNT.fullmatch(" ".join(text.split()))
+            if match and "select" not in (match.group(2) or "").lower():
+                by_relation.setdefault(match.group(1), {})[text] = match.group(2) or "true"
+        for relation, conditions in by_relation.items():
+            if len(conditions) < 2:
+                continue
+            items = list(conditions.items())
+            columns = ", ".join(f"count(*) filter (where {condition})" for _, condition in items)
+            try:
+                row = con.execute(f"select {columns} from {relation}").fetchone()
+            except duckdb.Error:
+                continue
+            for (text, _), value in zip(items, row):
+                self._memo[text] = int(value or 0)
 
     def get(self, con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:
         if not sql or "quality." in sql.lower():
@@ -321,11 +409,14 @@ def _restrict_to_touched(outcomes: dict[str, CheckOutcome], slices: dict[str, tu
         plan = slices.get(unit_of(o.expectation))
         if plan is None:
             continue
-        touched, batch_level, _ = plan
+        touched, batch_level, _, batch_types = plan
         exp = o.expectation
         batch_has_columns = batch_level == "pair" or (exp.slice == "year" and batch_level == "year")
         outcomes[eid] = CheckOutcome(dataclasses.replace(
-            exp, query=restricted_query(exp.query, exp.slice, touched, batch_has_columns)))
+            exp, query=restricted_query(exp.query, exp.slice, touched, batch_has_columns, batch_types)))
+
+
+FINDINGS_SLICE_TYPES = {"publisher_code": "VARCHAR", "fiscal_year": "INTEGER"}  # quality.findings (store.DDL)
 
 
 def _add_untouched(con, run_id: str, o: CheckOutcome, touched, source: str) -> None:
@@ -335,7 +426,8 @@ def _add_untouched(con, run_id: str, o: CheckOutcome, touched, source: str) -> N
     con.execute(
         "insert into quality.findings by name select * replace (?::varchar as run_id, "
         "cast(null as varchar) as publisher_name, cast(null as varchar) as document, cast(null as varchar) as group_key) "
-        f"from quality.findings where run_id = ? and suite = ? and rule_id = ? and not {touched.condition(exp.slice)}",
+        f"from quality.findings where run_id = ? and suite = ? and rule_id = ? "
+        f"and not {touched.scan_condition(exp.slice, FINDINGS_SLICE_TYPES)}",
         [run_id, source, exp.suite, exp.rule_id])
     rows, keys = con.execute("select count(*), count(distinct finding_key) from quality.findings "
                              "where run_id = ? and suite = ? and rule_id = ?", [run_id, exp.suite, exp.rule_id]).fetchone()
@@ -356,7 +448,8 @@ def _keep_slices(con, run: QualityRun, now: dict, fingerprints: dict[str, str | 
         fingerprint = fingerprints.get(unit)
         if fingerprint is None or unit in errored:
             continue
-        if slicing.recorded(con, unit, fingerprint) != unit_slices:
+        kept = slicing.recorded(con, unit, fingerprint)
+        if kept is None or (kept.base, kept.slices) != (unit_slices.base, unit_slices.slices):
             slicing.record(con, unit, fingerprint, unit_slices)
 
 
@@ -387,6 +480,7 @@ def run_quality(
     carry: dict[str, str] | None = None,
     slices: dict[str, tuple] | None = None,
     unit_slices_now: dict | None = None,
+    key_slices: dict[str, tuple] | None = None,
 ) -> QualityRun:
     """Run all suites on the warehouse, append to the quality tables, write the reports.
 
@@ -397,7 +491,8 @@ def run_quality(
     it carries instead of running GX (``suite_carry.plan_carry``); ``slices``: unit -> (touched slices, batch
     level, run whose other slices' findings it copies) for the units GX judges on their touched slices only
     (``suite_carry.plan_slices``, ``slices.py``); ``unit_slices_now``: each slice-local unit's slices now, kept
-    for the next run.
+    for the next run; ``key_slices``: unit -> (touched slices, batch query, description) for the column-level units
+    GX judges on the rows a change can reach (``suite_carry.plan_key_slices``, ``key_slices.py``).
     """
     t0 = time.perf_counter()
     suites = suites if suites is not None else load_suites()
@@ -408,6 +503,7 @@ def run_quality(
     suite_fingerprints = suite_fingerprints or {}
     outcomes = {e.expectation_id: CheckOutcome(e) for s in suites for e in s.expectations}
     slices = {u: plan for u, plan in (slices or {}).items() if u not in carry}
+    key_slices = {u: plan for u, plan in (key_slices or {}).items() if u not in carry and u not in slices}
     _restrict_to_touched(outcomes, slices)
 
     con = duckdb.connect(str(warehouse))
@@ -429,7 +525,8 @@ def run_quality(
     carry = {u: r for u, r in carry.items() if u in units}
     docs_dir = quality_dir / "gx_data_docs"
     if len(carry) < len(units):
-        docs_index = _run_gx(warehouse, suites, docs_dir, outcomes, engine_seen, carried_units=list(carry))
+        docs_index = _run_gx(warehouse, suites, docs_dir, outcomes, engine_seen, carried_units=list(carry),
+                             batch_queries={u: plan[1] for u, plan in key_slices.items()})
     else:  # every unit carried: GX's pages of the runs they repeat stay as they are
         docs_index = docs_dir / "index.html" if (docs_dir / "index.html").is_file() else None
     gx_seconds = time.perf_counter() - t_gx
@@ -448,6 +545,10 @@ def run_quality(
                     outcomes[row["expectation_id"]] = outcome_of(outcomes[row["expectation_id"]].expectation, row)
             run.outcomes = list(outcomes.values())
         counts = _Counts()
+        counts.prefetch(con, [text for o in run.outcomes if unit_of(o.expectation) not in carry and o.status != "error"
+                              for text in (o.expectation.sql_for_duckdb(o.expectation.evaluated_query)
+                                           or f"select count(*) from {o.expectation.batch}",
+                                           o.expectation.sql_for_duckdb(o.expectation.insufficient_query))])
         # No enclosing transaction: one broken query must not abort the others (DuckDB aborts the whole
         # transaction on an error); each expectation's rows are written by single statements.
         for o in run.outcomes:
@@ -462,7 +563,7 @@ def run_quality(
                     o.insufficient = counts.get(con, exp.sql_for_duckdb(exp.insufficient_query))
                     _write_findings(con, run_id, o)
                     if unit_of(exp) in slices and o.status != "error":
-                        _add_untouched(con, run_id, o, *slices[unit_of(exp)][::2])
+                        _add_untouched(con, run_id, o, slices[unit_of(exp)][0], slices[unit_of(exp)][2])
                 except duckdb.Error as exc:
                     o.status, o.detail = "error", f"{type(exc).__name__}: {exc}"[:2000]
                 if o.status != "error":
@@ -481,7 +582,8 @@ def run_quality(
             )
         store.fill_publisher_names(con, run_id)
         store.fill_documents(con, run_id)
-        run.sliced_units = {u: plan[0].describe() for u, plan in slices.items()}
+        run.sliced_units = {**{u: plan[0].describe() for u, plan in slices.items()},
+                            **{u: plan[2] for u, plan in key_slices.items()}}
         _keep_slices(con, run, unit_slices_now or {}, suite_fingerprints)
         run.total_seconds = time.perf_counter() - t0
         errored = any(o.status == "error" for o in run.outcomes)

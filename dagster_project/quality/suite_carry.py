@@ -66,6 +66,38 @@ def expectation_relations(expectations, relations: RelationFingerprints) -> set[
     return names
 
 
+def counted_only(expectations, relations: RelationFingerprints) -> set[str]:
+    """Relations the expectations read only as ``select count(*) from <relation>`` (a count query's whole text), never
+    as batch nor in an unexpected-rows query: all a unit's results take from such a relation is its row count (the
+    bulletins counted as the privacy and quarantine rules' denominator), so the count, not every row, is its input."""
+    counted: set[str] = set()
+    other: set[str] = {e.batch for e in expectations}
+    for e in expectations:
+        other |= relations.names_in(e.query)
+        for text in (e.evaluated_query, e.insufficient_query):
+            named = relations.names_in(text)
+            if len(named) == 1 and " ".join(text.split()).lower() == f"select count(*) from {next(iter(named))}":
+                counted |= named
+            else:
+                other |= named
+    return counted - other
+
+
+def unit_data(expectations, relations: RelationFingerprints) -> str | None:
+    """What a unit of set-based expectations reads, as one fingerprint: every relation it reads by content, those it
+    only counts (``counted_only``) by their row count. None when one is missing or unreadable."""
+    names = expectation_relations(expectations, relations)
+    counted = counted_only(expectations, relations)
+    if not counted:
+        return relations.of_all(names)
+    parts = [f"whole={relations.of_all(names - counted)}"]
+    for name in sorted(counted):
+        if not relations.exists(name):
+            return None
+        parts.append(f"{name}=count:{relations.con.execute(f'select count(*) from {name}').fetchone()[0]}")
+    return None if parts[0] == "whole=None" else "\n".join(parts)
+
+
 def suite_relations(suite: Suite, relations: RelationFingerprints) -> set[str]:
     return expectation_relations(suite.expectations, relations)
 
@@ -111,7 +143,9 @@ def sliceable(expectations) -> bool:
 
 def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[dict, dict]:
     """(unit -> inputs fingerprint, unit -> ``slices.UnitSlices`` of the units whose expectations are all
-    slice-local). Slices are read first: a sliced relation's whole fingerprint comes from its slices."""
+    slice-local, and of the column-level units whose batch has a slice column, ``key_slices.py``). Slices are read
+    first: a sliced relation's whole fingerprint comes from its slices."""
+    from dagster_project.quality import key_slices
     from dagster_project.quality import slices as slicing
 
     units = validation_units(suites)
@@ -138,8 +172,15 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
         out: dict[str, str | None] = {}
         for unit, (suite, expectations) in units.items():
             read = columns_read(expectations)
-            data = (projection_fingerprint(relations, expectations[0].batch, read) if read is not None
-                    else relations.of_all(expectation_relations(expectations, relations)))
+            keyed = None
+            if read is not None and not carrying_disabled():  # its data fingerprint and its slices, one pass
+                keyed = key_slices.projected_slices(con, relations, expectations[0].batch, read,
+                                                    f"{unit}\n{files[suite.name]}\n{code}\n{as_of.isoformat()}")
+            if keyed is not None:
+                data, sliced[unit] = keyed
+            else:
+                data = (projection_fingerprint(relations, expectations[0].batch, read) if read is not None
+                        else unit_data(expectations, relations))
             out[unit] = None if data is None else stage_state.fingerprint(
                 "unit", unit, files[suite.name], code, as_of.isoformat(), data)
         return out, sliced
@@ -149,7 +190,8 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
 
 def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints: dict[str, str | None],
                 now: dict, carry: dict[str, str]) -> dict[str, tuple]:
-    """unit -> (``slices.Touched``, batch slice level, run whose other slices' findings are copied) for every unit
+    """unit -> (``slices.Touched``, batch slice level, run whose other slices' findings are copied, batch column types)
+    for every unit
     not carried whole that may judge only its touched slices (``quality/slices.py``): slice-local expectations, the
     latest run judged them all without error under one recorded fingerprint whose slices are kept, same base."""
     from dagster_project.quality import slices as slicing
@@ -163,7 +205,7 @@ def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprint
     slicing.ensure_schema(con)
     plan = {}
     for unit, (_, expectations) in validation_units(suites).items():
-        if unit in carry or unit not in now or fingerprints.get(unit) is None:
+        if unit in carry or unit not in now or fingerprints.get(unit) is None or not sliceable(expectations):
             continue
         before = by_unit.get(unit) or []
         if sorted(str(b[0]) for b in before) != sorted(e.expectation_id for e in expectations):
@@ -177,7 +219,8 @@ def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprint
         touched = slicing.touched_slices(kept.slices, now[unit].slices)
         if len(touched.pairs) + len(touched.years) > slicing.MAX_TOUCHED_SHARE * len(now[unit].slices):
             continue  # most of it moved: judging it whole costs no more
-        plan[unit] = (touched, _batch_level(con, expectations[0].batch), latest)
+        level, types = _batch_columns(con, expectations[0].batch)
+        plan[unit] = (touched, level, latest, types)
     return plan
 
 
@@ -199,13 +242,43 @@ def _latest_check_rows(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, l
     return latest[0], by_unit
 
 
-def _batch_level(con: duckdb.DuckDBPyConnection, batch: str) -> str | None:
+def plan_key_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints: dict[str, str | None],
+                    now: dict, carry: dict[str, str]) -> dict[str, tuple]:
+    """unit -> (``slices.Touched``, the query of the batch GX judges instead of the whole one, the touched slices in
+    words) for every column-level unit not carried whole that may be judged on the rows a change can reach
+    (``key_slices.py``)."""
+    from dagster_project.quality import key_slices
+    from dagster_project.quality import slices as slicing
+
+    latest_run = _latest_check_rows(con) if now else None
+    if latest_run is None:
+        return {}
+    _, by_unit = latest_run
+    slicing.ensure_schema(con)
+    plan = {}
+    for unit, (_, expectations) in validation_units(suites).items():
+        sliced = now.get(unit)
+        if unit in carry or sliced is None or sliced.column is None or fingerprints.get(unit) is None:
+            continue
+        before = by_unit.get(unit) or []
+        recorded = slicing.recorded(con, unit, before[0][2]) if before and before[0][2] else None
+        touched = key_slices.plan(expectations, before, recorded, sliced)
+        if touched is None:
+            continue
+        query = key_slices.batch_query(expectations[0].batch, expectations, touched, sliced.column, sliced.column_type,
+                                       columns_read(expectations))
+        plan[unit] = (touched, query, f"{sliced.column} " + ", ".join(sorted(touched.years)))
+    return plan
+
+
+def _batch_columns(con: duckdb.DuckDBPyConnection, batch: str) -> tuple[str, dict[str, str]]:
+    """The batch's slice level ('pair', 'year' or 'none') and its columns' types (name -> DuckDB type)."""
     schema, table = batch.split(".", 1)
-    cols = {r[0] for r in con.execute("select column_name from information_schema.columns where table_schema = ? "
-                                      "and table_name = ?", [schema, table]).fetchall()}
-    if {"publisher_code", "fiscal_year"} <= cols:
-        return "pair"
-    return "year" if "fiscal_year" in cols else "none"
+    types = dict(con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
+                             "and table_name = ?", [schema, table]).fetchall())
+    if {"publisher_code", "fiscal_year"} <= set(types):
+        return "pair", types
+    return ("year" if "fiscal_year" in types else "none"), types
 
 
 def plan_carry(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints: dict[str, str | None],

@@ -1,0 +1,22 @@
+"""The runner's counts of one relation taken in one scan (``_Counts.prefetch``) equal the queries counted alone."""
+from __future__ import annotations
+
+import duckdb
+
+from dagster_project.quality.runner import _count, _Counts
+
+
+def test_counts_in_one_scan_equal_each_query_alone():
+    con = duckdb.connect()
+    con.execute("create schema m; create table m.t as select i, case when i % 3 = 0 then 'A' else 'B' end as rule_id, "
+                "case when i % 7 = 0 then null else i % 2 = 0 end as passes from range(100) r(i)")
+    texts = ["select count(*) from m.t", "select count(*) from m.t where rule_id = 'A' and passes is not null",
+             "SELECT  count(*)\n FROM m.t WHERE passes", "select count(*) from m.t where rule_id in (select 'B')",
+             "select count(distinct rule_id) from m.t", "select count(*) from m.t where cast(rule_id as int) > 0"]
+    counts = _Counts()
+    counts.prefetch(con, texts[:-1])
+    assert set(counts._memo) == set(texts[:3])  # a subquery or another form: counted alone
+    assert [counts.get(con, t) for t in texts[:-1]] == [_count(con, t) for t in texts[:-1]]
+    failing = _Counts()
+    failing.prefetch(con, [texts[0], texts[-1]])  # the combined count fails: each is left to be counted alone
+    assert failing._memo == {}

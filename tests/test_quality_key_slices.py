@@ -78,6 +78,8 @@ def test_the_touched_batch_flags_exactly_the_rows_the_whole_batch_flags():
     assert key_slices.plan(EXPECTATIONS, [(*passed[0][:1], "failed", "fp"), *passed[1:]], before[1], now[1]) is None
     assert key_slices.plan(EXPECTATIONS, passed[1:], before[1], now[1]) is None
     assert key_slices.plan(EXPECTATIONS, passed, None, now[1]) is None
+    with_share = [*EXPECTATIONS[:1], _exp("expect_column_values_to_not_be_null", column="k", mostly=0.99)]
+    assert key_slices.plan(with_share, [(e.expectation_id, "passed", "fp") for e in with_share], before[1], now[1]) is None
     other = key_slices.projected_slices(con, RelationFingerprints(con), BATCH, COLUMNS, "another suite file")[1]
     assert key_slices.plan(EXPECTATIONS, passed, before[1], other) is None
     con.execute(f"update {BATCH} set k = k || '' where partition_year in (2017, 2018)")  # same values: untouched

@@ -33,7 +33,7 @@ def test_keyed_counts_by_one_grouping_equal_each_query_alone():
               "select count(*) from m.t where rule_id = 'B' AND applies"]
     counts = _Counts()
     counts.prefetch(con, texts)
-    assert set(counts._memo) == set(texts)  # the keyed ones by one grouping, the 'or' one by the filter form
+    assert set(counts._memo) == set(texts) - {texts[-2]}  # the keyed ones by one grouping; the "or" one alone
     assert len(_keyed_conditions({t: t.split(" where ", 1)[1] for t in texts})["rule_id"]) == len(texts) - 1
     assert [counts.get(con, t) for t in texts] == [_count(con, t) for t in texts]
     assert _keyed_conditions({"q": "rule_id = 'B' and applies or scoped", "r": "rule_id = 'it''s' and applies"}) == {}

@@ -236,6 +236,7 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
             built = {dg.AssetKey([manifest["nodes"][uid]["name"]]) for uid in plan.selection.nodes
                      if manifest["nodes"][uid]["resource_type"] in ("model", "seed")}
             not_rebuilt = keys_to_report_when_skipped(context) - built
+        _import_gx_meanwhile()
         env = {**settings().env_for_subprocess(), **(selection.INDIRECT_SELECTION_ENV if plan.mode == "selected" else {})}
         with subprocess_environment(env), dbt_invocation(dbt, args, context) as invocation:
             yield from _record_outcomes(
@@ -351,6 +352,17 @@ def _record_outcomes(context: AssetExecutionContext, events: Iterable, evaluated
             context.log.warning(f"test outcomes not kept: {exc}")
         raise
     _save_outcomes(outcomes)
+
+
+def _import_gx_meanwhile() -> None:
+    """Start importing Great Expectations in a thread while dbt builds in its own process: the quality step that
+    follows a build judges with GX, whose import (≈ 3 s of Python) was the first thing on its critical path after
+    a small change. The quality step's own ``import_gx`` waits for an import under way (Python's module lock)."""
+    import threading
+
+    from dagster_project.quality.gx_duckdb import import_gx
+
+    threading.Thread(target=import_gx, name="import-gx-during-dbt", daemon=True).start()
 
 
 def _save_outcomes(outcomes: list) -> None:

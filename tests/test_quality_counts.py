@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_project.quality.runner import _count, _Counts
+from dagster_project.quality.runner import _count, _Counts, _keyed_conditions
 
 
 def test_counts_in_one_scan_equal_each_query_alone():
@@ -20,3 +20,20 @@ def test_counts_in_one_scan_equal_each_query_alone():
     failing = _Counts()
     failing.prefetch(con, [texts[0], texts[-1]])  # the combined count fails: each is left to be counted alone
     assert failing._memo == {}
+
+
+def test_keyed_counts_by_one_grouping_equal_each_query_alone():
+    con = duckdb.connect()
+    con.execute("create schema m; create table m.t as select i, case when i % 11 = 0 then null when i % 3 = 0 then 'A' "
+                "when i % 3 = 1 then 'B' else 'a' end as rule_id, case when i % 7 = 0 then null else i % 2 = 0 end as "
+                "applies, i % 5 = 0 as scoped from range(200) r(i)")
+    texts = [f"select count(*) from m.t where rule_id = '{r}' and {rest}" for r in ("A", "B", "a", "C", "")
+             for rest in ("applies", "scoped and not applies", "not applies is not false")]
+    texts += ["select count(*) from m.t where rule_id = 'A'", "select count(*) from m.t where rule_id = 'B' and applies or scoped",
+              "select count(*) from m.t where rule_id = 'B' AND applies"]
+    counts = _Counts()
+    counts.prefetch(con, texts)
+    assert set(counts._memo) == set(texts) - {texts[-2]}  # the keyed ones by one grouping; the "or" one alone
+    assert len(_keyed_conditions({t: t.split(" where ", 1)[1] for t in texts})["rule_id"]) == len(texts) - 1
+    assert [counts.get(con, t) for t in texts] == [_count(con, t) for t in texts]
+    assert _keyed_conditions({"q": "rule_id = 'B' and applies or scoped", "r": "rule_id = 'it''s' and applies"}) == {}

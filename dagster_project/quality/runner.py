@@ -109,11 +109,12 @@ def describe_engine(datasource: Any) -> str:
 
 def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict[str, CheckOutcome],
             engine_seen: list[str] | None = None, carried_units: list[str] = (),
-            batch_queries: dict[str, str] | None = None) -> Path | None:
+            batch_queries: dict[str, str] | None = None, docs_later: list | None = None) -> Path | None:
     """Validate ``suites`` except their ``carried_units`` (``suite_carry``: one suite's expectations on one batch),
     whose results the caller copies; Data Docs list the carried units too (their pages were written by the runs
     they repeat). A unit in ``batch_queries`` is validated on that query's rows instead of its whole batch
-    (``key_slices.py``)."""
+    (``key_slices.py``). With ``docs_later`` (a list) the pages are masked and made offline (``_finish_docs``) in a
+    thread whose future is appended to it, and None is returned: the caller takes the index from the future."""
     import warnings
 
     from dagster_project.quality.gx_duckdb import DATA_DOCS_SITE, ephemeral_duckdb_context, import_gx, reset_connection
@@ -124,7 +125,6 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
     from dagster_project.quality.suite_carry import restore_gx_results, save_gx_results, unit_name
 
     carried_units = set(carried_units)
-    docs_index = None
     docs_dir.mkdir(parents=True, exist_ok=True)
     with ephemeral_duckdb_context(warehouse, docs_dir=docs_dir) as (context, datasource):
         if engine_seen is not None:
@@ -209,14 +209,29 @@ def _run_gx(warehouse: Path, suites: list[Suite], docs_dir: Path, outcomes: dict
                                     resource_identifiers=rendered if carried_units and rendered else None)
         except Exception as exc:  # the project's own report does not depend on GX's renderer
             log.warning("GX Data Docs not built: %s", exc)
-        try:  # whether or not the docs were built: the kept results of this run's units are written
-            mask_written_text(docs_dir)
-            masked = True
-        except Exception as exc:  # pages that may hold a personal number are not linked from the report
-            log.warning("GX Data Docs not masked, so not linked: %s", exc)
-            masked = False
-        index = docs_dir / "index.html"
-        docs_index = index if masked and index.exists() else None
+    if docs_later is None:
+        return _finish_docs(docs_dir)
+    # Masking and the offline rewrite are Python over the pages GX just wrote (≈ 1.5 s after a new year at 1 M);
+    # the runner's DuckDB work that follows releases the GIL, so the two run side by side on two cores.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mask-data-docs")
+    docs_later.append(pool.submit(_finish_docs, docs_dir))
+    pool.shutdown(wait=False)
+    return None
+
+
+def _finish_docs(docs_dir: Path) -> Path | None:
+    """Mask personal numbers in the Data Docs pages, make them open offline, record them as masked; the index, or
+    None when the pages could not be masked (so they are not linked) or there is none."""
+    try:  # whether or not the docs were built: the kept results of this run's units are written
+        mask_written_text(docs_dir)
+        masked = True
+    except Exception as exc:  # pages that may hold a personal number are not linked from the report
+        log.warning("GX Data Docs not masked, so not linked: %s", exc)
+        masked = False
+    index = docs_dir / "index.html"
+    docs_index = index if masked and index.exists() else None
     if docs_index is not None:
         from dagster_project.quality.offline_docs import make_offline
 
@@ -304,6 +319,23 @@ _SIMPLE_COUNT = re.compile(r"select count\(\*\) from ([A-Za-z_][A-Za-z0-9_]*\.[A
                            re.IGNORECASE | re.DOTALL)
 
 
+_KEYED_CONDITION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = ('[^']*')(?: and (.+))?", re.IGNORECASE | re.DOTALL)
+_OR = re.compile(r"\bor\b", re.IGNORECASE)
+
+
+def _keyed_conditions(conditions: dict[str, str]) -> dict[str, dict[str, tuple[str, str]]]:
+    """column -> {query text: (literal, rest)} for the conditions ``<column> = '<literal>' [and <rest>]``. Only a
+    ``rest`` without the word ``or`` qualifies: AND binds tighter than OR, so ``c = 'x' and <rest>`` then means
+    ``c = 'x' and (<rest>)``; a literal with a quote in it is not matched."""
+    keyed: dict[str, dict[str, tuple[str, str]]] = {}
+    for text, condition in conditions.items():
+        match = _KEYED_CONDITION.fullmatch(condition.strip())
+        if match is None or _OR.search(match.group(3) or ""):
+            continue
+        keyed.setdefault(match.group(1).lower(), {})[text] = (match.group(2), match.group(3) or "true")
+    return keyed
+
+
 class _Counts:
     """``_count`` once per query text in a run: the expectations of one batch share its row count (`count(*)` of a
     4 M-row table for each of 15 expectations), and nothing but the quality tables is written while a run counts —
@@ -324,6 +356,9 @@ class _Counts:
             if match and "select" not in (match.group(2) or "").lower():
                 by_relation.setdefault(match.group(1), {})[text] = match.group(2) or "true"
         for relation, conditions in by_relation.items():
+            for column, keyed in _keyed_conditions(conditions).items():
+                if len(keyed) >= 2 and self._count_by_key(con, relation, column, keyed):
+                    conditions = {t: c for t, c in conditions.items() if t not in keyed}
             if len(conditions) < 2:
                 continue
             items = list(conditions.items())
@@ -334,6 +369,27 @@ class _Counts:
                 continue
             for (text, _), value in zip(items, row):
                 self._memo[text] = int(value or 0)
+
+    def _count_by_key(self, con: duckdb.DuckDBPyConnection, relation: str, column: str,
+                      keyed: dict[str, tuple[str, str]]) -> bool:
+        """Count conditions ``<column> = '<literal>' and <rest>`` by one grouping of the relation on ``column``: per
+        group the rows each distinct ``rest`` holds for, then per condition the sum over the groups whose key
+        ``= '<literal>'`` (the same comparison, on the same value, as the condition's; a NULL key or rest counts in
+        neither). 15 rules × 2 conditions on 5.6 M timeline rows: one string comparison per row instead of 30
+        (1.6 s → 0.07 s). False (nothing memoised) when the combined query fails."""
+        rests = list(dict.fromkeys(rest for _, rest in keyed.values()))
+        per_group = ", ".join(f"count(*) filter (where ({rest})) as _gongkai_n{i}" for i, rest in enumerate(rests))
+        items = list(keyed.items())
+        sums = ", ".join(f"sum(_gongkai_n{rests.index(rest)}) filter (where _gongkai_key = {literal})"
+                         for _, (literal, rest) in items)
+        try:
+            row = con.execute(f"select {sums} from (select {column} as _gongkai_key, {per_group} from {relation} "
+                              f"group by {column}) g").fetchone()
+        except duckdb.Error:
+            return False
+        for (text, _), value in zip(items, row):
+            self._memo[text] = int(value or 0)
+        return True
 
     def get(self, con: duckdb.DuckDBPyConnection, sql: str | None) -> int | None:
         if not sql or "quality." in sql.lower():
@@ -521,12 +577,13 @@ def run_quality(
 
     t_gx = time.perf_counter()
     engine_seen: list[str] = []
+    docs_later: list = []  # the Data Docs pages' masking, under way while DuckDB re-runs and counts
     units = validation_units(suites)
     carry = {u: r for u, r in carry.items() if u in units}
     docs_dir = quality_dir / "gx_data_docs"
     if len(carry) < len(units):
         docs_index = _run_gx(warehouse, suites, docs_dir, outcomes, engine_seen, carried_units=list(carry),
-                             batch_queries={u: plan[1] for u, plan in key_slices.items()})
+                             batch_queries={u: plan[1] for u, plan in key_slices.items()}, docs_later=docs_later)
     else:  # every unit carried: GX's pages of the runs they repeat stay as they are
         docs_index = docs_dir / "index.html" if (docs_dir / "index.html").is_file() else None
     gx_seconds = time.perf_counter() - t_gx
@@ -585,6 +642,8 @@ def run_quality(
         run.sliced_units = {**{u: plan[0].describe() for u, plan in slices.items()},
                             **{u: plan[2] for u, plan in key_slices.items()}}
         _keep_slices(con, run, unit_slices_now or {}, suite_fingerprints)
+        if docs_later:  # the report links the Data Docs only once they are masked
+            run.data_docs_index = docs_later.pop().result()
         run.total_seconds = time.perf_counter() - t0
         errored = any(o.status == "error" for o in run.outcomes)
         store.insert_run(con, run_id=run_id, started_at=started, finished_at=dt.datetime.now(),
@@ -598,5 +657,9 @@ def run_quality(
             run.report_path = write_reports(con, run, suites, quality_dir)
     finally:
         con.close()
+        if docs_later:  # a run that failed on the way still lets the masking finish before it returns
+            from concurrent.futures import wait
+
+            wait(docs_later)
     run.total_seconds = time.perf_counter() - t0
     return run

@@ -245,19 +245,21 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
                 f"'buyer': {_ref(t('b_id'), t('b_name'))}, 'tender': {tender}, 'awards': awards, 'contracts': contracts}}")
     record = _json(f"{{'ocid': {t('ocid')}, 'releases': links, 'compiledRelease': {compiled}}}")
     return f"""
-        WITH party_slots AS (  -- one SELECT per slot (an unnest of the four slots was decorrelated into a join on all)
+        WITH flat_rows AS MATERIALIZED (  -- the chunk's rows read once (the CTEs below read them eight times)
+            SELECT * FROM {flat}
+        ), party_slots AS (  -- one SELECT per slot (an unnest of the four slots was decorrelated into a join on all)
             SELECT ocid, seq, 0 AS k, b_id AS pid, b_name AS pname, b_code AS pcode, 'buyer' AS role
-            FROM {flat} WHERE b_id IS NOT NULL
+            FROM flat_rows WHERE b_id IS NOT NULL
             UNION ALL
-            SELECT ocid, seq, 1, a_id, a_name, a_code, 'procuringEntity' FROM {flat} WHERE a_id IS NOT NULL
+            SELECT ocid, seq, 1, a_id, a_name, a_code, 'procuringEntity' FROM flat_rows WHERE a_id IS NOT NULL
             UNION ALL
-            SELECT ocid, seq, 2, w_id, w_name, w_code, 'supplier' FROM {flat} WHERE w_id IS NOT NULL
+            SELECT ocid, seq, 2, w_id, w_name, w_code, 'supplier' FROM flat_rows WHERE w_id IS NOT NULL
             UNION ALL
-            SELECT ocid, seq, 3, w_id, w_name, w_code, 'tenderer' FROM {flat} WHERE w_id IS NOT NULL
+            SELECT ocid, seq, 3, w_id, w_name, w_code, 'tenderer' FROM flat_rows WHERE w_id IS NOT NULL
             UNION ALL  -- the candidates a release names, after its buyer, agency and winner
             SELECT ocid, seq, 3 + i AS k, c.id AS pid, c.name AS pname, c.code AS pcode, 'tenderer' AS role
             FROM (SELECT ocid, seq, unnest(cands) AS c, generate_subscripts(cands, 1) AS i
-                  FROM {flat} WHERE len(cands) > 0)
+                  FROM flat_rows WHERE len(cands) > 0)
         ), candidate_slots AS (
             SELECT * FROM party_slots WHERE k > 3
         ), tenderers AS (  -- tender.tenderers: every candidate named, in order of first appearance
@@ -281,7 +283,7 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
             SELECT ocid, seq, deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END
                    AS award_id, notice_name, award_status, date_s, bid_amount,
                    coalesce(w_id, p_id) AS w_id, CASE WHEN w_id IS NOT NULL THEN w_name ELSE p_name END AS w_name
-            FROM {flat} WHERE tag = 'award'
+            FROM flat_rows WHERE tag = 'award'
         ), award_suppliers AS (
             SELECT ocid, award_id, {_ordered_list(_ref(t('sid'), t('sname')), 'first')} AS suppliers
             FROM (SELECT ocid, award_id, w_id AS sid, arg_max(w_name, seq) AS sname, min(seq) AS first
@@ -298,7 +300,7 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
             SELECT ocid, [{contract}] AS contracts
             FROM (SELECT ocid, any_value(deal_key) AS deal_key, {last('notice_name')} AS title,
                          {last('signed_s')} AS signed_s, {last('bid_amount')} AS amount
-                  FROM {flat} WHERE tag = 'contract' GROUP BY ALL)
+                  FROM flat_rows WHERE tag = 'contract' GROUP BY ALL)
         ), deals AS (
             SELECT ocid, min(seq) AS first, any_value(deal_key) AS deal_key, {last('date_s')} AS date_s,
                    {last('b_id')} AS b_id, {last('b_name')} AS b_name, {last('a_id')} AS a_id, {last('a_name')} AS a_name,
@@ -309,8 +311,11 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
                    {last("CASE WHEN tag = 'tenderCancellation' THEN 'cancelled' END")} AS tender_status,
                    {_ordered_list(_document(), 'seq', where='url IS NOT NULL')} AS documents,
                    {_ordered_list(link, 'seq')} AS links
-            FROM {flat} GROUP BY ocid
+            FROM flat_rows GROUP BY ocid
+        ), positions AS (  -- a deal's place in the package, numbered over the narrow (ocid, first) rows: a window
+                           -- over the joined rows below carried (and sorted) every deal's lists along
+            SELECT ocid, row_number() OVER (ORDER BY min(seq)) - 1 + {int(offset)} AS s FROM flat_rows GROUP BY ocid
         )
-        SELECT row_number() OVER (ORDER BY first) - 1 + {int(offset)} AS s, {record} AS item
-        FROM deals LEFT JOIN parties USING (ocid) LEFT JOIN awards USING (ocid) LEFT JOIN contracts USING (ocid)
-        LEFT JOIN tenderers USING (ocid)"""
+        SELECT s, {record} AS item
+        FROM deals JOIN positions USING (ocid) LEFT JOIN parties USING (ocid) LEFT JOIN awards USING (ocid)
+        LEFT JOIN contracts USING (ocid) LEFT JOIN tenderers USING (ocid)"""

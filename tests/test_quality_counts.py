@@ -37,3 +37,15 @@ def test_keyed_counts_by_one_grouping_equal_each_query_alone():
     assert len(_keyed_conditions({t: t.split(" where ", 1)[1] for t in texts})["rule_id"]) == len(texts) - 1
     assert [counts.get(con, t) for t in texts] == [_count(con, t) for t in texts]
     assert _keyed_conditions({"q": "rule_id = 'B' and applies or scoped", "r": "rule_id = 'it''s' and applies"}) == {}
+
+
+def test_whitespace_inside_a_literal_is_kept():
+    con = duckdb.connect()
+    con.execute("create schema m; create table m.t as select * from (values ('a  b'), ('a  b'), ('a b')) v(c)")
+    texts = ["select count(*) from m.t where c = 'a  b'", "select  count(*)\n from m.t where c = 'a b'",
+             "select count(*) from m.t"]
+    counts = _Counts()
+    counts.prefetch(con, texts)
+    assert set(counts._memo) == set(texts[:2])  # the keyed two by one grouping; the last is left alone
+    assert [counts.get(con, t) for t in texts] == [_count(con, t) for t in texts] == [2, 1, 3]
+

@@ -319,6 +319,13 @@ _SIMPLE_COUNT = re.compile(r"select count\(\*\) from ([A-Za-z_][A-Za-z0-9_]*\.[A
                            re.IGNORECASE | re.DOTALL)
 
 
+def _squeezed(sql: str) -> str:
+    """``sql`` with each run of whitespace outside its quoted literals made one space (a literal keeps its own:
+    ``c = 'a  b'`` is not ``c = 'a b'``). Splitting at every quote alternates outside/inside, a doubled quote too."""
+    pieces = sql.split("'")
+    return "'".join(re.sub(r"\s+", " ", piece) if i % 2 == 0 else piece for i, piece in enumerate(pieces)).strip()
+
+
 _KEYED_CONDITION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = ('[^']*')(?: and (.+))?", re.IGNORECASE | re.DOTALL)
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
 
@@ -352,7 +359,7 @@ class _Counts:
         combined count fails (the failing one then fails alone, for its own expectation)."""
         by_relation: dict[str, dict[str, str]] = {}
         for text in dict.fromkeys(t for t in texts if t and t not in self._memo and "quality." not in t.lower()):
-            match = _SIMPLE_COUNT.fullmatch(" ".join(text.split()))
+            match = _SIMPLE_COUNT.fullmatch(_squeezed(text))
             if match and "select" not in (match.group(2) or "").lower():
                 by_relation.setdefault(match.group(1), {})[text] = match.group(2) or "true"
         for relation, conditions in by_relation.items():

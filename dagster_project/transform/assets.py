@@ -236,9 +236,9 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
             built = {dg.AssetKey([manifest["nodes"][uid]["name"]]) for uid in plan.selection.nodes
                      if manifest["nodes"][uid]["resource_type"] in ("model", "seed")}
             not_rebuilt = keys_to_report_when_skipped(context) - built
-        _import_gx_meanwhile()
         env = {**settings().env_for_subprocess(), **(selection.INDIRECT_SELECTION_ENV if plan.mode == "selected" else {})}
         with subprocess_environment(env), dbt_invocation(dbt, args, context) as invocation:
+            _import_gx_meanwhile()  # once the environment is set for dbt (no os.environ change under the import)
             yield from _record_outcomes(
                 context, report_not_rebuilt(context.assets_def, invocation.stream(), not_rebuilt), evaluated)
         if whole_project:

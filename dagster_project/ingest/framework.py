@@ -237,14 +237,19 @@ def discover(raw_dir: Path, family: str) -> list[RawFile]:
 
 def discover_with_problems(raw_dir: Path, family: str) -> list[tuple[RawFile, str | None]]:
     """(file, problem) for every candidate: readable files hashed; rejected-unread ones identified by
-    their link text (so an unchanged bad link is not rejected again on every run)."""
+    their link text (so an unchanged bad link is not rejected again on every run). A file's digest is read from its
+    bytes unless its status vouches for the digest kept when they were last read (``raw_digests``)."""
+    from dagster_project.ingest.raw_digests import RawDigests, record_path
+
+    digests = RawDigests(record_path(family), sha256_of)
     out = []
     for c in list_family_files(raw_dir, family):
         if c.problem is None:
-            out.append((RawFile(c.path, c.rel, sha256_of(c.path), c.path.stat().st_size, family), None))
+            out.append((RawFile(c.path, c.rel, digests.digest(c.path), c.path.stat().st_size, family), None))
         else:
             ident = hashlib.sha256(f"unread\t{c.problem}\t{c.link_target or ''}".encode("utf-8")).hexdigest()
             out.append((RawFile(c.path, c.rel, ident, 0, family), c.problem))
+    digests.save()
     return out
 
 

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.file_status import identity, status, verify_everything
 from dagster_project.publish.masking import quote_ident
 
 PART_COLUMN = "fiscal_year"
 DIGEST_CACHE = ".published-digests.json"  # in <out>/open-data, beside LATEST (record_digests)
-VERIFY_ENV = "GONGKAI_VERIFY_CARRIED"
 ALL = "all"          # the one part of a dataset without fiscal_year
 UNKNOWN = "unknown"  # rows of a yearly dataset whose year is not known
 
@@ -155,21 +155,13 @@ class PreviousRelease:
         """The digest recorded for ``path`` when its bytes were last read, if its status is still the one
         recorded then (``record_digests``); None: read it."""
         st = path.stat()
-        entry = self.known.get(_inode(st))
-        return entry[3] if entry and entry[:3] == _status(st) else None
-
-
-def _inode(st: os.stat_result) -> str:
-    return f"{st.st_dev}:{st.st_ino}"
-
-
-def _status(st: os.stat_result) -> list[int]:
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        entry = self.known.get(identity(st))
+        return entry[3] if entry and entry[:3] == status(st) else None
 
 
 def read_digests(root: Path) -> dict[str, list]:
     """``DIGEST_CACHE`` of ``root`` (empty when absent, unreadable or ``GONGKAI_VERIFY_CARRIED=full``)."""
-    if os.environ.get(VERIFY_ENV, "").strip().lower() == "full":
+    if verify_everything():
         return {}
     try:
         known = json.loads((root / DIGEST_CACHE).read_text(encoding="utf-8"))
@@ -188,7 +180,7 @@ def record_digests(root: Path, folder: Path, sha256: dict[str, str]) -> None:
             st = (folder / rel).stat()
         except OSError:
             continue
-        entries[_inode(st)] = [*_status(st), digest]
+        entries[identity(st)] = [*status(st), digest]
     tmp = root / f"{DIGEST_CACHE}.tmp-{os.getpid()}"
     tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, root / DIGEST_CACHE)

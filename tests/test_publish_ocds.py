@@ -251,7 +251,7 @@ def test_one_read_back_still_fails_a_planted_id_number_and_a_broken_release(ware
     import datetime as dt
 
     from dagster_project import identifiers
-    from dagster_project.publish import ocds
+    from dagster_project.publish import ocds, ocds_packages
     from dagster_project.publish.ocds_validation import check_ocds_folder
     from test_publish_support import MOBILE
 
@@ -262,20 +262,20 @@ def test_one_read_back_still_fails_a_planted_id_number_and_a_broken_release(ware
         f.mkdir()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        checks = ocds.PackageChecks(cfg)
+        checks = ocds_packages.PackageChecks(cfg)
         ocds.write_ocds_parts(con, folder, cfg, MaskingPolicy.from_spec(load_spec()["masking"]), [None], checks)
         assert checks.problems == [] and checks.privacy.clean
         assert checks.privacy.files_scanned == len(package_files(folder))
         with monkeypatch.context() as m:  # a masking that masks nothing
             m.setattr(ocds, "masked_select_probed_by_value", lambda _con, relation, columns, *_: "SELECT " + ", ".join(
                 f'"{c}"' for c, _ in columns) + f" FROM {relation} AS src")
-            checks = ocds.PackageChecks(cfg)
+            checks = ocds_packages.PackageChecks(cfg)
             ocds.write_ocds_parts(con, unmasked, cfg, MaskingPolicy(), [None], checks)
         assert checks.problems == [] and ("mobile", MOBILE[:3] + "****" + MOBILE[-4:]) in {
             (h.kind, h.masked) for h in checks.privacy.hits}
         wrong_tags = ocds.release_json_sql(cfg).replace("'tag': [tag]", "'tag': ['bogus-' || tag]")
         monkeypatch.setattr(ocds, "release_json_sql", lambda _: wrong_tags)
-        checks = ocds.PackageChecks(cfg)
+        checks = ocds_packages.PackageChecks(cfg)
         ocds.write_ocds_parts(con, broken, cfg, MaskingPolicy.from_spec(load_spec()["masking"]), [None], checks)
         assert any("not in the codelist" in p for p in checks.problems) and checks.privacy.clean
     finally:

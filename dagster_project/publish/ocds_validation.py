@@ -149,7 +149,7 @@ def check_package_items(con: duckdb.DuckDBPyConnection, name: str, head: str, it
                         parsed: list[bool] | None = None) -> tuple[list[str], Callable[[], list[str]]]:
     """The checks of one package file ``name``: its envelope line ``head`` and its items, the query ``items``
     (``_load_items``). Returns the problems DuckDB found now, and the schema validation left to do in Python
-    (a function: the worker that builds the file runs it once the file is written, ``ocds.write_package_jobs``).
+    (a function: the worker that builds the file runs it once the file is written, ``ocds_packages.write_package_jobs``).
 
     Small packages (at most ``full_validation_max_releases`` items) are validated whole. Larger ones: structural
     checks of every item in DuckDB, and a deterministic sample (the first ``sample_head`` items and about one in

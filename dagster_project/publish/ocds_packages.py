@@ -1,0 +1,215 @@
+"""OCDS package files: the envelope, the items built by DuckDB into a table per file, the checks made on that
+table (``PackageChecks``: structure, sampled schema validation, privacy scan of the text), and the file written
+from it — gzipped or not — one item per line. Files are built side by side, each by a worker on its own DuckDB
+cursor (``write_package_jobs``). What goes into the items is ``ocds.py``'s and ``ocds_sql.py``'s business.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from dagster_project.publish.ocds_validation import check_package_items, validators
+from dagster_project.publish.privacy_scan import PrivacyReport, json_run_cache, scan_json_lines
+
+
+def _package_head(envelope: dict, name: str, list_key: str) -> str:
+    env = dict(envelope, uri=envelope["uri"] + name)
+    return json.dumps(env, ensure_ascii=False)[:-1] + f', "{list_key}": ['
+
+
+# gzip of the package files by ISA-L's deflate (python-isal, the same gzip format) at its level 2: 0.10 CPU-s for
+# 177 MB of releases, 1/13.2 of the text, where zlib level 3 took 0.48 CPU-s for 1/14.6.
+GZIP_LEVEL = 2
+
+
+class PackageChecks:
+    """The checks ``build_ocds`` makes on every package file it writes, on the very text the file is written
+    from (the temp table of its items, ``write_package_jobs``): the structural checks of every item, the privacy
+    scan (both in DuckDB) and the schema validation (Python), by the worker that builds the file.
+
+    ``check`` may run in several workers at once, each on its own DuckDB cursor: it returns what it found and the
+    caller adds it (``add``) in file order, so the problems and hits are listed the same whatever the timing."""
+
+    def __init__(self, cfg: dict, schema_setting: str | Path | None = None):
+        self.cfg = cfg
+        self.validators = validators(schema_setting)
+        self.problems: list[str] = []
+        self.privacy = PrivacyReport()
+        # the runs the scan confirmed in this build, per cursor (privacy_scan.json_run_cache: a temp table of it)
+        self._known_runs: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def check(self, con: duckdb.DuckDBPyConnection, name: str, head: str, items: str) -> "FileChecks":
+        """Check package ``name`` (envelope line ``head``, items in table ``items``: ``n`` from 1, ``item``): the
+        structural checks and the privacy scan now; ``FileChecks.schema_check`` is its schema validation, to run."""
+        parsed: list[bool] = []
+        problems, schema_check = check_package_items(
+            con, name, head, f"SELECT n, item FROM {items}", self.validators, self.cfg, parsed=parsed)
+        with self._lock:
+            known = self._known_runs.get(id(con))
+        if known is None:
+            known = json_run_cache(con)
+            with self._lock:
+                self._known_runs[id(con)] = known
+        envelope_json = _is_json(head + "]}")
+        hits = scan_json_lines(
+            con, f"SELECT 0 AS n, {sql_str(head)} AS line UNION ALL SELECT n, item FROM {items}", name,
+            known_runs=known, every_line_json=all(parsed) and envelope_json)
+        return FileChecks(problems, hits, schema_check)
+
+    def add(self, found: "FileChecks") -> None:
+        """What ``check`` found in one file (its schema validation run), added to the build's problems and scan."""
+        self.problems += found.problems
+        self.privacy.files_scanned += 1
+        self.privacy.hits += found.hits
+
+    def forget(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``con`` (a worker's cursor) is closed: its run cache went with it."""
+        with self._lock:
+            self._known_runs.pop(id(con), None)
+
+
+@dataclass
+class FileChecks:
+    problems: list[str]
+    hits: list
+    schema_check: Callable[[], list[str]]
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _string_values(chunk) -> memoryview:
+    """The text of a chunk of an Arrow string column, its values one after another (no copy)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_string_view(chunk.type):
+        chunk = chunk.cast(pa.string())
+    width = 8 if pa.types.is_large_string(chunk.type) else 4
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if width == 8 else np.int32, count=len(chunk) + 1,
+                            offset=chunk.offset * width)
+    return memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+
+
+def _write_package_file(path: Path, head: str, lines, gzipped: bool) -> None:
+    """Envelope line, the items (``lines``: an Arrow column of item texts each followed by ``,`` and a newline), the
+    closing line: one write of the whole text, so a gzipped file's bytes do not depend on how Arrow chunked it."""
+    views = [_string_values(chunk) for chunk in lines.chunks if len(chunk)]
+    if views:
+        views[-1] = views[-1][:-2]  # the last item: no comma
+    text = b"".join([head.encode("utf-8"), b"\n", *views, b"\n]}\n"])
+    if gzipped:
+        from isal import igzip
+
+        with open(path, "wb") as raw, \
+                igzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as out:
+            out.write(text)  # ISA-L releases the GIL
+    else:
+        path.write_bytes(text)
+
+
+# Package files built at once, each by a worker on its own DuckDB cursor: a file's statements (its items, checks
+# and privacy scan) each run on one thread (a file's items are less than one DuckDB row group), and so does its
+# gzip and schema validation (Python), so files are built side by side on the machine's cores.
+PACKAGE_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+@dataclass
+class PackageJob:
+    """One package file to write: its name, envelope line, the query of its items (``s`` from ``lo``, ``item``)."""
+    name: str
+    head: str
+    lo: int
+    count: int
+    sql: str
+
+
+def package_jobs(stem: str, list_key: str, envelope: dict, count: int, per_file: int,
+                 chunk_sql: Callable[[int, int], str], suffix: str = ".json") -> list[PackageJob]:
+    """The files of ``count`` items, ``per_file`` a file: ``{stem}-0001{suffix}`` …; ``chunk_sql(lo, hi)``: a query
+    of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``)."""
+    jobs = []
+    for i in range(max(0, -(-count // per_file))):
+        name = f"{stem}-{i + 1:04d}{suffix}"
+        lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
+        jobs.append(PackageJob(name, _package_head(envelope, name, list_key), lo, hi - lo + 1, chunk_sql(lo, hi)))
+    return jobs
+
+
+def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob, gzipped: bool,
+                   checks: PackageChecks | None) -> FileChecks | None:
+    """Build one file's items once into a temp table, which ``checks`` (when given) check and which is then written
+    as it is (fetched as Arrow, no item passing through Python one by one); then its schema validation."""
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_package AS "
+                    f"SELECT s - {job.lo} + 1 AS n, item FROM ({job.sql})")
+        found = checks.check(con, job.name, job.head, "_ocds_package") if checks is not None else None
+        lines = con.sql("SELECT item || ',\n' AS line FROM _ocds_package ORDER BY n").to_arrow_table().column(0)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _ocds_package")
+    if len(lines) != job.count:  # the pipeline's own invariant: every item of the range, once
+        raise ValueError(f"{job.name}: {len(lines)} items written, {job.count} expected")
+    _write_package_file(folder / job.name, job.head, lines, gzipped)
+    del lines
+    if found is not None:
+        found.problems = found.problems + found.schema_check()
+    return found
+
+
+def write_package_jobs(con: duckdb.DuckDBPyConnection, folder: Path, jobs: list[PackageJob], suffix: str = ".json",
+                       checks: PackageChecks | None = None, workers: int | None = None) -> list[str]:
+    """Envelope line, one item per line (``,`` between), closing line; with ``suffix`` ``.json.gz`` gzipped.
+
+    Every file of ``jobs`` is built, checked and written by one of ``workers`` threads (``PACKAGE_WORKERS``), each
+    on its own cursor of ``con``; what the checks found is added to ``checks`` in the order of ``jobs``. A worker
+    holds one file at a time: memory is bounded by the number of workers, whatever the number of files."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    gzipped = suffix.endswith(".gz")
+    workers = max(1, min(workers or PACKAGE_WORKERS, len(jobs)))
+    if workers == 1:
+        found = [_write_package(con, folder, job, gzipped, checks) for job in jobs]
+    else:
+        local = threading.local()
+        cursors: list[duckdb.DuckDBPyConnection] = []
+        lock = threading.Lock()
+
+        def run(job: PackageJob) -> FileChecks | None:
+            cur = getattr(local, "cursor", None)
+            if cur is None:
+                cur = local.cursor = con.cursor()
+                cur.execute("SET enable_progress_bar = false")
+                with lock:
+                    cursors.append(cur)
+            return _write_package(cur, folder, job, gzipped, checks)
+
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocds-package")
+        try:
+            futures = [pool.submit(run, job) for job in jobs]
+            found = [f.result() for f in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for cur in cursors:
+                if checks is not None:
+                    checks.forget(cur)
+                cur.close()
+    if checks is not None:
+        for one in found:
+            checks.add(one)
+    return [job.name for job in jobs]
+
+
+def sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"

@@ -91,6 +91,7 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
         from dagster_project.quality.carry import carry_previous_run, quality_fingerprint
         from dagster_project.quality.runner import run_quality
         from dagster_project.quality.suite_carry import (
+            latest_check_rows,
             plan_carry,
             plan_key_slices,
             plan_slices,
@@ -118,9 +119,10 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
             fingerprints, slices_now = unit_inputs(cfg.warehouse, current_suites, cfg.as_of)
             con = duckdb.connect(str(cfg.warehouse))
             try:
-                plan = plan_carry(con, current_suites, fingerprints, cfg.out_dir / "quality" / "gx_data_docs")
-                sliced = plan_slices(con, current_suites, fingerprints, slices_now, plan)
-                keyed = plan_key_slices(con, current_suites, fingerprints, slices_now, plan)
+                latest = latest_check_rows(con)  # the latest run's check rows, read once for the three plans
+                plan = plan_carry(con, current_suites, fingerprints, cfg.out_dir / "quality" / "gx_data_docs", latest)
+                sliced = plan_slices(con, current_suites, fingerprints, slices_now, plan, latest)
+                keyed = plan_key_slices(con, current_suites, fingerprints, slices_now, plan, latest)
             finally:
                 con.close()
             fingerprint_seconds = time.perf_counter() - started

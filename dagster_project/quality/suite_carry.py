@@ -188,8 +188,11 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
         con.close()
 
 
+_UNREAD = object()  # a plan not given the latest run's rows reads them itself
+
+
 def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints: dict[str, str | None],
-                now: dict, carry: dict[str, str]) -> dict[str, tuple]:
+                now: dict, carry: dict[str, str], latest_run=_UNREAD) -> dict[str, tuple]:
     """unit -> (``slices.Touched``, batch slice level, run whose other slices' findings are copied, batch column types)
     for every unit
     not carried whole that may judge only its touched slices (``quality/slices.py``): slice-local expectations, the
@@ -198,7 +201,7 @@ def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprint
 
     if not now:
         return {}
-    latest_run = _latest_check_rows(con)
+    latest_run = latest_check_rows(con) if latest_run is _UNREAD else latest_run
     if latest_run is None:
         return {}
     latest, by_unit = latest_run
@@ -224,9 +227,10 @@ def plan_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprint
     return plan
 
 
-def _latest_check_rows(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, list[tuple]]] | None:
+def latest_check_rows(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, list[tuple]]] | None:
     """(latest quality run, unit name -> its (expectation id, status, inputs fingerprint) rows); None when carrying
-    is disabled or before any run."""
+    is disabled or before any run. Read once per run by the quality asset and given to the three plans
+    (``plan_carry``, ``plan_slices``, ``plan_key_slices``; each reads it itself when not given)."""
     if carrying_disabled() or "quality.runs" not in store.existing_tables(con):
         return None
     store.ensure_quality_schema(con)
@@ -243,14 +247,16 @@ def _latest_check_rows(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, l
 
 
 def plan_key_slices(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints: dict[str, str | None],
-                    now: dict, carry: dict[str, str]) -> dict[str, tuple]:
+                    now: dict, carry: dict[str, str], latest_run=_UNREAD) -> dict[str, tuple]:
     """unit -> (``slices.Touched``, the query of the batch GX judges instead of the whole one, the touched slices in
     words) for every column-level unit not carried whole that may be judged on the rows a change can reach
     (``key_slices.py``)."""
     from dagster_project.quality import key_slices
     from dagster_project.quality import slices as slicing
 
-    latest_run = _latest_check_rows(con) if now else None
+    if not now:
+        return {}
+    latest_run = latest_check_rows(con) if latest_run is _UNREAD else latest_run
     if latest_run is None:
         return {}
     _, by_unit = latest_run
@@ -282,10 +288,10 @@ def _batch_columns(con: duckdb.DuckDBPyConnection, batch: str) -> tuple[str, dic
 
 
 def plan_carry(con: duckdb.DuckDBPyConnection, suites: list[Suite], fingerprints: dict[str, str | None],
-               docs_dir: Path) -> dict[str, str]:
+               docs_dir: Path, latest_run=_UNREAD) -> dict[str, str]:
     """unit name -> the run whose results it carries (the latest run), for every validation unit that may be
     carried: same fingerprint, same expectations, none errored, and its GX results kept for the Data Docs."""
-    latest_run = _latest_check_rows(con)
+    latest_run = latest_check_rows(con) if latest_run is _UNREAD else latest_run
     if latest_run is None:
         return {}
     latest, by_unit = latest_run

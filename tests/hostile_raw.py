@@ -5,7 +5,7 @@
 - the same table twice in one workbook, once with the same figures, once (another workbook) with different ones;
 - a trading export with a bulletin without a publication time, formula text in titles and names, personal
   numbers with spaces, hyphens, full-width digits, +86, a bank card, a bulletin type and a trade area outside
-  the vocabulary, a buyer without a credit code;
+  the vocabulary, a buyer without a credit code, a buyer's name and a title holding control characters;
 - a portal title with formula text and a mobile;
 - a link to a file outside the raw root (whose first line is a secret), a dangling link, and a named pipe.
 
@@ -53,6 +53,9 @@ SECRET = "SECRET_FIRST_LINE_do_not_publish_4f1c"
 UNKNOWN_PUBLISHER = "银川市未登记示范中心"
 KNOWN_DEPT = "银川市教育局"
 UNKNOWN_BUYER = "宁夏某某未登记采购中心"
+# a buyer's name as pasted from a word processor: a vertical tab, a form feed and a stray control character
+# (XML 1.0 forbids them: no XLSX cell can hold them)
+CONTROL_BUYER = "宁夏\x0b某某\x0c未登记\x01学校"
 
 
 @dataclass
@@ -164,6 +167,9 @@ def add_hostile_files(root: Path, outside: Path) -> Hostile:
              TRADE_AREA="碳排放权交易", NOTICE_NAME=FORMULAS[3], NOTICE_SEND_TIME="2018-07-01 09:00:00",
              REGION_CODE="640100", TENDERER_NAME=UNKNOWN_BUYER, TENDERER_CODE="", BUDGET_AMOUNT="100000",
              NOTICE_CONTENT=FORMULAS[4]),
+        dict(base, PROJECT_CODE="HX2018-0003", BID_SECTION_CODE="HX2018-0003-001", BULLETIN_TYPE="竞价公告",
+             TRADE_AREA="碳排放权交易", NOTICE_NAME="\x0b" + FORMULAS[1], NOTICE_SEND_TIME="2018-07-02 09:00:00",
+             REGION_CODE="640100", TENDERER_NAME=CONTROL_BUYER, TENDERER_CODE="", BUDGET_AMOUNT="100000"),
     ]
     with trading.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=header)

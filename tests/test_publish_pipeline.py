@@ -27,7 +27,7 @@ from dagster_project.publish import atomic, safe_cells
 from dagster_project.publish.release_validation import verify_sha256sums
 from dagster_project.publish.warehouse import find_relation
 from test_publish_support import parquet_parts, part_files
-from hostile_raw import FORMULAS, KNOWN_DEPT, SECRET, UNKNOWN_BUYER, UNKNOWN_PUBLISHER, Hostile, add_hostile_files
+from hostile_raw import CONTROL_BUYER, FORMULAS, KNOWN_DEPT, SECRET, UNKNOWN_BUYER, UNKNOWN_PUBLISHER, Hostile, add_hostile_files
 
 
 @dataclass
@@ -218,6 +218,32 @@ def test_no_spreadsheet_cell_runs_as_a_formula(pipeline):
     finally:
         con.close()
     assert FORMULAS[0] in names
+
+
+@pytest.mark.slow
+def test_control_characters_leave_workbooks_and_stop_nothing(pipeline):
+    # a buyer's name with a vertical tab, a form feed and U+0001 (XML 1.0 forbids them): the run published (the
+    # fixture asserts it), every workbook opens, and the name is in them without those characters only
+    p = pipeline
+
+    def squeezed(text: str) -> str:  # the name without control characters and spaces (a form feed may become one)
+        return re.sub(r"[\x00-\x20]", "", text)
+
+    cleaned = squeezed(CONTROL_BUYER)
+    seen_in = set()
+    for path in [p.out / "quality" / "findings.xlsx", *p.release.rglob("*.xlsx")]:
+        for ws in load_workbook(path):
+            for row in ws.iter_rows(values_only=True):
+                for value in row:
+                    if isinstance(value, str):
+                        assert not re.search("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]", value), (path.name, value)
+                        if cleaned in squeezed(value):
+                            seen_in.add(path)
+    assert p.out / "quality" / "findings.xlsx" in seen_in, "the buyer's name is in the findings workbook"
+    assert any(p.release in path.parents for path in seen_in), "and in a dataset's workbook of the release"
+    # the CSV keeps the text as the publisher wrote it (only a workbook cannot hold those characters)
+    assert any(squeezed(v) == cleaned and "\x0b" in v for r in _published_csv(p, "trading_bulletins")
+               for v in r.values() if v)
 
 
 # ----------------------------------------------------------------------------------------- raw root

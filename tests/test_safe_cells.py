@@ -69,3 +69,27 @@ def test_raw_root_settings_are_read_strictly(monkeypatch):
     monkeypatch.setenv("GONGKAI_RETIRE_MAX_DROP", "1.5")
     with pytest.raises(SettingError, match="GONGKAI_RETIRE_MAX_DROP"):
         settings()
+
+
+# characters XML 1.0 forbids, as a publisher's text may carry them (a word processor's vertical tab or form feed)
+CONTROL = ["\x0b=cmd|' /C calc'!A0", "宁夏\x0b某某\x0c学校", "\x01\x0b@SUM(1)", "\x0b-1,234.50", "\ufffe+1+cmd", "x\uffff", "\x0b",
+           "tab\tstays", "line\nfeed"]
+
+
+def test_workbook_text_drops_what_xml_forbids_then_neutralises(tmp_path):
+    # the Python writer (findings.xlsx) and the SQL writer (the release's workbooks) give the same text
+    from dagster_project.publish import excel
+
+    con = duckdb.connect()
+    try:
+        expr = excel._sql_text(safe_cells.neutralise_sql("s", dropped_later=excel._FORBIDDEN))
+        got = [con.execute(f"SELECT {expr} FROM (SELECT ?::VARCHAR AS s)", [t]).fetchone()[0] for t in CONTROL]
+    finally:
+        con.close()
+    expected = [safe_cells.neutralise(safe_cells.xml_text(t)) for t in CONTROL]
+    assert got == expected
+    assert expected[:5] == ["'=cmd|' /C calc'!A0", "宁夏某某学校", "'@SUM(1)", "-1,234.50", "'+1+cmd"]
+    # openpyxl refuses such characters outright: the writer must drop them, not fail the file
+    safe_cells.write_xlsx(tmp_path / "c.xlsx", "s", ["a"], [[t] for t in CONTROL])
+    ws = load_workbook(tmp_path / "c.xlsx").active
+    assert [r[0].value for r in ws.iter_rows(min_row=2)] == [e if e else None for e in expected]

@@ -73,8 +73,9 @@ def cell_xml(column: str, duckdb_type: str, ref: str) -> str:
         return f"""CASE WHEN {col} IS NOT NULL THEN '<c r="' || {ref} || '" s="{_STYLE_DATETIME}"><v>' || {serial} || '</v></c>' END"""
     text = f"array_to_string({col}, '; ')" if t.endswith("[]") else f"CAST({col} AS VARCHAR)"
     # Inline strings are never formulas, but a user who edits the cell turns "=…" into one: neutralise text
-    # exactly as the CSV beside it (publish/safe_cells.py), so both files hold the same bytes.
-    text = safe_cells.neutralise_sql(text)
+    # exactly as the CSV beside it (publish/safe_cells.py), so both files hold the same bytes — but for characters
+    # XML forbids, which only the workbook drops: a dangerous character behind them is first in the workbook.
+    text = safe_cells.neutralise_sql(text, dropped_later=_FORBIDDEN)
     return (f"""CASE WHEN {col} IS NOT NULL THEN '<c r="' || {ref} || '" t="inlineStr"><is><t xml:space="preserve">' """
             f"""|| {_sql_text(text)} || '</t></is></c>' END""")
 

@@ -8,7 +8,9 @@ in a notice title, ``=cmd|' /C calc'!A0`` in a name (CSV/formula injection). So:
   (``neutralise`` / ``neutralise_sql``) — the same in CSV and XLSX, so both files of a dataset hold
   the same text; numbers, negative ones included, and number-like text (``-1,234.50``) stay as they are;
 - in XLSX, text is stored as text (``data_type = 's'``), never as a formula, and numbers as numbers
-  (``xlsx_cell`` / ``append_xlsx_row`` / ``write_xlsx``);
+  (``xlsx_cell`` / ``append_xlsx_row`` / ``write_xlsx``); characters XML 1.0 forbids (control characters but tab,
+  line feed and carriage return; U+FFFE, U+FFFF) are dropped from its text, as the release's workbooks drop them
+  (``excel.py``): a vertical tab pasted into a name would otherwise make openpyxl refuse the whole file;
 - Parquet keeps the values as they are (it is not a spreadsheet; they are masked all the same).
 
 Writers: ``write_csv`` (Python rows, UTF-8 with BOM for Excel on a Chinese Windows), ``neutralised_select``
@@ -40,9 +42,13 @@ def neutralise(value):
     return value
 
 
-def neutralise_sql(expr: str) -> str:
-    """DuckDB expression: ``neutralise`` of a VARCHAR expression (NULL stays NULL)."""
-    return (f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') AND NOT regexp_full_match(trim({expr}), "
+def neutralise_sql(expr: str, dropped_later: str = "") -> str:
+    """DuckDB expression: ``neutralise`` of a VARCHAR expression (NULL stays NULL). ``dropped_later``: the body of a
+    regex character class of characters the writer removes afterwards (an XLSX writer drops what XML forbids): a
+    dangerous character behind them counts as first, so ``<VT>=cmd`` is written ``'=cmd``, never ``=cmd``."""
+    lead = f"[{dropped_later}]*" if dropped_later else ""
+    kept = f"regexp_replace({expr}, '[{dropped_later}]', '', 'g')" if dropped_later else expr
+    return (f"CASE WHEN regexp_matches({expr}, '^{lead}[=+\\-@\\t\\r]') AND NOT regexp_full_match(trim({kept}), "
             f"'{NUMBER_PATTERN}') THEN '''' || {expr} ELSE {expr} END")
 
 
@@ -75,6 +81,13 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence], bom: 
 
 
 _NUMBER_TYPES = (int, float, Decimal)
+# the characters XML 1.0 forbids in text (excel.py's _FORBIDDEN, as a Python class)
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (an XLSX cell cannot hold them)."""
+    return _XML_FORBIDDEN.sub("", text)
 
 
 def xlsx_cell(ws, value):
@@ -83,7 +96,7 @@ def xlsx_cell(ws, value):
 
     if isinstance(value, bool) or value is None or isinstance(value, (_NUMBER_TYPES, _dt.date, _dt.datetime, _dt.time)):
         return WriteOnlyCell(ws, value=value)
-    text = neutralise(str(value))
+    text = neutralise(xml_text(str(value)))
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"  # openpyxl would store a string starting with '=' as a formula
     return cell
@@ -107,4 +120,4 @@ def write_xlsx(path: Path, sheet_title: str, header: Sequence[str], rows: Iterab
 
 
 __all__ = ["DANGEROUS_FIRST", "NUMBER_PATTERN", "append_xlsx_row", "is_number_text", "neutralise", "neutralise_sql",
-           "neutralised_select", "write_csv", "write_xlsx", "xlsx_cell"]
+           "neutralised_select", "write_csv", "write_xlsx", "xlsx_cell", "xml_text"]

@@ -46,6 +46,7 @@ class TextSource:
     lines_by_encoding: dict[str, int] = field(default_factory=dict)  # non-ASCII lines per encoding
     undecodable_lines: list[int] = field(default_factory=list)  # 1-based physical lines (first few)
     undecodable_count: int = 0
+    surrogates_replaced: int = 0  # lone UTF-16 surrogate escapes in JSON replaced by U+FFFD (json_surrogates)
 
     @property
     def is_mixed(self) -> bool:
@@ -63,6 +64,11 @@ class TextSource:
             out.append(
                 f"{self.undecodable_count} 行既不是 UTF-8 也不是 GBK, 所在记录被拒绝 (lines neither UTF-8 "
                 f"nor GBK, their records rejected): 第 {listed}{more} 行"
+            )
+        if self.surrogates_replaced:
+            out.append(
+                f"{self.surrogates_replaced} 处不成对的 UTF-16 代理转义 (如被截断的表情符号) 已替换为 U+FFFD "
+                f"({self.surrogates_replaced} lone UTF-16 surrogate escapes, e.g. a cut emoji, replaced by U+FFFD)"
             )
         return out
 
@@ -223,7 +229,20 @@ def transcode_by_line(path: Path, sink: io.TextIOBase, skip: int = 0) -> _LineSt
 
 @contextmanager
 def utf8_source(f: RawFile) -> Iterator[TextSource]:
-    """Yield a UTF-8 view of ``f``; files that are not strict UTF-8 are transcoded line by line."""
+    """Yield a UTF-8 view of ``f``; files that are not strict UTF-8 are transcoded line by line, and JSON holding
+    lone surrogate escapes is read from a repaired copy (``json_surrogates``)."""
+    from dagster_project.ingest import json_surrogates
+
+    with _utf8_source(f) as src:
+        if f.path.suffix.lower() in json_surrogates.JSON_SUFFIXES:
+            with json_surrogates.repaired(src, paths.settings().tmp_dir) as fixed:
+                yield fixed
+        else:
+            yield src
+
+
+@contextmanager
+def _utf8_source(f: RawFile) -> Iterator[TextSource]:
     if f.bytes == 0:
         raise FileRejected(f"{f.rel}: 空文件 (the file is empty)")
     with f.path.open("rb") as handle:

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from dagster_project.ingest import framework, text_encoding, textfiles
-from dagster_project.ingest.trading import bind_headers, duplicate_report, load_trading_file
+from dagster_project.ingest.trading import bind_headers, duplicate_report, load_trading_file, repeated_headers
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
@@ -301,6 +301,11 @@ def test_header_binding_uses_alias_seed_variants():
     assert by_field["budget_amount"].multiplier == textfiles.amount_units()["万元"]
     assert by_field["bid_amount"].multiplier is None
     assert ignored == ["unknown"]
+    # a column exported twice, or a second label of a field already read: repeated, not unknown
+    headers += ["PROJECT_CODE", "公告类型"]
+    bindings, ignored = bind_headers(headers)
+    assert ignored == ["unknown", "PROJECT_CODE", "公告类型"]
+    assert repeated_headers(ignored, bindings) == ["PROJECT_CODE", "公告类型"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])

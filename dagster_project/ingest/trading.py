@@ -27,7 +27,8 @@ from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_fields import (
-    StandardTable, bind_headers, bulletin_type_codes, field_aliases, recognise_standard_table, trading_spec,
+    StandardTable, bind_headers, bulletin_type_codes, field_aliases, recognise_standard_table, repeated_headers,
+    trading_spec,
 )
 
 SECTION_SEPARATORS = "[;；,，、]"
@@ -166,11 +167,15 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
                      f"({rows_loaded} records held {bulletins} bulletins)")
     if parsed.rows_rejected:
         notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
-    if ignored:
-        notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(ignored)}")
+    repeated = repeated_headers(ignored, bindings, table)
+    if repeated:
+        notes.append(f"重复的列, 只读了第一列 (columns repeating a field an earlier column gives, only the first read): "
+                     f"{', '.join(repeated)}")
+    if unknown := [h for h in ignored if h not in repeated]:
+        notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(unknown)}")
     kind = f"bulletins:{table.name}" if table else "bulletins"
     return tf.text_file_outcome(staged, parsed, rows_loaded, notes, kind)
 
 
-__all__ = ["bind_headers", "bulletin_key_sql", "duplicate_report", "field_aliases", "load_trading_file",
+__all__ = ["bind_headers", "bulletin_key_sql", "duplicate_report", "field_aliases", "load_trading_file", "repeated_headers",
            "trading_spec"]

@@ -203,5 +203,12 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
     return bindings, ignored
 
 
+def repeated_headers(ignored: list[str], bindings: list[tf.Binding], table: StandardTable | None = None) -> list[str]:
+    """Of the headers ``bind_headers`` ignored, those naming a field an earlier column already gives (a column
+    exported twice, or two labels of one field): the file's note says they repeat, not that they are unknown."""
+    bound = {b.field for b in bindings}
+    return [h for h in ignored if (names := _fields_of_header(h, table)) and set(names) <= bound]
+
+
 __all__ = ["StandardTable", "bind_headers", "bulletin_type_codes", "codes_for", "field_aliases",
-           "recognise_standard_table", "standard_tables", "trading_spec"]
+           "recognise_standard_table", "repeated_headers", "standard_tables", "trading_spec"]

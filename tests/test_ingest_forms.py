@@ -2,7 +2,7 @@
 HTML by headless Chromium (a table over three pages with its header repeated, a 三公 table in 万元 inside a 元
 book, an empty table with its note, page numbers and a running head, narrative sections), the same tables as
 .xls written by a BIFF writer and as .xlsx, the Ministry's debt layout, and the forms refused whole (scanned,
-encrypted, Word/WPS). Each layer is also tested on its own input: the segmenter on page items, the narrative
+encrypted PDFs and workbooks, Word/WPS). Each layer is also tested on its own input: the segmenter on page items, the narrative
 reader on text lines, the radical folding on characters, the parse cache on files."""
 from __future__ import annotations
 
@@ -153,6 +153,25 @@ def test_scanned_and_encrypted_pdfs_are_refused_saying_so(printed, tmp_path):
     with pytest.raises(framework.FileRejected, match="加密") as err:
         parse_workbook(locked)
     assert "encrypted PDF" in str(err.value) and ".xlsx" in str(err.value)
+
+
+def test_a_workbook_saved_with_a_password_is_refused_saying_so(tmp_path):
+    # Excel/WPS wrap a password-protected .xlsx in an OLE2 file (EncryptionInfo + EncryptedPackage, MS-OFFCRYPTO):
+    # it sniffs as .xls; the clerk must hear "password", not "not an .xls workbook"
+    import io
+
+    import msoffcrypto
+
+    plain = io.BytesIO()
+    _sheet_workbook().save(plain)
+    plain.seek(0)
+    locked = tmp_path / "加密的部门预算.xlsx"
+    with locked.open("wb") as handle:
+        msoffcrypto.OfficeFile(plain).encrypt("secret", handle)
+    assert locked.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    with pytest.raises(framework.FileRejected, match="加密的工作簿") as err:
+        parse_workbook(locked)
+    assert "encrypted workbook" in str(err.value) and "password" in str(err.value)
 
 
 def test_word_wps_and_fake_files_are_refused_whole_and_still_present(tmp_path):

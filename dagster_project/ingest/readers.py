@@ -167,12 +167,31 @@ def read_xlsx_openpyxl(path: Path, name: str) -> list[Grid]:
 
 
 # --------------------------------------------------------------------------------------------- xls
+# An .xlsx saved with a password is no zip: Excel and WPS wrap it in an OLE2 file whose streams are EncryptionInfo
+# and EncryptedPackage (MS-OFFCRYPTO), so it sniffs as .xls and xlrd finds no workbook in it; an .xls saved with a
+# password holds a FILEPASS record, which xlrd names. Either way the clerk needs to hear "password", not "not an .xls".
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # a stream name in the OLE2 directory
+
+
+def _encrypted_ole2(path: Path, exc: Exception) -> bool:
+    if "encrypt" in str(exc).lower():
+        return True
+    try:
+        return _ENCRYPTED_PACKAGE in path.read_bytes()
+    except OSError:
+        return False
+
+
 def read_xls(path: Path, name: str) -> list[Grid]:
     import xlrd
 
     try:
         book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
     except Exception as exc:  # a Word .doc renamed .xls is OLE2 too: xlrd says it is no workbook
+        if _encrypted_ole2(path, exc):
+            raise refuse(name, "是加密的工作簿（需要密码才能打开），请去掉密码后重新提交",
+                         "an encrypted workbook (it needs a password to open); remove the password and submit it "
+                         "again") from None
         raise FileRejected(
             f"{name} 不是可读取的Excel 97-2003/WPS工作簿 (not a readable .xls workbook): {type(exc).__name__}: {exc}"
         ) from None

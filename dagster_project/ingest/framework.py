@@ -41,7 +41,7 @@ FAMILY_SUFFIXES: dict[str, tuple[str, ...]] = {
     "registry": (".csv",),
     "budget": (".pdf", ".xlsx", ".xlsm", ".xls"),
     "debt": (".pdf", ".xlsx", ".xlsm", ".xls"),
-    "trading": (".csv", ".json", ".jsonl", ".ndjson"),
+    "trading": (".csv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm", ".xls"),
     "portal": (".csv",),
 }
 # Files a batch loader (``loader.load_batch``) takes in one transaction: each DuckDB statement costs a few

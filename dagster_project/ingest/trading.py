@@ -21,6 +21,8 @@ here, each with its provenance; dbt chooses the canonical copy (``trading_copies
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import duckdb
 
 from dagster_project.ingest import textfiles as tf
@@ -30,6 +32,7 @@ from dagster_project.ingest.trading_fields import (
     StandardTable, bind_headers, bulletin_type_codes, field_aliases, recognise_standard_table, repeated_headers,
     trading_spec,
 )
+from dagster_project.ingest.trading_workbook import WORKBOOK_SUFFIXES, stage_workbook
 
 SECTION_SEPARATORS = "[;；,，、]"
 
@@ -130,11 +133,24 @@ def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) 
         return _load_trading_file(con, f, load_id)
 
 
+def _names_a_trading_table(headers: list[str]) -> bool:
+    """A header row of a trading export: it names a key field, or it is a table of the national data standard."""
+    if recognise_standard_table(headers) is not None:
+        return True
+    bindings, _ignored = bind_headers(headers)
+    return bool({b.field for b in bindings} & set(trading_spec()["key_fields"]))
+
+
 def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
     spec = trading_spec()
     notes = []
-    with tf.utf8_source(f) as src:
-        staged = tf.stage_text_file(con, f, src, tuple(spec["json_record_keys"]))
+    workbook = f.path.suffix.lower() in WORKBOOK_SUFFIXES
+    with nullcontext() if workbook else tf.utf8_source(f) as src:
+        if workbook:  # the platform's export to Excel: read as grids, staged as a text export is
+            tf.register_parse_macros(con)
+            staged = stage_workbook(con, f, _names_a_trading_table)
+        else:
+            staged = tf.stage_text_file(con, f, src, tuple(spec["json_record_keys"]))
         table = recognise_standard_table(staged.headers)
         if table is not None and table.reads_as != "bulletins":
             tf.drop_temp(con, *staged.temp_tables)

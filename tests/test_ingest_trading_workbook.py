@@ -1,0 +1,114 @@
+"""Trading exports saved as workbooks (the platform's 导出Excel): .xlsx written by openpyxl and .xls by a BIFF writer
+(xlwt, as WPS saves it), with what such exports carry — a title row above the header, Chinese labels, dates as date
+cells, amounts in 万元 as floating-point numbers, a line break inside a title, a blank row, a bad amount, a second
+sheet continuing the first — through the real trading loader into DuckDB."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+from openpyxl import Workbook
+
+from dagster_project.ingest import framework
+from dagster_project.ingest.trading import load_trading_file
+from dagster_project.ingest.trading_workbook import value_text
+from dagster_project.sample.formats import save_xls
+
+HEADER = ["项目编号", "标段(包)编号", "公告类型", "公告标题", "发布时间", "中标金额(万元)", "投标人数"]
+
+
+def _export(sheets: dict[str, list[list]], title: str | None = "公共资源交易信息导出（2018年）") -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        if title:
+            ws.append([title])
+            ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
+        ws.append(HEADER)
+        for row in rows:
+            ws.append(row)
+    return wb
+
+
+ROWS = [
+    ["W1", "W1-001", "中标结果公告", "银川市教育局\n设备采购中标结果", dt.datetime(2018, 6, 4, 9, 30), 12.345678, 4],
+    [None, None, None, None, None, None, None],  # a blank row, as exports leave between groups
+    ["W2", "W2-001", "交易公告", "银川市水务局管网改造招标公告", dt.datetime(2018, 7, 1, 10, 0), 0.1 + 0.2, 3],
+    ["W3", "W3-001", "中标结果公告", "石嘴山市设备采购结果", dt.datetime(2018, 8, 1, 9, 0), "待定", 2],
+]
+
+
+def _load(raw, wh):
+    con = duckdb.connect(str(wh))
+    try:
+        report = framework.load_family(con, raw, "trading", load_trading_file)
+        loaded = {r[0]: r[1:] for r in con.execute(
+            "SELECT project_code, source_file, source_row, notice_name, notice_send_time, bid_amount_yuan, bidder_count "
+            "FROM raw.trading_bulletins ORDER BY source_file, source_row").fetchall()}
+        rejects = con.execute("SELECT source_file, source_row, source_column, raw_value, reason FROM raw.load_rejects "
+                              "ORDER BY source_file, source_row").fetchall()
+        files = {r[0]: r[1:] for r in con.execute(
+            "SELECT source_file, status, rows_in, rows_loaded, rows_rejected, reason FROM raw.load_files").fetchall()}
+    finally:
+        con.close()
+    return report, loaded, rejects, files
+
+
+def test_value_text_reads_cells_as_a_person_does():
+    assert [value_text(v) for v in (480000.0, 0.1 + 0.2, 12.345678, 3, dt.datetime(2018, 6, 4, 9, 30), "  ", None,
+                                    dt.date(2018, 6, 4))] == \
+        ["480000", "0.3", "12.345678", "3", "2018-06-04 09:30:00", None, None, "2018-06-04"]
+
+
+def test_xlsx_and_xls_exports_load_with_sheet_rows(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    _export({"交易信息": ROWS}).save(raw / "trading" / "交易信息_导出.xlsx")
+    xls_rows = [[f"X{r[0][1:]}" if r[0] else None, *r[1:]] for r in ROWS]
+    save_xls(_export({"Sheet1": xls_rows}), raw / "trading" / "交易信息_导出.xls")
+
+    report, loaded, rejects, files = _load(raw, wh)
+    assert report.rejected == [], files
+    for code, rel in (("W", "trading/交易信息_导出.xlsx"), ("X", "trading/交易信息_导出.xls")):
+        # the title row is row 1, the header row 2: records keep the sheet rows Excel shows (the blank row 4 skipped)
+        assert loaded[f"{code}1"] == (rel, 3, "银川市教育局\n设备采购中标结果", dt.datetime(2018, 6, 4, 9, 30),
+                                      Decimal("123456.78"), 4)
+        assert loaded[f"{code}2"][1:] == (5, "银川市水务局管网改造招标公告", dt.datetime(2018, 7, 1, 10, 0),
+                                          Decimal("3000.00"), 3)
+        assert f"{code}3" not in loaded  # its amount is no number: a row reject naming sheet row 6 and the column
+        [reject] = [r for r in rejects if r[0] == rel]
+        assert reject[1:4] == (6, "中标金额(万元)", "待定") and reject[4].startswith("第6行")
+        status, rows_in, rows_loaded, rows_rejected, reason = files[rel]
+        assert (status, rows_in, rows_loaded, rows_rejected) == ("loaded_with_rejects", 3, 2, 1)  # in = loaded + rejected
+        assert "表头在第2行" in reason
+
+
+def test_an_export_continued_on_a_second_sheet_is_one_table(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    first = [["S1", "S1-001", "交易公告", "第一页", dt.datetime(2018, 1, 2, 9, 0), 1, 2]]
+    second = [["S2", "S2-001", "交易公告", "第二页", dt.datetime(2018, 1, 3, 9, 0), "x", 2],
+              ["S3", "S3-001", "交易公告", "第二页", dt.datetime(2018, 1, 4, 9, 0), 2, 2]]
+    wb = _export({"Sheet1": first, "Sheet2": second}, title=None)
+    wb.create_sheet("说明").append(["本表由平台导出"])  # a note sheet: not a table, said so
+    wb.save(raw / "trading" / "big_export.xlsx")
+
+    report, loaded, rejects, files = _load(raw, wh)
+    assert {k: v[1] for k, v in loaded.items()} == {"S1": 1, "S3": 3}  # records numbered over both sheets
+    assert [(r[1], r[2]) for r in rejects] == [(2, "中标金额(万元)")] and rejects[0][4].startswith("第2条")
+    reason = files["trading/big_export.xlsx"][-1]
+    assert "「Sheet1」→ 第1–1条" in reason and "「Sheet2」→ 第2–3条" in reason and "说明" in reason
+
+
+def test_a_workbook_without_a_trading_header_is_refused_naming_its_sheets(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    wb = Workbook()
+    wb.active.title = "预算表"
+    wb.active.append(["科目", "金额"])
+    wb.save(raw / "trading" / "not_trading.xlsx")
+    report, _loaded, _rejects, files = _load(raw, wh)
+    assert report.rejected == ["trading/not_trading.xlsx"]
+    assert "not a trading export" in files["trading/not_trading.xlsx"][-1] and "预算表" in files["trading/not_trading.xlsx"][-1]

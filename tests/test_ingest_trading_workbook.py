@@ -47,8 +47,8 @@ def _load(raw, wh):
         loaded = {r[0]: r[1:] for r in con.execute(
             "SELECT project_code, source_file, source_row, notice_name, notice_send_time, bid_amount_yuan, bidder_count "
             "FROM raw.trading_bulletins ORDER BY source_file, source_row").fetchall()}
-        rejects = con.execute("SELECT source_file, source_row, source_column, raw_value, reason FROM raw.load_rejects "
-                              "ORDER BY source_file, source_row").fetchall()
+        rejects = con.execute("SELECT source_file, source_row, source_column, raw_value, reason, sheet "
+                              "FROM raw.load_rejects ORDER BY source_file, source_row").fetchall()
         files = {r[0]: r[1:] for r in con.execute(
             "SELECT source_file, status, rows_in, rows_loaded, rows_rejected, reason FROM raw.load_files").fetchall()}
     finally:
@@ -79,7 +79,9 @@ def test_xlsx_and_xls_exports_load_with_sheet_rows(gongkai_env):
                                           Decimal("3000.00"), 3)
         assert f"{code}3" not in loaded  # its amount is no number: a row reject naming sheet row 6 and the column
         [reject] = [r for r in rejects if r[0] == rel]
-        assert reject[1:4] == (6, "中标金额(万元)", "待定") and reject[4].startswith("第6行")
+        sheet = "交易信息" if code == "W" else "Sheet1"
+        assert reject[1:4] == (6, "中标金额(万元)", "待定") and reject[5] == sheet
+        assert reject[4].startswith(f"工作表「{sheet}」第6行")
         status, rows_in, rows_loaded, rows_rejected, reason = files[rel]
         assert (status, rows_in, rows_loaded, rows_rejected) == ("loaded_with_rejects", 3, 2, 1)  # in = loaded + rejected
         assert "表头在第2行" in reason
@@ -97,7 +99,9 @@ def test_an_export_continued_on_a_second_sheet_is_one_table(gongkai_env):
 
     report, loaded, rejects, files = _load(raw, wh)
     assert {k: v[1] for k, v in loaded.items()} == {"S1": 1, "S3": 3}  # records numbered over both sheets
-    assert [(r[1], r[2]) for r in rejects] == [(2, "中标金额(万元)")] and rejects[0][4].startswith("第2条")
+    # the reject names the sheet and its row; source_row is the record's place among all records
+    assert [(r[1], r[2], r[5]) for r in rejects] == [(2, "中标金额(万元)", "Sheet2")]
+    assert rejects[0][4].startswith("工作表「Sheet2」第2行")
     reason = files["trading/big_export.xlsx"][-1]
     assert "「Sheet1」→ 第1–1条" in reason and "「Sheet2」→ 第2–3条" in reason and "说明" in reason
 

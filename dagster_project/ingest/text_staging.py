@@ -69,6 +69,7 @@ class StagedFile:
     scan_reasons: dict[str, str] = field(default_factory=dict)  # DuckDB error type → reason, for this form
     row_word: str = "行"  # 行 (CSV row, JSON Lines line) | 条 (record of a JSON array)
     notes: list[str] = field(default_factory=list)  # how the file was read, for its reason text
+    row_places: str | None = None  # a workbook's temp table (source_row, sheet, sheet_row): where rejects name rows
 
 
 def sql_literal(value: object) -> str:

@@ -469,14 +469,20 @@ def parse_staged(
              for row, text, reason in skipped],
         )
     drop_temp(con, *staged.scan_tables)
+    # a workbook's rows say their sheet and its row (工作表「交易信息」第12行); a text file's, their row or record
+    sheet, where, places = "NULL", f"'第' || source_row || {sql_literal(staged.row_word)}", ""
+    if staged.row_places:
+        sheet, where = "p.sheet", "'工作表「' || p.sheet || '」第' || p.sheet_row || '行'"
+        places = f"LEFT JOIN {staged.row_places} AS p USING (source_row)"
     con.execute(f"""
         INSERT INTO raw.load_rejects
         SELECT {sql_literal(load_id)}, {sql_literal(f.family)}, {sql_literal(f.rel)}, {sql_literal(f.sha256)},
-               NULL, source_row, e."column", e."value",
-               '第' || source_row || {sql_literal(staged.row_word)} || e.reason, false
-        FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE _errors IS NOT NULL)
+               {sheet}, source_row, e."column", e."value", {where} || e.reason, false
+        FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE _errors IS NOT NULL) {places}
         ORDER BY source_row
     """)
+    if staged.row_places:
+        drop_temp(con, staged.row_places)
     rows_in, rows_rejected = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE _errors IS NOT NULL) FROM {parsed}"
     ).fetchone()

@@ -11,8 +11,9 @@ national data standard's tables are the text exports' own — a new form is a ne
   are noted and not read as records.
 - **Sheets**: every sheet with such a header is read (an export over a sheet's 1 048 576 rows continues on the next
   sheet, header repeated); a sheet without one is noted. Columns are matched by header text across sheets.
-- **Rows**: with one sheet a record is named by its sheet row (``第12行``, the row Excel shows); with several, by
-  its place among all records (``第12条``), and the note gives each sheet's rows. Blank rows are skipped; values
+- **Rows**: a row reject names its sheet and the row Excel shows (``工作表「交易信息」第12行``, the sheet in
+  ``raw.load_rejects.sheet``); ``source_row`` is that row with one sheet, and the record's place among all records
+  with several (the note gives each sheet's records). Blank rows are skipped; values
   right of the header's last column are counted in the note, not read.
 - **Values** as a person reads them: a whole number without ``.0``, other numbers to Excel's 15 significant
   digits (``0.1 + 0.2`` is ``0.3``, not ``0.30000000000000004``), a date-formatted cell as ``2018-06-04 09:00:00``;
@@ -104,6 +105,8 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
                 headers.append(name)
     columns: list[list[str | None]] = [[] for _ in headers]
     source_rows: list[int] = []
+    sheets: list[str] = []
+    sheet_rows: list[int] = []
     notes, ranges, beyond = [], [], 0
     several = len(parts) > 1
     for part in parts:
@@ -126,6 +129,8 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
             for slot, text in enumerate(cells):
                 columns[slot].append(text)
             source_rows.append(len(source_rows) + 1 if several else part.grid.source_row(r))
+            sheets.append(part.grid.name)
+            sheet_rows.append(part.grid.source_row(r))
         if part.header_row:
             notes.append(f"工作表「{part.grid.name}」表头在第{part.header_row + 1}行, 其上{part.header_row}行未作记录读取 "
                          f"(the header is on row {part.header_row + 1}; the rows above it are not records)")
@@ -142,18 +147,26 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
 
     import pyarrow as pa
 
-    table = f"stage_{uuid.uuid4().hex[:10]}"
-    arrow = pa.table({"source_row": pa.array(source_rows, pa.int32()),
-                      **{f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}})
-    con.register(f"{table}_arrow", arrow)
-    try:
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
-    finally:
-        con.unregister(f"{table}_arrow")
+    tag = uuid.uuid4().hex[:10]
+    table, places = f"stage_{tag}", f"stage_places_{tag}"
+    rows = pa.array(source_rows, pa.int32())
+    _create(con, table, pa.table({"source_row": rows,
+                                  **{f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}}))
+    # where each record is in the workbook: row rejects name the sheet and the row Excel shows
+    _create(con, places, pa.table({"source_row": rows, "sheet": pa.array(sheets, pa.string()),
+                                   "sheet_row": pa.array(sheet_rows, pa.int32())}))
     cols = ", ".join(f"gk_clean(c{i}) AS c{i}" for i in range(len(headers)))
     relation = f"(SELECT source_row, {cols} FROM {table})"
     return StagedFile(relation, headers, form, None, temp_tables=[table], row_word="条" if several else "行",
-                      notes=notes)
+                      notes=notes, row_places=places)
+
+
+def _create(con: duckdb.DuckDBPyConnection, name: str, arrow) -> None:
+    con.register(f"{name}_arrow", arrow)
+    try:
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    finally:
+        con.unregister(f"{name}_arrow")
 
 
 __all__ = ["HEADER_ROWS_SEARCHED", "WORKBOOK_SUFFIXES", "stage_workbook", "value_text"]

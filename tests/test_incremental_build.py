@@ -271,6 +271,21 @@ def test_the_republished_workbook_shows_in_fct_revisions_exactly(both_builds):
         assert rows == c["revisions"]
 
 
+def test_a_copied_workbook_is_a_duplicate_compared_line_by_line(both_builds):
+    """The copy saved under a new name: each of its tables is a left-out copy of the original's, with the same lines
+    (int_sheet_duplicates hashes only the lines of files holding a table with a copy: macros/sheet_copies.sql)."""
+    for warehouse in (both_builds["incremental"], both_builds["full"]):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            rows = con.execute(
+                "select kept_source_file, is_identical, line_count, kept_line_count from intermediate.int_sheet_duplicates "
+                "where source_file like '%/转载\\_%' escape '\\'").fetchall()
+        finally:
+            con.close()
+        assert rows and all(identical and lines == kept for _, identical, lines, kept in rows), rows
+        assert sum(lines for _, _, lines, _ in rows) > 0 and not any(f.split("/")[-1].startswith("转载") for f, *_ in rows)
+
+
 def test_a_new_workbook_of_an_unregistered_publisher_is_a_unit_of_its_own(both_builds):
     """Its sheets resolve to no registered publisher (an UNREG- key, never NULL: int_sheets_resolved), form their own
     publisher-year unit, and that unit's lines were built by the incremental run as by the full refresh (the

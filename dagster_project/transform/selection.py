@@ -139,7 +139,7 @@ def nodes_fed_by(manifest: Mapping[str, Any], family_tables: Mapping[str, Iterab
 def without_views(manifest: Mapping[str, Any], chosen: Selection) -> Selection:
     """The selection less its views. A view holds no rows: it is a stored query that reads its inputs whenever it
     is read, so new raw rows reach it without a rebuild, and re-creating it only re-states the same SQL — one dbt
-    node each (≈ 50–100 ms of dbt's per-node work and a catalog write; a budget load selected 12 staging views).
+    node each (≈ 50–100 ms of dbt's per-node work and a catalog write; a budget load selected 9 staging views).
     Only its SQL, which is dbt code, can change a view, and a code change is a full refresh, never a selected
     build. The tests on a view stay selected: what the view returns did change."""
     views = {uid for uid in chosen.nodes if manifest["nodes"][uid]["resource_type"] == "model"

@@ -133,8 +133,32 @@ def test_the_plan(manifest):
     assert only_test.mode == "selected" and only_test.select == (manifest["nodes"][a_test]["name"],)
     budget = plan(previous_families={"budget": "1", "trading": "1"}, previous_as_of="2026-12-05")
     assert budget.mode == "selected" and "fct_revisions" in budget.select and "fct_deals" not in budget.select
+    # its staging views are not re-created (they read the raw tables when read), their tests run
+    views = {n["name"] for n in manifest["nodes"].values()
+             if n["resource_type"] == "model" and n["config"].get("materialized") == "view"}
+    fed = selection.nodes_fed_by(manifest, FAMILY_TABLES, {"budget"})
+    fed_views = {manifest["nodes"][u]["name"] for u in fed.nodes} & views
+    assert "stg_budget__lines" in fed_views and not fed_views & set(budget.select)
+    assert not {manifest["nodes"][u]["name"] for u in budget.selection.nodes} & views
+    trading = plan(previous_families={"budget": "2", "trading": "0"}, previous_as_of="2026-12-05")
+    assert "stg_trading__bulletins" not in trading.select
+    assert {"not_null_stg_trading__bulletins_bulletin_type_code", "unique_stg_trading__exports_source_file"} <= set(
+        trading.select)
     moved = plan(**{**same, "previous_as_of": "2026-12-04"})
     assert "fct_disclosure_status" in moved.select and "fct_revisions" not in moved.select
+
+
+def test_views_are_left_out_of_a_selection_and_their_tests_kept():
+    manifest = _toy_manifest()
+    manifest["nodes"]["model.p.stg_files"]["config"]["materialized"] = "view"
+    manifest["nodes"]["test.p.not_null_stg_files"] = {
+        "name": "not_null_stg_files", "resource_type": "test", "config": {},
+        "depends_on": {"nodes": ["model.p.stg_files"], "macros": []}}
+    fed = selection.nodes_fed_by(manifest, {"a": ["raw.t"], "b": ["raw.u"]}, {"b"})
+    assert "model.p.stg_files" in fed.nodes
+    kept = selection.without_views(manifest, fed)
+    assert kept.nodes == fed.nodes - {"model.p.stg_files"} and "test.p.not_null_stg_files" in kept.nodes
+    assert set(kept.reasons) == set(kept.nodes)
 
 
 def test_family_digests_move_with_a_load_a_reload_and_a_retirement():

@@ -3,7 +3,8 @@
 Budget/debt too: the same copy's budget root changes as well — a department workbook re-published with one figure
 changed and one emptied (a changed and a vanished figure in fct_revisions, exactly those), a copy of another
 workbook saved under a new name (a duplicate table: int_sheet_duplicates), and a final-accounts workbook removed —
-so the budget chain built by publisher-year and by file (macros/budget_units.sql) is compared with a full refresh.
+so the budget chain built by publisher-year and by file (macros/budget_units.sql; fct_budget_lines by the units it
+keeps beside it) is compared with a full refresh.
 
 The sample's warehouse (``sample_built``) is copied; its trading raw root then changes the ways real ones do — a
 new export of a year the warehouse has not seen (with a late notice of a deal from an earlier year, so one deal
@@ -270,6 +271,21 @@ def test_the_republished_workbook_shows_in_fct_revisions_exactly(both_builds):
         assert rows == c["revisions"]
 
 
+def test_a_copied_workbook_is_a_duplicate_compared_line_by_line(both_builds):
+    """The copy saved under a new name: each of its tables is a left-out copy of the original's, with the same lines
+    (int_sheet_duplicates hashes only the lines of files holding a table with a copy: macros/sheet_copies.sql)."""
+    for warehouse in (both_builds["incremental"], both_builds["full"]):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            rows = con.execute(
+                "select kept_source_file, is_identical, line_count, kept_line_count from intermediate.int_sheet_duplicates "
+                "where source_file like '%/转载\\_%' escape '\\'").fetchall()
+        finally:
+            con.close()
+        assert rows and all(identical and lines == kept for _, identical, lines, kept in rows), rows
+        assert sum(lines for _, _, lines, _ in rows) > 0 and not any(f.split("/")[-1].startswith("转载") for f, *_ in rows)
+
+
 def test_a_new_workbook_of_an_unregistered_publisher_is_a_unit_of_its_own(both_builds):
     """Its sheets resolve to no registered publisher (an UNREG- key, never NULL: int_sheets_resolved), form their own
     publisher-year unit, and that unit's lines were built by the incremental run as by the full refresh (the
@@ -299,10 +315,14 @@ def test_only_the_changed_budget_units_were_rebuilt(both_builds):
                      for m in BUDGET_INCREMENTAL_MODELS}
     finally:
         con.close()
-    for model in BUDGET_INCREMENTAL_MODELS:
+    all_units["fct_budget_lines"] = all_units["int_lines_resolved"]  # the mart keeps int_lines_resolved's units
+    for model in (*BUDGET_INCREMENTAL_MODELS, "fct_budget_lines"):
         line = next(l for l in both_builds["log"].splitlines() if f"{model}: rebuilding" in l)
         rebuilt = int(line.split(": rebuilding ", 1)[1].split()[0])
         assert 0 < rebuilt < all_units[model] / 2, (model, rebuilt, all_units[model])
+    # worked out once per model: the pre-hook reads the units back from the compiled SQL (budget_rebuild_marker)
+    for model in (*BUDGET_INCREMENTAL_MODELS, "fct_budget_lines"):
+        assert sum(f"{model}: rebuilding" in l for l in both_builds["log"].splitlines()) == 1, model
 
 
 def test_only_touched_years_were_rebuilt(both_builds):
@@ -333,7 +353,10 @@ def test_an_unchanged_rerun_rebuilds_nothing(both_builds):
         assert f"{model}: rebuilding partition_year none" in run.stdout
     for table in INCREMENTAL_TABLES:
         assert differing_rows(snapshot, b["incremental"], table) == (0, 0)
-    budget = _dbt(["run", "--select", *BUDGET_INCREMENTAL_MODELS], b["incremental"], b["raw"], b["env"], b["root"] / "d")
+    budget = _dbt(["run", "--select", *BUDGET_INCREMENTAL_MODELS, "fct_budget_lines"], b["incremental"], b["raw"],
+                  b["env"], b["root"] / "d")
     for model in BUDGET_INCREMENTAL_MODELS:
         assert re.search(rf"{model}: rebuilding \d+ units, 0 of them built before", budget.stdout), budget.stdout[-3000:]
         assert differing_rows(snapshot, b["incremental"], f"intermediate.{model}") == (0, 0)
+    assert "fct_budget_lines: rebuilding 0 units" in budget.stdout, budget.stdout[-3000:]
+    assert differing_rows(snapshot, b["incremental"], "marts.fct_budget_lines") == (0, 0)

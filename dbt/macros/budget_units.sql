@@ -80,10 +80,18 @@ group by rebuild_unit
   {%- endif -%}
 {%- endmacro %}
 
-{#- Units to rebuild (strings, sorted); none = no filter (first build, full refresh, parsing, unit tests, Spark). -#}
+{#- Units to rebuild (strings, sorted); none = no filter (first build, full refresh, parsing, unit tests, Spark).
+    Worked out once per model, when its SQL is compiled: the model writes the answer into its SQL
+    (budget_rebuild_marker) and its pre-hook, rendered when the compiled model runs, reads it back
+    (budget_units_marked), so the units emptied are exactly those the SELECT rebuilds and the fingerprint query,
+    which reads every resolved sheet, runs once per model instead of twice (the trading chain's way). -#}
 {% macro budget_units_to_rebuild(kind) -%}
   {%- if not execute or this is none or not is_incremental() -%}
     {{ return(none) }}
+  {%- endif -%}
+  {%- set marked = budget_units_marked() -%}
+  {%- if marked is not none -%}
+    {{ return(marked) }}
   {%- endif -%}
   {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
   {%- if 'rebuild_unit' not in columns or 'unit_fingerprint' not in columns -%}
@@ -110,10 +118,118 @@ group by rebuild_unit
   {{ return(units) }}
 {%- endmacro %}
 
+{#- The units to rebuild written into the model's SQL as a comment (JSON; '*/' inside a key is written '*\/', which
+    JSON reads back as '*/'), for its pre-hook (budget_units_marked). -#}
+{% macro budget_rebuild_marker(units) -%}
+/* gongkai_budget_units: {{ 'all' if units is none else tojson(units) | replace('*/', '*\\/') }} */
+{%- endmacro %}
+
+{#- The units the compiled SQL of the running model was built for (its budget_rebuild_marker); none when the model
+    is not compiled yet (while it compiles) or carries no marker. -#}
+{% macro budget_units_marked() -%}
+  {%- set code = (model or {}).get('compiled_code') or '' -%}
+  {%- set tag = 'gongkai_budget_units: ' -%}
+  {%- if tag not in code -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set value = code.split(tag, 1)[1].split(' */', 1)[0] -%}
+  {%- if value == 'all' -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {{ return(fromjson(value)) }}
+{%- endmacro %}
+
+{#- The files whose sheets belong to the given publisher-year units (none = every file): a filter on the files'
+    lines that reaches the raw tables under the staging views, so that rebuilding one unit standardises that
+    unit's lines only, not every line (the lines of a sheet are in the sheet's file). -#}
+{% macro budget_unit_files(units) -%}
+  {%- if units is none or not execute -%}
+    {{ return(none) }}
+  {%- elif units | length == 0 -%}
+    {{ return([]) }}
+  {%- endif -%}
+  {%- set query -%}
+    select distinct source_file from {{ ref('int_sheets_resolved') }} as sheets
+    where {{ in_keys(budget_publisher_year_unit('sheets.publisher_code', 'sheets.fiscal_year'), units) }}
+    order by 1
+  {%- endset -%}
+  {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
 {#- Pre-hook: empty the units about to be rebuilt (DuckDB only: on Spark the models are tables). -#}
 {% macro budget_clear_rebuilt_units(kind) -%}
   {%- set units = budget_units_to_rebuild(kind) -%}
   {%- if units -%}
 delete from {{ this }} where {{ in_keys('rebuild_unit', units) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{#- A mart built from int_lines_resolved rows alone (fct_budget_lines), incremental by the same publisher-year units
+    without unit columns of its own (its columns are its contract): the fingerprints of the units it was built from
+    are kept beside it, in <mart>__built_units (rebuild_unit, unit_fingerprint), rewritten by its post-hook in the
+    same transaction as its rows, so the two never disagree. A unit whose fingerprint in int_lines_resolved differs
+    from the kept one, or that is on one side only, is deleted from the mart (by its publisher and year, which
+    make the unit key: budget_publisher_year_unit) and rebuilt. Seeds and code changes are full refreshes, as for
+    the units above; on Spark the mart is a table. -#}
+{% macro budget_mart_state_relation() -%}
+  {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__built_units')) }}
+{%- endmacro %}
+
+{% macro budget_mart_incremental_config() -%}
+  {%- if target.type == 'spark' -%}
+    {{ return({'materialized': 'table'}) }}
+  {%- else -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'append', 'on_schema_change': 'fail',
+               'pre_hook': "{{ budget_mart_clear_rebuilt_units() }}", 'post_hook': "{{ budget_mart_keep_units() }}"}) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{#- Units to rebuild in the mart (strings, sorted); none = no filter (first build, full refresh, parsing, Spark). -#}
+{% macro budget_mart_units_to_rebuild() -%}
+  {%- if not execute or this is none or not is_incremental() -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set marked = budget_units_marked() -%}
+  {%- if marked is not none -%}
+    {{ return(marked) }}
+  {%- endif -%}
+  {%- set state = budget_mart_state_relation() -%}
+  {%- if adapter.get_relation(database=state.database, schema=state.schema, identifier=state.identifier) is none -%}
+    {{ exceptions.raise_compiler_error(this ~ " has no " ~ state.identifier ~ " (built before incremental budget units): run dbt build --full-refresh") }}
+  {%- endif -%}
+  {%- set query -%}
+    with now_units as (select distinct rebuild_unit, unit_fingerprint from {{ ref('int_lines_resolved') }}),
+    built_units as (select rebuild_unit, unit_fingerprint from {{ state }})
+    select
+        coalesce(now_units.rebuild_unit, built_units.rebuild_unit) as rebuild_unit,
+        bool_and(built_units.rebuild_unit is null) as is_absent
+    from now_units
+    full outer join built_units on built_units.rebuild_unit = now_units.rebuild_unit
+    where now_units.unit_fingerprint is distinct from built_units.unit_fingerprint
+    group by 1
+    order by 1
+  {%- endset -%}
+  {%- set result = run_query(query) -%}
+  {%- set units = result.columns[0].values() | list -%}
+  {%- set changed = result.columns[1].values() | reject | list | length -%}
+  {{ log(this.identifier ~ ": rebuilding " ~ (units | length) ~ " units, " ~ changed ~ " of them built before"
+         ~ (" (" ~ (units[:3] | join(', ')) ~ (" …" if units | length > 3 else "") ~ ")" if units else ""), info=True) }}
+  {{ return(units) }}
+{%- endmacro %}
+
+{#- Pre-hook of such a mart: delete the rows of the units about to be rebuilt (its publisher_code and fiscal_year). -#}
+{% macro budget_mart_clear_rebuilt_units() -%}
+  {%- set units = budget_mart_units_to_rebuild() -%}
+  {%- if units -%}
+delete from {{ this }} where {{ in_keys(budget_publisher_year_unit('publisher_code', 'fiscal_year'), units) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of such a mart: the units it now holds are int_lines_resolved's as they are now (rebuilt units were
+    read from there; the others had the same fingerprint). -#}
+{% macro budget_mart_keep_units() -%}
+  {%- if execute -%}
+create or replace table {{ budget_mart_state_relation() }} as
+select distinct rebuild_unit, unit_fingerprint from {{ ref('int_lines_resolved') }}
   {%- endif -%}
 {%- endmacro %}

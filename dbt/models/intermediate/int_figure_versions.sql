@@ -11,6 +11,7 @@
 -- changed is rebuilt from all its versions; the others keep their rows.
 {%- set units = budget_units_to_rebuild('file') %}
 {{ config(pre_hook="{{ budget_clear_rebuilt_units('file') }}", **budget_unit_incremental_config()) }}
+{{ budget_rebuild_marker(units) }}
 {%- set in_scope = in_keys('source_file', units) %}
 with versions as (
     select

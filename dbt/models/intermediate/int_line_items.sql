@@ -9,6 +9,7 @@
 -- rebuild_unit and unit_fingerprint come with the lines.
 {%- set units = budget_units_to_rebuild('publisher_year') %}
 {{ config(pre_hook="{{ budget_clear_rebuilt_units('publisher_year') }}", **budget_unit_incremental_config()) }}
+{{ budget_rebuild_marker(units) }}
 with lines as (
     select * from {{ ref('int_lines_resolved') }}
     where is_evaluable and table_key is not null and amount_yuan is not null

@@ -14,6 +14,7 @@
 -- publisher, year and phase, so only the items of the units to rebuild are read.
 {%- set units = budget_units_to_rebuild('publisher_year') %}
 {{ config(pre_hook="{{ budget_clear_rebuilt_units('publisher_year') }}", **budget_unit_incremental_config()) }}
+{{ budget_rebuild_marker(units) }}
 with identities as (
     select
         *,

@@ -7,6 +7,8 @@
 -- name, row, column, amount or text, wherever they sit on the sheet), the same emptiness and note.
 {% set sheet_columns = 'sheet_id, source_file, sheet, sheet_index, fiscal_year, table_name, entity_name_key, is_empty, has_empty_note, status' %}
 {% set line_columns = 'sheet_id, side, code, item_name, row_key, column_key, amount_yuan, text_value' %}
+{#- only the lines of files holding a sheet with a copy are compared (macros/sheet_copies.sql) -#}
+{%- set copy_files = sheet_copy_files(sheet_columns) %}
 with sheets as (
     select {{ sheet_columns }} from {{ ref('stg_budget__sheets') }}
     union all
@@ -14,9 +16,9 @@ with sheets as (
 ),
 
 lines as (
-    select {{ line_columns }} from {{ ref('stg_budget__lines') }}
+    select {{ line_columns }} from {{ ref('stg_budget__lines') }} where {{ in_keys('source_file', copy_files) }}
     union all
-    select {{ line_columns }} from {{ ref('stg_debt__lines') }}
+    select {{ line_columns }} from {{ ref('stg_debt__lines') }} where {{ in_keys('source_file', copy_files) }}
 ),
 
 -- order-free content fingerprint of a sheet: number of lines and the sum of their hashes
@@ -50,6 +52,7 @@ candidates as (
         sheets.sheet_index,
         sheets.fiscal_year,
         sheets.table_name,
+        sheets.entity_name_key,
         coalesce(sheets.entity_name_key, sheets.source_file) as publisher_key,
         coalesce(fingerprints.line_count, 0) as line_count,
         fingerprints.line_hash,
@@ -72,8 +75,7 @@ ranked as (
             order by has_rejects, is_published desc, source_file, sheet_index nulls last
         ) as copy_rank
     from (
-        select *, concat_ws('|', publisher_key, coalesce(cast(fiscal_year as string), ''), {{ title_key('table_name') }})
-            as family_key
+        select *, {{ sheet_family_key('candidates') }} as family_key
         from candidates
     ) as candidates
 )

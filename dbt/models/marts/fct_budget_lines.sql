@@ -1,11 +1,17 @@
 -- Budget and final-account figures, one row per (line, measure column), in 元. Fiscal Data Package
 -- vocabulary alongside ours: phase budget|final ↔ fdp_phase approved|executed; direction revenue|expenditure.
+-- Incremental by load, one publisher-year at a time like int_lines_resolved, whose units it keeps beside it
+-- (macros/budget_units.sql, budget_mart_*): only the lines of units whose fingerprint moved are read and written.
+{%- set units = budget_mart_units_to_rebuild() %}
+{{ config(**budget_mart_incremental_config()) }}
+{{ budget_rebuild_marker(units) }}
 with lines as (
     select lines.*, catalogue.book
     from {{ ref('int_lines_resolved') }} as lines
     left join {{ ref('ref_disclosure_catalogue') }} as catalogue using (table_key)
     where lines.amount_yuan is not null
       and coalesce(catalogue.book, '') <> 'debt'
+      and {{ in_keys('lines.rebuild_unit', units) }}
 )
 select
     cast(line_id as string) as budget_line_id,

@@ -54,3 +54,60 @@ def test_dagster_events_commit_without_sync_and_are_all_kept(tmp_path, monkeypat
     with other.connect() as conn:
         assert conn.execute(sa.text("PRAGMA synchronous")).scalar() == FULL
     other.dispose()
+
+
+def test_one_connection_per_file_for_a_run_and_a_replaced_file_is_reopened(tmp_path, monkeypatch):
+    """Dagster's SQLite storages under DAGSTER_HOME keep one engine per file: a run's dozens of events open each file
+    once (Dagster's own storage opens a connection, and an engine, for every event) — and a file removed or replaced
+    behind a kept connection is opened again, never written through the old inode."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv(dagster_storage.SYNC_SETTING, raising=False)
+    import dagster_project.definitions  # noqa: F401 — loading the code location installs the engines
+
+    opened: Counter = Counter()
+
+    def count(dbapi_connection, _record):
+        main = next(row[2] for row in dbapi_connection.execute("PRAGMA database_list").fetchall() if row[1] == "main")
+        opened[main.rsplit("/", 1)[-1]] += 1
+
+    assets = [dg.AssetSpec(f"a{i}") for i in range(6)]
+
+    @dg.multi_asset(specs=assets, check_specs=[dg.AssetCheckSpec("ok", asset=s.key) for s in assets])
+    def many():
+        for spec in assets:
+            yield dg.MaterializeResult(asset_key=spec.key)
+            yield dg.AssetCheckResult(asset_key=spec.key, check_name="ok", passed=True)
+
+    with dg.DagsterInstance.get() as instance:
+        assert dg.materialize([many], instance=instance).success  # the instance's files exist from here on
+        sa.event.listen(sa.engine.Engine, "connect", count)
+        try:
+            result = dg.materialize([many], instance=instance)
+        finally:
+            sa.event.remove(sa.engine.Engine, "connect", count)
+        assert result.success
+        stored = instance.get_records_for_run(result.run_id, limit=1000).records
+        assert len(stored) >= 30  # planned, materialisations, check results, outputs, step and run events
+        assert sum(1 for r in stored
+                   if r.event_log_entry.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION) == 6
+        assert all(instance.get_latest_materialization_event(s.key) is not None for s in assets)
+    # Dagster's own storage: a connection (and an engine) per transaction — index.db 98 here, the run's file 49, runs.db 20
+    assert opened["index.db"] <= 2 and opened[f"{result.run_id}.db"] <= 2 and opened["runs.db"] <= 2, opened
+
+    # a kept connection whose file is replaced: the next transaction opens the new file
+    path = home / "storage" / "kept.db"
+    engine = dagster_storage._kept_engine_for(f"sqlite:///{path}")
+    assert engine is not None
+    with engine.connect() as conn, conn.begin():
+        conn.execute(sa.text("CREATE TABLE old_file (x INTEGER)"))
+    replacement = tmp_path / "replacement.db"
+    other = sa.create_engine(f"sqlite:///{replacement}")
+    with other.connect() as conn, conn.begin():
+        conn.execute(sa.text("CREATE TABLE new_file (x INTEGER)"))
+    other.dispose()
+    replacement.replace(path)
+    with engine.connect() as conn:
+        tables = {row[0] for row in conn.execute(sa.text("SELECT name FROM sqlite_master"))}
+    assert tables == {"new_file"}

@@ -33,6 +33,14 @@ statement) per file. A pooled connection is checked against its file on every ch
 process (never used across ``fork()``) and the least recently used beyond ``ENGINES_KEPT`` are disposed (a UI run
 worker reads many runs' files). ``GONGKAI_DAGSTER_SYNC=full`` keeps Dagster's storage exactly as shipped (an engine
 and connection per transaction, SQLite's sync).
+
+**The planned events in one transaction per file.** A run starts by logging an event per asset and per check it
+plans (≈ 230 in the main job), which Dagster sends as one batch; with ``DAGSTER_EVENT_BATCH_SIZE`` unset (Dagster's
+default) a batch is stored event by event, ≈ 3 commits each. This process sets a batch size (``EVENT_BATCH_SIZE``,
+unless one is set) and stores a batch with Dagster's own ``store_event`` for each event, inside one transaction on the
+run's file and one on the index file (``_event_log_store_event_batch``): the same rows, ≈ 2 commits instead of ≈ 700.
+Dagster batches only planned events and the materialisations of several partitions of one asset; if a batch fails,
+Dagster stores its events one by one.
 """
 from __future__ import annotations
 
@@ -40,7 +48,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from dagster_project import paths
@@ -157,23 +165,64 @@ def _new_engine(conn_string: str):
     return engine
 
 
+# Batch size set for Dagster's event batches (planned events) when DAGSTER_EVENT_BATCH_SIZE is unset: a run's plan
+# in one batch (the main job plans ≈ 230 events).
+EVENT_BATCH_SIZE = "10000"
+# (storage id, shard) -> the connection of the batch this thread is storing (``_event_log_store_event_batch``)
+_IN_BATCH = threading.local()
+
+
+def _shard_engine(self, shard: str):
+    engine = _kept_engine_for(self.conn_string_for_shard(shard))
+    if engine is not None and shard not in self._initialized_dbs:
+        self._initdb(engine)
+        self._initialized_dbs.add(shard)
+    return engine
+
+
 @contextmanager
 def _event_log_connect(self, shard: str):
     """``SqliteEventLogStorage._connect`` on this process's engine for the shard's file (Dagster's: a new engine per
-    call, disposed after it). Same lock, same first-use initialisation, one transaction per call."""
-    conn_string = self.conn_string_for_shard(shard)
-    engine = _kept_engine_for(conn_string)
-    if engine is None:
+    call, disposed after it). Same lock, same first-use initialisation, one transaction per call — or, inside a batch
+    this thread is storing, the batch's transaction on that file."""
+    batch = getattr(_IN_BATCH, "conns", None)
+    if batch is not None and (id(self), shard) in batch:
+        yield batch[(id(self), shard)]
+        return
+    if _kept_engine_for(self.conn_string_for_shard(shard)) is None:
         with _DAGSTER_EVENT_LOG_CONNECT(self, shard) as conn:
             yield conn
         return
     with self._db_lock:
-        if shard not in self._initialized_dbs:
-            self._initdb(engine)
-            self._initialized_dbs.add(shard)
+        engine = _shard_engine(self, shard)
         with engine.connect() as conn:
             with conn.begin():
                 yield conn
+
+
+def _event_log_store_event_batch(self, events) -> None:
+    """``store_event`` of each event, in one transaction on the run's file and one on the index file (Dagster's base
+    class stores them one by one, each in its own transactions). Events of several runs, or files outside
+    DAGSTER_HOME: Dagster's way."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+
+    runs = {event.run_id for event in events}
+    if len(runs) != 1 or getattr(_IN_BATCH, "conns", None) is not None or any(
+            _kept_engine_for(self.conn_string_for_shard(shard)) is None for shard in (*runs, INDEX_SHARD_NAME)):
+        return _DAGSTER_STORE_EVENT_BATCH(self, events)
+    (run_id,) = runs
+    with self._db_lock, ExitStack() as transactions:
+        conns = {}
+        for shard in (INDEX_SHARD_NAME, run_id):  # the run's file commits last: a failed index commit rolls it back
+            conn = transactions.enter_context(_shard_engine(self, shard).connect())
+            transactions.enter_context(conn.begin())
+            conns[(id(self), shard)] = conn
+        _IN_BATCH.conns = conns
+        try:
+            for event in events:
+                self.store_event(event)
+        finally:
+            _IN_BATCH.conns = None
 
 
 def _event_log_has_table(self, table_name: str) -> bool:
@@ -210,13 +259,14 @@ def _run_storage_connect(self):
 _DAGSTER_EVENT_LOG_CONNECT = None
 _DAGSTER_HAS_TABLE = None
 _DAGSTER_RUN_CONNECT = None
+_DAGSTER_STORE_EVENT_BATCH = None
 
 
 def install() -> None:
     """Apply ``relax_commit`` to every new SQLAlchemy connection in this process (Dagster's storages create an
     engine per call, so a listener on the Engine class is the one place that sees them all), and give Dagster's
     SQLite event log and run storages one kept engine per file (the module docstring says why)."""
-    global _DAGSTER_EVENT_LOG_CONNECT, _DAGSTER_HAS_TABLE, _DAGSTER_RUN_CONNECT
+    global _DAGSTER_EVENT_LOG_CONNECT, _DAGSTER_HAS_TABLE, _DAGSTER_RUN_CONNECT, _DAGSTER_STORE_EVENT_BATCH
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
@@ -229,6 +279,10 @@ def install() -> None:
         _DAGSTER_EVENT_LOG_CONNECT = SqliteEventLogStorage._connect
         _DAGSTER_HAS_TABLE = SqliteEventLogStorage.has_table
         _DAGSTER_RUN_CONNECT = SqliteRunStorage.connect
+        _DAGSTER_STORE_EVENT_BATCH = SqliteEventLogStorage.store_event_batch
         SqliteEventLogStorage._connect = _event_log_connect
         SqliteEventLogStorage.has_table = _event_log_has_table
         SqliteRunStorage.connect = _run_storage_connect
+        SqliteEventLogStorage.store_event_batch = _event_log_store_event_batch
+    if not paths.dagster_sync_full():
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)

@@ -111,3 +111,58 @@ def test_one_connection_per_file_for_a_run_and_a_replaced_file_is_reopened(tmp_p
     with engine.connect() as conn:
         tables = {row[0] for row in conn.execute(sa.text("SELECT name FROM sqlite_master"))}
     assert tables == {"new_file"}
+
+
+def test_a_runs_planned_events_are_stored_in_one_transaction_per_file_with_the_same_rows(tmp_path, monkeypatch):
+    """Dagster sends a run's planned events as one batch; stored in one transaction per file they give the rows that
+    storing them one by one gives (Dagster's default: DAGSTER_EVENT_BATCH_SIZE unset), with a few commits instead of
+    ≈ 3 per event."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv(dagster_storage.SYNC_SETTING, raising=False)
+    import dagster_project.definitions  # noqa: F401
+
+    assets = [dg.AssetSpec(f"b{i}") for i in range(8)]
+
+    @dg.multi_asset(specs=assets, check_specs=[dg.AssetCheckSpec("ok", asset=s.key, blocking=True) for s in assets])
+    def planned_many():
+        for spec in assets:
+            yield dg.MaterializeResult(asset_key=spec.key)
+            yield dg.AssetCheckResult(asset_key=spec.key, check_name="ok", passed=True)
+
+    commits: Counter = Counter()
+
+    def count(conn):
+        commits[conn.engine.url.database.rsplit("/", 1)[-1]] += 1
+
+    def stored(instance, run_id) -> dict:
+        records = instance.get_records_for_run(run_id, limit=10000).records
+        kinds = Counter(r.event_log_entry.dagster_event_type for r in records if r.event_log_entry.is_dagster_event)
+        checks = sorted((s.key.to_user_string(), str(r.status), r.run_id == run_id)
+                        for s in assets for r in instance.event_log_storage.get_asset_check_execution_history(
+                            dg.AssetCheckKey(s.key, "ok"), limit=1))
+        planned = {s.key.to_user_string(): instance.event_log_storage.get_latest_planned_materialization_info(s.key).run_id
+                   for s in assets}
+        return {"kinds": dict(kinds), "checks": checks, "planned_in_this_run": set(planned.values()) == {run_id}}
+
+    outcomes = {}
+    with dg.DagsterInstance.get() as instance:
+        assert dg.materialize([planned_many], instance=instance).success  # files created
+        for batch_size in ("0", dagster_storage.EVENT_BATCH_SIZE):
+            monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", batch_size)
+            commits.clear()
+            sa.event.listen(sa.engine.Engine, "commit", count)
+            try:
+                job = dg.define_asset_job("planned_job").resolve(asset_graph=dg.Definitions(
+                    assets=[planned_many]).get_repository_def().asset_graph)
+                run = instance.create_run_for_job(job, run_id=None)
+            finally:
+                sa.event.remove(sa.engine.Engine, "commit", count)
+            outcomes[batch_size] = (dict(commits), stored(instance, run.run_id))
+    one_by_one, batched = outcomes["0"], outcomes[dagster_storage.EVENT_BATCH_SIZE]
+    assert batched[1] == one_by_one[1] and batched[1]["kinds"][dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED] == 8
+    assert batched[1]["planned_in_this_run"]
+    # the event files (runs.db holds the run and its snapshots, not events); a new run's file is created with 3 commits
+    events_commits = [sum(n for name, n in c.items() if name != "runs.db") for c in (one_by_one[0], batched[0])]
+    assert events_commits[0] >= 40 and events_commits[1] <= 4, (one_by_one[0], batched[0])

@@ -5,6 +5,7 @@ Real Dagster instance on SQLite files in a temporary DAGSTER_HOME (dagster_proje
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
@@ -108,6 +109,8 @@ def test_one_connection_per_file_for_a_run_and_a_replaced_file_is_reopened(tmp_p
         conn.execute(sa.text("CREATE TABLE new_file (x INTEGER)"))
     other.dispose()
     replacement.replace(path)
+    for suffix in ("-wal", "-shm"):  # a database is replaced with its write-ahead log (the kept file is in WAL mode)
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
     with engine.connect() as conn:
         tables = {row[0] for row in conn.execute(sa.text("SELECT name FROM sqlite_master"))}
     assert tables == {"new_file"}
@@ -163,6 +166,11 @@ def test_a_runs_planned_events_are_stored_in_one_transaction_per_file_with_the_s
     one_by_one, batched = outcomes["0"], outcomes[dagster_storage.EVENT_BATCH_SIZE]
     assert batched[1] == one_by_one[1] and batched[1]["kinds"][dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED] == 8
     assert batched[1]["planned_in_this_run"]
+    # the new run's file: created in WAL mode (before its tables), so its tables were written without a sync each
+    run_file = home / "history" / "runs" / f"{run.run_id}.db"
+    with sa.create_engine(f"sqlite:///{run_file}").connect() as conn:
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(sa.text("SELECT count(*) FROM sqlite_master WHERE name = 'event_logs'")).scalar() == 1
     # the event files (runs.db holds the run and its snapshots, not events); a new run's file is created with 3 commits
     events_commits = [sum(n for name, n in c.items() if name != "runs.db") for c in (one_by_one[0], batched[0])]
     assert events_commits[0] >= 40 and events_commits[1] <= 4, (one_by_one[0], batched[0])

@@ -37,3 +37,17 @@ def test_the_deferred_imports_still_serve_the_work():
     schemas = _schemas()
     assert set(schemas) == {"sheet", "line", "reject", "section", "statement"}
     assert str(schemas["line"].field("amount_yuan").type) == "decimal128(20, 2)"
+
+
+def test_a_process_that_loaded_the_code_location_skips_the_final_collections_at_exit(tmp_path):
+    """definitions.py freezes the objects alive at exit (gc.freeze), so Python's last collections do not walk them; the
+    atexit handlers registered before it, and files written during the run, are still flushed and closed."""
+    out = tmp_path / "written.txt"
+    probe = (
+        "import atexit, gc, sys\n"
+        f"atexit.register(lambda: open({str(out)!r}, 'a').write(f'frozen={{gc.get_freeze_count() > 0}}\\n'))\n"
+        "import dagster_project.definitions\n"
+        f"fh = open({str(out)!r}, 'a'); fh.write('during the run\\n'); fh.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True)
+    assert out.read_text().splitlines() == ["during the run", "frozen=True"]

@@ -56,3 +56,39 @@ def test_the_dbt_version_read_in_process_is_the_one_the_executable_reports():
 
     reported = subprocess.check_output([dbt_resource.dbt_executable, "--version"], text=True)
     assert str(dbt_resource._cli_version) == re.search(r"(\d+\.\d+\.\d+)", reported).group(1)
+
+
+def test_the_dbt_assets_are_those_of_dbts_own_selection_and_loading_them_needs_no_dbt_graph():
+    """``@dbt_assets``' default selection read from the manifest (dbt_resource.everything_selected_from_manifest) gives
+    the assets and checks dbt's graph selector gives; and loading the code location no longer imports dbt's graph."""
+    import sys
+
+    import dagster as dg
+    from dagster_dbt import DagsterDbtTranslatorSettings, dbt_assets
+    from dagster_dbt.utils import select_unique_ids
+
+    from dagster_project.transform.assets import GongkaiDbtTranslator, gongkai_dbt
+    from dagster_project.transform.dbt_project import gongkai_dbt_project, require_manifest
+    from dagster_project.transform.dbt_resource import every_node
+
+    manifest = json.loads(require_manifest().read_text(encoding="utf-8"))
+    assert every_node(manifest) == set(select_unique_ids("fqn:*", "", "", gongkai_dbt_project, manifest))
+
+    @dbt_assets(manifest=require_manifest(), project=gongkai_dbt_project, name="by_dbt_selector",
+                dagster_dbt_translator=GongkaiDbtTranslator(settings=DagsterDbtTranslatorSettings(
+                    enable_asset_checks=True, enable_duplicate_source_asset_keys=True)))
+    def by_dbt_selector(context):  # noqa: ARG001
+        yield from ()
+
+    assert set(gongkai_dbt.keys) == set(by_dbt_selector.keys) and len(gongkai_dbt.keys) > 50
+    assert {k: set(v) for k, v in gongkai_dbt.asset_deps.items()} == {k: set(v) for k, v in by_dbt_selector.asset_deps.items()}
+    assert set(gongkai_dbt.check_keys) == set(by_dbt_selector.check_keys) and len(gongkai_dbt.check_keys) > 100
+    blocking = {s.key for s in gongkai_dbt.check_specs if s.blocking}
+    assert blocking == {s.key for s in by_dbt_selector.check_specs if s.blocking} and blocking
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, dagster_project.definitions; "
+                               "print(sorted(m for m in ('dbt.graph', 'networkx') if m in sys.modules))"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stdout
+    assert isinstance(gongkai_dbt, dg.AssetsDefinition)

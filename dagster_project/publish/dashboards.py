@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import plotly.express as px
 import plotly.graph_objects as go
 import yaml
 from plotly.offline import get_plotlyjs
@@ -285,6 +284,8 @@ def render_figures(con: duckdb.DuckDBPyConnection, spec: dict, page_title: str, 
         if spec["kind"] == "status_heatmap":
             fig = _status_heatmap(part, spec, sub_title, code_labels)
         else:
+            import plotly.express as px  # ≈ 1 s of imports (numpy, narwhals…): only when a figure is drawn
+
             fig = getattr(px, spec["kind"])(part, title=sub_title, labels=spec.get("labels") or {},
                                             **(spec.get("args") or {}))
         fig.update_layout(font={"family": _FONT}, template="plotly_white")

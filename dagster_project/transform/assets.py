@@ -35,7 +35,7 @@ from dagster_project.resources import DUCKDB_POOL
 from dagster_project.ingest.framework import FAMILY_TABLES
 from dagster_project.transform import carried_checks, invocation_folders, parse_state, selection, spark_exchange
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
-from dagster_project.transform.dbt_resource import GongkaiDbtCliResource
+from dagster_project.transform.dbt_resource import GongkaiDbtCliResource, everything_selected_from_manifest
 
 LAYER_GROUPS = ("staging", "intermediate", "marts")
 
@@ -175,16 +175,6 @@ def _set_state(value: "str | None", record: bool, code_digest: "str | None" = No
         con.close()
 
 
-@dbt_assets(
-    manifest=require_manifest(),
-    project=gongkai_dbt_project,
-    # several raw tables of one family share the family's ingest asset (raw/budget = sheets + lines)
-    dagster_dbt_translator=GongkaiDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
-    ),
-    name="gongkai_dbt",
-    pool=DUCKDB_POOL,
-)
 def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
     current = settings()
     if current.is_spark:
@@ -247,6 +237,19 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
                        as_of=current.as_of.isoformat())
     yield from carried_checks.carried_results(test_ids, state.outcomes, evaluated)
     _register_fiscal_years(context)
+
+
+with everything_selected_from_manifest():  # dbt_resource says why
+    gongkai_dbt = dbt_assets(
+        manifest=require_manifest(),
+        project=gongkai_dbt_project,
+        # several raw tables of one family share the family's ingest asset (raw/budget = sheets + lines)
+        dagster_dbt_translator=GongkaiDbtTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
+        ),
+        name="gongkai_dbt",
+        pool=DUCKDB_POOL,
+    )(gongkai_dbt)
 
 
 @dataclass(frozen=True)

@@ -231,7 +231,9 @@ def _event_log_store_event_batch(self, events) -> None:
     (run_id,) = runs
     with self._db_lock, ExitStack() as transactions:
         conns = {}
-        for shard in (INDEX_SHARD_NAME, run_id):  # the run's file commits last: a failed index commit rolls it back
+        # entered run first, index last: the index commits first (transactions end in reverse order), the run's file
+        # last — a failed index commit rolls the run's events back
+        for shard in (run_id, INDEX_SHARD_NAME):
             conn = transactions.enter_context(_shard_engine(self, shard).connect())
             transactions.enter_context(conn.begin())
             conns[(id(self), shard)] = conn

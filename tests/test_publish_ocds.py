@@ -298,3 +298,23 @@ def test_one_read_back_still_fails_a_planted_id_number_and_a_broken_release(ware
     assert any(p.startswith(releases.name) and "not in the codelist" in p for p in problems), problems
     assert [(h.path, h.kind, h.masked) for h in privacy.hits] == [
         (records.name, "id_number", identifiers.mask_id_number(person))]
+
+
+def test_package_lines_come_out_in_item_order_whatever_the_order_stored():
+    """``_lines_in_order``: items stored in package order are read as stored (no sort), items stored in any other
+    order (a record package's, out of joins) are put in ``n`` order — the lines of ``ORDER BY n`` either way."""
+    from dagster_project.publish.ocds_packages import _lines_in_order
+
+    con = duckdb.connect()
+    try:
+        for order in ("n", "hash(n)", "-n"):
+            con.execute("CREATE OR REPLACE TEMP TABLE items AS SELECT n, '{\"id\":' || n || '}' AS item "
+                        f"FROM range(1, 3001) t(n) ORDER BY {order}")
+            stored = [r[0] for r in con.execute("SELECT n FROM items").fetchall()]
+            assert (stored == sorted(stored)) == (order == "n")
+            expected = [r[0] for r in con.execute("SELECT item || ',\n' FROM items ORDER BY n").fetchall()]
+            assert _lines_in_order(con, "items").to_pylist() == expected
+        con.execute("CREATE OR REPLACE TEMP TABLE items AS SELECT 1 AS n, 'x' AS item LIMIT 0")
+        assert _lines_in_order(con, "items").to_pylist() == []
+    finally:
+        con.close()

@@ -148,6 +148,23 @@ def package_jobs(stem: str, list_key: str, envelope: dict, count: int, per_file:
     return jobs
 
 
+def _lines_in_order(con: duckdb.DuckDBPyConnection, items: str):
+    """The lines of table ``items`` (``n`` from 1, ``item``), each item followed by ``,`` and a newline, in ``n`` order
+    (an Arrow column). Read as the table holds them first, with their ``n``: a release package's items are built from
+    one range of the flat file in package order and are stored so, and sorting them again copied every item's text
+    (~0.1 CPU-s per 100 000 releases). Only when the ``n`` read are not already in order (a record package's items
+    come out of joins in any order) are the lines put in ``n`` order, by a stable sort of the ``n`` read (ties, which
+    the pipeline never makes, keep the order read): the same lines either way."""
+    import numpy as np
+
+    table = con.sql(f"SELECT n, item || ',\n' AS line FROM {items}").to_arrow_table()
+    n = table.column(0).to_numpy()
+    lines = table.column(1)
+    if len(n) > 1 and not bool(np.all(n[1:] >= n[:-1])):
+        lines = lines.take(np.argsort(n, kind="stable"))
+    return lines
+
+
 def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob, gzipped: bool,
                    checks: PackageChecks | None) -> FileChecks | None:
     """Build one file's items once into a temp table, which ``checks`` (when given) check and which is then written
@@ -156,7 +173,7 @@ def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_package AS "
                     f"SELECT s - {job.lo} + 1 AS n, item FROM ({job.sql})")
         found = checks.check(con, job.name, job.head, "_ocds_package") if checks is not None else None
-        lines = con.sql("SELECT item || ',\n' AS line FROM _ocds_package ORDER BY n").to_arrow_table().column(0)
+        lines = _lines_in_order(con, "_ocds_package")
     finally:
         con.execute("DROP TABLE IF EXISTS _ocds_package")
     if len(lines) != job.count:  # the pipeline's own invariant: every item of the range, once

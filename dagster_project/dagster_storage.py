@@ -232,7 +232,9 @@ def _event_log_store_event_batch(self, events) -> None:
     with self._db_lock, ExitStack() as transactions:
         conns = {}
         # entered run first, index last: the index commits first (transactions end in reverse order), the run's file
-        # last — a failed index commit rolls the run's events back
+        # last — a failed index commit rolls the run's events back. Left open: the index committed and the run's
+        # file failing to commit (a full disk); Dagster then stores the batch again event by event, and the index
+        # holds those planned events twice (Dagster's own one-by-one path has the same window per event).
         for shard in (run_id, INDEX_SHARD_NAME):
             conn = transactions.enter_context(_shard_engine(self, shard).connect())
             transactions.enter_context(conn.begin())

@@ -58,8 +58,8 @@ def _load(raw, wh):
 
 def test_value_text_reads_cells_as_a_person_does():
     assert [value_text(v) for v in (480000.0, 0.1 + 0.2, 12.345678, 3, dt.datetime(2018, 6, 4, 9, 30), "  ", None,
-                                    dt.date(2018, 6, 4))] == \
-        ["480000", "0.3", "12.345678", "3", "2018-06-04 09:30:00", None, None, "2018-06-04"]
+                                    dt.date(2018, 6, 4), 0.00005, 1234567.891)] == \
+        ["480000", "0.3", "12.345678", "3", "2018-06-04 09:30:00", None, None, "2018-06-04", "0.00005", "1234567.891"]
 
 
 def test_xlsx_and_xls_exports_load_with_sheet_rows(gongkai_env):
@@ -116,3 +116,17 @@ def test_a_workbook_without_a_trading_header_is_refused_naming_its_sheets(gongka
     report, _loaded, _rejects, files = _load(raw, wh)
     assert report.rejected == ["trading/not_trading.xlsx"]
     assert "not a trading export" in files["trading/not_trading.xlsx"][-1] and "预算表" in files["trading/not_trading.xlsx"][-1]
+
+
+def test_a_sheet_too_large_to_read_is_refused_and_the_rest_loads(gongkai_env, monkeypatch):
+    # a sheet over MAX_CELLS is refused whole with "export it as CSV" (one file must not take the run's memory)
+    from dagster_project.ingest import trading_workbook
+
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    _export({"交易信息": ROWS}).save(raw / "trading" / "large.xlsx")
+    _export({"交易信息": ROWS[:1]}, title=None).save(raw / "trading" / "small.xlsx")
+    monkeypatch.setattr(trading_workbook, "MAX_CELLS", 2 * len(HEADER) * 2)  # the small one: 2 rows of 7 columns
+    report, loaded, _rejects, files = _load(raw, wh)
+    assert report.rejected == ["trading/large.xlsx"] and "export it as CSV" in files["trading/large.xlsx"][-1]
+    assert set(loaded) == {"W1"}

@@ -20,6 +20,9 @@ from dagster_project.ingest.trading import load_trading_file
     (r'"\\\ud800"', r'"\\\ufffd"', 1),                      # escaped backslash, then a lone escape
     (r'"\uD83D\uDE00\uD83D"', r'"\uD83D\uDE00\ufffd"', 1),  # upper-case hex; a pair then a cut one
     (r'"\ud83d\u0041"', r'"\ufffd\u0041"', 1),              # high half followed by no low half
+    (r'"\\ud83d\ude00"', r'"\\ud83d\ufffd"', 1),           # text "\ud83d", then a lone low half (review)
+    (r'"\ud83d\\\ude00"', r'"\ufffd\\\ufffd"', 2),       # high, an escaped backslash, a low: both lone
+    (r'"\ude00\ud83d"', r'"\ufffd\ufffd"', 2),              # low before high: no pair
 ])
 def test_repair_lone_surrogates(text, expected, count):
     repaired, replaced = repair_lone_surrogates(text)

@@ -18,29 +18,42 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-# a run of backslashes, then u + a high surrogate (with the low one that may follow) or a low one on its own; the
-# run's length tells an escape (odd) from escaped backslashes followed by text (even)
-_SURROGATE = re.compile(r"(\\+)u([dD][89abAB][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
-                        r"|(\\+)u([dD][c-fC-F][0-9a-fA-F]{2})")
+# a run of backslashes, then u and a surrogate code unit (D800–DFFF); the run's length tells an escape (odd) from
+# escaped backslashes followed by text (even)
+_SURROGATE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
 _ANY_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 
 def repair_lone_surrogates(text: str) -> tuple[str, int]:
-    """``text`` (JSON) with every lone surrogate escape replaced by ``\\ufffd``; and how many were."""
-    replaced = 0
-
-    def fix(m: re.Match) -> str:
-        nonlocal replaced
-        run = m.group(1) if m.group(1) is not None else m.group(4)
-        if len(run) % 2 == 0:  # escaped backslashes, then plain text: not an escape
-            return m.group(0)
-        if m.group(2) is not None and m.group(3) is not None:  # a high and a low half: one character
-            return m.group(0)
-        replaced += 1
-        return run[:-1] + "\\ufffd"
-
-    return _SURROGATE.sub(fix, text), replaced
+    """``text`` (JSON) with every lone surrogate escape replaced by ``\\ufffd``; and how many were. The escapes are
+    taken in order: a high half (D800–DBFF) is paired only with a low half (DC00–DFFF) escaped right after it."""
+    lone: list[re.Match] = []
+    pending = None  # a high half waiting for its low half
+    for m in _SURROGATE.finditer(text):
+        if len(m.group(1)) % 2 == 0:  # escaped backslashes, then plain text: not an escape
+            continue
+        high = m.group(2)[1].lower() in "89ab"
+        if pending is not None and not high and m.start() == pending.end() and len(m.group(1)) == 1:
+            pending = None  # the low half of the high half before it: one character
+            continue
+        if pending is not None:
+            lone.append(pending)
+            pending = None
+        if high:
+            pending = m
+        else:
+            lone.append(m)
+    if pending is not None:
+        lone.append(pending)
+    if not lone:
+        return text, 0
+    out, at = [], 0
+    for m in lone:  # in text order
+        out += [text[at:m.start()], m.group(1)[:-1], "\\ufffd"]
+        at = m.end()
+    out.append(text[at:])
+    return "".join(out), len(lone)
 
 
 @contextmanager

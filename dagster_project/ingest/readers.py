@@ -170,16 +170,21 @@ def read_xlsx_openpyxl(path: Path, name: str) -> list[Grid]:
 # An .xlsx saved with a password is no zip: Excel and WPS wrap it in an OLE2 file whose streams are EncryptionInfo
 # and EncryptedPackage (MS-OFFCRYPTO), so it sniffs as .xls and xlrd finds no workbook in it; an .xls saved with a
 # password holds a FILEPASS record, which xlrd names. Either way the clerk needs to hear "password", not "not an .xls".
-_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # a stream name in the OLE2 directory
-
-
 def _encrypted_ole2(path: Path, exc: Exception) -> bool:
+    """xlrd failed on an OLE2 file: an .xls with a FILEPASS record (xlrd says "encrypted"), or an OLE2 directory
+    holding the EncryptedPackage stream (an .xlsx saved with a password)."""
     if "encrypt" in str(exc).lower():
         return True
+    import os
+
+    from xlrd.compdoc import CompDoc
+
     try:
-        return _ENCRYPTED_PACKAGE in path.read_bytes()
-    except OSError:
+        with open(os.devnull, "w") as quiet:
+            names = {entry.name for entry in CompDoc(path.read_bytes(), logfile=quiet).dirlist}
+    except Exception:  # noqa: BLE001 - not even a readable OLE2 directory: not ours to name
         return False
+    return "EncryptedPackage" in names
 
 
 def read_xls(path: Path, name: str) -> list[Grid]:

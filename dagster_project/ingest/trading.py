@@ -153,7 +153,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
             staged = tf.stage_text_file(con, f, src, tuple(spec["json_record_keys"]))
         table = recognise_standard_table(staged.headers)
         if table is not None and table.reads_as != "bulletins":
-            tf.drop_temp(con, *staged.temp_tables)
+            tf.drop_temp(con, *staged.temp_tables, *filter(None, [staged.row_places]))
             raise FileRejected(
                 f"{f.rel}: 识别为国家数据规范表 {table.name} {table.name_zh}, 该表不含公告, 未读取 (recognised as "
                 f"the national data standard's table {table.number} {table.name}, which holds no bulletin: "
@@ -162,7 +162,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
         bindings, ignored = bind_headers(staged.headers, table)
         present = {b.field for b in bindings}
         if table is None and not present & set(spec["key_fields"]):
-            tf.drop_temp(con, *staged.temp_tables)
+            tf.drop_temp(con, *staged.temp_tables, *filter(None, [staged.row_places]))
             raise FileRejected(
                 f"{f.rel}: 不是公共资源交易数据: 没有项目编号/统一交易标识码/公告类型列 (not a trading "
                 f"export: none of the key columns PROJECT_CODE, UNIFIED_DEAL_CODE, BULLETIN_TYPE); "

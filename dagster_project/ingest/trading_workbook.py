@@ -1,10 +1,14 @@
 """Trading exports saved as workbooks: the platform's 导出Excel (.xlsx), and .xls as WPS and Excel 97 save it.
 
 RAW_FORMATS lists .xlsx among the trading exports; a file the platform's "export to Excel" button wrote was refused
-as an unsupported type. The workbook is read by the readers budget files use (``readers.read_grids`` → ``Grid``:
-cached values, a formula saved without its value kept as its text) and staged the way a text export is
-(``StagedFile``: ``source_row``, ``c0 … cN`` as text), so header binding, value parsing, row rejects and the
-national data standard's tables are the text exports' own — a new form is a new reader, not a new parser.
+as an unsupported type. A sheet is read row by row with calamine (``python-calamine``; cached values — a formula
+saved without one reads as empty, and platform exports hold none to speak of): a trading export can fill a sheet's
+million rows, and the budget readers' grids (every cell a Python object, ~10 KB a row) took 1 GB and 52 s for a
+100 000-row export here, calamine 0.3 GB and 5 s. Rows are staged the way a text export is (``StagedFile``:
+``source_row``, ``c0 … cN`` as text), so header binding, value parsing, row rejects and the national data standard's
+tables are the text exports' own: a new form is a new reader, not a new parser. A file calamine cannot open goes to
+the budget readers for their exact refusal (encrypted, not a workbook …); a sheet of more than ``MAX_CELLS`` cells is
+refused (export it as CSV), so one file cannot take the run's memory.
 
 - **Header row**: the first row, within the first ``HEADER_ROWS_SEARCHED``, that names a key field (项目编号,
   统一交易标识码, 公告类型 …) or a table of the national data standard; rows above it (an export's title, its date)
@@ -24,11 +28,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterator
 
 import duckdb
 
 from dagster_project.ingest.framework import FileRejected, RawFile
-from dagster_project.ingest.grid import Grid, cell_text
+from dagster_project.ingest.grid import cell_text
 from dagster_project.ingest.text_staging import StagedFile
 
 HEADER_ROWS_SEARCHED = 20
@@ -42,7 +48,8 @@ def value_text(value: object) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else format(value, ".15g")
+        # Excel's 15 significant digits, never in exponent form (5e-05 is written 0.00005)
+        return str(int(value)) if value.is_integer() else format(Decimal(format(value, ".15g")), "f")
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     text = cell_text(value)
@@ -51,17 +58,17 @@ def value_text(value: object) -> str | None:
 
 @dataclass
 class _Part:
-    grid: Grid
-    header_row: int  # 0-based row of the header in the grid
+    name: str  # the sheet
+    header_row: int  # the header's sheet row (1-based)
     headers: list[str]
+    rows: Iterator  # (sheet row, cell values) of the rows after the header
 
 
-def _header_row(grid: Grid, names_a_trading_table) -> int | None:
-    for r in range(min(HEADER_ROWS_SEARCHED, len(grid.rows))):
-        texts = [cell_text(v).strip() for v in grid.rows[r]]
-        if any(texts) and names_a_trading_table(texts):
-            return r
-    return None
+# A sheet of more cells than this is refused: calamine holds a sheet's cells while it is read (≈ 0.09 KB a cell),
+# besides DuckDB's staged rows — a 100 000-row export of 33 columns peaked at 0.8 GB for the whole process here, so
+# ≈ 2 GB at the cap (33 columns × 240 000 rows), inside the run's 4 GiB.
+MAX_CELLS = 8_000_000
+CHUNK_ROWS = 50_000  # rows staged to DuckDB at a time
 
 
 def _trimmed(headers: list[str]) -> list[str]:
@@ -71,27 +78,65 @@ def _trimmed(headers: list[str]) -> list[str]:
     return headers[:end]
 
 
+def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
+    """(sheet row, values) of a calamine sheet: its rows start at the sheet's row 1 (empty rows above the data come
+    as empty rows), its columns at the first one used."""
+    yield from enumerate(sheet.iter_rows(), start=1)
+
+
+def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], str]:
+    """The sheets with a trading header, the other sheets holding anything, and the form (xlsx | xls)."""
+    from dagster_project.ingest.readers import read_grids, sniff
+
+    form = sniff(f.path)
+    if form not in ("xlsx", "xls"):
+        read_grids(f.path, f.rel)  # the budget readers' exact refusal (not a workbook …)
+        raise FileRejected(f"{f.rel}: 文件内容不是 Excel 工作簿 (the content is no workbook: {form})")
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(f.path))
+        sheets = [book.get_sheet_by_name(name) for name in book.sheet_names]
+    except Exception as exc:  # noqa: BLE001 - the budget readers name what it is (encrypted, no workbook …)
+        read_grids(f.path, f.rel)
+        raise FileRejected(f"{f.rel} 不是可读取的Excel工作簿 (not a readable workbook): {type(exc).__name__}: {exc}") \
+            from None
+    parts, skipped = [], []
+    for sheet in sheets:
+        if sheet.end is not None:
+            rows_used, columns_used = sheet.end[0] + 1, sheet.end[1] - sheet.start[1] + 1
+            if rows_used * columns_used > MAX_CELLS:
+                raise FileRejected(
+                    f"{f.rel}: 工作表「{sheet.name}」过大 ({rows_used} 行 × {columns_used} 列), 请导出为 CSV 后重新提交 "
+                    f"(the sheet holds {rows_used} rows of {columns_used} columns, more than gongkai reads from a "
+                    f"workbook: export it as CSV and submit it again)")
+        rows = _sheet_rows(sheet)
+        header, seen_anything = None, False
+        for number, values in rows:
+            texts = [cell_text(v).strip() for v in values]
+            seen_anything = seen_anything or any(texts)
+            if any(texts) and names_a_trading_table(texts):
+                header = (number, texts)
+                break
+            if number >= HEADER_ROWS_SEARCHED:
+                break
+        if header is None:
+            if seen_anything or any(cell_text(v).strip() for _, values in rows for v in values):
+                skipped.append(sheet.name)
+            continue
+        parts.append(_Part(sheet.name, header[0], _trimmed(header[1]), rows))
+    return parts, skipped, form
+
+
 def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_table) -> StagedFile:
     """Stage a trading workbook (see the module docstring). ``names_a_trading_table(header texts)`` says whether a
     row is a trading header (the loader's key fields, or a national standard table)."""
-    from dagster_project.ingest.readers import read_grids
-
-    form, grids, _document = read_grids(f.path, f.rel)
-    if form not in ("xlsx", "xls"):
-        raise FileRejected(f"{f.rel}: 文件内容不是 Excel 工作簿 (the content is no workbook: {form})")
-    parts, skipped_sheets = [], []
-    for grid in grids:
-        r = _header_row(grid, names_a_trading_table)
-        if r is None:
-            if any(not grid.is_blank(i) for i in range(len(grid.rows))):
-                skipped_sheets.append(grid.name)
-            continue
-        parts.append(_Part(grid, r, _trimmed([cell_text(v).strip() for v in grid.rows[r]])))
+    parts, skipped_sheets, form = _parts(f, names_a_trading_table)
     if not parts:
         raise FileRejected(
             f"{f.rel}: 不是公共资源交易数据: 前{HEADER_ROWS_SEARCHED}行中没有项目编号/统一交易标识码/公告类型列 (not a trading "
             f"export: no sheet has a row naming PROJECT_CODE, UNIFIED_DEAL_CODE or BULLETIN_TYPE within its first "
-            f"{HEADER_ROWS_SEARCHED} rows); 工作表 (sheets): {', '.join(g.name for g in grids) or '(无 none)'}")
+            f"{HEADER_ROWS_SEARCHED} rows); 工作表 (sheets): {', '.join(skipped_sheets) or '(无 none)'}")
 
     # columns by header text (the k-th column of a name in one sheet is the k-th of it in another)
     headers: list[str] = []
@@ -103,10 +148,29 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
             if (name, k) not in slots:
                 slots[(name, k)] = len(headers)
                 headers.append(name)
+    import pyarrow as pa
+
+    tag = uuid.uuid4().hex[:10]
+    table, places = f"stage_{tag}", f"stage_places_{tag}"
+    con.execute(f"CREATE TEMP TABLE {table} (source_row INTEGER, "
+                f"{', '.join(f'c{i} VARCHAR' for i in range(len(headers)))})")
+    # where each record is in the workbook: row rejects name the sheet and the row Excel shows
+    con.execute(f"CREATE TEMP TABLE {places} (source_row INTEGER, sheet VARCHAR, sheet_row INTEGER)")
     columns: list[list[str | None]] = [[] for _ in headers]
     source_rows: list[int] = []
     sheets: list[str] = []
     sheet_rows: list[int] = []
+    records = 0
+
+    def flush() -> None:  # rows go to DuckDB a chunk at a time: Python holds one chunk, not the sheet
+        rows = pa.array(source_rows, pa.int32())
+        _append(con, table, pa.table({"source_row": rows,
+                                      **{f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}}))
+        _append(con, places, pa.table({"source_row": rows, "sheet": pa.array(sheets, pa.string()),
+                                       "sheet_row": pa.array(sheet_rows, pa.int32())}))
+        for held in (*columns, source_rows, sheets, sheet_rows):
+            held.clear()
+
     notes, ranges, beyond = [], [], 0
     several = len(parts) > 1
     for part in parts:
@@ -115,9 +179,8 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
         for name in part.headers:
             k = seen[name] = seen.get(name, 0) + 1
             where.append(slots[(name, k)])
-        first = len(source_rows) + 1
-        for r in range(part.header_row + 1, len(part.grid.rows)):
-            row = part.grid.rows[r]
+        first = records + 1
+        for number, row in part.rows:
             texts = [value_text(v) for v in row]
             if not any(t is not None for t in texts):
                 continue  # a blank row
@@ -128,14 +191,18 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
                     cells[slot] = texts[c]
             for slot, text in enumerate(cells):
                 columns[slot].append(text)
-            source_rows.append(len(source_rows) + 1 if several else part.grid.source_row(r))
-            sheets.append(part.grid.name)
-            sheet_rows.append(part.grid.source_row(r))
-        if part.header_row:
-            notes.append(f"工作表「{part.grid.name}」表头在第{part.header_row + 1}行, 其上{part.header_row}行未作记录读取 "
-                         f"(the header is on row {part.header_row + 1}; the rows above it are not records)")
-        if several and len(source_rows) >= first:
-            ranges.append(f"「{part.grid.name}」→ 第{first}–{len(source_rows)}条")
+            records += 1
+            source_rows.append(records if several else number)
+            sheets.append(part.name)
+            sheet_rows.append(number)
+            if len(source_rows) >= CHUNK_ROWS:
+                flush()
+        if part.header_row > 1:
+            notes.append(f"工作表「{part.name}」表头在第{part.header_row}行, 其上{part.header_row - 1}行未作记录读取 "
+                         f"(the header is on row {part.header_row}; the rows above it are not records)")
+        if several and records >= first:
+            ranges.append(f"「{part.name}」→ 第{first}–{records}条")
+    flush()
     if several:
         notes.append(f"{len(parts)} 个工作表按顺序读作一张表, 记录按条编号 (sheets read as one table, records numbered "
                      f"in order): {'; '.join(ranges)}")
@@ -144,27 +211,16 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
     if beyond:
         notes.append(f"{beyond} 行在表头最后一列右侧还有值, 未读取 ({beyond} rows hold values right of the header's "
                      f"last column, not read)")
-
-    import pyarrow as pa
-
-    tag = uuid.uuid4().hex[:10]
-    table, places = f"stage_{tag}", f"stage_places_{tag}"
-    rows = pa.array(source_rows, pa.int32())
-    _create(con, table, pa.table({"source_row": rows,
-                                  **{f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}}))
-    # where each record is in the workbook: row rejects name the sheet and the row Excel shows
-    _create(con, places, pa.table({"source_row": rows, "sheet": pa.array(sheets, pa.string()),
-                                   "sheet_row": pa.array(sheet_rows, pa.int32())}))
     cols = ", ".join(f"gk_clean(c{i}) AS c{i}" for i in range(len(headers)))
     relation = f"(SELECT source_row, {cols} FROM {table})"
     return StagedFile(relation, headers, form, None, temp_tables=[table], row_word="条" if several else "行",
                       notes=notes, row_places=places)
 
 
-def _create(con: duckdb.DuckDBPyConnection, name: str, arrow) -> None:
+def _append(con: duckdb.DuckDBPyConnection, name: str, arrow) -> None:
     con.register(f"{name}_arrow", arrow)
     try:
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.execute(f"INSERT INTO {name} SELECT * FROM {name}_arrow")
     finally:
         con.unregister(f"{name}_arrow")
 

@@ -6,7 +6,7 @@ in a notice title, ``=cmd|' /C calc'!A0`` in a name (CSV/formula injection). So:
 
 - a **text** cell that starts with one of ``= + - @ \\t \\r`` and is not a number gets a leading ``'``
   (``neutralise`` / ``neutralise_sql``) — the same in CSV and XLSX, so both files of a dataset hold
-  the same text; numbers, negative ones included, and number-like text (``-1,234.50``) stay as they are;
+  the same text (but for the characters only XLSX drops, below: ``<VT>=cmd`` is itself in CSV, ``'=cmd`` in XLSX); numbers, negative ones included, and number-like text (``-1,234.50``) stay as they are;
 - in XLSX, text is stored as text (``data_type = 's'``), never as a formula, and numbers as numbers
   (``xlsx_cell`` / ``append_xlsx_row`` / ``write_xlsx``); characters XML 1.0 forbids (control characters but tab,
   line feed and carriage return; U+FFFE, U+FFFF) are dropped from its text, as the release's workbooks drop them

@@ -14,6 +14,13 @@ concat_ws('|', coalesce({{ sheets }}.entity_name_key, {{ sheets }}.source_file),
   {%- if not execute or target.type == 'spark' -%}
     {{ return(none) }}
   {%- endif -%}
+  {#- compiled before the staging views exist (dbt compile / docs on a new warehouse): no filter -#}
+  {%- for name in ['stg_budget__sheets', 'stg_debt__sheets'] -%}
+    {%- set view = ref(name) -%}
+    {%- if adapter.get_relation(database=view.database, schema=view.schema, identifier=view.identifier) is none -%}
+      {{ return(none) }}
+    {%- endif -%}
+  {%- endfor -%}
   {%- set query -%}
     with sheets as (
         select {{ sheet_columns }} from {{ ref('stg_budget__sheets') }}

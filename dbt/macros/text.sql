@@ -9,11 +9,19 @@
     The half-width side holds a quote and a backslash: written through sql_string for Spark. -#}
 {%- set full_width -%}！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～{%- endset -%}
 {%- set half_width -%}!"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~{%- endset -%}
+{%- if target.type == 'spark' -%}
+{#- Spark keeps the one-translate form: the guarded form repeats the expression (and clean_name repeats this
+    macro), and a view's SQL text must fit the Hive metastore's column (stg_trading__bulletins did not) -#}
+case when {{ regex_search(expr, "'[！-～　]'") }} then
+translate(replace({{ expr }}, '　', ' '), '{{ full_width }}', {{ sql_string(half_width) }})
+else {{ expr }} end
+{%- else -%}
 {%- set common -%}replace(replace(replace(replace({{ expr }}, '　', ' '), '（', '('), '）', ')'), '，', ','){%- endset -%}
 case when {{ regex_search(expr, "'[！-～　]'") }} then
     case when {{ regex_search(common, "'[！-～]'") }} then translate({{ common }}, '{{ full_width }}', {{ sql_string(half_width) }})
     else {{ common }} end
 else {{ expr }} end
+{%- endif -%}
 {%- endmacro %}
 
 {#- A name as people compare it: half-width, inner runs of spaces collapsed, trimmed; blank -> NULL.
@@ -22,9 +30,13 @@ else {{ expr }} end
     also \x0B in Java). Without one, normalising leaves no such run either (it maps one character to one non-space
     character) and the replace would return its input. -#}
 {% macro clean_name(expr) -%}
+{%- if target.type == 'spark' -%}
+nullif(trim({{ regex_replace_all(normalise_text(expr), sql_string('\\s+'), "' '") }}), '')
+{%- else -%}
 nullif(trim(case when {{ has_whitespace_run(expr) }}
     then {{ regex_replace_all(normalise_text(expr), sql_string('\\s+'), "' '") }}
     else {{ normalise_text(expr) }} end), '')
+{%- endif -%}
 {%- endmacro %}
 
 {#- True when the text may hold a run of whitespace \s+ would collapse (see clean_name); instr is cheap and portable. -#}

@@ -159,8 +159,9 @@ def test_masking_the_few_values_that_pass_a_columns_test_as_literals_gives_the_r
     con = duckdb.connect()
     con.execute("CREATE TABLE t (i INTEGER, supplier_code VARCHAR, kind VARCHAR, note VARCHAR, files VARCHAR[])")
     many = [f"call {MOBILE_A[:-2]}{n:02d}" for n in range(masking.PROBED_LITERALS_MAX + 1)]  # too many for literals
+    uscc = identifiers.make_uscc("91640100MA76XXXX3")
     con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
-                    [[i, {7: ID_A, 8: f"O'Brien {ID_B}", 9: None}.get(i % 50, identifiers.make_uscc("91640100MA76XXXX3")),
+                    [[i, {7: ID_A, 8: f"O'Brien {ID_B}", 9: None}.get(i % 50, uscc),
                       ["a", "x", None][i % 3], many[i % len(many)] if i % 4 == 0 else f"第{i}行",
                       [f"f{i}", MOBILE_B] if i == 5 else [f"f{i}"]]
                      for i in range(300)])
@@ -179,4 +180,4 @@ def test_masking_the_few_values_that_pass_a_columns_test_as_literals_gives_the_r
     assert "regexp" in note_sql and "WHEN 'call" not in note_sql
     masked = dict(con.execute(f"SELECT i, supplier_code FROM ({probed}) WHERE i IN (7, 8, 9, 10)").fetchall())
     assert masked[7] == ID_A[:6] + "********" + ID_A[-4:] and ID_B not in masked[8] and masked[9] is None
-    assert masked[10] == identifiers.make_uscc("91640100MA76XXXX3")
+    assert masked[10] == uscc

@@ -202,12 +202,12 @@ def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], poli
     # the passing values of a text column, in the same scan (each gating test evaluated once a row: a text column's
     # count is its list's length — a NULL never passes a test): the rows passing a gate are the (rare) candidates;
     # more than PROBED_LITERALS_MAX distinct ones only drop the shortcut (NULL comes back)
-    inner = ([f"count(*) FILTER (WHERE {forms[n][2]}) AS h{i}" for i, n in enumerate(gated) if n not in listed]
-             + [f"list({quote_ident(n)}) FILTER (WHERE {forms[n][2]}) AS h{i}" for i, n in enumerate(gated) if n in listed]
+    inner = ([f"list({quote_ident(n)}) FILTER (WHERE {forms[n][2]}) AS h{i}" if n in listed
+              else f"count(*) FILTER (WHERE {forms[n][2]}) AS h{i}" for i, n in enumerate(gated)]
              + [f"approx_count_distinct({quote_ident(n)}) AS d{i}" for i, n in enumerate(repetitive)])
     measures = ([f"coalesce(len(h{i}), 0)" if n in listed else f"h{i}" for i, n in enumerate(gated)]
-                + [f"CASE WHEN len(list_distinct(h{i})) <= {PROBED_LITERALS_MAX} THEN list_sort(list_distinct(h{i})) END"
-                   for i, n in enumerate(gated) if n in listed]
+                + [f"CASE WHEN len(list_distinct(h{i})) <= {PROBED_LITERALS_MAX} "
+                   f"THEN list_sort(list_distinct(h{i})) END" for i, n in enumerate(gated) if n in listed]
                 + [f"d{i}" for i, _ in enumerate(repetitive)])
     stats = con.execute(f"SELECT _rows, {', '.join(measures)} FROM "
                         f"(SELECT count(*) AS _rows, {', '.join(inner)} FROM {relation_sql} AS src)").fetchone()

@@ -112,7 +112,9 @@ def test_masking_by_distinct_value_gives_the_rows_masking_each_row_gives():
     assert masked_ids and all(m == ID_A[:6] + "********" + ID_A[-4:] for m in masked_ids)
     # both shortcuts (OCDS): the codes by value, the value-mapped column without candidates as it is
     both = masked_select_probed_by_value(con, "t", columns, policy, value_maps)
-    assert rows(both) == rows(per_row) and "m1" in both and 'ELSE "kind" END AS "kind"' in both
+    assert rows(both) == rows(per_row) and 'ELSE "kind" END AS "kind"' in both
+    # (the one ID number passing the codes' test is written in as a literal: no join left for them)
+    assert "JOIN" not in both and f"WHEN '{ID_A}' THEN" in both
     # the candidate values masked once and written in as literals (dashboards over millions of rows): a quote in a
     # value, a value-mapped column without candidates as it is, no join
     con.execute(f"INSERT INTO t VALUES (401, 'O''Brien {ID_A}', 'a', 'O''Brien {MOBILE_A}')")
@@ -143,3 +145,39 @@ def test_masking_only_the_columns_that_need_it_gives_the_rows_masking_every_colu
     masked = dict(con.execute(f"SELECT i, supplier_code FROM ({probed}) WHERE i = 7").fetchall())
     assert masked[7] == ID_A[:6] + "********" + ID_A[-4:]
     assert MOBILE_A not in con.execute(f"SELECT note FROM ({probed}) WHERE i = 3").fetchone()[0]
+
+
+def test_masking_the_few_values_that_pass_a_columns_test_as_literals_gives_the_rows_masking_every_row_gives():
+    """``masked_select_probed`` takes, in its one scan, the distinct values passing each text column's gating test: a
+    column with at most ``PROBED_LITERALS_MAX`` of them (keys and codes: two rows of a million) gets them masked once
+    as literals and no test per row, one with more keeps its masking expression. The rows must be exactly
+    ``masked_select``'s: the passing values masked (a quote in one, a value map that makes a value a candidate),
+    NULLs, and every other value as it is."""
+    from dagster_project.publish import masking
+
+    policy = MaskingPolicy(identifier_columns=frozenset({"supplier_code", "kind"}))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, supplier_code VARCHAR, kind VARCHAR, note VARCHAR, files VARCHAR[])")
+    many = [f"call {MOBILE_A[:-2]}{n:02d}" for n in range(masking.PROBED_LITERALS_MAX + 1)]  # too many for literals
+    uscc = identifiers.make_uscc("91640100MA76XXXX3")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                    [[i, {7: ID_A, 8: f"O'Brien {ID_B}", 9: None}.get(i % 50, uscc),
+                      ["a", "x", None][i % 3], many[i % len(many)] if i % 4 == 0 else f"第{i}行",
+                      [f"f{i}", MOBILE_B] if i == 5 else [f"f{i}"]]
+                     for i in range(300)])
+    columns = [(r[0], r[1]) for r in con.execute("DESCRIBE t").fetchall()]
+    value_maps = {"kind": {"a": "甲 A", "x": f"身份证 {ID_B}"}}  # a value the map makes a candidate
+    probed = masked_select_probed(con, "t", columns, policy, value_maps)
+    rows = lambda sql: sorted(con.execute(sql).fetchall(), key=repr)  # noqa: E731
+    assert rows(probed) == rows(masked_select("t", columns, policy, value_maps))
+    # the codes and the mapped column by their passing values as literals; the note (17 values) and the list by
+    # their masking expressions
+    code_sql = probed[probed.index('"supplier_code"'):probed.index('AS "supplier_code"')]
+    assert f"WHEN '{ID_A}' THEN '{ID_A[:6]}********{ID_A[-4:]}'" in code_sql and "regexp" not in code_sql
+    kind_sql = probed[probed.index('AS "supplier_code"'):probed.index('AS "kind"')]
+    assert "WHEN 'x' THEN" in kind_sql and "regexp" not in kind_sql
+    note_sql = probed[probed.index('AS "kind"'):probed.index('AS "note"')]
+    assert "regexp" in note_sql and "WHEN 'call" not in note_sql
+    masked = dict(con.execute(f"SELECT i, supplier_code FROM ({probed}) WHERE i IN (7, 8, 9, 10)").fetchall())
+    assert masked[7] == ID_A[:6] + "********" + ID_A[-4:] and ID_B not in masked[8] and masked[9] is None
+    assert masked[10] == uscc

@@ -155,27 +155,66 @@ def masked_select_probed_by_value(con, relation_sql: str, columns: list[tuple[st
     return _planned_select(con, relation_sql, columns, policy, value_maps, probe=True, by_value=True)
 
 
+# A gated text column with at most this many distinct values passing its candidate test (over every row the probe
+# reads) has them masked once and written into the select as literals (``_planned_select``): a key or code column
+# where two rows of a million pass then costs no regular expression per row. (A ``CASE`` of literals compares a row
+# with each in turn: beyond a few, the gating test is cheaper.)
+PROBED_LITERALS_MAX = 16
+
+
+def _is_plain_text(duckdb_type: str) -> bool:
+    """A text column (not a list: a list's values would round-trip through text casts as literals)."""
+    return (duckdb_type.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR"))
+            and not duckdb_type.rstrip().endswith("]"))
+
+
+def _literal_cases(con, name: str, forms: tuple[str, str, str], values: list[str]) -> str:
+    """The column ``name`` as published when ``values`` are all its values passing the test gating its masking:
+    each masked once (its masking expression, a function of the value alone) and written in as a literal; any other
+    value fails the test, so its masking expression gives it as published unmasked (``forms[1]``)."""
+    q = quote_ident(name)
+    unaliased = lambda form: form[: -len(f" AS {q}")]  # noqa: E731 (every form ends "… AS <column>")
+    masked = con.execute(f"SELECT {q}, {unaliased(forms[0])} FROM (SELECT unnest(?::VARCHAR[]) AS {q}) AS src",
+                         [values]).fetchall()
+    cases = " ".join(f"WHEN {_sql_literal(v)} THEN {'NULL' if m is None else _sql_literal(m)}" for v, m in masked)
+    return f"CASE src.{q} {cases} ELSE {unaliased(forms[1])} END AS {q}"
+
+
 def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
                     value_maps: dict[str, dict[str, str]] | None, *, probe: bool, by_value: bool,
                     leading: tuple[str, ...] = ()) -> str:
     """The one builder behind the three shortcuts: one scan of ``relation_sql`` (``con``) counts, per column, the
-    rows passing its gating test (``probe``) and its distinct values (``by_value``: masked text columns); then a
-    column with no such row is selected as published unmasked, a repetitive one masked once per distinct value and
-    joined back, any other by its masking expression. The rows always equal ``masked_select``'s."""
+    rows passing its gating test and (text columns) takes the distinct values that pass (``probe``), and its
+    distinct values (``by_value``: masked text columns); then a column with no such row is selected as published
+    unmasked, one with at most ``PROBED_LITERALS_MAX`` passing values by those values masked once as literals, a
+    repetitive one masked once per distinct value and joined back, any other by its masking expression. The rows
+    always equal ``masked_select``'s."""
     value_maps = value_maps or {}
+    types = dict(columns)
     forms = {n: _column_forms(n, t, policy, value_maps.get(n)) for n, t in columns}
     gated = [n for n, f in forms.items() if probe and f is not None and f[2] is not None]
+    listed = [n for n in gated if _is_plain_text(types[n])]
     repetitive = [n for n, t in columns if by_value and forms[n] is not None
                   and forms[n][0] != f"{quote_ident(n)} AS {quote_ident(n)}"
                   and (t.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR")) or forms[n][2] is not None)]
     if not gated and not repetitive:
         return masked_select(relation_sql, columns, policy, value_maps, leading)
-    measures = ([f"count(*) FILTER (WHERE {forms[n][2]})" for n in gated]
-                + [f"approx_count_distinct({quote_ident(n)})" for n in repetitive])
-    stats = con.execute(f"SELECT count(*), {', '.join(measures)} FROM {relation_sql} AS src").fetchone()
+    # the passing values of a text column, in the same scan (each gating test evaluated once a row: a text column's
+    # count is its list's length — a NULL never passes a test): the rows passing a gate are the (rare) candidates;
+    # more than PROBED_LITERALS_MAX distinct ones only drop the shortcut (NULL comes back)
+    inner = ([f"list({quote_ident(n)}) FILTER (WHERE {forms[n][2]}) AS h{i}" if n in listed
+              else f"count(*) FILTER (WHERE {forms[n][2]}) AS h{i}" for i, n in enumerate(gated)]
+             + [f"approx_count_distinct({quote_ident(n)}) AS d{i}" for i, n in enumerate(repetitive)])
+    measures = ([f"coalesce(len(h{i}), 0)" if n in listed else f"h{i}" for i, n in enumerate(gated)]
+                + [f"CASE WHEN len(list_distinct(h{i})) <= {PROBED_LITERALS_MAX} "
+                   f"THEN list_sort(list_distinct(h{i})) END" for i, n in enumerate(gated) if n in listed]
+                + [f"d{i}" for i, _ in enumerate(repetitive)])
+    stats = con.execute(f"SELECT _rows, {', '.join(measures)} FROM "
+                        f"(SELECT count(*) AS _rows, {', '.join(inner)} FROM {relation_sql} AS src)").fetchone()
     rows = stats[0]
     hits = dict(zip(gated, stats[1:1 + len(gated)]))
-    distinct = dict(zip(repetitive, stats[1 + len(gated):]))
+    passing = dict(zip([n for n in gated if n in listed], stats[1 + len(gated):1 + len(gated) + len(listed)]))
+    distinct = dict(zip(repetitive, stats[1 + len(gated) + len(listed):]))
     selected, joins = list(leading), []
     for i, (name, _) in enumerate(columns):
         if forms[name] is None:
@@ -183,6 +222,8 @@ def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], poli
         expr = forms[name][0]
         if name in hits and not hits[name]:
             selected.append(forms[name][1])  # what its masking expression gives every one of its values
+        elif passing.get(name) and len(passing[name]) <= PROBED_LITERALS_MAX:
+            selected.append(_literal_cases(con, name, forms[name], passing[name]))
         elif name in distinct and distinct[name] <= rows * MASK_BY_VALUE_SHARE:
             q = quote_ident(name)
             # IS NOT DISTINCT FROM: a NULL meets its own masked form (a value map may give NULL a label)
@@ -192,7 +233,6 @@ def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], poli
         else:
             selected.append(expr)
     return f"SELECT {', '.join(selected)} FROM {relation_sql} AS src {' '.join(joins)}"
-
 
 
 # A column with more distinct values than this passing its candidate test is masked by its expression on every row.

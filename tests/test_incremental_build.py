@@ -3,8 +3,8 @@
 Budget/debt too: the same copy's budget root changes as well — a department workbook re-published with one figure
 changed and one emptied (a changed and a vanished figure in fct_revisions, exactly those), a copy of another
 workbook saved under a new name (a duplicate table: int_sheet_duplicates), and a final-accounts workbook removed —
-so the budget chain built by publisher-year and by file (macros/budget_units.sql; fct_budget_lines by the units it
-keeps beside it) is compared with a full refresh.
+so the budget chain built by publisher-year and by file (macros/budget_units.sql; fct_budget_lines and
+int_detail_checks by the units they keep beside them) is compared with a full refresh.
 
 The sample's warehouse (``sample_built``) is copied; its trading raw root then changes the ways real ones do — a
 new export of a year the warehouse has not seen (with a late notice of a deal from an earlier year, so one deal
@@ -44,6 +44,8 @@ INCREMENTAL_TABLES = ("intermediate.int_bulletins_deduplicated", "intermediate.i
                       "intermediate.int_deal_timelines_evaluated", "intermediate.int_bulletin_privacy_hits",
                       "marts.fct_trading_bulletins", "marts.fct_deals", "intermediate.int_identifier_checks")
 BUDGET_INCREMENTAL_MODELS = ("int_lines_resolved", "int_line_items", "int_reconciliation_checks", "int_figure_versions")
+# tables without unit columns, incremental by the publisher-year units they keep beside them (<model>__built_units)
+BUDGET_UNIT_MARTS = {"fct_budget_lines": "marts", "int_detail_checks": "intermediate"}
 BUDGET_TABLE = "部门支出总表"
 UNREGISTERED_PUBLISHER = "未登记测试局"  # a department name in no registry and no portal publication
 DATE_FIELDS = ("NOTICE_SEND_TIME", "DOC_GET_START_TIME", "DOC_GET_END_TIME", "BID_DOC_REFER_END_TIME",
@@ -313,15 +315,21 @@ def test_only_the_changed_budget_units_were_rebuilt(both_builds):
     try:
         all_units = {m: con.execute(f"select count(distinct rebuild_unit) from intermediate.{m}").fetchone()[0]
                      for m in BUDGET_INCREMENTAL_MODELS}
+        sheet_units = con.execute("select distinct coalesce(publisher_code, '~') || '|' || coalesce(cast(fiscal_year as "
+                                  "varchar), '') from intermediate.int_sheets_resolved").fetchall()
+        kept = con.execute("select rebuild_unit from intermediate.int_detail_checks__built_units").fetchall()
     finally:
         con.close()
+    assert sorted(kept) == sorted(sheet_units)  # a unit whose sheets have no lines is kept too
     all_units["fct_budget_lines"] = all_units["int_lines_resolved"]  # the mart keeps int_lines_resolved's units
-    for model in (*BUDGET_INCREMENTAL_MODELS, "fct_budget_lines"):
+    # int_detail_checks keeps every publisher-year of int_sheets_resolved beside it (units_of 'sheets')
+    all_units["int_detail_checks"] = len(sheet_units)
+    for model in (*BUDGET_INCREMENTAL_MODELS, *BUDGET_UNIT_MARTS):
         line = next(l for l in both_builds["log"].splitlines() if f"{model}: rebuilding" in l)
         rebuilt = int(line.split(": rebuilding ", 1)[1].split()[0])
         assert 0 < rebuilt < all_units[model] / 2, (model, rebuilt, all_units[model])
     # worked out once per model: the pre-hook reads the units back from the compiled SQL (budget_rebuild_marker)
-    for model in (*BUDGET_INCREMENTAL_MODELS, "fct_budget_lines"):
+    for model in (*BUDGET_INCREMENTAL_MODELS, *BUDGET_UNIT_MARTS):
         assert sum(f"{model}: rebuilding" in l for l in both_builds["log"].splitlines()) == 1, model
 
 
@@ -353,10 +361,11 @@ def test_an_unchanged_rerun_rebuilds_nothing(both_builds):
         assert f"{model}: rebuilding partition_year none" in run.stdout
     for table in INCREMENTAL_TABLES:
         assert differing_rows(snapshot, b["incremental"], table) == (0, 0)
-    budget = _dbt(["run", "--select", *BUDGET_INCREMENTAL_MODELS, "fct_budget_lines"], b["incremental"], b["raw"],
+    budget = _dbt(["run", "--select", *BUDGET_INCREMENTAL_MODELS, *BUDGET_UNIT_MARTS], b["incremental"], b["raw"],
                   b["env"], b["root"] / "d")
     for model in BUDGET_INCREMENTAL_MODELS:
         assert re.search(rf"{model}: rebuilding \d+ units, 0 of them built before", budget.stdout), budget.stdout[-3000:]
         assert differing_rows(snapshot, b["incremental"], f"intermediate.{model}") == (0, 0)
-    assert "fct_budget_lines: rebuilding 0 units" in budget.stdout, budget.stdout[-3000:]
-    assert differing_rows(snapshot, b["incremental"], "marts.fct_budget_lines") == (0, 0)
+    for model, schema in BUDGET_UNIT_MARTS.items():
+        assert f"{model}: rebuilding 0 units" in budget.stdout, budget.stdout[-3000:]
+        assert differing_rows(snapshot, b["incremental"], f"{schema}.{model}") == (0, 0)

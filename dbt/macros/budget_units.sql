@@ -170,22 +170,36 @@ delete from {{ this }} where {{ in_keys('rebuild_unit', units) }}
     same transaction as its rows, so the two never disagree. A unit whose fingerprint in int_lines_resolved differs
     from the kept one, or that is on one side only, is deleted from the mart (by its publisher and year, which
     make the unit key: budget_publisher_year_unit) and rebuilt. Seeds and code changes are full refreshes, as for
-    the units above; on Spark the mart is a table. -#}
+    the units above; on Spark the mart is a table.
+    units_of: 'lines' (the units int_lines_resolved holds: a table built from lines alone) or 'sheets' (every
+    publisher-year of int_sheets_resolved, budget_publisher_year_fingerprints: a table that also has rows for
+    sheets without lines, as int_detail_checks for 三公 tables; such a unit is then kept and rebuilt like any other). -#}
 {% macro budget_mart_state_relation() -%}
   {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__built_units')) }}
 {%- endmacro %}
 
-{% macro budget_mart_incremental_config() -%}
+{% macro budget_mart_incremental_config(units_of='lines') -%}
   {%- if target.type == 'spark' -%}
     {{ return({'materialized': 'table'}) }}
   {%- else -%}
     {{ return({'materialized': 'incremental', 'incremental_strategy': 'append', 'on_schema_change': 'fail',
-               'pre_hook': "{{ budget_mart_clear_rebuilt_units() }}", 'post_hook': "{{ budget_mart_keep_units() }}"}) }}
+               'pre_hook': "{{ budget_mart_clear_rebuilt_units('" ~ units_of ~ "') }}",
+               'post_hook': "{{ budget_mart_keep_units('" ~ units_of ~ "') }}"}) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{#- The publisher-year units (rebuild_unit, unit_fingerprint) such a table is built from now. -#}
+{% macro budget_mart_now_units(units_of) -%}
+  {%- if units_of == 'lines' -%}
+select distinct rebuild_unit, unit_fingerprint from {{ ref('int_lines_resolved') }}
+  {%- elif units_of == 'sheets' -%}
+{{ budget_publisher_year_fingerprints() }}
+  {%- else -%}{{ exceptions.raise_compiler_error("unknown budget mart units " ~ units_of) }}
   {%- endif -%}
 {%- endmacro %}
 
 {#- Units to rebuild in the mart (strings, sorted); none = no filter (first build, full refresh, parsing, Spark). -#}
-{% macro budget_mart_units_to_rebuild() -%}
+{% macro budget_mart_units_to_rebuild(units_of='lines') -%}
   {%- if not execute or this is none or not is_incremental() -%}
     {{ return(none) }}
   {%- endif -%}
@@ -198,7 +212,7 @@ delete from {{ this }} where {{ in_keys('rebuild_unit', units) }}
     {{ exceptions.raise_compiler_error(this ~ " has no " ~ state.identifier ~ " (built before incremental budget units): run dbt build --full-refresh") }}
   {%- endif -%}
   {%- set query -%}
-    with now_units as (select distinct rebuild_unit, unit_fingerprint from {{ ref('int_lines_resolved') }}),
+    with now_units as ({{ budget_mart_now_units(units_of) }}),
     built_units as (select rebuild_unit, unit_fingerprint from {{ state }})
     select
         coalesce(now_units.rebuild_unit, built_units.rebuild_unit) as rebuild_unit,
@@ -218,18 +232,18 @@ delete from {{ this }} where {{ in_keys('rebuild_unit', units) }}
 {%- endmacro %}
 
 {#- Pre-hook of such a mart: delete the rows of the units about to be rebuilt (its publisher_code and fiscal_year). -#}
-{% macro budget_mart_clear_rebuilt_units() -%}
-  {%- set units = budget_mart_units_to_rebuild() -%}
+{% macro budget_mart_clear_rebuilt_units(units_of='lines') -%}
+  {%- set units = budget_mart_units_to_rebuild(units_of) -%}
   {%- if units -%}
 delete from {{ this }} where {{ in_keys(budget_publisher_year_unit('publisher_code', 'fiscal_year'), units) }}
   {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of such a mart: the units it now holds are int_lines_resolved's as they are now (rebuilt units were
+{#- Post-hook of such a mart: the units it now holds are those it is built from as they are now (rebuilt units were
     read from there; the others had the same fingerprint). -#}
-{% macro budget_mart_keep_units() -%}
+{% macro budget_mart_keep_units(units_of='lines') -%}
   {%- if execute -%}
 create or replace table {{ budget_mart_state_relation() }} as
-select distinct rebuild_unit, unit_fingerprint from {{ ref('int_lines_resolved') }}
+{{ budget_mart_now_units(units_of) }}
   {%- endif -%}
 {%- endmacro %}

@@ -3,9 +3,17 @@
 -- non-total coded line; it fails when it has no child line in the table and its code is shorter than
 -- the rule's threshold (7 / 5 digits). DETAIL_SANGONG_SPLIT: per 三公 table, the vehicle cost split
 -- into purchase and running (columns present, and no non-zero vehicle amount with both parts blank).
+-- Every check is about one sheet and reads only that sheet's lines and items: incremental by load, one
+-- publisher-year of int_sheets_resolved at a time (macros/budget_units.sql, budget_mart_* with units_of 'sheets';
+-- the units it was built from are kept beside it, int_detail_checks__built_units): only the units whose
+-- fingerprint moved are read and written.
+{%- set units = budget_mart_units_to_rebuild('sheets') %}
+{{ config(**budget_mart_incremental_config('sheets')) }}
+{{ budget_rebuild_marker(units) }}
 with lines as (
     select * from {{ ref('int_lines_resolved') }}
     where is_evaluable and table_key is not null
+      and {{ in_keys('rebuild_unit', units) }}
 ),
 
 rules as (
@@ -54,6 +62,7 @@ coded_checks as (
 sangong_sheets as (
     select sheet_id from {{ ref('int_sheets_resolved') }}
     where is_evaluable and required_detail = (select applies_to from rules where rule_id = 'DETAIL_SANGONG_SPLIT')
+      and {{ in_keys(budget_publisher_year_unit('publisher_code', 'fiscal_year'), units) }}
 ),
 
 -- The split is printed either as columns (公务用车购置及运行费 | 购置费 | 运行费) or, in tables with one row per
@@ -62,6 +71,7 @@ sangong_items as (
     select items.*
     from {{ ref('int_line_items') }} as items
     join sangong_sheets using (sheet_id)
+    where {{ in_keys('items.rebuild_unit', units) }}
 ),
 
 sangong_columns as (

@@ -293,6 +293,46 @@ def test_duplicated_export_kept_with_provenance_and_reported(gongkai_env):
     assert len(set(keys)) == len(keys)
 
 
+def test_duplicate_report_is_kept_until_a_trading_file_changes(gongkai_env):
+    """The report is read back while the trading loads are the same, and made again when a file is (re)loaded."""
+    from dagster_project.ingest.trading_copies import REPORT_TABLE
+
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_SEND_TIME"]
+    rows = [["D1", "1", "交易公告", "2018-05-01 09:00"], ["D2", "1", "交易公告", "2018-05-02 09:00"]]
+    write_csv(raw / "trading" / "a.csv", header, rows)
+    write_csv(raw / "trading" / "b.csv", header, rows[:1])
+    load(raw, wh)
+
+    def report():
+        con = duckdb.connect(str(wh))
+        try:
+            return duplicate_report(con)
+        finally:
+            con.close()
+
+    first = report()
+    assert (first["duplicate_rows"], first["duplicate_keys"]) == (1, 1)
+    assert query(wh, f"SELECT count(*) FROM {REPORT_TABLE}")[0][0] == 1
+    # a kept report is what is read back: shown by editing it (nothing else writes it)
+    con = duckdb.connect(str(wh))
+    try:
+        con.execute(f"UPDATE {REPORT_TABLE} SET report = replace(report, '\"duplicate_rows\": 1', "
+                    f"'\"duplicate_rows\": 7')")
+    finally:
+        con.close()
+    assert report()["duplicate_rows"] == 7
+    write_csv(raw / "trading" / "b.csv", header, rows)  # b.csv re-published: now both of its rows repeat a.csv's
+    load(raw, wh)
+    again = report()
+    assert (again["duplicate_rows"], again["duplicate_keys"]) == (2, 2)
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert duplicate_report(con) == again  # a read-only connection makes the report without keeping it
+    finally:
+        con.close()
+
+
 def test_header_binding_uses_alias_seed_variants():
     headers = ["项目编号", "标段(包)编号", " 公告类型 ", "预算金额（万元）", "BID_AMOUNT", "unknown"]
     bindings, ignored = bind_headers(headers)

@@ -136,8 +136,11 @@ def carry_previous_run(warehouse: Path, out_dir: Path, suites: list[Suite], fing
                          gx_engine=f"not run: results carried from run {source}", carried_from_run=source)
         if write_report:
             from dagster_project.quality.report import write_reports
+            from dagster_project.quality.report_carry import carry_reports
 
-            run.report_path = write_reports(con, run, suites, quality_dir)
+            # the source run's files with this run's id and head (report_carry.py), else written whole
+            run.report_path = (carry_reports(con, run, suites, quality_dir, source)
+                               or write_reports(con, run, suites, quality_dir))
     finally:
         con.close()
     run.total_seconds = time.perf_counter() - t0

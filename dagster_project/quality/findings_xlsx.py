@@ -155,3 +155,29 @@ def write_findings_xlsx(path: Path, sheet_title: str, labels: Sequence[str], cel
     record_path.write_text(json.dumps({"digest": digest, "run_id": run_id, "sha256": _sha(path),
                                        "labels": _digest([sheet_title, *labels], []), "rows": rows}), encoding="utf-8")
     return path
+
+
+def carry_run_id(path: Path, target: Path, old: str, new: str, rows: int) -> dict | None:
+    """A carried run's workbook (``report_carry.py``): the workbook at ``path``, written for run ``old`` with ``rows``
+    data rows as its record says, copied to ``target`` with the run id ``new``; returns the record the copy needs
+    (``commit_carried``), None (nothing written) when the workbook is not as recorded."""
+    try:
+        record = json.loads(path.with_name(RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (record.get("run_id") != old or not isinstance(record.get("rows"), list) or len(record["rows"]) != rows
+            or not path.is_file() or record.get("sha256") != _sha(path)):
+        return None
+    if rows == 0:
+        target.write_bytes(path.read_bytes())  # the header alone: no cell names the run
+    elif not _with_run_id(path, target, old, new, rows):
+        return None
+    return {**record, "run_id": new, "sha256": _sha(target)}
+
+
+def commit_carried(path: Path, target: Path, record: dict) -> None:
+    """Put the copy ``carry_run_id`` wrote in place of the workbook, with its record."""
+    record_path = path.with_name(RECORD)
+    record_path.unlink(missing_ok=True)
+    target.replace(path)
+    record_path.write_text(json.dumps(record), encoding="utf-8")

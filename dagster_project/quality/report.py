@@ -173,20 +173,22 @@ def carried_suites_note(run) -> str:
             f"change carry the results of run {sources} (GX not run again): {names}.</p>")
 
 
+def checks_of(con, run_id: str) -> list[dict]:
+    return _rows(con, "select * from quality.check_runs where run_id = ? order by kind, suite, rule_id", [run_id])
+
+
 def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> str:
+    checks = checks_of(con, run.run_id)
+    return render_head(con, run, quality_dir, checks, drill_limit) + "\n" + render_body(con, run.run_id, suites, checks,
+                                                                                       drill_limit)
+
+
+def render_head(con, run, quality_dir: Path, checks: list[dict], drill_limit: int = 500) -> str:
+    """What names the run: its id and times, what it carried, the change since the run before it (findings and
+    figures). The body (``render_body``) is the run's results alone: a run whose check and finding rows are another
+    run's, on the same data with the same code, has that run's body (``report_carry.py``)."""
     run_id = run.run_id
-    catalogue = load_rule_catalogue()
     change = store.change_since_previous(con, run_id)
-    checks = _rows(con, "select * from quality.check_runs where run_id = ? order by kind, suite, rule_id", [run_id])
-    cards = scorecard(con, run_id, catalogue)
-    findings_by_rule: dict[str, list[dict]] = {}
-    all_findings = _rows(con, """select * from quality.findings where run_id = ?
-                           order by rule_id, publisher_code, fiscal_year, object_key, source_row""", [run_id])
-    for f in all_findings:
-        if f["kind"] != "integrity":  # pipeline problems are shown with the pipeline checks
-            findings_by_rule.setdefault(f["rule_id"], []).append(f)
-    amounts = sections.AmountFormatter(sections.SourceUnits.read(con), catalogue)
-    reject_files, reject_rows = sections.read_rejects(con)
     out = []
     add = out.append
     add('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">')
@@ -236,7 +238,23 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
                 add("</ul></details>")
     # the data side: figures of re-published files that changed (a quiet correction raises no finding of its own)
     add(revisions.data_changes_section(data_changes, drill_limit))
+    return "\n".join(out)
 
+
+def render_body(con, run_id: str, suites, checks: list[dict], drill_limit: int = 500) -> str:
+    """The run's results: scorecard, results per rule, findings by publisher, rejects, pipeline checks."""
+    catalogue = load_rule_catalogue()
+    cards = scorecard(con, run_id, catalogue)
+    findings_by_rule: dict[str, list[dict]] = {}
+    all_findings = _rows(con, """select * from quality.findings where run_id = ?
+                           order by rule_id, publisher_code, fiscal_year, object_key, source_row""", [run_id])
+    for f in all_findings:
+        if f["kind"] != "integrity":  # pipeline problems are shown with the pipeline checks
+            findings_by_rule.setdefault(f["rule_id"], []).append(f)
+    amounts = sections.AmountFormatter(sections.SourceUnits.read(con), catalogue)
+    reject_files, reject_rows = sections.read_rejects(con)
+    out = []
+    add = out.append
     add("<h2>公开主体记分卡 Scorecard per publisher</h2>")
     add('<table id="scorecard"><tr><th>公开主体 Publisher</th><th>代码 Code</th>')
     add("".join(f"<th>{zh} {en}</th>" for _, zh, en in DIMENSIONS) + "</tr>")
@@ -277,9 +295,16 @@ def render_html(con, run, suites, quality_dir: Path, drill_limit: int = 500) -> 
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, run, suites, quality_dir: Path) -> Path:
+    from dagster_project.quality import report_carry
+
     quality_dir.mkdir(parents=True, exist_ok=True)
+    report_carry.forget(quality_dir)
     write_exports(con, run.run_id, quality_dir)
-    sections.write_rejects_csv(sections.read_rejects(con)[1], quality_dir / "rejects.csv")
-    index = quality_dir / "index.html"
-    index.write_text(render_html(con, run, suites, quality_dir), encoding="utf-8")
+    sections.write_rejects_csv(sections.read_rejects(con)[1], quality_dir / report_carry.REJECTS_CSV)
+    index = quality_dir / report_carry.INDEX
+    checks = checks_of(con, run.run_id)
+    prefix = (render_head(con, run, quality_dir, checks) + "\n").encode("utf-8")
+    index.write_bytes(prefix + render_body(con, run.run_id, suites, checks).encode("utf-8"))
+    # which run the files are, and where the page's body starts: a run carrying this one reuses them
+    report_carry.remember(quality_dir, run.run_id, len(prefix))
     return index

@@ -1,5 +1,5 @@
 {#- The trading chain (int_bulletins_deduplicated → int_deals_assembled → int_deal_timelines_evaluated →
-    fct_trading_bulletins / fct_deals) is built incrementally by load (issue 16), in partitions of one year.
+    fct_deals; fct_trading_bulletins is a view of int_bulletins_deduplicated) is built incrementally by load (issue 16), in partitions of one year.
 
     The partition key, partition_year, is a DEAL-level year: the year of the earliest NOTICE_SEND_TIME among the
     deal's current raw rows (every copy; 0 when none is dated). Every bulletin of a deal therefore lands in the

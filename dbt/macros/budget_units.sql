@@ -97,12 +97,19 @@ group by rebuild_unit
   {%- if 'rebuild_unit' not in columns or 'unit_fingerprint' not in columns -%}
     {{ exceptions.raise_compiler_error(this ~ " was built before incremental budget units: run dbt build --full-refresh") }}
   {%- endif -%}
+  {#- a unit without rows in the table (it yields none, or is new): built again, which costs little -#}
+  {{ return(budget_moved_units(budget_unit_fingerprints(kind),
+                               'select distinct rebuild_unit, unit_fingerprint from ' ~ this)) }}
+{%- endmacro %}
+
+{#- The units whose fingerprint now (now_sql: rebuild_unit, unit_fingerprint) differs from the one they were built
+    with (built_sql: the same columns), or that are on one side only — sorted, and logged once. -#}
+{% macro budget_moved_units(now_sql, built_sql) -%}
   {%- set query -%}
-    with now_units as ({{ budget_unit_fingerprints(kind) }}),
-    built_units as (select distinct rebuild_unit, unit_fingerprint from {{ this }})
+    with now_units as ({{ now_sql }}),
+    built_units as ({{ built_sql }})
     select
         coalesce(now_units.rebuild_unit, built_units.rebuild_unit) as rebuild_unit,
-        -- a unit without rows in the table (it yields none, or is new): built again, which costs little
         bool_and(built_units.rebuild_unit is null) as is_absent
     from now_units
     full outer join built_units on built_units.rebuild_unit = now_units.rebuild_unit
@@ -211,24 +218,8 @@ select distinct rebuild_unit, unit_fingerprint from {{ ref('int_lines_resolved')
   {%- if adapter.get_relation(database=state.database, schema=state.schema, identifier=state.identifier) is none -%}
     {{ exceptions.raise_compiler_error(this ~ " has no " ~ state.identifier ~ " (built before incremental budget units): run dbt build --full-refresh") }}
   {%- endif -%}
-  {%- set query -%}
-    with now_units as ({{ budget_mart_now_units(units_of) }}),
-    built_units as (select rebuild_unit, unit_fingerprint from {{ state }})
-    select
-        coalesce(now_units.rebuild_unit, built_units.rebuild_unit) as rebuild_unit,
-        bool_and(built_units.rebuild_unit is null) as is_absent
-    from now_units
-    full outer join built_units on built_units.rebuild_unit = now_units.rebuild_unit
-    where now_units.unit_fingerprint is distinct from built_units.unit_fingerprint
-    group by 1
-    order by 1
-  {%- endset -%}
-  {%- set result = run_query(query) -%}
-  {%- set units = result.columns[0].values() | list -%}
-  {%- set changed = result.columns[1].values() | reject | list | length -%}
-  {{ log(this.identifier ~ ": rebuilding " ~ (units | length) ~ " units, " ~ changed ~ " of them built before"
-         ~ (" (" ~ (units[:3] | join(', ')) ~ (" …" if units | length > 3 else "") ~ ")" if units else ""), info=True) }}
-  {{ return(units) }}
+  {{ return(budget_moved_units(budget_mart_now_units(units_of),
+                               'select rebuild_unit, unit_fingerprint from ' ~ state)) }}
 {%- endmacro %}
 
 {#- Pre-hook of such a mart: delete the rows of the units about to be rebuilt (its publisher_code and fiscal_year). -#}

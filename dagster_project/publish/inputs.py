@@ -94,8 +94,8 @@ def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
     fingerprints already take them for). A new build hashes them again, so one changed budget figure (a new dbt
     fingerprint, the same trading rows) still leaves the packages as they are. Only Dagster's dbt asset forgets the
     record: a ``dbt build`` run by hand on this warehouse leaves it, and the next run then trusts marts the hand build
-    changed (as quality, release and dashboards do) — set ``GONGKAI_NO_CARRY=1`` for that run, or build through Dagster. (A
-    dbt on-run-start hook cannot forget it: dbt rolls back the transaction its project hooks run in.)"""
+    changed (as quality, release and dashboards do) — set ``GONGKAI_NO_CARRY=1`` for that run, or build through
+    Dagster. (A dbt on-run-start hook cannot forget it: dbt rolls back the transaction its project hooks run in.)"""
     if carrying_disabled() or not warehouse.exists():
         return None
     con = duckdb.connect(str(warehouse), read_only=True)

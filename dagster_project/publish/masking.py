@@ -83,7 +83,7 @@ def _column_forms(name: str, duckdb_type: str, policy: MaskingPolicy,
                 personal_numbers.candidate_filter_sql(expr, personal_numbers.KINDS))
     is_text = type_upper.startswith(("VARCHAR", "TEXT", "STRING", "CHAR"))
     if value_map:
-        cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in value_map.items())
+        cases = " ".join(f"WHEN {_sql_literal(str(k))} THEN {_sql_literal(str(v))}" for k, v in value_map.items())
         col_expr = f"CASE {col} {cases} ELSE {col} END"
     else:
         col_expr = col

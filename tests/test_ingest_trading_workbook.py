@@ -130,3 +130,24 @@ def test_a_sheet_too_large_to_read_is_refused_and_the_rest_loads(gongkai_env, mo
     report, loaded, _rejects, files = _load(raw, wh)
     assert report.rejected == ["trading/large.xlsx"] and "export it as CSV" in files["trading/large.xlsx"][-1]
     assert set(loaded) == {"W1"}
+
+
+def test_a_damaged_export_is_refused_whole_and_the_rest_loads(gongkai_env):
+    # a download cut short: the sheet's XML ends half-way (as a broken transfer leaves it)
+    import io
+    import zipfile
+
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    whole = io.BytesIO()
+    _export({"交易信息": ROWS}).save(whole)
+    cut = io.BytesIO()
+    with zipfile.ZipFile(whole) as zin, zipfile.ZipFile(cut, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info, data[: len(data) // 2] if info.filename == "xl/worksheets/sheet1.xml" else data)
+    (raw / "trading" / "cut.xlsx").write_bytes(cut.getvalue())
+    _export({"交易信息": ROWS[:1]}, title=None).save(raw / "trading" / "good.xlsx")
+    report, loaded, _rejects, files = _load(raw, wh)
+    assert report.rejected == ["trading/cut.xlsx"] and "not a readable workbook" in files["trading/cut.xlsx"][-1]
+    assert set(loaded) == {"W1"}

@@ -18,11 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
+from dagster_project.ingest.text_staging import JSON_LINES_SUFFIXES
+
 # a run of backslashes, then u and a surrogate code unit (D800–DFFF); the run's length tells an escape (odd) from
 # escaped backslashes followed by text (even)
 _SURROGATE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
 _ANY_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+JSON_SUFFIXES = (".json", *JSON_LINES_SUFFIXES)
 
 
 def repair_lone_surrogates(text: str) -> tuple[str, int]:

@@ -78,10 +78,17 @@ def _trimmed(headers: list[str]) -> list[str]:
     return headers[:end]
 
 
-def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
+def _sheet_rows(sheet, rel: str) -> Iterator[tuple[int, list]]:
     """(sheet row, values) of a calamine sheet: its rows start at the sheet's row 1 (empty rows above the data come
-    as empty rows), its columns at the first one used."""
-    yield from enumerate(sheet.iter_rows(), start=1)
+    as empty rows), its columns at the first one used. A sheet that breaks while it is read is the file's refusal,
+    naming the sheet and the last row read — not a loader failure."""
+    number = 0
+    try:
+        for number, values in enumerate(sheet.iter_rows(), start=1):
+            yield number, values
+    except Exception as exc:  # noqa: BLE001 - calamine's errors: a damaged sheet
+        raise FileRejected(f"{rel}: 工作表「{sheet.name}」第{number + 1}行无法读取 (the sheet cannot be read after row "
+                           f"{number}): {type(exc).__name__}: {exc}") from None
 
 
 def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], str]:
@@ -110,7 +117,7 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
                     f"{f.rel}: 工作表「{sheet.name}」过大 ({rows_used} 行 × {columns_used} 列), 请导出为 CSV 后重新提交 "
                     f"(the sheet holds {rows_used} rows of {columns_used} columns, more than gongkai reads from a "
                     f"workbook: export it as CSV and submit it again)")
-        rows = _sheet_rows(sheet)
+        rows = _sheet_rows(sheet, f.rel)
         header, seen_anything = None, False
         for number, values in rows:
             texts = [cell_text(v).strip() for v in values]

@@ -231,6 +231,20 @@ def test_xls_from_a_biff_writer_reads_like_the_xlsx(tmp_path):
     assert view(xls)[:6] == ("一般公共预算支出表", 2019, "万元", 2, 5, 0)
 
 
+def test_a_workbook_named_as_the_other_form_reads_by_its_content(tmp_path):
+    # an .xlsx renamed .xls (as users and WPS do) was refused: openpyxl refuses any name not ending .xlsx/.xlsm
+    wb = _sheet_workbook()
+    wb.save(tmp_path / "a.xlsx")
+    wb.save(tmp_path / "a_xlsx_renamed.xls")
+    save_xls(wb, tmp_path / "a_xls_renamed.xlsx")
+    expected = parse_workbook(tmp_path / "a.xlsx")
+    for name, form in (("a_xlsx_renamed.xls", "xlsx"), ("a_xls_renamed.xlsx", "xls")):
+        parsed = parse_workbook(tmp_path / name)
+        assert parsed.file_format == form
+        assert [(s.table_name, s.rows_in, len(s.lines)) for s in parsed.sheets] == \
+            [(s.table_name, s.rows_in, len(s.lines)) for s in expected.sheets] != []
+
+
 def test_ministry_debt_layout_items_as_rows_regions_and_bond_kinds_as_columns(tmp_path):
     wb = Workbook()
     ws = wb.active

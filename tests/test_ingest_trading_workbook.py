@@ -87,6 +87,22 @@ def test_xlsx_and_xls_exports_load_with_sheet_rows(gongkai_env):
         assert "表头在第2行" in reason
 
 
+def test_a_workbook_named_as_the_other_form_is_read_by_its_content(gongkai_env):
+    # WPS and users rename workbooks: an .xlsx saved as "….xls", an Excel 97 file named "….xlsx". calamine picks
+    # its reader by the name, so both were refused ("Invalid OLE", "Could not find EOCD")
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    _export({"交易信息": ROWS}).save(raw / "trading" / "导出_实为xlsx.xls")
+    xls_rows = [[f"X{r[0][1:]}" if r[0] else None, *r[1:]] for r in ROWS]
+    save_xls(_export({"Sheet1": xls_rows}), raw / "trading" / "导出_实为xls.xlsx")
+
+    report, loaded, rejects, files = _load(raw, wh)
+    assert report.rejected == [], files
+    for code, rel in (("W", "trading/导出_实为xlsx.xls"), ("X", "trading/导出_实为xls.xlsx")):
+        assert loaded[f"{code}1"][:2] == (rel, 3) and loaded[f"{code}2"][1] == 5
+        assert files[rel][:4] == ("loaded_with_rejects", 3, 2, 1)
+
+
 def test_an_export_continued_on_a_second_sheet_is_one_table(gongkai_env):
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     (raw / "trading").mkdir(parents=True)

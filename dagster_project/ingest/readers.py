@@ -11,6 +11,7 @@ Files that are no readable form are refused whole with a reason naming the accep
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import warnings
 from pathlib import Path
@@ -151,7 +152,8 @@ def read_xlsx_openpyxl(path: Path, name: str) -> list[Grid]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's style warnings say nothing about the data
-            wb = load_workbook(path, data_only=True)
+            # its bytes, not its name: load_workbook refuses a name not ending .xlsx/.xlsm (a renamed workbook)
+            wb = load_workbook(io.BytesIO(path.read_bytes()), data_only=True)
     except Exception as exc:
         raise FileRejected(
             f"{name} 不是可读取的Excel工作簿 (not a readable workbook): {type(exc).__name__}: {exc}"

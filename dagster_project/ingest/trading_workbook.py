@@ -39,6 +39,8 @@ from dagster_project.ingest.text_staging import StagedFile
 
 HEADER_ROWS_SEARCHED = 20
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+# the names calamine reads each form under; a workbook named otherwise (an .xlsx renamed .xls) is read by content
+_SUFFIXES_OF = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",)}
 
 
 def value_text(value: object) -> str | None:
@@ -102,7 +104,11 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
     from python_calamine import CalamineWorkbook
 
     try:
-        book = CalamineWorkbook.from_path(str(f.path))
+        if f.path.suffix.lower() in _SUFFIXES_OF[form]:
+            book = CalamineWorkbook.from_path(str(f.path))
+        else:  # calamine picks its reader by the name's suffix; from a handle it goes by the content
+            with f.path.open("rb") as handle:
+                book = CalamineWorkbook.from_filelike(handle)
         sheets = [book.get_sheet_by_name(name) for name in book.sheet_names]
     except Exception as exc:  # noqa: BLE001 - the budget readers name what it is (encrypted, no workbook …)
         read_grids(f.path, f.rel)

@@ -48,9 +48,11 @@ def read_cells(path: Path) -> list[SheetCells]:
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.styles.stylesheet import apply_stylesheet
 
-    with warnings.catch_warnings():
+    # a handle, not the name: openpyxl refuses a name not ending in .xlsx/.xlsm, and the form is the content's
+    # (WPS and users rename workbooks .xls)
+    with warnings.catch_warnings(), path.open("rb") as handle:
         warnings.simplefilter("ignore")  # style warnings, as in readers.read_xlsx
-        reader = ExcelReader(str(path), read_only=False, keep_vba=False, data_only=True, keep_links=False)
+        reader = ExcelReader(handle, read_only=False, keep_vba=False, data_only=True, keep_links=False)
         try:
             reader.read_manifest()
             _read_shared_strings(reader)

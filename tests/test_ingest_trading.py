@@ -369,6 +369,22 @@ def test_decoding_across_chunk_boundaries(tmp_path, monkeypatch, encoding):
     assert stats.bad_lines == [len(text.splitlines()) + 1] and set(stats.by_encoding) == {"utf-8", "gb18030"}
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("chunk", [7, 8, 9])
+def test_utf16_across_chunk_boundaries(tmp_path, monkeypatch, encoding, chunk):
+    # pairs of surrogates (😀, extension B) and code units cut by every boundary; a lone surrogate on line 3 and a
+    # cut last code unit on line 5 are U+FFFD, their lines listed
+    monkeypatch.setattr(text_encoding, "CHUNK_BYTES", chunk)
+    lines = ["项目编号\t公告类型\n", "宁夏😀𠀀\t交易公告\n", "坏\udc00字\t交易公告\n", "𠀀😀\t😀\n"]
+    body = "".join(lines).encode(encoding, errors="surrogatepass")
+    path = tmp_path / "f.txt"
+    path.write_bytes("\ufeff".encode(encoding) + body + "末".encode(encoding)[:1])
+    sink = io.StringIO()
+    stats = text_encoding.transcode_utf16(path, encoding, sink)
+    assert sink.getvalue() == "".join(lines).replace("\udc00", "\ufffd") + "\ufffd"
+    assert stats.bad_lines == [3, 5] and stats.bad_count == 2 and stats.header_bad_offset is None
+
+
 def _parse(con, macro: str, text: str):
     return con.execute(f"SELECT {macro}(?)", [text]).fetchone()[0]
 

@@ -134,6 +134,41 @@ def test_gbk_export_with_utf8_lines_is_decoded_per_line(gongkai_env):
     assert "2 行 utf-8" in status["reason"]
 
 
+def test_unicode_text_exports_utf16_tab_separated_load(gongkai_env):
+    # Excel's and WPS' "Unicode text" (Unicode 文本): UTF-16 with a BOM, tab-separated, CRLF — saved as .txt or
+    # named .csv. It was refused as "neither UTF-8 nor GBK" (and .txt as an unsupported type).
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "公告类型", "招标人/采购人", "公告标题", "中标金额(万元)"]
+    rows = [["U1", "中标结果公告", "宁夏回族自治区第一中学", "教学设备\n采购结果, 含\t制表符", "12.5"],
+            ["U2", "交易公告", "银川市教育局😀", "𠀀扩展B区字的标题", ""],
+            ["U3", "交易公告", "吴忠市某局", "标题\udc00坏", ""],   # a lone surrogate: a row reject naming its line
+            ["U4", "交易公告", "中卫市某局", "最后一条", ""]]
+
+    def unicode_text(encoding: str) -> bytes:
+        out = io.StringIO()
+        csv.writer(out, delimiter="\t", lineterminator="\r\n").writerows([header, *rows])
+        bom = "\ufeff".encode(encoding)
+        return bom + out.getvalue().encode(encoding, errors="surrogatepass")
+
+    (raw / "trading").mkdir(parents=True)
+    (raw / "trading" / "导出_unicode.txt").write_bytes(unicode_text("utf-16-le"))
+    (raw / "trading" / "导出_unicode_be.csv").write_bytes(unicode_text("utf-16-be"))
+    report = load(raw, wh)
+    assert report.rejected == []
+    for rel, encoding in (("trading/导出_unicode.txt", "utf-16-le"), ("trading/导出_unicode_be.csv", "utf-16-be")):
+        got = bulletins(wh, rel)
+        assert sorted(got) == [2, 3, 5]
+        assert [(got[r]["tenderer_name"], got[r]["notice_name"]) for r in (2, 3, 5)] == \
+            [(rows[0][2], rows[0][3]), (rows[1][2], rows[1][3]), (rows[3][2], rows[3][3])]
+        assert got[2]["bid_amount_yuan"] == Decimal(125000)
+        status = load_file_row(wh, rel)
+        assert (status["encoding"], status["rows_in"], status["rows_loaded"], status["rows_rejected"]) == \
+            (encoding, 4, 3, 1)
+        assert "tab-separated" in status["reason"]
+        [(row, reason)] = query(wh, "SELECT source_row, reason FROM raw.load_rejects WHERE source_file = ?", [rel])
+        assert row == 4 and "unreadable UTF-16" in reason and "unreadable UTF-16" in status["reason"]
+
+
 def test_platform_search_response(gongkai_env):
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     records = [

@@ -41,7 +41,8 @@ FAMILY_SUFFIXES: dict[str, tuple[str, ...]] = {
     "registry": (".csv",),
     "budget": (".pdf", ".xlsx", ".xlsm", ".xls"),
     "debt": (".pdf", ".xlsx", ".xlsm", ".xls"),
-    "trading": (".csv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm", ".xls"),
+    # .tsv/.txt: the tab-separated "text" and "Unicode text" exports of Excel and WPS (read as CSV, tab found)
+    "trading": (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm", ".xls"),
     "portal": (".csv",),
 }
 # Files a batch loader (``loader.load_batch``) takes in one transaction: each DuckDB statement costs a few

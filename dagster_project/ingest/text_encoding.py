@@ -58,7 +58,12 @@ class TextSource:
         if self.is_mixed:
             parts = ", ".join(f"{n} 行 {enc}" for enc, n in sorted(self.lines_by_encoding.items()))
             out.append(f"文件混用编码, 已逐行识别 (mixed encodings decoded line by line): {parts}")
-        if self.undecodable_count:
+        if self.undecodable_count and self.encoding.startswith("utf-16"):
+            listed = ", ".join(str(n) for n in self.undecodable_lines)
+            more = " …" if self.undecodable_count > len(self.undecodable_lines) else ""
+            out.append(f"{self.undecodable_count} 行含无法读取的 UTF-16 字符, 所在记录被拒绝 (lines holding "
+                       f"unreadable UTF-16, their records rejected): 第 {listed}{more} 行")
+        elif self.undecodable_count:
             listed = ", ".join(str(n) for n in self.undecodable_lines)
             more = " …" if self.undecodable_count > len(self.undecodable_lines) else ""
             out.append(
@@ -241,12 +246,59 @@ def utf8_source(f: RawFile) -> Iterator[TextSource]:
             yield src
 
 
+# Excel's and WPS' "Unicode text" (Unicode 文本) is UTF-16 with a byte-order mark, tab-separated: it was read as
+# neither UTF-8 nor GBK and refused. A BOM makes UTF-16 certain (no GBK or UTF-8 text starts FF FE / FE FF).
+UTF16_BOMS = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def transcode_utf16(path: Path, encoding: str, sink: io.TextIOBase) -> _LineStats:
+    """Write a UTF-16 file (after its BOM) to ``sink`` as UTF-8. A lone surrogate or a cut last code unit cannot
+    be read: it becomes U+FFFD and its physical line is listed, so the record holding it is a row reject."""
+    stats, line, tail = _LineStats(), 1, ""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogatepass")
+
+    def emit(text: str) -> None:
+        nonlocal line
+        if _SURROGATE.search(text):
+            for number, piece in enumerate(text.split("\n"), start=line):
+                if _SURROGATE.search(piece):
+                    stats.bad_count += 1
+                    if len(stats.bad_lines) < MAX_LISTED_LINES:
+                        stats.bad_lines.append(number)
+                    if number == 1:
+                        stats.header_bad_offset = 2
+            text = _SURROGATE.sub(REPLACEMENT, text)
+        line += text.count("\n")
+        sink.write(text)
+
+    with path.open("rb") as handle:
+        handle.seek(2)
+        while block := handle.read(CHUNK_BYTES):
+            text = tail + decoder.decode(block)
+            # a high surrogate at a block's end may pair with the next block's first unit: hold it back
+            tail, text = (text[-1], text[:-1]) if text and "\ud800" <= text[-1] <= "\udbff" else ("", text)
+            emit(text)
+    try:
+        rest = decoder.decode(b"", final=True)
+    except UnicodeDecodeError:  # an odd number of bytes: the last code unit is cut
+        rest = "\ud800"
+    emit(tail + rest)
+    return stats
+
+
 @contextmanager
 def _utf8_source(f: RawFile) -> Iterator[TextSource]:
     if f.bytes == 0:
         raise FileRejected(f"{f.rel}: 空文件 (the file is empty)")
     with f.path.open("rb") as handle:
-        has_bom = handle.read(3) == UTF8_BOM
+        head = handle.read(3)
+    utf16 = UTF16_BOMS.get(head[:2])
+    if utf16 is not None:
+        with _transcoded_utf16(f, utf16) as src:
+            yield src
+        return
+    has_bom = head == UTF8_BOM
     skip = 3 if has_bom else 0
     if _scan_decode(f.path, "utf-8", None, skip=skip) is None:
         yield TextSource(f.path, f.path, "utf-8-sig" if has_bom else "utf-8")
@@ -271,4 +323,21 @@ def _utf8_source(f: RawFile) -> Iterator[TextSource]:
         tmp.unlink(missing_ok=True)
 
 
-__all__ = ["CHUNK_BYTES", "REPLACEMENT", "TextSource", "detect_encoding", "transcode_by_line", "utf8_source"]
+@contextmanager
+def _transcoded_utf16(f: RawFile, encoding: str) -> Iterator[TextSource]:
+    tmp_dir = paths.settings().tmp_dir
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"transcoded-{uuid.uuid4().hex}{f.path.suffix.lower()}"
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as sink:
+            stats = transcode_utf16(f.path, encoding, sink)
+        if stats.header_bad_offset is not None:
+            raise FileRejected(f"{f.rel}: 第1行(表头)含无法读取的 UTF-16 字符, 文件无法读取 (the first line, the header, "
+                               f"holds unreadable UTF-16); 请另存为 UTF-8 后重新提交 (save it as UTF-8 and submit it again)")
+        yield TextSource(f.path, tmp, encoding, {}, stats.bad_lines, stats.bad_count)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+__all__ = ["CHUNK_BYTES", "REPLACEMENT", "TextSource", "detect_encoding", "transcode_by_line", "transcode_utf16",
+           "utf8_source"]

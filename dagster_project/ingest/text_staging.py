@@ -99,17 +99,31 @@ def _undecodable_error(src: TextSource, columns: list[str]) -> list[RowError]:
     joined = " || ".join(f"coalesce({c}, '')" for c in columns)
     return [RowError(
         expr=f"contains({joined}, {sql_literal(REPLACEMENT)})",
-        reason="含既不是 UTF-8 也不是 GBK 的字节, 无法可靠读取 (holds bytes that are neither UTF-8 nor "
-               "GBK/GB18030: the record cannot be read reliably)",
+        reason=("含无法读取的 UTF-16 字符 (不成对的代理项), 无法可靠读取 (holds unreadable UTF-16 — a lone surrogate: "
+                "the record cannot be read reliably)") if src.encoding.startswith("utf-16") else
+               ("含既不是 UTF-8 也不是 GBK 的字节, 无法可靠读取 (holds bytes that are neither UTF-8 nor "
+                "GBK/GB18030: the record cannot be read reliably)"),
     )]
 
 
 # --------------------------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------------------------
-def _csv_header(path: Path) -> list[str]:
+# How far the header line is looked at to tell a tab-separated export from a comma-separated one.
+HEADER_PEEK_CHARS = 1 << 16
+
+
+def csv_delimiter(path: Path) -> str:
+    """',' — or a tab when the header line holds more tabs than commas: Excel's and WPS' "Unicode text" and
+    "text (tab-separated)" exports, often named .csv. Header labels hold neither (项目编号, PROJECT_CODE …)."""
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:
+        first = handle.readline(HEADER_PEEK_CHARS)
+    return "\t" if first.count("\t") > first.count(",") else ","
+
+
+def _csv_header(path: Path, delimiter: str = ",") -> list[str]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=delimiter)
         try:
             return next(reader)
         except StopIteration:
@@ -120,7 +134,8 @@ def _csv_header(path: Path) -> list[str]:
 
 def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str) -> StagedFile:
     """A CSV is not copied: the parse step reads it straight from DuckDB's CSV scan."""
-    headers = _csv_header(src.read_path)
+    delimiter = csv_delimiter(src.read_path)
+    headers = _csv_header(src.read_path, delimiter)
     if not any(h.strip() for h in headers):
         raise FileRejected(f"{rel}: 第1行没有表头 (row 1 holds no column headers)")
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
@@ -132,11 +147,12 @@ def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str) -> Stag
     relation = f"""(
         SELECT CAST(row_number() OVER () + 1 AS INTEGER) AS source_row, {cols}
         FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false,
-             delim = ',', quote = '"', escape = '"', columns = {columns}, null_padding = false,
+             delim = {sql_literal(delimiter)}, quote = '"', escape = '"', columns = {columns}, null_padding = false,
              ignore_errors = true, store_rejects = true, rejects_table = '{rejects}',
              rejects_scan = '{scans}', max_line_size = {MAX_LINE_BYTES}, encoding = 'utf-8'))"""
+    notes = src.notes() + (["制表符分隔 (tab-separated)"] if delimiter == "\t" else [])
     staged = StagedFile(relation, headers, "csv", src.encoding, scan_rejects=rejects,
-                        scan_tables=[rejects, scans], notes=src.notes())
+                        scan_tables=[rejects, scans], notes=notes)
     staged.row_errors += _undecodable_error(src, [f"c{i}" for i in range(len(headers))])
     return staged
 

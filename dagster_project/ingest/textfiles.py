@@ -47,6 +47,8 @@ from dagster_project.ingest.text_staging import (  # noqa: F401
 # DuckDB's buffer pool cap while a text file is parsed: the parsed scratch table of a very large
 # file spills to the warehouse's temp directory instead of growing RSS (the default is 80 % of RAM).
 LOADER_MEMORY_LIMIT = "2GB"
+# Delimited text (comma or tab, found from the header line); every other text suffix is JSON
+DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt")
 AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 
 # Excel serial day numbers accepted as dates: 20000 (1954-10-03) … 79999 (2119-01-08). Outside that
@@ -517,7 +519,7 @@ def stage_text_file(
     con: duckdb.DuckDBPyConnection, f: RawFile, src: TextSource, record_keys: tuple[str, ...] = ("data",)
 ) -> StagedFile:
     register_parse_macros(con)
-    if f.path.suffix.lower() == ".csv":
+    if f.path.suffix.lower() in DELIMITED_SUFFIXES:
         return stage_csv(con, src, f.rel)
     return stage_json(con, src, f.rel, record_keys, suffix=f.path.suffix)
 

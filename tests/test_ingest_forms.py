@@ -23,7 +23,7 @@ from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
 from dagster_project.ingest.segmenter import segment
 from dagster_project.ingest.workbook import load_workbook_file, parse_workbook
 from dagster_project.ingest.workbook_spec import vocabulary
-from dagster_project.sample.formats import chromium, print_pdf, save_xls
+from dagster_project.sample.formats import chromium, print_pdf, save_html_xls, save_xls
 
 needs_chromium = pytest.mark.skipif(chromium() is None, reason="headless Chromium is not installed (make browser)")
 ENTITY = "宁夏回族自治区水利厅"
@@ -245,6 +245,40 @@ def test_a_workbook_named_as_the_other_form_reads_by_its_content(tmp_path):
             [(s.table_name, s.rows_in, len(s.lines)) for s in expected.sheets] != []
 
 
+def test_an_html_table_saved_as_xls_reads_like_the_xlsx(tmp_path):
+    # a web system's 导出Excel: an HTML page (gbk, Excel's namespace, merged header as rowspan/colspan, indents as
+    # &nbsp;) named .xls — it was refused as "none of xlsx, xls, pdf"
+    wb = _sheet_workbook()
+    wb.save(tmp_path / "a.xlsx")
+    save_html_xls(wb, tmp_path / "a.xls")
+    assert (tmp_path / "a.xls").read_bytes().startswith(b"<html")
+    xlsx, page = parse_workbook(tmp_path / "a.xlsx"), parse_workbook(tmp_path / "a.xls")
+    assert page.file_format == "html"
+
+    def view(parsed):
+        (s,) = parsed.sheets
+        return (s.table_name, s.fiscal_year, s.unit_label, s.header_row_count, s.rows_in, s.rows_rejected,
+                sorted((ln.source_row, ln.line_code, ln.column_key, ln.amount_yuan, ln.indent_level) for ln in s.lines))
+    assert view(page) == view(xlsx)
+    assert view(page)[:6] == ("一般公共预算支出表", 2019, "万元", 2, 5, 0)
+
+
+def test_web_pages_without_a_table_are_refused_for_what_they_are(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "budget").mkdir(parents=True)
+    page = "<!DOCTYPE html><html><head><title>404</title></head><body><h1>附件不存在或已被删除</h1></body></html>"
+    (raw / "budget" / "部门预算.xls").write_text(page, encoding="utf-8")
+    (raw / "budget" / "部门决算.pdf").write_text(page, encoding="utf-8")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        framework.load_family(con, raw, "budget", load_workbook_file, progress=lambda _: None)
+        rows = dict(con.execute("select source_file, reason from raw.load_files where status = 'rejected'").fetchall())
+    finally:
+        con.close()
+    assert "HTML page holding no table" in rows["budget/部门预算.xls"]
+    assert "not a valid PDF file (it is a web page" in rows["budget/部门决算.pdf"]
+
+
 def test_ministry_debt_layout_items_as_rows_regions_and_bond_kinds_as_columns(tmp_path):
     wb = Workbook()
     ws = wb.active
@@ -367,7 +401,7 @@ def test_parse_cache_parses_an_unchanged_file_once(tmp_path, monkeypatch):
     assert parse_cache.prefetch(files[1:], workers=2) == 0   # two small workbooks: not worth two processes
     monkeypatch.setattr(parse_cache, "_worth_processes", lambda todo, workers: True)
     assert parse_cache.prefetch(files[1:], workers=2) == 2
-    assert all((parse_cache.cache_dir() / f"{f.sha256}-{parse_cache.parser_version()}.pickle").is_file() for f in files)
+    assert all(parse_cache._entry(parse_cache.cache_dir(), f.sha256, f.path.suffix).is_file() for f in files)
     parse_cache.parse_cached(files[2])
     assert len(calls) == 1
 

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from dagster_project.ingest import framework
 from dagster_project.ingest.trading import load_trading_file
 from dagster_project.ingest.trading_workbook import value_text
-from dagster_project.sample.formats import save_xls
+from dagster_project.sample.formats import save_html_xls, save_xls
 
 HEADER = ["项目编号", "标段(包)编号", "公告类型", "公告标题", "发布时间", "中标金额(万元)", "投标人数"]
 
@@ -101,6 +101,23 @@ def test_a_workbook_named_as_the_other_form_is_read_by_its_content(gongkai_env):
     for code, rel in (("W", "trading/导出_实为xlsx.xls"), ("X", "trading/导出_实为xls.xlsx")):
         assert loaded[f"{code}1"][:2] == (rel, 3) and loaded[f"{code}2"][1] == 5
         assert files[rel][:4] == ("loaded_with_rejects", 3, 2, 1)
+
+
+def test_an_html_table_saved_as_xls_loads_like_the_workbook(gongkai_env):
+    # the platform's 导出Excel as many web systems write it: an HTML table (gbk) named .xls
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    save_html_xls(_export({"交易信息": ROWS}), raw / "trading" / "交易信息_网页导出.xls")
+
+    report, loaded, rejects, files = _load(raw, wh)
+    rel = "trading/交易信息_网页导出.xls"
+    assert report.rejected == [], files
+    assert loaded["W1"] == (rel, 3, "银川市教育局\n设备采购中标结果", dt.datetime(2018, 6, 4, 9, 30),
+                            Decimal("123456.78"), 4)
+    assert loaded["W2"][1:] == (5, "银川市水务局管网改造招标公告", dt.datetime(2018, 7, 1, 10, 0), Decimal("3000.00"), 3)
+    [reject] = [r for r in rejects if r[0] == rel]
+    assert reject[1:4] == (6, "中标金额(万元)", "待定") and reject[5] == "表1"
+    assert files[rel][:4] == ("loaded_with_rejects", 3, 2, 1)
 
 
 def test_an_export_continued_on_a_second_sheet_is_one_table(gongkai_env):

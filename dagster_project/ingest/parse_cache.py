@@ -3,7 +3,7 @@
 PDF parsing is the slow part of a real deployment (tenths of a second per page, 20–40 pages a
 department, hundreds of departments). ``prefetch`` parses the files about to be loaded in a pool of
 processes (the machine's cores, at most 2 by default) and stores each result under
-``<tmp>/parse_cache/<sha256>-<parser version>.pickle`` (``GONGKAI_PARSE_CACHE`` moves it); the loader then reads from the cache, so an
+``<tmp>/parse_cache/<sha256>-<suffix>-<parser version>.pickle`` (``GONGKAI_PARSE_CACHE`` moves it); the loader then reads from the cache, so an
 unchanged file is never parsed again, also across runs and across warehouses on one machine. The parser
 version is a hash of the ingest code and specs: a change to either makes old entries unused.
 A whole-file refusal is cached too (with the file's name put back in on reading).
@@ -45,8 +45,11 @@ def cache_dir() -> Path:
     return settings().parse_cache_dir
 
 
-def _entry(directory: Path, sha256: str) -> Path:
-    return directory / f"{sha256}-{parser_version()}.pickle"
+def _entry(directory: Path, sha256: str, suffix: str) -> Path:
+    """Keyed by content and by the name's suffix: the same bytes can read differently under another suffix (an HTML
+    table is a workbook named .xls, an error page named .pdf)."""
+    kind = "".join(ch for ch in suffix.lower() if ch.isalnum())[:8]
+    return directory / f"{sha256}-{kind}-{parser_version()}.pickle"
 
 
 def _store(path: Path, payload) -> None:
@@ -68,14 +71,14 @@ def _parse(path: Path, rel: str):
 
 def _parse_into(directory: str, path: str, rel: str, sha256: str) -> None:
     """Worker: parse one file and store the result (runs in a child process)."""
-    entry = _entry(Path(directory), sha256)
+    entry = _entry(Path(directory), sha256, Path(path).suffix)
     if not entry.exists():
         _store(entry, _parse(Path(path), rel))
 
 
 def parse_cached(f: RawFile) -> ParsedWorkbook:
     """The parse of a file: from the cache when this content was parsed before, else parsed now."""
-    entry = _entry(cache_dir(), f.sha256)
+    entry = _entry(cache_dir(), f.sha256, f.path.suffix)
     payload = None
     if entry.exists():
         try:
@@ -99,7 +102,7 @@ def parse_cached(f: RawFile) -> ParsedWorkbook:
 def prefetch(files: list[RawFile], workers: int | None = None) -> int:
     """Parse files not yet cached, in parallel; returns how many were parsed. Small batches stay in-process."""
     directory = cache_dir()
-    todo = [f for f in files if not _entry(directory, f.sha256).exists()]
+    todo = [f for f in files if not _entry(directory, f.sha256, f.path.suffix).exists()]
     workers = workers or min(MAX_WORKERS, os.cpu_count() or 1)
     if not _worth_processes(todo, workers):
         return 0  # the loader parses them as it goes: starting processes would cost more than it saves

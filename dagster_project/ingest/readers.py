@@ -3,7 +3,8 @@
 - ``.xlsx`` / ``.xlsm`` through openpyxl (cached values; formulas saved without a value come back as
   ``UncachedFormula`` so an amount there is a row error, not a silent zero);
 - ``.xls`` (BIFF, as Excel 97–2003 and WPS save it) through xlrd;
-- text ``.pdf`` through pdfplumber (``pdf_reader.py``): pages → lines and table rows, in reading order.
+- text ``.pdf`` through pdfplumber (``pdf_reader.py``): pages → lines and table rows, in reading order;
+- an HTML table saved as ``.xls`` (a web system's 导出Excel) through ``html_tables.py``.
 
 The form is decided by the file's first bytes, not its name (a workbook renamed .xls still reads).
 Files that are no readable form are refused whole with a reason naming the accepted forms.
@@ -22,20 +23,27 @@ from dagster_project.ingest.grid import Grid, UncachedFormula, unify_ideographs
 ACCEPTED_FORMS_ZH = "文字版PDF（.pdf）、Excel 工作簿（.xlsx/.xlsm）或 Excel 97-2003/WPS 工作簿（.xls）"
 ACCEPTED_FORMS_EN = "a text PDF, an .xlsx/.xlsm workbook or an .xls (BIFF) workbook"
 
+# An HTML page is read as a workbook only under a workbook's name (a web export saved as .xls); under any other
+# name (an error page saved as ….pdf) it is refused for what it is.
+HTML_WORKBOOK_SUFFIXES = (".xls", ".xlsx", ".xlsm")
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def sniff(path: Path) -> str:
-    """'xlsx' | 'xls' | 'pdf' | 'ole2-other' | 'unknown' from the first bytes."""
+    """'xlsx' | 'xls' | 'pdf' | 'html' | 'unknown' from the first bytes."""
+    from dagster_project.ingest.html_tables import SNIFF_BYTES, looks_like_html
+
     with path.open("rb") as handle:
-        head = handle.read(1024)
+        head = handle.read(SNIFF_BYTES)
     if head.startswith(_ZIP):
         return "xlsx"
     if head.startswith(_OLE2):
         return "xls"
     if b"%PDF-" in head[:1024]:
         return "pdf"
+    if looks_like_html(head):
+        return "html"
     return "unknown"
 
 
@@ -265,19 +273,26 @@ def read_grids(path: Path, name: str):
         return form, read_xlsx(path, name), None
     if form == "xls":
         return form, read_xls(path, name), None
+    suffix = path.suffix.lower()
+    if form == "html" and suffix in HTML_WORKBOOK_SUFFIXES:  # a web system's "export to Excel": an HTML table
+        from dagster_project.ingest.html_tables import read_html_tables
+
+        return form, read_html_tables(path, name), None
     if form == "pdf":
         from dagster_project.ingest.pdf_reader import read_pdf
 
         document = read_pdf(path, name)
         return form, [], document
-    suffix = path.suffix.lower()
     if suffix in _REFUSED_SUFFIXES:
         raise refuse(name, *_REFUSED_SUFFIXES[suffix])
+    if suffix == ".pdf" and form == "html":  # a portal's error page saved under the attachment's name
+        raise refuse(name, "不是有效的PDF文件（是一个网页，可能是下载失败时的错误页）",
+                     "not a valid PDF file (it is a web page: perhaps the error page of a failed download)")
     if suffix == ".pdf":
         raise refuse(name, "不是有效的PDF文件", "not a valid PDF file")
     raise FileRejected(
         f"{name} 不是可读取的Excel工作簿 (not a readable workbook): 文件内容不是 xlsx/xls/pdf "
-        f"(the content is none of xlsx, xls, pdf); 请提交{ACCEPTED_FORMS_ZH}"
+        f"(the content is none of xlsx, xls, pdf, an HTML table); 请提交{ACCEPTED_FORMS_ZH}"
     )
 
 

@@ -93,14 +93,9 @@ def _sheet_rows(sheet, rel: str) -> Iterator[tuple[int, list]]:
                            f"{number}): {type(exc).__name__}: {exc}") from None
 
 
-def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], str]:
-    """The sheets with a trading header, the other sheets holding anything, and the form (xlsx | xls)."""
-    from dagster_project.ingest.readers import read_grids, sniff
-
-    form = sniff(f.path)
-    if form not in ("xlsx", "xls"):
-        read_grids(f.path, f.rel)  # the budget readers' exact refusal (not a workbook …)
-        raise FileRejected(f"{f.rel}: 文件内容不是 Excel 工作簿 (the content is no workbook: {form})")
+def _calamine_sheets(f: RawFile, form: str) -> Iterator[tuple[str, Iterator[tuple[int, list]]]]:
+    """(sheet name, its rows) of an .xlsx/.xls, each sheet's size checked before it is read."""
+    from dagster_project.ingest.readers import read_grids
     from python_calamine import CalamineWorkbook
 
     try:
@@ -114,7 +109,6 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
         read_grids(f.path, f.rel)
         raise FileRejected(f"{f.rel} 不是可读取的Excel工作簿 (not a readable workbook): {type(exc).__name__}: {exc}") \
             from None
-    parts, skipped = [], []
     for sheet in sheets:
         if sheet.end is not None:
             rows_used, columns_used = sheet.end[0] + 1, sheet.end[1] - sheet.start[1] + 1
@@ -123,7 +117,25 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
                     f"{f.rel}: 工作表「{sheet.name}」过大 ({rows_used} 行 × {columns_used} 列), 请导出为 CSV 后重新提交 "
                     f"(the sheet holds {rows_used} rows of {columns_used} columns, more than gongkai reads from a "
                     f"workbook: export it as CSV and submit it again)")
-        rows = _sheet_rows(sheet, f.rel)
+        yield sheet.name, _sheet_rows(sheet, f.rel)
+
+
+def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], str]:
+    """The sheets with a trading header, the other sheets holding anything, and the form (xlsx | xls | html)."""
+    from dagster_project.ingest.readers import read_grids, sniff
+
+    form = sniff(f.path)
+    if form == "html":  # a web system's "export to Excel": an HTML table named .xls (html_tables.py)
+        from dagster_project.ingest.html_tables import read_html_tables
+
+        sheets = ((grid.name, iter(enumerate(grid.rows, start=1))) for grid in read_html_tables(f.path, f.rel))
+    elif form in ("xlsx", "xls"):
+        sheets = _calamine_sheets(f, form)
+    else:
+        read_grids(f.path, f.rel)  # the budget readers' exact refusal (not a workbook …)
+        raise FileRejected(f"{f.rel}: 文件内容不是 Excel 工作簿 (the content is no workbook: {form})")
+    parts, skipped = [], []
+    for sheet_name, rows in sheets:
         header, seen_anything = None, False
         for number, values in rows:
             texts = [cell_text(v).strip() for v in values]
@@ -135,9 +147,9 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
                 break
         if header is None:
             if seen_anything or any(cell_text(v).strip() for _, values in rows for v in values):
-                skipped.append(sheet.name)
+                skipped.append(sheet_name)
             continue
-        parts.append(_Part(sheet.name, header[0], _trimmed(header[1]), rows))
+        parts.append(_Part(sheet_name, header[0], _trimmed(header[1]), rows))
     return parts, skipped, form
 
 

@@ -166,3 +166,43 @@ def save_xls(wb, path: Path) -> None:
             sheet.write_merge(m.min_row - 1, m.max_row - 1, m.min_col - 1, m.max_col - 1, ws.cell(r, c).value)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(str(path))
+
+
+# --------------------------------------------------------------------------------------------- HTML "xls"
+def save_html_xls(wb, path: Path, encoding: str = "gb18030") -> None:
+    """Write an openpyxl workbook as a web system's 导出Excel does: an HTML page in Excel's namespace (its
+    conditional-comment sheet list, a stylesheet, ``charset=gbk`` by default), one ``<table>`` per sheet, merged
+    ranges as ``rowspan``/``colspan``, spaces as ``&nbsp;``, line breaks as ``<br>`` — saved under an .xls name."""
+    import datetime as dt
+    import html
+
+    charset = "gbk" if encoding.lower() in ("gbk", "gb18030", "gb2312") else encoding
+    names = "".join(f"<x:ExcelWorksheet><x:Name>{html.escape(ws.title)}</x:Name></x:ExcelWorksheet>" for ws in wb.worksheets)
+    out = ["<html xmlns:o='urn:schemas-microsoft-com:office:office' xmlns:x='urn:schemas-microsoft-com:office:excel'>",
+           f"<head><meta http-equiv='Content-Type' content='text/html; charset={charset}'><title>导出</title>",
+           f"<!--[if gte mso 9]><xml><x:ExcelWorkbook><x:ExcelWorksheets>{names}</x:ExcelWorksheets>"
+           "</x:ExcelWorkbook></xml><![endif]-->",
+           "<style>td { mso-number-format:'\\@'; border: .5pt solid windowtext; }</style></head><body>"]
+    for ws in wb.worksheets:
+        tops, covered = {}, set()
+        for m in ws.merged_cells.ranges:
+            tops[(m.min_row, m.min_col)] = (m.max_row - m.min_row + 1, m.max_col - m.min_col + 1)
+            covered |= {(r, c) for r in range(m.min_row, m.max_row + 1) for c in range(m.min_col, m.max_col + 1)}
+        out.append("<table border='1' cellspacing='0'>")
+        for r in range(1, ws.max_row + 1):
+            cells = []
+            for c in range(1, ws.max_column + 1):
+                if (r, c) in covered and (r, c) not in tops:
+                    continue
+                value = ws.cell(r, c).value
+                if isinstance(value, dt.datetime):
+                    value = value.isoformat(sep=" ")
+                text = "" if value is None else html.escape(str(value)).replace(" ", "&nbsp;").replace("\n", "<br>")
+                rows, cols = tops.get((r, c), (1, 1))
+                spans = (f" rowspan='{rows}'" if rows > 1 else "") + (f" colspan='{cols}'" if cols > 1 else "")
+                cells.append(f"<td{spans}>{text}</td>")
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        out.append("</table>")
+    out.append("</body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes("\n".join(out).encode(encoding))

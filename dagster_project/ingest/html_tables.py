@@ -1,0 +1,225 @@
+"""Reader: an HTML page saved under a workbook's name — what many web systems' 导出Excel writes.
+
+A platform's or a finance system's "export to Excel" often writes an HTML table (``<html xmlns:x="urn:schemas-
+microsoft-com:office:excel">…<table>``) and names it ``.xls``; Excel and WPS open it as a sheet, so publishers send it
+as one. Each ``<table>`` becomes a ``Grid`` (``表1``, ``表2`` … or its ``<caption>``), laid out as a browser lays it
+out: ``rowspan``/``colspan`` are merged spans whose value sits in the top-left cell, text is whitespace-collapsed as
+rendered (``<br>`` a line break; ``&nbsp;`` and full-width spaces kept, since they show an item's level), and the
+lines of text just before a table (its title, ``单位：万元``) are its first rows — where a sheet holds them.
+A table nested in a cell is read as that cell's text.
+
+Encoding: a byte-order mark, else strict UTF-8, else GB18030 (what ``charset=gb2312``/``gbk`` pages are written in).
+Files are read whole, so one over ``MAX_BYTES`` is refused (export it as CSV or .xlsx).
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from dagster_project.ingest.framework import FileRejected
+from dagster_project.ingest.grid import Grid
+
+MAX_BYTES = 64 << 20
+# how far into a file its markup is looked for (after a BOM and whitespace)
+SNIFF_BYTES = 4096
+_MARKUP = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta|body|table)\b",
+                     re.I | re.S)
+_COLLAPSE = re.compile(r"[ \t\r\n\f]+")
+_BREAK = "\x00"  # a <br> (or a nested table's row) until whitespace is collapsed; no text holds it
+_LINE_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li"}
+# not shown on the sheet Excel or WPS makes of the page
+_HIDDEN_TAGS = {"script", "style", "title"}
+
+
+def looks_like_html(head: bytes) -> bool:
+    """The first bytes of a file open an HTML page or table (after an optional BOM)."""
+    for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        if head.startswith(bom):
+            head = head[len(bom):]
+            if bom != codecs.BOM_UTF8:
+                head = head.decode("utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be", "ignore").encode()
+            break
+    return bool(_MARKUP.match(head[:SNIFF_BYTES]))
+
+
+def decode(data: bytes) -> str:
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+def _inner_nbsp(line: str) -> str:
+    """``&nbsp;`` inside a line is the space a person sees (``2018-06-04&nbsp;09:30``); leading ones stay, as they
+    show an item's level (an exporter's way to indent)."""
+    if "\xa0" not in line:
+        return line
+    body = line.lstrip("\xa0\u3000")
+    return line[:len(line) - len(body)] + body.replace("\xa0", " ")
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int((value or "1").strip()), 1000))
+    except ValueError:
+        return 1
+
+
+class _Tables(HTMLParser):
+    """Top-level tables as (caption, rows of (text, rowspan, colspan)), and the text lines before each."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[tuple[str | None, list[str], list[list[tuple[str, int, int]]]]] = []
+        self.depth = 0  # <table> nesting
+        self.loose: list[str] = []  # text lines outside any table since the last one
+        self.line: list[str] = []
+        self.rows: list[list[tuple[str, int, int]]] = []
+        self.cell: list[str] | None = None
+        self.spans = (1, 1)
+        self.caption: list[str] | None = None
+        self.in_caption = False
+        self.skip = 0  # inside <script>, <style>, <title>
+
+    # text of a cell or a loose line, rendered: runs of ASCII whitespace are one space, <br> a line break
+    @staticmethod
+    def _render(parts: list[str]) -> str:
+        text = _COLLAPSE.sub(" ", "".join(parts)).replace(_BREAK, "\n")
+        return "\n".join(_inner_nbsp(piece.strip(" ")) for piece in text.split("\n")).strip("\n")
+
+    def _end_line(self) -> None:
+        text = self._render(self.line).strip()
+        if text:
+            self.loose.append(text)
+        self.line = []
+
+    def _end_cell(self) -> None:
+        if self.cell is not None and self.rows:
+            self.rows[-1].append((self._render(self.cell), *self.spans))
+        self.cell = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _HIDDEN_TAGS:
+            self.skip += 1
+            return
+        if tag == "table":
+            self.depth += 1
+            if self.depth == 1:
+                self._end_line()
+                self.rows, self.caption = [], None
+                return
+        if self.depth == 1:
+            if tag == "tr":
+                self._end_cell()
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self._end_cell()
+                if not self.rows:
+                    self.rows.append([])
+                named = dict(attrs)
+                self.cell, self.spans = [], (_span(named.get("rowspan")), _span(named.get("colspan")))
+            elif tag == "caption":
+                self.caption, self.in_caption = [], True
+            elif tag == "br" and self.cell is not None:
+                self.cell.append(_BREAK)
+        elif self.depth > 1:
+            if tag in ("br", "tr", "p", "div") and self.cell is not None:
+                self.cell.append(_BREAK)
+            elif tag in ("td", "th") and self.cell is not None:
+                self.cell.append(" ")
+        elif tag == "br" or tag in _LINE_TAGS:
+            self._end_line()
+
+    def handle_endtag(self, tag):
+        if tag in _HIDDEN_TAGS:
+            self.skip = max(0, self.skip - 1)
+            return
+        if tag == "table" and self.depth:
+            self.depth -= 1
+            if self.depth == 0:
+                self._end_cell()
+                caption = self._render(self.caption).strip() if self.caption else None
+                self.tables.append((caption or None, self.loose, self.rows))
+                self.loose, self.rows = [], []
+            return
+        if self.depth == 1:
+            if tag in ("td", "th"):
+                self._end_cell()
+            elif tag == "tr":
+                self._end_cell()
+            elif tag == "caption":
+                self.in_caption = False
+        elif self.depth == 0 and tag in _LINE_TAGS:
+            self._end_line()
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        if self.depth >= 1 and self.cell is not None:
+            self.cell.append(data)
+        elif self.depth == 1 and self.in_caption:
+            self.caption.append(data)
+        elif self.depth == 0:
+            self.line.append(data)
+
+
+def _grid(name: str, lead: list[str], rows: list[list[tuple[str, int, int]]]) -> Grid:
+    """Lay cells out as a browser does: a cell takes the first column its row leaves free."""
+    taken: dict[tuple[int, int], bool] = {}
+    placed: dict[tuple[int, int], str] = {}
+    merges = []
+    for r, row in enumerate(rows):
+        c = 0
+        for text, rowspan, colspan in row:
+            while taken.get((r, c)):
+                c += 1
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    taken[(r + dr, c + dc)] = True
+            placed[(r, c)] = text
+            if rowspan > 1 or colspan > 1:
+                merges.append((r, c, r + rowspan - 1, c + colspan - 1))
+            c += colspan
+    height = max([r + 1 for r, _ in taken] + [len(rows)], default=0)
+    width = max((c + 1 for _, c in taken), default=0)
+    body = [tuple(placed.get((r, c)) or None for c in range(width)) for r in range(height)]
+    offset = len(lead)
+    grid_rows = [(text,) + (None,) * max(0, width - 1) for text in lead] + body
+    merges = [(r0 + offset, c0, r1 + offset, c1) for r0, c0, r1, c1 in merges]
+    return Grid(name=name, rows=grid_rows, merges=merges, source_format="html")
+
+
+def read_html_tables(path: Path, name: str) -> list[Grid]:
+    """Every top-level table of an HTML file as a grid (see the module docstring)."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise FileRejected(
+            f"{name}: 网页格式的表格过大 ({size >> 20} MB), 请导出为 CSV 或 .xlsx 后重新提交 (an HTML table of "
+            f"{size >> 20} MB, more than gongkai reads from a web page: export it as CSV or .xlsx and submit it again)")
+    parser = _Tables()
+    parser.feed(decode(path.read_bytes()))
+    parser.close()
+    if parser.depth:  # a table left open at the end of the file (a cut download): keep what was read
+        parser.depth = 1
+        parser.handle_endtag("table")
+    tables = [(caption, lead, rows) for caption, lead, rows in parser.tables if any(any(t for t, _, _ in row)
+                                                                                      for row in rows)]
+    if not tables:
+        raise FileRejected(f"{name}: 是一个没有表格的网页，可能是下载失败时的错误页 (an HTML page holding no table: "
+                           f"perhaps the error page of a failed download)")
+    names: set[str] = set()
+    grids = []
+    for index, (caption, lead, rows) in enumerate(tables, start=1):
+        label = caption if caption and caption not in names else f"表{index}"
+        names.add(label)
+        grids.append(_grid(label, lead, rows))
+    return grids
+
+
+__all__ = ["MAX_BYTES", "looks_like_html", "read_html_tables"]

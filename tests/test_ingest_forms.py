@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from openpyxl import Workbook
+from openpyxl.styles import Alignment
 
 from dagster_project.ingest import framework
 from dagster_project.ingest.grid import TextBlock, unify_ideographs
@@ -23,7 +24,7 @@ from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
 from dagster_project.ingest.segmenter import segment
 from dagster_project.ingest.workbook import load_workbook_file, parse_workbook
 from dagster_project.ingest.workbook_spec import vocabulary
-from dagster_project.sample.formats import chromium, print_pdf, save_html_xls, save_xls
+from dagster_project.sample.formats import chromium, print_pdf, save_html_xls, save_spreadsheet_xml, save_xls
 
 needs_chromium = pytest.mark.skipif(chromium() is None, reason="headless Chromium is not installed (make browser)")
 ENTITY = "宁夏回族自治区水利厅"
@@ -245,22 +246,26 @@ def test_a_workbook_named_as_the_other_form_reads_by_its_content(tmp_path):
             [(s.table_name, s.rows_in, len(s.lines)) for s in expected.sheets] != []
 
 
-def test_an_html_table_saved_as_xls_reads_like_the_xlsx(tmp_path):
+@pytest.mark.parametrize("save, form, opening", [(save_html_xls, "html", b"<html"),
+                                                  (save_spreadsheet_xml, "xml", b"<?xml")])
+def test_web_and_template_exports_saved_as_xls_read_like_the_xlsx(tmp_path, save, form, opening):
     # a web system's 导出Excel: an HTML page (gbk, Excel's namespace, merged header as rowspan/colspan, indents as
-    # &nbsp;) named .xls — it was refused as "none of xlsx, xls, pdf"
+    # &nbsp;); a Java system's template export: XML Spreadsheet 2003 — both named .xls, both were refused as "none
+    # of xlsx, xls, pdf"
     wb = _sheet_workbook()
+    wb["表5"]["B8"].alignment = Alignment(indent=2)
     wb.save(tmp_path / "a.xlsx")
-    save_html_xls(wb, tmp_path / "a.xls")
-    assert (tmp_path / "a.xls").read_bytes().startswith(b"<html")
-    xlsx, page = parse_workbook(tmp_path / "a.xlsx"), parse_workbook(tmp_path / "a.xls")
-    assert page.file_format == "html"
+    save(wb, tmp_path / "a.xls")
+    assert (tmp_path / "a.xls").read_bytes().startswith(opening)
+    xlsx, export = parse_workbook(tmp_path / "a.xlsx"), parse_workbook(tmp_path / "a.xls")
+    assert export.file_format == form
 
     def view(parsed):
         (s,) = parsed.sheets
         return (s.table_name, s.fiscal_year, s.unit_label, s.header_row_count, s.rows_in, s.rows_rejected,
                 sorted((ln.source_row, ln.line_code, ln.column_key, ln.amount_yuan, ln.indent_level) for ln in s.lines))
-    assert view(page) == view(xlsx)
-    assert view(page)[:6] == ("一般公共预算支出表", 2019, "万元", 2, 5, 0)
+    assert view(export) == view(xlsx)
+    assert view(export)[:6] == ("一般公共预算支出表", 2019, "万元", 2, 5, 0)
 
 
 def test_web_pages_without_a_table_are_refused_for_what_they_are(tmp_path):

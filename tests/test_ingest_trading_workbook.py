@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from dagster_project.ingest import framework
 from dagster_project.ingest.trading import load_trading_file
 from dagster_project.ingest.trading_workbook import value_text
-from dagster_project.sample.formats import save_html_xls, save_xls
+from dagster_project.sample.formats import save_html_xls, save_spreadsheet_xml, save_xls
 
 HEADER = ["项目编号", "标段(包)编号", "公告类型", "公告标题", "发布时间", "中标金额(万元)", "投标人数"]
 
@@ -118,6 +118,29 @@ def test_an_html_table_saved_as_xls_loads_like_the_workbook(gongkai_env):
     [reject] = [r for r in rejects if r[0] == rel]
     assert reject[1:4] == (6, "中标金额(万元)", "待定") and reject[5] == "表1"
     assert files[rel][:4] == ("loaded_with_rejects", 3, 2, 1)
+
+
+def test_a_template_export_over_sheets_streams_in_order(gongkai_env):
+    # a Java system's 导出Excel: XML Spreadsheet 2003 named .xls, the export continued on a second sheet after a
+    # sheet of notes — read in one pass per part (headers first), records numbered over both sheets
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    more = [["W4", "W4-001", "交易公告", "固原市某局招标公告", dt.datetime(2018, 9, 1, 9, 0), None, None]]
+    wb = _export({"交易信息": ROWS, "说明": [], "交易信息(2)": more})
+    wb["说明"].delete_rows(1, 3)
+    wb["说明"]["A1"] = "本表由系统导出"
+    save_spreadsheet_xml(wb, raw / "trading" / "交易信息_模板导出.xls")
+
+    report, loaded, rejects, files = _load(raw, wh)
+    rel = "trading/交易信息_模板导出.xls"
+    assert report.rejected == [], files
+    assert loaded["W1"] == (rel, 1, "银川市教育局\n设备采购中标结果", dt.datetime(2018, 6, 4, 9, 30),
+                            Decimal("123456.78"), 4)
+    assert loaded["W2"][1] == 2 and loaded["W4"][1:3] == (4, "固原市某局招标公告")
+    [reject] = [r for r in rejects if r[0] == rel]
+    assert reject[1:4] == (3, "中标金额(万元)", "待定") and reject[5] == "交易信息"
+    assert files[rel][:4] == ("loaded_with_rejects", 4, 3, 1)
+    assert "说明" in files[rel][4] and "交易信息(2)" in files[rel][4]
 
 
 def test_an_export_continued_on_a_second_sheet_is_one_table(gongkai_env):

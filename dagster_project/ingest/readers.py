@@ -4,7 +4,8 @@
   ``UncachedFormula`` so an amount there is a row error, not a silent zero);
 - ``.xls`` (BIFF, as Excel 97–2003 and WPS save it) through xlrd;
 - text ``.pdf`` through pdfplumber (``pdf_reader.py``): pages → lines and table rows, in reading order;
-- an HTML table saved as ``.xls`` (a web system's 导出Excel) through ``html_tables.py``.
+- an HTML table saved as ``.xls`` (a web system's 导出Excel) through ``html_tables.py``, an XML Spreadsheet 2003 saved
+  as ``.xls`` (a Java system's template export) through ``spreadsheet_xml.py``.
 
 The form is decided by the file's first bytes, not its name (a workbook renamed .xls still reads).
 Files that are no readable form are refused whole with a reason naming the accepted forms.
@@ -23,15 +24,15 @@ from dagster_project.ingest.grid import Grid, UncachedFormula, unify_ideographs
 ACCEPTED_FORMS_ZH = "文字版PDF（.pdf）、Excel 工作簿（.xlsx/.xlsm）或 Excel 97-2003/WPS 工作簿（.xls）"
 ACCEPTED_FORMS_EN = "a text PDF, an .xlsx/.xlsm workbook or an .xls (BIFF) workbook"
 
-# An HTML page is read as a workbook only under a workbook's name (a web export saved as .xls); under any other
+# An HTML page (or an XML Spreadsheet) is read as a workbook only under a workbook's name (a web export saved as .xls); under any other
 # name (an error page saved as ….pdf) it is refused for what it is.
-HTML_WORKBOOK_SUFFIXES = (".xls", ".xlsx", ".xlsm")
+TEXT_WORKBOOK_SUFFIXES = (".xls", ".xlsx", ".xlsm")
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def sniff(path: Path) -> str:
-    """'xlsx' | 'xls' | 'pdf' | 'html' | 'unknown' from the first bytes."""
+    """'xlsx' | 'xls' | 'pdf' | 'html' | 'xml' (XML Spreadsheet 2003) | 'unknown' from the first bytes."""
     from dagster_project.ingest.html_tables import SNIFF_BYTES, looks_like_html
 
     with path.open("rb") as handle:
@@ -44,6 +45,10 @@ def sniff(path: Path) -> str:
         return "pdf"
     if looks_like_html(head):
         return "html"
+    from dagster_project.ingest.spreadsheet_xml import looks_like_spreadsheet_xml
+
+    if looks_like_spreadsheet_xml(head):
+        return "xml"
     return "unknown"
 
 
@@ -274,10 +279,14 @@ def read_grids(path: Path, name: str):
     if form == "xls":
         return form, read_xls(path, name), None
     suffix = path.suffix.lower()
-    if form == "html" and suffix in HTML_WORKBOOK_SUFFIXES:  # a web system's "export to Excel": an HTML table
+    if form == "html" and suffix in TEXT_WORKBOOK_SUFFIXES:  # a web system's "export to Excel": an HTML table
         from dagster_project.ingest.html_tables import read_html_tables
 
         return form, read_html_tables(path, name), None
+    if form == "xml" and suffix in TEXT_WORKBOOK_SUFFIXES:  # a Java system's template export (XML Spreadsheet 2003)
+        from dagster_project.ingest.spreadsheet_xml import read_spreadsheet_xml
+
+        return form, read_spreadsheet_xml(path, name), None
     if form == "pdf":
         from dagster_project.ingest.pdf_reader import read_pdf
 
@@ -292,7 +301,7 @@ def read_grids(path: Path, name: str):
         raise refuse(name, "不是有效的PDF文件", "not a valid PDF file")
     raise FileRejected(
         f"{name} 不是可读取的Excel工作簿 (not a readable workbook): 文件内容不是 xlsx/xls/pdf "
-        f"(the content is none of xlsx, xls, pdf, an HTML table); 请提交{ACCEPTED_FORMS_ZH}"
+        f"(the content is none of xlsx, xls, pdf, an HTML table, an XML Spreadsheet); 请提交{ACCEPTED_FORMS_ZH}"
     )
 
 

@@ -6,7 +6,9 @@ saved without one reads as empty, and platform exports hold none to speak of): a
 million rows, and the budget readers' grids (every cell a Python object, ~10 KB a row) took 1 GB and 52 s for a
 100 000-row export here, calamine 0.3 GB and 5 s. Rows are staged the way a text export is (``StagedFile``:
 ``source_row``, ``c0 … cN`` as text), so header binding, value parsing, row rejects and the national data standard's
-tables are the text exports' own: a new form is a new reader, not a new parser. A file calamine cannot open goes to
+tables are the text exports' own: a new form is a new reader, not a new parser. A web system's export (an HTML table
+named .xls, ``html_tables.py``) and a Java system's template export (XML Spreadsheet 2003, ``spreadsheet_xml.py``,
+streamed in two passes: headers, then rows) come the same way. A file calamine cannot open goes to
 the budget readers for their exact refusal (encrypted, not a workbook …); a sheet of more than ``MAX_CELLS`` cells is
 refused (export it as CSV), so one file cannot take the run's memory.
 
@@ -121,7 +123,7 @@ def _calamine_sheets(f: RawFile, form: str) -> Iterator[tuple[str, Iterator[tupl
 
 
 def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], str]:
-    """The sheets with a trading header, the other sheets holding anything, and the form (xlsx | xls | html)."""
+    """The sheets with a trading header, the other sheets holding anything, and the form (xlsx | xls | html | xml)."""
     from dagster_project.ingest.readers import read_grids, sniff
 
     form = sniff(f.path)
@@ -129,11 +131,19 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
         from dagster_project.ingest.html_tables import read_html_tables
 
         sheets = ((grid.name, iter(enumerate(grid.rows, start=1))) for grid in read_html_tables(f.path, f.rel))
+    elif form == "xml":
+        return (*_spreadsheet_xml_parts(f, names_a_trading_table), form)
     elif form in ("xlsx", "xls"):
         sheets = _calamine_sheets(f, form)
     else:
         read_grids(f.path, f.rel)  # the budget readers' exact refusal (not a workbook …)
         raise FileRejected(f"{f.rel}: 文件内容不是 Excel 工作簿 (the content is no workbook: {form})")
+    return (*_headed(sheets, names_a_trading_table), form)
+
+
+def _headed(sheets, names_a_trading_table, drain: bool = False) -> tuple[list[_Part], list[str]]:
+    """Parts of the sheets with a trading header (their rows left after the header, or read to the end with
+    ``drain``) and the names of the other sheets holding anything."""
     parts, skipped = [], []
     for sheet_name, rows in sheets:
         header, seen_anything = None, False
@@ -149,8 +159,36 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
             if seen_anything or any(cell_text(v).strip() for _, values in rows for v in values):
                 skipped.append(sheet_name)
             continue
+        if drain:
+            for _ in rows:
+                pass
         parts.append(_Part(sheet_name, header[0], _trimmed(header[1]), rows))
-    return parts, skipped, form
+    return parts, skipped
+
+
+def _spreadsheet_xml_parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str]]:
+    """An XML Spreadsheet is one stream: a first pass finds each sheet's header, a second (read as the parts are
+    staged, in order) gives their rows — so rows are never held whole, whatever the export's size."""
+    from dagster_project.ingest.spreadsheet_xml import iter_sheets
+
+    found: list[tuple[int, _Part]] = []
+    skipped: list[str] = []
+    for index, (sheet, rows) in enumerate(iter_sheets(f.path, f.rel)):
+        parts, missed = _headed([(sheet.name, rows)], names_a_trading_table, drain=True)
+        found += [(index, part) for part in parts]
+        skipped += missed
+    second = enumerate(iter_sheets(f.path, f.rel))
+
+    def rows_of(index: int, header_row: int):
+        for at, (_, rows) in second:
+            if at == index:
+                yield from ((number, values) for number, values in rows if number > header_row)
+                return
+            for _ in rows:  # a sheet without a header: passed over
+                pass
+
+    return [_Part(part.name, part.header_row, part.headers, rows_of(index, part.header_row))
+            for index, part in found], skipped
 
 
 def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_table) -> StagedFile:

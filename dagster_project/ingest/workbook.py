@@ -221,7 +221,7 @@ def _outcome(f: RawFile, parsed: ParsedWorkbook) -> FileOutcome:
         rows_in=parsed.rows_in,
         rows_loaded=parsed.rows_loaded,
         rows_rejected=parsed.rows_rejected,
-        file_format=parsed.file_format if parsed.file_format in ("pdf", "xls", "html") else f.path.suffix.lower().lstrip("."),
+        file_format=parsed.file_format if parsed.file_format in ("pdf", "xls", "html", "xml") else f.path.suffix.lower().lstrip("."),
         encoding=None,
         detected_kind="pdf" if parsed.file_format == "pdf" else "workbook",
     )

@@ -206,3 +206,58 @@ def save_html_xls(wb, path: Path, encoding: str = "gb18030") -> None:
     out.append("</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes("\n".join(out).encode(encoding))
+
+
+# --------------------------------------------------------------------------------------------- XML Spreadsheet "xls"
+def save_spreadsheet_xml(wb, path: Path) -> None:
+    """Write an openpyxl workbook as a Java system's template export does: XML Spreadsheet 2003 (SpreadsheetML),
+    numbers as ``Number``, dates as ``DateTime``, merged ranges as ``MergeAcross``/``MergeDown`` with ``ss:Index``
+    after a gap, alignment indents as styles — saved under an .xls name."""
+    import datetime as dt
+    from xml.sax.saxutils import escape, quoteattr
+
+    styles: dict[int, str] = {}
+    sheets = []
+    for ws in wb.worksheets:
+        tops, covered = {}, set()
+        for m in ws.merged_cells.ranges:
+            tops[(m.min_row, m.min_col)] = (m.max_row - m.min_row, m.max_col - m.min_col)
+            covered |= {(r, c) for r in range(m.min_row, m.max_row + 1) for c in range(m.min_col, m.max_col + 1)}
+        rows = []
+        for r in range(1, ws.max_row + 1):
+            cells, expected = [], 1
+            for c in range(1, ws.max_column + 1):
+                cell = ws.cell(r, c)
+                if (r, c) in covered and (r, c) not in tops or (cell.value is None and (r, c) not in tops):
+                    continue
+                attrs = f' ss:Index="{c}"' if c != expected else ""
+                down, across = tops.get((r, c), (0, 0))
+                attrs += (f' ss:MergeAcross="{across}"' if across else "") + (f' ss:MergeDown="{down}"' if down else "")
+                indent = int(cell.alignment.indent or 0) if cell.has_style else 0
+                if indent:
+                    styles[indent] = f"i{indent}"
+                    attrs += f' ss:StyleID="i{indent}"'
+                value = cell.value
+                if value is None:
+                    data = ""
+                elif isinstance(value, bool):
+                    data = f'<Data ss:Type="Boolean">{int(value)}</Data>'
+                elif isinstance(value, (int, float)):
+                    data = f'<Data ss:Type="Number">{value!r}</Data>'
+                elif isinstance(value, (dt.date, dt.datetime)):
+                    stamp = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+                    data = f'<Data ss:Type="DateTime">{stamp.isoformat(timespec="milliseconds")}</Data>'
+                else:
+                    data = f'<Data ss:Type="String">{escape(str(value))}</Data>'
+                cells.append(f"<Cell{attrs}>{data}</Cell>")
+                expected = c + across + 1
+            rows.append(f'<Row ss:Index="{r}">' + "".join(cells) + "</Row>" if cells else "")
+        sheets.append(f"<Worksheet ss:Name={quoteattr(ws.title)}><Table>" + "\n".join(x for x in rows if x)
+                      + "</Table></Worksheet>")
+    style_xml = "".join(f'<Style ss:ID="{sid}"><Alignment ss:Indent="{level}"/></Style>' for level, sid in styles.items())
+    text = ('<?xml version="1.0" encoding="UTF-8"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+            '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+            'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet" xmlns:x="urn:schemas-microsoft-com:office:excel">\n'
+            f"<Styles>{style_xml}</Styles>\n" + "\n".join(sheets) + "\n</Workbook>\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

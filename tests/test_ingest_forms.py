@@ -125,6 +125,46 @@ def test_pdf_tables_over_pages_every_amount_as_printed(printed):
     assert all(s.source_page for s in parsed.statements)
 
 
+# The same disclosure printed without the grid: a three-line table (三线表: rules above and below the header and at
+# the foot), rules between rows only, no rules at all (an HTML table without borders). Before pdf_unruled.py every
+# figure of those tables was lost: pdfplumber finds cells only from drawn lines.
+UNRULED_CSS = {
+    "three_line": "td, th { border: none; padding: 3pt; } table { border-top: 1.5px solid #000; "
+                  "border-bottom: 1.5px solid #000; } thead tr:last-child th { border-bottom: 1px solid #000; }",
+    "rows_only": "td, th { border: none; border-bottom: 1px solid #000; padding: 3pt; }",
+    "no_rules": "td, th { border: none; padding: 3pt; }",
+}
+
+
+LONG_NAME = "水利工程建设与运行维护管理及农村饮水安全巩固提升工程项目专项资金"
+
+
+@needs_chromium
+@pytest.mark.parametrize("variant", sorted(UNRULED_CSS))
+def test_tables_printed_without_rules_read_as_the_ruled_ones(tmp_path, variant):
+    ruled_css = "td, th { border: 1px solid #000; padding: 3pt; }"
+    # one item name wrapped over five lines in a narrow column (centred vertically: it starts above its figures)
+    html = disclosure_html(tbd_code="2130342").replace("水利项目05", LONG_NAME).replace(
+        "table { border-collapse: collapse; width: 100%; }",
+        "table { border-collapse: collapse; width: 100%; } td:nth-child(4) { width: 6em; }")
+    assert ruled_css in html
+    printed_ruled, out = tmp_path / "ruled.pdf", tmp_path / f"{variant}.pdf"
+    print_pdf(html, printed_ruled)
+    print_pdf(html.replace(ruled_css, UNRULED_CSS[variant]), out)
+
+    def view(parsed):  # pages aside: rules make rows a pixel taller, so a page may break one row earlier
+        return {s.table_name: (s.status, s.unit_label, s.code_layout, s.rows_in, s.rows_rejected,
+                               sorted(((ln.line_code or ""), ln.column_key, ln.amount_yuan) for ln in s.lines),
+                               [(r.source_column, r.raw_value) for r in s.rejects])
+                for s in parsed.sheets}
+    ruled, unruled = parse_workbook(printed_ruled), parse_workbook(out)
+    assert view(unruled) == view(ruled)
+    assert {s.table_name for s in unruled.sections} == {s.table_name for s in ruled.sections}
+    (exp,) = [s for s in unruled.sheets if s.table_name == "部门支出总表"]
+    assert (exp.rows_in, exp.rows_rejected) == (60, 1)
+    assert {ln.line_label for ln in exp.lines if ln.line_code == "2130305"} == {LONG_NAME}
+
+
 def _png(width: int = 240, height: int = 120) -> bytes:
     raw = b"".join(b"\x00" + bytes([(x * 7 + y * 3) % 256 for x in range(width)]) for y in range(height))
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster_project.ingest.grid import unify_ideographs
+from dagster_project.ingest.pdf_unruled import unruled_tables
 
 # pdfminer logs a FontBBox warning per glyph run on Chromium/Noto CJK PDFs: nothing about the data.
 for _name in ("pdfminer", "pdfminer.pdffont", "pdfminer.pdfpage", "pdfminer.pdfinterp", "pdfminer.converter"):
@@ -111,9 +112,20 @@ def _page_items(page) -> list[PageItem]:
     words = [w for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size"])
              if not any(_inside(w, t.bbox) for t in tables)]
     band = MARGIN_BAND * float(page.height)
-    for top, cells in _text_lines(words):
-        entries.append((top, PageItem(page.page_number, 0, "text", cells, top,
-                                      in_margin=top < band or top > float(page.height) - band)))
+    lines = _word_lines(words)
+    taken: set[int] = set()
+    if not tables:  # a table printed without rules (三线表, rules between rows only, no borders): pdf_unruled.py
+        margin = {k for k, (top, _) in enumerate(lines) if top < band or top > float(page.height) - band}
+        found, taken = unruled_tables(lines, join=_clean_cell, normalise=lambda t: t.strip(), is_caption=_is_caption,
+                                      margin=margin)
+        for table_id, rows in enumerate(found):
+            for position, (cells, merges, top) in enumerate(rows):
+                entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
+                                              is_table_start=position == 0)))
+    for k, (top, line) in enumerate(lines):
+        if k not in taken:
+            entries.append((top, PageItem(page.page_number, 0, "text", _line_cells(line), top,
+                                          in_margin=top < band or top > float(page.height) - band)))
     entries.sort(key=lambda e: (e[0], 0 if e[1].kind == "text" else 1))
     out = []
     for row, (_, item) in enumerate(entries, start=1):
@@ -122,28 +134,42 @@ def _page_items(page) -> list[PageItem]:
     return out
 
 
-def _text_lines(words: list[dict]) -> list[tuple[float, list[str]]]:
-    """Words → lines (by vertical position) → cells (split at wide gaps)."""
+def _word_lines(words: list[dict]) -> list[tuple[float, list[dict]]]:
+    """Words → lines by vertical position: (top, the line's words left to right)."""
     lines: list[list[dict]] = []
     for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
         if lines and abs(lines[-1][0]["top"] - word["top"]) <= LINE_TOLERANCE:
             lines[-1].append(word)
         else:
             lines.append([word])
-    out = []
-    for line in lines:
-        line.sort(key=lambda w: w["x0"])
-        cells, current, last_x1 = [], [], None
-        for word in line:
-            gap_limit = CELL_GAP_EM * float(word.get("size") or 10)
-            if last_x1 is not None and word["x0"] - last_x1 > gap_limit:
-                cells.append(" ".join(current))
-                current = []
-            current.append(unify_ideographs(word["text"]))
-            last_x1 = word["x1"]
-        cells.append(" ".join(current))
-        out.append((min(w["top"] for w in line), [_join_cjk(c) for c in cells]))
-    return out
+    return [(min(w["top"] for w in line), sorted(line, key=lambda w: w["x0"])) for line in lines]
+
+
+def _line_cells(line: list[dict]) -> list[str]:
+    """A text line's words → cells, split at wide gaps."""
+    cells, current, last_x1 = [], [], None
+    for word in line:
+        gap_limit = CELL_GAP_EM * float(word.get("size") or 10)
+        if last_x1 is not None and word["x0"] - last_x1 > gap_limit:
+            cells.append(" ".join(current))
+            current = []
+        current.append(unify_ideographs(word["text"]))
+        last_x1 = word["x1"]
+    cells.append(" ".join(current))
+    return [_join_cjk(c) for c in cells]
+
+
+def _is_caption(text: str) -> bool:
+    """A table's title or its publisher/unit line (the vocabulary's words for them): above a header band."""
+    from dagster_project.ingest.workbook_spec import normalise, vocabulary
+
+    vocab, text = vocabulary(), _join_cjk(unify_ideographs(text))
+    return bool(vocab.unit_regex.search(text) or vocab.publisher_regex.search(normalise(text))
+                or vocab.table_for_title(text) is not None)
+
+
+def _clean_cell(text: str) -> str:
+    return _join_cjk(unify_ideographs(text)).strip()
 
 
 def _join_cjk(text: str) -> str:
@@ -189,7 +215,7 @@ def _table_rows(table) -> list[tuple[list, list, float]]:
         r1 = max([i for i, y in enumerate(ys) if y < bbox[3] - 1.5] or [r0])
         c1 = max([i for i, x in enumerate(xs) if x < bbox[2] - 1.5] or [c0])
         text = texts.get(bbox)
-        grid[r0][c0] = unify_ideographs(_join_cjk((text or "").replace("\n", " ")).strip())
+        grid[r0][c0] = _join_cjk(unify_ideographs((text or "").replace("\n", " ")).strip())
         if r1 > r0 or c1 > c0:
             spans.setdefault(r0, []).append((0, c0, r1 - r0, c1))
     out = []

@@ -169,6 +169,34 @@ def test_unicode_text_exports_utf16_tab_separated_load(gongkai_env):
         assert row == 4 and "unreadable UTF-16" in reason and "unreadable UTF-16" in status["reason"]
 
 
+def test_an_export_with_title_lines_above_its_header_loads(gongkai_env):
+    # exports that open with their title and date, a blank line, then the header (as workbooks do; it was refused
+    # as "not a trading export" naming the title as its header) and end with a count line
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    path = raw / "trading" / "导出_带标题.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["宁夏公共资源交易信息导出", "", ""])
+        w.writerow(["导出时间：2019-12-31 18:00"])
+        w.writerow([])
+        w.writerow(["项目编号", "公告类型", "公告标题", "发布时间"])
+        w.writerow(["T1", "交易公告", "标题\n跨两行", "2019-03-01 09:00:00"])
+        w.writerow(["T2", "交易公告"])  # too few fields: a row reject naming row 6
+        w.writerow(["T3", "中标结果公告", "结果", "2019-03-20 10:00:00"])
+        w.writerow(["合计：3 条"])
+    load(raw, wh)
+    rel = "trading/导出_带标题.csv"
+    got = bulletins(wh, rel)
+    assert sorted(got) == [5, 7] and got[5]["notice_name"] == "标题\n跨两行" and got[7]["project_code"] == "T3"
+    rejects = query(wh, "SELECT source_row, raw_value FROM raw.load_rejects WHERE source_file = ? ORDER BY 1", [rel])
+    assert [r for r, _ in rejects] == [6, 8]  # rows as a spreadsheet shows them (a record is one row)
+    status = load_file_row(wh, rel)
+    assert (status["status"], status["rows_in"], status["rows_loaded"], status["rows_rejected"]) == \
+        ("loaded_with_rejects", 4, 2, 2)
+    assert "表头在第4行" in status["reason"]
+
+
 def test_platform_search_response(gongkai_env):
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     records = [

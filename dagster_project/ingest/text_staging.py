@@ -109,6 +109,8 @@ def _undecodable_error(src: TextSource, columns: list[str]) -> list[RowError]:
 # --------------------------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------------------------
+# How many records from the top a header may stand below (an export's title, its date), as in workbooks.
+HEADER_ROWS_SEARCHED = 20
 # How far the header line is looked at to tell a tab-separated export from a comma-separated one.
 HEADER_PEEK_CHARS = 1 << 16
 
@@ -132,10 +134,36 @@ def _csv_header(path: Path, delimiter: str = ",") -> list[str]:
             raise FileRejected(f"表头无法读取 (the header row cannot be read as CSV): {exc}") from exc
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str) -> StagedFile:
-    """A CSV is not copied: the parse step reads it straight from DuckDB's CSV scan."""
+def _header_below_title(path: Path, delimiter: str, find_header) -> tuple[int, list[str]] | None:
+    """(physical lines above the header, the header) when the header is not the first record but one of the first
+    ``HEADER_ROWS_SEARCHED`` (an export's title line, its date, a blank line above it); None otherwise."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        above = 0
+        try:
+            for index, record in enumerate(reader):
+                if index >= HEADER_ROWS_SEARCHED:
+                    return None
+                if index and any(c.strip() for c in record) and find_header([c.strip() for c in record]):
+                    return above, record
+                above = reader.line_num
+        except csv.Error:
+            return None
+    return None
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str, find_header=None) -> StagedFile:
+    """A CSV is not copied: the parse step reads it straight from DuckDB's CSV scan. ``find_header(texts)`` (trading)
+    says whether a record is the header: when the first one is not, the header is looked for below it."""
     delimiter = csv_delimiter(src.read_path)
     headers = _csv_header(src.read_path, delimiter)
+    skip, notes = 0, []
+    if find_header is not None and not find_header([h.strip() for h in headers]):
+        found = _header_below_title(src.read_path, delimiter, find_header)
+        if found is not None:
+            skip, headers = found
+            notes.append(f"表头在第{skip + 1}行, 其上{skip}行未作记录读取 (the header is on line {skip + 1}; the lines "
+                         f"above it are not records)")
     if not any(h.strip() for h in headers):
         raise FileRejected(f"{rel}: 第1行没有表头 (row 1 holds no column headers)")
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
@@ -145,12 +173,12 @@ def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str) -> Stag
     # row_number() OVER () runs as DuckDB's streaming window over the CSV scan, in file order
     # (rowid cannot be used: inside the framework's transaction it is not 0-based).
     relation = f"""(
-        SELECT CAST(row_number() OVER () + 1 AS INTEGER) AS source_row, {cols}
-        FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false,
+        SELECT CAST(row_number() OVER () + {1 + skip} AS INTEGER) AS source_row, {cols}
+        FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false, skip = {skip},
              delim = {sql_literal(delimiter)}, quote = '"', escape = '"', columns = {columns}, null_padding = false,
              ignore_errors = true, store_rejects = true, rejects_table = '{rejects}',
              rejects_scan = '{scans}', max_line_size = {MAX_LINE_BYTES}, encoding = 'utf-8'))"""
-    notes = src.notes() + (["制表符分隔 (tab-separated)"] if delimiter == "\t" else [])
+    notes = src.notes() + (["制表符分隔 (tab-separated)"] if delimiter == "\t" else []) + notes
     staged = StagedFile(relation, headers, "csv", src.encoding, scan_rejects=rejects,
                         scan_tables=[rejects, scans], notes=notes)
     staged.row_errors += _undecodable_error(src, [f"c{i}" for i in range(len(headers))])

@@ -516,11 +516,12 @@ def drop_temp(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
 
 
 def stage_text_file(
-    con: duckdb.DuckDBPyConnection, f: RawFile, src: TextSource, record_keys: tuple[str, ...] = ("data",)
+    con: duckdb.DuckDBPyConnection, f: RawFile, src: TextSource, record_keys: tuple[str, ...] = ("data",),
+    find_header=None,
 ) -> StagedFile:
     register_parse_macros(con)
     if f.path.suffix.lower() in DELIMITED_SUFFIXES:
-        return stage_csv(con, src, f.rel)
+        return stage_csv(con, src, f.rel, find_header)
     return stage_json(con, src, f.rel, record_keys, suffix=f.path.suffix)
 
 

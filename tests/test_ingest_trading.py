@@ -399,10 +399,16 @@ def _parse(con, macro: str, text: str):
     ("2018-06-04T01:00:00+08:00", dt.datetime(2018, 6, 4, 1, 0)),
     ("2018-06-04T01:00:00.500Z", dt.datetime(2018, 6, 4, 9, 0, 0, 500000)),
     ("43255", dt.datetime(2018, 6, 4)),
+    ("201806040930", dt.datetime(2018, 6, 4, 9, 30)),
+    # Unix times (Jackson writes a java.util.Date as milliseconds), UTC shown in Beijing time
+    ("1528075800000", dt.datetime(2018, 6, 4, 9, 30)), ("1528075800", dt.datetime(2018, 6, 4, 9, 30)),
+    ("1528075800123", dt.datetime(2018, 6, 4, 9, 30, 0, 123000)),
     # full-width digits and separators, as typed on a Chinese input method
     ("２０１８年６月４日 ９：３０", dt.datetime(2018, 6, 4, 9, 30)), ("２０１８－０６－０４", dt.datetime(2018, 6, 4)),
     # not dates: a short digit run, a bare year, an impossible day, a serial outside 1954–2119, words
     ("2018064", None), ("2018", None), ("2018-02-30", None), ("99999", None), ("明天", None),
+    # not Unix times: before 2000 or after 2099, a mobile number's 11 digits
+    ("0946684799", None), ("4102444800000", None), ("13995041234", None),
 ])
 def test_timestamp_layouts(text, expected):
     con = duckdb.connect()

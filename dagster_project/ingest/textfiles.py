@@ -54,6 +54,8 @@ AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 # Excel serial day numbers accepted as dates: 20000 (1954-10-03) … 79999 (2119-01-08). Outside that
 # range a bare number is far more likely a mistake (a year, a count) than a date, so it is rejected.
 EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20000, 80000
+# Unix times read as times: 2000-01-01 to 2099-12-31 (UTC), so an id or a phone number is never one
+EPOCH_SECONDS_MIN, EPOCH_SECONDS_MAX = 946_684_800, 4_102_444_799
 
 # Layouts accepted for a date/time text, grouped by a cheap marker so each value tries only its
 # own group (DuckDB strptime: %m/%d/%H accept one or two digits).
@@ -69,7 +71,7 @@ TIMESTAMP_FORMATS: dict[str, tuple[str, ...]] = {
     "iso": ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S.%f",
             "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f"),
     "dot": ("%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d"),
-    "compact": ("%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M"),
+    "compact": ("%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d%H%M", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M"),
 }
 
 # Whitespace trimmed from every cell (ASCII, full-width ideographic space, no-break space, BOM).
@@ -183,8 +185,15 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
                 WHEN CAST(v AS DECIMAL(18, 8)) >= {EXCEL_SERIAL_MIN} AND CAST(v AS DECIMAL(18, 8)) < {EXCEL_SERIAL_MAX}
                 THEN TIMESTAMP '1899-12-30 00:00:00'
                      + to_seconds(CAST(round(CAST(v AS DECIMAL(18, 8)) * 86400) AS BIGINT)) END
-            WHEN regexp_full_match(v, '\\d{{8}}|\\d{{14}}|\\d{{8}} \\d{{1,2}}:\\d{{2}}(:\\d{{2}})?')
+            WHEN regexp_full_match(v, '\\d{{8}}|\\d{{12}}|\\d{{14}}|\\d{{8}} \\d{{1,2}}:\\d{{2}}(:\\d{{2}})?')
                 THEN try_strptime(v, {groups['compact']})
+            -- a Unix time, as Java platforms' JSON writes a date (milliseconds: Jackson's default; or seconds):
+            -- UTC, shown in Beijing time like every other time here; only within 2000-2099
+            WHEN regexp_full_match(v, '\\d{{10}}|\\d{{13}}') THEN CASE
+                WHEN CAST(v AS BIGINT) // (CASE WHEN length(v) = 13 THEN 1000 ELSE 1 END)
+                     BETWEEN {EPOCH_SECONDS_MIN} AND {EPOCH_SECONDS_MAX}
+                THEN TIMESTAMP '1970-01-01 08:00:00'
+                     + to_milliseconds(CAST(v AS BIGINT) * (CASE WHEN length(v) = 13 THEN 1 ELSE 1000 END)) END
             WHEN contains(v, '.') THEN try_strptime(v, {groups['dot']})
         END;
         CREATE OR REPLACE TEMP MACRO gk_ts(v) AS gk_ts_ascii(gk_halfwidth(v));

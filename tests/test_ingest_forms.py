@@ -196,6 +196,31 @@ def test_scanned_and_encrypted_pdfs_are_refused_saying_so(printed, tmp_path):
     assert "encrypted PDF" in str(err.value) and ".xlsx" in str(err.value)
 
 
+@needs_chromium
+def test_a_pdf_whose_fonts_have_no_unicode_map_is_refused_and_one_with_owner_rights_reads(printed, tmp_path):
+    # fonts embedded without ToUnicode (some PDF printers): the text layer is glyph numbers "(cid:144)…"; the file
+    # read as having no table and no section — findings said "missing" where the truth is "unreadable"
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(str(printed)))
+    for page in writer.pages:
+        for font in page["/Resources"].get_object().get("/Font", {}).values():
+            font.get_object().pop("/ToUnicode", None)
+    unmapped = tmp_path / "unmapped.pdf"
+    with unmapped.open("wb") as handle:
+        writer.write(handle)
+    with pytest.raises(framework.FileRejected, match="没有Unicode映射") as err:
+        parse_workbook(unmapped)
+    assert "text cannot be extracted" in str(err.value)
+    # printing and copying restricted by an owner password only: every reader opens it, so gongkai reads it
+    writer = PdfWriter(clone_from=PdfReader(str(printed)))
+    writer.encrypt(user_password="", owner_password="owner", permissions_flag=-3904)
+    restricted = tmp_path / "restricted.pdf"
+    with restricted.open("wb") as handle:
+        writer.write(handle)
+    assert [s.table_name for s in parse_workbook(restricted).sheets] == [s.table_name for s in parse_workbook(printed).sheets]
+
+
 def test_a_workbook_saved_with_a_password_is_refused_saying_so(tmp_path):
     # Excel/WPS wrap a password-protected .xlsx in an OLE2 file (EncryptionInfo + EncryptedPackage, MS-OFFCRYPTO):
     # it sniffs as .xls; the clerk must hear "password", not "not an .xls workbook"

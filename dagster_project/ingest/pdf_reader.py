@@ -9,7 +9,8 @@ counts them. Which items form a budget table, which are its continuation on the 
 page furniture is the segmenter's business (``segmenter.py``), not this module's.
 
 Format quirks are fixed here once: radical code points (``部⻔⽀出`` → ``部门支出``), pdfminer's noisy
-FontBBox warnings, scanned pages without a text layer, and encrypted files.
+FontBBox warnings, scanned pages without a text layer, text in fonts without a Unicode map, and encrypted
+files.
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ for _name in ("pdfminer", "pdfminer.pdffont", "pdfminer.pdfpage", "pdfminer.pdfi
 # words further apart than this (in multiples of the font size) are separate cells of a text line
 CELL_GAP_EM = 2.5
 LINE_TOLERANCE = 3.0
+# A PDF is refused as unreadable when this share of its characters has no Unicode value (pdfminer's "(cid:N)")
+UNMAPPED_SHARE = 0.1
 MARGIN_BAND = 0.09  # share of the page height at top and bottom that holds running heads and page numbers
 
 
@@ -74,9 +77,11 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
             raise refuse(name, "是加密的PDF（需要密码才能打开）", "an encrypted PDF (it needs a password to open)") from None
         raise refuse(name, f"不是可读取的PDF文件（{type(exc).__name__}）", f"not a readable PDF ({type(exc).__name__})") from None
     items: list[PageItem] = []
-    with_text = 0
+    with_text = glyphs = unmapped = 0
     try:
         for page in pages:
+            glyphs += len(page.chars)
+            unmapped += sum(1 for ch in page.chars if ch["text"].startswith("(cid:"))
             try:
                 page_items = _page_items(page)
             except Exception as exc:  # noqa: BLE001
@@ -91,6 +96,12 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
         pdf.close()
     if count and not with_text:
         raise refuse(name, "是扫描件（图片PDF），没有文字层", "a scanned PDF: its pages are images with no text layer")
+    if glyphs and unmapped >= UNMAPPED_SHARE * glyphs:
+        # fonts embedded without a Unicode map (ToUnicode): the text layer is glyph numbers, "(cid:144)(cid:255)…";
+        # read as it is, the file would show no table and no section — "missing" instead of "unreadable"
+        raise refuse(name, f"的文字无法提取（{unmapped}/{glyphs} 个字符的字体没有Unicode映射），请重新导出为可复制文字的PDF",
+                     f"a PDF whose text cannot be extracted ({unmapped} of {glyphs} characters in fonts without a "
+                     f"Unicode map); export it again as a PDF whose text can be copied")
     return PdfDocument(name=name, page_count=count, items=items, pages_with_text=with_text)
 
 

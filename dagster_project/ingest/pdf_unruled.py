@@ -35,6 +35,8 @@ MAX_LINES_ABOVE = 7
 MAX_WRAP_LINES = 6
 _FIGURE = re.compile(r"^[-+]?[\d,，.．]+%?$|^[-—–]$|^[（(]?[-+]?[\d,，.]+[)）]?$")
 _SENTENCE_END = ("。", "；", ";")
+# an amount or a code (not a list's ordinal "1." nor a dash): what stands aligned in a table's columns
+_AMOUNT = re.compile(r"^[-+]?\d[\d,，]*(?:[.．]\d+)?%?$")
 _LEADERS = re.compile(r"\.{3,}|…{2,}|·{3,}|-{4,}")
 _HEADING = re.compile(r"^(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）])")
 
@@ -188,6 +190,23 @@ def _wrap_line(words: list[dict], columns, text_columns: set[int]) -> bool:
         _column_of(columns, (w["x0"] + w["x1"]) / 2) in text_columns for w in words)
 
 
+def _aligned(rows: list[list[dict]]) -> bool:
+    """Figures of different rows stand in a column: two amounts or codes share a left or a right edge (a table's
+    cells are aligned; the figures of running text with spaces in it — ``收入 1,234.56 万元`` — fall where the words
+    end, and a list's ordinals ``1.`` ``2.`` are no figures)."""
+    lefts, rights = set(), set()
+    for row in rows:
+        for w in row:
+            if _AMOUNT.match(w["text"]):
+                left, right = round(w["x0"]), round(w["x1"])
+                if {left - 1, left, left + 1} & lefts or {right - 1, right, right + 1} & rights:
+                    return True
+        # edges of this row join the pool only now: two figures of one row never align with each other
+        lefts |= {round(w["x0"]) for w in row if _AMOUNT.match(w["text"])}
+        rights |= {round(w["x1"]) for w in row if _AMOUNT.match(w["text"])}
+    return False
+
+
 def _line_height(lines: list[tuple[float, list[dict]]], first: int, last: int) -> float:
     gaps = [lines[k + 1][0] - lines[k][0] for k in range(first, last) if lines[k + 1][0] > lines[k][0]]
     gaps.sort()
@@ -224,7 +243,7 @@ def unruled_tables(lines: list[tuple[float, list[dict]]], join, normalise=lambda
     for first, last in _blocks(lines, margin):
         data_rows = [lines[k][1] for k in range(first, last + 1) if _is_data_line(lines[k][1])]
         columns = _columns(data_rows)
-        if len(columns) < 2:
+        if len(columns) < 2 or (len(data_rows) > 1 and not _aligned(data_rows)):
             continue
         height = _line_height(lines, first, last)
         start = _above(lines, first, columns, height, normalise, margin)

@@ -1,0 +1,45 @@
+"""Tables printed without rules, found from where words stand (``pdf_unruled``), on word boxes as pdfplumber gives
+them. The printed forms (three-line, rows only, no rules) are tested end to end in ``test_ingest_forms``."""
+from __future__ import annotations
+
+from dagster_project.ingest.pdf_unruled import unruled_tables
+
+
+def line(top: float, *words: tuple[float, str], size: float = 10.0) -> tuple[float, list[dict]]:
+    """A line of words, each (x0, text) with a width of one em per character (half for ASCII)."""
+    out = []
+    for x0, text in words:
+        width = sum(size if ord(ch) > 127 else size / 2 for ch in text)
+        out.append({"x0": x0, "x1": x0 + width, "top": top, "bottom": top + size, "text": text, "size": size})
+    return top, out
+
+
+def clean(text: str) -> str:
+    return text.strip()
+
+
+def test_running_text_with_spaced_figures_is_no_table():
+    # a narrative paragraph typed with spaces around its figures: figures fall where the words end
+    lines = [line(100, (50, "1."), (62, "一般公共预算拨款收入"), (170, "1,000.00"), (215, "万元，")),
+             line(114, (50, "2."), (62, "政府性基金收入"), (140, "234.56"), (175, "万元，比上年增加"), (260, "10%")),
+             line(128, (50, "3."), (62, "上年结转"), (110, "12.00"), (140, "万元。"))]
+    tables, taken = unruled_tables(lines, join=clean)
+    assert tables == [] and taken == set()
+
+
+def test_aligned_rows_under_a_header_are_a_table_and_a_page_number_is_not():
+    lines = [line(40, (300, "部门收支总表"), size=12),
+             line(60, (50, "单位：元")),
+             line(80, (50, "项目"), (200, "预算数"), (300, "决算数")),
+             line(100, (50, "一般公共预算"), (200, "1,234.00"), (300, "1,200.00")),
+             line(114, (50, "政府性基金"), (220, "34.00"), (320, "-")),
+             line(128, (50, "合计"), (200, "1,268.00"), (300, "1,200.00")),
+             line(500, (290, "-"), (298, "3"), (306, "-"))]
+    tables, taken = unruled_tables(lines, join=clean, is_caption=lambda t: "单位" in t or "总表" in t,
+                                   margin={6})
+    assert taken == {0, 1, 2, 3, 4, 5}
+    (rows,) = tables
+    assert [cells for cells, _, _ in rows] == [
+        [None, None, "部门收支总表"], ["单位：元", None, None],  # a caption's words: the column under their centre
+        ["项目", "预算数", "决算数"],
+        ["一般公共预算", "1,234.00", "1,200.00"], ["政府性基金", "34.00", "-"], ["合计", "1,268.00", "1,200.00"]]

@@ -245,7 +245,10 @@ def test_word_wps_and_fake_files_are_refused_whole_and_still_present(tmp_path):
     (raw / "budget").mkdir(parents=True)
     for name in ("说明.doc", "说明.docx", "公开.wps", "报表.et"):
         (raw / "budget" / name).write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    # a portal's error page saved under the attachment's name: as .pdf, and as .xls (no table in it)
     (raw / "budget" / "假的.pdf").write_text("<html>附件不存在</html>", encoding="utf-8")
+    (raw / "budget" / "假的.xls").write_text("<!DOCTYPE html><html><head><title>404</title></head><body><h1>附件不存在"
+                                           "或已被删除</h1></body></html>", encoding="utf-8")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
         framework.load_family(con, raw, "budget", load_workbook_file, progress=lambda _: None)
@@ -253,10 +256,11 @@ def test_word_wps_and_fake_files_are_refused_whole_and_still_present(tmp_path):
     finally:
         con.close()
     # present in the manifest (so never 'attachment not in the raw root'), refused with the exact reason
-    assert set(rows) == {f"budget/{n}" for n in ("说明.doc", "说明.docx", "公开.wps", "报表.et", "假的.pdf")}
+    assert set(rows) == {f"budget/{n}" for n in ("说明.doc", "说明.docx", "公开.wps", "报表.et", "假的.pdf", "假的.xls")}
     assert "Word" in rows["budget/说明.doc"] and "Word" in rows["budget/说明.docx"]
     assert "WPS Writer" in rows["budget/公开.wps"] and "WPS Spreadsheets" in rows["budget/报表.et"]
-    assert "not a valid PDF" in rows["budget/假的.pdf"]
+    assert "not a valid PDF file (it is a web page" in rows["budget/假的.pdf"]
+    assert "HTML page holding no table" in rows["budget/假的.xls"]
     assert all(".xlsx/.xlsm" in r and ".xls" in r and "PDF" in r for r in rows.values())
 
 
@@ -281,22 +285,6 @@ def _sheet_workbook() -> Workbook:
     return wb
 
 
-def test_xls_from_a_biff_writer_reads_like_the_xlsx(tmp_path):
-    wb = _sheet_workbook()
-    wb.save(tmp_path / "a.xlsx")
-    save_xls(wb, tmp_path / "a.xls")
-    assert (tmp_path / "a.xls").read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # BIFF in an OLE2 file
-    xlsx, xls = parse_workbook(tmp_path / "a.xlsx"), parse_workbook(tmp_path / "a.xls")
-    assert xls.file_format == "xls" and xlsx.file_format == "xlsx"
-
-    def view(parsed):
-        (s,) = parsed.sheets
-        return (s.table_name, s.fiscal_year, s.unit_label, s.header_row_count, s.rows_in, s.rows_rejected,
-                sorted((ln.source_row, ln.line_code, ln.column_key, ln.amount_yuan, ln.indent_level) for ln in s.lines))
-    assert view(xls) == view(xlsx)
-    assert view(xls)[:6] == ("一般公共预算支出表", 2019, "万元", 2, 5, 0)
-
-
 def test_a_workbook_named_as_the_other_form_reads_by_its_content(tmp_path):
     # an .xlsx renamed .xls (as users and WPS do) was refused: openpyxl refuses any name not ending .xlsx/.xlsm
     wb = _sheet_workbook()
@@ -311,42 +299,28 @@ def test_a_workbook_named_as_the_other_form_reads_by_its_content(tmp_path):
             [(s.table_name, s.rows_in, len(s.lines)) for s in expected.sheets] != []
 
 
-@pytest.mark.parametrize("save, form, opening", [(save_html_xls, "html", b"<html"),
-                                                  (save_spreadsheet_xml, "xml", b"<?xml")])
-def test_web_and_template_exports_saved_as_xls_read_like_the_xlsx(tmp_path, save, form, opening):
-    # a web system's 导出Excel: an HTML page (gbk, Excel's namespace, merged header as rowspan/colspan, indents as
-    # &nbsp;); a Java system's template export: XML Spreadsheet 2003 — both named .xls, both were refused as "none
-    # of xlsx, xls, pdf"
+@pytest.mark.parametrize("save, form, opening, indented", [
+    (save_xls, "xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", False),  # BIFF in an OLE2 file, as WPS writes it
+    (save_html_xls, "html", b"<html", True), (save_spreadsheet_xml, "xml", b"<?xml", True)])
+def test_other_workbook_forms_read_like_the_xlsx(tmp_path, save, form, opening, indented):
+    # .xls from a BIFF writer; a web system's 导出Excel: an HTML page (gbk, Excel's namespace, merged header as
+    # rowspan/colspan, indents as &nbsp;); a Java system's template export: XML Spreadsheet 2003 — the last two named
+    # .xls were refused as "none of xlsx, xls, pdf"
     wb = _sheet_workbook()
-    wb["表5"]["B8"].alignment = Alignment(indent=2)
+    if indented:  # xlwt writes values and merges only
+        wb["表5"]["B8"].alignment = Alignment(indent=2)
     wb.save(tmp_path / "a.xlsx")
     save(wb, tmp_path / "a.xls")
     assert (tmp_path / "a.xls").read_bytes().startswith(opening)
-    xlsx, export = parse_workbook(tmp_path / "a.xlsx"), parse_workbook(tmp_path / "a.xls")
-    assert export.file_format == form
+    xlsx, other = parse_workbook(tmp_path / "a.xlsx"), parse_workbook(tmp_path / "a.xls")
+    assert other.file_format == form and xlsx.file_format == "xlsx"
 
     def view(parsed):
         (s,) = parsed.sheets
         return (s.table_name, s.fiscal_year, s.unit_label, s.header_row_count, s.rows_in, s.rows_rejected,
                 sorted((ln.source_row, ln.line_code, ln.column_key, ln.amount_yuan, ln.indent_level) for ln in s.lines))
-    assert view(export) == view(xlsx)
-    assert view(export)[:6] == ("一般公共预算支出表", 2019, "万元", 2, 5, 0)
-
-
-def test_web_pages_without_a_table_are_refused_for_what_they_are(tmp_path):
-    raw = tmp_path / "raw"
-    (raw / "budget").mkdir(parents=True)
-    page = "<!DOCTYPE html><html><head><title>404</title></head><body><h1>附件不存在或已被删除</h1></body></html>"
-    (raw / "budget" / "部门预算.xls").write_text(page, encoding="utf-8")
-    (raw / "budget" / "部门决算.pdf").write_text(page, encoding="utf-8")
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    try:
-        framework.load_family(con, raw, "budget", load_workbook_file, progress=lambda _: None)
-        rows = dict(con.execute("select source_file, reason from raw.load_files where status = 'rejected'").fetchall())
-    finally:
-        con.close()
-    assert "HTML page holding no table" in rows["budget/部门预算.xls"]
-    assert "not a valid PDF file (it is a web page" in rows["budget/部门决算.pdf"]
+    assert view(other) == view(xlsx)
+    assert view(other)[:6] == ("一般公共预算支出表", 2019, "万元", 2, 5, 0)
 
 
 def test_ministry_debt_layout_items_as_rows_regions_and_bond_kinds_as_columns(tmp_path):

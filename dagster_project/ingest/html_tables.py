@@ -211,8 +211,10 @@ def read_html_tables(path: Path, name: str) -> list[Grid]:
     tables = [(caption, lead, rows) for caption, lead, rows in parser.tables if any(any(t for t, _, _ in row)
                                                                                       for row in rows)]
     if not tables:
-        raise FileRejected(f"{name}: 是一个没有表格的网页，可能是下载失败时的错误页 (an HTML page holding no table: "
-                           f"perhaps the error page of a failed download)")
+        from dagster_project.ingest.readers import refuse
+
+        raise refuse(name, "是一个没有表格的网页（可能是下载失败时的错误页）",
+                     "an HTML page holding no table (perhaps the error page of a failed download)")
     names: set[str] = set()
     grids = []
     for index, (caption, lead, rows) in enumerate(tables, start=1):

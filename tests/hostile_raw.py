@@ -6,6 +6,8 @@
 - a trading export with a bulletin without a publication time, formula text in titles and names, personal
   numbers with spaces, hyphens, full-width digits, +86, a bank card, a bulletin type and a trade area outside
   the vocabulary, a buyer without a credit code, a buyer's name and a title holding control characters;
+- the same export as a web system's HTML table named .xls and as Excel's UTF-16 "Unicode text", personal numbers
+  in both;
 - a portal title with formula text and a mobile;
 - a link to a file outside the raw root (whose first line is a secret), a dangling link, and a named pipe.
 
@@ -175,6 +177,27 @@ def add_hostile_files(root: Path, outside: Path) -> Hostile:
         writer = csv.DictWriter(fh, fieldnames=header)
         writer.writeheader()
         writer.writerows(rows)
+
+    # 3b. the platform's "export to Excel" as web systems write it (an HTML table named .xls), and Excel's "Unicode
+    # text" (UTF-16, tab-separated): personal numbers in both, which no public file may carry
+    from openpyxl import Workbook
+
+    from dagster_project.sample.formats import save_html_xls
+
+    more = dict(base, PROJECT_CODE="HX2018-0004", BID_SECTION_CODE="HX2018-0004-001", BULLETIN_TYPE="交易公告",
+                TRADE_AREA="政府采购", NOTICE_NAME="银川市教育局2018年课桌椅采购公告", NOTICE_SEND_TIME="2018-08-01 09:00:00",
+                REGION_CODE="640100", TENDERER_NAME=KNOWN_DEPT, TENDERER_CODE="116401001948605505",
+                NOTICE_CONTENT=f"联系人 王工 {OTHER_MOBILE}；身份证号 {OTHER_ID}")
+    web = Workbook()
+    web.active.append(["公共资源交易信息导出"])
+    web.active.append(header)
+    web.active.append([more[h] for h in header])
+    save_html_xls(web, root / "trading" / "hostile_web_export.xls")
+    unicode_text = dict(more, PROJECT_CODE="HX2018-0005", BID_SECTION_CODE="HX2018-0005-001",
+                        NOTICE_CONTENT=f"项目负责人 {PERSON_ID}，电话 {MOBILE}")
+    lines = ["\t".join(header), "\t".join(unicode_text[h] for h in header)]
+    (root / "trading" / "hostile_unicode_text.txt").write_bytes("\ufeff".encode("utf-16-le")
+                                                                + "\r\n".join(lines).encode("utf-16-le"))
 
     # 4. a portal title with formula text and a mobile
     portal = root / "portal" / "publications_hostile.csv"

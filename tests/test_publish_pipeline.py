@@ -127,6 +127,11 @@ def test_the_run_publishes_a_valid_release_and_says_what_it_rejected(pipeline):
     assert f"release: {p.release.name}" in summary and "已发布 published" in summary
     assert "quality" in summary and "index.html" in summary
     assert re.search(r"警告 warning \d+ \(新 new \d+", summary)
+    # a web system's export (HTML named .xls) and Excel's "Unicode text": read, their personal numbers with the rest
+    forms = dict(_rows(p, "SELECT source_file, file_format || '/' || coalesce(encoding, '') || '/' || rows_loaded "
+                          "FROM raw.load_files WHERE source_file IN ('trading/hostile_web_export.xls', "
+                          "'trading/hostile_unicode_text.txt') AND is_current"))
+    assert forms == {"trading/hostile_web_export.xls": "html//1", "trading/hostile_unicode_text.txt": "csv/utf-16-le/1"}
 
 
 def _mart(p: Pipeline, name: str) -> str:

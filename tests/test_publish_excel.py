@@ -96,3 +96,40 @@ def test_datasets_larger_than_the_limit_keep_csv_and_say_why(tmp_path, monkeypat
         assert part["files"]["csv"] in manifest["xlsx_not_written"]
         assert not (result.path / part["files"]["csv"]).with_suffix(".xlsx").exists()
         assert "xlsx" not in part["files"]
+
+
+def test_a_sheets_cells_are_written_exactly_and_null_cells_left_out(tmp_path):
+    """The sheet's XML, byte for byte, for every kind of cell: each cell is one ``concat`` of its pieces (NULL read
+    as '' there), so a NULL value must still leave its cell out, and a value's cell must hold every piece."""
+    import zipfile
+
+    from dagster_project.publish import excel
+
+    con = duckdb.connect()
+    try:
+        con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+            (1, 2.5::DOUBLE, true, DATE '2019-01-02', TIMESTAMP '2019-01-02 12:00:00', 'a&b<c>', ['x', 'y'], '=1+2'),
+            (NULL, 'inf'::DOUBLE, NULL, NULL, NULL, NULL, NULL, NULL),
+            (3, NULL, false, NULL, NULL, chr(11) || '-x', [], '-1.5'))
+            AS v(i, d, b, dt, ts, s, l, f)""")
+        parquet = tmp_path / "t.parquet"
+        con.execute(f"COPY t TO '{parquet.as_posix()}' (FORMAT parquet)")
+        target = tmp_path / "t.xlsx"
+        assert excel.write_sheet_rows(con, f"read_parquet('{parquet.as_posix()}')", target, "t",
+                                      parquet_file=parquet)() == 3
+    finally:
+        con.close()
+    with zipfile.ZipFile(target) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    body = sheet.split("<sheetData>", 1)[1].split("</sheetData>", 1)[0]
+    rows = body.split("</row>", 1)[1].split("\n")  # after the header row, one line a row
+    text = '" t="inlineStr"><is><t xml:space="preserve">'
+    assert rows == [
+        f'<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2.5</v></c><c r="C2" t="b"><v>1</v></c>'
+        f'<c r="D2" s="1"><v>43467</v></c><c r="E2" s="2"><v>43467.5</v></c><c r="F2{text}a&amp;b&lt;c&gt;</t></is></c>'
+        f'<c r="G2{text}x; y</t></is></c><c r="H2{text}\'=1+2</t></is></c></row>',
+        '<row r="3"></row>',
+        f'<row r="4"><c r="A4"><v>3</v></c><c r="C4" t="b"><v>0</v></c><c r="F4{text}\'-x</t></is></c>'
+        f'<c r="G4{text}</t></is></c><c r="H4{text}-1.5</t></is></c></row>',
+        "",
+    ]

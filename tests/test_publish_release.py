@@ -420,3 +420,43 @@ def test_large_releases_sample_frictionless_and_say_so(env, monkeypatch, tmp_pat
     (broken / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(ReleaseValidationError, match="Frictionless"):
         release_validation.validate_with_frictionless(broken, 10)
+
+
+def test_a_large_csv_is_privacy_scanned_by_the_read_of_its_table_check(env, tmp_path, monkeypatch):
+    """Every CSV, however large, is privacy-scanned by the one read of its Table Schema check (the scan's own read
+    parsed a 244 MB bulletin part a second time): an ID number planted in a bulletin part of more than 32 MB (the
+    old size limit of that shared read) is found there, and no read of its own is made."""
+    from dagster_project.publish import privacy_scan, release_validation
+    from dagster_project.publish.release_datasets import copy_csv_with_bom
+    from dagster_project.publish.safe_cells import neutralise_sql
+
+    _, _, release = env
+    broken, package = _broken_copy(release.path, tmp_path)
+    table = next(r for r in package["resources"] if r["name"].startswith("trading_bulletins_"))
+    csv_path = broken / table["path"]
+    parquet = csv_path.with_suffix(".parquet")
+    con = duckdb.connect()
+    try:  # the part's rows repeated (keys are not checked here) with a long text, and one ID number planted
+        con.execute(f"CREATE TABLE t AS SELECT * REPLACE (CASE WHEN r = 0 AND n = 1 THEN notice_content || ? "
+                    f"ELSE notice_content || repeat('公告正文', 60) END AS notice_content) FROM "
+                    f"(SELECT row_number() OVER () AS n, * FROM read_parquet('{parquet.as_posix()}')), range(4000) AS g(r)",
+                    [PM_ID])
+        con.execute("ALTER TABLE t DROP COLUMN n")
+        con.execute("ALTER TABLE t DROP COLUMN r")
+        parquet.unlink()
+        con.execute(f"COPY t TO '{parquet.as_posix()}' (FORMAT parquet)")
+        copy_csv_with_bom(con, f"SELECT * FROM read_parquet('{parquet.as_posix()}')", csv_path)
+    finally:
+        con.close()
+    assert csv_path.stat().st_size > 32 << 20
+    monkeypatch.setattr(privacy_scan, "scan_csv_file", lambda *a, **k: pytest.fail("a CSV read again to be scanned"))
+    hits: dict = {}
+    scratch = duckdb.connect()
+    try:
+        problems = release_validation._check_table(
+            scratch, broken, table, table["schema"]["fields"], neutralise_sql, hits,
+            MaskingPolicy.from_spec(load_spec()["masking"]).identifier_columns)
+    finally:
+        scratch.close()
+    assert problems == []
+    assert [h.kind for h in hits[table["path"]]] == ["id_number"]

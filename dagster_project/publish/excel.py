@@ -52,32 +52,36 @@ def _sql_text(expr: str) -> str:
     return f"(CASE WHEN regexp_matches({expr}, '[&<>{_FORBIDDEN}]') THEN {escaped} ELSE {expr} END)"
 
 
-def cell_xml(column: str, duckdb_type: str, ref: str) -> str:
+def cell_xml(column: str, duckdb_type: str, letter: str, row: str) -> str:
     """SQL for the XML of one cell of ``column`` (NULL when the value is NULL: the cell is left out).
 
-    ``ref`` is a SQL expression of the cell reference (``'B' || row_number``)."""
+    ``letter`` is the cell's column letters (``B``), ``row`` a SQL expression of its row number as text. The cell is
+    one ``concat`` of its pieces (a chain of ``||`` made a string per piece: ~25 % of a sheet's SQL); every piece
+    is a value where the cell is written (the column is not NULL there), so ``concat``, which reads NULL as '', and
+    ``||`` give the same text."""
     col = '"' + column.replace('"', '""') + '"'
     t = duckdb_type.upper()
+    start = f"""'<c r="{letter}', {row}"""
     if t == "BOOLEAN":
-        return f"""CASE WHEN {col} IS NOT NULL THEN '<c r="' || {ref} || '" t="b"><v>' || CASE WHEN {col} THEN '1' ELSE '0' END || '</v></c>' END"""
+        return f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" t="b"><v>', CASE WHEN {col} THEN '1' ELSE '0' END, '</v></c>') END"""
     if t.startswith(_NUMBER_TYPES):
         value = f"CAST({col} AS VARCHAR)"
         finite = f"{col} IS NOT NULL" + (f" AND isfinite({col})" if t.startswith(("DOUBLE", "FLOAT", "REAL")) else "")
-        return f"""CASE WHEN {finite} THEN '<c r="' || {ref} || '"><v>' || {value} || '</v></c>' END"""
+        return f"""CASE WHEN {finite} THEN concat({start}, '"><v>', {value}, '</v></c>') END"""
     if t == "DATE":
         serial = f"CAST(date_diff('day', DATE '1899-12-30', {col}) AS VARCHAR)"
-        return f"""CASE WHEN {col} IS NOT NULL THEN '<c r="' || {ref} || '" s="{_STYLE_DATE}"><v>' || {serial} || '</v></c>' END"""
+        return f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" s="{_STYLE_DATE}"><v>', {serial}, '</v></c>') END"""
     if t.startswith("TIMESTAMP"):
         ts = f"CAST({col} AS TIMESTAMP)"
         serial = f"CAST(round(epoch({ts} - TIMESTAMP '1899-12-30 00:00:00') / 86400.0, 8) AS VARCHAR)"
-        return f"""CASE WHEN {col} IS NOT NULL THEN '<c r="' || {ref} || '" s="{_STYLE_DATETIME}"><v>' || {serial} || '</v></c>' END"""
+        return f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" s="{_STYLE_DATETIME}"><v>', {serial}, '</v></c>') END"""
     text = f"array_to_string({col}, '; ')" if t.endswith("[]") else f"CAST({col} AS VARCHAR)"
     # Inline strings are never formulas, but a user who edits the cell turns "=…" into one: neutralise text
     # exactly as the CSV beside it (publish/safe_cells.py), so both files hold the same bytes — but for characters
     # XML forbids, which only the workbook drops: a dangerous character behind them is first in the workbook.
     text = safe_cells.neutralise_sql(text, dropped_later=_FORBIDDEN)
-    return (f"""CASE WHEN {col} IS NOT NULL THEN '<c r="' || {ref} || '" t="inlineStr"><is><t xml:space="preserve">' """
-            f"""|| {_sql_text(text)} || '</t></is></c>' END""")
+    return (f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" t="inlineStr"><is><t xml:space="preserve">', """
+            f"""{_sql_text(text)}, '</t></is></c>') END""")
 
 
 def _header_xml(names: list[str]) -> str:
@@ -134,7 +138,7 @@ def write_sheet_rows(con: duckdb.DuckDBPyConnection, source_sql: str, target: Pa
     the reader's ``file_row_number`` and DuckDB writes the rows on every core in the order it read them
     (``preserve_insertion_order``); otherwise a ``row_number()`` window and a sort, which run on one thread (at 1 M
     trading rows, ≈ 2× the sheet's SQL). The same rows, numbers and bytes either way."""
-    rn = "CAST(rn + 1 AS VARCHAR)"  # row 1 is the header
+    rn = "CAST(rn + 1 AS VARCHAR)"  # row 1 is the header; the row's number as text, once a row (``_gongkai_row`` below)
     ordered = parquet_file is not None and con.execute(
         "SELECT current_setting('preserve_insertion_order')").fetchone()[0] in (True, "true")
     if ordered:
@@ -145,9 +149,10 @@ def write_sheet_rows(con: duckdb.DuckDBPyConnection, source_sql: str, target: Pa
     columns = [(r[0], str(r[1])) for r in con.execute(f"DESCRIBE SELECT * FROM ({numbered})").fetchall()][1:]
     if ordered:  # file_row_number counts from 0, row_number() from 1
         rn = "CAST(rn + 2 AS VARCHAR)"
-    cells = ", ".join(cell_xml(name, t, f"'{column_letter(i)}' || {rn}") for i, (name, t) in enumerate(columns))
-    rows_xml = f"SELECT rn, '<row r=\"' || {rn} || '\">' || concat_ws('', {cells}) || '</row>' AS line " \
-               f"FROM ({numbered})"
+    cells = ", ".join(cell_xml(name, t, column_letter(i), "_gongkai_row") for i, (name, t) in enumerate(columns))
+    # one concat a row (a cell left out is NULL: concat reads it as '', as concat_ws did)
+    rows_xml = f"SELECT rn, concat('<row r=\"', _gongkai_row, '\">', {cells}, '</row>') AS line " \
+               f"FROM (SELECT {rn} AS _gongkai_row, * FROM ({numbered}))"
     part = target.with_name(target.name + ".rows")
     escaped = part.as_posix().replace("'", "''")
     try:

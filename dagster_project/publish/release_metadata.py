@@ -47,20 +47,26 @@ def source_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(keys, r)) for r in rows]
 
 
+# Files hashed at once by add_hash_and_bytes (hashlib releases the GIL: two cores read two files).
+HASH_WORKERS = 2
+
+
 def add_hash_and_bytes(staging: Path, resources: list[dict], known: dict[str, str] | None = None) -> dict[str, str]:
     """Hash and size of every resource; returns the sha256 by relative path for SHA256SUMS.
-    ``known``: digests already verified in this build (carried parts), not read again."""
+    ``known``: digests already verified in this build (carried parts), not read again. The others are read
+    ``HASH_WORKERS`` at a time (the same digests, set in resource order)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    known = known or {}
+    to_read = list(dict.fromkeys(r["path"] for r in resources if r["path"] not in known))
+    with ThreadPoolExecutor(max_workers=HASH_WORKERS) as pool:
+        read = dict(zip(to_read, pool.map(lambda rel: sha256_file(staging / rel), to_read)))
     hashes = {}
     for res in resources:
-        path = staging / res["path"]
-        if known and res["path"] in known:
-            hashes[res["path"]] = known[res["path"]]
-            res["hash"] = "sha256:" + known[res["path"]]
-            res["bytes"] = path.stat().st_size
-            continue
-        hashes[res["path"]] = sha256_file(path)
-        res["hash"] = "sha256:" + hashes[res["path"]]
-        res["bytes"] = path.stat().st_size
+        digest = known.get(res["path"]) or read[res["path"]]
+        hashes[res["path"]] = digest
+        res["hash"] = "sha256:" + digest
+        res["bytes"] = (staging / res["path"]).stat().st_size
     return hashes
 
 

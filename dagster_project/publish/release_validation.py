@@ -41,10 +41,11 @@ from dagster_project.publish import privacy_scan
 from dagster_project.publish.privacy_scan import PrivacyHit, scan_tree
 from dagster_project.publish.warehouse import open_scratch
 
-# A new CSV up to this size is privacy-scanned in the read of its Table Schema check (one query, where the scan's own
-# connection, sniffing and planning cost ~0.2 s a file); a larger one by a parallel read of its own (measured at 1 M:
-# the shared single-threaded read of a 244 MB file cost more CPU and wall than two reads).
-SCAN_WITH_TABLE_CHECK_BYTES = 32 << 20
+# A new CSV is privacy-scanned in the read of its Table Schema check (one query, where the scan's own connection,
+# sniffing and planning cost ~0.2 s a small file and a large one's second parse more: at 1 M a 244 MB bulletin part
+# took 1.55 CPU-s to check and 1.40 to scan alone, 2.70 both in one read; a 49 MB deals part 0.97 → 0.80). None: every
+# CSV; a size: only those up to it, a larger one scanned by a read of its own after the checks.
+SCAN_WITH_TABLE_CHECK_BYTES: int | None = None
 # Table Schema checks run on this many connections at once (each file's check reads on one thread).
 TABLE_CHECK_WORKERS = 2
 # Frictionless validates every row of a release whose largest part has at most this many rows; above, the
@@ -220,8 +221,8 @@ def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset(),
     and those inside cells), and every text column equal to the Parquet copy's (its text through the
     spreadsheet guard, ``safe_cells``), row for row. One problem per resource, naming what failed.
 
-    ``privacy_hits``: when given, the same read of each CSV up to ``SCAN_WITH_TABLE_CHECK_BYTES`` also gathers the
-    cells the privacy scan confirms
+    ``privacy_hits``: when given, the same read of each CSV (up to ``SCAN_WITH_TABLE_CHECK_BYTES`` if set) also
+    gathers the cells the privacy scan confirms
     (``privacy_scan.candidate_cells_aggregate``: the scan ``scan_tree`` makes of a CSV, ``identifier_columns``
     as there), and the hits of each CSV so scanned are put there by its path (``scan_tree(scanned=…)``)."""
     from dagster_project.publish.safe_cells import neutralise_sql
@@ -291,10 +292,11 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, res: dict, fields
         f"CASE WHEN contains(c.{q(n)}, chr(10)) THEN length(c.{q(n)}) - length(replace(c.{q(n)}, chr(10), '')) "
         "ELSE 0 END" for n, f in zip(names, fields) if f.get("type", "string") not in _TABLE_SCHEMA_LEXICAL) + "), 0)"))
     row_flag = "false"
-    # the privacy scan of a small file in this read (its own query's planning is most of a small file's scan); a
-    # large one is scanned by its own read, in parallel (this query runs on one thread: the positional join)
+    # the privacy scan of the file in this read (a read of its own would parse every cell again; this query runs on
+    # one thread, the positional join, and check_table_schemas runs TABLE_CHECK_WORKERS of them at once)
     scanned = privacy_scan.text_roles([(n, f.get("type")) for n, f in zip(names, fields)], identifier_columns) \
-        if privacy_hits is not None and csv_path.stat().st_size <= SCAN_WITH_TABLE_CHECK_BYTES else []
+        if privacy_hits is not None and (SCAN_WITH_TABLE_CHECK_BYTES is None
+                                         or csv_path.stat().st_size <= SCAN_WITH_TABLE_CHECK_BYTES) else []
     if scanned:  # the privacy scan's candidate cells of each text column, gathered by this same read
         row_flag = privacy_scan.row_may_hold_sql(scanned, ref=q)
         for n, free in scanned:

@@ -423,8 +423,10 @@ def _part_jobs(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, common: 
         first, last = bounds[lo // per_record_file][:2]
         return records_sql(cfg, flat(first, last), offset=lo)
 
+    # a record package's privacy scan reads only its records' own values: its part's release packages hold the rest
     record_jobs = package_jobs("record-package" + release_stem(cfg)[15:], "records", rec_envelope,
-                               n_records, per_record_file, records_chunk, suffix)
+                               n_records, per_record_file, records_chunk, suffix,
+                               scanned_with=tuple(job.name for job in release_jobs))
     result.releases, result.records = n_releases, n_records
     result.files = [job.name for job in release_jobs + record_jobs]
     return result, release_jobs + record_jobs

@@ -44,10 +44,18 @@ class PackageChecks:
         # the runs the scan confirmed in this build, per cursor (privacy_scan.json_run_cache: a temp table of it)
         self._known_runs: dict[int, str] = {}
         self._lock = threading.Lock()
+        self._scanned_whole: set[str] = set()  # files whose every line was scanned
+        self._scanned_with: dict[str, tuple[str, ...]] = {}  # record package -> its part's release packages
 
-    def check(self, con: duckdb.DuckDBPyConnection, name: str, head: str, items: str) -> "FileChecks":
+    def check(self, con: duckdb.DuckDBPyConnection, name: str, head: str, items: str,
+              scanned_with: tuple[str, ...] = ()) -> "FileChecks":
         """Check package ``name`` (envelope line ``head``, items in table ``items``: ``n`` from 1, ``item``): the
-        structural checks and the privacy scan now; ``FileChecks.schema_check`` is its schema validation, to run."""
+        structural checks and the privacy scan now; ``FileChecks.schema_check`` is its schema validation, to run.
+
+        ``scanned_with``: a record package's, the release packages of its part, which these checks must scan whole in
+        this build (``settle``): then only the envelope line and the records' own values (``items``' column
+        ``own_text``, ``ocds_sql.RECORD_OWN_TEXT``) are scanned here, every other value of a record being one those
+        releases hold under a key of the same role. A hit among them is reported against the release package."""
         parsed: list[bool] = []
         problems, schema_check = check_package_items(
             con, name, head, f"SELECT n, item FROM {items}", self.validators, self.cfg, parsed=parsed)
@@ -58,16 +66,31 @@ class PackageChecks:
             with self._lock:
                 self._known_runs[id(con)] = known
         envelope_json = _is_json(head + "]}")
+        # the own values are JSON by construction, but not parsed by the checks: tested where the scan needs it
+        text, every_line_json = ("own_text", False) if scanned_with else ("item", all(parsed) and envelope_json)
         hits = scan_json_lines(
-            con, f"SELECT 0 AS n, {sql_str(head)} AS line UNION ALL SELECT n, item FROM {items}", name,
-            known_runs=known, every_line_json=all(parsed) and envelope_json)
-        return FileChecks(problems, hits, schema_check)
+            con, f"SELECT 0 AS n, {sql_str(head)} AS line UNION ALL SELECT n, {text} FROM {items}", name,
+            known_runs=known, every_line_json=every_line_json)
+        return FileChecks(problems, hits, schema_check, name, scanned_with)
 
     def add(self, found: "FileChecks") -> None:
         """What ``check`` found in one file (its schema validation run), added to the build's problems and scan."""
         self.problems += found.problems
         self.privacy.files_scanned += 1
         self.privacy.hits += found.hits
+        if found.scanned_with:
+            self._scanned_with[found.name] = found.scanned_with
+        else:
+            self._scanned_whole.add(found.name)
+
+    def settle(self) -> None:
+        """Every file added: a record package whose part's release packages were not all scanned whole by these
+        checks is a problem (its scan read only its own values), so the build fails rather than publish it."""
+        for name, releases in sorted(self._scanned_with.items()):
+            missing = [r for r in releases if r not in self._scanned_whole]
+            if missing or not releases:
+                self.problems.append(f"{name}: privacy scan incomplete: its part's release packages {missing} "
+                                     "were not scanned in this build")
 
     def forget(self, con: duckdb.DuckDBPyConnection) -> None:
         """``con`` (a worker's cursor) is closed: its run cache went with it."""
@@ -80,6 +103,8 @@ class FileChecks:
     problems: list[str]
     hits: list
     schema_check: Callable[[], list[str]]
+    name: str = ""
+    scanned_with: tuple[str, ...] = ()
 
 
 def _is_json(text: str) -> bool:
@@ -128,23 +153,28 @@ PACKAGE_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 @dataclass
 class PackageJob:
-    """One package file to write: its name, envelope line, the query of its items (``s`` from ``lo``, ``item``)."""
+    """One package file to write: its name, envelope line, the query of its items (``s`` from ``lo``, ``item``);
+    ``scanned_with``: a record package's, its part's release packages (the query then has ``own_text`` too,
+    ``PackageChecks.check``)."""
     name: str
     head: str
     lo: int
     count: int
     sql: str
+    scanned_with: tuple[str, ...] = ()
 
 
 def package_jobs(stem: str, list_key: str, envelope: dict, count: int, per_file: int,
-                 chunk_sql: Callable[[int, int], str], suffix: str = ".json") -> list[PackageJob]:
+                 chunk_sql: Callable[[int, int], str], suffix: str = ".json",
+                 scanned_with: tuple[str, ...] = ()) -> list[PackageJob]:
     """The files of ``count`` items, ``per_file`` a file: ``{stem}-0001{suffix}`` …; ``chunk_sql(lo, hi)``: a query
-    of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``)."""
+    of the items ``lo`` … ``hi`` (columns ``s``, their position, and ``item``; ``own_text`` with ``scanned_with``)."""
     jobs = []
     for i in range(max(0, -(-count // per_file))):
         name = f"{stem}-{i + 1:04d}{suffix}"
         lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
-        jobs.append(PackageJob(name, _package_head(envelope, name, list_key), lo, hi - lo + 1, chunk_sql(lo, hi)))
+        jobs.append(PackageJob(name, _package_head(envelope, name, list_key), lo, hi - lo + 1, chunk_sql(lo, hi),
+                               scanned_with))
     return jobs
 
 
@@ -170,9 +200,10 @@ def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob
     """Build one file's items once into a temp table, which ``checks`` (when given) check and which is then written
     as it is (fetched as Arrow, no item passing through Python one by one); then its schema validation."""
     try:
+        columns = "item, own_text" if job.scanned_with and checks is not None else "item"
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ocds_package AS "
-                    f"SELECT s - {job.lo} + 1 AS n, item FROM ({job.sql})")
-        found = checks.check(con, job.name, job.head, "_ocds_package") if checks is not None else None
+                    f"SELECT s - {job.lo} + 1 AS n, {columns} FROM ({job.sql})")
+        found = checks.check(con, job.name, job.head, "_ocds_package", job.scanned_with) if checks is not None else None
         lines = _lines_in_order(con, "_ocds_package")
     finally:
         con.execute("DROP TABLE IF EXISTS _ocds_package")
@@ -225,6 +256,7 @@ def write_package_jobs(con: duckdb.DuckDBPyConnection, folder: Path, jobs: list[
     if checks is not None:
         for one in found:
             checks.add(one)
+        checks.settle()
     return [job.name for job in jobs]
 
 

@@ -277,7 +277,9 @@ def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
         "validation": "valid: every item structurally in DuckDB, packages up to "
                       "full_validation_max_releases whole, larger ones by a deterministic sample (docs/OPEN_DATA.md); "
                       "each package file checked on the table of its lines it is written from, byte for byte",
-        "privacy_scan": f"clean ({privacy_summary}; every line of every package file, from the same table as the validation)",
+        "privacy_scan": f"clean ({privacy_summary}; every line of every release package file, and of every record "
+                        "package file its envelope and the values no release of its part holds (ocds_sql.RECORD_OWN_TEXT), "
+                        "from the same table as the validation)",
         "files": {p.name: {"sha256": known.get(p.name) or sha256_file(p), "bytes": p.stat().st_size}
                   for p in package_files(folder)},
         "quarantined": quarantined or {},

@@ -136,6 +136,30 @@ UNRULED_CSS = {
 }
 
 
+@needs_chromium
+def test_landscape_pages_stored_rotated_read_as_printed(printed, tmp_path):
+    # a landscape table kept as a portrait page drawn sideways and shown upright by /Rotate (as PDF printers and
+    # page-rotating tools save it): pdfminer reports some of its rules as curves, and the cells they bound (类 | 款 |
+    # 项, 科目名称) merged — the table's codes were lost
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(str(printed)))
+    for page in writer.pages:
+        page.rotate(90)
+        page.transfer_rotation_to_content()  # the content now drawn sideways on a portrait page …
+        page.rotate(270)  # … which the viewer turns upright
+    rotated = tmp_path / "rotated.pdf"
+    with rotated.open("wb") as handle:
+        writer.write(handle)
+    assert all(page.rotation == 270 for page in PdfReader(str(rotated)).pages)
+
+    def view(parsed):
+        return {s.table_name: (s.status, s.unit_label, s.code_layout, s.rows_in, s.rows_rejected,
+                               sorted(((ln.line_code or ""), ln.column_key, ln.amount_yuan, ln.source_page)
+                                      for ln in s.lines)) for s in parsed.sheets}
+    assert view(parse_workbook(rotated)) == view(parse_workbook(printed))
+
+
 LONG_NAME = "水利工程建设与运行维护管理及农村饮水安全巩固提升工程项目专项资金"
 
 

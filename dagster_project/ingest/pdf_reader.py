@@ -105,6 +105,25 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
     return PdfDocument(name=name, page_count=count, items=items, pages_with_text=with_text)
 
 
+def _table_settings(page) -> dict:
+    """pdfplumber's defaults, plus the borders pdfminer reports as curves: a thin axis-aligned box drawn as a path
+    pdfminer does not take for a rectangle (its points in another order: a page printed rotated, /Rotate 270, drew
+    the rules between 类 | 款 | 项 so) — without them those cells merged and their headers were lost."""
+    from pdfplumber.utils import rect_to_edges
+
+    boxes = []
+    for curve in page.curves:
+        points = curve.get("pts") or []
+        xs, ys = {round(x, 1) for x, _ in points}, {round(y, 1) for _, y in points}
+        if 4 <= len(points) <= 5 and len(xs) <= 2 and len(ys) <= 2 and min(curve["width"], curve["height"]) < 2:
+            boxes.append(curve)
+    if not boxes:
+        return {}
+    edges = [edge for box in boxes for edge in rect_to_edges(box)]
+    return {"explicit_vertical_lines": [e for e in edges if e["orientation"] == "v"],
+            "explicit_horizontal_lines": [e for e in edges if e["orientation"] == "h"]}
+
+
 def _inside(word: dict, bbox) -> bool:
     x = (word["x0"] + word["x1"]) / 2
     y = (word["top"] + word["bottom"]) / 2
@@ -114,7 +133,8 @@ def _inside(word: dict, bbox) -> bool:
 def _page_items(page) -> list[PageItem]:
     if not page.chars:
         return []
-    tables = [t for t in page.find_tables() if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
+    tables = [t for t in page.find_tables(_table_settings(page))
+              if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
     entries: list[tuple[float, PageItem]] = []
     for table_id, table in enumerate(tables):
         for position, (cells, merges, top) in enumerate(_table_rows(table)):

@@ -16,7 +16,7 @@ with code_cells as (
     {%- set code_columns = [] %}
     {%- for party in parties %}{% do code_columns.append(party ~ '_code') %}{% endfor %}
     select {{ unnest_list(list_of(code_columns)) }} as raw_code
-    from {{ relation }}
+    from {{ relation }} as code_rows
     where not coalesce(is_retired, false)
 ),
 

@@ -32,7 +32,7 @@
 {%- set bulletins_in_scope -%}
 (
     select staged.*, coalesce(deal_years.partition_year, 0) as partition_year
-    from ({{ standardise_trading_bulletins(raw_in_scope) }}) as staged
+    from ({{ standardise_trading_bulletins(raw_in_scope, codes_by_distinct=true) }}) as staged
     left join deal_years on deal_years.deal_key = split_part(staged.bulletin_key, '|', 1)
 )
 {%- endset %}

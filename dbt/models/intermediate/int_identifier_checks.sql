@@ -48,6 +48,9 @@ trading as (
     join {{ ref('int_deals_assembled') }} as deals using (deal_key)
     where bulletins.{{ party }}_code is not null
       and {{ in_keys('bulletins.partition_year', years) }}
+      {#- a deal sits in its bulletins' partition (both take the deal's year): only the rebuilt partitions' deals are
+          joined, not every deal of every year (new year at 1 M: 0.66 → 0.40 CPU-s) #}
+      and {{ in_keys('deals.partition_year', years) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )

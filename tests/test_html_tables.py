@@ -57,3 +57,14 @@ def test_a_cut_download_keeps_the_rows_read_and_a_page_without_tables_is_refused
 ])
 def test_html_is_told_from_its_first_bytes(head, expected):
     assert looks_like_html(head) is expected
+
+
+def test_spans_cost_what_the_table_holds(tmp_path):
+    # rowspan × colspan of a few cells asked for a million layout entries each (a 1 KB page took gigabytes):
+    # a rowspan reaches no further than the table's rows, as browsers clip it
+    path = tmp_path / "spans.xls"
+    cells = "".join("<td rowspan=1000 colspan=1000>x</td>" for _ in range(20))
+    path.write_text(f"<table><tr>{cells}</tr><tr><td>y</td></tr></table>", encoding="utf-8")
+    (grid,) = read_html_tables(path, "spans.xls")
+    assert len(grid.rows) == 2 and grid.width == 20_001 and grid.merges[0] == (0, 0, 1, 999)
+    assert grid.rows[1][20_000] == "y"  # the second row's cell: after every column the spans hold

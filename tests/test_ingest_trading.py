@@ -403,6 +403,9 @@ def _parse(con, macro: str, text: str):
     # Unix times (Jackson writes a java.util.Date as milliseconds), UTC shown in Beijing time
     ("1528075800000", dt.datetime(2018, 6, 4, 9, 30)), ("1528075800", dt.datetime(2018, 6, 4, 9, 30)),
     ("1528075800123", dt.datetime(2018, 6, 4, 9, 30, 0, 123000)),
+    # before 2001-09-09 a Unix time has a digit less: 12-digit milliseconds (not yyyyMMddHHmm: no 19/20 first), 9-digit
+    # seconds
+    ("978307200000", dt.datetime(2001, 1, 1, 8, 0)), ("999999999", dt.datetime(2001, 9, 9, 9, 46, 39)),
     # full-width digits and separators, as typed on a Chinese input method
     ("２０１８年６月４日 ９：３０", dt.datetime(2018, 6, 4, 9, 30)), ("２０１８－０６－０４", dt.datetime(2018, 6, 4)),
     # not dates: a short digit run, a bare year, an impossible day, a serial outside 1954–2119, words

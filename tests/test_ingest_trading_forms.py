@@ -197,6 +197,22 @@ def test_an_export_with_title_lines_above_its_header_loads(gongkai_env):
     assert "表头在第4行" in status["reason"]
 
 
+def test_title_lines_of_a_tab_export_and_a_title_cell_broken_over_lines(gongkai_env):
+    # a tab-separated export whose title line holds no tab (the delimiter is the header line's, not line 1's); a
+    # title cell with a line break inside quotes above the header: refused saying why (it loaded no row, silently)
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    header, row = ["项目编号", "公告类型", "公告标题"], ["TT1", "交易公告", "标题, 含逗号"]
+    (raw / "trading" / "导出_制表符.txt").write_text(
+        "宁夏公共资源交易信息导出, 2019年\r\n" + "\t".join(header) + "\r\n" + "\t".join(row) + "\r\n", encoding="utf-8")
+    (raw / "trading" / "导出_标题换行.csv").write_text(
+        '"宁夏公共资源交易\r\n信息导出"\r\n' + ",".join(header) + "\r\nTT2,交易公告,标题\r\n", encoding="utf-8")
+    load(raw, wh)
+    assert [b["notice_name"] for b in bulletins(wh, "trading/导出_制表符.txt").values()] == ["标题, 含逗号"]
+    broken = load_file_row(wh, "trading/导出_标题换行.csv")
+    assert broken["status"] == "rejected" and "line break inside quotes" in broken["reason"]
+
+
 def test_platform_search_response(gongkai_env):
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     records = [

@@ -65,3 +65,59 @@ def test_told_from_its_first_bytes():
     assert looks_like_spreadsheet_xml(b"\xef\xbb\xbf" + BOOK.encode())
     assert not looks_like_spreadsheet_xml(b'<?xml version="1.0"?><html><table></table></html>')
     assert not looks_like_spreadsheet_xml(b"PROJECT_CODE,urn:schemas-microsoft-com:office:spreadsheet")
+
+
+def _big_book(rows: int) -> str:
+    body = "\n".join(f'<Row><Cell><Data ss:Type="String">项目{i:06d}</Data></Cell><Cell><Data ss:Type="Number">{i}.5'
+                     f'</Data></Cell></Row>' for i in range(rows))
+    return ('<?xml version="1.0" encoding="UTF-8"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+            'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="a"><Table>'
+            f"{body}</Table></Worksheet><Worksheet ss:Name=\"b\"><Table>{body}</Table></Worksheet></Workbook>")
+
+
+def test_rows_leave_memory_as_they_are_read(tmp_path):
+    # the parser reads ahead, so a read row is the table's first child: it was only removed when it was the last one,
+    # and a 600 000-row export kept every row (≈ 3 KB each); an unread sheet's rows are released too
+    import tracemalloc
+
+    from dagster_project.ingest.spreadsheet_xml import iter_sheets
+
+    path = tmp_path / "big.xls"
+    path.write_text(_big_book(40_000), encoding="utf-8")
+    tracemalloc.start()
+    try:
+        read = []
+        for sheet, rows in iter_sheets(path, "big.xls"):
+            if sheet.name == "a":
+                read.append(sum(1 for _ in rows))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert read == [40_000] and peak < 20 << 20, peak
+
+
+@pytest.mark.parametrize("row, reason", [
+    ('<Row ss:Index="400000000"><Cell><Data ss:Type="String">x</Data></Cell></Row>', "the row index"),
+    ('<Row><Cell ss:MergeDown="300000000" ss:MergeAcross="10"><Data ss:Type="String">x</Data></Cell></Row>',
+     "a cell or its merge"),
+    ('<Row><Cell ss:Index="20000"><Data ss:Type="String">x</Data></Cell></Row>', "a cell or its merge"),
+])
+def test_indexes_and_merges_beyond_excel_are_refused_not_allocated(tmp_path, row, reason):
+    path = tmp_path / "bomb.xls"
+    path.write_text('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+                    'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="a"><Table>'
+                    f"{row}</Table></Worksheet></Workbook>", encoding="utf-8")
+    with pytest.raises(FileRejected, match=reason):
+        read_spreadsheet_xml(path, "bomb.xls")
+
+
+def test_a_workbook_declared_in_gbk_reads(tmp_path):
+    # Chinese Java templates declare GBK/GB2312; expat refuses multi-byte encodings (the file was a loader failure)
+    path = tmp_path / "gbk.xls"
+    path.write_bytes(BOOK.replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk"))
+    (first, _) = read_spreadsheet_xml(path, "gbk.xls")
+    assert first.rows[1][0] == "宁夏回族自治区教育厅2019年部门收支总表" and first.rows[4][0] == "一般公共预算"
+    unknown = tmp_path / "unknown.xls"
+    unknown.write_bytes(BOOK.replace('encoding="UTF-8"', 'encoding="x-no-such-codec"').encode("utf-8"))
+    with pytest.raises(FileRejected, match="encoding cannot be read"):
+        read_spreadsheet_xml(unknown, "unknown.xls")

@@ -22,6 +22,8 @@ from dagster_project.ingest.framework import FileRejected
 from dagster_project.ingest.grid import Grid
 
 MAX_BYTES = 64 << 20
+# cells a table may lay out (width × rows): a few spans must not ask for more than a sheet's worth
+MAX_CELLS = 8_000_000
 # how far into a file its markup is looked for (after a BOM and whitespace)
 SNIFF_BYTES = 4096
 _MARKUP = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta|body|table)\b",
@@ -169,26 +171,36 @@ class _Tables(HTMLParser):
             self.line.append(data)
 
 
-def _grid(name: str, lead: list[str], rows: list[list[tuple[str, int, int]]]) -> Grid:
-    """Lay cells out as a browser does: a cell takes the first column its row leaves free."""
-    taken: dict[tuple[int, int], bool] = {}
+def _grid(name: str, lead: list[str], rows: list[list[tuple[str, int, int]]], file_name: str) -> Grid:
+    """Lay cells out as a browser does: a cell takes the first column its row leaves free; a rowspan reaches no
+    further than the table's last row (browsers clip it so). Occupied stretches are kept per row as column ranges,
+    so a cell spanning a thousand columns costs one entry, not a thousand."""
+    taken: list[list[tuple[int, int]]] = [[] for _ in rows]  # per row: (first, last) columns held by spans above
     placed: dict[tuple[int, int], str] = {}
     merges = []
+    width = 0
     for r, row in enumerate(rows):
         c = 0
         for text, rowspan, colspan in row:
-            while taken.get((r, c)):
-                c += 1
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    taken[(r + dr, c + dc)] = True
+            moved = True
+            while moved:
+                moved = False
+                for first, last in taken[r]:
+                    if first <= c <= last:
+                        c, moved = last + 1, True
+            rowspan = min(rowspan, len(rows) - r)
+            for dr in range(1, rowspan):
+                taken[r + dr].append((c, c + colspan - 1))
             placed[(r, c)] = text
             if rowspan > 1 or colspan > 1:
                 merges.append((r, c, r + rowspan - 1, c + colspan - 1))
             c += colspan
-    height = max([r + 1 for r, _ in taken] + [len(rows)], default=0)
-    width = max((c + 1 for _, c in taken), default=0)
-    body = [tuple(placed.get((r, c)) or None for c in range(width)) for r in range(height)]
+            width = max(width, c)
+        if width * len(rows) > MAX_CELLS:
+            raise FileRejected(f"{file_name}: 网页表格「{name}」过大 (超过 {MAX_CELLS} 个单元格), 请导出为 CSV 或 .xlsx 后"
+                               f"重新提交 (the HTML table {name} spans more than {MAX_CELLS} cells: export it as CSV or "
+                               f".xlsx and submit it again)")
+    body = [tuple(placed.get((r, c)) or None for c in range(width)) for r in range(len(rows))]
     offset = len(lead)
     grid_rows = [(text,) + (None,) * max(0, width - 1) for text in lead] + body
     merges = [(r0 + offset, c0, r1 + offset, c1) for r0, c0, r1, c1 in merges]
@@ -220,7 +232,7 @@ def read_html_tables(path: Path, name: str) -> list[Grid]:
     for index, (caption, lead, rows) in enumerate(tables, start=1):
         label = caption if caption and caption not in names else f"表{index}"
         names.add(label)
-        grids.append(_grid(label, lead, rows))
+        grids.append(_grid(label, lead, rows, name))
     return grids
 
 

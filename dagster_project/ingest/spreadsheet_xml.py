@@ -8,24 +8,28 @@ spans (a cell without an index skips columns an earlier row's ``MergeDown`` cove
 value (``Number`` a number, ``DateTime`` a date/time, ``Boolean``, ``String`` — rich text read as its text), and a
 style's ``<Alignment ss:Indent>`` the cell's indent.
 
-The file is read as a stream (``iterparse``): ``iter_sheets`` yields each sheet's rows one at a time, so a trading
-export of many rows never sits in memory whole; ``read_spreadsheet_xml`` collects them into grids for the budget
-recogniser. ElementTree never fetches external entities, and expat (≥ 2.4) stops an entity bomb: both are the
+The file is read as a stream (a pull parser fed a chunk at a time; a read row leaves the tree): ``iter_sheets``
+yields each sheet's rows one at a time, so a trading export of many rows never sits in memory whole;
+``read_spreadsheet_xml`` collects them into grids for the budget recogniser (up to ``MAX_GRID_CELLS``). A declared
+GBK/GB2312/GB18030 (expat reads no multi-byte encoding) is decoded by Python; an index or a merge beyond Excel's
+limits is the file's refusal, not an allocation. ElementTree never fetches external entities, and expat (≥ 2.4) stops an entity bomb: both are the
 file's refusal, as malformed XML is.
 """
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from pathlib import Path
 from typing import Iterator
-from xml.etree.ElementTree import ParseError, iterparse
+from xml.etree.ElementTree import ParseError, XMLPullParser
 
 from dagster_project.ingest.framework import FileRejected
 from dagster_project.ingest.grid import Grid
 
 NS = "urn:schemas-microsoft-com:office:spreadsheet"
 _SS = "{" + NS + "}"
+SNIFF_HEAD = 4096
 _HEAD = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*\?>.*?<(?:\w+:)?Workbook\b[^>]*urn:schemas-microsoft-com:office:"
                    rb"spreadsheet", re.S)
 
@@ -66,7 +70,6 @@ class _Sheet:
         self.name = name
         self.merges: list[tuple[int, int, int, int]] = []
         self.indents: dict[tuple[int, int], int] = {}
-        self.covered: dict[int, set[int]] = {}  # row → columns an earlier row's MergeDown covers
 
 
 def iter_sheets(path: Path, name: str) -> Iterator[tuple[_Sheet, Iterator[tuple[int, list]]]]:
@@ -74,28 +77,80 @@ def iter_sheets(path: Path, name: str) -> Iterator[tuple[_Sheet, Iterator[tuple[
     sheet is asked for (one pass over the file). A file that is no well-formed XML is refused naming the line."""
     events = _events(path, name)
     indent_of_style: dict[str, int] = {}
+    table = None
     for event, element in events:
         if event == "end" and element.tag == _SS + "Style":
             alignment = element.find(_SS + "Alignment")
             if alignment is not None and _int(alignment.get(_SS + "Indent")):
                 indent_of_style[element.get(_SS + "ID", "")] = _int(alignment.get(_SS + "Indent"))
+        elif event == "start" and element.tag == _SS + "Table":
+            table = element  # rows of a sheet its reader left unread come here: released as they end
+        elif event == "end" and element.tag == _SS + "Row":
+            _release(table, element)
         elif event == "start" and element.tag == _SS + "Worksheet":
             sheet = _Sheet(element.get(_SS + "Name") or "Sheet")
-            yield sheet, _rows(events, sheet, indent_of_style)
+            yield sheet, _rows(events, sheet, indent_of_style, name)
+
+
+_DECLARED = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# what expat reads itself; any other declared encoding (GBK, GB2312, GB18030 — Chinese Java templates declare them,
+# and expat refuses multi-byte encodings) is decoded by Python and fed to the parser as text
+_EXPAT_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf16", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"}
+CHUNK_BYTES = 1 << 20
+# Excel's limits: an index or a merge beyond them is no sheet Excel could have written (a 400-byte file asking for
+# 300 million merged rows must not take the run's memory)
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
+# a budget/debt sheet read whole into a grid: more cells than this is no disclosure table
+MAX_GRID_CELLS = 8_000_000
 
 
 def _events(path: Path, name: str):
-    """iterparse's events; malformed XML (a cut download, an entity bomb expat stops) is the file's refusal."""
+    """The parser's (event, element) pairs, read a chunk at a time; malformed XML (a cut download, an entity bomb
+    expat stops, an encoding no codec knows) is the file's refusal naming the line."""
+    parser = XMLPullParser(events=("start", "end"))
     try:
-        yield from iterparse(str(path), events=("start", "end"))
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_HEAD)
+            declared = _DECLARED.match(head)
+            encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+            decoder = None if encoding in _EXPAT_ENCODINGS else codecs.getincrementaldecoder(encoding)("replace")
+            block = head
+            while block:
+                parser.feed(decoder.decode(block) if decoder else block)
+                yield from parser.read_events()
+                block = handle.read(CHUNK_BYTES)
+            if decoder:
+                parser.feed(decoder.decode(b"", final=True))
+        parser.close()
+        yield from parser.read_events()
     except ParseError as exc:
         line = exc.position[0] if exc.position else "?"
         raise FileRejected(f"{name}: XML 表格文件第{line}行无法解析 (the XML Spreadsheet cannot be read at line {line}): "
                            f"{exc}") from None
+    except (LookupError, ValueError) as exc:  # an encoding no codec knows, or one expat refuses
+        raise FileRejected(f"{name}: XML 表格文件的编码无法读取 (the XML Spreadsheet's encoding cannot be read): "
+                           f"{exc}") from None
 
 
-def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int]) -> Iterator[tuple[int, list]]:
+def _beyond(name: str, sheet: _Sheet, row: int, what: str) -> FileRejected:
+    return FileRejected(f"{name}: 工作表「{sheet.name}」第{row}行{what}超出 Excel 的范围 ({MAX_ROWS} 行, {MAX_COLUMNS} 列) "
+                        f"(sheet {sheet.name}, row {row}: {what} beyond what Excel can hold)")
+
+
+def _free_column(merges: list[tuple[int, int, int, int]], row: int, column: int) -> int:
+    """The first column from ``column`` no merge from an earlier row covers on ``row``."""
+    moved = True
+    while moved:
+        moved = False
+        for top, bottom, first, last in merges:
+            if top < row <= bottom and first <= column <= last:
+                column, moved = last + 1, True
+    return column
+
+
+def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int], name: str) -> Iterator[tuple[int, list]]:
     row_number, table = 0, None
+    spans: list[tuple[int, int, int, int]] = []  # merges reaching below their row: (top, bottom, first, last column)
     for event, element in events:
         if event == "start" and element.tag == _SS + "Table":
             table = element
@@ -104,33 +159,40 @@ def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int]) -> Iterator[tu
         if event != "end" or element.tag != _SS + "Row":
             continue
         row_number = _int(element.get(_SS + "Index"), row_number + 1)
-        covered = sheet.covered.pop(row_number, set())
+        if not 1 <= row_number <= MAX_ROWS:
+            raise _beyond(name, sheet, row_number, "行号 (the row index)")
+        spans = [span for span in spans if span[1] >= row_number]
         values: dict[int, object] = {}
         column = 0
         for cell in element.findall(_SS + "Cell"):
             index = cell.get(_SS + "Index")
-            if index is not None:
-                column = _int(index, column + 1)
-            else:
-                column += 1
-                while column in covered:
-                    column += 1
+            column = _int(index, column + 1) if index is not None else _free_column(spans, row_number, column + 1)
+            across, down = _int(cell.get(_SS + "MergeAcross")), _int(cell.get(_SS + "MergeDown"))
+            if not 1 <= column <= MAX_COLUMNS or column + across > MAX_COLUMNS or row_number + down > MAX_ROWS \
+                    or across < 0 or down < 0:
+                raise _beyond(name, sheet, row_number, "单元格或合并 (a cell or its merge)")
             data = cell.find(_SS + "Data")
             if data is not None:
                 values[column] = _value(data.get(_SS + "Type"), "".join(data.itertext()))
             indent = indent_of_style.get(cell.get(_SS + "StyleID", ""), 0)
             if indent and data is not None:
                 sheet.indents[(row_number - 1, column - 1)] = indent
-            across, down = _int(cell.get(_SS + "MergeAcross")), _int(cell.get(_SS + "MergeDown"))
             if across or down:
                 sheet.merges.append((row_number - 1, column - 1, row_number - 1 + down, column - 1 + across))
-                for r in range(row_number + 1, row_number + down + 1):
-                    sheet.covered.setdefault(r, set()).update(range(column, column + across + 1))
+                if down:
+                    spans.append((row_number, row_number + down, column, column + across))
             column += across
-        if table is not None and len(table) and table[-1] is element:
-            table.remove(element)  # a read row leaves the tree: memory stays one row, whatever the sheet's size
+        _release(table, element)
         width = max(values, default=0)
         yield row_number, [values.get(c) for c in range(1, width + 1)]
+
+
+def _release(table, element) -> None:
+    """A read row leaves the tree (the parser reads ahead, so it is the table's first child, not its last):
+    memory stays a chunk's rows, whatever the sheet's size."""
+    element.clear()
+    if table is not None and len(table) and table[0] is element:
+        del table[0]
 
 
 def read_spreadsheet_xml(path: Path, name: str) -> list[Grid]:
@@ -138,9 +200,14 @@ def read_spreadsheet_xml(path: Path, name: str) -> list[Grid]:
     grids = []
     for sheet, rows in iter_sheets(path, name):
         filled: list[tuple] = []
+        cells = 0
         for number, values in rows:
             filled.extend([()] * (number - 1 - len(filled)))
             filled.append(tuple(values))
+            cells += len(values)
+            if cells > MAX_GRID_CELLS:
+                raise FileRejected(f"{name}: 工作表「{sheet.name}」过大 (超过 {MAX_GRID_CELLS} 个单元格), 请拆分后重新提交 "
+                                   f"(the sheet holds more than {MAX_GRID_CELLS} cells: more than a disclosure table)")
         width = max((len(r) for r in filled), default=0)
         grid_rows = [r + (None,) * (width - len(r)) for r in filled]
         grids.append(Grid(name=sheet.name, rows=grid_rows, merges=sheet.merges, indents=sheet.indents,

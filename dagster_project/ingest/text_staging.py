@@ -134,21 +134,29 @@ def _csv_header(path: Path, delimiter: str = ",") -> list[str]:
             raise FileRejected(f"表头无法读取 (the header row cannot be read as CSV): {exc}") from exc
 
 
-def _header_below_title(path: Path, delimiter: str, find_header) -> tuple[int, list[str]] | None:
-    """(physical lines above the header, the header) when the header is not the first record but one of the first
-    ``HEADER_ROWS_SEARCHED`` (an export's title line, its date, a blank line above it); None otherwise."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        above = 0
-        try:
-            for index, record in enumerate(reader):
-                if index >= HEADER_ROWS_SEARCHED:
-                    return None
-                if index and any(c.strip() for c in record) and find_header([c.strip() for c in record]):
-                    return above, record
-                above = reader.line_num
-        except csv.Error:
-            return None
+def _header_below_title(path: Path, delimiter: str, find_header, rel: str) -> tuple[int, list[str], str] | None:
+    """(lines above the header, the header, the delimiter) when the header is not the first record but one of the
+    first ``HEADER_ROWS_SEARCHED`` (an export's title line, its date, a blank line above it); None otherwise. The
+    delimiter is the header line's own: a tab-separated export's title line may hold no tab, or a comma."""
+    for sep in dict.fromkeys((delimiter, "\t" if delimiter == "," else ",")):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=sep)
+            above = 0
+            try:
+                for index, record in enumerate(reader):
+                    if index >= HEADER_ROWS_SEARCHED:
+                        break
+                    if index and any(c.strip() for c in record) and find_header([c.strip() for c in record]):
+                        if above != index:
+                            # a quoted line break above the header: DuckDB's skip counts lines, a spreadsheet rows
+                            raise FileRejected(
+                                f"{rel}: 表头上方的标题含引号内换行, 无法确定表头所在行 (a cell above the header holds a "
+                                f"line break inside quotes: where the header starts cannot be told); 请删除表头上方的行后"
+                                f"重新提交 (delete the lines above the header and submit it again)")
+                        return above, record, sep
+                    above = reader.line_num
+            except csv.Error:
+                continue
     return None
 
 
@@ -159,9 +167,9 @@ def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str, find_he
     headers = _csv_header(src.read_path, delimiter)
     skip, notes = 0, []
     if find_header is not None and not find_header([h.strip() for h in headers]):
-        found = _header_below_title(src.read_path, delimiter, find_header)
+        found = _header_below_title(src.read_path, delimiter, find_header, rel)
         if found is not None:
-            skip, headers = found
+            skip, headers, delimiter = found
             notes.append(f"表头在第{skip + 1}行, 其上{skip}行未作记录读取 (the header is on line {skip + 1}; the lines "
                          f"above it are not records)")
     if not any(h.strip() for h in headers):

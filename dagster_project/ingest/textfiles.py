@@ -185,15 +185,16 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
                 WHEN CAST(v AS DECIMAL(18, 8)) >= {EXCEL_SERIAL_MIN} AND CAST(v AS DECIMAL(18, 8)) < {EXCEL_SERIAL_MAX}
                 THEN TIMESTAMP '1899-12-30 00:00:00'
                      + to_seconds(CAST(round(CAST(v AS DECIMAL(18, 8)) * 86400) AS BIGINT)) END
-            WHEN regexp_full_match(v, '\\d{{8}}|\\d{{12}}|\\d{{14}}|\\d{{8}} \\d{{1,2}}:\\d{{2}}(:\\d{{2}})?')
+            WHEN regexp_full_match(v, '\\d{{8}}|(19|20)\\d{{10}}|\\d{{14}}|\\d{{8}} \\d{{1,2}}:\\d{{2}}(:\\d{{2}})?')
                 THEN try_strptime(v, {groups['compact']})
             -- a Unix time, as Java platforms' JSON writes a date (milliseconds: Jackson's default; or seconds):
             -- UTC, shown in Beijing time like every other time here; only within 2000-2099
-            WHEN regexp_full_match(v, '\\d{{10}}|\\d{{13}}') THEN CASE
-                WHEN CAST(v AS BIGINT) // (CASE WHEN length(v) = 13 THEN 1000 ELSE 1 END)
+            -- (seconds: 9-10 digits; milliseconds: 12-13 — a 12-digit one from 19/20 is yyyyMMddHHmm above)
+            WHEN regexp_full_match(v, '\\d{{9,10}}|\\d{{12,13}}') THEN CASE
+                WHEN CAST(v AS BIGINT) // (CASE WHEN length(v) >= 12 THEN 1000 ELSE 1 END)
                      BETWEEN {EPOCH_SECONDS_MIN} AND {EPOCH_SECONDS_MAX}
                 THEN TIMESTAMP '1970-01-01 08:00:00'
-                     + to_milliseconds(CAST(v AS BIGINT) * (CASE WHEN length(v) = 13 THEN 1 ELSE 1000 END)) END
+                     + to_milliseconds(CAST(v AS BIGINT) * (CASE WHEN length(v) >= 12 THEN 1 ELSE 1000 END)) END
             WHEN contains(v, '.') THEN try_strptime(v, {groups['dot']})
         END;
         CREATE OR REPLACE TEMP MACRO gk_ts(v) AS gk_ts_ascii(gk_halfwidth(v));

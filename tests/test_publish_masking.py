@@ -181,3 +181,37 @@ def test_masking_the_few_values_that_pass_a_columns_test_as_literals_gives_the_r
     masked = dict(con.execute(f"SELECT i, supplier_code FROM ({probed}) WHERE i IN (7, 8, 9, 10)").fetchall())
     assert masked[7] == ID_A[:6] + "********" + ID_A[-4:] and ID_B not in masked[8] and masked[9] is None
     assert masked[10] == uscc
+
+
+def test_a_column_whose_passing_values_all_stay_as_they_are_is_selected_as_published():
+    """The candidate test is a superset: a key whose digits only look like an ID number (no valid check digit) passes
+    it and is published as it is. When every passing value of a column stays as it is, the probed select takes the
+    column as published (no ``CASE`` of literals a row) and its plan masks nothing row by row
+    (``SelectPlan.masked_columns``: dashboards then read the relation without copying it); a real ID number among
+    them keeps the literals, a free-text column with too many passing values keeps its masking expression. The rows
+    are ``masked_select``'s in every case."""
+    from dagster_project.publish import masking
+
+    policy = MaskingPolicy(identifier_columns=frozenset({"deal_key", "buyer_code"}))
+    lookalike = ["E6402001020190001001/", "640102199001011234"]  # pass the ID-number test, mask to themselves
+    assert lookalike[1] != ID_A
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, deal_key VARCHAR, buyer_code VARCHAR, note VARCHAR)")
+    many = [f"call {MOBILE_A[:-2]}{n:02d}" for n in range(masking.PROBED_LITERALS_MAX + 1)]
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)",
+                    [[i, lookalike[i % 2] if i % 10 == 0 else f"K{i}", ID_A if i == 3 else lookalike[i % 2],
+                      many[i % len(many)] if i % 4 == 0 else f"第{i}行"] for i in range(200)])
+    columns = [(r[0], r[1]) for r in con.execute("DESCRIBE t").fetchall()]
+    rows = lambda sql: sorted(con.execute(sql).fetchall(), key=repr)  # noqa: E731
+    plan = masking.plan_probed_by_value(con, "t", columns, policy)
+    assert rows(plan.sql) == rows(masked_select("t", columns, policy))
+    assert '"deal_key" AS "deal_key"' in plan.sql and "CASE src.\"deal_key\"" not in plan.sql
+    assert f"WHEN '{ID_A}' THEN" in plan.sql  # the real ID number among the buyer codes: literals kept
+    assert plan.masked_columns == ("note",)
+    assert masking.masked_select_probed(con, "t", columns, policy).count("CASE src.") == 1
+    # the large relations' select (dashboards): the same column as published; the note's 17 values as literals too
+    literal = masking.plan_by_candidate_values(con, "t", columns, policy)
+    assert rows(literal.sql) == rows(masked_select("t", columns, policy))
+    assert '"deal_key" AS "deal_key"' in literal.sql and literal.masked_columns == ()
+    keys_only = [c for c in columns if c[0] in ("i", "deal_key")]
+    assert masking.plan_probed_by_value(con, "t", keys_only, policy).masked_columns == ()

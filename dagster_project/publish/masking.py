@@ -174,15 +174,40 @@ def _literal_cases(con, name: str, forms: tuple[str, str, str], values: list[str
     value fails the test, so its masking expression gives it as published unmasked (``forms[1]``)."""
     q = quote_ident(name)
     unaliased = lambda form: form[: -len(f" AS {q}")]  # noqa: E731 (every form ends "… AS <column>")
-    masked = con.execute(f"SELECT {q}, {unaliased(forms[0])} FROM (SELECT unnest(?::VARCHAR[]) AS {q}) AS src",
-                         [values]).fetchall()
-    cases = " ".join(f"WHEN {_sql_literal(v)} THEN {'NULL' if m is None else _sql_literal(m)}" for v, m in masked)
+    masked = con.execute(f"SELECT {q}, {unaliased(forms[0])}, {unaliased(forms[1])} "
+                         f"FROM (SELECT unnest(?::VARCHAR[]) AS {q}) AS src", [values]).fetchall()
+    if all(m == p for _, m, p in masked):
+        # the candidate test is a superset: a key whose digits only look like a number (no valid check digit) is
+        # published as it is — then every value, passing or not, is the column as published (no CASE a row)
+        return forms[1]
+    cases = " ".join(f"WHEN {_sql_literal(v)} THEN {'NULL' if m is None else _sql_literal(m)}" for v, m, _ in masked)
     return f"CASE src.{q} {cases} ELSE {unaliased(forms[1])} END AS {q}"
+
+
+@dataclass(frozen=True)
+class SelectPlan:
+    """A masked select and the columns it masks row by row (their masking expression: regular expressions a row)
+    or by a join on their distinct values. None of them: every column is selected as published (as it is, by its
+    value map, or by the few passing values' literals) — as cheap to plan and to read as the relation itself."""
+    sql: str
+    masked_columns: tuple[str, ...] = ()
 
 
 def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
                     value_maps: dict[str, dict[str, str]] | None, *, probe: bool, by_value: bool,
                     leading: tuple[str, ...] = ()) -> str:
+    return _plan(con, relation_sql, columns, policy, value_maps, probe=probe, by_value=by_value, leading=leading).sql
+
+
+def plan_probed_by_value(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
+                         value_maps: dict[str, dict[str, str]] | None = None) -> SelectPlan:
+    """``masked_select_probed_by_value``'s select, with the columns it masks row by row or by value."""
+    return _plan(con, relation_sql, columns, policy, value_maps, probe=True, by_value=True)
+
+
+def _plan(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
+          value_maps: dict[str, dict[str, str]] | None, *, probe: bool, by_value: bool,
+          leading: tuple[str, ...] = ()) -> SelectPlan:
     """The one builder behind the three shortcuts: one scan of ``relation_sql`` (``con``) counts, per column, the
     rows passing its gating test and (text columns) takes the distinct values that pass (``probe``), and its
     distinct values (``by_value``: masked text columns); then a column with no such row is selected as published
@@ -198,7 +223,8 @@ def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], poli
                   and forms[n][0] != f"{quote_ident(n)} AS {quote_ident(n)}"
                   and (t.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR")) or forms[n][2] is not None)]
     if not gated and not repetitive:
-        return masked_select(relation_sql, columns, policy, value_maps, leading)
+        return SelectPlan(masked_select(relation_sql, columns, policy, value_maps, leading),
+                          tuple(n for n, t in columns if _regex_masked(n, t, forms[n])))
     # the passing values of a text column, in the same scan (each gating test evaluated once a row: a text column's
     # count is its list's length — a NULL never passes a test): the rows passing a gate are the (rare) candidates;
     # more than PROBED_LITERALS_MAX distinct ones only drop the shortcut (NULL comes back)
@@ -215,8 +241,8 @@ def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], poli
     hits = dict(zip(gated, stats[1:1 + len(gated)]))
     passing = dict(zip([n for n in gated if n in listed], stats[1 + len(gated):1 + len(gated) + len(listed)]))
     distinct = dict(zip(repetitive, stats[1 + len(gated) + len(listed):]))
-    selected, joins = list(leading), []
-    for i, (name, _) in enumerate(columns):
+    selected, joins, masked = list(leading), [], []
+    for i, (name, duckdb_type) in enumerate(columns):
         if forms[name] is None:
             continue
         expr = forms[name][0]
@@ -230,9 +256,18 @@ def _planned_select(con, relation_sql: str, columns: list[tuple[str, str]], poli
             joins.append(f"LEFT JOIN (SELECT {q} AS _value, {expr} FROM (SELECT DISTINCT {q} FROM {relation_sql} AS src)) "
                          f"AS m{i} ON src.{q} IS NOT DISTINCT FROM m{i}._value")
             selected.append(f"m{i}.{q}")
+            masked.append(name)
         else:
             selected.append(expr)
-    return f"SELECT {', '.join(selected)} FROM {relation_sql} AS src {' '.join(joins)}"
+            if _regex_masked(name, duckdb_type, forms[name]):
+                masked.append(name)
+    return SelectPlan(f"SELECT {', '.join(selected)} FROM {relation_sql} AS src {' '.join(joins)}", tuple(masked))
+
+
+def _regex_masked(name: str, duckdb_type: str, forms: tuple[str, str | None, str | None] | None) -> bool:
+    """The column's masking expression is a gated personal-number masking (regular expressions a row), not the
+    column as published (a number, a date, a value map) nor the ID-number column's fixed cut."""
+    return forms is not None and forms[2] is not None
 
 
 # A column with more distinct values than this passing its candidate test is masked by its expression on every row.
@@ -245,6 +280,12 @@ def _sql_literal(value: str) -> str:
 
 def masked_select_by_candidate_values(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
                                       value_maps: dict[str, dict[str, str]] | None = None) -> str:
+    """``plan_by_candidate_values``'s select."""
+    return plan_by_candidate_values(con, relation_sql, columns, policy, value_maps).sql
+
+
+def plan_by_candidate_values(con, relation_sql: str, columns: list[tuple[str, str]], policy: MaskingPolicy,
+                             value_maps: dict[str, dict[str, str]] | None = None) -> SelectPlan:
     """``masked_select`` of the same rows for a large relation of repetitive columns (dashboards over millions of
     rows): for each text column whose masking is gated by a candidate test, the test runs on its distinct values
     (one ``SELECT DISTINCT``); the few values that pass are masked by the column's masking expression, once, and
@@ -254,7 +295,7 @@ def masked_select_by_candidate_values(con, relation_sql: str, columns: list[tupl
     ``CANDIDATE_VALUES_MAX`` candidate values) get their masking expression. The rows always equal
     ``masked_select``'s."""
     value_maps = value_maps or {}
-    selected = []
+    selected, masked = [], []
     for name, duckdb_type in columns:
         forms = _column_forms(name, duckdb_type, policy, value_maps.get(name))
         if forms is None:
@@ -264,9 +305,10 @@ def masked_select_by_candidate_values(con, relation_sql: str, columns: list[tupl
         if (test is None or not duckdb_type.upper().startswith(("VARCHAR", "TEXT", "STRING", "CHAR"))
                 or duckdb_type.rstrip().endswith("]")):
             selected.append(expr)
+            if _regex_masked(name, duckdb_type, forms):
+                masked.append(name)
             continue
         q = quote_ident(name)
-        unaliased = lambda form: form[: -len(f" AS {q}")]  # noqa: E731 (every form ends "… AS <column>")
         # an aggregate's FILTER, not a WHERE: DuckDB pushes a WHERE below the DISTINCT, onto every row
         # (at most one value more than the cap comes back: enough to know the column is over it)
         values = con.execute(f"SELECT coalesce(list({q}) FILTER (WHERE {test}), [])[1:{CANDIDATE_VALUES_MAX + 1}] "
@@ -276,9 +318,7 @@ def masked_select_by_candidate_values(con, relation_sql: str, columns: list[tupl
             continue
         if len(values) > CANDIDATE_VALUES_MAX:
             selected.append(expr)
+            masked.append(name)
             continue
-        masked = con.execute(f"SELECT {q}, {unaliased(expr)} FROM (SELECT unnest(?::VARCHAR[]) AS {q}) AS src",
-                             [values]).fetchall()
-        cases = " ".join(f"WHEN {_sql_literal(v)} THEN {'NULL' if m is None else _sql_literal(m)}" for v, m in masked)
-        selected.append(f"CASE {q} {cases} ELSE {unaliased(plain)} END AS {q}")
-    return f"SELECT {', '.join(selected)} FROM {relation_sql} AS src"
+        selected.append(_literal_cases(con, name, forms, values))
+    return SelectPlan(f"SELECT {', '.join(selected)} FROM {relation_sql} AS src", tuple(masked))

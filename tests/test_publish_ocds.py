@@ -164,6 +164,48 @@ def test_sql_mapping_equals_the_python_reference_mapping(warehouse, tmp_path):
             p.name for p in package_files(folder)}
 
 
+
+def test_empty_texts_are_absent_members_as_the_reference_mapping_leaves_them(warehouse, tmp_path):
+    """Names, codes, titles, urls and candidates given as empty strings (or blanks) are left out of the releases and
+    records, as ``bulletin_release`` / ``_compile`` leave them: ``ocds_sql`` writes the columns ``flat_sql`` already
+    made NULL or non-empty (``_NULL_OR_NONEMPTY``) with no NULLIF of their own, so this holds only while it does."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("""UPDATE main_marts.fct_trading_bulletins SET
+            notice_name = CASE WHEN hash(bulletin_key) % 3 = 0 THEN '' ELSE notice_name END,
+            url = CASE WHEN hash(bulletin_key) % 3 = 1 THEN '' ELSE url END,
+            tenderer_name = CASE WHEN hash(bulletin_key) % 2 = 0 THEN '' ELSE tenderer_name END,
+            tenderer_code = '', tender_agency_code = CASE WHEN hash(bulletin_key) % 2 = 1 THEN '' ELSE tender_agency_code END,
+            win_bidder_code = '', win_candidate_code = CASE WHEN win_candidate_name IS NOT NULL THEN ' ' END""")
+        blanked = con.execute("SELECT count(*) FROM main_marts.fct_trading_bulletins WHERE notice_name = ''").fetchone()[0]
+    finally:
+        con.close()
+    assert blanked > 0
+    cfg = load_config()
+    policy = MaskingPolicy.from_spec(load_spec()["masking"])
+    folder = tmp_path / "ocds"
+    folder.mkdir()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        write_ocds(con, folder, cfg, policy)
+        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) "
+                             "ORDER BY deal_key, notice_send_time, bulletin_key")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    expected = [bulletin_release(row, cfg) for row in rows]
+    releases = _load_all(folder, "release-package", "releases")
+    assert releases == expected
+    records = _load_all(folder, "record-package", "records")
+    by_ocid: dict[str, list[dict]] = {}
+    for release in expected:
+        by_ocid.setdefault(release["ocid"], []).append(release)
+    for record in records:
+        assert record["compiledRelease"] == _compile(record["ocid"], json.loads(json.dumps(by_ocid[record["ocid"]])))
+    text = json.dumps(releases + records, ensure_ascii=False)
+    assert ': ""' not in text and '"name-"' not in text
+
 def _file_of(uri: str) -> Path:
     parsed = urllib.parse.urlsplit(uri)
     assert parsed.scheme == "file", uri  # absolute (lib-cove-ocds reports a relative `uri` as invalid)

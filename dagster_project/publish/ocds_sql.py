@@ -29,9 +29,22 @@ def _q(s: str) -> str:
     return "'" + str(s).replace("'", "''") + "'"
 
 
+# Text columns of ``flat_sql`` (and of the records' groups of its rows, which keep their values) that are NULL or not
+# empty by construction (ids, names and codes NULLIF'd or prefixed, the keys of complete releases, the candidates'
+# fields trimmed and NULLIF'd): as members they need no NULLIF (~30 a release: 3-5 % of building its JSON).
+_NULL_OR_NONEMPTY = frozenset({"ocid", "rid", "deal_key", "b_id", "b_name", "b_code", "a_id", "a_name", "a_code",
+                               "w_id", "w_name", "w_code", "p_id", "p_name", "notice_name", "url",
+                               "x.id", "x.name", "x.code"})
+
+
 def _txt(expr: str) -> str:
     """A text member: an empty string counts as absent (NULL)."""
-    return f"NULLIF({expr}, '')"
+    return expr if expr in _NULL_OR_NONEMPTY else f"NULLIF({expr}, '')"
+
+
+def _nonempty_text(expr: str) -> str:
+    """A text member never empty when its parts are not NULL (a key of a complete release and a literal suffix)."""
+    return expr
 
 
 def _present(condition: str, struct: str) -> str:
@@ -66,7 +79,7 @@ def _ref(pid: str, name: str) -> str:
 
 def _document() -> str:
     """The notice of a release (columns ``rid``, ``tag``, ``notice_name``, ``url``)."""
-    doc_id = _txt("rid || '-notice'")
+    doc_id = _nonempty_text("rid || '-notice'")
     return (f"{{'id': {doc_id}, 'documentType': CASE WHEN tag = 'tender' THEN 'tenderNotice' END, "
             f"'title': {_txt('notice_name')}, 'url': {_txt('url')}, 'language': 'zh'}}")
 
@@ -201,12 +214,12 @@ def release_json_sql(cfg: dict) -> str:
               f"'status': CASE WHEN tag = 'tenderCancellation' THEN 'cancelled' END, "
               f"'documents': {_present('url IS NOT NULL', '[' + _document() + ']')}, "
               f"'tenderers': {_nonempty(tenderers)}}}")
-    award_id = t("deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END")
+    award_id = _nonempty_text("deal_key || CASE WHEN award_status = 'pending' THEN '-candidates' ELSE '-award' END")
     suppliers = (f"(CASE WHEN w_id IS NOT NULL THEN [{_ref(t('w_id'), t('w_name'))}] "
                  f"WHEN p_id IS NOT NULL THEN [{_ref(t('p_id'), t('p_name'))}] END)")
     award = (f"{{'id': {award_id}, 'title': {t('notice_name')}, 'status': {t('award_status')}, 'date': {t('date_s')}, "
              f"'value': {_amount('bid_amount', cur)}, 'suppliers': {suppliers}}}")
-    contract_id, award_ref = t("deal_key || '-contract'"), t("deal_key || '-award'")
+    contract_id, award_ref = _nonempty_text("deal_key || '-contract'"), _nonempty_text("deal_key || '-award'")
     contract = (f"{{'id': {contract_id}, 'awardID': {award_ref}, 'title': {t('notice_name')}, 'status': 'active', "
                 f"'dateSigned': {t('signed_s')}, 'value': {_amount('bid_amount', cur)}}}")
     is_award, is_contract = "tag = 'award'", "tag = 'contract'"
@@ -242,13 +255,13 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
     """
     cur, scheme, per, t = cfg["currency"], cfg["party_scheme"], int(cfg["releases_per_package"]), _txt
     # date_s is never NULL here (_RELEASE_COMPLETE): a link's date is always written
-    url = t(f"{_q(cfg['base_uri'] + release_stem(cfg) + '-')} || printf('%04d', seq // {per} + 1) "
+    url = _nonempty_text(f"{_q(cfg['base_uri'] + release_stem(cfg) + '-')} || printf('%04d', seq // {per} + 1) "
             f"|| {_q(package_suffix(cfg) + '#')} || url_encode(rid)")
     link = f"{{'url': {url}, 'date': date_s, 'tag': [tag]}}"
     party = _party(t("pid"), t("pname"), t("pcode"), "roles", scheme)
     award = (f"{{'id': {t('award_id')}, 'title': {t('title')}, 'status': {t('status')}, 'date': {t('date_s')}, "
              f"'value': {_amount('amount', cur)}, 'suppliers': suppliers}}")
-    contract_id, award_ref = t("deal_key || '-contract'"), t("deal_key || '-award'")
+    contract_id, award_ref = _nonempty_text("deal_key || '-contract'"), _nonempty_text("deal_key || '-award'")
     contract = (f"{{'id': {contract_id}, 'awardID': {award_ref}, 'title': {t('title')}, 'status': 'active', "
                 f"'dateSigned': {t('signed_s')}, 'value': {_amount('amount', cur)}}}")
     last = lambda e: f"arg_max({e}, seq)"  # noqa: E731  (the last value present wins)
@@ -256,7 +269,7 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
               f"'tenderPeriod': {_period()}, 'numberOfTenderers': n_tenderers, "
               f"'procuringEntity': {_ref(t('a_id'), t('a_name'))}, 'mainProcurementCategory': {t('category')}, "
               f"'status': {t('tender_status')}, 'documents': documents, 'tenderers': tenderers}}")
-    compiled_id = t("ocid || '-compiled'")
+    compiled_id = _nonempty_text("ocid || '-compiled'")
     compiled = (f"{{'ocid': {t('ocid')}, 'id': {compiled_id}, 'date': {t('date_s')}, "
                 f"'tag': ['compiled'], 'initiationType': 'tender', 'language': 'zh', 'parties': parties, "
                 f"'buyer': {_ref(t('b_id'), t('b_name'))}, 'tender': {tender}, 'awards': awards, 'contracts': contracts}}")

@@ -86,14 +86,14 @@ def test_rows_leave_memory_as_they_are_read(tmp_path):
     path.write_text(_big_book(15_000), encoding="utf-8")
     tracemalloc.start()
     try:
-        read = []
+        read, held = [], []
         for sheet, rows in iter_sheets(path, "big.xls"):
             if sheet.name == "a":
                 read.append(sum(1 for _ in rows))
-        _, peak = tracemalloc.get_traced_memory()
+                held.append(tracemalloc.get_traced_memory()[0])  # what the parse holds after a whole sheet
     finally:
         tracemalloc.stop()
-    assert read == [15_000] and peak < 12 << 20, peak  # ≈ 45 MB when rows stayed
+    assert read == [15_000] and held[0] < 16 << 20, held  # 8 MB here; 27 MB when read rows stayed in the tree
 
 
 @pytest.mark.parametrize("row, reason", [

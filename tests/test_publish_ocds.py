@@ -133,8 +133,8 @@ def test_large_package_path_streams_and_still_catches_errors(warehouse, tmp_path
     assert problems and any("tag" in p for p in problems)
 
 
-def test_sql_mapping_equals_the_python_reference_mapping(warehouse, tmp_path):
-    """The DuckDB-built releases and compiled records are what ``bulletin_release`` / ``_compile`` define."""
+def _written_and_mapped(warehouse, tmp_path) -> tuple:
+    """The OCDS packages written from the warehouse, and the releases ``bulletin_release`` maps its source rows to."""
     cfg = load_config()
     policy = MaskingPolicy.from_spec(load_spec()["masking"])
     folder = tmp_path / "ocds"
@@ -148,7 +148,12 @@ def test_sql_mapping_equals_the_python_reference_mapping(warehouse, tmp_path):
         rows = [dict(zip(names, values)) for values in cursor.fetchall()]
     finally:
         con.close()
-    expected = [bulletin_release(row, cfg) for row in rows]
+    return folder, [bulletin_release(row, cfg) for row in rows]
+
+
+def test_sql_mapping_equals_the_python_reference_mapping(warehouse, tmp_path):
+    """The DuckDB-built releases and compiled records are what ``bulletin_release`` / ``_compile`` define."""
+    folder, expected = _written_and_mapped(warehouse, tmp_path)
     assert _load_all(folder, "release-package", "releases") == expected
     by_ocid: dict[str, list[dict]] = {}
     for release in expected:
@@ -181,20 +186,7 @@ def test_empty_texts_are_absent_members_as_the_reference_mapping_leaves_them(war
     finally:
         con.close()
     assert blanked > 0
-    cfg = load_config()
-    policy = MaskingPolicy.from_spec(load_spec()["masking"])
-    folder = tmp_path / "ocds"
-    folder.mkdir()
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        write_ocds(con, folder, cfg, policy)
-        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) "
-                             "ORDER BY deal_key, notice_send_time, bulletin_key")
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-    finally:
-        con.close()
-    expected = [bulletin_release(row, cfg) for row in rows]
+    folder, expected = _written_and_mapped(warehouse, tmp_path)
     releases = _load_all(folder, "release-package", "releases")
     assert releases == expected
     records = _load_all(folder, "record-package", "records")

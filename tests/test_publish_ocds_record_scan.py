@@ -51,10 +51,9 @@ def _write(con, folder: Path, cfg: dict, keys) -> ocds_packages.PackageChecks:
     return checks
 
 
-def test_a_record_holds_no_value_its_part_releases_do_not_hold_but_its_own(warehouse, tmp_path):
-    """What lets a record package's scan read only its records' own values: every other string value of a record
-    is one a release of its part holds under a key of the same role, every number one they hold; and the own
-    values are there (``RECORD_OWN_TEXT``: the links' urls, the compiled release's id)."""
+
+def _written_2018(warehouse, tmp_path) -> tuple:
+    """The 2018 part's packages written (7 releases, 3 records a file) with the build's checks: cfg, folder, checks."""
     cfg = dict(load_config(), releases_per_package=7, records_per_package=3)
     folder = tmp_path / "ocds"
     folder.mkdir()
@@ -63,6 +62,13 @@ def test_a_record_holds_no_value_its_part_releases_do_not_hold_but_its_own(wareh
         checks = _write(con, folder, cfg, ["2018"])
     finally:
         con.close()
+    return cfg, folder, checks
+
+def test_a_record_holds_no_value_its_part_releases_do_not_hold_but_its_own(warehouse, tmp_path):
+    """What lets a record package's scan read only its records' own values: every other string value of a record
+    is one a release of its part holds under a key of the same role, every number one they hold; and the own
+    values are there (``RECORD_OWN_TEXT``: the links' urls, the compiled release's id)."""
+    cfg, folder, checks = _written_2018(warehouse, tmp_path)
     assert checks.problems == [] and checks.privacy.clean
     files = package_files(folder)
     releases = {(role, value) for f in files if f.name.startswith("release")
@@ -94,14 +100,7 @@ def test_a_number_only_a_record_line_holds_is_still_found(warehouse, tmp_path):
                     [planted, key])
     finally:
         con.close()
-    cfg = dict(load_config(), releases_per_package=7, records_per_package=3)
-    folder = tmp_path / "ocds"
-    folder.mkdir()
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        checks = _write(con, folder, cfg, ["2018"])
-    finally:
-        con.close()
+    cfg, folder, checks = _written_2018(warehouse, tmp_path)
     in_release = [f.name for f in package_files(folder) if f.name.startswith("release")
                   for item in _items(f) if item["id"] == planted]
     in_record = [f.name for f in package_files(folder) if f.name.startswith("record") for item in _items(f)

@@ -125,6 +125,31 @@ def test_rejected_file_is_recorded_and_the_rest_loads(tmp_path, con):
     assert [r[0] for r in titles(con)] == ["portal/good.csv"]
 
 
+def test_a_file_refused_by_older_readers_is_read_again_after_they_change(tmp_path, con, monkeypatch):
+    # an unchanged file kept its last outcome for ever: a file the readers of that day refused (a web export named
+    # .xls before gongkai read HTML tables) stayed refused after an upgrade that reads it
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "good.csv", ["x"])
+    write_csv(raw / "portal" / "later.csv", ["y"])
+
+    def older_readers(con, f, load_id):
+        if f.rel == "portal/later.csv":
+            raise framework.FileRejected(f"{f.rel}: 无法读取 (not read by these readers)")
+        return portal_csv_loader(con, f, load_id)
+
+    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-1")
+    first = framework.load_family(con, raw, "portal", older_readers)
+    assert first.rejected == ["portal/later.csv"]
+    same = framework.load_family(con, raw, "portal", portal_csv_loader)  # same readers: nothing read again
+    assert same.loaded == same.rejected == [] and sorted(same.unchanged) == ["portal/good.csv", "portal/later.csv"]
+    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
+    upgraded = framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert upgraded.loaded == ["portal/later.csv"] and upgraded.unchanged == ["portal/good.csv"]
+    assert [r[0] for r in titles(con) if not r[2]] == ["portal/good.csv", "portal/later.csv"]
+    again = framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert again.loaded == [] and sorted(again.unchanged) == ["portal/good.csv", "portal/later.csv"]
+
+
 def test_loader_crash_is_a_file_reject_not_a_failed_run(tmp_path, con):
     raw = tmp_path / "raw"
     write_csv(raw / "portal" / "a.csv", ["x"])

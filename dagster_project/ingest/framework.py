@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 
 import duckdb
 
+from dagster_project import stage_state
 from dagster_project.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
@@ -370,6 +371,13 @@ def load_family(
     report = FamilyLoadReport(family=family, load_id=load_id)
     files = discover_with_problems(raw_dir, family)
     current = _current_files(con, family)
+    readers = _readers_version()
+    if stage_state.last_fingerprint(con, f"{READERS_STAGE}:{family}") != readers:
+        # the readers changed since this family was last loaded: a file they refused then is read again — an
+        # unchanged file would otherwise keep an old refusal for ever (a web export named .xls, refused before
+        # gongkai read HTML tables, stayed refused after the upgrade)
+        for rel in _rejected_files(con, family):
+            current.pop(rel, None)
     present = {f.rel for f, _ in files}
     vanished = sorted(set(current) - present)
     if vanished and not policy.allow and len(vanished) == len(current):
@@ -482,7 +490,25 @@ def load_family(
     for rel in vanished:
         retire_file(con, family, rel)
         report.retired.append(rel)
+    stage_state.record(con, f"{READERS_STAGE}:{family}", readers)
     return report
+
+
+# raw.stage_state key (per family) of the readers' version the family was last loaded with
+READERS_STAGE = "ingest_readers"
+
+
+def _readers_version() -> str:
+    """The readers' version: the ingest code, specs and seeds they read (``parse_cache.parser_version``)."""
+    from dagster_project.ingest.parse_cache import parser_version
+
+    return parser_version()
+
+
+def _rejected_files(con: duckdb.DuckDBPyConnection, family: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT source_file FROM raw.load_files WHERE family = ? AND is_current AND status = 'rejected'",
+        [family]).fetchall()]
 
 
 def _unsupported_reason(family: str, f: RawFile) -> str:

@@ -191,12 +191,12 @@ def _line_cells(line: list[dict]) -> list[str]:
 
 
 def _is_caption(text: str) -> bool:
-    """A table's title or its publisher/unit line (the vocabulary's words for them): above a header band."""
+    """A table's title (the segmenter's own test) or its publisher/unit line: above a header band."""
+    from dagster_project.ingest.segmenter import is_title
     from dagster_project.ingest.workbook_spec import normalise, vocabulary
 
     vocab, text = vocabulary(), _join_cjk(unify_ideographs(text))
-    return bool(vocab.unit_regex.search(text) or vocab.publisher_regex.search(normalise(text))
-                or vocab.table_for_title(text) is not None)
+    return bool(vocab.unit_regex.search(text) or vocab.publisher_regex.search(normalise(text)) or is_title(vocab, text))
 
 
 def _clean_cell(text: str) -> str:

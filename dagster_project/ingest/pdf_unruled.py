@@ -37,8 +37,11 @@ _FIGURE = re.compile(r"^[-+]?[\d,，.．]+%?$|^[-—–]$|^[（(]?[-+]?[\d,，.]
 _SENTENCE_END = ("。", "；", ";")
 # an amount or a code (not a list's ordinal "1." nor a dash): what stands aligned in a table's columns
 _AMOUNT = re.compile(r"^[-+]?\d[\d,，]*(?:[.．]\d+)?%?$")
-_LEADERS = re.compile(r"\.{3,}|…{2,}|·{3,}|-{4,}")
-_HEADING = re.compile(r"^(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）])")
+# Page layout read by this module and the segmenter alike (segmenter.py imports them): a contents line's leader
+# dots before its page number, a numbered heading of the running text
+LEADERS = re.compile(r"\.{3,}|…{2,}|·{3,}|-{4,}")
+CONTENTS_LINE = re.compile(LEADERS.pattern.join(("(?:", r")\s*\d{1,4}\s*$")))
+HEADING = re.compile(r"^(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）])")
 
 
 def _size(word: dict) -> float:
@@ -48,7 +51,7 @@ def _size(word: dict) -> float:
 def _is_data_line(words: list[dict]) -> bool:
     """At least MIN_WORDS words, one a figure; a contents line (``部门收支总表 ······ 5``) is none."""
     return len(words) >= MIN_WORDS and any(_FIGURE.match(w["text"]) for w in words) \
-        and not _LEADERS.search(" ".join(w["text"] for w in words))
+        and not LEADERS.search(" ".join(w["text"] for w in words))
 
 
 def _columns(rows: list[list[dict]]) -> list[tuple[float, float]]:
@@ -226,7 +229,7 @@ def _above(lines, first: int, columns, height: float, normalise, margin: set[int
         if lines[k + 1][0] - top > 3.5 * height:
             break  # a blank stretch: what is above is not this table's
         text = normalise("".join(w["text"] for w in words))
-        if len(text) > 60 or text.endswith(_SENTENCE_END) or _HEADING.match(text):
+        if len(text) > 60 or text.endswith(_SENTENCE_END) or HEADING.match(text):
             break
         if any(not left - 3 * height <= (w["x0"] + w["x1"]) / 2 <= right + 3 * height for w in words):
             break  # a word centred outside the table: running text beside it

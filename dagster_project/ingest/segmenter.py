@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 from dagster_project.ingest.grid import Grid, TextBlock
 from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
+from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
+from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
 from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise
 
 _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／]\s*(?:共\s*)?\d{1,4}\s*页?)?[-—–·\s]*$")
-_CONTENTS_LINE = re.compile(r"(?:\.{3,}|…{2,}|·{3,}|-{4,})\s*\d{1,4}\s*$")
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
-_HEADING = re.compile(r"^(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）])")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
 
@@ -78,7 +78,7 @@ def _is_note(vocab: WorkbookVocabulary, text: str) -> bool:
     return norm.startswith(vocab.note_prefixes) or bool(vocab.empty_note_regex.search(norm))
 
 
-def _is_title(vocab: WorkbookVocabulary, text: str) -> bool:
+def is_title(vocab: WorkbookVocabulary, text: str) -> bool:
     norm = normalise(text)
     return (len(norm) <= MAX_TITLE_CHARS and not _CONTENTS_LINE.search(text)
             and vocab.table_for_title(text) is not None and not norm.startswith(vocab.note_prefixes))
@@ -118,7 +118,7 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
         if id(it) in skip or it.page in toc:
             continue
         if it.kind == "text":
-            if _is_title(vocab, it.text):
+            if is_title(vocab, it.text):
                 close()
                 current = _Segment(title=it, items=[it])
                 continue
@@ -140,7 +140,7 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
             continue
         # a table row; some printers draw the title (or the unit line) as the first ruled row, one merged cell
         filled = [c for c in it.cells if c]
-        if len(filled) == 1 and _is_title(vocab, filled[0]):
+        if len(filled) == 1 and is_title(vocab, filled[0]):
             close()
             current = _Segment(title=it, items=[it])
             continue
@@ -179,4 +179,4 @@ def _grid(document: PdfDocument, index: int, segment_: _Segment) -> Grid:
     return Grid(name=f"表{index + 1}（{pages}）", rows=rows, merges=merges, origins=origins, source_format="pdf")
 
 
-__all__ = ["contents_pages", "furniture", "segment"]
+__all__ = ["contents_pages", "furniture", "is_title", "segment"]

@@ -58,18 +58,13 @@ class TextSource:
         if self.is_mixed:
             parts = ", ".join(f"{n} 行 {enc}" for enc, n in sorted(self.lines_by_encoding.items()))
             out.append(f"文件混用编码, 已逐行识别 (mixed encodings decoded line by line): {parts}")
-        if self.undecodable_count and self.encoding.startswith("utf-16"):
+        if self.undecodable_count:
             listed = ", ".join(str(n) for n in self.undecodable_lines)
             more = " …" if self.undecodable_count > len(self.undecodable_lines) else ""
-            out.append(f"{self.undecodable_count} 行含无法读取的 UTF-16 字符, 所在记录被拒绝 (lines holding "
-                       f"unreadable UTF-16, their records rejected): 第 {listed}{more} 行")
-        elif self.undecodable_count:
-            listed = ", ".join(str(n) for n in self.undecodable_lines)
-            more = " …" if self.undecodable_count > len(self.undecodable_lines) else ""
-            out.append(
-                f"{self.undecodable_count} 行既不是 UTF-8 也不是 GBK, 所在记录被拒绝 (lines neither UTF-8 "
-                f"nor GBK, their records rejected): 第 {listed}{more} 行"
-            )
+            what = (("含无法读取的 UTF-16 字符", "holding unreadable UTF-16") if self.encoding.startswith("utf-16")
+                    else ("既不是 UTF-8 也不是 GBK", "neither UTF-8 nor GBK"))
+            out.append(f"{self.undecodable_count} 行{what[0]}, 所在记录被拒绝 (lines {what[1]}, their records "
+                       f"rejected): 第 {listed}{more} 行")
         if self.surrogates_replaced:
             out.append(
                 f"{self.surrogates_replaced} 处不成对的 UTF-16 代理转义 (如被截断的表情符号) 已替换为 U+FFFD "

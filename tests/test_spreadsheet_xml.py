@@ -121,3 +121,13 @@ def test_a_workbook_declared_in_gbk_reads(tmp_path):
     unknown.write_bytes(BOOK.replace('encoding="UTF-8"', 'encoding="x-no-such-codec"').encode("utf-8"))
     with pytest.raises(FileRejected, match="encoding cannot be read"):
         read_spreadsheet_xml(unknown, "unknown.xls")
+
+
+def test_a_number_that_is_no_number_stays_text(tmp_path):
+    # a template that wrote a failed formula's result as NaN/INF: kept as text (a row reject naming it downstream),
+    # not a float that no amount can hold
+    path = tmp_path / "nan.xls"
+    path.write_text(BOOK.replace(">1234.56<", ">NaN<").replace('<Data ss:Type="Number">7</Data>',
+                                                              '<Data ss:Type="Number">INF</Data>'), encoding="utf-8")
+    (first, _) = read_spreadsheet_xml(path, "nan.xls")
+    assert first.rows[4][1] == "NaN" and first.rows[5][2] == "INF"

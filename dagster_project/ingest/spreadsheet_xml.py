@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import math
 import re
 from pathlib import Path
 from typing import Iterator
@@ -49,9 +50,11 @@ def _int(value: str | None, default: int = 0) -> int:
 def _value(kind: str | None, text: str):
     if kind == "Number":
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             return text
+        # "NaN"/"INF" as a template writes a failed formula: kept as text, so the amount is a row reject naming it
+        return number if math.isfinite(number) else text
     if kind == "DateTime":
         try:
             value = dt.datetime.fromisoformat(text.strip().rstrip("Z"))

@@ -264,6 +264,71 @@ def test_a_workbook_saved_with_a_password_is_refused_saying_so(tmp_path):
     assert "encrypted workbook" in str(err.value) and "password" in str(err.value)
 
 
+# The sheet of ``_sheet_workbook`` as Excel 2016's "Save as Web Page" writes it (gbk): Office namespaces and a
+# conditional-comment workbook block, classes and mso- styles, <col> widths, displayed numbers with x:num beside
+# them, an indent as mso-char-indent-count (no spaces), empty cells, and the closing display:none row of widths.
+EXCEL_WEB_PAGE = """<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"
+xmlns:x="urn:schemas-microsoft-com:office:excel" xmlns="http://www.w3.org/TR/REC-html40">
+<head><meta http-equiv=Content-Type content="text/html; charset=gb2312"><meta name=ProgId content=Excel.Sheet>
+<meta name=Generator content="Microsoft Excel 15"><style id="a_1234_Styles"><!--table {mso-displayed-decimal-separator:"\\.";}
+.xl65 {mso-number-format:"0\\.00";} .xl66 {mso-char-indent-count:1;}--></style></head>
+<body link=blue vlink=purple><!--[if !excel]>&nbsp;&nbsp;<![endif]--><!--下列信息由 Microsoft Excel 的发布为网页向导生成。-->
+<div id="a_1234" align=center x:publishsource="Excel">
+<table border=0 cellpadding=0 cellspacing=0 width=400 style='border-collapse:collapse;table-layout:fixed;width:300pt'>
+ <col width=80 span=5 style='width:60pt'>
+ <tr height=19 style='height:14.25pt'>
+  <td colspan=5 height=19 class=xl67 width=400 style='height:14.25pt;width:300pt'>宁夏回族自治区水利厅2019年一般公共预算支出表</td>
+ </tr>
+ <tr height=19 style='height:14.25pt'>
+  <td height=19 style='height:14.25pt'>编制单位：宁夏回族自治区水利厅</td><td></td><td></td><td></td><td>单位：万元</td>
+ </tr>
+ <tr height=19 style='height:14.25pt'>
+  <td rowspan=2 height=38 class=xl68 style='height:28.5pt'>科目编码</td><td rowspan=2 class=xl68>科目名称</td>
+  <td colspan=3 class=xl68 style='border-left:none'>本年预算</td>
+ </tr>
+ <tr height=19 style='height:14.25pt'><td height=19 style='height:14.25pt'>合计</td><td>基本支出</td><td>项目支出</td></tr>
+ <tr height=19 style='height:14.25pt'><td height=19 style='height:14.25pt'></td><td>合计</td>
+  <td class=xl65 align=right x:num="30.5">30.50</td><td x:str>20.25</td><td class=xl65 align=right x:num>10.25</td></tr>
+ <tr height=19 style='height:14.25pt'><td height=19 style='height:14.25pt' x:str>213</td><td>农林水支出</td>
+  <td class=xl65 align=right x:num="30.5">30.50</td><td class=xl65 align=right x:num>20.25</td><td x:str>10.25</td></tr>
+ <tr height=19 style='height:14.25pt'><td height=19 style='height:14.25pt' x:str>21303</td><td>　水利</td>
+  <td class=xl65 align=right x:num="30.5">30.50</td><td class=xl65 align=right x:num>20.25</td>
+  <td class=xl65 align=right x:num>10.25</td></tr>
+ <tr height=19 style='height:14.25pt'><td height=19 style='height:14.25pt' x:str>2130301</td>
+  <td class=xl66 style='padding-left:24px;mso-char-indent-count:2'>　　行政运行</td>
+  <td class=xl65 align=right x:num>20.25</td><td class=xl65 align=right x:num>20.25</td><td>-</td></tr>
+ <tr height=19 style='height:14.25pt'><td height=19 style='height:14.25pt' x:str>2130302</td><td>　　一般行政管理事务</td>
+  <td x:str>10.25</td><td></td><td class=xl65 align=right x:num>10.25</td></tr>
+ <tr height=19 style='height:14.25pt'><td height=19 style='height:14.25pt'>注：本表金额保留两位小数。</td><td></td><td></td>
+  <td></td><td></td></tr>
+ <![if supportMisalignedColumns]>
+ <tr height=0 style='display:none'><td width=80 style='width:60pt'></td><td width=80 style='width:60pt'></td>
+  <td width=80 style='width:60pt'></td><td width=80 style='width:60pt'></td><td width=80 style='width:60pt'></td></tr>
+ <![endif]>
+</table></div></body></html>
+"""
+
+
+def test_excel_save_as_web_page_reads_like_the_xlsx(tmp_path):
+    wb = _sheet_workbook()
+    wb["表5"]["B8"].alignment = Alignment(indent=2)
+    wb.save(tmp_path / "a.xlsx")
+    (tmp_path / "a.xls").write_bytes(EXCEL_WEB_PAGE.encode("gb18030"))
+    xlsx, page = parse_workbook(tmp_path / "a.xlsx"), parse_workbook(tmp_path / "a.xls")
+    assert page.file_format == "html"
+
+    def view(parsed):
+        (s,) = parsed.sheets
+        return (s.table_name, s.fiscal_year, s.unit_label, s.header_row_count, s.rows_in, s.rows_rejected,
+                sorted((ln.source_row, ln.line_code, ln.column_key, ln.amount_yuan, ln.indent_level) for ln in s.lines))
+    assert view(page) == view(xlsx)
+    # the grid as Excel shows the sheet: its indent from the style, the hidden row of column widths not a row
+    from dagster_project.ingest.html_tables import read_html_tables
+
+    (grid,) = read_html_tables(tmp_path / "a.xls", "a.xls")
+    assert len(grid.rows) == 10 and grid.indents == {(7, 1): 2}
+
+
 def test_word_wps_and_fake_files_are_refused_whole_and_still_present(tmp_path):
     raw = tmp_path / "raw"
     (raw / "budget").mkdir(parents=True)

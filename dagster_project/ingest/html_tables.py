@@ -29,6 +29,9 @@ SNIFF_BYTES = 4096
 _MARKUP = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta|body|table)\b",
                      re.I | re.S)
 _COLLAPSE = re.compile(r"[ \t\r\n\f]+")
+# Excel's web page indents a cell by style, not by spaces: the alignment indent an .xlsx cell carries
+_INDENT = re.compile(r"mso-char-indent-count\s*:\s*(\d+)", re.I)
+_NOT_SHOWN = re.compile(r"display\s*:\s*none", re.I)
 _BREAK = "\x00"  # a <br> (or a nested table's row) until whitespace is collapsed; no text holds it
 _LINE_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li"}
 # not shown on the sheet Excel or WPS makes of the page
@@ -74,19 +77,20 @@ def _span(value: str | None) -> int:
 
 
 class _Tables(HTMLParser):
-    """Top-level tables as (caption, rows of (text, rowspan, colspan)), and the text lines before each."""
+    """Top-level tables as (caption, rows of (text, rowspan, colspan, indent)), and the text lines before each."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tables: list[tuple[str | None, list[str], list[list[tuple[str, int, int]]]]] = []
+        self.tables: list[tuple[str | None, list[str], list[list[tuple[str, int, int, int]]]]] = []
         self.depth = 0  # <table> nesting
         self.loose: list[str] = []  # text lines outside any table since the last one
         self.line: list[str] = []
-        self.rows: list[list[tuple[str, int, int]]] = []
+        self.rows: list[list[tuple[str, int, int, int]]] = []
         self.cell: list[str] | None = None
-        self.spans = (1, 1)
+        self.spans = (1, 1, 0)  # rowspan, colspan, indent
         self.caption: list[str] | None = None
         self.in_caption = False
+        self.hidden: set[int] = set()  # rows styled display:none (Excel's web page ends with one of column widths)
         self.skip = 0  # inside <script>, <style>, <title>
 
     # text of a cell or a loose line, rendered: runs of ASCII whitespace are one space, <br> a line break
@@ -120,12 +124,16 @@ class _Tables(HTMLParser):
             if tag == "tr":
                 self._end_cell()
                 self.rows.append([])
+                if _NOT_SHOWN.search(dict(attrs).get("style") or ""):
+                    self.hidden.add(len(self.rows) - 1)
             elif tag in ("td", "th"):
                 self._end_cell()
                 if not self.rows:
                     self.rows.append([])
                 named = dict(attrs)
-                self.cell, self.spans = [], (_span(named.get("rowspan")), _span(named.get("colspan")))
+                indent = _INDENT.search(named.get("style") or "")
+                self.cell, self.spans = [], (_span(named.get("rowspan")), _span(named.get("colspan")),
+                                             int(indent.group(1)) if indent else 0)
             elif tag == "caption":
                 self.caption, self.in_caption = [], True
             elif tag == "br" and self.cell is not None:
@@ -147,8 +155,9 @@ class _Tables(HTMLParser):
             if self.depth == 0:
                 self._end_cell()
                 caption = self._render(self.caption).strip() if self.caption else None
-                self.tables.append((caption or None, self.loose, self.rows))
-                self.loose, self.rows = [], []
+                shown = [row for index, row in enumerate(self.rows) if index not in self.hidden]
+                self.tables.append((caption or None, self.loose, shown))
+                self.loose, self.rows, self.hidden = [], [], set()
             return
         if self.depth == 1:
             if tag in ("td", "th"):
@@ -171,17 +180,18 @@ class _Tables(HTMLParser):
             self.line.append(data)
 
 
-def _grid(name: str, lead: list[str], rows: list[list[tuple[str, int, int]]], file_name: str) -> Grid:
+def _grid(name: str, lead: list[str], rows: list[list[tuple[str, int, int, int]]], file_name: str) -> Grid:
     """Lay cells out as a browser does: a cell takes the first column its row leaves free; a rowspan reaches no
     further than the table's last row (browsers clip it so). Occupied stretches are kept per row as column ranges,
     so a cell spanning a thousand columns costs one entry, not a thousand."""
     taken: list[list[tuple[int, int]]] = [[] for _ in rows]  # per row: (first, last) columns held by spans above
     placed: dict[tuple[int, int], str] = {}
+    indents: dict[tuple[int, int], int] = {}
     merges = []
     width = 0
     for r, row in enumerate(rows):
         c = 0
-        for text, rowspan, colspan in row:
+        for text, rowspan, colspan, indent in row:
             moved = True
             while moved:
                 moved = False
@@ -192,6 +202,8 @@ def _grid(name: str, lead: list[str], rows: list[list[tuple[str, int, int]]], fi
             for dr in range(1, rowspan):
                 taken[r + dr].append((c, c + colspan - 1))
             placed[(r, c)] = text
+            if indent:
+                indents[(r + len(lead), c)] = indent
             if rowspan > 1 or colspan > 1:
                 merges.append((r, c, r + rowspan - 1, c + colspan - 1))
             c += colspan
@@ -204,7 +216,7 @@ def _grid(name: str, lead: list[str], rows: list[list[tuple[str, int, int]]], fi
     offset = len(lead)
     grid_rows = [(text,) + (None,) * max(0, width - 1) for text in lead] + body
     merges = [(r0 + offset, c0, r1 + offset, c1) for r0, c0, r1, c1 in merges]
-    return Grid(name=name, rows=grid_rows, merges=merges, source_format="html")
+    return Grid(name=name, rows=grid_rows, merges=merges, indents=indents, source_format="html")
 
 
 def read_html_tables(path: Path, name: str) -> list[Grid]:
@@ -220,7 +232,7 @@ def read_html_tables(path: Path, name: str) -> list[Grid]:
     if parser.depth:  # a table left open at the end of the file (a cut download): keep what was read
         parser.depth = 1
         parser.handle_endtag("table")
-    tables = [(caption, lead, rows) for caption, lead, rows in parser.tables if any(any(t for t, _, _ in row)
+    tables = [(caption, lead, rows) for caption, lead, rows in parser.tables if any(any(cell[0] for cell in row)
                                                                                       for row in rows)]
     if not tables:
         from dagster_project.ingest.readers import refuse

@@ -293,6 +293,25 @@ def test_duplicated_export_kept_with_provenance_and_reported(gongkai_env):
     assert len(set(keys)) == len(keys)
 
 
+def test_an_export_dropped_twice_is_reported_whole_and_listed_in_part(gongkai_env):
+    # the same export saved twice under two names (导出.csv, 导出(1).csv): every row of one is a copy; the report
+    # counts them all and lists the first `limit` — DuckDB counts, Python holds only the examples
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_SEND_TIME"]
+    rows = [[f"W{i:04d}", "1", "交易公告", "2018-05-01 09:00"] for i in range(300)]
+    write_csv(raw / "trading" / "导出.csv", header, rows)
+    write_csv(raw / "trading" / "导出(1).csv", header, rows)
+    load(raw, wh)
+    con = duckdb.connect(str(wh))
+    try:
+        report = duplicate_report(con, limit=10)
+    finally:
+        con.close()
+    assert (report["duplicate_rows"], report["duplicate_keys"]) == (300, 300)
+    assert [(e["source_file"], e["source_row"], e["duplicate_of"], e["duplicate_row"]) for e in report["examples"]] \
+        == [("trading/导出(1).csv", r, "trading/导出.csv", r) for r in range(2, 12)]
+
+
 def test_duplicate_report_is_kept_until_a_trading_file_changes(gongkai_env):
     """The report is read back while the trading loads are the same, and made again when a file is (re)loaded."""
     from dagster_project.ingest.trading_copies import REPORT_TABLE

@@ -101,13 +101,19 @@ def duplicate_report(con: duckdb.DuckDBPyConnection, limit: int = 50) -> dict:
 
 def _duplicate_report(con: duckdb.DuckDBPyConnection, limit: int) -> dict:
     with tf.bounded_memory(con):
-        # every copy once (they are few: the rows of overlapping exports), counted and listed from that one pass
-        rows = con.execute(
-            f"SELECT source_file, source_row, first_file, first_row, bulletin_key FROM ({copies_sql()}) "
-            f"ORDER BY source_file, source_row").fetchall()
-    examples = [{"source_file": r[0], "source_row": r[1], "duplicate_of": r[2], "duplicate_row": r[3],
-                 "bulletin_key": r[4]} for r in rows[:int(limit)]]
-    return {"duplicate_keys": len({r[4] for r in rows}), "duplicate_rows": len(rows), "examples": examples,
+        # every copy grouped once (materialised), counted and its first examples listed by DuckDB: an export dropped
+        # twice under two names makes every row a copy, which Python must not hold (only ``limit`` rows come back)
+        rows = con.execute(f"""
+            WITH copies AS MATERIALIZED (
+                SELECT source_file, source_row, first_file, first_row, bulletin_key FROM ({copies_sql()})),
+            totals AS (SELECT count(*) AS n_rows, count(DISTINCT bulletin_key) AS n_keys FROM copies),
+            first_copies AS (SELECT * FROM copies ORDER BY source_file, source_row LIMIT {int(limit)})
+            SELECT n_rows, n_keys, source_file, source_row, first_file, first_row, bulletin_key
+            FROM totals LEFT JOIN first_copies ON true ORDER BY source_file, source_row""").fetchall()
+    n_rows, n_keys = (rows[0][0], rows[0][1]) if rows else (0, 0)
+    examples = [{"source_file": r[2], "source_row": r[3], "duplicate_of": r[4], "duplicate_row": r[5],
+                 "bulletin_key": r[6]} for r in rows if r[2] is not None]
+    return {"duplicate_keys": n_keys, "duplicate_rows": n_rows, "examples": examples,
             "canonical_rule": "最新导出优先, 其次文件顺序 (latest export first — its newest NOTICE_SEND_TIME — "
                               "then file order, then row)"}
 

@@ -28,7 +28,7 @@ import re
 import unicodedata
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Iterator
@@ -88,6 +88,8 @@ KIND_REASONS = {
     "amount": "期望金额数字, 可带单位 (expected a number; thousands separators and a unit such as 元 or "
               "万元 allowed)",
     "integer": "期望整数 (expected a whole number)",
+    "code": "代码被电子表格改写成科学计数法, 位数已丢失, 不能当作代码 (a spreadsheet rewrote the code in scientific "
+            "notation, e.g. 9.16403E+17: its digits are lost, so it is no code; export the column as text)",
     "boolean": "期望是/否 (expected true/false, 1/0, 是/否 or Y/N)",
     "enum": "不是允许的取值 (not one of the allowed values)",
     "unit": "未知金额单位 (unknown amount unit)",
@@ -151,9 +153,19 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         -- trim(v, chars) with a non-ASCII set is slow: only values that start or end with one of
         -- them pay for it (measured: 28 columns x 1 M rows, 12 s -> under 3 s)
-        CREATE OR REPLACE TEMP MACRO gk_clean(v) AS nullif(CASE
+        CREATE OR REPLACE TEMP MACRO gk_trimmed(v) AS nullif(CASE
             WHEN strpos({trim}, left(v, 1)) > 0 OR strpos({trim}, right(v, 1)) > 0 THEN trim(v, {trim})
             ELSE v END, '');
+        -- ="0123" is how exporters (and people) keep a code as text when the file is opened in Excel: the
+        -- text between the quotes is the value, as Excel shows it
+        CREATE OR REPLACE TEMP MACRO gk_clean(v) AS gk_trimmed(CASE
+            WHEN left(v, 2) = '="' AND right(v, 1) = '"' AND length(v) >= 3 THEN substr(v, 3, length(v) - 3)
+            ELSE v END);
+        -- a code a spreadsheet rewrote in scientific notation when it opened and saved the file (Excel
+        -- 9.16403E+17, LibreOffice 9.16403007668853E+017): its digits are lost, so it is no code
+        CREATE OR REPLACE TEMP MACRO gk_code(v) AS CASE
+            WHEN contains(v, 'E+') AND regexp_full_match(v, '[+-]?[0-9](\\.[0-9]+)?E\\+[0-9]{{1,3}}') THEN NULL
+            ELSE v END;
         -- text with an explicit UTC offset: the offset in minutes (NULL when none)
         CREATE OR REPLACE TEMP MACRO gk_offset_minutes(s) AS CASE
             WHEN regexp_matches(s, ':\\d{{2}}(\\.\\d+)?\\s*Z$') THEN 0
@@ -288,7 +300,7 @@ class Binding:
     """One target field bound to one staged column."""
 
     field: str
-    kind: str  # text | timestamp | date | amount | integer | boolean | enum | unit
+    kind: str  # text | code | timestamp | date | amount | integer | boolean | enum | unit
     column: int  # staged column index (c{column})
     header: str  # as printed
     multiplier: Decimal | None = None  # amounts: unit from the header
@@ -300,6 +312,9 @@ class Binding:
     unlisted_codes_null: bool = False
     # a second field read from a column another binding already reports on: no second reject
     reports_errors: bool = True
+    # a bad value rejects its row (True), or is stored NULL and counted in the file's note (False): a party's
+    # code a spreadsheet damaged leaves the bulletin a reader sees, only without that code
+    bad_rejects_row: bool = True
 
 
 @dataclass
@@ -317,6 +332,8 @@ class ParsedFile:
     table: str  # temp table: source_row, p_<field> …, extras, _errors (NULL for a loadable row)
     rows_in: int  # records read: the parsed rows plus the records the scan itself had to skip
     rows_rejected: int
+    # values stored NULL without rejecting their row (``Binding.bad_rejects_row`` False), said per column
+    notes: list[str] = field(default_factory=list)
 
 
 def source_expr(b: Binding) -> str:
@@ -339,6 +356,8 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
     raw = source_expr(b)
     if b.kind == "text":
         return raw
+    if b.kind == "code":
+        return f"gk_code({raw})"
     if b.kind == "timestamp":
         return f"gk_ts({raw})"
     if b.kind == "date":
@@ -430,11 +449,15 @@ def parse_staged(
         inner += [f"coalesce({error.expr}, false) AS _row_error_{i}", f"({error.value_sql}) AS _row_value_{i}"]
 
     conditions, errors = [], []
+    blanked = []
     for b in bindings:
-        if b.kind != "text" and b.reports_errors:
+        if b.kind != "text" and b.reports_errors and b.bad_rejects_row:
             bad, error = _cell_error(b)
             conditions.append(bad)
             errors.append(error)
+        elif b.kind != "text" and b.reports_errors:
+            blanked.append((f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)",
+                            f"{{'column': {sql_literal(b.header)}, 'value': r_{b.field}}}"))
     for i, error in enumerate(staged.row_errors):
         conditions.append(f"_row_error_{i}")
         errors.append(
@@ -458,6 +481,10 @@ def parse_staged(
     )
     keep = ["source_row"] + [f"p_{b.field}" for b in bindings]
     extras = "".join(f", {expr} AS {name}" for name, expr in (extra_sql or {}).items())
+    if blanked:
+        cells = ", ".join(f"CASE WHEN {bad} THEN {cell} END" for bad, cell in blanked)
+        extras += (f", CASE WHEN {' OR '.join(bad for bad, _ in blanked)} "
+                   f"THEN list_filter([{cells}], lambda e: e IS NOT NULL) END AS _blanked")
     parsed = f"parsed_{uuid.uuid4().hex[:10]}"
     try:
         con.execute(f"""
@@ -498,7 +525,25 @@ def parse_staged(
     rows_in, rows_rejected = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE _errors IS NOT NULL) FROM {parsed}"
     ).fetchone()
-    return ParsedFile(parsed, rows_in + len(skipped), rows_rejected + len(skipped))
+    notes = _blanked_notes(con, parsed, staged) if blanked else []
+    return ParsedFile(parsed, rows_in + len(skipped), rows_rejected + len(skipped), notes)
+
+
+def _blanked_notes(con: duckdb.DuckDBPyConnection, parsed: str, staged: StagedFile) -> list[str]:
+    """One short note for the values stored NULL (a file's reason is capped): per column how many, the first row,
+    one value as found."""
+    rows = con.execute(f"""
+        SELECT e."column", count(*), min(source_row), min_by(e."value", source_row)
+        FROM (SELECT source_row, unnest(_blanked) AS e FROM {parsed} WHERE _blanked IS NOT NULL AND _errors IS NULL)
+        GROUP BY 1 ORDER BY min(source_row), 1
+    """).fetchall()
+    if not rows:
+        return []
+    word = staged.row_word
+    columns = "; ".join(f"{column} {count} (第{first}{word}起 from {first},「{value}」)"
+                        for column, count, first, value in rows)
+    return [f"科学计数法的代码, 位数已丢失, 未作代码读入 (codes a spreadsheet rewrote in scientific notation: digits "
+            f"lost, stored as no code): {columns}"]
 
 
 def insert_loadable(

@@ -64,7 +64,8 @@ def _checks(present: set[str], max_parts: int) -> list[tf.RowCheck]:
     # a bulletin without a deal id cannot be tied to a deal (every TRADE rule is per deal), so it is a
     # row reject rather than a row that would pool with all other id-less rows
     ids = ("project_code", "tender_project_code", "unified_deal_code", "bid_section_codes", "unified_deal_codes")
-    missing = " AND ".join(f"{col(n)} IS NULL" for n in ids)
+    # r_: the cell as found; a code a spreadsheet damaged was filled (its own reject says what is wrong with it)
+    missing = " AND ".join(f"r_{n} IS NULL" if n in present else "NULL IS NULL" for n in ids)
     checks = [tf.RowCheck(
         bad_sql=missing, column=None, value_sql="NULL",
         reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE, TENDER_PROJECT_CODE nor "
@@ -181,6 +182,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     if bulletins != rows_loaded:
         notes.append(f"{rows_loaded} 条记录含 {bulletins} 条公告 (one per listed section) "
                      f"({rows_loaded} records held {bulletins} bulletins)")
+    notes += parsed.notes
     if parsed.rows_rejected:
         notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
     repeated = repeated_headers(ignored, bindings, table)

@@ -1,0 +1,104 @@
+"""Trading exports that passed through a spreadsheet before they reached us (wave 10, P3).
+
+An office opens the platform's CSV in Excel or Calc and saves it again: long all-digit codes (credit codes, ID
+numbers, numeric project codes) become scientific notation (``9.16403E+17``, Calc: ``9.16403007668853E+017``) and
+their digits are gone. Such a value is no code: a deal code in that form rejects its row (it must never be a dedupe
+key — two projects collapse onto one number), a party's code is stored NULL (no "invalid credit code" verdict on a
+number the spreadsheet made) and the file's note names the column, how many and the first rows. Expectations come
+from reading the same content as the platform wrote it, not from hard-coded values.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+from test_ingest_trading import bulletins, load, load_file_row, query, write_csv
+
+FIXTURES = Path(__file__).parent / "fixtures" / "trading_spreadsheet"
+SCIENTIFIC = re.compile(r"[0-9](\.[0-9]+)?E\+[0-9]{2,3}")
+DEAL_CODES = ("PROJECT_CODE", "TENDER_PROJECT_CODE", "BID_SECTION_CODE", "UNIFIED_DEAL_CODE")
+PARTY_CODES = ("TENDERER_CODE", "TENDER_AGENCY_CODE", "WIN_CANDIDATE_CODE", "WIN_BIDDER_CODE", "PM_CODE")
+SAME_FIELDS = ("notice_name", "notice_send_time", "bulletin_type", "region_code", "tenderer_name",
+               "budget_amount_yuan", "bid_amount_yuan", "bid_open_time", "url")
+
+
+def _records(path: Path, encoding: str) -> dict[int, dict[str, str]]:
+    """Records by their first line number, as the loader numbers them (header = row 1)."""
+    with path.open(encoding=encoding, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {i: row for i, row in enumerate(rows, start=2)}
+
+
+def test_calc_resaved_export_codes_in_scientific_notation(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    shutil.copy(FIXTURES / "platform_export.csv", raw / "trading" / "platform_export.csv")
+    shutil.copy(FIXTURES / "calc_resaved_gbk.csv", raw / "trading" / "calc_resaved_gbk.csv")
+    source = _records(FIXTURES / "platform_export.csv", "utf-8")
+    resaved = _records(FIXTURES / "calc_resaved_gbk.csv", "gbk")
+    assert source.keys() == resaved.keys()
+    # the fixture does carry the damage this test is about, in deal codes and in party codes
+    damaged = {(row, name) for row, rec in resaved.items() for name, value in rec.items() if SCIENTIFIC.fullmatch(value)}
+    assert {name for _, name in damaged} >= {"PROJECT_CODE", "BID_SECTION_CODE", "TENDERER_CODE", "PM_CODE"}
+
+    load(raw, wh)
+    original = bulletins(wh, "trading/platform_export.csv")
+    assert sorted(original) == sorted(source)                 # the platform's own file loads whole
+    got = bulletins(wh, "trading/calc_resaved_gbk.csv")
+
+    deal_damaged = {row for row, name in damaged if name in DEAL_CODES}
+    assert deal_damaged and sorted(got) == sorted(set(source) - deal_damaged)
+    # two numeric projects collapse onto one number once in scientific notation: neither becomes a deal
+    assert len({source[r]["PROJECT_CODE"] for r in deal_damaged}) == 2
+    assert len({resaved[r]["PROJECT_CODE"] for r in deal_damaged}) == 1
+    rejects = query(wh, "SELECT source_row, source_column, raw_value, reason FROM raw.load_rejects "
+                        "WHERE source_file = 'trading/calc_resaved_gbk.csv' ORDER BY source_row, source_column")
+    assert {r for r, *_ in rejects} == deal_damaged
+    assert {(r, c, v) for r, c, v, _ in rejects} == {(r, n, resaved[r][n]) for r, n in damaged if n in DEAL_CODES}
+    assert all(reason.startswith(f"第{r}行「{c}」") and "科学计数法" in reason and "scientific notation" in reason
+               for r, c, _, reason in rejects)
+
+    for row, bulletin in got.items():
+        assert bulletin["bulletin_key"] == original[row]["bulletin_key"]
+        assert {f: bulletin[f] for f in SAME_FIELDS} == {f: original[row][f] for f in SAME_FIELDS}
+        # Calc writes a line break inside a quoted field as LF where the platform wrote CRLF
+        assert bulletin["notice_content"] == original[row]["notice_content"].replace("\r\n", "\n")
+        for name in PARTY_CODES:       # no number a spreadsheet made is stored as a code
+            expected = None if (row, name) in damaged else original[row][name.lower()]
+            assert bulletin[name.lower()] == expected, (row, name)
+    status = load_file_row(wh, "trading/calc_resaved_gbk.csv")
+    assert (status["rows_in"], status["rows_loaded"], status["rows_rejected"]) == (
+        len(source), len(source) - len(deal_damaged), len(deal_damaged))
+    for name in {n for r, n in damaged if n in PARTY_CODES and r not in deal_damaged}:
+        count = sum(1 for r, n in damaged if n == name and r not in deal_damaged)
+        first = min(r for r, n in damaged if n == name and r not in deal_damaged)
+        assert f"{name} {count} (第{first}行起 from {first},「{resaved[first][name]}」)" in status["reason"]
+    assert "scientific notation" in status["reason"] and "科学计数法" in status["reason"]
+
+
+def test_formula_quoted_text_reads_as_the_text_excel_shows(gongkai_env):
+    """``="0951…"``: how exporters keep a code as text for Excel; the value is the text between the quotes."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_SEND_TIME", "TENDERER_CODE",
+              "REGION_CODE", "PM_CODE", "BID_AMOUNT"]
+    rows = [["0640100201800012001", "001", "交易公告", "2018-06-04 09:00:00", "126401046511596569", "640104",
+             "640104196607297312", "1000"],
+            ["0640100201800012002", "002", "中标结果公告", "2018-06-20 09:00:00", "11640000432620297X", "640000",
+             "", "980000"]]
+    write_csv(raw / "trading" / "plain.csv", header, rows)
+    # as the exporter writes it: the formula unquoted in the CSV, so Excel evaluates it to text
+    text = "\r\n".join([",".join(header)] + [",".join(f'="{v}"' if v and i not in (2, 3, 7) else v
+                                                       for i, v in enumerate(row)) for row in rows]) + "\r\n"
+    (raw / "trading" / "formula.csv").write_text(text, encoding="utf-8")
+    assert '="0640100201800012001"' in text
+
+    load(raw, wh)
+    plain, formula = bulletins(wh, "trading/plain.csv"), bulletins(wh, "trading/formula.csv")
+    assert sorted(formula) == sorted(plain) == [2, 3]
+    skip = {"load_id", "source_file", "source_sha256"}
+    for row in plain:
+        assert {k: v for k, v in formula[row].items() if k not in skip} == \
+               {k: v for k, v in plain[row].items() if k not in skip}
+    assert formula[2]["project_code"] == "0640100201800012001" and formula[2]["bid_section_code"] == "001"

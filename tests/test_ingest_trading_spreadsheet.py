@@ -102,3 +102,46 @@ def test_formula_quoted_text_reads_as_the_text_excel_shows(gongkai_env):
         assert {k: v for k, v in formula[row].items() if k not in skip} == \
                {k: v for k, v in plain[row].items() if k not in skip}
     assert formula[2]["project_code"] == "0640100201800012001" and formula[2]["bid_section_code"] == "001"
+
+
+def test_calc_resaved_export_with_label_row_and_blank_rows(gongkai_env):
+    """The same export arranged by a person before Calc saved it: the platform's Chinese labels as a second header
+    row, a blank row after each deal (Calc writes it as a row of commas). Neither is a record; every bulletin keeps
+    the row a spreadsheet shows and reads as in the file without them."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    for name in ("calc_resaved_gbk.csv", "calc_resaved_arranged_gbk.csv"):
+        shutil.copy(FIXTURES / name, raw / "trading" / name)
+    with (FIXTURES / "calc_resaved_arranged_gbk.csv").open(encoding="gbk", newline="") as handle:
+        records = {i: rec for i, rec in enumerate(csv.reader(handle), start=1)}
+    blank = {i for i, rec in records.items() if not any(rec)}
+    assert records[2][0] == "项目编号" and len(blank) >= 3     # the fixture has what this test is about
+
+    load(raw, wh)
+    plain = {b["bulletin_key"]: b for b in bulletins(wh, "trading/calc_resaved_gbk.csv").values()}
+    got = bulletins(wh, "trading/calc_resaved_arranged_gbk.csv")
+    assert {b["bulletin_key"] for b in got.values()} == set(plain)
+    skip = {"load_id", "source_file", "source_sha256", "source_row"}
+    for row, bulletin in got.items():
+        # the row a spreadsheet shows: the label row and the blank rows count, as in Calc or Excel
+        assert (records[row][0], records[row][6]) == (bulletin["project_code"], bulletin["notice_name"])
+        assert {k: v for k, v in bulletin.items() if k not in skip} == \
+               {k: v for k, v in plain[bulletin["bulletin_key"]].items() if k not in skip}
+    rejects = query(wh, "SELECT source_row, reason FROM raw.load_rejects "
+                        "WHERE source_file = 'trading/calc_resaved_arranged_gbk.csv'")
+    assert 2 not in {r for r, _ in rejects} and not blank & {r for r, _ in rejects}
+    status = load_file_row(wh, "trading/calc_resaved_arranged_gbk.csv")
+    plain_status = load_file_row(wh, "trading/calc_resaved_gbk.csv")
+    assert (status["rows_in"], status["rows_loaded"], status["rows_rejected"]) == (
+        plain_status["rows_in"], plain_status["rows_loaded"], plain_status["rows_rejected"])
+    assert "第2行重复表头" in status["reason"] and "repeat the header" in status["reason"]
+
+
+def test_unnamed_trailing_columns_are_noted_as_such(gongkai_env):
+    """Excel's CSV save writes the empty columns of the sheet's used range: a header of empty names."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    write_csv(raw / "trading" / "trailing.csv", ["PROJECT_CODE", "BULLETIN_TYPE", "NOTICE_SEND_TIME", "", ""],
+              [["T1", "交易公告", "2018/6/4 9:00", "", ""]])
+    load(raw, wh)
+    reason = load_file_row(wh, "trading/trailing.csv")["reason"]
+    assert "2 columns without a header" in reason and "unknown columns" not in reason

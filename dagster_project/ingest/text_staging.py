@@ -180,12 +180,15 @@ def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str, find_he
     rejects, scans = f"csv_rejects_{tag}", f"csv_scans_{tag}"
     # row_number() OVER () runs as DuckDB's streaming window over the CSV scan, in file order
     # (rowid cannot be used: inside the framework's transaction it is not 0-based).
-    relation = f"""(
+    # A record of empty fields (`,,,,`: Excel writes a blank row of the used range so) is no record — skipped, as a
+    # workbook's blank row is, after numbering, so the rows below keep the numbers a spreadsheet shows
+    filled = "coalesce(" + ", ".join(f"c{i}" for i in range(len(headers))) + ")"
+    relation = f"""(SELECT * FROM (
         SELECT CAST(row_number() OVER () + {1 + skip} AS INTEGER) AS source_row, {cols}
         FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false, skip = {skip},
              delim = {sql_literal(delimiter)}, quote = '"', escape = '"', columns = {columns}, null_padding = false,
              ignore_errors = true, store_rejects = true, rejects_table = '{rejects}',
-             rejects_scan = '{scans}', max_line_size = {MAX_LINE_BYTES}, encoding = 'utf-8'))"""
+             rejects_scan = '{scans}', max_line_size = {MAX_LINE_BYTES}, encoding = 'utf-8')) WHERE {filled} IS NOT NULL)"""
     notes = src.notes() + (["制表符分隔 (tab-separated)"] if delimiter == "\t" else []) + notes
     staged = StagedFile(relation, headers, "csv", src.encoding, scan_rejects=rejects,
                         scan_tables=[rejects, scans], notes=notes)

@@ -430,13 +430,15 @@ def parse_staged(
     bindings: list[Binding],
     checks: list[RowCheck] = (),
     extra_sql: dict[str, str] | None = None,
+    header_repeat: str | None = None,
 ) -> ParsedFile:
     """Parse every bound column in one statement and write the row rejects.
 
     Creates a temp table (``source_row``, ``p_<field>``, extras, ``_errors``): ``_errors`` is NULL
     for a loadable row, else a list of {column, value, reason}. One ``raw.load_rejects`` row is
     written per bad cell (or failed row check, or structurally bad record), its reason starting
-    with the row: ``第12行「中标金额」: …``.
+    with the row: ``第12行「中标金额」: …``. Records for which ``header_repeat`` (SQL over the staged
+    columns) is true are the header again, not records: left out, counted nowhere, named in a note.
     """
     unit_binding = next((b for b in bindings if b.kind == "unit"), None)
     unit_sql = parsed_expr(unit_binding, None) if unit_binding else None
@@ -447,6 +449,8 @@ def parse_staged(
             inner.append(f"c{b.column} AS r_{b.field}")
     for i, error in enumerate(staged.row_errors):
         inner += [f"coalesce({error.expr}, false) AS _row_error_{i}", f"({error.value_sql}) AS _row_value_{i}"]
+    if header_repeat:
+        inner.append(f"{header_repeat} AS _header_repeat")
 
     conditions, errors = [], []
     blanked = []
@@ -479,7 +483,7 @@ def parse_staged(
         f"CASE WHEN {' OR '.join(conditions)} THEN list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) END"
         if conditions else f"CAST(NULL AS {error_type})"
     )
-    keep = ["source_row"] + [f"p_{b.field}" for b in bindings]
+    keep = ["source_row"] + [f"p_{b.field}" for b in bindings] + (["_header_repeat"] if header_repeat else [])
     extras = "".join(f", {expr} AS {name}" for name, expr in (extra_sql or {}).items())
     if blanked:
         cells = ", ".join(f"CASE WHEN {bad} THEN {cell} END" for bad, cell in blanked)
@@ -508,6 +512,7 @@ def parse_staged(
              for row, text, reason in skipped],
         )
     drop_temp(con, *staged.scan_tables)
+    notes = _drop_header_repeats(con, parsed, staged) if header_repeat else []
     # a workbook's rows say their sheet and its row (工作表「交易信息」第12行); a text file's, their row or record
     sheet, where, places = "NULL", f"'第' || source_row || {sql_literal(staged.row_word)}", ""
     if staged.row_places:
@@ -525,8 +530,21 @@ def parse_staged(
     rows_in, rows_rejected = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE _errors IS NOT NULL) FROM {parsed}"
     ).fetchone()
-    notes = _blanked_notes(con, parsed, staged) if blanked else []
+    notes += _blanked_notes(con, parsed, staged) if blanked else []
     return ParsedFile(parsed, rows_in + len(skipped), rows_rejected + len(skipped), notes)
+
+
+def _drop_header_repeats(con: duckdb.DuckDBPyConnection, parsed: str, staged: StagedFile) -> list[str]:
+    """Remove the records that repeat the header; a note names them (the first ten rows)."""
+    count, rows = con.execute(f"SELECT count(*), list(source_row ORDER BY source_row)[:10] FROM {parsed} "
+                              f"WHERE _header_repeat").fetchone()
+    if not count:
+        return []
+    con.execute(f"DELETE FROM {parsed} WHERE _header_repeat")
+    word, more = staged.row_word, count > len(rows)
+    return [f"第{'、'.join(map(str, rows))}{word}{'等' if more else ''}重复表头 (如中文列名行), 未作记录读取 ({count} "
+            f"{'rows' if word == '行' else 'records'} repeat the header, e.g. a row of Chinese labels under the field "
+            f"names: not records; {', '.join(map(str, rows))}{' …' if more else ''})"]
 
 
 def _blanked_notes(con: duckdb.DuckDBPyConnection, parsed: str, staged: StagedFile) -> list[str]:

@@ -29,8 +29,8 @@ from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_fields import (
-    StandardTable, bind_headers, bulletin_type_codes, field_aliases, recognise_standard_table, repeated_headers,
-    trading_spec,
+    StandardTable, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
+    repeated_headers, trading_spec,
 )
 from dagster_project.ingest.trading_workbook import WORKBOOK_SUFFIXES, stage_workbook
 
@@ -173,7 +173,8 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
             notes.append(f"国家数据规范表 {table.number} {table.name} {table.name_zh} (national data standard "
                          f"table), 公告类型 {table.bulletin_type}")
         parsed = tf.parse_staged(con, f, load_id, staged, bindings,
-                                 _checks(present, int(spec["max_sections_per_record"])))
+                                 _checks(present, int(spec["max_sections_per_record"])),
+                                 header_repeat=header_repeat_sql(bindings, table))
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected
         bulletins = _insert_bulletins(con, parsed, f, load_id, bindings, table)
@@ -189,8 +190,11 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     if repeated:
         notes.append(f"重复的列, 只读了第一列 (columns repeating a field an earlier column gives, only the first read): "
                      f"{', '.join(repeated)}")
-    if unknown := [h for h in ignored if h not in repeated]:
+    if unknown := [h for h in ignored if h not in repeated and h.strip()]:
         notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(unknown)}")
+    if unnamed := sum(1 for h in ignored if not h.strip()):
+        # a spreadsheet's save writes the empty columns of its used range (trailing commas): nothing to name
+        notes.append(f"{unnamed} 列没有表头, 未读 ({unnamed} columns without a header, not read)")
     kind = f"bulletins:{table.name}" if table else "bulletins"
     return tf.text_file_outcome(staged, parsed, rows_loaded, notes, kind)
 

@@ -203,6 +203,47 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
     return bindings, ignored
 
 
+# A cell's compare form in SQL, as ``normalise_label`` gives it for header labels (spaces out, full-width
+# punctuation as ASCII, lower case) and with '_' dropped, so PROJECT_CODE, projectCode and 项目编号 compare as aliases
+_FULLWIDTH_PUNCT, _ASCII_PUNCT = "（）［］：，＿", "()[]:,_"
+
+
+def _label_sql(column: str) -> str:
+    return (f"replace(lower(translate(replace(replace({column}, ' ', ''), '\u3000', ''), "
+            f"{tf.sql_literal(_FULLWIDTH_PUNCT)}, {tf.sql_literal(_ASCII_PUNCT)})), '_', '')")
+
+
+def _labels_of(field: str, header: str, table: StandardTable | None) -> set[str]:
+    """Every label naming ``field`` in this file (its aliases, the recognised table's Chinese names, the column's
+    own header), in the compare form of ``_label_sql``."""
+    scopes = {"", table.name} if table else {""}
+    labels = {norm for (scope, norm), fields in field_aliases().items() if scope in scopes and field in fields}
+    if table is not None:
+        labels |= {tf.normalise_label(zh) for name, zh in table.fields_zh.items()
+                   if field in _fields_of_header(name, table)}
+    labels.add(tf.normalise_label(header))
+    return {label.replace("_", "") for label in labels}
+
+
+def header_repeat_sql(bindings: list[tf.Binding], table: StandardTable | None = None) -> str | None:
+    """SQL over the staged columns: true for a record that is a header again, not a bulletin — a second header row
+    of Chinese labels under the field names (as exports meant for people carry), or the header repeated where two
+    exports were pasted together. Such a record names, in at least two bound columns and in at least half of its
+    filled bound columns, the field its column holds. Only records whose first bound columns name their field are
+    looked at closely (a data row's codes and times never do), so a large file pays one cheap test per row."""
+    bound = [b for b in bindings if b.reports_errors]
+    if len(bound) < 2:
+        return None
+    tests = []
+    for b in bound:
+        labels = ", ".join(tf.sql_literal(x) for x in sorted(_labels_of(b.field, b.header, table)))
+        tests.append((f"c{b.column}", f"coalesce({_label_sql(f'c{b.column}')} IN ({labels}), false)"))
+    cheap = " OR ".join(test for _, test in tests[:2])
+    named = " + ".join(f"CAST({test} AS INTEGER)" for _, test in tests)
+    filled = " + ".join(f"CAST({column} IS NOT NULL AS INTEGER)" for column, _ in tests)
+    return f"(CASE WHEN {cheap} THEN ({named}) >= 2 AND 2 * ({named}) >= ({filled}) ELSE false END)"
+
+
 def repeated_headers(ignored: list[str], bindings: list[tf.Binding], table: StandardTable | None = None) -> list[str]:
     """Of the headers ``bind_headers`` ignored, those naming a field an earlier column already gives (a column
     exported twice, or two labels of one field): the file's note says they repeat, not that they are unknown."""
@@ -210,5 +251,5 @@ def repeated_headers(ignored: list[str], bindings: list[tf.Binding], table: Stan
     return [h for h in ignored if (names := _fields_of_header(h, table)) and set(names) <= bound]
 
 
-__all__ = ["StandardTable", "bind_headers", "bulletin_type_codes", "codes_for", "field_aliases",
+__all__ = ["StandardTable", "bind_headers", "bulletin_type_codes", "codes_for", "field_aliases", "header_repeat_sql",
            "recognise_standard_table", "repeated_headers", "standard_tables", "trading_spec"]

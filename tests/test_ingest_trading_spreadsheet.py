@@ -145,3 +145,39 @@ def test_unnamed_trailing_columns_are_noted_as_such(gongkai_env):
     load(raw, wh)
     reason = load_file_row(wh, "trading/trailing.csv")["reason"]
     assert "2 columns without a header" in reason and "unknown columns" not in reason
+
+
+def _excel_general(value: str) -> str:
+    """What Excel's CSV save writes for a cell it read as a number: the General format shows at most 11 digits, so a
+    longer whole number is written in scientific notation with 6 significant digits (Calc keeps 15; see MAKE.md)."""
+    if re.fullmatch(r"[0-9]{12,}", value):
+        mantissa, exponent = f"{float(value):.5E}".split("E")
+        return f"{mantissa.rstrip('0').rstrip('.')}E+{int(exponent):02d}"
+    return value
+
+
+def test_standard_table_times_in_scientific_notation_say_so(gongkai_env):
+    """A national-standard table (yyyyMMddHHmmss times, 18-character codes) saved again by Excel: the times become
+    2.01904E+13 — a row reject that says a spreadsheet rewrote the value, naming row, column and value."""
+    from test_ingest_trading_forms import write_standard_table
+
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    records = [{"TENDER_PROJECT_CODE": "E6401000000000001001", "BID_SECTION_CODE": "E6401000000000001001001",
+                "UNIFIED_DEAL_CODE": "U1", "NOTICE_NAME": "中标结果公告", "NOTICE_SEND_TIME": "20190410100000",
+                "WIN_BIDDER_NAME": "宁夏某建设工程有限公司", "WIN_BIDDER_CODE": "916404007445576613", "BID_AMOUNT": "812.5",
+                "PRICE_UNIT": "1", "NOTICE_NATURE": "1", "BULLETIN_TYPE": "1"}]
+    platform = write_standard_table(raw / "trading" / "platform.csv", "WIN_RESULT_ANNO", records)
+    with platform.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    saved = raw / "trading" / "excel.csv"
+    with saved.open("w", encoding="gbk", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows([rows[0]] + [[_excel_general(v) for v in r] for r in rows[1:]])
+    time_col = rows[0].index("NOTICE_SEND_TIME")
+    assert rows[1][time_col] == "20190410100000"
+
+    load(raw, wh)
+    assert len(bulletins(wh, "trading/platform.csv")) == 1
+    rejects = query(wh, "SELECT source_row, source_column, raw_value, reason FROM raw.load_rejects "
+                        "WHERE source_file = 'trading/excel.csv'")
+    assert [(r, c, v) for r, c, v, _ in rejects] == [(2, "NOTICE_SEND_TIME", _excel_general("20190410100000"))]
+    assert "scientific notation" in rejects[0][3] and "科学计数法" in rejects[0][3]

@@ -80,6 +80,8 @@ TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
 BOOLEAN_TRUE = ("true", "t", "1", "是", "y", "yes", "有")
 BOOLEAN_FALSE = ("false", "f", "0", "否", "n", "no", "无")
 
+SCIENTIFIC_REASON = ("值被电子表格改写成科学计数法, 位数已丢失 (a spreadsheet rewrote the value in scientific notation, "
+                     "e.g. 2.01806E+13 for 20180604090000: its digits are lost; export the column as text)")
 KIND_REASONS = {
     "timestamp": "期望日期时间 (expected a date/time such as 2018-06-04 09:00:00, 2018/6/4 9:00, "
                  "2018年6月4日, 20180604 or an Excel serial number)",
@@ -395,7 +397,14 @@ def _cell_error(b: Binding) -> tuple[str, str]:
     bad = f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)"
     header = sql_literal(b.header)
     found = f"', 实际为「' || r_{b.field} || '」 (found ''' || r_{b.field} || ''')'"
-    message = f"'「' || {header} || '」: ' || {sql_literal(reason)} || {found}"
+    if b.kind in ("timestamp", "date", "integer"):
+        # a time as yyyyMMddHHmmss (14 digits) or a count a spreadsheet rewrote as 2.01806E+13 when it saved the file:
+        # say why it cannot be read, so the sender knows to export the column as text
+        reason_sql = (f"CASE WHEN gk_code(r_{b.field}) IS NULL THEN {sql_literal(SCIENTIFIC_REASON)} "
+                      f"ELSE {sql_literal(reason)} END")
+    else:
+        reason_sql = sql_literal(reason)
+    message = f"'「' || {header} || '」: ' || {reason_sql} || {found}"
     return bad, (
         f"CASE WHEN {bad} THEN {{'column': {header}, 'value': r_{b.field}, 'reason': {message}}} END"
     )

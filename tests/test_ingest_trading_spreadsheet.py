@@ -181,3 +181,29 @@ def test_standard_table_times_in_scientific_notation_say_so(gongkai_env):
                         "WHERE source_file = 'trading/excel.csv'")
     assert [(r, c, v) for r, c, v, _ in rejects] == [(2, "NOTICE_SEND_TIME", _excel_general("20190410100000"))]
     assert "scientific notation" in rejects[0][3] and "科学计数法" in rejects[0][3]
+
+
+def test_calc_saved_workbooks_hold_long_codes_as_numbers(gongkai_env):
+    """The export saved by Calc as .xlsx and .xls: the long codes are numbers in the cells, and a double cannot hold
+    an 18-digit code. They read as the CSV Calc saved reads — damaged codes, not made-up 18-digit ones (before:
+    640100201800012001 and …002 both became 640100201800012032, one deal)."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    names = ("calc_resaved_gbk.csv", "calc_saved.xlsx", "calc_saved.xls")
+    for name in names:
+        shutil.copy(FIXTURES / name, raw / "trading" / name)
+    load(raw, wh)
+    skip = {"load_id", "source_file", "source_sha256"}
+    as_csv = {b["source_row"]: {k: v for k, v in b.items() if k not in skip}
+              for b in bulletins(wh, "trading/calc_resaved_gbk.csv").values()}
+    csv_rejects = set(query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
+                                "WHERE source_file = 'trading/calc_resaved_gbk.csv'"))
+    assert as_csv and csv_rejects
+    for name in names[1:]:
+        got = {b["source_row"]: {k: v for k, v in b.items() if k not in skip}
+               for b in bulletins(wh, f"trading/{name}").values()}
+        assert got == as_csv, name
+        rejects = set(query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
+                                "WHERE source_file = ?", [f"trading/{name}"]))
+        # Calc writes the CSV's exponent with three digits (E+017), the workbook's text with two (E+17)
+        assert rejects == {(r, c, re.sub(r"E\+0(\d\d)$", r"E+\1", v)) for r, c, v in csv_rejects}, name

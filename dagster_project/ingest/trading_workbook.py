@@ -45,6 +45,10 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _SUFFIXES_OF = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",)}
 
 
+# 2**53: every whole number up to it is a double exactly; above it a cell's number need not be the digits written
+_EXACT_INTEGERS = 2 ** 53
+
+
 def value_text(value: object) -> str | None:
     """A cell's value as the text a text export would hold (None for an empty cell)."""
     if value is None:
@@ -52,6 +56,12 @@ def value_text(value: object) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
+        if value.is_integer() and abs(value) > _EXACT_INTEGERS:
+            # a whole number a double cannot hold digit for digit (an 18-digit credit code or ID number typed into
+            # or opened by a spreadsheet): as Calc shows it, 15 significant digits in exponent form, so the trading
+            # loader sees a code whose digits are lost (9.16403007668853E+17), not a made-up 916403007668852608
+            mantissa, exponent = format(value, ".14E").split("E")
+            return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
         # Excel's 15 significant digits, never in exponent form (5e-05 is written 0.00005)
         return str(int(value)) if value.is_integer() else format(Decimal(format(value, ".15g")), "f")
     if isinstance(value, dt.datetime):

@@ -219,6 +219,39 @@ def csv_scan_rejects(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> list
 
 
 # --------------------------------------------------------------------------------------------
+# Notes on what the parse left out (``textfiles.parse_staged``)
+# --------------------------------------------------------------------------------------------
+def drop_header_repeats(con: duckdb.DuckDBPyConnection, parsed: str, staged: StagedFile) -> list[str]:
+    """Remove the records that repeat the header; a note names them (the first ten rows)."""
+    count, rows = con.execute(f"SELECT count(*), list(source_row ORDER BY source_row)[:10] FROM {parsed} "
+                              f"WHERE _header_repeat").fetchone()
+    if not count:
+        return []
+    con.execute(f"DELETE FROM {parsed} WHERE _header_repeat")
+    word, more = staged.row_word, count > len(rows)
+    return [f"第{'、'.join(map(str, rows))}{word}{'等' if more else ''}重复表头 (如中文列名行), 未作记录读取 ({count} "
+            f"{'rows' if word == '行' else 'records'} repeat the header, e.g. a row of Chinese labels under the field "
+            f"names: not records; {', '.join(map(str, rows))}{' …' if more else ''})"]
+
+
+def blanked_notes(con: duckdb.DuckDBPyConnection, parsed: str, staged: StagedFile) -> list[str]:
+    """One short note for the values stored NULL (a file's reason is capped): per column how many, the first row,
+    one value as found."""
+    rows = con.execute(f"""
+        SELECT e."column", count(*), min(source_row), min_by(e."value", source_row)
+        FROM (SELECT source_row, unnest(_blanked) AS e FROM {parsed} WHERE _blanked IS NOT NULL AND _errors IS NULL)
+        GROUP BY 1 ORDER BY min(source_row), 1
+    """).fetchall()
+    if not rows:
+        return []
+    word = staged.row_word
+    columns = "; ".join(f"{column} {count} (第{first}{word}起 from {first},「{value}」)"
+                        for column, count, first, value in rows)
+    return [f"科学计数法的代码, 位数已丢失, 未作代码读入 (codes a spreadsheet rewrote in scientific notation: digits "
+            f"lost, stored as no code): {columns}"]
+
+
+# --------------------------------------------------------------------------------------------
 # JSON
 # --------------------------------------------------------------------------------------------
 def _first_char(path: Path) -> str:

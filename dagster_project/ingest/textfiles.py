@@ -41,7 +41,8 @@ from dagster_project.ingest.text_encoding import (  # noqa: F401  (re-exported f
     CHUNK_BYTES, TextSource, detect_encoding, utf8_source,
 )
 from dagster_project.ingest.text_staging import (  # noqa: F401
-    RowError, StagedFile, csv_scan_rejects, json_path, scrub, sql_literal, stage_csv, stage_json,
+    RowError, StagedFile, blanked_notes, csv_scan_rejects, drop_header_repeats, json_path, scrub, sql_literal,
+    stage_csv, stage_json,
 )
 
 # DuckDB's buffer pool cap while a text file is parsed: the parsed scratch table of a very large
@@ -155,14 +156,13 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         -- trim(v, chars) with a non-ASCII set is slow: only values that start or end with one of
         -- them pay for it (measured: 28 columns x 1 M rows, 12 s -> under 3 s)
-        CREATE OR REPLACE TEMP MACRO gk_trimmed(v) AS nullif(CASE
-            WHEN strpos({trim}, left(v, 1)) > 0 OR strpos({trim}, right(v, 1)) > 0 THEN trim(v, {trim})
-            ELSE v END, '');
         -- ="0123" is how exporters (and people) keep a code as text when the file is opened in Excel: the
-        -- text between the quotes is the value, as Excel shows it
-        CREATE OR REPLACE TEMP MACRO gk_clean(v) AS gk_trimmed(CASE
-            WHEN left(v, 2) = '="' AND right(v, 1) = '"' AND length(v) >= 3 THEN substr(v, 3, length(v) - 3)
-            ELSE v END);
+        -- text between the quotes is the value, as Excel shows it (one CASE: a second one around this doubled
+        -- the cost of every cell)
+        CREATE OR REPLACE TEMP MACRO gk_clean(v) AS nullif(CASE
+            WHEN strpos({trim}, left(v, 1)) > 0 OR strpos({trim}, right(v, 1)) > 0 THEN trim(v, {trim})
+            WHEN starts_with(v, '="') AND suffix(v, '"') AND length(v) >= 3 THEN substr(v, 3, length(v) - 3)
+            ELSE v END, '');
         -- a code a spreadsheet rewrote in scientific notation when it opened and saved the file (Excel
         -- 9.16403E+17, LibreOffice 9.16403007668853E+017): its digits are lost, so it is no code
         CREATE OR REPLACE TEMP MACRO gk_code(v) AS CASE
@@ -521,7 +521,7 @@ def parse_staged(
              for row, text, reason in skipped],
         )
     drop_temp(con, *staged.scan_tables)
-    notes = _drop_header_repeats(con, parsed, staged) if header_repeat else []
+    notes = drop_header_repeats(con, parsed, staged) if header_repeat else []
     # a workbook's rows say their sheet and its row (工作表「交易信息」第12行); a text file's, their row or record
     sheet, where, places = "NULL", f"'第' || source_row || {sql_literal(staged.row_word)}", ""
     if staged.row_places:
@@ -539,38 +539,8 @@ def parse_staged(
     rows_in, rows_rejected = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE _errors IS NOT NULL) FROM {parsed}"
     ).fetchone()
-    notes += _blanked_notes(con, parsed, staged) if blanked else []
+    notes += blanked_notes(con, parsed, staged) if blanked else []
     return ParsedFile(parsed, rows_in + len(skipped), rows_rejected + len(skipped), notes)
-
-
-def _drop_header_repeats(con: duckdb.DuckDBPyConnection, parsed: str, staged: StagedFile) -> list[str]:
-    """Remove the records that repeat the header; a note names them (the first ten rows)."""
-    count, rows = con.execute(f"SELECT count(*), list(source_row ORDER BY source_row)[:10] FROM {parsed} "
-                              f"WHERE _header_repeat").fetchone()
-    if not count:
-        return []
-    con.execute(f"DELETE FROM {parsed} WHERE _header_repeat")
-    word, more = staged.row_word, count > len(rows)
-    return [f"第{'、'.join(map(str, rows))}{word}{'等' if more else ''}重复表头 (如中文列名行), 未作记录读取 ({count} "
-            f"{'rows' if word == '行' else 'records'} repeat the header, e.g. a row of Chinese labels under the field "
-            f"names: not records; {', '.join(map(str, rows))}{' …' if more else ''})"]
-
-
-def _blanked_notes(con: duckdb.DuckDBPyConnection, parsed: str, staged: StagedFile) -> list[str]:
-    """One short note for the values stored NULL (a file's reason is capped): per column how many, the first row,
-    one value as found."""
-    rows = con.execute(f"""
-        SELECT e."column", count(*), min(source_row), min_by(e."value", source_row)
-        FROM (SELECT source_row, unnest(_blanked) AS e FROM {parsed} WHERE _blanked IS NOT NULL AND _errors IS NULL)
-        GROUP BY 1 ORDER BY min(source_row), 1
-    """).fetchall()
-    if not rows:
-        return []
-    word = staged.row_word
-    columns = "; ".join(f"{column} {count} (第{first}{word}起 from {first},「{value}」)"
-                        for column, count, first, value in rows)
-    return [f"科学计数法的代码, 位数已丢失, 未作代码读入 (codes a spreadsheet rewrote in scientific notation: digits "
-            f"lost, stored as no code): {columns}"]
 
 
 def insert_loadable(

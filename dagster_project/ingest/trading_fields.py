@@ -225,12 +225,23 @@ def _labels_of(field: str, header: str, table: StandardTable | None) -> set[str]
     return {label.replace("_", "") for label in labels}
 
 
+def _printed_labels_of(field: str, header: str, table: StandardTable | None) -> set[str]:
+    """The labels naming ``field`` as the seeds print them (and upper/lower case): a cheap exact test comes first."""
+    scopes = {"", table.name} if table else {""}
+    printed = {row["alias"] for row in _rows(ALIAS_SEED)
+               if row["canonical_field"] == field and (row.get("source_table") or "").strip() in scopes}
+    if table is not None:
+        printed |= {zh for name, zh in table.fields_zh.items() if field in _fields_of_header(name, table)}
+    printed.add(header.strip())
+    return printed | {p.upper() for p in printed if p.isascii()} | {p.lower() for p in printed if p.isascii()}
+
+
 def header_repeat_sql(bindings: list[tf.Binding], table: StandardTable | None = None) -> str | None:
     """SQL over the staged columns: true for a record that is a header again, not a bulletin — a second header row
     of Chinese labels under the field names (as exports meant for people carry), or the header repeated where two
     exports were pasted together. Such a record names, in at least two bound columns and in at least half of its
     filled bound columns, the field its column holds. Only records whose first bound columns name their field are
-    looked at closely (a data row's codes and times never do), so a large file pays one cheap test per row."""
+    looked at closely (a data row's codes and times never do): a large file pays a cheap exact test per row."""
     bound = [b for b in bindings if b.reports_errors]
     if len(bound) < 2:
         return None
@@ -238,7 +249,10 @@ def header_repeat_sql(bindings: list[tf.Binding], table: StandardTable | None = 
     for b in bound:
         labels = ", ".join(tf.sql_literal(x) for x in sorted(_labels_of(b.field, b.header, table)))
         tests.append((f"c{b.column}", f"coalesce({_label_sql(f'c{b.column}')} IN ({labels}), false)"))
-    cheap = " OR ".join(test for _, test in tests[:2])
+    # exact text first (normalising every cell of a large file costs ≈ 0.4 µs a cell; an IN test a tenth of that)
+    printed = [(b.column, ", ".join(tf.sql_literal(x) for x in sorted(_printed_labels_of(b.field, b.header, table))))
+               for b in bound[:3]]
+    cheap = " OR ".join(f"coalesce(c{column} IN ({labels}), false)" for column, labels in printed)
     named = " + ".join(f"CAST({test} AS INTEGER)" for _, test in tests)
     filled = " + ".join(f"CAST({column} IS NOT NULL AS INTEGER)" for column, _ in tests)
     return f"(CASE WHEN {cheap} THEN ({named}) >= 2 AND 2 * ({named}) >= ({filled}) ELSE false END)"

@@ -64,8 +64,11 @@ def _checks(present: set[str], max_parts: int) -> list[tf.RowCheck]:
     # a bulletin without a deal id cannot be tied to a deal (every TRADE rule is per deal), so it is a
     # row reject rather than a row that would pool with all other id-less rows
     ids = ("project_code", "tender_project_code", "unified_deal_code", "bid_section_codes", "unified_deal_codes")
-    # r_: the cell as found; a code a spreadsheet damaged was filled (its own reject says what is wrong with it)
-    missing = " AND ".join(f"r_{n} IS NULL" if n in present else "NULL IS NULL" for n in ids)
+    # r_: the cell as found (parse_staged keeps it for every field not of kind text); a code a spreadsheet damaged
+    # was filled, and its own reject says what is wrong with it
+    kinds = trading_spec()["fields"]
+    missing = " AND ".join(("NULL" if n not in present else f"r_{n}" if kinds[n]["kind"] != "text" else f"p_{n}")
+                           + " IS NULL" for n in ids)
     checks = [tf.RowCheck(
         bad_sql=missing, column=None, value_sql="NULL",
         reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE, TENDER_PROJECT_CODE nor "

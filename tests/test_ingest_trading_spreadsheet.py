@@ -207,3 +207,21 @@ def test_calc_saved_workbooks_hold_long_codes_as_numbers(gongkai_env):
                                 "WHERE source_file = ?", [f"trading/{name}"]))
         # Calc writes the CSV's exponent with three digits (E+017), the workbook's text with two (E+17)
         assert rejects == {(r, c, re.sub(r"E\+0(\d\d)$", r"E+\1", v)) for r, c, v in csv_rejects}, name
+
+
+def test_header_pasted_in_with_a_second_export_is_not_a_record(gongkai_env):
+    """Two exports pasted into one sheet: the second one's header stands among the records. It is named in the
+    note, not rejected cell by cell, and the records around it keep their rows."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_SEND_TIME", "BID_AMOUNT"]
+    rows = [["P1", "P1-001", "交易公告", "2018-06-04 09:00:00", ""],
+            header,
+            ["P1", "P1-001", "中标结果公告", "2018-06-28 10:00:00", "980000"],
+            ["项目编号", "标段(包)编号", "公告类型", "发布时间", "中标金额"]]
+    write_csv(raw / "trading" / "pasted.csv", header, rows)
+    load(raw, wh)
+    assert sorted(bulletins(wh, "trading/pasted.csv")) == [2, 4]
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects")[0][0] == 0
+    status = load_file_row(wh, "trading/pasted.csv")
+    assert (status["rows_in"], status["rows_loaded"], status["rows_rejected"]) == (2, 2, 0)
+    assert "第3、5行重复表头" in status["reason"] and "2 rows repeat the header" in status["reason"]

@@ -50,7 +50,8 @@ def bind_table(table: dict, headers: list[str]) -> tuple[list[tf.Binding], list[
             continue
         bound.add(name)
         spec = table["fields"][name]
-        bindings.append(tf.Binding(name, spec["kind"], index, header, values=_enum_values(spec)))
+        bindings.append(tf.Binding(name, spec["kind"], index, header, values=_enum_values(spec),
+                                   bad_rejects_row=spec.get("damaged") != "blank"))
     return bindings, ignored
 
 
@@ -113,6 +114,7 @@ def _load_bounded(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, fami
         rows_loaded = tf.insert_loadable(con, parsed, f, load_id, table["target_table"], values)
     finally:
         tf.drop_temp(con, parsed.table)
+    notes += parsed.notes
     if parsed.rows_rejected:
         notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
     if ignored:

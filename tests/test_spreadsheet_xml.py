@@ -175,3 +175,18 @@ def test_a_workbook_calc_saved_as_xml_spreadsheet_reads_as_the_file_it_was_saved
     excel_written = tmp_path / "excel.xls"
     excel_written.write_text(BOOK.replace("<B>一般</B>公共预算", "    一般公共预算"), encoding="utf-8")
     assert read_spreadsheet_xml(excel_written, "excel.xls")[0].rows[4][0] == "    一般公共预算"
+
+
+def test_a_sheet_excel_hides_is_told(tmp_path):
+    # Excel writes a hidden sheet's state after its table: <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:
+    # excel"><Visible>SheetHidden</Visible> (SheetVeryHidden when only code can show it)
+    path = tmp_path / "hidden.xls"
+    options = '<WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>{}</Visible></WorksheetOptions>'
+    path.write_text(BOOK.replace("</Table></Worksheet>", "</Table>" + options.format("SheetHidden") + "</Worksheet>")
+                    .replace("<Table/></Worksheet>", "<Table/>" + options.format("SheetVeryHidden") + "</Worksheet>"),
+                    encoding="utf-8")
+    assert [(grid.name, grid.hidden) for grid in read_spreadsheet_xml(path, "hidden.xls")] == [("收支总表", True),
+                                                                                               ("空", True)]
+    shown = tmp_path / "shown.xls"
+    shown.write_text(BOOK, encoding="utf-8")
+    assert [grid.hidden for grid in read_spreadsheet_xml(shown, "shown.xls")] == [False, False]

@@ -34,6 +34,8 @@ NS = "urn:schemas-microsoft-com:office:spreadsheet"
 _SS = "{" + NS + "}"
 _ROW, _TABLE, _WORKSHEET, _CELL = _SS + "Row", _SS + "Table", _SS + "Worksheet", _SS + "Cell"
 _ACROSS, _DOWN = _SS + "MergeAcross", _SS + "MergeDown"
+# Excel's <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>SheetHidden</Visible>: a hidden sheet
+_VISIBLE = "{urn:schemas-microsoft-com:office:excel}Visible"
 SNIFF_HEAD = 4096
 _HEAD = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*\?>.*?<(?:\w+:)?Workbook\b[^>]*urn:schemas-microsoft-com:office:"
                    rb"spreadsheet", re.S)
@@ -99,6 +101,7 @@ class _Sheet:
         self.name = name
         self.merges: list[tuple[int, int, int, int]] = []
         self.indents: dict[tuple[int, int], int] = {}
+        self.hidden = False  # known once its rows are read (the options follow the table)
 
 
 def iter_sheets(path: Path, name: str) -> Iterator[tuple[_Sheet, Iterator[tuple[int, list]]]]:
@@ -192,6 +195,8 @@ def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int], name: str,
         if tag != _ROW:
             if tag == _WORKSHEET:
                 return
+            if tag == _VISIBLE:
+                sheet.hidden = (element.text or "").strip() in ("SheetHidden", "SheetVeryHidden")
             continue
         row_number = _int(element.get(_SS + "Index"), row_number + 1)
         if not 1 <= row_number <= MAX_ROWS:
@@ -256,7 +261,7 @@ def read_spreadsheet_xml(path: Path, name: str) -> list[Grid]:
         width = max((len(r) for r in filled), default=0)
         grid_rows = [r + (None,) * (width - len(r)) for r in filled]
         grids.append(Grid(name=sheet.name, rows=grid_rows, merges=sheet.merges, indents=sheet.indents,
-                          source_format="xml"))
+                          source_format="xml", hidden=sheet.hidden))
     if not grids:
         raise FileRejected(f"{name}: XML 表格文件中没有工作表 (an XML Spreadsheet holding no worksheet)")
     return grids

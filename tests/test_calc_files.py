@@ -1,0 +1,58 @@
+"""Budget workbooks as LibreOffice Calc saves them (.xls through "MS Excel 97", .xlsx through its own writer), read
+to what a person opening them sees. LibreOffice is not in CI: the files it wrote are fixtures
+(``fixtures/calc_files/MAKE.md``); the same content written by openpyxl is made here."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from dagster_project.ingest.workbook import HIDDEN_SHEET, parse_workbook
+
+CALC_FILES = Path(__file__).parent / "fixtures" / "calc_files"
+NAME = "宁夏回族自治区教育厅2019年部门预算"
+
+
+def _source_module():
+    spec = importlib.util.spec_from_file_location("hidden_draft_source", CALC_FILES / "hidden_draft_source.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lines(sheet):
+    return [(line.source_row, line.line_code, line.line_label, line.indent_level, line.column_key, line.amount_yuan)
+            for line in sheet.lines]
+
+
+@pytest.mark.parametrize("made_by", ["calc.xls", "calc.xlsx", "openpyxl.xlsx"])
+def test_a_hidden_sheet_is_no_published_table(tmp_path, made_by):
+    # a clerk's workbook holding, before the published table, a hidden sheet with an earlier draft of it: read as a
+    # table, the draft was a second copy of 一般公共预算支出表 with other figures — and the copy kept of two is the first
+    source = _source_module()
+    if made_by == "openpyxl.xlsx":
+        path = source.build(tmp_path / f"{NAME}.xlsx")
+    else:
+        path = CALC_FILES / f"hidden_draft.{made_by.split('.')[1]}"
+    published = parse_workbook(source.build(tmp_path / "published.xlsx", hidden=False), f"{NAME}.xlsx")
+    (table,) = published.sheets
+    assert table.status == "parsed" and len(table.lines) > 40
+
+    parsed = parse_workbook(path, f"{NAME}{path.suffix}")
+    draft, visible = parsed.sheets
+    assert (draft.sheet, draft.status, draft.reason, draft.lines) == ("草稿", "unknown_table", HIDDEN_SHEET, [])
+    assert draft.title == table.title  # reported by what it is titled, so a reader of the report can find it
+    assert (visible.sheet, visible.status, visible.table_keys) == (table.sheet, "parsed", table.table_keys)
+    assert _lines(visible) == _lines(table)
+    assert (parsed.entity_name, parsed.fiscal_year, parsed.phase) == (
+        published.entity_name, published.fiscal_year, published.phase)
+
+
+def test_both_xlsx_readers_and_the_xls_reader_tell_a_hidden_sheet():
+    from dagster_project.ingest.readers import read_xls, read_xlsx, read_xlsx_openpyxl
+
+    path = CALC_FILES / "hidden_draft.xlsx"
+    for grids in (read_xlsx(path, path.name), read_xlsx_openpyxl(path, path.name),
+                  read_xls(CALC_FILES / "hidden_draft.xls", "hidden_draft.xls")):
+        assert [(grid.name, grid.hidden) for grid in grids] == [("草稿", True), ("5-一般公共预算支出表", False)]

@@ -22,7 +22,9 @@ refused (export it as CSV), so one file cannot take the run's memory.
   with several (the note gives each sheet's records). Blank rows are skipped; values
   right of the header's last column are counted in the note, not read.
 - **Values** as a person reads them: a whole number without ``.0``, other numbers to Excel's 15 significant
-  digits (``0.1 + 0.2`` is ``0.3``, not ``0.30000000000000004``), a date-formatted cell as ``2018-06-04 09:00:00``;
+  digits (``0.1 + 0.2`` is ``0.3``, not ``0.30000000000000004``), a number of 16 digits or more in exponent form
+  (``9.16403007668853E+17``: an 18-digit code held as a number has lost digits; never written out as a code that
+  looks whole), a date-formatted cell as ``2018-06-04 09:00:00``;
   a time left as an Excel serial (a cell not formatted as a date) is parsed as the text exports' serials are.
 """
 from __future__ import annotations
@@ -45,12 +47,21 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _SUFFIXES_OF = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",)}
 
 
+BEYOND_15_DIGITS = 10 ** 15  # the first whole number of 16 digits: Excel and Calc hold 15 significant digits
+
+
 def value_text(value: object) -> str | None:
     """A cell's value as the text a text export would hold (None for an empty cell)."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (int, float)) and abs(value) >= BEYOND_15_DIGITS:
+        # a whole number of 16+ digits was kept to Excel's 15 significant digits: an 18-digit credit code or ID
+        # number typed, or a CSV opened in Excel/Calc, has lost its last digits. Written out whole it became a wrong
+        # code that looks right (916403007668852605 read as 916403007668852608 from .xls, …992 from .xlsx); in
+        # exponent form, as Excel shows it and a CSV it saves holds it, it says what is left of it
+        return format(float(value), ".15g").upper()
     if isinstance(value, float):
         # Excel's 15 significant digits, never in exponent form (5e-05 is written 0.00005)
         return str(int(value)) if value.is_integer() else format(Decimal(format(value, ".15g")), "f")

@@ -1,5 +1,5 @@
-"""Budget workbooks as LibreOffice Calc saves them (.xls through "MS Excel 97", .xlsx through its own writer), read
-to what a person opening them sees. LibreOffice is not in CI: the files it wrote are fixtures
+"""Budget workbooks as LibreOffice Calc saves them (.xls through "MS Excel 97", .xlsx through its own writer, a web
+page through "HTML (StarCalc)"), read to what a person opening them sees. LibreOffice is not in CI: the files it wrote are fixtures
 (``fixtures/calc_files/MAKE.md``); the same content written by openpyxl is made here."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ NAME = "宁夏回族自治区教育厅2019年部门预算"
 
 
 def _source_module():
-    spec = importlib.util.spec_from_file_location("hidden_draft_source", CALC_FILES / "hidden_draft_source.py")
+    spec = importlib.util.spec_from_file_location("calc_sources", CALC_FILES / "sources.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -56,3 +56,20 @@ def test_both_xlsx_readers_and_the_xls_reader_tell_a_hidden_sheet():
     for grids in (read_xlsx(path, path.name), read_xlsx_openpyxl(path, path.name),
                   read_xls(CALC_FILES / "hidden_draft.xls", "hidden_draft.xls")):
         assert [(grid.name, grid.hidden) for grid in grids] == [("草稿", True), ("5-一般公共预算支出表", False)]
+
+
+def test_a_workbook_calc_saved_as_a_web_page_reads_every_table(tmp_path):
+    # Calc's web page opens with a rule, "Overview" and a link per sheet, a rule: read as the first table's top rows,
+    # those lines pushed its title out of reach and 部门收支总表 was lost (an unknown table); and each table's heading
+    # "Sheet 2: 2-部门收入总表" was read as its title: the publisher became "Sheet 2: 2"
+    source = _source_module().first_tables(tmp_path / f"{NAME}.xlsx")
+    page = CALC_FILES / "first_tables_calc_html.xls"
+    published = [s for s in parse_workbook(source, source.name).sheets if s.status == "parsed"]
+    read = parse_workbook(page, f"{NAME}.xls").sheets
+    assert len(published) == 3 and [s.status for s in read] == ["parsed"] * 3
+    for table, sheet in zip(published, read):
+        assert (sheet.sheet, sheet.table_keys, sheet.title, sheet.entity_name, sheet.fiscal_year, sheet.unit_label) == (
+            table.sheet, table.table_keys, table.title, table.entity_name, table.fiscal_year, table.unit_label)
+        # the page's leading spaces collapse as a browser shows them: the codes give the items' levels
+        assert [(line.line_code, line.line_label, line.column_key, line.amount_yuan) for line in sheet.lines] == \
+            [(line.line_code, line.line_label, line.column_key, line.amount_yuan) for line in table.lines]

@@ -73,3 +73,33 @@ def test_a_workbook_calc_saved_as_a_web_page_reads_every_table(tmp_path):
         # the page's leading spaces collapse as a browser shows them: the codes give the items' levels
         assert [(line.line_code, line.line_label, line.column_key, line.amount_yuan) for line in sheet.lines] == \
             [(line.line_code, line.line_label, line.column_key, line.amount_yuan) for line in table.lines]
+
+
+def test_calc_files_under_a_name_gongkai_does_not_read_are_refused_saying_what_they_are(tmp_path):
+    # Calc saves in its own format (.ods) by default, and names an "XML Spreadsheet 2003" .xml: both were refused as
+    # an unknown type ("文件类型 .ods 不属于 budget/ 目录可读取的格式"); the clerk now hears what the file is and what
+    # to save it as — and the file stays in the manifest, refused whole
+    import lzma
+    import shutil
+
+    import duckdb
+
+    from dagster_project.ingest import framework
+    from dagster_project.ingest.workbook import load_workbook_file
+
+    raw = tmp_path / "raw"
+    (raw / "budget").mkdir(parents=True)
+    shutil.copy(CALC_FILES / "first_tables.ods", raw / "budget" / f"{NAME}.ods")
+    with lzma.open(CALC_FILES / "budget_expenditure_calc2003.xml.xz") as packed, \
+            (raw / "budget" / f"{NAME}.xml").open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        framework.load_family(con, raw, "budget", load_workbook_file, progress=lambda _: None)
+        rows = dict(con.execute("select source_file, reason from raw.load_files where status = 'rejected'").fetchall())
+    finally:
+        con.close()
+    assert set(rows) == {f"budget/{NAME}.ods", f"budget/{NAME}.xml"}
+    assert "OpenDocument spreadsheet" in rows[f"budget/{NAME}.ods"] and ".xlsx" in rows[f"budget/{NAME}.ods"]
+    assert "XML Spreadsheet 2003" in rows[f"budget/{NAME}.xml"]
+    assert all("不属于" not in reason for reason in rows.values())

@@ -264,6 +264,13 @@ _REFUSED_SUFFIXES = {
     ".docx": ("是Word文档", "a Word document"),
     ".wps": ("是WPS文字文档", "a WPS Writer document"),
     ".et": ("是WPS表格专有格式（.et）文件", "a WPS Spreadsheets .et file"),
+    # LibreOffice Calc's own format, and the name Calc/Excel/WPS give an "XML 表格" (XML Spreadsheet 2003): both were
+    # refused as an unknown type; the clerk hears what the file is and what to save it as
+    ".ods": ("是OpenDocument表格（.ods，LibreOffice Calc 的默认格式），请另存为 .xlsx",
+             "an OpenDocument spreadsheet (.ods, LibreOffice Calc's own format); save it as .xlsx"),
+    ".odt": ("是OpenDocument文本文档（.odt）", "an OpenDocument text document (.odt)"),
+    ".xml": ("是XML文件（如另存为“XML 表格 / Excel 2003 XML”的工作簿），请另存为 .xlsx",
+             "an XML file (such as a workbook saved as 'XML Spreadsheet 2003'); save it as .xlsx"),
 }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,62 @@ def test_a_number_that_is_no_number_stays_text(tmp_path):
                                                               '<Data ss:Type="Number">INF</Data>'), encoding="utf-8")
     (first, _) = read_spreadsheet_xml(path, "nan.xls")
     assert first.rows[4][1] == "NaN" and first.rows[5][2] == "INF"
+
+
+
+CALC_FILES = Path(__file__).parent / "fixtures" / "calc_files"  # made by LibreOffice Calc: see MAKE.md there
+
+
+def test_a_workbook_calc_saved_as_xml_spreadsheet_reads_as_the_file_it_was_saved_from(tmp_path):
+    # Calc's "Microsoft Excel 2003 XML" writes every row down to row 1 048 576 (a 30-row table is 38 MB of
+    # <Row><Cell ss:Index="1"/></Row>): the grid held a million empty rows (300 MB and 12 s for one sheet, a gigabyte
+    # for a ten-sheet workbook; a trading export's reader walked them all). It also writes each run of spaces
+    # one longer ("  普通教育" as "   普通教育"): every indented item came out a level deeper.
+    import lzma
+    import shutil
+
+    from dagster_project.ingest.readers import read_grids, read_xls
+    from dagster_project.ingest.recogniser import parse_grid
+    from dagster_project.ingest.workbook_spec import vocabulary
+
+    path = tmp_path / "宁夏回族自治区教育厅2019年部门预算.xls"  # what a publisher names it to send it as a workbook
+    with lzma.open(CALC_FILES / "budget_expenditure_calc2003.xml.xz") as packed, path.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    assert path.stat().st_size > 30 << 20  # the file as Calc wrote it
+    (source,) = read_xls(CALC_FILES / "budget_expenditure.xls", "budget_expenditure.xls")
+
+    form, (grid,), _ = read_grids(path, path.name)
+    assert (form, grid.name) == ("xml", source.name)
+    assert grid.rows == source.rows and sorted(grid.merges) == sorted(source.merges)
+
+    def table(grid):  # the recogniser on the grid, as parse_workbook calls it (the 38 MB file is read once)
+        s = parse_grid(grid, 0, vocabulary())
+        return (s.sheet, s.status, s.table_keys, s.unit_label, s.rows_loaded, s.rows_rejected,
+                [(line.source_row, line.line_code, line.line_label, line.indent_level, line.column_key,
+                  line.amount_yuan) for line in s.lines])
+
+    from_xml = table(grid)
+    assert from_xml == table(source)
+    assert from_xml[1] == "parsed" and {line[3] for line in from_xml[-1]} == {0, 1, 2}
+    # what Excel (or a template) writes keeps its spaces: only Calc's export is read back one space shorter
+    from dagster_project.ingest.spreadsheet_xml import looks_like_calc_export
+
+    assert not looks_like_calc_export(BOOK.encode())
+    excel_written = tmp_path / "excel.xls"
+    excel_written.write_text(BOOK.replace("<B>一般</B>公共预算", "    一般公共预算"), encoding="utf-8")
+    assert read_spreadsheet_xml(excel_written, "excel.xls")[0].rows[4][0] == "    一般公共预算"
+
+
+def test_a_sheet_excel_hides_is_told(tmp_path):
+    # Excel writes a hidden sheet's state after its table: <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:
+    # excel"><Visible>SheetHidden</Visible> (SheetVeryHidden when only code can show it)
+    path = tmp_path / "hidden.xls"
+    options = '<WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>{}</Visible></WorksheetOptions>'
+    path.write_text(BOOK.replace("</Table></Worksheet>", "</Table>" + options.format("SheetHidden") + "</Worksheet>")
+                    .replace("<Table/></Worksheet>", "<Table/>" + options.format("SheetVeryHidden") + "</Worksheet>"),
+                    encoding="utf-8")
+    assert [(grid.name, grid.hidden) for grid in read_spreadsheet_xml(path, "hidden.xls")] == [("收支总表", True),
+                                                                                               ("空", True)]
+    shown = tmp_path / "shown.xls"
+    shown.write_text(BOOK, encoding="utf-8")
+    assert [grid.hidden for grid in read_spreadsheet_xml(shown, "shown.xls")] == [False, False]

@@ -68,7 +68,7 @@ class Grid:
     ``rows`` hold cell values (str, int, float, Decimal, date, None); ``merges`` are 0-based inclusive
     (r0, c0, r1, c1) spans whose value sits in the top-left cell; ``origins`` give, per row of a PDF table,
     its page and its line on that page; ``indents`` the alignment indent of
-    cells that carry one (xlsx)."""
+    cells that carry one (xlsx); ``hidden`` a sheet hidden in its workbook."""
 
     name: str
     rows: list[tuple]
@@ -76,6 +76,8 @@ class Grid:
     origins: list[tuple[int | None, int]] | None = None
     indents: dict[tuple[int, int], int] = field(default_factory=dict)
     source_format: str = "xlsx"
+    # a sheet the workbook keeps hidden (Excel/WPS/Calc "hide sheet"): a person opening the file never sees it
+    hidden: bool = False
 
     def __post_init__(self) -> None:
         self.width = max((len(r) for r in self.rows), default=0)

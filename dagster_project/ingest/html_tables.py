@@ -5,7 +5,9 @@ microsoft-com:office:excel">…<table>``) and names it ``.xls``; Excel and WPS o
 as one. Each ``<table>`` becomes a ``Grid`` (``表1``, ``表2`` … or its ``<caption>``), laid out as a browser lays it
 out: ``rowspan``/``colspan`` are merged spans whose value sits in the top-left cell, text is whitespace-collapsed as
 rendered (``<br>`` a line break; ``&nbsp;`` and full-width spaces kept, since they show an item's level), and the
-lines of text just before a table (its title, ``单位：万元``) are its first rows — where a sheet holds them.
+lines of text just before a table (its title, ``单位：万元``; none above a horizontal rule) are its first rows — where
+a sheet holds them. LibreOffice Calc's web page of a workbook (a rule, its list of sheets, a rule, then per sheet
+``<A NAME="table0"><h1>Sheet 1: <em>name</em></h1></A>`` and the table) reads as its sheets, each named by its heading.
 A table nested in a cell is read as that cell's text.
 
 Encoding: a byte-order mark, else strict UTF-8, else GB18030 (what ``charset=gb2312``/``gbk`` pages are written in).
@@ -36,6 +38,7 @@ _BREAK = "\x00"  # a <br> (or a nested table's row) until whitespace is collapse
 _LINE_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li"}
 # not shown on the sheet Excel or WPS makes of the page
 _HIDDEN_TAGS = {"script", "style", "title"}
+_SHEET_ANCHOR = re.compile(r"table\d+$", re.I)
 
 
 def looks_like_html(head: bytes) -> bool:
@@ -92,6 +95,12 @@ class _Tables(HTMLParser):
         self.in_caption = False
         self.hidden: set[int] = set()  # rows styled display:none (Excel's web page ends with one of column widths)
         self.skip = 0  # inside <script>, <style>, <title>
+        # LibreOffice Calc's web page heads each sheet's table with <A NAME="table0"><h1>Sheet 1: <em>表名</em></h1></A>
+        # (the targets of its list of sheets): that heading is the sheet's name, not a line of the sheet
+        self.sheet_anchor: int | None = None  # loose lines before the anchor, while inside one
+        self.sheet_name: list[str] | None = None  # the <em> text inside it
+        self.in_name = False
+        self.named: str | None = None  # the name for the next table
 
     # text of a cell or a loose line, rendered: runs of ASCII whitespace are one space, <br> a line break
     @staticmethod
@@ -143,6 +152,17 @@ class _Tables(HTMLParser):
                 self.cell.append(_BREAK)
             elif tag in ("td", "th") and self.cell is not None:
                 self.cell.append(" ")
+        elif tag == "a" and _SHEET_ANCHOR.match(dict(attrs).get("name") or ""):
+            self._end_line()
+            self.sheet_anchor, self.sheet_name = len(self.loose), None
+        elif tag == "em" and self.sheet_anchor is not None:
+            self.sheet_name, self.in_name = [], True
+        elif tag == "hr":
+            # a horizontal rule parts the page from what follows: the lines above it lead into no table (LibreOffice
+            # Calc's web page opens with a rule, its list of sheets, a rule — read as the first table's top rows,
+            # they pushed its title out of reach and the table was lost)
+            self._end_line()
+            self.loose = []
         elif tag == "br" or tag in _LINE_TAGS:
             self._end_line()
 
@@ -156,8 +176,8 @@ class _Tables(HTMLParser):
                 self._end_cell()
                 caption = self._render(self.caption).strip() if self.caption else None
                 shown = [row for index, row in enumerate(self.rows) if index not in self.hidden]
-                self.tables.append((caption or None, self.loose, shown))
-                self.loose, self.rows, self.hidden = [], [], set()
+                self.tables.append((caption or self.named, self.loose, shown))
+                self.loose, self.rows, self.hidden, self.named = [], [], set(), None
             return
         if self.depth == 1:
             if tag in ("td", "th"):
@@ -166,6 +186,16 @@ class _Tables(HTMLParser):
                 self._end_cell()
             elif tag == "caption":
                 self.in_caption = False
+        elif self.depth == 0 and tag == "em":
+            self.in_name = False
+        elif self.depth == 0 and tag == "a" and self.sheet_anchor is not None:
+            self._end_line()
+            heading = self.loose[self.sheet_anchor:]
+            name = self._render(self.sheet_name).strip() if self.sheet_name else ""
+            if name and len(heading) == 1:  # Calc's heading: the sheet's name, off the table's lines
+                del self.loose[self.sheet_anchor:]
+                self.named = name
+            self.sheet_anchor, self.sheet_name, self.in_name = None, None, False
         elif self.depth == 0 and tag in _LINE_TAGS:
             self._end_line()
 
@@ -178,6 +208,8 @@ class _Tables(HTMLParser):
             self.caption.append(data)
         elif self.depth == 0:
             self.line.append(data)
+            if self.in_name:
+                self.sheet_name.append(data)
 
 
 def _grid(name: str, lead: list[str], rows: list[list[tuple[str, int, int, int]]], file_name: str) -> Grid:

@@ -123,7 +123,8 @@ def _xlsx_grid(ws, formulas: dict[tuple[int, int], str]) -> Grid:
             if level:
                 indents[(r - 1, c - 1)] = int(level)
     merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
-    return Grid(name=ws.title, rows=[tuple(r) for r in rows], merges=merges, indents=indents, source_format="xlsx")
+    return Grid(name=ws.title, rows=[tuple(r) for r in rows], merges=merges, indents=indents, source_format="xlsx",
+                hidden=ws.sheet_state != "visible")
 
 
 def _grid_of_cells(sheet, formulas: dict[tuple[int, int], str]) -> Grid:
@@ -140,7 +141,7 @@ def _grid_of_cells(sheet, formulas: dict[tuple[int, int], str]) -> Grid:
     indents = {(r - 1, c - 1): level for (r, c), level in sheet.indents.items()}
     merges = [(r0 - 1, c0 - 1, r1 - 1, c1 - 1) for r0, c0, r1, c1 in sheet.merges]
     return Grid(name=sheet.title, rows=[tuple(r) for r in rows], merges=merges, indents=indents,
-                source_format="xlsx")
+                source_format="xlsx", hidden=sheet.hidden)
 
 
 def read_xlsx(path: Path, name: str) -> list[Grid]:
@@ -230,7 +231,8 @@ def read_xls(path: Path, name: str) -> list[Grid]:
                         indents[(r, c)] = int(xf.alignment.indent_level)
                 rows.append(tuple(values))
             merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells]
-            grids.append(Grid(name=sheet.name, rows=rows, merges=merges, indents=indents, source_format="xls"))
+            grids.append(Grid(name=sheet.name, rows=rows, merges=merges, indents=indents, source_format="xls",
+                              hidden=sheet.visibility != 0))  # 1 hidden, 2 very hidden
             book.unload_sheet(index)
     finally:
         book.release_resources()
@@ -262,6 +264,13 @@ _REFUSED_SUFFIXES = {
     ".docx": ("是Word文档", "a Word document"),
     ".wps": ("是WPS文字文档", "a WPS Writer document"),
     ".et": ("是WPS表格专有格式（.et）文件", "a WPS Spreadsheets .et file"),
+    # LibreOffice Calc's own format, and the name Calc/Excel/WPS give an "XML 表格" (XML Spreadsheet 2003): both were
+    # refused as an unknown type; the clerk hears what the file is and what to save it as
+    ".ods": ("是OpenDocument表格（.ods，LibreOffice Calc 的默认格式），请另存为 .xlsx",
+             "an OpenDocument spreadsheet (.ods, LibreOffice Calc's own format); save it as .xlsx"),
+    ".odt": ("是OpenDocument文本文档（.odt）", "an OpenDocument text document (.odt)"),
+    ".xml": ("是XML文件（如另存为“XML 表格 / Excel 2003 XML”的工作簿），请另存为 .xlsx",
+             "an XML file (such as a workbook saved as 'XML Spreadsheet 2003'); save it as .xlsx"),
 }
 
 

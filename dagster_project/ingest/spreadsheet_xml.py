@@ -6,7 +6,9 @@ naming it ``.xls``; Excel and WPS open it as a workbook, so publishers send it a
 a ``Grid`` named by ``ss:Name``: ``ss:Index`` places rows and cells, ``ss:MergeAcross``/``ss:MergeDown`` are merged
 spans (a cell without an index skips columns an earlier row's ``MergeDown`` covers), ``<Data ss:Type>`` gives the
 value (``Number`` a number, ``DateTime`` a date/time, ``Boolean``, ``String`` — rich text read as its text), and a
-style's ``<Alignment ss:Indent>`` the cell's indent.
+style's ``<Alignment ss:Indent>`` the cell's indent. LibreOffice Calc's "Microsoft Excel 2003 XML" export is read too:
+it writes every row down to the sheet's last (empty rows are not read: the grid ends at the last value) and each run
+of spaces one longer (told by its first bytes, put back: ``_calc_spaces``).
 
 The file is read as a stream (a pull parser fed a chunk at a time; a read row leaves the tree): ``iter_sheets``
 yields each sheet's rows one at a time, so a trading export of many rows never sits in memory whole;
@@ -30,6 +32,10 @@ from dagster_project.ingest.grid import Grid
 
 NS = "urn:schemas-microsoft-com:office:spreadsheet"
 _SS = "{" + NS + "}"
+_ROW, _TABLE, _WORKSHEET, _CELL = _SS + "Row", _SS + "Table", _SS + "Worksheet", _SS + "Cell"
+_ACROSS, _DOWN = _SS + "MergeAcross", _SS + "MergeDown"
+# Excel's <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>SheetHidden</Visible>: a hidden sheet
+_VISIBLE = "{urn:schemas-microsoft-com:office:excel}Visible"
 SNIFF_HEAD = 4096
 _HEAD = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*\?>.*?<(?:\w+:)?Workbook\b[^>]*urn:schemas-microsoft-com:office:"
                    rb"spreadsheet", re.S)
@@ -45,6 +51,28 @@ def _int(value: str | None, default: int = 0) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
+
+
+# LibreOffice Calc's "Microsoft Excel 2003 XML" export (an XSLT over the ODF document: share/xslt/export/spreadsheetml)
+# opens the workbook with these two namespaces and OfficeDocumentSettings; Excel writes DocumentProperties first.
+_CALC_XSLT = re.compile(rb'<(?:\w+:)?Workbook\b(?=[^>]*\bxmlns:c="urn:schemas-microsoft-com:office:component:spreadsheet")'
+                        rb'(?=[^>]*\bxmlns:x2="http://schemas\.microsoft\.com/office/excel/2003/xml")[^>]*>\s*'
+                        rb'<OfficeDocumentSettings\b')
+# That XSLT writes ODF's <text:s text:c="n"/> (a run of spaces) as n + 1 spaces. ODF spells a run at a line's start
+# as text:s whole (2 spaces -> c="2" -> 3 written) and a run after text as one space plus text:s (3 -> 1 + c="2" -> 4),
+# so a run of 3+ at a line's start, or of 4+ after text, is one space longer than the cell: "  本级" (level 1 of the
+# table's indentation) came back as "   本级" (level 2).
+_CALC_RUN = re.compile(r"(?m)^ {3,}| {4,}")
+
+
+def looks_like_calc_export(head: bytes) -> bool:
+    """The first bytes are those of LibreOffice Calc's XML Spreadsheet 2003 export."""
+    return bool(_CALC_XSLT.search(head))
+
+
+def _calc_spaces(text: str) -> str:
+    """A string of Calc's export with each space run as long as it is in the cell (see ``_CALC_RUN``)."""
+    return _CALC_RUN.sub(lambda run: run.group(0)[1:], text) if "   " in text else text
 
 
 def _value(kind: str | None, text: str):
@@ -73,11 +101,14 @@ class _Sheet:
         self.name = name
         self.merges: list[tuple[int, int, int, int]] = []
         self.indents: dict[tuple[int, int], int] = {}
+        self.hidden = False  # known once its rows are read (the options follow the table)
 
 
 def iter_sheets(path: Path, name: str) -> Iterator[tuple[_Sheet, Iterator[tuple[int, list]]]]:
-    """(sheet, its rows as (1-based row, values)) in workbook order; the rows must be consumed before the next
-    sheet is asked for (one pass over the file). A file that is no well-formed XML is refused naming the line."""
+    """(sheet, its rows holding a value as (1-based row, values)) in workbook order; the rows must be consumed before
+    the next sheet is asked for (one pass over the file). A file that is no well-formed XML is refused naming the line."""
+    with path.open("rb") as handle:
+        calc = looks_like_calc_export(handle.read(SNIFF_HEAD))
     events = _events(path, name)
     indent_of_style: dict[str, int] = {}
     table = None
@@ -92,7 +123,7 @@ def iter_sheets(path: Path, name: str) -> Iterator[tuple[_Sheet, Iterator[tuple[
             _release(table, element)
         elif event == "start" and element.tag == _SS + "Worksheet":
             sheet = _Sheet(element.get(_SS + "Name") or "Sheet")
-            yield sheet, _rows(events, sheet, indent_of_style, name)
+            yield sheet, _rows(events, sheet, indent_of_style, name, calc)
 
 
 _DECLARED = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -151,32 +182,43 @@ def _free_column(merges: list[tuple[int, int, int, int]], row: int, column: int)
     return column
 
 
-def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int], name: str) -> Iterator[tuple[int, list]]:
+def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int], name: str,
+          calc: bool = False) -> Iterator[tuple[int, list]]:
     row_number, table = 0, None
     spans: list[tuple[int, int, int, int]] = []  # merges reaching below their row: (top, bottom, first, last column)
-    for event, element in events:
-        if event == "start" and element.tag == _SS + "Table":
-            table = element
-        if event == "end" and element.tag == _SS + "Worksheet":
-            return
-        if event != "end" or element.tag != _SS + "Row":
+    for event, element in events:  # ~4 events a row: the tests that pass most of them come first
+        tag = element.tag
+        if event == "start":
+            if tag == _TABLE:
+                table = element
+            continue
+        if tag != _ROW:
+            if tag == _WORKSHEET:
+                return
+            if tag == _VISIBLE:
+                sheet.hidden = (element.text or "").strip() in ("SheetHidden", "SheetVeryHidden")
             continue
         row_number = _int(element.get(_SS + "Index"), row_number + 1)
         if not 1 <= row_number <= MAX_ROWS:
             raise _beyond(name, sheet, row_number, "行号 (the row index)")
+        cells = element.findall(_CELL)
+        if not any(len(cell) or cell.get(_ACROSS) or cell.get(_DOWN) for cell in cells):
+            _release(table, element)  # no value, no merge: nothing to read (Calc writes a million such rows)
+            continue
         spans = [span for span in spans if span[1] >= row_number]
         values: dict[int, object] = {}
         column = 0
-        for cell in element.findall(_SS + "Cell"):
+        for cell in cells:
             index = cell.get(_SS + "Index")
             column = _int(index, column + 1) if index is not None else _free_column(spans, row_number, column + 1)
-            across, down = _int(cell.get(_SS + "MergeAcross")), _int(cell.get(_SS + "MergeDown"))
+            across, down = _int(cell.get(_ACROSS)), _int(cell.get(_DOWN))
             if not 1 <= column <= MAX_COLUMNS or column + across > MAX_COLUMNS or row_number + down > MAX_ROWS \
                     or across < 0 or down < 0:
                 raise _beyond(name, sheet, row_number, "单元格或合并 (a cell or its merge)")
             data = cell.find(_SS + "Data")
             if data is not None:
-                values[column] = _value(data.get(_SS + "Type"), "".join(data.itertext()))
+                kind, text = data.get(_SS + "Type"), "".join(data.itertext())
+                values[column] = _value(kind, _calc_spaces(text) if calc and kind == "String" else text)
             indent = indent_of_style.get(cell.get(_SS + "StyleID", ""), 0)
             if indent and data is not None:
                 sheet.indents[(row_number - 1, column - 1)] = indent
@@ -186,7 +228,12 @@ def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int], name: str) -> 
                     spans.append((row_number, row_number + down, column, column + across))
             column += across
         _release(table, element)
-        width = max(values, default=0)
+        if not values:
+            # LibreOffice Calc writes every row down to the sheet's last (1 048 576) as <Row><Cell ss:Index="1"/>
+            # </Row>: a 4-row table becomes 38 MB of empty rows. An empty row is no row to read; the numbers of the
+            # rows that follow say where they are, so a grid still gets the gaps between filled rows.
+            continue
+        width = max(values)
         yield row_number, [values.get(c) for c in range(1, width + 1)]
 
 
@@ -214,7 +261,7 @@ def read_spreadsheet_xml(path: Path, name: str) -> list[Grid]:
         width = max((len(r) for r in filled), default=0)
         grid_rows = [r + (None,) * (width - len(r)) for r in filled]
         grids.append(Grid(name=sheet.name, rows=grid_rows, merges=sheet.merges, indents=sheet.indents,
-                          source_format="xml"))
+                          source_format="xml", hidden=sheet.hidden))
     if not grids:
         raise FileRejected(f"{name}: XML 表格文件中没有工作表 (an XML Spreadsheet holding no worksheet)")
     return grids

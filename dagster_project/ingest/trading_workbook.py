@@ -22,7 +22,9 @@ refused (export it as CSV), so one file cannot take the run's memory.
   with several (the note gives each sheet's records). Blank rows are skipped; values
   right of the header's last column are counted in the note, not read.
 - **Values** as a person reads them: a whole number without ``.0``, other numbers to Excel's 15 significant
-  digits (``0.1 + 0.2`` is ``0.3``, not ``0.30000000000000004``), a date-formatted cell as ``2018-06-04 09:00:00``;
+  digits (``0.1 + 0.2`` is ``0.3``, not ``0.30000000000000004``), a number of 16 digits or more in exponent form
+  (``9.16403007668853E+17``: an 18-digit code held as a number has lost digits; never written out as a code that
+  looks whole), a date-formatted cell as ``2018-06-04 09:00:00``;
   a time left as an Excel serial (a cell not formatted as a date) is parsed as the text exports' serials are.
 """
 from __future__ import annotations
@@ -45,8 +47,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _SUFFIXES_OF = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",)}
 
 
-# 2**53: every whole number up to it is a double exactly; above it a cell's number need not be the digits written
-_EXACT_INTEGERS = 2 ** 53
+BEYOND_15_DIGITS = 10 ** 15  # the first whole number of 16 digits: Excel and Calc hold 15 significant digits
 
 
 def value_text(value: object) -> str | None:
@@ -55,13 +56,13 @@ def value_text(value: object) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (int, float)) and abs(value) >= BEYOND_15_DIGITS:
+        # a whole number of 16+ digits was kept to Excel's 15 significant digits: an 18-digit credit code or ID
+        # number typed, or a CSV opened in Excel/Calc, has lost its last digits. Written out whole it became a wrong
+        # code that looks right (916403007668852605 read as 916403007668852608 from .xls, …992 from .xlsx); in
+        # exponent form, as Excel shows it and a CSV it saves holds it, it says what is left of it
+        return format(float(value), ".15g").upper()
     if isinstance(value, float):
-        if value.is_integer() and abs(value) > _EXACT_INTEGERS:
-            # a whole number a double cannot hold digit for digit (an 18-digit credit code or ID number typed into
-            # or opened by a spreadsheet): as Calc shows it, 15 significant digits in exponent form, so the trading
-            # loader sees a code whose digits are lost (9.16403007668853E+17), not a made-up 916403007668852608
-            mantissa, exponent = format(value, ".14E").split("E")
-            return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
         # Excel's 15 significant digits, never in exponent form (5e-05 is written 0.00005)
         return str(int(value)) if value.is_integer() else format(Decimal(format(value, ".15g")), "f")
     if isinstance(value, dt.datetime):

@@ -48,11 +48,12 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     blocks: list[TextBlock] = []
     if document is not None:
         grids, blocks = segment(document, vocab)
-    sheets = [parse_grid(grid, index, vocab) for index, grid in enumerate(grids)]
+    sheets = [_hidden_sheet(grid, index) if grid.hidden else parse_grid(grid, index, vocab)
+              for index, grid in enumerate(grids)]
     narrative_sheets = []
     if document is None:  # a workbook's text lives on sheets that hold no table (说明, 封面 …)
         for grid, sheet in zip(grids, sheets):
-            if sheet.status == "unknown_table":
+            if sheet.status == "unknown_table" and not grid.hidden:
                 sheet_blocks = [TextBlock(text, None, grid.name, grid.source_row(r))
                                 for r in range(len(grid.rows)) for _, text in grid.texts(r)]
                 blocks += sheet_blocks
@@ -66,6 +67,18 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
                             page_count=document.page_count if document is not None else None)
     _describe(parsed, blocks)
     return parsed
+
+
+HIDDEN_SHEET = ("隐藏的工作表：打开文件的人看不到，不作为公开的表格读取 "
+                "(a hidden sheet: no one opening the file sees it, so it is not read as a published table)")
+
+
+def _hidden_sheet(grid, index: int) -> ParsedSheet:
+    """A sheet hidden in its workbook (a draft, an old version, a lookup list) is no published table: read as one,
+    its figures could stand for the visible table's (int_sheet_duplicates keeps one copy of a table, the first
+    without rejected rows). Reported with its reason, as any sheet that is no table."""
+    return ParsedSheet(sheet=grid.name, sheet_index=index, status="unknown_table", reason=HIDDEN_SHEET,
+                       title=next((text for r in range(min(len(grid.rows), 5)) for _, text in grid.texts(r)), None))
 
 
 def _describe(parsed: ParsedWorkbook, blocks: list[TextBlock]) -> None:

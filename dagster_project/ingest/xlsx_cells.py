@@ -41,6 +41,7 @@ class SheetCells:
     values: dict[tuple[int, int], object] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 1-based inclusive
     indents: dict[tuple[int, int], int] = field(default_factory=dict)
+    hidden: bool = False  # the sheet's state is hidden or veryHidden
 
 
 def read_cells(path: Path) -> list[SheetCells]:
@@ -118,7 +119,7 @@ def _read_worksheets(reader) -> list[SheetCells]:
         if not title or title in titles or any(ch in title for ch in '\\*?:/[]'):
             raise NotPlain(f"sheet title {title!r}")  # openpyxl renames or refuses such a title
         titles.add(title)
-        out = SheetCells(title=title)
+        out = SheetCells(title=title, hidden=(sheet.state or "visible") != "visible")
         with reader.archive.open(rel.target) as source:
             parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=wb.epoch,
                                      date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)

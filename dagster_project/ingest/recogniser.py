@@ -138,7 +138,10 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     columns = _map_columns(vocab, spec, paths, sheet)
     if spec.codes and not spec.two_sided:
         columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
-    sheet.column_map = {c.letter: c.key for c in columns}
+    alternates: dict[int, list] = {}
+    if spec.coalesce_columns:
+        columns, alternates = _coalesce_columns(grid, columns, header_rows[-1] + 1)
+    sheet.column_map = {c.letter: c.key for c in columns + [a for alts in alternates.values() for a in alts]}
     segments = _segments(vocab, spec, columns, paths, sheet)
     if not any(seg.measures or seg.texts for seg in segments):
         raise SheetError("未识别任何金额列 (no amount column recognised in the header)")
@@ -151,6 +154,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
 
     mapped_cols = sorted(
         {c.index for seg in segments for c in ([seg.label, seg.code] + list(seg.split.values()) + seg.measures + seg.texts) if c}
+        | {a.index for alts in alternates.values() for a in alts}
     )
     text_cols = {c.index for seg in segments for c in seg.texts}
     data_start = header_rows[-1] + 1
@@ -205,7 +209,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         row_rejects: list[RowReject] = []
         for seg in segments:
             _parse_segment_row(vocab, grid, sheet, spec, seg, r, multiplier, row_keys,
-                               split_state, data_merges, row_lines, row_rejects)
+                               split_state, data_merges, row_lines, row_rejects, alternates)
         if row_rejects:
             sheet.rows_rejected += 1
             sheet.rejects.extend(row_rejects)
@@ -237,8 +241,36 @@ def _more_header(vocab, spec: TableSpec, grid: Grid, r: int, cells) -> bool:
     )
 
 
+def _amount_filled(value) -> bool:
+    """A cell that states a figure other than nothing: not blank, not a dash, not zero."""
+    if value is None or nfkc(cell_text(value)).strip() in _BLANK_AMOUNTS:
+        return False
+    ok, amount = parse_amount(value)
+    return not ok or amount != 0
+
+
+def _coalesce_columns(grid: Grid, columns: list, data_start: int) -> tuple[list, dict[int, list]]:
+    """Measure columns sharing a key that never both hold a figure on one row (执行数 | 预算数 of a table over
+    two years: the past year's items filled under 执行数, the new year's under 预算数) are one column read
+    from whichever cell a row filled: {first column's index: [the others]}. Columns that both hold figures
+    on some row are two readings of the same items, left to the usual choice of one."""
+    by_key: dict[str, list] = {}
+    for col in columns:
+        if col.role == "measure":
+            by_key.setdefault(col.key, []).append(col)
+    alternates: dict[int, list] = {}
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        both = any(sum(_amount_filled(grid.value(r, c.index)) for c in group) > 1 for r in range(data_start, len(grid.rows)))
+        if not both:
+            alternates[group[0].index] = group[1:]
+    dropped = {a.index for alts in alternates.values() for a in alts}
+    return [c for c in columns if c.index not in dropped], alternates
+
+
 def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multiplier, row_keys,
-                       split_state, data_merges, row_lines, row_rejects) -> None:
+                       split_state, data_merges, row_lines, row_rejects, alternates=None) -> None:
     raw_label = _label_fallback(grid.value(r, seg.label.index)) if seg.label else None
     label_col = seg.label.index if seg.label else None
     if raw_label is None and spec.label_column:
@@ -282,6 +314,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
     is_total = bool(label) and vocab.is_total_label(label)
     amounts = []
     for m in seg.measures:
+        # a coalesced column: the cell this row filled (else the first column's)
+        m = next((c for c in [m, *(alternates or {}).get(m.index, ())] if _amount_filled(grid.value(r, c.index))), m)
         value = grid.value(r, m.index)
         ok, amount = parse_amount(value)
         if not ok:
@@ -393,6 +427,46 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     return sheet
 
 
+def split_tables(grid: Grid, vocab: WorkbookVocabulary | None = None) -> list[Grid]:
+    """A sheet holding several tables one under another (一般债务 then 专项债务 on one sheet): one grid per table.
+
+    A table starts at a row that reads as a known table's title and is followed by that table's header; the
+    first table keeps the sheet's name, each later one is named after the sheet and the row it starts on. The
+    rows of other tables are blanked, not dropped, so every row keeps the number a person counts on the sheet.
+    PDF tables are cut by the segmenter already."""
+    vocab = vocab or vocabulary()
+    if grid.is_pdf:
+        return [grid]
+    starts = []
+    for r in range(len(grid.rows)):
+        cells = grid.texts(r)
+        if not cells or len(cells) > 2:
+            continue
+        text = "".join(t for _, t in cells if not _strip_unit_publisher(vocab, t))
+        table = vocab.table_for_title(text) if text and len(normalise(text)) <= 80 else None
+        if table is None or normalise(text).startswith(vocab.note_prefixes):
+            continue
+        header = _find_header(vocab, vocab.spec_for(table.table_name, None), grid, r + 1)
+        # a contents page lists names one under another: a header row names no table
+        if header and header[0] <= r + 4 and (not starts or r > starts[-1][1]) and not any(
+                vocab.table_for_title(t) for h in header for _, t in grid.texts(h)):
+            starts.append((r, header[-1]))
+    if len(starts) < 2:
+        return [grid]
+    bounds = [0] + [r for r, _ in starts[1:]] + [len(grid.rows)]
+    grids = []
+    for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        rows = [() for _ in range(lo)] + list(grid.rows[lo:hi])
+        grids.append(Grid(
+            name=grid.name if i == 0 else f"{grid.name}（第{lo + 1}行起）",
+            rows=rows,
+            merges=[m for m in grid.merges if lo <= m[0] < hi],
+            indents={k: v for k, v in grid.indents.items() if lo <= k[0] < hi},
+            source_format=grid.source_format,
+        ))
+    return grids
+
+
 def _reset(sheet: ParsedSheet, status: str, reason: str) -> None:
     sheet.status, sheet.reason = status, reason
     sheet.lines, sheet.rejects = [], []
@@ -414,4 +488,4 @@ def _sheet_error(sheet: ParsedSheet, grid: Grid, title_row: int | None, detail: 
 
 
 
-__all__ = ["parse_grid"]
+__all__ = ["parse_grid", "split_tables"]

@@ -75,6 +75,9 @@ class TableSpec:
     label_column: str | None   # a text column that doubles as the row label (bond use)
     # columns that name a part of a `*_total` item row (1-4's 一般债券 | 专项债券): column_key → item suffix
     kind_columns: dict = field(default_factory=dict)
+    # two headers naming one key (执行数 | 预算数 of a table spanning two years): read as one column, each row
+    # from the header whose cell it filled, instead of the second header being dropped
+    coalesce_columns: bool = False
 
 
 @dataclass(frozen=True)
@@ -344,4 +347,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         group_prefixes=tuple(prefixes),
         label_column=kind.get("label_column"),
         kind_columns=dict(kind.get("kind_columns") or {}),
+        coalesce_columns=bool(kind.get("coalesce_columns", False)),
     )

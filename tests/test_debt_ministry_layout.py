@@ -1,0 +1,83 @@
+"""Debt tables in the Ministry's layout as bureaus lay them out, each read like the sample's own sheet with the same
+figures: 1-2 with 执行数 | 预算数 under 本地区 and 其中：本级 (past-year items filled under 执行数, the new year's
+under 预算数), and 1-2 and 1-3 printed one under the other on one sheet. The sample workbook (the sample generator's
+openpyxl output, one table per sheet, one figure column per region scope) is the reading to match."""
+from __future__ import annotations
+
+from openpyxl import Workbook, load_workbook
+
+from dagster_project.ingest.workbook import parse_workbook
+from dagster_project.paths import REPO_ROOT
+
+SAMPLE = REPO_ROOT / "data" / "raw" / "debt" / "2017" / "银川市2017年预算政府债务情况表.xlsx"
+GENERAL, SPECIAL = "地方政府一般债务余额情况表", "地方政府专项债务余额情况表"
+
+
+def sample_rows(sheet: str) -> list[tuple]:
+    ws = load_workbook(SAMPLE)[sheet]
+    return [tuple(row) for row in ws.iter_rows(values_only=True)]
+
+
+def readings(parsed, table_name: str) -> set[tuple]:
+    (sheet,) = [s for s in parsed.sheets if s.table_name == table_name]
+    assert sheet.status == "parsed" and not sheet.rejects, sheet.reason
+    return {(ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines}
+
+
+def data_rows(rows: list[tuple]) -> list[tuple]:
+    """The item rows of a sample 1-2/1-3 sheet (title, unit line and header above them)."""
+    return [r for r in rows[3:] if r[0]]
+
+
+def test_execution_and_budget_columns_read_as_one_figure_per_item(tmp_path):
+    """本地区 and 其中：本级 each over 执行数 | 预算数: before, the 预算数 columns were dropped as duplicates and the
+    new year's limit and deficit read as 0 (a limit below every balance)."""
+    rows = sample_rows(GENERAL)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "附表1-2"
+    ws.append([rows[0][0]])
+    ws.append([rows[1][0], None, None, None, rows[1][2]])
+    ws.append(["项    目", "本地区", None, "其中：本级", None])
+    ws.append([None, "执行数", "预算数", "执行数", "预算数"])
+    for rng in ("A3:A4", "B3:C3", "D3:E3"):
+        ws.merge_cells(rng)
+    year = int(rows[0][0].split("年")[0][-4:])
+    for label, region, own in data_rows(rows):
+        new_year = f"{year}年" in label   # the table's own year: a budget figure; earlier years: executed
+        ws.append([label, None if new_year else region, region if new_year else None,
+                   None if new_year else own, own if new_year else None])
+    ws.append(["注：执行数为上年预计执行数，预算数为本年预算数。"])
+    wb.save(tmp_path / "pair.xlsx")
+
+    got = readings(parse_workbook(tmp_path / "pair.xlsx"), GENERAL)
+    assert got == readings(parse_workbook(SAMPLE), GENERAL)
+    assert {key for key, column, _ in got if column == "amount_own_level"} >= {"limit", "closing_balance"}
+
+
+def test_two_tables_on_one_sheet_read_as_on_their_own_sheets(tmp_path):
+    """1-2 then 1-3 under it on one sheet (a note between): before, the second table was read as notes of the first."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "一般和专项债务"
+    starts = {}
+    for table in (GENERAL, SPECIAL):
+        rows = sample_rows(table)
+        starts[table] = ws.max_row + 1 if ws.max_row > 1 else 1
+        for row in rows:
+            ws.append(list(row))
+        ws.append([])
+        ws.append(["注：2016年末余额为预计执行数。"])
+        ws.append([])
+    wb.save(tmp_path / "stacked.xlsx")
+
+    parsed = parse_workbook(tmp_path / "stacked.xlsx")
+    sample = parse_workbook(SAMPLE)
+    for table in (GENERAL, SPECIAL):
+        assert readings(parsed, table) == readings(sample, table)
+    first, second = parsed.sheets
+    assert first.sheet == "一般和专项债务" and second.sheet.startswith("一般和专项债务（")
+    assert first.note_text and SPECIAL not in first.note_text
+    # every row keeps the number a person counts on the sheet
+    opening = next(ln for ln in second.lines if ln.row_key == "opening_balance")
+    assert ws.cell(opening.source_row, 1).value.startswith("一、") and opening.source_row > starts[SPECIAL] + 2

@@ -81,3 +81,34 @@ def test_two_tables_on_one_sheet_read_as_on_their_own_sheets(tmp_path):
     # every row keeps the number a person counts on the sheet
     opening = next(ln for ln in second.lines if ln.row_key == "opening_balance")
     assert ws.cell(opening.source_row, 1).value.startswith("一、") and opening.source_row > starts[SPECIAL] + 2
+
+
+def test_a_column_per_county_reads_as_that_countys_own_table(tmp_path):
+    """本地区 | 其中：本级 | 贺兰县: the county's column reads as 贺兰县's own 1-2 of that year (the sample's file of
+    the county, one figure column), with key region:贺兰县; before, the column was ignored as unrecognised."""
+    city = REPO_ROOT / "data" / "raw" / "debt" / "2018" / "银川市2018年预算政府债务情况表.xlsx"
+    county = REPO_ROOT / "data" / "raw" / "debt" / "2018" / "贺兰县2018年预算政府债务情况表.xlsx"
+    (city_sheet,) = [s for s in parse_workbook(city).sheets if s.table_name == GENERAL]
+    (county_sheet,) = [s for s in parse_workbook(county).sheets if s.table_name == GENERAL]
+    county_amounts = {ln.row_key: ln.amount_yuan for ln in county_sheet.lines}
+    rows = [tuple(r) for r in load_workbook(city)[city_sheet.sheet].iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(rows) if r[1] == "本地区")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "1-2"
+    for r in rows[:header]:
+        ws.append(list(r))
+    ws.append(list(rows[header]) + ["贺兰县"])
+    by_row = {ln.source_row: ln.row_key for ln in city_sheet.lines}
+    for i, r in enumerate(rows[header + 1:], start=header + 2):
+        key = by_row.get(i)
+        extra = float(county_amounts[key] / city_sheet.unit_multiplier) if key else None
+        ws.append(list(r) + [extra])
+    wb.save(tmp_path / "counties.xlsx")
+
+    (sheet,) = [s for s in parse_workbook(tmp_path / "counties.xlsx").sheets if s.table_name == GENERAL]
+    assert not sheet.reason   # no column ignored
+    got = {(ln.row_key, ln.column_key): ln.amount_yuan for ln in sheet.lines}
+    assert {k: v for (k, col), v in got.items() if col == "region:贺兰县"} == county_amounts
+    assert {(ln.row_key, ln.column_key): ln.amount_yuan for ln in city_sheet.lines} == {
+        key: v for key, v in got.items() if key[1] != "region:贺兰县"}

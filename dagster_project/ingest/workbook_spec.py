@@ -78,6 +78,8 @@ class TableSpec:
     # two headers naming one key (执行数 | 预算数 of a table spanning two years): read as one column, each row
     # from the header whose cell it filled, instead of the second header being dropped
     coalesce_columns: bool = False
+    # a header naming a region (兴庆区 | 贺兰县 … beside 本地区 | 其中：本级): its own amount column `region:<name>`
+    region_column: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -348,4 +350,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         label_column=kind.get("label_column"),
         kind_columns=dict(kind.get("kind_columns") or {}),
         coalesce_columns=bool(kind.get("coalesce_columns", False)),
+        region_column=re.compile(unicodedata.normalize("NFKC", kind["region_columns"])) if kind.get("region_columns") else None,
     )

@@ -2,8 +2,13 @@
 -- row_scope region_total (本地区) / own_level (本级) / lower_region (named, with its code).
 -- Names are compared without numbering and spaces: bureaus justify short names ('本  级', '贺 兰 县'). The
 -- whole region's row may also be printed as 全市 / 全区 / 全县 / 全省 or as the publisher's own name.
+-- Item tables (1-2 … 1-4) have no row region; a column headed by a region's name (measure 'region:<name>',
+-- beside 本地区 | 其中：本级) carries that region's code.
 with lines as (
-    select lines.*, {{ label_key('lines.item_name') }} as name_key
+    select
+        lines.*,
+        case when lines.column_key like 'region:%' then substr(lines.column_key, 8)
+             else {{ label_key('lines.item_name') }} end as name_key
     from {{ ref('int_lines_resolved') }} as lines
     join {{ ref('ref_disclosure_catalogue') }} as catalogue using (table_key)
     where catalogue.book = 'debt' and lines.table_key not like '%bond_use' and lines.amount_yuan is not null
@@ -38,7 +43,7 @@ select
     cast(table_key as string) as table_key,
     cast(item_name as string) as row_label,
     cast(case
-        when row_scope = 'item' then null
+        when row_scope = 'item' then case when column_key like 'region:%' then named_code end
         when row_scope in ('region_total', 'own_level') then publisher_code
         else named_code
     end as string) as row_region_code,

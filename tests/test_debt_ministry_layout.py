@@ -112,3 +112,31 @@ def test_a_column_per_county_reads_as_that_countys_own_table(tmp_path):
     assert {k: v for (k, col), v in got.items() if col == "region:贺兰县"} == county_amounts
     assert {(ln.row_key, ln.column_key): ln.amount_yuan for ln in city_sheet.lines} == {
         key: v for key, v in got.items() if key[1] != "region:贺兰县"}
+
+
+def test_a_final_table_without_years_reads_as_with_them(tmp_path):
+    """A final 1-2 saying 上年末 / 本年 / 年末 instead of years reads as the same table naming them: its 本年…限额 is
+    the limit its 年末余额 stands under (before: read as next year's limit, so balance ≤ limit was never checked)."""
+    final = REPO_ROOT / "data" / "raw" / "debt" / "2018" / "银川市2018年决算政府债务情况表.xlsx"
+    rows = [tuple(r) for r in load_workbook(final)["Sheet2"].iter_rows(values_only=True)]
+    year = 2018
+    figures = [r[1:] for r in rows if r[0] and r[0].startswith(("一、", "二、", "三、", "四、", "五、"))]
+    worded = {
+        "years": [f"一、{year - 1}年末一般债务余额", f"二、{year}年一般债务限额", f"三、{year}年一般债务发行额",
+                  f"四、{year}年一般债务还本额", f"五、{year}年末一般债务余额"],
+        "no_years": ["一、上年末一般债务余额", "二、本年一般债务限额", "三、本年一般债务发行额", "四、本年一般债务还本额",
+                     "五、年末一般债务余额"],
+    }
+    read = {}
+    for name, labels in worded.items():
+        wb = Workbook()
+        ws = wb.active
+        ws.append([f"银川市{year}年地方政府一般债务余额决算情况表"])
+        ws.append(list(rows[1]))
+        ws.append(list(rows[2]))
+        for label, (region, own) in zip(labels, figures):
+            ws.append([label, region, own])
+        wb.save(tmp_path / f"{name}.xlsx")
+        read[name] = readings(parse_workbook(tmp_path / f"{name}.xlsx"), "地方政府一般债务余额决算情况表")
+    assert read["no_years"] == read["years"]
+    assert {"prior_limit", "closing_balance"} <= {key for key, _, _ in read["years"]}

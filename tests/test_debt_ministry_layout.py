@@ -140,3 +140,21 @@ def test_a_final_table_without_years_reads_as_with_them(tmp_path):
         read[name] = readings(parse_workbook(tmp_path / f"{name}.xlsx"), "地方政府一般债务余额决算情况表")
     assert read["no_years"] == read["years"]
     assert {"prior_limit", "closing_balance"} <= {key for key, _, _ in read["years"]}
+
+
+def test_a_title_with_the_year_first_names_the_same_publisher(tmp_path):
+    """'2017年银川市地方政府一般债务余额情况表' names 银川市 as '银川市2017年…' does (before: no entity, so a file the
+    portal does not list had no publisher)."""
+    rows = sample_rows(GENERAL)
+    sample_sheet = next(s for s in parse_workbook(SAMPLE).sheets if s.table_name == GENERAL)
+    entity, year = sample_sheet.entity_name, sample_sheet.fiscal_year
+    wb = Workbook()
+    ws = wb.active
+    ws.append([f"{year}年{entity}{GENERAL}"])
+    ws.append([None, None, "单位：万元"])   # no publisher line: the title alone names the publisher
+    for row in rows[2:]:
+        ws.append(list(row))
+    wb.save(tmp_path / "year_first.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "year_first.xlsx").sheets
+    assert (sheet.entity_name, sheet.fiscal_year) == (entity, year)
+    assert readings(parse_workbook(tmp_path / "year_first.xlsx"), GENERAL) == readings(parse_workbook(SAMPLE), GENERAL)

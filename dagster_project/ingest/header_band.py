@@ -143,6 +143,11 @@ def _entity_and_year(vocab: WorkbookVocabulary, title: str | None, table_name: s
     prefix = vocab.title_prefix.match(nfkc(before))
     entity = before[prefix.end():] if prefix else before
     entity = entity.strip(" \u3000\t:：-—")
+    if not entity and m and table_name and table_name in title[m.end():]:
+        # the year first: '2017年银川市地方政府一般债务余额情况表' names 银川市 between the year and the table
+        between = title[m.end(): title.index(table_name, m.end())].lstrip("度").strip(" \u3000\t:：-—")
+        if between and not _YEAR.search(between) and not any(ch.isdigit() for ch in between):
+            entity = between
     return entity or None, year
 
 

@@ -11,6 +11,7 @@ from dagster_project.paths import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "data" / "raw" / "debt" / "2017" / "银川市2017年预算政府债务情况表.xlsx"
 GENERAL, SPECIAL = "地方政府一般债务余额情况表", "地方政府专项债务余额情况表"
+REGIONS = "地方政府债务限额及余额情况表"
 
 
 def sample_rows(sheet: str) -> list[tuple]:
@@ -158,3 +159,24 @@ def test_a_title_with_the_year_first_names_the_same_publisher(tmp_path):
     (sheet,) = parse_workbook(tmp_path / "year_first.xlsx").sheets
     assert (sheet.entity_name, sheet.fiscal_year) == (entity, year)
     assert readings(parse_workbook(tmp_path / "year_first.xlsx"), GENERAL) == readings(parse_workbook(SAMPLE), GENERAL)
+
+
+def test_limit_and_balance_over_short_sub_headers_without_a_merge(tmp_path):
+    """1-1's 限额 | 余额 written over 合计 | 一般 | 专项 without merging the cells (as the sample's one-row header reads):
+    before, the sub-header row was read as a data row (rejected) and 一般 / 专项 columns were lost."""
+    rows = sample_rows(REGIONS)
+    wb = Workbook()
+    ws = wb.active
+    for row in rows[:2]:
+        ws.append(list(row))
+    ws.append(["地区", "限额", None, None, "余额", None, None])
+    ws.append([None, "合计", "一般", "专项", "合计", "一般", "专项"])
+    for row in rows[3:]:
+        ws.append(list(row))
+    wb.save(tmp_path / "unmerged.xlsx")
+
+    def by_label(parsed):
+        (sheet,) = [s for s in parsed.sheets if s.table_name == REGIONS]
+        assert sheet.status == "parsed" and not sheet.rejects, sheet.reason
+        return {(ln.line_label, ln.column_key, ln.amount_yuan) for ln in sheet.lines}
+    assert by_label(parse_workbook(tmp_path / "unmerged.xlsx")) == by_label(parse_workbook(SAMPLE))

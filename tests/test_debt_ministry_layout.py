@@ -180,3 +180,19 @@ def test_limit_and_balance_over_short_sub_headers_without_a_merge(tmp_path):
         assert sheet.status == "parsed" and not sheet.rejects, sheet.reason
         return {(ln.line_label, ln.column_key, ln.amount_yuan) for ln in sheet.lines}
     assert by_label(parse_workbook(tmp_path / "unmerged.xlsx")) == by_label(parse_workbook(SAMPLE))
+
+
+def test_footnote_lines_under_the_table_are_notes_not_items(tmp_path):
+    """'*本表…', a sentence ending in 。 and '数据来源：…' under the sample's 1-2: before, each was an item row with
+    zero figures (the first even as a second closing_balance)."""
+    rows = sample_rows(GENERAL)
+    footnotes = ["*本表2016年末余额为预计执行数。", "本表金额按四舍五入列示，合计数与分项之和可能存在尾差。", "数据来源：银川市财政局"]
+    wb = Workbook()
+    ws = wb.active
+    for row in rows + [(text,) for text in footnotes]:
+        ws.append(list(row))
+    wb.save(tmp_path / "footnotes.xlsx")
+    parsed = parse_workbook(tmp_path / "footnotes.xlsx")
+    assert readings(parsed, GENERAL) == readings(parse_workbook(SAMPLE), GENERAL)
+    (sheet,) = parsed.sheets
+    assert sheet.note_text == "\n".join(footnotes) and sheet.rows_in == len(data_rows(rows))

@@ -186,6 +186,10 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
             in_notes = True
             notes.append(joined)
             continue
+        if (first_norm.startswith(vocab.footnote_marks) or first_norm.endswith("。")) and not any(
+                cell_text(grid.value(r, m.index)).strip() for seg in segments for m in seg.measures):
+            notes.append(joined)  # a footnote line ('*本表…', '…为预计执行数。'): no item, rows below still count
+            continue
         if vocab.footer_prefixes and first_norm.startswith(vocab.footer_prefixes):
             continue
         if first_norm in vocab.skip_row_labels:  # 栏次 | 1 | 2 …: column numbering, not data

@@ -112,6 +112,7 @@ class WorkbookVocabulary:
     explanations: tuple[CatalogueTable, ...]    # required explanations (catalogue book 'explanation')
     raw: dict = field(repr=False)
     _specs: dict = field(default_factory=dict, repr=False)
+    footnote_marks: tuple[str, ...] = ()         # *, ※: a footnote line without figures (recogniser)
 
     def table_for_title(self, text: str) -> CatalogueTable | None:
         """The longest canonical table name contained in ``text`` (normalised)."""
@@ -233,6 +234,7 @@ def vocabulary() -> WorkbookVocabulary:
             for name, rows in explanation_rows.items()
         ),
         raw=data,
+        footnote_marks=tuple(normalise(p) for p in data.get("footnote_marks") or []),
     )
 
 

@@ -196,3 +196,29 @@ def test_footnote_lines_under_the_table_are_notes_not_items(tmp_path):
     assert readings(parsed, GENERAL) == readings(parse_workbook(SAMPLE), GENERAL)
     (sheet,) = parsed.sheets
     assert sheet.note_text == "\n".join(footnotes) and sheet.rows_in == len(data_rows(rows))
+
+
+def test_bond_kinds_under_region_and_own_level(tmp_path):
+    """1-4 with 本地区 and 其中：本级 each over 合计 | 一般债券 | 专项债券 (the own level's figures copied from the
+    region's here): the own level reads as the region does, in column amount_own_level; before, its three columns
+    were dropped as duplicates of the region's."""
+    table = "地方政府债券发行及还本付息情况表"
+    rows = sample_rows(table)
+    wb = Workbook()
+    ws = wb.active
+    for row in rows[:2]:
+        ws.append(list(row))
+    ws.append(["项目", "本地区", None, None, "其中：本级", None, None])
+    ws.append([None, *rows[2][1:], *rows[2][1:]])
+    for rng in ("A3:A4", "B3:D3", "E3:G3"):
+        ws.merge_cells(rng)
+    for row in rows[3:]:
+        ws.append([row[0], *row[1:], *row[1:]])
+    wb.save(tmp_path / "own_level.xlsx")
+
+    got = readings(parse_workbook(tmp_path / "own_level.xlsx"), table)
+    region = {(k, c, v) for k, c, v in got if c != "amount_own_level" and not c.startswith("own_level")}
+    assert region == readings(parse_workbook(SAMPLE), table)
+    own = {(k, c, v) for k, c, v in got if (k, c, v) not in region}
+    rename = {"amount": "amount_own_level", "amount_general": "own_level_general", "amount_special": "own_level_special"}
+    assert own == {(k, rename[c], v) for k, c, v in region}

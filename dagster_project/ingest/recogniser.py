@@ -383,7 +383,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
     for m, value, amount in amounts:
         key, item = m.key, row_key
         if m.key in spec.kind_columns and row_key and row_key.endswith("_total"):
-            key, item = "amount", row_key[: -len("total")] + spec.kind_columns[m.key]
+            part, _, column = spec.kind_columns[m.key].partition("@")
+            key, item = column or "amount", row_key[: -len("total")] + part
         row_lines.append(ParsedLine(
             **{**common, "row_key": item}, column_key=key, source_column=m.letter,
             value_text=cell_text(value) if value is not None else None,

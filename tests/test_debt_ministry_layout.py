@@ -222,3 +222,18 @@ def test_bond_kinds_under_region_and_own_level(tmp_path):
     own = {(k, c, v) for k, c, v in got if (k, c, v) not in region}
     rename = {"amount": "amount_own_level", "amount_general": "own_level_general", "amount_special": "own_level_special"}
     assert own == {(k, rename[c], v) for k, c, v in region}
+
+
+def test_the_same_tables_title_and_header_repeated_down_the_sheet_is_one_table(tmp_path):
+    """The title, unit line and header pasted again half-way down (a block per printed page) continue the table:
+    neither cut into a second copy of it (which the warehouse would leave out) nor read as an item."""
+    rows = sample_rows(GENERAL)
+    items = data_rows(rows)
+    wb = Workbook()
+    ws = wb.active
+    for row in rows[:3] + items[:4] + rows[:3] + items[4:]:
+        ws.append(list(row))
+    wb.save(tmp_path / "repeated.xlsx")
+    parsed = parse_workbook(tmp_path / "repeated.xlsx")
+    assert len(parsed.sheets) == 1 and parsed.sheets[0].rows_in == len(items)
+    assert readings(parsed, GENERAL) == readings(parse_workbook(SAMPLE), GENERAL)

@@ -200,6 +200,11 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
             continue  # a 4th header row (beyond MAX_HEADER_ROWS): header words, not amounts to reject
         if _row_signature(grid, r) in header_signatures:
             continue  # the header band again, e.g. at the top of a continuation page: not data
+        if len(cells) <= 2 and not any(_looks_numeric(grid.value(r, c)) for c, _ in cells) and (
+                (again := vocab.table_for_title("".join(t for _, t in cells))) and again.table_name == sheet.table_name):
+            continue  # the table's title again above its repeated header: not an item
+        if all(_strip_unit_publisher(vocab, t) for _, t in cells):
+            continue  # its publisher / unit line again ('编制单位：… 单位：万元'): not an item
         if all(vocab.placeholder_regex.fullmatch(normalise(t)) for _, t in cells if not _looks_numeric(t)) \
                 and all(not _looks_numeric(grid.value(r, c)) or cell_text(grid.value(r, c)).strip() in _BLANK_AMOUNTS
                         for c, _ in cells):
@@ -487,10 +492,12 @@ def split_tables(grid: Grid, vocab: WorkbookVocabulary | None = None) -> list[Gr
         # a contents page lists names one under another: a header row names no table
         if header and header[0] <= r + 4 and (not starts or r > starts[-1][1]) and not any(
                 vocab.table_for_title(t) for h in header for _, t in grid.texts(h)):
-            starts.append((r, header[-1]))
+            if starts and starts[-1][2] == table.table_name:
+                continue  # the same table's title and header again (a block pasted per printed page): one table
+            starts.append((r, header[-1], table.table_name))
     if len(starts) < 2:
         return [grid]
-    bounds = [0] + [r for r, _ in starts[1:]] + [len(grid.rows)]
+    bounds = [0] + [r for r, _, _ in starts[1:]] + [len(grid.rows)]
     grids = []
     for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
         rows = [() for _ in range(lo)] + list(grid.rows[lo:hi])

@@ -180,6 +180,17 @@ def scenario():
             for name, lines in tables.items():
                 sheets.append((f"debt/{year}.xlsx", name, "宁夏回族自治区", year, "budget", lines))
             expect[("640000", year, identity, "budget")] = holds
+    # 1-1 with its whole-region row printed 全市 (no 本地区, not a total label): the region sum still reads it
+    for holds in (True, False):
+        year += 1
+        tables = debt()
+        for line in tables["地方政府债务限额及余额情况表"]:
+            if line[3] == "本地区":
+                line[3], line[4] = "全市", False
+        move(tables["地方政府债务限额及余额情况表"], HALF * 3 + (0 if holds else FEN), label="全市", column="limit_special")
+        for name, lines in tables.items():
+            sheets.append((f"debt/{year}.xlsx", name, "宁夏回族自治区", year, "budget", lines))
+        expect[("640000", year, "debt_region_sum", "budget")] = holds
     for identity, where in sorted(CEILING_CASES.items()):
         for holds in (True, False):
             year += 1

@@ -143,6 +143,11 @@ def _entity_and_year(vocab: WorkbookVocabulary, title: str | None, table_name: s
     prefix = vocab.title_prefix.match(nfkc(before))
     entity = before[prefix.end():] if prefix else before
     entity = entity.strip(" \u3000\t:：-—")
+    if not entity and m and table_name and table_name in title[m.end():]:
+        # the year first: '2017年银川市地方政府一般债务余额情况表' names 银川市 between the year and the table
+        between = title[m.end(): title.index(table_name, m.end())].lstrip("度").strip(" \u3000\t:：-—")
+        if between and not _YEAR.search(between) and not any(ch.isdigit() for ch in between):
+            entity = between
     return entity or None, year
 
 
@@ -210,7 +215,9 @@ def _find_header(vocab, spec: TableSpec, grid: Grid, start: int) -> list[int]:
             for r0, c0, r1, c1 in grid.merges
         )
         all_aliases = len(cells) >= 2 and all(best_alias(spec, [normalise(t)]) for _, t in cells)
-        first_is_total = bool(cells) and vocab.is_total_label(cells[0][1])
+        # a 合计 row in the label column is data; 合计 under a group header (限额 | 余额 not merged over 合计 | 一般 …) is not
+        first_is_total = bool(cells) and cells[0][0] <= min((c for c, _ in grid.texts(rows[0])), default=0) \
+            and vocab.is_total_label(cells[0][1])
         if covered or under_span or (all_aliases and not first_is_total):
             rows.append(r)
             r += 1

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.header_band import (
+    Column,
     _codes_under_a_shared_header,
     _column_paths,
     _entity_and_year,
@@ -25,6 +26,7 @@ from dagster_project.ingest.header_band import (
     _strip_unit_publisher,
     _year_of,
     best_alias,
+    get_column_letter,
 )
 from dagster_project.ingest.parsed import (
     _BLANK_AMOUNTS,
@@ -136,9 +138,14 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     else:
         sheet.unit_multiplier = vocab.units.get(sheet.unit_label, vocab.units.get(sheet.unit_label.lower(), Decimal(1)))
     columns = _map_columns(vocab, spec, paths, sheet)
+    if spec.region_column is not None:
+        columns = columns + _region_columns(vocab, spec, grid, paths, columns, header_rows[-1] + 1, sheet)
     if spec.codes and not spec.two_sided:
         columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
-    sheet.column_map = {c.letter: c.key for c in columns}
+    alternates: dict[int, list] = {}
+    if spec.coalesce_columns:
+        columns, alternates = _coalesce_columns(grid, columns, header_rows[-1] + 1)
+    sheet.column_map = {c.letter: c.key for c in columns + [a for alts in alternates.values() for a in alts]}
     segments = _segments(vocab, spec, columns, paths, sheet)
     if not any(seg.measures or seg.texts for seg in segments):
         raise SheetError("未识别任何金额列 (no amount column recognised in the header)")
@@ -151,6 +158,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
 
     mapped_cols = sorted(
         {c.index for seg in segments for c in ([seg.label, seg.code] + list(seg.split.values()) + seg.measures + seg.texts) if c}
+        | {a.index for alts in alternates.values() for a in alts}
     )
     text_cols = {c.index for seg in segments for c in seg.texts}
     data_start = header_rows[-1] + 1
@@ -178,6 +186,10 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
             in_notes = True
             notes.append(joined)
             continue
+        if (first_norm.startswith(vocab.footnote_marks) or first_norm.endswith("。")) and not any(
+                cell_text(grid.value(r, m.index)).strip() for seg in segments for m in seg.measures):
+            notes.append(joined)  # a footnote line ('*本表…', '…为预计执行数。'): no item, rows below still count
+            continue
         if vocab.footer_prefixes and first_norm.startswith(vocab.footer_prefixes):
             continue
         if first_norm in vocab.skip_row_labels:  # 栏次 | 1 | 2 …: column numbering, not data
@@ -188,6 +200,11 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
             continue  # a 4th header row (beyond MAX_HEADER_ROWS): header words, not amounts to reject
         if _row_signature(grid, r) in header_signatures:
             continue  # the header band again, e.g. at the top of a continuation page: not data
+        if len(cells) <= 2 and not any(_looks_numeric(grid.value(r, c)) for c, _ in cells) and (
+                (again := vocab.table_for_title("".join(t for _, t in cells))) and again.table_name == sheet.table_name):
+            continue  # the table's title again above its repeated header: not an item
+        if all(_strip_unit_publisher(vocab, t) for _, t in cells):
+            continue  # its publisher / unit line again ('编制单位：… 单位：万元'): not an item
         if all(vocab.placeholder_regex.fullmatch(normalise(t)) for _, t in cells if not _looks_numeric(t)) \
                 and all(not _looks_numeric(grid.value(r, c)) or cell_text(grid.value(r, c)).strip() in _BLANK_AMOUNTS
                         for c, _ in cells):
@@ -205,7 +222,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         row_rejects: list[RowReject] = []
         for seg in segments:
             _parse_segment_row(vocab, grid, sheet, spec, seg, r, multiplier, row_keys,
-                               split_state, data_merges, row_lines, row_rejects)
+                               split_state, data_merges, row_lines, row_rejects, alternates)
         if row_rejects:
             sheet.rows_rejected += 1
             sheet.rejects.extend(row_rejects)
@@ -237,8 +254,64 @@ def _more_header(vocab, spec: TableSpec, grid: Grid, r: int, cells) -> bool:
     )
 
 
+UNKNOWN_COLUMNS = "未识别的列已忽略 (unrecognised columns ignored): "
+
+
+def _region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, data_start: int, sheet) -> list:
+    """Columns headed by a region's name (兴庆区 | 贺兰县 … beside 本地区 | 其中：本级), numbers under them: one
+    amount column per region, key 'region:<name>', instead of columns ignored as unrecognised."""
+    mapped = {c.index for c in columns}
+    found = []
+    for c, (path, header) in sorted(paths.items()):
+        if c in mapped or any(word in path[-1] for word in vocab.ignore_headers):
+            continue
+        name = vocab.label_numbering.sub("", path[-1]).removeprefix("其中:")
+        if not spec.region_column.fullmatch(name):
+            continue
+        filled = [v for r in range(data_start, len(grid.rows))
+                  if nfkc(cell_text(v := grid.value(r, c))).strip() not in _BLANK_AMOUNTS]
+        if filled and sum(_looks_numeric(v) for v in filled) * 5 >= len(filled) * 4:
+            found.append(Column(c, get_column_letter(c + 1), header, "measure", f"region:{name}", (0, 0, 0, 0)))
+    if found:  # no longer unrecognised
+        taken = tuple(f"{col.letter}「" for col in found)
+        for i, warning in enumerate(sheet.warnings):
+            if warning.startswith(UNKNOWN_COLUMNS):
+                rest = [w for w in warning[len(UNKNOWN_COLUMNS):].split("、") if not w.startswith(taken)]
+                sheet.warnings[i] = UNKNOWN_COLUMNS + "、".join(rest) if rest else ""
+        sheet.warnings[:] = [w for w in sheet.warnings if w]
+    return found
+
+
+def _amount_filled(value) -> bool:
+    """A cell that states a figure other than nothing: not blank, not a dash, not zero."""
+    if value is None or nfkc(cell_text(value)).strip() in _BLANK_AMOUNTS:
+        return False
+    ok, amount = parse_amount(value)
+    return not ok or amount != 0
+
+
+def _coalesce_columns(grid: Grid, columns: list, data_start: int) -> tuple[list, dict[int, list]]:
+    """Measure columns sharing a key that never both hold a figure on one row (执行数 | 预算数 of a table over
+    two years: the past year's items filled under 执行数, the new year's under 预算数) are one column read
+    from whichever cell a row filled: {first column's index: [the others]}. Columns that both hold figures
+    on some row are two readings of the same items, left to the usual choice of one."""
+    by_key: dict[str, list] = {}
+    for col in columns:
+        if col.role == "measure":
+            by_key.setdefault(col.key, []).append(col)
+    alternates: dict[int, list] = {}
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        both = any(sum(_amount_filled(grid.value(r, c.index)) for c in group) > 1 for r in range(data_start, len(grid.rows)))
+        if not both:
+            alternates[group[0].index] = group[1:]
+    dropped = {a.index for alts in alternates.values() for a in alts}
+    return [c for c in columns if c.index not in dropped], alternates
+
+
 def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multiplier, row_keys,
-                       split_state, data_merges, row_lines, row_rejects) -> None:
+                       split_state, data_merges, row_lines, row_rejects, alternates=None) -> None:
     raw_label = _label_fallback(grid.value(r, seg.label.index)) if seg.label else None
     label_col = seg.label.index if seg.label else None
     if raw_label is None and spec.label_column:
@@ -282,6 +355,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
     is_total = bool(label) and vocab.is_total_label(label)
     amounts = []
     for m in seg.measures:
+        # a coalesced column: the cell this row filled (else the first column's)
+        m = next((c for c in [m, *(alternates or {}).get(m.index, ())] if _amount_filled(grid.value(r, c.index))), m)
         value = grid.value(r, m.index)
         ok, amount = parse_amount(value)
         if not ok:
@@ -313,7 +388,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
     for m, value, amount in amounts:
         key, item = m.key, row_key
         if m.key in spec.kind_columns and row_key and row_key.endswith("_total"):
-            key, item = "amount", row_key[: -len("total")] + spec.kind_columns[m.key]
+            part, _, column = spec.kind_columns[m.key].partition("@")
+            key, item = column or "amount", row_key[: -len("total")] + part
         row_lines.append(ParsedLine(
             **{**common, "row_key": item}, column_key=key, source_column=m.letter,
             value_text=cell_text(value) if value is not None else None,
@@ -393,6 +469,48 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     return sheet
 
 
+def split_tables(grid: Grid, vocab: WorkbookVocabulary | None = None) -> list[Grid]:
+    """A sheet holding several tables one under another (一般债务 then 专项债务 on one sheet): one grid per table.
+
+    A table starts at a row that reads as a known table's title and is followed by that table's header; the
+    first table keeps the sheet's name, each later one is named after the sheet and the row it starts on. The
+    rows of other tables are blanked, not dropped, so every row keeps the number a person counts on the sheet.
+    PDF tables are cut by the segmenter already."""
+    vocab = vocab or vocabulary()
+    if grid.is_pdf:
+        return [grid]
+    starts = []
+    for r in range(len(grid.rows)):
+        cells = grid.texts(r)
+        if not cells or len(cells) > 2:
+            continue
+        text = "".join(t for _, t in cells if not _strip_unit_publisher(vocab, t))
+        table = vocab.table_for_title(text) if text and len(normalise(text)) <= 80 else None
+        if table is None or normalise(text).startswith(vocab.note_prefixes):
+            continue
+        header = _find_header(vocab, vocab.spec_for(table.table_name, None), grid, r + 1)
+        # a contents page lists names one under another: a header row names no table
+        if header and header[0] <= r + 4 and (not starts or r > starts[-1][1]) and not any(
+                vocab.table_for_title(t) for h in header for _, t in grid.texts(h)):
+            if starts and starts[-1][2] == table.table_name:
+                continue  # the same table's title and header again (a block pasted per printed page): one table
+            starts.append((r, header[-1], table.table_name))
+    if len(starts) < 2:
+        return [grid]
+    bounds = [0] + [r for r, _, _ in starts[1:]] + [len(grid.rows)]
+    grids = []
+    for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        rows = [() for _ in range(lo)] + list(grid.rows[lo:hi])
+        grids.append(Grid(
+            name=grid.name if i == 0 else f"{grid.name}（第{lo + 1}行起）",
+            rows=rows,
+            merges=[m for m in grid.merges if lo <= m[0] < hi],
+            indents={k: v for k, v in grid.indents.items() if lo <= k[0] < hi},
+            source_format=grid.source_format,
+        ))
+    return grids
+
+
 def _reset(sheet: ParsedSheet, status: str, reason: str) -> None:
     sheet.status, sheet.reason = status, reason
     sheet.lines, sheet.rejects = [], []
@@ -414,4 +532,4 @@ def _sheet_error(sheet: ParsedSheet, grid: Grid, title_row: int | None, detail: 
 
 
 
-__all__ = ["parse_grid"]
+__all__ = ["parse_grid", "split_tables"]

@@ -31,7 +31,7 @@ from dagster_project.ingest.parsed import (
     parse_amount,
 )
 from dagster_project.ingest.readers import read_grids, uncached_formulas
-from dagster_project.ingest.recogniser import parse_grid
+from dagster_project.ingest.recogniser import parse_grid, split_tables
 from dagster_project.ingest.segmenter import segment
 from dagster_project.ingest.workbook_spec import vocabulary
 
@@ -48,8 +48,12 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     blocks: list[TextBlock] = []
     if document is not None:
         grids, blocks = segment(document, vocab)
-    sheets = [_hidden_sheet(grid, index) if grid.hidden else parse_grid(grid, index, vocab)
-              for index, grid in enumerate(grids)]
+    # a sheet may hold several tables one under another: each is parsed as its own (its sheet's index kept); a hidden
+    # sheet is none of them, not split
+    indexed = [(index, part) for index, grid in enumerate(grids)
+               for part in ([grid] if grid.hidden else split_tables(grid, vocab))]
+    grids = [part for _, part in indexed]
+    sheets = [_hidden_sheet(part, index) if part.hidden else parse_grid(part, index, vocab) for index, part in indexed]
     narrative_sheets = []
     if document is None:  # a workbook's text lives on sheets that hold no table (说明, 封面 …)
         for grid, sheet in zip(grids, sheets):

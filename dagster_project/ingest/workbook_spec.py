@@ -75,6 +75,11 @@ class TableSpec:
     label_column: str | None   # a text column that doubles as the row label (bond use)
     # columns that name a part of a `*_total` item row (1-4's 一般债券 | 专项债券): column_key → item suffix
     kind_columns: dict = field(default_factory=dict)
+    # two headers naming one key (执行数 | 预算数 of a table spanning two years): read as one column, each row
+    # from the header whose cell it filled, instead of the second header being dropped
+    coalesce_columns: bool = False
+    # a header naming a region (兴庆区 | 贺兰县 … beside 本地区 | 其中：本级): its own amount column `region:<name>`
+    region_column: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class WorkbookVocabulary:
     explanations: tuple[CatalogueTable, ...]    # required explanations (catalogue book 'explanation')
     raw: dict = field(repr=False)
     _specs: dict = field(default_factory=dict, repr=False)
+    footnote_marks: tuple[str, ...] = ()         # *, ※: a footnote line without figures (recogniser)
 
     def table_for_title(self, text: str) -> CatalogueTable | None:
         """The longest canonical table name contained in ``text`` (normalised)."""
@@ -228,6 +234,7 @@ def vocabulary() -> WorkbookVocabulary:
             for name, rows in explanation_rows.items()
         ),
         raw=data,
+        footnote_marks=tuple(normalise(p) for p in data.get("footnote_marks") or []),
     )
 
 
@@ -344,4 +351,6 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         group_prefixes=tuple(prefixes),
         label_column=kind.get("label_column"),
         kind_columns=dict(kind.get("kind_columns") or {}),
+        coalesce_columns=bool(kind.get("coalesce_columns", False)),
+        region_column=re.compile(unicodedata.normalize("NFKC", kind["region_columns"])) if kind.get("region_columns") else None,
     )

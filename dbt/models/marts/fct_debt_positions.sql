@@ -1,43 +1,58 @@
 -- Debt tables 1-1 … 1-4 (budget and final), one row per (row, measure) in 元. 1-1 rows are regions:
 -- row_scope region_total (本地区) / own_level (本级) / lower_region (named, with its code).
+-- Names are compared without numbering and spaces: bureaus justify short names ('本  级', '贺 兰 县'). The
+-- whole region's row may also be printed as 全市 / 全区 / 全县 / 全省 or as the publisher's own name.
+-- Item tables (1-2 … 1-4) have no row region; a column headed by a region's name (measure 'region:<name>',
+-- beside 本地区 | 其中：本级) carries that region's code.
 with lines as (
-    select lines.*
+    select
+        lines.*,
+        case when lines.column_key like 'region:%' then substr(lines.column_key, 8)
+             else {{ label_key('lines.item_name') }} end as name_key
     from {{ ref('int_lines_resolved') }} as lines
     join {{ ref('ref_disclosure_catalogue') }} as catalogue using (table_key)
     where catalogue.book = 'debt' and lines.table_key not like '%bond_use' and lines.amount_yuan is not null
 ),
 region_names as (
-    select region_name, min(region_code) as region_code
+    select {{ label_key('region_name') }} as name_key, min(region_code) as region_code
     from {{ ref('dim_region') }}
     where is_current_code
-    group by region_name
+    group by 1
     having count(*) = 1
+),
+scoped as (
+    select
+        lines.*,
+        region_names.region_code as named_code,
+        case
+            when lines.table_key not in ('debt_1_1', 'debtf_1_1') then 'item'
+            when lines.name_key like '%本地区%' or lines.name_key in ('全省', '全区', '全市', '全州', '全盟', '全县')
+                or (lines.is_total and lines.name_key not like '%本级%')
+                or region_names.region_code = lines.publisher_code then 'region_total'
+            when lines.name_key like '%本级%' then 'own_level'
+            else 'lower_region'
+        end as row_scope
+    from lines
+    left join region_names on region_names.name_key = lines.name_key
 )
 select
-    cast(lines.line_id as string) as debt_position_id,
-    cast(lines.publisher_code as string) as publisher_code,
-    cast(lines.fiscal_year as integer) as fiscal_year,
-    cast(lines.phase as string) as phase,
-    cast(lines.table_key as string) as table_key,
-    cast(lines.item_name as string) as row_label,
+    cast(line_id as string) as debt_position_id,
+    cast(publisher_code as string) as publisher_code,
+    cast(fiscal_year as integer) as fiscal_year,
+    cast(phase as string) as phase,
+    cast(table_key as string) as table_key,
+    cast(item_name as string) as row_label,
     cast(case
-        when lines.table_key not in ('debt_1_1', 'debtf_1_1') then null
-        when lines.item_name like '%本地区%' or (lines.is_total and lines.item_name not like '%本级%') then lines.publisher_code
-        when lines.item_name like '%本级%' then lines.publisher_code
-        else region_names.region_code
+        when row_scope = 'item' then case when column_key like 'region:%' then named_code end
+        when row_scope in ('region_total', 'own_level') then publisher_code
+        else named_code
     end as string) as row_region_code,
-    cast(case
-        when lines.table_key not in ('debt_1_1', 'debtf_1_1') then 'item'
-        when lines.item_name like '%本地区%' or (lines.is_total and lines.item_name not like '%本级%') then 'region_total'
-        when lines.item_name like '%本级%' then 'own_level'
-        else 'lower_region'
-    end as string) as row_scope,
-    cast(lines.row_key as string) as row_key,
-    cast(lines.column_key as string) as measure,
-    cast(lines.amount_yuan as decimal(20, 2)) as amount_yuan,
-    cast(lines.is_evaluable as boolean) as is_evaluable,
-    cast(lines.source_file as string) as source_file,
-    cast(lines.sheet as string) as sheet,
-    cast(lines.source_row as integer) as source_row
-from lines
-left join region_names on region_names.region_name = lines.item_name
+    cast(row_scope as string) as row_scope,
+    cast(row_key as string) as row_key,
+    cast(column_key as string) as measure,
+    cast(amount_yuan as decimal(20, 2)) as amount_yuan,
+    cast(is_evaluable as boolean) as is_evaluable,
+    cast(source_file as string) as source_file,
+    cast(sheet as string) as sheet,
+    cast(source_row as integer) as source_row
+from scoped

@@ -44,6 +44,8 @@ class PageItem:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # table rows: spans starting here
     is_table_start: bool = False    # first row of a ruled table on its page
     in_margin: bool = False         # in the top or bottom margin band, where running heads and page numbers sit
+    boxed: bool = False             # a text line inside a ruled box one column wide (a one-column slice of a table)
+    edges: tuple[float, ...] = ()   # ruled table rows: the x of the table's column rules (points, rounded)
 
     @property
     def text(self) -> str:
@@ -133,13 +135,17 @@ def _inside(word: dict, bbox) -> bool:
 def _page_items(page) -> list[PageItem]:
     if not page.chars:
         return []
-    tables = [t for t in page.find_tables(_table_settings(page))
-              if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
+    found = page.find_tables(_table_settings(page))
+    tables = [t for t in found if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
+    # a ruled box one column wide is no table (a framed note, a cover's box), but it may be the last column of a
+    # sheet printed over two pages: its lines say so, for the segmenter to join them to the rows they continue
+    boxes = [t.bbox for t in found if t not in tables and len(t.rows) >= 2]
     entries: list[tuple[float, PageItem]] = []
     for table_id, table in enumerate(tables):
+        edges = tuple(round(x, 1) for x in _edges([c[0] for c in table.cells] + [table.bbox[2]]))
         for position, (cells, merges, top) in enumerate(_table_rows(table)):
             entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
-                                          is_table_start=position == 0)))
+                                          is_table_start=position == 0, edges=edges)))
     words = [w for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size"])
              if not any(_inside(w, t.bbox) for t in tables)]
     band = MARGIN_BAND * float(page.height)
@@ -156,7 +162,8 @@ def _page_items(page) -> list[PageItem]:
     for k, (top, line) in enumerate(lines):
         if k not in taken:
             entries.append((top, PageItem(page.page_number, 0, "text", _line_cells(line), top,
-                                          in_margin=top < band or top > float(page.height) - band)))
+                                          in_margin=top < band or top > float(page.height) - band,
+                                          boxed=any(all(_inside(w, box) for w in line) for box in boxes))))
     entries.sort(key=lambda e: (e[0], 0 if e[1].kind == "text" else 1))
     out = []
     for row, (_, item) in enumerate(entries, start=1):

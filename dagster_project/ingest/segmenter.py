@@ -5,15 +5,17 @@ It knows layout, not meaning: a table starts at its title line (a line naming a 
 the publisher/unit line and any note under the title, then the ruled table's rows — over as many pages
 as the table runs: a page that opens with table rows and no title continues the open table (its
 repeated header rows stay in the grid; the recogniser skips a header band met again). Notes under the
-table (``注：…``, an empty-table note) belong to it. Page numbers and running heads are furniture, never
-data. A contents page (目录) lists table names without being tables. Everything else is running text:
-the narrative a disclosure must also carry.
+table (``注：…``, an empty-table note) belong to it. A sheet wider than the paper, printed from a spreadsheet,
+goes on over further pages to the right (Calc and Excel print down, then across): those pages' rows stand at the
+very heights of the rows they continue, and are joined onto them first (``join_column_pages``). Page numbers and
+running heads are furniture, never data. A contents page (目录) lists table names without being tables.
+Everything else is running text: the narrative a disclosure must also carry.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dagster_project.ingest.grid import Grid, TextBlock
 from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
@@ -25,6 +27,10 @@ _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
+# a page continuing another's rows to the right: its rows stand at the same heights (points), it lies within this
+# many pages after the page it continues (a sheet two pages tall and three wide prints six)
+ROW_TOP_TOLERANCE = 1.0
+MAX_COLUMN_PAGES_BACK = 8
 
 
 @dataclass
@@ -92,7 +98,128 @@ def _is_header_line(vocab: WorkbookVocabulary, item: PageItem) -> bool:
     return len(norm) <= 30 and not _HEADING.match(norm) and not norm.endswith(("。", "；"))
 
 
+def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
+    """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
+    ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
+    of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
+    is the same table's next page), every line level with one of ``earlier``'s, and no title of another table (a centred title over the whole width is printed in pieces on both pages: one piece
+    holds the other; a title on a margin band counts too, as Calc prints it there)."""
+    # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
+    # printed without rules has no such sign, and its pages are left as they are
+    rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]
+    theirs = [it for it in earlier if it.kind == "table"]
+    if len(rows) < 2 or not theirs:
+        return False
+
+    def level(a: PageItem, others: list[PageItem]) -> bool:
+        return any(abs(a.top - b.top) <= ROW_TOP_TOLERANCE for b in others)
+
+    if not all(level(r, theirs) for r in rows):
+        return False
+    if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE):
+        return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
+    if not all(level(it, earlier) for it in page if not it.in_margin):
+        return False  # a line at no height of the earlier page: a page of its own (a narrative sheet after a table)
+    if abs(rows[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
+        return False  # the same rows end at the same height on both pages
+    band = [q for q in theirs if rows[0].top - ROW_TOP_TOLERANCE <= q.top <= rows[-1].top + ROW_TOP_TOLERANCE]
+    # (a one-column slice drawn as a box shows no line where its cell is blank: only ruled rows answer row for row)
+    if any(it.kind == "table" for it in rows) and not all(level(q, page) for q in band):
+        return False
+    if not _titles(earlier, vocab):
+        return True  # the title, centred over the whole width, is printed wholly on this page
+    for it in _titles(page, vocab):
+        beside = [q for q in earlier if abs(q.top - it.top) <= ROW_TOP_TOLERANCE]
+        if not any(_pieces_of_one(q.text, it.text) for q in beside):
+            return False
+    return True
+
+
+def _same_rules(a: PageItem, b: PageItem) -> bool:
+    return bool(a.edges) and len(a.edges) == len(b.edges) and all(
+        abs(x - y) <= ROW_TOP_TOLERANCE for x, y in zip(a.edges, b.edges))
+
+
+def _titles(items: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
+    return [it for it in items if it.kind == "text" and is_title(vocab, it.text)]
+
+
+def _pieces_of_one(a: str, b: str) -> bool:
+    a, b = normalise(a), normalise(b)
+    return bool(a and b) and (a in b or b in a)
+
+
+def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
+    """Pages printing the columns to the right of an earlier page's rows, joined onto those rows.
+
+    A spreadsheet printed without "fit to page width" puts a wide sheet's further columns on further pages; a
+    reader lays the pages side by side. Each line or row of such a page is appended, cell by cell, to the line or
+    row of the earlier page at its height (rows padded to their table's width first, so every column keeps its
+    place); a text piece that repeats the line beside it (the centred title drawn over both pages) keeps the
+    longer piece; lines of the page at no earlier height go in at their height. The earlier page is looked for
+    back to the nearest page that starts another table (one with a title), pages in between being the sheet's
+    further pages down (a sheet two pages tall and two wide prints 1 2 | 3 4: 3 continues 1, 4 continues 2).
+    The joined rows are cited on the earlier page, counted from its top: where a reader finds the row's start."""
+    by_page: dict[int, list[PageItem]] = {}
+    for it in items:
+        by_page.setdefault(it.page, []).append(it)
+    pages = sorted(by_page)
+    for index, page in enumerate(pages):
+        for earlier in reversed(pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]):
+            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab):
+                by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
+                break
+            if _titles(by_page[earlier], vocab):
+                break  # another table began there: no page before it is still being printed across
+    return [it for page in pages for it in by_page[page]]
+
+
+def _joined(left: list[PageItem], right: list[PageItem],
+            vocab: WorkbookVocabulary) -> tuple[list[PageItem], list[PageItem]]:
+    """(the earlier page's items with the right-hand page's joined on, what stays on the right-hand page)"""
+    def width(its: list[PageItem]) -> dict[int | None, int]:
+        out: dict[int | None, int] = {}
+        for it in its:
+            if it.kind == "table":
+                out[it.table_id] = max(out.get(it.table_id, 0), len(it.cells))
+        return out
+
+    left_width, right_width = width(left), width(right)
+    out = list(left)
+    kept: list[PageItem] = []
+    for it in right:
+        k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
+        if k is None and it.in_margin and not is_title(vocab, it.text):
+            kept.append(it)  # the page's own number or running head
+            continue
+        if k is None:
+            out.append(PageItem(out[0].page if out else it.page, 0, it.kind, list(it.cells), it.top, it.table_id,
+                                list(it.merges), in_margin=False))
+            continue
+        q = out[k]
+        if q.kind == it.kind == "text" and _pieces_of_one(q.text, it.text):
+            cells = list(it.cells) if len(normalise(it.text)) > len(normalise(q.text)) else list(q.cells)
+            out[k] = replace(q, cells=cells)
+            continue
+        base = list(q.cells)
+        if q.kind == "table":
+            base += [""] * (left_width.get(q.table_id, 0) - len(base))
+        extra = list(it.cells)
+        if it.kind == "table":
+            extra += [""] * (right_width.get(it.table_id, 0) - len(extra))
+        shift = len(base)
+        merges = list(q.merges) + [(dr0, c0 + shift, dr1, c1 + shift) for dr0, c0, dr1, c1 in it.merges]
+        kind = "table" if "table" in (q.kind, it.kind) else "text"
+        out[k] = replace(q, kind=kind, cells=base + extra, merges=merges,
+                         table_id=q.table_id if q.kind == "table" else it.table_id,
+                         is_table_start=q.is_table_start or (q.kind == "text" and it.is_table_start))
+    out.sort(key=lambda it: it.top)
+    return [replace(it, row=row) for row, it in enumerate(out, start=1)], kept
+
+
 def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid], list[TextBlock]]:
+    document = PdfDocument(document.name, document.page_count, join_column_pages(document.items, vocab),
+                           document.pages_with_text)
     skip = furniture(document.items, document.page_count)
     toc = contents_pages(document.items)
     segments: list[_Segment] = []
@@ -179,4 +306,4 @@ def _grid(document: PdfDocument, index: int, segment_: _Segment) -> Grid:
     return Grid(name=f"表{index + 1}（{pages}）", rows=rows, merges=merges, origins=origins, source_format="pdf")
 
 
-__all__ = ["contents_pages", "furniture", "is_title", "segment"]
+__all__ = ["contents_pages", "furniture", "is_title", "join_column_pages", "segment"]

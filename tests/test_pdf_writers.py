@@ -1,0 +1,90 @@
+"""PDFs as office writers export them, read like the files they were printed from.
+
+The fixtures under ``tests/fixtures/pdf_calc/`` were made by LibreOffice Calc (not in CI; see MAKE.md there): a budget
+workbook printed with its page settings left as they are, so a sheet wider than A4 goes on over further pages to the
+right, also a one-column slice, and a long sheet over pages down and across (1 2 | 3 4 | 5 6). Each table of the PDF
+must give what the same workbook gives. The segmenter's page joining is also tested on page items of its own.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
+from dagster_project.ingest.segmenter import join_column_pages, segment
+from dagster_project.ingest.workbook import parse_workbook
+from dagster_project.ingest.workbook_spec import vocabulary
+
+CALC = Path(__file__).parent / "fixtures" / "pdf_calc"
+
+
+def _tables(parsed) -> dict:
+    out = {}
+    for s in parsed.sheets:
+        if s.status == "unknown_table":
+            continue  # the workbook's 说明 sheet: in the PDF it is running text (sections compared below)
+        lines = Counter((ln.line_code, ln.line_label, ln.column_key, ln.amount_yuan, ln.side) for ln in s.lines)
+        out.setdefault(s.table_name, []).append(
+            (s.status, s.entity_name, s.fiscal_year, s.unit_label, s.code_layout, s.is_empty, lines, len(s.rejects)))
+    return out
+
+
+def test_a_calc_print_of_sheets_wider_than_the_paper_reads_like_the_workbook():
+    workbook = parse_workbook(CALC / "calc_wide_sheets.xlsx")
+    printed = parse_workbook(CALC / "calc_wide_sheets.pdf")
+    assert printed.file_format == "pdf" and printed.page_count == 16
+    expected, got = _tables(workbook), _tables(printed)
+    assert set(expected) == {"部门收支总表", "部门收入总表", "部门支出总表", "一般公共预算支出表"}
+    # before the pages to the right were joined, every table lost the columns printed there (收入总表: 6 of 16 figures)
+    for name in expected:
+        assert got.get(name) == expected[name], name
+    assert {s.table_name for s in printed.sections} == {s.table_name for s in workbook.sections}
+    by_name = {s.table_name: s for s in printed.sheets}
+    # the long table runs over two pages down (and three across): its rows are cited on the pages down
+    long_table = by_name["一般公共预算支出表"]
+    assert long_table.sheet.endswith("（第9-10页）")
+    assert {ln.source_page for ln in long_table.lines} == {9, 10}
+
+
+def _row(page: int, top: float, cells: list, edges: tuple = (), kind: str = "table", **kw) -> PageItem:
+    return PageItem(page, 0, kind, cells, top, 0 if kind == "table" else None, edges=edges, **kw)
+
+
+def _numbered(items: list[PageItem]) -> list[PageItem]:
+    rows: dict[int, int] = {}
+    for it in items:
+        rows[it.page] = rows.get(it.page, 0) + 1
+        it.row = rows[it.page]
+    return items
+
+
+def test_pages_to_the_right_join_their_rows_and_the_same_tables_next_page_does_not():
+    vocab = vocabulary()
+    left_rules, right_rules = (50.0, 80.0, 200.0, 300.0), (50.0, 150.0, 250.0)
+    title = _row(1, 60, ["宁夏回族自治区水利厅2025年部门支出总表"], kind="text")
+    unit = _row(1, 80, ["编制部门：宁夏回族自治区水利厅"], kind="text")
+    left = [_row(1, 100 + 15 * i, cells, left_rules) for i, cells in enumerate(
+        [["科目编码", "科目名称", "合计"], ["2130301", "水利项目01", "1,000.00"], ["2130302", "水利项目02", "2,000.00"]])]
+    piece = _row(2, 60, ["总表"], kind="text", in_margin=True)   # the centred title's end, on the page to the right
+    right_unit = _row(2, 80, ["单位：元"], kind="text")
+    right = [_row(2, 100 + 15 * i, cells, right_rules) for i, cells in enumerate(
+        [["基本支出", "项目支出"], ["900.00", "100.00"], ["1,500.00", "500.00"]])]
+    number = _row(2, 570, ["- 2 -"], kind="text", in_margin=True)
+    items = _numbered([title, unit, *left, piece, right_unit, *right, number])
+    joined = join_column_pages(items, vocab)
+    page1 = [it for it in joined if it.page == 1]
+    assert [it.cells for it in page1] == [
+        ["宁夏回族自治区水利厅2025年部门支出总表"], ["编制部门：宁夏回族自治区水利厅", "单位：元"],
+        ["科目编码", "科目名称", "合计", "基本支出", "项目支出"], ["2130301", "水利项目01", "1,000.00", "900.00", "100.00"],
+        ["2130302", "水利项目02", "2,000.00", "1,500.00", "500.00"]]
+    assert [it.cells for it in joined if it.page == 2] == [["- 2 -"]]   # the page number stays where it was
+    (grid,), _ = segment(PdfDocument("x.pdf", 2, items, 2), vocab)
+    assert grid.rows[3] == ("2130301", "水利项目01", "1,000.00", "900.00", "100.00")
+    # the same table's next page (its header repeated at the same heights, the same rules) is rows, not columns
+    same = _numbered([_row(3, 100 + 15 * i, list(it.cells), left_rules) for i, it in enumerate(left)])
+    assert [it.cells for it in join_column_pages(_numbered([title, unit, *left]) + same, vocab) if it.page == 3] \
+        == [it.cells for it in same]
+    # another table at the same heights, with its own title, is another table
+    other = _numbered([_row(3, 60, ["宁夏回族自治区水利厅2025年部门收入总表"], kind="text", in_margin=True)]
+                      + [_row(3, 100 + 15 * i, ["x", "1.00"], right_rules) for i in range(3)])
+    assert len([it for it in join_column_pages(_numbered([title, unit, *left]) + other, vocab) if it.page == 3]) == 4

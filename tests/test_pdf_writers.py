@@ -3,11 +3,15 @@
 The fixtures under ``tests/fixtures/pdf_calc/`` were made by LibreOffice Calc (not in CI; see MAKE.md there): a budget
 workbook printed with its page settings left as they are, so a sheet wider than A4 goes on over further pages to the
 right, also a one-column slice, and a long sheet over pages down and across (1 2 | 3 4 | 5 6). Each table of the PDF
-must give what the same workbook gives. The segmenter's page joining is also tested on page items of its own.
+must give what the same workbook gives; and the sample workbook as it is (default column widths) printed with
+gridlines, where text too long for its cell is cut at the next cell's rule. The segmenter's page joining is also
+tested on page items of its own.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
@@ -44,6 +48,26 @@ def test_a_calc_print_of_sheets_wider_than_the_paper_reads_like_the_workbook():
     long_table = by_name["一般公共预算支出表"]
     assert long_table.sheet.endswith("（第9-10页）")
     assert {ln.source_page for ln in long_table.lines} == {9, 10}
+
+
+def test_text_cut_at_a_cells_rule_stays_out_of_the_next_cell():
+    # Calc prints a label too long for its cell cut at the rule when the next cell is filled; the glyphs past the cut
+    # are still in the file. Read by position they went into the next cell: 「算37878533」, 「就8386197」 — a figure
+    # the reader sees plainly became a row reject, 3 to 6 per table of this file.
+    workbook = parse_workbook(CALC / "calc_narrow_columns.xlsx")
+    printed = parse_workbook(CALC / "calc_narrow_columns.pdf")
+    mixed = re.compile(r"[\u3400-\u9fff].*\d|\d.*[\u3400-\u9fff]")
+    assert [r.raw_value for s in printed.sheets for r in s.rejects if r.raw_value and mixed.search(r.raw_value)] == []
+    assert sum(len(s.rejects) for s in printed.sheets) == sum(len(s.rejects) for s in workbook.sheets) == 0
+    expected = {(s.table_name, ln.line_code, ln.column_key): ln.amount_yuan
+                for s in workbook.sheets for ln in s.lines if ln.line_code}
+    got = {(s.table_name, ln.line_code, ln.column_key): ln for s in printed.sheets for ln in s.lines if ln.line_code}
+    assert set(got) == set(expected) and len(got) > 150
+    for key, line in got.items():
+        # the General format prints the digits the cell has room for (38316879.82 as 38316880): within half of the
+        # last printed digit of what the workbook holds
+        digits = line.value_text.split(".")[1] if "." in (line.value_text or "") else ""
+        assert abs(line.amount_yuan - expected[key]) <= Decimal(5) * Decimal(10) ** -(len(digits) + 1), key
 
 
 def _row(page: int, top: float, cells: list, edges: tuple = (), kind: str = "table", **kw) -> PageItem:

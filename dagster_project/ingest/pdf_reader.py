@@ -132,10 +132,62 @@ def _inside(word: dict, bbox) -> bool:
     return bbox[0] - 1 <= x <= bbox[2] + 1 and bbox[1] - 1 <= y <= bbox[3] + 1
 
 
+# glyphs further apart than this (points) are not one run of text; a text starting or ending this near a cell's rule is
+# aligned to that side of the cell
+RUN_GAP = 0.6
+ALIGN_SLACK = 4.0
+CLIP_OVERHANG = 1.0  # points a glyph may reach over its cell's rule and still be seen whole
+
+
+def _runs(chars: list[dict]) -> list[list[dict]]:
+    """Glyphs → runs: glyphs of one baseline drawn edge to edge (a cell's text as the printer set it)."""
+    runs: list[list[dict]] = []
+    for ch in sorted(chars, key=lambda c: (round(c["top"], 1), c["x0"])):
+        last = runs[-1][-1] if runs else None
+        if last and abs(last["top"] - ch["top"]) <= 0.5 and -RUN_GAP <= ch["x0"] - last["x1"] <= RUN_GAP:
+            runs[-1].append(ch)
+        else:
+            runs.append([ch])
+    return runs
+
+
+def _clipped(page, tables) -> set[tuple]:
+    """Glyphs past the rule of the cell their text belongs to: text too long for a cell whose neighbour is filled,
+    which a spreadsheet prints cut off at the rule (Calc and Excel clip it there; the glyphs past the cut are still
+    drawn, only hidden). A reader sees the cut text in its own cell and nothing of it in the next; by position those
+    glyphs would land in the next cell (``算37878533`` for ``37878533``). The text's own cell is the one it is
+    aligned in: starting at a cell's left rule (left-aligned, cut on the right), else ending at its right rule
+    (right-aligned, cut on the left), else the cell holding its middle (centred)."""
+    cells = [c for t in tables for c in t.cells]
+    out: set[tuple] = set()
+    if not cells:
+        return out
+    for run in _runs(page.chars):
+        left, right = run[0]["x0"], run[-1]["x1"]
+        middle = (run[0]["top"] + run[0]["bottom"]) / 2
+        row = [c for c in cells if c[1] <= middle <= c[3]]
+        touched = [c for c in row if c[0] < right and c[2] > left]
+        if len(touched) < 2:
+            continue  # within one cell: nothing cut
+        home = (next((c for c in touched if c[0] - 1 <= left <= c[0] + ALIGN_SLACK), None)
+                or next((c for c in touched if c[2] - ALIGN_SLACK <= right <= c[2] + 1), None)
+                or next((c for c in touched if c[0] <= (left + right) / 2 <= c[2]), None))
+        if home is None:
+            continue
+        out |= {(ch["x0"], ch["top"], ch["text"]) for ch in run
+                if ch["x1"] > home[2] + CLIP_OVERHANG or ch["x0"] < home[0] - CLIP_OVERHANG}
+    return out
+
+
 def _page_items(page) -> list[PageItem]:
     if not page.chars:
         return []
     found = page.find_tables(_table_settings(page))
+    clipped = _clipped(page, found)
+    if clipped:
+        page = page.filter(lambda obj: obj.get("object_type") != "char"
+                           or (obj["x0"], obj["top"], obj["text"]) not in clipped)
+        found = page.find_tables(_table_settings(page))
     tables = [t for t in found if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
     # a ruled box one column wide is no table (a framed note, a cover's box), but it may be the last column of a
     # sheet printed over two pages: its lines say so, for the segmenter to join them to the rows they continue

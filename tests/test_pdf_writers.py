@@ -5,7 +5,7 @@ workbook printed with its page settings left as they are, so a sheet wider than 
 right, also a one-column slice, and a long sheet over pages down and across (1 2 | 3 4 | 5 6). Each table of the PDF
 must give what the same workbook gives; and the sample workbook as it is (default column widths) printed with
 gridlines, where text too long for its cell is cut at the next cell's rule. The segmenter's page joining is also
-tested on page items of its own.
+tested on page items of its own, and the narrative reader on lines wrapped as a justified paragraph wraps them.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from dagster_project.ingest.grid import TextBlock
+from dagster_project.ingest.narrative import read_narrative
 from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
 from dagster_project.ingest.segmenter import join_column_pages, segment
 from dagster_project.ingest.workbook import parse_workbook
@@ -112,3 +114,24 @@ def test_pages_to_the_right_join_their_rows_and_the_same_tables_next_page_does_n
     other = _numbered([_row(3, 60, ["宁夏回族自治区水利厅2025年部门收入总表"], kind="text", in_margin=True)]
                       + [_row(3, 100 + 15 * i, ["x", "1.00"], right_rules) for i in range(3)])
     assert len([it for it in join_column_pages(_numbered([title, unit, *left]) + other, vocab) if it.page == 3]) == 4
+
+
+def test_a_figure_wrapped_over_two_lines_is_still_read():
+    # A justified paragraph breaks where the line is full: Chromium printed 「…2025年收入预算总计1,234.56万」 |
+    # 「元，与2024年相比增加10%。」, and the stated total was lost (read line by line, neither line held figure + unit).
+    vocab = vocabulary()
+    lines = ["三、部门预算编制说明", "本部门按照自治区党委、政府的决策部署，统筹推进各项重点工作，2025年收入预算总计1,234.56万",
+             "元，与2024年相比增加10%。支出预算总计1,", "234.56万元。", "四、“三公”经费情况说明", "本部门严格执行中央八项规定精神，2025年“三公”经费预算数为58.30",
+             "万元。"]
+    blocks = [TextBlock(t, 7 + (i > 3), None, i) for i, t in enumerate(lines, start=1)]
+    _, statements = read_narrative(blocks, vocab, vocab.units)
+    by_key = {s.statement_key: s for s in statements if s.statement_key != "year_named"}
+    assert {k: (s.amount_yuan, s.section, s.source_page, s.source_row) for k, s in by_key.items()} == {
+        "income_total": (Decimal("12345600.00"), "预算编制说明", 7, 2),
+        "expenditure_total": (Decimal("12345600.00"), "预算编制说明", 7, 3),
+        "sangong_total": (Decimal("583000.0"), "“三公”经费情况说明", 8, 6)}
+    assert sorted(s.year_named for s in statements if s.statement_key == "year_named") == [2024, 2025]
+    # a workbook's cells are not wrapped lines: two cells are not read as one text
+    cells = [TextBlock("三、部门预算编制说明", None, "说明", 1), TextBlock("收入预算总计1,234.56", None, "说明", 2),
+             TextBlock("万元", None, "说明", 3)]
+    assert [s for s in read_narrative(cells, vocab, vocab.units)[1] if s.statement_key == "income_total"] == []

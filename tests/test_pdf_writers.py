@@ -2,8 +2,8 @@
 
 The fixtures under ``tests/fixtures/pdf_calc/`` were made by LibreOffice Calc (not in CI; see MAKE.md there): a budget
 workbook printed with its page settings left as they are, so a sheet wider than A4 goes on over further pages to the
-right, also a one-column slice, and a long sheet over pages down and across (1 2 | 3 4 | 5 6). Each table of the PDF
-must give what the same workbook gives; and the sample workbook as it is (default column widths) printed with
+right, also a one-column slice, and a long sheet over pages down and across (1 2 | 3 4 | 5 6); the same under Calc's
+page header and footer. Each table of the PDF must give what the same workbook gives; and the sample workbook as it is (default column widths) printed with
 gridlines, where text too long for its cell is cut at the next cell's rule. The segmenter's page joining is also
 tested on page items of its own, and the narrative reader on lines wrapped as a justified paragraph wraps them.
 """
@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from dagster_project.ingest.grid import TextBlock
 from dagster_project.ingest.narrative import read_narrative
@@ -35,9 +37,12 @@ def _tables(parsed) -> dict:
     return out
 
 
-def test_a_calc_print_of_sheets_wider_than_the_paper_reads_like_the_workbook():
-    workbook = parse_workbook(CALC / "calc_wide_sheets.xlsx")
-    printed = parse_workbook(CALC / "calc_wide_sheets.pdf")
+# calc_page_headers: the same sheets with Calc's page header (the sheet's name, 3-部门支出总表, read as a title it opened
+# a table on every page) and the footer 第 6 页，共 16 页 (not taken for a page number, it closed the table it ended)
+@pytest.mark.parametrize("name", ["calc_wide_sheets", "calc_page_headers"])
+def test_a_calc_print_of_sheets_wider_than_the_paper_reads_like_the_workbook(name):
+    workbook = parse_workbook(CALC / f"{name}.xlsx")
+    printed = parse_workbook(CALC / f"{name}.pdf")
     assert printed.file_format == "pdf" and printed.page_count == 16
     expected, got = _tables(workbook), _tables(printed)
     assert set(expected) == {"部门收支总表", "部门收入总表", "部门支出总表", "一般公共预算支出表"}

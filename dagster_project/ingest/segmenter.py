@@ -23,7 +23,9 @@ from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
 from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
 from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise
 
-_PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／]\s*(?:共\s*)?\d{1,4}\s*页?)?[-—–·\s]*$")
+# page numbers as printers write them: 5, - 5 -, 第5页, 5/20, 第 5 页，共 20 页 (Excel's and WPS's footer), Page 5 of 20
+_PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?"
+                          r"(?:\s*[/／,，、]?\s*(?:共\s*|of\s*)?\d{1,4}\s*页?)?[-—–·\s]*$", re.IGNORECASE)
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
@@ -63,6 +65,17 @@ def furniture(items: list[PageItem], page_count: int) -> set[int]:
     threshold = max(3, page_count // 3)
     out |= {id(it) for it in edges if repeats[normalise(it.text)] >= threshold and not _PAGE_NUMBER.fullmatch(it.text)
             and len(normalise(it.text)) <= MAX_TITLE_CHARS}
+    # a spreadsheet's page header (the sheet's name, ``&A``: 3-部门支出总表) repeats only over that sheet's pages: in
+    # a margin band, the same text at the same height on the next page is a running head from its second page on
+    # (the first stays: a title repeated as a print-title row still opens its table there)
+    margin_lines = sorted((it for it in items if it.kind == "text" and it.in_margin), key=lambda it: it.page)
+    seen: dict[tuple[str, int], int] = {}
+    for it in margin_lines:
+        key = (normalise(it.text), round(it.top))
+        if seen.get(key) == it.page - 1 or seen.get((key[0], key[1] - 1)) == it.page - 1 \
+                or seen.get((key[0], key[1] + 1)) == it.page - 1:
+            out.add(id(it))
+        seen[key] = it.page
     return out
 
 
@@ -126,7 +139,7 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     # (a one-column slice drawn as a box shows no line where its cell is blank: only ruled rows answer row for row)
     if any(it.kind == "table" for it in rows) and not all(level(q, page) for q in band):
         return False
-    if not _titles(earlier, vocab):
+    if not _own_titles(earlier, page, vocab):
         return True  # the title, centred over the whole width, is printed wholly on this page
     for it in _titles(page, vocab):
         beside = [q for q in earlier if abs(q.top - it.top) <= ROW_TOP_TOLERANCE]
@@ -142,6 +155,13 @@ def _same_rules(a: PageItem, b: PageItem) -> bool:
 
 def _titles(items: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
     return [it for it in items if it.kind == "text" and is_title(vocab, it.text)]
+
+
+def _own_titles(items: list[PageItem], other: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
+    """Titles of a page but for those the other page repeats word for word at the same height: a page header
+    naming the sheet (``&A``: 5-一般公共预算支出表) stands on all of its pages alike."""
+    return [q for q in _titles(items, vocab) if not any(
+        abs(q.top - it.top) <= ROW_TOP_TOLERANCE and normalise(q.text) == normalise(it.text) for it in other)]
 
 
 def _pieces_of_one(a: str, b: str) -> bool:
@@ -169,7 +189,7 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary) -> list[
             if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab):
                 by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
                 break
-            if _titles(by_page[earlier], vocab):
+            if _own_titles(by_page[earlier], by_page[page], vocab):
                 break  # another table began there: no page before it is still being printed across
     return [it for page in pages for it in by_page[page]]
 
@@ -189,17 +209,17 @@ def _joined(left: list[PageItem], right: list[PageItem],
     kept: list[PageItem] = []
     for it in right:
         k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
-        if k is None and it.in_margin and not is_title(vocab, it.text):
-            kept.append(it)  # the page's own number or running head
-            continue
-        if k is None:
-            out.append(PageItem(out[0].page if out else it.page, 0, it.kind, list(it.cells), it.top, it.table_id,
-                                list(it.merges), in_margin=False))
-            continue
-        q = out[k]
-        if q.kind == it.kind == "text" and _pieces_of_one(q.text, it.text):
+        q = out[k] if k is not None else None
+        if q is not None and q.kind == it.kind == "text" and _pieces_of_one(q.text, it.text):
             cells = list(it.cells) if len(normalise(it.text)) > len(normalise(q.text)) else list(q.cells)
             out[k] = replace(q, cells=cells)
+            continue
+        if it.in_margin and (q.in_margin if q is not None else not is_title(vocab, it.text)):
+            kept.append(it)  # the page's own number (第 2 页，共 9 页) or running head
+            continue
+        if q is None:
+            out.append(PageItem(out[0].page if out else it.page, 0, it.kind, list(it.cells), it.top, it.table_id,
+                                list(it.merges), in_margin=False))
             continue
         base = list(q.cells)
         if q.kind == "table":

@@ -115,8 +115,9 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
     ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
     of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
-    is the same table's next page), every line level with one of ``earlier``'s, and no title of another table (a centred title over the whole width is printed in pieces on both pages: one piece
-    holds the other; a title on a margin band counts too, as Calc prints it there)."""
+    is the same table's next page), every line level with one of ``earlier``'s, and no title of another table (a
+    centred title over the whole width is printed in pieces on both pages: one piece holds the other; a title on a
+    margin band counts too, as Calc prints it there)."""
     # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
     # printed without rules has no such sign, and its pages are left as they are
     rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]

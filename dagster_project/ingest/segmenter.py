@@ -128,8 +128,8 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     def level(a: PageItem, others: list[PageItem]) -> bool:
         return any(abs(a.top - b.top) <= ROW_TOP_TOLERANCE for b in others)
 
-    if not all(level(r, theirs) for r in rows):
-        return False
+    if not all(level(r, earlier) for r in rows):
+        return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
     if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE):
         return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
     if not all(level(it, earlier) for it in page if not it.in_margin):

@@ -56,7 +56,9 @@ def test_a_calc_print_of_sheets_wider_than_the_paper_reads_like_the_workbook(nam
     # the long table runs over two pages down (and three across): its rows are cited on the two pages down
     long_table = by_name["一般公共预算支出表"]
     first, second = sorted({ln.source_page for ln in long_table.lines})
-    assert second == first + 1 and long_table.sheet.endswith(f"（第{first}-{second}页）")
+    assert second == first + 1
+    # … and the name says where its further columns stand, since a row is cited on its left-hand page
+    assert re.fullmatch(rf"表4（第{first}-{second}页，右侧各列在第{second + 1}-\d+页）", long_table.sheet)
 
 
 def test_text_cut_at_a_cells_rule_stays_out_of_the_next_cell():

@@ -46,6 +46,7 @@ class PageItem:
     in_margin: bool = False         # in the top or bottom margin band, where running heads and page numbers sit
     boxed: bool = False             # a text line inside a ruled box one column wide (a one-column slice of a table)
     edges: tuple[float, ...] = ()   # ruled table rows: the x of the table's column rules (points, rounded)
+    joined_pages: tuple[int, ...] = ()  # pages printing this row's further columns (a sheet printed across pages)
 
     @property
     def text(self) -> str:

@@ -231,7 +231,7 @@ def _joined(left: list[PageItem], right: list[PageItem],
         shift = len(base)
         merges = list(q.merges) + [(dr0, c0 + shift, dr1, c1 + shift) for dr0, c0, dr1, c1 in it.merges]
         kind = "table" if "table" in (q.kind, it.kind) else "text"
-        out[k] = replace(q, kind=kind, cells=base + extra, merges=merges,
+        out[k] = replace(q, kind=kind, cells=base + extra, merges=merges, joined_pages=q.joined_pages + (it.page,),
                          table_id=q.table_id if q.kind == "table" else it.table_id,
                          is_table_start=q.is_table_start or (q.kind == "text" and it.is_table_start))
     out.sort(key=lambda it: it.top)
@@ -324,7 +324,22 @@ def _grid(document: PdfDocument, index: int, segment_: _Segment) -> Grid:
         merges += [(r + dr0, c0, r + dr1, c1) for dr0, c0, dr1, c1 in it.merges]
     first, last = segment_.items[0].page, segment_.items[-1].page
     pages = f"第{first}页" if first == last else f"第{first}-{last}页"
+    # columns printed on pages to the right are cited at their row on the left-hand page: the name says where they are
+    across = sorted({p for it in segment_.items for p in it.joined_pages})
+    if across:
+        pages += f"，右侧各列在第{_page_list(across)}页"
     return Grid(name=f"表{index + 1}（{pages}）", rows=rows, merges=merges, origins=origins, source_format="pdf")
+
+
+def _page_list(pages: list[int]) -> str:
+    """[11, 12, 13, 14, 16] → 11-14、16"""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return "、".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
 
 
 __all__ = ["contents_pages", "furniture", "is_title", "join_column_pages", "segment"]

@@ -6,6 +6,8 @@ right, also a one-column slice, and a long sheet over pages down and across (1 2
 page header and footer. Each table of the PDF must give what the same workbook gives; and the sample workbook as it is (default column widths) printed with
 gridlines, where text too long for its cell is cut at the next cell's rule. The segmenter's page joining is also
 tested on page items of its own, and the narrative reader on lines wrapped as a justified paragraph wraps them.
+``tests/fixtures/pdf_writer/`` holds the disclosure the Chromium tests print, as a Word document written and exported
+by LibreOffice Writer: it must read as Chromium's print of it does.
 """
 from __future__ import annotations
 
@@ -22,8 +24,11 @@ from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
 from dagster_project.ingest.segmenter import join_column_pages, segment
 from dagster_project.ingest.workbook import parse_workbook
 from dagster_project.ingest.workbook_spec import vocabulary
+from dagster_project.sample.formats import chromium, print_pdf
+from test_ingest_forms import disclosure_html
 
 CALC = Path(__file__).parent / "fixtures" / "pdf_calc"
+WRITER = Path(__file__).parent / "fixtures" / "pdf_writer"
 
 
 def _tables(parsed) -> dict:
@@ -59,6 +64,23 @@ def test_a_calc_print_of_sheets_wider_than_the_paper_reads_like_the_workbook(nam
     assert second == first + 1
     # … and the name says where its further columns stand, since a row is cited on its left-hand page
     assert re.fullmatch(rf"表4（第{first}-{second}页，右侧各列在第{second + 1}-\d+页）", long_table.sheet)
+
+
+@pytest.mark.skipif(chromium() is None, reason="headless Chromium is not installed (make browser)")
+def test_a_word_document_exported_by_writer_reads_like_the_same_disclosure_printed_by_chromium(tmp_path):
+    # LibreOffice Writer sets its footer (第 6 页，共 10 页) above the page's margin band: it was read as running text,
+    # which closed the table it ended, and the table's next three pages (44 of its 60 rows) were lost
+    chromium_print = tmp_path / "chromium.pdf"
+    print_pdf(disclosure_html(tbd_code="2130342"), chromium_print)
+    expected, got = parse_workbook(chromium_print), parse_workbook(WRITER / "disclosure.pdf")
+    assert _tables(got) == _tables(expected)
+    assert {(s.table_name, s.rows_in) for s in got.sheets} == {(s.table_name, s.rows_in) for s in expected.sheets}
+    assert sorted(s.table_name for s in got.sections) == sorted(s.table_name for s in expected.sections)
+
+    def stated(parsed):
+        return sorted((s.statement_key, s.amount_yuan, s.year_named) for s in parsed.statements)
+
+    assert stated(got) == stated(expected)
 
 
 def test_text_cut_at_a_cells_rule_stays_out_of_the_next_cell():

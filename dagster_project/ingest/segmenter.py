@@ -48,8 +48,8 @@ class _Segment:
 
 
 def furniture(items: list[PageItem], page_count: int) -> set[int]:
-    """ids of page numbers and running heads/feet: text lines in a page's top or bottom margin band (or, where
-    the printer set no margins, among its first/last two lines) that are a page number, or that repeat on at
+    """ids of page numbers and running heads/feet: text lines in a page's top or bottom margin band (or its first or
+    last line, a word processor's footer standing above the band) that are a page number, or that repeat on at
     least three pages (and on a third of them). A publisher/unit line repeated under every table title is
     not in the margin: it stays."""
     by_page: dict[int, list[PageItem]] = {}
@@ -59,7 +59,9 @@ def furniture(items: list[PageItem], page_count: int) -> set[int]:
     for page_items in by_page.values():
         texts = [it for it in page_items if it.kind == "text"]
         margin = [it for it in texts if it.in_margin]
-        edges += margin if margin else [it for it in texts[:1] + texts[-1:] if _PAGE_NUMBER.fullmatch(it.text)]
+        # a word processor sets its footer above the page's margin band: a page number is the page's first or last
+        # line whatever its height (a running head in the band does not make it text)
+        edges += margin + [it for it in texts[:1] + texts[-1:] if not it.in_margin and _PAGE_NUMBER.fullmatch(it.text)]
     out = {id(it) for it in edges if _PAGE_NUMBER.fullmatch(it.text)}
     repeats = Counter(normalise(it.text) for it in {id(it): it for it in edges}.values())
     threshold = max(3, page_count // 3)

@@ -199,7 +199,8 @@ def _page_items(page) -> list[PageItem]:
         for position, (cells, merges, top) in enumerate(_table_rows(table)):
             entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
                                           is_table_start=position == 0, edges=edges)))
-    words = [w for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size"])
+    words = [w for w in _split_figures(page.extract_words(use_text_flow=False, keep_blank_chars=False,
+                                                            extra_attrs=["size"], return_chars=True))
              if not any(_inside(w, t.bbox) for t in tables)]
     band = MARGIN_BAND * float(page.height)
     lines = _word_lines(words)
@@ -223,6 +224,38 @@ def _page_items(page) -> list[PageItem]:
         item.row = row
         out.append(item)
     return out
+
+
+# a figure's glyphs stand edge to edge; a gap this wide (in ems) after one is the padding between two cells
+FIGURE_GAP_EM = 0.12
+_FIGURE_END = set("0123456789.,%)）")
+_FIGURE_NEXT = set("-—–0123456789(（")
+
+
+def _split_figures(words: list[dict]) -> list[dict]:
+    """Words split where a figure ends and, after a gap, a figure or a dash begins: a right-aligned amount and the
+    next cell's left-aligned ``-`` (nothing), printed without rules and with a spreadsheet's narrow cell padding,
+    stand closer than pdfplumber's word gap (``2,366,062.69-``); a reader sees two cells. The second word carries
+    ``cell_gap``: the table finder (``pdf_unruled.py``) takes the gap for a gutter, narrow as it is."""
+    out = []
+    for word in words:
+        chars = word.pop("chars", None) or []
+        start = 0
+        for i in range(1, len(chars)):
+            a, b = chars[i - 1], chars[i]
+            if a["text"] in _FIGURE_END and b["text"] in _FIGURE_NEXT \
+                    and b["x0"] - a["x1"] > FIGURE_GAP_EM * float(b.get("size") or 10):
+                out.append(_word_of(chars[start:i], word, start > 0))
+                start = i
+        out.append(_word_of(chars[start:], word, True) if start else word)
+    return out
+
+
+def _word_of(chars: list[dict], word: dict, after_gap: bool) -> dict:
+    piece = {**word, "text": "".join(c["text"] for c in chars), "x0": chars[0]["x0"], "x1": chars[-1]["x1"]}
+    if after_gap:
+        piece["cell_gap"] = True
+    return piece
 
 
 def _word_lines(words: list[dict]) -> list[tuple[float, list[dict]]]:

@@ -57,13 +57,36 @@ def _is_data_line(words: list[dict]) -> bool:
 def _columns(rows: list[list[dict]]) -> list[tuple[float, float]]:
     """Column x-ranges: the covered stretches of the data rows' words, split where a gutter is wide enough."""
     spans = sorted((w["x0"], w["x1"], _size(w)) for row in rows for w in row)
+    # where the reader split a figure from the next cell's figure or dash (``cell_gap``), the gap is a gutter
+    cuts = {w["x0"] for row in rows for w in row if w.get("cell_gap")}
     columns: list[list[float]] = []
     for x0, x1, size in spans:
-        if columns and x0 - columns[-1][1] < MIN_GUTTER_EM * size:
+        if columns and x0 - columns[-1][1] < MIN_GUTTER_EM * size and not (x0 in cuts and x0 > columns[-1][1]):
             columns[-1][1] = max(columns[-1][1], x1)
         else:
             columns.append([x0, x1])
-    return [(a, b) for a, b in columns]
+    return _fold_dashes([(a, b) for a, b in columns], rows)
+
+
+_DASH = re.compile(r"^[-—–]$")
+
+
+def _fold_dashes(columns: list[tuple[float, float]], rows: list[list[dict]]) -> list[tuple[float, float]]:
+    """A spreadsheet prints the text ``-`` (nothing) at its cell's left and the amounts of the same column at its
+    right: the dashes make a strip of their own. A strip holding dashes only, beside a column no row fills together
+    with it, is that column's left part. (A column of dashes in every row, all zero, shares its rows with the next.)"""
+    def column(w: dict) -> int:
+        return _column_of(columns, (w["x0"] + w["x1"]) / 2)
+
+    i = 0
+    while i < len(columns) - 1:
+        words = [w for row in rows for w in row if column(w) == i]
+        together = any({i, i + 1} <= {column(w) for w in row} for row in rows)
+        if words and all(_DASH.match(w["text"]) for w in words) and not together:
+            columns = columns[:i] + [(columns[i][0], columns[i + 1][1])] + columns[i + 2:]
+            continue
+        i += 1
+    return columns
 
 
 def _column_of(columns: list[tuple[float, float]], x: float) -> int:

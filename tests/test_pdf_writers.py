@@ -45,7 +45,8 @@ def _tables(parsed) -> dict:
 # calc_page_headers: the same sheets with Calc's page header (the sheet's name, 3-部门支出总表, read as a title it opened
 # a table on every page) and the footer 第 6 页，共 16 页 (not taken for a page number, it closed the table it ended),
 # and the code and name columns printed again on the pages to the right (the right-hand page's rows then ruled where
-# the left-hand page has the 2019年预算数 line: the two halves were read as two tables)
+# the left-hand page has the 2019年预算数 line: the two halves were read as two tables; and on the two-sided 收支总表
+# the income items printed again beside the expenditure ones were read as their labels)
 @pytest.mark.parametrize("name", ["calc_wide_sheets", "calc_page_headers"])
 def test_a_calc_print_of_sheets_wider_than_the_paper_reads_like_the_workbook(name):
     workbook = parse_workbook(CALC / f"{name}.xlsx")

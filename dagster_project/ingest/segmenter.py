@@ -151,6 +151,19 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     return True
 
 
+def _title_columns(left: list[PageItem], right: list[PageItem]) -> int:
+    """How many first columns the right-hand page prints again (print titles: the codes and names on every page to
+    the right): those cells equal the left-hand row's, row for row, in at least two rows that fill them. Rows with
+    a merged cell are left out: a header over the whole width is printed in other pieces on each page."""
+    pairs = [(q.cells, it.cells) for it in right if it.kind == "table" and None not in it.cells
+             for q in left if q.kind == "table" and None not in q.cells and abs(q.top - it.top) <= ROW_TOP_TOLERANCE]
+    k = 0
+    while pairs and all(len(b) > k + 1 and len(a) > k and (a[k] or "") == (b[k] or "") for a, b in pairs) \
+            and sum(1 for a, _ in pairs if a[k]) >= 2:
+        k += 1
+    return k
+
+
 def _same_rules(a: PageItem, b: PageItem) -> bool:
     return bool(a.edges) and len(a.edges) == len(b.edges) and all(
         abs(x - y) <= ROW_TOP_TOLERANCE for x, y in zip(a.edges, b.edges))
@@ -208,6 +221,7 @@ def _joined(left: list[PageItem], right: list[PageItem],
         return out
 
     left_width, right_width = width(left), width(right)
+    repeated = _title_columns(left, right)
     out = list(left)
     kept: list[PageItem] = []
     for it in right:
@@ -228,10 +242,11 @@ def _joined(left: list[PageItem], right: list[PageItem],
         if q.kind == "table":
             base += [""] * (left_width.get(q.table_id, 0) - len(base))
         extra = list(it.cells)
+        drop = repeated if it.kind == "table" else 0
         if it.kind == "table":
-            extra += [""] * (right_width.get(it.table_id, 0) - len(extra))
-        shift = len(base)
-        merges = list(q.merges) + [(dr0, c0 + shift, dr1, c1 + shift) for dr0, c0, dr1, c1 in it.merges]
+            extra = (extra + [""] * (right_width.get(it.table_id, 0) - len(extra)))[drop:]
+        shift = len(base) - drop
+        merges = list(q.merges) + [(dr0, c0 + shift, dr1, c1 + shift) for dr0, c0, dr1, c1 in it.merges if c0 >= drop]
         kind = "table" if "table" in (q.kind, it.kind) else "text"
         out[k] = replace(q, kind=kind, cells=base + extra, merges=merges, joined_pages=q.joined_pages + (it.page,),
                          table_id=q.table_id if q.kind == "table" else it.table_id,

@@ -43,3 +43,18 @@ def test_aligned_rows_under_a_header_are_a_table_and_a_page_number_is_not():
         [None, None, "部门收支总表"], ["单位：元", None, None],  # a caption's words: the column under their centre
         ["项目", "预算数", "决算数"],
         ["一般公共预算", "1,234.00", "1,200.00"], ["政府性基金", "34.00", "-"], ["合计", "1,268.00", "1,200.00"]]
+
+
+def test_a_note_right_under_the_last_row_is_not_its_wrapped_name():
+    # LibreOffice Calc printed a borderless 决算 table with its note one line under the last row, as close as a
+    # wrapped name: the row was read as 「合计注：本表以万元为单位…」
+    lines = [line(80, (50, "项目"), (200, "合计"), (300, "事业收入")),
+             line(100, (50, "本单位"), (200, "5,066.41"), (300, "170.18")),
+             line(114, (50, "合计"), (200, "5,066.41"), (300, "170.18")),
+             line(128, (50, "注：单位万元。"))]
+    tables, taken = unruled_tables(lines, join=clean, is_note=lambda t: t.startswith("注"))
+    (rows,) = tables
+    assert [cells for cells, _, _ in rows][-1] == ["合计", "5,066.41", "170.18"] and 3 not in taken
+    # (without a note test the line is the row's wrapped name, as the module is told nothing else)
+    (rows,), _ = unruled_tables(lines, join=clean)
+    assert rows[-1][0][0] == "合计 注：单位万元。"

@@ -208,7 +208,7 @@ def _page_items(page) -> list[PageItem]:
     if not tables:  # a table printed without rules (三线表, rules between rows only, no borders): pdf_unruled.py
         margin = {k for k, (top, _) in enumerate(lines) if top < band or top > float(page.height) - band}
         found, taken = unruled_tables(lines, join=_clean_cell, normalise=lambda t: t.strip(), is_caption=_is_caption,
-                                      margin=margin)
+                                      margin=margin, is_note=_is_note)
         for table_id, rows in enumerate(found):
             for position, (cells, merges, top) in enumerate(rows):
                 entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
@@ -290,6 +290,12 @@ def _is_caption(text: str) -> bool:
 
     vocab, text = vocabulary(), _join_cjk(unify_ideographs(text))
     return bool(vocab.unit_regex.search(text) or vocab.publisher_regex.search(normalise(text)) or is_title(vocab, text))
+
+
+def _is_note(text: str) -> bool:
+    from dagster_project.ingest.workbook_spec import normalise, vocabulary
+
+    return normalise(_join_cjk(unify_ideographs(text))).startswith(vocabulary().note_prefixes)
 
 
 def _clean_cell(text: str) -> str:

@@ -261,10 +261,12 @@ def _above(lines, first: int, columns, height: float, normalise, margin: set[int
 
 
 def unruled_tables(lines: list[tuple[float, list[dict]]], join, normalise=lambda s: s.strip(),
-                   is_caption=lambda text: False, margin: set[int] = frozenset()) -> tuple[list, set]:
+                   is_caption=lambda text: False, margin: set[int] = frozenset(),
+                   is_note=lambda text: False) -> tuple[list, set]:
     """Tables of a page without rules. ``lines`` are the page's text lines (top, words sorted left to right). Returns the tables — each a list of (cells, merges, top) rows — and the indexes of the lines
     they took. ``join`` cleans a cell's text (CJK spaces, radicals) as the ruled tables' cells are cleaned;
-    ``is_caption`` says whether a line is a table's title or its publisher/unit line (above the header band)."""
+    ``is_caption`` says whether a line is a table's title or its publisher/unit line (above the header band);
+    ``is_note`` whether it is a note (``注：…``): under the last row, a note is the table's, never its wrapped name."""
     tables, taken = [], set()
     for first, last in _blocks(lines, margin):
         data_rows = [lines[k][1] for k in range(first, last + 1) if _is_data_line(lines[k][1])]
@@ -283,7 +285,7 @@ def unruled_tables(lines: list[tuple[float, list[dict]]], join, normalise=lambda
                                                 for k in range(start, captions)]
         rows += _header_rows(lines[captions:first], columns, join)
         while last + 1 < len(lines) and _wrap_line(lines[last + 1][1], columns, text_columns) \
-                and _close(lines, last, last + 1):
+                and _close(lines, last, last + 1) and not is_note(" ".join(w["text"] for w in lines[last + 1][1])):
             last += 1  # the last row's name, wrapped below its figures
         anchors = [k for k in range(first, last + 1) if _is_data_line(lines[k][1])]
         parts: dict[int, list[int]] = {k: [k] for k in anchors}

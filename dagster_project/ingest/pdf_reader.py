@@ -240,14 +240,21 @@ def _split_figures(words: list[dict]) -> list[dict]:
     out = []
     for word in words:
         chars = word.pop("chars", None) or []
-        start = 0
+        start, label_at = 0, None
         for i in range(1, len(chars)):
             a, b = chars[i - 1], chars[i]
-            if a["text"] in _FIGURE_END and b["text"] in _FIGURE_NEXT \
-                    and b["x0"] - a["x1"] > FIGURE_GAP_EM * float(b.get("size") or 10):
-                out.append(_word_of(chars[start:i], word, start > 0))
-                start = i
-        out.append(_word_of(chars[start:], word, True) if start else word)
+            if a["text"] in _FIGURE_END and b["x0"] - a["x1"] > FIGURE_GAP_EM * float(b.get("size") or 10):
+                if b["text"] in _FIGURE_NEXT:
+                    out.append(_word_of(chars[start:i], word, start > 0))
+                    start = i
+                elif label_at is None and "\u4e00" <= b["text"] <= "\u9fff":
+                    label_at = i
+        last = _word_of(chars[start:], word, True) if start else word
+        if label_at is not None and label_at > start:
+            # an amount and the next cell's name (收入 | 37,878,532.74 | 教育支出): split only inside a table's data
+            # row (pdf_unruled.py), as a justified paragraph sets such gaps between a figure and its unit too
+            last["pieces"] = [_word_of(chars[start:label_at], word, start > 0), _word_of(chars[label_at:], word, True)]
+        out.append(last)
     return out
 
 

@@ -210,6 +210,13 @@ def _blocks(lines: list[tuple[float, list[dict]]], margin: set[int]) -> list[tup
     return out
 
 
+def _short_row(words: list[dict]) -> bool:
+    """A row with most of its cells blank, inside or right under a run of data rows: a name and a figure (a
+    two-sided summary whose expenditure side has ended: 经营收入 | - ). It is a row, not a wrapped name."""
+    return len(words) >= 2 and any(_FIGURE.match(w["text"]) for w in words) \
+        and not LEADERS.search(" ".join(w["text"] for w in words))
+
+
 def _wrap_line(words: list[dict], columns, text_columns: set[int]) -> bool:
     """A line of a wrapped cell: few words, no figure, all in text columns."""
     return len(words) < MIN_WORDS and not any(_FIGURE.match(w["text"]) for w in words) and all(
@@ -267,6 +274,9 @@ def unruled_tables(lines: list[tuple[float, list[dict]]], join, normalise=lambda
     they took. ``join`` cleans a cell's text (CJK spaces, radicals) as the ruled tables' cells are cleaned;
     ``is_caption`` says whether a line is a table's title or its publisher/unit line (above the header band);
     ``is_note`` whether it is a note (``注：…``): under the last row, a note is the table's, never its wrapped name."""
+    # a data line's word the reader found to be an amount glued to the next cell's name: two words here
+    lines = [(top, [piece for w in words for piece in (w.get("pieces") or [w])]) if _is_data_line(words)
+             else (top, words) for top, words in lines]
     tables, taken = [], set()
     for first, last in _blocks(lines, margin):
         data_rows = [lines[k][1] for k in range(first, last + 1) if _is_data_line(lines[k][1])]
@@ -284,10 +294,11 @@ def unruled_tables(lines: list[tuple[float, list[dict]]], join, normalise=lambda
         rows: list[tuple[list, list, float]] = [(_cells(lines[k][1], columns, join), [], lines[k][0])
                                                 for k in range(start, captions)]
         rows += _header_rows(lines[captions:first], columns, join)
-        while last + 1 < len(lines) and _wrap_line(lines[last + 1][1], columns, text_columns) \
+        while last + 1 < len(lines) and (_wrap_line(lines[last + 1][1], columns, text_columns)
+                                         or _short_row(lines[last + 1][1])) \
                 and _close(lines, last, last + 1) and not is_note(" ".join(w["text"] for w in lines[last + 1][1])):
-            last += 1  # the last row's name, wrapped below its figures
-        anchors = [k for k in range(first, last + 1) if _is_data_line(lines[k][1])]
+            last += 1  # the last row's name, wrapped below its figures; a row with most of its cells blank
+        anchors = [k for k in range(first, last + 1) if _is_data_line(lines[k][1]) or _short_row(lines[k][1])]
         parts: dict[int, list[int]] = {k: [k] for k in anchors}
         for a, b in zip(anchors, anchors[1:] + [None]):
             pieces = [k for k in range(a + 1, b if b is not None else last + 1)

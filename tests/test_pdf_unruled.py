@@ -58,3 +58,15 @@ def test_a_note_right_under_the_last_row_is_not_its_wrapped_name():
     # (without a note test the line is the row's wrapped name, as the module is told nothing else)
     (rows,), _ = unruled_tables(lines, join=clean)
     assert rows[-1][0][0] == "合计 注：单位万元。"
+
+
+def test_a_header_over_a_column_blank_in_every_data_row_keeps_its_column():
+    # an empty table printed without rules (Calc, 国有资本经营预算财政拨款支出决算表): its one row 合计 | 0.00 | 0.00 |
+    # 0.00 leaves the 科目编码 column blank; the header line standing over it was taken for text beside the table, and
+    # the row's 合计 was read under 科目编码
+    lines = [line(80, (50, "科目编码"), (300, "科目名称"), (360, "合计"), (410, "基本支出"), (470, "项目支出")),
+             line(94, (300, "合计"), (360, "0.00"), (410, "0.00"), (470, "0.00"))]
+    (rows,), taken = unruled_tables(lines, join=clean)
+    assert [cells for cells, _, _ in rows] == [["科目编码", "科目名称", "合计", "基本支出", "项目支出"],
+                                              [None, "合计", "0.00", "0.00", "0.00"]]
+    assert taken == {0, 1}

@@ -261,8 +261,10 @@ def _above(lines, first: int, columns, height: float, normalise, margin: set[int
         text = normalise("".join(w["text"] for w in words))
         if len(text) > 60 or text.endswith(_SENTENCE_END) or HEADING.match(text):
             break
-        if any(not left - 3 * height <= (w["x0"] + w["x1"]) / 2 <= right + 3 * height for w in words):
-            break  # a word centred outside the table: running text beside it
+        inside = [left - 3 * height <= (w["x0"] + w["x1"]) / 2 <= right + 3 * height for w in words]
+        if not all(inside) and not (any(inside) and all(w["x1"] < left for w, ok in zip(words, inside) if not ok)):
+            break  # a word centred outside the table: running text beside it (but a header over a column left of
+            # the data's, blank in every data row: 科目编码 over the one row 合计 of an empty table)
         start = k
     return start
 
@@ -291,6 +293,13 @@ def unruled_tables(lines: list[tuple[float, list[dict]]], join, normalise=lambda
         captions = start
         while captions < first and is_caption(" ".join(w["text"] for w in lines[captions][1])):
             captions += 1  # the title and the publisher/unit line: rows of their own, above the header band
+        # header texts left of every data column head columns of their own, blank in the data rows
+        left_of = [w for k in range(captions, first) for w in lines[k][1]
+                   if w["x1"] < columns[0][0] - MIN_GUTTER_EM * _size(w)]
+        if left_of:
+            added = _columns([left_of])
+            columns = added + columns
+            text_columns = set(range(len(added))) | {i + len(added) for i in text_columns}
         rows: list[tuple[list, list, float]] = [(_cells(lines[k][1], columns, join), [], lines[k][0])
                                                 for k in range(start, captions)]
         rows += _header_rows(lines[captions:first], columns, join)

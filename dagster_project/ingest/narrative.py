@@ -62,10 +62,21 @@ def read_narrative(blocks: list[TextBlock], vocab: WorkbookVocabulary,
     found: dict[str, ParsedSection] = {}
     statements: list[ParsedStatement] = []
     active: list[ParsedSection] = []
+    # the lines under one heading, read as one text: a sentence wraps at the line's end wherever the printer breaks
+    # it — inside a figure and its unit (…总计1,234.56万 | 元，…) as well — and a reader reads on
+    run: list[TextBlock] = []
+
+    def read_run() -> None:
+        nonlocal statements
+        if run:
+            statements += _statements(run, active, spec, units)
+            run.clear()
+
     for block in blocks:
         heading = _heading(block.text, spec["max"])
         names = [name for name, pats in patterns.items() if heading and any(p.search(heading) for p in pats)]
         if heading is not None and (names or _SECTION_BREAK.match(normalise(block.text))):
+            read_run()
             active = []
             for name in names:
                 if name not in found:
@@ -76,13 +87,26 @@ def read_narrative(blocks: list[TextBlock], vocab: WorkbookVocabulary,
                 continue
         for section in active:
             section.body_chars += len(normalise(block.text))
-        statements += _statements(block, active, spec, units)
+        if block.sheet is not None or (run and run[-1].sheet is not None):
+            read_run()  # a workbook's cells are each their own text: only a PDF's lines wrap
+        run.append(block)
+    read_run()
     return sections, statements
 
 
-def _statements(block: TextBlock, active: list[ParsedSection], spec: dict,
+def _statements(run: list[TextBlock], active: list[ParsedSection], spec: dict,
                 units: dict[str, Decimal]) -> list[ParsedStatement]:
-    norm = normalise(block.text)
+    """Figures and years stated in consecutive lines, read as one text; each cited at the line where it starts."""
+    texts = [normalise(b.text) for b in run]
+    norm = "".join(texts)
+    starts, at = [], 0
+    for text in texts:
+        starts.append(at)
+        at += len(text)
+
+    def line_of(offset: int) -> TextBlock:
+        return run[max(i for i, start in enumerate(starts) if start <= offset)]
+
     out = []
     taken: list[tuple[int, int]] = []
     for key, pattern in spec["statements"]:
@@ -102,6 +126,7 @@ def _statements(block: TextBlock, active: list[ParsedSection], spec: dict,
             section = preferred if any(a.table_name == preferred for a in active) else (
                 active[0].table_name if active else None)
             decimals = len(text.split(".")[1]) if "." in text else 0
+            block = line_of(m.start())
             out.append(ParsedStatement(
                 statement_key=key, section=section, value_text=m.group(0), amount_yuan=value * multiplier,
                 tolerance_yuan=(Decimal(5) * Decimal(10) ** -(decimals + 1)) * multiplier, year_named=None,
@@ -110,6 +135,7 @@ def _statements(block: TextBlock, active: list[ParsedSection], spec: dict,
     section = active[0].table_name if active else None
     if section in spec["year_sections"]:
         for m in _YEAR.finditer(norm):
+            block = line_of(m.start())
             out.append(ParsedStatement(
                 statement_key="year_named", section=section, value_text=m.group(0), amount_yuan=None,
                 tolerance_yuan=None, year_named=int(m.group(1)), sheet=block.sheet, source_page=block.page,

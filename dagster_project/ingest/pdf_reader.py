@@ -44,6 +44,9 @@ class PageItem:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # table rows: spans starting here
     is_table_start: bool = False    # first row of a ruled table on its page
     in_margin: bool = False         # in the top or bottom margin band, where running heads and page numbers sit
+    boxed: bool = False             # a text line inside a ruled box one column wide (a one-column slice of a table)
+    edges: tuple[float, ...] = ()   # ruled table rows: the x of the table's column rules (points, rounded)
+    joined_pages: tuple[int, ...] = ()  # pages printing this row's further columns (a sheet printed across pages)
 
     @property
     def text(self) -> str:
@@ -130,17 +133,74 @@ def _inside(word: dict, bbox) -> bool:
     return bbox[0] - 1 <= x <= bbox[2] + 1 and bbox[1] - 1 <= y <= bbox[3] + 1
 
 
+# glyphs further apart than this (points) are not one run of text; a text starting or ending this near a cell's rule is
+# aligned to that side of the cell
+RUN_GAP = 0.6
+ALIGN_SLACK = 4.0
+CLIP_OVERHANG = 1.0  # points a glyph may reach over its cell's rule and still be seen whole
+
+
+def _runs(chars: list[dict]) -> list[list[dict]]:
+    """Glyphs → runs: glyphs of one baseline drawn edge to edge (a cell's text as the printer set it)."""
+    runs: list[list[dict]] = []
+    for ch in sorted(chars, key=lambda c: (round(c["top"], 1), c["x0"])):
+        last = runs[-1][-1] if runs else None
+        if last and abs(last["top"] - ch["top"]) <= 0.5 and -RUN_GAP <= ch["x0"] - last["x1"] <= RUN_GAP:
+            runs[-1].append(ch)
+        else:
+            runs.append([ch])
+    return runs
+
+
+def _clipped(page, tables) -> set[tuple]:
+    """Glyphs past the rule of the cell their text belongs to: text too long for a cell whose neighbour is filled,
+    which a spreadsheet prints cut off at the rule (Calc and Excel clip it there; the glyphs past the cut are still
+    drawn, only hidden). A reader sees the cut text in its own cell and nothing of it in the next; by position those
+    glyphs would land in the next cell (``算37878533`` for ``37878533``). The text's own cell is the one it is
+    aligned in: starting at a cell's left rule (left-aligned, cut on the right), else ending at its right rule
+    (right-aligned, cut on the left), else the cell holding its middle (centred)."""
+    cells = [c for t in tables for c in t.cells]
+    out: set[tuple] = set()
+    if not cells:
+        return out
+    for run in _runs(page.chars):
+        left, right = run[0]["x0"], run[-1]["x1"]
+        middle = (run[0]["top"] + run[0]["bottom"]) / 2
+        row = [c for c in cells if c[1] <= middle <= c[3]]
+        touched = [c for c in row if c[0] < right and c[2] > left]
+        if len(touched) < 2:
+            continue  # within one cell: nothing cut
+        home = (next((c for c in touched if c[0] - 1 <= left <= c[0] + ALIGN_SLACK), None)
+                or next((c for c in touched if c[2] - ALIGN_SLACK <= right <= c[2] + 1), None)
+                or next((c for c in touched if c[0] <= (left + right) / 2 <= c[2]), None))
+        if home is None:
+            continue
+        out |= {(ch["x0"], ch["top"], ch["text"]) for ch in run
+                if ch["x1"] > home[2] + CLIP_OVERHANG or ch["x0"] < home[0] - CLIP_OVERHANG}
+    return out
+
+
 def _page_items(page) -> list[PageItem]:
     if not page.chars:
         return []
-    tables = [t for t in page.find_tables(_table_settings(page))
-              if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
+    found = page.find_tables(_table_settings(page))
+    clipped = _clipped(page, found)
+    if clipped:
+        page = page.filter(lambda obj: obj.get("object_type") != "char"
+                           or (obj["x0"], obj["top"], obj["text"]) not in clipped)
+        found = page.find_tables(_table_settings(page))
+    tables = [t for t in found if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
+    # a ruled box one column wide is no table (a framed note, a cover's box), but it may be the last column of a
+    # sheet printed over two pages: its lines say so, for the segmenter to join them to the rows they continue
+    boxes = [t.bbox for t in found if t not in tables and len(t.rows) >= 2]
     entries: list[tuple[float, PageItem]] = []
     for table_id, table in enumerate(tables):
+        edges = tuple(round(x, 1) for x in _edges([c[0] for c in table.cells] + [table.bbox[2]]))
         for position, (cells, merges, top) in enumerate(_table_rows(table)):
             entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
-                                          is_table_start=position == 0)))
-    words = [w for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size"])
+                                          is_table_start=position == 0, edges=edges)))
+    words = [w for w in _split_figures(page.extract_words(use_text_flow=False, keep_blank_chars=False,
+                                                            extra_attrs=["size"], return_chars=True))
              if not any(_inside(w, t.bbox) for t in tables)]
     band = MARGIN_BAND * float(page.height)
     lines = _word_lines(words)
@@ -148,7 +208,7 @@ def _page_items(page) -> list[PageItem]:
     if not tables:  # a table printed without rules (三线表, rules between rows only, no borders): pdf_unruled.py
         margin = {k for k, (top, _) in enumerate(lines) if top < band or top > float(page.height) - band}
         found, taken = unruled_tables(lines, join=_clean_cell, normalise=lambda t: t.strip(), is_caption=_is_caption,
-                                      margin=margin)
+                                      margin=margin, is_note=_is_note)
         for table_id, rows in enumerate(found):
             for position, (cells, merges, top) in enumerate(rows):
                 entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
@@ -156,13 +216,53 @@ def _page_items(page) -> list[PageItem]:
     for k, (top, line) in enumerate(lines):
         if k not in taken:
             entries.append((top, PageItem(page.page_number, 0, "text", _line_cells(line), top,
-                                          in_margin=top < band or top > float(page.height) - band)))
+                                          in_margin=top < band or top > float(page.height) - band,
+                                          boxed=any(all(_inside(w, box) for w in line) for box in boxes))))
     entries.sort(key=lambda e: (e[0], 0 if e[1].kind == "text" else 1))
     out = []
     for row, (_, item) in enumerate(entries, start=1):
         item.row = row
         out.append(item)
     return out
+
+
+# a figure's glyphs stand edge to edge; a gap this wide (in ems) after one is the padding between two cells
+FIGURE_GAP_EM = 0.12
+_FIGURE_END = set("0123456789.,%)）")
+_FIGURE_NEXT = set("-—–0123456789(（")
+
+
+def _split_figures(words: list[dict]) -> list[dict]:
+    """Words split where a figure ends and, after a gap, a figure or a dash begins: a right-aligned amount and the
+    next cell's left-aligned ``-`` (nothing), printed without rules and with a spreadsheet's narrow cell padding,
+    stand closer than pdfplumber's word gap (``2,366,062.69-``); a reader sees two cells. The second word carries
+    ``cell_gap``: the table finder (``pdf_unruled.py``) takes the gap for a gutter, narrow as it is."""
+    out = []
+    for word in words:
+        chars = word.pop("chars", None) or []
+        start, label_at = 0, None
+        for i in range(1, len(chars)):
+            a, b = chars[i - 1], chars[i]
+            if a["text"] in _FIGURE_END and b["x0"] - a["x1"] > FIGURE_GAP_EM * float(b.get("size") or 10):
+                if b["text"] in _FIGURE_NEXT:
+                    out.append(_word_of(chars[start:i], word, start > 0))
+                    start = i
+                elif label_at is None and "\u4e00" <= b["text"] <= "\u9fff":
+                    label_at = i
+        last = _word_of(chars[start:], word, True) if start else word
+        if label_at is not None and label_at > start:
+            # an amount and the next cell's name (收入 | 37,878,532.74 | 教育支出): split only inside a table's data
+            # row (pdf_unruled.py), as a justified paragraph sets such gaps between a figure and its unit too
+            last["pieces"] = [_word_of(chars[start:label_at], word, start > 0), _word_of(chars[label_at:], word, True)]
+        out.append(last)
+    return out
+
+
+def _word_of(chars: list[dict], word: dict, after_gap: bool) -> dict:
+    piece = {**word, "text": "".join(c["text"] for c in chars), "x0": chars[0]["x0"], "x1": chars[-1]["x1"]}
+    if after_gap:
+        piece["cell_gap"] = True
+    return piece
 
 
 def _word_lines(words: list[dict]) -> list[tuple[float, list[dict]]]:
@@ -197,6 +297,12 @@ def _is_caption(text: str) -> bool:
 
     vocab, text = vocabulary(), _join_cjk(unify_ideographs(text))
     return bool(vocab.unit_regex.search(text) or vocab.publisher_regex.search(normalise(text)) or is_title(vocab, text))
+
+
+def _is_note(text: str) -> bool:
+    from dagster_project.ingest.workbook_spec import normalise, vocabulary
+
+    return normalise(_join_cjk(unify_ideographs(text))).startswith(vocabulary().note_prefixes)
 
 
 def _clean_cell(text: str) -> str:

@@ -57,13 +57,36 @@ def _is_data_line(words: list[dict]) -> bool:
 def _columns(rows: list[list[dict]]) -> list[tuple[float, float]]:
     """Column x-ranges: the covered stretches of the data rows' words, split where a gutter is wide enough."""
     spans = sorted((w["x0"], w["x1"], _size(w)) for row in rows for w in row)
+    # where the reader split a figure from the next cell's figure or dash (``cell_gap``), the gap is a gutter
+    cuts = {w["x0"] for row in rows for w in row if w.get("cell_gap")}
     columns: list[list[float]] = []
     for x0, x1, size in spans:
-        if columns and x0 - columns[-1][1] < MIN_GUTTER_EM * size:
+        if columns and x0 - columns[-1][1] < MIN_GUTTER_EM * size and not (x0 in cuts and x0 > columns[-1][1]):
             columns[-1][1] = max(columns[-1][1], x1)
         else:
             columns.append([x0, x1])
-    return [(a, b) for a, b in columns]
+    return _fold_dashes([(a, b) for a, b in columns], rows)
+
+
+_DASH = re.compile(r"^[-—–]$")
+
+
+def _fold_dashes(columns: list[tuple[float, float]], rows: list[list[dict]]) -> list[tuple[float, float]]:
+    """A spreadsheet prints the text ``-`` (nothing) at its cell's left and the amounts of the same column at its
+    right: the dashes make a strip of their own. A strip holding dashes only, beside a column no row fills together
+    with it, is that column's left part. (A column of dashes in every row, all zero, shares its rows with the next.)"""
+    def column(w: dict) -> int:
+        return _column_of(columns, (w["x0"] + w["x1"]) / 2)
+
+    i = 0
+    while i < len(columns) - 1:
+        words = [w for row in rows for w in row if column(w) == i]
+        together = any({i, i + 1} <= {column(w) for w in row} for row in rows)
+        if words and all(_DASH.match(w["text"]) for w in words) and not together:
+            columns = columns[:i] + [(columns[i][0], columns[i + 1][1])] + columns[i + 2:]
+            continue
+        i += 1
+    return columns
 
 
 def _column_of(columns: list[tuple[float, float]], x: float) -> int:
@@ -187,6 +210,13 @@ def _blocks(lines: list[tuple[float, list[dict]]], margin: set[int]) -> list[tup
     return out
 
 
+def _short_row(words: list[dict]) -> bool:
+    """A row with most of its cells blank, inside or right under a run of data rows: a name and a figure (a
+    two-sided summary whose expenditure side has ended: 经营收入 | - ). It is a row, not a wrapped name."""
+    return len(words) >= 2 and any(_FIGURE.match(w["text"]) for w in words) \
+        and not LEADERS.search(" ".join(w["text"] for w in words))
+
+
 def _wrap_line(words: list[dict], columns, text_columns: set[int]) -> bool:
     """A line of a wrapped cell: few words, no figure, all in text columns."""
     return len(words) < MIN_WORDS and not any(_FIGURE.match(w["text"]) for w in words) and all(
@@ -231,17 +261,24 @@ def _above(lines, first: int, columns, height: float, normalise, margin: set[int
         text = normalise("".join(w["text"] for w in words))
         if len(text) > 60 or text.endswith(_SENTENCE_END) or HEADING.match(text):
             break
-        if any(not left - 3 * height <= (w["x0"] + w["x1"]) / 2 <= right + 3 * height for w in words):
-            break  # a word centred outside the table: running text beside it
+        inside = [left - 3 * height <= (w["x0"] + w["x1"]) / 2 <= right + 3 * height for w in words]
+        if not all(inside) and not (any(inside) and all(w["x1"] < left for w, ok in zip(words, inside) if not ok)):
+            break  # a word centred outside the table: running text beside it (but a header over a column left of
+            # the data's, blank in every data row: 科目编码 over the one row 合计 of an empty table)
         start = k
     return start
 
 
 def unruled_tables(lines: list[tuple[float, list[dict]]], join, normalise=lambda s: s.strip(),
-                   is_caption=lambda text: False, margin: set[int] = frozenset()) -> tuple[list, set]:
+                   is_caption=lambda text: False, margin: set[int] = frozenset(),
+                   is_note=lambda text: False) -> tuple[list, set]:
     """Tables of a page without rules. ``lines`` are the page's text lines (top, words sorted left to right). Returns the tables — each a list of (cells, merges, top) rows — and the indexes of the lines
     they took. ``join`` cleans a cell's text (CJK spaces, radicals) as the ruled tables' cells are cleaned;
-    ``is_caption`` says whether a line is a table's title or its publisher/unit line (above the header band)."""
+    ``is_caption`` says whether a line is a table's title or its publisher/unit line (above the header band);
+    ``is_note`` whether it is a note (``注：…``): under the last row, a note is the table's, never its wrapped name."""
+    # a data line's word the reader found to be an amount glued to the next cell's name: two words here
+    lines = [(top, [piece for w in words for piece in (w.get("pieces") or [w])]) if _is_data_line(words)
+             else (top, words) for top, words in lines]
     tables, taken = [], set()
     for first, last in _blocks(lines, margin):
         data_rows = [lines[k][1] for k in range(first, last + 1) if _is_data_line(lines[k][1])]
@@ -256,13 +293,21 @@ def unruled_tables(lines: list[tuple[float, list[dict]]], join, normalise=lambda
         captions = start
         while captions < first and is_caption(" ".join(w["text"] for w in lines[captions][1])):
             captions += 1  # the title and the publisher/unit line: rows of their own, above the header band
+        # header texts left of every data column head columns of their own, blank in the data rows
+        left_of = [w for k in range(captions, first) for w in lines[k][1]
+                   if w["x1"] < columns[0][0] - MIN_GUTTER_EM * _size(w)]
+        if left_of:
+            added = _columns([left_of])
+            columns = added + columns
+            text_columns = set(range(len(added))) | {i + len(added) for i in text_columns}
         rows: list[tuple[list, list, float]] = [(_cells(lines[k][1], columns, join), [], lines[k][0])
                                                 for k in range(start, captions)]
         rows += _header_rows(lines[captions:first], columns, join)
-        while last + 1 < len(lines) and _wrap_line(lines[last + 1][1], columns, text_columns) \
-                and _close(lines, last, last + 1):
-            last += 1  # the last row's name, wrapped below its figures
-        anchors = [k for k in range(first, last + 1) if _is_data_line(lines[k][1])]
+        while last + 1 < len(lines) and (_wrap_line(lines[last + 1][1], columns, text_columns)
+                                         or _short_row(lines[last + 1][1])) \
+                and _close(lines, last, last + 1) and not is_note(" ".join(w["text"] for w in lines[last + 1][1])):
+            last += 1  # the last row's name, wrapped below its figures; a row with most of its cells blank
+        anchors = [k for k in range(first, last + 1) if _is_data_line(lines[k][1]) or _short_row(lines[k][1])]
         parts: dict[int, list[int]] = {k: [k] for k in anchors}
         for a, b in zip(anchors, anchors[1:] + [None]):
             pieces = [k for k in range(a + 1, b if b is not None else last + 1)

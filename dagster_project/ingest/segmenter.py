@@ -5,15 +5,17 @@ It knows layout, not meaning: a table starts at its title line (a line naming a 
 the publisher/unit line and any note under the title, then the ruled table's rows — over as many pages
 as the table runs: a page that opens with table rows and no title continues the open table (its
 repeated header rows stay in the grid; the recogniser skips a header band met again). Notes under the
-table (``注：…``, an empty-table note) belong to it. Page numbers and running heads are furniture, never
-data. A contents page (目录) lists table names without being tables. Everything else is running text:
-the narrative a disclosure must also carry.
+table (``注：…``, an empty-table note) belong to it. A sheet wider than the paper, printed from a spreadsheet,
+goes on over further pages to the right (Calc and Excel print down, then across): those pages' rows stand at the
+very heights of the rows they continue, and are joined onto them first (``join_column_pages``). Page numbers and
+running heads are furniture, never data. A contents page (目录) lists table names without being tables.
+Everything else is running text: the narrative a disclosure must also carry.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dagster_project.ingest.grid import Grid, TextBlock
 from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
@@ -21,10 +23,16 @@ from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
 from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
 from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise
 
-_PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／]\s*(?:共\s*)?\d{1,4}\s*页?)?[-—–·\s]*$")
+# page numbers as printers write them: 5, - 5 -, 第5页, 5/20, 第 5 页，共 20 页 (Excel's and WPS's footer), Page 5 of 20
+_PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?"
+                          r"(?:\s*[/／,，、]?\s*(?:共\s*|of\s*)?\d{1,4}\s*页?)?[-—–·\s]*$", re.IGNORECASE)
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
+# a page continuing another's rows to the right: its rows stand at the same heights (points), it lies within this
+# many pages after the page it continues (a sheet two pages tall and three wide prints six)
+ROW_TOP_TOLERANCE = 1.0
+MAX_COLUMN_PAGES_BACK = 8
 
 
 @dataclass
@@ -40,8 +48,8 @@ class _Segment:
 
 
 def furniture(items: list[PageItem], page_count: int) -> set[int]:
-    """ids of page numbers and running heads/feet: text lines in a page's top or bottom margin band (or, where
-    the printer set no margins, among its first/last two lines) that are a page number, or that repeat on at
+    """ids of page numbers and running heads/feet: text lines in a page's top or bottom margin band (or its first or
+    last line, a word processor's footer standing above the band) that are a page number, or that repeat on at
     least three pages (and on a third of them). A publisher/unit line repeated under every table title is
     not in the margin: it stays."""
     by_page: dict[int, list[PageItem]] = {}
@@ -51,12 +59,25 @@ def furniture(items: list[PageItem], page_count: int) -> set[int]:
     for page_items in by_page.values():
         texts = [it for it in page_items if it.kind == "text"]
         margin = [it for it in texts if it.in_margin]
-        edges += margin if margin else [it for it in texts[:1] + texts[-1:] if _PAGE_NUMBER.fullmatch(it.text)]
+        # a word processor sets its footer above the page's margin band: a page number is the page's first or last
+        # line whatever its height (a running head in the band does not make it text)
+        edges += margin + [it for it in texts[:1] + texts[-1:] if not it.in_margin and _PAGE_NUMBER.fullmatch(it.text)]
     out = {id(it) for it in edges if _PAGE_NUMBER.fullmatch(it.text)}
     repeats = Counter(normalise(it.text) for it in {id(it): it for it in edges}.values())
     threshold = max(3, page_count // 3)
     out |= {id(it) for it in edges if repeats[normalise(it.text)] >= threshold and not _PAGE_NUMBER.fullmatch(it.text)
             and len(normalise(it.text)) <= MAX_TITLE_CHARS}
+    # a spreadsheet's page header (the sheet's name, ``&A``: 3-部门支出总表) repeats only over that sheet's pages: in
+    # a margin band, the same text at the same height on the next page is a running head from its second page on
+    # (the first stays: a title repeated as a print-title row still opens its table there)
+    margin_lines = sorted((it for it in items if it.kind == "text" and it.in_margin), key=lambda it: it.page)
+    seen: dict[tuple[str, int], int] = {}
+    for it in margin_lines:
+        key = (normalise(it.text), round(it.top))
+        if seen.get(key) == it.page - 1 or seen.get((key[0], key[1] - 1)) == it.page - 1 \
+                or seen.get((key[0], key[1] + 1)) == it.page - 1:
+            out.add(id(it))
+        seen[key] = it.page
     return out
 
 
@@ -92,7 +113,151 @@ def _is_header_line(vocab: WorkbookVocabulary, item: PageItem) -> bool:
     return len(norm) <= 30 and not _HEADING.match(norm) and not norm.endswith(("。", "；"))
 
 
+def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
+    """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
+    ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
+    of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
+    is the same table's next page), every line level with one of ``earlier``'s, and no title of another table (a
+    centred title over the whole width is printed in pieces on both pages: one piece holds the other; a title on a
+    margin band counts too, as Calc prints it there)."""
+    # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
+    # printed without rules has no such sign, and its pages are left as they are
+    rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]
+    theirs = [it for it in earlier if it.kind == "table"]
+    if len(rows) < 2 or not theirs:
+        return False
+
+    def level(a: PageItem, others: list[PageItem]) -> bool:
+        return any(abs(a.top - b.top) <= ROW_TOP_TOLERANCE for b in others)
+
+    if not all(level(r, earlier) for r in rows):
+        return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
+    if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE):
+        return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
+    if not all(level(it, earlier) for it in page if not it.in_margin):
+        return False  # a line at no height of the earlier page: a page of its own (a narrative sheet after a table)
+    if abs(rows[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
+        return False  # the same rows end at the same height on both pages
+    band = [q for q in theirs if rows[0].top - ROW_TOP_TOLERANCE <= q.top <= rows[-1].top + ROW_TOP_TOLERANCE]
+    # (a one-column slice drawn as a box shows no line where its cell is blank: only ruled rows answer row for row)
+    if any(it.kind == "table" for it in rows) and not all(level(q, page) for q in band):
+        return False
+    if not _own_titles(earlier, page, vocab):
+        return True  # the title, centred over the whole width, is printed wholly on this page
+    for it in _titles(page, vocab):
+        beside = [q for q in earlier if abs(q.top - it.top) <= ROW_TOP_TOLERANCE]
+        if not any(_pieces_of_one(q.text, it.text) for q in beside):
+            return False
+    return True
+
+
+def _title_columns(left: list[PageItem], right: list[PageItem]) -> int:
+    """How many first columns the right-hand page prints again (print titles: the codes and names on every page to
+    the right): those cells equal the left-hand row's, row for row, in at least two rows that fill them. Rows with
+    a merged cell are left out: a header over the whole width is printed in other pieces on each page."""
+    pairs = [(q.cells, it.cells) for it in right if it.kind == "table" and None not in it.cells
+             for q in left if q.kind == "table" and None not in q.cells and abs(q.top - it.top) <= ROW_TOP_TOLERANCE]
+    k = 0
+    while pairs and all(len(b) > k + 1 and len(a) > k and (a[k] or "") == (b[k] or "") for a, b in pairs) \
+            and sum(1 for a, _ in pairs if a[k]) >= 2:
+        k += 1
+    return k
+
+
+def _same_rules(a: PageItem, b: PageItem) -> bool:
+    return bool(a.edges) and len(a.edges) == len(b.edges) and all(
+        abs(x - y) <= ROW_TOP_TOLERANCE for x, y in zip(a.edges, b.edges))
+
+
+def _titles(items: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
+    return [it for it in items if it.kind == "text" and is_title(vocab, it.text)]
+
+
+def _own_titles(items: list[PageItem], other: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
+    """Titles of a page but for those the other page repeats word for word at the same height: a page header
+    naming the sheet (``&A``: 5-一般公共预算支出表) stands on all of its pages alike."""
+    return [q for q in _titles(items, vocab) if not any(
+        abs(q.top - it.top) <= ROW_TOP_TOLERANCE and normalise(q.text) == normalise(it.text) for it in other)]
+
+
+def _pieces_of_one(a: str, b: str) -> bool:
+    a, b = normalise(a), normalise(b)
+    return bool(a and b) and (a in b or b in a)
+
+
+def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
+    """Pages printing the columns to the right of an earlier page's rows, joined onto those rows.
+
+    A spreadsheet printed without "fit to page width" puts a wide sheet's further columns on further pages; a
+    reader lays the pages side by side. Each line or row of such a page is appended, cell by cell, to the line or
+    row of the earlier page at its height (rows padded to their table's width first, so every column keeps its
+    place); a text piece that repeats the line beside it (the centred title drawn over both pages) keeps the
+    longer piece; lines of the page at no earlier height go in at their height. The earlier page is looked for
+    back to the nearest page that starts another table (one with a title), pages in between being the sheet's
+    further pages down (a sheet two pages tall and two wide prints 1 2 | 3 4: 3 continues 1, 4 continues 2).
+    The joined rows are cited on the earlier page, counted from its top: where a reader finds the row's start."""
+    by_page: dict[int, list[PageItem]] = {}
+    for it in items:
+        by_page.setdefault(it.page, []).append(it)
+    pages = sorted(by_page)
+    for index, page in enumerate(pages):
+        for earlier in reversed(pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]):
+            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab):
+                by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
+                break
+            if _own_titles(by_page[earlier], by_page[page], vocab):
+                break  # another table began there: no page before it is still being printed across
+    return [it for page in pages for it in by_page[page]]
+
+
+def _joined(left: list[PageItem], right: list[PageItem],
+            vocab: WorkbookVocabulary) -> tuple[list[PageItem], list[PageItem]]:
+    """(the earlier page's items with the right-hand page's joined on, what stays on the right-hand page)"""
+    def width(its: list[PageItem]) -> dict[int | None, int]:
+        out: dict[int | None, int] = {}
+        for it in its:
+            if it.kind == "table":
+                out[it.table_id] = max(out.get(it.table_id, 0), len(it.cells))
+        return out
+
+    left_width, right_width = width(left), width(right)
+    repeated = _title_columns(left, right)
+    out = list(left)
+    kept: list[PageItem] = []
+    for it in right:
+        k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
+        q = out[k] if k is not None else None
+        if q is not None and q.kind == it.kind == "text" and _pieces_of_one(q.text, it.text):
+            cells = list(it.cells) if len(normalise(it.text)) > len(normalise(q.text)) else list(q.cells)
+            out[k] = replace(q, cells=cells)
+            continue
+        if it.in_margin and (q.in_margin if q is not None else not is_title(vocab, it.text)):
+            kept.append(it)  # the page's own number (第 2 页，共 9 页) or running head
+            continue
+        if q is None:
+            out.append(PageItem(out[0].page if out else it.page, 0, it.kind, list(it.cells), it.top, it.table_id,
+                                list(it.merges), in_margin=False))
+            continue
+        base = list(q.cells)
+        if q.kind == "table":
+            base += [""] * (left_width.get(q.table_id, 0) - len(base))
+        extra = list(it.cells)
+        drop = repeated if it.kind == "table" else 0
+        if it.kind == "table":
+            extra = (extra + [""] * (right_width.get(it.table_id, 0) - len(extra)))[drop:]
+        shift = len(base) - drop
+        merges = list(q.merges) + [(dr0, c0 + shift, dr1, c1 + shift) for dr0, c0, dr1, c1 in it.merges if c0 >= drop]
+        kind = "table" if "table" in (q.kind, it.kind) else "text"
+        out[k] = replace(q, kind=kind, cells=base + extra, merges=merges, joined_pages=q.joined_pages + (it.page,),
+                         table_id=q.table_id if q.kind == "table" else it.table_id,
+                         is_table_start=q.is_table_start or (q.kind == "text" and it.is_table_start))
+    out.sort(key=lambda it: it.top)
+    return [replace(it, row=row) for row, it in enumerate(out, start=1)], kept
+
+
 def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid], list[TextBlock]]:
+    document = PdfDocument(document.name, document.page_count, join_column_pages(document.items, vocab),
+                           document.pages_with_text)
     skip = furniture(document.items, document.page_count)
     toc = contents_pages(document.items)
     segments: list[_Segment] = []
@@ -176,7 +341,22 @@ def _grid(document: PdfDocument, index: int, segment_: _Segment) -> Grid:
         merges += [(r + dr0, c0, r + dr1, c1) for dr0, c0, dr1, c1 in it.merges]
     first, last = segment_.items[0].page, segment_.items[-1].page
     pages = f"第{first}页" if first == last else f"第{first}-{last}页"
+    # columns printed on pages to the right are cited at their row on the left-hand page: the name says where they are
+    across = sorted({p for it in segment_.items for p in it.joined_pages})
+    if across:
+        pages += f"，右侧各列在第{_page_list(across)}页"
     return Grid(name=f"表{index + 1}（{pages}）", rows=rows, merges=merges, origins=origins, source_format="pdf")
 
 
-__all__ = ["contents_pages", "furniture", "is_title", "segment"]
+def _page_list(pages: list[int]) -> str:
+    """[11, 12, 13, 14, 16] → 11-14、16"""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return "、".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
+
+
+__all__ = ["contents_pages", "furniture", "is_title", "join_column_pages", "segment"]

@@ -334,7 +334,7 @@ def read_raw_records(path: Path) -> list[dict]:
 # ---------------------------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # generated once, read only by every module that asks
 def fresh_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("fresh") / "raw"
     assert sample_main(DOCUMENTED_ARGS + ["--out", str(out)]) == 0

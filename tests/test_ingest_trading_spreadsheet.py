@@ -14,6 +14,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from test_ingest_trading import bulletins, load, load_file_row, query, write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trading_spreadsheet"
@@ -225,3 +227,31 @@ def test_header_pasted_in_with_a_second_export_is_not_a_record(gongkai_env):
     status = load_file_row(wh, "trading/pasted.csv")
     assert (status["rows_in"], status["rows_loaded"], status["rows_rejected"]) == (2, 2, 0)
     assert "第3、5行重复表头" in status["reason"] and "2 rows repeat the header" in status["reason"]
+
+
+def test_an_export_rewritten_by_pandas_keeps_no_code_it_lost(gongkai_env):
+    # A script that reads the platform's CSV with pandas and writes it back (a common "clean-up" before forwarding)
+    # turns a code column with blanks into floats: 18-digit codes become 6.404021979101585e+17 (lower-case e, 16
+    # significant digits — still not the code), shorter all-digit codes 640104.0. The first is no code (a party's
+    # code stored NULL, a deal code rejects its row); the second is the code written as a number, read as its digits.
+    pd = pytest.importorskip("pandas")
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    shutil.copy(FIXTURES / "platform_export.csv", raw / "trading" / "platform_export.csv")
+    frame = pd.read_csv(FIXTURES / "platform_export.csv")
+    frame["REGION_CODE"] = frame["REGION_CODE"].astype(float)          # 640000.0: a float column of a short code
+    frame.to_csv(raw / "trading" / "pandas_rewritten.csv", index=False)
+    written = _records(raw / "trading" / "pandas_rewritten.csv", "utf-8")
+    floats = {(r, k) for r, rec in written.items() for k, v in rec.items() if re.fullmatch(r"[0-9.]+e\+[0-9]+", v)}
+    assert {k for _, k in floats} & set(PARTY_CODES)           # the writer did damage a party's code
+
+    load(raw, wh)
+    original = bulletins(wh, "trading/platform_export.csv")
+    got = bulletins(wh, "trading/pandas_rewritten.csv")
+    assert sorted(got) == sorted(original)
+    for row, bulletin in got.items():
+        assert bulletin["region_code"] == original[row]["region_code"]           # 640000.0 read as 640000
+        for name in PARTY_CODES:
+            expected = None if (row, name) in floats else original[row][name.lower()]
+            assert bulletin[name.lower()] == expected, (row, name)
+    assert "scientific notation" in load_file_row(wh, "trading/pandas_rewritten.csv")["reason"]

@@ -91,8 +91,9 @@ KIND_REASONS = {
     "amount": "期望金额数字, 可带单位 (expected a number; thousands separators and a unit such as 元 or "
               "万元 allowed)",
     "integer": "期望整数 (expected a whole number)",
-    "code": "代码被电子表格改写成科学计数法, 位数已丢失, 不能当作代码 (a spreadsheet rewrote the code in scientific "
-            "notation, e.g. 9.16403E+17: its digits are lost, so it is no code; export the column as text)",
+    "code": "代码被电子表格改写成科学计数法(或带 .0 的长数字), 位数已丢失, 不能当作代码 (a spreadsheet rewrote the "
+            "code in scientific notation, e.g. 9.16403E+17, or as a number of 16+ digits with '.0': its digits are "
+            "lost, so it is no code; export the column as text)",
     "boolean": "期望是/否 (expected true/false, 1/0, 是/否 or Y/N)",
     "enum": "不是允许的取值 (not one of the allowed values)",
     "unit": "未知金额单位 (unknown amount unit)",
@@ -163,10 +164,17 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
             WHEN strpos({trim}, left(v, 1)) > 0 OR strpos({trim}, right(v, 1)) > 0 THEN trim(v, {trim})
             WHEN starts_with(v, '="') AND suffix(v, '"') AND length(v) >= 3 THEN substr(v, 3, length(v) - 3)
             ELSE v END, '');
-        -- a code a spreadsheet rewrote in scientific notation when it opened and saved the file (Excel
-        -- 9.16403E+17, LibreOffice 9.16403007668853E+017): its digits are lost, so it is no code
+        -- a code a spreadsheet or a script rewrote as a number when it opened and saved the file: in scientific
+        -- notation (Excel 9.16403E+17, LibreOffice 9.16403007668853E+017, pandas 9.164030076688526e+17) or with
+        -- 16+ digits and a '.0' (a JSON number, a float column) its digits are lost, so it is no code; up to 15
+        -- digits and a '.0' (640104.0: a float holds them exactly) it is the code written as a number. The cheap
+        -- contains() first: a code without 'E', 'e' or '.' (nearly all) pays no regular expression
         CREATE OR REPLACE TEMP MACRO gk_code(v) AS CASE
-            WHEN contains(v, 'E+') AND regexp_full_match(v, '[+-]?[0-9](\\.[0-9]+)?E\\+[0-9]{{1,3}}') THEN NULL
+            WHEN contains(v, 'E') OR contains(v, 'e') OR contains(v, '.') THEN CASE
+                WHEN regexp_full_match(v, '[+-]?[0-9](\\.[0-9]+)?[Ee]\\+[0-9]{{1,3}}') THEN NULL
+                WHEN regexp_full_match(v, '[0-9]{{16,}}\\.0+') THEN NULL
+                WHEN regexp_full_match(v, '[0-9]{{1,15}}\\.0+') THEN split_part(v, '.', 1)
+                ELSE v END
             ELSE v END;
         -- text with an explicit UTC offset: the offset in minutes (NULL when none)
         CREATE OR REPLACE TEMP MACRO gk_offset_minutes(s) AS CASE

@@ -242,3 +242,30 @@ def test_a_csv_opened_in_calc_and_saved_as_a_workbook_keeps_no_code_it_lost(gong
                 # read as the exponent form with the 15 digits the workbook holds (value_text), which is no code: a
                 # party's code so damaged is stored NULL, no long code made up of lost digits (trading_bulletins.yaml)
                 assert code is None, (field, code)
+
+
+@pytest.mark.parametrize("form", ["xlsx", "xml"])
+def test_a_hidden_sheet_of_an_older_export_is_not_read(gongkai_env, form):
+    # A clerk keeps last month's export in the same workbook as a hidden sheet: no one opening the file sees it, and
+    # the budget readers skip such a sheet (test_calc_files); its rows are no bulletins here either, and the note
+    # names it. Excel's XML Spreadsheet says so in the sheet's options, written after its table.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    older = [["OLD1", "OLD1-001", "交易公告", "旧导出的公告", dt.datetime(2018, 5, 1, 9, 0), 1.0, 3]]
+    wb = _export({"旧版": older, "交易信息": ROWS})
+    wb["旧版"].sheet_state = "hidden"
+    target = raw / "trading" / "交易信息_导出.xls"
+    if form == "xlsx":
+        wb.save(target.with_suffix(".xlsx"))
+        target = target.with_suffix(".xlsx")
+    else:
+        save_spreadsheet_xml(wb, target)
+        text = target.read_text(encoding="utf-8")
+        first_table_end = text.index("</Table>") + len("</Table>")
+        target.write_text(text[:first_table_end] + '<WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel">'
+                          "<Visible>SheetHidden</Visible></WorksheetOptions>" + text[first_table_end:], encoding="utf-8")
+    report, loaded, rejects, files = _load(raw, wh)
+    assert report.rejected == []
+    assert sorted(loaded) == ["W1", "W2"]              # W3's 待定 is a reject; OLD1 is not read
+    (status, *_, reason), = files.values()
+    assert status.startswith("loaded") and "旧版（隐藏的工作表 a hidden sheet）" in reason

@@ -106,10 +106,11 @@ def _sheet_rows(sheet, rel: str) -> Iterator[tuple[int, list]]:
                            f"{number}): {type(exc).__name__}: {exc}") from None
 
 
-def _calamine_sheets(f: RawFile, form: str) -> Iterator[tuple[str, Iterator[tuple[int, list]]]]:
-    """(sheet name, its rows) of an .xlsx/.xls, each sheet's size checked before it is read."""
+def _calamine_sheets(f: RawFile, form: str, hidden: list[str]) -> Iterator[tuple[str, Iterator[tuple[int, list]]]]:
+    """(sheet name, its rows) of the visible sheets of an .xlsx/.xls, each sheet's size checked before it is read;
+    the hidden sheets' names are added to ``hidden``."""
     from dagster_project.ingest.readers import read_grids
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
         if f.path.suffix.lower() in _SUFFIXES_OF[form]:
@@ -117,7 +118,11 @@ def _calamine_sheets(f: RawFile, form: str) -> Iterator[tuple[str, Iterator[tupl
         else:  # calamine picks its reader by the name's suffix; from a handle it goes by the content
             with f.path.open("rb") as handle:
                 book = CalamineWorkbook.from_filelike(handle)
-        sheets = [book.get_sheet_by_name(name) for name in book.sheet_names]
+        # a hidden sheet (a draft, an old export kept in the file) is none a person opening the file sees: not read,
+        # as the budget readers do (workbook.HIDDEN_SHEET); its name goes in the note
+        visible = {m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible}
+        hidden.extend(name for name in book.sheet_names if name not in visible)
+        sheets = [book.get_sheet_by_name(name) for name in book.sheet_names if name in visible]
     except Exception as exc:  # noqa: BLE001 - the budget readers name what it is (encrypted, no workbook …)
         read_grids(f.path, f.rel)
         raise FileRejected(f"{f.rel} 不是可读取的Excel工作簿 (not a readable workbook): {type(exc).__name__}: {exc}") \
@@ -133,11 +138,15 @@ def _calamine_sheets(f: RawFile, form: str) -> Iterator[tuple[str, Iterator[tupl
         yield sheet.name, _sheet_rows(sheet, f.rel)
 
 
+HIDDEN_MARK = "（隐藏的工作表 a hidden sheet）"
+
+
 def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], str]:
     """The sheets with a trading header, the other sheets holding anything, and the form (xlsx | xls | html | xml)."""
     from dagster_project.ingest.readers import read_grids, sniff
 
     form = sniff(f.path)
+    hidden: list[str] = []
     if form == "html":  # a web system's "export to Excel": an HTML table named .xls (html_tables.py)
         from dagster_project.ingest.html_tables import read_html_tables
 
@@ -145,11 +154,12 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
     elif form == "xml":
         return (*_spreadsheet_xml_parts(f, names_a_trading_table), form)
     elif form in ("xlsx", "xls"):
-        sheets = _calamine_sheets(f, form)
+        sheets = _calamine_sheets(f, form, hidden)
     else:
         read_grids(f.path, f.rel)  # the budget readers' exact refusal (not a workbook …)
         raise FileRejected(f"{f.rel}: 文件内容不是 Excel 工作簿 (the content is no workbook: {form})")
-    return (*_headed(sheets, names_a_trading_table), form)
+    parts, skipped = _headed(sheets, names_a_trading_table)
+    return parts, skipped + [f"{name}{HIDDEN_MARK}" for name in hidden], form
 
 
 def _headed(sheets, names_a_trading_table, drain: bool = False) -> tuple[list[_Part], list[str]]:
@@ -186,6 +196,9 @@ def _spreadsheet_xml_parts(f: RawFile, names_a_trading_table) -> tuple[list[_Par
     skipped: list[str] = []
     for index, (sheet, rows) in enumerate(iter_sheets(f.path, f.rel)):
         parts, missed = _headed([(sheet.name, rows)], names_a_trading_table, drain=True)
+        if sheet.hidden:  # known once its rows are read (Excel writes the sheet's options after its table)
+            skipped.append(f"{sheet.name}{HIDDEN_MARK}")
+            continue
         found += [(index, part) for part in parts]
         skipped += missed
     second = enumerate(iter_sheets(f.path, f.rel))

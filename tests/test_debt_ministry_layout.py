@@ -237,3 +237,30 @@ def test_the_same_tables_title_and_header_repeated_down_the_sheet_is_one_table(t
     parsed = parse_workbook(tmp_path / "repeated.xlsx")
     assert len(parsed.sheets) == 1 and parsed.sheets[0].rows_in == len(items)
     assert readings(parsed, GENERAL) == readings(parse_workbook(SAMPLE), GENERAL)
+
+
+def test_a_column_for_a_group_of_regions_is_no_regions_column(tmp_path):
+    """全区 | 其中：自治区本级 | 其中：市县 — 市县 (like 地区, 其他地区, 所属市县) names a group of regions, not one: its
+    figures are no region's, so the column is not read as region:市县 (a region without a code), while a county's
+    name beside it still is."""
+    city = REPO_ROOT / "data" / "raw" / "debt" / "2018" / "银川市2018年预算政府债务情况表.xlsx"
+    (city_sheet,) = [s for s in parse_workbook(city).sheets if s.table_name == GENERAL]
+    rows = [tuple(r) for r in load_workbook(city)[city_sheet.sheet].iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(rows) if r[1] == "本地区")
+    groups = ["其中：市县", "地区", "其他地区", "所属市县", "全自治区"]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "1-2"
+    for r in rows[:header]:
+        ws.append(list(r))
+    ws.append(list(rows[header]) + groups + ["贺兰县"])
+    for r in rows[header + 1:]:
+        figure = r[1] if isinstance(r[1], (int, float)) else None
+        ws.append(list(r) + [figure] * (len(groups) + 1))
+    wb.save(tmp_path / "groups.xlsx")
+
+    (sheet,) = [s for s in parse_workbook(tmp_path / "groups.xlsx").sheets if s.table_name == GENERAL]
+    assert {ln.column_key for ln in sheet.lines if ln.column_key.startswith("region:")} == {"region:贺兰县"}
+    # the group columns add no figures: every other line is the city's own reading
+    assert {(ln.row_key, ln.column_key) for ln in sheet.lines if ln.column_key != "region:贺兰县"} == {
+        (ln.row_key, ln.column_key) for ln in city_sheet.lines}

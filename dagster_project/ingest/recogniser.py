@@ -266,7 +266,7 @@ def _region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, da
         if c in mapped or any(word in path[-1] for word in vocab.ignore_headers):
             continue
         name = vocab.label_numbering.sub("", path[-1]).removeprefix("其中:")
-        if not spec.region_column.fullmatch(name):
+        if not spec.region_column.fullmatch(name) or (spec.region_group and spec.region_group.fullmatch(name)):
             continue
         filled = [v for r in range(data_start, len(grid.rows))
                   if nfkc(cell_text(v := grid.value(r, c))).strip() not in _BLANK_AMOUNTS]

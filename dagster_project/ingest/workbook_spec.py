@@ -80,6 +80,8 @@ class TableSpec:
     coalesce_columns: bool = False
     # a header naming a region (兴庆区 | 贺兰县 … beside 本地区 | 其中：本级): its own amount column `region:<name>`
     region_column: re.Pattern | None = None
+    # a header matching region_column that names a group of regions, not one (市县, 地区, 其他地区, 全自治区)
+    region_group: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -353,4 +355,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         kind_columns=dict(kind.get("kind_columns") or {}),
         coalesce_columns=bool(kind.get("coalesce_columns", False)),
         region_column=re.compile(unicodedata.normalize("NFKC", kind["region_columns"])) if kind.get("region_columns") else None,
+        region_group=re.compile(unicodedata.normalize("NFKC", kind["region_groups"])) if kind.get("region_groups") else None,
     )

@@ -68,3 +68,17 @@ def test_spans_cost_what_the_table_holds(tmp_path):
     (grid,) = read_html_tables(path, "spans.xls")
     assert len(grid.rows) == 2 and grid.width == 20_001 and grid.merges[0] == (0, 0, 1, 999)
     assert grid.rows[1][20_000] == "y"  # the second row's cell: after every column the spans hold
+
+
+def test_a_rule_between_a_title_and_its_table_keeps_the_title(tmp_path):
+    # a portal's page: the title and unit, a horizontal rule, the table. Only the rule after LibreOffice Calc's list
+    # of sheets (links to #table0 …) leads into nothing; this rule keeps the lines above it as the table's top rows
+    page = ("<html><body><p>宁夏回族自治区教育厅2019年部门收支总表</p><p>单位：万元</p><hr>"
+            "<table border=1><tr><td>项目</td><td>预算数</td></tr><tr><td>合计</td><td>1</td></tr></table>"
+            "<hr><p><a href=\"#table0\">1-部门收支总表</a></p><hr>"
+            "<table><tr><td>项目</td><td>预算数</td></tr></table></body></html>")
+    path = tmp_path / "导出.xls"
+    path.write_text(page, encoding="utf-8")
+    first, second = read_html_tables(path, "导出.xls")
+    assert first.rows[:2] == [("宁夏回族自治区教育厅2019年部门收支总表", None), ("单位：万元", None)]
+    assert second.rows == [("项目", "预算数")]     # the list of sheets above the second rule leads into no table

@@ -39,6 +39,7 @@ _LINE_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li"}
 # not shown on the sheet Excel or WPS makes of the page
 _HIDDEN_TAGS = {"script", "style", "title"}
 _SHEET_ANCHOR = re.compile(r"table\d+$", re.I)
+_SHEET_LINK = re.compile(r"#table\d+$", re.I)
 
 
 def looks_like_html(head: bytes) -> bool:
@@ -101,6 +102,7 @@ class _Tables(HTMLParser):
         self.sheet_name: list[str] | None = None  # the <em> text inside it
         self.in_name = False
         self.named: str | None = None  # the name for the next table
+        self.sheet_links = False  # a link to a sheet's anchor among the loose lines (Calc's list of sheets)
 
     # text of a cell or a loose line, rendered: runs of ASCII whitespace are one space, <br> a line break
     @staticmethod
@@ -157,12 +159,15 @@ class _Tables(HTMLParser):
             self.sheet_anchor, self.sheet_name = len(self.loose), None
         elif tag == "em" and self.sheet_anchor is not None:
             self.sheet_name, self.in_name = [], True
+        elif tag == "a" and _SHEET_LINK.match(dict(attrs).get("href") or ""):
+            self.sheet_links = True
         elif tag == "hr":
-            # a horizontal rule parts the page from what follows: the lines above it lead into no table (LibreOffice
-            # Calc's web page opens with a rule, its list of sheets, a rule — read as the first table's top rows,
-            # they pushed its title out of reach and the table was lost)
+            # LibreOffice Calc's web page opens with a rule, its list of sheets (links to #table0 …), a rule: read as
+            # the first table's top rows, that list pushed its title out of reach and the table was lost. A rule
+            # after such a list ends it; any other rule keeps the lines above it (a title over a rule over its table)
             self._end_line()
-            self.loose = []
+            if self.sheet_links:
+                self.loose, self.sheet_links = [], False
         elif tag == "br" or tag in _LINE_TAGS:
             self._end_line()
 

@@ -43,7 +43,7 @@ entities as (
 
 publications as (
     select publications.source_file, publications.source_row, publications.publisher_code,
-           cast(year(publications.published_at) as integer) as fiscal_year, cast(null as varchar) as record_key
+           cast(year(publications.published_at) as integer) as fiscal_year, cast(null as string) as record_key
     from {{ ref('stg_portal__publications') }} as publications
     where publications.source_file in (select source_file from cells where family = 'portal')
 ),
@@ -68,6 +68,6 @@ select
     cells.field_name,
     cells.raw_value                                                     as observed_value,
     records.record_key,
-    cells.source_file || '#' || cast(cells.shown_row as varchar) || '#' || cells.source_column as object_key
+    cells.source_file || '#' || cast(cells.shown_row as string) || '#' || cells.source_column as object_key
 from cells
 left join records on records.source_file = cells.source_file and records.source_row = cells.source_row

@@ -14,8 +14,10 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 from test_ingest_tabular import rows_of, run
 
+from dagster_project.ingest import framework
 from dagster_project.ingest.tabular import load_portal_file, load_registry_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry_spreadsheet"
@@ -80,3 +82,36 @@ def test_calc_resaved_registry_and_portal_log(tmp_path):
     assert now == [dict(p, publisher_code=None) if i in blanked else p for i, p in enumerate(was)]
     note = _file(resaved_wh, "portal/publications_budget.csv")["reason"]
     assert f"publisher_code {len(blanked)} (第" in note
+
+
+BLANKED = "SELECT source_file, source_row, source_column, raw_value FROM raw.load_blanked_cells WHERE NOT is_retired"
+
+
+def test_codes_stored_null_are_kept_for_their_finding_and_go_with_their_file(tmp_path):
+    """Each code stored NULL (a parent's, a portal publisher's) is a row of raw.load_blanked_cells — file, row,
+    column, the value as found — beside the loaded row (no reject: rows_in = rows_loaded + rows_rejected). When the
+    file is sent again, repaired, its cells are superseded with it; when it vanishes, they are retired with it."""
+    variant = FIXTURES / "calc_resaved"
+    wh = _load(tmp_path, variant)
+    raw = tmp_path / variant.name / "raw"
+    expected = []
+    for family, name in (("registry", "entities_2018.csv"), ("portal", "publications_budget.csv")):
+        for row, rec in _records(variant / name, "gbk").items():
+            if not SCIENTIFIC.fullmatch(rec.get("entity_code", "")):       # an entity's own code rejects its row
+                expected += [(f"{family}/{name}", row, column, value) for column, value in rec.items()
+                             if column != "entity_code" and SCIENTIFIC.fullmatch(value)]
+    assert {c for *_, c, _ in expected} == {"parent_entity_code", "publisher_code"}
+    assert sorted(tuple(r.values()) for r in rows_of(wh, BLANKED)) == sorted(expected)
+
+    shutil.copy(FIXTURES / "entities_2018.csv", raw / "registry" / "entities_2018.csv")   # repaired
+    run(raw, wh, "registry", load_registry_file)
+    assert sorted(tuple(r.values()) for r in rows_of(wh, BLANKED)) == \
+        sorted(e for e in expected if e[0].startswith("portal/"))
+    (raw / "portal" / "publications_budget.csv").unlink()
+    con = duckdb.connect(str(wh))
+    try:
+        framework.load_family(con, raw, "portal", load_portal_file, retire_policy=framework.RetirePolicy(allow=True))
+    finally:
+        con.close()
+    assert rows_of(wh, BLANKED) == []
+    assert rows_of(wh, "SELECT count(*) AS n FROM raw.load_blanked_cells WHERE is_retired")[0]["n"] == len(expected)

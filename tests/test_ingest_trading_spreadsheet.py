@@ -78,6 +78,13 @@ def test_calc_resaved_export_codes_in_scientific_notation(gongkai_env):
         first = min(r for r, n in damaged if n == name and r not in deal_damaged)
         assert f"{name} {count} (第{first}行起 from {first},「{resaved[first][name]}」)" in status["reason"]
     assert "scientific notation" in status["reason"] and "科学计数法" in status["reason"]
+    # each party code stored NULL in a loaded row is kept, as found, for its finding (QUAR_CODE_DAMAGED); the row
+    # counts once, as loaded (no reject)
+    blanked = query(wh, "SELECT source_row, source_column, field_name, raw_value, sheet FROM raw.load_blanked_cells "
+                        "WHERE source_file = 'trading/calc_resaved_gbk.csv' AND NOT is_retired")
+    assert sorted(blanked) == sorted((r, n, n.lower(), resaved[r][n], None) for r, n in damaged
+                                     if n in PARTY_CODES and r not in deal_damaged)
+    assert not query(wh, "SELECT * FROM raw.load_blanked_cells WHERE source_file = 'trading/platform_export.csv'")
 
 
 def test_formula_quoted_text_reads_as_the_text_excel_shows(gongkai_env):
@@ -201,6 +208,8 @@ def test_calc_saved_workbooks_hold_long_codes_as_numbers(gongkai_env):
     csv_rejects = set(query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
                                 "WHERE source_file = 'trading/calc_resaved_gbk.csv'"))
     assert as_csv and csv_rejects
+    csv_blanked = query(wh, "SELECT source_row, sheet, sheet_row, source_column, raw_value FROM raw.load_blanked_cells "
+                            "WHERE source_file = 'trading/calc_resaved_gbk.csv'")
     for name in names[1:]:
         got = {b["source_row"]: {k: v for k, v in b.items() if k not in skip}
                for b in bulletins(wh, f"trading/{name}").values()}
@@ -209,6 +218,12 @@ def test_calc_saved_workbooks_hold_long_codes_as_numbers(gongkai_env):
                                 "WHERE source_file = ?", [f"trading/{name}"]))
         # Calc writes the CSV's exponent with three digits (E+017), the workbook's text with two (E+17)
         assert rejects == {(r, c, re.sub(r"E\+0(\d\d)$", r"E+\1", v)) for r, c, v in csv_rejects}, name
+        # the party codes stored NULL: the same cells, named by the sheet and the row a spreadsheet shows
+        blanked = query(wh, "SELECT source_row, sheet, sheet_row, source_column, raw_value FROM raw.load_blanked_cells "
+                            "WHERE source_file = ?", [f"trading/{name}"])
+        assert {(r, c, re.sub(r"E\+0(\d\d)$", r"E+\1", v)) for r, _, _, c, v in csv_blanked} == \
+            {(r, c, v) for r, _, _, c, v in blanked}, name
+        assert csv_blanked and all(sheet and sheet_row == r for r, sheet, sheet_row, _, _ in blanked), name
 
 
 def test_header_pasted_in_with_a_second_export_is_not_a_record(gongkai_env):

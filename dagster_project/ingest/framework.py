@@ -36,6 +36,9 @@ FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "portal": ("raw.portal_publications",),
 }
 FAMILIES = tuple(FAMILY_TABLES)
+# Raw tables every family's load may write beside its own (all carry source_file and is_retired): the rejected rows
+# and files, and the cells of loaded rows stored NULL (each a finding). Superseded and retired with their file.
+FILE_RECORD_TABLES = ("raw.load_rejects", "raw.load_blanked_cells")
 
 # What a family folder may hold; anything else is recorded as rejected (nothing is silently ignored).
 FAMILY_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -289,7 +292,7 @@ def _supersede_files_rows(con: duckdb.DuckDBPyConnection, family: str, rels: lis
     """
     if not rels:
         return
-    for table in [*FAMILY_TABLES[family], "raw.load_rejects"]:  # one UPDATE per table for all the files
+    for table in [*FAMILY_TABLES[family], *FILE_RECORD_TABLES]:  # one UPDATE per table for all the files
         con.execute(f"UPDATE {table} SET is_retired = true WHERE NOT is_retired AND list_contains(?, source_file)",
                     [rels])
 
@@ -551,7 +554,8 @@ def retire_file(con: duckdb.DuckDBPyConnection, family: str, rel: str) -> None:
     con.execute("BEGIN TRANSACTION")
     for table in FAMILY_TABLES[family]:
         con.execute(f"UPDATE {table} SET is_retired = true WHERE source_file = ?", [rel])
-    con.execute("UPDATE raw.load_rejects SET is_retired = true WHERE source_file = ?", [rel])
+    for table in FILE_RECORD_TABLES:
+        con.execute(f"UPDATE {table} SET is_retired = true WHERE source_file = ?", [rel])
     con.execute(
         "UPDATE raw.load_files SET status = 'retired', retired_at = ? "
         "WHERE source_file = ? AND is_current",
@@ -577,7 +581,7 @@ def insert_rejects(
 
 
 __all__ = [
-    "FAMILIES", "FAMILY_TABLES", "Candidate", "FileOutcome", "FileRejected", "FamilyLoadReport", "RawFile",
+    "FAMILIES", "FAMILY_TABLES", "FILE_RECORD_TABLES", "Candidate", "FileOutcome", "FileRejected", "FamilyLoadReport", "RawFile",
     "RawRootError", "RetireGuardTripped", "RetirePolicy", "check_raw_root", "discover", "discover_with_problems",
     "ensure_schema", "insert_rejects", "list_family_files", "load_family", "new_load_id", "retire_file",
     "sanitise_reason", "sha256_of", "REPO_ROOT",

@@ -40,6 +40,24 @@ CREATE TABLE IF NOT EXISTS raw.load_rejects (
     is_retired     BOOLEAN NOT NULL DEFAULT false
 );
 
+-- One row per cell of a LOADED row whose value was stored NULL because it cannot be what its column holds (a code
+-- a spreadsheet rewrote in scientific notation, `damaged: blank` in the specs): the row is loaded, so it is no
+-- reject (rows_in = rows_loaded + rows_rejected holds); the cell is kept here, with its file, for a finding
+-- (QUAR_CODE_DAMAGED). Superseded and retired with its file, like load_rejects.
+CREATE TABLE IF NOT EXISTS raw.load_blanked_cells (
+    load_id        VARCHAR NOT NULL,
+    family         VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    sheet          VARCHAR,            -- workbook sheet (NULL in a text file)
+    source_row     INTEGER NOT NULL,   -- the row as the family's raw table numbers it (joins its row)
+    sheet_row      INTEGER,            -- the row of that sheet a person sees (workbooks; NULL: source_row)
+    source_column  VARCHAR NOT NULL,   -- the column's header as printed
+    field_name     VARCHAR NOT NULL,   -- the field it would have filled (spec name, e.g. tenderer_code)
+    raw_value      VARCHAR NOT NULL,   -- the cell as found
+    is_retired     BOOLEAN NOT NULL DEFAULT false
+);
+
 -- Workbook families (budget, debt) share one shape: <family>_sheets and <family>_lines.
 -- One row per sheet met in a readable workbook (known table or not).
 CREATE TABLE IF NOT EXISTS raw.budget_sheets (

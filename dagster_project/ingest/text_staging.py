@@ -234,21 +234,37 @@ def drop_header_repeats(con: duckdb.DuckDBPyConnection, parsed: str, staged: Sta
             f"names: not records; {', '.join(map(str, rows))}{' …' if more else ''})"]
 
 
-def blanked_notes(con: duckdb.DuckDBPyConnection, parsed: str, staged: StagedFile) -> list[str]:
-    """One short note for the values stored NULL (a file's reason is capped): per column how many, the first row,
-    one value as found."""
-    rows = con.execute(f"""
-        SELECT e."column", count(*), min(source_row), min_by(e."value", source_row)
+def record_blanked_cells(con: duckdb.DuckDBPyConnection, parsed: str, f, load_id: str, staged: StagedFile,
+                         sheet: str, places: str) -> int:
+    """Write the cells of loaded rows that were stored NULL (``_blanked``) to ``raw.load_blanked_cells``; returns
+    how many. ``sheet`` / ``places``: the sheet column and the join to a workbook's row places ("NULL", "": a text
+    file)."""
+    sheet_row = "p.sheet_row" if places else "NULL"
+    return con.execute(f"""
+        INSERT INTO raw.load_blanked_cells
+        SELECT {sql_literal(load_id)}, {sql_literal(f.family)}, {sql_literal(f.rel)}, {sql_literal(f.sha256)},
+               {sheet}, source_row, {sheet_row}, e."column", e."field", e."value", false
         FROM (SELECT source_row, unnest(_blanked) AS e FROM {parsed} WHERE _blanked IS NOT NULL AND _errors IS NULL)
+        {places}
+        ORDER BY source_row, e."column"
+    """).fetchone()[0]
+
+
+def blanked_notes(con: duckdb.DuckDBPyConnection, f, load_id: str, staged: StagedFile) -> list[str]:
+    """One short note for the values stored NULL (a file's reason is capped): per column how many, the first row,
+    one value as found (read from ``raw.load_blanked_cells``, where each cell is kept)."""
+    rows = con.execute("""
+        SELECT source_column, count(*), min(source_row), min_by(raw_value, source_row)
+        FROM raw.load_blanked_cells WHERE load_id = ? AND source_file = ? AND source_sha256 = ? AND NOT is_retired
         GROUP BY 1 ORDER BY min(source_row), 1
-    """).fetchall()
+    """, [load_id, f.rel, f.sha256]).fetchall()
     if not rows:
         return []
     word = staged.row_word
     columns = "; ".join(f"{column} {count} (第{first}{word}起 from {first},「{value}」)"
                         for column, count, first, value in rows)
     return [f"科学计数法的代码, 位数已丢失, 未作代码读入 (codes a spreadsheet rewrote in scientific notation: digits "
-            f"lost, stored as no code): {columns}"]
+            f"lost, stored as no code; each is a finding QUAR_CODE_DAMAGED): {columns}"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from dagster_project.ingest.text_encoding import (  # noqa: F401  (re-exported f
     CHUNK_BYTES, TextSource, detect_encoding, utf8_source,
 )
 from dagster_project.ingest.text_staging import (  # noqa: F401
-    RowError, StagedFile, blanked_notes, csv_scan_rejects, drop_header_repeats, json_path, scrub, sql_literal,
+    RowError, StagedFile, blanked_notes, csv_scan_rejects, record_blanked_cells, drop_header_repeats, json_path, scrub, sql_literal,
     stage_csv, stage_json,
 )
 
@@ -478,7 +478,8 @@ def parse_staged(
             errors.append(error)
         elif b.kind != "text" and b.reports_errors:
             blanked.append((f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)",
-                            f"{{'column': {sql_literal(b.header)}, 'value': r_{b.field}}}"))
+                            f"{{'column': {sql_literal(b.header)}, 'field': {sql_literal(b.field)}, "
+                            f"'value': r_{b.field}}}"))
     for i, error in enumerate(staged.row_errors):
         conditions.append(f"_row_error_{i}")
         errors.append(
@@ -542,12 +543,15 @@ def parse_staged(
         FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE _errors IS NOT NULL) {places}
         ORDER BY source_row
     """)
+    # the cells of loaded rows stored NULL: kept beside the rejects, each a finding (QUAR_CODE_DAMAGED); the same
+    # one scan of the parsed table the file's note took before, the note then read from the few cells kept
+    kept = record_blanked_cells(con, parsed, f, load_id, staged, sheet, places) if blanked else 0
     if staged.row_places:
         drop_temp(con, staged.row_places)
     rows_in, rows_rejected = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE _errors IS NOT NULL) FROM {parsed}"
     ).fetchone()
-    notes += blanked_notes(con, parsed, staged) if blanked else []
+    notes += blanked_notes(con, f, load_id, staged) if kept else []
     return ParsedFile(parsed, rows_in + len(skipped), rows_rejected + len(skipped), notes)
 
 

@@ -8,7 +8,7 @@ plus — when the evaluation date moved — the nodes that call ``as_of_date`` (
 their descendants; everything else keeps its table. Views among them are not re-created (``without_views``: a view
 reads its inputs when it is read); their tests run.
 
-The load manifest (``raw.load_files``, ``raw.load_rejects``) is written on every load of any family, so every load
+The load manifest (``raw.load_files``, ``raw.load_rejects``, ``raw.load_blanked_cells``) is written on every load of any family, so every load
 changes it. A model that reads it only for the files of some families says so in its YAML
 (``config.meta.gongkai.load_manifest_families``); a change of another family does not reach that model through the
 manifest (``int_bulletins_deduplicated`` joins the manifest to trading exports: a re-published budget workbook must
@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping
 import duckdb
 
 # Raw tables every family's load writes to (not in FAMILY_TABLES: they belong to no family).
-LOAD_MANIFEST_TABLES = ("raw.load_files", "raw.load_rejects")
+LOAD_MANIFEST_TABLES = ("raw.load_files", "raw.load_rejects", "raw.load_blanked_cells")
 EVALUATION_DATE_MACRO = "as_of_date"
 META_NAMESPACE = "gongkai"
 META_MANIFEST_FAMILIES = "load_manifest_families"

@@ -175,8 +175,12 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
             ('d2', '640000', 2019, 'debt_1_1', 'balance_total', 1, '本地区', '640000', 'region_total', 'debt/a.xlsx', '1-1', 5),
             ('d3', '640000', 2019, 'debt_1_1', 'limit_total', 1, '银川市', '640100', 'lower_region', 'debt/a.xlsx', '1-1', 7),
             ('d4', '640000', 2019, 'debt_1_1', 'limit_total', 1, '宁东基地', null, 'lower_region', 'debt/a.xlsx', '1-1', 8),
-            ('d5', '640000', 2019, 'debt_1_1', 'balance_total', 1, '宁东基地', null, 'lower_region', 'debt/a.xlsx', '1-1', 8)""")
+            ('d5', '640000', 2019, 'debt_1_1', 'balance_total', 1, '宁东基地', null, 'lower_region', 'debt/a.xlsx', '1-1', 8),
+            ('d6', '640100', 2019, 'debt_1_2', 'region:宁东基地', 1, '七、2019年一般债务限额', null, 'item', 'debt/b.xlsx', '1-2', 9),
+            ('d7', '640100', 2019, 'debt_1_2', 'region:贺兰县', 1, '七、2019年一般债务限额', '640122', 'item', 'debt/b.xlsx', '1-2', 9),
+            ('d8', '640100', 2019, 'debt_1_2', 'amount', 1, '七、2019年一般债务限额', null, 'item', 'debt/b.xlsx', '1-2', 9)""")
         planted.add(("DEBT_REGION_UNKNOWN", "640000", 2019, "宁东基地"))
+        planted.add(("DEBT_REGION_UNKNOWN", "640100", 2019, "宁东基地"))   # a region's column of an item table
         con.execute("""create table marts.fct_bond_uses (bond_use_id varchar, publisher_code varchar, fiscal_year integer,
             table_key varchar, project_name varchar, project_code varchar, source_file varchar, sheet varchar, source_row integer)""")
         con.execute("""insert into marts.fct_bond_uses values

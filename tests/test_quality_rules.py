@@ -126,6 +126,11 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
                 con.execute("insert into intermediate.int_detail_checks values (?, ?, '', 2019, ?, ?, '20103', '某项', '5', ?, ?, 'b.xlsx', '表', 8)",
                             [rule, DEPT if passes is False else DEPT2, key, key, threshold, passes])
             planted.add((rule, DEPT, 2019, key))
+        # a debt table without an item it must hold (one fails, one passes)
+        con.execute("""insert into intermediate.int_detail_checks values
+            ('DEBT_ITEM_MISSING', '640100', '', 2019, 'debt_1_2', 'debt_1_2', null, '债务还本额 repayment [repaid]', '缺少 missing: 债务还本额', null, false, 'debt/a.xlsx', '1-2', null),
+            ('DEBT_ITEM_MISSING', '640100', '', 2019, 'debt_1_2', 'debt_1_2', null, '债务发行额 issuance [issued]', '有 present: 债务发行额', null, true, 'debt/a.xlsx', '1-2', null)""")
+        planted.add(("DEBT_ITEM_MISSING", "640100", 2019, "debt_1_2"))
         # 2050101 is also a leaf at 7 digits (fine); 201 has children (fine).
         con.execute("""create table intermediate.int_sheets_not_evaluable (sheet_id varchar, publisher_code varchar,
             publisher_name varchar, fiscal_year integer, table_key varchar, source_file varchar, sheet varchar,
@@ -162,8 +167,20 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
                         [pub, balance])
         planted.add(("DEBT_BALANCE_OVER_LIMIT", "640000", 2019, "debt_1_1"))
         con.execute("""create table marts.fct_debt_positions (debt_position_id varchar, publisher_code varchar,
-            fiscal_year integer, table_key varchar, measure varchar, amount_yuan decimal(20,2))""")
-        con.execute("insert into marts.fct_debt_positions values ('d1', '640000', 2019, 'debt_1_1', 'limit_total', 1), ('d2', '640000', 2019, 'debt_1_1', 'balance_total', 1)")
+            fiscal_year integer, table_key varchar, measure varchar, amount_yuan decimal(20,2), row_label varchar,
+            row_region_code varchar, row_scope varchar, source_file varchar, sheet varchar, source_row integer)""")
+        # a lower region whose name has no region code (宁东基地: two figures, one finding), one that has one
+        con.execute("""insert into marts.fct_debt_positions values
+            ('d1', '640000', 2019, 'debt_1_1', 'limit_total', 1, '本地区', '640000', 'region_total', 'debt/a.xlsx', '1-1', 5),
+            ('d2', '640000', 2019, 'debt_1_1', 'balance_total', 1, '本地区', '640000', 'region_total', 'debt/a.xlsx', '1-1', 5),
+            ('d3', '640000', 2019, 'debt_1_1', 'limit_total', 1, '银川市', '640100', 'lower_region', 'debt/a.xlsx', '1-1', 7),
+            ('d4', '640000', 2019, 'debt_1_1', 'limit_total', 1, '宁东基地', null, 'lower_region', 'debt/a.xlsx', '1-1', 8),
+            ('d5', '640000', 2019, 'debt_1_1', 'balance_total', 1, '宁东基地', null, 'lower_region', 'debt/a.xlsx', '1-1', 8),
+            ('d6', '640100', 2019, 'debt_1_2', 'region:宁东基地', 1, '七、2019年一般债务限额', null, 'item', 'debt/b.xlsx', '1-2', 9),
+            ('d7', '640100', 2019, 'debt_1_2', 'region:贺兰县', 1, '七、2019年一般债务限额', '640122', 'item', 'debt/b.xlsx', '1-2', 9),
+            ('d8', '640100', 2019, 'debt_1_2', 'amount', 1, '七、2019年一般债务限额', null, 'item', 'debt/b.xlsx', '1-2', 9)""")
+        planted.add(("DEBT_REGION_UNKNOWN", "640000", 2019, "宁东基地"))
+        planted.add(("DEBT_REGION_UNKNOWN", "640100", 2019, "宁东基地"))   # a region's column of an item table
         con.execute("""create table marts.fct_bond_uses (bond_use_id varchar, publisher_code varchar, fiscal_year integer,
             table_key varchar, project_name varchar, project_code varchar, source_file varchar, sheet varchar, source_row integer)""")
         con.execute("""insert into marts.fct_bond_uses values

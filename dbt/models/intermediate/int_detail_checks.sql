@@ -3,6 +3,9 @@
 -- non-total coded line; it fails when it has no child line in the table and its code is shorter than
 -- the rule's threshold (7 / 5 digits). DETAIL_SANGONG_SPLIT: per 三公 table, the vehicle cost split
 -- into purchase and running (columns present, and no non-zero vehicle amount with both parts blank).
+-- DEBT_ITEM_MISSING: per debt table and item it must hold (seeds/ref_debt_required_items.csv), whether the sheet has
+-- it (as a row of 1-2 … 1-4, a column of 1-1; a blank figure counts as present: the roll-forward then reads 0).
+-- Without it DEBT_ROLL_FORWARD / DEBT_BALANCE_OVER_LIMIT / DEBT_PARTS have nothing to compare and say nothing.
 -- Every check is about one sheet and reads only that sheet's lines and items: incremental by load, one
 -- publisher-year of int_sheets_resolved at a time (macros/budget_units.sql, budget_mart_* with units_of 'sheets';
 -- the units it was built from are kept beside it, int_detail_checks__built_units): only the units whose
@@ -121,10 +124,45 @@ sangong_checks as (
     group by sangong_columns.sheet_id, sangong_columns.has_split_columns
 ),
 
+debt_sheets as (
+    select sheet_id, table_key from {{ ref('int_sheets_resolved') }}
+    where is_evaluable and table_key is not null
+      and {{ in_keys(budget_publisher_year_unit('publisher_code', 'fiscal_year'), units) }}
+),
+
+-- the item keys each debt sheet holds: row keys (items as rows) and column keys (1-1: items as columns)
+debt_sheet_items as (
+    select sheet_id, row_key as item_key from lines where row_key is not null
+    union
+    select sheet_id, column_key from lines where column_key is not null
+),
+
+debt_item_checks as (
+    select
+        'DEBT_ITEM_MISSING' as rule_id,
+        debt_sheets.sheet_id,
+        cast(null as string) as code,
+        required.item_name_zh || ' ' || required.item_name_en || ' [' || required.item_key || '] · 影响 needed by '
+            || required.needed_by as item_name,
+        cast(null as integer) as source_row,
+        case when held.item_key is null then '缺少 missing: ' || required.item_name_zh
+             else '有 present: ' || required.item_name_zh end as observed,
+        cast(null as integer) as threshold,
+        held.item_key is not null as passes
+    from debt_sheets
+    join {{ ref('ref_debt_required_items') }} as required
+        on {{ in_pipe_list('debt_sheets.table_key', 'required.table_keys') }}
+    left join debt_sheet_items as held
+        on held.sheet_id = debt_sheets.sheet_id
+       and held.item_key = required.item_key
+),
+
 checks as (
     select * from coded_checks
     union all
     select * from sangong_checks
+    union all
+    select * from debt_item_checks
 )
 
 select

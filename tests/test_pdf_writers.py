@@ -21,7 +21,7 @@ import pytest
 from dagster_project.ingest.grid import TextBlock
 from dagster_project.ingest.narrative import read_narrative
 from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
-from dagster_project.ingest.segmenter import join_column_pages, segment
+from dagster_project.ingest.segmenter import furniture, join_column_pages, segment
 from dagster_project.ingest.workbook import parse_workbook
 from dagster_project.ingest.workbook_spec import vocabulary
 from dagster_project.sample.formats import chromium, print_pdf
@@ -137,6 +137,26 @@ def _numbered(items: list[PageItem]) -> list[PageItem]:
         rows[it.page] = rows.get(it.page, 0) + 1
         it.row = rows[it.page]
     return items
+
+
+def test_a_lone_amount_or_pair_of_years_on_a_pages_edge_is_no_page_number():
+    # A page's first and last lines are tested as page numbers whatever their height (Writer sets its footer above the
+    # margin band); the pattern took a count after any separator, so 1,234, 100 200 and 2019、2020 there were dropped
+    vocab = vocabulary()
+    edges = ["1,234", "100 200", "2019 2020", "2019、2020", "2019，2020"]
+    numbers = ["第 1 页，共 6 页", "- 2 -", "3/6", "Page 4 of 6", "第5页", "6"]
+    items = []
+    for page, (edge, number) in enumerate(zip(edges + [None], numbers), start=1):
+        # the edge line first on odd pages (the number at the foot), last on even ones (the number in the head)
+        body = [_row(page, 100, ["本部门2025年收入预算总计如下："], kind="text")]
+        if edge:
+            body.insert(0 if page % 2 else 1, _row(page, 90 if page % 2 else 710, [edge], kind="text"))
+        number_line = _row(page, 800 if page % 2 else 30, [number], kind="text", in_margin=True)
+        items += body + [number_line] if page % 2 else [number_line] + body
+    document = PdfDocument("x.pdf", 6, _numbered(items), 6)
+    assert sorted(it.text for it in document.items if id(it) in furniture(document.items, 6, vocab)) == sorted(numbers)
+    _, blocks = segment(document, vocab)
+    assert [b.text for b in blocks if b.text in edges] == edges
 
 
 def test_pages_to_the_right_join_their_rows_and_the_same_tables_next_page_does_not():

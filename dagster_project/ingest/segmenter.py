@@ -23,9 +23,12 @@ from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
 from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
 from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise, vocabulary
 
-# page numbers as printers write them: 5, - 5 -, 第5页, 5/20, 第 5 页，共 20 页 (Excel's and WPS's footer), Page 5 of 20
+# page numbers as printers write them: 5, - 5 -, 第5页, 5/20, 第 5 页，共 20 页 (Excel's and WPS's footer), Page 5 of 20;
+# a count after the number only behind a slash or 共/of: 1,234 (an amount), 2019 2020 and 2019、2020 (years) are no page
+# numbers, and a page's first or last line is tested whatever its height
 _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?"
-                          r"(?:\s*[/／,，、]?\s*(?:共\s*|of\s*)?\d{1,4}\s*页?)?[-—–·\s]*$", re.IGNORECASE)
+                          r"(?:\s*[/／]\s*\d{1,4}\s*页?|\s*[,，、]?\s*(?:共|of)\s*\d{1,4}\s*页?)?[-—–·\s]*$",
+                          re.IGNORECASE)
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4

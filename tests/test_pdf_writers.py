@@ -127,6 +127,22 @@ def test_a_unit_line_standing_at_one_height_on_each_page_is_no_running_head():
     assert _tables(printed) == _tables(workbook)
 
 
+def test_text_running_on_over_an_empty_cell_is_read_whole():
+    # Calc prints a text too long for its cell across the empty cells beside it (their rules drawn through it) and cuts
+    # it only at a filled one. Every glyph past the rule was cut off: the title not merged over its row was read as
+    # 「宁夏回族自」 (no table at all), 学前教育（含幼儿园及托儿所等）, run on over an empty 合计, as 「学前教育（」
+    workbook, printed = parse_workbook(CALC / "calc_overflow.xlsx"), parse_workbook(CALC / "calc_overflow.pdf")
+    assert [s.table_name for s in printed.sheets] == [s.table_name for s in workbook.sheets] == ["一般公共预算支出表"]
+    assert [r.raw_value for s in printed.sheets for r in s.rejects] == []
+    expected = {(ln.line_code, ln.column_key): (ln.line_label, ln.amount_yuan) for ln in workbook.sheets[0].lines}
+    got = {(ln.line_code, ln.column_key): (ln.line_label, ln.amount_yuan) for ln in printed.sheets[0].lines}
+    assert set(got) == set(expected)
+    cut = {key for key in got if got[key] != expected[key]}
+    # … and a text cut where the next cell is filled still shows what a reader sees there, a beginning of it
+    assert {code for code, _ in cut} == {"2050202"}
+    assert all(expected[key][0].startswith(got[key][0]) and got[key][1] == expected[key][1] for key in cut)
+
+
 def _row(page: int, top: float, cells: list, edges: tuple = (), kind: str = "table", **kw) -> PageItem:
     return PageItem(page, 0, kind, cells, top, 0 if kind == "table" else None, edges=edges, **kw)
 

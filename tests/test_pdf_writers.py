@@ -120,11 +120,13 @@ def test_text_cut_at_a_cells_rule_stays_out_of_the_next_cell():
 def test_a_unit_line_standing_at_one_height_on_each_page_is_no_running_head():
     # Printed with a narrow top margin, each sheet's line 「部门：… 单位：万元」 stands at the same height on both pages,
     # inside the band where page headers sit; taken for a running head on the second page, 部门支出总表 was read as
-    # having no unit and its 万元 amounts as 元 (3,831.69 for 38,316,900.00)
+    # having no unit and its 万元 amounts as 元 (3,831.69 for 38,316,900.00). On its third page, under the title and unit
+    # line printed again (print-title rows), the unit line still goes with the title: the same table goes on.
     workbook = parse_workbook(CALC / "calc_unit_margin.xlsx")
     printed = parse_workbook(CALC / "calc_unit_margin.pdf")
     assert {s.unit_label for s in workbook.sheets} == {"万元"}
     assert _tables(printed) == _tables(workbook)
+    assert printed.page_count == 3 and len(printed.sheets) == 2
 
 
 def test_text_running_on_over_an_empty_cell_is_read_whole():

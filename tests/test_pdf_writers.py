@@ -4,8 +4,10 @@ The fixtures under ``tests/fixtures/pdf_calc/`` were made by LibreOffice Calc (n
 workbook printed with its page settings left as they are, so a sheet wider than A4 goes on over further pages to the
 right, also a one-column slice, and a long sheet over pages down and across (1 2 | 3 4 | 5 6); the same under Calc's
 page header and footer. Each table of the PDF must give what the same workbook gives; and the sample workbook as it is (default column widths) printed with
-gridlines, where text too long for its cell is cut at the next cell's rule. The segmenter's page joining is also
-tested on page items of its own, and the narrative reader on lines wrapped as a justified paragraph wraps them.
+gridlines, where text too long for its cell is cut at the next cell's rule; a bordered sheet whose text runs on over
+empty cells; two sheets printed with a narrow top margin, their unit lines in the page-header band. The segmenter's
+page joining and page numbers are also tested on page items of their own, and the narrative reader on lines wrapped
+as a justified paragraph wraps them.
 ``tests/fixtures/pdf_writer/`` holds the disclosure the Chromium tests print, as a Word document written and exported
 by LibreOffice Writer: it must read as Chromium's print of it does.
 """

@@ -397,7 +397,9 @@ def _table_rows(table, given: dict[tuple, list[tuple[str, str]]] | None = None) 
         c1 = max([i for i, x in enumerate(xs) if x < bbox[2] - 1.5] or [c0])
         text = texts.get(bbox)
         for shown, whole in (given or {}).get(bbox, []):
-            text = text.replace(shown, whole, 1) if shown and text and shown in text else (text or "") + whole
+            # (nothing of it found in the cell's text: the whole text goes after the cell's other lines, never glued on)
+            text = text.replace(shown, whole, 1) if shown and text and shown in text else \
+                "\n".join(t for t in (text, whole) if t)
         grid[r0][c0] = _join_cjk(unify_ideographs((text or "").replace("\n", " ")).strip())
         if r1 > r0 or c1 > c0:
             spans.setdefault(r0, []).append((0, c0, r1 - r0, c1))

@@ -4,8 +4,10 @@ The fixtures under ``tests/fixtures/pdf_calc/`` were made by LibreOffice Calc (n
 workbook printed with its page settings left as they are, so a sheet wider than A4 goes on over further pages to the
 right, also a one-column slice, and a long sheet over pages down and across (1 2 | 3 4 | 5 6); the same under Calc's
 page header and footer. Each table of the PDF must give what the same workbook gives; and the sample workbook as it is (default column widths) printed with
-gridlines, where text too long for its cell is cut at the next cell's rule. The segmenter's page joining is also
-tested on page items of its own, and the narrative reader on lines wrapped as a justified paragraph wraps them.
+gridlines, where text too long for its cell is cut at the next cell's rule; a bordered sheet whose text runs on over
+empty cells; two sheets printed with a narrow top margin, their unit lines in the page-header band. The segmenter's
+page joining and page numbers are also tested on page items of their own, and the narrative reader on lines wrapped
+as a justified paragraph wraps them.
 ``tests/fixtures/pdf_writer/`` holds the disclosure the Chromium tests print, as a Word document written and exported
 by LibreOffice Writer: it must read as Chromium's print of it does.
 """
@@ -21,7 +23,7 @@ import pytest
 from dagster_project.ingest.grid import TextBlock
 from dagster_project.ingest.narrative import read_narrative
 from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
-from dagster_project.ingest.segmenter import join_column_pages, segment
+from dagster_project.ingest.segmenter import furniture, join_column_pages, segment
 from dagster_project.ingest.workbook import parse_workbook
 from dagster_project.ingest.workbook_spec import vocabulary
 from dagster_project.sample.formats import chromium, print_pdf
@@ -117,6 +119,34 @@ def test_text_cut_at_a_cells_rule_stays_out_of_the_next_cell():
         assert abs(line.amount_yuan - expected[key]) <= Decimal(5) * Decimal(10) ** -(len(digits) + 1), key
 
 
+def test_a_unit_line_standing_at_one_height_on_each_page_is_no_running_head():
+    # Printed with a narrow top margin, each sheet's line 「部门：… 单位：万元」 stands at the same height on both pages,
+    # inside the band where page headers sit; taken for a running head on the second page, 部门支出总表 was read as
+    # having no unit and its 万元 amounts as 元 (3,831.69 for 38,316,900.00). On its third page, under the title and unit
+    # line printed again (print-title rows), the unit line still goes with the title: the same table goes on.
+    workbook = parse_workbook(CALC / "calc_unit_margin.xlsx")
+    printed = parse_workbook(CALC / "calc_unit_margin.pdf")
+    assert {s.unit_label for s in workbook.sheets} == {"万元"}
+    assert _tables(printed) == _tables(workbook)
+    assert printed.page_count == 3 and len(printed.sheets) == 2
+
+
+def test_text_running_on_over_an_empty_cell_is_read_whole():
+    # Calc prints a text too long for its cell across the empty cells beside it (their rules drawn through it) and cuts
+    # it only at a filled one. Every glyph past the rule was cut off: the title not merged over its row was read as
+    # 「宁夏回族自」 (no table at all), 学前教育（含幼儿园及托儿所等）, run on over an empty 合计, as 「学前教育（」
+    workbook, printed = parse_workbook(CALC / "calc_overflow.xlsx"), parse_workbook(CALC / "calc_overflow.pdf")
+    assert [s.table_name for s in printed.sheets] == [s.table_name for s in workbook.sheets] == ["一般公共预算支出表"]
+    assert [r.raw_value for s in printed.sheets for r in s.rejects] == []
+    expected = {(ln.line_code, ln.column_key): (ln.line_label, ln.amount_yuan) for ln in workbook.sheets[0].lines}
+    got = {(ln.line_code, ln.column_key): (ln.line_label, ln.amount_yuan) for ln in printed.sheets[0].lines}
+    assert set(got) == set(expected)
+    cut = {key for key in got if got[key] != expected[key]}
+    # … and a text cut where the next cell is filled still shows what a reader sees there, a beginning of it
+    assert {code for code, _ in cut} == {"2050202"}
+    assert all(expected[key][0].startswith(got[key][0]) and got[key][1] == expected[key][1] for key in cut)
+
+
 def _row(page: int, top: float, cells: list, edges: tuple = (), kind: str = "table", **kw) -> PageItem:
     return PageItem(page, 0, kind, cells, top, 0 if kind == "table" else None, edges=edges, **kw)
 
@@ -127,6 +157,26 @@ def _numbered(items: list[PageItem]) -> list[PageItem]:
         rows[it.page] = rows.get(it.page, 0) + 1
         it.row = rows[it.page]
     return items
+
+
+def test_a_lone_amount_or_pair_of_years_on_a_pages_edge_is_no_page_number():
+    # A page's first and last lines are tested as page numbers whatever their height (Writer sets its footer above the
+    # margin band); the pattern took a count after any separator, so 1,234, 100 200 and 2019、2020 there were dropped
+    vocab = vocabulary()
+    edges = ["1,234", "100 200", "2019 2020", "2019、2020", "2019，2020"]
+    numbers = ["第 1 页，共 6 页", "- 2 -", "3/6", "Page 4 of 6", "第5页", "6"]
+    items = []
+    for page, (edge, number) in enumerate(zip(edges + [None], numbers), start=1):
+        # the edge line first on odd pages (the number at the foot), last on even ones (the number in the head)
+        body = [_row(page, 100, ["本部门2025年收入预算总计如下："], kind="text")]
+        if edge:
+            body.insert(0 if page % 2 else 1, _row(page, 90 if page % 2 else 710, [edge], kind="text"))
+        number_line = _row(page, 800 if page % 2 else 30, [number], kind="text", in_margin=True)
+        items += body + [number_line] if page % 2 else [number_line] + body
+    document = PdfDocument("x.pdf", 6, _numbered(items), 6)
+    assert sorted(it.text for it in document.items if id(it) in furniture(document.items, 6, vocab)) == sorted(numbers)
+    _, blocks = segment(document, vocab)
+    assert [b.text for b in blocks if b.text in edges] == edges
 
 
 def test_pages_to_the_right_join_their_rows_and_the_same_tables_next_page_does_not():

@@ -15,6 +15,7 @@ files.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,43 +153,85 @@ def _runs(chars: list[dict]) -> list[list[dict]]:
     return runs
 
 
-def _clipped(page, tables) -> set[tuple]:
-    """Glyphs past the rule of the cell their text belongs to: text too long for a cell whose neighbour is filled,
-    which a spreadsheet prints cut off at the rule (Calc and Excel clip it there; the glyphs past the cut are still
-    drawn, only hidden). A reader sees the cut text in its own cell and nothing of it in the next; by position those
-    glyphs would land in the next cell (``算37878533`` for ``37878533``). The text's own cell is the one it is
-    aligned in: starting at a cell's left rule (left-aligned, cut on the right), else ending at its right rule
-    (right-aligned, cut on the left), else the cell holding its middle (centred)."""
-    cells = [c for t in tables for c in t.cells]
-    out: set[tuple] = set()
-    if not cells:
-        return out
+def _overflow(page, tables) -> tuple[set[tuple], dict[tuple, list[tuple[str, str]]]]:
+    """Glyphs past the rule of the cell their text belongs to, and what they add to that cell's text.
+
+    A spreadsheet prints text too long for its cell across the neighbouring cells while they are empty (borders are
+    still drawn through it: a reader sees the whole text), and cut off at the rule of the first one that holds
+    something (Calc and Excel clip it there; the glyphs past the cut are still drawn, only hidden). By position the
+    glyphs past the rule would land in the neighbour (``算37878533`` for ``37878533``, ``幼儿园…`` under 合计): all
+    of them are taken off the page, and those over empty neighbours, up to the first filled one, are given back to
+    the text's own cell as (the text its cell shows, the whole text). The text's own cell is the one it is aligned
+    in: starting at a cell's left rule (left-aligned, going on to the right), else ending at its right rule
+    (right-aligned, to the left), else the cell holding its middle (centred)."""
+    off: set[tuple] = set()
+    given: dict[tuple, list[tuple[str, str]]] = {}
+    # cells grouped by their row band (top, bottom): a run looks only at the bands around its middle
+    bands: dict[tuple[float, float], list[tuple]] = {}
+    for table in tables:
+        for cell in table.cells:
+            bands.setdefault((cell[1], cell[3]), []).append(cell)
+    if not bands:
+        return off, given
+    tops = sorted(bands)
+    tallest = max(bottom - top for top, bottom in tops)
+    starts = [top for top, _ in tops]
+    in_band: dict[tuple[float, float], list[dict]] = {}
+
+    def holds_text(cell: tuple, run_keys: set[tuple]) -> bool:
+        """Whether a cell holds glyphs of its own (not the running text's): filled, it cuts the text at its rule."""
+        band = (cell[1], cell[3])
+        if band not in in_band:
+            in_band[band] = [ch for ch in page.chars if band[0] <= (ch["top"] + ch["bottom"]) / 2 < band[1]]
+        return any(cell[0] <= (ch["x0"] + ch["x1"]) / 2 < cell[2] and _key(ch) not in run_keys for ch in in_band[band])
+
     for run in _runs(page.chars):
         left, right = run[0]["x0"], run[-1]["x1"]
         middle = (run[0]["top"] + run[0]["bottom"]) / 2
-        row = [c for c in cells if c[1] <= middle <= c[3]]
+        k = bisect_right(starts, middle)
+        row = [c for top, bottom in tops[bisect_left(starts, middle - tallest):k] if bottom >= middle
+               for c in bands[(top, bottom)]]
         touched = [c for c in row if c[0] < right and c[2] > left]
         if len(touched) < 2:
-            continue  # within one cell: nothing cut
+            continue  # within one cell: nothing overflows
         home = (next((c for c in touched if c[0] - 1 <= left <= c[0] + ALIGN_SLACK), None)
                 or next((c for c in touched if c[2] - ALIGN_SLACK <= right <= c[2] + 1), None)
                 or next((c for c in touched if c[0] <= (left + right) / 2 <= c[2]), None))
         if home is None:
             continue
-        out |= {(ch["x0"], ch["top"], ch["text"]) for ch in run
-                if ch["x1"] > home[2] + CLIP_OVERHANG or ch["x0"] < home[0] - CLIP_OVERHANG}
-    return out
+        past = [ch for ch in run if ch["x1"] > home[2] + CLIP_OVERHANG or ch["x0"] < home[0] - CLIP_OVERHANG]
+        if not past:
+            continue
+        keys = {_key(ch) for ch in run}
+        off |= {_key(ch) for ch in past}
+        # a glyph is seen when no cell between its own cell and the text's holds anything (empty, the text runs on)
+        between = [c for c in touched if c is not home]
+        seen = [ch for ch in past if not any(
+            holds_text(c, keys) for c in between
+            if home[2] - 1 <= c[0] < ch["x1"] - CLIP_OVERHANG or ch["x0"] + CLIP_OVERHANG < c[2] <= home[0] + 1)]
+        if seen:
+            shown = [ch for ch in run if all(ch is not q for q in past)]
+            whole = sorted(shown + seen, key=lambda ch: ch["x0"])
+            given.setdefault(home, []).append(("".join(ch["text"] for ch in shown).strip(),
+                                               "".join(ch["text"] for ch in whole).strip()))
+    return off, given
+
+
+def _key(ch: dict) -> tuple:
+    return ch["x0"], ch["top"], ch["text"]
 
 
 def _page_items(page) -> list[PageItem]:
     if not page.chars:
         return []
     found = page.find_tables(_table_settings(page))
-    clipped = _clipped(page, found)
-    if clipped:
-        page = page.filter(lambda obj: obj.get("object_type") != "char"
-                           or (obj["x0"], obj["top"], obj["text"]) not in clipped)
-        found = page.find_tables(_table_settings(page))
+    off, given = _overflow(page, found)
+    if off:
+        # the rules stay as they were: the same cells, their text read from the page without the glyphs past them
+        from pdfplumber.table import Table
+
+        page = page.filter(lambda obj: obj.get("object_type") != "char" or _key(obj) not in off)
+        found = [Table(page, table.cells) for table in found]
     tables = [t for t in found if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
     # a ruled box one column wide is no table (a framed note, a cover's box), but it may be the last column of a
     # sheet printed over two pages: its lines say so, for the segmenter to join them to the rows they continue
@@ -196,7 +239,7 @@ def _page_items(page) -> list[PageItem]:
     entries: list[tuple[float, PageItem]] = []
     for table_id, table in enumerate(tables):
         edges = tuple(round(x, 1) for x in _edges([c[0] for c in table.cells] + [table.bbox[2]]))
-        for position, (cells, merges, top) in enumerate(_table_rows(table)):
+        for position, (cells, merges, top) in enumerate(_table_rows(table, given)):
             entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
                                           is_table_start=position == 0, edges=edges)))
     words = [w for w in _split_figures(page.extract_words(use_text_flow=False, keep_blank_chars=False,
@@ -335,8 +378,9 @@ def _index(edges: list[float], value: float, tolerance: float = 1.5) -> int:
     return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
 
 
-def _table_rows(table) -> list[tuple[list, list, float]]:
-    """Rows of one ruled table: (cells with None where a merge covers them, merges starting on the row, top)."""
+def _table_rows(table, given: dict[tuple, list[tuple[str, str]]] | None = None) -> list[tuple[list, list, float]]:
+    """Rows of one ruled table: (cells with None where a merge covers them, merges starting on the row, top).
+    ``given``: text run on over empty neighbours, by its own cell: (what the cell holds of it, the whole text)."""
     xs = _edges([c[0] for c in table.cells])
     ys = _edges([c[1] for c in table.cells])
     width, height = len(xs), len(ys)
@@ -352,6 +396,10 @@ def _table_rows(table) -> list[tuple[list, list, float]]:
         r1 = max([i for i, y in enumerate(ys) if y < bbox[3] - 1.5] or [r0])
         c1 = max([i for i, x in enumerate(xs) if x < bbox[2] - 1.5] or [c0])
         text = texts.get(bbox)
+        for shown, whole in (given or {}).get(bbox, []):
+            # (nothing of it found in the cell's text: the whole text goes after the cell's other lines, never glued on)
+            text = text.replace(shown, whole, 1) if shown and text and shown in text else \
+                "\n".join(t for t in (text, whole) if t)
         grid[r0][c0] = _join_cjk(unify_ideographs((text or "").replace("\n", " ")).strip())
         if r1 > r0 or c1 > c0:
             spans.setdefault(r0, []).append((0, c0, r1 - r0, c1))

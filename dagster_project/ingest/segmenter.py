@@ -21,11 +21,14 @@ from dagster_project.ingest.grid import Grid, TextBlock
 from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
 from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
 from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
-from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise
+from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise, vocabulary
 
-# page numbers as printers write them: 5, - 5 -, 第5页, 5/20, 第 5 页，共 20 页 (Excel's and WPS's footer), Page 5 of 20
+# page numbers as printers write them: 5, - 5 -, 第5页, 5/20, 第 5 页，共 20 页 (Excel's and WPS's footer), Page 5 of 20;
+# a count after the number only behind a slash or 共/of: 1,234 (an amount), 2019 2020 and 2019、2020 (years) are no page
+# numbers, and a page's first or last line is tested whatever its height
 _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?"
-                          r"(?:\s*[/／,，、]?\s*(?:共\s*|of\s*)?\d{1,4}\s*页?)?[-—–·\s]*$", re.IGNORECASE)
+                          r"(?:\s*[/／]\s*\d{1,4}\s*页?|\s*[,，、]?\s*(?:共|of)\s*\d{1,4}\s*页?)?[-—–·\s]*$",
+                          re.IGNORECASE)
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
@@ -47,12 +50,16 @@ class _Segment:
         return self.items[-1].page
 
 
-def furniture(items: list[PageItem], page_count: int) -> set[int]:
+def furniture(items: list[PageItem], page_count: int, vocab: WorkbookVocabulary | None = None) -> set[int]:
     """ids of page numbers and running heads/feet: text lines in a page's top or bottom margin band (or its first or
     last line, a word processor's footer standing above the band) that are a page number, or that repeat on at
-    least three pages (and on a third of them). A publisher/unit line repeated under every table title is
-    not in the margin: it stays."""
+    least three pages (and on a third of them), or alike at one height on consecutive pages. A publisher/unit line
+    (``部门：… 单位：万元``) is a running head only on a page that opens no table of its own: a sheet printed with a
+    narrow top margin sets each table's unit line in the band at one height, and dropped, a table in 万元 was read in
+    元; under a title repeated over a table's pages (print-title rows) it goes with that title."""
+    vocab = vocab or vocabulary()
     by_page: dict[int, list[PageItem]] = {}
+    by_id = {id(it): it for it in items}
     for it in items:
         by_page.setdefault(it.page, []).append(it)
     edges: list[PageItem] = []
@@ -78,7 +85,20 @@ def furniture(items: list[PageItem], page_count: int) -> set[int]:
                 or seen.get((key[0], key[1] + 1)) == it.page - 1:
             out.add(id(it))
         seen[key] = it.page
-    return out
+    opening = {it.page for it in items if id(it) not in out and _title_of(vocab, it)}
+    return {i for i in out if not (by_id[i].page in opening and _is_caption_line(vocab, by_id[i].text))}
+
+
+def _title_of(vocab: WorkbookVocabulary, item: PageItem) -> bool:
+    """Whether a line, or a ruled row of one filled cell (some printers draw the title so), is a table's title."""
+    filled = [c for c in item.cells if c]
+    return (item.kind == "text" and is_title(vocab, item.text)) or (len(filled) == 1 and is_title(vocab, filled[0]))
+
+
+def _is_caption_line(vocab: WorkbookVocabulary, text: str) -> bool:
+    """A table's publisher/unit line (``部门：宁夏回族自治区教育厅 单位：万元``), not its title."""
+    return bool(vocab.unit_regex.search(text) or vocab.publisher_regex.search(normalise(text))) \
+        and not is_title(vocab, text)
 
 
 def contents_pages(items: list[PageItem]) -> set[int]:
@@ -258,7 +278,7 @@ def _joined(left: list[PageItem], right: list[PageItem],
 def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid], list[TextBlock]]:
     document = PdfDocument(document.name, document.page_count, join_column_pages(document.items, vocab),
                            document.pages_with_text)
-    skip = furniture(document.items, document.page_count)
+    skip = furniture(document.items, document.page_count, vocab)
     toc = contents_pages(document.items)
     segments: list[_Segment] = []
     narrative: list[PageItem] = []

@@ -31,7 +31,7 @@ from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_
 from dagster_project.publish.ocds_config import (
     CANDIDATE_SEPARATORS, load_config, package_files, package_suffix, release_stem,
 )
-from dagster_project.publish.ocds_sql import FLAT_ORDER, flat_sql, records_sql, release_json_sql
+from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql, source_order
 from dagster_project.publish.ocds_packages import PackageChecks, PackageJob, package_jobs, sql_str, write_package_jobs
 from dagster_project.publish.ocds_validation import read_validation_record, write_validation_record
 from dagster_project.publish.privacy_scan import scan_tree
@@ -360,8 +360,9 @@ def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, po
     suffix = package_suffix(cfg)
     with tempfile.TemporaryDirectory(prefix="gongkai-ocds-") as tmp:
         flat_path = Path(tmp) / "flat.parquet"
-        con.execute(f"COPY ({flat_sql(sql, types, cfg)} ORDER BY _part, {FLAT_ORDER}) TO '{_sql_path(flat_path)}' "
-                    f"(FORMAT parquet, ROW_GROUP_SIZE {FLAT_ROW_GROUP})")
+        # in (_part, FLAT_ORDER) order: the source rows sorted, then made flat (ocds_sql.source_order)
+        flat_rows = flat_sql(f"SELECT * FROM ({sql}) ORDER BY {source_order(types)}", types, cfg)
+        con.execute(f"COPY ({flat_rows}) TO '{_sql_path(flat_path)}' (FORMAT parquet, ROW_GROUP_SIZE {FLAT_ROW_GROUP})")
         # a part's rows are contiguous in the file: (first row, rows) of each part
         spans = {}
         for k, first, n, last in con.execute(

@@ -268,4 +268,5 @@ def test_a_hidden_sheet_of_an_older_export_is_not_read(gongkai_env, form):
     assert report.rejected == []
     assert sorted(loaded) == ["W1", "W2"]              # W3's 待定 is a reject; OLD1 is not read
     (status, *_, reason), = files.values()
-    assert status.startswith("loaded") and "旧版（隐藏的工作表 a hidden sheet）" in reason
+    assert status.startswith("loaded") and "隐藏的工作表未读取 (hidden sheets, not read): 旧版" in reason
+    assert "没有交易表头" not in reason        # it is not said to lack a trading header: it has one

@@ -138,11 +138,9 @@ def _calamine_sheets(f: RawFile, form: str, hidden: list[str]) -> Iterator[tuple
         yield sheet.name, _sheet_rows(sheet, f.rel)
 
 
-HIDDEN_MARK = "（隐藏的工作表 a hidden sheet）"
-
-
-def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], str]:
-    """The sheets with a trading header, the other sheets holding anything, and the form (xlsx | xls | html | xml)."""
+def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], list[str], str]:
+    """The sheets with a trading header, the other sheets holding anything, the hidden sheets (not read) and the form
+    (xlsx | xls | html | xml)."""
     from dagster_project.ingest.readers import read_grids, sniff
 
     form = sniff(f.path)
@@ -159,7 +157,7 @@ def _parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], s
         read_grids(f.path, f.rel)  # the budget readers' exact refusal (not a workbook …)
         raise FileRejected(f"{f.rel}: 文件内容不是 Excel 工作簿 (the content is no workbook: {form})")
     parts, skipped = _headed(sheets, names_a_trading_table)
-    return parts, skipped + [f"{name}{HIDDEN_MARK}" for name in hidden], form
+    return parts, skipped, hidden, form
 
 
 def _headed(sheets, names_a_trading_table, drain: bool = False) -> tuple[list[_Part], list[str]]:
@@ -187,17 +185,18 @@ def _headed(sheets, names_a_trading_table, drain: bool = False) -> tuple[list[_P
     return parts, skipped
 
 
-def _spreadsheet_xml_parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str]]:
+def _spreadsheet_xml_parts(f: RawFile, names_a_trading_table) -> tuple[list[_Part], list[str], list[str]]:
     """An XML Spreadsheet is one stream: a first pass finds each sheet's header, a second (read as the parts are
     staged, in order) gives their rows — so rows are never held whole, whatever the export's size."""
     from dagster_project.ingest.spreadsheet_xml import iter_sheets
 
     found: list[tuple[int, _Part]] = []
     skipped: list[str] = []
+    hidden: list[str] = []
     for index, (sheet, rows) in enumerate(iter_sheets(f.path, f.rel)):
         parts, missed = _headed([(sheet.name, rows)], names_a_trading_table, drain=True)
         if sheet.hidden:  # known once its rows are read (Excel writes the sheet's options after its table)
-            skipped.append(f"{sheet.name}{HIDDEN_MARK}")
+            hidden.append(sheet.name)
             continue
         found += [(index, part) for part in parts]
         skipped += missed
@@ -212,18 +211,19 @@ def _spreadsheet_xml_parts(f: RawFile, names_a_trading_table) -> tuple[list[_Par
                 pass
 
     return [_Part(part.name, part.header_row, part.headers, rows_of(index, part.header_row))
-            for index, part in found], skipped
+            for index, part in found], skipped, hidden
 
 
 def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_table) -> StagedFile:
     """Stage a trading workbook (see the module docstring). ``names_a_trading_table(header texts)`` says whether a
     row is a trading header (the loader's key fields, or a national standard table)."""
-    parts, skipped_sheets, form = _parts(f, names_a_trading_table)
+    parts, skipped_sheets, hidden_sheets, form = _parts(f, names_a_trading_table)
     if not parts:
         raise FileRejected(
             f"{f.rel}: 不是公共资源交易数据: 前{HEADER_ROWS_SEARCHED}行中没有项目编号/统一交易标识码/公告类型列 (not a trading "
             f"export: no sheet has a row naming PROJECT_CODE, UNIFIED_DEAL_CODE or BULLETIN_TYPE within its first "
-            f"{HEADER_ROWS_SEARCHED} rows); 工作表 (sheets): {', '.join(skipped_sheets) or '(无 none)'}")
+            f"{HEADER_ROWS_SEARCHED} rows); 工作表 (sheets): {', '.join(skipped_sheets) or '(无 none)'}"
+            + (f"; 隐藏的工作表未读取 (hidden sheets, not read): {', '.join(hidden_sheets)}" if hidden_sheets else ""))
 
     # columns by header text (the k-th column of a name in one sheet is the k-th of it in another)
     headers: list[str] = []
@@ -295,6 +295,8 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
                      f"in order): {'; '.join(ranges)}")
     if skipped_sheets:
         notes.append(f"没有交易表头的工作表未读取 (sheets without a trading header, not read): {', '.join(skipped_sheets)}")
+    if hidden_sheets:  # a draft or an older export kept hidden: no one opening the file sees it (as workbook.HIDDEN_SHEET)
+        notes.append(f"隐藏的工作表未读取 (hidden sheets, not read): {', '.join(hidden_sheets)}")
     if beyond:
         notes.append(f"{beyond} 行在表头最后一列右侧还有值, 未读取 ({beyond} rows hold values right of the header's "
                      f"last column, not read)")

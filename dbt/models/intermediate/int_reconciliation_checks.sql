@@ -7,6 +7,11 @@
 --   code_item the same code and item of one sheet (parent = Σ children);
 --   code      the same classification code in the publisher's tables of one year and phase;
 --   none      one figure per table of the publisher, year and phase (收支总表 支出总计 = 支出总表 合计).
+-- Row selectors: each (every row), total (the sheet's last total row), label:<regex> (the first row whose label key
+-- matches), whole_region (the debt table's whole-region row, int_debt_whole_region_rows: one vocabulary with the
+-- mart), code / code_parent / code_level1 / lei_name, rest (every other non-total row); 'a>b': a, else b.
+-- A row-layout position match (items as rows, e.g. debt 1-2's 限额 and 年末余额) also says which column it judged
+-- (position_column: amount = 本地区, amount_own_level = 本级, region:<name>; source_column: the cell's column).
 -- Tolerance: half a unit of each figure's table per figure compared (DOMAIN.md 2.2): two rounded 元 figures
 -- may differ by 1 元. Alternatives (alternative_of) are other readings of the same identity: it holds when
 -- any of them holds, and the row reported is the one that held (else the primary).
@@ -81,10 +86,15 @@ candidates as (
        and items.item_key = term_keys.item_key
        and (term_keys.side is null or items.side = term_keys.side)
        and (items.is_primary_sheet or term_keys.match_on in ('position', 'item', 'code_item'))
+    left join {{ ref('int_debt_whole_region_rows') }} as whole_region
+        on term_keys.selector_kind = 'whole_region'
+       and whole_region.sheet_id = items.sheet_id
+       and whole_region.source_row = items.source_row
     where case term_keys.selector_kind
         when 'each' then true
         when 'total' then items.is_total and items.code is null and items.source_row = items.last_total_row
         when 'label' then {{ regex_search('items.label_key', 'term_keys.label_pattern') }}
+        when 'whole_region' then whole_region.sheet_id is not null
         when 'code' then items.code_level is not null and not items.is_total
         when 'code_parent' then items.code_level >= 2 and not items.is_total
         when 'code_level1' then items.code_level = 1 and not items.is_total
@@ -94,12 +104,12 @@ candidates as (
     end
 ),
 
--- the preferred selector where the sheet has its rows; a label picks its first matching row
+-- the preferred selector where the sheet has its rows; a label (or whole_region) picks its first matching row
 chosen as (
     select *
     from candidates
     qualify preference = min(preference) over (partition by identity_id, role, sheet_id)
-        and (selector_kind <> 'label'
+        and (selector_kind not in ('label', 'whole_region')
              or source_row = min(source_row) over (partition by identity_id, role, sheet_id, preference))
 ),
 
@@ -161,7 +171,10 @@ evaluated as (
         min(source_row) filter (where role = 'R') as right_source_row,
         min_by(side, {{ first_line }}) filter (where role = 'L') as left_side,
         min_by(item_key, {{ first_line }}) filter (where role = 'L') as left_item,
-        min_by(coalesce(code, lei_code), {{ first_line }}) filter (where role = 'L') as left_code
+        min_by(coalesce(code, lei_code), {{ first_line }}) filter (where role = 'L') as left_code,
+        coalesce(bool_or(is_row_layout) filter (where role = 'L'), false) as left_row_layout,
+        min_by(position_key, {{ first_line }}) filter (where role = 'L') as left_position,
+        min_by(source_column, {{ first_line }}) filter (where role = 'L') as left_source_column
     from matched
     group by identity_id, publisher_code, fiscal_year, phase, match_value
 ),
@@ -173,6 +186,7 @@ judged as (
         identities.comparison,
         identities.object_side,
         identities.note,
+        identities.match_on,
         coalesce(identities.alternative_of, identities.identity_id) as identity_group,
         identities.alternative_of is not null as is_alternative,
         case identities.comparison
@@ -234,6 +248,10 @@ select
     object_sheet.source_file,
     object_sheet.sheet,
     case when decided.object_side = 'right' then decided.right_source_row else decided.left_source_row end as source_row,
+    cast(case when decided.match_on = 'position' and decided.left_row_layout then decided.left_position end as string)
+        as position_column,
+    cast(case when decided.match_on = 'position' and decided.left_row_layout then decided.left_source_column end as string)
+        as source_column,
     unit_fingerprints.rebuild_unit,
     unit_fingerprints.unit_fingerprint
 from decided

@@ -1,7 +1,8 @@
 -- Debt tables 1-1 … 1-4 (budget and final), one row per (row, measure) in 元. 1-1 rows are regions:
 -- row_scope region_total (本地区) / own_level (本级) / lower_region (named, with its code).
--- Names are compared without numbering and spaces: bureaus justify short names ('本  级', '贺 兰 县'). The
--- whole region's row may also be printed as 全市 / 全区 / 全县 / 全省 or as the publisher's own name.
+-- Names are compared without numbering and spaces: bureaus justify short names ('本  级', '贺 兰 县'). Which row is
+-- the whole region (本地区, 全市 / 全区 / 全县 …, or the table's own region by name) is int_debt_whole_region_rows'
+-- answer from the one vocabulary seeds/ref_debt_whole_region_labels.csv — the answer DEBT_REGION_SUM reads too.
 -- Item tables (1-2 … 1-4) have no row region; a column headed by a region's name (measure 'region:<name>',
 -- beside 本地区 | 其中：本级) carries that region's code.
 with lines as (
@@ -26,14 +27,15 @@ scoped as (
         region_names.region_code as named_code,
         case
             when lines.table_key not in ('debt_1_1', 'debtf_1_1') then 'item'
-            when lines.name_key like '%本地区%' or lines.name_key in ('全省', '全区', '全市', '全州', '全盟', '全县')
-                or (lines.is_total and lines.name_key not like '%本级%')
-                or region_names.region_code = lines.publisher_code then 'region_total'
+            when whole_region.sheet_id is not null
+                or (lines.is_total and lines.name_key not like '%本级%') then 'region_total'
             when lines.name_key like '%本级%' then 'own_level'
             else 'lower_region'
         end as row_scope
     from lines
     left join region_names on region_names.name_key = lines.name_key
+    left join {{ ref('int_debt_whole_region_rows') }} as whole_region
+        on whole_region.sheet_id = lines.sheet_id and whole_region.source_row = lines.source_row
 )
 select
     cast(line_id as string) as debt_position_id,

@@ -166,6 +166,9 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
             con.execute("insert into intermediate.int_reconciliation_checks values ('DEBT_BALANCE_OVER_LIMIT', ?, 2019, 'debt_1_1', 'debt_1_1', 100, ?, 0, 1, null, 'debt/a.xlsx', '1-1', 6, 'balance_special_le_limit', 'debt_1_1', 'ge', false)",
                         [pub, balance])
         planted.add(("DEBT_BALANCE_OVER_LIMIT", "640000", 2019, "debt_1_1"))
+        # the column a row-layout identity judged (debt 1-2/1-3): none for these column-layout rows
+        con.execute("alter table intermediate.int_reconciliation_checks add column position_column varchar")
+        con.execute("alter table intermediate.int_reconciliation_checks add column source_column varchar")
         con.execute("""create table marts.fct_debt_positions (debt_position_id varchar, publisher_code varchar,
             fiscal_year integer, table_key varchar, measure varchar, amount_yuan decimal(20,2), row_label varchar,
             row_region_code varchar, row_scope varchar, source_file varchar, sheet varchar, source_row integer)""")

@@ -10,7 +10,8 @@ without a word.
 A raw root with the sample's registry and portal and 银川市's two 2018 debt books, re-saved with openpyxl as a bureau
 might print them: in both 1-1 tables the 本地区 row reads 银川市 (the budget book's parts sum to it, the final book's
 兴庆区 limit is 100 万元 higher in its total and general columns, so they do not); the budget book's 1-2 has a third
-column for 贺兰县 whose year-end balance is above that year's limit. Expected values come from the edits made here.
+column for 贺兰县 whose year-end balance is above that year's limit, and its 1-3's 本级 repaid 5 万元 more than rolls
+forward. Expected values come from the edits made here.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ BUMP = 100        # 万元 added to 兴庆区's limit (total and general) in the
 # 贺兰县's column of the budget book's 1-2, by the row's label start (万元): it rolls forward (90 + 40 − 10 = 120)
 # and its year-end balance 120 is above its limit 100
 COUNTY = "贺兰县"
+REPAID_BUMP = 5   # 万元 more repaid by 本级 in the budget book's 1-3
 COUNTY_COLUMN = {"一、": 90, "二、": 100, "三、": 40, "其中": 0, "20": 40, "四、": 10, "五、": 120, "七、": 130}
 
 
@@ -81,6 +83,10 @@ def republish(raw: Path) -> None:
                     if label.startswith(start):
                         general[f"D{row}"] = value
                         break
+            special = book.worksheets[2]                   # 1-3: 本级's repayment higher, its roll-forward broken
+            (repaid,) = [c for c in special["A"] if str(c.value or "").startswith("四、")]
+            cell = special[f"C{repaid.row}"]
+            cell.value = float(Decimal(str(cell.value)) + REPAID_BUMP)
         book.save(raw / name)
 
 
@@ -147,3 +153,14 @@ def test_balance_over_limit_names_the_column(warehouse):
     assert [(f[0], f[4], f[5], f[6]) for f in got] == [(
         "debt_1_2", f"余额 balance {COUNTY_COLUMN['五、'] * 10_000}.00", f"≤ 限额 limit {COUNTY_COLUMN['二、'] * 10_000}.00",
         f"debt_item_limit_covers_balance [prior_limit] · 列 column {column} {COUNTY} 地区列 region column")]
+
+
+def test_roll_forward_names_the_column(warehouse):
+    got = findings(warehouse, "DEBT_ROLL_FORWARD")
+    (sheet, row, column), = query(warehouse, f"""
+        select sheet, source_row, source_column from intermediate.int_lines_resolved
+        where source_file = '{BUDGET}' and table_key = 'debt_1_3' and row_key = 'closing_balance'
+          and column_key = 'amount_own_level'""")
+    assert [(f[0], f[1], f[2], f[3]) for f in got] == [("debt_1_3", BUDGET, sheet, row)]
+    assert got[0][6].startswith(f"debt_roll_forward [closing_balance] · 列 column {column} 本级 own level · "
+                                f"差额 difference {-REPAID_BUMP * 10_000}.00 元"), got[0][6]

@@ -190,9 +190,13 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     if parsed.rows_rejected:
         notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
     repeated = repeated_headers(ignored, bindings, table)
-    if repeated:
+    fallback = {header for b in bindings for _, header in b.fallbacks}
+    if read_where_blank := [h for h in repeated if h in fallback]:
+        notes.append(f"重复的列, 仅在前一列为空时读取 (columns repeating a field an earlier column gives, read only where "
+                     f"that one is blank): {', '.join(read_where_blank)}")
+    if only_first := [h for h in repeated if h not in fallback]:
         notes.append(f"重复的列, 只读了第一列 (columns repeating a field an earlier column gives, only the first read): "
-                     f"{', '.join(repeated)}")
+                     f"{', '.join(only_first)}")
     if unknown := [h for h in ignored if h not in repeated and h.strip()]:
         notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(unknown)}")
     if unnamed := sum(1 for h in ignored if not h.strip()):

@@ -1,0 +1,87 @@
+"""Trading exports written blind from RAW_FORMATS.md (wave 12): what gongkai misread when the files were made from
+the contract rather than from the sample's shapes. Files are written here by Python's csv and json modules, as a
+platform's export script writes them; expectations come from what the test wrote."""
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+
+from test_ingest_trading import bulletins, load, load_file_row, query
+
+
+def test_search_records_carrying_only_the_text_keys_keep_their_type_and_area(gongkai_env):
+    # The national search service's records do not all carry the same keys: one gives informationType and
+    # businessType (codes), the next only their *Text twins. Each key names the same field; a record lacking the
+    # first must be read from the second, not left without a bulletin type or trade area.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    records = [
+        {"title": "某局设备采购公告", "publishTime": "2019-05-06 10:00:00", "informationType": "0201",
+         "businessType": "02", "tenderProjectCode": "BLIND-S-1"},
+        {"title": "某路工程中标公告", "publishTime": "2019-06-10 10:00:00", "informationTypeText": "中标公告",
+         "businessTypeText": "工程建设", "tenderProjectCode": "BLIND-S-2", "bidAmount": "1980000.00 元"},
+        {"title": "某地块成交公示", "publishTime": "2019-06-11", "informationTypeText": "成交公示",
+         "businessTypeText": "国有土地使用权出让", "tenderProjectCode": "BLIND-S-3", "bidAmount": "待定"},
+    ]
+    (raw / "trading").mkdir(parents=True)
+    (raw / "trading" / "search.json").write_text(json.dumps(
+        {"code": 200, "data": {"records": records, "total": len(records)}}, ensure_ascii=False), encoding="utf-8")
+    load(raw, wh)
+    got = bulletins(wh, "trading/search.json")
+    assert got[1]["bulletin_type"] == "0201" and got[1]["trade_area"] == "02"
+    assert got[2]["bulletin_type"] == "中标公告" and got[2]["trade_area"] == "工程建设"
+    assert got[2]["bulletin_key"].split("|")[1] == "result" and got[2]["bid_amount_yuan"] == Decimal(1980000)
+    assert 3 not in got   # 待定 is no amount: a row reject
+    note = load_file_row(wh, "trading/search.json")["reason"]
+    assert "informationTypeText" in note and "read only where that one is blank" in note
+
+
+def test_a_bad_value_read_from_a_later_column_names_that_column(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "公告类型", "发布时间", "NOTICE_SEND_TIME"]
+    path = raw / "trading" / "two_time_columns.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(header)
+        w.writerow(["T1", "交易公告", "2019-03-01 09:00", ""])
+        w.writerow(["T2", "交易公告", "", "20190302090000"])
+        w.writerow(["T3", "交易公告", "", "下周一"])
+    load(raw, wh)
+    got = bulletins(wh, "trading/two_time_columns.csv")
+    assert str(got[2]["notice_send_time"]) == "2019-03-01 09:00:00"
+    assert str(got[3]["notice_send_time"]) == "2019-03-02 09:00:00"
+    rejects = query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
+                        "WHERE source_file = 'trading/two_time_columns.csv'")
+    assert rejects == [(4, "NOTICE_SEND_TIME", "下周一")]
+
+
+def test_a_dash_in_an_amount_count_or_time_states_nothing(gongkai_env):
+    # Platforms print a dash where a notice has no amount, bidder count or contract time (中标候选人公示 before the
+    # award; a 交易公告 with no ceiling price): the bulletin is there, the value is not — blank, not a bad amount,
+    # and not 0. Any other text (待定) stays a row reject.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "标段(包)编号", "公告类型", "公告标题", "发布时间", "预算金额(万元)", "中标金额", "投标人数",
+              "合同签订时间"]
+    rows = [
+        ["D1", "01", "交易公告", "有限价", "2019-03-01 09:00", "120.5", "-", "-", "-"],
+        ["D1", "01", "中标候选人公示", "全角横线", "2019-03-20 09:00", "－", "—", "5", "——"],
+        ["D2", "01", "中标结果公告", "待定金额", "2019-03-21 09:00", "", "待定", "", ""],
+        ["D3", "01", "中标结果公告", "有金额", "2019-03-22 09:00", "-", "1,000", "3", "2019-03-30"],
+    ]
+    path = raw / "trading" / "dashes.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(header)
+        w.writerows(rows)
+    load(raw, wh)
+    got = bulletins(wh, "trading/dashes.csv")
+    assert sorted(got) == [2, 3, 5]
+    assert got[2]["budget_amount_yuan"] == Decimal(1205000) and got[2]["bid_amount_yuan"] is None
+    assert got[2]["bidder_count"] is None and got[2]["contract_sign_time"] is None
+    assert got[3]["budget_amount_yuan"] is None and got[3]["bid_amount_yuan"] is None and got[3]["bidder_count"] == 5
+    assert got[5]["bid_amount_yuan"] == Decimal(1000) and got[5]["budget_amount_yuan"] is None
+    rejects = query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
+                        "WHERE source_file = 'trading/dashes.csv'")
+    assert rejects == [(4, "中标金额", "待定")]

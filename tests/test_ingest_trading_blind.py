@@ -85,3 +85,25 @@ def test_a_dash_in_an_amount_count_or_time_states_nothing(gongkai_env):
     rejects = query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
                         "WHERE source_file = 'trading/dashes.csv'")
     assert rejects == [(4, "中标金额", "待定")]
+
+
+def test_a_unit_written_with_its_currency_reads_as_the_unit(gongkai_env):
+    # 单位：人民币万元 is how a Chinese table states its unit; the currency word names no unit of its own, in a header,
+    # in the AMOUNT_UNIT column or in the cell alike
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "公告类型", "发布时间", "预算金额", "中标金额（人民币万元）", "AMOUNT_UNIT"]
+    rows = [["U1", "交易公告", "2019-03-01", "480", "", "人民币万元"],
+            ["U1", "中标结果公告", "2019-03-20", "", "452.5", ""],
+            ["U2", "交易公告", "2019-03-02", "12", "", "金额单位：人民币亿元"]]
+    path = raw / "trading" / "currency.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", encoding="gb18030", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(header)
+        w.writerows(rows)
+    load(raw, wh)
+    got = bulletins(wh, "trading/currency.csv")
+    assert got[2]["budget_amount_yuan"] == Decimal(4800000)
+    assert got[3]["bid_amount_yuan"] == Decimal(4525000)
+    assert got[4]["budget_amount_yuan"] == Decimal(1200000000)
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]

@@ -13,6 +13,9 @@ from dagster_project import paths
 from dagster_project.ingest.text_staging import sql_literal
 
 AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
+# The currency written before a unit (单位：人民币万元, 中标金额（人民币万元）) names no unit of its own: dropped, so every
+# unit of the seed reads with it too
+CURRENCY_PREFIX = "人民币"
 
 
 def normalise_label(text: str) -> str:
@@ -36,16 +39,16 @@ def normalise_unit(text: str) -> str:
     """'金额单位：万元' / '(万元)' / '单位:万元' → '万元' (normalised)."""
     norm = normalise_label(text)
     norm = re.sub(r"^(金额)?单位[:]?", "", norm)
-    return norm.strip("()[]")
+    return norm.strip("()[]").removeprefix(CURRENCY_PREFIX)
 
 
 def split_header_unit(header: str) -> tuple[str, str | None, Decimal | None]:
     """Split a printed header into (normalised base label, unit label, multiplier).
 
-    ``中标金额(万元)`` / ``预算金额（万元）`` / ``BID_AMOUNT[万元]`` / ``中标金额(单位:万元)`` carry their unit.
+    ``中标金额(万元)`` / ``预算金额（万元）`` / ``BID_AMOUNT[万元]`` / ``中标金额(单位:万元)`` / ``中标金额(人民币万元)`` carry their unit.
     """
     norm = normalise_label(header)
-    match = re.fullmatch(r"(.+?)[(\[](?:金额)?(?:单位[:]?)?([^()\[\]]+)[)\]]", norm)
+    match = re.fullmatch(rf"(.+?)[(\[](?:金额)?(?:单位[:]?)?(?:{CURRENCY_PREFIX})?([^()\[\]]+)[)\]]", norm)
     if match:
         units = amount_units()
         unit = match.group(2)
@@ -57,8 +60,8 @@ def split_header_unit(header: str) -> tuple[str, str | None, Decimal | None]:
 def unit_case_sql(value_sql: str) -> str:
     """SQL CASE mapping a unit cell to its multiplier (NULL: unknown unit)."""
     norm = (
-        f"lower(regexp_replace(regexp_replace({value_sql}, '\\s', '', 'g'), "
-        f"'^(金额)?单位[:：]?|[()（）\\[\\]]', '', 'g'))"
+        f"lower(regexp_replace(regexp_replace(regexp_replace({value_sql}, '\\s', '', 'g'), "
+        f"'[()（）\\[\\]]', '', 'g'), '^((金额)?单位[:：]?)?({CURRENCY_PREFIX})?', ''))"
     )
     whens = " ".join(
         f"WHEN {sql_literal(label)} THEN CAST({mult} AS DECIMAL(20, 4))"

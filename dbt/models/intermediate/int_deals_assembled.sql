@@ -93,6 +93,9 @@ select
     coalesce(deals.tenderer_code,
              {{ unregistered_publisher_key('coalesce(deals.tenderer_name, deals.deal_key)') }}) as publisher_code,
     coalesce(candidate_names.candidate_count, 0) as candidate_count,
+    -- the result notice the GP 条例 §43 check reads: a finding about its content names its file and row
+    result_notices.source_file as result_source_file,
+    result_notices.source_row as result_source_row,
     -- GP 条例 §43 fields absent from the result notice (empty list: complete; NULL: no result notice)
     case when result_notices.deal_key is not null then {{ filter_list(list_of([
         "case when result_notices.tenderer_name is null then 'tenderer_name' end",

@@ -107,3 +107,37 @@ def test_a_unit_written_with_its_currency_reads_as_the_unit(gongkai_env):
     assert got[3]["bid_amount_yuan"] == Decimal(4525000)
     assert got[4]["budget_amount_yuan"] == Decimal(1200000000)
     assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+
+
+def test_a_standard_table_written_by_pandas_with_blanks_reads_its_float_columns(gongkai_env):
+    # A platform script exporting a table of the standard with pandas: a column with a blank cell is float64, so
+    # to_csv / to_json write yyyyMMddHHmmss as 20190715100000.0 and the PRICE_UNIT code as 1.0. A reader sees the
+    # time and the code; so must the loader (REGION_CODE 640100.0 was already read as a code).
+    import numpy as np
+    import pandas as pd
+
+    from test_ingest_trading_forms import standard_fields
+
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    names = [name for name, _ in standard_fields("WIN_RESULT_ANNO")]
+    records = [
+        dict(TENDER_PROJECT_CODE="E6401000001000001001", BID_SECTION_CODE="E6401000001000001001001", REGION_CODE=640100,
+             NOTICE_NAME="某工程中标结果公告", NOTICE_SEND_TIME=20190715100000, NOTICE_NATURE=1, BULLETIN_TYPE=1,
+             WIN_BIDDER_NAME="宁夏某建设公司", BID_AMOUNT=1520.5, PRICE_UNIT=1),
+        dict(TENDER_PROJECT_CODE="E6401000001000001002", BID_SECTION_CODE="E6401000001000001002001", REGION_CODE=np.nan,
+             NOTICE_NAME="另一工程中标结果公告", NOTICE_SEND_TIME=np.nan, NOTICE_NATURE=1, BULLETIN_TYPE=1,
+             WIN_BIDDER_NAME="宁夏某路桥公司", BID_AMOUNT=np.nan, PRICE_UNIT=np.nan),
+    ]
+    frame = pd.DataFrame(records, columns=names)
+    (raw / "trading").mkdir(parents=True)
+    frame.to_csv(raw / "trading" / "win_result.csv", index=False, encoding="utf-8-sig")
+    frame.to_json(raw / "trading" / "win_result.jsonl", orient="records", lines=True, force_ascii=False)
+    assert "20190715100000.0" in (raw / "trading" / "win_result.csv").read_text(encoding="utf-8-sig")  # as pandas writes it
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    for rel, first in (("trading/win_result.csv", 2), ("trading/win_result.jsonl", 1)):
+        got = bulletins(wh, rel)
+        assert str(got[first]["notice_send_time"]) == "2019-07-15 10:00:00"
+        assert got[first]["bid_amount_yuan"] == Decimal("15205000")   # PRICE_UNIT 1 = 万元
+        assert got[first]["region_code"] == "640100" and got[first]["bulletin_type"] == "中标结果公告"
+        assert got[first + 1]["notice_send_time"] is None and got[first + 1]["bid_amount_yuan"] is None

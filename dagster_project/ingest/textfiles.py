@@ -216,6 +216,9 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
                      BETWEEN {EPOCH_SECONDS_MIN} AND {EPOCH_SECONDS_MAX}
                 THEN TIMESTAMP '1970-01-01 08:00:00'
                      + to_milliseconds(CAST(v AS BIGINT) * (CASE WHEN length(v) >= 12 THEN 1 ELSE 1000 END)) END
+            -- yyyyMMdd[HHmmss] written by a float column (pandas writes 20190715100000.0 once the column has a blank)
+            WHEN regexp_full_match(v, '(\\d{{8}}|(19|20)\\d{{10}}|\\d{{14}})\\.0+')
+                THEN try_strptime(split_part(v, '.', 1), {groups['compact']})
             WHEN contains(v, '.') THEN try_strptime(v, {groups['dot']})
         END;
         CREATE OR REPLACE TEMP MACRO gk_ts(v) AS gk_ts_ascii(gk_halfwidth(v));
@@ -312,12 +315,13 @@ def header_expr(b: Binding) -> str:
 
 
 def source_expr(b: Binding) -> str:
-    """The staged text of a binding, with its code list applied."""
+    """The staged text of a binding, with its code list applied (to the code as ``gk_code`` reads it: a code a float
+    column wrote as ``1.0`` is code ``1``)."""
     raw = raw_expr(b)
     if not b.codes:
         return raw
     whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in b.codes.items())
-    return f"(CASE {raw} {whens} ELSE {'NULL' if b.unlisted_codes_null else raw} END)"
+    return f"(CASE gk_code({raw}) {whens} ELSE {'NULL' if b.unlisted_codes_null else raw} END)"
 
 
 def amount_with_unit_text_sql(raw: str) -> str:

@@ -141,3 +141,21 @@ def test_a_standard_table_written_by_pandas_with_blanks_reads_its_float_columns(
         assert got[first]["bid_amount_yuan"] == Decimal("15205000")   # PRICE_UNIT 1 = 万元
         assert got[first]["region_code"] == "640100" and got[first]["bulletin_type"] == "中标结果公告"
         assert got[first + 1]["notice_send_time"] is None and got[first + 1]["bid_amount_yuan"] is None
+
+
+def test_a_search_answer_that_found_nothing_is_an_empty_export_not_a_wrong_file(gongkai_env):
+    # The search service answers a query with no hits with an empty record list; a day with no bulletins exports [].
+    # Like a CSV holding only its header, that is an export of no bulletins. An error answer is no export at all.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    (raw / "trading").mkdir(parents=True)
+    (raw / "trading" / "none_found.json").write_text(json.dumps(
+        {"code": 200, "msg": "success", "data": {"records": [], "total": 0, "size": 10, "current": 1}}), encoding="utf-8")
+    (raw / "trading" / "empty_day.json").write_text(json.dumps([]), encoding="utf-8")
+    (raw / "trading" / "error_answer.json").write_text(json.dumps(
+        {"code": 500, "msg": "系统繁忙, 请稍后再试"}, ensure_ascii=False), encoding="utf-8")
+    report = load(raw, wh)
+    assert report.rejected == ["trading/error_answer.json"]
+    for rel in ("trading/none_found.json", "trading/empty_day.json"):
+        row = load_file_row(wh, rel)
+        assert (row["status"], row["rows_in"], row["rows_loaded"]) == ("loaded", 0, 0)
+        assert "no records" in row["reason"]

@@ -145,6 +145,13 @@ def _names_a_trading_table(headers: list[str]) -> bool:
     return bool({b.field for b in bindings} & set(trading_spec()["key_fields"]))
 
 
+def _holds_no_records(con: duckdb.DuckDBPyConnection, staged: tf.StagedFile) -> bool:
+    """A JSON export whose record list is empty (not one object without a record list: an error answer)."""
+    if staged.file_format not in ("json", "jsonl") or staged.headers:
+        return False
+    return con.execute(f"SELECT count(*) FROM {staged.relation} AS s").fetchone()[0] == 0
+
+
 def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
     spec = trading_spec()
     notes = []
@@ -166,7 +173,14 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
         bindings, ignored = bind_headers(staged.headers, table)
         present = {b.field for b in bindings}
         if table is None and not present & set(spec["key_fields"]):
+            empty = _holds_no_records(con, staged)
             tf.drop_temp(con, *staged.temp_tables, *filter(None, [staged.row_places]))
+            if empty:
+                # the platform's answer to a query that found nothing ({"data": {"records": [], "total": 0}}, [])
+                # is an export of no bulletins, as a CSV holding only its header is: loaded empty, not a wrong file
+                return FileOutcome(status="loaded", reason="; ".join(staged.notes + [
+                    "文件没有记录 (the file holds no records)"]), file_format=staged.file_format,
+                    encoding=staged.encoding, detected_kind="bulletins")
             raise FileRejected(
                 f"{f.rel}: 不是公共资源交易数据: 没有项目编号/统一交易标识码/公告类型列 (not a trading "
                 f"export: none of the key columns PROJECT_CODE, UNIFIED_DEAL_CODE, BULLETIN_TYPE); "

@@ -159,3 +159,38 @@ def test_a_search_answer_that_found_nothing_is_an_empty_export_not_a_wrong_file(
         row = load_file_row(wh, rel)
         assert (row["status"], row["rows_in"], row["rows_loaded"]) == ("loaded", 0, 0)
         assert "no records" in row["reason"]
+
+
+def test_rejected_trading_rows_reach_the_quality_report_with_personal_numbers_masked(gongkai_env, tmp_path):
+    # A rejected record is the publisher's text as found: a malformed JSON line holding its notice (an ID number, a
+    # mobile), a mobile typed into an amount column, a formula in a time column. The report and rejects.csv mask
+    # personal numbers and neutralise formulas as the findings files do (CONTRACTS.md §5).
+    import duckdb
+
+    from dagster_project.quality import report_sections
+
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    id_number, mobile, other_mobile = "640104198001011235", "13600001111", "13600002222"
+    (raw / "trading").mkdir(parents=True)
+    with (raw / "trading" / "stream.jsonl").open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"PROJECT_CODE": "R1", "BULLETIN_TYPE": "交易公告", "NOTICE_SEND_TIME": "2019-05-01"}) + "\n")
+        handle.write(f'{{"PROJECT_CODE": "R2", "NOTICE_CONTENT": "联系人身份证 {id_number} 电话 {mobile}", \n')
+    with (raw / "trading" / "export.csv").open("w", encoding="utf-8", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["项目编号", "公告类型", "发布时间", "中标金额"])
+        w.writerow(["R3", "中标结果公告", "2019-05-02", f"见附件，联系{other_mobile}"])
+        w.writerow(["R4", "中标结果公告", '=HYPERLINK("http://x","2019-05-03")', "100"])
+    load(raw, wh)
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        files, rows = report_sections.read_rejects(con)
+    finally:
+        con.close()
+    assert len(rows) == 3   # the records are rejected, their text kept in raw.load_rejects for the Bureau
+    page = report_sections.rejects_section(files, rows)
+    exported = report_sections.write_rejects_csv(rows, tmp_path / "rejects.csv").read_text(encoding="utf-8-sig")
+    for text in (page, exported):
+        for number in (id_number, mobile, other_mobile):
+            assert number not in text
+        assert "640104********1235" in text and "136****2222" in text
+    assert ',"=HYPERLINK' not in exported and "'=HYPERLINK" in exported

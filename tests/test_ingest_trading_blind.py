@@ -194,3 +194,31 @@ def test_rejected_trading_rows_reach_the_quality_report_with_personal_numbers_ma
             assert number not in text
         assert "640104********1235" in text and "136****2222" in text
     assert ',"=HYPERLINK' not in exported and "'=HYPERLINK" in exported
+
+
+def test_a_header_cell_broken_over_two_lines_keeps_every_record(gongkai_env):
+    # A header cell typed with Alt+Enter (中标金额 / (万元) on two lines) is written as a quoted LF inside a CRLF file —
+    # by Excel, and by Python's csv module as here. DuckDB took the file's line end from that first LF and read no
+    # record at all, saying nothing: the file loaded 0 of its rows.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "公告类型", "发布\n时间", "中标金额\n(万元)"]
+    rows = [["M1", "中标结果公告", "2019-03-01 09:00", "12.5"],
+            ["M2", "中标结果公告", "2019-03-02 09:00", "待定"],
+            ["M3", "交易公告", "2019-03-03 09:00", ""]]
+    for name, encoding in (("alt_enter.csv", "utf-8-sig"), ("alt_enter_gbk.csv", "gbk")):
+        path = raw / "trading" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding=encoding, newline="") as handle:
+            w = csv.writer(handle)
+            w.writerow(header)
+            w.writerows(rows)
+        assert b'"\xe5\x8f\x91\xe5\xb8\x83\n' in path.read_bytes() or encoding == "gbk"   # LF inside, CRLF after
+    load(raw, wh)
+    for name in ("alt_enter.csv", "alt_enter_gbk.csv"):
+        row = load_file_row(wh, f"trading/{name}")
+        assert (row["rows_in"], row["rows_loaded"], row["rows_rejected"]) == (3, 2, 1)
+        got = bulletins(wh, f"trading/{name}")
+        assert sorted(got) == [2, 4]
+        assert got[2]["bid_amount_yuan"] == Decimal(125000) and str(got[2]["notice_send_time"]) == "2019-03-01 09:00:00"
+        assert query(wh, "SELECT source_row, source_column FROM raw.load_rejects WHERE source_file = ?",
+                     [f"trading/{name}"]) == [(3, "中标金额\n(万元)")]

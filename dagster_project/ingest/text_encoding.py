@@ -63,8 +63,10 @@ class TextSource:
             more = " …" if self.undecodable_count > len(self.undecodable_lines) else ""
             what = (("含无法读取的 UTF-16 字符", "holding unreadable UTF-16") if self.encoding.startswith("utf-16")
                     else ("既不是 UTF-8 也不是 GBK", "neither UTF-8 nor GBK"))
+            # the file's own lines as a text editor counts them; raw.load_rejects names the record's row (as a
+            # spreadsheet shows it), which differs once a quoted field above spans several lines
             out.append(f"{self.undecodable_count} 行{what[0]}, 所在记录被拒绝 (lines {what[1]}, their records "
-                       f"rejected): 第 {listed}{more} 行")
+                       f"rejected): 文件第 {listed}{more} 行 (line {listed}{more} of the file as text)")
         if self.surrogates_replaced:
             out.append(
                 f"{self.surrogates_replaced} 处不成对的 UTF-16 代理转义 (如被截断的表情符号) 已替换为 U+FFFD "

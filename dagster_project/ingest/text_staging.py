@@ -160,6 +160,33 @@ def _header_below_title(path: Path, delimiter: str, find_header, rel: str) -> tu
     return None
 
 
+def _header_new_line(path: Path, records_above: int) -> str | None:
+    """The header record's own line end ('\\r\\n', '\\n' or '\\r') when a cell of the header holds a line break of
+    another kind inside quotes (Excel writes Alt+Enter as LF inside a CRLF file: 中标金额<LF>(万元)); else None.
+    DuckDB takes the file's line end from the first one it meets, inside quotes or not: the header's LF made every
+    CRLF record unreadable and the file loaded no record, saying nothing (DuckDB 2.0)."""
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:
+        text = handle.read(HEADER_PEEK_CHARS)
+    quoted, record, inner, i = False, 0, set(), 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch in "\r\n":
+            end = "\r\n" if text.startswith("\r\n", i) else ch
+            if quoted:
+                if record == records_above:
+                    inner.add(end)
+            elif record == records_above:
+                return end if inner - {end} else None
+            else:
+                record += 1
+            i += len(end)
+            continue
+        i += 1
+    return None
+
+
 def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str, find_header=None) -> StagedFile:
     """A CSV is not copied: the parse step reads it straight from DuckDB's CSV scan. ``find_header(texts)`` (trading)
     says whether a record is the header: when the first one is not, the header is looked for below it."""
@@ -174,6 +201,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str, find_he
                          f"above it are not records)")
     if not any(h.strip() for h in headers):
         raise FileRejected(f"{rel}: 第1行没有表头 (row 1 holds no column headers)")
+    new_line = _header_new_line(src.read_path, skip)
+    line_end = f", new_line = {sql_literal(new_line.encode('unicode_escape').decode())}" if new_line else ""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
     cols = ", ".join(f"gk_clean(c{i}) AS c{i}" for i in range(len(headers)))
     tag = uuid.uuid4().hex[:10]
@@ -188,7 +217,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, src: TextSource, rel: str, find_he
         FROM read_csv({sql_literal(str(src.read_path))}, header = true, auto_detect = false, skip = {skip},
              delim = {sql_literal(delimiter)}, quote = '"', escape = '"', columns = {columns}, null_padding = false,
              ignore_errors = true, store_rejects = true, rejects_table = '{rejects}',
-             rejects_scan = '{scans}', max_line_size = {MAX_LINE_BYTES}, encoding = 'utf-8')) WHERE {filled} IS NOT NULL)"""
+             rejects_scan = '{scans}', max_line_size = {MAX_LINE_BYTES}, encoding = 'utf-8'{line_end}))
+        WHERE {filled} IS NOT NULL)"""
     notes = src.notes() + (["制表符分隔 (tab-separated)"] if delimiter == "\t" else []) + notes
     staged = StagedFile(relation, headers, "csv", src.encoding, scan_rejects=rejects,
                         scan_tables=[rejects, scans], notes=notes)

@@ -8,6 +8,7 @@ What lives here, and why it is shared:
 * **Staging** (``text_staging``): DuckDB reads the file (CSV ``all_varchar`` with quoted line breaks;
   JSON array / wrapper object / JSON Lines read line by line) into a relation of text columns with
   ``source_row``; nothing pulls a whole file into Python.
+* **Headers and units** (``text_headers``): the compare form of a header, a unit in a header, a unit cell in SQL.
 * **Parsing in SQL** (here): one generic, set-based step turns the staged text into typed columns
   (timestamps, dates, amounts in 元, integers, booleans, enumerations) and a list of per-cell
   errors; rows with an error go to ``raw.load_rejects`` (one reject row per bad cell), the others
@@ -23,22 +24,21 @@ dropped; a value without one is taken as Shanghai local time as printed.
 """
 from __future__ import annotations
 
-import csv
 import re
-import unicodedata
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Iterator
 
 import duckdb
 
-from dagster_project import paths
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.text_encoding import (  # noqa: F401  (re-exported for the loaders)
     CHUNK_BYTES, TextSource, detect_encoding, utf8_source,
+)
+from dagster_project.ingest.text_headers import (  # noqa: F401  (re-exported for the loaders)
+    AMOUNT_UNITS_SEED, amount_units, normalise_label, normalise_unit, split_header_unit, unit_case_sql,
 )
 from dagster_project.ingest.text_staging import (  # noqa: F401
     RowError, StagedFile, blanked_notes, csv_scan_rejects, record_blanked_cells, drop_header_repeats, json_path, scrub, sql_literal,
@@ -50,7 +50,6 @@ from dagster_project.ingest.text_staging import (  # noqa: F401
 LOADER_MEMORY_LIMIT = "2GB"
 # Delimited text (comma or tab, found from the header line); every other text suffix is JSON
 DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt")
-AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 
 # Excel serial day numbers accepted as dates: 20000 (1954-10-03) … 79999 (2119-01-08). Outside that
 # range a bare number is far more likely a mistake (a year, a count) than a date, so it is rejected.
@@ -217,6 +216,9 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
                      BETWEEN {EPOCH_SECONDS_MIN} AND {EPOCH_SECONDS_MAX}
                 THEN TIMESTAMP '1970-01-01 08:00:00'
                      + to_milliseconds(CAST(v AS BIGINT) * (CASE WHEN length(v) >= 12 THEN 1 ELSE 1000 END)) END
+            -- yyyyMMdd[HHmmss] written by a float column (pandas writes 20190715100000.0 once the column has a blank)
+            WHEN regexp_full_match(v, '(\\d{{8}}|(19|20)\\d{{10}}|\\d{{14}})\\.0+')
+                THEN try_strptime(split_part(v, '.', 1), {groups['compact']})
             WHEN contains(v, '.') THEN try_strptime(v, {groups['dot']})
         END;
         CREATE OR REPLACE TEMP MACRO gk_ts(v) AS gk_ts_ascii(gk_halfwidth(v));
@@ -248,61 +250,6 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Headers and units
-# --------------------------------------------------------------------------------------------
-def normalise_label(text: str) -> str:
-    """Compare-form of a header or alias: NFKC (full-width → half-width), no spaces, lower case."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = re.sub(r"[\s\u200b\ufeff]+", "", text)
-    return text.lower()
-
-
-@lru_cache(maxsize=1)
-def amount_units() -> dict[str, Decimal]:
-    """Unit label (normalised) → 元 per unit, from ``dbt/seeds/ingest/ref_amount_units.csv``."""
-    with AMOUNT_UNITS_SEED.open(encoding="utf-8") as handle:
-        return {
-            normalise_label(row["unit_label"]): Decimal(row["multiplier_yuan"])
-            for row in csv.DictReader(handle)
-        }
-
-
-def normalise_unit(text: str) -> str:
-    """'金额单位：万元' / '(万元)' / '单位:万元' → '万元' (normalised)."""
-    norm = normalise_label(text)
-    norm = re.sub(r"^(金额)?单位[:]?", "", norm)
-    return norm.strip("()[]")
-
-
-def split_header_unit(header: str) -> tuple[str, str | None, Decimal | None]:
-    """Split a printed header into (normalised base label, unit label, multiplier).
-
-    ``中标金额(万元)`` / ``预算金额（万元）`` / ``BID_AMOUNT[万元]`` / ``中标金额(单位:万元)`` carry their unit.
-    """
-    norm = normalise_label(header)
-    match = re.fullmatch(r"(.+?)[(\[](?:金额)?(?:单位[:]?)?([^()\[\]]+)[)\]]", norm)
-    if match:
-        units = amount_units()
-        unit = match.group(2)
-        if unit in units:
-            return match.group(1), unit, units[unit]
-    return norm, None, None
-
-
-def unit_case_sql(value_sql: str) -> str:
-    """SQL CASE mapping a unit cell to its multiplier (NULL: unknown unit)."""
-    norm = (
-        f"lower(regexp_replace(regexp_replace({value_sql}, '\\s', '', 'g'), "
-        f"'^(金额)?单位[:：]?|[()（）\\[\\]]', '', 'g'))"
-    )
-    whens = " ".join(
-        f"WHEN {sql_literal(label)} THEN CAST({mult} AS DECIMAL(20, 4))"
-        for label, mult in amount_units().items()
-    )
-    return f"(CASE {norm} {whens} END)"
-
-
-# --------------------------------------------------------------------------------------------
 # Generic typed parse of a staged file
 # --------------------------------------------------------------------------------------------
 @dataclass
@@ -325,6 +272,11 @@ class Binding:
     # a bad value rejects its row (True), or is stored NULL and counted in the file's note (False): a party's
     # code a spreadsheet damaged leaves the bulletin a reader sees, only without that code
     bad_rejects_row: bool = True
+    # later columns naming the same field (column, header as printed), read where the earlier ones are blank: a JSON
+    # record that carries only informationTypeText where others carry informationType keeps its bulletin type
+    fallbacks: tuple[tuple[int, str], ...] = ()
+    # cells that state nothing (a lone '-' in an amount or time column): read as blank, not as a bad value
+    placeholders: tuple[str, ...] = ()
 
 
 @dataclass
@@ -346,13 +298,30 @@ class ParsedFile:
     notes: list[str] = field(default_factory=list)
 
 
+def raw_expr(b: Binding) -> str:
+    """The staged text of a binding: its first non-blank column, a placeholder as blank."""
+    raw = f"c{b.column}" if not b.fallbacks else f"coalesce(c{b.column}, {', '.join(f'c{c}' for c, _ in b.fallbacks)})"
+    if b.placeholders:
+        raw = f"(CASE WHEN {raw} IN ({', '.join(sql_literal(x) for x in b.placeholders)}) THEN NULL ELSE {raw} END)"
+    return raw
+
+
+def header_expr(b: Binding) -> str:
+    """SQL naming the column a binding's value came from (the first header unless a fallback column gave it)."""
+    if not b.fallbacks:
+        return sql_literal(b.header)
+    whens = " ".join(f"WHEN c{c} IS NOT NULL THEN {sql_literal(h)}" for c, h in ((b.column, b.header), *b.fallbacks))
+    return f"(CASE {whens} ELSE {sql_literal(b.header)} END)"
+
+
 def source_expr(b: Binding) -> str:
-    """The staged text of a binding, with its code list applied."""
-    raw = f"c{b.column}"
+    """The staged text of a binding, with its code list applied (to the code as ``gk_code`` reads it: a code a float
+    column wrote as ``1.0`` is code ``1``)."""
+    raw = raw_expr(b)
     if not b.codes:
         return raw
     whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in b.codes.items())
-    return f"(CASE {raw} {whens} ELSE {'NULL' if b.unlisted_codes_null else raw} END)"
+    return f"(CASE gk_code({raw}) {whens} ELSE {'NULL' if b.unlisted_codes_null else raw} END)"
 
 
 def amount_with_unit_text_sql(raw: str) -> str:
@@ -403,7 +372,7 @@ def _cell_error(b: Binding) -> tuple[str, str]:
     if b.kind == "enum":
         reason = f"{reason}: {'、'.join(sorted(set((b.values or {}).values())))}"
     bad = f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)"
-    header = sql_literal(b.header)
+    header = f"h_{b.field}" if b.fallbacks else sql_literal(b.header)
     found = f"', 实际为「' || r_{b.field} || '」 (found ''' || r_{b.field} || ''')'"
     if b.kind in ("timestamp", "date", "integer"):
         # a time as yyyyMMddHHmmss (14 digits) or a count a spreadsheet rewrote as 2.01806E+13 when it saved the file:
@@ -463,7 +432,9 @@ def parse_staged(
     for b in bindings:
         inner.append(f"{parsed_expr(b, unit_sql)} AS p_{b.field}")
         if b.kind != "text":
-            inner.append(f"c{b.column} AS r_{b.field}")
+            inner.append(f"{raw_expr(b)} AS r_{b.field}")
+            if b.fallbacks:
+                inner.append(f"{header_expr(b)} AS h_{b.field}")
     for i, error in enumerate(staged.row_errors):
         inner += [f"coalesce({error.expr}, false) AS _row_error_{i}", f"({error.value_sql}) AS _row_value_{i}"]
     if header_repeat:
@@ -478,7 +449,8 @@ def parse_staged(
             errors.append(error)
         elif b.kind != "text" and b.reports_errors:
             blanked.append((f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)",
-                            f"{{'column': {sql_literal(b.header)}, 'field': {sql_literal(b.field)}, "
+                            f"{{'column': {f'h_{b.field}' if b.fallbacks else sql_literal(b.header)}, "
+                            f"'field': {sql_literal(b.field)}, "
                             f"'value': r_{b.field}}}"))
     for i, error in enumerate(staged.row_errors):
         conditions.append(f"_row_error_{i}")

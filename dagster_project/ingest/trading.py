@@ -145,6 +145,13 @@ def _names_a_trading_table(headers: list[str]) -> bool:
     return bool({b.field for b in bindings} & set(trading_spec()["key_fields"]))
 
 
+def _holds_no_records(con: duckdb.DuckDBPyConnection, staged: tf.StagedFile) -> bool:
+    """A JSON export whose record list is empty (not one object without a record list: an error answer)."""
+    if staged.file_format not in ("json", "jsonl") or staged.headers:
+        return False
+    return con.execute(f"SELECT count(*) FROM {staged.relation} AS s").fetchone()[0] == 0
+
+
 def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
     spec = trading_spec()
     notes = []
@@ -166,7 +173,14 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
         bindings, ignored = bind_headers(staged.headers, table)
         present = {b.field for b in bindings}
         if table is None and not present & set(spec["key_fields"]):
+            empty = _holds_no_records(con, staged)
             tf.drop_temp(con, *staged.temp_tables, *filter(None, [staged.row_places]))
+            if empty:
+                # the platform's answer to a query that found nothing ({"data": {"records": [], "total": 0}}, [])
+                # is an export of no bulletins, as a CSV holding only its header is: loaded empty, not a wrong file
+                return FileOutcome(status="loaded", reason="; ".join(staged.notes + [
+                    "文件没有记录 (the file holds no records)"]), file_format=staged.file_format,
+                    encoding=staged.encoding, detected_kind="bulletins")
             raise FileRejected(
                 f"{f.rel}: 不是公共资源交易数据: 没有项目编号/统一交易标识码/公告类型列 (not a trading "
                 f"export: none of the key columns PROJECT_CODE, UNIFIED_DEAL_CODE, BULLETIN_TYPE); "
@@ -190,9 +204,13 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     if parsed.rows_rejected:
         notes.append(f"{parsed.rows_rejected} 行被拒绝, 见 raw.load_rejects ({parsed.rows_rejected} rows rejected)")
     repeated = repeated_headers(ignored, bindings, table)
-    if repeated:
+    fallback = {header for b in bindings for _, header in b.fallbacks}
+    if read_where_blank := [h for h in repeated if h in fallback]:
+        notes.append(f"重复的列, 仅在前一列为空时读取 (columns repeating a field an earlier column gives, read only where "
+                     f"that one is blank): {', '.join(read_where_blank)}")
+    if only_first := [h for h in repeated if h not in fallback]:
         notes.append(f"重复的列, 只读了第一列 (columns repeating a field an earlier column gives, only the first read): "
-                     f"{', '.join(repeated)}")
+                     f"{', '.join(only_first)}")
     if unknown := [h for h in ignored if h not in repeated and h.strip()]:
         notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(unknown)}")
     if unnamed := sum(1 for h in ignored if not h.strip()):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import yaml
@@ -175,9 +175,12 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
     A field is bound to the first header that names it. One header may name several fields (in the
     standard's candidate publicity, PUBLICITY_START_TIME is both the publicity's start and the time
     the bulletin was published); only the first of them reports a bad value. A header is ignored when
-    it names no field not already bound.
+    it names no field not already bound; a later header naming a bound field (with the same unit) is read where
+    the earlier columns are blank (``Binding.fallbacks``): records of one JSON file need not carry the same keys.
     """
-    spec_fields = trading_spec()["fields"]
+    spec = trading_spec()
+    spec_fields = spec["fields"]
+    placeholders = spec.get("blank_placeholders") or {}
     bindings: list[tf.Binding] = []
     ignored: list[str] = []
     bound: set[str] = set()
@@ -185,7 +188,12 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
         _base, _unit, multiplier = tf.split_header_unit(header)
         first = True
         for name in _fields_of_header(header, table):
-            if name in bound or name not in spec_fields:
+            if name in bound:
+                for i, b in enumerate(bindings):
+                    if b.field == name and b.multiplier == multiplier and b.column != index:
+                        bindings[i] = replace(b, fallbacks=(*b.fallbacks, (index, header)))
+                continue
+            if name not in spec_fields:
                 continue
             kind = spec_fields[name]["kind"]
             if multiplier is not None and kind != "amount":
@@ -196,7 +204,8 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 name, kind, index, header, multiplier=multiplier, codes=codes,
                 # a code list that says what a field's codes mean leaves nothing else to read
                 unlisted_codes_null=bool(codes) and name in ("notice_nature", "bulletin_type"),
-                reports_errors=first, bad_rejects_row=spec_fields[name].get("damaged") != "blank"))
+                reports_errors=first, bad_rejects_row=spec_fields[name].get("damaged") != "blank",
+                placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else ()))
             first = False
         if first:
             ignored.append(header)

@@ -15,11 +15,13 @@
 """
 from __future__ import annotations
 
-import csv
 import html
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+from dagster_project import personal_numbers
+from dagster_project.publish import safe_cells
 
 # Rule families whose observed/expected values are amounts in 元 (int_reconciliation_checks:
 # expected_yuan / actual_yuan, CONTRACTS.md §4) and so are shown in the source table's unit.
@@ -137,15 +139,18 @@ def read_rejects(con) -> tuple[list[dict], list[dict]]:
             left join raw.load_files f on f.source_file = r.source_file and f.is_current
             where not r.is_retired
             order by r.family, r.source_file, r.sheet nulls first, r.source_row nulls first, r.source_column""")
+    # a rejected cell or line is the publisher's text as found: it can hold an ID or phone number (a malformed JSON
+    # line's notice, a phone typed into an amount column); the report masks personal numbers as its findings do
+    masked = ("raw_value", "reason")
+    files = [{k: personal_numbers.mask_value(v) if k == "reason" else v for k, v in f.items()} for f in files]
+    rows = [{k: personal_numbers.mask_value(v) if k in masked else v for k, v in r.items()} for r in rows]
     return files, rows
 
 
 def write_rejects_csv(rows: list[dict], path: Path) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([label for _, label in REJECT_COLUMNS])
-        writer.writerows([[r.get(c) for c, _ in REJECT_COLUMNS] for r in rows])
-    return path
+    # formula text neutralised (a rejected cell may start with '='), as findings.csv is
+    return safe_cells.write_csv(path, [label for _, label in REJECT_COLUMNS],
+                                [[r.get(c) for c, _ in REJECT_COLUMNS] for r in rows])
 
 
 FILE_STATUS_LABEL = {"rejected": "整个文件拒收 whole file rejected", "loaded_with_rejects": "部分行拒收 rows rejected"}

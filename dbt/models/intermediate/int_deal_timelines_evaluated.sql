@@ -4,7 +4,9 @@
 -- insufficient data is never a pass or a failure). Semantics: docs/CONTRACTS.md §7.
 {#- What each deal-level rule observes, in the order of the rule catalogue's deal rules. comparison:
     at_least / at_most (observed vs the catalogue threshold), not_equal, or precomputed (passes_if_applies).
-    has_inputs: the rule's inputs are known (else the deal is insufficient data for it, never pass or fail). -#}
+    has_inputs: the rule's inputs are known (else the deal is insufficient data for it, never pass or fail).
+    names: 'result' when the rule judges the result notice itself — its finding names that notice's file and row
+    (else the deal's first bulletin, which may be the announcement: a reader sent there would find the buyer named). -#}
 {%- set deal_rule_observations = [
     {'rule_id': 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT', 'comparison': 'precomputed',
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
@@ -40,7 +42,7 @@
      'has_inputs': list_length('known_dates') ~ ' >= 2', 'passes': 'known_dates = ' ~ list_sorted('known_dates')},
     {'rule_id': 'TRADE_RESULT_FIELDS', 'comparison': 'precomputed',
      'observed': list_length('result_missing_fields'), 'has_inputs': 'result_missing_fields is not null',
-     'passes': list_length('result_missing_fields') ~ ' = 0'},
+     'passes': list_length('result_missing_fields') ~ ' = 0', 'names': 'result'},
     {'rule_id': 'FLAG_SINGLE_BIDDER', 'comparison': 'not_equal',
      'observed': 'bidder_count', 'has_inputs': 'bidder_count is not null'},
     {'rule_id': 'FLAG_SHORT_PERIOD', 'comparison': 'at_least',
@@ -140,6 +142,8 @@ observed as (
         budget_amount_yuan,
         source_file,
         source_row,
+        result_source_file,
+        result_source_row,
         partition_year,
         source_loaded_at,
         {%- set observations = [] %}
@@ -180,8 +184,12 @@ evaluated as (
             -- TRADE_SHORT_TENDER_PERIOD's scope
         ) as in_scope,
         coalesce(observed.observation.has_inputs, false) as has_inputs,
-        observed.source_file,
-        observed.source_row,
+        {%- set names_result = deal_rule_observations | selectattr('names', 'defined') | selectattr('names', 'equalto', 'result')
+                               | map(attribute='rule_id') | list %}
+        case when observed.observation.rule_id in ('{{ names_result | join("', '") }}') and observed.result_source_file is not null
+             then observed.result_source_file else observed.source_file end as source_file,
+        case when observed.observation.rule_id in ('{{ names_result | join("', '") }}') and observed.result_source_file is not null
+             then observed.result_source_row else observed.source_row end as source_row,
         observed.partition_year,
         observed.source_loaded_at
     from observed

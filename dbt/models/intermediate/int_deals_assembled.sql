@@ -34,6 +34,28 @@ result_notices as (
     qualify row_number() over (partition by deal_key order by notice_send_time nulls last, source_file, source_row) = 1
 ),
 
+-- Which GP 条例 §43 fields the table of the national standard a result notice was read from can state at all (its
+-- national names through the alias seed). 553 BID_DEAL_ANNOUNCE has no buyer column: the standard keeps the buyer in
+-- 550 PURCHASE_PROJECT, a registration holding no bulletin. A field the notice's table has no column for is not
+-- known to be missing, so TRADE_RESULT_FIELDS does not count it; any other file states every field it binds.
+standard_result_fields as (
+    select
+        files.source_file,
+        bool_or(aliases.canonical_field = 'tenderer_name') as states_tenderer_name,
+        bool_or(aliases.canonical_field = 'tender_agency_name') as states_tender_agency_name,
+        bool_or(aliases.canonical_field in ('project_code', 'tender_project_code')) as states_project_code,
+        bool_or(aliases.canonical_field = 'notice_name') as states_notice_name,
+        bool_or(aliases.canonical_field = 'win_bidder_name') as states_win_bidder_name,
+        bool_or(aliases.canonical_field = 'bid_amount') as states_bid_amount
+    from {{ ref('stg_load_manifest__load_files') }} as files
+    join {{ ref('ref_ggzy_v3_fields') }} as standard_fields
+        on files.detected_kind = concat('bulletins:', standard_fields.table_name)
+    join {{ ref('ref_trading_field_aliases') }} as aliases
+        on aliases.alias = standard_fields.field
+       and (coalesce(aliases.source_table, '') = '' or aliases.source_table = standard_fields.table_name)
+    group by files.source_file
+),
+
 deals as (
     select
         deal_key,
@@ -93,15 +115,19 @@ select
     coalesce(deals.tenderer_code,
              {{ unregistered_publisher_key('coalesce(deals.tenderer_name, deals.deal_key)') }}) as publisher_code,
     coalesce(candidate_names.candidate_count, 0) as candidate_count,
+    -- the result notice the GP 条例 §43 check reads: a finding about its content names its file and row
+    result_notices.source_file as result_source_file,
+    result_notices.source_row as result_source_row,
     -- GP 条例 §43 fields absent from the result notice (empty list: complete; NULL: no result notice)
     case when result_notices.deal_key is not null then {{ filter_list(list_of([
-        "case when result_notices.tenderer_name is null then 'tenderer_name' end",
-        "case when result_notices.tender_agency_name is null then 'tender_agency_name' end",
-        "case when coalesce(result_notices.project_code, result_notices.tender_project_code) is null then 'project_code' end",
-        "case when result_notices.notice_name is null then 'notice_name' end",
-        "case when result_notices.win_bidder_name is null then 'win_bidder_name' end",
-        "case when result_notices.bid_amount_yuan is null then 'bid_amount' end"
+        "case when result_notices.tenderer_name is null and coalesce(stated.states_tenderer_name, true) then 'tenderer_name' end",
+        "case when result_notices.tender_agency_name is null and coalesce(stated.states_tender_agency_name, true) then 'tender_agency_name' end",
+        "case when coalesce(result_notices.project_code, result_notices.tender_project_code) is null and coalesce(stated.states_project_code, true) then 'project_code' end",
+        "case when result_notices.notice_name is null and coalesce(stated.states_notice_name, true) then 'notice_name' end",
+        "case when result_notices.win_bidder_name is null and coalesce(stated.states_win_bidder_name, true) then 'win_bidder_name' end",
+        "case when result_notices.bid_amount_yuan is null and coalesce(stated.states_bid_amount, true) then 'bid_amount' end"
     ]), 'f', 'f is not null') }} end as result_missing_fields
 from deals
 left join candidate_names using (deal_key)
 left join result_notices using (deal_key)
+left join standard_result_fields as stated on stated.source_file = result_notices.source_file

@@ -215,3 +215,28 @@ def test_a_column_whose_passing_values_all_stay_as_they_are_is_selected_as_publi
     assert '"deal_key" AS "deal_key"' in literal.sql and literal.masked_columns == ()
     keys_only = [c for c in columns if c[0] in ("i", "deal_key")]
     assert masking.plan_probed_by_value(con, "t", keys_only, policy).masked_columns == ()
+
+
+def test_a_phone_field_keeps_only_the_last_four_digits_of_a_landline_and_masks_a_mobile_as_text_does():
+    # RAW_FORMATS trading/: TENDERER_PHONE_NUMBER is personal data; in free text a landline is an office's and stays
+    values = ["0951-5012345", "（0951）50123456", "０９５１－５０１２３４５", f"{MOBILE_A} / 0951-5012345", "转 8021", None, ""]
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE b (contact_phone VARCHAR, notice VARCHAR)")
+        con.executemany("INSERT INTO b VALUES (?, ?)", [(v, v) for v in values])
+        cols = [("contact_phone", "VARCHAR"), ("notice", "VARCHAR")]
+        policy = MaskingPolicy(phone_columns=frozenset({"contact_phone"}))
+        rows = {}
+        for name, build in [("plain", lambda: masked_select("b", cols, policy)),
+                            ("probed", lambda: masked_select_probed(con, "b", cols, policy)),
+                            ("by_value", lambda: masked_select_by_value(con, "b", cols, policy)),
+                            ("candidates", lambda: masked_select_by_candidate_values(con, "b", cols, policy))]:
+            rows[name] = con.execute(build()).fetchall()
+    finally:
+        con.close()
+    assert rows["plain"] == rows["probed"] == rows["by_value"] == rows["candidates"]
+    phones = [r[0] for r in rows["plain"]]
+    assert phones == ["0951-***2345", "（0951）****3456", "０９５１－***２３４５",
+                      f"{MOBILE_A[:3]}****{MOBILE_A[-4:]} / 0951-***2345", "转 8021", None, ""]
+    # the same values as free text: the landline is kept, the mobile masked
+    assert [r[1] for r in rows["plain"]][0] == "0951-5012345"

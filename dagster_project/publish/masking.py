@@ -7,6 +7,9 @@ published reads a mart directly. Rules (宁政办发〔2018〕61号 七(四); �
 - every other text column: every personal number in any written form (``personal_numbers``: ID
   numbers and bank cards keep first 6 + last 4, mobiles first 3 + last 4; spaces, hyphens, full-width
   digits and +86 included), so titles, names, item names, notes and contacts alike;
+- phone fields (``phone_columns``: the buyer's 联系电话, TENDERER_PHONE_NUMBER — personal data by the contract,
+  RAW_FORMATS ``trading/``): the above, then every run of 7 or more digits (a landline's local number,
+  ``0951-5012345``) keeps only its last 4 (``0951-***2345``); in free text a landline is an office's and stays;
 - text columns that are codes or keys (``identifier_columns``: USCC, region, catalogue keys, hashes):
   only ID numbers are masked there (a natural person's supplier code is their ID number), so a
   mobile-shaped digit run inside a project code stays a code.
@@ -26,6 +29,7 @@ class MaskingPolicy:
     identifier_columns: frozenset[str] = field(default_factory=frozenset)
     personal_id_columns: frozenset[str] = field(default_factory=frozenset)
     dropped_columns: frozenset[str] = field(default_factory=frozenset)
+    phone_columns: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def from_spec(cls, spec: dict) -> "MaskingPolicy":
@@ -33,6 +37,7 @@ class MaskingPolicy:
             identifier_columns=frozenset(spec.get("identifier_columns") or ()),
             personal_id_columns=frozenset(spec.get("personal_id_columns") or ()),
             dropped_columns=frozenset(spec.get("dropped_columns") or ()),
+            phone_columns=frozenset(spec.get("phone_columns") or ()),
         )
 
 
@@ -55,6 +60,26 @@ def mask_free_text_sql(expr: str) -> str:
 def mask_identifier_sql(expr: str) -> str:
     """SQL expression masking ID numbers only (codes and keys: other digit runs are the code itself)."""
     return _masked(expr, ("id_number",))
+
+
+# A digit run this long in a phone field is a telephone number (a landline's local part has 7 or 8 digits)
+PHONE_DIGITS_MIN = 7
+_DIGIT = "[0-9０-９]"
+
+
+def mask_phone_sql(expr: str) -> str:
+    """SQL expression for a phone field: personal numbers masked as in free text, then every run of
+    ``PHONE_DIGITS_MIN`` or more digits (ASCII or full-width) keeps only its last 4 — the area code, written apart
+    (``0951-``), stays."""
+    runs = f"regexp_extract_all({mask_free_text_sql(expr)}, '{_DIGIT}+|[^0-9０-９]+')"
+    return (f"array_to_string(list_transform({runs}, lambda t: CASE WHEN regexp_full_match(t, '{_DIGIT}{{{PHONE_DIGITS_MIN},}}') "
+            f"THEN repeat('*', length(t) - 4) || right(t, 4) ELSE t END), '')")
+
+
+def phone_candidate_sql(expr: str) -> str:
+    """A superset test of the values ``mask_phone_sql`` changes: a personal-number candidate or a long digit run."""
+    return (f"({personal_numbers.candidate_filter_sql(expr, personal_numbers.KINDS)} "
+            f"OR regexp_matches({expr}, '{_DIGIT}{{{PHONE_DIGITS_MIN}}}'))")
 
 
 def mask_personal_id_sql(expr: str) -> str:
@@ -91,6 +116,8 @@ def _column_forms(name: str, duckdb_type: str, policy: MaskingPolicy,
         return f"{col_expr} AS {col}", None, None
     if name in policy.personal_id_columns:
         return f"{mask_personal_id_sql(col)} AS {col}", None, None
+    if name in policy.phone_columns:
+        return f"{mask_phone_sql(col_expr)} AS {col}", f"{col_expr} AS {col}", phone_candidate_sql(col_expr)
     if name in policy.identifier_columns:
         return (f"{mask_identifier_sql(col_expr)} AS {col}", f"{col_expr} AS {col}",
                 personal_numbers.candidate_filter_sql(col_expr, ("id_number",)))

@@ -29,6 +29,8 @@ from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise, 
 _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?"
                           r"(?:\s*[/／]\s*\d{1,4}\s*页?|\s*[,，、]?\s*(?:共|of)\s*\d{1,4}\s*页?)?[-—–·\s]*$",
                           re.IGNORECASE)
+# a page number written after other text in one run: ``…部门预算 第7页``, ``…  7/17``, ``… - 7 -``
+_TRAILING_PAGE_NUMBER = re.compile(r"\s(?:第\s*\d{1,4}\s*页(?:\s*[,，]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*[/／]\s*\d{1,4}|[-—]\s*\d{1,4}\s*[-—])\s*$")
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
@@ -63,17 +65,26 @@ def furniture(items: list[PageItem], page_count: int, vocab: WorkbookVocabulary 
     for it in items:
         by_page.setdefault(it.page, []).append(it)
     edges: list[PageItem] = []
+    feet: list[PageItem] = []  # lines where a running head or foot may stand: the margin bands, each page's first and last
     for page_items in by_page.values():
         texts = [it for it in page_items if it.kind == "text"]
         margin = [it for it in texts if it.in_margin]
         # a word processor sets its footer above the page's margin band: a page number is the page's first or last
         # line whatever its height (a running head in the band does not make it text)
         edges += margin + [it for it in texts[:1] + texts[-1:] if not it.in_margin and _PAGE_NUMBER.fullmatch(it.text)]
+        feet += margin + [it for it in texts[:1] + texts[-1:] if not it.in_margin]
     out = {id(it) for it in edges if _PAGE_NUMBER.fullmatch(it.text)}
     repeats = Counter(normalise(it.text) for it in {id(it): it for it in edges}.values())
     threshold = max(3, page_count // 3)
     out |= {id(it) for it in edges if repeats[normalise(it.text)] >= threshold and not _PAGE_NUMBER.fullmatch(it.text)
             and len(normalise(it.text)) <= MAX_TITLE_CHARS}
+    # a running foot with the page number beside other text differs on every page only by its number: Chromium's own
+    # print footer (``file:///…/预算.html  7/17``), Word's ``XX厅2025年部门预算  第7页``. Left as text, it closed a
+    # table at each page's foot and the table's further pages were read as no table at all
+    feet = list({id(it): it for it in feet}.values())
+    steady = Counter(_without_page_number(it) for it in feet)
+    out |= {id(it) for it in feet if (key := _without_page_number(it)) and steady[key] >= threshold
+            and len(key) <= MAX_TITLE_CHARS * 2}
     # a spreadsheet's page header (the sheet's name, ``&A``: 3-部门支出总表) repeats only over that sheet's pages: in
     # a margin band, the same text at the same height on the next page is a running head from its second page on
     # (the first stays: a title repeated as a print-title row still opens its table there)
@@ -87,6 +98,18 @@ def furniture(items: list[PageItem], page_count: int, vocab: WorkbookVocabulary 
         seen[key] = it.page
     opening = {it.page for it in items if id(it) not in out and _title_of(vocab, it)}
     return {i for i in out if not (by_id[i].page in opening and _is_caption_line(vocab, by_id[i].text))}
+
+
+def _without_page_number(item: PageItem) -> str | None:
+    """A line's text without the page number at its start or end (its own cell, or ``…预算 第7页`` in one), normalised;
+    None when the line carries no page number there, or nothing else."""
+    cells = [c for c in item.cells if c and c.strip()]
+    if len(cells) > 1 and (_PAGE_NUMBER.fullmatch(cells[-1]) or _PAGE_NUMBER.fullmatch(cells[0])):
+        rest = cells[:-1] if _PAGE_NUMBER.fullmatch(cells[-1]) else cells[1:]
+        return normalise(" ".join(rest)) or None
+    if len(cells) == 1 and (m := _TRAILING_PAGE_NUMBER.search(cells[0])) and m.start() > 0:
+        return normalise(cells[0][:m.start()]) or None
+    return None
 
 
 def _title_of(vocab: WorkbookVocabulary, item: PageItem) -> bool:

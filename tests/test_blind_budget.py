@@ -1,0 +1,86 @@
+"""Budget disclosures written from the contract, not from the sample (wave 12, blind probes): ``blind_disclosure.py``
+builds a department's 2025 budget as the current Ministry template lays it out; here it is printed and saved the ways
+publishers do, and each form must read like the same tables saved as a workbook.
+
+- Chromium printing with its own page header and footer (the date and the document's title at the top, the file's
+  address and ``7/17`` at the foot): the foot differs on every page only by its number; taken for text, it closed
+  the table at each page's end and the table's further pages were lost.
+- Chromium with a Simplified-Chinese CJK font writes 户 as the Kangxi radical U+2F3E, which NFKC folds to the
+  traditional 戶: 财政专户 must read as a person reads it.
+- A Word document under a workbook's name (``.xlsx``; a Word 97 ``.doc`` as ``.xls``) is refused as the Word document
+  it is, naming the accepted forms, not as "no valid workbook part".
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from blind_disclosure import disclosure_html, write_workbook
+from dagster_project.ingest.framework import FileRejected
+from dagster_project.ingest.workbook import parse_workbook
+from dagster_project.sample.formats import chromium
+
+FIXTURES = Path(__file__).parent / "fixtures"
+needs_chromium = pytest.mark.skipif(chromium() is None, reason="headless Chromium is not installed (make browser)")
+
+
+def _print_with_page_furniture(html_text: str, tmp_path: Path) -> Path:
+    """Chromium's print as a person gets it from Ctrl+P with “Headers and footers” on: no --no-pdf-header-footer."""
+    page, target = tmp_path / "预算.html", tmp_path / "printed.pdf"
+    page.write_text(html_text, encoding="utf-8")
+    subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path}/profile",
+                    f"--print-to-pdf={target}", page.as_uri()], check=True, capture_output=True, timeout=120)
+    return target
+
+
+def _facts(parsed) -> dict:
+    """Every figure of every table by (table, side, code or label without spaces, row key, column), and each table's
+    unit, code layout and empty/note state."""
+    out = {}
+    for s in parsed.sheets:
+        if s.status != "parsed":
+            continue
+        key = s.table_keys[-1]
+        out[(key, "#table")] = (s.unit_label, s.code_layout, s.is_empty, s.has_empty_note, s.entity_name, s.fiscal_year)
+        for line in s.lines:
+            label = re.sub(r"\s", "", line.line_label or "")
+            out[(key, line.side, line.line_code or label, line.row_key, line.column_key)] = line.amount_yuan
+    return out
+
+
+@needs_chromium
+def test_chromium_print_with_its_header_and_footer_reads_like_the_workbook(tmp_path):
+    workbook = tmp_path / "预算.xlsx"
+    write_workbook(workbook)
+    printed = parse_workbook(_print_with_page_furniture(disclosure_html(), tmp_path))
+    expected = _facts(parse_workbook(workbook))
+    got = _facts(printed)
+    assert {k: v for k, v in got.items() if got.get(k) != expected.get(k)} == {}
+    assert got == expected
+    spread = {s.table_keys[-1]: s.sheet for s in printed.sheets}
+    assert re.search(r"第\d+-\d+页", spread["dept_expenditure"]), spread  # the table does run over pages
+    assert printed.fiscal_year == 2025 and printed.entity_name == "宁夏回族自治区卫生健康委员会"
+
+
+@needs_chromium
+def test_chromium_cjk_sc_print_reads_hu_as_printed(tmp_path):
+    printed = parse_workbook(_print_with_page_furniture(disclosure_html(), tmp_path))
+    labels = {line.line_label for s in printed.sheets for line in s.lines}
+    assert "四、财政专户管理资金收入" in labels, sorted(x for x in labels if x and "财政专" in x)
+
+
+@pytest.mark.parametrize("fixture, name", [("pdf_writer/disclosure.docx", "2025年部门预算.xlsx"),
+                                           ("blind_budget/notice.doc", "2025年部门预算.xls")])
+def test_a_word_document_under_a_workbook_name_is_refused_as_word(tmp_path, fixture, name):
+    path = tmp_path / name
+    shutil.copyfile(FIXTURES / fixture, path)
+    with pytest.raises(FileRejected) as refused:
+        parse_workbook(path)
+    reason = str(refused.value)
+    assert "Word文档" in reason and "a Word document" in reason, reason
+    assert ".xlsx" in reason and "text PDF" in reason  # the accepted forms are named

@@ -196,13 +196,14 @@ def disclosure_html() -> str:
     return "\n".join(parts)
 
 
-def write_workbook(path: Path) -> None:
+def write_workbook(path: Path, of: list[dict] | None = None) -> None:
+    """The tables (``tables()`` unless given) as an .xlsx, one sheet each."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment
 
     book = Workbook()
     book.remove(book.active)
-    for index, t in enumerate(tables()):
+    for index, t in enumerate(of or tables()):
         sheet = book.create_sheet(f"表{index + 1}")
         width = max(len(r) for r in t["rows"])
         sheet.cell(1, 1, t["name"])

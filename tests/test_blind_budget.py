@@ -84,3 +84,23 @@ def test_a_word_document_under_a_workbook_name_is_refused_as_word(tmp_path, fixt
     reason = str(refused.value)
     assert "Word文档" in reason and "a Word document" in reason, reason
     assert ".xlsx" in reason and "text PDF" in reason  # the accepted forms are named
+
+
+@pytest.mark.parametrize("title_year, prefix, name", [
+    ("2024年度", "单位", "收入支出决算总表"), ("2024年", "部门", "支出决算表"), ("2019年", "部门", "一般公共预算支出表"),
+    ("2025年", "预算单位", "一般公共预算支出表")])
+def test_a_template_title_without_entity_takes_the_publisher_line_not_its_prefix(tmp_path, title_year, prefix, name):
+    """The Ministry template's titles name no entity ('2024年度单位收入支出决算总表'): the 单位/部门 before the table name is
+    the template's prefix, and the publisher line (编制单位：…) names who published."""
+    entity = "宁夏回族自治区疾病预防控制中心"
+    table = dict(name=f"{title_year}{prefix}{name}", publisher=f"编制单位：{entity}", unit="金额单位：万元",
+                 head=[[("科目编码", 1, 1), ("科目名称", 1, 1), ("合计", 1, 1), ("基本支出", 1, 1), ("项目支出", 1, 1)]],
+                 rows=[["", "合计", "30.00", "10.00", "20.00"], ["2100401", "疾病预防控制机构", "30.00", "10.00", "20.00"]])
+    if "总表" in name:
+        table.update(head=[[("项目", 1, 1), ("决算数", 1, 1), ("项目", 1, 1), ("决算数", 1, 1)]],
+                     rows=[["本年收入合计", "30.00", "本年支出合计", "30.00"], ["总计", "30.00", "总计", "30.00"]])
+    path = tmp_path / "决算.xlsx"
+    write_workbook(path, [table])
+    parsed = parse_workbook(path)
+    assert [(s.status, s.entity_name) for s in parsed.sheets] == [("parsed", entity)]
+    assert parsed.entity_name == entity

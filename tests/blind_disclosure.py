@@ -182,14 +182,17 @@ def _table_html(t: dict) -> str:
             f"<table><thead>{head}</thead><tbody>{body}</tbody></table>{note}</section>")
 
 
-def disclosure_html() -> str:
-    all_tables = tables()
+def disclosure_html(of: list[dict] | None = None, explanations: list | None = None, entity: str = ENTITY,
+                    document: str = f"{YEAR}年部门预算") -> str:
+    """The document: cover, 目录, the explanations (heading, text; text None for a part's heading), then the tables."""
+    all_tables = of or tables()
     total = all_tables[0]["rows"][-1][1]
-    parts = [f"<html><head><meta charset='utf-8'><title>{ENTITY}{YEAR}年部门预算</title><style>{_CSS}</style></head><body>",
-             f"<div class='cover'><p>{ENTITY}</p><p>{YEAR}年部门预算</p></div><div class='toc'><h2>目　　录</h2>"]
-    parts += [f"<p>{html.escape(h)}{'…' * 20}{i + 3}</p>" for i, (h, body) in enumerate(EXPLANATIONS) if body is None]
+    parts = [f"<html><head><meta charset='utf-8'><title>{entity}{document}</title><style>{_CSS}</style></head><body>",
+             f"<div class='cover'><p>{entity}</p><p>{document}</p></div><div class='toc'><h2>目　　录</h2>"]
+    explanations = explanations or EXPLANATIONS
+    parts += [f"<p>{html.escape(h)}{'…' * 20}{i + 3}</p>" for i, (h, body) in enumerate(explanations) if body is None]
     parts += [f"<p>{i + 1}. {html.escape(t['name'])}</p>" for i, t in enumerate(all_tables)] + ["</div>"]
-    for heading, body in EXPLANATIONS:
+    for heading, body in explanations:
         parts.append(f"<h2>{html.escape(heading)}</h2>" if body is None else
                      f"<h3>{html.escape(heading)}</h3><p class='body'>{html.escape(body.format(total=total))}</p>")
     parts += [_table_html(t) for t in all_tables] + ["</body></html>"]

@@ -104,3 +104,39 @@ def test_a_template_title_without_entity_takes_the_publisher_line_not_its_prefix
     parsed = parse_workbook(path)
     assert [(s.status, s.entity_name) for s in parsed.sheets] == [("parsed", entity)]
     assert parsed.entity_name == entity
+
+
+FINAL_EXPLANATIONS = [
+    ("第一部分　单位概况", None), ("一、主要职能", "承担全区疾病预防控制工作。"), ("二、机构设置", "内设科室20个。"),
+    ("第二部分　2024年度单位决算情况说明", None),
+    ("一、收入支出决算总体情况说明", "2024年度收入总计{total}万元，支出总计{total}万元。"),
+    ("二、“三公”经费财政拨款支出决算情况说明", "2024年度“三公”经费财政拨款支出决算为17.50万元，完成预算的87.5%。"),
+    ("三、政府采购支出情况说明", "2024年度政府采购支出总额500.00万元，其中：政府采购货物支出300.00万元。"),
+    ("四、国有资产占用情况说明", "截至2024年12月31日，资产总额合计2,000.00万元，共有车辆6辆。"),
+]
+FINAL_TABLES = [
+    dict(name="2024年度单位收入支出决算总表", publisher="编制单位：宁夏回族自治区疾病预防控制中心", unit="金额单位：万元",
+         head=[[("收入", 2, 1), ("支出", 2, 1)], [("项目", 1, 1), ("决算数", 1, 1), ("项目", 1, 1), ("决算数", 1, 1)]],
+         rows=[["一、一般公共预算财政拨款收入", "4,403.88", "一、卫生健康支出", "4,403.88"],
+               ["本年收入合计", "4,403.88", "本年支出合计", "4,403.88"], ["总计", "4,403.88", "总计", "4,403.88"]]),
+    dict(name="2024年度单位一般公共预算财政拨款“三公”经费支出决算表", publisher="编制单位：宁夏回族自治区疾病预防控制中心",
+         unit="金额单位：万元",
+         head=[[("预算数", 6, 1), ("决算数", 6, 1)],
+               [("合计", 1, 2), ("因公出国（境）费", 1, 2), ("公务用车购置及运行费", 3, 1), ("公务接待费", 1, 2)] * 2,
+               [("小计", 1, 1), ("购置费", 1, 1), ("运行费", 1, 1)] * 2],
+         rows=[["20.00", "5.00", "12.00", "0.00", "12.00", "3.00", "17.50", "4.20", "11.10", "0.00", "11.10", "2.20"]]),
+]
+
+
+@needs_chromium
+def test_a_final_accounts_narrative_states_its_totals_and_not_the_procurement_total_as_one(tmp_path):
+    """决算 wording: ‘“三公”经费财政拨款支出决算为17.50万元’ is the 三公 total; ‘政府采购支出总额500.00万元’ under 政府采购 and
+    the assets' ‘资产总额合计’ are their sections' own figures, not the expenditure or income total the tables hold."""
+    html_text = disclosure_html(FINAL_TABLES, FINAL_EXPLANATIONS, "宁夏回族自治区疾病预防控制中心", "2024年度单位决算")
+    parsed = parse_workbook(_print_with_page_furniture(html_text, tmp_path))
+    stated = sorted((s.statement_key, s.section, s.amount_yuan) for s in parsed.statements if s.amount_yuan is not None)
+    assert stated == [("expenditure_total", "决算编制说明", 44038800), ("income_total", "决算编制说明", 44038800),
+                      ("sangong_total", "“三公”经费情况说明", 175000)]
+    sangong = next(s for s in parsed.sheets if s.table_keys[-1] == "deptf_sangong")
+    assert next(line.amount_yuan for line in sangong.lines if line.column_key == "total") == 175000
+    assert {s.table_name for s in parsed.sections} >= {"政府采购情况说明", "国有资产占用情况说明", "“三公”经费情况说明"}

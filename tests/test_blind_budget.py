@@ -140,3 +140,18 @@ def test_a_final_accounts_narrative_states_its_totals_and_not_the_procurement_to
     sangong = next(s for s in parsed.sheets if s.table_keys[-1] == "deptf_sangong")
     assert next(line.amount_yuan for line in sangong.lines if line.column_key == "total") == 175000
     assert {s.table_name for s in parsed.sections} >= {"政府采购情况说明", "国有资产占用情况说明", "“三公”经费情况说明"}
+
+
+def test_a_writer_pdf_whose_footer_runs_the_page_number_into_its_text_reads_like_the_workbook(tmp_path):
+    """LibreOffice Writer (fixtures/blind_budget/MAKE.md) sets the footer ``<department>　　第 N 页`` as one run without
+    the spaces, ``…委员会第 7 页``: still a running foot, so the 支出总表 goes on over its next page."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES / "blind_budget"))
+    from make_writer_footer import fixture_tables
+
+    workbook = tmp_path / "预算.xlsx"
+    write_workbook(workbook, fixture_tables())
+    printed = parse_workbook(FIXTURES / "blind_budget" / "writer_footer.pdf")
+    assert _facts(printed) == _facts(parse_workbook(workbook))
+    assert [s.sheet for s in printed.sheets] == ["表1（第2-3页）", "表2（第4页）"]

@@ -29,8 +29,10 @@ from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise, 
 _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?"
                           r"(?:\s*[/／]\s*\d{1,4}\s*页?|\s*[,，、]?\s*(?:共|of)\s*\d{1,4}\s*页?)?[-—–·\s]*$",
                           re.IGNORECASE)
-# a page number written after other text in one run: ``…部门预算 第7页``, ``…  7/17``, ``… - 7 -``
-_TRAILING_PAGE_NUMBER = re.compile(r"\s(?:第\s*\d{1,4}\s*页(?:\s*[,，]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*[/／]\s*\d{1,4}|[-—]\s*\d{1,4}\s*[-—])\s*$")
+# a page number written after other text in one run: ``…部门预算 第7页`` (Writer drops the spaces before it:
+# ``…委员会第 7 页``), ``…  7/17``, ``… - 7 -``
+_TRAILING_PAGE_NUMBER = re.compile(r"(?:\s*第\s*\d{1,4}\s*页(?:\s*[,，]?\s*共\s*\d{1,4}\s*页)?|\s\d{1,4}\s*[/／]\s*\d{1,4}"
+                                   r"|\s[-—]\s*\d{1,4}\s*[-—])\s*$")
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4

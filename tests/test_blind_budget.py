@@ -155,3 +155,19 @@ def test_a_writer_pdf_whose_footer_runs_the_page_number_into_its_text_reads_like
     printed = parse_workbook(FIXTURES / "blind_budget" / "writer_footer.pdf")
     assert _facts(printed) == _facts(parse_workbook(workbook))
     assert [s.sheet for s in printed.sheets] == ["表1（第2-3页）", "表2（第4页）"]
+
+
+def test_a_calc_print_of_a_two_sided_summary_wider_than_the_paper_reads_like_the_workbook(tmp_path):
+    """LibreOffice Calc (fixtures/blind_budget/MAKE.md) prints 收入 | 预算数 on page 1 and 支出 | 预算数 with the unit line on
+    page 2, both with the same column rules (the columns repeat their widths): page 1 ends far above its foot, so page
+    2 is its columns to the right, not its next rows — read apart, the expenditure side and the unit were lost."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES / "blind_budget"))
+    from make_calc_summary import fixture_tables
+
+    workbook = tmp_path / "预算.xlsx"
+    write_workbook(workbook, fixture_tables())
+    printed = parse_workbook(FIXTURES / "blind_budget" / "calc_summary.pdf")
+    assert _facts(printed) == _facts(parse_workbook(workbook))
+    assert [s.sheet for s in printed.sheets] == ["表1（第1页，右侧各列在第2页）"]

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from dagster_project.ingest.grid import Grid, TextBlock
-from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
+from dagster_project.ingest.pdf_reader import MARGIN_BAND, PageItem, PdfDocument
 from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
 from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
 from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise, vocabulary
@@ -158,13 +158,35 @@ def _is_header_line(vocab: WorkbookVocabulary, item: PageItem) -> bool:
     return len(norm) <= 30 and not _HEADING.match(norm) and not norm.endswith(("。", "；"))
 
 
-def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
+def _fills_page(items: list[PageItem], height: float | None) -> bool:
+    """Whether a page's table rows run down to its foot (within three rows of the bottom margin band): only then can
+    the next page hold the same table's next rows. Unknown height: assume it does."""
+    tops = sorted(it.top for it in items if it.kind == "table")
+    if height is None or len(tops) < 2:
+        return True
+    pitch = max(tops[-1] - tops[-2], 1.0)
+    return tops[-1] + 3 * pitch >= height * (1 - MARGIN_BAND)
+
+
+def _title_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
+    """Whether the page has a title (a line, or a ruled row of one filled cell) other than a piece of the earlier page's
+    title at its height (a centred title cut between two pages printed side by side)."""
+    return any(_title_of(vocab, it) and not any(
+        abs(q.top - it.top) <= ROW_TOP_TOLERANCE and normalise(q.text) != normalise(it.text)
+        and _pieces_of_one(q.text, it.text) for q in earlier) for it in page)
+
+
+def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary,
+               earlier_full: bool = True) -> bool:
     """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
     ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
     of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
     is the same table's next page), every line level with one of ``earlier``'s, and no title of another table (a
     centred title over the whole width is printed in pieces on both pages: one piece holds the other; a title on a
-    margin band counts too, as Calc prints it there)."""
+    margin band counts too, as Calc prints it there). Columns of one width repeated (a two-sided summary: 项目 | 预算数 |
+    项目 | 预算数) draw the same rules on the page to the right: the same rules mean the table's next rows unless the
+    earlier page ends well above its foot and this page has no title of its own (another sheet's table, one page
+    each, draws the same rules too)."""
     # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
     # printed without rules has no such sign, and its pages are left as they are
     rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]
@@ -177,7 +199,8 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
 
     if not all(level(r, earlier) for r in rows):
         return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
-    if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE):
+    if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE) \
+            and (earlier_full or _title_of_its_own(page, earlier, vocab)):
         return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
     if not all(level(it, earlier) for it in page if not it.in_margin):
         return False  # a line at no height of the earlier page: a page of its own (a narrative sheet after a table)
@@ -230,7 +253,8 @@ def _pieces_of_one(a: str, b: str) -> bool:
     return bool(a and b) and (a in b or b in a)
 
 
-def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
+def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
+                      heights: dict[int, float] | None = None) -> list[PageItem]:
     """Pages printing the columns to the right of an earlier page's rows, joined onto those rows.
 
     A spreadsheet printed without "fit to page width" puts a wide sheet's further columns on further pages; a
@@ -247,7 +271,8 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary) -> list[
     pages = sorted(by_page)
     for index, page in enumerate(pages):
         for earlier in reversed(pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]):
-            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab):
+            full = _fills_page(by_page[earlier], (heights or {}).get(earlier))
+            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full):
                 by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
                 break
             if _own_titles(by_page[earlier], by_page[page], vocab):
@@ -301,8 +326,9 @@ def _joined(left: list[PageItem], right: list[PageItem],
 
 
 def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid], list[TextBlock]]:
-    document = PdfDocument(document.name, document.page_count, join_column_pages(document.items, vocab),
-                           document.pages_with_text)
+    document = PdfDocument(document.name, document.page_count,
+                           join_column_pages(document.items, vocab, document.page_heights),
+                           document.pages_with_text, document.page_heights)
     skip = furniture(document.items, document.page_count, vocab)
     toc = contents_pages(document.items)
     segments: list[_Segment] = []

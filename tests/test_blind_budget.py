@@ -164,10 +164,27 @@ def test_a_calc_print_of_a_two_sided_summary_wider_than_the_paper_reads_like_the
     import sys
 
     sys.path.insert(0, str(FIXTURES / "blind_budget"))
-    from make_calc_summary import fixture_tables
+    from make_calc_wide import fixture_tables
 
     workbook = tmp_path / "预算.xlsx"
-    write_workbook(workbook, fixture_tables())
+    write_workbook(workbook, fixture_tables("calc_summary"))
     printed = parse_workbook(FIXTURES / "blind_budget" / "calc_summary.pdf")
     assert _facts(printed) == _facts(parse_workbook(workbook))
     assert [s.sheet for s in printed.sheets] == ["表1（第1页，右侧各列在第2页）"]
+
+
+def test_a_calc_print_of_the_sangong_table_over_three_pages_keeps_its_unit_and_header(tmp_path):
+    """The 三公 table in 万元, seven columns, printed by Calc over three pages side by side: page 2 cuts the two-level
+    header (公务用车购置及运行费 over 小计 | 购置费 | 运行费, beside 合计 merged down two rows on page 1) and page 3
+    holds 机关运行经费预算数 under `单位：万元`, a line at a height where page 2 has none. Read apart, the figures were
+    taken in 元 (58.36 元 for 583,600 元) and the vehicle columns were lost."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES / "blind_budget"))
+    from make_calc_wide import fixture_tables
+
+    workbook = tmp_path / "预算.xlsx"
+    write_workbook(workbook, fixture_tables("calc_sangong"))
+    printed = parse_workbook(FIXTURES / "blind_budget" / "calc_sangong.pdf")
+    assert _facts(printed) == _facts(parse_workbook(workbook))
+    assert [(s.sheet, s.unit_label) for s in printed.sheets] == [("表1（第1页，右侧各列在第2-3页）", "万元")]

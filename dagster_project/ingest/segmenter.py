@@ -39,6 +39,9 @@ MAX_LINES_BEFORE_TABLE = 4
 # a page continuing another's rows to the right: its rows stand at the same heights (points), it lies within this
 # many pages after the page it continues (a sheet two pages tall and three wide prints six)
 ROW_TOP_TOLERANCE = 1.0
+# a text line's top stands a cell's padding below the rule of the ruled row beside it (Calc: 1.3 pt): a header cell
+# merged over a page's edge is a ruled row on one page and a line of text on the other
+TEXT_TO_RULE_TOLERANCE = 2.5
 MAX_COLUMN_PAGES_BACK = 8
 
 
@@ -195,14 +198,27 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
         return False
 
     def level(a: PageItem, others: list[PageItem]) -> bool:
-        return any(abs(a.top - b.top) <= ROW_TOP_TOLERANCE for b in others)
+        return any(abs(a.top - b.top) <= (ROW_TOP_TOLERANCE if a.kind == b.kind else TEXT_TO_RULE_TOLERANCE)
+                   for b in others)
 
-    if not all(level(r, earlier) for r in rows):
+    tops = sorted(q.top for q in theirs)
+
+    def within(a: PageItem) -> bool:
+        # a row inside one of the earlier page's rows: the earlier row is one cell tall over two rows here (合计 merged
+        # down beside 公务用车购置及运行费 | 小计 购置费 运行费)
+        return a.kind == "table" and any(x + ROW_TOP_TOLERANCE < a.top < y - ROW_TOP_TOLERANCE
+                                         for x, y in zip(tops, tops[1:]))
+
+    if not all(level(r, earlier) or within(r) for r in rows):
         return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
     if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE) \
             and (earlier_full or _title_of_its_own(page, earlier, vocab)):
         return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
-    if not all(level(it, earlier) for it in page if not it.in_margin):
+    # (the unit line alone above the rows: `单位：万元` stands in the sheet's last column, the publisher in its first, and the
+    # pages between have nothing at that height)
+    if not all(level(it, earlier) or within(it)
+               or (it.kind == "text" and it.top < rows[0].top and _is_caption_line(vocab, it.text))
+               for it in page if not it.in_margin):
         return False  # a line at no height of the earlier page: a page of its own (a narrative sheet after a table)
     if abs(rows[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
         return False  # the same rows end at the same height on both pages
@@ -296,6 +312,9 @@ def _joined(left: list[PageItem], right: list[PageItem],
     kept: list[PageItem] = []
     for it in right:
         k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
+        if k is None:  # a line beside a ruled row (or a row beside a line) stands a cell's padding lower or higher
+            k = next((i for i, q in enumerate(out) if q.kind != it.kind
+                      and abs(q.top - it.top) <= TEXT_TO_RULE_TOLERANCE), None)
         q = out[k] if k is not None else None
         if q is not None and q.kind == it.kind == "text" and _pieces_of_one(q.text, it.text):
             cells = list(it.cells) if len(normalise(it.text)) > len(normalise(q.text)) else list(q.cells)
@@ -305,6 +324,16 @@ def _joined(left: list[PageItem], right: list[PageItem],
             kept.append(it)  # the page's own number (第 2 页，共 9 页) or running head
             continue
         if q is None:
+            above = max((r for r in left if r.kind == "table" and r.top < it.top), key=lambda r: r.top, default=None)
+            if it.kind == "table" and above is not None:
+                # a row of the page to the right inside a taller row of the earlier page (a header merged down there):
+                # its cells go under their own columns, right of the earlier page's
+                shift = left_width.get(above.table_id, 0) - repeated
+                cells = [""] * left_width.get(above.table_id, 0) + list(it.cells)[repeated:]
+                out.append(PageItem(above.page, 0, "table", cells, it.top, above.table_id,
+                                    [(r0, c0 + shift, r1, c1 + shift) for r0, c0, r1, c1 in it.merges if c0 >= repeated],
+                                    joined_pages=(it.page,), edges=above.edges))
+                continue
             out.append(PageItem(out[0].page if out else it.page, 0, it.kind, list(it.cells), it.top, it.table_id,
                                 list(it.merges), in_margin=False))
             continue

@@ -26,7 +26,10 @@ _RADICALS_SUPPLEMENT = {
     "\u2ee8": "麦", "\u2ee9": "黄", "\u2eea": "黾", "\u2eec": "齐", "\u2eee": "齿", "\u2ef0": "龙",
     "\u2ef3": "龟",
 }
-_RADICALS_TABLE = str.maketrans(_RADICALS_SUPPLEMENT)
+# Kangxi radicals whose NFKC form is the traditional character while a Simplified-Chinese font draws (and a reader sees)
+# the simplified one: Chromium printing with Noto CJK SC writes 户 as U+2F3E ⼾, which NFKC folds to 戶 (账戶, 财政专戶)
+_KANGXI_SIMPLIFIED = {"\u2f3e": "户"}
+_RADICALS_TABLE = str.maketrans(_RADICALS_SUPPLEMENT | _KANGXI_SIMPLIFIED)
 
 
 def unify_ideographs(text: str) -> str:

@@ -148,6 +148,11 @@ def _entity_and_year(vocab: WorkbookVocabulary, title: str | None, table_name: s
         between = title[m.end(): title.index(table_name, m.end())].lstrip("度").strip(" \u3000\t:：-—")
         if between and not _YEAR.search(between) and not any(ch.isdigit() for ch in between):
             entity = between
+    # the Ministry template's own prefix before a table name the catalogue holds without it ('2024年度单位收入支出决算总表',
+    # '2019年部门一般公共预算支出表') names no one: the publisher line does ('编制单位：…'); taken for the entity, every
+    # such table was filed under a publisher called 单位 or 部门
+    if entity and normalise(entity) in {normalise(p) for p in vocab.raw.get("title_template_prefixes") or []}:
+        entity = ""
     return entity or None, year
 
 

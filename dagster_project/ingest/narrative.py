@@ -39,6 +39,7 @@ def _spec() -> dict:
         "statements": [(key, re.compile(nf(p))) for key, patterns in data["statements"].items() for p in patterns],
         "year_sections": set(data.get("year_sections") or []),
         "statement_sections": dict(data.get("statement_sections") or {}),
+        "own_figure_sections": set(data.get("own_figure_sections") or []),
     }
 
 
@@ -108,6 +109,8 @@ def _statements(run: list[TextBlock], active: list[ParsedSection], spec: dict,
         return run[max(i for i, start in enumerate(starts) if start <= offset)]
 
     out = []
+    if active and all(a.table_name in spec["own_figure_sections"] for a in active):
+        return out  # 政府采购支出总额…: the section's own figure, not the document's total
     taken: list[tuple[int, int]] = []
     for key, pattern in spec["statements"]:
         for m in pattern.finditer(norm):

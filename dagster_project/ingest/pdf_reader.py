@@ -60,6 +60,7 @@ class PdfDocument:
     page_count: int
     items: list[PageItem]
     pages_with_text: int
+    page_heights: dict[int, float] = field(default_factory=dict)  # points, by page number
 
 
 def _encrypted_error(exc: Exception) -> bool:
@@ -81,6 +82,7 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
             raise refuse(name, "是加密的PDF（需要密码才能打开）", "an encrypted PDF (it needs a password to open)") from None
         raise refuse(name, f"不是可读取的PDF文件（{type(exc).__name__}）", f"not a readable PDF ({type(exc).__name__})") from None
     items: list[PageItem] = []
+    heights: dict[int, float] = {}
     with_text = glyphs = unmapped = 0
     try:
         for page in pages:
@@ -92,6 +94,7 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
                 if _encrypted_error(exc):
                     raise refuse(name, "是加密的PDF（需要密码才能打开）", "an encrypted PDF (it needs a password to open)") from None
                 raise
+            heights[page.page_number] = float(page.height)
             if page_items:
                 with_text += 1
             items.extend(page_items)
@@ -106,7 +109,7 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
         raise refuse(name, f"的文字无法提取（{unmapped}/{glyphs} 个字符的字体没有Unicode映射），请重新导出为可复制文字的PDF",
                      f"a PDF whose text cannot be extracted ({unmapped} of {glyphs} characters in fonts without a "
                      f"Unicode map); export it again as a PDF whose text can be copied")
-    return PdfDocument(name=name, page_count=count, items=items, pages_with_text=with_text)
+    return PdfDocument(name=name, page_count=count, items=items, pages_with_text=with_text, page_heights=heights)
 
 
 def _table_settings(page) -> dict:

@@ -169,6 +169,8 @@ def read_xlsx_openpyxl(path: Path, name: str) -> list[Grid]:
             # its bytes, not its name: load_workbook refuses a name not ending .xlsx/.xlsm (a renamed workbook)
             wb = load_workbook(io.BytesIO(path.read_bytes()), data_only=True)
     except Exception as exc:
+        if (other := _other_document(path)) is not None:
+            raise refuse(name, *other) from None
         raise FileRejected(
             f"{name} 不是可读取的Excel工作簿 (not a readable workbook): {type(exc).__name__}: {exc}"
         ) from None
@@ -203,6 +205,36 @@ def _encrypted_ole2(path: Path, exc: Exception) -> bool:
     return "EncryptedPackage" in names
 
 
+# A document saved under a workbook's name (a .docx attached as 预算.xlsx, a Word 97 .doc as .xls) sniffs as a workbook
+# by its container (zip, OLE2); the reader's own error ("no valid workbook part") told the clerk nothing. Its parts say
+# what it is: word/document.xml or a WordDocument stream is Word's (WPS Writer writes the same), ppt/ a presentation.
+_WORD_DOCUMENT = ("是Word文档", "a Word document")
+_ZIP_PARTS = (("word/", _WORD_DOCUMENT), ("ppt/", ("是PowerPoint演示文稿", "a PowerPoint presentation")))
+
+
+def _other_document(path: Path) -> tuple[str, str] | None:
+    """(zh, en) naming the office document a file that is no workbook is, from its container's parts; else None."""
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+                mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+            if "opendocument.text" in mimetype:
+                return _REFUSED_SUFFIXES[".odt"]
+            return next((kind for prefix, kind in _ZIP_PARTS if any(n.startswith(prefix) for n in names)), None)
+        import os
+
+        from xlrd.compdoc import CompDoc
+
+        with open(os.devnull, "w") as quiet:
+            entries = {entry.name for entry in CompDoc(path.read_bytes(), logfile=quiet).dirlist}
+        return _WORD_DOCUMENT if "WordDocument" in entries else None
+    except Exception:  # noqa: BLE001 - naming the document is a courtesy: the file is refused either way
+        return None
+
+
 def read_xls(path: Path, name: str) -> list[Grid]:
     import xlrd
 
@@ -213,6 +245,8 @@ def read_xls(path: Path, name: str) -> list[Grid]:
             raise refuse(name, "是加密的工作簿（需要密码才能打开），请去掉密码后重新提交",
                          "an encrypted workbook (it needs a password to open); remove the password and submit it "
                          "again") from None
+        if (other := _other_document(path)) is not None:
+            raise refuse(name, *other) from None
         raise FileRejected(
             f"{name} 不是可读取的Excel 97-2003/WPS工作簿 (not a readable .xls workbook): {type(exc).__name__}: {exc}"
         ) from None
@@ -260,8 +294,8 @@ def _xls_value(book, cell):
 
 # --------------------------------------------------------------------------------------------- dispatch
 _REFUSED_SUFFIXES = {
-    ".doc": ("是Word文档", "a Word document"),
-    ".docx": ("是Word文档", "a Word document"),
+    ".doc": _WORD_DOCUMENT,
+    ".docx": _WORD_DOCUMENT,
     ".wps": ("是WPS文字文档", "a WPS Writer document"),
     ".et": ("是WPS表格专有格式（.et）文件", "a WPS Spreadsheets .et file"),
     # LibreOffice Calc's own format, and the name Calc/Excel/WPS give an "XML 表格" (XML Spreadsheet 2003): both were

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from dagster_project.ingest.grid import Grid, TextBlock
-from dagster_project.ingest.pdf_reader import PageItem, PdfDocument
+from dagster_project.ingest.pdf_reader import MARGIN_BAND, PageItem, PdfDocument
 from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
 from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
 from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise, vocabulary
@@ -29,12 +29,19 @@ from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise, 
 _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?"
                           r"(?:\s*[/／]\s*\d{1,4}\s*页?|\s*[,，、]?\s*(?:共|of)\s*\d{1,4}\s*页?)?[-—–·\s]*$",
                           re.IGNORECASE)
+# a page number written after other text in one run: ``…部门预算 第7页`` (Writer drops the spaces before it:
+# ``…委员会第 7 页``), ``…  7/17``, ``… - 7 -``
+_TRAILING_PAGE_NUMBER = re.compile(r"(?:\s*第\s*\d{1,4}\s*页(?:\s*[,，]?\s*共\s*\d{1,4}\s*页)?|\s\d{1,4}\s*[/／]\s*\d{1,4}"
+                                   r"|\s[-—]\s*\d{1,4}\s*[-—])\s*$")
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
 # a page continuing another's rows to the right: its rows stand at the same heights (points), it lies within this
 # many pages after the page it continues (a sheet two pages tall and three wide prints six)
 ROW_TOP_TOLERANCE = 1.0
+# a text line's top stands a cell's padding below the rule of the ruled row beside it (Calc: 1.3 pt): a header cell
+# merged over a page's edge is a ruled row on one page and a line of text on the other
+TEXT_TO_RULE_TOLERANCE = 2.5
 MAX_COLUMN_PAGES_BACK = 8
 
 
@@ -63,17 +70,26 @@ def furniture(items: list[PageItem], page_count: int, vocab: WorkbookVocabulary 
     for it in items:
         by_page.setdefault(it.page, []).append(it)
     edges: list[PageItem] = []
+    feet: list[PageItem] = []  # lines where a running head or foot may stand: the margin bands, each page's first and last
     for page_items in by_page.values():
         texts = [it for it in page_items if it.kind == "text"]
         margin = [it for it in texts if it.in_margin]
         # a word processor sets its footer above the page's margin band: a page number is the page's first or last
         # line whatever its height (a running head in the band does not make it text)
         edges += margin + [it for it in texts[:1] + texts[-1:] if not it.in_margin and _PAGE_NUMBER.fullmatch(it.text)]
+        feet += margin + [it for it in texts[:1] + texts[-1:] if not it.in_margin]
     out = {id(it) for it in edges if _PAGE_NUMBER.fullmatch(it.text)}
     repeats = Counter(normalise(it.text) for it in {id(it): it for it in edges}.values())
     threshold = max(3, page_count // 3)
     out |= {id(it) for it in edges if repeats[normalise(it.text)] >= threshold and not _PAGE_NUMBER.fullmatch(it.text)
             and len(normalise(it.text)) <= MAX_TITLE_CHARS}
+    # a running foot with the page number beside other text differs on every page only by its number: Chromium's own
+    # print footer (``file:///…/预算.html  7/17``), Word's ``XX厅2025年部门预算  第7页``. Left as text, it closed a
+    # table at each page's foot and the table's further pages were read as no table at all
+    feet = list({id(it): it for it in feet}.values())
+    steady = Counter(_without_page_number(it) for it in feet)
+    out |= {id(it) for it in feet if (key := _without_page_number(it)) and steady[key] >= threshold
+            and len(key) <= MAX_TITLE_CHARS * 2}
     # a spreadsheet's page header (the sheet's name, ``&A``: 3-部门支出总表) repeats only over that sheet's pages: in
     # a margin band, the same text at the same height on the next page is a running head from its second page on
     # (the first stays: a title repeated as a print-title row still opens its table there)
@@ -87,6 +103,18 @@ def furniture(items: list[PageItem], page_count: int, vocab: WorkbookVocabulary 
         seen[key] = it.page
     opening = {it.page for it in items if id(it) not in out and _title_of(vocab, it)}
     return {i for i in out if not (by_id[i].page in opening and _is_caption_line(vocab, by_id[i].text))}
+
+
+def _without_page_number(item: PageItem) -> str | None:
+    """A line's text without the page number at its start or end (its own cell, or ``…预算 第7页`` in one), normalised;
+    None when the line carries no page number there, or nothing else."""
+    cells = [c for c in item.cells if c and c.strip()]
+    if len(cells) > 1 and (_PAGE_NUMBER.fullmatch(cells[-1]) or _PAGE_NUMBER.fullmatch(cells[0])):
+        rest = cells[:-1] if _PAGE_NUMBER.fullmatch(cells[-1]) else cells[1:]
+        return normalise(" ".join(rest)) or None
+    if len(cells) == 1 and (m := _TRAILING_PAGE_NUMBER.search(cells[0])) and m.start() > 0:
+        return normalise(cells[0][:m.start()]) or None
+    return None
 
 
 def _title_of(vocab: WorkbookVocabulary, item: PageItem) -> bool:
@@ -133,13 +161,35 @@ def _is_header_line(vocab: WorkbookVocabulary, item: PageItem) -> bool:
     return len(norm) <= 30 and not _HEADING.match(norm) and not norm.endswith(("。", "；"))
 
 
-def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
+def _fills_page(items: list[PageItem], height: float | None) -> bool:
+    """Whether a page's table rows run down to its foot (within three rows of the bottom margin band): only then can
+    the next page hold the same table's next rows. Unknown height: assume it does."""
+    tops = sorted(it.top for it in items if it.kind == "table")
+    if height is None or len(tops) < 2:
+        return True
+    pitch = max(tops[-1] - tops[-2], 1.0)
+    return tops[-1] + 3 * pitch >= height * (1 - MARGIN_BAND)
+
+
+def _title_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
+    """Whether the page has a title (a line, or a ruled row of one filled cell) other than a piece of the earlier page's
+    title at its height (a centred title cut between two pages printed side by side)."""
+    return any(_title_of(vocab, it) and not any(
+        abs(q.top - it.top) <= ROW_TOP_TOLERANCE and normalise(q.text) != normalise(it.text)
+        and _pieces_of_one(q.text, it.text) for q in earlier) for it in page)
+
+
+def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary,
+               earlier_full: bool = True) -> bool:
     """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
     ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
     of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
     is the same table's next page), every line level with one of ``earlier``'s, and no title of another table (a
     centred title over the whole width is printed in pieces on both pages: one piece holds the other; a title on a
-    margin band counts too, as Calc prints it there)."""
+    margin band counts too, as Calc prints it there). Columns of one width repeated (a two-sided summary: 项目 | 预算数 |
+    项目 | 预算数) draw the same rules on the page to the right: the same rules mean the table's next rows unless the
+    earlier page ends well above its foot and this page has no title of its own (another sheet's table, one page
+    each, draws the same rules too)."""
     # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
     # printed without rules has no such sign, and its pages are left as they are
     rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]
@@ -148,13 +198,27 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
         return False
 
     def level(a: PageItem, others: list[PageItem]) -> bool:
-        return any(abs(a.top - b.top) <= ROW_TOP_TOLERANCE for b in others)
+        return any(abs(a.top - b.top) <= (ROW_TOP_TOLERANCE if a.kind == b.kind else TEXT_TO_RULE_TOLERANCE)
+                   for b in others)
 
-    if not all(level(r, earlier) for r in rows):
+    tops = sorted(q.top for q in theirs)
+
+    def within(a: PageItem) -> bool:
+        # a row inside one of the earlier page's rows: the earlier row is one cell tall over two rows here (合计 merged
+        # down beside 公务用车购置及运行费 | 小计 购置费 运行费)
+        return a.kind == "table" and any(x + ROW_TOP_TOLERANCE < a.top < y - ROW_TOP_TOLERANCE
+                                         for x, y in zip(tops, tops[1:]))
+
+    if not all(level(r, earlier) or within(r) for r in rows):
         return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
-    if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE):
+    if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE) \
+            and (earlier_full or _title_of_its_own(page, earlier, vocab)):
         return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
-    if not all(level(it, earlier) for it in page if not it.in_margin):
+    # (the unit line alone above the rows: `单位：万元` stands in the sheet's last column, the publisher in its first, and the
+    # pages between have nothing at that height)
+    if not all(level(it, earlier) or within(it)
+               or (it.kind == "text" and it.top < rows[0].top and _is_caption_line(vocab, it.text))
+               for it in page if not it.in_margin):
         return False  # a line at no height of the earlier page: a page of its own (a narrative sheet after a table)
     if abs(rows[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
         return False  # the same rows end at the same height on both pages
@@ -205,7 +269,8 @@ def _pieces_of_one(a: str, b: str) -> bool:
     return bool(a and b) and (a in b or b in a)
 
 
-def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary) -> list[PageItem]:
+def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
+                      heights: dict[int, float] | None = None) -> list[PageItem]:
     """Pages printing the columns to the right of an earlier page's rows, joined onto those rows.
 
     A spreadsheet printed without "fit to page width" puts a wide sheet's further columns on further pages; a
@@ -222,7 +287,8 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary) -> list[
     pages = sorted(by_page)
     for index, page in enumerate(pages):
         for earlier in reversed(pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]):
-            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab):
+            full = _fills_page(by_page[earlier], (heights or {}).get(earlier))
+            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full):
                 by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
                 break
             if _own_titles(by_page[earlier], by_page[page], vocab):
@@ -246,6 +312,9 @@ def _joined(left: list[PageItem], right: list[PageItem],
     kept: list[PageItem] = []
     for it in right:
         k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
+        if k is None:  # a line beside a ruled row (or a row beside a line) stands a cell's padding lower or higher
+            k = next((i for i, q in enumerate(out) if q.kind != it.kind
+                      and abs(q.top - it.top) <= TEXT_TO_RULE_TOLERANCE), None)
         q = out[k] if k is not None else None
         if q is not None and q.kind == it.kind == "text" and _pieces_of_one(q.text, it.text):
             cells = list(it.cells) if len(normalise(it.text)) > len(normalise(q.text)) else list(q.cells)
@@ -255,6 +324,16 @@ def _joined(left: list[PageItem], right: list[PageItem],
             kept.append(it)  # the page's own number (第 2 页，共 9 页) or running head
             continue
         if q is None:
+            above = max((r for r in left if r.kind == "table" and r.top < it.top), key=lambda r: r.top, default=None)
+            if it.kind == "table" and above is not None:
+                # a row of the page to the right inside a taller row of the earlier page (a header merged down there):
+                # its cells go under their own columns, right of the earlier page's
+                shift = left_width.get(above.table_id, 0) - repeated
+                cells = [""] * left_width.get(above.table_id, 0) + list(it.cells)[repeated:]
+                out.append(PageItem(above.page, 0, "table", cells, it.top, above.table_id,
+                                    [(r0, c0 + shift, r1, c1 + shift) for r0, c0, r1, c1 in it.merges if c0 >= repeated],
+                                    joined_pages=(it.page,), edges=above.edges))
+                continue
             out.append(PageItem(out[0].page if out else it.page, 0, it.kind, list(it.cells), it.top, it.table_id,
                                 list(it.merges), in_margin=False))
             continue
@@ -276,8 +355,9 @@ def _joined(left: list[PageItem], right: list[PageItem],
 
 
 def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid], list[TextBlock]]:
-    document = PdfDocument(document.name, document.page_count, join_column_pages(document.items, vocab),
-                           document.pages_with_text)
+    document = PdfDocument(document.name, document.page_count,
+                           join_column_pages(document.items, vocab, document.page_heights),
+                           document.pages_with_text, document.page_heights)
     skip = furniture(document.items, document.page_count, vocab)
     toc = contents_pages(document.items)
     segments: list[_Segment] = []

@@ -38,9 +38,10 @@ def tree_digest(paths: Iterable[Path], suffixes: tuple[str, ...] = ()) -> str:
 
 
 def raw_inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
-    """Hash of the files the warehouse currently holds (retired and rejected files count too)."""
+    """Hash of the files the warehouse currently holds (retired and rejected files count too), and of the loads that
+    read them: the same bytes read again by changed readers (ingest/reread.py) are a new input to what follows."""
     rows = con.execute(
-        "SELECT source_file, source_sha256, status FROM raw.load_files WHERE is_current ORDER BY source_file"
+        "SELECT source_file, source_sha256, status, load_id FROM raw.load_files WHERE is_current ORDER BY source_file"
     ).fetchall()
     digest = hashlib.sha256()
     for row in rows:

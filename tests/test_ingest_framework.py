@@ -144,10 +144,79 @@ def test_a_file_refused_by_older_readers_is_read_again_after_they_change(tmp_pat
     assert same.loaded == same.rejected == [] and sorted(same.unchanged) == ["portal/good.csv", "portal/later.csv"]
     monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
     upgraded = framework.load_family(con, raw, "portal", portal_csv_loader)
-    assert upgraded.loaded == ["portal/later.csv"] and upgraded.unchanged == ["portal/good.csv"]
+    assert upgraded.loaded == ["portal/good.csv", "portal/later.csv"] and upgraded.unchanged == []
     assert [r[0] for r in titles(con) if not r[2]] == ["portal/good.csv", "portal/later.csv"]
     again = framework.load_family(con, raw, "portal", portal_csv_loader)
     assert again.loaded == [] and sorted(again.unchanged) == ["portal/good.csv", "portal/later.csv"]
+
+
+def test_a_loaded_file_is_read_again_after_the_readers_change(tmp_path, con, monkeypatch):
+    # a warehouse loaded before a reader fix kept the old reading of every unchanged file until its publisher changed
+    # it: the file is read again, the earlier reading kept superseded (same bytes, same sha256), the accounting whole
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "a.csv", ["x", "BAD"])
+    write_csv(raw / "portal" / "b.csv", ["y"])
+
+    def older_readers(con, f, load_id):  # read every title upper-cased: the reading a fix corrects
+        outcome = portal_csv_loader(con, f, load_id)
+        con.execute("UPDATE raw.portal_publications SET title = upper(title) WHERE load_id = ?", [load_id])
+        return outcome
+
+    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-1")
+    framework.load_family(con, raw, "portal", older_readers)
+    before = dict(con.execute("SELECT source_file, load_id FROM raw.load_files WHERE is_current").fetchall())
+    assert framework.load_family(con, raw, "portal", portal_csv_loader).loaded == []  # same readers: nothing read
+    assert sorted(r[1] for r in titles(con)) == ["X", "Y"]
+    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
+    upgraded = framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert upgraded.loaded == ["portal/a.csv", "portal/b.csv"] and upgraded.unchanged == []
+    assert (upgraded.rows_in, upgraded.rows_loaded, upgraded.rows_rejected) == (3, 2, 1)
+    assert [r for r in titles(con) if not r[2]] == [("portal/a.csv", "x", False), ("portal/b.csv", "y", False)]
+    assert [r for r in titles(con) if r[2]] == [("portal/a.csv", "X", True), ("portal/b.csv", "Y", True)]
+    history = con.execute("SELECT source_file, count(DISTINCT source_sha256), count(*), count(*) FILTER (is_current), "
+                          "bool_and(rows_in = rows_loaded + rows_rejected) FROM raw.load_files GROUP BY 1 "
+                          "ORDER BY 1").fetchall()
+    assert history == [("portal/a.csv", 1, 2, 1, True), ("portal/b.csv", 1, 2, 1, True)]
+    # the earlier reading's row rejects are superseded with it; the new reading's are current
+    rejects = con.execute("SELECT load_id, is_retired FROM raw.load_rejects ORDER BY is_retired").fetchall()
+    assert [r[1] for r in rejects] == [False, True] and rejects[1][0] == before["portal/a.csv"]
+    again = framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert again.loaded == [] and sorted(again.unchanged) == ["portal/a.csv", "portal/b.csv"]
+
+
+def test_files_gone_when_the_readers_change_are_retired_in_that_run(tmp_path, con, monkeypatch):
+    # files to read again were taken out of the present files before the vanished ones were counted: a refused file
+    # that vanished in the run its readers changed stayed current (and refused) until the next run
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "a.csv", ["x"])
+    write_csv(raw / "portal" / "b.csv", ["y"])
+    (raw / "portal" / "notes.txt").write_text("not a table", encoding="utf-8")
+    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-1")
+    first = framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert first.rejected == ["portal/notes.txt"]
+    (raw / "portal" / "notes.txt").unlink()
+    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
+    upgraded = framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert upgraded.retired == ["portal/notes.txt"]
+    assert con.execute("SELECT status FROM raw.load_files WHERE is_current AND source_file = 'portal/notes.txt'"
+                       ).fetchall() == [("retired",)]
+
+
+def test_a_reading_by_changed_readers_is_a_new_input_to_the_stages_after_it(tmp_path, con, monkeypatch):
+    # the dbt stage is skipped while its inputs' fingerprint stays: the same bytes read again by fixed readers must
+    # move it, or the marts keep the old reading
+    from dagster_project import stage_state
+
+    raw = tmp_path / "raw"
+    write_csv(raw / "portal" / "a.csv", ["x"])
+    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-1")
+    framework.load_family(con, raw, "portal", portal_csv_loader)
+    before = stage_state.raw_inputs_digest(con)
+    framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert stage_state.raw_inputs_digest(con) == before  # nothing read: the stages after it stay skipped
+    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
+    framework.load_family(con, raw, "portal", portal_csv_loader)
+    assert stage_state.raw_inputs_digest(con) != before
 
 
 def test_loader_crash_is_a_file_reject_not_a_failed_run(tmp_path, con):

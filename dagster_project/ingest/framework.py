@@ -2,7 +2,8 @@
 
 A family loader only knows how to read one file into its raw tables. This module decides *which*
 files need loading (by content hash), keeps history in ``raw.load_files``, supersedes the rows of
-changed files (kept, flagged, never deleted), retires the rows of vanished files, and enforces the row accounting invariant
+changed files and of files read again by changed readers (kept, flagged, never deleted; ``reread.py``), retires the
+rows of vanished files, and enforces the row accounting invariant
 ``rows_in = rows_loaded + rows_rejected``.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Callable, Iterable
 
 import duckdb
 
-from dagster_project import stage_state
+from dagster_project.ingest.reread import READERS_STAGE, files_to_reread, record_readers  # noqa: F401 (READERS_STAGE)
 from dagster_project.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
@@ -375,12 +376,9 @@ def load_family(
     files = discover_with_problems(raw_dir, family)
     current = _current_files(con, family)
     readers = _readers_version()
-    if stage_state.last_fingerprint(con, f"{READERS_STAGE}:{family}") != readers:
-        # the readers changed since this family was last loaded: a file they refused then is read again — an
-        # unchanged file would otherwise keep an old refusal for ever (a web export named .xls, refused before
-        # gongkai read HTML tables, stayed refused after the upgrade)
-        for rel in _rejected_files(con, family):
-            current.pop(rel, None)
+    # the readers changed since this family was last loaded: its current files, loaded or refused, are read again
+    # (same bytes: a new reading, not a new version — ingest/reread.py says what the history keeps)
+    reread = files_to_reread(con, family, readers)
     present = {f.rel for f, _ in files}
     vanished = sorted(set(current) - present)
     if vanished and not policy.allow and len(vanished) == len(current):
@@ -394,9 +392,11 @@ def load_family(
     seen_before = _files_ever_loaded(con, family)
     rows_before = _current_rows(con, family)
     say = progress or log.info
+    if reread:
+        say(f"[{family}] 读取程序已更新, 重新读取 {len(reread)} 个文件 (the readers changed: {len(reread)} files read again)")
     prefetch = getattr(loader, "prefetch", None)  # a loader may parse the changed files ahead, in parallel
     if prefetch is not None:
-        prefetch([f for f, problem in files if problem is None and current.get(f.rel) != f.sha256
+        prefetch([f for f, problem in files if problem is None and (current.get(f.rel) != f.sha256 or f.rel in reread)
                   and f.path.suffix.lower() in FAMILY_SUFFIXES[family]])
 
     def account(f: RawFile, outcome: FileOutcome) -> None:
@@ -467,7 +467,7 @@ def load_family(
                 load_one(f, None)
 
     for index, (f, problem) in enumerate(files, start=1):
-        if current.get(f.rel) == f.sha256:
+        if current.get(f.rel) == f.sha256 and f.rel not in reread:
             report.unchanged.append(f.rel)
             continue
         say(f"[{family}] {index}/{len(files)} loading {f.rel} ({f.bytes:,} bytes)")
@@ -493,12 +493,8 @@ def load_family(
     for rel in vanished:
         retire_file(con, family, rel)
         report.retired.append(rel)
-    stage_state.record(con, f"{READERS_STAGE}:{family}", readers)
+    record_readers(con, family, readers)
     return report
-
-
-# raw.stage_state key (per family) of the readers' version the family was last loaded with
-READERS_STAGE = "ingest_readers"
 
 
 def _readers_version() -> str:
@@ -506,12 +502,6 @@ def _readers_version() -> str:
     from dagster_project.ingest.parse_cache import parser_version
 
     return parser_version()
-
-
-def _rejected_files(con: duckdb.DuckDBPyConnection, family: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT source_file FROM raw.load_files WHERE family = ? AND is_current AND status = 'rejected'",
-        [family]).fetchall()]
 
 
 def _unsupported_reason(family: str, f: RawFile) -> str:

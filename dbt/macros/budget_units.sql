@@ -9,7 +9,7 @@
     change any sheet's publisher, a duplicate copy may change which sheet is kept): it is read from the inputs
     themselves. Every row carries its unit (rebuild_unit) and the unit's input fingerprint (unit_fingerprint): a
     hash over the unit's resolved sheets as int_sheets_resolved gives them now (the file's bytes, source_sha256,
-    stand for its lines), and for a file unit also its versions in the load manifest. A unit whose fingerprint
+    and the load that read them stand for its lines), and for a file unit also its versions in the load manifest. A unit whose fingerprint
     now differs from the one its rows carry — a re-published or removed file, a new year, a sheet that changed
     publisher, became a duplicate or lost its rejects — is deleted and rebuilt; a unit absent from the table
     (new, or one that yields no rows) is built; the others keep their rows. The fingerprint is a function of the
@@ -35,12 +35,19 @@ md5(concat_ws('|'
 {%- endmacro %}
 
 {#- One row per publisher-year unit: rebuild_unit, unit_fingerprint (order-free: the sorted list of its sheets'
-    fingerprints, hashed). -#}
+    fingerprints, hashed). A sheet's lines are stood for by its file's bytes AND the load that read them: the same
+    bytes read again by changed readers (ingest/reread.py) are other lines, and the unit is rebuilt with them. -#}
 {% macro budget_publisher_year_fingerprints() -%}
+{%- set sheet_reading = "concat_ws('|', " ~ budget_sheet_fingerprint('sheets') ~ ", coalesce(readings.load_id, '~'))" %}
 select
     {{ budget_publisher_year_unit('sheets.publisher_code', 'sheets.fiscal_year') }} as rebuild_unit,
-    md5({{ list_join(sorted_distinct_list(budget_sheet_fingerprint('sheets')), "','") }}) as unit_fingerprint
+    md5({{ list_join(sorted_distinct_list(sheet_reading), "','") }}) as unit_fingerprint
 from {{ ref('int_sheets_resolved') }} as sheets
+left join (
+    {#- the raw manifest, not its staging view: this macro also runs in marts' hooks, where a ref dbt did not see
+        when parsing is refused (a source is not) -#}
+    select source_file, load_id from {{ source('load_manifest', 'load_files') }} where is_current
+) as readings on readings.source_file = sheets.source_file
 group by {{ budget_publisher_year_unit('sheets.publisher_code', 'sheets.fiscal_year') }}
 {%- endmacro %}
 

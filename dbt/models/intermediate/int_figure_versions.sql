@@ -2,7 +2,11 @@
 -- file can be compared figure by figure (fct_revisions): the table as named, the side, the item (the line's
 -- code, else its row key, else its label), the measure (column key) and, for an item met twice in one table,
 -- its occurrence in reading order. A version is a load of the file that was read (a load rejected whole has no
--- figures and is not a version: the figures are compared across it). Each row carries its neighbouring
+-- figures and is not a version: the figures are compared across it). Loads of the same bytes one after the other
+-- are one version: the file read again by changed readers (ingest/reread.py), or back unchanged after it vanished,
+-- is a new reading, not a re-publication (the SHA-256 says so). The latest reading stands for the version (its
+-- figures, its correction note), dated by the first load of those bytes (when the publisher's figures were first
+-- seen), so a reader's fix is never listed as a publisher's change. Each row carries its neighbouring
 -- versions (the version before and after it, when there is one) and whether the version carries a correction
 -- note (更正/修订/调整说明 in a sheet's title or notes, or an explanation's heading).
 -- Publisher, year and table key are those the present resolution gives the file's table
@@ -13,15 +17,51 @@
 {{ config(pre_hook="{{ budget_clear_rebuilt_units('file') }}", **budget_unit_incremental_config()) }}
 {{ budget_rebuild_marker(units) }}
 {%- set in_scope = in_keys('source_file', units) %}
-with versions as (
+with readable_loads as (
+    select
+        source_file,
+        load_id,
+        source_sha256,
+        loaded_at,
+        case
+            when coalesce(lag(source_sha256) over (partition by source_file order by loaded_at, load_id), '')
+                 = source_sha256 then 0
+            else 1
+        end as starts_bytes
+    from {{ ref('stg_load_manifest__file_versions') }}
+    where family in ('budget', 'debt') and status <> 'rejected' and {{ in_scope }}
+),
+
+-- each run of loads of the same bytes numbered (bytes_run) …
+bytes_runs as (
+    select
+        readable_loads.*,
+        sum(starts_bytes) over (
+            partition by source_file order by loaded_at, load_id rows between unbounded preceding and current row
+        ) as bytes_run
+    from readable_loads
+),
+
+-- … and read by its latest load, dated by its first
+readings as (
+    select
+        source_file,
+        load_id,
+        source_sha256,
+        min(loaded_at) over (partition by source_file, bytes_run) as loaded_at,
+        row_number() over (partition by source_file, bytes_run order by loaded_at desc, load_id desc) as reading_rank
+    from bytes_runs
+),
+
+versions as (
     select
         source_file,
         load_id,
         source_sha256,
         loaded_at,
         row_number() over (partition by source_file order by loaded_at, load_id) as version_number
-    from {{ ref('stg_load_manifest__file_versions') }}
-    where family in ('budget', 'debt') and status <> 'rejected' and {{ in_scope }}
+    from readings
+    where reading_rank = 1
 ),
 
 neighbours as (

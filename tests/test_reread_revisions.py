@@ -1,0 +1,189 @@
+"""Files read again by changed readers are a new reading, not a publisher's re-publication (ingest/reread.py).
+
+The sample's warehouse (``sample_built``, read by the present readers) is copied with its raw root. Its debt family is
+then read by "older readers" (their own version stamp) that misread one file's amounts tenfold — the kind of reading a
+reader fix corrects — and again by "fixed readers" (another stamp: the present readers) while a second file is
+genuinely re-published with one figure changed (re-saved by openpyxl). dbt rebuilds the debt marts and the revision
+models, GX judges. Expected: every unchanged file read again each time, its earlier readings kept superseded with the
+same sha256; the marts hold the fixed reading (the parse cache, keyed by the readers' version, did not hand back the
+older readers' parse); fct_revisions and REV_SILENT_CORRECTION name the re-published file's figure and nothing else.
+Expected values are derived from the sample's own reading and from the cell changed here.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from dagster_project.ingest import framework, parse_cache, workbook
+from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
+from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+
+pytestmark = pytest.mark.slow
+DBT = str(Path(sys.executable).with_name("dbt"))
+MISREAD = 10  # the older readers' factor on one file's amounts
+
+
+def _rows(warehouse: Path, sql: str, params=()) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def _positions(warehouse: Path) -> dict:
+    return {(r[0], r[1], r[2], r[3]): r[4] for r in _rows(
+        warehouse, "select source_file, sheet, source_row, measure, amount_yuan from marts.fct_debt_positions")}
+
+
+def _build(env: dict, root: Path) -> None:
+    """dbt builds the debt marts and the revision models (incrementally: the copied warehouse's tables are kept)."""
+    result = subprocess.run(
+        [DBT, "build", "--select", "+fct_revisions", "+fct_debt_positions", "--exclude", "resource_type:seed",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
+        env=env, capture_output=True, text=True, cwd=REPO_ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+
+
+@pytest.fixture(scope="module")
+def reread(sample_built, tmp_path_factory):
+    warehouse0, _, env0 = sample_built
+    root = tmp_path_factory.mktemp("reread")
+    raw, warehouse, out = root / "raw", root / "w.duckdb", root / "out"
+    shutil.copytree(REPO_ROOT / "data" / "raw", raw)
+    shutil.copyfile(warehouse0, warehouse)
+    files = sorted(p.relative_to(raw).as_posix() for p in (raw / "debt").rglob("*.xlsx"))
+    misread, republished = files[0], files[-1]
+    loader = resolve_loader(FAMILY_LOADERS["debt"])
+    real_parse = workbook.parse_workbook
+
+    def older_parse(path, rel):
+        parsed = real_parse(path, rel)
+        if rel == misread:
+            for sheet in parsed.sheets:
+                for line in sheet.lines:
+                    if line.amount_yuan is not None:
+                        line.amount_yuan *= MISREAD
+        return parsed
+
+    env = {**env0, "GONGKAI_WAREHOUSE": str(warehouse), "GONGKAI_RAW_DIR": str(raw), "GONGKAI_OUT_DIR": str(out)}
+    con = duckdb.connect(str(warehouse))
+    try:
+        first_loads = dict(con.execute("select source_file, load_id from raw.load_files where family = 'debt' "
+                                       "and is_current").fetchall())
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("GONGKAI_PARSE_CACHE", str(root / "parse_cache"))
+            mp.setattr(parse_cache, "MAX_WORKERS", 1)  # parse in this process, where the readers are patched
+            mp.setattr(workbook, "parse_workbook", older_parse)
+            mp.setattr(parse_cache, "parser_version", lambda: "older")
+            older = framework.load_family(con, raw, "debt", loader, progress=lambda _: None)
+            older_loads = dict(con.execute("select source_file, load_id from raw.load_files where family = 'debt' "
+                                           "and is_current").fetchall())
+            con.close()
+            _build(env, root)  # the older readers' reading reaches the marts
+            older_positions = _positions(warehouse)
+            con = duckdb.connect(str(warehouse))
+            # the publisher re-publishes one file: a figure of a non-total line moved by one unit of its sheet
+            sheet, row, column, amount, unit = con.execute(
+                """select l.sheet, l.source_row, l.source_column, l.amount_yuan, s.unit_multiplier
+                   from raw.debt_lines l join raw.debt_sheets s using (load_id, source_file, sheet)
+                   where l.source_file = ? and not l.is_retired and not l.is_total and l.amount_yuan > 0
+                   order by l.sheet, l.source_row, l.source_column limit 1""", [republished]).fetchone()
+            book = load_workbook(raw / republished)
+            cell = book[sheet][f"{column}{row}"]
+            cell.value = float(Decimal(str(cell.value).replace(",", "")) + 1)
+            book.save(raw / republished)
+            mp.setattr(workbook, "parse_workbook", real_parse)
+            mp.setattr(parse_cache, "parser_version", lambda: "fixed")
+            fixed = framework.load_family(con, raw, "debt", loader, progress=lambda _: None)
+            cached = sorted(p.name.split("-")[-1] for p in (root / "parse_cache").glob("*.pickle"))
+    finally:
+        con.close()
+    _build(env, root)
+    from dagster_project.quality.runner import run_quality
+
+    run = run_quality(warehouse, out)
+    return dict(warehouse=warehouse, warehouse0=warehouse0, files=files, misread=misread, republished=republished,
+                older=older, fixed=fixed, first_loads=first_loads, older_loads=older_loads, run=run, cached=cached,
+                changed=(sheet, row, amount, amount + unit), older_positions=older_positions)
+
+
+def test_every_file_is_read_again_when_the_readers_change(reread):
+    r = reread
+    assert sorted(r["older"].loaded) == r["files"] and r["older"].unchanged == []
+    assert sorted(r["fixed"].loaded) == r["files"] and r["fixed"].unchanged == []
+    # one parse per file and readers' version: the fixed readers did not reuse the older readers' parses
+    assert r["cached"] == sorted(["older.pickle"] * len(r["files"]) + ["fixed.pickle"] * len(r["files"]))
+
+
+def test_the_earlier_readings_are_kept_superseded_with_the_same_bytes(reread):
+    r = reread
+    history = _rows(r["warehouse"], """
+        select source_file, count(*), count(distinct source_sha256), count(*) filter (where is_current),
+               bool_and(rows_in = rows_loaded + rows_rejected)
+        from raw.load_files where family = 'debt' group by 1 order by 1""")
+    assert [h[0] for h in history] == r["files"]
+    for rel, loads, shas, current, accounted in history:
+        assert (loads, current, accounted) == (3, 1, True)
+        assert shas == (2 if rel == r["republished"] else 1)
+    # the older readers' reading of the misread file: kept, superseded, tenfold the fixed reading
+    older = dict(_rows(r["warehouse"], """
+        select sheet || '!' || source_column || cast(source_row as varchar), amount_yuan from raw.debt_lines
+        where source_file = ? and load_id = ? and is_retired and amount_yuan is not null""",
+        [r["misread"], r["older_loads"][r["misread"]]]))
+    fixed = dict(_rows(r["warehouse"], """
+        select sheet || '!' || source_column || cast(source_row as varchar), amount_yuan from raw.debt_lines
+        where source_file = ? and not is_retired and amount_yuan is not null""", [r["misread"]]))
+    assert older and older.keys() == fixed.keys()
+    assert all(older[k] == fixed[k] * MISREAD for k in fixed)
+
+
+def test_the_marts_hold_each_new_reading(reread):
+    r = reread
+    before, older, after = _positions(r["warehouse0"]), r["older_positions"], _positions(r["warehouse"])
+    # the older readers' reading of the same bytes reached the marts (rebuilt though the bytes did not change) …
+    misread = {k for k in before if k[0] == r["misread"]}
+    assert {k for k in older if before.get(k) != older[k]} == {k for k in misread if before[k]} != set()
+    assert all(older[k] == before[k] * MISREAD for k in misread)
+    # … and so did the fixed readers'
+    sheet, row, old, new = r["changed"]
+    moved = {k for k in after if before.get(k) != after[k]}
+    assert {k[0] for k in moved} == {r["republished"]}  # the misread file reads as the sample's readers read it
+    assert {after[k] for k in moved} == {new} and {before[k] for k in moved} == {old}
+    assert before.keys() == after.keys()
+
+
+def test_only_the_republished_figure_is_a_revision(reread):
+    r = reread
+    sheet, row, old, new = r["changed"]
+    rows = _rows(r["warehouse"], """
+        select new_source_file, change_kind, old_amount_yuan, new_amount_yuan, old_load_id, new_load_id,
+               old_source_sha256 <> new_source_sha256, new_sheet, new_source_row
+        from marts.fct_revisions where family = 'debt'""")
+    assert rows == [(r["republished"], "changed", old, new, r["older_loads"][r["republished"]],
+                     _rows(r["warehouse"], "select load_id from raw.load_files where source_file = ? and is_current",
+                           [r["republished"]])[0][0], True, sheet, row)]
+    # the misread file has one version: its latest reading, dated by the first load of its bytes
+    versions = _rows(r["warehouse"], """
+        select distinct version_number, load_id, loaded_at = (select min(loaded_at) from raw.load_files
+                                                             where source_file = v.source_file)
+        from intermediate.int_figure_versions v where source_file = ?""", [r["misread"]])
+    current, = _rows(r["warehouse"], "select load_id from raw.load_files where source_file = ? and is_current",
+                     [r["misread"]])[0]
+    assert versions == [(1, current, True)]
+
+
+def test_the_silent_correction_rule_fires_only_on_the_republished_file(reread):
+    r = reread
+    findings = _rows(r["warehouse"], """select source_file, count(*) from quality.findings
+        where run_id = ? and rule_id = 'REV_SILENT_CORRECTION' group by 1""", [r["run"].run_id])
+    assert findings == [(r["republished"], 1)]

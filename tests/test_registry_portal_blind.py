@@ -96,6 +96,7 @@ ENTITIES = {
         [CENTRE, "宁夏回族自治区测试二厅直属中心", "640000", "所属单位", TWO, "否", "否", "", ""],
         [CITY.lower(), "银川市测试局", "640100", "department", "", "false", "false", "2015.3.2", "2016.8.1"],
         [ONE, ONE_NAME, "640000", "department", "", "否", "否", "2015/2/10", "2016/7/28"],   # the row twice
+        [ONE, ONE_NAME, "640000", "department", "", "否", "否", "2015/2/11", "2016/7/28"],   # again, another date
     ]),
     2016: (ENTITY_LABELS, "gbk", [
         [ONE, ONE_NAME, "640000", "一级预算单位", "", "否", "否", "2016-02-05", "2017-07-20"],
@@ -109,14 +110,19 @@ ENTITIES = {
         [THREE, THREE_NAME, "640000", "department", "", "false", "false", "", ""],
     ]),
 }
-REGIONS = [
+REGIONS = [   # levels as a bureau types them (行政级别)
     ["行政区划代码", "行政区划名称", "级次", "上级区划代码"],
     ["640000", "宁夏回族自治区", "省级", ""],
-    ["640100", "银川市", "市", "640000"],
-    ["６４０１２２", "贺兰县", "县", "６４０１００"],
-    ["640100", "银川市", "市", "640000"],
-    ["640900", "宁东能源化工基地", "管委会", "640999"],
+    ["640100", "银川市", "地级市", "640000"],
+    ["６４０１２２", "贺兰县", "县（市、区）", "６４０１００"],
+    ["640100", "银川市", "地级市", "640000"],
+    ["640900", "宁东能源化工基地", "基地", "640999"],
+    ["640104", "兴庆区", "市辖区", "640100"],
+    ["640181", "灵武市", "县级市", "640100"],
+    ["640100", "银川", "市", "640000"],               # the city again, under its short name
 ]
+LEVELS = {"640000": "province", "640100": "city", "640122": "county", "640900": "zone", "640104": "county",
+          "640181": "county"}
 APPROVALS = [
     ["区划代码", "年度", "批准事项", "批准日期"],
     ["640000", "2015", "预算", "2015/1/30"],
@@ -126,6 +132,7 @@ APPROVALS = [
     ["640000", str(CURRENT_YEAR), "预算", f"{CURRENT_YEAR}/1/30"],
     ["640000", str(CURRENT_YEAR), "预算", f"{CURRENT_YEAR}/1/30"],
     ["640000", str(CURRENT_YEAR), "决算", ""],
+    ["640000", "2016", "预算", "2016/2/1"],          # the same approval, another date
 ]
 WORKBOOKS = {  # file under budget/ → (publisher name, year)
     "2015/测试一厅2015年部门预算.xlsx": (ONE_NAME, 2015),
@@ -199,9 +206,15 @@ def test_codes_typed_in_lower_case_or_full_width_are_the_codes(run):
                            "translate(region_code, '０１２３４５６７８９', '0123456789')").fetchone()[0]
 
 
+def test_every_region_loads_with_the_level_its_word_names(run):
+    got = dict(run.execute("select distinct region_code, level from staging.stg_registry__regions").fetchall())
+    assert got == LEVELS
+
+
 def expected_deadlines() -> dict[tuple[str, int, str], dt.date | None]:
     """DOMAIN.md §1 on the rows written above: the 批复 + 20 days; without it the congress approval + 40 days
-    (department) or + 55 (unit); neither: unknown."""
+    (department) or + 55 (unit); neither: unknown. An entity listed twice: its first row; an approval given twice:
+    the earlier date."""
     congress: dict[tuple[str, int, str], dt.date] = {}
     for region, year, document, text in APPROVALS[1:]:
         if text:
@@ -216,6 +229,8 @@ def expected_deadlines() -> dict[tuple[str, int, str], dt.date | None]:
             unit = kind in ("所属单位", "二级预算单位", "unit")
             for document, reply in (("budget", budget_on), ("final", final_on)):
                 anchor = congress.get((unicodedata.normalize("NFKC", region), year, document))
+                if (code, year, document) in out:
+                    continue                 # an entity's first row is the one used
                 out[(code, year, document)] = (parse_typed(reply) + dt.timedelta(days=20) if reply else
                                                anchor + dt.timedelta(days=55 if unit else 40) if anchor else None)
     return out
@@ -264,3 +279,17 @@ def test_an_unregistered_publisher_is_kept_and_said(run):
     got = findings(run, "REG_UNKNOWN_PUBLISHER")
     assert [(year, file) for _, year, file, _, _, _ in got] == [(2016, "budget/2016/未登记局2016年部门预算.xlsx")]
     assert got[0][4] == UNKNOWN_NAME
+
+
+def test_rows_saying_one_thing_twice_differently_are_named_and_the_run_goes_on(run):
+    got = findings(run, "REG_DUPLICATE_CONFLICT")
+    assert [(code, year, file, row) for code, year, file, row, _, _ in got] == [
+        ("640000", 2016, "registry/approvals.csv", 9),
+        (ONE, 2015, "registry/entities_2015.csv", 7),
+        ("640100", None, "registry/regions.csv", 9),
+    ]
+    assert [observed.split(":")[0] for *_, observed, _ in got] == ["approved_on", "budget_approved_on", "region_name"]
+    assert "regions.csv 第3行" in got[2][5], "the row used is named"
+    keys = run.execute("select count(*), count(distinct (publisher_code, fiscal_year, table_key)) "
+                       "from marts.fct_disclosure_expected").fetchone()
+    assert keys[0] == keys[1], "a region listed twice is one publisher"

@@ -157,7 +157,10 @@ def build_raw(root: Path) -> None:
     write_csv(registry / "regions.csv", REGIONS, "gbk")
     write_csv(registry / "approvals.csv", APPROVALS, "gbk")
     for year, (header, encoding, rows) in ENTITIES.items():
-        write_csv(registry / f"entities_{year}.csv", [header, *rows], encoding,
+        # 2016's sheet as a bureau keeps it: a title line above the header, a blank line and a note below the rows
+        above, below = ([[f"{year}年度预算单位名录"] + [""] * 8], [[""] * 9, ["制表：财政厅预算处"] + [""] * 8]) \
+            if year == 2016 else ([], [])
+        write_csv(registry / f"entities_{year}.csv", [*above, header, *rows, *below], encoding,
                   newline="\n" if year == CURRENT_YEAR else "\r\n")
     for name, (publisher, year) in WORKBOOKS.items():
         department_budget(root / "budget" / name, publisher, year)
@@ -190,8 +193,10 @@ def findings(con, rule_id: str) -> list[tuple]:
 def test_only_the_unusable_rows_are_rejected_naming_row_and_column(run):
     rejects = run.execute("select source_file, source_row, source_column, raw_value from raw.load_rejects "
                           "order by 1, 2").fetchall()
-    assert rejects == [("registry/entities_2016.csv", 5, "统一社会信用代码", "1.16401E+17"),
-                       ("registry/entities_2016.csv", 6, "预算批复日期", "2016/2/30")]
+    # 2016's rows stand one line lower (its title line); the note under its table is no entity
+    assert rejects == [("registry/entities_2016.csv", 6, "统一社会信用代码", "1.16401E+17"),
+                       ("registry/entities_2016.csv", 7, "预算批复日期", "2016/2/30"),
+                       ("registry/entities_2016.csv", 9, "单位名称", None)]
     statuses = dict(run.execute("select source_file, status from raw.load_files").fetchall())
     assert set(statuses.values()) <= {"loaded", "loaded_with_rejects"}, statuses
 
@@ -263,7 +268,7 @@ def test_attachments_named_by_path_url_or_percent_encoding_publish_their_file(ru
 def test_unresolved_references_are_said_with_file_row_and_column(run):
     got = findings(run, "REG_REFERENCE_UNRESOLVED")
     assert [(code, year, file, row, observed) for code, year, file, row, observed, _ in got] == [
-        (CENTRE, 2016, "registry/entities_2016.csv", 3, f"parent_entity_code = {TWO}"),
+        (CENTRE, 2016, "registry/entities_2016.csv", 4, f"parent_entity_code = {TWO}"),
         ("640900", None, "registry/regions.csv", 6, "parent_code = 640999"),
     ]
     assert "2015" in got[0][5], "the year whose file has the parent is named"

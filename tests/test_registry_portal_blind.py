@@ -105,9 +105,10 @@ ENTITIES = {
         ["1.16401E+17", "银川市测试局", "640100", "部门", "", "否", "否", "2016/3/4", ""],
         [ZONE, "宁东测试局", "640900", "部门", "", "否", "否", "2016/2/30", ""],
     ]),
-    CURRENT_YEAR: (ENTITY_HEADER, "utf-8-sig", [
-        [ONE, ONE_NAME, "640000", "department", "", "false", "false", f"{CURRENT_YEAR}/2/6", ""],
-        [THREE, THREE_NAME, "640000", "department", "", "false", "false", "", ""],
+    # the current year's list says 单位性质 (行政单位 / 事业单位: not department vs unit) and no kind: derived from the parent
+    CURRENT_YEAR: (["单位性质" if h == "entity_kind" else h for h in ENTITY_HEADER], "utf-8-sig", [
+        [ONE, ONE_NAME, "640000", "行政单位", "", "false", "false", f"{CURRENT_YEAR}/2/6", ""],
+        [THREE, THREE_NAME, "640000", "参公管理事业单位", "", "false", "false", "", ""],
     ]),
 }
 REGIONS = [   # levels as a bureau types them (行政级别)
@@ -231,7 +232,7 @@ def expected_deadlines() -> dict[tuple[str, int, str], dt.date | None]:
             code = unicodedata.normalize("NFKC", code).upper()
             if len(code) != 18 or "2/30" in budget_on:
                 continue                     # the rejected rows
-            unit = kind in ("所属单位", "二级预算单位", "unit")
+            unit = kind in ("所属单位", "二级预算单位", "unit")    # 行政单位 etc. are departments here: no parent
             for document, reply in (("budget", budget_on), ("final", final_on)):
                 anchor = congress.get((unicodedata.normalize("NFKC", region), year, document))
                 if (code, year, document) in out:

@@ -299,3 +299,14 @@ def test_rows_saying_one_thing_twice_differently_are_named_and_the_run_goes_on(r
     keys = run.execute("select count(*), count(distinct (publisher_code, fiscal_year, table_key)) "
                        "from marts.fct_disclosure_expected").fetchone()
     assert keys[0] == keys[1], "a region listed twice is one publisher"
+
+
+def test_the_final_accounts_of_the_year_still_running_are_not_yet_due(run):
+    def statuses(code, year):
+        return {s for (s,) in run.execute("select distinct status from marts.fct_disclosure_status where publisher_code = ? "
+                                          "and fiscal_year = ? and document = 'final'", [code, year]).fetchall()}
+    assert statuses(ONE, CURRENT_YEAR) == statuses(THREE, CURRENT_YEAR) == {"not_yet_due"}
+    assert statuses(CENTRE, 2016) == {"missing_deadline_unknown"}, "a past year's unknown deadline stays said"
+    assert not run.execute("select count(*) from quality.findings where run_id = (select max(run_id) from quality.findings) "
+                           "and rule_id = 'DISC_MISSING_DEADLINE_UNKNOWN' and fiscal_year = ? "
+                           "and document in ('final', 'final_debt')", [CURRENT_YEAR]).fetchone()[0]

@@ -1,7 +1,7 @@
 """Registry CSVs (regions / entities / approvals) and the portal publication log → raw tables.
 
-Which table a file holds is decided by its header row (``specs/registry_tables.yaml``), never by
-its name — except the fiscal year of an ``entities_<year>.csv`` without a ``fiscal_year`` column,
+Which table a file holds is decided by its header row (``specs/registry_tables.yaml``; the first record a table
+identifies by, so a title line a spreadsheet keeps above it is not read as data), never by its name — except the fiscal year of an ``entities_<year>.csv`` without a ``fiscal_year`` column,
 which the contract puts only in the file name. Encodings, staging and parsing are shared with the
 trading loader (``textfiles``): UTF-8 / UTF-8 BOM / GB18030, set-based SQL, a bad date, boolean,
 number or enumeration value rejects its row into ``raw.load_rejects``.
@@ -76,6 +76,14 @@ def identify_table(family: str, headers: list[str]) -> tuple[str, list[tf.Bindin
     return best
 
 
+def _is_header(family: str, texts: list[str]) -> bool:
+    try:
+        identify_table(family, texts)
+    except FileRejected:
+        return False
+    return True
+
+
 def _load(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, family: str) -> FileOutcome:
     with tf.bounded_memory(con):
         return _load_bounded(con, f, load_id, family)
@@ -85,13 +93,26 @@ def _load_bounded(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, fami
     if f.path.suffix.lower() != ".csv":
         raise FileRejected(f"{f.rel}: 只接受 CSV 文件 (only .csv files are read here)")
     with tf.utf8_source(f) as src:
-        staged = tf.stage_text_file(con, f, src)
+        # a registry kept in a spreadsheet is saved with its title line(s) above the header (2016年度预算单位名录):
+        # the header is the first record one of the family's tables identifies by, within the first few
+        staged = tf.stage_text_file(con, f, src, find_header=lambda texts: _is_header(family, texts))
         kind, bindings, ignored = identify_table(family, staged.headers)
         table = table_specs()["tables"][kind]
         present = {b.field for b in bindings}
         checks: list[tf.RowCheck] = []
         values = {b.field: f"p_{b.field}" for b in bindings}
         notes = []
+        # a row without what names its record (a region's code and name, an entity's code and name, an approval's
+        # region and document) is no record: a note under the table (制表：…, 注：…) or a half-filled line — said
+        for field in table.get("required", []):
+            binding = next(b for b in bindings if b.field == field)
+            # the cell as written (r_, kept beside a parsed kind; a text field is its own): a value that is there but
+            # unreadable (a code in scientific notation) is that cell's error, not a blank
+            written = f"r_{field}" if binding.kind != "text" else f"p_{field}"
+            checks.append(tf.RowCheck(
+                bad_sql=f"{written} IS NULL", column=binding.header, value_sql="NULL",
+                reason=f"「{binding.header}」为空, 不是一条记录 ({field} is blank: not a record of {kind})",
+            ))
         if kind == "entities":
             match = re.search(table["file_name_year_pattern"], f.path.name)
             name_year = int(match.group(1)) if match else None

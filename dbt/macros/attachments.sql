@@ -9,3 +9,31 @@
        and ({{ attachment }} = {{ source_file }}
             or right({{ source_file }}, length({{ attachment }}) + 1) = '/' || {{ attachment }})
 {%- endmacro %}
+
+{#- The attachment as a path under the raw root, from the forms a portal log gives it in (RAW_FORMATS.md portal/):
+    a bare file name or a raw-root path stay as they are (backslashes as '/'); percent-encoded text (a name copied
+    from a download link: %E6%B5%8B….xlsx) is decoded; and a name that points outside the raw root — a download URL
+    (http://…/x.xlsx?id=1), a path on the clerk's own disk (C:\Users\…\x.xlsx, \\server\share\x.xlsx, /home/…) —
+    keeps only its file name, since its folders are not the raw root's and the name is what a reader matches on.
+    Blank → NULL. -#}
+{% macro attachment_in_raw_root(expr) -%}
+{%- set slashed -%}nullif(trim(replace({{ expr }}, {{ sql_string('\\') }}, '/')), ''){%- endset -%}
+{%- set decoded -%}
+case when {{ regex_search(slashed, "'%[0-9A-Fa-f]{2}'") }} then {{ url_decode_text(slashed) }} else {{ slashed }} end
+{%- endset -%}
+case when {{ regex_search(decoded, sql_string('^([A-Za-z]:/|/|[A-Za-z][A-Za-z0-9+.-]*://)')) }}
+     then nullif({{ regex_extract(regex_replace_anchored(decoded, sql_string('[?#].*$'), "''"), "'[^/]*$'") }}, '')
+     else {{ decoded }} end
+{%- endmacro %}
+
+{#- Percent-decoding as UTF-8; a '+' stays a '+' (a file name's, not a form's space); text that does not decode
+    (a stray '%', or bytes of another encoding than UTF-8) is kept as it is. -#}
+{% macro url_decode_text(expr) -%}
+{{ return(adapter.dispatch('url_decode_text', 'gongkai')(expr)) }}
+{%- endmacro %}
+{% macro default__url_decode_text(expr) -%}
+coalesce(try(url_decode(replace({{ expr }}, '+', '%2B'))), {{ expr }})
+{%- endmacro %}
+{% macro spark__url_decode_text(expr) -%}
+coalesce(try_url_decode(replace({{ expr }}, '+', '%2B')), {{ expr }})
+{%- endmacro %}

@@ -12,9 +12,13 @@ deadline_rules as (
     select * from {{ ref('ref_deadline_rules') }}
 ),
 
+-- one row per region: a region listed twice under two names or levels (银川市 / 银川, or an old code beside today's)
+-- is one publisher, its first row as dim_region takes it (REG_DUPLICATE_CONFLICT says which rows differ); a distinct
+-- over the rows doubled its items and failed this model's key test, stopping the run
 regions as (
-    select distinct region_code, region_name, level from {{ ref('stg_registry__regions') }}
+    select region_code, region_name, level from {{ ref('stg_registry__regions') }}
     where region_code is not null
+    qualify row_number() over (partition by region_code order by is_current_code desc, source_file, source_row) = 1
 ),
 
 entities as (

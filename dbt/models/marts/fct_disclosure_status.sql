@@ -1,7 +1,7 @@
 -- One row per expected item with its status (CONTRACTS.md §7): missing · missing_deadline_unknown (nothing
 -- published and no approval date in the registry to compute the deadline from: not counted as "missing on
--- time") · empty_without_note · empty_with_note · late · not_yet_due · on_time. An empty table published late
--- is late.
+-- time"; the final accounts of a year not yet ended are not_yet_due instead) · empty_without_note · empty_with_note
+-- · late · not_yet_due · on_time. An empty table published late is late.
 with expected as (
     select * from {{ ref('fct_disclosure_expected') }}
 ),
@@ -57,6 +57,10 @@ select
     deadline_basis,
     cast(case
         when published_at is null and deadline_date is not null and {{ as_of_date() }} <= deadline_date then 'not_yet_due'
+        -- the final accounts of a year still running (the current year's): nothing can have approved them yet, so no
+        -- approval date is no registry gap — they are not due, not "missing with the deadline unknown"
+        when published_at is null and deadline_date is null and document = 'final'
+             and year({{ as_of_date() }}) <= fiscal_year then 'not_yet_due'
         when published_at is null and deadline_date is null then 'missing_deadline_unknown'
         when published_at is null then 'missing'
         when deadline_date is not null and published_on > deadline_date then 'late'

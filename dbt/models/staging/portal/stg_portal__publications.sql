@@ -11,8 +11,10 @@ select
     published_at,
     cast(published_at as date)                            as published_on,
     trim(url)                                             as url,
-    nullif(trim(replace(attachment, {{ sql_string('\\') }}, '/')), '') as attachment,
-    {# the attachment may be a bare file name or a path relative to the raw root #}
-    {{ regex_extract("trim(replace(attachment, " ~ sql_string('\\') ~ ", '/'))", "'[^/]+$'") }} as attachment_file_name
+    {# a bare file name or a path relative to the raw root; a URL, a path on another disk or a percent-encoded name
+       as the file name it names (macros/attachments.sql) #}
+    {{ attachment_in_raw_root('attachment') }} as attachment,
+    {{ regex_extract(attachment_in_raw_root('attachment'), "'[^/]+$'") }} as attachment_file_name,
+    nullif(trim(attachment), '')                          as attachment_as_published
 from {{ source('portal', 'portal_publications') }}
 where not coalesce(is_retired, false)

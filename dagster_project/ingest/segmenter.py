@@ -320,8 +320,12 @@ def _joined(left: list[PageItem], right: list[PageItem],
             cells = list(it.cells) if len(normalise(it.text)) > len(normalise(q.text)) else list(q.cells)
             out[k] = replace(q, cells=cells)
             continue
-        if it.in_margin and (q.in_margin if q is not None else not is_title(vocab, it.text)):
-            kept.append(it)  # the page's own number (第 2 页，共 9 页) or running head
+        # the page's own number (第 2 页，共 9 页) or running head stays there; but a unit line beside the earlier
+        # page's publisher line (单位：万元 in the sheet's last column, printed on the page to the right) is that
+        # line's end: kept apart, the table was read in 元
+        if it.in_margin and (q.in_margin if q is not None else not is_title(vocab, it.text)) \
+                and not (q is not None and _is_caption_line(vocab, it.text)):
+            kept.append(it)
             continue
         if q is None:
             above = max((r for r in left if r.kind == "table" and r.top < it.top), key=lambda r: r.top, default=None)

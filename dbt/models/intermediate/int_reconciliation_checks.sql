@@ -13,8 +13,9 @@
 -- A row-layout position match (items as rows, e.g. debt 1-2's 限额 and 年末余额) also says which column it judged
 -- (position_column: amount = 本地区, amount_own_level = 本级, region:<name>; source_column: the cell's column).
 -- Tolerance: half a unit of each figure's table per figure compared (DOMAIN.md 2.2): two rounded 元 figures
--- may differ by 1 元. Alternatives (alternative_of) are other readings of the same identity: it holds when
--- any of them holds, and the row reported is the one that held (else the primary).
+-- may differ by 1 元; a debt table, half of the last decimal it prints (figure_step below).
+-- Alternatives (alternative_of) are other readings of the same identity: it holds when any of them holds, and the
+-- row reported is the one that held (else the primary).
 -- Incremental by load, one publisher-year at a time (macros/budget_units.sql): an identity is evaluated within one
 -- publisher, year and phase, so only the items of the units to rebuild are read.
 {%- set units = budget_units_to_rebuild('publisher_year') %}
@@ -55,9 +56,25 @@ parsed as (
     from selectors
 ),
 
+-- figure_step: the step a figure of the sheet is rounded to — one unit of its table (DOMAIN.md 2.2: a 1-unit gap is
+-- rounding), except in the debt tables (DOMAIN.md 2.3: "rounding tolerance stated in the table's unit"), often in 亿元
+-- printed to 2-4 decimals: there the last decimal printed — the most decimals a figure of the sheet shows, at most 4.
+-- Half a 亿元 per figure made a 1-2's year-end balance 500 万元 off its roll-forward "rounding".
 items_in_scope as (
-    select * from {{ ref('int_line_items') }}
-    where {{ in_keys('rebuild_unit', units) }}
+    select
+        *,
+        coalesce(unit_multiplier, 1) * case when is_debt_book and coalesce(unit_multiplier, 1) > 1
+            then power(10, -least(4, max(printed_decimals) over (partition by sheet_id))) else 1 end as figure_step
+    from (
+        select
+            items.*,
+            coalesce(catalogue.book = 'debt', false) as is_debt_book,
+            length(regexp_extract(trim(items.value_text), '^[-−+(（]?[0-9][0-9,，]*[.]([0-9]+)[)）]?$', 1))
+                as printed_decimals
+        from {{ ref('int_line_items') }} as items
+        left join {{ ref('ref_disclosure_catalogue') }} as catalogue on catalogue.table_key = items.table_key
+        where {{ in_keys('rebuild_unit', units) }}
+    )
 ),
 
 -- each term's (table, item) pairs, resolved on the small catalogue and item vocabularies so that the join with
@@ -161,7 +178,7 @@ evaluated as (
         count(*) filter (where role = 'R') as right_lines,
         count(distinct item_key) filter (where role = 'R') as right_items_found,
         coalesce(bool_and({{ cell_is_blank('value_text') }}) filter (where role = 'R'), false) as right_all_blank,
-        sum(0.5 * coalesce(unit_multiplier, 1)) as tolerance_yuan,
+        sum(0.5 * figure_step) as tolerance_yuan,
         {#- the first line of each term (by row, then sheet, side, item): every field from that one line, whatever
             order the engine reads the lines in -#}
         {%- set first_line = struct_of({'r': 'source_row', 's': 'sheet_id', 'd': "coalesce(side, '')", 'i': 'item_key'}) %}

@@ -1,0 +1,141 @@
+"""Debt tables written blind from the contract (RAW_FORMATS.md "Debt tables in the Ministry's layout", DOMAIN.md 2.3)
+as finance bureaus' tools write them, read by gongkai and compared with what the files say.
+
+- ``tests/fixtures/debt_calc/``: a district's 1-1 and 1-4 in 万元 printed by LibreOffice Calc (not in CI: the workbook
+  and its print are committed, see MAKE.md there). Each sheet is wider than A4 portrait, so its last columns — the
+  unit cell 单位：万元 among them — go on a page to the right, at the height of the publisher line.
+- A county's final 1-1 and 1-2 in 亿元 printed to 4 decimals (openpyxl), through the whole pipeline: what counts as
+  rounding in such a table.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.ingest.workbook import parse_workbook
+from dagster_project.paths import REPO_ROOT
+
+CALC = Path(__file__).parent / "fixtures" / "debt_calc"
+
+
+def _tables(parsed) -> dict:
+    return {s.table_name: (s.status, s.entity_name, s.fiscal_year, s.phase, s.unit_label,
+                           Counter((ln.line_label, ln.row_key, ln.column_key, ln.amount_yuan) for ln in s.lines))
+            for s in parsed.sheets}
+
+
+def test_a_unit_printed_on_the_page_to_the_right_still_says_the_tables_unit():
+    # Calc printed the unit cell (the sheet's last column) on the right-hand page, in the top band where page
+    # headers sit, beside the publisher line of the left-hand page: taken for that page's running head, it was
+    # dropped, and the tables were read in 元 — every figure 10 000 times too small, with only a note
+    # "no unit stated". Read as the workbook reads: 万元, the same figures.
+    workbook = parse_workbook(CALC / "debt_calc_wide.xlsx")
+    printed = parse_workbook(CALC / "debt_calc_wide.pdf")
+    assert printed.page_count == 4
+    assert all("右侧各列在" in s.sheet for s in printed.sheets)   # each table did go on over a page to the right
+    expected = _tables(workbook)
+    assert {t[4] for t in expected.values()} == {"万元"} and len(expected) == 2
+    assert _tables(printed) == expected
+
+
+# ---- a county's final debt tables in 亿元 printed to 4 decimals (openpyxl), through the whole pipeline
+COUNTY_FILE = "debt/2019/平罗县2019年决算政府债务情况表.xlsx"
+REGIONS = ("region_code,region_name,level,parent_code\n640000,宁夏回族自治区,province,\n"
+           "640200,石嘴山市,city,640000\n640221,平罗县,county,640200\n")
+# 1-1 (regions as rows): the limit's 合计 2.2001 is 0.0001 亿元 above 一般 + 专项 — rounding of figures printed to 4
+# decimals; 1-2: 1.6000 + 0.3000 − 0.2000 = 1.7000, but the year-end balance says 1.6500: 0.05 亿元 (500 万元) off
+COUNTY_1_1 = [("本地区", 2.2001, 1.7, 0.5, 2.13, 1.65, 0.48), ("本级", 2.2001, 1.7, 0.5, 2.13, 1.65, 0.48)]
+COUNTY_1_2 = [("一、2018年末一般债务余额", 1.6), ("二、2019年一般债务限额", 1.7), ("三、2019年一般债务发行额", 0.3),
+              ("    其中：2019年地方政府一般债券发行额", 0.3), ("四、2019年一般债务还本额", 0.2),
+              ("五、2019年末一般债务余额", 1.65)]
+YI = 100_000_000
+
+
+def _county_book(path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "1-1"
+    ws.append(["平罗县2019年地方政府债务限额及余额决算情况表"])
+    ws.merge_cells("A1:G1")
+    ws.append(["编制单位：平罗县财政局", None, None, None, None, None, "单位：亿元"])
+    ws.append(["地区", "2019年债务限额", None, None, "2019年末债务余额", None, None])
+    ws.append([None, "合计", "一般债务", "专项债务", "合计", "一般债务", "专项债务"])
+    ws.merge_cells("A3:A4"), ws.merge_cells("B3:D3"), ws.merge_cells("E3:G3")
+    for row in COUNTY_1_1:
+        ws.append(list(row))
+    ws = wb.create_sheet("1-2")
+    ws.append(["平罗县2019年地方政府一般债务余额决算情况表"])
+    ws.merge_cells("A1:B1")
+    ws.append(["编制单位：平罗县财政局", "单位：亿元"])
+    ws.append(["项目", "决算数"])
+    for row in COUNTY_1_2:
+        ws.append(list(row))
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows(min_row=4):
+            for cell in row:
+                if isinstance(cell.value, float):
+                    cell.number_format = "0.0000"
+    wb.save(path)
+
+
+@pytest.fixture(scope="module")
+def county_warehouse(tmp_path_factory):
+    root = tmp_path_factory.mktemp("debt_blind")
+    raw = root / "raw"
+    for folder in ("registry", "portal", "debt/2019"):
+        (raw / folder).mkdir(parents=True)
+    (raw / "registry" / "regions.csv").write_text(REGIONS, encoding="utf-8")
+    (raw / "registry" / "entities_2019.csv").write_text(
+        "entity_code,entity_name,region_code,entity_kind,parent_entity_code,has_government_fund,has_state_capital,"
+        "budget_approved_on,final_approved_on\n", encoding="utf-8")
+    (raw / "registry" / "approvals.csv").write_text(
+        "region_code,fiscal_year,document,approved_on\n640221,2019,final,2020-08-20\n", encoding="utf-8")
+    (raw / "portal" / "publications_debt.csv").write_text(
+        "publisher_code,publisher_name,column,title,published_at,url,attachment\n", encoding="utf-8")
+    _county_book(raw / COUNTY_FILE)
+    env = dict(os.environ, GONGKAI_RAW_DIR=str(raw), GONGKAI_WAREHOUSE=str(root / "w.duckdb"),
+               GONGKAI_OUT_DIR=str(root / "out"), DAGSTER_HOME=str(root / "dh"))
+    (root / "dh").mkdir()
+    done = subprocess.run([sys.executable, "-m", "dagster_project.cli", "run"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return root / "w.duckdb"
+
+
+def _query(warehouse: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_roll_forward_off_by_less_than_one_unit_of_a_yi_yuan_table_is_a_failure(county_warehouse):
+    # The tolerance was half a unit of the table per figure: in 亿元, 0.5 亿元 × 4 figures, so a year-end balance
+    # 500 万元 off the roll-forward was "rounding" (RECON_ROUNDING, info). Figures printed to 4 decimals round to
+    # 0.0001 亿元: the gap is the publisher's, not rounding.
+    got = _query(county_warehouse, """
+        select rule_id, severity, source_file, sheet, observed, expected from quality.findings
+        where rule_id in ('DEBT_ROLL_FORWARD', 'RECON_ROUNDING') and sheet = '1-2'""")
+    opening, issued, repaid, closing = (Decimal(str(COUNTY_1_2[i][1])) for i in (0, 2, 4, 5))
+    assert [(r[0], r[1], r[2], r[3]) for r in got] == [("DEBT_ROLL_FORWARD", "failure", COUNTY_FILE, "1-2")]
+    assert abs(Decimal(got[0][4]) - Decimal(got[0][5])) == (opening + issued - repaid - closing) * YI
+
+
+def test_a_gap_of_the_last_printed_decimal_is_still_rounding(county_warehouse):
+    # 合计 2.2001 against 一般 1.7000 + 专项 0.5000: 1 万元, within half of 0.0001 亿元 for each of the three figures
+    got = _query(county_warehouse, """
+        select identity_id, is_consistent, is_rounding, difference_yuan, tolerance_yuan
+        from intermediate.int_reconciliation_checks where source_file = '%s' and identity_id = 'debt_limit_parts'
+        order by source_row""" % COUNTY_FILE)
+    step = Decimal("0.0001") * YI
+    assert [r[1:] for r in got] == [(True, True, -step, Decimal("1.5") * step)] * len(COUNTY_1_1)

@@ -3,8 +3,11 @@
 Which table a file holds is decided by its header row (``specs/registry_tables.yaml``; the first record a table
 identifies by, so a title line a spreadsheet keeps above it is not read as data), never by its name — except the fiscal year of an ``entities_<year>.csv`` without a ``fiscal_year`` column,
 which the contract puts only in the file name. Encodings, staging and parsing are shared with the
-trading loader (``textfiles``): UTF-8 / UTF-8 BOM / GB18030, set-based SQL, a bad date, boolean,
-number or enumeration value rejects its row into ``raw.load_rejects``.
+trading loader (``textfiles``): UTF-8 / UTF-8 BOM / GB18030, set-based SQL. A bad date, boolean,
+number or enumeration value rejects its row into ``raw.load_rejects`` — unless its field is ``bad: blank`` in the
+spec (a value that does not say which record the row is: an approval date, a flag): then the row loads with that
+value NULL and the cell is kept in ``raw.load_blanked_cells`` for a finding (QUAR_VALUE_UNREADABLE; a damaged code:
+QUAR_CODE_DAMAGED), so one impossible date does not drop an entity from what is expected of it.
 """
 from __future__ import annotations
 
@@ -40,6 +43,12 @@ def _enum_values(spec: dict) -> dict[str, str] | None:
     return {str(s).strip().lower(): canonical for canonical, synonyms in spec["values"].items() for s in synonyms}
 
 
+def blank_when_bad(spec: dict) -> bool:
+    """Whether an unreadable value of this field is stored NULL with its row loaded (``bad: blank``; ``damaged:
+    blank`` is its older spelling, kept for codes) rather than rejecting the row."""
+    return "blank" in (spec.get("bad"), spec.get("damaged"))
+
+
 def bind_table(table: dict, headers: list[str]) -> tuple[list[tf.Binding], list[str]]:
     aliases = _aliases(table)
     bindings, ignored, bound = [], [], set()
@@ -51,7 +60,7 @@ def bind_table(table: dict, headers: list[str]) -> tuple[list[tf.Binding], list[
         bound.add(name)
         spec = table["fields"][name]
         bindings.append(tf.Binding(name, spec["kind"], index, header, values=_enum_values(spec),
-                                   bad_rejects_row=spec.get("damaged") != "blank"))
+                                   bad_rejects_row=not blank_when_bad(spec)))
     return bindings, ignored
 
 

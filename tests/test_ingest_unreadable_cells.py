@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
+import pytest
 from test_ingest_tabular import rows_of, run
 
 from dagster_project.ingest.tabular import load_portal_file, load_registry_file
@@ -87,3 +89,64 @@ def test_an_impossible_date_or_unknown_word_blanks_the_cell_and_keeps_the_row(tm
         ("registry/entities_2016.csv", 3, "是否有政府性基金预算", "has_government_fund", "boolean", "待定"),
         ("registry/entities_2016.csv", 4, "决算批复日期", "final_approved_on", "date", "2017-13-01"),
     ]
+
+
+REGIONS = [["行政区划代码", "行政区划名称", "级次", "上级区划代码"], ["640000", "宁夏回族自治区", "省级", ""]]
+APPROVALS = [["行政区划代码", "年度", "文件类型", "批准日期"], ["640000", "2016", "预算", "2016-01-20"],
+             ["640000", "2016", "决算", "2017-02-30"]]
+
+
+@pytest.mark.slow
+def test_the_entity_stays_expected_and_the_cell_is_a_finding(tmp_path):
+    """End to end (loaders → dbt build → GX): the department whose reply date is impossible is still expected to
+    publish — its deadline falls back to the congress approval and says the reply date is unknown, its unpublished
+    budget is DISC_MISSING — and each unreadable cell is one QUAR_VALUE_UNREADABLE warning naming file, row, column
+    and the value as found, with the publisher and year its row names. Rejecting the row (before) lost all of it."""
+    from test_codes_damaged_finding import _findings
+    from test_dbt_build import run_dbt
+
+    from dagster_project.ingest import framework
+    from dagster_project.paths import settings
+
+    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse.duckdb"
+    _write(raw / "registry" / "regions.csv", REGIONS[0], REGIONS[1:])
+    _write(raw / "registry" / "approvals.csv", APPROVALS[0], APPROVALS[1:])
+    _write(raw / "registry" / "entities_2016.csv", ENTITY_HEADER, ENTITIES)
+    _write(raw / "portal" / "publications.csv", PUBLICATION_HEADER, PUBLICATIONS)
+    env = {"GONGKAI_RAW_DIR": str(raw), "GONGKAI_WAREHOUSE": str(warehouse), "GONGKAI_OUT_DIR": str(tmp_path / "out"),
+           "GONGKAI_AS_OF": "2019-01-01"}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        con = duckdb.connect(str(warehouse))
+        try:
+            for family, loader in (("registry", load_registry_file), ("portal", load_portal_file)):
+                framework.load_family(con, raw, family, loader)
+        finally:
+            con.close()
+        result = run_dbt(["build"], settings().env_for_subprocess(), tmp_path / "target")
+        assert result.returncode == 0, result.stdout[-6000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        bases = {b for (b,) in con.execute(
+            "select distinct deadline_basis from marts.fct_disclosure_expected "
+            "where publisher_code = '11640000MB0000001A' and fiscal_year = 2016 and document = 'budget'").fetchall()}
+    finally:
+        con.close()
+    assert bases == {"congress_approval+40d (finance reply date unknown)"}
+
+    findings = [dict(zip(["rule_id", "severity", "publisher_code", "fiscal_year", "object_key", "observed"], f[:6]))
+                for f in _findings(warehouse, env)]
+    unreadable = {f["object_key"]: (f["severity"], f["publisher_code"], f["fiscal_year"], f["observed"])
+                  for f in findings if f["rule_id"] == "QUAR_VALUE_UNREADABLE"}
+    # every cell kept, from the files themselves: (file, row) of each value that is not what its column holds
+    assert unreadable == {
+        "registry/entities_2016.csv#2#预算批复日期": ("warning", "11640000MB0000001A", 2016, "预算批复日期 = 2016/2/30"),
+        "registry/entities_2016.csv#3#是否有政府性基金预算": ("warning", "12640000MB0000002B", 2016, "是否有政府性基金预算 = 待定"),
+        "registry/entities_2016.csv#4#决算批复日期": ("warning", "11640000MB0000003C", 2016, "决算批复日期 = 2017-13-01"),
+        "registry/approvals.csv#3#批准日期": ("warning", "640000", 2016, "批准日期 = 2017-02-30"),
+        "portal/publications.csv#2#发布时间": ("warning", "11640000MB0000001A", 2016, "发布时间 = 2016/2/31 10:00"),
+    }
+    assert not [f for f in findings if f["rule_id"] == "QUAR_CODE_DAMAGED"]   # not worded as a damaged code
+    missing = {(f["publisher_code"], f["fiscal_year"]) for f in findings if f["rule_id"] == "DISC_MISSING"}
+    assert ("11640000MB0000001A", 2016) in missing

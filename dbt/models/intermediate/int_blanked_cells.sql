@@ -56,7 +56,7 @@ publications as (
     -- a publication whose time is the unreadable cell: the year its title names (2016年部门预算公开)
     select publications.source_file, publications.source_row, publications.publisher_code,
            coalesce(cast(year(publications.published_at) as integer),
-                    try_cast(nullif(regexp_extract(publications.title, '(20[0-9][0-9])年', 1), '') as integer))
+                    cast(nullif({{ regex_extract('publications.title', "'(20[0-9][0-9])年'", 1) }}, '') as integer))
                as fiscal_year,
            cast(null as string) as record_key
     from {{ ref('stg_portal__publications') }} as publications

@@ -150,3 +150,22 @@ def test_the_entity_stays_expected_and_the_cell_is_a_finding(tmp_path):
     assert not [f for f in findings if f["rule_id"] == "QUAR_CODE_DAMAGED"]   # not worded as a damaged code
     missing = {(f["publisher_code"], f["fiscal_year"]) for f in findings if f["rule_id"] == "DISC_MISSING"}
     assert ("11640000MB0000001A", 2016) in missing
+
+
+def test_a_year_typed_with_its_word_is_that_year(tmp_path):
+    """年度 as a bureau types it — 2016年, 2017年度, full-width ２０１７ — is the year (value_pattern in the spec); a
+    word that is no year (明年) still rejects its approval row, since the year says which approval it is."""
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    rows = [["640000", "2016年", "预算", "2016-01-20"], ["640000", "２０１７年度", "预算", "2017-01-18"],
+            ["640100", " 2017 ", "决算", "2018-07-30"], ["640100", "明年", "预算", "2018-01-20"]]
+    _write(raw / "registry" / "approvals.csv", APPROVALS[0], rows)
+    _write(raw / "registry" / "entities.csv", ["年度", *ENTITY_HEADER[:2]],
+           [["2016年度", "11640000MB0000001A", "自治区某某厅"]])
+    run(raw, wh, "registry", load_registry_file)
+    got = rows_of(wh, "SELECT source_row, region_code, fiscal_year FROM raw.registry_approvals ORDER BY source_row")
+    assert [(g["source_row"], g["region_code"], g["fiscal_year"]) for g in got] == [
+        (2, "640000", 2016), (3, "640000", 2017), (4, "640100", 2017)]
+    assert rows_of(wh, "SELECT fiscal_year FROM raw.registry_entities") == [{"fiscal_year": 2016}]
+    rejects = rows_of(wh, "SELECT source_file, source_row, source_column, raw_value FROM raw.load_rejects")
+    assert rejects == [{"source_file": "registry/approvals.csv", "source_row": 5, "source_column": "年度",
+                        "raw_value": "明年"}]

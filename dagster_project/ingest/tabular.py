@@ -93,6 +93,23 @@ def _is_header(family: str, texts: list[str]) -> bool:
     return True
 
 
+FULL_WIDTH_DIGITS, DIGITS = "０１２３４５６７８９", "0123456789"
+
+
+def _with_value_patterns(relation: str, table: dict, bindings: list[tf.Binding]) -> str:
+    """The staged relation with each ``value_pattern`` field's cell replaced by the pattern's first group where it
+    matches (digits typed full-width read as digits): a year typed ``2016年`` or ``2016年度`` in a 年度 column is the
+    year 2016, not an unreadable number. A cell the pattern does not match stays as written (and is judged as such)."""
+    replaced = []
+    for b in bindings:
+        pattern = table["fields"][b.field].get("value_pattern")
+        if pattern:
+            text = f"translate(c{b.column}, {tf.sql_literal(FULL_WIDTH_DIGITS)}, {tf.sql_literal(DIGITS)})"
+            replaced.append(f"coalesce(nullif(regexp_extract({text}, {tf.sql_literal(pattern)}, 1), ''), c{b.column})"
+                            f" AS c{b.column}")
+    return f"(SELECT * REPLACE ({', '.join(replaced)}) FROM {relation})" if replaced else relation
+
+
 def _load(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, family: str) -> FileOutcome:
     with tf.bounded_memory(con):
         return _load_bounded(con, f, load_id, family)
@@ -107,6 +124,7 @@ def _load_bounded(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, fami
         staged = tf.stage_text_file(con, f, src, find_header=lambda texts: _is_header(family, texts))
         kind, bindings, ignored = identify_table(family, staged.headers)
         table = table_specs()["tables"][kind]
+        staged.relation = _with_value_patterns(staged.relation, table, bindings)
         present = {b.field for b in bindings}
         checks: list[tf.RowCheck] = []
         values = {b.field: f"p_{b.field}" for b in bindings}

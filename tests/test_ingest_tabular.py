@@ -68,7 +68,8 @@ def test_registry_tables_identified_by_header_gbk_and_rejects(gongkai_env):
     assert kinds == {"registry/a.csv": "regions", "registry/entities_2018.csv": "entities",
                      "registry/c.csv": "approvals"}
     assert report.rows_in == len(REGIONS) + len(entities) + len(bad) + 3
-    assert report.rows_rejected == 2  # the bad entity row, the unknown document
+    # the unknown document; the entity with an impossible date and an unknown flag is loaded without them (bad: blank)
+    assert report.rows_rejected == 1
 
     regions = rows_of(wh, "SELECT * FROM raw.registry_regions ORDER BY source_row")
     assert [(r["region_code"], r["region_name"], r["level"], r["parent_code"]) for r in regions] == [
@@ -76,8 +77,10 @@ def test_registry_tables_identified_by_header_gbk_and_rejects(gongkai_env):
     assert [r["source_row"] for r in regions] == list(range(2, 2 + len(REGIONS)))
 
     got = rows_of(wh, "SELECT * FROM raw.registry_entities ORDER BY source_row")
-    assert len(got) == len(entities)
-    for i, row in enumerate(got):
+    assert len(got) == len(entities) + len(bad)
+    assert (got[-1]["entity_name"], got[-1]["has_government_fund"], got[-1]["has_state_capital"],
+            got[-1]["budget_approved_on"]) == ("坏单位", None, False, None)
+    for i, row in enumerate(got[:len(entities)]):
         assert row["fiscal_year"] == 2018  # from the file name: no fiscal_year column
         assert row["entity_name"] == f"单位{i}"
         assert row["has_government_fund"] is BOOLS[flags[i]]
@@ -85,11 +88,14 @@ def test_registry_tables_identified_by_header_gbk_and_rejects(gongkai_env):
         assert row["budget_approved_on"] == dt.date(2018, 2, 1 + i)
         assert row["final_approved_on"] is None
     rejects = rows_of(wh, "SELECT * FROM raw.load_rejects ORDER BY source_file, source_column")
-    bad_row = len(entities) + 2
     assert {(r["source_file"], r["source_row"], r["source_column"], r["raw_value"]) for r in rejects} == {
+        ("registry/c.csv", 4, "document", "report"),
+    }
+    blanked = rows_of(wh, "SELECT * FROM raw.load_blanked_cells ORDER BY source_column")
+    bad_row = len(entities) + 2
+    assert {(r["source_file"], r["source_row"], r["source_column"], r["raw_value"]) for r in blanked} == {
         ("registry/entities_2018.csv", bad_row, "budget_approved_on", "2018-02-30"),
         ("registry/entities_2018.csv", bad_row, "has_government_fund", "也许"),
-        ("registry/c.csv", 4, "document", "report"),
     }
     approvals = rows_of(wh, "SELECT * FROM raw.registry_approvals ORDER BY source_row")
     assert [(a["document"], a["approved_on"]) for a in approvals] == [
@@ -119,9 +125,11 @@ def test_portal_publications_column_stored_as_portal_column(gongkai_env):
             ["11640000000000001", "教育厅", "预决算公开", "坏日期", "上周", "", ""]]
     write_csv(raw / "portal" / "publications_2018.csv", header, rows, encoding="gb18030")
     first = run(raw, wh, "portal", load_portal_file)
-    assert (first.rows_in, first.rows_loaded, first.rows_rejected) == (3, 2, 1)
+    # a time that is no time (上周) leaves the publication loaded, undated (bad: blank; QUAR_VALUE_UNREADABLE)
+    assert (first.rows_in, first.rows_loaded, first.rows_rejected) == (3, 3, 0)
     got = rows_of(wh, "SELECT * FROM raw.portal_publications ORDER BY source_row")
-    assert [g["portal_column"] for g in got] == [rows[0][2], rows[1][2]]
+    assert [g["portal_column"] for g in got] == [r[2] for r in rows]
+    assert got[2]["published_at"] is None
     assert got[0]["published_at"] == dt.datetime(2018, 2, 10, 10, 0)
     assert got[1]["published_at"] == dt.datetime(2018, 3, 1)
     assert got[0]["attachment"] == "budget/a.xlsx" and got[1]["attachment"] is None

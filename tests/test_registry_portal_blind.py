@@ -7,7 +7,8 @@ openpyxl: fiscal years outside the sample's (2015, 2016 and the current year), d
 lower case and one in full-width digits (a Chinese IME), a region typed in full-width digits, a unit whose department
 is only in another year's file, a region whose parent is nowhere, duplicated rows, attachments named by a path on the
 clerk's disk, by a download URL and percent-encoded, a publication whose attachment is missing, one without a date, a
-publisher the registry does not know, a code Excel rewrote in scientific notation and an impossible date.
+publisher the registry does not know, a code Excel rewrote in scientific notation and an impossible date (the entity
+kept, its reply date unknown: a QUAR_VALUE_UNREADABLE warning).
 
 Everything expected is derived from the rows written here (DOMAIN.md's arithmetic on their dates), never from an
 output.
@@ -197,7 +198,6 @@ def test_only_the_unusable_rows_are_rejected_naming_row_and_column(run):
                           "order by 1, 2").fetchall()
     # 2016's rows stand one line lower (its title line); the note under its table is no entity
     assert rejects == [("registry/entities_2016.csv", 6, "统一社会信用代码", "1.16401E+17"),
-                       ("registry/entities_2016.csv", 7, "预算批复日期", "2016/2/30"),
                        ("registry/entities_2016.csv", 9, "单位名称", None)]
     statuses = dict(run.execute("select source_file, status from raw.load_files").fetchall())
     assert set(statuses.values()) <= {"loaded", "loaded_with_rejects"}, statuses
@@ -233,14 +233,18 @@ def expected_deadlines() -> dict[tuple[str, int, str], dt.date | None]:
     for year, (_, _, rows) in ENTITIES.items():
         for code, _, region, kind, _, _, _, budget_on, final_on in rows:
             code = unicodedata.normalize("NFKC", code).upper()
-            if len(code) != 18 or "2/30" in budget_on:
-                continue                     # the rejected rows
+            if len(code) != 18:
+                continue                     # the rejected row: its own code in scientific notation
             unit = kind in ("所属单位", "二级预算单位", "unit")    # 行政单位 etc. are departments here: no parent
             for document, reply in (("budget", budget_on), ("final", final_on)):
+                try:
+                    reply = reply and parse_typed(reply)
+                except ValueError:
+                    reply = None             # an impossible date: stored blank, the reply date unknown
                 anchor = congress.get((unicodedata.normalize("NFKC", region), year, document))
                 if (code, year, document) in out:
                     continue                 # an entity's first row is the one used
-                out[(code, year, document)] = (parse_typed(reply) + dt.timedelta(days=20) if reply else
+                out[(code, year, document)] = (reply + dt.timedelta(days=20) if reply else
                                                anchor + dt.timedelta(days=55 if unit else 40) if anchor else None)
     return out
 
@@ -253,6 +257,15 @@ def test_deadlines_for_years_beyond_the_sample_follow_the_registry(run):
     county = run.execute("select distinct deadline_date from marts.fct_disclosure_expected "
                          "where publisher_code = '640122' and fiscal_year = 2016 and document = 'budget'").fetchall()
     assert county == [(dt.date(2016, 1, 12) + dt.timedelta(days=20),)], "the county's approval, typed full-width"
+
+
+def test_an_impossible_date_is_a_finding_not_a_lost_entity(run):
+    """The entity whose 预算批复日期 no calendar has stays expected (its deadline as if the date were blank, above)
+    and the cell is one warning naming file, row, column and the value as typed."""
+    assert (ZONE, 2016, "budget") in expected_deadlines()
+    got = findings(run, "QUAR_VALUE_UNREADABLE")
+    assert [(code, year, file, row, observed) for code, year, file, row, observed, _ in got] == [
+        (ZONE, 2016, "registry/entities_2016.csv", 7, "预算批复日期 = 2016/2/30")]
 
 
 def test_attachments_named_by_path_url_or_percent_encoding_publish_their_file(run):

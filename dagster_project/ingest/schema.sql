@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS raw.load_blanked_cells (
     raw_value      VARCHAR NOT NULL,   -- the cell as found
     is_retired     BOOLEAN NOT NULL DEFAULT false
 );
+-- the field's kind (code | date | timestamp | boolean | enum | …): a code is QUAR_CODE_DAMAGED, any other kind
+-- QUAR_VALUE_UNREADABLE; NULL in a warehouse loaded before it was kept (then only codes were blanked)
+ALTER TABLE raw.load_blanked_cells ADD COLUMN IF NOT EXISTS field_kind VARCHAR;
 
 -- Workbook families (budget, debt) share one shape: <family>_sheets and <family>_lines.
 -- One row per sheet met in a readable workbook (known table or not).

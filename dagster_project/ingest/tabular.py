@@ -3,8 +3,11 @@
 Which table a file holds is decided by its header row (``specs/registry_tables.yaml``; the first record a table
 identifies by, so a title line a spreadsheet keeps above it is not read as data), never by its name — except the fiscal year of an ``entities_<year>.csv`` without a ``fiscal_year`` column,
 which the contract puts only in the file name. Encodings, staging and parsing are shared with the
-trading loader (``textfiles``): UTF-8 / UTF-8 BOM / GB18030, set-based SQL, a bad date, boolean,
-number or enumeration value rejects its row into ``raw.load_rejects``.
+trading loader (``textfiles``): UTF-8 / UTF-8 BOM / GB18030, set-based SQL. A bad date, boolean,
+number or enumeration value rejects its row into ``raw.load_rejects`` — unless its field is ``bad: blank`` in the
+spec (a value that does not say which record the row is: an approval date, a flag): then the row loads with that
+value NULL and the cell is kept in ``raw.load_blanked_cells`` for a finding (QUAR_VALUE_UNREADABLE; a damaged code:
+QUAR_CODE_DAMAGED), so one impossible date does not drop an entity from what is expected of it.
 """
 from __future__ import annotations
 
@@ -40,6 +43,12 @@ def _enum_values(spec: dict) -> dict[str, str] | None:
     return {str(s).strip().lower(): canonical for canonical, synonyms in spec["values"].items() for s in synonyms}
 
 
+def blank_when_bad(spec: dict) -> bool:
+    """Whether an unreadable value of this field is stored NULL with its row loaded (``bad: blank``; ``damaged:
+    blank`` is its older spelling, kept for codes) rather than rejecting the row."""
+    return "blank" in (spec.get("bad"), spec.get("damaged"))
+
+
 def bind_table(table: dict, headers: list[str]) -> tuple[list[tf.Binding], list[str]]:
     aliases = _aliases(table)
     bindings, ignored, bound = [], [], set()
@@ -51,7 +60,7 @@ def bind_table(table: dict, headers: list[str]) -> tuple[list[tf.Binding], list[
         bound.add(name)
         spec = table["fields"][name]
         bindings.append(tf.Binding(name, spec["kind"], index, header, values=_enum_values(spec),
-                                   bad_rejects_row=spec.get("damaged") != "blank"))
+                                   bad_rejects_row=not blank_when_bad(spec)))
     return bindings, ignored
 
 
@@ -84,6 +93,23 @@ def _is_header(family: str, texts: list[str]) -> bool:
     return True
 
 
+FULL_WIDTH_DIGITS, DIGITS = "０１２３４５６７８９", "0123456789"
+
+
+def _with_value_patterns(relation: str, table: dict, bindings: list[tf.Binding]) -> str:
+    """The staged relation with each ``value_pattern`` field's cell replaced by the pattern's first group where it
+    matches (digits typed full-width read as digits): a year typed ``2016年`` or ``2016年度`` in a 年度 column is the
+    year 2016, not an unreadable number. A cell the pattern does not match stays as written (and is judged as such)."""
+    replaced = []
+    for b in bindings:
+        pattern = table["fields"][b.field].get("value_pattern")
+        if pattern:
+            text = f"translate(c{b.column}, {tf.sql_literal(FULL_WIDTH_DIGITS)}, {tf.sql_literal(DIGITS)})"
+            replaced.append(f"coalesce(nullif(regexp_extract({text}, {tf.sql_literal(pattern)}, 1), ''), c{b.column})"
+                            f" AS c{b.column}")
+    return f"(SELECT * REPLACE ({', '.join(replaced)}) FROM {relation})" if replaced else relation
+
+
 def _load(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, family: str) -> FileOutcome:
     with tf.bounded_memory(con):
         return _load_bounded(con, f, load_id, family)
@@ -98,6 +124,7 @@ def _load_bounded(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str, fami
         staged = tf.stage_text_file(con, f, src, find_header=lambda texts: _is_header(family, texts))
         kind, bindings, ignored = identify_table(family, staged.headers)
         table = table_specs()["tables"][kind]
+        staged.relation = _with_value_patterns(staged.relation, table, bindings)
         present = {b.field for b in bindings}
         checks: list[tf.RowCheck] = []
         values = {b.field: f"p_{b.field}" for b in bindings}

@@ -271,9 +271,10 @@ def record_blanked_cells(con: duckdb.DuckDBPyConnection, parsed: str, f, load_id
     file)."""
     sheet_row = "p.sheet_row" if places else "NULL"
     return con.execute(f"""
-        INSERT INTO raw.load_blanked_cells
+        INSERT INTO raw.load_blanked_cells (load_id, family, source_file, source_sha256, sheet, source_row, sheet_row,
+                                            source_column, field_name, raw_value, is_retired, field_kind)
         SELECT {sql_literal(load_id)}, {sql_literal(f.family)}, {sql_literal(f.rel)}, {sql_literal(f.sha256)},
-               {sheet}, source_row, {sheet_row}, e."column", e."field", e."value", false
+               {sheet}, source_row, {sheet_row}, e."column", e."field", e."value", false, e."kind"
         FROM (SELECT source_row, unnest(_blanked) AS e FROM {parsed} WHERE _blanked IS NOT NULL AND _errors IS NULL)
         {places}
         ORDER BY source_row, e."column"
@@ -281,20 +282,25 @@ def record_blanked_cells(con: duckdb.DuckDBPyConnection, parsed: str, f, load_id
 
 
 def blanked_notes(con: duckdb.DuckDBPyConnection, f, load_id: str, staged: StagedFile) -> list[str]:
-    """One short note for the values stored NULL (a file's reason is capped): per column how many, the first row,
-    one value as found (read from ``raw.load_blanked_cells``, where each cell is kept)."""
+    """Short notes for the values stored NULL (a file's reason is capped), damaged codes and other unreadable values
+    apart: per column how many, the first row, one value as found (read from ``raw.load_blanked_cells``, where each cell is kept)."""
     rows = con.execute("""
-        SELECT source_column, count(*), min(source_row), min_by(raw_value, source_row)
+        SELECT coalesce(field_kind, 'code') = 'code', source_column, count(*), min(source_row),
+               min_by(raw_value, source_row)
         FROM raw.load_blanked_cells WHERE load_id = ? AND source_file = ? AND source_sha256 = ? AND NOT is_retired
-        GROUP BY 1 ORDER BY min(source_row), 1
+        GROUP BY 1, 2 ORDER BY 1 DESC, min(source_row), 2
     """, [load_id, f.rel, f.sha256]).fetchall()
-    if not rows:
-        return []
-    word = staged.row_word
-    columns = "; ".join(f"{column} {count} (第{first}{word}起 from {first},「{value}」)"
-                        for column, count, first, value in rows)
-    return [f"科学计数法的代码, 位数已丢失, 未作代码读入 (codes a spreadsheet rewrote in scientific notation: digits "
-            f"lost, stored as no code; each is a finding QUAR_CODE_DAMAGED): {columns}"]
+    word, notes = staged.row_word, []
+    for is_code, lead in ((True, "科学计数法的代码, 位数已丢失, 未作代码读入 (codes a spreadsheet rewrote in scientific "
+                                 "notation: digits lost, stored as no code; each is a finding QUAR_CODE_DAMAGED)"),
+                          (False, "无法读取的值, 按空值读入, 该行照常装载 (values that cannot be read — an impossible "
+                                  "date, an unknown word — stored as blank, their rows loaded; each is a finding "
+                                  "QUAR_VALUE_UNREADABLE)")):
+        columns = "; ".join(f"{column} {count} (第{first}{word}起 from {first},「{value}」)"
+                            for code, column, count, first, value in rows if code is is_code)
+        if columns:
+            notes.append(f"{lead}: {columns}")
+    return notes
 
 
 # --------------------------------------------------------------------------------------------

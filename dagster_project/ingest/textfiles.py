@@ -451,7 +451,7 @@ def parse_staged(
             blanked.append((f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)",
                             f"{{'column': {f'h_{b.field}' if b.fallbacks else sql_literal(b.header)}, "
                             f"'field': {sql_literal(b.field)}, "
-                            f"'value': r_{b.field}}}"))
+                            f"'value': r_{b.field}, 'kind': {sql_literal(b.kind)}}}"))
     for i, error in enumerate(staged.row_errors):
         conditions.append(f"_row_error_{i}")
         errors.append(

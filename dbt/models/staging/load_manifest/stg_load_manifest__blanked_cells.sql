@@ -1,5 +1,6 @@
--- Cells of loaded rows stored NULL because a spreadsheet damaged them (raw.load_blanked_cells), of current raw
--- files. Rename, cast only.
+-- Cells of loaded rows stored NULL because they could not be read (raw.load_blanked_cells: a code a spreadsheet
+-- damaged, an impossible date …), of current raw files. Rename, cast only; a cell kept before its kind was (only codes
+-- were blanked then) is a code.
 select
     load_id,
     family,
@@ -10,6 +11,7 @@ select
     cast(coalesce(sheet_row, source_row) as integer) as shown_row,
     source_column,
     field_name,
+    coalesce(field_kind, 'code') as field_kind,
     raw_value
 from {{ source('load_manifest', 'load_blanked_cells') }}
 where not coalesce(is_retired, false)

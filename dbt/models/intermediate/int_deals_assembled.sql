@@ -49,7 +49,7 @@ standard_result_fields as (
         bool_or(aliases.canonical_field = 'bid_amount') as states_bid_amount
     from {{ ref('stg_load_manifest__load_files') }} as files
     join {{ ref('ref_ggzy_v3_fields') }} as standard_fields
-        on files.detected_kind = concat('bulletins:', standard_fields.table_name)
+        on files.family = 'trading' and files.detected_kind = concat('bulletins:', standard_fields.table_name)
     join {{ ref('ref_trading_field_aliases') }} as aliases
         on aliases.alias = standard_fields.field
        and (coalesce(aliases.source_table, '') = '' or aliases.source_table = standard_fields.table_name)

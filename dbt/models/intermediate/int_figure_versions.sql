@@ -5,8 +5,12 @@
 -- figures and is not a version: the figures are compared across it). Loads of the same bytes one after the other
 -- are one version: the file read again by changed readers (ingest/reread.py), or back unchanged after it vanished,
 -- is a new reading, not a re-publication (the SHA-256 says so). The latest reading stands for the version (its
--- figures, its correction note), dated by the first load of those bytes (when the publisher's figures were first
--- seen), so a reader's fix is never listed as a publisher's change. Each row carries its neighbouring
+-- figures, its correction note; is_latest_reading), dated by the first load of those bytes (when the publisher's
+-- figures were first seen), so a reader's fix is never listed as a publisher's change. A version that follows
+-- another and was read again also keeps its first reading (is_first_reading): fct_revisions compares a version's
+-- latest reading with the next version's first — two readings by the readers of the time the publisher replaced
+-- the file — since the bytes replaced can no longer be read by today's readers (comparing them with the new bytes'
+-- latest reading would list every later reader fix as a publisher's change). Each row carries its neighbouring
 -- versions (the version before and after it, when there is one) and whether the version carries a correction
 -- note (更正/修订/调整说明 in a sheet's title or notes, or an explanation's heading).
 -- Publisher, year and table key are those the present resolution gives the file's table
@@ -42,37 +46,55 @@ bytes_runs as (
     from readable_loads
 ),
 
--- … and read by its latest load, dated by its first
+-- … and read by its latest load (the version's figures now), dated by its first
 readings as (
     select
         source_file,
         load_id,
         source_sha256,
+        bytes_run,
         min(loaded_at) over (partition by source_file, bytes_run) as loaded_at,
-        row_number() over (partition by source_file, bytes_run order by loaded_at desc, load_id desc) as reading_rank
+        row_number() over (partition by source_file, bytes_run order by loaded_at desc, load_id desc) as latest_rank,
+        row_number() over (partition by source_file, bytes_run order by loaded_at, load_id) as first_rank
     from bytes_runs
 ),
 
 versions as (
     select
         source_file,
-        load_id,
+        bytes_run,
         source_sha256,
         loaded_at,
-        row_number() over (partition by source_file order by loaded_at, load_id) as version_number
+        max(case when latest_rank = 1 then load_id end) as latest_load_id,
+        max(case when first_rank = 1 then load_id end) as first_load_id
     from readings
-    where reading_rank = 1
+    group by source_file, bytes_run, source_sha256, loaded_at
 ),
 
+-- a version's latest reading is compared with the next version's first (both made when the publisher replaced it)
 neighbours as (
     select
         versions.*,
-        lag(load_id) over (partition by source_file order by version_number)        as prev_load_id,
-        lag(source_sha256) over (partition by source_file order by version_number)  as prev_source_sha256,
-        lead(load_id) over (partition by source_file order by version_number)       as next_load_id,
-        lead(source_sha256) over (partition by source_file order by version_number) as next_source_sha256,
-        lead(loaded_at) over (partition by source_file order by version_number)     as next_loaded_at
+        row_number() over (partition by source_file order by loaded_at, bytes_run)               as version_number,
+        lag(latest_load_id) over (partition by source_file order by loaded_at, bytes_run)        as prev_load_id,
+        lag(source_sha256) over (partition by source_file order by loaded_at, bytes_run)         as prev_source_sha256,
+        lead(first_load_id) over (partition by source_file order by loaded_at, bytes_run)        as next_load_id,
+        lead(source_sha256) over (partition by source_file order by loaded_at, bytes_run)        as next_source_sha256,
+        lead(loaded_at) over (partition by source_file order by loaded_at, bytes_run)            as next_loaded_at
     from versions
+),
+
+-- the loads whose figures are kept: each version's latest reading, and the first reading of a version that has one
+-- before it (when it differs); a reading between the two is never compared
+version_readings as (
+    select neighbours.*, neighbours.latest_load_id as load_id, true as is_latest_reading,
+           neighbours.first_load_id = neighbours.latest_load_id and neighbours.prev_load_id is not null
+               as is_first_reading
+    from neighbours
+    union all
+    select neighbours.*, neighbours.first_load_id as load_id, false as is_latest_reading, true as is_first_reading
+    from neighbours
+    where neighbours.prev_load_id is not null and neighbours.first_load_id <> neighbours.latest_load_id
 ),
 
 lines as (
@@ -165,6 +187,8 @@ select
     numbered.source_sha256,
     neighbours.loaded_at,
     neighbours.version_number,
+    neighbours.is_latest_reading,
+    neighbours.is_first_reading,
     coalesce(correction_notes.has_correction_note, false)   as has_correction_note,
     neighbours.prev_load_id,
     neighbours.prev_source_sha256,
@@ -176,7 +200,7 @@ select
     unit_fingerprints.unit_fingerprint
 from numbered
 join unit_fingerprints on unit_fingerprints.rebuild_unit = numbered.source_file
-join neighbours
+join version_readings as neighbours
     on neighbours.source_file = numbered.source_file and neighbours.load_id = numbered.load_id
 left join correction_notes
     on correction_notes.source_file = numbered.source_file and correction_notes.load_id = numbered.load_id

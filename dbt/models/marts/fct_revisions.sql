@@ -2,7 +2,9 @@
 -- added between two consecutive readable versions of one publisher's file (int_figure_versions). A figure is
 -- its table, side, item, measure and occurrence; `first_seen_at` is when the old value was first loaded (the
 -- start of the unbroken run of versions carrying it; NULL for an added figure), `last_seen_at` when the new
--- version replaced it. `revision_id` hashes the six columns after it (CONTRACTS §7.1); `revision_key` is unique
+-- version replaced it. A version's latest reading is compared with the next version's first reading
+-- (int_figure_versions): a later reader fix re-reads only the bytes still there, never making a change of its own.
+-- `revision_id` hashes the six columns after it (CONTRACTS §7.1); `revision_key` is unique
 -- (the same figure can change in two republications).
 -- Only files read in two versions or more can have a revision; their rows are exactly those with a neighbouring
 -- version (versions are numbered per file). The windows below partition by file, so leaving the other files out
@@ -10,6 +12,11 @@
 with figures as (
     select * from {{ ref('int_figure_versions') }}
     where prev_load_id is not null or next_load_id is not null
+),
+
+-- a version's present figures (its latest reading): the runs of equal values, and the old side of a comparison
+latest_figures as (
+    select * from figures where is_latest_reading
 ),
 
 runs as (
@@ -21,7 +28,7 @@ runs as (
             when lag(amount_yuan) over figure_history <> amount_yuan then 1
             else 0
         end as starts_value
-    from figures
+    from latest_figures
     window figure_history as (
         partition by source_file, table_name, side, item_key, measure, item_occurrence order by version_number
     )
@@ -50,8 +57,9 @@ old_side as (
     select * from dated where next_load_id is not null
 ),
 
+-- the new side: the next version as first read (by the readers of the time the publisher replaced the file)
 new_side as (
-    select * from dated where prev_load_id is not null
+    select * from figures where prev_load_id is not null and is_first_reading
 ),
 
 compared as (

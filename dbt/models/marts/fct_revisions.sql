@@ -21,7 +21,7 @@ latest_figures as (
 
 runs as (
     select
-        figures.*,
+        latest_figures.*,
         case
             when lag(version_number) over figure_history is null then 1
             when lag(version_number) over figure_history <> version_number - 1 then 1

@@ -13,7 +13,7 @@ import pandas as pd
 
 from dagster_project.ingest.trading_fields import bind_headers, standard_tables
 from dagster_project.paths import DBT_SEEDS_DIR
-from test_ingest_trading import bulletins, load, load_file_row, write_csv
+from test_ingest_trading import bulletins, load, load_file_row, query, write_csv
 from test_ingest_trading_forms import standard_fields
 
 
@@ -53,7 +53,8 @@ def test_a_table_exported_with_a_third_of_its_fields_is_still_that_table(gongkai
 
 def test_a_chinese_named_subset_in_a_workbook_reads_its_price_unit_code(gongkai_env):
     # 513 中标结果公告 written to .xlsx by openpyxl with the standard's Chinese names, 10 of its 28 fields:
-    # 价格单位 1 is 万元 by the standard's code list, so 812.5 is 8 125 000 元 (unread, the unit '1' rejected the row)
+    # 价格单位 1 is 万元 by the standard's code list, so 812.5 is 8 125 000 元 (the file was not recognised, 价格单位
+    # went unread and 812.5 万元 loaded as 812.5 元)
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     zh = dict(standard_fields("WIN_RESULT_ANNO"))
     record = {"TENDER_PROJECT_CODE": "E6402000000000003001", "BID_SECTION_CODE": "E6402000000000003001001",
@@ -158,3 +159,18 @@ def test_every_bulletin_tables_title_field_is_its_own_field_and_reads_as_the_tit
         assert table.title_field in table.fields, table.name
         bindings, _ = bind_headers(sorted(table.fields), table)
         assert [b.header for b in bindings if b.field == "notice_name"] == [table.title_field], table.name
+
+
+def test_a_flat_exports_price_unit_column_is_its_amount_unit(gongkai_env):
+    # 价格单位 (the standard's Chinese name of PRICE_UNIT) in a flat export of Chinese labels: 万元 reads as 万元; a
+    # code of the standard's list in a file that is no table of it cannot be read, so the row is rejected naming the
+    # column — not loaded as 元 (the column went unread)
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    write_csv(raw / "trading" / "flat_cn.csv", ["项目编号", "公告类型", "公告标题", "发布时间", "中标金额", "价格单位"], [
+        ["P1", "中标结果公告", "某项目中标结果公告", "2020-05-12 10:00", "812.5", "万元"],
+        ["P2", "中标结果公告", "另一项目中标结果公告", "2020-05-13 10:00", "40", "1"]])
+    load(raw, wh)
+    got = bulletins(wh, "trading/flat_cn.csv")
+    assert got[2]["bid_amount_yuan"] == Decimal(8125000) and 3 not in got
+    assert query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
+                     "WHERE source_file = 'trading/flat_cn.csv'") == [(3, "价格单位", "1")]

@@ -174,3 +174,36 @@ def test_a_flat_exports_price_unit_column_is_its_amount_unit(gongkai_env):
     assert got[2]["bid_amount_yuan"] == Decimal(8125000) and 3 not in got
     assert query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
                      "WHERE source_file = 'trading/flat_cn.csv'") == [(3, "价格单位", "1")]
+
+
+def test_headers_printing_both_names_of_a_field(gongkai_env):
+    # Exports meant for people and machines at once print each field's Chinese and national names in one cell,
+    # either way round and in either width of bracket. Nothing bound: the file was rejected as no trading export.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    zh = dict(standard_fields("BID_DEAL_ANNOUNCE"))
+    record = {"PURCHASE_PROJECT_CODE": "NXCG-2020-8", "PURCHASE_SECTION_CODE": "2", "UNIFIED_DEAL_CODE": "U81",
+              "WIN_BID_BULLETIN_TITLE": "某医院设备采购成交结果公告", "WIN_BID_BULLETIN_START_TIME": "20200612150000",
+              "WINNINGBIDDER_NAME": "宁夏某医疗器械有限公司", "WINNINGBIDDER_TYPE": "1", "WIN_BID_PRICE": "35.6",
+              "PRICE_UNIT": "1", "CREATOR": "张某"}
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([f"{zh[name]}({name})" if i % 2 else f"{name}（{zh[name]}）" for i, name in enumerate(record)])
+    sheet.append(list(record.values()))
+    (raw / "trading").mkdir(parents=True)
+    book.save(raw / "trading" / "553_both_names.xlsx")
+    tp = "E6403000000000004001"
+    write_csv(raw / "trading" / "503_both_names.csv", [
+        "招标项目编号(TENDER_PROJECT_CODE)", "标段（包）编号(BID_SECTION_CODES)", "公告标题(NOTICE_NAME)",
+        "公告发布时间(NOTICE_SEND_TIME)", "公告发布媒体(NOTICE_MEDIA)", "公告类型(BULLETIN_TYPE)", "公告性质(NOTICE_NATURE)",
+        "统一交易标识码(UNIFIED_DEAL_CODES)", "招标人名称(TENDERER_NAME)"],
+        [[tp, f"{tp}001", "某水厂改造工程招标公告", "20200701090000", "宁夏公共资源交易网", "1", "2", "U82", "某县水务局"]],
+        encoding="gbk")
+    load(raw, wh)
+    (gp,) = bulletins(wh, "trading/553_both_names.xlsx").values()
+    assert (gp["notice_name"], gp["win_bidder_name"], gp["bid_amount_yuan"], gp["trade_area"]) == (
+        "某医院设备采购成交结果公告", "宁夏某医疗器械有限公司", Decimal(356000), "政府采购")
+    assert gp["bulletin_key"] == "NXCG-2020-8/2|result|2020-06-12T15:00:00|"
+    (ann,) = bulletins(wh, "trading/503_both_names.csv").values()
+    assert (ann["bulletin_type"], ann["bid_section_code"], ann["unified_deal_code"], ann["tenderer_name"]) == (
+        "变更公告", f"{tp}001", "U82", "某县水务局")
+    assert load_file_row(wh, "trading/503_both_names.csv")["detected_kind"] == "bulletins:TENDER_ANN_QUA_INQUERY_ANN"

@@ -21,6 +21,7 @@ One loader reads every form of export; what differs between forms is rows in the
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -145,7 +146,7 @@ def _any_standard_name() -> frozenset[str]:
 
 def _header_keys(header: str) -> tuple[str, ...]:
     base, _unit, _multiplier = tf.split_header_unit(header)
-    return tuple(dict.fromkeys((_key(header), _ascii_key(base))))
+    return tuple(dict.fromkeys((_key(header), _ascii_key(base), *(_key(p) for p in _header_parts(header)))))
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,28 @@ def bulletin_type_codes() -> dict[str, str]:
     return out
 
 
+def _header_parts(header: str) -> list[str]:
+    """A header printing both names of a field, ``公告标题(NOTICE_NAME)`` / ``NOTICE_NAME（公告标题）`` (exports
+    meant for people and machines at once): its two names, the national (ASCII) one first. A unit after them
+    (``中标金额(BID_AMOUNT)(万元)``) is ``split_header_unit``'s; a unit alone (``中标金额(万元)``) is no second name."""
+    norm, _unit, _multiplier = tf.split_header_unit(header)  # normalised: full-width brackets are ASCII here
+    # the national name outside or inside the brackets; a Chinese name may hold brackets itself (标段(包)编号)
+    for pattern in (r"([a-z][a-z0-9_]*)[(\[【](.+)[)\]】]", r"(.+)[(\[【]([a-z][a-z0-9_]*)[)\]】]",
+                    r"(.+)[(\[【]([^()\[\]【】]+)[)\]】]"):
+        if match := re.fullmatch(pattern, norm):
+            return sorted(match.groups(), key=lambda part: not part.isascii())
+    return []
+
+
 def _fields_of_header(header: str, table: StandardTable | None) -> list[str]:
+    found = _fields_of_single_header(header, table)
+    for part in [] if found else _header_parts(header):
+        if found := _fields_of_single_header(part, table):
+            break  # the national name decides where it names a field (统一交易标识码 is singular in 513)
+    return found
+
+
+def _fields_of_single_header(header: str, table: StandardTable | None) -> list[str]:
     base, _unit, _multiplier = tf.split_header_unit(header)
     norm = tf.normalise_label(header)
     aliases, ascii_aliases = field_aliases(), _ascii_aliases()

@@ -149,6 +149,7 @@ def test_land_deal_title_is_the_announcement_title_not_the_project_name(gongkai_
     got = bulletins(wh, "trading/601.csv")
     assert got[2]["notice_name"] == "银川市2020-08号宗地成交公示"
     assert got[3]["notice_name"] == "银川市另一地块"
+    assert "read only where that one is blank): LAND_PROJECT_NAME" in load_file_row(wh, "trading/601.csv")["reason"]
     assert got[2]["bid_amount_yuan"] == Decimal(15000000) and got[2]["win_bidder_name"] == "宁夏某置业有限公司"
 
 

@@ -220,7 +220,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     repeated = repeated_headers(ignored, bindings, table)
     fallback = {header for b in bindings for _, header in b.fallbacks}
     if read_where_blank := [h for h in repeated if h in fallback]:
-        notes.append(f"重复的列, 仅在前一列为空时读取 (columns repeating a field an earlier column gives, read only where "
+        notes.append(f"重复的列, 仅在另一列为空时读取 (columns repeating a field another column gives, read only where "
                      f"that one is blank): {', '.join(read_where_blank)}")
     if only_first := [h for h in repeated if h not in fallback]:
         notes.append(f"重复的列, 只读了第一列 (columns repeating a field an earlier column gives, only the first read): "

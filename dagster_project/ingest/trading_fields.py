@@ -295,7 +295,7 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
     spec_fields = spec["fields"]
     placeholders = spec.get("blank_placeholders") or {}
     bindings: list[tf.Binding] = []
-    ignored: list[str] = []
+    ignored: list[int] = []
     bound: set[str] = set()
     unclear = set(ambiguous_headers(headers, table))
     for index in _binding_order(headers, table):
@@ -323,9 +323,9 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else ()))
             first = False
         if first:
-            ignored.append(header)
+            ignored.append(index)
     bindings.sort(key=lambda b: b.column)
-    return bindings, [h for h in headers if h in ignored]
+    return bindings, [headers[i] for i in sorted(ignored)]
 
 
 def _binding_order(headers: list[str], table: StandardTable | None) -> list[int]:
@@ -396,7 +396,7 @@ def header_repeat_sql(bindings: list[tf.Binding], table: StandardTable | None = 
 
 
 def repeated_headers(ignored: list[str], bindings: list[tf.Binding], table: StandardTable | None = None) -> list[str]:
-    """Of the headers ``bind_headers`` ignored, those naming a field an earlier column already gives (a column
+    """Of the headers ``bind_headers`` ignored, those naming a field another column already gives (a column
     exported twice, or two labels of one field): the file's note says they repeat, not that they are unknown."""
     bound = {b.field for b in bindings}
     return [h for h in ignored if (names := _fields_of_header(h, table)) and set(names) <= bound]

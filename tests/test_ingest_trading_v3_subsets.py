@@ -208,3 +208,20 @@ def test_headers_printing_both_names_of_a_field(gongkai_env):
     assert (ann["bulletin_type"], ann["bid_section_code"], ann["unified_deal_code"], ann["tenderer_name"]) == (
         "变更公告", f"{tp}001", "U82", "某县水务局")
     assert load_file_row(wh, "trading/503_both_names.csv")["detected_kind"] == "bulletins:TENDER_ANN_QUA_INQUERY_ANN"
+
+
+def test_a_bulletin_type_written_out_in_a_standard_table_is_kept(gongkai_env):
+    # A province's 503 export whose BULLETIN_TYPE carries the type as text for some records (and the table's
+    # one-character code for others): 中标结果公告 is a result as printed — it was blanked and read as the table's
+    # own 交易公告; 1 is 招标公告 by the table's code list; 9, in no list, is the table's type.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["TENDER_PROJECT_CODE", "BID_SECTION_CODES", "NOTICE_NAME", "NOTICE_SEND_TIME", "NOTICE_MEDIA",
+              "BULLETIN_TYPE", "URL"]
+    write_csv(raw / "trading" / "503_types.csv", header, [
+        ["E1", "E1001", "某工程招标公告", "20200301090000", "宁夏公共资源交易网", "1", "http://x/1"],
+        ["E1", "E1001", "某工程中标结果公告", "20200401090000", "宁夏公共资源交易网", "中标结果公告", "http://x/2"],
+        ["E1", "E1001", "某工程公告", "20200402090000", "宁夏公共资源交易网", "9", "http://x/3"]])
+    load(raw, wh)
+    got = bulletins(wh, "trading/503_types.csv")
+    assert [got[r]["bulletin_type"] for r in (2, 3, 4)] == ["招标公告", "中标结果公告", "交易公告"]
+    assert got[3]["bulletin_key"].split("|")[1] == "result"

@@ -315,6 +315,10 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 continue
             bound.add(name)
             codes = codes_for(table, name)
+            if codes and name == "bulletin_type":
+                # a type written out (中标结果公告, 0202) says what the record is even in a table whose codes are
+                # one character: kept as published, not blanked to the table's own type
+                codes = {**{label: label for label in bulletin_type_codes()}, **codes}
             bindings.append(tf.Binding(
                 name, kind, index, header, multiplier=multiplier, codes=codes,
                 # a code list that says what a field's codes mean leaves nothing else to read

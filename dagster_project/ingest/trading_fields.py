@@ -180,10 +180,10 @@ def recognise_standard_table(headers: list[str]) -> StandardTable | None:
 
     Provinces export a table's required fields plus some, not all of them, so no share of the table's fields is
     asked for: the table must name the most of the file's columns, then find all its required fields there (a
-    table missing some loses to one missing none), then hold the fewest of the file's other known columns. Tables equal on all three are all candidates (a
-    mining-right announcement's required fields are the same in 650 and 651; 652 and 653 have one field set): the
-    tightest (fewest of its fields absent) is returned, the others in ``also``, and what they disagree on is not
-    read (``bind_headers``) or left blank (bulletin type, trade area)."""
+    table missing some loses to one missing none), then hold the fewest of the file's other known columns. Tables
+    equal on all three are all candidates (a 651 mining-right announcement's fields are all 650's too; 652 and 653
+    have one field set): the tightest (fewest of its fields absent) is returned, the others in ``also``, and what
+    they disagree on is not read (``bind_headers``) or left blank (bulletin type, trade area)."""
     eligible = [f for f in _fits(headers) if len(f.named) >= MIN_STANDARD_FIELDS and f.telling
                 and f.foreign <= MAX_FOREIGN_SHARE * (len(f.named) + f.foreign)]
     if not eligible:

@@ -29,7 +29,7 @@ from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_fields import (
-    StandardTable, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
+    StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
     repeated_headers, trading_spec,
 )
 from dagster_project.ingest.trading_workbook import WORKBOOK_SUFFIXES, stage_workbook
@@ -145,6 +145,19 @@ def _names_a_trading_table(headers: list[str]) -> bool:
     return bool({b.field for b in bindings} & set(trading_spec()["key_fields"]))
 
 
+def ambiguity_notes(headers: list[str], table: StandardTable) -> list[str]:
+    """What the file's note says when its columns fit several tables of the standard equally well."""
+    if not table.also:
+        return []
+    others = ", ".join(f"{t.number} {t.name} {t.name_zh}" for t in table.also)
+    notes = [f"列同样符合 {others}, 不能确定是哪一张表; 只按各表含义相同的列读取 (the columns fit {others} as "
+             f"well: which table the file holds is not certain; only columns meaning the same in each are read)"]
+    if unclear := ambiguous_headers(headers, table):
+        notes.append(f"含义因表而异的列未读 (columns meaning different things in these tables, not read): "
+                     f"{', '.join(unclear)}")
+    return notes
+
+
 def _holds_no_records(con: duckdb.DuckDBPyConnection, staged: tf.StagedFile) -> bool:
     """A JSON export whose record list is empty (not one object without a record list: an error answer)."""
     if staged.file_format not in ("json", "jsonl") or staged.headers:
@@ -188,7 +201,8 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
             )
         if table is not None:
             notes.append(f"国家数据规范表 {table.number} {table.name} {table.name_zh} (national data standard "
-                         f"table), 公告类型 {table.bulletin_type}")
+                         f"table), 公告类型 {table.bulletin_type or '未定 (not determined)'}")
+            notes += ambiguity_notes(staged.headers, table)
         parsed = tf.parse_staged(con, f, load_id, staged, bindings,
                                  _checks(present, int(spec["max_sections_per_record"])),
                                  header_repeat=header_repeat_sql(bindings, table))
@@ -206,12 +220,13 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     repeated = repeated_headers(ignored, bindings, table)
     fallback = {header for b in bindings for _, header in b.fallbacks}
     if read_where_blank := [h for h in repeated if h in fallback]:
-        notes.append(f"重复的列, 仅在前一列为空时读取 (columns repeating a field an earlier column gives, read only where "
+        notes.append(f"重复的列, 仅在另一列为空时读取 (columns repeating a field another column gives, read only where "
                      f"that one is blank): {', '.join(read_where_blank)}")
     if only_first := [h for h in repeated if h not in fallback]:
         notes.append(f"重复的列, 只读了第一列 (columns repeating a field an earlier column gives, only the first read): "
                      f"{', '.join(only_first)}")
-    if unknown := [h for h in ignored if h not in repeated and h.strip()]:
+    unclear = set(ambiguous_headers(staged.headers, table))
+    if unknown := [h for h in ignored if h not in repeated and h not in unclear and h.strip()]:
         notes.append(f"未识别的列已忽略 (unknown columns ignored): {', '.join(unknown)}")
     if unnamed := sum(1 for h in ignored if not h.strip()):
         # a spreadsheet's save writes the empty columns of its used range (trailing commas): nothing to name

@@ -8,8 +8,9 @@ One loader reads every form of export; what differs between forms is rows in the
   (``SELLER_NAME`` is the seller in 挂牌披露 but the winner in 交易结果). camelCase keys of the national
   platform's search service (``tenderProjectCode``) match the national names without rows of their own.
 * ``dbt/seeds/ingest/ref_ggzy_v3_fields.csv`` + ``ref_ggzy_v3_tables.csv``: the standard's tables and
-  their fields. A file is recognised as holding one table by its field set (national names or their
-  Chinese names); the table says what its records are (bulletins of which type, in which trade area)
+  their fields. A file is recognised as holding one table by the fields that tell tables apart (national names or
+  their Chinese names; a subset of the table's fields is enough: ``recognise_standard_table``); the table says
+  which field is the title and what its records are (bulletins of which type, in which trade area)
   or that it holds none (project registrations, documents). Chinese field names of a recognised table
   are aliases of whatever its national name is an alias of.
 * ``dbt/seeds/ingest/ref_trading_codes.csv``: code lists of the standard (``PRICE_UNIT`` 0 = 元,
@@ -20,6 +21,7 @@ One loader reads every form of export; what differs between forms is rows in the
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -37,10 +39,12 @@ STANDARD_TABLES_SEED = SEEDS / "ingest" / "ref_ggzy_v3_tables.csv"
 CODES_SEED = SEEDS / "ingest" / "ref_trading_codes.csv"
 BULLETIN_TYPES_SEED = SEEDS / "ref_bulletin_types.csv"
 ANY_STANDARD_TABLE = "*"
-# A file holds a table of the standard when its columns and the table's fields overlap this much
-# (Jaccard: shared / all). A flat multi-kind export shares a third with any one table at most.
-RECOGNITION_THRESHOLD = 0.5
-
+# A file holds a table of the standard when at least this many of its columns are that table's fields, at least
+# one of them a name the flat export does not use (NOTICE_MEDIA, TRA_PLACE_CODE, 公告发布媒体 …: PROJECT_CODE or
+# 公告标题 alone say nothing), and at most MAX_FOREIGN_SHARE of its known columns name a field the table lacks (a
+# flat multi-kind export names fields of five tables at once).
+MIN_STANDARD_FIELDS = 3
+MAX_FOREIGN_SHARE = 0.2
 
 def _rows(path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
@@ -89,37 +93,123 @@ class StandardTable:
     note: str
     fields: frozenset[str]  # national names, upper case
     fields_zh: dict[str, str]  # national name → Chinese name
+    required: frozenset[str] = frozenset()  # fields the standard says are never blank (not_null)
+    title_field: str = ""  # the field the standard makes the bulletin's title: notice_name reads it first
+    # other tables the file's columns fit as well (recognition is ambiguous): columns meaning different things in
+    # them are not read, and a bulletin type or trade area they disagree on is left blank
+    also: tuple["StandardTable", ...] = ()
 
 
 @lru_cache(maxsize=1)
 def standard_tables() -> dict[str, StandardTable]:
     fields: dict[str, dict[str, str]] = {}
+    required: dict[str, set[str]] = {}
     for row in _rows(STANDARD_FIELDS_SEED):
         fields.setdefault(row["table_name"], {})[row["field"].upper()] = row["field_name_zh"]
+        if row["not_null"].strip().lower() == "yes":
+            required.setdefault(row["table_name"], set()).add(row["field"].upper())
     out = {}
     for row in _rows(STANDARD_TABLES_SEED):
         table_fields = fields.get(row["table_name"], {})
         out[row["table_name"]] = StandardTable(
             row["table_name"], row["table_no"], row["table_name_zh"], row["reads_as"], row["bulletin_type"],
-            row["trade_area"], row["note"], frozenset(table_fields), table_fields)
+            row["trade_area"], row["note"], frozenset(table_fields), table_fields,
+            frozenset(required.get(row["table_name"], ())), (row.get("title_field") or "").strip().upper())
+    return out
+
+
+def _key(label: str) -> str:
+    return _ascii_key(tf.normalise_label(label))
+
+
+@lru_cache(maxsize=1)
+def _general_labels() -> frozenset[str]:
+    """Names a flat export uses too (the canonical fields' own names, Chinese labels aliased for every file): a
+    column so named tells no table of the standard apart."""
+    chinese = {norm for (scope, norm) in field_aliases() if not scope and not norm.isascii()}
+    return frozenset({_key(name) for name in trading_spec()["fields"]} | chinese)
+
+
+@lru_cache(maxsize=None)
+def _names_in(table_name: str) -> dict[str, str]:
+    """Compare key of a national name or of the table's Chinese name → the national name."""
+    table = standard_tables()[table_name]
+    out = {_key(zh): name for name, zh in sorted(table.fields_zh.items()) if zh}
+    out.update({_key(name): name for name in table.fields})
+    return out
+
+
+@lru_cache(maxsize=1)
+def _any_standard_name() -> frozenset[str]:
+    return frozenset(k for name in standard_tables() for k in _names_in(name))
+
+
+def _header_keys(header: str) -> tuple[str, ...]:
+    base, _unit, _multiplier = tf.split_header_unit(header)
+    return tuple(dict.fromkeys((_key(header), _ascii_key(base), *(_key(p) for p in _header_parts(header)))))
+
+
+@dataclass(frozen=True)
+class _Fit:
+    table: StandardTable
+    named: dict[int, str]  # column → national name of the table
+    foreign: int  # known columns naming no field of the table
+    missing_required: int
+    telling: bool  # a named column carries a name the flat export does not use
+
+    def rank(self) -> tuple[int, bool, int]:
+        # complete or not, not how many are missing: a file lacking required fields of every table it could be
+        # tells none of them apart by counting what it lacks
+        return (-len(self.named), self.missing_required > 0, self.foreign)
+
+
+def _fits(headers: list[str]) -> list[_Fit]:
+    keys = {i: _header_keys(h) for i, h in enumerate(headers) if h and h.strip()}
+    known = {i for i, ks in keys.items() if set(ks) & _any_standard_name() or _fields_of_header(headers[i], None)}
+    out = []
+    for table in standard_tables().values():
+        names = _names_in(table.name)
+        named = {i: names[k] for i, ks in keys.items() for k in ks[::-1] if k in names}
+        telling = any(not set(keys[i]) & _general_labels() for i in named)
+        out.append(_Fit(table, named, len(known - set(named)), len(table.required - set(named.values())), telling))
     return out
 
 
 def recognise_standard_table(headers: list[str]) -> StandardTable | None:
-    """The national-standard table whose field set the headers match best, if they match one."""
-    names = {h.strip().upper() for h in headers if h and h.strip()}
-    labels = {tf.normalise_label(h) for h in headers if h and h.strip()}
-    best: tuple[float, int, StandardTable] | None = None
-    for table in standard_tables().values():
-        by_name = len(names & table.fields) / len(names | table.fields) if table.fields else 0.0
-        zh = {tf.normalise_label(v) for v in table.fields_zh.values()}
-        by_label = len(labels & zh) / len(labels | zh) if zh else 0.0
-        score = max(by_name, by_label)
-        if best is None or (score, -int(table.number)) > (best[0], best[1]):
-            best = (score, -int(table.number), table)
-    if best is None or best[0] < RECOGNITION_THRESHOLD:
+    """The national-standard table the headers are, if they are one — decided by the fields that tell tables apart.
+
+    Provinces export a table's required fields plus some, not all of them, so no share of the table's fields is
+    asked for: the table must name the most of the file's columns, then find all its required fields there (a
+    table missing some loses to one missing none), then hold the fewest of the file's other known columns. Tables
+    equal on all three are all candidates (a 651 mining-right announcement's fields are all 650's too; 652 and 653
+    have one field set): the tightest (fewest of its fields absent) is returned, the others in ``also``, and what
+    they disagree on is not read (``bind_headers``) or left blank (bulletin type, trade area)."""
+    eligible = [f for f in _fits(headers) if len(f.named) >= MIN_STANDARD_FIELDS and f.telling
+                and f.foreign <= MAX_FOREIGN_SHARE * (len(f.named) + f.foreign)]
+    if not eligible:
         return None
-    return best[2]
+    top = min(f.rank() for f in eligible)
+    group = [f for f in eligible if f.rank() == top]
+    primary = min(group, key=lambda f: (len(f.table.fields) - len(f.named), int(f.table.number)))
+    others = tuple(f.table for f in group if f is not primary)
+    if not others:
+        return primary.table
+
+    def agreed(attr: str) -> str:
+        values = {getattr(t, attr) for t in (primary.table, *others)}
+        return values.pop() if len(values) == 1 else ""
+
+    reads = "bulletins" if any(t.reads_as == "bulletins" for t in (primary.table, *others)) else "not_read"
+    return replace(primary.table, reads_as=reads, bulletin_type=agreed("bulletin_type"),
+                   trade_area=agreed("trade_area"), also=others)
+
+
+def ambiguous_headers(headers: list[str], table: StandardTable | None) -> list[str]:
+    """Headers meaning different fields in the tables a file fits equally well (``StandardTable.also``)."""
+    if table is None or not table.also:
+        return []
+    return [h for h in headers if h and h.strip()
+            and len({tuple(_fields_of_header(h, t)) for t in (table, *table.also)}) > 1]
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +226,8 @@ def codes_for(table: StandardTable | None, field: str) -> dict[str, str] | None:
         return None
     merged = dict(code_lists().get((ANY_STANDARD_TABLE, field), {}))
     merged.update(code_lists().get((table.name, field), {}))
+    if any(codes_for(replace(other, also=()), field) != (merged or None) for other in table.also):
+        return None  # the tables the file fits give the codes different meanings: read as printed
     return merged or None
 
 
@@ -150,7 +242,28 @@ def bulletin_type_codes() -> dict[str, str]:
     return out
 
 
+def _header_parts(header: str) -> list[str]:
+    """A header printing both names of a field, ``公告标题(NOTICE_NAME)`` / ``NOTICE_NAME（公告标题）`` (exports
+    meant for people and machines at once): its two names, the national (ASCII) one first. A unit after them
+    (``中标金额(BID_AMOUNT)(万元)``) is ``split_header_unit``'s; a unit alone (``中标金额(万元)``) is no second name."""
+    norm, _unit, _multiplier = tf.split_header_unit(header)  # normalised: full-width brackets are ASCII here
+    # the national name outside or inside the brackets; a Chinese name may hold brackets itself (标段(包)编号)
+    for pattern in (r"([a-z][a-z0-9_]*)[(\[【](.+)[)\]】]", r"(.+)[(\[【]([a-z][a-z0-9_]*)[)\]】]",
+                    r"(.+)[(\[【]([^()\[\]【】]+)[)\]】]"):
+        if match := re.fullmatch(pattern, norm):
+            return sorted(match.groups(), key=lambda part: not part.isascii())
+    return []
+
+
 def _fields_of_header(header: str, table: StandardTable | None) -> list[str]:
+    found = _fields_of_single_header(header, table)
+    for part in [] if found else _header_parts(header):
+        if found := _fields_of_single_header(part, table):
+            break  # the national name decides where it names a field (统一交易标识码 is singular in 513)
+    return found
+
+
+def _fields_of_single_header(header: str, table: StandardTable | None) -> list[str]:
     base, _unit, _multiplier = tf.split_header_unit(header)
     norm = tf.normalise_label(header)
     aliases, ascii_aliases = field_aliases(), _ascii_aliases()
@@ -182,12 +295,14 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
     spec_fields = spec["fields"]
     placeholders = spec.get("blank_placeholders") or {}
     bindings: list[tf.Binding] = []
-    ignored: list[str] = []
+    ignored: list[int] = []
     bound: set[str] = set()
-    for index, header in enumerate(headers):
+    unclear = set(ambiguous_headers(headers, table))
+    for index in _binding_order(headers, table):
+        header = headers[index]
         _base, _unit, multiplier = tf.split_header_unit(header)
         first = True
-        for name in _fields_of_header(header, table):
+        for name in ([] if header in unclear else _fields_of_header(header, table)):
             if name in bound:
                 for i, b in enumerate(bindings):
                     if b.field == name and b.multiplier == multiplier and b.column != index:
@@ -200,6 +315,10 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 continue
             bound.add(name)
             codes = codes_for(table, name)
+            if codes and name == "bulletin_type":
+                # a type written out (中标结果公告, 0202) says what the record is even in a table whose codes are
+                # one character: kept as published, not blanked to the table's own type
+                codes = {**{label: label for label in bulletin_type_codes()}, **codes}
             bindings.append(tf.Binding(
                 name, kind, index, header, multiplier=multiplier, codes=codes,
                 # a code list that says what a field's codes mean leaves nothing else to read
@@ -208,8 +327,21 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else ()))
             first = False
         if first:
-            ignored.append(header)
-    return bindings, ignored
+            ignored.append(index)
+    bindings.sort(key=lambda b: b.column)
+    return bindings, [headers[i] for i in sorted(ignored)]
+
+
+def _binding_order(headers: list[str], table: StandardTable | None) -> list[int]:
+    """Columns in file order, the table's title field first: the title names the bulletin even where another
+    column also reads as its name (601 成交宗地信息 prints LAND_PROJECT_NAME before ANNOUNCEMENT_TITLE; the project
+    name is read only where the title is blank)."""
+    order = list(range(len(headers)))
+    if table is None or not table.title_field:
+        return order
+    names = _names_in(table.name)
+    titles = [i for i in order if any(names.get(k) == table.title_field for k in _header_keys(headers[i]))]
+    return titles[:1] + [i for i in order if i not in titles[:1]]
 
 
 # A cell's compare form in SQL, as ``normalise_label`` gives it for header labels (spaces out, full-width
@@ -268,11 +400,11 @@ def header_repeat_sql(bindings: list[tf.Binding], table: StandardTable | None = 
 
 
 def repeated_headers(ignored: list[str], bindings: list[tf.Binding], table: StandardTable | None = None) -> list[str]:
-    """Of the headers ``bind_headers`` ignored, those naming a field an earlier column already gives (a column
+    """Of the headers ``bind_headers`` ignored, those naming a field another column already gives (a column
     exported twice, or two labels of one field): the file's note says they repeat, not that they are unknown."""
     bound = {b.field for b in bindings}
     return [h for h in ignored if (names := _fields_of_header(h, table)) and set(names) <= bound]
 
 
-__all__ = ["StandardTable", "bind_headers", "bulletin_type_codes", "codes_for", "field_aliases", "header_repeat_sql",
+__all__ = ["StandardTable", "ambiguous_headers", "bind_headers", "bulletin_type_codes", "codes_for", "field_aliases", "header_repeat_sql",
            "recognise_standard_table", "repeated_headers", "standard_tables", "trading_spec"]

@@ -18,7 +18,9 @@ instead derived, never listed by hand:
 
 Budget and debt share a loader (``workbook.py``), so they share a version; a module every loader imports
 (``framework.py``, ``grid.py`` for the workbook and trading readers, ``text_staging.py`` …) moves every family that
-imports it. What is not counted: modules outside ``dagster_project.ingest`` (``paths``, ``stage_state``,
+imports it. The closure is by module, not by function: trading's workbook reader calls ``readers.read_grids`` (to
+say what an unreadable .xlsx is), which can reach the PDF reader and ``workbook_spec.py``, so an edit of
+``workbook_tables.yaml`` moves trading too. What is not counted: modules outside ``dagster_project.ingest`` (``paths``, ``stage_state``,
 ``file_status``) and the versions of third-party readers (openpyxl, pdfplumber, calamine, xlrd).
 
 Cost: parsing the package's ~30 modules takes ~0.2 s, so each module's analysis is memoised on disk by the SHA-256
@@ -150,25 +152,32 @@ def _module_of(dotted: str, modules: dict[str, dict]) -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _data_files() -> tuple[Path, ...]:
+def _data_files() -> tuple[tuple[str, str], ...]:
+    """(file name, path) of every data file the readers may read (strings: thousands of Paths cost milliseconds)."""
     found = set()
     for root in DATA_ROOTS:
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in DATA_SKIPPED and not d.startswith("."))
-            found.update(Path(dirpath) / name for name in filenames if not name.startswith("."))
-    return tuple(sorted(found))
+            dirnames[:] = [d for d in dirnames if d not in DATA_SKIPPED and not d.startswith(".")]
+            found.update((name, os.path.join(dirpath, name)) for name in filenames if not name.startswith("."))
+    return tuple(sorted(found, key=lambda item: item[1]))
 
 
-def _named(name: str, names: frozenset[str]) -> bool:
-    return name in names or any(n.startswith("glob:") and fnmatch.fnmatchcase(name, n[5:]) for n in names)
+def _matcher(names) -> tuple[frozenset[str], tuple[str, ...]]:
+    names = set(names)
+    return frozenset(names), tuple(n[5:] for n in names if n.startswith("glob:"))
+
+
+def _named(name: str, matcher: tuple[frozenset[str], tuple[str, ...]]) -> bool:
+    exact, patterns = matcher
+    return name in exact or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 @functools.lru_cache(maxsize=1)
-def _unnamed_reader_data() -> tuple[Path, ...]:
-    """Data meant for the readers that no ingest module names: it counts for every family."""
-    everyone = frozenset(n for a in _package().values() for n in a["names"])
-    roots = tuple(str(r) + os.sep for r in EVERY_FAMILY_ROOTS)
-    return tuple(p for p in _data_files() if str(p).startswith(roots) and not _named(p.name, everyone))
+def _unnamed_reader_data() -> frozenset[str]:
+    """Data meant for the readers that no ingest module names (paths): it counts for every family."""
+    everyone = _matcher(n for a in _package().values() for n in a["names"])
+    roots = tuple(os.path.join(str(r), "") for r in EVERY_FAMILY_ROOTS)
+    return frozenset(path for name, path in _data_files() if path.startswith(roots) and not _named(name, everyone))
 
 
 def closure(module: str) -> tuple[list[str], list[Path]]:
@@ -189,9 +198,9 @@ def closure(module: str) -> tuple[list[str], list[Path]]:
                 if found is not None and found not in seen:
                     seen.add(found)
                     todo.append(found)
-    names = frozenset(n for m in seen for n in modules[m]["names"])
+    named = _matcher(n for m in seen for n in modules[m]["names"])
     unnamed = _unnamed_reader_data()
-    data = [p for p in _data_files() if p in unnamed or _named(p.name, names)]
+    data = [Path(path) for name, path in _data_files() if path in unnamed or _named(name, named)]
     return sorted(seen), data
 
 

@@ -25,7 +25,7 @@ say what an unreadable .xlsx is), which can reach the PDF reader and ``workbook_
 
 Cost: parsing the package's ~30 modules takes ~0.2 s, so each module's analysis is memoised on disk by the SHA-256
 of its bytes (``readers_version_memo.json`` in the parse cache directory); a run whose modules are unchanged reads
-and hashes the files (a few milliseconds), as the one version did.
+and hashes the files: ~7–9 ms a family on the busy 2-core box (the one version: ~2–6 ms a process).
 """
 from __future__ import annotations
 

@@ -137,12 +137,12 @@ def test_a_file_refused_by_older_readers_is_read_again_after_they_change(tmp_pat
             raise framework.FileRejected(f"{f.rel}: 无法读取 (not read by these readers)")
         return portal_csv_loader(con, f, load_id)
 
-    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-1")
+    monkeypatch.setattr(framework, "_readers_version", lambda loader: "readers-1")
     first = framework.load_family(con, raw, "portal", older_readers)
     assert first.rejected == ["portal/later.csv"]
     same = framework.load_family(con, raw, "portal", portal_csv_loader)  # same readers: nothing read again
     assert same.loaded == same.rejected == [] and sorted(same.unchanged) == ["portal/good.csv", "portal/later.csv"]
-    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
+    monkeypatch.setattr(framework, "_readers_version", lambda loader: "readers-2")
     upgraded = framework.load_family(con, raw, "portal", portal_csv_loader)
     assert upgraded.loaded == ["portal/good.csv", "portal/later.csv"] and upgraded.unchanged == []
     assert [r[0] for r in titles(con) if not r[2]] == ["portal/good.csv", "portal/later.csv"]
@@ -162,12 +162,12 @@ def test_a_loaded_file_is_read_again_after_the_readers_change(tmp_path, con, mon
         con.execute("UPDATE raw.portal_publications SET title = upper(title) WHERE load_id = ?", [load_id])
         return outcome
 
-    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-1")
+    monkeypatch.setattr(framework, "_readers_version", lambda loader: "readers-1")
     framework.load_family(con, raw, "portal", older_readers)
     before = dict(con.execute("SELECT source_file, load_id FROM raw.load_files WHERE is_current").fetchall())
     assert framework.load_family(con, raw, "portal", portal_csv_loader).loaded == []  # same readers: nothing read
     assert sorted(r[1] for r in titles(con)) == ["X", "Y"]
-    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
+    monkeypatch.setattr(framework, "_readers_version", lambda loader: "readers-2")
     upgraded = framework.load_family(con, raw, "portal", portal_csv_loader)
     assert upgraded.loaded == ["portal/a.csv", "portal/b.csv"] and upgraded.unchanged == []
     assert (upgraded.rows_in, upgraded.rows_loaded, upgraded.rows_rejected) == (3, 2, 1)
@@ -191,11 +191,11 @@ def test_files_gone_when_the_readers_change_are_retired_in_that_run(tmp_path, co
     write_csv(raw / "portal" / "a.csv", ["x"])
     write_csv(raw / "portal" / "b.csv", ["y"])
     (raw / "portal" / "notes.txt").write_text("not a table", encoding="utf-8")
-    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-1")
+    monkeypatch.setattr(framework, "_readers_version", lambda loader: "readers-1")
     first = framework.load_family(con, raw, "portal", portal_csv_loader)
     assert first.rejected == ["portal/notes.txt"]
     (raw / "portal" / "notes.txt").unlink()
-    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
+    monkeypatch.setattr(framework, "_readers_version", lambda loader: "readers-2")
     upgraded = framework.load_family(con, raw, "portal", portal_csv_loader)
     assert upgraded.retired == ["portal/notes.txt"]
     assert con.execute("SELECT status FROM raw.load_files WHERE is_current AND source_file = 'portal/notes.txt'"
@@ -209,12 +209,12 @@ def test_a_reading_by_changed_readers_is_a_new_input_to_the_stages_after_it(tmp_
 
     raw = tmp_path / "raw"
     write_csv(raw / "portal" / "a.csv", ["x"])
-    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-1")
+    monkeypatch.setattr(framework, "_readers_version", lambda loader: "readers-1")
     framework.load_family(con, raw, "portal", portal_csv_loader)
     before = stage_state.raw_inputs_digest(con)
     framework.load_family(con, raw, "portal", portal_csv_loader)
     assert stage_state.raw_inputs_digest(con) == before  # nothing read: the stages after it stay skipped
-    monkeypatch.setattr(framework, "_readers_version", lambda: "readers-2")
+    monkeypatch.setattr(framework, "_readers_version", lambda loader: "readers-2")
     framework.load_family(con, raw, "portal", portal_csv_loader)
     assert stage_state.raw_inputs_digest(con) != before
 

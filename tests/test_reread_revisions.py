@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from dagster_project.ingest import framework, parse_cache, workbook
+from dagster_project.ingest import framework, parse_cache, readers_version, workbook
 from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 
@@ -84,7 +84,7 @@ def reread(sample_built, tmp_path_factory):
             mp.setenv("GONGKAI_PARSE_CACHE", str(root / "parse_cache"))
             mp.setattr(parse_cache, "MAX_WORKERS", 1)  # parse in this process, where the readers are patched
             mp.setattr(workbook, "parse_workbook", older_parse)
-            mp.setattr(parse_cache, "parser_version", lambda: "older")
+            mp.setattr(readers_version, "version_of", lambda module: "older")  # framework and cache
             older = framework.load_family(con, raw, "debt", loader, progress=lambda _: None)
             older_loads = dict(con.execute("select source_file, load_id from raw.load_files where family = 'debt' "
                                            "and is_current").fetchall())
@@ -103,7 +103,7 @@ def reread(sample_built, tmp_path_factory):
             cell.value = float(Decimal(str(cell.value).replace(",", "")) + 1)
             book.save(raw / republished)
             mp.setattr(workbook, "parse_workbook", real_parse)
-            mp.setattr(parse_cache, "parser_version", lambda: "fixed")
+            mp.setattr(readers_version, "version_of", lambda module: "fixed")
             fixed = framework.load_family(con, raw, "debt", loader, progress=lambda _: None)
             cached = sorted(p.name.split("-")[-1] for p in (root / "parse_cache").glob("*.pickle"))
     finally:

@@ -375,7 +375,7 @@ def load_family(
     report = FamilyLoadReport(family=family, load_id=load_id)
     files = discover_with_problems(raw_dir, family)
     current = _current_files(con, family)
-    readers = _readers_version()
+    readers = _readers_version(loader)
     # the readers changed since this family was last loaded: its current files, loaded or refused, are read again
     # (same bytes: a new reading, not a new version — ingest/reread.py says what the history keeps)
     reread = files_to_reread(con, family, readers)
@@ -413,7 +413,7 @@ def load_family(
             if problem is not None:
                 raise FileRejected(problem)
             if f.path.suffix.lower() not in FAMILY_SUFFIXES[family]:
-                raise FileRejected(_unsupported_reason(family, f))
+                raise FileRejected(_unsupported_reason(family, f, loader))
             outcome = loader(con, f, load_id)
             outcome.check_accounting(f.rel)
             outcome.reason = sanitise_reason(outcome.reason, raw_dir)
@@ -497,20 +497,21 @@ def load_family(
     return report
 
 
-def _readers_version() -> str:
-    """The readers' version: the ingest code, specs and seeds they read (``parse_cache.parser_version``)."""
-    from dagster_project.ingest.parse_cache import parser_version
+def _readers_version(loader: Loader) -> str:
+    """The version of this family's readers: the code its loader's module imports within ``ingest/`` and the specs
+    and seeds that code names (``readers_version.py``), so a trading-only fix does not re-read the budgets."""
+    from dagster_project.ingest import readers_version
 
-    return parser_version()
+    return readers_version.version_of(readers_version.loader_module(loader))
 
 
-def _unsupported_reason(family: str, f: RawFile) -> str:
-    if family in ("budget", "debt"):  # Word/WPS files: say exactly what they are and what to send instead
-        from dagster_project.ingest.readers import refused_suffix_reason
-
-        exact = refused_suffix_reason(f.rel, f.path.suffix)
-        if exact:
-            return exact
+def _unsupported_reason(family: str, f: RawFile, loader: Loader) -> str:
+    # a loader may say exactly what a refused file is and what to send instead (the workbook loader: Word/WPS
+    # files); asked of the loader, not imported here, so every family's readers do not include the workbook's
+    refused = getattr(loader, "refused_suffix_reason", None)
+    exact = refused(f.rel, f.path.suffix) if refused is not None else None
+    if exact:
+        return exact
     return (f"文件类型 {f.path.suffix or '(无扩展名)'} 不属于 {family}/ 目录可读取的格式 "
             f"{', '.join(FAMILY_SUFFIXES[family])} (unsupported file type for this folder)")
 

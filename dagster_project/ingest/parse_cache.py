@@ -5,13 +5,12 @@ department, hundreds of departments). ``prefetch`` parses the files about to be 
 processes (the machine's cores, at most 2 by default) and stores each result under
 ``<tmp>/parse_cache/<sha256>-<suffix>-<parser version>.pickle`` (``GONGKAI_PARSE_CACHE`` moves it); the loader then reads from the cache, so an
 unchanged file is never parsed again, also across runs and across warehouses on one machine. The parser
-version is a hash of the ingest code and specs: a change to either makes old entries unused.
+version is that of the readers making the parse (``readers_version.py``: the code ``workbook.py`` imports and the
+specs and seeds it names): a change to either makes old entries unused; a trading-only change does not.
 A whole-file refusal is cached too (with the file's name put back in on reading).
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import logging
 import os
@@ -20,25 +19,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster_project.ingest import readers_version
 from dagster_project.ingest.framework import FileRejected, RawFile
 from dagster_project.ingest.parsed import ParsedWorkbook
-from dagster_project.paths import DBT_SEEDS_DIR, INGEST_SPECS_DIR, settings
+from dagster_project.paths import settings
 
 log = logging.getLogger(__name__)
 MAX_WORKERS = 2
 _NAME = "\x00file\x00"
 
 
-@functools.lru_cache(maxsize=1)
+# the module whose ``parse_workbook`` makes every parse this cache holds (the budget and debt families' loader)
+PARSER_MODULE = "dagster_project.ingest.workbook"
+
+
 def parser_version() -> str:
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    sources = sorted(here.glob("*.py")) + sorted(INGEST_SPECS_DIR.glob("*.yaml")) + [
-        DBT_SEEDS_DIR / "ref_disclosure_catalogue.csv", *sorted((DBT_SEEDS_DIR / "ingest").glob("*.csv"))]
-    for path in sources:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    """The version of the readers that make these parses: the import closure of ``workbook.py`` and the specs and
+    seeds it names (``readers_version.py``) — the same version the budget and debt families are re-read by."""
+    return readers_version.version_of(PARSER_MODULE)
 
 
 def cache_dir() -> Path:

@@ -1,8 +1,8 @@
 """Read unchanged files again when the readers change — a new reading, not a new version of the file.
 
 A file is read when its bytes change (``framework.load_family``, by SHA-256). The readers' version
-(``parse_cache.parser_version``: the ingest code, specs and seeds they read) is recorded per family in
-``raw.stage_state`` (stage ``ingest_readers:<family>``) after each load of the family. When it differs at the next
+(``readers_version.version_of``: the ingest code, specs and seeds the family's loader reads with) is recorded per
+family in ``raw.stage_state`` (stage ``ingest_readers:<family>``) after each load of the family. When it differs at the next
 load, every current file of the family is read again, loaded and rejected alike: a warehouse loaded before a reader
 fix would otherwise keep the old reading (a code in scientific notation, a hidden sheet read as a table, a refusal)
 until the publisher happened to change the file. The unchanged re-run costs one statement per family (the version
@@ -19,8 +19,9 @@ REV_SILENT_CORRECTION never list a reader's fix as a publisher's change. A file 
 readers changed is compared with its earlier bytes as the older readers read them (those bytes are no longer there
 to read again): its revisions may include what the readers' change moved.
 
-The version is one for all families (a change to any ingest module re-reads every family): a reader shared by the
-families cannot then be missed.
+The version is the family's own (``readers_version.py``): the import closure of its loader's module within
+``ingest/`` and the specs and seeds that code names, derived from the code, so a trading-only fix does not re-read the
+budgets (nor keep a superseded copy of every trading row for it) while a module every family imports re-reads them all.
 """
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from dagster_project.ingest.parsed import (
     RowReject,
     parse_amount,
 )
-from dagster_project.ingest.readers import read_grids, uncached_formulas
+from dagster_project.ingest.readers import read_grids, refused_suffix_reason, uncached_formulas
 from dagster_project.ingest.recogniser import parse_grid, split_tables
 from dagster_project.ingest.segmenter import segment
 from dagster_project.ingest.workbook_spec import vocabulary
@@ -253,6 +253,8 @@ def prefetch(files: list[RawFile]) -> None:
 
 load_workbook_file.prefetch = prefetch  # type: ignore[attr-defined]
 load_workbook_file.load_batch = load_workbook_batch  # type: ignore[attr-defined]
+# what a Word/WPS file in budget/ or debt/ is and what to send instead (framework's refusal asks the loader)
+load_workbook_file.refused_suffix_reason = refused_suffix_reason  # type: ignore[attr-defined]
 
 
 __all__ = [

@@ -217,9 +217,10 @@ def test_a_column_whose_passing_values_all_stay_as_they_are_is_selected_as_publi
     assert masking.plan_probed_by_value(con, "t", keys_only, policy).masked_columns == ()
 
 
-def test_a_phone_field_keeps_only_the_last_four_digits_of_a_landline_and_masks_a_mobile_as_text_does():
+def test_a_phone_field_keeps_only_the_last_four_digits_of_a_landline_in_any_spacing_and_masks_a_mobile_as_text_does():
     # RAW_FORMATS trading/: TENDERER_PHONE_NUMBER is personal data; in free text a landline is an office's and stays
-    values = ["0951-5012345", "（0951）50123456", "０９５１－５０１２３４５", f"{MOBILE_A} / 0951-5012345", "转 8021", None, ""]
+    values = ["0951-5012345", "（0951）50123456", "０９５１－５０１２３４５", f"{MOBILE_A} / 0951-5012345", "转 8021", None, "",
+              "0951-501 2345", "0951 501 2345", "0951-501-2345", "(0951)5012 345", "09515012345"]
     con = duckdb.connect()
     try:
         con.execute("CREATE TABLE b (contact_phone VARCHAR, notice VARCHAR)")
@@ -237,6 +238,7 @@ def test_a_phone_field_keeps_only_the_last_four_digits_of_a_landline_and_masks_a
     assert rows["plain"] == rows["probed"] == rows["by_value"] == rows["candidates"]
     phones = [r[0] for r in rows["plain"]]
     assert phones == ["0951-***2345", "（0951）****3456", "０９５１－***２３４５",
-                      f"{MOBILE_A[:3]}****{MOBILE_A[-4:]} / 0951-***2345", "转 8021", None, ""]
+                      f"{MOBILE_A[:3]}****{MOBILE_A[-4:]} / 0951-***2345", "转 8021", None, "",
+                      "0951-*** 2345", "0951 *** 2345", "0951-***-2345", "(0951)***2 345", "*******2345"]
     # the same values as free text: the landline is kept, the mobile masked
     assert [r[1] for r in rows["plain"]][0] == "0951-5012345"

@@ -62,24 +62,37 @@ def mask_identifier_sql(expr: str) -> str:
     return _masked(expr, ("id_number",))
 
 
-# A digit run this long in a phone field is a telephone number (a landline's local part has 7 or 8 digits)
+# A phone number in a phone field: a chain of digits joined by at most one separator each (0951-501 2345) holding at
+# least this many digits (a landline's local part has 7 or 8)
 PHONE_DIGITS_MIN = 7
 _DIGIT = "[0-9０-９]"
+_SEPARATOR = "[ \\-－.·]"
+_CHAIN = f"{_DIGIT}(?:{_SEPARATOR}?{_DIGIT})*"
+
+
+def _phone_chain_masked_sql(t: str) -> str:
+    """One chain of digits (``t``) of a phone field with every digit but the last 4 masked; an area code written
+    apart (``0951-``, ``0951 ``) stays. The last 4 digits are found on the reversed text (RE2 cannot look ahead)."""
+    area = f"regexp_extract({t}, '^([0０]{_DIGIT}{{2,3}}{_SEPARATOR})', 1)"
+    rest = f"substr({t}, length({area}) + 1)"
+    kept = f"regexp_extract(reverse({rest}), '^((?:[^0-9０-９]*{_DIGIT}){{4}})', 1)"
+    masked = f"regexp_replace(substr(reverse({rest}), length({kept}) + 1), '{_DIGIT}', '*', 'g')"
+    return (f"CASE WHEN length(regexp_replace({t}, '[^0-9０-９]', '', 'g')) >= {PHONE_DIGITS_MIN} "
+            f"THEN {area} || reverse({kept} || {masked}) ELSE {t} END")
 
 
 def mask_phone_sql(expr: str) -> str:
-    """SQL expression for a phone field: personal numbers masked as in free text, then every run of
-    ``PHONE_DIGITS_MIN`` or more digits (ASCII or full-width) keeps only its last 4 — the area code, written apart
-    (``0951-``), stays."""
-    runs = f"regexp_extract_all({mask_free_text_sql(expr)}, '{_DIGIT}+|[^0-9０-９]+')"
-    return (f"array_to_string(list_transform({runs}, lambda t: CASE WHEN regexp_full_match(t, '{_DIGIT}{{{PHONE_DIGITS_MIN},}}') "
-            f"THEN repeat('*', length(t) - 4) || right(t, 4) ELSE t END), '')")
+    """SQL expression for a phone field: personal numbers masked as in free text, then every chain of digits holding
+    ``PHONE_DIGITS_MIN`` or more (ASCII or full-width, single spaces/hyphens/dots between them) keeps only its last
+    4 digits — the area code, written apart (``0951-``), stays: ``0951-501 2345`` → ``0951-*** 2345``."""
+    tokens = f"regexp_extract_all({mask_free_text_sql(expr)}, '{_CHAIN}|[^0-9０-９]')"
+    return f"array_to_string(list_transform({tokens}, lambda t: {_phone_chain_masked_sql('t')}), '')"
 
 
 def phone_candidate_sql(expr: str) -> str:
-    """A superset test of the values ``mask_phone_sql`` changes: a personal-number candidate or a long digit run."""
+    """A superset test of the values ``mask_phone_sql`` changes: a personal-number candidate or a long digit chain."""
     return (f"({personal_numbers.candidate_filter_sql(expr, personal_numbers.KINDS)} "
-            f"OR regexp_matches({expr}, '{_DIGIT}{{{PHONE_DIGITS_MIN}}}'))")
+            f"OR regexp_matches({expr}, '{_DIGIT}(?:{_SEPARATOR}?{_DIGIT}){{{PHONE_DIGITS_MIN - 1}}}'))")
 
 
 def mask_personal_id_sql(expr: str) -> str:

@@ -153,8 +153,14 @@ def test_a_search_answer_that_found_nothing_is_an_empty_export_not_a_wrong_file(
     (raw / "trading" / "empty_day.json").write_text(json.dumps([]), encoding="utf-8")
     (raw / "trading" / "error_answer.json").write_text(json.dumps(
         {"code": 500, "msg": "系统繁忙, 请稍后再试"}, ensure_ascii=False), encoding="utf-8")
+    # a failed query keeps the answer's shape, records and all: its empty list says nothing about the bulletins
+    (raw / "trading" / "failed_query.json").write_text(json.dumps(
+        {"code": 500, "msg": "查询失败", "data": {"records": [], "total": 0}}, ensure_ascii=False), encoding="utf-8")
+    (raw / "trading" / "unsuccessful.json").write_text(json.dumps(
+        {"success": False, "data": []}, ensure_ascii=False), encoding="utf-8")
     report = load(raw, wh)
-    assert report.rejected == ["trading/error_answer.json"]
+    assert sorted(report.rejected) == ["trading/error_answer.json", "trading/failed_query.json",
+                                       "trading/unsuccessful.json"]
     for rel in ("trading/none_found.json", "trading/empty_day.json"):
         row = load_file_row(wh, rel)
         assert (row["status"], row["rows_in"], row["rows_loaded"]) == ("loaded", 0, 0)
@@ -222,3 +228,16 @@ def test_a_header_cell_broken_over_two_lines_keeps_every_record(gongkai_env):
         assert got[2]["bid_amount_yuan"] == Decimal(125000) and str(got[2]["notice_send_time"]) == "2019-03-01 09:00:00"
         assert query(wh, "SELECT source_row, source_column FROM raw.load_rejects WHERE source_file = ?",
                      [f"trading/{name}"]) == [(3, "中标金额\n(万元)")]
+
+
+def test_a_dash_in_the_first_column_naming_a_field_gives_way_to_a_later_one(gongkai_env):
+    # review R: the dash was made blank after the columns were merged, so '-' in BID_AMOUNT hid 中标金额's 1000
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    records = [{"PROJECT_CODE": "DASH-1", "BULLETIN_TYPE": "中标结果公告", "NOTICE_SEND_TIME": "-",
+                "公告发布时间": "2019-03-23 09:00:00", "BID_AMOUNT": "-", "中标金额": "1000"}]
+    (raw / "trading").mkdir(parents=True)
+    (raw / "trading" / "dash_first.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    load(raw, wh)
+    got = bulletins(wh, "trading/dash_first.json")
+    assert str(got[1]["notice_send_time"]) == "2019-03-23 09:00:00"
+    assert got[1]["bid_amount_yuan"] == Decimal(1000)

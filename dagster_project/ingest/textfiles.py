@@ -298,19 +298,27 @@ class ParsedFile:
     notes: list[str] = field(default_factory=list)
 
 
+def _stated(b: Binding, column: int) -> str:
+    """One staged column of a binding, a placeholder (a lone dash) as blank."""
+    if not b.placeholders:
+        return f"c{column}"
+    return f"(CASE WHEN c{column} IN ({', '.join(sql_literal(x) for x in b.placeholders)}) THEN NULL ELSE c{column} END)"
+
+
 def raw_expr(b: Binding) -> str:
-    """The staged text of a binding: its first non-blank column, a placeholder as blank."""
-    raw = f"c{b.column}" if not b.fallbacks else f"coalesce(c{b.column}, {', '.join(f'c{c}' for c, _ in b.fallbacks)})"
-    if b.placeholders:
-        raw = f"(CASE WHEN {raw} IN ({', '.join(sql_literal(x) for x in b.placeholders)}) THEN NULL ELSE {raw} END)"
-    return raw
+    """The staged text of a binding: its first column stating something (a placeholder is blank, so a later column
+    naming the same field is read where the first holds only '-')."""
+    if not b.fallbacks:
+        return _stated(b, b.column)
+    return f"coalesce({', '.join(_stated(b, c) for c in (b.column, *(c for c, _ in b.fallbacks)))})"
 
 
 def header_expr(b: Binding) -> str:
     """SQL naming the column a binding's value came from (the first header unless a fallback column gave it)."""
     if not b.fallbacks:
         return sql_literal(b.header)
-    whens = " ".join(f"WHEN c{c} IS NOT NULL THEN {sql_literal(h)}" for c, h in ((b.column, b.header), *b.fallbacks))
+    whens = " ".join(f"WHEN {_stated(b, c)} IS NOT NULL THEN {sql_literal(h)}"
+                     for c, h in ((b.column, b.header), *b.fallbacks))
     return f"(CASE {whens} ELSE {sql_literal(b.header)} END)"
 
 

@@ -21,6 +21,8 @@ here, each with its provenance; dbt chooses the canonical copy (``trading_copies
 """
 from __future__ import annotations
 
+import json
+
 from contextlib import nullcontext
 
 import duckdb
@@ -158,11 +160,42 @@ def ambiguity_notes(headers: list[str], table: StandardTable) -> list[str]:
     return notes
 
 
-def _holds_no_records(con: duckdb.DuckDBPyConnection, staged: tf.StagedFile) -> bool:
-    """A JSON export whose record list is empty (not one object without a record list: an error answer)."""
+# The status an API wrapper gives a successful answer ({"code": 200, "msg": "success", "data": {...}}); any other
+# code, or "success": false, is a failed query whose empty record list says nothing about the day's bulletins
+SUCCESS_CODES = {"0", "00", "000", "0000", "200", "success", "ok", "true"}
+# an empty answer is small: a larger file is not read whole to look at its wrapper
+ANSWER_PEEK_BYTES = 1 << 20
+
+
+def _answer_reports_failure(path) -> bool:
+    """The JSON wrapper says the query failed (``code`` / ``status`` not a success code, or ``success`` false)."""
+    if path.stat().st_size > ANSWER_PEEK_BYTES:
+        return False
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            answer = json.loads(raw.decode(encoding))
+            break
+        except (UnicodeDecodeError, ValueError):
+            continue
+    else:
+        return False
+    if not isinstance(answer, dict):
+        return False
+    if answer.get("success") is False:
+        return True
+    code = next((answer[k] for k in ("code", "status", "errcode") if k in answer), None)
+    return code is not None and str(code).strip().lower() not in SUCCESS_CODES
+
+
+def _holds_no_records(con: duckdb.DuckDBPyConnection, staged: tf.StagedFile, path) -> bool:
+    """A JSON export whose record list is empty and whose wrapper does not report a failed query (not one object
+    without a record list, nor {"code": 500, "data": {"records": []}}: error answers)."""
     if staged.file_format not in ("json", "jsonl") or staged.headers:
         return False
-    return con.execute(f"SELECT count(*) FROM {staged.relation} AS s").fetchone()[0] == 0
+    if con.execute(f"SELECT count(*) FROM {staged.relation} AS s").fetchone()[0] != 0:
+        return False
+    return not _answer_reports_failure(path)
 
 
 def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
@@ -186,7 +219,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
         bindings, ignored = bind_headers(staged.headers, table)
         present = {b.field for b in bindings}
         if table is None and not present & set(spec["key_fields"]):
-            empty = _holds_no_records(con, staged)
+            empty = _holds_no_records(con, staged, f.path)
             tf.drop_temp(con, *staged.temp_tables, *filter(None, [staged.row_places]))
             if empty:
                 # the platform's answer to a query that found nothing ({"data": {"records": [], "total": 0}}, [])

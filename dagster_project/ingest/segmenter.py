@@ -205,9 +205,9 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
 
     def within(a: PageItem) -> bool:
         # a row inside one of the earlier page's rows: the earlier row is one cell tall over two rows here (合计 merged
-        # down beside 公务用车购置及运行费 | 小计 购置费 运行费)
-        return a.kind == "table" and any(x + ROW_TOP_TOLERANCE < a.top < y - ROW_TOP_TOLERANCE
-                                         for x, y in zip(tops, tops[1:]))
+        # down beside 公务用车购置及运行费 | 小计 购置费 运行费); a line in a one-column box too (小计 alone on its page)
+        return (a.kind == "table" or a.boxed) and any(x + ROW_TOP_TOLERANCE < a.top < y - ROW_TOP_TOLERANCE
+                                                      for x, y in zip(tops, tops[1:]))
 
     if not all(level(r, earlier) or within(r) for r in rows):
         return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
@@ -220,11 +220,21 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
                or (it.kind == "text" and it.top < rows[0].top and _is_caption_line(vocab, it.text))
                for it in page if not it.in_margin):
         return False  # a line at no height of the earlier page: a page of its own (a narrative sheet after a table)
-    if abs(rows[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
+    # a one-column box shows no line where its cell is blank (公用经费 beside the 人员经费 rows): its own rules say where
+    # its rows are and end
+    ruled = [r for r in rows if r.kind == "table"] or [
+        replace(rows[0], kind="table", top=top) for top in sorted({t for r in rows for t in r.box_rows})]
+    if abs(ruled[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
         return False  # the same rows end at the same height on both pages
-    band = [q for q in theirs if rows[0].top - ROW_TOP_TOLERANCE <= q.top <= rows[-1].top + ROW_TOP_TOLERANCE]
-    # (a one-column slice drawn as a box shows no line where its cell is blank: only ruled rows answer row for row)
-    if any(it.kind == "table" for it in rows) and not all(level(q, page) for q in band):
+    band = [q for q in theirs if ruled[0].top - ROW_TOP_TOLERANCE <= q.top <= ruled[-1].top + ROW_TOP_TOLERANCE]
+    own_tops = [r.top for r in ruled]
+
+    def spanned(q: PageItem) -> bool:
+        # a row of the earlier page inside a taller ruled row here: a header cell merged down over two rows there
+        # (功能分类科目编码 over 类 | 款 | 项 on the left, 合计 | 基本支出 | 项目支出 two rows tall on the right)
+        return any(x + ROW_TOP_TOLERANCE < q.top < y - ROW_TOP_TOLERANCE for x, y in zip(own_tops, own_tops[1:]))
+
+    if not all(level(q, ruled) or spanned(q) for q in band):
         return False
     if not _own_titles(earlier, page, vocab):
         return True  # the title, centred over the whole width, is printed wholly on this page
@@ -311,7 +321,15 @@ def _joined(left: list[PageItem], right: list[PageItem],
     out = list(left)
     kept: list[PageItem] = []
     for it in right:
-        k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
+        k = None
+        if it.box_rows:
+            # a line of a one-column box goes to the ruled row of the box it stands in: a header cell merged down
+            # over two rows (项目支出 beside 功能分类科目编码 over 类 | 款 | 项) centres its text between the two
+            rule = max((t for t in it.box_rows if t <= it.top + ROW_TOP_TOLERANCE), default=it.top)
+            k = next((i for i, q in enumerate(out) if q.kind == "table" and abs(q.top - rule) <= ROW_TOP_TOLERANCE),
+                     None)
+        if k is None:
+            k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
         if k is None:  # a line beside a ruled row (or a row beside a line) stands a cell's padding lower or higher
             k = next((i for i, q in enumerate(out) if q.kind != it.kind
                       and abs(q.top - it.top) <= TEXT_TO_RULE_TOLERANCE), None)

@@ -9,6 +9,11 @@ tables written by openpyxl): every figure, code, unit and header, and its body c
 - 基本支出 by economic 类|款: 公用经费 alone on the last page is a one-column box that shows no line where the cell is
   blank (beside the 人员经费 rows); its lines ended far above the rows they continue, the page was left apart and the
   unit line `单位：元` above it was lost with it.
+- 支出预算总表 with code columns as wide as the amounts: `功能分类科目编码` merged over 类 | 款 | 项 and cut at the page's
+  edge is a line of text on pages 1 and 3, not a ruled row; and 合计 | 基本支出 on page 5 draw the very column rules of
+  类 | 款 on page 1 — taken for page 1's next rows (those are on page 2), the amounts were lost.
+- The empty 政府性基金 table: 项目支出 alone on page 3 is one line (its header) in a box of blank cells; taken for
+  nothing, the page and its `单位：元` were left apart and the table had no unit.
 """
 from __future__ import annotations
 
@@ -64,7 +69,9 @@ def _body(grid) -> list[tuple[str, ...]]:
 
 
 @pytest.mark.parametrize("fixture, sheet", [("calc_expenditure", "表1（第1-2页，右侧各列在第3-5页）"),
-                                            ("calc_basic", "表1（第1页，右侧各列在第2-3页）")])
+                                            ("calc_basic", "表1（第1页，右侧各列在第2-3页）"),
+                                            ("calc_codes_cut", "表1（第1-2页，右侧各列在第3-7页）"),
+                                            ("calc_empty_fund", "表1（第1页，右侧各列在第2-3页）")])
 def test_a_calc_print_down_then_across_reads_like_the_workbook(tmp_path, fixture, sheet):
     workbook = tmp_path / "预算.xlsx"
     write_workbook(workbook, fixture_tables(fixture))

@@ -180,7 +180,7 @@ def _title_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: Work
 
 
 def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary,
-               earlier_full: bool = True) -> bool:
+               earlier_full: bool = True, next_page: bool = True) -> bool:
     """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
     ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
     of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
@@ -189,12 +189,15 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     margin band counts too, as Calc prints it there). Columns of one width repeated (a two-sided summary: 项目 | 预算数 |
     项目 | 预算数) draw the same rules on the page to the right: the same rules mean the table's next rows unless the
     earlier page ends well above its foot and this page has no title of its own (another sheet's table, one page
-    each, draws the same rules too)."""
+    each, draws the same rules too); a page further on than the next (``next_page`` false) holds no next rows of the
+    earlier page, whose next rows are on the page right after it (a sheet taller and wider than the paper: its first
+    columns on pages 1-2, two columns as wide as those on page 5, printing page 1's rows further right)."""
     # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
     # printed without rules has no such sign, and its pages are left as they are
     rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]
     theirs = [it for it in earlier if it.kind == "table"]
-    if len(rows) < 2 or not theirs:
+    # (a one-column box with a single line, its header over blank cells, still has its ruled rows)
+    if (len(rows) < 2 and not any(len(r.box_rows) >= 2 for r in rows)) or not theirs:
         return False
 
     def level(a: PageItem, others: list[PageItem]) -> bool:
@@ -212,7 +215,7 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     if not all(level(r, earlier) or within(r) for r in rows):
         return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
     if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE) \
-            and (earlier_full or _title_of_its_own(page, earlier, vocab)):
+            and (earlier_full and next_page or _title_of_its_own(page, earlier, vocab)):
         return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
     # (the unit line alone above the rows: `单位：万元` stands in the sheet's last column, the publisher in its first, and the
     # pages between have nothing at that height)
@@ -298,7 +301,7 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
     for index, page in enumerate(pages):
         for earlier in reversed(pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]):
             full = _fills_page(by_page[earlier], (heights or {}).get(earlier))
-            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full):
+            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full, earlier == pages[index - 1]):
                 by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
                 break
             if _own_titles(by_page[earlier], by_page[page], vocab):
@@ -358,6 +361,12 @@ def _joined(left: list[PageItem], right: list[PageItem],
         base = list(q.cells)
         if q.kind == "table":
             base += [""] * (left_width.get(q.table_id, 0) - len(base))
+        elif it.kind == "table":
+            # a header cell merged over the earlier page's columns and cut at its edge is a line of text there
+            # (功能分类科目编码 over 类 | 款, its 项 on the next page): it spans the width of the rows under it
+            below = min((r for r in left if r.kind == "table" and r.top > q.top), key=lambda r: r.top, default=None)
+            if below is not None:
+                base += [""] * (left_width.get(below.table_id, 0) - len(base))
         extra = list(it.cells)
         drop = repeated if it.kind == "table" else 0
         if it.kind == "table":

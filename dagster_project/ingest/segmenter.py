@@ -346,9 +346,10 @@ def _joined(left: list[PageItem], right: list[PageItem],
             continue
         if q is None:
             above = max((r for r in left if r.kind == "table" and r.top < it.top), key=lambda r: r.top, default=None)
-            if it.kind == "table" and above is not None:
+            if (it.kind == "table" or it.box_rows) and above is not None:
                 # a row of the page to the right inside a taller row of the earlier page (a header merged down there):
-                # its cells go under their own columns, right of the earlier page's
+                # its cells go under their own columns, right of the earlier page's (a one-column box's line too:
+                # 小计 alone on its page beside 合计 merged down two rows)
                 shift = left_width.get(above.table_id, 0) - repeated
                 cells = [""] * left_width.get(above.table_id, 0) + list(it.cells)[repeated:]
                 out.append(PageItem(above.page, 0, "table", cells, it.top, above.table_id,

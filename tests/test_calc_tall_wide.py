@@ -83,7 +83,9 @@ def _body(grid) -> list[tuple[str, ...]]:
                                             ("calc_basic", "表1（第1页，右侧各列在第2-3页）"),
                                             ("calc_codes_cut", "表1（第1-2页，右侧各列在第3-7页）"),
                                             ("calc_empty_fund", "表1（第1页，右侧各列在第2-3页）"),
-                                            ("calc_sangong_boxes", "表1（第1页，右侧各列在第2-4页）")])
+                                            ("calc_sangong_boxes", "表1（第1页，右侧各列在第2-4页）"),
+                                            # across, then down: the name cites the pages the rows are on
+                                            ("calc_expenditure_across", "表1（第1、4页，右侧各列在第2-3、5-6页）")])
 def test_a_calc_print_down_then_across_reads_like_the_workbook(tmp_path, fixture, sheet):
     workbook = tmp_path / "预算.xlsx"
     write_workbook(workbook, fixture_tables(fixture))

@@ -467,8 +467,9 @@ def _grid(document: PdfDocument, index: int, segment_: _Segment) -> Grid:
         rows.append(tuple(it.cells))
         origins.append((it.page, it.row))
         merges += [(r + dr0, c0, r + dr1, c1) for dr0, c0, dr1, c1 in it.merges]
-    first, last = segment_.items[0].page, segment_.items[-1].page
-    pages = f"第{first}页" if first == last else f"第{first}-{last}页"
+    # the pages the rows stand on: printed across, then down, a sheet's rows are on pages 1 and 4 (2-3 and 5-6 hold
+    # their further columns), not 1-4
+    pages = f"第{_page_list(sorted({it.page for it in segment_.items}))}页"
     # columns printed on pages to the right are cited at their row on the left-hand page: the name says where they are
     across = sorted({p for it in segment_.items for p in it.joined_pages})
     if across:

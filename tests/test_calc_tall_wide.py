@@ -17,6 +17,9 @@ tables written by openpyxl): every figure, code, unit and header, and its body c
 - The 三公 table with wide vehicle columns: 小计 and 购置费 each alone on a page, their lines inside the row of 合计
   merged down two rows on page 1 — set as a line of text over the columns, the vehicle figures went under 合计 and
   因公出国(境)费.
+- A long 支出总表, five pages tall and three wide: full pages of rows at one pitch stand level with one another, so
+  page 7 matched page 4 as well as page 2 and page 11 (more than eight pages back from page 1) was never tried; the
+  pages are paired in print order (6 → 1, 7 → 2, …, 11 → 1 again).
 """
 from __future__ import annotations
 
@@ -85,7 +88,8 @@ def _body(grid) -> list[tuple[str, ...]]:
                                             ("calc_empty_fund", "表1（第1页，右侧各列在第2-3页）"),
                                             ("calc_sangong_boxes", "表1（第1页，右侧各列在第2-4页）"),
                                             # across, then down: the name cites the pages the rows are on
-                                            ("calc_expenditure_across", "表1（第1、4页，右侧各列在第2-3、5-6页）")])
+                                            ("calc_expenditure_across", "表1（第1、4页，右侧各列在第2-3、5-6页）"),
+                                            ("calc_long_wide", "表1（第1-5页，右侧各列在第6-15页）")])
 def test_a_calc_print_down_then_across_reads_like_the_workbook(tmp_path, fixture, sheet):
     workbook = tmp_path / "预算.xlsx"
     write_workbook(workbook, fixture_tables(fixture))

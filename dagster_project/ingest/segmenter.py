@@ -180,7 +180,7 @@ def _title_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: Work
 
 
 def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary,
-               earlier_full: bool = True, next_page: bool = True) -> bool:
+               earlier_full: bool = True, across: bool = False) -> bool:
     """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
     ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
     of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
@@ -189,9 +189,10 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     margin band counts too, as Calc prints it there). Columns of one width repeated (a two-sided summary: 项目 | 预算数 |
     项目 | 预算数) draw the same rules on the page to the right: the same rules mean the table's next rows unless the
     earlier page ends well above its foot and this page has no title of its own (another sheet's table, one page
-    each, draws the same rules too); a page further on than the next (``next_page`` false) holds no next rows of the
-    earlier page, whose next rows are on the page right after it (a sheet taller and wider than the paper: its first
-    columns on pages 1-2, two columns as wide as those on page 5, printing page 1's rows further right)."""
+    each, draws the same rules too); nor when the print has gone across (``across``: a page further on than the
+    next, right after a page of other rules, so not that page's next rows) and this page's rows start below the
+    earlier page's title lines, as further columns do and next rows (from the page's top) do not — a sheet taller and
+    wider than the paper: its first columns on pages 1-2, two columns as wide as those on page 5."""
     # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
     # printed without rules has no such sign, and its pages are left as they are
     rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]
@@ -214,8 +215,11 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
 
     if not all(level(r, earlier) or within(r) for r in rows):
         return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
+    # further columns start below the earlier page's title lines; its next rows start at the page's top
+    below_titles = rows[0].top > min((q.top for q in earlier if not q.in_margin), default=rows[0].top) \
+        + ROW_TOP_TOLERANCE
     if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE) \
-            and (earlier_full and next_page or _title_of_its_own(page, earlier, vocab)):
+            and (earlier_full and not (across and below_titles) or _title_of_its_own(page, earlier, vocab)):
         return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
     # (the unit line alone above the rows: `单位：万元` stands in the sheet's last column, the publisher in its first, and the
     # pages between have nothing at that height)
@@ -229,7 +233,10 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
         replace(rows[0], kind="table", top=top) for top in sorted({t for r in rows for t in r.box_rows})]
     if abs(ruled[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
         return False  # the same rows end at the same height on both pages
-    band = [q for q in theirs if ruled[0].top - ROW_TOP_TOLERANCE <= q.top <= ruled[-1].top + ROW_TOP_TOLERANCE]
+    # every row of the earlier page down to the last has its counterpart here, from the table's top: a full page of
+    # rows at one pitch stands level with any other, and the pages to the right of a sheet's first page (its header
+    # rows below the title) are no further columns of the pages under it (rows from the page's top)
+    band = [q for q in theirs if q.top <= ruled[-1].top + ROW_TOP_TOLERANCE]
     own_tops = [r.top for r in ruled]
 
     def spanned(q: PageItem) -> bool:
@@ -237,7 +244,7 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
         # (功能分类科目编码 over 类 | 款 | 项 on the left, 合计 | 基本支出 | 项目支出 two rows tall on the right)
         return any(x + ROW_TOP_TOLERANCE < q.top < y - ROW_TOP_TOLERANCE for x, y in zip(own_tops, own_tops[1:]))
 
-    if not all(level(q, ruled) or spanned(q) for q in band):
+    if not all(level(q, ruled) or level(q, page) or spanned(q) for q in band):
         return False
     if not _own_titles(earlier, page, vocab):
         return True  # the title, centred over the whole width, is printed wholly on this page
@@ -298,13 +305,28 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
     for it in items:
         by_page.setdefault(it.page, []).append(it)
     pages = sorted(by_page)
+    original = {page: list(its) for page, its in by_page.items()}
+    target: dict[int, int] = {}  # page printing further columns → the page whose rows it continues
     for index, page in enumerate(pages):
-        for earlier in reversed(pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]):
+        # the page before draws other rules: this page is not its next rows, the print went across before it
+        across = index > 0 and not any(_same_rules(a, b) for a in original[pages[index - 1]]
+                                       for b in original[page] if a.kind == b.kind == "table")
+        window = pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]
+        # full pages of rows at one pitch stand level with each other: the page after the one the page before
+        # continued is tried first (down, then across: 6 continues 1, so 7 continues 2), and a page after which
+        # the print went across again goes on the page that one continued (11 after 10 → 5, then 6 → 1)
+        preferred = None
+        if index and pages[index - 1] in target:
+            preferred = next((q for q in pages if q > target[pages[index - 1]]), None)
+            preferred = target.get(preferred, preferred)
+        for earlier in ([preferred] if preferred in by_page and preferred < page else []) + list(reversed(window)):
             full = _fills_page(by_page[earlier], (heights or {}).get(earlier))
-            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full, earlier == pages[index - 1]):
+            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full,
+                                               across and earlier != pages[index - 1]):
                 by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
+                target[page] = earlier
                 break
-            if _own_titles(by_page[earlier], by_page[page], vocab):
+            if earlier != preferred and _own_titles(by_page[earlier], by_page[page], vocab):
                 break  # another table began there: no page before it is still being printed across
     return [it for page in pages for it in by_page[page]]
 

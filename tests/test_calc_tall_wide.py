@@ -19,7 +19,8 @@ tables written by openpyxl): every figure, code, unit and header, and its body c
   因公出国(境)费.
 - A long 支出总表, five pages tall and three wide: full pages of rows at one pitch stand level with one another, so
   page 7 matched page 4 as well as page 2 and page 11 (more than eight pages back from page 1) was never tried; the
-  pages are paired in print order (6 → 1, 7 → 2, …, 11 → 1 again).
+  pages are paired in print order (6 → 1, 7 → 2, …, 11 → 1 again). Four wide with 合计 | 基本支出 (11-15) as wide as
+  类 | 款 (1-5), page 12 draws the rules of page 11 before it and yet is page 2's further columns, not 11's next rows.
 """
 from __future__ import annotations
 
@@ -89,7 +90,8 @@ def _body(grid) -> list[tuple[str, ...]]:
                                             ("calc_sangong_boxes", "表1（第1页，右侧各列在第2-4页）"),
                                             # across, then down: the name cites the pages the rows are on
                                             ("calc_expenditure_across", "表1（第1、4页，右侧各列在第2-3、5-6页）"),
-                                            ("calc_long_wide", "表1（第1-5页，右侧各列在第6-15页）")])
+                                            ("calc_long_wide", "表1（第1-5页，右侧各列在第6-15页）"),
+                                            ("calc_long_codes", "表1（第1-5页，右侧各列在第6-20页）")])
 def test_a_calc_print_down_then_across_reads_like_the_workbook(tmp_path, fixture, sheet):
     workbook = tmp_path / "预算.xlsx"
     write_workbook(workbook, fixture_tables(fixture))

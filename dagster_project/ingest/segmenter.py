@@ -180,7 +180,7 @@ def _title_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: Work
 
 
 def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary,
-               earlier_full: bool = True, across: bool = False) -> bool:
+               earlier_full: bool = True, across: bool = False, paired: bool = False) -> bool:
     """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
     ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
     of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
@@ -192,7 +192,9 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     each, draws the same rules too); nor when the print has gone across (``across``: a page further on than the
     next, right after a page of other rules, so not that page's next rows) and this page's rows start below the
     earlier page's title lines, as further columns do and next rows (from the page's top) do not — a sheet taller and
-    wider than the paper: its first columns on pages 1-2, two columns as wide as those on page 5."""
+    wider than the paper: its first columns on pages 1-2, two columns as wide as those on page 5); nor when the page
+    is paired with ``earlier`` in print order (``paired``: the page before continued another page's rows, and this
+    one goes on the page after that, 12 after 11 → 1 on 2, though both start at the page's top)."""
     # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
     # printed without rules has no such sign, and its pages are left as they are
     rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]
@@ -219,7 +221,8 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     below_titles = rows[0].top > min((q.top for q in earlier if not q.in_margin), default=rows[0].top) \
         + ROW_TOP_TOLERANCE
     if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE) \
-            and (earlier_full and not (across and below_titles) or _title_of_its_own(page, earlier, vocab)):
+            and (earlier_full and not (across and below_titles) and not paired
+                 or _title_of_its_own(page, earlier, vocab)):
         return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
     # (the unit line alone above the rows: `单位：万元` stands in the sheet's last column, the publisher in its first, and the
     # pages between have nothing at that height)
@@ -321,8 +324,11 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
             preferred = target.get(preferred, preferred)
         for earlier in ([preferred] if preferred in by_page and preferred < page else []) + list(reversed(window)):
             full = _fills_page(by_page[earlier], (heights or {}).get(earlier))
+            # (in print order, unless the page before went on the very page this one would: printed across, then
+            # down, page 4 after 2 and 3 (both → 1) is page 1's next rows)
+            paired = earlier == preferred and preferred != target.get(pages[index - 1])
             if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full,
-                                               across and earlier != pages[index - 1]):
+                                               across and earlier != pages[index - 1], paired):
                 by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
                 target[page] = earlier
                 break

@@ -67,8 +67,8 @@ def _text(value) -> str:
 
 
 def _body(grid) -> list[tuple[str, ...]]:
-    """The rows from the first one holding a figure (the 合计 row; an empty table's 合计 row) on, cell by cell (trailing blanks dropped: a print
-    has no cell past its last text). The header rows are checked by the facts: Calc prints a merged header's text on
+    """The rows from the first one holding a figure (the 合计 row; an empty table's 合计 row) on, cell by cell
+    (trailing blanks dropped: a print has no cell past its last text). The header rows are checked by the facts: Calc prints a merged header's text on
     each page it spans (公务用车购置及运行费 three times), which the recogniser reads as the one header it is."""
     rows = [tuple(_text(v) for v in row) for row in grid.rows]
     figures = [i for i, row in enumerate(rows) if any(re.fullmatch(r"-?\d+(\.\d+)?(E\+\d+)?", c) for c in row)]

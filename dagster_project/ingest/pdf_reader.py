@@ -48,6 +48,7 @@ class PageItem:
     boxed: bool = False             # a text line inside a ruled box one column wide (a one-column slice of a table)
     edges: tuple[float, ...] = ()   # ruled table rows: the x of the table's column rules (points, rounded)
     joined_pages: tuple[int, ...] = ()  # pages printing this row's further columns (a sheet printed across pages)
+    box_rows: tuple[float, ...] = ()    # boxed lines: the tops of the box's ruled rows (blank cells show no line)
 
     @property
     def text(self) -> str:
@@ -238,7 +239,7 @@ def _page_items(page) -> list[PageItem]:
     tables = [t for t in found if len(t.rows) >= 1 and len({c[0] for c in t.cells}) >= 2]
     # a ruled box one column wide is no table (a framed note, a cover's box), but it may be the last column of a
     # sheet printed over two pages: its lines say so, for the segmenter to join them to the rows they continue
-    boxes = [t.bbox for t in found if t not in tables and len(t.rows) >= 2]
+    boxes = {t.bbox: tuple(round(r.bbox[1], 1) for r in t.rows) for t in found if t not in tables and len(t.rows) >= 2}
     entries: list[tuple[float, PageItem]] = []
     for table_id, table in enumerate(tables):
         edges = tuple(round(x, 1) for x in _edges([c[0] for c in table.cells] + [table.bbox[2]]))
@@ -261,9 +262,10 @@ def _page_items(page) -> list[PageItem]:
                                               is_table_start=position == 0)))
     for k, (top, line) in enumerate(lines):
         if k not in taken:
+            box_rows = next((r for box, r in boxes.items() if all(_inside(w, box) for w in line)), ())
             entries.append((top, PageItem(page.page_number, 0, "text", _line_cells(line), top,
                                           in_margin=top < band or top > float(page.height) - band,
-                                          boxed=any(all(_inside(w, box) for w in line) for box in boxes))))
+                                          boxed=bool(box_rows), box_rows=box_rows)))
     entries.sort(key=lambda e: (e[0], 0 if e[1].kind == "text" else 1))
     out = []
     for row, (_, item) in enumerate(entries, start=1):

@@ -180,7 +180,7 @@ def _title_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: Work
 
 
 def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary,
-               earlier_full: bool = True) -> bool:
+               earlier_full: bool = True, across: bool = False, paired: bool = False) -> bool:
     """Whether ``page`` holds the columns to the right of ``earlier``'s rows: two or more table rows (or lines in a
     ruled box one column wide: the sheet's last column alone), each level with a table row of ``earlier`` and each
     of those level with one of its own (the same rows, the same band), none drawn with the same column rules (that
@@ -189,12 +189,18 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     margin band counts too, as Calc prints it there). Columns of one width repeated (a two-sided summary: 项目 | 预算数 |
     项目 | 预算数) draw the same rules on the page to the right: the same rules mean the table's next rows unless the
     earlier page ends well above its foot and this page has no title of its own (another sheet's table, one page
-    each, draws the same rules too)."""
+    each, draws the same rules too); nor when the print has gone across (``across``: a page further on than the
+    next, right after a page of other rules, so not that page's next rows) and this page's rows start below the
+    earlier page's title lines, as further columns do and next rows (from the page's top) do not — a sheet taller and
+    wider than the paper: its first columns on pages 1-2, two columns as wide as those on page 5); nor when the page
+    is paired with ``earlier`` in print order (``paired``: the page before continued another page's rows, and this
+    one goes on the page after that, 12 after 11 → 1 on 2, though both start at the page's top)."""
     # ruled rows only: their rules tell the same table's next rows (same rules) from further columns; a table
     # printed without rules has no such sign, and its pages are left as they are
     rows = [it for it in page if (it.kind == "table" and it.edges) or it.boxed]
     theirs = [it for it in earlier if it.kind == "table"]
-    if len(rows) < 2 or not theirs:
+    # (a one-column box with a single line, its header over blank cells, still has its ruled rows)
+    if (len(rows) < 2 and not any(len(r.box_rows) >= 2 for r in rows)) or not theirs:
         return False
 
     def level(a: PageItem, others: list[PageItem]) -> bool:
@@ -205,14 +211,18 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
 
     def within(a: PageItem) -> bool:
         # a row inside one of the earlier page's rows: the earlier row is one cell tall over two rows here (合计 merged
-        # down beside 公务用车购置及运行费 | 小计 购置费 运行费)
-        return a.kind == "table" and any(x + ROW_TOP_TOLERANCE < a.top < y - ROW_TOP_TOLERANCE
-                                         for x, y in zip(tops, tops[1:]))
+        # down beside 公务用车购置及运行费 | 小计 购置费 运行费); a line in a one-column box too (小计 alone on its page)
+        return (a.kind == "table" or a.boxed) and any(x + ROW_TOP_TOLERANCE < a.top < y - ROW_TOP_TOLERANCE
+                                                      for x, y in zip(tops, tops[1:]))
 
     if not all(level(r, earlier) or within(r) for r in rows):
         return False  # (a row of the page may stand beside a line: print-title columns rule rows the earlier did not)
+    # further columns start below the earlier page's title lines; its next rows start at the page's top
+    below_titles = rows[0].top > min((q.top for q in earlier if not q.in_margin), default=rows[0].top) \
+        + ROW_TOP_TOLERANCE
     if any(_same_rules(r, q) for r in rows for q in theirs if abs(r.top - q.top) <= ROW_TOP_TOLERANCE) \
-            and (earlier_full or _title_of_its_own(page, earlier, vocab)):
+            and (earlier_full and not (across and below_titles) and not paired
+                 or _title_of_its_own(page, earlier, vocab)):
         return False  # the same table's rules: the next rows of the same columns (full pages, headers repeated)
     # (the unit line alone above the rows: `单位：万元` stands in the sheet's last column, the publisher in its first, and the
     # pages between have nothing at that height)
@@ -220,11 +230,24 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
                or (it.kind == "text" and it.top < rows[0].top and _is_caption_line(vocab, it.text))
                for it in page if not it.in_margin):
         return False  # a line at no height of the earlier page: a page of its own (a narrative sheet after a table)
-    if abs(rows[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
+    # a one-column box shows no line where its cell is blank (公用经费 beside the 人员经费 rows): its own rules say where
+    # its rows are and end
+    ruled = [r for r in rows if r.kind == "table"] or [
+        replace(rows[0], kind="table", top=top) for top in sorted({t for r in rows for t in r.box_rows})]
+    if abs(ruled[-1].top - theirs[-1].top) > ROW_TOP_TOLERANCE:
         return False  # the same rows end at the same height on both pages
-    band = [q for q in theirs if rows[0].top - ROW_TOP_TOLERANCE <= q.top <= rows[-1].top + ROW_TOP_TOLERANCE]
-    # (a one-column slice drawn as a box shows no line where its cell is blank: only ruled rows answer row for row)
-    if any(it.kind == "table" for it in rows) and not all(level(q, page) for q in band):
+    # every row of the earlier page down to the last has its counterpart here, from the table's top: a full page of
+    # rows at one pitch stands level with any other, and the pages to the right of a sheet's first page (its header
+    # rows below the title) are no further columns of the pages under it (rows from the page's top)
+    band = [q for q in theirs if q.top <= ruled[-1].top + ROW_TOP_TOLERANCE]
+    own_tops = [r.top for r in ruled]
+
+    def spanned(q: PageItem) -> bool:
+        # a row of the earlier page inside a taller ruled row here: a header cell merged down over two rows there
+        # (功能分类科目编码 over 类 | 款 | 项 on the left, 合计 | 基本支出 | 项目支出 two rows tall on the right)
+        return any(x + ROW_TOP_TOLERANCE < q.top < y - ROW_TOP_TOLERANCE for x, y in zip(own_tops, own_tops[1:]))
+
+    if not all(level(q, ruled) or level(q, page) or spanned(q) for q in band):
         return False
     if not _own_titles(earlier, page, vocab):
         return True  # the title, centred over the whole width, is printed wholly on this page
@@ -285,13 +308,31 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
     for it in items:
         by_page.setdefault(it.page, []).append(it)
     pages = sorted(by_page)
+    original = {page: list(its) for page, its in by_page.items()}
+    target: dict[int, int] = {}  # page printing further columns → the page whose rows it continues
     for index, page in enumerate(pages):
-        for earlier in reversed(pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]):
+        # the page before draws other rules: this page is not its next rows, the print went across before it
+        across = index > 0 and not any(_same_rules(a, b) for a in original[pages[index - 1]]
+                                       for b in original[page] if a.kind == b.kind == "table")
+        window = pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]
+        # full pages of rows at one pitch stand level with each other: the page after the one the page before
+        # continued is tried first (down, then across: 6 continues 1, so 7 continues 2), and a page after which
+        # the print went across again goes on the page that one continued (11 after 10 → 5, then 6 → 1)
+        preferred = None
+        if index and pages[index - 1] in target:
+            preferred = next((q for q in pages if q > target[pages[index - 1]]), None)
+            preferred = target.get(preferred, preferred)
+        for earlier in ([preferred] if preferred in by_page and preferred < page else []) + list(reversed(window)):
             full = _fills_page(by_page[earlier], (heights or {}).get(earlier))
-            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full):
+            # (in print order, unless the page before went on the very page this one would: printed across, then
+            # down, page 4 after 2 and 3 (both → 1) is page 1's next rows)
+            paired = earlier == preferred and preferred != target.get(pages[index - 1])
+            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full,
+                                               across and earlier != pages[index - 1], paired):
                 by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
+                target[page] = earlier
                 break
-            if _own_titles(by_page[earlier], by_page[page], vocab):
+            if earlier != preferred and _own_titles(by_page[earlier], by_page[page], vocab):
                 break  # another table began there: no page before it is still being printed across
     return [it for page in pages for it in by_page[page]]
 
@@ -311,7 +352,15 @@ def _joined(left: list[PageItem], right: list[PageItem],
     out = list(left)
     kept: list[PageItem] = []
     for it in right:
-        k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
+        k = None
+        if it.box_rows:
+            # a line of a one-column box goes to the ruled row of the box it stands in: a header cell merged down
+            # over two rows (项目支出 beside 功能分类科目编码 over 类 | 款 | 项) centres its text between the two
+            rule = max((t for t in it.box_rows if t <= it.top + ROW_TOP_TOLERANCE), default=it.top)
+            k = next((i for i, q in enumerate(out) if q.kind == "table" and abs(q.top - rule) <= ROW_TOP_TOLERANCE),
+                     None)
+        if k is None:
+            k = next((i for i, q in enumerate(out) if abs(q.top - it.top) <= ROW_TOP_TOLERANCE), None)
         if k is None:  # a line beside a ruled row (or a row beside a line) stands a cell's padding lower or higher
             k = next((i for i, q in enumerate(out) if q.kind != it.kind
                       and abs(q.top - it.top) <= TEXT_TO_RULE_TOLERANCE), None)
@@ -329,9 +378,10 @@ def _joined(left: list[PageItem], right: list[PageItem],
             continue
         if q is None:
             above = max((r for r in left if r.kind == "table" and r.top < it.top), key=lambda r: r.top, default=None)
-            if it.kind == "table" and above is not None:
+            if (it.kind == "table" or it.box_rows) and above is not None:
                 # a row of the page to the right inside a taller row of the earlier page (a header merged down there):
-                # its cells go under their own columns, right of the earlier page's
+                # its cells go under their own columns, right of the earlier page's (a one-column box's line too:
+                # 小计 alone on its page beside 合计 merged down two rows)
                 shift = left_width.get(above.table_id, 0) - repeated
                 cells = [""] * left_width.get(above.table_id, 0) + list(it.cells)[repeated:]
                 out.append(PageItem(above.page, 0, "table", cells, it.top, above.table_id,
@@ -344,6 +394,12 @@ def _joined(left: list[PageItem], right: list[PageItem],
         base = list(q.cells)
         if q.kind == "table":
             base += [""] * (left_width.get(q.table_id, 0) - len(base))
+        elif it.kind == "table":
+            # a header cell merged over the earlier page's columns and cut at its edge is a line of text there
+            # (功能分类科目编码 over 类 | 款, its 项 on the next page): it spans the width of the rows under it
+            below = min((r for r in left if r.kind == "table" and r.top > q.top), key=lambda r: r.top, default=None)
+            if below is not None:
+                base += [""] * (left_width.get(below.table_id, 0) - len(base))
         extra = list(it.cells)
         drop = repeated if it.kind == "table" else 0
         if it.kind == "table":
@@ -443,8 +499,9 @@ def _grid(document: PdfDocument, index: int, segment_: _Segment) -> Grid:
         rows.append(tuple(it.cells))
         origins.append((it.page, it.row))
         merges += [(r + dr0, c0, r + dr1, c1) for dr0, c0, dr1, c1 in it.merges]
-    first, last = segment_.items[0].page, segment_.items[-1].page
-    pages = f"第{first}页" if first == last else f"第{first}-{last}页"
+    # the pages the rows stand on: printed across, then down, a sheet's rows are on pages 1 and 4 (2-3 and 5-6 hold
+    # their further columns), not 1-4
+    pages = f"第{_page_list(sorted({it.page for it in segment_.items}))}页"
     # columns printed on pages to the right are cited at their row on the left-hand page: the name says where they are
     across = sorted({p for it in segment_.items for p in it.joined_pages})
     if across:

@@ -44,7 +44,8 @@ region_by_name as (
 ),
 
 entity_by_name as (
-    select fiscal_year, entity_name, min(entity_code) as entity_code, min(region_code) as region_code
+    select fiscal_year, entity_name, min(entity_code) as entity_code, min(region_code) as region_code,
+           min(parent_entity_code) as parent_entity_code
     from {{ ref('stg_registry__entities') }}
     where entity_code is not null
     group by fiscal_year, entity_name
@@ -73,6 +74,19 @@ publications as (
     from sheets
     join {{ ref('stg_portal__publications') }} as publications
         on {{ attachment_names_file('publications.attachment', 'sheets.source_file') }}
+    left join region_by_name as title_region on title_region.region_name = sheets.entity_name_key
+    left join entity_by_name as title_entity
+        on title_entity.entity_name = sheets.entity_name_key and title_entity.fiscal_year = sheets.fiscal_year
+    -- A file name is not an identity: two publishers' files may share one (预算公开表.xlsx), and a portal log gives a
+    -- bare name, or a download URL / a path on the clerk's disk reduced to one (stg_portal__publications). A
+    -- registered publisher's publication publishes a sheet only when the sheet's title names no known publisher, or
+    -- names that publisher, its parent department or its region (who may publish for it) — never another one's.
+    where (title_region.region_code is null and title_entity.entity_code is null)
+       or publications.publisher_code not in (select publisher_code from registered_publishers)
+       or publications.publisher_code = title_region.region_code
+       or publications.publisher_code = title_entity.entity_code
+       or publications.publisher_code = title_entity.parent_entity_code
+       or publications.publisher_code = title_entity.region_code
 ),
 
 first_publication as (

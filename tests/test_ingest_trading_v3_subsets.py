@@ -225,3 +225,24 @@ def test_a_bulletin_type_written_out_in_a_standard_table_is_kept(gongkai_env):
     got = bulletins(wh, "trading/503_types.csv")
     assert [got[r]["bulletin_type"] for r in (2, 3, 4)] == ["招标公告", "中标结果公告", "交易公告"]
     assert got[3]["bulletin_key"].split("|")[1] == "result"
+
+
+def test_a_flat_export_naming_its_unit_column_price_unit_is_no_standard_table(gongkai_env):
+    # review R2: PRICE_UNIT is a name flat exports use too (an alias for every file); with it a mixed-kind export was
+    # taken for table 513 (中标结果公告), and its results were judged only on 513's fields (no buyer column)
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "TRADE_AREA", "NOTICE_NAME", "NOTICE_SEND_TIME",
+              "URL", "WIN_BIDDER_NAME", "BID_AMOUNT", "PRICE_UNIT"]
+    rows = [["F-1", "1", "交易公告", "政府采购", "某局采购公告", "2019-03-01 09:00:00", "http://x/1", "", "", "元"],
+            ["F-1", "1", "中标结果公告", "政府采购", "某局采购结果", "2019-04-01 09:00:00", "http://x/2", "某公司", "100", "元"],
+            ["F-2", "1", "中标结果公告", "工程建设", "某路工程结果", "2019-04-02 09:00:00", "http://x/3", "某建设公司", "200", "元"]]
+    path = raw / "trading" / "mixed.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    load(raw, wh)
+    row = load_file_row(wh, "trading/mixed.csv")
+    assert row["detected_kind"] == "bulletins", row
+    assert "513" not in (row["reason"] or "")
+    got = bulletins(wh, "trading/mixed.csv")
+    assert [got[i]["bid_amount_yuan"] for i in (3, 4)] == [Decimal(100), Decimal(200)]   # file rows 3 and 4

@@ -124,10 +124,12 @@ def _key(label: str) -> str:
 
 @lru_cache(maxsize=1)
 def _general_labels() -> frozenset[str]:
-    """Names a flat export uses too (the canonical fields' own names, Chinese labels aliased for every file): a
-    column so named tells no table of the standard apart."""
-    chinese = {norm for (scope, norm) in field_aliases() if not scope and not norm.isascii()}
-    return frozenset({_key(name) for name in trading_spec()["fields"]} | chinese)
+    """Names a flat export uses too (the canonical fields' own names, every label aliased for every file — Chinese or
+    national, PRICE_UNIT as much as 价格单位): a column so named tells no table of the standard apart (a flat
+    multi-kind export naming its unit column PRICE_UNIT was taken for table 513, and its results judged on 513's
+    fields only)."""
+    general = {_key(norm) for (scope, norm) in field_aliases() if not scope}
+    return frozenset({_key(name) for name in trading_spec()["fields"]} | general)
 
 
 @lru_cache(maxsize=None)

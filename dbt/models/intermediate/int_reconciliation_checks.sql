@@ -57,14 +57,20 @@ parsed as (
 ),
 
 -- figure_step: the step a figure of the sheet is rounded to — one unit of its table (DOMAIN.md 2.2: a 1-unit gap is
--- rounding), except in the debt tables (DOMAIN.md 2.3: "rounding tolerance stated in the table's unit"), often in 亿元
--- printed to 2-4 decimals: there the last decimal printed — the most decimals a figure of the sheet shows, at most 4.
--- Half a 亿元 per figure made a 1-2's year-end balance 500 万元 off its roll-forward "rounding".
+-- rounding), except in debt tables in 亿元 (DOMAIN.md 2.3: "rounding tolerance stated in the table's unit") printed to
+-- 2-4 decimals: there the last decimal printed — the most decimals a figure of the sheet shows. Half a 亿元 per figure
+-- made a 1-2's year-end balance 500 万元 off its roll-forward "rounding". Only while no figure shows more than 4: a
+-- workbook cell stores what a formula computed (3.441395) while its number format (not read) prints 3.44, and a step
+-- of the stored digits made a printed table that adds up (3.44 + 1.93 = 5.37) fail by 15 元 — such a sheet keeps one
+-- unit. Not in 万元: a 万元 figure computed from 元 stores 4 decimals however it is printed.
 items_in_scope as (
     select
         *,
-        coalesce(unit_multiplier, 1) * case when is_debt_book and coalesce(unit_multiplier, 1) > 1
-            then power(10, -least(4, max(printed_decimals) over (partition by sheet_id))) else 1 end as figure_step
+        coalesce(unit_multiplier, 1) * case
+            when is_debt_book and coalesce(unit_multiplier, 1) >= 100000000
+                 and coalesce(max(printed_decimals) over (partition by sheet_id), 0) <= 4
+            then power(10, -coalesce(max(printed_decimals) over (partition by sheet_id), 0))
+            else 1 end as figure_step
     from (
         select
             items.*,

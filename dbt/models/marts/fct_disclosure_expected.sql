@@ -103,8 +103,9 @@ anchored as (
         table_key, table_name_zh, anchor_date, offset_days, day_kind,
         case when anchor_date is not null
              then 'congress_approval+' || offset_days || (case when day_kind = 'working' then 'wd' else 'd' end)
-             else 'deadline unknown: registry/approvals.csv has no ' || document || ' approval of region '
+             else 'deadline unknown: registry/approvals.csv gives no date of the ' || document || ' approval of region '
                   || region_code || ' for ' || cast(fiscal_year as string)
+                  || ' (no such row, or its date unreadable: QUAR_VALUE_UNREADABLE)'
         end as deadline_basis
     from government_items
     union all

@@ -9,18 +9,14 @@ as finance bureaus' tools write them, read by gongkai and compared with what the
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dagster_project.ingest.workbook import parse_workbook
-from dagster_project.paths import REPO_ROOT
+from cli_pipeline import query as _query, run_cli
 
 CALC = Path(__file__).parent / "fixtures" / "debt_calc"
 
@@ -127,21 +123,8 @@ def county_warehouse(tmp_path_factory):
         "publisher_code,publisher_name,column,title,published_at,url,attachment\n", encoding="utf-8")
     _county_book(raw / COUNTY_FILE)
     _stored_digits_book(raw / STORED_FILE)
-    env = dict(os.environ, GONGKAI_RAW_DIR=str(raw), GONGKAI_WAREHOUSE=str(root / "w.duckdb"),
-               GONGKAI_OUT_DIR=str(root / "out"), DAGSTER_HOME=str(root / "dh"))
-    (root / "dh").mkdir()
-    done = subprocess.run([sys.executable, "-m", "dagster_project.cli", "run"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return root / "w.duckdb"
+    return run_cli(root, raw)
 
-
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_roll_forward_off_by_less_than_one_unit_of_a_yi_yuan_table_is_a_failure(county_warehouse):

@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import csv
 import html
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 from openpyxl import load_workbook
 
 from dagster_project.paths import REPO_ROOT
 from dagster_project.sample.formats import chromium, print_pdf
+from cli_pipeline import query, run_cli
 
 pytestmark = pytest.mark.slow
 SAMPLE = REPO_ROOT / "data" / "raw"
@@ -108,25 +105,15 @@ def point_portal_at(root: Path, old: str, new: str) -> None:
 
 
 def run_pipeline(root: Path) -> Path:
-    env = dict(os.environ, GONGKAI_RAW_DIR=str(root / "raw"), GONGKAI_WAREHOUSE=str(root / "w.duckdb"),
-               GONGKAI_OUT_DIR=str(root / "out"), DAGSTER_HOME=str(root / "dh"))
-    (root / "dh").mkdir()
-    done = subprocess.run([sys.executable, "-m", "dagster_project.cli", "run"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return root / "w.duckdb"
+    return run_cli(root)
 
 
 def findings(warehouse: Path) -> set[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return set(con.execute("""select rule_id, severity, publisher_code, fiscal_year, object_key, observed,
-                                         source_file, sheet, source_row, detail
-                                  from quality.findings
-                                  where run_id = (select run_id from quality.runs order by started_at desc limit 1)
-                                    and kind = 'compliance'""").fetchall())
-    finally:
-        con.close()
+    return set(query(warehouse, """select rule_id, severity, publisher_code, fiscal_year, object_key, observed,
+                                          source_file, sheet, source_row, detail
+                                   from quality.findings
+                                   where run_id = (select run_id from quality.runs order by started_at desc limit 1)
+                                     and kind = 'compliance'"""))
 
 
 @pytest.fixture(scope="module")

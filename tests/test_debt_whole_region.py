@@ -15,19 +15,16 @@ forward. Expected values come from the edits made here.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 from openpyxl import load_workbook
 
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from cli_pipeline import query, run_cli
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 BUDGET = "debt/2018/银川市2018年预算政府债务情况表.xlsx"
@@ -100,21 +97,8 @@ def warehouse(tmp_path_factory):
     for name in (BUDGET, FINAL):
         shutil.copy(SAMPLE / name, raw / name)
     republish(raw)
-    env = dict(os.environ, GONGKAI_RAW_DIR=str(raw), GONGKAI_WAREHOUSE=str(root / "w.duckdb"),
-               GONGKAI_OUT_DIR=str(root / "out"), DAGSTER_HOME=str(root / "dh"))
-    (root / "dh").mkdir()
-    done = subprocess.run([sys.executable, "-m", "dagster_project.cli", "run"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return root / "w.duckdb"
+    return run_cli(root, raw)
 
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def findings(warehouse: Path, rule_id: str) -> list[tuple]:

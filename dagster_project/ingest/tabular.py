@@ -43,12 +43,6 @@ def _enum_values(spec: dict) -> dict[str, str] | None:
     return {str(s).strip().lower(): canonical for canonical, synonyms in spec["values"].items() for s in synonyms}
 
 
-def blank_when_bad(spec: dict) -> bool:
-    """Whether an unreadable value of this field is stored NULL with its row loaded (``bad: blank``; ``damaged:
-    blank`` is its older spelling, kept for codes) rather than rejecting the row."""
-    return "blank" in (spec.get("bad"), spec.get("damaged"))
-
-
 def bind_table(table: dict, headers: list[str]) -> tuple[list[tf.Binding], list[str]]:
     aliases = _aliases(table)
     bindings, ignored, bound = [], [], set()
@@ -60,7 +54,7 @@ def bind_table(table: dict, headers: list[str]) -> tuple[list[tf.Binding], list[
         bound.add(name)
         spec = table["fields"][name]
         bindings.append(tf.Binding(name, spec["kind"], index, header, values=_enum_values(spec),
-                                   bad_rejects_row=not blank_when_bad(spec)))
+                                   bad_rejects_row=not tf.blank_when_bad(spec)))
     return bindings, ignored
 
 

@@ -24,7 +24,6 @@ dropped; a value without one is taken as Shanghai local time as printed.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 import uuid
 from contextlib import contextmanager
@@ -280,6 +279,12 @@ class Binding:
     placeholders: tuple[str, ...] = ()
 
 
+def blank_when_bad(spec: dict) -> bool:
+    """Whether a spec field's unreadable value is stored NULL with its row loaded (``bad: blank``; ``damaged: blank``
+    is its older spelling, kept for codes) rather than rejecting the row — the registry's and trading's specs alike."""
+    return "blank" in (spec.get("bad"), spec.get("damaged"))
+
+
 @dataclass
 class RowCheck:
     """An extra row-level condition: rows where ``bad_sql`` is true are rejected with ``reason``."""
@@ -299,27 +304,19 @@ class ParsedFile:
     notes: list[str] = field(default_factory=list)
 
 
-def _stated(b: Binding, column: int) -> str:
-    """One staged column of a binding, a placeholder (a lone dash) as blank."""
-    if not b.placeholders:
-        return f"c{column}"
-    return f"(CASE WHEN c{column} IN ({', '.join(sql_literal(x) for x in b.placeholders)}) THEN NULL ELSE c{column} END)"
-
-
 def raw_expr(b: Binding) -> str:
-    """The staged text of a binding: its first column stating something (a placeholder is blank, so a later column
-    naming the same field is read where the first holds only '-')."""
+    """The staged text of a binding: its first column stating something (placeholders are blanked below the parse,
+    ``_placeholders_blanked``, so a later column naming the same field is read where the first holds only '-')."""
     if not b.fallbacks:
-        return _stated(b, b.column)
-    return f"coalesce({', '.join(_stated(b, c) for c in (b.column, *(c for c, _ in b.fallbacks)))})"
+        return f"c{b.column}"
+    return f"coalesce({', '.join(f'c{c}' for c in (b.column, *(c for c, _ in b.fallbacks)))})"
 
 
 def header_expr(b: Binding) -> str:
     """SQL naming the column a binding's value came from (the first header unless a fallback column gave it)."""
     if not b.fallbacks:
         return sql_literal(b.header)
-    whens = " ".join(f"WHEN {_stated(b, c)} IS NOT NULL THEN {sql_literal(h)}"
-                     for c, h in ((b.column, b.header), *b.fallbacks))
+    whens = " ".join(f"WHEN c{c} IS NOT NULL THEN {sql_literal(h)}" for c, h in ((b.column, b.header), *b.fallbacks))
     return f"(CASE {whens} ELSE {sql_literal(b.header)} END)"
 
 
@@ -417,23 +414,21 @@ def _renumber_after_skipped_records(con: duckdb.DuckDBPyConnection, parsed: str,
     con.execute(f"ALTER TABLE {parsed}_renumbered RENAME TO {parsed}")
 
 
-def _placeholders_blanked(relation: str, bindings: list[Binding]) -> tuple[str, list[Binding]]:
+def _placeholders_blanked(relation: str, bindings: list[Binding]) -> str:
     """The staged relation with placeholder cells ('-' in an amount or time column) blanked once, in a layer of
-    their own, and the bindings without placeholders: tested inside the parse, the CASE was inlined at every use of
-    the value in the timestamp and amount macros — twice the trading load's CPU at 1 M rows. A column is blanked only
-    when every binding reading it has placeholders (a text field's '-' stays)."""
+    their own (tested inside the parse, the CASE was inlined at every use of the value in the timestamp and amount
+    macros: twice the trading load's CPU at 1 M rows). A column is blanked only when every binding reading it has
+    placeholders (a text field's '-' stays)."""
     using: dict[int, list[Binding]] = {}
     for b in bindings:
         for column in (b.column, *(c for c, _ in b.fallbacks)):
             using.setdefault(column, []).append(b)
     blanked = {c: bs[0].placeholders for c, bs in using.items() if all(x.placeholders for x in bs)}
     if not blanked:
-        return relation, bindings
+        return relation
     cases = ", ".join(f"(CASE WHEN c{c} IN ({', '.join(sql_literal(x) for x in values)}) THEN NULL ELSE c{c} END) AS c{c}"
                       for c, values in sorted(blanked.items()))
-    kept = [dataclasses.replace(b, placeholders=()) if all(c in blanked for c in (b.column, *(c for c, _ in b.fallbacks)))
-            else b for b in bindings]
-    return f"(SELECT * REPLACE ({cases}) FROM {relation})", kept
+    return f"(SELECT * REPLACE ({cases}) FROM {relation})"
 
 
 def parse_staged(
@@ -454,7 +449,7 @@ def parse_staged(
     with the row: ``第12行「中标金额」: …``. Records for which ``header_repeat`` (SQL over the staged
     columns) is true are the header again, not records: left out, counted nowhere, named in a note.
     """
-    relation, bindings = _placeholders_blanked(staged.relation, bindings)
+    relation = _placeholders_blanked(staged.relation, bindings)
     unit_binding = next((b for b in bindings if b.kind == "unit"), None)
     unit_sql = parsed_expr(unit_binding, None) if unit_binding else None
     inner = ["source_row"]

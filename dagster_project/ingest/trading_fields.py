@@ -325,7 +325,7 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 name, kind, index, header, multiplier=multiplier, codes=codes,
                 # a code list that says what a field's codes mean leaves nothing else to read
                 unlisted_codes_null=bool(codes) and name in ("notice_nature", "bulletin_type"),
-                reports_errors=first, bad_rejects_row=spec_fields[name].get("damaged") != "blank",
+                reports_errors=first, bad_rejects_row=not tf.blank_when_bad(spec_fields[name]),
                 placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else ()))
             first = False
         if first:

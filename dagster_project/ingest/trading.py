@@ -160,9 +160,6 @@ def ambiguity_notes(headers: list[str], table: StandardTable) -> list[str]:
     return notes
 
 
-# The status an API wrapper gives a successful answer ({"code": 200, "msg": "success", "data": {...}}); any other
-# code, or "success": false, is a failed query whose empty record list says nothing about the day's bulletins
-SUCCESS_CODES = {"0", "00", "000", "0000", "200", "success", "ok", "true"}
 # an empty answer is small: a larger file is not read whole to look at its wrapper
 ANSWER_PEEK_BYTES = 1 << 20
 
@@ -176,7 +173,7 @@ def _answer_reports_failure(path) -> bool:
         try:
             answer = json.loads(raw.decode(encoding))
             break
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             continue
     else:
         return False
@@ -184,8 +181,9 @@ def _answer_reports_failure(path) -> bool:
         return False
     if answer.get("success") is False:
         return True
-    code = next((answer[k] for k in ("code", "status", "errcode") if k in answer), None)
-    return code is not None and str(code).strip().lower() not in SUCCESS_CODES
+    rules = trading_spec()["json_answer"]
+    code = next((answer[k] for k in rules["status_keys"] if k in answer), None)
+    return code is not None and str(code).strip().lower() not in {str(c).lower() for c in rules["success_codes"]}
 
 
 def _holds_no_records(con: duckdb.DuckDBPyConnection, staged: tf.StagedFile, path) -> bool:

@@ -21,6 +21,13 @@ tables written by openpyxl): every figure, code, unit and header, and its body c
   page 7 matched page 4 as well as page 2 and page 11 (more than eight pages back from page 1) was never tried; the
   pages are paired in print order (6 → 1, 7 → 2, …, 11 → 1 again). Four wide with 合计 | 基本支出 (11-15) as wide as
   类 | 款 (1-5), page 12 draws the rules of page 11 before it and yet is page 2's further columns, not 11's next rows.
+- The 三公 table, 合计 36 wide and the rest 24: 公务用车购置及运行费, merged over 小计 | 购置费 | 运行费 and cut at page
+  2's edge, has no rule there (so no cell) and its text is drawn past the last rule; kept as a line, it went into the
+  row before 公务接待费 and the two figures swapped places (公务接待费 37.80, 公务用车 8.56) — silently.
+- The 三公 table with every column wider than half the paper: one column a page, page 1 a one-column box too; with no
+  table on page 1 the pages to the right had no rows to go on and no figure was read at all.
+- A 支出总表 in landscape with every column 40 wide: every page draws the same rules, so page 3 (项 | 名称, under the
+  header lines) was taken for page 2's next rows (page 2's rows start at the page's top), and the columns were lost.
 """
 from __future__ import annotations
 
@@ -91,7 +98,11 @@ def _body(grid) -> list[tuple[str, ...]]:
                                             # across, then down: the name cites the pages the rows are on
                                             ("calc_expenditure_across", "表1（第1、4页，右侧各列在第2-3、5-6页）"),
                                             ("calc_long_wide", "表1（第1-5页，右侧各列在第6-15页）"),
-                                            ("calc_long_codes", "表1（第1-5页，右侧各列在第6-20页）")])
+                                            ("calc_long_codes", "表1（第1-5页，右侧各列在第6-20页）"),
+                                            ("calc_sangong_36_24", "表1（第1页，右侧各列在第2-4页）"),
+                                            ("calc_sangong_one_a_page", "表1（第1页，右侧各列在第2-7页）"),
+                                            ("calc_sangong_fit", "表1（第1页）"),
+                                            ("calc_expenditure_landscape", "表1（第1-2页，右侧各列在第3-8页）")])
 def test_a_calc_print_down_then_across_reads_like_the_workbook(tmp_path, fixture, sheet):
     workbook = tmp_path / "预算.xlsx"
     write_workbook(workbook, fixture_tables(fixture))

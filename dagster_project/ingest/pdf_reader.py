@@ -260,6 +260,7 @@ def _page_items(page) -> list[PageItem]:
             for position, (cells, merges, top) in enumerate(rows):
                 entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
                                               is_table_start=position == 0)))
+    taken |= _run_on_past_the_edge(lines, tables, entries)
     for k, (top, line) in enumerate(lines):
         if k not in taken:
             box_rows = next((r for box, r in boxes.items() if all(_inside(w, box) for w in line)), ())
@@ -272,6 +273,37 @@ def _page_items(page) -> list[PageItem]:
         item.row = row
         out.append(item)
     return out
+
+
+def _run_on_past_the_edge(lines: list[tuple[float, list[dict]]], tables, entries: list[tuple[float, PageItem]]) -> set[int]:
+    """Lines that are a ruled row's own text, drawn right of the row's last cell: a header merged across columns that
+    the page cuts (公务用车购置及运行费 over 小计 | 购置费 | 运行费, its first column on this page, the others on the
+    next) has no rule at the page's edge, so no cell; Calc still draws its text, centred over the whole merge, past
+    the last rule. Kept as a line of its own, it was joined onto the row beside it before the row's cells (公务接待费)
+    and every figure right of it was read one column off. It goes in the row's first open slot after its last cell
+    (no cell there, no merge covering it). Returns the lines so placed."""
+    placed: set[int] = set()
+    rows = [it for _, it in entries if it.kind == "table" and it.edges]
+    for k, (top, line) in enumerate(lines):
+        x0 = line[0]["x0"]
+        for table_id, table in enumerate(tables):
+            own = sorted((it for it in rows if it.table_id == table_id), key=lambda it: it.top)
+            if not own or not (table.bbox[1] - LINE_TOLERANCE <= top < table.bbox[3]):
+                continue
+            at = max((i for i, it in enumerate(own) if it.top <= top + LINE_TOLERANCE), default=None)
+            if at is None:
+                continue
+            row, edges = own[at], own[at].edges
+            covered = {c for it in own[:at + 1] for dr0, c0, dr1, c1 in it.merges
+                       if own.index(it) + dr1 >= at for c in range(c0, c1 + 1)}
+            filled = [c for c, v in enumerate(row.cells) if v is not None or c in covered]
+            slot = (filled[-1] + 1) if filled else 0
+            if slot < len(row.cells) and slot + 1 < len(edges) and x0 >= edges[slot] \
+                    and all(row.cells[c] is None and c not in covered for c in range(slot, len(row.cells))):
+                row.cells[slot] = " ".join(_line_cells(line))
+                placed.add(k)
+            break
+    return placed
 
 
 # a figure's glyphs stand edge to edge; a gap this wide (in ems) after one is the padding between two cells

@@ -312,8 +312,9 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
     target: dict[int, int] = {}  # page printing further columns → the page whose rows it continues
     for index, page in enumerate(pages):
         # the page before draws other rules: this page is not its next rows, the print went across before it
-        across = index > 0 and not any(_same_rules(a, b) for a in original[pages[index - 1]]
-                                       for b in original[page] if a.kind == b.kind == "table")
+        across = index > 0 and (not any(_same_rules(a, b) for a in original[pages[index - 1]]
+                                        for b in original[page] if a.kind == b.kind == "table")
+                                or _starts_lower(original[page], original[pages[index - 1]]))
         window = pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]
         # full pages of rows at one pitch stand level with each other: the page after the one the page before
         # continued is tried first (down, then across: 6 continues 1, so 7 continues 2), and a page after which
@@ -323,18 +324,52 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
             preferred = next((q for q in pages if q > target[pages[index - 1]]), None)
             preferred = target.get(preferred, preferred)
         for earlier in ([preferred] if preferred in by_page and preferred < page else []) + list(reversed(window)):
-            full = _fills_page(by_page[earlier], (heights or {}).get(earlier))
+            # a page whose table is one column (the sheet's first column wider than half the paper) is a ruled box:
+            # its lines are the rows the pages to the right continue, if one does
+            view = by_page[earlier] if any(it.kind == "table" for it in by_page[earlier]) \
+                else _box_as_rows(by_page[earlier]) or by_page[earlier]
+            full = _fills_page(view, (heights or {}).get(earlier))
             # (in print order, unless the page before went on the very page this one would: printed across, then
             # down, page 4 after 2 and 3 (both → 1) is page 1's next rows)
             paired = earlier == preferred and preferred != target.get(pages[index - 1])
-            if by_page[earlier] and _continues(by_page[page], by_page[earlier], vocab, full,
-                                               across and earlier != pages[index - 1], paired):
-                by_page[earlier], by_page[page] = _joined(by_page[earlier], by_page[page], vocab)
+            if view and _continues(by_page[page], view, vocab, full, across and earlier != pages[index - 1], paired):
+                by_page[earlier], by_page[page] = _joined(view, by_page[page], vocab)
                 target[page] = earlier
                 break
             if earlier != preferred and _own_titles(by_page[earlier], by_page[page], vocab):
                 break  # another table began there: no page before it is still being printed across
     return [it for page in pages for it in by_page[page]]
+
+
+def _starts_lower(page: list[PageItem], before: list[PageItem]) -> bool:
+    """Whether the page's ruled rows start lower than those of the page before, which start at the page's top: the
+    page before held a table's next rows (no header printed again), so this page's rows, under header lines, are no
+    next rows of it — the print went across. Columns all of one width draw the same rules on every page (a 支出总表
+    in landscape, columns 40 wide: 类 | 款 on pages 1-2, 项 | 名称 on 3-4): page 3 was taken for page 2's next rows."""
+    first = [min((it.top for it in its if it.kind == "table"), default=None) for its in (page, before)]
+    top = min((it.top for it in before), default=None)
+    return None not in first and top is not None and first[1] <= top + ROW_TOP_TOLERANCE \
+        and first[0] > first[1] + ROW_TOP_TOLERANCE
+
+
+def _box_as_rows(items: list[PageItem]) -> list[PageItem] | None:
+    """A page with no ruled table but one ruled box one column wide (each line in it ``boxed``) → the page with the
+    box's ruled rows as table rows of one cell, a row's lines joined (blank where the box shows no line) — or None.
+    Calc prints a sheet whose columns are each wider than half the paper one column a page: 合计 alone on page 1,
+    因公出国(境)费 on page 2, …; with no table on page 1, the pages to the right had no rows to go on and the whole
+    table was read as running text (no figure at all)."""
+    boxed = [it for it in items if it.boxed]
+    if not boxed or len({it.box_rows for it in boxed}) != 1:
+        return None
+    tops = boxed[0].box_rows
+    texts: dict[float, list[str]] = {}
+    for it in boxed:
+        rule = max((t for t in tops if t <= it.top + ROW_TOP_TOLERANCE), default=tops[0])
+        texts.setdefault(rule, []).append(it.text)
+    rows = [PageItem(boxed[0].page, 0, "table", [" ".join(texts.get(t, []))], t, 0, is_table_start=i == 0)
+            for i, t in enumerate(tops)]
+    out = sorted([it for it in items if not it.boxed] + rows, key=lambda it: it.top)
+    return [replace(it, row=row) for row, it in enumerate(out, start=1)]
 
 
 def _joined(left: list[PageItem], right: list[PageItem],

@@ -49,6 +49,7 @@ class PageItem:
     edges: tuple[float, ...] = ()   # ruled table rows: the x of the table's column rules (points, rounded)
     joined_pages: tuple[int, ...] = ()  # pages printing this row's further columns (a sheet printed across pages)
     box_rows: tuple[float, ...] = ()    # boxed lines: the tops of the box's ruled rows (blank cells show no line)
+    lefts: tuple[float, ...] = ()       # text lines: the x of each cell's left end (points)
 
     @property
     def text(self) -> str:
@@ -246,9 +247,15 @@ def _page_items(page) -> list[PageItem]:
         for position, (cells, merges, top) in enumerate(_table_rows(table, given)):
             entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
                                           is_table_start=position == 0, edges=edges)))
-    words = [w for w in _split_figures(page.extract_words(use_text_flow=False, keep_blank_chars=False,
-                                                            extra_attrs=["size"], return_chars=True))
-             if not any(_inside(w, t.bbox) for t in tables)]
+    every_word = _split_figures(page.extract_words(use_text_flow=False, keep_blank_chars=False,
+                                                   extra_attrs=["size"], return_chars=True))
+    words = [w for w in every_word if not any(_inside(w, t.bbox) for t in tables)]
+    # words inside a table's frame and in none of its cells: a header merged over the page's edge has no rule there,
+    # so no cell (本地区 over 合计 and the columns on the next page); they go in that row's open slot, or nowhere
+    loose = [w for w in every_word if any(_inside(w, t.bbox) for t in tables)
+             and not any(_inside(w, cell) for t in tables for cell in t.cells)]
+    if loose:
+        _run_on_past_the_edge(_word_lines(loose), tables, entries)
     band = MARGIN_BAND * float(page.height)
     lines = _word_lines(words)
     taken: set[int] = set()
@@ -261,12 +268,14 @@ def _page_items(page) -> list[PageItem]:
                 entries.append((top, PageItem(page.page_number, 0, "table", cells, top, table_id, merges,
                                               is_table_start=position == 0)))
     taken |= _run_on_past_the_edge(lines, tables, entries)
+    verticals = [(float(e["x0"]), float(e["top"]), float(e["bottom"])) for e in page.vertical_edges]
     for k, (top, line) in enumerate(lines):
         if k not in taken:
             box_rows = next((r for box, r in boxes.items() if all(_inside(w, box) for w in line)), ())
             entries.append((top, PageItem(page.page_number, 0, "text", _line_cells(line), top,
                                           in_margin=top < band or top > float(page.height) - band,
-                                          boxed=bool(box_rows), box_rows=box_rows)))
+                                          boxed=bool(box_rows), box_rows=box_rows,
+                                          lefts=_line_lefts(line, verticals))))
     entries.sort(key=lambda e: (e[0], 0 if e[1].kind == "text" else 1))
     out = []
     for row, (_, item) in enumerate(entries, start=1):
@@ -354,6 +363,20 @@ def _word_lines(words: list[dict]) -> list[tuple[float, list[dict]]]:
         else:
             lines.append([word])
     return [(min(w["top"] for w in line), sorted(line, key=lambda w: w["x0"])) for line in lines]
+
+
+def _line_lefts(line: list[dict], verticals: list[tuple[float, float, float]]) -> tuple[float, ...]:
+    """Where each of ``_line_cells``' cells begins: the nearest vertical rule left of its text at its height (a header
+    merged over columns is centred between rules, not at its first column's), else its text's left end; a text
+    beginning left of the paper keeps that (negative) x."""
+    lefts, last_x1 = [], None
+    for word in line:
+        if last_x1 is None or word["x0"] - last_x1 > CELL_GAP_EM * float(word.get("size") or 10):
+            x0, middle = float(word["x0"]), (float(word["top"]) + float(word["bottom"])) / 2
+            rules = [x for x, top, bottom in verticals if top <= middle <= bottom and x <= x0 + 1]
+            lefts.append(round(max(rules) if rules and x0 >= 0 else x0, 1))
+        last_x1 = word["x1"]
+    return tuple(lefts)
 
 
 def _line_cells(line: list[dict]) -> list[str]:

@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from dagster_project.ingest.grid import Grid, TextBlock
+from dagster_project.ingest.pdf_across import ROW_TOP_TOLERANCE, TEXT_TO_RULE_TOLERANCE, box_as_rows, by_columns, \
+    starts_lower
 from dagster_project.ingest.pdf_reader import MARGIN_BAND, PageItem, PdfDocument
 from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
 from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
@@ -36,12 +38,8 @@ _TRAILING_PAGE_NUMBER = re.compile(r"(?:\s*第\s*\d{1,4}\s*页(?:\s*[,，]?\s*�
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
-# a page continuing another's rows to the right: its rows stand at the same heights (points), it lies within this
+# a page continuing another's rows to the right lies within this
 # many pages after the page it continues (a sheet two pages tall and three wide prints six)
-ROW_TOP_TOLERANCE = 1.0
-# a text line's top stands a cell's padding below the rule of the ruled row beside it (Calc: 1.3 pt): a header cell
-# merged over a page's edge is a ruled row on one page and a line of text on the other
-TEXT_TO_RULE_TOLERANCE = 2.5
 MAX_COLUMN_PAGES_BACK = 8
 
 
@@ -314,7 +312,7 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
         # the page before draws other rules: this page is not its next rows, the print went across before it
         across = index > 0 and (not any(_same_rules(a, b) for a in original[pages[index - 1]]
                                         for b in original[page] if a.kind == b.kind == "table")
-                                or _starts_lower(original[page], original[pages[index - 1]]))
+                                or starts_lower(original[page], original[pages[index - 1]]))
         window = pages[max(0, index - MAX_COLUMN_PAGES_BACK):index]
         # full pages of rows at one pitch stand level with each other: the page after the one the page before
         # continued is tried first (down, then across: 6 continues 1, so 7 continues 2), and a page after which
@@ -327,7 +325,7 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
             # a page whose table is one column (the sheet's first column wider than half the paper) is a ruled box:
             # its lines are the rows the pages to the right continue, if one does
             view = by_page[earlier] if any(it.kind == "table" for it in by_page[earlier]) \
-                else _box_as_rows(by_page[earlier]) or by_page[earlier]
+                else box_as_rows(by_page[earlier]) or by_page[earlier]
             full = _fills_page(view, (heights or {}).get(earlier))
             # (in print order, unless the page before went on the very page this one would: printed across, then
             # down, page 4 after 2 and 3 (both → 1) is page 1's next rows)
@@ -339,37 +337,6 @@ def join_column_pages(items: list[PageItem], vocab: WorkbookVocabulary,
             if earlier != preferred and _own_titles(by_page[earlier], by_page[page], vocab):
                 break  # another table began there: no page before it is still being printed across
     return [it for page in pages for it in by_page[page]]
-
-
-def _starts_lower(page: list[PageItem], before: list[PageItem]) -> bool:
-    """Whether the page's ruled rows start lower than those of the page before, which start at the page's top: the
-    page before held a table's next rows (no header printed again), so this page's rows, under header lines, are no
-    next rows of it — the print went across. Columns all of one width draw the same rules on every page (a 支出总表
-    in landscape, columns 40 wide: 类 | 款 on pages 1-2, 项 | 名称 on 3-4): page 3 was taken for page 2's next rows."""
-    first = [min((it.top for it in its if it.kind == "table"), default=None) for its in (page, before)]
-    top = min((it.top for it in before), default=None)
-    return None not in first and top is not None and first[1] <= top + ROW_TOP_TOLERANCE \
-        and first[0] > first[1] + ROW_TOP_TOLERANCE
-
-
-def _box_as_rows(items: list[PageItem]) -> list[PageItem] | None:
-    """A page with no ruled table but one ruled box one column wide (each line in it ``boxed``) → the page with the
-    box's ruled rows as table rows of one cell, a row's lines joined (blank where the box shows no line) — or None.
-    Calc prints a sheet whose columns are each wider than half the paper one column a page: 合计 alone on page 1,
-    因公出国(境)费 on page 2, …; with no table on page 1, the pages to the right had no rows to go on and the whole
-    table was read as running text (no figure at all)."""
-    boxed = [it for it in items if it.boxed]
-    if not boxed or len({it.box_rows for it in boxed}) != 1:
-        return None
-    tops = boxed[0].box_rows
-    texts: dict[float, list[str]] = {}
-    for it in boxed:
-        rule = max((t for t in tops if t <= it.top + ROW_TOP_TOLERANCE), default=tops[0])
-        texts.setdefault(rule, []).append(it.text)
-    rows = [PageItem(boxed[0].page, 0, "table", [" ".join(texts.get(t, []))], t, 0, is_table_start=i == 0)
-            for i, t in enumerate(tops)]
-    out = sorted([it for it in items if not it.boxed] + rows, key=lambda it: it.top)
-    return [replace(it, row=row) for row, it in enumerate(out, start=1)]
 
 
 def _joined(left: list[PageItem], right: list[PageItem],
@@ -437,10 +404,27 @@ def _joined(left: list[PageItem], right: list[PageItem],
                 base += [""] * (left_width.get(below.table_id, 0) - len(base))
         extra = list(it.cells)
         drop = repeated if it.kind == "table" else 0
+        placed = by_columns(it, right) if q.kind == "table" and it.kind == "text" else None
+        spans_on = []
+        if placed is not None:
+            # a line over the page's rules beside a ruled row: headers merged over the page's edges (其中：本级 over
+            # 合计 | 一般债券 | 专项债券, beginning in the page's third column) go under the columns they start in
+            cells, continued = placed
+            drop = repeated
+            extra = (cells + [""] * (max(right_width.values(), default=0) - len(cells)))[drop:]
+            filled = [c for c, v in enumerate(base) if v]
+            if continued and filled:
+                # the header drawn again off the paper goes on over this page's first columns, up to its next header
+                lead = next((i for i, v in enumerate(extra) if v or v is None), len(extra))
+                extra = ["" if v is None else v for v in extra]
+                spans_on = [(0, filled[-1], 0, len(base) - drop + lead - 1 + drop)]
         if it.kind == "table":
             extra = (extra + [""] * (right_width.get(it.table_id, 0) - len(extra)))[drop:]
         shift = len(base) - drop
         merges = list(q.merges) + [(dr0, c0 + shift, dr1, c1 + shift) for dr0, c0, dr1, c1 in it.merges if c0 >= drop]
+        if spans_on:
+            # (one merge per cell: the header's merge within the earlier pages, if any, is widened)
+            merges = [m for m in merges if not (m[0] == 0 and m[1] == spans_on[0][1])] + spans_on
         kind = "table" if "table" in (q.kind, it.kind) else "text"
         out[k] = replace(q, kind=kind, cells=base + extra, merges=merges, joined_pages=q.joined_pages + (it.page,),
                          table_id=q.table_id if q.kind == "table" else it.table_id,

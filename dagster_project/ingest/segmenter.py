@@ -411,8 +411,12 @@ def _joined(left: list[PageItem], right: list[PageItem],
             # 合计 | 一般债券 | 专项债券, beginning in the page's third column) go under the columns they start in
             cells, continued = placed
             drop = repeated
-            extra = (cells + [""] * (max(right_width.values(), default=0) - len(cells)))[drop:]
             filled = [c for c, v in enumerate(base) if v]
+            if filled and len(cells) > drop and cells[drop] and normalise(cells[drop]) == normalise(base[filled[-1]]):
+                # a header centred over columns on both pages is drawn whole on each (其中：本级 over 合计 | 一般债券 on
+                # page 4 and over 专项债券 on page 5): the page's first column is still under the earlier page's header
+                cells, continued = cells[:drop] + [""] + cells[drop + 1:], True
+            extra = (cells + [""] * (max(right_width.values(), default=0) - len(cells)))[drop:]
             if continued and filled:
                 # the header drawn again off the paper goes on over this page's first columns, up to its next header
                 lead = next((i for i, v in enumerate(extra) if v or v is None), len(extra))

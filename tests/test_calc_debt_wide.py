@@ -11,6 +11,11 @@ Joined as a line, 本地区 went over page 4's first column and 其中：本级 
 ``debt_calc_centred`` is the same workbook with its headers centred (item column 30, figures 22): Calc draws a merged
 header whole on every page it spans, so 其中：本级 stands over page 4's third column and again over page 5's first;
 read as a header of its own there, 本级's 专项债券 went under no 其中：本级 and was lost.
+
+``debt_calc_regions``: 1-1 by region under 2019年债务限额 | 2019年债务余额 (centred) and 1-3 with six counties, figures
+40 wide. The balance's 专项债务 stands alone on page 3, a one-column box under no text (the centred 2019年债务余额 is
+drawn on page 2): the header row above it had no counterpart there, the page was left apart and its `单位：万元` with
+it — every figure of the 1-1 was read in 元, 10 000 times too small (or, in portrait, the 1-1 not read at all).
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ def _tables(parsed) -> list:
             for s in parsed.sheets]
 
 
-@pytest.mark.parametrize("name", ["debt_calc_ministry", "debt_calc_centred", "debt_calc_wide"])
+@pytest.mark.parametrize("name", ["debt_calc_ministry", "debt_calc_centred", "debt_calc_regions", "debt_calc_wide"])
 def test_a_debt_workbook_printed_over_pages_to_the_right_reads_like_the_workbook(name):
     workbook, printed = parse_workbook(CALC / f"{name}.xlsx"), parse_workbook(CALC / f"{name}.pdf")
     assert all(s.status == "parsed" and s.lines for s in workbook.sheets)

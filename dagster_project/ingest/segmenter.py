@@ -36,6 +36,7 @@ _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?
 _TRAILING_PAGE_NUMBER = re.compile(r"(?:\s*第\s*\d{1,4}\s*页(?:\s*[,，]?\s*共\s*\d{1,4}\s*页)?|\s\d{1,4}\s*[/／]\s*\d{1,4}"
                                    r"|\s[-—]\s*\d{1,4}\s*[-—])\s*$")
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
+_FIGURE = re.compile(r"^\s*[-+]?[\d,]+(?:\.\d+)?\s*$")
 MAX_TITLE_CHARS = 60
 MAX_LINES_BEFORE_TABLE = 4
 # a page continuing another's rows to the right lies within this
@@ -245,7 +246,13 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
         # (功能分类科目编码 over 类 | 款 | 项 on the left, 合计 | 基本支出 | 项目支出 two rows tall on the right)
         return any(x + ROW_TOP_TOLERANCE < q.top < y - ROW_TOP_TOLERANCE for x, y in zip(own_tops, own_tops[1:]))
 
-    if not all(level(q, ruled) or level(q, page) or spanned(q) for q in band):
+    def header_above(q: PageItem) -> bool:
+        # a header row of the earlier page above this page's first ruled row, with nothing drawn here: a header
+        # merged over the page's edge and centred on the pages before (2019年债务余额 over 合计 | 一般债务 on page 2,
+        # 专项债务 alone on page 3 under no text); rows holding figures still need their counterparts
+        return q.top < ruled[0].top - ROW_TOP_TOLERANCE and not any(_FIGURE.match(c or "") for c in q.cells)
+
+    if not all(level(q, ruled) or level(q, page) or spanned(q) or header_above(q) for q in band):
         return False
     if not _own_titles(earlier, page, vocab):
         return True  # the title, centred over the whole width, is printed wholly on this page

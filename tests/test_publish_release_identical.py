@@ -2,8 +2,9 @@
 as the pipeline's release asset calls it; ``release_metadata.content_digest``).
 
 The case: a readers change re-reads every file (ingest/reread.py) — the same bytes loaded again, new load rows with a
-later ``loaded_at`` — and the new reading changes no figure. The marts and findings are the same, so the release would
-be the current one under a new id. Expected: no new release folder, ``LATEST`` unchanged, the result names the
+later ``loaded_at`` — and the new reading changes no figure; a new quality run finds the same findings (only its
+``run_id`` differs, which datasets.yaml marks ``content_ignores``). The release would be the current one under a new
+id. Expected: no new release folder, ``LATEST`` unchanged, the result names the
 current release. A changed figure, or a source file with new bytes (the provenance the manifest lists), is a new
 release. The fixture marts are ``test_publish_support``'s; the OCDS packages are built once and reused.
 """
@@ -64,14 +65,28 @@ def _load_again(warehouse, sha256: str | None = None) -> None:
         con.close()
 
 
+def _judge_again(warehouse) -> None:
+    """A new quality run (later start, new id) finding the same findings, as a run after a re-read does."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("INSERT INTO quality.runs (run_id, started_at, success) VALUES ('run-c', TIMESTAMP '2026-12-06 04:00', true)")
+        con.execute("INSERT INTO quality.findings SELECT * REPLACE ('run-c' AS run_id) FROM quality.findings "
+                    "WHERE run_id = 'run-a'")
+    finally:
+        con.close()
+
+
 def test_a_reread_that_changes_nothing_publishes_no_new_release(published):
     warehouse, out, first = published
     assert not first.unchanged and _releases(out) == [first.release_id]
     _load_again(warehouse)
+    _judge_again(warehouse)
     again = _release(warehouse, out)
     assert again.unchanged and again.release_id == first.release_id and again.path == first.path
     assert _releases(out) == [first.release_id] and atomic.read_pointer(out / "open-data") == first.release_id
     assert not [p for p in (out / "open-data").iterdir() if p.is_dir() and p.name.startswith(".")]  # no staging left
+    csv = (first.path / "data" / "quality_findings" / "quality_findings-2018.csv").read_text(encoding="utf-8-sig")
+    assert "run-a" in csv and "run-c" not in csv  # the run that first published these findings
     # the release still lists its sources as loaded when it was published
     manifest = json.loads((first.path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["content_digest"] and {s["sha256"] for s in manifest["source_files"]} == {"ab" * 32}

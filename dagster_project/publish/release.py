@@ -141,6 +141,7 @@ def build_release(
         code_fp = parts.code_fingerprint()
         spec_fp = parts.spec_digest(spec)  # the spec as given (a caller may pass one that is not the file)
         con = open_read_only(warehouse)
+        content_parts: dict[str, dict[str, str]] = {}  # datasets whose bookkeeping columns are no content (below)
         try:
             for ds in spec["datasets"]:
                 relation_sql = _dataset_relation(con, ds, warehouse)
@@ -148,6 +149,8 @@ def build_release(
                     result.skipped.append(ds["name"])
                     continue
                 relation_sql = with_fiscal_year(con, ds, relation_sql)
+                if skip_identical and ds.get("content_ignores"):
+                    content_parts[ds["name"]] = _content_fingerprints(con, ds, relation_sql)
                 out = DatasetOutput(ds["name"])
                 result.datasets[ds["name"]] = out
                 for res, is_new in _publish_parts(con, ds, relation_sql, staging, policy, value_maps, titles, out,
@@ -198,7 +201,7 @@ def build_release(
             ocds_files=sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
             ocds_record=ocds_record, sources=sources)
         manifest["publishing_code"] = code_fp  # what wrote the files (a later release carries code lists by it)
-        manifest["content_digest"] = release_metadata.content_digest(package, manifest, release_id, now)
+        manifest["content_digest"] = release_metadata.content_digest(package, manifest, release_id, now, content_parts)
         if skip_identical and previous is not None and previous.manifest.get("content_digest") == manifest["content_digest"]:
             shutil.rmtree(staging, ignore_errors=True)
             result.release_id, result.path, result.unchanged = previous.release_id, previous.folder, True
@@ -304,6 +307,14 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
         out.parts[key] = part
         yield csv_res, True
         yield pq_res, True
+
+
+def _content_fingerprints(con, ds: dict, relation_sql: str) -> dict[str, str]:
+    """A dataset's parts by content without its ``content_ignores`` columns (datasets.yaml): the findings' ``run_id``
+    names the quality run that judged them — a re-judgement finding the same findings is the same content."""
+    available = dict(describe(con, relation_sql))
+    columns = [c for c in ds["columns"] if c in available and c not in ds["content_ignores"]]
+    return parts.part_fingerprints(con, relation_sql, columns, parts.PART_COLUMN in available, salt="content")
 
 
 def _carry_code_lists(code_lists: list[dict], staging: Path, previous: "parts.PreviousRelease | None", code_fp: str,

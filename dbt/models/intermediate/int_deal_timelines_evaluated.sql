@@ -185,7 +185,7 @@ evaluated as (
         -- provisional calendar says so there, so nobody takes the verdict for final
         case when observed.observation.rule_id = 'TRADE_AMOUNT_OVER_BUDGET' then 'yuan'
              when observed.observation.on_provisional_calendar
-             then rules.threshold_unit || '（暂定工作日历：当年放假安排未公布 provisional calendar: the year''s holiday notice is not out）'
+             then rules.threshold_unit || '（暂定工作日历：当年放假安排未公布 provisional calendar: no holiday notice for that year yet）'
              else rules.threshold_unit end as threshold_unit,
         observed.observation.deadline_date,
         observed.observation.on_provisional_calendar,

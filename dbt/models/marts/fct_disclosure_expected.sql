@@ -148,7 +148,7 @@ select
     end as date) as deadline_date,
     cast(coalesce(anchored.deadline_basis, 'no approval date: deadline unknown')
          || case when {{ provisional }}
-                 then '（暂定工作日历：当年放假安排未公布 provisional calendar: the year''s holiday notice is not out）'
+                 then '（暂定工作日历：当年放假安排未公布 provisional calendar: no holiday notice for that year yet）'
                  else '' end as string) as deadline_basis,
     -- a working-day deadline counted over a provisional calendar day (build_calendar.py: weekends and statutory
     -- holidays only) is provisional; a calendar-day deadline (预算法's 20 日) never reads the calendar

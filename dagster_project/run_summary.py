@@ -3,7 +3,8 @@
 Read after the run from the warehouse (``raw.load_files``, ``raw.load_rejects``, ``quality.*``), the output
 root (``LATEST``, the release's ``manifest.json``) and, when the run failed, Dagster's event log for the
 one-line cause. Per family: files loaded / unchanged / rejected / retired (first reasons shown), rows
-rejected; findings by severity with new and resolved since the previous quality run; quarantined
+rejected — of those read in this run, how many were new or changed bytes and how many the same bytes read again
+because the readers changed (``ingest/reread.py``); findings by severity with new and resolved since the previous quality run; quarantined
 records; the release id and where the report is.
 """
 from __future__ import annotations
@@ -27,10 +28,12 @@ FIRST_REASONS = 3
 @dataclass
 class FamilySummary:
     family: str
-    loaded: int = 0
+    loaded: int = 0  # read in this run and loaded
     unchanged: int = 0
     rejected: int = 0
     rejected_now: int = 0  # of them, rejected in this run
+    loaded_reread: int = 0  # of the loaded, the same bytes read again because the readers changed
+    rejected_reread: int = 0  # of the rejected in this run, likewise
     retired: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -51,13 +54,21 @@ class RunSummary:
 
     def lines(self) -> list[str]:
         out = ["", "══ gongkai 运行摘要 run summary " + "═" * 48]
-        out.append(f"{'数据族 family':<16}{'装载 loaded':>12}{'未变 unchanged':>15}{'拒收 rejected':>14}"
+        cells = [(f, f"{f.loaded}" + (f" ({REREAD} {f.loaded_reread})" if f.loaded_reread else ""),
+                  f"{f.rejected}" + (f" ({_this_run(f.rejected_now - f.rejected_reread, f.rejected_reread)})"
+                                     if f.rejected_now else "")) for f in self.families]
+        wl = max([12] + [len(c[1]) + 2 for c in cells])  # the annotated counts widen their column
+        wr = max([14] + [len(c[2]) + 2 for c in cells])
+        out.append(f"{'数据族 family':<16}{'装载 loaded':>{wl}}{'未变 unchanged':>15}{'拒收 rejected':>{wr}}"
                    f"{'退役 retired':>13}{'拒收行 rows rejected':>21}")
-        for f in self.families:
-            rejected = f"{f.rejected}" + (f" (+{f.rejected_now})" if f.rejected_now else "")
-            out.append(f"{f.family:<16}{f.loaded:>12}{f.unchanged:>15}{rejected:>14}{f.retired:>13}{f.rows_rejected:>21}")
+        for f, loaded, rejected in cells:
+            out.append(f"{f.family:<16}{loaded:>{wl}}{f.unchanged:>15}{rejected:>{wr}}{f.retired:>13}{f.rows_rejected:>21}")
             for reason in f.reasons:
                 out.append(f"    ✗ {reason}")
+        if any(f.rejected_now or f.loaded_reread for f in self.families):
+            out.append(f"    括号内为本次运行读取的文件 in brackets, the files read in this run: {NEW} = 新文件或字节已变")
+            out.append(f"    new or changed bytes; {REREAD} = 字节未变, 读取程序更新后重新读取 the same bytes read again by"
+                       " changed readers")
         if self.findings:
             parts = []
             for sev in SEVERITIES:
@@ -86,6 +97,13 @@ class RunSummary:
         return out
 
 
+NEW, REREAD = "新 new", "重读 re-read"
+
+
+def _this_run(new: int, reread: int) -> str:
+    return ", ".join(f"{label} {n}" for label, n in ((NEW, new), (REREAD, reread)) if n)
+
+
 def _count(info) -> int:
     """Rows of a manifest ``quarantined`` entry: {"rows": n, …} for datasets, {reason: n} for OCDS."""
     if isinstance(info, dict):
@@ -95,11 +113,16 @@ def _count(info) -> int:
 
 def _families(con: duckdb.DuckDBPyConnection, since: dt.datetime | None) -> list[FamilySummary]:
     since = since or dt.datetime.min
+    # a file read in this run whose previous load had the same bytes was read again because the readers changed
     rows = con.execute(
-        """select family, source_file, status, reason, rows_loaded, rows_rejected, loaded_at, retired_at
-           from raw.load_files where is_current""").fetchall()
+        """select family, source_file, status, reason, rows_loaded, rows_rejected, loaded_at, retired_at,
+                  coalesce(source_sha256 = previous_sha256, false) as reread
+           from (select *, lag(source_sha256) over (partition by source_file order by loaded_at, load_id) as previous_sha256
+                 from raw.load_files)
+           where is_current""").fetchall()
     by_family = {f: FamilySummary(f) for f in FAMILIES}
-    for family, rel, status, reason, rows_loaded, rows_rejected, loaded_at, retired_at in sorted(rows, key=lambda r: r[1]):
+    for family, rel, status, reason, rows_loaded, rows_rejected, loaded_at, retired_at, reread in sorted(
+            rows, key=lambda r: r[1]):
         s = by_family.setdefault(family, FamilySummary(family))
         if status == "retired":
             if retired_at is not None and retired_at >= since:
@@ -109,10 +132,12 @@ def _families(con: duckdb.DuckDBPyConnection, since: dt.datetime | None) -> list
         if status == "rejected":
             s.rejected += 1
             s.rejected_now += int(fresh)
+            s.rejected_reread += int(fresh and reread)
             if len(s.reasons) < FIRST_REASONS:
                 s.reasons.append(f"{rel}: {(reason or '').splitlines()[0][:160]}")
         elif fresh:
             s.loaded += 1
+            s.loaded_reread += int(reread)
         else:
             s.unchanged += 1
         s.rows_loaded += int(rows_loaded or 0)

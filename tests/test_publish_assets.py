@@ -70,7 +70,16 @@ def test_unchanged_inputs_keep_the_current_release(fixture_env):
     second = dg.materialize(assets, instance=dg.DagsterInstance.ephemeral())
     assert second.success and "skipped" in release_meta(second)
     assert atomic.read_pointer(out / "open-data") == first_id
-    set_dbt_state("marts-v2")  # the marts were rebuilt from changed inputs
+    set_dbt_state("marts-v2")  # the marts were rebuilt from changed inputs that changed no row (a re-read)
     third = dg.materialize(assets, instance=dg.DagsterInstance.ephemeral())
-    assert third.success and "skipped" not in release_meta(third)
+    assert third.success and release_meta(third)["skipped"].value == "content identical 发布内容未变化"
+    assert atomic.read_pointer(out / "open-data") == first_id
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 WHERE fiscal_year = 2018")
+    finally:
+        con.close()
+    set_dbt_state("marts-v3")  # rebuilt, and a figure changed
+    fourth = dg.materialize(assets, instance=dg.DagsterInstance.ephemeral())
+    assert fourth.success and "skipped" not in release_meta(fourth)
     assert atomic.read_pointer(out / "open-data") != first_id

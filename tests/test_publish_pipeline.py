@@ -123,7 +123,7 @@ def test_the_run_publishes_a_valid_release_and_says_what_it_rejected(pipeline):
     for rel in (p.hostile.link_outside, p.hostile.dangling_link, "budget/2019/贺兰县2019年决算公开表.xlsx"):
         assert rel in summary  # each reject named, with its reason
     assert "链接指向原始数据目录之外" in summary
-    assert re.search(r"trading\s+\d+\s+\d+\s+1 \(\+1\)", summary)  # per family: loaded, unchanged, rejected (new)
+    assert re.search(r"trading\s+\d+\s+\d+\s+1 \(新 new 1\)", summary)  # per family: loaded, unchanged, rejected (new)
     assert f"release: {p.release.name}" in summary and "已发布 published" in summary
     assert "quality" in summary and "index.html" in summary
     assert re.search(r"警告 warning \d+ \(新 new \d+", summary)

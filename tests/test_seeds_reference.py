@@ -63,13 +63,67 @@ def test_2019_renames_present():
 def test_calendar_is_complete_and_rebuilds_identically():
     cal = rows("ref_working_calendar.csv")
     dates = [dt.date.fromisoformat(r["calendar_date"]) for r in cal]
-    assert dates[0] == dt.date(2015, 1, 1) and dates[-1] == dt.date(2026, 12, 31)
+    announced = build_calendar.last_announced_year()
+    assert dates[0] == dt.date(2015, 1, 1)
+    assert dates[-1] == dt.date(announced + build_calendar.PROVISIONAL_YEARS, 12, 31)
     assert len(dates) == (dates[-1] - dates[0]).days + 1
     by = {r["calendar_date"]: r for r in cal}
     assert by["2019-10-01"]["day_type"] == "holiday" and by["2019-10-01"]["holiday_name"] == "国庆节"
     assert by["2019-09-29"]["day_type"] == "adjusted_workday" and by["2019-09-29"]["is_working_day"] == "true"
     assert by["2019-10-05"]["is_working_day"] == "false"
-    for y in range(2015, 2027):
-        kinds = Counter(r["day_type"] for r in cal if r["calendar_date"].startswith(str(y)))
+    for y in range(2015, announced + 1):
+        year = [r for r in cal if r["calendar_date"].startswith(str(y))]
+        kinds = Counter(r["day_type"] for r in year)
         assert kinds["holiday"] >= 20 and kinds["adjusted_workday"] >= 1, y
+        assert {r["is_provisional"] for r in year} == {"false"}, y
     assert build_calendar.main(["--check"]) == 0
+
+
+def test_calendar_past_the_last_notice_is_provisional_weekends_and_statutory_holidays():
+    """2027 (no State Council notice in chinesecalendar 1.11.0): every day is there, marked provisional; off are the
+    weekends and the days the law fixes — 元旦 01-01, 春节 除夕…初三 by the lunar calendar (2027-02-05…08), 清明 by
+    the solar term, 劳动节 05-01/02, 端午/中秋 by the lunar calendar, 国庆 10-01…03 — and nothing else (no 调休)."""
+    announced = build_calendar.last_announced_year()
+    cal = {r["calendar_date"]: r for r in rows("ref_working_calendar.csv")}
+    year = announced + 1
+    days = [r for d, r in cal.items() if d.startswith(str(year))]
+    assert len(days) in (365, 366) and {r["is_provisional"] for r in days} == {"true"}
+    assert not [r for r in days if r["day_type"] == "adjusted_workday"]
+    holidays = {r["calendar_date"]: r["holiday_name"] for r in days if r["day_type"] == "holiday"}
+    qingming = [d for d, name in build_calendar.chinese_calendar.get_solar_terms(
+        dt.date(year, 4, 1), dt.date(year, 4, 10)) if name == "清明"]
+    assert holidays[f"{year}-01-01"] == "元旦" and holidays[f"{year}-05-01"] == holidays[f"{year}-05-02"] == "劳动节"
+    assert [holidays.get(f"{year}-10-0{d}") for d in (1, 2, 3)] == ["国庆节"] * 3
+    assert holidays[qingming[0].isoformat()] == "清明节"
+    assert Counter(holidays.values()) == {"元旦": 1, "春节": 4, "清明节": 1, "劳动节": 2, "端午节": 1, "中秋节": 1, "国庆节": 3}
+    if year == 2027:
+        assert [d for d, n in holidays.items() if n == "春节"] == ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"]
+    for d, r in cal.items():
+        if r["is_provisional"] == "true" and r["day_type"] != "holiday":
+            weekend = dt.date.fromisoformat(d).weekday() >= 5
+            assert r["is_working_day"] == ("false" if weekend else "true") and r["day_type"] == ("weekend" if weekend else "workday")
+
+
+def test_provisional_calendar_agrees_with_every_notice_on_the_statutory_days():
+    """What the provisional builder takes as the law's days off is a day off in every year a notice fixed (2015 on,
+    both versions of the law: 春节 3 days and 劳动节 1 before 2025, 4 and 2 after); and built for an announced year as
+    if its notice were not out, it differs from the notice only by the notice's own days (调休, bridging, 补假) — so
+    when chinesecalendar gains a year, regenerating replaces the provisional rows and their marks vanish."""
+    announced = build_calendar.last_announced_year()
+    final = {r["calendar_date"]: r for r in rows("ref_working_calendar.csv")}
+    for year in range(2015, announced + 1):
+        statutory = build_calendar.statutory_holidays(year)
+        assert len(statutory) >= 10, year  # 11 days, 中秋 on 国庆 01 in 2020
+        for day, name in statutory.items():
+            r = final[day.isoformat()]
+            assert r["is_working_day"] == "false" and r["day_type"] == "holiday", (day, name)
+    first, last = dt.date(announced, 1, 1), dt.date(announced, 12, 31)
+    as_if = build_calendar.calendar_rows(first, last, announced_to=announced - 1)
+    assert {r["is_provisional"] for r in as_if} == {"true"}
+    for r in as_if:
+        f = final[r["calendar_date"]]
+        if r["is_working_day"] != f["is_working_day"]:
+            assert f["day_type"] in ("adjusted_workday", "holiday") and r["day_type"] in ("workday", "weekend"), r
+    regenerated = build_calendar.calendar_rows(first, last)
+    assert regenerated == [final[r["calendar_date"]] for r in regenerated]
+    assert {r["is_provisional"] for r in regenerated} == {"false"}

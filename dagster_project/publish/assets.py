@@ -212,9 +212,15 @@ def open_data_release(context: dg.AssetExecutionContext, config: OcdsConfig) -> 
                                               "skipped": "inputs unchanged 输入未变化"})
     result = call_for_years(context, build_release, s.warehouse, s.out_dir, run_id=context.run.run_id,
                            ocds_dir=atomic.current_release_dir(s.out_dir / "ocds"),
-                           ocds_schema_dir=config.ocds_schema_dir or None)
-    context.log.info(f"released {result.release_id} at {result.path}")
+                           ocds_schema_dir=config.ocds_schema_dir or None, skip_identical=True)
     remember_publication("publish_release", fingerprint)
+    if result.unchanged:
+        # the inputs moved (a re-read by changed readers, a re-saved file) but not what the release says
+        context.log.info(f"release content unchanged: {result.release_id} is still current 发布内容未变化")
+        return dg.MaterializeResult(metadata={"release_id": result.release_id,
+                                              "path": dg.MetadataValue.path(str(result.path)),
+                                              "skipped": "content identical 发布内容未变化", "seconds": result.seconds})
+    context.log.info(f"released {result.release_id} at {result.path}")
     return dg.MaterializeResult(metadata={
         **_years_metadata(context),
         "release_id": result.release_id,

@@ -58,6 +58,9 @@ class ReleaseResult:
     total_bytes: int = 0
     seconds: float = 0.0
     pruned: list[str] = field(default_factory=list)
+    # the content was the current release's (release_metadata.content_digest): nothing published, LATEST stays and
+    # release_id/path are the current release's
+    unchanged: bool = False
 
     def parts_with(self, status: str) -> list[str]:
         return [f"{n}/{k}" for n, d in self.datasets.items() for k, p in d.parts.items() if p.status == status]
@@ -101,6 +104,7 @@ def build_release(
     ocds_schema_dir: str | Path | None = None,
     fiscal_years: set[int] | None = None,
     keep: int | None = None,
+    skip_identical: bool = False,
 ) -> ReleaseResult:
     """Build, validate and atomically publish a release under ``<out_dir>/open-data``.
 
@@ -109,6 +113,9 @@ def build_release(
     years' parts decided the same way, every other year's part carried from the previous release as it is
     (``unknown`` and ``all`` parts are decided by fingerprint in both cases). ``keep``: releases kept after
     publication (default ``parts.keep_releases``); older ones are pruned.
+    ``skip_identical``: when the content is the current release's (``release_metadata.content_digest``: the same
+    files, descriptions and sources — a re-read of unchanged files by changed readers that changed no figure), publish
+    nothing: the staging folder is dropped before validation and ``result.unchanged`` is set.
     ``ocds_dir``: a folder of validated OCDS packages to include (hard-linked when possible).
     ``fail_at`` / ``pause_at``: one of ``STAGES``, to prove a failure or kill there changes nothing.
     ``ocds_schema_dir``: the OCDS schema folder setting (see ``ocds_validation.schema_dir``).
@@ -134,6 +141,7 @@ def build_release(
         code_fp = parts.code_fingerprint()
         spec_fp = parts.spec_digest(spec)  # the spec as given (a caller may pass one that is not the file)
         con = open_read_only(warehouse)
+        content_parts: dict[str, dict[str, str]] = {}  # datasets whose bookkeeping columns are no content (below)
         try:
             for ds in spec["datasets"]:
                 relation_sql = _dataset_relation(con, ds, warehouse)
@@ -141,6 +149,8 @@ def build_release(
                     result.skipped.append(ds["name"])
                     continue
                 relation_sql = with_fiscal_year(con, ds, relation_sql)
+                if skip_identical and ds.get("content_ignores"):
+                    content_parts[ds["name"]] = _content_fingerprints(con, ds, relation_sql)
                 out = DatasetOutput(ds["name"])
                 result.datasets[ds["name"]] = out
                 for res, is_new in _publish_parts(con, ds, relation_sql, staging, policy, value_maps, titles, out,
@@ -191,6 +201,12 @@ def build_release(
             ocds_files=sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
             ocds_record=ocds_record, sources=sources)
         manifest["publishing_code"] = code_fp  # what wrote the files (a later release carries code lists by it)
+        manifest["content_digest"] = release_metadata.content_digest(package, manifest, release_id, now, content_parts)
+        if skip_identical and previous is not None and previous.manifest.get("content_digest") == manifest["content_digest"]:
+            shutil.rmtree(staging, ignore_errors=True)
+            result.release_id, result.path, result.unchanged = previous.release_id, previous.folder, True
+            result.seconds = round(time.monotonic() - started, 2)
+            return result
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
                                                encoding="utf-8")
         (staging / "dcat.jsonld").write_text(
@@ -291,6 +307,14 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
         out.parts[key] = part
         yield csv_res, True
         yield pq_res, True
+
+
+def _content_fingerprints(con, ds: dict, relation_sql: str) -> dict[str, str]:
+    """A dataset's parts by content without its ``content_ignores`` columns (datasets.yaml): the findings' ``run_id``
+    names the quality run that judged them — a re-judgement finding the same findings is the same content."""
+    available = dict(describe(con, relation_sql))
+    columns = [c for c in ds["columns"] if c in available and c not in ds["content_ignores"]]
+    return parts.part_fingerprints(con, relation_sql, columns, parts.PART_COLUMN in available, salt="content")
 
 
 def _carry_code_lists(code_lists: list[dict], staging: Path, previous: "parts.PreviousRelease | None", code_fp: str,

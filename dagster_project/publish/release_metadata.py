@@ -6,6 +6,8 @@ it; the files themselves are written by ``release_datasets.py``.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -85,6 +87,36 @@ def datapackage(spec: dict, release_id: str, now: str, resources: list[dict], co
         "resources": resources,
     }
     return {k: v for k, v in package.items() if v is not None}
+
+
+# What a release says that is not its content: its own id and times, the run, the pipeline that wrote it (a readers fix
+# is a new commit: re-reading the same bytes with it must not make a release of the same data), how each part came to be
+# (written or carried) and when the sources were loaded (a re-read loads the same bytes again).
+CONTENT_MANIFEST_KEYS = ("coverage_years", "skipped_datasets", "xlsx_not_written", "quarantined", "ocds", "masking")
+
+
+def content_digest(package: dict, manifest: dict, release_id: str, now: str,
+                   content_parts: dict[str, dict[str, str]] | None = None) -> str:
+    """The release's content, by digest: every resource with its hash and description (``datapackage.json`` with the
+    release's id and time taken out), what was left out or quarantined, and the sources by name, status and SHA-256.
+    Two releases with one digest publish the same thing (``release.build_release(skip_identical=True)``).
+    ``content_parts``: datasets compared by their parts' content less bookkeeping columns (datasets.yaml
+    ``content_ignores``), not by their files' hashes."""
+    content_parts = content_parts or {}
+
+    def resource(r: dict) -> dict:
+        name = r["path"].split("/")[1] if r["path"].startswith("data/") else None
+        return {k: v for k, v in r.items() if k not in ("hash", "bytes")} if name in content_parts else r
+    # resources by path: a carried part lists its workbook beside its CSV, a written one after all CSVs — same content
+    package = {**package, "resources": sorted((resource(r) for r in package.get("resources") or []),
+                                              key=lambda r: r["path"]), "content_parts": content_parts}
+    described = json.dumps(package, sort_keys=True, ensure_ascii=False).replace(release_id, "<release>") \
+        .replace(now, "<now>")
+    said = {k: manifest.get(k) for k in CONTENT_MANIFEST_KEYS}
+    said["source_files"] = [{k: v for k, v in src.items() if k != "loaded_at"}
+                            for src in manifest.get("source_files") or []]
+    text = described + "\n" + json.dumps(said, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def part_record(p: PartOutput) -> dict:

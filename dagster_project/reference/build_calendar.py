@@ -1,10 +1,21 @@
-"""Build ``dbt/seeds/ref_working_calendar.csv`` (工作日历 working-day calendar) from ``chinesecalendar``.
+"""Build ``dbt/seeds/ref_working_calendar.csv`` (工作日历 working-day calendar).
 
-One row per date from 2015-01-01 to 2026-12-31: whether it is a working day and why, per the State
-Council's yearly holiday notices (法定节假日 and 调休 adjusted working weekends) as packaged by
-``chinesecalendar`` (which covers up to 2026).
+One row per date from 2015-01-01: whether it is a working day and why, and whether that is final.
 
-Regenerate (deterministic; rerun when chinesecalendar gains a new year, and widen ``--to``):
+- Announced years (``is_provisional = false``): the State Council's yearly holiday notices (法定节假日 and 调休
+  adjusted working weekends) as packaged by ``chinesecalendar`` — every year it knows (today up to 2026).
+- Provisional years (``is_provisional = true``, the ``PROVISIONAL_YEARS`` years after the last announced one): a
+  deadline past the last notice is still computed (a GP contract signed on 30 December has its "+2 working days"
+  in January), on what the law alone fixes: weekends, and the statutory holidays of 《全国年节及纪念日放假办法》
+  (元旦, 春节 with 除夕, 清明节, 劳动节, 国庆节 by date; 春节/端午节/中秋节 by the lunar calendar and 清明 by
+  the solar term, computed by ``holidays`` from astronomical tables, not guessed). Left out because only the notice
+  fixes them: 调休 adjusted working weekends, bridging days off, and the day a holiday falling on a weekend is made
+  up on (补假, 办法 §6). So a provisional working-day count can differ from the final one around the holidays:
+  every status and finding computed on a provisional day says so (``int_calendar_days_indexed.is_provisional``).
+
+When ``chinesecalendar`` gains a year (the notice is out: ``pip install -U chinesecalendar``), regenerating turns
+that year's rows final and extends the provisional span; ``--check`` fails until then (the seed is stale), so the
+change cannot be missed. Deterministic:
 
     .venv/bin/python -m dagster_project.reference.build_calendar            # writes the seed
     .venv/bin/python -m dagster_project.reference.build_calendar --check    # exit 1 if the seed is stale
@@ -19,9 +30,14 @@ import sys
 from pathlib import Path
 
 import chinese_calendar
+import holidays
 
 SEED_PATH = Path(__file__).resolve().parents[2] / "dbt" / "seeds" / "ref_working_calendar.csv"
-COLUMNS = ["calendar_date", "is_working_day", "day_type", "holiday_name"]
+COLUMNS = ["calendar_date", "is_working_day", "day_type", "holiday_name", "is_provisional"]
+FIRST_DATE = dt.date(2015, 1, 1)
+# years after the last announced one built provisionally: the next year's budgets, this year's final accounts
+# (approved mid-next-year, + 55 days) and trading deadlines all fall within two years of the last notice
+PROVISIONAL_YEARS = 2
 
 # chinesecalendar's English holiday names → the Chinese names of the State Council notice.
 HOLIDAY_NAMES_ZH = {
@@ -36,7 +52,69 @@ HOLIDAY_NAMES_ZH = {
 }
 
 
-def calendar_rows(first: dt.date, last: dt.date) -> list[dict[str, str]]:
+# The statutory holidays (by ``holidays``' English names) → the names of the State Council notice. Anything else the
+# package lists (its "Day off (substituted …)" days, one-off commemorations) is a notice's, not the law's: left out.
+STATUTORY_NAMES_ZH = {
+    "New Year's Day": "元旦",
+    "Chinese New Year's Eve": "春节",
+    "Chinese New Year (Spring Festival)": "春节",
+    "Tomb-Sweeping Day": "清明节",
+    "Labor Day": "劳动节",
+    "National Day": "国庆节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-Autumn Festival": "中秋节",
+}
+
+
+def last_announced_year() -> int:
+    """The last year whose State Council notice ``chinesecalendar`` holds."""
+    return max(d.year for d in chinese_calendar.holidays)
+
+
+def statutory_holidays(year: int) -> dict[dt.date, str]:
+    """The days off the law fixes for ``year`` (no 调休, no 补假: only the notice sets those), Chinese names."""
+    days = holidays.China(years=year, observed=False, language="en_US")
+    out = {}
+    for day in sorted(days):
+        # two holidays on one day (中秋 on 国庆's first day, 2020 and 2028): the package joins their names; the
+        # notice names the day after the longer holiday — the first statutory name in STATUTORY_NAMES_ZH's order
+        names = [STATUTORY_NAMES_ZH[n] for n in STATUTORY_NAMES_ZH if n in days.get_list(day)]
+        if names:
+            out[day] = names[0]
+    return out
+
+
+def provisional_rows(first: dt.date, last: dt.date) -> list[dict[str, str]]:
+    rows = []
+    statutory: dict[dt.date, str] = {}
+    for year in range(first.year, last.year + 1):
+        statutory.update(statutory_holidays(year))
+    day = first
+    while day <= last:
+        if day in statutory:
+            is_working, day_type, label = False, "holiday", statutory[day]
+        elif day.weekday() >= 5:
+            is_working, day_type, label = False, "weekend", ""
+        else:
+            is_working, day_type, label = True, "workday", ""
+        rows.append({"calendar_date": day.isoformat(), "is_working_day": "true" if is_working else "false",
+                     "day_type": day_type, "holiday_name": label, "is_provisional": "true"})
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def calendar_rows(first: dt.date, last: dt.date, announced_to: int | None = None) -> list[dict[str, str]]:
+    """Announced days up to the end of ``announced_to`` (default: chinesecalendar's last year), provisional after."""
+    announced_to = last_announced_year() if announced_to is None else announced_to
+    announced_last = min(last, dt.date(announced_to, 12, 31))
+    rows = announced_rows(first, announced_last) if first <= announced_last else []
+    provisional_first = max(first, dt.date(announced_to + 1, 1, 1))
+    if provisional_first <= last:
+        rows += provisional_rows(provisional_first, last)
+    return rows
+
+
+def announced_rows(first: dt.date, last: dt.date) -> list[dict[str, str]]:
     rows = []
     day = first
     while day <= last:
@@ -56,6 +134,7 @@ def calendar_rows(first: dt.date, last: dt.date) -> list[dict[str, str]]:
             "is_working_day": "false" if is_holiday else "true",
             "day_type": day_type,
             "holiday_name": label,
+            "is_provisional": "false",
         })
         day += dt.timedelta(days=1)
     return rows
@@ -71,16 +150,19 @@ def render(rows: list[dict[str, str]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="first", default="2015-01-01")
-    parser.add_argument("--to", dest="last", default="2026-12-31")
+    parser.add_argument("--from", dest="first", default=FIRST_DATE.isoformat())
+    parser.add_argument("--to", dest="last", default=None,
+                        help=f"last date (default: the end of the {PROVISIONAL_YEARS}nd year after the last announced one)")
     parser.add_argument("--out", type=Path, default=SEED_PATH)
     parser.add_argument("--check", action="store_true", help="compare with the existing file instead of writing")
     args = parser.parse_args(argv)
-    text = render(calendar_rows(dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last)))
+    last = dt.date.fromisoformat(args.last) if args.last else dt.date(last_announced_year() + PROVISIONAL_YEARS, 12, 31)
+    text = render(calendar_rows(dt.date.fromisoformat(args.first), last))
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
         if current != text:
-            print(f"{args.out} is stale: rerun without --check", file=sys.stderr)
+            print(f"{args.out} is stale (chinesecalendar {chinese_calendar.__version__} knows notices up to "
+                  f"{last_announced_year()}): rerun without --check", file=sys.stderr)
             return 1
         return 0
     args.out.write_text(text, encoding="utf-8")

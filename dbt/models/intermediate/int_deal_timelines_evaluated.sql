@@ -5,6 +5,8 @@
 {#- What each deal-level rule observes, in the order of the rule catalogue's deal rules. comparison:
     at_least / at_most (observed vs the catalogue threshold), not_equal, or precomputed (passes_if_applies).
     has_inputs: the rule's inputs are known (else the deal is insufficient data for it, never pass or fail).
+    provisional: the rule read a day of the working-day calendar that is provisional (its year's State Council notice
+    is not out: build_calendar.py) — the verdict stands on weekends and statutory holidays only and says so.
     names: 'result' when the rule judges the result notice itself — its finding names that notice's file and row
     (else the deal's first bulletin, which may be the announcement: a reader sent there would find the buyer named). -#}
 {%- set deal_rule_observations = [
@@ -18,7 +20,8 @@
      'observed': days_between('doc_get_start_on', 'doc_get_end_on'),
      'has_inputs': 'doc_get_end_on is not null and doc_get_start_on is not null'},
     {'rule_id': 'TRADE_DOC_SALE_GP', 'comparison': 'at_least',
-     'observed': 'doc_sale_working_days', 'has_inputs': 'doc_sale_working_days is not null'},
+     'observed': 'doc_sale_working_days', 'has_inputs': 'doc_sale_working_days is not null',
+     'provisional': 'doc_sale_provisional'},
     {'rule_id': 'TRADE_CANDIDATE_PUBLICITY_SHORT', 'comparison': 'at_least',
      'observed': days_between('publicity_start_on', 'publicity_end_on'),
      'has_inputs': 'publicity_end_on is not null and publicity_start_on is not null'},
@@ -31,7 +34,8 @@
     {'rule_id': 'TRADE_GP_CONTRACT_NOTICE_LATE', 'comparison': 'precomputed',
      'observed': 'contract_notice_working_days',
      'has_inputs': 'contract_published_on is not null and contract_notice_deadline_on is not null',
-     'passes': 'contract_published_on <= contract_notice_deadline_on', 'deadline': 'contract_notice_deadline_on'},
+     'passes': 'contract_published_on <= contract_notice_deadline_on', 'deadline': 'contract_notice_deadline_on',
+     'provisional': 'contract_notice_provisional'},
     {'rule_id': 'TRADE_AMOUNT_OVER_BUDGET', 'comparison': 'precomputed',
      'observed': 'bid_amount_yuan', 'has_inputs': 'bid_amount_yuan is not null and budget_amount_yuan is not null',
      'passes': 'bid_amount_yuan <= budget_amount_yuan'},
@@ -114,6 +118,9 @@ measures as (
         doc_sale_end.working_day_index - doc_sale_start.working_day_index as doc_sale_working_days,
         contract_notice.working_day_index - contract_signed.working_day_index as contract_notice_working_days,
         contract_notice_deadline.calendar_date as contract_notice_deadline_on,
+        coalesce(doc_sale_start.is_provisional, false) or coalesce(doc_sale_end.is_provisional, false) as doc_sale_provisional,
+        coalesce(contract_signed.is_provisional, false) or coalesce(contract_notice.is_provisional, false)
+            or coalesce(contract_notice_deadline.is_provisional, false) as contract_notice_provisional,
         -- the known dates of the chain announcement ≤ bid deadline ≤ bid open ≤ candidates ≤ result ≤ contract
         {{ filter_list(list_of(['cast(announced_at as date)', 'cast(bid_deadline_at as date)', 'cast(bid_open_at as date)',
                                 'cast(candidates_published_at as date)', 'cast(result_published_at as date)',
@@ -154,7 +161,8 @@ observed as (
             'has_inputs': 'cast(' ~ o.has_inputs ~ ' as boolean)',
             'comparison': "'" ~ o.comparison ~ "'",
             'passes_if_applies': 'cast(' ~ o.get('passes', 'null') ~ ' as boolean)',
-            'deadline_date': 'cast(' ~ o.get('deadline', 'null') ~ ' as date)'})) %}
+            'deadline_date': 'cast(' ~ o.get('deadline', 'null') ~ ' as date)',
+            'on_provisional_calendar': 'cast(' ~ o.get('provisional', 'false') ~ ' as boolean)'})) %}
         {%- endfor %}
         {{ unnest_list(list_of(observations)) }} as observation
     from measures
@@ -173,9 +181,14 @@ evaluated as (
         case when observed.observation.rule_id = 'TRADE_AMOUNT_OVER_BUDGET'
              then cast(observed.budget_amount_yuan as decimal(20, 4))
              else rules.threshold end as threshold,
+        -- the unit is what the finding's text prints beside the threshold (expectations/trading.yaml): a count on a
+        -- provisional calendar says so there, so nobody takes the verdict for final
         case when observed.observation.rule_id = 'TRADE_AMOUNT_OVER_BUDGET' then 'yuan'
+             when observed.observation.on_provisional_calendar
+             then rules.threshold_unit || '（暂定工作日历：当年放假安排未公布 provisional calendar: no holiday notice for that year yet）'
              else rules.threshold_unit end as threshold_unit,
         observed.observation.deadline_date,
+        observed.observation.on_provisional_calendar,
         observed.observation.comparison,
         observed.observation.passes_if_applies,
         (rules.applies_to is null or rules.applies_to = ''
@@ -210,6 +223,7 @@ select
     threshold,
     threshold_unit,
     deadline_date,
+    on_provisional_calendar,
     in_scope,
     has_inputs,
     in_scope and has_inputs as applies,

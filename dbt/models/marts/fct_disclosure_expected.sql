@@ -127,6 +127,10 @@ anchored as (
     from department_items
 )
 
+{%- set provisional -%}
+(anchored.day_kind = 'working' and anchored.anchor_date is not null
+ and (coalesce(working_anchor.is_provisional, false) or coalesce(working_deadline.is_provisional, false)))
+{%- endset %}
 select
     cast(anchored.publisher_code as string) as publisher_code,
     cast(anchored.publisher_name as string) as publisher_name,
@@ -142,7 +146,13 @@ select
         when anchored.day_kind = 'working' then working_deadline.calendar_date
         else anchored.anchor_date + cast(anchored.offset_days as integer)
     end as date) as deadline_date,
-    cast(coalesce(anchored.deadline_basis, 'no approval date: deadline unknown') as string) as deadline_basis
+    cast(coalesce(anchored.deadline_basis, 'no approval date: deadline unknown')
+         || case when {{ provisional }}
+                 then '（暂定工作日历：当年放假安排未公布 provisional calendar: no holiday notice for that year yet）'
+                 else '' end as string) as deadline_basis,
+    -- a working-day deadline counted over a provisional calendar day (build_calendar.py: weekends and statutory
+    -- holidays only) is provisional; a calendar-day deadline (预算法's 20 日) never reads the calendar
+    cast({{ provisional }} as boolean) as deadline_is_provisional
 from anchored
 -- "+ N working days" as joins on the calendar's running index (macros/working_days.sql)
 {{ working_day_join('anchored.anchor_date', 'working_anchor') }}

@@ -55,6 +55,7 @@ select
     anchor_date,
     deadline_date,
     deadline_basis,
+    deadline_is_provisional,
     cast(case
         when published_at is null and deadline_date is not null and {{ as_of_date() }} <= deadline_date then 'not_yet_due'
         -- the final accounts of a year still running (the current year's): nothing can have approved them yet, so no

@@ -1,0 +1,111 @@
+"""A release whose content is the current release's is not published again (``build_release(skip_identical=True)``,
+as the pipeline's release asset calls it; ``release_metadata.content_digest``).
+
+The case: a readers change re-reads every file (ingest/reread.py) — the same bytes loaded again, new load rows with a
+later ``loaded_at`` — and the new reading changes no figure; a new quality run finds the same findings (only its
+``run_id`` differs, which datasets.yaml marks ``content_ignores``). The release would be the current one under a new
+id. Expected: no new release folder, ``LATEST`` unchanged, the result names the
+current release. A changed figure, or a source file with new bytes (the provenance the manifest lists), is a new
+release. The fixture marts are ``test_publish_support``'s; the OCDS packages are built once and reused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from dagster_project.publish import atomic
+from dagster_project.publish.ocds import build_ocds
+from dagster_project.publish.release import build_release
+from test_publish_support import build_fixture_warehouse
+
+
+@pytest.fixture
+def published(tmp_path, monkeypatch):
+    warehouse, out = tmp_path / "wh" / "gongkai.duckdb", tmp_path / "out"
+    monkeypatch.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("GONGKAI_OUT_DIR", str(out))
+    monkeypatch.setenv("GONGKAI_RAW_DIR", str(tmp_path / "raw"))
+    warehouse.parent.mkdir()
+    build_fixture_warehouse(warehouse)
+    build_ocds(warehouse, out)
+    first = _release(warehouse, out)
+    return warehouse, out, first
+
+
+def _release(warehouse, out):
+    return build_release(warehouse, out, run_id="test-run", ocds_dir=atomic.current_release_dir(out / "ocds"),
+                         skip_identical=True)
+
+
+def _releases(out) -> list[str]:
+    root = out / "open-data"
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "manifest.json").exists())
+
+
+def _load_again(warehouse, sha256: str | None = None) -> None:
+    """Every current file loaded again, as a load run does: the earlier row no longer current, a new row (new load id,
+    later loaded_at) — with the same bytes (a re-read) unless ``sha256`` says the publisher changed them."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        rows = con.execute("SELECT * FROM raw.load_files WHERE is_current").fetchall()
+        columns = [d[0] for d in con.description]
+        con.execute("UPDATE raw.load_files SET is_current = false WHERE is_current")
+        for row in rows:
+            new = dict(zip(columns, row))
+            new["load_id"] = new["load_id"] + "-again"
+            new["loaded_at"] = new["loaded_at"] + dt.timedelta(hours=1)
+            if sha256:
+                new["source_sha256"] = sha256
+            con.execute(f"INSERT INTO raw.load_files ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                        list(new.values()))
+    finally:
+        con.close()
+
+
+def _judge_again(warehouse) -> None:
+    """A new quality run (later start, new id) finding the same findings, as a run after a re-read does."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("INSERT INTO quality.runs (run_id, started_at, success) VALUES ('run-c', TIMESTAMP '2026-12-06 04:00', true)")
+        con.execute("INSERT INTO quality.findings SELECT * REPLACE ('run-c' AS run_id) FROM quality.findings "
+                    "WHERE run_id = 'run-a'")
+    finally:
+        con.close()
+
+
+def test_a_reread_that_changes_nothing_publishes_no_new_release(published):
+    warehouse, out, first = published
+    assert not first.unchanged and _releases(out) == [first.release_id]
+    _load_again(warehouse)
+    _judge_again(warehouse)
+    again = _release(warehouse, out)
+    assert again.unchanged and again.release_id == first.release_id and again.path == first.path
+    assert _releases(out) == [first.release_id] and atomic.read_pointer(out / "open-data") == first.release_id
+    assert not [p for p in (out / "open-data").iterdir() if p.is_dir() and p.name.startswith(".")]  # no staging left
+    csv = (first.path / "data" / "quality_findings" / "quality_findings-2018.csv").read_text(encoding="utf-8-sig")
+    assert "run-a" in csv and "run-c" not in csv  # the run that first published these findings
+    # the release still lists its sources as loaded when it was published
+    manifest = json.loads((first.path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["content_digest"] and {s["sha256"] for s in manifest["source_files"]} == {"ab" * 32}
+
+
+def test_a_changed_figure_or_new_source_bytes_is_a_new_release(published):
+    warehouse, out, first = published
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 WHERE fiscal_year = 2018 "
+                    "AND code = '205'")
+    finally:
+        con.close()
+    changed = _release(warehouse, out)
+    assert not changed.unchanged and changed.release_id != first.release_id
+    assert atomic.read_pointer(out / "open-data") == changed.release_id
+    _load_again(warehouse, sha256="cd" * 32)  # the publisher re-saved the file: same data, new bytes
+    resaved = _release(warehouse, out)
+    assert not resaved.unchanged and resaved.release_id not in (first.release_id, changed.release_id)
+    manifest = json.loads((resaved.path / "manifest.json").read_text(encoding="utf-8"))
+    assert {s["sha256"] for s in manifest["source_files"]} == {"cd" * 32}
+    assert manifest["parts"]["new"] == []  # every part carried: only the sources changed

@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
+from dagster_project.ingest.number_formats import printed_figure
 from dagster_project.ingest.header_band import (
     Column,
     _codes_under_a_shared_header,
@@ -359,18 +360,28 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         m = next((c for c in [m, *(alternates or {}).get(m.index, ())] if _amount_filled(grid.value(r, c.index))), m)
         value = grid.value(r, m.index)
         ok, amount = parse_amount(value)
+        # the figure a person reads: its number format's text (3.441395 shown '0.00' is 3.44), its scale ('#,##0,,'
+        # prints thousands of thousands), a percentage is no amount
+        printed = printed_figure(value, grid.number_format(r, m.index)) if ok else None
+        if printed is not None and printed.percent:
+            ok = False
+        elif printed is not None and printed.scale:
+            amount = amount.scaleb(-3 * printed.scale)
         if not ok:
-            raw = cell_text(value)
+            raw = printed.text if printed is not None else cell_text(value)
             found = (f"公式未保存计算结果「{raw}」，请在 Excel/WPS 中打开并保存后重新提交 (a formula saved "
                      f"without its computed value, '{raw}': open and save the file in Excel or WPS)"
-                     if isinstance(value, UncachedFormula) else f"实际为「{raw}」 (expected a number, found '{raw}')")
+                     if isinstance(value, UncachedFormula) else
+                     f"实际为百分比「{raw}」，不是金额 (expected an amount, found a percentage '{raw}': the cell's "
+                     f"number format shows {cell_text(value)} as {raw})" if printed is not None else
+                     f"实际为「{raw}」 (expected a number, found '{raw}')")
             row_rejects.append(RowReject(
                 sheet.sheet, grid.source_row(r), m.letter, raw,
                 f"{grid.where(r)} {m.letter}列「{m.header}」: 期望金额数字, {found}",
                 source_page=grid.page(r),
             ))
             continue
-        amounts.append((m, value, amount))
+        amounts.append((m, printed.text if printed is not None else value, amount))
     texts = []
     for t in seg.texts:
         value = data_merges.get((r, t.index), grid.value(r, t.index))

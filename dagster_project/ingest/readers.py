@@ -265,6 +265,7 @@ def read_xls(path: Path, name: str) -> list[Grid]:
             f"{name} 不是可读取的Excel 97-2003/WPS工作簿 (not a readable .xls workbook): {type(exc).__name__}: {exc}"
         ) from None
     grids = []
+    format_of_xf = {index: code for index, xf in enumerate(book.xf_list) if (code := _xls_format(book, xf))}
     try:
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
@@ -277,10 +278,8 @@ def read_xls(path: Path, name: str) -> list[Grid]:
                     xf = book.xf_list[cell.xf_index] if cell.xf_index is not None else None
                     if xf is not None and xf.alignment.indent_level and values[-1] is not None:
                         indents[(r, c)] = int(xf.alignment.indent_level)
-                    if xf is not None and cell.ctype == xlrd.XL_CELL_NUMBER:
-                        code = _xls_format(book, xf)
-                        if code:
-                            formats[(r, c)] = code
+                    if cell.ctype == xlrd.XL_CELL_NUMBER and cell.xf_index in format_of_xf:
+                        formats[(r, c)] = format_of_xf[cell.xf_index]
                 rows.append(tuple(values))
             merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells]
             grids.append(Grid(name=sheet.name, rows=rows, merges=merges, indents=indents, source_format="xls",

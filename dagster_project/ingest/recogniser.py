@@ -362,7 +362,7 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         ok, amount = parse_amount(value)
         # the figure a person reads: its number format's text (3.441395 shown '0.00' is 3.44), its scale ('#,##0,,'
         # prints thousands of thousands), a percentage is no amount
-        printed = printed_figure(value, grid.number_format(r, m.index)) if ok else None
+        printed = printed_figure(value, grid.formats.get((r, m.index))) if ok and grid.formats else None
         if printed is not None and printed.percent:
             ok = False
         elif printed is not None and printed.scale:

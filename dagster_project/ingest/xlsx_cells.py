@@ -199,14 +199,15 @@ def _parse_sheet(source, parser, out: SheetCells, indent_of_style: dict[int, int
                     key, value, style_id = (cell["row"], cell["column"]), cell["value"], cell["style_id"]
                 if style_id >= style_count:
                     raise NotPlain(f"style {style_id}")  # openpyxl fails on it: keep its message
-                number_format = format_of_style.get(style_id)
-                if number_format and isinstance(value, (int, float)) and not isinstance(value, bool):
+                # most cells are General: one dict miss (a cell written twice keeps its last format, as its value)
+                number_format = format_of_style.get(style_id) if style_id else None
+                if number_format is not None and value.__class__ in (int, float):
                     if style_id in asian_dates:
                         value = _asian_date(value, epoch, from_excel)
                     else:
                         out.formats[key] = number_format
-                else:
-                    out.formats.pop(key, None)
+                elif out.formats and key in out.formats:
+                    del out.formats[key]
                 values[key] = value
                 indent = indent_of_style.get(style_id)
                 if indent:

@@ -96,13 +96,26 @@ def test_a_scaled_format_divides_the_figure_a_person_reads(tmp_path):
     """元 stored, '#,##0.00,,' prints millions under 单位：百万元: the amount is the millions printed, not a million
     times the 元 stored."""
     path = tmp_path / "scaled.xlsx"
-    books.general_debt_book(number_format="#,##0.00,,", unit_text="单位：百万元", divisor=1).save(path)
+    books.general_debt_book(number_format="#,##0.00,,", unit_text="单位：百万元", stored_yuan=1).save(path)
     (sheet,) = parse_workbook(path).sheets
     assert sheet.unit_label == "百万元"
     lines = _by_item(sheet)
     opening = lines[("opening_balance", "amount")]
     assert opening.amount_yuan == Decimal(books.ITEMS[0][1]) * 10000
     assert opening.value_text == str((Decimal(books.ITEMS[0][1]) / 100).quantize(Decimal("0.01")))
+
+
+@pytest.mark.parametrize("unit_text", [None, "单位：亿元"])
+def test_a_unit_the_format_prints_beside_each_figure_is_the_figures_unit(tmp_path, unit_text):
+    """'#,##0.00"万元"' prints 32,046.99万元: a table stating no unit is in 万元 (before: taken as 元, 10 000 times too
+    small), and a cell printing 万元 under a 亿元 header is 万元 — what is printed beside the figure."""
+    path = tmp_path / "unit.xlsx"
+    books.general_debt_book(number_format='#,##0.00"万元"', unit_text=unit_text, stored_yuan=10_000).save(path)
+    (sheet,) = parse_workbook(path).sheets
+    assert sheet.unit_label == ("万元" if unit_text is None else "亿元")
+    opening = _by_item(sheet)[("opening_balance", "amount")]
+    assert opening.amount_yuan == Decimal(books.ITEMS[0][1]) * 10000
+    assert opening.value_text == f"{Decimal(books.ITEMS[0][1]):,}万元"
 
 
 def _as_chinese_excel_saves(path: Path) -> None:

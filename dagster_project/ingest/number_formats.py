@@ -204,6 +204,19 @@ class Printed:
     text: str
     scale: int
     percent: bool
+    unit: str | None = None  # the format's literal text ("万元" in '#,##0.00"万元"'), a unit if the caller knows it
+
+
+def unit_literal(code: str | None) -> str | None:
+    """The literal text a format prints beside the number in its first section ('#,##0.00"万元"' → 万元), spaces and
+    brackets dropped; None when it prints none."""
+    if is_general(code):
+        return None
+    parsed = _pattern(_sections(code)[0])
+    if parsed is None or not parsed[1]:
+        return None
+    text = "".join(token for kind, token in parsed[0] if kind == "lit").strip(" \u3000()（）")
+    return text or None
 
 
 def printed_figure(value: object, code: str | None) -> Printed | None:
@@ -214,7 +227,8 @@ def printed_figure(value: object, code: str | None) -> Printed | None:
     text = render(value, code)
     if text is None:
         return None
-    return Printed(text, thousands_scale(code, value), is_percent(code))
+    return Printed(text, thousands_scale(code, value), is_percent(code), unit_literal(code))
 
 
-__all__ = ["Printed", "printed_figure", "EAST_ASIAN_BUILTIN", "is_general", "is_percent", "printed_decimals", "render", "thousands_scale"]
+__all__ = ["Printed", "printed_figure", "EAST_ASIAN_BUILTIN", "is_general", "is_percent", "printed_decimals", "render", "thousands_scale",
+           "unit_literal"]

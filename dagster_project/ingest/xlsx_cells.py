@@ -5,7 +5,9 @@ openpyxl's ``load_workbook`` spends about two thirds of a budget workbook's pars
 print options) — things a grid never looks at. This reader keeps openpyxl for everything that decides what a
 value *is* (the package manifest, the shared strings, the stylesheet's date and indent styles, the workbook's
 epoch and sheet list, and ``WorkSheetParser.parse_cell`` for each cell) and only skips the object building, so
-a sheet reads to the same values, merges and indents as through ``load_workbook(data_only=True)``.
+a sheet reads to the same values, merges and indents as through ``load_workbook(data_only=True)`` — and both readers
+(``readers._xlsx_grid`` for the full one) add each numeric cell's number format (``SheetCells.formats``) and read a
+serial under an East-Asian built-in date format (numFmtId 31 …, which openpyxl does not know) as its date.
 
 Whatever this reader does not reproduce exactly (hyperlinks, which openpyxl writes into empty cells;
 duplicate or invalid sheet titles; anything it cannot parse) raises ``NotPlain`` and the caller reads the file

@@ -64,6 +64,19 @@ def _read(made_by: str, tmp_path: Path):
     return parse_workbook(FIXTURES / f"general_debt_yi_calc.{made_by.split('.')[1]}")
 
 
+@pytest.mark.parametrize("made_by", ["openpyxl.xlsx", "calc.xlsx"])
+def test_both_xlsx_readers_carry_the_same_formats(tmp_path, made_by):
+    """The fast reader (xlsx_cells) and openpyxl's load_workbook (for files the fast one hands over) agree."""
+    path = tmp_path / "book.xlsx"
+    if made_by == "openpyxl.xlsx":
+        books.general_debt_book().save(path)
+    else:
+        path = FIXTURES / "general_debt_yi_calc.xlsx"
+    (fast,), (full,) = read_grids(path, path.name)[1], read_xlsx_openpyxl(path, path.name)
+    assert fast.formats == full.formats and len(fast.formats) == 2 * len(books.ITEMS)
+    assert fast.rows == full.rows
+
+
 @pytest.mark.parametrize("made_by", ["openpyxl.xlsx", "calc.xls", "calc.xlsx"])
 def test_a_figure_is_recorded_as_printed_and_amounts_as_stored(tmp_path, made_by):
     """value_text is what the table prints (3.20: two decimals, the debt tolerance's step), the amount every digit

@@ -105,7 +105,8 @@ def uncached_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
 def _xlsx_grid(ws, formulas: dict[tuple[int, int], str]) -> Grid:
     from openpyxl.utils.datetime import from_excel
 
-    from dagster_project.ingest.xlsx_cells import _asian_date, number_formats_of_styles
+    from dagster_project.ingest.number_formats import EAST_ASIAN_BUILTIN, is_general
+    from dagster_project.ingest.xlsx_cells import _asian_date
 
     # Styled but empty cells can stretch a sheet to a million rows: read only up to the last value.
     try:
@@ -121,20 +122,18 @@ def _xlsx_grid(ws, formulas: dict[tuple[int, int], str]) -> Grid:
         if r <= len(rows) and c <= len(rows[r - 1]):
             rows[r - 1][c - 1] = UncachedFormula(text)
     indents, formats = {}, {}
-    format_of_style, asian_dates = number_formats_of_styles(ws.parent)
     for (r, c), cell in getattr(ws, "_cells", {}).items():
         if cell.has_style:
             level = cell.alignment.indent
             if level:
                 indents[(r - 1, c - 1)] = int(level)
             value = cell.value
-            if r <= len(rows) and c <= len(rows[r - 1]) and isinstance(value, (int, float)) \
-                    and not isinstance(value, bool):
-                style_id = cell.style_id
-                if style_id in asian_dates:
+            if r <= len(rows) and c <= len(rows[r - 1]) and value.__class__ in (int, float):
+                # the cell's own style (cell.style_id would add a new entry: a loaded cell's style array is a copy)
+                if cell._style.numFmtId in EAST_ASIAN_BUILTIN:
                     rows[r - 1][c - 1] = _asian_date(value, ws.parent.epoch, from_excel)
-                elif style_id in format_of_style:
-                    formats[(r - 1, c - 1)] = format_of_style[style_id]
+                elif not is_general(cell.number_format):
+                    formats[(r - 1, c - 1)] = cell.number_format
     merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
     return Grid(name=ws.title, rows=[tuple(r) for r in rows], merges=merges, indents=indents, source_format="xlsx",
                 hidden=ws.sheet_state != "visible", formats=formats)

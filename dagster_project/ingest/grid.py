@@ -117,9 +117,6 @@ class Grid:
         row = self.rows[r]
         return row[c] if c < len(row) else None
 
-    def number_format(self, r: int, c: int) -> str | None:
-        return self.formats.get((r, c))
-
     def indent(self, r: int, c: int) -> int:
         return self.indents.get((r, c), 0)
 

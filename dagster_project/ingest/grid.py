@@ -71,7 +71,9 @@ class Grid:
     ``rows`` hold cell values (str, int, float, Decimal, date, None); ``merges`` are 0-based inclusive
     (r0, c0, r1, c1) spans whose value sits in the top-left cell; ``origins`` give, per row of a PDF table,
     its page and its line on that page; ``indents`` the alignment indent of
-    cells that carry one (xlsx); ``hidden`` a sheet hidden in its workbook."""
+    cells that carry one (xlsx); ``hidden`` a sheet hidden in its workbook; ``formats`` the number format code of
+    numeric cells whose format is not General (xlsx ``numFmt``, xls ``FORMAT``, SpreadsheetML ``ss:NumberFormat``;
+    PDF and HTML cells have none: their text is what was printed) — ``number_formats.py`` renders a value through it."""
 
     name: str
     rows: list[tuple]
@@ -81,6 +83,7 @@ class Grid:
     source_format: str = "xlsx"
     # a sheet the workbook keeps hidden (Excel/WPS/Calc "hide sheet"): a person opening the file never sees it
     hidden: bool = False
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.width = max((len(r) for r in self.rows), default=0)

@@ -103,6 +103,11 @@ def uncached_formulas(path: Path) -> dict[str, dict[tuple[int, int], str]]:
 
 
 def _xlsx_grid(ws, formulas: dict[tuple[int, int], str]) -> Grid:
+    from openpyxl.utils.datetime import from_excel
+
+    from dagster_project.ingest.number_formats import EAST_ASIAN_BUILTIN, is_general
+    from dagster_project.ingest.xlsx_cells import _asian_date
+
     # Styled but empty cells can stretch a sheet to a million rows: read only up to the last value.
     try:
         filled = [key for key, cell in ws._cells.items() if cell.value is not None]
@@ -116,15 +121,22 @@ def _xlsx_grid(ws, formulas: dict[tuple[int, int], str]) -> Grid:
     for (r, c), text in formulas.items():
         if r <= len(rows) and c <= len(rows[r - 1]):
             rows[r - 1][c - 1] = UncachedFormula(text)
-    indents = {}
+    indents, formats = {}, {}
     for (r, c), cell in getattr(ws, "_cells", {}).items():
         if cell.has_style:
             level = cell.alignment.indent
             if level:
                 indents[(r - 1, c - 1)] = int(level)
+            value = cell.value
+            if r <= len(rows) and c <= len(rows[r - 1]) and value.__class__ in (int, float):
+                # the cell's own style (cell.style_id would add a new entry: a loaded cell's style array is a copy)
+                if cell._style.numFmtId in EAST_ASIAN_BUILTIN:
+                    rows[r - 1][c - 1] = _asian_date(value, ws.parent.epoch, from_excel)
+                elif not is_general(cell.number_format):
+                    formats[(r - 1, c - 1)] = cell.number_format
     merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
     return Grid(name=ws.title, rows=[tuple(r) for r in rows], merges=merges, indents=indents, source_format="xlsx",
-                hidden=ws.sheet_state != "visible")
+                hidden=ws.sheet_state != "visible", formats=formats)
 
 
 def _grid_of_cells(sheet, formulas: dict[tuple[int, int], str]) -> Grid:
@@ -139,9 +151,10 @@ def _grid_of_cells(sheet, formulas: dict[tuple[int, int], str]) -> Grid:
         if r <= len(rows) and c <= len(rows[r - 1]):
             rows[r - 1][c - 1] = UncachedFormula(text)
     indents = {(r - 1, c - 1): level for (r, c), level in sheet.indents.items()}
+    formats = {(r - 1, c - 1): code for (r, c), code in sheet.formats.items()}
     merges = [(r0 - 1, c0 - 1, r1 - 1, c1 - 1) for r0, c0, r1, c1 in sheet.merges]
     return Grid(name=sheet.title, rows=[tuple(r) for r in rows], merges=merges, indents=indents,
-                source_format="xlsx", hidden=sheet.hidden)
+                source_format="xlsx", hidden=sheet.hidden, formats=formats)
 
 
 def read_xlsx(path: Path, name: str) -> list[Grid]:
@@ -251,10 +264,11 @@ def read_xls(path: Path, name: str) -> list[Grid]:
             f"{name} 不是可读取的Excel 97-2003/WPS工作簿 (not a readable .xls workbook): {type(exc).__name__}: {exc}"
         ) from None
     grids = []
+    format_of_xf = {index: code for index, xf in enumerate(book.xf_list) if (code := _xls_format(book, xf))}
     try:
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
-            rows, indents = [], {}
+            rows, indents, formats = [], {}, {}
             for r in range(sheet.nrows):
                 values = []
                 for c in range(sheet.ncols):
@@ -263,14 +277,25 @@ def read_xls(path: Path, name: str) -> list[Grid]:
                     xf = book.xf_list[cell.xf_index] if cell.xf_index is not None else None
                     if xf is not None and xf.alignment.indent_level and values[-1] is not None:
                         indents[(r, c)] = int(xf.alignment.indent_level)
+                    if cell.ctype == xlrd.XL_CELL_NUMBER and cell.xf_index in format_of_xf:
+                        formats[(r, c)] = format_of_xf[cell.xf_index]
                 rows.append(tuple(values))
             merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells]
             grids.append(Grid(name=sheet.name, rows=rows, merges=merges, indents=indents, source_format="xls",
-                              hidden=sheet.visibility != 0))  # 1 hidden, 2 very hidden
+                              hidden=sheet.visibility != 0, formats=formats))  # 1 hidden, 2 very hidden
             book.unload_sheet(index)
     finally:
         book.release_resources()
     return grids
+
+
+def _xls_format(book, xf) -> str | None:
+    """The number format code of a BIFF XF record (its FORMAT record, or a built-in xlrd knows), General left out."""
+    from dagster_project.ingest.number_formats import is_general
+
+    found = book.format_map.get(xf.format_key)
+    code = found.format_str if found is not None else None
+    return None if is_general(code) else code
 
 
 def _xls_value(book, cell):

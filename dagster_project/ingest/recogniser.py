@@ -9,9 +9,11 @@ accounted: loaded or rejected, with file, sheet or page, row and column.
 """
 from __future__ import annotations
 
+from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
+from dagster_project.ingest.number_formats import printed_figure, unit_literal
 from dagster_project.ingest.header_band import (
     Column,
     _codes_under_a_shared_header,
@@ -133,6 +135,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
             if m:
                 sheet.unit_label = m.group(1)
                 break
+    if sheet.unit_label is None:
+        sheet.unit_label = _unit_of_formats(grid, vocab, header_rows[-1] + 1)
     if sheet.unit_label is None:
         sheet.warnings.append("未注明金额单位，按元处理 (no unit stated; amounts taken as 元)")
     else:
@@ -359,18 +363,30 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         m = next((c for c in [m, *(alternates or {}).get(m.index, ())] if _amount_filled(grid.value(r, c.index))), m)
         value = grid.value(r, m.index)
         ok, amount = parse_amount(value)
+        # the figure a person reads: its number format's text (3.441395 shown '0.00' is 3.44), its scale ('#,##0,,'
+        # prints thousands of thousands), a percentage is no amount
+        printed = printed_figure(value, grid.formats.get((r, m.index))) if ok and grid.formats else None
+        if printed is not None and printed.percent:
+            ok = False
+        elif printed is not None:
+            amount = amount.scaleb(-3 * printed.scale)
+            if printed.unit is not None and printed.unit != sheet.unit_label and printed.unit in vocab.units:
+                amount = amount * vocab.units[printed.unit] / multiplier  # the unit printed beside the figure
         if not ok:
-            raw = cell_text(value)
+            raw = printed.text if printed is not None else cell_text(value)
             found = (f"公式未保存计算结果「{raw}」，请在 Excel/WPS 中打开并保存后重新提交 (a formula saved "
                      f"without its computed value, '{raw}': open and save the file in Excel or WPS)"
-                     if isinstance(value, UncachedFormula) else f"实际为「{raw}」 (expected a number, found '{raw}')")
+                     if isinstance(value, UncachedFormula) else
+                     f"实际为百分比「{raw}」，不是金额 (expected an amount, found a percentage '{raw}': the cell's "
+                     f"number format shows {cell_text(value)} as {raw})" if printed is not None else
+                     f"实际为「{raw}」 (expected a number, found '{raw}')")
             row_rejects.append(RowReject(
                 sheet.sheet, grid.source_row(r), m.letter, raw,
                 f"{grid.where(r)} {m.letter}列「{m.header}」: 期望金额数字, {found}",
                 source_page=grid.page(r),
             ))
             continue
-        amounts.append((m, value, amount))
+        amounts.append((m, printed.text if printed is not None else value, amount))
     texts = []
     for t in seg.texts:
         value = data_merges.get((r, t.index), grid.value(r, t.index))
@@ -401,6 +417,14 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
             **common, column_key=t.key, source_column=t.letter,
             value_text=text or None, amount_yuan=None,
         ))
+
+
+def _unit_of_formats(grid: Grid, vocab, data_start: int) -> str | None:
+    """A table stating no unit whose figures print one ('#,##0.00"万元"'): the unit most of them print."""
+    if not grid.formats:
+        return None
+    found = Counter(unit_literal(code) for (r, _), code in grid.formats.items() if r >= data_start)
+    return next((unit for unit, _ in found.most_common() if unit in vocab.units), None)
 
 
 def _join_split(parts: dict[str, str | None], state: dict) -> str | None:

@@ -103,7 +103,7 @@ CREATE TABLE IF NOT EXISTS raw.budget_lines (
     row_key        VARCHAR,          -- standard item key for item-row tables (debt 1-2 … 1-4), else NULL
     column_key     VARCHAR NOT NULL, -- spec column key, e.g. total | basic | project | limit_general
     source_column  VARCHAR NOT NULL, -- Excel column letter
-    value_text     VARCHAR,          -- the cell as read, for audit
+    value_text     VARCHAR,          -- the cell as printed (a workbook cell through its number format), for audit
     amount_yuan    DECIMAL(20, 2),   -- amount converted to 元; NULL for text columns
     is_retired     BOOLEAN NOT NULL DEFAULT false
 );

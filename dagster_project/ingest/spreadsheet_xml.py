@@ -101,6 +101,7 @@ class _Sheet:
         self.name = name
         self.merges: list[tuple[int, int, int, int]] = []
         self.indents: dict[tuple[int, int], int] = {}
+        self.formats: dict[tuple[int, int], str] = {}  # number formats of numeric cells (not General)
         self.hidden = False  # known once its rows are read (the options follow the table)
 
 
@@ -111,19 +112,25 @@ def iter_sheets(path: Path, name: str) -> Iterator[tuple[_Sheet, Iterator[tuple[
         calc = looks_like_calc_export(handle.read(SNIFF_HEAD))
     events = _events(path, name)
     indent_of_style: dict[str, int] = {}
+    format_of_style: dict[str, str] = {}
     table = None
     for event, element in events:
         if event == "end" and element.tag == _SS + "Style":
             alignment = element.find(_SS + "Alignment")
             if alignment is not None and _int(alignment.get(_SS + "Indent")):
                 indent_of_style[element.get(_SS + "ID", "")] = _int(alignment.get(_SS + "Indent"))
+            number_format = element.find(_SS + "NumberFormat")
+            if number_format is not None:
+                code = _NAMED_FORMATS.get(number_format.get(_SS + "Format") or "", number_format.get(_SS + "Format"))
+                if code and code.strip().lower() not in ("general", "@"):
+                    format_of_style[element.get(_SS + "ID", "")] = code
         elif event == "start" and element.tag == _SS + "Table":
             table = element  # rows of a sheet its reader left unread come here: released as they end
         elif event == "end" and element.tag == _SS + "Row":
             _release(table, element)
         elif event == "start" and element.tag == _SS + "Worksheet":
             sheet = _Sheet(element.get(_SS + "Name") or "Sheet")
-            yield sheet, _rows(events, sheet, indent_of_style, name, calc)
+            yield sheet, _rows(events, sheet, indent_of_style, name, calc, format_of_style)
 
 
 _DECLARED = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -182,8 +189,15 @@ def _free_column(merges: list[tuple[int, int, int, int]], row: int, column: int)
     return column
 
 
+# Excel's named formats in ss:NumberFormat (anything else is a format code as in xlsx)
+_NAMED_FORMATS = {"General Number": "General", "Fixed": "0.00", "Standard": "#,##0.00", "Percent": "0.00%",
+                  "Scientific": "0.00E+00", "Currency": "$#,##0.00_);($#,##0.00)", "Short Date": "yyyy/m/d",
+                  "Medium Date": "dd-mmm-yy", "Long Date": 'yyyy"年"m"月"d"日"', "General Date": "yyyy/m/d h:mm",
+                  "Short Time": "h:mm", "Medium Time": "h:mm AM/PM", "Long Time": "h:mm:ss"}
+
+
 def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int], name: str,
-          calc: bool = False) -> Iterator[tuple[int, list]]:
+          calc: bool = False, format_of_style: dict[str, str] | None = None) -> Iterator[tuple[int, list]]:
     row_number, table = 0, None
     spans: list[tuple[int, int, int, int]] = []  # merges reaching below their row: (top, bottom, first, last column)
     for event, element in events:  # ~4 events a row: the tests that pass most of them come first
@@ -219,9 +233,12 @@ def _rows(events, sheet: _Sheet, indent_of_style: dict[str, int], name: str,
             if data is not None:
                 kind, text = data.get(_SS + "Type"), "".join(data.itertext())
                 values[column] = _value(kind, _calc_spaces(text) if calc and kind == "String" else text)
-            indent = indent_of_style.get(cell.get(_SS + "StyleID", ""), 0)
+            style = cell.get(_SS + "StyleID", "")
+            indent = indent_of_style.get(style, 0)
             if indent and data is not None:
                 sheet.indents[(row_number - 1, column - 1)] = indent
+            if format_of_style and style in format_of_style and isinstance(values.get(column), float):
+                sheet.formats[(row_number - 1, column - 1)] = format_of_style[style]
             if across or down:
                 sheet.merges.append((row_number - 1, column - 1, row_number - 1 + down, column - 1 + across))
                 if down:
@@ -261,7 +278,7 @@ def read_spreadsheet_xml(path: Path, name: str) -> list[Grid]:
         width = max((len(r) for r in filled), default=0)
         grid_rows = [r + (None,) * (width - len(r)) for r in filled]
         grids.append(Grid(name=sheet.name, rows=grid_rows, merges=sheet.merges, indents=sheet.indents,
-                          source_format="xml", hidden=sheet.hidden))
+                          source_format="xml", hidden=sheet.hidden, formats=sheet.formats))
     if not grids:
         raise FileRejected(f"{name}: XML 表格文件中没有工作表 (an XML Spreadsheet holding no worksheet)")
     return grids

@@ -5,7 +5,9 @@ openpyxl's ``load_workbook`` spends about two thirds of a budget workbook's pars
 print options) — things a grid never looks at. This reader keeps openpyxl for everything that decides what a
 value *is* (the package manifest, the shared strings, the stylesheet's date and indent styles, the workbook's
 epoch and sheet list, and ``WorkSheetParser.parse_cell`` for each cell) and only skips the object building, so
-a sheet reads to the same values, merges and indents as through ``load_workbook(data_only=True)``.
+a sheet reads to the same values, merges and indents as through ``load_workbook(data_only=True)`` — and both readers
+(``readers._xlsx_grid`` for the full one) add each numeric cell's number format (``SheetCells.formats``) and read a
+serial under an East-Asian built-in date format (numFmtId 31 …, which openpyxl does not know) as its date.
 
 Whatever this reader does not reproduce exactly (hyperlinks, which openpyxl writes into empty cells;
 duplicate or invalid sheet titles; anything it cannot parse) raises ``NotPlain`` and the caller reads the file
@@ -42,6 +44,7 @@ class SheetCells:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 1-based inclusive
     indents: dict[tuple[int, int], int] = field(default_factory=dict)
     hidden: bool = False  # the sheet's state is hidden or veryHidden
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)  # number format of numeric cells, not General
 
 
 def read_cells(path: Path) -> list[SheetCells]:
@@ -108,6 +111,7 @@ def _read_worksheets(reader) -> list[SheetCells]:
         indent = alignments[style.alignmentId].indent if style.alignmentId else 0
         if indent:
             indent_of_style[style_id] = int(indent)
+    format_of_style, asian_dates = number_formats_of_styles(wb)
     sheets: list[SheetCells] = []
     titles: set[str] = set()
     for sheet, rel in reader.parser.find_sheets():
@@ -123,9 +127,33 @@ def _read_worksheets(reader) -> list[SheetCells]:
         with reader.archive.open(rel.target) as source:
             parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=wb.epoch,
                                      date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
-            _parse_sheet(source, parser, out, indent_of_style, len(cell_styles))
+            _parse_sheet(source, parser, out, indent_of_style, len(cell_styles), format_of_style, asian_dates, wb.epoch)
         sheets.append(out)
     return sheets
+
+
+def number_formats_of_styles(wb) -> tuple[dict[int, str], set[int]]:
+    """Style id → number format code (General left out), and the style ids whose format is an East-Asian built-in
+    date (ECMA-376 ids 27–36, 50–58: openpyxl knows them not, so their dates would read as serial numbers)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+    from dagster_project.ingest.number_formats import EAST_ASIAN_BUILTIN, is_general
+
+    formats, asian_dates = {}, set()
+    custom = wb._number_formats
+    for style_id, style in enumerate(wb._cell_styles):
+        number_id = style.numFmtId or 0
+        if number_id in EAST_ASIAN_BUILTIN:
+            code = EAST_ASIAN_BUILTIN[number_id]
+            asian_dates.add(style_id)
+        elif number_id >= BUILTIN_FORMATS_MAX_SIZE:
+            index = number_id - BUILTIN_FORMATS_MAX_SIZE
+            code = custom[index] if index < len(custom) else None
+        else:
+            code = BUILTIN_FORMATS.get(number_id)
+        if not is_general(code):
+            formats[style_id] = code
+    return formats, asian_dates
 
 
 def _inline_string_cell(parser, element):
@@ -147,7 +175,9 @@ def _inline_string_cell(parser, element):
     return (row, column), (_text_content(child) if child is not None else None), style_id
 
 
-def _parse_sheet(source, parser, out: SheetCells, indent_of_style: dict[int, int], style_count: int) -> None:
+def _parse_sheet(source, parser, out: SheetCells, indent_of_style: dict[int, int], style_count: int,
+                 format_of_style: dict[int, str], asian_dates: set[int], epoch) -> None:
+    from openpyxl.utils.datetime import from_excel
     from openpyxl.worksheet.cell_range import CellRange
 
     values = out.values
@@ -171,6 +201,15 @@ def _parse_sheet(source, parser, out: SheetCells, indent_of_style: dict[int, int
                     key, value, style_id = (cell["row"], cell["column"]), cell["value"], cell["style_id"]
                 if style_id >= style_count:
                     raise NotPlain(f"style {style_id}")  # openpyxl fails on it: keep its message
+                # most cells are General: one dict miss (a cell written twice keeps its last format, as its value)
+                number_format = format_of_style.get(style_id) if style_id else None
+                if number_format is not None and value.__class__ in (int, float):
+                    if style_id in asian_dates:
+                        value = _asian_date(value, epoch, from_excel)
+                    else:
+                        out.formats[key] = number_format
+                elif out.formats and key in out.formats:
+                    del out.formats[key]
                 values[key] = value
                 indent = indent_of_style.get(style_id)
                 if indent:
@@ -192,6 +231,20 @@ def _parse_sheet(source, parser, out: SheetCells, indent_of_style: dict[int, int
             if any(r0 <= r <= r1 and c0 <= c <= c1 and (r, c) != (r0, c0) for r0, c0, r1, c1 in out.merges):
                 values[(r, c)] = None
                 out.indents.pop((r, c), None)
+                out.formats.pop((r, c), None)
 
 
-__all__ = ["NotPlain", "SheetCells", "read_cells"]
+def _asian_date(value, epoch, from_excel):
+    """A serial under a Chinese built-in date format is the date a person sees (a time of day stays a time)."""
+    import datetime as dt
+
+    try:
+        moment = from_excel(value, epoch)
+    except (ValueError, OverflowError):
+        return value  # out of the calendar's range: the number, as Excel shows ####
+    if isinstance(moment, dt.datetime) and moment.time() == dt.time():
+        return moment.date()
+    return moment
+
+
+__all__ = ["NotPlain", "SheetCells", "number_formats_of_styles", "read_cells"]

@@ -59,10 +59,12 @@ parsed as (
 -- figure_step: the step a figure of the sheet is rounded to — one unit of its table (DOMAIN.md 2.2: a 1-unit gap is
 -- rounding), except in debt tables in 亿元 (DOMAIN.md 2.3: "rounding tolerance stated in the table's unit") printed to
 -- 2-4 decimals: there the last decimal printed — the most decimals a figure of the sheet shows. Half a 亿元 per figure
--- made a 1-2's year-end balance 500 万元 off its roll-forward "rounding". Only while no figure shows more than 4: a
--- workbook cell stores what a formula computed (3.441395) while its number format (not read) prints 3.44, and a step
--- of the stored digits made a printed table that adds up (3.44 + 1.93 = 5.37) fail by 15 元 — such a sheet keeps one
--- unit. Not in 万元: a 万元 figure computed from 元 stores 4 decimals however it is printed.
+-- made a 1-2's year-end balance 500 万元 off its roll-forward "rounding". A workbook cell stores what a formula computed
+-- (3.441395) and prints it through its number format (0.00 → 3.44): value_text is the printed text where the cell has
+-- a format (number_formats.py; '1,234.57', '¥3.44', '3.44亿元'), else the stored value's — and a step of the stored
+-- digits made a printed table that adds up (3.44 + 1.93 = 5.37) fail by 15 元, so a sheet some figure of which shows
+-- more than 4 decimals (no format read: General, a PDF of such a cell) keeps one unit. Not in 万元: a 万元 figure
+-- computed from 元 stores 4 decimals however it is printed.
 items_in_scope as (
     select
         *,
@@ -75,7 +77,7 @@ items_in_scope as (
         select
             items.*,
             coalesce(catalogue.book = 'debt', false) as is_debt_book,
-            length(regexp_extract(trim(items.value_text), '^[-−+(（]?[0-9][0-9,，]*[.]([0-9]+)[)）]?$', 1))
+            length(regexp_extract(trim(items.value_text), '^[^0-9]{0,3}[0-9][0-9,，]*[.]([0-9]+)[^0-9.]{0,4}$', 1))
                 as printed_decimals
         from {{ ref('int_line_items') }} as items
         left join {{ ref('ref_disclosure_catalogue') }} as catalogue on catalogue.table_key = items.table_key

@@ -64,6 +64,29 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
             con.execute("insert into staging.stg_portal__publications values ('p', 'portal/publications.csv', ?, ?, '某厅', '预决算公开', ?, timestamp '2019-03-10 09:00:00', date '2019-03-10', 'http://x', ?, ?)",
                         [row, DEPT, f"某厅2019年部门预算公开 {attachment}", attachment, attachment])
         planted |= {("DISC_ATTACHMENT_UNREADABLE", DEPT, 2019, "c.xlsx"), ("DISC_ATTACHMENT_MISSING", DEPT, 2019, "gone.xlsx")}
+        # one attachment per row here (stg_portal__attachments splits a cell listing several)
+        con.execute("""create view staging.stg_portal__attachments as
+            select md5(source_file || '|' || source_row || '|' || attachment) as attachment_id, publication_id, source_file,
+                   source_row, publisher_code, publisher_name, portal_column, title, published_at, published_on, url,
+                   attachment, attachment_file_name, attachment as attachment_as_published, 1 as attachments_in_cell
+            from staging.stg_portal__publications""")
+        # attachments and the sheets their files hold: p1's file is only DEPT2's (a finding), p2's holds a sheet of
+        # DEPT2's and one naming DEPT (none), p3's one of DEPT2's and a cover naming no one (a finding)
+        con.execute("""create table intermediate.int_attachment_sheets (attachment_id varchar, publication_id varchar,
+            portal_file varchar, portal_row integer, publisher_code varchar, portal_column varchar, published_at timestamp,
+            published_on date, title varchar, url varchar, attachment varchar, sheet_id varchar, source_file varchar,
+            sheet varchar, sheet_index integer, fiscal_year integer, title_publisher_name varchar,
+            title_publisher_code varchar, may_publish boolean)""")
+        for attachment_id, row, sheet, owner, may in (("p1", 5, "表1", DEPT2, False), ("p1", 5, "表2", DEPT2, False),
+                                                      ("p2", 6, "表1", DEPT2, False), ("p2", 6, "表2", DEPT, True),
+                                                      ("p3", 7, "表1", DEPT2, False), ("p3", 7, "封面", None, True)):
+            con.execute("insert into intermediate.int_attachment_sheets values (?, ?, 'portal/publications.csv', ?, ?, "
+                        "'预决算公开', timestamp '2019-03-10 09:00:00', date '2019-03-10', '某厅2019年部门预算公开', 'http://x', "
+                        "?, ?, ?, ?, 0, 2019, '另一厅', ?, ?)",
+                        [attachment_id, attachment_id, row, DEPT, f"{attachment_id}.xlsx", attachment_id + sheet,
+                         f"budget/{attachment_id}.xlsx", sheet, owner, may])
+        planted |= {("DISC_ATTACHMENT_OTHER_PUBLISHER", DEPT, 2019, "p1.xlsx"),
+                    ("DISC_ATTACHMENT_OTHER_PUBLISHER", DEPT, 2019, "p3.xlsx")}
 
         # disclosure: one of each status
         con.execute("""create table marts.fct_disclosure_expected (publisher_code varchar, publisher_name varchar,

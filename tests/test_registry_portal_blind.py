@@ -142,6 +142,9 @@ WORKBOOKS = {  # file under budget/ → (publisher name, year)
     "2016/测试一厅2016年部门预算.xlsx": (ONE_NAME, 2016),
     f"{CURRENT_YEAR}/测试一厅{CURRENT_YEAR}年部门预算.xlsx": (ONE_NAME, CURRENT_YEAR),
     "2016/未登记局2016年部门预算.xlsx": (UNKNOWN_NAME, 2016),
+    # saved by a Windows tool with the extension in capitals: the portal's `.xlsx` names it all the same
+    "2016/贺兰县测试局2016年部门预算.XLSX": ("贺兰县测试局", 2016),
+    "2015/银川市测试局2015年部门预算.xlsx": ("银川市测试局", 2015),
 }
 # publication rows (file row = index + 2): publisher, name, title year, published_at, attachment as the portal writes it
 PUBLICATIONS = [
@@ -156,6 +159,18 @@ PUBLICATIONS = [
     # publication, it must not become the date 测试一厅's 2016 budget was published
     (TWO, TWO_NAME, 2016, "2016/1/5", f"http://www.nx.gov.cn/zwgk/{TWO}/测试一厅2016年部门预算.xlsx"),
 ]
+OTHER_PUBLISHERS_LINK = len(PUBLICATIONS) + 1      # that row: its attachment is 测试一厅's file
+# A second portal log ("CSV UTF-8"): cells listing several attachments as portals do — `；`, `、`, one per line (a
+# quoted line break) — extensions in any case, a name holding a `、` of its own, and a time no calendar has.
+LISTS = [
+    (COUNTY, "贺兰县测试局", 2016, "2016/3/10", "贺兰县测试局2016年部门预算.xlsx；贺兰县测试局2016年部门预算说明.Pdf"),
+    (CITY, "银川市测试局", 2015, "2015/3/20", "http://www.yinchuan.gov.cn/a/银川市测试局2015年部门预算.XLSX?id=3\n"
+                                              "http://www.yinchuan.gov.cn/a/收入、支出预算表.xlsx"),
+    (CENTRE, "宁夏回族自治区测试二厅直属中心", 2016, "2016/4/1", "直属中心2016年部门预算.xls、直属中心2016年部门预算.pdf"),
+    (COUNTY, "贺兰县测试局", 2016, "2016/2/31 10:00", ""),
+]
+LISTED_MISSING = ["贺兰县测试局2016年部门预算说明.Pdf", "收入、支出预算表.xlsx", "直属中心2016年部门预算.xls",
+                  "直属中心2016年部门预算.pdf"]
 
 
 def build_raw(root: Path) -> None:
@@ -174,6 +189,10 @@ def build_raw(root: Path) -> None:
     for i, (code, name, year, at, attachment) in enumerate(PUBLICATIONS):
         rows.append([code, name, "预决算公开", f"{name}{year}年部门预算", at, f"http://www.nx.gov.cn/zwgk/{i}.htm", attachment])
     write_csv(root / "portal" / "publications_budget.csv", rows, "gbk")
+    rows = [["publisher_code", "publisher_name", "column", "title", "published_at", "url", "attachment"]]
+    for i, (code, name, year, at, attachment) in enumerate(LISTS):
+        rows.append([code, name, "预决算公开", f"{name}{year}年部门预算", at, f"http://www.nx.gov.cn/zwgk/l{i}.htm", attachment])
+    write_csv(root / "portal" / "publications_lists.csv", rows, "utf-8-sig")
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +286,9 @@ def test_an_impossible_date_is_a_finding_not_a_lost_entity(run):
     and the cell is one warning naming file, row, column and the value as typed."""
     assert (ZONE, 2016, "budget") in expected_deadlines()
     got = findings(run, "QUAR_VALUE_UNREADABLE")
+    (row, (code, _, year, at, _)), = ((i + 2, p) for i, p in enumerate(LISTS) if p[3].startswith("2016/2/31"))
     assert [(code, year, file, row, observed) for code, year, file, row, observed, _ in got] == [
+        (code, year, "portal/publications_lists.csv", row, f"published_at = {at}"),
         (ZONE, 2016, "registry/entities_2016.csv", 7, "预算批复日期 = 2016/2/30")]
 
 
@@ -282,7 +303,45 @@ def test_attachments_named_by_path_url_or_percent_encoding_publish_their_file(ru
         assert source_file == next(f"budget/{n}" for n, (who, y) in WORKBOOKS.items() if who == ONE_NAME and y == year)
         assert status == ("on_time" if parse_typed(at) <= deadline else "late"), (attachment, status)
     missing = findings(run, "DISC_ATTACHMENT_MISSING")
-    assert [(code, row) for code, _, _, row, _, _ in missing] == [(TWO, 6)], "only the file that is not there"
+    assert [(code, row) for code, _, file, row, _, _ in missing if file.endswith("_budget.csv")] == [(TWO, 6)], \
+        "only the file that is not there"
+
+
+def test_a_cell_listing_several_attachments_publishes_each_file_and_names_each_missing_one(run):
+    """`；`, `、` and a line break between attachments; `.XLSX` on disk or in a link is the `.xlsx` a portal names; a
+    name holding a `、` of its own stays one name. Each file of a list publishes; each absent one is its own finding."""
+    statuses = {(row[0], row[1]): row[2:] for row in run.execute("""
+        select publisher_code, fiscal_year, status, published_at, source_file from marts.fct_disclosure_status
+        where table_key = 'dept_summary'""").fetchall()}
+    for code, name, year, at, _ in LISTS[:2]:
+        status, published_at, source_file = statuses[(code, year)]
+        assert published_at is not None and published_at.date() == parse_typed(at), (code, year)
+        assert source_file == next(f"budget/{n}" for n, (who, y) in WORKBOOKS.items() if who == name and y == year)
+        deadline = expected_deadlines()[(code, year, "budget")]
+        assert status == ("on_time" if parse_typed(at) <= deadline else "late")
+    got = run.execute("""
+        select publisher_code, source_row, object_key from quality.findings
+        where run_id = (select max(run_id) from quality.findings) and rule_id = 'DISC_ATTACHMENT_MISSING'
+          and source_file = 'portal/publications_lists.csv' order by source_row, object_key""").fetchall()
+    expected = sorted(((code, i + 2, name) for i, (code, _, _, _, cell) in enumerate(LISTS)
+                       for name in LISTED_MISSING if name in cell), key=lambda f: (f[1], f[2]))
+    assert got == expected
+
+
+def test_an_attachment_that_is_another_publishers_file_is_said(run):
+    """测试二厅's link names a file only 测试一厅's title claims: it publishes nothing for 测试二厅 (above), and is not
+    "missing" either (the file is there) — a finding naming the portal row, the attachment and whose file it is."""
+    got = run.execute("""
+        select publisher_code, fiscal_year, source_file, source_row, object_key, observed, detail from quality.findings
+        where run_id = (select max(run_id) from quality.findings) and rule_id = 'DISC_ATTACHMENT_OTHER_PUBLISHER'
+        """).fetchall()
+    code, _, year, _, link = PUBLICATIONS[OTHER_PUBLISHERS_LINK - 2]
+    assert [row[:5] for row in got] == [(code, year, "portal/publications_budget.csv", OTHER_PUBLISHERS_LINK,
+                                         link.rsplit("/", 1)[1])]
+    owner = WORKBOOKS["2016/测试一厅2016年部门预算.xlsx"][0]
+    assert owner in got[0][5] and ONE in got[0][5], got[0][5]
+    assert "budget/2016/测试一厅2016年部门预算.xlsx" in got[0][6]
+    assert not [f for f in findings(run, "DISC_ATTACHMENT_MISSING") if f[3] == OTHER_PUBLISHERS_LINK]
 
 
 def test_unresolved_references_are_said_with_file_row_and_column(run):
@@ -295,9 +354,13 @@ def test_unresolved_references_are_said_with_file_row_and_column(run):
 
 
 def test_a_publication_without_a_date_is_said(run):
+    """A blank time is said blank; a time written but unreadable (2016/2/31) is said unreadable, as written."""
     got = findings(run, "DISC_PUBLICATION_NO_DATE")
-    assert [(code, year, file, row) for code, year, file, row, _, _ in got] == [
-        (THREE, CURRENT_YEAR, "portal/publications_budget.csv", next(i + 2 for i, p in enumerate(PUBLICATIONS) if not p[3]))]
+    (row, (code, _, year, at, _)), = ((i + 2, p) for i, p in enumerate(LISTS) if p[3].startswith("2016/2/31"))
+    assert [(code, year, file, row, observed) for code, year, file, row, observed, _ in got] == [
+        (THREE, CURRENT_YEAR, "portal/publications_budget.csv", next(i + 2 for i, p in enumerate(PUBLICATIONS) if not p[3]),
+         "published_at 为空 blank"),
+        (code, year, "portal/publications_lists.csv", row, f"发布时间无法读取 unreadable: published_at = {at}")]
 
 
 def test_an_unregistered_publisher_is_kept_and_said(run):

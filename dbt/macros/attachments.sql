@@ -3,11 +3,13 @@
     equality to hash on and ran as a nested loop over every sheet × publication (3.9 of int_sheet_duplicates' 4.0 s
     and 3.2 of int_sheets_resolved's 3.5 s at 1 M trading rows, loaded machine). Both alternatives imply equal last
     path segments, so that equality comes first: a hash join on it, then the same OR on the few pairs it leaves.
-    The same pairs as the OR alone. -#}
+    The same pairs as the OR alone.
+    Compared without case: a portal log written on Windows (and the IIS server a download link names) writes
+    `预算.XLSX` for the `预算.xlsx` on disk, and `.Pdf` for `.pdf` — the same file to the reader of either. -#}
 {% macro attachment_names_file(attachment, source_file) -%}
-{{ regex_extract(attachment, "'[^/]+$'") }} = {{ regex_extract(source_file, "'[^/]+$'") }}
-       and ({{ attachment }} = {{ source_file }}
-            or right({{ source_file }}, length({{ attachment }}) + 1) = '/' || {{ attachment }})
+lower({{ regex_extract(attachment, "'[^/]+$'") }}) = lower({{ regex_extract(source_file, "'[^/]+$'") }})
+       and (lower({{ attachment }}) = lower({{ source_file }})
+            or right(lower({{ source_file }}), length({{ attachment }}) + 1) = '/' || lower({{ attachment }}))
 {%- endmacro %}
 
 {#- The attachment as a path under the raw root, from the forms a portal log gives it in (RAW_FORMATS.md portal/):
@@ -36,4 +38,24 @@ coalesce(try(url_decode(replace({{ expr }}, '+', '%2B'))), {{ expr }})
 {%- endmacro %}
 {% macro spark__url_decode_text(expr) -%}
 coalesce(try_url_decode(replace({{ expr }}, '+', '%2B')), {{ expr }})
+{%- endmacro %}
+
+{#- The attachments one portal cell lists, as written (RAW_FORMATS.md portal/): a portal's "附件" cell lists several files
+    one after the other — `a.xlsx；b.pdf`, `a.xlsx、b.pdf`, `a.xlsx, b.pdf`, one per line (Alt+Enter in Excel). A
+    separator counts only right after a file's extension (and a download link's `?query#fragment`), so a name that
+    holds one (`收入、支出预算表.xlsx`) stays one name; `；` and a line break always separate. The text between two
+    attachments (separators, blanks) is left out. A cell naming no file with an extension (`附件1`) is one attachment,
+    the whole cell, as before: a name to look for and report, not a list to guess at. -#}
+{% macro attachment_list(expr) -%}
+{%- set ext = '(?:xlsx|xlsm|xls|et|ods|pdf|csv|html|htm|xml|docx|doc|wps)' -%}
+{%- set sep = '\\r\\n；;、,，\\s　' -%}
+{%- set pattern = '(?i)[^\\r\\n；]+?\\.' ~ ext ~ '(?:[?#][^\\r\\n；;、，\\s　]*)?(?:$|[' ~ sep ~ '])' -%}
+{{ return(adapter.dispatch('regex_extract_all', 'gongkai')(expr, sql_string(pattern))) }}
+{%- endmacro %}
+{% macro default__regex_extract_all(expr, pattern) -%}regexp_extract_all({{ expr }}, {{ pattern }}){%- endmacro %}
+{% macro spark__regex_extract_all(expr, pattern) -%}regexp_extract_all({{ expr }}, {{ pattern }}, 0){%- endmacro %}
+
+{#- The separators and blanks around one attachment of a list (attachment_list) taken off. -#}
+{% macro attachment_trimmed(expr) -%}
+trim({{ regex_replace_all(expr, sql_string('^[\\r\\n；;、,，\\s　]+|[\\r\\n；;、,，\\s　]+$'), "''") }})
 {%- endmacro %}

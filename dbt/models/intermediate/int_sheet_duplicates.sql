@@ -38,10 +38,10 @@ rejected as (
 ),
 
 published_files as (
-    select distinct sheets.source_file
-    from sheets
-    join {{ ref('stg_portal__publications') }} as publications
-        on {{ attachment_names_file('publications.attachment', 'sheets.source_file') }}
+    -- a file a publication may publish (int_attachment_sheets: not another publisher's link of the same name)
+    select distinct source_file
+    from {{ ref('int_attachment_sheets') }}
+    where may_publish
 ),
 
 candidates as (

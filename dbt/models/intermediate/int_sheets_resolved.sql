@@ -60,6 +60,7 @@ entity_by_name_any_year as (
 ),
 
 publications as (
+    -- the publications that may publish the sheet (int_attachment_sheets: the title names no other publisher)
     select
         sheets.sheet_id,
         publications.publisher_code,
@@ -68,25 +69,16 @@ publications as (
         publications.url,
         row_number() over (
             partition by sheets.sheet_id
-            order by publications.published_at nulls last, publications.source_file, publications.source_row
+            order by publications.published_at nulls last, publications.portal_file, publications.portal_row
         ) as publication_rank,
         count(*) over (partition by sheets.sheet_id) as publication_count
     from sheets
-    join {{ ref('stg_portal__publications') }} as publications
-        on {{ attachment_names_file('publications.attachment', 'sheets.source_file') }}
-    left join region_by_name as title_region on title_region.region_name = sheets.entity_name_key
-    left join entity_by_name as title_entity
-        on title_entity.entity_name = sheets.entity_name_key and title_entity.fiscal_year = sheets.fiscal_year
-    -- A file name is not an identity: two publishers' files may share one (预算公开表.xlsx), and a portal log gives a
-    -- bare name, or a download URL / a path on the clerk's disk reduced to one (stg_portal__publications). A
-    -- registered publisher's publication publishes a sheet only when the sheet's title names no known publisher, or
-    -- names that publisher, its parent department or its region (who may publish for it) — never another one's.
-    where (title_region.region_code is null and title_entity.entity_code is null)
-       or publications.publisher_code not in (select publisher_code from registered_publishers)
-       or publications.publisher_code = title_region.region_code
-       or publications.publisher_code = title_entity.entity_code
-       or publications.publisher_code = title_entity.parent_entity_code
-       or publications.publisher_code = title_entity.region_code
+    join (
+        {# one publication once, also when its cell lists the file twice (a name, then a link to it) #}
+        select distinct sheet_id, publication_id, publisher_code, published_at, title, url, portal_file, portal_row
+        from {{ ref('int_attachment_sheets') }}
+        where may_publish
+    ) as publications on publications.sheet_id = sheets.sheet_id
 ),
 
 first_publication as (

@@ -34,6 +34,7 @@ from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.text_encoding import (  # noqa: F401  (re-exported for the loaders)
     CHUNK_BYTES, TextSource, detect_encoding, utf8_source,
 )
+from dagster_project.ingest import text_values
 from dagster_project.ingest.text_memory import LOADER_MEMORY_LIMIT, bounded_memory  # noqa: F401
 from dagster_project.ingest.text_headers import (  # noqa: F401  (re-exported for the loaders)
     AMOUNT_UNITS_SEED, amount_units, normalise_label, normalise_unit, split_header_unit, unit_case_sql,
@@ -231,6 +232,11 @@ class Binding:
     fallbacks: tuple[tuple[int, str], ...] = ()
     # cells that state nothing (a lone '-' in an amount or time column): read as blank, not as a bad value
     placeholders: tuple[str, ...] = ()
+    # counts: labels of the field a cell may repeat before its value (投标人数：5) and units after it (5 家): text_values
+    labels: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    # times: '' or how the file writes day/month/year values ('dmy', 'mdy', 'undecided': text_values.decide_day_order)
+    day_order: str = ""
 
 
 def blank_when_bad(spec: dict) -> bool:
@@ -297,12 +303,11 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
         return raw
     if b.kind == "code":
         return f"gk_code({raw})"
-    if b.kind == "timestamp":
-        return f"gk_ts({raw})"
-    if b.kind == "date":
-        return f"gk_date({raw})"
+    if b.kind in ("timestamp", "date"):
+        ts = text_values.timestamp_sql(raw, b.day_order) if b.day_order else f"gk_ts({raw})"
+        return ts if b.kind == "timestamp" else f"CAST({ts} AS DATE)"
     if b.kind == "integer":
-        return f"gk_integer({raw})"
+        return text_values.integer_sql(raw, b.labels, b.units)
     if b.kind == "boolean":
         return f"gk_boolean({raw})"
     if b.kind == "unit":
@@ -337,7 +342,9 @@ def _cell_error(b: Binding) -> tuple[str, str]:
     if b.kind in ("timestamp", "date", "integer"):
         # a time as yyyyMMddHHmmss (14 digits) or a count a spreadsheet rewrote as 2.01806E+13 when it saved the file:
         # say why it cannot be read, so the sender knows to export the column as text
-        reason_sql = (f"CASE WHEN gk_code(r_{b.field}) IS NULL THEN {sql_literal(SCIENTIFIC_REASON)} "
+        undecided = (f"WHEN {text_values.undecided_sql(f'r_{b.field}')} THEN {sql_literal(text_values.DAY_ORDER_REASON)} "
+                     if b.day_order == text_values.UNDECIDED else "")
+        reason_sql = (f"CASE {undecided}WHEN gk_code(r_{b.field}) IS NULL THEN {sql_literal(SCIENTIFIC_REASON)} "
                       f"ELSE {sql_literal(reason)} END")
     else:
         reason_sql = sql_literal(reason)

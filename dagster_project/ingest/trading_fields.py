@@ -326,7 +326,9 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 # a code list that says what a field's codes mean leaves nothing else to read
                 unlisted_codes_null=bool(codes) and name in ("notice_nature", "bulletin_type"),
                 reports_errors=first, bad_rejects_row=not tf.blank_when_bad(spec_fields[name]),
-                placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else ()))
+                placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else (),
+                labels=tuple(sorted(_printed_labels_of(name, header, table))) if kind == "integer" else (),
+                units=tuple(spec_fields[name].get("units") or ())))
             first = False
         if first:
             ignored.append(index)

@@ -1,0 +1,131 @@
+"""Value forms of the text families beyond the parse macros of ``textfiles``: what a person reads in a cell that a
+bare number or a year-first date would not say.
+
+* **Counts written with their unit** (``3家``, ``5 家``, ``５家``) and a cell repeating its own label
+  (``投标人数：5 家``): the count. The units a field's count may carry are spec data (``units:`` of the field in
+  ``trading_bulletins.yaml``); the label is only one naming that very field (``其中：5家`` is no count of all).
+* **Dates with the day and month before the year** (``06/04/2018``, ``6/4/2018 9:00`` from an Excel in US locale,
+  ``25/06/2018`` from one in a day-first locale). The contract's times are year-first; such a value is read only
+  as the file itself says: a value whose first number is above 12 is day-first, one whose second number is, month-
+  first. The file's date columns are written by one program in one locale, so one such value decides the others —
+  and the file's note says which value decided. A file giving no evidence (every such value has both numbers at
+  most 12, and they differ), or giving both, leaves its undecidable values unread: a row reject naming row and
+  column and saying why, never a date guessed.
+"""
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from dagster_project.ingest.text_staging import sql_literal
+
+# Day and month before a four-digit year, '/', '-' or '.' between them, a time after (12-hour with AM/PM as Excel's
+# US locale writes it, or 24-hour). Full-width digits are made ASCII first (gk_halfwidth).
+DAY_MONTH_PATTERN = (r"(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4})"
+                     r"(?:\s+(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*([AaPp][Mm]))?)?")
+DAY_FIRST, MONTH_FIRST, UNDECIDED = "dmy", "mdy", "undecided"
+DAY_ORDER_REASON = ("日和月的顺序无法确定, 文件中没有一个日期能说明 (cannot tell the day from the month: the file holds "
+                    "no date whose day is above 12 to tell whether it writes day/month/year or month/day/year)")
+
+
+def _parts(value_sql: str) -> str:
+    return (f"regexp_extract(gk_halfwidth({value_sql}), {sql_literal(DAY_MONTH_PATTERN)}, "
+            "['a', 'sep', 'b', 'y', 't', 'ampm'])")
+
+
+def _matches(value_sql: str) -> str:
+    return f"regexp_full_match(gk_halfwidth({value_sql}), {sql_literal(DAY_MONTH_PATTERN)})"
+
+
+def register_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Macros reading a day/month/year value in a given order ('dmy', 'mdy', or 'undecided': only values that tell
+    their order themselves — first number above 12, second above 12, or both equal)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP MACRO gk_dm_order(p, file_order) AS CASE
+            WHEN TRY_CAST(p.a AS INTEGER) = TRY_CAST(p.b AS INTEGER) THEN 'dmy'
+            WHEN TRY_CAST(p.a AS INTEGER) > 12 AND TRY_CAST(p.b AS INTEGER) <= 12 THEN 'dmy'
+            WHEN TRY_CAST(p.b AS INTEGER) > 12 AND TRY_CAST(p.a AS INTEGER) <= 12 THEN 'mdy'
+            WHEN TRY_CAST(p.a AS INTEGER) <= 12 AND TRY_CAST(p.b AS INTEGER) <= 12 AND file_order IN ('dmy', 'mdy')
+                THEN file_order
+        END;
+        CREATE OR REPLACE TEMP MACRO gk_dm_ts(p, file_order) AS CASE
+            WHEN gk_dm_order(p, file_order) IS NULL THEN NULL
+            ELSE try_strptime(
+                p.y || '-' || (CASE gk_dm_order(p, file_order) WHEN 'dmy' THEN p.b ELSE p.a END) || '-'
+                || (CASE gk_dm_order(p, file_order) WHEN 'dmy' THEN p.a ELSE p.b END)
+                || (CASE WHEN p.t = '' THEN ' 00:00:00' ELSE ' ' || p.t || (CASE WHEN length(p.t) <= 5 THEN ':00' ELSE '' END) END)
+                || (CASE WHEN p.ampm = '' THEN '' ELSE ' ' || upper(p.ampm) END),
+                ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %I:%M:%S %p'])
+        END;
+    """)
+
+
+def timestamp_sql(raw: str, order: str) -> str:
+    """A time value of a file whose dates may be day/month/year: those read in ``order``, every other form as
+    ``gk_ts`` reads it."""
+    return f"(CASE WHEN {_matches(raw)} THEN gk_dm_ts({_parts(raw)}, {sql_literal(order)}) ELSE gk_ts({raw}) END)"
+
+
+def undecided_sql(raw: str) -> str:
+    """True for a day/month/year value that does not tell its order itself (06/04/2018)."""
+    return f"coalesce({_matches(raw)} AND gk_dm_order({_parts(raw)}, NULL) IS NULL, false)"
+
+
+def decide_day_order(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str],
+                     headers: dict[str, str]) -> tuple[str, str | None]:
+    """('' when no value of these columns has the day and month before the year, else 'dmy' / 'mdy' / 'undecided';
+    the note saying what decided it). ``columns`` are staged column names, ``headers`` their printed headers."""
+    if not columns:
+        return "", None
+    register_macros(con)
+    # cheap first test: the separator is the 2nd or 3rd character (2018-06-04 has a digit there)
+    probes = []
+    for c in columns:
+        near = f"(substr(gk_halfwidth({c}), 2, 1) IN ('/', '-', '.') OR substr(gk_halfwidth({c}), 3, 1) IN ('/', '-', '.'))"
+        order = f"CASE WHEN {near} AND {_matches(c)} THEN gk_dm_order({_parts(c)}, NULL) END"
+        probes.append(f"SELECT source_row, {sql_literal(c)} AS col, {c} AS v, {near} AND {_matches(c)} AS dm, "
+                      f"{order} AS ord, {_parts(c)} AS p FROM {relation}")
+    rows = con.execute(f"""
+        WITH v AS ({' UNION ALL '.join(probes)})
+        SELECT count_if(dm), arg_min(col || chr(31) || source_row || chr(31) || v, source_row)
+                FILTER (WHERE ord = 'dmy' AND TRY_CAST(p.a AS INTEGER) <> TRY_CAST(p.b AS INTEGER)),
+               arg_min(col || chr(31) || source_row || chr(31) || v, source_row)
+                FILTER (WHERE ord = 'mdy')
+        FROM v
+    """).fetchone()
+    found, day_first, month_first = rows
+    if not found:
+        return "", None
+
+    def where(evidence: str) -> str:
+        column, row, value = evidence.split(chr(31))
+        return f"第{row}行「{headers.get(column, column)}」的 {value} (row {row}'s {value})"
+
+    if day_first and not month_first:
+        return DAY_FIRST, f"日期按 日/月/年 读取, 依据 {where(day_first)} (dates read as day/month/year)"
+    if month_first and not day_first:
+        return MONTH_FIRST, f"日期按 月/日/年 读取, 依据 {where(month_first)} (dates read as month/day/year)"
+    if day_first and month_first:
+        return UNDECIDED, (f"日期的日月顺序前后矛盾: {where(day_first)} 是日/月/年, {where(month_first)} 是月/日/年; "
+                           "无法判定的日期未读取 (the file writes dates both day-first and month-first; dates that "
+                           "do not tell their order themselves are rejected)")
+    return UNDECIDED, ("日期写成 日/月/年 或 月/日/年, 文件中无法判定; 这些日期未读取 (dates with the day and month "
+                       "before the year, and no date in the file tells which comes first: they are rejected)")
+
+
+def integer_sql(raw: str, labels: tuple[str, ...], units: tuple[str, ...]) -> str:
+    """A count written with its unit (``3家``) or after its own label (``投标人数：5 家``): the number as
+    ``gk_integer`` reads it; anything else as it is."""
+    if not labels and not units:
+        return f"gk_integer({raw})"
+    value = f"gk_halfwidth({raw})"
+    if labels:
+        alternatives = "|".join(re.escape(label) for label in sorted(set(labels), key=len, reverse=True))
+        pattern = sql_literal(r"^\s*(?:" + alternatives + r")\s*[:：]\s*")
+        value = f"regexp_replace({value}, {pattern}, '')"
+    if units:
+        alternatives = "|".join(re.escape(unit) for unit in sorted(set(units), key=len, reverse=True))
+        pattern = sql_literal(r"\s*(?:" + alternatives + r")\s*$")
+        value = f"regexp_replace({value}, {pattern}, '')"
+    return f"gk_integer(trim({value}))"

@@ -411,11 +411,16 @@ def parse_staged(
     columns) is true are the header again, not records: left out, counted nowhere, named in a note.
     """
     relation = _placeholders_blanked(staged.relation, bindings)
-    unit_binding = next((b for b in bindings if b.kind == "unit"), None)
-    unit_sql = parsed_expr(unit_binding, None) if unit_binding else None
+    # a unit binding named after one amount (budget_amount_unit: 预算金额单位) is that amount's unit; any other is the
+    # unit of every amount without its own
+    units = {b.field: parsed_expr(b, None) for b in bindings if b.kind == "unit"}
+    own = {f"{b.field}_unit" for b in bindings if b.kind == "amount"}
+    unit_sql = next((sql for name, sql in units.items() if name not in own), None)
     inner = ["source_row"]
     for b in bindings:
-        inner.append(f"{parsed_expr(b, unit_sql)} AS p_{b.field}")
+        own_sql = units.get(f"{b.field}_unit")
+        amount_unit = f"coalesce({own_sql}, {unit_sql})" if own_sql and unit_sql else own_sql or unit_sql
+        inner.append(f"{parsed_expr(b, amount_unit)} AS p_{b.field}")
         if b.kind != "text":
             inner.append(f"{raw_expr(b)} AS r_{b.field}")
             if b.fallbacks:

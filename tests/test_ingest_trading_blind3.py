@@ -162,3 +162,37 @@ def test_an_amount_whose_unit_is_in_a_column_of_its_own_reads_that_unit_not_anot
     assert [(r[0], r[1], r[2]) for r in _rejects(wh, "trading/own_units.csv")] == [(4, "预算金额单位", "美元")]
     got = bulletins(wh, "trading/own_units_national.csv")
     assert (got[2]["budget_amount_yuan"], got[2]["bid_amount_yuan"]) == (Decimal("0.5") * 10**8, 4000)
+
+
+def test_chinese_times_naming_the_half_of_the_day_read_as_the_clock_says(gongkai_env):
+    # 开标时间 as notices print it: 上午9时30分, 下午2:30, 晚上8点, 14点30分, 9点半. 上午14时 contradicts itself and
+    # 下午12时 is noon or midnight only by custom: row rejects, not a guess.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    day = dt.date(2018, 6, 4)
+    prefix = f"{day.year}年{day.month}月{day.day}日"
+    readable = {f"{prefix}上午9时30分": (9, 30), f"{prefix} 下午2:30": (14, 30), f"{prefix}晚上8点": (20, 0),
+                f"{prefix}14点30分": (14, 30), f"{prefix} 上午9点半": (9, 30), f"{prefix}下午3时": (15, 0)}
+    bad = [f"{prefix}上午14时", f"{prefix}下午12时"]
+    rows = [[f"H{i}", "01", "交易公告", f"标题{i}", text, "3"] for i, text in enumerate([*readable, *bad])]
+    _write_csv(raw / "trading" / "halves.csv", HEADER, rows)
+    load(raw, wh)
+    got = bulletins(wh, "trading/halves.csv")
+    assert [got[i + 2]["notice_send_time"] for i in range(len(readable))] == [
+        dt.datetime(day.year, day.month, day.day, h, m) for h, m in readable.values()]
+    assert [(r[0], r[2]) for r in _rejects(wh, "trading/halves.csv")] == [
+        (len(readable) + 2 + i, text) for i, text in enumerate(bad)]
+
+
+def test_a_rank_written_as_an_ordinal_and_a_count_in_chinese_numerals_are_numbers(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "标段(包)编号", "公告类型", "发布时间", "中标候选人", "排名", "投标人数"]
+    written = [("第1名", "三家", 1, 3), ("第二名", "十二家", 2, 12), ("第三中标候选人", "二十三 家", 3, 23), ("4", "10", 4, 10)]
+    rows = [[f"R{i}", "01", "中标候选人公示", "2019-03-01 09:00", f"公司{i}", rank, count]
+            for i, (rank, count, _, _) in enumerate(written)]
+    rows.append(["R9", "01", "中标候选人公示", "2019-03-01 09:00", "公司9", "第一组", "3"])  # a group, not a rank
+    _write_csv(raw / "trading" / "ranks.csv", header, rows)
+    load(raw, wh)
+    got = bulletins(wh, "trading/ranks.csv")
+    assert [(got[i + 2]["win_candidate_order"], got[i + 2]["bidder_count"]) for i in range(len(written))] == [
+        (rank, count) for _, _, rank, count in written]
+    assert [(r[0], r[1], r[2]) for r in _rejects(wh, "trading/ranks.csv")] == [(len(written) + 2, "排名", "第一组")]

@@ -4,6 +4,9 @@ bare number or a year-first date would not say.
 * **Counts written with their unit** (``3家``, ``5 家``, ``５家``) and a cell repeating its own label
   (``投标人数：5 家``): the count. The units a field's count may carry are spec data (``units:`` of the field in
   ``trading_bulletins.yaml``); the label is only one naming that very field (``其中：5家`` is no count of all).
+* **Chinese times with the half of the day** (``2018年6月4日上午9时30分``, ``下午2:30``, ``14点30分``, ``9点半``), as
+  notices print 开标时间: 下午/晚上 add twelve hours to an hour below 12; an hour that contradicts its half
+  (上午14时) or that custom, not the clock, reads (上午12点, 晚上12点) is no time (a row reject).
 * **Dates with the day and month before the year** (``06/04/2018``, ``6/4/2018 9:00`` from an Excel in US locale,
   ``25/06/2018`` from one in a day-first locale). The contract's times are year-first; such a value is read only
   as the file itself says: a value whose first number is above 12 is day-first, one whose second number is, month-
@@ -36,6 +39,34 @@ def _parts(value_sql: str) -> str:
 
 def _matches(value_sql: str) -> str:
     return f"regexp_full_match(gk_halfwidth({value_sql}), {sql_literal(DAY_MONTH_PATTERN)})"
+
+
+# the half of the day a Chinese time may name, and which of them are afternoon/evening
+HALF_DAY = "上午|下午|早上|晚上|凌晨"
+AFTERNOON = "下午|晚上"
+
+
+def register_chinese_time_macro(con: duckdb.DuckDBPyConnection, formats_sql: str) -> None:
+    """``gk_cn_ts(v)``: a time with 年 read by ``formats_sql`` (the Chinese layouts), with 上午/下午, 点 and 半 read."""
+    half = f"regexp_extract(v, {sql_literal(HALF_DAY)})"
+    half_pattern = sql_literal(r"\s*(" + HALF_DAY + r")\s*")
+    plain = (f"regexp_replace(replace(replace(replace(v, '点半', '时30分'), '时半', '时30分'), '点', '时'), "
+             f"{half_pattern}, ' ')")
+    # 上午12点 / 下午12点 / 晚上12点 say noon or midnight by custom, not by the clock: no time, as 上午14时 is none
+    con.execute(f"""
+        CREATE OR REPLACE TEMP MACRO gk_cn_half_ts(v, t) AS CASE
+            WHEN t IS NULL THEN NULL
+            WHEN {half} = '' THEN t
+            WHEN regexp_full_match({half}, {sql_literal(AFTERNOON)}) THEN CASE
+                WHEN hour(t) BETWEEN 1 AND 11 THEN t + INTERVAL 12 HOUR
+                WHEN hour(t) > 12 THEN t END
+            WHEN hour(t) < 12 THEN t
+        END;
+        CREATE OR REPLACE TEMP MACRO gk_cn_ts(v) AS CASE
+            WHEN regexp_matches(v, '{HALF_DAY}|点|半') THEN gk_cn_half_ts(v, try_strptime(trim({plain}), {formats_sql}))
+            ELSE try_strptime(v, {formats_sql})
+        END;
+    """)
 
 
 def register_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -114,18 +145,33 @@ def decide_day_order(con: duckdb.DuckDBPyConnection, relation: str, columns: lis
                        "before the year, and no date in the file tells which comes first: they are rejected)")
 
 
-def integer_sql(raw: str, labels: tuple[str, ...], units: tuple[str, ...]) -> str:
-    """A count written with its unit (``3家``) or after its own label (``投标人数：5 家``): the number as
-    ``gk_integer`` reads it; anything else as it is."""
-    if not labels and not units:
+# Chinese numerals of a small count or rank (三家, 第一名): digits, and 十 as the tens (十二 = 12, 二十 = 20, 二十三 = 23)
+CHINESE_DIGITS, ASCII_DIGITS = "〇零一二两三四五六七八九", "001223456789"
+
+
+def _chinese_numeral_sql(value: str) -> str:
+    digits = f"translate({value}, {sql_literal(CHINESE_DIGITS)}, {sql_literal(ASCII_DIGITS)})"
+    return (f"(CASE WHEN regexp_full_match({value}, '[〇零一二两三四五六七八九十]{{1,3}}') THEN "
+            f"regexp_replace(regexp_replace(regexp_replace(regexp_replace({digits}, "
+            f"'^十$', '10'), '^十', '1'), '十$', '0'), '十', '') ELSE {value} END)")
+
+
+def integer_sql(raw: str, labels: tuple[str, ...], units: tuple[str, ...], prefixes: tuple[str, ...] = ()) -> str:
+    """A count written with its unit (``3家``, ``三家``) or after its own label (``投标人数：5 家``), a rank with its
+    ordinal (``第1名``, ``第一名``): the number as ``gk_integer`` reads it; anything else as it is."""
+    if not labels and not units and not prefixes:
         return f"gk_integer({raw})"
     value = f"gk_halfwidth({raw})"
     if labels:
         alternatives = "|".join(re.escape(label) for label in sorted(set(labels), key=len, reverse=True))
         pattern = sql_literal(r"^\s*(?:" + alternatives + r")\s*[:：]\s*")
         value = f"regexp_replace({value}, {pattern}, '')"
+    if prefixes:
+        alternatives = "|".join(re.escape(prefix) for prefix in sorted(set(prefixes), key=len, reverse=True))
+        pattern = sql_literal(r"^\s*(?:" + alternatives + r")\s*")
+        value = f"regexp_replace({value}, {pattern}, '')"
     if units:
         alternatives = "|".join(re.escape(unit) for unit in sorted(set(units), key=len, reverse=True))
         pattern = sql_literal(r"\s*(?:" + alternatives + r")\s*$")
         value = f"regexp_replace({value}, {pattern}, '')"
-    return f"gk_integer(trim({value}))"
+    return f"gk_integer({_chinese_numeral_sql(f'trim({value})')})"

@@ -108,6 +108,7 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create the temporary parsing macros on this connection (idempotent, cheap)."""
     groups = {k: "[" + ", ".join(sql_literal(f) for f in v) + "]" for k, v in TIMESTAMP_FORMATS.items()}
     trim = sql_literal(TRIM_CHARS)
+    text_values.register_chinese_time_macro(con, groups["chinese"])
     con.execute(f"""
         -- trim(v, chars) with a non-ASCII set is slow: only values that start or end with one of
         -- them pay for it (measured: 28 columns x 1 M rows, 12 s -> under 3 s)
@@ -154,7 +155,7 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
             WHEN v IS NULL THEN NULL
             WHEN contains(v, '-') AND NOT contains(v, 'T') AND NOT contains(v, '+') AND NOT contains(v, 'Z')
                 THEN try_strptime(v, {groups['dash']})
-            WHEN contains(v, '年') THEN try_strptime(replace(v, '：', ':'), {groups['chinese']})
+            WHEN contains(v, '年') THEN gk_cn_ts(replace(v, '：', ':'))
             WHEN contains(v, '/') THEN try_strptime(v, {groups['slash']})
             WHEN contains(v, 'T') OR contains(v, '+') OR contains(v, 'Z') THEN gk_iso_ts(v)
             WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?') THEN CASE
@@ -235,6 +236,7 @@ class Binding:
     # counts: labels of the field a cell may repeat before its value (投标人数：5) and units after it (5 家): text_values
     labels: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()  # an ordinal's 第 (第1名)
     # times: '' or how the file writes day/month/year values ('dmy', 'mdy', 'undecided': text_values.decide_day_order)
     day_order: str = ""
 
@@ -307,7 +309,7 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
         ts = text_values.timestamp_sql(raw, b.day_order) if b.day_order else f"gk_ts({raw})"
         return ts if b.kind == "timestamp" else f"CAST({ts} AS DATE)"
     if b.kind == "integer":
-        return text_values.integer_sql(raw, b.labels, b.units)
+        return text_values.integer_sql(raw, b.labels, b.units, b.prefixes)
     if b.kind == "boolean":
         return f"gk_boolean({raw})"
     if b.kind == "unit":

@@ -328,7 +328,8 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 reports_errors=first, bad_rejects_row=not tf.blank_when_bad(spec_fields[name]),
                 placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else (),
                 labels=tuple(sorted(_printed_labels_of(name, header, table))) if kind == "integer" else (),
-                units=tuple(spec_fields[name].get("units") or ())))
+                units=tuple(spec_fields[name].get("units") or ()),
+                prefixes=tuple(spec_fields[name].get("prefixes") or ())))
             first = False
         if first:
             ignored.append(index)

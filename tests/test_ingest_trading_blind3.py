@@ -196,3 +196,21 @@ def test_a_rank_written_as_an_ordinal_and_a_count_in_chinese_numerals_are_number
     assert [(got[i + 2]["win_candidate_order"], got[i + 2]["bidder_count"]) for i in range(len(written))] == [
         (rank, count) for _, _, rank, count in written]
     assert [(r[0], r[1], r[2]) for r in _rejects(wh, "trading/ranks.csv")] == [(len(written) + 2, "排名", "第一组")]
+
+
+def test_a_ragged_csv_with_month_first_dates_reports_each_broken_record_once(gongkai_env):
+    # the file is read a second time in the order its dates show: the CSV scan's own rejects (a record with too few
+    # fields) must not be counted twice
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    path = raw / "trading" / "ragged_us.csv"
+    path.parent.mkdir(parents=True)
+    lines = [",".join(HEADER)] + [f"G{i},01,交易公告,标题{i},{m.month}/{m.day}/{m.year} {m.hour}:{m.minute:02d},3"
+                                  for i, m in enumerate(MOMENTS)]
+    lines.insert(2, "G9,01,交易公告")  # cut short
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = load(raw, wh)
+    got = bulletins(wh, "trading/ragged_us.csv")
+    assert [got[r]["notice_send_time"] for r in sorted(got)] == MOMENTS
+    assert sorted(got) == [2, 4, 5]
+    assert [r[0] for r in _rejects(wh, "trading/ragged_us.csv")] == [3]
+    assert report.rows_rejected == 1 and report.rows_in == len(MOMENTS) + 1

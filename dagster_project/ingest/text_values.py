@@ -103,35 +103,34 @@ def undecided_sql(raw: str) -> str:
     return f"coalesce({_matches(raw)} AND gk_dm_order({_parts(raw)}, NULL) IS NULL, false)"
 
 
-def decide_day_order(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str],
-                     headers: dict[str, str]) -> tuple[str, str | None]:
-    """('' when no value of these columns has the day and month before the year, else 'dmy' / 'mdy' / 'undecided';
-    the note saying what decided it). ``columns`` are staged column names, ``headers`` their printed headers."""
-    if not columns:
-        return "", None
+def day_order_from_errors(con: duckdb.DuckDBPyConnection, parsed: str, bindings) -> tuple[str, str] | None:
+    """How a parsed file writes its dates with the day and month before the year, from its rejected time cells alone
+    (no such value reads as the contract's year-first times, so every one of them is there): None when there is
+    none, else ('dmy' / 'mdy' / 'undecided', the note saying which value decided it)."""
+    headers = sorted({h for b in bindings if b.kind in ("timestamp", "date")
+                      for h in (b.header, *(h for _, h in b.fallbacks))})
+    if not headers:
+        return None
     register_macros(con)
-    # cheap first test: the separator is the 2nd or 3rd character (2018-06-04 has a digit there)
-    probes = []
-    for c in columns:
-        near = f"(substr(gk_halfwidth({c}), 2, 1) IN ('/', '-', '.') OR substr(gk_halfwidth({c}), 3, 1) IN ('/', '-', '.'))"
-        order = f"CASE WHEN {near} AND {_matches(c)} THEN gk_dm_order({_parts(c)}, NULL) END"
-        probes.append(f"SELECT source_row, {sql_literal(c)} AS col, {c} AS v, {near} AND {_matches(c)} AS dm, "
-                      f"{order} AS ord, {_parts(c)} AS p FROM {relation}")
-    rows = con.execute(f"""
-        WITH v AS ({' UNION ALL '.join(probes)})
-        SELECT count_if(dm), arg_min(col || chr(31) || source_row || chr(31) || v, source_row)
-                FILTER (WHERE ord = 'dmy' AND TRY_CAST(p.a AS INTEGER) <> TRY_CAST(p.b AS INTEGER)),
-               arg_min(col || chr(31) || source_row || chr(31) || v, source_row)
-                FILTER (WHERE ord = 'mdy')
-        FROM v
+    evidence = "e.column || chr(31) || source_row || chr(31) || e.value"
+    found, day_first, month_first = con.execute(f"""
+        WITH cells AS (
+            SELECT source_row, e, {_parts('e.value')} AS p
+            FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE _errors IS NOT NULL)
+            WHERE e.column IN ({', '.join(sql_literal(h) for h in headers)}) AND {_matches('e.value')}
+        )
+        SELECT count(*),
+               arg_min({evidence}, source_row) FILTER (WHERE gk_dm_order(p, NULL) = 'dmy'
+                                                        AND TRY_CAST(p.a AS INTEGER) <> TRY_CAST(p.b AS INTEGER)),
+               arg_min({evidence}, source_row) FILTER (WHERE gk_dm_order(p, NULL) = 'mdy')
+        FROM cells
     """).fetchone()
-    found, day_first, month_first = rows
     if not found:
-        return "", None
+        return None
 
-    def where(evidence: str) -> str:
-        column, row, value = evidence.split(chr(31))
-        return f"第{row}行「{headers.get(column, column)}」的 {value} (row {row}'s {value})"
+    def where(found_at: str) -> str:
+        column, row, value = found_at.split(chr(31))
+        return f"第{row}行「{column}」的 {value} (row {row}'s {value})"
 
     if day_first and not month_first:
         return DAY_FIRST, f"日期按 日/月/年 读取, 依据 {where(day_first)} (dates read as day/month/year)"

@@ -25,7 +25,7 @@ dropped; a value without one is taken as Shanghai local time as printed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import duckdb
@@ -412,72 +412,80 @@ def parse_staged(
     with the row: ``第12行「中标金额」: …``. Records for which ``header_repeat`` (SQL over the staged
     columns) is true are the header again, not records: left out, counted nowhere, named in a note.
     """
-    relation = _placeholders_blanked(staged.relation, bindings)
-    # a unit binding named after one amount (budget_amount_unit: 预算金额单位) is that amount's unit; any other is the
-    # unit of every amount without its own
-    units = {b.field: parsed_expr(b, None) for b in bindings if b.kind == "unit"}
-    own = {f"{b.field}_unit" for b in bindings if b.kind == "amount"}
-    unit_sql = next((sql for name, sql in units.items() if name not in own), None)
-    inner = ["source_row"]
-    for b in bindings:
-        own_sql = units.get(f"{b.field}_unit")
-        amount_unit = f"coalesce({own_sql}, {unit_sql})" if own_sql and unit_sql else own_sql or unit_sql
-        inner.append(f"{parsed_expr(b, amount_unit)} AS p_{b.field}")
-        if b.kind != "text":
-            inner.append(f"{raw_expr(b)} AS r_{b.field}")
-            if b.fallbacks:
-                inner.append(f"{header_expr(b)} AS h_{b.field}")
-    for i, error in enumerate(staged.row_errors):
-        inner += [f"coalesce({error.expr}, false) AS _row_error_{i}", f"({error.value_sql}) AS _row_value_{i}"]
-    if header_repeat:
-        inner.append(f"{header_repeat} AS _header_repeat")
+    def select_sql(bindings: list[Binding]) -> str:
+        relation = _placeholders_blanked(staged.relation, bindings)
+        # a unit binding named after one amount (budget_amount_unit: 预算金额单位) is that amount's unit; any other is the
+        # unit of every amount without its own
+        units = {b.field: parsed_expr(b, None) for b in bindings if b.kind == "unit"}
+        own = {f"{b.field}_unit" for b in bindings if b.kind == "amount"}
+        unit_sql = next((sql for name, sql in units.items() if name not in own), None)
+        inner = ["source_row"]
+        for b in bindings:
+            own_sql = units.get(f"{b.field}_unit")
+            amount_unit = f"coalesce({own_sql}, {unit_sql})" if own_sql and unit_sql else own_sql or unit_sql
+            inner.append(f"{parsed_expr(b, amount_unit)} AS p_{b.field}")
+            if b.kind != "text":
+                inner.append(f"{raw_expr(b)} AS r_{b.field}")
+                if b.fallbacks:
+                    inner.append(f"{header_expr(b)} AS h_{b.field}")
+        for i, error in enumerate(staged.row_errors):
+            inner += [f"coalesce({error.expr}, false) AS _row_error_{i}", f"({error.value_sql}) AS _row_value_{i}"]
+        if header_repeat:
+            inner.append(f"{header_repeat} AS _header_repeat")
 
-    conditions, errors = [], []
-    blanked = []
-    for b in bindings:
-        if b.kind != "text" and b.reports_errors and b.bad_rejects_row:
-            bad, error = _cell_error(b)
-            conditions.append(bad)
-            errors.append(error)
-        elif b.kind != "text" and b.reports_errors:
-            blanked.append((f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)",
-                            f"{{'column': {f'h_{b.field}' if b.fallbacks else sql_literal(b.header)}, "
-                            f"'field': {sql_literal(b.field)}, "
-                            f"'value': r_{b.field}, 'kind': {sql_literal(b.kind)}}}"))
-    for i, error in enumerate(staged.row_errors):
-        conditions.append(f"_row_error_{i}")
-        errors.append(
-            f"CASE WHEN _row_error_{i} THEN {{'column': NULL, 'value': _row_value_{i}, 'reason': "
-            f"{sql_literal(': ' + error.reason)}}} END"
+        conditions, errors = [], []
+        blanked = []
+        for b in bindings:
+            if b.kind != "text" and b.reports_errors and b.bad_rejects_row:
+                bad, error = _cell_error(b)
+                conditions.append(bad)
+                errors.append(error)
+            elif b.kind != "text" and b.reports_errors:
+                blanked.append((f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)",
+                                f"{{'column': {f'h_{b.field}' if b.fallbacks else sql_literal(b.header)}, "
+                                f"'field': {sql_literal(b.field)}, "
+                                f"'value': r_{b.field}, 'kind': {sql_literal(b.kind)}}}"))
+        for i, error in enumerate(staged.row_errors):
+            conditions.append(f"_row_error_{i}")
+            errors.append(
+                f"CASE WHEN _row_error_{i} THEN {{'column': NULL, 'value': _row_value_{i}, 'reason': "
+                f"{sql_literal(': ' + error.reason)}}} END"
+            )
+        structural = " OR ".join(f"_row_error_{i}" for i, _ in enumerate(staged.row_errors))
+        for check in checks:
+            # a record that is not an object has no fields: say that once, not "field missing" too
+            bad_sql = f"(NOT ({structural}) AND ({check.bad_sql}))" if structural else f"({check.bad_sql})"
+            conditions.append(bad_sql)
+            errors.append(
+                f"CASE WHEN {bad_sql} THEN {{'column': {sql_literal(check.column)}, "
+                f"'value': {check.value_sql}, 'reason': {sql_literal(': ' + check.reason)}}} END"
+            )
+        # built only for bad rows: CASE evaluates its THEN branch for the selected rows alone
+        error_type = 'STRUCT("column" VARCHAR, "value" VARCHAR, reason VARCHAR)[]'
+        error_list = (
+            f"CASE WHEN {' OR '.join(conditions)} THEN list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) END"
+            if conditions else f"CAST(NULL AS {error_type})"
         )
-    structural = " OR ".join(f"_row_error_{i}" for i, _ in enumerate(staged.row_errors))
-    for check in checks:
-        # a record that is not an object has no fields: say that once, not "field missing" too
-        bad_sql = f"(NOT ({structural}) AND ({check.bad_sql}))" if structural else f"({check.bad_sql})"
-        conditions.append(bad_sql)
-        errors.append(
-            f"CASE WHEN {bad_sql} THEN {{'column': {sql_literal(check.column)}, "
-            f"'value': {check.value_sql}, 'reason': {sql_literal(': ' + check.reason)}}} END"
-        )
-    # built only for bad rows: CASE evaluates its THEN branch for the selected rows alone
-    error_type = 'STRUCT("column" VARCHAR, "value" VARCHAR, reason VARCHAR)[]'
-    error_list = (
-        f"CASE WHEN {' OR '.join(conditions)} THEN list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) END"
-        if conditions else f"CAST(NULL AS {error_type})"
-    )
-    keep = ["source_row"] + [f"p_{b.field}" for b in bindings] + (["_header_repeat"] if header_repeat else [])
-    extras = "".join(f", {expr} AS {name}" for name, expr in (extra_sql or {}).items())
-    if blanked:
-        cells = ", ".join(f"CASE WHEN {bad} THEN {cell} END" for bad, cell in blanked)
-        extras += (f", CASE WHEN {' OR '.join(bad for bad, _ in blanked)} "
-                   f"THEN list_filter([{cells}], lambda e: e IS NOT NULL) END AS _blanked")
+        keep = ["source_row"] + [f"p_{b.field}" for b in bindings] + (["_header_repeat"] if header_repeat else [])
+        extras = "".join(f", {expr} AS {name}" for name, expr in (extra_sql or {}).items())
+        if blanked:
+            cells = ", ".join(f"CASE WHEN {bad} THEN {cell} END" for bad, cell in blanked)
+            extras += (f", CASE WHEN {' OR '.join(bad for bad, _ in blanked)} "
+                       f"THEN list_filter([{cells}], lambda e: e IS NOT NULL) END AS _blanked")
+        return (f"SELECT {', '.join(keep)}, {error_list} AS _errors{extras} "
+                f"FROM (SELECT {', '.join(inner)} FROM {relation})")
+
     parsed = f"parsed_{uuid.uuid4().hex[:10]}"
     try:
-        con.execute(f"""
-            CREATE TEMP TABLE {parsed} AS
-            SELECT {', '.join(keep)}, {error_list} AS _errors{extras}
-            FROM (SELECT {', '.join(inner)} FROM {relation})
-        """)
+        con.execute(f"CREATE TEMP TABLE {parsed} AS {select_sql(bindings)}")
+        if day_order := text_values.day_order_from_errors(con, parsed, bindings):
+            # dates written day/month/year or month/day/year, none readable as the contract's year-first: read again
+            # in the order the file shows (rare: a file's other loads pay one query over its rejected rows)
+            bindings = [replace(b, day_order=day_order[0]) if b.kind in ("timestamp", "date") else b for b in bindings]
+            for table in staged.scan_tables:  # the CSV scan appends its rejects again on a second scan
+                con.execute(f"DELETE FROM {table}")
+            con.execute(f"DROP TABLE {parsed}")
+            con.execute(f"CREATE TEMP TABLE {parsed} AS {select_sql(bindings)}")
         skipped = csv_scan_rejects(con, staged)
     except duckdb.InvalidInputException as exc:  # the scan itself failed beyond single records
         detail = scrub(" ".join(str(exc).splitlines()[:3]), f.rel, f.path)
@@ -494,7 +502,8 @@ def parse_staged(
              for row, text, reason in skipped],
         )
     drop_temp(con, *staged.scan_tables)
-    notes = drop_header_repeats(con, parsed, staged) if header_repeat else []
+    notes = [day_order[1]] if day_order else []
+    notes += drop_header_repeats(con, parsed, staged) if header_repeat else []
     # a workbook's rows say their sheet and its row (工作表「交易信息」第12行); a text file's, their row or record
     sheet, where, places = "NULL", f"'第' || source_row || {sql_literal(staged.row_word)}", ""
     if staged.row_places:
@@ -509,6 +518,7 @@ def parse_staged(
     """)
     # the cells of loaded rows stored NULL: kept beside the rejects, each a finding (QUAR_CODE_DAMAGED); the same
     # one scan of the parsed table the file's note took before, the note then read from the few cells kept
+    blanked = any(b.kind != "text" and b.reports_errors and not b.bad_rejects_row for b in bindings)
     kept = record_blanked_cells(con, parsed, f, load_id, staged, sheet, places) if blanked else 0
     if staged.row_places:
         drop_temp(con, staged.row_places)

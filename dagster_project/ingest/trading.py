@@ -24,11 +24,10 @@ from __future__ import annotations
 import json
 
 from contextlib import nullcontext
-from dataclasses import replace
 
 import duckdb
 
-from dagster_project.ingest import text_values, textfiles as tf
+from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_fields import (
@@ -197,17 +196,6 @@ def _holds_no_records(con: duckdb.DuckDBPyConnection, staged: tf.StagedFile, pat
     return not _answer_reports_failure(path)
 
 
-def _with_day_order(con: duckdb.DuckDBPyConnection, staged: tf.StagedFile,
-                    bindings: list[tf.Binding]) -> tuple[list[tf.Binding], str | None]:
-    """The time bindings told how this file writes a date with the day and month before the year (text_values)."""
-    times = [b for b in bindings if b.kind in ("timestamp", "date")]
-    columns = {f"c{c}": h for b in times for c, h in ((b.column, b.header), *b.fallbacks)}
-    order, note = text_values.decide_day_order(con, staged.relation, list(columns), columns)
-    if not order:
-        return bindings, None
-    return [replace(b, day_order=order) if b in times else b for b in bindings], note
-
-
 def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
     spec = trading_spec()
     notes = []
@@ -246,8 +234,6 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
             notes.append(f"国家数据规范表 {table.number} {table.name} {table.name_zh} (national data standard "
                          f"table), 公告类型 {table.bulletin_type or '未定 (not determined)'}")
             notes += ambiguity_notes(staged.headers, table)
-        bindings, day_order_note = _with_day_order(con, staged, bindings)
-        notes += [day_order_note] if day_order_note else []
         parsed = tf.parse_staged(con, f, load_id, staged, bindings,
                                  _checks(present, int(spec["max_sections_per_record"])),
                                  header_repeat=header_repeat_sql(bindings, table))

@@ -173,4 +173,6 @@ def integer_sql(raw: str, labels: tuple[str, ...], units: tuple[str, ...], prefi
         alternatives = "|".join(re.escape(unit) for unit in sorted(set(units), key=len, reverse=True))
         pattern = sql_literal(r"\s*(?:" + alternatives + r")\s*$")
         value = f"regexp_replace({value}, {pattern}, '')"
-    return f"gk_integer({_chinese_numeral_sql(f'trim({value})')})"
+    # a plain number (nearly every cell) pays one cast more, not the regular expressions of the written-out forms
+    return (f"(CASE WHEN {raw} IS NULL OR TRY_CAST({raw} AS INTEGER) IS NOT NULL THEN gk_integer({raw}) "
+            f"ELSE gk_integer({_chinese_numeral_sql(f'trim({value})')}) END)")

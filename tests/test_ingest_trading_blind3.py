@@ -214,3 +214,24 @@ def test_a_ragged_csv_with_month_first_dates_reports_each_broken_record_once(gon
     assert sorted(got) == [2, 4, 5]
     assert [r[0] for r in _rejects(wh, "trading/ragged_us.csv")] == [3]
     assert report.rows_rejected == 1 and report.rows_in == len(MOMENTS) + 1
+
+
+def test_an_amount_in_another_currency_is_a_row_reject_not_a_figure_in_yuan(gongkai_env):
+    # the national standard's tables state each price's currency (BID_CURRENCY, CURRENCY_CODE 价格币种代码: ISO 4217);
+    # an export may carry 币种. USD 100 read as 100 元 would be a wrong figure; CNY in any case (or 156, 人民币) reads.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["PROJECT_CODE", "BULLETIN_TYPE", "NOTICE_SEND_TIME", "BID_AMOUNT", "BID_CURRENCY"]
+    currencies = {"CNY": True, "cny": True, "156": True, "人民币": True, "": True, "USD": False, "HKD": False}
+    rows = [[f"Y{i}", "中标结果公告", "2019-03-01 09:00", "100", c] for i, c in enumerate(currencies)]
+    _write_csv(raw / "trading" / "currency.csv", header, rows)
+    _write_csv(raw / "trading" / "currency_cn.csv", ["项目编号", "公告类型", "发布时间", "中标金额(万元)", "币种"],
+               [["Z1", "中标结果公告", "2019-03-01 09:00", "1.5", "人民币"], ["Z2", "中标结果公告", "2019-03-01", "2", "美元"]])
+    load(raw, wh)
+    got = bulletins(wh, "trading/currency.csv")
+    assert sorted(got) == [i + 2 for i, ok in enumerate(currencies.values()) if ok]
+    assert {got[r]["bid_amount_yuan"] for r in got} == {100}
+    assert [(r[0], r[1], r[2]) for r in _rejects(wh, "trading/currency.csv")] == [
+        (i + 2, "BID_CURRENCY", c) for i, (c, ok) in enumerate(currencies.items()) if not ok]
+    got = bulletins(wh, "trading/currency_cn.csv")
+    assert sorted(got) == [2] and got[2]["bid_amount_yuan"] == Decimal("1.5") * 10_000
+    assert [(r[0], r[1]) for r in _rejects(wh, "trading/currency_cn.csv")] == [(3, "币种")]

@@ -329,7 +329,8 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else (),
                 labels=tuple(sorted(_printed_labels_of(name, header, table))) if kind == "integer" else (),
                 units=tuple(spec_fields[name].get("units") or ()),
-                prefixes=tuple(spec_fields[name].get("prefixes") or ())))
+                prefixes=tuple(spec_fields[name].get("prefixes") or ()),
+                values={str(k).lower(): v for k, v in spec_fields[name]["values"].items()} if kind == "enum" else None))
             first = False
         if first:
             ignored.append(index)

@@ -201,7 +201,8 @@ def test_bad_values_rejected_with_file_row_column_and_accounting(gongkai_env):
         ["B2", "交易公告", "2018-13-45", "2", "3"],          # bad date
         ["B3", "交易公告", "2018-06-05", "待定", "3"],          # bad amount
         ["B4", "交易公告", "2018-06-06", "", ""],             # blank amount: NULL, not zero
-        ["B5", "交易公告", "明天", "1,2", "三"],                # three bad cells, one rejected row
+        # three bad cells, one rejected row ('三' alone is three since wave 13 — 若干, "several", is no count)
+        ["B5", "交易公告", "明天", "1,2", "若干"],
         ["B6", "交易公告", "2018", "1", "1"],                 # a bare year is not a date
         ["B7", "交易公告", "2018-06-07", "9" * 18, "1"],      # too large for DECIMAL(20,2) once in 元
     ]

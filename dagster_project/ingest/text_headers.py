@@ -16,6 +16,9 @@ AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 # The currency written before a unit (单位：人民币万元, 中标金额（人民币万元）) names no unit of its own: dropped, so every
 # unit of the seed reads with it too
 CURRENCY_PREFIX = "人民币"
+# A magnitude written without 元 (金额（万）, 单位：亿, a unit cell 万) is that many 元: in an amount's header or unit cell
+# 万 can mean nothing else. Only the seed's units whose stem is a magnitude read so (人民币 alone is no unit here).
+MAGNITUDE_CHARS = "十百千万亿"
 
 
 def normalise_label(text: str) -> str:
@@ -29,10 +32,13 @@ def normalise_label(text: str) -> str:
 def amount_units() -> dict[str, Decimal]:
     """Unit label (normalised) → 元 per unit, from ``dbt/seeds/ingest/ref_amount_units.csv``."""
     with AMOUNT_UNITS_SEED.open(encoding="utf-8") as handle:
-        return {
+        units = {
             normalise_label(row["unit_label"]): Decimal(row["multiplier_yuan"])
             for row in csv.DictReader(handle)
         }
+    stems = {label[:-1]: mult for label, mult in units.items()
+             if label.endswith("元") and len(label) > 1 and all(ch in MAGNITUDE_CHARS for ch in label[:-1])}
+    return {**stems, **units}
 
 
 def normalise_unit(text: str) -> str:

@@ -24,12 +24,9 @@ dropped; a value without one is taken as Shanghai local time as printed.
 """
 from __future__ import annotations
 
-import re
 import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Iterator
 
 import duckdb
 
@@ -37,6 +34,8 @@ from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.text_encoding import (  # noqa: F401  (re-exported for the loaders)
     CHUNK_BYTES, TextSource, detect_encoding, utf8_source,
 )
+from dagster_project.ingest import text_values
+from dagster_project.ingest.text_memory import LOADER_MEMORY_LIMIT, bounded_memory  # noqa: F401
 from dagster_project.ingest.text_headers import (  # noqa: F401  (re-exported for the loaders)
     AMOUNT_UNITS_SEED, amount_units, normalise_label, normalise_unit, split_header_unit, unit_case_sql,
 )
@@ -45,9 +44,6 @@ from dagster_project.ingest.text_staging import (  # noqa: F401
     stage_csv, stage_json,
 )
 
-# DuckDB's buffer pool cap while a text file is parsed: the parsed scratch table of a very large
-# file spills to the warehouse's temp directory instead of growing RSS (the default is 80 % of RAM).
-LOADER_MEMORY_LIMIT = "2GB"
 # Delimited text (comma or tab, found from the header line); every other text suffix is JSON
 DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt")
 
@@ -99,47 +95,6 @@ KIND_REASONS = {
 }
 
 
-def _stable_limit(display: str) -> str:
-    """A SET value that reads back as ``display``.
-
-    DuckDB shows the limit truncated to one decimal ('2.7 GiB'); setting that text back yields
-    '2.6 GiB', so a plain save/restore would shrink the limit on every file. Half a unit of the
-    last shown digit keeps the round trip stable.
-    """
-    match = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?\s*([A-Za-z]+)\s*", display)
-    if not match:
-        return display
-    whole, frac, unit = match.groups()
-    digits = len(frac or "")
-    value = Decimal(f"{whole}.{frac or '0'}") + Decimal(5) / Decimal(10) ** (digits + 1)
-    return f"{value}{unit}"
-
-
-@contextmanager
-def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str = LOADER_MEMORY_LIMIT) -> Iterator[None]:
-    """Cap DuckDB's memory for the duration of a file load, then restore the caller's setting."""
-    setting = "SELECT current_setting('memory_limit')"
-    previous = con.execute(setting).fetchone()[0]
-    con.execute("RESET memory_limit")
-    is_default = con.execute(setting).fetchone()[0] == previous
-    con.execute(f"SET memory_limit = {sql_literal(limit)}")
-    if previous == con.execute(setting).fetchone()[0] and id(con) in _CALLER_MEMORY_LIMITS:
-        # the last restore failed (a statement aborted the transaction): restore the caller's own value
-        previous, is_default = _CALLER_MEMORY_LIMITS[id(con)]
-    _CALLER_MEMORY_LIMITS[id(con)] = (previous, is_default)
-    try:
-        yield
-    finally:
-        try:
-            if is_default:
-                con.execute("RESET memory_limit")
-            else:
-                con.execute(f"SET memory_limit = {sql_literal(_stable_limit(previous))}")
-        except duckdb.Error:  # aborted transaction: SET is refused until the framework's ROLLBACK
-            pass
-
-
-_CALLER_MEMORY_LIMITS: dict[int, tuple[str, bool]] = {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +108,7 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create the temporary parsing macros on this connection (idempotent, cheap)."""
     groups = {k: "[" + ", ".join(sql_literal(f) for f in v) + "]" for k, v in TIMESTAMP_FORMATS.items()}
     trim = sql_literal(TRIM_CHARS)
+    text_values.register_chinese_time_macro(con, groups["chinese"])
     con.execute(f"""
         -- trim(v, chars) with a non-ASCII set is slow: only values that start or end with one of
         -- them pay for it (measured: 28 columns x 1 M rows, 12 s -> under 3 s)
@@ -199,7 +155,7 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
             WHEN v IS NULL THEN NULL
             WHEN contains(v, '-') AND NOT contains(v, 'T') AND NOT contains(v, '+') AND NOT contains(v, 'Z')
                 THEN try_strptime(v, {groups['dash']})
-            WHEN contains(v, '年') THEN try_strptime(replace(v, '：', ':'), {groups['chinese']})
+            WHEN contains(v, '年') THEN gk_cn_ts(replace(v, '：', ':'))
             WHEN contains(v, '/') THEN try_strptime(v, {groups['slash']})
             WHEN contains(v, 'T') OR contains(v, '+') OR contains(v, 'Z') THEN gk_iso_ts(v)
             WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?') THEN CASE
@@ -277,6 +233,12 @@ class Binding:
     fallbacks: tuple[tuple[int, str], ...] = ()
     # cells that state nothing (a lone '-' in an amount or time column): read as blank, not as a bad value
     placeholders: tuple[str, ...] = ()
+    # counts: labels of the field a cell may repeat before its value (投标人数：5) and units after it (5 家): text_values
+    labels: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()  # an ordinal's 第 (第1名)
+    # times: '' or how the file writes day/month/year values ('dmy', 'mdy', 'undecided': text_values.decide_day_order)
+    day_order: str = ""
 
 
 def blank_when_bad(spec: dict) -> bool:
@@ -343,12 +305,11 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
         return raw
     if b.kind == "code":
         return f"gk_code({raw})"
-    if b.kind == "timestamp":
-        return f"gk_ts({raw})"
-    if b.kind == "date":
-        return f"gk_date({raw})"
+    if b.kind in ("timestamp", "date"):
+        ts = text_values.timestamp_sql(raw, b.day_order) if b.day_order else f"gk_ts({raw})"
+        return ts if b.kind == "timestamp" else f"CAST({ts} AS DATE)"
     if b.kind == "integer":
-        return f"gk_integer({raw})"
+        return text_values.integer_sql(raw, b.labels, b.units, b.prefixes)
     if b.kind == "boolean":
         return f"gk_boolean({raw})"
     if b.kind == "unit":
@@ -383,7 +344,9 @@ def _cell_error(b: Binding) -> tuple[str, str]:
     if b.kind in ("timestamp", "date", "integer"):
         # a time as yyyyMMddHHmmss (14 digits) or a count a spreadsheet rewrote as 2.01806E+13 when it saved the file:
         # say why it cannot be read, so the sender knows to export the column as text
-        reason_sql = (f"CASE WHEN gk_code(r_{b.field}) IS NULL THEN {sql_literal(SCIENTIFIC_REASON)} "
+        undecided = (f"WHEN {text_values.undecided_sql(f'r_{b.field}')} THEN {sql_literal(text_values.DAY_ORDER_REASON)} "
+                     if b.day_order == text_values.UNDECIDED else "")
+        reason_sql = (f"CASE {undecided}WHEN gk_code(r_{b.field}) IS NULL THEN {sql_literal(SCIENTIFIC_REASON)} "
                       f"ELSE {sql_literal(reason)} END")
     else:
         reason_sql = sql_literal(reason)
@@ -449,67 +412,80 @@ def parse_staged(
     with the row: ``第12行「中标金额」: …``. Records for which ``header_repeat`` (SQL over the staged
     columns) is true are the header again, not records: left out, counted nowhere, named in a note.
     """
-    relation = _placeholders_blanked(staged.relation, bindings)
-    unit_binding = next((b for b in bindings if b.kind == "unit"), None)
-    unit_sql = parsed_expr(unit_binding, None) if unit_binding else None
-    inner = ["source_row"]
-    for b in bindings:
-        inner.append(f"{parsed_expr(b, unit_sql)} AS p_{b.field}")
-        if b.kind != "text":
-            inner.append(f"{raw_expr(b)} AS r_{b.field}")
-            if b.fallbacks:
-                inner.append(f"{header_expr(b)} AS h_{b.field}")
-    for i, error in enumerate(staged.row_errors):
-        inner += [f"coalesce({error.expr}, false) AS _row_error_{i}", f"({error.value_sql}) AS _row_value_{i}"]
-    if header_repeat:
-        inner.append(f"{header_repeat} AS _header_repeat")
+    def select_sql(bindings: list[Binding]) -> str:
+        relation = _placeholders_blanked(staged.relation, bindings)
+        # a unit binding named after one amount (budget_amount_unit: 预算金额单位) is that amount's unit; any other is the
+        # unit of every amount without its own
+        units = {b.field: parsed_expr(b, None) for b in bindings if b.kind == "unit"}
+        own = {f"{b.field}_unit" for b in bindings if b.kind == "amount"}
+        unit_sql = next((sql for name, sql in units.items() if name not in own), None)
+        inner = ["source_row"]
+        for b in bindings:
+            own_sql = units.get(f"{b.field}_unit")
+            amount_unit = f"coalesce({own_sql}, {unit_sql})" if own_sql and unit_sql else own_sql or unit_sql
+            inner.append(f"{parsed_expr(b, amount_unit)} AS p_{b.field}")
+            if b.kind != "text":
+                inner.append(f"{raw_expr(b)} AS r_{b.field}")
+                if b.fallbacks:
+                    inner.append(f"{header_expr(b)} AS h_{b.field}")
+        for i, error in enumerate(staged.row_errors):
+            inner += [f"coalesce({error.expr}, false) AS _row_error_{i}", f"({error.value_sql}) AS _row_value_{i}"]
+        if header_repeat:
+            inner.append(f"{header_repeat} AS _header_repeat")
 
-    conditions, errors = [], []
-    blanked = []
-    for b in bindings:
-        if b.kind != "text" and b.reports_errors and b.bad_rejects_row:
-            bad, error = _cell_error(b)
-            conditions.append(bad)
-            errors.append(error)
-        elif b.kind != "text" and b.reports_errors:
-            blanked.append((f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)",
-                            f"{{'column': {f'h_{b.field}' if b.fallbacks else sql_literal(b.header)}, "
-                            f"'field': {sql_literal(b.field)}, "
-                            f"'value': r_{b.field}, 'kind': {sql_literal(b.kind)}}}"))
-    for i, error in enumerate(staged.row_errors):
-        conditions.append(f"_row_error_{i}")
-        errors.append(
-            f"CASE WHEN _row_error_{i} THEN {{'column': NULL, 'value': _row_value_{i}, 'reason': "
-            f"{sql_literal(': ' + error.reason)}}} END"
+        conditions, errors = [], []
+        blanked = []
+        for b in bindings:
+            if b.kind != "text" and b.reports_errors and b.bad_rejects_row:
+                bad, error = _cell_error(b)
+                conditions.append(bad)
+                errors.append(error)
+            elif b.kind != "text" and b.reports_errors:
+                blanked.append((f"(r_{b.field} IS NOT NULL AND p_{b.field} IS NULL)",
+                                f"{{'column': {f'h_{b.field}' if b.fallbacks else sql_literal(b.header)}, "
+                                f"'field': {sql_literal(b.field)}, "
+                                f"'value': r_{b.field}, 'kind': {sql_literal(b.kind)}}}"))
+        for i, error in enumerate(staged.row_errors):
+            conditions.append(f"_row_error_{i}")
+            errors.append(
+                f"CASE WHEN _row_error_{i} THEN {{'column': NULL, 'value': _row_value_{i}, 'reason': "
+                f"{sql_literal(': ' + error.reason)}}} END"
+            )
+        structural = " OR ".join(f"_row_error_{i}" for i, _ in enumerate(staged.row_errors))
+        for check in checks:
+            # a record that is not an object has no fields: say that once, not "field missing" too
+            bad_sql = f"(NOT ({structural}) AND ({check.bad_sql}))" if structural else f"({check.bad_sql})"
+            conditions.append(bad_sql)
+            errors.append(
+                f"CASE WHEN {bad_sql} THEN {{'column': {sql_literal(check.column)}, "
+                f"'value': {check.value_sql}, 'reason': {sql_literal(': ' + check.reason)}}} END"
+            )
+        # built only for bad rows: CASE evaluates its THEN branch for the selected rows alone
+        error_type = 'STRUCT("column" VARCHAR, "value" VARCHAR, reason VARCHAR)[]'
+        error_list = (
+            f"CASE WHEN {' OR '.join(conditions)} THEN list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) END"
+            if conditions else f"CAST(NULL AS {error_type})"
         )
-    structural = " OR ".join(f"_row_error_{i}" for i, _ in enumerate(staged.row_errors))
-    for check in checks:
-        # a record that is not an object has no fields: say that once, not "field missing" too
-        bad_sql = f"(NOT ({structural}) AND ({check.bad_sql}))" if structural else f"({check.bad_sql})"
-        conditions.append(bad_sql)
-        errors.append(
-            f"CASE WHEN {bad_sql} THEN {{'column': {sql_literal(check.column)}, "
-            f"'value': {check.value_sql}, 'reason': {sql_literal(': ' + check.reason)}}} END"
-        )
-    # built only for bad rows: CASE evaluates its THEN branch for the selected rows alone
-    error_type = 'STRUCT("column" VARCHAR, "value" VARCHAR, reason VARCHAR)[]'
-    error_list = (
-        f"CASE WHEN {' OR '.join(conditions)} THEN list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) END"
-        if conditions else f"CAST(NULL AS {error_type})"
-    )
-    keep = ["source_row"] + [f"p_{b.field}" for b in bindings] + (["_header_repeat"] if header_repeat else [])
-    extras = "".join(f", {expr} AS {name}" for name, expr in (extra_sql or {}).items())
-    if blanked:
-        cells = ", ".join(f"CASE WHEN {bad} THEN {cell} END" for bad, cell in blanked)
-        extras += (f", CASE WHEN {' OR '.join(bad for bad, _ in blanked)} "
-                   f"THEN list_filter([{cells}], lambda e: e IS NOT NULL) END AS _blanked")
+        keep = ["source_row"] + [f"p_{b.field}" for b in bindings] + (["_header_repeat"] if header_repeat else [])
+        extras = "".join(f", {expr} AS {name}" for name, expr in (extra_sql or {}).items())
+        if blanked:
+            cells = ", ".join(f"CASE WHEN {bad} THEN {cell} END" for bad, cell in blanked)
+            extras += (f", CASE WHEN {' OR '.join(bad for bad, _ in blanked)} "
+                       f"THEN list_filter([{cells}], lambda e: e IS NOT NULL) END AS _blanked")
+        return (f"SELECT {', '.join(keep)}, {error_list} AS _errors{extras} "
+                f"FROM (SELECT {', '.join(inner)} FROM {relation})")
+
     parsed = f"parsed_{uuid.uuid4().hex[:10]}"
     try:
-        con.execute(f"""
-            CREATE TEMP TABLE {parsed} AS
-            SELECT {', '.join(keep)}, {error_list} AS _errors{extras}
-            FROM (SELECT {', '.join(inner)} FROM {relation})
-        """)
+        con.execute(f"CREATE TEMP TABLE {parsed} AS {select_sql(bindings)}")
+        if day_order := text_values.day_order_from_errors(con, parsed, bindings):
+            # dates written day/month/year or month/day/year, none readable as the contract's year-first: read again
+            # in the order the file shows (rare: a file's other loads pay one query over its rejected rows)
+            bindings = [replace(b, day_order=day_order[0]) if b.kind in ("timestamp", "date") else b for b in bindings]
+            for table in staged.scan_tables:  # the CSV scan appends its rejects again on a second scan
+                con.execute(f"DELETE FROM {table}")
+            con.execute(f"DROP TABLE {parsed}")
+            con.execute(f"CREATE TEMP TABLE {parsed} AS {select_sql(bindings)}")
         skipped = csv_scan_rejects(con, staged)
     except duckdb.InvalidInputException as exc:  # the scan itself failed beyond single records
         detail = scrub(" ".join(str(exc).splitlines()[:3]), f.rel, f.path)
@@ -526,7 +502,8 @@ def parse_staged(
              for row, text, reason in skipped],
         )
     drop_temp(con, *staged.scan_tables)
-    notes = drop_header_repeats(con, parsed, staged) if header_repeat else []
+    notes = [day_order[1]] if day_order else []
+    notes += drop_header_repeats(con, parsed, staged) if header_repeat else []
     # a workbook's rows say their sheet and its row (工作表「交易信息」第12行); a text file's, their row or record
     sheet, where, places = "NULL", f"'第' || source_row || {sql_literal(staged.row_word)}", ""
     if staged.row_places:
@@ -541,6 +518,7 @@ def parse_staged(
     """)
     # the cells of loaded rows stored NULL: kept beside the rejects, each a finding (QUAR_CODE_DAMAGED); the same
     # one scan of the parsed table the file's note took before, the note then read from the few cells kept
+    blanked = any(b.kind != "text" and b.reports_errors and not b.bad_rejects_row for b in bindings)
     kept = record_blanked_cells(con, parsed, f, load_id, staged, sheet, places) if blanked else 0
     if staged.row_places:
         drop_temp(con, staged.row_places)

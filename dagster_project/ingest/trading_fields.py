@@ -304,7 +304,7 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
         header = headers[index]
         _base, _unit, multiplier = tf.split_header_unit(header)
         first = True
-        for name in ([] if header in unclear else _fields_of_header(header, table)):
+        for name in ([] if header in unclear else _fields_of_header(header, table) or _own_unit_of(header, table)):
             if name in bound:
                 for i, b in enumerate(bindings):
                     if b.field == name and b.multiplier == multiplier and b.column != index:
@@ -316,7 +316,7 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
             if multiplier is not None and kind != "amount":
                 continue
             bound.add(name)
-            codes = codes_for(table, name)
+            codes = codes_for(table, name) or (codes_for(table, "amount_unit") if kind == "unit" else None)
             if codes and name == "bulletin_type":
                 # a type written out (中标结果公告, 0202) says what the record is even in a table whose codes are
                 # one character: kept as published, not blanked to the table's own type
@@ -326,12 +326,32 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 # a code list that says what a field's codes mean leaves nothing else to read
                 unlisted_codes_null=bool(codes) and name in ("notice_nature", "bulletin_type"),
                 reports_errors=first, bad_rejects_row=not tf.blank_when_bad(spec_fields[name]),
-                placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else ()))
+                placeholders=tuple(placeholders.get("values") or ()) if kind in (placeholders.get("kinds") or ()) else (),
+                labels=tuple(sorted(_printed_labels_of(name, header, table))) if kind == "integer" else (),
+                units=tuple(spec_fields[name].get("units") or ()),
+                prefixes=tuple(spec_fields[name].get("prefixes") or ()),
+                values={str(k).lower(): v for k, v in spec_fields[name]["values"].items()} if kind == "enum" else None))
             first = False
         if first:
             ignored.append(index)
     bindings.sort(key=lambda b: b.column)
     return bindings, [headers[i] for i in sorted(ignored)]
+
+
+# How a header says it is the unit of the amount column it names: 预算金额单位, BUDGET_AMOUNT_UNIT, 中标金额（单位）
+_UNIT_SUFFIX = re.compile(r"(.+?)(?:[(\[]?单位[)\]]?|_?unit)")
+
+
+def _own_unit_of(header: str, table: StandardTable | None) -> list[str]:
+    """``[<amount field>_unit]`` for a header naming an amount field and then 单位 / _UNIT, where the spec has that
+    helper field: the unit of that one amount (a per-amount unit column, as the national standard's CONTROL_PRICE_UNIT
+    or an export's 预算金额单位), never read as the unit of the file's other amounts."""
+    match = _UNIT_SUFFIX.fullmatch(tf.normalise_label(header))
+    if not match:
+        return []
+    spec_fields = trading_spec()["fields"]
+    return [f"{name}_unit" for name in _fields_of_header(match.group(1), table)
+            if spec_fields.get(name, {}).get("kind") == "amount" and f"{name}_unit" in spec_fields][:1]
 
 
 def _binding_order(headers: list[str], table: StandardTable | None) -> list[int]:

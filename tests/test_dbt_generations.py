@@ -55,3 +55,15 @@ def test_generations_move_and_read(tmp_path):
         assert generations.of(con, ["fct_deals", "fct_budget_lines"]) != first
     finally:
         con.close()
+
+
+def test_a_build_of_tests_only_moves_nothing(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        generations.move(con, [], "t1")
+        generations.move(con, ["fct_deals"], "t1")
+        before = generations.of(con, ["fct_deals"])
+        generations.move(con, set(), "t2")
+        assert generations.of(con, ["fct_deals"]) == before
+    finally:
+        con.close()

@@ -292,6 +292,8 @@ def record_whole_build() -> None:
     """Record the warehouse as built whole from its present raw files, code and date — what a successful
     whole-project build records — for a warehouse built by ``dbt build`` outside Dagster (tests, a hand build)."""
     state = read_build_state()
+    # built outside the dbt asset: any relation may have changed (generations.py)
+    _move_generations(generations.relation_names(json.loads(Path(require_manifest()).read_text(encoding="utf-8"))))
     _set_state(dbt_inputs_fingerprint(), record=True, code_digest=dbt_code_digest(), families=state.current_families,
                as_of=settings().as_of.isoformat())
 

@@ -71,6 +71,17 @@ def _remembered(con: duckdb.DuckDBPyConnection, dbt_build: str | None) -> str | 
     return data if build == dbt_build and data else None
 
 
+def _inputs_key(con: duckdb.DuckDBPyConnection, dbt_build: str | None) -> str | None:
+    """What the OCDS relations' digest is kept with: their dbt generations (``transform/generations.py``: unchanged
+    while no build could have changed them, so a corrected budget figure keeps them), else the dbt build."""
+    if dbt_build is None:  # a build under way or failed: hash what is there
+        return None
+    from dagster_project.transform import generations
+
+    moved = generations.of(con, OCDS_RELATIONS)
+    return f"generations:{moved}" if moved else dbt_build
+
+
 def _remember(warehouse: Path, dbt_build: str | None, data: str) -> None:
     if dbt_build is None:
         return
@@ -88,11 +99,12 @@ def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
     """What the OCDS packages are made of: the trading marts' rows, the mapping and code, the settings.
 
     The relations' digest is one pass over every row of the trading marts (≈ 1 s at 1 M bulletins); it is kept with
-    the dbt build whose marts it hashed (``raw.stage_state``, stage ``publish_ocds_inputs``) and reused while the dbt
-    stage records that same build: the dbt asset forgets its fingerprint before it builds and records it after a
-    whole build, and the marts of one fingerprint are the rows its inputs give (what the release and dashboards
-    fingerprints already take them for). A new build hashes them again, so one changed budget figure (a new dbt
-    fingerprint, the same trading rows) still leaves the packages as they are. Only Dagster's dbt asset forgets the
+    the dbt generations of the relations it hashed (``transform/generations.py``; the dbt build when one has none)
+    in ``raw.stage_state``, stage ``publish_ocds_inputs``, and reused while they are the same and the dbt stage
+    records a finished build: the dbt asset forgets its fingerprint before it builds and records it after a whole
+    build, and moves the generation of every relation a build may change before dbt runs. So one changed budget
+    figure (a new dbt fingerprint, the trading marts not reached) neither hashes the trading rows again nor rebuilds
+    the packages; a build that reaches them hashes them again. Only Dagster's dbt asset forgets the
     record: a ``dbt build`` run by hand on this warehouse leaves it, and the next run then trusts marts the hand build
     changed (as quality, release and dashboards do) — set ``GONGKAI_NO_CARRY=1`` for that run, or build through
     Dagster. (A dbt on-run-start hook cannot forget it: dbt rolls back the transaction its project hooks run in.)"""
@@ -102,12 +114,12 @@ def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
     try:
         if qualified(con, "fct_trading_bulletins") is None:
             return None
-        dbt_build = _dbt_build(con)
-        data = _remembered(con, dbt_build)
+        key = _inputs_key(con, _dbt_build(con))
+        data = _remembered(con, key)
         if data is None:
             data = relations_by_name(RelationFingerprints(con), con, OCDS_RELATIONS)
             con.close()
-            _remember(warehouse, dbt_build, data)
+            _remember(warehouse, key, data)
     finally:
         con.close()
     return stage_state.fingerprint("publish_ocds", data, publish_code_digest(), *settings_parts)

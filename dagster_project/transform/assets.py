@@ -33,7 +33,8 @@ from dagster_project import partitions, stage_state
 from dagster_project.paths import DBT_PROJECT_DIR, settings
 from dagster_project.resources import DUCKDB_POOL
 from dagster_project.ingest.framework import FAMILY_TABLES
-from dagster_project.transform import carried_checks, invocation_folders, parse_state, selection, spark_exchange
+from dagster_project.transform import (carried_checks, generations, invocation_folders, parse_state, selection,
+                                       spark_exchange)
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
 from dagster_project.transform.dbt_resource import GongkaiDbtCliResource, everything_selected_from_manifest
 
@@ -215,6 +216,11 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
                    as_of=current.as_of.isoformat())
     else:
         _set_state(None, record=False)  # a build that dies half-way must not look current
+        # what this build may change gets a new generation before dbt writes (generations.py)
+        _move_generations(generations.reached(
+            manifest, FAMILY_TABLES, mode=plan.mode if whole_project else "subset",
+            previous_families=previous_families, current_families=state.current_families,
+            previous_as_of=previous_as_of, as_of=current.as_of.isoformat()))
         args = ["build"]
         if plan.mode == "full_refresh":
             context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
@@ -286,6 +292,8 @@ def record_whole_build() -> None:
     """Record the warehouse as built whole from its present raw files, code and date — what a successful
     whole-project build records — for a warehouse built by ``dbt build`` outside Dagster (tests, a hand build)."""
     state = read_build_state()
+    # built outside the dbt asset: any relation may have changed (generations.py)
+    _move_generations(generations.relation_names(json.loads(Path(require_manifest()).read_text(encoding="utf-8"))))
     _set_state(dbt_inputs_fingerprint(), record=True, code_digest=dbt_code_digest(), families=state.current_families,
                as_of=settings().as_of.isoformat())
 
@@ -366,6 +374,14 @@ def _import_gx_meanwhile() -> None:
     from dagster_project.quality.gx_duckdb import import_gx
 
     threading.Thread(target=import_gx, name="import-gx-during-dbt", daemon=True).start()
+
+
+def _move_generations(names: set) -> None:
+    con = duckdb.connect(str(settings().warehouse))
+    try:
+        generations.move(con, names)
+    finally:
+        con.close()
 
 
 def _save_outcomes(outcomes: list) -> None:

@@ -163,6 +163,15 @@ def test_an_amount_whose_unit_is_in_a_column_of_its_own_reads_that_unit_not_anot
     got = bulletins(wh, "trading/own_units_national.csv")
     assert (got[2]["budget_amount_yuan"], got[2]["bid_amount_yuan"]) == (Decimal("0.5") * 10**8, 4000)
 
+    # the unit column written 中标金额（单位）: its label without the bracket names the amount itself (review: it was
+    # bound as a second copy of the amount, and 120 万元 loaded as 120 元)
+    _write_csv(raw / "trading" / "own_units_bracket.csv", ["项目编号", "公告类型", "公告标题", "发布时间", "中标金额",
+                                                           "中标金额（单位）", "预算金额", "预算金额(单位)"],
+               [["U1", "中标结果公告", "t1", "2019-03-01 09:00", "120", "万元", "1.5", "亿元"]])
+    load(raw, wh)
+    got = bulletins(wh, "trading/own_units_bracket.csv")
+    assert (got[2]["bid_amount_yuan"], got[2]["budget_amount_yuan"]) == (120 * 10_000, Decimal("1.5") * 10**8)
+
 
 def test_chinese_times_naming_the_half_of_the_day_read_as_the_clock_says(gongkai_env):
     # 开标时间 as notices print it: 上午9时30分, 下午2:30, 晚上8点, 14点30分, 9点半. 上午14时 contradicts itself and
@@ -221,7 +230,9 @@ def test_an_amount_in_another_currency_is_a_row_reject_not_a_figure_in_yuan(gong
     # an export may carry 币种. USD 100 read as 100 元 would be a wrong figure; CNY in any case (or 156, 人民币) reads.
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     header = ["PROJECT_CODE", "BULLETIN_TYPE", "NOTICE_SEND_TIME", "BID_AMOUNT", "BID_CURRENCY"]
-    currencies = {"CNY": True, "cny": True, "156": True, "人民币": True, "": True, "USD": False, "HKD": False}
+    # CNY written as people write it in a 币种 cell (人民币（元）, 人民币 (RMB), ￥) reads too (review: each was a reject)
+    currencies = {"CNY": True, "cny": True, "156": True, "人民币": True, "": True, "USD": False, "HKD": False,
+                  "人民币元": True, "人民币（元）": True, "人民币 (RMB)": True, "￥": True, "¥": True, "美元（USD）": False}
     rows = [[f"Y{i}", "中标结果公告", "2019-03-01 09:00", "100", c] for i, c in enumerate(currencies)]
     _write_csv(raw / "trading" / "currency.csv", header, rows)
     _write_csv(raw / "trading" / "currency_cn.csv", ["项目编号", "公告类型", "发布时间", "中标金额(万元)", "币种"],

@@ -24,6 +24,7 @@ dropped; a value without one is taken as Shanghai local time as printed.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -207,6 +208,16 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 # --------------------------------------------------------------------------------------------
 # Generic typed parse of a staged file
+# what an enumerated value is compared without (spaces and brackets, ASCII and full-width)
+ENUM_IGNORED = r"[\s()（）\[\]【】]"
+_ENUM_IGNORED = re.compile(ENUM_IGNORED)
+
+
+def enum_key(value: str) -> str:
+    """An enumerated value's compare form (``ENUM_IGNORED`` dropped, lower case), as the SQL compares cells."""
+    return _ENUM_IGNORED.sub("", str(value)).lower()
+
+
 # --------------------------------------------------------------------------------------------
 @dataclass
 class Binding:
@@ -315,10 +326,11 @@ def parsed_expr(b: Binding, unit_sql: str | None) -> str:
     if b.kind == "unit":
         return unit_case_sql(raw)
     if b.kind == "enum":
+        # compared without spaces and brackets, full-width or not: 人民币（元）, 人民币 (RMB) are 人民币元, 人民币rmb
         whens = " ".join(
-            f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in (b.values or {}).items()
+            f"WHEN {sql_literal(enum_key(k))} THEN {sql_literal(v)}" for k, v in (b.values or {}).items()
         )
-        return f"(CASE lower({raw}) {whens} END)"
+        return f"(CASE lower(regexp_replace({raw}, {sql_literal(ENUM_IGNORED)}, '', 'g')) {whens} END)"
     if b.kind == "amount":
         if b.multiplier is not None:
             mult = f"CAST({b.multiplier} AS DECIMAL(20, 4))"

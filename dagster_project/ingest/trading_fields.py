@@ -304,7 +304,7 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
         header = headers[index]
         _base, _unit, multiplier = tf.split_header_unit(header)
         first = True
-        for name in ([] if header in unclear else _fields_of_header(header, table) or _own_unit_of(header, table)):
+        for name in ([] if header in unclear else _header_fields(header, table)):
             if name in bound:
                 for i, b in enumerate(bindings):
                     if b.field == name and b.multiplier == multiplier and b.column != index:
@@ -340,6 +340,17 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
 
 # How a header says it is the unit of the amount column it names: 预算金额单位, BUDGET_AMOUNT_UNIT, 中标金额（单位）
 _UNIT_SUFFIX = re.compile(r"(.+?)(?:[(\[]?单位[)\]]?|_?unit)")
+
+
+def _header_fields(header: str, table: StandardTable | None) -> list[str]:
+    """The fields a header names. A header naming an amount and then 单位 (``中标金额（单位）``) is that amount's unit
+    column even where the label without its bracket names the amount itself: read as the amount, its 万元 were 元."""
+    fields = _fields_of_header(header, table)
+    own = _own_unit_of(header, table)
+    spec_fields = trading_spec()["fields"]
+    if own and all(spec_fields.get(f, {}).get("kind") == "amount" for f in fields):
+        return own
+    return fields
 
 
 def _own_unit_of(header: str, table: StandardTable | None) -> list[str]:

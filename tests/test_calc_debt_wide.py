@@ -16,17 +16,30 @@ read as a header of its own there, 本级's 专项债券 went under no 其中：
 40 wide. The balance's 专项债务 stands alone on page 3, a one-column box under no text (the centred 2019年债务余额 is
 drawn on page 2): the header row above it had no counterpart there, the page was left apart and its `单位：万元` with
 it — every figure of the 1-1 was read in 元, 10 000 times too small (or, in portrait, the 1-1 not read at all).
+
+``debt_calc_titleless`` (and ``_band``, with 分地区 merged over the counties): a 1-2 with five counties, every column 30
+wide, its title centred and merged over A1:H1. Calc prints three columns a page and draws the title on page 2 only:
+page 1 (项目 | 本地区) was a ruled table with no title, dropped without a word, and pages 2-4 refused (no header row)
+or — under 分地区 — read as 本级 figures of no item, 本地区 lost. The title stands above rows level with page 1's: it is
+the sheet's, and the pages are one table.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from dagster_project.ingest.pdf_reader import PdfDocument, read_pdf
+from dagster_project.ingest.pdf_untitled import UntitledTable, untitled_sheet
+from dagster_project.ingest.segmenter import segment
 from dagster_project.ingest.workbook import parse_workbook
+from dagster_project.ingest.workbook_spec import vocabulary
 
 CALC = Path(__file__).parent / "fixtures" / "debt_calc"
+_FIGURE = re.compile(r"^\s*[\d,]+(?:\.\d+)?\s*$")
 
 
 def _tables(parsed) -> list:
@@ -35,8 +48,26 @@ def _tables(parsed) -> list:
             for s in parsed.sheets]
 
 
-@pytest.mark.parametrize("name", ["debt_calc_ministry", "debt_calc_centred", "debt_calc_regions", "debt_calc_wide"])
+@pytest.mark.parametrize("name", ["debt_calc_ministry", "debt_calc_centred", "debt_calc_regions", "debt_calc_wide",
+                                  "debt_calc_titleless", "debt_calc_titleless_band"])
 def test_a_debt_workbook_printed_over_pages_to_the_right_reads_like_the_workbook(name):
     workbook, printed = parse_workbook(CALC / f"{name}.xlsx"), parse_workbook(CALC / f"{name}.pdf")
     assert all(s.status == "parsed" and s.lines for s in workbook.sheets)
     assert _tables(printed) == _tables(workbook)
+
+
+def test_a_ruled_table_of_figures_under_no_title_is_refused_with_its_page_not_dropped():
+    """Page 1 of ``debt_calc_titleless`` alone (pages 2-4 left out): a ruled table of items and figures under the
+    publisher line and no title — which table it is cannot be told, so it is a reject naming its page, never silence."""
+    document = read_pdf(CALC / "debt_calc_titleless.pdf", "debt_calc_titleless.pdf")
+    page_one = PdfDocument(document.name, 1, [it for it in document.items if it.page == 1], 1,
+                           {1: document.page_heights[1]})
+    grids, _ = segment(page_one, vocabulary())
+    assert [type(g) for g in grids] == [UntitledTable]
+    sheet = untitled_sheet(grids[0], 0)
+    (reject,) = sheet.rejects
+    assert sheet.status == "error" and reject.source_page == 1 and "第1页" in reject.reason
+    assert sheet.rows_rejected == len(grids[0].rows) == sum(1 for it in page_one.items if it.kind == "table")
+    # a box of words (a cover, a narrative box) holding no figures is still running text, as before
+    words = [replace(it, cells=["说明" if _FIGURE.match(c or "") else c for c in it.cells]) for it in page_one.items]
+    assert segment(PdfDocument(document.name, 1, words, 1, {1: document.page_heights[1]}), vocabulary())[0] == []

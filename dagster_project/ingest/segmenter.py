@@ -9,7 +9,8 @@ table (``注：…``, an empty-table note) belong to it. A sheet wider than the 
 goes on over further pages to the right (Calc and Excel print down, then across): those pages' rows stand at the
 very heights of the rows they continue, and are joined onto them first (``join_column_pages``). Page numbers and
 running heads are furniture, never data. A contents page (目录) lists table names without being tables.
-Everything else is running text: the narrative a disclosure must also carry.
+Everything else is running text: the narrative a disclosure must also carry — but a ruled table holding figures
+under no title at all is refused with its page (``pdf_untitled.py``), never dropped.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from dagster_project.ingest.grid import Grid, TextBlock
 from dagster_project.ingest.pdf_across import ROW_TOP_TOLERANCE, TEXT_TO_RULE_TOLERANCE, box_as_rows, by_columns, \
     starts_lower
 from dagster_project.ingest.pdf_reader import MARGIN_BAND, PageItem, PdfDocument
+from dagster_project.ingest.pdf_untitled import UntitledTable, holds_figures
 from dagster_project.ingest.pdf_unruled import CONTENTS_LINE as _CONTENTS_LINE
 from dagster_project.ingest.pdf_unruled import HEADING as _HEADING
 from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise, vocabulary
@@ -172,10 +174,23 @@ def _fills_page(items: list[PageItem], height: float | None) -> bool:
 
 def _title_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
     """Whether the page has a title (a line, or a ruled row of one filled cell) other than a piece of the earlier page's
-    title at its height (a centred title cut between two pages printed side by side)."""
-    return any(_title_of(vocab, it) and not any(
+    title at its height (a centred title cut between two pages printed side by side) or the sheet's title centred
+    over its whole width and printed on this page only (``_sheet_title_here``)."""
+    return any(_title_of(vocab, it) and not _sheet_title_here(it, earlier, vocab) and not any(
         abs(q.top - it.top) <= ROW_TOP_TOLERANCE and normalise(q.text) != normalise(it.text)
         and _pieces_of_one(q.text, it.text) for q in earlier) for it in page)
+
+
+def _sheet_title_here(line: PageItem, earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
+    """Whether a title line of a page is the title of the earlier page's table, centred over the sheet's whole width
+    and so printed on a page to the right only: the earlier page has no title at all (not a line, not a ruled row of
+    one cell) and the line stands above its first ruled row. Calc centres a title merged over A1:H1 (columns 30 wide,
+    three a page) on page 2: page 1 (项目 | 本地区) was a ruled table with no title — dropped, and pages 2-4 read as a
+    table without its items. (Another table's page drawing the same rules has a title of its own on the earlier
+    page; the rows level with the earlier page's are checked by ``_continues``.)"""
+    rows = [q.top for q in earlier if q.kind == "table"]
+    return _title_of(vocab, line) and bool(rows) and line.top < min(rows) - ROW_TOP_TOLERANCE \
+        and not any(_title_of(vocab, q) for q in earlier)
 
 
 def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary,
@@ -227,6 +242,7 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
     # pages between have nothing at that height)
     if not all(level(it, earlier) or within(it)
                or (it.kind == "text" and it.top < rows[0].top and _is_caption_line(vocab, it.text))
+               or (it.kind == "text" and _sheet_title_here(it, earlier, vocab))
                for it in page if not it.in_margin):
         return False  # a line at no height of the earlier page: a page of its own (a narrative sheet after a table)
     # a one-column box shows no line where its cell is blank (公用经费 beside the 人员经费 rows): its own rules say where
@@ -468,10 +484,15 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
     for it in document.items:
         if id(it) not in skip and it.page not in toc:
             page_first.setdefault(it.page, it)
+    # ruled rows under no title (a title of another table, or none): runs of rows of one table on one page, each with
+    # whether the page shows nothing above it but a publisher/unit line (no title at all, not one unknown to us)
+    untitled: list[tuple[bool, list[PageItem]]] = []
+    previous: PageItem | None = None
 
     for it in document.items:
         if id(it) in skip or it.page in toc:
             continue
+        before, previous = previous, it
         if it.kind == "text":
             if is_title(vocab, it.text):
                 close()
@@ -509,9 +530,17 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
             current.items.append(it)  # notes at a page's foot, the table goes on over the page
             current.state = "table"
         else:
-            close()  # a ruled table with no title of its own: a cover or a narrative box, not a budget table
+            close()  # a ruled table with no title of its own: a cover or a narrative box, not a budget table …
+            if untitled and before is untitled[-1][1][-1] and (before.page, before.table_id) == (it.page, it.table_id):
+                untitled[-1][1].append(it)
+            else:
+                untitled.append((before is None or before.page != it.page or before.kind == "text"
+                                 and _is_caption_line(vocab, before.text), [it]))
     close()
     grids = [_grid(document, i, s) for i, s in enumerate(segments)]
+    # … unless it holds figures and stands under no title at all: then it is a table we cannot name, refused
+    grids += [_untitled(rows, len(grids) + k) for k, rows in enumerate(
+        rows for bare, rows in untitled if bare and holds_figures([r.cells for r in rows]))]
     blocks = [TextBlock(it.text, it.page, None, it.row) for it in narrative]
     return grids, blocks
 
@@ -537,6 +566,12 @@ def _grid(document: PdfDocument, index: int, segment_: _Segment) -> Grid:
     if across:
         pages += f"，右侧各列在第{_page_list(across)}页"
     return Grid(name=f"表{index + 1}（{pages}）", rows=rows, merges=merges, origins=origins, source_format="pdf")
+
+
+def _untitled(rows: list[PageItem], index: int) -> UntitledTable:
+    pages = f"第{_page_list(sorted({it.page for it in rows}))}页"
+    return UntitledTable(name=f"表{index + 1}（{pages}，无表名）", rows=[tuple(it.cells) for it in rows],
+                         merges=[], origins=[(it.page, it.row) for it in rows], source_format="pdf")
 
 
 def _page_list(pages: list[int]) -> str:

@@ -30,6 +30,7 @@ from dagster_project.ingest.parsed import (
     RowReject,
     parse_amount,
 )
+from dagster_project.ingest.pdf_untitled import UntitledTable, untitled_sheet
 from dagster_project.ingest.readers import read_grids, refused_suffix_reason, uncached_formulas
 from dagster_project.ingest.recogniser import parse_grid, split_tables
 from dagster_project.ingest.segmenter import segment
@@ -51,9 +52,11 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     # a sheet may hold several tables one under another: each is parsed as its own (its sheet's index kept); a hidden
     # sheet is none of them, not split
     indexed = [(index, part) for index, grid in enumerate(grids)
-               for part in ([grid] if grid.hidden else split_tables(grid, vocab))]
+               for part in ([grid] if grid.hidden or isinstance(grid, UntitledTable) else split_tables(grid, vocab))]
     grids = [part for _, part in indexed]
-    sheets = [_hidden_sheet(part, index) if part.hidden else parse_grid(part, index, vocab) for index, part in indexed]
+    # (a PDF's ruled table holding figures under no title is refused by the segmenter's reason, never dropped)
+    sheets = [_hidden_sheet(part, index) if part.hidden else untitled_sheet(part, index)
+              if isinstance(part, UntitledTable) else parse_grid(part, index, vocab) for index, part in indexed]
     narrative_sheets = []
     if document is None:  # a workbook's text lives on sheets that hold no table (说明, 封面 …)
         for grid, sheet in zip(grids, sheets):

@@ -1,7 +1,8 @@
 """Chinese identifier checks and personal-data finders (pure Python, no dependencies).
 
 - 统一社会信用代码 Unified social credit code (GB 32100-2015): 18 characters, check character at 18.
-- 居民身份证号码 Resident ID number (GB 11643-1999): region + birth date + sequence + ISO 7064 MOD 11-2.
+- 居民身份证号码 Resident ID number (GB 11643-1999): region + birth date + sequence + ISO 7064 MOD 11-2 (in free
+  text one typed with a wrong check character still identifies its holder: ``id_number_is_plausible``).
 - Mobile numbers (``1[3-9]`` + 9 digits) and bank card numbers (Luhn, 16-19 digits) in free text.
 
 Finders only match digit runs that are not part of a longer run of digits, so an amount such as
@@ -150,7 +151,8 @@ def _found(text: str | None, kind: str) -> list[str]:
 
 
 def find_id_numbers(text: str | None) -> list[str]:
-    """Checksum-valid 18-character ID numbers in text, in any written form, not inside longer digit runs."""
+    """18-character ID numbers in free text, in any written form, not inside longer digit runs: checksum-valid ones
+    and ones typed with a wrong check character (``id_number_is_plausible``; ``personal_numbers.classify``)."""
     return _found(text, "id_number")
 
 

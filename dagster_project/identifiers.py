@@ -1,7 +1,8 @@
 """Chinese identifier checks and personal-data finders (pure Python, no dependencies).
 
 - 统一社会信用代码 Unified social credit code (GB 32100-2015): 18 characters, check character at 18.
-- 居民身份证号码 Resident ID number (GB 11643-1999): region + birth date + sequence + ISO 7064 MOD 11-2.
+- 居民身份证号码 Resident ID number (GB 11643-1999): region + birth date + sequence + ISO 7064 MOD 11-2 (in free
+  text one typed with a wrong check character still identifies its holder: ``id_number_is_plausible``).
 - Mobile numbers (``1[3-9]`` + 9 digits) and bank card numbers (Luhn, 16-19 digits) in free text.
 
 Finders only match digit runs that are not part of a longer run of digits, so an amount such as
@@ -93,6 +94,22 @@ def id_number_is_valid(s: str | None) -> bool:
     return id_check_char(s[:17]) == s[17]
 
 
+def id_number_is_plausible(s: str | None, today: _dt.date | None = None) -> bool:
+    """An ID number as a person may have typed it, whatever its check character: 17 digits then a digit or X,
+    known province digits, a non-zero region, a real birth date from 1900-01-01 up to ``today`` (default: the
+    date today), a 3-digit sequence. Its first 17 digits identify a person (the check character is computed from
+    them), so in free text such a number is personal even when its check character is wrong; in codes and keys
+    only ``id_number_is_valid`` counts (a project code can be region + date + sequence)."""
+    if not s or len(s) != 18:
+        return False
+    s = s.upper()
+    if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+        return False
+    if s[:2] not in _ID_PROVINCES or s[2:6] == "0000" or not _id_date_is_real(s[6:14]):
+        return False
+    return _dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14])) <= (today or _dt.date.today())
+
+
 def make_id_number(region6: str, birth: _dt.date | str, sequence: int) -> str:
     """Build a checksum-valid ID number (region code, birth date, 3-digit sequence: odd = male)."""
     if isinstance(birth, _dt.date):
@@ -134,7 +151,8 @@ def _found(text: str | None, kind: str) -> list[str]:
 
 
 def find_id_numbers(text: str | None) -> list[str]:
-    """Checksum-valid 18-character ID numbers in text, in any written form, not inside longer digit runs."""
+    """18-character ID numbers in free text, in any written form, not inside longer digit runs: checksum-valid ones
+    and ones typed with a wrong check character (``id_number_is_plausible``; ``personal_numbers.classify``)."""
     return _found(text, "id_number")
 
 

@@ -25,7 +25,12 @@ How a number is found (people write ``138 0013 8000``, ``+86-138-0013-8000``, ``
 3. Candidates: every run of consecutive groups of a chain (``0951-5012345 13800138000`` holds the
    candidate ``13800138000``), at most 19 digits. A candidate is
    - an **ID number** (GB 11643): 17 digits + check digit/X, a known province, a real birth date,
-     the ISO 7064 MOD 11-2 check — in any grouping;
+     the ISO 7064 MOD 11-2 check — in any grouping; in free text (the default: names, notices, findings,
+     reports) also one whose check character is wrong (a typo), when it is not inside a code and its
+     province is known, its region non-zero and its birth date real and not after today
+     (``identifiers.id_number_is_plausible``): its first 17 digits identify the person. Codes and keys
+     (``checked_ids_only``: ``masking.mask_identifier_sql``, the privacy scan's identifier cells) keep
+     requiring the check, since a project code can be region + date + sequence;
    - a **mobile**: ``1[3-9]`` + 9 digits, optionally after ``86`` / ``0086`` (``+86``: the ``+`` is
      not a digit);
    - a **bank card**: 16–19 digits passing Luhn that are neither a valid ID nor a valid unified
@@ -166,7 +171,8 @@ def candidate_pattern(kinds: tuple[str, ...] = KINDS) -> str:
     a digit). Unified social credit codes (``12640104724412959H``, ``126401061117436248``: positions 7-8
     are their region's county digits, 18 a letter for two in three), which fill publisher, buyer and
     supplier columns by the million, then skip the full test (measured at 1 M trading rows: masking one
-    such column of 5.6 M rows took 73 s behind the 17-digit gate, 0.1 s behind this one)."""
+    such column of 5.6 M rows took 73 s behind the 17-digit gate, 0.1 s behind this one). Free text's ID numbers
+    with a wrong check character (``classify``) are 18 digits: the 16-digit alternative lets them through."""
     src, dst = _translation()
     digits = _script_digits("0123456789")
     seps = " .\\-" + "".join(a for a, b in zip(src, dst) if not b.isdigit() and b not in "Xx")
@@ -220,12 +226,19 @@ def _card_grouping(lengths: list[int]) -> bool:
     return len(lengths) == 1 or fours or (len(lengths) == 2 and lengths[0] == 6) or _one_by_one(lengths)
 
 
-def classify(digits: str, group_lengths: list[int], embedded: bool = False) -> str | None:
+def classify(digits: str, group_lengths: list[int], embedded: bool = False,
+             checked_ids_only: bool = False) -> str | None:
     """The kind of personal number ``digits`` (separators removed) is, written in groups of these lengths;
-    ``embedded``: the chain has an ASCII letter on both sides (inside a code)."""
+    ``embedded``: the chain has an ASCII letter on both sides (inside a code); ``checked_ids_only``: a code or
+    key, where an ID number needs its check character (in free text a typed one with a wrong check counts)."""
     d = digits.upper()
-    if len(d) == 18 and _ID_SHAPE.fullmatch(d) and identifiers.id_number_is_valid(d):
-        return "id_number"
+    if len(d) == 18 and _ID_SHAPE.fullmatch(d):
+        if identifiers.id_number_is_valid(d):
+            return "id_number"
+        # a wrong check character is a typo of an ID number in free text, not inside a code (a weaker signal:
+        # like mobiles and cards, not between letters)
+        if not checked_ids_only and not embedded and identifiers.id_number_is_plausible(d):
+            return "id_number"
     if not d.isdigit() or embedded:
         return None
     if _MOBILE.fullmatch(d) and _mobile_grouping(group_lengths):
@@ -272,19 +285,20 @@ def _candidates(tokens: list[str]) -> list[tuple[str, str, list[int]]]:
     return out
 
 
-def _chain_hits(chain: str, embedded: bool = False) -> list[Hit]:
+def _chain_hits(chain: str, embedded: bool = False, checked_ids_only: bool = False) -> list[Hit]:
     hits = []
     for span, digits, lens in _candidates(_TOKEN.findall(chain)):
         if len(digits) not in NUMBER_LENGTHS:
             continue
-        kind = classify(digits, lens, embedded)
+        kind = classify(digits, lens, embedded, checked_ids_only)
         if kind:
             hits.append(Hit(kind, span, mask_span(span, kind)))
     return hits
 
 
-def find(text: str | None) -> list[Hit]:
-    """Every personal number in ``text`` (duplicates of one span once), in order of appearance."""
+def find(text: str | None, checked_ids_only: bool = False) -> list[Hit]:
+    """Every personal number in ``text`` (duplicates of one span once), in order of appearance; free text unless
+    ``checked_ids_only`` (a code or key: an ID number needs its check character there)."""
     if not text or not _PREFILTER.search(text):
         return []
     seen: dict[tuple[str, str], Hit] = {}
@@ -293,7 +307,7 @@ def find(text: str | None) -> list[Hit]:
         if n_digits < min(NUMBER_LENGTHS) or (n_digits < 16 and not _MOBILE_START.search(chain)) \
                 or _AMOUNT_TAIL.search(chain):
             continue
-        for hit in _chain_hits(chain, embedded=bool(left and right)):
+        for hit in _chain_hits(chain, embedded=bool(left and right), checked_ids_only=checked_ids_only):
             seen.setdefault((hit.kind, hit.span), hit)
     return list(seen.values())
 
@@ -335,6 +349,21 @@ def _id_valid_sql(d: str) -> str:
     )
 
 
+def _id_plausible_sql(d: str) -> str:
+    """``identifiers.id_number_is_plausible`` (the check character not tested; ``d`` already has an ID's shape)."""
+    provinces = ", ".join(_q(p) for p in sorted(identifiers._ID_PROVINCES))
+    return (
+        f"(substr({d}, 1, 2) IN ({provinces}) AND substr({d}, 3, 4) <> '0000' "
+        f"AND coalesce(try_strptime(substr({d}, 7, 8), '%Y%m%d') BETWEEN TIMESTAMP '1900-01-01' AND current_date, false))"
+    )
+
+
+def checked_id_sql(span: str) -> str:
+    """SQL true when the hit ``span`` (as written: separators, any case) is an ID number with a right check
+    character: the hits of ``hits_sql`` that count in codes and keys (``checked_ids_only``)."""
+    return f"(list_transform([upper(regexp_replace({span}, '[^0-9Xx]', '', 'g'))], lambda d: {_id_valid_sql('d')}))[1]"
+
+
 def _luhn_sql(d: str) -> str:
     digit = f"coalesce(try_cast(substr(reverse({d}), k, 1) AS INTEGER), 0)"
     return (
@@ -358,18 +387,20 @@ def _uscc_digits_valid_sql(d: str) -> str:
 _ID_DATE_SHAPE = r"[1-9][0-9]{5}(?:19|20|21)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9X]"
 
 
-def _kind_sql(d: str, lens: str, embedded: str) -> str:
+def _kind_sql(d: str, lens: str, embedded: str, checked_ids_only: bool = False) -> str:
     one_by_one = f"(len({lens}) > 1 AND list_bool_and(list_transform({lens}, lambda n: n = 1)))"
     groupings = ", ".join("[" + ", ".join(map(str, g)) + "]" for g in MOBILE_GROUPINGS)
     mobile_grouping = f"(len({lens}) = 1 OR CAST({lens} AS INTEGER[]) IN ({groupings}) OR {one_by_one})"
     card_grouping = (f"(len({lens}) = 1 OR (len({lens}) > 1 AND coalesce(list_bool_and(list_transform("
                      f"list_slice({lens}, 1, len({lens}) - 1), lambda n: n = 4)), true) AND {lens}[-1] BETWEEN 1 AND 4) "
                      f"OR (len({lens}) = 2 AND {lens}[1] = 6) OR {one_by_one})")
+    # a wrong check character: a typed ID number in free text, not inside a code (``classify``)
+    typo = "" if checked_ids_only else f"WHEN NOT {embedded} AND {_id_plausible_sql(d)} THEN 'id_number' "
     # Nested CASEs: a THEN branch is computed only for the candidates its cheap test let through (an AND
     # is not short-circuited; the check-digit arithmetic on every candidate cost 4x).
     return (
         f"coalesce(CASE WHEN length({d}) = 18 AND regexp_full_match({d}, {_q(_ID_DATE_SHAPE)}) "
-        f"THEN CASE WHEN {_id_valid_sql(d)} THEN 'id_number' END END, "
+        f"THEN CASE WHEN {_id_valid_sql(d)} THEN 'id_number' {typo}END END, "
         f"CASE WHEN {embedded} OR NOT regexp_full_match({d}, '[0-9]+') THEN NULL "
         f"WHEN regexp_full_match({d}, '(?:0086|86)?1[3-9][0-9]{{9}}') THEN CASE WHEN {mobile_grouping} THEN 'mobile' END "
         f"WHEN length({d}) BETWEEN 16 AND 19 THEN CASE WHEN {card_grouping} THEN CASE WHEN {_luhn_sql(d)} "
@@ -392,7 +423,7 @@ NUMBER_LENGTHS = (11, 13, 15, 16, 17, 18, 19)
 _LENGTHS_SQL = "(" + ", ".join(map(str, NUMBER_LENGTHS)) + ")"
 
 
-def _chain_hits_sql(chain: str, embedded: str) -> str:
+def _chain_hits_sql(chain: str, embedded: str, checked_ids_only: bool = False) -> str:
     """Hits of one chain as a list of STRUCT(kind, span, masked) (only hits)."""
     # t: tokens (groups at odd positions); c: candidate {span, digits, lens}
     candidate = (
@@ -410,7 +441,8 @@ def _chain_hits_sql(chain: str, embedded: str) -> str:
     )
     classified = (
         f"list_transform(list_filter({candidates}, lambda c: length(c.digits) IN {_LENGTHS_SQL}), "
-        f"lambda c: {{'kind': {_kind_sql('c.digits', 'c.lens', embedded)}, 'span': c.span, 'n': length(c.digits)}})"
+        f"lambda c: {{'kind': {_kind_sql('c.digits', 'c.lens', embedded, checked_ids_only)}, 'span': c.span, "
+        f"'n': length(c.digits)}})"
     )
     hits = (
         f"list_transform(list_filter({classified}, lambda h: h.kind IS NOT NULL), "
@@ -431,7 +463,7 @@ def normalise_sql(text: str) -> str:
             f"THEN translate({text}, {_q(src)}, {_q(dst)}) ELSE {text} END)")
 
 
-def _hits_of_normalised_sql(n: str) -> str:
+def _hits_of_normalised_sql(n: str, checked_ids_only: bool = False) -> str:
     # Chains with their touching letters, matched without capture groups (RE2's fast path: a capturing
     # pattern cost 2x); only chains of at least eleven digits can hold a number (most are dates and
     # amounts), and only those are taken apart: the letter before, the chain (greedy, as the pattern),
@@ -443,29 +475,30 @@ def _hits_of_normalised_sql(n: str) -> str:
     n_digits = "length(regexp_replace(m.ch, '[^0-9Xx]', '', 'g'))"
     keep = (f"{n_digits} >= {min(NUMBER_LENGTHS)} AND ({n_digits} >= 16 OR regexp_matches(m.ch, {_q(MOBILE_START_PATTERN)})) "
             f"AND NOT regexp_matches(m.ch, {_q(AMOUNT_TAIL_PATTERN)})")
-    hits = _chain_hits_sql("m.ch", "(m.left AND length(m.rest) > length(m.ch))")
+    hits = _chain_hits_sql("m.ch", "(m.left AND length(m.rest) > length(m.ch))", checked_ids_only)
     candidates = f"list_filter({whole}, lambda w: length(regexp_replace(w, '[^0-9]', '', 'g')) >= {min(NUMBER_LENGTHS)})"
     return (f"list_distinct(flatten(list_transform(list_filter(list_transform({candidates}, lambda w: {parts}), "
             f"lambda m: {keep}), lambda m: {hits})))")
 
 
-def hits_sql(text: str) -> str:
+def hits_sql(text: str, checked_ids_only: bool = False) -> str:
     """``LIST(STRUCT(kind VARCHAR, span VARCHAR, masked VARCHAR))`` of the personal numbers in ``text``
-    (empty list when none; one entry per distinct hit, as ``find``)."""
+    (empty list when none; one entry per distinct hit, as ``find``; free text unless ``checked_ids_only``)."""
     # the candidate test, not the prefilter: office phones and project codes (11 digits) pass the prefilter by
     # the million (at 1 M trading rows: 1.67 M bulletin texts against 1 667)
     return (f"(CASE WHEN NOT {candidate_filter_sql(text)} THEN []::STRUCT(kind VARCHAR, span VARCHAR, masked VARCHAR)[] "
-            f"ELSE (list_transform([{normalise_sql(text)}], lambda n: {_hits_of_normalised_sql('n')}))[1] END)")
+            f"ELSE (list_transform([{normalise_sql(text)}], lambda n: {_hits_of_normalised_sql('n', checked_ids_only)}))[1] END)")
 
 
-def mask_sql(text: str, kinds: tuple[str, ...] = KINDS) -> str:
-    """``text`` with personal numbers of ``kinds`` masked, as ``mask`` (NULL stays NULL)."""
+def mask_sql(text: str, kinds: tuple[str, ...] = KINDS, checked_ids_only: bool = False) -> str:
+    """``text`` with personal numbers of ``kinds`` masked, as ``mask`` (NULL stays NULL); ``checked_ids_only``:
+    a code or key column, where an ID number needs its check character (``find``)."""
     only = "" if set(kinds) == set(KINDS) else (
         f"list_filter(hs, lambda h: h.kind IN ({', '.join(_q(k) for k in kinds)}))")
     selected = only or "hs"
     replace = (f"list_reduce(list_sort(list_transform({selected}, lambda h: {{'k': -length(h.span), 's': h.span, "
                f"'m': h.masked}})), lambda acc, h: replace(acc, h.s, h.m), n)")
-    body = (f"(list_transform([{_hits_of_normalised_sql('n')}], lambda hs: "
+    body = (f"(list_transform([{_hits_of_normalised_sql('n', checked_ids_only)}], lambda hs: "
             f"CASE WHEN len({selected}) = 0 THEN NULL ELSE {replace} END))[1]")
     masked_normalised = f"(list_transform([{normalise_sql(text)}], lambda n: {{'n': n, 'm': {body}}}))[1]"
     # the hidden digits put back into the text as written: every other character stays as it was
@@ -544,5 +577,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["CHAIN_PATTERN", "Hit", "KINDS", "RULE_IDS", "classify", "dbt_macro_text", "find", "hits_sql", "mask",
+__all__ = ["CHAIN_PATTERN", "Hit", "KINDS", "RULE_IDS", "checked_id_sql", "classify", "dbt_macro_text", "find", "hits_sql", "mask",
            "mask_sql", "mask_value", "normalise", "normalise_sql", "prefilter_sql", "write_dbt_macros"]

@@ -48,6 +48,15 @@ def _id_valid_sql(d: str) -> str:
     )
 
 
+def _id_plausible_sql(d: str) -> str:
+    """``identifiers.id_number_is_plausible`` (the check character not tested; ``d`` already has an ID's shape)."""
+    provinces = ", ".join(_q(p) for p in sorted(identifiers._ID_PROVINCES))
+    return (
+        f"(substr({d}, 1, 2) IN ({provinces}) AND substr({d}, 3, 4) <> '0000' "
+        f"AND coalesce(try_to_date(substr({d}, 7, 8), 'yyyyMMdd') BETWEEN DATE '1900-01-01' AND current_date(), false))"
+    )
+
+
 def _luhn_sql(d: str) -> str:
     digit = f"coalesce(try_cast(substr(reverse({d}), k, 1) AS INT), 0)"
     return (
@@ -72,7 +81,9 @@ def _kind_sql(d: str, lens: str, embedded: str) -> str:
                      f"OR (size({lens}) = 2 AND element_at({lens}, 1) = 6) OR {one_by_one})")
     return (
         f"coalesce(CASE WHEN length({d}) = 18 AND {_full(d, pn._ID_DATE_SHAPE)} "
-        f"THEN CASE WHEN {_id_valid_sql(d)} THEN 'id_number' END END, "
+        f"THEN CASE WHEN {_id_valid_sql(d)} THEN 'id_number' "
+        # a wrong check character: a typed ID number in free text, not inside a code (pn.classify)
+        f"WHEN NOT {embedded} AND {_id_plausible_sql(d)} THEN 'id_number' END END, "
         f"CASE WHEN {embedded} OR NOT {_full(d, '[0-9]+')} THEN NULL "
         f"WHEN {_full(d, '(?:0086|86)?1[3-9][0-9]{9}')} THEN CASE WHEN {mobile_grouping} THEN 'mobile' END "
         f"WHEN length({d}) BETWEEN 16 AND 19 THEN CASE WHEN {card_grouping} THEN CASE WHEN {_luhn_sql(d)} "

@@ -45,6 +45,8 @@ USCC_DIGITS = next(c for c in (uscc(f"9164030076688{n:04d}") for n in range(2000
                    if c.isdigit() and luhn_complete(c[:-1]) == c)
 
 ID_6_8_4 = f"{ID[:6]} {ID[6:14]} {ID[14:]}"
+# the same ID number with its check character mistyped: in free text its 17 digits still identify the person
+ID_TYPED = ID[:17] + ("0" if ID[17] != "0" else "1")
 WRITTEN_FORMS: list[tuple[str, str]] = [
     # ID numbers (GB 11643)
     (ID, "id_number"),
@@ -63,6 +65,8 @@ WRITTEN_FORMS: list[tuple[str, str]] = [
     (f"项目负责人身份证号：{ID}，已公示", "id_number"),
     (f"证件号码：{fullwidth(ID[:9])}{ID[9:]}", "id_number"),
     (f"{ID[:6]} - {ID[6:14]} - {ID[14:]}", "id_number"),
+    (ID_TYPED, "id_number"),
+    (f"法人身份证：{ID_TYPED[:6]} {ID_TYPED[6:14]} {ID_TYPED[14:]}", "id_number"),
     # mobiles
     (MOBILE, "mobile"),
     ("139 1234 5678", "mobile"),
@@ -115,6 +119,8 @@ LOOK_ALIKES = [
     # other digits: long numbers, hashes and run ids (digits inside a code), percentages
     "编号 123456789012345678901234", "a3f5c9e01b2d4f6a8c0e2b4d6f8a0c2e", "a3f513912345678d0b", "占比 12.5%", "第12行 E列",
     "运行 20261204T161626-62788d", "9c08cd92-14c4-4add-9294-877fa9931b2d", "ab13912345678cd",
+    # ID-shaped with a wrong check character, but inside a code, or born after today (2099)
+    f"ab{ID_TYPED}cd", id_number("64010420990101031")[:17] + ("0" if id_number("64010420990101031")[17] != "0" else "1"),
 ]
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 
 import duckdb
 
-from dagster_project import identifiers
+from dagster_project import identifiers, personal_numbers
 from dagster_project.publish.privacy_scan import scan_tree
 
 PERSON_ID = identifiers.make_id_number("640104", dt.date(1988, 8, 8), 31)
@@ -76,31 +77,53 @@ def test_part_fingerprints_and_build_ids_in_the_manifest_are_not_phones(tmp_path
     assert not scan_tree(tmp_path, identifier_columns=set()).clean  # the same run in free text still counts
 
 
-def _id_variants() -> list[str]:
-    """Valid IDs (one ending in X) and near misses: wrong check, unknown province, impossible date, zero region."""
+def _id_variants() -> tuple[list[str], list[str], list[str]]:
+    """Valid IDs (one ending in X); the same with a wrong check character (a typo: an ID number in free text, not in a
+    code or key); near misses, which are no ID number anywhere: unknown province, impossible date, zero region."""
     valid = [identifiers.make_id_number("640104", dt.date(1988, 8, 8), 31)]
     valid.append(next(i for i in (identifiers.make_id_number("640202", dt.date(1970, 1, 2), s) for s in range(1000))
                       if i.endswith("X")))
     wrong_check = [v[:17] + next(c for c in "0123456789X" if c != v[17]) for v in valid]
     first17s = ["991010198808080310", "640104198802300310", "640000198808080310"]
     near_misses = [f[:17] + identifiers.id_check_char(f[:17]) for f in first17s]
-    return valid + wrong_check + near_misses
+    return valid, wrong_check, near_misses
 
 
 def test_sql_confirmation_agrees_with_the_python_id_check(tmp_path, monkeypatch):
-    """Candidates found and confirmed in DuckDB (CSV, Parquet and big JSON) are exactly the Python finders' hits."""
+    """Candidates found and confirmed in DuckDB (CSV, Parquet and big JSON) are exactly the Python finders' hits:
+    in free text ID numbers whatever their check character, in identifier columns and keys a right one only."""
     from dagster_project.publish import privacy_scan
 
     monkeypatch.setattr(privacy_scan, "_SMALL_JSON_BYTES", 0)  # every JSON file through the DuckDB path
-    variants = _id_variants()
-    rows = [(f"r{i}", float(i), f"号码 {v}，另 {v.lower()}x1") for i, v in enumerate(variants)]
+    valid, wrong_check, near_misses = _id_variants()
+    variants = valid + wrong_check + near_misses
+    rows = [(v, float(i), f"号码 {v}，另 {v.lower()}x1") for i, v in enumerate(variants)]
     _write(tmp_path, rows)
-    expected = {identifiers.mask_id_number(v) for v in variants if identifiers.id_number_is_valid(v)}
-    assert len(expected) == 2 and len(variants) > len(expected)
+    for name, key in (("ids.json", "id"), ("titles.json", "title")):
+        lines = ['{"uri": "https://example.org/p.json", "releases": [']
+        lines += [json.dumps({"ocid": f"ocds-x-{i}", key: v}) + ("," if i < len(variants) - 1 else "")
+                  for i, v in enumerate(variants)]
+        (tmp_path / name).write_text("\n".join(lines + ["]}"]) + "\n", encoding="utf-8")
+    checked = {identifiers.mask_id_number(v) for v in valid}
+    typed = checked | {identifiers.mask_id_number(v) for v in wrong_check}
+    assert len(checked) == 2 and len(typed) == 4
+    assert [v for v in variants if identifiers.id_number_is_valid(v)] == valid
+    assert [v for v in variants if identifiers.id_number_is_plausible(v)] == valid + wrong_check
     report = scan_tree(tmp_path, identifier_columns={"row_id"})
-    for path in ("t.csv#note", "t.parquet#note"):
+    found = lambda path: {h.masked.upper() for h in report.hits if h.path == path and h.kind == "id_number"}  # noqa: E731
+    for path in ("t.csv#note", "t.parquet#note", "titles.json"):
         # the lower-case x variants are the same numbers (masks keep the case as written)
-        assert {h.masked.upper() for h in report.hits if h.path == path and h.kind == "id_number"} == expected
+        assert found(path) == typed, path
+        assert found(path) == {identifiers.mask_id_number(re.sub(r"[^0-9X]", "", h.span.upper()))
+                               for v in variants for h in personal_numbers.find(v) if h.kind == "id_number"}
+    for path in ("t.csv#row_id", "t.parquet#row_id", "ids.json"):
+        assert found(path) == checked, path
+        assert found(path) == {identifiers.mask_id_number(v) for v in variants
+                               if personal_numbers.find(v, checked_ids_only=True)}
+    # the same JSON files walked in Python (metadata-sized files)
+    monkeypatch.setattr(privacy_scan, "_SMALL_JSON_BYTES", 8 * 1024 * 1024)
+    report = scan_tree(tmp_path, identifier_columns={"row_id"})
+    assert (found("titles.json"), found("ids.json")) == (typed, checked)
 
 
 def test_gzipped_packages_are_read_not_skipped(tmp_path):

@@ -5,11 +5,12 @@ mobiles and bank cards in any written form (spaces, hyphens, dots, full-width di
 by the role of a value (amounts such as 14 700 000 000.00 元 and hex row ids would otherwise look
 personal to a plain text scan):
 
-- ID numbers (checksum, province and birth date: a strong signal): in every text value of every
-  file — free text, codes, keys, file names, JSON strings;
-- mobiles and bank cards (shape and Luhn: weaker signals): in free-text values only — not in numeric
-  columns/JSON numbers, and not in identifier columns (``masking.identifier_columns``: hashes, keys,
-  codes) or identifier JSON keys (ocid, id, url, hash …).
+- ID numbers with a right check character (checksum, province and birth date: a strong signal): in every
+  text value of every file — free text, codes, keys, file names, JSON strings;
+- mobiles, bank cards and ID numbers typed with a wrong check character (shape, Luhn, province and a past
+  birth date: weaker signals): in free-text values only — not in numeric columns/JSON numbers, and not in
+  identifier columns (``masking.identifier_columns``: hashes, keys, codes, which masking treats the same way)
+  or identifier JSON keys (ocid, id, url, hash …).
 
 Values never reach Python in bulk: DuckDB finds candidate cells (``personal_numbers.prefilter_sql``)
 and confirms them with ``personal_numbers.hits_sql``; only the masked hits come back. CSV files are
@@ -88,7 +89,7 @@ class PrivacyReport:
 
 
 def hits_in_text(text: str, where: str, free_text: bool = True) -> list[PrivacyHit]:
-    return [PrivacyHit(where, h.kind, h.masked) for h in personal_numbers.find(text)
+    return [PrivacyHit(where, h.kind, h.masked) for h in personal_numbers.find(text, checked_ids_only=not free_text)
             if free_text or h.kind == "id_number"]
 
 
@@ -114,8 +115,9 @@ def scan_text_file(path: Path, rel: str, free_text: bool = True) -> list[Privacy
 
 
 def _hits_sql(cells_sql: str) -> str:
-    """Hits (loc, kind, masked) among cells (loc, txt, free): ID numbers in every cell, mobiles and cards
-    in free-text cells, as ``personal_numbers`` defines them. Distinct texts are confirmed once (the
+    """Hits (loc, kind, masked) among cells (loc, txt, free): ID numbers with a right check character in every
+    cell, mobiles, cards and ID numbers with a wrong one in free-text cells, as ``personal_numbers`` defines them
+    (``hits_sql`` finds free text's; ``checked_id_sql`` keeps those of a code or key). Distinct texts are confirmed once (the
     same code recurs on many rows), and only those that may hold a hit of the kinds that count there
     (``personal_numbers.candidate_filter_sql``: keys and dates pass the prefilter by the million)."""
     return f"""
@@ -123,7 +125,8 @@ def _hits_sql(cells_sql: str) -> str:
                        AND CASE WHEN free THEN {personal_numbers.candidate_filter_sql('txt')}
                                 ELSE {personal_numbers.candidate_filter_sql('txt', ('id_number',))} END),
         hits AS (SELECT loc, free, unnest({personal_numbers.hits_sql('txt')}) AS h FROM cells)
-        SELECT DISTINCT loc, h.kind, h.masked FROM hits WHERE free OR h.kind = 'id_number'
+        SELECT DISTINCT loc, h.kind, h.masked FROM hits
+        WHERE free OR (h.kind = 'id_number' AND {personal_numbers.checked_id_sql('h.span')})
         ORDER BY ALL LIMIT {_HITS_LIMIT}"""
 
 
@@ -355,8 +358,8 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
     weak run are JSON and are not tested again.
 
     The runs (``_run_pattern``) of every line that may hold a personal number are taken out once, with
-    the line they come from, and each distinct run is confirmed once. ID numbers count anywhere. Mobiles
-    and cards count in free text only: a line holding a run with one that is JSON (after its trailing
+    the line they come from, and each distinct run is confirmed once. ID numbers with a right check character
+    count anywhere. Mobiles, cards and ID numbers with a wrong check character count in free text only: a line holding a run with one that is JSON (after its trailing
     comma), or a package's envelope line (JSON once its list is closed), is parsed with ``json_tree``, its
     string values being free text unless their key — for array elements, the array's key — is an
     identifier key; any other such line (a fragment of a pretty-printed file) is free text whole. The
@@ -373,6 +376,8 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
     # separators between: a line failing the prefilter holds no run), so it cost a regular expression per line for
     # nothing.
     runs = _group_start_run_matches_sql("line")  # each run after one character to drop
+    # ID numbers with a right check character count anywhere; the other hits (a wrong check included) are weak
+    checked = personal_numbers.checked_id_sql("h.span")
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE json_line_runs AS
@@ -391,10 +396,10 @@ def scan_json_lines(con: duckdb.DuckDBPyConnection, lines: str, rel: str, known_
                 SELECT run, hs FROM {known_runs} WHERE run IN (SELECT run FROM json_line_runs)""")
         hits = [PrivacyHit(rel, kind, masked) for kind, masked in con.execute(
             "SELECT DISTINCT h.kind, h.masked FROM (SELECT unnest(hs) AS h FROM json_hits) "
-            f"WHERE h.kind = 'id_number' ORDER BY ALL LIMIT {_HITS_LIMIT}").fetchall()]
-        con.execute("""
+            f"WHERE h.kind = 'id_number' AND {checked} ORDER BY ALL LIMIT {_HITS_LIMIT}").fetchall()]
+        con.execute(f"""
             CREATE OR REPLACE TEMP TABLE weak_runs AS
-            SELECT run FROM json_hits WHERE len(list_filter(hs, lambda h: h.kind <> 'id_number')) > 0""")
+            SELECT run FROM json_hits WHERE len(list_filter(hs, lambda h: h.kind <> 'id_number' OR NOT {checked})) > 0""")
         if con.execute("SELECT count(*) FROM weak_runs").fetchone()[0]:
             doc = ("CASE WHEN n = 0 THEN line || ']}' ELSE line END" if every_line_json else
                    "CASE WHEN json_valid(line) THEN line WHEN json_valid(line || ']}') THEN line || ']}' END")

@@ -7,6 +7,13 @@ later ``loaded_at`` — and the new reading changes no figure; a new quality run
 id. Expected: no new release folder, ``LATEST`` unchanged, the result names the
 current release. A changed figure, or a source file with new bytes (the provenance the manifest lists), is a new
 release. The fixture marts are ``test_publish_support``'s; the OCDS packages are built once and reused.
+
+The digest describes what the release holds: a part carried from the current release keeps the content fingerprint
+recorded when it was written (a partial-year release does not hide a change to another year), and the current release
+is kept only while its own files pass its SHA256SUMS (a damaged one is replaced). Known, not compared: a re-read of
+trading files that rebuilds the OCDS packages makes a new release even when no record changed — each package's
+envelope carries its ``publishedDate`` and a ``uri`` naming the OCDS build folder, so the packages' hashes differ
+(comparing them without the envelope would mean decompressing every package; not done).
 """
 from __future__ import annotations
 
@@ -109,3 +116,52 @@ def test_a_changed_figure_or_new_source_bytes_is_a_new_release(published):
     manifest = json.loads((resaved.path / "manifest.json").read_text(encoding="utf-8"))
     assert {s["sha256"] for s in manifest["source_files"]} == {"cd" * 32}
     assert manifest["parts"]["new"] == []  # every part carried: only the sources changed
+
+
+def _latest_csv_rows(out, dataset: str, part: str) -> int:
+    folder = atomic.current_release_dir(out / "open-data")
+    text = (folder / "data" / dataset / f"{dataset}-{part}.csv").read_text(encoding="utf-8-sig")
+    return len(text.splitlines()) - 1
+
+
+def test_a_partial_year_release_does_not_hide_a_change_to_another_year(published):
+    """The content digest describes what the release holds: a release for 2019 carries 2018 as published, so a later
+    full release still sees the 2018 findings changed in the warehouse (review of wave 13: it returned ``unchanged``
+    and the published 2018 CSV kept a finding the warehouse no longer had)."""
+    warehouse, out, first = published
+    before = _latest_csv_rows(out, "quality_findings", "2018")
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("DELETE FROM quality.findings WHERE run_id = 'run-a' AND rule_id = 'DISC_LATE' "
+                    "AND fiscal_year = 2018")
+        expected = con.execute("SELECT count(DISTINCT finding_key) FROM quality.findings "
+                               "WHERE run_id = 'run-a' AND fiscal_year = 2018").fetchone()[0]
+    finally:
+        con.close()
+    assert expected == before - 1
+    build_release(warehouse, out, run_id="test-run", fiscal_years={2019},
+                  ocds_dir=atomic.current_release_dir(out / "ocds"), skip_identical=True)
+    assert _latest_csv_rows(out, "quality_findings", "2018") == before  # 2018 carried as published
+    full = _release(warehouse, out)
+    assert not full.unchanged and full.release_id != first.release_id
+    assert _latest_csv_rows(out, "quality_findings", "2018") == expected
+
+
+@pytest.mark.parametrize("damage", ["budget_lines", "quality_findings"])
+def test_a_damaged_current_release_is_replaced_even_when_its_content_is_unchanged(published, damage):
+    """A file of ``LATEST`` truncated: the build finds it (a carried part's checksum, or the current release's own
+    SHA256SUMS for a part written anew — the findings after a new quality run) and publishes a release that passes its
+    checksums, instead of dropping the staging because the content digest is equal."""
+    from dagster_project.publish.release_validation import verify_sha256sums
+
+    warehouse, out, first = published
+    if damage == "quality_findings":
+        _judge_again(warehouse)  # the findings part is written anew (its run_id changed), not carried
+    target = first.path / "data" / damage / f"{damage}-2018.csv"
+    target.write_bytes(target.read_bytes()[:40])
+    assert verify_sha256sums(first.path)
+    again = _release(warehouse, out)
+    assert not again.unchanged and again.release_id != first.release_id
+    assert atomic.read_pointer(out / "open-data") == again.release_id
+    assert verify_sha256sums(again.path) == []
+    assert "replaces_damaged_release" in again.validation or damage == "budget_lines"

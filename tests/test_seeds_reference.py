@@ -82,7 +82,9 @@ def test_calendar_is_complete_and_rebuilds_identically():
 def test_calendar_past_the_last_notice_is_provisional_weekends_and_statutory_holidays():
     """2027 (no State Council notice in chinesecalendar 1.11.0): every day is there, marked provisional; off are the
     weekends and the days the law fixes — 元旦 01-01, 春节 除夕…初三 by the lunar calendar (2027-02-05…08), 清明 by
-    the solar term, 劳动节 05-01/02, 端午/中秋 by the lunar calendar, 国庆 10-01…03 — and nothing else (no 调休)."""
+    the solar term, 劳动节 05-01/02, 端午/中秋 by the lunar calendar, 国庆 10-01…03 — plus one 补假 make-up day per
+    holiday day on a weekend (办法 §6), on the working days right after that holiday, and nothing else (no 调休).
+    The count per holiday is derived (中秋 on a 国庆 day — 2028 — is one day named 国庆节)."""
     announced = build_calendar.last_announced_year()
     cal = {r["calendar_date"]: r for r in rows("ref_working_calendar.csv")}
     year = announced + 1
@@ -95,9 +97,28 @@ def test_calendar_past_the_last_notice_is_provisional_weekends_and_statutory_hol
     assert holidays[f"{year}-01-01"] == "元旦" and holidays[f"{year}-05-01"] == holidays[f"{year}-05-02"] == "劳动节"
     assert [holidays.get(f"{year}-10-0{d}") for d in (1, 2, 3)] == ["国庆节"] * 3
     assert holidays[qingming[0].isoformat()] == "清明节"
-    assert Counter(holidays.values()) == {"元旦": 1, "春节": 4, "清明节": 1, "劳动节": 2, "端午节": 1, "中秋节": 1, "国庆节": 3}
+    statutory = build_calendar.statutory_holidays(year)
+    law = Counter(statutory.values())
+    assert law["元旦"] == 1 and law["清明节"] == 1 and law["端午节"] == 1 and law["春节"] == 4 and law["劳动节"] == 2
+    lunar = build_calendar.holidays.China(years=year, observed=False, language="en_US")
+    mid_autumn = [d for d in lunar if "Mid-Autumn Festival" in lunar.get_list(d)]
+    assert law["国庆节"] == 3 and len(mid_autumn) == 1
+    assert law["中秋节"] == (0 if statutory[mid_autumn[0]] == "国庆节" else 1)  # on 国庆: one day, named 国庆节
+    # 补假: every weekend day of a holiday owes the next working day after it (none is a weekend or a statutory day)
+    owed = Counter(n for d, n in statutory.items() if d.weekday() >= 5)
+    make_up = {d: n for d, n in holidays.items() if dt.date.fromisoformat(d) not in statutory}
+    assert Counter(make_up.values()) == owed
+    for d, name in make_up.items():
+        day = dt.date.fromisoformat(d)
+        assert day.weekday() < 5 and day > max(s for s, n in statutory.items() if n == name), (d, name)
+        gap = [day - dt.timedelta(days=k) for k in range(1, 8)]
+        before = next(g for g in gap if g.weekday() < 5 and g not in statutory and g.isoformat() not in make_up)
+        assert before < max(s for s, n in statutory.items() if n == name), (d, name)  # no working day skipped
+    assert Counter(holidays.values()) == law + owed
     if year == 2027:
-        assert [d for d, n in holidays.items() if n == "春节"] == ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"]
+        assert [d for d, n in holidays.items() if n == "春节"] == [
+            "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09", "2027-02-10"]
+        assert sorted(make_up) == ["2027-02-09", "2027-02-10", "2027-05-03", "2027-05-04", "2027-10-04", "2027-10-05"]
     for d, r in cal.items():
         if r["is_provisional"] == "true" and r["day_type"] != "holiday":
             weekend = dt.date.fromisoformat(d).weekday() >= 5
@@ -108,7 +129,9 @@ def test_provisional_calendar_agrees_with_every_notice_on_the_statutory_days():
     """What the provisional builder takes as the law's days off is a day off in every year a notice fixed (2015 on,
     both versions of the law: 春节 3 days and 劳动节 1 before 2025, 4 and 2 after); and built for an announced year as
     if its notice were not out, it differs from the notice only by the notice's own days (调休, bridging, 补假) — so
-    when chinesecalendar gains a year, regenerating replaces the provisional rows and their marks vanish."""
+    when chinesecalendar gains a year, regenerating replaces the provisional rows and their marks vanish. The 补假
+    make-up days are placed as the notices placed them: each is a day off in its year's notice, 2015–2026, but one
+    (2015's 中秋 on Sunday 09-27, made up by no day: the notice's own choice before the 国庆 week)."""
     announced = build_calendar.last_announced_year()
     final = {r["calendar_date"]: r for r in rows("ref_working_calendar.csv")}
     for year in range(2015, announced + 1):
@@ -117,6 +140,11 @@ def test_provisional_calendar_agrees_with_every_notice_on_the_statutory_days():
         for day, name in statutory.items():
             r = final[day.isoformat()]
             assert r["is_working_day"] == "false" and r["day_type"] == "holiday", (day, name)
+    made_up_by_notice = {}
+    for year in range(2015, announced + 1):
+        for day, name in build_calendar.make_up_days(build_calendar.statutory_holidays(year)).items():
+            made_up_by_notice[(day.isoformat(), name)] = final[day.isoformat()]["is_working_day"] == "false"
+    assert [k for k, off in made_up_by_notice.items() if not off] == [("2015-09-28", "中秋节")]
     first, last = dt.date(announced, 1, 1), dt.date(announced, 12, 31)
     as_if = build_calendar.calendar_rows(first, last, announced_to=announced - 1)
     assert {r["is_provisional"] for r in as_if} == {"true"}

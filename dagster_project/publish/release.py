@@ -149,8 +149,6 @@ def build_release(
                     result.skipped.append(ds["name"])
                     continue
                 relation_sql = with_fiscal_year(con, ds, relation_sql)
-                if skip_identical and ds.get("content_ignores"):
-                    content_parts[ds["name"]] = _content_fingerprints(con, ds, relation_sql)
                 out = DatasetOutput(ds["name"])
                 result.datasets[ds["name"]] = out
                 for res, is_new in _publish_parts(con, ds, relation_sql, staging, policy, value_maps, titles, out,
@@ -159,6 +157,8 @@ def build_release(
                     resources.append(res)
                     if is_new:
                         new_resources.append(res)
+                if ds.get("content_ignores"):
+                    content_parts[ds["name"]] = _content_of_parts(con, ds, relation_sql, out, carried)
                 written.append(ds)
             code_lists = write_code_lists(con, spec, staging, written)
             resources += code_lists
@@ -202,7 +202,12 @@ def build_release(
             ocds_record=ocds_record, sources=sources)
         manifest["publishing_code"] = code_fp  # what wrote the files (a later release carries code lists by it)
         manifest["content_digest"] = release_metadata.content_digest(package, manifest, release_id, now, content_parts)
+        damaged = None
         if skip_identical and previous is not None and previous.manifest.get("content_digest") == manifest["content_digest"]:
+            # the same content — but the current release is kept only if its own files still pass its SHA256SUMS
+            damaged = _damaged_file(previous, staging, hashes)
+        if skip_identical and previous is not None and damaged is None \
+                and previous.manifest.get("content_digest") == manifest["content_digest"]:
             shutil.rmtree(staging, ignore_errors=True)
             result.release_id, result.path, result.unchanged = previous.release_id, previous.folder, True
             result.seconds = round(time.monotonic() - started, 2)
@@ -228,6 +233,10 @@ def build_release(
                 f"{previous.files_by_status} carried and {len(ocds_digests)} OCDS files checked against SHA256SUMS by the "
                 "digest read when a release published them, their file status (inode, size, modification and change "
                 f"time) unchanged since; {previous.files_read} carried files read again")
+        if damaged:
+            result.validation["replaces_damaged_release"] = (
+                f"内容未变但当前版本文件损坏，重新发布 same content, republished: the current release fails its "
+                f"SHA256SUMS ({damaged})")
         _pause_or_fail("after_validation", fail_at, pause_file, pause_at)
         result.total_bytes = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
 
@@ -280,7 +289,7 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
                 part = PartOutput(
                     key, before["rows"], dict(before["files"]), cov.get("from"), cov.get("to"),
                     before.get("fingerprint", ""), "carried", before.get("built_in") or previous.release_id,
-                    before.get("quarantined", 0),
+                    before.get("quarantined", 0), content_fingerprint=before.get("content_fingerprint", ""),
                     csv_bytes=(staging / before["files"]["csv"]).stat().st_size,
                     parquet_bytes=(staging / before["files"]["parquet"]).stat().st_size)
                 skipped = (previous.manifest.get("xlsx_not_written") or {}).get(before["files"]["csv"])
@@ -309,12 +318,45 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
         yield pq_res, True
 
 
-def _content_fingerprints(con, ds: dict, relation_sql: str) -> dict[str, str]:
-    """A dataset's parts by content without its ``content_ignores`` columns (datasets.yaml): the findings' ``run_id``
-    names the quality run that judged them — a re-judgement finding the same findings is the same content."""
+def _content_of_parts(con, ds: dict, relation_sql: str, out: DatasetOutput, carried: dict[str, str]) -> dict[str, str]:
+    """The content of the parts this release holds, without the dataset's ``content_ignores`` columns (datasets.yaml:
+    the findings' ``run_id`` names the quality run that judged them — a re-judgement finding the same findings is the
+    same content). A part written now is fingerprinted from the warehouse; a carried part keeps the fingerprint the
+    release that wrote it recorded (``content_fingerprint`` in manifest.json), since its files are that release's and
+    not what the warehouse holds now (a partial-year release carries other years as they were published). A carried
+    part without one (written before it was recorded) is described by its CSV's SHA-256: never equal to a fingerprint,
+    so at worst one release too many, never a stale part kept."""
     available = dict(describe(con, relation_sql))
     columns = [c for c in ds["columns"] if c in available and c not in ds["content_ignores"]]
-    return parts.part_fingerprints(con, relation_sql, columns, parts.PART_COLUMN in available, salt="content")
+    new = [k for k, p in out.parts.items() if p.status == "new"]
+    now = parts.part_fingerprints(con, relation_sql, columns, parts.PART_COLUMN in available, salt="content") \
+        if new else {}
+    for key in new:
+        out.parts[key].content_fingerprint = now.get(key, "empty")
+    for part in out.parts.values():
+        if part.status != "new" and not part.content_fingerprint:
+            part.content_fingerprint = "sha256:" + carried.get(part.files["csv"], "")
+    return {k: p.content_fingerprint for k, p in sorted(out.parts.items())}
+
+
+def _damaged_file(previous: "parts.PreviousRelease", staging: Path, hashes: dict[str, str]) -> str | None:
+    """What of the current release fails its SHA256SUMS (None: every listed file verified). Carried files were checked
+    when carried; an OCDS package linked from the same inode was hashed for this staging; the rest (parts written
+    anew, code lists, metadata) are checked now — by their recorded status, else read."""
+    for rel, digest in previous.sha256.items():
+        if rel in previous.checked:
+            continue
+        try:
+            if rel in hashes and (staging / rel).samefile(previous.folder / rel):
+                if hashes[rel] != digest:
+                    return f"{rel} 校验和不符 checksum mismatch in release {previous.release_id}"
+                continue
+        except OSError:
+            pass
+        reason = previous.verify([rel])
+        if reason is not None:
+            return reason
+    return None
 
 
 def _carry_code_lists(code_lists: list[dict], staging: Path, previous: "parts.PreviousRelease | None", code_fp: str,

@@ -38,6 +38,7 @@ class PartOutput:
     reason: str | None = None             # why a part that could have been carried was rebuilt
     csv_bytes: int = 0
     parquet_bytes: int = 0
+    content_fingerprint: str = ""         # content less content_ignores columns (release._content_of_parts)
 
 
 @dataclass

@@ -124,6 +124,8 @@ def part_record(p: PartOutput) -> dict:
               "coverage_years": {"from": p.year_from, "to": p.year_to}, "files": p.files}
     if p.quarantined:
         record["quarantined"] = p.quarantined
+    if p.content_fingerprint:
+        record["content_fingerprint"] = p.content_fingerprint
     if p.reason:
         record["rebuilt_because"] = p.reason
     return record

@@ -8,10 +8,14 @@ One row per date from 2015-01-01: whether it is a working day and why, and wheth
   deadline past the last notice is still computed (a GP contract signed on 30 December has its "+2 working days"
   in January), on what the law alone fixes: weekends, and the statutory holidays of 《全国年节及纪念日放假办法》
   (元旦, 春节 with 除夕, 清明节, 劳动节, 国庆节 by date; 春节/端午节/中秋节 by the lunar calendar and 清明 by
-  the solar term, computed by ``holidays`` from astronomical tables, not guessed). Left out because only the notice
-  fixes them: 调休 adjusted working weekends, bridging days off, and the day a holiday falling on a weekend is made
-  up on (补假, 办法 §6). So a provisional working-day count can differ from the final one around the holidays:
-  every status and finding computed on a provisional day says so (``int_calendar_days_indexed.is_provisional``).
+  the solar term, computed by ``holidays`` from astronomical tables, not guessed), and the make-up days off the law
+  requires when a holiday falls on a weekend (补假, 办法 §6: "应当在工作日补假") — one per holiday day on a Saturday or
+  Sunday, on the first working days after that holiday (``make_up_days``), as every notice 2015–2026 placed them
+  (every such day but one, 2015's 中秋 on a Sunday before the 国庆 week). Left out because only the notice fixes
+  them: 调休 adjusted working weekends, bridging days off, and the extra day when two holidays fall on one day (中秋
+  on 国庆, 2020: not the law's). So a provisional working-day count can differ from the final one around the
+  holidays: every status and finding computed on a provisional day says so
+  (``int_calendar_days_indexed.is_provisional``).
 
 When ``chinesecalendar`` gains a year (the notice is out: ``pip install -U chinesecalendar``), regenerating turns
 that year's rows final and extends the provisional span; ``--check`` fails until then (the seed is stale), so the
@@ -84,11 +88,30 @@ def statutory_holidays(year: int) -> dict[dt.date, str]:
     return out
 
 
+def make_up_days(statutory: dict[dt.date, str]) -> dict[dt.date, str]:
+    """补假 (办法 §6): for every statutory day off on a Saturday or Sunday, a day off on the next working day after that
+    holiday's days (a weekday that is neither a statutory day nor already a make-up day), named for the holiday."""
+    blocks: dict[tuple[int, str], list[dt.date]] = {}
+    for day, name in statutory.items():  # one holiday = its name within one year (元旦 of two years are two)
+        blocks.setdefault((day.year, name), []).append(day)
+    out: dict[dt.date, str] = {}
+    for (_, name), days in sorted(blocks.items(), key=lambda kv: min(kv[1])):
+        owed = sum(1 for d in days if d.weekday() >= 5)
+        day = max(days)
+        while owed:
+            day += dt.timedelta(days=1)
+            if day.weekday() < 5 and day not in statutory and day not in out:
+                out[day] = name
+                owed -= 1
+    return out
+
+
 def provisional_rows(first: dt.date, last: dt.date) -> list[dict[str, str]]:
     rows = []
     statutory: dict[dt.date, str] = {}
     for year in range(first.year, last.year + 1):
         statutory.update(statutory_holidays(year))
+    statutory.update({d: n for d, n in make_up_days(statutory).items() if d not in statutory})
     day = first
     while day <= last:
         if day in statutory:

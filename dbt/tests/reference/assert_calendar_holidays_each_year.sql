@@ -2,8 +2,8 @@
 -- 工作日历完整性 calendar completeness: every year from 2015 to the seed's last must have every date.
 -- An announced year (a State Council notice, is_provisional false) must have the notice's holidays (at least 20
 -- days: 春节, 国庆 …) and adjusted working weekends (调休上班, every year had some), adjusted working days on
--- Saturdays/Sundays only. A provisional year (no notice yet: build_calendar.py) holds the law's statutory days only
--- (11 days from 2015, 13 from 2025, one fewer when 中秋 falls on 国庆) and no adjusted working day — one with 调休 would be a notice's year mislabelled.
+-- Saturdays/Sundays only. A provisional year (no notice yet: build_calendar.py) holds the law's statutory days
+-- (11 days from 2015, 13 from 2025, one fewer when 中秋 falls on 国庆) and their 补假 make-up days, and no adjusted working day — one with 调休 would be a notice's year mislabelled.
 -- A year is one or the other, and provisional years come after every announced one. Returns the offending years.
 with bounds as (
     select max(year(calendar_date)) as last_year from {{ ref('ref_working_calendar') }}

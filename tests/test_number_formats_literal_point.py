@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.ingest.number_formats import printed_decimals, printed_shift, render, unit_literal
+from dagster_project.ingest.grid import cell_text
 from dagster_project.ingest.workbook import parse_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "number_formats"
@@ -130,3 +131,22 @@ def test_a_format_not_understood_is_a_row_reject_naming_the_cell(tmp_path, numbe
     assert (first.sheet, first.source_row, first.source_column) == ("1-2", 4, "B")
     assert "数字格式无法解读" in first.reason and "number format not understood" in first.reason
     assert number_format in first.reason and "B列" in first.reason
+
+
+@pytest.mark.parametrize("number_format", ['General"万元"', 'G/通用格式"万元"'])
+@pytest.mark.parametrize("unit_text", [None, "单位：亿元"])
+def test_general_with_a_unit_beside_it_prints_every_stored_digit_and_the_unit(tmp_path, number_format, unit_text):
+    """What a Chinese Excel shows as G/通用格式"万元" (stored General"万元"; WPS may store the Chinese name): the
+    figure as General prints it, in 万元 — neither a reject nor 万元 figures read as 亿元 (or as 元 with no unit line)."""
+    path = tmp_path / "general_wan.xlsx"
+    books.general_debt_book(number_format=number_format, unit_text=unit_text, stored_yuan=10_000).save(path)
+    parsed = parse_workbook(path)
+    (sheet,) = parsed.sheets
+    assert not parsed.rejects, [r.reason for r in parsed.rejects]
+    lines = _amount_lines(sheet)
+    assert len(lines) == 2 * len(books.ITEMS)
+    for line in lines.values():
+        label, *wan = next(item for item in books.ITEMS if item[0].strip() == line.line_label)
+        stored_wan = dict(zip(AMOUNT_COLUMNS, wan))[line.column_key]
+        assert line.amount_yuan == Decimal(stored_wan) * 10_000, (label, line.amount_yuan)
+        assert line.value_text == f"{cell_text(float(stored_wan))}万元", (label, line.value_text)

@@ -9,15 +9,17 @@ percentage from an amount. PDF and HTML cells carry no format: their text is alr
 
 The subset rendered is what finance workbooks use: sections (``pos;neg;zero;text``), ``0``/``#``/``?`` digits,
 thousands separators, trailing ``,`` scaling by 1000, ``%``, quoted/escaped literals (``"万元"``, ``\\年``, ``!年``:
-Excel and WPS print the character after ``!`` as they do after ``\\``), ``_x`` padding, ``*x`` fill, ``[Red]``/
-``[$¥-804]`` brackets, and a literal ``.`` between the digit placeholders (``0\\.0,``, ``0!.0000``: the Chinese way of
-showing 元 as 万元): Excel then has no decimal point — it rounds the (scaled) value to a whole number and fills the
-placeholders with its digits right to left, the leftmost taking the rest, the literals staying where they stand, so
-3204699 under ``0\\.0,`` prints ``320.5``; a reader sees a decimal point there, and the figure printed is the stored
-value divided by 10 for each placeholder after it (``printed_shift``). Anything else (conditions ``[>=100]``,
-scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other literals between digits, two points) is not
-rendered here: ``render`` gives ``None`` and ``printed_figure`` a ``Printed`` without text, which the recogniser
-refuses as a row reject (数字格式无法解读) rather than reading the stored value under the table's unit.
+Excel and WPS print the character after ``!`` as they do after ``\\``; LibreOffice 7.4 prints the ``!``), ``_x``
+padding, ``*x`` fill, ``[Red]``/``[红色]``/``[$¥-804]`` brackets, ``General`` with literals (``General"万元"``, shown
+in a Chinese Excel as ``G/通用格式"万元"``), and a literal ``.`` between the digit placeholders (``0\\.0,``,
+``0!.0000``: the Chinese way of showing 元 as 万元): Excel then has no decimal point — it rounds the (scaled) value
+to a whole number and fills the placeholders with its digits right to left, the leftmost taking the rest, the
+literals staying where they stand, so 3204699 under ``0\\.0,`` prints ``320.5``; a reader sees a decimal point
+there, and the figure printed is the stored value divided by 10 for each placeholder after it (``printed_shift``).
+Anything else (conditions ``[>=100]``, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other literals
+between digits, two points) is not rendered here: ``render`` gives ``None`` and ``printed_figure`` a ``Printed``
+without text, which the recogniser refuses as a row reject (数字格式无法解读) rather than reading the stored value
+under the table's unit.
 """
 from __future__ import annotations
 
@@ -36,9 +38,13 @@ EAST_ASIAN_BUILTIN = {
     58: 'm"月"d"日"',
 }
 
-_GENERAL = {"", "general", "@"}
+_GENERAL = {"", "general", "g/通用格式", "@"}
+# General inside a section ('General"万元"', as Excel stores what a Chinese Excel shows as G/通用格式"万元"; WPS may
+# store the Chinese name itself): the number as General prints it, literals around it
+_GENERAL_WORDS = ("general", "g/通用格式")
 _SPLIT = re.compile(r'"[^"]*"|[\\!].|\[[^\]]*\]|;')
-_BRACKET_OK = re.compile(r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*)\]", re.I)
+_BRACKET_OK = re.compile(r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*"
+                         r"|红色|黑色|蓝色|青色|绿色|洋红|白色|黄色|颜色\s*\d+)\]", re.I)
 _DATE_LETTERS = re.compile(r"[ymdhsYMDHSe]")
 
 
@@ -57,11 +63,16 @@ def _sections(code: str) -> list[str]:
 
 
 def _tokens(section: str):
-    """(kind, text) tokens: 'lit' literal text, 'num' the number pattern's characters, 'pct', 'bad'."""
+    """(kind, text) tokens: 'lit' literal text, 'num' the number pattern's characters, 'gen' General, 'pct',
+    'bad'."""
     i, n = 0, len(section)
     while i < n:
         ch = section[i]
-        if ch == '"':
+        word = next((w for w in _GENERAL_WORDS if section[i:i + len(w)].lower() == w), None)
+        if word:
+            yield "gen", section[i:i + len(word)]
+            i += len(word)
+        elif ch == '"':
             end = section.find('"', i + 1)
             end = n if end < 0 else end
             yield "lit", section[i + 1:end]
@@ -174,6 +185,9 @@ def printed_decimals(code: str | None, value: float | int | Decimal = 1) -> int 
     if is_general(code):
         return None
     shape = _shape(code, Decimal(str(value)))
+    if shape is not None and any(kind == "gen" for kind, _ in shape[0]):
+        text = render(value, code)  # General: the stored digits
+        return None if text is None else len(re.sub(r"\D*$", "", text).partition(".")[2])
     if shape is None or not shape[1]:
         return None
     if shape[2]:
@@ -240,6 +254,8 @@ def render(value: float | int | Decimal, code: str | None) -> str | None:
     if shape is None:
         return None
     tokens, pattern, split, signed_section = shape
+    if any(kind == "gen" for kind, _ in tokens):
+        return _render_general(tokens, pattern, number, signed_section)
     if not pattern:  # a section of literals only ("-" for zero)
         return "".join(text for kind, text in tokens if kind == "lit")
     percent = Decimal(100) ** sum(1 for kind, _ in tokens if kind == "pct")
@@ -289,6 +305,16 @@ def render(value: float | int | Decimal, code: str | None) -> str | None:
     return printed.strip()
 
 
+def _render_general(tokens, pattern: str, number: Decimal, signed_section: bool) -> str | None:
+    """'General"万元"': the number as General prints it (every stored digit, as a General cell's text) in its place."""
+    if pattern or sum(1 for kind, _ in tokens if kind in ("gen", "pct")) != 1:
+        return None
+    magnitude = abs(number)
+    text = str(int(magnitude)) if magnitude == magnitude.to_integral_value() else f"{magnitude.normalize():f}"
+    printed = "".join(text if kind == "gen" else token for kind, token in tokens).strip()
+    return "-" + printed if number < 0 and not signed_section else printed
+
+
 @dataclass(frozen=True)
 class Printed:
     """A numeric cell as its format prints it: the text (None: a format not rendered here, whose figure nobody can
@@ -305,9 +331,9 @@ def unit_literal(code: str | None) -> str | None:
     if is_general(code):
         return None
     parsed = _pattern(_sections(code)[0])
-    if parsed is None or not parsed[1]:
+    if parsed is None or not (parsed[1] or any(kind == "gen" for kind, _ in parsed[0])):
         return None
-    places = [i for i, (kind, text) in enumerate(parsed[0]) if kind == "num" and text in _PLACES]
+    places = [i for i, (kind, text) in enumerate(parsed[0]) if kind == "gen" or kind == "num" and text in _PLACES]
     beside = [token for i, (kind, token) in enumerate(parsed[0])
               if kind == "lit" and not (places and places[0] < i < places[-1])]
     text = "".join(beside).strip(" \u3000()（）")

@@ -8,9 +8,18 @@ module renders a number through it the way Excel/WPS/Calc print it, so the recog
 percentage from an amount. PDF and HTML cells carry no format: their text is already what was printed.
 
 The subset rendered is what finance workbooks use: sections (``pos;neg;zero;text``), ``0``/``#``/``?`` digits,
-thousands separators, trailing ``,`` scaling by 1000, ``%``, quoted/escaped literals (``"万元"``, ``\\年``),
-``_x`` padding, ``*x`` fill, ``[Red]``/``[$¥-804]`` brackets. Anything else (conditions ``[>=100]``, scientific,
-fractions, ``[DBNum1]`` Chinese numerals) gives ``None``: the caller keeps the stored value's text, as before.
+thousands separators, trailing ``,`` scaling by 1000, ``%``, quoted/escaped literals (``"万元"``, ``\\年``, ``!年``:
+Excel and WPS print the character after ``!`` as they do after ``\\``; LibreOffice 7.4 prints the ``!``), ``_x``
+padding, ``*x`` fill, ``[Red]``/``[红色]``/``[$¥-804]`` brackets, ``General`` with literals (``General"万元"``, shown
+in a Chinese Excel as ``G/通用格式"万元"``), and a literal ``.`` between the digit placeholders (``0\\.0,``,
+``0!.0000``: the Chinese way of showing 元 as 万元): Excel then has no decimal point — it rounds the (scaled) value
+to a whole number and fills the placeholders with its digits right to left, the leftmost taking the rest, the
+literals staying where they stand, so 3204699 under ``0\\.0,`` prints ``320.5``; a reader sees a decimal point
+there, and the figure printed is the stored value divided by 10 for each placeholder after it (``printed_shift``).
+Anything else (conditions ``[>=100]``, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other literals
+between digits, two points) is not rendered here: ``render`` gives ``None`` and ``printed_figure`` a ``Printed``
+without text, which the recogniser refuses as a row reject (数字格式无法解读) rather than reading the stored value
+under the table's unit.
 """
 from __future__ import annotations
 
@@ -29,9 +38,13 @@ EAST_ASIAN_BUILTIN = {
     58: 'm"月"d"日"',
 }
 
-_GENERAL = {"", "general", "@"}
-_SPLIT = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|;')
-_BRACKET_OK = re.compile(r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*)\]", re.I)
+_GENERAL = {"", "general", "g/通用格式", "@"}
+# General inside a section ('General"万元"', as Excel stores what a Chinese Excel shows as G/通用格式"万元"; WPS may
+# store the Chinese name itself): the number as General prints it, literals around it
+_GENERAL_WORDS = ("general", "g/通用格式")
+_SPLIT = re.compile(r'"[^"]*"|[\\!].|\[[^\]]*\]|;')
+_BRACKET_OK = re.compile(r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*"
+                         r"|红色|黑色|蓝色|青色|绿色|洋红|白色|黄色|颜色\s*\d+)\]", re.I)
 _DATE_LETTERS = re.compile(r"[ymdhsYMDHSe]")
 
 
@@ -50,16 +63,21 @@ def _sections(code: str) -> list[str]:
 
 
 def _tokens(section: str):
-    """(kind, text) tokens: 'lit' literal text, 'num' the number pattern's characters, 'pct', 'bad'."""
+    """(kind, text) tokens: 'lit' literal text, 'num' the number pattern's characters, 'gen' General, 'pct',
+    'bad'."""
     i, n = 0, len(section)
     while i < n:
         ch = section[i]
-        if ch == '"':
+        word = next((w for w in _GENERAL_WORDS if section[i:i + len(w)].lower() == w), None)
+        if word:
+            yield "gen", section[i:i + len(word)]
+            i += len(word)
+        elif ch == '"':
             end = section.find('"', i + 1)
             end = n if end < 0 else end
             yield "lit", section[i + 1:end]
             i = end + 1
-        elif ch == "\\" and i + 1 < n:
+        elif ch in "\\!" and i + 1 < n:  # Excel/WPS: \x and !x both print x
             yield "lit", section[i + 1]
             i += 2
         elif ch == "_" and i + 1 < n:
@@ -101,6 +119,9 @@ def _section_for(code: str, value: Decimal) -> tuple[str, bool] | None:
     return sections[0], False
 
 
+_PLACES = "0#?"
+
+
 def _pattern(section: str):
     tokens = list(_tokens(section))
     if any(kind == "bad" for kind, _ in tokens):
@@ -109,17 +130,70 @@ def _pattern(section: str):
     return tokens, number
 
 
+@dataclass(frozen=True)
+class _Split:
+    """A number pattern whose digit placeholders have a literal between them (``0\\.0,``): no decimal point; the
+    whole (scaled) value's digits fill the placeholders right to left. ``after_point`` placeholders follow the one
+    literal ``.`` a reader takes for the decimal point."""
+    places: tuple[int, ...]
+    after_point: int
+    thousands: int
+
+
+def _split(tokens) -> _Split | None | bool:
+    """False: no literal between the placeholders (the plain pattern); a ``_Split`` when the only such literal is one
+    ``.`` with no real point and no grouping; None for any other arrangement (not rendered: its reading is a guess)."""
+    places = tuple(i for i, (kind, text) in enumerate(tokens) if kind == "num" and text in _PLACES)
+    if not places:
+        return False
+    first, last = places[0], places[-1]
+    inner = [i for i in range(first, last) if tokens[i][0] in ("lit", "pct")]
+    if not inner:
+        return False
+    if any(kind == "num" and text == "." for kind, text in tokens):
+        return None  # a real point and a literal one: Excel prints both, a reader cannot tell
+    commas = [i for i, (kind, text) in enumerate(tokens) if kind == "num" and text == ","]
+    if any(i < last for i in commas):
+        return None  # grouping digits that run across literals
+    runs: dict[int, str] = {}  # the placeholder a literal run follows → the run's text
+    for i in inner:
+        if tokens[i][0] == "pct":
+            return None
+        after = max(p for p in places if p < i)
+        runs[after] = runs.get(after, "") + tokens[i][1]
+    if len(runs) != 1 or next(iter(runs.values())) != ".":
+        return None
+    (before,) = runs
+    return _Split(places, sum(1 for p in places if p > before), len(commas))
+
+
+def _shape(code: str | None, value: Decimal):
+    """(tokens, number pattern, split, the section prints its sign) for the section ``value`` prints through; None
+    where it is not rendered here."""
+    chosen = _section_for(code, value)
+    parsed = _pattern(chosen[0]) if chosen else None
+    if parsed is None:
+        return None
+    split = _split(parsed[0])
+    if split is None:
+        return None
+    return parsed[0], parsed[1], split, chosen[1]
+
+
 def printed_decimals(code: str | None, value: float | int | Decimal = 1) -> int | None:
-    """Digits after the decimal point the format prints for ``value`` (None: General, or not rendered here)."""
+    """Digits after the decimal point a reader sees for ``value`` (None: General, or not rendered here)."""
     if is_general(code):
         return None
-    chosen = _section_for(code, Decimal(str(value)))
-    parsed = _pattern(chosen[0]) if chosen else None
-    if parsed is None or not parsed[1]:
+    shape = _shape(code, Decimal(str(value)))
+    if shape is not None and any(kind == "gen" for kind, _ in shape[0]):
+        text = render(value, code)  # General: the stored digits
+        return None if text is None else len(re.sub(r"\D*$", "", text).partition(".")[2])
+    if shape is None or not shape[1]:
         return None
-    _, number = parsed
-    fraction = number.partition(".")[2].rstrip(",")
-    return sum(1 for ch in fraction if ch in "0#?")
+    if shape[2]:
+        return shape[2].after_point
+    fraction = shape[1].partition(".")[2].rstrip(",")
+    return sum(1 for ch in fraction if ch in _PLACES)
 
 
 def is_percent(code: str | None) -> bool:
@@ -130,21 +204,44 @@ def is_percent(code: str | None) -> bool:
     return bool(first) and any(kind == "pct" for kind, _ in first[0])
 
 
-def thousands_scale(code: str | None, value: float | int | Decimal = 1) -> int:
-    """How many times the format divides by 1000 (``#,##0.00,,`` prints 1234567.8 as 1.23: 2)."""
+def printed_shift(code: str | None, value: float | int | Decimal = 1) -> int | None:
+    """The power of ten the printed figure is the stored value divided by: 3 for each scaling ``,`` (``#,##0.00,,``
+    prints 1234567.8 as 1.23: 6), plus the placeholders after a literal point (``0\\.0,`` prints 3204699 as 320.5: 4).
+    0 for General; None where the format is not rendered here."""
     if is_general(code):
         return 0
-    chosen = _section_for(code, Decimal(str(value)))
-    parsed = _pattern(chosen[0]) if chosen else None
-    if parsed is None or not parsed[1]:
-        return 0
-    integer_part, _, fraction = parsed[1].partition(".")
-    return (len(integer_part) - len(integer_part.rstrip(","))) + (len(fraction) - len(fraction.rstrip(",")))
+    shape = _shape(code, Decimal(str(value)))
+    if shape is None:
+        return None
+    tokens, pattern, split, _ = shape
+    if split:
+        return 3 * split.thousands + split.after_point
+    integer_part, _, fraction = pattern.partition(".")
+    return 3 * ((len(integer_part) - len(integer_part.rstrip(","))) + (len(fraction) - len(fraction.rstrip(","))))
+
+
+def _split_digits(tokens, split: _Split, magnitude: Decimal) -> dict[int, str] | None:
+    """Each placeholder's text: the whole value's digits right to left, the leftmost placeholder taking the rest;
+    None where a placeholder after the point would print no digit ('#\\.##' on 5 prints '.5', a reader reads 0.5)."""
+    digits = f"{magnitude.quantize(Decimal(1), rounding=ROUND_HALF_UP):f}".lstrip("0")
+    out = {}
+    for position, index in enumerate(reversed(split.places)):
+        placeholder = tokens[index][1]
+        if index == split.places[0]:
+            piece, digits = digits, ""
+        else:
+            piece, digits = digits[-1:], digits[:-1]
+        if not piece:
+            if position < split.after_point and placeholder != "0":
+                return None
+            piece = {"0": "0", "#": "", "?": " "}[placeholder]
+        out[index] = piece
+    return out
 
 
 def render(value: float | int | Decimal, code: str | None) -> str | None:
     """The text Excel/WPS/Calc print for a number under ``code``; None where the format is General or not rendered
-    here (the caller keeps the stored value's text)."""
+    here."""
     if is_general(code) or isinstance(value, bool):
         return None
     try:
@@ -153,82 +250,114 @@ def render(value: float | int | Decimal, code: str | None) -> str | None:
         return None
     if not number.is_finite():
         return None
-    chosen = _section_for(code, number)
-    parsed = _pattern(chosen[0]) if chosen else None
-    if parsed is None:
+    shape = _shape(code, number)
+    if shape is None:
         return None
-    (tokens, pattern), signed_section = parsed, chosen[1]
+    tokens, pattern, split, signed_section = shape
+    if any(kind == "gen" for kind, _ in tokens):
+        return _render_general(tokens, pattern, number, signed_section)
     if not pattern:  # a section of literals only ("-" for zero)
         return "".join(text for kind, text in tokens if kind == "lit")
-    integer_part, _, fraction = pattern.partition(".")
-    scale = len(integer_part) - len(integer_part.rstrip(","))  # trailing commas: thousands each
-    if "." in pattern:
-        scale_fraction = len(fraction) - len(fraction.rstrip(","))
-        scale += scale_fraction
-        fraction = fraction.rstrip(",")
-    integer_part = integer_part.rstrip(",")
-    magnitude = abs(number) * (Decimal(100) ** sum(1 for kind, _ in tokens if kind == "pct"))
-    magnitude = magnitude.scaleb(-3 * scale)
-    decimals = sum(1 for ch in fraction if ch in "0#?")
-    rounded = magnitude.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    whole, _, digits = f"{rounded:f}".partition(".")
-    # optional fraction digits (#) drop trailing zeros; required ones (0) stay
-    required = sum(1 for ch in fraction if ch == "0")
-    digits = digits[:decimals]
-    while len(digits) > required and digits.endswith("0"):
-        digits = digits[:-1]
-    min_whole = sum(1 for ch in integer_part if ch == "0")
-    whole = whole.lstrip("0").rjust(min_whole, "0")
-    if "," in integer_part and whole:
-        whole = f"{int(whole):,}"
-    text = whole + ("." + digits if "." in pattern else "")  # Excel prints '12.' for '0.##' on 12
-    out, placed = [], False
-    for kind, token in tokens:
-        if kind == "num":
-            if not placed:
-                out.append(text)
-                placed = True
-        elif kind == "pct":
-            out.append("%")
-        else:
-            out.append(token)
+    percent = Decimal(100) ** sum(1 for kind, _ in tokens if kind == "pct")
+    if split:
+        magnitude = (abs(number) * percent).scaleb(-3 * split.thousands)
+        pieces = _split_digits(tokens, split, magnitude)
+        if pieces is None:
+            return None
+        rounded = magnitude.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        out = [pieces.get(i, "") if kind == "num" else "%" if kind == "pct" else token
+               for i, (kind, token) in enumerate(tokens)]
+    else:
+        integer_part, _, fraction = pattern.partition(".")
+        scale = len(integer_part) - len(integer_part.rstrip(","))  # trailing commas: thousands each
+        if "." in pattern:
+            scale_fraction = len(fraction) - len(fraction.rstrip(","))
+            scale += scale_fraction
+            fraction = fraction.rstrip(",")
+        integer_part = integer_part.rstrip(",")
+        magnitude = (abs(number) * percent).scaleb(-3 * scale)
+        decimals = sum(1 for ch in fraction if ch in _PLACES)
+        rounded = magnitude.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        whole, _, digits = f"{rounded:f}".partition(".")
+        # optional fraction digits (#) drop trailing zeros; required ones (0) stay
+        required = sum(1 for ch in fraction if ch == "0")
+        digits = digits[:decimals]
+        while len(digits) > required and digits.endswith("0"):
+            digits = digits[:-1]
+        min_whole = sum(1 for ch in integer_part if ch == "0")
+        whole = whole.lstrip("0").rjust(min_whole, "0")
+        if "," in integer_part and whole:
+            whole = f"{int(whole):,}"
+        text = whole + ("." + digits if "." in pattern else "")  # Excel prints '12.' for '0.##' on 12
+        out, placed = [], False
+        for kind, token in tokens:
+            if kind == "num":
+                if not placed:
+                    out.append(text)
+                    placed = True
+            elif kind == "pct":
+                out.append("%")
+            else:
+                out.append(token)
     printed = "".join(out)
     if number < 0 and not signed_section and rounded != 0:
         printed = "-" + printed
     return printed.strip()
 
 
+def _render_general(tokens, pattern: str, number: Decimal, signed_section: bool) -> str | None:
+    """'General"万元"': the number as General prints it (every stored digit, as a General cell's text) in its place."""
+    if pattern or sum(1 for kind, _ in tokens if kind in ("gen", "pct")) != 1:
+        return None
+    magnitude = abs(number)
+    text = str(int(magnitude)) if magnitude == magnitude.to_integral_value() else f"{magnitude.normalize():f}"
+    printed = "".join(text if kind == "gen" else token for kind, token in tokens).strip()
+    return "-" + printed if number < 0 and not signed_section else printed
+
+
 @dataclass(frozen=True)
 class Printed:
-    """A numeric cell as its format prints it: the text, the thousands it divides by, whether it shows a percent."""
-    text: str
-    scale: int
+    """A numeric cell as its format prints it: the text (None: a format not rendered here, whose figure nobody can
+    say), the power of ten it divides the stored value by, whether it shows a percent, the unit printed beside it."""
+    text: str | None
+    shift: int
     percent: bool
     unit: str | None = None  # the format's literal text ("万元" in '#,##0.00"万元"'), a unit if the caller knows it
 
 
 def unit_literal(code: str | None) -> str | None:
-    """The literal text a format prints beside the number in its first section ('#,##0.00"万元"' → 万元), spaces and
-    brackets dropped; None when it prints none."""
+    """The literal text a format prints beside the number in its first section ('#,##0.00"万元"' → 万元, '0!.0,"万"'
+    → 万: not the point between its digits), spaces and brackets dropped; None when it prints none."""
     if is_general(code):
         return None
     parsed = _pattern(_sections(code)[0])
-    if parsed is None or not parsed[1]:
+    if parsed is None or not (parsed[1] or any(kind == "gen" for kind, _ in parsed[0])):
         return None
-    text = "".join(token for kind, token in parsed[0] if kind == "lit").strip(" \u3000()（）")
+    places = [i for i, (kind, text) in enumerate(parsed[0]) if kind == "gen" or kind == "num" and text in _PLACES]
+    beside = [token for i, (kind, token) in enumerate(parsed[0])
+              if kind == "lit" and not (places and places[0] < i < places[-1])]
+    text = "".join(beside).strip(" \u3000()（）")
     return text or None
 
 
+def unit_of_literal(literal: str | None, units) -> str | None:
+    """The unit label a printed literal names: itself ('万元'), or a magnitude with 元 understood ('万' printed beside
+    a figure reads 万元); None when it names none of ``units``."""
+    if not literal:
+        return None
+    return literal if literal in units else f"{literal}元" if f"{literal}元" in units else None
+
+
 def printed_figure(value: object, code: str | None) -> Printed | None:
-    """The cell as printed, where its format changes the stored number's text; None for General, text, dates and
-    formats not rendered here (the stored value's text stands)."""
-    if code is None or isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+    """The cell as printed, where it has a number format; None for General, text and dates (the stored value's text
+    stands). A format not rendered here gives ``Printed(text=None)``: the figure a reader sees is unknown."""
+    if is_general(code) or isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
-    text = render(value, code)
-    if text is None:
-        return None
-    return Printed(text, thousands_scale(code, value), is_percent(code), unit_literal(code))
+    text, shift = render(value, code), printed_shift(code, value)
+    if text is None or shift is None:
+        return Printed(None, 0, False, None)
+    return Printed(text, shift, is_percent(code), unit_literal(code))
 
 
-__all__ = ["Printed", "printed_figure", "EAST_ASIAN_BUILTIN", "is_general", "is_percent", "printed_decimals", "render", "thousands_scale",
-           "unit_literal"]
+__all__ = ["Printed", "printed_figure", "EAST_ASIAN_BUILTIN", "is_general", "is_percent", "printed_decimals",
+           "printed_shift", "render", "unit_literal", "unit_of_literal"]

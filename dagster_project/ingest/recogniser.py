@@ -13,7 +13,7 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
-from dagster_project.ingest.number_formats import printed_figure, unit_literal
+from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
     Column,
     _codes_under_a_shared_header,
@@ -365,18 +365,23 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         ok, amount = parse_amount(value)
         # the figure a person reads: its number format's text (3.441395 shown '0.00' is 3.44), its scale ('#,##0,,'
         # prints thousands of thousands), a percentage is no amount
-        printed = printed_figure(value, grid.formats.get((r, m.index))) if ok and grid.formats else None
-        if printed is not None and printed.percent:
-            ok = False
+        number_format = grid.formats.get((r, m.index)) if grid.formats else None
+        printed = printed_figure(value, number_format) if ok else None
+        if printed is not None and (printed.percent or printed.text is None):
+            ok = False  # a ratio, or a figure whose format nobody here can print: never the stored value as read
         elif printed is not None:
-            amount = amount.scaleb(-3 * printed.scale)
-            if printed.unit is not None and printed.unit != sheet.unit_label and printed.unit in vocab.units:
-                amount = amount * vocab.units[printed.unit] / multiplier  # the unit printed beside the figure
+            amount = amount.scaleb(-printed.shift)
+            unit = unit_of_literal(printed.unit, vocab.units)
+            if unit is not None and unit != sheet.unit_label:
+                amount = amount * vocab.units[unit] / multiplier  # the unit printed beside the figure
         if not ok:
-            raw = printed.text if printed is not None else cell_text(value)
+            raw = printed.text if printed is not None and printed.text is not None else cell_text(value)
             found = (f"公式未保存计算结果「{raw}」，请在 Excel/WPS 中打开并保存后重新提交 (a formula saved "
                      f"without its computed value, '{raw}': open and save the file in Excel or WPS)"
                      if isinstance(value, UncachedFormula) else
+                     f"数字格式无法解读「{number_format}」(number format not understood: {number_format}; what the "
+                     f"cell prints for its "
+                     f"stored {raw} is unknown)" if printed is not None and printed.text is None else
                      f"实际为百分比「{raw}」，不是金额 (expected an amount, found a percentage '{raw}': the cell's "
                      f"number format shows {cell_text(value)} as {raw})" if printed is not None else
                      f"实际为「{raw}」 (expected a number, found '{raw}')")
@@ -423,8 +428,9 @@ def _unit_of_formats(grid: Grid, vocab, data_start: int) -> str | None:
     """A table stating no unit whose figures print one ('#,##0.00"万元"'): the unit most of them print."""
     if not grid.formats:
         return None
-    found = Counter(unit_literal(code) for (r, _), code in grid.formats.items() if r >= data_start)
-    return next((unit for unit, _ in found.most_common() if unit in vocab.units), None)
+    found = Counter(unit_of_literal(unit_literal(code), vocab.units)
+                    for (r, _), code in grid.formats.items() if r >= data_start)
+    return next((unit for unit, _ in found.most_common() if unit is not None), None)
 
 
 def _join_split(parts: dict[str, str | None], state: dict) -> str | None:

@@ -114,7 +114,7 @@ def test_a_figure_kept_in_yuan_and_shown_in_wan_is_read_as_shown(tmp_path, numbe
 
 
 @pytest.mark.parametrize("number_format", [
-    "0.00E+00", "[>=100]0.00;0.00", "#,##0\\.0,", "0.0\\.0", '0" "000', "00\\.00\\.00",
+    "0.00E+00,", "[>=100]0.00;0.00", "#,##0\\.0,", "0.0\\.0", '0" "000', "00\\.00\\.00",
 ])
 def test_a_format_not_understood_is_a_row_reject_naming_the_cell(tmp_path, number_format):
     """Literals between the digits other than one point (a grouping space, two points, a real and a literal point,
@@ -131,6 +131,22 @@ def test_a_format_not_understood_is_a_row_reject_naming_the_cell(tmp_path, numbe
     assert (first.sheet, first.source_row, first.source_column) == ("1-2", 4, "B")
     assert "数字格式无法解读" in first.reason and "number format not understood" in first.reason
     assert number_format in first.reason and "B列" in first.reason
+
+
+@pytest.mark.parametrize("number_format", ["0.00E+00", "# ??/??", "[DBNum1][$-804]General", "[Red]0.00"])
+def test_a_format_that_shows_the_same_number_another_way_reads_the_stored_value(tmp_path, number_format):
+    """Scientific, fractions, Chinese numerals: not printed here, but nothing in them scales the figure, moves its
+    point or states a unit — the stored value under the table's unit is what a reader reads (a reject would lose a
+    figure nobody misreads)."""
+    amounts = {}
+    for name, fmt in (("general", "General"), ("formatted", number_format)):
+        path = tmp_path / f"{name}.xlsx"
+        books.general_debt_book(number_format=fmt).save(path)
+        parsed = parse_workbook(path)
+        (sheet,) = parsed.sheets
+        assert not parsed.rejects
+        amounts[name] = {key: line.amount_yuan for key, line in _amount_lines(sheet).items()}
+    assert amounts["formatted"] == amounts["general"] and amounts["general"]
 
 
 @pytest.mark.parametrize("number_format", ['General"万元"', 'G/通用格式"万元"'])

@@ -348,12 +348,28 @@ def unit_of_literal(literal: str | None, units) -> str | None:
     return literal if literal in units else f"{literal}元" if f"{literal}元" in units else None
 
 
+# What can make a printed figure another number than the stored one: a condition choosing a section ([>=10000]), a
+# literal or escaped character (a unit, a point between digits), a comma after the last digit placeholder (scaling)
+_CONDITION = re.compile(r"\[[<>=]")
+_LITERAL = re.compile(r'"|\\|!')
+_SCALING_COMMA = re.compile(r"[0#?],+(?![0#?,])")
+
+
+def _magnitude_kept(code: str) -> bool:
+    """A format this module cannot print whose figure is still the stored number (nothing that scales, moves a point
+    or states a unit): the stored value is what a reader reads, in the table's unit."""
+    bare = re.sub(r"\[[^\]]*\]", "", code)
+    return not (_CONDITION.search(code) or _LITERAL.search(bare) or _SCALING_COMMA.search(bare) or "%" in bare)
+
+
 def printed_figure(value: object, code: str | None) -> Printed | None:
     """The cell as printed, where it has a number format; None for General, text and dates (the stored value's text
     stands). A format not rendered here gives ``Printed(text=None)``: the figure a reader sees is unknown."""
     if is_general(code) or isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     text, shift = render(value, code), printed_shift(code, value)
+    if (text is None or shift is None) and _magnitude_kept(code):
+        return None  # scientific, fractions, [DBNum1] Chinese numerals: another look, the same number — as stored
     if text is None or shift is None:
         return Printed(None, 0, False, None)
     return Printed(text, shift, is_percent(code), unit_literal(code))

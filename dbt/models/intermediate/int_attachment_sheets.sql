@@ -13,34 +13,10 @@ with sheets as (
     from {{ ref('stg_debt__sheets') }}
 ),
 
-registered_publishers as (
-    select entity_code as publisher_code from {{ ref('stg_registry__entities') }} where entity_code is not null
-    union
-    select region_code from {{ ref('stg_registry__regions') }} where region_code is not null
-    union
-    select cast(region_code as string) from {{ ref('ref_regions') }}
-),
+{{ publisher_name_ctes() }}
 
-region_names as (
-    select region_name, region_code from {{ ref('stg_registry__regions') }}
-    union
-    select trim(region_name), cast(region_code as string) from {{ ref('ref_regions') }}
-),
-
--- a region known under one name only (two codes with one name would be ambiguous: not used)
-region_by_name as (
-    select region_name, min(region_code) as region_code
-    from region_names
-    group by region_name
-    having count(distinct region_code) = 1
-),
-
-entity_by_name as (
-    select fiscal_year, entity_name, min(entity_code) as entity_code, min(region_code) as region_code,
-           min(parent_entity_code) as parent_entity_code
-    from {{ ref('stg_registry__entities') }}
-    where entity_code is not null
-    group by fiscal_year, entity_name
+attachments as (
+    select * from {{ ref('stg_portal__attachments') }}
 )
 
 select
@@ -69,7 +45,7 @@ select
        or attachments.publisher_code = title_entity.parent_entity_code
        or attachments.publisher_code = title_entity.region_code, false) as may_publish
 from sheets
-join {{ ref('stg_portal__attachments') }} as attachments
+join attachments
     on {{ attachment_names_file('attachments.attachment', 'sheets.source_file') }}
 left join region_by_name as title_region on title_region.region_name = sheets.entity_name_key
 left join entity_by_name as title_entity

@@ -13,14 +13,6 @@ with sheets as (
     where sheet_id not in (select sheet_id from {{ ref('int_sheet_duplicates') }})
 ),
 
-registered_publishers as (
-    select entity_code as publisher_code from {{ ref('stg_registry__entities') }} where entity_code is not null
-    union
-    select region_code from {{ ref('stg_registry__regions') }} where region_code is not null
-    union
-    select cast(region_code as string) from {{ ref('ref_regions') }}
-),
-
 catalogue as (
     select
         table_key, publisher_kind, document, table_name_zh, required_detail,
@@ -29,27 +21,7 @@ catalogue as (
     from {{ ref('ref_disclosure_catalogue') }}
 ),
 
-region_names as (
-    select region_name, region_code from {{ ref('stg_registry__regions') }}
-    union
-    select trim(region_name), cast(region_code as string) from {{ ref('ref_regions') }}
-),
-
--- a region known under one name only (two codes with one name would be ambiguous: not used)
-region_by_name as (
-    select region_name, min(region_code) as region_code
-    from region_names
-    group by region_name
-    having count(distinct region_code) = 1
-),
-
-entity_by_name as (
-    select fiscal_year, entity_name, min(entity_code) as entity_code, min(region_code) as region_code,
-           min(parent_entity_code) as parent_entity_code
-    from {{ ref('stg_registry__entities') }}
-    where entity_code is not null
-    group by fiscal_year, entity_name
-),
+{{ publisher_name_ctes() }}
 
 entity_by_name_any_year as (
     select entity_name, min(entity_code) as entity_code, min(region_code) as region_code

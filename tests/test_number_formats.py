@@ -10,7 +10,6 @@ same workbook (``fixtures/number_formats``), an Excel XML Spreadsheet 2003, an .
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import re
 import zipfile
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,18 +21,11 @@ from openpyxl import Workbook
 from dagster_project.ingest.number_formats import render
 from dagster_project.ingest.readers import read_grids, read_xlsx_openpyxl
 from dagster_project.ingest.workbook import parse_workbook
+from number_format_books import books
 
 FIXTURES = Path(__file__).parent / "fixtures" / "number_formats"
 
 
-def _books():
-    spec = importlib.util.spec_from_file_location("number_format_books", FIXTURES / "books.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-books = _books()
 
 
 def printed(wan: str, decimals: int = 2) -> str:

@@ -12,7 +12,6 @@ table's unit. Calc's own rendering (``fixtures/number_formats/literal_point_calc
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -22,18 +21,11 @@ import pytest
 from dagster_project.ingest.number_formats import printed_decimals, printed_shift, render, unit_literal
 from dagster_project.ingest.grid import cell_text
 from dagster_project.ingest.workbook import parse_workbook
+from number_format_books import books
 
 FIXTURES = Path(__file__).parent / "fixtures" / "number_formats"
 
 
-def _books():
-    spec = importlib.util.spec_from_file_location("number_format_books", FIXTURES / "books.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-books = _books()
 AMOUNT_COLUMNS = ("amount", "amount_own_level")
 
 

@@ -9,7 +9,6 @@ and the 本级 column, which rolls forward to the cent, is none.
 """
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -17,20 +16,13 @@ import pytest
 
 from cli_pipeline import query, run_cli
 from dagster_project.paths import REPO_ROOT
+from number_format_books import books
 
 FIXTURES = Path(__file__).parent / "fixtures" / "number_formats"
 SAMPLE = REPO_ROOT / "data" / "raw"
 BUMP_WAN = 3000
 
 
-def _books():
-    spec = importlib.util.spec_from_file_location("number_format_books", FIXTURES / "books.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-books = _books()
 REL = f"debt/{books.YEAR}/{books.ENTITY}{books.YEAR}年预算政府债务情况表.xlsx"
 
 

@@ -21,7 +21,8 @@ it — every figure of the 1-1 was read in 元, 10 000 times too small (or, in p
 wide, its title centred and merged over A1:H1. Calc prints three columns a page and draws the title on page 2 only:
 page 1 (项目 | 本地区) was a ruled table with no title, dropped without a word, and pages 2-4 refused (no header row)
 or — under 分地区 — read as 本级 figures of no item, 本地区 lost. The title stands above rows level with page 1's: it is
-the sheet's, and the pages are one table.
+the sheet's, and the pages are one table. Under 分地区 both the workbook and its print lost the five counties' columns
+(分地区 read as the label word 地区): 12 lines of 42, equal to each other — each now reads like the plain header's.
 """
 from __future__ import annotations
 
@@ -54,6 +55,13 @@ def test_a_debt_workbook_printed_over_pages_to_the_right_reads_like_the_workbook
     workbook, printed = parse_workbook(CALC / f"{name}.xlsx"), parse_workbook(CALC / f"{name}.pdf")
     assert all(s.status == "parsed" and s.lines for s in workbook.sheets)
     assert _tables(printed) == _tables(workbook)
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "pdf"])
+def test_counties_under_a_band_header_read_as_under_the_plain_header(suffix):
+    plain = _tables(parse_workbook(CALC / "debt_calc_titleless.xlsx"))
+    assert len({key for _, _, key, _ in plain[0][5] if key.startswith("region:")}) == 5  # the counties read there
+    assert _tables(parse_workbook(CALC / f"debt_calc_titleless_band.{suffix}")) == plain
 
 
 def test_a_ruled_table_of_figures_under_no_title_is_refused_with_its_page_not_dropped():

@@ -4,6 +4,7 @@ under 预算数), and 1-2 and 1-3 printed one under the other on one sheet. The 
 openpyxl output, one table per sheet, one figure column per region scope) is the reading to match."""
 from __future__ import annotations
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 from dagster_project.ingest.workbook import parse_workbook
@@ -264,3 +265,48 @@ def test_a_column_for_a_group_of_regions_is_no_regions_column(tmp_path):
     # the group columns add no figures: every other line is the city's own reading
     assert {(ln.row_key, ln.column_key) for ln in sheet.lines if ln.column_key != "region:贺兰县"} == {
         (ln.row_key, ln.column_key) for ln in city_sheet.lines}
+
+
+CALC = REPO_ROOT / "tests" / "fixtures" / "debt_calc"  # (MAKE.md there: openpyxl workbooks written from the contract)
+
+
+def region_reading(path) -> tuple:
+    (sheet,) = parse_workbook(path).sheets
+    lines = sorted((ln.line_label, ln.row_key, ln.column_key, ln.source_column, ln.amount_yuan) for ln in sheet.lines)
+    return sheet, lines
+
+
+@pytest.mark.parametrize("band", ["分地区", "其中：", "各县（市、区）", "所属地区", "二、分地区"])
+def test_counties_under_a_band_header_read_as_under_a_plain_header(tmp_path, band):
+    """项目 | 本地区 | 其中：本级 | 分地区 merged over the counties, their names on the row below: each county's
+    column reads as under the plain one-row header (key region:<name>, the same figures). Before, 分地区 matched the
+    label word 地区, every county column was taken for an item column and its figures lost — no reject, no note."""
+    plain, expected = region_reading(CALC / "debt_calc_titleless.xlsx")
+    assert len({col for _, _, col, _, _ in expected if col.startswith("region:")}) == 5  # the counties are read there
+    wb = load_workbook(CALC / "debt_calc_titleless_band.xlsx")
+    ws = wb.active
+    assert ws["D3"].value == "分地区" and "D3:H3" in {str(m) for m in ws.merged_cells.ranges}
+    ws["D3"] = band
+    wb.save(tmp_path / "band.xlsx")
+    sheet, got = region_reading(tmp_path / "band.xlsx")
+    assert sheet.header_row_count == plain.header_row_count + 1
+    assert got == expected
+    assert not sheet.rejects and not sheet.reason  # no column ignored
+
+
+@pytest.mark.parametrize("name", ["其他", "合计", "贺兰山农牧场"])
+def test_a_column_under_the_band_naming_no_region_is_a_reject_naming_sheet_and_column(tmp_path, name):
+    """A figure column under 分地区 whose header names no one region (其他, the counties' 合计, a name the spec does
+    not take for a region): its figures are not anyone's, so not read — but refused with a reject naming the sheet,
+    the column and its header; the counties beside it still read."""
+    _, plain = region_reading(CALC / "debt_calc_titleless.xlsx")
+    wb = load_workbook(CALC / "debt_calc_titleless_band.xlsx")
+    ws = wb.active
+    county, ws["F4"] = ws["F4"].value, name
+    wb.save(tmp_path / "other.xlsx")
+    sheet, got = region_reading(tmp_path / "other.xlsx")
+    assert got == [line for line in plain if line[2] != f"region:{county}"]
+    (reject,) = sheet.rejects
+    assert (reject.sheet, reject.source_column, reject.source_row) == (ws.title, "F", 4)
+    assert f"F列「分地区/{name}」" in reject.reason and "分地区" in reject.raw_value
+    assert sheet.rows_rejected == 0 and sheet.rows_loaded == sheet.rows_in  # the rows themselves are read

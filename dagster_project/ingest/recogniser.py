@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
-    Column,
     _codes_under_a_shared_header,
     _column_paths,
     _entity_and_year,
@@ -28,7 +27,6 @@ from dagster_project.ingest.header_band import (
     _strip_unit_publisher,
     _year_of,
     best_alias,
-    get_column_letter,
 )
 from dagster_project.ingest.parsed import (
     _BLANK_AMOUNTS,
@@ -45,6 +43,7 @@ from dagster_project.ingest.parsed import (
     nfkc,
     parse_amount,
 )
+from dagster_project.ingest.region_band import region_columns, strip_bands
 from dagster_project.ingest.workbook_spec import TableSpec, WorkbookVocabulary, normalise, vocabulary
 
 
@@ -141,9 +140,12 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         sheet.warnings.append("未注明金额单位，按元处理 (no unit stated; amounts taken as 元)")
     else:
         sheet.unit_multiplier = vocab.units.get(sheet.unit_label, vocab.units.get(sheet.unit_label.lower(), Decimal(1)))
+    bands: dict[int, str] = {}
+    if spec.region_column is not None:  # counties under a band header (分地区 …): the band is not their header
+        paths, bands = strip_bands(vocab, spec, paths)
     columns = _map_columns(vocab, spec, paths, sheet)
     if spec.region_column is not None:
-        columns = columns + _region_columns(vocab, spec, grid, paths, columns, header_rows[-1] + 1, sheet)
+        columns = region_columns(vocab, spec, grid, paths, columns, header_rows, sheet, bands)
     if spec.codes and not spec.two_sided:
         columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
     alternates: dict[int, list] = {}
@@ -256,34 +258,6 @@ def _more_header(vocab, spec: TableSpec, grid: Grid, r: int, cells) -> bool:
         and not any(_looks_numeric(grid.value(r, c)) for c, _ in cells)
         and all(best_alias(spec, [normalise(t)]) for _, t in cells)
     )
-
-
-UNKNOWN_COLUMNS = "未识别的列已忽略 (unrecognised columns ignored): "
-
-
-def _region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, data_start: int, sheet) -> list:
-    """Columns headed by a region's name (兴庆区 | 贺兰县 … beside 本地区 | 其中：本级), numbers under them: one
-    amount column per region, key 'region:<name>', instead of columns ignored as unrecognised."""
-    mapped = {c.index for c in columns}
-    found = []
-    for c, (path, header) in sorted(paths.items()):
-        if c in mapped or any(word in path[-1] for word in vocab.ignore_headers):
-            continue
-        name = vocab.label_numbering.sub("", path[-1]).removeprefix("其中:")
-        if not spec.region_column.fullmatch(name) or (spec.region_group and spec.region_group.fullmatch(name)):
-            continue
-        filled = [v for r in range(data_start, len(grid.rows))
-                  if nfkc(cell_text(v := grid.value(r, c))).strip() not in _BLANK_AMOUNTS]
-        if filled and sum(_looks_numeric(v) for v in filled) * 5 >= len(filled) * 4:
-            found.append(Column(c, get_column_letter(c + 1), header, "measure", f"region:{name}", (0, 0, 0, 0)))
-    if found:  # no longer unrecognised
-        taken = tuple(f"{col.letter}「" for col in found)
-        for i, warning in enumerate(sheet.warnings):
-            if warning.startswith(UNKNOWN_COLUMNS):
-                rest = [w for w in warning[len(UNKNOWN_COLUMNS):].split("、") if not w.startswith(taken)]
-                sheet.warnings[i] = UNKNOWN_COLUMNS + "、".join(rest) if rest else ""
-        sheet.warnings[:] = [w for w in sheet.warnings if w]
-    return found
 
 
 def _amount_filled(value) -> bool:

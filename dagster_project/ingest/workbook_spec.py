@@ -82,6 +82,8 @@ class TableSpec:
     region_column: re.Pattern | None = None
     # a header matching region_column that names a group of regions, not one (市县, 地区, 其他地区, 全自治区)
     region_group: re.Pattern | None = None
+    # a header merged over region columns, their names on the row below (分地区, 其中：, 各县（市、区）): normalised
+    region_bands: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -356,4 +358,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         coalesce_columns=bool(kind.get("coalesce_columns", False)),
         region_column=re.compile(unicodedata.normalize("NFKC", kind["region_columns"])) if kind.get("region_columns") else None,
         region_group=re.compile(unicodedata.normalize("NFKC", kind["region_groups"])) if kind.get("region_groups") else None,
+        region_bands=frozenset(normalise(w).rstrip(":") for w in kind.get("region_bands") or ()),
     )

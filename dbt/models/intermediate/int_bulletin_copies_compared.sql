@@ -6,6 +6,13 @@
 -- "Differ" = both copies state the field and the standardised values are not equal (times, amounts in
 -- 元, codes, names as cleaned in staging, texts with whitespace runs collapsed). A copy that leaves a
 -- field blank, as a national-standard table without that column does, contradicts nothing.
+--
+-- A candidate publicity lists its candidates: a file without a rank column (WIN_CANDIDATE_ORDER, part of the key)
+-- states one notice once per candidate, the rows differing only in the candidate's own fields. Those rows are that
+-- notice's candidates, not copies contradicting each other; for a candidate publicity the candidate fields are
+-- therefore compared as each file's list (names split at ；/、, distinct): a flat export naming all candidates in
+-- one cell agrees with an export listing them one per row; two files naming different candidates differ. Every
+-- other field is compared copy by copy, in one file as across exports (is_same_file says which).
 -- Only bulletins with copies are standardised here (staging's own macro on their raw rows), so this stays small
 -- at 10 M rows.
 {% set compared = [
@@ -15,6 +22,8 @@
     'publicity_end_time', 'win_bidder_name', 'win_bidder_code', 'bid_amount_yuan', 'contract_sign_time',
     'pm_name', 'pm_code', 'contact_phone', 'notice_content', 'url'] %}
 {% set free_text = ['notice_name', 'notice_content', 'win_candidate_name'] %}
+{#- the candidate's own fields on a candidate publicity: compared as each file's list (file_candidates) -#}
+{% set candidate_fields = ['win_candidate_name', 'win_candidate_code', 'pm_name', 'pm_code'] %}
 with canonical as (
     select * from {{ ref('int_bulletins_deduplicated') }} where copies > 1
 ),
@@ -41,6 +50,33 @@ copies as (
     join exports on exports.source_file = standardised.source_file
 ),
 
+-- each file's candidates of a repeated candidate publicity, per candidate field: the distinct values, a cell listing
+-- several split at ；/、 (as int_deals_assembled counts them)
+file_candidate_values as (
+    select bulletin_key, source_file, field, {{ comparable_text('item') }} as item
+    from (
+        {%- for column in candidate_fields %}
+        {% if not loop.first %}union all {% endif -%}
+        select bulletin_key, source_file, '{{ column }}' as field,
+               {{ unnest_list(regex_split(column, "'[;；、]'")) }} as item
+        from copies
+        where bulletin_type_code = 'candidates' and {{ column }} is not null
+        {%- endfor %}
+    ) as items
+),
+
+file_candidates as (
+    select
+        bulletin_key,
+        source_file
+        {%- for column in candidate_fields %},
+        {{ sorted_distinct_list("case when field = '" ~ column ~ "' and item <> '' then item end") }} as {{ column }}_list,
+        count(case when field = '{{ column }}' and item <> '' then 1 end) as {{ column }}_n
+        {%- endfor %}
+    from file_candidate_values
+    group by bulletin_key, source_file
+),
+
 compared as (
     select
         copies.bulletin_key,
@@ -57,13 +93,27 @@ compared as (
         canonical.source_row as canonical_row,
         concat_ws(', '
         {%- for column in compared %},
+            {%- if column in candidate_fields %}
+            case when copies.bulletin_type_code = 'candidates'
+                 then case when copy_candidates.{{ column }}_n > 0 and kept_candidates.{{ column }}_n > 0
+                            and copy_candidates.{{ column }}_list <> kept_candidates.{{ column }}_list
+                           then '{{ column }}' end
+                 when copies.{{ column }} is not null and canonical.{{ column }} is not null
+                  and {% if column in free_text %}{{ comparable_text('copies.' ~ column) }} <> {{ comparable_text('canonical.' ~ column) }}{% else %}copies.{{ column }} <> canonical.{{ column }}{% endif %}
+                 then '{{ column }}' end
+            {%- else %}
             case when copies.{{ column }} is not null and canonical.{{ column }} is not null
                   and {% if column in free_text %}{{ comparable_text('copies.' ~ column) }} <> {{ comparable_text('canonical.' ~ column) }}{% else %}copies.{{ column }} <> canonical.{{ column }}{% endif %}
                  then '{{ column }}' end
+            {%- endif %}
         {%- endfor %}
         ) as differing_fields
     from copies
     join canonical on canonical.bulletin_key = copies.bulletin_key
+    left join file_candidates as copy_candidates
+        on copy_candidates.bulletin_key = copies.bulletin_key and copy_candidates.source_file = copies.source_file
+    left join file_candidates as kept_candidates
+        on kept_candidates.bulletin_key = canonical.bulletin_key and kept_candidates.source_file = canonical.source_file
 )
 
 select
@@ -79,6 +129,7 @@ select
     compared.is_canonical,
     compared.canonical_file,
     compared.canonical_row,
+    compared.source_file = compared.canonical_file as is_same_file,
     nullif(compared.differing_fields, '') as differing_fields,
     not compared.is_canonical and compared.differing_fields <> '' as is_conflicting
 from compared

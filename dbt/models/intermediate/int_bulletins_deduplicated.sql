@@ -2,7 +2,10 @@
 -- copy — the copy from the latest export, then the first in file order, then the first row (the rule is
 -- the macro trading_export_ranks / trading_copy_position, shared with the Dagster duplicate report) —
 -- and list every file it came from (RAW_FORMATS.md trading/). Copies that differ are compared in
--- int_bulletin_copies_compared (TRADE_CONFLICTING_COPIES); nothing is merged here.
+-- int_bulletin_copies_compared (TRADE_CONFLICTING_COPIES); nothing is merged here, but for one case: a candidate
+-- publicity exported one candidate per row without a rank column states the same key once per candidate, and a reader
+-- of that file sees one notice naming them all. candidate_names lists the distinct names of the canonical copy's file
+-- for that key when the file holds it on more than one row (NULL otherwise: the canonical copy's own cell says it).
 --
 -- Shaped for 10 M rows under DuckDB's 3 GB cap (dbt/profiles.yml): a window over the wide rows, or a
 -- file list aggregated for every bulletin, ran out of memory there. Instead the canonical copy is found
@@ -84,10 +87,38 @@ repeated as (
     from positioned
     where bulletin_key in (select bulletin_key from first_copies where copies > 1)
     group by bulletin_key
+),
+
+-- the bulletins the canonical copy's file states on several rows: the candidate publicity exported one candidate per
+-- row (a file with a rank column keys each candidate apart)
+listed_in_one_file as (
+    select positioned.bulletin_key, positioned.source_file
+    from positioned
+    join first_copies on first_copies.bulletin_key = positioned.bulletin_key and first_copies.copies > 1
+    join positioned as kept
+        on kept.bulletin_key = positioned.bulletin_key and kept.copy_position = first_copies.first_copy_position
+    where positioned.source_file = kept.source_file
+    group by positioned.bulletin_key, positioned.source_file
+    having count(*) > 1
+),
+
+listed_candidates as (
+    select bulletin_key, {{ list_join(sorted_distinct_list('trim(candidate_name)'), "'；'") }} as candidate_names
+    from (
+        select bulletin_key, {{ unnest_list(regex_split('win_candidate_name', "'[;；、]'")) }} as candidate_name
+        from ({{ standardise_trading_bulletins('(select listed_rows.* from ' ~ raw_in_scope ~ ' as listed_rows
+                 join listed_in_one_file as listed on listed.bulletin_key = listed_rows.bulletin_key
+                  and listed.source_file = listed_rows.source_file
+                 where not coalesce(listed_rows.is_retired, false))') }}) as listed_copies
+        where bulletin_type_code = 'candidates' and win_candidate_name is not null
+    ) as names
+    where trim(candidate_name) <> ''
+    group by bulletin_key
 )
 
 select
     bulletins.*,
+    listed_candidates.candidate_names,
     coalesce(repeated.source_files, {{ list_of(['bulletins.source_file']) }}) as source_files,
     first_copies.copies,
     first_copies.source_loaded_at
@@ -97,3 +128,4 @@ join first_copies
     on first_copies.first_copy_position
         = {{ trading_copy_position('exports.export_rank', 'bulletins.source_row', 'bulletins.source_part') }}
 left join repeated on repeated.bulletin_key = bulletins.bulletin_key
+left join listed_candidates on listed_candidates.bulletin_key = bulletins.bulletin_key

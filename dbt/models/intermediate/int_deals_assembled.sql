@@ -18,9 +18,10 @@ with bulletins as {{ cte_inlined(years is not none) }} (
 candidate_names as (
     select deal_key, count(distinct trim(candidate_name)) as candidate_count
     from (
-        select deal_key, {{ unnest_list(regex_split('win_candidate_name', "'[;；、]'")) }} as candidate_name
+        -- candidate_names: a publicity its file lists one candidate per row (int_bulletins_deduplicated)
+        select deal_key, {{ unnest_list(regex_split('coalesce(candidate_names, win_candidate_name)', "'[;；、]'")) }} as candidate_name
         from bulletins
-        where bulletin_type_code = 'candidates' and win_candidate_name is not null
+        where bulletin_type_code = 'candidates' and coalesce(candidate_names, win_candidate_name) is not null
     ) as names
     where trim(candidate_name) <> ''
     group by deal_key

@@ -26,7 +26,8 @@ select
     cast(doc_get_end_time as timestamp) as doc_get_end_time,
     cast(bid_doc_refer_end_time as timestamp) as bid_doc_refer_end_time,
     cast(bid_open_time as timestamp) as bid_open_time,
-    cast(win_candidate_name as string) as win_candidate_name,
+    -- every candidate a publicity exported one candidate per row names (int_bulletins_deduplicated.candidate_names)
+    cast(coalesce(candidate_names, win_candidate_name) as string) as win_candidate_name,
     cast(win_candidate_code as string) as win_candidate_code,
     cast(win_candidate_order as integer) as win_candidate_order,
     cast(publicity_start_time as timestamp) as publicity_start_time,

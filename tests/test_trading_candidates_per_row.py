@@ -1,0 +1,135 @@
+"""A 中标候选人公示 exported one candidate per row, without a rank column: the rows of one notice that differ only in the
+candidate's fields are that notice's candidates — one bulletin with N candidates, not N copies contradicting each other.
+
+RAW_FORMATS.md trading/ keys a bulletin on (deal, type, send time) — and the candidate's rank where the file has one.
+A file without the rank lists the same key once per candidate. A reader of that file sees one publicity naming N
+candidates; two copies of a notice whose other content differs (in one file or in two exports) still contradict each
+other (TRADE_CONFLICTING_COPIES), and the finding says which of the two it is. The candidate lists of two exports of the
+same publicity are compared as lists: a flat export naming all candidates in one cell (``A；B``) agrees with an export
+listing them one per row.
+
+Files are written by Python's csv module; the trading family is loaded by the real loader and the trading models are
+built by dbt on a DuckDB file of the test's own. Expected values are derived from the rows the test wrote.
+"""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.ingest import framework
+from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
+from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "TENDERER_NAME",
+          "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME"]
+BUYER = ("银川市某某局", "11640100MB1234567X")
+CANDIDATES = [("宁夏甲建设工程有限公司", "91640100MA76XXXX1A"), ("宁夏乙建筑有限公司", "91640100MA76XXXX2B"),
+              ("宁夏丙工程集团有限公司", "91640100MA76XXXX3C")]
+
+pytestmark = pytest.mark.slow
+
+
+def _row(project: str, title: str, sent: str, name: str, code: str, kind: str = "中标候选人公示") -> list[str]:
+    return [project, "001", kind, title, sent, *BUYER, name, code, sent, "2024-05-13 09:00:00"]
+
+
+def _write(path: Path, rows: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
+    """Four deals: P1 candidates one per row in one file; P2 the same notice twice in one file with different titles;
+    P3 one publicity as a flat export (all names in one cell) and as a later export one per row; P4 one publicity in
+    two exports with different titles. Returns the rows written, per file."""
+    sent, later = "2024-05-10 09:00:00", "2024-06-01 09:00:00"
+    per_row = [_row("P1", "P1 中标候选人公示", sent, n, c) for n, c in CANDIDATES]
+    per_row += [_row("P2", "P2 中标候选人公示", sent, *CANDIDATES[0]), _row("P2", "P2 中标候选人公示（更正）", sent, *CANDIDATES[0])]
+    flat = [_row("P3", "P3 中标候选人公示", sent, "；".join(n for n, _ in CANDIDATES[:2]), ""),
+            _row("P4", "P4 中标候选人公示", sent, *CANDIDATES[0])]
+    newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
+    newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
+              _row("P9", "P9 招标公告", later, "", "", kind="招标公告")]   # makes this export the later one
+    files = {"trading/candidates_per_row.csv": per_row, "trading/flat_export.csv": flat, "trading/newer_export.csv": newer}
+    for rel, rows in files.items():
+        _write(raw / rel, rows)
+    return files
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> tuple[Path, dict[str, list[list[str]]]]:
+    from dagster_project.paths import settings
+
+    tmp = tmp_path_factory.mktemp("candidates_per_row")
+    written = _raw_root(tmp / "raw")
+    db = tmp / "w.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
+        mp.setenv("GONGKAI_WAREHOUSE", str(db))
+        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
+        env = settings().env_for_subprocess()
+        con = duckdb.connect(str(db))
+        try:
+            for family, spec in FAMILY_LOADERS.items():
+                framework.load_family(con, tmp / "raw", family, resolve_loader(spec), progress=lambda _: None)
+        finally:
+            con.close()
+        done = subprocess.run(
+            [DBT, "build", "--select", "+int_bulletin_copies_compared", "--resource-type", "model",
+             "--resource-type", "seed", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
+            env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stdout[-6000:]
+    return db, written
+
+
+def _query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _names(rows: list[list[str]], project: str) -> set[str]:
+    column = HEADER.index("WIN_CANDIDATE_NAME")
+    return {n for r in rows if r[0] == project for n in r[column].split("；") if n}
+
+
+def test_candidates_one_per_row_are_one_notice_with_all_of_them(warehouse):
+    db, written = warehouse
+    rows = written["trading/candidates_per_row.csv"]
+    counts = dict(_query(db, "select deal_key, candidate_count from intermediate.int_deals_assembled"))
+    assert counts["P1/001"] == len(_names(rows, "P1"))
+    (bulletins,) = _query(db, "select count(*) from intermediate.int_bulletins_deduplicated "
+                              "where deal_key = 'P1/001' and bulletin_type_code = 'candidates'")
+    assert bulletins == (1,)
+    conflicting = _query(db, "select source_row, differing_fields from intermediate.int_bulletin_copies_compared "
+                             "where deal_key = 'P1/001' and is_conflicting")
+    assert conflicting == []
+
+
+def test_flat_and_per_row_exports_of_one_publicity_agree(warehouse):
+    db, written = warehouse
+    counts = dict(_query(db, "select deal_key, candidate_count from intermediate.int_deals_assembled"))
+    assert counts["P3/001"] == len(_names(written["trading/flat_export.csv"], "P3")) \
+        == len(_names(written["trading/newer_export.csv"], "P3"))
+    assert _query(db, "select source_file, differing_fields from intermediate.int_bulletin_copies_compared "
+                      "where deal_key = 'P3/001' and is_conflicting") == []
+
+
+def test_copies_whose_other_content_differs_still_conflict_and_say_where(warehouse):
+    db, _ = warehouse
+    got = _query(db, "select deal_key, source_file, differing_fields, source_file = canonical_file "
+                     "from intermediate.int_bulletin_copies_compared where is_conflicting order by deal_key")
+    assert got == [("P2/001", "trading/candidates_per_row.csv", "notice_name", True),
+                   ("P4/001", "trading/flat_export.csv", "notice_name", False)]

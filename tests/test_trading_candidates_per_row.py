@@ -84,7 +84,7 @@ def warehouse(tmp_path_factory) -> tuple[Path, dict[str, list[list[str]]]]:
         finally:
             con.close()
         done = subprocess.run(
-            [DBT, "build", "--select", "+int_bulletin_copies_compared", "--resource-type", "model",
+            [DBT, "build", "--select", "+int_bulletin_copies_compared", "fct_trading_bulletins", "--resource-type", "model",
              "--resource-type", "seed", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
              "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
             env=env, capture_output=True, text=True, cwd=REPO_ROOT)
@@ -113,6 +113,9 @@ def test_candidates_one_per_row_are_one_notice_with_all_of_them(warehouse):
     (bulletins,) = _query(db, "select count(*) from intermediate.int_bulletins_deduplicated "
                               "where deal_key = 'P1/001' and bulletin_type_code = 'candidates'")
     assert bulletins == (1,)
+    (shown,) = _query(db, "select win_candidate_name from marts.fct_trading_bulletins "
+                          "where deal_key = 'P1/001' and bulletin_type_code = 'candidates'")
+    assert set(shown[0].split("；")) == _names(rows, "P1")
     conflicting = _query(db, "select source_row, differing_fields from intermediate.int_bulletin_copies_compared "
                              "where deal_key = 'P1/001' and is_conflicting")
     assert conflicting == []
@@ -129,7 +132,7 @@ def test_flat_and_per_row_exports_of_one_publicity_agree(warehouse):
 
 def test_copies_whose_other_content_differs_still_conflict_and_say_where(warehouse):
     db, _ = warehouse
-    got = _query(db, "select deal_key, source_file, differing_fields, source_file = canonical_file "
+    got = _query(db, "select deal_key, source_file, differing_fields, is_same_file "
                      "from intermediate.int_bulletin_copies_compared where is_conflicting order by deal_key")
     assert got == [("P2/001", "trading/candidates_per_row.csv", "notice_name", True),
                    ("P4/001", "trading/flat_export.csv", "notice_name", False)]

@@ -392,3 +392,21 @@ def test_a_second_item_column_is_named_in_a_note(tmp_path):
     sheet, _ = region_reading(tmp_path / "extra.xlsx")
     letter = get_column_letter(extra)
     assert f"{letter}「项目」" in (sheet.reason or "")
+
+
+def test_a_pair_under_the_band_naming_no_region_is_refused(tmp_path):
+    """其他 over 执行数 | 预算数 under 分地区: 其他/执行数 is no one region's figure — refused as 其他 alone is (a reject
+    per column naming sheet, column and header), not read as the whole region's 执行数."""
+    _, expected = region_reading(CALC / "debt_calc_titleless.xlsx")
+    pairs_workbook(tmp_path / "other.xlsx", "分地区")
+    wb = load_workbook(tmp_path / "other.xlsx")
+    ws = wb.active
+    (county,) = [cell for row in ws.iter_rows() for cell in row if cell.value == "金凤区"]
+    county.value = "其他"
+    wb.save(tmp_path / "other.xlsx")
+    sheet, got = region_reading(tmp_path / "other.xlsx")
+    assert {(line[1], line[2], line[4]) for line in got} == {
+        (line[1], line[2], line[4]) for line in expected if line[2] != "region:金凤区"}
+    pair = [get_column_letter(county.column + i) for i in (0, 1)]
+    assert sorted((r.sheet, r.source_column) for r in sheet.rejects) == [(ws.title, letter) for letter in pair]
+    assert all("分地区/其他/" in r.reason for r in sheet.rejects)

@@ -42,10 +42,13 @@ def strip_bands(vocab, spec: TableSpec, paths: dict) -> tuple[dict, dict[int, st
     return stripped, bands
 
 
-def _region_of(vocab, spec: TableSpec, path: list[str]) -> str | None:
+def _region_of(vocab, spec: TableSpec, path: list[str], banner: set[str]) -> str | None:
     """The one region a header path names: its last cell that is a region's name (兴庆区 of 兴庆区/执行数, the
-    county over its 执行数 | 预算数 pair), not a group's (本地区, 市县)."""
+    county over its 执行数 | 预算数 pair), not a group's (本地区, 市县), nor a cell standing over the item column too
+    (a banner 银川市 over the whole table names no one column's region)."""
     for cell in reversed(path):
+        if cell in banner:
+            continue
         name = vocab.label_numbering.sub("", cell).removeprefix(_ALSO)
         if spec.region_column.fullmatch(name) and not (spec.region_group and spec.region_group.fullmatch(name)):
             return name
@@ -63,12 +66,17 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
     """``columns`` with one amount column per region added, key 'region:<name>'; a figure column under a band that
     names no region is a reject. The note of unrecognised columns is rewritten to name only those still ignored."""
     data_start = header_rows[-1] + 1
-    regions = {c: _region_of(vocab, spec, path) for c, (path, _) in paths.items() if path}
+    banner = {cell for col in columns if col.role != "measure" for cell in paths[col.index][0]}
+    regions = {c: _region_of(vocab, spec, path, banner) for c, (path, _) in paths.items() if path}
     # a column is one region's when its header names one, over a measure word too (兴庆区/执行数 | 兴庆区/预算数 —
     # read as the bare 执行数 the county's figures were taken for the whole region's); under a band a measure's
     # header must be all the measure's words (本级, 本级/执行数): 其他/执行数 is no one region's, not the region's
-    columns = [col for col in columns if not regions.get(col.index) and not (
-        col.index in bands and not (col.role == "measure" and _all_alias(spec, paths[col.index][0])))]
+    def keeps(col) -> bool:
+        if col.role != "measure":
+            return col.index not in bands  # under a band a label or code word is not this column's role
+        return not regions.get(col.index) and (col.index not in bands or _all_alias(spec, paths[col.index][0]))
+
+    columns = [col for col in columns if keeps(col)]
     mapped = {col.index for col in columns}
     found, refused = [], set()
     for c, (path, header) in sorted(paths.items()):

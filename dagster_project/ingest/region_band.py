@@ -10,6 +10,11 @@ column, key ``region:<name>``. Bureaus often put the counties under a band heade
 * a column under a band that holds figures is read as its region's, or — when its header names no one region
   (合计 of the counties, 其他, a name the spec does not take for a region) — refused with a reject naming the
   sheet, the column and its header: figures a reader sees are never dropped in silence.
+
+A region's name over 执行数 | 预算数 (three header rows: 分地区 / 兴庆区 / 执行数 | 预算数; or two without a band) is that
+region's column too: both halves take key ``region:<name>`` and are read as one, like 本地区's own pair (the item's
+wording says which year and measure; ``coalesce_columns``). A region whose two columns both hold a figure on one row
+is refused, each column a reject — never one of them silently read.
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from dagster_project.ingest.workbook import parse_workbook
 from dagster_project.paths import REPO_ROOT
@@ -310,3 +311,102 @@ def test_a_column_under_the_band_naming_no_region_is_a_reject_naming_sheet_and_c
     assert (reject.sheet, reject.source_column, reject.source_row) == (ws.title, "F", 4)
     assert f"F列「分地区/{name}」" in reject.reason and "分地区" in reject.raw_value
     assert sheet.rows_rejected == 0 and sheet.rows_loaded == sheet.rows_in  # the rows themselves are read
+
+
+def pairs_workbook(path, band: str | None, both_in: str | None = None) -> tuple[list[tuple], object]:
+    """debt_calc_titleless.xlsx with every region over 执行数 | 预算数 (past-year items under 执行数, the table's own
+    year under 预算数): 本地区 and 其中：本级 merged over two header rows, each county's name merged over its pair, and
+    — with ``band`` — the band merged over the counties on a row above them (three header rows). ``both_in``: that
+    county's pair both filled on the first item row."""
+    plain = load_workbook(CALC / "debt_calc_titleless.xlsx").active
+    rows = [list(r) for r in plain.iter_rows(values_only=True)]
+    head = next(i for i, r in enumerate(rows) if r[0] == "项目")
+    names = rows[head][1:]
+    year = rows[0][0].split("年")[0][-4:]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = plain.title
+    for r in rows[:head]:
+        ws.append(r[:1] + [None] * (2 * len(names) - 1) + r[-1:])
+    top = head + 1
+    name_row = top + 1 if band else top
+    if band:
+        ws.append(["项目", names[0], None, names[1], None, band])
+        ws.merge_cells(f"F{top}:{get_column_letter(1 + 2 * len(names))}{top}")
+    ws.append([None if band else "项目"] + [n if i >= 2 or not band else None
+                                             for i, n in enumerate(names) for n in (n, None)])
+    ws.append([None] + ["执行数", "预算数"] * len(names))
+    ws.merge_cells(f"A{top}:A{name_row + 1}")
+    for i in range(len(names)):
+        first = get_column_letter(2 + 2 * i)
+        ws.merge_cells(f"{first}{top if i < 2 else name_row}:{get_column_letter(3 + 2 * i)}{name_row}")
+    for n, r in enumerate(rows[head + 1:]):
+        new_year = f"{year}年" in r[0]
+        cells = [(None, v) if new_year else (v, None) for v in r[1:]]
+        if both_in and n == 0:
+            i = names.index(both_in)
+            cells[i] = (r[1 + i], r[1 + i])
+        ws.append([r[0]] + [x for pair in cells for x in pair])
+    wb.save(path)
+    return rows, ws
+
+
+@pytest.mark.parametrize("band", [None, "分地区"])
+def test_each_regions_execution_and_budget_pair_reads_as_its_one_column(tmp_path, band):
+    """本地区 | 其中：本级 | 兴庆区 | … each over 执行数 | 预算数 (under a band 分地区 or not): each county's pair reads
+    as its one column region:<name>, the same figures as the one-column table. Before, 兴庆区/执行数 matched the bare
+    执行数: every county's figures were taken for the whole region's, all but one dropped as duplicates and the new
+    year's limit read as 0 from an empty 执行数 cell."""
+    _, expected = region_reading(CALC / "debt_calc_titleless.xlsx")
+    pairs_workbook(tmp_path / "pairs.xlsx", band)
+    sheet, got = region_reading(tmp_path / "pairs.xlsx")
+    assert {(line[1], line[2], line[4]) for line in got} == {(line[1], line[2], line[4]) for line in expected}
+    assert len(got) == len(expected)
+    assert not sheet.rejects and not sheet.reason
+
+
+def test_a_regions_pair_both_filled_on_a_row_is_refused_naming_both_columns(tmp_path):
+    """One county's 执行数 and 预算数 both filled on a row: which figure the table states is unknown, so neither
+    column is read — each a reject naming the sheet, its column and header; the other regions read as before."""
+    _, expected = region_reading(CALC / "debt_calc_titleless.xlsx")
+    _, ws = pairs_workbook(tmp_path / "both.xlsx", "分地区", both_in="金凤区")
+    sheet, got = region_reading(tmp_path / "both.xlsx")
+    assert got and {line[2] for line in got} == {line[2] for line in expected} - {"region:金凤区"}
+    (county,) = [cell for row in ws.iter_rows() for cell in row if cell.value == "金凤区"]
+    pair = [get_column_letter(county.column + i) for i in (0, 1)]
+    assert sorted((r.sheet, r.source_column) for r in sheet.rejects) == [(ws.title, letter) for letter in pair]
+    for reject in sheet.rejects:
+        assert f"{reject.source_column}列「分地区/金凤区/" in reject.reason and "金凤区" in reject.raw_value
+
+
+def test_a_second_item_column_is_named_in_a_note(tmp_path):
+    """项目 | 本地区 | … | 项目 again (a second table beside the first): only the first item column is read, and the
+    second is named in the sheet's note — before, it was dropped without a word."""
+    wb = load_workbook(CALC / "debt_calc_titleless.xlsx")
+    ws = wb.active
+    head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "项目")
+    extra = ws.max_column + 1
+    for r in range(head, ws.max_row + 1):
+        ws.cell(r, extra, ws.cell(r, 1).value)
+    wb.save(tmp_path / "extra.xlsx")
+    sheet, _ = region_reading(tmp_path / "extra.xlsx")
+    letter = get_column_letter(extra)
+    assert f"{letter}「项目」" in (sheet.reason or "")
+
+
+def test_a_pair_under_the_band_naming_no_region_is_refused(tmp_path):
+    """其他 over 执行数 | 预算数 under 分地区: 其他/执行数 is no one region's figure — refused as 其他 alone is (a reject
+    per column naming sheet, column and header), not read as the whole region's 执行数."""
+    _, expected = region_reading(CALC / "debt_calc_titleless.xlsx")
+    pairs_workbook(tmp_path / "other.xlsx", "分地区")
+    wb = load_workbook(tmp_path / "other.xlsx")
+    ws = wb.active
+    (county,) = [cell for row in ws.iter_rows() for cell in row if cell.value == "金凤区"]
+    county.value = "其他"
+    wb.save(tmp_path / "other.xlsx")
+    sheet, got = region_reading(tmp_path / "other.xlsx")
+    assert {(line[1], line[2], line[4]) for line in got} == {
+        (line[1], line[2], line[4]) for line in expected if line[2] != "region:金凤区"}
+    pair = [get_column_letter(county.column + i) for i in (0, 1)]
+    assert sorted((r.sheet, r.source_column) for r in sheet.rejects) == [(ws.title, letter) for letter in pair]
+    assert all("分地区/其他/" in r.reason for r in sheet.rejects)

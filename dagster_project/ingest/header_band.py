@@ -306,6 +306,10 @@ class _Segment:
     texts: list[Column]
 
 
+EXTRA_ITEM_COLUMNS = ("只读取第一个项目列，其后的项目列已忽略 (only the first item column is read; further item columns "
+                      "ignored): ")
+
+
 def _segments(vocab, spec: TableSpec, columns: list[Column], paths, sheet: ParsedSheet) -> list[_Segment]:
     labels = [c for c in columns if c.role == "label"]
     if spec.two_sided and len(labels) >= 2:
@@ -324,6 +328,8 @@ def _segments(vocab, spec: TableSpec, columns: list[Column], paths, sheet: Parse
             segments.append(_segment_of(side, label, members, sheet))
         return segments
     label = labels[0] if labels else None
+    if len(labels) > 1:  # one item column is read: a second one (a table beside the first) is named, not lost unsaid
+        sheet.warnings.append(EXTRA_ITEM_COLUMNS + "、".join(f"{c.letter}「{c.header}」" for c in labels[1:]))
     return [_segment_of(None, label, [c for c in columns if c is not label], sheet)]
 
 

@@ -43,7 +43,7 @@ from dagster_project.ingest.parsed import (
     nfkc,
     parse_amount,
 )
-from dagster_project.ingest.region_band import region_columns, strip_bands
+from dagster_project.ingest.region_band import refuse_double_regions, region_columns, strip_bands
 from dagster_project.ingest.workbook_spec import TableSpec, WorkbookVocabulary, normalise, vocabulary
 
 
@@ -151,6 +151,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     alternates: dict[int, list] = {}
     if spec.coalesce_columns:
         columns, alternates = _coalesce_columns(grid, columns, header_rows[-1] + 1)
+    if spec.region_column is not None:
+        columns = refuse_double_regions(grid, columns, header_rows, sheet)
     sheet.column_map = {c.letter: c.key for c in columns + [a for alts in alternates.values() for a in alts]}
     segments = _segments(vocab, spec, columns, paths, sheet)
     if not any(seg.measures or seg.texts for seg in segments):

@@ -10,11 +10,16 @@ column, key ``region:<name>``. Bureaus often put the counties under a band heade
 * a column under a band that holds figures is read as its region's, or — when its header names no one region
   (合计 of the counties, 其他, a name the spec does not take for a region) — refused with a reject naming the
   sheet, the column and its header: figures a reader sees are never dropped in silence.
+
+A region's name over 执行数 | 预算数 (three header rows: 分地区 / 兴庆区 / 执行数 | 预算数; or two without a band) is that
+region's column too: both halves take key ``region:<name>`` and are read as one, like 本地区's own pair (the item's
+wording says which year and measure; ``coalesce_columns``). A region whose two columns both hold a figure on one row
+is refused, each column a reject — never one of them silently read.
 """
 from __future__ import annotations
 
 from dagster_project.ingest.grid import Grid, cell_text
-from dagster_project.ingest.header_band import Column, _looks_numeric, get_column_letter
+from dagster_project.ingest.header_band import Column, _looks_numeric, best_alias, get_column_letter
 from dagster_project.ingest.parsed import _BLANK_AMOUNTS, RowReject, nfkc
 from dagster_project.ingest.workbook_spec import TableSpec, normalise
 
@@ -42,21 +47,48 @@ def strip_bands(vocab, spec: TableSpec, paths: dict) -> tuple[dict, dict[int, st
     return stripped, bands
 
 
+def _region_of(vocab, spec: TableSpec, path: list[str], banner: set[str]) -> str | None:
+    """The one region a header path names: its last cell that is a region's name (兴庆区 of 兴庆区/执行数, the
+    county over its 执行数 | 预算数 pair), not a group's (本地区, 市县), nor a cell standing over the item column too
+    (a banner 银川市 over the whole table names no one column's region)."""
+    for cell in reversed(path):
+        if cell in banner:
+            continue
+        name = vocab.label_numbering.sub("", cell).removeprefix(_ALSO)
+        if spec.region_column.fullmatch(name) and not (spec.region_group and spec.region_group.fullmatch(name)):
+            return name
+    return None
+
+
+def _all_alias(spec: TableSpec, path: list[str]) -> bool:
+    """Every cell of the header path is a word of the alias it matched (nothing above 执行数 naming whose it is)."""
+    best = best_alias(spec, path)
+    return best is not None and all(any(part in cell for part in best[1].parts) for cell in path)
+
+
 def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, header_rows: list[int], sheet,
                    bands: dict[int, str]) -> list:
     """``columns`` with one amount column per region added, key 'region:<name>'; a figure column under a band that
     names no region is a reject. The note of unrecognised columns is rewritten to name only those still ignored."""
     data_start = header_rows[-1] + 1
-    # under a band a column is one region's: a label or code word in its name is not this column's role
-    columns = [col for col in columns if not (col.index in bands and col.role != "measure")]
+    banner = {cell for col in columns if col.role != "measure" for cell in paths[col.index][0]}
+    regions = {c: _region_of(vocab, spec, path, banner) for c, (path, _) in paths.items() if path}
+    # a column is one region's when its header names one, over a measure word too (兴庆区/执行数 | 兴庆区/预算数 —
+    # read as the bare 执行数 the county's figures were taken for the whole region's); under a band a measure's
+    # header must be all the measure's words (本级, 本级/执行数): 其他/执行数 is no one region's, not the region's
+    def keeps(col) -> bool:
+        if col.role != "measure":
+            return col.index not in bands  # under a band a label or code word is not this column's role
+        return not regions.get(col.index) and (col.index not in bands or _all_alias(spec, paths[col.index][0]))
+
+    columns = [col for col in columns if keeps(col)]
     mapped = {col.index for col in columns}
     found, refused = [], set()
     for c, (path, header) in sorted(paths.items()):
         if c in mapped or not path or any(word in path[-1] for word in vocab.ignore_headers):
             continue
-        name = vocab.label_numbering.sub("", path[-1]).removeprefix(_ALSO)
-        is_region = bool(spec.region_column.fullmatch(name)) and not (
-            spec.region_group and spec.region_group.fullmatch(name))
+        name = regions.get(c)
+        is_region = name is not None
         filled = [v for r in range(data_start, len(grid.rows))
                   if nfkc(cell_text(v := grid.value(r, c))).strip() not in _BLANK_AMOUNTS]
         if not filled:
@@ -87,3 +119,26 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
     if ignored:
         sheet.warnings.append(UNKNOWN_COLUMNS + "、".join(ignored))
     return columns
+
+
+def refuse_double_regions(grid: Grid, columns: list, header_rows: list[int], sheet) -> list:
+    """A region's columns left as two after the 执行数 | 预算数 pair was coalesced (both hold a figure on some row):
+    which one the table means is unknown (the contract's measure is the item's wording, one figure per item), so
+    none is read — each is a reject naming the sheet, the column and its header, never one silently chosen."""
+    by_key: dict[str, list] = {}
+    for col in columns:
+        if col.key.startswith("region:"):
+            by_key.setdefault(col.key, []).append(col)
+    refused = {col.index for group in by_key.values() if len(group) > 1 for col in group}
+    h = header_rows[-1]
+    for col in columns:
+        if col.index in refused:
+            others = "、".join(f"{o.letter}「{o.header}」" for o in by_key[col.key] if o is not col)
+            sheet.rejects.append(RowReject(
+                sheet.sheet, grid.source_row(h), col.letter, col.header,
+                f"{grid.where(h)} {col.letter}列「{col.header}」: 与{others}同为「{col.key[7:]}」的数字，且同一行两列都有"
+                f"数字，无法确定读哪一列，均未读入 (a second figure column of the same region beside {others}, both "
+                f"filled on one row: which one the table states is unknown, so neither was read)",
+                source_page=grid.page(h),
+            ))
+    return [col for col in columns if col.index not in refused]

@@ -11,8 +11,9 @@ release. The fixture marts are ``test_publish_support``'s; the OCDS packages are
 The digest describes what the release holds: a part carried from the current release keeps the content fingerprint
 recorded when it was written (a partial-year release does not hide a change to another year), and the current release
 is kept only while its own files pass its SHA256SUMS (a damaged one is replaced). OCDS packages rebuilt from the same
-records (a trading re-read) differ in bytes — the envelope's ``publishedDate`` and the build folder in the links — but
-not in content (``ocds_packages.content_digest``, recorded by the writer): no new release; a changed bulletin is one.
+records (a publishing-code change rebuilds every part) differ in bytes — the envelope's ``publishedDate`` and the build
+folder in the links — but not in content (``ocds_packages.content_digest``, recorded by the writer): no new release; a
+changed bulletin is one.
 """
 from __future__ import annotations
 
@@ -167,8 +168,8 @@ def test_a_damaged_current_release_is_replaced_even_when_its_content_is_unchange
 
 
 def _rebuild_ocds(warehouse, out, monkeypatch) -> None:
-    """The OCDS packages built again as after a trading re-read: every part written anew (a new build folder, so new
-    package ``uri``s and record links, and a new ``publishedDate``) from the same bulletins and deals."""
+    """The OCDS packages built again as after a publishing-code change: every part written anew (a new build folder, so
+    new package ``uri``s and record links, and a new ``publishedDate``) from the same bulletins and deals."""
     monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
     try:
         build_ocds(warehouse, out)

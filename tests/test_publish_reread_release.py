@@ -47,7 +47,7 @@ def _releases(out: Path) -> list[str]:
     return sorted(p.name for p in (out / "open-data").iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def test_a_trading_reread_publishes_no_new_release_and_a_changed_bulletin_does(tmp_path):
+def test_packages_rebuilt_from_the_same_records_after_a_reread_publish_nothing_a_changed_bulletin_does(tmp_path):
     if not (SAMPLE_RAW / STREAM).is_file():
         pytest.skip("the bundled sample is not generated")
     raw, warehouse, out = tmp_path / "raw", tmp_path / "gongkai.duckdb", tmp_path / "out"

@@ -147,6 +147,11 @@ def test_ocds_packages_are_written_per_fiscal_year_and_unchanged_years_carried(w
     name = "release-package-2017-0001.json.gz"
     assert (second.path / name).stat().st_ino == (first.path / name).stat().st_ino
     assert record["files"][name]["sha256"] == read_validation_record(first.path)["files"][name]["sha256"]
+    # a carried part keeps the content its build recorded; the rewritten part's content moved with its title
+    before = read_validation_record(first.path)["files"]
+    assert record["files"][name]["content_sha256"] == before[name]["content_sha256"]
+    changed = "release-package-2018-0001.json.gz"
+    assert record["files"][changed]["content_sha256"] != before[changed]["content_sha256"]
     assert (second.path / "release-package-2018-0001.json.gz").stat().st_ino != \
         (first.path / "release-package-2018-0001.json.gz").stat().st_ino
     assert second.releases == first.releases and second.records == first.records

@@ -15,6 +15,7 @@ from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
 from dagster_project.publish.ocds import _compile, build_ocds, bulletin_release, ocds_source_sql, write_ocds
 from dagster_project.publish.ocds_config import load_config, open_package_text, package_files, package_suffix
+from dagster_project.publish.ocds_packages import content_digest
 from dagster_project.publish.ocds_validation import (
     BUNDLED_SCHEMA_DIR, SHARED_SCHEMA_DIR, validate_ocds_folder, validators,
 )
@@ -65,6 +66,14 @@ def test_packages_validate_and_cover_every_bulletin_and_deal(warehouse, tmp_path
     record = json.loads((folder / "validation.json").read_text(encoding="utf-8"))
     assert sorted(record["files"]) == [p.name for p in packages]
     assert all(record["files"][p.name]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest() for p in packages)
+    # and by its content, hashed by the writer from the text it wrote (what a release compares packages by): the file's
+    # text, read back, gives it
+    for path in packages:
+        with open_package_text(path) as fh:
+            text = fh.read().encode("utf-8")
+        head = text[:text.index(b"\n")].decode("utf-8")
+        base = json.loads(head + "]}")["uri"].rsplit("/", 1)[0] + "/"
+        assert record["files"][path.name]["content_sha256"] == content_digest(head, text, len(head.encode()) + 1, base)
     assert record["privacy_scan"].startswith("clean")
     assert sorted(p.name for p in folder.iterdir()) == sorted([p.name for p in packages] + ["validation.json"])
     releases = _load_all(folder, "release-package", "releases")

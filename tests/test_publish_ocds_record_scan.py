@@ -121,10 +121,10 @@ def test_a_record_package_without_its_releases_scanned_fails_the_checks(warehous
     folder.mkdir()
     written = []
 
-    def releases_unchecked(con, folder, jobs, suffix, checks):
-        ocds_packages.write_package_jobs(con, folder, [j for j in jobs if not j.scanned_with], suffix, None)
+    def releases_unchecked(con, folder, jobs, suffix, checks, **kwargs):
+        ocds_packages.write_package_jobs(con, folder, [j for j in jobs if not j.scanned_with], suffix, None, **kwargs)
         written.extend(j for j in jobs if j.scanned_with)
-        return ocds_packages.write_package_jobs(con, folder, written, suffix, checks)
+        return ocds_packages.write_package_jobs(con, folder, written, suffix, checks, **kwargs)
     monkeypatch.setattr(ocds, "write_package_jobs", releases_unchecked)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

@@ -10,10 +10,10 @@ release. The fixture marts are ``test_publish_support``'s; the OCDS packages are
 
 The digest describes what the release holds: a part carried from the current release keeps the content fingerprint
 recorded when it was written (a partial-year release does not hide a change to another year), and the current release
-is kept only while its own files pass its SHA256SUMS (a damaged one is replaced). Known, not compared: a re-read of
-trading files that rebuilds the OCDS packages makes a new release even when no record changed — each package's
-envelope carries its ``publishedDate`` and a ``uri`` naming the OCDS build folder, so the packages' hashes differ
-(comparing them without the envelope would mean decompressing every package; not done).
+is kept only while its own files pass its SHA256SUMS (a damaged one is replaced). OCDS packages rebuilt from the same
+records (a publishing-code change rebuilds every part) differ in bytes — the envelope's ``publishedDate`` and the build
+folder in the links — but not in content (``ocds_packages.content_digest``, recorded by the writer): no new release; a
+changed bulletin is one.
 """
 from __future__ import annotations
 
@@ -165,3 +165,72 @@ def test_a_damaged_current_release_is_replaced_even_when_its_content_is_unchange
     assert atomic.read_pointer(out / "open-data") == again.release_id
     assert verify_sha256sums(again.path) == []
     assert "replaces_damaged_release" in again.validation or damage == "budget_lines"
+
+
+def _rebuild_ocds(warehouse, out, monkeypatch) -> None:
+    """The OCDS packages built again as after a publishing-code change: every part written anew (a new build folder, so
+    new package ``uri``s and record links, and a new ``publishedDate``) from the same bulletins and deals."""
+    monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
+    try:
+        build_ocds(warehouse, out)
+    finally:
+        monkeypatch.delenv("GONGKAI_NO_CARRY")
+
+
+def test_ocds_packages_rebuilt_with_the_same_records_publish_no_new_release(published, monkeypatch):
+    """The packages' content is their text without the envelope's ``publishedDate`` and the build folder (recorded by
+    the writer, ``ocds_packages.content_digest``): rebuilt from unchanged records they publish nothing new, though every
+    package's bytes differ."""
+    warehouse, out, first = published
+    old = atomic.current_release_dir(out / "ocds")
+    _load_again(warehouse)
+    _judge_again(warehouse)
+    _rebuild_ocds(warehouse, out, monkeypatch)
+    new = atomic.current_release_dir(out / "ocds")
+    assert new != old
+    names = sorted(p.name for p in first.path.joinpath("ocds").iterdir())
+    assert names and all((new / n).read_bytes() != (old / n).read_bytes() for n in names)  # the envelopes differ
+    again = _release(warehouse, out)
+    assert again.unchanged and again.release_id == first.release_id
+    assert _releases(out) == [first.release_id] and atomic.read_pointer(out / "open-data") == first.release_id
+
+
+def test_ocds_packages_whose_releases_changed_make_a_new_release(published, monkeypatch):
+    """One bulletin's title changed: its part's release and record packages differ in content — a new release, whose
+    packages are the rebuilt ones."""
+    warehouse, out, first = published
+    con = duckdb.connect(str(warehouse))
+    try:
+        key = con.execute("SELECT min(bulletin_key) FROM main_marts.fct_trading_bulletins "
+                          "WHERE notice_name IS NOT NULL").fetchone()[0]
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET notice_name = notice_name || '（更正）' "
+                    "WHERE bulletin_key = ?", [key])
+    finally:
+        con.close()
+    _rebuild_ocds(warehouse, out, monkeypatch)
+    changed = _release(warehouse, out)
+    assert not changed.unchanged and changed.release_id != first.release_id
+    assert atomic.read_pointer(out / "open-data") == changed.release_id
+    before = json.loads((first.path / "manifest.json").read_text(encoding="utf-8"))
+    after = json.loads((changed.path / "manifest.json").read_text(encoding="utf-8"))
+    assert before["content_digest"] != after["content_digest"]
+
+
+def test_the_content_digest_leaves_out_only_the_build_time_and_folder():
+    """``content_digest`` of one package text written by two builds (time, folder) is one; a changed item, another
+    OCDS base (a setting: the published links move) or another envelope field is another."""
+    from dagster_project.publish.ocds_packages import _package_head, content_digest
+
+    def digest(build: str, now: str, item: str, base: str = "https://example.org/ocds/", version: str = "1.1"):
+        uri = f"{base}{build}/"
+        envelope = {"uri": uri, "version": version, "publishedDate": now, "packages": [uri + "release-package-0001.json"]}
+        head = _package_head(envelope, "record-package-0001.json", "records")
+        text = (head + "\n" + item.replace("<uri>", uri) + "\n]}\n").encode("utf-8")
+        return content_digest(head, text, len(head.encode("utf-8")) + 1, uri)
+
+    item = '{"ocid": "x", "releases": [{"url": "<uri>release-package-0001.json#b1"}]}'
+    one = digest("20261206T010101000Z", "2026-12-06T01:01:01Z", item)
+    assert one == digest("20261206T020202000Z", "2026-12-06T02:02:02Z", item)
+    assert one != digest("20261206T020202000Z", "2026-12-06T02:02:02Z", item.replace('"x"', '"y"'))
+    assert one != digest("20261206T010101000Z", "2026-12-06T01:01:01Z", item, base="https://example.net/ocds/")
+    assert one != digest("20261206T010101000Z", "2026-12-06T01:01:01Z", item, version="1.2")

@@ -250,6 +250,8 @@ class OcdsResult:
     # bulletins left out of the packages, by reason (kept in the warehouse and in trading_bulletins)
     quarantined: dict[str, int] = field(default_factory=dict)
     parts: dict[str, dict] = field(default_factory=dict)  # fiscal-year parts: new or carried (build_ocds)
+    # each file's content without the build's time and folder (ocds_packages.content_digest), by name
+    contents: dict[str, str] = field(default_factory=dict)
 
 
 def ocds_source_sql(con: duckdb.DuckDBPyConnection, policy: MaskingPolicy, part: str | None = None,
@@ -386,9 +388,11 @@ def write_ocds_parts(con: duckdb.DuckDBPyConnection, folder: Path, cfg: dict, po
             results[key], part_jobs = _part_jobs(con, folder, part_cfg, common, flat, n, release_json, suffix)
             jobs += part_jobs
         # every file of every part built side by side (write_package_jobs), then each part's size
-        write_package_jobs(con, folder, jobs, suffix, checks)
+        contents: dict[str, str] = {}
+        write_package_jobs(con, folder, jobs, suffix, checks, contents=contents)
         for result in results.values():
             result.bytes = sum((folder / f).stat().st_size for f in result.files)
+            result.contents = {f: contents[f] for f in result.files}
     if not named:
         results[None].quarantined = _quarantine_counts(
             con, ocds_source_sql(con, policy, masked=False), results[None].releases)
@@ -470,6 +474,7 @@ def build_ocds(
     result = OcdsResult(path=staging)
     carried: dict[str, str] = {}
     parts_record: dict[str, dict] = {}
+    contents: dict[str, str] = {}  # file -> content digest: written now, or as the build that wrote it recorded
     try:
         con = open_read_only(warehouse)
         try:
@@ -494,6 +499,8 @@ def build_ocds(
                     reason = _carry_part(previous_dir, previous, before, staging, carried)
                     if reason is None:
                         parts_record[key] = dict(before, status="carried")
+                        contents.update((name, ((previous.get("files") or {}).get(name) or {}).get("content_sha256"))
+                                        for name in before.get("files") or [])
                         result.releases += before.get("releases", 0)
                         result.records += before.get("records", 0)
                         continue
@@ -505,6 +512,7 @@ def build_ocds(
             built = write_ocds_parts(con, staging, cfg, policy, sorted(to_build), checks) if to_build else {}
             for key, reason in sorted(to_build.items()):
                 part = built[key]
+                contents.update(part.contents)
                 result.releases += part.releases
                 result.records += part.records
                 parts_record[key] = {"status": "new", "built_in": build_id, "fingerprint": fingerprints[key],
@@ -529,7 +537,8 @@ def build_ocds(
         if not privacy.clean:
             raise ValueError(f"隐私扫描发现个人信息 OCDS privacy scan found personal data: "
                              f"{[str(h) for h in privacy.hits[:10]]}")
-        write_validation_record(staging, build_id, privacy.summary(), result.quarantined, carried, parts_record)
+        write_validation_record(staging, build_id, privacy.summary(), result.quarantined, carried, parts_record,
+                                {k: v for k, v in contents.items() if v})
         if fail_at == "after_validation":
             raise atomic.InjectedFailure("injected failure at after_validation")
         result.validation = "valid"

@@ -128,13 +128,42 @@ def _string_values(chunk) -> memoryview:
     return memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])]
 
 
-def _write_package_file(path: Path, head: str, lines, gzipped: bool) -> None:
+# what stands for the build folder in a package's content (content_digest)
+BUILD_MARK = "<build>"
+
+
+def content_digest(head: str, text: bytes, start: int, base_uri: str) -> str:
+    """A package file's content: its text without what names the build that wrote it — the envelope's
+    ``publishedDate`` (the build's time) and the build folder in the links (``base_uri`` = the OCDS base + the build
+    id: the envelope's ``uri`` and ``packages``, a record's release ``url``s), replaced by ``BUILD_MARK``. Two builds of
+    the same releases and records have one content (a re-read by changed readers that moved no figure); any other
+    change to the text is another (release_metadata.content_digest compares a release's packages by it). ``head``: the
+    envelope line; ``text[start:]``: the rest of the file's text."""
+    import hashlib
+
+    envelope = json.loads(head + "]}")
+    envelope.pop("publishedDate", None)
+    said = json.dumps(envelope, ensure_ascii=False, sort_keys=True)
+    base = base_uri.encode("utf-8")
+    neutral = (base_uri.rstrip("/").rsplit("/", 1)[0] + "/" + BUILD_MARK + "/") if base_uri else ""
+    digest = hashlib.sha256((said.replace(base_uri, neutral) if base_uri else said).encode("utf-8") + b"\n")
+    if base and text.find(base, start) >= 0:  # a record package's release links: the text with the build replaced
+        digest.update(text[start:].replace(base, neutral.encode("utf-8")))
+    else:  # a release package: its text as it is, not copied
+        digest.update(memoryview(text)[start:])
+    return digest.hexdigest()
+
+
+def _write_package_file(path: Path, head: str, lines, gzipped: bool, base_uri: str = "") -> str:
     """Envelope line, the items (``lines``: an Arrow column of item texts each followed by ``,`` and a newline), the
-    closing line: one write of the whole text, so a gzipped file's bytes do not depend on how Arrow chunked it."""
+    closing line: one write of the whole text, so a gzipped file's bytes do not depend on how Arrow chunked it.
+    Returns the file's ``content_digest``, from the text it writes (no second read of the file)."""
     views = [_string_values(chunk) for chunk in lines.chunks if len(chunk)]
     if views:
         views[-1] = views[-1][:-2]  # the last item: no comma
-    text = b"".join([head.encode("utf-8"), b"\n", *views, b"\n]}\n"])
+    head_bytes = head.encode("utf-8") + b"\n"
+    text = b"".join([head_bytes, *views, b"\n]}\n"])
+    content = content_digest(head, text, len(head_bytes), base_uri)
     if gzipped:
         from isal import igzip
 
@@ -143,6 +172,7 @@ def _write_package_file(path: Path, head: str, lines, gzipped: bool) -> None:
             out.write(text)  # ISA-L releases the GIL
     else:
         path.write_bytes(text)
+    return content
 
 
 # Package files built at once, each by a worker on its own DuckDB cursor: a file's statements (its items, checks
@@ -162,6 +192,7 @@ class PackageJob:
     count: int
     sql: str
     scanned_with: tuple[str, ...] = ()
+    base_uri: str = ""  # where the build's files are published (content_digest leaves its build folder out)
 
 
 def package_jobs(stem: str, list_key: str, envelope: dict, count: int, per_file: int,
@@ -174,7 +205,7 @@ def package_jobs(stem: str, list_key: str, envelope: dict, count: int, per_file:
         name = f"{stem}-{i + 1:04d}{suffix}"
         lo, hi = i * per_file, min(count, (i + 1) * per_file) - 1
         jobs.append(PackageJob(name, _package_head(envelope, name, list_key), lo, hi - lo + 1, chunk_sql(lo, hi),
-                               scanned_with))
+                               scanned_with, envelope["uri"]))
     return jobs
 
 
@@ -196,7 +227,7 @@ def _lines_in_order(con: duckdb.DuckDBPyConnection, items: str):
 
 
 def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob, gzipped: bool,
-                   checks: PackageChecks | None) -> FileChecks | None:
+                   checks: PackageChecks | None) -> tuple[FileChecks | None, str]:
     """Build one file's items once into a temp table, which ``checks`` (when given) check and which is then written
     as it is (fetched as Arrow, no item passing through Python one by one); then its schema validation."""
     try:
@@ -209,20 +240,22 @@ def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob
         con.execute("DROP TABLE IF EXISTS _ocds_package")
     if len(lines) != job.count:  # the pipeline's own invariant: every item of the range, once
         raise ValueError(f"{job.name}: {len(lines)} items written, {job.count} expected")
-    _write_package_file(folder / job.name, job.head, lines, gzipped)
+    content = _write_package_file(folder / job.name, job.head, lines, gzipped, job.base_uri)
     del lines
     if found is not None:
         found.problems = found.problems + found.schema_check()
-    return found
+    return found, content
 
 
 def write_package_jobs(con: duckdb.DuckDBPyConnection, folder: Path, jobs: list[PackageJob], suffix: str = ".json",
-                       checks: PackageChecks | None = None, workers: int | None = None) -> list[str]:
+                       checks: PackageChecks | None = None, workers: int | None = None,
+                       contents: dict[str, str] | None = None) -> list[str]:
     """Envelope line, one item per line (``,`` between), closing line; with ``suffix`` ``.json.gz`` gzipped.
 
     Every file of ``jobs`` is built, checked and written by one of ``workers`` threads (``PACKAGE_WORKERS``), each
     on its own cursor of ``con``; what the checks found is added to ``checks`` in the order of ``jobs``. A worker
-    holds one file at a time: memory is bounded by the number of workers, whatever the number of files."""
+    holds one file at a time: memory is bounded by the number of workers, whatever the number of files.
+    ``contents``: filled with each file's ``content_digest`` (by name)."""
     from concurrent.futures import ThreadPoolExecutor
 
     gzipped = suffix.endswith(".gz")
@@ -234,7 +267,7 @@ def write_package_jobs(con: duckdb.DuckDBPyConnection, folder: Path, jobs: list[
         cursors: list[duckdb.DuckDBPyConnection] = []
         lock = threading.Lock()
 
-        def run(job: PackageJob) -> FileChecks | None:
+        def run(job: PackageJob) -> tuple[FileChecks | None, str]:
             cur = getattr(local, "cursor", None)
             if cur is None:
                 cur = local.cursor = con.cursor()
@@ -253,8 +286,10 @@ def write_package_jobs(con: duckdb.DuckDBPyConnection, folder: Path, jobs: list[
                 if checks is not None:
                     checks.forget(cur)
                 cur.close()
+    if contents is not None:
+        contents.update((job.name, content) for job, (_, content) in zip(jobs, found))
     if checks is not None:
-        for one in found:
+        for one, _ in found:
             checks.add(one)
         checks.settle()
     return [job.name for job in jobs]

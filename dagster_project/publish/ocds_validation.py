@@ -268,9 +268,12 @@ VALIDATION_RECORD = "validation.json"
 
 def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
                             quarantined: dict[str, int] | None = None, known: dict[str, str] | None = None,
-                            parts_record: dict | None = None) -> dict:
-    """``known``: digests of carried files verified in this build; ``parts_record``: the fiscal-year parts."""
+                            parts_record: dict | None = None, contents: dict[str, str] | None = None) -> dict:
+    """``known``: digests of carried files verified in this build; ``parts_record``: the fiscal-year parts;
+    ``contents``: each file's content without the build's time and folder (``ocds_packages.content_digest``: what a
+    release compares the packages by), recorded as ``content_sha256``."""
     known = known or {}
+    contents = contents or {}
     record = {
         "build_id": build_id,
         "schema": "OCDS 1.1.5 release/record package schemas (offline)",
@@ -280,7 +283,8 @@ def write_validation_record(folder: Path, build_id: str, privacy_summary: str,
         "privacy_scan": f"clean ({privacy_summary}; every line of every release package file, and of every record "
                         "package file its envelope and the values no release of its part holds (ocds_sql.RECORD_OWN_TEXT), "
                         "from the same table as the validation)",
-        "files": {p.name: {"sha256": known.get(p.name) or sha256_file(p), "bytes": p.stat().st_size}
+        "files": {p.name: {"sha256": known.get(p.name) or sha256_file(p), "bytes": p.stat().st_size,
+                           **({"content_sha256": contents[p.name]} if p.name in contents else {})}
                   for p in package_files(folder)},
         "quarantined": quarantined or {},
     }

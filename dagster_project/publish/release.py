@@ -201,7 +201,8 @@ def build_release(
             ocds_files=sorted(p.name for p in (staging / "ocds").iterdir()) if (staging / "ocds").exists() else [],
             ocds_record=ocds_record, sources=sources)
         manifest["publishing_code"] = code_fp  # what wrote the files (a later release carries code lists by it)
-        manifest["content_digest"] = release_metadata.content_digest(package, manifest, release_id, now, content_parts)
+        manifest["content_digest"] = release_metadata.content_digest(package, manifest, release_id, now, content_parts,
+                                                                     _ocds_contents(ocds_record, resources))
         damaged = None
         if skip_identical and previous is not None and previous.manifest.get("content_digest") == manifest["content_digest"]:
             # the same content — but the current release is kept only if its own files still pass its SHA256SUMS
@@ -337,6 +338,21 @@ def _content_of_parts(con, ds: dict, relation_sql: str, out: DatasetOutput, carr
         if part.status != "new" and not part.content_fingerprint:
             part.content_fingerprint = "sha256:" + carried.get(part.files["csv"], "")
     return {k: p.content_fingerprint for k, p in sorted(out.parts.items())}
+
+
+def _ocds_contents(ocds_record: dict | None, resources: list[dict]) -> dict[str, str]:
+    """The OCDS packages' content digests their build recorded (``ocds_packages.content_digest``: the text without the
+    envelope's ``publishedDate`` and build folder), by release path — computed by the writer from the text it wrote,
+    so the release reads no package. A file without one (a build before they were recorded) is compared by its hash."""
+    files = (ocds_record or {}).get("files") or {}
+    out = {}
+    for res in resources:
+        if res["path"].startswith("ocds/"):
+            entry = files.get(res["path"][5:]) or {}
+            # the recorded content is the listed file's only while the file is the one the build listed
+            if entry.get("content_sha256") and entry.get("sha256") and res.get("hash") == "sha256:" + entry["sha256"]:
+                out[res["path"]] = entry["content_sha256"]
+    return out
 
 
 def _damaged_file(previous: "parts.PreviousRelease", staging: Path, hashes: dict[str, str]) -> str | None:

@@ -96,20 +96,26 @@ CONTENT_MANIFEST_KEYS = ("coverage_years", "skipped_datasets", "xlsx_not_written
 
 
 def content_digest(package: dict, manifest: dict, release_id: str, now: str,
-                   content_parts: dict[str, dict[str, str]] | None = None) -> str:
+                   content_parts: dict[str, dict[str, str]] | None = None,
+                   file_contents: dict[str, str] | None = None) -> str:
     """The release's content, by digest: every resource with its hash and description (``datapackage.json`` with the
     release's id and time taken out), what was left out or quarantined, and the sources by name, status and SHA-256.
     Two releases with one digest publish the same thing (``release.build_release(skip_identical=True)``).
     ``content_parts``: datasets compared by their parts' content less bookkeeping columns (datasets.yaml
-    ``content_ignores``), not by their files' hashes."""
+    ``content_ignores``), not by their files' hashes. ``file_contents``: files compared by a content digest, not by
+    their hash (the OCDS packages, by ``ocds_packages.content_digest``: without the envelope's ``publishedDate`` and
+    build folder, which a rebuild of the same records changes)."""
     content_parts = content_parts or {}
+    file_contents = file_contents or {}
 
     def resource(r: dict) -> dict:
         name = r["path"].split("/")[1] if r["path"].startswith("data/") else None
-        return {k: v for k, v in r.items() if k not in ("hash", "bytes")} if name in content_parts else r
+        by_content = name in content_parts or r["path"] in file_contents
+        return {k: v for k, v in r.items() if k not in ("hash", "bytes")} if by_content else r
     # resources by path: a carried part lists its workbook beside its CSV, a written one after all CSVs — same content
     package = {**package, "resources": sorted((resource(r) for r in package.get("resources") or []),
-                                              key=lambda r: r["path"]), "content_parts": content_parts}
+                                              key=lambda r: r["path"]), "content_parts": content_parts,
+               **({"content_files": dict(sorted(file_contents.items()))} if file_contents else {})}
     described = json.dumps(package, sort_keys=True, ensure_ascii=False).replace(release_id, "<release>") \
         .replace(now, "<now>")
     said = {k: manifest.get(k) for k in CONTENT_MANIFEST_KEYS}

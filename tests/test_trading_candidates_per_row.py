@@ -27,7 +27,8 @@ from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "TENDERER_NAME",
-          "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME"]
+          "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME",
+          "BID_AMOUNT"]
 BUYER = ("银川市某某局", "11640100MB1234567X")
 CANDIDATES = [("宁夏甲建设工程有限公司", "91640100MA76XXXX1A"), ("宁夏乙建筑有限公司", "91640100MA76XXXX2B"),
               ("宁夏丙工程集团有限公司", "91640100MA76XXXX3C")]
@@ -35,8 +36,8 @@ CANDIDATES = [("宁夏甲建设工程有限公司", "91640100MA76XXXX1A"), ("宁
 pytestmark = pytest.mark.slow
 
 
-def _row(project: str, title: str, sent: str, name: str, code: str, kind: str = "中标候选人公示") -> list[str]:
-    return [project, "001", kind, title, sent, *BUYER, name, code, sent, "2024-05-13 09:00:00"]
+def _row(project: str, title: str, sent: str, name: str, code: str, kind: str = "中标候选人公示", price: str = "") -> list[str]:
+    return [project, "001", kind, title, sent, *BUYER, name, code, sent, "2024-05-13 09:00:00", price]
 
 
 def _write(path: Path, rows: list[list[str]]) -> None:
@@ -52,7 +53,10 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
     P3 one publicity as a flat export (all names in one cell) and as a later export one per row; P4 one publicity in
     two exports with different titles. Returns the rows written, per file."""
     sent, later = "2024-05-10 09:00:00", "2024-06-01 09:00:00"
-    per_row = [_row("P1", "P1 中标候选人公示", sent, n, c) for n, c in CANDIDATES]
+    # P1 in rank order, each candidate with its own price (review: the names were listed by code point — 丙 first —
+    # and OCDS took the first as rank 1; the prices made the rows of one file conflicting copies)
+    per_row = [_row("P1", "P1 中标候选人公示", sent, n, c, price=str(1_000_000 + 10_000 * i))
+               for i, (n, c) in enumerate(CANDIDATES)]
     per_row += [_row("P2", "P2 中标候选人公示", sent, *CANDIDATES[0]), _row("P2", "P2 中标候选人公示（更正）", sent, *CANDIDATES[0])]
     flat = [_row("P3", "P3 中标候选人公示", sent, "；".join(n for n, _ in CANDIDATES[:2]), ""),
             _row("P4", "P4 中标候选人公示", sent, *CANDIDATES[0])]
@@ -115,7 +119,8 @@ def test_candidates_one_per_row_are_one_notice_with_all_of_them(warehouse):
     assert bulletins == (1,)
     (shown,) = _query(db, "select win_candidate_name from marts.fct_trading_bulletins "
                           "where deal_key = 'P1/001' and bulletin_type_code = 'candidates'")
-    assert set(shown[0].split("；")) == _names(rows, "P1")
+    column = HEADER.index("WIN_CANDIDATE_NAME")
+    assert shown[0].split("；") == [r[column] for r in rows if r[0] == "P1"]   # in the file's order
     conflicting = _query(db, "select source_row, differing_fields from intermediate.int_bulletin_copies_compared "
                              "where deal_key = 'P1/001' and is_conflicting")
     assert conflicting == []

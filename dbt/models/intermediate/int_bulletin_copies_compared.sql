@@ -101,6 +101,12 @@ compared as (
                  when copies.{{ column }} is not null and canonical.{{ column }} is not null
                   and {% if column in free_text %}{{ comparable_text('copies.' ~ column) }} <> {{ comparable_text('canonical.' ~ column) }}{% else %}copies.{{ column }} <> canonical.{{ column }}{% endif %}
                  then '{{ column }}' end
+            {%- elif column == 'bid_amount_yuan' %}
+            {#- a candidate publicity listing one candidate per row gives each row its candidate's price -#}
+            case when copies.bulletin_type_code = 'candidates' and copies.source_file = canonical.source_file then null
+                 when copies.{{ column }} is not null and canonical.{{ column }} is not null
+                  and copies.{{ column }} <> canonical.{{ column }}
+                 then '{{ column }}' end
             {%- else %}
             case when copies.{{ column }} is not null and canonical.{{ column }} is not null
                   and {% if column in free_text %}{{ comparable_text('copies.' ~ column) }} <> {{ comparable_text('canonical.' ~ column) }}{% else %}copies.{{ column }} <> canonical.{{ column }}{% endif %}

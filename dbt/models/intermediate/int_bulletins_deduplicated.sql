@@ -102,17 +102,24 @@ listed_in_one_file as (
     having count(*) > 1
 ),
 
+-- in the file's order (its first row first: the order a list without ranks gives, which OCDS reads as the ranking)
 listed_candidates as (
-    select bulletin_key, {{ list_join(sorted_distinct_list('trim(candidate_name)'), "'；'") }} as candidate_names
+    select bulletin_key, {{ ordered_string_agg('candidate_name', "'；'", ['first_position']) }} as candidate_names
     from (
-        select bulletin_key, {{ unnest_list(regex_split('win_candidate_name', "'[;；、]'")) }} as candidate_name
+        select bulletin_key, trim(candidate_name) as candidate_name,
+               min(coalesce(source_part, 1) * 1000000000 + source_row) as first_position
+        from (
+        select bulletin_key, source_part, source_row,
+               {{ unnest_list(regex_split('win_candidate_name', "'[;；、]'")) }} as candidate_name
         from ({{ standardise_trading_bulletins('(select listed_rows.* from ' ~ raw_in_scope ~ ' as listed_rows
                  join listed_in_one_file as listed on listed.bulletin_key = listed_rows.bulletin_key
                   and listed.source_file = listed_rows.source_file
                  where not coalesce(listed_rows.is_retired, false))') }}) as listed_copies
         where bulletin_type_code = 'candidates' and win_candidate_name is not null
+        ) as split_names
+        where trim(candidate_name) <> ''
+        group by bulletin_key, trim(candidate_name)
     ) as names
-    where trim(candidate_name) <> ''
     group by bulletin_key
 )
 

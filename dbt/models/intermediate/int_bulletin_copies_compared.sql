@@ -24,6 +24,9 @@
 {% set free_text = ['notice_name', 'notice_content', 'win_candidate_name'] %}
 {#- the candidate's own fields on a candidate publicity: compared as each file's list (file_candidates) -#}
 {% set candidate_fields = ['win_candidate_name', 'win_candidate_code', 'pm_name', 'pm_code'] %}
+{#- a candidate's own figures on a candidate publicity listing one candidate per row: each row states its candidate's,
+    so rows of the kept copy's own file are not compared on them (copies in other exports are) -#}
+{% set candidate_own_figures = ['bid_amount_yuan'] %}
 with canonical as (
     select * from {{ ref('int_bulletins_deduplicated') }} where copies > 1
 ),
@@ -101,8 +104,7 @@ compared as (
                  when copies.{{ column }} is not null and canonical.{{ column }} is not null
                   and {% if column in free_text %}{{ comparable_text('copies.' ~ column) }} <> {{ comparable_text('canonical.' ~ column) }}{% else %}copies.{{ column }} <> canonical.{{ column }}{% endif %}
                  then '{{ column }}' end
-            {%- elif column == 'bid_amount_yuan' %}
-            {#- a candidate publicity listing one candidate per row gives each row its candidate's price -#}
+            {%- elif column in candidate_own_figures %}
             case when copies.bulletin_type_code = 'candidates' and copies.source_file = canonical.source_file then null
                  when copies.{{ column }} is not null and canonical.{{ column }} is not null
                   and copies.{{ column }} <> canonical.{{ column }}

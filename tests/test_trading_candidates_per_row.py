@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -32,6 +33,11 @@ HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "N
 BUYER = ("银川市某某局", "11640100MB1234567X")
 CANDIDATES = [("宁夏甲建设工程有限公司", "91640100MA76XXXX1A"), ("宁夏乙建筑有限公司", "91640100MA76XXXX2B"),
               ("宁夏丙工程集团有限公司", "91640100MA76XXXX3C")]
+
+# a consortium as notices write one: its members joined by 、, marked as a consortium
+CONSORTIUM_SUFFIXED = f"{CANDIDATES[0][0]}、{CANDIDATES[1][0]}联合体"
+CONSORTIUM_LEAD_MEMBER = f"{CANDIDATES[0][0]}（牵头人）、{CANDIDATES[1][0]}（成员）"
+CONSORTIUM_PREFIXED = f"联合体：{CANDIDATES[1][0]}、{CANDIDATES[2][0]}"
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +64,18 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
     per_row = [_row("P1", "P1 中标候选人公示", sent, n, c, price=str(1_000_000 + 10_000 * i))
                for i, (n, c) in enumerate(CANDIDATES)]
     per_row += [_row("P2", "P2 中标候选人公示", sent, *CANDIDATES[0]), _row("P2", "P2 中标候选人公示（更正）", sent, *CANDIDATES[0])]
+    # P5: the same key twice in one file, the second version naming another candidate (review R3: the kept notice
+    # was given both candidates)
+    per_row += [_row("P5", "P5 中标候选人公示", sent, *CANDIDATES[0]),
+                _row("P5", "P5 中标候选人公示（更正）", sent, *CANDIDATES[1])]
+    # P6: a consortium and a firm, one per row; the consortium written as its lead and member
+    per_row += [_row("P6", "P6 中标候选人公示", sent, CONSORTIUM_LEAD_MEMBER, ""),
+                _row("P6", "P6 中标候选人公示", sent, *CANDIDATES[2])]
     flat = [_row("P3", "P3 中标候选人公示", sent, "；".join(n for n, _ in CANDIDATES[:2]), ""),
-            _row("P4", "P4 中标候选人公示", sent, *CANDIDATES[0])]
+            _row("P4", "P4 中标候选人公示", sent, *CANDIDATES[0]),
+            # P7: a flat cell naming a consortium and, after ；, a firm; P8: a consortium alone, named before its members
+            _row("P7", "P7 中标候选人公示", sent, f"{CONSORTIUM_SUFFIXED}；{CANDIDATES[2][0]}", ""),
+            _row("P8", "P8 中标候选人公示", sent, CONSORTIUM_PREFIXED, "")]
     newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
     newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
               _row("P9", "P9 招标公告", later, "", "", kind="招标公告")]   # makes this export the later one
@@ -140,4 +156,34 @@ def test_copies_whose_other_content_differs_still_conflict_and_say_where(warehou
     got = _query(db, "select deal_key, source_file, differing_fields, is_same_file "
                      "from intermediate.int_bulletin_copies_compared where is_conflicting order by deal_key")
     assert got == [("P2/001", "trading/candidates_per_row.csv", "notice_name", True),
-                   ("P4/001", "trading/flat_export.csv", "notice_name", False)]
+                   ("P4/001", "trading/flat_export.csv", "notice_name", False),
+                   ("P5/001", "trading/candidates_per_row.csv", "notice_name", True)]
+
+
+def test_a_second_version_in_one_file_lends_the_kept_notice_no_candidate(warehouse):
+    """The kept notice (the file's first row for the key) lists only the rows that state it: the second version's
+    candidate is the conflicting copy's, not the kept notice's."""
+    db, written = warehouse
+    rows = [r for r in written["trading/candidates_per_row.csv"] if r[0] == "P5"]
+    title, column = HEADER.index("NOTICE_NAME"), HEADER.index("WIN_CANDIDATE_NAME")
+    own = [r[column] for r in rows if r[title] == rows[0][title]]
+    counts = dict(_query(db, "select deal_key, candidate_count from intermediate.int_deals_assembled"))
+    assert counts["P5/001"] == len(own)
+    (shown,) = _query(db, "select win_candidate_name from marts.fct_trading_bulletins where deal_key = 'P5/001'")
+    assert shown[0].split("；") == own
+
+
+def test_a_consortium_is_one_candidate(warehouse):
+    """甲、乙联合体 / 甲（牵头人）、乙（成员） / 联合体：甲、乙 name one candidate whose members are listed, per row and in
+    a flat cell beside other candidates (after ；) — it was counted as one candidate per member."""
+    db, written = warehouse
+    counts = dict(_query(db, "select deal_key, candidate_count from intermediate.int_deals_assembled"))
+    column = HEADER.index("WIN_CANDIDATE_NAME")
+    flat = {r[0]: r[column] for r in written["trading/flat_export.csv"]}
+    assert counts["P6/001"] == len([r for r in written["trading/candidates_per_row.csv"] if r[0] == "P6"])
+    assert counts["P7/001"] == len(flat["P7"].split("；"))
+    assert counts["P8/001"] == 1
+    (shown,) = _query(db, "select win_candidate_name from marts.fct_trading_bulletins where deal_key = 'P6/001'")
+    # names as staging cleans them (full-width brackets half-width: NFKC)
+    assert shown[0].split("；") == [unicodedata.normalize("NFKC", r[column])
+                                   for r in written["trading/candidates_per_row.csv"] if r[0] == "P6"]

@@ -15,18 +15,12 @@
 -- other field is compared copy by copy, in one file as across exports (is_same_file says which).
 -- Only bulletins with copies are standardised here (staging's own macro on their raw rows), so this stays small
 -- at 10 M rows.
-{% set compared = [
-    'trade_area_code', 'notice_name', 'region_code', 'tenderer_name', 'tenderer_code', 'tender_agency_name',
-    'tender_agency_code', 'budget_amount_yuan', 'doc_get_start_time', 'doc_get_end_time', 'bid_doc_refer_end_time',
-    'bid_open_time', 'bidder_count', 'win_candidate_name', 'win_candidate_code', 'publicity_start_time',
-    'publicity_end_time', 'win_bidder_name', 'win_bidder_code', 'bid_amount_yuan', 'contract_sign_time',
-    'pm_name', 'pm_code', 'contact_phone', 'notice_content', 'url'] %}
-{% set free_text = ['notice_name', 'notice_content', 'win_candidate_name'] %}
-{#- the candidate's own fields on a candidate publicity: compared as each file's list (file_candidates) -#}
-{% set candidate_fields = ['win_candidate_name', 'win_candidate_code', 'pm_name', 'pm_code'] %}
-{#- a candidate's own figures on a candidate publicity listing one candidate per row: each row states its candidate's,
-    so rows of the kept copy's own file are not compared on them (copies in other exports are) -#}
-{% set candidate_own_figures = ['bid_amount_yuan'] %}
+{#- the fields compared, the candidate's own fields (compared as each file's list, file_candidates) and figures (each
+    row of a publicity listing one candidate per row states its candidate's, so rows of the kept copy's own file are
+    not compared on them; copies in other exports are): macros/trading_candidates.sql -#}
+{% set fields = trading_copy_fields() %}
+{% set compared = fields['compared'] %}
+{% set candidate_fields, candidate_own_figures = fields['candidate_fields'], fields['candidate_own_figures'] %}
 with canonical as (
     select * from {{ ref('int_bulletins_deduplicated') }} where copies > 1
 ),
@@ -54,16 +48,26 @@ copies as (
 ),
 
 -- each file's candidates of a repeated candidate publicity, per candidate field: the distinct values, a cell listing
--- several split at ；/、 (as int_deals_assembled counts them)
+-- several split as int_deals_assembled counts them (candidate_items: a consortium is one). In the kept copy's file
+-- only the rows of the kept notice (trading_same_notice): a second version of it in that file, which conflicts, does
+-- not lend the kept one its candidates
+candidate_rows as (
+    select copies.*
+    from copies
+    join canonical on canonical.bulletin_key = copies.bulletin_key
+    where copies.bulletin_type_code = 'candidates'
+      and (copies.source_file <> canonical.source_file or {{ trading_same_notice('copies', 'canonical') }})
+),
+
 file_candidate_values as (
     select bulletin_key, source_file, field, {{ comparable_text('item') }} as item
     from (
         {%- for column in candidate_fields %}
         {% if not loop.first %}union all {% endif -%}
         select bulletin_key, source_file, '{{ column }}' as field,
-               {{ unnest_list(regex_split(column, "'[;；、]'")) }} as item
-        from copies
-        where bulletin_type_code = 'candidates' and {{ column }} is not null
+               {{ unnest_list(candidate_items(column) if column == 'win_candidate_name' else regex_split(column, "'[;；、]'")) }} as item
+        from candidate_rows
+        where {{ column }} is not null
         {%- endfor %}
     ) as items
 ),
@@ -101,18 +105,12 @@ compared as (
                  then case when copy_candidates.{{ column }}_n > 0 and kept_candidates.{{ column }}_n > 0
                             and copy_candidates.{{ column }}_list <> kept_candidates.{{ column }}_list
                            then '{{ column }}' end
-                 when copies.{{ column }} is not null and canonical.{{ column }} is not null
-                  and {% if column in free_text %}{{ comparable_text('copies.' ~ column) }} <> {{ comparable_text('canonical.' ~ column) }}{% else %}copies.{{ column }} <> canonical.{{ column }}{% endif %}
-                 then '{{ column }}' end
+                 when {{ trading_field_differs(column, 'copies', 'canonical') }} then '{{ column }}' end
             {%- elif column in candidate_own_figures %}
             case when copies.bulletin_type_code = 'candidates' and copies.source_file = canonical.source_file then null
-                 when copies.{{ column }} is not null and canonical.{{ column }} is not null
-                  and copies.{{ column }} <> canonical.{{ column }}
-                 then '{{ column }}' end
+                 when {{ trading_field_differs(column, 'copies', 'canonical') }} then '{{ column }}' end
             {%- else %}
-            case when copies.{{ column }} is not null and canonical.{{ column }} is not null
-                  and {% if column in free_text %}{{ comparable_text('copies.' ~ column) }} <> {{ comparable_text('canonical.' ~ column) }}{% else %}copies.{{ column }} <> canonical.{{ column }}{% endif %}
-                 then '{{ column }}' end
+            case when {{ trading_field_differs(column, 'copies', 'canonical') }} then '{{ column }}' end
             {%- endif %}
         {%- endfor %}
         ) as differing_fields

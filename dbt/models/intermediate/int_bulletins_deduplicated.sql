@@ -90,9 +90,11 @@ repeated as (
 ),
 
 -- the bulletins the canonical copy's file states on several rows: the candidate publicity exported one candidate per
--- row (a file with a rank column keys each candidate apart)
+-- row (a file with a rank column keys each candidate apart); the kept copy's row and part (from its position)
 listed_in_one_file as (
-    select positioned.bulletin_key, positioned.source_file
+    select positioned.bulletin_key, positioned.source_file,
+           min((first_copies.first_copy_position >> 8) & 4294967295) as kept_row,
+           min(first_copies.first_copy_position & 255) as kept_part
     from positioned
     join first_copies on first_copies.bulletin_key = positioned.bulletin_key and first_copies.copies > 1
     join positioned as kept
@@ -102,20 +104,33 @@ listed_in_one_file as (
     having count(*) > 1
 ),
 
--- in the file's order (its first row first: the order a list without ranks gives, which OCDS reads as the ranking)
+-- those rows standardised, the kept copy's marked
+listed_copies as (
+    select copies.*,
+           copies.source_row = listed.kept_row and least(coalesce(copies.source_part, 1), 255) = listed.kept_part as is_kept
+    from ({{ standardise_trading_bulletins('(select listed_rows.* from ' ~ raw_in_scope ~ ' as listed_rows
+             join listed_in_one_file as listed on listed.bulletin_key = listed_rows.bulletin_key
+              and listed.source_file = listed_rows.source_file
+             where not coalesce(listed_rows.is_retired, false))') }}) as copies
+    join listed_in_one_file as listed on listed.bulletin_key = copies.bulletin_key
+    where copies.bulletin_type_code = 'candidates' and copies.win_candidate_name is not null
+),
+
+-- in the file's order (its first row first: the order a list without ranks gives, which OCDS reads as the ranking);
+-- only the rows of the kept notice: a row with the same key whose other content differs is another version of it
+-- (TRADE_CONFLICTING_COPIES reports it), not one more candidate (review R3). A consortium is one candidate
+-- (candidate_items)
 listed_candidates as (
     select bulletin_key, {{ ordered_string_agg('candidate_name', "'；'", ['first_position']) }} as candidate_names
     from (
         select bulletin_key, trim(candidate_name) as candidate_name,
                min(coalesce(source_part, 1) * 1000000000 + source_row) as first_position
         from (
-        select bulletin_key, source_part, source_row,
-               {{ unnest_list(regex_split('win_candidate_name', "'[;；、]'")) }} as candidate_name
-        from ({{ standardise_trading_bulletins('(select listed_rows.* from ' ~ raw_in_scope ~ ' as listed_rows
-                 join listed_in_one_file as listed on listed.bulletin_key = listed_rows.bulletin_key
-                  and listed.source_file = listed_rows.source_file
-                 where not coalesce(listed_rows.is_retired, false))') }}) as listed_copies
-        where bulletin_type_code = 'candidates' and win_candidate_name is not null
+        select own.bulletin_key, own.source_part, own.source_row,
+               {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name
+        from listed_copies as own
+        join listed_copies as kept on kept.bulletin_key = own.bulletin_key and kept.is_kept
+        where {{ trading_same_notice('own', 'kept') }}
         ) as split_names
         where trim(candidate_name) <> ''
         group by bulletin_key, trim(candidate_name)

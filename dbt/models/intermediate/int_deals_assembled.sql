@@ -19,7 +19,7 @@ candidate_names as (
     select deal_key, count(distinct trim(candidate_name)) as candidate_count
     from (
         -- candidate_names: a publicity its file lists one candidate per row (int_bulletins_deduplicated)
-        select deal_key, {{ unnest_list(regex_split('coalesce(candidate_names, win_candidate_name)', "'[;；、]'")) }} as candidate_name
+        select deal_key, {{ unnest_list(candidate_items('coalesce(candidate_names, win_candidate_name)')) }} as candidate_name
         from bulletins
         where bulletin_type_code = 'candidates' and coalesce(candidate_names, win_candidate_name) is not null
     ) as names

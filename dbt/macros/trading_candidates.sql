@@ -1,0 +1,61 @@
+{#- A candidate publicity's candidates, read as a reader of the notice reads them (ONE definition for
+    int_bulletins_deduplicated, int_bulletin_copies_compared and int_deals_assembled; the OCDS mapping's twin is
+    publish/ocds_config.candidate_items).
+
+    The fields two copies of one bulletin are compared on (TRADE_CONFLICTING_COPIES), and which of them are the
+    candidate's own: a publicity exported one candidate per row states one notice once per candidate, the rows
+    differing only in those. -#}
+{% macro trading_copy_fields() -%}
+{{ return({
+    'compared': [
+        'trade_area_code', 'notice_name', 'region_code', 'tenderer_name', 'tenderer_code', 'tender_agency_name',
+        'tender_agency_code', 'budget_amount_yuan', 'doc_get_start_time', 'doc_get_end_time', 'bid_doc_refer_end_time',
+        'bid_open_time', 'bidder_count', 'win_candidate_name', 'win_candidate_code', 'publicity_start_time',
+        'publicity_end_time', 'win_bidder_name', 'win_bidder_code', 'bid_amount_yuan', 'contract_sign_time',
+        'pm_name', 'pm_code', 'contact_phone', 'notice_content', 'url'],
+    'free_text': ['notice_name', 'notice_content', 'win_candidate_name'],
+    'candidate_fields': ['win_candidate_name', 'win_candidate_code', 'pm_name', 'pm_code'],
+    'candidate_own_figures': ['bid_amount_yuan'],
+}) }}
+{%- endmacro %}
+
+{#- Does field `column` of row `a` contradict row `b`: both state it and the standardised values differ (free text
+    with its whitespace runs collapsed). A row that leaves a field blank contradicts nothing. -#}
+{% macro trading_field_differs(column, a, b) -%}
+{%- set fields = trading_copy_fields() -%}
+({{ a }}.{{ column }} is not null and {{ b }}.{{ column }} is not null and
+ {% if column in fields['free_text'] %}{{ comparable_text(a ~ '.' ~ column) }} <> {{ comparable_text(b ~ '.' ~ column) }}{% else %}{{ a }}.{{ column }} <> {{ b }}.{{ column }}{% endif %})
+{%- endmacro %}
+
+{#- Row `a` is a candidate row of the notice `b` states: no field but the candidate's own contradicts it. Two rows
+    of one file with one key whose other content differs are two versions of a notice (a conflict, reported), not
+    one notice's candidates: the kept notice lists only the rows of its own. -#}
+{% macro trading_same_notice(a, b) -%}
+{%- set fields = trading_copy_fields() -%}
+{%- set own = fields['candidate_fields'] + fields['candidate_own_figures'] -%}
+not (false
+{%- for column in fields['compared'] if column not in own %}
+    or {{ trading_field_differs(column, a, b) }}
+{%- endfor %})
+{%- endmacro %}
+
+{#- The consortium marks (联合体, 牵头人/牵头方, （成员）…): a piece of a candidate list holding one names a consortium —
+    its members joined by 、 are one candidate (甲公司、乙公司联合体; 甲公司（牵头人）、乙公司（成员）; 联合体：甲、乙).
+    Spec data shared with the OCDS mapping (publish/ocds_config.CONSORTIUM_MARK: a test keeps them equal). -#}
+{% macro consortium_mark() -%}
+{{ sql_string('联合体|牵头人|牵头方|牵头单位|[（(]成员[)）]|成员单位|成员方') }}
+{%- endmacro %}
+
+{#- The candidates a candidate-list cell names, in the cell's order: pieces between ；/; are candidates; a piece
+    holding no consortium mark is split at 、 (甲公司、乙公司: two), one holding a mark is one consortium. -#}
+{% macro candidate_items(expr) -%}
+{{ return(adapter.dispatch('candidate_items', 'gongkai')(expr)) }}
+{%- endmacro %}
+{% macro default__candidate_items(expr) -%}
+flatten(list_transform(string_split_regex({{ expr }}, '[;；]'), lambda piece:
+    case when regexp_matches(piece, {{ consortium_mark() }}) then [piece] else string_split_regex(piece, '、') end))
+{%- endmacro %}
+{% macro spark__candidate_items(expr) -%}
+flatten(transform(split({{ expr }}, '[;；]', -1), piece ->
+    case when piece rlike {{ consortium_mark() }} then array(piece) else split(piece, '、', -1) end))
+{%- endmacro %}

@@ -29,7 +29,8 @@ import duckdb
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import (
-    CANDIDATE_SEPARATORS, load_config, package_files, package_suffix, release_stem,
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, load_config, package_files,
+    package_suffix, release_stem,
 )
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql, source_order
 from dagster_project.publish.ocds_packages import PackageChecks, PackageJob, package_jobs, sql_str, write_package_jobs
@@ -98,17 +99,19 @@ def candidates(row: dict, scheme: str) -> list[tuple[int, dict]]:
 
     One candidate per row (``win_candidate_order`` given, or one name): its rank is the order (1 if
     absent). Several names in one cell, separated by ；/;/、: ranks by position; codes are paired by
-    position only when the code cell is split the same way.
+    position only when the code cell is split the same way. A consortium (``candidate_items``) is one candidate.
     """
     name = (row.get("win_candidate_name") or "").strip()
     code = (row.get("win_candidate_code") or "").strip()
     order = row.get("win_candidate_order")
-    split = re.compile(f"[{CANDIDATE_SEPARATORS}]")
-    if order is not None or not split.search(name):
+    names = candidate_items(name)
+    # a cell naming a consortium pairs its codes by ；/; only (its members' codes are not candidates' codes)
+    split = re.compile(f"[{CANDIDATE_LIST_SEPARATORS if re.search(CONSORTIUM_MARK, name) else CANDIDATE_SEPARATORS}]")
+    if order is not None or len(names) < 2:
         entries = [(name, code, order if order is not None else 1)]
     else:
         codes = split.split(code) if split.search(code) else []
-        entries = [(n, codes[i] if i < len(codes) else "", i + 1) for i, n in enumerate(split.split(name))]
+        entries = [(n, codes[i] if i < len(codes) else "", i + 1) for i, n in enumerate(names)]
     out = []
     for n, c, rank in entries:
         party = _party(n.strip() or None, c.strip() or None, ["tenderer"], scheme)

@@ -6,7 +6,9 @@ chooses the rows and writes the packages: this module only turns columns into JS
 """
 from __future__ import annotations
 
-from dagster_project.publish.ocds_config import CANDIDATE_SEPARATORS, package_suffix, release_stem
+from dagster_project.publish.ocds_config import (
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, package_suffix, release_stem,
+)
 
 
 # ------------------------------------------------------------------------- building releases in SQL
@@ -162,12 +164,17 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
     sep = f"'[{CANDIDATE_SEPARATORS}]'"
     trimmed = lambda e: f"NULLIF(trim({e}), '')"  # noqa: E731
     # the candidates of a pending award, as ``candidates`` reads them: list of {id, name, code, rank}
+    # a consortium is one candidate (ocds_config.candidate_items), its codes paired by ；/; only
+    mark, hard = _q(CONSORTIUM_MARK), f"'[{CANDIDATE_LIST_SEPARATORS}]'"
+    items = (f"flatten(list_transform(string_split_regex(coalesce(cand_name, ''), {hard}), lambda p: "
+             f"CASE WHEN regexp_matches(p, {mark}) THEN [p] ELSE string_split_regex(p, '、') END))")
+    code_sep = f"CASE WHEN regexp_matches(coalesce(cand_name, ''), {mark}) THEN {hard} ELSE {sep} END"
     cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(
-                CASE WHEN cand_order IS NOT NULL OR NOT regexp_matches(coalesce(cand_name, ''), {sep})
+                CASE WHEN cand_order IS NOT NULL OR len({items}) < 2
                      THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]
-                     ELSE list_transform(string_split_regex(cand_name, {sep}), lambda n, i: {{'n': n,
-                          'c': CAST(CASE WHEN regexp_matches(coalesce(cand_code, ''), {sep})
-                                         THEN string_split_regex(cand_code, {sep})[i] END AS VARCHAR),
+                     ELSE list_transform({items}, lambda n, i: {{'n': n,
+                          'c': CAST(CASE WHEN regexp_matches(coalesce(cand_code, ''), {code_sep})
+                                         THEN string_split_regex(cand_code, {code_sep})[i] END AS VARCHAR),
                           'r': CAST(i AS INTEGER)}}) END,
                 lambda x: {{'id': CASE WHEN {trimmed('x.c')} IS NOT NULL THEN {_q(scheme + '-')} || trim(x.c)
                                       WHEN {trimmed('x.n')} IS NOT NULL THEN 'name-' || trim(x.n) END,

@@ -1,0 +1,93 @@
+"""A consortium named among a 中标候选人公示's candidates is ONE tenderer in OCDS, not one per member.
+
+Notices write a consortium as its members joined by 、 and marked (甲公司、乙公司联合体; 甲公司（牵头人）、乙公司（成员）;
+联合体：甲、乙); candidates are separated by ；. OCDS 1.1.5 core has no consortium member field (Organization has name,
+identifier, roles, details: the memberOf extension describes the reverse relation and is advised against for this):
+the consortium is one party (roles tenderer, its supplier when first ranked) named as the notice writes it, which
+lists its members. Before, the cell was split at 、 and each member became a candidate with its own rank.
+
+The fixture marts of test_publish_support with some candidate cells rewritten so; the SQL mapping is held to the
+Python reference mapping on them, and the tenderers are counted from the cells written.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import duckdb
+import pytest
+
+from dagster_project.paths import DBT_PROJECT_DIR
+from dagster_project.publish.masking import MaskingPolicy
+from dagster_project.publish.ocds import bulletin_release, ocds_source_sql, write_ocds
+from dagster_project.publish.ocds_config import CONSORTIUM_MARK, load_config, open_package_text, package_files
+from dagster_project.publish.release import load_spec
+from test_publish_support import build_fixture_warehouse
+
+# (cell, candidates a reader counts: the pieces between ；)
+CELLS = (
+    "宁夏甲建设公司、宁夏乙建设公司联合体",
+    "宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司",
+    "联合体：宁夏乙建设公司、宁夏丙建设公司；宁夏丁建设公司、宁夏戊建设公司",
+)
+
+
+def _readers_count(cell: str) -> list[str]:
+    """What a reader counts, written out for the test: pieces at ；, a piece without 联合体/牵头人/成员 split at 、."""
+    out = []
+    for piece in cell.split("；"):
+        out += [piece] if any(w in piece for w in ("联合体", "牵头人", "成员")) else piece.split("、")
+    return out
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=4)
+    con = duckdb.connect(str(path))
+    try:
+        keys = [k for (k,) in con.execute(
+            "SELECT bulletin_key FROM main_marts.fct_trading_bulletins WHERE bulletin_type = '中标候选人公示' "
+            "ORDER BY bulletin_key").fetchall()]
+        assert len(keys) >= len(CELLS)
+        for key, cell in zip(keys, CELLS):
+            con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = NULL, "
+                        "win_candidate_order = NULL "
+                        "WHERE bulletin_key = ?", [cell, key])
+    finally:
+        con.close()
+    return path, dict(zip(keys, CELLS))
+
+
+def test_a_consortium_is_one_tenderer_and_sql_equals_the_reference(warehouse, tmp_path):
+    path, cells = warehouse
+    cfg = load_config()
+    policy = MaskingPolicy.from_spec(load_spec()["masking"])
+    folder = tmp_path / "ocds"
+    folder.mkdir()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        write_ocds(con, folder, cfg, policy)
+        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) "
+                             "ORDER BY deal_key, notice_send_time, bulletin_key")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    expected = [bulletin_release(row, cfg) for row in rows]
+    written = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                written += json.load(fh)["releases"]
+    assert written == expected
+    by_id = {r["id"]: r for r in written}
+    for key, cell in cells.items():
+        (release,) = [r for rid, r in by_id.items() if rid.endswith(key) or key in rid]
+        tenderers = [t["name"] for t in release["tender"]["tenderers"]]
+        assert tenderers == _readers_count(cell)
+
+
+def test_the_consortium_mark_is_one_in_dbt_and_in_ocds():
+    macro = (DBT_PROJECT_DIR / "macros" / "trading_candidates.sql").read_text(encoding="utf-8")
+    (in_dbt,) = re.findall(r"macro consortium_mark\(\) -%\}\s*\{\{ sql_string\('([^']*)'\) \}\}", macro)
+    assert in_dbt == CONSORTIUM_MARK

@@ -14,6 +14,13 @@ bare number or a year-first date would not say.
   and the file's note says which value decided. A file giving no evidence (every such value has both numbers at
   most 12, and they differ), or giving both, leaves its undecidable values unread: a row reject naming row and
   column and saying why, never a date guessed.
+* **Dates with an English month name** (``06-Dec-2026``, ``6 Dec 2026``, ``Dec 6, 2026``, ``Sunday, December 6, 2026
+  9:05 AM``): what Excel in an English locale writes when it saves a CSV. The name says the month, the four-digit
+  number the year: read whatever the file's other dates do. Read on the same second pass as day/month/year values
+  (only files whose rejected time cells hold one pay for it).
+* **Two-digit years** (``26/12/06``, ``06-Dec-26``, ``2026`` nowhere): the century and, for ``26/12/06``, which
+  number is the year are a guess — a row reject saying so (before, ``26/12/06`` read as the year 26 and ``06/12/26``
+  as the year 6). The contract's times are year-first with four digits.
 """
 from __future__ import annotations
 
@@ -39,6 +46,39 @@ def _parts(value_sql: str) -> str:
 
 def _matches(value_sql: str) -> str:
     return f"regexp_full_match(gk_halfwidth({value_sql}), {sql_literal(DAY_MONTH_PATTERN)})"
+
+
+# a month's English name (Excel's English locales: Dec, December; Sept as some write it), then the formats such dates
+# come in, each with or without a time (24-hour, or 12-hour with AM/PM)
+ENGLISH_MONTH = r"(?i)(?:^|[^a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:[^a-z]|$)"
+ENGLISH_DATES = ("%d-%b-%Y", "%d %b %Y", "%d/%b/%Y", "%b %d, %Y", "%b %d %Y", "%A, %b %d, %Y",
+                 "%d-%B-%Y", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%A, %B %d, %Y", "%A, %d %B %Y")
+ENGLISH_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+NAMED = "named"  # the file's day/month/year values, if any, decide nothing: only month names were found
+# a year written with two digits: yy/mm/dd or dd/mm/yy (any of / . -), yy年, or a month name beside no four-digit number
+TWO_DIGIT_YEAR = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{1,2}(?:\s.*)?|\d{2}年.*"
+FOUR_DIGITS = r"\d{4}"
+TWO_DIGIT_YEAR_REASON = ("年份只写了两位, 世纪(及哪一个数是年)无法确定; 未读取 (a year written with two digits: its century "
+                         "— and for 26/12/06 which number is the year — would be a guess; not read)")
+
+
+def _english(value_sql: str) -> str:
+    return f"regexp_matches({value_sql}, {sql_literal(ENGLISH_MONTH)})"
+
+
+def english_timestamp_sql(raw: str) -> str:
+    """A date with an English month name and a four-digit year, as English-locale Excel writes it; NULL otherwise."""
+    formats = "[" + ", ".join(sql_literal(d + t) for d in ENGLISH_DATES for t in ENGLISH_TIMES) + "]"
+    value = f"regexp_replace(trim(gk_halfwidth({raw})), '\\s+', ' ', 'g')"
+    return (f"(CASE WHEN regexp_matches({value}, {sql_literal(FOUR_DIGITS)}) "
+            f"THEN try_strptime(replace(replace({value}, 'Sept', 'Sep'), '.', ''), {formats}) END)")
+
+
+def two_digit_year_sql(raw: str) -> str:
+    """True for a date whose year has two digits (no reading of it is more than a guess)."""
+    value = f"gk_halfwidth({raw})"
+    return (f"coalesce(regexp_full_match({value}, {sql_literal(TWO_DIGIT_YEAR)}) OR ({_english(value)} "
+            f"AND NOT regexp_matches({value}, {sql_literal(FOUR_DIGITS)})), false)")
 
 
 # the half of the day a Chinese time may name, and which of them are afternoon/evening
@@ -93,9 +133,10 @@ def register_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def timestamp_sql(raw: str, order: str) -> str:
-    """A time value of a file whose dates may be day/month/year: those read in ``order``, every other form as
-    ``gk_ts`` reads it."""
-    return f"(CASE WHEN {_matches(raw)} THEN gk_dm_ts({_parts(raw)}, {sql_literal(order)}) ELSE gk_ts({raw}) END)"
+    """A time value of a file whose dates may be day/month/year or name their month in English: those read in
+    ``order`` and by the name, every other form as ``gk_ts`` reads it."""
+    return (f"(CASE WHEN {_matches(raw)} THEN gk_dm_ts({_parts(raw)}, {sql_literal(order)}) "
+            f"WHEN {_english(raw)} THEN {english_timestamp_sql(raw)} ELSE gk_ts({raw}) END)")
 
 
 def undecided_sql(raw: str) -> str:
@@ -106,42 +147,54 @@ def undecided_sql(raw: str) -> str:
 def day_order_from_errors(con: duckdb.DuckDBPyConnection, parsed: str, bindings) -> tuple[str, str] | None:
     """How a parsed file writes its dates with the day and month before the year, from its rejected time cells alone
     (no such value reads as the contract's year-first times, so every one of them is there): None when there is
-    none, else ('dmy' / 'mdy' / 'undecided', the note saying which value decided it)."""
+    none, else ('dmy' / 'mdy' / 'undecided', the note saying which value decided it) — or ('named', its note) when
+    the only such values name their month in English."""
     headers = sorted({h for b in bindings if b.kind in ("timestamp", "date")
                       for h in (b.header, *(h for _, h in b.fallbacks))})
     if not headers:
         return None
     register_macros(con)
     evidence = "e.column || chr(31) || source_row || chr(31) || e.value"
-    found, day_first, month_first = con.execute(f"""
-        WITH cells AS (
-            SELECT source_row, e, {_parts('e.value')} AS p
+    found, named, day_first, month_first = con.execute(f"""
+        WITH errors AS (
+            SELECT source_row, e
             FROM (SELECT source_row, unnest(_errors) AS e FROM {parsed} WHERE _errors IS NOT NULL)
-            WHERE e.column IN ({', '.join(sql_literal(h) for h in headers)}) AND {_matches('e.value')}
+            WHERE e.column IN ({', '.join(sql_literal(h) for h in headers)})
+        ), cells AS (
+            SELECT source_row, e, {_parts('e.value')} AS p FROM errors WHERE {_matches('e.value')}
         )
         SELECT count(*),
+               (SELECT arg_min({evidence}, source_row) FROM errors
+                WHERE {_english('e.value')} AND {english_timestamp_sql('e.value')} IS NOT NULL),
                arg_min({evidence}, source_row) FILTER (WHERE gk_dm_order(p, NULL) = 'dmy'
                                                         AND TRY_CAST(p.a AS INTEGER) <> TRY_CAST(p.b AS INTEGER)),
                arg_min({evidence}, source_row) FILTER (WHERE gk_dm_order(p, NULL) = 'mdy')
         FROM cells
     """).fetchone()
+    named_note = (f"英文月份名的日期按月份名读取, 如 {_where(named)} (dates naming their month in English read by "
+                  "the name)") if named else ""
     if not found:
-        return None
+        return (NAMED, named_note) if named else None
+    order, note = _day_order(day_first, month_first)
+    return order, "; ".join(n for n in (note, named_note) if n)
 
-    def where(found_at: str) -> str:
-        column, row, value = found_at.split(chr(31))
-        return f"第{row}行「{column}」的 {value} (row {row}'s {value})"
 
+def _day_order(day_first: str | None, month_first: str | None) -> tuple[str, str]:
     if day_first and not month_first:
-        return DAY_FIRST, f"日期按 日/月/年 读取, 依据 {where(day_first)} (dates read as day/month/year)"
+        return DAY_FIRST, f"日期按 日/月/年 读取, 依据 {_where(day_first)} (dates read as day/month/year)"
     if month_first and not day_first:
-        return MONTH_FIRST, f"日期按 月/日/年 读取, 依据 {where(month_first)} (dates read as month/day/year)"
+        return MONTH_FIRST, f"日期按 月/日/年 读取, 依据 {_where(month_first)} (dates read as month/day/year)"
     if day_first and month_first:
-        return UNDECIDED, (f"日期的日月顺序前后矛盾: {where(day_first)} 是日/月/年, {where(month_first)} 是月/日/年; "
+        return UNDECIDED, (f"日期的日月顺序前后矛盾: {_where(day_first)} 是日/月/年, {_where(month_first)} 是月/日/年; "
                            "无法判定的日期未读取 (the file writes dates both day-first and month-first; dates that "
                            "do not tell their order themselves are rejected)")
     return UNDECIDED, ("日期写成 日/月/年 或 月/日/年, 文件中无法判定; 这些日期未读取 (dates with the day and month "
                        "before the year, and no date in the file tells which comes first: they are rejected)")
+
+
+def _where(found_at: str) -> str:
+    column, row, value = found_at.split(chr(31))
+    return f"第{row}行「{column}」的 {value} (row {row}'s {value})"
 
 
 # Chinese numerals of a small count or rank (三家, 第一名): digits, and 十 as the tens (十二 = 12, 二十 = 20, 二十三 = 23)

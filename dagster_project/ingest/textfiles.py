@@ -149,15 +149,16 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
         -- Cheap markers (contains) route each value to its own group of layouts; the first branch is
         -- the common export layout. Excel serial: days since 1899-12-30 (Excel's 1900 leap-year bug
         -- makes this the epoch). A run of digits is a date only as YYYYMMDD / YYYYMMDDHHMMSS
-        -- (strptime alone would take 2018064).
+        -- (strptime alone would take 2018064). A year of fewer than four digits (26/12/06, 26年) is no year: %Y takes
+        -- 1-4 digits, which read 26/12/06 as the year 26 (text_values.TWO_DIGIT_YEAR_REASON).
         -- full-width digits and separators (２０１８－０６－０４ ９：００) as ASCII: typed on a Chinese IME
         CREATE OR REPLACE TEMP MACRO gk_halfwidth(v) AS translate(v, {sql_literal(FULLWIDTH)}, {sql_literal(HALFWIDTH)});
         CREATE OR REPLACE TEMP MACRO gk_ts_ascii(v) AS CASE
             WHEN v IS NULL THEN NULL
             WHEN contains(v, '-') AND NOT contains(v, 'T') AND NOT contains(v, '+') AND NOT contains(v, 'Z')
-                THEN try_strptime(v, {groups['dash']})
-            WHEN contains(v, '年') THEN gk_cn_ts(replace(v, '：', ':'))
-            WHEN contains(v, '/') THEN try_strptime(v, {groups['slash']})
+                THEN CASE WHEN strpos(v, '-') > 4 THEN try_strptime(v, {groups['dash']}) END
+            WHEN contains(v, '年') THEN CASE WHEN strpos(v, '年') > 4 THEN gk_cn_ts(replace(v, '：', ':')) END
+            WHEN contains(v, '/') THEN CASE WHEN strpos(v, '/') > 4 THEN try_strptime(v, {groups['slash']}) END
             WHEN contains(v, 'T') OR contains(v, '+') OR contains(v, 'Z') THEN gk_iso_ts(v)
             WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?') THEN CASE
                 WHEN CAST(v AS DECIMAL(18, 8)) >= {EXCEL_SERIAL_MIN} AND CAST(v AS DECIMAL(18, 8)) < {EXCEL_SERIAL_MAX}
@@ -176,7 +177,7 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
             -- yyyyMMdd[HHmmss] written by a float column (pandas writes 20190715100000.0 once the column has a blank)
             WHEN regexp_full_match(v, '(\\d{{8}}|(19|20)\\d{{10}}|\\d{{14}})\\.0+')
                 THEN try_strptime(split_part(v, '.', 1), {groups['compact']})
-            WHEN contains(v, '.') THEN try_strptime(v, {groups['dot']})
+            WHEN contains(v, '.') AND strpos(v, '.') > 4 THEN try_strptime(v, {groups['dot']})
         END;
         CREATE OR REPLACE TEMP MACRO gk_ts(v) AS gk_ts_ascii(gk_halfwidth(v));
         CREATE OR REPLACE TEMP MACRO gk_date(v) AS CAST(gk_ts(v) AS DATE);
@@ -358,6 +359,9 @@ def _cell_error(b: Binding) -> tuple[str, str]:
         # say why it cannot be read, so the sender knows to export the column as text
         undecided = (f"WHEN {text_values.undecided_sql(f'r_{b.field}')} THEN {sql_literal(text_values.DAY_ORDER_REASON)} "
                      if b.day_order == text_values.UNDECIDED else "")
+        if b.kind != "integer":
+            undecided += (f"WHEN {text_values.two_digit_year_sql(f'r_{b.field}')} "
+                          f"THEN {sql_literal(text_values.TWO_DIGIT_YEAR_REASON)} ")
         reason_sql = (f"CASE {undecided}WHEN gk_code(r_{b.field}) IS NULL THEN {sql_literal(SCIENTIFIC_REASON)} "
                       f"ELSE {sql_literal(reason)} END")
     else:

@@ -1,0 +1,60 @@
+"""Prices of the national data standard (V3) that were not read: a tender's control price (CONTROL_PRICE 控制价（最高限价）,
+its unit CONTROL_PRICE_UNIT and currency in columns of their own) and a ranked candidate's own price (510 中标候选人
+BID_PRICE 投标价格, unit PRICE_UINT — the standard's own spelling).
+
+控制价 is the tender's ceiling price, what the contract's 最高限价 / 招标控制价 headers already read as budget_amount: a
+platform's announcement export naming it by its national name lost the figure (and a unit 1 = 万元 beside it). A
+candidate's price is that candidate's own figure on the publicity (int_bulletin_copies_compared.candidate_own_figures);
+read only in table 510, where BID_PRICE is a ranked candidate's — 557 供应商名单's BID_PRICE (every supplier's quote) is
+no outcome and stays unread. Files written by Python's csv module as a platform's export job writes them; expectations
+from what was written and the standard's PRICE_UNIT code list (ref_trading_codes: 1 = 万元).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from test_ingest_trading import bulletins, load, load_file_row, query, write_csv
+from test_ingest_trading_forms import write_standard_table
+
+TEN_THOUSAND = Decimal(10_000)
+
+
+def test_a_control_price_with_its_own_unit_column_is_the_tenders_ceiling(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["PROJECT_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "CONTROL_PRICE", "CONTROL_PRICE_UNIT",
+              "CONTROL_PRICE_CURRENCY", "BID_AMOUNT", "PRICE_UNIT"]
+    # a platform's own export (no table of the standard: its units as words — the code list's 0/1 are read in a
+    # recognised table only)
+    rows = [["K1", "招标公告", "某道路工程招标公告", "20200302090000", "812.5", "万元", "CNY", "", ""],
+            ["K2", "招标公告", "某学校维修招标公告", "20200303090000", "960000", "元", "CNY", "", ""],
+            ["K1", "中标结果公告", "某道路工程中标结果公告", "20200402090000", "", "", "CNY", "7800000", "元"]]
+    write_csv(raw / "trading" / "control_price.csv", header, rows)
+    chinese = ["项目编号", "公告类型", "公告标题", "发布时间", "控制价（最高限价）", "控制价单位"]
+    write_csv(raw / "trading" / "control_price_cn.csv", chinese,
+              [["K3", "招标公告", "某桥梁工程招标公告", "2020-03-04 09:00", "35.2", "万元"]])
+    load(raw, wh)
+    got = bulletins(wh, "trading/control_price.csv")
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    assert got[2]["budget_amount_yuan"] == Decimal("812.5") * TEN_THOUSAND
+    assert got[3]["budget_amount_yuan"] == Decimal(960000)
+    assert got[4]["bid_amount_yuan"] == Decimal(7800000) and got[4]["budget_amount_yuan"] is None
+    (cn,) = bulletins(wh, "trading/control_price_cn.csv").values()
+    assert cn["budget_amount_yuan"] == Decimal("35.2") * TEN_THOUSAND
+
+
+def test_a_ranked_candidates_own_price_is_read_in_its_unit(gongkai_env):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    tp = "E6401000000000009001"
+    prices = [("宁夏甲建设工程有限公司", "91640100MA76XXXX1A", "1", "1260.35"),
+              ("宁夏乙建筑有限公司", "91640100MA76XXXX2B", "2", "1288.00")]
+    records = [{"TENDER_PROJECT_CODE": tp, "BID_SECTION_CODE": f"{tp}001", "UNIFIED_DEAL_CODE": "U91",
+                "WIN_CANDIDATE_NAME": name, "BIDDER_CODE_TYPE": "1", "WIN_CANDIDATE_CODE": code, "BIDDER_ROLE": "01",
+                "WIN_CANDIDATE_ORDER": rank, "IS_FLOAT_RATE": "0", "EVALUATION_RESULT": "合格", "PRICE_FORM_CODE": "1",
+                "BID_PRICE": price, "PRICE_CURRENCY": "CNY", "PRICE_UINT": "1", "QUALITY": "合格",
+                "EVALUATION_STATUS": "通过", "WIN_CANDIDATE_QUALIFICATION": "满足"} for name, code, rank, price in prices]
+    write_standard_table(raw / "trading" / "510_candidates.csv", "TENDER_CANDIDATE", records)
+    load(raw, wh)
+    assert load_file_row(wh, "trading/510_candidates.csv")["detected_kind"] == "bulletins:TENDER_CANDIDATE"
+    got = bulletins(wh, "trading/510_candidates.csv")
+    assert [(got[r]["win_candidate_name"], got[r]["bid_amount_yuan"]) for r in sorted(got)] == [
+        (name, Decimal(price) * TEN_THOUSAND) for name, _, _, price in prices]

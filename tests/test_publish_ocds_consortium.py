@@ -29,6 +29,8 @@ CELLS = (
     "宁夏甲建设公司、宁夏乙建设公司联合体",
     "宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司",
     "联合体：宁夏乙建设公司、宁夏丙建设公司；宁夏丁建设公司、宁夏戊建设公司",
+    # hostile: 联合体育 is 联合 + 体育 in a firm's name, no consortium — two candidates
+    "宁夏联合体育发展有限公司、宁夏丁建设公司",
 )
 
 
@@ -36,7 +38,8 @@ def _readers_count(cell: str) -> list[str]:
     """What a reader counts, written out for the test: pieces at ；, a piece without 联合体/牵头人/成员 split at 、."""
     out = []
     for piece in cell.split("；"):
-        out += [piece] if any(w in piece for w in ("联合体", "牵头人", "成员")) else piece.split("、")
+        marked = any(w in piece.replace("联合体育", "") for w in ("联合体", "牵头人", "成员"))
+        out += [piece] if marked else piece.split("、")
     return out
 
 

@@ -38,6 +38,7 @@ CANDIDATES = [("宁夏甲建设工程有限公司", "91640100MA76XXXX1A"), ("宁
 CONSORTIUM_SUFFIXED = f"{CANDIDATES[0][0]}、{CANDIDATES[1][0]}联合体"
 CONSORTIUM_LEAD_MEMBER = f"{CANDIDATES[0][0]}（牵头人）、{CANDIDATES[1][0]}（成员）"
 CONSORTIUM_PREFIXED = f"联合体：{CANDIDATES[1][0]}、{CANDIDATES[2][0]}"
+SPORTS_FIRM = "宁夏联合体育发展有限公司"
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +76,9 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
             _row("P4", "P4 中标候选人公示", sent, *CANDIDATES[0]),
             # P7: a flat cell naming a consortium and, after ；, a firm; P8: a consortium alone, named before its members
             _row("P7", "P7 中标候选人公示", sent, f"{CONSORTIUM_SUFFIXED}；{CANDIDATES[2][0]}", ""),
-            _row("P8", "P8 中标候选人公示", sent, CONSORTIUM_PREFIXED, "")]
+            _row("P8", "P8 中标候选人公示", sent, CONSORTIUM_PREFIXED, ""),
+            # P10 (hostile): 联合体育 in a firm's name is 联合 + 体育, no consortium: two candidates
+            _row("P10", "P10 中标候选人公示", sent, f"{SPORTS_FIRM}、{CANDIDATES[2][0]}", "")]
     newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
     newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
               _row("P9", "P9 招标公告", later, "", "", kind="招标公告")]   # makes this export the later one
@@ -183,6 +186,7 @@ def test_a_consortium_is_one_candidate(warehouse):
     assert counts["P6/001"] == len([r for r in written["trading/candidates_per_row.csv"] if r[0] == "P6"])
     assert counts["P7/001"] == len(flat["P7"].split("；"))
     assert counts["P8/001"] == 1
+    assert counts["P10/001"] == len(flat["P10"].split("、"))
     (shown,) = _query(db, "select win_candidate_name from marts.fct_trading_bulletins where deal_key = 'P6/001'")
     # names as staging cleans them (full-width brackets half-width: NFKC)
     assert shown[0].split("；") == [unicodedata.normalize("NFKC", r[column])

@@ -20,7 +20,7 @@ CANDIDATE_SEPARATORS = "；;、"
 # 甲公司（牵头人）、乙公司（成员）, 联合体：甲、乙). The same mark as dbt's consortium_mark (macros/trading_candidates.sql;
 # a test keeps them equal). OCDS 1.1.5 core has no consortium member field: the consortium is one party, named as written.
 CANDIDATE_LIST_SEPARATORS = "；;"
-CONSORTIUM_MARK = "联合体|牵头人|牵头方|牵头单位|[（(]成员[)）]|成员单位|成员方"
+CONSORTIUM_MARK = "联合体([^育]|$)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]"
 
 
 def candidate_items(name: str) -> list[str]:

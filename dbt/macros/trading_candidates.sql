@@ -41,9 +41,10 @@ not (false
 
 {#- The consortium marks (联合体, 牵头人/牵头方, （成员）…): a piece of a candidate list holding one names a consortium —
     its members joined by 、 are one candidate (甲公司、乙公司联合体; 甲公司（牵头人）、乙公司（成员）; 联合体：甲、乙).
-    Spec data shared with the OCDS mapping (publish/ocds_config.CONSORTIUM_MARK: a test keeps them equal). -#}
+    联合体 before 育 is a firm's name (某联合体育发展有限公司: 联合 + 体育), no consortium. Spec data shared with the OCDS
+    mapping (publish/ocds_config.CONSORTIUM_MARK: a test keeps them equal). -#}
 {% macro consortium_mark() -%}
-{{ sql_string('联合体|牵头人|牵头方|牵头单位|[（(]成员[)）]|成员单位|成员方') }}
+{{ sql_string('联合体([^育]|$)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]') }}
 {%- endmacro %}
 
 {#- The candidates a candidate-list cell names, in the cell's order: pieces between ；/; are candidates; a piece

@@ -213,6 +213,44 @@ def keep_releases(spec_value: int | None = None) -> int:
     return value
 
 
+def ocds_builds_named(open_data_root: Path) -> set[str]:
+    """The OCDS builds whose folders the kept open-data releases' packages name (their envelope ``uri``, a record's
+    release links): a release links the packages of the OCDS build current when it was published, and a release
+    skipped as identical keeps them while later OCDS builds come and go (a publishing-code change rebuilds every part
+    with the same content), so the OCDS retention must keep them while such a release is kept — else the public
+    download's links break. Read from each release's ``manifest.json`` (``ocds_parts.<year>.built_in``), or, for a
+    release written before it recorded them, from each package's envelope ``uri``."""
+    import gzip
+    import re
+
+    named: set[str] = set()
+    if not open_data_root.is_dir():
+        return named
+    from dagster_project.publish import atomic
+
+    for folder in open_data_root.iterdir():
+        if not folder.is_dir() or folder.name.startswith((".", atomic.STAGING_PREFIX)):
+            continue
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        built = {p.get("built_in") for p in (manifest.get("ocds_parts") or {}).values() if isinstance(p, dict)}
+        named |= {b for b in built if b}
+        if built or not manifest.get("ocds"):
+            continue
+        for name in manifest["ocds"]:  # an older manifest: the folder each package's uri names
+            try:
+                with (gzip.open if name.endswith(".gz") else open)(folder / "ocds" / name, "rb") as fh:
+                    head = fh.read(4096).decode("utf-8", "replace")
+            except OSError:
+                continue
+            found = re.search(r'"uri":\s*"[^"]*/([^/"]+)/[^/"]+"', head)
+            if found:
+                named.add(found.group(1))
+    return named
+
+
 def prune_releases(root: Path, keep: int, protect: set[str] = frozenset()) -> list[str]:
     """Delete all but the ``keep`` newest release folders under ``root`` (ids sort by time); never the one
     ``LATEST`` names, nor ``protect``. Hard links keep the bytes that newer releases share."""

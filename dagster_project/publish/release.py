@@ -263,7 +263,11 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
     available = dict(describe(con, relation_sql))  # once: DuckDB plans the relation (its joins) at every describe
     yearly = parts.PART_COLUMN in available
     columns = [c for c in ds["columns"] if c in available]
-    fingerprints = parts.part_fingerprints(con, relation_sql, columns, yearly,
+    # a part's identity leaves out the dataset's bookkeeping columns (datasets.yaml ``content_ignores``: the findings'
+    # ``run_id``): a year whose findings a new quality run judged the same is carried as published, naming the run
+    # that first published them — as a release skipped as identical does — instead of rewritten at every run
+    identity = [c for c in columns if c not in (ds.get("content_ignores") or ())]
+    fingerprints = parts.part_fingerprints(con, relation_sql, identity, yearly,
                                            salt=f"{code_fp}\n{spec_fp}\n{parts.spec_digest(ds)}")
     if not fingerprints:  # an empty dataset is still published: one part, its header only
         fingerprints = {parts.ALL: parts.spec_digest({"empty": ds["name"], "salt": code_fp})}

@@ -89,6 +89,57 @@ def part_fingerprints(con: duckdb.DuckDBPyConnection, relation_sql: str, columns
     return out
 
 
+# ------------------------------------------------------------------------- fingerprints kept by dbt generation
+
+MEMO_STAGE = "publish_part_fingerprints:"  # raw.stage_state, per dataset: "<key> <json of part fingerprints>"
+
+
+def memo_key(con: duckdb.DuckDBPyConnection, ds: dict, salt: str) -> str | None:
+    """What a dataset's part fingerprints are kept with: the dbt generations of the relations it reads
+    (``transform/generations.py``: a relation whose generation did not move was not written by any build since) and
+    the salt (code, spec, the dataset's entry). None — compute them — for a dataset read by SQL over other tables (the
+    findings: not dbt's), without a generation for a relation, with a dbt build under way (the dbt stage forgets its
+    fingerprint before it builds), or with ``GONGKAI_NO_CARRY=1``."""
+    from dagster_project.paths import carrying_disabled
+    from dagster_project.publish.inputs import _dbt_build
+    from dagster_project.transform import generations
+
+    if carrying_disabled() or "relation" not in ds or _dbt_build(con) is None:
+        return None
+    names = [ds["relation"]] + ([ds["fiscal_year_from"]["relation"]] if ds.get("fiscal_year_from") else [])
+    moved = generations.of(con, names)
+    return None if moved is None else hashlib.sha256(f"{moved}\n{salt}".encode("utf-8")).hexdigest()
+
+
+def remembered_fingerprints(con: duckdb.DuckDBPyConnection, dataset: str, key: str | None) -> dict[str, str] | None:
+    if key is None:
+        return None
+    row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [MEMO_STAGE + dataset]).fetchone()
+    kept, _, text = (row[0] if row else "").partition(" ")
+    try:
+        return json.loads(text) if kept == key else None
+    except ValueError:
+        return None
+
+
+def remember_fingerprints(warehouse: Path, memos: dict[str, tuple[str, dict[str, str]]]) -> None:
+    """Keep computed part fingerprints with their ``memo_key`` (best effort: a warehouse open elsewhere computes them
+    again next time)."""
+    from dagster_project import stage_state
+
+    if not memos:
+        return
+    try:
+        con = duckdb.connect(str(warehouse))
+    except duckdb.Error:
+        return
+    try:
+        for dataset, (key, fingerprints) in memos.items():
+            stage_state.record(con, MEMO_STAGE + dataset, f"{key} {json.dumps(fingerprints, sort_keys=True)}")
+    finally:
+        con.close()
+
+
 def spec_digest(ds: dict) -> str:
     return hashlib.sha256(json.dumps(ds, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 

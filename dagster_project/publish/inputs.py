@@ -174,3 +174,56 @@ def findings_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     """The latest quality run's findings by content (its run id left out: a carried run repeats the same rows)."""
     sql = latest_findings_sql(con)
     return None if sql is None else query_fingerprint(con, sql, exclude=("run_id",))
+
+
+# ------------------------------------------------------------------ relation fingerprints kept by dbt generation
+
+RELATION_MEMO_STAGE = "relation_fingerprint:"  # raw.stage_state: "<generation> <fingerprint>" per schema.table
+
+
+class KeptFingerprints:
+    """``RelationFingerprints`` whose values are kept with the relation's dbt generation (``transform/generations.py``):
+    a relation no build reached since its fingerprint was computed is not hashed again (a corrected budget figure does
+    not re-hash the trading marts a dashboard page reads). A relation without a generation (raw, quality), a dbt build
+    under way (its stage fingerprint forgotten) or ``GONGKAI_NO_CARRY=1``: computed, as ``RelationFingerprints``.
+    ``remember`` keeps what was computed (a write connection, after the read-only one is closed)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        from dagster_project.transform import generations
+
+        self.relations = RelationFingerprints(con)
+        self.generations: dict[str, str] = {}
+        self.kept: dict[str, str] = {}
+        self.computed: dict[str, str] = {}
+        if carrying_disabled() or _dbt_build(con) is None:
+            return
+        for stage, value in con.execute("SELECT stage, fingerprint FROM raw.stage_state WHERE starts_with(stage, ?) "
+                                        "OR starts_with(stage, ?)",
+                                        [generations.STAGE_PREFIX, RELATION_MEMO_STAGE]).fetchall():
+            if stage.startswith(generations.STAGE_PREFIX):
+                self.generations[stage[len(generations.STAGE_PREFIX):]] = value
+            else:
+                self.kept[stage[len(RELATION_MEMO_STAGE):]] = value
+
+    def of(self, name: str) -> str | None:
+        generation = self.generations.get(name.rpartition(".")[2])
+        kept_generation, _, kept = self.kept.get(name, "").partition(" ")
+        if generation and kept and kept_generation == generation:
+            return kept
+        value = self.relations.of(name)
+        if generation and value:
+            self.computed[name] = f"{generation} {value}"
+        return value
+
+    def remember(self, warehouse: Path) -> None:
+        if not self.computed:
+            return
+        try:
+            con = duckdb.connect(str(warehouse))
+        except duckdb.Error:  # open read-only elsewhere: computed again next time
+            return
+        try:
+            for name, value in self.computed.items():
+                stage_state.record(con, RELATION_MEMO_STAGE + name, value)
+        finally:
+            con.close()

@@ -11,10 +11,12 @@ def _warehouse(path):
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema marts; create schema intermediate")
-        con.execute("create table marts.fct_trading_bulletins as select range as bulletin_id, 'b' || range as text "
-                    "from range(1000)")
-        con.execute("create table marts.fct_deals as select range as deal_id from range(100)")
-        con.execute("create table intermediate.int_records_quarantined (ocid varchar)")
+        con.execute("create table marts.fct_trading_bulletins as select 'b' || range as bulletin_key, "
+                    "'n' || range as notice_name, timestamp '2026-12-01 01:00' as source_loaded_at from range(1000)")
+        con.execute("create table marts.fct_deals as select range as deal_key, "
+                    "timestamp '2026-12-01 01:00' as source_loaded_at from range(100)")
+        con.execute("create table intermediate.int_records_quarantined (object_key varchar, left_out_of varchar, "
+                    "detail varchar)")
     finally:
         con.close()
 
@@ -38,7 +40,7 @@ def test_trading_marts_hashed_once_per_dbt_build(tmp_path, monkeypatch):
     first = ocds_fingerprint(warehouse, "prefix")
     assert ocds_fingerprint(warehouse, "prefix") == first and ocds_fingerprint(warehouse, "other") != first
     # rows changed behind the dbt stage's back are not seen while it records the same build: the digest is kept
-    _run(warehouse, "update marts.fct_trading_bulletins set text = 'x' where bulletin_id = 7")
+    _run(warehouse, "update marts.fct_trading_bulletins set notice_name = 'x' where bulletin_key = 'b7'")
     assert ocds_fingerprint(warehouse, "prefix") == first
     # a new build: the marts are hashed again
     _run(warehouse, dbt="build 2")
@@ -53,7 +55,7 @@ def test_trading_marts_hashed_once_per_dbt_build(tmp_path, monkeypatch):
     # no recorded build (a dbt build under way): hashed every time, nothing kept
     _run(warehouse, "delete from raw.stage_state")
     assert ocds_fingerprint(warehouse, "prefix") == second
-    _run(warehouse, "update marts.fct_deals set deal_id = deal_id + 1 where deal_id = 3")
+    _run(warehouse, "update marts.fct_deals set deal_key = deal_key + 1000 where deal_key = 3")
     assert ocds_fingerprint(warehouse, "prefix") != second
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -84,7 +86,7 @@ def test_trading_marts_not_hashed_again_after_a_build_that_did_not_reach_them(tm
     first = ocds_fingerprint(warehouse, "prefix")
     # a budget build: new dbt fingerprint, only the budget mart moved; rows changed behind the build's back stay unseen
     _move(warehouse, ["fct_budget_lines"], "g2")
-    _run(warehouse, "insert into marts.fct_deals values (100)", dbt="build 2")
+    _run(warehouse, "insert into marts.fct_deals values (100, null)", dbt="build 2")
     assert ocds_fingerprint(warehouse, "prefix") == first
     # a trading build moves fct_deals: hashed again, the changed rows seen
     _move(warehouse, ["fct_deals"], "g3")
@@ -93,11 +95,80 @@ def test_trading_marts_not_hashed_again_after_a_build_that_did_not_reach_them(tm
     assert second != first
     # a relation without a generation (never built since they were kept): keyed by the dbt build as before
     _run(warehouse, "delete from raw.stage_state where stage = 'dbt_generation:fct_deals'", dbt="build 4")
-    _run(warehouse, "insert into marts.fct_deals values (101)")
+    _run(warehouse, "insert into marts.fct_deals values (101, null)")
     assert ocds_fingerprint(warehouse, "prefix") not in (first, second)
     # a build under way (the dbt stage forgot its fingerprint): hashed whatever the generations say
     _move(warehouse, ocds, "g5")
     _run(warehouse, "delete from raw.stage_state where stage = 'dbt'")
     third = ocds_fingerprint(warehouse, "prefix")
-    _run(warehouse, "insert into marts.fct_deals values (102)")
+    _run(warehouse, "insert into marts.fct_deals values (102, null)")
     assert ocds_fingerprint(warehouse, "prefix") != third
+
+
+def test_a_reread_moving_only_provenance_columns_keeps_the_digest(tmp_path, monkeypatch):
+    """A plain re-read by changed readers loads the same bytes again, later: ``source_loaded_at`` moves in both trading
+    marts and a build reaches them (their generations move), but no column the packages read changes — the digest
+    stays, so the OCDS asset is skipped instead of making a new build folder of hard links. A column the packages read
+    (a title, a deal's key, a record left out of them) moves it."""
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    _warehouse(warehouse)
+    ocds = ("fct_trading_bulletins", "fct_deals", "int_records_quarantined")
+    _move(warehouse, ocds, "g1")
+    _run(warehouse, dbt="build 1")
+    first = ocds_fingerprint(warehouse, "prefix")
+    _move(warehouse, ocds, "g2")
+    _run(warehouse, "update marts.fct_trading_bulletins set source_loaded_at = source_loaded_at + interval 1 hour; "
+                    "update marts.fct_deals set source_loaded_at = source_loaded_at + interval 1 hour", dbt="build 2")
+    assert ocds_fingerprint(warehouse, "prefix") == first
+    seen = {first}
+    for step, change in enumerate([
+            "update marts.fct_trading_bulletins set notice_name = notice_name || '（更正）' where bulletin_key = 'b7'",
+            "update marts.fct_deals set deal_key = deal_key + 1000 where deal_key = 3",
+            "insert into intermediate.int_records_quarantined values ('b8', 'ocds', null)"]):
+        _move(warehouse, ocds, f"g{step + 3}")
+        _run(warehouse, change, dbt=f"build {step + 3}")
+        now = ocds_fingerprint(warehouse, "prefix")
+        assert now not in seen, change
+        seen.add(now)
+
+
+def test_the_packages_read_no_column_outside_the_digest(tmp_path):
+    """The OCDS source over the three relations cut down to ``ocds_columns`` gives the rows it gives over the whole
+    relations: a column the packages read but the digest leaves out would fail here (missing) — the digest could
+    otherwise keep packages a change to that column should rebuild."""
+    from dagster_project.publish.inputs import ocds_columns, qualified
+    from dagster_project.publish.masking import MaskingPolicy
+    from dagster_project.publish.ocds import ocds_source_sql
+    from dagster_project.publish.release import load_spec
+    from test_publish_support import build_fixture_warehouse
+
+    whole, cut = tmp_path / "whole.duckdb", tmp_path / "cut.duckdb"
+    build_fixture_warehouse(whole)
+    build_fixture_warehouse(cut)
+    policy = MaskingPolicy.from_spec(load_spec().get("masking") or {})
+    con = duckdb.connect(str(cut))
+    try:
+        if qualified(con, "int_records_quarantined") is None:
+            con.execute("create table main_marts.int_records_quarantined as select 'b-none' as object_key, "
+                        "'ocds' as left_out_of, 'x' as other")
+        for name, columns in ocds_columns().items():
+            full = qualified(con, name)
+            present = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {full}").fetchall()]
+            assert set(present) - set(columns), name  # the cut removes something
+            con.execute(f"CREATE TABLE {full}_cut AS SELECT {', '.join(c for c in present if c in columns)} FROM {full}")
+            con.execute(f"DROP TABLE {full}")
+            con.execute(f"ALTER TABLE {full}_cut RENAME TO {name}")
+        rows = {}
+        for path, c in ((whole, duckdb.connect(str(whole))), (cut, con)):
+            try:
+                if qualified(c, "int_records_quarantined") is None:
+                    c.execute("create table main_marts.int_records_quarantined as select 'b-none' as object_key, "
+                              "'ocds' as left_out_of, 'x' as other")
+                rows[path] = sorted(map(str, c.execute(ocds_source_sql(c, policy, masked=False)).fetchall()))
+            finally:
+                if c is not con:
+                    c.close()
+    finally:
+        con.close()
+    assert rows[whole] and rows[whole] == rows[cut]

@@ -156,7 +156,7 @@ def test_a_damaged_current_release_is_replaced_even_when_its_content_is_unchange
 
     warehouse, out, first = published
     if damage == "quality_findings":
-        _judge_again(warehouse)  # the findings part is written anew (its run_id changed), not carried
+        _judge_again(warehouse)  # a new run's id: the findings part is still carried (run_id is no part identity)
     target = first.path / "data" / damage / f"{damage}-2018.csv"
     target.write_bytes(target.read_bytes()[:40])
     assert verify_sha256sums(first.path)

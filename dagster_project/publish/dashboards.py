@@ -341,14 +341,14 @@ def _figure_salt() -> str:
 
 def page_fingerprints(warehouse: Path, definitions: list[dict] | None = None) -> dict[str, str] | None:
     """What each page is drawn from: its definition, the publishing code, the masking and labels, plotly's version,
-    the relations its figures name (by content, ``relation_fingerprint``) and, for a figure over the latest
+    the relations its figures name (by content, ``relation_fingerprint``, kept by dbt generation:
+    ``inputs.KeptFingerprints``) and, for a figure over the latest
     findings, those findings (``_findings_fingerprint``: a finding of another rule does not redraw it). None: unknown or
     ``GONGKAI_NO_CARRY=1`` — every page is drawn."""
     import plotly
 
     from dagster_project.paths import carrying_disabled
-    from dagster_project.publish.inputs import json_digest, publish_code_digest, relations_by_name
-    from dagster_project.relation_fingerprint import RelationFingerprints
+    from dagster_project.publish.inputs import KeptFingerprints, json_digest, publish_code_digest, relations_by_name
 
     if carrying_disabled() or not warehouse.exists():
         return None
@@ -359,7 +359,7 @@ def page_fingerprints(warehouse: Path, definitions: list[dict] | None = None) ->
     out = {}
     con = open_read_only(warehouse)
     try:
-        relations = RelationFingerprints(con)
+        relations = KeptFingerprints(con)  # by dbt generation: a mart no build reached is not hashed again
         for d in definitions:
             parts = [common, json_digest(d)]
             for fspec in d["figures"]:
@@ -369,6 +369,7 @@ def page_fingerprints(warehouse: Path, definitions: list[dict] | None = None) ->
             out[d["name"]] = json_digest(parts)
     finally:
         con.close()
+    relations.remember(warehouse)
     return out
 
 

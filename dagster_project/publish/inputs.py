@@ -22,6 +22,8 @@ from dagster_project.relation_fingerprint import RelationFingerprints, query_fin
 PUBLISH_CODE_PATHS = (REPO_ROOT / "dagster_project" / "publish", REPO_ROOT / "dashboards")
 # what build_ocds reads (ocds.ocds_source_sql): bulletins, deals, the records dbt left out of the packages
 OCDS_RELATIONS = ("fct_trading_bulletins", "fct_deals", "int_records_quarantined")
+# quarantined records: the ones left out of the packages, by key (ocds.ocds_source_sql's filter)
+QUARANTINE_COLUMNS = ("object_key", "left_out_of")
 DBT_STAGE = "dbt"  # transform/assets.py: the fingerprint of the last whole dbt build
 OCDS_INPUTS_STAGE = "publish_ocds_inputs"
 
@@ -48,6 +50,35 @@ def relations_by_name(relations: RelationFingerprints, con: duckdb.DuckDBPyConne
     for name in sorted(set(names)):
         full = qualified(con, name)
         value = relations.of(full) if full else "absent"
+        parts.append(f"{name}={value}")
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def ocds_columns() -> dict[str, tuple[str, ...]]:
+    """The columns of each OCDS relation the packages are made of (``ocds.ocds_source_sql`` selects these and nothing
+    else; the bulletins' row count is read too, for the quarantine counts): the digest hashes these only, so a
+    provenance column (``source_loaded_at``: a plain re-read by changed readers loads the same bytes again, later)
+    moves no digest and makes no new build folder when every part is carried."""
+    from dagster_project.publish.ocds import BULLETIN_COLUMNS, DEAL_COLUMNS
+
+    return {"fct_trading_bulletins": tuple(BULLETIN_COLUMNS), "fct_deals": (*DEAL_COLUMNS, "fiscal_year"),
+            "int_records_quarantined": QUARANTINE_COLUMNS}
+
+
+def ocds_relations_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """One digest of the OCDS relations projected on what the packages read (``ocds_columns``); a missing relation
+    counts as "absent"."""
+    read = ocds_columns()
+    relations = RelationFingerprints(con)
+    parts = []
+    for name in sorted(read):
+        full = qualified(con, name)
+        value = "absent"
+        if full:
+            present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {full}").fetchall()}
+            columns = [c for c in read[name] if c in present]
+            value = relations.of_columns(full, columns) if columns else \
+                query_fingerprint(con, f"SELECT count(*) AS n FROM {full}")
         parts.append(f"{name}={value}")
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
@@ -96,7 +127,8 @@ def _remember(warehouse: Path, dbt_build: str | None, data: str) -> None:
 
 
 def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
-    """What the OCDS packages are made of: the trading marts' rows, the mapping and code, the settings.
+    """What the OCDS packages are made of: the trading marts' rows (the columns the packages read), the mapping and
+    code, the settings.
 
     The relations' digest is one pass over every row of the trading marts (≈ 1 s at 1 M bulletins); it is kept with
     the dbt generations of the relations it hashed (``transform/generations.py``; the dbt build when one has none)
@@ -117,7 +149,7 @@ def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
         key = _inputs_key(con, _dbt_build(con))
         data = _remembered(con, key)
         if data is None:
-            data = relations_by_name(RelationFingerprints(con), con, OCDS_RELATIONS)
+            data = ocds_relations_digest(con)
             con.close()
             _remember(warehouse, key, data)
     finally:
@@ -142,3 +174,56 @@ def findings_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     """The latest quality run's findings by content (its run id left out: a carried run repeats the same rows)."""
     sql = latest_findings_sql(con)
     return None if sql is None else query_fingerprint(con, sql, exclude=("run_id",))
+
+
+# ------------------------------------------------------------------ relation fingerprints kept by dbt generation
+
+RELATION_MEMO_STAGE = "relation_fingerprint:"  # raw.stage_state: "<generation> <fingerprint>" per schema.table
+
+
+class KeptFingerprints:
+    """``RelationFingerprints`` whose values are kept with the relation's dbt generation (``transform/generations.py``):
+    a relation no build reached since its fingerprint was computed is not hashed again (a corrected budget figure does
+    not re-hash the trading marts a dashboard page reads). A relation without a generation (raw, quality), a dbt build
+    under way (its stage fingerprint forgotten) or ``GONGKAI_NO_CARRY=1``: computed, as ``RelationFingerprints``.
+    ``remember`` keeps what was computed (a write connection, after the read-only one is closed)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        from dagster_project.transform import generations
+
+        self.relations = RelationFingerprints(con)
+        self.generations: dict[str, str] = {}
+        self.kept: dict[str, str] = {}
+        self.computed: dict[str, str] = {}
+        if carrying_disabled() or _dbt_build(con) is None:
+            return
+        for stage, value in con.execute("SELECT stage, fingerprint FROM raw.stage_state WHERE starts_with(stage, ?) "
+                                        "OR starts_with(stage, ?)",
+                                        [generations.STAGE_PREFIX, RELATION_MEMO_STAGE]).fetchall():
+            if stage.startswith(generations.STAGE_PREFIX):
+                self.generations[stage[len(generations.STAGE_PREFIX):]] = value
+            else:
+                self.kept[stage[len(RELATION_MEMO_STAGE):]] = value
+
+    def of(self, name: str) -> str | None:
+        generation = self.generations.get(name.rpartition(".")[2])
+        kept_generation, _, kept = self.kept.get(name, "").partition(" ")
+        if generation and kept and kept_generation == generation:
+            return kept
+        value = self.relations.of(name)
+        if generation and value:
+            self.computed[name] = f"{generation} {value}"
+        return value
+
+    def remember(self, warehouse: Path) -> None:
+        if not self.computed:
+            return
+        try:
+            con = duckdb.connect(str(warehouse))
+        except duckdb.Error:  # open read-only elsewhere: computed again next time
+            return
+        try:
+            for name, value in self.computed.items():
+                stage_state.record(con, RELATION_MEMO_STAGE + name, value)
+        finally:
+            con.close()

@@ -552,6 +552,7 @@ def build_ocds(
         raise
     # a carried part's links name the build that wrote it: that build stays while a kept build uses it
     protect = {p.get("built_in") for p in parts_record.values() if p.get("built_in")}
+    protect |= parts.ocds_builds_named(out_dir / "open-data")  # and every build a kept release's packages name
     parts.prune_releases(root, keep or parts.keep_releases(spec["release"].get("keep_releases")), protect)
     result.seconds = round(time.monotonic() - started, 2)
     return result

@@ -89,6 +89,57 @@ def part_fingerprints(con: duckdb.DuckDBPyConnection, relation_sql: str, columns
     return out
 
 
+# ------------------------------------------------------------------------- fingerprints kept by dbt generation
+
+MEMO_STAGE = "publish_part_fingerprints:"  # raw.stage_state, per dataset: "<key> <json of part fingerprints>"
+
+
+def memo_key(con: duckdb.DuckDBPyConnection, ds: dict, salt: str) -> str | None:
+    """What a dataset's part fingerprints are kept with: the dbt generations of the relations it reads
+    (``transform/generations.py``: a relation whose generation did not move was not written by any build since) and
+    the salt (code, spec, the dataset's entry). None — compute them — for a dataset read by SQL over other tables (the
+    findings: not dbt's), without a generation for a relation, with a dbt build under way (the dbt stage forgets its
+    fingerprint before it builds), or with ``GONGKAI_NO_CARRY=1``."""
+    from dagster_project.paths import carrying_disabled
+    from dagster_project.publish.inputs import _dbt_build
+    from dagster_project.transform import generations
+
+    if carrying_disabled() or "relation" not in ds or _dbt_build(con) is None:
+        return None
+    names = [ds["relation"]] + ([ds["fiscal_year_from"]["relation"]] if ds.get("fiscal_year_from") else [])
+    moved = generations.of(con, names)
+    return None if moved is None else hashlib.sha256(f"{moved}\n{salt}".encode("utf-8")).hexdigest()
+
+
+def remembered_fingerprints(con: duckdb.DuckDBPyConnection, dataset: str, key: str | None) -> dict[str, str] | None:
+    if key is None:
+        return None
+    row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [MEMO_STAGE + dataset]).fetchone()
+    kept, _, text = (row[0] if row else "").partition(" ")
+    try:
+        return json.loads(text) if kept == key else None
+    except ValueError:
+        return None
+
+
+def remember_fingerprints(warehouse: Path, memos: dict[str, tuple[str, dict[str, str]]]) -> None:
+    """Keep computed part fingerprints with their ``memo_key`` (best effort: a warehouse open elsewhere computes them
+    again next time)."""
+    from dagster_project import stage_state
+
+    if not memos:
+        return
+    try:
+        con = duckdb.connect(str(warehouse))
+    except duckdb.Error:
+        return
+    try:
+        for dataset, (key, fingerprints) in memos.items():
+            stage_state.record(con, MEMO_STAGE + dataset, f"{key} {json.dumps(fingerprints, sort_keys=True)}")
+    finally:
+        con.close()
+
+
 def spec_digest(ds: dict) -> str:
     return hashlib.sha256(json.dumps(ds, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
@@ -211,6 +262,44 @@ def keep_releases(spec_value: int | None = None) -> int:
     if value < 1:
         raise ValueError(f"{KEEP_ENV} / release.keep_releases must be at least 1, not {value}")
     return value
+
+
+def ocds_builds_named(open_data_root: Path) -> set[str]:
+    """The OCDS builds whose folders the kept open-data releases' packages name (their envelope ``uri``, a record's
+    release links): a release links the packages of the OCDS build current when it was published, and a release
+    skipped as identical keeps them while later OCDS builds come and go (a publishing-code change rebuilds every part
+    with the same content), so the OCDS retention must keep them while such a release is kept — else the public
+    download's links break. Read from each release's ``manifest.json`` (``ocds_parts.<year>.built_in``), or, for a
+    release written before it recorded them, from each package's envelope ``uri``."""
+    import gzip
+    import re
+
+    named: set[str] = set()
+    if not open_data_root.is_dir():
+        return named
+    from dagster_project.publish import atomic
+
+    for folder in open_data_root.iterdir():
+        if not folder.is_dir() or folder.name.startswith((".", atomic.STAGING_PREFIX)):
+            continue
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        built = {p.get("built_in") for p in (manifest.get("ocds_parts") or {}).values() if isinstance(p, dict)}
+        named |= {b for b in built if b}
+        if built or not manifest.get("ocds"):
+            continue
+        for name in manifest["ocds"]:  # an older manifest: the folder each package's uri names
+            try:
+                with (gzip.open if name.endswith(".gz") else open)(folder / "ocds" / name, "rb") as fh:
+                    head = fh.read(4096).decode("utf-8", "replace")
+            except OSError:
+                continue
+            found = re.search(r'"uri":\s*"[^"]*/([^/"]+)/[^/"]+"', head)
+            if found:
+                named.add(found.group(1))
+    return named
 
 
 def prune_releases(root: Path, keep: int, protect: set[str] = frozenset()) -> list[str]:

@@ -142,6 +142,7 @@ def build_release(
         spec_fp = parts.spec_digest(spec)  # the spec as given (a caller may pass one that is not the file)
         con = open_read_only(warehouse)
         content_parts: dict[str, dict[str, str]] = {}  # datasets whose bookkeeping columns are no content (below)
+        memos: dict[str, tuple[str, dict[str, str]]] = {}  # part fingerprints to keep by dbt generation
         try:
             for ds in spec["datasets"]:
                 relation_sql = _dataset_relation(con, ds, warehouse)
@@ -153,7 +154,7 @@ def build_release(
                 result.datasets[ds["name"]] = out
                 for res, is_new in _publish_parts(con, ds, relation_sql, staging, policy, value_maps, titles, out,
                                                   previous, fiscal_years, code_fp, carried, xlsx_skipped,
-                                                  release_id, spec_fp):
+                                                  release_id, spec_fp, memos):
                     resources.append(res)
                     if is_new:
                         new_resources.append(res)
@@ -179,6 +180,7 @@ def build_release(
             sources = release_metadata.source_files(con)
         finally:
             con.close()
+        parts.remember_fingerprints(warehouse, memos)  # about the warehouse, true whether or not this is published
         _pause_or_fail("after_data", fail_at, pause_file, pause_at)
 
         ocds_digests: dict[str, str] = {}  # OCDS files whose unchanged status proves their recorded digest
@@ -258,13 +260,25 @@ def build_release(
 def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: MaskingPolicy, value_maps: dict,
                    titles: dict, out: DatasetOutput, previous: "parts.PreviousRelease | None",
                    fiscal_years: set[int] | None, code_fp: str, carried: dict[str, str],
-                   xlsx_skipped: dict[str, str], release_id: str, spec_fp: str = ""):
-    """Write or carry every part of one dataset; yields (resource, written in this release)."""
+                   xlsx_skipped: dict[str, str], release_id: str, spec_fp: str = "",
+                   memos: dict | None = None):
+    """Write or carry every part of one dataset; yields (resource, written in this release). ``memos``: filled with
+    the part fingerprints computed here that may be kept (``parts.remember_fingerprints``)."""
     available = dict(describe(con, relation_sql))  # once: DuckDB plans the relation (its joins) at every describe
     yearly = parts.PART_COLUMN in available
     columns = [c for c in ds["columns"] if c in available]
-    fingerprints = parts.part_fingerprints(con, relation_sql, columns, yearly,
-                                           salt=f"{code_fp}\n{spec_fp}\n{parts.spec_digest(ds)}")
+    # a part's identity leaves out the dataset's bookkeeping columns (datasets.yaml ``content_ignores``: the findings'
+    # ``run_id``): a year whose findings a new quality run judged the same is carried as published, naming the run
+    # that first published them — as a release skipped as identical does — instead of rewritten at every run
+    identity = [c for c in columns if c not in (ds.get("content_ignores") or ())]
+    salt = f"{code_fp}\n{spec_fp}\n{parts.spec_digest(ds)}"
+    # kept by the dbt generations of the relations read: unchanged relations are not hashed again (issue 16)
+    key = parts.memo_key(con, ds, salt)
+    fingerprints = parts.remembered_fingerprints(con, ds["name"], key)
+    if fingerprints is None:
+        fingerprints = parts.part_fingerprints(con, relation_sql, identity, yearly, salt=salt)
+        if key is not None and memos is not None:
+            memos[ds["name"]] = (key, fingerprints)
     if not fingerprints:  # an empty dataset is still published: one part, its header only
         fingerprints = {parts.ALL: parts.spec_digest({"empty": ds["name"], "salt": code_fp})}
     requested = None if fiscal_years is None else {str(int(y)) for y in fiscal_years}

@@ -1,0 +1,90 @@
+"""Relation fingerprints kept with the relation's dbt generation (``inputs.KeptFingerprints``), as the dashboards'
+page fingerprints read them: a relation no build reached is not hashed again; a moved generation, a dbt build under
+way, a relation without a generation (not dbt's) or ``GONGKAI_NO_CARRY=1`` hashes it. That a relation whose generation
+stayed holds the same rows is the generations' promise (``transform/generations.py``, ``test_dbt_generations.py``).
+"""
+from __future__ import annotations
+
+import duckdb
+
+from dagster_project import stage_state
+from dagster_project.publish.dashboards import page_fingerprints
+from dagster_project.publish.inputs import KeptFingerprints
+from dagster_project.transform import generations
+from test_publish_support import build_fixture_warehouse
+
+BULLETINS = "main_marts.fct_trading_bulletins"
+
+
+def _sql(warehouse, *statements):
+    con = duckdb.connect(str(warehouse))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def _build(warehouse, names, token):
+    """What Dagster's dbt asset leaves: the generations of what it may write moved, its fingerprint recorded."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        generations.move(con, names, token)
+        stage_state.record(con, "dbt", f"build {token}")
+    finally:
+        con.close()
+
+
+def _of(warehouse, name):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        kept = KeptFingerprints(con)
+        value = kept.of(name)
+    finally:
+        con.close()
+    kept.remember(warehouse)
+    return value, set(kept.computed)
+
+
+def test_kept_while_the_generation_stays(tmp_path, monkeypatch):
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    build_fixture_warehouse(warehouse)
+    change = f"UPDATE {BULLETINS} SET notice_name = notice_name || '（更正）' WHERE notice_name IS NOT NULL"
+    # no generations yet: computed every time, nothing kept
+    first, computed = _of(warehouse, BULLETINS)
+    assert first and computed == set()
+    _build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g1")
+    assert _of(warehouse, BULLETINS) == (first, {BULLETINS})  # computed once, kept
+    _sql(warehouse, change)  # behind the build's back: not seen while the generation stays
+    assert _of(warehouse, BULLETINS) == (first, set())
+    _build(warehouse, ["fct_budget_lines"], "g2")  # a build that did not reach the bulletins
+    assert _of(warehouse, BULLETINS) == (first, set())
+    _build(warehouse, ["fct_trading_bulletins"], "g3")  # one that did: hashed again, the change seen
+    second, computed = _of(warehouse, BULLETINS)
+    assert second != first and computed == {BULLETINS}
+    _sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")  # a build under way
+    third, computed = _of(warehouse, BULLETINS)
+    assert third not in (first, second) and computed == set()
+    _build(warehouse, [], "g4")
+    monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
+    _sql(warehouse, change)
+    assert _of(warehouse, BULLETINS)[0] not in (first, second, third)
+    # raw tables have no generation: always hashed
+    monkeypatch.delenv("GONGKAI_NO_CARRY")
+    assert _of(warehouse, "raw.load_files")[1] == set()
+
+
+def test_dashboard_pages_read_the_kept_fingerprints(tmp_path, monkeypatch):
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    build_fixture_warehouse(warehouse)
+    _build(warehouse, ["fct_trading_bulletins", "fct_deals", "fct_budget_lines"], "g1")
+    before = page_fingerprints(warehouse)
+    _sql(warehouse, f"UPDATE {BULLETINS} SET bidder_count = coalesce(bidder_count, 0) + 1",
+         "UPDATE main_marts.fct_deals SET bidder_count = coalesce(bidder_count, 0) + 1")
+    assert page_fingerprints(warehouse) == before  # the generations stayed: no page re-hashes the trading marts
+    _build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
+    after = page_fingerprints(warehouse)
+    assert after["procurement_competition"] != before["procurement_competition"]
+    assert after["budget_composition"] == before["budget_composition"]

@@ -1,0 +1,90 @@
+"""A release keeps each dataset's part fingerprints with the dbt generations of the relations it reads
+(``parts.memo_key``): a build that did not reach a mart (a corrected budget figure and the trading marts) does not
+hash its rows again. What the generation says is trusted — rows changed behind the dbt asset's back are not seen while
+the generations stay — and a moved generation, another dbt build state (under way) or ``GONGKAI_NO_CARRY=1`` hashes
+them again. The generations themselves: ``test_dbt_generations.py``.
+"""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from dagster_project import stage_state
+from dagster_project.publish import atomic, parts
+from dagster_project.publish.release import build_release, load_spec
+from dagster_project.transform import generations
+from test_publish_support import build_fixture_warehouse
+
+
+def _sql(warehouse, *statements):
+    con = duckdb.connect(str(warehouse))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def _move(warehouse, names, token):
+    con = duckdb.connect(str(warehouse))
+    try:
+        generations.move(con, names, token)
+        stage_state.record(con, "dbt", f"build {token}")  # the dbt stage records the finished build
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    warehouse, out = tmp_path / "wh" / "gongkai.duckdb", tmp_path / "out"
+    for name, value in (("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", out), ("GONGKAI_RAW_DIR", tmp_path)):
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse.parent.mkdir()
+    build_fixture_warehouse(warehouse)
+    relations = {ds["relation"] for ds in load_spec()["datasets"] if "relation" in ds}
+    _move(warehouse, relations, "g1")
+    return warehouse, out, relations
+
+
+def _release(warehouse, out):
+    return build_release(warehouse, out, run_id="r", ocds_dir=None, skip_identical=True)
+
+
+def _kept(warehouse) -> set[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {r[0][len(parts.MEMO_STAGE):] for r in con.execute(
+            "SELECT stage FROM raw.stage_state WHERE stage LIKE ?", [parts.MEMO_STAGE + "%"]).fetchall()}
+    finally:
+        con.close()
+
+
+def test_part_fingerprints_are_kept_while_the_generations_stay(state, monkeypatch):
+    warehouse, out, relations = state
+    first = _release(warehouse, out)
+    # every dataset read from dbt relations is kept; the findings (SQL over quality's tables) are not
+    assert {"budget_lines", "trading_bulletins", "deals"} <= _kept(warehouse)
+    assert "quality_findings" not in _kept(warehouse)
+    change = ("UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 "
+              "WHERE fiscal_year = 2018 AND code = '205'")
+    # a build that reached only the trading marts: the budget lines' generation stayed, so they are not hashed again
+    _sql(warehouse, change)
+    _move(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
+    same = _release(warehouse, out)
+    assert same.unchanged and same.release_id == first.release_id
+    # with carrying disabled (what a run after a hand-made dbt build sets) the rows are hashed: the change is seen
+    monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
+    seen = _release(warehouse, out)
+    monkeypatch.delenv("GONGKAI_NO_CARRY")
+    assert not seen.unchanged and "budget_lines/2018" in seen.parts_with("new")
+    # and a build that reaches the budget lines (their generation moves) sees the next change
+    _sql(warehouse, change)
+    _move(warehouse, ["fct_budget_lines"], "g3")
+    moved = _release(warehouse, out)
+    assert not moved.unchanged and moved.parts_with("new") == ["budget_lines/2018"]
+    # a dbt build under way (its fingerprint forgotten): hashed whatever the generations say
+    _sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")
+    under_way = _release(warehouse, out)
+    assert not under_way.unchanged and under_way.parts_with("new") == ["budget_lines/2018"]
+    assert atomic.read_pointer(out / "open-data") == under_way.release_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
+from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
@@ -150,7 +151,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
     alternates: dict[int, list] = {}
     if spec.coalesce_columns:
-        columns, alternates = _coalesce_columns(grid, columns, header_rows[-1] + 1)
+        columns, alternates = coalesce_columns(grid, columns, header_rows[-1] + 1)
     if spec.region_column is not None:
         columns = refuse_double_regions(grid, columns, header_rows, sheet)
     sheet.column_map = {c.letter: c.key for c in columns + [a for alts in alternates.values() for a in alts]}
@@ -262,34 +263,6 @@ def _more_header(vocab, spec: TableSpec, grid: Grid, r: int, cells) -> bool:
     )
 
 
-def _amount_filled(value) -> bool:
-    """A cell that states a figure other than nothing: not blank, not a dash, not zero."""
-    if value is None or nfkc(cell_text(value)).strip() in _BLANK_AMOUNTS:
-        return False
-    ok, amount = parse_amount(value)
-    return not ok or amount != 0
-
-
-def _coalesce_columns(grid: Grid, columns: list, data_start: int) -> tuple[list, dict[int, list]]:
-    """Measure columns sharing a key that never both hold a figure on one row (执行数 | 预算数 of a table over
-    two years: the past year's items filled under 执行数, the new year's under 预算数) are one column read
-    from whichever cell a row filled: {first column's index: [the others]}. Columns that both hold figures
-    on some row are two readings of the same items, left to the usual choice of one."""
-    by_key: dict[str, list] = {}
-    for col in columns:
-        if col.role == "measure":
-            by_key.setdefault(col.key, []).append(col)
-    alternates: dict[int, list] = {}
-    for group in by_key.values():
-        if len(group) < 2:
-            continue
-        both = any(sum(_amount_filled(grid.value(r, c.index)) for c in group) > 1 for r in range(data_start, len(grid.rows)))
-        if not both:
-            alternates[group[0].index] = group[1:]
-    dropped = {a.index for alts in alternates.values() for a in alts}
-    return [c for c in columns if c.index not in dropped], alternates
-
-
 def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multiplier, row_keys,
                        split_state, data_merges, row_lines, row_rejects, alternates=None) -> None:
     raw_label = _label_fallback(grid.value(r, seg.label.index)) if seg.label else None
@@ -335,8 +308,12 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
     is_total = bool(label) and vocab.is_total_label(label)
     amounts = []
     for m in seg.measures:
-        # a coalesced column: the cell this row filled (else the first column's)
-        m = next((c for c in [m, *(alternates or {}).get(m.index, ())] if _amount_filled(grid.value(r, c.index))), m)
+        # a coalesced column: the cell this row filled (else the first column's; both filled: figure_pairs.choose)
+        if alternates and m.index in alternates:
+            m, refused = choose(grid, sheet, r, m, alternates[m.index], label)
+            if refused:
+                row_rejects.extend(refused)
+                continue
         value = grid.value(r, m.index)
         ok, amount = parse_amount(value)
         # the figure a person reads: its number format's text (3.441395 shown '0.00' is 3.44), its scale ('#,##0,,'

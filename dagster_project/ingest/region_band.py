@@ -13,8 +13,9 @@ column, key ``region:<name>``. Bureaus often put the counties under a band heade
 
 A region's name over 执行数 | 预算数 (three header rows: 分地区 / 兴庆区 / 执行数 | 预算数; or two without a band) is that
 region's column too: both halves take key ``region:<name>`` and are read as one, like 本地区's own pair (the item's
-wording says which year and measure; ``coalesce_columns``). A region whose two columns both hold a figure on one row
-is refused, each column a reject — never one of them silently read.
+wording says which year and measure; ``figure_pairs.py``: a row filling both is read by its item's year, else a
+reject naming both cells). A region's two columns that are no executed/budget pair and both hold a figure on one row
+are refused, each column a reject — never one of them silently read.
 
 A column headed by the table's own region (银川市 in 银川市's 1-2: ``银川市 | 兴庆区 | …``, alone or over 执行数 | 预算数)
 is the whole region's column, key ``amount`` as 本地区's — what a reader of the table concludes, and what a 1-1 row
@@ -157,7 +158,7 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
 
 
 def refuse_double_regions(grid: Grid, columns: list, header_rows: list[int], sheet) -> list:
-    """A region's columns left as two after the 执行数 | 预算数 pair was coalesced (both hold a figure on some row):
+    """A region's columns left as two after coalescing (no executed/budget pair, both hold a figure on some row):
     which one the table means is unknown (the contract's measure is the item's wording, one figure per item), so
     none is read — each is a reject naming the sheet, the column and its header, never one silently chosen."""
     by_key: dict[str, list] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
+from dagster_project.ingest.cut_labels import CUT_NOTE, completions
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
@@ -75,37 +76,55 @@ def _label_fallback(value) -> str | None:
 
 
 class _RowKeys:
-    """Item rows → row_key, by ordered patterns with sections (see the YAML header)."""
+    """Item rows → row_key, by ordered patterns with sections (see the YAML header); a label a print cut at its
+    column's edge by the one item of the template it can begin (cut_labels.py)."""
 
-    def __init__(self, vocab, patterns):
+    def __init__(self, vocab, patterns, wordings=()):
         self.vocab = vocab
         self.patterns = patterns
+        self.wordings = wordings
         self.section: str | None = None
+        self.where = ""
+        self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
 
     @classmethod
     def best_for(cls, vocab, spec: TableSpec, labels: list[str]) -> "_RowKeys":
         """The pattern set (year shift) that names the most distinct items on this sheet."""
-        best, best_count = cls(vocab, spec.row_patterns), -1
+        best, best_count = cls(vocab, spec.row_patterns, spec.item_wordings), -1
         for patterns in (spec.row_patterns, *spec.alternative_row_patterns):
-            trial = cls(vocab, patterns)
+            trial = cls(vocab, patterns, spec.item_wordings)
             count = len({trial(label) for label in labels} - {None})
             if count > best_count:
-                best, best_count = cls(vocab, patterns), count
+                best, best_count = cls(vocab, patterns, spec.item_wordings), count
         return best
+
+    def _match(self, norm: str, top: bool):
+        for pattern in self.patterns:
+            if pattern.within and (top or self.section not in pattern.within):
+                continue
+            if pattern.regex.search(norm):
+                return pattern
+        return None
 
     def __call__(self, label: str | None) -> str | None:
         if not self.patterns or not label:
             return None
         norm = normalise(label)
         top = bool(self.vocab.top_numbering.match(norm))
-        for pattern in self.patterns:
-            if pattern.within and (top or self.section not in pattern.within):
-                continue
-            if pattern.regex.search(norm):
-                if not pattern.within:
-                    self.section = pattern.key
-                return pattern.key
-        return None
+        pattern = self._match(norm, top)
+        if pattern is None and self.wordings:
+            bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
+            found = {p.key: p for rest in completions(bare, self.wordings) if (p := self._match(norm + rest, top))}
+            if len(found) == 1:
+                pattern = next(iter(found.values()))
+                self.cut.append(f"{self.where}「{label.strip()}」→{pattern.key}")
+            elif found:
+                self.cut.append(f"{self.where}「{label.strip()}」→? ({'/'.join(sorted(found))})")
+        if pattern is None:
+            return None
+        if not pattern.within:
+            self.section = pattern.key
+        return pattern.key
 
 
 def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | None) -> None:
@@ -174,7 +193,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     data_merges = grid.merged_value_map(data_start, len(grid.rows) - 1, text_cols) if text_cols else {}
     notes: list[str] = list(top_notes)
     in_notes = False
-    row_keys = _RowKeys(vocab, spec.row_patterns)
+    row_keys = _RowKeys(vocab, spec.row_patterns, spec.item_wordings)
     if spec.alternative_row_patterns:
         label_cols = [seg.label.index for seg in segments if seg.label]
         labels = [cell_text(grid.value(r, c)) for r in range(data_start, len(grid.rows)) for c in label_cols
@@ -227,6 +246,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
             notes.append(joined)  # an empty-table note inside the table body; rows after it still count
             continue
         sheet.rows_in += 1
+        row_keys.where = grid.where(r)
         row_lines: list[ParsedLine] = []
         row_rejects: list[RowReject] = []
         for seg in segments:
@@ -241,6 +261,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         else:  # nothing on either side of a two-sided row but ignored columns: still accounted
             sheet.rows_loaded += 1
 
+    if row_keys.cut:  # what a print's cut labels were read as (→?: could be several items, read as none)
+        sheet.warnings.append(CUT_NOTE + "、".join(row_keys.cut))
     sheet.note_text = "\n".join(notes) or None
     sheet.has_empty_note = bool(sheet.note_text and vocab.empty_note_regex.search(normalise(sheet.note_text)))
     sheet.is_empty = not any(

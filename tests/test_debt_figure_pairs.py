@@ -79,3 +79,19 @@ def test_an_item_naming_no_year_with_two_figures_is_refused_naming_both_cells(tm
         (ws.title, row, "B"), (ws.title, row, "C")]
     assert all("B%d「本地区/执行数」" % row in r.reason and "C%d「本地区/预算数」" % row in r.reason for r in sheet.rejects)
     assert sheet.rows_rejected == 1
+
+
+def test_years_in_words_decide_as_years_in_digits(tmp_path):
+    """上年末…余额 / 本年…限额 in a budget table (no digits): 上年 is history (执行数), 本年 the budget year (预算数) — read
+    as the same labels with their years written out."""
+    expected = base(tmp_path)
+
+    def worded(ws, rows):
+        ws.cell(rows["五、"], 1, "五、上年末一般债务余额")
+        ws.cell(rows["五、"], 3, ws.cell(rows["五、"], 2).value + 100)
+        ws.cell(rows["六、"], 1, "六、本年一般债务限额")
+        ws.cell(rows["六、"], 2, ws.cell(rows["六、"], 3).value - 1)
+    ws, rows = edited(tmp_path, "worded.xlsx", worded)
+    sheet, got = read(tmp_path / "worded.xlsx")
+    assert not sheet.rejects
+    assert {(r, c, v) for r, _, c, _, v in got} == {(r, c, v) for r, _, c, _, v in expected}

@@ -8,8 +8,9 @@ each row from the cell it filled (``coalesce_columns``). A row may fill both:
 * two different figures: the item's label says which year it is (the contract: "the year inside an item label says
   which year it is"), and so which of the two a reader takes for it — a year before the table's budget year is
   history, its executed figure (执行数, 决算数, 实际数); the budget year's is the budget (预算数). The budget year is the
-  fiscal year of a budget table, the year after it of a final-accounts table (whose own year is executed). A label
-  naming no year, or a pair whose headers do not say which is executed and which budgeted: which figure the table
+  fiscal year of a budget table, the year after it of a final-accounts table (whose own year is executed). 上年 / 本年
+  name the fiscal year's last and own year; a final table's item naming no year is its own year's. A budget table's
+  label naming no year (年末余额), or a pair whose headers do not say which is executed and which budgeted: which figure the table
   states cannot be told — a reject naming both cells, never one silently chosen (before: the first column won for
   the whole table, with a warning, and the new year's limit read as 0 from the empty 执行数 cell).
 
@@ -64,6 +65,21 @@ def coalesce_columns(grid: Grid, columns: list, data_start: int) -> tuple[list, 
     return [c for c in columns if c.index not in dropped], alternates
 
 
+def item_year(label: str | None, sheet) -> int | None:
+    """The year an item's label names: its own (2019年末…), 上年 (the fiscal year's last), 本年 / 当年 (the fiscal
+    year's); a final-accounts table's item naming none is its fiscal year's (the table states that year's execution).
+    None when the label cannot say (a budget table's 年末余额)."""
+    text = nfkc(label or "")
+    year = _year_of(_YEAR.search(text))
+    if year is not None or not sheet.fiscal_year:
+        return year
+    if "上年" in text:
+        return sheet.fiscal_year - 1
+    if "本年" in text or "当年" in text or sheet.phase == "final":
+        return sheet.fiscal_year
+    return None
+
+
 def choose(grid: Grid, sheet, r: int, column, others, label: str | None):
     """(the column whose cell row ``r`` reads, rejects): see the module's docstring."""
     group = [column, *others]
@@ -73,7 +89,7 @@ def choose(grid: Grid, sheet, r: int, column, others, label: str | None):
     amounts = {parse_amount(grid.value(r, c.index)) for c in filled}
     if len(amounts) == 1:
         return filled[0], []
-    year = _year_of(_YEAR.search(nfkc(label or "")))
+    year = item_year(label, sheet)
     budget_year = sheet.fiscal_year + (1 if sheet.phase == "final" else 0) if sheet.fiscal_year else None
     want = None
     if year is not None and budget_year is not None and _is_pair(filled):

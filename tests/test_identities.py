@@ -80,10 +80,13 @@ def department() -> dict[str, list]:
     }
 
 
+REGION_COLUMNS = ["limit_total", "limit_general", "limit_special", "balance_total", "balance_general", "balance_special"]
+
+
 def debt() -> dict[str, list]:
     region_rows = [("本地区", True, (100, 60, 40, 80, 50, 30)), ("本级", False, (40, 25, 15, 30, 20, 10)),
                    ("银川市", False, (60, 35, 25, 50, 30, 20))]
-    cols = ["limit_total", "limit_general", "limit_special", "balance_total", "balance_general", "balance_special"]
+    cols = REGION_COLUMNS
     items = lambda rows: [[r, None, None, label, False, key, "amount", D(v)]  # noqa: E731
                           for r, (key, label, v) in enumerate(rows, start=5)]
     return {
@@ -191,6 +194,20 @@ def scenario():
         for name, lines in tables.items():
             sheets.append((f"debt/{year}.xlsx", name, "宁夏回族自治区", year, "budget", lines))
         expect[("640000", year, "debt_region_sum", "budget")] = holds
+    # 1-1 with items as rows and regions as columns (本地区 | 本级 | 银川市): the same figures, the region sum per item row
+    for holds in (True, False):
+        year += 1
+        tables = debt()
+        scope = {"本地区": "amount", "本级": "amount_own_level"}
+        items = sorted({line[6] for line in tables["地方政府债务限额及余额情况表"]}, key=REGION_COLUMNS.index)
+        tables["地方政府债务限额及余额情况表"] = [
+            [5 + items.index(col), None, None, f"{col}", False, col, scope.get(label, f"region:{label}"), v]
+            for _, _, _, label, _, _, col, v in tables["地方政府债务限额及余额情况表"]]
+        move(tables["地方政府债务限额及余额情况表"], HALF * 3 + (0 if holds else FEN), row_key="limit_special",
+             column="amount")
+        for name, lines in tables.items():
+            sheets.append((f"debt/{year}.xlsx", name, "宁夏回族自治区", year, "budget", lines))
+        expect[("640000", year, "debt_region_sum_items_as_rows", "budget")] = holds
     for identity, where in sorted(CEILING_CASES.items()):
         for holds in (True, False):
             year += 1
@@ -288,7 +305,7 @@ def test_every_identity_of_the_spec_is_exercised():
 
     with (DBT_PROJECT_DIR / "seeds" / "ref_line_identities.csv").open(encoding="utf-8") as fh:
         primary = {r["identity_id"] for r in csv.DictReader(fh) if not r["alternative_of"]}
-    assert primary == set(DEPT_CASES) | set(DEBT_CASES) | set(CEILING_CASES)
+    assert primary == set(DEPT_CASES) | set(DEBT_CASES) | set(CEILING_CASES) | {"debt_region_sum_items_as_rows"}
 
 
 def test_gap_fails_beyond_rounding_and_holds_at_exactly_the_tolerance(checks):

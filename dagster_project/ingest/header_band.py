@@ -163,12 +163,20 @@ def _header_candidate(vocab, spec: TableSpec, grid: Grid, r: int) -> bool:
             continue
         best = best_alias(spec, [normalise(text)])
         if best is None:
+            # a debt item table's figure column headed by a region's name (项目 | 银川市 | 兴庆区): a figure column
+            measures += _names_a_region(spec, normalise(text))
             continue
         if best[1].role in ("label", "code", "lei", "kuan", "xiang"):
             roles += 1
         else:
             measures += 1
     return (roles >= 1 and roles + measures >= 2) or measures >= 2
+
+
+def _names_a_region(spec: TableSpec, text: str) -> bool:
+    name = text.removeprefix("其中:")
+    return bool(spec.region_column and spec.region_column.fullmatch(name)
+                and not (spec.region_group and spec.region_group.fullmatch(name)))
 
 
 def _looks_numeric(value) -> bool:

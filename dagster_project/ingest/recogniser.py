@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
+from dagster_project.ingest.cut_labels import CUT_NOTE, completions
+from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
@@ -74,37 +76,55 @@ def _label_fallback(value) -> str | None:
 
 
 class _RowKeys:
-    """Item rows → row_key, by ordered patterns with sections (see the YAML header)."""
+    """Item rows → row_key, by ordered patterns with sections (see the YAML header); a label a print cut at its
+    column's edge by the one item of the template it can begin (cut_labels.py)."""
 
-    def __init__(self, vocab, patterns):
+    def __init__(self, vocab, patterns, wordings=()):
         self.vocab = vocab
         self.patterns = patterns
+        self.wordings = wordings
         self.section: str | None = None
+        self.where = ""
+        self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
 
     @classmethod
     def best_for(cls, vocab, spec: TableSpec, labels: list[str]) -> "_RowKeys":
         """The pattern set (year shift) that names the most distinct items on this sheet."""
-        best, best_count = cls(vocab, spec.row_patterns), -1
+        best, best_count = cls(vocab, spec.row_patterns, spec.item_wordings), -1
         for patterns in (spec.row_patterns, *spec.alternative_row_patterns):
-            trial = cls(vocab, patterns)
+            trial = cls(vocab, patterns, spec.item_wordings)
             count = len({trial(label) for label in labels} - {None})
             if count > best_count:
-                best, best_count = cls(vocab, patterns), count
+                best, best_count = cls(vocab, patterns, spec.item_wordings), count
         return best
+
+    def _match(self, norm: str, top: bool):
+        for pattern in self.patterns:
+            if pattern.within and (top or self.section not in pattern.within):
+                continue
+            if pattern.regex.search(norm):
+                return pattern
+        return None
 
     def __call__(self, label: str | None) -> str | None:
         if not self.patterns or not label:
             return None
         norm = normalise(label)
         top = bool(self.vocab.top_numbering.match(norm))
-        for pattern in self.patterns:
-            if pattern.within and (top or self.section not in pattern.within):
-                continue
-            if pattern.regex.search(norm):
-                if not pattern.within:
-                    self.section = pattern.key
-                return pattern.key
-        return None
+        pattern = self._match(norm, top)
+        if pattern is None and self.wordings:
+            bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
+            found = {p.key: p for rest in completions(bare, self.wordings) if (p := self._match(norm + rest, top))}
+            if len(found) == 1:
+                pattern = next(iter(found.values()))
+                self.cut.append(f"{self.where}「{label.strip()}」→{pattern.key}")
+            elif found:
+                self.cut.append(f"{self.where}「{label.strip()}」→? ({'/'.join(sorted(found))})")
+        if pattern is None:
+            return None
+        if not pattern.within:
+            self.section = pattern.key
+        return pattern.key
 
 
 def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | None) -> None:
@@ -150,7 +170,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
     alternates: dict[int, list] = {}
     if spec.coalesce_columns:
-        columns, alternates = _coalesce_columns(grid, columns, header_rows[-1] + 1)
+        columns, alternates = coalesce_columns(grid, columns, header_rows[-1] + 1)
     if spec.region_column is not None:
         columns = refuse_double_regions(grid, columns, header_rows, sheet)
     sheet.column_map = {c.letter: c.key for c in columns + [a for alts in alternates.values() for a in alts]}
@@ -173,7 +193,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     data_merges = grid.merged_value_map(data_start, len(grid.rows) - 1, text_cols) if text_cols else {}
     notes: list[str] = list(top_notes)
     in_notes = False
-    row_keys = _RowKeys(vocab, spec.row_patterns)
+    row_keys = _RowKeys(vocab, spec.row_patterns, spec.item_wordings)
     if spec.alternative_row_patterns:
         label_cols = [seg.label.index for seg in segments if seg.label]
         labels = [cell_text(grid.value(r, c)) for r in range(data_start, len(grid.rows)) for c in label_cols
@@ -226,6 +246,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
             notes.append(joined)  # an empty-table note inside the table body; rows after it still count
             continue
         sheet.rows_in += 1
+        row_keys.where = grid.where(r)
         row_lines: list[ParsedLine] = []
         row_rejects: list[RowReject] = []
         for seg in segments:
@@ -240,6 +261,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         else:  # nothing on either side of a two-sided row but ignored columns: still accounted
             sheet.rows_loaded += 1
 
+    if row_keys.cut:  # what a print's cut labels were read as (→?: could be several items, read as none)
+        sheet.warnings.append(CUT_NOTE + "、".join(row_keys.cut))
     sheet.note_text = "\n".join(notes) or None
     sheet.has_empty_note = bool(sheet.note_text and vocab.empty_note_regex.search(normalise(sheet.note_text)))
     sheet.is_empty = not any(
@@ -260,34 +283,6 @@ def _more_header(vocab, spec: TableSpec, grid: Grid, r: int, cells) -> bool:
         and not any(_looks_numeric(grid.value(r, c)) for c, _ in cells)
         and all(best_alias(spec, [normalise(t)]) for _, t in cells)
     )
-
-
-def _amount_filled(value) -> bool:
-    """A cell that states a figure other than nothing: not blank, not a dash, not zero."""
-    if value is None or nfkc(cell_text(value)).strip() in _BLANK_AMOUNTS:
-        return False
-    ok, amount = parse_amount(value)
-    return not ok or amount != 0
-
-
-def _coalesce_columns(grid: Grid, columns: list, data_start: int) -> tuple[list, dict[int, list]]:
-    """Measure columns sharing a key that never both hold a figure on one row (执行数 | 预算数 of a table over
-    two years: the past year's items filled under 执行数, the new year's under 预算数) are one column read
-    from whichever cell a row filled: {first column's index: [the others]}. Columns that both hold figures
-    on some row are two readings of the same items, left to the usual choice of one."""
-    by_key: dict[str, list] = {}
-    for col in columns:
-        if col.role == "measure":
-            by_key.setdefault(col.key, []).append(col)
-    alternates: dict[int, list] = {}
-    for group in by_key.values():
-        if len(group) < 2:
-            continue
-        both = any(sum(_amount_filled(grid.value(r, c.index)) for c in group) > 1 for r in range(data_start, len(grid.rows)))
-        if not both:
-            alternates[group[0].index] = group[1:]
-    dropped = {a.index for alts in alternates.values() for a in alts}
-    return [c for c in columns if c.index not in dropped], alternates
 
 
 def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multiplier, row_keys,
@@ -335,8 +330,12 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
     is_total = bool(label) and vocab.is_total_label(label)
     amounts = []
     for m in seg.measures:
-        # a coalesced column: the cell this row filled (else the first column's)
-        m = next((c for c in [m, *(alternates or {}).get(m.index, ())] if _amount_filled(grid.value(r, c.index))), m)
+        # a coalesced column: the cell this row filled (else the first column's; both filled: figure_pairs.choose)
+        if alternates and m.index in alternates:
+            m, refused = choose(grid, sheet, r, m, alternates[m.index], label)
+            if refused:
+                row_rejects.extend(refused)
+                continue
         value = grid.value(r, m.index)
         ok, amount = parse_amount(value)
         # the figure a person reads: its number format's text (3.441395 shown '0.00' is 3.44), its scale ('#,##0,,'

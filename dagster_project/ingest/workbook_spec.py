@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from dagster_project.ingest.cut_labels import expand
 from dagster_project.paths import DBT_SEEDS_DIR, INGEST_SPECS_DIR
 
 CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_disclosure_catalogue.csv"
@@ -84,6 +85,8 @@ class TableSpec:
     region_group: re.Pattern | None = None
     # a header merged over region columns, their names on the row below (分地区, 其中：, 各县（市、区）): normalised
     region_bands: frozenset[str] = frozenset()
+    # the template's item wordings, normalised ({year} for a year): a label cut in print read as the one it begins
+    item_wordings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -359,4 +362,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         region_column=re.compile(unicodedata.normalize("NFKC", kind["region_columns"])) if kind.get("region_columns") else None,
         region_group=re.compile(unicodedata.normalize("NFKC", kind["region_groups"])) if kind.get("region_groups") else None,
         region_bands=frozenset(normalise(w).rstrip(":") for w in kind.get("region_bands") or ()),
+        item_wordings=tuple(normalise(w) for w in expand(kind.get("item_wordings"))),
     )

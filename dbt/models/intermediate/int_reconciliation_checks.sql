@@ -9,7 +9,8 @@
 --   none      one figure per table of the publisher, year and phase (收支总表 支出总计 = 支出总表 合计).
 -- Row selectors: each (every row), total (the sheet's last total row), label:<regex> (the first row whose label key
 -- matches), whole_region (the debt table's whole-region row, int_debt_whole_region_rows: one vocabulary with the
--- mart), code / code_parent / code_level1 / lei_name, rest (every other non-total row); 'a>b': a, else b.
+-- mart), whole_region_column / region_columns (a 1-1 with items as rows: its 本地区 column / its 本级 and regions'
+-- columns), code / code_parent / code_level1 / lei_name, rest (every other non-total row); 'a>b': a, else b.
 -- A row-layout position match (items as rows, e.g. debt 1-2's 限额 and 年末余额) also says which column it judged
 -- (position_column: amount = 本地区, amount_own_level = 本级, region:<name>; source_column: the cell's column).
 -- Tolerance: half a unit of each figure's table per figure compared (DOMAIN.md 2.2): two rounded 元 figures
@@ -120,6 +121,9 @@ candidates as (
         when 'total' then items.is_total and items.code is null and items.source_row = items.last_total_row
         when 'label' then {{ regex_search('items.label_key', 'term_keys.label_pattern') }}
         when 'whole_region' then whole_region.sheet_id is not null
+        -- a 1-1 with items as rows: its whole-region column (本地区, or the own name: amount) / every other region's
+        when 'whole_region_column' then items.is_row_layout and items.position_key = 'amount'
+        when 'region_columns' then items.is_row_layout and items.position_key <> 'amount'
         when 'code' then items.code_level is not null and not items.is_total
         when 'code_parent' then items.code_level >= 2 and not items.is_total
         when 'code_level1' then items.code_level = 1 and not items.is_total

@@ -4,7 +4,8 @@
 -- the whole region (本地区, 全市 / 全区 / 全县 …, or the table's own region by name) is int_debt_whole_region_rows'
 -- answer from the one vocabulary seeds/ref_debt_whole_region_labels.csv — the answer DEBT_REGION_SUM reads too.
 -- Item tables (1-2 … 1-4) have no row region; a column headed by a region's name (measure 'region:<name>',
--- beside 本地区 | 其中：本级) carries that region's code.
+-- beside 本地区 | 其中：本级) carries that region's code. A 1-1 in the Ministry's other layout (items as rows, regions
+-- as columns 本地区 | 本级 | 兴庆区 …) reads as the usual one: the column says the scope and region, the row the measure.
 with lines as (
     select
         lines.*,
@@ -27,6 +28,11 @@ scoped as (
         region_names.region_code as named_code,
         case
             when lines.table_key not in ('debt_1_1', 'debtf_1_1') then 'item'
+            -- 1-1 with items as rows (一、债务限额 …) and regions as columns: the column is the region
+            when lines.row_key is not null then case
+                when lines.column_key = 'amount' then 'region_total'
+                when lines.column_key = 'amount_own_level' then 'own_level'
+                else 'lower_region' end
             when whole_region.sheet_id is not null
                 or (lines.is_total and lines.name_key not like '%本级%') then 'region_total'
             when lines.name_key like '%本级%' then 'own_level'
@@ -51,7 +57,9 @@ select
     end as string) as row_region_code,
     cast(row_scope as string) as row_scope,
     cast(row_key as string) as row_key,
-    cast(column_key as string) as measure,
+    -- (1-1 with items as rows: the row's item is the measure, as a column's is in the usual layout)
+    cast(case when table_key in ('debt_1_1', 'debtf_1_1') and row_key is not null then row_key else column_key end
+         as string) as measure,
     cast(amount_yuan as decimal(20, 2)) as amount_yuan,
     cast(is_evaluable as boolean) as is_evaluable,
     cast(source_file as string) as source_file,

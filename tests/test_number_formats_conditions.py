@@ -18,8 +18,8 @@ from dagster_project.ingest.workbook import parse_workbook
 from number_format_books import books
 
 AMOUNT_COLUMNS = ("amount", "amount_own_level")
-CONDITIONAL = '[>=10000]0!.0,"万";0'
-SMALL_YUAN = 3000  # below the condition's bound: printed as it is, in the table's 元
+CONDITIONAL = books.CONDITIONAL_WAN
+SMALL_YUAN = books.SMALL_YUAN  # below the condition's bound: printed as it is, in the table's 元
 
 
 def _amount_lines(sheet):
@@ -44,11 +44,8 @@ def test_the_section_a_condition_chooses_prints_the_figure():
 
 
 def test_a_table_in_yuan_printing_large_figures_in_wan_is_read_as_printed(tmp_path):
-    book = books.general_debt_book(number_format=CONDITIONAL, unit_text="单位：元", stored_yuan=1)
-    sheet = book["1-2"]
-    small = sheet.cell(4 + books.CLOSING + 1, 3)  # 六、 本级 (stored 0) set to a figure below 1 万
-    assert small.value == 0
-    small.value = SMALL_YUAN
+    book = books.conditional_wan_book()
+    small = book["1-2"].cell(4 + books.CLOSING + 1, 3)  # 六、 本级 (stored 0) set to a figure below 1 万
     path = tmp_path / "conditional.xlsx"
     book.save(path)
     parsed = parse_workbook(path)
@@ -114,3 +111,32 @@ def test_a_table_stating_no_unit_takes_none_from_a_conditional_format(tmp_path):
     lines = _amount_lines(read)
     assert lines[(small.row, "amount_own_level")].amount_yuan == SMALL_YUAN
     assert lines[(4, "amount")].amount_yuan == _stored(lines[(4, "amount")].line_label, "amount", 1)
+
+
+def test_calc_chooses_the_sections_as_excel_does_and_its_resave_prints_no_figure():
+    """The same book re-saved by LibreOffice Calc 7.4 (fixtures/number_formats/MAKE.md): Calc's CSV prints the small
+    figure bare as the second section says (what ``render`` prints), and the large ones with the ``!`` Calc keeps
+    (``320469!.9万``); its .xlsx stores the format as ``[>=10000]0\\!.0,\\万;0`` — a literal ``!`` before a real point,
+    which Excel prints the same way: no figure, so each such cell is a reject naming it (the small one is not)."""
+    import csv
+    from pathlib import Path
+
+    here = Path(books.__file__).parent
+    with (here / "conditional_wan_calc.csv").open(encoding="utf-8", newline="") as handle:
+        shown = {row[0].strip(): row[1:] for row in csv.reader(handle)}
+    own_small = shown[books.ITEMS[books.CLOSING + 1][0].strip()][1]
+    assert own_small == render(books.SMALL_YUAN, books.CONDITIONAL_WAN) == str(books.SMALL_YUAN)
+    large = shown[books.ITEMS[0][0].strip()][0]
+    assert "!" in large and render(320469900, books.CONDITIONAL_WAN) == "32047.0万"
+
+    parsed = parse_workbook(here / "conditional_wan_calc.xlsx")
+    (read,) = parsed.sheets
+    lines = _amount_lines(read)
+    assert not lines  # each row holds a figure printed with the '!', and a row with a reject is not read
+    nonzero = sum(1 for item in books.ITEMS for v in item[1:] if Decimal(v))  # 六、's 本级 was the one zero
+    rejects = parsed.rejects
+    assert len(rejects) == nonzero
+    assert all("数字格式无法解读" in r.reason and "[>=10000]0\\!.0,\\万;0" in r.reason for r in rejects)
+    assert {(r.sheet, r.source_row, r.source_column) for r in rejects} == {
+        ("1-2", 4 + i, column) for i, item in enumerate(books.ITEMS)
+        for column, v in zip("BC", item[1:]) if Decimal(v)}

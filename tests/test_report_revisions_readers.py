@@ -20,8 +20,9 @@ OLDER_READERS = 10_000
 
 
 def _rows():
-    across = dict(BASE, old_amount_yuan=Decimal("320469900.00") * OLDER_READERS, new_amount_yuan=Decimal("320469900.00"),
-                  new_amount_now_yuan=Decimal("320469900.00"), readers_changed=True)
+    figure = Decimal("320469900.00")
+    across = dict(BASE, old_amount_yuan=figure * OLDER_READERS, new_amount_yuan=figure, new_amount_now_yuan=figure,
+                  readers_changed=True)
     reread_since = dict(BASE, item_key="一般债务限额", old_amount_yuan=Decimal("4796919.00"),
                         new_amount_yuan=Decimal("4796920.00"), new_amount_now_yuan=Decimal("479692000.00"),
                         readers_changed=False)

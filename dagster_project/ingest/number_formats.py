@@ -21,9 +21,9 @@ the unit literal and percent sign are those of the section the value prints thro
 zero prints nothing a reader takes for a ratio or a scale (``0%`` in an amount column is 0, not a percentage).
 Anything else (a negative number under conditions, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other
 literals between digits, two points — LibreOffice re-saves ``0!.0,"万"`` as ``0\\!.0,\\万``, which Excel and Calc
-both print ``3204!.7万`` for 3204699: a literal ``!`` before a real point, no figure) is not rendered here: ``render`` gives ``None`` and ``printed_figure`` a ``Printed``
-without text, which the recogniser refuses as a row reject (数字格式无法解读) rather than reading the stored value
-under the table's unit.
+both print ``3204!.7万`` for 3204699: a literal ``!`` before a real point, no figure) is not rendered here:
+``render`` gives ``None`` and ``printed_figure`` a ``Printed`` without text, which the recogniser refuses as a row
+reject (数字格式无法解读) rather than reading the stored value under the table's unit.
 """
 from __future__ import annotations
 

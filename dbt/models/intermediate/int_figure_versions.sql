@@ -109,7 +109,7 @@ neighbours as (
         lead(source_sha256) over (partition by source_file order by loaded_at, bytes_run)        as next_source_sha256,
         lead(loaded_at) over (partition by source_file order by loaded_at, bytes_run)            as next_loaded_at,
         lead(first_read_at_readers_change) over (partition by source_file order by loaded_at, bytes_run)
-                                                                                                 as next_read_at_readers_change
+                                                                                   as next_read_at_readers_change
     from versions_flagged as versions
 ),
 

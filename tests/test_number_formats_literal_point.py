@@ -106,11 +106,12 @@ def test_a_figure_kept_in_yuan_and_shown_in_wan_is_read_as_shown(tmp_path, numbe
 
 
 @pytest.mark.parametrize("number_format", [
-    "0.00E+00,", "[>=100]0.00;0.00", "#,##0\\.0,", "0.0\\.0", '0" "000', "00\\.00\\.00",
+    "0.00E+00,", "[>=100000]0.00", "#,##0\\.0,", "0.0\\.0", '0" "000', "00\\.00\\.00",
+    "0\\!.0,\\万",  # Calc's re-save of 0!.0,"万": Excel and Calc print 3204699 as 3204!.7万, no figure
 ])
 def test_a_format_not_understood_is_a_row_reject_naming_the_cell(tmp_path, number_format):
     """Literals between the digits other than one point (a grouping space, two points, a real and a literal point,
-    thousands separators across a literal), conditions, scientific: what the cell shows is not worked out here, so
+    thousands separators across a literal), a number no conditional section takes, scientific: what the cell shows is not worked out here, so
     each figure is a reject naming sheet, row and column — not the stored value read under the table's 亿元."""
     path = tmp_path / "unknown_format.xlsx"
     books.general_debt_book(number_format=number_format).save(path)

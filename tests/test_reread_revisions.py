@@ -1,12 +1,16 @@
 """Files read again by changed readers are a new reading, not a publisher's re-publication (ingest/reread.py).
 
 The sample's warehouse (``sample_built``, read by the present readers) is copied with its raw root. Its debt family is
-then read by "older readers" (their own version stamp) that misread one file's amounts tenfold — the kind of reading a
-reader fix corrects — and again by "fixed readers" (another stamp: the present readers) while a second file is
-genuinely re-published with one figure changed (re-saved by openpyxl). dbt rebuilds the debt marts and the revision
-models, GX judges. Expected: every unchanged file read again each time, its earlier readings kept superseded with the
-same sha256; the marts hold the fixed reading (the parse cache, keyed by the readers' version, did not hand back the
-older readers' parse); fct_revisions and REV_SILENT_CORRECTION name the re-published file's figure and nothing else.
+then read by "older readers" (their own version stamp) that misread two files' amounts tenfold — the kind of reading
+a reader fix corrects — and again by "fixed readers" (another stamp: the present readers) while the second of them is
+genuinely re-published with one figure changed (re-saved by openpyxl); a third file is re-published with one figure
+changed in a later load by the same fixed readers. dbt rebuilds the debt marts and the revision models, GX judges.
+Expected: every unchanged file read again each time, its earlier readings kept superseded with the same sha256; the
+marts hold the fixed reading (the parse cache, keyed by the readers' version, did not hand back the older readers'
+parse); fct_revisions lists the re-published files' figures only. The file re-published in the load where the readers
+changed is compared with its old bytes as the older readers read them (gone, they cannot be read again): every figure
+differs tenfold, each revision says ``readers_changed`` and none is a REV_SILENT_CORRECTION (rv2 #3: a reader's fix
+is not a publisher's change); the later re-publication is one revision and the one finding.
 Expected values are derived from the sample's own reading and from the cell changed here.
 """
 from __future__ import annotations
@@ -62,13 +66,13 @@ def reread(sample_built, tmp_path_factory):
     shutil.copytree(REPO_ROOT / "data" / "raw", raw)
     shutil.copyfile(warehouse0, warehouse)
     files = sorted(p.relative_to(raw).as_posix() for p in (raw / "debt").rglob("*.xlsx"))
-    misread, republished = files[0], files[-1]
+    misread, republished, later = files[0], files[-1], files[1]
     loader = resolve_loader(FAMILY_LOADERS["debt"])
     real_parse = workbook.parse_workbook
 
     def older_parse(path, rel):
         parsed = real_parse(path, rel)
-        if rel == misread:
+        if rel in (misread, republished):
             for sheet in parsed.sheets:
                 for line in sheet.lines:
                     if line.amount_yuan is not None:
@@ -93,18 +97,13 @@ def reread(sample_built, tmp_path_factory):
             older_positions = _positions(warehouse)
             con = duckdb.connect(str(warehouse))
             # the publisher re-publishes one file: a figure of a non-total line moved by one unit of its sheet
-            sheet, row, column, amount, unit = con.execute(
-                """select l.sheet, l.source_row, l.source_column, l.amount_yuan, s.unit_multiplier
-                   from raw.debt_lines l join raw.debt_sheets s using (load_id, source_file, sheet)
-                   where l.source_file = ? and not l.is_retired and not l.is_total and l.amount_yuan > 0
-                   order by l.sheet, l.source_row, l.source_column limit 1""", [republished]).fetchone()
-            book = load_workbook(raw / republished)
-            cell = book[sheet][f"{column}{row}"]
-            cell.value = float(Decimal(str(cell.value).replace(",", "")) + 1)
-            book.save(raw / republished)
+            changed = _republish(con, raw, republished, MISREAD)
             mp.setattr(workbook, "parse_workbook", real_parse)
             mp.setattr(readers_version, "version_of", lambda module: "fixed")
             fixed = framework.load_family(con, raw, "debt", loader, progress=lambda _: None)
+            # and another, later, read by the same fixed readers
+            changed_later = _republish(con, raw, later, 1)
+            after = framework.load_family(con, raw, "debt", loader, progress=lambda _: None)
             cached = sorted(p.name.split("-")[-1] for p in (root / "parse_cache").glob("*.pickle"))
     finally:
         con.close()
@@ -113,16 +112,32 @@ def reread(sample_built, tmp_path_factory):
 
     run = run_quality(warehouse, out)
     return dict(warehouse=warehouse, warehouse0=warehouse0, files=files, misread=misread, republished=republished,
-                older=older, fixed=fixed, first_loads=first_loads, older_loads=older_loads, run=run, cached=cached,
-                changed=(sheet, row, amount, amount + unit), older_positions=older_positions)
+                later=later, older=older, fixed=fixed, after=after, first_loads=first_loads, older_loads=older_loads,
+                run=run, cached=cached, changed=changed, changed_later=changed_later, older_positions=older_positions)
+
+
+def _republish(con, raw: Path, rel: str, misread: int) -> tuple:
+    """A figure of a non-total line moved by one unit of its sheet, the workbook re-saved by openpyxl: (sheet, row,
+    old amount, new amount) as the present readers read them (``misread``: the factor of the current reading)."""
+    sheet, row, column, amount, unit = con.execute(
+        """select l.sheet, l.source_row, l.source_column, l.amount_yuan, s.unit_multiplier
+           from raw.debt_lines l join raw.debt_sheets s using (load_id, source_file, sheet)
+           where l.source_file = ? and not l.is_retired and not l.is_total and l.amount_yuan > 0
+           order by l.sheet, l.source_row, l.source_column limit 1""", [rel]).fetchone()
+    book = load_workbook(raw / rel)
+    cell = book[sheet][f"{column}{row}"]
+    cell.value = float(Decimal(str(cell.value).replace(",", "")) + 1)
+    book.save(raw / rel)
+    return sheet, row, amount / misread, amount / misread + unit
 
 
 def test_every_file_is_read_again_when_the_readers_change(reread):
     r = reread
     assert sorted(r["older"].loaded) == r["files"] and r["older"].unchanged == []
     assert sorted(r["fixed"].loaded) == r["files"] and r["fixed"].unchanged == []
+    assert r["after"].loaded == [r["later"]]  # the same readers: only the re-published file
     # one parse per file and readers' version: the fixed readers did not reuse the older readers' parses
-    assert r["cached"] == sorted(["older.pickle"] * len(r["files"]) + ["fixed.pickle"] * len(r["files"]))
+    assert r["cached"] == sorted(["older.pickle"] * len(r["files"]) + ["fixed.pickle"] * (len(r["files"]) + 1))
 
 
 def test_the_earlier_readings_are_kept_superseded_with_the_same_bytes(reread):
@@ -133,8 +148,8 @@ def test_the_earlier_readings_are_kept_superseded_with_the_same_bytes(reread):
         from raw.load_files where family = 'debt' group by 1 order by 1""")
     assert [h[0] for h in history] == r["files"]
     for rel, loads, shas, current, accounted in history:
-        assert (loads, current, accounted) == (3, 1, True)
-        assert shas == (2 if rel == r["republished"] else 1)
+        assert (loads, current, accounted) == (4 if rel == r["later"] else 3, 1, True)
+        assert shas == (2 if rel in (r["republished"], r["later"]) else 1)
     # the older readers' reading of the misread file: kept, superseded, tenfold the fixed reading
     older = dict(_rows(r["warehouse"], """
         select sheet || '!' || source_column || cast(source_row as varchar), amount_yuan from raw.debt_lines
@@ -151,39 +166,54 @@ def test_the_marts_hold_each_new_reading(reread):
     r = reread
     before, older, after = _positions(r["warehouse0"]), r["older_positions"], _positions(r["warehouse"])
     # the older readers' reading of the same bytes reached the marts (rebuilt though the bytes did not change) …
-    misread = {k for k in before if k[0] == r["misread"]}
+    misread = {k for k in before if k[0] in (r["misread"], r["republished"])}
     assert {k for k in older if before.get(k) != older[k]} == {k for k in misread if before[k]} != set()
     assert all(older[k] == before[k] * MISREAD for k in misread)
     # … and so did the fixed readers'
-    sheet, row, old, new = r["changed"]
     moved = {k for k in after if before.get(k) != after[k]}
-    assert {k[0] for k in moved} == {r["republished"]}  # the misread file reads as the sample's readers read it
-    assert {after[k] for k in moved} == {new} and {before[k] for k in moved} == {old}
+    assert {k[0] for k in moved} == {r["republished"], r["later"]}  # the misread files read as the sample's readers
+    for rel, (sheet, row, old, new) in ((r["republished"], r["changed"]), (r["later"], r["changed_later"])):
+        assert {after[k] for k in moved if k[0] == rel} == {new} and {before[k] for k in moved if k[0] == rel} == {old}
     assert before.keys() == after.keys()
 
 
-def test_only_the_republished_figure_is_a_revision(reread):
+def test_only_the_republished_files_figures_are_revisions(reread):
     r = reread
-    sheet, row, old, new = r["changed"]
+    current = dict(_rows(r["warehouse"], "select source_file, load_id from raw.load_files where family = 'debt' "
+                                         "and is_current"))
     rows = _rows(r["warehouse"], """
-        select new_source_file, change_kind, old_amount_yuan, new_amount_yuan, old_load_id, new_load_id,
-               old_source_sha256 <> new_source_sha256, new_sheet, new_source_row
-        from marts.fct_revisions where family = 'debt'""")
-    assert rows == [(r["republished"], "changed", old, new, r["older_loads"][r["republished"]],
-                     _rows(r["warehouse"], "select load_id from raw.load_files where source_file = ? and is_current",
-                           [r["republished"]])[0][0], True, sheet, row)]
+        select new_source_file, change_kind, old_amount_yuan, new_amount_yuan, new_amount_now_yuan, old_load_id,
+               new_load_id, old_source_sha256 <> new_source_sha256, readers_changed, new_sheet, new_source_row
+        from marts.fct_revisions where family = 'debt' order by new_source_file, new_sheet, new_source_row, measure""")
+    assert {row[0] for row in rows} == {r["republished"], r["later"]}
+    # re-published later, read by the same readers: the changed figure and nothing else, a publisher's change
+    sheet, row, old, new = r["changed_later"]
+    assert [x for x in rows if x[0] == r["later"]] == [
+        (r["later"], "changed", old, new, new, r["fixed"].load_id, current[r["later"]], True, False, sheet, row)]
+    # re-published in the load where the readers changed: compared with the old bytes as the older readers read them
+    # (tenfold) — every figure differs, each marked readers_changed and read now as the fixed readers read it
+    sheet, row, old, new = r["changed"]
+    older = dict(_rows(r["warehouse"], """
+        select sheet || '!' || cast(source_row as varchar) || '!' || source_column, amount_yuan from raw.debt_lines
+        where source_file = ? and load_id = ? and amount_yuan is not null and amount_yuan <> 0""",
+        [r["republished"], r["older_loads"][r["republished"]]]))
+    flagged = [x for x in rows if x[0] == r["republished"]]
+    assert len(flagged) == len(older) and flagged
+    for _, kind, was, now_first, now, old_load, new_load, bytes_moved, readers_changed, *_ in flagged:
+        assert (kind, old_load, new_load, bytes_moved, readers_changed) == (
+            "changed", r["older_loads"][r["republished"]], current[r["republished"]], True, True)
+        assert now == now_first and (was == now * MISREAD or (was, now) == (old * MISREAD, new))
     # the misread file has one version: its latest reading, dated by the first load of its bytes
     versions = _rows(r["warehouse"], """
         select distinct version_number, load_id, loaded_at = (select min(loaded_at) from raw.load_files
                                                              where source_file = v.source_file)
         from intermediate.int_figure_versions v where source_file = ?""", [r["misread"]])
-    current, = _rows(r["warehouse"], "select load_id from raw.load_files where source_file = ? and is_current",
-                     [r["misread"]])[0]
-    assert versions == [(1, current, True)]
+    assert versions == [(1, current[r["misread"]], True)]
 
 
-def test_the_silent_correction_rule_fires_only_on_the_republished_file(reread):
+def test_the_silent_correction_rule_fires_only_on_the_later_republication(reread):
+    """Not on the file re-published when the readers changed: its differences may be the readers' (rv2 #3)."""
     r = reread
     findings = _rows(r["warehouse"], """select source_file, count(*) from quality.findings
         where run_id = ? and rule_id = 'REV_SILENT_CORRECTION' group by 1""", [r["run"].run_id])
-    assert findings == [(r["republished"], 1)]
+    assert findings == [(r["later"], 1)]

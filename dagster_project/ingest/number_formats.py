@@ -16,10 +16,14 @@ in a Chinese Excel as ``G/通用格式"万元"``), and a literal ``.`` between t
 to a whole number and fills the placeholders with its digits right to left, the leftmost taking the rest, the
 literals staying where they stand, so 3204699 under ``0\\.0,`` prints ``320.5``; a reader sees a decimal point
 there, and the figure printed is the stored value divided by 10 for each placeholder after it (``printed_shift``).
-Anything else (conditions ``[>=100]``, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other literals
-between digits, two points) is not rendered here: ``render`` gives ``None`` and ``printed_figure`` a ``Printed``
-without text, which the recogniser refuses as a row reject (数字格式无法解读) rather than reading the stored value
-under the table's unit.
+Conditions choose a section as Excel does (``[>=10000]0!.0,"万";0``: 1 万 and more printed in 万, the rest in 元;
+the unit literal and percent sign are those of the section the value prints through) for numbers not below zero; a
+zero prints nothing a reader takes for a ratio or a scale (``0%`` in an amount column is 0, not a percentage).
+Anything else (a negative number under conditions, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other
+literals between digits, two points — LibreOffice re-saves ``0!.0,"万"`` as ``0\\!.0,\\万``, which Excel and Calc
+both print ``3204!.7万`` for 3204699: a literal ``!`` before a real point, no figure) is not rendered here:
+``render`` gives ``None`` and ``printed_figure`` a ``Printed`` without text, which the recogniser refuses as a row
+reject (数字格式无法解读) rather than reading the stored value under the table's unit.
 """
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ _SPLIT = re.compile(r'"[^"]*"|[\\!].|\[[^\]]*\]|;')
 _BRACKET_OK = re.compile(r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*"
                          r"|红色|黑色|蓝色|青色|绿色|洋红|白色|黄色|颜色\s*\d+)\]", re.I)
 _DATE_LETTERS = re.compile(r"[ymdhsYMDHSe]")
+# a condition choosing a section: '[>=10000]0!.0,"万";0' prints 1 万 and more in 万, the rest as they are
+_CONDITION_TOKEN = re.compile(r"\[(<=|>=|<>|=<|=>|<|>|=)\s*([+-]?\d+(?:\.\d*)?)\]")
 
 
 def is_general(code: str | None) -> bool:
@@ -88,7 +94,9 @@ def _tokens(section: str):
         elif ch == "[":
             end = section.find("]", i)
             token = section[i:end + 1] if end >= 0 else section[i:]
-            if not _BRACKET_OK.fullmatch(token):
+            if _CONDITION_TOKEN.fullmatch(token):
+                yield "cond", token  # chooses the section (_section_for); prints nothing
+            elif not _BRACKET_OK.fullmatch(token):
                 yield "bad", token
             elif token.startswith("[$"):
                 yield "lit", token[2:-1].split("-")[0]  # [$¥-804] prints ¥
@@ -107,11 +115,52 @@ def _tokens(section: str):
             i += 1
 
 
+def _condition_of(section: str) -> tuple[str, Decimal] | None | bool:
+    """A section's condition (operator, bound); None without one; False for two (not rendered here)."""
+    found = [text for kind, text in _tokens(section) if kind == "cond"]
+    if len(found) > 1:
+        return False
+    if not found:
+        return None
+    op, bound = _CONDITION_TOKEN.fullmatch(found[0]).groups()
+    return {"=<": "<=", "=>": ">="}.get(op, op), Decimal(bound)
+
+
+_HOLDS = {"<": lambda v, b: v < b, "<=": lambda v, b: v <= b, ">": lambda v, b: v > b, ">=": lambda v, b: v >= b,
+          "=": lambda v, b: v == b, "<>": lambda v, b: v != b}
+
+
+def _conditional_section(sections: list[str], conditions: list, value: Decimal) -> str | None:
+    """Excel's choice among conditional sections (ECMA-376 §18.8.31): the first if its condition holds, else the
+    second if it has none or its own holds, else the third. None where the choice is not Excel's plain one (no
+    condition on the first section, three sections whose second has none, a number no section takes — Excel prints
+    ``####``) or the number is negative: whether Excel then prints a minus before the section is not settled here,
+    and a figure whose sign is a guess is no figure."""
+    numeric, conds = sections[:3], conditions[:3]
+    if value < 0 or conds[0] is None:
+        return None
+    if _HOLDS[conds[0][0]](value, conds[0][1]):
+        return numeric[0]
+    if len(numeric) == 1:
+        return None
+    if conds[1] is None:
+        return numeric[1] if len(numeric) == 2 else None
+    if _HOLDS[conds[1][0]](value, conds[1][1]):
+        return numeric[1]
+    return numeric[2] if len(numeric) == 3 and conds[2] is None else None
+
+
 def _section_for(code: str, value: Decimal) -> tuple[str, bool] | None:
     """The section a value prints through, and whether the section prints the sign itself (negative sections do)."""
     sections = _sections(code)
     if len(sections) > 4:
         return None
+    conditions = [_condition_of(section) for section in sections]
+    if any(c is False for c in conditions):
+        return None
+    if any(conditions[:3]):
+        chosen = _conditional_section(sections, conditions, value)
+        return None if chosen is None else (chosen, False)
     if value < 0 and len(sections) >= 2:
         return sections[1], True
     if value == 0 and len(sections) >= 3:
@@ -123,7 +172,7 @@ _PLACES = "0#?"
 
 
 def _pattern(section: str):
-    tokens = list(_tokens(section))
+    tokens = [token for token in _tokens(section) if token[0] != "cond"]  # the condition chose the section
     if any(kind == "bad" for kind, _ in tokens):
         return None
     number = "".join(text for kind, text in tokens if kind == "num")
@@ -196,11 +245,20 @@ def printed_decimals(code: str | None, value: float | int | Decimal = 1) -> int 
     return sum(1 for ch in fraction if ch in _PLACES)
 
 
-def is_percent(code: str | None) -> bool:
+def _section_text(code: str, value) -> str | None:
+    """The section ``value`` prints through (the first section when no value is given)."""
+    if value is None:
+        return _sections(code)[0]
+    chosen = _section_for(code, Decimal(str(value)))
+    return chosen[0] if chosen else None
+
+
+def is_percent(code: str | None, value: float | int | Decimal | None = None) -> bool:
     """The format multiplies by 100 and prints ``%`` (``0%``, ``0.00%``): the cell shows a ratio, not an amount."""
     if is_general(code):
         return False
-    first = _pattern(_sections(code)[0])
+    section = _section_text(code, value)
+    first = _pattern(section) if section is not None else None
     return bool(first) and any(kind == "pct" for kind, _ in first[0])
 
 
@@ -325,12 +383,16 @@ class Printed:
     unit: str | None = None  # the format's literal text ("万元" in '#,##0.00"万元"'), a unit if the caller knows it
 
 
-def unit_literal(code: str | None) -> str | None:
-    """The literal text a format prints beside the number in its first section ('#,##0.00"万元"' → 万元, '0!.0,"万"'
-    → 万: not the point between its digits), spaces and brackets dropped; None when it prints none."""
+def unit_literal(code: str | None, value: float | int | Decimal | None = None) -> str | None:
+    """The literal text a format prints beside the number in its first section, or in the section ``value`` prints
+    through ('#,##0.00"万元"' → 万元, '0!.0,"万"' → 万: not the point between its digits; '[>=10000]0!.0,"万";0' → 万
+    for 32046, none for 5000), spaces and brackets dropped; None when it prints none."""
     if is_general(code):
         return None
-    parsed = _pattern(_sections(code)[0])
+    if value is None and any(_condition_of(section) for section in _sections(code)[:3]):
+        return None  # the unit depends on the figure: a table's unit is none of its sections' (each cell says its own)
+    section = _section_text(code, value)
+    parsed = _pattern(section) if section is not None else None
     if parsed is None or not (parsed[1] or any(kind == "gen" for kind, _ in parsed[0])):
         return None
     places = [i for i, (kind, text) in enumerate(parsed[0]) if kind == "gen" or kind == "num" and text in _PLACES]
@@ -372,7 +434,11 @@ def printed_figure(value: object, code: str | None) -> Printed | None:
         return None  # scientific, fractions, [DBNum1] Chinese numerals: another look, the same number — as stored
     if text is None or shift is None:
         return Printed(None, 0, False, None)
-    return Printed(text, shift, is_percent(code), unit_literal(code))
+    if value == 0:
+        # nothing, whatever the format: '0%' (a percent format on an empty amount) or '0.0万' is a zero a reader reads
+        # as such, not a ratio nor a figure of unknown scale that would cost the row
+        return Printed(text, 0, False, None)
+    return Printed(text, shift, is_percent(code, value), unit_literal(code, value))
 
 
 __all__ = ["Printed", "printed_figure", "EAST_ASIAN_BUILTIN", "is_general", "is_percent", "printed_decimals",

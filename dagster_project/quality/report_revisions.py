@@ -5,6 +5,11 @@ raises no finding of its own. ``marts.fct_revisions`` pairs the versions of ever
 figure by figure; this section lists the revisions whose later version was loaded after the previous quality run
 started (every revision on a first run), grouped publisher → file, with both amounts and whether the new version
 carries a correction note. REV_SILENT_CORRECTION judges them; this only shows them.
+
+The amounts compared are those of the readings made when the publisher replaced the file: a version read again by
+changed readers also shows what it reads as now (``new_amount_now_yuan``), and a version first read in the load where
+the readers changed (``readers_changed``: compared with the old bytes as older readers read them) is marked as such —
+its difference may be the readers', so it is neither counted nor shown as a change without a correction note.
 """
 from __future__ import annotations
 
@@ -33,7 +38,12 @@ class DataChanges:
 
     @property
     def silent(self) -> int:
-        return sum(1 for r in self.rows if r["change_kind"] != "added" and not r["has_correction_note"])
+        return sum(1 for r in self.rows
+                   if r["change_kind"] != "added" and not r["has_correction_note"] and not r.get("readers_changed"))
+
+    @property
+    def readers_changed(self) -> int:
+        return sum(1 for r in self.rows if r.get("readers_changed"))
 
 
 def data_changes_since_previous(con, run_id: str) -> DataChanges:
@@ -70,7 +80,9 @@ def data_changes_summary(changes: DataChanges) -> str:
     if not changes.rows:
         return "数据无变化 no published figure changed"
     return (f"数据变化 data changes: 更改 changed {changes.count('changed')} · 删除 vanished {changes.count('vanished')}"
-            f" · 新增 added {changes.count('added')} (其中无更正说明 without a correction note: {changes.silent})")
+            f" · 新增 added {changes.count('added')} (其中无更正说明 without a correction note: {changes.silent}"
+            + (f"; 读取程序同时更新, 未计为发布者更改 read across a readers' change, not counted as the publisher's: "
+               f"{changes.readers_changed}" if changes.readers_changed else "") + ")")
 
 
 def data_changes_section(changes: DataChanges, drill_limit: int = 500) -> str:
@@ -81,13 +93,19 @@ def data_changes_section(changes: DataChanges, drill_limit: int = 500) -> str:
                    '<th>原数 Old (元)</th><th>新数 New (元)</th><th>更正说明 Correction note</th>'
                    '<th>版本 Versions</th></tr>')
         for r in changes.rows[:drill_limit]:
-            note = "有 yes" if r["has_correction_note"] else '<span class="bad">无 none</span>'
+            note = ("有 yes" if r["has_correction_note"] else
+                    "读取程序同时更新, 差异可能来自读取程序 (read across a readers' change: the difference may be the "
+                    "readers')" if r.get("readers_changed") else '<span class="bad">无 none</span>')
+            new = _e(r["new_amount_yuan"])
+            now = r.get("new_amount_now_yuan")
+            if now is not None and now != r["new_amount_yuan"]:
+                new += f' <span class="now">(现读作 now read as {_e(now)})</span>'
             out.append(
                 f'<tr class="revision"><td>{_e(r["publisher_name"] or r["publisher_code"])} '
                 f'<code>{_e(r["publisher_code"])}</code></td><td>{_e(r["fiscal_year"])}</td>'
                 f'<td>{_e(r["new_source_file"])}</td><td>{_e(r["table_key"])}</td><td>{_e(r["item_key"])}</td>'
                 f'<td>{_e(r["measure"])}</td><td>{_e(KIND_LABEL.get(r["change_kind"], r["change_kind"]))}</td>'
-                f'<td class="num amount">{_e(r["old_amount_yuan"])}</td><td class="num amount">{_e(r["new_amount_yuan"])}</td>'
+                f'<td class="num amount">{_e(r["old_amount_yuan"])}</td><td class="num amount">{new}</td>'
                 f'<td>{note}</td><td><code>{_e((r["old_source_sha256"] or "")[:12])}</code> → '
                 f'<code>{_e((r["new_source_sha256"] or "")[:12])}</code></td></tr>')
         out.append("</table>")

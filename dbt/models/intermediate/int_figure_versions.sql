@@ -21,7 +21,28 @@
 {{ config(pre_hook="{{ budget_clear_rebuilt_units('file') }}", **budget_unit_incremental_config()) }}
 {{ budget_rebuild_marker(units) }}
 {%- set in_scope = in_keys('source_file', units) %}
-with readable_loads as (
+-- The loads in which the family's readers changed: a file loaded again with the bytes of its previous load is a
+-- re-read (ingest/reread.py; a file back after it vanished follows a 'retired' row and is none), and a readers' change
+-- re-reads every current file of the family in that load. A version first read in such a load is compared with the
+-- version before it as the older readers read that one (its bytes are gone, nothing can read them again): the
+-- difference may be the readers' (a figure read 10 000× too large, then right), not the publisher's
+-- (first_read_at_readers_change). Not seen when the re-published file is the family's only current file.
+with reread_loads as (
+    select distinct load_id
+    from (
+        select
+            load_id,
+            source_sha256,
+            status,
+            lag(source_sha256) over (partition by source_file order by loaded_at, load_id) as prev_source_sha256,
+            lag(status) over (partition by source_file order by loaded_at, load_id)        as prev_status
+        from {{ ref('stg_load_manifest__file_versions') }}
+        where family in ('budget', 'debt')
+    ) as loads
+    where prev_source_sha256 = source_sha256 and status <> 'retired' and prev_status <> 'retired'
+),
+
+readable_loads as (
     select
         source_file,
         load_id,
@@ -71,6 +92,12 @@ versions as (
     group by source_file, bytes_run, source_sha256, loaded_at
 ),
 
+versions_flagged as (
+    select versions.*, reread_loads.load_id is not null as first_read_at_readers_change
+    from versions
+    left join reread_loads on reread_loads.load_id = versions.first_load_id
+),
+
 -- a version's latest reading is compared with the next version's first (both made when the publisher replaced it)
 neighbours as (
     select
@@ -80,8 +107,10 @@ neighbours as (
         lag(source_sha256) over (partition by source_file order by loaded_at, bytes_run)         as prev_source_sha256,
         lead(first_load_id) over (partition by source_file order by loaded_at, bytes_run)        as next_load_id,
         lead(source_sha256) over (partition by source_file order by loaded_at, bytes_run)        as next_source_sha256,
-        lead(loaded_at) over (partition by source_file order by loaded_at, bytes_run)            as next_loaded_at
-    from versions
+        lead(loaded_at) over (partition by source_file order by loaded_at, bytes_run)            as next_loaded_at,
+        lead(first_read_at_readers_change) over (partition by source_file order by loaded_at, bytes_run)
+                                                                                   as next_read_at_readers_change
+    from versions_flagged as versions
 ),
 
 -- the loads whose figures are kept: each version's latest reading, and the first reading of a version that has one
@@ -196,6 +225,8 @@ select
     neighbours.next_source_sha256,
     neighbours.next_loaded_at,
     coalesce(next_notes.has_correction_note, false)         as next_has_correction_note,
+    neighbours.first_read_at_readers_change,
+    coalesce(neighbours.next_read_at_readers_change, false) as next_read_at_readers_change,
     unit_fingerprints.rebuild_unit,
     unit_fingerprints.unit_fingerprint
 from numbered

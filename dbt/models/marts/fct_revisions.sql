@@ -3,7 +3,12 @@
 -- its table, side, item, measure and occurrence; `first_seen_at` is when the old value was first loaded (the
 -- start of the unbroken run of versions carrying it; NULL for an added figure), `last_seen_at` when the new
 -- version replaced it. A version's latest reading is compared with the next version's first reading
--- (int_figure_versions): a later reader fix re-reads only the bytes still there, never making a change of its own.
+-- (int_figure_versions): a later reader fix re-reads only the bytes still there, never making a change of its own;
+-- `new_amount_now_yuan` is the new version's figure as today's readers read it (the amounts compared are in the
+-- reading of the time: a figure an older reader read 10 000× too large is compared as it was read then).
+-- `readers_changed`: the new version was first read in the load where the family's readers changed, so it is compared
+-- with the old version as the older readers read it — the difference may be the readers' and is not called a
+-- publisher's change (REV_SILENT_CORRECTION leaves it out; the report marks it).
 -- `revision_id` hashes the six columns after it (CONTRACTS §7.1); `revision_key` is unique
 -- (the same figure can change in two republications).
 -- Only files read in two versions or more can have a revision; their rows are exactly those with a neighbouring
@@ -88,6 +93,9 @@ compared as (
         old_side.value_first_loaded_at                               as first_seen_at,
         coalesce(new_side.loaded_at, old_side.next_loaded_at)        as last_seen_at,
         coalesce(new_side.has_correction_note, old_side.next_has_correction_note) as has_correction_note,
+        coalesce(new_side.first_read_at_readers_change, old_side.next_read_at_readers_change, false)
+                                                                     as readers_changed,
+        now_side.amount_yuan                                         as new_amount_now_yuan,
         old_side.sheet                                               as old_sheet,
         old_side.source_row                                          as old_source_row,
         new_side.sheet                                               as new_sheet,
@@ -101,6 +109,15 @@ compared as (
        and new_side.item_key = old_side.item_key
        and new_side.measure = old_side.measure
        and new_side.item_occurrence = old_side.item_occurrence
+    -- the new version's figure as today's readers read it (its latest reading; the same row unless read again)
+    left join latest_figures as now_side
+        on now_side.source_file = new_side.source_file
+       and now_side.version_number = new_side.version_number
+       and now_side.table_name = new_side.table_name
+       and coalesce(now_side.side, '') = coalesce(new_side.side, '')
+       and now_side.item_key = new_side.item_key
+       and now_side.measure = new_side.measure
+       and now_side.item_occurrence = new_side.item_occurrence
     where old_side.load_id is null
        or new_side.load_id is null
        or old_side.amount_yuan <> new_side.amount_yuan
@@ -134,5 +151,7 @@ select
     cast(old_sheet as string)                                       as old_sheet,
     cast(old_source_row as integer)                                  as old_source_row,
     cast(new_sheet as string)                                       as new_sheet,
-    cast(new_source_row as integer)                                  as new_source_row
+    cast(new_source_row as integer)                                  as new_source_row,
+    cast(readers_changed as boolean)                                 as readers_changed,
+    cast(new_amount_now_yuan as decimal(20, 2))                      as new_amount_now_yuan
 from compared

@@ -148,7 +148,15 @@ def content_digest(head: str, text: bytes, start: int, base_uri: str) -> str:
     neutral = (base_uri.rstrip("/").rsplit("/", 1)[0] + "/" + BUILD_MARK + "/") if base_uri else ""
     digest = hashlib.sha256((said.replace(base_uri, neutral) if base_uri else said).encode("utf-8") + b"\n")
     if base and text.find(base, start) >= 0:  # a record package's release links: the text with the build replaced
-        digest.update(text[start:].replace(base, neutral.encode("utf-8")))
+        mark = neutral.encode("utf-8")
+        if b"\n" in base or text[start - 1:start] != b"\n":  # no line end to tell the envelope from the items
+            digest.update(text[start:].replace(base, mark))
+        else:
+            # replaced whole, then hashed from where the items start (one copy of the text, not a slice and then its
+            # replacement: ~0.1 CPU-s and one text's memory per 130 MiB record package). The same bytes: a link
+            # cannot span the envelope's line end, so the envelope's links are the only ones before it
+            replaced = text.replace(base, mark)
+            digest.update(memoryview(replaced)[start + text.count(base, 0, start) * (len(mark) - len(base)):])
     else:  # a release package: its text as it is, not copied
         digest.update(memoryview(text)[start:])
     return digest.hexdigest()

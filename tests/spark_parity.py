@@ -210,6 +210,23 @@ def republish_revised_budget(con, raw: Path, load: Callable[[], None]) -> str:
     return source_file
 
 
+# The JVM of a test's dbt-spark session lives minutes on test-sized data. Measured per thread of the parity module's
+# JVM (load 7): HotSpot's C2 compiler 84 CPU-s and C1 18 of ~220 s in all, G1's collector threads 23 s — code compiled
+# for speed that then runs for seconds. C1 alone (TieredStopAtLevel=1) and the serial collector spend neither; the rows
+# are the same (the modules compare them). C1 alone also sizes the code cache at 48 MB (240 MB with C2, `java
+# -XX:+PrintFlagsFinal`): Spark's generated classes filled it, the sweeper then spent 23 CPU-s, and one Spark
+# incremental run lost its SparkContext (cause unseen: the test keeps dbt's stdout only) — hence 240 MB, with which
+# both modules passed. Only for tests: a Spark run over 1 M rows wants C2 (profiles.yml is unchanged). JAVA_TOOL_OPTIONS reaches
+# every JVM spark-submit starts (its launcher and the driver), whatever the profile sets.
+TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC"
+
+
+def with_test_jvm(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a dbt call that starts a Spark session in a test: the JVM options above added."""
+    current = env.get("JAVA_TOOL_OPTIONS", "")
+    return dict(env, JAVA_TOOL_OPTIONS=f"{current} {TEST_JVM_OPTIONS}".strip())
+
+
 def missing_spark() -> "str | None":
     """Why Spark cannot run here, or None."""
     if shutil.which("java") is None:

@@ -12,6 +12,10 @@ might print them: in both 1-1 tables the 本地区 row reads 银川市 (the budg
 兴庆区 limit is 100 万元 higher in its total and general columns, so they do not); the budget book's 1-2 has a third
 column for 贺兰县 whose year-end balance is above that year's limit, and its 1-3's 本级 repaid 5 万元 more than rolls
 forward. Expected values come from the edits made here.
+
+The same run carries the debt tolerance test (formerly test_number_formats_tolerance; one pipeline run serves both,
+see "Debt tolerance" below): 贺兰县's 2019 1-2 in 亿元 printed '0.00' over formula quotients. A region and year of its
+own, so each test reads only its own files' findings.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from openpyxl import load_workbook
 
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 from cli_pipeline import query, run_cli
+from number_format_books import books
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 BUDGET = "debt/2018/银川市2018年预算政府债务情况表.xlsx"
@@ -97,6 +102,7 @@ def warehouse(tmp_path_factory):
     for name in (BUDGET, FINAL):
         shutil.copy(SAMPLE / name, raw / name)
     republish(raw)
+    write_tolerance_book(raw)
     return run_cli(root, raw)
 
 
@@ -140,7 +146,7 @@ def test_balance_over_limit_names_the_column(warehouse):
 
 
 def test_roll_forward_names_the_column(warehouse):
-    got = findings(warehouse, "DEBT_ROLL_FORWARD")
+    got = [f for f in findings(warehouse, "DEBT_ROLL_FORWARD") if f[1] in (BUDGET, FINAL)]
     (sheet, row, column), = query(warehouse, f"""
         select sheet, source_row, source_column from intermediate.int_lines_resolved
         where source_file = '{BUDGET}' and table_key = 'debt_1_3' and row_key = 'closing_balance'
@@ -148,3 +154,36 @@ def test_roll_forward_names_the_column(warehouse):
     assert [(f[0], f[1], f[2], f[3]) for f in got] == [("debt_1_3", BUDGET, sheet, row)]
     assert got[0][6].startswith(f"debt_roll_forward [closing_balance] · 列 column {column} 本级 own level · "
                                 f"差额 difference {-REPAID_BUMP * 10_000}.00 元"), got[0][6]
+
+
+# Debt tolerance (formerly test_number_formats_tolerance.py). The debt tolerance reads the decimals a table prints from
+# its cells' number formats, through the whole pipeline (ingest → dbt → GX → quality.findings).
+#
+# A 1-2 in 亿元 filled by formula stores every digit of its quotients (3.2046992) and prints two (3.20). Before, the
+# printed decimals were guessed from the stored text: six, more than the four a 亿元 table prints, so the sheet's step
+# fell back to one whole 亿元 — a roll-forward 3 000 万元 off (0.30 亿元, plain on the printed page) passed as rounding.
+# Now value_text is the printed 3.20 and the step 0.01 亿元: the gap is a DEBT_ROLL_FORWARD finding naming the column,
+# and the 本级 column, which rolls forward to the cent, is none.
+BUMP_WAN = 3000
+TOLERANCE_BOOK = f"debt/{books.YEAR}/{books.ENTITY}{books.YEAR}年预算政府债务情况表.xlsx"
+
+
+def write_tolerance_book(raw: Path) -> None:
+    assert TOLERANCE_BOOK not in (BUDGET, FINAL)
+    (raw / TOLERANCE_BOOK).parent.mkdir(parents=True, exist_ok=True)
+    books.general_debt_book(closing_bump_wan=BUMP_WAN).save(raw / TOLERANCE_BOOK)
+
+
+def test_a_roll_forward_gap_printed_in_hundredths_of_a_yi_is_a_finding(warehouse):
+    got = query(warehouse, f"""
+        select object_key, source_file, sheet, detail from quality.findings
+        where run_id = (select run_id from quality.runs order by started_at desc limit 1)
+          and rule_id = 'DEBT_ROLL_FORWARD' and source_file = '{TOLERANCE_BOOK}'""")
+    assert len(got) == 1, got
+    object_key, source_file, sheet, detail = got[0]
+    assert (object_key, sheet) == ("debt_1_2", "1-2")
+    assert "column B" in detail and f"difference {-BUMP_WAN * 10_000}.00 元" in detail, detail
+    (value_text,), = query(warehouse, f"""
+        select value_text from intermediate.int_lines_resolved
+        where source_file = '{TOLERANCE_BOOK}' and row_key = 'opening_balance' and column_key = 'amount'""")
+    assert value_text == f"{float(books.ITEMS[0][1]) / 10000:.2f}"

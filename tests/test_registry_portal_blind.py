@@ -12,6 +12,10 @@ kept, its reply date unknown: a QUAR_VALUE_UNREADABLE warning).
 
 Everything expected is derived from the rows written here (DOMAIN.md's arithmetic on their dates), never from an
 output.
+
+The same raw root carries the attachment cells of the review of wave 13 (formerly test_attachment_cells_mended; one
+pipeline run serves both, see "Attachment cells" below): a fiscal year (2019), publishers and a portal log of their
+own, so each test reads its own rows.
 """
 from __future__ import annotations
 
@@ -173,10 +177,10 @@ LISTED_MISSING = ["贺兰县测试局2016年部门预算说明.Pdf", "收入、�
                   "直属中心2016年部门预算.pdf"]
 
 
-def build_raw(root: Path) -> None:
+def build_raw(root: Path, extra_approvals: list[list[str]] = ()) -> None:
     registry = root / "registry"
     write_csv(registry / "regions.csv", REGIONS, "gbk")
-    write_csv(registry / "approvals.csv", APPROVALS, "gbk")
+    write_csv(registry / "approvals.csv", [*APPROVALS, *extra_approvals], "gbk")
     for year, (header, encoding, rows) in ENTITIES.items():
         # 2016's sheet as a bureau keeps it: a title line above the header, a blank line and a note below the rows
         above, below = ([[f"{year}年度预算单位名录"] + [""] * 8], [[""] * 9, ["制表：财政厅预算处"] + [""] * 8]) \
@@ -198,7 +202,8 @@ def build_raw(root: Path) -> None:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("registry_blind")
-    build_raw(tmp / "raw")
+    build_raw(tmp / "raw", extra_approvals=CELLS_APPROVALS)
+    build_attachment_cells(tmp / "raw")
     with pytest.MonkeyPatch.context() as mp:
         warehouse = run_pipeline(tmp, tmp / "raw", mp.setenv)
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -274,7 +279,7 @@ def expected_deadlines() -> dict[tuple[str, int, str], dt.date | None]:
 def test_deadlines_for_years_beyond_the_sample_follow_the_registry(run):
     got = {(c, y, d): v for c, y, d, v in run.execute(
         "select distinct publisher_code, fiscal_year, document, deadline_date from marts.fct_disclosure_expected "
-        "where publisher_kind <> 'government'").fetchall()}
+        "where publisher_kind <> 'government'").fetchall() if c not in CELLS_CODES}   # the attachment cells' own
     assert got == expected_deadlines()
     county = run.execute("select distinct deadline_date from marts.fct_disclosure_expected "
                          "where publisher_code = '640122' and fiscal_year = 2016 and document = 'budget'").fetchall()
@@ -392,3 +397,103 @@ def test_the_final_accounts_of_the_year_still_running_are_not_yet_due(run):
     assert not run.execute("select count(*) from quality.findings where run_id = (select max(run_id) from quality.findings) "
                            "and rule_id = 'DISC_MISSING_DEADLINE_UNKNOWN' and fiscal_year = ? "
                            "and document in ('final', 'final_debt')", [CURRENT_YEAR]).fetchone()[0]
+
+
+# --- Attachment cells (formerly test_attachment_cells_mended.py) ------------------------------------------------------
+# Portal attachment cells and registry names as a reviewer wrote them (review of wave 13, RAW_FORMATS.md portal/,
+# registry/), end to end, in the same raw root (fiscal year 2019, publishers and a portal log of their own):
+#
+# - A name two registry codes share (宁夏回族自治区交通运输厅 once more under another code that sorts first) names no
+#   one: the sheet whose title says it is not "another publisher's" file for either code, so the real 厅's own
+#   attachment publishes its budget (no DISC_ATTACHMENT_OTHER_PUBLISHER, no DISC_MISSING).
+# - A cell listing a file of an extension the budget families do not read (`说明.rar、x.xlsx`, `a.zip；x.xlsx`) is
+#   still a list: each file its own attachment, the archive reported absent, the workbook published.
+# - A download link whose query holds `,` followed by another link (`…/x.XLSX?id=1&n=2,http://…/说明.pdf`) is two
+#   attachments; a label before a name (`附件1：x.xlsx`, `附件：x.xlsx`) is no part of the name.
+#
+# The files are written with Python's csv (GBK, CRLF: Excel's "CSV (逗号分隔)") and openpyxl; everything expected is
+# derived from the rows written here.
+CELLS_YEAR = 2019
+TRANSPORT = "宁夏回族自治区交通运输厅"
+REAL = uscc("11640000200000002")           # the 厅 itself (province)
+HOMONYM = uscc("11640000100000001")        # the same name under a code that sorts before the real one (Yinchuan)
+assert HOMONYM < REAL
+DEPTS = {  # code → name; each publishes its budget through one portal cell of the forms under test
+    REAL: TRANSPORT,
+    uscc("11640000300000003"): "宁夏回族自治区测试甲厅",
+    uscc("11640000400000004"): "宁夏回族自治区测试乙厅",
+    uscc("11640000500000005"): "宁夏回族自治区测试丙厅",
+    uscc("11640000600000006"): "宁夏回族自治区测试丁厅",
+    uscc("11640000700000007"): "宁夏回族自治区测试戊厅",
+}
+CODES = list(DEPTS)
+CELLS_CODES = {*DEPTS, HOMONYM}
+WORKBOOK = {code: f"{name[7:]}{CELLS_YEAR}年部门预算.xlsx" for code, name in DEPTS.items()}
+PUBLISHED_AT = "2019/2/20"
+CELLS_LOG = "portal/publications_attachment_cells.csv"
+CELLS_APPROVALS = [["640000", str(CELLS_YEAR), "预算", f"{CELLS_YEAR}/1/30"]]
+# publisher → the 附件 cell as the clerk wrote it; the absent files each cell names (nothing else on disk)
+CELLS = {
+    REAL: WORKBOOK[REAL],
+    CODES[1]: f"说明.rar、{WORKBOOK[CODES[1]]}",
+    CODES[2]: f"a.zip；{WORKBOOK[CODES[2]]}",
+    CODES[3]: f"http://www.nx.gov.cn/d/{WORKBOOK[CODES[3]].replace('.xlsx', '.XLSX')}?id=1&n=2,"
+              "http://www.nx.gov.cn/d/说明.pdf",
+    CODES[4]: f"附件1：{WORKBOOK[CODES[4]]}；附件2：图解.png",
+    CODES[5]: f"附件：{WORKBOOK[CODES[5]]}",
+}
+ABSENT = {CODES[1]: ["说明.rar"], CODES[2]: ["a.zip"], CODES[3]: ["说明.pdf"], CODES[4]: ["图解.png"]}
+assert not {CELLS_YEAR} & {*ENTITIES, *(year for _, year in WORKBOOKS.values())}, "the attachment cells' year is their own"
+
+
+def build_attachment_cells(root: Path) -> None:
+    """Registry rows (their approval goes in with build_raw's), workbooks and a portal log of the cells' own."""
+    rows = [[code, name, "640000", "部门", "", "否", "否", "", ""] for code, name in DEPTS.items()]
+    rows.append([HOMONYM, TRANSPORT, "640100", "部门", "", "否", "否", "", ""])
+    write_csv(root / "registry" / f"entities_{CELLS_YEAR}.csv", [ENTITY_HEADER, *rows], "gbk")
+    for code, name in DEPTS.items():
+        department_budget(root / "budget" / str(CELLS_YEAR) / WORKBOOK[code], name, CELLS_YEAR)
+    rows = [["publisher_code", "publisher_name", "column", "title", "published_at", "url", "attachment"]]
+    for i, (code, cell) in enumerate(CELLS.items()):
+        rows.append([code, DEPTS[code], "预决算公开", f"{DEPTS[code]}{CELLS_YEAR}年部门预算", PUBLISHED_AT,
+                     f"http://www.nx.gov.cn/zwgk/c{i}.htm", cell])
+    write_csv(root / CELLS_LOG, rows, "gbk")
+
+
+def cells_findings(con, rule_id: str, source_file: str | None = None) -> list[tuple]:
+    return con.execute("""
+        select publisher_code, source_file, source_row, object_key from quality.findings
+        where run_id = (select max(run_id) from quality.findings) and rule_id = ?
+          and (? is null or source_file = ?) order by source_row, object_key
+    """, [rule_id, source_file, source_file]).fetchall()
+
+
+def test_each_publishers_own_workbook_publishes_its_budget(run):
+    got = {code: rest for code, *rest in run.execute("""
+        select publisher_code, published_at, source_file from marts.fct_disclosure_status
+        where fiscal_year = ? and table_key = 'dept_summary'""", [CELLS_YEAR]).fetchall()}
+    for code in DEPTS:
+        published_at, source_file = got[code]
+        assert source_file == f"budget/{CELLS_YEAR}/{WORKBOOK[code]}", (code, CELLS[code], source_file)
+        assert published_at is not None and published_at.date() == parse_typed(PUBLISHED_AT), CELLS[code]
+
+
+def test_a_name_two_codes_share_makes_no_file_another_publishers(run):
+    assert cells_findings(run, "DISC_ATTACHMENT_OTHER_PUBLISHER", CELLS_LOG) == []
+    # the 厅 misses what every department here misses (one table of its budget written), nothing more
+    missing = {code: sorted(key for who, _, _, key in cells_findings(run, "DISC_MISSING") if who == code)
+               for code in DEPTS}
+    assert missing[REAL] == missing[CODES[5]], missing
+
+
+def test_every_absent_file_of_a_list_is_said_and_no_present_one(run):
+    expected = [(code, CELLS_LOG, i + 2, name) for i, code in enumerate(CELLS) for name in ABSENT.get(code, [])]
+    assert cells_findings(run, "DISC_ATTACHMENT_MISSING", CELLS_LOG) == expected
+
+
+def test_the_attachments_are_the_files_named_without_labels_or_queries(run):
+    got = sorted(run.execute("select publisher_code, attachment_file_name from staging.stg_portal__attachments "
+                             "where source_file = ?", [CELLS_LOG]).fetchall())
+    expected = sorted([(code, WORKBOOK[code].replace(".xlsx", ".XLSX") if code == CODES[3] else WORKBOOK[code])
+                       for code in DEPTS] + [(code, name) for code, names in ABSENT.items() for name in names])
+    assert got == expected

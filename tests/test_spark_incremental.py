@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from spark_parity import compare_relation, missing_spark
+from spark_parity import compare_relation, missing_spark, with_test_jvm
 from test_incremental_build import (EXPORT, INCREMENTAL_TABLES, _deals, _read_export, _shift_years, _write_export,
                                     change_trading_root, differing_rows)
 
@@ -150,7 +150,7 @@ def both_engines(request, tmp_path_factory):
         mp.delenv("GONGKAI_SPARK_EXCHANGE_URI", raising=False)
         mp.setenv("GONGKAI_DBT_TARGET", "spark_local")
         current = settings()
-    env = current.env_for_subprocess()
+    env = with_test_jvm(current.env_for_subprocess())   # the Spark calls' (the DuckDB calls start no JVM)
     duck_env = dict(env, GONGKAI_DBT_TARGET="local")
     timings: dict[str, float] = {}
 

@@ -31,7 +31,7 @@ import pytest
 
 from contract_raw import build_contract_raw
 from spark_parity import (compare_relation, dbt_test_outcomes, missing_spark, republish_revised_budget,
-                          write_hard_cases)
+                          with_test_jvm, write_hard_cases)
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +115,7 @@ def parity(tmp_path_factory):
     exported = spark_exchange.prepare_spark_dir(current, extra=stand_ins)
     timings["export to Parquet"] = time.perf_counter() - started
     spark_rows = tmp / "spark-rows"
-    spark_env = dict(env, GONGKAI_SPARK_EXPORT_DIR=str(spark_rows))
+    spark_env = with_test_jvm(dict(env, GONGKAI_SPARK_EXPORT_DIR=str(spark_rows)))
     spark, spark_target, timings["dbt build on Spark"] = _dbt(
         # seeds and the portable models with their tests (tests carry their model's tag); the tests on seeds
         # alone check reference data that is the same CSV on both engines: DuckDB's build runs them

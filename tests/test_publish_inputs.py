@@ -105,6 +105,41 @@ def test_trading_marts_not_hashed_again_after_a_build_that_did_not_reach_them(tm
     assert ocds_fingerprint(warehouse, "prefix") != third
 
 
+def test_the_kept_digest_names_the_fingerprint_code(tmp_path, monkeypatch):
+    """The OCDS relations' digest is kept with their generations and the code that computed it
+    (``relation_fingerprint.py``'s closure): a change to that code hashes the marts again, generations unmoved."""
+    import shutil
+    from pathlib import Path
+
+    from dagster_project import code_closure
+
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    _warehouse(warehouse)
+    _move(warehouse, ("fct_trading_bulletins", "fct_deals", "int_records_quarantined"), "g1")
+    _run(warehouse, dbt="build 1")
+    first = ocds_fingerprint(warehouse, "prefix")
+    kept = _kept(warehouse)
+    _run(warehouse, "update marts.fct_trading_bulletins set notice_name = 'x' where bulletin_key = 'b7'")
+    assert ocds_fingerprint(warehouse, "prefix") == first and _kept(warehouse) == kept  # kept: not hashed
+    changed = tmp_path / "changed" / "dagster_project"
+    shutil.copytree(code_closure.PACKAGE_DIR, changed, ignore=shutil.ignore_patterns("__pycache__", "specs", "*.yaml"))
+    module = changed / "relation_fingerprint.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n\nFINGERPRINT_FORM = 2\n", encoding="utf-8")
+    monkeypatch.setattr(code_closure, "PACKAGE_DIR", changed)
+    assert ocds_fingerprint(warehouse, "prefix") != first  # the code is part of the fingerprint
+    assert _kept(warehouse) != kept  # and the marts were hashed again: the change behind the build's back seen
+    monkeypatch.setattr(code_closure, "PACKAGE_DIR", Path(code_closure.__file__).resolve().parent)
+
+
+def _kept(path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("select fingerprint from raw.stage_state where stage = ?", [OCDS_INPUTS_STAGE]).fetchone()
+    finally:
+        con.close()
+
+
 def test_a_reread_moving_only_provenance_columns_keeps_the_digest(tmp_path, monkeypatch):
     """A plain re-read by changed readers loads the same bytes again, later: ``source_loaded_at`` moves in both trading
     marts and a build reaches them (their generations move), but no column the packages read changes — the digest

@@ -13,21 +13,26 @@ the closure the whole package — what cannot be seen is not left out), applied 
 ``a/b/__init__``). Data files are not followed: a stage keys the data it reads itself (``publish/``'s YAML, the
 dashboards' specs).
 
-Cost: the analysis of a module is memoised in the process by the SHA-256 of its bytes, so a second digest reads and
-hashes the closure's files only (~40 modules for publishing: a few ms; the first ~0.3 CPU-s).
+Cost: analysing the ~35 modules publishing reaches takes ~0.3 CPU-s, so each module's analysis is memoised by the
+SHA-256 of its bytes, in the process and on disk (``code_closure_memo.json`` in the parse cache directory, as
+``readers_version`` does): a digest then reads and hashes the closure's files (a few ms).
 """
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
+import json
+import os
 import re
+import sys
 from pathlib import Path
 
 PACKAGE = "dagster_project"
 PACKAGE_DIR = Path(__file__).resolve().parent
 _SKIPPED = frozenset({"__pycache__"})
 _RELATIVE = re.compile(rb"^\s*from\s+\.", re.MULTILINE)
+MEMO_NAME = "code_closure_memo.json"  # in the parse cache directory, beside readers_version's
+_VERSION = f"py{sys.version_info[0]}.{sys.version_info[1]}"  # ast.dump differs between Python versions
 
 
 def _modules(root: Path) -> dict[str, Path]:
@@ -56,15 +61,64 @@ def _relative_imports(source: bytes, module: str, is_package: bool) -> set[str]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
-def _analysis(sha: str, source: bytes, module: str, is_package: bool) -> dict:
-    from dagster_project.ingest.readers_version import _analyse
+_memo: dict[str, dict] | None = None  # "<sha>:<module>" → analysis, read once per process from MEMO_NAME
+_memo_changed = False
 
-    found = _analyse(source)
-    imports = set(found["imports"])
-    if _RELATIVE.search(source):  # what _analyse read against ingest stays too: more modules, never fewer
-        imports |= _relative_imports(source, module, is_package)
-    return {"digest": found["digest"], "imports": sorted(imports), "dynamic": found["dynamic"]}
+
+def _memo_file() -> Path | None:
+    from dagster_project.paths import settings
+
+    try:
+        return settings().parse_cache_dir / MEMO_NAME
+    except Exception:  # noqa: BLE001 - no usable cache directory: analyse every time (slower, never wrong)
+        return None
+
+
+def _analysis(sha: str, source: bytes, module: str, is_package: bool) -> dict:
+    global _memo, _memo_changed
+    if _memo is None:
+        path = _memo_file()
+        try:
+            _memo = json.loads(path.read_text(encoding="utf-8")).get(_VERSION, {}) if path and path.exists() else {}
+        except (OSError, ValueError):
+            _memo = {}
+    key = f"{sha}:{module}"  # a relative import resolves against the module's own package
+    if key not in _memo:
+        from dagster_project.ingest.readers_version import _analyse
+
+        found = _analyse(source)
+        imports = set(found["imports"])
+        if _RELATIVE.search(source):  # what _analyse read against ingest stays too: more modules, never fewer
+            imports |= _relative_imports(source, module, is_package)
+        _memo[key] = {"digest": found["digest"], "imports": sorted(imports), "dynamic": found["dynamic"]}
+        _memo_changed = True
+    return _memo[key]
+
+
+def _save_memo(kept: set[str]) -> None:
+    """Keep the analyses of this closure's modules (best effort: a read-only cache analyses again next time)."""
+    global _memo_changed
+    path = _memo_file()
+    if not _memo_changed or path is None or _memo is None:
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8")).get(_VERSION, {}) if path.exists() else {}
+    except (OSError, ValueError):
+        old = {}
+    live = {k for k in old if k.partition(":")[0] in _live_shas()}  # analyses of files as they are now
+    merged = {k: v for k, v in {**old, **_memo}.items() if k in kept or k in live}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({_VERSION: merged}), encoding="utf-8")
+        os.replace(tmp, path)
+        _memo_changed = False
+    except OSError:
+        pass
+
+
+def _live_shas() -> set[str]:
+    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in _modules(PACKAGE_DIR).values()}
 
 
 def _owner(dotted: str, modules: dict[str, Path]) -> str | None:
@@ -85,13 +139,16 @@ def closure(entries: tuple[str, ...] | list[str], root: Path | None = None) -> d
     if missing:
         raise ValueError(f"not a module of {PACKAGE}: {missing}")
     everything = False
+    used: set[str] = set()
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         path = modules[name]
         source = path.read_bytes()
-        found = _analysis(hashlib.sha256(source).hexdigest(), source, name, path.name == "__init__.py")
+        sha = hashlib.sha256(source).hexdigest()
+        found = _analysis(sha, source, name, path.name == "__init__.py")
+        used.add(f"{sha}:{name}")
         seen[name] = found["digest"]
         if found["dynamic"] and not everything:  # imports by a computed name: the whole package
             everything = True
@@ -101,6 +158,7 @@ def closure(entries: tuple[str, ...] | list[str], root: Path | None = None) -> d
             owner = _owner(dotted, modules)
             if owner is not None and owner not in seen:
                 todo.append(owner)
+    _save_memo(used)
     return dict(sorted(seen.items()))
 
 

@@ -25,7 +25,7 @@ WITHOUT_MOBILES = tuple(k for k in personal_numbers.KINDS if k != "mobile")
 
 
 def _old_tree(tmp_path: Path) -> Path:
-    """The package as it was when mobiles were not masked: a copy (its modules only) whose personal_numbers.py says so."""
+    """The package as it was when mobiles were not masked: a copy (modules only), personal_numbers.py saying so."""
     old = tmp_path / "old" / "dagster_project"
     shutil.copytree(code_closure.PACKAGE_DIR, old,
                     ignore=lambda d, names: [n for n in names if not n.endswith(".py") and not (Path(d) / n).is_dir()
@@ -91,3 +91,26 @@ def test_the_closure_reaches_what_publishing_imports_outside_publish():
             "dagster_project.transform.generations"} <= reached
     # the Dagster wiring (which imports the dbt asset and, through it, ingest) is not publishing code
     assert "dagster_project.transform.assets" not in reached
+
+
+def test_the_digest_moves_with_code_not_with_docstrings_and_the_memo_gives_what_analysis_gives(tmp_path, monkeypatch):
+    entries = ("dagster_project.publish.masking",)
+    tree = tmp_path / "tree" / "dagster_project"
+    shutil.copytree(code_closure.PACKAGE_DIR, tree, ignore=shutil.ignore_patterns("__pycache__", "specs", "*.yaml"))
+    monkeypatch.setattr(code_closure, "PACKAGE_DIR", tree)
+    before = code_closure.digest(entries)
+    module = tree / "identifiers.py"  # reached through personal_numbers
+    text = module.read_text(encoding="utf-8")
+    module.write_text(text.replace('"""', '"""A docstring edit. ', 1), encoding="utf-8")
+    assert code_closure.digest(entries) == before
+    module.write_text(text + "\n\nCHECKED_FORMS = 2\n", encoding="utf-8")
+    after = code_closure.digest(entries)
+    assert after != before
+    # the same from the memo on disk and from a fresh analysis
+    monkeypatch.setattr(code_closure, "_memo", None)
+    assert code_closure.digest(entries) == after
+    memo = code_closure._memo_file()
+    if memo is not None and memo.exists():
+        memo.unlink()
+    monkeypatch.setattr(code_closure, "_memo", None)
+    assert code_closure.digest(entries) == after

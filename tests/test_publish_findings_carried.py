@@ -9,6 +9,8 @@ written with the new run's id.
 """
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -73,6 +75,12 @@ def test_findings_judged_the_same_are_carried_and_a_changed_year_is_written(publ
     assert "quality_findings/2018" in second.parts_with("carried")
     assert (second.path / PART.format(2018)).samefile(part_2018)  # the same bytes, linked
     assert "run-c" not in (second.path / PART.format(2018)).read_text(encoding="utf-8-sig")
+    # what the download says of the dataset matches: a carried year names the run that first published it
+    resource = next(r for r in json.loads((second.path / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+                    if r["name"] == "quality_findings_2018")
+    said = f"{resource.get('title', '')}\n{resource.get('description', '')}"
+    assert "latest run)" not in said and "最近一次运行）" not in said
+    assert "first published" in said and "首次发布" in said
 
     # a new run finds one more 2018 finding: that year is written anew, under the new run's id
     _judge_again(warehouse, "run-d", 5, extra=(

@@ -105,6 +105,41 @@ def test_trading_marts_not_hashed_again_after_a_build_that_did_not_reach_them(tm
     assert ocds_fingerprint(warehouse, "prefix") != third
 
 
+def test_the_kept_digest_names_the_fingerprint_code(tmp_path, monkeypatch):
+    """The OCDS relations' digest is kept with their generations and the code that computed it
+    (``relation_fingerprint.py``'s closure): a change to that code hashes the marts again, generations unmoved."""
+    import shutil
+    from pathlib import Path
+
+    from dagster_project import code_closure
+
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    _warehouse(warehouse)
+    _move(warehouse, ("fct_trading_bulletins", "fct_deals", "int_records_quarantined"), "g1")
+    _run(warehouse, dbt="build 1")
+    first = ocds_fingerprint(warehouse, "prefix")
+    kept = _kept(warehouse)
+    _run(warehouse, "update marts.fct_trading_bulletins set notice_name = 'x' where bulletin_key = 'b7'")
+    assert ocds_fingerprint(warehouse, "prefix") == first and _kept(warehouse) == kept  # kept: not hashed
+    changed = tmp_path / "changed" / "dagster_project"
+    shutil.copytree(code_closure.PACKAGE_DIR, changed, ignore=shutil.ignore_patterns("__pycache__", "specs", "*.yaml"))
+    module = changed / "relation_fingerprint.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n\nFINGERPRINT_FORM = 2\n", encoding="utf-8")
+    monkeypatch.setattr(code_closure, "PACKAGE_DIR", changed)
+    assert ocds_fingerprint(warehouse, "prefix") != first  # the code is part of the fingerprint
+    assert _kept(warehouse) != kept  # and the marts were hashed again: the change behind the build's back seen
+    monkeypatch.setattr(code_closure, "PACKAGE_DIR", Path(code_closure.__file__).resolve().parent)
+
+
+def _kept(path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("select fingerprint from raw.stage_state where stage = ?", [OCDS_INPUTS_STAGE]).fetchone()
+    finally:
+        con.close()
+
+
 def test_a_reread_moving_only_provenance_columns_keeps_the_digest(tmp_path, monkeypatch):
     """A plain re-read by changed readers loads the same bytes again, later: ``source_loaded_at`` moves in both trading
     marts and a build reaches them (their generations move), but no column the packages read changes — the digest
@@ -134,9 +169,10 @@ def test_a_reread_moving_only_provenance_columns_keeps_the_digest(tmp_path, monk
 
 
 def test_the_packages_read_no_column_outside_the_digest(tmp_path):
-    """The OCDS source over the three relations cut down to ``ocds_columns`` gives the rows it gives over the whole
-    relations: a column the packages read but the digest leaves out would fail here (missing) — the digest could
-    otherwise keep packages a change to that column should rebuild."""
+    """The OCDS source over the three relations cut down to ``ocds_columns``, in a warehouse holding nothing else,
+    gives the rows it gives over the whole warehouse: a column the packages read but the digest leaves out would fail
+    here (missing), and so would a relation outside the digest's three (missing: an error, or other rows where the
+    source skips what it cannot find) — the digest could otherwise keep packages a change there should rebuild."""
     from dagster_project.publish.inputs import ocds_columns, qualified
     from dagster_project.publish.masking import MaskingPolicy
     from dagster_project.publish.ocds import ocds_source_sql
@@ -159,16 +195,50 @@ def test_the_packages_read_no_column_outside_the_digest(tmp_path):
             con.execute(f"CREATE TABLE {full}_cut AS SELECT {', '.join(c for c in present if c in columns)} FROM {full}")
             con.execute(f"DROP TABLE {full}")
             con.execute(f"ALTER TABLE {full}_cut RENAME TO {name}")
+        others = con.execute("SELECT table_schema, table_name, table_type FROM information_schema.tables "
+                             "WHERE table_catalog = current_database()").fetchall()
+        for schema, name, kind in others:  # every other relation: the source may read the three only
+            if name not in ocds_columns():
+                con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} \"{schema}\".\"{name}\" CASCADE")
+        assert {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE "
+                                          "table_catalog = current_database()").fetchall()} == set(ocds_columns())
         rows = {}
         for path, c in ((whole, duckdb.connect(str(whole))), (cut, con)):
             try:
                 if qualified(c, "int_records_quarantined") is None:
                     c.execute("create table main_marts.int_records_quarantined as select 'b-none' as object_key, "
                               "'ocds' as left_out_of, 'x' as other")
-                rows[path] = sorted(map(str, c.execute(ocds_source_sql(c, policy, masked=False)).fetchall()))
+                rows[path] = [sorted(map(str, c.execute(ocds_source_sql(c, policy, masked=masked)).fetchall()))
+                              for masked in (False, True)]
+                for masked in (False, True):  # what the SQL names, whatever rows it gives on this fixture
+                    assert _read_by(c, ocds_source_sql(c, policy, masked=masked)) <= set(ocds_columns()), path
             finally:
                 if c is not con:
                     c.close()
     finally:
         con.close()
-    assert rows[whole] and rows[whole] == rows[cut]
+    assert all(rows[whole]) and rows[whole] == rows[cut]
+
+
+def _read_by(con, sql: str) -> set[str]:
+    """The relations (by name) and table functions (``fn()``) a query reads, from DuckDB's own parse of it."""
+    import json
+
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    assert not tree["error"], tree
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE":
+                found.add(node["table_name"])
+            elif node.get("type") == "TABLE_FUNCTION":
+                found.add(f"{node['function'].get('function_name')}()")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return found

@@ -88,3 +88,29 @@ def test_dashboard_pages_read_the_kept_fingerprints(tmp_path, monkeypatch):
     after = page_fingerprints(warehouse)
     assert after["procurement_competition"] != before["procurement_competition"]
     assert after["budget_composition"] == before["budget_composition"]
+
+
+def test_kept_with_the_code_that_computed_them(tmp_path, monkeypatch):
+    """A kept fingerprint names the code that computed it (``relation_fingerprint.py`` and what it imports,
+    ``code_closure``): after a change to that code the relation is hashed again though its generation stayed (a fix to
+    how fingerprints are computed must not leave values the old code computed in use)."""
+    import shutil
+    from pathlib import Path
+
+    from dagster_project import code_closure
+
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    build_fixture_warehouse(warehouse)
+    _build(warehouse, ["fct_trading_bulletins"], "g1")
+    first, computed = _of(warehouse, BULLETINS)
+    assert computed == {BULLETINS} and _of(warehouse, BULLETINS) == (first, set())
+    changed = tmp_path / "changed" / "dagster_project"  # the package with relation_fingerprint.py's code changed
+    shutil.copytree(code_closure.PACKAGE_DIR, changed, ignore=shutil.ignore_patterns("__pycache__", "specs", "*.yaml"))
+    module = changed / "relation_fingerprint.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\n\nFINGERPRINT_FORM = 2\n", encoding="utf-8")
+    monkeypatch.setattr(code_closure, "PACKAGE_DIR", changed)
+    assert _of(warehouse, BULLETINS)[1] == {BULLETINS}  # hashed again, then kept with the new code
+    assert _of(warehouse, BULLETINS)[1] == set()
+    monkeypatch.setattr(code_closure, "PACKAGE_DIR", Path(code_closure.__file__).resolve().parent)
+    assert _of(warehouse, BULLETINS)[1] == {BULLETINS}

@@ -20,6 +20,7 @@ from dagster_project.paths import REPO_ROOT, carrying_disabled
 from dagster_project.relation_fingerprint import RelationFingerprints, query_fingerprint
 
 PUBLISH_CODE_PATHS = (REPO_ROOT / "dagster_project" / "publish", REPO_ROOT / "dashboards")
+PUBLISH_PACKAGE = "dagster_project.publish"
 # what build_ocds reads (ocds.ocds_source_sql): bulletins, deals, the records dbt left out of the packages
 OCDS_RELATIONS = ("fct_trading_bulletins", "fct_deals", "int_records_quarantined")
 # quarantined records: the ones left out of the packages, by key (ocds.ocds_source_sql's filter)
@@ -28,8 +29,29 @@ DBT_STAGE = "dbt"  # transform/assets.py: the fingerprint of the last whole dbt 
 OCDS_INPUTS_STAGE = "publish_ocds_inputs"
 
 
+def publishing_modules_digest() -> str:
+    """The code publishing runs outside ``publish/``: the import closure of every ``publish/`` module but the Dagster
+    assets (which wire the steps and import the dbt asset) within ``dagster_project`` (``code_closure``) — the masking
+    and its one definition of a personal number, the privacy scan's, identifiers, relation fingerprints, generations,
+    paths. A change to any of them moves every part's fingerprint, the OCDS packages' and the dashboard pages': they
+    are rebuilt and scanned again, never carried from a release the old code wrote."""
+    from dagster_project import code_closure
+
+    entries = code_closure.package_modules(PUBLISH_PACKAGE, leave_out=(f"{PUBLISH_PACKAGE}.assets",))
+    return code_closure.digest(entries, leave_out=(PUBLISH_PACKAGE,))  # publish/ is hashed by its bytes
+
+
+def relation_code_digest() -> str:
+    """How a relation fingerprint is computed (``relation_fingerprint.py`` and what it imports): kept fingerprints and
+    the OCDS inputs' digest are kept with it, so a fix to the fingerprint computes them again."""
+    from dagster_project import code_closure
+
+    return code_closure.digest(("dagster_project.relation_fingerprint",))[:16]
+
+
 def publish_code_digest() -> str:
-    return stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
+    return hashlib.sha256((stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
+                           + publishing_modules_digest()).encode("utf-8")).hexdigest()
 
 
 def qualified(con: duckdb.DuckDBPyConnection, table_name: str) -> str | None:
@@ -110,7 +132,7 @@ def _inputs_key(con: duckdb.DuckDBPyConnection, dbt_build: str | None) -> str | 
     from dagster_project.transform import generations
 
     moved = generations.of(con, OCDS_RELATIONS)
-    return f"generations:{moved}" if moved else dbt_build
+    return f"generations:{moved}/{relation_code_digest()}" if moved else dbt_build
 
 
 def _remember(warehouse: Path, dbt_build: str | None, data: str) -> None:
@@ -186,6 +208,8 @@ class KeptFingerprints:
     a relation no build reached since its fingerprint was computed is not hashed again (a corrected budget figure does
     not re-hash the trading marts a dashboard page reads). A relation without a generation (raw, quality), a dbt build
     under way (its stage fingerprint forgotten) or ``GONGKAI_NO_CARRY=1``: computed, as ``RelationFingerprints``.
+    A value is kept with the generation and the digest of the code that computed it (``relation_code_digest``):
+    ``raw.stage_state`` holds ``"<generation>/<code> <fingerprint>"``.
     ``remember`` keeps what was computed (a write connection, after the read-only one is closed)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
@@ -195,6 +219,7 @@ class KeptFingerprints:
         self.generations: dict[str, str] = {}
         self.kept: dict[str, str] = {}
         self.computed: dict[str, str] = {}
+        self.code = relation_code_digest()
         if carrying_disabled() or _dbt_build(con) is None:
             return
         for stage, value in con.execute("SELECT stage, fingerprint FROM raw.stage_state WHERE starts_with(stage, ?) "
@@ -207,6 +232,8 @@ class KeptFingerprints:
 
     def of(self, name: str) -> str | None:
         generation = self.generations.get(name.rpartition(".")[2])
+        if generation:  # kept with how it was computed too: a fix to the fingerprint's code computes it again
+            generation = f"{generation}/{self.code}"
         kept_generation, _, kept = self.kept.get(name, "").partition(" ")
         if generation and kept and kept_generation == generation:
             return kept

@@ -95,3 +95,20 @@ def test_years_in_words_decide_as_years_in_digits(tmp_path):
     sheet, got = read(tmp_path / "worded.xlsx")
     assert not sheet.rejects
     assert {(r, c, v) for r, _, c, _, v in got} == {(r, c, v) for r, _, c, _, v in expected}
+
+
+def test_a_zero_executed_figure_beside_a_budgeted_one_is_a_figure(tmp_path):
+    """三、2019年一般债务发行额 with 执行数 0 and 预算数 2952.71 (review R5): nothing was issued in 2019 — the table states 0
+    for the past year. Before, 0 counted as an empty cell and the budgeted 2952.71 was read as 2019's issuance (a false
+    DEBT_ROLL_FORWARD). The same row's budget-year twin (六、2020年…限额 with 执行数 0) keeps its budget."""
+    def zero(ws, rows):
+        ws.cell(rows["三、"], 3, ws.cell(rows["三、"], 2).value)
+        ws.cell(rows["三、"], 2, 0)
+        ws.cell(rows["六、"], 2, 0)
+    ws, rows = edited(tmp_path, "zero.xlsx", zero)
+    sheet, got = read(tmp_path / "zero.xlsx")
+    _, expected = read(tmp_path / "pairs.xlsx")
+    assert not sheet.rejects
+    issued = {line[1:3]: line[4] for line in got if line[0] == rows["三、"]}
+    assert issued[("issued", "amount")] == 0
+    assert {line for line in got if line[0] != rows["三、"]} == {line for line in expected if line[0] != rows["三、"]}

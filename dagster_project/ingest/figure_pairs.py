@@ -4,7 +4,8 @@ in the Ministry's layout": ``本地区 | 其中：本级`` each over ``执行数
 The past years' items are filled under 执行数, the table's budget year's under 预算数; the two columns are read as one,
 each row from the cell it filled (``coalesce_columns``). A row may fill both:
 
-* the same figure twice: that figure (nothing to choose);
+* the same figure twice: that figure (nothing to choose); a 0 of a pair is a figure like any other (执行数 0 beside
+  预算数 2952.71: the item's year decides, never the 0 taken for an empty cell);
 * two different figures: the item's label says which year it is (the contract: "the year inside an item label says
   which year it is"), and so which of the two a reader takes for it — a year before the table's budget year is
   history, its executed figure (执行数, 决算数, 实际数); the budget year's is the budget (预算数). The budget year is the
@@ -33,6 +34,12 @@ def amount_filled(value) -> bool:
         return False
     ok, amount = parse_amount(value)
     return not ok or amount != 0
+
+
+def figure_stated(value) -> bool:
+    """A cell that states a figure, 0 included (a 0 under 执行数 says nothing was issued that year: the item's
+    year decides between it and a budgeted figure beside it, as between any two figures)."""
+    return value is not None and nfkc(cell_text(value)).strip() not in _BLANK_AMOUNTS
 
 
 def figure_kind(header: str) -> str | None:
@@ -83,7 +90,9 @@ def item_year(label: str | None, sheet) -> int | None:
 def choose(grid: Grid, sheet, r: int, column, others, label: str | None):
     """(the column whose cell row ``r`` reads, rejects): see the module's docstring."""
     group = [column, *others]
-    filled = [c for c in group if amount_filled(grid.value(r, c.index))]
+    # an executed/budget pair: a 0 is a figure the item's year decides on; other columns of one key: 0 as empty
+    stated = figure_stated if _is_pair(group) else amount_filled
+    filled = [c for c in group if stated(grid.value(r, c.index))]
     if len(filled) <= 1:
         return (filled[0] if filled else column), []
     amounts = {parse_amount(grid.value(r, c.index)) for c in filled}

@@ -43,7 +43,8 @@ def test_a_cut_label_beginning_one_item_is_that_item_and_never_another():
 
 
 @pytest.mark.parametrize("label, item", [
-    ("一、上年末地方政府债务余", "opening_balance"),   # cut before 额: the template's only 上年末…余额 item
+    # cut before 额: the template's only 上年末…余额 item — in 2020's budget table 2019年末, the closing balance (item_years)
+    ("一、上年末地方政府债务余", "closing_balance"),
     ("五、2019年末一般债务余", "closing_balance"),
     ("三、2019年一般债务发", "issued"),
     ("二、2019年一般债务", None),                       # limit, issuance or repayment: not told

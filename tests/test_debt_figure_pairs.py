@@ -94,7 +94,23 @@ def test_years_in_words_decide_as_years_in_digits(tmp_path):
     ws, rows = edited(tmp_path, "worded.xlsx", worded)
     sheet, got = read(tmp_path / "worded.xlsx")
     assert not sheet.rejects
-    assert {(r, c, v) for r, _, c, _, v in got} == {(r, c, v) for r, _, c, _, v in expected}
+    # the item too (review R5: the row pattern read 上年末 as the opening balance while the pair read 上年 as 2019 —
+    # 五、上年末… in 2020's table is 2019年末…, the closing balance, as its digits would say)
+    assert {(r, k, c, v) for r, k, c, _, v in got} == {(r, k, c, v) for r, k, c, _, v in expected}
+
+
+def test_the_labels_head_names_its_year_not_a_remark_in_brackets(tmp_path):
+    """六、本年一般债务限额（比上年增加500） with 执行数 and 预算数: 本年 is the budget year — the 上年 of the remark names another
+    year, not the item's (before: any 上年 in the label made it last year's, and its executed figure was read)."""
+    expected = base(tmp_path)
+
+    def remark(ws, rows):
+        ws.cell(rows["六、"], 1, "六、本年一般债务限额（比上年增加500）")
+        ws.cell(rows["六、"], 2, ws.cell(rows["六、"], 3).value - 500)
+    edited(tmp_path, "remark.xlsx", remark)
+    sheet, got = read(tmp_path / "remark.xlsx")
+    assert not sheet.rejects
+    assert {(r, k, c, v) for r, k, c, _, v in got} == {(r, k, c, v) for r, k, c, _, v in expected}
 
 
 def test_a_zero_executed_figure_beside_a_budgeted_one_is_a_figure(tmp_path):

@@ -21,8 +21,8 @@ items, left to the usual choice of one (``header_band._dedupe``, with a warning)
 from __future__ import annotations
 
 from dagster_project.ingest.grid import Grid, cell_text
-from dagster_project.ingest.parsed import _BLANK_AMOUNTS, _YEAR, RowReject, nfkc, parse_amount
-from dagster_project.ingest.header_band import _year_of
+from dagster_project.ingest.item_years import label_year
+from dagster_project.ingest.parsed import _BLANK_AMOUNTS, RowReject, nfkc, parse_amount
 
 _EXECUTED = ("执行", "决算", "实际")
 _BUDGETED = ("预算",)
@@ -73,18 +73,13 @@ def coalesce_columns(grid: Grid, columns: list, data_start: int) -> tuple[list, 
 
 
 def item_year(label: str | None, sheet) -> int | None:
-    """The year an item's label names: its own (2019年末…), 上年 (the fiscal year's last), 本年 / 当年 (the fiscal
-    year's); a final-accounts table's item naming none is its fiscal year's (the table states that year's execution).
-    None when the label cannot say (a budget table's 年末余额)."""
-    text = nfkc(label or "")
-    year = _year_of(_YEAR.search(text))
-    if year is not None or not sheet.fiscal_year:
-        return year
-    if "上年" in text:
-        return sheet.fiscal_year - 1
-    if "本年" in text or "当年" in text or sheet.phase == "final":
+    """The year an item's label names (``item_years.label_year``: its head's digits, 上年 the fiscal year's last, 本年 /
+    当年 the fiscal year's); a final-accounts table's item naming none is its fiscal year's (the table states that
+    year's execution). None when the label cannot say (a budget table's 年末余额)."""
+    year = label_year(label, sheet.fiscal_year)
+    if year is None and sheet.fiscal_year and sheet.phase == "final":
         return sheet.fiscal_year
-    return None
+    return year
 
 
 def choose(grid: Grid, sheet, r: int, column, others, label: str | None):

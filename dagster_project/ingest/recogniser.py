@@ -16,6 +16,7 @@ from dagster_project.ingest.cut_labels import CUT_NOTE, completions
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.item_years import with_digit_years
+from dagster_project.ingest.region_totals import whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
     _codes_under_a_shared_header,
@@ -169,6 +170,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     columns = _map_columns(vocab, spec, paths, sheet)
     if spec.region_column is not None:
         columns = region_columns(vocab, spec, grid, paths, columns, header_rows, sheet, bands)
+        if spec.repeat_keys:  # a 1-1 (its columns limit | balance): with items as rows, a 合计 column is the region's
+            columns = whole_region_total(vocab, spec, grid, columns, header_rows, sheet)
     if spec.codes and not spec.two_sided:
         columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
     alternates: dict[int, list] = {}

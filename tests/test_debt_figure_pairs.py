@@ -128,3 +128,21 @@ def test_a_zero_executed_figure_beside_a_budgeted_one_is_a_figure(tmp_path):
     issued = {line[1:3]: line[4] for line in got if line[0] == rows["三、"]}
     assert issued[("issued", "amount")] == 0
     assert {line for line in got if line[0] != rows["三、"]} == {line for line in expected if line[0] != rows["三、"]}
+
+
+def test_headers_naming_their_years_decide_without_the_tables_year(tmp_path):
+    """2019年执行数 | 2020年预算数 under a title naming no year (review R5): 五、2019年末… filling both is the 2019 column's
+    figure — the headers say which year each column is. Before, the table's budget year unknown, the row was refused."""
+    def years(ws, rows):
+        ws["A1"] = "银川市地方政府一般债务余额情况表"
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value in ("执行数", "预算数"):
+                    c.value = {"执行数": "2019年执行数", "预算数": "2020年预算数"}[c.value]
+    edited(tmp_path, "pairs_years.xlsx", years)
+    ws, rows = edited(tmp_path, "both_years.xlsx", lambda ws, rows: (
+        years(ws, rows), ws.cell(rows["五、"], 3, ws.cell(rows["五、"], 2).value + 100)))
+    _, expected = read(tmp_path / "pairs_years.xlsx")
+    sheet, got = read(tmp_path / "both_years.xlsx")
+    assert sheet.fiscal_year is None and not sheet.rejects
+    assert got == expected

@@ -9,7 +9,8 @@ each row from the cell it filled (``coalesce_columns``). A row may fill both:
 * two different figures: the item's label says which year it is (the contract: "the year inside an item label says
   which year it is"), and so which of the two a reader takes for it — a year before the table's budget year is
   history, its executed figure (执行数, 决算数, 实际数); the budget year's is the budget (预算数). The budget year is the
-  fiscal year of a budget table, the year after it of a final-accounts table (whose own year is executed). 上年 / 本年
+  fiscal year of a budget table, the year after it of a final-accounts table (whose own year is executed); headers
+  naming their years (2019年执行数 | 2020年预算数) name the item's column themselves, the table's year known or not. 上年 / 本年
   name the fiscal year's last and own year; a final table's item naming no year is its own year's. A budget table's
   label naming no year (年末余额), or a pair whose headers do not say which is executed and which budgeted: which figure the table
   states cannot be told — a reject naming both cells, never one silently chosen (before: the first column won for
@@ -99,6 +100,11 @@ def choose(grid: Grid, sheet, r: int, column, others, label: str | None):
     if year is not None and budget_year is not None and _is_pair(filled):
         want = "executed" if year < budget_year else "budget" if year == budget_year else None
     chosen = next((c for c in filled if want and figure_kind(c.header) == want), None)
+    # headers naming their years (2019年执行数 | 2020年预算数): the column of the item's own year, whatever the table's
+    # year is known to be (a title without one)
+    of_year = [c for c in filled if year is not None and label_year(c.header.split("/")[-1], None) == year]
+    if chosen is None and len(of_year) == 1:
+        chosen = of_year[0]
     if chosen is not None:
         return chosen, []
     cells = "、".join(f"{c.letter}{grid.source_row(r)}「{c.header}」{cell_text(grid.value(r, c.index))}" for c in filled)

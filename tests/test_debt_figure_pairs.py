@@ -94,4 +94,55 @@ def test_years_in_words_decide_as_years_in_digits(tmp_path):
     ws, rows = edited(tmp_path, "worded.xlsx", worded)
     sheet, got = read(tmp_path / "worded.xlsx")
     assert not sheet.rejects
-    assert {(r, c, v) for r, _, c, _, v in got} == {(r, c, v) for r, _, c, _, v in expected}
+    # the item too (review R5: the row pattern read 上年末 as the opening balance while the pair read 上年 as 2019 —
+    # 五、上年末… in 2020's table is 2019年末…, the closing balance, as its digits would say)
+    assert {(r, k, c, v) for r, k, c, _, v in got} == {(r, k, c, v) for r, k, c, _, v in expected}
+
+
+def test_the_labels_head_names_its_year_not_a_remark_in_brackets(tmp_path):
+    """六、本年一般债务限额（比上年增加500） with 执行数 and 预算数: 本年 is the budget year — the 上年 of the remark names another
+    year, not the item's (before: any 上年 in the label made it last year's, and its executed figure was read)."""
+    expected = base(tmp_path)
+
+    def remark(ws, rows):
+        ws.cell(rows["六、"], 1, "六、本年一般债务限额（比上年增加500）")
+        ws.cell(rows["六、"], 2, ws.cell(rows["六、"], 3).value - 500)
+    edited(tmp_path, "remark.xlsx", remark)
+    sheet, got = read(tmp_path / "remark.xlsx")
+    assert not sheet.rejects
+    assert {(r, k, c, v) for r, k, c, _, v in got} == {(r, k, c, v) for r, k, c, _, v in expected}
+
+
+def test_a_zero_executed_figure_beside_a_budgeted_one_is_a_figure(tmp_path):
+    """三、2019年一般债务发行额 with 执行数 0 and 预算数 2952.71 (review R5): nothing was issued in 2019 — the table states 0
+    for the past year. Before, 0 counted as an empty cell and the budgeted 2952.71 was read as 2019's issuance (a false
+    DEBT_ROLL_FORWARD). The same row's budget-year twin (六、2020年…限额 with 执行数 0) keeps its budget."""
+    def zero(ws, rows):
+        ws.cell(rows["三、"], 3, ws.cell(rows["三、"], 2).value)
+        ws.cell(rows["三、"], 2, 0)
+        ws.cell(rows["六、"], 2, 0)
+    ws, rows = edited(tmp_path, "zero.xlsx", zero)
+    sheet, got = read(tmp_path / "zero.xlsx")
+    _, expected = read(tmp_path / "pairs.xlsx")
+    assert not sheet.rejects
+    issued = {line[1:3]: line[4] for line in got if line[0] == rows["三、"]}
+    assert issued[("issued", "amount")] == 0
+    assert {line for line in got if line[0] != rows["三、"]} == {line for line in expected if line[0] != rows["三、"]}
+
+
+def test_headers_naming_their_years_decide_without_the_tables_year(tmp_path):
+    """2019年执行数 | 2020年预算数 under a title naming no year (review R5): 五、2019年末… filling both is the 2019 column's
+    figure — the headers say which year each column is. Before, the table's budget year unknown, the row was refused."""
+    def years(ws, rows):
+        ws["A1"] = "银川市地方政府一般债务余额情况表"
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value in ("执行数", "预算数"):
+                    c.value = {"执行数": "2019年执行数", "预算数": "2020年预算数"}[c.value]
+    edited(tmp_path, "pairs_years.xlsx", years)
+    ws, rows = edited(tmp_path, "both_years.xlsx", lambda ws, rows: (
+        years(ws, rows), ws.cell(rows["五、"], 3, ws.cell(rows["五、"], 2).value + 100)))
+    _, expected = read(tmp_path / "pairs_years.xlsx")
+    sheet, got = read(tmp_path / "both_years.xlsx")
+    assert sheet.fiscal_year is None and not sheet.rejects
+    assert got == expected

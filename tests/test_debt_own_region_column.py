@@ -93,3 +93,51 @@ def test_own_name_beside_a_whole_region_column_stays_a_regions_column(tmp_path):
     wb.save(tmp_path / "both.xlsx")
     keys = {key for _, key, _, _ in reading(tmp_path / "both.xlsx")}
     assert {"amount", "region:银川市"} <= keys
+
+
+def _seed_counties():
+    import csv
+    from dagster_project.paths import DBT_SEEDS_DIR
+    with open(DBT_SEEDS_DIR / "ref_regions.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    names = {r["region_code"]: r["region_name"] for r in rows}
+    return [(names[r["parent_code"]], r["region_name"]) for r in rows if r["level"] == "county"]
+
+
+@pytest.mark.parametrize("city, county", _seed_counties())
+def test_every_ningxia_countys_own_name_from_its_publisher_line(tmp_path, city, county):
+    """Each county-level region of the seed publishing as 编制单位：<city><county>财政局, headed 项目 | <county>: the whole
+    county. Before, the shortest-name rule read 固原市原州区 as 固原市 + 原州 (州 a level word), so 原州区 was no own name."""
+    edits = dict(title="2020年地方政府一般债务余额情况表", publisher=f"编制单位：{city}{county}财政局", keep_columns=2)
+    rewrite(FIXTURE, tmp_path / "whole.xlsx", whole="本地区", **edits)
+    rewrite(FIXTURE, tmp_path / "own.xlsx", whole=county, **edits)
+    assert reading(tmp_path / "own.xlsx") == reading(tmp_path / "whole.xlsx")
+
+
+def test_a_title_naming_the_publishers_parent_does_not_make_it_own(tmp_path):
+    """Title 银川市2020年… (the city's template), publisher 编制单位：贺兰县财政局, headed 项目 | 贺兰县 | 其中：本级 | 银川市
+    (review R5): 贺兰县's column is the whole region, 银川市's the city's. Before, both were own: both read as `amount`
+    and one dropped with only a warning."""
+    def build(path, first, fourth):
+        rewrite(FIXTURE, path, whole=first, publisher="编制单位：贺兰县财政局", keep_columns=4)
+        wb = load_workbook(path)
+        wb.active["D3"] = fourth
+        wb.save(path)
+    build(tmp_path / "whole.xlsx", "本地区", "银川市")
+    build(tmp_path / "own.xlsx", "贺兰县", "银川市")
+    expected = reading(tmp_path / "whole.xlsx")
+    assert {key for _, key, _, _ in expected} >= {"amount", "region:银川市"}
+    assert reading(tmp_path / "own.xlsx") == expected
+
+
+def test_title_and_publisher_naming_unrelated_regions_refuse_the_own_columns(tmp_path):
+    """Title 银川市2020年…, publisher 编制单位：固原市财政局, headed 项目 | 银川市 | 其中：本级 | 固原市: whose table it is cannot
+    be told — each of the two name columns is a reject naming it; the 本级 column still reads."""
+    rewrite(FIXTURE, tmp_path / "own.xlsx", whole=OWN, publisher="编制单位：固原市财政局", keep_columns=4)
+    wb = load_workbook(tmp_path / "own.xlsx")
+    ws = wb.active
+    ws["D3"] = "固原市"
+    wb.save(tmp_path / "own.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "own.xlsx").sheets
+    assert sorted((r.source_row, r.source_column) for r in sheet.rejects) == [(3, "B"), (3, "D")]
+    assert {ln.column_key for ln in sheet.lines} == {"amount_own_level"}

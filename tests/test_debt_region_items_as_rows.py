@@ -97,3 +97,34 @@ def test_the_same_printed_by_chromium_reads_the_same(tmp_path):
                    check=True, capture_output=True, timeout=120)
     (sheet,) = parse_workbook(target).sheets
     assert by_region(sheet) == expected
+
+
+@pytest.mark.parametrize("whole", ["合计", "全市合计", "银川市合计"])
+def test_a_total_column_of_items_as_rows_is_the_whole_region(tmp_path, whole):
+    """项目 | 合计 | 本级 | 兴庆区 … (review R5): the 合计 of a table whose rows are items is the sum of its regions — the
+    whole region, read as 本地区. Before, 合计 kept the usual layout's meaning (limit_total) on every row: every
+    figure of the column filed as a lower region without a code, DEBT_REGION_SUM never ran."""
+    expected = by_region(parse_workbook(SAMPLE).sheets[0])
+    workbook(tmp_path / "swapped.xlsx", None)
+    wb = load_workbook(tmp_path / "swapped.xlsx")
+    ws = wb.active
+    assert ws["B3"].value == WHOLE
+    ws["B3"] = whole
+    wb.save(tmp_path / "total.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "total.xlsx").sheets
+    assert by_region(sheet) == expected
+
+
+def test_an_item_column_in_items_as_rows_is_a_reject_naming_it(tmp_path):
+    """项目 | 本地区 | 本级 | 一般债务 | …: a column headed by an item word where the rows are the items names no region —
+    a reject naming the column, its figures not read (never filed as a region without a code)."""
+    workbook(tmp_path / "swapped.xlsx", None)
+    wb = load_workbook(tmp_path / "swapped.xlsx")
+    ws = wb.active
+    ws["D3"] = "一般债务"
+    wb.save(tmp_path / "item.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "item.xlsx").sheets
+    assert [(r.source_row, r.source_column) for r in sheet.rejects] == [(3, "D")]
+    assert "一般债务" in sheet.rejects[0].reason
+    assert all(ln.source_column != "D" for ln in sheet.lines)
+    assert {ln.column_key for ln in sheet.lines} >= {"amount", "amount_own_level"}

@@ -4,11 +4,13 @@ in the Ministry's layout": ``本地区 | 其中：本级`` each over ``执行数
 The past years' items are filled under 执行数, the table's budget year's under 预算数; the two columns are read as one,
 each row from the cell it filled (``coalesce_columns``). A row may fill both:
 
-* the same figure twice: that figure (nothing to choose);
+* the same figure twice: that figure (nothing to choose); a 0 of a pair is a figure like any other (执行数 0 beside
+  预算数 2952.71: the item's year decides, never the 0 taken for an empty cell);
 * two different figures: the item's label says which year it is (the contract: "the year inside an item label says
   which year it is"), and so which of the two a reader takes for it — a year before the table's budget year is
   history, its executed figure (执行数, 决算数, 实际数); the budget year's is the budget (预算数). The budget year is the
-  fiscal year of a budget table, the year after it of a final-accounts table (whose own year is executed). 上年 / 本年
+  fiscal year of a budget table, the year after it of a final-accounts table (whose own year is executed); headers
+  naming their years (2019年执行数 | 2020年预算数) name the item's column themselves, the table's year known or not. 上年 / 本年
   name the fiscal year's last and own year; a final table's item naming no year is its own year's. A budget table's
   label naming no year (年末余额), or a pair whose headers do not say which is executed and which budgeted: which figure the table
   states cannot be told — a reject naming both cells, never one silently chosen (before: the first column won for
@@ -20,8 +22,8 @@ items, left to the usual choice of one (``header_band._dedupe``, with a warning)
 from __future__ import annotations
 
 from dagster_project.ingest.grid import Grid, cell_text
-from dagster_project.ingest.parsed import _BLANK_AMOUNTS, _YEAR, RowReject, nfkc, parse_amount
-from dagster_project.ingest.header_band import _year_of
+from dagster_project.ingest.item_years import label_year
+from dagster_project.ingest.parsed import _BLANK_AMOUNTS, RowReject, nfkc, parse_amount
 
 _EXECUTED = ("执行", "决算", "实际")
 _BUDGETED = ("预算",)
@@ -33,6 +35,12 @@ def amount_filled(value) -> bool:
         return False
     ok, amount = parse_amount(value)
     return not ok or amount != 0
+
+
+def figure_stated(value) -> bool:
+    """A cell that states a figure, 0 included (a 0 under 执行数 says nothing was issued that year: the item's
+    year decides between it and a budgeted figure beside it, as between any two figures)."""
+    return value is not None and nfkc(cell_text(value)).strip() not in _BLANK_AMOUNTS
 
 
 def figure_kind(header: str) -> str | None:
@@ -66,24 +74,21 @@ def coalesce_columns(grid: Grid, columns: list, data_start: int) -> tuple[list, 
 
 
 def item_year(label: str | None, sheet) -> int | None:
-    """The year an item's label names: its own (2019年末…), 上年 (the fiscal year's last), 本年 / 当年 (the fiscal
-    year's); a final-accounts table's item naming none is its fiscal year's (the table states that year's execution).
-    None when the label cannot say (a budget table's 年末余额)."""
-    text = nfkc(label or "")
-    year = _year_of(_YEAR.search(text))
-    if year is not None or not sheet.fiscal_year:
-        return year
-    if "上年" in text:
-        return sheet.fiscal_year - 1
-    if "本年" in text or "当年" in text or sheet.phase == "final":
+    """The year an item's label names (``item_years.label_year``: its head's digits, 上年 the fiscal year's last, 本年 /
+    当年 the fiscal year's); a final-accounts table's item naming none is its fiscal year's (the table states that
+    year's execution). None when the label cannot say (a budget table's 年末余额)."""
+    year = label_year(label, sheet.fiscal_year)
+    if year is None and sheet.fiscal_year and sheet.phase == "final":
         return sheet.fiscal_year
-    return None
+    return year
 
 
 def choose(grid: Grid, sheet, r: int, column, others, label: str | None):
     """(the column whose cell row ``r`` reads, rejects): see the module's docstring."""
     group = [column, *others]
-    filled = [c for c in group if amount_filled(grid.value(r, c.index))]
+    # an executed/budget pair: a 0 is a figure the item's year decides on; other columns of one key: 0 as empty
+    stated = figure_stated if _is_pair(group) else amount_filled
+    filled = [c for c in group if stated(grid.value(r, c.index))]
     if len(filled) <= 1:
         return (filled[0] if filled else column), []
     amounts = {parse_amount(grid.value(r, c.index)) for c in filled}
@@ -95,6 +100,11 @@ def choose(grid: Grid, sheet, r: int, column, others, label: str | None):
     if year is not None and budget_year is not None and _is_pair(filled):
         want = "executed" if year < budget_year else "budget" if year == budget_year else None
     chosen = next((c for c in filled if want and figure_kind(c.header) == want), None)
+    # headers naming their years (2019年执行数 | 2020年预算数): the column of the item's own year, whatever the table's
+    # year is known to be (a title without one)
+    of_year = [c for c in filled if year is not None and label_year(c.header.split("/")[-1], None) == year]
+    if chosen is None and len(of_year) == 1:
+        chosen = of_year[0]
     if chosen is not None:
         return chosen, []
     cells = "、".join(f"{c.letter}{grid.source_row(r)}「{c.header}」{cell_text(grid.value(r, c.index))}" for c in filled)

@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from dagster_project.ingest.cut_labels import CUT_NOTE, completions
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
+from dagster_project.ingest.item_years import with_digit_years
+from dagster_project.ingest.region_totals import whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
     _codes_under_a_shared_header,
@@ -79,26 +81,28 @@ class _RowKeys:
     """Item rows → row_key, by ordered patterns with sections (see the YAML header); a label a print cut at its
     column's edge by the one item of the template it can begin (cut_labels.py)."""
 
-    def __init__(self, vocab, patterns, wordings=()):
+    def __init__(self, vocab, patterns, wordings=(), fiscal_year=None):
         self.vocab = vocab
         self.patterns = patterns
         self.wordings = wordings
+        self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
 
     @classmethod
-    def best_for(cls, vocab, spec: TableSpec, labels: list[str]) -> "_RowKeys":
+    def best_for(cls, vocab, spec: TableSpec, labels: list[str], fiscal_year=None) -> "_RowKeys":
         """The pattern set (year shift) that names the most distinct items on this sheet."""
-        best, best_count = cls(vocab, spec.row_patterns, spec.item_wordings), -1
+        best, best_count = cls(vocab, spec.row_patterns, spec.item_wordings, fiscal_year), -1
         for patterns in (spec.row_patterns, *spec.alternative_row_patterns):
-            trial = cls(vocab, patterns, spec.item_wordings)
+            trial = cls(vocab, patterns, spec.item_wordings, fiscal_year)
             count = len({trial(label) for label in labels} - {None})
             if count > best_count:
-                best, best_count = cls(vocab, patterns, spec.item_wordings), count
+                best, best_count = cls(vocab, patterns, spec.item_wordings, fiscal_year), count
         return best
 
     def _match(self, norm: str, top: bool):
+        norm = with_digit_years(norm, self.fiscal_year)
         for pattern in self.patterns:
             if pattern.within and (top or self.section not in pattern.within):
                 continue
@@ -166,6 +170,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     columns = _map_columns(vocab, spec, paths, sheet)
     if spec.region_column is not None:
         columns = region_columns(vocab, spec, grid, paths, columns, header_rows, sheet, bands)
+        if spec.repeat_keys:  # a 1-1 (its columns limit | balance): with items as rows, a 合计 column is the region's
+            columns = whole_region_total(vocab, spec, grid, columns, header_rows, sheet)
     if spec.codes and not spec.two_sided:
         columns = _codes_under_a_shared_header(grid, columns, header_rows[-1] + 1)
     alternates: dict[int, list] = {}
@@ -193,12 +199,13 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     data_merges = grid.merged_value_map(data_start, len(grid.rows) - 1, text_cols) if text_cols else {}
     notes: list[str] = list(top_notes)
     in_notes = False
-    row_keys = _RowKeys(vocab, spec.row_patterns, spec.item_wordings)
+    words_year = sheet.fiscal_year if spec.year_words else None
+    row_keys = _RowKeys(vocab, spec.row_patterns, spec.item_wordings, words_year)
     if spec.alternative_row_patterns:
         label_cols = [seg.label.index for seg in segments if seg.label]
         labels = [cell_text(grid.value(r, c)) for r in range(data_start, len(grid.rows)) for c in label_cols
                   if cell_text(grid.value(r, c)).strip()]
-        row_keys = _RowKeys.best_for(vocab, spec, labels)
+        row_keys = _RowKeys.best_for(vocab, spec, labels, words_year)
     split_state = {"lei": None, "kuan": None}
     multiplier = sheet.unit_multiplier
     # a header repeated inside the table (a PDF continuation page, a sheet printed with repeated titles)

@@ -20,45 +20,22 @@ are refused, each column a reject — never one of them silently read.
 A column headed by the table's own region (银川市 in 银川市's 1-2: ``银川市 | 兴庆区 | …``, alone or over 执行数 | 预算数)
 is the whole region's column, key ``amount`` as 本地区's — what a reader of the table concludes, and what a 1-1 row
 printed with the own name already is (``ref_debt_whole_region_labels``: ``own_region_name``). The own region is the
-one the file itself names: the title's entity (银川市2020年…) or the publisher line (编制单位：银川市财政局 → 银川市;
-银川市兴庆区财政局 → 兴庆区). A table that already has a whole-region column (本地区 | 银川市) keeps the name as a
-region's column: which of the two is the whole region is then not the name's to say.
+one the file itself names (``own_region.py``: names from the region seed; the publisher line's region before a title
+naming its parent; a title and publisher naming unrelated regions: each such column a reject). A table that already
+has a whole-region column (本地区 | 银川市) keeps the name as a region's column: which of the two is the whole region is
+then not the name's to say.
 """
 from __future__ import annotations
 
-import re
-
 from dagster_project.ingest.grid import Grid, cell_text
 from dagster_project.ingest.header_band import Column, _looks_numeric, best_alias, get_column_letter
+from dagster_project.ingest.own_region import own_region_names
 from dagster_project.ingest.parsed import _BLANK_AMOUNTS, RowReject, nfkc
 from dagster_project.ingest.workbook_spec import TableSpec, normalise
 
 UNKNOWN_COLUMNS = "未识别的列已忽略 (unrecognised columns ignored): "
 _ALSO = "其中:"  # '其中：' before a band's words (其中：各县（市、区）) or as the whole band
-# the region names a publisher's name starts with (银川市兴庆区财政局: 银川市, then 兴庆区): the shortest name ending in a
-# level word, again and again
-_LEADING_REGION = re.compile(r"[\u4e00-\u9fff]{1,12}?(?:自治区|省|市|县|区|旗|州|盟)")
 WHOLE_REGION_KEY = "amount"
-
-
-def own_region_name(vocab, spec: TableSpec, sheet) -> set[str]:
-    """The names the file gives its own region: the title's entity and the publisher line's, each taken as the last
-    region name its text starts with (银川市财政局 → 银川市, 银川市兴庆区 → 兴庆区) and as that chain written whole."""
-    names: set[str] = set()
-    for text in (sheet.entity_name, sheet.publisher_line):
-        if not text:
-            continue
-        rest = normalise(text)
-        if vocab.publisher_regex.match(rest):
-            rest = rest.split(":", 1)[1]  # 编制单位：银川市财政局 → 银川市财政局
-        chain = ""
-        while (m := _LEADING_REGION.match(rest)) and spec.region_column.fullmatch(m.group(0)) \
-                and not (spec.region_group and spec.region_group.fullmatch(m.group(0))):
-            chain += m.group(0)
-            last, rest = m.group(0), rest[m.end():]
-        if chain:
-            names |= {last, chain}
-    return names
 
 
 def _is_band(vocab, spec: TableSpec, text: str) -> bool:
@@ -117,7 +94,8 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
 
     columns = [col for col in columns if keeps(col)]
     mapped = {col.index for col in columns}
-    own = own_region_name(vocab, spec, sheet) if not any(col.key == WHOLE_REGION_KEY for col in columns) else set()
+    own, conflicting = (own_region_names(vocab, spec, sheet) if not any(col.key == WHOLE_REGION_KEY for col in columns)
+                        else (set(), False))
     found, refused = [], set()
     for c, (path, header) in sorted(paths.items()):
         if c in mapped or not path or any(word in path[-1] for word in vocab.ignore_headers):
@@ -130,7 +108,20 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
             continue
         numeric = sum(_looks_numeric(v) for v in filled)
         letter = get_column_letter(c + 1)
-        if is_region and (c in bands or numeric * 5 >= len(filled) * 4):
+        if is_region and conflicting and name in own:
+            # the title and the publisher line name two unrelated regions: whose table it is, and so whether this
+            # column is the whole region or one region's, cannot be told
+            refused.add(c)
+            h = header_rows[-1]
+            sheet.rejects.append(RowReject(
+                sheet.sheet, grid.source_row(h), letter, header,
+                f"{grid.where(h)} {letter}列「{header}」: 标题「{sheet.entity_name}」与「{sheet.publisher_line}」所指地区不同，"
+                f"不能确定该列是本地区合计还是某一地区，该列{numeric}个数字未读入 (the title and the publisher line name "
+                f"different regions: whether this column is the whole region's or one region's cannot be told, so its "
+                f"{numeric} figures were not read)",
+                source_page=grid.page(h),
+            ))
+        elif is_region and (c in bands or numeric * 5 >= len(filled) * 4):
             # (under a band the header says it is a region's: a text cell in it is that row's reject, not a
             # reason to leave the region out)
             key = WHOLE_REGION_KEY if name in own else f"region:{name}"  # the table's own region: the whole region

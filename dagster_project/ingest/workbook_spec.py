@@ -87,6 +87,8 @@ class TableSpec:
     region_bands: frozenset[str] = frozenset()
     # the template's item wordings, normalised ({year} for a year): a label cut in print read as the one it begins
     item_wordings: tuple[str, ...] = ()
+    # 上年 / 本年 in an item label read as the years they name before the row patterns (item_years.py)
+    year_words: bool = False
 
 
 @dataclass(frozen=True)
@@ -363,4 +365,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         region_group=re.compile(unicodedata.normalize("NFKC", kind["region_groups"])) if kind.get("region_groups") else None,
         region_bands=frozenset(normalise(w).rstrip(":") for w in kind.get("region_bands") or ()),
         item_wordings=tuple(normalise(w) for w in expand(kind.get("item_wordings"))),
+        year_words=bool(kind.get("year_words")),
     )

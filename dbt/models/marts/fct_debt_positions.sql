@@ -49,7 +49,12 @@ select
     cast(fiscal_year as integer) as fiscal_year,
     cast(phase as string) as phase,
     cast(table_key as string) as table_key,
-    cast(item_name as string) as row_label,
+    -- (1-1 with items as rows: a lower region's label is its column's name, as the usual layout's row label is — the
+    -- name DEBT_REGION_UNKNOWN reports when it has no code; a column the reader left unplaced names its key, never
+    -- passing as a region silently)
+    cast(case when table_key in ('debt_1_1', 'debtf_1_1') and row_key is not null and row_scope = 'lower_region'
+              then case when column_key like 'region:%' then substr(column_key, 8) else '列 column ' || column_key end
+              else item_name end as string) as row_label,
     cast(case
         when row_scope = 'item' then case when column_key like 'region:%' then named_code end
         when row_scope in ('region_total', 'own_level') then publisher_code

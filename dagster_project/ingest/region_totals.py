@@ -1,0 +1,63 @@
+"""A 1-1 with items as rows and regions as columns (RAW_FORMATS.md "Debt tables in the Ministry's layout") whose
+whole-region column is headed ``合计`` / ``全市合计`` / ``银川市合计`` instead of 本地区.
+
+The usual 1-1 layout (regions as rows) heads its columns 合计 | 一般债务 | 专项债务 under 限额 | 余额, so the spec maps a
+bare 合计 to ``limit_total``. In a table whose rows are the items (一、2019年债务限额 / 其中：一般债务 / …), a column
+cannot also be an item: a reader takes its 合计 column for the sum of all regions — the whole region, key ``amount``
+as 本地区's. Before, it kept ``limit_total`` on every row and fct_debt_positions filed its figures as a lower region
+without a code: DEBT_REGION_SUM never ran and DEBT_ITEM_MISSING went quiet. Any other item-kind column in such a table
+(一般债务, 余额, a 合计 beside a 本地区 column, 小计 of some regions) says nothing a reader can place: a reject naming
+the column, its figures not read.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from dagster_project.ingest.grid import Grid, cell_text
+from dagster_project.ingest.own_region import own_region_names
+from dagster_project.ingest.parsed import RowReject
+from dagster_project.ingest.workbook_spec import TableSpec, normalise
+
+_WHOLE_TOTAL = re.compile(r"(?:本地区|全地区|全省|全自治区|全区|全市|全州|全盟|全县|全旗)?(?:合计|总计)")
+_REGION_KEYS = ("amount", "amount_own_level")
+
+
+def items_as_rows(vocab, spec: TableSpec, grid: Grid, columns: list, data_start: int) -> bool:
+    """Some label of the table names an item (a top pattern: 债务限额, 债务余额) — regions never do."""
+    tops = [p for p in spec.row_patterns if not p.within]
+    labels = [c.index for c in columns if c.role == "label"]
+    return bool(tops) and any(
+        any(p.regex.search(normalise(cell_text(grid.value(r, c)))) for p in tops)
+        for r in range(data_start, len(grid.rows)) for c in labels)
+
+
+def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header_rows: list[int], sheet) -> list:
+    """``columns`` of a 1-1 with items as rows: a 合计 column the whole region's (``amount``); other item-kind columns
+    rejects. Unchanged when the rows are regions."""
+    if not spec.row_patterns or not items_as_rows(vocab, spec, grid, columns, header_rows[-1] + 1):
+        return columns
+    stray = [c for c in columns if c.role == "measure" and c.key not in _REGION_KEYS and not c.key.startswith("region:")]
+    if not stray:
+        return columns
+    own = own_region_names(vocab, spec, sheet)[0]
+    has_whole = any(c.key == "amount" for c in columns)
+    out, refused = [], set()
+    for col in stray:
+        last = vocab.label_numbering.sub("", normalise(col.header.split("/")[-1]))
+        whole = _WHOLE_TOTAL.fullmatch(last) or any(last in (f"{n}合计", f"{n}总计") for n in own)
+        if whole and not has_whole:
+            out.append(dataclasses.replace(col, key="amount"))
+            has_whole = True
+            continue
+        refused.add(col.index)
+        h = header_rows[-1]
+        sheet.rejects.append(RowReject(
+            sheet.sheet, grid.source_row(h), col.letter, col.header,
+            f"{grid.where(h)} {col.letter}列「{col.header}」: 本表按行列项目、按列列地区，该列不是某一地区，也不是唯一的"
+            f"本地区合计列，其数字未读入 (the rows of this table are items and its columns regions: this column names "
+            f"no region and is not the one whole-region total, so its figures were not read)",
+            source_page=grid.page(h),
+        ))
+    replaced = {c.index: c for c in out}
+    return [replaced.get(c.index, c) for c in columns if c.index not in refused]

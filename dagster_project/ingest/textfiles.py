@@ -159,7 +159,8 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
                 THEN CASE WHEN strpos(v, '-') > 4 THEN try_strptime(v, {groups['dash']}) END
             WHEN contains(v, '年') THEN CASE WHEN strpos(v, '年') > 4 THEN gk_cn_ts(replace(v, '：', ':')) END
             WHEN contains(v, '/') THEN CASE WHEN strpos(v, '/') > 4 THEN try_strptime(v, {groups['slash']}) END
-            WHEN contains(v, 'T') OR contains(v, '+') OR contains(v, 'Z') THEN gk_iso_ts(v)
+            WHEN contains(v, 'T') OR contains(v, '+') OR contains(v, 'Z')
+                THEN CASE WHEN NOT regexp_matches(v, '^\\s*\\d{{1,3}}\\D') THEN gk_iso_ts(v) END
             WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?') THEN CASE
                 WHEN CAST(v AS DECIMAL(18, 8)) >= {EXCEL_SERIAL_MIN} AND CAST(v AS DECIMAL(18, 8)) < {EXCEL_SERIAL_MAX}
                 THEN TIMESTAMP '1899-12-30 00:00:00'

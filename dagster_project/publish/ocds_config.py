@@ -24,6 +24,18 @@ CANDIDATE_LIST_SEPARATORS = "；;"
 CONSORTIUM_MARK = "联合体($|[ 　（(：:)）—-]|成员|牵头)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]"
 
 
+# A consortium party (review R4) has no one organisation's identifier: its members' codes (a code cell listing several,
+# 91…1A、91…2B) are its additionalIdentifiers (OCDS 1.1.5 Organization; its identifier stays unset) and its id is
+# built from them sorted — the same on the candidate publicity and on the result notice however either writes its name.
+CODE_LIST_SEPARATORS = "；;、，,"
+
+
+def consortium_codes(name: str | None, code: str | None) -> list[str] | None:
+    """The member codes of a party that is a consortium (several codes, or a name holding the mark), else None."""
+    codes = [c.strip() for c in re.split(f"[{CODE_LIST_SEPARATORS}]", code or "") if c.strip()]
+    return codes if len(codes) > 1 or (name and re.search(CONSORTIUM_MARK, name)) else None
+
+
 def candidate_items(name: str) -> list[str]:
     """The candidates a candidate-list cell names, in its order: a consortium is one."""
     pieces = re.split(f"[{CANDIDATE_LIST_SEPARATORS}]", name)

@@ -44,7 +44,7 @@ HOSTILE_FIRMS = ["宁夏联合体检中心有限公司", "宁夏联合体系认�
 # a consortium's members one per row, as V3 510 lists them with BIDDER_ROLE written into the name, then a firm
 MEMBER_ROWS = [f"{CANDIDATES[0][0]}（牵头人）", f"{CANDIDATES[1][0]}（成员）", CANDIDATES[2][0]]
 # what a reader of each publicity counts, written out by hand
-READERS_COUNT = {"P11/001": 4, "P12/001": 2, "P13/001": 2, "P14/001": 3}
+READERS_COUNT = {"P11/001": 4, "P12/001": 2, "P13/001": 2, "P14/001": 3, "P15/001": 2}
 
 pytestmark = pytest.mark.slow
 
@@ -85,6 +85,12 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
             _row("P8", "P8 中标候选人公示", sent, CONSORTIUM_PREFIXED, ""),
             # P10 (hostile): 联合体育 in a firm's name is 联合 + 体育, no consortium: two candidates
             _row("P10", "P10 中标候选人公示", sent, f"{SPORTS_FIRM}、{CANDIDATES[2][0]}", "")]
+    # P15 (review R4): the kept row leaves the publicity's end blank; the next row states it, a third row (a second
+    # version) states another end — it contradicted only a blank, and its candidate came in
+    ends = ["", "2024-05-13 09:00:00", "2024-05-20 09:00:00"]
+    end_column = HEADER.index("PUBLICITY_END_TIME")
+    per_row += [[*r[:end_column], end, *r[end_column + 1:]]
+                for r, end in zip((_row("P15", "P15 中标候选人公示", sent, n, c) for n, c in CANDIDATES), ends)]
     # P12 (review R4): the first row states the notice and names no candidate, a row per candidate follows
     per_row += [_row("P12", "P12 中标候选人公示", sent, "", "")]
     per_row += [_row("P12", "P12 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]

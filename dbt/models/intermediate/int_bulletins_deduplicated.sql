@@ -117,6 +117,21 @@ listed_copies as (
     where copies.bulletin_type_code = 'candidates'
 ),
 
+-- the notice the kept row states, its rows told from another version's by: a field the kept row leaves blank is the
+-- first row of the file stating it (review R4: a blank contradicted nothing, so a second version's rows came in where
+-- the kept row left a field blank, and rows compared with the kept row alone could contradict each other)
+{%- set copy_fields = trading_copy_fields() %}
+{%- set own_fields = copy_fields['candidate_fields'] + copy_fields['candidate_own_figures'] %}
+listed_notice as (
+    select bulletin_key
+    {%- for column in copy_fields['compared'] if column not in own_fields %},
+        coalesce(max(case when is_kept then {{ column }} end),
+                 {{ arg_min_by(column, ['coalesce(source_part, 1) * 1000000000 + source_row']) }}) as {{ column }}
+    {%- endfor %}
+    from listed_copies
+    group by bulletin_key
+),
+
 -- in the file's order (its first row first: the order a list without ranks gives, which OCDS reads as the ranking);
 -- only the rows of the kept notice: a row with the same key whose other content differs is another version of it
 -- (TRADE_CONFLICTING_COPIES reports it), not one more candidate (review R3). A consortium is one candidate
@@ -137,7 +152,7 @@ listed_candidates as (
         from (
             select own.*, {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name
             from listed_copies as own
-            join listed_copies as kept on kept.bulletin_key = own.bulletin_key and kept.is_kept
+            join listed_notice as kept on kept.bulletin_key = own.bulletin_key
             where own.win_candidate_name is not null and {{ trading_same_notice('own', 'kept') }}
         ) as own
         ) as split_names

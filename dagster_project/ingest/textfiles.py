@@ -436,8 +436,7 @@ def parse_staged(
         units = {b.field: parsed_expr(b, None) for b in bindings if b.kind == "unit"}
         own = {f"{b.field}_unit" for b in bindings if b.kind == "amount"}
         unit_sql = next((sql for name, sql in units.items() if name not in own), None)
-        # an amount's own unit stated but unreadable (bad: blank) leaves that amount unread, its row loaded: the unit
-        # cell is the one stored NULL and reported, the amount is no figure in a guessed unit
+        # an amount's own unit stated but unreadable (bad: blank; the unit cell reported) leaves that amount unread
         unreadable = {f"{b.field}": f"({raw_expr(b)} IS NOT NULL AND {units[b.field]} IS NULL)"
                       for b in bindings if b.kind == "unit" and not b.bad_rejects_row}
         inner = ["source_row"]

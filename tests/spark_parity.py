@@ -102,10 +102,26 @@ def _privacy_corpus_bulletin() -> dict:
                 URL="http://ggzyjy.nx.gov.cn/hc/6.htm")
 
 
+def _candidate_lists() -> tuple[list[dict], list[dict]]:
+    """A candidate publicity listed one row per candidate in the later export — its first row naming none, a
+    consortium's lead and member on rows of their own — and flat in the earlier one; and a flat cell of firms whose
+    names hold 联合体 (review R4): candidate_items, the member join and the copies' unit comparison on both engines."""
+    h4 = dict(PROJECT_CODE="E6404002020HC04", BID_SECTION_CODE="001", TRADE_AREA="工程建设项目招标投标", REGION_CODE="640400",
+              TENDERER_NAME="固原市交通运输局", BULLETIN_TYPE="中标候选人公示", NOTICE_NAME="固原市某道路工程中标候选人公示",
+              NOTICE_SEND_TIME="2020-07-01 09:00:00", URL="http://ggzyjy.nx.gov.cn/hc/7.htm")
+    members = ["宁夏甲建设有限公司（牵头人）", "宁夏乙建设有限公司（成员）", "宁夏丙建设有限公司"]
+    per_row = [dict(h4, WIN_CANDIDATE_NAME=name) for name in ["", *members]]
+    flat = dict(h4, WIN_CANDIDATE_NAME="、".join(members[:2]) + "；" + members[2])
+    hostile = dict(h4, PROJECT_CODE="E6404002020HC05", URL="http://ggzyjy.nx.gov.cn/hc/8.htm",
+                   WIN_CANDIDATE_NAME="宁夏联合体检中心有限公司、宁夏联合体系认证有限公司、宁夏甲建设有限公司、宁夏乙建设有限公司联合体")
+    return [flat, hostile], per_row
+
+
 def write_hard_cases(raw: Path) -> None:
     """Add the hard-case files to a raw root (trading exports and a portal log with Windows paths)."""
     first, second = _hard_bulletins()
-    second = [*second, _privacy_corpus_bulletin()]
+    flat, per_row = _candidate_lists()
+    first, second = [*first, *flat], [*second, _privacy_corpus_bulletin(), *per_row]
     folder = raw / "trading" / "hard_cases"
     folder.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()

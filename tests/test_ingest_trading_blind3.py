@@ -145,7 +145,8 @@ def test_a_workbook_saved_with_month_first_text_dates_reads_them_as_its_other_da
 def test_an_amount_whose_unit_is_in_a_column_of_its_own_reads_that_unit_not_another_amounts(gongkai_env):
     # 预算金额 | 预算金额单位 | 中标金额 | 中标金额单位 (and BUDGET_AMOUNT_UNIT): each amount's unit beside it. Read as one
     # unit for all, or as no unit at all, the budget of 120 万元 became 120 元. A blank own unit falls back to the
-    # file's general 金额单位; a unit that is no unit (美元) is a row reject naming that column.
+    # file's general 金额单位; a unit that is no unit (美元) leaves that amount unread, the row loaded and the unit cell
+    # a finding naming the column (review R4: a bad per-amount unit rejected the whole announcement).
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     header = ["项目编号", "公告类型", "发布时间", "预算金额", "预算金额单位", "中标金额", "中标金额单位", "金额单位"]
     rows = [["O1", "中标结果公告", "2019-03-01", "120", "万元", "98.5", "元", ""],
@@ -159,7 +160,10 @@ def test_an_amount_whose_unit_is_in_a_column_of_its_own_reads_that_unit_not_anot
     got = bulletins(wh, "trading/own_units.csv")
     assert (got[2]["budget_amount_yuan"], got[2]["bid_amount_yuan"]) == (120 * 10_000, Decimal("98.5"))
     assert (got[3]["budget_amount_yuan"], got[3]["bid_amount_yuan"]) == (120 * 10**8, 3 * 10_000)
-    assert [(r[0], r[1], r[2]) for r in _rejects(wh, "trading/own_units.csv")] == [(4, "预算金额单位", "美元")]
+    assert _rejects(wh, "trading/own_units.csv") == []
+    assert (got[4]["budget_amount_yuan"], got[4]["bid_amount_yuan"]) == (None, 3)
+    assert query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_blanked_cells "
+                     "WHERE source_file = 'trading/own_units.csv'") == [(4, "预算金额单位", "美元")]
     got = bulletins(wh, "trading/own_units_national.csv")
     assert (got[2]["budget_amount_yuan"], got[2]["bid_amount_yuan"]) == (Decimal("0.5") * 10**8, 4000)
 

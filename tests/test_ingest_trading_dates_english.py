@@ -57,7 +57,9 @@ def test_a_two_digit_year_is_a_row_reject_saying_so_never_a_guess(gongkai_env):
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     m = MOMENTS[0]
     two_digit = [m.strftime("%y/%m/%d"), m.strftime("%d/%m/%y"), m.strftime("%d-%b-%y"), m.strftime("%y-%m-%d %H:%M"),
-                 f"{m.strftime('%y')}年{m.month}月{m.day}日"]
+                 f"{m.strftime('%y')}年{m.month}月{m.day}日",
+                 # with the ISO T and a zone (review R4: the ISO branch read them as the year 26)
+                 m.strftime("%y-%m-%dT%H:%M"), m.strftime("%y-%m-%dT%H:%M:%S+08:00")]
     rows = [[f"Y{i}", "01", "招标公告", f"标题{i}", text, ""] for i, text in enumerate(two_digit)]
     rows.append(["Y9", "01", "招标公告", "四位年份", m.strftime("%Y-%m-%d %H:%M"), ""])
     _write(raw / "trading" / "short_years.csv", rows)
@@ -67,3 +69,20 @@ def test_a_two_digit_year_is_a_row_reject_saying_so_never_a_guess(gongkai_env):
     rejects = _rejects(wh, "trading/short_years.csv")
     assert [(r[0], r[1], r[2]) for r in rejects] == [(i + 2, "发布时间", text) for i, text in enumerate(two_digit)]
     assert all(TWO_DIGIT_YEAR_REASON in r[3] for r in rejects)
+
+
+def test_every_month_is_read_by_its_full_and_short_name(gongkai_env):
+    """All twelve months, as %B and %b write them (and Sept, as some write September): September was rejected once —
+    a replace of Sept by Sep made it Sepember."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    moments = [dt.datetime(2026, month, 6, 9, 5) for month in range(1, 13)]
+    rows = [[f"M{m.month}", "01", "招标公告", f"标题{m.month}", f"{m.strftime('%B')} {m.day}, {m.year} {m.strftime('%H:%M')}",
+             m.strftime("%d-%b-%Y")] for m in moments]
+    rows.append(["M13", "01", "招标公告", "Sept", f"Sept {moments[8].day}, {moments[8].year}", "6 Sept 2026"])
+    _write(raw / "trading" / "months.csv", rows)
+    load(raw, wh)
+    got = bulletins(wh, "trading/months.csv")
+    assert _rejects(wh, "trading/months.csv") == []
+    assert [got[r]["notice_send_time"] for r in sorted(got)] == [*moments, moments[8].replace(hour=0, minute=0)]
+    assert [got[r]["bid_open_time"] for r in sorted(got)] == [
+        m.replace(hour=0, minute=0) for m in (*moments, moments[8])]

@@ -23,8 +23,8 @@ def test_a_control_price_with_its_own_unit_column_is_the_tenders_ceiling(gongkai
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     header = ["PROJECT_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "CONTROL_PRICE", "CONTROL_PRICE_UNIT",
               "CONTROL_PRICE_CURRENCY", "BID_AMOUNT", "PRICE_UNIT"]
-    # a platform's own export (no table of the standard: its units as words — the code list's 0/1 are read in a
-    # recognised table only)
+    # a platform's own export (no table of the standard recognised): units as words, or the standard's code under its
+    # field name (1 = 万元: it rejected the whole announcement, review R4)
     rows = [["K1", "招标公告", "某道路工程招标公告", "20200302090000", "812.5", "万元", "CNY", "", ""],
             ["K2", "招标公告", "某学校维修招标公告", "20200303090000", "960000", "元", "CNY", "", ""],
             ["K1", "中标结果公告", "某道路工程中标结果公告", "20200402090000", "", "", "CNY", "7800000", "元"]]
@@ -58,3 +58,39 @@ def test_a_ranked_candidates_own_price_is_read_in_its_unit(gongkai_env):
     got = bulletins(wh, "trading/510_candidates.csv")
     assert [(got[r]["win_candidate_name"], got[r]["bid_amount_yuan"]) for r in sorted(got)] == [
         (name, Decimal(price) * TEN_THOUSAND) for name, _, _, price in prices]
+
+
+def test_the_standards_unit_code_is_read_and_a_bad_unit_loses_its_price_only(gongkai_env):
+    """CONTROL_PRICE_UNIT 1 (the standard's code list: 1 = 万元) in a flat export is 万元 — it rejected the whole
+    announcement. A value that is neither a code nor a unit word leaves that price unread (the unit cell stored NULL,
+    a finding naming it), the announcement loaded."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["PROJECT_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "CONTROL_PRICE", "CONTROL_PRICE_UNIT"]
+    rows = [["C1", "招标公告", "某道路工程招标公告", "20200302090000", "812.5", "1"],
+            ["C2", "招标公告", "某学校维修招标公告", "20200303090000", "960000", "0"],
+            ["C3", "招标公告", "某桥梁工程招标公告", "20200304090000", "35.2", "千克"]]
+    write_csv(raw / "trading" / "control_price_codes.csv", header, rows)
+    load(raw, wh)
+    got = bulletins(wh, "trading/control_price_codes.csv")
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    assert [got[r]["notice_name"] for r in sorted(got)] == [r[2] for r in rows]
+    assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [
+        Decimal("812.5") * TEN_THOUSAND, Decimal(960000), None]
+    assert query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_blanked_cells "
+                     "WHERE source_file = 'trading/control_price_codes.csv'") == [(4, "CONTROL_PRICE_UNIT", "千克")]
+
+
+def test_a_budget_beside_a_ceiling_is_the_budget(gongkai_env):
+    """控制价 and 预算金额 in one file, the ceiling's column first: the budget is the 预算金额 column (it was whichever
+    came first); the ceiling is read as the budget only where the row states none (DOMAIN: deal amount ≤ budget /
+    ceiling), else it is not stored."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "公告类型", "公告标题", "发布时间", "控制价（万元）", "预算金额（万元）"]
+    rows = [["B1", "招标公告", "某道路工程招标公告", "2020-03-02 09:00", "900", "850"],
+            ["B2", "招标公告", "某学校维修招标公告", "2020-03-03 09:00", "120", ""]]
+    write_csv(raw / "trading" / "budget_and_ceiling.csv", header, rows)
+    load(raw, wh)
+    got = bulletins(wh, "trading/budget_and_ceiling.csv")
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [
+        Decimal(rows[0][5]) * TEN_THOUSAND, Decimal(rows[1][4]) * TEN_THOUSAND]

@@ -24,35 +24,30 @@ from dagster_project.publish.ocds_config import CONSORTIUM_MARK, load_config, op
 from dagster_project.publish.release import load_spec
 from test_publish_support import build_fixture_warehouse
 
-# (cell, candidates a reader counts: the pieces between ；)
+# (cell, the tenderers a reader of the notice sees: written out by hand)
 CELLS = (
-    "宁夏甲建设公司、宁夏乙建设公司联合体",
-    "宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司",
-    "联合体：宁夏乙建设公司、宁夏丙建设公司；宁夏丁建设公司、宁夏戊建设公司",
-    # hostile: 联合体育 is 联合 + 体育 in a firm's name, no consortium — two candidates
-    "宁夏联合体育发展有限公司、宁夏丁建设公司",
+    ("宁夏甲建设公司、宁夏乙建设公司联合体", ["宁夏甲建设公司、宁夏乙建设公司联合体"]),
+    ("宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司",
+     ["宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）", "宁夏丙建设公司"]),
+    ("联合体：宁夏乙建设公司、宁夏丙建设公司；宁夏丁建设公司、宁夏戊建设公司",
+     ["联合体：宁夏乙建设公司、宁夏丙建设公司", "宁夏丁建设公司", "宁夏戊建设公司"]),
+    # hostile (review R4): 联合体 going on into a firm's name (联合 + 体育/体检/体系/体验) marks no consortium
+    ("宁夏联合体育发展有限公司、宁夏丁建设公司", ["宁夏联合体育发展有限公司", "宁夏丁建设公司"]),
+    ("宁夏联合体检中心有限公司、宁夏联合体系认证有限公司、宁夏联合体验馆有限公司",
+     ["宁夏联合体检中心有限公司", "宁夏联合体系认证有限公司", "宁夏联合体验馆有限公司"]),
 )
-
-
-def _readers_count(cell: str) -> list[str]:
-    """What a reader counts, written out for the test: pieces at ；, a piece without 联合体/牵头人/成员 split at 、."""
-    out = []
-    for piece in cell.split("；"):
-        marked = any(w in piece.replace("联合体育", "") for w in ("联合体", "牵头人", "成员"))
-        out += [piece] if marked else piece.split("、")
-    return out
 
 
 @pytest.fixture
 def warehouse(tmp_path):
-    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=4)
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=len(CELLS))
     con = duckdb.connect(str(path))
     try:
         keys = [k for (k,) in con.execute(
             "SELECT bulletin_key FROM main_marts.fct_trading_bulletins WHERE bulletin_type = '中标候选人公示' "
             "ORDER BY bulletin_key").fetchall()]
         assert len(keys) >= len(CELLS)
-        for key, cell in zip(keys, CELLS):
+        for key, (cell, _seen) in zip(keys, CELLS):
             con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = NULL, "
                         "win_candidate_order = NULL "
                         "WHERE bulletin_key = ?", [cell, key])
@@ -84,13 +79,57 @@ def test_a_consortium_is_one_tenderer_and_sql_equals_the_reference(warehouse, tm
                 written += json.load(fh)["releases"]
     assert written == expected
     by_id = {r["id"]: r for r in written}
-    for key, cell in cells.items():
+    for key, (_cell, seen) in cells.items():
         (release,) = [r for rid, r in by_id.items() if rid.endswith(key) or key in rid]
         tenderers = [t["name"] for t in release["tender"]["tenderers"]]
-        assert tenderers == _readers_count(cell)
+        assert tenderers == seen
 
 
 def test_the_consortium_mark_is_one_in_dbt_and_in_ocds():
     macro = (DBT_PROJECT_DIR / "macros" / "trading_candidates.sql").read_text(encoding="utf-8")
     (in_dbt,) = re.findall(r"macro consortium_mark\(\) -%\}\s*\{\{ sql_string\('([^']*)'\) \}\}", macro)
     assert in_dbt == CONSORTIUM_MARK
+
+
+LEAD, MEMBER = "91640100MA76XXXX1A", "91640100MA76XXXX2B"
+
+
+def test_a_consortium_party_has_its_members_codes_and_one_id_across_the_deal(tmp_path):
+    """A consortium named with its members' codes (91…1A、91…2B) is no organisation with that one code: the party has
+    no identifier, its members' codes as additionalIdentifiers (OCDS 1.1.5 Organization), and one id — the candidate
+    publicity (lead/member, codes in that order) and the result notice (甲、乙联合体, codes the other way round) of one
+    deal name the same party (review R4: identifier {CN-USCC, "91…1A、91…2B"}, ids by the cell as written)."""
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
+    con = duckdb.connect(str(path))
+    try:
+        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
+                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
+                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
+                    [f"宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司", f"{LEAD}、{MEMBER}；", deal])
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_bidder_name = ?, win_bidder_code = ? "
+                    "WHERE deal_key = ? AND win_bidder_name IS NOT NULL",
+                    ["宁夏甲建设公司、宁夏乙建设公司联合体", f"{MEMBER}，{LEAD}", deal])
+    finally:
+        con.close()
+    cfg = load_config()
+    folder = tmp_path / "ocds"
+    folder.mkdir()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        write_ocds(con, folder, cfg, MaskingPolicy.from_spec(load_spec()["masking"]))
+    finally:
+        con.close()
+    releases = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                releases += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
+    consortia = {(r["tag"][0], p["name"]): p for r in releases for p in r["parties"] if "联合体" in p["name"]
+                 or "牵头人" in p["name"]}
+    assert {tag for tag, _ in consortia} >= {"award"} and len(consortia) >= 2
+    members = [{"scheme": cfg["party_scheme"], "id": code} for code in (LEAD, MEMBER)]
+    for party in consortia.values():
+        assert "identifier" not in party
+        assert sorted(party["additionalIdentifiers"], key=lambda i: i["id"]) == members
+    assert len({party["id"] for party in consortia.values()}) == 1

@@ -39,6 +39,12 @@ CONSORTIUM_SUFFIXED = f"{CANDIDATES[0][0]}、{CANDIDATES[1][0]}联合体"
 CONSORTIUM_LEAD_MEMBER = f"{CANDIDATES[0][0]}（牵头人）、{CANDIDATES[1][0]}（成员）"
 CONSORTIUM_PREFIXED = f"联合体：{CANDIDATES[1][0]}、{CANDIDATES[2][0]}"
 SPORTS_FIRM = "宁夏联合体育发展有限公司"
+# hostile firm names (review R4): 联合体 goes on into the firm's name (联合 + 体检/体系/体育/体验), no consortium
+HOSTILE_FIRMS = ["宁夏联合体检中心有限公司", "宁夏联合体系认证有限公司", "宁夏联合体验馆有限公司", SPORTS_FIRM]
+# a consortium's members one per row, as V3 510 lists them with BIDDER_ROLE written into the name, then a firm
+MEMBER_ROWS = [f"{CANDIDATES[0][0]}（牵头人）", f"{CANDIDATES[1][0]}（成员）", CANDIDATES[2][0]]
+# what a reader of each publicity counts, written out by hand
+READERS_COUNT = {"P11/001": 4, "P12/001": 2, "P13/001": 2, "P14/001": 3, "P15/001": 2}
 
 pytestmark = pytest.mark.slow
 
@@ -47,11 +53,11 @@ def _row(project: str, title: str, sent: str, name: str, code: str, kind: str = 
     return [project, "001", kind, title, sent, *BUYER, name, code, sent, "2024-05-13 09:00:00", price]
 
 
-def _write(path: Path, rows: list[list[str]]) -> None:
+def _write(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADER)
+        writer.writerow(header)
         writer.writerows(rows)
 
 
@@ -79,13 +85,30 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
             _row("P8", "P8 中标候选人公示", sent, CONSORTIUM_PREFIXED, ""),
             # P10 (hostile): 联合体育 in a firm's name is 联合 + 体育, no consortium: two candidates
             _row("P10", "P10 中标候选人公示", sent, f"{SPORTS_FIRM}、{CANDIDATES[2][0]}", "")]
+    # P15 (review R4): the kept row leaves the publicity's end blank; the next row states it, a third row (a second
+    # version) states another end — it contradicted only a blank, and its candidate came in
+    ends = ["", "2024-05-13 09:00:00", "2024-05-20 09:00:00"]
+    end_column = HEADER.index("PUBLICITY_END_TIME")
+    per_row += [[*r[:end_column], end, *r[end_column + 1:]]
+                for r, end in zip((_row("P15", "P15 中标候选人公示", sent, n, c) for n, c in CANDIDATES), ends)]
+    # P12 (review R4): the first row states the notice and names no candidate, a row per candidate follows
+    per_row += [_row("P12", "P12 中标候选人公示", sent, "", "")]
+    per_row += [_row("P12", "P12 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
+    # P11 (hostile): four firms whose names hold 联合体 + another character; P13 the flat copy of a member-per-row list
+    flat += [_row("P11", "P11 中标候选人公示", sent, "、".join(HOSTILE_FIRMS), ""),
+             _row("P13", "P13 中标候选人公示", sent, "、".join(MEMBER_ROWS[:2]) + "；" + MEMBER_ROWS[2], "")]
     newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
+    newer += [_row("P13", "P13 中标候选人公示", sent, name, "") for name in MEMBER_ROWS]
     newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
               _row("P9", "P9 招标公告", later, "", "", kind="招标公告")]   # makes this export the later one
     files = {"trading/candidates_per_row.csv": per_row, "trading/flat_export.csv": flat, "trading/newer_export.csv": newer}
     for rel, rows in files.items():
         _write(raw / rel, rows)
-    return files
+    # P14: a ranked export (WIN_CANDIDATE_ORDER) whose rank 1 is a consortium on two rows, then ranks 2 and 3
+    ranked = [_row("P14", "P14 中标候选人公示", sent, name, "") + [rank]
+              for name, rank in (*zip(MEMBER_ROWS[:2], ("1", "1")), (CANDIDATES[2][0], "2"), ("宁夏丁建设公司", "3"))]
+    _write(raw / "trading/ranked_export.csv", ranked, HEADER + ["WIN_CANDIDATE_ORDER"])
+    return {**files, "trading/ranked_export.csv": ranked}
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +214,18 @@ def test_a_consortium_is_one_candidate(warehouse):
     # names as staging cleans them (full-width brackets half-width: NFKC)
     assert shown[0].split("；") == [unicodedata.normalize("NFKC", r[column])
                                    for r in written["trading/candidates_per_row.csv"] if r[0] == "P6"]
+
+
+def test_candidates_as_a_reader_counts_them(warehouse):
+    """Review R4: firm names holding 联合体 (体检/体系/体验/体育) are four candidates, not one consortium; a kept row naming
+    no candidate lends its notice the rows after it (it counted 0); a consortium's members on rows of their own — marked
+    （成员）, or sharing rank 1 in a ranked export — are their lead's one candidate (it counted 3 and 4)."""
+    db, _written = warehouse
+    counts = dict(_query(db, "select deal_key, candidate_count from intermediate.int_deals_assembled"))
+    assert {key: counts.get(key) for key in READERS_COUNT} == READERS_COUNT
+    shown = dict(_query(db, "select deal_key, win_candidate_name from marts.fct_trading_bulletins "
+                            "where deal_key in ('P12/001', 'P13/001') and bulletin_type_code = 'candidates'"))
+    assert shown["P12/001"] == "；".join(n for n, _ in CANDIDATES[:2])
+    # the member joins its lead with 、 (names as staging cleans them: full-width brackets half-width)
+    lead, member, firm = (unicodedata.normalize("NFKC", name) for name in MEMBER_ROWS)
+    assert shown["P13/001"] == f"{lead}、{member}；{firm}"

@@ -54,9 +54,11 @@ ENGLISH_MONTH = r"(?i)(?:^|[^a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|d
 ENGLISH_DATES = ("%d-%b-%Y", "%d %b %Y", "%d/%b/%Y", "%b %d, %Y", "%b %d %Y", "%A, %b %d, %Y",
                  "%d-%B-%Y", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%A, %B %d, %Y", "%A, %d %B %Y")
 ENGLISH_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+# Sept (as some write September's short name) is %b's Sep — the word alone: replacing it inside September made Sepember
+SEPT = r"(?i)\bsept\b"
 NAMED = "named"  # the file's day/month/year values, if any, decide nothing: only month names were found
 # a year written with two digits: yy/mm/dd or dd/mm/yy (any of / . -), yy年, or a month name beside no four-digit number
-TWO_DIGIT_YEAR = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{1,2}(?:\s.*)?|\d{2}年.*"
+TWO_DIGIT_YEAR = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{1,2}(?:[\sT].*)?|\d{2}年.*"
 FOUR_DIGITS = r"\d{4}"
 TWO_DIGIT_YEAR_REASON = ("年份只写了两位, 世纪(及哪一个数是年)无法确定; 未读取 (a year written with two digits: its century "
                          "— and for 26/12/06 which number is the year — would be a guess; not read)")
@@ -71,7 +73,7 @@ def english_timestamp_sql(raw: str) -> str:
     formats = "[" + ", ".join(sql_literal(d + t) for d in ENGLISH_DATES for t in ENGLISH_TIMES) + "]"
     value = f"regexp_replace(trim(gk_halfwidth({raw})), '\\s+', ' ', 'g')"
     return (f"(CASE WHEN regexp_matches({value}, {sql_literal(FOUR_DIGITS)}) "
-            f"THEN try_strptime(replace(replace({value}, 'Sept', 'Sep'), '.', ''), {formats}) END)")
+            f"THEN try_strptime(replace(regexp_replace({value}, {sql_literal(SEPT)}, 'Sep'), '.', ''), {formats}) END)")
 
 
 def two_digit_year_sql(raw: str) -> str:

@@ -159,7 +159,8 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
                 THEN CASE WHEN strpos(v, '-') > 4 THEN try_strptime(v, {groups['dash']}) END
             WHEN contains(v, '年') THEN CASE WHEN strpos(v, '年') > 4 THEN gk_cn_ts(replace(v, '：', ':')) END
             WHEN contains(v, '/') THEN CASE WHEN strpos(v, '/') > 4 THEN try_strptime(v, {groups['slash']}) END
-            WHEN contains(v, 'T') OR contains(v, '+') OR contains(v, 'Z') THEN gk_iso_ts(v)
+            WHEN contains(v, 'T') OR contains(v, '+') OR contains(v, 'Z')
+                THEN CASE WHEN NOT regexp_matches(v, '^\\s*\\d{{1,3}}\\D') THEN gk_iso_ts(v) END
             WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?') THEN CASE
                 WHEN CAST(v AS DECIMAL(18, 8)) >= {EXCEL_SERIAL_MIN} AND CAST(v AS DECIMAL(18, 8)) < {EXCEL_SERIAL_MAX}
                 THEN TIMESTAMP '1899-12-30 00:00:00'
@@ -435,13 +436,18 @@ def parse_staged(
         units = {b.field: parsed_expr(b, None) for b in bindings if b.kind == "unit"}
         own = {f"{b.field}_unit" for b in bindings if b.kind == "amount"}
         unit_sql = next((sql for name, sql in units.items() if name not in own), None)
+        # an amount's own unit stated but unreadable (bad: blank; the unit cell reported) leaves that amount unread
+        unreadable = {f"{b.field}": f"({raw_expr(b)} IS NOT NULL AND {units[b.field]} IS NULL)"
+                      for b in bindings if b.kind == "unit" and not b.bad_rejects_row}
         inner = ["source_row"]
         for b in bindings:
             own_sql = units.get(f"{b.field}_unit")
             amount_unit = f"coalesce({own_sql}, {unit_sql})" if own_sql and unit_sql else own_sql or unit_sql
-            inner.append(f"{parsed_expr(b, amount_unit)} AS p_{b.field}")
+            lost = unreadable.get(f"{b.field}_unit") if b.kind == "amount" else None
+            blank = (lambda e: f"(CASE WHEN {lost} THEN NULL ELSE {e} END)") if lost else (lambda e: e)  # noqa: E731
+            inner.append(f"{blank(parsed_expr(b, amount_unit))} AS p_{b.field}")
             if b.kind != "text":
-                inner.append(f"{raw_expr(b)} AS r_{b.field}")
+                inner.append(f"{blank(raw_expr(b))} AS r_{b.field}")
                 if b.fallbacks:
                     inner.append(f"{header_expr(b)} AS h_{b.field}")
         for i, error in enumerate(staged.row_errors):

@@ -317,6 +317,10 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 continue
             bound.add(name)
             codes = codes_for(table, name) or (codes_for(table, "amount_unit") if kind == "unit" else None)
+            if codes is None and kind == "unit" and _NATIONAL_NAME.search(header):
+                # a unit column under the standard's field name (CONTROL_PRICE_UNIT, PRICE_UNIT) holds the standard's
+                # code (1 = 万元) in any export, recognised table or not (review R4: 1 rejected the announcement)
+                codes = dict(code_lists().get((ANY_STANDARD_TABLE, "amount_unit"), {})) or None
             if codes and name == "bulletin_type":
                 # a type written out (中标结果公告, 0202) says what the record is even in a table whose codes are
                 # one character: kept as published, not blanked to the table's own type
@@ -336,6 +340,10 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
             ignored.append(index)
     bindings.sort(key=lambda b: b.column)
     return bindings, [headers[i] for i in sorted(ignored)]
+
+
+# A field name of the national standard (CONTROL_PRICE_UNIT, PRICE_UINT, UNIT_BUDGET), alone or beside a Chinese label
+_NATIONAL_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![A-Za-z0-9_])")
 
 
 # How a header says it is the unit of the amount column it names: 预算金额单位, BUDGET_AMOUNT_UNIT, 中标金额（单位）
@@ -370,6 +378,10 @@ def _binding_order(headers: list[str], table: StandardTable | None) -> list[int]
     column also reads as its name (601 成交宗地信息 prints LAND_PROJECT_NAME before ANNOUNCEMENT_TITLE; the project
     name is read only where the title is blank)."""
     order = list(range(len(headers)))
+    # a field's second-choice headers last (budget_amount: a ceiling price beside a budget is the budget's fallback)
+    last = [re.compile(spec["read_last"]) for spec in trading_spec()["fields"].values() if spec.get("read_last")]
+    later = [i for i in order if any(p.search(tf.normalise_label(tf.split_header_unit(headers[i])[0])) for p in last)]
+    order = [i for i in order if i not in later] + later
     if table is None or not table.title_field:
         return order
     names = _names_in(table.name)

@@ -29,8 +29,8 @@ import duckdb
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import (
-    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, load_config, package_files,
-    package_suffix, release_stem,
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, load_config,
+    package_files, package_suffix, release_stem,
 )
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql, source_order
 from dagster_project.publish.ocds_packages import PackageChecks, PackageJob, package_jobs, sql_str, write_package_jobs
@@ -75,13 +75,20 @@ def _amount(value, currency: str) -> dict | None:
 def _party(name: str | None, code: str | None, roles: list[str], scheme: str) -> dict | None:
     if not name and not code:
         return None
-    party: dict = {"id": f"{scheme}-{code}" if code else f"name-{name}", "roles": roles}
+    members = consortium_codes(name, code)
+    if members:  # a consortium: no one organisation's identifier (ocds_config.consortium_codes)
+        pid = "consortium-" + "+".join(sorted(members))
+    else:
+        pid = f"{scheme}-{code}" if code and members is None else f"name-{name}"
+    party: dict = {"id": pid, "roles": roles}
     if name:
         party["name"] = name
-    if code:
+    if code and members is None:
         party["identifier"] = {"scheme": scheme, "id": code}
         if name:
             party["identifier"]["legalName"] = name
+    if members:
+        party["additionalIdentifiers"] = [{"scheme": scheme, "id": c} for c in members]
     return party
 
 

@@ -17,10 +17,23 @@ CONFIG_PATH = Path(__file__).with_name("ocds.yaml")
 # One 中标候选人公示 may name its candidates one per row (WIN_CANDIDATE_ORDER) or in one cell (CONTRACTS.md §2.2)
 CANDIDATE_SEPARATORS = "；;、"
 # …but a piece between ；/; holding a consortium mark is ONE candidate, its members joined by 、 (甲公司、乙公司联合体,
-# 甲公司（牵头人）、乙公司（成员）, 联合体：甲、乙). The same mark as dbt's consortium_mark (macros/trading_candidates.sql;
-# a test keeps them equal). OCDS 1.1.5 core has no consortium member field: the consortium is one party, named as written.
+# 甲公司（牵头人）、乙公司（成员）, 联合体：甲、乙). 联合体 marks a consortium where it ends the name or a role/separator
+# follows (联合体（牵头人）, 联合体：, 组成的联合体, 联合体成员), never where a firm's name goes on (联合体检中心, 联合体系认证,
+# 联合体育, 联合体验馆). The same mark as dbt's consortium_mark (macros/trading_candidates.sql; a test keeps them equal). OCDS 1.1.5 core has no consortium member field: the consortium is one party, named as written.
 CANDIDATE_LIST_SEPARATORS = "；;"
-CONSORTIUM_MARK = "联合体([^育]|$)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]"
+CONSORTIUM_MARK = "联合体($|[ 　（(：:)）—-]|成员|牵头)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]"
+
+
+# A consortium party (review R4) has no one organisation's identifier: its members' codes (a code cell listing several,
+# 91…1A、91…2B) are its additionalIdentifiers (OCDS 1.1.5 Organization; its identifier stays unset) and its id is
+# built from them sorted — the same on the candidate publicity and on the result notice however either writes its name.
+CODE_LIST_SEPARATORS = "；;、，,"
+
+
+def consortium_codes(name: str | None, code: str | None) -> list[str] | None:
+    """The member codes of a party that is a consortium (several codes, or a name holding the mark), else None."""
+    codes = [c.strip() for c in re.split(f"[{CODE_LIST_SEPARATORS}]", code or "") if c.strip()]
+    return codes if len(codes) > 1 or (name and re.search(CONSORTIUM_MARK, name)) else None
 
 
 def candidate_items(name: str) -> list[str]:

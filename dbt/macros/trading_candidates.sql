@@ -41,10 +41,17 @@ not (false
 
 {#- The consortium marks (联合体, 牵头人/牵头方, （成员）…): a piece of a candidate list holding one names a consortium —
     its members joined by 、 are one candidate (甲公司、乙公司联合体; 甲公司（牵头人）、乙公司（成员）; 联合体：甲、乙).
-    联合体 before 育 is a firm's name (某联合体育发展有限公司: 联合 + 体育), no consortium. Spec data shared with the OCDS
+    联合体 marks one where it ends the name or a role/separator follows (联合体（牵头人）, 联合体：, 组成的联合体, 联合体成员),
+    never where a firm's name goes on (联合体检中心, 联合体系认证, 联合体育, 联合体验馆). Spec data shared with the OCDS
     mapping (publish/ocds_config.CONSORTIUM_MARK: a test keeps them equal). -#}
 {% macro consortium_mark() -%}
-{{ sql_string('联合体([^育]|$)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]') }}
+{{ sql_string('联合体($|[ 　（(：:)）—-]|成员|牵头)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]') }}
+{%- endmacro %}
+
+{#- A consortium member's mark (乙（成员）, 乙（成员单位）): a row so marked belongs to the candidate of the lead before it
+    (V3 510's BIDDER_ROLE written into the name, one row per member). -#}
+{% macro consortium_member_mark() -%}
+{{ sql_string('[（(]成员(单位|方)?[)）]') }}
 {%- endmacro %}
 
 {#- The candidates a candidate-list cell names, in the cell's order: pieces between ；/; are candidates; a piece

@@ -48,7 +48,9 @@ copies as (
 ),
 
 -- each file's candidates of a repeated candidate publicity, per candidate field: the distinct values, a cell listing
--- several split as int_deals_assembled counts them (candidate_items: a consortium is one). In the kept copy's file
+-- several split into its units at ；/、 — the same firms in the same roles whether a consortium's members share a cell
+-- (甲（牵头人）、乙（成员）；丙) or each has a row (review R4: comparing candidate_items against rows was a false
+-- conflict); a consortium written 甲、乙联合体 keeps its mark on its last unit, so it still differs from 甲；乙. In the kept copy's file
 -- only the rows of the kept notice (trading_same_notice): a second version of it in that file, which conflicts, does
 -- not lend the kept one its candidates
 candidate_rows as (
@@ -65,7 +67,7 @@ file_candidate_values as (
         {%- for column in candidate_fields %}
         {% if not loop.first %}union all {% endif -%}
         select bulletin_key, source_file, '{{ column }}' as field,
-               {{ unnest_list(candidate_items(column) if column == 'win_candidate_name' else regex_split(column, "'[;；、]'")) }} as item
+               {{ unnest_list(regex_split(column, "'[;；、]'")) }} as item
         from candidate_rows
         where {{ column }} is not null
         {%- endfor %}

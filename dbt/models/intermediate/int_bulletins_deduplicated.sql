@@ -104,7 +104,8 @@ listed_in_one_file as (
     having count(*) > 1
 ),
 
--- those rows standardised, the kept copy's marked
+-- those rows standardised, the kept copy's marked (a kept row naming no candidate is still the notice the others are
+-- compared with: its blank cell is one more row of the export, the candidates on the rows after it — review R4)
 listed_copies as (
     select copies.*,
            copies.source_row = listed.kept_row and least(coalesce(copies.source_part, 1), 255) = listed.kept_part as is_kept
@@ -113,24 +114,47 @@ listed_copies as (
               and listed.source_file = listed_rows.source_file
              where not coalesce(listed_rows.is_retired, false))') }}) as copies
     join listed_in_one_file as listed on listed.bulletin_key = copies.bulletin_key
-    where copies.bulletin_type_code = 'candidates' and copies.win_candidate_name is not null
+    where copies.bulletin_type_code = 'candidates'
+),
+
+-- the notice the kept row states, its rows told from another version's by: a field the kept row leaves blank is the
+-- first row of the file stating it (review R4: a blank contradicted nothing, so a second version's rows came in where
+-- the kept row left a field blank, and rows compared with the kept row alone could contradict each other)
+{%- set copy_fields = trading_copy_fields() %}
+{%- set own_fields = copy_fields['candidate_fields'] + copy_fields['candidate_own_figures'] %}
+listed_notice as (
+    select bulletin_key
+    {%- for column in copy_fields['compared'] if column not in own_fields %},
+        coalesce(max(case when is_kept then {{ column }} end),
+                 {{ arg_min_by(column, ['coalesce(source_part, 1) * 1000000000 + source_row']) }}) as {{ column }}
+    {%- endfor %}
+    from listed_copies
+    group by bulletin_key
 ),
 
 -- in the file's order (its first row first: the order a list without ranks gives, which OCDS reads as the ranking);
 -- only the rows of the kept notice: a row with the same key whose other content differs is another version of it
 -- (TRADE_CONFLICTING_COPIES reports it), not one more candidate (review R3). A consortium is one candidate
--- (candidate_items)
+-- (candidate_items). A consortium's members on rows of their own belong to their lead's candidate: a row marked as a
+-- member (甲（牵头人）, 乙（成员）, 丙: V3 510's BIDDER_ROLE written into the name) joins the row before it with 、, and so
+-- does every further row of a ranked file's one rank (its key holds the rank: two rank-1 rows are one candidate)
 listed_candidates as (
-    select bulletin_key, {{ ordered_string_agg('candidate_name', "'；'", ['first_position']) }} as candidate_names
+    select bulletin_key,
+           substr({{ ordered_string_agg("joiner || candidate_name", "''", ['first_position']) }}, 2) as candidate_names
     from (
         select bulletin_key, trim(candidate_name) as candidate_name,
-               min(coalesce(source_part, 1) * 1000000000 + source_row) as first_position
+               min(coalesce(source_part, 1) * 1000000000 + source_row) as first_position,
+               case when bool_and(joins_lead) then '、' else '；' end as joiner
         from (
-        select own.bulletin_key, own.source_part, own.source_row,
-               {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name
-        from listed_copies as own
-        join listed_copies as kept on kept.bulletin_key = own.bulletin_key and kept.is_kept
-        where {{ trading_same_notice('own', 'kept') }}
+        select own.bulletin_key, own.source_part, own.source_row, candidate_name,
+               own.win_candidate_order is not null or {{ regex_search('candidate_name', consortium_member_mark()) }}
+                   as joins_lead
+        from (
+            select own.*, {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name
+            from listed_copies as own
+            join listed_notice as kept on kept.bulletin_key = own.bulletin_key
+            where own.win_candidate_name is not null and {{ trading_same_notice('own', 'kept') }}
+        ) as own
         ) as split_names
         where trim(candidate_name) <> ''
         group by bulletin_key, trim(candidate_name)

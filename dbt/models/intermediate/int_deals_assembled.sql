@@ -19,7 +19,10 @@ candidate_names as (
     select deal_key, count(distinct trim(candidate_name)) as candidate_count
     from (
         -- candidate_names: a publicity its file lists one candidate per row (int_bulletins_deduplicated)
-        select deal_key, {{ unnest_list(candidate_items('coalesce(candidate_names, win_candidate_name)')) }} as candidate_name
+        -- a ranked row is one candidate (its rank's rows, a consortium's members, joined by int_bulletins_deduplicated)
+        select deal_key, {{ unnest_list("case when win_candidate_order is not null then "
+                                        ~ list_of(['coalesce(candidate_names, win_candidate_name)']) ~ " else "
+                                        ~ candidate_items('coalesce(candidate_names, win_candidate_name)') ~ " end") }} as candidate_name
         from bulletins
         where bulletin_type_code = 'candidates' and coalesce(candidate_names, win_candidate_name) is not null
     ) as names

@@ -86,3 +86,25 @@ def test_no_issuance_year_keeps_the_reading_and_says_so(tmp_path):
     got, sheet = read(tmp_path, "none.xlsx", f"银川市2020年{BUDGET}", labels)
     assert list(got.values()) == ["opening_balance", "issued", "repaid", "closing_balance"]
     assert "发行/还本行未注明年度" in sheet.reason and "第4行「一、上年末一般债务余额」" in sheet.reason
+
+
+SERVICE_BUDGET, SERVICE_FINAL = "地方政府债券发行及还本付息情况表", "地方政府债券发行及还本付息决算情况表"
+
+
+@pytest.mark.parametrize("title, offsets", [
+    (f"银川市2020年{SERVICE_BUDGET}", (-1, -1, -1, 0, 0)),   # last year's executed items, then the budget year's
+    (f"银川市2019年{SERVICE_FINAL}", (0, 0, 0)),             # a final table: its own year's
+])
+def test_debt_service_items_in_words_read_as_in_digits(tmp_path, title, offsets):
+    """1-4 on the same definition of 上年 / 本年: 本年还本额 / 本年付息额 in 2020's budget table are 2020's (the budget
+    year's repayment and interest), as 2020年… say (before: read as last year's executed principal and interest); in
+    a final table 本年 is its own year's executed figure, as before."""
+    year = int(title[3:7])
+    items = ["一、{}地方政府债券发行额", "二、{}地方政府债务还本额", "三、{}地方政府债务付息额",
+             "四、{}地方政府债务还本额", "五、{}地方政府债务付息额"]
+    words = [i.format("上年" if o else "本年") for i, o in zip(items, offsets)]
+    digits = [i.format(f"{year + o}年") for i, o in zip(items, offsets)]
+    got_digits, _ = read(tmp_path, "digits.xlsx", title, digits)
+    got_words, _ = read(tmp_path, "words.xlsx", title, words)
+    assert list(got_words.values()) == list(got_digits.values())
+    assert len(set(got_digits.values()) - {None}) == len(offsets)

@@ -108,3 +108,12 @@ def test_debt_service_items_in_words_read_as_in_digits(tmp_path, title, offsets)
     got_words, _ = read(tmp_path, "words.xlsx", title, words)
     assert list(got_words.values()) == list(got_digits.values())
     assert len(set(got_digits.values()) - {None}) == len(offsets)
+
+
+def test_a_roll_forward_year_the_table_is_not_framed_on_keeps_the_reading_and_says_so(tmp_path):
+    """2020's table whose issuance and repayment rows name 2017: the patterns frame 2019's or 2020's roll-forward only —
+    read as before (the pattern set naming the most items), and the note names the rows and the year."""
+    labels = ["一、2016年末一般债务余额", "二、2017年一般债务发行额", "三、2017年一般债务还本额", "四、2017年末一般债务余额"]
+    got, sheet = read(tmp_path, "old.xlsx", f"银川市2020年{BUDGET}", labels)
+    assert list(got.values()) == [None, "issued", "repaid", None]
+    assert "2017" in sheet.reason and "第5行「二、2017年一般债务发行额」" in sheet.reason

@@ -16,6 +16,7 @@ from dagster_project.ingest.cut_labels import CUT_NOTE, completions
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.item_years import with_digit_years
+from dagster_project.ingest.roll_forward_year import RollForward
 from dagster_project.ingest.region_totals import whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
@@ -89,6 +90,7 @@ class _RowKeys:
         self.section: str | None = None
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
+        self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
 
     @classmethod
     def best_for(cls, vocab, spec: TableSpec, labels: list[str], fiscal_year=None) -> "_RowKeys":
@@ -128,6 +130,8 @@ class _RowKeys:
             return None
         if not pattern.within:
             self.section = pattern.key
+        if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm):
+            return None  # a balance of a table naming two roll-forward years: which end it is, not told
         return pattern.key
 
 
@@ -201,11 +205,16 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     in_notes = False
     words_year = sheet.fiscal_year if spec.year_words else None
     row_keys = _RowKeys(vocab, spec.row_patterns, spec.item_wordings, words_year)
+    label_cols = [seg.label.index for seg in segments if seg.label]
+    labelled = [(grid.where(r), cell_text(grid.value(r, c))) for r in range(data_start, len(grid.rows))
+                for c in label_cols if cell_text(grid.value(r, c)).strip()]
     if spec.alternative_row_patterns:
-        label_cols = [seg.label.index for seg in segments if seg.label]
-        labels = [cell_text(grid.value(r, c)) for r in range(data_start, len(grid.rows)) for c in label_cols
-                  if cell_text(grid.value(r, c)).strip()]
-        row_keys = _RowKeys.best_for(vocab, spec, labels, words_year)
+        row_keys = _RowKeys.best_for(vocab, spec, [label for _, label in labelled], words_year)
+    if spec.roll_forward_rows is not None and words_year:  # the roll-forward's year decides its balances' items
+        roll = RollForward(spec, labelled, words_year)
+        if roll.patterns is not None:
+            row_keys = _RowKeys(vocab, roll.patterns, spec.item_wordings, words_year)
+        row_keys.roll = roll
     split_state = {"lei": None, "kuan": None}
     multiplier = sheet.unit_multiplier
     # a header repeated inside the table (a PDF continuation page, a sheet printed with repeated titles)
@@ -270,6 +279,9 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
 
     if row_keys.cut:  # what a print's cut labels were read as (→?: could be several items, read as none)
         sheet.warnings.append(CUT_NOTE + "、".join(row_keys.cut))
+    if row_keys.roll is not None:
+        row_keys.roll.close()
+        sheet.warnings.extend(row_keys.roll.notes)
     sheet.note_text = "\n".join(notes) or None
     sheet.has_empty_note = bool(sheet.note_text and vocab.empty_note_regex.search(normalise(sheet.note_text)))
     sheet.is_empty = not any(

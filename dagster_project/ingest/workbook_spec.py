@@ -89,6 +89,12 @@ class TableSpec:
     item_wordings: tuple[str, ...] = ()
     # 上年 / 本年 in an item label read as the years they name before the row patterns (item_years.py)
     year_words: bool = False
+    # the year shift row_patterns were compiled with; the alternatives are the other shifts of (0, 1), in order
+    pattern_shift: int = 0
+    # the rows naming the year of the roll-forward the table shows (发行 / 还本 …) and the items it decides
+    # (opening / closing balance): ingest/roll_forward_year.py
+    roll_forward_rows: re.Pattern | None = None
+    roll_forward_balances: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -366,4 +372,7 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         region_bands=frozenset(normalise(w).rstrip(":") for w in kind.get("region_bands") or ()),
         item_wordings=tuple(normalise(w) for w in expand(kind.get("item_wordings"))),
         year_words=bool(kind.get("year_words")),
+        pattern_shift=shift,
+        roll_forward_rows=re.compile(unicodedata.normalize("NFKC", roll["rows"])) if (roll := kind.get("roll_forward")) else None,
+        roll_forward_balances=frozenset((roll or {}).get("balances") or ()),
     )

@@ -12,7 +12,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment
 
 from dagster_project.ingest import readers
-from dagster_project.ingest.xlsx_cells import NotPlain, read_cells
+from dagster_project.ingest.xlsx_cells import FormulaMark, NotPlain, read_cells
 from dagster_project.paths import REPO_ROOT
 
 SAMPLE_RAW = REPO_ROOT / "data" / "raw"
@@ -133,3 +133,43 @@ def test_a_shared_strings_workbook_as_excel_and_wps_write_it_reads_the_same_as_t
     grid = fast[0]
     assert grid.rows[0][0] == "一般公共预算支出" and grid.rows[0][2] == "基本 支出 "
     assert grid.rows[1][:3] == ("_x000D_行", "", 12.5) and grid.value(4, 1) == "基本 支出 "
+
+
+class _Chunks:
+    """A source handing out its bytes in the given pieces (as an inflating zip member hands them to the parser)."""
+
+    def __init__(self, *pieces: bytes) -> None:
+        self.pieces = list(pieces)
+
+    def read(self, size: int = -1) -> bytes:
+        return self.pieces.pop(0) if self.pieces else b""
+
+
+@pytest.mark.parametrize("pieces, seen", [
+    ((b'<c r="A1"><f>SUM(B1)</f></c>',), True),
+    ((b'<c r="A1"><', b'f>SUM(B1)</f></c>'), True),  # "<" ends one read, "f" starts the next
+    ((b'<c r="A1"><v>1</v></c><', b'v>f</v>'), False),
+    ((b'<c r="A1" t="s"><v>0</v></c>', b'f'), False),
+])
+def test_the_formula_mark_sees_what_uncached_formulas_looks_for(pieces, seen):
+    mark = FormulaMark(_Chunks(*pieces))
+    assert b"".join(iter(lambda: mark.read(16), b"")) == b"".join(pieces)
+    assert mark.seen is seen is (b"<f" in b"".join(pieces))
+
+
+def test_a_workbook_without_formulas_is_not_read_a_second_time(tmp_path, monkeypatch):
+    """uncached_formulas inflates every sheet again: only a workbook whose sheets hold formulas needs it."""
+    plain, with_formula = tmp_path / "plain.xlsx", tmp_path / "formula.xlsx"
+    wb = Workbook()
+    wb.active.append(["项目", "预算数"])
+    wb.active.append(["一般公共预算支出", 12.5])
+    wb.save(plain)
+    wb.active["B3"] = "=SUM(B2:B2)"  # saved without a value
+    wb.save(with_formula)
+    calls = []
+    real = readers.uncached_formulas
+    monkeypatch.setattr(readers, "uncached_formulas", lambda path: calls.append(path.name) or real(path))
+    assert readers.read_xlsx(plain, plain.name)[0].rows == [("项目", "预算数"), ("一般公共预算支出", 12.5)]
+    assert calls == []
+    grid = readers.read_xlsx(with_formula, with_formula.name)[0]
+    assert calls == ["formula.xlsx"] and isinstance(grid.value(2, 1), readers.UncachedFormula)

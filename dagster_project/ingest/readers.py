@@ -166,10 +166,12 @@ def read_xlsx(path: Path, name: str) -> list[Grid]:
         sheets = read_cells(path)
     except Exception:  # noqa: BLE001 - NotPlain, or anything odd: the full reader decides, with its messages
         return read_xlsx_openpyxl(path, name)
-    try:
-        formulas = uncached_formulas(path)
-    except Exception:  # noqa: BLE001 - detection must never make a readable workbook unreadable
-        formulas = {}
+    formulas = {}
+    if any(sheet.formula_text for sheet in sheets):  # no sheet holds "<f": uncached_formulas would find none
+        try:
+            formulas = uncached_formulas(path)
+        except Exception:  # noqa: BLE001 - detection must never make a readable workbook unreadable
+            formulas = {}
     return [_grid_of_cells(sheet, formulas.get(sheet.title, {})) for sheet in sheets]
 
 

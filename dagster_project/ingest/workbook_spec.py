@@ -34,7 +34,20 @@ def normalise(text: object) -> str:
     """Compare-form of a cell: full-width → half-width (NFKC), quotes and all whitespace removed."""
     if text is None:
         return ""
+    if text.__class__ is str:  # kept by text: the recogniser asks for the same labels again and again
+        found = _NORMALISED.get(text)
+        if found is None:
+            if len(_NORMALISED) >= _NORMALISED_MAX:
+                _NORMALISED.clear()
+            found = _NORMALISED[text] = _WS.sub("", unicodedata.normalize("NFKC", text).translate(_QUOTES))
+        return found
     return _WS.sub("", unicodedata.normalize("NFKC", str(text)).translate(_QUOTES))
+
+
+# Measured on the 1 M raw root's budget and debt files: ~14 calls per distinct text (510 699 calls, 36 616 texts for a
+# third of them), 1.1 µs each — ~1.7 CPU-s of their parse; a dict hit is ~0.05 µs. Only str: 1 and 1.0 are one key.
+_NORMALISED: dict[str, str] = {}
+_NORMALISED_MAX = 1 << 17
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ CREATE TABLE main_marts.fct_revisions (revision_id VARCHAR, family VARCHAR, publ
   fiscal_year INTEGER, table_key VARCHAR, item_key VARCHAR, measure VARCHAR, change_kind VARCHAR,
   old_amount_yuan DECIMAL(20,2), new_amount_yuan DECIMAL(20,2), old_source_file VARCHAR, old_source_sha256 VARCHAR,
   old_load_id VARCHAR, new_source_file VARCHAR, new_source_sha256 VARCHAR, new_load_id VARCHAR,
-  first_seen_at TIMESTAMP, last_seen_at TIMESTAMP, has_correction_note BOOLEAN, revision_key VARCHAR)"""
+  first_seen_at TIMESTAMP, last_seen_at TIMESTAMP, has_correction_note BOOLEAN, revision_key VARCHAR,
+  readers_changed BOOLEAN, new_amount_now_yuan DECIMAL(20,2))"""
 
 
 @pytest.fixture
@@ -53,22 +54,38 @@ def test_a_second_release_rewrites_only_the_changed_year_and_prunes_old_releases
     _sql(warehouse, """INSERT INTO main_marts.fct_revisions VALUES
         ('r1', 'budget', '640000', 2017, 'gov_gpb_own_expenditure', '2050201', 'amount', 'changed', 400000, 410000,
          'budget/gov_2017_budget.xlsx', repeat('a', 64), 'L1', 'budget/gov_2017_budget.xlsx', repeat('b', 64), 'L2',
-         TIMESTAMP '2026-11-01 08:00:00', TIMESTAMP '2026-11-20 08:00:00', false, 'k1'),
+         TIMESTAMP '2026-11-01 08:00:00', TIMESTAMP '2026-11-20 08:00:00', false, 'k1', false, 410000),
         -- the same figure changed again (back) in a later republication: same revision_id, its own revision_key
         ('r1', 'budget', '640000', 2017, 'gov_gpb_own_expenditure', '2050201', 'amount', 'changed', 410000, 400000,
          'budget/gov_2017_budget.xlsx', repeat('b', 64), 'L2', 'budget/gov_2017_budget.xlsx', repeat('a', 64), 'L5',
-         TIMESTAMP '2026-11-20 08:00:00', TIMESTAMP '2026-11-22 08:00:00', false, 'k3'),
+         TIMESTAMP '2026-11-20 08:00:00', TIMESTAMP '2026-11-22 08:00:00', false, 'k3', false, 400000),
         ('r2', 'debt', '640000', 2018, 'debt_1_1', 'own_level', 'limit_general', 'vanished', 500000000, NULL,
          'debt/debt_2018.xlsx', repeat('c', 64), 'L3', 'debt/debt_2018.xlsx', repeat('d', 64), 'L4',
-         TIMESTAMP '2026-11-01 08:00:00', TIMESTAMP '2026-11-21 08:00:00', true, 'k2')""")
+         TIMESTAMP '2026-11-01 08:00:00', TIMESTAMP '2026-11-21 08:00:00', true, 'k2', false, NULL),
+        -- an older reader read it tenfold, the re-published file was first read by fixed readers (review R6): the
+        -- download must say so, or a reader's fix reads as the publisher's change
+        ('r4', 'debt', '640000', 2018, 'debt_1_1', 'own_level', 'limit_special', 'changed', 3000000000, 300000001,
+         'debt/debt_2018.xlsx', repeat('c', 64), 'L3', 'debt/debt_2018.xlsx', repeat('d', 64), 'L4',
+         TIMESTAMP '2026-11-01 08:00:00', TIMESTAMP '2026-11-21 08:00:00', false, 'k4', true, 300000001)""")
     first = build_release(warehouse, out, run_id="r1")
     m1 = _manifest(first.path)
     assert first.parts_with("carried") == [] and m1["parts"]["carried"] == []
     # the revisions dataset is published, by fiscal year, with the contract's columns
-    assert set(m1["datasets"]["revisions"]["parts"]) == {"2017", "2018"} and m1["datasets"]["revisions"]["rows"] == 3
+    assert set(m1["datasets"]["revisions"]["parts"]) == {"2017", "2018"} and m1["datasets"]["revisions"]["rows"] == 4
     header = (first.path / m1["datasets"]["revisions"]["parts"]["2017"]["files"]["csv"]).read_text(
         encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("revision_key,revision_id,family,publisher_code,fiscal_year,") and "has_correction_note" in header
+    # whether the later version was read across a readers' change, and what it reads as now, are published too
+    con = duckdb.connect()
+    try:
+        published = con.execute(
+            "select revision_key, readers_changed, new_amount_now_yuan from read_csv_auto(?, header = true) "
+            "order by revision_key",
+            [str(first.path / m1["datasets"]["revisions"]["parts"]["2018"]["files"]["csv"])]).fetchall()
+    finally:
+        con.close()
+    assert [(k, str(v).lower(), None if n is None else float(n)) for k, v, n in published] == [
+        ("k2", "false", None), ("k4", "true", 300000001.0)]
 
     # one figure of 2017 changes: only the 2017 part of budget_lines is written again
     _sql(warehouse, "UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 "

@@ -2,8 +2,8 @@
 
 A revision compares two readings made when the publisher replaced the file. When the later version was first read in
 the load where the family's readers changed (``fct_revisions.readers_changed``), its difference may be the readers'
-(a figure an older reader read 10 000× too large, then right): the section marks it and does not count it as a change
-without a correction note. A version read again by changed readers shows what it reads as now beside the amount of
+(a figure an older reader read 10 000× too large, then right) — or the publisher's, hidden by it: the section counts
+it as a change without a correction note and marks it as needing review (never drops it). A version read again by changed readers shows what it reads as now beside the amount of
 the time. Rows as ``marts.fct_revisions`` holds them (its columns); the end-to-end case is test_reread_revisions.py.
 """
 from __future__ import annotations
@@ -29,19 +29,21 @@ def _rows():
     return across, reread_since
 
 
-def test_a_revision_across_a_readers_change_is_not_counted_as_the_publishers():
+def test_a_revision_across_a_readers_change_is_counted_and_needs_review():
     across, reread_since = _rows()
     changes = DataChanges(None, [across, reread_since])
-    assert changes.silent == 1 and changes.readers_changed == 1
+    assert changes.silent == 2 and changes.readers_changed == 1
     summary = data_changes_summary(changes)
-    assert "without a correction note: 1" in summary and "readers' change" in summary and "读取程序同时更新" in summary
+    assert "without a correction note: 2" in summary and "needs review: 1" in summary and "须人工核对" in summary
+    noted = dict(across, has_correction_note=True)  # announced: nothing to review
+    assert DataChanges(None, [noted]).readers_changed == 0
 
 
 def test_the_section_marks_it_and_shows_what_a_version_reads_as_now():
     across, reread_since = _rows()
     html = data_changes_section(DataChanges(None, [across, reread_since]))
     first, second = re.findall(r'<tr class="revision">(.*?)</tr>', html)
-    assert "读取程序同时更新" in first and 'class="bad"' not in first
+    assert "读取程序同时更新" in first and "须人工核对" in first and 'class="bad"' in first
     assert 'class="bad"' in second and "读取程序同时更新" not in second
     assert f"现读作 now read as {reread_since['new_amount_now_yuan']}" in second
     assert "现读作" not in first  # read once: nothing to add

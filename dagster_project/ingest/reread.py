@@ -18,9 +18,10 @@ bytes (the latest reading stands for it, dated by the first load of those bytes)
 REV_SILENT_CORRECTION never list a reader's fix as a publisher's change. A file re-published in the same run as the
 readers changed is compared with its earlier bytes as the older readers read them (those bytes are no longer there
 to read again): its revisions may include what the readers' change moved, so ``fct_revisions`` marks them
-``readers_changed`` (the load re-read the family's other files: that is how the change is seen) and neither
-REV_SILENT_CORRECTION nor the report calls them the publisher's; a version read again since shows what it reads as now
-(``new_amount_now_yuan``).
+``readers_changed`` when the load moved figures of the same table in the family's re-read files (a stale stamp alone
+is no evidence: a deploy re-reads every file, mostly to the same figures). A marked revision cannot be told from the
+readers' change and may hide the publisher's: REV_SILENT_CORRECTION still names it, saying a person must look, and the
+report marks it; a version read again since shows what it reads as now (``new_amount_now_yuan``).
 
 The version is the family's own (``readers_version.py``): the import closure of its loader's module within
 ``ingest/`` and the specs and seeds that code names, derived from the code, so a trading-only fix does not re-read the

@@ -7,9 +7,10 @@ started (every revision on a first run), grouped publisher → file, with both a
 carries a correction note. REV_SILENT_CORRECTION judges them; this only shows them.
 
 The amounts compared are those of the readings made when the publisher replaced the file: a version read again by
-changed readers also shows what it reads as now (``new_amount_now_yuan``), and a version first read in the load where
-the readers changed (``readers_changed``: compared with the old bytes as older readers read them) is marked as such —
-its difference may be the readers', so it is neither counted nor shown as a change without a correction note.
+changed readers also shows what it reads as now (``new_amount_now_yuan``), and a version first read in a load where
+the readers changed and moved figures of the same table in unchanged files (``readers_changed``: compared with the old
+bytes as older readers read them) is marked as such — its difference cannot be told from the readers', so it is
+counted and shown as a change without a correction note that needs review (REV_SILENT_CORRECTION names it so too).
 """
 from __future__ import annotations
 
@@ -38,12 +39,13 @@ class DataChanges:
 
     @property
     def silent(self) -> int:
-        return sum(1 for r in self.rows
-                   if r["change_kind"] != "added" and not r["has_correction_note"] and not r.get("readers_changed"))
+        return sum(1 for r in self.rows if r["change_kind"] != "added" and not r["has_correction_note"])
 
     @property
     def readers_changed(self) -> int:
-        return sum(1 for r in self.rows if r.get("readers_changed"))
+        """Of the silent ones, those read across a readers' change: a person must tell whose change it is."""
+        return sum(1 for r in self.rows
+                   if r["change_kind"] != "added" and not r["has_correction_note"] and r.get("readers_changed"))
 
 
 def data_changes_since_previous(con, run_id: str) -> DataChanges:
@@ -81,7 +83,7 @@ def data_changes_summary(changes: DataChanges) -> str:
         return "数据无变化 no published figure changed"
     return (f"数据变化 data changes: 更改 changed {changes.count('changed')} · 删除 vanished {changes.count('vanished')}"
             f" · 新增 added {changes.count('added')} (其中无更正说明 without a correction note: {changes.silent}"
-            + (f"; 读取程序同时更新, 未计为发布者更改 read across a readers' change, not counted as the publisher's: "
+            + (f"; 其中读取程序同时更新、须人工核对 of which read across a readers' change, needs review: "
                f"{changes.readers_changed}" if changes.readers_changed else "") + ")")
 
 
@@ -94,8 +96,9 @@ def data_changes_section(changes: DataChanges, drill_limit: int = 500) -> str:
                    '<th>版本 Versions</th></tr>')
         for r in changes.rows[:drill_limit]:
             note = ("有 yes" if r["has_correction_note"] else
-                    "读取程序同时更新, 差异可能来自读取程序 (read across a readers' change: the difference may be the "
-                    "readers')" if r.get("readers_changed") else '<span class="bad">无 none</span>')
+                    '<span class="bad">无 none</span> 读取程序同时更新, 差异可能来自读取程序, 须人工核对 (read across a '
+                    "readers' change: the difference may be the readers', needs review)" if r.get("readers_changed")
+                    else '<span class="bad">无 none</span>')
             new = _e(r["new_amount_yuan"])
             now = r.get("new_amount_now_yuan")
             if now is not None and now != r["new_amount_yuan"]:

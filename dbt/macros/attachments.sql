@@ -47,16 +47,18 @@ coalesce(try_url_decode(replace({{ expr }}, '+', '%2B')), {{ expr }})
     (`.rar`, `.zip`, `.7z`, `.png`, not only the forms gongkai reads): a list is a list whatever its files are, and an
     archive the clerk attached is a file to find or report absent — with a closed list, `说明.rar、x.xlsx` was one name
     and `a.zip；x.xlsx` lost a.zip. An extension is 2–5 letters/digits with a letter among its first two (`.7z`), so
-    `v1.02 说明.pdf` is one name. A link's query keeps a `,` or `、` (`?id=1,2`, `?name=收入、支出`: a link copied from
-    the address bar shows its query decoded) but not one followed by text with a '.' (`?id=1,http://…/说明.pdf`,
-    `?id=1、说明.pdf`): that is the next attachment. (Written without look-ahead, which
+    `v1.02 说明.pdf` is one name. A link's query (from `?`/`#` to a blank, a line break, `；`/`;` or `，`) keeps every `、`
+    (`?name=收入、支出&from=www.nx.gov.cn`: a link copied from the address bar shows its query decoded, and the text
+    after a `、` may hold a '.' of its own — cut there, it made `支出&from=www.nx.gov.cn` an attachment), and a `,`
+    (`?id=1,2`) unless text with a '.' follows it (`?id=1,http://…/说明.pdf`): that is the next attachment. (Written
+    without look-ahead, which
     DuckDB's RE2 lacks; Java's regex for Spark reads the same pattern the same way.) The text between two attachments
     (separators, blanks) is left out. A cell naming no file with an extension (`附件1`) is one attachment, the whole
     cell, as before: a name to look for and report, not a list to guess at. -#}
 {% macro attachment_list(expr) -%}
 {%- set ext = '(?:[A-Za-z][A-Za-z0-9]{1,4}|[0-9][A-Za-z][A-Za-z0-9]{0,3})' -%}
 {%- set sep = '\\r\\n；;、,，\\s　' -%}
-{%- set query = '(?:[?#][^\\r\\n；;、，,\\s　]*(?:[,、][^\\r\\n；;、，,\\s　.]*)*)?' -%}
+{%- set query = '(?:[?#][^\\r\\n；;，,\\s　]*(?:,[^\\r\\n；;、，,\\s　.]*(?:、[^\\r\\n；;，,\\s　]*)?)*)?' -%}
 {%- set pattern = '(?i)[^\\r\\n；]+?\\.' ~ ext ~ query ~ '(?:$|[' ~ sep ~ '])' -%}
 {{ return(adapter.dispatch('regex_extract_all', 'gongkai')(expr, sql_string(pattern))) }}
 {%- endmacro %}

@@ -21,19 +21,17 @@
 {{ config(pre_hook="{{ budget_clear_rebuilt_units('file') }}", **budget_unit_incremental_config()) }}
 {{ budget_rebuild_marker(units) }}
 {%- set in_scope = in_keys('source_file', units) %}
--- The loads in which the family's readers changed: a file loaded again with the bytes of its previous load is a
--- re-read (ingest/reread.py; a file back after it vanished follows a 'retired' row and is none), and a readers' change
--- re-reads every current file of the family in that load. A version first read in such a load is compared with the
--- version before it as the older readers read that one (its bytes are gone, nothing can read them again): the
--- difference may be the readers' (a figure read 10 000× too large, then right), not the publisher's
--- (first_read_at_readers_change). Not seen when the re-published file is the family's only current file.
-with reread_loads as (
-    select distinct load_id
+-- Re-reads: a file loaded again with the bytes of its previous load (ingest/reread.py: the family's readers changed; a
+-- file back after it vanished follows a 'retired' row and is none).
+with rereads as (
+    select source_file, load_id, prev_load_id
     from (
         select
+            source_file,
             load_id,
             source_sha256,
             status,
+            lag(load_id) over (partition by source_file order by loaded_at, load_id)       as prev_load_id,
             lag(source_sha256) over (partition by source_file order by loaded_at, load_id) as prev_source_sha256,
             lag(status) over (partition by source_file order by loaded_at, load_id)        as prev_status
         from {{ ref('stg_load_manifest__file_versions') }}
@@ -92,10 +90,64 @@ versions as (
     group by source_file, bytes_run, source_sha256, loaded_at
 ),
 
-versions_flagged as (
-    select versions.*, reread_loads.load_id is not null as first_read_at_readers_change
-    from versions
-    left join reread_loads on reread_loads.load_id = versions.first_load_id
+-- A version first read in a load that re-read other files of the family is compared with the version before it as the
+-- older readers read that one (its bytes are gone, nothing reads them again): the difference may be the readers' (a
+-- figure read 10 000× too large, then right), not the publisher's. A stale readers' stamp alone is no evidence (a
+-- deploy re-reads every file, mostly to the same figures): the mark rests on a re-read file whose figures of the same
+-- table (as named: the canonical table name) moved in that load against its previous load — a figure changed,
+-- appeared or vanished, by its cell. Only the loads that first read a version with one before it are looked at.
+evidence_rereads as (
+    select rereads.*
+    from rereads
+    where rereads.load_id in (select first_load_id from versions where bytes_run > 1)
+),
+
+evidence_lines as (
+    select source_file, load_id, table_name, side, sheet, source_row, source_column, column_key, amount_yuan
+    from {{ ref('stg_budget__line_versions') }}
+    where amount_yuan is not null
+      and load_id in (select load_id from evidence_rereads union all select prev_load_id from evidence_rereads)
+    union all
+    select source_file, load_id, table_name, side, sheet, source_row, source_column, column_key, amount_yuan
+    from {{ ref('stg_debt__line_versions') }}
+    where amount_yuan is not null
+      and load_id in (select load_id from evidence_rereads union all select prev_load_id from evidence_rereads)
+),
+
+reread_now as (
+    select evidence_rereads.load_id as reread_load_id, evidence_lines.*
+    from evidence_rereads
+    join evidence_lines
+        on evidence_lines.source_file = evidence_rereads.source_file
+       and evidence_lines.load_id = evidence_rereads.load_id
+),
+
+reread_before as (
+    select evidence_rereads.load_id as reread_load_id, evidence_lines.*
+    from evidence_rereads
+    join evidence_lines
+        on evidence_lines.source_file = evidence_rereads.source_file
+       and evidence_lines.load_id = evidence_rereads.prev_load_id
+),
+
+-- (load, table) pairs where the readers' change moved a re-read file's figures
+readers_moved as (
+    select distinct
+        coalesce(reread_now.reread_load_id, reread_before.reread_load_id) as load_id,
+        coalesce(reread_now.table_name, reread_before.table_name)         as table_name
+    from reread_now
+    full outer join reread_before
+        on reread_before.reread_load_id = reread_now.reread_load_id
+       and reread_before.source_file = reread_now.source_file
+       and reread_before.sheet = reread_now.sheet
+       and reread_before.source_row = reread_now.source_row
+       and coalesce(reread_before.source_column, '') = coalesce(reread_now.source_column, '')
+       and reread_before.table_name = reread_now.table_name
+       and coalesce(reread_before.side, '') = coalesce(reread_now.side, '')
+       and coalesce(reread_before.column_key, '') = coalesce(reread_now.column_key, '')
+    where reread_now.reread_load_id is null
+       or reread_before.reread_load_id is null
+       or reread_now.amount_yuan <> reread_before.amount_yuan
 ),
 
 -- a version's latest reading is compared with the next version's first (both made when the publisher replaced it)
@@ -107,10 +159,8 @@ neighbours as (
         lag(source_sha256) over (partition by source_file order by loaded_at, bytes_run)         as prev_source_sha256,
         lead(first_load_id) over (partition by source_file order by loaded_at, bytes_run)        as next_load_id,
         lead(source_sha256) over (partition by source_file order by loaded_at, bytes_run)        as next_source_sha256,
-        lead(loaded_at) over (partition by source_file order by loaded_at, bytes_run)            as next_loaded_at,
-        lead(first_read_at_readers_change) over (partition by source_file order by loaded_at, bytes_run)
-                                                                                   as next_read_at_readers_change
-    from versions_flagged as versions
+        lead(loaded_at) over (partition by source_file order by loaded_at, bytes_run)            as next_loaded_at
+    from versions
 ),
 
 -- the loads whose figures are kept: each version's latest reading, and the first reading of a version that has one
@@ -225,8 +275,9 @@ select
     neighbours.next_source_sha256,
     neighbours.next_loaded_at,
     coalesce(next_notes.has_correction_note, false)         as next_has_correction_note,
-    neighbours.first_read_at_readers_change,
-    coalesce(neighbours.next_read_at_readers_change, false) as next_read_at_readers_change,
+    -- per table: the readers' change moved figures of this table in the load that first read this version / the next
+    moved_here.load_id is not null                          as first_read_at_readers_change,
+    moved_next.load_id is not null                          as next_read_at_readers_change,
     unit_fingerprints.rebuild_unit,
     unit_fingerprints.unit_fingerprint
 from numbered
@@ -241,3 +292,8 @@ left join table_resolution
     on table_resolution.source_file = numbered.source_file and table_resolution.table_name = numbered.table_name
 left join file_resolution
     on file_resolution.source_file = numbered.source_file
+left join readers_moved as moved_here
+    on neighbours.prev_load_id is not null and moved_here.load_id = neighbours.first_load_id
+   and moved_here.table_name = numbered.table_name
+left join readers_moved as moved_next
+    on moved_next.load_id = neighbours.next_load_id and moved_next.table_name = numbered.table_name

@@ -6,9 +6,10 @@
 -- (int_figure_versions): a later reader fix re-reads only the bytes still there, never making a change of its own;
 -- `new_amount_now_yuan` is the new version's figure as today's readers read it (the amounts compared are in the
 -- reading of the time: a figure an older reader read 10 000× too large is compared as it was read then).
--- `readers_changed`: the new version was first read in the load where the family's readers changed, so it is compared
--- with the old version as the older readers read it — the difference may be the readers' and is not called a
--- publisher's change (REV_SILENT_CORRECTION leaves it out; the report marks it).
+-- `readers_changed`: the new version was first read in the load where the family's readers changed and moved figures
+-- of the same table in re-read files (same bytes; int_figure_versions), so it is compared with the old version as the
+-- older readers read it — the difference cannot be told from the readers'. It is never dropped: REV_SILENT_CORRECTION
+-- names it with that said, for a person to look at (the report marks it too).
 -- `revision_id` hashes the six columns after it (CONTRACTS §7.1); `revision_key` is unique
 -- (the same figure can change in two republications).
 -- Only files read in two versions or more can have a revision; their rows are exactly those with a neighbouring

@@ -1,7 +1,8 @@
 -- One row per file a portal row names as its attachment: a cell listing several (`a.xlsx；b.pdf`, one per line …:
 -- macros/attachments.sql attachment_list) is one row each, a cell naming one is one row, a blank cell none. Every
 -- matching of publications to loaded files (what a publication published, DISC_ATTACHMENT_*) reads these rows. A
--- clerk's label before a name (`附件1：x.xlsx`) is dropped, unless a file there is named with it.
+-- clerk's label before a name (`附件1：x.xlsx`) is dropped, unless a file of the publication's own publisher is named
+-- with it (another publisher's `附件1：x.xlsx` elsewhere in the raw root says nothing of this cell).
 with publications as (
     select * from {{ ref('stg_portal__publications') }}
     where attachment_as_published is not null
@@ -22,11 +23,44 @@ listed_trimmed as (
     where publication_id not in (select publication_id from listed)
 ),
 
--- the names of the files there, to tell a clerk's label (`附件1：x.xlsx` for x.xlsx) from a file really named so
-file_names as (
-    select distinct lower(file_name) as file_name
+-- the files named with a label, to tell a clerk's label (`附件1：x.xlsx` for x.xlsx) from a file really named so
+label_files as (
+    select source_file, lower(file_name) as file_name
     from {{ ref('stg_load_manifest__load_files') }}
     where {{ regex_search('file_name', "'^附件'") }}
+),
+
+{{ publisher_name_ctes() }}
+
+-- … and whose they are: the publisher each sheet's title names (as int_attachment_sheets reads it), NULL for a title
+-- naming no known publisher
+label_file_sheets as (
+    select sheets.source_file, title_region.region_code, title_entity.entity_code,
+           title_entity.parent_entity_code, title_entity.region_code as entity_region_code
+    from (
+        select source_file, fiscal_year, entity_name_key from {{ ref('stg_budget__sheets') }}
+        union all
+        select source_file, fiscal_year, entity_name_key from {{ ref('stg_debt__sheets') }}
+    ) as sheets
+    left join region_by_name as title_region on title_region.region_name = sheets.entity_name_key
+    left join entity_by_name as title_entity
+        on title_entity.entity_name = sheets.entity_name_key and title_entity.fiscal_year = sheets.fiscal_year
+    where sheets.source_file in (select source_file from label_files)
+),
+
+-- a labelled name is the publication's own file when a file so named is one its publisher may publish: one of its
+-- sheets names no known publisher or names that publisher, its parent department or its region (or the publisher is
+-- not registered: nothing to tell by), or the file has no sheet read (nothing says it is another's)
+own_label_files as (
+    select distinct publications.publication_id, label_files.file_name
+    from publications
+    cross join label_files
+    left join registered_publishers on registered_publishers.publisher_code = publications.publisher_code
+    left join label_file_sheets as s on s.source_file = label_files.source_file
+    where registered_publishers.publisher_code is null
+       or s.source_file is null
+       or (s.region_code is null and s.entity_code is null)
+       or publications.publisher_code in (s.region_code, s.entity_code, s.parent_entity_code, s.entity_region_code)
 ),
 
 labelled as (
@@ -41,9 +75,10 @@ labelled as (
 pieces as (
     select distinct
         labelled.publication_id,
-        case when file_names.file_name is not null then labelled.as_listed else labelled.label_off end as written
+        case when own_label_files.file_name is not null then labelled.as_listed else labelled.label_off end as written
     from labelled
-    left join file_names on file_names.file_name = labelled.listed_name
+    left join own_label_files
+        on own_label_files.publication_id = labelled.publication_id and own_label_files.file_name = labelled.listed_name
 )
 
 select

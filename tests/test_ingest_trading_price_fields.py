@@ -94,3 +94,24 @@ def test_a_budget_beside_a_ceiling_is_the_budget(gongkai_env):
     assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
     assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [
         Decimal(rows[0][5]) * TEN_THOUSAND, Decimal(rows[1][4]) * TEN_THOUSAND]
+
+
+def test_a_ceilings_unit_column_is_not_the_budgets_unit(gongkai_env):
+    """控制价, CONTROL_PRICE_UNIT and 预算金额 in one file (either column order): the unit column names the ceiling's
+    column, not the budget the ceiling falls back into — bound as the budget's unit, 预算金额 1 000 000 元 became
+    10 000 000 000 silently, and a 美元 ceiling blanked the budget (review R4b). The ceiling, beside a budget, is not
+    stored; nor is its unit."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    layouts = {"ceiling_first.csv": (["控制价", "CONTROL_PRICE_UNIT", "预算金额"], (0, 1, 2)),
+               "budget_first.csv": (["BUDGET_AMOUNT", "CONTROL_PRICE", "CONTROL_PRICE_UNIT"], (1, 2, 0))}
+    cells = [("1200000", "1", "1000000"), ("1200", "美元", "1000000"), ("120", "万元", "960000")]
+    for name, (amounts, order) in layouts.items():
+        rows = [[f"{name[0]}{n}", "招标公告", f"某工程{n}招标公告", "2020-03-02 09:00",
+                 *(c[order.index(i)] for i in range(3))] for n, c in enumerate(cells)]
+        write_csv(raw / "trading" / name, ["项目编号", "公告类型", "公告标题", "发布时间", *amounts], rows)
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    assert query(wh, "SELECT count(*) FROM raw.load_blanked_cells") == [(0,)]
+    for name in layouts:
+        got = bulletins(wh, f"trading/{name}")
+        assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [Decimal(c[2]) for c in cells], name

@@ -48,10 +48,16 @@ not (false
 {{ sql_string('联合体($|[ 　（(：:)）—-]|成员|牵头)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]') }}
 {%- endmacro %}
 
-{#- A consortium member's mark (乙（成员）, 乙（成员单位）): a row so marked belongs to the candidate of the lead before it
-    (V3 510's BIDDER_ROLE written into the name, one row per member). -#}
+{#- A consortium member's mark (乙（成员）, 乙（成员单位）, 乙（联合体成员）): a row so marked belongs to the candidate of the
+    nearest lead-marked row before it (V3 510's BIDDER_ROLE written into the name, one row per member). -#}
 {% macro consortium_member_mark() -%}
-{{ sql_string('[（(]成员(单位|方)?[)）]') }}
+{{ sql_string('[（(](联合体)?成员(单位|方)?[)）]') }}
+{%- endmacro %}
+
+{#- A consortium lead's mark (甲（牵头人）, 甲（联合体牵头人）, 甲（牵头方）): the row members after it join (review R4b: a
+    member joined whichever row preceded it, and one rank's unmarked rows were joined as a consortium). -#}
+{% macro consortium_lead_mark() -%}
+{{ sql_string('[（(](联合体)?牵头(人|方|单位)[)）]') }}
 {%- endmacro %}
 
 {#- The candidates a candidate-list cell names, in the cell's order: pieces between ；/; are candidates; a piece

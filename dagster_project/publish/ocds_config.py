@@ -27,12 +27,16 @@ CONSORTIUM_MARK = "联合体($|[ 　（(：:)）—-]|成员|牵头)|牵头(人|
 # A consortium party (review R4) has no one organisation's identifier: its members' codes (a code cell listing several,
 # 91…1A、91…2B) are its additionalIdentifiers (OCDS 1.1.5 Organization; its identifier stays unset) and its id is
 # built from them sorted — the same on the candidate publicity and on the result notice however either writes its name.
-CODE_LIST_SEPARATORS = "；;、，,"
+# Codes listed in one cell split alike at 、/；/，, at / and at spaces (91…1A、91…2B, 91…1A/91…2B, 91…1A 91…2B: one id);
+# a code listed twice is one member (review R4b: 91A、91A gave additionalIdentifiers a duplicate, schema uniqueItems).
+CODE_LIST_SEPARATORS = "；;、，,/／ 　"
 
 
 def consortium_codes(name: str | None, code: str | None) -> list[str] | None:
-    """The member codes of a party that is a consortium (several codes, or a name holding the mark), else None."""
-    codes = [c.strip() for c in re.split(f"[{CODE_LIST_SEPARATORS}]", code or "") if c.strip()]
+    """The member codes of a party that is a consortium (several codes, or a name holding the mark), else None: sorted,
+    each once. A party whose code cell lists several codes without the mark (a buyer, say) keeps this reading — the
+    cell is no one organisation's identifier, so its codes are additionalIdentifiers and none is claimed as its own."""
+    codes = sorted({c.strip() for c in re.split(f"[{CODE_LIST_SEPARATORS}]", code or "") if c.strip()})
     return codes if len(codes) > 1 or (name and re.search(CONSORTIUM_MARK, name)) else None
 
 

@@ -50,7 +50,10 @@ ORPHAN_MEMBER_ROWS = [CANDIDATES[2][0], f"{CANDIDATES[1][0]}（成员）"]
 LONG_MARK_ROWS = [f"{CANDIDATES[0][0]}（联合体牵头人）", f"{CANDIDATES[1][0]}（联合体成员）", CANDIDATES[2][0]]
 # what a reader of each publicity counts, written out by hand (P17: two unmarked firms tied at rank 1, then rank 2)
 READERS_COUNT = {"P11/001": 4, "P12/001": 2, "P13/001": 2, "P14/001": 3, "P15/001": 2,
-                 "P16/001": 2, "P17/001": 3, "P18/001": 2, "P19/001": 2}
+                 "P16/001": 2, "P17/001": 3, "P18/001": 2, "P19/001": 2, "P20/001": 2, "P21/001": 2}
+# review R4b: 、 after 联合体 ends the consortium; a bracket after 联合体 then 有限公司 goes on with a firm's name
+CONSORTIUM_THEN_FIRM = f"{CONSORTIUM_SUFFIXED}、{CANDIDATES[2][0]}"
+GROUP_FIRM = "宁夏联合体（集团）有限公司"
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +105,9 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
     per_row += [_row("P12", "P12 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
     # P11 (hostile): four firms whose names hold 联合体 + another character; P13 the flat copy of a member-per-row list
     flat += [_row("P11", "P11 中标候选人公示", sent, "、".join(HOSTILE_FIRMS), ""),
-             _row("P13", "P13 中标候选人公示", sent, "、".join(MEMBER_ROWS[:2]) + "；" + MEMBER_ROWS[2], "")]
+             _row("P13", "P13 中标候选人公示", sent, "、".join(MEMBER_ROWS[:2]) + "；" + MEMBER_ROWS[2], ""),
+             _row("P20", "P20 中标候选人公示", sent, CONSORTIUM_THEN_FIRM, ""),
+             _row("P21", "P21 中标候选人公示", sent, f"{GROUP_FIRM}、{CANDIDATES[2][0]}", "")]
     per_row += [_row(p, f"{p} 中标候选人公示", sent, name, "")
                 for p, names in (("P16", RESORTED_ROWS), ("P18", ORPHAN_MEMBER_ROWS), ("P19", LONG_MARK_ROWS))
                 for name in names]

@@ -7,7 +7,8 @@ chooses the rows and writes the packages: this module only turns columns into JS
 from __future__ import annotations
 
 from dagster_project.publish.ocds_config import (
-    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CODE_LIST_SEPARATORS, CONSORTIUM_MARK, package_suffix, release_stem,
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CODE_LIST_SEPARATORS, CONSORTIUM_END, CONSORTIUM_END_AS, CONSORTIUM_MARK,
+    package_suffix, release_stem,
 )
 
 
@@ -189,9 +190,10 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
     # a consortium is one candidate (ocds_config.candidate_items), its codes paired by ；/; only
     mark, hard = _q(CONSORTIUM_MARK), f"'[{CANDIDATE_LIST_SEPARATORS}]'"
     # a ranked row: one candidate, or its rank's several joined at ；/; (a tie, review R4b)
+    ended = f"replace(coalesce(cand_name, ''), {_q(CONSORTIUM_END)}, {_q(CONSORTIUM_END_AS)})"
     items = (f"CASE WHEN cand_order IS NOT NULL THEN list_filter(string_split_regex(coalesce(cand_name, ''), {hard}), "
              f"lambda p: trim(p) <> '') "
-             f"ELSE flatten(list_transform(string_split_regex(coalesce(cand_name, ''), {hard}), lambda p: "
+             f"ELSE flatten(list_transform(string_split_regex({ended}, {hard}), lambda p: "
              f"CASE WHEN regexp_matches(p, {mark}) THEN [p] ELSE string_split_regex(p, '、') END)) END")
     code_sep = f"CASE WHEN regexp_matches(coalesce(cand_name, ''), {mark}) THEN {hard} ELSE {sep} END"
     cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(

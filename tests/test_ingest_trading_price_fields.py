@@ -115,3 +115,21 @@ def test_a_ceilings_unit_column_is_not_the_budgets_unit(gongkai_env):
     for name in layouts:
         got = bulletins(wh, f"trading/{name}")
         assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [Decimal(c[2]) for c in cells], name
+
+
+def test_the_budgets_own_unit_column_under_either_name_reads_the_standards_codes(gongkai_env):
+    """UNIT_BUDGET (V3's 预算金额单位) was an unread column: a budget in 万元 stored as 元; the code 1 under the Chinese
+    name 预算金额单位 blanked the budget (review R4b). Both read the standard's PRICE_UNIT codes and unit words."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    rows = [["U1", "招标公告", "某道路工程招标公告", "2020-03-02 09:00", "812.5", "1"],
+            ["U2", "招标公告", "某学校维修招标公告", "2020-03-03 09:00", "960000", "0"],
+            ["U3", "招标公告", "某桥梁工程招标公告", "2020-03-04 09:00", "35.2", "万元"]]
+    for name, amount, unit in (("unit_budget.csv", "BUDGET_AMOUNT", "UNIT_BUDGET"), ("unit_budget_cn.csv", "预算金额", "预算金额单位")):
+        write_csv(raw / "trading" / name, ["项目编号", "公告类型", "公告标题", "发布时间", amount, unit], rows)
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    assert query(wh, "SELECT count(*) FROM raw.load_blanked_cells") == [(0,)]
+    for name in ("unit_budget.csv", "unit_budget_cn.csv"):
+        got = bulletins(wh, f"trading/{name}")
+        assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [
+            Decimal("812.5") * TEN_THOUSAND, Decimal(960000), Decimal("35.2") * TEN_THOUSAND], name

@@ -317,9 +317,11 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 continue
             bound.add(name)
             codes = codes_for(table, name) or (codes_for(table, "amount_unit") if kind == "unit" else None)
-            if codes is None and kind == "unit" and _NATIONAL_NAME.search(header):
+            if codes is None and kind == "unit" and (_NATIONAL_NAME.search(header) or name != "amount_unit"):
                 # a unit column under the standard's field name (CONTROL_PRICE_UNIT, PRICE_UNIT) holds the standard's
-                # code (1 = 万元) in any export, recognised table or not (review R4: 1 rejected the announcement)
+                # code (1 = 万元) in any export, recognised table or not (review R4: 1 rejected the announcement); so
+                # does one amount's own unit column under its Chinese name (预算金额单位 is the standard's UNIT_BUDGET,
+                # review R4b: its 1 blanked the budget) — not a bare 单位, which may hold an office's name
                 codes = dict(code_lists().get((ANY_STANDARD_TABLE, "amount_unit"), {})) or None
             if codes and name == "bulletin_type":
                 # a type written out (中标结果公告, 0202) says what the record is even in a table whose codes are

@@ -133,3 +133,24 @@ def test_the_budgets_own_unit_column_under_either_name_reads_the_standards_codes
         got = bulletins(wh, f"trading/{name}")
         assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [
             Decimal("812.5") * TEN_THOUSAND, Decimal(960000), Decimal("35.2") * TEN_THOUSAND], name
+
+
+def test_an_unreadable_general_unit_loses_only_the_amounts_it_governs(gongkai_env):
+    """The unit of every amount without its own (PRICE_UNIT, AMOUNT_UNIT, 单位) holding no unit — the code 2, 美元, an
+    office's name — rejected the whole announcement (review R4b): the amounts it governs are left unread and the cell
+    is a finding; an amount whose own unit column states its unit is still read."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "公告类型", "公告标题", "发布时间", "中标金额", "预算金额", "预算金额单位"]
+    for name, unit in (("price_unit.csv", "PRICE_UNIT"), ("amount_unit.csv", "AMOUNT_UNIT"), ("office.csv", "单位")):
+        value = {"price_unit.csv": "2", "amount_unit.csv": "美元", "office.csv": "银川市财政局"}[name]
+        write_csv(raw / "trading" / name, [*header, unit], [
+            ["G1", "中标结果公告", "某项目中标结果公告", "2020-05-12 10:00", "812.5", "900", "万元", value],
+            ["G2", "中标结果公告", "另一项目中标结果公告", "2020-05-13 10:00", "40", "50", "", "万元"]])
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    for name, unit in (("price_unit.csv", "PRICE_UNIT"), ("amount_unit.csv", "AMOUNT_UNIT"), ("office.csv", "单位")):
+        got = bulletins(wh, f"trading/{name}")
+        assert [(got[r]["bid_amount_yuan"], got[r]["budget_amount_yuan"]) for r in sorted(got)] == [
+            (None, Decimal(900) * TEN_THOUSAND), (Decimal(40) * TEN_THOUSAND, Decimal(50) * TEN_THOUSAND)], name
+        assert query(wh, "SELECT source_row, source_column FROM raw.load_blanked_cells "
+                         f"WHERE source_file = 'trading/{name}'") == [(2, unit)], name

@@ -148,16 +148,18 @@ def test_chinese_labels_gbk_and_amount_unit_column(gongkai_env):
     assert load_file_row(wh, "trading/gbk.csv")["encoding"] == "gb18030"
 
 
-def test_bom_csv_and_unknown_unit_rejects_the_row(gongkai_env):
+def test_bom_csv_and_unknown_unit_loses_its_amounts(gongkai_env):
+    # an unknown unit leaves the amounts it governs unread, the cell a finding — not the whole row (review R4b)
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     write_csv(raw / "trading" / "bom.csv", ["UNIFIED_DEAL_CODE", "BULLETIN_TYPE", "BID_AMOUNT", "AMOUNT_UNIT"],
               [["U1", "交易公告", "7", "万元"], ["U2", "交易公告", "8", "斤"]], encoding="utf-8-sig")
     load(raw, wh)
     got = bulletins(wh, "trading/bom.csv")
-    assert list(got) == [2]
+    assert list(got) == [2, 3] and got[3]["bid_amount_yuan"] is None
     assert got[2]["bid_amount_yuan"] == Decimal(70000) and got[2]["bulletin_key"].startswith("U1|announcement|")
-    rejects = query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects")
-    assert rejects == [(3, "AMOUNT_UNIT", "斤")]
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    blanked = query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_blanked_cells")
+    assert blanked == [(3, "AMOUNT_UNIT", "斤")]
     assert load_file_row(wh, "trading/bom.csv")["encoding"] == "utf-8-sig"
 
 

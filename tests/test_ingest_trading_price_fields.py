@@ -94,3 +94,63 @@ def test_a_budget_beside_a_ceiling_is_the_budget(gongkai_env):
     assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
     assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [
         Decimal(rows[0][5]) * TEN_THOUSAND, Decimal(rows[1][4]) * TEN_THOUSAND]
+
+
+def test_a_ceilings_unit_column_is_not_the_budgets_unit(gongkai_env):
+    """控制价, CONTROL_PRICE_UNIT and 预算金额 in one file (either column order): the unit column names the ceiling's
+    column, not the budget the ceiling falls back into — bound as the budget's unit, 预算金额 1 000 000 元 became
+    10 000 000 000 silently, and a 美元 ceiling blanked the budget (review R4b). The ceiling, beside a budget, is not
+    stored; nor is its unit."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    layouts = {"ceiling_first.csv": (["控制价", "CONTROL_PRICE_UNIT", "预算金额"], (0, 1, 2)),
+               "budget_first.csv": (["BUDGET_AMOUNT", "CONTROL_PRICE", "CONTROL_PRICE_UNIT"], (1, 2, 0))}
+    cells = [("1200000", "1", "1000000"), ("1200", "美元", "1000000"), ("120", "万元", "960000")]
+    for name, (amounts, order) in layouts.items():
+        rows = [[f"{name[0]}{n}", "招标公告", f"某工程{n}招标公告", "2020-03-02 09:00",
+                 *(c[order.index(i)] for i in range(3))] for n, c in enumerate(cells)]
+        write_csv(raw / "trading" / name, ["项目编号", "公告类型", "公告标题", "发布时间", *amounts], rows)
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    assert query(wh, "SELECT count(*) FROM raw.load_blanked_cells") == [(0,)]
+    for name in layouts:
+        got = bulletins(wh, f"trading/{name}")
+        assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [Decimal(c[2]) for c in cells], name
+
+
+def test_the_budgets_own_unit_column_under_either_name_reads_the_standards_codes(gongkai_env):
+    """UNIT_BUDGET (V3's 预算金额单位) was an unread column: a budget in 万元 stored as 元; the code 1 under the Chinese
+    name 预算金额单位 blanked the budget (review R4b). Both read the standard's PRICE_UNIT codes and unit words."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    rows = [["U1", "招标公告", "某道路工程招标公告", "2020-03-02 09:00", "812.5", "1"],
+            ["U2", "招标公告", "某学校维修招标公告", "2020-03-03 09:00", "960000", "0"],
+            ["U3", "招标公告", "某桥梁工程招标公告", "2020-03-04 09:00", "35.2", "万元"]]
+    for name, amount, unit in (("unit_budget.csv", "BUDGET_AMOUNT", "UNIT_BUDGET"), ("unit_budget_cn.csv", "预算金额", "预算金额单位")):
+        write_csv(raw / "trading" / name, ["项目编号", "公告类型", "公告标题", "发布时间", amount, unit], rows)
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    assert query(wh, "SELECT count(*) FROM raw.load_blanked_cells") == [(0,)]
+    for name in ("unit_budget.csv", "unit_budget_cn.csv"):
+        got = bulletins(wh, f"trading/{name}")
+        assert [got[r]["budget_amount_yuan"] for r in sorted(got)] == [
+            Decimal("812.5") * TEN_THOUSAND, Decimal(960000), Decimal("35.2") * TEN_THOUSAND], name
+
+
+def test_an_unreadable_general_unit_loses_only_the_amounts_it_governs(gongkai_env):
+    """The unit of every amount without its own (PRICE_UNIT, AMOUNT_UNIT, 单位) holding no unit — the code 2, 美元, an
+    office's name — rejected the whole announcement (review R4b): the amounts it governs are left unread and the cell
+    is a finding; an amount whose own unit column states its unit is still read."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    header = ["项目编号", "公告类型", "公告标题", "发布时间", "中标金额", "预算金额", "预算金额单位"]
+    for name, unit in (("price_unit.csv", "PRICE_UNIT"), ("amount_unit.csv", "AMOUNT_UNIT"), ("office.csv", "单位")):
+        value = {"price_unit.csv": "2", "amount_unit.csv": "美元", "office.csv": "银川市财政局"}[name]
+        write_csv(raw / "trading" / name, [*header, unit], [
+            ["G1", "中标结果公告", "某项目中标结果公告", "2020-05-12 10:00", "812.5", "900", "万元", value],
+            ["G2", "中标结果公告", "另一项目中标结果公告", "2020-05-13 10:00", "40", "50", "", "万元"]])
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects") == [(0,)]
+    for name, unit in (("price_unit.csv", "PRICE_UNIT"), ("amount_unit.csv", "AMOUNT_UNIT"), ("office.csv", "单位")):
+        got = bulletins(wh, f"trading/{name}")
+        assert [(got[r]["bid_amount_yuan"], got[r]["budget_amount_yuan"]) for r in sorted(got)] == [
+            (None, Decimal(900) * TEN_THOUSAND), (Decimal(40) * TEN_THOUSAND, Decimal(50) * TEN_THOUSAND)], name
+        assert query(wh, "SELECT source_row, source_column FROM raw.load_blanked_cells "
+                         f"WHERE source_file = 'trading/{name}'") == [(2, unit)], name

@@ -164,16 +164,19 @@ def test_every_bulletin_tables_title_field_is_its_own_field_and_reads_as_the_tit
 
 def test_a_flat_exports_price_unit_column_is_its_amount_unit(gongkai_env):
     # 价格单位 (the standard's Chinese name of PRICE_UNIT) in a flat export of Chinese labels: 万元 reads as 万元; a
-    # code of the standard's list in a file that is no table of it cannot be read, so the row is rejected naming the
-    # column — not loaded as 元 (the column went unread)
+    # code of the standard's list in a file that is no table of it cannot be read: the amount it governs is left unread
+    # and the cell named (raw.load_blanked_cells) — not loaded as 元 (the column went unread), nor the whole
+    # announcement rejected (review R4b)
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     write_csv(raw / "trading" / "flat_cn.csv", ["项目编号", "公告类型", "公告标题", "发布时间", "中标金额", "价格单位"], [
         ["P1", "中标结果公告", "某项目中标结果公告", "2020-05-12 10:00", "812.5", "万元"],
         ["P2", "中标结果公告", "另一项目中标结果公告", "2020-05-13 10:00", "40", "1"]])
     load(raw, wh)
     got = bulletins(wh, "trading/flat_cn.csv")
-    assert got[2]["bid_amount_yuan"] == Decimal(8125000) and 3 not in got
-    assert query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_rejects "
+    assert got[2]["bid_amount_yuan"] == Decimal(8125000) and got[3]["bid_amount_yuan"] is None
+    assert got[3]["notice_name"] == "另一项目中标结果公告"
+    assert query(wh, "SELECT count(*) FROM raw.load_rejects WHERE source_file = 'trading/flat_cn.csv'") == [(0,)]
+    assert query(wh, "SELECT source_row, source_column, raw_value FROM raw.load_blanked_cells "
                      "WHERE source_file = 'trading/flat_cn.csv'") == [(3, "价格单位", "1")]
 
 

@@ -35,6 +35,9 @@ CELLS = (
     ("宁夏联合体育发展有限公司、宁夏丁建设公司", ["宁夏联合体育发展有限公司", "宁夏丁建设公司"]),
     ("宁夏联合体检中心有限公司、宁夏联合体系认证有限公司、宁夏联合体验馆有限公司",
      ["宁夏联合体检中心有限公司", "宁夏联合体系认证有限公司", "宁夏联合体验馆有限公司"]),
+    # review R4b: 、 after 联合体 ends the consortium; 联合体（集团）有限公司 is a firm's name
+    ("宁夏甲建设公司、宁夏乙建设公司联合体、宁夏丙建设公司", ["宁夏甲建设公司、宁夏乙建设公司联合体", "宁夏丙建设公司"]),
+    ("宁夏联合体（集团）有限公司、宁夏丁建设公司", ["宁夏联合体（集团）有限公司", "宁夏丁建设公司"]),
 )
 
 
@@ -133,3 +136,56 @@ def test_a_consortium_party_has_its_members_codes_and_one_id_across_the_deal(tmp
         assert "identifier" not in party
         assert sorted(party["additionalIdentifiers"], key=lambda i: i["id"]) == members
     assert len({party["id"] for party in consortia.values()}) == 1
+
+
+def test_codes_each_once_a_tie_two_tenderers_and_the_packages_valid(tmp_path):
+    """Review R4b: a code cell listing one member twice (91…1A 91…1A/91…2B) gave additionalIdentifiers a duplicate
+    (release schema uniqueItems); codes split at / and spaces as at 、 give the one id; two firms tied at one rank
+    (candidate_names joins a rank's rows at ；) were one tenderer named 甲；乙. The SQL mapping equals the reference and
+    every package validates against the OCDS 1.1.5 schemas."""
+    from dagster_project.publish.ocds_validation import validate_package_file, validators
+
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=2)
+    tied = ["宁夏甲建设公司", "宁夏乙建设公司"]
+    con = duckdb.connect(str(path))
+    try:
+        deals = [d for (d,) in con.execute("SELECT DISTINCT deal_key FROM main_marts.fct_trading_bulletins "
+                                           "WHERE bulletin_type = '中标候选人公示' ORDER BY deal_key").fetchall()][:2]
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
+                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
+                    ["宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司", f"{LEAD} {LEAD}/{MEMBER}；", deals[0]])
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_bidder_name = ?, win_bidder_code = ? "
+                    "WHERE deal_key = ? AND win_bidder_name IS NOT NULL",
+                    ["宁夏甲建设公司、宁夏乙建设公司联合体", f"{MEMBER}／{LEAD}、{MEMBER}、{MEMBER}", deals[0]])
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = NULL, "
+                    "win_candidate_order = 1 WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
+                    ["；".join(tied), deals[1]])
+    finally:
+        con.close()
+    cfg, policy = load_config(), MaskingPolicy.from_spec(load_spec()["masking"])
+    folder = tmp_path / "ocds"
+    folder.mkdir()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        write_ocds(con, folder, cfg, policy)
+        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) ORDER BY deal_key, notice_send_time, bulletin_key")
+        names = [d[0] for d in cursor.description]
+        expected = [bulletin_release(dict(zip(names, values)), cfg) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    written, v = [], validators()
+    for package in package_files(folder):
+        assert validate_package_file(package, v, cfg) == [], package.name
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                written += json.load(fh)["releases"]
+    assert written == expected
+    consortia = [p for r in written if r["ocid"].endswith(deals[0]) for p in r["parties"]
+                 if "联合体" in p["name"] or "牵头人" in p["name"]]
+    assert len(consortia) >= 2
+    for party in consortia:
+        assert party["id"] == f"consortium-{LEAD}+{MEMBER}"
+        assert [i["id"] for i in party["additionalIdentifiers"]] == [LEAD, MEMBER]
+    (publicity,) = [r for r in written if r["ocid"].endswith(deals[1]) and r["tag"] == ["award"]
+                    and r["awards"][0]["status"] == "pending"]
+    assert [t["name"] for t in publicity["tender"]["tenderers"]] == tied

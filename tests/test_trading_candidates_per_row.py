@@ -43,8 +43,17 @@ SPORTS_FIRM = "宁夏联合体育发展有限公司"
 HOSTILE_FIRMS = ["宁夏联合体检中心有限公司", "宁夏联合体系认证有限公司", "宁夏联合体验馆有限公司", SPORTS_FIRM]
 # a consortium's members one per row, as V3 510 lists them with BIDDER_ROLE written into the name, then a firm
 MEMBER_ROWS = [f"{CANDIDATES[0][0]}（牵头人）", f"{CANDIDATES[1][0]}（成员）", CANDIDATES[2][0]]
-# what a reader of each publicity counts, written out by hand
-READERS_COUNT = {"P11/001": 4, "P12/001": 2, "P13/001": 2, "P14/001": 3, "P15/001": 2}
+# review R4b: the member-per-row list re-sorted (甲（牵头人）, 丙, 乙（成员）: the member joins the lead, not 丙); a member
+# no lead precedes; the marks written 联合体牵头人 / 联合体成员
+RESORTED_ROWS = [MEMBER_ROWS[0], MEMBER_ROWS[2], MEMBER_ROWS[1]]
+ORPHAN_MEMBER_ROWS = [CANDIDATES[2][0], f"{CANDIDATES[1][0]}（成员）"]
+LONG_MARK_ROWS = [f"{CANDIDATES[0][0]}（联合体牵头人）", f"{CANDIDATES[1][0]}（联合体成员）", CANDIDATES[2][0]]
+# what a reader of each publicity counts, written out by hand (P17: two unmarked firms tied at rank 1, then rank 2)
+READERS_COUNT = {"P11/001": 4, "P12/001": 2, "P13/001": 2, "P14/001": 3, "P15/001": 2,
+                 "P16/001": 2, "P17/001": 3, "P18/001": 2, "P19/001": 2, "P20/001": 2, "P21/001": 2}
+# review R4b: 、 after 联合体 ends the consortium; a bracket after 联合体 then 有限公司 goes on with a firm's name
+CONSORTIUM_THEN_FIRM = f"{CONSORTIUM_SUFFIXED}、{CANDIDATES[2][0]}"
+GROUP_FIRM = "宁夏联合体（集团）有限公司"
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +105,12 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
     per_row += [_row("P12", "P12 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
     # P11 (hostile): four firms whose names hold 联合体 + another character; P13 the flat copy of a member-per-row list
     flat += [_row("P11", "P11 中标候选人公示", sent, "、".join(HOSTILE_FIRMS), ""),
-             _row("P13", "P13 中标候选人公示", sent, "、".join(MEMBER_ROWS[:2]) + "；" + MEMBER_ROWS[2], "")]
+             _row("P13", "P13 中标候选人公示", sent, "、".join(MEMBER_ROWS[:2]) + "；" + MEMBER_ROWS[2], ""),
+             _row("P20", "P20 中标候选人公示", sent, CONSORTIUM_THEN_FIRM, ""),
+             _row("P21", "P21 中标候选人公示", sent, f"{GROUP_FIRM}、{CANDIDATES[2][0]}", "")]
+    per_row += [_row(p, f"{p} 中标候选人公示", sent, name, "")
+                for p, names in (("P16", RESORTED_ROWS), ("P18", ORPHAN_MEMBER_ROWS), ("P19", LONG_MARK_ROWS))
+                for name in names]
     newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
     newer += [_row("P13", "P13 中标候选人公示", sent, name, "") for name in MEMBER_ROWS]
     newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
@@ -107,6 +121,9 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
     # P14: a ranked export (WIN_CANDIDATE_ORDER) whose rank 1 is a consortium on two rows, then ranks 2 and 3
     ranked = [_row("P14", "P14 中标候选人公示", sent, name, "") + [rank]
               for name, rank in (*zip(MEMBER_ROWS[:2], ("1", "1")), (CANDIDATES[2][0], "2"), ("宁夏丁建设公司", "3"))]
+    # P17 (review R4b): two firms nothing marks as a consortium tied at rank 1 — two candidates, as a reader sees them
+    ranked += [_row("P17", "P17 中标候选人公示", sent, name, "") + [rank]
+               for name, rank in ((CANDIDATES[0][0], "1"), (CANDIDATES[1][0], "1"), (CANDIDATES[2][0], "2"))]
     _write(raw / "trading/ranked_export.csv", ranked, HEADER + ["WIN_CANDIDATE_ORDER"])
     return {**files, "trading/ranked_export.csv": ranked}
 
@@ -229,3 +246,20 @@ def test_candidates_as_a_reader_counts_them(warehouse):
     # the member joins its lead with 、 (names as staging cleans them: full-width brackets half-width)
     lead, member, firm = (unicodedata.normalize("NFKC", name) for name in MEMBER_ROWS)
     assert shown["P13/001"] == f"{lead}、{member}；{firm}"
+
+
+def test_a_member_joins_the_nearest_lead_and_nothing_unmarked_is_joined(warehouse):
+    """Review R4b: a member row joins the nearest lead-marked row before it (re-sorted 甲（牵头人）, 丙, 乙（成员） is
+    甲+乙 and 丙 — it joined 丙), a member with no lead stays its own candidate, 联合体牵头人/联合体成员 mark as 牵头人/成员
+    do, and two firms tied at one rank that nothing marks are two candidates (they were joined as one)."""
+    db, _written = warehouse
+    shown = dict(_query(db, "select deal_key, win_candidate_name from marts.fct_trading_bulletins "
+                            "where bulletin_type_code = 'candidates' and deal_key in ('P16/001', 'P18/001', 'P19/001')"))
+    lead, member, firm = (unicodedata.normalize("NFKC", name) for name in MEMBER_ROWS)
+    assert shown["P16/001"] == f"{lead}、{member}；{firm}"
+    assert shown["P18/001"] == "；".join(unicodedata.normalize("NFKC", n) for n in ORPHAN_MEMBER_ROWS)
+    assert shown["P19/001"] == "；".join(["、".join(unicodedata.normalize("NFKC", n) for n in LONG_MARK_ROWS[:2]),
+                                         LONG_MARK_ROWS[2]])
+    tied = _query(db, "select win_candidate_name from marts.fct_trading_bulletins "
+                      "where deal_key = 'P17/001' and win_candidate_order = 1")
+    assert tied == [("；".join(n for n, _ in CANDIDATES[:2]),)]

@@ -443,7 +443,11 @@ def parse_staged(
         for b in bindings:
             own_sql = units.get(f"{b.field}_unit")
             amount_unit = f"coalesce({own_sql}, {unit_sql})" if own_sql and unit_sql else own_sql or unit_sql
-            lost = unreadable.get(f"{b.field}_unit") if b.kind == "amount" else None
+            # its own unit unreadable, or the general one where it states none of its own (R4b: 单位 = an office)
+            general = unreadable.get(next((n for n in units if n not in own), ""))
+            mine = next((raw_expr(u) for u in bindings if u.field == f"{b.field}_unit"), None)
+            general = f"({mine} IS NULL AND {general})" if general and mine else general
+            lost = " OR ".join(x for x in (unreadable.get(f"{b.field}_unit"), general) if x) if b.kind == "amount" else None
             blank = (lambda e: f"(CASE WHEN {lost} THEN NULL ELSE {e} END)") if lost else (lambda e: e)  # noqa: E731
             inner.append(f"{blank(parsed_expr(b, amount_unit))} AS p_{b.field}")
             if b.kind != "text":

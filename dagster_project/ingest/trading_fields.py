@@ -299,7 +299,7 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
     bindings: list[tf.Binding] = []
     ignored: list[int] = []
     bound: set[str] = set()
-    unclear = set(ambiguous_headers(headers, table))
+    unclear = set(ambiguous_headers(headers, table)) | set(_unstored_ceiling(headers, table))
     for index in _binding_order(headers, table):
         header = headers[index]
         _base, _unit, multiplier = tf.split_header_unit(header)
@@ -317,9 +317,11 @@ def bind_headers(headers: list[str], table: StandardTable | None = None) -> tupl
                 continue
             bound.add(name)
             codes = codes_for(table, name) or (codes_for(table, "amount_unit") if kind == "unit" else None)
-            if codes is None and kind == "unit" and _NATIONAL_NAME.search(header):
+            if codes is None and kind == "unit" and (_NATIONAL_NAME.search(header) or name != "amount_unit"):
                 # a unit column under the standard's field name (CONTROL_PRICE_UNIT, PRICE_UNIT) holds the standard's
-                # code (1 = 万元) in any export, recognised table or not (review R4: 1 rejected the announcement)
+                # code (1 = 万元) in any export, recognised table or not (review R4: 1 rejected the announcement); so
+                # does one amount's own unit column under its Chinese name (预算金额单位 is the standard's UNIT_BUDGET,
+                # review R4b: its 1 blanked the budget) — not a bare 单位, which may hold an office's name
                 codes = dict(code_lists().get((ANY_STANDARD_TABLE, "amount_unit"), {})) or None
             if codes and name == "bulletin_type":
                 # a type written out (中标结果公告, 0202) says what the record is even in a table whose codes are
@@ -373,14 +375,35 @@ def _own_unit_of(header: str, table: StandardTable | None) -> list[str]:
             if spec_fields.get(name, {}).get("kind") == "amount" and f"{name}_unit" in spec_fields][:1]
 
 
+def _read_last(header: str) -> bool:
+    """Whether a header is a field's second choice (spec ``read_last``: a ceiling price beside a budget)."""
+    label = tf.normalise_label(tf.split_header_unit(header)[0])
+    return any(re.search(spec["read_last"], label) for spec in trading_spec()["fields"].values() if spec.get("read_last"))
+
+
+def _unstored_ceiling(headers: list[str], table: StandardTable | None) -> list[str]:
+    """A second-choice amount (the ceiling, 控制价) whose unit is a column of its own (CONTROL_PRICE_UNIT), and that unit
+    column, where a first-choice column (预算金额) states the field: the unit follows the amount column it names, not the
+    field that amount would fall back into — bound as the budget's unit it scaled 预算金额 1 000 000 元 by 万元 (review
+    R4b). Neither is stored: the ceiling cannot be the budget's fallback in another unit (a fallback keeps its field's
+    unit, as a header unit must agree), and its unit governs nothing stored."""
+    unit_columns = [h for h in headers if _read_last(h) and _own_unit_of(h, table)]
+    if not unit_columns:
+        return []
+    fields = {f.removesuffix("_unit") for h in unit_columns for f in _own_unit_of(h, table)}
+    if not any(not _read_last(h) and fields & set(_header_fields(h, table)) for h in headers):
+        return []  # the ceiling is the field's only column: its unit is the field's unit
+    ceilings = [h for h in headers if _read_last(h) and not _own_unit_of(h, table) and fields & set(_header_fields(h, table))]
+    return unit_columns + ceilings
+
+
 def _binding_order(headers: list[str], table: StandardTable | None) -> list[int]:
     """Columns in file order, the table's title field first: the title names the bulletin even where another
     column also reads as its name (601 成交宗地信息 prints LAND_PROJECT_NAME before ANNOUNCEMENT_TITLE; the project
     name is read only where the title is blank)."""
     order = list(range(len(headers)))
     # a field's second-choice headers last (budget_amount: a ceiling price beside a budget is the budget's fallback)
-    last = [re.compile(spec["read_last"]) for spec in trading_spec()["fields"].values() if spec.get("read_last")]
-    later = [i for i in order if any(p.search(tf.normalise_label(tf.split_header_unit(headers[i])[0])) for p in last)]
+    later = [i for i in order if _read_last(headers[i])]
     order = [i for i in order if i not in later] + later
     if table is None or not table.title_field:
         return order

@@ -114,11 +114,16 @@ def candidates(row: dict, scheme: str) -> list[tuple[int, dict]]:
     names = candidate_items(name)
     # a cell naming a consortium pairs its codes by ；/; only (its members' codes are not candidates' codes)
     split = re.compile(f"[{CANDIDATE_LIST_SEPARATORS if re.search(CONSORTIUM_MARK, name) else CANDIDATE_SEPARATORS}]")
-    if order is not None or len(names) < 2:
+    if order is not None:
+        # a ranked row is one candidate, or a rank's several (candidate_names joins a rank's rows at ；: two firms tied
+        # at one rank are two tenderers of that rank, review R4b)
+        names = [n for n in re.split(f"[{CANDIDATE_LIST_SEPARATORS}]", name) if n.strip()]
+    if len(names) < 2:
         entries = [(name, code, order if order is not None else 1)]
     else:
         codes = split.split(code) if split.search(code) else []
-        entries = [(n, codes[i] if i < len(codes) else "", i + 1) for i, n in enumerate(names)]
+        entries = [(n, codes[i] if i < len(codes) else "", order if order is not None else i + 1)
+                   for i, n in enumerate(names)]
     out = []
     for n, c, rank in entries:
         party = _party(n.strip() or None, c.strip() or None, ["tenderer"], scheme)

@@ -21,24 +21,32 @@ CANDIDATE_SEPARATORS = "；;、"
 # follows (联合体（牵头人）, 联合体：, 组成的联合体, 联合体成员), never where a firm's name goes on (联合体检中心, 联合体系认证,
 # 联合体育, 联合体验馆). The same mark as dbt's consortium_mark (macros/trading_candidates.sql; a test keeps them equal). OCDS 1.1.5 core has no consortium member field: the consortium is one party, named as written.
 CANDIDATE_LIST_SEPARATORS = "；;"
-CONSORTIUM_MARK = "联合体($|[ 　（(：:)）—-]|成员|牵头)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]"
+# 、 after a trailing 联合体 ends that consortium (甲、乙联合体、丙: the consortium and 丙, review R4b): read as ；. A bracket
+# after 联合体 marks a consortium where a role follows in it (联合体（牵头人）) or the name ends after it (联合体（甲、乙）),
+# not where 有限公司/集团/公司/股份 continues a firm's name (宁夏联合体（集团）有限公司, review R4b).
+CONSORTIUM_END, CONSORTIUM_END_AS = "联合体、", "联合体；"
+CONSORTIUM_MARK = "联合体($|[ 　：:)）—-]|[（(](牵头|成员)|[（(][^)）]*[)）]($|[^有集公股])|成员|牵头)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]"
 
 
 # A consortium party (review R4) has no one organisation's identifier: its members' codes (a code cell listing several,
 # 91…1A、91…2B) are its additionalIdentifiers (OCDS 1.1.5 Organization; its identifier stays unset) and its id is
 # built from them sorted — the same on the candidate publicity and on the result notice however either writes its name.
-CODE_LIST_SEPARATORS = "；;、，,"
+# Codes listed in one cell split alike at 、/；/，, at / and at spaces (91…1A、91…2B, 91…1A/91…2B, 91…1A 91…2B: one id);
+# a code listed twice is one member (review R4b: 91A、91A gave additionalIdentifiers a duplicate, schema uniqueItems).
+CODE_LIST_SEPARATORS = "；;、，,/／ 　"
 
 
 def consortium_codes(name: str | None, code: str | None) -> list[str] | None:
-    """The member codes of a party that is a consortium (several codes, or a name holding the mark), else None."""
-    codes = [c.strip() for c in re.split(f"[{CODE_LIST_SEPARATORS}]", code or "") if c.strip()]
+    """The member codes of a party that is a consortium (several codes, or a name holding the mark), else None: sorted,
+    each once. A party whose code cell lists several codes without the mark (a buyer, say) keeps this reading — the
+    cell is no one organisation's identifier, so its codes are additionalIdentifiers and none is claimed as its own."""
+    codes = sorted({c.strip() for c in re.split(f"[{CODE_LIST_SEPARATORS}]", code or "") if c.strip()})
     return codes if len(codes) > 1 or (name and re.search(CONSORTIUM_MARK, name)) else None
 
 
 def candidate_items(name: str) -> list[str]:
     """The candidates a candidate-list cell names, in its order: a consortium is one."""
-    pieces = re.split(f"[{CANDIDATE_LIST_SEPARATORS}]", name)
+    pieces = re.split(f"[{CANDIDATE_LIST_SEPARATORS}]", name.replace(CONSORTIUM_END, CONSORTIUM_END_AS))
     return [item for piece in pieces
             for item in ([piece] if re.search(CONSORTIUM_MARK, piece) else re.split("、", piece))]
 

@@ -7,7 +7,8 @@ chooses the rows and writes the packages: this module only turns columns into JS
 from __future__ import annotations
 
 from dagster_project.publish.ocds_config import (
-    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CODE_LIST_SEPARATORS, CONSORTIUM_MARK, package_suffix, release_stem,
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CODE_LIST_SEPARATORS, CONSORTIUM_END, CONSORTIUM_END_AS, CONSORTIUM_MARK,
+    package_suffix, release_stem,
 )
 
 
@@ -70,8 +71,8 @@ def _amount(expr: str, currency: str) -> str:
 
 def _members(name: str, code: str) -> str:
     """``ocds_config.consortium_codes`` in SQL: the member codes of a consortium party, else NULL."""
-    codes = (f"list_filter(list_transform(string_split_regex(coalesce({code}, ''), '[{CODE_LIST_SEPARATORS}]'), "
-             f"lambda c: trim(c)), lambda c: c <> '')")
+    codes = (f"list_sort(list_distinct(list_filter(list_transform(string_split_regex(coalesce({code}, ''), "
+             f"'[{CODE_LIST_SEPARATORS}]'), lambda c: trim(c)), lambda c: c <> '')))")
     marked = f"coalesce(regexp_matches({name}, {_q(CONSORTIUM_MARK)}), false)"
     # cheap tests first: nearly every party has one code and no consortium word (1 M releases, four parties each)
     maybe = (f"coalesce(regexp_matches({code}, '[{CODE_LIST_SEPARATORS}]'), false) OR "
@@ -188,16 +189,20 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
     # the candidates of a pending award, as ``candidates`` reads them: list of {id, name, code, rank}
     # a consortium is one candidate (ocds_config.candidate_items), its codes paired by ；/; only
     mark, hard = _q(CONSORTIUM_MARK), f"'[{CANDIDATE_LIST_SEPARATORS}]'"
-    items = (f"flatten(list_transform(string_split_regex(coalesce(cand_name, ''), {hard}), lambda p: "
-             f"CASE WHEN regexp_matches(p, {mark}) THEN [p] ELSE string_split_regex(p, '、') END))")
+    # a ranked row: one candidate, or its rank's several joined at ；/; (a tie, review R4b)
+    ended = f"replace(coalesce(cand_name, ''), {_q(CONSORTIUM_END)}, {_q(CONSORTIUM_END_AS)})"
+    items = (f"CASE WHEN cand_order IS NOT NULL THEN list_filter(string_split_regex(coalesce(cand_name, ''), {hard}), "
+             f"lambda p: trim(p) <> '') "
+             f"ELSE flatten(list_transform(string_split_regex({ended}, {hard}), lambda p: "
+             f"CASE WHEN regexp_matches(p, {mark}) THEN [p] ELSE string_split_regex(p, '、') END)) END")
     code_sep = f"CASE WHEN regexp_matches(coalesce(cand_name, ''), {mark}) THEN {hard} ELSE {sep} END"
     cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(
-                CASE WHEN cand_order IS NOT NULL OR len({items}) < 2
+                CASE WHEN len({items}) < 2
                      THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]
                      ELSE list_transform({items}, lambda n, i: {{'n': n,
                           'c': CAST(CASE WHEN regexp_matches(coalesce(cand_code, ''), {code_sep})
                                          THEN string_split_regex(cand_code, {code_sep})[i] END AS VARCHAR),
-                          'r': CAST(i AS INTEGER)}}) END,
+                          'r': CAST(coalesce(cand_order, i) AS INTEGER)}}) END,
                 lambda x: {{'id': {_party_id(trimmed('x.n'), trimmed('x.c'), scheme)},
                            'name': {trimmed('x.n')}, 'code': {trimmed('x.c')}, 'rank': x.r}}),
                 lambda x: x.id IS NOT NULL AND x.id IS DISTINCT FROM w_id) END"""

@@ -45,25 +45,32 @@ not (false
     never where a firm's name goes on (联合体检中心, 联合体系认证, 联合体育, 联合体验馆). Spec data shared with the OCDS
     mapping (publish/ocds_config.CONSORTIUM_MARK: a test keeps them equal). -#}
 {% macro consortium_mark() -%}
-{{ sql_string('联合体($|[ 　（(：:)）—-]|成员|牵头)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]') }}
+{{ sql_string('联合体($|[ 　：:)）—-]|[（(](牵头|成员)|[（(][^)）]*[)）]($|[^有集公股])|成员|牵头)|牵头(人|方|单位)|[（(]成员(单位|方)?[)）]') }}
 {%- endmacro %}
 
-{#- A consortium member's mark (乙（成员）, 乙（成员单位）): a row so marked belongs to the candidate of the lead before it
-    (V3 510's BIDDER_ROLE written into the name, one row per member). -#}
+{#- A consortium member's mark (乙（成员）, 乙（成员单位）, 乙（联合体成员）): a row so marked belongs to the candidate of the
+    nearest lead-marked row before it (V3 510's BIDDER_ROLE written into the name, one row per member). -#}
 {% macro consortium_member_mark() -%}
-{{ sql_string('[（(]成员(单位|方)?[)）]') }}
+{{ sql_string('[（(](联合体)?成员(单位|方)?[)）]') }}
 {%- endmacro %}
 
-{#- The candidates a candidate-list cell names, in the cell's order: pieces between ；/; are candidates; a piece
+{#- A consortium lead's mark (甲（牵头人）, 甲（联合体牵头人）, 甲（牵头方）): the row members after it join (review R4b: a
+    member joined whichever row preceded it, and one rank's unmarked rows were joined as a consortium). -#}
+{% macro consortium_lead_mark() -%}
+{{ sql_string('[（(](联合体)?牵头(人|方|单位)[)）]') }}
+{%- endmacro %}
+
+{#- The candidates a candidate-list cell names, in the cell's order: pieces between ；/; (and after 联合体、: 甲、乙联合体、丙
+    is the consortium and 丙, ocds_config.CONSORTIUM_END) are candidates; a piece
     holding no consortium mark is split at 、 (甲公司、乙公司: two), one holding a mark is one consortium. -#}
 {% macro candidate_items(expr) -%}
 {{ return(adapter.dispatch('candidate_items', 'gongkai')(expr)) }}
 {%- endmacro %}
 {% macro default__candidate_items(expr) -%}
-flatten(list_transform(string_split_regex({{ expr }}, '[;；]'), lambda piece:
+flatten(list_transform(string_split_regex(replace({{ expr }}, '联合体、', '联合体；'), '[;；]'), lambda piece:
     case when regexp_matches(piece, {{ consortium_mark() }}) then [piece] else string_split_regex(piece, '、') end))
 {%- endmacro %}
 {% macro spark__candidate_items(expr) -%}
-flatten(transform(split({{ expr }}, '[;；]', -1), piece ->
+flatten(transform(split(replace({{ expr }}, '联合体、', '联合体；'), '[;；]', -1), piece ->
     case when piece rlike {{ consortium_mark() }} then array(piece) else split(piece, '、', -1) end))
 {%- endmacro %}

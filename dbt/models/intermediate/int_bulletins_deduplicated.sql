@@ -135,30 +135,41 @@ listed_notice as (
 -- in the file's order (its first row first: the order a list without ranks gives, which OCDS reads as the ranking);
 -- only the rows of the kept notice: a row with the same key whose other content differs is another version of it
 -- (TRADE_CONFLICTING_COPIES reports it), not one more candidate (review R3). A consortium is one candidate
--- (candidate_items). A consortium's members on rows of their own belong to their lead's candidate: a row marked as a
--- member (甲（牵头人）, 乙（成员）, 丙: V3 510's BIDDER_ROLE written into the name) joins the row before it with 、, and so
--- does every further row of a ranked file's one rank (its key holds the rank: two rank-1 rows are one candidate)
+-- (candidate_items). A consortium's members on rows of their own belong to their lead's candidate: a row the file marks
+-- as a member (乙（成员）, 乙（联合体成员）: V3 510's BIDDER_ROLE written into the name) joins the nearest lead-marked row
+-- before it (甲（牵头人）) with 、 — not whichever row precedes it (甲（牵头人）, 丙, 乙（成员） is 甲+乙 and 丙), and a
+-- member with no lead before it stays a candidate of its own; rows nothing marks stay candidates of their own, two
+-- firms tied at one rank of a ranked file included (review R4b: they were joined as one consortium)
 listed_candidates as (
-    select bulletin_key,
-           substr({{ ordered_string_agg("joiner || candidate_name", "''", ['first_position']) }}, 2) as candidate_names
+    select bulletin_key, {{ ordered_string_agg('unit_names', "'；'", ['unit_position']) }} as candidate_names
     from (
-        select bulletin_key, trim(candidate_name) as candidate_name,
-               min(coalesce(source_part, 1) * 1000000000 + source_row) as first_position,
-               case when bool_and(joins_lead) then '、' else '；' end as joiner
+        select bulletin_key, unit_position, {{ ordered_string_agg('candidate_name', "'、'", ['first_position']) }} as unit_names
         from (
-        select own.bulletin_key, own.source_part, own.source_row, candidate_name,
-               own.win_candidate_order is not null or {{ regex_search('candidate_name', consortium_member_mark()) }}
-                   as joins_lead
-        from (
-            select own.*, {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name
-            from listed_copies as own
-            join listed_notice as kept on kept.bulletin_key = own.bulletin_key
-            where own.win_candidate_name is not null and {{ trading_same_notice('own', 'kept') }}
-        ) as own
-        ) as split_names
-        where trim(candidate_name) <> ''
-        group by bulletin_key, trim(candidate_name)
-    ) as names
+            select names.*,
+                   case when is_member then coalesce(max(case when is_lead then first_position end) over (
+                       partition by bulletin_key order by first_position rows between unbounded preceding and current row),
+                       first_position) else first_position end as unit_position
+            from (
+                select bulletin_key, trim(candidate_name) as candidate_name,
+                       min(coalesce(source_part, 1) * 1000000000 + source_row) as first_position,
+                       bool_or(is_lead) as is_lead, bool_and(is_member and not is_lead) as is_member
+                from (
+                    select own.bulletin_key, own.source_part, own.source_row, candidate_name,
+                           {{ regex_search('candidate_name', consortium_lead_mark()) }} as is_lead,
+                           {{ regex_search('candidate_name', consortium_member_mark()) }} as is_member
+                    from (
+                        select own.*, {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name
+                        from listed_copies as own
+                        join listed_notice as kept on kept.bulletin_key = own.bulletin_key
+                        where own.win_candidate_name is not null and {{ trading_same_notice('own', 'kept') }}
+                    ) as own
+                ) as split_names
+                where trim(candidate_name) <> ''
+                group by bulletin_key, trim(candidate_name)
+            ) as names
+        ) as units
+        group by bulletin_key, unit_position
+    ) as candidate_units
     group by bulletin_key
 )
 

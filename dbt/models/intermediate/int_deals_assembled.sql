@@ -19,8 +19,9 @@ candidate_names as (
     select deal_key, count(distinct trim(candidate_name)) as candidate_count
     from (
         -- candidate_names: a publicity its file lists one candidate per row (int_bulletins_deduplicated)
-        -- a ranked row is one candidate (its rank's rows, a consortium's members, joined by int_bulletins_deduplicated)
-        select deal_key, {{ unnest_list("case when win_candidate_order is not null then "
+        -- one ranked row's cell is that rank's one candidate; a rank's several rows are its candidates as candidate_items
+        -- reads them (review R4b: marked members joined by int_bulletins_deduplicated, an unmarked tie two)
+        select deal_key, {{ unnest_list("case when win_candidate_order is not null and candidate_names is null then "
                                         ~ list_of(['coalesce(candidate_names, win_candidate_name)']) ~ " else "
                                         ~ candidate_items('coalesce(candidate_names, win_candidate_name)') ~ " end") }} as candidate_name
         from bulletins

@@ -96,11 +96,7 @@ KIND_REASONS = {
 }
 
 
-
-
-# --------------------------------------------------------------------------------------------
-# SQL helpers
-# --------------------------------------------------------------------------------------------
+# SQL helpers ---------------------------------------------------------------------------------
 def sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -146,11 +142,10 @@ def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
                 + to_minutes(480 - gk_offset_minutes(s))
             ELSE try_strptime(s, {groups['iso']})
         END;
-        -- Cheap markers (contains) route each value to its own group of layouts; the first branch is
-        -- the common export layout. Excel serial: days since 1899-12-30 (Excel's 1900 leap-year bug
-        -- makes this the epoch). A run of digits is a date only as YYYYMMDD / YYYYMMDDHHMMSS
-        -- (strptime alone would take 2018064). A year of fewer than four digits (26/12/06, 26年) is no year: %Y takes
-        -- 1-4 digits, which read 26/12/06 as the year 26 (text_values.TWO_DIGIT_YEAR_REASON).
+        -- Cheap markers (contains) route each value to its own group of layouts; the first branch is the common
+        -- export layout. Excel serial: days since 1899-12-30 (Excel's 1900 leap-year bug makes this the epoch). A run
+        -- of digits is a date only as YYYYMMDD / YYYYMMDDHHMMSS (strptime alone would take 2018064). A year of fewer
+        -- than four digits is no year: %Y takes 1-4 digits (26/12/06 was the year 26; TWO_DIGIT_YEAR_REASON).
         -- full-width digits and separators (２０１８－０６－０４ ９：００) as ASCII: typed on a Chinese IME
         CREATE OR REPLACE TEMP MACRO gk_halfwidth(v) AS translate(v, {sql_literal(FULLWIDTH)}, {sql_literal(HALFWIDTH)});
         CREATE OR REPLACE TEMP MACRO gk_ts_ascii(v) AS CASE

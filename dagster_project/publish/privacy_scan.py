@@ -47,7 +47,12 @@ IDENTIFIER_JSON_KEYS = frozenset({
     # digits in one, e.g. ...f18729763726ae..., read as a mobile in free text and stopped a release) and
     # ``built_in`` names the build (a timestamp id) the part was written in
     "fingerprint", "built_in", "build_id",
+    # the same for the release's content digests and the publishing code's digest (manifest.json)
+    "content_fingerprint", "content_digest", "content_sha256", "publishing_code",
 })
+# A JSON string that is wholly a hex digest (SHA-256, SHA-1, MD5) is an identifier whatever its key: a new digest key
+# in a metadata file stopped a release by chance once a run of eleven digits in its value looked like a mobile.
+_HEX_DIGEST = re.compile(r"(?=[0-9a-f]*[a-f])[0-9a-f]{32,128}")
 # JSON files up to this size are walked in Python (metadata files); larger ones (OCDS packages) are
 # scanned by DuckDB line by line.
 _SMALL_JSON_BYTES = 8 * 1024 * 1024
@@ -250,7 +255,8 @@ def _walk_json(value, where: str, key: str | None, hits: list[PrivacyHit]) -> No
         for v in value:
             _walk_json(v, where, key, hits)
     elif isinstance(value, str):
-        hits += hits_in_text(value, where, free_text=key not in IDENTIFIER_JSON_KEYS)
+        hits += hits_in_text(value, where,
+                             free_text=key not in IDENTIFIER_JSON_KEYS and not _HEX_DIGEST.fullmatch(value))
 
 
 def _run_pattern() -> str:

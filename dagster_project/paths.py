@@ -177,6 +177,15 @@ def carrying_disabled() -> bool:
     return _flag_from_env("GONGKAI_NO_CARRY")
 
 
+def dbt_unit_tests_in_whole_builds() -> bool:
+    """``GONGKAI_DBT_UNIT_TESTS=0``: a whole (or full-refresh) build leaves dbt's unit tests out. They test the dbt
+    code with fixed inputs, not the data, so one run of them per code version says all they can; the test suite runs
+    them in its sample build and on Spark and turns them off in its other pipeline runs (≈ 8 s of each whole build).
+    Selected builds never run them (``selection.BuildPlan.exclude_args``)."""
+    value = os.environ.get("GONGKAI_DBT_UNIT_TESTS", "").strip()
+    return True if not value else _flag_from_env("GONGKAI_DBT_UNIT_TESTS")
+
+
 def dagster_instance_dir() -> "Path | None":
     """``DAGSTER_HOME``: the local Dagster instance's folder (None when unset)."""
     return _path_from_env("DAGSTER_HOME", None)

@@ -1,6 +1,7 @@
 """Shared pytest fixtures: every test gets its own raw root, warehouse and output root."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,11 @@ import pytest
 from dagster_project.paths import REPO_ROOT
 
 SAMPLE_RAW = REPO_ROOT / "data" / "raw"
+
+# dbt's unit tests test the dbt code, not the data: `sample_built` (a direct `dbt build`) and the Spark parity module
+# run them; the suite's many other whole-pipeline runs leave them out (≈ 8 s of each whole build; paths.py).
+# Set here, at import, so pytest-xdist workers and the pipelines they start as subprocesses inherit it.
+os.environ.setdefault("GONGKAI_DBT_UNIT_TESTS", "0")
 
 # A pytest-xdist worker's `__main__` has neither a spec nor a file. pyspark (installed with the [spark] extra)
 # takes that for a doctest run and calls sys.exit(0) when Great Expectations imports `pyspark.sql.connect`, which

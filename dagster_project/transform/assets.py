@@ -30,7 +30,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from dagster_project import partitions, stage_state
-from dagster_project.paths import DBT_PROJECT_DIR, settings
+from dagster_project.paths import DBT_PROJECT_DIR, dbt_unit_tests_in_whole_builds, settings
 from dagster_project.resources import DUCKDB_POOL
 from dagster_project.ingest.framework import FAMILY_TABLES
 from dagster_project.transform import (carried_checks, generations, invocation_folders, parse_state, selection,
@@ -226,6 +226,8 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
             context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
                              "(incremental models are rebuilt whole)")
             args.append("--full-refresh")
+        if plan.mode != "selected" and not dbt_unit_tests_in_whole_builds():
+            args += ["--exclude", "resource_type:unit_test"]  # GONGKAI_DBT_UNIT_TESTS=0 (paths.py says when)
         not_rebuilt: set = set()
         if plan.mode == "selected":
             args += plan.exclude_args(manifest)

@@ -38,16 +38,26 @@ DBT_STAGE = "dbt"  # transform/assets.py records the dbt stage under this name a
 QUALITY_CODE_PATHS = (
     REPO_ROOT / "dagster_project" / "quality",
     EXPECTATIONS_DIR,
-    REPO_ROOT / "dagster_project" / "personal_numbers.py",
-    REPO_ROOT / "dagster_project" / "identifiers.py",
-    REPO_ROOT / "dagster_project" / "publish" / "safe_cells.py",
 )
+QUALITY_PACKAGE = "dagster_project.quality"
 # source and data files only: byte-code caches appear on first import and would move the fingerprint
 CODE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".sql", ".csv", ".js", ".css", ".html")
 
 
+def quality_modules_digest() -> str:
+    """The code quality runs outside ``quality/``: the import closure of its modules but the Dagster assets (which
+    wire the steps and import the dbt asset) — masking, personal numbers, identifiers, relation fingerprints, paths
+    (``code_closure``, as the release's code digest). It was a hand-kept list of files, which missed
+    ``relation_fingerprint.py`` (how a relation's fingerprint is taken decides what is carried)."""
+    from dagster_project import code_closure
+
+    entries = code_closure.package_modules(QUALITY_PACKAGE, leave_out=(f"{QUALITY_PACKAGE}.assets",))
+    return code_closure.digest(entries, leave_out=(QUALITY_PACKAGE,))  # quality/ is hashed by its bytes
+
+
 def quality_code_digest() -> str:
-    return stage_state.tree_digest([p for p in QUALITY_CODE_PATHS if p.exists()], suffixes=CODE_SUFFIXES)
+    return stage_state.tree_digest([p for p in QUALITY_CODE_PATHS if p.exists()], suffixes=CODE_SUFFIXES) \
+        + ":" + quality_modules_digest()
 
 
 def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:

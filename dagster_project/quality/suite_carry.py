@@ -32,10 +32,10 @@ from dagster_project.relation_fingerprint import RelationFingerprints
 
 
 def _suite_code_digest() -> str:
-    from dagster_project.quality.carry import CODE_SUFFIXES, QUALITY_CODE_PATHS
+    from dagster_project.quality.carry import CODE_SUFFIXES, QUALITY_CODE_PATHS, quality_modules_digest
 
     return stage_state.tree_digest([p for p in QUALITY_CODE_PATHS if p.exists() and p != EXPECTATIONS_DIR],
-                                   suffixes=CODE_SUFFIXES)
+                                   suffixes=CODE_SUFFIXES) + ":" + quality_modules_digest()
 
 
 def unit_name(suite_name: str, batch: str) -> str:

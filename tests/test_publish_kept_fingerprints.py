@@ -7,32 +7,11 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_project import stage_state
 from dagster_project.publish.dashboards import page_fingerprints
 from dagster_project.publish.inputs import KeptFingerprints
-from dagster_project.transform import generations
-from test_publish_support import build_fixture_warehouse
+from test_publish_support import build_fixture_warehouse, record_dbt_build, run_sql
 
 BULLETINS = "main_marts.fct_trading_bulletins"
-
-
-def _sql(warehouse, *statements):
-    con = duckdb.connect(str(warehouse))
-    try:
-        for statement in statements:
-            con.execute(statement)
-    finally:
-        con.close()
-
-
-def _build(warehouse, names, token):
-    """What Dagster's dbt asset leaves: the generations of what it may write moved, its fingerprint recorded."""
-    con = duckdb.connect(str(warehouse))
-    try:
-        generations.move(con, names, token)
-        stage_state.record(con, "dbt", f"build {token}")
-    finally:
-        con.close()
 
 
 def _of(warehouse, name):
@@ -54,21 +33,21 @@ def test_kept_while_the_generation_stays(tmp_path, monkeypatch):
     # no generations yet: computed every time, nothing kept
     first, computed = _of(warehouse, BULLETINS)
     assert first and computed == set()
-    _build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g1")
+    record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g1")
     assert _of(warehouse, BULLETINS) == (first, {BULLETINS})  # computed once, kept
-    _sql(warehouse, change)  # behind the build's back: not seen while the generation stays
+    run_sql(warehouse, change)  # behind the build's back: not seen while the generation stays
     assert _of(warehouse, BULLETINS) == (first, set())
-    _build(warehouse, ["fct_budget_lines"], "g2")  # a build that did not reach the bulletins
+    record_dbt_build(warehouse, ["fct_budget_lines"], "g2")  # a build that did not reach the bulletins
     assert _of(warehouse, BULLETINS) == (first, set())
-    _build(warehouse, ["fct_trading_bulletins"], "g3")  # one that did: hashed again, the change seen
+    record_dbt_build(warehouse, ["fct_trading_bulletins"], "g3")  # one that did: hashed again, the change seen
     second, computed = _of(warehouse, BULLETINS)
     assert second != first and computed == {BULLETINS}
-    _sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")  # a build under way
+    run_sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")  # a build under way
     third, computed = _of(warehouse, BULLETINS)
     assert third not in (first, second) and computed == set()
-    _build(warehouse, [], "g4")
+    record_dbt_build(warehouse, [], "g4")
     monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
-    _sql(warehouse, change)
+    run_sql(warehouse, change)
     assert _of(warehouse, BULLETINS)[0] not in (first, second, third)
     # raw tables have no generation: always hashed
     monkeypatch.delenv("GONGKAI_NO_CARRY")
@@ -79,12 +58,12 @@ def test_dashboard_pages_read_the_kept_fingerprints(tmp_path, monkeypatch):
     monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
     warehouse = tmp_path / "w.duckdb"
     build_fixture_warehouse(warehouse)
-    _build(warehouse, ["fct_trading_bulletins", "fct_deals", "fct_budget_lines"], "g1")
+    record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals", "fct_budget_lines"], "g1")
     before = page_fingerprints(warehouse)
-    _sql(warehouse, f"UPDATE {BULLETINS} SET bidder_count = coalesce(bidder_count, 0) + 1",
+    run_sql(warehouse, f"UPDATE {BULLETINS} SET bidder_count = coalesce(bidder_count, 0) + 1",
          "UPDATE main_marts.fct_deals SET bidder_count = coalesce(bidder_count, 0) + 1")
     assert page_fingerprints(warehouse) == before  # the generations stayed: no page re-hashes the trading marts
-    _build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
+    record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
     after = page_fingerprints(warehouse)
     assert after["procurement_competition"] != before["procurement_competition"]
     assert after["budget_composition"] == before["budget_composition"]
@@ -102,7 +81,7 @@ def test_kept_with_the_code_that_computed_them(tmp_path, monkeypatch):
     monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
     warehouse = tmp_path / "w.duckdb"
     build_fixture_warehouse(warehouse)
-    _build(warehouse, ["fct_trading_bulletins"], "g1")
+    record_dbt_build(warehouse, ["fct_trading_bulletins"], "g1")
     first, computed = _of(warehouse, BULLETINS)
     assert computed == {BULLETINS} and _of(warehouse, BULLETINS) == (first, set())
     changed = tmp_path / "changed" / "dagster_project"  # the package with relation_fingerprint.py's code changed

@@ -9,29 +9,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from dagster_project import stage_state
 from dagster_project.publish import atomic, parts
 from dagster_project.publish.release import build_release, load_spec
-from dagster_project.transform import generations
-from test_publish_support import build_fixture_warehouse
-
-
-def _sql(warehouse, *statements):
-    con = duckdb.connect(str(warehouse))
-    try:
-        for statement in statements:
-            con.execute(statement)
-    finally:
-        con.close()
-
-
-def _move(warehouse, names, token):
-    con = duckdb.connect(str(warehouse))
-    try:
-        generations.move(con, names, token)
-        stage_state.record(con, "dbt", f"build {token}")  # the dbt stage records the finished build
-    finally:
-        con.close()
+from test_publish_support import build_fixture_warehouse, record_dbt_build, run_sql
 
 
 @pytest.fixture
@@ -43,7 +23,7 @@ def state(tmp_path, monkeypatch):
     warehouse.parent.mkdir()
     build_fixture_warehouse(warehouse)
     relations = {ds["relation"] for ds in load_spec()["datasets"] if "relation" in ds}
-    _move(warehouse, relations, "g1")
+    record_dbt_build(warehouse, relations, "g1")
     return warehouse, out, relations
 
 
@@ -69,8 +49,8 @@ def test_part_fingerprints_are_kept_while_the_generations_stay(state, monkeypatc
     change = ("UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 "
               "WHERE fiscal_year = 2018 AND code = '205'")
     # a build that reached only the trading marts: the budget lines' generation stayed, so they are not hashed again
-    _sql(warehouse, change)
-    _move(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
+    run_sql(warehouse, change)
+    record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
     same = _release(warehouse, out)
     assert same.unchanged and same.release_id == first.release_id
     # with carrying disabled (what a run after a hand-made dbt build sets) the rows are hashed: the change is seen
@@ -79,12 +59,12 @@ def test_part_fingerprints_are_kept_while_the_generations_stay(state, monkeypatc
     monkeypatch.delenv("GONGKAI_NO_CARRY")
     assert not seen.unchanged and "budget_lines/2018" in seen.parts_with("new")
     # and a build that reaches the budget lines (their generation moves) sees the next change
-    _sql(warehouse, change)
-    _move(warehouse, ["fct_budget_lines"], "g3")
+    run_sql(warehouse, change)
+    record_dbt_build(warehouse, ["fct_budget_lines"], "g3")
     moved = _release(warehouse, out)
     assert not moved.unchanged and moved.parts_with("new") == ["budget_lines/2018"]
     # a dbt build under way (its fingerprint forgotten): hashed whatever the generations say
-    _sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")
+    run_sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")
     under_way = _release(warehouse, out)
     assert not under_way.unchanged and under_way.parts_with("new") == ["budget_lines/2018"]
     assert atomic.read_pointer(out / "open-data") == under_way.release_id

@@ -242,3 +242,27 @@ def part_files(folder: Path, name: str, suffix: str = ".csv") -> list[Path]:
 def parquet_parts(folder: Path, name: str) -> str:
     """A DuckDB ``read_parquet`` of every part of a published dataset."""
     return "read_parquet([" + ", ".join(f"'{p.as_posix()}'" for p in part_files(folder, name, ".parquet")) + "])"
+
+
+def run_sql(warehouse: Path, *statements: str) -> None:
+    """Statements on the fixture warehouse, one connection (a change made behind the dbt asset's back)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def record_dbt_build(warehouse: Path, names, token: str) -> None:
+    """What Dagster's dbt asset leaves after a build: the generations of what it may write moved, its fingerprint
+    recorded (``transform/generations.py``)."""
+    from dagster_project import stage_state
+    from dagster_project.transform import generations
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        generations.move(con, names, token)
+        stage_state.record(con, "dbt", f"build {token}")
+    finally:
+        con.close()

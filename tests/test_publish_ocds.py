@@ -13,14 +13,14 @@ import pytest
 
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
-from dagster_project.publish.ocds import _compile, build_ocds, bulletin_release, ocds_source_sql, write_ocds
+from dagster_project.publish.ocds import _compile, build_ocds, write_ocds
 from dagster_project.publish.ocds_config import load_config, open_package_text, package_files, package_suffix
 from dagster_project.publish.ocds_packages import content_digest
 from dagster_project.publish.ocds_validation import (
     BUNDLED_SCHEMA_DIR, SHARED_SCHEMA_DIR, validate_ocds_folder, validators,
 )
 from dagster_project.publish.release import load_spec
-from test_publish_support import build_fixture_warehouse
+from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
 
 
 @pytest.fixture
@@ -142,27 +142,9 @@ def test_large_package_path_streams_and_still_catches_errors(warehouse, tmp_path
     assert problems and any("tag" in p for p in problems)
 
 
-def _written_and_mapped(warehouse, tmp_path) -> tuple:
-    """The OCDS packages written from the warehouse, and the releases ``bulletin_release`` maps its source rows to."""
-    cfg = load_config()
-    policy = MaskingPolicy.from_spec(load_spec()["masking"])
-    folder = tmp_path / "ocds"
-    folder.mkdir()
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        write_ocds(con, folder, cfg, policy)
-        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) "
-                             "ORDER BY deal_key, notice_send_time, bulletin_key")
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-    finally:
-        con.close()
-    return folder, [bulletin_release(row, cfg) for row in rows]
-
-
 def test_sql_mapping_equals_the_python_reference_mapping(warehouse, tmp_path):
     """The DuckDB-built releases and compiled records are what ``bulletin_release`` / ``_compile`` define."""
-    folder, expected = _written_and_mapped(warehouse, tmp_path)
+    folder, expected = ocds_written_and_mapped(warehouse, tmp_path)
     assert _load_all(folder, "release-package", "releases") == expected
     by_ocid: dict[str, list[dict]] = {}
     for release in expected:
@@ -195,7 +177,7 @@ def test_empty_texts_are_absent_members_as_the_reference_mapping_leaves_them(war
     finally:
         con.close()
     assert blanked > 0
-    folder, expected = _written_and_mapped(warehouse, tmp_path)
+    folder, expected = ocds_written_and_mapped(warehouse, tmp_path)
     releases = _load_all(folder, "release-package", "releases")
     assert releases == expected
     records = _load_all(folder, "record-package", "records")

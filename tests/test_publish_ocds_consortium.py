@@ -22,7 +22,7 @@ from dagster_project.publish.masking import MaskingPolicy
 from dagster_project.publish.ocds import bulletin_release, ocds_source_sql, write_ocds
 from dagster_project.publish.ocds_config import CONSORTIUM_MARK, load_config, open_package_text, package_files
 from dagster_project.publish.release import load_spec
-from test_publish_support import build_fixture_warehouse
+from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
 
 # (cell, the tenderers a reader of the notice sees: written out by hand)
 CELLS = (
@@ -61,20 +61,7 @@ def warehouse(tmp_path):
 
 def test_a_consortium_is_one_tenderer_and_sql_equals_the_reference(warehouse, tmp_path):
     path, cells = warehouse
-    cfg = load_config()
-    policy = MaskingPolicy.from_spec(load_spec()["masking"])
-    folder = tmp_path / "ocds"
-    folder.mkdir()
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        write_ocds(con, folder, cfg, policy)
-        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) "
-                             "ORDER BY deal_key, notice_send_time, bulletin_key")
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-    finally:
-        con.close()
-    expected = [bulletin_release(row, cfg) for row in rows]
+    folder, expected = ocds_written_and_mapped(path, tmp_path)
     written = []
     for package in package_files(folder):
         if package.name.startswith("release-package"):
@@ -109,7 +96,7 @@ def test_a_consortium_party_has_its_members_codes_and_one_id_across_the_deal(tmp
                               "WHERE bulletin_type = '中标候选人公示'").fetchone()
         con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
                     "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
-                    [f"宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司", f"{LEAD}、{MEMBER}；", deal])
+                    ["宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司", f"{LEAD}、{MEMBER}；", deal])
         con.execute("UPDATE main_marts.fct_trading_bulletins SET win_bidder_name = ?, win_bidder_code = ? "
                     "WHERE deal_key = ? AND win_bidder_name IS NOT NULL",
                     ["宁夏甲建设公司、宁夏乙建设公司联合体", f"{MEMBER}，{LEAD}", deal])

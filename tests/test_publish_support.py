@@ -266,3 +266,25 @@ def record_dbt_build(warehouse: Path, names, token: str) -> None:
         stage_state.record(con, "dbt", f"build {token}")
     finally:
         con.close()
+
+
+def ocds_written_and_mapped(warehouse: Path, tmp_path: Path) -> tuple:
+    """The OCDS packages written from the warehouse, and the releases ``bulletin_release`` maps its source rows to."""
+    from dagster_project.publish.masking import MaskingPolicy
+    from dagster_project.publish.ocds import bulletin_release, ocds_source_sql, write_ocds
+    from dagster_project.publish.ocds_config import load_config
+    from dagster_project.publish.release import load_spec
+    cfg = load_config()
+    policy = MaskingPolicy.from_spec(load_spec()["masking"])
+    folder = tmp_path / "ocds"
+    folder.mkdir()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        write_ocds(con, folder, cfg, policy)
+        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) "
+                             "ORDER BY deal_key, notice_send_time, bulletin_key")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    return folder, [bulletin_release(row, cfg) for row in rows]

@@ -11,15 +11,28 @@ the column, its figures not read.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
+import functools
 import re
 
 from dagster_project.ingest.grid import Grid, cell_text
 from dagster_project.ingest.own_region import own_region_names
 from dagster_project.ingest.parsed import RowReject
 from dagster_project.ingest.workbook_spec import TableSpec, normalise
+from dagster_project.paths import DBT_SEEDS_DIR
 
-_WHOLE_TOTAL = re.compile(r"(?:本地区|全地区|全省|全自治区|全区|全市|全州|全盟|全县|全旗)?(?:合计|总计)")
+_TOTAL_WORDS = ("合计", "总计")
+
+
+@functools.lru_cache(maxsize=1)
+def _whole_total() -> "re.Pattern[str]":
+    """合计 / 总计, after a whole-region word or none: the words are the one vocabulary's
+    (``dbt/seeds/ref_debt_whole_region_labels.csv``, read by dbt too), not a list of our own."""
+    with open(DBT_SEEDS_DIR / "ref_debt_whole_region_labels.csv", encoding="utf-8", newline="") as fh:
+        words = sorted((r["word"] for r in csv.DictReader(fh) if r["match_kind"] in ("exact", "contains")),
+                       key=len, reverse=True)
+    return re.compile(f"(?:{'|'.join(map(re.escape, words))})?(?:{'|'.join(_TOTAL_WORDS)})")
 _REGION_KEYS = ("amount", "amount_own_level")
 
 
@@ -45,7 +58,7 @@ def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header
     out, refused = [], set()
     for col in stray:
         last = vocab.label_numbering.sub("", normalise(col.header.split("/")[-1]))
-        whole = _WHOLE_TOTAL.fullmatch(last) or any(last in (f"{n}合计", f"{n}总计") for n in own)
+        whole = _whole_total().fullmatch(last) or any(last in tuple(n + w for w in _TOTAL_WORDS) for n in own)
         if whole and not has_whole:
             out.append(dataclasses.replace(col, key="amount"))
             has_whole = True

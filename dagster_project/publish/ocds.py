@@ -112,8 +112,11 @@ def candidates(row: dict, scheme: str) -> list[tuple[int, dict]]:
     code = (row.get("win_candidate_code") or "").strip()
     order = row.get("win_candidate_order")
     names = candidate_items(name)
-    # a cell naming a consortium pairs its codes by ；/; only (its members' codes are not candidates' codes)
-    split = re.compile(f"[{CANDIDATE_LIST_SEPARATORS if re.search(CONSORTIUM_MARK, name) else CANDIDATE_SEPARATORS}]")
+    # a cell naming a consortium pairs its codes by ；/; only (its members' codes are not candidates' codes); the mark is
+    # looked for in each candidate, as candidate_items does: 甲、乙联合体；丙 marks none as a whole (联合体 before ；), and
+    # its codes 乙码、甲码；丙码 were split at 、 too — 丙 given 甲's code as its identifier
+    marked = any(re.search(CONSORTIUM_MARK, item) for item in names)
+    split = re.compile(f"[{CANDIDATE_LIST_SEPARATORS if marked else CANDIDATE_SEPARATORS}]")
     if order is not None:
         # a ranked row is one candidate, or a rank's several (candidate_names joins a rank's rows at ；: two firms tied
         # at one rank are two tenderers of that rank, review R4b)

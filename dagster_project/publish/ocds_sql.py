@@ -195,7 +195,9 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
              f"lambda p: trim(p) <> '') "
              f"ELSE flatten(list_transform(string_split_regex({ended}, {hard}), lambda p: "
              f"CASE WHEN regexp_matches(p, {mark}) THEN [p] ELSE string_split_regex(p, '、') END)) END")
-    code_sep = f"CASE WHEN regexp_matches(coalesce(cand_name, ''), {mark}) THEN {hard} ELSE {sep} END"
+    # the mark looked for in each candidate (ocds.candidates): 甲、乙联合体；丙 marks none as a whole
+    marked = f"len(list_filter(string_split_regex({ended}, {hard}), lambda p: regexp_matches(p, {mark}))) > 0"
+    code_sep = f"CASE WHEN {marked} THEN {hard} ELSE {sep} END"
     cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(
                 CASE WHEN len({items}) < 2
                      THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]

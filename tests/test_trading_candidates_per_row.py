@@ -111,6 +111,12 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
     per_row += [_row(p, f"{p} 中标候选人公示", sent, name, "")
                 for p, names in (("P16", RESORTED_ROWS), ("P18", ORPHAN_MEMBER_ROWS), ("P19", LONG_MARK_ROWS))
                 for name in names]
+    # P22: a consortium's lead and member on rows of their own, each with its code, then a firm; P23 the same
+    # candidates in one flat cell, the consortium written 甲、乙联合体 and its codes the other way round
+    per_row += [_row("P22", "P22 中标候选人公示", sent, name, code)
+                for name, (_n, code) in zip(MEMBER_ROWS, CANDIDATES)]
+    flat += [_row("P23", "P23 中标候选人公示", sent, f"{CONSORTIUM_SUFFIXED}；{CANDIDATES[2][0]}",
+                  f"{CANDIDATES[1][1]}、{CANDIDATES[0][1]}；{CANDIDATES[2][1]}")]
     newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
     newer += [_row("P13", "P13 中标候选人公示", sent, name, "") for name in MEMBER_ROWS]
     newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
@@ -263,3 +269,30 @@ def test_a_member_joins_the_nearest_lead_and_nothing_unmarked_is_joined(warehous
     tied = _query(db, "select win_candidate_name from marts.fct_trading_bulletins "
                       "where deal_key = 'P17/001' and win_candidate_order = 1")
     assert tied == [("；".join(n for n, _ in CANDIDATES[:2]),)]
+
+
+def test_a_consortiums_member_rows_carry_their_codes_to_its_one_ocds_party(warehouse):
+    """A consortium whose lead and member have rows of their own, each with its code, is the same OCDS tenderer —
+    id and additionalIdentifiers from both members' codes — as the consortium written in one cell with both codes
+    (the last stop's note: the member's code never reached fct_trading_bulletins, so the party had no code at all,
+    ``name-…`` for an id). The firm beside it keeps its own identifier."""
+    from dagster_project.publish.ocds import candidates
+    from dagster_project.publish.ocds_config import load_config
+
+    db, _written = warehouse
+    scheme = load_config()["party_scheme"]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = con.execute("select * from marts.fct_trading_bulletins where bulletin_type_code = 'candidates' "
+                             "and deal_key in ('P22/001', 'P23/001') order by deal_key")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    per_row, one_cell = ([party for _rank, party in candidates(row, scheme)] for row in rows)
+    assert [p["id"] for p in per_row] == [p["id"] for p in one_cell]
+    consortium, firm = per_row
+    members = sorted(code for _name, code in CANDIDATES[:2])
+    assert consortium["id"] == "consortium-" + "+".join(members) and "identifier" not in consortium
+    assert [i["id"] for i in consortium["additionalIdentifiers"]] == members
+    assert firm["identifier"]["id"] == CANDIDATES[2][1]

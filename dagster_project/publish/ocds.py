@@ -29,7 +29,8 @@ import duckdb
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import (
-    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, load_config,
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, group_id_prefix,
+    load_config,
     package_files, package_suffix, release_stem,
 )
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql, source_order
@@ -77,7 +78,7 @@ def _party(name: str | None, code: str | None, roles: list[str], scheme: str) ->
         return None
     members = consortium_codes(name, code)
     if members:  # a consortium: no one organisation's identifier (ocds_config.consortium_codes)
-        pid = "consortium-" + "+".join(sorted(members))
+        pid = group_id_prefix(roles) + "+".join(sorted(members))
     else:
         pid = f"{scheme}-{code}" if code and members is None else f"name-{name}"
     party: dict = {"id": pid, "roles": roles}

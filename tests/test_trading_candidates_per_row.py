@@ -117,7 +117,15 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
                 for name, (_n, code) in zip(MEMBER_ROWS, CANDIDATES)]
     flat += [_row("P23", "P23 中标候选人公示", sent, f"{CONSORTIUM_SUFFIXED}；{CANDIDATES[2][0]}",
                   f"{CANDIDATES[1][1]}、{CANDIDATES[0][1]}；{CANDIDATES[2][1]}")]
-    newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
+    # P24: one result in three exports; the kept copy (newer_export, the latest) leaves the publicity's end blank, the
+    # two others state different ends — they contradict each other, not the kept row
+    end_at = HEADER.index("PUBLICITY_END_TIME")
+    p24 = {rel: [*r[:end_at], end, *r[end_at + 1:]] for rel, end in (
+        ("newer", ""), ("per_row", "2024-05-13 09:00:00"), ("flat", "2024-05-20 09:00:00"))
+        for r in [_row("P24", "P24 中标结果公告", sent, CANDIDATES[0][0], CANDIDATES[0][1], kind="中标结果公告")]}
+    per_row.append(p24["per_row"])
+    flat.append(p24["flat"])
+    newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]] + [p24["newer"]]
     newer += [_row("P13", "P13 中标候选人公示", sent, name, "") for name in MEMBER_ROWS]
     newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
               _row("P9", "P9 招标公告", later, "", "", kind="招标公告")]   # makes this export the later one
@@ -204,9 +212,25 @@ def test_copies_whose_other_content_differs_still_conflict_and_say_where(warehou
     db, _ = warehouse
     got = _query(db, "select deal_key, source_file, differing_fields, is_same_file "
                      "from intermediate.int_bulletin_copies_compared where is_conflicting order by deal_key")
-    assert got == [("P2/001", "trading/candidates_per_row.csv", "notice_name", True),
+    # P15: the third row states another end than the second, which lent the kept row its blank end: a second version
+    # (listed_notice leaves its candidate out for that reason), now reported as one
+    assert got == [("P15/001", "trading/candidates_per_row.csv", "publicity_end_time", True),
+                   ("P2/001", "trading/candidates_per_row.csv", "notice_name", True),
+                   ("P24/001", "trading/flat_export.csv", "publicity_end_time", False),
                    ("P4/001", "trading/flat_export.csv", "notice_name", False),
                    ("P5/001", "trading/candidates_per_row.csv", "notice_name", True)]
+
+
+def test_a_copy_conflicting_with_another_where_the_kept_row_is_blank_is_reported(warehouse):
+    """P24: the kept copy states no publicity end; the next copy in the rule's order states one, a third another. The
+    third contradicts what the notice states (the kept row's fields, a blank one from the first copy stating it) —
+    it was compared with the kept row alone, and a blank contradicts nothing, so the two exports' disagreement went
+    unreported. The copy that lent the field is no conflict."""
+    db, _written = warehouse
+    got = _query(db, "select source_file, is_conflicting, differing_fields from intermediate.int_bulletin_copies_compared "
+                     "where deal_key = 'P24/001' order by source_file")
+    assert got == [("trading/candidates_per_row.csv", False, None), ("trading/flat_export.csv", True, "publicity_end_time"),
+                   ("trading/newer_export.csv", False, None)]
 
 
 def test_a_second_version_in_one_file_lends_the_kept_notice_no_candidate(warehouse):

@@ -114,3 +114,38 @@ def test_members_written_with_their_roles_and_whitespace_in_the_union_name(gongk
         assert con.execute("SELECT count(*) FROM raw.load_rejects").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def test_a_chinese_named_513_workbook_with_three_members_and_a_damaged_code(gongkai_env):
+    # an office's copy: 513 saved as .xlsx (openpyxl) under the standard's Chinese names, a consortium of three, the
+    # consortium's name written with a full-width space on one row, one member's code turned into 9.16402E+17 by a
+    # spreadsheet (no code: blanked, its own finding) — still one bulletin, the two readable codes its members'
+    import openpyxl
+
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    zh = {r: z for r, z in zip(_fields(), _zh_names())}
+    third = ("宁夏丁监理咨询有限公司", "9.16402E+17")
+    rows = [_row("001", "20200512100000", LEAD, UNION), _row("001", "20200512100000", MEMBER, (UNION[0] + "　", UNION[1])),
+            _row("001", "20200512100000", third, UNION)]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([zh[f] for f in _fields()])
+    for row in rows:
+        sheet.append([row.get(f, "") for f in _fields()])
+    (raw / "trading").mkdir(parents=True)
+    book.save(raw / "trading" / "513_中标结果公告.xlsx")
+    load(raw, wh)
+    (got,) = bulletins(wh, "trading/513_中标结果公告.xlsx").values()
+    assert got["win_bidder_name"] == f"{LEAD[0]}、{MEMBER[0]}、{third[0]}联合体"
+    assert got["win_bidder_code"] == f"{LEAD[1]}、{MEMBER[1]}"
+    con = duckdb.connect(str(wh))
+    try:
+        (blanked,) = con.execute("SELECT count(*) FROM raw.load_blanked_cells").fetchone()
+    finally:
+        con.close()
+    assert blanked == 1
+
+
+def _zh_names() -> list[str]:
+    with (DBT_SEEDS_DIR / "ingest" / "ref_ggzy_v3_fields.csv").open(encoding="utf-8") as handle:
+        return [r["field_name_zh"] for r in csv.DictReader(handle) if r["table_name"] == "WIN_RESULT_ANNO"]

@@ -125,7 +125,17 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
         for r in [_row("P24", "P24 中标结果公告", sent, CANDIDATES[0][0], CANDIDATES[0][1], kind="中标结果公告")]}
     per_row.append(p24["per_row"])
     flat.append(p24["flat"])
+    # P25/P26: a result of two joint buyers in two exports, their codes in one cell: P25 in the other order (the same
+    # buyers), P26 naming another second buyer (a conflict)
+    code_at = HEADER.index("TENDERER_CODE")
+    joint = [BUYER[1], "11640100MB7654321X"]
+
+    def _buyers(project: str, codes: list[str]) -> list[str]:
+        r = _row(project, f"{project} 中标结果公告", sent, *CANDIDATES[0], kind="中标结果公告")
+        return [*r[:code_at], "、".join(codes), *r[code_at + 1:]]
+    flat += [_buyers("P25", joint), _buyers("P26", [joint[0], "11640100MB0000000X"])]
     newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]] + [p24["newer"]]
+    newer += [_buyers("P25", joint[::-1]), _buyers("P26", joint)]
     newer += [_row("P13", "P13 中标候选人公示", sent, name, "") for name in MEMBER_ROWS]
     newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
               _row("P9", "P9 招标公告", later, "", "", kind="招标公告")]   # makes this export the later one
@@ -217,6 +227,7 @@ def test_copies_whose_other_content_differs_still_conflict_and_say_where(warehou
     assert got == [("P15/001", "trading/candidates_per_row.csv", "publicity_end_time", True),
                    ("P2/001", "trading/candidates_per_row.csv", "notice_name", True),
                    ("P24/001", "trading/flat_export.csv", "publicity_end_time", False),
+                   ("P26/001", "trading/flat_export.csv", "tenderer_code", False),
                    ("P4/001", "trading/flat_export.csv", "notice_name", False),
                    ("P5/001", "trading/candidates_per_row.csv", "notice_name", True)]
 
@@ -231,6 +242,16 @@ def test_a_copy_conflicting_with_another_where_the_kept_row_is_blank_is_reported
                      "where deal_key = 'P24/001' order by source_file")
     assert got == [("trading/candidates_per_row.csv", False, None), ("trading/flat_export.csv", True, "publicity_end_time"),
                    ("trading/newer_export.csv", False, None)]
+
+
+def test_a_code_cell_listing_the_same_parties_in_another_order_is_no_conflict(warehouse):
+    """P25: two joint buyers' codes in one cell, the two exports listing them in another order — the same buyers (as a
+    513's member rows and a flat export's one cell may order a consortium's codes): compared as a set of codes, not as
+    text; P26 names another buyer and still conflicts."""
+    db, _written = warehouse
+    got = dict(_query(db, "select deal_key, bool_or(is_conflicting) from intermediate.int_bulletin_copies_compared "
+                          "where deal_key in ('P25/001', 'P26/001') group by deal_key"))
+    assert got == {"P25/001": False, "P26/001": True}
 
 
 def test_a_second_version_in_one_file_lends_the_kept_notice_no_candidate(warehouse):

@@ -176,3 +176,60 @@ def test_codes_each_once_a_tie_two_tenderers_and_the_packages_valid(tmp_path):
     (publicity,) = [r for r in written if r["ocid"].endswith(deals[1]) and r["tag"] == ["award"]
                     and r["awards"][0]["status"] == "pending"]
     assert [t["name"] for t in publicity["tender"]["tenderers"]] == tied
+
+
+def test_a_cell_whose_consortium_ends_before_the_semicolon_pairs_its_codes_by_candidate(tmp_path):
+    """甲、乙联合体；丙 with codes 乙码、甲码；丙码: the cell as a whole holds no mark (联合体 is followed by ；), so its codes
+    were split at 、 as well — the consortium given one member's code, 丙 given 甲's as its identifier. The mark is
+    looked for in each candidate, as the candidates are split; SQL mapping equals the reference."""
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
+    third = "91640100MA76XXXX3C"
+    con = duckdb.connect(str(path))
+    try:
+        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
+                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
+                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
+                    ["宁夏甲建设公司、宁夏乙建设公司联合体；宁夏丙建设公司", f"{MEMBER}、{LEAD}；{third}", deal])
+    finally:
+        con.close()
+    folder, expected = ocds_written_and_mapped(path, tmp_path)
+    written = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
+    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    (publicity,) = [r for r in written if r["tag"] == ["award"] and r["awards"][0]["status"] == "pending"]
+    tenderers = {t["name"]: t["id"] for t in publicity["tender"]["tenderers"]}
+    assert tenderers == {"宁夏甲建设公司、宁夏乙建设公司联合体": f"consortium-{LEAD}+{MEMBER}",
+                         "宁夏丙建设公司": f"{load_config()['party_scheme']}-{third}"}
+
+
+def test_several_codes_without_the_mark_are_a_consortium_only_on_the_bidders_side(tmp_path):
+    """A cell listing several codes with no consortium mark: a winner so written bids jointly, which the law allows only
+    as a consortium (招标投标法 §31) — consortium-…, as the marked form; a buyer so written is joint tendering (the
+    standard's 501 ISUNION 是否联合招标), no consortium: its id says joint-… (it said consortium-…). Neither claims
+    one organisation's identifier; SQL mapping equals the reference."""
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
+    buyers = ("11640100MB0000011X", "11640100MB0000022X")
+    con = duckdb.connect(str(path))
+    try:
+        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
+                              "WHERE win_bidder_name IS NOT NULL").fetchone()
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET tenderer_name = ?, tenderer_code = ? WHERE deal_key = ?",
+                    ["银川市某局、银川市某中心", "、".join(buyers), deal])
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_bidder_name = ?, win_bidder_code = ? "
+                    "WHERE deal_key = ? AND win_bidder_name IS NOT NULL", ["宁夏甲建设公司、宁夏乙建设公司", f"{LEAD}、{MEMBER}", deal])
+    finally:
+        con.close()
+    folder, expected = ocds_written_and_mapped(path, tmp_path)
+    written = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
+    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    ids = {p["id"] for r in written for p in r["parties"]}
+    assert "joint-" + "+".join(buyers) in ids and f"consortium-{LEAD}+{MEMBER}" in ids
+    assert not any(p["id"].startswith("consortium-11640100") for r in written for p in r["parties"])

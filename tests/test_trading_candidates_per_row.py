@@ -111,7 +111,31 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
     per_row += [_row(p, f"{p} 中标候选人公示", sent, name, "")
                 for p, names in (("P16", RESORTED_ROWS), ("P18", ORPHAN_MEMBER_ROWS), ("P19", LONG_MARK_ROWS))
                 for name in names]
-    newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]]
+    # P22: a consortium's lead and member on rows of their own, each with its code, then a firm; P23 the same
+    # candidates in one flat cell, the consortium written 甲、乙联合体 and its codes the other way round
+    per_row += [_row("P22", "P22 中标候选人公示", sent, name, code)
+                for name, (_n, code) in zip(MEMBER_ROWS, CANDIDATES)]
+    flat += [_row("P23", "P23 中标候选人公示", sent, f"{CONSORTIUM_SUFFIXED}；{CANDIDATES[2][0]}",
+                  f"{CANDIDATES[1][1]}、{CANDIDATES[0][1]}；{CANDIDATES[2][1]}")]
+    # P24: one result in three exports; the kept copy (newer_export, the latest) leaves the publicity's end blank, the
+    # two others state different ends — they contradict each other, not the kept row
+    end_at = HEADER.index("PUBLICITY_END_TIME")
+    p24 = {rel: [*r[:end_at], end, *r[end_at + 1:]] for rel, end in (
+        ("newer", ""), ("per_row", "2024-05-13 09:00:00"), ("flat", "2024-05-20 09:00:00"))
+        for r in [_row("P24", "P24 中标结果公告", sent, CANDIDATES[0][0], CANDIDATES[0][1], kind="中标结果公告")]}
+    per_row.append(p24["per_row"])
+    flat.append(p24["flat"])
+    # P25/P26: a result of two joint buyers in two exports, their codes in one cell: P25 in the other order (the same
+    # buyers), P26 naming another second buyer (a conflict)
+    code_at = HEADER.index("TENDERER_CODE")
+    joint = [BUYER[1], "11640100MB7654321X"]
+
+    def _buyers(project: str, codes: list[str]) -> list[str]:
+        r = _row(project, f"{project} 中标结果公告", sent, *CANDIDATES[0], kind="中标结果公告")
+        return [*r[:code_at], "、".join(codes), *r[code_at + 1:]]
+    flat += [_buyers("P25", joint), _buyers("P26", [joint[0], "11640100MB0000000X"])]
+    newer = [_row("P3", "P3 中标候选人公示", sent, n, c) for n, c in CANDIDATES[:2]] + [p24["newer"]]
+    newer += [_buyers("P25", joint[::-1]), _buyers("P26", joint)]
     newer += [_row("P13", "P13 中标候选人公示", sent, name, "") for name in MEMBER_ROWS]
     newer += [_row("P4", "P4 中标候选人公示 第二版", sent, *CANDIDATES[0]),
               _row("P9", "P9 招标公告", later, "", "", kind="招标公告")]   # makes this export the later one
@@ -198,9 +222,36 @@ def test_copies_whose_other_content_differs_still_conflict_and_say_where(warehou
     db, _ = warehouse
     got = _query(db, "select deal_key, source_file, differing_fields, is_same_file "
                      "from intermediate.int_bulletin_copies_compared where is_conflicting order by deal_key")
-    assert got == [("P2/001", "trading/candidates_per_row.csv", "notice_name", True),
+    # P15: the third row states another end than the second, which lent the kept row its blank end: a second version
+    # (listed_notice leaves its candidate out for that reason), now reported as one
+    assert got == [("P15/001", "trading/candidates_per_row.csv", "publicity_end_time", True),
+                   ("P2/001", "trading/candidates_per_row.csv", "notice_name", True),
+                   ("P24/001", "trading/flat_export.csv", "publicity_end_time", False),
+                   ("P26/001", "trading/flat_export.csv", "tenderer_code", False),
                    ("P4/001", "trading/flat_export.csv", "notice_name", False),
                    ("P5/001", "trading/candidates_per_row.csv", "notice_name", True)]
+
+
+def test_a_copy_conflicting_with_another_where_the_kept_row_is_blank_is_reported(warehouse):
+    """P24: the kept copy states no publicity end; the next copy in the rule's order states one, a third another. The
+    third contradicts what the notice states (the kept row's fields, a blank one from the first copy stating it) —
+    it was compared with the kept row alone, and a blank contradicts nothing, so the two exports' disagreement went
+    unreported. The copy that lent the field is no conflict."""
+    db, _written = warehouse
+    got = _query(db, "select source_file, is_conflicting, differing_fields from intermediate.int_bulletin_copies_compared "
+                     "where deal_key = 'P24/001' order by source_file")
+    assert got == [("trading/candidates_per_row.csv", False, None), ("trading/flat_export.csv", True, "publicity_end_time"),
+                   ("trading/newer_export.csv", False, None)]
+
+
+def test_a_code_cell_listing_the_same_parties_in_another_order_is_no_conflict(warehouse):
+    """P25: two joint buyers' codes in one cell, the two exports listing them in another order — the same buyers (as a
+    513's member rows and a flat export's one cell may order a consortium's codes): compared as a set of codes, not as
+    text; P26 names another buyer and still conflicts."""
+    db, _written = warehouse
+    got = dict(_query(db, "select deal_key, bool_or(is_conflicting) from intermediate.int_bulletin_copies_compared "
+                          "where deal_key in ('P25/001', 'P26/001') group by deal_key"))
+    assert got == {"P25/001": False, "P26/001": True}
 
 
 def test_a_second_version_in_one_file_lends_the_kept_notice_no_candidate(warehouse):
@@ -263,3 +314,30 @@ def test_a_member_joins_the_nearest_lead_and_nothing_unmarked_is_joined(warehous
     tied = _query(db, "select win_candidate_name from marts.fct_trading_bulletins "
                       "where deal_key = 'P17/001' and win_candidate_order = 1")
     assert tied == [("；".join(n for n, _ in CANDIDATES[:2]),)]
+
+
+def test_a_consortiums_member_rows_carry_their_codes_to_its_one_ocds_party(warehouse):
+    """A consortium whose lead and member have rows of their own, each with its code, is the same OCDS tenderer —
+    id and additionalIdentifiers from both members' codes — as the consortium written in one cell with both codes
+    (the last stop's note: the member's code never reached fct_trading_bulletins, so the party had no code at all,
+    ``name-…`` for an id). The firm beside it keeps its own identifier."""
+    from dagster_project.publish.ocds import candidates
+    from dagster_project.publish.ocds_config import load_config
+
+    db, _written = warehouse
+    scheme = load_config()["party_scheme"]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = con.execute("select * from marts.fct_trading_bulletins where bulletin_type_code = 'candidates' "
+                             "and deal_key in ('P22/001', 'P23/001') order by deal_key")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    per_row, one_cell = ([party for _rank, party in candidates(row, scheme)] for row in rows)
+    assert [p["id"] for p in per_row] == [p["id"] for p in one_cell]
+    consortium, firm = per_row
+    members = sorted(code for _name, code in CANDIDATES[:2])
+    assert consortium["id"] == "consortium-" + "+".join(members) and "identifier" not in consortium
+    assert [i["id"] for i in consortium["additionalIdentifiers"]] == members
+    assert firm["identifier"]["id"] == CANDIDATES[2][1]

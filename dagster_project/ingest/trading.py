@@ -30,6 +30,7 @@ import duckdb
 from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
+from dagster_project.ingest.trading_unions import fold_union_rows, union_notes
 from dagster_project.ingest.trading_fields import (
     StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
     repeated_headers, trading_spec,
@@ -87,8 +88,9 @@ def _checks(present: set[str], max_parts: int) -> list[tf.RowCheck]:
 
 
 def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: RawFile, load_id: str,
-                      bindings: list[tf.Binding], table: StandardTable | None) -> int:
-    """Insert the loadable records, one bulletin per listed section; returns bulletins inserted."""
+                      bindings: list[tf.Binding], table: StandardTable | None) -> tuple[int, list[str]]:
+    """Insert the loadable records, one bulletin per listed section, a consortium listed one member per row as one
+    (``trading_unions``); returns (bulletins inserted, notes)."""
     spec = trading_spec()
     present = {b.field for b in bindings}
 
@@ -125,12 +127,15 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         target = spec["fields"][b.field].get("column", b.field)
         if target is not None and target not in values:  # helper fields (amount_unit …) are not stored
             values[target] = f"p_{b.field}"
+    notes = union_notes(con, source, values["bulletin_key"], part, present)
+    if notes:  # some rows fold: otherwise the insert stays the plain one (513 at 1 M rows names no consortium)
+        source = fold_union_rows(source, values["bulletin_key"], part, present)
     columns = ["load_id", "source_file", "source_sha256", "source_row", *values]
     exprs = [tf.sql_literal(load_id), tf.sql_literal(f.rel), tf.sql_literal(f.sha256), "source_row",
              *values.values()]
     return con.execute(
         f"INSERT INTO raw.trading_bulletins ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {source}"
-    ).fetchone()[0]
+    ).fetchone()[0], notes
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
@@ -239,10 +244,11 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
                                  header_repeat=header_repeat_sql(bindings, table))
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected
-        bulletins = _insert_bulletins(con, parsed, f, load_id, bindings, table)
+        bulletins, fold_notes = _insert_bulletins(con, parsed, f, load_id, bindings, table)
     finally:
         tf.drop_temp(con, parsed.table)
-    if bulletins != rows_loaded:
+    notes += fold_notes
+    if bulletins != rows_loaded and not fold_notes:
         notes.append(f"{rows_loaded} 条记录含 {bulletins} 条公告 (one per listed section) "
                      f"({rows_loaded} records held {bulletins} bulletins)")
     notes += parsed.notes

@@ -29,7 +29,8 @@ import duckdb
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import (
-    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, load_config,
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, group_id_prefix,
+    load_config,
     package_files, package_suffix, release_stem,
 )
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql, source_order
@@ -77,7 +78,7 @@ def _party(name: str | None, code: str | None, roles: list[str], scheme: str) ->
         return None
     members = consortium_codes(name, code)
     if members:  # a consortium: no one organisation's identifier (ocds_config.consortium_codes)
-        pid = "consortium-" + "+".join(sorted(members))
+        pid = group_id_prefix(roles) + "+".join(sorted(members))
     else:
         pid = f"{scheme}-{code}" if code and members is None else f"name-{name}"
     party: dict = {"id": pid, "roles": roles}
@@ -112,8 +113,11 @@ def candidates(row: dict, scheme: str) -> list[tuple[int, dict]]:
     code = (row.get("win_candidate_code") or "").strip()
     order = row.get("win_candidate_order")
     names = candidate_items(name)
-    # a cell naming a consortium pairs its codes by ；/; only (its members' codes are not candidates' codes)
-    split = re.compile(f"[{CANDIDATE_LIST_SEPARATORS if re.search(CONSORTIUM_MARK, name) else CANDIDATE_SEPARATORS}]")
+    # a cell naming a consortium pairs its codes by ；/; only (its members' codes are not candidates' codes); the mark is
+    # looked for in each candidate, as candidate_items does: 甲、乙联合体；丙 marks none as a whole (联合体 before ；), and
+    # its codes 乙码、甲码；丙码 were split at 、 too — 丙 given 甲's code as its identifier
+    marked = any(re.search(CONSORTIUM_MARK, item) for item in names)
+    split = re.compile(f"[{CANDIDATE_LIST_SEPARATORS if marked else CANDIDATE_SEPARATORS}]")
     if order is not None:
         # a ranked row is one candidate, or a rank's several (candidate_names joins a rank's rows at ；: two firms tied
         # at one rank are two tenderers of that rank, review R4b)

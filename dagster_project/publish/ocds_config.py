@@ -44,6 +44,13 @@ def consortium_codes(name: str | None, code: str | None) -> list[str] | None:
     return codes if len(codes) > 1 or (name and re.search(CONSORTIUM_MARK, name)) else None
 
 
+def group_id_prefix(roles: list[str]) -> str:
+    """The id prefix of a party that is several organisations: a bidder's is a consortium (招标投标法 §31: two or more
+    bid jointly only as a consortium, whether or not the cell says 联合体); a buyer's or agency's several codes are
+    joint tendering (the standard's 501 ISUNION 是否联合招标), no consortium."""
+    return "consortium-" if {"tenderer", "supplier"} & set(roles) else "joint-"
+
+
 def candidate_items(name: str) -> list[str]:
     """The candidates a candidate-list cell names, in its order: a consortium is one."""
     pieces = re.split(f"[{CANDIDATE_LIST_SEPARATORS}]", name.replace(CONSORTIUM_END, CONSORTIUM_END_AS))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dagster_project.publish.ocds_config import (
     CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CODE_LIST_SEPARATORS, CONSORTIUM_END, CONSORTIUM_END_AS, CONSORTIUM_MARK,
-    package_suffix, release_stem,
+    group_id_prefix, package_suffix, release_stem,
 )
 
 
@@ -80,10 +80,11 @@ def _members(name: str, code: str) -> str:
     return f"(CASE WHEN {maybe} THEN CASE WHEN len({codes}) > 1 OR {marked} THEN {codes} END END)"
 
 
-def _party_id(name: str, code: str, scheme: str) -> str:
-    """A party's id as ``ocds._party`` gives it: a consortium's from its members' codes sorted."""
+def _party_id(name: str, code: str, scheme: str, roles: tuple[str, ...] = ("tenderer",)) -> str:
+    """A party's id as ``ocds._party`` gives it: a consortium's from its members' codes sorted (prefix by role:
+    ``ocds_config.group_id_prefix``)."""
     members = _members(name, code)
-    return (f"(CASE WHEN len({members}) > 0 THEN 'consortium-' || array_to_string(list_sort({members}), '+') "
+    return (f"(CASE WHEN len({members}) > 0 THEN {_q(group_id_prefix(list(roles)))} || array_to_string(list_sort({members}), '+') "
             f"WHEN {code} IS NOT NULL AND {members} IS NULL THEN {_q(scheme + '-')} || {code} "
             f"WHEN {name} IS NOT NULL THEN 'name-' || {name} END)")
 
@@ -140,10 +141,10 @@ def _iso_sql(expr: str, duckdb_type: str | None, tz: str) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
 
-def _party_sql(name: str, code: str, scheme: str) -> tuple[str, str, str]:
+def _party_sql(name: str, code: str, scheme: str, roles: tuple[str, ...]) -> tuple[str, str, str]:
     """(id, name, code) expressions of a party as ``_party`` builds it (id NULL = no party)."""
     n, c = f"NULLIF({name}, '')", f"NULLIF({code}, '')"
-    return _party_id(n, c, scheme), n, c
+    return _party_id(n, c, scheme, roles), n, c
 
 
 # A release needs an ocid (a deal key), an id and a date: a bulletin without one is left out of the
@@ -179,9 +180,10 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
                     f"{_map_case(col('bulletin_type'), status_of)} WHEN {_map_case(col('bulletin_type_code'), tag_of)} "
                     f"IS NOT NULL THEN {_map_case(col('bulletin_type_code'), status_of)} ELSE "
                     f"{_q(default.get('award_status', 'active'))} END, 'active')")
-    b_id, b_name, b_code = _party_sql(col("tenderer_name"), col("tenderer_code"), scheme)
-    a_id, a_name, a_code = _party_sql(col("tender_agency_name"), col("tender_agency_code"), scheme)
-    w_id, w_name, w_code = _party_sql(col("win_bidder_name"), col("win_bidder_code"), scheme)
+    b_id, b_name, b_code = _party_sql(col("tenderer_name"), col("tenderer_code"), scheme, ("buyer",))
+    a_id, a_name, a_code = _party_sql(col("tender_agency_name"), col("tender_agency_code"), scheme,
+                                      ("procuringEntity",))
+    w_id, w_name, w_code = _party_sql(col("win_bidder_name"), col("win_bidder_code"), scheme, ("supplier",))
     deal_budget, budget = col("deal_budget_amount_yuan"), col("budget_amount_yuan")
     bidders = f"coalesce({col('bidder_count')}, {col('deal_bidder_count')})"
     sep = f"'[{CANDIDATE_SEPARATORS}]'"
@@ -195,7 +197,9 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
              f"lambda p: trim(p) <> '') "
              f"ELSE flatten(list_transform(string_split_regex({ended}, {hard}), lambda p: "
              f"CASE WHEN regexp_matches(p, {mark}) THEN [p] ELSE string_split_regex(p, '、') END)) END")
-    code_sep = f"CASE WHEN regexp_matches(coalesce(cand_name, ''), {mark}) THEN {hard} ELSE {sep} END"
+    # the mark looked for in each candidate (ocds.candidates): 甲、乙联合体；丙 marks none as a whole
+    marked = f"len(list_filter(string_split_regex({ended}, {hard}), lambda p: regexp_matches(p, {mark}))) > 0"
+    code_sep = f"CASE WHEN {marked} THEN {hard} ELSE {sep} END"
     cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(
                 CASE WHEN len({items}) < 2
                      THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]

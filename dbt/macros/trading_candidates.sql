@@ -14,6 +14,7 @@
         'publicity_end_time', 'win_bidder_name', 'win_bidder_code', 'bid_amount_yuan', 'contract_sign_time',
         'pm_name', 'pm_code', 'contact_phone', 'notice_content', 'url'],
     'free_text': ['notice_name', 'notice_content', 'win_candidate_name'],
+    'code_lists': ['tenderer_code', 'tender_agency_code', 'win_bidder_code'],
     'candidate_fields': ['win_candidate_name', 'win_candidate_code', 'pm_name', 'pm_code'],
     'candidate_own_figures': ['bid_amount_yuan'],
 }) }}
@@ -24,7 +25,16 @@
 {% macro trading_field_differs(column, a, b) -%}
 {%- set fields = trading_copy_fields() -%}
 ({{ a }}.{{ column }} is not null and {{ b }}.{{ column }} is not null and
- {% if column in fields['free_text'] %}{{ comparable_text(a ~ '.' ~ column) }} <> {{ comparable_text(b ~ '.' ~ column) }}{% else %}{{ a }}.{{ column }} <> {{ b }}.{{ column }}{% endif %})
+ {% if column in fields['free_text'] %}{{ comparable_text(a ~ '.' ~ column) }} <> {{ comparable_text(b ~ '.' ~ column) }}
+ {%- elif column in fields['code_lists'] %}{{ code_set(a ~ '.' ~ column) }} <> {{ code_set(b ~ '.' ~ column) }}
+ {%- else %}{{ a }}.{{ column }} <> {{ b }}.{{ column }}{% endif %})
+{%- endmacro %}
+
+{#- A party's code cell as the set of codes it lists, sorted: a consortium's (or joint buyers') codes in one cell are the
+    same party in any order (91…2B、91…1A is 91…1A、91…2B — the order a 513's member rows give and a flat export's cell
+    need not agree), split where OCDS splits them (publish/ocds_config.CODE_LIST_SEPARATORS). -#}
+{% macro code_set(expr) -%}
+{{ list_sorted(filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''")) }}
 {%- endmacro %}
 
 {#- Row `a` is a candidate row of the notice `b` states: no field but the candidate's own contradicts it. Two rows

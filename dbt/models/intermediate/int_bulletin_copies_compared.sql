@@ -5,7 +5,9 @@
 --
 -- "Differ" = both copies state the field and the standardised values are not equal (times, amounts in
 -- 元, codes, names as cleaned in staging, texts with whitespace runs collapsed). A copy that leaves a
--- field blank, as a national-standard table without that column does, contradicts nothing.
+-- field blank, as a national-standard table without that column does, contradicts nothing. Each copy is compared with
+-- what the kept notice states (kept_fields: a field the canonical copy leaves blank is the first copy's stating it), so
+-- two copies that disagree where the kept row is blank are a conflict too.
 --
 -- A candidate publicity lists its candidates: a file without a rank column (WIN_CANDIDATE_ORDER, part of the key)
 -- states one notice once per candidate, the rows differing only in the candidate's own fields. Those rows are that
@@ -45,6 +47,22 @@ copies as (
     select standardised.*, exports.export_time, exports.export_rank
     from standardised
     join exports on exports.source_file = standardised.source_file
+),
+
+-- what the kept notice states, the field a copy is compared with: the canonical copy's, a field it leaves blank taken
+-- from the first copy stating it in the rule's order (the kept export's rows first: as int_bulletins_deduplicated's
+-- listed_notice reads a notice). Compared with the canonical row alone, two copies stating different values where the
+-- kept row states none contradicted nothing — a third copy conflicting with the second went unreported
+{%- set own = candidate_fields + candidate_own_figures %}
+kept_fields as (
+    select canonical.bulletin_key
+    {%- for column in compared if column not in own %},
+        coalesce(max(canonical.{{ column }}), {{ arg_min_by('copies.' ~ column, ['case when copies.' ~ column ~ ' is not null then '
+            ~ trading_copy_position('copies.export_rank', 'copies.source_row', 'copies.source_part') ~ ' end']) }}) as {{ column }}
+    {%- endfor %}
+    from canonical
+    join copies on copies.bulletin_key = canonical.bulletin_key
+    group by canonical.bulletin_key
 ),
 
 -- each file's candidates of a repeated candidate publicity, per candidate field: the distinct values, a cell listing
@@ -112,12 +130,13 @@ compared as (
             case when copies.bulletin_type_code = 'candidates' and copies.source_file = canonical.source_file then null
                  when {{ trading_field_differs(column, 'copies', 'canonical') }} then '{{ column }}' end
             {%- else %}
-            case when {{ trading_field_differs(column, 'copies', 'canonical') }} then '{{ column }}' end
+            case when {{ trading_field_differs(column, 'copies', 'kept_fields') }} then '{{ column }}' end
             {%- endif %}
         {%- endfor %}
         ) as differing_fields
     from copies
     join canonical on canonical.bulletin_key = copies.bulletin_key
+    join kept_fields on kept_fields.bulletin_key = copies.bulletin_key
     left join file_candidates as copy_candidates
         on copy_candidates.bulletin_key = copies.bulletin_key and copy_candidates.source_file = copies.source_file
     left join file_candidates as kept_candidates

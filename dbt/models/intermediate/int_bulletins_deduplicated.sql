@@ -141,9 +141,14 @@ listed_notice as (
 -- member with no lead before it stays a candidate of its own; rows nothing marks stay candidates of their own, two
 -- firms tied at one rank of a ranked file included (review R4b: they were joined as one consortium)
 listed_candidates as (
-    select bulletin_key, {{ ordered_string_agg('unit_names', "'；'", ['unit_position']) }} as candidate_names
+    select bulletin_key, {{ ordered_string_agg('unit_names', "'；'", ['unit_position']) }} as candidate_names,
+           -- each unit's codes (a consortium's members' codes joined by 、, as the one-cell form writes them), units at
+           -- ；, position for position with candidate_names: a member's code reaches the consortium's OCDS party
+           case when count(unit_codes) > 0
+                then {{ ordered_string_agg("coalesce(unit_codes, '')", "'；'", ['unit_position']) }} end as candidate_codes
     from (
-        select bulletin_key, unit_position, {{ ordered_string_agg('candidate_name', "'、'", ['first_position']) }} as unit_names
+        select bulletin_key, unit_position, {{ ordered_string_agg('candidate_name', "'、'", ['first_position']) }} as unit_names,
+               {{ ordered_string_agg('candidate_code', "'、'", ['first_position']) }} as unit_codes
         from (
             select names.*,
                    case when is_member then coalesce(max(case when is_lead then first_position end) over (
@@ -151,14 +156,19 @@ listed_candidates as (
                        first_position) else first_position end as unit_position
             from (
                 select bulletin_key, trim(candidate_name) as candidate_name,
+                       min(candidate_code) as candidate_code,
                        min(coalesce(source_part, 1) * 1000000000 + source_row) as first_position,
                        bool_or(is_lead) as is_lead, bool_and(is_member and not is_lead) as is_member
                 from (
                     select own.bulletin_key, own.source_part, own.source_row, candidate_name,
+                           -- a row's code is its candidate's where the row names one (a cell listing several pairs
+                           -- its codes itself: not attached here)
+                           case when items_in_row = 1 then nullif(trim(own.win_candidate_code), '') end as candidate_code,
                            {{ regex_search('candidate_name', consortium_lead_mark()) }} as is_lead,
                            {{ regex_search('candidate_name', consortium_member_mark()) }} as is_member
                     from (
-                        select own.*, {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name
+                        select own.*, {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name,
+                               {{ list_length(candidate_items('own.win_candidate_name')) }} as items_in_row
                         from listed_copies as own
                         join listed_notice as kept on kept.bulletin_key = own.bulletin_key
                         where own.win_candidate_name is not null and {{ trading_same_notice('own', 'kept') }}
@@ -176,6 +186,7 @@ listed_candidates as (
 select
     bulletins.*,
     listed_candidates.candidate_names,
+    listed_candidates.candidate_codes,
     coalesce(repeated.source_files, {{ list_of(['bulletins.source_file']) }}) as source_files,
     first_copies.copies,
     first_copies.source_loaded_at

@@ -28,7 +28,8 @@ select
     cast(bid_open_time as timestamp) as bid_open_time,
     -- every candidate a publicity exported one candidate per row names (int_bulletins_deduplicated.candidate_names)
     cast(coalesce(candidate_names, win_candidate_name) as string) as win_candidate_name,
-    cast(win_candidate_code as string) as win_candidate_code,
+    -- and their codes, position for position (a consortium's members' codes joined by 、, units at ；)
+    cast(coalesce(candidate_codes, win_candidate_code) as string) as win_candidate_code,
     cast(win_candidate_order as integer) as win_candidate_order,
     cast(publicity_start_time as timestamp) as publicity_start_time,
     cast(publicity_end_time as timestamp) as publicity_end_time,

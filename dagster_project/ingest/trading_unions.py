@@ -1,0 +1,88 @@
+"""A consortium listed one row per member (the national standard's 513 中标结果公告: ``UNION_NAME`` 联合体名称 /
+``UNION_CODE`` 联合体代码 beside each member's ``WIN_BIDDER_NAME`` / ``WIN_BIDDER_CODE``) is one bulletin whose winner is
+the consortium — what a reader of the table sees — not one row per member contradicting the others.
+
+Rows of one file with the same bulletin key and section part that name the same consortium (its name compared without
+whitespace, else its code) and agree on every other field (a blank contradicts nothing) are read as ONE bulletin: the
+first row's, its winner the members joined by 、 in the file's order with the consortium mark (``甲、乙联合体``; rows
+whose names carry a role mark — ``甲（牵头人）``, ``乙（成员）`` — are joined as written), its code the members' codes
+joined by 、. That is the one-cell form the rest of gongkai already reads as one consortium: one candidate in the
+counts, copies compared as one winner, and in OCDS one party whose id and ``additionalIdentifiers`` come from all the
+members' codes (``publish/ocds_config.consortium_codes``) — the same whichever way the consortium is written.
+
+Rows naming one consortium that differ in another field (a second version of the notice, or each member stating its
+own share of the amount) are left as they are: the copies stay a TRADE_CONFLICTING_COPIES finding. One row naming a
+consortium alone keeps its winner as written. ``BIDDER_ROLE`` (中标投标人角色) is a code whose list the contract does
+not give: it is not read, the file order stands; ``UNION_CODE`` is used only to tell consortia apart (a consortium has
+no credit code of its own: its id is built from its members').
+"""
+from __future__ import annotations
+
+import duckdb
+
+# the member's own fields: what each member row states for itself
+MEMBER_FIELDS = (("win_bidder_name", "win_bidder_code"), ("win_candidate_name", "win_candidate_code"))
+UNION_FIELDS = ("union_name", "union_code")
+# a name already marked as a lead or member (甲（牵头人）, 乙（联合体成员）): joined as written, the marks say consortium
+ROLE_MARK = "[（(](联合体)?(牵头(人|方|单位)|成员(单位|方)?)[)）]"
+
+
+def _union_sql(present: set[str]) -> str:
+    name = ("nullif(regexp_replace(p_union_name, '\\s', '', 'g'), '')" if "union_name" in present else "NULL")
+    code = "nullif(trim(p_union_code), '')" if "union_code" in present else "NULL"
+    return f"coalesce({name}, {code})"
+
+
+def _grouped(source: str, key_sql: str, part_sql: str, present: set[str]) -> tuple[str, list[str], list[str]]:
+    """(SQL of the folded groups, the member fields present, the other fields present)."""
+    own = [f for pair in MEMBER_FIELDS for f in pair if f in present]
+    others = sorted(f for f in present if f not in own and f not in UNION_FIELDS)
+    names = [name for name, _code in MEMBER_FIELDS if name in present]
+    codes = [code for _name, code in MEMBER_FIELDS if code in present]
+    aggregates = [f"min(source_row) AS _fold_first", "count(*) AS _fold_rows"]
+    for name in names:
+        joined = f"string_agg(trim(p_{name}), '、' ORDER BY source_row)"
+        aggregates.append(f"CASE WHEN bool_or(regexp_matches(p_{name}, '{ROLE_MARK}')) THEN {joined} "
+                          f"ELSE {joined} || '联合体' END AS _fold_{name}")
+    for code in codes:
+        aggregates.append(f"string_agg(trim(p_{code}), '、' ORDER BY source_row) AS _fold_{code}")
+    aggregates += [f"max(p_{f}) AS _fold_{f}" for f in others]
+    agree = " AND ".join(f"count(DISTINCT p_{f}) <= 1" for f in others) or "true"
+    groups = f"""(SELECT _fold_key, _fold_part, _fold_union, {', '.join(aggregates)}
+                  FROM (SELECT *, {key_sql} AS _fold_key, {part_sql} AS _fold_part, {_union_sql(present)} AS _fold_union
+                        FROM {source}) AS rows_named
+                  WHERE _fold_union IS NOT NULL
+                  GROUP BY _fold_key, _fold_part, _fold_union
+                  HAVING count(*) > 1 AND {agree})"""
+    return groups, own, others
+
+
+def fold_union_rows(source: str, key_sql: str, part_sql: str, present: set[str]) -> str:
+    """``source`` (the loadable records) with the rows of each consortium listed one per member folded into its first
+    row (see the module docstring); the same relation when the file has no consortium column."""
+    if not present & set(UNION_FIELDS):
+        return source
+    groups, own, others = _grouped(source, key_sql, part_sql, present)
+    replaced = [f"coalesce(g._fold_{f}, s.p_{f}) AS p_{f}" for f in own]
+    replaced += [f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_{f} ELSE s.p_{f} END AS p_{f}" for f in others]
+    return f"""(SELECT s.* REPLACE ({', '.join(replaced)})
+               FROM (SELECT *, {key_sql} AS _fold_key, {part_sql} AS _fold_part, {_union_sql(present)} AS _fold_union
+                     FROM {source}) AS s
+               LEFT JOIN {groups} AS g
+                 ON g._fold_key = s._fold_key AND g._fold_part = s._fold_part AND g._fold_union = s._fold_union
+               WHERE g._fold_first IS NULL OR s.source_row = g._fold_first)"""
+
+
+def union_notes(con: duckdb.DuckDBPyConnection, source: str, key_sql: str, part_sql: str, present: set[str]) -> list[str]:
+    """The file's note on the consortia it lists one member per row (rows, bulletins, the first rows)."""
+    if not present & set(UNION_FIELDS):
+        return []
+    groups, _own, _others = _grouped(source, key_sql, part_sql, present)
+    rows, bulletins, first = con.execute(
+        f"SELECT coalesce(sum(_fold_rows), 0), count(*), list(_fold_first ORDER BY _fold_first)[1:5] FROM {groups}"
+    ).fetchone()
+    if not bulletins:
+        return []
+    return [f"联合体成员各占一行: {rows} 行读作 {bulletins} 条公告, 中标人为联合体 (a consortium listed one member per row: "
+            f"{rows} rows read as {bulletins} bulletins naming the consortium), 首行 (first rows) "
+            f"{', '.join(str(r) for r in first)}"]

@@ -130,8 +130,9 @@ class _RowKeys:
             return None
         if not pattern.within:
             self.section = pattern.key
-        if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm):
-            return None  # a balance of a table naming two roll-forward years: which end it is, not told
+        if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
+                                                         bool(pattern.within)):
+            return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
         return pattern.key
 
 

@@ -106,8 +106,10 @@ def _whole_region_words() -> list[str]:
 
 
 # every word of the one whole-region vocabulary (the seed dbt reads too) before 合计/总计: a word added there is read
-# here without a second list to keep
-@pytest.mark.parametrize("whole", ["合计", "银川市合计", *(f"{w}合计" for w in _whole_region_words()), "全自治区总计"])
+# here without a second list to keep; 总计 is 合计 (bare, or after the own name: before, a column no alias took —
+# ignored with a note, the whole region's figures lost)
+@pytest.mark.parametrize("whole", ["合计", "银川市合计", *(f"{w}合计" for w in _whole_region_words()), "全自治区总计",
+                                   "总计", "银川市总计"])
 def test_a_total_column_of_items_as_rows_is_the_whole_region(tmp_path, whole):
     """项目 | 合计 | 本级 | 兴庆区 … (review R5): the 合计 of a table whose rows are items is the sum of its regions — the
     whole region, read as 本地区. Before, 合计 kept the usual layout's meaning (limit_total) on every row: every

@@ -117,3 +117,44 @@ def test_a_roll_forward_year_the_table_is_not_framed_on_keeps_the_reading_and_sa
     got, sheet = read(tmp_path, "old.xlsx", f"银川市2020年{BUDGET}", labels)
     assert list(got.values()) == [None, "issued", "repaid", None]
     assert "2017" in sheet.reason and "第5行「二、2017年一般债务发行额」" in sheet.reason
+
+
+@pytest.mark.parametrize("planned", [["七、2020年一般债务发行额", "    其中：再融资债券", "八、2020年一般债务还本额"],
+                                     ["七、本年一般债务发行额（预算数）"]])
+def test_the_ministry_frame_listing_the_budget_years_issuance_rolls_the_year_its_balances_name(tmp_path, planned):
+    """The Ministry's 1-2 of 2020 (2018年末 + 2019年发行 − 2019年还本 = 2019年末, then 2020's limit) that also lists 2020's
+    planned issuance / repayment: its balance rows name both ends of 2019 — the roll-forward a reader sees. The
+    balances are read as before the extra rows were added, 2019's issuance and repayment too; 2020's rows (and their
+    其中 rows) are no item of the roll-forward, noted by name. Before: two roll-forward years, the balances read as no
+    item, 2020's planned figures read as 2019's issuance / repayment beside them."""
+    ministry = ["一、2018年末一般债务余额实际数", "二、2019年一般债务限额", "三、2019年一般债务发行额", "四、2019年一般债务还本额",
+                "五、2019年末一般债务余额预计执行数", "六、2020年一般债务限额"]
+    expected, _ = read(tmp_path, "ministry.xlsx", f"银川市2020年{BUDGET}", ministry)
+    got, sheet = read(tmp_path, "planned.xlsx", f"银川市2020年{BUDGET}", ministry + planned)
+    assert {label: got[label] for label in ministry} == expected
+    assert expected[ministry[0]] == "opening_balance" and expected[ministry[4]] == "closing_balance"
+    assert all(got[label.strip()] is None for label in planned)
+    (note,) = [w for w in sheet.warnings if "结转" in w]
+    assert all(label.strip() in note for label in planned) and not any(label in note for label in ministry)
+
+
+@pytest.mark.parametrize("title", [f"银川市2020年{BUDGET}", f"银川市2019年{FINAL}"])
+def test_the_limit_of_the_year_before_the_roll_forward_is_an_item(tmp_path, title):
+    """A table on its own year lists 上年限额 beside 本年限额: the limit its opening balance stood under (the year before
+    the roll-forward), item opening_limit — in words as in digits; the Ministry's frame names it {Y-2}年. Before, the row
+    was read as no item (its figure in no item a rule or a reader of the marts could find)."""
+    year = int(title[3:7])
+    words = ["一、上年末一般债务余额", "二、上年一般债务限额", "三、本年一般债务限额", "四、本年一般债务发行额",
+             "五、本年一般债务还本额", "六、年末一般债务余额"]
+    digits = [w.replace("上年", f"{year - 1}年").replace("本年", f"{year}年").replace("六、年末", f"六、{year}年末")
+              for w in words]
+    got_words, _ = read(tmp_path, "words.xlsx", title, words)
+    got_digits, _ = read(tmp_path, "digits.xlsx", title, digits)
+    assert got_words[words[1]] == got_digits[digits[1]] == "opening_limit"
+    assert got_words[words[2]] == "prior_limit" and got_words[words[0]] == "opening_balance"
+    ministry = ["一、2018年末一般债务余额实际数", "二、2018年一般债务限额", "三、2019年一般债务限额", "四、2019年一般债务发行额",
+                "五、2019年一般债务还本额", "六、2019年末一般债务余额预计执行数"]
+    if year == 2020:
+        got, _ = read(tmp_path, "ministry.xlsx", title, ministry)
+        assert [got[label] for label in ministry] == ["opening_balance", "opening_limit", "prior_limit", "issued",
+                                                      "repaid", "closing_balance"]

@@ -106,7 +106,7 @@ def test_a_figure_kept_in_yuan_and_shown_in_wan_is_read_as_shown(tmp_path, numbe
 
 
 @pytest.mark.parametrize("number_format", [
-    "0.00E+00,", "[>=100000]0.00", "#,##0\\.0,", "0.0\\.0", '0" "000', "00\\.00\\.00",
+    "0.00E+00,", "[>=100000]0.00;[<=-100000]0.00", "#,##0\\.0,", "0.0\\.0", '0" "000', "00\\.00\\.00",
     "0\\!.0,\\万",  # Calc's re-save of 0!.0,"万": Excel and Calc print 3204699 as 3204!.7万, no figure
 ])
 def test_a_format_not_understood_is_a_row_reject_naming_the_cell(tmp_path, number_format):

@@ -10,16 +10,19 @@ percentage from an amount. PDF and HTML cells carry no format: their text is alr
 The subset rendered is what finance workbooks use: sections (``pos;neg;zero;text``), ``0``/``#``/``?`` digits,
 thousands separators, trailing ``,`` scaling by 1000, ``%``, quoted/escaped literals (``"万元"``, ``\\年``, ``!年``:
 Excel and WPS print the character after ``!`` as they do after ``\\``; LibreOffice 7.4 prints the ``!``), ``_x``
-padding, ``*x`` fill, ``[Red]``/``[红色]``/``[$¥-804]`` brackets, ``General`` with literals (``General"万元"``, shown
+padding, ``*x`` fill, ``[Red]``/``[$¥-804]`` brackets, ``General`` with literals (``General"万元"``, shown
 in a Chinese Excel as ``G/通用格式"万元"``), and a literal ``.`` between the digit placeholders (``0\\.0,``,
 ``0!.0000``: the Chinese way of showing 元 as 万元): Excel then has no decimal point — it rounds the (scaled) value
 to a whole number and fills the placeholders with its digits right to left, the leftmost taking the rest, the
 literals staying where they stand, so 3204699 under ``0\\.0,`` prints ``320.5``; a reader sees a decimal point
 there, and the figure printed is the stored value divided by 10 for each placeholder after it (``printed_shift``).
-Conditions choose a section as Excel does (``[>=10000]0!.0,"万";0``: 1 万 and more printed in 万, the rest in 元;
-the unit literal and percent sign are those of the section the value prints through) for numbers not below zero; a
-zero prints nothing a reader takes for a ratio or a scale (``0%`` in an amount column is 0, not a percentage).
-Anything else (a negative number under conditions, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other
+Conditions choose a section as Excel does, by the signed value (``[>=10000]0!.0,"万";0``: 1 万 and more printed in
+万, the rest — negatives included — in 元; ``[<0]"减少"0.00;0.00``; the unit literal and percent sign are those of the
+section the value prints through; the minus Excel adds or not: ``_conditional_section``); a single conditional section
+a number fails prints it as General; a zero prints nothing a reader takes for a ratio or a scale (``0%`` in an amount
+column is 0, not a percentage). A colour in another language than the file format's (``[红色]``) is no colour: the
+code is not rendered (LibreOffice prints such a cell as General). Anything else (a number no section takes — Excel
+prints ``####`` —, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other
 literals between digits, two points — LibreOffice re-saves ``0!.0,"万"`` as ``0\\!.0,\\万``, which Excel and Calc
 both print ``3204!.7万`` for 3204699: a literal ``!`` before a real point, no figure) is not rendered here:
 ``render`` gives ``None`` and ``printed_figure`` a ``Printed`` without text, which the recogniser refuses as a row
@@ -47,8 +50,11 @@ _GENERAL = {"", "general", "g/通用格式", "@"}
 # store the Chinese name itself): the number as General prints it, literals around it
 _GENERAL_WORDS = ("general", "g/通用格式")
 _SPLIT = re.compile(r'"[^"]*"|[\\!].|\[[^\]]*\]|;')
-_BRACKET_OK = re.compile(r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*"
-                         r"|红色|黑色|蓝色|青色|绿色|洋红|白色|黄色|颜色\s*\d+)\]", re.I)
+# The colours a file can name (ECMA-376 §18.8.31: English, whatever the language of the application). A Chinese
+# Excel/WPS shows [Red] as [红色] in its dialog but saves [Red]; a file holding [红色] itself is a code LibreOffice 7.4
+# does not take (it prints the cell as General: tests/fixtures/number_formats/MAKE.md) — not a colour here either
+_BRACKET_OK = re.compile(r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*)\]", re.I)
+_BRACKET = re.compile(r"\[")
 _DATE_LETTERS = re.compile(r"[ymdhsYMDHSe]")
 # a condition choosing a section: '[>=10000]0!.0,"万";0' prints 1 万 and more in 万, the rest as they are
 _CONDITION_TOKEN = re.compile(r"\[(<=|>=|<>|=<|=>|<|>|=)\s*([+-]?\d+(?:\.\d*)?)\]")
@@ -130,37 +136,50 @@ _HOLDS = {"<": lambda v, b: v < b, "<=": lambda v, b: v <= b, ">": lambda v, b: 
           "=": lambda v, b: v == b, "<>": lambda v, b: v != b}
 
 
-def _conditional_section(sections: list[str], conditions: list, value: Decimal) -> str | None:
-    """Excel's choice among conditional sections (ECMA-376 §18.8.31): the first if its condition holds, else the
-    second if it has none or its own holds, else the third. None where the choice is not Excel's plain one (no
-    condition on the first section, three sections whose second has none, a number no section takes — Excel prints
-    ``####``) or the number is negative: whether Excel then prints a minus before the section is not settled here,
-    and a figure whose sign is a guess is no figure."""
+def _only_negative(condition: tuple[str, Decimal]) -> bool:
+    """The condition admits negative numbers only (``[<0]``, ``[<=-1]``, ``[=-5]``): Excel then prints no minus of its
+    own before the section — the section says the sign, if at all (``[<0]-0.00``, ``[<0]"减少"0.00``)."""
+    op, bound = condition
+    return op == "<" and bound <= 0 or op in ("<=", "=") and bound < 0
+
+
+def _conditional_section(sections: list[str], conditions: list, value: Decimal) -> tuple[str, bool] | None:
+    """Excel's choice among conditional sections (ECMA-376 §18.8.31) by the signed value: the first if its condition
+    holds, else the second if it has none or its own holds, else the third; a single conditional section a number fails
+    prints it as General. With whether the section prints the sign itself: a section whose condition admits only
+    negatives does, as does the second of two when the first's condition is ``<``, ``<=`` or ``<>``; any other section
+    a negative number prints through gets a minus before it (Excel for Mac 16.35 as numfmt's tables record it —
+    LibreOffice 7.4 leaves that minus out in a fallback section and after ``[<-6]``: the figure is the same, only its
+    printed sign differs; tests/fixtures/number_formats/MAKE.md). None where the choice is not Excel's plain one (no
+    condition on the first section, three sections whose second has none) or no section takes the number (Excel
+    prints ``####``)."""
     numeric, conds = sections[:3], conditions[:3]
-    if value < 0 or conds[0] is None:
+    if conds[0] is None:
         return None
     if _HOLDS[conds[0][0]](value, conds[0][1]):
-        return numeric[0]
+        return numeric[0], _only_negative(conds[0])
     if len(numeric) == 1:
-        return None
+        return "General", False
     if conds[1] is None:
-        return numeric[1] if len(numeric) == 2 else None
+        if len(numeric) != 2:
+            return None
+        return numeric[1], conds[0][0] in ("<", "<=", "<>")
     if _HOLDS[conds[1][0]](value, conds[1][1]):
-        return numeric[1]
-    return numeric[2] if len(numeric) == 3 and conds[2] is None else None
+        return numeric[1], _only_negative(conds[1])
+    return (numeric[2], False) if len(numeric) == 3 and conds[2] is None else None
 
 
 def _section_for(code: str, value: Decimal) -> tuple[str, bool] | None:
     """The section a value prints through, and whether the section prints the sign itself (negative sections do)."""
     sections = _sections(code)
-    if len(sections) > 4:
-        return None
+    if len(sections) > 4 or _BRACKET.search(code) and any(
+            kind == "bad" and text.startswith("[") for section in sections for kind, text in _tokens(section)):
+        return None  # a bracket no file format knows ([红色]) makes the whole code another: LibreOffice prints General
     conditions = [_condition_of(section) for section in sections]
     if any(c is False for c in conditions):
         return None
     if any(conditions[:3]):
-        chosen = _conditional_section(sections, conditions, value)
-        return None if chosen is None else (chosen, False)
+        return _conditional_section(sections, conditions, value)
     if value < 0 and len(sections) >= 2:
         return sections[1], True
     if value == 0 and len(sections) >= 3:

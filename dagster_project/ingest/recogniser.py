@@ -17,7 +17,7 @@ from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.roll_forward_year import RollForward
-from dagster_project.ingest.region_totals import whole_region_total
+from dagster_project.ingest.region_totals import unmapped_whole_total, whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
     _codes_under_a_shared_header,
@@ -130,8 +130,9 @@ class _RowKeys:
             return None
         if not pattern.within:
             self.section = pattern.key
-        if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm):
-            return None  # a balance of a table naming two roll-forward years: which end it is, not told
+        if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
+                                                         bool(pattern.within)):
+            return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
         return pattern.key
 
 
@@ -173,6 +174,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         paths, bands = strip_bands(vocab, spec, paths)
     columns = _map_columns(vocab, spec, paths, sheet)
     if spec.region_column is not None:
+        if not spec.repeat_keys and not spec.kind_columns:  # a 1-2/1-3: its 合计 column, no alias's, the whole region's
+            columns = unmapped_whole_total(vocab, spec, grid, paths, columns, header_rows, sheet, bands)
         columns = region_columns(vocab, spec, grid, paths, columns, header_rows, sheet, bands)
         if spec.repeat_keys:  # a 1-1 (its columns limit | balance): with items as rows, a 合计 column is the region's
             columns = whole_region_total(vocab, spec, grid, columns, header_rows, sheet)

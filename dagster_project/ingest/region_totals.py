@@ -8,6 +8,12 @@ as 本地区's. Before, it kept ``limit_total`` on every row and fct_debt_positi
 without a code: DEBT_REGION_SUM never ran and DEBT_ITEM_MISSING went quiet. Any other item-kind column in such a table
 (一般债务, 余额, a 合计 beside a 本地区 column, 小计 of some regions) says nothing a reader can place: a reject naming
 the column, its figures not read.
+
+A 1-2 / 1-3 (always items as rows, regions as columns) whose whole-region column is headed ``合计`` / ``总计`` /
+``银川市合计`` — no alias of its spec, where a bare 合计 means nothing else — is read the same way
+(``unmapped_whole_total``): before, the column was ignored with a note and the whole region's figures were lost. A
+second such column beside a whole-region one is a reject naming it; one under a region band is region_band's (the
+counties' subtotal is no one region's).
 """
 from __future__ import annotations
 
@@ -17,8 +23,9 @@ import functools
 import re
 
 from dagster_project.ingest.grid import Grid, cell_text
+from dagster_project.ingest.header_band import Column, _looks_numeric, get_column_letter
 from dagster_project.ingest.own_region import own_region_names
-from dagster_project.ingest.parsed import RowReject
+from dagster_project.ingest.parsed import _BLANK_AMOUNTS, RowReject, nfkc
 from dagster_project.ingest.workbook_spec import TableSpec, normalise
 from dagster_project.paths import DBT_SEEDS_DIR
 
@@ -57,9 +64,7 @@ def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header
     has_whole = any(c.key == "amount" for c in columns)
     out, refused = [], set()
     for col in stray:
-        last = vocab.label_numbering.sub("", normalise(col.header.split("/")[-1]))
-        whole = _whole_total().fullmatch(last) or any(last in tuple(n + w for w in _TOTAL_WORDS) for n in own)
-        if whole and not has_whole:
+        if _is_whole_total(vocab, col.header, own) and not has_whole:
             out.append(dataclasses.replace(col, key="amount"))
             has_whole = True
             continue
@@ -74,3 +79,43 @@ def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header
         ))
     replaced = {c.index: c for c in out}
     return [replaced.get(c.index, c) for c in columns if c.index not in refused]
+
+
+def _is_whole_total(vocab, header: str, own: set[str]) -> bool:
+    last = vocab.label_numbering.sub("", normalise(header.split("/")[-1]))
+    return bool(_whole_total().fullmatch(last)) or any(last in tuple(n + w for w in _TOTAL_WORDS) for n in own)
+
+
+def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, columns: list, header_rows: list[int],
+                         sheet, bands: dict[int, str]) -> list:
+    """``columns`` of an item table with regions as columns (1-2, 1-3) plus its 合计 / 总计 column — one no alias took,
+    not under a region band, holding figures — as the whole region's (``amount``); beside a whole-region column it is a
+    reject naming it (two whole regions: which one the table states is unknown)."""
+    data_start = header_rows[-1] + 1
+    taken = {c.index for c in columns}
+    own = None
+    out = list(columns)
+    for c, (path, header) in sorted(paths.items()):
+        if c in taken or c in bands or not path:
+            continue
+        if own is None:
+            own = own_region_names(vocab, spec, sheet)[0]
+        if not _is_whole_total(vocab, header, own):
+            continue
+        filled = [v for r in range(data_start, len(grid.rows))
+                  if nfkc(cell_text(v := grid.value(r, c))).strip() not in _BLANK_AMOUNTS]
+        if not any(_looks_numeric(v) for v in filled):
+            continue
+        letter = get_column_letter(c + 1)
+        if not any(col.key == "amount" for col in out):
+            out.append(Column(c, letter, header, "measure", "amount", (0, 0, 0, 0)))
+            continue
+        h = header_rows[-1]
+        sheet.rejects.append(RowReject(
+            sheet.sheet, grid.source_row(h), letter, header,
+            f"{grid.where(h)} {letter}列「{header}」: 本表已有本地区合计列，该列也是合计，不能确定读哪一列，其数字未读入 "
+            f"(the table already has a whole-region column and this one is a total too: which one it states is "
+            f"unknown, so its figures were not read)",
+            source_page=grid.page(h),
+        ))
+    return out

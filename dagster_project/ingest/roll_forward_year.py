@@ -10,8 +10,13 @@ final table's frame: roll-forward Y), so the roll-forward year R picks the patte
 * one year R named: the pattern set of R (``上年末`` / ``{R-1}年末`` the opening, ``年末`` / ``{R}年末`` the closing);
 * none named (``发行额`` without a year): today's reading (the pattern set naming the most items), and where a balance
   label names no year in digits the sheet's note says its reading is not told by the table;
-* two different years named: the balances get no item (which end a balance is cannot be told) and the note names the
-  rows — never a guess;
+* two different years named: the one both of whose ends the balance rows name (``{R-1}年末`` / ``上年末`` and
+  ``{R}年末`` / ``本年末``) is the roll-forward, when only one year has both — the Ministry's 1-2 of 2020 that also lists
+  2020's planned issuance (``七、2020年一般债务发行额``) shows 2018年末 + 2019年发行 − 2019年还本 = 2019年末, as its balance
+  labels say; the other year's issuance / repayment rows (and their 其中 rows) are then no item of the roll-forward,
+  noted by name (before, both years' rows were read as ``issued`` / ``repaid`` and the balances got no item);
+* two years and the balances naming neither more: the balances get no item (which end a balance is cannot be told) and
+  the note names the rows — never a guess;
 * a year R the patterns do not frame (R < Y − 1 or R > Y): as none named, noted.
 """
 from __future__ import annotations
@@ -21,6 +26,20 @@ import re
 from dagster_project.ingest.item_years import head, label_year
 
 _DIGITS = re.compile(r"\d{4}")
+_BALANCE = "余额"
+
+
+def balance_ends(labelled: list[tuple[str, str]], fiscal_year: int) -> set[int]:
+    """The year-ends the balance rows name (``2018年末…余额`` → 2018; ``上年末…余额`` in 2020's table → 2019)."""
+    return {year for _, label in labelled
+            if _BALANCE in head(label) and (year := label_year(label, fiscal_year)) is not None}
+
+
+def _told_by_balances(years: dict[int, list[str]], ends: set[int]) -> int | None:
+    """The one roll-forward year both of whose ends (its opening and its closing) the balance rows name; None when no
+    year or several have both (one end named — 上年末 beside a bare 年末 — tells no roll-forward: 年末 may be either)."""
+    told = [year for year in years if {year - 1, year} <= ends]
+    return told[0] if len(told) == 1 else None
 
 
 def roll_forward_years(labelled: list[tuple[str, str]], rows: re.Pattern, fiscal_year: int) -> dict[int, list[str]]:
@@ -54,6 +73,13 @@ class RollForward:
         self.worded: list[str] = []  # balances in words where no issuance / repayment row names a year
         self.patterns = None  # the pattern set R decides (None: today's choice)
         self.conflict = len(self.years) > 1
+        self.outside: dict[int, list[str]] = {}  # rows of a year the balances do not roll forward: no item
+        self.outside_rows: list[str] = []
+        self._in_outside = False
+        if self.conflict and (told := _told_by_balances(self.years, balance_ends(labelled, fiscal_year))) is not None:
+            self.outside = {y: rows for y, rows in self.years.items() if y != told}
+            self.years = {told: self.years[told]}
+            self.conflict = False
         if len(self.years) == 1:
             (year,) = self.years
             self.patterns = pattern_set(spec, year - fiscal_year + 1)
@@ -67,8 +93,17 @@ class RollForward:
             self.notes.append(f"发行/还本行列出不同年度，年初/年末余额不认定项目 (the issuance/repayment rows name "
                               f"different years: the balances are read as no item): {named}")
 
-    def keeps(self, key: str, named: str, norm: str) -> bool:
-        """Whether a row read as ``key`` keeps that item; a balance resting on the roll-forward's year is noted."""
+    def keeps(self, key: str, named: str, norm: str, within: bool = False) -> bool:
+        """Whether a row read as ``key`` keeps that item (``within``: a 其中 row of the item above it); a balance resting
+        on the roll-forward's year is noted, an issuance / repayment of another year than the roll-forward's is not
+        kept, nor are its 其中 rows."""
+        if self.outside:
+            if not within:
+                self._in_outside = bool(self.spec.roll_forward_rows.search(head(norm))) and \
+                    label_year(norm, self.fiscal_year) in self.outside
+            if self._in_outside:
+                self.outside_rows.append(named)
+                return False
         if key not in self.spec.roll_forward_balances:
             return True
         if self.conflict:
@@ -80,6 +115,11 @@ class RollForward:
 
     def close(self) -> None:
         """The sheet's notes, once its rows are read."""
+        if self.outside_rows:
+            (year,) = self.years
+            self.notes.append(
+                f"余额行所示为{year}年的结转，其他年度的发行/还本行不认定项目 (the balance rows roll {year} forward: the "
+                f"issuance/repayment rows of another year are read as no item): " + "、".join(dict.fromkeys(self.outside_rows)))
         if self.undecided:
             self.notes.append("未认定项目的余额行 (balance rows read as no item): " + "、".join(dict.fromkeys(self.undecided)))
         if self.worded:

@@ -7,8 +7,15 @@
 --                                 (ref_bulletin_types / ref_trade_areas): published as given, its OCDS
 --                                 tag the configured default, its trade rules not applied.
 with bulletins as (
+    -- only the bulletins one of the reasons below can hold, before the join to their deal: almost no bulletin does,
+    -- and joining every bulletin of every year to its deal first cost a whole-table join on each build
     select bulletins.*, deals.publisher_code, deals.fiscal_year as deal_fiscal_year
-    from {{ ref('int_bulletins_deduplicated') }} as bulletins
+    from (
+        select * from {{ ref('int_bulletins_deduplicated') }}
+        where notice_send_time is null
+           or (bulletin_type_code is null and bulletin_type_as_published is not null)
+           or (trade_area_code is null and trade_area_as_published is not null)
+    ) as bulletins
     join {{ ref('int_deals_assembled') }} as deals on deals.deal_key = bulletins.deal_key
 ),
 

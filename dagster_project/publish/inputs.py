@@ -49,9 +49,27 @@ def relation_code_digest() -> str:
     return code_closure.digest(("dagster_project.relation_fingerprint",))[:16]
 
 
+def publish_data_files() -> list[Path]:
+    """The data files outside ``publish/`` and ``dashboards/`` that publishing reads (``strace -e openat`` of a
+    pipeline run on the sample, wave 15, and the code): the rule catalogue seed (the findings dataset's rule names
+    and the dashboards' rule labels: ``release.RULE_CATALOGUE_CSV``) and the OCDS schema in use (the packages'
+    validation: ``ocds_validation.schema_dir`` — ``../shared/ocds-1.1.5`` when there, else the copy in
+    ``publish/``). ``tests/test_publish_data_files.py`` fails when publishing opens another one."""
+    from dagster_project.publish.ocds_validation import schema_dir
+    from dagster_project.publish.release import RULE_CATALOGUE_CSV
+
+    return [RULE_CATALOGUE_CSV, schema_dir()]
+
+
+def publish_data_digest() -> str:
+    """The bytes of ``publish_data_files``: a change to any of them rebuilds the parts, packages and pages (and so
+    scans and validates them again) instead of carrying what the old file gave."""
+    return stage_state.tree_digest([p for p in publish_data_files() if p.exists()], suffixes=(".csv", ".json"))
+
+
 def publish_code_digest() -> str:
     return hashlib.sha256((stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
-                           + publishing_modules_digest()).encode("utf-8")).hexdigest()
+                           + publishing_modules_digest() + publish_data_digest()).encode("utf-8")).hexdigest()
 
 
 def qualified(con: duckdb.DuckDBPyConnection, table_name: str) -> str | None:

@@ -49,9 +49,27 @@ def relation_code_digest() -> str:
     return code_closure.digest(("dagster_project.relation_fingerprint",))[:16]
 
 
+def publish_data_files() -> list[Path]:
+    """The data files outside ``publish/`` and ``dashboards/`` that publishing reads (``strace -e openat`` of a
+    pipeline run on the sample, wave 15, and the code): the rule catalogue seed (the findings dataset's rule names
+    and the dashboards' rule labels: ``release.RULE_CATALOGUE_CSV``) and the OCDS schema in use (the packages'
+    validation: ``ocds_validation.schema_dir`` — ``../shared/ocds-1.1.5`` when there, else the copy in
+    ``publish/``). ``tests/test_publish_data_files.py`` fails when publishing opens another one."""
+    from dagster_project.publish.ocds_validation import schema_dir
+    from dagster_project.publish.release import RULE_CATALOGUE_CSV
+
+    return [RULE_CATALOGUE_CSV, schema_dir()]
+
+
+def publish_data_digest() -> str:
+    """The bytes of ``publish_data_files``: a change to any of them rebuilds the parts, packages and pages (and so
+    scans and validates them again) instead of carrying what the old file gave."""
+    return stage_state.tree_digest([p for p in publish_data_files() if p.exists()], suffixes=(".csv", ".json"))
+
+
 def publish_code_digest() -> str:
     return hashlib.sha256((stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
-                           + publishing_modules_digest()).encode("utf-8")).hexdigest()
+                           + publishing_modules_digest() + publish_data_digest()).encode("utf-8")).hexdigest()
 
 
 def qualified(con: duckdb.DuckDBPyConnection, table_name: str) -> str | None:
@@ -106,10 +124,14 @@ def ocds_relations_digest(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _dbt_build(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The fingerprint the dbt stage recorded after its last whole build (None: none, or a build under way)."""
+    """The fingerprint the dbt stage recorded after its last whole build (None: none, a build under way, or a relation
+    written since by a dbt build Dagster did not run — ``generations.built_outside``: the record no longer says what
+    the marts hold)."""
+    from dagster_project.transform import generations
+
     present = {r[0] for r in con.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables "
                                          "WHERE table_catalog = current_database()").fetchall()}
-    if "raw.stage_state" not in present:
+    if "raw.stage_state" not in present or generations.built_outside(con):
         return None
     row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [DBT_STAGE]).fetchone()
     return row[0] if row else None
@@ -158,10 +180,9 @@ def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
     records a finished build: the dbt asset forgets its fingerprint before it builds and records it after a whole
     build, and moves the generation of every relation a build may change before dbt runs. So one changed budget
     figure (a new dbt fingerprint, the trading marts not reached) neither hashes the trading rows again nor rebuilds
-    the packages; a build that reaches them hashes them again. Only Dagster's dbt asset forgets the
-    record: a ``dbt build`` run by hand on this warehouse leaves it, and the next run then trusts marts the hand build
-    changed (as quality, release and dashboards do) — set ``GONGKAI_NO_CARRY=1`` for that run, or build through
-    Dagster. (A dbt on-run-start hook cannot forget it: dbt rolls back the transaction its project hooks run in.)"""
+    the packages; a build that reaches them hashes them again. A ``dbt build`` run by hand leaves the record, but each
+    relation it writes records its invocation (``generations.built_outside``): the record is not trusted then, the
+    relations are hashed, and the next run of the dbt asset builds whole."""
     if carrying_disabled() or not warehouse.exists():
         return None
     con = duckdb.connect(str(warehouse), read_only=True)

@@ -74,11 +74,17 @@ def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:
         if not {"raw.stage_state", "raw.load_files"} <= tables:
             return None
         row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [DBT_STAGE]).fetchone()
-        if row is None:
+        if row is None or _built_outside(con):  # a hand dbt build since: the record no longer says what marts hold
             return None
         return stage_state.stage_fingerprint(con, quality_code_digest(), as_of, upstream=[QUALITY_STAGE, row[0]])
     finally:
         con.close()
+
+
+def _built_outside(con) -> bool:
+    from dagster_project.transform import generations
+
+    return bool(generations.built_outside(con))
 
 
 def _rows(con, sql: str, params=()) -> list[dict]:

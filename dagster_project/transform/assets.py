@@ -190,12 +190,16 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
                 if key in context.selected_asset_check_keys}
     state = read_build_state()
     previous_families, previous_as_of = state.families, state.as_of
+    outside = _built_outside()  # a hand dbt build since: its relations are not what the recorded state says
+    if outside:
+        context.log.info(f"dbt build whole: {len(outside)} relations were written by a dbt build outside Dagster "
+                         f"(e.g. {sorted(outside)[0]}) 有关系由 Dagster 之外的 dbt build 写入")
     if previous_families is None and fingerprint is not None and state.fingerprint == fingerprint:
         # built whole from exactly these inputs before the per-family record existed: that build read them
         previous_families, previous_as_of = state.current_families, current.as_of.isoformat()
     if whole_project:
         plan = selection.plan_build(
-            manifest, FAMILY_TABLES, full_refresh=full_refresh or fingerprint is None,
+            manifest, FAMILY_TABLES, full_refresh=full_refresh or fingerprint is None or bool(outside),
             previous_families=previous_families, current_families=state.current_families,
             previous_as_of=previous_as_of, as_of=current.as_of.isoformat(),
             tests_to_run=carried_checks.checks_without_result(test_ids, state.outcomes))
@@ -239,6 +243,7 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
             _import_gx_meanwhile()  # once the environment is set for dbt (no os.environ change under the import)
             yield from _record_outcomes(
                 context, report_not_rebuilt(context.assets_def, invocation.stream(), not_rebuilt), evaluated)
+            _adopt(invocation.get_artifact("run_results.json")["metadata"]["invocation_id"])
         if whole_project:
             # the code digest only after a whole build: a partial one leaves unselected incremental models as they were
             _set_state(fingerprint, record=True, code_digest=code_digest, families=state.current_families,
@@ -296,6 +301,7 @@ def record_whole_build() -> None:
     state = read_build_state()
     # built outside the dbt asset: any relation may have changed (generations.py)
     _move_generations(generations.relation_names(json.loads(Path(require_manifest()).read_text(encoding="utf-8"))))
+    _adopt(None)  # every relation's generation moved just now
     _set_state(dbt_inputs_fingerprint(), record=True, code_digest=dbt_code_digest(), families=state.current_families,
                as_of=settings().as_of.isoformat())
 
@@ -382,6 +388,24 @@ def _move_generations(names: set) -> None:
     con = duckdb.connect(str(settings().warehouse))
     try:
         generations.move(con, names)
+    finally:
+        con.close()
+
+
+def _built_outside() -> set:
+    if not settings().warehouse.exists():
+        return set()
+    con = duckdb.connect(str(settings().warehouse))
+    try:
+        return generations.built_outside(con)
+    finally:
+        con.close()
+
+
+def _adopt(invocation_id: "str | None") -> None:
+    con = duckdb.connect(str(settings().warehouse))
+    try:
+        generations.adopt(con, invocation_id)
     finally:
         con.close()
 

@@ -9,8 +9,13 @@ rebuilt, but it reads what changed) gets the build's new token; every other rela
 build (full refresh, whole, a subset from the UI, Spark) moves every relation. The tokens move *before* dbt runs, so
 a build that dies half-way leaves the relations it may have written with a token no consumer has seen.
 
-Only Dagster's dbt asset moves them: a ``dbt build`` by hand leaves them (the same caveat as the stage fingerprint:
-``GONGKAI_NO_CARRY=1`` for the next run). Kept in ``raw.stage_state`` (stage ``dbt_generation:<relation name>``).
+Only Dagster's dbt asset moves them. A ``dbt build`` run by hand (or by any tool but the asset) is seen by what dbt
+itself writes: every model, seed and snapshot has a post-hook (``macros/build_marks.sql``, committed with the
+relation) that records ``dbt_built:<relation name>`` = dbt's invocation id; the asset marks its own invocation's
+records ``dagster`` once it has run (``adopt``). A record that is not ``dagster`` (``built_outside``) is a relation
+written by a build the generations know nothing of: ``of`` answers None for it, the publication and quality carries
+do not trust the recorded dbt build, and the next run of the asset rebuilds the project whole. Kept in
+``raw.stage_state`` (stages ``dbt_generation:<relation name>``, ``dbt_built:<relation name>``).
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ from dagster_project import stage_state
 from dagster_project.transform import selection
 
 STAGE_PREFIX = "dbt_generation:"
+BUILT_PREFIX = "dbt_built:"  # written by dbt's post-hook (macros/build_marks.sql): the invocation that built it
+ADOPTED = "dagster"  # a BUILT_PREFIX record of a build Dagster's dbt asset ran (and moved generations for)
 RELATION_TYPES = ("model", "seed", "snapshot")
 
 
@@ -64,10 +71,9 @@ def move(con: duckdb.DuckDBPyConnection, names: Iterable[str], token: "str | Non
 
 def of(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> "str | None":
     """One digest of the generations of ``names`` (relation names); None when any has none recorded (never built
-    through Dagster's dbt asset since generations were kept: unknown)."""
+    through Dagster's dbt asset since generations were kept, or written since by a build it did not run: unknown)."""
     wanted = sorted(set(names))
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-                       "AND table_name = 'stage_state' AND table_catalog = current_database()").fetchone()[0]:
+    if not _has_state(con) or built_outside(con, wanted):
         return None
     rows = dict(con.execute("SELECT stage, fingerprint FROM raw.stage_state WHERE stage IN (SELECT unnest(?))",
                             [[STAGE_PREFIX + n for n in wanted]]).fetchall())
@@ -78,3 +84,31 @@ def of(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> "str | None":
             return None
         parts.append(f"{name}={token}")
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def _has_state(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+                            "AND table_name = 'stage_state' AND table_catalog = current_database()").fetchone()[0])
+
+
+def built_outside(con: duckdb.DuckDBPyConnection, names: "Iterable[str] | None" = None) -> set[str]:
+    """Relations (of ``names``; None: any) last written by a dbt invocation Dagster's dbt asset did not run — a hand
+    ``dbt build``, or an asset build that died before it could adopt its records: their generation says nothing."""
+    if not _has_state(con):
+        return set()
+    rows = con.execute("SELECT stage FROM raw.stage_state WHERE starts_with(stage, ?) AND fingerprint <> ?",
+                       [BUILT_PREFIX, ADOPTED]).fetchall()
+    found = {stage[len(BUILT_PREFIX):] for (stage,) in rows}
+    return found if names is None else found & set(names)
+
+
+def adopt(con: duckdb.DuckDBPyConnection, invocation_id: "str | None") -> None:
+    """Mark the relations dbt invocation ``invocation_id`` built (None: every relation) as built by Dagster's dbt
+    asset, after the asset moved their generations (``move``) and the build finished."""
+    if not _has_state(con):
+        return
+    if invocation_id is None:
+        con.execute("UPDATE raw.stage_state SET fingerprint = ? WHERE starts_with(stage, ?)", [ADOPTED, BUILT_PREFIX])
+    else:
+        con.execute("UPDATE raw.stage_state SET fingerprint = ? WHERE starts_with(stage, ?) AND fingerprint = ?",
+                    [ADOPTED, BUILT_PREFIX, invocation_id])

@@ -1,0 +1,101 @@
+"""The data files publishing reads outside ``publish/`` and ``dashboards/`` key what it carries
+(``inputs.publish_data_files``): a changed OCDS schema in ``../shared/ocds-1.1.5`` (the one validation uses when it is
+there: on ``main`` it is) or a changed rule catalogue rebuilds every part — and validates and scans it again —
+instead of carrying what the old file gave; the same bytes carry. And publishing opens no other such file.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from dagster_project.paths import REPO_ROOT
+from dagster_project.publish import inputs, ocds_validation
+from dagster_project.publish.release import build_release, load_spec
+from test_publish_support import build_fixture_warehouse, record_dbt_build
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    warehouse, out = tmp_path / "wh" / "gongkai.duckdb", tmp_path / "out"
+    for name, value in (("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", out), ("GONGKAI_RAW_DIR", tmp_path)):
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse.parent.mkdir()
+    build_fixture_warehouse(warehouse)
+    record_dbt_build(warehouse, {ds["relation"] for ds in load_spec()["datasets"] if "relation" in ds}, "g1")
+    shared = tmp_path / "shared" / "ocds-1.1.5"  # the schema as ../shared holds it
+    shutil.copytree(ocds_validation.BUNDLED_SCHEMA_DIR, shared)
+    monkeypatch.setattr(ocds_validation, "SHARED_SCHEMA_DIR", shared)
+    return warehouse, out, shared
+
+
+def _release(warehouse, out):
+    return build_release(warehouse, out, run_id="r", ocds_dir=None, skip_identical=True)
+
+
+def test_a_changed_schema_outside_publish_rebuilds_the_parts(state):
+    warehouse, out, shared = state
+    _release(warehouse, out)
+    same = _release(warehouse, out)  # the same files: every part carried
+    assert same.parts_with("carried") and not same.parts_with("new")
+    schema = shared / "release-schema.json"
+    schema.write_text(schema.read_text(encoding="utf-8").replace('"title": "', '"title": "（修订）', 1),
+                      encoding="utf-8")
+    changed = _release(warehouse, out)  # every part written, checked and scanned again (the same bytes: no new release)
+    assert changed.parts_with("new") and not changed.parts_with("carried")
+
+
+def test_a_changed_rule_catalogue_moves_the_code_digest(tmp_path, monkeypatch):
+    from dagster_project.publish import parts, release
+
+    before = (inputs.publish_code_digest(), parts.code_fingerprint())
+    catalogue = tmp_path / "ref_rule_catalogue.csv"
+    shutil.copyfile(release.RULE_CATALOGUE_CSV, catalogue)
+    monkeypatch.setattr(release, "RULE_CATALOGUE_CSV", catalogue)
+    assert (inputs.publish_code_digest(), parts.code_fingerprint()) == before  # same bytes, another place
+    catalogue.write_text(catalogue.read_text(encoding="utf-8-sig") + "\n", encoding="utf-8")
+    after = (inputs.publish_code_digest(), parts.code_fingerprint())
+    assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_publishing_opens_no_other_data_file(state):
+    """Every file a release with its OCDS packages and the dashboards open (Python's ``open`` audit event) within the
+    repository or ``../shared``, but code, ``publish/``, ``dashboards/`` and the output, is one of
+    ``publish_data_files``. (DuckDB's own reads are SQL over relations; the one CSV it reads, the rule catalogue, is
+    listed.)"""
+    from dagster_project.publish.dashboards import write_dashboards
+    from dagster_project.publish.ocds import build_ocds
+
+    warehouse, out, shared = state
+    opened: list[str] = []
+    recording = [True]
+
+    def hook(event, args):
+        if recording[0] and event == "open" and args and isinstance(args[0], (str, bytes, Path)):
+            opened.append(os.fsdecode(args[0]))
+
+    sys.addaudithook(hook)  # cannot be removed: it stops recording at the end
+    try:
+        ocds = build_ocds(warehouse, out)
+        build_release(warehouse, out, run_id="r", ocds_dir=ocds.path, skip_identical=True)
+        write_dashboards(warehouse, out / "dashboards")
+    finally:
+        recording[0] = False
+    allowed = [p.resolve() for p in inputs.publish_data_files()]
+    left_out = (REPO_ROOT / "dagster_project" / "publish", REPO_ROOT / "dashboards", out.resolve(),
+                warehouse.parent.resolve(), Path(sys.prefix).resolve())  # the venv: installed packages
+    roots = (REPO_ROOT.resolve(), shared.parent.resolve(), REPO_ROOT.parent.resolve() / "shared")
+    seen = set()
+    for name in opened:
+        path = (Path.cwd() / name).resolve()
+        if path.suffix in (".py", ".pyc") or not path.is_file() or not any(path.is_relative_to(r) for r in roots):
+            continue
+        if any(path.is_relative_to(r) for r in left_out) or any(path.is_relative_to(a) for a in allowed):
+            continue
+        seen.add(str(path))
+    assert any(Path(n).resolve().is_relative_to(shared.resolve()) for n in opened)  # it records: the schema read
+    assert seen == set()

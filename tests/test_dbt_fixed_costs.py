@@ -58,14 +58,21 @@ def test_the_dbt_version_read_in_process_is_the_one_the_executable_reports():
     assert str(dbt_resource._cli_version) == re.search(r"(\d+\.\d+\.\d+)", reported).group(1)
 
 
-def test_the_dbt_assets_are_those_of_dbts_own_selection_and_loading_them_needs_no_dbt_graph():
+def test_the_dbt_assets_are_those_of_dbts_own_selection_and_loading_them_needs_no_dbt_graph(monkeypatch):
     """``@dbt_assets``' default selection read from the manifest (dbt_resource.everything_selected_from_manifest) gives
     the assets and checks dbt's graph selector gives; and loading the code location no longer imports dbt's graph."""
+    import importlib.metadata
     import sys
 
     import dagster as dg
     from dagster_dbt import DagsterDbtTranslatorSettings, dbt_assets
+    from dagster_dbt import utils as dagster_dbt_utils
     from dagster_dbt.utils import select_unique_ids
+    from packaging import version
+
+    # dagster-dbt is imported without dbt-core (transform/dagster_dbt_import.py): have it ask dbt's own graph
+    # selector, as it does where it sees dbt-core, to compare with
+    monkeypatch.setattr(dagster_dbt_utils, "DBT_PYTHON_VERSION", version.parse(importlib.metadata.version("dbt-core")))
 
     from dagster_project.transform.assets import GongkaiDbtTranslator, gongkai_dbt
     from dagster_project.transform.dbt_project import gongkai_dbt_project, require_manifest
@@ -92,3 +99,47 @@ def test_the_dbt_assets_are_those_of_dbts_own_selection_and_loading_them_needs_n
         capture_output=True, text=True, check=True)
     assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stdout
     assert isinstance(gongkai_dbt, dg.AssetsDefinition)
+
+
+def test_loading_the_code_location_imports_no_dbt_core_and_dagster_dbt_reads_dbts_statuses_alike():
+    """Every process that loads the code location (each job run) paid 1.6 s for dagster-dbt's import of dbt-core,
+    which that process never uses: dbt runs as its own process (transform/dagster_dbt_import.py). The status values
+    dagster-dbt then compares dbt's JSON log lines with are those of dbt-core's enums."""
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, dagster_project.definitions; "
+                               "print(sorted(m for m in sys.modules if m == 'dbt' or m.startswith('dbt.')))"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stdout
+
+    from dagster_dbt import compat
+    from dbt.artifacts.schemas.results import NodeStatus, TestStatus
+    from dbt.node_types import REFABLE_NODE_TYPES, NodeType
+
+    for ours, dbts in ((compat.NodeStatus, NodeStatus), (compat.TestStatus, TestStatus), (compat.NodeType, NodeType)):
+        # every status dbt-core can report is known, with dbt-core's value; node types: those dagster-dbt compares
+        known = set(dbts.__members__) if ours is not compat.NodeType else {"Model", "Seed", "Snapshot", "Test", "Unit"}
+        assert {n: ours[n].value for n in known} == {n: dbts[n].value for n in known}
+        assert all(str(m) == m.value for m in ours)
+    assert sorted(compat.REFABLE_NODE_TYPES) == sorted(str(t) for t in REFABLE_NODE_TYPES)
+
+
+def test_a_budget_load_builds_the_attachments_relation_once_for_its_readers():
+    """``stg_portal__attachments`` reads the budget and debt sheets, the load manifest and the registry; two dbt tests,
+    ``int_attachment_sheets`` and a quality unit read it. As a view each of them evaluated it whole after every budget
+    load (the tests alone ≈ 1.8 s of node time at 100 k rows, loaded). A table: a budget load rebuilds it once, and
+    its tests still run on what it now holds."""
+    from dagster_project.ingest.framework import FAMILY_TABLES
+    from dagster_project.transform import selection
+    from dagster_project.transform.dbt_project import require_manifest
+
+    manifest = json.loads(require_manifest().read_text(encoding="utf-8"))
+    uid = "model.gongkai.stg_portal__attachments"
+    readers = {u for u, n in manifest["nodes"].items() if uid in n.get("depends_on", {}).get("nodes", [])}
+    assert len(readers) >= 3  # what makes a view of it costly
+    plan = selection.plan_build(manifest, FAMILY_TABLES, full_refresh=False, current_families={"budget": "2"},
+                                previous_families={"budget": "1"}, previous_as_of="2026-12-05", as_of="2026-12-05")
+    assert plan.mode == "selected" and "stg_portal__attachments" in plan.select  # rebuilt, not left out as a view
+    assert {manifest["nodes"][r]["name"] for r in readers if manifest["nodes"][r]["resource_type"] == "test"} \
+        <= set(plan.select)

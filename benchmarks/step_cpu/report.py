@@ -37,7 +37,9 @@ def _ts(value) -> float:
 def main(dagster_home: str, samples_dir: str) -> None:
     processes = [json.load(open(f)) for f in glob.glob(os.path.join(samples_dir, "cpu-*.json"))]
     job = next(p for p in processes if "job" in " ".join(p["argv"]))
-    db = max(glob.glob(os.path.join(dagster_home, "history", "runs", "*.db")), key=os.path.getmtime)
+    # the newest run's event log; index.db (the run index) is written after it, so it is left out
+    db = max((f for f in glob.glob(os.path.join(dagster_home, "history", "runs", "*.db"))
+              if os.path.basename(f) != "index.db"), key=os.path.getmtime)
     con = sqlite3.connect(db)
     windows: dict[str, list] = {}
     for step, kind, ts in con.execute("SELECT step_key, dagster_event_type, timestamp FROM event_logs WHERE "

@@ -23,4 +23,6 @@ if _OUT:
     def _dump():
         _samples.append((time.time(), time.process_time()))
         with open(os.path.join(_OUT, f"cpu-{os.getpid()}.json"), "w") as f:
-            json.dump({"argv": sys.argv[:4], "start": _started, "samples": _samples}, f)
+            # whether the process imported dbt-core (the Dagster process need not: transform/dagster_dbt_import.py)
+            json.dump({"argv": sys.argv[:4], "start": _started, "samples": _samples,
+                       "dbt_core_imported": "dbt.version" in sys.modules}, f)

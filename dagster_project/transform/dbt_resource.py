@@ -21,6 +21,7 @@ answers that one selection from the manifest itself (every node and unit test: w
 """
 from __future__ import annotations
 
+import importlib.metadata
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -36,9 +37,8 @@ class GongkaiDbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
         if Path(self.dbt_executable) == Path(DBT_EXECUTABLE):
-            from dbt.version import __version__ as installed  # dbt-core of this venv: what its `dbt` runs
-
-            return version.parse(installed)
+            # dbt-core of this venv: what its `dbt` runs; from its metadata, not by importing dbt (dagster_dbt_import)
+            return version.parse(importlib.metadata.version("dbt-core"))
         return DbtCliResource._cli_version.func(self)
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]):  # noqa: ARG002 — the signature dagster-dbt calls

@@ -1,3 +1,8 @@
+-- A table, not a view (issue 16): the view was evaluated whole by each reader — its two tests, int_attachment_sheets,
+-- the quality unit that validates it and that unit's fingerprint — every time a budget or debt load moved the sheets it
+-- reads (≈ 1.8 s of node time for the tests alone on a changed budget figure at 100 k rows, loaded); built once now.
+{{ config(materialized='table') }}
+
 -- One row per file a portal row names as its attachment: a cell listing several (`a.xlsx；b.pdf`, one per line …:
 -- macros/attachments.sql attachment_list) is one row each, a cell naming one is one row, a blank cell none. Every
 -- matching of publications to loaded files (what a publication published, DISC_ATTACHMENT_*) reads these rows. A

@@ -63,6 +63,9 @@ def shared_parse_cache(tmp_path_factory):
         cache = shared / "parse_cache"
         cache.mkdir(exist_ok=True)
         os.environ["GONGKAI_PARSE_CACHE"] = str(cache)
+    # this process's own (never shared: a link re-pointed by another worker mid-run would be wrong) folder for the
+    # fixed warehouse path of tests' direct dbt calls (dbt_fixed_path.py)
+    os.environ.setdefault("GONGKAI_TEST_DBT_HOME", str(tmp_path_factory.getbasetemp() / "dbt_fixed_path"))
     yield
 
 
@@ -122,14 +125,14 @@ def sample_built(tmp_path_factory):
 def _build_sample(tmp: Path) -> None:
     """Load the sample into ``tmp/warehouse.duckdb`` through the real loaders, then a whole `dbt build`."""
     import json
-    import subprocess
     import time
 
     import duckdb
 
     from dagster_project.ingest import framework
     from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-    from dagster_project.paths import DBT_PROJECT_DIR, settings
+    from dagster_project.paths import settings
+    from dbt_fixed_path import run_dbt
 
     if not (SAMPLE_RAW / "ground_truth.json").is_file():
         pytest.skip("the bundled sample is not generated")
@@ -147,12 +150,7 @@ def _build_sample(tmp: Path) -> None:
     finally:
         con.close()
     started = time.perf_counter()
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    result = subprocess.run(
-        [dbt, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT,
-    )
+    result = run_dbt(["build"], env, tmp / "target", tmp / "logs")
     assert result.returncode == 0, result.stdout[-6000:]
     print(f"dbt build on the sample: {time.perf_counter() - started:.1f} s")
     json.loads((SAMPLE_RAW / "ground_truth.json").read_text(encoding="utf-8"))  # readable before tests rely on it

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def shared_parse_cache(tmp_path_factory):
         cache = shared / "parse_cache"
         cache.mkdir(exist_ok=True)
         os.environ["GONGKAI_PARSE_CACHE"] = str(cache)
+    # this process's own (never shared: a link re-pointed by another worker mid-run would be wrong) folder for the
+    # fixed warehouse path of tests' direct dbt calls (dbt_fixed_path.py)
+    os.environ.setdefault("GONGKAI_TEST_DBT_HOME", str(tmp_path_factory.getbasetemp() / "dbt_fixed_path"))
     yield
 
 
@@ -80,25 +84,58 @@ def gongkai_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture(scope="session")
 def sample_built(tmp_path_factory):
-    """The bundled sample loaded through the real loaders and `dbt build` once per session.
+    """The bundled sample loaded through the real loaders and `dbt build` once per test run.
 
     Returns (warehouse path, output dir, environment). Tests may read the marts and may append to
     quality tables; none may change raw or dbt tables (build their own warehouse for that).
+
+    Built once per run, not once per pytest-xdist worker: the first worker to need it builds it under a file lock
+    in the run's shared temp root (as the parse cache is shared), the others wait and take the result. Each worker
+    then works on a copy of its own (DuckDB lets one process write a file, or many read it, never both: one
+    worker's appends to the quality tables would lock the others out), as each had its own build before.
     """
+    import fcntl
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "sample_built_shared"
+    shared.mkdir(exist_ok=True)
+    done = shared / "built.json"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes (also when the build fails)
+        if not done.is_file():
+            _build_sample(shared)
+            done.write_text("{}", encoding="utf-8")
+    tmp = tmp_path_factory.mktemp("sample_built")
+    warehouse, out = tmp / "warehouse.duckdb", tmp / "out"
+    for suffix in ("", ".wal"):   # a write-ahead log left unmerged is part of the database
+        if (shared / f"warehouse.duckdb{suffix}").is_file():
+            shutil.copyfile(shared / f"warehouse.duckdb{suffix}", tmp / f"warehouse.duckdb{suffix}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE_RAW))
+        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+        mp.setenv("GONGKAI_OUT_DIR", str(out))
+        mp.delenv("GONGKAI_AS_OF", raising=False)  # today: every sample year is long due
+        from dagster_project.paths import settings
+
+        env = settings().env_for_subprocess()
+    return warehouse, out, env
+
+
+def _build_sample(tmp: Path) -> None:
+    """Load the sample into ``tmp/warehouse.duckdb`` through the real loaders, then a whole `dbt build`."""
     import json
-    import subprocess
-    import sys
     import time
 
     import duckdb
 
     from dagster_project.ingest import framework
     from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-    from dagster_project.paths import DBT_PROJECT_DIR, settings
+    from dagster_project.paths import settings
+    from dbt_fixed_path import run_dbt
 
     if not (SAMPLE_RAW / "ground_truth.json").is_file():
         pytest.skip("the bundled sample is not generated")
-    tmp = tmp_path_factory.mktemp("sample_built")
     warehouse, out = tmp / "warehouse.duckdb", tmp / "out"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE_RAW))
@@ -113,13 +150,7 @@ def sample_built(tmp_path_factory):
     finally:
         con.close()
     started = time.perf_counter()
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    result = subprocess.run(
-        [dbt, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT,
-    )
+    result = run_dbt(["build"], env, tmp / "target", tmp / "logs")
     assert result.returncode == 0, result.stdout[-6000:]
     print(f"dbt build on the sample: {time.perf_counter() - started:.1f} s")
     json.loads((SAMPLE_RAW / "ground_truth.json").read_text(encoding="utf-8"))  # readable before tests rely on it
-    return warehouse, out, env

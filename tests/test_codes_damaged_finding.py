@@ -13,15 +13,14 @@ import csv
 import datetime as dt
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.paths import REPO_ROOT
+from dbt_fixed_path import run_dbt
 
 SAMPLE = REPO_ROOT / "data" / "raw"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -99,10 +98,7 @@ def runs(sample_built, tmp_path_factory):
                 assert report.loaded == [rel for rel in ADDED if rel.startswith(family + "/")]
         finally:
             con.close()
-        result = subprocess.run(
-            [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-            env=settings().env_for_subprocess(), capture_output=True, text=True, cwd=REPO_ROOT)
+        result = run_dbt(["build"], settings().env_for_subprocess(), tmp / "target", tmp / "logs")
         assert result.returncode == 0, result.stdout[-6000:]
     after = _findings(warehouse, env)
     return {"before": before, "after": after, "warehouse": warehouse}

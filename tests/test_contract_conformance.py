@@ -4,8 +4,6 @@ every file, sheet, reject, amount, disclosure status and finding must be what th
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,10 +12,9 @@ import pytest
 
 from dagster_project.ingest import framework
 from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 from contract_raw import build_contract_raw
+from dbt_fixed_path import run_dbt
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 
 pytestmark = pytest.mark.slow
 
@@ -38,11 +35,7 @@ def run_pipeline(tmp: Path, raw: Path, env_setter) -> Path:
             framework.load_family(con, raw, family, resolve_loader(spec), progress=lambda _: None)
     finally:
         con.close()
-    result = subprocess.run(
-        [DBT, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT,
-    )
+    result = run_dbt(["build"], env, tmp / "target", tmp / "logs")
     assert result.returncode == 0, result.stdout[-6000:]
     from dagster_project.quality.runner import run_quality
 

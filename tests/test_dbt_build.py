@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,9 +16,9 @@ import pytest
 
 from dagster_project import identifiers
 from dagster_project.ingest.framework import ensure_schema
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.paths import DBT_PROJECT_DIR
+from dbt_fixed_path import run_dbt as run_dbt_fixed
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 # one `dbt build` + `dbt docs generate` for the module: ~25 s idle, ~40 s on a loaded 2-core machine
 pytestmark = pytest.mark.slow
 AS_OF = dt.date(2019, 1, 1)
@@ -187,9 +186,7 @@ def load_scenario(con) -> None:
 
 
 def run_dbt(args: list[str], env: dict[str, str], target: Path) -> subprocess.CompletedProcess:
-    cmd = [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-           "--target-path", str(target), "--log-path", str(target / "logs")]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    return run_dbt_fixed(args, env, target)
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,17 @@ figure compared. One `dbt build` of the models behind int_reconciliation_checks 
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from dagster_project import identifiers
 from dagster_project.ingest.framework import ensure_schema
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.paths import DBT_PROJECT_DIR
+from dbt_fixed_path import run_dbt
 
 pytestmark = pytest.mark.slow
-DBT = str(Path(sys.executable).with_name("dbt"))
 D = Decimal
 HALF = D("0.5")   # half a unit of a 元 table
 FEN = D("0.01")
@@ -272,11 +269,8 @@ def checks(tmp_path_factory):
         from dagster_project.paths import settings
 
         env = settings().env_for_subprocess()
-    result = subprocess.run(
-        [DBT, "build", "--select", "+int_reconciliation_checks", "--resource-type", "seed", "--resource-type", "model",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    result = run_dbt(["build", "--select", "+int_reconciliation_checks", "--resource-type", "seed", "--resource-type",
+                      "model"], env, tmp / "target", tmp / "logs")
     assert result.returncode == 0, result.stdout[-6000:]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

@@ -234,7 +234,14 @@ def republish_revised_budget(con, raw: Path, load: Callable[[], None]) -> str:
 # incremental run lost its SparkContext (cause unseen: the test keeps dbt's stdout only) — hence 240 MB, with which
 # both modules passed. Only for tests: a Spark run over 1 M rows wants C2 (profiles.yml is unchanged). JAVA_TOOL_OPTIONS reaches
 # every JVM spark-submit starts (its launcher and the driver), whatever the profile sets.
-TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC"
+# Expressions are evaluated as interpreted (codegen.factoryMode NO_CODEGEN, read by SparkConf from the driver's system
+# properties; the profile does not set it): on test-sized rows compiling generated Java (Janino, then JIT) for every
+# projection and filter costs more than it saves. Interpreted evaluation is the path Spark falls back to whenever
+# codegen fails, so the rows are the same (and the modules compare them). Parity module, one A/B pair under load 9–12:
+# 285.5 → 267.1 CPU-s, JVMs counted (benchmarks/RESULTS.md, wave 15 S1): direction only. Measured too and not set:
+# spark.sql.constraintPropagation.enabled=false (planning of the large models) gave nothing, 166.3 / 169.1 CPU-s on a slice.
+TEST_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC"
+                    " -Dspark.sql.codegen.factoryMode=NO_CODEGEN")
 
 
 def with_test_jvm(env: dict[str, str]) -> dict[str, str]:

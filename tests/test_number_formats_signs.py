@@ -48,6 +48,8 @@ def _line(sheet, row: int, key: str):
     ('[>=10000]0\\.0,"万";[>-10000]0;-0\\.0,"万"', STORED_YUAN),
     # the figure stored in 万元 in a table stating 元, the section printing 万元 beside it
     ('[<0]"减少"0.00"万元";0.00"万元"', STORED_YUAN / 10000),
+    ('[<0]\\减\\少0.00\\万\\元;0.00\\万\\元', STORED_YUAN / 10000),  # literals escaped one by one, as LibreOffice re-saves them
+    ('[>=10000]0\\.0,\\万;[<=-10000]\\-0\\.0,\\万;0', STORED_YUAN),
     ('#,##0.00"万元";-#,##0.00"万元"', STORED_YUAN / 10000),
     ('"减少"0.00"万元"', -STORED_YUAN / 10000),  # stored positive, printed 减少: a reader reads a decrease
 ])

@@ -7,8 +7,8 @@ A bureau keeps a table in 元 under ``[>=10000]0!.0,"万";[<0]-0.00;0`` or ``[<0
 checked against LibreOffice 7.4's print of 34 formats × 11 values (fixtures/number_formats/MAKE.md); the minus sign
 Excel adds or leaves out follows Excel's own rule, which Calc does not share in fallback sections (Calc prints ``3000``
 for -3000 under ``[>=10000]0;0``, Excel ``-3000``) — the amount read is the stored signed value either way.
-``[红色]`` is how a Chinese Excel shows ``[Red]`` in its dialog; a file holding it is a code Calc does not take (it
-prints the cell as General) and neither does gongkai any more: before, it was read as a colour.
+``[红色]`` is how a Chinese Excel/WPS shows and writes ``[Red]``: Excel takes it as the colour and so does gongkai
+(test_number_formats_signs.py); Calc does not (it prints the cell as General) — there Calc is not what a reader sees.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.ingest.number_formats import printed_figure, render
+from dagster_project.ingest.number_formats import render
 from dagster_project.ingest.workbook import parse_workbook
 from number_format_books import books
 
@@ -50,12 +50,11 @@ def test_calc_chooses_the_section_a_negative_number_prints_through_as_render_doe
         value = _value(written)
         ours = render(value, code)
         if _foreign_colour(code):
-            # Calc prints such a cell as General: the stored number itself; gongkai reads the stored number where
-            # nothing else in the code could scale it, else refuses the cell (a reader of Excel may see 万)
-            assert ours is None and Decimal(calc) == Decimal(str(value)), (code, written, calc)
-            figure = printed_figure(value, code)
-            assert figure is None or figure.text is None, (code, written)
-            assert (figure is None) == ('"' not in code), (code, written)
+            # Calc prints such a cell as General (the stored number itself); Excel and gongkai print it as the
+            # same code with the colour named in English
+            assert Decimal(calc) == Decimal(str(value)), (code, written, calc)
+            english = code.replace("[红色]", "[Red]").replace("[蓝色]", "[Blue]")
+            assert ours == render(value, english), (code, written, ours)
             continue
         if ours is None:
             unrendered.add((code, written))
@@ -112,23 +111,3 @@ def test_a_negative_figure_under_conditions_is_read_in_the_section_it_prints_thr
         assert line.amount_yuan == stored, (number_format, line.amount_yuan)
         assert line.value_text == render(stored, number_format.replace("!", "\\"))
         assert "万" not in line.value_text and line.value_text.lstrip("-减少").startswith(str(abs(stored)))
-
-
-def test_a_colour_named_in_chinese_is_no_format_a_file_holds(tmp_path):
-    """``[红色]`` where a file says ``[Red]``: a plain figure keeps its stored value (what Calc prints), a 万 trick
-    beside it is refused naming the cell — Calc prints the stored 元, a reader of an application that took the colour
-    would read 万."""
-    path = tmp_path / "chinese_colour.xlsx"
-    books.general_debt_book(number_format="0.00;[红色]-0.00").save(path)
-    parsed = parse_workbook(path)
-    assert not parsed.rejects
-    (sheet,) = parsed.sheets
-    first = next(line for line in sheet.lines if line.source_row == 4 and line.column_key == "amount")
-    assert first.value_text == str(books.yi(books.ITEMS[0][1]))  # the stored quotient, not '3.20'
-
-    path = tmp_path / "chinese_colour_wan.xlsx"
-    _book_with('0!.0,"万";[红色]-0!.0,"万"', {}).save(path)
-    parsed = parse_workbook(path)
-    rejects = parsed.rejects
-    assert rejects and all("数字格式无法解读" in r.reason for r in rejects)
-    assert {(r.source_row, r.source_column) for r in rejects} >= {(4, "B"), (4, "C")}

@@ -20,8 +20,10 @@ Conditions choose a section as Excel does, by the signed value (``[>=10000]0!.0,
 万, the rest — negatives included — in 元; ``[<0]"减少"0.00;0.00``; the unit literal and percent sign are those of the
 section the value prints through; the minus Excel adds or not: ``_conditional_section``); a single conditional section
 a number fails prints it as General; a zero prints nothing a reader takes for a ratio or a scale (``0%`` in an amount
-column is 0, not a percentage). A colour in another language than the file format's (``[红色]``) is no colour: the
-code is not rendered (LibreOffice prints such a cell as General). Anything else (a number no section takes — Excel
+column is 0, not a percentage). A colour as a Chinese Excel/WPS writes it (``[红色]``) is a colour, as Excel takes it.
+The text a section prints beside its figure is a unit word (万, 万元), a sign (``-``, a currency sign) or a direction
+word (减少/增加: ``literal_parts``); the unit is the unit word alone, and 减少 makes the figure a reader reads negative.
+Anything else (a number no section takes — Excel
 prints ``####`` —, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other
 literals between digits, two points — LibreOffice re-saves ``0!.0,"万"`` as ``0\\!.0,\\万``, which Excel and Calc
 both print ``3204!.7万`` for 3204699: a literal ``!`` before a real point, no figure) is not rendered here:
@@ -50,10 +52,14 @@ _GENERAL = {"", "general", "g/通用格式", "@"}
 # store the Chinese name itself): the number as General prints it, literals around it
 _GENERAL_WORDS = ("general", "g/通用格式")
 _SPLIT = re.compile(r'"[^"]*"|[\\!].|\[[^\]]*\]|;')
-# The colours a file can name (ECMA-376 §18.8.31: English, whatever the language of the application). A Chinese
-# Excel/WPS shows [Red] as [红色] in its dialog but saves [Red]; a file holding [红色] itself is a code LibreOffice 7.4
-# does not take (it prints the cell as General: tests/fixtures/number_formats/MAKE.md) — not a colour here either
-_BRACKET_OK = re.compile(r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*)\]", re.I)
+# The colours a code can name: English ([Red], ECMA-376 §18.8.31) and as a Chinese Excel/WPS shows and writes them
+# ([红色]: the dialog's code, which POI/NPOI/openpyxl code copies straight into files). Excel takes both as the colour;
+# LibreOffice 7.4 does not take the Chinese names (it prints such a cell as General: tests/fixtures/number_formats/
+# MAKE.md) — a reader of the file in Excel/WPS sees the sections, and so does gongkai
+_BRACKET_OK = re.compile(
+    r"\[(?:red|black|blue|cyan|green|magenta|white|yellow|color\s*\d+|\$[^\]]*"
+    r"|黑色|蓝色|蓝绿色|青色|绿色|洋红色|洋红|红色|白色|黄色|颜色\s*\d+"
+    r"|藍色|藍綠色|綠色|洋紅色|洋紅|紅色|黃色|顏色\s*\d+)\]", re.I)
 _BRACKET = re.compile(r"\[")
 _DATE_LETTERS = re.compile(r"[ymdhsYMDHSe]")
 # a condition choosing a section: '[>=10000]0!.0,"万";0' prints 1 万 and more in 万, the rest as they are
@@ -174,7 +180,7 @@ def _section_for(code: str, value: Decimal) -> tuple[str, bool] | None:
     sections = _sections(code)
     if len(sections) > 4 or _BRACKET.search(code) and any(
             kind == "bad" and text.startswith("[") for section in sections for kind, text in _tokens(section)):
-        return None  # a bracket no file format knows ([红色]) makes the whole code another: LibreOffice prints General
+        return None  # a bracket no application knows ([紫色], [DBNum1]): not rendered here
     conditions = [_condition_of(section) for section in sections]
     if any(c is False for c in conditions):
         return None
@@ -399,17 +405,12 @@ class Printed:
     text: str | None
     shift: int
     percent: bool
-    unit: str | None = None  # the format's literal text ("万元" in '#,##0.00"万元"'), a unit if the caller knows it
+    unit: str | None = None  # the format's unit word ("万元" in '#,##0.00"万元"'), a unit if the caller knows it
+    sign: int = 0  # -1/1: the figure a reader reads has this sign whatever the stored one (a direction word); 0: stored
 
 
-def unit_literal(code: str | None, value: float | int | Decimal | None = None) -> str | None:
-    """The literal text a format prints beside the number in its first section, or in the section ``value`` prints
-    through ('#,##0.00"万元"' → 万元, '0!.0,"万"' → 万: not the point between its digits; '[>=10000]0!.0,"万";0' → 万
-    for 32046, none for 5000), spaces and brackets dropped; None when it prints none."""
-    if is_general(code):
-        return None
-    if value is None and any(_condition_of(section) for section in _sections(code)[:3]):
-        return None  # the unit depends on the figure: a table's unit is none of its sections' (each cell says its own)
+def _beside(code: str, value) -> str | None:
+    """The literal text a section prints beside (not between) its digits, spaces and brackets dropped."""
     section = _section_text(code, value)
     parsed = _pattern(section) if section is not None else None
     if parsed is None or not (parsed[1] or any(kind == "gen" for kind, _ in parsed[0])):
@@ -419,6 +420,37 @@ def unit_literal(code: str | None, value: float | int | Decimal | None = None) -
               if kind == "lit" and not (places and places[0] < i < places[-1])]
     text = "".join(beside).strip(" \u3000()（）")
     return text or None
+
+
+# Printed beside a figure and no unit: a sign (the minus a negative section writes itself, a currency sign: 元 is
+# understood) or a word saying the direction a reader reads the figure in (减少 3 204.70 万元 is −3 204.70 万元)
+_SIGNS = re.compile(r"[-+−－＋¥￥$\s\u3000()（）]")
+_DIRECTIONS = (("减少", -1), ("下降", -1), ("增加", 1), ("增长", 1), ("上升", 1))
+
+
+def literal_parts(literal: str | None) -> tuple[str | None, int, bool]:
+    """(the unit word, the direction a word states: -1 减少, 1 增加, 0 none, whether a minus is printed in it)."""
+    if not literal:
+        return None, 0, False
+    direction = 0
+    for word, sign in _DIRECTIONS:
+        if word in literal:
+            direction = sign if direction in (0, sign) else 2  # 增加 and 减少 both: no direction a reader can take
+            literal = literal.replace(word, "")
+    minus = any(ch in literal for ch in "-−－")
+    return _SIGNS.sub("", literal) or None, direction, minus
+
+
+def unit_literal(code: str | None, value: float | int | Decimal | None = None) -> str | None:
+    """The unit word a format prints beside the number in its first section, or in the section ``value`` prints
+    through ('#,##0.00"万元"' → 万元, '0!.0,"万"' → 万: not the point between its digits; '[>=10000]0!.0,"万";0' → 万
+    for 32046, none for 5000; '-0!.0,"万"' and '"减少"0.00"万元"' → 万, 万元: the sign and direction are no unit); None
+    when it prints none."""
+    if is_general(code):
+        return None
+    if value is None and any(_condition_of(section) for section in _sections(code)[:3]):
+        return None  # the unit depends on the figure: a table's unit is none of its sections' (each cell says its own)
+    return literal_parts(_beside(code, value))[0]
 
 
 def unit_of_literal(literal: str | None, units) -> str | None:
@@ -436,10 +468,13 @@ _LITERAL = re.compile(r'"|\\|!')
 _SCALING_COMMA = re.compile(r"[0#?],+(?![0#?,])")
 
 
+# a literal sign (``\-0.00`` as a Chinese Excel writes its negative section): printed, scaling nothing (a literal
+# space is not one: between digits it groups them, '0" "000', and what the figure is becomes a guess)
+_SIGN_LITERAL = re.compile(r'[\\!][-+()]|"[-+()]+"')
 def _magnitude_kept(code: str) -> bool:
     """A format this module cannot print whose figure is still the stored number (nothing that scales, moves a point
     or states a unit): the stored value is what a reader reads, in the table's unit."""
-    bare = re.sub(r"\[[^\]]*\]", "", code)
+    bare = _SIGN_LITERAL.sub("", re.sub(r"\[[^\]]*\]", "", code))
     return not (_CONDITION.search(code) or _LITERAL.search(bare) or _SCALING_COMMA.search(bare) or "%" in bare)
 
 
@@ -457,8 +492,11 @@ def printed_figure(value: object, code: str | None) -> Printed | None:
         # nothing, whatever the format: '0%' (a percent format on an empty amount) or '0.0万' is a zero a reader reads
         # as such, not a ratio nor a figure of unknown scale that would cost the row
         return Printed(text, 0, False, None)
-    return Printed(text, shift, is_percent(code, value), unit_literal(code, value))
+    unit, direction, minus = literal_parts(_beside(code, value))
+    if direction and (minus or direction == 2 or text.startswith("-")):
+        return Printed(None, 0, False, None)  # '-增加5', '-减少5': what a reader reads is a guess
+    return Printed(text, shift, is_percent(code, value), unit, direction if direction in (-1, 1) else 0)
 
 
 __all__ = ["Printed", "printed_figure", "EAST_ASIAN_BUILTIN", "is_general", "is_percent", "printed_decimals",
-           "printed_shift", "render", "unit_literal", "unit_of_literal"]
+           "printed_shift", "render", "literal_parts", "unit_literal", "unit_of_literal"]

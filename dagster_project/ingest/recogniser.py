@@ -9,6 +9,7 @@ accounted: loaded or rejected, with file, sheet or page, row and column.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -364,11 +365,15 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         # prints thousands of thousands), a percentage is no amount
         number_format = grid.formats.get((r, m.index)) if grid.formats else None
         printed = printed_figure(value, number_format) if ok else None
+        unit = unit_of_literal(printed.unit, vocab.units) if printed is not None else None
+        if printed is not None and printed.unit and unit is None:
+            printed = dataclasses.replace(printed, text=None)  # words beside the figure that are no unit: unknown
         if printed is not None and (printed.percent or printed.text is None):
             ok = False  # a ratio, or a figure whose format nobody here can print: never the stored value as read
         elif printed is not None:
             amount = amount.scaleb(-printed.shift)
-            unit = unit_of_literal(printed.unit, vocab.units)
+            if printed.sign:
+                amount = abs(amount) * printed.sign  # 减少 printed beside it: the figure a reader reads is negative
             if unit is not None and unit != sheet.unit_label:
                 amount = amount * vocab.units[unit] / multiplier  # the unit printed beside the figure
         if not ok:

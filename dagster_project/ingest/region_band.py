@@ -140,6 +140,9 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
     # the columns still ignored, named as _map_columns names them (rebuilt, not cut out of its text: a header
     # such as 各县（市、区） holds the list's own separator)
     taken = {col.index for col in columns} | refused
+    header_row = grid.source_row(header_rows[-1])  # refused before (a second whole-region 合计): a reject, said once
+    rejected = {r.source_column for r in sheet.rejects if r.source_row == header_row and r.sheet == sheet.sheet}
+    taken |= {c for c in paths if get_column_letter(c + 1) in rejected}
     ignored = [f"{get_column_letter(c + 1)}「{header}」" for c, (path, header) in sorted(paths.items())
                if c not in taken and path and not any(word in path[-1] for word in vocab.ignore_headers)]
     sheet.warnings[:] = [w for w in sheet.warnings if not w.startswith(UNKNOWN_COLUMNS)]

@@ -14,6 +14,14 @@ A 1-2 / 1-3 (always items as rows, regions as columns) whose whole-region column
 (``unmapped_whole_total``): before, the column was ignored with a note and the whole region's figures were lost. A
 second such column beside a whole-region one is a reject naming it; one under a region band is region_band's (the
 counties' subtotal is no one region's).
+
+A 合计 / 总计 is the whole region only when nothing above it in the header narrows it: ``区县 / 合计`` beside
+``市本级`` (or beside ``银川市 | 其中：本级``) is the counties' subtotal, not the city — read as the whole region it
+made the subtotal ``amount`` and, worse, turned the own-name column that is the whole region into ``region:银川市``.
+A cell above the 合计 is neutral only when it is a word of the one whole-region vocabulary (the seed, or the table's
+own name) or stands over the item column too (a banner over the whole table); any other (a band: 区县, 所辖县（区）,
+其中 …) narrows it. A column headed by the table's own name is the whole region before any 合计 (a 合计 beside it is
+then a second whole region: a reject naming it).
 """
 from __future__ import annotations
 
@@ -33,13 +41,26 @@ _TOTAL_WORDS = ("合计", "总计")
 
 
 @functools.lru_cache(maxsize=1)
-def _whole_total() -> "re.Pattern[str]":
-    """合计 / 总计, after a whole-region word or none: the words are the one vocabulary's
-    (``dbt/seeds/ref_debt_whole_region_labels.csv``, read by dbt too), not a list of our own."""
+def _whole_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(exact, contains) words of the one whole-region vocabulary (``dbt/seeds/ref_debt_whole_region_labels.csv``,
+    read by dbt too), not a list of our own."""
     with open(DBT_SEEDS_DIR / "ref_debt_whole_region_labels.csv", encoding="utf-8", newline="") as fh:
-        words = sorted((r["word"] for r in csv.DictReader(fh) if r["match_kind"] in ("exact", "contains")),
-                       key=len, reverse=True)
+        rows = list(csv.DictReader(fh))
+    return (tuple(r["word"] for r in rows if r["match_kind"] == "exact"),
+            tuple(r["word"] for r in rows if r["match_kind"] == "contains"))
+
+
+@functools.lru_cache(maxsize=1)
+def _whole_total() -> "re.Pattern[str]":
+    """合计 / 总计, after a whole-region word or none."""
+    words = sorted(_whole_words()[0] + _whole_words()[1], key=len, reverse=True)
     return re.compile(f"(?:{'|'.join(map(re.escape, words))})?(?:{'|'.join(_TOTAL_WORDS)})")
+
+
+def _names_whole_region(text: str, own: set[str]) -> bool:
+    """A header cell naming the whole region: a word of the vocabulary (本地区 …, 全市) or the table's own name."""
+    exact, contains = _whole_words()
+    return text in exact or text in own or any(word in text for word in contains)
 _REGION_KEYS = ("amount", "amount_own_level")
 
 
@@ -62,9 +83,10 @@ def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header
         return columns
     own = own_region_names(vocab, spec, sheet)[0]
     has_whole = any(c.key == "amount" for c in columns)
+    banner = _banner(vocab, columns)
     out, refused = [], set()
     for col in stray:
-        if _is_whole_total(vocab, col.header, own) and not has_whole:
+        if _is_whole_total(vocab, col.header, own, banner) and not has_whole:
             out.append(dataclasses.replace(col, key="amount"))
             has_whole = True
             continue
@@ -81,9 +103,19 @@ def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header
     return [replaced.get(c.index, c) for c in columns if c.index not in refused]
 
 
-def _is_whole_total(vocab, header: str, own: set[str]) -> bool:
-    last = vocab.label_numbering.sub("", normalise(header.split("/")[-1]))
-    return bool(_whole_total().fullmatch(last)) or any(last in tuple(n + w for w in _TOTAL_WORDS) for n in own)
+def _is_whole_total(vocab, header: str, own: set[str], banner: frozenset = frozenset()) -> bool:
+    """The header is a 合计 / 总计 of the whole region: its last cell one, every cell above it naming the whole region
+    or a banner over the item column too — a band above it (区县, 其中 …) makes it a part's subtotal."""
+    *above, last = [vocab.label_numbering.sub("", normalise(part)) for part in header.split("/")]
+    if not (_whole_total().fullmatch(last) or any(last in tuple(n + w for w in _TOTAL_WORDS) for n in own)):
+        return False
+    return all(part in banner or _names_whole_region(part, own) for part in above)
+
+
+def _banner(vocab, columns: list) -> frozenset:
+    """Header cells standing over a label or code column too: a banner over the whole table, no column's scope."""
+    return frozenset(vocab.label_numbering.sub("", normalise(part)) for c in columns if c.role != "measure"
+                     for part in c.header.split("/"))
 
 
 def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, columns: list, header_rows: list[int],
@@ -95,19 +127,24 @@ def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, column
     taken = {c.index for c in columns}
     own = None
     out = list(columns)
+    banner = _banner(vocab, columns)
     for c, (path, header) in sorted(paths.items()):
         if c in taken or c in bands or not path:
             continue
         if own is None:
             own = own_region_names(vocab, spec, sheet)[0]
-        if not _is_whole_total(vocab, header, own):
+            # a column headed by the own name alone is the whole region (region_band): it comes before any 合计
+            own_named = any(i not in taken and p and vocab.label_numbering.sub("", p[-1]) in own
+                            and all(part in banner or _names_whole_region(part, own) for part in p)
+                            for i, (p, _) in paths.items())
+        if not _is_whole_total(vocab, header, own, banner):
             continue
         filled = [v for r in range(data_start, len(grid.rows))
                   if nfkc(cell_text(v := grid.value(r, c))).strip() not in _BLANK_AMOUNTS]
         if not any(_looks_numeric(v) for v in filled):
             continue
         letter = get_column_letter(c + 1)
-        if not any(col.key == "amount" for col in out):
+        if not own_named and not any(col.key == "amount" for col in out):
             out.append(Column(c, letter, header, "measure", "amount", (0, 0, 0, 0)))
             continue
         h = header_rows[-1]

@@ -126,6 +126,9 @@ def candidates(row: dict, scheme: str) -> list[tuple[int, dict]]:
         entries = [(name, code, order if order is not None else 1)]
     else:
         codes = split.split(code) if split.search(code) else []
+        # paired only where the codes are as many as the names: else which code is whose cannot be told, and pairing by
+        # position gives a firm another's credit code (review V1: 乙、甲；丙 beside ；C gave 甲 丙's code)
+        codes = codes if len(codes) == len(names) else []
         entries = [(n, codes[i] if i < len(codes) else "", order if order is not None else i + 1)
                    for i, n in enumerate(names)]
     out = []

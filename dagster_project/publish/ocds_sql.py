@@ -205,6 +205,7 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
                      THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]
                      ELSE list_transform({items}, lambda n, i: {{'n': n,
                           'c': CAST(CASE WHEN regexp_matches(coalesce(cand_code, ''), {code_sep})
+                                          AND len(string_split_regex(cand_code, {code_sep})) = len({items})
                                          THEN string_split_regex(cand_code, {code_sep})[i] END AS VARCHAR),
                           'r': CAST(coalesce(cand_order, i) AS INTEGER)}}) END,
                 lambda x: {{'id': {_party_id(trimmed('x.n'), trimmed('x.c'), scheme)},

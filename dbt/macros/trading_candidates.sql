@@ -84,3 +84,29 @@ flatten(list_transform(string_split_regex(replace({{ expr }}, '联合体、', '�
 flatten(transform(split(replace({{ expr }}, '联合体、', '联合体；'), '[;；]', -1), piece ->
     case when piece rlike {{ consortium_mark() }} then array(piece) else split(piece, '、', -1) end))
 {%- endmacro %}
+
+{#- The candidates a candidate-list cell names with the code written beside each: a list of {n: name, c: code, i: its
+    position in the cell, from 1}. `items` is candidate_items of the name cell, `codes` the code cell split as OCDS
+    splits it (ocds.candidates: at ；/; where a candidate holds the consortium mark, else at ；/;/、). A code is paired
+    only where the cell's codes are as many as its candidates (one candidate: the whole cell) — otherwise which code
+    goes with which name cannot be told and none is paired (review V1: 甲；乙 beside A；B were one slot with no code,
+    and a reader's pairing shifted 丙's code onto 甲). -#}
+{% macro candidate_entries(items, codes) -%}
+{{ return(adapter.dispatch('candidate_entries', 'gongkai')(items, codes)) }}
+{%- endmacro %}
+{% macro default__candidate_entries(items, codes) -%}
+list_transform({{ items }}, lambda n, i: struct_pack(n := n, i := i,
+    c := case when len({{ codes }}) = len({{ items }}) then nullif(trim({{ codes }}[i]), '') end))
+{%- endmacro %}
+{% macro spark__candidate_entries(items, codes) -%}
+transform({{ items }}, (n, i) -> named_struct('n', n, 'i', i + 1,
+    'c', case when size({{ codes }}) = size({{ items }}) then nullif(trim({{ codes }}[i]), '') end))
+{%- endmacro %}
+
+{#- The code cell of a candidate-list cell split as ocds.candidates splits it (see candidate_entries). -#}
+{% macro candidate_code_pieces(items, code) -%}
+case when {{ list_length(items) }} = 1 then {{ list_of([code]) }}
+     else {{ regex_split('coalesce(' ~ code ~ ", '')",
+                         'case when ' ~ list_length(filter_list(items, 'p', regex_search('p', consortium_mark()))) ~ " > 0 "
+                         ~ "then '[;；]' else '[;；、]' end") }} end
+{%- endmacro %}

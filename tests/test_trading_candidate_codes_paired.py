@@ -1,0 +1,157 @@
+"""A candidate's credit code stays with the name it was written beside (review V1 of wave 15, item 1 and 9).
+
+A 中标候选人公示 exported one candidate per row, without a rank column, may still hold several candidates in one row's
+cell (``甲；乙`` beside ``A；B``). int_bulletins_deduplicated gave that row's candidates one position between them, so
+they were one unit (``乙、甲``, ordered by name) with one empty code slot, and the mart said ``乙、甲；丙`` beside ``；C``:
+OCDS then split the names at 、 and paired codes one name at a time — 甲 got 丙's credit code. Now each candidate of a
+cell keeps its place in the file's order and the code written beside it; where a cell's codes cannot be paired with
+its names (fewer codes than names) none is paired — no identifier is better than another firm's. A consortium's
+member row without a code keeps its slot (``A、、C``): the codes after it stay beside their members.
+
+Files are written by Python's csv module; the trading family is loaded by the real loader and the trading models are
+built by dbt on a DuckDB file of the test's own. Expected values are derived from the rows the test wrote.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.ingest import framework
+from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
+from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "TENDERER_NAME",
+          "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME"]
+BUYER = ("银川市某某局", "11640100MB1234567X")
+FIRMS = [("宁夏甲建设工程有限公司", "91640100MA76XXXX1A"), ("宁夏乙建筑有限公司", "91640100MA76XXXX2B"),
+         ("宁夏丙工程集团有限公司", "91640100MA76XXXX3C")]
+SENT = "2024-05-10 09:00:00"
+
+pytestmark = pytest.mark.slow
+
+
+def _row(project: str, name: str, code: str) -> list[str]:
+    return [project, "001", "中标候选人公示", f"{project} 中标候选人公示", SENT, *BUYER, name, code, SENT,
+            "2024-05-13 09:00:00"]
+
+
+# (project, rows of (name cell, code cell)) — C1: two candidates in row 1 with their codes, a third on row 2;
+# C2: two candidates in row 1 beside one code (whose it is cannot be told), a third on row 2;
+# C3: a consortium's lead and members on rows of their own, the middle member's code blank
+ROWS = {
+    "C1": [("；".join(n for n, _ in FIRMS[:2]), "；".join(c for _, c in FIRMS[:2])), FIRMS[2]],
+    "C2": [("；".join(n for n, _ in FIRMS[:2]), FIRMS[0][1]), FIRMS[2]],
+    "C3": [(f"{FIRMS[0][0]}（牵头人）", FIRMS[0][1]), (f"{FIRMS[1][0]}（成员）", ""), (f"{FIRMS[2][0]}（成员）", FIRMS[2][1])],
+}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    from dagster_project.paths import settings
+
+    tmp = tmp_path_factory.mktemp("candidate_codes")
+    path = tmp / "raw" / "trading" / "candidates.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(_row(project, name, code) for project, rows in ROWS.items() for name, code in rows)
+    db = tmp / "w.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
+        mp.setenv("GONGKAI_WAREHOUSE", str(db))
+        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
+        env = settings().env_for_subprocess()
+        con = duckdb.connect(str(db))
+        try:
+            for family, spec in FAMILY_LOADERS.items():
+                framework.load_family(con, tmp / "raw", family, resolve_loader(spec), progress=lambda _: None)
+        finally:
+            con.close()
+        done = subprocess.run(
+            [DBT, "build", "--select", "+fct_trading_bulletins", "--resource-type", "model", "--resource-type", "seed",
+             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
+            env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stdout[-6000:]
+    return db
+
+
+def _bulletins(db: Path) -> dict[str, dict]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = con.execute("select * from marts.fct_trading_bulletins where bulletin_type_code = 'candidates'")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    finally:
+        con.close()
+    return {row["deal_key"].split("/")[0]: row for row in rows}
+
+
+def _identifiers(row: dict) -> dict[str, str | None]:
+    from dagster_project.publish.ocds import candidates
+    from dagster_project.publish.ocds_config import load_config
+
+    parties = [party for _rank, party in candidates(row, load_config()["party_scheme"])]
+    return {p["name"]: (p.get("identifier") or {}).get("id") for p in parties}
+
+
+def test_each_candidate_keeps_the_code_written_beside_it(warehouse):
+    row = _bulletins(warehouse)["C1"]
+    assert row["win_candidate_name"].split("；") == [n for n, _ in FIRMS]       # the file's order, one candidate each
+    assert row["win_candidate_code"].split("；") == [c for _, c in FIRMS]
+    assert _identifiers(row) == dict(FIRMS)
+
+
+def test_codes_that_cannot_be_paired_with_their_names_are_paired_with_none(warehouse):
+    """甲；乙 beside one code: whose it is cannot be told — neither gets it, and 丙 keeps its own (not shifted)."""
+    row = _bulletins(warehouse)["C2"]
+    assert row["win_candidate_name"].split("；") == [n for n, _ in FIRMS]
+    assert _identifiers(row) == {FIRMS[0][0]: None, FIRMS[1][0]: None, FIRMS[2][0]: FIRMS[2][1]}
+
+
+def test_a_member_without_a_code_keeps_its_slot(warehouse):
+    """甲（牵头人）, 乙（成员） with no code, 丙（成员）: the consortium's codes are A、、C — A、C beside 甲、乙、丙 reads as C
+    being 乙's."""
+    row = _bulletins(warehouse)["C3"]
+    names = [unicodedata.normalize("NFKC", n) for n, _ in ROWS["C3"]]
+    assert row["win_candidate_name"] == "、".join(names)
+    assert row["win_candidate_code"] == "、".join(c for _, c in ROWS["C3"])
+
+
+def test_ocds_pairs_no_code_where_codes_and_names_differ_in_number(tmp_path):
+    """The cell the mart gave before (乙、甲；丙 beside ；C): the Python reference and its SQL twin paired C with 甲. Now
+    neither pairs a code (three names, two code pieces); SQL equals the reference."""
+    from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
+    from dagster_project.publish.ocds_config import open_package_text, package_files
+
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
+    con = duckdb.connect(str(path))
+    try:
+        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
+                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
+                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
+                    [f"{FIRMS[1][0]}、{FIRMS[0][0]}；{FIRMS[2][0]}", f"；{FIRMS[2][1]}", deal])
+    finally:
+        con.close()
+    folder, expected = ocds_written_and_mapped(path, tmp_path)
+    written = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
+    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    (publicity,) = [r for r in written if r["tag"] == ["award"] and r["awards"][0]["status"] == "pending"]
+    parties = {p["id"]: p for p in publicity["parties"]}
+    claimed = {parties[t["id"]]["name"]: (parties[t["id"]].get("identifier") or {}).get("id")
+               for t in publicity["tender"]["tenderers"]}
+    assert claimed == {n: None for n, _ in FIRMS}

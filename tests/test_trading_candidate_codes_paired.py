@@ -6,7 +6,8 @@ they were one unit (``乙、甲``, ordered by name) with one empty code slot, an
 OCDS then split the names at 、 and paired codes one name at a time — 甲 got 丙's credit code. Now each candidate of a
 cell keeps its place in the file's order and the code written beside it; where a cell's codes cannot be paired with
 its names (fewer codes than names) none is paired — no identifier is better than another firm's. A consortium's
-member row without a code keeps its slot (``A、、C``): the codes after it stay beside their members.
+member row without a code keeps its slot (``A、、C``): the codes after it stay beside their members. A cell listing a
+consortium's member codes is checked against GB 32100 code by code (IDENT_USCC_INVALID), not as one code.
 
 Files are written by Python's csv module; the trading family is loaded by the real loader and the trading models are
 built by dbt on a DuckDB file of the test's own. Expected values are derived from the rows the test wrote.
@@ -24,12 +25,14 @@ import duckdb
 import pytest
 
 from dagster_project.ingest import framework
+from dagster_project.identifiers import make_uscc
 from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "TENDERER_NAME",
-          "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME"]
+          "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME",
+          "WIN_BIDDER_NAME", "WIN_BIDDER_CODE"]
 BUYER = ("银川市某某局", "11640100MB1234567X")
 FIRMS = [("宁夏甲建设工程有限公司", "91640100MA76XXXX1A"), ("宁夏乙建筑有限公司", "91640100MA76XXXX2B"),
          ("宁夏丙工程集团有限公司", "91640100MA76XXXX3C")]
@@ -40,7 +43,18 @@ pytestmark = pytest.mark.slow
 
 def _row(project: str, name: str, code: str) -> list[str]:
     return [project, "001", "中标候选人公示", f"{project} 中标候选人公示", SENT, *BUYER, name, code, SENT,
-            "2024-05-13 09:00:00"]
+            "2024-05-13 09:00:00", "", ""]
+
+
+# credit codes valid under GB 32100 (check character computed), and one whose check character is wrong
+VALID = [make_uscc(f"91640100MA76000{i}0") for i in (1, 2)]
+WRONG = VALID[1][:-1] + next(c for c in "0123456789" if c != VALID[1][-1])
+
+
+def _result(project: str, codes: list[str]) -> list[str]:
+    """A 中标结果公告 won by a consortium written in one cell, its members' codes in one cell (item 3)."""
+    return [project, "001", "中标结果公告", f"{project} 中标结果公告", SENT, *BUYER, "", "", "", "",
+            f"{FIRMS[0][0]}、{FIRMS[1][0]}联合体", "、".join(codes)]
 
 
 # (project, rows of (name cell, code cell)) — C1: two candidates in row 1 with their codes, a third on row 2;
@@ -64,6 +78,7 @@ def warehouse(tmp_path_factory) -> Path:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
         writer.writerows(_row(project, name, code) for project, rows in ROWS.items() for name, code in rows)
+        writer.writerows([_result("R1", VALID), _result("R2", [VALID[0], WRONG])])
     db = tmp / "w.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
@@ -77,7 +92,7 @@ def warehouse(tmp_path_factory) -> Path:
         finally:
             con.close()
         done = subprocess.run(
-            [DBT, "build", "--select", "+fct_trading_bulletins", "--resource-type", "model", "--resource-type", "seed",
+            [DBT, "build", "--select", "+fct_trading_bulletins", "+int_identifier_checks", "--resource-type", "model", "--resource-type", "seed",
              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
              "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
             env=env, capture_output=True, text=True, cwd=REPO_ROOT)
@@ -155,3 +170,15 @@ def test_ocds_pairs_no_code_where_codes_and_names_differ_in_number(tmp_path):
     claimed = {parties[t["id"]]["name"]: (parties[t["id"]].get("identifier") or {}).get("id")
                for t in publicity["tender"]["tenderers"]}
     assert claimed == {n: None for n, _ in FIRMS}
+
+
+def test_a_consortiums_codes_are_checked_member_by_member(warehouse):
+    """Two members' valid codes in one cell were IDENT_USCC_INVALID "length 37" (the cell checked as one code); now
+    each member's code is checked: none invalid for R1, and R2's wrong member code is the one reported."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        got = con.execute("select deal_key, code_value, is_valid from intermediate.int_identifier_checks "
+                          "where column_name = 'win_bidder_code' order by deal_key, code_value").fetchall()
+    finally:
+        con.close()
+    assert got == sorted([("R1/001", c, True) for c in VALID] + [("R2/001", VALID[0], True), ("R2/001", WRONG, False)])

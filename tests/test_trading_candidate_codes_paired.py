@@ -28,6 +28,9 @@ from dagster_project.ingest import framework
 from dagster_project.identifiers import make_uscc
 from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from test_trading_consortium_rows import LEAD, MEMBER, UNION
+from test_trading_consortium_rows import _row as _513_row
+from test_trading_consortium_rows import _write as _write_513
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "TENDERER_NAME",
@@ -79,6 +82,10 @@ def warehouse(tmp_path_factory) -> Path:
         writer.writerow(HEADER)
         writer.writerows(_row(project, name, code) for project, rows in ROWS.items() for name, code in rows)
         writer.writerows([_result("R1", VALID), _result("R2", [VALID[0], WRONG])])
+    # a 513 consortium one member per row, the member's code damaged by a spreadsheet (item 4)
+    _write_513(tmp / "raw", [_513_row("001", "20200512100000", LEAD, UNION),
+                             _513_row("001", "20200512100000", (MEMBER[0], "9.16402E+17"), UNION, amount="")],
+               name="513_consortium.csv")
     db = tmp / "w.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
@@ -92,7 +99,8 @@ def warehouse(tmp_path_factory) -> Path:
         finally:
             con.close()
         done = subprocess.run(
-            [DBT, "build", "--select", "+fct_trading_bulletins", "+int_identifier_checks", "--resource-type", "model", "--resource-type", "seed",
+            [DBT, "build", "--select", "+fct_trading_bulletins", "+int_identifier_checks", "+int_blanked_cells",
+             "--resource-type", "model", "--resource-type", "seed",
              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
              "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
             env=env, capture_output=True, text=True, cwd=REPO_ROOT)
@@ -178,7 +186,24 @@ def test_a_consortiums_codes_are_checked_member_by_member(warehouse):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         got = con.execute("select deal_key, code_value, is_valid from intermediate.int_identifier_checks "
-                          "where column_name = 'win_bidder_code' order by deal_key, code_value").fetchall()
+                          "where column_name = 'win_bidder_code' and deal_key in ('R1/001', 'R2/001') "
+                          "order by deal_key, code_value").fetchall()
     finally:
         con.close()
     assert got == sorted([("R1/001", c, True) for c in VALID] + [("R2/001", VALID[0], True), ("R2/001", WRONG, False)])
+
+
+def test_a_folded_member_rows_damaged_code_keeps_its_deal_and_year(warehouse):
+    """A 513 member row folded into its consortium's first row: its damaged code (9.16402E+17) was a QUAR_CODE_DAMAGED
+    with publisher, year and record NULL — int_blanked_cells looked the bulletin up by the member's row, which is no
+    bulletin any more. The cell keeps its own row; its record is the consortium's bulletin."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        bulletin = con.execute("select deal_key, year(notice_send_time) from intermediate.int_bulletins_deduplicated "
+                               "where source_file = 'trading/513_consortium.csv'").fetchall()
+        cells = con.execute("select source_row, record_key, fiscal_year from intermediate.int_blanked_cells "
+                            "where source_file = 'trading/513_consortium.csv'").fetchall()
+    finally:
+        con.close()
+    ((deal, year),) = bulletin
+    assert cells == [(3, deal, year)]   # the member's own row (header 1, lead 2)

@@ -129,3 +129,15 @@ def union_notes(con: duckdb.DuckDBPyConnection, source: str, key_sql: str, part_
     return [f"联合体成员各占一行: {rows} 行读作 {bulletins} 条公告, 中标人为联合体 (a consortium listed one member per row: "
             f"{rows} rows read as {bulletins} bulletins naming the consortium), 首行 (first rows) "
             f"{', '.join(str(r) for r in first)}"]
+
+
+def folded_rows_sql(source: str, key_sql: str, part_sql: str, present: set[str]) -> str:
+    """(source_row, first_row) of each member row folded into another row: the cells blanked on a member's row belong
+    to the bulletin its first row became (raw.load_blanked_cells.record_row)."""
+    groups, _own, _others = _grouped(source, key_sql, part_sql, present)
+    return f"""(SELECT DISTINCT s.source_row, g._fold_first AS first_row
+               FROM (SELECT source_row, {key_sql} AS _fold_key, {part_sql} AS _fold_part,
+                            {_union_sql(present)} AS _fold_union FROM {source}) AS s
+               JOIN {groups} AS g
+                 ON g._fold_key = s._fold_key AND g._fold_part = s._fold_part AND g._fold_union = s._fold_union
+               WHERE s.source_row <> g._fold_first)"""

@@ -70,6 +70,22 @@ ROWS = {
 }
 
 
+BUYERS = [("银川市甲局", make_uscc("11640100MB0000010")), ("银川市乙局", make_uscc("11640100MB0000020"))]
+
+
+def _notice(project: str, buyers: list[tuple[str, str]], winners: list[tuple[str, str]]) -> list[str]:
+    return [project, "001", "中标结果公告", f"{project} 中标结果公告", SENT, "；".join(n for n, _ in buyers),
+            "；".join(c for _, c in buyers), "", "", "", "", "、".join(n for n, _ in winners) + "联合体",
+            "、".join(c for _, c in winners)]
+
+
+def _copies() -> tuple[list[list[str]], list[list[str]]]:
+    members = [(FIRMS[0][0], VALID[0]), (FIRMS[1][0], VALID[1])]
+    swapped = [(BUYERS[0][0], BUYERS[1][1]), (BUYERS[1][0], BUYERS[0][1])]
+    return ([_notice("X1", BUYERS[:1], members), _notice("X2", BUYERS, members[:1])],
+            [_notice("X1", BUYERS[:1], members[::-1]), _notice("X2", swapped, members[:1])])
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
     from dagster_project.paths import settings
@@ -82,6 +98,15 @@ def warehouse(tmp_path_factory) -> Path:
         writer.writerow(HEADER)
         writer.writerows(_row(project, name, code) for project, rows in ROWS.items() for name, code in rows)
         writer.writerows([_result("R1", VALID), _result("R2", [VALID[0], WRONG])])
+    # items 5 and 6: one result in two exports — X1 its consortium's members (and codes) in another order, X2 its joint
+    # buyers' codes swapped (a real conflict: which buyer holds which code)
+    first, second = _copies()
+    writer_rows = {"trading/export_a.csv": first, "trading/export_b.csv": second}
+    for rel, rows in writer_rows.items():
+        with (tmp / "raw" / rel).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            writer.writerows(rows)
     # a 513 consortium one member per row, the member's code damaged by a spreadsheet (item 4)
     _write_513(tmp / "raw", [_513_row("001", "20200512100000", LEAD, UNION),
                              _513_row("001", "20200512100000", (MEMBER[0], "9.16402E+17"), UNION, amount="")],
@@ -100,6 +125,7 @@ def warehouse(tmp_path_factory) -> Path:
             con.close()
         done = subprocess.run(
             [DBT, "build", "--select", "+fct_trading_bulletins", "+int_identifier_checks", "+int_blanked_cells",
+             "+int_bulletin_copies_compared",
              "--resource-type", "model", "--resource-type", "seed",
              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
              "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
@@ -207,3 +233,17 @@ def test_a_folded_member_rows_damaged_code_keeps_its_deal_and_year(warehouse):
         con.close()
     ((deal, year),) = bulletin
     assert cells == [(3, deal, year)]   # the member's own row (header 1, lead 2)
+
+
+def test_copies_compare_a_party_as_its_members_and_which_code_is_whose(warehouse):
+    """X1: one consortium written 甲、乙联合体 (codes A、B) and 乙、甲联合体 (B、A) in two exports — the same winner, it was
+    a TRADE_CONFLICTING_COPIES on win_bidder_name. X2: joint buyers 甲局；乙局 whose codes the second export swaps —
+    which buyer holds which code differs, a conflict on tenderer_code (the codes compared as a set hid it)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        got = dict(con.execute("select deal_key, string_agg(differing_fields, ',') from "
+                               "intermediate.int_bulletin_copies_compared where deal_key in ('X1/001', 'X2/001') "
+                               "and not is_canonical group by deal_key").fetchall())
+    finally:
+        con.close()
+    assert got == {"X1/001": None, "X2/001": "tenderer_code"}

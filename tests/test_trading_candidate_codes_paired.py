@@ -86,6 +86,10 @@ def _copies() -> tuple[list[list[str]], list[list[str]]]:
             [_notice("X1", BUYERS[:1], members[::-1]), _notice("X2", swapped, members[:1])])
 
 
+def _version(title: str, end: str) -> list[str]:
+    return ["Y1", "001", "中标结果公告", title, SENT, *BUYER, "", "", SENT, end, FIRMS[0][0], VALID[0]]
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
     from dagster_project.paths import settings
@@ -101,7 +105,12 @@ def warehouse(tmp_path_factory) -> Path:
     # items 5 and 6: one result in two exports — X1 its consortium's members (and codes) in another order, X2 its joint
     # buyers' codes swapped (a real conflict: which buyer holds which code)
     first, second = _copies()
-    writer_rows = {"trading/export_a.csv": first, "trading/export_b.csv": second}
+    # item 10: Y1 kept in the newest export (export_c) with its publicity end blank, a corrected version below it
+    # stating 05-20; an older export's copy of the kept version states 05-13
+    first.append(_version("Y1 中标结果公告", "2024-05-13 09:00:00"))
+    newest = [_version("Y1 中标结果公告", ""), _version("Y1 中标结果公告（更正）", "2024-05-20 09:00:00"),
+              ["Y9", "001", "招标公告", "Y9 招标公告", "2024-06-01 09:00:00", *BUYER, "", "", "", "", "", ""]]
+    writer_rows = {"trading/export_a.csv": first, "trading/export_b.csv": second, "trading/export_c.csv": newest}
     for rel, rows in writer_rows.items():
         with (tmp / "raw" / rel).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
@@ -247,3 +256,19 @@ def test_copies_compare_a_party_as_its_members_and_which_code_is_whose(warehouse
     finally:
         con.close()
     assert got == {"X1/001": None, "X2/001": "tenderer_code"}
+
+
+def test_a_blank_of_the_kept_notice_is_filled_only_from_its_own_version(warehouse):
+    """Y1: the kept copy leaves the publicity end blank; the corrected version (another title) below it states 05-20;
+    an older export's copy of the kept version states 05-13. The corrected version lent the kept notice its end, and
+    the copy of the kept version was a false conflict on publicity_end_time. Now only copies of the kept version lend;
+    the corrected version conflicts (its title, and its end against the one lent), and says which copy lent it."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        got = con.execute("select source_file, source_row, differing_fields, lent_fields "
+                          "from intermediate.int_bulletin_copies_compared "
+                          "where deal_key = 'Y1/001' and is_conflicting order by source_file, source_row").fetchall()
+    finally:
+        con.close()
+    assert got == [("trading/export_c.csv", 3, "notice_name, publicity_end_time",
+                    "publicity_end_time ← trading/export_a.csv #4")]

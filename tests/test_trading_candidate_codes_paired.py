@@ -272,3 +272,31 @@ def test_a_blank_of_the_kept_notice_is_filled_only_from_its_own_version(warehous
         con.close()
     assert got == [("trading/export_c.csv", 3, "notice_name, publicity_end_time",
                     "publicity_end_time ← trading/export_a.csv #4")]
+
+
+def test_a_buyer_named_a_medical_consortium_with_one_code_is_one_party_with_its_identifier(tmp_path):
+    """A buyer 银川市第一人民医院医疗联合体 (a 医联体 is one buyer) with one credit code got joint-<code> and no identifier:
+    the consortium mark in a name makes a group of a bidder only. SQL equals the reference."""
+    from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
+    from dagster_project.publish.ocds_config import load_config, open_package_text, package_files
+
+    buyer = ("银川市第一人民医院医疗联合体", make_uscc("12640100MB0000030"))
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
+    con = duckdb.connect(str(path))
+    try:
+        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins").fetchone()
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET tenderer_name = ?, tenderer_code = ? WHERE deal_key = ?",
+                    [*buyer, deal])
+    finally:
+        con.close()
+    folder, expected = ocds_written_and_mapped(path, tmp_path)
+    written = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
+    assert written and written == [r for r in expected if r["ocid"].endswith(deal)]
+    scheme = load_config()["party_scheme"]
+    for release in written:
+        (party,) = [p for p in release["parties"] if "buyer" in p["roles"]]
+        assert party["id"] == f"{scheme}-{buyer[1]}" and party["identifier"]["id"] == buyer[1]

@@ -108,7 +108,7 @@ def test_members_written_with_their_roles_and_whitespace_in_the_union_name(gongk
     assert got[2]["win_bidder_name"] == f"{LEAD[0]}（牵头人）、{MEMBER[0]}（成员）"
     assert got[2]["win_bidder_code"] == f"{LEAD[1]}、{MEMBER[1]}"
     assert got[3]["win_bidder_name"] == f"{OTHER[0]}（牵头人）、宁夏丁监理有限公司（成员）"
-    assert got[3]["win_bidder_code"] == OTHER[1]
+    assert got[3]["win_bidder_code"] == f"{OTHER[1]}、"   # the member's blank code keeps its slot (review V1 item 9)
     con = duckdb.connect(str(wh))
     try:
         assert con.execute("SELECT count(*) FROM raw.load_rejects").fetchone()[0] == 0
@@ -137,7 +137,7 @@ def test_a_chinese_named_513_workbook_with_three_members_and_a_damaged_code(gong
     load(raw, wh)
     (got,) = bulletins(wh, "trading/513_中标结果公告.xlsx").values()
     assert got["win_bidder_name"] == f"{LEAD[0]}、{MEMBER[0]}、{third[0]}联合体"
-    assert got["win_bidder_code"] == f"{LEAD[1]}、{MEMBER[1]}"
+    assert got["win_bidder_code"] == f"{LEAD[1]}、{MEMBER[1]}、"   # the damaged code's slot kept, position for position
     con = duckdb.connect(str(wh))
     try:
         (blanked,) = con.execute("SELECT count(*) FROM raw.load_blanked_cells").fetchone()

@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS raw.load_blanked_cells (
 -- the field's kind (code | date | timestamp | boolean | enum | …): a code is QUAR_CODE_DAMAGED, any other kind
 -- QUAR_VALUE_UNREADABLE; NULL in a warehouse loaded before it was kept (then only codes were blanked)
 ALTER TABLE raw.load_blanked_cells ADD COLUMN IF NOT EXISTS field_kind VARCHAR;
+-- the row of the record the cell's row was read into where that is another row: a 513 consortium's member row folded
+-- into its first row (ingest/trading_unions.py) — the record (its deal's publisher and year) is found there; NULL: the
+-- cell's own row (review V1: a member's damaged code lost its publisher and year)
+ALTER TABLE raw.load_blanked_cells ADD COLUMN IF NOT EXISTS record_row INTEGER;
 
 -- Workbook families (budget, debt) share one shape: <family>_sheets and <family>_lines.
 -- One row per sheet met in a readable workbook (known table or not).

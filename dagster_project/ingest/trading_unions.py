@@ -3,10 +3,13 @@
 the consortium — what a reader of the table sees — not one row per member contradicting the others.
 
 Rows of one file with the same bulletin key and section part that name the same consortium (its name compared without
-whitespace, else its code) and agree on every other field (a blank contradicts nothing) are read as ONE bulletin: the
+whitespace — full-width spaces too — and with half-width brackets, else its code; a placeholder such as 无, /, -, null
+names none: two firms each winning alone beside 联合体名称 无 are no consortium) and agree on every other field (a blank
+contradicts nothing; text compared with whitespace runs as one space) are read as ONE bulletin: the
 first row's, its winner the members joined by 、 in the file's order with the consortium mark (``甲、乙联合体``; rows
 whose names carry a role mark — ``甲（牵头人）``, ``乙（成员）`` — are joined as written), its code the members' codes
-joined by 、. That is the one-cell form the rest of gongkai already reads as one consortium: one candidate in the
+joined by 、 position for position (a member without a readable code keeps an empty slot: 甲码、、丙码); a member row
+repeated (a paged export) is that member once. That is the one-cell form the rest of gongkai already reads as one consortium: one candidate in the
 counts, copies compared as one winner, and in OCDS one party whose id and ``additionalIdentifiers`` come from all the
 members' codes (``publish/ocds_config.consortium_codes``) — the same whichever way the consortium is written.
 
@@ -18,7 +21,12 @@ no credit code of its own: its id is built from its members').
 """
 from __future__ import annotations
 
+import re
+
 import duckdb
+
+from dagster_project.ingest.text_staging import sql_literal
+from dagster_project.ingest.trading_fields import trading_spec
 
 # the member's own fields: what each member row states for itself
 MEMBER_FIELDS = (("win_bidder_name", "win_bidder_code"), ("win_candidate_name", "win_candidate_code"))
@@ -27,9 +35,35 @@ UNION_FIELDS = ("union_name", "union_code")
 ROLE_MARK = "[（(](联合体)?(牵头(人|方|单位)|成员(单位|方)?)[)）]"
 
 
+# whitespace as a reader passes over it: RE2's \s is ASCII only, a full-width space (U+3000) or a no-break space in one
+# row's 联合体名称 kept the rows apart (review V1 item 7)
+SPACE = "[\\s\\p{Zs}]"
+
+
+def _placeholders() -> list[str]:
+    """The cells naming no consortium (无, /, -, null …): the trading spec's blank placeholders, compared without
+    whitespace and lower-cased. Equal placeholders made one consortium of two firms that each won alone (review V1)."""
+    spec = trading_spec()["blank_placeholders"]
+    return sorted({re.sub(r"\s", "", w).lower() for w in [*spec["values"], *spec.get("words", [])]})
+
+
+def _comparable(expr: str) -> str:
+    """A consortium's name or code as two rows are compared: no whitespace, full-width brackets half-width, NULL when
+    it names nothing (a placeholder)."""
+    bare = f"lower(translate(regexp_replace({expr}, '{SPACE}', '', 'g'), '（）', '()'))"
+    listed = ", ".join(sql_literal(w) for w in _placeholders())
+    return f"CASE WHEN {bare} IN ('', {listed}) THEN NULL ELSE {bare} END"
+
+
+def _text(expr: str) -> str:
+    """A field two member rows are compared on: whitespace runs (line breaks CRLF/LF, full-width spaces) as one space,
+    ends trimmed — as copies are compared (dbt macro comparable_text)."""
+    return f"trim(regexp_replace(CAST({expr} AS VARCHAR), '{SPACE}+', ' ', 'g'))"
+
+
 def _union_sql(present: set[str]) -> str:
-    name = ("nullif(regexp_replace(p_union_name, '\\s', '', 'g'), '')" if "union_name" in present else "NULL")
-    code = "nullif(trim(p_union_code), '')" if "union_code" in present else "NULL"
+    name = _comparable("p_union_name") if "union_name" in present else "NULL"
+    code = _comparable("p_union_code") if "union_code" in present else "NULL"
     return f"coalesce({name}, {code})"
 
 
@@ -39,21 +73,30 @@ def _grouped(source: str, key_sql: str, part_sql: str, present: set[str]) -> tup
     others = sorted(f for f in present if f not in own and f not in UNION_FIELDS)
     names = [name for name, _code in MEMBER_FIELDS if name in present]
     codes = [code for _name, code in MEMBER_FIELDS if code in present]
+    # a member listed again (a paged export repeating the member rows) is one member: its first row only
+    first = "FILTER (WHERE _member_seen = 1)"
     aggregates = [f"min(source_row) AS _fold_first", "count(*) AS _fold_rows"]
     for name in names:
-        joined = f"string_agg(trim(p_{name}), '、' ORDER BY source_row)"
+        joined = f"string_agg(trim(p_{name}), '、' ORDER BY source_row) {first}"
         aggregates.append(f"CASE WHEN bool_or(regexp_matches(p_{name}, '{ROLE_MARK}')) THEN {joined} "
                           f"ELSE {joined} || '联合体' END AS _fold_{name}")
     for code in codes:
-        aggregates.append(f"string_agg(trim(p_{code}), '、' ORDER BY source_row) AS _fold_{code}")
+        # a member without a readable code keeps its slot (甲码、、丙码): a reader pairs the codes with the names by
+        # position, and 甲码、丙码 beside 甲、乙、丙 reads as 丙's code being 乙's (review V1 item 9)
+        aggregates.append(f"CASE WHEN count(p_{code}) > 0 THEN string_agg(coalesce(trim(p_{code}), ''), '、' "
+                          f"ORDER BY source_row) {first} END AS _fold_{code}")
     aggregates += [f"max(p_{f}) AS _fold_{f}" for f in others]
-    agree = " AND ".join(f"count(DISTINCT p_{f}) <= 1" for f in others) or "true"
+    agree = " AND ".join(f"count(DISTINCT {_text('p_' + f)}) <= 1" for f in others) or "true"
+    member = ", ".join(_text(f"p_{f}") for f in own) or "NULL"
     groups = f"""(SELECT _fold_key, _fold_part, _fold_union, {', '.join(aggregates)}
-                  FROM (SELECT *, {key_sql} AS _fold_key, {part_sql} AS _fold_part, {_union_sql(present)} AS _fold_union
-                        FROM {source}) AS rows_named
-                  WHERE _fold_union IS NOT NULL
+                  FROM (SELECT *, row_number() OVER (PARTITION BY _fold_key, _fold_part, _fold_union, {member}
+                                                     ORDER BY source_row) AS _member_seen
+                        FROM (SELECT *, {key_sql} AS _fold_key, {part_sql} AS _fold_part,
+                                     {_union_sql(present)} AS _fold_union
+                              FROM {source}) AS rows_keyed
+                        WHERE _fold_union IS NOT NULL) AS rows_named
                   GROUP BY _fold_key, _fold_part, _fold_union
-                  HAVING count(*) > 1 AND {agree})"""
+                  HAVING count(*) FILTER (WHERE _member_seen = 1) > 1 AND {agree})"""
     return groups, own, others
 
 
@@ -86,3 +129,15 @@ def union_notes(con: duckdb.DuckDBPyConnection, source: str, key_sql: str, part_
     return [f"联合体成员各占一行: {rows} 行读作 {bulletins} 条公告, 中标人为联合体 (a consortium listed one member per row: "
             f"{rows} rows read as {bulletins} bulletins naming the consortium), 首行 (first rows) "
             f"{', '.join(str(r) for r in first)}"]
+
+
+def folded_rows_sql(source: str, key_sql: str, part_sql: str, present: set[str]) -> str:
+    """(source_row, first_row) of each member row folded into another row: the cells blanked on a member's row belong
+    to the bulletin its first row became (raw.load_blanked_cells.record_row)."""
+    groups, _own, _others = _grouped(source, key_sql, part_sql, present)
+    return f"""(SELECT DISTINCT s.source_row, g._fold_first AS first_row
+               FROM (SELECT source_row, {key_sql} AS _fold_key, {part_sql} AS _fold_part,
+                            {_union_sql(present)} AS _fold_union FROM {source}) AS s
+               JOIN {groups} AS g
+                 ON g._fold_key = s._fold_key AND g._fold_part = s._fold_part AND g._fold_union = s._fold_union
+               WHERE s.source_row <> g._fold_first)"""

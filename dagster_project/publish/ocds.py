@@ -29,7 +29,7 @@ import duckdb
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import (
-    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, group_id_prefix,
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, group_id_prefix, is_bidder,
     load_config,
     package_files, package_suffix, release_stem,
 )
@@ -76,7 +76,7 @@ def _amount(value, currency: str) -> dict | None:
 def _party(name: str | None, code: str | None, roles: list[str], scheme: str) -> dict | None:
     if not name and not code:
         return None
-    members = consortium_codes(name, code)
+    members = consortium_codes(name, code, is_bidder(roles))
     if members:  # a consortium: no one organisation's identifier (ocds_config.consortium_codes)
         pid = group_id_prefix(roles) + "+".join(sorted(members))
     else:
@@ -126,6 +126,9 @@ def candidates(row: dict, scheme: str) -> list[tuple[int, dict]]:
         entries = [(name, code, order if order is not None else 1)]
     else:
         codes = split.split(code) if split.search(code) else []
+        # paired only where the codes are as many as the names: else which code is whose cannot be told, and pairing by
+        # position gives a firm another's credit code (review V1: 乙、甲；丙 beside ；C gave 甲 丙's code)
+        codes = codes if len(codes) == len(names) else []
         entries = [(n, codes[i] if i < len(codes) else "", order if order is not None else i + 1)
                    for i, n in enumerate(names)]
     out = []

@@ -36,19 +36,26 @@ CONSORTIUM_MARK = "联合体($|[ 　：:)）—-]|[（(](牵头|成员)|[（(][^
 CODE_LIST_SEPARATORS = "；;、，,/／ 　"
 
 
-def consortium_codes(name: str | None, code: str | None) -> list[str] | None:
+def consortium_codes(name: str | None, code: str | None, bidder: bool = True) -> list[str] | None:
     """The member codes of a party that is a consortium (several codes, or a name holding the mark), else None: sorted,
     each once. A party whose code cell lists several codes without the mark (a buyer, say) keeps this reading — the
     cell is no one organisation's identifier, so its codes are additionalIdentifiers and none is claimed as its own."""
     codes = sorted({c.strip() for c in re.split(f"[{CODE_LIST_SEPARATORS}]", code or "") if c.strip()})
-    return codes if len(codes) > 1 or (name and re.search(CONSORTIUM_MARK, name)) else None
+    # the consortium mark in the name makes a group of a bidder only: a buyer named …医疗联合体 with one code is one
+    # organisation with its identifier (review V1 item 11: it was joint-<code>, no identifier)
+    return codes if len(codes) > 1 or (bidder and name and re.search(CONSORTIUM_MARK, name)) else None
+
+
+def is_bidder(roles) -> bool:
+    """A bidder's role (tenderer, supplier): its several codes, or its name's consortium mark, make a consortium."""
+    return bool({"tenderer", "supplier"} & set(roles))
 
 
 def group_id_prefix(roles: list[str]) -> str:
     """The id prefix of a party that is several organisations: a bidder's is a consortium (招标投标法 §31: two or more
     bid jointly only as a consortium, whether or not the cell says 联合体); a buyer's or agency's several codes are
     joint tendering (the standard's 501 ISUNION 是否联合招标), no consortium."""
-    return "consortium-" if {"tenderer", "supplier"} & set(roles) else "joint-"
+    return "consortium-" if is_bidder(roles) else "joint-"
 
 
 def candidate_items(name: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dagster_project.publish.ocds_config import (
     CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CODE_LIST_SEPARATORS, CONSORTIUM_END, CONSORTIUM_END_AS, CONSORTIUM_MARK,
-    group_id_prefix, package_suffix, release_stem,
+    group_id_prefix, is_bidder, package_suffix, release_stem,
 )
 
 
@@ -69,11 +69,16 @@ def _amount(expr: str, currency: str) -> str:
     return _present(f"{expr} IS NOT NULL", f"{{'amount': {expr}, 'currency': {_q(currency)}}}")
 
 
-def _members(name: str, code: str) -> str:
+def _codes(code: str) -> str:
+    """The codes a code cell lists, sorted, each once."""
+    return (f"list_sort(list_distinct(list_filter(list_transform(string_split_regex(coalesce({code}, ''), "
+            f"'[{CODE_LIST_SEPARATORS}]'), lambda c: trim(c)), lambda c: c <> '')))")
+
+
+def _members(name: str, code: str, bidder: bool = True) -> str:
     """``ocds_config.consortium_codes`` in SQL: the member codes of a consortium party, else NULL."""
-    codes = (f"list_sort(list_distinct(list_filter(list_transform(string_split_regex(coalesce({code}, ''), "
-             f"'[{CODE_LIST_SEPARATORS}]'), lambda c: trim(c)), lambda c: c <> '')))")
-    marked = f"coalesce(regexp_matches({name}, {_q(CONSORTIUM_MARK)}), false)"
+    codes = _codes(code)
+    marked = f"coalesce(regexp_matches({name}, {_q(CONSORTIUM_MARK)}), false)" if bidder else "false"
     # cheap tests first: nearly every party has one code and no consortium word (1 M releases, four parties each)
     maybe = (f"coalesce(regexp_matches({code}, '[{CODE_LIST_SEPARATORS}]'), false) OR "
              f"coalesce(contains({name}, '联合体') OR contains({name}, '牵头') OR contains({name}, '成员'), false)")
@@ -83,18 +88,21 @@ def _members(name: str, code: str) -> str:
 def _party_id(name: str, code: str, scheme: str, roles: tuple[str, ...] = ("tenderer",)) -> str:
     """A party's id as ``ocds._party`` gives it: a consortium's from its members' codes sorted (prefix by role:
     ``ocds_config.group_id_prefix``)."""
-    members = _members(name, code)
+    members = _members(name, code, is_bidder(roles))
     return (f"(CASE WHEN len({members}) > 0 THEN {_q(group_id_prefix(list(roles)))} || array_to_string(list_sort({members}), '+') "
             f"WHEN {code} IS NOT NULL AND {members} IS NULL THEN {_q(scheme + '-')} || {code} "
             f"WHEN {name} IS NOT NULL THEN 'name-' || {name} END)")
 
 
 def _party(pid: str, name: str, code: str, roles: str, scheme: str) -> str:
-    """A party as ``ocds._party`` builds it (NULL when ``pid`` is: no party); ``name``/``code`` NULL or not empty."""
-    members = _members(name, code)
-    identifier = _present(f"{code} IS NOT NULL AND {members} IS NULL",
+    """A party as ``ocds._party`` builds it (NULL when ``pid`` is: no party); ``name``/``code`` NULL or not empty.
+    Whether it is a group is read from its id (``_party_id`` knew its roles: a buyer's consortium mark makes none)."""
+    members = _codes(code)
+    grouped = f"(starts_with({pid}, 'consortium-') OR starts_with({pid}, 'joint-'))"
+    identifier = _present(f"{code} IS NOT NULL AND NOT {grouped}",
                           f"{{'scheme': {_q(scheme)}, 'id': {code}, 'legalName': {name}}}")
-    others = _present(f"len({members}) > 0", f"list_transform({members}, lambda c: {{'scheme': {_q(scheme)}, 'id': c}})")
+    others = _present(f"{grouped} AND len({members}) > 0",
+                      f"list_transform({members}, lambda c: {{'scheme': {_q(scheme)}, 'id': c}})")
     return _present(f"{pid} IS NOT NULL", f"{{'id': {pid}, 'roles': {roles}, 'name': {name}, 'identifier': {identifier}, "
                                           f"'additionalIdentifiers': {others}}}")
 
@@ -205,6 +213,7 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
                      THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]
                      ELSE list_transform({items}, lambda n, i: {{'n': n,
                           'c': CAST(CASE WHEN regexp_matches(coalesce(cand_code, ''), {code_sep})
+                                          AND len(string_split_regex(cand_code, {code_sep})) = len({items})
                                          THEN string_split_regex(cand_code, {code_sep})[i] END AS VARCHAR),
                           'r': CAST(coalesce(cand_order, i) AS INTEGER)}}) END,
                 lambda x: {{'id': {_party_id(trimmed('x.n'), trimmed('x.c'), scheme)},

@@ -15,6 +15,7 @@
         'pm_name', 'pm_code', 'contact_phone', 'notice_content', 'url'],
     'free_text': ['notice_name', 'notice_content', 'win_candidate_name'],
     'code_lists': ['tenderer_code', 'tender_agency_code', 'win_bidder_code'],
+    'party_names': ['tenderer_name', 'tender_agency_name', 'win_bidder_name'],
     'candidate_fields': ['win_candidate_name', 'win_candidate_code', 'pm_name', 'pm_code'],
     'candidate_own_figures': ['bid_amount_yuan'],
 }) }}
@@ -26,7 +27,8 @@
 {%- set fields = trading_copy_fields() -%}
 ({{ a }}.{{ column }} is not null and {{ b }}.{{ column }} is not null and
  {% if column in fields['free_text'] %}{{ comparable_text(a ~ '.' ~ column) }} <> {{ comparable_text(b ~ '.' ~ column) }}
- {%- elif column in fields['code_lists'] %}{{ code_set(a ~ '.' ~ column) }} <> {{ code_set(b ~ '.' ~ column) }}
+ {%- elif column in fields['code_lists'] %}{{ party_codes_differ(a, b, column, column | replace('_code', '_name')) }}
+ {%- elif column in fields['party_names'] %}{{ party_names_differ(a ~ '.' ~ column, b ~ '.' ~ column) }}
  {%- else %}{{ a }}.{{ column }} <> {{ b }}.{{ column }}{% endif %})
 {%- endmacro %}
 
@@ -35,6 +37,50 @@
     need not agree), split where OCDS splits them (publish/ocds_config.CODE_LIST_SEPARATORS). -#}
 {% macro code_set(expr) -%}
 {{ list_sorted(filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''")) }}
+{%- endmacro %}
+
+{#- A party's name cell as its members, in the cell's order: split at ；/;/、, whitespace removed, the consortium word at
+    either end dropped (甲、乙联合体 and 乙、甲联合体 are one consortium, the order a 513's member rows give and a flat
+    export's cell need not agree — review V1 item 5). -#}
+{% macro party_pieces(expr) -%}
+{{ filter_list(regex_split(regex_replace_all(regex_replace_all(expr, sql_string('[\\t\\n\\f\\r 　]+'), "''"),
+                                             sql_string('^联合体[：:]?|联合体$'), "''"), "'[；;、]'"), 'p', "p <> ''") }}
+{%- endmacro %}
+
+{#- Two party name cells name other parties: other members (in any order), or one says consortium and the other not. -#}
+{% macro party_names_differ(a, b) -%}
+({{ list_sorted(party_pieces(a)) }} <> {{ list_sorted(party_pieces(b)) }}
+ or {{ regex_search(a, consortium_mark()) }} <> {{ regex_search(b, consortium_mark()) }})
+{%- endmacro %}
+
+{#- The code cell's codes in its order (split where code_set splits). -#}
+{% macro code_pieces(expr) -%}
+{{ filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''") }}
+{%- endmacro %}
+
+{#- name_i || '=' || code_i for two lists of one length, sorted: which code goes with which name. -#}
+{% macro paired_pieces(names, codes) -%}
+{{ return(adapter.dispatch('paired_pieces', 'gongkai')(names, codes)) }}
+{%- endmacro %}
+{% macro default__paired_pieces(names, codes) -%}
+list_sort(list_transform({{ names }}, lambda n, i: n || '=' || {{ codes }}[i]))
+{%- endmacro %}
+{% macro spark__paired_pieces(names, codes) -%}
+array_sort(transform({{ names }}, (n, i) -> concat(n, '=', {{ codes }}[i])))
+{%- endmacro %}
+
+{#- Two copies' code cells of one party differ: where both name as many members as they list codes (several) and name
+    the same members, as name→code pairs — joint buyers 甲局；乙局 with their codes swapped are a conflict (review V1
+    item 6: the codes compared as a set were the same); else as the set of codes (one name, several codes: whose is
+    which cannot be told — P25's codes listed in another order are the same party). -#}
+{% macro party_codes_differ(a, b, code_column, name_column) -%}
+{%- set na, nb = party_pieces(a ~ '.' ~ name_column), party_pieces(b ~ '.' ~ name_column) -%}
+{%- set ca, cb = code_pieces(a ~ '.' ~ code_column), code_pieces(b ~ '.' ~ code_column) -%}
+(case when {{ list_length(ca) }} > 1 and {{ list_length(na) }} = {{ list_length(ca) }}
+           and {{ list_length(cb) }} > 1 and {{ list_length(nb) }} = {{ list_length(cb) }}
+           and {{ list_sorted(na) }} = {{ list_sorted(nb) }}
+      then {{ paired_pieces(na, ca) }} <> {{ paired_pieces(nb, cb) }}
+      else {{ code_set(a ~ '.' ~ code_column) }} <> {{ code_set(b ~ '.' ~ code_column) }} end)
 {%- endmacro %}
 
 {#- Row `a` is a candidate row of the notice `b` states: no field but the candidate's own contradicts it. Two rows
@@ -83,4 +129,30 @@ flatten(list_transform(string_split_regex(replace({{ expr }}, '联合体、', '�
 {% macro spark__candidate_items(expr) -%}
 flatten(transform(split(replace({{ expr }}, '联合体、', '联合体；'), '[;；]', -1), piece ->
     case when piece rlike {{ consortium_mark() }} then array(piece) else split(piece, '、', -1) end))
+{%- endmacro %}
+
+{#- The candidates a candidate-list cell names with the code written beside each: a list of {n: name, c: code, i: its
+    position in the cell, from 1}. `items` is candidate_items of the name cell, `codes` the code cell split as OCDS
+    splits it (ocds.candidates: at ；/; where a candidate holds the consortium mark, else at ；/;/、). A code is paired
+    only where the cell's codes are as many as its candidates (one candidate: the whole cell) — otherwise which code
+    goes with which name cannot be told and none is paired (review V1: 甲；乙 beside A；B were one slot with no code,
+    and a reader's pairing shifted 丙's code onto 甲). -#}
+{% macro candidate_entries(items, codes) -%}
+{{ return(adapter.dispatch('candidate_entries', 'gongkai')(items, codes)) }}
+{%- endmacro %}
+{% macro default__candidate_entries(items, codes) -%}
+list_transform({{ items }}, lambda n, i: struct_pack(n := n, i := i,
+    c := case when len({{ codes }}) = len({{ items }}) then nullif(trim({{ codes }}[i]), '') end))
+{%- endmacro %}
+{% macro spark__candidate_entries(items, codes) -%}
+transform({{ items }}, (n, i) -> named_struct('n', n, 'i', i + 1,
+    'c', case when size({{ codes }}) = size({{ items }}) then nullif(trim({{ codes }}[i]), '') end))
+{%- endmacro %}
+
+{#- The code cell of a candidate-list cell split as ocds.candidates splits it (see candidate_entries). -#}
+{% macro candidate_code_pieces(items, code) -%}
+case when {{ list_length(items) }} = 1 then {{ list_of([code]) }}
+     else {{ regex_split('coalesce(' ~ code ~ ", '')",
+                         'case when ' ~ list_length(filter_list(items, 'p', regex_search('p', consortium_mark()))) ~ " > 0 "
+                         ~ "then '[;；]' else '[;；、]' end") }} end
 {%- endmacro %}

@@ -21,9 +21,11 @@ bulletins as (
         cells.source_row,
         min(bulletins.deal_key)                                         as deal_key,
         cast(year(min(bulletins.notice_send_time)) as integer)          as bulletin_year
-    from (select distinct source_file, source_row from cells where family = 'trading') as cells
+    -- a cell of a 513 member row folded into its consortium's first row is that bulletin's (record_row)
+    from (select distinct source_file, source_row, coalesce(record_row, source_row) as record_row
+          from cells where family = 'trading') as cells
     join {{ ref('stg_trading__bulletins') }} as bulletins
-      on bulletins.source_file = cells.source_file and bulletins.source_row = cells.source_row
+      on bulletins.source_file = cells.source_file and bulletins.source_row = cells.record_row
     group by cells.source_file, cells.source_row
 ),
 

@@ -54,14 +54,23 @@ copies as (
 -- listed_notice reads a notice). Compared with the canonical row alone, two copies stating different values where the
 -- kept row states none contradicted nothing — a third copy conflicting with the second went unreported
 {%- set own = candidate_fields + candidate_own_figures %}
+-- Only copies of the kept notice's own version lend it a field (review V1 item 10: a corrected version's publicity end
+-- filled the kept row's blank, and a copy of the kept version stating another end was a false conflict): a copy that
+-- contradicts the kept row on some field is another version (itself a conflict, reported). <field>__from names the
+-- copy a lent field came from, for the finding's wording.
 kept_fields as (
     select canonical.bulletin_key
-    {%- for column in compared if column not in own %},
-        coalesce(max(canonical.{{ column }}), {{ arg_min_by('copies.' ~ column, ['case when copies.' ~ column ~ ' is not null then '
-            ~ trading_copy_position('copies.export_rank', 'copies.source_row', 'copies.source_part') ~ ' end']) }}) as {{ column }}
+    {%- for column in compared if column not in own %}
+        {%- set lender_key = ['case when copies.' ~ column ~ ' is not null then '
+            ~ trading_copy_position('copies.export_rank', 'copies.source_row', 'copies.source_part') ~ ' end'] %},
+        coalesce(max(canonical.{{ column }}), {{ arg_min_by('copies.' ~ column, lender_key) }}) as {{ column }},
+        case when max(canonical.{{ column }}) is null
+             then {{ arg_min_by("copies.source_file || ' #' || cast(copies.source_row as string)", lender_key) }}
+        end as {{ column }}__from
     {%- endfor %}
     from canonical
     join copies on copies.bulletin_key = canonical.bulletin_key
+    where {{ trading_same_notice('copies', 'canonical') }}
     group by canonical.bulletin_key
 ),
 
@@ -133,7 +142,14 @@ compared as (
             case when {{ trading_field_differs(column, 'copies', 'kept_fields') }} then '{{ column }}' end
             {%- endif %}
         {%- endfor %}
-        ) as differing_fields
+        ) as differing_fields,
+        -- the fields a copy was compared on that the kept row leaves blank: the copy that stated them (kept_fields)
+        concat_ws('; '
+        {%- for column in compared if column not in candidate_fields and column not in candidate_own_figures %},
+            case when kept_fields.{{ column }}__from is not null and {{ trading_field_differs(column, 'copies', 'kept_fields') }}
+                 then '{{ column }} ← ' || kept_fields.{{ column }}__from end
+        {%- endfor %}
+        ) as lent_fields
     from copies
     join canonical on canonical.bulletin_key = copies.bulletin_key
     join kept_fields on kept_fields.bulletin_key = copies.bulletin_key
@@ -158,6 +174,7 @@ select
     compared.canonical_row,
     compared.source_file = compared.canonical_file as is_same_file,
     nullif(compared.differing_fields, '') as differing_fields,
+    nullif(compared.lent_fields, '') as lent_fields,
     not compared.is_canonical and compared.differing_fields <> '' as is_conflicting
 from compared
 left join {{ ref('int_deals_assembled') }} as deals on deals.deal_key = compared.deal_key

@@ -148,7 +148,9 @@ listed_candidates as (
                 then {{ ordered_string_agg("coalesce(unit_codes, '')", "'；'", ['unit_position']) }} end as candidate_codes
     from (
         select bulletin_key, unit_position, {{ ordered_string_agg('candidate_name', "'、'", ['first_position']) }} as unit_names,
-               {{ ordered_string_agg('candidate_code', "'、'", ['first_position']) }} as unit_codes
+               -- a member without a code keeps its slot (甲码、、丙码): its neighbours' codes stay beside their names
+               case when count(candidate_code) > 0
+                    then {{ ordered_string_agg("coalesce(candidate_code, '')", "'、'", ['first_position']) }} end as unit_codes
         from (
             select names.*,
                    case when is_member then coalesce(max(case when is_lead then first_position end) over (
@@ -157,21 +159,28 @@ listed_candidates as (
             from (
                 select bulletin_key, trim(candidate_name) as candidate_name,
                        min(candidate_code) as candidate_code,
-                       min(coalesce(source_part, 1) * 1000000000 + source_row) as first_position,
+                       -- the row's position, then the candidate's in its cell (甲；乙 on one row are two candidates in
+                       -- that order: they shared one position and were joined as one unit, ordered by name)
+                       min((cast(coalesce(source_part, 1) as bigint) * 1000000000 + source_row) * 1000 + item_position) as first_position,
                        bool_or(is_lead) as is_lead, bool_and(is_member and not is_lead) as is_member
                 from (
-                    select own.bulletin_key, own.source_part, own.source_row, candidate_name,
-                           -- a row's code is its candidate's where the row names one (a cell listing several pairs
-                           -- its codes itself: not attached here)
-                           case when items_in_row = 1 then nullif(trim(own.win_candidate_code), '') end as candidate_code,
-                           {{ regex_search('candidate_name', consortium_lead_mark()) }} as is_lead,
-                           {{ regex_search('candidate_name', consortium_member_mark()) }} as is_member
+                    select own.bulletin_key, own.source_part, own.source_row, entry.n as candidate_name,
+                           -- each candidate's code is the one written beside it (candidate_entries: none where the
+                           -- cell's codes cannot be paired with its names)
+                           entry.c as candidate_code, entry.i as item_position,
+                           {{ regex_search('entry.n', consortium_lead_mark()) }} as is_lead,
+                           {{ regex_search('entry.n', consortium_member_mark()) }} as is_member
                     from (
-                        select own.*, {{ unnest_list(candidate_items('own.win_candidate_name')) }} as candidate_name,
-                               {{ list_length(candidate_items('own.win_candidate_name')) }} as items_in_row
-                        from listed_copies as own
-                        join listed_notice as kept on kept.bulletin_key = own.bulletin_key
-                        where own.win_candidate_name is not null and {{ trading_same_notice('own', 'kept') }}
+                        select own.*, {{ unnest_list(candidate_entries('items', 'codes')) }} as entry
+                        from (
+                            select own.*, {{ candidate_code_pieces('items', 'own.win_candidate_code') }} as codes
+                            from (
+                                select own.*, {{ candidate_items('own.win_candidate_name') }} as items
+                                from listed_copies as own
+                                join listed_notice as kept on kept.bulletin_key = own.bulletin_key
+                                where own.win_candidate_name is not null and {{ trading_same_notice('own', 'kept') }}
+                            ) as own
+                        ) as own
                     ) as own
                 ) as split_names
                 where trim(candidate_name) <> ''

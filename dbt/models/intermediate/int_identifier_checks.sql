@@ -28,10 +28,13 @@ with registry as (
     where entity_code is not null
 ),
 
-trading as (
+-- a cell listing several parties' codes (a consortium's members 91…1A、91…2B, joint buyers; split where OCDS splits them,
+-- code_list_pieces) is checked code by code: the cell as a whole is no one's code (review V1: two valid members' codes
+-- were IDENT_USCC_INVALID "length 37"). One row per member code; a single code keeps staging's check.
+{%- set list_separators = "'[；;、，,/／ 　]'" %}
+trading_cells as (
     {% for party in ['tenderer', 'tender_agency', 'win_bidder', 'win_candidate'] %}
     select
-        'trading_bulletins' as source_table,
         '{{ party }}_code' as column_name,
         deals.publisher_code,
         deals.fiscal_year,
@@ -39,6 +42,7 @@ trading as (
         bulletins.{{ party }}_name as holder_name,
         bulletins.{{ party }}_uscc_is_valid as is_valid,
         bulletins.{{ party }}_uscc_invalid_reason as invalid_reason,
+        {{ regex_search('bulletins.' ~ party ~ '_code', list_separators) }} as is_list,
         bulletins.deal_key,
         bulletins.source_file,
         bulletins.source_row,
@@ -53,6 +57,28 @@ trading as (
       and {{ in_keys('deals.partition_year', years) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+),
+
+listed_codes as (
+    select column_name, publisher_code, fiscal_year, {{ clean_uscc('piece') }} as code_value, holder_name, deal_key,
+           source_file, source_row, partition_year, source_loaded_at
+    from (
+        select cells.*, {{ unnest_list(filter_list(regex_split('cells.code_value', list_separators), 'c', "c <> ''")) }} as piece
+        from trading_cells as cells
+        where cells.is_list
+    ) as cells
+),
+
+trading as (
+    select 'trading_bulletins' as source_table, column_name, publisher_code, fiscal_year, code_value, holder_name,
+           is_valid, invalid_reason, deal_key, source_file, source_row, partition_year, source_loaded_at
+    from trading_cells
+    where not is_list
+    union all
+    select 'trading_bulletins' as source_table, column_name, publisher_code, fiscal_year, code_value, holder_name,
+           {{ uscc_invalid_reason('code_value') }} is null as is_valid, {{ uscc_invalid_reason('code_value') }} as invalid_reason,
+           deal_key, source_file, source_row, partition_year, source_loaded_at
+    from listed_codes
 )
 
 select 'IDENT_USCC_INVALID' as rule_id, * from registry

@@ -8,6 +8,8 @@ select
     source_sha256,
     sheet,
     source_row,
+    -- the row whose record the cell belongs to (a 513 member row folded into its consortium's first row)
+    cast(coalesce(record_row, source_row) as integer) as record_row,
     cast(coalesce(sheet_row, source_row) as integer) as shown_row,
     source_column,
     field_name,

@@ -7,6 +7,9 @@ so a rebuild that writes the same rows in another order is unchanged — the sam
 uses per fiscal-year part). One pass over the relation, no sort: at scale 125 (≈100 k trading rows) every
 relation the suites read together costs well under a second (benchmarks: see the issue-16 report).
 
+Quality passes ``kept`` (``quality/kept_hashes.py``): a hashing query over a relation whose dbt generation did not move
+is answered with the rows it returned then.
+
 ``None`` means unknown (the relation does not exist, or cannot be read): a consumer then does the work.
 ``GONGKAI_NO_CARRY=1`` (``paths.carrying_disabled``) makes every consumer do the work whatever the fingerprints say.
 """

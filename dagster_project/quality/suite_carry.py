@@ -9,6 +9,9 @@ reads (every ``schema.table`` its expectations name as batch, ``requires`` or in
 code (``dagster_project/quality`` and the helpers the report uses, not the other suite files); and the evaluation
 (as-of) date. It is stored on every ``quality.check_runs`` row of the unit (``inputs_fingerprint``).
 
+A relation no dbt build reached since it was last hashed is not hashed again: its hashing queries' rows are kept by
+its dbt generation (``kept_hashes.py``, which says when a generation is trusted).
+
 A unit is **carried** when the latest run judged it with the same fingerprint, with today's expectations (by
 ``expectation_id``) and none of them errored. Its ``check_runs`` and ``findings`` rows are copied under the new
 run id (``check_runs.carried_from_run`` = the run whose GX evaluation they are; ``started_at`` kept), and the

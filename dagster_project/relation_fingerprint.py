@@ -7,6 +7,9 @@ so a rebuild that writes the same rows in another order is unchanged — the sam
 uses per fiscal-year part). One pass over the relation, no sort: at scale 125 (≈100 k trading rows) every
 relation the suites read together costs well under a second (benchmarks: see the issue-16 report).
 
+Quality passes ``kept`` (``quality/kept_hashes.py``): a hashing query over a relation whose dbt generation did not move
+is answered with the rows it returned then.
+
 ``None`` means unknown (the relation does not exist, or cannot be read): a consumer then does the work.
 ``GONGKAI_NO_CARRY=1`` (``paths.carrying_disabled``) makes every consumer do the work whatever the fingerprints say.
 """
@@ -29,8 +32,9 @@ def _quote(name: str) -> str:
 class RelationFingerprints:
     """Fingerprints of relations on one open connection, each computed once (a stage asks for many)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, kept=None):
         self.con = con
+        self.kept = kept  # quality/kept_hashes.KeptHashes: hashing queries answered by dbt generation (None: run)
         self._memo: dict[str, str | None] = {}
         self._tables = {f"{s}.{t}": (s, t) for s, t in con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
@@ -44,6 +48,13 @@ class RelationFingerprints:
         if not sql:
             return set()
         return {f"{s}.{t}" for s, t in QUALIFIED_NAME.findall(sql) if f"{s}.{t}" in self._tables}
+
+    def fetch(self, sql: str, name: str) -> list[tuple]:
+        """The rows of ``sql``, a hashing query that reads relation ``name`` only (kept by its dbt generation when
+        ``kept`` is given: the same rows the query returns)."""
+        if self.kept is None:
+            return self.con.execute(sql).fetchall()
+        return self.kept.fetch(self.con, sql, name)
 
     def of(self, name: str) -> str | None:
         """Fingerprint of ``schema.table`` (a table or a view); None when it does not exist or cannot be read."""
@@ -76,9 +87,9 @@ class RelationFingerprints:
         try:
             columns = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
             # the row as one struct: every column hashed, whatever its type
-            n, total, xor = self.con.execute(
+            n, total, xor = self.fetch(
                 f"SELECT count(*), CAST(sum(CAST(hash(r) AS HUGEINT)) AS VARCHAR), CAST(bit_xor(hash(r)) AS VARCHAR) "
-                f"FROM {relation} AS r").fetchone()
+                f"FROM {relation} AS r", name)[0]
         except duckdb.Error:
             return None
         return self.whole_fingerprint(name, columns, n, total, xor)

@@ -57,9 +57,9 @@ def projected_slices(con: duckdb.DuckDBPyConnection, relations: RelationFingerpr
             f"DESCRIBE SELECT * FROM (SELECT {', '.join(_quote(c) for c in columns)} FROM {relation})").fetchall()
         # the projected row as one struct, hashed as `relation_fingerprint` hashes a projection's rows
         row = "struct_pack(" + ", ".join(f"{_quote(c)} := b.{_quote(c)}" for c in columns) + ")"
-        rows = con.execute(
+        rows = relations.fetch(
             f"SELECT s, count(*), CAST(sum(CAST(h AS HUGEINT)) AS VARCHAR), bit_xor(h) "
-            f"FROM (SELECT b.{_quote(column)} AS s, hash({row}) AS h FROM {relation} AS b) GROUP BY s").fetchall()
+            f"FROM (SELECT b.{_quote(column)} AS s, hash({row}) AS h FROM {relation} AS b) GROUP BY s", batch)
     except duckdb.Error:
         return None
     n, total, xor, slices = 0, 0, 0, {}

@@ -179,9 +179,9 @@ class SliceFingerprints:
         relation = f"{_quote(schema)}.{_quote(table)}"
         keys = f"{PUBLISHER}, {YEAR}" if level == "pair" else YEAR
         try:
-            rows = self.con.execute(
+            rows = self.relations.fetch(
                 f"SELECT {keys}, count(*), CAST(sum(CAST(hash(r) AS HUGEINT)) AS VARCHAR), bit_xor(hash(r)) "
-                f"FROM {relation} AS r GROUP BY ALL").fetchall()
+                f"FROM {relation} AS r GROUP BY ALL", name)
         except duckdb.Error:
             self._slices[name] = None
             return None

@@ -9,6 +9,9 @@ reads (every ``schema.table`` its expectations name as batch, ``requires`` or in
 code (``dagster_project/quality`` and the helpers the report uses, not the other suite files); and the evaluation
 (as-of) date. It is stored on every ``quality.check_runs`` row of the unit (``inputs_fingerprint``).
 
+A relation no dbt build reached since it was last hashed is not hashed again: its hashing queries' rows are kept by
+its dbt generation (``kept_hashes.py``, which says when a generation is trusted).
+
 A unit is **carried** when the latest run judged it with the same fingerprint, with today's expectations (by
 ``expectation_id``) and none of them errored. Its ``check_runs`` and ``findings`` rows are copied under the new
 run id (``check_runs.carried_from_run`` = the run whose GX evaluation they are; ``started_at`` kept), and the
@@ -94,7 +97,7 @@ def unit_data(expectations, relations: RelationFingerprints) -> str | None:
     for name in sorted(counted):
         if not relations.exists(name):
             return None
-        parts.append(f"{name}=count:{relations.con.execute(f'select count(*) from {name}').fetchone()[0]}")
+        parts.append(f"{name}=count:{relations.fetch(f'select count(*) from {name}', name)[0][0]}")
     return None if parts[0] == "whole=None" else "\n".join(parts)
 
 
@@ -151,10 +154,13 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
     units = validation_units(suites)
     if not warehouse.exists():
         return {u: None for u in units}, {}
+    from dagster_project.quality.kept_hashes import KeptHashes
+
     code = _suite_code_digest()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        relations = RelationFingerprints(con)
+        kept = KeptHashes(con, as_of)  # relations no dbt build reached since they were hashed: not hashed again
+        relations = RelationFingerprints(con, kept)
         per_slice = slicing.SliceFingerprints(con, relations)
         files = {s.name: stage_state.tree_digest([s.path]) for s in suites}
         sliced: dict[str, slicing.UnitSlices] = {}
@@ -183,9 +189,10 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
                         else unit_data(expectations, relations))
             out[unit] = None if data is None else stage_state.fingerprint(
                 "unit", unit, files[suite.name], code, as_of.isoformat(), data)
-        return out, sliced
     finally:
         con.close()
+    kept.remember(warehouse)
+    return out, sliced
 
 
 _UNREAD = object()  # a plan not given the latest run's rows reads them itself

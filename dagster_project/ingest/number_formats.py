@@ -21,8 +21,9 @@ Conditions choose a section as Excel does, by the signed value (``[>=10000]0!.0,
 section the value prints through; the minus Excel adds or not: ``_conditional_section``); a single conditional section
 a number fails prints it as General; a zero prints nothing a reader takes for a ratio or a scale (``0%`` in an amount
 column is 0, not a percentage). A colour as a Chinese Excel/WPS writes it (``[红色]``) is a colour, as Excel takes it.
-The text a section prints beside its figure is a unit word (万, 万元), a sign (``-``, a currency sign) or a direction
-word (减少/增加: ``literal_parts``); the unit is the unit word alone, and 减少 makes the figure a reader reads negative.
+The text a section prints beside its figure is a unit word (万, 万元), a sign (``-``), a currency (a ``[$CNY]`` /
+``[$¥-804]`` block, 人民币, RMB: no magnitude, the figure is in the table's unit) or a direction word or mark (减少/增加,
+▲/▼, ↑/↓, 增/减: ``literal_parts``); the unit is the unit word alone, and 减少/▼ make the figure a reader reads negative.
 Anything else (a number no section takes — Excel
 prints ``####`` —, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other
 literals between digits, two points — LibreOffice re-saves ``0!.0,"万"`` as ``0\\!.0,\\万``, which Excel and Calc

@@ -78,3 +78,57 @@ def test_a_whole_region_total_under_a_year_or_measure_banner_in_a_1_2(tmp_path, 
     assert read == {"amount", "amount_own_level", *(f"region:{c}" for c in COUNTIES)}, (sheet.warnings, sheet.rejects)
     assert not sheet.rejects and not any("B「" in w for w in sheet.warnings), (sheet.rejects, sheet.warnings)
     assert {k[:2]: v for k, v in _amounts(sheet).items()} == {k[:2]: v for k, v in _amounts(plain).items()}
+
+
+@pytest.mark.parametrize("banner", ["分地区", "地区", "区域", "行政区划", "地区名称"])
+def test_a_total_under_a_band_over_the_own_level_too_is_the_whole_region_in_a_1_2(tmp_path, banner):
+    """``分地区(合计 | 市本级 | 兴庆区 | 贺兰县)``: the band spans every part of the region, 市本级 included, so its 合计 is
+    the whole region (before: a reject). 区域, 行政区划, 地区名称 over the regions were the item column's words — the
+    counties lost with a note only."""
+    plain = one_two(tmp_path / "plain.xlsx", None)
+    sheet = one_two(tmp_path / "band.xlsx", banner)
+    assert not sheet.rejects and not sheet.warnings, ([r.reason for r in sheet.rejects], sheet.warnings)
+    assert {k[:2]: v for k, v in _amounts(sheet).items()} == {k[:2]: v for k, v in _amounts(plain).items()}
+
+
+def test_a_total_under_a_band_over_the_own_level_too_is_the_whole_region_in_a_1_1(tmp_path):
+    plain = one_one(tmp_path / "plain.xlsx", None)
+    sheet = one_one(tmp_path / "band.xlsx", "分地区")
+    assert not sheet.rejects, [r.reason for r in sheet.rejects]
+    assert {k[:2]: v for k, v in _amounts(sheet).items()} == {k[:2]: v for k, v in _amounts(plain).items()}
+
+
+@pytest.mark.parametrize("make", [one_one, one_two])
+def test_a_total_under_qizhong_is_a_part_even_over_the_own_level(tmp_path, make):
+    """``其中(合计 | 本级 | …)``: 其中 (of which) names a part whatever it spans — the 合计 under it is refused, naming it."""
+    sheet = make(tmp_path / "qizhong.xlsx", "其中")
+    assert "amount" not in {ln.column_key for ln in sheet.lines}
+    assert [r.source_column for r in sheet.rejects] == ["B"]
+
+
+def test_the_whole_regions_word_before_a_band_is_the_band(tmp_path):
+    """``项目 | 银川市 | 本地区所辖县区(合计 | 兴庆区 | 贺兰县)``: the 本地区 alias took the counties' subtotal as the whole
+    region by containing 本地区, and the city's own column became ``region:银川市``. The band is 所辖县区: its 合计 a
+    reject, 银川市 the whole region."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "1-2"
+    ws.append(["银川市2020年地方政府一般债务余额情况表"])
+    ws.append(["编制单位：银川市财政局", None, None, None, "单位：万元"])
+    ws.append(["项目", "银川市", "本地区所辖县区", None, None])
+    ws.append([None, None, "合计", *COUNTIES])
+    for i, item in enumerate(ITEMS):
+        f = figures(i)
+        ws.append([item, f["whole"], f["subtotal"], *(f[c] for c in COUNTIES)])
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("B3:B4")
+    ws.merge_cells("C3:E3")
+    wb_path = tmp_path / "hostile.xlsx"
+    wb.save(wb_path)
+    (sheet,) = parse_workbook(wb_path).sheets
+    read = {}
+    for ln in sheet.lines:
+        read.setdefault(ln.column_key, []).append(int(ln.amount_yuan / 10000))
+    assert read == {"amount": [figures(i)["whole"] for i in range(len(ITEMS))],
+                    **{f"region:{c}": [figures(i)[c] for i in range(len(ITEMS))] for c in COUNTIES}}
+    assert [r.source_column for r in sheet.rejects] == ["C"]

@@ -51,6 +51,11 @@ def _whole_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
             tuple(r["word"] for r in rows if r["match_kind"] == "contains"))
 
 
+def whole_contains_words() -> tuple[str, ...]:
+    """The vocabulary's words matched by containing (本地区: 一、本地区, 本地区合计)."""
+    return _whole_words()[1]
+
+
 @functools.lru_cache(maxsize=1)
 def _whole_total() -> "re.Pattern[str]":
     """合计 / 总计, after a whole-region word or none."""
@@ -118,6 +123,8 @@ def _narrows(vocab, spec: TableSpec, part: str, own: set[str], banner: frozenset
     naming a region or a group of regions (兴庆区, 下辖县（市、区）: the spec's region patterns, brackets dropped), or
     one beginning with 其中. The whole region's own words (本地区, 全市, the table's own name) and a banner over the
     item column too do not — but 本地区 with a part after it (本地区所辖县区) does."""
+    if part.startswith("其中"):
+        return True  # 其中 (of which) is a part, whatever it stands over
     if part in banner or part in own or part in _whole_words()[0]:
         return False
     for word in _whole_words()[1]:  # 本地区…: the whole region only when nothing naming a part follows it
@@ -131,9 +138,13 @@ def _narrows(vocab, spec: TableSpec, part: str, own: set[str], banner: frozenset
 
 
 def _banner(vocab, columns: list) -> frozenset:
-    """Header cells standing over a label or code column too: a banner over the whole table, no column's scope."""
-    return frozenset(vocab.label_numbering.sub("", normalise(part)) for c in columns if c.role != "measure"
-                     for part in c.header.split("/"))
+    """Header cells standing over a label or code column too (a banner over the whole table, no column's scope), or
+    over the own level's column (本级, 市本级): a band over 合计 | 市本级 | 兴庆区 … (分地区, 地区) spans every part of the
+    region, so its 合计 is the whole region's, not the counties' subtotal."""
+    def over(c) -> list[str]:
+        parts = c.header.split("/")
+        return parts if c.role != "measure" else parts[:-1] if c.key == "amount_own_level" else []
+    return frozenset(vocab.label_numbering.sub("", normalise(part)) for c in columns for part in over(c))
 
 
 def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, columns: list, header_rows: list[int],
@@ -147,7 +158,7 @@ def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, column
     out = list(columns)
     banner = _banner(vocab, columns)
     for c, (path, header) in sorted(paths.items()):
-        if c in taken or c in bands or not path:
+        if c in taken or not path or c in bands and bands[c] not in banner:
             continue
         if own is None:
             own = own_region_names(vocab, spec, sheet)[0]
@@ -165,6 +176,9 @@ def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, column
         letter = get_column_letter(c + 1)
         if not own_named and not any(col.key == "amount" for col in out):
             out.append(Column(c, letter, header, "measure", "amount", (0, 0, 0, 0)))
+            # a band over the own level too (分地区 over 合计 | 市本级 | …): the 合计 is read, no longer a column under a
+            # band that region_columns refuses for naming no one region
+            bands.pop(c, None)
             continue
         h = header_rows[-1]
         sheet.rejects.append(RowReject(

@@ -81,3 +81,13 @@ def test_a_minus_between_digit_placeholders_is_no_sign(tmp_path):
     cells = {(ln.source_row, ln.source_column) for ln in plain.lines}
     assert cells and {(r.source_row, r.source_column) for r in parsed.rejects} == cells
     assert all("数字格式无法解读" in r.reason for r in parsed.rejects)
+
+
+@pytest.mark.parametrize("number_format", ["[$USD]\\ #,##0.00", "[$€-407]#,##0.00", '"美元"#,##0.00'])
+def test_another_currency_beside_the_figure_refuses_the_cell(tmp_path, number_format):
+    """A figure printed in another currency than the yuan is no figure of a 万元 table: refused, naming the cell."""
+    parsed, sheet = _read(tmp_path, number_format, negative=False)
+    _, plain = _read(tmp_path, PLAIN, negative=False)
+    nonzero = {(ln.source_row, ln.source_column) for ln in plain.lines if ln.amount_yuan}
+    assert {(r.source_row, r.source_column) for r in parsed.rejects} == nonzero
+    assert all("数字格式无法解读" in r.reason for r in parsed.rejects)

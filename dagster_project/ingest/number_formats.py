@@ -22,7 +22,7 @@ section the value prints through; the minus Excel adds or not: ``_conditional_se
 a number fails prints it as General; a zero prints nothing a reader takes for a ratio or a scale (``0%`` in an amount
 column is 0, not a percentage). A colour as a Chinese Excel/WPS writes it (``[红色]``) is a colour, as Excel takes it.
 The text a section prints beside its figure is a unit word (万, 万元), a sign (``-``), a currency (a ``[$CNY]`` /
-``[$¥-804]`` block, 人民币, RMB: no magnitude, the figure is in the table's unit) or a direction word or mark (减少/增加,
+``[$¥-804]`` block, 人民币, RMB: no magnitude, the figure is in the table's unit; another currency is refused) or a direction word or mark (减少/增加,
 ▲/▼, ↑/↓, 增/减: ``literal_parts``); the unit is the unit word alone, and 减少/▼ make the figure a reader reads negative.
 Anything else (a number no section takes — Excel
 prints ``####`` —, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other
@@ -115,7 +115,8 @@ def _tokens(section: str):
                 yield "bad", token
             elif token.startswith("[$"):
                 # [$¥-804], [$CNY], [$CN¥-850]: a currency block (ECMA-376 §18.8.31) prints its symbol — a currency,
-                # never a unit word (the figure is in the table's unit)
+                # never a unit word: the yuan's (literal_parts) leaves the figure in the table's unit; another ([$USD],
+                # [$€-407]) names no unit of the table and the cell is refused
                 yield "cur", token[2:-1].split("-")[0]
             i = (end + 1) if end >= 0 else n
         elif ch in "0#?.,":
@@ -422,7 +423,7 @@ def _beside(code: str, value) -> str | None:
         return None
     places = [i for i, (kind, text) in enumerate(parsed[0]) if kind == "gen" or kind == "num" and text in _PLACES]
     beside = [token for i, (kind, token) in enumerate(parsed[0])
-              if kind == "lit" and not (places and places[0] < i < places[-1])]
+              if kind in ("lit", "cur") and not (places and places[0] < i < places[-1])]
     text = "".join(beside).strip(" \u3000()（）")
     return text or None
 
@@ -431,7 +432,7 @@ def _beside(code: str, value) -> str | None:
 # 人民币1,010.05 in a 万元 table is 1 010.05 万元 — a currency names no magnitude) or a word or mark saying the
 # direction a reader reads the figure in (减少 3 204.70 万元 is −3 204.70 万元; ▼5.00, ↓5.00, 减5.00 as a negative
 # section prints the stored −5: the mark states the sign the section already has, so the figure is the stored one)
-_SIGNS = re.compile(r"[-+−－＋¥￥$\s\u3000()（）]|人民币|RMB|CNY", re.I)
+_SIGNS = re.compile(r"[-+−－＋¥￥$\s\u3000()（）]|人民币|RMB|CNY|CN[¥￥]", re.I)
 _DIRECTIONS = (("减少", -1), ("下降", -1), ("增加", 1), ("增长", 1), ("上升", 1),  # words first, then their marks
                ("减", -1), ("▼", -1), ("▽", -1), ("↓", -1), ("增", 1), ("▲", 1), ("△", 1), ("↑", 1))
 

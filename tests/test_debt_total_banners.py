@@ -11,10 +11,10 @@ Each table is compared with the same table without the banner (``项目 | 合计
 from __future__ import annotations
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from dagster_project.ingest.workbook import parse_workbook
-from test_debt_region_items_as_rows import swapped
+from test_debt_region_items_as_rows import SAMPLE, swapped
 from test_debt_subtotal_columns import COUNTIES, ITEMS, figures
 
 
@@ -91,11 +91,28 @@ def test_a_total_under_a_band_over_the_own_level_too_is_the_whole_region_in_a_1_
     assert {k[:2]: v for k, v in _amounts(sheet).items()} == {k[:2]: v for k, v in _amounts(plain).items()}
 
 
-def test_a_total_under_a_band_over_the_own_level_too_is_the_whole_region_in_a_1_1(tmp_path):
+@pytest.mark.parametrize("banner", ["分地区", "地区", "区域", "行政区划", "地区名称"])
+def test_a_total_under_a_band_over_the_own_level_too_is_the_whole_region_in_a_1_1(tmp_path, banner):
     plain = one_one(tmp_path / "plain.xlsx", None)
-    sheet = one_one(tmp_path / "band.xlsx", "分地区")
-    assert not sheet.rejects, [r.reason for r in sheet.rejects]
+    sheet = one_one(tmp_path / "band.xlsx", banner)
+    assert not sheet.rejects and not sheet.warnings, ([r.reason for r in sheet.rejects], sheet.warnings)
     assert {k[:2]: v for k, v in _amounts(sheet).items()} == {k[:2]: v for k, v in _amounts(plain).items()}
+
+
+@pytest.mark.parametrize("label", ["地区", "区域", "行政区划", "地区名称"])
+@pytest.mark.parametrize("merged", [True, False])
+def test_the_region_column_of_a_1_1_with_regions_as_rows_is_no_band(tmp_path, label, merged):
+    """The usual 1-1 (regions as rows) heads its item column 地区 over three header rows: a band word alone over its
+    column, merged down or not, is still the item column — read as the sample is."""
+    expected = _amounts(parse_workbook(SAMPLE).sheets[0])
+    wb = load_workbook(SAMPLE)
+    ws = wb.worksheets[0]
+    if not merged:
+        ws.unmerge_cells("A3:A5")
+    ws["A3"] = label
+    wb.save(tmp_path / "regions_as_rows.xlsx")
+    sheet = parse_workbook(tmp_path / "regions_as_rows.xlsx").sheets[0]
+    assert not sheet.rejects and _amounts(sheet) == expected
 
 
 @pytest.mark.parametrize("make", [one_one, one_two])

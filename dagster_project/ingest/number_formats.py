@@ -21,8 +21,9 @@ Conditions choose a section as Excel does, by the signed value (``[>=10000]0!.0,
 section the value prints through; the minus Excel adds or not: ``_conditional_section``); a single conditional section
 a number fails prints it as General; a zero prints nothing a reader takes for a ratio or a scale (``0%`` in an amount
 column is 0, not a percentage). A colour as a Chinese Excel/WPS writes it (``[红色]``) is a colour, as Excel takes it.
-The text a section prints beside its figure is a unit word (万, 万元), a sign (``-``, a currency sign) or a direction
-word (减少/增加: ``literal_parts``); the unit is the unit word alone, and 减少 makes the figure a reader reads negative.
+The text a section prints beside its figure is a unit word (万, 万元), a sign (``-``), a currency (a ``[$CNY]`` /
+``[$¥-804]`` block, 人民币, RMB: no magnitude, the figure is in the table's unit; another currency is refused) or a direction word or mark (减少/增加,
+▲/▼, ↑/↓, 增/减: ``literal_parts``); the unit is the unit word alone, and 减少/▼ make the figure a reader reads negative.
 Anything else (a number no section takes — Excel
 prints ``####`` —, scientific, fractions, ``[DBNum1]`` Chinese numerals, dates, other
 literals between digits, two points — LibreOffice re-saves ``0!.0,"万"`` as ``0\\!.0,\\万``, which Excel and Calc
@@ -35,6 +36,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from dagster_project.ingest.text_headers import MAGNITUDE_CHARS
 
 # ECMA-376 Part 1 §18.8.30: number formats a file names by id without defining them. openpyxl knows 0–22 and 37–49;
 # 27–36 and 50–58 are the East-Asian built-ins (zh-CN, as Excel and WPS in Chinese write them: a date typed in a
@@ -111,7 +114,10 @@ def _tokens(section: str):
             elif not _BRACKET_OK.fullmatch(token):
                 yield "bad", token
             elif token.startswith("[$"):
-                yield "lit", token[2:-1].split("-")[0]  # [$¥-804] prints ¥
+                # [$¥-804], [$CNY], [$CN¥-850]: a currency block (ECMA-376 §18.8.31) prints its symbol — a currency,
+                # never a unit word: the yuan's (literal_parts) leaves the figure in the table's unit; another ([$USD],
+                # [$€-407]) names no unit of the table and the cell is refused
+                yield "cur", token[2:-1].split("-")[0]
             i = (end + 1) if end >= 0 else n
         elif ch in "0#?.,":
             yield "num", ch
@@ -221,7 +227,7 @@ def _split(tokens) -> _Split | None | bool:
     if not places:
         return False
     first, last = places[0], places[-1]
-    inner = [i for i in range(first, last) if tokens[i][0] in ("lit", "pct")]
+    inner = [i for i in range(first, last) if tokens[i][0] in ("lit", "pct", "cur")]
     if not inner:
         return False
     if any(kind == "num" and text == "." for kind, text in tokens):
@@ -231,7 +237,7 @@ def _split(tokens) -> _Split | None | bool:
         return None  # grouping digits that run across literals
     runs: dict[int, str] = {}  # the placeholder a literal run follows → the run's text
     for i in inner:
-        if tokens[i][0] == "pct":
+        if tokens[i][0] != "lit":
             return None
         after = max(p for p in places if p < i)
         runs[after] = runs.get(after, "") + tokens[i][1]
@@ -417,15 +423,18 @@ def _beside(code: str, value) -> str | None:
         return None
     places = [i for i, (kind, text) in enumerate(parsed[0]) if kind == "gen" or kind == "num" and text in _PLACES]
     beside = [token for i, (kind, token) in enumerate(parsed[0])
-              if kind == "lit" and not (places and places[0] < i < places[-1])]
+              if kind in ("lit", "cur") and not (places and places[0] < i < places[-1])]
     text = "".join(beside).strip(" \u3000()（）")
     return text or None
 
 
-# Printed beside a figure and no unit: a sign (the minus a negative section writes itself, a currency sign: 元 is
-# understood) or a word saying the direction a reader reads the figure in (减少 3 204.70 万元 is −3 204.70 万元)
-_SIGNS = re.compile(r"[-+−－＋¥￥$\s\u3000()（）]")
-_DIRECTIONS = (("减少", -1), ("下降", -1), ("增加", 1), ("增长", 1), ("上升", 1))
+# Printed beside a figure and no unit: a sign (the minus a negative section writes itself, a currency sign or name:
+# 人民币1,010.05 in a 万元 table is 1 010.05 万元 — a currency names no magnitude) or a word or mark saying the
+# direction a reader reads the figure in (减少 3 204.70 万元 is −3 204.70 万元; ▼5.00, ↓5.00, 减5.00 as a negative
+# section prints the stored −5: the mark states the sign the section already has, so the figure is the stored one)
+_SIGNS = re.compile(r"[-+−－＋¥￥$\s\u3000()（）]|人民币|RMB|CNY|CN[¥￥]", re.I)
+_DIRECTIONS = (("减少", -1), ("下降", -1), ("增加", 1), ("增长", 1), ("上升", 1),  # words first, then their marks
+               ("减", -1), ("▼", -1), ("▽", -1), ("↓", -1), ("增", 1), ("▲", 1), ("△", 1), ("↑", 1))
 
 
 def literal_parts(literal: str | None) -> tuple[str | None, int, bool]:
@@ -455,10 +464,13 @@ def unit_literal(code: str | None, value: float | int | Decimal | None = None) -
 
 def unit_of_literal(literal: str | None, units) -> str | None:
     """The unit label a printed literal names: itself ('万元'), or a magnitude with 元 understood ('万' printed beside
-    a figure reads 万元); None when it names none of ``units``."""
+    a figure reads 万元); None when it names none of ``units`` — a currency name alone (人民币, though 人民币元 is a
+    unit of the seed) names no magnitude."""
     if not literal:
         return None
-    return literal if literal in units else f"{literal}元" if f"{literal}元" in units else None
+    if literal in units:
+        return literal
+    return f"{literal}元" if f"{literal}元" in units and set(literal) <= set(MAGNITUDE_CHARS) else None
 
 
 # What can make a printed figure another number than the stored one: a condition choosing a section ([>=10000]), a
@@ -468,13 +480,16 @@ _LITERAL = re.compile(r'"|\\|!')
 _SCALING_COMMA = re.compile(r"[0#?],+(?![0#?,])")
 
 
-# a literal sign (``\-0.00`` as a Chinese Excel writes its negative section): printed, scaling nothing (a literal
-# space is not one: between digits it groups them, '0" "000', and what the figure is becomes a guess)
-_SIGN_LITERAL = re.compile(r'[\\!][-+()]|"[-+()]+"')
+# a literal sign before or after a section's figure (``\-0.00`` as a Chinese Excel writes its negative section):
+# printed, scaling nothing — between digit placeholders it is no sign ('000\-0000' prints 101-0050 for 1010050, no
+# figure a reader reads), nor a literal space there ('0" "000' groups digits: what the figure is becomes a guess)
+_SIGN_AT_EDGES = re.compile(r'^(?:[\\!][-+() ]|"[-+() ]+"|[_*].)+|(?:[\\!][-+() ]|"[-+() ]+"|[_*].)+$')
+
+
 def _magnitude_kept(code: str) -> bool:
     """A format this module cannot print whose figure is still the stored number (nothing that scales, moves a point
     or states a unit): the stored value is what a reader reads, in the table's unit."""
-    bare = _SIGN_LITERAL.sub("", re.sub(r"\[[^\]]*\]", "", code))
+    bare = ";".join(_SIGN_AT_EDGES.sub("", section) for section in _sections(re.sub(r"\[[^\]]*\]", "", code)))
     return not (_CONDITION.search(code) or _LITERAL.search(bare) or _SCALING_COMMA.search(bare) or "%" in bare)
 
 

@@ -31,6 +31,7 @@ from dagster_project.ingest.grid import Grid, cell_text
 from dagster_project.ingest.header_band import Column, _looks_numeric, best_alias, get_column_letter
 from dagster_project.ingest.own_region import own_region_names
 from dagster_project.ingest.parsed import _BLANK_AMOUNTS, RowReject, nfkc
+from dagster_project.ingest.region_totals import whole_contains_words
 from dagster_project.ingest.workbook_spec import TableSpec, normalise
 
 UNKNOWN_COLUMNS = "未识别的列已忽略 (unrecognised columns ignored): "
@@ -39,7 +40,10 @@ WHOLE_REGION_KEY = "amount"
 
 
 def _is_band(vocab, spec: TableSpec, text: str) -> bool:
+    """A band of the spec, after 其中： or the whole region's word (本地区所辖县区 is the counties' band: the 本地区 alias
+    matched it by containing, and its 合计 — the counties' subtotal — was read as the whole region)."""
     n = vocab.label_numbering.sub("", normalise(text))
+    n = next((n.removeprefix(w) for w in whole_contains_words() if n.startswith(w) and n != w), n)
     return n.rstrip(":") in spec.region_bands or n.removeprefix(_ALSO) in spec.region_bands
 
 

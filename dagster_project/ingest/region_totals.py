@@ -15,12 +15,13 @@ A 1-2 / 1-3 (always items as rows, regions as columns) whose whole-region column
 second such column beside a whole-region one is a reject naming it; one under a region band is region_band's (the
 counties' subtotal is no one region's).
 
-A 合计 / 总计 is the whole region only when nothing above it in the header narrows it: ``区县 / 合计`` beside
+A 合计 / 总计 is the whole region unless something above it in the header narrows it: ``区县 / 合计`` beside
 ``市本级`` (or beside ``银川市 | 其中：本级``) is the counties' subtotal, not the city — read as the whole region it
 made the subtotal ``amount`` and, worse, turned the own-name column that is the whole region into ``region:银川市``.
-A cell above the 合计 is neutral only when it is a word of the one whole-region vocabulary (the seed, or the table's
-own name) or stands over the item column too (a banner over the whole table); any other (a band: 区县, 所辖县（区）,
-其中 …) narrows it. A column headed by the table's own name is the whole region before any 合计 (a 合计 beside it is
+A cell narrows it when it is a region band of the spec (区县, 所辖县（区）, 其中 …) or names a region or a group of
+regions (the spec's region patterns: 下辖县（市、区）, 兴庆区), 本地区 followed by such a part included; the words of the one
+whole-region vocabulary (the seed, or the table's own name), a banner over the item column too, and measure, year,
+unit or amount headings (执行数, 2020年末, 金额（万元）: what a bureau writes over every column) do not. A column headed by the table's own name is the whole region before any 合计 (a 合计 beside it is
 then a second whole region: a reject naming it).
 """
 from __future__ import annotations
@@ -50,6 +51,11 @@ def _whole_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
             tuple(r["word"] for r in rows if r["match_kind"] == "contains"))
 
 
+def whole_contains_words() -> tuple[str, ...]:
+    """The vocabulary's words matched by containing (本地区: 一、本地区, 本地区合计)."""
+    return _whole_words()[1]
+
+
 @functools.lru_cache(maxsize=1)
 def _whole_total() -> "re.Pattern[str]":
     """合计 / 总计, after a whole-region word or none."""
@@ -57,10 +63,6 @@ def _whole_total() -> "re.Pattern[str]":
     return re.compile(f"(?:{'|'.join(map(re.escape, words))})?(?:{'|'.join(_TOTAL_WORDS)})")
 
 
-def _names_whole_region(text: str, own: set[str]) -> bool:
-    """A header cell naming the whole region: a word of the vocabulary (本地区 …, 全市) or the table's own name."""
-    exact, contains = _whole_words()
-    return text in exact or text in own or any(word in text for word in contains)
 _REGION_KEYS = ("amount", "amount_own_level")
 
 
@@ -86,7 +88,7 @@ def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header
     banner = _banner(vocab, columns)
     out, refused = [], set()
     for col in stray:
-        if _is_whole_total(vocab, col.header, own, banner) and not has_whole:
+        if _is_whole_total(vocab, spec, col.header, own, banner) and not has_whole:
             out.append(dataclasses.replace(col, key="amount"))
             has_whole = True
             continue
@@ -103,19 +105,46 @@ def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header
     return [replaced.get(c.index, c) for c in columns if c.index not in refused]
 
 
-def _is_whole_total(vocab, header: str, own: set[str], banner: frozenset = frozenset()) -> bool:
-    """The header is a 合计 / 总计 of the whole region: its last cell one, every cell above it naming the whole region
-    or a banner over the item column too — a band above it (区县, 其中 …) makes it a part's subtotal."""
+def _is_whole_total(vocab, spec: TableSpec, header: str, own: set[str], banner: frozenset = frozenset()) -> bool:
+    """The header is a 合计 / 总计 of the whole region: its last cell one, no cell above it narrowing it (``_narrows``:
+    a band, a part of the region) — a measure, year, unit or amount heading above it (执行数, 2020年末, 金额（万元）)
+    does not."""
     *above, last = [vocab.label_numbering.sub("", normalise(part)) for part in header.split("/")]
     if not (_whole_total().fullmatch(last) or any(last in tuple(n + w for w in _TOTAL_WORDS) for n in own)):
         return False
-    return all(part in banner or _names_whole_region(part, own) for part in above)
+    return not any(_narrows(vocab, spec, part, own, banner) for part in above)
+
+
+_BRACKETS = re.compile(r"[()（）、,，\s]")
+
+
+def _narrows(vocab, spec: TableSpec, part: str, own: set[str], banner: frozenset) -> bool:
+    """A header cell making the 合计 under it a part's: a region band of the spec (区县, 所辖县（区）, 其中 …), a cell
+    naming a region or a group of regions (兴庆区, 下辖县（市、区）: the spec's region patterns, brackets dropped), or
+    one beginning with 其中. The whole region's own words (本地区, 全市, the table's own name) and a banner over the
+    item column too do not — but 本地区 with a part after it (本地区所辖县区) does."""
+    if part.startswith("其中"):
+        return True  # 其中 (of which) is a part, whatever it stands over
+    if part in banner or part in own or part in _whole_words()[0]:
+        return False
+    for word in _whole_words()[1]:  # 本地区…: the whole region only when nothing naming a part follows it
+        part = part.replace(word, "")
+    if not part:
+        return False
+    bare = _BRACKETS.sub("", part).removeprefix("其中").lstrip(":：")
+    if part.startswith("其中") or part.rstrip(":") in spec.region_bands or bare in spec.region_bands:
+        return True
+    return bool(bare) and any(p is not None and p.fullmatch(bare) for p in (spec.region_column, spec.region_group))
 
 
 def _banner(vocab, columns: list) -> frozenset:
-    """Header cells standing over a label or code column too: a banner over the whole table, no column's scope."""
-    return frozenset(vocab.label_numbering.sub("", normalise(part)) for c in columns if c.role != "measure"
-                     for part in c.header.split("/"))
+    """Header cells standing over a label or code column too (a banner over the whole table, no column's scope), or
+    over the own level's column (本级, 市本级): a band over 合计 | 市本级 | 兴庆区 … (分地区, 地区) spans every part of the
+    region, so its 合计 is the whole region's, not the counties' subtotal."""
+    def over(c) -> list[str]:
+        parts = c.header.split("/")
+        return parts if c.role != "measure" else parts[:-1] if c.key == "amount_own_level" else []
+    return frozenset(vocab.label_numbering.sub("", normalise(part)) for c in columns for part in over(c))
 
 
 def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, columns: list, header_rows: list[int],
@@ -129,15 +158,16 @@ def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, column
     out = list(columns)
     banner = _banner(vocab, columns)
     for c, (path, header) in sorted(paths.items()):
-        if c in taken or c in bands or not path:
+        if c in taken or not path or c in bands and bands[c] not in banner:
             continue
         if own is None:
             own = own_region_names(vocab, spec, sheet)[0]
             # a column headed by the own name alone is the whole region (region_band): it comes before any 合计
             own_named = any(i not in taken and p and vocab.label_numbering.sub("", p[-1]) in own
-                            and all(part in banner or _names_whole_region(part, own) for part in p)
+                            and not any(_narrows(vocab, spec, vocab.label_numbering.sub("", part), own, banner)
+                                        for part in p[:-1])
                             for i, (p, _) in paths.items())
-        if not _is_whole_total(vocab, header, own, banner):
+        if not _is_whole_total(vocab, spec, header, own, banner):
             continue
         filled = [v for r in range(data_start, len(grid.rows))
                   if nfkc(cell_text(v := grid.value(r, c))).strip() not in _BLANK_AMOUNTS]
@@ -146,6 +176,9 @@ def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, column
         letter = get_column_letter(c + 1)
         if not own_named and not any(col.key == "amount" for col in out):
             out.append(Column(c, letter, header, "measure", "amount", (0, 0, 0, 0)))
+            # a band over the own level too (分地区 over 合计 | 市本级 | …): the 合计 is read, no longer a column under a
+            # band that region_columns refuses for naming no one region
+            bands.pop(c, None)
             continue
         h = header_rows[-1]
         sheet.rejects.append(RowReject(

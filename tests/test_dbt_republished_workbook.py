@@ -14,8 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -26,9 +24,9 @@ import pytest
 from openpyxl import load_workbook
 
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dbt_fixed_path import fixed_warehouse, run_dbt
 
 pytestmark = pytest.mark.slow
-DBT = str(Path(sys.executable).with_name("dbt"))
 TABLE = "部门支出总表"
 TRADING_TABLES = ("intermediate.int_bulletins_deduplicated", "intermediate.int_deals_assembled",
                   "intermediate.int_deal_timelines_evaluated", "intermediate.int_bulletin_privacy_hits",
@@ -96,7 +94,7 @@ def runs(sample_built, tmp_path_factory):
 
     warehouse0, _, env0 = sample_built
     root = tmp_path_factory.mktemp("republished")
-    raw, warehouse, target = root / "raw", root / "w.duckdb", root / "target"
+    raw, warehouse, target = root / "raw", root / "warehouse.duckdb", root / "target"  # named as the sample's
     shutil.copytree(REPO_ROOT / "data" / "raw", raw)
     shutil.copyfile(warehouse0, warehouse)
     target.mkdir()
@@ -105,8 +103,9 @@ def runs(sample_built, tmp_path_factory):
     instance = dg.DagsterInstance.ephemeral()
     assets = [*ingest_assets, gongkai_dbt]
     resources = {"warehouse": WarehouseResource(), "dbt": dbt_resource}
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in (("GONGKAI_RAW_DIR", raw), ("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", root / "out"),
+    # the Dagster runs see the warehouse at this process's fixed path: one dbt parse state (dbt_fixed_path.py)
+    with pytest.MonkeyPatch.context() as mp, fixed_warehouse(warehouse) as at:
+        for name, value in (("GONGKAI_RAW_DIR", raw), ("GONGKAI_WAREHOUSE", at), ("GONGKAI_OUT_DIR", root / "out"),
                             ("GONGKAI_AS_OF", dt.date.today().isoformat()), ("DBT_TARGET_PATH", target)):
             mp.setenv(name, str(value))
         record_whole_build()  # sample_built is a whole `dbt build` of these raw files, code and date
@@ -115,20 +114,18 @@ def runs(sample_built, tmp_path_factory):
         first_s = time.perf_counter() - started
         assert first.success
         before = root / "before.duckdb"
-        shutil.copyfile(warehouse, before)
-        change = change_one_figure(warehouse, raw)
+        shutil.copyfile(at, before)
+        change = change_one_figure(at, raw)
         started = time.perf_counter()
         second = dg.materialize(assets, resources=resources, instance=instance)
         second_s = time.perf_counter() - started
         assert second.success
-    full = root / "full.duckdb"
+    full = root / "full" / "warehouse.duckdb"  # named as the sample's: dbt's partial parse carries over (dbt_fixed_path.py)
+    full.parent.mkdir()
     shutil.copyfile(warehouse, full)
     env = {**env0, "GONGKAI_WAREHOUSE": str(full), "GONGKAI_RAW_DIR": str(raw), "GONGKAI_AS_OF": dt.date.today().isoformat()}
     started = time.perf_counter()
-    refresh = subprocess.run(
-        [DBT, "run", "--full-refresh", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(root / "full-target"), "--log-path", str(root / "full-logs")],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    refresh = run_dbt(["run", "--full-refresh"], env, root / "full-target", root / "full-logs")
     assert refresh.returncode == 0, refresh.stdout[-6000:]
     print(f"Dagster ingest + dbt: unchanged {first_s:.1f} s, one figure changed {second_s:.1f} s; "
           f"dbt run --full-refresh {time.perf_counter() - started:.1f} s")

@@ -51,22 +51,35 @@ def prepare() -> int:
     second run, a test on another worker) could read half a manifest. So dbt parses into a private folder beside
     it, seeded with the last partial-parse state, and the results are renamed into dbt/target (atomic on one
     filesystem): a reader sees the old manifest or the new one, never a mix.
+
+    The seed is the state kept for this warehouse (``transform/parse_state.py``, which the dbt build keeps too)
+    when there is one, else dbt/target's: dbt's state is valid only for the warehouse path it was parsed with, and
+    dbt/target's is whichever warehouse was prepared last (another deployment's, a benchmark's, another test's),
+    so alternating between two warehouses paid a whole parse on every run. What dbt wrote is kept for this
+    warehouse as well as put into dbt/target, as before.
     """
+    from dataclasses import replace
+
+    from dagster_project.transform import parse_state
+
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
         print("dbt project not present yet; skipping dbt parse", file=sys.stderr)
         return 0
     target = DBT_PROJECT_DIR / "target"
     target.mkdir(exist_ok=True)
+    # `dbt parse` below names no --target: the profile's default, `local`, whatever GONGKAI_DBT_TARGET says
+    local = replace(settings(), dbt_target="local")
     private = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
     try:
         state = target / "partial_parse.msgpack"
-        if state.is_file():
+        if not parse_state.seed(private, local) and state.is_file():
             shutil.copy2(state, private / state.name)
         cmd = [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR),
                "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet",
                "--target-path", str(private), "--log-path", str(private / "logs")]
         code = subprocess.call(cmd, env=_env(), cwd=DBT_PROJECT_DIR)
         if code == 0:
+            parse_state.keep(private, local)
             for name in ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json"):  # manifest last
                 if (private / name).is_file():
                     os.replace(private / name, target / name)

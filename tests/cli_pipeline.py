@@ -10,18 +10,21 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.paths import REPO_ROOT
+from dbt_fixed_path import fixed_warehouse
 
 
 def run_cli(root: Path, raw: Path | None = None) -> Path:
     """Run the pipeline on ``raw`` (default ``root/raw``) into ``root``; the warehouse's path. Fails the test when the
     run does (a publisher's bad data never should make it)."""
-    env = dict(os.environ, GONGKAI_RAW_DIR=str(raw or root / "raw"), GONGKAI_WAREHOUSE=str(root / "w.duckdb"),
-               GONGKAI_OUT_DIR=str(root / "out"), DAGSTER_HOME=str(root / "dh"))
     (root / "dh").mkdir()
-    done = subprocess.run([sys.executable, "-m", "dagster_project.cli", "run"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    # one dbt parse state for every run of this test process (dbt_fixed_path.py)
+    with fixed_warehouse(root / "warehouse.duckdb") as warehouse:
+        env = dict(os.environ, GONGKAI_RAW_DIR=str(raw or root / "raw"), GONGKAI_WAREHOUSE=str(warehouse),
+                   GONGKAI_OUT_DIR=str(root / "out"), DAGSTER_HOME=str(root / "dh"))
+        done = subprocess.run([sys.executable, "-m", "dagster_project.cli", "run"], cwd=REPO_ROOT, env=env,
+                              capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return root / "w.duckdb"
+    return root / "warehouse.duckdb"
 
 
 def query(warehouse: Path, sql: str, params: list | tuple = ()) -> list[tuple]:

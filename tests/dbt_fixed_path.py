@@ -8,6 +8,14 @@ temp root pointing at the warehouse's folder — and each fresh target is seeded
 that link. dbt still re-checks every file's checksum and every env var it read: a stale state costs a re-parse,
 never a wrong manifest. DuckDB opens the file (and writes its write-ahead log) in the real folder, through the link.
 A warehouse named otherwise than ``warehouse.duckdb`` gets another profile hash: a whole parse, as before.
+
+A whole-pipeline run (`cli run`, an in-process Dagster job) cannot go through a link: ``paths.settings()`` resolves
+the warehouse path, so dbt would see the real one. ``fixed_warehouse`` moves the warehouse instead — its file, its
+write-ahead log and the scratch folders ``paths.Settings`` puts beside it — into this process's one fixed folder for
+the run and back afterwards (renames within the temp root), and seeds the kept parse state
+(``transform/parse_state.py``, which ``cli prepare`` and the dbt build read) with the last one written. The fixed
+folder is the link's path, so a pipeline run and a direct call on a warehouse named ``warehouse.duckdb`` share one
+state. The product sees one warehouse path for every run; the test reads the warehouse where it lives.
 """
 from __future__ import annotations
 
@@ -16,6 +24,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
@@ -37,8 +48,10 @@ def run_dbt(args: list[str], env: dict[str, str], target: Path, logs: Path | Non
     warehouse = Path(env["GONGKAI_WAREHOUSE"])
     home = _home()
     link = home / "warehouse"
-    if link.is_symlink() or link.exists():
+    if link.is_symlink():
         link.unlink()
+    elif link.exists():  # fixed_warehouse's folder, left by a run this process did not finish
+        shutil.rmtree(link)
     link.symlink_to(warehouse.parent.resolve(), target_is_directory=True)
     target.mkdir(parents=True, exist_ok=True)
     saved = home / f"{warehouse.name}.{STATE}"
@@ -52,3 +65,41 @@ def run_dbt(args: list[str], env: dict[str, str], target: Path, logs: Path | Non
         shutil.copyfile(target / STATE, saved.with_suffix(".tmp"))
         os.replace(saved.with_suffix(".tmp"), saved)
     return done
+
+
+# what paths.Settings keeps beside the warehouse file (tmp_dir, spark_work_dir's default)
+_BESIDE = ("tmp", "spark")
+
+
+@contextmanager
+def fixed_warehouse(warehouse: Path) -> Iterator[Path]:
+    """Run the pipeline on ``warehouse`` at this process's fixed path: the path to hand the run as
+    ``GONGKAI_WAREHOUSE`` (same file name). Everything the run wrote there is moved back beside ``warehouse``."""
+    from dagster_project.paths import settings
+    from dagster_project.transform import parse_state
+
+    home = _home()
+    fixed = home / "warehouse"  # run_dbt's link: the same path
+    if fixed.is_symlink():
+        fixed.unlink()
+    elif fixed.exists():  # left by a run this process did not finish: nothing else of it will be read
+        shutil.rmtree(fixed)
+    fixed.mkdir()
+    parent = warehouse.parent
+    for name in (warehouse.name, f"{warehouse.name}.wal", *_BESIDE):
+        if (parent / name).exists():
+            os.rename(parent / name, fixed / name)
+    kept = parse_state.state_file(replace(settings(), warehouse=fixed / warehouse.name, dbt_target="local"))
+    saved = home / f"{warehouse.name}.{STATE}"
+    if saved.is_file() and not kept.is_file():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(saved, kept)
+    try:
+        yield fixed / warehouse.name
+    finally:
+        if kept.is_file():
+            shutil.copyfile(kept, saved.with_suffix(".tmp"))
+            os.replace(saved.with_suffix(".tmp"), saved)
+        for entry in list(fixed.iterdir()):
+            os.rename(entry, parent / entry.name)
+        fixed.rmdir()

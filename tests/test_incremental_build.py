@@ -20,7 +20,6 @@ import csv
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,10 +31,10 @@ from openpyxl import load_workbook
 
 from dagster_project.ingest import framework
 from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.paths import REPO_ROOT
+from dbt_fixed_path import run_dbt
 
 pytestmark = pytest.mark.slow
-DBT = str(Path(sys.executable).with_name("dbt"))
 EXPORT = "trading/2017-2019_交易信息_导出.csv"
 # Every model that reads trading or budget/debt rows; the others read nothing the change touched (both copies keep
 # them as built)
@@ -185,11 +184,7 @@ def change_budget_root(raw: Path, warehouse: Path) -> dict[str, object]:
 
 def _dbt(args: list[str], warehouse: Path, raw: Path, env0: dict, work: Path) -> subprocess.CompletedProcess:
     env = {**env0, "GONGKAI_WAREHOUSE": str(warehouse), "GONGKAI_RAW_DIR": str(raw), "GONGKAI_OUT_DIR": str(work / "out")}
-    result = subprocess.run(
-        [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT,
-    )
+    result = run_dbt(args, env, work / "target", work / "logs")
     assert result.returncode == 0, result.stdout[-6000:]
     return result
 
@@ -228,7 +223,11 @@ def both_builds(sample_built, tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
     raw = root / "raw"
     shutil.copytree(REPO_ROOT / "data" / "raw", raw)
-    incremental, full = root / "incremental.duckdb", root / "full.duckdb"
+    # named as the sample's, each in a folder: dbt's partial parse carries over from the session's other dbt calls
+    # (dbt_fixed_path.py)
+    incremental, full = root / "incremental" / "warehouse.duckdb", root / "full" / "warehouse.duckdb"
+    incremental.parent.mkdir()
+    full.parent.mkdir()
     shutil.copyfile(warehouse0, incremental)
     changes = change_trading_root(raw)
     budget_changes = change_budget_root(raw, incremental)

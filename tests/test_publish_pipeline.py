@@ -26,6 +26,7 @@ from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
 from dagster_project.publish import atomic, safe_cells
 from dagster_project.publish.release_validation import verify_sha256sums
 from dagster_project.publish.warehouse import find_relation
+from dbt_fixed_path import fixed_warehouse
 from test_publish_support import parquet_parts, part_files
 from hostile_raw import CONTROL_BUYER, FORMULAS, KNOWN_DEPT, SECRET, UNKNOWN_BUYER, UNKNOWN_PUBLISHER, Hostile, add_hostile_files
 
@@ -51,6 +52,12 @@ def _cli(env: dict, *args: str, raw: Path | None = None) -> subprocess.Completed
                           timeout=900)
 
 
+def _run(env: dict, raw: Path | None = None) -> subprocess.CompletedProcess:
+    """``cli run`` with the warehouse at this test process's fixed path (one dbt parse state: dbt_fixed_path.py)."""
+    with fixed_warehouse(Path(env["GONGKAI_WAREHOUSE"])) as warehouse:
+        return _cli(dict(env, GONGKAI_WAREHOUSE=str(warehouse)), "dagster_project.cli", "run", raw=raw)
+
+
 def _load_files(warehouse: Path) -> list:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -63,7 +70,7 @@ def _load_files(warehouse: Path) -> list:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Pipeline:
     tmp = tmp_path_factory.mktemp("hostile_pipeline")
-    env = dict(os.environ, GONGKAI_RAW_DIR=str(tmp / "raw"), GONGKAI_WAREHOUSE=str(tmp / "gongkai.duckdb"),
+    env = dict(os.environ, GONGKAI_RAW_DIR=str(tmp / "raw"), GONGKAI_WAREHOUSE=str(tmp / "warehouse.duckdb"),
                GONGKAI_OUT_DIR=str(tmp / "out"), GONGKAI_AS_OF="2020-06-30", DAGSTER_HOME=str(tmp / "dagster_home"))
     env.pop("GONGKAI_ALLOW_RETIRE", None)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -74,16 +81,16 @@ def pipeline(tmp_path_factory) -> Pipeline:
     hostile = add_hostile_files(tmp / "raw", tmp / "outside")
     if not (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
         assert _cli(env, "dagster_project.cli", "prepare").returncode == 0
-    run = _cli(env, "dagster_project.cli", "run")
+    run = _run(env)
     assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
     release = atomic.current_release_dir(tmp / "out" / "open-data")
     assert release is not None
-    before = _load_files(tmp / "gongkai.duckdb")
+    before = _load_files(tmp / "warehouse.duckdb")
     (tmp / "empty").mkdir()
-    empty = _cli(env, "dagster_project.cli", "run", raw=tmp / "empty")
-    missing = _cli(env, "dagster_project.cli", "run", raw=tmp / "no-such-root")
-    return Pipeline(tmp, hostile, tmp / "gongkai.duckdb", tmp / "out", run, release, empty, missing,
-                    atomic.read_pointer(tmp / "out" / "open-data"), before, _load_files(tmp / "gongkai.duckdb"))
+    empty = _run(env, raw=tmp / "empty")
+    missing = _run(env, raw=tmp / "no-such-root")
+    return Pipeline(tmp, hostile, tmp / "warehouse.duckdb", tmp / "out", run, release, empty, missing,
+                    atomic.read_pointer(tmp / "out" / "open-data"), before, _load_files(tmp / "warehouse.duckdb"))
 
 
 def _rows(p: Pipeline, sql: str, params=()) -> list:

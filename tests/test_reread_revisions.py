@@ -20,8 +20,6 @@ Expected values are derived from the sample's own reading and from the cell chan
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,10 +29,10 @@ from openpyxl import load_workbook
 
 from dagster_project.ingest import framework, parse_cache, readers_version, workbook
 from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.paths import REPO_ROOT
+from dbt_fixed_path import run_dbt
 
 pytestmark = pytest.mark.slow
-DBT = str(Path(sys.executable).with_name("dbt"))
 MISREAD = 10  # the older readers' factor on one file's amounts
 
 
@@ -53,12 +51,8 @@ def _positions(warehouse: Path) -> dict:
 
 def _build(env: dict, root: Path) -> None:
     """dbt builds the debt marts and the revision models (incrementally: the copied warehouse's tables are kept)."""
-    result = subprocess.run(
-        [DBT, "build", "--select", "+fct_revisions", "+fct_debt_positions", "--exclude", "resource_type:seed",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT,
-    )
+    result = run_dbt(["build", "--select", "+fct_revisions", "+fct_debt_positions", "--exclude", "resource_type:seed"],
+                     env, root / "target", root / "logs")
     assert result.returncode == 0, result.stdout[-6000:]
 
 
@@ -66,7 +60,9 @@ def _build(env: dict, root: Path) -> None:
 def reread(sample_built, tmp_path_factory):
     warehouse0, _, env0 = sample_built
     root = tmp_path_factory.mktemp("reread")
-    raw, warehouse, out = root / "raw", root / "w.duckdb", root / "out"
+    # named as the sample's: dbt's partial parse carries over from the session's other dbt calls (dbt_fixed_path.py)
+    raw, warehouse, out = root / "raw", root / "w" / "warehouse.duckdb", root / "out"
+    warehouse.parent.mkdir()
     shutil.copytree(REPO_ROOT / "data" / "raw", raw)
     shutil.copyfile(warehouse0, warehouse)
     files = sorted(p.relative_to(raw).as_posix() for p in (raw / "debt").rglob("*.xlsx"))

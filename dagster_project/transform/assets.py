@@ -6,7 +6,7 @@ ingest → dbt. dbt tests become asset checks. ``dbt build`` runs in the ``duckd
 
 No partitions: the build goes by load. A whole-project build runs ``dbt build --select`` of only the models and tests
 the raw families changed since the last successful build feed (and, when the evaluation date moved, what reads it):
-``selection.plan_build``; nothing changed skips dbt. The trading chain's models are incremental by load and rebuild
+``selection.plan_build``; nothing changed skips dbt. A subset (a UI selection) builds what dagster-dbt selects and moves only the generations of what it wrote: the families' digests stay those of the last whole build, so the next whole build still rebuilds what the subset left. The trading chain's models are incremental by load and rebuild
 only the deal-year partitions new loads touched; everything is rebuilt with ``--full-refresh`` when asked or when
 the dbt code changed (``needs_full_refresh``). Tests not re-run report their kept outcome as a carried check result
 (``carried_checks``), so every blocking check has a result in every run. The marts mix years (a
@@ -182,7 +182,9 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         yield from _build_on_spark(context, dbt, current)
         return
     fingerprint = dbt_inputs_fingerprint()
-    whole_project = set(context.selected_asset_keys) == set(context.assets_def.keys)
+    # whole: every asset of the full definition selected. Not ``context.assets_def.keys``: in a subset run (the UI,
+    # ``--select``) that is the subset itself, so a subset looked whole and recorded every family as built.
+    whole_project = selects_every_dbt_asset(context)
     code_digest = dbt_code_digest()
     full_refresh = needs_full_refresh(code_digest)
     manifest = json.loads(Path(require_manifest()).read_text(encoding="utf-8"))
@@ -221,10 +223,13 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
     else:
         _set_state(None, record=False)  # a build that dies half-way must not look current
         # what this build may change gets a new generation before dbt writes (generations.py)
-        _move_generations(generations.reached(
-            manifest, FAMILY_TABLES, mode=plan.mode if whole_project else "subset",
-            previous_families=previous_families, current_families=state.current_families,
-            previous_as_of=previous_as_of, as_of=current.as_of.isoformat()))
+        if whole_project:
+            _move_generations(generations.reached(
+                manifest, FAMILY_TABLES, mode=plan.mode,
+                previous_families=previous_families, current_families=state.current_families,
+                previous_as_of=previous_as_of, as_of=current.as_of.isoformat()))
+        else:  # a subset writes only what it builds (and changes the views reading that)
+            _move_generations(generations.written_by_subset(manifest, {k.path[-1] for k in context.selected_asset_keys}))
         args = ["build"]
         if plan.mode == "full_refresh":
             context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
@@ -245,7 +250,8 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
                 context, report_not_rebuilt(context.assets_def, invocation.stream(), not_rebuilt), evaluated)
             _adopt(invocation.get_artifact("run_results.json")["metadata"]["invocation_id"])
         if whole_project:
-            # the code digest only after a whole build: a partial one leaves unselected incremental models as they were
+            # the code digest and the families' digests only after a whole build: a subset leaves the models it did
+            # not select as they were (the next whole build must still rebuild what the families reach)
             _set_state(fingerprint, record=True, code_digest=code_digest, families=state.current_families,
                        as_of=current.as_of.isoformat())
     yield from carried_checks.carried_results(test_ids, state.outcomes, evaluated)
@@ -263,6 +269,14 @@ with everything_selected_from_manifest():  # dbt_resource says why
         name="gongkai_dbt",
         pool=DUCKDB_POOL,
     )(gongkai_dbt)
+
+# Every asset of the full dbt definition, known here: a subset run's ``context.assets_def`` is the subset.
+DBT_ASSET_KEYS = frozenset(gongkai_dbt.keys)
+
+
+def selects_every_dbt_asset(context: AssetExecutionContext) -> bool:
+    """Whether this run builds the whole dbt project (every asset of ``gongkai_dbt`` selected), not a subset."""
+    return set(context.selected_asset_keys) >= DBT_ASSET_KEYS
 
 
 @dataclass(frozen=True)
@@ -463,7 +477,7 @@ def _build_on_spark(context: AssetExecutionContext, dbt: DbtCliResource, current
         args += ["--exclude", *not_portable]
     with subprocess_environment(current.env_for_subprocess()), dbt_invocation(dbt, args, context) as invocation:
         yield from invocation.stream()
-    if set(context.selected_asset_keys) == set(context.assets_def.keys):
+    if selects_every_dbt_asset(context):
         _record_code_digest(code_stage, code_digest)
 
 

@@ -6,7 +6,8 @@ trading marts again after one corrected budget figure, which does not reach them
 for the same rows. A generation says, per relation, "unchanged since": before a ``selected`` build, every node the
 changed families or the moved evaluation date reach (``selection.nodes_fed_by``, views included — a view is not
 rebuilt, but it reads what changed) gets the build's new token; every other relation keeps its token. Any other
-build (full refresh, whole, a subset from the UI, Spark) moves every relation. The tokens move *before* dbt runs, so
+build (full refresh, whole, Spark) moves every relation; a subset from the UI moves what it builds and the views
+reading that (``written_by_subset``). The tokens move *before* dbt runs, so
 a build that dies half-way leaves the relations it may have written with a token no consumer has seen.
 
 Only Dagster's dbt asset moves them. A ``dbt build`` run by hand (or by any tool but the asset) is seen by what dbt
@@ -54,6 +55,28 @@ def reached(manifest: Mapping[str, Any], family_tables: Mapping[str, Iterable[st
     changed = selection.changed_families(previous_families, current_families)
     fed = selection.nodes_fed_by(manifest, family_tables, changed, previous_as_of != as_of)
     return relation_names(manifest, fed.nodes)
+
+
+def written_by_subset(manifest: Mapping[str, Any], built: Iterable[str]) -> set[str]:
+    """Names of the relations a build of only ``built`` (node names: a subset from the UI) may change: those it
+    builds and the views that read them, directly or through other views (a view reads its inputs when it is read;
+    a table below keeps its rows, unchanged, until a build writes it)."""
+    nodes = manifest["nodes"]
+    children: dict[str, set[str]] = {}
+    for uid, node in nodes.items():
+        for parent in node.get("depends_on", {}).get("nodes", []):
+            children.setdefault(parent, set()).add(uid)
+    wanted = set(built)
+    stack = [uid for uid, node in nodes.items() if node["name"] in wanted and node["resource_type"] in RELATION_TYPES]
+    found = set(stack)
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            node = nodes[child]
+            if child not in found and node["resource_type"] == "model" \
+                    and (node.get("config") or {}).get("materialized") == "view":
+                found.add(child)
+                stack.append(child)
+    return relation_names(manifest, found)
 
 
 def move(con: duckdb.DuckDBPyConnection, names: Iterable[str], token: "str | None" = None) -> str:

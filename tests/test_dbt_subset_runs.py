@@ -1,0 +1,133 @@
+"""A subset of the dbt assets (a UI selection) is not a whole build: the next whole build rebuilds what it left.
+
+``gongkai_dbt`` took a run for a whole-project build when the selected keys equalled ``context.assets_def.keys``; in
+a subset run that is the subset itself, so a UI run of ``raw/portal, stg_portal__publications,
+int_attachment_sheets`` after a new portal row planned a "selected" build, dbt built the three chosen nodes, and the
+step recorded the portal family's digest as built: the next whole run skipped dbt, ``stg_portal__attachments`` (and
+every other table the portal feeds) never got the row. Here, through Dagster's own API on a copy of the sample
+warehouse: that subset, then the whole dbt asset — which must build what the portal family feeds and the subset
+did not, and end with the new publication's attachment; the subset moves only the generations of what it wrote.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+
+pytestmark = pytest.mark.slow
+MISSING = "不存在的附件.xlsx"
+SUBSET = ("stg_portal__publications", "int_attachment_sheets")
+
+
+def _read(warehouse, fn):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return fn(con)
+    finally:
+        con.close()
+
+
+def _generations(con) -> dict:
+    from dagster_project.transform import generations
+
+    return dict(con.execute("SELECT stage, fingerprint FROM raw.stage_state WHERE starts_with(stage, ?)",
+                            [generations.STAGE_PREFIX]).fetchall())
+
+
+def _attachments_of_new_row(con) -> int:
+    schema = con.execute("SELECT table_schema FROM information_schema.tables "
+                         "WHERE table_name = 'stg_portal__attachments'").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {schema}.stg_portal__attachments WHERE publication_id IN "
+                       f"(SELECT publication_id FROM {schema}.stg_portal__publications "
+                       "WHERE attachment_as_published = ?)", [MISSING]).fetchone()[0]
+
+
+def _append_publication(raw) -> None:
+    """One more row in the portal's budget publications, as the portal lists one: a copy of the last row's
+    publisher, a later time, an attachment no file in the raw root has."""
+    path = raw / "portal" / "publications_budget.csv"
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    row = dict(rows[-1], title=rows[-1]["title"] + "（更正）", attachment=MISSING,
+               url=rows[-1]["url"].replace(".html", "-2.html"))
+    with path.open("a", encoding="utf-8", newline="") as f:
+        csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n").writerow(row)  # the file's own line ends
+
+
+@pytest.fixture(scope="module")
+def runs(sample_built, tmp_path_factory):
+    from dagster_project.ingest.assets import ingest_assets
+    from dagster_project.ingest.framework import FAMILY_TABLES
+    from dagster_project.resources import WarehouseResource
+    from dagster_project.transform import selection
+    from dagster_project.transform.assets import (FAMILY_STAGE_PREFIX, dbt_resource, gongkai_dbt, read_build_state,
+                                                  record_whole_build)
+
+    warehouse0, _, _ = sample_built
+    root = tmp_path_factory.mktemp("subset_runs")
+    raw, warehouse, target = root / "raw", root / "w.duckdb", root / "target"
+    shutil.copytree(REPO_ROOT / "data" / "raw", raw)
+    shutil.copyfile(warehouse0, warehouse)
+    target.mkdir()
+    if (DBT_PROJECT_DIR / "target" / "partial_parse.msgpack").is_file():
+        shutil.copy(DBT_PROJECT_DIR / "target" / "partial_parse.msgpack", target)
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {"warehouse": WarehouseResource(), "dbt": dbt_resource}
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in (("GONGKAI_RAW_DIR", raw), ("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", root / "out"),
+                            ("GONGKAI_AS_OF", dt.date.today().isoformat()), ("DBT_TARGET_PATH", target)):
+            mp.setenv(name, str(value))
+        record_whole_build()  # sample_built is a whole `dbt build` of these raw files, code and date
+        before = _read(warehouse, _generations)
+        _append_publication(raw)
+        subset = dg.materialize([*ingest_assets, gongkai_dbt], resources=resources, instance=instance,
+                                selection=[dg.AssetKey(["raw", "portal"]), *(dg.AssetKey([n]) for n in SUBSET)])
+        assert subset.success
+        after_subset = _read(warehouse, _generations)
+        state = read_build_state()
+        recorded_portal = _read(warehouse, lambda con: con.execute(
+            "SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [FAMILY_STAGE_PREFIX + "portal"]).fetchone()[0])
+        whole = dg.materialize([gongkai_dbt], resources=resources, instance=instance)
+        assert whole.success
+    results = {run.run_id: json.loads(next(target.glob(f"gongkai_dbt-{run.run_id[:7]}-*/run_results.json")).read_text())
+               for run in (subset, whole)}
+    fed = selection.without_views(manifest, selection.nodes_fed_by(manifest, FAMILY_TABLES, {"portal"}))
+    return dict(subset=subset, whole=whole, results=results, before=before, after_subset=after_subset, state=state,
+                recorded_portal=recorded_portal, warehouse=warehouse, manifest=manifest, fed=fed)
+
+
+def _built_models(run_results: dict) -> set[str]:
+    return {r["unique_id"] for r in run_results["results"] if r["unique_id"].startswith("model.")}
+
+
+def test_the_subset_built_only_its_selection_and_recorded_no_family_as_built(runs):
+    subset_built = _built_models(runs["results"][runs["subset"].run_id])
+    assert {uid.split(".")[-1] for uid in subset_built} == set(SUBSET)
+    # the portal family's digest is still that of the last whole build: the portal's new row is still to build
+    assert runs["recorded_portal"] != runs["state"].current_families["portal"]
+
+
+def test_the_whole_run_after_it_builds_what_the_subset_left(runs):
+    built = _built_models(runs["results"][runs["whole"].run_id])
+    left = {uid for uid in runs["fed"].nodes if uid.startswith("model.")} - _built_models(
+        runs["results"][runs["subset"].run_id])
+    assert "model.gongkai.stg_portal__attachments" in left
+    assert left <= built
+    assert _read(runs["warehouse"], _attachments_of_new_row) == 1
+
+
+def test_the_subset_moved_only_the_generations_of_what_it_wrote(runs):
+    from dagster_project.transform import generations
+
+    moved = {stage[len(generations.STAGE_PREFIX):] for stage, token in runs["after_subset"].items()
+             if runs["before"].get(stage) != token}
+    assert moved == generations.written_by_subset(runs["manifest"], SUBSET)
+    assert set(SUBSET) <= moved and "stg_portal__attachments" not in moved and "fct_deals" not in moved

@@ -58,6 +58,13 @@
 {{ filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''") }}
 {%- endmacro %}
 
+{#- The code cell's slots in its order, an empty slot kept (A、、C is three: the middle member has no code) — pairs are
+    compared slot by slot (review V6 item 4: A、、C vs C、、A lost the empty slot, the counts differed from the names' and
+    the sets were equal). Spaces beside a separator are no slot of their own. -#}
+{% macro code_slots(expr) -%}
+{{ regex_split('trim(' ~ expr ~ ')', sql_string('[ 　]*[；;、，,/／][ 　]*|[ 　]+')) }}
+{%- endmacro %}
+
 {#- name_i || '=' || code_i for two lists of one length, sorted: which code goes with which name. -#}
 {% macro paired_pieces(names, codes) -%}
 {{ return(adapter.dispatch('paired_pieces', 'gongkai')(names, codes)) }}
@@ -69,13 +76,13 @@ list_sort(list_transform({{ names }}, lambda n, i: n || '=' || {{ codes }}[i]))
 array_sort(transform({{ names }}, (n, i) -> concat(n, '=', {{ codes }}[i])))
 {%- endmacro %}
 
-{#- Two copies' code cells of one party differ: where both name as many members as they list codes (several) and name
+{#- Two copies' code cells of one party differ: where both name as many members as they have code slots (several) and name
     the same members, as name→code pairs — joint buyers 甲局；乙局 with their codes swapped are a conflict (review V1
     item 6: the codes compared as a set were the same); else as the set of codes (one name, several codes: whose is
     which cannot be told — P25's codes listed in another order are the same party). -#}
 {% macro party_codes_differ(a, b, code_column, name_column) -%}
 {%- set na, nb = party_pieces(a ~ '.' ~ name_column), party_pieces(b ~ '.' ~ name_column) -%}
-{%- set ca, cb = code_pieces(a ~ '.' ~ code_column), code_pieces(b ~ '.' ~ code_column) -%}
+{%- set ca, cb = code_slots(a ~ '.' ~ code_column), code_slots(b ~ '.' ~ code_column) -%}
 (case when {{ list_length(ca) }} > 1 and {{ list_length(na) }} = {{ list_length(ca) }}
            and {{ list_length(cb) }} > 1 and {{ list_length(nb) }} = {{ list_length(cb) }}
            and {{ list_sorted(na) }} = {{ list_sorted(nb) }}

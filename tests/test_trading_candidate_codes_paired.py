@@ -71,6 +71,8 @@ ROWS = {
     # candidate gets a code paired, and the kept row's own cell must not come back split against all three names
     "C4": [("、".join(n for n, _ in FIRMS[:2]), "、".join(c for _, c in FIRMS)), (FIRMS[2][0], "")],
     "C5": [("；".join(n for n, _ in FIRMS[:2]), "；".join(c for _, c in FIRMS)), (FIRMS[2][0], "")],
+    # review V6 item 5: one candidate on two rows beside two codes — whose is which cannot be told
+    "C6": [FIRMS[0], FIRMS[1], (FIRMS[0][0], FIRMS[2][1])],
 }
 
 
@@ -90,9 +92,13 @@ def _copies() -> tuple[list[list[str]], list[list[str]]]:
     # dropped, the counts differed from the names' and the sets were equal: a real conflict hidden
     trio = [(FIRMS[0][0], VALID[0]), (FIRMS[1][0], ""), (FIRMS[2][0], VALID[1])]
     crossed = [(trio[0][0], VALID[1]), trio[1], (trio[2][0], VALID[0])]
-    return ([_notice("X1", BUYERS[:1], members), _notice("X2", BUYERS, members[:1]), _notice("X3", BUYERS[:1], trio)],
+    # X4 (review V6 item 5): 甲（牵头人）、乙（成员） (a 513 folded from role-marked rows) vs 甲、乙联合体 — one winner
+    marked = _notice("X4", BUYERS[:1], members)
+    marked[11] = f"{FIRMS[0][0]}（牵头人）、{FIRMS[1][0]}（成员）"
+    return ([_notice("X1", BUYERS[:1], members), _notice("X2", BUYERS, members[:1]), _notice("X3", BUYERS[:1], trio),
+             marked],
             [_notice("X1", BUYERS[:1], members[::-1]), _notice("X2", swapped, members[:1]),
-             _notice("X3", BUYERS[:1], crossed)])
+             _notice("X3", BUYERS[:1], crossed), _notice("X4", BUYERS[:1], members)])
 
 
 def _version(title: str, end: str) -> list[str]:
@@ -195,6 +201,13 @@ def test_no_code_is_given_where_none_was_paired(warehouse, project):
     assert _identifiers(row) == {n: None for n, _ in FIRMS}
 
 
+def test_one_candidate_beside_two_codes_gets_neither(warehouse):
+    """甲 on rows 1 and 3 beside A and C: min() kept A silently. Neither is paired; 乙 keeps its own."""
+    row = _bulletins(warehouse)["C6"]
+    assert row["win_candidate_name"].split("；") == [n for n, _ in FIRMS[:2]]
+    assert _identifiers(row) == {FIRMS[0][0]: None, FIRMS[1][0]: FIRMS[1][1]}
+
+
 def test_a_member_without_a_code_keeps_its_slot(warehouse):
     """甲（牵头人）, 乙（成员） with no code, 丙（成员）: the consortium's codes are A、、C — A、C beside 甲、乙、丙 reads as C
     being 乙's."""
@@ -271,10 +284,10 @@ def test_copies_compare_a_party_as_its_members_and_which_code_is_whose(warehouse
     try:
         got = dict(con.execute("select deal_key, string_agg(differing_fields, ',') from "
                                "intermediate.int_bulletin_copies_compared where deal_key in ('X1/001', 'X2/001', "
-                               "'X3/001') and not is_canonical group by deal_key").fetchall())
+                               "'X3/001', 'X4/001') and not is_canonical group by deal_key").fetchall())
     finally:
         con.close()
-    assert got == {"X1/001": None, "X2/001": "tenderer_code", "X3/001": "win_bidder_code"}
+    assert got == {"X1/001": None, "X2/001": "tenderer_code", "X3/001": "win_bidder_code", "X4/001": None}
 
 
 def test_a_blank_of_the_kept_notice_is_filled_only_from_its_own_version(warehouse):

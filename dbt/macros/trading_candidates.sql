@@ -41,9 +41,12 @@
 
 {#- A party's name cell as its members, in the cell's order: split at ；/;/、, whitespace removed, the consortium word at
     either end dropped (甲、乙联合体 and 乙、甲联合体 are one consortium, the order a 513's member rows give and a flat
-    export's cell need not agree — review V1 item 5). -#}
+    export's cell need not agree — review V1 item 5), and the role marks too (甲（牵头人）、乙（成员） is 甲、乙联合体 — V6
+    item 5: a 513 folded from role-marked rows was a false conflict with the one-cell form). -#}
 {% macro party_pieces(expr) -%}
-{{ filter_list(regex_split(regex_replace_all(regex_replace_all(expr, sql_string('[\\t\\n\\f\\r 　]+'), "''"),
+{{ filter_list(regex_split(regex_replace_all(regex_replace_all(regex_replace_all(expr,
+                                             sql_string('[\\t\\n\\f\\r 　]+'), "''"),
+                                             sql_string('[（(](联合体)?(牵头(人|方|单位)|成员(单位|方)?)[)）]'), "''"),
                                              sql_string('^联合体[：:]?|联合体$'), "''"), "'[；;、]'"), 'p', "p <> ''") }}
 {%- endmacro %}
 

@@ -73,6 +73,8 @@ ROWS = {
     "C5": [("；".join(n for n, _ in FIRMS[:2]), "；".join(c for _, c in FIRMS)), (FIRMS[2][0], "")],
     # review V6 item 5: one candidate on two rows beside two codes — whose is which cannot be told
     "C6": [FIRMS[0], FIRMS[1], (FIRMS[0][0], FIRMS[2][1])],
+    # and a code cell ending in its separator (甲；乙 beside A；B；): it paired neither
+    "C7": [("；".join(n for n, _ in FIRMS[:2]), "；".join(c for _, c in FIRMS[:2]) + "；"), FIRMS[2]],
 }
 
 
@@ -201,6 +203,15 @@ def test_no_code_is_given_where_none_was_paired(warehouse, project):
     assert _identifiers(row) == {n: None for n, _ in FIRMS}
 
 
+def test_a_separator_ending_the_code_cell_is_no_code_of_its_own(warehouse):
+    row = _bulletins(warehouse)["C7"]
+    assert row["win_candidate_code"].split("；") == [c for _, c in FIRMS]
+    assert _identifiers(row) == dict(FIRMS)
+    # one row's cell read by OCDS itself (no listing): the reference pairs both
+    cell = {"win_candidate_name": ROWS["C7"][0][0], "win_candidate_code": ROWS["C7"][0][1], "win_candidate_order": None}
+    assert _identifiers(cell) == dict(FIRMS[:2])
+
+
 def test_one_candidate_beside_two_codes_gets_neither(warehouse):
     """甲 on rows 1 and 3 beside A and C: min() kept A silently. Neither is paired; 乙 keeps its own."""
     row = _bulletins(warehouse)["C6"]
@@ -245,6 +256,35 @@ def test_ocds_pairs_no_code_where_codes_and_names_differ_in_number(tmp_path):
     claimed = {parties[t["id"]]["name"]: (parties[t["id"]].get("identifier") or {}).get("id")
                for t in publicity["tender"]["tenderers"]}
     assert claimed == {n: None for n, _ in FIRMS}
+
+
+def test_ocds_sql_reads_a_separator_ending_the_code_cell_as_the_reference_does(tmp_path):
+    """甲；乙 beside A；B； on one row: the SQL twin paired neither (three pieces, two names); it equals the reference."""
+    from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
+    from dagster_project.publish.ocds_config import open_package_text, package_files
+
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
+    con = duckdb.connect(str(path))
+    try:
+        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
+                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
+                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
+                    [*ROWS["C7"][0], deal])
+    finally:
+        con.close()
+    folder, expected = ocds_written_and_mapped(path, tmp_path)
+    written = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
+    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    (publicity,) = [r for r in written if r["tag"] == ["award"] and r["awards"][0]["status"] == "pending"]
+    parties = {p["id"]: p for p in publicity["parties"]}
+    claimed = {parties[t["id"]]["name"]: (parties[t["id"]].get("identifier") or {}).get("id")
+               for t in publicity["tender"]["tenderers"]}
+    assert claimed == dict(FIRMS[:2])
 
 
 def test_a_consortiums_codes_are_checked_member_by_member(warehouse):

@@ -144,7 +144,8 @@ flatten(transform(split(replace({{ expr }}, '联合体、', '联合体；'), '[;
 {#- The candidates a candidate-list cell names with the code written beside each: a list of {n: name, c: code, i: its
     position in the cell, from 1}. `items` is candidate_items of the name cell, `codes` the code cell split as OCDS
     splits it (ocds.candidates: at ；/; where a candidate holds the consortium mark, else at ；/;/、). A code is paired
-    only where the cell's codes are as many as its candidates (one candidate: the whole cell) — otherwise which code
+    only where the cell's codes are as many as its candidates (one candidate: the whole cell; a separator ending the
+    cell, A；B； beside 甲；乙, is no code of its own — review V6 item 5) — otherwise which code
     goes with which name cannot be told and none is paired (review V1: 甲；乙 beside A；B were one slot with no code,
     and a reader's pairing shifted 丙's code onto 甲). -#}
 {% macro candidate_entries(items, codes) -%}
@@ -152,11 +153,15 @@ flatten(transform(split(replace({{ expr }}, '联合体、', '联合体；'), '[;
 {%- endmacro %}
 {% macro default__candidate_entries(items, codes) -%}
 list_transform({{ items }}, lambda n, i: struct_pack(n := n, i := i,
-    c := case when len({{ codes }}) = len({{ items }}) then nullif(trim({{ codes }}[i]), '') end))
+    c := case when len({{ codes }}) = len({{ items }})
+                   or len({{ codes }}) = len({{ items }}) + 1 and trim({{ codes }}[-1]) = ''
+              then nullif(trim({{ codes }}[i]), '') end))
 {%- endmacro %}
 {% macro spark__candidate_entries(items, codes) -%}
 transform({{ items }}, (n, i) -> named_struct('n', n, 'i', i + 1,
-    'c', case when size({{ codes }}) = size({{ items }}) then nullif(trim({{ codes }}[i]), '') end))
+    'c', case when size({{ codes }}) = size({{ items }})
+                   or size({{ codes }}) = size({{ items }}) + 1 and trim(element_at({{ codes }}, -1)) = ''
+              then nullif(trim({{ codes }}[i]), '') end))
 {%- endmacro %}
 
 {#- The code cell of a candidate-list cell split as ocds.candidates splits it (see candidate_entries). -#}

@@ -67,6 +67,14 @@ ROWS = {
     "C1": [("；".join(n for n, _ in FIRMS[:2]), "；".join(c for _, c in FIRMS[:2])), FIRMS[2]],
     "C2": [("；".join(n for n, _ in FIRMS[:2]), FIRMS[0][1]), FIRMS[2]],
     "C3": [(f"{FIRMS[0][0]}（牵头人）", FIRMS[0][1]), (f"{FIRMS[1][0]}（成员）", ""), (f"{FIRMS[2][0]}（成员）", FIRMS[2][1])],
+    # review V6 item 1: two candidates in row 1 beside three codes (、 or ；), a third on row 2 with no code — no
+    # candidate gets a code paired, and the kept row's own cell must not come back split against all three names
+    "C4": [("、".join(n for n, _ in FIRMS[:2]), "、".join(c for _, c in FIRMS)), (FIRMS[2][0], "")],
+    "C5": [("；".join(n for n, _ in FIRMS[:2]), "；".join(c for _, c in FIRMS)), (FIRMS[2][0], "")],
+    # review V6 item 5: one candidate on two rows beside two codes — whose is which cannot be told
+    "C6": [FIRMS[0], FIRMS[1], (FIRMS[0][0], FIRMS[2][1])],
+    # and a code cell ending in its separator (甲；乙 beside A；B；): it paired neither
+    "C7": [("；".join(n for n, _ in FIRMS[:2]), "；".join(c for _, c in FIRMS[:2]) + "；"), FIRMS[2]],
 }
 
 
@@ -82,8 +90,17 @@ def _notice(project: str, buyers: list[tuple[str, str]], winners: list[tuple[str
 def _copies() -> tuple[list[list[str]], list[list[str]]]:
     members = [(FIRMS[0][0], VALID[0]), (FIRMS[1][0], VALID[1])]
     swapped = [(BUYERS[0][0], BUYERS[1][1]), (BUYERS[1][0], BUYERS[0][1])]
-    return ([_notice("X1", BUYERS[:1], members), _notice("X2", BUYERS, members[:1])],
-            [_notice("X1", BUYERS[:1], members[::-1]), _notice("X2", swapped, members[:1])])
+    # X3 (review V6 item 4): 甲、乙、丙联合体 beside A、、C in one export and C、、A in the other — the empty slot was
+    # dropped, the counts differed from the names' and the sets were equal: a real conflict hidden
+    trio = [(FIRMS[0][0], VALID[0]), (FIRMS[1][0], ""), (FIRMS[2][0], VALID[1])]
+    crossed = [(trio[0][0], VALID[1]), trio[1], (trio[2][0], VALID[0])]
+    # X4 (review V6 item 5): 甲（牵头人）、乙（成员） (a 513 folded from role-marked rows) vs 甲、乙联合体 — one winner
+    marked = _notice("X4", BUYERS[:1], members)
+    marked[11] = f"{FIRMS[0][0]}（牵头人）、{FIRMS[1][0]}（成员）"
+    return ([_notice("X1", BUYERS[:1], members), _notice("X2", BUYERS, members[:1]), _notice("X3", BUYERS[:1], trio),
+             marked],
+            [_notice("X1", BUYERS[:1], members[::-1]), _notice("X2", swapped, members[:1]),
+             _notice("X3", BUYERS[:1], crossed), _notice("X4", BUYERS[:1], members)])
 
 
 def _version(title: str, end: str) -> list[str]:
@@ -176,6 +193,32 @@ def test_codes_that_cannot_be_paired_with_their_names_are_paired_with_none(wareh
     assert _identifiers(row) == {FIRMS[0][0]: None, FIRMS[1][0]: None, FIRMS[2][0]: FIRMS[2][1]}
 
 
+@pytest.mark.parametrize("project", ["C4", "C5"])
+def test_no_code_is_given_where_none_was_paired(warehouse, project):
+    """甲、乙 (or 甲；乙) beside A、B、C, 丙 with no code on the next row: the mart said 甲；乙；丙 beside A、B、C (the kept
+    row's raw cell, candidate_codes being NULL) and OCDS gave 丙 code C. None is paired."""
+    row = _bulletins(warehouse)[project]
+    assert row["win_candidate_name"].split("；") == [n for n, _ in FIRMS]
+    assert row["win_candidate_code"] is None
+    assert _identifiers(row) == {n: None for n, _ in FIRMS}
+
+
+def test_a_separator_ending_the_code_cell_is_no_code_of_its_own(warehouse):
+    row = _bulletins(warehouse)["C7"]
+    assert row["win_candidate_code"].split("；") == [c for _, c in FIRMS]
+    assert _identifiers(row) == dict(FIRMS)
+    # one row's cell read by OCDS itself (no listing): the reference pairs both
+    cell = {"win_candidate_name": ROWS["C7"][0][0], "win_candidate_code": ROWS["C7"][0][1], "win_candidate_order": None}
+    assert _identifiers(cell) == dict(FIRMS[:2])
+
+
+def test_one_candidate_beside_two_codes_gets_neither(warehouse):
+    """甲 on rows 1 and 3 beside A and C: min() kept A silently. Neither is paired; 乙 keeps its own."""
+    row = _bulletins(warehouse)["C6"]
+    assert row["win_candidate_name"].split("；") == [n for n, _ in FIRMS[:2]]
+    assert _identifiers(row) == {FIRMS[0][0]: None, FIRMS[1][0]: FIRMS[1][1]}
+
+
 def test_a_member_without_a_code_keeps_its_slot(warehouse):
     """甲（牵头人）, 乙（成员） with no code, 丙（成员）: the consortium's codes are A、、C — A、C beside 甲、乙、丙 reads as C
     being 乙's."""
@@ -215,6 +258,35 @@ def test_ocds_pairs_no_code_where_codes_and_names_differ_in_number(tmp_path):
     assert claimed == {n: None for n, _ in FIRMS}
 
 
+def test_ocds_sql_reads_a_separator_ending_the_code_cell_as_the_reference_does(tmp_path):
+    """甲；乙 beside A；B； on one row: the SQL twin paired neither (three pieces, two names); it equals the reference."""
+    from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
+    from dagster_project.publish.ocds_config import open_package_text, package_files
+
+    path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
+    con = duckdb.connect(str(path))
+    try:
+        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
+                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
+                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
+                    [*ROWS["C7"][0], deal])
+    finally:
+        con.close()
+    folder, expected = ocds_written_and_mapped(path, tmp_path)
+    written = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
+    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    (publicity,) = [r for r in written if r["tag"] == ["award"] and r["awards"][0]["status"] == "pending"]
+    parties = {p["id"]: p for p in publicity["parties"]}
+    claimed = {parties[t["id"]]["name"]: (parties[t["id"]].get("identifier") or {}).get("id")
+               for t in publicity["tender"]["tenderers"]}
+    assert claimed == dict(FIRMS[:2])
+
+
 def test_a_consortiums_codes_are_checked_member_by_member(warehouse):
     """Two members' valid codes in one cell were IDENT_USCC_INVALID "length 37" (the cell checked as one code); now
     each member's code is checked: none invalid for R1, and R2's wrong member code is the one reported."""
@@ -251,11 +323,11 @@ def test_copies_compare_a_party_as_its_members_and_which_code_is_whose(warehouse
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         got = dict(con.execute("select deal_key, string_agg(differing_fields, ',') from "
-                               "intermediate.int_bulletin_copies_compared where deal_key in ('X1/001', 'X2/001') "
-                               "and not is_canonical group by deal_key").fetchall())
+                               "intermediate.int_bulletin_copies_compared where deal_key in ('X1/001', 'X2/001', "
+                               "'X3/001', 'X4/001') and not is_canonical group by deal_key").fetchall())
     finally:
         con.close()
-    assert got == {"X1/001": None, "X2/001": "tenderer_code"}
+    assert got == {"X1/001": None, "X2/001": "tenderer_code", "X3/001": "win_bidder_code", "X4/001": None}
 
 
 def test_a_blank_of_the_kept_notice_is_filled_only_from_its_own_version(warehouse):
@@ -271,7 +343,7 @@ def test_a_blank_of_the_kept_notice_is_filled_only_from_its_own_version(warehous
     finally:
         con.close()
     assert got == [("trading/export_c.csv", 3, "notice_name, publicity_end_time",
-                    "publicity_end_time ← trading/export_a.csv #4")]
+                    f"publicity_end_time ← trading/export_a.csv #{len(_copies()[0]) + 2}")]   # after the header, X*
 
 
 def test_a_buyer_named_a_medical_consortium_with_one_code_is_one_party_with_its_identifier(tmp_path):

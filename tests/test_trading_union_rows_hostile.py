@@ -8,16 +8,27 @@
 - A paged export repeating the member rows: each member once (it read 甲、乙、甲、乙联合体, codes twice).
 - A middle member's blank code: its slot kept (甲码、、丙码), not 甲码、丙码 beside 甲、乙、丙.
 
+- Review V6 items 2 and 3: union values no placeholder list held (不涉及, 非联合体, #N/A, N／A, 000000000000000000 with
+  the name blank …) folded two lone winners — a fold now needs a value naming a consortium; a member row with its name
+  blank shifted the codes (甲、丙联合体 beside A、B、C) — no code is paired then, the file's note names the row.
+
 Written by Python's csv module with every 513 field; ingest-level, no dbt build. Expected values derived from the rows.
 """
 from __future__ import annotations
 
 import pytest
 
-from test_ingest_trading import bulletins, load
+from dagster_project.identifiers import make_uscc
+
+from test_ingest_trading import bulletins, load, load_file_row
 from test_trading_consortium_rows import LEAD, MEMBER, OTHER, UNION, _row, _write
 
 PLACEHOLDERS = ["无", "/", "-", "——", "null", "/ ", "NULL", "　无　"]
+# review V6 item 2: words no placeholder list held (a fold now needs a value that names a consortium), full-width forms,
+# and a code that passes the check character but is a filler (name blank)
+UNNAMED = [("不涉及", "不涉及"), ("（无）", "（无）"), ("#N/A", "#N/A"), ("否", "否"), ("\\N", "\\N"), ("nan", "nan"),
+           ("无联合体", "无联合体"), ("非联合体", "非联合体"), ("单独投标", "单独投标"), ("---", "---"), ("N／A", "N／A"),
+           ("", "000000000000000000")]
 
 
 @pytest.mark.parametrize("placeholder", PLACEHOLDERS)
@@ -29,6 +40,41 @@ def test_a_placeholder_union_name_makes_no_consortium(gongkai_env, placeholder):
     load(raw, wh)
     got = bulletins(wh, "trading/513_WIN_RESULT_ANNO.csv")
     assert [(r["win_bidder_name"], r["win_bidder_code"]) for r in got.values()] == [LEAD, OTHER]
+
+
+@pytest.mark.parametrize("union", UNNAMED)
+def test_a_union_value_naming_no_consortium_makes_none(gongkai_env, union):
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    _write(raw, [_row("001", "20200512100000", LEAD, union, amount=""),
+                 _row("001", "20200512100000", OTHER, union, amount="")])
+    load(raw, wh)
+    got = bulletins(wh, "trading/513_WIN_RESULT_ANNO.csv")
+    assert [(r["win_bidder_name"], r["win_bidder_code"]) for r in got.values()] == [LEAD, OTHER]
+
+
+def test_a_valid_union_code_with_the_name_blank_still_folds(gongkai_env):
+    """The code check admits a real identifier (full-width digits folded): the members are one consortium."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    code = make_uscc("91640100MA0000001")
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in code)
+    _write(raw, [_row("001", "20200512100000", LEAD, ("", code)),
+                 _row("001", "20200512100000", MEMBER, ("", wide), amount="")])
+    load(raw, wh)
+    got = bulletins(wh, "trading/513_WIN_RESULT_ANNO.csv")
+    assert [(r["win_bidder_name"], r["win_bidder_code"]) for r in got.values()] == [
+        (f"{LEAD[0]}、{MEMBER[0]}联合体", f"{LEAD[1]}、{MEMBER[1]}")]
+
+
+def test_a_member_row_without_a_name_pairs_no_codes(gongkai_env):
+    """Lead A, a member row with its name blank and code B, member C: the names were 甲、丙联合体 beside A、B、C (丙 read
+    as B). No code is paired then, and the file's note names the nameless row."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    _write(raw, [_row("001", "20200512100000", LEAD, UNION), _row("001", "20200512100000", ("", MEMBER[1]), UNION),
+                 _row("001", "20200512100000", OTHER, UNION)])
+    load(raw, wh)
+    (got,) = bulletins(wh, "trading/513_WIN_RESULT_ANNO.csv").values()
+    assert (got["win_bidder_name"], got["win_bidder_code"]) == (f"{LEAD[0]}、{OTHER[0]}联合体", None)
+    assert "联合体成员行无名称" in load_file_row(wh, "trading/513_WIN_RESULT_ANNO.csv")["reason"]
 
 
 def test_one_consortium_written_with_a_full_width_space_rewrapped_content_and_full_width_brackets(gongkai_env):

@@ -3,13 +3,17 @@
 the consortium — what a reader of the table sees — not one row per member contradicting the others.
 
 Rows of one file with the same bulletin key and section part that name the same consortium (its name compared without
-whitespace — full-width spaces too — and with half-width brackets, else its code; a placeholder such as 无, /, -, null
-names none: two firms each winning alone beside 联合体名称 无 are no consortium) and agree on every other field (a blank
-contradicts nothing; text compared with whitespace runs as one space) are read as ONE bulletin: the
+whitespace — full-width forms folded as NFKC folds them, brackets half-width —, else its code) and agree on every other
+field (a blank contradicts nothing; text compared with whitespace runs as one space) are read as ONE bulletin: the
 first row's, its winner the members joined by 、 in the file's order with the consortium mark (``甲、乙联合体``; rows
 whose names carry a role mark — ``甲（牵头人）``, ``乙（成员）`` — are joined as written), its code the members' codes
-joined by 、 position for position (a member without a readable code keeps an empty slot: 甲码、、丙码); a member row
-repeated (a paged export) is that member once. That is the one-cell form the rest of gongkai already reads as one consortium: one candidate in the
+joined by 、 position for position (a member without a readable code keeps an empty slot: 甲码、、丙码; a member row
+without a name has no slot among the names, so then no code is paired and the file's note names the row — review V6
+item 3); a member row repeated (a paged export) is that member once. Only a value that names a consortium folds rows:
+a name with the consortium mark (not negated: 无联合体, 非联合体) or a firm's name (公司, 有限, 集团, 股份), or a code
+valid under GB 32100 (check character; 000000000000000000 passes it but is a filler). Two firms each winning alone
+beside 不涉及, #N/A, 单独投标, ``\\N`` … are no consortium (review V6 item 2: no list of placeholders closes that).
+The folded row is the one-cell form the rest of gongkai already reads as one consortium: one candidate in the
 counts, copies compared as one winner, and in OCDS one party whose id and ``additionalIdentifiers`` come from all the
 members' codes (``publish/ocds_config.consortium_codes``) — the same whichever way the consortium is written.
 
@@ -61,9 +65,56 @@ def _text(expr: str) -> str:
     return f"trim(regexp_replace(CAST({expr} AS VARCHAR), '{SPACE}+', ' ', 'g'))"
 
 
+# NFKC's width folding of the forms an office types (full-width ASCII, the ideographic space): ＮＡ／Ａ is N/A, a
+# full-width code is the code (DuckDB has no NFKC)
+_WIDE = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+_NARROW = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " "
+# a firm's name as the consortium mark reads one (its [^有集公股]: 联合体有限公司 is a firm): a union name naming a firm
+FIRM_WORDS = "公司|有限|集团|股份"
+# the mark negated where the cell starts (无联合体, 非联合体, （不是联合体）, 不组成联合体): it says the winner is NO
+# consortium — 无锡…联合体 is one (the negation must be followed by the word itself)
+# what wraps a cell's words (spaces, brackets, quotes): passed over when reading whether it starts with a negation
+_WRAPPING = "[\\s\\p{Zs}()\\[\\]【】“”\"']"
+NOT_A_CONSORTIUM = "^(无|非|否|没有|不是|不属于|不涉及|不组成|未组成|不以|不接受)联合体"
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _narrow(expr: str) -> str:
+    return f"translate(CAST({expr} AS VARCHAR), {sql_literal(_WIDE)}, {sql_literal(_NARROW)})"
+
+
+def _names_a_consortium(expr: str) -> str:
+    """A 联合体名称 that names one: the consortium mark (publish/ocds_config.CONSORTIUM_MARK, the candidate lists' mark)
+    or a firm's name. A list of placeholders cannot close this (不涉及, 非联合体, #N/A, 单独投标 … — review V6 item 2):
+    only a value that names something folds rows."""
+    from dagster_project.publish.ocds_config import CONSORTIUM_MARK
+
+    text = _narrow(expr)
+    bare = f"regexp_replace({text}, {sql_literal(_WRAPPING)}, '', 'g')"
+    return (f"((regexp_matches({text}, {sql_literal(CONSORTIUM_MARK)}) "
+            f"AND NOT regexp_matches({bare}, {sql_literal(NOT_A_CONSORTIUM)})) "
+            f"OR regexp_matches({text}, {sql_literal(FIRM_WORDS)}))")
+
+
+def _valid_code(expr: str) -> str:
+    """A 联合体代码 that is an identifier: 18 characters of GB 32100's alphabet with the right check character
+    (identifiers.uscc_validate, written in SQL), its registration authority (position 1) not 0 and its region (3–8) not
+    000000 — 000000000000000000 passes the check character (Σ = 0) but is a filler, not a code."""
+    code = f"upper(regexp_replace({_narrow(expr)}, '{SPACE}', '', 'g'))"
+    terms = " + ".join(f"(instr('{_USCC_ALPHABET}', substr({code}, {i + 1}, 1)) - 1) * {w}"
+                       for i, w in enumerate(_USCC_WEIGHTS))
+    return (f"(regexp_full_match({code}, '[{_USCC_ALPHABET}]{{18}}') AND substr({code}, 1, 1) <> '0' "
+            f"AND substr({code}, 3, 6) <> '000000' AND substr({code}, 18, 1) = "
+            f"substr('{_USCC_ALPHABET}', CAST((31 - ({terms}) % 31) % 31 + 1 AS INTEGER), 1))")
+
+
 def _union_sql(present: set[str]) -> str:
-    name = _comparable("p_union_name") if "union_name" in present else "NULL"
-    code = _comparable("p_union_code") if "union_code" in present else "NULL"
+    """The consortium a row names, as rows are compared — NULL unless the name names one or the code is one."""
+    name = (f"CASE WHEN {_names_a_consortium('p_union_name')} THEN {_comparable(_narrow('p_union_name'))} END"
+            if "union_name" in present else "NULL")
+    code = (f"CASE WHEN {_valid_code('p_union_code')} THEN {_comparable(_narrow('p_union_code'))} END"
+            if "union_code" in present else "NULL")
     return f"coalesce({name}, {code})"
 
 
@@ -80,11 +131,19 @@ def _grouped(source: str, key_sql: str, part_sql: str, present: set[str]) -> tup
         joined = f"string_agg(trim(p_{name}), '、' ORDER BY source_row) {first}"
         aggregates.append(f"CASE WHEN bool_or(regexp_matches(p_{name}, '{ROLE_MARK}')) THEN {joined} "
                           f"ELSE {joined} || '联合体' END AS _fold_{name}")
-    for code in codes:
+    for name, code in MEMBER_FIELDS:
+        if code not in present:
+            continue
         # a member without a readable code keeps its slot (甲码、、丙码): a reader pairs the codes with the names by
-        # position, and 甲码、丙码 beside 甲、乙、丙 reads as 丙's code being 乙's (review V1 item 9)
-        aggregates.append(f"CASE WHEN count(p_{code}) > 0 THEN string_agg(coalesce(trim(p_{code}), ''), '、' "
-                          f"ORDER BY source_row) {first} END AS _fold_{code}")
+        # position, and 甲码、丙码 beside 甲、乙、丙 reads as 丙's code being 乙's (review V1 item 9); a member without a
+        # name has no slot among the names (string_agg passes it over): then no code is paired — 甲、丙联合体 beside
+        # A、B、C gave 丙 the nameless member's B (review V6 item 3); the file's note names the rows
+        nameless = (f"bool_or(nullif(trim(p_{name}), '') IS NULL) {first}" if name in present else "false")
+        aggregates.append(f"CASE WHEN count(p_{code}) > 0 AND NOT {nameless} THEN "
+                          f"string_agg(coalesce(trim(p_{code}), ''), '、' ORDER BY source_row) {first} END AS _fold_{code}")
+    nameless_rows = [f"nullif(trim(p_{name}), '') IS NULL" for name in names[:1]]
+    aggregates.append(f"list(source_row ORDER BY source_row) FILTER (WHERE _member_seen = 1 AND {nameless_rows[0]}) "
+                      f"AS _fold_nameless" if nameless_rows else "[]::INTEGER[] AS _fold_nameless")
     aggregates += [f"max(p_{f}) AS _fold_{f}" for f in others]
     agree = " AND ".join(f"count(DISTINCT {_text('p_' + f)}) <= 1" for f in others) or "true"
     member = ", ".join(_text(f"p_{f}") for f in own) or "NULL"
@@ -106,7 +165,11 @@ def fold_union_rows(source: str, key_sql: str, part_sql: str, present: set[str])
     if not present & set(UNION_FIELDS):
         return source
     groups, own, others = _grouped(source, key_sql, part_sql, present)
-    replaced = [f"coalesce(g._fold_{f}, s.p_{f}) AS p_{f}" for f in own]
+    replaced = [f"coalesce(g._fold_{f}, s.p_{f}) AS p_{f}" for f in own if not f.endswith("_code")]
+    # a fold's codes are its own, none included (a nameless member: the lead row's own code beside the consortium is
+    # not the consortium's)
+    replaced += [f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_{f} ELSE s.p_{f} END AS p_{f}"
+                 for f in own if f.endswith("_code")]
     replaced += [f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_{f} ELSE s.p_{f} END AS p_{f}" for f in others]
     return f"""(SELECT s.* REPLACE ({', '.join(replaced)})
                FROM (SELECT *, {key_sql} AS _fold_key, {part_sql} AS _fold_part, {_union_sql(present)} AS _fold_union
@@ -121,14 +184,20 @@ def union_notes(con: duckdb.DuckDBPyConnection, source: str, key_sql: str, part_
     if not present & set(UNION_FIELDS):
         return []
     groups, _own, _others = _grouped(source, key_sql, part_sql, present)
-    rows, bulletins, first = con.execute(
-        f"SELECT coalesce(sum(_fold_rows), 0), count(*), list(_fold_first ORDER BY _fold_first)[1:5] FROM {groups}"
+    rows, bulletins, first, nameless = con.execute(
+        f"SELECT coalesce(sum(_fold_rows), 0), count(*), list(_fold_first ORDER BY _fold_first)[1:5], "
+        f"list_sort(flatten(list(_fold_nameless)))[1:5] FROM {groups}"
     ).fetchone()
     if not bulletins:
         return []
-    return [f"联合体成员各占一行: {rows} 行读作 {bulletins} 条公告, 中标人为联合体 (a consortium listed one member per row: "
-            f"{rows} rows read as {bulletins} bulletins naming the consortium), 首行 (first rows) "
-            f"{', '.join(str(r) for r in first)}"]
+    notes = [f"联合体成员各占一行: {rows} 行读作 {bulletins} 条公告, 中标人为联合体 (a consortium listed one member per row: "
+             f"{rows} rows read as {bulletins} bulletins naming the consortium), 首行 (first rows) "
+             f"{', '.join(str(r) for r in first)}"]
+    if nameless:
+        notes.append(f"联合体成员行无名称, 该联合体的成员代码不配对 (a consortium member row names no member: the "
+                     f"consortium's member codes are not paired with its names), 行 (rows) "
+                     f"{', '.join(str(r) for r in nameless)}")
+    return notes
 
 
 def folded_rows_sql(source: str, key_sql: str, part_sql: str, present: set[str]) -> str:

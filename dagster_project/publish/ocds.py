@@ -126,6 +126,8 @@ def candidates(row: dict, scheme: str) -> list[tuple[int, dict]]:
         entries = [(name, code, order if order is not None else 1)]
     else:
         codes = split.split(code) if split.search(code) else []
+        # a separator ending the cell (A；B； beside 甲；乙) is no third code (review V6 item 5: it paired neither)
+        codes = codes[:-1] if len(codes) == len(names) + 1 and not codes[-1].strip() else codes
         # paired only where the codes are as many as the names: else which code is whose cannot be told, and pairing by
         # position gives a firm another's credit code (review V1: 乙、甲；丙 beside ；C gave 甲 丙's code)
         codes = codes if len(codes) == len(names) else []

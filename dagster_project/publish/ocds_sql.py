@@ -208,13 +208,16 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
     # the mark looked for in each candidate (ocds.candidates): 甲、乙联合体；丙 marks none as a whole
     marked = f"len(list_filter(string_split_regex({ended}, {hard}), lambda p: regexp_matches(p, {mark}))) > 0"
     code_sep = f"CASE WHEN {marked} THEN {hard} ELSE {sep} END"
+    # the code cell's pieces; a separator ending it (A；B； beside 甲；乙) is no code of its own (ocds.candidates)
+    pieces = f"string_split_regex(cand_code, {code_sep})"
     cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(
                 CASE WHEN len({items}) < 2
                      THEN [{{'n': cand_name, 'c': cand_code, 'r': CAST(coalesce(cand_order, 1) AS INTEGER)}}]
                      ELSE list_transform({items}, lambda n, i: {{'n': n,
                           'c': CAST(CASE WHEN regexp_matches(coalesce(cand_code, ''), {code_sep})
-                                          AND len(string_split_regex(cand_code, {code_sep})) = len({items})
-                                         THEN string_split_regex(cand_code, {code_sep})[i] END AS VARCHAR),
+                                          AND (len({pieces}) = len({items}) OR len({pieces}) = len({items}) + 1
+                                               AND trim({pieces}[-1]) = '')
+                                         THEN {pieces}[i] END AS VARCHAR),
                           'r': CAST(coalesce(cand_order, i) AS INTEGER)}}) END,
                 lambda x: {{'id': {_party_id(trimmed('x.n'), trimmed('x.c'), scheme)},
                            'name': {trimmed('x.n')}, 'code': {trimmed('x.c')}, 'rank': x.r}}),

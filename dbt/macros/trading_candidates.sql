@@ -41,9 +41,12 @@
 
 {#- A party's name cell as its members, in the cell's order: split at ；/;/、, whitespace removed, the consortium word at
     either end dropped (甲、乙联合体 and 乙、甲联合体 are one consortium, the order a 513's member rows give and a flat
-    export's cell need not agree — review V1 item 5). -#}
+    export's cell need not agree — review V1 item 5), and the role marks too (甲（牵头人）、乙（成员） is 甲、乙联合体 — V6
+    item 5: a 513 folded from role-marked rows was a false conflict with the one-cell form). -#}
 {% macro party_pieces(expr) -%}
-{{ filter_list(regex_split(regex_replace_all(regex_replace_all(expr, sql_string('[\\t\\n\\f\\r 　]+'), "''"),
+{{ filter_list(regex_split(regex_replace_all(regex_replace_all(regex_replace_all(expr,
+                                             sql_string('[\\t\\n\\f\\r 　]+'), "''"),
+                                             sql_string('[（(](联合体)?(牵头(人|方|单位)|成员(单位|方)?)[)）]'), "''"),
                                              sql_string('^联合体[：:]?|联合体$'), "''"), "'[；;、]'"), 'p', "p <> ''") }}
 {%- endmacro %}
 
@@ -58,6 +61,13 @@
 {{ filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''") }}
 {%- endmacro %}
 
+{#- The code cell's slots in its order, an empty slot kept (A、、C is three: the middle member has no code) — pairs are
+    compared slot by slot (review V6 item 4: A、、C vs C、、A lost the empty slot, the counts differed from the names' and
+    the sets were equal). Spaces beside a separator are no slot of their own. -#}
+{% macro code_slots(expr) -%}
+{{ regex_split('trim(' ~ expr ~ ')', sql_string('[ 　]*[；;、，,/／][ 　]*|[ 　]+')) }}
+{%- endmacro %}
+
 {#- name_i || '=' || code_i for two lists of one length, sorted: which code goes with which name. -#}
 {% macro paired_pieces(names, codes) -%}
 {{ return(adapter.dispatch('paired_pieces', 'gongkai')(names, codes)) }}
@@ -69,13 +79,13 @@ list_sort(list_transform({{ names }}, lambda n, i: n || '=' || {{ codes }}[i]))
 array_sort(transform({{ names }}, (n, i) -> concat(n, '=', {{ codes }}[i])))
 {%- endmacro %}
 
-{#- Two copies' code cells of one party differ: where both name as many members as they list codes (several) and name
+{#- Two copies' code cells of one party differ: where both name as many members as they have code slots (several) and name
     the same members, as name→code pairs — joint buyers 甲局；乙局 with their codes swapped are a conflict (review V1
     item 6: the codes compared as a set were the same); else as the set of codes (one name, several codes: whose is
     which cannot be told — P25's codes listed in another order are the same party). -#}
 {% macro party_codes_differ(a, b, code_column, name_column) -%}
 {%- set na, nb = party_pieces(a ~ '.' ~ name_column), party_pieces(b ~ '.' ~ name_column) -%}
-{%- set ca, cb = code_pieces(a ~ '.' ~ code_column), code_pieces(b ~ '.' ~ code_column) -%}
+{%- set ca, cb = code_slots(a ~ '.' ~ code_column), code_slots(b ~ '.' ~ code_column) -%}
 (case when {{ list_length(ca) }} > 1 and {{ list_length(na) }} = {{ list_length(ca) }}
            and {{ list_length(cb) }} > 1 and {{ list_length(nb) }} = {{ list_length(cb) }}
            and {{ list_sorted(na) }} = {{ list_sorted(nb) }}
@@ -134,7 +144,8 @@ flatten(transform(split(replace({{ expr }}, '联合体、', '联合体；'), '[;
 {#- The candidates a candidate-list cell names with the code written beside each: a list of {n: name, c: code, i: its
     position in the cell, from 1}. `items` is candidate_items of the name cell, `codes` the code cell split as OCDS
     splits it (ocds.candidates: at ；/; where a candidate holds the consortium mark, else at ；/;/、). A code is paired
-    only where the cell's codes are as many as its candidates (one candidate: the whole cell) — otherwise which code
+    only where the cell's codes are as many as its candidates (one candidate: the whole cell; a separator ending the
+    cell, A；B； beside 甲；乙, is no code of its own — review V6 item 5) — otherwise which code
     goes with which name cannot be told and none is paired (review V1: 甲；乙 beside A；B were one slot with no code,
     and a reader's pairing shifted 丙's code onto 甲). -#}
 {% macro candidate_entries(items, codes) -%}
@@ -142,11 +153,15 @@ flatten(transform(split(replace({{ expr }}, '联合体、', '联合体；'), '[;
 {%- endmacro %}
 {% macro default__candidate_entries(items, codes) -%}
 list_transform({{ items }}, lambda n, i: struct_pack(n := n, i := i,
-    c := case when len({{ codes }}) = len({{ items }}) then nullif(trim({{ codes }}[i]), '') end))
+    c := case when len({{ codes }}) = len({{ items }})
+                   or len({{ codes }}) = len({{ items }}) + 1 and trim({{ codes }}[-1]) = ''
+              then nullif(trim({{ codes }}[i]), '') end))
 {%- endmacro %}
 {% macro spark__candidate_entries(items, codes) -%}
 transform({{ items }}, (n, i) -> named_struct('n', n, 'i', i + 1,
-    'c', case when size({{ codes }}) = size({{ items }}) then nullif(trim({{ codes }}[i]), '') end))
+    'c', case when size({{ codes }}) = size({{ items }})
+                   or size({{ codes }}) = size({{ items }}) + 1 and trim(element_at({{ codes }}, -1)) = ''
+              then nullif(trim({{ codes }}[i]), '') end))
 {%- endmacro %}
 
 {#- The code cell of a candidate-list cell split as ocds.candidates splits it (see candidate_entries). -#}

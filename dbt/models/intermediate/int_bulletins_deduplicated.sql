@@ -158,7 +158,9 @@ listed_candidates as (
                        first_position) else first_position end as unit_position
             from (
                 select bulletin_key, trim(candidate_name) as candidate_name,
-                       min(candidate_code) as candidate_code,
+                       -- one candidate on two rows beside two codes: whose is which cannot be told, none
+                       -- (min() kept one silently — review V6 item 5)
+                       case when count(distinct candidate_code) = 1 then min(candidate_code) end as candidate_code,
                        -- the row's position, then the candidate's in its cell (甲；乙 on one row are two candidates in
                        -- that order: they shared one position and were joined as one unit, ordered by name)
                        min((cast(coalesce(source_part, 1) as bigint) * 1000000000 + source_row) * 1000 + item_position) as first_position,

@@ -28,8 +28,11 @@ select
     cast(bid_open_time as timestamp) as bid_open_time,
     -- every candidate a publicity exported one candidate per row names (int_bulletins_deduplicated.candidate_names)
     cast(coalesce(candidate_names, win_candidate_name) as string) as win_candidate_name,
-    -- and their codes, position for position (a consortium's members' codes joined by 、, units at ；)
-    cast(coalesce(candidate_codes, win_candidate_code) as string) as win_candidate_code,
+    -- and their codes, position for position (a consortium's members' codes joined by 、, units at ；); where the rows
+    -- are listed and no candidate got a code paired, none: the kept row's own cell split against every row's names gave
+    -- a code to a firm it was not written beside (review V6 item 1)
+    cast(case when candidate_names is not null then candidate_codes else win_candidate_code end as string)
+        as win_candidate_code,
     cast(win_candidate_order as integer) as win_candidate_order,
     cast(publicity_start_time as timestamp) as publicity_start_time,
     cast(publicity_end_time as timestamp) as publicity_end_time,

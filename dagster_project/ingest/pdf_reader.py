@@ -231,6 +231,12 @@ def _page_items(page) -> list[PageItem]:
         return []
     found = page.find_tables(_table_settings(page))
     off, given = _overflow(page, found)
+    # glyphs the page clips away (a print-title column's pages): pdf_clip.py
+    from dagster_project.ingest.pdf_clip import clipped, relocated
+
+    hidden, cut_off = clipped(page, found)
+    hidden_words = relocated(page, found, hidden, given)
+    off |= set(hidden) | cut_off
     if off:
         # the rules stay as they were: the same cells, their text read from the page without the glyphs past them
         from pdfplumber.table import Table
@@ -249,11 +255,13 @@ def _page_items(page) -> list[PageItem]:
                                           is_table_start=position == 0, edges=edges)))
     every_word = _split_figures(page.extract_words(use_text_flow=False, keep_blank_chars=False,
                                                    extra_attrs=["size"], return_chars=True))
-    words = [w for w in every_word if not any(_inside(w, t.bbox) for t in tables)]
+    words = [w for w in every_word if not any(_inside(w, t.bbox) for t in tables)] + [
+        w for w in hidden_words if w["x0"] < 0]
     # words inside a table's frame and in none of its cells: a header merged over the page's edge has no rule there,
     # so no cell (本地区 over 合计 and the columns on the next page); they go in that row's open slot, or nowhere
     loose = [w for w in every_word if any(_inside(w, t.bbox) for t in tables)
              and not any(_inside(w, cell) for t in tables for cell in t.cells)]
+    loose += [w for w in hidden_words if w["x0"] >= 0]
     if loose:
         _run_on_past_the_edge(_word_lines(loose), tables, entries)
     band = MARGIN_BAND * float(page.height)

@@ -175,9 +175,12 @@ def _fills_page(items: list[PageItem], height: float | None) -> bool:
 def _title_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
     """Whether the page has a title (a line, or a ruled row of one filled cell) other than a piece of the earlier page's
     title at its height (a centred title cut between two pages printed side by side) or the sheet's title centred
-    over its whole width and printed on this page only (``_sheet_title_here``)."""
+    over its whole width and printed on this page only (``_sheet_title_here``), or — the page printing the earlier
+    page's first columns again, row for row (print-title columns) — the same title at its height: a title merged over
+    a print-title column (项目) is printed with that column on every page to the right."""
+    repeated = _title_columns(earlier, page) > 0
     return any(_title_of(vocab, it) and not _sheet_title_here(it, earlier, vocab) and not any(
-        abs(q.top - it.top) <= ROW_TOP_TOLERANCE and normalise(q.text) != normalise(it.text)
+        abs(q.top - it.top) <= ROW_TOP_TOLERANCE and (normalise(q.text) != normalise(it.text) or repeated)
         and _pieces_of_one(q.text, it.text) for q in earlier) for it in page)
 
 

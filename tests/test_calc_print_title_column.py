@@ -1,0 +1,60 @@
+"""A two-level 1-4 printed by LibreOffice Calc with 项目 as a print-title column (``fixtures/debt_calc/``, MAKE.md
+there): the print must read like the workbook it was printed from — every item, region and figure.
+
+``debt_calc_print_title``: 银川市's 2020 1-4 (本地区 and 其中：本级 each merged over 合计 | 一般债券 | 专项债券, 项目
+merged down, headers centred), figures 36 wide, column A a print-title column: one figure column a page, 项目 printed
+again left of each. Calc draws a merged header at its place in the sheet, centred over columns printed on other pages:
+on the page of 本地区's 专项债券 the text 本地区 lands inside the repeated 项目 cell, clipped away (a reader sees 项目
+alone, and no header over 专项债券). Read by position it was joined into that cell (``本地区项目``) and the page's header
+no longer matched: 本级's 专项债券 (6 of 36 lines) was lost. The title, merged over A1:G1, is in the print-title column:
+Calc draws it on every page, and on the pages right of the first again at its place in the sheet, from left of the
+paper to the repeated copy's start; joined, the city was read as ``年地方政府债券发行及还本付息情况表银川市``.
+``debt_calc_print_title_left``: the same with the headers left-aligned (the title's copy alone went wrong there).
+
+What decides is the PDF's clipping path (``ingest/pdf_clip.py``): the hidden text is not the cell's it lies in but the
+header of the cell it is clipped to.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from dagster_project.ingest.pdf_clip import clipped_away
+from dagster_project.ingest.pdf_reader import read_pdf
+from dagster_project.ingest.workbook import parse_workbook
+
+CALC = Path(__file__).parent / "fixtures" / "debt_calc"
+
+
+def _tables(parsed) -> list:
+    return [(s.table_name, s.status, s.entity_name, s.fiscal_year, s.unit_label,
+             Counter((ln.line_label, ln.row_key, ln.column_key, ln.amount_yuan) for ln in s.lines))
+            for s in parsed.sheets]
+
+
+@pytest.mark.parametrize("name", ["debt_calc_print_title", "debt_calc_print_title_left"])
+def test_a_1_4_printed_with_a_print_title_column_reads_like_the_workbook(name):
+    workbook, printed = parse_workbook(CALC / f"{name}.xlsx"), parse_workbook(CALC / f"{name}.pdf")
+    assert printed.page_count == 6  # one figure column a page: the case this fixture is about
+    (sheet,) = workbook.sheets
+    assert sheet.status == "parsed" and len(sheet.lines) == 36 and sheet.entity_name == "银川市"
+    assert _tables(printed) == _tables(workbook)
+
+
+def test_a_header_clipped_away_over_the_print_title_cell_is_not_that_cells_text():
+    path = CALC / "debt_calc_print_title.pdf"
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[2]  # 本地区's 专项债券
+        hidden = clipped_away(page)
+        cells = page.find_tables()[0].cells
+    item = min(cells, key=lambda c: (c[1], c[0]))  # 项目, merged down over the two header rows
+    header = sorted(key for key in hidden if item[1] <= key[1] <= item[3])
+    assert "".join(text for _, _, text in header) == "本地区"
+    # drawn over 项目 (by position it is that cell's text), clipped to the figure column right of it
+    assert all(item[0] <= x0 < item[2] for x0, _, _ in header)
+    assert {round(hidden[key][0], 1) for key in header} == {round(item[2], 1)}
+    rows = [it for it in read_pdf(path, path.name).items if it.page == 3 and it.kind == "table"]
+    assert rows[0].cells == ["项目", "本地区"]

@@ -12,7 +12,7 @@ import duckdb
 import inspect
 
 from dagster_project import partitions, stage_state
-from dagster_project.paths import REPO_ROOT, carrying_disabled, settings
+from dagster_project.paths import carrying_disabled, settings
 from dagster_project.publish import atomic
 from dagster_project.publish.dashboards import (page_fingerprints, pages_to_keep, remember_rendering,
                                                 rendered_unchanged, write_dashboards, written_files)
@@ -49,15 +49,15 @@ RELEASE_KEY = dg.AssetKey(["publish", "open_data_release"])
 DASHBOARDS_KEY = dg.AssetKey(["publish", "dashboards"])
 
 
-# What defines a publication besides its inputs: a change to the publishing code or dashboard
-# definitions republishes.
-PUBLISH_CODE_PATHS = (REPO_ROOT / "dagster_project" / "publish", REPO_ROOT / "dashboards")
-
-
-def publish_fingerprint(stage: str, reads_findings: bool = True) -> "str | None":
+def publish_fingerprint(stage: str, reads_findings: bool = True, schema_setting: "str | None" = None) -> "str | None":
     """Fingerprint of what a publication would contain: the marts (dbt's recorded fingerprint), the
-    latest quality findings (when the publication reads them), and the publishing code. None when unknown
-    (then always publish)."""
+    latest quality findings (when the publication reads them), and the publishing code and data
+    (``inputs.publish_code_digest``: the one digest every part, package and page is keyed by — ``publish/`` and
+    ``dashboards/``, the modules publishing imports, the rule catalogue and the OCDS schema ``schema_setting`` names).
+    None when unknown (then always publish): among others while any relation was written by a dbt build outside
+    Dagster (``inputs._dbt_build``: the recorded dbt fingerprint no longer says what the marts hold)."""
+    from dagster_project.publish.inputs import _dbt_build, publish_code_digest
+
     s = settings()
     if not s.warehouse.exists() or carrying_disabled():
         return None
@@ -66,8 +66,8 @@ def publish_fingerprint(stage: str, reads_findings: bool = True) -> "str | None"
         needed = [("raw", "stage_state")] + ([("quality", "findings"), ("quality", "runs")] if reads_findings else [])
         if not _tables_exist(con, *needed):
             return None  # never built by dbt through Dagster, or never checked: always publish
-        dbt_row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = 'dbt'").fetchone()
-        if not dbt_row:
+        dbt_build = _dbt_build(con)
+        if dbt_build is None:
             return None
         findings = con.execute(
             "SELECT coalesce(md5(string_agg(finding_key, ',' ORDER BY finding_key)), '') FROM quality.findings "
@@ -75,9 +75,9 @@ def publish_fingerprint(stage: str, reads_findings: bool = True) -> "str | None"
         ).fetchone()[0] if reads_findings else "findings not read"
     finally:
         con.close()
-    code = stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
+    code = publish_code_digest(schema_setting)
     # the OCDS identifiers and links are settings: a new prefix or base URI republishes
-    return stage_state.fingerprint(dbt_row[0], findings, code, stage, s.ocds_ocid_prefix, s.ocds_base_uri)
+    return stage_state.fingerprint(dbt_build, findings, code, stage, s.ocds_ocid_prefix, s.ocds_base_uri)
 
 
 DASHBOARDS_STAGE = "publish_dashboards"
@@ -174,7 +174,8 @@ def ocds(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.Materializ
     s = settings()
     # by input (publish/inputs.py): the trading marts it reads, by content, not the whole dbt build — a corrected
     # budget figure does not rebuild the packages. No findings: OCDS reads none, and may run before quality.
-    fingerprint = ocds_fingerprint(s.warehouse, s.ocds_ocid_prefix, s.ocds_base_uri)
+    fingerprint = ocds_fingerprint(s.warehouse, s.ocds_ocid_prefix, s.ocds_base_uri,
+                                   schema_setting=config.ocds_schema_dir or None)
     current = atomic.current_release_dir(s.out_dir / "ocds")
     if unchanged_since_last_publication("publish_ocds", fingerprint, current):
         context.log.info(f"OCDS unchanged: {current} is still current")
@@ -202,7 +203,7 @@ def ocds(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.Materializ
 )
 def open_data_release(context: dg.AssetExecutionContext, config: OcdsConfig) -> dg.MaterializeResult:
     s = settings()
-    fingerprint = publish_fingerprint("publish_release")
+    fingerprint = publish_fingerprint("publish_release", schema_setting=config.ocds_schema_dir or None)
     current = atomic.current_release_dir(s.out_dir / "open-data")
     if unchanged_since_last_publication("publish_release", fingerprint, current):
         # Nothing the release would contain has changed: no new release, LATEST stays.

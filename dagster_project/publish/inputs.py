@@ -49,27 +49,36 @@ def relation_code_digest() -> str:
     return code_closure.digest(("dagster_project.relation_fingerprint",))[:16]
 
 
-def publish_data_files() -> list[Path]:
+def publish_data_files(schema_setting: "str | Path | None" = None) -> list[Path]:
     """The data files outside ``publish/`` and ``dashboards/`` that publishing reads (``strace -e openat`` of a
     pipeline run on the sample, wave 15, and the code): the rule catalogue seed (the findings dataset's rule names
-    and the dashboards' rule labels: ``release.RULE_CATALOGUE_CSV``) and the OCDS schema in use (the packages'
-    validation: ``ocds_validation.schema_dir`` — ``../shared/ocds-1.1.5`` when there, else the copy in
-    ``publish/``). ``tests/test_publish_data_files.py`` fails when publishing opens another one."""
+    and the dashboards' rule labels: ``release.RULE_CATALOGUE_CSV``) and the OCDS schema the packages are validated
+    against (``ocds_validation.schema_dir(schema_setting)``: the run's ``ocds_schema_dir`` / ``--ocds-schema-dir``
+    when given, else ``../shared/ocds-1.1.5`` when there, else the copy in ``publish/``) — the schema a run validates
+    against is in the fingerprint of what it validated. ``tests/test_publish_data_files.py`` fails when publishing
+    opens another one."""
     from dagster_project.publish.ocds_validation import schema_dir
     from dagster_project.publish.release import RULE_CATALOGUE_CSV
 
-    return [RULE_CATALOGUE_CSV, schema_dir()]
+    return [RULE_CATALOGUE_CSV, schema_dir(schema_setting)]
 
 
-def publish_data_digest() -> str:
+def publish_data_digest(schema_setting: "str | Path | None" = None) -> str:
     """The bytes of ``publish_data_files``: a change to any of them rebuilds the parts, packages and pages (and so
-    scans and validates them again) instead of carrying what the old file gave."""
-    return stage_state.tree_digest([p for p in publish_data_files() if p.exists()], suffixes=(".csv", ".json"))
+    scans and validates them again) instead of carrying what the old file gave. The schema folder's place is left
+    out (the same bytes elsewhere validate the same)."""
+    return stage_state.tree_digest([p for p in publish_data_files(schema_setting) if p.exists()],
+                                   suffixes=(".csv", ".json"))
 
 
-def publish_code_digest() -> str:
+def publish_code_digest(schema_setting: "str | Path | None" = None) -> str:
+    """One digest of the publishing code and data: ``publish/`` and ``dashboards/`` by their bytes, the modules
+    publishing imports outside them (``publishing_modules_digest``) and the data files it reads
+    (``publish_data_digest``, with the run's OCDS schema setting). The Dagster assets' skip gates and every part,
+    package and page are keyed by this one digest, so nothing is skipped that a part would have rebuilt."""
     return hashlib.sha256((stage_state.tree_digest(list(PUBLISH_CODE_PATHS), suffixes=(".py", ".yaml", ".yml", ".json"))
-                           + publishing_modules_digest() + publish_data_digest()).encode("utf-8")).hexdigest()
+                           + publishing_modules_digest() + publish_data_digest(schema_setting)).encode("utf-8")
+                          ).hexdigest()
 
 
 def qualified(con: duckdb.DuckDBPyConnection, table_name: str) -> str | None:
@@ -170,7 +179,7 @@ def _remember(warehouse: Path, dbt_build: str | None, data: str) -> None:
         con.close()
 
 
-def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
+def ocds_fingerprint(warehouse: Path, *settings_parts: str, schema_setting: "str | Path | None" = None) -> str | None:
     """What the OCDS packages are made of: the trading marts' rows (the columns the packages read), the mapping and
     code, the settings.
 
@@ -182,7 +191,8 @@ def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
     figure (a new dbt fingerprint, the trading marts not reached) neither hashes the trading rows again nor rebuilds
     the packages; a build that reaches them hashes them again. A ``dbt build`` run by hand leaves the record, but each
     relation it writes records its invocation (``generations.built_outside``): the record is not trusted then, the
-    relations are hashed, and the next run of the dbt asset builds whole."""
+    relations are hashed, and the next run of the dbt asset builds whole. ``schema_setting``: the OCDS schema the
+    packages are validated against (``publish_code_digest``)."""
     if carrying_disabled() or not warehouse.exists():
         return None
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -197,7 +207,7 @@ def ocds_fingerprint(warehouse: Path, *settings_parts: str) -> str | None:
             _remember(warehouse, key, data)
     finally:
         con.close()
-    return stage_state.fingerprint("publish_ocds", data, publish_code_digest(), *settings_parts)
+    return stage_state.fingerprint("publish_ocds", data, publish_code_digest(schema_setting), *settings_parts)
 
 
 def latest_findings_sql(con: duckdb.DuckDBPyConnection) -> str | None:

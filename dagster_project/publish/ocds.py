@@ -494,7 +494,8 @@ def build_ocds(
     # (GONGKAI_OCDS_BASE_URI; by default the file: URI of <out>/ocds/, so they resolve to these files)
     cfg["base_uri"] = settings().ocds_base(out_dir.resolve()) + build_id + "/"
     salt = parts.code_fingerprint(cfg["ocid_prefix"], settings().ocds_base(out_dir.resolve()),
-                                  parts.spec_digest(dict(cfg, base_uri=None)), parts.spec_digest(spec.get("masking")))
+                                  parts.spec_digest(dict(cfg, base_uri=None)), parts.spec_digest(spec.get("masking")),
+                                  schema_setting=schema_setting)
     result = OcdsResult(path=staging)
     carried: dict[str, str] = {}
     parts_record: dict[str, dict] = {}

@@ -65,17 +65,18 @@ def resource_name(dataset: str, key: str) -> str:
     return f"{dataset}_{key}"
 
 
-def code_fingerprint(*extra: str) -> str:
+def code_fingerprint(*extra: str, schema_setting=None) -> str:
     """The publishing code and its settings: a change to either rebuilds every part. The code is ``publish/`` by its
     bytes and every module publishing imports outside it (``inputs.publishing_modules_digest``: the masking, the
     privacy scan's definition of a personal number …), so a masking fix is never carried past; and the data files it
-    reads outside ``publish/`` (``inputs.publish_data_files``: the rule catalogue, the OCDS schema in use)."""
+    reads outside ``publish/`` (``inputs.publish_data_files``: the rule catalogue, the OCDS schema in use —
+    ``schema_setting``, the run's ``ocds_schema_dir``, when given)."""
     from dagster_project import stage_state
     from dagster_project.paths import REPO_ROOT
     from dagster_project.publish.inputs import publish_data_digest, publishing_modules_digest
 
     code = stage_state.tree_digest([REPO_ROOT / "dagster_project" / "publish"], suffixes=(".py", ".yaml", ".yml"))
-    return stage_state.fingerprint(code, publishing_modules_digest(), publish_data_digest(), *extra)
+    return stage_state.fingerprint(code, publishing_modules_digest(), publish_data_digest(schema_setting), *extra)
 
 
 def part_fingerprints(con: duckdb.DuckDBPyConnection, relation_sql: str, columns: list[str], yearly: bool,

@@ -138,7 +138,7 @@ def build_release(
         carried: dict[str, str] = {}  # files of carried parts -> verified digest
         xlsx_skipped: dict[str, str] = {}
         previous = parts.PreviousRelease.read(root, atomic.read_pointer(root))
-        code_fp = parts.code_fingerprint()
+        code_fp = parts.code_fingerprint(schema_setting=ocds_schema_dir)  # the schema it validates OCDS against
         spec_fp = parts.spec_digest(spec)  # the spec as given (a caller may pass one that is not the file)
         con = open_read_only(warehouse)
         content_parts: dict[str, dict[str, str]] = {}  # datasets whose bookkeeping columns are no content (below)

@@ -87,6 +87,10 @@ DBT_CODE_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "prof
 # and that build's evaluation date: a build rebuilds only what the families and the date that moved since feed.
 FAMILY_STAGE_PREFIX = "dbt_source:"
 AS_OF_STAGE = "dbt_as_of"
+# the generation token of the last build that superseded relations written outside Dagster: part of the recorded
+# dbt fingerprint from then on (a hand-edited raw table gives other marts from the same raw files: what quality and
+# the publications are keyed by must move, and stay moved while the raw files do not)
+SUPERSEDED_STAGE = "dbt_superseded_outside"
 
 
 def dbt_code_digest() -> str:
@@ -158,9 +162,13 @@ def _set_state(value: "str | None", record: bool, code_digest: "str | None" = No
                families: "Mapping[str, str] | None" = None, as_of: "str | None" = None) -> None:
     """After a successful whole-project build: what it read (fingerprint, code digest, per-family digests of the
     raw files, evaluation date). Before a build: forget the fingerprint (the per-family digests and the date stay:
-    until a build succeeds, the next one must again rebuild what they say changed)."""
+    until a build succeeds, the next one must again rebuild what they say changed). The fingerprint recorded is salted
+    with the token of the last build that superseded relations written outside Dagster (``SUPERSEDED_STAGE``)."""
     con = duckdb.connect(str(settings().warehouse))
     try:
+        salt = stage_state.last_fingerprint(con, SUPERSEDED_STAGE) if record and value else None
+        if salt:
+            value = stage_state.fingerprint(value, salt)
         if record and value:
             stage_state.record(con, DBT_STAGE, value)
         else:
@@ -192,7 +200,9 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
                 if key in context.selected_asset_check_keys}
     state = read_build_state()
     previous_families, previous_as_of = state.families, state.as_of
-    outside = _built_outside()  # a hand dbt build since: its relations are not what the recorded state says
+    # a hand dbt build since: its relations are not what the recorded state says (of the manifest's relations only:
+    # the records of others are dropped — a scratch model built by hand would have made every build whole for good)
+    outside = _built_outside(generations.relation_names(manifest))
     if outside:
         context.log.info(f"dbt build whole: {len(outside)} relations were written by a dbt build outside Dagster "
                          f"(e.g. {sorted(outside)[0]}) 有关系由 Dagster 之外的 dbt build 写入")
@@ -224,12 +234,14 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         _set_state(None, record=False)  # a build that dies half-way must not look current
         # what this build may change gets a new generation before dbt writes (generations.py)
         if whole_project:
-            _move_generations(generations.reached(
+            token = _move_generations(generations.reached(
                 manifest, FAMILY_TABLES, mode=plan.mode,
                 previous_families=previous_families, current_families=state.current_families,
                 previous_as_of=previous_as_of, as_of=current.as_of.isoformat()))
         else:  # a subset writes only what it builds (and changes the views reading that)
-            _move_generations(generations.written_by_subset(manifest, {k.path[-1] for k in context.selected_asset_keys}))
+            token = _move_generations(generations.written_by_subset(manifest, {k.path[-1] for k in context.selected_asset_keys}))
+        if outside:  # the same raw files may give other marts now (a raw table edited by hand): a fingerprint of its
+            _record_superseded(token)  # own from this build on — moved before dbt writes, as the generations
         args = ["build"]
         if plan.mode == "full_refresh":
             context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
@@ -398,20 +410,31 @@ def _import_gx_meanwhile() -> None:
     threading.Thread(target=import_gx, name="import-gx-during-dbt", daemon=True).start()
 
 
-def _move_generations(names: set) -> None:
+def _move_generations(names: set) -> str:
     con = duckdb.connect(str(settings().warehouse))
     try:
-        generations.move(con, names)
+        return generations.move(con, names)
     finally:
         con.close()
 
 
-def _built_outside() -> set:
+def _record_superseded(token: str) -> None:
+    con = duckdb.connect(str(settings().warehouse))
+    try:
+        stage_state.record(con, SUPERSEDED_STAGE, token)
+    finally:
+        con.close()
+
+
+def _built_outside(project: set) -> set:
+    """The relations of ``project`` (the manifest's) written by a dbt build outside Dagster; the records of relations
+    outside it are dropped (``generations.forget_others``)."""
     if not settings().warehouse.exists():
         return set()
     con = duckdb.connect(str(settings().warehouse))
     try:
-        return generations.built_outside(con)
+        generations.forget_others(con, project)
+        return generations.built_outside(con, project)
     finally:
         con.close()
 

@@ -15,7 +15,9 @@ itself writes: every model, seed and snapshot has a post-hook (``macros/build_ma
 relation) that records ``dbt_built:<relation name>`` = dbt's invocation id; the asset marks its own invocation's
 records ``dagster`` once it has run (``adopt``). A record that is not ``dagster`` (``built_outside``) is a relation
 written by a build the generations know nothing of: ``of`` answers None for it, the publication and quality carries
-do not trust the recorded dbt build, and the next run of the asset rebuilds the project whole. Kept in
+do not trust the recorded dbt build, and the next run of the asset rebuilds the project whole — and records a dbt
+fingerprint of its own (``transform/assets.py``: the same raw files may now give other marts, a raw table edited by
+hand). Relations outside the manifest are forgotten by the asset (``forget_others``). Kept in
 ``raw.stage_state`` (stages ``dbt_generation:<relation name>``, ``dbt_built:<relation name>``).
 """
 from __future__ import annotations
@@ -115,14 +117,37 @@ def _has_state(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def built_outside(con: duckdb.DuckDBPyConnection, names: "Iterable[str] | None" = None) -> set[str]:
-    """Relations (of ``names``; None: any) last written by a dbt invocation Dagster's dbt asset did not run — a hand
-    ``dbt build``, or an asset build that died before it could adopt its records: their generation says nothing."""
+    """Relations (of ``names``; None: of the project's — those with a generation, which the dbt asset gives every
+    relation of its manifest) last written by a dbt invocation Dagster's dbt asset did not run — a hand ``dbt
+    build``, or an asset build that died before it could adopt its records: their generation says nothing. A
+    relation the project does not have (a model built by hand on a feature branch, ``dbt run -s scratch_probe``)
+    is no relation any consumer reads: it would have kept every carry off, and every build whole, for good."""
     if not _has_state(con):
         return set()
     rows = con.execute("SELECT stage FROM raw.stage_state WHERE starts_with(stage, ?) AND fingerprint <> ?",
                        [BUILT_PREFIX, ADOPTED]).fetchall()
     found = {stage[len(BUILT_PREFIX):] for (stage,) in rows}
-    return found if names is None else found & set(names)
+    if names is None:
+        known = {stage[len(STAGE_PREFIX):] for (stage,) in con.execute(
+            "SELECT stage FROM raw.stage_state WHERE starts_with(stage, ?)", [STAGE_PREFIX]).fetchall()}
+        return found & known
+    return found & set(names)
+
+
+def forget_others(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> set[str]:
+    """Drop the build records and generations of relations not among ``names`` (the manifest's): what the project no
+    longer has, or never had (a hand build of a model of another branch), says nothing about what it has. Returns
+    the relations forgotten."""
+    if not _has_state(con):
+        return set()
+    keep = set(names)
+    stages = [stage for (stage,) in con.execute(
+        "SELECT stage FROM raw.stage_state WHERE starts_with(stage, ?) OR starts_with(stage, ?)",
+        [BUILT_PREFIX, STAGE_PREFIX]).fetchall()
+        if stage.partition(":")[2] not in keep]
+    if stages:
+        con.execute("DELETE FROM raw.stage_state WHERE stage IN (SELECT unnest(?))", [stages])
+    return {stage.partition(":")[2] for stage in stages}
 
 
 def adopt(con: duckdb.DuckDBPyConnection, invocation_id: "str | None") -> None:

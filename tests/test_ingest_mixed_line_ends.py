@@ -116,3 +116,16 @@ def test_normalised_copy_across_chunk_boundaries(tmp_path, monkeypatch):
         assert list(csv.reader(io.StringIO(data.decode(), newline=""))) == want
         assert data.count(b"\r\n") == 2  # the two quoted CRLFs kept as data, every record end LF
         copy.unlink()
+
+
+def test_one_kind_of_record_end_at_every_chunk_size(tmp_path, monkeypatch):
+    """LF-ended with quoted CRLFs, and CRLF-ended with quoted LFs (what Python csv and Excel write): no copy."""
+    for end in ("\n", "\r\n"):
+        buf = io.StringIO(newline="")
+        csv.writer(buf, lineterminator=end).writerows([["a", "b"], ["1", 'x"\r\ny'], ["2", "p\nq"], ["3", "t"]])
+        path = tmp_path / "one.csv"
+        path.write_bytes(buf.getvalue().encode())
+        assert line_ends.count_line_ends(path).both_kinds
+        for size in range(1, len(path.read_bytes()) + 1):
+            monkeypatch.setattr(line_ends, "CHUNK_BYTES", size)
+            assert line_ends.normalised_copy(path, tmp_path / "tmp") is None, (end, size)

@@ -22,12 +22,14 @@ import io
 import re
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
 from dagster_project import paths
 from dagster_project.ingest.framework import FileRejected, RawFile
+from dagster_project.ingest.line_ends import DELIMITED_SUFFIXES, LineEndCount, count_line_ends, normalised_copy
+from dagster_project.ingest.line_ends import NOTE as LINE_ENDS_NOTE
 
 CHUNK_BYTES = 4 << 20
 UTF8_BOM = codecs.BOM_UTF8
@@ -47,6 +49,7 @@ class TextSource:
     undecodable_lines: list[int] = field(default_factory=list)  # 1-based physical lines (first few)
     undecodable_count: int = 0
     surrogates_replaced: int = 0  # lone UTF-16 surrogate escapes in JSON replaced by U+FFFD (json_surrogates)
+    line_ends_normalised: bool = False  # records ended in both CRLF and LF: read from a copy ending all in LF
 
     @property
     def is_mixed(self) -> bool:
@@ -72,11 +75,15 @@ class TextSource:
                 f"{self.surrogates_replaced} 处不成对的 UTF-16 代理转义 (如被截断的表情符号) 已替换为 U+FFFD "
                 f"({self.surrogates_replaced} lone UTF-16 surrogate escapes, e.g. a cut emoji, replaced by U+FFFD)"
             )
+        if self.line_ends_normalised:
+            out.append(LINE_ENDS_NOTE)
         return out
 
 
-def _scan_decode(path: Path, encoding: str, sink: io.TextIOBase | None, skip: int = 0) -> int | None:
-    """Decode ``path`` strictly in chunks; write the text to ``sink`` if given.
+def _scan_decode(path: Path, encoding: str, sink: io.TextIOBase | None, skip: int = 0,
+                 ends: LineEndCount | None = None) -> int | None:
+    """Decode ``path`` strictly in chunks; write the text to ``sink`` if given; count line ends into ``ends``
+    (the chunks are in hand already: a CSV's line-end check costs no second read).
 
     Returns None when the whole file decodes, else the byte offset of the first undecodable byte.
     A multibyte sequence cut by a chunk boundary is carried into the next chunk, so offsets are exact.
@@ -89,6 +96,8 @@ def _scan_decode(path: Path, encoding: str, sink: io.TextIOBase | None, skip: in
         while True:
             block = handle.read(CHUNK_BYTES)
             final = not block
+            if ends is not None:
+                ends.add(block)
             data = carry + block
             if not data:
                 return None
@@ -235,12 +244,32 @@ def utf8_source(f: RawFile) -> Iterator[TextSource]:
     lone surrogate escapes is read from a repaired copy (``json_surrogates``)."""
     from dagster_project.ingest import json_surrogates
 
-    with _utf8_source(f) as src:
+    delimited = f.path.suffix.lower() in DELIMITED_SUFFIXES
+    ends = LineEndCount() if delimited else None
+    with _utf8_source(f, ends) as src:
         if f.path.suffix.lower() in json_surrogates.JSON_SUFFIXES:
             with json_surrogates.repaired(src, paths.settings().tmp_dir) as fixed:
                 yield fixed
+        elif delimited:
+            with _one_line_end(src, ends if src.read_path == f.path else None) as one:
+                yield one
         else:
             yield src
+
+
+@contextmanager
+def _one_line_end(src: TextSource, ends: LineEndCount | None) -> Iterator[TextSource]:
+    """``src``, or a copy whose records all end in LF when they end in both CRLF and LF (``line_ends``). ``ends``:
+    the original's line ends counted while checking its UTF-8; None for a transcoded copy (counted here)."""
+    ends = ends if ends is not None else count_line_ends(src.read_path)
+    copy = normalised_copy(src.read_path, paths.settings().tmp_dir) if ends.both_kinds else None
+    if copy is None:
+        yield src
+        return
+    try:
+        yield replace(src, read_path=copy, line_ends_normalised=True)
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 # Excel's and WPS' "Unicode text" (Unicode 文本) is UTF-16 with a byte-order mark, tab-separated: it was read as
@@ -285,7 +314,7 @@ def transcode_utf16(path: Path, encoding: str, sink: io.TextIOBase) -> _LineStat
 
 
 @contextmanager
-def _utf8_source(f: RawFile) -> Iterator[TextSource]:
+def _utf8_source(f: RawFile, ends: LineEndCount | None = None) -> Iterator[TextSource]:
     if f.bytes == 0:
         raise FileRejected(f"{f.rel}: 空文件 (the file is empty)")
     with f.path.open("rb") as handle:
@@ -297,7 +326,7 @@ def _utf8_source(f: RawFile) -> Iterator[TextSource]:
         return
     has_bom = head == UTF8_BOM
     skip = 3 if has_bom else 0
-    if _scan_decode(f.path, "utf-8", None, skip=skip) is None:
+    if _scan_decode(f.path, "utf-8", None, skip=skip, ends=ends) is None:
         yield TextSource(f.path, f.path, "utf-8-sig" if has_bom else "utf-8")
         return
     tmp_dir = paths.settings().tmp_dir

@@ -35,7 +35,7 @@ from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.text_encoding import (  # noqa: F401  (re-exported for the loaders)
     CHUNK_BYTES, TextSource, detect_encoding, utf8_source,
 )
-from dagster_project.ingest import text_values
+from dagster_project.ingest import line_ends, text_values
 from dagster_project.ingest.text_memory import LOADER_MEMORY_LIMIT, bounded_memory  # noqa: F401
 from dagster_project.ingest.text_headers import (  # noqa: F401  (re-exported for the loaders)
     AMOUNT_UNITS_SEED, amount_units, normalise_label, normalise_unit, split_header_unit, unit_case_sql,
@@ -46,7 +46,7 @@ from dagster_project.ingest.text_staging import (  # noqa: F401
 )
 
 # Delimited text (comma or tab, found from the header line); every other text suffix is JSON
-DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt")
+DELIMITED_SUFFIXES = line_ends.DELIMITED_SUFFIXES
 
 # Excel serial day numbers accepted as dates: 20000 (1954-10-03) … 79999 (2119-01-08). Outside that
 # range a bare number is far more likely a mistake (a year, a count) than a date, so it is rejected.

@@ -282,11 +282,11 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
         con.execute("""create table intermediate.int_bulletin_copies_compared (bulletin_key varchar, deal_key varchar,
             publisher_code varchar, fiscal_year integer, source_file varchar, source_row integer, source_part integer,
             export_time timestamp, export_rank bigint, is_canonical boolean, canonical_file varchar, canonical_row integer,
-            is_same_file boolean, differing_fields varchar, is_conflicting boolean)""")
+            is_same_file boolean, differing_fields varchar, is_conflicting boolean, lent_fields varchar)""")
         con.execute("""insert into intermediate.int_bulletin_copies_compared values
-            ('P1/1|result', 'P1/1', ?, 2019, 'trading/b.csv', 4, 1, null, 1, true, 'trading/b.csv', 4, true, null, false),
-            ('P1/1|result', 'P1/1', ?, 2019, 'trading/a.csv', 9, 1, null, 2, false, 'trading/b.csv', 4, false, 'bid_amount_yuan', true),
-            ('P1/1|result', 'P1/1', ?, 2019, 'trading/c.json', 2, 1, null, 3, false, 'trading/b.csv', 4, false, null, false)""",
+            ('P1/1|result', 'P1/1', ?, 2019, 'trading/b.csv', 4, 1, null, 1, true, 'trading/b.csv', 4, true, null, false, null),
+            ('P1/1|result', 'P1/1', ?, 2019, 'trading/a.csv', 9, 1, null, 2, false, 'trading/b.csv', 4, false, 'bid_amount_yuan', true, null),
+            ('P1/1|result', 'P1/1', ?, 2019, 'trading/c.json', 2, 1, null, 3, false, 'trading/b.csv', 4, false, null, false, null)""",
                     [BUYER, BUYER, BUYER])
         planted.add(("TRADE_CONFLICTING_COPIES", BUYER, 2019, "P1/1"))
 

@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from dagster_project.ingest.text_headers import MAGNITUDE_CHARS
+from dagster_project.ingest.magnitudes import MAGNITUDE_CHARS
 
 # ECMA-376 Part 1 §18.8.30: number formats a file names by id without defining them. openpyxl knows 0–22 and 37–49;
 # 27–36 and 50–58 are the East-Asian built-ins (zh-CN, as Excel and WPS in Chinese write them: a date typed in a

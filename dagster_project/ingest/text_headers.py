@@ -10,15 +10,13 @@ from decimal import Decimal
 from functools import lru_cache
 
 from dagster_project import paths
+from dagster_project.ingest.magnitudes import MAGNITUDE_CHARS
 from dagster_project.ingest.text_staging import sql_literal
 
 AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
 # The currency written before a unit (单位：人民币万元, 中标金额（人民币万元）) names no unit of its own: dropped, so every
 # unit of the seed reads with it too
 CURRENCY_PREFIX = "人民币"
-# A magnitude written without 元 (金额（万）, 单位：亿, a unit cell 万) is that many 元: in an amount's header or unit cell
-# 万 can mean nothing else. Only the seed's units whose stem is a magnitude read so (人民币 alone is no unit here).
-MAGNITUDE_CHARS = "十百千万亿"
 
 
 def normalise_label(text: str) -> str:
@@ -36,6 +34,8 @@ def amount_units() -> dict[str, Decimal]:
             normalise_label(row["unit_label"]): Decimal(row["multiplier_yuan"])
             for row in csv.DictReader(handle)
         }
+    # a magnitude written without 元 (金额（万）, 单位：亿, a unit cell 万) is that many 元: in an amount's header or unit
+    # cell 万 can mean nothing else; only the seed's units whose stem is a magnitude read so (人民币 alone is no unit)
     stems = {label[:-1]: mult for label, mult in units.items()
              if label.endswith("元") and len(label) > 1 and all(ch in MAGNITUDE_CHARS for ch in label[:-1])}
     return {**stems, **units}

@@ -11,11 +11,10 @@ own-name column is the whole region before any 合计.
 from __future__ import annotations
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from dagster_project.ingest.workbook import parse_workbook
 from test_debt_region_items_as_rows import swapped
-from test_debt_total_column import FIXTURE
 
 ITEMS = ["一、2018年末一般债务余额实际数", "二、2019年一般债务限额", "三、2019年一般债务发行额",
          "四、2019年一般债务还本额", "五、2019年末一般债务余额预计执行数"]
@@ -103,15 +102,3 @@ def test_a_subtotal_in_a_1_1_with_items_as_rows_is_not_the_whole_region(tmp_path
     own = {ln.row_key: ln.amount_yuan for ln in sheet.lines if ln.column_key == "amount_own_level"}
     assert len(own) == len(rows) - 3
 
-
-def test_a_total_column_refused_beside_the_whole_region_is_said_once(tmp_path):
-    """项目 | 本地区 | 其中：本级 | 合计 | …: the second whole region is a reject naming it — not also "ignored" in the
-    sheet's note."""
-    wb = load_workbook(FIXTURE)
-    ws = wb.active
-    (cell,) = [c for row in ws.iter_rows(max_row=3) for c in row if c.value == "兴庆区"]
-    cell.value = "合计"
-    wb.save(tmp_path / "two.xlsx")
-    (sheet,) = parse_workbook(tmp_path / "two.xlsx").sheets
-    assert [r.source_column for r in sheet.rejects] == [cell.column_letter]
-    assert not any(f"{cell.column_letter}「" in w for w in sheet.warnings), sheet.warnings

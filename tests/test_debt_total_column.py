@@ -23,7 +23,8 @@ def test_a_total_column_of_a_1_2_is_the_whole_region(tmp_path, whole):
 
 
 def test_a_total_column_beside_the_whole_region_is_a_reject_naming_it(tmp_path):
-    """项目 | 本地区 | 其中：本级 | 合计 | …: two columns each the whole region — the second is refused, naming it."""
+    """项目 | 本地区 | 其中：本级 | 合计 | …: two columns each the whole region — the second is refused, naming it (once:
+    not also in the sheet's note of ignored columns)."""
     wb = load_workbook(FIXTURE)
     ws = wb.active
     (cell,) = [c for row in ws.iter_rows(max_row=3) for c in row if c.value == "兴庆区"]
@@ -32,6 +33,8 @@ def test_a_total_column_beside_the_whole_region_is_a_reject_naming_it(tmp_path):
     (sheet,) = parse_workbook(tmp_path / "two.xlsx").sheets
     assert [(r.source_row, r.source_column) for r in sheet.rejects] == [(cell.row, cell.column_letter)]
     assert "合计" in sheet.rejects[0].reason
+    # said once: the reject, not also an "ignored" column in the sheet's note
+    assert not any(f"{cell.column_letter}「" in w for w in sheet.warnings), sheet.warnings
     assert all(ln.source_column != cell.column_letter for ln in sheet.lines)
     whole = {ln.row_key: ln.amount_yuan for ln in sheet.lines if ln.column_key == "amount"}
     rewrite(FIXTURE, tmp_path / "plain.xlsx", whole="本地区")

@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from dagster_project.ingest.magnitudes import MAGNITUDE_CHARS
+from dagster_project.ingest.magnitudes import magnitude_stem
 
 # ECMA-376 Part 1 §18.8.30: number formats a file names by id without defining them. openpyxl knows 0–22 and 37–49;
 # 27–36 and 50–58 are the East-Asian built-ins (zh-CN, as Excel and WPS in Chinese write them: a date typed in a
@@ -470,7 +470,8 @@ def unit_of_literal(literal: str | None, units) -> str | None:
         return None
     if literal in units:
         return literal
-    return f"{literal}元" if f"{literal}元" in units and set(literal) <= set(MAGNITUDE_CHARS) else None
+    label = f"{literal}元"
+    return label if label in units and magnitude_stem(label, units[label]) else None
 
 
 # What can make a printed figure another number than the stored one: a condition choosing a section ([>=10000]), a

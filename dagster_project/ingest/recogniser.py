@@ -52,6 +52,11 @@ from dagster_project.ingest.parsed import (
 from dagster_project.ingest.region_band import refuse_double_regions, region_columns, strip_bands
 from dagster_project.ingest.workbook_spec import TableSpec, WorkbookVocabulary, normalise, vocabulary
 
+# raw.<family>_lines.amount_yuan is DECIMAL(20, 2) (workbook._schemas): 10^18 元 and more cannot be loaded (Arrow
+# refuses the family's whole batch) and is no public-finance figure (a province's debt is below 10^13 元) — a typo or
+# a code typed into an amount cell: that cell's row reject
+_MAX_YUAN = Decimal(10) ** 18
+
 
 def _pre_header_info(vocab, grid: Grid, rows: range, sheet: ParsedSheet, header_rows=()) -> list[str]:
     """Publisher line and unit from the rows above the data; returns any empty-table notes there."""
@@ -361,6 +366,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
                 continue
         value = grid.value(r, m.index)
         ok, amount = parse_amount(value)
+        too_large = ok and abs(amount) >= _MAX_YUAN  # in any unit of the seed (each ≥ 1 元): before printing it
+        ok = ok and not too_large
         # the figure a person reads: its number format's text (3.441395 shown '0.00' is 3.44), its scale ('#,##0,,'
         # prints thousands of thousands), a percentage is no amount
         number_format = grid.formats.get((r, m.index)) if grid.formats else None
@@ -376,9 +383,13 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
                 amount = abs(amount) * printed.sign  # 减少 printed beside it: the figure a reader reads is negative
             if unit is not None and unit != sheet.unit_label:
                 amount = amount * vocab.units[unit] / multiplier  # the unit printed beside the figure
+        if ok and abs(amount * multiplier) >= _MAX_YUAN:
+            ok, too_large = False, True
         if not ok:
             raw = printed.text if printed is not None and printed.text is not None else cell_text(value)
-            found = (f"公式未保存计算结果「{raw}」，请在 Excel/WPS 中打开并保存后重新提交 (a formula saved "
+            found = (f"数额超出任何金额的范围「{raw}」(out of range: {raw} in this table's unit is 10^18 元 or more, "
+                     f"no amount of a public budget or debt)" if too_large else
+                     f"公式未保存计算结果「{raw}」，请在 Excel/WPS 中打开并保存后重新提交 (a formula saved "
                      f"without its computed value, '{raw}': open and save the file in Excel or WPS)"
                      if isinstance(value, UncachedFormula) else
                      f"数字格式无法解读「{number_format}」(number format not understood: {number_format}; what the "

@@ -30,8 +30,8 @@ from __future__ import annotations
 from dagster_project.ingest.grid import Grid, cell_text
 from dagster_project.ingest.header_band import Column, _looks_numeric, best_alias, get_column_letter
 from dagster_project.ingest.own_region import own_region_names
-from dagster_project.ingest.parsed import _BLANK_AMOUNTS, RowReject, nfkc
-from dagster_project.ingest.region_totals import whole_contains_words
+from dagster_project.ingest.parsed import _BLANK_AMOUNTS, nfkc
+from dagster_project.ingest.region_totals import reject_column, whole_contains_words
 from dagster_project.ingest.workbook_spec import TableSpec, normalise
 
 UNKNOWN_COLUMNS = "未识别的列已忽略 (unrecognised columns ignored): "
@@ -117,14 +117,11 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
             # column is the whole region or one region's, cannot be told
             refused.add(c)
             h = header_rows[-1]
-            sheet.rejects.append(RowReject(
-                sheet.sheet, grid.source_row(h), letter, header,
-                f"{grid.where(h)} {letter}列「{header}」: 标题「{sheet.entity_name}」与「{sheet.publisher_line}」所指地区不同，"
-                f"不能确定该列是本地区合计还是某一地区，该列{numeric}个数字未读入 (the title and the publisher line name "
-                f"different regions: whether this column is the whole region's or one region's cannot be told, so its "
-                f"{numeric} figures were not read)",
-                source_page=grid.page(h),
-            ))
+            reject_column(grid, sheet, h, letter, header,
+                          f"标题「{sheet.entity_name}」与「{sheet.publisher_line}」所指地区不同，不能确定该列是本地区合计还是"
+                          f"某一地区，该列{numeric}个数字未读入 (the title and the publisher line name different regions: "
+                          f"whether this column is the whole region's or one region's cannot be told, so its {numeric} "
+                          f"figures were not read)")
         elif is_region and (c in bands or numeric * 5 >= len(filled) * 4):
             # (under a band the header says it is a region's: a text cell in it is that row's reject, not a
             # reason to leave the region out)
@@ -133,13 +130,10 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
         elif c in bands and numeric:
             refused.add(c)
             h = header_rows[-1]
-            sheet.rejects.append(RowReject(
-                sheet.sheet, grid.source_row(h), letter, header,
-                f"{grid.where(h)} {letter}列「{header}」: 在「{bands[c]}」下，但不是某一地区的名称，"
-                f"该列{numeric}个数字未读入 (a column under the region band '{bands[c]}' names no one region: "
-                f"its {numeric} figures were not read; name the region in its header)",
-                source_page=grid.page(h),
-            ))
+            reject_column(grid, sheet, h, letter, header,
+                          f"在「{bands[c]}」下，但不是某一地区的名称，该列{numeric}个数字未读入 (a column under the region "
+                          f"band '{bands[c]}' names no one region: its {numeric} figures were not read; name the region "
+                          f"in its header)")
     columns = columns + found
     # the columns still ignored, named as _map_columns names them (rebuilt, not cut out of its text: a header
     # such as 各县（市、区） holds the list's own separator)
@@ -168,11 +162,8 @@ def refuse_double_regions(grid: Grid, columns: list, header_rows: list[int], she
     for col in columns:
         if col.index in refused:
             others = "、".join(f"{o.letter}「{o.header}」" for o in by_key[col.key] if o is not col)
-            sheet.rejects.append(RowReject(
-                sheet.sheet, grid.source_row(h), col.letter, col.header,
-                f"{grid.where(h)} {col.letter}列「{col.header}」: 与{others}同为「{col.key[7:]}」的数字，且同一行两列都有"
-                f"数字，无法确定读哪一列，均未读入 (a second figure column of the same region beside {others}, both "
-                f"filled on one row: which one the table states is unknown, so neither was read)",
-                source_page=grid.page(h),
-            ))
+            reject_column(grid, sheet, h, col.letter, col.header,
+                          f"与{others}同为「{col.key[7:]}」的数字，且同一行两列都有数字，无法确定读哪一列，均未读入 (a second "
+                          f"figure column of the same region beside {others}, both filled on one row: which one the "
+                          f"table states is unknown, so neither was read)")
     return [col for col in columns if col.index not in refused]

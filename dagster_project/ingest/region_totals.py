@@ -66,6 +66,12 @@ def _whole_total() -> "re.Pattern[str]":
 _REGION_KEYS = ("amount", "amount_own_level")
 
 
+def reject_column(grid: Grid, sheet, h: int, letter: str, header: str, why: str) -> None:
+    """The column's figures refused: one reject naming the column at its header row ``h`` (sheet, row, letter)."""
+    sheet.rejects.append(RowReject(sheet.sheet, grid.source_row(h), letter, header,
+                                   f"{grid.where(h)} {letter}列「{header}」: {why}", source_page=grid.page(h)))
+
+
 def items_as_rows(vocab, spec: TableSpec, grid: Grid, columns: list, data_start: int) -> bool:
     """Some label of the table names an item (a top pattern: 债务限额, 债务余额) — regions never do."""
     tops = [p for p in spec.row_patterns if not p.within]
@@ -94,13 +100,10 @@ def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header
             continue
         refused.add(col.index)
         h = header_rows[-1]
-        sheet.rejects.append(RowReject(
-            sheet.sheet, grid.source_row(h), col.letter, col.header,
-            f"{grid.where(h)} {col.letter}列「{col.header}」: 本表按行列项目、按列列地区，该列不是某一地区，也不是唯一的"
-            f"本地区合计列，其数字未读入 (the rows of this table are items and its columns regions: this column names "
-            f"no region and is not the one whole-region total, so its figures were not read)",
-            source_page=grid.page(h),
-        ))
+        reject_column(grid, sheet, h, col.letter, col.header,
+                      "本表按行列项目、按列列地区，该列不是某一地区，也不是唯一的本地区合计列，其数字未读入 (the rows of this "
+                      "table are items and its columns regions: this column names no region and is not the one "
+                      "whole-region total, so its figures were not read)")
     replaced = {c.index: c for c in out}
     return [replaced.get(c.index, c) for c in columns if c.index not in refused]
 
@@ -181,11 +184,8 @@ def unmapped_whole_total(vocab, spec: TableSpec, grid: Grid, paths: dict, column
             bands.pop(c, None)
             continue
         h = header_rows[-1]
-        sheet.rejects.append(RowReject(
-            sheet.sheet, grid.source_row(h), letter, header,
-            f"{grid.where(h)} {letter}列「{header}」: 本表已有本地区合计列，该列也是合计，不能确定读哪一列，其数字未读入 "
-            f"(the table already has a whole-region column and this one is a total too: which one it states is "
-            f"unknown, so its figures were not read)",
-            source_page=grid.page(h),
-        ))
+        reject_column(grid, sheet, h, letter, header,
+                      "本表已有本地区合计列，该列也是合计，不能确定读哪一列，其数字未读入 (the table already has a "
+                      "whole-region column and this one is a total too: which one it states is unknown, so its figures "
+                      "were not read)")
     return out

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from dagster_project import paths
-from dagster_project.ingest.magnitudes import MAGNITUDE_CHARS
+from dagster_project.ingest.magnitudes import magnitude_stem
 from dagster_project.ingest.text_staging import sql_literal
 
 AMOUNT_UNITS_SEED = paths.DBT_SEEDS_DIR / "ingest" / "ref_amount_units.csv"
@@ -36,8 +36,7 @@ def amount_units() -> dict[str, Decimal]:
         }
     # a magnitude written without 元 (金额（万）, 单位：亿, a unit cell 万) is that many 元: in an amount's header or unit
     # cell 万 can mean nothing else; only the seed's units whose stem is a magnitude read so (人民币 alone is no unit)
-    stems = {label[:-1]: mult for label, mult in units.items()
-             if label.endswith("元") and len(label) > 1 and all(ch in MAGNITUDE_CHARS for ch in label[:-1])}
+    stems = {stem: mult for label, mult in units.items() if (stem := magnitude_stem(label, mult))}
     return {**stems, **units}
 
 

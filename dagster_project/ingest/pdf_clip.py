@@ -84,16 +84,17 @@ def clipped_away(page) -> dict[tuple[float, float, str], tuple[float, float, flo
     interpreter = _ClipInterpreter(page.pdf.rsrcmgr, device)
     device.interpreter = interpreter
     interpreter.process_page(page.page_obj)
-    # device space → pdfplumber's: x from the page's left, top measured down from the page's top (mediabox)
+    # device space (pdfminer: origin at the mediabox's lower left, so the paper is 0 … width) → pdfplumber's, as
+    # pdfplumber converts it: x plus the mediabox's left, top measured down from the mediabox's top
     x0, top = (float(page.mediabox[0]), float(page.mediabox[3])) if page.mediabox else (0.0, 0.0)
     width = float(page.width)
     hidden: dict[tuple[float, float, str], tuple[float, float, float, float]] = {}
     seen: set[tuple[float, float, str]] = set()
     for ch, away, clip in device.drawn:
-        if 0 <= ch.x0 - x0 and ch.x1 - x0 <= width:
-            key = (round(ch.x0 - x0, 1), round(top - ch.y1, 1), ch.get_text())
+        if 0 <= ch.x0 and ch.x1 <= width:
+            key = (round(ch.x0 + x0, 1), round(top - ch.y1, 1), ch.get_text())
             if away:
-                hidden[key] = (clip[0] - x0, top - clip[3], clip[2] - x0, top - clip[1])
+                hidden[key] = (clip[0] + x0, top - clip[3], clip[2] + x0, top - clip[1])
             else:
                 seen.add(key)
     return {key: clip for key, clip in hidden.items() if key not in seen}

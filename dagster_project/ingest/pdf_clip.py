@@ -45,7 +45,10 @@ class _ClipInterpreter(PDFPageInterpreter):
         super().do_Q()
 
     def do_W(self) -> None:
-        points = [apply_matrix_pt(self.ctm, (op[1], op[2])) for op in self.curpath if op[0] in ("m", "l")]
+        # every point of the path, curves' control points too (a curve lies inside them): a clip drawn with curves
+        # only (an oval around the page) was one point, and every glyph under it was taken for hidden
+        points = [apply_matrix_pt(self.ctm, (op[i], op[i + 1])) for op in self.curpath if op[0] in "mlcvy"
+                  for i in range(1, len(op) - 1, 2)]
         if not points:
             return
         xs, ys = [p[0] for p in points], [p[1] for p in points]

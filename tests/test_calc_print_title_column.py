@@ -58,3 +58,46 @@ def test_a_header_clipped_away_over_the_print_title_cell_is_not_that_cells_text(
     assert {round(hidden[key][0], 1) for key in header} == {round(item[2], 1)}
     rows = [it for it in read_pdf(path, path.name).items if it.page == 3 and it.kind == "table"]
     assert rows[0].cells == ["项目", "本地区"]
+
+
+def test_a_clip_drawn_with_curves_around_the_page_hides_nothing(tmp_path):
+    """The same print with every page's drawing inside an oval clip around the paper (m and four c, no straight line —
+    as a writer clips to a rounded or elliptic shape): it looks the same and must read the same. A clip's box taken
+    from its m/l points alone was one point: every glyph was taken for hidden and the table was lost."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject
+
+    path, oval = CALC / "debt_calc_print_title.pdf", tmp_path / "oval.pdf"
+    k, cx, cy, rx, ry = 0.5523, 300, 420, 600, 800  # Bézier quarter-ellipse constant; centre; radii past the paper
+    clip = (f"{cx + rx} {cy} m {cx + rx} {cy + k * ry} {cx + k * rx} {cy + ry} {cx} {cy + ry} c "
+            f"{cx - k * rx} {cy + ry} {cx - rx} {cy + k * ry} {cx - rx} {cy} c "
+            f"{cx - rx} {cy - k * ry} {cx - k * rx} {cy - ry} {cx} {cy - ry} c "
+            f"{cx + k * rx} {cy - ry} {cx + rx} {cy - k * ry} {cx + rx} {cy} c h W n\n").encode()
+    writer = PdfWriter(clone_from=str(path))
+    for page in writer.pages:
+        stream = DecodedStreamObject()
+        stream.set_data(b"q " + clip + page.get_contents().get_data() + b"\nQ")
+        page.replace_contents(stream)
+    writer.write(oval)
+    assert _tables(parse_workbook(oval)) == _tables(parse_workbook(path))
+
+
+def test_hidden_glyphs_are_found_on_a_page_whose_mediabox_does_not_start_at_zero(tmp_path):
+    """pdfplumber puts a glyph at pdfminer's x plus the mediabox's left: a page whose MediaBox starts at x = 50 (the same
+    drawing moved with it, so it looks the same) must give the same hidden glyphs, 50 pt to the right."""
+    from pypdf import PdfWriter, Transformation
+    from pypdf.generic import RectangleObject
+
+    path, shifted = CALC / "debt_calc_print_title.pdf", tmp_path / "shifted.pdf"
+    writer = PdfWriter(clone_from=str(path))
+    for page in writer.pages:
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        page.add_transformation(Transformation().translate(50, 0))
+        page.mediabox = page.cropbox = RectangleObject([x0 + 50, y0, x1 + 50, y1])
+    writer.write(shifted)
+    with pdfplumber.open(path) as pdf, pdfplumber.open(shifted) as moved:
+        want = {(round(x + 50, 1), top, text): (clip[0] + 50, clip[1], clip[2] + 50, clip[3])
+                for (x, top, text), clip in clipped_away(pdf.pages[2]).items()}
+        got = clipped_away(moved.pages[2])
+    assert want and set(got) == set(want)
+    assert all(abs(got[key][i] - want[key][i]) < 0.1 for key in want for i in range(4))

@@ -108,21 +108,16 @@ def record_ends_mixed(path: Path) -> bool:
     return False
 
 
-def _normalise_chunk(data: bytes, quoted: bool) -> tuple[bytes, bool, int, int]:
-    """``data`` with CRLF outside quotes made LF; the quote state after it; record ends seen (CRLF, lone LF).
-    A doubled quote ("") inside a quoted field toggles twice: the state is right without special-casing it."""
+def _normalise_chunk(data: bytes, quoted: bool) -> tuple[bytes, bool]:
+    """``data`` with CRLF outside quotes made LF; the quote state after it. A doubled quote ("") inside a quoted
+    field toggles twice: the state is right without special-casing it."""
     parts = data.split(b'"')
-    crlf = lone = 0
     for i, part in enumerate(parts):
         if i:
             quoted = not quoted
-        if not quoted:
-            n_crlf = part.count(b"\r\n")
-            if n_crlf:
-                crlf += n_crlf
-                parts[i] = part.replace(b"\r\n", b"\n")
-            lone += part.count(b"\n") - n_crlf
-    return b'"'.join(parts), quoted, crlf, lone
+        if not quoted and b"\r\n" in part:
+            parts[i] = part.replace(b"\r\n", b"\n")
+    return b'"'.join(parts), quoted
 
 
 def normalised_copy(path: Path, tmp_dir: Path) -> Path | None:
@@ -131,24 +126,16 @@ def normalised_copy(path: Path, tmp_dir: Path) -> Path | None:
         return None
     tmp_dir.mkdir(parents=True, exist_ok=True)
     tmp = tmp_dir / f"line-ends-{uuid.uuid4().hex}{path.suffix.lower()}"
-    quoted, crlf, lone, carry = False, 0, 0, b""
+    quoted = False
     try:
-        with path.open("rb") as handle, tmp.open("wb") as sink:
-            while block := handle.read(CHUNK_BYTES):
-                data = carry + block
-                # a CR at a chunk's end may start a CRLF: decide it with the next chunk
-                carry, data = (b"\r", data[:-1]) if data.endswith(b"\r") else (b"", data)
-                out, quoted, c, n = _normalise_chunk(data, quoted)
-                crlf, lone = crlf + c, lone + n
+        with tmp.open("wb") as sink:
+            for data in _chunks(path):  # (a CR ending a chunk is decided with the next: no CRLF cut in two)
+                out, quoted = _normalise_chunk(data, quoted)
                 sink.write(out)
-            sink.write(carry)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if crlf and lone:
-        return tmp
-    tmp.unlink(missing_ok=True)  # every record ends one way; the other kind is inside quoted fields only
-    return None
+    return tmp
 
 
 __all__ = ["DELIMITED_SUFFIXES", "LineEndCount", "NOTE", "count_line_ends", "normalised_copy", "record_ends_mixed"]

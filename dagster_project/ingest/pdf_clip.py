@@ -45,7 +45,10 @@ class _ClipInterpreter(PDFPageInterpreter):
         super().do_Q()
 
     def do_W(self) -> None:
-        points = [apply_matrix_pt(self.ctm, (op[1], op[2])) for op in self.curpath if op[0] in ("m", "l")]
+        # every point of the path, curves' control points too (a curve lies inside them): a clip drawn with curves
+        # only (an oval around the page) was one point, and every glyph under it was taken for hidden
+        points = [apply_matrix_pt(self.ctm, (op[i], op[i + 1])) for op in self.curpath if op[0] in "mlcvy"
+                  for i in range(1, len(op) - 1, 2)]
         if not points:
             return
         xs, ys = [p[0] for p in points], [p[1] for p in points]
@@ -84,16 +87,17 @@ def clipped_away(page) -> dict[tuple[float, float, str], tuple[float, float, flo
     interpreter = _ClipInterpreter(page.pdf.rsrcmgr, device)
     device.interpreter = interpreter
     interpreter.process_page(page.page_obj)
-    # device space → pdfplumber's: x from the page's left, top measured down from the page's top (mediabox)
+    # device space (pdfminer: origin at the mediabox's lower left, so the paper is 0 … width) → pdfplumber's, as
+    # pdfplumber converts it: x plus the mediabox's left, top measured down from the mediabox's top
     x0, top = (float(page.mediabox[0]), float(page.mediabox[3])) if page.mediabox else (0.0, 0.0)
     width = float(page.width)
     hidden: dict[tuple[float, float, str], tuple[float, float, float, float]] = {}
     seen: set[tuple[float, float, str]] = set()
     for ch, away, clip in device.drawn:
-        if 0 <= ch.x0 - x0 and ch.x1 - x0 <= width:
-            key = (round(ch.x0 - x0, 1), round(top - ch.y1, 1), ch.get_text())
+        if 0 <= ch.x0 and ch.x1 <= width:
+            key = (round(ch.x0 + x0, 1), round(top - ch.y1, 1), ch.get_text())
             if away:
-                hidden[key] = (clip[0] - x0, top - clip[3], clip[2] - x0, top - clip[1])
+                hidden[key] = (clip[0] + x0, top - clip[3], clip[2] + x0, top - clip[1])
             else:
                 seen.add(key)
     return {key: clip for key, clip in hidden.items() if key not in seen}

@@ -29,6 +29,7 @@ import re
 
 import duckdb
 
+from dagster_project import identifiers
 from dagster_project.ingest.text_staging import sql_literal
 from dagster_project.ingest.trading_fields import trading_spec
 
@@ -76,8 +77,9 @@ FIRM_WORDS = "公司|有限|集团|股份"
 # what wraps a cell's words (spaces, brackets, quotes): passed over when reading whether it starts with a negation
 _WRAPPING = "[\\s\\p{Zs}()\\[\\]【】“”\"']"
 NOT_A_CONSORTIUM = "^(无|非|否|没有|不是|不属于|不涉及|不组成|未组成|不以|不接受)联合体"
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# GB 32100's alphabet and weights are identifiers' (the one Python definition; dbt's is macros/uscc.sql)
+_USCC_ALPHABET = identifiers.USCC_ALPHABET
+_USCC_WEIGHTS = identifiers._USCC_WEIGHTS
 
 
 def _narrow(expr: str) -> str:

@@ -15,23 +15,18 @@ built by dbt on a DuckDB file of the test's own. Expected values are derived fro
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.ingest import framework
 from dagster_project.identifiers import make_uscc
-from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from test_trading_candidates_per_row import load_and_build
 from test_trading_consortium_rows import LEAD, MEMBER, UNION
 from test_trading_consortium_rows import _row as _513_row
 from test_trading_consortium_rows import _write as _write_513
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "TENDERER_NAME",
           "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME",
           "WIN_BIDDER_NAME", "WIN_BIDDER_CODE"]
@@ -108,8 +103,6 @@ def _version(title: str, end: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    from dagster_project.paths import settings
-
     tmp = tmp_path_factory.mktemp("candidate_codes")
     path = tmp / "raw" / "trading" / "candidates.csv"
     path.parent.mkdir(parents=True)
@@ -136,27 +129,8 @@ def warehouse(tmp_path_factory) -> Path:
     _write_513(tmp / "raw", [_513_row("001", "20200512100000", LEAD, UNION),
                              _513_row("001", "20200512100000", (MEMBER[0], "9.16402E+17"), UNION, amount="")],
                name="513_consortium.csv")
-    db = tmp / "w.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
-        mp.setenv("GONGKAI_WAREHOUSE", str(db))
-        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
-        env = settings().env_for_subprocess()
-        con = duckdb.connect(str(db))
-        try:
-            for family, spec in FAMILY_LOADERS.items():
-                framework.load_family(con, tmp / "raw", family, resolve_loader(spec), progress=lambda _: None)
-        finally:
-            con.close()
-        done = subprocess.run(
-            [DBT, "build", "--select", "+fct_trading_bulletins", "+int_identifier_checks", "+int_blanked_cells",
-             "+int_bulletin_copies_compared",
-             "--resource-type", "model", "--resource-type", "seed",
-             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-            env=env, capture_output=True, text=True, cwd=REPO_ROOT)
-    assert done.returncode == 0, done.stdout[-6000:]
-    return db
+    return load_and_build(tmp, "+fct_trading_bulletins", "+int_identifier_checks", "+int_blanked_cells",
+                          "+int_bulletin_copies_compared")
 
 
 def _bulletins(db: Path) -> dict[str, dict]:

@@ -56,11 +56,6 @@
  or {{ regex_search(a, consortium_mark()) }} <> {{ regex_search(b, consortium_mark()) }})
 {%- endmacro %}
 
-{#- The code cell's codes in its order (split where code_set splits). -#}
-{% macro code_pieces(expr) -%}
-{{ filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''") }}
-{%- endmacro %}
-
 {#- The code cell's slots in its order, an empty slot kept (A、、C is three: the middle member has no code) — pairs are
     compared slot by slot (review V6 item 4: A、、C vs C、、A lost the empty slot, the counts differed from the names' and
     the sets were equal). Spaces beside a separator are no slot of their own. -#}

@@ -17,7 +17,8 @@ import duckdb
 import pytest
 
 from dagster_project.paths import DBT_PROJECT_DIR
-from dagster_project.publish.ocds_config import CONSORTIUM_MARK, load_config, package_files
+from dagster_project.ingest.trading_unions import ROLE_MARK
+from dagster_project.publish.ocds_config import CODE_LIST_SEPARATORS, CONSORTIUM_MARK, load_config, package_files
 from test_publish_support import (
     build_fixture_warehouse, ocds_releases_checked, ocds_written_and_mapped, set_candidate_cell, written_releases,
 )
@@ -71,6 +72,12 @@ def test_the_consortium_mark_is_one_in_dbt_and_in_ocds():
     macro = (DBT_PROJECT_DIR / "macros" / "trading_candidates.sql").read_text(encoding="utf-8")
     (in_dbt,) = re.findall(r"macro consortium_mark\(\) -%\}\s*\{\{ sql_string\('([^']*)'\) \}\}", macro)
     assert in_dbt == CONSORTIUM_MARK
+    # the role marks a member's name carries (甲（牵头人）) and the separators of a code cell: the copies' comparison in
+    # dbt reads them as the 513 fold (ingest/trading_unions.py) and OCDS do
+    role_in_dbt = re.search(r"macro party_pieces\(expr\).*?sql_string\('(\[（\(\][^']*)'\)", macro, re.S).group(1)
+    assert role_in_dbt == ROLE_MARK
+    (separators_in_dbt,) = re.findall(r"macro code_set\(expr\) -%\}\s*\{\{[^}]*regex_split\(expr, \"'\[([^\]]*)\]'\"\)", macro)
+    assert separators_in_dbt == CODE_LIST_SEPARATORS
 
 
 LEAD, MEMBER = "91640100MA76XXXX1A", "91640100MA76XXXX2B"

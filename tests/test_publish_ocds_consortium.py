@@ -76,7 +76,7 @@ def test_the_consortium_mark_is_one_in_dbt_and_in_ocds():
     # dbt reads them as the 513 fold (ingest/trading_unions.py) and OCDS do
     role_in_dbt = re.search(r"macro party_pieces\(expr\).*?sql_string\('(\[（\(\][^']*)'\)", macro, re.S).group(1)
     assert role_in_dbt == ROLE_MARK
-    (separators_in_dbt,) = re.findall(r"macro code_set\(expr\) -%\}\s*\{\{[^}]*regex_split\(expr, \"'\[([^\]]*)\]'\"\)", macro)
+    (separators_in_dbt,) = re.findall(r"macro code_list_separators\(\) -%\}'\[([^\]]*)\]'", macro)
     assert separators_in_dbt == CODE_LIST_SEPARATORS
 
 

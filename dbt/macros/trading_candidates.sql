@@ -36,8 +36,12 @@
     same party in any order (91…2B、91…1A is 91…1A、91…2B — the order a 513's member rows give and a flat export's cell
     need not agree), split where OCDS splits them (publish/ocds_config.CODE_LIST_SEPARATORS). -#}
 {% macro code_set(expr) -%}
-{{ list_sorted(filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''")) }}
+{{ list_sorted(filter_list(regex_split(expr, code_list_separators()), 'c', "c <> ''")) }}
 {%- endmacro %}
+
+{#- Where a code cell lists several codes (publish/ocds_config.CODE_LIST_SEPARATORS, as a character class): the copies'
+    comparison and the member-by-member GB 32100 check (int_identifier_checks) split where OCDS splits. -#}
+{% macro code_list_separators() -%}'[；;、，,/／ 　]'{%- endmacro %}
 
 {#- A party's name cell as its members, in the cell's order: split at ；/;/、, whitespace removed, the consortium word at
     either end dropped (甲、乙联合体 and 乙、甲联合体 are one consortium, the order a 513's member rows give and a flat

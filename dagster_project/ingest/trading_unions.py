@@ -125,10 +125,9 @@ def _grouped(source: str, key_sql: str, part_sql: str, present: set[str]) -> tup
     own = [f for pair in MEMBER_FIELDS for f in pair if f in present]
     others = sorted(f for f in present if f not in own and f not in UNION_FIELDS)
     names = [name for name, _code in MEMBER_FIELDS if name in present]
-    codes = [code for _name, code in MEMBER_FIELDS if code in present]
     # a member listed again (a paged export repeating the member rows) is one member: its first row only
     first = "FILTER (WHERE _member_seen = 1)"
-    aggregates = [f"min(source_row) AS _fold_first", "count(*) AS _fold_rows"]
+    aggregates = ["min(source_row) AS _fold_first", "count(*) AS _fold_rows"]
     for name in names:
         joined = f"string_agg(trim(p_{name}), '、' ORDER BY source_row) {first}"
         aggregates.append(f"CASE WHEN bool_or(regexp_matches(p_{name}, '{ROLE_MARK}')) THEN {joined} "

@@ -70,13 +70,27 @@ def _text(expr: str) -> str:
 # full-width code is the code (DuckDB has no NFKC)
 _WIDE = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 _NARROW = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " "
-# a firm's name as the consortium mark reads one (its [^有集公股]: 联合体有限公司 is a firm): a union name naming a firm
-FIRM_WORDS = "公司|有限|集团|股份"
-# the mark negated where the cell starts (无联合体, 非联合体, （不是联合体）, 不组成联合体): it says the winner is NO
-# consortium — 无锡…联合体 is one (the negation must be followed by the word itself)
 # what wraps a cell's words (spaces, brackets, quotes): passed over when reading whether it starts with a negation
 _WRAPPING = "[\\s\\p{Zs}()\\[\\]【】“”\"']"
-NOT_A_CONSORTIUM = "^(无|非|否|没有|不是|不属于|不涉及|不组成|未组成|不以|不接受)联合体"
+
+
+def _words(key: str) -> str:
+    """The trading spec's ``consortium_names`` words of ``key`` as one RE2 alternation."""
+    return "|".join(re.escape(w) for w in trading_spec()["consortium_names"][key])
+
+
+def firm_words() -> str:
+    """A firm's name as the consortium mark reads one (its [^有集公股]: 联合体有限公司 is a firm): a union name naming
+    a firm names a consortium's member."""
+    return _words("firm")
+
+
+def not_a_consortium() -> str:
+    """The mark negated where the cell starts (无联合体, 非联合体, （不是联合体）, 不组成联合体): the winner is NO consortium
+    — 无锡…联合体 is one (the negation must be followed by the word itself)."""
+    return f"^({_words('negations')})联合体"
+
+
 # GB 32100's alphabet and weights are identifiers' (the one Python definition; dbt's is macros/uscc.sql)
 _USCC_ALPHABET = identifiers.USCC_ALPHABET
 _USCC_WEIGHTS = identifiers._USCC_WEIGHTS
@@ -95,8 +109,8 @@ def _names_a_consortium(expr: str) -> str:
     text = _narrow(expr)
     bare = f"regexp_replace({text}, {sql_literal(_WRAPPING)}, '', 'g')"
     return (f"((regexp_matches({text}, {sql_literal(CONSORTIUM_MARK)}) "
-            f"AND NOT regexp_matches({bare}, {sql_literal(NOT_A_CONSORTIUM)})) "
-            f"OR regexp_matches({text}, {sql_literal(FIRM_WORDS)}))")
+            f"AND NOT regexp_matches({bare}, {sql_literal(not_a_consortium())})) "
+            f"OR regexp_matches({text}, {sql_literal(firm_words())}))")
 
 
 def _valid_code(expr: str) -> str:

@@ -11,18 +11,17 @@ Python reference mapping on them, and the tenderers are counted from the cells w
 """
 from __future__ import annotations
 
-import json
 import re
 
 import duckdb
 import pytest
 
 from dagster_project.paths import DBT_PROJECT_DIR
-from dagster_project.publish.masking import MaskingPolicy
-from dagster_project.publish.ocds import bulletin_release, ocds_source_sql, write_ocds
-from dagster_project.publish.ocds_config import CONSORTIUM_MARK, load_config, open_package_text, package_files
-from dagster_project.publish.release import load_spec
-from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
+from dagster_project.ingest.trading_unions import ROLE_MARK
+from dagster_project.publish.ocds_config import CODE_LIST_SEPARATORS, CONSORTIUM_MARK, load_config, package_files
+from test_publish_support import (
+    build_fixture_warehouse, ocds_releases_checked, ocds_written_and_mapped, set_candidate_cell, written_releases,
+)
 
 # (cell, the tenderers a reader of the notice sees: written out by hand)
 CELLS = (
@@ -61,13 +60,7 @@ def warehouse(tmp_path):
 
 def test_a_consortium_is_one_tenderer_and_sql_equals_the_reference(warehouse, tmp_path):
     path, cells = warehouse
-    folder, expected = ocds_written_and_mapped(path, tmp_path)
-    written = []
-    for package in package_files(folder):
-        if package.name.startswith("release-package"):
-            with open_package_text(package) as fh:
-                written += json.load(fh)["releases"]
-    assert written == expected
+    written = ocds_releases_checked(path, tmp_path)
     by_id = {r["id"]: r for r in written}
     for key, (_cell, seen) in cells.items():
         (release,) = [r for rid, r in by_id.items() if rid.endswith(key) or key in rid]
@@ -79,6 +72,12 @@ def test_the_consortium_mark_is_one_in_dbt_and_in_ocds():
     macro = (DBT_PROJECT_DIR / "macros" / "trading_candidates.sql").read_text(encoding="utf-8")
     (in_dbt,) = re.findall(r"macro consortium_mark\(\) -%\}\s*\{\{ sql_string\('([^']*)'\) \}\}", macro)
     assert in_dbt == CONSORTIUM_MARK
+    # the role marks a member's name carries (甲（牵头人）) and the separators of a code cell: the copies' comparison in
+    # dbt reads them as the 513 fold (ingest/trading_unions.py) and OCDS do
+    role_in_dbt = re.search(r"macro party_pieces\(expr\).*?sql_string\('(\[（\(\][^']*)'\)", macro, re.S).group(1)
+    assert role_in_dbt == ROLE_MARK
+    (separators_in_dbt,) = re.findall(r"macro code_list_separators\(\) -%\}'\[([^\]]*)\]'", macro)
+    assert separators_in_dbt == CODE_LIST_SEPARATORS
 
 
 LEAD, MEMBER = "91640100MA76XXXX1A", "91640100MA76XXXX2B"
@@ -90,31 +89,16 @@ def test_a_consortium_party_has_its_members_codes_and_one_id_across_the_deal(tmp
     publicity (lead/member, codes in that order) and the result notice (甲、乙联合体, codes the other way round) of one
     deal name the same party (review R4: identifier {CN-USCC, "91…1A、91…2B"}, ids by the cell as written)."""
     path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
+    deal = set_candidate_cell(path, "宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司", f"{LEAD}、{MEMBER}；")
     con = duckdb.connect(str(path))
     try:
-        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
-                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
-        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
-                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
-                    ["宁夏甲建设公司（牵头人）、宁夏乙建设公司（成员）；宁夏丙建设公司", f"{LEAD}、{MEMBER}；", deal])
         con.execute("UPDATE main_marts.fct_trading_bulletins SET win_bidder_name = ?, win_bidder_code = ? "
                     "WHERE deal_key = ? AND win_bidder_name IS NOT NULL",
                     ["宁夏甲建设公司、宁夏乙建设公司联合体", f"{MEMBER}，{LEAD}", deal])
     finally:
         con.close()
     cfg = load_config()
-    folder = tmp_path / "ocds"
-    folder.mkdir()
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        write_ocds(con, folder, cfg, MaskingPolicy.from_spec(load_spec()["masking"]))
-    finally:
-        con.close()
-    releases = []
-    for package in package_files(folder):
-        if package.name.startswith("release-package"):
-            with open_package_text(package) as fh:
-                releases += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
+    releases = ocds_releases_checked(path, tmp_path, deal)
     consortia = {(r["tag"][0], p["name"]): p for r in releases for p in r["parties"] if "联合体" in p["name"]
                  or "牵头人" in p["name"]}
     assert {tag for tag, _ in consortia} >= {"award"} and len(consortia) >= 2
@@ -149,23 +133,11 @@ def test_codes_each_once_a_tie_two_tenderers_and_the_packages_valid(tmp_path):
                     ["；".join(tied), deals[1]])
     finally:
         con.close()
-    cfg, policy = load_config(), MaskingPolicy.from_spec(load_spec()["masking"])
-    folder = tmp_path / "ocds"
-    folder.mkdir()
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        write_ocds(con, folder, cfg, policy)
-        cursor = con.execute(f"SELECT * FROM ({ocds_source_sql(con, policy)}) ORDER BY deal_key, notice_send_time, bulletin_key")
-        names = [d[0] for d in cursor.description]
-        expected = [bulletin_release(dict(zip(names, values)), cfg) for values in cursor.fetchall()]
-    finally:
-        con.close()
-    written, v = [], validators()
+    cfg, v = load_config(), validators()
+    folder, expected = ocds_written_and_mapped(path, tmp_path)
     for package in package_files(folder):
         assert validate_package_file(package, v, cfg) == [], package.name
-        if package.name.startswith("release-package"):
-            with open_package_text(package) as fh:
-                written += json.load(fh)["releases"]
+    written = written_releases(folder)
     assert written == expected
     consortia = [p for r in written if r["ocid"].endswith(deals[0]) for p in r["parties"]
                  if "联合体" in p["name"] or "牵头人" in p["name"]]
@@ -184,22 +156,8 @@ def test_a_cell_whose_consortium_ends_before_the_semicolon_pairs_its_codes_by_ca
     looked for in each candidate, as the candidates are split; SQL mapping equals the reference."""
     path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
     third = "91640100MA76XXXX3C"
-    con = duckdb.connect(str(path))
-    try:
-        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
-                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
-        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
-                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
-                    ["宁夏甲建设公司、宁夏乙建设公司联合体；宁夏丙建设公司", f"{MEMBER}、{LEAD}；{third}", deal])
-    finally:
-        con.close()
-    folder, expected = ocds_written_and_mapped(path, tmp_path)
-    written = []
-    for package in package_files(folder):
-        if package.name.startswith("release-package"):
-            with open_package_text(package) as fh:
-                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
-    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    deal = set_candidate_cell(path, "宁夏甲建设公司、宁夏乙建设公司联合体；宁夏丙建设公司", f"{MEMBER}、{LEAD}；{third}")
+    written = ocds_releases_checked(path, tmp_path, deal)
     (publicity,) = [r for r in written if r["tag"] == ["award"] and r["awards"][0]["status"] == "pending"]
     tenderers = {t["name"]: t["id"] for t in publicity["tender"]["tenderers"]}
     assert tenderers == {"宁夏甲建设公司、宁夏乙建设公司联合体": f"consortium-{LEAD}+{MEMBER}",
@@ -223,13 +181,7 @@ def test_several_codes_without_the_mark_are_a_consortium_only_on_the_bidders_sid
                     "WHERE deal_key = ? AND win_bidder_name IS NOT NULL", ["宁夏甲建设公司、宁夏乙建设公司", f"{LEAD}、{MEMBER}", deal])
     finally:
         con.close()
-    folder, expected = ocds_written_and_mapped(path, tmp_path)
-    written = []
-    for package in package_files(folder):
-        if package.name.startswith("release-package"):
-            with open_package_text(package) as fh:
-                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
-    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    written = ocds_releases_checked(path, tmp_path, deal)
     ids = {p["id"] for r in written for p in r["parties"]}
     assert "joint-" + "+".join(buyers) in ids and f"consortium-{LEAD}+{MEMBER}" in ids
     assert not any(p["id"].startswith("consortium-11640100") for r in written for p in r["parties"])

@@ -289,3 +289,46 @@ def ocds_written_and_mapped(warehouse: Path, tmp_path: Path) -> tuple:
     finally:
         con.close()
     return folder, [bulletin_release(row, cfg) for row in rows]
+
+
+def written_releases(folder: Path, deal: str | None = None) -> list[dict]:
+    """The releases of the OCDS release packages written to ``folder`` (of one deal when given), in package order."""
+    import json
+
+    from dagster_project.publish.ocds_config import open_package_text, package_files
+    releases = []
+    for package in package_files(folder):
+        if package.name.startswith("release-package"):
+            with open_package_text(package) as fh:
+                releases += [r for r in json.load(fh)["releases"] if deal is None or r["ocid"].endswith(deal)]
+    return releases
+
+
+def ocds_releases_checked(warehouse: Path, tmp_path: Path, deal: str | None = None) -> list[dict]:
+    """The releases written to OCDS (of one deal when given), checked to be there and to equal those the Python
+    reference ``bulletin_release`` maps the same source rows to — the SQL mapping and its reference agree."""
+    folder, expected = ocds_written_and_mapped(warehouse, tmp_path)
+    written = written_releases(folder, deal)
+    assert written and written == [r for r in expected if deal is None or r["ocid"].endswith(deal)]
+    return written
+
+
+def set_candidate_cell(warehouse: Path, name: str, code: str | None) -> str:
+    """The first deal with a 中标候选人公示, its candidate cells set to ``name`` / ``code`` (no rank): the deal key."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
+                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
+        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
+                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
+                    [name, code, deal])
+    finally:
+        con.close()
+    return deal
+
+
+def claimed_identifiers(release: dict) -> dict[str, str | None]:
+    """Each tenderer's name → the identifier its party claims (None: no identifier)."""
+    parties = {p["id"]: p for p in release["parties"]}
+    return {parties[t["id"]]["name"]: (parties[t["id"]].get("identifier") or {}).get("id")
+            for t in release["tender"]["tenderers"]}

@@ -15,24 +15,18 @@ built by dbt on a DuckDB file of the test's own. Expected values are derived fro
 from __future__ import annotations
 
 import csv
-import json
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.ingest import framework
 from dagster_project.identifiers import make_uscc
-from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from test_trading_candidates_per_row import load_and_build
 from test_trading_consortium_rows import LEAD, MEMBER, UNION
 from test_trading_consortium_rows import _row as _513_row
 from test_trading_consortium_rows import _write as _write_513
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "TENDERER_NAME",
           "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME",
           "WIN_BIDDER_NAME", "WIN_BIDDER_CODE"]
@@ -109,8 +103,6 @@ def _version(title: str, end: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    from dagster_project.paths import settings
-
     tmp = tmp_path_factory.mktemp("candidate_codes")
     path = tmp / "raw" / "trading" / "candidates.csv"
     path.parent.mkdir(parents=True)
@@ -137,27 +129,8 @@ def warehouse(tmp_path_factory) -> Path:
     _write_513(tmp / "raw", [_513_row("001", "20200512100000", LEAD, UNION),
                              _513_row("001", "20200512100000", (MEMBER[0], "9.16402E+17"), UNION, amount="")],
                name="513_consortium.csv")
-    db = tmp / "w.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
-        mp.setenv("GONGKAI_WAREHOUSE", str(db))
-        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
-        env = settings().env_for_subprocess()
-        con = duckdb.connect(str(db))
-        try:
-            for family, spec in FAMILY_LOADERS.items():
-                framework.load_family(con, tmp / "raw", family, resolve_loader(spec), progress=lambda _: None)
-        finally:
-            con.close()
-        done = subprocess.run(
-            [DBT, "build", "--select", "+fct_trading_bulletins", "+int_identifier_checks", "+int_blanked_cells",
-             "+int_bulletin_copies_compared",
-             "--resource-type", "model", "--resource-type", "seed",
-             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-            env=env, capture_output=True, text=True, cwd=REPO_ROOT)
-    assert done.returncode == 0, done.stdout[-6000:]
-    return db
+    return load_and_build(tmp, "+fct_trading_bulletins", "+int_identifier_checks", "+int_blanked_cells",
+                          "+int_bulletin_copies_compared")
 
 
 def _bulletins(db: Path) -> dict[str, dict]:
@@ -231,60 +204,24 @@ def test_a_member_without_a_code_keeps_its_slot(warehouse):
 def test_ocds_pairs_no_code_where_codes_and_names_differ_in_number(tmp_path):
     """The cell the mart gave before (乙、甲；丙 beside ；C): the Python reference and its SQL twin paired C with 甲. Now
     neither pairs a code (three names, two code pieces); SQL equals the reference."""
-    from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
-    from dagster_project.publish.ocds_config import open_package_text, package_files
+    from test_publish_support import build_fixture_warehouse, claimed_identifiers, ocds_releases_checked, set_candidate_cell
 
     path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
-    con = duckdb.connect(str(path))
-    try:
-        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
-                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
-        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
-                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
-                    [f"{FIRMS[1][0]}、{FIRMS[0][0]}；{FIRMS[2][0]}", f"；{FIRMS[2][1]}", deal])
-    finally:
-        con.close()
-    folder, expected = ocds_written_and_mapped(path, tmp_path)
-    written = []
-    for package in package_files(folder):
-        if package.name.startswith("release-package"):
-            with open_package_text(package) as fh:
-                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
-    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    deal = set_candidate_cell(path, f"{FIRMS[1][0]}、{FIRMS[0][0]}；{FIRMS[2][0]}", f"；{FIRMS[2][1]}")
+    written = ocds_releases_checked(path, tmp_path, deal)
     (publicity,) = [r for r in written if r["tag"] == ["award"] and r["awards"][0]["status"] == "pending"]
-    parties = {p["id"]: p for p in publicity["parties"]}
-    claimed = {parties[t["id"]]["name"]: (parties[t["id"]].get("identifier") or {}).get("id")
-               for t in publicity["tender"]["tenderers"]}
-    assert claimed == {n: None for n, _ in FIRMS}
+    assert claimed_identifiers(publicity) == {n: None for n, _ in FIRMS}
 
 
 def test_ocds_sql_reads_a_separator_ending_the_code_cell_as_the_reference_does(tmp_path):
     """甲；乙 beside A；B； on one row: the SQL twin paired neither (three pieces, two names); it equals the reference."""
-    from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
-    from dagster_project.publish.ocds_config import open_package_text, package_files
+    from test_publish_support import build_fixture_warehouse, claimed_identifiers, ocds_releases_checked, set_candidate_cell
 
     path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
-    con = duckdb.connect(str(path))
-    try:
-        (deal,) = con.execute("SELECT min(deal_key) FROM main_marts.fct_trading_bulletins "
-                              "WHERE bulletin_type = '中标候选人公示'").fetchone()
-        con.execute("UPDATE main_marts.fct_trading_bulletins SET win_candidate_name = ?, win_candidate_code = ?, "
-                    "win_candidate_order = NULL WHERE deal_key = ? AND bulletin_type = '中标候选人公示'",
-                    [*ROWS["C7"][0], deal])
-    finally:
-        con.close()
-    folder, expected = ocds_written_and_mapped(path, tmp_path)
-    written = []
-    for package in package_files(folder):
-        if package.name.startswith("release-package"):
-            with open_package_text(package) as fh:
-                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
-    assert written == [r for r in expected if r["ocid"].endswith(deal)]
+    deal = set_candidate_cell(path, *ROWS["C7"][0])
+    written = ocds_releases_checked(path, tmp_path, deal)
     (publicity,) = [r for r in written if r["tag"] == ["award"] and r["awards"][0]["status"] == "pending"]
-    parties = {p["id"]: p for p in publicity["parties"]}
-    claimed = {parties[t["id"]]["name"]: (parties[t["id"]].get("identifier") or {}).get("id")
-               for t in publicity["tender"]["tenderers"]}
-    assert claimed == dict(FIRMS[:2])
+    assert claimed_identifiers(publicity) == dict(FIRMS[:2])
 
 
 def test_a_consortiums_codes_are_checked_member_by_member(warehouse):
@@ -349,8 +286,8 @@ def test_a_blank_of_the_kept_notice_is_filled_only_from_its_own_version(warehous
 def test_a_buyer_named_a_medical_consortium_with_one_code_is_one_party_with_its_identifier(tmp_path):
     """A buyer 银川市第一人民医院医疗联合体 (a 医联体 is one buyer) with one credit code got joint-<code> and no identifier:
     the consortium mark in a name makes a group of a bidder only. SQL equals the reference."""
-    from test_publish_support import build_fixture_warehouse, ocds_written_and_mapped
-    from dagster_project.publish.ocds_config import load_config, open_package_text, package_files
+    from test_publish_support import build_fixture_warehouse, ocds_releases_checked
+    from dagster_project.publish.ocds_config import load_config
 
     buyer = ("银川市第一人民医院医疗联合体", make_uscc("12640100MB0000030"))
     path = build_fixture_warehouse(tmp_path / "gongkai.duckdb", n_extra_deals=1)
@@ -361,13 +298,7 @@ def test_a_buyer_named_a_medical_consortium_with_one_code_is_one_party_with_its_
                     [*buyer, deal])
     finally:
         con.close()
-    folder, expected = ocds_written_and_mapped(path, tmp_path)
-    written = []
-    for package in package_files(folder):
-        if package.name.startswith("release-package"):
-            with open_package_text(package) as fh:
-                written += [r for r in json.load(fh)["releases"] if r["ocid"].endswith(deal)]
-    assert written and written == [r for r in expected if r["ocid"].endswith(deal)]
+    written = ocds_releases_checked(path, tmp_path, deal)
     scheme = load_config()["party_scheme"]
     for release in written:
         (party,) = [p for p in release["parties"] if "buyer" in p["roles"]]

@@ -152,12 +152,11 @@ def _raw_root(raw: Path) -> dict[str, list[list[str]]]:
     return {**files, "trading/ranked_export.csv": ranked}
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> tuple[Path, dict[str, list[list[str]]]]:
+def load_and_build(tmp: Path, *select: str) -> Path:
+    """``tmp/raw`` loaded by the real loaders into ``tmp/w.duckdb`` and the ``select``ed models (and seeds) built on it
+    by dbt: the warehouse file."""
     from dagster_project.paths import settings
 
-    tmp = tmp_path_factory.mktemp("candidates_per_row")
-    written = _raw_root(tmp / "raw")
     db = tmp / "w.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
@@ -171,12 +170,19 @@ def warehouse(tmp_path_factory) -> tuple[Path, dict[str, list[list[str]]]]:
         finally:
             con.close()
         done = subprocess.run(
-            [DBT, "build", "--select", "+int_bulletin_copies_compared", "fct_trading_bulletins", "--resource-type", "model",
-             "--resource-type", "seed", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            [DBT, "build", "--select", *select, "--resource-type", "model", "--resource-type", "seed",
+             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
              "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
             env=env, capture_output=True, text=True, cwd=REPO_ROOT)
     assert done.returncode == 0, done.stdout[-6000:]
-    return db, written
+    return db
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> tuple[Path, dict[str, list[list[str]]]]:
+    tmp = tmp_path_factory.mktemp("candidates_per_row")
+    written = _raw_root(tmp / "raw")
+    return load_and_build(tmp, "+int_bulletin_copies_compared", "fct_trading_bulletins"), written
 
 
 def _query(db: Path, sql: str) -> list[tuple]:

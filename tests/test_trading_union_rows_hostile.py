@@ -107,3 +107,15 @@ def test_a_middle_members_blank_code_keeps_its_slot(gongkai_env):
     load(raw, wh)
     (got,) = bulletins(wh, "trading/513_WIN_RESULT_ANNO.csv").values()
     assert got["win_bidder_code"].split("、") == [LEAD[1], "", OTHER[1]]
+
+
+def test_a_union_name_that_is_the_lead_firms_name_folds(gongkai_env):
+    """An office writing the lead's firm name as 联合体名称 (no consortium mark, no code): a firm's name names the
+    consortium (the trading spec's consortium_names.firm words), the members are one winner."""
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    union = (LEAD[0], "")
+    _write(raw, [_row("001", "20200512100000", LEAD, union), _row("001", "20200512100000", MEMBER, union, amount="")])
+    load(raw, wh)
+    got = bulletins(wh, "trading/513_WIN_RESULT_ANNO.csv")
+    assert [(r["win_bidder_name"], r["win_bidder_code"]) for r in got.values()] == [
+        (f"{LEAD[0]}、{MEMBER[0]}联合体", f"{LEAD[1]}、{MEMBER[1]}")]

@@ -30,7 +30,7 @@ import duckdb
 from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
-from dagster_project.ingest.trading_unions import fold_union_rows, folded_rows_sql, union_notes
+from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, union_notes
 from dagster_project.ingest.trading_fields import (
     StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
     repeated_headers, trading_spec,
@@ -127,21 +127,25 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         target = spec["fields"][b.field].get("column", b.field)
         if target is not None and target not in values:  # helper fields (amount_unit …) are not stored
             values[target] = f"p_{b.field}"
-    notes = union_notes(con, source, values["bulletin_key"], part, present)
-    if notes:  # some rows fold: otherwise the insert stays the plain one (513 at 1 M rows names no consortium)
-        # a folded member row's blanked cells (a damaged code) point at the row its bulletin is (its deal's publisher
-        # and year are found there): the member row itself is no bulletin
-        con.execute(f"""UPDATE raw.load_blanked_cells AS c SET record_row = m.first_row
-                        FROM {folded_rows_sql(source, values["bulletin_key"], part, present)} AS m
-                        WHERE c.load_id = ? AND c.source_file = ? AND c.source_row = m.source_row
-                          AND NOT c.is_retired""", [load_id, f.rel])
-        source = fold_union_rows(source, values["bulletin_key"], part, present)
-    columns = ["load_id", "source_file", "source_sha256", "source_row", *values]
-    exprs = [tf.sql_literal(load_id), tf.sql_literal(f.rel), tf.sql_literal(f.sha256), "source_row",
-             *values.values()]
-    return con.execute(
-        f"INSERT INTO raw.trading_bulletins ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {source}"
-    ).fetchone()[0], notes
+    key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
+    try:
+        notes = union_notes(con, folds) if fold_groups(con, source, key, part, present, folds) else []
+        if notes:  # some rows fold: otherwise the insert stays the plain one (513 at 1 M rows names no consortium)
+            # a folded member row's blanked cells (a damaged code) point at the row its bulletin is (its deal's
+            # publisher and year are found there): the member row itself is no bulletin
+            con.execute(f"""UPDATE raw.load_blanked_cells AS c SET record_row = m.first_row
+                            FROM {folded_rows_sql(source, key, part, present, folds)} AS m
+                            WHERE c.load_id = ? AND c.source_file = ? AND c.source_row = m.source_row
+                              AND NOT c.is_retired""", [load_id, f.rel])
+            source = fold_union_rows(source, key, part, present, folds)
+        columns = ["load_id", "source_file", "source_sha256", "source_row", *values]
+        exprs = [tf.sql_literal(load_id), tf.sql_literal(f.rel), tf.sql_literal(f.sha256), "source_row",
+                 *values.values()]
+        return con.execute(
+            f"INSERT INTO raw.trading_bulletins ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {source}"
+        ).fetchone()[0], notes
+    finally:
+        tf.drop_temp(con, folds)
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:

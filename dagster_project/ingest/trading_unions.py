@@ -29,6 +29,7 @@ import re
 
 import duckdb
 
+from dagster_project import identifiers
 from dagster_project.ingest.text_staging import sql_literal
 from dagster_project.ingest.trading_fields import trading_spec
 
@@ -69,15 +70,30 @@ def _text(expr: str) -> str:
 # full-width code is the code (DuckDB has no NFKC)
 _WIDE = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 _NARROW = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " "
-# a firm's name as the consortium mark reads one (its [^有集公股]: 联合体有限公司 is a firm): a union name naming a firm
-FIRM_WORDS = "公司|有限|集团|股份"
-# the mark negated where the cell starts (无联合体, 非联合体, （不是联合体）, 不组成联合体): it says the winner is NO
-# consortium — 无锡…联合体 is one (the negation must be followed by the word itself)
 # what wraps a cell's words (spaces, brackets, quotes): passed over when reading whether it starts with a negation
 _WRAPPING = "[\\s\\p{Zs}()\\[\\]【】“”\"']"
-NOT_A_CONSORTIUM = "^(无|非|否|没有|不是|不属于|不涉及|不组成|未组成|不以|不接受)联合体"
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _words(key: str) -> str:
+    """The trading spec's ``consortium_names`` words of ``key`` as one RE2 alternation."""
+    return "|".join(re.escape(w) for w in trading_spec()["consortium_names"][key])
+
+
+def firm_words() -> str:
+    """A firm's name as the consortium mark reads one (its [^有集公股]: 联合体有限公司 is a firm): a union name naming
+    a firm names a consortium's member."""
+    return _words("firm")
+
+
+def not_a_consortium() -> str:
+    """The mark negated where the cell starts (无联合体, 非联合体, （不是联合体）, 不组成联合体): the winner is NO consortium
+    — 无锡…联合体 is one (the negation must be followed by the word itself)."""
+    return f"^({_words('negations')})联合体"
+
+
+# GB 32100's alphabet and weights are identifiers' (the one Python definition; dbt's is macros/uscc.sql)
+_USCC_ALPHABET = identifiers.USCC_ALPHABET
+_USCC_WEIGHTS = identifiers._USCC_WEIGHTS
 
 
 def _narrow(expr: str) -> str:
@@ -93,8 +109,8 @@ def _names_a_consortium(expr: str) -> str:
     text = _narrow(expr)
     bare = f"regexp_replace({text}, {sql_literal(_WRAPPING)}, '', 'g')"
     return (f"((regexp_matches({text}, {sql_literal(CONSORTIUM_MARK)}) "
-            f"AND NOT regexp_matches({bare}, {sql_literal(NOT_A_CONSORTIUM)})) "
-            f"OR regexp_matches({text}, {sql_literal(FIRM_WORDS)}))")
+            f"AND NOT regexp_matches({bare}, {sql_literal(not_a_consortium())})) "
+            f"OR regexp_matches({text}, {sql_literal(firm_words())}))")
 
 
 def _valid_code(expr: str) -> str:
@@ -123,10 +139,9 @@ def _grouped(source: str, key_sql: str, part_sql: str, present: set[str]) -> tup
     own = [f for pair in MEMBER_FIELDS for f in pair if f in present]
     others = sorted(f for f in present if f not in own and f not in UNION_FIELDS)
     names = [name for name, _code in MEMBER_FIELDS if name in present]
-    codes = [code for _name, code in MEMBER_FIELDS if code in present]
     # a member listed again (a paged export repeating the member rows) is one member: its first row only
     first = "FILTER (WHERE _member_seen = 1)"
-    aggregates = [f"min(source_row) AS _fold_first", "count(*) AS _fold_rows"]
+    aggregates = ["min(source_row) AS _fold_first", "count(*) AS _fold_rows"]
     for name in names:
         joined = f"string_agg(trim(p_{name}), '、' ORDER BY source_row) {first}"
         aggregates.append(f"CASE WHEN bool_or(regexp_matches(p_{name}, '{ROLE_MARK}')) THEN {joined} "
@@ -150,21 +165,35 @@ def _grouped(source: str, key_sql: str, part_sql: str, present: set[str]) -> tup
     groups = f"""(SELECT _fold_key, _fold_part, _fold_union, {', '.join(aggregates)}
                   FROM (SELECT *, row_number() OVER (PARTITION BY _fold_key, _fold_part, _fold_union, {member}
                                                      ORDER BY source_row) AS _member_seen
-                        FROM (SELECT *, {key_sql} AS _fold_key, {part_sql} AS _fold_part,
-                                     {_union_sql(present)} AS _fold_union
-                              FROM {source}) AS rows_keyed
+                        FROM {_keyed(source, key_sql, part_sql, present)} AS rows_keyed
                         WHERE _fold_union IS NOT NULL) AS rows_named
                   GROUP BY _fold_key, _fold_part, _fold_union
                   HAVING count(*) FILTER (WHERE _member_seen = 1) > 1 AND {agree})"""
     return groups, own, others
 
 
-def fold_union_rows(source: str, key_sql: str, part_sql: str, present: set[str]) -> str:
-    """``source`` (the loadable records) with the rows of each consortium listed one per member folded into its first
-    row (see the module docstring); the same relation when the file has no consortium column."""
+def fold_groups(con: duckdb.DuckDBPyConnection, source: str, key_sql: str, part_sql: str, present: set[str],
+                table: str) -> bool:
+    """The consortia of ``source`` listed one member per row, grouped once into the temp table ``table`` (the notes,
+    the blanked cells' rows and the insert read it: the grouping is a pass over every named row); False, and no table,
+    when the file has no consortium column."""
     if not present & set(UNION_FIELDS):
-        return source
-    groups, own, others = _grouped(source, key_sql, part_sql, present)
+        return False
+    groups, _own, _others = _grouped(source, key_sql, part_sql, present)
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {groups} AS g")
+    return True
+
+
+def _keyed(source: str, key_sql: str, part_sql: str, present: set[str], columns: str = "*") -> str:
+    return (f"(SELECT {columns}, {key_sql} AS _fold_key, {part_sql} AS _fold_part, {_union_sql(present)} AS _fold_union "
+            f"FROM {source})")
+
+
+def fold_union_rows(source: str, key_sql: str, part_sql: str, present: set[str], groups: str) -> str:
+    """``source`` (the loadable records) with the rows of each consortium listed one per member folded into its first
+    row (see the module docstring); ``groups`` is ``fold_groups``' table."""
+    own = [f for pair in MEMBER_FIELDS for f in pair if f in present]
+    others = sorted(f for f in present if f not in own and f not in UNION_FIELDS)
     replaced = [f"coalesce(g._fold_{f}, s.p_{f}) AS p_{f}" for f in own if not f.endswith("_code")]
     # a fold's codes are its own, none included (a nameless member: the lead row's own code beside the consortium is
     # not the consortium's)
@@ -172,18 +201,15 @@ def fold_union_rows(source: str, key_sql: str, part_sql: str, present: set[str])
                  for f in own if f.endswith("_code")]
     replaced += [f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_{f} ELSE s.p_{f} END AS p_{f}" for f in others]
     return f"""(SELECT s.* REPLACE ({', '.join(replaced)})
-               FROM (SELECT *, {key_sql} AS _fold_key, {part_sql} AS _fold_part, {_union_sql(present)} AS _fold_union
-                     FROM {source}) AS s
+               FROM {_keyed(source, key_sql, part_sql, present)} AS s
                LEFT JOIN {groups} AS g
                  ON g._fold_key = s._fold_key AND g._fold_part = s._fold_part AND g._fold_union = s._fold_union
                WHERE g._fold_first IS NULL OR s.source_row = g._fold_first)"""
 
 
-def union_notes(con: duckdb.DuckDBPyConnection, source: str, key_sql: str, part_sql: str, present: set[str]) -> list[str]:
-    """The file's note on the consortia it lists one member per row (rows, bulletins, the first rows)."""
-    if not present & set(UNION_FIELDS):
-        return []
-    groups, _own, _others = _grouped(source, key_sql, part_sql, present)
+def union_notes(con: duckdb.DuckDBPyConnection, groups: str) -> list[str]:
+    """The file's note on the consortia it lists one member per row (rows, bulletins, the first rows); ``groups`` is
+    ``fold_groups``' table."""
     rows, bulletins, first, nameless = con.execute(
         f"SELECT coalesce(sum(_fold_rows), 0), count(*), list(_fold_first ORDER BY _fold_first)[1:5], "
         f"list_sort(flatten(list(_fold_nameless)))[1:5] FROM {groups}"
@@ -200,13 +226,11 @@ def union_notes(con: duckdb.DuckDBPyConnection, source: str, key_sql: str, part_
     return notes
 
 
-def folded_rows_sql(source: str, key_sql: str, part_sql: str, present: set[str]) -> str:
+def folded_rows_sql(source: str, key_sql: str, part_sql: str, present: set[str], groups: str) -> str:
     """(source_row, first_row) of each member row folded into another row: the cells blanked on a member's row belong
-    to the bulletin its first row became (raw.load_blanked_cells.record_row)."""
-    groups, _own, _others = _grouped(source, key_sql, part_sql, present)
+    to the bulletin its first row became (raw.load_blanked_cells.record_row); ``groups`` is ``fold_groups``' table."""
     return f"""(SELECT DISTINCT s.source_row, g._fold_first AS first_row
-               FROM (SELECT source_row, {key_sql} AS _fold_key, {part_sql} AS _fold_part,
-                            {_union_sql(present)} AS _fold_union FROM {source}) AS s
+               FROM {_keyed(source, key_sql, part_sql, present, "source_row")} AS s
                JOIN {groups} AS g
                  ON g._fold_key = s._fold_key AND g._fold_part = s._fold_part AND g._fold_union = s._fold_union
                WHERE s.source_row <> g._fold_first)"""

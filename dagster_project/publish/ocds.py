@@ -29,9 +29,8 @@ import duckdb
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import (
-    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, group_id_prefix, is_bidder,
-    load_config,
-    package_files, package_suffix, release_stem,
+    CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, group_id_prefix,
+    is_bidder, load_config, package_files, package_suffix, release_stem,
 )
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql, source_order
 from dagster_project.publish.ocds_packages import PackageChecks, PackageJob, package_jobs, sql_str, write_package_jobs

@@ -36,8 +36,12 @@
     same party in any order (91…2B、91…1A is 91…1A、91…2B — the order a 513's member rows give and a flat export's cell
     need not agree), split where OCDS splits them (publish/ocds_config.CODE_LIST_SEPARATORS). -#}
 {% macro code_set(expr) -%}
-{{ list_sorted(filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''")) }}
+{{ list_sorted(filter_list(regex_split(expr, code_list_separators()), 'c', "c <> ''")) }}
 {%- endmacro %}
+
+{#- Where a code cell lists several codes (publish/ocds_config.CODE_LIST_SEPARATORS, as a character class): the copies'
+    comparison and the member-by-member GB 32100 check (int_identifier_checks) split where OCDS splits. -#}
+{% macro code_list_separators() -%}'[；;、，,/／ 　]'{%- endmacro %}
 
 {#- A party's name cell as its members, in the cell's order: split at ；/;/、, whitespace removed, the consortium word at
     either end dropped (甲、乙联合体 and 乙、甲联合体 are one consortium, the order a 513's member rows give and a flat
@@ -54,11 +58,6 @@
 {% macro party_names_differ(a, b) -%}
 ({{ list_sorted(party_pieces(a)) }} <> {{ list_sorted(party_pieces(b)) }}
  or {{ regex_search(a, consortium_mark()) }} <> {{ regex_search(b, consortium_mark()) }})
-{%- endmacro %}
-
-{#- The code cell's codes in its order (split where code_set splits). -#}
-{% macro code_pieces(expr) -%}
-{{ filter_list(regex_split(expr, "'[；;、，,/／ 　]'"), 'c', "c <> ''") }}
 {%- endmacro %}
 
 {#- The code cell's slots in its order, an empty slot kept (A、、C is three: the middle member has no code) — pairs are

@@ -29,9 +29,9 @@ with registry as (
 ),
 
 -- a cell listing several parties' codes (a consortium's members 91…1A、91…2B, joint buyers; split where OCDS splits them,
--- code_list_pieces) is checked code by code: the cell as a whole is no one's code (review V1: two valid members' codes
+-- code_list_separators) is checked code by code: the cell as a whole is no one's code (review V1: two valid members' codes
 -- were IDENT_USCC_INVALID "length 37"). One row per member code; a single code keeps staging's check.
-{%- set list_separators = "'[；;、，,/／ 　]'" %}
+{%- set list_separators = code_list_separators() %}
 trading_cells as (
     {% for party in ['tenderer', 'tender_agency', 'win_bidder', 'win_candidate'] %}
     select

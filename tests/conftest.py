@@ -112,15 +112,20 @@ def sample_built(tmp_path_factory):
     for suffix in ("", ".wal"):   # a write-ahead log left unmerged is part of the database
         if (shared / f"warehouse.duckdb{suffix}").is_file():
             shutil.copyfile(shared / f"warehouse.duckdb{suffix}", tmp / f"warehouse.duckdb{suffix}")
+    return warehouse, out, _sample_env(warehouse, out)
+
+
+def _sample_env(warehouse: Path, out: Path) -> dict:
+    """The environment of a run on the sample into ``warehouse`` and ``out``, evaluated today (every sample year is
+    long due)."""
+    from dagster_project.paths import settings
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE_RAW))
         mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
         mp.setenv("GONGKAI_OUT_DIR", str(out))
-        mp.delenv("GONGKAI_AS_OF", raising=False)  # today: every sample year is long due
-        from dagster_project.paths import settings
-
-        env = settings().env_for_subprocess()
-    return warehouse, out, env
+        mp.delenv("GONGKAI_AS_OF", raising=False)
+        return settings().env_for_subprocess()
 
 
 def _build_sample(tmp: Path) -> None:
@@ -132,18 +137,12 @@ def _build_sample(tmp: Path) -> None:
 
     from dagster_project.ingest import framework
     from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-    from dagster_project.paths import settings
     from dbt_fixed_path import run_dbt
 
     if not (SAMPLE_RAW / "ground_truth.json").is_file():
         pytest.skip("the bundled sample is not generated")
     warehouse, out = tmp / "warehouse.duckdb", tmp / "out"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE_RAW))
-        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
-        mp.setenv("GONGKAI_OUT_DIR", str(out))
-        mp.delenv("GONGKAI_AS_OF", raising=False)  # today: every sample year is long due
-        env = settings().env_for_subprocess()
+    env = _sample_env(warehouse, out)
     con = duckdb.connect(str(warehouse))
     try:
         for family, spec in FAMILY_LOADERS.items():

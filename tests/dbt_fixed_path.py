@@ -103,3 +103,30 @@ def fixed_warehouse(warehouse: Path) -> Iterator[Path]:
         for entry in list(fixed.iterdir()):
             os.rename(entry, parent / entry.name)
         fixed.rmdir()
+
+
+@contextmanager
+def sample_copy_in_dagster(warehouse0: Path, root: Path) -> Iterator[tuple[Path, Path, Path]]:
+    """A copy of the built sample under ``root`` for in-process Dagster runs of the dbt asset: the raw files, the
+    warehouse at its own path (not the fixed one: Dagster's dbt runs parse for it), a dbt target of its own seeded
+    with ``dbt/target``'s partial-parse state (what dagster-dbt reuses), and the environment pointing at them,
+    evaluated today, while the context lasts. The warehouse is recorded as built whole (``record_whole_build``):
+    ``sample_built`` is a whole `dbt build` of these raw files, code and date. Yields (raw, warehouse, target)."""
+    import datetime as dt
+
+    import pytest
+
+    from dagster_project.transform.assets import record_whole_build
+
+    raw, warehouse, target = root / "raw", root / "w.duckdb", root / "target"
+    shutil.copytree(REPO_ROOT / "data" / "raw", raw)
+    shutil.copyfile(warehouse0, warehouse)
+    target.mkdir()
+    if (DBT_PROJECT_DIR / "target" / "partial_parse.msgpack").is_file():
+        shutil.copy(DBT_PROJECT_DIR / "target" / "partial_parse.msgpack", target)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in (("GONGKAI_RAW_DIR", raw), ("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", root / "out"),
+                            ("GONGKAI_AS_OF", dt.date.today().isoformat()), ("DBT_TARGET_PATH", target)):
+            mp.setenv(name, str(value))
+        record_whole_build()
+        yield raw, warehouse, target

@@ -31,13 +31,12 @@ def test_a_budget_build_moves_the_budget_chain_not_the_trading_marts():
     assert {"fct_trading_bulletins", "fct_deals", "int_records_quarantined"} <= trading  # the view fct_trading_bulletins
 
 
-def test_every_relation_moves_unless_the_build_is_selected_or_skipped():
+def test_every_relation_moves_unless_the_build_is_selected():
     manifest = _manifest()
     everything = generations.relation_names(manifest)
     assert "ref_rule_catalogue" in everything and "fct_deals" in everything  # seeds and models
-    for mode in ("full_refresh", "whole", "subset"):
+    for mode in ("full_refresh", "whole"):
         assert _reached(manifest, mode, {"budget"}) == everything
-    assert _reached(manifest, "skip") == set()
     assert _reached(manifest, "selected", (), as_of_moved=True) == generations.relation_names(
         manifest, [uid for uid in manifest["nodes"] if manifest["nodes"][uid]["name"] in
                    _reached(manifest, "selected", (), as_of_moved=True)])

@@ -21,24 +21,14 @@ import duckdb
 import pytest
 
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
-from dagster_project.publish.inputs import KeptFingerprints, _dbt_build
+from dagster_project.publish.inputs import _dbt_build
 from dagster_project.quality.carry import quality_fingerprint
 from dagster_project.relation_fingerprint import RelationFingerprints
 from dagster_project.transform import generations
+from test_publish_support import kept_fingerprint
 
 AS_OF = dt.date(2026, 12, 6)
 RELATIONS = ("stg_registry__regions", "dim_region")
-
-
-def _kept(warehouse: Path, name: str) -> tuple[str, set]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        kept = KeptFingerprints(con)
-        value = kept.of(name)
-    finally:
-        con.close()
-    kept.remember(warehouse)
-    return value, set(kept.computed)
 
 
 def _read(warehouse: Path, fn):
@@ -73,8 +63,8 @@ def test_a_hand_dbt_run_is_not_trusted_until_the_asset_builds(built_copy, tmp_pa
         "SELECT table_schema || '.dim_region' FROM information_schema.tables WHERE table_name = 'dim_region'"
     ).fetchone()[0])
     assert _read(warehouse, generations.built_outside) == set()  # the fixture's own build, adopted
-    first, computed = _kept(warehouse, mart)
-    assert computed == {mart} and _kept(warehouse, mart) == (first, set())  # kept: the carry works
+    first, computed = kept_fingerprint(warehouse, mart)
+    assert computed == {mart} and kept_fingerprint(warehouse, mart) == (first, set())  # kept: the carry works
     assert _read(warehouse, _dbt_build) is not None
     assert quality_fingerprint(warehouse, AS_OF) is not None
 
@@ -97,7 +87,7 @@ def test_a_hand_dbt_run_is_not_trusted_until_the_asset_builds(built_copy, tmp_pa
 
     # nothing kept for what the hand run wrote is trusted (before: the kept, old fingerprint — the release part and
     # dashboard page reading dim_region carried with the old rows; quality carried its results)
-    assert _kept(warehouse, mart)[0] == fresh
+    assert kept_fingerprint(warehouse, mart)[0] == fresh
     assert quality_fingerprint(warehouse, AS_OF) is None
     assert _read(warehouse, generations.built_outside) == set(RELATIONS)
     assert _read(warehouse, lambda con: generations.of(con, ["dim_region"])) is None
@@ -113,6 +103,6 @@ def test_a_hand_dbt_run_is_not_trusted_until_the_asset_builds(built_copy, tmp_pa
     finally:
         con.close()
     assert _read(warehouse, generations.built_outside) == set()
-    value, computed = _kept(warehouse, mart)
+    value, computed = kept_fingerprint(warehouse, mart)
     assert value == fresh and computed == {mart}
-    assert _kept(warehouse, mart) == (fresh, set())
+    assert kept_fingerprint(warehouse, mart) == (fresh, set())

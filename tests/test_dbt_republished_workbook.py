@@ -23,8 +23,8 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
-from dbt_fixed_path import run_dbt
+from dagster_project.paths import DBT_PROJECT_DIR
+from dbt_fixed_path import run_dbt, sample_copy_in_dagster
 
 pytestmark = pytest.mark.slow
 TABLE = "部门支出总表"
@@ -90,26 +90,16 @@ def _tables(warehouse: Path) -> list[str]:
 def runs(sample_built, tmp_path_factory):
     from dagster_project.ingest.assets import ingest_assets
     from dagster_project.resources import WarehouseResource
-    from dagster_project.transform.assets import dbt_resource, gongkai_dbt, record_whole_build
+    from dagster_project.transform.assets import dbt_resource, gongkai_dbt
 
     warehouse0, _, env0 = sample_built
     root = tmp_path_factory.mktemp("republished")
-    raw, warehouse, target = root / "raw", root / "w.duckdb", root / "target"
-    shutil.copytree(REPO_ROOT / "data" / "raw", raw)
-    shutil.copyfile(warehouse0, warehouse)
-    target.mkdir()
-    if (DBT_PROJECT_DIR / "target" / "partial_parse.msgpack").is_file():  # what dagster-dbt reuses from dbt/target
-        shutil.copy(DBT_PROJECT_DIR / "target" / "partial_parse.msgpack", target)
     instance = dg.DagsterInstance.ephemeral()
     assets = [*ingest_assets, gongkai_dbt]
     resources = {"warehouse": WarehouseResource(), "dbt": dbt_resource}
     # The Dagster runs keep the warehouse's own path (not dbt_fixed_path's): the last test needs the first build to
     # start from a state parsed for another warehouse.
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in (("GONGKAI_RAW_DIR", raw), ("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", root / "out"),
-                            ("GONGKAI_AS_OF", dt.date.today().isoformat()), ("DBT_TARGET_PATH", target)):
-            mp.setenv(name, str(value))
-        record_whole_build()  # sample_built is a whole `dbt build` of these raw files, code and date
+    with sample_copy_in_dagster(warehouse0, root) as (raw, warehouse, target):
         started = time.perf_counter()
         first = dg.materialize([gongkai_dbt], resources=resources, instance=instance)  # nothing loaded since
         first_s = time.perf_counter() - started

@@ -11,15 +11,14 @@ did not, and end with the new publication's attachment; the subset moves only th
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
-import shutil
 
 import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dagster_project.paths import DBT_PROJECT_DIR
+from dbt_fixed_path import sample_copy_in_dagster
 
 pytestmark = pytest.mark.slow
 MISSING = "不存在的附件.xlsx"
@@ -67,25 +66,13 @@ def runs(sample_built, tmp_path_factory):
     from dagster_project.ingest.framework import FAMILY_TABLES
     from dagster_project.resources import WarehouseResource
     from dagster_project.transform import selection
-    from dagster_project.transform.assets import (FAMILY_STAGE_PREFIX, dbt_resource, gongkai_dbt, read_build_state,
-                                                  record_whole_build)
+    from dagster_project.transform.assets import FAMILY_STAGE_PREFIX, dbt_resource, gongkai_dbt, read_build_state
 
     warehouse0, _, _ = sample_built
-    root = tmp_path_factory.mktemp("subset_runs")
-    raw, warehouse, target = root / "raw", root / "w.duckdb", root / "target"
-    shutil.copytree(REPO_ROOT / "data" / "raw", raw)
-    shutil.copyfile(warehouse0, warehouse)
-    target.mkdir()
-    if (DBT_PROJECT_DIR / "target" / "partial_parse.msgpack").is_file():
-        shutil.copy(DBT_PROJECT_DIR / "target" / "partial_parse.msgpack", target)
     instance = dg.DagsterInstance.ephemeral()
     resources = {"warehouse": WarehouseResource(), "dbt": dbt_resource}
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in (("GONGKAI_RAW_DIR", raw), ("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", root / "out"),
-                            ("GONGKAI_AS_OF", dt.date.today().isoformat()), ("DBT_TARGET_PATH", target)):
-            mp.setenv(name, str(value))
-        record_whole_build()  # sample_built is a whole `dbt build` of these raw files, code and date
+    with sample_copy_in_dagster(warehouse0, tmp_path_factory.mktemp("subset_runs")) as (raw, warehouse, target):
         before = _read(warehouse, _generations)
         _append_publication(raw)
         subset = dg.materialize([*ingest_assets, gongkai_dbt], resources=resources, instance=instance,

@@ -14,19 +14,13 @@ import pytest
 
 from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import inputs, ocds_validation
-from dagster_project.publish.release import build_release, load_spec
-from test_publish_support import build_fixture_warehouse, record_dbt_build
+from dagster_project.publish.release import build_release
+from test_publish_support import publish_state
 
 
 @pytest.fixture
 def state(tmp_path, monkeypatch):
-    warehouse, out = tmp_path / "wh" / "gongkai.duckdb", tmp_path / "out"
-    for name, value in (("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", out), ("GONGKAI_RAW_DIR", tmp_path)):
-        monkeypatch.setenv(name, str(value))
-    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
-    warehouse.parent.mkdir()
-    build_fixture_warehouse(warehouse)
-    record_dbt_build(warehouse, {ds["relation"] for ds in load_spec()["datasets"] if "relation" in ds}, "g1")
+    warehouse, out, _ = publish_state(tmp_path, monkeypatch)
     shared = tmp_path / "shared" / "ocds-1.1.5"  # the schema as ../shared holds it
     shutil.copytree(ocds_validation.BUNDLED_SCHEMA_DIR, shared)
     monkeypatch.setattr(ocds_validation, "SHARED_SCHEMA_DIR", shared)

@@ -5,24 +5,10 @@ stayed holds the same rows is the generations' promise (``transform/generations.
 """
 from __future__ import annotations
 
-import duckdb
-
 from dagster_project.publish.dashboards import page_fingerprints
-from dagster_project.publish.inputs import KeptFingerprints
-from test_publish_support import build_fixture_warehouse, record_dbt_build, run_sql
+from test_publish_support import build_fixture_warehouse, kept_fingerprint, record_dbt_build, run_sql
 
 BULLETINS = "main_marts.fct_trading_bulletins"
-
-
-def _of(warehouse, name):
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        kept = KeptFingerprints(con)
-        value = kept.of(name)
-    finally:
-        con.close()
-    kept.remember(warehouse)
-    return value, set(kept.computed)
 
 
 def test_kept_while_the_generation_stays(tmp_path, monkeypatch):
@@ -31,27 +17,27 @@ def test_kept_while_the_generation_stays(tmp_path, monkeypatch):
     build_fixture_warehouse(warehouse)
     change = f"UPDATE {BULLETINS} SET notice_name = notice_name || '（更正）' WHERE notice_name IS NOT NULL"
     # no generations yet: computed every time, nothing kept
-    first, computed = _of(warehouse, BULLETINS)
+    first, computed = kept_fingerprint(warehouse, BULLETINS)
     assert first and computed == set()
     record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g1")
-    assert _of(warehouse, BULLETINS) == (first, {BULLETINS})  # computed once, kept
+    assert kept_fingerprint(warehouse, BULLETINS) == (first, {BULLETINS})  # computed once, kept
     run_sql(warehouse, change)  # behind the build's back: not seen while the generation stays
-    assert _of(warehouse, BULLETINS) == (first, set())
+    assert kept_fingerprint(warehouse, BULLETINS) == (first, set())
     record_dbt_build(warehouse, ["fct_budget_lines"], "g2")  # a build that did not reach the bulletins
-    assert _of(warehouse, BULLETINS) == (first, set())
+    assert kept_fingerprint(warehouse, BULLETINS) == (first, set())
     record_dbt_build(warehouse, ["fct_trading_bulletins"], "g3")  # one that did: hashed again, the change seen
-    second, computed = _of(warehouse, BULLETINS)
+    second, computed = kept_fingerprint(warehouse, BULLETINS)
     assert second != first and computed == {BULLETINS}
     run_sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")  # a build under way
-    third, computed = _of(warehouse, BULLETINS)
+    third, computed = kept_fingerprint(warehouse, BULLETINS)
     assert third not in (first, second) and computed == set()
     record_dbt_build(warehouse, [], "g4")
     monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
     run_sql(warehouse, change)
-    assert _of(warehouse, BULLETINS)[0] not in (first, second, third)
+    assert kept_fingerprint(warehouse, BULLETINS)[0] not in (first, second, third)
     # raw tables have no generation: always hashed
     monkeypatch.delenv("GONGKAI_NO_CARRY")
-    assert _of(warehouse, "raw.load_files")[1] == set()
+    assert kept_fingerprint(warehouse, "raw.load_files")[1] == set()
 
 
 def test_dashboard_pages_read_the_kept_fingerprints(tmp_path, monkeypatch):
@@ -82,14 +68,14 @@ def test_kept_with_the_code_that_computed_them(tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
     build_fixture_warehouse(warehouse)
     record_dbt_build(warehouse, ["fct_trading_bulletins"], "g1")
-    first, computed = _of(warehouse, BULLETINS)
-    assert computed == {BULLETINS} and _of(warehouse, BULLETINS) == (first, set())
+    first, computed = kept_fingerprint(warehouse, BULLETINS)
+    assert computed == {BULLETINS} and kept_fingerprint(warehouse, BULLETINS) == (first, set())
     changed = tmp_path / "changed" / "dagster_project"  # the package with relation_fingerprint.py's code changed
     shutil.copytree(code_closure.PACKAGE_DIR, changed, ignore=shutil.ignore_patterns("__pycache__", "specs", "*.yaml"))
     module = changed / "relation_fingerprint.py"
     module.write_text(module.read_text(encoding="utf-8") + "\n\nFINGERPRINT_FORM = 2\n", encoding="utf-8")
     monkeypatch.setattr(code_closure, "PACKAGE_DIR", changed)
-    assert _of(warehouse, BULLETINS)[1] == {BULLETINS}  # hashed again, then kept with the new code
-    assert _of(warehouse, BULLETINS)[1] == set()
+    assert kept_fingerprint(warehouse, BULLETINS)[1] == {BULLETINS}  # hashed again, then kept with the new code
+    assert kept_fingerprint(warehouse, BULLETINS)[1] == set()
     monkeypatch.setattr(code_closure, "PACKAGE_DIR", Path(code_closure.__file__).resolve().parent)
-    assert _of(warehouse, BULLETINS)[1] == {BULLETINS}
+    assert kept_fingerprint(warehouse, BULLETINS)[1] == {BULLETINS}

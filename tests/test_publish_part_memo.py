@@ -10,21 +10,13 @@ import duckdb
 import pytest
 
 from dagster_project.publish import atomic, parts
-from dagster_project.publish.release import build_release, load_spec
-from test_publish_support import build_fixture_warehouse, record_dbt_build, run_sql
+from dagster_project.publish.release import build_release
+from test_publish_support import publish_state, record_dbt_build, run_sql
 
 
 @pytest.fixture
 def state(tmp_path, monkeypatch):
-    warehouse, out = tmp_path / "wh" / "gongkai.duckdb", tmp_path / "out"
-    for name, value in (("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", out), ("GONGKAI_RAW_DIR", tmp_path)):
-        monkeypatch.setenv(name, str(value))
-    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
-    warehouse.parent.mkdir()
-    build_fixture_warehouse(warehouse)
-    relations = {ds["relation"] for ds in load_spec()["datasets"] if "relation" in ds}
-    record_dbt_build(warehouse, relations, "g1")
-    return warehouse, out, relations
+    return publish_state(tmp_path, monkeypatch)
 
 
 def _release(warehouse, out):

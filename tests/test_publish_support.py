@@ -269,6 +269,37 @@ def record_dbt_build(warehouse: Path, names, token: str) -> None:
         con.close()
 
 
+def publish_state(tmp_path: Path, monkeypatch) -> tuple[Path, Path, set]:
+    """The fixture warehouse as a dbt build by the asset left it (generation ``g1`` for every relation a release
+    reads), with the environment pointing at it and carries allowed: (warehouse, out folder, those relations)."""
+    from dagster_project.publish.release import load_spec
+
+    warehouse, out = tmp_path / "wh" / "gongkai.duckdb", tmp_path / "out"
+    for name, value in (("GONGKAI_WAREHOUSE", warehouse), ("GONGKAI_OUT_DIR", out), ("GONGKAI_RAW_DIR", tmp_path)):
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("GONGKAI_NO_CARRY", raising=False)
+    warehouse.parent.mkdir()
+    build_fixture_warehouse(warehouse)
+    relations = {ds["relation"] for ds in load_spec()["datasets"] if "relation" in ds}
+    record_dbt_build(warehouse, relations, "g1")
+    return warehouse, out, relations
+
+
+def kept_fingerprint(warehouse: Path, name: str) -> tuple:
+    """``inputs.KeptFingerprints``' fingerprint of relation ``name`` in a read-only connection, then remembered as
+    publishing does: (the value, the relations it had to hash rather than take as kept)."""
+    from dagster_project.publish.inputs import KeptFingerprints
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        kept = KeptFingerprints(con)
+        value = kept.of(name)
+    finally:
+        con.close()
+    kept.remember(warehouse)
+    return value, set(kept.computed)
+
+
 def ocds_written_and_mapped(warehouse: Path, tmp_path: Path) -> tuple:
     """The OCDS packages written from the warehouse, and the releases ``bulletin_release`` maps its source rows to."""
     from dagster_project.publish.masking import MaskingPolicy

@@ -166,22 +166,28 @@ def _set_state(value: "str | None", record: bool, code_digest: "str | None" = No
     with the token of the last build that superseded relations written outside Dagster (``SUPERSEDED_STAGE``)."""
     con = duckdb.connect(str(settings().warehouse))
     try:
-        salt = stage_state.last_fingerprint(con, SUPERSEDED_STAGE) if record and value else None
-        if salt:
-            value = stage_state.fingerprint(value, salt)
-        if record and value:
-            stage_state.record(con, DBT_STAGE, value)
-        else:
-            stage_state.forget(con, DBT_STAGE)
-        if record and code_digest:
-            stage_state.record(con, DBT_CODE_STAGE, code_digest)
-        if record and families is not None:
-            for family, digest in families.items():
-                stage_state.record(con, FAMILY_STAGE_PREFIX + family, digest)
-        if record and as_of:
-            stage_state.record(con, AS_OF_STAGE, as_of)
+        _write_state(con, value, record, code_digest, families, as_of)
     finally:
         con.close()
+
+
+def _write_state(con: duckdb.DuckDBPyConnection, value: "str | None", record: bool, code_digest: "str | None" = None,
+                 families: "Mapping[str, str] | None" = None, as_of: "str | None" = None) -> None:
+    """``_set_state`` on an open connection."""
+    salt = stage_state.last_fingerprint(con, SUPERSEDED_STAGE) if record and value else None
+    if salt:
+        value = stage_state.fingerprint(value, salt)
+    if record and value:
+        stage_state.record(con, DBT_STAGE, value)
+    else:
+        stage_state.forget(con, DBT_STAGE)
+    if record and code_digest:
+        stage_state.record(con, DBT_CODE_STAGE, code_digest)
+    if record and families is not None:
+        for family, digest in families.items():
+            stage_state.record(con, FAMILY_STAGE_PREFIX + family, digest)
+    if record and as_of:
+        stage_state.record(con, AS_OF_STAGE, as_of)
 
 
 def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
@@ -198,11 +204,10 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
     manifest = json.loads(Path(require_manifest()).read_text(encoding="utf-8"))
     test_ids = {key: uid for key, uid in carried_checks.spec_test_ids(context.assets_def.check_specs).items()
                 if key in context.selected_asset_check_keys}
-    state = read_build_state()
-    previous_families, previous_as_of = state.families, state.as_of
     # a hand dbt build since: its relations are not what the recorded state says (of the manifest's relations only:
     # the records of others are dropped — a scratch model built by hand would have made every build whole for good)
-    outside = _built_outside(generations.relation_names(manifest))
+    state = read_build_state(generations.relation_names(manifest))
+    previous_families, previous_as_of, outside = state.families, state.as_of, state.outside
     if outside:
         context.log.info(f"dbt build whole: {len(outside)} relations were written by a dbt build outside Dagster "
                          f"(e.g. {sorted(outside)[0]}) 有关系由 Dagster 之外的 dbt build 写入")
@@ -231,17 +236,15 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         _set_state(fingerprint, record=True, code_digest=code_digest, families=state.current_families,
                    as_of=current.as_of.isoformat())
     else:
-        _set_state(None, record=False)  # a build that dies half-way must not look current
         # what this build may change gets a new generation before dbt writes (generations.py)
         if whole_project:
-            token = _move_generations(generations.reached(
+            moved = generations.reached(
                 manifest, FAMILY_TABLES, mode=plan.mode,
                 previous_families=previous_families, current_families=state.current_families,
-                previous_as_of=previous_as_of, as_of=current.as_of.isoformat()))
+                previous_as_of=previous_as_of, as_of=current.as_of.isoformat())
         else:  # a subset writes only what it builds (and changes the views reading that)
-            token = _move_generations(generations.written_by_subset(manifest, {k.path[-1] for k in context.selected_asset_keys}))
-        if outside:  # the same raw files may give other marts now (a raw table edited by hand): a fingerprint of its
-            _record_superseded(token)  # own from this build on — moved before dbt writes, as the generations
+            moved = generations.written_by_subset(manifest, {k.path[-1] for k in context.selected_asset_keys})
+        _begin_build(moved, superseded=bool(outside))
         args = ["build"]
         if plan.mode == "full_refresh":
             context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
@@ -260,12 +263,11 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
             _import_gx_meanwhile()  # once the environment is set for dbt (no os.environ change under the import)
             yield from _record_outcomes(
                 context, report_not_rebuilt(context.assets_def, invocation.stream(), not_rebuilt), evaluated)
-            _adopt(invocation.get_artifact("run_results.json")["metadata"]["invocation_id"])
-        if whole_project:
-            # the code digest and the families' digests only after a whole build: a subset leaves the models it did
-            # not select as they were (the next whole build must still rebuild what the families reach)
-            _set_state(fingerprint, record=True, code_digest=code_digest, families=state.current_families,
-                       as_of=current.as_of.isoformat())
+            invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
+        # the code digest and the families' digests only after a whole build: a subset leaves the models it did
+        # not select as they were (the next whole build must still rebuild what the families reach)
+        _finish_build(invocation_id, dict(value=fingerprint, code_digest=code_digest, families=state.current_families,
+                                          as_of=current.as_of.isoformat()) if whole_project else None)
     yield from carried_checks.carried_results(test_ids, state.outcomes, evaluated)
     _register_fiscal_years(context)
 
@@ -299,15 +301,23 @@ class BuildState:
     current_families: dict[str, str]
     outcomes: dict
     fingerprint: "str | None" = None  # of the last successful whole build (stage dbt)
+    outside: frozenset = frozenset()  # of the project's relations asked about: written by a dbt build outside Dagster
 
 
-def read_build_state() -> BuildState:
+def read_build_state(project: "set | None" = None) -> BuildState:
+    """The build state; with ``project`` (the manifest's relation names) also which of them a dbt build outside
+    Dagster wrote (``generations.built_outside``), after dropping the records of relations outside it
+    (``generations.forget_others``)."""
     warehouse = settings().warehouse
     if not warehouse.exists():
         return BuildState(None, None, {}, {})
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(stage_state.STATE_DDL)
+        outside: frozenset = frozenset()
+        if project is not None:
+            generations.forget_others(con, project)
+            outside = frozenset(generations.built_outside(con, project))
         rows = dict(con.execute("SELECT stage, fingerprint FROM raw.stage_state").fetchall())
         try:
             current = selection.family_digests(con, FAMILY_TABLES)
@@ -316,7 +326,7 @@ def read_build_state() -> BuildState:
         previous = {stage[len(FAMILY_STAGE_PREFIX):]: value for stage, value in rows.items()
                     if stage.startswith(FAMILY_STAGE_PREFIX)}
         return BuildState(previous or None, rows.get(AS_OF_STAGE), current, carried_checks.load_outcomes(con),
-                          rows.get(DBT_STAGE))
+                          rows.get(DBT_STAGE), outside)
     finally:
         con.close()
 
@@ -326,10 +336,9 @@ def record_whole_build() -> None:
     whole-project build records — for a warehouse built by ``dbt build`` outside Dagster (tests, a hand build)."""
     state = read_build_state()
     # built outside the dbt asset: any relation may have changed (generations.py)
-    _move_generations(generations.relation_names(json.loads(Path(require_manifest()).read_text(encoding="utf-8"))))
-    _adopt(None)  # every relation's generation moved just now
-    _set_state(dbt_inputs_fingerprint(), record=True, code_digest=dbt_code_digest(), families=state.current_families,
-               as_of=settings().as_of.isoformat())
+    _begin_build(generations.relation_names(json.loads(Path(require_manifest()).read_text(encoding="utf-8"))))
+    _finish_build(None, dict(value=dbt_inputs_fingerprint(), code_digest=dbt_code_digest(),  # None: every relation's
+                             families=state.current_families, as_of=settings().as_of.isoformat()))
 
 
 def report_not_rebuilt(assets_def: dg.AssetsDefinition, events: Iterable, not_rebuilt: set) -> Iterator:
@@ -410,39 +419,30 @@ def _import_gx_meanwhile() -> None:
     threading.Thread(target=import_gx, name="import-gx-during-dbt", daemon=True).start()
 
 
-def _move_generations(names: set) -> str:
+def _begin_build(moved: set, superseded: bool = False) -> None:
+    """Before dbt writes, in one connection: forget the fingerprint (a build that dies half-way must not look
+    current), give ``moved`` a new generation, and when the build supersedes relations written outside Dagster record
+    its token (``SUPERSEDED_STAGE``: the same raw files may give other marts now — a raw table edited by hand — so a
+    fingerprint of its own from this build on, moved before dbt writes as the generations are)."""
     con = duckdb.connect(str(settings().warehouse))
     try:
-        return generations.move(con, names)
+        _write_state(con, None, record=False)
+        token = generations.move(con, moved)
+        if superseded:
+            stage_state.record(con, SUPERSEDED_STAGE, token)
     finally:
         con.close()
 
 
-def _record_superseded(token: str) -> None:
-    con = duckdb.connect(str(settings().warehouse))
-    try:
-        stage_state.record(con, SUPERSEDED_STAGE, token)
-    finally:
-        con.close()
-
-
-def _built_outside(project: set) -> set:
-    """The relations of ``project`` (the manifest's) written by a dbt build outside Dagster; the records of relations
-    outside it are dropped (``generations.forget_others``)."""
-    if not settings().warehouse.exists():
-        return set()
-    con = duckdb.connect(str(settings().warehouse))
-    try:
-        generations.forget_others(con, project)
-        return generations.built_outside(con, project)
-    finally:
-        con.close()
-
-
-def _adopt(invocation_id: "str | None") -> None:
+def _finish_build(invocation_id: "str | None", whole: "dict | None") -> None:
+    """After dbt, in one connection: adopt the build records of dbt invocation ``invocation_id`` (None: every
+    relation's; ``generations.adopt``) and, after a whole build, record what it read (``whole``: ``_set_state``'s
+    arguments)."""
     con = duckdb.connect(str(settings().warehouse))
     try:
         generations.adopt(con, invocation_id)
+        if whole is not None:
+            _write_state(con, record=True, **whole)
     finally:
         con.close()
 

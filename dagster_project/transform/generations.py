@@ -48,10 +48,9 @@ def relation_names(manifest: Mapping[str, Any], unique_ids: "Iterable[str] | Non
 def reached(manifest: Mapping[str, Any], family_tables: Mapping[str, Iterable[str]], *, mode: str,
             previous_families: "Mapping[str, str] | None", current_families: Mapping[str, str],
             previous_as_of: "str | None", as_of: str) -> set[str]:
-    """Names of the relations a build in ``mode`` (``selection.BuildPlan.mode``) may change: for ``selected``,
-    those the changed families or the moved date reach, views included; ``skip``: none; otherwise all."""
-    if mode == "skip":
-        return set()
+    """Names of the relations a whole-project build in ``mode`` (``selection.BuildPlan.mode``, never ``skip``: a
+    skipped build moves nothing) may change: for ``selected``, those the changed families or the moved date reach,
+    views included; otherwise all. A subset's: ``written_by_subset``."""
     if mode != "selected" or previous_families is None or previous_as_of is None:
         return relation_names(manifest)
     changed = selection.changed_families(previous_families, current_families)

@@ -14,7 +14,6 @@ Driven through the asset itself (``dg.materialize`` of ``gongkai_dbt`` on a copy
 """
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import dagster as dg

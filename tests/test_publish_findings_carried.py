@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 
 from dagster_project.publish import atomic
 from dagster_project.publish.ocds import build_ocds
 from dagster_project.publish.release import build_release
-from test_publish_support import build_fixture_warehouse
+from test_publish_support import build_fixture_warehouse, run_sql
 
 PART = "data/quality_findings/quality_findings-{}.csv"
 
@@ -40,18 +39,9 @@ def _release(warehouse, out):
                          skip_identical=True)
 
 
-def _sql(warehouse, *statements) -> None:
-    con = duckdb.connect(str(warehouse))
-    try:
-        for statement in statements:
-            con.execute(statement)
-    finally:
-        con.close()
-
-
 def _judge_again(warehouse, run: str, hour: int, extra: str = "") -> None:
     """A new quality run (later start, new id) repeating the latest run's findings, plus ``extra`` rows."""
-    _sql(warehouse,
+    run_sql(warehouse,
          f"INSERT INTO quality.runs (run_id, started_at, success) VALUES ('{run}', TIMESTAMP '2026-12-06 {hour:02d}:00', true)",
          f"INSERT INTO quality.findings SELECT * REPLACE ('{run}' AS run_id) FROM quality.findings WHERE run_id = "
          "(SELECT run_id FROM quality.runs WHERE run_id <> '" + run + "' ORDER BY started_at DESC LIMIT 1)",
@@ -59,7 +49,7 @@ def _judge_again(warehouse, run: str, hour: int, extra: str = "") -> None:
 
 
 def _change_a_budget_figure(warehouse) -> None:  # so that the release is a new one
-    _sql(warehouse, "UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 "
+    run_sql(warehouse, "UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 "
                     "WHERE fiscal_year = 2018 AND code = '205'")
 
 

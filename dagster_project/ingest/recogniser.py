@@ -471,8 +471,10 @@ def _count_rows(grid: Grid, start: int) -> int:
     return sum(1 for r in range(max(start, 0), len(grid.rows)) if not grid.is_blank(r))
 
 
-def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = None) -> ParsedSheet:
-    """Recognise and parse the one table a grid holds (a sheet, or a PDF table over its pages)."""
+def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = None,
+               file_year: int | None = None) -> ParsedSheet:
+    """Recognise and parse the one table a grid holds (a sheet, or a PDF table over its pages). ``file_year``: the
+    year of the file the grid is in, for a table that names none (its title, the lines under it, its sheet name)."""
     vocab = vocab or vocabulary()
     sheet = ParsedSheet(sheet=grid.name, sheet_index=sheet_index)
     if all(grid.is_blank(r) for r in range(len(grid.rows))):
@@ -492,7 +494,7 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name
         near = [text for r in range(0, min(len(grid.rows), (title_row or 0) + 3)) for _, text in grid.texts(r)]
         sheet.fiscal_year = next(
-            (y for y in (_year_of(_YEAR.search(t)) for t in near + [grid.name]) if y), None
+            (y for y in (_year_of(_YEAR.search(t)) for t in near + [grid.name]) if y), file_year
         )
     try:
         _parse_known_sheet(vocab, grid, sheet, title_row)

@@ -160,3 +160,26 @@ def test_final_tables_stacked_on_one_sheet_and_a_bond_amount_to_be_decided(tmp_p
     row = next(i for i, b in enumerate(made.BONDS) if b[7] == "待定")
     assert (reject.sheet, reject.source_column, reject.raw_value) == ("债券使用", "H", "待定")
     assert reject.source_row == 3 + 1 + row  # title, publisher line, header, then the bond rows
+
+
+# the budget book's own debt table: the year before's new limit beside that year's limit
+GOVERNMENT_DEBT = [("一、2023年一般债务限额", "prior_limit", 500000), ("    其中：2023年新增一般债务限额", "prior_new_limit", 40000),
+                   ("二、2023年末一般债务余额", "prior_balance", 480000), ("三、2024年新增一般债务限额", "new_limit", 20000),
+                   ("四、2024年一般债务限额", "limit", 520000)]
+
+
+def test_the_year_befores_new_limit_is_its_own_item_in_the_governments_debt_table(tmp_path):
+    # before, 其中：2023年新增一般债务限额 was a second prior_limit (the limit balance ≤ limit reads), 40 000 beside 500 000
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append([f"{made.CITY}{made.YEAR}年政府一般债务限额和余额情况表"])
+    ws.append([f"编制单位：{made.CITY}财政局", "单位：万元"])
+    ws.append(["项目", "预算数"])
+    for label, _, amount in GOVERNMENT_DEBT:
+        ws.append([label, amount])
+    wb.save(tmp_path / "gov_debt.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "gov_debt.xlsx").sheets
+    assert sheet.table_keys[-1] == "gov_general_debt"
+    assert _by_cell(sheet) == {(label.strip(), key, "amount"): Decimal(v) * WAN for label, key, v in GOVERNMENT_DEBT}

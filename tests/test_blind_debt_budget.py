@@ -183,3 +183,15 @@ def test_the_year_befores_new_limit_is_its_own_item_in_the_governments_debt_tabl
     (sheet,) = parse_workbook(tmp_path / "gov_debt.xlsx").sheets
     assert sheet.table_keys[-1] == "gov_general_debt"
     assert _by_cell(sheet) == {(label.strip(), key, "amount"): Decimal(v) * WAN for label, key, v in GOVERNMENT_DEBT}
+
+
+def _tables(parsed) -> dict:
+    return {s.table_keys[-1]: (s.fiscal_year, s.phase, s.unit_label, _by_cell(s)) for s in parsed.sheets}
+
+
+def test_the_city_tables_printed_by_chromium_read_like_the_workbook(city):
+    # 1-1's title wrapped over two lines (…债务限额 / 及余额情况表) named no table on either: the table stood under no
+    # title, refused — and with it went the year the other tables, titled without one, take from the file
+    printed = parse_workbook(FIXTURES / "city_debt_chromium.pdf")
+    assert [s.status for s in printed.sheets] == ["parsed"] * 4
+    assert _tables(printed) == _tables(city)

@@ -195,3 +195,12 @@ def test_the_city_tables_printed_by_chromium_read_like_the_workbook(city):
     printed = parse_workbook(FIXTURES / "city_debt_chromium.pdf")
     assert [s.status for s in printed.sheets] == ["parsed"] * 4
     assert _tables(printed) == _tables(city)
+
+
+def test_a_sangong_table_titled_without_a_year_is_of_the_latest_year_its_header_names(tmp_path):
+    # the year came from the first header cell naming one (2023年预算数): the table was 2023's, its 2024 column no year's
+    _sangong_book(tmp_path / "sangong.xlsx", f"{made.DEPARTMENT}一般公共预算“三公”经费支出表",
+                  [f"{made.YEAR - 1}年预算数", f"{made.YEAR}年预算数"])
+    (sheet,) = parse_workbook(tmp_path / "sangong.xlsx").sheets
+    assert sheet.fiscal_year == made.YEAR
+    assert _by_cell(sheet) == _sangong_expected("prior_year")

@@ -471,8 +471,10 @@ def _count_rows(grid: Grid, start: int) -> int:
     return sum(1 for r in range(max(start, 0), len(grid.rows)) if not grid.is_blank(r))
 
 
-def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = None) -> ParsedSheet:
-    """Recognise and parse the one table a grid holds (a sheet, or a PDF table over its pages)."""
+def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = None,
+               file_year: int | None = None) -> ParsedSheet:
+    """Recognise and parse the one table a grid holds (a sheet, or a PDF table over its pages). ``file_year``: the
+    year of the file the grid is in, for a table that names none (its title, the lines under it, its sheet name)."""
     vocab = vocab or vocabulary()
     sheet = ParsedSheet(sheet=grid.name, sheet_index=sheet_index)
     if all(grid.is_blank(r) for r in range(len(grid.rows))):
@@ -490,10 +492,11 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, table.table_keys, table.phase
     sheet.entity_name, sheet.fiscal_year = _entity_and_year(vocab, title, table.table_name)
     if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name
-        near = [text for r in range(0, min(len(grid.rows), (title_row or 0) + 3)) for _, text in grid.texts(r)]
-        sheet.fiscal_year = next(
-            (y for y in (_year_of(_YEAR.search(t)) for t in near + [grid.name]) if y), None
-        )
+        # the latest a line names: a header 2023年预算数 | 2024年预算数 under a title without a year is 2024's table
+        # (the first, 2023, made 2024年预算数 a column of no year's: last year's figures read as the table's)
+        near = [[text for _, text in grid.texts(r)] for r in range(0, min(len(grid.rows), (title_row or 0) + 3))]
+        named = ([_year_of(_YEAR.search(t)) for t in line] for line in near + [[grid.name]])
+        sheet.fiscal_year = next((max(y for y in ys if y) for ys in named if any(ys)), file_year)
     try:
         _parse_known_sheet(vocab, grid, sheet, title_row)
         if sheet.entity_name is None and sheet.publisher_line:

@@ -78,7 +78,18 @@ def items_as_rows(vocab, spec: TableSpec, grid: Grid, columns: list, data_start:
     labels = [c.index for c in columns if c.role == "label"]
     return bool(tops) and any(
         any(p.regex.search(normalise(cell_text(grid.value(r, c)))) for p in tops)
-        for r in range(data_start, len(grid.rows)) for c in labels)
+        for r in _rows_above_notes(vocab, grid, data_start) for c in labels)
+
+
+def _rows_above_notes(vocab, grid: Grid, data_start: int) -> range:
+    """The table's rows, up to its notes: a note under a regions-as-rows 1-1 (注：…2024年债务限额待下达后另行公开) names an
+    item but is none — read as one, the table became items-as-rows and five of its six columns were refused. Notes
+    begin where the recogniser's do (a line opening with 注： / 说明： …)."""
+    for r in range(data_start, len(grid.rows)):
+        first = next(iter(grid.texts(r)), None)
+        if first is not None and normalise(first[1]).startswith(vocab.note_prefixes):
+            return range(data_start, r)
+    return range(data_start, len(grid.rows))
 
 
 def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header_rows: list[int], sheet) -> list:

@@ -501,6 +501,16 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
                 close()
                 current = _Segment(title=it, items=[it])
                 continue
+            if _title_over_two_lines(vocab, before, it):
+                # a long title wrapped by the printer (石嘴山市2024年地方政府债务限额 / 及余额情况表): neither line names a
+                # table, the two do — before, the table stood under no title and its figures were refused
+                if narrative and narrative[-1] is before:
+                    narrative.pop()
+                elif current is not None and current.items[-1] is before:
+                    current.items.pop()
+                close()
+                current = _Segment(title=before, items=[before, it])
+                continue
             if current is not None:
                 if current.state == "pre" and len(current.items) <= MAX_LINES_BEFORE_TABLE \
                         and (_is_header_line(vocab, it) or _is_note(vocab, it.text)):
@@ -546,6 +556,13 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
         rows for bare, rows in untitled if bare and holds_figures([r.cells for r in rows]))]
     blocks = [TextBlock(it.text, it.page, None, it.row) for it in narrative]
     return grids, blocks
+
+
+def _title_over_two_lines(vocab: WorkbookVocabulary, first: PageItem | None, second: PageItem) -> bool:
+    """Two text lines one under the other on a page, neither a title, that together are one (a title wrapped)."""
+    return (first is not None and first.kind == "text" and first.page == second.page
+            and not is_title(vocab, first.text) and not _is_note(vocab, first.text)
+            and is_title(vocab, first.text + second.text))
 
 
 def _starts_new_table(it: PageItem, current: _Segment) -> bool:

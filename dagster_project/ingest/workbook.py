@@ -57,6 +57,7 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     # (a PDF's ruled table holding figures under no title is refused by the segmenter's reason, never dropped)
     sheets = [_hidden_sheet(part, index) if part.hidden else untitled_sheet(part, index)
               if isinstance(part, UntitledTable) else parse_grid(part, index, vocab) for index, part in indexed]
+    _year_of_the_file(sheets, indexed, vocab)
     narrative_sheets = []
     if document is None:  # a workbook's text lives on sheets that hold no table (说明, 封面 …)
         for grid, sheet in zip(grids, sheets):
@@ -74,6 +75,23 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
                             page_count=document.page_count if document is not None else None)
     _describe(parsed, blocks)
     return parsed
+
+
+def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab) -> None:
+    """A table naming no year (a Ministry-template 1-2 titled 石嘴山市地方政府一般债务余额情况表, its years only in its
+    items) is of the year the file's other tables name, when they name one (one file = one entity, year and kind:
+    RAW_FORMATS.md): read again with it. Before, it had no year: its items were matched against any year's wording
+    (五、2023年末余额 read as the opening balance, 2023年还本 as the 2024 budget's), and the file's tables of that
+    year counted as not published."""
+    years = {s.fiscal_year for s in sheets if s.status == "parsed" and s.fiscal_year is not None}
+    if len(years) != 1:
+        return
+    (year,) = years
+    for i, ((index, part), sheet) in enumerate(zip(indexed, sheets)):
+        if sheet.table_name is not None and sheet.fiscal_year is None:
+            sheets[i] = parse_grid(part, index, vocab, file_year=year)
+            sheets[i].warnings.append(f"表内未写年度，按本文件其他表的年度 {year} 读取 (the table names no year: read as "
+                                      f"of {year}, the year the file's other tables name)")
 
 
 HIDDEN_SHEET = ("隐藏的工作表：打开文件的人看不到，不作为公开的表格读取 "

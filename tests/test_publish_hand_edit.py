@@ -15,9 +15,8 @@ import duckdb
 import pytest
 
 from dagster_project.publish import assets
-from dagster_project.publish.release import build_release
 from dagster_project.relation_fingerprint import StorageMarks
-from test_publish_support import publish_state, run_sql
+from test_publish_support import publish_state, release_skipping_identical, run_sql
 
 BUDGET = "main_marts.fct_budget_lines"
 
@@ -25,10 +24,6 @@ BUDGET = "main_marts.fct_budget_lines"
 @pytest.fixture
 def state(tmp_path, monkeypatch):
     return publish_state(tmp_path, monkeypatch)
-
-
-def _release(warehouse, out):
-    return build_release(warehouse, out, run_id="r", ocds_dir=None, skip_identical=True)
 
 
 def _marks(warehouse) -> dict[str, str]:
@@ -48,7 +43,7 @@ def _marks(warehouse) -> dict[str, str]:
 ])
 def test_a_mart_changed_by_hand_opens_the_gate_and_is_published(state, statement):
     warehouse, out, _ = state
-    first = _release(warehouse, out)
+    first = release_skipping_identical(warehouse, out)
     gate = assets.publish_fingerprint("publish_release")
     marks = _marks(warehouse)
     assert gate is not None and assets.publish_fingerprint("publish_release") == gate
@@ -63,17 +58,17 @@ def test_a_mart_changed_by_hand_opens_the_gate_and_is_published(state, statement
     assert {k: v for k, v in moved.items() if k != "fct_budget_lines"} == \
         {k: v for k, v in marks.items() if k != "fct_budget_lines"}
     assert assets.publish_fingerprint("publish_release") != gate
-    changed = _release(warehouse, out)
+    changed = release_skipping_identical(warehouse, out)
     assert not changed.unchanged and changed.release_id != first.release_id
     assert changed.parts_with("new") == ["budget_lines/2018"]
 
 
 def test_the_same_rows_written_again_by_hand_publish_nothing(state):
     warehouse, out, _ = state
-    first = _release(warehouse, out)
+    first = release_skipping_identical(warehouse, out)
     gate = assets.publish_fingerprint("publish_release")
     run_sql(warehouse, f"CREATE OR REPLACE TABLE {BUDGET} AS SELECT * FROM {BUDGET} ORDER BY budget_line_id DESC")
     assert assets.publish_fingerprint("publish_release") != gate  # the gate cannot know: it opens
-    again = _release(warehouse, out)  # the rows are hashed: the same content, nothing published
+    again = release_skipping_identical(warehouse, out)  # the rows are hashed: the same content, nothing published
     assert again.unchanged and again.release_id == first.release_id
-    assert _release(warehouse, out).parts_with("new") == []
+    assert release_skipping_identical(warehouse, out).parts_with("new") == []

@@ -17,8 +17,7 @@ import json
 import pytest
 
 from dagster_project.publish import atomic, parts, release
-from dagster_project.publish.release import build_release
-from test_publish_support import publish_state, record_dbt_build, run_sql
+from test_publish_support import publish_state, record_dbt_build, release_skipping_identical, run_sql
 
 CHANGE = "UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 WHERE fiscal_year = 2018 AND code = '205'"
 
@@ -26,10 +25,6 @@ CHANGE = "UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 W
 @pytest.fixture
 def state(tmp_path, monkeypatch):
     return publish_state(tmp_path, monkeypatch)
-
-
-def _release(warehouse, out):
-    return build_release(warehouse, out, run_id="r", ocds_dir=None, skip_identical=True)
 
 
 def _resave_catalogue(tmp_path, monkeypatch) -> None:
@@ -42,39 +37,39 @@ def _resave_catalogue(tmp_path, monkeypatch) -> None:
 
 def test_an_identical_release_by_new_code_keys_the_current_parts_by_it(state, tmp_path, monkeypatch):
     warehouse, out, _ = state
-    first = _release(warehouse, out)
+    first = release_skipping_identical(warehouse, out)
     written = sorted(first.parts_with("new"))
     assert not first.unchanged and written and first.parts_with("carried") == []
-    assert _release(warehouse, out).parts_with("new") == []  # the same code: every part carried
+    assert release_skipping_identical(warehouse, out).parts_with("new") == []  # the same code: every part carried
 
     _resave_catalogue(tmp_path, monkeypatch)
     old_code = json.loads((first.path / "manifest.json").read_text(encoding="utf-8"))["publishing_code"]
     assert parts.code_fingerprint() != old_code
-    rebuilt = _release(warehouse, out)
+    rebuilt = release_skipping_identical(warehouse, out)
     assert rebuilt.unchanged and rebuilt.release_id == first.release_id
     assert sorted(rebuilt.parts_with("new")) == written  # every part rebuilt by the new code ...
     assert rebuilt.validation  # ... and validated by it before the staging folder was dropped
     assert atomic.read_pointer(out / "open-data") == first.release_id
 
-    again = _release(warehouse, out)
+    again = release_skipping_identical(warehouse, out)
     assert again.unchanged and again.release_id == first.release_id
     assert again.parts_with("new") == [] and sorted(again.parts_with("carried")) == written
 
     run_sql(warehouse, CHANGE)
     record_dbt_build(warehouse, ["fct_budget_lines"], "g2")
-    changed = _release(warehouse, out)
+    changed = release_skipping_identical(warehouse, out)
     assert not changed.unchanged and changed.parts_with("new") == ["budget_lines/2018"]
     manifest = json.loads((changed.path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["publishing_code"] == parts.code_fingerprint()
     # every carried part is recorded with the fingerprint the new code gives it: the next build carries it too
-    assert _release(warehouse, out).unchanged
+    assert release_skipping_identical(warehouse, out).unchanged
 
 
 def test_the_record_is_for_the_current_release_only(state, tmp_path, monkeypatch):
     warehouse, out, _ = state
-    first = _release(warehouse, out)
+    first = release_skipping_identical(warehouse, out)
     _resave_catalogue(tmp_path, monkeypatch)
-    assert _release(warehouse, out).unchanged
+    assert release_skipping_identical(warehouse, out).unchanged
     root = out / "open-data"
     record = json.loads((root / parts.REKEYED).read_text(encoding="utf-8"))
     assert record["release_id"] == first.release_id and record["publishing_code"] == parts.code_fingerprint()
@@ -83,7 +78,7 @@ def test_the_record_is_for_the_current_release_only(state, tmp_path, monkeypatch
     monkeypatch.setenv("GONGKAI_OUT_DIR", str(out))
     run_sql(warehouse, CHANGE)
     record_dbt_build(warehouse, ["fct_budget_lines"], "g2")
-    second = _release(warehouse, out)
+    second = release_skipping_identical(warehouse, out)
     assert not second.unchanged
     previous = parts.PreviousRelease.read(root, second.release_id)
     # the record names the first release: the second's manifest is read as written
@@ -104,6 +99,6 @@ def test_a_release_reads_the_dbt_build_state_once(state, monkeypatch):
         return original(cls, con)
 
     monkeypatch.setattr(generations.BuildState, "read", classmethod(counted))
-    first = _release(warehouse, out)
+    first = release_skipping_identical(warehouse, out)
     keyed = [d["name"] for d in release.load_spec()["datasets"] if "relation" in d and d["name"] in first.datasets]
     assert len(keyed) >= 5 and len(reads) == 1

@@ -65,15 +65,6 @@ def test_trading_marts_hashed_once_per_dbt_build(tmp_path, monkeypatch):
         con.close()
 
 
-def _kept_at(path):
-    """When the OCDS relations' digest was last computed and kept (``raw.stage_state``)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute("select completed_at from raw.stage_state where stage = ?", [OCDS_INPUTS_STAGE]).fetchone()
-    finally:
-        con.close()
-
-
 def _move(path, names, token):
     from dagster_project.transform import generations
 
@@ -94,11 +85,11 @@ def test_trading_marts_not_hashed_again_after_a_build_that_did_not_reach_them(tm
     _move(warehouse, [*ocds, "fct_budget_lines"], "g1")
     _run(warehouse, dbt="build 1")
     first = ocds_fingerprint(warehouse, "prefix")
-    kept = _kept_at(warehouse)
+    kept = _kept(warehouse, "completed_at")
     # a budget build: new dbt fingerprint, only the budget mart moved: the trading digest is kept (not hashed again)
     _move(warehouse, ["fct_budget_lines"], "g2")
     _run(warehouse, dbt="build 2")
-    assert ocds_fingerprint(warehouse, "prefix") == first and _kept_at(warehouse) == kept
+    assert ocds_fingerprint(warehouse, "prefix") == first and _kept(warehouse, "completed_at") == kept
     # rows inserted by hand behind the build's back: fct_deals' storage mark moved, hashed again, the change seen
     _run(warehouse, "insert into marts.fct_deals values (100, null)")
     second = ocds_fingerprint(warehouse, "prefix")
@@ -145,10 +136,11 @@ def test_the_kept_digest_names_the_fingerprint_code(tmp_path, monkeypatch):
     monkeypatch.setattr(code_closure, "PACKAGE_DIR", Path(code_closure.__file__).resolve().parent)
 
 
-def _kept(path):
+def _kept(path, column: str = "fingerprint"):
+    """The OCDS relations' kept digest record (``column``: ``completed_at``, when it was computed and kept)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("select fingerprint from raw.stage_state where stage = ?", [OCDS_INPUTS_STAGE]).fetchone()
+        return con.execute(f"select {column} from raw.stage_state where stage = ?", [OCDS_INPUTS_STAGE]).fetchone()
     finally:
         con.close()
 

@@ -11,17 +11,12 @@ import duckdb
 import pytest
 
 from dagster_project.publish import atomic, parts
-from dagster_project.publish.release import build_release
-from test_publish_support import publish_state, record_dbt_build, run_sql
+from test_publish_support import publish_state, record_dbt_build, release_skipping_identical, run_sql
 
 
 @pytest.fixture
 def state(tmp_path, monkeypatch):
     return publish_state(tmp_path, monkeypatch)
-
-
-def _release(warehouse, out):
-    return build_release(warehouse, out, run_id="r", ocds_dir=None, skip_identical=True)
 
 
 def _kept_at(warehouse) -> dict[str, object]:
@@ -45,7 +40,7 @@ def _kept(warehouse) -> set[str]:
 
 def test_part_fingerprints_are_kept_while_the_generations_stay(state, monkeypatch):
     warehouse, out, relations = state
-    first = _release(warehouse, out)
+    first = release_skipping_identical(warehouse, out)
     # every dataset read from dbt relations is kept; the findings (SQL over quality's tables) are not
     assert {"budget_lines", "trading_bulletins", "deals"} <= _kept(warehouse)
     assert "quality_findings" not in _kept(warehouse)
@@ -54,27 +49,27 @@ def test_part_fingerprints_are_kept_while_the_generations_stay(state, monkeypatc
     # a build that reached only the trading marts: the budget lines' generation stayed, so they are not hashed again
     kept = _kept_at(warehouse)
     record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
-    same = _release(warehouse, out)
+    same = release_skipping_identical(warehouse, out)
     assert same.unchanged and same.release_id == first.release_id
     now = _kept_at(warehouse)
     assert now["budget_lines"] == kept["budget_lines"] and now["trading_bulletins"] != kept["trading_bulletins"]
     # a budget figure changed by hand in a DuckDB session, no dbt build: the storage mark moved, the rows are hashed
     run_sql(warehouse, change)
-    seen = _release(warehouse, out)
+    seen = release_skipping_identical(warehouse, out)
     assert not seen.unchanged and seen.parts_with("new") == ["budget_lines/2018"]
     # with carrying disabled the rows are hashed whatever is kept: the change is seen
     run_sql(warehouse, change)
     monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
-    seen = _release(warehouse, out)
+    seen = release_skipping_identical(warehouse, out)
     monkeypatch.delenv("GONGKAI_NO_CARRY")
     assert not seen.unchanged and "budget_lines/2018" in seen.parts_with("new")
     # and a build that reaches the budget lines (their generation moves) sees the next change
     run_sql(warehouse, change)
     record_dbt_build(warehouse, ["fct_budget_lines"], "g3")
-    moved = _release(warehouse, out)
+    moved = release_skipping_identical(warehouse, out)
     assert not moved.unchanged and moved.parts_with("new") == ["budget_lines/2018"]
     # a dbt build under way (its fingerprint forgotten): hashed whatever the generations say
     run_sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")
-    under_way = _release(warehouse, out)
+    under_way = release_skipping_identical(warehouse, out)
     assert not under_way.unchanged and under_way.parts_with("new") == ["budget_lines/2018"]
     assert atomic.read_pointer(out / "open-data") == under_way.release_id

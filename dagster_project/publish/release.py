@@ -22,6 +22,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import yaml
@@ -40,6 +41,9 @@ from dagster_project.publish.release_validation import (
 )
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 from dagster_project.relation_fingerprint import StorageMarks
+
+if TYPE_CHECKING:  # the dbt stage's modules import dagster-dbt: only when a build state is read
+    from dagster_project.transform.generations import BuildState
 
 SPEC_PATH = Path(__file__).with_name("datasets.yaml")
 RULE_CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_rule_catalogue.csv"
@@ -283,7 +287,7 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
                    titles: dict, out: DatasetOutput, previous: "parts.PreviousRelease | None",
                    fiscal_years: set[int] | None, code_fp: str, carried: dict[str, str],
                    xlsx_skipped: dict[str, str], release_id: str, spec_fp: str = "",
-                   memos: dict | None = None, build_state: "generations.BuildState | None" = None,
+                   memos: dict | None = None, build_state: "BuildState | None" = None,
                    marks: "StorageMarks | None" = None):
     """Write or carry every part of one dataset; yields (resource, written in this release). ``memos``: filled with
     the part fingerprints computed here that may be kept (``parts.remember_fingerprints``); ``build_state``: the

@@ -110,3 +110,62 @@ def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str, exclude: Iterabl
         f"SELECT count(*), CAST(sum(CAST(hash({row}) AS HUGEINT)) AS VARCHAR), CAST(bit_xor(hash({row})) AS VARCHAR) "
         f"FROM ({sql}) AS q").fetchone()
     return hashlib.sha256(f"{','.join(columns)}\n{n}\n{total}\n{xor}".encode("utf-8")).hexdigest()
+
+
+class StorageMarks:
+    """What DuckDB stores for a relation, read from its catalogue and storage metadata, never its rows: a table's
+    columns, row count and column segments (``pragma_storage_info``: each segment's rows, block, offset and whether it
+    holds updates not yet checkpointed); a view's SQL and the marks of the relations it names.
+
+    What is kept by dbt generation (a release part's fingerprints, the OCDS inputs' digest, a dashboard relation's
+    fingerprint) trusts that a relation changes only through Dagster's dbt asset. A DuckDB session changing a mart by
+    hand (``UPDATE``, ``INSERT``, ``DELETE``, ``CREATE OR REPLACE``) moves no generation — but it moves the mark: an
+    update is flagged on its segments until a checkpoint writes them to new blocks, an insert or delete moves the row
+    count, a replaced table has new segments. So a value is kept with the mark too, and a relation whose mark moved is
+    hashed again (by content: a mark that moved without a change — a checkpoint of segments first read from the
+    write-ahead log — costs one hash, never a stale carry). ``of`` is by relation (dbt node) name, as generations are."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self._memo: dict[str, str] = {}
+        self._relations: dict[str, list[tuple[str, str, str | None]]] = {}  # name -> (schema, name, view SQL)
+        for schema, name, sql in con.execute(
+                "SELECT schema_name, table_name, NULL FROM duckdb_tables() WHERE database_name = current_database() "
+                "UNION ALL SELECT schema_name, view_name, sql FROM duckdb_views() "
+                "WHERE database_name = current_database() AND NOT internal").fetchall():
+            self._relations.setdefault(name, []).append((schema, name, sql))
+        self._columns: dict[tuple[str, str], str] | None = None
+
+    def of(self, name: str, _seen: frozenset = frozenset()) -> str:
+        """The mark of every relation called ``name`` (``absent`` when there is none)."""
+        if name in self._memo:
+            return self._memo[name]
+        parts = []
+        for schema, table, sql in sorted(self._relations.get(name, []), key=lambda r: r[0]):
+            if sql is not None:  # a view: its text and what it reads (``_seen``: a view naming itself)
+                named = sorted({t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)
+                                if t in self._relations and t != name and t not in _seen})
+                parts.append(f"{schema}.view:{sql}:" + ",".join(f"{t}={self.of(t, _seen | {name})}" for t in named))
+            else:
+                parts.append(f"{schema}.table:{self._table(schema, table)}")
+        self._memo[name] = hashlib.sha256("\n".join(parts or ["absent"]).encode("utf-8")).hexdigest()
+        return self._memo[name]
+
+    def of_all(self, names: Iterable[str]) -> str:
+        return hashlib.sha256("\n".join(f"{n}={self.of(n)}" for n in sorted(set(names))).encode("utf-8")).hexdigest()
+
+    def _table(self, schema: str, table: str) -> str:
+        if self._columns is None:
+            self._columns = {}
+            for s, t, columns in self.con.execute(
+                    "SELECT schema_name, table_name, string_agg(column_name || ':' || data_type, ';' "
+                    "ORDER BY column_index) FROM duckdb_columns() WHERE database_name = current_database() "
+                    "GROUP BY ALL").fetchall():
+                self._columns[(s, t)] = columns
+        relation = f"{_quote(schema)}.{_quote(table)}"
+        (rows,) = self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()
+        (segments,) = self.con.execute(
+            "SELECT string_agg(concat_ws(',', row_group_id, column_id, column_path, segment_id, count, persistent, "
+            "block_id, block_offset, has_updates), ';' ORDER BY row_group_id, column_id, column_path, segment_id) "
+            "FROM pragma_storage_info(?)", [relation]).fetchone()
+        return f"{self._columns.get((schema, table))}|{rows}|{segments}"

@@ -39,13 +39,14 @@ def test_trading_marts_hashed_once_per_dbt_build(tmp_path, monkeypatch):
     _run(warehouse, dbt="build 1")
     first = ocds_fingerprint(warehouse, "prefix")
     assert ocds_fingerprint(warehouse, "prefix") == first and ocds_fingerprint(warehouse, "other") != first
-    # rows changed behind the dbt stage's back are not seen while it records the same build: the digest is kept
+    # rows changed by hand behind the dbt stage's back, the same build recorded: their storage mark moved
+    # (relation_fingerprint.StorageMarks), so they are hashed again and the change is seen
     _run(warehouse, "update marts.fct_trading_bulletins set notice_name = 'x' where bulletin_key = 'b7'")
-    assert ocds_fingerprint(warehouse, "prefix") == first
-    # a new build: the marts are hashed again
-    _run(warehouse, dbt="build 2")
     second = ocds_fingerprint(warehouse, "prefix")
     assert second != first
+    # a new build with the same trading rows: hashed again, the same digest
+    _run(warehouse, dbt="build 2")
+    assert ocds_fingerprint(warehouse, "prefix") == second
     # another build with the same trading rows (a changed budget figure): the same fingerprint, packages kept
     _run(warehouse, dbt="build 3")
     assert ocds_fingerprint(warehouse, "prefix") == second
@@ -84,15 +85,19 @@ def test_trading_marts_not_hashed_again_after_a_build_that_did_not_reach_them(tm
     _move(warehouse, [*ocds, "fct_budget_lines"], "g1")
     _run(warehouse, dbt="build 1")
     first = ocds_fingerprint(warehouse, "prefix")
-    # a budget build: new dbt fingerprint, only the budget mart moved; rows changed behind the build's back stay unseen
+    kept = _kept(warehouse, "completed_at")
+    # a budget build: new dbt fingerprint, only the budget mart moved: the trading digest is kept (not hashed again)
     _move(warehouse, ["fct_budget_lines"], "g2")
-    _run(warehouse, "insert into marts.fct_deals values (100, null)", dbt="build 2")
-    assert ocds_fingerprint(warehouse, "prefix") == first
-    # a trading build moves fct_deals: hashed again, the changed rows seen
-    _move(warehouse, ["fct_deals"], "g3")
-    _run(warehouse, dbt="build 3")
+    _run(warehouse, dbt="build 2")
+    assert ocds_fingerprint(warehouse, "prefix") == first and _kept(warehouse, "completed_at") == kept
+    # rows inserted by hand behind the build's back: fct_deals' storage mark moved, hashed again, the change seen
+    _run(warehouse, "insert into marts.fct_deals values (100, null)")
     second = ocds_fingerprint(warehouse, "prefix")
     assert second != first
+    # a trading build moves fct_deals: hashed again, the same rows
+    _move(warehouse, ["fct_deals"], "g3")
+    _run(warehouse, dbt="build 3")
+    assert ocds_fingerprint(warehouse, "prefix") == second
     # a relation without a generation (never built since they were kept): keyed by the dbt build as before
     _run(warehouse, "delete from raw.stage_state where stage = 'dbt_generation:fct_deals'", dbt="build 4")
     _run(warehouse, "insert into marts.fct_deals values (101, null)")
@@ -120,7 +125,6 @@ def test_the_kept_digest_names_the_fingerprint_code(tmp_path, monkeypatch):
     _run(warehouse, dbt="build 1")
     first = ocds_fingerprint(warehouse, "prefix")
     kept = _kept(warehouse)
-    _run(warehouse, "update marts.fct_trading_bulletins set notice_name = 'x' where bulletin_key = 'b7'")
     assert ocds_fingerprint(warehouse, "prefix") == first and _kept(warehouse) == kept  # kept: not hashed
     changed = tmp_path / "changed" / "dagster_project"
     shutil.copytree(code_closure.PACKAGE_DIR, changed, ignore=shutil.ignore_patterns("__pycache__", "specs", "*.yaml"))
@@ -128,14 +132,15 @@ def test_the_kept_digest_names_the_fingerprint_code(tmp_path, monkeypatch):
     module.write_text(module.read_text(encoding="utf-8") + "\n\nFINGERPRINT_FORM = 2\n", encoding="utf-8")
     monkeypatch.setattr(code_closure, "PACKAGE_DIR", changed)
     assert ocds_fingerprint(warehouse, "prefix") != first  # the code is part of the fingerprint
-    assert _kept(warehouse) != kept  # and the marts were hashed again: the change behind the build's back seen
+    assert _kept(warehouse) != kept  # and the marts were hashed again: kept anew with the new code
     monkeypatch.setattr(code_closure, "PACKAGE_DIR", Path(code_closure.__file__).resolve().parent)
 
 
-def _kept(path):
+def _kept(path, column: str = "fingerprint"):
+    """The OCDS relations' kept digest record (``column``: ``completed_at``, when it was computed and kept)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("select fingerprint from raw.stage_state where stage = ?", [OCDS_INPUTS_STAGE]).fetchone()
+        return con.execute(f"select {column} from raw.stage_state where stage = ?", [OCDS_INPUTS_STAGE]).fetchone()
     finally:
         con.close()
 

@@ -1,7 +1,8 @@
 """Relation fingerprints kept with the relation's dbt generation (``inputs.KeptFingerprints``), as the dashboards'
-page fingerprints read them: a relation no build reached is not hashed again; a moved generation, a dbt build under
-way, a relation without a generation (not dbt's) or ``GONGKAI_NO_CARRY=1`` hashes it. That a relation whose generation
-stayed holds the same rows is the generations' promise (``transform/generations.py``, ``test_dbt_generations.py``).
+page fingerprints read them: a relation no build reached is not hashed again; a moved generation, a change by hand
+(its storage mark moved: ``relation_fingerprint.StorageMarks``), a dbt build under way, a relation without a generation
+(not dbt's) or ``GONGKAI_NO_CARRY=1`` hashes it. That a relation whose generation stayed holds the same rows is the
+generations' promise (``transform/generations.py``, ``test_dbt_generations.py``).
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ def test_kept_while_the_generation_stays(tmp_path, monkeypatch):
     assert first and computed == set()
     record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g1")
     assert kept_fingerprint(warehouse, BULLETINS) == (first, {BULLETINS})  # computed once, kept
-    run_sql(warehouse, change)  # behind the build's back: not seen while the generation stays
-    assert kept_fingerprint(warehouse, BULLETINS) == (first, set())
     record_dbt_build(warehouse, ["fct_budget_lines"], "g2")  # a build that did not reach the bulletins
     assert kept_fingerprint(warehouse, BULLETINS) == (first, set())
-    record_dbt_build(warehouse, ["fct_trading_bulletins"], "g3")  # one that did: hashed again, the change seen
+    run_sql(warehouse, change)  # by hand, behind the build's back: the storage mark moved, hashed again, seen
     second, computed = kept_fingerprint(warehouse, BULLETINS)
     assert second != first and computed == {BULLETINS}
+    assert kept_fingerprint(warehouse, BULLETINS) == (second, set())
+    record_dbt_build(warehouse, ["fct_trading_bulletins"], "g3")  # a build that reached them: hashed again
+    assert kept_fingerprint(warehouse, BULLETINS) == (second, {BULLETINS})
     run_sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")  # a build under way
     third, computed = kept_fingerprint(warehouse, BULLETINS)
     assert third not in (first, second) and computed == set()
@@ -46,10 +48,11 @@ def test_dashboard_pages_read_the_kept_fingerprints(tmp_path, monkeypatch):
     build_fixture_warehouse(warehouse)
     record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals", "fct_budget_lines"], "g1")
     before = page_fingerprints(warehouse)
+    record_dbt_build(warehouse, ["fct_budget_lines"], "g2")
+    assert page_fingerprints(warehouse) == before
+    # changed by hand (no generation moved): the trading pages see it by the storage marks, the budget page does not
     run_sql(warehouse, f"UPDATE {BULLETINS} SET bidder_count = coalesce(bidder_count, 0) + 1",
-         "UPDATE main_marts.fct_deals SET bidder_count = coalesce(bidder_count, 0) + 1")
-    assert page_fingerprints(warehouse) == before  # the generations stayed: no page re-hashes the trading marts
-    record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
+            "UPDATE main_marts.fct_deals SET bidder_count = coalesce(bidder_count, 0) + 1")
     after = page_fingerprints(warehouse)
     assert after["procurement_competition"] != before["procurement_competition"]
     assert after["budget_composition"] == before["budget_composition"]

@@ -1,8 +1,9 @@
 """A release keeps each dataset's part fingerprints with the dbt generations of the relations it reads
 (``parts.memo_key``): a build that did not reach a mart (a corrected budget figure and the trading marts) does not
-hash its rows again. What the generation says is trusted — rows changed behind the dbt asset's back are not seen while
-the generations stay — and a moved generation, another dbt build state (under way) or ``GONGKAI_NO_CARRY=1`` hashes
-them again. The generations themselves: ``test_dbt_generations.py``.
+hash its rows again. Rows changed by hand behind the dbt asset's back (no generation moved) move the relation's storage
+mark (``relation_fingerprint.StorageMarks``, in the key): hashed again, the change seen. A moved generation, another
+dbt build state (under way) or ``GONGKAI_NO_CARRY=1`` hashes them again too. The generations themselves:
+``test_dbt_generations.py``.
 """
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import duckdb
 import pytest
 
 from dagster_project.publish import atomic, parts
-from dagster_project.publish.release import build_release
-from test_publish_support import publish_state, record_dbt_build, run_sql
+from test_publish_support import publish_state, record_dbt_build, release_skipping_identical, run_sql
 
 
 @pytest.fixture
@@ -19,8 +19,14 @@ def state(tmp_path, monkeypatch):
     return publish_state(tmp_path, monkeypatch)
 
 
-def _release(warehouse, out):
-    return build_release(warehouse, out, run_id="r", ocds_dir=None, skip_identical=True)
+def _kept_at(warehouse) -> dict[str, object]:
+    """dataset -> when its part fingerprints were last computed and kept."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {stage[len(parts.MEMO_STAGE):]: at for stage, at in con.execute(
+            "SELECT stage, completed_at FROM raw.stage_state WHERE stage LIKE ?", [parts.MEMO_STAGE + "%"]).fetchall()}
+    finally:
+        con.close()
 
 
 def _kept(warehouse) -> set[str]:
@@ -34,29 +40,36 @@ def _kept(warehouse) -> set[str]:
 
 def test_part_fingerprints_are_kept_while_the_generations_stay(state, monkeypatch):
     warehouse, out, relations = state
-    first = _release(warehouse, out)
+    first = release_skipping_identical(warehouse, out)
     # every dataset read from dbt relations is kept; the findings (SQL over quality's tables) are not
     assert {"budget_lines", "trading_bulletins", "deals"} <= _kept(warehouse)
     assert "quality_findings" not in _kept(warehouse)
     change = ("UPDATE main_marts.fct_budget_lines SET amount_yuan = amount_yuan + 1 "
               "WHERE fiscal_year = 2018 AND code = '205'")
     # a build that reached only the trading marts: the budget lines' generation stayed, so they are not hashed again
-    run_sql(warehouse, change)
+    kept = _kept_at(warehouse)
     record_dbt_build(warehouse, ["fct_trading_bulletins", "fct_deals"], "g2")
-    same = _release(warehouse, out)
+    same = release_skipping_identical(warehouse, out)
     assert same.unchanged and same.release_id == first.release_id
-    # with carrying disabled (what a run after a hand-made dbt build sets) the rows are hashed: the change is seen
+    now = _kept_at(warehouse)
+    assert now["budget_lines"] == kept["budget_lines"] and now["trading_bulletins"] != kept["trading_bulletins"]
+    # a budget figure changed by hand in a DuckDB session, no dbt build: the storage mark moved, the rows are hashed
+    run_sql(warehouse, change)
+    seen = release_skipping_identical(warehouse, out)
+    assert not seen.unchanged and seen.parts_with("new") == ["budget_lines/2018"]
+    # with carrying disabled the rows are hashed whatever is kept: the change is seen
+    run_sql(warehouse, change)
     monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
-    seen = _release(warehouse, out)
+    seen = release_skipping_identical(warehouse, out)
     monkeypatch.delenv("GONGKAI_NO_CARRY")
     assert not seen.unchanged and "budget_lines/2018" in seen.parts_with("new")
     # and a build that reaches the budget lines (their generation moves) sees the next change
     run_sql(warehouse, change)
     record_dbt_build(warehouse, ["fct_budget_lines"], "g3")
-    moved = _release(warehouse, out)
+    moved = release_skipping_identical(warehouse, out)
     assert not moved.unchanged and moved.parts_with("new") == ["budget_lines/2018"]
     # a dbt build under way (its fingerprint forgotten): hashed whatever the generations say
     run_sql(warehouse, change, "DELETE FROM raw.stage_state WHERE stage = 'dbt'")
-    under_way = _release(warehouse, out)
+    under_way = release_skipping_identical(warehouse, out)
     assert not under_way.unchanged and under_way.parts_with("new") == ["budget_lines/2018"]
     assert atomic.read_pointer(out / "open-data") == under_way.release_id

@@ -285,6 +285,13 @@ def publish_state(tmp_path: Path, monkeypatch) -> tuple[Path, Path, set]:
     return warehouse, out, relations
 
 
+def release_skipping_identical(warehouse: Path, out: Path):
+    """``build_release`` as the release asset calls it (``skip_identical``), without OCDS packages."""
+    from dagster_project.publish.release import build_release
+
+    return build_release(warehouse, out, run_id="r", ocds_dir=None, skip_identical=True)
+
+
 def kept_fingerprint(warehouse: Path, name: str) -> tuple:
     """``inputs.KeptFingerprints``' fingerprint of relation ``name`` in a read-only connection, then remembered as
     publishing does: (the value, the relations it had to hash rather than take as kept)."""

@@ -17,7 +17,7 @@ import duckdb
 
 from dagster_project import stage_state
 from dagster_project.paths import REPO_ROOT, carrying_disabled
-from dagster_project.relation_fingerprint import RelationFingerprints, query_fingerprint
+from dagster_project.relation_fingerprint import RelationFingerprints, StorageMarks, query_fingerprint
 
 PUBLISH_CODE_PATHS = (REPO_ROOT / "dagster_project" / "publish", REPO_ROOT / "dashboards")
 PUBLISH_PACKAGE = "dagster_project.publish"
@@ -133,37 +133,31 @@ def ocds_relations_digest(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _dbt_build(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The fingerprint the dbt stage recorded after its last whole build (None: none, a build under way, or a relation
-    written since by a dbt build Dagster did not run — ``generations.built_outside``: the record no longer says what
-    the marts hold)."""
+    """The fingerprint the dbt stage recorded after its last whole build (``generations.BuildState.dbt_build``: None
+    when none, a build under way, or a relation written since by a dbt build Dagster did not run)."""
     from dagster_project.transform import generations
 
-    present = {r[0] for r in con.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                                         "WHERE table_catalog = current_database()").fetchall()}
-    if "raw.stage_state" not in present or generations.built_outside(con):
-        return None
-    row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [DBT_STAGE]).fetchone()
-    return row[0] if row else None
+    return generations.BuildState.read(con).dbt_build(DBT_STAGE)
 
 
-def _remembered(con: duckdb.DuckDBPyConnection, dbt_build: str | None) -> str | None:
-    """The OCDS relations' digest last computed on the marts of the dbt build ``dbt_build``, if any."""
+def _remembered(state, dbt_build: str | None) -> str | None:
+    """The OCDS relations' digest last computed on the marts of the dbt build ``dbt_build``, if any (``state``: a
+    ``generations.BuildState``)."""
     if dbt_build is None:
         return None
-    row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [OCDS_INPUTS_STAGE]).fetchone()
-    build, _, data = (row[0] if row else "").rpartition(" ")  # the digest is hex: the build is what precedes it
+    build, _, data = state.stages.get(OCDS_INPUTS_STAGE, "").rpartition(" ")  # the digest is hex: the build precedes
     return data if build == dbt_build and data else None
 
 
-def _inputs_key(con: duckdb.DuckDBPyConnection, dbt_build: str | None) -> str | None:
+def _inputs_key(state, dbt_build: str | None, marks: StorageMarks) -> str | None:
     """What the OCDS relations' digest is kept with: their dbt generations (``transform/generations.py``: unchanged
-    while no build could have changed them, so a corrected budget figure keeps them), else the dbt build."""
+    while no build could have changed them, so a corrected budget figure keeps them) and storage marks (a change by
+    hand moves them: ``relation_fingerprint.StorageMarks``), else the dbt build."""
     if dbt_build is None:  # a build under way or failed: hash what is there
         return None
-    from dagster_project.transform import generations
-
-    moved = generations.of(con, OCDS_RELATIONS)
-    return f"generations:{moved}/{relation_code_digest()}" if moved else dbt_build
+    moved = state.of(OCDS_RELATIONS)
+    stored = marks.of_all(OCDS_RELATIONS)
+    return f"generations:{moved}/{stored}/{relation_code_digest()}" if moved else f"{dbt_build}/{stored}"
 
 
 def _remember(warehouse: Path, dbt_build: str | None, data: str) -> None:
@@ -199,8 +193,11 @@ def ocds_fingerprint(warehouse: Path, *settings_parts: str, schema_setting: "str
     try:
         if qualified(con, "fct_trading_bulletins") is None:
             return None
-        key = _inputs_key(con, _dbt_build(con))
-        data = _remembered(con, key)
+        from dagster_project.transform import generations
+
+        state = generations.BuildState.read(con)  # one read: the build, the generations and the kept digest agree
+        key = _inputs_key(state, state.dbt_build(DBT_STAGE), StorageMarks(con))
+        data = _remembered(state, key)
         if data is None:
             data = ocds_relations_digest(con)
             con.close()
@@ -239,8 +236,9 @@ class KeptFingerprints:
     a relation no build reached since its fingerprint was computed is not hashed again (a corrected budget figure does
     not re-hash the trading marts a dashboard page reads). A relation without a generation (raw, quality), a dbt build
     under way (its stage fingerprint forgotten) or ``GONGKAI_NO_CARRY=1``: computed, as ``RelationFingerprints``.
-    A value is kept with the generation and the digest of the code that computed it (``relation_code_digest``):
-    ``raw.stage_state`` holds ``"<generation>/<code> <fingerprint>"``.
+    A value is kept with the generation, the digest of the code that computed it (``relation_code_digest``) and the
+    relation's storage mark (``relation_fingerprint.StorageMarks``: a change by hand moves it):
+    ``raw.stage_state`` holds ``"<generation>/<code>/<mark> <fingerprint>"``.
     ``remember`` keeps what was computed (a write connection, after the read-only one is closed)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
@@ -251,20 +249,21 @@ class KeptFingerprints:
         self.kept: dict[str, str] = {}
         self.computed: dict[str, str] = {}
         self.code = relation_code_digest()
-        if carrying_disabled() or _dbt_build(con) is None:
+        self.marks = StorageMarks(con)
+        if carrying_disabled():
             return
-        for stage, value in con.execute("SELECT stage, fingerprint FROM raw.stage_state WHERE starts_with(stage, ?) "
-                                        "OR starts_with(stage, ?)",
-                                        [generations.STAGE_PREFIX, RELATION_MEMO_STAGE]).fetchall():
-            if stage.startswith(generations.STAGE_PREFIX):
-                self.generations[stage[len(generations.STAGE_PREFIX):]] = value
-            else:
-                self.kept[stage[len(RELATION_MEMO_STAGE):]] = value
+        state = generations.BuildState.read(con)  # one read: the build, the generations and the kept values agree
+        if state.dbt_build(DBT_STAGE) is None:
+            return
+        self.generations = dict(state.generations)
+        self.kept = {stage[len(RELATION_MEMO_STAGE):]: value for stage, value in state.stages.items()
+                     if stage.startswith(RELATION_MEMO_STAGE)}
 
     def of(self, name: str) -> str | None:
-        generation = self.generations.get(name.rpartition(".")[2])
-        if generation:  # kept with how it was computed too: a fix to the fingerprint's code computes it again
-            generation = f"{generation}/{self.code}"
+        relation = name.rpartition(".")[2]
+        generation = self.generations.get(relation)
+        if generation:  # kept with how it was computed and the storage mark too: a fingerprint code fix or a change by
+            generation = f"{generation}/{self.code}/{self.marks.of(relation)}"  # hand computes it again
         kept_generation, _, kept = self.kept.get(name, "").partition(" ")
         if generation and kept and kept_generation == generation:
             return kept

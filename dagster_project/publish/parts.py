@@ -36,6 +36,7 @@ from dagster_project.publish.masking import quote_ident
 
 PART_COLUMN = "fiscal_year"
 DIGEST_CACHE = ".published-digests.json"  # in <out>/open-data, beside LATEST (record_digests)
+REKEYED = ".current-part-fingerprints.json"  # beside LATEST: the current release's parts keyed by newer code
 ALL = "all"          # the one part of a dataset without fiscal_year
 UNKNOWN = "unknown"  # rows of a yearly dataset whose year is not known
 
@@ -99,28 +100,32 @@ def part_fingerprints(con: duckdb.DuckDBPyConnection, relation_sql: str, columns
 MEMO_STAGE = "publish_part_fingerprints:"  # raw.stage_state, per dataset: "<key> <json of part fingerprints>"
 
 
-def memo_key(con: duckdb.DuckDBPyConnection, ds: dict, salt: str) -> str | None:
+def memo_key(state, ds: dict, salt: str, marks=None) -> str | None:
     """What a dataset's part fingerprints are kept with: the dbt generations of the relations it reads
     (``transform/generations.py``: a relation whose generation did not move was not written by any build since) and
-    the salt (code, spec, the dataset's entry). None — compute them — for a dataset read by SQL over other tables (the
+    the salt (code, spec, the dataset's entry). ``state``: ``generations.BuildState``, read once per release, so
+    every dataset is decided on one answer. ``marks``: ``relation_fingerprint.StorageMarks`` of the warehouse — the
+    relations' storage marks are in the key, so rows changed by hand behind the dbt asset's back (no generation moved)
+    are hashed again. None — compute them — for a dataset read by SQL over other tables (the
     findings: not dbt's), without a generation for a relation, with a dbt build under way (the dbt stage forgets its
     fingerprint before it builds), or with ``GONGKAI_NO_CARRY=1``."""
     from dagster_project.paths import carrying_disabled
-    from dagster_project.publish.inputs import _dbt_build
-    from dagster_project.transform import generations
+    from dagster_project.publish.inputs import DBT_STAGE
 
-    if carrying_disabled() or "relation" not in ds or _dbt_build(con) is None:
+    if carrying_disabled() or "relation" not in ds or state.dbt_build(DBT_STAGE) is None:
         return None
     names = [ds["relation"]] + ([ds["fiscal_year_from"]["relation"]] if ds.get("fiscal_year_from") else [])
-    moved = generations.of(con, names)
-    return None if moved is None else hashlib.sha256(f"{moved}\n{salt}".encode("utf-8")).hexdigest()
+    moved = state.of(names)
+    if moved is None:
+        return None
+    stored = "" if marks is None else marks.of_all(names)
+    return hashlib.sha256(f"{moved}\n{stored}\n{salt}".encode("utf-8")).hexdigest()
 
 
-def remembered_fingerprints(con: duckdb.DuckDBPyConnection, dataset: str, key: str | None) -> dict[str, str] | None:
+def remembered_fingerprints(state, dataset: str, key: str | None) -> dict[str, str] | None:
     if key is None:
         return None
-    row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [MEMO_STAGE + dataset]).fetchone()
-    kept, _, text = (row[0] if row else "").partition(" ")
+    kept, _, text = state.stages.get(MEMO_STAGE + dataset, "").partition(" ")
     try:
         return json.loads(text) if kept == key else None
     except ValueError:
@@ -179,8 +184,8 @@ class PreviousRelease:
         for line in sums:
             digest, _, rel = line.partition("  ")
             sha[rel] = digest
-        return cls(release_id, folder, manifest, {r["path"]: r for r in package.get("resources", [])}, sha,
-                   known=read_digests(root))
+        return cls(release_id, folder, rekeyed(root, release_id, manifest),
+                   {r["path"]: r for r in package.get("resources", [])}, sha, known=read_digests(root))
 
     def part(self, dataset: str, key: str) -> dict | None:
         return (((self.manifest.get("datasets") or {}).get(dataset) or {}).get("parts") or {}).get(key)
@@ -213,6 +218,39 @@ class PreviousRelease:
         st = path.stat()
         entry = self.known.get(identity(st))
         return entry[3] if entry and entry[:3] == status(st) else None
+
+
+def remember_rekeyed(root: Path, release_id: str, code_fp: str, datasets: dict) -> None:
+    """After a build skipped as identical (``build_release(skip_identical=True)``) by other publishing code than the
+    one that wrote the current release: the parts it wrote — validated by this code, the same content as the current
+    release's files — are this code's fingerprints of those files. Kept beside the releases (``REKEYED``) for the
+    current release ``release_id``, so the next build by this code carries them instead of rebuilding every part at
+    every run (the current release's manifest is never rewritten: its SHA256SUMS list it)."""
+    doc = {"release_id": release_id, "publishing_code": code_fp,
+           "parts": {name: {key: p.fingerprint for key, p in d.parts.items() if p.fingerprint}
+                     for name, d in sorted(datasets.items())}}
+    tmp = root / f"{REKEYED}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, root / REKEYED)
+
+
+def rekeyed(root: Path, release_id: str, manifest: dict) -> dict:
+    """``manifest`` of the current release with the part fingerprints and publishing code a build skipped as
+    identical recorded for it (``remember_rekeyed``); as it is when there is no such record for this release (a
+    release published since, or none skipped)."""
+    try:
+        doc = json.loads((root / REKEYED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return manifest
+    if not isinstance(doc, dict) or doc.get("release_id") != release_id or not doc.get("publishing_code"):
+        return manifest
+    datasets = {}
+    for name, entry in (manifest.get("datasets") or {}).items():
+        fingerprints = (doc.get("parts") or {}).get(name) or {}
+        published = entry.get("parts") or {}
+        datasets[name] = {**entry, "parts": {key: {**part, "fingerprint": fingerprints[key]} if key in fingerprints
+                                             else part for key, part in published.items()}}
+    return {**manifest, "datasets": datasets, "publishing_code": doc["publishing_code"]}
 
 
 def read_digests(root: Path) -> dict[str, list]:

@@ -22,6 +22,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import yaml
@@ -39,6 +40,10 @@ from dagster_project.publish.release_validation import (
     ReleaseValidationError, listed_sha256, validate_release, write_sha256sums,
 )
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
+from dagster_project.relation_fingerprint import StorageMarks
+
+if TYPE_CHECKING:  # the dbt stage's modules import dagster-dbt: only when a build state is read
+    from dagster_project.transform.generations import BuildState
 
 SPEC_PATH = Path(__file__).with_name("datasets.yaml")
 RULE_CATALOGUE_CSV = DBT_SEEDS_DIR / "ref_rule_catalogue.csv"
@@ -115,7 +120,10 @@ def build_release(
     publication (default ``parts.keep_releases``); older ones are pruned.
     ``skip_identical``: when the content is the current release's (``release_metadata.content_digest``: the same
     files, descriptions and sources — a re-read of unchanged files by changed readers that changed no figure), publish
-    nothing: the staging folder is dropped before validation and ``result.unchanged`` is set.
+    nothing: the staging folder is dropped before validation and ``result.unchanged`` is set. When other publishing code
+    wrote the current release (``manifest.json`` ``publishing_code``), the staging folder is validated first and the
+    parts' fingerprints by this code are kept for the current release (``parts.remember_rekeyed``): the next build by
+    this code carries them.
     ``ocds_dir``: a folder of validated OCDS packages to include (hard-linked when possible).
     ``fail_at`` / ``pause_at``: one of ``STAGES``, to prove a failure or kill there changes nothing.
     ``ocds_schema_dir``: the OCDS schema folder setting (see ``ocds_validation.schema_dir``).
@@ -140,7 +148,11 @@ def build_release(
         previous = parts.PreviousRelease.read(root, atomic.read_pointer(root))
         code_fp = parts.code_fingerprint(schema_setting=ocds_schema_dir)  # the schema it validates OCDS against
         spec_fp = parts.spec_digest(spec)  # the spec as given (a caller may pass one that is not the file)
+        from dagster_project.transform import generations
+
         con = open_read_only(warehouse)
+        build_state = generations.BuildState.read(con)  # the dbt build state, once for every dataset
+        marks = StorageMarks(con)  # what DuckDB stores for each relation: a change by hand moves it
         content_parts: dict[str, dict[str, str]] = {}  # datasets whose bookkeeping columns are no content (below)
         memos: dict[str, tuple[str, dict[str, str]]] = {}  # part fingerprints to keep by dbt generation
         try:
@@ -154,7 +166,7 @@ def build_release(
                 result.datasets[ds["name"]] = out
                 for res, is_new in _publish_parts(con, ds, relation_sql, staging, policy, value_maps, titles, out,
                                                   previous, fiscal_years, code_fp, carried, xlsx_skipped,
-                                                  release_id, spec_fp, memos):
+                                                  release_id, spec_fp, memos, build_state, marks):
                     resources.append(res)
                     if is_new:
                         new_resources.append(res)
@@ -206,15 +218,14 @@ def build_release(
         manifest["content_digest"] = release_metadata.content_digest(package, manifest, release_id, now, content_parts,
                                                                      _ocds_contents(ocds_record, resources))
         damaged = None
-        if skip_identical and previous is not None and previous.manifest.get("content_digest") == manifest["content_digest"]:
+        identical = skip_identical and previous is not None \
+            and previous.manifest.get("content_digest") == manifest["content_digest"]
+        if identical:
             # the same content — but the current release is kept only if its own files still pass its SHA256SUMS
             damaged = _damaged_file(previous, staging, hashes)
-        if skip_identical and previous is not None and damaged is None \
-                and previous.manifest.get("content_digest") == manifest["content_digest"]:
-            shutil.rmtree(staging, ignore_errors=True)
-            result.release_id, result.path, result.unchanged = previous.release_id, previous.folder, True
-            result.seconds = round(time.monotonic() - started, 2)
-            return result
+            identical = damaged is None
+        if identical and previous.manifest.get("publishing_code") == code_fp:
+            return _kept_current(result, previous, staging, started)
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
                                                encoding="utf-8")
         (staging / "dcat.jsonld").write_text(
@@ -236,6 +247,12 @@ def build_release(
                 f"{previous.files_by_status} carried and {len(ocds_digests)} OCDS files checked against SHA256SUMS by the "
                 "digest read when a release published them, their file status (inode, size, modification and change "
                 f"time) unchanged since; {previous.files_read} carried files read again")
+        if identical:
+            # the same content by other publishing code, which wrote and now validated every part: the current
+            # release stays, its parts keyed by this code's fingerprints from now on (else every later build by this
+            # code would rebuild every part to find the same content again)
+            parts.remember_rekeyed(root, previous.release_id, code_fp, result.datasets)
+            return _kept_current(result, previous, staging, started)
         if damaged:
             result.validation["replaces_damaged_release"] = (
                 f"内容未变但当前版本文件损坏，重新发布 same content, republished: the current release fails its "
@@ -257,13 +274,25 @@ def build_release(
     return result
 
 
+def _kept_current(result: ReleaseResult, previous: "parts.PreviousRelease", staging: Path,
+                  started: float) -> ReleaseResult:
+    """Nothing published: the staging folder dropped, the result naming the current release (``unchanged``)."""
+    shutil.rmtree(staging, ignore_errors=True)
+    result.release_id, result.path, result.unchanged = previous.release_id, previous.folder, True
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
 def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: MaskingPolicy, value_maps: dict,
                    titles: dict, out: DatasetOutput, previous: "parts.PreviousRelease | None",
                    fiscal_years: set[int] | None, code_fp: str, carried: dict[str, str],
                    xlsx_skipped: dict[str, str], release_id: str, spec_fp: str = "",
-                   memos: dict | None = None):
+                   memos: dict | None = None, build_state: "BuildState | None" = None,
+                   marks: "StorageMarks | None" = None):
     """Write or carry every part of one dataset; yields (resource, written in this release). ``memos``: filled with
-    the part fingerprints computed here that may be kept (``parts.remember_fingerprints``)."""
+    the part fingerprints computed here that may be kept (``parts.remember_fingerprints``); ``build_state``: the
+    dbt build state the release read (``generations.BuildState``; None: read here); ``marks``: the relations' storage
+    marks (``relation_fingerprint.StorageMarks``; None: taken here)."""
     available = dict(describe(con, relation_sql))  # once: DuckDB plans the relation (its joins) at every describe
     yearly = parts.PART_COLUMN in available
     columns = [c for c in ds["columns"] if c in available]
@@ -273,8 +302,12 @@ def _publish_parts(con, ds: dict, relation_sql: str, staging: Path, policy: Mask
     identity = [c for c in columns if c not in (ds.get("content_ignores") or ())]
     salt = f"{code_fp}\n{spec_fp}\n{parts.spec_digest(ds)}"
     # kept by the dbt generations of the relations read: unchanged relations are not hashed again (issue 16)
-    key = parts.memo_key(con, ds, salt)
-    fingerprints = parts.remembered_fingerprints(con, ds["name"], key)
+    if build_state is None:
+        from dagster_project.transform import generations
+
+        build_state = generations.BuildState.read(con)
+    key = parts.memo_key(build_state, ds, salt, marks or StorageMarks(con))
+    fingerprints = parts.remembered_fingerprints(build_state, ds["name"], key)
     if fingerprints is None:
         fingerprints = parts.part_fingerprints(con, relation_sql, identity, yearly, salt=salt)
         if key is not None and memos is not None:

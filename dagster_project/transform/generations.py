@@ -93,21 +93,55 @@ def move(con: duckdb.DuckDBPyConnection, names: Iterable[str], token: "str | Non
     return token
 
 
+class BuildState:
+    """``raw.stage_state`` read once: what the dbt asset recorded (the dbt stage's fingerprint, every generation and
+    build record) and what consumers kept with it. A consumer deciding for many relations (the release: every
+    dataset) takes every answer from this one read — the same answer for all, one scan instead of several per
+    relation."""
+
+    def __init__(self, rows: "Mapping[str, str] | None"):
+        self.present = rows is not None  # raw.stage_state exists
+        self.stages: dict[str, str] = dict(rows or {})
+        self.generations = {k[len(STAGE_PREFIX):]: v for k, v in self.stages.items() if k.startswith(STAGE_PREFIX)}
+        self._not_adopted = {k[len(BUILT_PREFIX):] for k, v in self.stages.items()
+                             if k.startswith(BUILT_PREFIX) and v != ADOPTED}
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> "BuildState":
+        if not _has_state(con):
+            return cls(None)
+        return cls(dict(con.execute("SELECT stage, fingerprint FROM raw.stage_state").fetchall()))
+
+    def built_outside(self, names: "Iterable[str] | None" = None) -> set[str]:
+        """``built_outside`` on this state."""
+        return self._not_adopted & (set(self.generations) if names is None else set(names))
+
+    def of(self, names: Iterable[str]) -> "str | None":
+        """``of`` on this state."""
+        wanted = sorted(set(names))
+        if not self.present or self.built_outside(wanted):
+            return None
+        parts = []
+        for name in wanted:
+            token = self.generations.get(name)
+            if token is None:
+                return None
+            parts.append(f"{name}={token}")
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+    def dbt_build(self, stage: str = "dbt") -> "str | None":
+        """The fingerprint the dbt stage recorded after its last whole build (None: none, a build under way, or a
+        relation of the project written since by a dbt build Dagster did not run: the record no longer says what the
+        marts hold)."""
+        if not self.present or self.built_outside():
+            return None
+        return self.stages.get(stage)
+
+
 def of(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> "str | None":
     """One digest of the generations of ``names`` (relation names); None when any has none recorded (never built
     through Dagster's dbt asset since generations were kept, or written since by a build it did not run: unknown)."""
-    wanted = sorted(set(names))
-    if not _has_state(con) or built_outside(con, wanted):
-        return None
-    rows = dict(con.execute("SELECT stage, fingerprint FROM raw.stage_state WHERE stage IN (SELECT unnest(?))",
-                            [[STAGE_PREFIX + n for n in wanted]]).fetchall())
-    parts = []
-    for name in wanted:
-        token = rows.get(STAGE_PREFIX + name)
-        if token is None:
-            return None
-        parts.append(f"{name}={token}")
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+    return BuildState.read(con).of(names)
 
 
 def _has_state(con: duckdb.DuckDBPyConnection) -> bool:
@@ -121,16 +155,7 @@ def built_outside(con: duckdb.DuckDBPyConnection, names: "Iterable[str] | None" 
     build``, or an asset build that died before it could adopt its records: their generation says nothing. A
     relation the project does not have (a model built by hand on a feature branch, ``dbt run -s scratch_probe``)
     is no relation any consumer reads: it would have kept every carry off, and every build whole, for good."""
-    if not _has_state(con):
-        return set()
-    rows = con.execute("SELECT stage FROM raw.stage_state WHERE starts_with(stage, ?) AND fingerprint <> ?",
-                       [BUILT_PREFIX, ADOPTED]).fetchall()
-    found = {stage[len(BUILT_PREFIX):] for (stage,) in rows}
-    if names is None:
-        known = {stage[len(STAGE_PREFIX):] for (stage,) in con.execute(
-            "SELECT stage FROM raw.stage_state WHERE starts_with(stage, ?)", [STAGE_PREFIX]).fetchall()}
-        return found & known
-    return found & set(names)
+    return BuildState.read(con).built_outside(names)
 
 
 def forget_others(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> set[str]:

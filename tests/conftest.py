@@ -31,11 +31,14 @@ if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasatt
 # with --durations). Not `--dist loadgroup` with a group per module: with pytest 9 and xdist 3.8 it put one
 # module's tests on both workers, which built every module fixture twice.
 LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_spark_incremental", "test_publish_pipeline", "test_stage_state",
-                 "test_dbt_republished_workbook", "test_debt_required_items", "test_debt_blind", "test_privacy_typed_ids",
-                 "test_debt_whole_region", "test_codes_damaged_finding", "test_dbt_outside_superseded",
+                 "test_dbt_republished_workbook", "test_debt_required_items", "test_debt_blind",
+                 "test_codes_damaged_finding", "test_dbt_outside_superseded",
                  "test_dbt_subset_runs", "test_dbt_hand_build",
                  "test_people_outputs", "test_publish_release", "test_identities", "test_dbt_build",
-                 "test_contract_conformance", "test_publish_assets", "test_dbt_sample", "test_quality_sample"]
+                 "test_contract_conformance", "test_publish_assets", "test_dbt_sample", "test_quality_sample",
+                 # these two read the run test_debt_blind's setup builds (debt_books_and_export_run): sent out late,
+                 # when it is built, they cost seconds and no worker waits on its lock
+                 "test_privacy_typed_ids", "test_debt_whole_region"]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -95,24 +98,53 @@ def sample_built(tmp_path_factory):
     then works on a copy of its own (DuckDB lets one process write a file, or many read it, never both: one
     worker's appends to the quality tables would lock the others out), as each had its own build before.
     """
-    import fcntl
-    import os
-
-    base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "sample_built_shared"
-    shared.mkdir(exist_ok=True)
-    done = shared / "built.json"
-    with (shared / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes (also when the build fails)
-        if not done.is_file():
-            _build_sample(shared)
-            done.write_text("{}", encoding="utf-8")
+    shared = _built_once(tmp_path_factory, "sample_built_shared", _build_sample)
     tmp = tmp_path_factory.mktemp("sample_built")
     warehouse, out = tmp / "warehouse.duckdb", tmp / "out"
     for suffix in ("", ".wal"):   # a write-ahead log left unmerged is part of the database
         if (shared / f"warehouse.duckdb{suffix}").is_file():
             shutil.copyfile(shared / f"warehouse.duckdb{suffix}", tmp / f"warehouse.duckdb{suffix}")
     return warehouse, out, _sample_env(warehouse, out)
+
+
+def _built_once(tmp_path_factory, name: str, build) -> Path:
+    """The folder ``name`` in the run's shared temp root, ``build(folder)`` run on it once per test run: the first
+    pytest-xdist worker to ask builds under a file lock, the others wait and take the result."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    shared.mkdir(exist_ok=True)
+    done = shared / "built.json"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes (also when the build fails)
+        if not done.is_file():
+            build(shared)
+            done.write_text("{}", encoding="utf-8")
+    return shared
+
+
+@pytest.fixture(scope="session")
+def debt_books_and_export_run(tmp_path_factory) -> Path:
+    """One whole-pipeline run (`cli run`) for three modules' raw files beside the sample's registry and portal:
+    test_debt_whole_region's re-published 银川市 books, test_debt_blind's 平罗县 books in 亿元 (its two regions added
+    to the registry) and test_privacy_typed_ids' trading export. Each module writes its own files (its ``write_raw``)
+    and reads only its own files' findings, marts rows and published parts; a run is ≈ 45 CPU-s of fixed costs
+    (dbt's models and tests, GX) whatever the few rows, so one run serves the three.
+    Built once per test run (``_built_once``); read-only afterwards. Returns the root (``raw``, ``out``, warehouse)."""
+    def build(root: Path) -> None:
+        from cli_pipeline import run_cli
+        from test_debt_blind import write_raw as county_books
+        from test_debt_whole_region import write_raw as city_books
+        from test_privacy_typed_ids import write_raw as trading_export
+
+        for folder in ("registry", "portal"):
+            shutil.copytree(SAMPLE_RAW / folder, root / "raw" / folder)
+        for write_raw in (city_books, county_books, trading_export):
+            write_raw(root / "raw")
+        run_cli(root)
+
+    return _built_once(tmp_path_factory, "debt_books_and_export", build)
 
 
 def _sample_env(warehouse: Path, out: Path) -> dict:

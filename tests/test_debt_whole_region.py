@@ -15,7 +15,8 @@ forward. Expected values come from the edits made here.
 
 The same run carries the debt tolerance test (formerly test_number_formats_tolerance; one pipeline run serves both,
 see "Debt tolerance" below): 贺兰县's 2019 1-2 in 亿元 printed '0.00' over formula quotients. A region and year of its
-own, so each test reads only its own files' findings.
+own, so each test reads only its own files' findings. The run also carries test_privacy_typed_ids' trading export
+(conftest.py ``debt_books_and_export_run``: one `cli run` of fixed costs for both modules; no debt rule reads trading).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ import yaml
 from openpyxl import load_workbook
 
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
-from cli_pipeline import query, run_cli
+from cli_pipeline import query
 from number_format_books import books
 
 SAMPLE = REPO_ROOT / "data" / "raw"
@@ -92,19 +93,20 @@ def republish(raw: Path) -> None:
         book.save(raw / name)
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    root = tmp_path_factory.mktemp("whole_region")
-    raw = root / "raw"
-    for folder in ("registry", "portal"):
-        shutil.copytree(SAMPLE / folder, raw / folder)
+def write_raw(raw: Path) -> None:
+    """This module's files in a raw root that holds the sample's registry and portal."""
     (raw / "debt" / "2018").mkdir(parents=True)
     for name in (BUDGET, FINAL):
         shutil.copy(SAMPLE / name, raw / name)
     republish(raw)
     write_tolerance_book(raw)
-    return run_cli(root, raw)
 
+
+@pytest.fixture(scope="module")
+def warehouse(debt_books_and_export_run):
+    # one run with test_privacy_typed_ids' trading export (conftest.py): the findings read here are of this
+    # module's files and rules only
+    return debt_books_and_export_run / "warehouse.duckdb"
 
 
 def findings(warehouse: Path, rule_id: str) -> list[tuple]:

@@ -2,18 +2,19 @@
 csv module (as a platform's export script writes it) whose winner's name and notice text carry a person's ID number
 with its last character mistyped, and whose project code is the same 18 digits (a code may be region + date +
 sequence). What a reader of the open data sees: the name and the notice masked (the first 17 digits identify the
-person), a PRIV_ID_NUMBER finding naming file and row, and the project code — a key — as the platform wrote it."""
+person), a PRIV_ID_NUMBER finding naming file and row, and the project code — a key — as the platform wrote it.
+The export is the run's only trading file; the run also carries test_debt_whole_region's debt books (conftest.py
+``debt_books_and_export_run``: one `cli run` of fixed costs for both modules)."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
+from pathlib import Path
 
 import pytest
 
-from cli_pipeline import query, run_cli
+from cli_pipeline import query
 from dagster_project import identifiers
-from dagster_project.paths import REPO_ROOT
 from dagster_project.publish import atomic
 from test_publish_support import parquet_parts, part_files
 
@@ -33,18 +34,20 @@ ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("typed_ids")
-    raw = root / "raw"
-    for folder in ("registry", "portal"):
-        shutil.copytree(REPO_ROOT / "data" / "raw" / folder, raw / folder)
+def write_raw(raw: Path) -> None:
+    """This module's export in a raw root that holds the sample's registry and portal."""
     (raw / "trading").mkdir()
     with (raw / "trading" / "platform_export.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
         writer.writerows(ROWS)
-    warehouse = run_cli(root)
+
+
+@pytest.fixture(scope="module")
+def run(debt_books_and_export_run):
+    # one run with test_debt_whole_region's debt books (conftest.py): the only trading file is this export
+    root = debt_books_and_export_run
+    warehouse = root / "warehouse.duckdb"
     release = atomic.current_release_dir(root / "out" / "open-data")
     assert release is not None  # the release's privacy scan let it through: nothing personal left
     return warehouse, release

@@ -36,7 +36,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -44,6 +43,7 @@ import duckdb
 import pytest
 
 from contract_raw import build_contract_raw
+from dbt_fixed_path import STATE, run_dbt
 from spark_dbt_session import SparkDbtSession
 from spark_incremental import (CHAIN, add_lone_year, chain_sources, export_chain_sources, load_trading,
                                rebuilt_partitions, spark_differences, spark_files)
@@ -53,7 +53,6 @@ from test_incremental_build import EXPORT, INCREMENTAL_TABLES, change_trading_ro
 
 pytestmark = pytest.mark.slow
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 AS_OF = "2026-11-01"
 PORTABLE = "portable"
 INCREMENTAL_STREAM = "trading/ggzy_stream.jsonl"   # the sample's export that change_trading_root removes
@@ -65,8 +64,10 @@ def _paths(tmp: Path, name: str) -> list[str]:
 
 
 def _dbt(args: list[str], env: dict, tmp: Path, name: str) -> tuple[subprocess.CompletedProcess, Path, float]:
+    """A dbt call on DuckDB, through the test process's fixed warehouse path: one parse state for the module's
+    DuckDB calls, each on a warehouse named warehouse.duckdb (dbt_fixed_path)."""
     started = time.perf_counter()
-    result = subprocess.run([DBT, *args, *_paths(tmp, name)], env=env, capture_output=True, text=True, cwd=tmp)
+    result = run_dbt(args, env, tmp / f"target-{name}", tmp / f"logs-{name}")
     return result, tmp / f"target-{name}", time.perf_counter() - started
 
 
@@ -271,7 +272,9 @@ def incremental(parity):
     tmp, raw, env, timings = p["tmp"], p["raw"], p["env"], {}
     changes = change_trading_root(raw)
     p["lone"]["path"].unlink()
-    duck, full = tmp / "incremental.duckdb", tmp / "full.duckdb"
+    duck, full = tmp / "incremental" / "warehouse.duckdb", tmp / "full" / "warehouse.duckdb"
+    for copy in (duck, full):
+        copy.parent.mkdir()
     shutil.copyfile(p["warehouse"], duck)
     report = load_trading(duck, raw)
     assert len(report.retired) == 2, report
@@ -283,6 +286,9 @@ def incremental(parity):
         ["run", "--full-refresh", "--select", *CHAIN], dict(env, GONGKAI_WAREHOUSE=str(full)), tmp, "full")
     assert full_run.returncode == 0, full_run.stdout[-6000:]
     export_chain_sources(duck, p["settings"].spark_exchange_dir, chain_sources(duck_target / "manifest.json"))
+    # the fresh build's parse state (same profile, same env): the incremental call parses only what changed
+    (tmp / "target-spark-incremental").mkdir()
+    shutil.copyfile(tmp / "target-spark" / STATE, tmp / "target-spark-incremental" / STATE)
     spark_ok, spark_log, _, timings["Spark incremental"] = _spark_dbt(
         p["session"], ["run", "--target", "spark_ci", "--select", *CHAIN], tmp, "spark-incremental")
     assert spark_ok, spark_log[-6000:]

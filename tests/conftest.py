@@ -30,7 +30,7 @@ if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasatt
 # modules go out in the order below, the longest first, so the two workers end close together (order measured
 # with --durations). Not `--dist loadgroup` with a group per module: with pytest 9 and xdist 3.8 it put one
 # module's tests on both workers, which built every module fixture twice.
-LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_spark_incremental", "test_publish_pipeline", "test_stage_state",
+LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_publish_pipeline", "test_stage_state",
                  "test_dbt_republished_workbook", "test_debt_required_items", "test_debt_blind",
                  "test_codes_damaged_finding", "test_dbt_outside_superseded",
                  "test_dbt_subset_runs", "test_dbt_hand_build",

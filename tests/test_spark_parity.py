@@ -1,20 +1,34 @@
-"""The same dbt models on DuckDB and on Spark give the same rows (issue 17, phase 1).
+"""The same dbt models on DuckDB and on Spark give the same rows (issue 17, phase 1), also when built by load.
 
 One raw root — the contract root of ``contract_raw`` plus the hard cases of ``spark_parity``, one budget workbook
-of which is then re-published twice (revisions) — is loaded by the real loaders into DuckDB and built there with ``dbt build``; its raw tables are exported as Parquet and
-the models tagged ``portable`` are built from them on Spark (target ``spark_ci``: a local[2] session inside
-dbt). Every portable model and seed must build on Spark, hold the same rows as on DuckDB, and every data test
-and unit test on them must end the same way (status and number of failing rows). Tests on seeds alone are
-left to DuckDB's build: the seed rows themselves are compared.
+of which is then re-published twice (revisions), plus the sample's trading export and an export holding the only
+deal of a year of its own (``spark_incremental.add_lone_year``) — is loaded by the real loaders into DuckDB and
+built there with ``dbt build``; its raw tables are exported as Parquet and the models tagged ``portable`` are built
+from them on Spark (target ``spark_ci``: a local[2] session inside dbt, its catalog in memory). Every portable model
+and seed must build on Spark, hold the same rows as on DuckDB, and every data test and unit test on them must end
+the same way (status and number of failing rows). Tests on seeds alone are left to DuckDB's build: the seed rows
+themselves are compared.
 
 Every model is tagged portable today. A model that is not (a new one, before its SQL is ported) is not built
 on Spark: where a portable model reads one, Spark reads DuckDB's rows of it (exported like the raw tables), so
 the portable model is still compared on equal inputs. The hard cases carry the personal-number corpus of
 test_personal_numbers (one notice), so the Spark form of the finder is compared on it too.
 
-Needs Java on PATH and the ``[spark]`` extra (``make test`` installs it when Java is there); skipped otherwise.
-~3–6 min on 2 cores (one Spark session; a fixed cost of ~1.3 s per model, seed and test dominates), see the
-report printed with ``-s``.
+Then Spark's incremental path (issues 16 and 17; test_incremental_build proves the DuckDB side): the trading root
+changes (``spark_incremental``: a new year, a bulletin re-dated into the year before, one dropped, an amount
+corrected, an export removed, the lone year's export removed — its partition must end empty: dynamic partition
+overwrite alone would keep it), the real loader reads the change into a DuckDB copy, the chain's raw tables are
+exported again, and the trading chain is built incrementally on both engines (on Spark: dbt-spark's
+insert_overwrite with dynamic partition overwrite, the partitions emptied first by ``spark__clear_partitions``,
+the watermark read back from the tables the fresh build left in the catalog) and with ``--full-refresh`` on
+another DuckDB copy. Every incremental table must hold the same rows on Spark, on DuckDB and in the full refresh,
+and Spark must have rebuilt the same partitions as DuckDB (not the whole table). Shown to fail: with
+``spark__clear_partitions`` emptied (no partition dropped), Spark keeps the lone year's deal in every table while
+DuckDB and the full refresh drop it.
+
+Both Spark builds are dbt calls in one process (``spark_dbt_session``): one JVM, one Spark session whose
+in-memory catalog keeps the fresh build for the incremental one. Needs Java on PATH and the ``[spark]`` extra
+(``make test`` installs it when Java is there); skipped otherwise. The timings are printed with ``-s``.
 """
 from __future__ import annotations
 
@@ -22,7 +36,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,25 +43,38 @@ import duckdb
 import pytest
 
 from contract_raw import build_contract_raw
+from dbt_fixed_path import STATE, run_dbt
+from spark_dbt_session import SparkDbtSession
+from spark_incremental import (CHAIN, add_lone_year, chain_sources, export_chain_sources, load_trading,
+                               rebuilt_partitions, spark_differences, spark_files)
 from spark_parity import (compare_relation, dbt_test_outcomes, missing_spark, republish_revised_budget,
                           with_test_jvm, write_hard_cases)
+from test_incremental_build import EXPORT, INCREMENTAL_TABLES, change_trading_root, differing_rows
 
 pytestmark = pytest.mark.slow
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 AS_OF = "2026-11-01"
 PORTABLE = "portable"
+INCREMENTAL_STREAM = "trading/ggzy_stream.jsonl"   # the sample's export that change_trading_root removes
+
+
+def _paths(tmp: Path, name: str) -> list[str]:
+    return ["--project-dir", str(REPO_DBT), "--profiles-dir", str(REPO_DBT),
+            "--target-path", str(tmp / f"target-{name}"), "--log-path", str(tmp / f"logs-{name}")]
 
 
 def _dbt(args: list[str], env: dict, tmp: Path, name: str) -> tuple[subprocess.CompletedProcess, Path, float]:
-    target = tmp / f"target-{name}"
+    """A dbt call on DuckDB, through the test process's fixed warehouse path: one parse state for the module's
+    DuckDB calls, each on a warehouse named warehouse.duckdb (dbt_fixed_path)."""
     started = time.perf_counter()
-    result = subprocess.run(
-        [DBT, *args, "--project-dir", str(REPO_DBT), "--profiles-dir", str(REPO_DBT),
-         "--target-path", str(target), "--log-path", str(tmp / f"logs-{name}")],
-        env=env, capture_output=True, text=True, cwd=tmp,
-    )
-    return result, target, time.perf_counter() - started
+    result = run_dbt(args, env, tmp / f"target-{name}", tmp / f"logs-{name}")
+    return result, tmp / f"target-{name}", time.perf_counter() - started
+
+
+def _spark_dbt(session: SparkDbtSession, args: list[str], tmp: Path, name: str) -> tuple[bool, str, Path, float]:
+    started = time.perf_counter()
+    success, log = session.run([*args, *_paths(tmp, name)])
+    return success, log, tmp / f"target-{name}", time.perf_counter() - started
 
 
 from dagster_project.paths import DBT_PROJECT_DIR as REPO_DBT  # noqa: E402
@@ -66,19 +92,23 @@ def portable_nodes(manifest: dict) -> tuple[set[str], set[str], list[tuple[str, 
 
 
 @pytest.fixture(scope="module")
-def parity(tmp_path_factory):
+def parity(request, tmp_path_factory):
     reason = missing_spark()
     if reason:
         pytest.skip(reason)
     from dagster_project.ingest import framework
     from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-    from dagster_project.paths import settings
+    from dagster_project.paths import REPO_ROOT, settings
     from dagster_project.transform import spark_exchange
 
     tmp = tmp_path_factory.mktemp("spark_parity")
     raw = tmp / "raw"
     build_contract_raw(raw)
     write_hard_cases(raw)
+    # the incremental scenario's exports: the sample's (change_trading_root changes them) and the lone year's
+    for name in (EXPORT, INCREMENTAL_STREAM):
+        shutil.copyfile(REPO_ROOT / "data" / "raw" / name, raw / name)
+    lone = add_lone_year(raw)
     timings = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GONGKAI_RAW_DIR", str(raw))
@@ -93,8 +123,9 @@ def parity(tmp_path_factory):
 
     con = duckdb.connect(str(current.warehouse))
     try:
-        for family, spec in FAMILY_LOADERS.items():
-            framework.load_family(con, raw, family, resolve_loader(spec), progress=lambda _: None)
+        loaded = {family: framework.load_family(con, raw, family, resolve_loader(spec), progress=lambda _: None)
+                  for family, spec in FAMILY_LOADERS.items()}
+        assert loaded["trading"].loaded, loaded["trading"]   # the lone deal: counted in a test below
         # two re-publications of one workbook: three versions for int_figure_versions and fct_revisions
         budget_loader = resolve_loader(FAMILY_LOADERS["budget"])
         republish_revised_budget(
@@ -115,19 +146,24 @@ def parity(tmp_path_factory):
     exported = spark_exchange.prepare_spark_dir(current, extra=stand_ins)
     timings["export to Parquet"] = time.perf_counter() - started
     spark_rows = tmp / "spark-rows"
-    spark_env = with_test_jvm(dict(env, GONGKAI_SPARK_EXPORT_DIR=str(spark_rows)))
-    spark, spark_target, timings["dbt build on Spark"] = _dbt(
+    session = SparkDbtSession(with_test_jvm(dict(env, GONGKAI_SPARK_EXPORT_DIR=str(spark_rows))), tmp,
+                              tmp / "spark-session.stderr")
+    request.addfinalizer(session.close)
+    _, spark_log, spark_target, timings["dbt build on Spark"] = _spark_dbt(
         # seeds and the portable models with their tests (tests carry their model's tag); the tests on seeds
         # alone check reference data that is the same CSV on both engines: DuckDB's build runs them
-        ["build", "--target", "spark_ci", "--select", f"tag:{PORTABLE}", "resource_type:seed",
-         "--exclude", "path:seeds,resource_type:test", "--indirect-selection", "cautious"],
-        spark_env, tmp, "spark")
+        session, ["build", "--target", "spark_ci", "--select", f"tag:{PORTABLE}", "resource_type:seed",
+                  "--exclude", "path:seeds,resource_type:test", "--indirect-selection", "cautious"], tmp, "spark")
+    # Spark's tables as the fresh build left them: the incremental build rewrites the chain's in place
+    spark_tables = current.spark_work_dir / spark_exchange.SPARK_CI_WAREHOUSE
+    shutil.copytree(spark_tables, tmp / "spark-fresh")
     print("\nSpark parity timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
           + f"; load {os.getloadavg()[0]:.1f}; {len(exported)} tables exported, stand-ins {stand_ins}")
     return {
-        "warehouse": current.warehouse, "spark": spark, "spark_rows": spark_rows, "manifest": manifest,
-        "spark_tables": current.spark_work_dir / spark_exchange.SPARK_CI_WAREHOUSE,
-        "models": models, "seeds": seeds,
+        "warehouse": current.warehouse, "spark_log": spark_log, "spark_rows": spark_rows, "manifest": manifest,
+        "spark_tables": tmp / "spark-fresh", "models": models, "seeds": seeds,
+        "tmp": tmp, "raw": raw, "lone": lone, "env": env, "session": session, "settings": current,
+        "live_spark_tables": spark_tables,
         "duckdb_tests": dbt_test_outcomes(duck_target / "run_results.json"),
         "spark_results": json.loads((spark_target / "run_results.json").read_text(encoding="utf-8"))
         if (spark_target / "run_results.json").is_file() else {"results": []},
@@ -139,7 +175,7 @@ def test_every_portable_model_and_seed_builds_on_spark(parity):
     expected = parity["models"] | parity["seeds"]
     assert len(parity["models"]) >= 25, "the portable set shrank"
     not_built = {k: statuses.get(k, "not run") for k in expected if statuses.get(k) != "success"}
-    assert not not_built, (not_built, parity["spark"].stdout[-4000:])
+    assert not not_built, (not_built, parity["spark_log"][-4000:])
 
 
 def _spark_relation(con, folder: Path) -> "str | None":
@@ -227,3 +263,76 @@ def test_the_revisions_are_compared_and_come_out_right(parity):
         f"select bool_and(first_seen_at < (select min(last_seen_at) from read_parquet('{folder}/*.parquet'))) "
         f"from read_parquet('{folder}/*.parquet') where has_correction_note and change_kind = 'changed'").fetchone()
     assert carried is True
+
+
+@pytest.fixture(scope="module")
+def incremental(parity):
+    """The trading root changed, loaded into a DuckDB copy, the chain built by load on both engines (Spark: in the
+    session of the fresh build) and with --full-refresh on another DuckDB copy."""
+    p = parity
+    tmp, raw, env, timings = p["tmp"], p["raw"], p["env"], {}
+    changes = change_trading_root(raw)
+    p["lone"]["path"].unlink()
+    duck, full = tmp / "incremental" / "warehouse.duckdb", tmp / "full" / "warehouse.duckdb"
+    for copy in (duck, full):
+        copy.parent.mkdir()
+    shutil.copyfile(p["warehouse"], duck)
+    report = load_trading(duck, raw)
+    assert len(report.retired) == 2, report
+    shutil.copyfile(duck, full)
+    duck_run, duck_target, timings["DuckDB incremental"] = _dbt(
+        ["run", "--select", *CHAIN], dict(env, GONGKAI_WAREHOUSE=str(duck)), tmp, "duck-after")
+    assert duck_run.returncode == 0, duck_run.stdout[-6000:]
+    full_run, _, timings["DuckDB full refresh"] = _dbt(
+        ["run", "--full-refresh", "--select", *CHAIN], dict(env, GONGKAI_WAREHOUSE=str(full)), tmp, "full")
+    assert full_run.returncode == 0, full_run.stdout[-6000:]
+    export_chain_sources(duck, p["settings"].spark_exchange_dir, chain_sources(duck_target / "manifest.json"))
+    # the fresh build's parse state (same profile, same env): the incremental call parses only what changed
+    (tmp / "target-spark-incremental").mkdir()
+    shutil.copyfile(tmp / "target-spark" / STATE, tmp / "target-spark-incremental" / STATE)
+    spark_ok, spark_log, _, timings["Spark incremental"] = _spark_dbt(
+        p["session"], ["run", "--target", "spark_ci", "--select", *CHAIN], tmp, "spark-incremental")
+    assert spark_ok, spark_log[-6000:]
+    print("\nSpark incremental timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+          + f"; load {os.getloadavg()[0]:.1f}")
+    return dict(duck=duck, full=full, spark_tables=p["live_spark_tables"],
+                changes={**changes, "lone_year": p["lone"]["lone_year"]},
+                duck_log=duck_run.stdout, spark_log=spark_log)
+
+
+def test_the_fresh_spark_build_agrees_before_the_change(parity):
+    """The starting point of the incremental build: Spark's fresh build holds DuckDB's rows in the chain's tables,
+    the lone year's partition included."""
+    differences = spark_differences(parity["warehouse"], parity["spark_tables"])
+    assert not differences, "Spark fresh vs DuckDB before the change:\n" + "\n".join(differences)
+    con = duckdb.connect(str(parity["warehouse"]), read_only=True)
+    try:
+        lone_deals, = con.execute("select count(*) from marts.fct_deals where partition_year = ?",
+                                  [parity["lone"]["lone_year"]]).fetchone()
+    finally:
+        con.close()
+    assert lone_deals == 1, "the lone year should hold exactly one deal"
+
+
+def test_spark_incremental_equals_duckdb_incremental_and_full_refresh(incremental):
+    b = incremental
+    for table in INCREMENTAL_TABLES:
+        assert differing_rows(b["duck"], b["full"], table) == (0, 0), f"{table}: DuckDB incremental ≠ full refresh"
+    only_incremental = spark_differences(b["duck"], b["spark_tables"])
+    only_full = spark_differences(b["full"], b["spark_tables"])
+    assert not only_incremental, "Spark incremental vs DuckDB incremental:\n" + "\n".join(only_incremental)
+    assert not only_full, "Spark incremental vs DuckDB full refresh:\n" + "\n".join(only_full)
+
+
+def test_spark_rebuilt_the_same_partitions_as_duckdb(incremental):
+    """Both engines rebuilt exactly the touched partitions (so neither quietly rebuilt the whole table), and the
+    lone year's partition is gone from Spark's files, not only from its catalog."""
+    b = incremental
+    duck, spark = rebuilt_partitions(b["duck_log"]), rebuilt_partitions(b["spark_log"])
+    assert set(duck) == set(CHAIN), duck
+    assert spark == duck
+    years = {int(y) for y in duck["int_deals_assembled"].replace(",", " ").split()}
+    assert {b["changes"]["new_year"], b["changes"]["lone_year"]} <= years
+    for table in INCREMENTAL_TABLES:
+        folder = spark_files(b["spark_tables"], table)
+        assert not (folder / f"partition_year={b['changes']['lone_year']}").exists(), table

@@ -60,7 +60,9 @@ def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, 
     )
 
 
-def _checks(present: set[str], max_parts: int) -> list[tf.RowCheck]:
+def _checks(bindings: list[tf.Binding], max_parts: int) -> list[tf.RowCheck]:
+    present = {b.field for b in bindings}
+
     def col(name: str) -> str:
         return f"p_{name}" if name in present else "NULL"
 
@@ -84,6 +86,16 @@ def _checks(present: set[str], max_parts: int) -> list[tf.RowCheck]:
             bad_sql=f"{parts} > {max_parts}", column=None, value_sql="NULL",
             reason=f"一条记录列出的标段超过 {max_parts} 个 (the record lists more than {max_parts} sections)",
         ))
+    # an amount below its field's minimum (a negative budget or deal amount: no price is paid to the buyer) is no
+    # figure of the deal: a row reject naming the column and the value as written, as an unreadable amount is
+    for b in bindings:
+        minimum = kinds[b.field].get("minimum")
+        if minimum is not None and b.reports_errors:
+            checks.append(tf.RowCheck(
+                bad_sql=f"p_{b.field} < {minimum}", column=b.header, value_sql=f"r_{b.field}",
+                reason=f"「{b.header}」: 金额小于 {minimum}, 不是成交或预算金额 (an amount below {minimum} is no "
+                       f"budget or deal amount)",
+            ))
     return checks
 
 
@@ -250,7 +262,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
                          f"table), 公告类型 {table.bulletin_type or '未定 (not determined)'}")
             notes += ambiguity_notes(staged.headers, table)
         parsed = tf.parse_staged(con, f, load_id, staged, bindings,
-                                 _checks(present, int(spec["max_sections_per_record"])),
+                                 _checks(bindings, int(spec["max_sections_per_record"])),
                                  header_repeat=header_repeat_sql(bindings, table))
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected

@@ -1,6 +1,7 @@
 -- One row per deal (deal_key = PROJECT_CODE/BID_SECTION_CODE, else UNIFIED_DEAL_CODE): its timeline,
 -- parties and amounts assembled from its bulletins. The announcement's own values win where a field
 -- appears on several bulletins (a change notice does not silently rewrite the announced period).
+-- A party's name that is a filler (代理机构 无, /, null: party_name) names no party: the deal has none.
 --
 -- Incremental by load: the deals of the rebuilt partition years, from their bulletins in the same partitions
 -- (a deal's bulletins all sit in its partition; macros/trading_load_partitions.sql).
@@ -72,9 +73,11 @@ deals as (
         coalesce(min(trade_area_code) filter (where bulletin_type_code = 'announcement'), min(trade_area_code)) as trade_area_code,
         coalesce(min(trade_area) filter (where bulletin_type_code = 'announcement'), min(trade_area)) as trade_area,
         coalesce(min(region_code) filter (where bulletin_type_code = 'announcement'), min(region_code)) as region_code,
-        coalesce(min(tenderer_name) filter (where bulletin_type_code = 'announcement'), min(tenderer_name)) as tenderer_name,
+        coalesce(min({{ party_name('tenderer_name') }}) filter (where bulletin_type_code = 'announcement'),
+                 min({{ party_name('tenderer_name') }})) as tenderer_name,
         coalesce(min(tenderer_code) filter (where bulletin_type_code = 'announcement'), min(tenderer_code)) as tenderer_code,
-        coalesce(min(tender_agency_name) filter (where bulletin_type_code = 'announcement'), min(tender_agency_name)) as tender_agency_name,
+        coalesce(min({{ party_name('tender_agency_name') }}) filter (where bulletin_type_code = 'announcement'),
+                 min({{ party_name('tender_agency_name') }})) as tender_agency_name,
         coalesce(min(tender_agency_code) filter (where bulletin_type_code = 'announcement'), min(tender_agency_code)) as tender_agency_code,
         cast(year(min(notice_send_time)) as integer) as fiscal_year,
         min(notice_send_time) as first_notice_at,
@@ -99,8 +102,8 @@ deals as (
         coalesce(max(bid_amount_yuan) filter (where bulletin_type_code = 'result'),
                  max(bid_amount_yuan) filter (where bulletin_type_code = 'contract')) as bid_amount_yuan,
         coalesce(max(bidder_count) filter (where bulletin_type_code = 'result'), max(bidder_count)) as bidder_count,
-        coalesce(min(win_bidder_name) filter (where bulletin_type_code = 'result'),
-                 min(win_bidder_name) filter (where bulletin_type_code = 'contract')) as win_bidder_name,
+        coalesce(min({{ party_name('win_bidder_name') }}) filter (where bulletin_type_code = 'result'),
+                 min({{ party_name('win_bidder_name') }}) filter (where bulletin_type_code = 'contract')) as win_bidder_name,
         coalesce(min(win_bidder_code) filter (where bulletin_type_code = 'result'),
                  min(win_bidder_code) filter (where bulletin_type_code = 'contract')) as win_bidder_code,
         bool_or(bulletin_type_code = 'announcement') as has_announcement,

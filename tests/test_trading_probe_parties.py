@@ -7,15 +7,13 @@ registry by the real loaders and built by dbt; which deal states a filler is rea
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
 
-from dagster_project.paths import REPO_ROOT
 from dagster_project.publish.ocds_config import is_party_filler
 from cli_pipeline import query as _query
-from test_trading_candidates_per_row import load_and_build
+from test_trading_openings_moved import probe_built
 
 FIXTURE = Path(__file__).parent / "fixtures" / "trading_platform_exports" / "trading"
 EXPORT = FIXTURE / "平台导出_工程_bom_crlf.csv"
@@ -28,10 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("probe_parties")
-    shutil.copytree(REPO_ROOT / "data" / "raw" / "registry", tmp / "raw" / "registry")
-    shutil.copytree(FIXTURE, tmp / "raw" / "trading")
-    return load_and_build(tmp, "+int_deals_assembled")
+    return probe_built(tmp_path_factory.mktemp("probe_parties"), "+int_deals_assembled")
 
 
 def test_a_filler_is_no_party_of_the_deal(warehouse):

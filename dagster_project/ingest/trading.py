@@ -160,6 +160,42 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         tf.drop_temp(con, folds)
 
 
+def assign_sole_sections(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
+    """A bulletin of this load naming its project but no section (the national search service's records carry
+    ``tenderProjectCode`` only) whose project has exactly one section among the current bulletins is that section's:
+    its key's deal becomes ``project/section``, so the platform export's notice and the search service's are one deal
+    (wave 16 X5: ``NXCG2019-01/`` beside ``NXCG2019-01/NXCG2019-01-1`` was a result without announcement). With
+    several sections which one it concerns cannot be told: it stays the project's own deal (``project/``). Only this
+    load's rows are re-keyed (run after each file, so either file may come first in one load): rows an earlier load
+    keyed are built already, and the incremental trading build rebuilds the deals of the files a load touched. Returns
+    how many bulletins were re-keyed."""
+    project = "coalesce(project_code, tender_project_code)"
+    sole = f"""
+        WITH pending AS (
+            SELECT DISTINCT {project} AS project FROM raw.trading_bulletins
+            WHERE load_id = ? AND NOT is_retired AND bid_section_code IS NULL AND {project} IS NOT NULL
+              AND starts_with(bulletin_key, {project} || '/|')
+        )
+        SELECT {project} AS project, min(bid_section_code) AS section FROM raw.trading_bulletins
+        WHERE NOT is_retired AND bid_section_code IS NOT NULL AND {project} IN (SELECT project FROM pending)
+        GROUP BY ALL HAVING count(DISTINCT bid_section_code) = 1"""
+    found = con.execute(sole, [load_id]).fetchall()
+    if not found:
+        return 0
+    con.execute("CREATE OR REPLACE TEMP TABLE _sole_sections (project VARCHAR, section VARCHAR)")
+    con.executemany("INSERT INTO _sole_sections VALUES (?, ?)", found)
+    try:
+        return con.execute(f"""
+            UPDATE raw.trading_bulletins AS b
+            SET bulletin_key = s.project || '/' || s.section || substr(b.bulletin_key, length(s.project) + 2)
+            FROM _sole_sections AS s
+            WHERE b.load_id = ? AND NOT b.is_retired AND b.bid_section_code IS NULL
+              AND coalesce(b.project_code, b.tender_project_code) = s.project
+              AND starts_with(b.bulletin_key, s.project || '/|')""", [load_id]).fetchone()[0]
+    finally:
+        tf.drop_temp(con, "_sole_sections")
+
+
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
     """One trading export → ``raw.trading_bulletins`` + row rejects (see the module docstring)."""
     with tf.bounded_memory(con):
@@ -270,6 +306,9 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     finally:
         tf.drop_temp(con, parsed.table)
     notes += fold_notes
+    if assigned := assign_sole_sections(con, load_id):
+        notes.append(f"{assigned} 条公告没有标段编号, 归入其项目唯一的标段 ({assigned} bulletins of this load naming no "
+                     f"section assigned to their project's only section)")
     if bulletins != rows_loaded and not fold_notes:
         notes.append(f"{rows_loaded} 条记录含 {bulletins} 条公告 (one per listed section) "
                      f"({rows_loaded} records held {bulletins} bulletins)")

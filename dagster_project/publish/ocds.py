@@ -32,6 +32,7 @@ from dagster_project.publish.ocds_config import (
     CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, group_id_prefix,
     is_bidder, is_party_filler, load_config, package_files, package_suffix, release_stem,
 )
+from dagster_project.publish.ocds_parties import named_party_ids, rename_parties
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql, source_order
 from dagster_project.publish.ocds_packages import PackageChecks, PackageJob, package_jobs, sql_str, write_package_jobs
 from dagster_project.publish.ocds_validation import read_validation_record, write_validation_record
@@ -235,54 +236,12 @@ def merge_release(compiled: dict, release: dict) -> dict:
     return compiled
 
 
-def named_party_ids(releases: list[dict]) -> dict[str, str]:
-    """``name-<name>`` → the one identified party of that name in these releases (a deal's): a notice naming a party
-    without its code (a contract notice naming the winner the result notice identified) names that party, not a
-    second one. A name two identified parties share (two codes) stays its own party: which one it is cannot be told."""
-    ids: dict[str, set[str]] = {}
-    for release in releases:
-        for party in release.get("parties", []):
-            if party.get("name") and not party["id"].startswith("name-"):
-                ids.setdefault(party["name"], set()).add(party["id"])
-    return {f"name-{name}": next(iter(found)) for name, found in ids.items() if len(found) == 1}
-
-
-def _rename_parties(release: dict, ids: dict[str, str]) -> None:
-    """Every party id and reference to one in ``release`` (parties, buyer, procuring entity, tenderers, suppliers)
-    as ``ids`` maps it, in place."""
-    refs = [*release.get("parties", []), release.get("buyer") or {},
-            (release.get("tender") or {}).get("procuringEntity") or {}, *(release.get("tender") or {}).get("tenderers", []),
-            *(s for award in release.get("awards", []) for s in award.get("suppliers", []))]
-    for ref in refs:
-        if ref.get("id") in ids:
-            ref["id"] = ids[ref["id"]]
-    # a party the release now names twice (the winner also named as an uncoded candidate) is one, with both roles
-    if "parties" in release:
-        one: dict[str, dict] = {}
-        for party in release["parties"]:
-            if party["id"] in one:
-                first = one[party["id"]]
-                roles = first.get("roles", []) + [r for r in party.get("roles", []) if r not in first.get("roles", [])]
-                merge_release(first, {k: v for k, v in party.items() if k != "roles"})
-                first["roles"] = roles
-            else:
-                one[party["id"]] = party
-        release["parties"] = list(one.values())
-    tender = release.get("tender") or {}
-    for holder, key in [(tender, "tenderers"), *((award, "suppliers") for award in release.get("awards", []))]:
-        if key in holder:
-            once: dict[str, dict] = {}
-            for ref in holder[key]:
-                once.setdefault(ref["id"], ref)
-            holder[key] = list(once.values())
-
-
 def _compile(ocid: str, releases: list[dict]) -> dict:
     compiled: dict = {}
     # one name in one record is one party (named_party_ids): ids mapped before the merge, which groups by id
     if ids := named_party_ids(releases):
         for release in releases:
-            _rename_parties(release, ids)
+            rename_parties(release, ids)
     for release in releases:
         merge_release(compiled, release)
     compiled["id"] = f"{ocid}-compiled"

@@ -27,12 +27,16 @@ V3_PUBLICITY = FIXTURE / "TENDER_CANDIDATE_ANNOUNCE.csv"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("openings_moved")
+def probe_built(tmp: Path, *select: str) -> Path:
+    """The probe's exports beside the bundled registry under ``tmp/raw``, loaded and the ``select``ed models built."""
     shutil.copytree(REPO_ROOT / "data" / "raw" / "registry", tmp / "raw" / "registry")
     shutil.copytree(FIXTURE, tmp / "raw" / "trading")
-    return load_and_build(tmp, "+int_deal_timelines_evaluated")
+    return load_and_build(tmp, *select)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    return probe_built(tmp_path_factory.mktemp("openings_moved"), "+int_deal_timelines_evaluated")
 
 
 def _rows(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:

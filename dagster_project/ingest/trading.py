@@ -60,7 +60,9 @@ def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, 
     )
 
 
-def _checks(present: set[str], max_parts: int) -> list[tf.RowCheck]:
+def _checks(bindings: list[tf.Binding], max_parts: int) -> list[tf.RowCheck]:
+    present = {b.field for b in bindings}
+
     def col(name: str) -> str:
         return f"p_{name}" if name in present else "NULL"
 
@@ -84,6 +86,16 @@ def _checks(present: set[str], max_parts: int) -> list[tf.RowCheck]:
             bad_sql=f"{parts} > {max_parts}", column=None, value_sql="NULL",
             reason=f"一条记录列出的标段超过 {max_parts} 个 (the record lists more than {max_parts} sections)",
         ))
+    # an amount below its field's minimum (a negative budget or deal amount: no price is paid to the buyer) is no
+    # figure of the deal: a row reject naming the column and the value as written, as an unreadable amount is
+    for b in bindings:
+        minimum = kinds[b.field].get("minimum")
+        if minimum is not None and b.reports_errors:
+            checks.append(tf.RowCheck(
+                bad_sql=f"p_{b.field} < {minimum}", column=b.header, value_sql=f"r_{b.field}",
+                reason=f"「{b.header}」: 金额小于 {minimum}, 不是成交或预算金额 (an amount below {minimum} is no "
+                       f"budget or deal amount)",
+            ))
     return checks
 
 
@@ -146,6 +158,42 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         ).fetchone()[0], notes
     finally:
         tf.drop_temp(con, folds)
+
+
+def assign_sole_sections(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
+    """A bulletin of this load naming its project but no section (the national search service's records carry
+    ``tenderProjectCode`` only) whose project has exactly one section among the current bulletins is that section's:
+    its key's deal becomes ``project/section``, so the platform export's notice and the search service's are one deal
+    (wave 16 X5: ``NXCG2019-01/`` beside ``NXCG2019-01/NXCG2019-01-1`` was a result without announcement). With
+    several sections which one it concerns cannot be told: it stays the project's own deal (``project/``). Only this
+    load's rows are re-keyed (run after each file, so either file may come first in one load): rows an earlier load
+    keyed are built already, and the incremental trading build rebuilds the deals of the files a load touched. Returns
+    how many bulletins were re-keyed."""
+    project = "coalesce(project_code, tender_project_code)"
+    sole = f"""
+        WITH pending AS (
+            SELECT DISTINCT {project} AS project FROM raw.trading_bulletins
+            WHERE load_id = ? AND NOT is_retired AND bid_section_code IS NULL AND {project} IS NOT NULL
+              AND starts_with(bulletin_key, {project} || '/|')
+        )
+        SELECT {project} AS project, min(bid_section_code) AS section FROM raw.trading_bulletins
+        WHERE NOT is_retired AND bid_section_code IS NOT NULL AND {project} IN (SELECT project FROM pending)
+        GROUP BY ALL HAVING count(DISTINCT bid_section_code) = 1"""
+    found = con.execute(sole, [load_id]).fetchall()
+    if not found:
+        return 0
+    con.execute("CREATE OR REPLACE TEMP TABLE _sole_sections (project VARCHAR, section VARCHAR)")
+    con.executemany("INSERT INTO _sole_sections VALUES (?, ?)", found)
+    try:
+        return con.execute(f"""
+            UPDATE raw.trading_bulletins AS b
+            SET bulletin_key = s.project || '/' || s.section || substr(b.bulletin_key, length(s.project) + 2)
+            FROM _sole_sections AS s
+            WHERE b.load_id = ? AND NOT b.is_retired AND b.bid_section_code IS NULL
+              AND coalesce(b.project_code, b.tender_project_code) = s.project
+              AND starts_with(b.bulletin_key, s.project || '/|')""", [load_id]).fetchone()[0]
+    finally:
+        tf.drop_temp(con, "_sole_sections")
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
@@ -250,7 +298,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
                          f"table), 公告类型 {table.bulletin_type or '未定 (not determined)'}")
             notes += ambiguity_notes(staged.headers, table)
         parsed = tf.parse_staged(con, f, load_id, staged, bindings,
-                                 _checks(present, int(spec["max_sections_per_record"])),
+                                 _checks(bindings, int(spec["max_sections_per_record"])),
                                  header_repeat=header_repeat_sql(bindings, table))
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected
@@ -258,6 +306,9 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     finally:
         tf.drop_temp(con, parsed.table)
     notes += fold_notes
+    if assigned := assign_sole_sections(con, load_id):
+        notes.append(f"{assigned} 条公告没有标段编号, 归入其项目唯一的标段 ({assigned} bulletins of this load naming no "
+                     f"section assigned to their project's only section)")
     if bulletins != rows_loaded and not fold_notes:
         notes.append(f"{rows_loaded} 条记录含 {bulletins} 条公告 (one per listed section) "
                      f"({rows_loaded} records held {bulletins} bulletins)")

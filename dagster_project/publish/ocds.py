@@ -30,8 +30,9 @@ from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import (
     CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CONSORTIUM_MARK, candidate_items, consortium_codes, group_id_prefix,
-    is_bidder, load_config, package_files, package_suffix, release_stem,
+    is_bidder, is_party_filler, load_config, package_files, package_suffix, release_stem,
 )
+from dagster_project.publish.ocds_parties import named_party_ids, rename_parties
 from dagster_project.publish.ocds_sql import flat_sql, records_sql, release_json_sql, source_order
 from dagster_project.publish.ocds_packages import PackageChecks, PackageJob, package_jobs, sql_str, write_package_jobs
 from dagster_project.publish.ocds_validation import read_validation_record, write_validation_record
@@ -73,6 +74,7 @@ def _amount(value, currency: str) -> dict | None:
 
 
 def _party(name: str | None, code: str | None, roles: list[str], scheme: str) -> dict | None:
+    name = None if is_party_filler(name) else name   # 代理机构 无: a filler is no party
     if not name and not code:
         return None
     members = consortium_codes(name, code, is_bidder(roles))
@@ -236,6 +238,10 @@ def merge_release(compiled: dict, release: dict) -> dict:
 
 def _compile(ocid: str, releases: list[dict]) -> dict:
     compiled: dict = {}
+    # one name in one record is one party (named_party_ids): ids mapped before the merge, which groups by id
+    if ids := named_party_ids(releases):
+        for release in releases:
+            rename_parties(release, ids)
     for release in releases:
         merge_release(compiled, release)
     compiled["id"] = f"{ocid}-compiled"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dagster_project.publish.ocds_config import (
     CANDIDATE_LIST_SEPARATORS, CANDIDATE_SEPARATORS, CODE_LIST_SEPARATORS, CONSORTIUM_END, CONSORTIUM_END_AS, CONSORTIUM_MARK,
-    group_id_prefix, is_bidder, package_suffix, release_stem,
+    FILLER_MAX_LENGTH, group_id_prefix, is_bidder, package_suffix, party_fillers, release_stem,
 )
 
 
@@ -149,9 +149,16 @@ def _iso_sql(expr: str, duckdb_type: str | None, tz: str) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
 
+def _no_filler(name: str) -> str:
+    """``name``, NULL when it is a filler naming no party (``ocds_config.is_party_filler``: 无, /, null …)."""
+    listed = ", ".join(_q(w) for w in party_fillers())
+    return (f"(CASE WHEN length({name}) <= {FILLER_MAX_LENGTH} AND lower(regexp_replace({name}, '[\\s\\p{{Zs}}]', "
+            f"'', 'g')) IN ({listed}) THEN NULL ELSE {name} END)")
+
+
 def _party_sql(name: str, code: str, scheme: str, roles: tuple[str, ...]) -> tuple[str, str, str]:
-    """(id, name, code) expressions of a party as ``_party`` builds it (id NULL = no party)."""
-    n, c = f"NULLIF({name}, '')", f"NULLIF({code}, '')"
+    """(id, name, code) expressions of a party as ``_party`` builds it (id NULL = no party; a filler name is none)."""
+    n, c = _no_filler(f"NULLIF({name}, '')"), f"NULLIF({code}, '')"
     return _party_id(n, c, scheme, roles), n, c
 
 
@@ -196,6 +203,7 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
     bidders = f"coalesce({col('bidder_count')}, {col('deal_bidder_count')})"
     sep = f"'[{CANDIDATE_SEPARATORS}]'"
     trimmed = lambda e: f"NULLIF(trim({e}), '')"  # noqa: E731
+    named = lambda e: _no_filler(trimmed(e))  # noqa: E731  (a candidate's name: a filler is none)
     # the candidates of a pending award, as ``candidates`` reads them: list of {id, name, code, rank}
     # a consortium is one candidate (ocds_config.candidate_items), its codes paired by ；/; only
     mark, hard = _q(CONSORTIUM_MARK), f"'[{CANDIDATE_LIST_SEPARATORS}]'"
@@ -219,8 +227,8 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
                                                AND trim({pieces}[-1]) = '')
                                          THEN {pieces}[i] END AS VARCHAR),
                           'r': CAST(coalesce(cand_order, i) AS INTEGER)}}) END,
-                lambda x: {{'id': {_party_id(trimmed('x.n'), trimmed('x.c'), scheme)},
-                           'name': {trimmed('x.n')}, 'code': {trimmed('x.c')}, 'rank': x.r}}),
+                lambda x: {{'id': {_party_id(named('x.n'), trimmed('x.c'), scheme)},
+                           'name': {named('x.n')}, 'code': {trimmed('x.c')}, 'rank': x.r}}),
                 lambda x: x.id IS NOT NULL AND x.id IS DISTINCT FROM w_id) END"""
     return f"""
         SELECT *, list_filter(cands, lambda x: x.rank = 1)[1].id AS p_id,
@@ -306,6 +314,25 @@ def release_json_sql(cfg: dict) -> str:
 RECORD_OWN_TEXT = ("releases[].url", "compiledRelease.id")
 
 
+def _party_slots(rows: str) -> str:
+    """Every party a release of ``rows`` names, one row per (release, slot, role): buyer, agency, winner (as supplier and
+    tenderer), then the candidates. One SELECT per slot (an unnest of the four slots was decorrelated into a join on
+    all)."""
+    return f"""
+            SELECT ocid, seq, 0 AS k, b_id AS pid, b_name AS pname, b_code AS pcode, 'buyer' AS role
+            FROM {rows} WHERE b_id IS NOT NULL
+            UNION ALL
+            SELECT ocid, seq, 1, a_id, a_name, a_code, 'procuringEntity' FROM {rows} WHERE a_id IS NOT NULL
+            UNION ALL
+            SELECT ocid, seq, 2, w_id, w_name, w_code, 'supplier' FROM {rows} WHERE w_id IS NOT NULL
+            UNION ALL
+            SELECT ocid, seq, 3, w_id, w_name, w_code, 'tenderer' FROM {rows} WHERE w_id IS NOT NULL
+            UNION ALL  -- the candidates a release names, after its buyer, agency and winner
+            SELECT ocid, seq, 3 + i AS k, c.id AS pid, c.name AS pname, c.code AS pcode, 'tenderer' AS role
+            FROM (SELECT ocid, seq, unnest(cands) AS c, generate_subscripts(cands, 1) AS i
+                  FROM {rows} WHERE len(cands) > 0)"""
+
+
 def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
     """One row per deal (``s``: package position from ``offset``, ``item``: record JSON text, ``own_text``: the
     values of that record no release of its part holds, ``RECORD_OWN_TEXT``) of ``flat``.
@@ -337,22 +364,24 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
     # writer, so the same escapes, as the item's): {"url": [its links' urls], "id": its compiled release's id}.
     # (Built as the record's own members, with the strip: +0.18 CPU-s per 29 000 records; so: +0.04-0.10.)
     own = f"CAST(to_json({{'url': list_transform(links, lambda l: l.url), 'id': {compiled_id}}}) AS VARCHAR)"
+    # one name in one record is one party (ocds.named_party_ids): a party named without its code, where one identified
+    # party of that name is in the record, takes that party's id — in every slot and reference, before grouping by id
+    renamed = lambda e: f"coalesce(named.ids[{e}], {e})"  # noqa: E731
+    cand = "{'id': " + renamed("x.id") + ", 'name': x.name, 'code': x.code, 'rank': x.rank}"
     return f"""
-        WITH flat_rows AS MATERIALIZED (  -- the chunk's rows read once (the CTEs below read them eight times)
+        WITH flat_named AS MATERIALIZED (  -- the chunk's rows read once
             SELECT * FROM {flat}
-        ), party_slots AS (  -- one SELECT per slot (an unnest of the four slots was decorrelated into a join on all)
-            SELECT ocid, seq, 0 AS k, b_id AS pid, b_name AS pname, b_code AS pcode, 'buyer' AS role
-            FROM flat_rows WHERE b_id IS NOT NULL
-            UNION ALL
-            SELECT ocid, seq, 1, a_id, a_name, a_code, 'procuringEntity' FROM flat_rows WHERE a_id IS NOT NULL
-            UNION ALL
-            SELECT ocid, seq, 2, w_id, w_name, w_code, 'supplier' FROM flat_rows WHERE w_id IS NOT NULL
-            UNION ALL
-            SELECT ocid, seq, 3, w_id, w_name, w_code, 'tenderer' FROM flat_rows WHERE w_id IS NOT NULL
-            UNION ALL  -- the candidates a release names, after its buyer, agency and winner
-            SELECT ocid, seq, 3 + i AS k, c.id AS pid, c.name AS pname, c.code AS pcode, 'tenderer' AS role
-            FROM (SELECT ocid, seq, unnest(cands) AS c, generate_subscripts(cands, 1) AS i
-                  FROM flat_rows WHERE len(cands) > 0)
+        ), named AS (  -- per record: name-<name> → the one identified party of that name (a name two share: none)
+            SELECT ocid, map_from_entries(list({{'k': 'name-' || pname, 'v': pid}})) AS ids
+            FROM (SELECT ocid, pname, min(pid) AS pid FROM ({_party_slots('flat_named')})
+                  WHERE pname IS NOT NULL AND NOT starts_with(pid, 'name-')
+                  GROUP BY ALL HAVING count(DISTINCT pid) = 1)
+            GROUP BY ocid
+        ), flat_rows AS MATERIALIZED (  -- the CTEs below read them eight times
+            SELECT f.* REPLACE ({renamed('f.b_id')} AS b_id, {renamed('f.a_id')} AS a_id, {renamed('f.w_id')} AS w_id,
+                                {renamed('f.p_id')} AS p_id, list_transform(f.cands, lambda x: {cand}) AS cands)
+            FROM flat_named AS f LEFT JOIN named USING (ocid)
+        ), party_slots AS ({_party_slots('flat_rows')}
         ), candidate_slots AS (
             SELECT * FROM party_slots WHERE k > 3
         ), tenderers AS (  -- tender.tenderers: every candidate named, in order of first appearance

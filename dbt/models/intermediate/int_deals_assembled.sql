@@ -1,6 +1,7 @@
 -- One row per deal (deal_key = PROJECT_CODE/BID_SECTION_CODE, else UNIFIED_DEAL_CODE): its timeline,
 -- parties and amounts assembled from its bulletins. The announcement's own values win where a field
 -- appears on several bulletins (a change notice does not silently rewrite the announced period).
+-- A party's name that is a filler (代理机构 无, /, null: party_name) names no party: the deal has none.
 --
 -- Incremental by load: the deals of the rebuilt partition years, from their bulletins in the same partitions
 -- (a deal's bulletins all sit in its partition; macros/trading_load_partitions.sql).
@@ -39,6 +40,25 @@ result_notices as (
     qualify row_number() over (partition by deal_key order by notice_send_time nulls last, source_file, source_row) = 1
 ),
 
+-- The §43 fields any current copy of a first result notice states, where it came in several exports: the kept copy may be
+-- the sparse one (the national search service's answer names no buyer, agency or supplier; the platform's export of the
+-- same notice does), and the notice published them all the same. Raw rows of the few bulletins with copies; a filler
+-- (代理机构 无) is stated.
+result_copies as (
+    select
+        copy_rows.bulletin_key,
+        bool_or(copy_rows.tenderer_name is not null) as states_tenderer_name,
+        bool_or(copy_rows.tender_agency_name is not null) as states_tender_agency_name,
+        bool_or(coalesce(copy_rows.project_code, copy_rows.tender_project_code) is not null) as states_project_code,
+        bool_or(copy_rows.notice_name is not null) as states_notice_name,
+        bool_or(copy_rows.win_bidder_name is not null) as states_win_bidder_name,
+        bool_or(copy_rows.bid_amount_yuan is not null) as states_bid_amount
+    from {{ source('trading', 'trading_bulletins') }} as copy_rows
+    where not coalesce(copy_rows.is_retired, false)
+      and copy_rows.bulletin_key in (select bulletin_key from result_notices where copies > 1)
+    group by copy_rows.bulletin_key
+),
+
 -- Which GP 条例 §43 fields the table of the national standard a result notice was read from can state at all (its
 -- national names through the alias seed). 553 BID_DEAL_ANNOUNCE has no buyer column: the standard keeps the buyer in
 -- 550 PURCHASE_PROJECT, a registration holding no bulletin. A field the notice's table has no column for is not
@@ -72,9 +92,11 @@ deals as (
         coalesce(min(trade_area_code) filter (where bulletin_type_code = 'announcement'), min(trade_area_code)) as trade_area_code,
         coalesce(min(trade_area) filter (where bulletin_type_code = 'announcement'), min(trade_area)) as trade_area,
         coalesce(min(region_code) filter (where bulletin_type_code = 'announcement'), min(region_code)) as region_code,
-        coalesce(min(tenderer_name) filter (where bulletin_type_code = 'announcement'), min(tenderer_name)) as tenderer_name,
+        coalesce(min({{ party_name('tenderer_name') }}) filter (where bulletin_type_code = 'announcement'),
+                 min({{ party_name('tenderer_name') }})) as tenderer_name,
         coalesce(min(tenderer_code) filter (where bulletin_type_code = 'announcement'), min(tenderer_code)) as tenderer_code,
-        coalesce(min(tender_agency_name) filter (where bulletin_type_code = 'announcement'), min(tender_agency_name)) as tender_agency_name,
+        coalesce(min({{ party_name('tender_agency_name') }}) filter (where bulletin_type_code = 'announcement'),
+                 min({{ party_name('tender_agency_name') }})) as tender_agency_name,
         coalesce(min(tender_agency_code) filter (where bulletin_type_code = 'announcement'), min(tender_agency_code)) as tender_agency_code,
         cast(year(min(notice_send_time)) as integer) as fiscal_year,
         min(notice_send_time) as first_notice_at,
@@ -99,8 +121,8 @@ deals as (
         coalesce(max(bid_amount_yuan) filter (where bulletin_type_code = 'result'),
                  max(bid_amount_yuan) filter (where bulletin_type_code = 'contract')) as bid_amount_yuan,
         coalesce(max(bidder_count) filter (where bulletin_type_code = 'result'), max(bidder_count)) as bidder_count,
-        coalesce(min(win_bidder_name) filter (where bulletin_type_code = 'result'),
-                 min(win_bidder_name) filter (where bulletin_type_code = 'contract')) as win_bidder_name,
+        coalesce(min({{ party_name('win_bidder_name') }}) filter (where bulletin_type_code = 'result'),
+                 min({{ party_name('win_bidder_name') }}) filter (where bulletin_type_code = 'contract')) as win_bidder_name,
         coalesce(min(win_bidder_code) filter (where bulletin_type_code = 'result'),
                  min(win_bidder_code) filter (where bulletin_type_code = 'contract')) as win_bidder_code,
         bool_or(bulletin_type_code = 'announcement') as has_announcement,
@@ -130,14 +152,15 @@ select
     result_notices.source_row as result_source_row,
     -- GP 条例 §43 fields absent from the result notice (empty list: complete; NULL: no result notice)
     case when result_notices.deal_key is not null then {{ filter_list(list_of([
-        "case when result_notices.tenderer_name is null and coalesce(stated.states_tenderer_name, true) then 'tenderer_name' end",
-        "case when result_notices.tender_agency_name is null and coalesce(stated.states_tender_agency_name, true) then 'tender_agency_name' end",
-        "case when coalesce(result_notices.project_code, result_notices.tender_project_code) is null and coalesce(stated.states_project_code, true) then 'project_code' end",
-        "case when result_notices.notice_name is null and coalesce(stated.states_notice_name, true) then 'notice_name' end",
-        "case when result_notices.win_bidder_name is null and coalesce(stated.states_win_bidder_name, true) then 'win_bidder_name' end",
-        "case when result_notices.bid_amount_yuan is null and coalesce(stated.states_bid_amount, true) then 'bid_amount' end"
+        "case when result_notices.tenderer_name is null and not coalesce(copied.states_tenderer_name, false) and coalesce(stated.states_tenderer_name, true) then 'tenderer_name' end",
+        "case when result_notices.tender_agency_name is null and not coalesce(copied.states_tender_agency_name, false) and coalesce(stated.states_tender_agency_name, true) then 'tender_agency_name' end",
+        "case when coalesce(result_notices.project_code, result_notices.tender_project_code) is null and not coalesce(copied.states_project_code, false) and coalesce(stated.states_project_code, true) then 'project_code' end",
+        "case when result_notices.notice_name is null and not coalesce(copied.states_notice_name, false) and coalesce(stated.states_notice_name, true) then 'notice_name' end",
+        "case when result_notices.win_bidder_name is null and not coalesce(copied.states_win_bidder_name, false) and coalesce(stated.states_win_bidder_name, true) then 'win_bidder_name' end",
+        "case when result_notices.bid_amount_yuan is null and not coalesce(copied.states_bid_amount, false) and coalesce(stated.states_bid_amount, true) then 'bid_amount' end"
     ]), 'f', 'f is not null') }} end as result_missing_fields
 from deals
 left join candidate_names using (deal_key)
 left join result_notices using (deal_key)
 left join standard_result_fields as stated on stated.source_file = result_notices.source_file
+left join result_copies as copied on copied.bulletin_key = result_notices.bulletin_key

@@ -76,9 +76,11 @@ def items_as_rows(vocab, spec: TableSpec, grid: Grid, columns: list, data_start:
     """Some label of the table names an item (a top pattern: 债务限额, 债务余额) — regions never do."""
     tops = [p for p in spec.row_patterns if not p.within]
     labels = [c.index for c in columns if c.role == "label"]
+    measures = [c.index for c in columns if c.role == "measure"]
     return bool(tops) and any(
         any(p.regex.search(normalise(cell_text(grid.value(r, c)))) for p in tops)
-        for r in _rows_above_notes(vocab, grid, data_start) for c in labels)
+        for r in _rows_above_notes(vocab, grid, data_start) if not _footnote(vocab, grid, r, measures)
+        for c in labels)
 
 
 def _rows_above_notes(vocab, grid: Grid, data_start: int) -> range:
@@ -90,6 +92,17 @@ def _rows_above_notes(vocab, grid: Grid, data_start: int) -> range:
         if first is not None and normalise(first[1]).startswith(vocab.note_prefixes):
             return range(data_start, r)
     return range(data_start, len(grid.rows))
+
+
+def _footnote(vocab, grid: Grid, r: int, measures: list[int]) -> bool:
+    """A footnote line as the recogniser tells one (*本表… / ※… / a sentence ending 。, no figure in it): no item, no
+    region — one naming 限额 under a regions-as-rows 1-1 turned it items-as-rows as a 注： line did (wave 16 V7)."""
+    first = next(iter(grid.texts(r)), None)
+    if first is None:
+        return False
+    norm = normalise(first[1])
+    return ((norm.startswith(vocab.footnote_marks) or norm.endswith("。"))
+            and not any(cell_text(grid.value(r, c)).strip() for c in measures))
 
 
 def whole_region_total(vocab, spec: TableSpec, grid: Grid, columns: list, header_rows: list[int], sheet) -> list:

@@ -51,3 +51,23 @@ min_by({{ expr }}, case when {{ expr }} is not null then {{ keys[0] }} end)
 min_by({{ expr }}, case when {{ expr }} is not null and {{ keys[0] }} is not null then named_struct({% for k in keys %}'k{{ loop.index }}', {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
 {%- endif -%}
 {%- endmacro %}
+
+{#- The value of expr on the row with the greatest keys: arg_min_by's mirror, with the same rule on both engines
+    (rows whose expr or first key is NULL are left out; further keys break ties and must not be NULL). -#}
+{% macro arg_max_by(expr, keys) -%}
+{{ return(adapter.dispatch('arg_max_by', 'gongkai')(expr, keys)) }}
+{%- endmacro %}
+{% macro default__arg_max_by(expr, keys) -%}
+{%- if keys | length == 1 -%}
+arg_max({{ expr }}, {{ keys[0] }})
+{%- else -%}
+arg_max({{ expr }}, case when {{ keys[0] }} is not null then struct_pack({% for k in keys %}k{{ loop.index }} := {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
+{%- endif -%}
+{%- endmacro %}
+{% macro spark__arg_max_by(expr, keys) -%}
+{%- if keys | length == 1 -%}
+max_by({{ expr }}, case when {{ expr }} is not null then {{ keys[0] }} end)
+{%- else -%}
+max_by({{ expr }}, case when {{ expr }} is not null and {{ keys[0] }} is not null then named_struct({% for k in keys %}'k{{ loop.index }}', {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
+{%- endif -%}
+{%- endmacro %}

@@ -106,10 +106,14 @@ deals as (
         coalesce(min(doc_get_end_time) filter (where bulletin_type_code = 'announcement'), min(doc_get_end_time)) as doc_get_end_at,
         coalesce(min(bid_doc_refer_end_time) filter (where bulletin_type_code = 'announcement'), min(bid_doc_refer_end_time)) as bid_deadline_at,
         coalesce(min(bid_open_time) filter (where bulletin_type_code = 'announcement'), min(bid_open_time)) as bid_open_at,
-        -- the opening the bids were evaluated after: the latest an announcement or change notice states — a change
-        -- notice postponing the opening (变更/更正, 503's NOTICE_NATURE 2), a re-tender's announcement after fewer than
-        -- 3 bidders (实施条例 §44) — else the announced one; the candidate publicity's 3 days count from it (§54)
-        coalesce(max(bid_open_time) filter (where bulletin_type_code in ('announcement', 'change')),
+        -- the opening the bids were evaluated after: the one the last-published announcement or change notice
+        -- stating an opening states — a change notice moving the opening (变更/更正, 503's NOTICE_NATURE 2; later or
+        -- earlier, the last of several), a re-tender's announcement after fewer than 3 bidders (实施条例 §44) — else
+        -- the announced one; the candidate publicity's 3 days count from it (§54). Not the latest opening: a second
+        -- change notice bringing a postponed opening back made the publicity count from the withdrawn date
+        coalesce({{ arg_max_by('bid_open_time', ['notice_send_time', 'bid_open_time']) }}
+                     filter (where bulletin_type_code in ('announcement', 'change')),
+                 max(bid_open_time) filter (where bulletin_type_code in ('announcement', 'change')),
                  min(bid_open_time)) as evaluated_after_open_at,
         min(notice_send_time) filter (where bulletin_type_code = 'candidates') as candidates_published_at,
         min(publicity_start_time) filter (where bulletin_type_code = 'candidates') as publicity_start_at,

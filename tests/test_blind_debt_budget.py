@@ -204,3 +204,14 @@ def test_a_sangong_table_titled_without_a_year_is_of_the_latest_year_its_header_
     (sheet,) = parse_workbook(tmp_path / "sangong.xlsx").sheets
     assert sheet.fiscal_year == made.YEAR
     assert _by_cell(sheet) == _sangong_expected("prior_year")
+
+
+def test_a_debt_service_table_with_the_kinds_as_rows_gives_every_line_its_item():
+    # the Ministry's 1-4 with （一）一般债务 | （二）专项债务 under 四、还本预算数 and 五、付息预算数 (LibreOffice .xls): those
+    # rows had no item, so the budget year's principal and interest by kind were read as no figure of the table
+    sheet = _sheet(parse_workbook(FIXTURES / "county_debt_service_calc.xls"), "表1-4")
+    assert (sheet.fiscal_year, sheet.unit_label) == (made.SERVICE_YEAR, "万元")
+    expected = [(label.strip(), key, column, Decimal(v) * WAN) for label, key, *figures in made.KIND_ROWS_1_4
+                for column, v in zip(("amount", "amount_own_level"), figures)]   # a 其中：再融资 of each kind: twice
+    got = [(ln.line_label.strip(), ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines]
+    assert sorted(got, key=str) == sorted(expected, key=str)

@@ -10,6 +10,8 @@ as finance bureaus' tools write them, read by gongkai and compared with what the
 """
 from __future__ import annotations
 
+import shutil
+import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +22,9 @@ from dagster_project.ingest.workbook import parse_workbook
 from cli_pipeline import query as _query
 
 CALC = Path(__file__).parent / "fixtures" / "debt_calc"
+BLIND = Path(__file__).parent / "fixtures" / "blind_debt_budget"
+sys.path.insert(0, str(BLIND))
+import make_fixtures as made  # noqa: E402  (the data the blind fixtures were written from)
 
 
 def _tables(parsed) -> dict:
@@ -119,12 +124,13 @@ def write_raw(raw: Path) -> None:
     (raw / "debt" / "2019").mkdir(parents=True, exist_ok=True)
     _county_book(raw / COUNTY_FILE)
     _stored_digits_book(raw / STORED_FILE)
+    shutil.copy(SERVICE_XLS, raw / SERVICE_FILE)
 
 
 @pytest.fixture(scope="module")
 def county_warehouse(debt_books_and_export_run):
     # one run with test_debt_whole_region's books and test_privacy_typed_ids' export (conftest.py): the findings and
-    # checks read here are of this module's two files only (OWN_FILES)
+    # checks read here are of this module's own files (OWN_FILES, SERVICE_FILE)
     return debt_books_and_export_run / "warehouse.duckdb"
 
 
@@ -158,3 +164,30 @@ def test_figures_a_workbook_stores_unrounded_are_judged_as_printed(county_wareho
         select identity_id, is_consistent from intermediate.int_reconciliation_checks
         where source_file = '%s' and identity_id in ('debt_limit_parts', 'debt_balance_parts')""" % STORED_FILE)
     assert got and all(consistent for _, consistent in got), got
+
+
+# 1-4 with the debt kinds as rows (LibreOffice .xls, tests/fixtures/blind_debt_budget/MAKE.md): its 四、还本预算数 was
+# no identity's — only issuance, principal and interest had DEBT_PARTS — so a budgeted principal off its parts passed
+SERVICE_XLS = BLIND / "county_debt_service_calc.xls"
+SERVICE_FILE = "debt/2019/平罗县2019年预算债券发行及还本付息情况表.xls"
+
+
+def test_every_sum_of_parts_of_a_1_4_is_judged_and_its_gap_is_a_finding_naming_the_cell(county_warehouse):
+    label, item, column, total, parts = made.SERVICE_GAP
+    got = _query(county_warehouse, """
+        select rule_id, severity, sheet, source_row, detail, observed, expected from quality.findings
+        where source_file = ? and rule_id like 'DEBT_%'""", [SERVICE_FILE])
+    row = 4 + [r[0] for r in made.KIND_ROWS_1_4].index(label)   # title, publisher and header above the items
+    assert [(r[0], r[1], r[2], r[3]) for r in got] == [("DEBT_PARTS", "failure", "表1-4", row)], got
+    assert f"列 column {column} 本地区" in got[0][4] and item in got[0][4], got[0][4]
+    assert {Decimal(got[0][5]), Decimal(got[0][6])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}
+    checks = _query(county_warehouse, """
+        select identity_id, position_column, is_consistent from intermediate.int_reconciliation_checks
+        where source_file = ?""", [SERVICE_FILE])
+    judged = {(i, c): ok for i, c, ok in checks}
+    # every kind split and the budgeted principal's sources, in 本地区 and 本级; 发行 = 新增 + 再融资 needs a 新增 row
+    expected = {(i, c) for i in ("debt_issued_parts", "debt_principal_parts", "debt_interest_parts",
+                                 "debt_budget_principal_parts", "debt_budget_principal_sources",
+                                 "debt_budget_interest_parts") for c in ("amount", "amount_own_level")}
+    assert set(judged) == expected
+    assert [k for k, ok in judged.items() if not ok] == [("debt_budget_principal_parts", "amount")]

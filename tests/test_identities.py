@@ -94,7 +94,12 @@ def debt() -> dict[str, list]:
         "地方政府债券发行及还本付息情况表": items([
             ("issued_total", "发行额", 30), ("issued_general", "一般债券", 20), ("issued_special", "专项债券", 10),
             ("principal_total", "还本额", 12), ("principal_general", "一般债务", 7), ("principal_special", "专项债务", 5),
-            ("interest_total", "付息额", 6), ("interest_general", "一般债务", 4), ("interest_special", "专项债务", 2)]),
+            ("interest_total", "付息额", 6), ("interest_general", "一般债务", 4), ("interest_special", "专项债务", 2),
+            ("issued_new", "新增债券", 18), ("issued_refinancing", "再融资债券", 12),
+            ("budget_principal_total", "还本预算数", 15), ("budget_principal_general", "一般债务", 9),
+            ("budget_principal_special", "专项债务", 6), ("budget_principal_refinancing", "再融资", 11),
+            ("budget_principal_funded", "财政预算安排", 4), ("budget_interest_total", "付息预算数", 7),
+            ("budget_interest_general", "一般债务", 5), ("budget_interest_special", "专项债务", 2)]),
     }
 
 
@@ -135,6 +140,11 @@ DEBT_CASES = {
     "debt_issued_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="issued_total"), 3),
     "debt_principal_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="principal_total"), 3),
     "debt_interest_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="interest_total"), 3),
+    # moved on a part, not the total: the total's other identity (发行 = 一般 + 专项, 还本预算 = 一般 + 专项) still holds
+    "debt_issued_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="issued_new"), 3),
+    "debt_budget_principal_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_general"), 3),
+    "debt_budget_principal_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_funded"), 3),
+    "debt_budget_interest_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_interest_total"), 3),
 }
 # balance ≤ limit: no tolerance; at exactly the limit it holds, one fen above it fails
 CEILING_CASES = {

@@ -121,9 +121,13 @@ class StorageMarks:
     fingerprint) trusts that a relation changes only through Dagster's dbt asset. A DuckDB session changing a mart by
     hand (``UPDATE``, ``INSERT``, ``DELETE``, ``CREATE OR REPLACE``) moves no generation — but it moves the mark: an
     update is flagged on its segments until a checkpoint writes them to new blocks, an insert or delete moves the row
-    count, a replaced table has new segments. So a value is kept with the mark too, and a relation whose mark moved is
+    count, a replaced table has new segments, a constant segment (every row one value: in no block) changed to another
+    constant moves its statistics (min, max). So a value is kept with the mark too, and a relation whose mark moved is
     hashed again (by content: a mark that moved without a change — a checkpoint of segments first read from the
-    write-ahead log — costs one hash, never a stale carry). ``of`` is by relation (dbt node) name, as generations are."""
+    write-ahead log — costs one hash). Not seen: DuckDB reuses freed blocks, so two checkpointed changes by hand
+    between runs (two sessions, or a CHECKPOINT between) can put a segment back in the block, at the offset, with the
+    statistics it had — the mark of the first state, other rows (``GONGKAI_NO_CARRY=1`` for the run after such edits).
+    ``of`` is by relation (dbt node) name, as generations are."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
@@ -166,6 +170,7 @@ class StorageMarks:
         (rows,) = self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()
         (segments,) = self.con.execute(
             "SELECT string_agg(concat_ws(',', row_group_id, column_id, column_path, segment_id, count, persistent, "
-            "block_id, block_offset, has_updates), ';' ORDER BY row_group_id, column_id, column_path, segment_id) "
+            "block_id, block_offset, has_updates, CAST(stats AS VARCHAR)), ';' "
+            "ORDER BY row_group_id, column_id, column_path, segment_id) "
             "FROM pragma_storage_info(?)", [relation]).fetchone()
         return f"{self._columns.get((schema, table))}|{rows}|{segments}"

@@ -72,3 +72,17 @@ def test_the_same_rows_written_again_by_hand_publish_nothing(state):
     again = release_skipping_identical(warehouse, out)  # the rows are hashed: the same content, nothing published
     assert again.unchanged and again.release_id == first.release_id
     assert release_skipping_identical(warehouse, out).parts_with("new") == []
+
+
+def test_a_constant_column_changed_by_hand_to_another_constant_is_published(state):
+    """Every row of a column one value: DuckDB stores the segment as a constant, in no block — an update to another
+    constant rewrites no block, moves no count; only the segment's statistics (its min and max) say it changed."""
+    warehouse, out, _ = state
+    run_sql(warehouse, f"UPDATE {BUDGET} SET amount_yuan = 1")
+    first = release_skipping_identical(warehouse, out)
+    gate = assets.publish_fingerprint("publish_release")
+    run_sql(warehouse, f"UPDATE {BUDGET} SET amount_yuan = 2")
+    assert assets.publish_fingerprint("publish_release") != gate
+    changed = release_skipping_identical(warehouse, out)
+    assert not changed.unchanged and changed.release_id != first.release_id
+    assert changed.parts_with("new") and all(k.startswith("budget_lines/") for k in changed.parts_with("new"))

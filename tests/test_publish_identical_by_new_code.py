@@ -102,3 +102,21 @@ def test_a_release_reads_the_dbt_build_state_once(state, monkeypatch):
     first = release_skipping_identical(warehouse, out)
     keyed = [d["name"] for d in release.load_spec()["datasets"] if "relation" in d and d["name"] in first.datasets]
     assert len(keyed) >= 5 and len(reads) == 1
+
+
+def test_a_partial_year_build_by_new_code_leaves_no_part_rebuilt_at_every_run(state, tmp_path, monkeypatch):
+    """A ``--fiscal-year`` build by new code carries the years it leaves alone as published — with the fingerprints
+    the old code gave them — so the record holds those for them; the next whole build rebuilds those parts to find the
+    same content, and must key them by this code too (they were rebuilt at every later run)."""
+    warehouse, out, _ = state
+    first = release_skipping_identical(warehouse, out)
+    years = sorted({key.rpartition("/")[2] for key in first.parts_with("new")} - {parts.ALL, parts.UNKNOWN})
+    assert len(years) >= 2
+    _resave_catalogue(tmp_path, monkeypatch)
+    partial = release.build_release(warehouse, out, run_id="r", ocds_dir=None, skip_identical=True,
+                                    fiscal_years={int(years[0])})
+    assert partial.unchanged and partial.release_id == first.release_id
+    whole = release_skipping_identical(warehouse, out)
+    assert whole.unchanged and whole.parts_with("new")  # the years the partial build left alone: rebuilt once
+    again = release_skipping_identical(warehouse, out)
+    assert again.unchanged and again.release_id == first.release_id and again.parts_with("new") == []

@@ -224,7 +224,9 @@ def build_release(
             # the same content — but the current release is kept only if its own files still pass its SHA256SUMS
             damaged = _damaged_file(previous, staging, hashes)
             identical = damaged is None
-        if identical and previous.manifest.get("publishing_code") == code_fp:
+        # by the same code, kept as it is — unless a part was rebuilt to find the same content (a part the record
+        # kept for other code: a partial-year build carries the years it leaves alone with their old fingerprints)
+        if identical and previous.manifest.get("publishing_code") == code_fp and not new_resources:
             return _kept_current(result, previous, staging, started)
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
                                                encoding="utf-8")

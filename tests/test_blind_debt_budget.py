@@ -215,3 +215,60 @@ def test_a_debt_service_table_with_the_kinds_as_rows_gives_every_line_its_item()
                 for column, v in zip(("amount", "amount_own_level"), figures)]   # a 其中：再融资 of each kind: twice
     got = [(ln.line_label.strip(), ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines]
     assert sorted(got, key=str) == sorted(expected, key=str)
+
+
+# ---------------------------------------------------------------------------------------------- review V7's year cases
+def test_a_final_sangong_table_titled_without_a_year_is_of_the_year_the_files_other_tables_name(tmp_path):
+    # a 2024 final whose 三公 table (no year in its title) heads 2024年决算数 | 2025年预算数: the latest (2025) made the
+    # finals last year's figures (prior_year) and the planning column the budget; the file's year (2024) is named there
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append([f"{made.DEPARTMENT}{made.YEAR}年度收入支出决算总表"])
+    ws.append([f"编制单位：{made.DEPARTMENT}", None, None, "单位：万元"])
+    ws.append(["收入", None, "支出", None])
+    ws.append(["项目", "决算数", "项目", "决算数"])
+    ws.append(["一、一般公共预算财政拨款收入", 100, "一、一般公共服务支出", 100])
+    ws.append(["收入总计", 100, "支出总计", 100])
+    ws = wb.create_sheet("三公")
+    ws.append([f"{made.DEPARTMENT}一般公共预算财政拨款“三公”经费支出决算表"])
+    ws.append([f"编制部门：{made.DEPARTMENT}", None, None, "单位：万元"])
+    ws.append(["项目", f"{made.YEAR}年决算数", f"{made.YEAR + 1}年预算数"])
+    for label, _, final, _plan in made.SANGONG:
+        ws.append([label, final, _plan])
+    wb.save(tmp_path / "final.xlsx")
+    summary, sangong = parse_workbook(tmp_path / "final.xlsx").sheets
+    assert (summary.fiscal_year, summary.phase) == (made.YEAR, "final")
+    assert (sangong.table_keys, sangong.fiscal_year, sangong.phase) == (("deptf_sangong",), made.YEAR, "final")
+    finals = {(label, cost): Decimal(str(v)) * WAN for label, cost, v, _ in made.SANGONG}
+    assert {(ln.line_label, ln.row_key): ln.amount_yuan for ln in sangong.lines if ln.column_key == "amount"} == finals
+    assert not any(ln.column_key == "prior_year" for ln in sangong.lines)
+
+
+def test_a_lone_yearless_1_3_reads_its_budget_years_new_limit_as_the_new_limit(tmp_path):
+    # with no year known {Y-1} was any year: 六、2024年新增专项债务限额 became the year before's new limit
+    book = made.city_debt_budget_book()
+    for name in ("表1-1", "表1-2", "表1-4"):
+        book.remove(book[name])
+    book.active["A1"] = f"{made.CITY}地方政府专项债务余额情况表"
+    ws = book.active
+    ws.append(["    其中：上年新增专项债务限额", 70000, 30000])
+    book.save(tmp_path / "only_1_3.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "only_1_3.xlsx").sheets
+    assert sheet.fiscal_year is None
+    keys = {ln.line_label.strip(): ln.row_key for ln in sheet.lines}
+    assert keys["六、2024年新增专项债务限额"] == "new_limit"
+    assert keys["其中：上年新增专项债务限额"] == "prior_new_limit"
+
+
+def test_a_1_2_with_no_unit_or_publisher_line_takes_no_year_from_its_first_item(tmp_path):
+    # its first item (一、2022年末一般债务余额实际数) stood within the lines the year is read from: the table was 2022's,
+    # the file's 2024 never taken, its items matched against 2022's wording
+    book = made.city_debt_budget_book()
+    book["表1-2"].delete_rows(2)
+    book.save(tmp_path / "city.xlsx")
+    sheet = _sheet(parse_workbook(tmp_path / "city.xlsx"), "表1-2")
+    assert sheet.fiscal_year == made.YEAR
+    keys = {ln.line_label.strip(): ln.row_key for ln in sheet.lines}
+    assert keys == {label.strip(): key for label, key, _ in made.ITEMS_1_2}

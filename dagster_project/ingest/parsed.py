@@ -67,6 +67,8 @@ class ParsedSheet:
     entity_name: str | None = None
     publisher_line: str | None = None
     fiscal_year: int | None = None
+    # the years a line under a title naming none names, when several (2024年决算数 | 2025年预算数): the file's decides
+    year_choices: tuple[int, ...] = ()
     phase: str | None = None
     unit_label: str | None = None
     unit_multiplier: Decimal = Decimal(1)

@@ -491,12 +491,12 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
         return sheet
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, table.table_keys, table.phase
     sheet.entity_name, sheet.fiscal_year = _entity_and_year(vocab, title, table.table_name)
-    if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name
-        # the latest a line names: a header 2023年预算数 | 2024年预算数 under a title without a year is 2024's table
-        # (the first, 2023, made 2024年预算数 a column of no year's: last year's figures read as the table's)
-        near = [[text for _, text in grid.texts(r)] for r in range(0, min(len(grid.rows), (title_row or 0) + 3))]
-        named = ([_year_of(_YEAR.search(t)) for t in line] for line in near + [[grid.name]])
-        sheet.fiscal_year = next((max(y for y in ys if y) for ys in named if any(ys)), file_year)
+    if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name, else the file's
+        named = _years_under_title(grid, title_row)
+        sheet.year_choices = tuple(sorted(set(named))) if len(set(named)) > 1 else ()
+        # the file's when named (a 2024 final's 三公 table under 2024年决算数 | 2025年预算数 is 2024's); else the latest:
+        # a header 2023年预算数 | 2024年预算数 under a title without a year is 2024's table
+        sheet.fiscal_year = file_year if file_year in named else max(named, default=file_year)
     try:
         _parse_known_sheet(vocab, grid, sheet, title_row)
         if sheet.entity_name is None and sheet.publisher_line:
@@ -513,6 +513,18 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     except Exception as exc:  # one bad sheet must not stop the others
         _sheet_error(sheet, grid, title_row, f"{type(exc).__name__}: {exc}")
     return sheet
+
+
+def _years_under_title(grid: Grid, title_row: int | None) -> list[int]:
+    """The years the first line under a title naming any names (its header), else the sheet's name. Lines from the
+    first holding a figure on are data: a 1-2 with no unit/publisher line took its year from 一、2022年末… (2022)."""
+    for r in range(0, min(len(grid.rows), (title_row or 0) + 3)):
+        cells = grid.texts(r)
+        if r > (title_row or 0) and any(_looks_numeric(grid.value(r, c)) for c, _ in cells):
+            break
+        if years := [y for y in (_year_of(_YEAR.search(text)) for _, text in cells) if y]:
+            return years
+    return [y for y in (_year_of(_YEAR.search(grid.name)),) if y]
 
 
 def split_tables(grid: Grid, vocab: WorkbookVocabulary | None = None) -> list[Grid]:

@@ -83,12 +83,15 @@ def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab) -> None:
     RAW_FORMATS.md): read again with it. Before, it had no year: its items were matched against any year's wording
     (五、2023年末余额 read as the opening balance, 2023年还本 as the 2024 budget's), and the file's tables of that
     year counted as not published."""
-    years = {s.fiscal_year for s in sheets if s.status == "parsed" and s.fiscal_year is not None}
+    years = {s.fiscal_year for s in sheets if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices}
     if len(years) != 1:
         return
     (year,) = years
     for i, ((index, part), sheet) in enumerate(zip(indexed, sheets)):
-        if sheet.table_name is not None and sheet.fiscal_year is None:
+        # also a table whose header names several years, the file's among them and not the one taken (a 2024 final's
+        # 三公 table under 2024年决算数 | 2025年预算数 read as 2025's: the finals as last year's, the plan as the budget)
+        if sheet.table_name is not None and (sheet.fiscal_year is None
+                                             or year in sheet.year_choices and sheet.fiscal_year != year):
             sheets[i] = parse_grid(part, index, vocab, file_year=year)
             sheets[i].warnings.append(f"表内未写年度，按本文件其他表的年度 {year} 读取 (the table names no year: read as "
                                       f"of {year}, the year the file's other tables name)")

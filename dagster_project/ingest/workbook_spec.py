@@ -282,6 +282,12 @@ def _year_regex(template: str, year: int | None, shift: int) -> str:
     return _year_text(template, year, shift) or template
 
 
+def _match_of(pattern: dict, year: int | None) -> str:
+    """A pattern's wording; with the table's year unknown, its ``match_without_year`` when it has one: {Y-1} read as
+    any year made 六、2024年新增专项债务限额 of a lone yearless 1-3 the year before's new limit."""
+    return pattern.get("match_without_year") or pattern["match"] if year is None else pattern["match"]
+
+
 def _alias_parts(alias, year: int | None, shift: int) -> tuple[str, ...] | None:
     raw_parts = alias if isinstance(alias, list) else [alias]
     parts = []
@@ -346,7 +352,8 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         return tuple(
             RowPattern(
                 key=p["key"],
-                regex=re.compile(unicodedata.normalize("NFKC", _year_regex(p["match"], fiscal_year, year_shift))),
+                regex=re.compile(unicodedata.normalize("NFKC", _year_regex(_match_of(p, fiscal_year), fiscal_year,
+                                                                           year_shift))),
                 within=tuple(p.get("within") or ()),
             )
             for p in kind.get("row_patterns") or []

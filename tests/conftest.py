@@ -32,10 +32,9 @@ if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasatt
 # module's tests on both workers, which built every module fixture twice.
 LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_publish_pipeline", "test_stage_state",
                  "test_dbt_republished_workbook", "test_debt_required_items", "test_debt_blind",
-                 "test_codes_damaged_finding", "test_dbt_outside_superseded",
-                 "test_dbt_subset_runs", "test_dbt_hand_build",
-                 "test_people_outputs", "test_publish_release", "test_identities", "test_dbt_build",
-                 "test_contract_conformance", "test_publish_assets", "test_dbt_sample", "test_quality_sample",
+                 "test_people_outputs", "test_dbt_build", "test_contract_conformance", "test_dbt_outside_superseded",
+                 "test_codes_damaged_finding", "test_dbt_subset_runs", "test_identities", "test_publish_release",
+                 "test_publish_assets", "test_dbt_hand_build", "test_dbt_sample", "test_quality_sample",
                  # these two read the run test_debt_blind's setup builds (debt_books_and_export_run): sent out late,
                  # when it is built, they cost seconds and no worker waits on its lock
                  "test_privacy_typed_ids", "test_debt_whole_region"]

@@ -146,6 +146,20 @@ def debt_books_and_export_run(tmp_path_factory) -> Path:
     return _built_once(tmp_path_factory, "debt_books_and_export", build)
 
 
+@pytest.fixture(scope="session")
+def trading_probe_warehouse(tmp_path_factory) -> Path:
+    """The X5 blind probe's trading exports (tests/fixtures/trading_platform_exports) beside the bundled registry,
+    loaded by the real loaders and built up to ``int_deal_timelines_evaluated`` once per test run (``_built_once``):
+    test_trading_openings_moved, test_trading_probe_parties and test_trading_probe_sections read it, read-only — each
+    built the same root itself before (≈ 15–20 CPU-s a build)."""
+    def build(root: Path) -> None:
+        from test_trading_openings_moved import probe_built
+
+        probe_built(root, "+int_deal_timelines_evaluated")
+
+    return _built_once(tmp_path_factory, "trading_probe", build) / "w.duckdb"
+
+
 def _sample_env(warehouse: Path, out: Path) -> dict:
     """The environment of a run on the sample into ``warehouse`` and ``out``, evaluated today (every sample year is
     long due)."""

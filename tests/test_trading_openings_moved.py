@@ -35,8 +35,8 @@ def probe_built(tmp: Path, *select: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    return probe_built(tmp_path_factory.mktemp("openings_moved"), "+int_deal_timelines_evaluated")
+def warehouse(trading_probe_warehouse) -> Path:
+    return trading_probe_warehouse
 
 
 def _rows(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:

@@ -13,7 +13,6 @@ import pytest
 
 from dagster_project.publish.ocds_config import is_party_filler
 from cli_pipeline import query as _query
-from test_trading_openings_moved import probe_built
 
 FIXTURE = Path(__file__).parent / "fixtures" / "trading_platform_exports" / "trading"
 EXPORT = FIXTURE / "平台导出_工程_bom_crlf.csv"
@@ -25,8 +24,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    return probe_built(tmp_path_factory.mktemp("probe_parties"), "+int_deals_assembled")
+def warehouse(trading_probe_warehouse) -> Path:
+    return trading_probe_warehouse
 
 
 def test_a_filler_is_no_party_of_the_deal(warehouse):

@@ -18,7 +18,6 @@ import pytest
 
 from cli_pipeline import query
 from test_ingest_trading import load
-from test_trading_openings_moved import probe_built
 
 FIXTURE = Path(__file__).parent / "fixtures" / "trading_platform_exports" / "trading"
 SEARCH = FIXTURE / "ggzy_search_answer.json"
@@ -79,8 +78,8 @@ def test_the_section_less_file_in_a_later_load(gongkai_env):
 
 
 @pytest.mark.slow
-def test_the_search_services_result_is_the_sections_result(tmp_path):
-    db = probe_built(tmp_path, "+int_deal_timelines_evaluated")
+def test_the_search_services_result_is_the_sections_result(trading_probe_warehouse):
+    db = trading_probe_warehouse
     deals = {k for (k,) in query(db, "select deal_key from intermediate.int_deals_assembled")}
     moved = {deal for deal in _expected_deals().values() if not deal.endswith("/")}
     assert moved and moved <= deals

@@ -55,12 +55,14 @@ def publish_data_files(schema_setting: "str | Path | None" = None) -> list[Path]
     and the dashboards' rule labels: ``release.RULE_CATALOGUE_CSV``) and the OCDS schema the packages are validated
     against (``ocds_validation.schema_dir(schema_setting)``: the run's ``ocds_schema_dir`` / ``--ocds-schema-dir``
     when given, else ``../shared/ocds-1.1.5`` when there, else the copy in ``publish/``) — the schema a run validates
-    against is in the fingerprint of what it validated. ``tests/test_publish_data_files.py`` fails when publishing
-    opens another one."""
+    against is in the fingerprint of what it validated; and the trading spec, whose blank placeholders are the party
+    fillers OCDS makes no party of (``ocds_config.party_fillers``, wave 16). ``tests/test_publish_data_files.py`` fails
+    when publishing opens another one."""
+    from dagster_project.ingest.trading_fields import SPEC_PATH as TRADING_SPEC
     from dagster_project.publish.ocds_validation import schema_dir
     from dagster_project.publish.release import RULE_CATALOGUE_CSV
 
-    return [RULE_CATALOGUE_CSV, schema_dir(schema_setting)]
+    return [RULE_CATALOGUE_CSV, schema_dir(schema_setting), TRADING_SPEC]
 
 
 def publish_data_digest(schema_setting: "str | Path | None" = None) -> str:
@@ -68,7 +70,7 @@ def publish_data_digest(schema_setting: "str | Path | None" = None) -> str:
     scans and validates them again) instead of carrying what the old file gave. The schema folder's place is left
     out (the same bytes elsewhere validate the same)."""
     return stage_state.tree_digest([p for p in publish_data_files(schema_setting) if p.exists()],
-                                   suffixes=(".csv", ".json"))
+                                   suffixes=(".csv", ".json", ".yaml"))
 
 
 def publish_code_digest(schema_setting: "str | Path | None" = None) -> str:

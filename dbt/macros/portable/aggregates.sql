@@ -37,37 +37,30 @@ min_by({{ expr }}, named_struct('k', {{ order_by }}, 'v', {{ expr }}))
 {% macro arg_min_by(expr, keys) -%}
 {{ return(adapter.dispatch('arg_min_by', 'gongkai')(expr, keys)) }}
 {%- endmacro %}
-{% macro default__arg_min_by(expr, keys) -%}
-{%- if keys | length == 1 -%}
-arg_min({{ expr }}, {{ keys[0] }})
-{%- else -%}
-arg_min({{ expr }}, case when {{ keys[0] }} is not null then struct_pack({% for k in keys %}k{{ loop.index }} := {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
-{%- endif -%}
-{%- endmacro %}
-{% macro spark__arg_min_by(expr, keys) -%}
-{%- if keys | length == 1 -%}
-min_by({{ expr }}, case when {{ expr }} is not null then {{ keys[0] }} end)
-{%- else -%}
-min_by({{ expr }}, case when {{ expr }} is not null and {{ keys[0] }} is not null then named_struct({% for k in keys %}'k{{ loop.index }}', {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
-{%- endif -%}
-{%- endmacro %}
+{% macro default__arg_min_by(expr, keys) -%}{{ default__arg_extreme_by('min', expr, keys) }}{%- endmacro %}
+{% macro spark__arg_min_by(expr, keys) -%}{{ spark__arg_extreme_by('min', expr, keys) }}{%- endmacro %}
 
 {#- The value of expr on the row with the greatest keys: arg_min_by's mirror, with the same rule on both engines
     (rows whose expr or first key is NULL are left out; further keys break ties and must not be NULL). -#}
 {% macro arg_max_by(expr, keys) -%}
 {{ return(adapter.dispatch('arg_max_by', 'gongkai')(expr, keys)) }}
 {%- endmacro %}
-{% macro default__arg_max_by(expr, keys) -%}
+{% macro default__arg_max_by(expr, keys) -%}{{ default__arg_extreme_by('max', expr, keys) }}{%- endmacro %}
+{% macro spark__arg_max_by(expr, keys) -%}{{ spark__arg_extreme_by('max', expr, keys) }}{%- endmacro %}
+
+{#- arg_min_by and arg_max_by on each engine, written once: extreme is 'min' or 'max' (DuckDB's arg_min/arg_max,
+    Spark's min_by/max_by). -#}
+{% macro default__arg_extreme_by(extreme, expr, keys) -%}
 {%- if keys | length == 1 -%}
-arg_max({{ expr }}, {{ keys[0] }})
+arg_{{ extreme }}({{ expr }}, {{ keys[0] }})
 {%- else -%}
-arg_max({{ expr }}, case when {{ keys[0] }} is not null then struct_pack({% for k in keys %}k{{ loop.index }} := {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
+arg_{{ extreme }}({{ expr }}, case when {{ keys[0] }} is not null then struct_pack({% for k in keys %}k{{ loop.index }} := {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
 {%- endif -%}
 {%- endmacro %}
-{% macro spark__arg_max_by(expr, keys) -%}
+{% macro spark__arg_extreme_by(extreme, expr, keys) -%}
 {%- if keys | length == 1 -%}
-max_by({{ expr }}, case when {{ expr }} is not null then {{ keys[0] }} end)
+{{ extreme }}_by({{ expr }}, case when {{ expr }} is not null then {{ keys[0] }} end)
 {%- else -%}
-max_by({{ expr }}, case when {{ expr }} is not null and {{ keys[0] }} is not null then named_struct({% for k in keys %}'k{{ loop.index }}', {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
+{{ extreme }}_by({{ expr }}, case when {{ expr }} is not null and {{ keys[0] }} is not null then named_struct({% for k in keys %}'k{{ loop.index }}', {{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) end)
 {%- endif -%}
 {%- endmacro %}

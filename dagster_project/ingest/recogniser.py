@@ -16,11 +16,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from dagster_project.ingest.cut_labels import CUT_NOTE, completions
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
+from dagster_project.ingest.debt_year import redate_by_headers
 from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.roll_forward_year import RollForward
 from dagster_project.ingest.region_totals import unmapped_whole_total, whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
+    FOREIGN_YEAR_COLUMNS,
     _codes_under_a_shared_header,
     _column_paths,
     _entity_and_year,
@@ -94,6 +96,9 @@ class _RowKeys:
         self.wordings = wordings
         self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
+        # the section's part: its last item row numbered below the section's own number ((一)一般债务 under 四、…),
+        # whose 其中 rows are that part's (a pattern's `under`)
+        self.part: str | None = None
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
         self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
@@ -113,6 +118,8 @@ class _RowKeys:
         norm = with_digit_years(norm, self.fiscal_year)
         for pattern in self.patterns:
             if pattern.within and (top or self.section not in pattern.within):
+                continue
+            if pattern.under and self.part not in pattern.under:
                 continue
             if pattern.regex.search(norm):
                 return pattern
@@ -135,7 +142,9 @@ class _RowKeys:
         if pattern is None:
             return None
         if not pattern.within:
-            self.section = pattern.key
+            self.section, self.part = pattern.key, None
+        elif not pattern.under and self.vocab.label_numbering.match(norm):
+            self.part = pattern.key  # (一)一般债务: its 其中 rows below are the kind's; 其中：一般债券 opens no part
         if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
                                                          bool(pattern.within)):
             return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
@@ -195,7 +204,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     sheet.column_map = {c.letter: c.key for c in columns + [a for alts in alternates.values() for a in alts]}
     segments = _segments(vocab, spec, columns, paths, sheet)
     if not any(seg.measures or seg.texts for seg in segments):
-        raise SheetError("未识别任何金额列 (no amount column recognised in the header)")
+        raise SheetError("未识别任何金额列 (no amount column recognised in the header)"
+                         + "".join(f"; {w}" for w in sheet.warnings if w.startswith(FOREIGN_YEAR_COLUMNS[:12])))
     if any(seg.split for seg in segments):
         sheet.code_layout = "split"
     elif any(seg.code for seg in segments) or spec.codes:
@@ -298,6 +308,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     )
     if sheet.warnings:
         sheet.reason = "; ".join(sheet.warnings)
+    redate_by_headers(sheet, [header for _, header in paths.values()])  # a budget 1-1 titled with its figures' year
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:

@@ -139,6 +139,9 @@ def _book_1_1(title: str, limit_head: str, balance_head: str, more: list[tuple[s
     # headers without a year, the file's other tables of 2019: the file's budget
     ("石嘴山市2018年地方政府债务限额及余额情况表", "债务限额", "债务余额",
      [("1-2", "石嘴山市2019年地方政府一般债务余额情况表")], 2019, True),
+    # the file's other tables of the title's year: the file's budget, whatever the headers say
+    ("石嘴山市2019年地方政府债务限额及余额情况表", "2019年债务限额", "2019年末债务余额",
+     [("1-2", "石嘴山市2019年地方政府一般债务余额情况表")], 2019, False),
     # nothing says which year the figures are of: the title's
     ("石嘴山市2018年地方政府债务限额及余额情况表", "债务限额", "债务余额", [], 2018, False),
     # a final account's 1-1 states its own year's figures

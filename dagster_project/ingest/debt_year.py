@@ -4,12 +4,13 @@ The Ministry's template puts in a budget the limit and balance at the end of the
 "last year's limit and balance"): the 2024 budget's 1-1 shows 2023年债务限额 | 2023年末债务余额. Publishers title it
 either with the budget's year (`石嘴山市2024年地方政府债务限额及余额情况表`) or with the figures' year
 (`石嘴山市2023年地方政府债务限额及余额情况表`, the same table). Read by its title alone the second was the 2023 budget's
-1-1: it counted for 2023 (published, its items present) and the 2024 budget lacked it. A budget cannot show the
-year-end balance of its own year (the year has not ended), so a budget 1-1 whose limit/balance headers (or, items as
-rows, whose limit/balance items) name the title's year is the next year's budget's table; so is one whose title year
-is the year before the one every other table of its file names (one file = one disclosure: RAW_FORMATS.md). Its
-``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their ``closing_balance`` is that year-end),
-and a note says so. A final account's 1-1 (决算) states its own year's figures: never re-dated.
+1-1: it counted for 2023 (published, its items present) and the 2024 budget lacked it. One file is one disclosure
+(RAW_FORMATS.md): when its other tables agree on a year, a 1-1 titled the year before is that year's budget's. Alone (or
+beside tables that do not agree), a budget 1-1 whose limit/balance headers (or, items as rows, whose limit/balance
+items) name its title's year is the next year's budget's table: a budget cannot show the year-end balance of its own
+year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their
+``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures:
+never re-dated.
 """
 from __future__ import annotations
 
@@ -49,19 +50,19 @@ def redate(sheet: ParsedSheet, budget_year: int) -> None:
     sheet.fiscal_year = budget_year
 
 
-def redate_by_headers(sheet: ParsedSheet, header_texts: list[str]) -> None:
-    """A budget 1-1 whose limit/balance are of its title's year: the next year's budget's."""
-    if is_budget_1_1(sheet) and sheet.fiscal_year is not None and figures_year(sheet, header_texts) == sheet.fiscal_year:
-        redate(sheet, sheet.fiscal_year + 1)
-
-
-def redate_by_file(sheets: list[ParsedSheet]) -> None:
-    """A budget 1-1 titled with the year before the one every other table of its file names: that year's budget's."""
+def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
+    """Each budget 1-1 of a file to the budget it serves. The file's other tables decide when they agree on a year Y
+    (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year), one titled Y stays Y's
+    whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
+    year's budget's."""
     others = {s.fiscal_year for s in sheets
               if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)}
-    if len(others) != 1:
-        return
-    (year,) = others
     for sheet in sheets:
-        if sheet.status == "parsed" and is_budget_1_1(sheet) and sheet.fiscal_year == year - 1:
-            redate(sheet, year)
+        if sheet.status != "parsed" or not is_budget_1_1(sheet) or sheet.fiscal_year is None:
+            continue
+        if len(others) == 1:
+            (year,) = others
+            if sheet.fiscal_year == year - 1:
+                redate(sheet, year)
+        elif sheet.figures_year == sheet.fiscal_year:
+            redate(sheet, sheet.fiscal_year + 1)

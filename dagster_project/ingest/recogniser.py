@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from dagster_project.ingest.cut_labels import CUT_NOTE, completions
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
-from dagster_project.ingest.debt_year import redate_by_headers
+from dagster_project.ingest.debt_year import figures_year, is_budget_1_1
 from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.roll_forward_year import RollForward
 from dagster_project.ingest.region_totals import unmapped_whole_total, whole_region_total
@@ -308,7 +308,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     )
     if sheet.warnings:
         sheet.reason = "; ".join(sheet.warnings)
-    redate_by_headers(sheet, [header for _, header in paths.values()])  # a budget 1-1 titled with its figures' year
+    if is_budget_1_1(sheet):  # which budget it serves is the file's question (debt_year.budget_of_1_1)
+        sheet.figures_year = figures_year(sheet, [header for _, header in paths.values()])
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:

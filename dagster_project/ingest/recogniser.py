@@ -96,9 +96,7 @@ class _RowKeys:
         self.wordings = wordings
         self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
-        # the section's part: its last item row numbered below the section's own number ((一)一般债务 under 四、…),
-        # whose 其中 rows are that part's (a pattern's `under`)
-        self.part: str | None = None
+        self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
         self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
@@ -204,8 +202,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     sheet.column_map = {c.letter: c.key for c in columns + [a for alts in alternates.values() for a in alts]}
     segments = _segments(vocab, spec, columns, paths, sheet)
     if not any(seg.measures or seg.texts for seg in segments):
-        raise SheetError("未识别任何金额列 (no amount column recognised in the header)"
-                         + "".join(f"; {w}" for w in sheet.warnings if w.startswith(FOREIGN_YEAR_COLUMNS[:12])))
+        raise SheetError("; ".join(["未识别任何金额列 (no amount column recognised in the header)"]
+                                   + [w for w in sheet.warnings if w.startswith(FOREIGN_YEAR_COLUMNS[:12])]))
     if any(seg.split for seg in segments):
         sheet.code_layout = "split"
     elif any(seg.code for seg in segments) or spec.codes:
@@ -308,8 +306,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     )
     if sheet.warnings:
         sheet.reason = "; ".join(sheet.warnings)
-    if is_budget_1_1(sheet):  # which budget it serves is the file's question (debt_year.budget_of_1_1)
-        sheet.figures_year = figures_year(sheet, [header for _, header in paths.values()])
+    # a budget 1-1's figures' year: which budget it serves is the file's question (debt_year.budget_of_1_1)
+    sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()]) if is_budget_1_1(sheet) else None
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:

@@ -25,6 +25,7 @@ CALC = Path(__file__).parent / "fixtures" / "debt_calc"
 BLIND = Path(__file__).parent / "fixtures" / "blind_debt_budget"
 sys.path.insert(0, str(BLIND))
 import make_fixtures as made  # noqa: E402  (the data the blind fixtures were written from)
+import make_probes_w17 as probes  # noqa: E402  (wave 17's)
 
 
 def _tables(parsed) -> dict:
@@ -114,6 +115,13 @@ def _stored_digits_book(path: Path) -> None:
     wb.save(path)
 
 
+# wave 17 (tests/fixtures/blind_debt_budget/make_probes_w17.py): 石嘴山市's 2019 budget 1-1 … 1-4 (its 1-1 titled 2018年, the
+# year of its figures; its 1-4's debt kinds as rows, each kind's budgeted principal off its own sources) and 平罗县's 2019
+# final 1-4 with the kinds as columns, one row's 合计 off 一般 + 专项
+CITY_2019_FILE = "debt/2019/石嘴山市2019年预算政府债务情况表.xls"
+FINAL_1_4_FILE = "debt/2019/平罗县2019年决算债券发行及还本付息情况表.xls"
+
+
 def write_raw(raw: Path) -> None:
     """This module's books in a raw root that holds the sample's registry and portal: 平罗县 and 石嘴山市 added to
     its regions (the sample has neither), 平罗县's 2019 final accounts approved."""
@@ -125,6 +133,8 @@ def write_raw(raw: Path) -> None:
     _county_book(raw / COUNTY_FILE)
     _stored_digits_book(raw / STORED_FILE)
     shutil.copy(SERVICE_XLS, raw / SERVICE_FILE)
+    shutil.copy(BLIND / "city_debt_2019_calc.xls", raw / CITY_2019_FILE)         # wave 17's probes (make_probes_w17.py)
+    shutil.copy(BLIND / "county_debt_final_1_4_calc.xls", raw / FINAL_1_4_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -173,21 +183,79 @@ SERVICE_FILE = "debt/2019/平罗县2019年预算债券发行及还本付息情�
 
 
 def test_every_sum_of_parts_of_a_1_4_is_judged_and_its_gap_is_a_finding_naming_the_cell(county_warehouse):
-    label, item, column, total, parts = made.SERVICE_GAP
     got = _query(county_warehouse, """
         select rule_id, severity, sheet, source_row, detail, observed, expected from quality.findings
-        where source_file = ? and rule_id like 'DEBT_%'""", [SERVICE_FILE])
-    row = 4 + [r[0] for r in made.KIND_ROWS_1_4].index(label)   # title, publisher and header above the items
-    assert [(r[0], r[1], r[2], r[3]) for r in got] == [("DEBT_PARTS", "failure", "表1-4", row)], got
-    assert f"列 column {column} 本地区" in got[0][4] and item in got[0][4], got[0][4]
-    assert {Decimal(got[0][5]), Decimal(got[0][6])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}
+        where source_file = ? and rule_id like 'DEBT_%' order by source_row""", [SERVICE_FILE])
+    # the planted gap (四、还本预算数 ≠ 一般 + 专项), and — since each kind's 再融资 is its own item (wave 17) — 专项 85
+    # against its own 再融资 60 + 财政预算安排 20, the same 5 万元 seen from the kind's side
+    gaps = (made.SERVICE_GAP, made.SERVICE_KIND_GAP)
+    rows = [4 + [r[1] for r in made.KIND_ROWS_1_4].index(item) for _, item, *_ in gaps]  # title, publisher, header
+    assert [(r[0], r[1], r[2], r[3]) for r in got] == [("DEBT_PARTS", "failure", "表1-4", row) for row in rows], got
+    for (label, item, column, total, parts), finding in zip(gaps, got):
+        assert f"列 column {column} 本地区" in finding[4] and item in finding[4], finding[4]
+        assert {Decimal(finding[5]), Decimal(finding[6])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}
     checks = _query(county_warehouse, """
         select identity_id, position_column, is_consistent from intermediate.int_reconciliation_checks
         where source_file = ?""", [SERVICE_FILE])
     judged = {(i, c): ok for i, c, ok in checks}
-    # every kind split and the budgeted principal's sources, in 本地区 and 本级; 发行 = 新增 + 再融资 needs a 新增 row
+    # every kind split and each kind's budgeted principal's sources, in 本地区 and 本级; 发行 = 新增 + 再融资 needs a 新增
+    # row, the whole's 再融资 + 财政预算安排 a row of each (here each kind has its own)
     expected = {(i, c) for i in ("debt_issued_parts", "debt_principal_parts", "debt_interest_parts",
-                                 "debt_budget_principal_parts", "debt_budget_principal_sources",
+                                 "debt_budget_principal_parts", "debt_budget_principal_general_sources",
+                                 "debt_budget_principal_special_sources",
                                  "debt_budget_interest_parts") for c in ("amount", "amount_own_level")}
     assert set(judged) == expected
-    assert [k for k, ok in judged.items() if not ok] == [("debt_budget_principal_parts", "amount")]
+    assert sorted(k for k, ok in judged.items() if not ok) == [("debt_budget_principal_parts", "amount"),
+                                                               ("debt_budget_principal_special_sources", "amount")]
+
+
+# ---- wave 17's probes through the pipeline (make_probes_w17.py; the reading itself: tests/test_blind_probes_w17.py)
+
+def test_a_budget_1_1_titled_with_its_figures_year_counts_for_the_budget_it_serves(county_warehouse):
+    # 石嘴山市2018年地方政府债务限额及余额情况表 (2018年债务限额 | 2018年末债务余额) in the 2019 budget: its sheet, its
+    # positions and its required items are the 2019 budget's, like 1-2 … 1-4 of the same file — it was 2018's, and the
+    # 2019 budget had no 1-1
+    sheets = _query(county_warehouse, """
+        select table_key, publisher_code, fiscal_year from intermediate.int_sheets_resolved
+        where source_file = ? order by table_key""", [CITY_2019_FILE])
+    assert sheets == [(key, "640200", 2019) for key in ("debt_1_1", "debt_1_2", "debt_1_3", "debt_1_4")]
+    positions = _query(county_warehouse, """
+        select distinct fiscal_year, phase from marts.fct_debt_positions where source_file = ? and table_key = 'debt_1_1'
+        """, [CITY_2019_FILE])
+    assert positions == [(2019, "budget")]
+    required = _query(county_warehouse, """
+        select fiscal_year, count(*), bool_and(passes) from intermediate.int_detail_checks
+        where source_file = ? and rule_id = 'DEBT_ITEM_MISSING' and table_key = 'debt_1_1' group by 1""", [CITY_2019_FILE])
+    assert required == [(2019, 6, True)]
+
+
+def test_each_kinds_budgeted_principal_is_judged_against_its_own_sources(county_warehouse):
+    # the whole adds up (120 000 = 再融资 90 000 + 财政预算安排 30 000) while each kind is 5 000 万元 off its own: read as one
+    # 再融资 item the two gaps cancelled out unseen
+    got = _query(county_warehouse, """
+        select rule_id, sheet, source_row, detail, observed, expected from quality.findings
+        where source_file = ? and rule_id like 'DEBT_%' order by source_row""", [CITY_2019_FILE])
+    keys = [r[1] for r in probes.KIND_ROWS]
+    rows = [4 + keys.index(item) for item in probes.KIND_GAPS]
+    assert [(r[0], r[1], r[2]) for r in got] == [("DEBT_PARTS", "表1-4", row) for row in rows], got
+    for (item, (total, parts)), finding in zip(probes.KIND_GAPS.items(), got):
+        assert item in finding[3] and "列 column B 本地区" in finding[3], finding[3]
+        assert {Decimal(finding[4]), Decimal(finding[5])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}
+
+
+def test_a_1_4_row_whose_total_is_not_its_kinds_is_a_finding_naming_row_and_column(county_warehouse):
+    # 合计 | 一般债券 | 专项债券 columns: the *_total rows' kind cells are items (DEBT_PARTS judged them), but a row such as
+    # （二）再融资债券 was judged across its cells by no identity: 12 against 5 + 4 passed
+    label, item, column, total, parts = probes.ROW_GAP
+    got = _query(county_warehouse, """
+        select rule_id, severity, sheet, source_row, detail, observed, expected from quality.findings
+        where source_file = ? and rule_id like 'DEBT_%'""", [FINAL_1_4_FILE])
+    row = 4 + [r[0] for r in probes.FINAL_1_4].index(label)
+    assert [(r[0], r[1], r[2], r[3]) for r in got] == [("DEBT_PARTS", "failure", "1-4", row)], got
+    assert "debt_kind_columns_parts" in got[0][4] and item in got[0][4] and f"列 column {column} " in got[0][4]
+    assert {Decimal(got[0][5]), Decimal(got[0][6])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}
+    judged = _query(county_warehouse, """
+        select source_row, is_consistent from intermediate.int_reconciliation_checks
+        where source_file = ? and identity_id = 'debt_kind_columns_parts' order by source_row""", [FINAL_1_4_FILE])
+    # every row that is no *_total and prints its kinds: 新增 and 再融资
+    assert judged == [(row - 1, True), (row, False)]

@@ -60,7 +60,9 @@ def one_two(path, banner, total="合计"):
 
 
 @pytest.mark.parametrize("total", ["合计", "总计"])
-@pytest.mark.parametrize("banner", ["执行数", "预算数", "数额", "金额（万元）", "2019年", "2019年执行数"])
+# the sample 1-1 is 银川市's 2018 budget (2017's figures): a year banner names its year or the year before — 2019年 over
+# its columns was another year's figures, no longer read as this table's (wave 17: header_band.foreign_year)
+@pytest.mark.parametrize("banner", ["执行数", "预算数", "数额", "金额（万元）", "2018年", "2017年执行数"])
 def test_a_whole_region_total_under_a_measure_banner_in_a_1_1(tmp_path, banner, total):
     plain = one_one(tmp_path / "plain.xlsx", None, total)
     sheet = one_one(tmp_path / "banner.xlsx", banner, total)

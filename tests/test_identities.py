@@ -99,8 +99,21 @@ def debt() -> dict[str, list]:
             ("budget_principal_total", "还本预算数", 15), ("budget_principal_general", "一般债务", 9),
             ("budget_principal_special", "专项债务", 6), ("budget_principal_refinancing", "再融资", 11),
             ("budget_principal_funded", "财政预算安排", 4), ("budget_interest_total", "付息预算数", 7),
-            ("budget_interest_general", "一般债务", 5), ("budget_interest_special", "专项债务", 2)]),
+            ("budget_interest_general", "一般债务", 5), ("budget_interest_special", "专项债务", 2),
+            # each kind's own sources (the kinds as rows, a 其中：再融资 under each)
+            ("budget_principal_general_refinancing", "其中：再融资", 5),
+            ("budget_principal_general_funded", "财政预算安排", 4),
+            ("budget_principal_special_refinancing", "其中：再融资", 6),
+            ("budget_principal_special_funded", "财政预算安排", 0)]) + kind_cells(),
     }
+
+
+def kind_cells() -> list[list]:
+    """The 再融资债券 row's cells beside its 合计 (row 15: items()' 11th row) in 一般债券 | 专项债券 columns, and under
+    本级 (合计 | 一般债券 | 专项债券): 合计 = 一般 + 专项 across the row."""
+    return [[15, None, None, "再融资债券", False, "issued_refinancing", column, D(v)]
+            for column, v in (("amount_general", 5), ("amount_special", 7), ("amount_own_level", 6),
+                              ("own_level_general", 2), ("own_level_special", 4))]
 
 
 def move(lines, delta, *, row=None, side=None, column=None, row_key=None, label=None):
@@ -145,6 +158,15 @@ DEBT_CASES = {
     "debt_budget_principal_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_general"), 3),
     "debt_budget_principal_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_funded"), 3),
     "debt_budget_interest_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_interest_total"), 3),
+    "debt_budget_principal_general_sources": ("地方政府债券发行及还本付息情况表",
+                                              dict(row_key="budget_principal_general_funded"), 3),
+    "debt_budget_principal_special_sources": ("地方政府债券发行及还本付息情况表",
+                                              dict(row_key="budget_principal_special_funded"), 3),
+    # a row that is no *_total: its 合计 against its 一般债券 + 专项债券 cells (and under 本级)
+    "debt_kind_columns_parts": ("地方政府债券发行及还本付息情况表",
+                                dict(row_key="issued_refinancing", column="amount_general"), 3),
+    "debt_kind_columns_own_level_parts": ("地方政府债券发行及还本付息情况表",
+                                          dict(row_key="issued_refinancing", column="own_level_general"), 3),
 }
 # balance ≤ limit: no tolerance; at exactly the limit it holds, one fen above it fails
 CEILING_CASES = {

@@ -62,9 +62,42 @@ def best_alias(spec: TableSpec, path: list[str]) -> tuple[tuple, Alias] | None:
     return _ALIAS_CACHE[key]
 
 
-def _best_alias(spec: TableSpec, path: list[str]) -> tuple[tuple, Alias] | None:
+def foreign_year(spec: TableSpec, path: list[str]) -> int | None:
+    """A year the header path names that is neither the table's nor the year before (after the table's year shift),
+    e.g. 2025年预算数 in a 2024 final account (the next year's budget shown beside it), 2023年决算数 in a 2025 budget.
+
+    Such a column holds another year's figures: a year-free alias (预算数, 决算数, 合计 …) found in its header says which
+    measure, not which year, and must not make it the table's own column (before, 2025年预算数 was a 2024 final's
+    `budget`: 预算数 is in it)."""
+    if spec.fiscal_year is None:
+        return None
+    own = {spec.fiscal_year, spec.fiscal_year - 1, spec.fiscal_year + spec.pattern_shift,
+           spec.fiscal_year + spec.pattern_shift - 1}
+    for cell in path:
+        for match in _YEAR.finditer(cell):
+            year = _year_of(match)
+            if year is not None and year not in own:
+                return year
+    return None
+
+
+def _names_a_year(alias: Alias) -> bool:
+    return any(_YEAR.search(part) for part in alias.parts)
+
+
+def is_header_word(spec: TableSpec, path: list[str]) -> bool:
+    """Whether a header text names a column of the table's kind, in any year: a column of another year (2023年决算数
+    in a 2025 budget) is no column read, but still a header cell — its row is the header, not data."""
+    return best_alias(spec, path) is not None or (
+        foreign_year(spec, path) is not None and _best_alias(spec, path, any_year=True) is not None)
+
+
+def _best_alias(spec: TableSpec, path: list[str], any_year: bool = False) -> tuple[tuple, Alias] | None:
     best = None
+    foreign = not any_year and foreign_year(spec, path) is not None
     for alias in spec.aliases:
+        if foreign and not _names_a_year(alias):
+            continue
         s = score_alias(alias, path)
         if s is not None and (best is None or s > best[0]):
             best = (s, alias)
@@ -163,8 +196,9 @@ def _header_candidate(vocab, spec: TableSpec, grid: Grid, r: int) -> bool:
             continue
         best = best_alias(spec, [normalise(text)])
         if best is None:
-            # a debt item table's figure column headed by a region's name (项目 | 银川市 | 兴庆区): a figure column
-            measures += _names_a_region(spec, normalise(text))
+            # a debt item table's figure column headed by a region's name (项目 | 银川市 | 兴庆区), or another year's
+            # column (2023年决算数 in a 2025 budget, not read): a figure column's header all the same
+            measures += _names_a_region(spec, normalise(text)) or is_header_word(spec, [normalise(text)])
             continue
         if best[1].role in ("label", "code", "lei", "kuan", "xiang"):
             roles += 1
@@ -227,7 +261,7 @@ def _find_header(vocab, spec: TableSpec, grid: Grid, start: int) -> list[int]:
             r0 <= prev <= r1 and r1 < r and c1 > c0 and any(c0 <= c <= c1 for c, _ in cells)
             for r0, c0, r1, c1 in grid.merges
         )
-        all_aliases = len(cells) >= 2 and all(best_alias(spec, [normalise(t)]) for _, t in cells)
+        all_aliases = len(cells) >= 2 and all(is_header_word(spec, [normalise(t)]) for _, t in cells)
         # a 合计 row in the label column is data; 合计 under a group header (限额 | 余额 not merged over 合计 | 一般 …) is not
         first_is_total = bool(cells) and cells[0][0] <= min((c for c, _ in grid.texts(rows[0])), default=0) \
             and vocab.is_total_label(cells[0][1])
@@ -260,16 +294,24 @@ def _column_paths(vocab, grid: Grid, header_rows: list[int]) -> dict[int, tuple[
     return paths
 
 
+FOREIGN_YEAR_COLUMNS = ("列名所示年度既非本表年度（{year}年）也非上年，未读取 (columns headed with a year other than the "
+                        "table's or the year before: another year's figures, not read): ")
+
+
 def _map_columns(vocab, spec: TableSpec, paths, sheet: ParsedSheet) -> list[Column]:
     columns: list[Column] = []
     unknown = []
+    foreign: list[str] = []
     seen: set[str] = set()
     for c, (path, header) in sorted(paths.items()):
         if any(word in path[-1] for word in vocab.ignore_headers):
             continue
         best = best_alias(spec, path)
         if best is None:
-            unknown.append(f"{get_column_letter(c + 1)}「{header}」")
+            if (year := foreign_year(spec, path)) is not None:
+                foreign.append(f"{get_column_letter(c + 1)}「{header}」({year}年)")
+            else:
+                unknown.append(f"{get_column_letter(c + 1)}「{header}」")
             continue
         score, alias = best
         key = alias.key
@@ -285,6 +327,8 @@ def _map_columns(vocab, spec: TableSpec, paths, sheet: ParsedSheet) -> list[Colu
         columns.append(Column(c, get_column_letter(c + 1), header, alias.role, key, score))
     if unknown:
         sheet.warnings.append("未识别的列已忽略 (unrecognised columns ignored): " + "、".join(unknown))
+    if foreign:
+        sheet.warnings.append(FOREIGN_YEAR_COLUMNS.format(year=spec.fiscal_year) + "、".join(foreign))
     return columns
 
 

@@ -69,6 +69,8 @@ class ParsedSheet:
     fiscal_year: int | None = None
     # the years a line under a title naming none names, when several (2024年决算数 | 2025年预算数): the file's decides
     year_choices: tuple[int, ...] = ()
+    # a budget 1-1's figures' year, as its limit/balance headers (or items) name it: which budget it serves (debt_year.py)
+    figures_year: int | None = None
     phase: str | None = None
     unit_label: str | None = None
     unit_multiplier: Decimal = Decimal(1)

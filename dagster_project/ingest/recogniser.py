@@ -16,11 +16,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from dagster_project.ingest.cut_labels import CUT_NOTE, completions
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
+from dagster_project.ingest.debt_year import figures_year, is_budget_1_1
 from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.roll_forward_year import RollForward
 from dagster_project.ingest.region_totals import unmapped_whole_total, whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
+    FOREIGN_YEAR_COLUMNS,
     _codes_under_a_shared_header,
     _column_paths,
     _entity_and_year,
@@ -94,6 +96,7 @@ class _RowKeys:
         self.wordings = wordings
         self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
+        self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
         self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
@@ -113,6 +116,8 @@ class _RowKeys:
         norm = with_digit_years(norm, self.fiscal_year)
         for pattern in self.patterns:
             if pattern.within and (top or self.section not in pattern.within):
+                continue
+            if pattern.under and self.part not in pattern.under:
                 continue
             if pattern.regex.search(norm):
                 return pattern
@@ -135,7 +140,9 @@ class _RowKeys:
         if pattern is None:
             return None
         if not pattern.within:
-            self.section = pattern.key
+            self.section, self.part = pattern.key, None
+        elif not pattern.under and self.vocab.label_numbering.match(norm):
+            self.part = pattern.key  # (一)一般债务: its 其中 rows below are the kind's; 其中：一般债券 opens no part
         if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
                                                          bool(pattern.within)):
             return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
@@ -195,7 +202,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     sheet.column_map = {c.letter: c.key for c in columns + [a for alts in alternates.values() for a in alts]}
     segments = _segments(vocab, spec, columns, paths, sheet)
     if not any(seg.measures or seg.texts for seg in segments):
-        raise SheetError("未识别任何金额列 (no amount column recognised in the header)")
+        raise SheetError("; ".join(["未识别任何金额列 (no amount column recognised in the header)"]
+                                   + [w for w in sheet.warnings if w.startswith(FOREIGN_YEAR_COLUMNS[:12])]))
     if any(seg.split for seg in segments):
         sheet.code_layout = "split"
     elif any(seg.code for seg in segments) or spec.codes:
@@ -298,6 +306,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     )
     if sheet.warnings:
         sheet.reason = "; ".join(sheet.warnings)
+    # a budget 1-1's figures' year: which budget it serves is the file's question (debt_year.budget_of_1_1)
+    sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()]) if is_budget_1_1(sheet) else None
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:

@@ -28,7 +28,7 @@ then not the name's to say.
 from __future__ import annotations
 
 from dagster_project.ingest.grid import Grid, cell_text
-from dagster_project.ingest.header_band import Column, _looks_numeric, best_alias, get_column_letter
+from dagster_project.ingest.header_band import Column, _looks_numeric, best_alias, foreign_year, get_column_letter
 from dagster_project.ingest.own_region import own_region_names
 from dagster_project.ingest.parsed import _BLANK_AMOUNTS, nfkc
 from dagster_project.ingest.region_totals import reject_column, whole_contains_words
@@ -101,9 +101,10 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
     own, conflicting = (own_region_names(vocab, spec, sheet) if not any(col.key == WHOLE_REGION_KEY for col in columns)
                         else (set(), False))
     found, refused = [], set()
+    foreign = {c for c, (path, _) in paths.items() if path and foreign_year(spec, path) is not None}
     for c, (path, header) in sorted(paths.items()):
-        if c in mapped or not path or any(word in path[-1] for word in vocab.ignore_headers):
-            continue
+        if c in mapped or c in foreign or not path or any(word in path[-1] for word in vocab.ignore_headers):
+            continue  # (a region's column of another year: not read, named in the note of other years' columns)
         name = regions.get(c)
         is_region = name is not None
         filled = [v for r in range(data_start, len(grid.rows))
@@ -137,7 +138,7 @@ def region_columns(vocab, spec: TableSpec, grid: Grid, paths, columns: list, hea
     columns = columns + found
     # the columns still ignored, named as _map_columns names them (rebuilt, not cut out of its text: a header
     # such as 各县（市、区） holds the list's own separator)
-    taken = {col.index for col in columns} | refused
+    taken = {col.index for col in columns} | refused | foreign
     header_row = grid.source_row(header_rows[-1])  # refused before (a second whole-region 合计): a reject, said once
     rejected = {r.source_column for r in sheet.rejects if r.source_row == header_row and r.sheet == sheet.sheet}
     taken |= {c for c in paths if get_column_letter(c + 1) in rejected}

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.ingest.debt_year import budget_of_1_1
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.grid import TextBlock
 from dagster_project.ingest.narrative import disclosure_of, read_narrative
@@ -83,6 +84,7 @@ def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab) -> None:
     RAW_FORMATS.md): read again with it. Before, it had no year: its items were matched against any year's wording
     (五、2023年末余额 read as the opening balance, 2023年还本 as the 2024 budget's), and the file's tables of that
     year counted as not published."""
+    budget_of_1_1(sheets)  # a budget 1-1 titled with its figures' year: the budget it serves (debt_year.py)
     years = {s.fiscal_year for s in sheets if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices}
     if len(years) != 1:
         return

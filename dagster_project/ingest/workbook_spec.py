@@ -63,6 +63,9 @@ class RowPattern:
     key: str
     regex: re.Pattern
     within: tuple[str, ...] = ()
+    # only under one of these parts of the section: the last numbered item of the section ((一)一般债务) is its part,
+    # so 其中：再融资 under (一)一般债务 and under (二)专项债务 are two items (recogniser._RowKeys)
+    under: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,9 @@ class TableSpec:
     # (opening / closing balance): ingest/roll_forward_year.py
     roll_forward_rows: re.Pattern | None = None
     roll_forward_balances: frozenset[str] = frozenset()
+    # the year the spec was compiled for (None: unknown): a header naming a year that is neither this (after the
+    # table's year shift) nor the year before is no column of a year-free alias (header_band.foreign_year)
+    fiscal_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -355,6 +361,7 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
                 regex=re.compile(unicodedata.normalize("NFKC", _year_regex(_match_of(p, fiscal_year), fiscal_year,
                                                                            year_shift))),
                 within=tuple(p.get("within") or ()),
+                under=tuple(p.get("under") or ()),
             )
             for p in kind.get("row_patterns") or []
         )
@@ -395,4 +402,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         pattern_shift=shift,
         roll_forward_rows=re.compile(unicodedata.normalize("NFKC", roll["rows"])) if (roll := kind.get("roll_forward")) else None,
         roll_forward_balances=frozenset((roll or {}).get("balances") or ()),
+        fiscal_year=fiscal_year,
     )

@@ -10,7 +10,8 @@
 -- Row selectors: each (every row), total (the sheet's last total row), label:<regex> (the first row whose label key
 -- matches), whole_region (the debt table's whole-region row, int_debt_whole_region_rows: one vocabulary with the
 -- mart), whole_region_column / region_columns (a 1-1 with items as rows: its 本地区 column / its 本级 and regions'
--- columns), code / code_parent / code_level1 / lei_name, rest (every other non-total row); 'a>b': a, else b.
+-- columns), column:<regex> (items as rows: the columns whose key matches), code / code_parent / code_level1 / lei_name,
+-- rest (every other non-total row); 'a>b': a, else b.
 -- A row-layout position match (items as rows, e.g. debt 1-2's 限额 and 年末余额) also says which column it judged
 -- (position_column: amount = 本地区, amount_own_level = 本级, region:<name>; source_column: the cell's column).
 -- Tolerance: half a unit of each figure's table per figure compared (DOMAIN.md 2.2): two rounded 元 figures
@@ -52,8 +53,10 @@ selectors as (
 parsed as (
     select
         *,
-        case when selector like 'label:%' then 'label' else selector end as selector_kind,
-        case when selector like 'label:%' then substr(selector, 7) end as label_pattern
+        case when selector like 'label:%' then 'label' when selector like 'column:%' then 'column'
+             else selector end as selector_kind,
+        case when selector like 'label:%' then substr(selector, 7) end as label_pattern,
+        case when selector like 'column:%' then substr(selector, 8) end as column_pattern
     from selectors
 ),
 
@@ -124,6 +127,8 @@ candidates as (
         -- a 1-1 with items as rows: its whole-region column (本地区, or the own name: amount) / every other region's
         when 'whole_region_column' then items.is_row_layout and items.position_key = 'amount'
         when 'region_columns' then items.is_row_layout and items.position_key <> 'amount'
+        -- items as rows: the columns whose key matches (合计 | 一般债券 | 专项债券 of a 1-4 row that is no *_total)
+        when 'column' then items.is_row_layout and {{ regex_search('items.position_key', 'term_keys.column_pattern') }}
         when 'code' then items.code_level is not null and not items.is_total
         when 'code_parent' then items.code_level >= 2 and not items.is_total
         when 'code_level1' then items.code_level = 1 and not items.is_total
@@ -203,7 +208,8 @@ evaluated as (
         min_by(coalesce(code, lei_code), {{ first_line }}) filter (where role = 'L') as left_code,
         coalesce(bool_or(is_row_layout) filter (where role = 'L'), false) as left_row_layout,
         min_by(position_key, {{ first_line }}) filter (where role = 'L') as left_position,
-        min_by(source_column, {{ first_line }}) filter (where role = 'L') as left_source_column
+        min_by(source_column, {{ first_line }}) filter (where role = 'L') as left_source_column,
+        coalesce(bool_or(selector_kind = 'column') filter (where role = 'L'), false) as left_by_column
     from matched
     group by identity_id, publisher_code, fiscal_year, phase, match_value
 ),
@@ -277,10 +283,12 @@ select
     object_sheet.source_file,
     object_sheet.sheet,
     case when decided.object_side = 'right' then decided.right_source_row else decided.left_source_row end as source_row,
-    cast(case when decided.match_on = 'position' and decided.left_row_layout then decided.left_position end as string)
-        as position_column,
-    cast(case when decided.match_on = 'position' and decided.left_row_layout then decided.left_source_column end as string)
-        as source_column,
+    -- the column judged: a position match's in a row-layout table, and an item match's chosen by column (1-4's 合计
+    -- against its 一般债券 | 专项债券 cells: the 合计 cell's)
+    cast(case when (decided.match_on = 'position' or decided.left_by_column) and decided.left_row_layout
+              then decided.left_position end as string) as position_column,
+    cast(case when (decided.match_on = 'position' or decided.left_by_column) and decided.left_row_layout
+              then decided.left_source_column end as string) as source_column,
     unit_fingerprints.rebuild_unit,
     unit_fingerprints.unit_fingerprint
 from decided

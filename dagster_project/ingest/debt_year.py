@@ -1,0 +1,68 @@
+"""Which budget a debt 1-1 belongs to when its title names the year of its figures.
+
+The Ministry's template puts in a budget the limit and balance at the end of the year before (DOMAIN.md 2.3, 1-1:
+"last year's limit and balance"): the 2024 budget's 1-1 shows 2023年债务限额 | 2023年末债务余额. Publishers title it
+either with the budget's year (`石嘴山市2024年地方政府债务限额及余额情况表`) or with the figures' year
+(`石嘴山市2023年地方政府债务限额及余额情况表`, the same table). Read by its title alone the second was the 2023 budget's
+1-1: it counted for 2023 (published, its items present) and the 2024 budget lacked it. One file is one disclosure
+(RAW_FORMATS.md): when its other tables agree on a year, a 1-1 titled the year before is that year's budget's. Alone (or
+beside tables that do not agree), a budget 1-1 whose limit/balance headers (or, items as rows, whose limit/balance
+items) name its title's year is the next year's budget's table: a budget cannot show the year-end balance of its own
+year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their
+``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures:
+never re-dated.
+"""
+from __future__ import annotations
+
+import re
+
+from dagster_project.ingest.parsed import _YEAR, ParsedSheet, nfkc
+
+BUDGET_1_1 = "debt_1_1"
+_LIMIT_OR_BALANCE = re.compile("限额|余额")
+_FIGURE_ITEMS = ("limit_total", "balance_total")
+NOTE = ("表题年度 {title} 年是表中数字的年度（{title}年限额、年末余额）；按部委模板，预算公开上年末的限额和余额，"
+        "此表为 {budget} 年预算的表1-1 (the title's year {title} is the year of the figures: a budget shows the limit "
+        "and balance at the end of the year before, so this is the {budget} budget's 1-1)")
+
+
+def _years(texts) -> set[int]:
+    from dagster_project.ingest.header_band import _year_of
+    return {year for text in texts for m in _YEAR.finditer(nfkc(text or "")) if (year := _year_of(m))}
+
+
+def figures_year(sheet: ParsedSheet, header_texts: list[str]) -> int | None:
+    """The one year the 1-1's limit/balance headers name, else its limit/balance items' labels (items as rows)."""
+    cells = (cell for header in header_texts for cell in header.split("/"))  # a header path, top cell first
+    years = _years(cell for cell in cells if _LIMIT_OR_BALANCE.search(cell))  # not 2018年预算数 over 2017年债务限额
+    if not years:
+        years = _years(line.line_label for line in sheet.lines if line.row_key in _FIGURE_ITEMS)
+    return next(iter(years)) if len(years) == 1 else None
+
+
+def is_budget_1_1(sheet: ParsedSheet) -> bool:
+    return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys
+
+
+def redate(sheet: ParsedSheet, budget_year: int) -> None:
+    sheet.warnings.append(NOTE.format(title=sheet.fiscal_year, budget=budget_year))
+    sheet.reason = "; ".join(sheet.warnings)
+    sheet.fiscal_year = budget_year
+
+
+def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
+    """Each budget 1-1 of a file to the budget it serves. The file's other tables decide when they agree on a year Y
+    (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year), one titled Y stays Y's
+    whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
+    year's budget's."""
+    others = {s.fiscal_year for s in sheets
+              if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)}
+    for sheet in sheets:
+        if sheet.status != "parsed" or not is_budget_1_1(sheet) or sheet.fiscal_year is None:
+            continue
+        if len(others) == 1:
+            (year,) = others
+            if sheet.fiscal_year == year - 1:
+                redate(sheet, year)
+        elif sheet.figures_year == sheet.fiscal_year:
+            redate(sheet, sheet.fiscal_year + 1)

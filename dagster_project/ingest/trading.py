@@ -161,39 +161,40 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
 
 
 def assign_sole_sections(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
-    """A bulletin of this load naming its project but no section (the national search service's records carry
-    ``tenderProjectCode`` only) whose project has exactly one section among the current bulletins is that section's:
-    its key's deal becomes ``project/section``, so the platform export's notice and the search service's are one deal
-    (wave 16 X5: ``NXCG2019-01/`` beside ``NXCG2019-01/NXCG2019-01-1`` was a result without announcement). With
-    several sections which one it concerns cannot be told: it stays the project's own deal (``project/``). Only this
-    load's rows are re-keyed (run after each file, so either file may come first in one load): rows an earlier load
-    keyed are built already, and the incremental trading build rebuilds the deals of the files a load touched. Returns
-    how many bulletins were re-keyed."""
+    """A bulletin naming its project but no section (the national search service's records carry ``tenderProjectCode``
+    only; a re-tender's 交易公告 exported without its section) whose project has exactly one section among the current
+    bulletins is that section's: its key's deal becomes ``project/section``, so the platform export's notice and the
+    search service's are one deal (wave 16 X5: ``NXCG2019-01/`` beside ``NXCG2019-01/NXCG2019-01-1`` was a result
+    without announcement). With several sections which one it concerns cannot be told: it is the project's own deal
+    (``project/``), and so it is with none.
+
+    Every current section-less bulletin of a project this load names is keyed again from all current bulletins, of
+    whichever load (run after each file): so the keys do not depend on the order the files came in — a section-less
+    notice an earlier load keyed ``project/`` joins the section a later file names, and one keyed to a section goes
+    back to ``project/`` when a later file names a second section. The incremental trading build rebuilds every deal
+    of such a project (``macros/trading_load_partitions.sql``). One ``UPDATE … FROM (query)``. Returns how many
+    bulletins were keyed again."""
     project = "coalesce(project_code, tender_project_code)"
-    sole = f"""
-        WITH pending AS (
-            SELECT DISTINCT {project} AS project FROM raw.trading_bulletins
-            WHERE load_id = ? AND NOT is_retired AND bid_section_code IS NULL AND {project} IS NOT NULL
-              AND starts_with(bulletin_key, {project} || '/|')
-        )
-        SELECT {project} AS project, min(bid_section_code) AS section FROM raw.trading_bulletins
-        WHERE NOT is_retired AND bid_section_code IS NOT NULL AND {project} IN (SELECT project FROM pending)
-        GROUP BY ALL HAVING count(DISTINCT bid_section_code) = 1"""
-    found = con.execute(sole, [load_id]).fetchall()
-    if not found:
-        return 0
-    con.execute("CREATE OR REPLACE TEMP TABLE _sole_sections (project VARCHAR, section VARCHAR)")
-    con.executemany("INSERT INTO _sole_sections VALUES (?, ?)", found)
-    try:
-        return con.execute(f"""
-            UPDATE raw.trading_bulletins AS b
-            SET bulletin_key = s.project || '/' || s.section || substr(b.bulletin_key, length(s.project) + 2)
-            FROM _sole_sections AS s
-            WHERE b.load_id = ? AND NOT b.is_retired AND b.bid_section_code IS NULL
-              AND coalesce(b.project_code, b.tender_project_code) = s.project
-              AND starts_with(b.bulletin_key, s.project || '/|')""", [load_id]).fetchone()[0]
-    finally:
-        tf.drop_temp(con, "_sole_sections")
+    return con.execute(f"""
+        UPDATE raw.trading_bulletins AS b
+        SET bulletin_key = keyed.deal || substr(b.bulletin_key, length(split_part(b.bulletin_key, '|', 1)) + 1)
+        FROM (
+            SELECT pending.project,
+                   pending.project || '/' || CASE WHEN count(DISTINCT sectioned.bid_section_code) = 1
+                                                  THEN min(sectioned.bid_section_code) ELSE '' END AS deal
+            FROM (
+                SELECT DISTINCT {project} AS project FROM raw.trading_bulletins
+                WHERE NOT is_retired AND bid_section_code IS NULL AND {project} IS NOT NULL
+                  AND {project} IN (SELECT {project} FROM raw.trading_bulletins WHERE load_id = ? AND NOT is_retired)
+            ) AS pending
+            LEFT JOIN raw.trading_bulletins AS sectioned
+                ON coalesce(sectioned.project_code, sectioned.tender_project_code) = pending.project
+               AND NOT sectioned.is_retired AND sectioned.bid_section_code IS NOT NULL
+            GROUP BY pending.project
+        ) AS keyed
+        WHERE NOT b.is_retired AND b.bid_section_code IS NULL
+          AND coalesce(b.project_code, b.tender_project_code) = keyed.project
+          AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""", [load_id]).fetchone()[0]
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
@@ -307,8 +308,8 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
         tf.drop_temp(con, parsed.table)
     notes += fold_notes
     if assigned := assign_sole_sections(con, load_id):
-        notes.append(f"{assigned} 条公告没有标段编号, 归入其项目唯一的标段 ({assigned} bulletins of this load naming no "
-                     f"section assigned to their project's only section)")
+        notes.append(f"{assigned} 条没有标段编号的公告按其项目现有的标段重新归属 ({assigned} bulletins naming no section keyed "
+                     f"again: to their project's only section, or to the project where it has several)")
     if bulletins != rows_loaded and not fold_notes:
         notes.append(f"{rows_loaded} 条记录含 {bulletins} 条公告 (one per listed section) "
                      f"({rows_loaded} records held {bulletins} bulletins)")

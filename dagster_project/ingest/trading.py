@@ -203,6 +203,10 @@ def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) 
         return _load_trading_file(con, f, load_id)
 
 
+# the parsing macros made once per family load, outside the files' transactions (framework.load_family)
+load_trading_file.connection_setup = tf.parse_macros_setup  # type: ignore[attr-defined]
+
+
 def _names_a_trading_table(headers: list[str]) -> bool:
     """A header row of a trading export: it names a key field, or it is a table of the national data standard."""
     if recognise_standard_table(headers) is not None:
@@ -300,7 +304,8 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
             notes += ambiguity_notes(staged.headers, table)
         parsed = tf.parse_staged(con, f, load_id, staged, bindings,
                                  _checks(bindings, int(spec["max_sections_per_record"])),
-                                 header_repeat=header_repeat_sql(bindings, table))
+                                 header_repeat=header_repeat_sql(bindings, table),
+                                 note_words=tuple(spec["note_lines"]))
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected
         bulletins, fold_notes = _insert_bulletins(con, parsed, f, load_id, bindings, table)

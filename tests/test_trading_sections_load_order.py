@@ -113,7 +113,8 @@ def _marts(warehouse: Path) -> dict[str, set]:
         return {
             "deals": set(con.execute(
                 "select deal_key, announcement_name, cast(announced_at as varchar), cast(bid_deadline_at as varchar), "
-                "cast(evaluated_after_open_at as varchar), bulletin_count, "
+                "cast(tender_opened_at as varchar), cast(tender_closed_at as varchar), cast(evaluated_after_open_at as varchar), "
+                "bulletin_count, "
                 "fiscal_year, partition_year from intermediate.int_deals_assembled").fetchall()),
             "verdicts": set(con.execute(
                 "select deal_key, rule_id, applies, passes, observed_value from "

@@ -311,7 +311,8 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
         parsed = tf.parse_staged(con, f, load_id, staged, bindings,
                                  _checks(bindings, int(spec["max_sections_per_record"])),
                                  header_repeat=header_repeat_sql(bindings, table),
-                                 note_words=tuple(spec["note_lines"]))
+                                 # a note line is a spreadsheet's or a delimited export's; a JSON record is a record
+                                 note_words=() if staged.file_format in ("json", "jsonl") else tuple(spec["note_lines"]))
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected
         bulletins, fold_notes = _insert_bulletins(con, parsed, f, load_id, bindings, table)

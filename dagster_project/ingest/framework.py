@@ -498,6 +498,16 @@ def load_family(
     for rel in vanished:
         retire_file(con, family, rel)
         report.retired.append(rel)
+    # a loader may carry after_retire(con, files): what the retired files' rows meant to the others is worked out again
+    # (trading: a notice naming no section keyed to the section only a retired file named)
+    if vanished and (after_retire := getattr(loader, "after_retire", None)) is not None:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            after_retire(con, vanished)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
     record_readers(con, family, readers)
     return report
 

@@ -166,7 +166,7 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         tf.drop_temp(con, folds)
 
 
-def assign_sole_sections(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
+def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     """A bulletin naming its project but no section (the national search service's records carry ``tenderProjectCode``
     only; a re-tender's 交易公告 exported without its section) whose project has exactly one section among the current
     bulletins is that section's: its key's deal becomes ``project/section``, so the platform export's notice and the
@@ -174,12 +174,14 @@ def assign_sole_sections(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
     without announcement). With several sections which one it concerns cannot be told: it is the project's own deal
     (``project/``), and so it is with none.
 
-    Every current section-less bulletin of a project this load names is keyed again from all current bulletins, of
-    whichever load (run after each file): so the keys do not depend on the order the files came in — a section-less
-    notice an earlier load keyed ``project/`` joins the section a later file names, and one keyed to a section goes
-    back to ``project/`` when a later file names a second section. The incremental trading build rebuilds every deal
-    of such a project (``macros/trading_load_partitions.sql``). One ``UPDATE … FROM (query)``. Returns how many
-    bulletins were keyed again."""
+    Every current section-less bulletin of a project ``files`` name (any version of them: a file re-exported without
+    the project, or retired, names it still) is keyed again from all current bulletins, of whichever load — run after
+    each file is loaded and after files are retired (``load_trading_file.after_retire``): so the keys do not depend on
+    the order the files came and went — a section-less notice an earlier load keyed ``project/`` joins the section a
+    later file names, one keyed to a section goes back to ``project/`` when a later file names a second section or the
+    file naming its section goes. The incremental trading build rebuilds every deal of such a project
+    (``macros/trading_load_partitions.sql``). One ``UPDATE … FROM (query)``. Returns how many bulletins were keyed
+    again."""
     project = "coalesce(project_code, tender_project_code)"
     return con.execute(f"""
         UPDATE raw.trading_bulletins AS b
@@ -191,7 +193,7 @@ def assign_sole_sections(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
             FROM (
                 SELECT DISTINCT {project} AS project FROM raw.trading_bulletins
                 WHERE NOT is_retired AND bid_section_code IS NULL AND {project} IS NOT NULL
-                  AND {project} IN (SELECT {project} FROM raw.trading_bulletins WHERE load_id = ? AND NOT is_retired)
+                  AND {project} IN (SELECT {project} FROM raw.trading_bulletins WHERE list_contains(?, source_file))
             ) AS pending
             LEFT JOIN raw.trading_bulletins AS sectioned
                 ON coalesce(sectioned.project_code, sectioned.tender_project_code) = pending.project
@@ -200,7 +202,7 @@ def assign_sole_sections(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
         ) AS keyed
         WHERE NOT b.is_retired AND b.bid_section_code IS NULL
           AND coalesce(b.project_code, b.tender_project_code) = keyed.project
-          AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""", [load_id]).fetchone()[0]
+          AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""", [files]).fetchone()[0]
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
@@ -211,6 +213,8 @@ def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) 
 
 # the parsing macros made once per family load, outside the files' transactions (framework.load_family)
 load_trading_file.connection_setup = tf.parse_macros_setup  # type: ignore[attr-defined]
+# files gone from the raw root take their sections with them: the notices naming none are keyed again
+load_trading_file.after_retire = assign_sole_sections  # type: ignore[attr-defined]
 
 
 def _names_a_trading_table(headers: list[str]) -> bool:
@@ -319,7 +323,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     finally:
         tf.drop_temp(con, parsed.table)
     notes += fold_notes
-    if assigned := assign_sole_sections(con, load_id):
+    if assigned := assign_sole_sections(con, [f.rel]):
         notes.append(f"{assigned} 条没有标段编号的公告按其项目现有的标段重新归属 ({assigned} bulletins naming no section keyed "
                      f"again: to their project's only section, or to the project where it has several)")
     if bulletins != rows_loaded and not fold_notes:

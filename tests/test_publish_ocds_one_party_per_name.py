@@ -18,6 +18,7 @@ import duckdb
 
 from dagster_project import identifiers as ids
 from dagster_project.publish.ocds import _compile
+from dagster_project.ingest import trading_fillers
 from dagster_project.paths import DBT_PROJECT_DIR
 from dagster_project.publish.ocds_config import FILLER_MAX_LENGTH, open_package_text, package_files, party_fillers
 from test_publish_support import BUYER_USCC, build_fixture_warehouse, ocds_written_and_mapped
@@ -129,10 +130,25 @@ def test_a_filler_is_no_party(tmp_path):
 
 
 def test_the_fillers_are_one_list_in_dbt_and_in_ocds():
-    # the deal's parties (dbt macro party_name) and the OCDS parties name no filler alike
-    macro = (DBT_PROJECT_DIR / "macros" / "trading_candidates.sql").read_text(encoding="utf-8")
-    listed = re.search(r"macro party_filler_words\(\) -%\}\s*\{\{ return\(\[(.*?)\]\) \}\}", macro, re.S).group(1)
-    in_dbt = [w.replace("\\\\", "\\") for w in re.findall(r"'((?:[^'\\]|\\\\)*)'", listed)]
-    assert in_dbt == list(party_fillers())
-    (bound,) = re.findall(r"macro party_name\(expr\) -%\}\s*\(case when length\(\{\{ expr \}\}\) <= (\d+)", macro)
-    assert int(bound) == FILLER_MAX_LENGTH
+    # the deal's parties (dbt macro party_name) and the OCDS parties name no filler alike: dbt's macro is generated from
+    # the spec's placeholders (the list OCDS reads), never kept by hand
+    assert trading_fillers.DBT_MACRO_PATH.read_text(encoding="utf-8") == trading_fillers.dbt_macro_text(), (
+        "run: python -m dagster_project.ingest.trading_fillers --write-dbt-macros")
+    macros = "".join(p.read_text(encoding="utf-8") for p in (DBT_PROJECT_DIR / "macros").rglob("*.sql"))
+    assert len(re.findall(r"macro party_filler_words\(", macros)) == len(re.findall(r"macro party_name\(", macros)) == 1
+
+
+def test_the_generated_macro_lists_what_the_spec_says():
+    # what dbt renders is the spec's list: each placeholder (a backslash, a full-width slash, 不适用) read back from the
+    # macro's Jinja list literal (Python's literal syntax), with the length bound OCDS uses
+    import ast
+
+    from dagster_project.ingest.trading_fields import trading_spec
+
+    text = trading_fillers.dbt_macro_text()
+    (listed,) = re.findall(r"macro party_filler_words\(\) -%\}\n\{\{ return\((\[.*?\])\) \}\}", text, re.S)
+    spec = trading_spec()["blank_placeholders"]
+    assert ast.literal_eval(listed) == list(party_fillers())
+    assert set(ast.literal_eval(listed)) == {re.sub(r"\s", "", w).lower() for w in [*spec["values"], *spec["words"]]}
+    assert "\\" in ast.literal_eval(listed)
+    assert f"length({{{{ expr }}}}) <= {FILLER_MAX_LENGTH}" in text

@@ -2,8 +2,8 @@
 is the section's when its project has exactly one (wave 16 X5 probe: NXCG2019-01's result from the search service was
 a deal ``NXCG2019-01/`` of its own beside the platform export's ``NXCG2019-01/NXCG2019-01-1`` — a result without
 announcement, a GP result lacking its fields). With several sections, or none, it stays the project's own deal.
-Either file may come first: in one load, or the section-less one in a later load. (A section-less file loaded by an
-earlier load than the sectioned one is not re-keyed: ingest/trading.assign_sole_sections says why.)
+Either file may come first: in one load, or in separate loads, either one earlier (wave 17:
+test_trading_sections_load_order.py).
 
 The exports are the blind probe's (tests/fixtures/trading_platform_exports, MAKE.md), loaded by the real loader (and,
 for the rules, built by dbt); the projects and sections expected are read from the files."""

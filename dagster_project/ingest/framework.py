@@ -392,6 +392,11 @@ def load_family(
     seen_before = _files_ever_loaded(con, family)
     rows_before = _current_rows(con, family)
     say = progress or log.info
+    # a loader may carry connection_setup(con): called once per family load, outside any file's transaction, so what
+    # it creates on the connection (the text parsers' temporary macros) is committed — a file's ROLLBACK would drop
+    # it — and is not made again for every file
+    if (setup := getattr(loader, "connection_setup", None)) is not None:
+        setup(con)
     if reread:
         say(f"[{family}] 读取程序已更新, 重新读取 {len(reread)} 个文件 (the readers changed: {len(reread)} files read again)")
     prefetch = getattr(loader, "prefetch", None)  # a loader may parse the changed files ahead, in parallel
@@ -493,6 +498,16 @@ def load_family(
     for rel in vanished:
         retire_file(con, family, rel)
         report.retired.append(rel)
+    # a loader may carry after_retire(con, files): what the retired files' rows meant to the others is worked out again
+    # (trading: a notice naming no section keyed to the section only a retired file named)
+    if vanished and (after_retire := getattr(loader, "after_retire", None)) is not None:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            after_retire(con, vanished)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
     record_readers(con, family, readers)
     return report
 

@@ -139,6 +139,12 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         target = spec["fields"][b.field].get("column", b.field)
         if target is not None and target not in values:  # helper fields (amount_unit …) are not stored
             values[target] = f"p_{b.field}"
+    if "postponed_bid_deadline" in present:
+        # a change notice's postponed closing (552's POST_BID_CLOSING_TIME) is its bid deadline, unless the record
+        # says there is no postponement (IS_POSTPONE 0 / 否: the time is then no deadline it sets)
+        postponed = (f"CASE WHEN {col('is_postponed')} IS DISTINCT FROM false THEN p_postponed_bid_deadline END"
+                     if "is_postponed" in present else "p_postponed_bid_deadline")
+        values["bid_doc_refer_end_time"] = f"coalesce({postponed}, {col('bid_doc_refer_end_time')})"
     key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
     try:
         notes = union_notes(con, folds) if fold_groups(con, source, key, part, present, folds) else []
@@ -160,46 +166,55 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         tf.drop_temp(con, folds)
 
 
-def assign_sole_sections(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
-    """A bulletin of this load naming its project but no section (the national search service's records carry
-    ``tenderProjectCode`` only) whose project has exactly one section among the current bulletins is that section's:
-    its key's deal becomes ``project/section``, so the platform export's notice and the search service's are one deal
-    (wave 16 X5: ``NXCG2019-01/`` beside ``NXCG2019-01/NXCG2019-01-1`` was a result without announcement). With
-    several sections which one it concerns cannot be told: it stays the project's own deal (``project/``). Only this
-    load's rows are re-keyed (run after each file, so either file may come first in one load): rows an earlier load
-    keyed are built already, and the incremental trading build rebuilds the deals of the files a load touched. Returns
-    how many bulletins were re-keyed."""
+def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
+    """A bulletin naming its project but no section (the national search service's records carry ``tenderProjectCode``
+    only; a re-tender's 交易公告 exported without its section) whose project has exactly one section among the current
+    bulletins is that section's: its key's deal becomes ``project/section``, so the platform export's notice and the
+    search service's are one deal (wave 16 X5: ``NXCG2019-01/`` beside ``NXCG2019-01/NXCG2019-01-1`` was a result
+    without announcement). With several sections which one it concerns cannot be told: it is the project's own deal
+    (``project/``), and so it is with none.
+
+    Every current section-less bulletin of a project ``files`` name (any version of them: a file re-exported without
+    the project, or retired, names it still) is keyed again from all current bulletins, of whichever load — run after
+    each file is loaded and after files are retired (``load_trading_file.after_retire``): so the keys do not depend on
+    the order the files came and went — a section-less notice an earlier load keyed ``project/`` joins the section a
+    later file names, one keyed to a section goes back to ``project/`` when a later file names a second section or the
+    file naming its section goes. The incremental trading build rebuilds every deal of such a project
+    (``macros/trading_load_partitions.sql``). One ``UPDATE … FROM (query)``. Returns how many bulletins were keyed
+    again."""
     project = "coalesce(project_code, tender_project_code)"
-    sole = f"""
-        WITH pending AS (
-            SELECT DISTINCT {project} AS project FROM raw.trading_bulletins
-            WHERE load_id = ? AND NOT is_retired AND bid_section_code IS NULL AND {project} IS NOT NULL
-              AND starts_with(bulletin_key, {project} || '/|')
-        )
-        SELECT {project} AS project, min(bid_section_code) AS section FROM raw.trading_bulletins
-        WHERE NOT is_retired AND bid_section_code IS NOT NULL AND {project} IN (SELECT project FROM pending)
-        GROUP BY ALL HAVING count(DISTINCT bid_section_code) = 1"""
-    found = con.execute(sole, [load_id]).fetchall()
-    if not found:
-        return 0
-    con.execute("CREATE OR REPLACE TEMP TABLE _sole_sections (project VARCHAR, section VARCHAR)")
-    con.executemany("INSERT INTO _sole_sections VALUES (?, ?)", found)
-    try:
-        return con.execute(f"""
-            UPDATE raw.trading_bulletins AS b
-            SET bulletin_key = s.project || '/' || s.section || substr(b.bulletin_key, length(s.project) + 2)
-            FROM _sole_sections AS s
-            WHERE b.load_id = ? AND NOT b.is_retired AND b.bid_section_code IS NULL
-              AND coalesce(b.project_code, b.tender_project_code) = s.project
-              AND starts_with(b.bulletin_key, s.project || '/|')""", [load_id]).fetchone()[0]
-    finally:
-        tf.drop_temp(con, "_sole_sections")
+    return con.execute(f"""
+        UPDATE raw.trading_bulletins AS b
+        SET bulletin_key = keyed.deal || substr(b.bulletin_key, length(split_part(b.bulletin_key, '|', 1)) + 1)
+        FROM (
+            SELECT pending.project,
+                   pending.project || '/' || CASE WHEN count(DISTINCT sectioned.bid_section_code) = 1
+                                                  THEN min(sectioned.bid_section_code) ELSE '' END AS deal
+            FROM (
+                SELECT DISTINCT {project} AS project FROM raw.trading_bulletins
+                WHERE NOT is_retired AND bid_section_code IS NULL AND {project} IS NOT NULL
+                  AND {project} IN (SELECT {project} FROM raw.trading_bulletins WHERE list_contains(?, source_file))
+            ) AS pending
+            LEFT JOIN raw.trading_bulletins AS sectioned
+                ON coalesce(sectioned.project_code, sectioned.tender_project_code) = pending.project
+               AND NOT sectioned.is_retired AND sectioned.bid_section_code IS NOT NULL
+            GROUP BY pending.project
+        ) AS keyed
+        WHERE NOT b.is_retired AND b.bid_section_code IS NULL
+          AND coalesce(b.project_code, b.tender_project_code) = keyed.project
+          AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""", [files]).fetchone()[0]
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
     """One trading export → ``raw.trading_bulletins`` + row rejects (see the module docstring)."""
     with tf.bounded_memory(con):
         return _load_trading_file(con, f, load_id)
+
+
+# the parsing macros made once per family load, outside the files' transactions (framework.load_family)
+load_trading_file.connection_setup = tf.parse_macros_setup  # type: ignore[attr-defined]
+# files gone from the raw root take their sections with them: the notices naming none are keyed again
+load_trading_file.after_retire = assign_sole_sections  # type: ignore[attr-defined]
 
 
 def _names_a_trading_table(headers: list[str]) -> bool:
@@ -299,16 +314,18 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
             notes += ambiguity_notes(staged.headers, table)
         parsed = tf.parse_staged(con, f, load_id, staged, bindings,
                                  _checks(bindings, int(spec["max_sections_per_record"])),
-                                 header_repeat=header_repeat_sql(bindings, table))
+                                 header_repeat=header_repeat_sql(bindings, table),
+                                 # a note line is a spreadsheet's or a delimited export's; a JSON record is a record
+                                 note_words=() if staged.file_format in ("json", "jsonl") else tuple(spec["note_lines"]))
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected
         bulletins, fold_notes = _insert_bulletins(con, parsed, f, load_id, bindings, table)
     finally:
         tf.drop_temp(con, parsed.table)
     notes += fold_notes
-    if assigned := assign_sole_sections(con, load_id):
-        notes.append(f"{assigned} 条公告没有标段编号, 归入其项目唯一的标段 ({assigned} bulletins of this load naming no "
-                     f"section assigned to their project's only section)")
+    if assigned := assign_sole_sections(con, [f.rel]):
+        notes.append(f"{assigned} 条没有标段编号的公告按其项目现有的标段重新归属 ({assigned} bulletins naming no section keyed "
+                     f"again: to their project's only section, or to the project where it has several)")
     if bulletins != rows_loaded and not fold_notes:
         notes.append(f"{rows_loaded} 条记录含 {bulletins} 条公告 (one per listed section) "
                      f"({rows_loaded} records held {bulletins} bulletins)")

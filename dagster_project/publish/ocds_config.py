@@ -7,34 +7,19 @@ SQL and the validator never import ``ocds.py``, which imports them.
 """
 from __future__ import annotations
 
-import functools
 import gzip
 import re
 from pathlib import Path
 
 import yaml
 
+# What a name cell holds when it names no party (代理机构 无, 暂无, /, -, null …): the trading spec's blank placeholders,
+# one list for the OCDS mapping and for dbt (ingest/trading_fillers generates dbt's party_name from it)
+from dagster_project.ingest.trading_fillers import FILLER_MAX_LENGTH, is_party_filler, party_fillers  # noqa: F401
+
 CONFIG_PATH = Path(__file__).with_name("ocds.yaml")
 
 
-@functools.cache
-def party_fillers() -> tuple[str, ...]:
-    """What a name cell holds when it names no party (代理机构 无, 暂无, /, -, null …): the trading spec's blank
-    placeholders (values and words), compared without whitespace and lower-cased, as a 513's consortium cells are
-    (ingest/trading_unions.py). A filler is no party: no OCDS party, no deal's agency. The same list as dbt's
-    party_filler_words (macros/trading_parties.sql; a test keeps them equal)."""
-    from dagster_project.ingest.trading_fields import trading_spec
-    spec = trading_spec()["blank_placeholders"]
-    return tuple(sorted({re.sub(r"\s", "", w).lower() for w in [*spec["values"], *spec.get("words", [])]}))
-
-
-# a filler is short: a longer name is never compared (the SQL skips the comparison for 1 M releases' names)
-FILLER_MAX_LENGTH = 8
-
-
-def is_party_filler(name: str | None) -> bool:
-    """``name`` is a filler naming no party (``party_fillers``); whitespace (full-width too) and case ignored."""
-    return name is not None and len(name) <= FILLER_MAX_LENGTH and re.sub(r"\s", "", name).lower() in party_fillers()
 # One 中标候选人公示 may name its candidates one per row (WIN_CANDIDATE_ORDER) or in one cell (CONTRACTS.md §2.2)
 CANDIDATE_SEPARATORS = "；;、"
 # …but a piece between ；/; holding a consortium mark is ONE candidate, its members joined by 、 (甲公司、乙公司联合体,

@@ -171,19 +171,3 @@ case when {{ list_length(items) }} = 1 then {{ list_of([code]) }}
                          ~ "then '[;；]' else '[;；、]' end") }} end
 {%- endmacro %}
 
-{#- What a party's name cell holds when it names no party (代理机构 无, 暂无, /, -, null): the trading spec's blank
-    placeholders (ingest/specs/trading_bulletins.yaml, values and words), compared without whitespace and lower-cased.
-    Spec data shared with the OCDS mapping (publish/ocds_config.party_fillers: a test keeps them equal). -#}
-{% macro party_filler_words() -%}
-{{ return(['-', '--', '.', '/', '0', '\\', 'n/a', 'na', 'nil', 'none', 'null', '–', '—', '——', '、', '。', '不适用', '无',
-           '暂无', '没有', '空', '－', '／']) }}
-{%- endmacro %}
-
-{#- A party's name, NULL where it is a filler (party_filler_words): a filler is no party — the deal whose result says
-    代理机构 无 has no agency named 无. Longer than 8 characters it is a name (publish/ocds_config.FILLER_MAX_LENGTH). -#}
-{% macro party_name(expr) -%}
-(case when length({{ expr }}) <= 8
-       and lower({{ regex_replace_all(expr, sql_string('[\\s\\p{Zs}]'), "''") }}) in (
-           {%- for word in party_filler_words() %}{{ sql_string(word) }}{{ ', ' if not loop.last }}{% endfor %})
-      then null else {{ expr }} end)
-{%- endmacro %}

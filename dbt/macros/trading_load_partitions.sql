@@ -13,7 +13,9 @@
     holds (max source_loaded_at, a column set from the data, so an incremental build and a full refresh write equal
     rows). A trading file loaded, superseded (re-loaded) or retired after it has changed; every deal with a raw row
     in such a file — in ANY version of it, current or retired, so a removed or replaced file's deals are re-assembled
-    without the rows that left — is touched. The rebuilt years are the years those deals sit in now (in this
+    without the rows that left — is touched, and so is every deal of a project one of those rows names when the project
+    has a notice naming no section (keyed to its project's only section, ingest/trading.assign_sole_sections: a later
+    file may move a notice of an unchanged file between deals). The rebuilt years are the years those deals sit in now (in this
     table) and the years they belong to after the change (from the current raw rows; for a model after the first, from
     the chain model it reads, built before it: trading_rebuilt_upstream): a deal that moves years
     leaves its old partition and joins its new one. Untouched deals are unchanged: a bulletin's canonical copy
@@ -57,10 +59,27 @@
                or files.loaded_at > watermark.loaded_through
                or files.retired_at > watermark.loaded_through)
     ),
-    touched_deals as (
-        select distinct split_part(bulletin_key, '|', 1) as deal_key
+    changed_rows as (
+        select bulletin_key, coalesce(project_code, tender_project_code) as project
         from {{ raw_bulletins }}
         where source_file in (select source_file from changed_files)
+    ),
+    -- a project with a notice naming no section: a changed file may have keyed that notice again, in a file no load
+    -- changed (ingest/trading.assign_sole_sections), so every deal of the project is touched, and its own deal
+    -- project/ too (no raw row may name it any more)
+    sectionless_projects as (
+        select distinct coalesce(project_code, tender_project_code) as project
+        from {{ raw_bulletins }}
+        where bid_section_code is null
+          and coalesce(project_code, tender_project_code) in (select project from changed_rows)
+    ),
+    touched_deals as (
+        select split_part(bulletin_key, '|', 1) as deal_key from changed_rows
+        union
+        select split_part(bulletin_key, '|', 1) from {{ raw_bulletins }}
+        where coalesce(project_code, tender_project_code) in (select project from sectionless_projects)
+        union
+        select project || '/' from sectionless_projects
     ),
     years_now as (
         select distinct partition_year from {{ this }}

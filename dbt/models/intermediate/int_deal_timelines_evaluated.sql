@@ -14,8 +14,8 @@
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
      'passes': 'has_announcement'},
     {'rule_id': 'TRADE_SHORT_TENDER_PERIOD', 'comparison': 'at_least',
-     'observed': days_between('doc_get_start_on', 'bid_deadline_on'),
-     'has_inputs': 'bid_deadline_on is not null and doc_get_start_on is not null'},
+     'observed': days_between('tender_opened_on', 'tender_closed_on'),
+     'has_inputs': 'tender_closed_on is not null and tender_opened_on is not null'},
     {'rule_id': 'TRADE_DOC_SALE_WORKS', 'comparison': 'at_least',
      'observed': days_between('doc_get_start_on', 'doc_get_end_on'),
      'has_inputs': 'doc_get_end_on is not null and doc_get_start_on is not null'},
@@ -51,8 +51,8 @@
     {'rule_id': 'FLAG_SINGLE_BIDDER', 'comparison': 'not_equal',
      'observed': 'bidder_count', 'has_inputs': 'bidder_count is not null'},
     {'rule_id': 'FLAG_SHORT_PERIOD', 'comparison': 'at_least',
-     'observed': days_between('doc_get_start_on', 'bid_deadline_on'),
-     'has_inputs': 'bid_deadline_on is not null and doc_get_start_on is not null and not in_short_tender_scope'},
+     'observed': days_between('tender_opened_on', 'tender_closed_on'),
+     'has_inputs': 'tender_closed_on is not null and tender_opened_on is not null and not in_short_tender_scope'},
 ] %}
 
 -- Incremental by load: the deals of the rebuilt partition years (macros/trading_load_partitions.sql). The rule
@@ -106,6 +106,8 @@ measures as (
         cast(doc_get_start_at as date) as doc_get_start_on,
         cast(doc_get_end_at as date) as doc_get_end_on,
         cast(bid_deadline_at as date) as bid_deadline_on,
+        cast(tender_opened_at as date) as tender_opened_on,
+        cast(tender_closed_at as date) as tender_closed_on,
         cast(evaluated_after_open_at as date) as evaluated_after_open_on,
         cast(candidates_published_at as date) as candidates_on,
         cast(publicity_start_at as date) as publicity_start_on,

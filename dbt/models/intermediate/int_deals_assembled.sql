@@ -106,6 +106,18 @@ deals as (
         coalesce(min(doc_get_end_time) filter (where bulletin_type_code = 'announcement'), min(doc_get_end_time)) as doc_get_end_at,
         coalesce(min(bid_doc_refer_end_time) filter (where bulletin_type_code = 'announcement'), min(bid_doc_refer_end_time)) as bid_deadline_at,
         coalesce(min(bid_open_time) filter (where bulletin_type_code = 'announcement'), min(bid_open_time)) as bid_open_at,
+        -- the tender period the rules judge (TRADE_SHORT_TENDER_PERIOD, FLAG_SHORT_PERIOD), from the last tender: its
+        -- documents from the last-published announcement or change notice stating when they were issued, its bid
+        -- deadline from the last stating one — a change notice postponing the closing (变更/更正, 552's
+        -- POST_BID_CLOSING_TIME 延期后投标截止时间; 招标投标法 §23: an amendment late in the period extends it), a
+        -- re-tender's own dates (§44) —, else the announced ones. doc_get_start_at / bid_deadline_at stay the announced
+        coalesce({{ arg_max_by('doc_get_start_time', ['notice_send_time', 'doc_get_start_time']) }}
+                     filter (where bulletin_type_code in ('announcement', 'change') and doc_get_start_time is not null),
+                 min(doc_get_start_time)) as tender_opened_at,
+        coalesce({{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_refer_end_time']) }}
+                     filter (where bulletin_type_code in ('announcement', 'change') and bid_doc_refer_end_time is not null),
+                 max(bid_doc_refer_end_time) filter (where bulletin_type_code in ('announcement', 'change')),
+                 min(bid_doc_refer_end_time)) as tender_closed_at,
         -- the opening the bids were evaluated after: the one the last-published announcement or change notice
         -- stating an opening states — a change notice moving the opening (变更/更正, 503's NOTICE_NATURE 2; later or
         -- earlier, the last of several), a re-tender's announcement after fewer than 3 bidders (实施条例 §44) — else

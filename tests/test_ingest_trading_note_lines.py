@@ -1,0 +1,98 @@
+"""A note line under an export's data rows (``注：…``, ``数据来源：…``, ``制表：…``) is the file's note, not a row reject
+"no project code" (wave 17): one non-empty cell, after the last data row, opening with a note's word and a colon
+(``specs/trading_bulletins.yaml`` ``note_lines``; ``ingest/text_notes.py``). A record with a missing code, or a note
+among the data rows, is still a reject. Files made as offices make them: a CSV by Python ``csv`` (UTF-8 with BOM,
+CRLF, a title with a line break inside quotes; the note padded with empty fields as Excel saves it, or a line of one
+field), an .xlsx by openpyxl (a blank row, then the notes in column A; a second sheet with its own note)."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+
+from test_ingest_trading import bulletins, load, load_file_row, query
+
+# column A is the export's 序号, where an office types its notes (a note in a code column would be that code)
+HEADER = ["序号", "PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "BID_AMOUNT"]
+DATA = [
+    ["1", "NXG2020001", "NXG2020001-01", "交易公告", "某某道路工程\n施工招标公告", "2020-03-02 09:00:00", ""],
+    ["2", "NXG2020001", "NXG2020001-01", "中标结果公告", "某某道路工程中标结果公告", "2020-04-01 09:00:00", "1,200,000.00"],
+]
+FOOTNOTE = "注：本表金额单位为元，数据截至2020年4月30日。"
+SOURCE = "数据来源：宁夏公共资源交易平台"
+MAKER = "制表：张三"
+
+
+def _csv(path: Path, rows: list[list[str]], lines_after: list[str] = ()) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+        for line in lines_after:   # a line of one field, as a script appends it
+            handle.write(line + "\r\n")
+    return path
+
+
+def _reject_rows(warehouse: Path, rel: str) -> list[tuple]:
+    return query(warehouse, "SELECT source_row, reason FROM raw.load_rejects WHERE source_file = ? ORDER BY 1", [rel])
+
+
+def test_notes_under_a_csv_export_are_its_note_not_rejects(tmp_path):
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    padded = [FOOTNOTE] + [""] * (len(HEADER) - 1)       # Excel's save: the note with the row's empty fields
+    _csv(raw / "trading" / "导出.csv", [*DATA, padded], lines_after=[SOURCE, f'"{MAKER}"'])
+    load(raw, wh)
+    rel = "trading/导出.csv"
+    row = load_file_row(wh, rel)
+    assert not _reject_rows(wh, rel)
+    assert (row["rows_in"], row["rows_loaded"], row["rows_rejected"]) == (len(DATA), len(DATA), 0)
+    assert row["status"] == "loaded"
+    # the note says how many, where (the row a spreadsheet shows: the title's line break is inside one record) and what
+    first_note_row = 2 + len(DATA)
+    assert "3 note lines" in row["reason"]
+    for offset, text in enumerate([FOOTNOTE, SOURCE, MAKER]):
+        assert f"第{first_note_row + offset}行「{text}」" in row["reason"]
+    assert len(bulletins(wh, rel)) == len(DATA)
+
+
+def test_notes_under_a_workbooks_sheets_are_their_note(tmp_path):
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "交易公告"
+    first.append(HEADER)
+    first.append(DATA[0])
+    first.append([])                    # a blank row between the table and its notes
+    first.append([FOOTNOTE])
+    first.append([MAKER])
+    second = book.create_sheet("结果公告")
+    second.append(HEADER)
+    second.append(DATA[1])
+    second.append([SOURCE])
+    (raw / "trading").mkdir(parents=True)
+    book.save(raw / "trading" / "导出.xlsx")
+    load(raw, wh)
+    rel = "trading/导出.xlsx"
+    row = load_file_row(wh, rel)
+    assert not _reject_rows(wh, rel)
+    assert (row["rows_in"], row["rows_loaded"], row["rows_rejected"]) == (2, 2, 0)
+    assert "3 note lines" in row["reason"]
+    assert f"工作表「交易公告」第4行「{FOOTNOTE}」" in row["reason"]
+    assert f"工作表「交易公告」第5行「{MAKER}」" in row["reason"]
+    assert f"工作表「结果公告」第3行「{SOURCE}」" in row["reason"]
+
+
+def test_a_record_without_its_code_is_still_a_reject(tmp_path):
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    no_code = ["", "", "", "", "某某工程变更公告", "", ""]                 # one cell, but no note: a record missing its code
+    note_and_more = [FOOTNOTE, "", "", "", "", "2020-04-02 09:00:00", ""]   # a note's word, but two filled cells
+    note_among_data = [FOOTNOTE] + [""] * (len(HEADER) - 1)             # a note's text with data rows below it
+    _csv(raw / "trading" / "a.csv", [DATA[0], note_among_data, DATA[1], no_code, note_and_more])
+    load(raw, wh)
+    rel = "trading/a.csv"
+    row = load_file_row(wh, rel)
+    assert [r for r, _ in _reject_rows(wh, rel)] == [3, 5, 6]
+    assert (row["rows_in"], row["rows_loaded"], row["rows_rejected"]) == (5, 2, 3)
+    assert "note lines" not in (row["reason"] or "")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -333,3 +334,89 @@ def dbt_test_outcomes(run_results: Path) -> dict[str, tuple[str, "int | None"]]:
     results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
     return {r["unique_id"]: (r["status"], r.get("failures")) for r in results
             if r["unique_id"].split(".")[0] in ("test", "unit_test")}
+
+
+# --- which dbt tests the Spark build runs -----------------------------------------------------------------
+# Every model is built on Spark and its rows compared with DuckDB's: that proves the model's SQL, its dispatch
+# macros included, on the parity root's rows. A dbt test adds to that on Spark only where it reaches a Spark-only
+# path those rows may not: the portable singular tests (tests/portable/) run every portable macro's spark__ form on
+# fixed inputs whose answer they hold; a unit test adds fixed inputs for the dispatch macros no singular test
+# reaches; a generic data test on equal rows ends as on DuckDB unless its own SQL dispatches. So the Spark build runs
+# (computed from the manifest, never a list of names): the singular tests; each unit test whose model's SQL reaches
+# a macro with a spark__ form that no singular test reaches; each data test that reaches such a macro; and one test
+# of each generic test SQL the project defines (its own tests, its override of dbt's `unique`), so each renders and
+# runs on Spark. A unit test renders its model's SQL, never the model's hooks: macros called from a hook are not
+# counted for it. A new dispatch macro brings its models' unit tests to Spark until assert_portable_macros checks
+# it (as it checks spark__safe_cast's rendering of a fixture's list). Measured (benchmarks/RESULTS.md, wave 17 S4):
+# the 25 unit tests were 47 % of the Spark build (Catalyst analysing each model's whole SQL twice per test, for dbt's
+# type probe and the test), repeating on Spark the model logic DuckDB's builds prove.
+
+_VARIANTS = ("spark__", "default__", "duckdb__")
+PORTABLE_TAG = "portable"
+
+
+def _base_name(macro_id: str) -> str:
+    name = macro_id.rsplit(".", 1)[-1]
+    return next((name[len(p):] for p in _VARIANTS if name.startswith(p)), name)
+
+
+def _dispatched(manifest: dict, roots: "list[str]") -> set[str]:
+    """The project's dispatch macros (those with a spark__ form) ``roots`` reach, by base name."""
+    macros = manifest["macros"]
+    with_spark = {_base_name(k) for k in macros if k.startswith("macro.") and k.rsplit(".", 1)[-1].startswith("spark__")}
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        key = todo.pop()
+        if key not in seen:
+            seen.add(key)
+            todo.extend(macros[key]["depends_on"]["macros"] if key in macros else [])
+    return {_base_name(k) for k in seen} & with_spark
+
+
+def _body_macros(node: dict) -> list[str]:
+    """The macros a model's SQL calls: its hooks' macros left out (a unit test runs none of them)."""
+    hooks = " ".join(h.get("sql", "") for key in ("pre-hook", "post-hook") for h in node["config"].get(key, []))
+    return [m for m in node["depends_on"]["macros"] if not re.search(rf"\b{re.escape(m.rsplit('.', 1)[-1])}\s*\(", hooks)]
+
+
+def spark_tests(manifest: dict, models: set[str]) -> set[str]:
+    """The ids of the data and unit tests on ``models`` (and the singular portable tests) the Spark build runs."""
+    nodes, units = manifest["nodes"], manifest["unit_tests"]
+    singular = {k for k, n in nodes.items() if n["resource_type"] == "test" and not n.get("test_metadata")
+                and PORTABLE_TAG in n["tags"]}
+    tests = {k: n for k, n in nodes.items() if n["resource_type"] == "test" and (k in singular or (
+             any(d in models for d in n["depends_on"]["nodes"])
+             and all(d in models or d.startswith("seed.") for d in n["depends_on"]["nodes"])))}
+    proved = set().union(*(_dispatched(manifest, nodes[k]["depends_on"]["macros"]) for k in singular))
+    chosen = set(singular)
+    by_name = {nodes[k]["name"]: k for k in models}
+    for key, unit in units.items():
+        model = by_name.get(unit["model"])
+        if model and _dispatched(manifest, _body_macros(nodes[model])) - proved:
+            chosen.add(key)
+    first_of_sql: dict[str, str] = {}
+    for key in sorted(set(tests) - singular):
+        reached = _project_test_sql(manifest, tests[key])
+        if _dispatched(manifest, tests[key]["depends_on"]["macros"]) - proved:
+            chosen.add(key)
+        for sql in reached:
+            first_of_sql.setdefault(sql, key)
+    return chosen | set(first_of_sql.values())
+
+
+def _project_test_sql(manifest: dict, test: dict) -> set[str]:
+    """The generic test macros of this project (``test_*``, or dbt's ``default__test_*`` overridden here) a test runs."""
+    project = manifest["metadata"].get("project_name") or "gongkai"
+    macros = manifest["macros"]
+    found, todo, seen = set(), list(test["depends_on"]["macros"]), set()
+    while todo:
+        key = todo.pop()
+        if key in seen or key not in macros:
+            continue
+        seen.add(key)
+        name = key.rsplit(".", 1)[-1]
+        if key.startswith(f"macro.{project}.") and (name.startswith("test_") or name.startswith("default__test_")):
+            found.add(key)
+        todo.extend(macros[key]["depends_on"]["macros"])
+    return found

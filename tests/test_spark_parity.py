@@ -5,9 +5,12 @@ of which is then re-published twice (revisions), plus the sample's trading expor
 deal of a year of its own (``spark_incremental.add_lone_year``) — is loaded by the real loaders into DuckDB and
 built there with ``dbt build``; its raw tables are exported as Parquet and the models tagged ``portable`` are built
 from them on Spark (target ``spark_ci``: a local[2] session inside dbt, its catalog in memory). Every portable model
-and seed must build on Spark, hold the same rows as on DuckDB, and every data test and unit test on them must end
-the same way (status and number of failing rows). Tests on seeds alone are left to DuckDB's build: the seed rows
-themselves are compared.
+and seed must build on Spark and hold the same rows as on DuckDB. Of dbt's tests, Spark runs those that reach a
+Spark-only path (``spark_parity.spark_tests``, computed from the manifest): the portable singular tests (every
+portable macro's spark__ form on fixed inputs), the unit tests whose model calls a dispatch macro no singular test
+reaches (none today), and one test of each generic test SQL the project defines; each must end as on DuckDB (unit
+tests: pass). A generic test on rows already equal ends the same on both engines; the unit tests' model logic is
+DuckDB's to prove (the suite's other builds run them).
 
 Every model is tagged portable today. A model that is not (a new one, before its SQL is ported) is not built
 on Spark: where a portable model reads one, Spark reads DuckDB's rows of it (exported like the raw tables), so
@@ -47,7 +50,7 @@ from dbt_fixed_path import STATE, run_dbt
 from spark_dbt_session import SparkDbtSession
 from spark_incremental import (CHAIN, add_lone_year, chain_sources, export_chain_sources, load_trading,
                                rebuilt_partitions, spark_differences, spark_files)
-from spark_parity import (compare_relation, dbt_test_outcomes, missing_spark, republish_revised_budget,
+from spark_parity import (compare_relation, dbt_test_outcomes, missing_spark, republish_revised_budget, spark_tests,
                           with_test_jvm, write_hard_cases)
 from test_incremental_build import EXPORT, INCREMENTAL_TABLES, change_trading_root, differing_rows
 
@@ -78,6 +81,12 @@ def _spark_dbt(session: SparkDbtSession, args: list[str], tmp: Path, name: str) 
 
 
 from dagster_project.paths import DBT_PROJECT_DIR as REPO_DBT  # noqa: E402
+
+
+def _selector(manifest: dict, unique_id: str) -> str:
+    """A dbt selector for exactly one test: its fully qualified name."""
+    node = manifest["unit_tests"].get(unique_id) or manifest["nodes"][unique_id]
+    return "fqn:" + ".".join(node["fqn"])
 
 
 def portable_nodes(manifest: dict) -> tuple[set[str], set[str], list[tuple[str, str]]]:
@@ -135,12 +144,16 @@ def parity(request, tmp_path_factory):
 
     # the portable models, what they read (the stand-ins included), the seeds and every test on them
     duck, duck_target, timings["dbt build on DuckDB"] = _dbt(
-        # cautious: a test that also reads a model outside this selection (fct_deals → dim_region) is not run
-        ["build", "--select", f"+tag:{PORTABLE}", "resource_type:seed", "--indirect-selection", "cautious"],
+        # cautious: a test that also reads a model outside this selection (fct_deals → dim_region) is not run.
+        # dbt's unit tests are left out here: their fixtures are the same on every root, the suite runs them on
+        # DuckDB (sample_built's dbt build), and those the Spark build runs must pass there
+        ["build", "--select", f"+tag:{PORTABLE}", "resource_type:seed", "--indirect-selection", "cautious",
+         "--exclude", "test_type:unit"],
         env, tmp, "duckdb")
     assert duck.returncode == 0, duck.stdout[-6000:]
     manifest = json.loads((duck_target / "manifest.json").read_text(encoding="utf-8"))
     models, seeds, stand_ins = portable_nodes(manifest)
+    on_spark = spark_tests(manifest, models)
 
     started = time.perf_counter()
     exported = spark_exchange.prepare_spark_dir(current, extra=stand_ins)
@@ -150,10 +163,11 @@ def parity(request, tmp_path_factory):
                               tmp / "spark-session.stderr")
     request.addfinalizer(session.close)
     _, spark_log, spark_target, timings["dbt build on Spark"] = _spark_dbt(
-        # seeds and the portable models with their tests (tests carry their model's tag); the tests on seeds
-        # alone check reference data that is the same CSV on both engines: DuckDB's build runs them
-        session, ["build", "--target", "spark_ci", "--select", f"tag:{PORTABLE}", "resource_type:seed",
-                  "--exclude", "path:seeds,resource_type:test", "--indirect-selection", "cautious"], tmp, "spark")
+        # seeds, the portable models and the tests that reach a Spark-only path (spark_parity.spark_tests), each
+        # named; no other test comes along (indirect selection empty)
+        session, ["build", "--target", "spark_ci", "--select", f"tag:{PORTABLE},resource_type:model",
+                  "resource_type:seed", *sorted(_selector(manifest, k) for k in on_spark),
+                  "--indirect-selection", "empty"], tmp, "spark")
     # Spark's tables as the fresh build left them: the incremental build rewrites the chain's in place
     spark_tables = current.spark_work_dir / spark_exchange.SPARK_CI_WAREHOUSE
     shutil.copytree(spark_tables, tmp / "spark-fresh")
@@ -164,7 +178,7 @@ def parity(request, tmp_path_factory):
         "spark_tables": tmp / "spark-fresh", "models": models, "seeds": seeds,
         "tmp": tmp, "raw": raw, "lone": lone, "env": env, "session": session, "settings": current,
         "live_spark_tables": spark_tables,
-        "duckdb_tests": dbt_test_outcomes(duck_target / "run_results.json"),
+        "duckdb_tests": dbt_test_outcomes(duck_target / "run_results.json"), "on_spark": on_spark,
         "spark_results": json.loads((spark_target / "run_results.json").read_text(encoding="utf-8"))
         if (spark_target / "run_results.json").is_file() else {"results": []},
     }
@@ -214,12 +228,15 @@ def test_every_portable_model_and_seed_has_the_same_rows_on_both_engines(parity)
     assert not differences, "\n".join(differences)
 
 
-def test_every_data_and_unit_test_ends_the_same_on_both_engines(parity):
+def test_the_tests_on_spark_only_paths_end_on_spark_as_on_duckdb(parity):
+    """Each data test chosen for Spark (spark_parity.spark_tests) ends as on DuckDB; each unit test passes."""
     spark = {r["unique_id"]: (r["status"], r.get("failures")) for r in parity["spark_results"]["results"]
              if r["unique_id"].split(".")[0] in ("test", "unit_test")}
-    assert len(spark) >= 20, "the tests on portable models did not run on Spark"
-    differing = {k: (parity["duckdb_tests"].get(k), v) for k, v in spark.items() if parity["duckdb_tests"].get(k) != v}
-    assert not differing, differing
+    assert set(spark) == parity["on_spark"], "the chosen tests did not all run on Spark (or others did)"
+    assert "test.gongkai.assert_portable_macros" in spark, "the portable macros' checks did not run on Spark"
+    differing = {k: (parity["duckdb_tests"].get(k, ("pass", 0) if k.startswith("unit_test.") else None), v)
+                 for k, v in spark.items()}
+    assert not {k: d for k, d in differing.items() if d[0] != d[1]}, differing
 
 
 def test_the_hard_cases_come_out_right_not_only_equal(parity):

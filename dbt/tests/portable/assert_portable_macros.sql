@@ -41,6 +41,16 @@
     ('list_sorted', list_join(list_sorted(list_of(["'b'", "'c'", "'a'"])), "','"), "'a,b,c'"),
     ('count_descents', count_descents(list_of(['3', '1', '2', '0'])), "'2'"),
     ('count_descents of one element', count_descents(list_of(['3'])), 'null'),
+    ('paired_pieces', list_join(paired_pieces(list_of(["'b'", "'a'", "'c'"]), list_of(["'2'", "'1'", "'3'"])), "','"), "'a=1,b=2,c=3'"),
+    ('candidate_items split at 、 unless a consortium',
+     list_join(candidate_items(sql_string('甲公司、乙公司；丙公司（牵头人）、丁公司（成员）')), "'|'"),
+     sql_string('甲公司|乙公司|丙公司（牵头人）、丁公司（成员）')),
+    ('candidate_items after 联合体、', list_join(candidate_items(sql_string('甲、乙联合体、丙')), "'|'"), sql_string('甲、乙联合体|丙')),
+    ('url_decode_text', url_decode_text("'%E6%94%B6%E5%85%A5+1.xlsx'"), sql_string('收入+1.xlsx')),
+    ('url_decode_text kept where it does not decode', url_decode_text("'100%完成'"), sql_string('100%完成')),
+    ('attachment_list', list_join(attachment_list(sql_string('a.xlsx；b.pdf')), "'|'"), sql_string('a.xlsx；|b.pdf')),
+    ('safe_cast of a fixture list', list_join(safe_cast(['a', 'b'], list_type('string')), "','"), "'a,b'"),
+    ('safe_cast of a fixture list of numbers', list_length(safe_cast([3, 1], list_type('integer'))), "'2'"),
 ] -%}
 {%- set aggregate_checks = [
     ('ordered_string_agg tie broken by value', ordered_string_agg('v', "';'", ['n']), "'y;z;x'"),
@@ -48,7 +58,10 @@
     ('sorted_distinct_list', list_join(sorted_distinct_list('v'), "','"), "'x,y,z'"),
     ('hash64 tells texts apart', "cast(count(distinct " ~ hash64('v') ~ ") as integer)", "'3'"),
 ] %}
-with rows_ as (
+with inlined_ as {{ cte_inlined() }} (
+    select 1 as one
+),
+rows_ as (
     select 'x' as v, 2 as n union all select 'z', 1 union all select 'y', 1 union all select cast(null as string), 0
 ),
 checks as (
@@ -62,6 +75,22 @@ checks as (
     {%- endfor %}
     -- the NULL value on the least key (n = 0) is left out; the tie on n = 1 goes to the least further key
     select 'arg_min_by', cast({{ arg_min_by('v', ['n', 'v']) }} as string), 'y' from rows_
+    union all
+    -- arg_max_by: the greatest first key; the tie on n = 1 goes to the greatest further key
+    select 'arg_max_by', cast({{ arg_max_by('v', ['n', 'v']) }} as string), 'x' from rows_
+    union all
+    select 'arg_max_by tie broken by value', cast({{ arg_max_by('v', ['n', 'v']) }} as string), 'z' from rows_ where n < 2
+    union all
+    -- a candidate's entry: its name, its position from 1 and its code (a separator ending the code cell is no code)
+    select 'candidate_entries', {{ ordered_string_agg("concat(e.n, '=', coalesce(e.c, '-'), '@', cast(e.i as string))", "';'", ['e.i']) }},
+           'a=A@1;b=B@2'
+    from (select {{ unnest_list(candidate_entries(list_of(["'a'", "'b'"]), list_of(["'A'", "'B'", "''"]))) }} as e) as t
+    union all
+    select 'candidate_entries unpaired', {{ ordered_string_agg("concat(e.n, '=', coalesce(e.c, '-'), '@', cast(e.i as string))", "';'", ['e.i']) }},
+           'a=-@1;b=-@2'
+    from (select {{ unnest_list(candidate_entries(list_of(["'a'", "'b'"]), list_of(["'A'"]))) }} as e) as t
+    union all
+    select 'cte_inlined', cast(sum(one) as string), '1' from inlined_
     union all
     select 'integer_range', cast(count(*) || ' ' || sum(y) as string), '3 6048' from {{ integer_range(2015, 2017, 'y') }} as t
     union all

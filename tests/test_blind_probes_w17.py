@@ -178,3 +178,35 @@ def test_a_total_refinancing_beside_the_kinds_listed_with_qizhong_stays_the_issu
     wb.save(tmp_path / "service.xlsx")
     (sheet,) = parse_workbook(tmp_path / "service.xlsx").sheets
     assert [ln.row_key for ln in sheet.lines] == ["issued_total", "issued_general", "issued_special", "issued_refinancing"]
+
+
+# ------------------------------------------------------------------------------------------ review (wave 17, v9)
+@pytest.mark.parametrize("rows, expected", [
+    # the whole's sources numbered after the kinds ((三)再融资债券 beside (一)一般 / (二)专项): siblings of the kinds,
+    # not the 专项's own — they were issued_special_refinancing / budget_principal_special_* (a false kind identity)
+    ([["一、2023年地方政府债券发行额", 10], ["（一）一般债券", 4], ["（二）专项债券", 6], ["（三）再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),
+    ([["四、2024年地方政府债券还本预算数", 10], ["（一）一般债务", 4], ["（二）专项债务", 6], ["（三）再融资", 7],
+      ["（四）财政预算安排", 3]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_special", "budget_principal_refinancing",
+      "budget_principal_funded"]),
+    # a deeper numbering under a kind (1.再融资 under (一)一般债务) is the kind's own, as its 其中 rows
+    ([["四、2024年地方政府债券还本预算数", 10], ["（一）一般债务", 4], ["1.再融资", 3], ["2.财政预算安排", 1],
+      ["（二）专项债务", 6], ["1.再融资", 5], ["2.财政预算安排", 1]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_general_refinancing",
+      "budget_principal_general_funded", "budget_principal_special", "budget_principal_special_refinancing",
+      "budget_principal_special_funded"]),
+])
+def test_a_numbered_row_beside_a_kind_is_no_item_of_that_kind(tmp_path, rows, expected):
+    sheet = _one_table(tmp_path / "service.xlsx", "石嘴山市2024年地方政府债券发行及还本付息情况表", ["项目", "本地区"], rows)
+    assert [ln.row_key for ln in sheet.lines] == expected
+
+
+def test_a_1_1_titled_the_year_before_whose_headers_name_the_year_before_that_keeps_its_title(tmp_path):
+    # a 2023 budget's own 1-1 (2022年债务限额 | 2022年末债务余额, as a 2023 budget shows) in a file of 2024 tables: its
+    # title names the budget it serves, not its figures' year — it was re-dated to 2024 with a note saying its figures
+    # were of 2023 (and the 2024 budget then had a 1-1 of 2022's figures)
+    _book_1_1("石嘴山市2023年地方政府债务限额及余额情况表", "2022年债务限额", "2022年末债务余额",
+              [("1-2", "石嘴山市2024年地方政府一般债务余额情况表")]).save(tmp_path / "debt.xlsx")
+    one = parse_workbook(tmp_path / "debt.xlsx").sheets[0]
+    assert one.fiscal_year == 2023 and "预算的表1-1" not in (one.reason or "")

@@ -52,7 +52,8 @@ def redate(sheet: ParsedSheet, budget_year: int) -> None:
 
 def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
     """Each budget 1-1 of a file to the budget it serves. The file's other tables decide when they agree on a year Y
-    (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year), one titled Y stays Y's
+    (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year) unless its headers name
+    Y − 2 (it is then the Y − 1 budget's own, as titled), one titled Y stays Y's
     whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
     year's budget's."""
     others = {s.fiscal_year for s in sheets
@@ -62,7 +63,8 @@ def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
             continue
         if len(others) == 1:
             (year,) = others
-            if sheet.fiscal_year == year - 1:
+            # (unless its headers name the year before its title's: 2022年末余额 under 2023年…, the 2023 budget's own)
+            if sheet.fiscal_year == year - 1 and sheet.figures_year in (None, sheet.fiscal_year):
                 redate(sheet, year)
         elif sheet.figures_year == sheet.fiscal_year:
             redate(sheet, sheet.fiscal_year + 1)

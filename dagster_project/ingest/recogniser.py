@@ -10,6 +10,7 @@ accounted: loaded or rejected, with file, sheet or page, row and column.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -97,6 +98,7 @@ class _RowKeys:
         self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
         self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
+        self.part_numbering: str | None = None  # its numbering's shape ((#)): a row numbered alike is its sibling
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
         self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
@@ -128,6 +130,9 @@ class _RowKeys:
             return None
         norm = normalise(label)
         top = bool(self.vocab.top_numbering.match(norm))
+        numbering = _numbering_shape(self.vocab, norm)
+        if numbering is not None and numbering == self.part_numbering:
+            self.part = None  # (三)再融资债券 after (一)一般 / (二)专项: the section's, beside the kinds, not the 专项's
         pattern = self._match(norm, top)
         if pattern is None and self.wordings:
             bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
@@ -141,12 +146,19 @@ class _RowKeys:
             return None
         if not pattern.within:
             self.section, self.part = pattern.key, None
-        elif not pattern.under and self.vocab.label_numbering.match(norm):
-            self.part = pattern.key  # (一)一般债务: its 其中 rows below are the kind's; 其中：一般债券 opens no part
+        elif not pattern.under and numbering is not None:
+            # (一)一般债务: its 其中 rows (and rows numbered deeper, 1.再融资) below are the kind's; 其中：一般债券 opens none
+            self.part, self.part_numbering = pattern.key, numbering
         if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
                                                          bool(pattern.within)):
             return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
         return pattern.key
+
+
+def _numbering_shape(vocab, norm: str) -> str | None:
+    """A label's numbering with its numeral taken out ((一) and (二) → (#), 1. → #.): one level of a list."""
+    m = vocab.label_numbering.match(norm)
+    return re.sub(r"[一二三四五六七八九十\d]+", "#", m.group(0)) if m else None
 
 
 def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | None) -> None:

@@ -10,7 +10,6 @@ accounted: loaded or rejected, with file, sheet or page, row and column.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -130,7 +129,7 @@ class _RowKeys:
             return None
         norm = normalise(label)
         top = bool(self.vocab.top_numbering.match(norm))
-        numbering = _numbering_shape(self.vocab, norm)
+        numbering = self.vocab.numbering_level(norm)
         if numbering is not None and numbering == self.part_numbering:
             self.part = None  # (三)再融资债券 after (一)一般 / (二)专项: the section's, beside the kinds, not the 专项's
         pattern = self._match(norm, top)
@@ -153,12 +152,6 @@ class _RowKeys:
                                                          bool(pattern.within)):
             return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
         return pattern.key
-
-
-def _numbering_shape(vocab, norm: str) -> str | None:
-    """A label's numbering with its numeral taken out ((一) and (二) → (#), 1. → #.): one level of a list."""
-    m = vocab.label_numbering.match(norm)
-    return re.sub(r"[一二三四五六七八九十\d]+", "#", m.group(0)) if m else None
 
 
 def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | None) -> None:

@@ -210,3 +210,17 @@ def test_a_1_1_titled_the_year_before_whose_headers_name_the_year_before_that_ke
               [("1-2", "石嘴山市2024年地方政府一般债务余额情况表")]).save(tmp_path / "debt.xlsx")
     one = parse_workbook(tmp_path / "debt.xlsx").sheets[0]
     assert one.fiscal_year == 2023 and "预算的表1-1" not in (one.reason or "")
+
+
+def test_a_final_table_titled_without_a_year_is_its_final_columns_year_not_the_next_budgets(tmp_path):
+    # a 三公 决算表 alone, its title naming no year, under 2024年决算数 | 2025年预算数: the 2024 final's (its 决算数), the
+    # 2025 budget beside it unread — it was the 2025 final's, 2024's figures its prior_year and 2025's its `budget`
+    sheet = _one_table(tmp_path / "f.xlsx", "一般公共预算财政拨款“三公”经费支出决算表",
+                       ["项目", "2024年决算数", "2025年预算数"], [["公务接待费", 3, 2]])
+    assert (sheet.fiscal_year, sheet.phase) == (2024, "final")
+    assert {ln.column_key: ln.amount_yuan for ln in sheet.lines} == {"amount": 3 * WAN}
+    assert "「2025年预算数」" in sheet.reason
+    # a budget's table the same way is the later year's, as before (2023年决算数 | 2024年预算数: the 2024 budget's)
+    sheet = _one_table(tmp_path / "b.xlsx", "一般公共预算“三公”经费支出表",
+                       ["项目", "2023年决算数", "2024年预算数"], [["公务接待费", 3, 2]])
+    assert sheet.fiscal_year == 2024 and {ln.column_key for ln in sheet.lines} == {"prior_year", "amount"}

@@ -190,6 +190,12 @@ def test_a_total_refinancing_beside_the_kinds_listed_with_qizhong_stays_the_issu
       ["（四）财政预算安排", 3]],
      ["budget_principal_total", "budget_principal_general", "budget_principal_special", "budget_principal_refinancing",
       "budget_principal_funded"]),
+    # the kinds numbered under the sources ((一)新增债券 / 1.一般债券 / 2.专项债券 / (二)再融资债券): a row numbered a
+    # level above the kind's closes it — (二)再融资债券 was the 专项's own issued_special_refinancing
+    ([["一、2023年地方政府债券发行额", 10], ["（一）新增债券", 7], ["1.一般债券", 3], ["2.专项债券", 4],
+      ["（二）再融资债券", 3], ["1.一般债券", 1], ["2.专项债券", 2]],
+     ["issued_total", "issued_new", "issued_general", "issued_special", "issued_refinancing", "issued_general",
+      "issued_special"]),
     # a deeper numbering under a kind (1.再融资 under (一)一般债务) is the kind's own, as its 其中 rows
     ([["四、2024年地方政府债券还本预算数", 10], ["（一）一般债务", 4], ["1.再融资", 3], ["2.财政预算安排", 1],
       ["（二）专项债务", 6], ["1.再融资", 5], ["2.财政预算安排", 1]],

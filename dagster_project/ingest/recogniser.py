@@ -97,7 +97,8 @@ class _RowKeys:
         self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
         self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
-        self.part_numbering: str | None = None  # its numbering's shape ((#)): a row numbered alike is its sibling
+        self.part_numbering: str | None = None  # its numbering's level ((#)): a row numbered alike or above closes it
+        self.levels: list[str] = []  # the numbering levels in the order they first appear (一、 then (一) then 1.)
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
         self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
@@ -130,8 +131,10 @@ class _RowKeys:
         norm = normalise(label)
         top = bool(self.vocab.top_numbering.match(norm))
         numbering = self.vocab.numbering_level(norm)
-        if numbering is not None and numbering == self.part_numbering:
-            self.part = None  # (三)再融资债券 after (一)一般 / (二)专项: the section's, beside the kinds, not the 专项's
+        if numbering is not None:
+            self.levels += [numbering] if numbering not in self.levels else []
+            if self.part and self.levels.index(numbering) <= self.levels.index(self.part_numbering):
+                self.part = None  # (三)再融资 beside (一)一般 / (二)专项, (二)再融资 over 1.一般 / 2.专项: no kind's own
         pattern = self._match(norm, top)
         if pattern is None and self.wordings:
             bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")

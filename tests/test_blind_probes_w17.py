@@ -208,6 +208,16 @@ def test_a_numbered_row_beside_a_kind_is_no_item_of_that_kind(tmp_path, rows, ex
     assert [ln.row_key for ln in sheet.lines] == expected
 
 
+def test_a_printed_1_4_numbered_on_three_levels_gives_each_row_its_own_item():
+    # Chromium PDF (make_probes_w17.county_levels_html): 1.一般债券 / 2.专项债券 under (一)新增 and (二)再融资债券, and
+    # (三)再融资 / (四)财政预算安排 beside (一)一般 / (二)专项债务 — (二)再融资债券 was the 专项's own, (三)/(四) too
+    sheet = _sheet(parse_workbook(FIXTURES / "county_debt_levels_chromium.pdf"), "debt_1_4")
+    got = [(ln.line_label.strip(), ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines]
+    expected = [(label.strip(), key, column, Decimal(v) * WAN) for label, key, *figures in probes.LEVEL_ROWS
+                for column, v in zip(("amount", "amount_own_level"), figures)]
+    assert got == expected
+
+
 def test_a_1_1_titled_the_year_before_whose_headers_name_the_year_before_that_keeps_its_title(tmp_path):
     # a 2023 budget's own 1-1 (2022年债务限额 | 2022年末债务余额, as a 2023 budget shows) in a file of 2024 tables: its
     # title names the budget it serves, not its figures' year — it was re-dated to 2024 with a note saying its figures

@@ -146,6 +146,10 @@ def _book_1_1(title: str, limit_head: str, balance_head: str, more: list[tuple[s
     ("石嘴山市2018年地方政府债务限额及余额情况表", "债务限额", "债务余额", [], 2018, False),
     # a final account's 1-1 states its own year's figures
     ("石嘴山市2018年地方政府债务限额及余额决算情况表", "2018年债务限额", "2018年末债务余额", [], 2018, False),
+    # a mid-year adjustment's 1-1 states its own year's adjusted limit (review of wave 17: it was the next budget's)
+    ("石嘴山市2018年地方政府债务限额及余额情况表（预算调整）", "2018年调整后债务限额", "2018年末债务余额预计数", [], 2018,
+     False),
+    ("石嘴山市2018年预算调整方案地方政府债务限额及余额情况表", "2018年债务限额", "2018年末债务余额", [], 2018, False),
 ])
 def test_which_budget_a_1_1_serves(tmp_path, title, limit_head, balance_head, more, year, redated):
     _book_1_1(title, limit_head, balance_head, more).save(tmp_path / "debt.xlsx")

@@ -9,8 +9,8 @@ either with the budget's year (`石嘴山市2024年地方政府债务限额及�
 beside tables that do not agree), a budget 1-1 whose limit/balance headers (or, items as rows, whose limit/balance
 items) name its title's year is the next year's budget's table: a budget cannot show the year-end balance of its own
 year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their
-``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures:
-never re-dated.
+``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures,
+a mid-year adjustment's (调整 in its title) its own year's adjusted limit: never re-dated.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from dagster_project.ingest.parsed import _YEAR, ParsedSheet, nfkc
 
 BUDGET_1_1 = "debt_1_1"
 _LIMIT_OR_BALANCE = re.compile("限额|余额")
+# a mid-year budget adjustment (预算调整方案) states its own year's limit after the adjustment: never the next budget's
+_ADJUSTMENT = re.compile("调整")
 _FIGURE_ITEMS = ("limit_total", "balance_total")
 NOTE = ("表题年度 {title} 年是表中数字的年度（{title}年限额、年末余额）；按部委模板，预算公开上年末的限额和余额，"
         "此表为 {budget} 年预算的表1-1 (the title's year {title} is the year of the figures: a budget shows the limit "
@@ -41,7 +43,7 @@ def figures_year(sheet: ParsedSheet, header_texts: list[str]) -> int | None:
 
 
 def is_budget_1_1(sheet: ParsedSheet) -> bool:
-    return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys
+    return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
 
 
 def redate(sheet: ParsedSheet, budget_year: int) -> None:

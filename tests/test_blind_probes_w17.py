@@ -206,6 +206,12 @@ def test_a_total_refinancing_beside_the_kinds_listed_with_qizhong_stays_the_issu
      ["budget_principal_total", "budget_principal_general", "budget_principal_general_refinancing",
       "budget_principal_general_funded", "budget_principal_special", "budget_principal_special_refinancing",
       "budget_principal_special_funded"]),
+    # the same with 1、 (Arabic digits: another level than 一、 — a list's 1、 is no sibling of the section's 四、)
+    ([["四、2024年地方政府债券还本预算数", 10], ["（一）一般债务", 4], ["1、再融资", 3], ["2、财政预算安排", 1],
+      ["（二）专项债务", 6], ["1、再融资", 5], ["2、财政预算安排", 1]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_general_refinancing",
+      "budget_principal_general_funded", "budget_principal_special", "budget_principal_special_refinancing",
+      "budget_principal_special_funded"]),
 ])
 def test_a_numbered_row_beside_a_kind_is_no_item_of_that_kind(tmp_path, rows, expected):
     sheet = _one_table(tmp_path / "service.xlsx", "石嘴山市2024年地方政府债券发行及还本付息情况表", ["项目", "本地区"], rows)

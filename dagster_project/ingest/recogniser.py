@@ -97,7 +97,7 @@ class _RowKeys:
         self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
         self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
-        self.part_numbering: str | None = None  # its numbering's level ((#)): a row numbered alike or above closes it
+        self.part_numbering: str | None = None  # its numbering's level ((一)): a row numbered alike or above closes it
         self.levels: list[str] = []  # the numbering levels in the order they first appear (一、 then (一) then 1.)
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one

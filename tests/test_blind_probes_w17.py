@@ -146,6 +146,10 @@ def _book_1_1(title: str, limit_head: str, balance_head: str, more: list[tuple[s
     ("石嘴山市2018年地方政府债务限额及余额情况表", "债务限额", "债务余额", [], 2018, False),
     # a final account's 1-1 states its own year's figures
     ("石嘴山市2018年地方政府债务限额及余额决算情况表", "2018年债务限额", "2018年末债务余额", [], 2018, False),
+    # a mid-year adjustment's 1-1 states its own year's adjusted limit (review of wave 17: it was the next budget's)
+    ("石嘴山市2018年地方政府债务限额及余额情况表（预算调整）", "2018年调整后债务限额", "2018年末债务余额预计数", [], 2018,
+     False),
+    ("石嘴山市2018年预算调整方案地方政府债务限额及余额情况表", "2018年债务限额", "2018年末债务余额", [], 2018, False),
 ])
 def test_which_budget_a_1_1_serves(tmp_path, title, limit_head, balance_head, more, year, redated):
     _book_1_1(title, limit_head, balance_head, more).save(tmp_path / "debt.xlsx")
@@ -178,3 +182,71 @@ def test_a_total_refinancing_beside_the_kinds_listed_with_qizhong_stays_the_issu
     wb.save(tmp_path / "service.xlsx")
     (sheet,) = parse_workbook(tmp_path / "service.xlsx").sheets
     assert [ln.row_key for ln in sheet.lines] == ["issued_total", "issued_general", "issued_special", "issued_refinancing"]
+
+
+# ------------------------------------------------------------------------------------------ review (wave 17, v9)
+@pytest.mark.parametrize("rows, expected", [
+    # the whole's sources numbered after the kinds ((三)再融资债券 beside (一)一般 / (二)专项): siblings of the kinds,
+    # not the 专项's own — they were issued_special_refinancing / budget_principal_special_* (a false kind identity)
+    ([["一、2023年地方政府债券发行额", 10], ["（一）一般债券", 4], ["（二）专项债券", 6], ["（三）再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),
+    ([["四、2024年地方政府债券还本预算数", 10], ["（一）一般债务", 4], ["（二）专项债务", 6], ["（三）再融资", 7],
+      ["（四）财政预算安排", 3]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_special", "budget_principal_refinancing",
+      "budget_principal_funded"]),
+    # the kinds numbered under the sources ((一)新增债券 / 1.一般债券 / 2.专项债券 / (二)再融资债券): a row numbered a
+    # level above the kind's closes it — (二)再融资债券 was the 专项's own issued_special_refinancing
+    ([["一、2023年地方政府债券发行额", 10], ["（一）新增债券", 7], ["1.一般债券", 3], ["2.专项债券", 4],
+      ["（二）再融资债券", 3], ["1.一般债券", 1], ["2.专项债券", 2]],
+     ["issued_total", "issued_new", "issued_general", "issued_special", "issued_refinancing", "issued_general",
+      "issued_special"]),
+    # a deeper numbering under a kind (1.再融资 under (一)一般债务) is the kind's own, as its 其中 rows
+    ([["四、2024年地方政府债券还本预算数", 10], ["（一）一般债务", 4], ["1.再融资", 3], ["2.财政预算安排", 1],
+      ["（二）专项债务", 6], ["1.再融资", 5], ["2.财政预算安排", 1]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_general_refinancing",
+      "budget_principal_general_funded", "budget_principal_special", "budget_principal_special_refinancing",
+      "budget_principal_special_funded"]),
+    # the same with 1、 (Arabic digits: another level than 一、 — a list's 1、 is no sibling of the section's 四、)
+    ([["四、2024年地方政府债券还本预算数", 10], ["（一）一般债务", 4], ["1、再融资", 3], ["2、财政预算安排", 1],
+      ["（二）专项债务", 6], ["1、再融资", 5], ["2、财政预算安排", 1]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_general_refinancing",
+      "budget_principal_general_funded", "budget_principal_special", "budget_principal_special_refinancing",
+      "budget_principal_special_funded"]),
+])
+def test_a_numbered_row_beside_a_kind_is_no_item_of_that_kind(tmp_path, rows, expected):
+    sheet = _one_table(tmp_path / "service.xlsx", "石嘴山市2024年地方政府债券发行及还本付息情况表", ["项目", "本地区"], rows)
+    assert [ln.row_key for ln in sheet.lines] == expected
+
+
+def test_a_printed_1_4_numbered_on_three_levels_gives_each_row_its_own_item():
+    # Chromium PDF (make_probes_w17.county_levels_html): 1.一般债券 / 2.专项债券 under (一)新增 and (二)再融资债券, and
+    # (三)再融资 / (四)财政预算安排 beside (一)一般 / (二)专项债务 — (二)再融资债券 was the 专项's own, (三)/(四) too
+    sheet = _sheet(parse_workbook(FIXTURES / "county_debt_levels_chromium.pdf"), "debt_1_4")
+    got = [(ln.line_label.strip(), ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines]
+    expected = [(label.strip(), key, column, Decimal(v) * WAN) for label, key, *figures in probes.LEVEL_ROWS
+                for column, v in zip(("amount", "amount_own_level"), figures)]
+    assert got == expected
+
+
+def test_a_1_1_titled_the_year_before_whose_headers_name_the_year_before_that_keeps_its_title(tmp_path):
+    # a 2023 budget's own 1-1 (2022年债务限额 | 2022年末债务余额, as a 2023 budget shows) in a file of 2024 tables: its
+    # title names the budget it serves, not its figures' year — it was re-dated to 2024 with a note saying its figures
+    # were of 2023 (and the 2024 budget then had a 1-1 of 2022's figures)
+    _book_1_1("石嘴山市2023年地方政府债务限额及余额情况表", "2022年债务限额", "2022年末债务余额",
+              [("1-2", "石嘴山市2024年地方政府一般债务余额情况表")]).save(tmp_path / "debt.xlsx")
+    one = parse_workbook(tmp_path / "debt.xlsx").sheets[0]
+    assert one.fiscal_year == 2023 and "预算的表1-1" not in (one.reason or "")
+
+
+def test_a_final_table_titled_without_a_year_is_its_final_columns_year_not_the_next_budgets(tmp_path):
+    # a 三公 决算表 alone, its title naming no year, under 2024年决算数 | 2025年预算数: the 2024 final's (its 决算数), the
+    # 2025 budget beside it unread — it was the 2025 final's, 2024's figures its prior_year and 2025's its `budget`
+    sheet = _one_table(tmp_path / "f.xlsx", "一般公共预算财政拨款“三公”经费支出决算表",
+                       ["项目", "2024年决算数", "2025年预算数"], [["公务接待费", 3, 2]])
+    assert (sheet.fiscal_year, sheet.phase) == (2024, "final")
+    assert {ln.column_key: ln.amount_yuan for ln in sheet.lines} == {"amount": 3 * WAN}
+    assert "「2025年预算数」" in sheet.reason
+    # a budget's table the same way is the later year's, as before (2023年决算数 | 2024年预算数: the 2024 budget's)
+    sheet = _one_table(tmp_path / "b.xlsx", "一般公共预算“三公”经费支出表",
+                       ["项目", "2023年决算数", "2024年预算数"], [["公务接待费", 3, 2]])
+    assert sheet.fiscal_year == 2024 and {ln.column_key for ln in sheet.lines} == {"prior_year", "amount"}

@@ -9,8 +9,8 @@ either with the budget's year (`石嘴山市2024年地方政府债务限额及�
 beside tables that do not agree), a budget 1-1 whose limit/balance headers (or, items as rows, whose limit/balance
 items) name its title's year is the next year's budget's table: a budget cannot show the year-end balance of its own
 year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their
-``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures:
-never re-dated.
+``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures,
+a mid-year adjustment's (调整 in its title) its own year's adjusted limit: never re-dated.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from dagster_project.ingest.parsed import _YEAR, ParsedSheet, nfkc
 
 BUDGET_1_1 = "debt_1_1"
 _LIMIT_OR_BALANCE = re.compile("限额|余额")
+# a mid-year budget adjustment (预算调整方案) states its own year's limit after the adjustment: never the next budget's
+_ADJUSTMENT = re.compile("调整")
 _FIGURE_ITEMS = ("limit_total", "balance_total")
 NOTE = ("表题年度 {title} 年是表中数字的年度（{title}年限额、年末余额）；按部委模板，预算公开上年末的限额和余额，"
         "此表为 {budget} 年预算的表1-1 (the title's year {title} is the year of the figures: a budget shows the limit "
@@ -41,7 +43,7 @@ def figures_year(sheet: ParsedSheet, header_texts: list[str]) -> int | None:
 
 
 def is_budget_1_1(sheet: ParsedSheet) -> bool:
-    return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys
+    return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
 
 
 def redate(sheet: ParsedSheet, budget_year: int) -> None:
@@ -52,7 +54,8 @@ def redate(sheet: ParsedSheet, budget_year: int) -> None:
 
 def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
     """Each budget 1-1 of a file to the budget it serves. The file's other tables decide when they agree on a year Y
-    (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year), one titled Y stays Y's
+    (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year) unless its headers name
+    Y − 2 (it is then the Y − 1 budget's own, as titled), one titled Y stays Y's
     whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
     year's budget's."""
     others = {s.fiscal_year for s in sheets
@@ -62,7 +65,8 @@ def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
             continue
         if len(others) == 1:
             (year,) = others
-            if sheet.fiscal_year == year - 1:
+            # (unless its headers name the year before its title's: 2022年末余额 under 2023年…, the 2023 budget's own)
+            if sheet.fiscal_year == year - 1 and sheet.figures_year in (None, sheet.fiscal_year):
                 redate(sheet, year)
         elif sheet.figures_year == sheet.fiscal_year:
             redate(sheet, sheet.fiscal_year + 1)

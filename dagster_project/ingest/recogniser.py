@@ -97,6 +97,8 @@ class _RowKeys:
         self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
         self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
+        self.part_numbering: str | None = None  # its numbering's level ((一)): a row numbered alike or above closes it
+        self.levels: list[str] = []  # the numbering levels in the order they first appear (一、 then (一) then 1.)
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
         self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
@@ -128,6 +130,11 @@ class _RowKeys:
             return None
         norm = normalise(label)
         top = bool(self.vocab.top_numbering.match(norm))
+        numbering = self.vocab.numbering_level(norm)
+        if numbering is not None:
+            self.levels += [numbering] if numbering not in self.levels else []
+            if self.part and self.levels.index(numbering) <= self.levels.index(self.part_numbering):
+                self.part = None  # (三)再融资 beside (一)一般 / (二)专项, (二)再融资 over 1.一般 / 2.专项: no kind's own
         pattern = self._match(norm, top)
         if pattern is None and self.wordings:
             bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
@@ -141,8 +148,9 @@ class _RowKeys:
             return None
         if not pattern.within:
             self.section, self.part = pattern.key, None
-        elif not pattern.under and self.vocab.label_numbering.match(norm):
-            self.part = pattern.key  # (一)一般债务: its 其中 rows below are the kind's; 其中：一般债券 opens no part
+        elif not pattern.under and numbering is not None:
+            # (一)一般债务: its 其中 rows (and rows numbered deeper, 1.再融资) below are the kind's; 其中：一般债券 opens none
+            self.part, self.part_numbering = pattern.key, numbering
         if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
                                                          bool(pattern.within)):
             return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
@@ -502,11 +510,12 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, table.table_keys, table.phase
     sheet.entity_name, sheet.fiscal_year = _entity_and_year(vocab, title, table.table_name)
     if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name, else the file's
-        named = _years_under_title(grid, title_row)
+        named, closed = _years_under_title(grid, title_row)
         sheet.year_choices = tuple(sorted(set(named))) if len(set(named)) > 1 else ()
-        # the file's when named (a 2024 final's 三公 table under 2024年决算数 | 2025年预算数 is 2024's); else the latest:
-        # a header 2023年预算数 | 2024年预算数 under a title without a year is 2024's table
-        sheet.fiscal_year = file_year if file_year in named else max(named, default=file_year)
+        # the file's when named (a 2024 final's 三公 table under 2024年决算数 | 2025年预算数 is 2024's); else the latest
+        # (2023年预算数 | 2024年预算数 under a title without a year is 2024's table), of a final's 决算 columns if any
+        sheet.fiscal_year = file_year if file_year in named else max(
+            (closed if sheet.phase == "final" else []) or named, default=file_year)
     try:
         _parse_known_sheet(vocab, grid, sheet, title_row)
         if sheet.entity_name is None and sheet.publisher_line:
@@ -525,16 +534,17 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     return sheet
 
 
-def _years_under_title(grid: Grid, title_row: int | None) -> list[int]:
-    """The years the first line under a title naming any names (its header), else the sheet's name. Lines from the
-    first holding a figure on are data: a 1-2 with no unit/publisher line took its year from 一、2022年末… (2022)."""
+def _years_under_title(grid: Grid, title_row: int | None) -> tuple[list[int], list[int]]:
+    """The years the first line under a title naming any names (its header), else the sheet's name, and those of its
+    决算 cells. Lines from the first holding a figure on are data: a 1-2 with no unit/publisher line took its year
+    from 一、2022年末… (2022)."""
     for r in range(0, min(len(grid.rows), (title_row or 0) + 3)):
         cells = grid.texts(r)
         if r > (title_row or 0) and any(_looks_numeric(grid.value(r, c)) for c, _ in cells):
             break
         if years := [y for y in (_year_of(_YEAR.search(text)) for _, text in cells) if y]:
-            return years
-    return [y for y in (_year_of(_YEAR.search(grid.name)),) if y]
+            return years, [y for _, text in cells if "决算" in text and (y := _year_of(_YEAR.search(text)))]
+    return [y for y in (_year_of(_YEAR.search(grid.name)),) if y], []
 
 
 def split_tables(grid: Grid, vocab: WorkbookVocabulary | None = None) -> list[Grid]:

@@ -162,6 +162,11 @@ class WorkbookVocabulary:
         norm = self.label_numbering.sub("", normalise(label)).rstrip(":")
         return norm in self.total_labels or bool(self.total_regex.fullmatch(norm))
 
+    def numbering_level(self, norm: str) -> str | None:
+        """A label's numbering with its numeral made one ((二) → (一), 2、 → 1、): one level of a list (一、 and 1、 two)."""
+        m = self.label_numbering.match(norm)
+        return re.sub(r"\d+", "1", re.sub("[一二三四五六七八九十]+", "一", m.group(0))) if m else None
+
     def spec_for(self, table_name: str, fiscal_year: int | None) -> TableSpec:  # table_name: canonical
         key = (table_name, fiscal_year)
         if key not in self._specs:

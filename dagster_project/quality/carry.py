@@ -65,6 +65,7 @@ def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:
 
     Unknown: no warehouse, or no recorded dbt build (the marts were built outside Dagster's whole-project
     build, or a build is under way or died half-way: the dbt asset forgets its fingerprint before building).
+    The storage marks of the relations dbt builds are in it (``_storage_marks``): a hand-edited mart is judged again.
     """
     if not warehouse.exists():
         return None
@@ -76,9 +77,19 @@ def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:
         row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [DBT_STAGE]).fetchone()
         if row is None or _built_outside(con):  # a hand dbt build since: the record no longer says what marts hold
             return None
-        return stage_state.stage_fingerprint(con, quality_code_digest(), as_of, upstream=[QUALITY_STAGE, row[0]])
+        return stage_state.stage_fingerprint(con, quality_code_digest(), as_of,
+                                             upstream=[QUALITY_STAGE, row[0], _storage_marks(con)])
     finally:
         con.close()
+
+
+def _storage_marks(con) -> str:
+    """The storage marks of every relation dbt builds (``relation_fingerprint.StorageMarks``): a mart changed by hand
+    in a DuckDB session moves no dbt record and no generation, but it moves its mark, so the run is not carried."""
+    from dagster_project.relation_fingerprint import StorageMarks
+    from dagster_project.transform import generations
+
+    return StorageMarks(con).of_all(generations.BuildState.read(con).generations)
 
 
 def _built_outside(con) -> bool:

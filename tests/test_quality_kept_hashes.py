@@ -184,12 +184,16 @@ def test_no_carry_hashes_everything(warehouse, tmp_path, monkeypatch):
     assert plain == fresh and plain[UNIT_T] != kept[UNIT_T]
 
 
-def test_the_whole_run_is_not_carried_over_a_mart_changed_by_hand(warehouse):
+@pytest.mark.parametrize("with_generations", [True, False])
+def test_the_whole_run_is_not_carried_over_a_mart_changed_by_hand(warehouse, with_generations):
     """``carry.quality_fingerprint`` (the whole run carried when it equals the latest run's) holds the storage marks
-    of the relations dbt builds: a hand session's change moves it — two sessions bringing the segment back where it
-    was included — what the pipeline writes beside the marts does not."""
+    of the relations dbt builds — with a generation, or outside the schemas the pipeline writes itself (a warehouse
+    whose dbt build recorded none): a hand session's change moves it — two sessions bringing the segment back where
+    it was included — what the pipeline writes beside the marts does not."""
     from dagster_project.quality.carry import quality_fingerprint
 
+    if not with_generations:
+        _change(warehouse, f"delete from raw.stage_state where starts_with(stage, '{generations.STAGE_PREFIX}')")
     _change(warehouse, "update marts.t set v = v + 1 where k = 7")
     first = quality_fingerprint(warehouse, AS_OF)
     assert first is not None

@@ -83,13 +83,24 @@ def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:
         con.close()
 
 
+# written by the pipeline itself on every run (load records, stage records, quality's results): not what GX judges
+PIPELINE_SCHEMAS = ("raw", "quality")
+
+
 def _storage_marks(con) -> str:
-    """The storage marks of every relation dbt builds (``relation_fingerprint.StorageMarks``): a mart changed by hand
-    in a DuckDB session moves no dbt record and no generation, but it moves its mark, so the run is not carried."""
+    """The storage marks (``relation_fingerprint.StorageMarks``) of every relation dbt builds — those with a generation,
+    and every relation outside the schemas the pipeline writes itself (a warehouse built without generations: the
+    marts dbt built are there all the same): a mart changed by hand in a DuckDB session moves no dbt record and no
+    generation, but it moves its mark, so the run is not carried. A staging view's mark holds the raw tables it
+    reads."""
     from dagster_project.relation_fingerprint import StorageMarks
     from dagster_project.transform import generations
 
-    return StorageMarks(con).of_all(generations.BuildState.read(con).generations)
+    names = set(generations.BuildState.read(con).generations) | {name for schema, name in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "UNION ALL SELECT schema_name, view_name FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT internal").fetchall() if schema not in PIPELINE_SCHEMAS}
+    return StorageMarks(con).of_all(names)
 
 
 def _built_outside(con) -> bool:

@@ -113,21 +113,25 @@ def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str, exclude: Iterabl
 
 
 class StorageMarks:
-    """What DuckDB stores for a relation, read from its catalogue and storage metadata, never its rows: a table's
-    columns, row count and column segments (``pragma_storage_info``: each segment's rows, block, offset and whether it
-    holds updates not yet checkpointed); a view's SQL and the marks of the relations it names.
+    """What DuckDB stores for a relation, read from its catalogue, its storage metadata and its database file, never
+    its rows: a table's columns, row count, column segments (``pragma_storage_info``: each segment's rows, block,
+    offset, statistics and whether it holds updates not yet checkpointed) and DuckDB's stored checksum of every block
+    those segments use (``storage_blocks.BlockChecksums``); a view's SQL and the marks of the relations it names.
 
     What is kept by dbt generation (a release part's fingerprints, the OCDS inputs' digest, a dashboard relation's
-    fingerprint) trusts that a relation changes only through Dagster's dbt asset. A DuckDB session changing a mart by
-    hand (``UPDATE``, ``INSERT``, ``DELETE``, ``CREATE OR REPLACE``) moves no generation — but it moves the mark: an
-    update is flagged on its segments until a checkpoint writes them to new blocks, an insert or delete moves the row
-    count, a replaced table has new segments, a constant segment (every row one value: in no block) changed to another
-    constant moves its statistics (min, max). So a value is kept with the mark too, and a relation whose mark moved is
-    hashed again (by content: a mark that moved without a change — a checkpoint of segments first read from the
-    write-ahead log — costs one hash). Not seen: DuckDB reuses freed blocks, so two checkpointed changes by hand
-    between runs (two sessions, or a CHECKPOINT between) can put a segment back in the block, at the offset, with the
-    statistics it had — the mark of the first state, other rows (``GONGKAI_NO_CARRY=1`` for the run after such edits).
-    ``of`` is by relation (dbt node) name, as generations are."""
+    fingerprint, quality's kept hashes and its whole-run fingerprint) trusts that a relation changes only through
+    Dagster's dbt asset. A DuckDB session changing a mart by hand (``UPDATE``, ``INSERT``, ``DELETE``,
+    ``CREATE OR REPLACE``) moves no generation — but it moves the mark: an update is flagged on its segments until a
+    checkpoint writes them to other blocks, an insert or delete moves the row count, a replaced table has new segments,
+    a constant segment (every row one value: in no block) changed to another constant moves its statistics. DuckDB
+    reuses freed blocks, so two checkpointed sessions (or a ``CHECKPOINT`` between two changes) can put a segment back
+    in the block, at the offset and with the statistics it had: the block's checksum, computed by DuckDB from the
+    bytes it holds, has moved. Where the checksums cannot be proven (module ``storage_blocks``: another file layout, an
+    encrypted or in-memory database) or the table holds what is not in its blocks yet (a segment not persistent or with
+    updates: a write-ahead log replayed), the rows are hashed instead (the ``RelationFingerprints`` aggregate): never
+    a mark that could come back over other rows. A mark that moved without a change (the same rows written again) costs
+    one hash downstream. ``of`` is by relation (dbt node) name, as generations are; ``of_all`` reads every table it needs
+    in one query."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
@@ -138,27 +142,56 @@ class StorageMarks:
                 "UNION ALL SELECT schema_name, view_name, sql FROM duckdb_views() "
                 "WHERE database_name = current_database() AND NOT internal").fetchall():
             self._relations.setdefault(name, []).append((schema, name, sql))
+        self._tables: dict[tuple[str, str], str] = {}  # (schema, table) -> its mark's text
         self._columns: dict[tuple[str, str], str] | None = None
+        self._blocks = None  # storage_blocks.BlockChecksums of the database file, read on first use
+        self.hashed: list[str] = []  # tables whose rows were hashed (their blocks could not say)
 
     def of(self, name: str, _seen: frozenset = frozenset()) -> str:
         """The mark of every relation called ``name`` (``absent`` when there is none)."""
         if name in self._memo:
             return self._memo[name]
+        self._read_tables([name])
         parts = []
         for schema, table, sql in sorted(self._relations.get(name, []), key=lambda r: r[0]):
             if sql is not None:  # a view: its text and what it reads (``_seen``: a view naming itself)
-                named = sorted({t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)
-                                if t in self._relations and t != name and t not in _seen})
+                named = self._named(sql, name, _seen)
                 parts.append(f"{schema}.view:{sql}:" + ",".join(f"{t}={self.of(t, _seen | {name})}" for t in named))
             else:
-                parts.append(f"{schema}.table:{self._table(schema, table)}")
+                parts.append(f"{schema}.table:{self._tables[(schema, table)]}")
         self._memo[name] = hashlib.sha256("\n".join(parts or ["absent"]).encode("utf-8")).hexdigest()
         return self._memo[name]
 
     def of_all(self, names: Iterable[str]) -> str:
-        return hashlib.sha256("\n".join(f"{n}={self.of(n)}" for n in sorted(set(names))).encode("utf-8")).hexdigest()
+        names = sorted(set(names))
+        self._read_tables(names)
+        return hashlib.sha256("\n".join(f"{n}={self.of(n)}" for n in names).encode("utf-8")).hexdigest()
 
-    def _table(self, schema: str, table: str) -> str:
+    def _named(self, sql: str, name: str, seen: frozenset) -> list[str]:
+        return sorted({t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)
+                       if t in self._relations and t != name and t not in seen})
+
+    def _closure(self, names: Iterable[str]) -> set[tuple[str, str]]:
+        """The tables behind ``names``: themselves, and what their views name, view by view."""
+        tables: set[tuple[str, str]] = set()
+        todo, seen = list(names), set()
+        while todo:
+            name = todo.pop()
+            if name in seen or name in self._memo:
+                continue
+            seen.add(name)
+            for schema, table, sql in self._relations.get(name, []):
+                if sql is None:
+                    tables.add((schema, table))
+                else:
+                    todo.extend(self._named(sql, name, frozenset()))
+        return tables
+
+    def _read_tables(self, names: Iterable[str]) -> None:
+        """One query for every table behind ``names`` not read yet: its row count, its segments, its blocks."""
+        wanted = sorted(t for t in self._closure(names) if t not in self._tables)
+        if not wanted:
+            return
         if self._columns is None:
             self._columns = {}
             for s, t, columns in self.con.execute(
@@ -166,11 +199,43 @@ class StorageMarks:
                     "ORDER BY column_index) FROM duckdb_columns() WHERE database_name = current_database() "
                     "GROUP BY ALL").fetchall():
                 self._columns[(s, t)] = columns
-        relation = f"{_quote(schema)}.{_quote(table)}"
-        (rows,) = self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()
-        (segments,) = self.con.execute(
-            "SELECT string_agg(concat_ws(',', row_group_id, column_id, column_path, segment_id, count, persistent, "
-            "block_id, block_offset, has_updates, CAST(stats AS VARCHAR)), ';' "
-            "ORDER BY row_group_id, column_id, column_path, segment_id) "
-            "FROM pragma_storage_info(?)", [relation]).fetchone()
-        return f"{self._columns.get((schema, table))}|{rows}|{segments}"
+        selects = []
+        for i, (schema, table) in enumerate(wanted):
+            relation = f"{_quote(schema)}.{_quote(table)}"
+            selects.append(
+                f"SELECT {i} AS i, (SELECT count(*) FROM {relation}) AS n, "
+                "(SELECT struct_pack(segments := string_agg(concat_ws(',', row_group_id, column_id, column_path, "
+                "segment_id, count, persistent, block_id, block_offset, has_updates, CAST(stats AS VARCHAR)), ';' "
+                "ORDER BY row_group_id, column_id, column_path, segment_id), "
+                "blocks := list_distinct(flatten(list(list_concat([block_id], "
+                "coalesce(additional_block_ids, []))))), "
+                "in_memory := coalesce(bool_or(NOT persistent OR has_updates), false)) "
+                f"FROM pragma_storage_info('{relation.replace(chr(39), chr(39) * 2)}')) AS s")
+        for i, rows, storage in self.con.execute(" UNION ALL ".join(selects)).fetchall():
+            schema, table = wanted[i]
+            blocks = sorted(b for b in storage["blocks"] or [] if b >= 0)  # -1: a constant segment, in no block
+            witness = None if storage["in_memory"] else self._checksums(blocks)
+            if witness is None:  # what the blocks hold cannot be proven: what the rows hold
+                witness = "rows:" + self._rows_hash(schema, table)
+                self.hashed.append(f"{schema}.{table}")
+            self._tables[(schema, table)] = \
+                f"{self._columns.get((schema, table))}|{rows}|{storage['segments']}|{witness}"
+
+    def _checksums(self, blocks: list[int]) -> str | None:
+        from dagster_project.storage_blocks import BlockChecksums
+
+        if self._blocks is None:
+            path = None
+            row = self.con.execute("SELECT path, encrypted FROM duckdb_databases() "
+                                   "WHERE database_name = current_database()").fetchone()
+            if row and row[0] and not row[1]:
+                path = row[0]
+            self._blocks = BlockChecksums(path)
+        sums = self._blocks.of(blocks)
+        return None if sums is None else "blocks:" + ",".join(f"{b}={c}" for b, c in zip(blocks, sums))
+
+    def _rows_hash(self, schema: str, table: str) -> str:
+        total, xor = self.con.execute(
+            "SELECT CAST(sum(CAST(hash(r) AS HUGEINT)) AS VARCHAR), CAST(bit_xor(hash(r)) AS VARCHAR) "
+            f"FROM {_quote(schema)}.{_quote(table)} AS r").fetchone()
+        return f"{total}/{xor}"

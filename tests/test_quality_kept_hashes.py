@@ -1,7 +1,7 @@
 """Quality's relation hashes kept by dbt generation (``quality/kept_hashes.py``): a relation whose generation did not
 move is not hashed again and its unit's fingerprint is what a fresh pass gives; a moved generation re-hashes it; and
-nothing kept is served when the generation cannot be trusted — a hand ``dbt build`` wrote the relation (its post-hook
-record, the R1 case), raw rows were loaded after the last build (a staging view reads them whenever it is read), or
+nothing kept is served when the generation cannot be trusted — a DuckDB session changed the relation by hand (its
+storage mark moved), a hand ``dbt build`` wrote the relation (its post-hook record, the R1 case), raw rows were loaded after the last build (a staging view reads them whenever it is read), or
 carrying is off. A small warehouse in the layout the dbt asset leaves (``raw.stage_state``: the dbt stage, its code
 digest, the generations), no pipeline run."""
 from __future__ import annotations
@@ -107,11 +107,28 @@ def test_unmoved_generations_are_served_kept_and_equal_a_fresh_pass(warehouse, t
     assert set(first[0]) == {UNIT_T, UNIT_X, UNIT_K} and all(first[0].values()) and set(first[1]) == {UNIT_T, UNIT_K}
     assert _kept_rows(warehouse) >= 4  # t: slices, projection by year; stg_x: whole, count
     assert _same(_inputs(warehouse, tmp_path), first)
-    # what is served comes from the kept rows: a write no generation records is not seen (that is what the
-    # generation promises; the tests below show each way such a write is caught)
-    _change(warehouse, "update marts.t set v = -100 where k = 7")
-    assert _same(_inputs(warehouse, tmp_path), first)
-    assert not _same(_fresh(warehouse, tmp_path), first)
+    # what the pipeline writes beside the marts (its records, quality's tables) moves no mark: still served kept
+    _change(warehouse, "insert or replace into raw.stage_state values ('probe', 'x', now()); "
+            "create table if not exists quality.probe as select 1 as x")
+    assert _same(_inputs(warehouse, tmp_path), first) and _kept_rows(warehouse) >= 4
+
+
+@pytest.mark.parametrize("sessions", [
+    ["update marts.t set v = -100 where k = 7"],
+    # DuckDB reuses freed blocks: the second checkpointed session can put the segment back where it was recorded
+    ["update marts.t set v = v - 1 where k = 7", "update marts.t set v = v - 1 where k = 7"],
+])
+def test_a_mart_changed_by_hand_is_hashed_again_and_its_unit_judged_again(warehouse, tmp_path, sessions):
+    """A DuckDB session changing a mart by hand moves no generation; the relation's storage mark is kept beside it
+    (``relation_fingerprint.StorageMarks``), so the kept rows are not served: the unit reading the mart has a new
+    fingerprint (GX runs it), the others stay carried, and the values equal a fresh pass."""
+    _change(warehouse, "update marts.t set v = v + 1 where k = 7")  # a hand session, then a pass that recorded it
+    first = _inputs(warehouse, tmp_path)
+    for session in sessions:
+        _change(warehouse, session)
+    after = _inputs(warehouse, tmp_path)
+    assert {u for u in after[0] if after[0][u] != first[0][u]} == {UNIT_T}  # k unchanged: the key unit carried
+    assert _same(after, _fresh(warehouse, tmp_path))
 
 
 def test_a_moved_generation_rehashes_its_relation_only(warehouse, tmp_path):
@@ -156,10 +173,33 @@ def test_raw_rows_loaded_after_the_last_build_are_seen_through_a_view(warehouse,
 
 def test_no_carry_hashes_everything(warehouse, tmp_path, monkeypatch):
     _inputs(warehouse, tmp_path)
-    _change(warehouse, "update marts.t set v = -100 where k = 7")
+    # kept rows that no longer say what the relations hold (nothing else can make them stale: every write a build or
+    # a hand session makes moves a generation, a record or a mark)
+    _change(warehouse, "update quality.kept_hashes set result = replace(result, '1', '2')")
     kept = _inputs(warehouse, tmp_path)[0]
     monkeypatch.setenv("GONGKAI_NO_CARRY", "1")
     plain = suite_carry.unit_inputs(warehouse, _suites(tmp_path), AS_OF)[0]
     monkeypatch.delenv("GONGKAI_NO_CARRY")
     fresh = _fresh(warehouse, tmp_path)[0]
     assert plain == fresh and plain[UNIT_T] != kept[UNIT_T]
+
+
+@pytest.mark.parametrize("with_generations", [True, False])
+def test_the_whole_run_is_not_carried_over_a_mart_changed_by_hand(warehouse, with_generations):
+    """``carry.quality_fingerprint`` (the whole run carried when it equals the latest run's) holds the storage marks
+    of the relations dbt builds — with a generation, or outside the schemas the pipeline writes itself (a warehouse
+    whose dbt build recorded none): a hand session's change moves it — two sessions bringing the segment back where
+    it was included — what the pipeline writes beside the marts does not."""
+    from dagster_project.quality.carry import quality_fingerprint
+
+    if not with_generations:
+        _change(warehouse, f"delete from raw.stage_state where starts_with(stage, '{generations.STAGE_PREFIX}')")
+    _change(warehouse, "update marts.t set v = v + 1 where k = 7")
+    first = quality_fingerprint(warehouse, AS_OF)
+    assert first is not None
+    _change(warehouse, "insert or replace into raw.stage_state values ('probe', 'x', now()); "
+            "create schema if not exists quality; create table quality.probe as select 1 as x")
+    assert quality_fingerprint(warehouse, AS_OF) == first
+    _change(warehouse, "update marts.t set v = v - 1 where k = 7")
+    _change(warehouse, "update marts.t set v = v - 1 where k = 7")
+    assert quality_fingerprint(warehouse, AS_OF) != first

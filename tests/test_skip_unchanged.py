@@ -211,3 +211,38 @@ def test_a_carried_integrity_failure_still_blocks_publication(runs, tmp_path):
     assert check.passed is False and check.severity == dg.AssetCheckSeverity.ERROR
     assert "管道检查未通过" in run.report_path.read_text(encoding="utf-8")
     assert carry_previous_run(warehouse, out, suites, "another fingerprint") is None
+
+
+def test_a_mart_changed_by_hand_is_judged_again_not_carried(runs, tmp_path):
+    """A DuckDB session changes a budget line's code by hand (no dbt build, no generation moved, the dbt record
+    unchanged): the mart's storage mark moves, so the quality run is not carried whole, the units reading the budget
+    lines run again — the new code's CLASS_CODE_SHAPE finding is in the fresh findings — and units reading nothing
+    that changed stay carried."""
+    from dagster_project.quality.assets import FINDINGS_KEY, quality_findings
+
+    _, _, env = runs
+    warehouse, out = tmp_path / "w.duckdb", tmp_path / "out"
+    shutil.copy(env["warehouse"], warehouse)
+    shutil.copytree(env["out"], out)
+    con = duckdb.connect(str(warehouse))
+    try:
+        (line,) = con.execute(
+            "select min(budget_line_id) from marts.fct_budget_lines l where l.code is not null and not l.is_total "
+            "and length(l.code) = 3 and not exists (select 1 from intermediate.int_sheets_not_evaluable n "
+            "where n.source_file = l.source_file and n.sheet = l.sheet)").fetchone()
+        con.execute("update marts.fct_budget_lines set code = '2X1' where budget_line_id = ?", [line])
+    finally:
+        con.close()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE))
+        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+        mp.setenv("GONGKAI_OUT_DIR", str(out))
+        mp.setenv("GONGKAI_AS_OF", env["as_of"].isoformat())  # the latest run's date: only the hand edit differs
+        result = dg.materialize([quality_findings], instance=dg.DagsterInstance.ephemeral())
+    meta = _meta(result, FINDINGS_KEY)
+    assert "quality_carried_from_run" not in meta
+    ran, carried = set(meta["units_run"]), set(meta["units_carried"])
+    assert "detail__marts__fct_budget_lines" in ran and carried
+    assert not any("trading" in unit for unit in ran)
+    assert _scalar(warehouse, "select count(*) from quality.findings where run_id = ? and rule_id = 'CLASS_CODE_SHAPE' "
+                   "and observed = '2X1'", [meta["run_id"]]) == (1,)

@@ -65,6 +65,7 @@ def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:
 
     Unknown: no warehouse, or no recorded dbt build (the marts were built outside Dagster's whole-project
     build, or a build is under way or died half-way: the dbt asset forgets its fingerprint before building).
+    The storage marks of the relations dbt builds are in it (``_storage_marks``): a hand-edited mart is judged again.
     """
     if not warehouse.exists():
         return None
@@ -76,9 +77,30 @@ def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:
         row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [DBT_STAGE]).fetchone()
         if row is None or _built_outside(con):  # a hand dbt build since: the record no longer says what marts hold
             return None
-        return stage_state.stage_fingerprint(con, quality_code_digest(), as_of, upstream=[QUALITY_STAGE, row[0]])
+        return stage_state.stage_fingerprint(con, quality_code_digest(), as_of,
+                                             upstream=[QUALITY_STAGE, row[0], _storage_marks(con)])
     finally:
         con.close()
+
+
+# written by the pipeline itself on every run (load records, stage records, quality's results): not what GX judges
+PIPELINE_SCHEMAS = ("raw", "quality")
+
+
+def _storage_marks(con) -> str:
+    """The storage marks (``relation_fingerprint.StorageMarks``) of every relation dbt builds — those with a generation,
+    and every relation outside the schemas the pipeline writes itself (a warehouse built without generations: the
+    marts dbt built are there all the same): a mart changed by hand in a DuckDB session moves no dbt record and no
+    generation, but it moves its mark, so the run is not carried. A staging view's mark holds the raw tables it
+    reads."""
+    from dagster_project.relation_fingerprint import StorageMarks
+    from dagster_project.transform import generations
+
+    names = set(generations.BuildState.read(con).generations) | {name for schema, name in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "UNION ALL SELECT schema_name, view_name FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT internal").fetchall() if schema not in PIPELINE_SCHEMAS}
+    return StorageMarks(con).of_all(names)
 
 
 def _built_outside(con) -> bool:

@@ -20,7 +20,9 @@ A generation is trusted only when all of these hold, else every relation is hash
   staging *view* reads raw tables whenever it is read, so raw rows loaded after the last build would change what it
   returns without moving its generation;
 - the relation has a generation and was not written by a dbt build Dagster's asset did not run
-  (``generations.built_outside``: a hand ``dbt build``).
+  (``generations.built_outside``: a hand ``dbt build``);
+- its storage mark (``relation_fingerprint.StorageMarks``: kept beside the generation) is the same: a DuckDB session
+  changing it by hand moves no generation, but moves the mark.
 
 Relations dbt does not build (``raw.*``, ``quality.*``) have no generation: always hashed.
 """
@@ -77,7 +79,10 @@ class KeptHashes:
     ``remember`` writes what was computed (a write connection, after the read one is closed)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, as_of: dt.date):
+        from dagster_project.relation_fingerprint import StorageMarks
+
         self.generations = trusted_generations(con, as_of)
+        self.marks = StorageMarks(con)  # a change by hand moves no generation: the mark is in the key
         self.kept: dict[tuple[str, str], tuple[str, str]] = {}
         self.computed: dict[tuple[str, str], tuple[str, str]] = {}
         self.hits = self.misses = 0
@@ -88,8 +93,12 @@ class KeptHashes:
                 "SELECT relation, query_key, generation, result FROM quality.kept_hashes").fetchall()}
 
     def generation(self, relation: str) -> str | None:
-        """The trusted generation of ``schema.table`` (dbt names a relation after its node), None: hash it."""
-        return self.generations.get(relation.rpartition(".")[2])
+        """The trusted generation of ``schema.table`` (dbt names a relation after its node) with the relation's storage
+        mark (``relation_fingerprint.StorageMarks``: a DuckDB session changing it by hand moves the mark, not the
+        generation), None: hash it."""
+        node = relation.rpartition(".")[2]
+        generation = self.generations.get(node)
+        return None if generation is None else f"{generation}/{self.marks.of(node)}"
 
     def fetch(self, con: duckdb.DuckDBPyConnection, sql: str, relation: str) -> list[tuple]:
         """The rows of ``sql``, a query reading ``relation`` only: kept ones while its generation is the same."""

@@ -1,0 +1,128 @@
+"""DuckDB's stored block checksums as the storage mark's witness of what a table's blocks hold
+(``storage_blocks.BlockChecksums``, ``relation_fingerprint.StorageMarks``), on database files DuckDB writes.
+
+The checksums are taken only where the file's layout is proven (a database header's own checksum, the first data block
+read checked whole); anything else — a damaged or foreign file, an in-memory database, a table holding what is not
+in its blocks yet (a write-ahead log a hand session left) — has its rows hashed into the mark instead, so no mark can
+come back over other rows.
+"""
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from dagster_project.relation_fingerprint import StorageMarks
+from dagster_project.storage_blocks import BLOCKS_START, BlockChecksums, duckdb_checksum
+
+
+@pytest.fixture
+def database(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.t AS SELECT range AS k, (range * 7919 % 100003)::DECIMAL(20, 2) AS amount_yuan, "
+                "'宁夏第' || range || '标段' AS name FROM range(300000)")
+    con.execute("CREATE VIEW marts.v AS SELECT k, amount_yuan FROM marts.t")
+    con.close()
+    return path
+
+
+def _marks(path, name="t") -> tuple[str, list[str]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        marks = StorageMarks(con)
+        return marks.of(name), marks.hashed
+    finally:
+        con.close()
+
+
+def _blocks(path) -> list[int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return sorted({r[0] for r in con.execute(
+            "SELECT block_id FROM pragma_storage_info('marts.t') WHERE block_id >= 0").fetchall()})
+    finally:
+        con.close()
+
+
+def test_the_checksums_duckdb_stored_are_what_its_blocks_hold(database):
+    blocks = _blocks(database)
+    sums = BlockChecksums(database).of(blocks)
+    assert sums is not None and len(sums) == len(blocks) > 1
+    reader = BlockChecksums(database)
+    data = database.read_bytes()
+    for block, stored in zip(blocks, sums):  # each recomputed from the block's bytes
+        start = BLOCKS_START + block * reader.block_size
+        assert duckdb_checksum(data[start + 8:start + reader.block_size]) == stored
+    mark, hashed = _marks(database)
+    assert hashed == []  # proven: no row read
+
+
+def test_a_file_whose_layout_is_not_proven_has_its_rows_hashed(database, tmp_path):
+    blocks = _blocks(database)
+    damaged = tmp_path / "damaged.duckdb"
+    shutil.copy(database, damaged)
+    reader = BlockChecksums(database)
+    with open(damaged, "r+b") as f:  # a byte of the first block changed: its stored checksum no longer holds
+        f.seek(BLOCKS_START + blocks[0] * reader.block_size + 100)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    assert BlockChecksums(damaged).of(blocks) is None
+    headerless = tmp_path / "headerless.duckdb"
+    headerless.write_bytes(b"\0" * BLOCKS_START + database.read_bytes()[BLOCKS_START:])
+    assert BlockChecksums(headerless).of(blocks) is None
+    assert BlockChecksums(None).of(blocks) is None
+    assert BlockChecksums(database).of([10 ** 9]) is None  # past the file's block count
+
+
+def test_an_in_memory_database_has_its_rows_hashed():
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE t AS SELECT range AS k FROM range(10)")
+        marks = StorageMarks(con)
+        before = marks.of("t")
+        assert marks.hashed == ["main.t"]
+        con.execute("UPDATE t SET k = k + 1 WHERE k = 3")
+        assert StorageMarks(con).of("t") != before
+    finally:
+        con.close()
+
+
+def test_a_write_ahead_log_left_by_a_hand_session_is_hashed_then_seen(database):
+    """A session that did not checkpoint (closed without it, or killed) leaves its changes in the write-ahead log: a
+    read replays them into memory, not into blocks — the table's rows are hashed, and two such states differ."""
+    before, _ = _marks(database)
+    states = []
+    for delta in (1, 2):
+        con = duckdb.connect(str(database))
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        con.execute("SET checkpoint_threshold = '1GB'")
+        con.execute(f"UPDATE marts.t SET amount_yuan = amount_yuan + {delta} WHERE k = 5")
+        con.close()
+        assert database.with_name(database.name + ".wal").exists()
+        mark, hashed = _marks(database)
+        assert hashed == ["marts.t"]
+        states.append(mark)
+    assert len({before, *states}) == 3
+
+
+def test_a_view_is_marked_by_the_table_it_reads_in_one_query(database):
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        marks = StorageMarks(con)
+        together = marks.of_all(["v", "t"])
+        view = marks.of("v")
+    finally:
+        con.close()
+    con = duckdb.connect(str(database))
+    con.execute("UPDATE marts.t SET amount_yuan = amount_yuan + 1 WHERE k = 5")
+    con.close()
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        moved = StorageMarks(con)
+        assert moved.of("v") != view and moved.of_all(["t", "v"]) != together
+    finally:
+        con.close()

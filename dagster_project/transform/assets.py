@@ -245,7 +245,10 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
         else:  # a subset writes only what it builds (and changes the views reading that)
             moved = generations.written_by_subset(manifest, {k.path[-1] for k in context.selected_asset_keys})
         _begin_build(moved, superseded=bool(outside))
-        args = ["build"]
+        # no JSON artifacts: dbt would write manifest.json twice (≈ 2 MB, at parse and after the run), run_results.json
+        # and graph.gpickle, ≈ 1 CPU-s a build whatever the data's size; nothing here reads them (the invocation id
+        # comes with dbt's events: ``invocation_noted``). The partial-parse state and dbt.log are still written.
+        args = ["build", "--no-write-json"]
         if plan.mode == "full_refresh":
             context.log.info("dbt build --full-refresh: asked for, or the dbt code changed since the last build "
                              "(incremental models are rebuilt whole)")
@@ -259,14 +262,14 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
                      if manifest["nodes"][uid]["resource_type"] in ("model", "seed")}
             not_rebuilt = keys_to_report_when_skipped(context) - built
         env = {**settings().env_for_subprocess(), **(selection.INDIRECT_SELECTION_ENV if plan.mode == "selected" else {})}
+        noted: dict = {}
         with subprocess_environment(env), dbt_invocation(dbt, args, context) as invocation:
             _import_gx_meanwhile()  # once the environment is set for dbt (no os.environ change under the import)
-            yield from _record_outcomes(
-                context, report_not_rebuilt(context.assets_def, invocation.stream(), not_rebuilt), evaluated)
-            invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
+            yield from _record_outcomes(context, report_not_rebuilt(
+                context.assets_def, invocation_noted(invocation.stream(), noted), not_rebuilt), evaluated)
         # the code digest and the families' digests only after a whole build: a subset leaves the models it did
         # not select as they were (the next whole build must still rebuild what the families reach)
-        _finish_build(invocation_id, dict(value=fingerprint, code_digest=code_digest, families=state.current_families,
+        _finish_build(noted.get("invocation_id", NO_NODE_RAN), dict(value=fingerprint, code_digest=code_digest, families=state.current_families,
                                           as_of=current.as_of.isoformat()) if whole_project else None)
     yield from carried_checks.carried_results(test_ids, state.outcomes, evaluated)
     _register_fiscal_years(context)
@@ -384,6 +387,23 @@ def _ancestors(assets_def: dg.AssetsDefinition) -> dict:
     for key in topological(assets_def, own):  # parents first
         out[key] = set(parents[key]).union(*(out[p] for p in parents[key]))
     return out
+
+
+# what ``invocation_noted`` leaves when dbt reported no node: no relation of this build to adopt (never None, which
+# would adopt every relation's record, a hand build's too)
+NO_NODE_RAN = ""
+
+
+def invocation_noted(events: Iterable, noted: dict) -> Iterator:
+    """dbt's events passed on, noting dbt's invocation id (``noted["invocation_id"]``) from the first event that
+    carries it: dagster-dbt puts it in the metadata of every node's materialisation and test result, which is
+    what dbt's build marks name (``generations.adopt``)."""
+    for event in events:
+        if "invocation_id" not in noted:
+            value = (getattr(event, "metadata", None) or {}).get("invocation_id")
+            if value is not None:
+                noted["invocation_id"] = str(getattr(value, "value", value))
+        yield event
 
 
 def _record_outcomes(context: AssetExecutionContext, events: Iterable, evaluated: set) -> Iterator:

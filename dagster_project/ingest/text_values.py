@@ -114,7 +114,7 @@ def register_chinese_time_macro(con: duckdb.DuckDBPyConnection, formats_sql: str
 def register_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Macros reading a day/month/year value in a given order ('dmy', 'mdy', or 'undecided': only values that tell
     their order themselves — first number above 12, second above 12, or both equal)."""
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP MACRO gk_dm_order(p, file_order) AS CASE
             WHEN TRY_CAST(p.a AS INTEGER) = TRY_CAST(p.b AS INTEGER) THEN 'dmy'
             WHEN TRY_CAST(p.a AS INTEGER) > 12 AND TRY_CAST(p.b AS INTEGER) <= 12 THEN 'dmy'

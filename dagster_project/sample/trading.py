@@ -8,9 +8,6 @@ UTF-8 CSV chunks. A seventh file repeats 20 rows of the first (a duplicated expo
 """
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
 import math
 from pathlib import Path
@@ -161,8 +158,6 @@ def generate_trading(out: Path, seed: int, scale: float, years: list[int], entit
     variety = min(n_deals, VARIETY_DEALS)
     n_plant = max(1, round(scale))
     stats = {"rows": 0, "deals": 0}
-    file_rows: dict[str, int] = {}
-    first_file_rows: list[dict] = []
     plan = _plant_plan(n_deals, n_plant, seed, len(bnames), len(years))
     written_variety: dict[int, list[pl.DataFrame]] = {i: [] for i in range(len(PROFILES))}
     chunk_starts = [0, variety] + list(range(variety + CHUNK_DEALS, n_deals, CHUNK_DEALS))
@@ -214,7 +209,6 @@ def _duplicated_export(out: Path, rel: str, rows: pl.DataFrame, years: list[int]
     if changed is not None:
         dup = dup.with_columns(pl.when(pl.col("_i") == changed["_i"]).then(pl.col("BID_AMOUNT") + 1000)
                                .otherwise(pl.col("BID_AMOUNT")).alias("BID_AMOUNT"))
-        deal = dup.filter(pl.col("deal_idx") == changed["deal_idx"])
         first = rows.filter(pl.col("deal_idx") == changed["deal_idx"])["NOTICE_SEND_TIME"].min()
         writer.finding("TRADE_CONFLICTING_COPIES", changed["TENDERER_CODE"], first.year,
                        f"{changed['PROJECT_CODE']}/{changed['BID_SECTION_CODE']}",
@@ -223,7 +217,6 @@ def _duplicated_export(out: Path, rel: str, rows: pl.DataFrame, years: list[int]
         writer.conflicting_copies.append({"source_file": dup_rel, "source_row": int(changed["_i"]) + 2,
                                           "duplicate_of": rel, "duplicate_row": int(changed["_i"]) + 7,
                                           "fields": ["BID_AMOUNT"]})
-        del deal
     dup = dup.drop("_i")
     _write(out, dup_rel, dup, PROFILES[0], writer, variants=False)
     # which copy is canonical: the latest export, then file order (docs/CONTRACTS.md §2.2)

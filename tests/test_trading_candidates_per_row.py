@@ -14,8 +14,6 @@ built by dbt on a DuckDB file of the test's own. Expected values are derived fro
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -24,9 +22,8 @@ import pytest
 
 from dagster_project.ingest import framework
 from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dbt_fixed_path import run_dbt
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 HEADER = ["PROJECT_CODE", "BID_SECTION_CODE", "BULLETIN_TYPE", "NOTICE_NAME", "NOTICE_SEND_TIME", "TENDERER_NAME",
           "TENDERER_CODE", "WIN_CANDIDATE_NAME", "WIN_CANDIDATE_CODE", "PUBLICITY_START_TIME", "PUBLICITY_END_TIME",
           "BID_AMOUNT"]
@@ -169,11 +166,10 @@ def load_and_build(tmp: Path, *select: str) -> Path:
                 framework.load_family(con, tmp / "raw", family, resolve_loader(spec), progress=lambda _: None)
         finally:
             con.close()
-        done = subprocess.run(
-            [DBT, "build", "--select", *select, "--resource-type", "model", "--resource-type", "seed",
-             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-            env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+        # through this process's fixed warehouse path (dbt_fixed_path): the next build, on this or another root,
+        # parses only what changed instead of the whole project again
+        done = run_dbt(["build", "--select", *select, "--resource-type", "model", "--resource-type", "seed"],
+                       env, tmp / "target", tmp / "logs")
     assert done.returncode == 0, done.stdout[-6000:]
     return db
 
@@ -185,10 +181,10 @@ def warehouse(tmp_path_factory) -> tuple[Path, dict[str, list[list[str]]]]:
     return load_and_build(tmp, "+int_bulletin_copies_compared", "fct_trading_bulletins"), written
 
 
-def _query(db: Path, sql: str) -> list[tuple]:
+def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 

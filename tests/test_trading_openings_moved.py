@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 def probe_built(tmp: Path, *select: str) -> Path:
     """The probe's exports beside the bundled registry under ``tmp/raw``, loaded and the ``select``ed models built."""
     shutil.copytree(REPO_ROOT / "data" / "raw" / "registry", tmp / "raw" / "registry")
-    shutil.copytree(FIXTURE, tmp / "raw" / "trading")
+    shutil.copytree(FIXTURE, tmp / "raw" / "trading", dirs_exist_ok=True)   # beside other exports already there
     return load_and_build(tmp, *select)
 
 

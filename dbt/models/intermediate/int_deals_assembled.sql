@@ -107,12 +107,19 @@ deals as (
         coalesce(min(bid_doc_refer_end_time) filter (where bulletin_type_code = 'announcement'), min(bid_doc_refer_end_time)) as bid_deadline_at,
         coalesce(min(bid_open_time) filter (where bulletin_type_code = 'announcement'), min(bid_open_time)) as bid_open_at,
         -- the tender period the rules judge (TRADE_SHORT_TENDER_PERIOD, FLAG_SHORT_PERIOD), from the last tender: its
-        -- documents from the last-published announcement or change notice stating when they were issued, its bid
-        -- deadline from the last stating one — a change notice postponing the closing (变更/更正, 552's
-        -- POST_BID_CLOSING_TIME 延期后投标截止时间; 招标投标法 §23: an amendment late in the period extends it), a
-        -- re-tender's own dates (§44) —, else the announced ones. doc_get_start_at / bid_deadline_at stay the announced
-        coalesce({{ arg_max_by('doc_get_start_time', ['notice_send_time', 'doc_get_start_time']) }}
-                     filter (where bulletin_type_code in ('announcement', 'change') and doc_get_start_time is not null),
+        -- documents from the last-published announcement stating when they were issued (a re-tender's own, §44) — not
+        -- a change notice's: restating or reopening the documents' sale is an amendment (§23), the period still runs
+        -- from the issue (§24) —, its bid deadline from the last-published announcement or change notice stating one
+        -- — a change notice postponing the closing (变更/更正, 552's POST_BID_CLOSING_TIME 延期后投标截止时间; 招标投标法
+        -- §23: an amendment late in the period extends it) —, else the announced ones. doc_get_start_at /
+        -- bid_deadline_at stay the announced. A re-tender's announcement stating no issue: its publication (documents
+        -- are issued no earlier), never the first tender's issue (that period ran to another closing)
+        coalesce(case when count(*) filter (where bulletin_type_code = 'announcement') > 1
+                      then {{ arg_max_by('coalesce(doc_get_start_time, notice_send_time)', ['notice_send_time', 'doc_get_start_time']) }}
+                               filter (where bulletin_type_code = 'announcement' and notice_send_time is not null)
+                      end,
+                 {{ arg_max_by('doc_get_start_time', ['notice_send_time', 'doc_get_start_time']) }}
+                     filter (where bulletin_type_code = 'announcement' and doc_get_start_time is not null),
                  min(doc_get_start_time)) as tender_opened_at,
         coalesce({{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_refer_end_time']) }}
                      filter (where bulletin_type_code in ('announcement', 'change') and bid_doc_refer_end_time is not null),

@@ -15,11 +15,14 @@ holds, and a file's first data block read is checked whole (its stored checksum 
 is not proven — another layout, an encrypted file (another block header), a block past the file's block count, a file
 that cannot be read — gives ``None``, and the caller hashes the rows instead.
 
-The xor is blind to 8-byte words swapping places inside one block (two uncompressed 8-byte values exchanged, then a
-second checkpointed session putting the block back): the residual case, narrower than any metadata alone.
+The xor is blind to where a word sits and to two equal words: two uncompressed 8-byte values exchanged (a hash column,
+a segment no compression pays for), then a second checkpointed session putting the segment back in the block it had,
+keeps the stored checksum. So the stored checksum only proves the layout; what a block holds is ``digests``: a
+BLAKE2b of its bytes (one read of every block a table uses, ≈ 1 GB/s — still no row decoded).
 """
 from __future__ import annotations
 
+import hashlib
 import struct
 from pathlib import Path
 
@@ -78,6 +81,25 @@ class BlockChecksums:
         if size < HEADER_SIZE or size & (size - 1) or size > 1 << 30:  # a power of two: DuckDB's block sizes
             return
         self.block_count, self.block_size = count, size
+
+    def digests(self, block_ids) -> list[str] | None:
+        """A BLAKE2b of each block's bytes (where each word sits counts), in the order given; None when the layout is
+        not proven (``of``: the first block read checked whole against its stored checksum)."""
+        ids = list(block_ids)
+        if self.of(ids[:1]) is None:
+            return None
+        out = []
+        try:
+            with open(self.path, "rb") as f:
+                for b in ids:
+                    f.seek(BLOCKS_START + b * self.block_size)
+                    block = f.read(self.block_size)
+                    if len(block) != self.block_size:
+                        return None
+                    out.append(hashlib.blake2b(block, digest_size=16).hexdigest())
+        except OSError:
+            return None
+        return out
 
     def of(self, block_ids) -> list[int] | None:
         """The stored checksum of each block, in the order given; None when any is not proven."""

@@ -126,3 +126,33 @@ def test_a_view_is_marked_by_the_table_it_reads_in_one_query(database):
         assert moved.of("v") != view and moved.of_all(["t", "v"]) != together
     finally:
         con.close()
+
+
+def _swap(a: int, b: int) -> str:
+    return (f"UPDATE marts.h SET h = CASE k WHEN {a} THEN (SELECT h FROM marts.h WHERE k = {b}) "
+            f"WHEN {b} THEN (SELECT h FROM marts.h WHERE k = {a}) END WHERE k IN ({a}, {b})")
+
+
+def test_values_exchanged_in_a_reused_block_move_the_mark(tmp_path):
+    """DuckDB's stored checksum xors its 8-byte words each times one constant: blind to where a word sits. A column
+    stored uncompressed (hashes: no compression pays) with two of its values exchanged, in a second checkpointed
+    session that puts the segment back in the block it had (DuckDB reuses the block freed a session before), keeps
+    the block's stored checksum, its offset and its statistics — the rows changed, so the mark must move."""
+    path = tmp_path / "h.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.h AS SELECT range AS k, hash(range) AS h FROM range(2000)")
+    con.close()
+    states = []
+    for pair in ((1, 2), (5, 6), (7, 8)):  # three sessions: the first and the third write the same block
+        con = duckdb.connect(str(path))
+        con.execute(_swap(*pair))
+        con.close()
+        states.append(_marks(path, "h")[0])
+        con = duckdb.connect(str(path), read_only=True)
+        states[-1] = (states[-1], con.execute(
+            "SELECT block_id, block_offset FROM pragma_storage_info('marts.h') WHERE column_id = 1 "
+            "AND segment_type = 'UBIGINT'").fetchall())
+        con.close()
+    assert states[0][1] == states[2][1]  # the same block and offset: only what the block holds tells them apart
+    assert states[0][0] != states[2][0]

@@ -16,6 +16,7 @@ is answered with the rows it returned then.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from typing import Iterable
 
@@ -145,6 +146,7 @@ class StorageMarks:
         self._tables: dict[tuple[str, str], str] = {}  # (schema, table) -> its mark's text
         self._columns: dict[tuple[str, str], str] | None = None
         self._blocks = None  # storage_blocks.BlockChecksums of the database file, read on first use
+        self._file = None  # the database file's (path, encrypted) until its blocks are said not proven
         self.hashed: list[str] = []  # tables whose rows were hashed (their blocks could not say)
 
     def of(self, name: str, _seen: frozenset = frozenset()) -> str:
@@ -231,7 +233,13 @@ class StorageMarks:
             if row and row[0] and not row[1]:
                 path = row[0]
             self._blocks = BlockChecksums(path)
+            self._file = row[:2] if row and row[0] else None  # (path, encrypted); None: in memory, nothing to say
         sums = self._blocks.digests(blocks)  # not the stored checksums: blind to words exchanged (storage_blocks)
+        if sums is None and self._file:  # a database file whose blocks cannot be proven: said once, rows hashed
+            logging.getLogger(__name__).warning(
+                "storage marks: the blocks of %s are not proven (%s): its tables' rows are hashed instead",
+                self._file[0], "an encrypted file" if self._file[1] else "not DuckDB's single-file layout, or damaged")
+            self._file = None
         return None if sums is None else "blocks:" + ",".join(f"{b}={c}" for b, c in zip(blocks, sums))
 
     def _rows_hash(self, schema: str, table: str) -> str:

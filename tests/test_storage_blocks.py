@@ -156,3 +156,31 @@ def test_values_exchanged_in_a_reused_block_move_the_mark(tmp_path):
         con.close()
     assert states[0][1] == states[2][1]  # the same block and offset: only what the block holds tells them apart
     assert states[0][0] != states[2][0]
+
+
+
+def test_an_encrypted_file_has_its_rows_hashed_and_says_so(tmp_path, caplog):
+    """The fallback is not silent: a run on a database file whose blocks cannot be proven (an encrypted file: another
+    block header) hashes the rows, still sees a change, and its log says which file and why — an in-memory database
+    (nothing on disk to prove) says nothing."""
+    path = tmp_path / "sealed.duckdb"
+    con = duckdb.connect()
+    try:
+        con.execute("SET force_mbedtls_unsafe = true")  # the Python wheel's crypto module writes only when told
+        con.execute(f"ATTACH '{path}' AS sealed (ENCRYPTION_KEY 'ningxia-640000')")
+        con.execute("USE sealed")
+        con.execute("CREATE TABLE t AS SELECT range AS k, range * 7 AS amount FROM range(5000)")
+        con.execute("CHECKPOINT")
+        with caplog.at_level("WARNING", logger="dagster_project.relation_fingerprint"):
+            marks = StorageMarks(con)
+            before = marks.of_all(["t"])
+            assert marks.hashed == ["main.t"]
+            con.execute("UPDATE t SET amount = amount + 1 WHERE k = 5")
+            con.execute("CHECKPOINT")
+            assert StorageMarks(con).of_all(["t"]) != before
+            StorageMarks(duckdb.connect()).of_all([])  # in memory: nothing said
+    finally:
+        con.close()
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [f"storage marks: the blocks of {path} are not proven (an encrypted file): its tables' rows are "
+                    "hashed instead"] * 2

@@ -116,8 +116,8 @@ def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str, exclude: Iterabl
 class StorageMarks:
     """What DuckDB stores for a relation, read from its catalogue, its storage metadata and its database file, never
     its rows: a table's columns, row count, column segments (``pragma_storage_info``: each segment's rows, block,
-    offset, statistics and whether it holds updates not yet checkpointed) and DuckDB's stored checksum of every block
-    those segments use (``storage_blocks.BlockChecksums``); a view's SQL and the marks of the relations it names.
+    offset, statistics and whether it holds updates not yet checkpointed) and a digest of the bytes of every block those
+    segments use (``storage_blocks.BlockChecksums.digests``); a view's SQL and the marks of the relations it names.
 
     What is kept by dbt generation (a release part's fingerprints, the OCDS inputs' digest, a dashboard relation's
     fingerprint, quality's kept hashes and its whole-run fingerprint) trusts that a relation changes only through
@@ -126,8 +126,8 @@ class StorageMarks:
     checkpoint writes them to other blocks, an insert or delete moves the row count, a replaced table has new segments,
     a constant segment (every row one value: in no block) changed to another constant moves its statistics. DuckDB
     reuses freed blocks, so two checkpointed sessions (or a ``CHECKPOINT`` between two changes) can put a segment back
-    in the block, at the offset and with the statistics it had: the block's checksum, computed by DuckDB from the
-    bytes it holds, has moved. Where the checksums cannot be proven (module ``storage_blocks``: another file layout, an
+    in the block, at the offset and with the statistics it had: the digest of the bytes the block holds has moved
+    (DuckDB's stored checksum would not always: an xor blind to where a word sits). Where the checksums cannot be proven (module ``storage_blocks``: another file layout, an
     encrypted or in-memory database) or the table holds what is not in its blocks yet (a segment not persistent or with
     updates: a write-ahead log replayed), the rows are hashed instead (the ``RelationFingerprints`` aggregate): never
     a mark that could come back over other rows. A mark that moved without a change (the same rows written again) costs

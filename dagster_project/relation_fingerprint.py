@@ -16,6 +16,7 @@ is answered with the rows it returned then.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from typing import Iterable
 
@@ -115,8 +116,8 @@ def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str, exclude: Iterabl
 class StorageMarks:
     """What DuckDB stores for a relation, read from its catalogue, its storage metadata and its database file, never
     its rows: a table's columns, row count, column segments (``pragma_storage_info``: each segment's rows, block,
-    offset, statistics and whether it holds updates not yet checkpointed) and DuckDB's stored checksum of every block
-    those segments use (``storage_blocks.BlockChecksums``); a view's SQL and the marks of the relations it names.
+    offset, statistics and whether it holds updates not yet checkpointed) and a digest of the bytes of every block those
+    segments use (``storage_blocks.BlockChecksums.digests``); a view's SQL and the marks of the relations it names.
 
     What is kept by dbt generation (a release part's fingerprints, the OCDS inputs' digest, a dashboard relation's
     fingerprint, quality's kept hashes and its whole-run fingerprint) trusts that a relation changes only through
@@ -125,8 +126,8 @@ class StorageMarks:
     checkpoint writes them to other blocks, an insert or delete moves the row count, a replaced table has new segments,
     a constant segment (every row one value: in no block) changed to another constant moves its statistics. DuckDB
     reuses freed blocks, so two checkpointed sessions (or a ``CHECKPOINT`` between two changes) can put a segment back
-    in the block, at the offset and with the statistics it had: the block's checksum, computed by DuckDB from the
-    bytes it holds, has moved. Where the checksums cannot be proven (module ``storage_blocks``: another file layout, an
+    in the block, at the offset and with the statistics it had: the digest of the bytes the block holds has moved
+    (DuckDB's stored checksum would not always: an xor blind to where a word sits). Where the checksums cannot be proven (module ``storage_blocks``: another file layout, an
     encrypted or in-memory database) or the table holds what is not in its blocks yet (a segment not persistent or with
     updates: a write-ahead log replayed), the rows are hashed instead (the ``RelationFingerprints`` aggregate): never
     a mark that could come back over other rows. A mark that moved without a change (the same rows written again) costs
@@ -145,6 +146,7 @@ class StorageMarks:
         self._tables: dict[tuple[str, str], str] = {}  # (schema, table) -> its mark's text
         self._columns: dict[tuple[str, str], str] | None = None
         self._blocks = None  # storage_blocks.BlockChecksums of the database file, read on first use
+        self._file = None  # the database file's (path, encrypted) until its blocks are said not proven
         self.hashed: list[str] = []  # tables whose rows were hashed (their blocks could not say)
 
     def of(self, name: str, _seen: frozenset = frozenset()) -> str:
@@ -231,7 +233,13 @@ class StorageMarks:
             if row and row[0] and not row[1]:
                 path = row[0]
             self._blocks = BlockChecksums(path)
-        sums = self._blocks.of(blocks)
+            self._file = row[:2] if row and row[0] else None  # (path, encrypted); None: in memory, nothing to say
+        sums = self._blocks.digests(blocks)  # not the stored checksums: blind to words exchanged (storage_blocks)
+        if sums is None and self._file:  # a database file whose blocks cannot be proven: said once, rows hashed
+            logging.getLogger(__name__).warning(
+                "storage marks: the blocks of %s are not proven (%s): its tables' rows are hashed instead",
+                self._file[0], "an encrypted file" if self._file[1] else "not DuckDB's single-file layout, or damaged")
+            self._file = None
         return None if sums is None else "blocks:" + ",".join(f"{b}={c}" for b, c in zip(blocks, sums))
 
     def _rows_hash(self, schema: str, table: str) -> str:

@@ -126,3 +126,61 @@ def test_a_view_is_marked_by_the_table_it_reads_in_one_query(database):
         assert moved.of("v") != view and moved.of_all(["t", "v"]) != together
     finally:
         con.close()
+
+
+def _swap(a: int, b: int) -> str:
+    return (f"UPDATE marts.h SET h = CASE k WHEN {a} THEN (SELECT h FROM marts.h WHERE k = {b}) "
+            f"WHEN {b} THEN (SELECT h FROM marts.h WHERE k = {a}) END WHERE k IN ({a}, {b})")
+
+
+def test_values_exchanged_in_a_reused_block_move_the_mark(tmp_path):
+    """DuckDB's stored checksum xors its 8-byte words each times one constant: blind to where a word sits. A column
+    stored uncompressed (hashes: no compression pays) with two of its values exchanged, in a second checkpointed
+    session that puts the segment back in the block it had (DuckDB reuses the block freed a session before), keeps
+    the block's stored checksum, its offset and its statistics — the rows changed, so the mark must move."""
+    path = tmp_path / "h.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.h AS SELECT range AS k, hash(range) AS h FROM range(2000)")
+    con.close()
+    states = []
+    for pair in ((1, 2), (5, 6), (7, 8)):  # three sessions: the first and the third write the same block
+        con = duckdb.connect(str(path))
+        con.execute(_swap(*pair))
+        con.close()
+        states.append(_marks(path, "h")[0])
+        con = duckdb.connect(str(path), read_only=True)
+        states[-1] = (states[-1], con.execute(
+            "SELECT block_id, block_offset FROM pragma_storage_info('marts.h') WHERE column_id = 1 "
+            "AND segment_type = 'UBIGINT'").fetchall())
+        con.close()
+    assert states[0][1] == states[2][1]  # the same block and offset: only what the block holds tells them apart
+    assert states[0][0] != states[2][0]
+
+
+
+def test_an_encrypted_file_has_its_rows_hashed_and_says_so(tmp_path, caplog):
+    """The fallback is not silent: a run on a database file whose blocks cannot be proven (an encrypted file: another
+    block header) hashes the rows, still sees a change, and its log says which file and why — an in-memory database
+    (nothing on disk to prove) says nothing."""
+    path = tmp_path / "sealed.duckdb"
+    con = duckdb.connect()
+    try:
+        con.execute("SET force_mbedtls_unsafe = true")  # the Python wheel's crypto module writes only when told
+        con.execute(f"ATTACH '{path}' AS sealed (ENCRYPTION_KEY 'ningxia-640000')")
+        con.execute("USE sealed")
+        con.execute("CREATE TABLE t AS SELECT range AS k, range * 7 AS amount FROM range(5000)")
+        con.execute("CHECKPOINT")
+        with caplog.at_level("WARNING", logger="dagster_project.relation_fingerprint"):
+            marks = StorageMarks(con)
+            before = marks.of_all(["t"])
+            assert marks.hashed == ["main.t"]
+            con.execute("UPDATE t SET amount = amount + 1 WHERE k = 5")
+            con.execute("CHECKPOINT")
+            assert StorageMarks(con).of_all(["t"]) != before
+            StorageMarks(duckdb.connect()).of_all([])  # in memory: nothing said
+    finally:
+        con.close()
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [f"storage marks: the blocks of {path} are not proven (an encrypted file): its tables' rows are "
+                    "hashed instead"] * 2

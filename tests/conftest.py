@@ -160,6 +160,51 @@ def trading_probe_warehouse(tmp_path_factory) -> Path:
     return _built_once(tmp_path_factory, "trading_probe", build) / "w.duckdb"
 
 
+@pytest.fixture(scope="session")
+def sample_quality_runs(tmp_path_factory) -> dict:
+    """Two quality runs on a copy of the sample's warehouse (``sample_built``'s build), the second on unchanged
+    data, with the dashboards drawn after the first and the docs site (dbt docs, index) built: what
+    test_people_outputs and test_quality_sample read. Each module made its own first run on its own copy before
+    (a quality run on the sample is GX over every suite, most of either module's own cost); they only read it.
+    Made once per test run (``_built_once``); read-only afterwards (the warehouse opened ``read_only``, pages read).
+    Returns the warehouse, ``out`` (the first run's report, the dashboards, the docs), ``out_second`` (the second
+    run's report) and the ``first`` and ``second`` runs and the ``dashboards`` as the product returned them."""
+    import pickle
+
+    def build(root: Path) -> None:
+        import time
+
+        from dagster_project import docs_site
+        from dagster_project.paths import settings
+        from dagster_project.publish.dashboards import write_dashboards
+        from dagster_project.quality.runner import run_quality
+
+        sample = _built_once(tmp_path_factory, "sample_built_shared", _build_sample)
+        for suffix in ("", ".wal"):
+            if (sample / f"warehouse.duckdb{suffix}").is_file():
+                shutil.copyfile(sample / f"warehouse.duckdb{suffix}", root / f"warehouse.duckdb{suffix}")
+        warehouse, out = root / "warehouse.duckdb", root / "out"
+        started = time.perf_counter()
+        first = run_quality(warehouse, out)
+        first_seconds = time.perf_counter() - started
+        dashboards = write_dashboards(warehouse, out)   # drawn from the first run, the latest when people look
+        second = run_quality(warehouse, root / "out_second")
+        print(f"quality on the sample: first run {first_seconds:.1f} s (GX {first.gx_seconds:.1f} s), "
+              f"second run {second.total_seconds:.1f} s (GX {second.gx_seconds:.1f} s)")
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+            mp.setenv("GONGKAI_OUT_DIR", str(out))
+            docs = settings()
+        docs_site.build_dbt_docs(docs)
+        docs_site.write_index(docs)
+        # the other worker takes the runs from here: they are the product's own objects, pickled
+        (root / "runs.pickle").write_bytes(pickle.dumps(dict(first=first, second=second, dashboards=dashboards)))
+
+    root = _built_once(tmp_path_factory, "sample_quality", build)
+    return dict(warehouse=root / "warehouse.duckdb", out=root / "out", out_second=root / "out_second",
+                **pickle.loads((root / "runs.pickle").read_bytes()))
+
+
 def _sample_env(warehouse: Path, out: Path) -> dict:
     """The environment of a run on the sample into ``warehouse`` and ``out``, evaluated today (every sample year is
     long due)."""

@@ -11,6 +11,7 @@ Results: benchmarks/results/<date>.json and the table in benchmarks/RESULTS.md.
 
     .venv/bin/python benchmarks/run.py --scales 125 1250 12500
     .venv/bin/python benchmarks/run.py --scales 1 --repeats 1 --work /tmp/bench   # smoke
+    .venv/bin/python benchmarks/run.py --scales 1 --reruns unchanged              # one re-run only
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ Results: benchmarks/results/<date>.json and the table in benchmarks/RESULTS.md.
 
     .venv/bin/python benchmarks/run.py --scales 125 1250 12500
     .venv/bin/python benchmarks/run.py --scales 1 --repeats 1 --work /tmp/bench   # smoke
+    .venv/bin/python benchmarks/run.py --scales 1 --reruns unchanged              # one re-run only
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -250,6 +252,39 @@ def remove_added_year(raw: Path, year: int) -> None:
             shutil.rmtree(added_dir(raw, family_dir.name, year))
 
 
+# The re-runs after the fresh pipeline run, in this order, on its warehouse (``run_job``, the main job in one process).
+RERUNS = ("unchanged", "revised_workbook", "new_year")
+
+
+def rerun(raw: Path, work: Path, scale: float, years: str, seed: int, rows: int, reruns: list[str],
+          record: Callable[[list[StageResult]], None], run: Callable[..., list[StageResult]] = run_job) -> None:
+    """The re-runs named in ``reruns`` on the pipeline's warehouse of ``scale``: nothing changed; one figure of a
+    re-published budget workbook changed; one more fiscal year of raw files (at the same yearly volume: the scale
+    covers every year of ``years``). The corrected workbook stays for the new-year run (which then adds only the
+    year); the raw root is put back as generated at the end, also when a run fails."""
+    pipe_work = work / f"pipe-{scale:g}"
+    if "unchanged" in reruns:
+        record(run(raw, pipe_work, scale, "pipeline_unchanged", 0, rows))
+    revised = None
+    if "revised_workbook" in reruns:
+        workbook, backup, change = revised = revise_workbook(raw, work / f"revised-{scale:g}")
+        print(f"  re-published workbook: {change}")
+    try:
+        if revised:
+            record(run(raw, pipe_work, scale, "pipeline_revised_workbook", 0, rows))
+        if "new_year" in reruns:
+            first_year, last_year = (int(y) for y in years.split("-"))
+            year_scale = scale / (last_year - first_year + 1)
+            add_year(raw, year_scale, seed, last_year + 1, work / f"added-{scale:g}")
+            try:
+                record(run(raw, pipe_work, scale, "pipeline_new_year", 0, rows))
+            finally:
+                remove_added_year(raw, last_year + 1)
+    finally:
+        if revised:
+            restore_workbook(workbook, backup)
+
+
 def summarise(results: list[StageResult]) -> list[dict]:
     """Median seconds per (scale, variant, stage) and the pipeline / floor ratios."""
     from statistics import median
@@ -291,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", default="2017-2019")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=REPO / "benchmarks" / "work")
-    parser.add_argument("--no-incremental", action="store_true")
+    parser.add_argument("--reruns", nargs="*", choices=RERUNS, default=list(RERUNS),
+                        help="which re-runs follow the pipeline's fresh run (default all; none: no re-runs)")
+    parser.add_argument("--no-incremental", action="store_true", help="no re-runs (as --reruns with no name)")
     parser.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/results/<date>.json)")
     args = parser.parse_args(argv)
     if args.repeats < 1 or any(s <= 0 for s in args.scales):
@@ -302,12 +339,17 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     results: list[StageResult] = []
+    reruns = [] if args.no_incremental else args.reruns
 
     def save() -> None:
         # after every run, so a long benchmark that is stopped still leaves what it measured
         out.write_text(json.dumps({"machine": machine(), "results": [asdict(r) for r in results],
                                    "summary": summarise(results)}, ensure_ascii=False, indent=2),
                        encoding="utf-8")
+
+    def record(measured: list[StageResult]) -> None:
+        results.extend(measured)
+        save()
 
     for scale in args.scales:
         raw = args.work / f"raw-{scale:g}"
@@ -323,28 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     results += run_floor(raw, args.work / f"floor-{scale:g}", scale, repeat, rows)
                 save()
-        if not args.no_incremental:
-            pipe_work = args.work / f"pipe-{scale:g}"
-            results += run_job(raw, pipe_work, scale, "pipeline_unchanged", 0, rows)
-            save()
-            first_year, last_year = (int(y) for y in args.years.split("-"))
-            # one more year at the same yearly volume: the scale covers all years of the range
-            year_scale = scale / (last_year - first_year + 1)
-            # the corrected workbook stays for the new-year run (which then adds only the year), and the
-            # raw root is put back as generated at the end
-            workbook, backup, change = revise_workbook(raw, args.work / f"revised-{scale:g}")
-            print(f"  re-published workbook: {change}")
-            try:
-                results += run_job(raw, pipe_work, scale, "pipeline_revised_workbook", 0, rows)
-                save()
-                add_year(raw, year_scale, args.seed, last_year + 1, args.work / f"added-{scale:g}")
-                try:
-                    results += run_job(raw, pipe_work, scale, "pipeline_new_year", 0, rows)
-                finally:
-                    remove_added_year(raw, last_year + 1)
-            finally:
-                restore_workbook(workbook, backup)
-            save()
+        rerun(raw, args.work, scale, args.years, args.seed, rows, reruns, record)
     save()
     for row in summarise(results):
         print(json.dumps(row, ensure_ascii=False))

@@ -30,11 +30,14 @@ if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasatt
 # modules go out in the order below, the longest first, so the two workers end close together (order measured
 # with --durations). Not `--dist loadgroup` with a group per module: with pytest 9 and xdist 3.8 it put one
 # module's tests on both workers, which built every module fixture twice.
-LONGEST_FIRST = ["test_benchmarks_smoke", "test_spark_parity", "test_publish_pipeline", "test_stage_state",
-                 "test_dbt_republished_workbook", "test_debt_required_items", "test_debt_blind",
-                 "test_people_outputs", "test_dbt_build", "test_contract_conformance", "test_dbt_outside_superseded",
-                 "test_codes_damaged_finding", "test_dbt_subset_runs", "test_identities", "test_publish_release",
-                 "test_publish_assets", "test_dbt_hand_build", "test_dbt_sample", "test_quality_sample",
+LONGEST_FIRST = ["test_spark_parity", "test_publish_pipeline", "test_benchmarks_smoke", "test_people_outputs",
+                 "test_debt_required_items", "test_dbt_republished_workbook", "test_debt_blind",
+                 "test_contract_conformance", "test_dbt_subset_runs", "test_trading_sections_load_order",
+                 "test_dbt_outside_superseded",
+                 "test_codes_damaged_finding", "test_dbt_build", "test_identities", "test_publish_release",
+                 "test_publish_assets", "test_dbt_hand_build", "test_dbt_sample",
+                 # reads the sample's quality runs test_people_outputs' setup makes (sample_quality_runs)
+                 "test_quality_sample",
                  # these two read the run test_debt_blind's setup builds (debt_books_and_export_run): sent out late,
                  # when it is built, they cost seconds and no worker waits on its lock
                  "test_privacy_typed_ids", "test_debt_whole_region"]
@@ -162,6 +165,55 @@ def trading_probe_warehouse(tmp_path_factory) -> Path:
         probe_built(root, "+int_deal_timelines_evaluated")
 
     return _built_once(tmp_path_factory, "trading_probe", build) / "w.duckdb"
+
+
+@pytest.fixture(scope="session")
+def sample_quality_runs(tmp_path_factory) -> dict:
+    """Two quality runs on a copy of the sample's warehouse (``sample_built``'s build), the second on unchanged
+    data, with the dashboards drawn after the first and the docs site (dbt docs, index) built: what
+    test_people_outputs and test_quality_sample read (and test_codes_damaged_finding: the first run's findings are
+    the sample's own, its "before"). Each module made its own first run on its own copy before (≈ 5–9 CPU-s a
+    quality run on the sample; the docs site's `dbt docs generate` ≈ 26); they only read them.
+    Made once per test run (``_built_once``); read-only afterwards (the warehouse opened ``read_only``, pages read).
+    Returns the warehouse, ``out`` (the first run's report, the dashboards, the docs), ``out_second`` (the second
+    run's report) and the ``first`` and ``second`` runs and the ``dashboards`` as the product returned them."""
+    import pickle
+
+    def build(root: Path) -> None:
+        import datetime as dt
+        import time
+
+        from dagster_project import docs_site
+        from dagster_project.paths import settings
+        from dagster_project.publish.dashboards import write_dashboards
+        from dagster_project.quality.runner import run_quality
+
+        sample = _built_once(tmp_path_factory, "sample_built_shared", _build_sample)
+        for suffix in ("", ".wal"):
+            if (sample / f"warehouse.duckdb{suffix}").is_file():
+                shutil.copyfile(sample / f"warehouse.duckdb{suffix}", root / f"warehouse.duckdb{suffix}")
+        warehouse, out = root / "warehouse.duckdb", root / "out"
+        with pytest.MonkeyPatch.context() as mp:   # the sample's run, evaluated today, whichever test asks first
+            mp.setenv("GONGKAI_RAW_DIR", str(SAMPLE_RAW))
+            mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+            mp.setenv("GONGKAI_OUT_DIR", str(out))
+            mp.setenv("GONGKAI_AS_OF", dt.date.today().isoformat())
+            started = time.perf_counter()
+            first = run_quality(warehouse, out)
+            first_seconds = time.perf_counter() - started
+            dashboards = write_dashboards(warehouse, out)   # drawn from the first run, the latest when people look
+            second = run_quality(warehouse, root / "out_second")
+            print(f"quality on the sample: first run {first_seconds:.1f} s (GX {first.gx_seconds:.1f} s), "
+                  f"second run {second.total_seconds:.1f} s (GX {second.gx_seconds:.1f} s)")
+            docs = settings()
+            docs_site.build_dbt_docs(docs)
+            docs_site.write_index(docs)
+        # the other worker takes the runs from here: they are the product's own objects, pickled
+        (root / "runs.pickle").write_bytes(pickle.dumps(dict(first=first, second=second, dashboards=dashboards)))
+
+    root = _built_once(tmp_path_factory, "sample_quality", build)
+    return dict(warehouse=root / "warehouse.duckdb", out=root / "out", out_second=root / "out_second",
+                **pickle.loads((root / "runs.pickle").read_bytes()))
 
 
 def _sample_env(warehouse: Path, out: Path) -> dict:

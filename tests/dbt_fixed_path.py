@@ -42,9 +42,14 @@ def _home() -> Path:
     return home
 
 
-def run_dbt(args: list[str], env: dict[str, str], target: Path, logs: Path | None = None) -> subprocess.CompletedProcess:
+def run_dbt(args: list[str], env: dict[str, str], target: Path, logs: Path | None = None,
+            unit_tests: bool = True) -> subprocess.CompletedProcess:
     """``dbt <args>`` on the warehouse ``env["GONGKAI_WAREHOUSE"]`` names, into ``target`` (logs: ``logs`` or
-    ``target/logs``), as the tests called it before, but through this process's fixed path."""
+    ``target/logs``), as the tests called it before, but through this process's fixed path.
+
+    ``unit_tests=False``: a `dbt build` leaves dbt's unit tests out, as the product's builds in the suite do
+    (``paths.dbt_unit_tests_in_whole_builds``; selected builds never run them). They test the dbt code with fixed
+    inputs, not a scenario's data: ``sample_built``'s build runs them once per test run."""
     warehouse = Path(env["GONGKAI_WAREHOUSE"])
     home = _home()
     link = home / "warehouse"
@@ -57,6 +62,12 @@ def run_dbt(args: list[str], env: dict[str, str], target: Path, logs: Path | Non
     saved = home / f"{warehouse.name}.{STATE}"
     if saved.is_file() and not (target / STATE).is_file():
         shutil.copyfile(saved, target / STATE)
+    if not unit_tests and args[:1] == ["build"]:
+        args = list(args)
+        if "--exclude" in args:   # one --exclude takes many selectors
+            args.insert(args.index("--exclude") + 1, "resource_type:unit_test")
+        else:
+            args += ["--exclude", "resource_type:unit_test"]
     cmd = [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target-path", str(target), "--log-path", str(logs or target / "logs")]
     done = subprocess.run(cmd, env={**env, "GONGKAI_WAREHOUSE": str(link / warehouse.name)}, capture_output=True,

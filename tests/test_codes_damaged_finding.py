@@ -67,17 +67,20 @@ def _findings(warehouse: Path, env: dict[str, str]) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def runs(sample_built, tmp_path_factory):
+def runs(sample_built, sample_quality_runs, tmp_path_factory):
     from dagster_project.ingest import framework
     from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
 
     built, _, _ = sample_built
     tmp = tmp_path_factory.mktemp("codes_damaged")
     today = dt.date.today().isoformat()
-    base = tmp / "sample.duckdb"
-    shutil.copy(built, base)
-    before = _findings(base, {"GONGKAI_RAW_DIR": str(SAMPLE), "GONGKAI_WAREHOUSE": str(base),
-                              "GONGKAI_OUT_DIR": str(tmp / "out-sample"), "GONGKAI_AS_OF": today})
+    # the sample's own findings: its first quality run, made once per test run (conftest), evaluated today
+    con = duckdb.connect(str(sample_quality_runs["warehouse"]), read_only=True)
+    try:
+        before = con.execute(f"select {COLUMNS} from quality.findings where run_id = ?",
+                             [sample_quality_runs["first"].run_id]).fetchall()
+    finally:
+        con.close()
 
     # the sample's copy, recorded as built whole; the two files loaded by the loaders; then the dbt asset, which
     # builds and tests what the trading and portal families feed (the rest is the sample's build, unchanged: a

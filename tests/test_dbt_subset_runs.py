@@ -7,6 +7,9 @@ step recorded the portal family's digest as built: the next whole run skipped db
 every other table the portal feeds) never got the row. Here, through Dagster's own API on a copy of the sample
 warehouse: that subset, then the whole dbt asset — which must build what the portal family feeds and the subset
 did not, and end with the new publication's attachment; the subset moves only the generations of what it wrote.
+Then the main job's ingest and dbt assets once more with nothing changed: the dbt asset skips `dbt build`, since
+nothing it reads changed since the whole build recorded its state (was test_stage_state's own three runs on a root of
+its own: a fresh build, an unchanged run, a run after a new portal row — the last two are these runs' own).
 """
 from __future__ import annotations
 
@@ -84,9 +87,14 @@ def runs(sample_built, tmp_path_factory):
             "SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [FAMILY_STAGE_PREFIX + "portal"]).fetchone()[0])
         whole = dg.materialize([gongkai_dbt], resources=resources, instance=instance)
         assert whole.success
+        unchanged = dg.materialize([*ingest_assets, gongkai_dbt], resources=resources, instance=instance)
+        assert unchanged.success
     results = {run.run_id: run for run in (subset, whole)}
     fed = selection.without_views(manifest, selection.nodes_fed_by(manifest, FAMILY_TABLES, {"portal"}))
-    return dict(subset=subset, whole=whole, results=results, before=before, after_subset=after_subset, state=state,
+    # every dbt call of a Dagster run has its invocation folder (dbt.log; the build writes no JSON artifacts)
+    unchanged_dbt_calls = list(target.glob(f"gongkai_dbt-{unchanged.run_id[:7]}-*"))
+    return dict(subset=subset, whole=whole, unchanged=unchanged, unchanged_dbt_calls=unchanged_dbt_calls,
+                results=results, before=before, after_subset=after_subset, state=state,
                 recorded_portal=recorded_portal, warehouse=warehouse, manifest=manifest, fed=fed)
 
 
@@ -112,6 +120,20 @@ def test_the_whole_run_after_it_builds_what_the_subset_left(runs):
     assert "model.gongkai.stg_portal__attachments" in left
     assert left <= built
     assert _read(runs["warehouse"], _attachments_of_new_row) == 1
+
+
+def _skipped(result) -> bool:
+    """The dbt asset reported ``fct_disclosure_status`` (the portal feeds it) as not rebuilt: its materialisation
+    names the build it is from (``dbt_build``)."""
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("fct_disclosure_status")]
+    return events[0].materialization.metadata.get("dbt_build") is not None
+
+
+def test_the_dbt_asset_rebuilds_after_a_change_and_skips_an_unchanged_run(runs):
+    """Skipping an unchanged stage: the whole run after the new portal row rebuilt what the row feeds; the run after
+    it, nothing changed, skipped `dbt build` and reported what the portal feeds as not rebuilt."""
+    assert not _skipped(runs["whole"]) and _skipped(runs["unchanged"])
+    assert runs["unchanged_dbt_calls"] == []   # dbt was not started: no invocation folder of that run
 
 
 def test_the_subset_moved_only_the_generations_of_what_it_wrote(runs):

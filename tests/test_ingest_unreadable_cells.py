@@ -124,7 +124,7 @@ def test_the_entity_stays_expected_and_the_cell_is_a_finding(tmp_path):
                 framework.load_family(con, raw, family, loader)
         finally:
             con.close()
-        result = run_dbt(["build"], settings().env_for_subprocess(), tmp_path / "target")
+        result = run_dbt(["build"], settings().env_for_subprocess(), tmp_path / "target", unit_tests=False)
         assert result.returncode == 0, result.stdout[-6000:]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

@@ -23,15 +23,11 @@ TIMELINE_RULES = ("TRADE_SHORT_TENDER_PERIOD", "FLAG_SHORT_PERIOD", "FLAG_SINGLE
 
 
 @pytest.fixture(scope="module")
-def built(sample_built, tmp_path_factory):
-    from dagster_project.publish.dashboards import write_dashboards
-    from dagster_project.quality.runner import run_quality
-
-    warehouse, _, _ = sample_built
-    out = tmp_path_factory.mktemp("people") / "out"
-    run = run_quality(warehouse, out)
-    dashboards = write_dashboards(warehouse, out)
-    return warehouse, out, run, dashboards
+def built(sample_quality_runs):
+    """The sample's first quality run and the dashboards drawn after it (conftest: made once, shared with
+    test_quality_sample)."""
+    r = sample_quality_runs
+    return r["warehouse"], r["out"], r["first"], r["dashboards"]
 
 
 def _query(warehouse: Path, sql: str, params=()) -> list[tuple]:
@@ -213,16 +209,9 @@ def test_dashboards_on_the_sample_are_readable(built, tmp_path):
 # ---------------------------------------------------------------------------------------- offline
 
 def test_every_html_page_loads_nothing_from_outside(built):
-    from dagster_project import docs_site
-    from dagster_project.paths import settings
-
-    warehouse, out, _, _ = built
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
-        mp.setenv("GONGKAI_OUT_DIR", str(out))
-        s = settings()
-    docs_site.build_dbt_docs(s)
-    docs_site.write_index(s)
+    """Every page written beside the report: GX Data Docs, the dashboards and the docs site (dbt docs generated on
+    this warehouse and the index: built with the runs, conftest's sample_quality_runs)."""
+    _, out, _, _ = built
     pages = sorted(out.rglob("*.html"))
     kinds = {p.relative_to(out).parts[0] for p in pages}
     assert {"quality", "dashboards", "docs"} <= kinds

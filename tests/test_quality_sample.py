@@ -4,7 +4,6 @@ second run on the same data must report no change. Validation time is measured a
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import duckdb
@@ -22,19 +21,12 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def sample_quality(sample_built, tmp_path_factory):
-    warehouse, _, _ = sample_built
-    out = tmp_path_factory.mktemp("quality_sample") / "out"
-    from dagster_project.quality.runner import run_quality
-
-    started = time.perf_counter()
-    first = run_quality(warehouse, out)
-    first_seconds = time.perf_counter() - started
-    second = run_quality(warehouse, out)
-    print(f"quality on the sample: first run {first_seconds:.1f} s (GX {first.gx_seconds:.1f} s), "
-          f"second run {second.total_seconds:.1f} s (GX {second.gx_seconds:.1f} s)")
+def sample_quality(sample_quality_runs):
+    """Two quality runs on the sample's warehouse, the second on unchanged data (conftest: made once, shared with
+    test_people_outputs); ``out`` holds the second run's report."""
+    r = sample_quality_runs
     truth = json.loads(GROUND_TRUTH.read_text(encoding="utf-8"))
-    return warehouse, out, first, second, truth
+    return r["warehouse"], r["out_second"], r["first"], r["second"], truth
 
 
 def _keys(warehouse: Path, run_id: str, kind: str) -> set[tuple]:

@@ -93,7 +93,9 @@ def runs(sample_built, tmp_path_factory):
     fed = selection.without_views(manifest, selection.nodes_fed_by(manifest, FAMILY_TABLES, {"portal"}))
     # every dbt call of a Dagster run has its invocation folder (dbt.log; the build writes no JSON artifacts)
     unchanged_dbt_calls = list(target.glob(f"gongkai_dbt-{unchanged.run_id[:7]}-*"))
+    whole_dbt_calls = list(target.glob(f"gongkai_dbt-{whole.run_id[:7]}-*"))
     return dict(subset=subset, whole=whole, unchanged=unchanged, unchanged_dbt_calls=unchanged_dbt_calls,
+                whole_dbt_calls=whole_dbt_calls,
                 results=results, before=before, after_subset=after_subset, state=state,
                 recorded_portal=recorded_portal, warehouse=warehouse, manifest=manifest, fed=fed)
 
@@ -133,7 +135,8 @@ def test_the_dbt_asset_rebuilds_after_a_change_and_skips_an_unchanged_run(runs):
     """Skipping an unchanged stage: the whole run after the new portal row rebuilt what the row feeds; the run after
     it, nothing changed, skipped `dbt build` and reported what the portal feeds as not rebuilt."""
     assert not _skipped(runs["whole"]) and _skipped(runs["unchanged"])
-    assert runs["unchanged_dbt_calls"] == []   # dbt was not started: no invocation folder of that run
+    assert runs["whole_dbt_calls"]   # a run that starts dbt leaves its invocation folder …
+    assert runs["unchanged_dbt_calls"] == []   # … the unchanged run left none: dbt was not started
 
 
 def test_the_subset_moved_only_the_generations_of_what_it_wrote(runs):

@@ -90,18 +90,8 @@ class BlockChecksums:
         ids = list(block_ids)
         if self.of(ids[:1]) is None:
             return None
-        out = []
-        try:
-            with open(self.path, "rb") as f:
-                for b in ids:
-                    f.seek(BLOCKS_START + b * self.block_size)
-                    block = f.read(self.block_size)
-                    if len(block) != self.block_size:
-                        return None
-                    out.append(hashlib.blake2b(block, digest_size=16).hexdigest())
-        except OSError:
-            return None
-        return out
+        blocks = self._read(ids, self.block_size)
+        return None if blocks is None else [hashlib.blake2b(block, digest_size=16).hexdigest() for block in blocks]
 
     def of(self, block_ids) -> list[int] | None:
         """The stored checksum of each block, in the order given; None when any is not proven."""
@@ -110,24 +100,27 @@ class BlockChecksums:
         ids = list(block_ids)
         if any(not 0 <= b < self.block_count for b in ids):
             return None
+        if ids and not self._proven:  # the first block read is checked whole: the layout is what we think
+            first = self._read(ids[:1], self.block_size)
+            if first is None or duckdb_checksum(first[0][CHECKSUM_SIZE:]) != struct.unpack_from("<Q", first[0], 0)[0]:
+                self.block_size = 0
+                return None
+            self._proven = True
+        words = self._read(ids, CHECKSUM_SIZE)
+        return None if words is None else [struct.unpack_from("<Q", word, 0)[0] for word in words]
+
+    def _read(self, block_ids: list[int], size: int) -> list[bytes] | None:
+        """The first ``size`` bytes of each block (a block's stored checksum is its first word); None when the file
+        cannot be read or ends early."""
         out = []
         try:
             with open(self.path, "rb") as f:
-                for b in ids:
+                for b in block_ids:
                     f.seek(BLOCKS_START + b * self.block_size)
-                    if not self._proven:  # the first block read is checked whole: the layout is what we think
-                        block = f.read(self.block_size)
-                        if len(block) != self.block_size or duckdb_checksum(block[CHECKSUM_SIZE:]) != \
-                                struct.unpack_from("<Q", block, 0)[0]:
-                            self.block_size = 0
-                            return None
-                        self._proven = True
-                        out.append(struct.unpack_from("<Q", block, 0)[0])
-                        continue
-                    word = f.read(CHECKSUM_SIZE)
-                    if len(word) != CHECKSUM_SIZE:
+                    data = f.read(size)
+                    if len(data) != size:
                         return None
-                    out.append(struct.unpack("<Q", word)[0])
+                    out.append(data)
         except OSError:
             return None
         return out

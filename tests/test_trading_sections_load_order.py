@@ -45,12 +45,7 @@ def _export(path: Path) -> Path:
         _row(SECTION, "中标结果公告", "某某水厂扩建工程中标结果公告", "2020-02-20 09:00:00", BIDDER_COUNT="4",
              WIN_BIDDER_NAME="宁夏某某建设有限公司", BID_AMOUNT="8,800,000.00"),
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    return path
+    return _write_export(path, rows)
 
 
 def _re_tender(path: Path) -> Path:
@@ -69,6 +64,11 @@ def _re_tender(path: Path) -> Path:
 
 def _second_section(path: Path) -> Path:
     rows = [_row(SECOND_SECTION, "交易公告", "某某水厂扩建工程二标段施工招标公告", "2020-03-02 09:00:00")]
+    return _write_export(path, rows)
+
+
+def _write_export(path: Path, rows: list[list[str]]) -> Path:
+    """The platform's CSV export as it saves one: UTF-8 with BOM, CRLF records (quoted line breaks inside fields)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")

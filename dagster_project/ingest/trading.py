@@ -139,12 +139,14 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         target = spec["fields"][b.field].get("column", b.field)
         if target is not None and target not in values:  # helper fields (amount_unit …) are not stored
             values[target] = f"p_{b.field}"
-    if "postponed_bid_deadline" in present:
-        # a change notice's postponed closing (552's POST_BID_CLOSING_TIME) is its bid deadline, unless the record
-        # says there is no postponement (IS_POSTPONE 0 / 否: the time is then no deadline it sets)
-        postponed = (f"CASE WHEN {col('is_postponed')} IS DISTINCT FROM false THEN p_postponed_bid_deadline END"
-                     if "is_postponed" in present else "p_postponed_bid_deadline")
-        values["bid_doc_refer_end_time"] = f"coalesce({postponed}, {col('bid_doc_refer_end_time')})"
+    for helper, stored in (("postponed_bid_deadline", "bid_doc_refer_end_time"), ("postponed_bid_open", "bid_open_time")):
+        if helper in present:
+            # a change notice's postponed closing (552's POST_BID_CLOSING_TIME; 504's POST_OPEN_TIME, the opening and
+            # so the deadline) is its bid deadline / opening, unless the record says there is no postponement
+            # (IS_POSTPONE 0 / 否: the time is then none it sets)
+            postponed = (f"CASE WHEN {col('is_postponed')} IS DISTINCT FROM false THEN p_{helper} END"
+                         if "is_postponed" in present else f"p_{helper}")
+            values[stored] = f"coalesce({postponed}, {col(stored)})"
     key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
     try:
         notes = union_notes(con, folds) if fold_groups(con, source, key, part, present, folds) else []

@@ -136,3 +136,56 @@ def test_the_clarification_table_loads_with_its_times_and_postponement(tmp_path)
     # the record states no CLARIFY_TIME), in the table's trade area
     assert {p: v[2:] for p, v in rows.items()} == expected
     assert {(v[0], v[1]) for v in rows.values()} == {("澄清公告", WORKS)}
+
+
+def _verdicts(db: Path, rule: str, deals: list[str]) -> dict[str, tuple]:
+    return {deal.split("/")[0]: (None if observed is None else int(observed), *rest) for deal, observed, *rest in _query(
+        db, "select deal_key, observed_value, deadline_date, applies, passes from intermediate.int_deal_timelines_evaluated "
+            "where rule_id = ? and split_part(deal_key, '/', 1) in (select unnest(?))", [rule, deals])}
+
+
+@pytest.mark.slow
+def test_a_clarification_late_in_the_period_fails_unless_the_deadline_was_extended(trading_probe_warehouse):
+    # the files sit in the shared trading probe root (raw/trading/clarifications/): no build of this module's own
+    db = trading_probe_warehouse
+    late = _verdicts(db, "TRADE_AMENDMENT_LATE", [*WORKS_DEALS, GP_EARLIER])
+
+    def verdict(amended: dt.datetime, closing: dt.datetime, passes: bool) -> tuple:
+        return ((closing.date() - amended.date()).days, closing.date(), True, passes)
+
+    assert late[LATE] == verdict(CLARIFICATIONS[LATE][0], CLOSING, False)
+    assert late[EXTENDED] == verdict(CLARIFICATIONS[EXTENDED][0], CLARIFICATIONS[EXTENDED][3], True)
+    assert late[TIMELY] == verdict(CLARIFICATIONS[TIMELY][0], CLOSING, True)
+    assert late[SUBMITTED] == verdict(CLARIFICATIONS[SUBMITTED][1], CLOSING, False)   # SUBMIT_TIME: no CLARIFY_TIME
+    assert late[JSON_EXTENDED] == verdict(JSON_CLARIFIED, JSON_CLOSING, True)
+    assert late[CHANGED] == verdict(CHANGE_AT, CLOSING, False)                       # a platform's 变更公告
+    # the period the rules judge runs to the postponed opening the clarification set
+    period = _verdicts(db, "TRADE_SHORT_TENDER_PERIOD", [EXTENDED])
+    assert period[EXTENDED][0] == (CLARIFICATIONS[EXTENDED][3].date() - START.date()).days
+
+
+@pytest.mark.slow
+def test_a_closing_brought_forward_is_dates_out_of_order_not_a_shorter_period(trading_probe_warehouse):
+    db = trading_probe_warehouse
+    order = _verdicts(db, "TRADE_DATE_ORDER", [EARLIER, GP_EARLIER, TIMELY])
+    assert {deal: (applies, passes) for deal, (_o, _d, applies, passes) in order.items()} == {
+        EARLIER: (True, False), GP_EARLIER: (True, False), TIMELY: (True, True)}
+    period = _verdicts(db, "TRADE_SHORT_TENDER_PERIOD", [EARLIER, GP_EARLIER])
+    # the period still runs to the announced deadline (21 and 22 days), not to the earlier "postponed" one (18, 20)
+    assert {deal: v[0] for deal, v in period.items()} == {
+        EARLIER: (CLOSING.date() - START.date()).days, GP_EARLIER: (GP_CLOSING.date() - START.date()).days}
+
+
+@pytest.mark.slow
+def test_the_finding_names_the_deal_the_publisher_and_both_dates(trading_probe_warehouse):
+    from dagster_project.quality.suites import load_suites
+
+    rule = next(e for s in load_suites() for e in s.expectations if e.rule_id == "TRADE_AMENDMENT_LATE")
+    rows = _query(trading_probe_warehouse, rule.sql_for_duckdb(rule.gx_query))
+    found = {object_key.split("/")[0]: (publisher, observed) for _r, publisher, _y, object_key, observed, *_ in rows
+             if object_key.split("/")[0] in WORKS_DEALS}
+    assert set(found) == {LATE, SUBMITTED, CHANGED}
+    assert {publisher for publisher, _ in found.values()} == {BUYER_CODE}
+    clarified = CLARIFICATIONS[LATE][0]
+    assert found[LATE][1].startswith(f"{(CLOSING.date() - clarified.date()).days}.00 calendar_days")   # as its neighbours print
+    assert f"{clarified:%Y-%m-%d}" in found[LATE][1] and f"{CLOSING:%Y-%m-%d}" in found[LATE][1]

@@ -29,6 +29,7 @@ import duckdb
 
 from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
+from dagster_project.ingest.text_notes import note_pattern
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, union_notes
 from dagster_project.ingest.trading_fields import (
@@ -79,6 +80,18 @@ def _checks(bindings: list[tf.Binding], max_parts: int) -> list[tf.RowCheck]:
         reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE, TENDER_PROJECT_CODE nor "
                "UNIFIED_DEAL_CODE is filled: the bulletin cannot be tied to a deal)",
     )]
+    # a note typed into a code column among the data rows (注：本表…, 说明：…: an office's note above or between the
+    # records; below them it is the file's note, text_notes) names no deal: a row reject naming its column, never a
+    # bulletin of deal "注：本表…/"
+    note = tf.sql_literal(note_pattern(tuple(trading_spec()["note_lines"])))
+    for b in bindings:
+        if b.field in (*ids, "bid_section_code") and b.reports_errors:
+            checks.append(tf.RowCheck(
+                bad_sql=f"coalesce(regexp_matches(p_{b.field}, {note}), false)", column=b.header,
+                value_sql=f"p_{b.field}",
+                reason=f"「{b.header}」: 是附注文字, 不是编号, 该行不是公告 (a note typed into the code column among the "
+                       f"data rows: no code, the row is no bulletin)",
+            ))
     if "bid_section_codes" in present or "unified_deal_codes" in present:
         parts = (f"greatest(len({_split_codes_sql(col('bid_section_codes'))}), "
                  f"len({_split_codes_sql(col('unified_deal_codes'))}))")

@@ -162,6 +162,10 @@ def test_a_clarification_late_in_the_period_fails_unless_the_deadline_was_extend
     # the period the rules judge runs to the postponed opening the clarification set
     period = _verdicts(db, "TRADE_SHORT_TENDER_PERIOD", [EXTENDED])
     assert period[EXTENDED][0] == (CLARIFICATIONS[EXTENDED][3].date() - START.date()).days
+    # and the opening the candidates' publicity counts from is the postponed one; the announced stay as announced
+    opened = _query(db, "select evaluated_after_open_at, bid_open_at, bid_deadline_at from intermediate.int_deals_assembled "
+                        "where deal_key = ?", [f"{EXTENDED}/{EXTENDED}-1"])
+    assert opened == [(CLARIFICATIONS[EXTENDED][3], CLOSING, CLOSING)]
 
 
 @pytest.mark.slow

@@ -189,7 +189,8 @@ amendments as (
     from bulletins as changes
     join deals on deals.deal_key = changes.deal_key
     where changes.bulletin_type_code = 'change'
-      and cast(changes.notice_send_time as date) > cast(deals.tender_opened_at as date)
+      -- documents whose issue no notice states: issued no earlier than the announcement
+      and cast(changes.notice_send_time as date) > cast(coalesce(deals.tender_opened_at, deals.announced_at) as date)
       and changes.notice_send_time < deals.tender_closed_at
     group by changes.deal_key
 )

@@ -153,15 +153,18 @@ def debt_books_and_export_run(tmp_path_factory) -> Path:
 def trading_probe_warehouse(tmp_path_factory) -> Path:
     """The X5 blind probe's trading exports (tests/fixtures/trading_platform_exports) beside the bundled registry,
     loaded by the real loaders and built up to ``int_deal_timelines_evaluated`` once per test run (``_built_once``):
-    test_trading_openings_moved, test_trading_probe_parties, test_trading_probe_sections and
-    test_trading_postponed_closing read it, read-only — each
+    test_trading_openings_moved, test_trading_probe_parties, test_trading_probe_sections,
+    test_trading_postponed_closing and test_trading_clarifications read it, read-only — each
     built the same root itself before (≈ 15–20 CPU-s a build)."""
     def build(root: Path) -> None:
         from test_trading_openings_moved import probe_built
+        from test_trading_clarifications import write_raw as clarifications
         from test_trading_postponed_closing import write_raw as postponed_closings
 
-        # test_trading_postponed_closing's exports too, in a folder of their own (their own deals): no build of its own
+        # test_trading_postponed_closing's and test_trading_clarifications' exports too, each in a folder of its own
+        # (their own deals): no build of their own
         postponed_closings(root / "raw", "trading/postponed_closing")
+        clarifications(root / "raw", "trading/clarifications")
         probe_built(root, "+int_deal_timelines_evaluated")
 
     return _built_once(tmp_path_factory, "trading_probe", build) / "w.duckdb"

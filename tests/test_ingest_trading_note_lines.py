@@ -96,3 +96,39 @@ def test_a_record_without_its_code_is_still_a_reject(tmp_path):
     assert [r for r, _ in _reject_rows(wh, rel)] == [3, 5, 6]
     assert (row["rows_in"], row["rows_loaded"], row["rows_rejected"]) == (5, 2, 3)
     assert "note lines" not in (row["reason"] or "")
+
+
+def _in_code_column(note: str, *cells: tuple[int, str]) -> list[str]:
+    """A row whose PROJECT_CODE cell holds a note (an office typing it into the code column), other cells as given."""
+    row = [""] * len(HEADER)
+    row[HEADER.index("PROJECT_CODE")] = note
+    for index, value in cells:
+        row[index] = value
+    return row
+
+
+def test_a_note_typed_into_the_code_column_among_the_data_rows_is_a_reject_naming_it(tmp_path):
+    # wave 17: the note's text was the deal's code — a bulletin of deal "注：本表…/" (a note with a line break inside
+    # quotes, one with a time beside it); below the data rows it is still the file's note
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    wrapped = "注：本表时间为北京时间，\n金额单位为元"
+    with_time = _in_code_column("说明：以下为补录公告", (HEADER.index("NOTICE_SEND_TIME"), "2020-03-05 09:00:00"))
+    _csv(raw / "trading" / "a.csv", [DATA[0], _in_code_column(wrapped), DATA[1], with_time, _in_code_column(FOOTNOTE)])
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "交易信息"
+    for values in (HEADER, DATA[0], _in_code_column(SOURCE), DATA[1], [], _in_code_column(MAKER)):
+        sheet.append(values)
+    book.save(raw / "trading" / "b.xlsx")
+    load(raw, wh)
+    for rel, rejected, noted in (("trading/a.csv", [3, 5], "第6行"), ("trading/b.xlsx", [3], "工作表「交易信息」第6行")):
+        row = load_file_row(wh, rel)
+        rejects = query(wh, "SELECT source_row, source_column, raw_value, reason FROM raw.load_rejects WHERE source_file = ? "
+                            "ORDER BY 1", [rel])
+        assert [r[0] for r in rejects] == rejected
+        assert {r[1] for r in rejects} == {"PROJECT_CODE"}
+        assert all("附注" in r[3] and "PROJECT_CODE" in r[3] for r in rejects)
+        assert (row["rows_in"], row["rows_loaded"], row["rows_rejected"]) == (2 + len(rejected), 2, len(rejected))
+        assert noted in row["reason"] and "1 note line" in row["reason"]
+        keys = {b["bulletin_key"].split("|")[0] for b in bulletins(wh, rel).values()}
+        assert keys == {"NXG2020001/NXG2020001-01"}

@@ -29,6 +29,7 @@ import duckdb
 
 from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
+from dagster_project.ingest.text_notes import note_pattern
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, union_notes
 from dagster_project.ingest.trading_fields import (
@@ -79,6 +80,18 @@ def _checks(bindings: list[tf.Binding], max_parts: int) -> list[tf.RowCheck]:
         reason="缺少项目编号和统一交易标识码, 无法归属到交易 (neither PROJECT_CODE, TENDER_PROJECT_CODE nor "
                "UNIFIED_DEAL_CODE is filled: the bulletin cannot be tied to a deal)",
     )]
+    # a note typed into a code column among the data rows (注：本表…, 说明：…: an office's note above or between the
+    # records; below them it is the file's note, text_notes) names no deal: a row reject naming its column, never a
+    # bulletin of deal "注：本表…/"
+    note = tf.sql_literal(note_pattern(tuple(trading_spec()["note_lines"])))
+    for b in bindings:
+        if b.field in (*ids, "bid_section_code") and b.reports_errors:
+            checks.append(tf.RowCheck(
+                bad_sql=f"coalesce(regexp_matches(p_{b.field}, {note}), false)", column=b.header,
+                value_sql=f"p_{b.field}",
+                reason=f"「{b.header}」: 是附注文字, 不是编号, 该行不是公告 (a note typed into the code column among the "
+                       f"data rows: no code, the row is no bulletin)",
+            ))
     if "bid_section_codes" in present or "unified_deal_codes" in present:
         parts = (f"greatest(len({_split_codes_sql(col('bid_section_codes'))}), "
                  f"len({_split_codes_sql(col('unified_deal_codes'))}))")
@@ -139,12 +152,14 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         target = spec["fields"][b.field].get("column", b.field)
         if target is not None and target not in values:  # helper fields (amount_unit …) are not stored
             values[target] = f"p_{b.field}"
-    if "postponed_bid_deadline" in present:
-        # a change notice's postponed closing (552's POST_BID_CLOSING_TIME) is its bid deadline, unless the record
-        # says there is no postponement (IS_POSTPONE 0 / 否: the time is then no deadline it sets)
-        postponed = (f"CASE WHEN {col('is_postponed')} IS DISTINCT FROM false THEN p_postponed_bid_deadline END"
-                     if "is_postponed" in present else "p_postponed_bid_deadline")
-        values["bid_doc_refer_end_time"] = f"coalesce({postponed}, {col('bid_doc_refer_end_time')})"
+    for helper, stored in (("postponed_bid_deadline", "bid_doc_refer_end_time"), ("postponed_bid_open", "bid_open_time")):
+        if helper in present:
+            # a change notice's postponed closing (552's POST_BID_CLOSING_TIME; 504's POST_OPEN_TIME, the opening and
+            # so the deadline) is its bid deadline / opening, unless the record says there is no postponement
+            # (IS_POSTPONE 0 / 否: the time is then none it sets)
+            postponed = (f"CASE WHEN {col('is_postponed')} IS DISTINCT FROM false THEN p_{helper} END"
+                         if "is_postponed" in present else f"p_{helper}")
+            values[stored] = f"coalesce({postponed}, {col(stored)})"
     key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
     try:
         notes = union_notes(con, folds) if fold_groups(con, source, key, part, present, folds) else []

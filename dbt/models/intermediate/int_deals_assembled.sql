@@ -8,9 +8,22 @@
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 {{ trading_rebuild_marker(years) }}
-{#- A rebuilt partition's bulletins are read three times below; materialised (DuckDB's default) the copy of their wide
+{#- A rebuilt partition's bulletins are read four times below; materialised (DuckDB's default) the copy of their wide
     rows was most of the model's time for one new year at 1 M rows (1.1 of 1.3 s; inlined, each read takes only the
-    columns it needs: 0.16 s). A full build keeps the one materialised copy (every row, read three times). -#}
+    columns it needs: 0.16 s). A full build keeps the one materialised copy (every row, read four times). -#}
+{#- the bid deadline the last-published announcement or change notice stating one states, else the announced: the
+    deadline in force at the end (a postponement, a re-tender's own) -#}
+{%- set stated_closing -%}
+coalesce({{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_refer_end_time']) }}
+             filter (where bulletin_type_code in ('announcement', 'change') and bid_doc_refer_end_time is not null),
+         max(bid_doc_refer_end_time) filter (where bulletin_type_code in ('announcement', 'change')),
+         min(bid_doc_refer_end_time))
+{%- endset %}
+{#- the deadline the last tender's announcement states (a re-tender's own) -#}
+{%- set announced_closing -%}
+{{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_refer_end_time']) }}
+    filter (where bulletin_type_code = 'announcement' and bid_doc_refer_end_time is not null)
+{%- endset %}
 with bulletins as {{ cte_inlined(years is not none) }} (
     select * from {{ ref('int_bulletins_deduplicated') }}
     where {{ in_keys('partition_year', years) }}
@@ -121,10 +134,12 @@ deals as (
                  {{ arg_max_by('doc_get_start_time', ['notice_send_time', 'doc_get_start_time']) }}
                      filter (where bulletin_type_code = 'announcement' and doc_get_start_time is not null),
                  min(doc_get_start_time)) as tender_opened_at,
-        coalesce({{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_refer_end_time']) }}
-                     filter (where bulletin_type_code in ('announcement', 'change') and bid_doc_refer_end_time is not null),
-                 max(bid_doc_refer_end_time) filter (where bulletin_type_code in ('announcement', 'change')),
-                 min(bid_doc_refer_end_time)) as tender_closed_at,
+        -- A later notice stating a deadline EARLIER than the last tender's announced one (a 552 "postponement" to before
+        -- the closing it postpones, a 504 clarification's new deadline): the dates are out of order (TRADE_DATE_ORDER
+        -- names it: closing_brought_forward_at), not a silently shorter period — the period runs to the announced one
+        case when {{ stated_closing }} < {{ announced_closing }} then {{ announced_closing }}
+             else {{ stated_closing }} end as tender_closed_at,
+        case when {{ stated_closing }} < {{ announced_closing }} then {{ stated_closing }} end as closing_brought_forward_at,
         -- the opening the bids were evaluated after: the one the last-published announcement or change notice
         -- stating an opening states — a change notice moving the opening (变更/更正, 503's NOTICE_NATURE 2; later or
         -- earlier, the last of several), a re-tender's announcement after fewer than 3 bidders (实施条例 §44) — else
@@ -162,10 +177,27 @@ deals as (
         max(source_loaded_at) as source_loaded_at
     from bulletins
     group by deal_key
+),
+
+-- The last clarification or amendment of the last tender's documents (招标投标法 §23; 政府采购法实施条例 §31): a change
+-- notice (变更/更正/澄清, 503's NOTICE_NATURE 2, 552) or a 504 招标文件澄清与修改 record, published after the day the
+-- documents were issued (the issue itself, or its restatement that day, amends nothing) and before the deadline in
+-- force at the end (a change after the closing — of a result — is no amendment of the documents). The latest one is
+-- the one nearest the deadline: TRADE_AMENDMENT_LATE counts from it to tender_closed_at.
+amendments as (
+    select changes.deal_key, max(changes.notice_send_time) as last_amended_at
+    from bulletins as changes
+    join deals on deals.deal_key = changes.deal_key
+    where changes.bulletin_type_code = 'change'
+      -- documents whose issue no notice states: issued no earlier than the announcement
+      and cast(changes.notice_send_time as date) > cast(coalesce(deals.tender_opened_at, deals.announced_at) as date)
+      and changes.notice_send_time < deals.tender_closed_at
+    group by changes.deal_key
 )
 
 select
     deals.*,
+    amendments.last_amended_at,
     -- the buyer publishes; a deal whose buyer has no credit code is keyed by the buyer's name (never NULL)
     coalesce(deals.tenderer_code,
              {{ unregistered_publisher_key('coalesce(deals.tenderer_name, deals.deal_key)') }}) as publisher_code,
@@ -184,6 +216,7 @@ select
     ]), 'f', 'f is not null') }} end as result_missing_fields
 from deals
 left join candidate_names using (deal_key)
+left join amendments using (deal_key)
 left join result_notices using (deal_key)
 left join standard_result_fields as stated on stated.source_file = result_notices.source_file
 left join result_copies as copied on copied.bulletin_key = result_notices.bulletin_key

@@ -1,0 +1,195 @@
+"""Table 504 of the national data standard (招标文件/招标文件澄清与修改 TENDER_FILE_CLARI_MODI) and 招标投标法 §23: a
+clarification or amendment of the tender documents at least 15 days before the bid deadline, else the deadline extended.
+
+Wave 17 rejected a 504 file whole ("holds no bulletin"): a clarification postponing the opening (IS_POSTPONE 1,
+POST_OPEN_TIME 延期后开标时间) left the judged period at the announced deadline, and a clarification 11 days before the
+deadline was no finding. A change notice whose "postponed" closing is EARLIER than the announced deadline (552's
+POST_BID_CLOSING_TIME, 504's new deadline) silently shortened the judged period; it is a TRADE_DATE_ORDER finding.
+
+Files made as platforms make them: the announcements in a platform's flat export (UTF-8 with BOM, CRLF, Chinese
+labels, ``2021/4/1 9:00`` times), the 504 table one file per table under the standard's names (BOM, CRLF, the content
+cell with line breaks inside quotes, the standard's ``yyyyMMddHHmmss`` and people's ``2021年4月11日上午9时30分``), the
+same table as the national search service's JSON answer, a 552 record of a GP tender in the standard's names."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from test_ingest_trading import load, query
+from test_trading_candidates_per_row import _query
+
+WORKS, GP = "工程建设项目招标投标", "政府采购"
+START = dt.datetime(2021, 4, 1, 9, 0)
+CLOSING = START + dt.timedelta(days=21)          # the announced deadline: a lawful 21-day period (§24)
+BUYER, BUYER_CODE = "宁夏回族自治区某某建设管理中心", "12640000MB1234567X"
+# project → (clarified, submitted, IS_POSTPONE, POST_OPEN_TIME, 504's BID_DOC_REFER_END_TIME): the 504 record
+LATE = "NXJS2021-01"          # clarified 11 days before the deadline, nothing postponed: §23 fails
+EXTENDED = "NXJS2021-02"      # clarified 11 days before, the opening postponed to 16 days after it: passes
+TIMELY = "NXJS2021-03"        # clarified 18 days before: passes
+EARLIER = "NXJS2021-04"       # "postponed" to 3 days BEFORE the announced deadline: dates out of order
+SUBMITTED = "NXJS2021-05"     # no CLARIFY_TIME; submitted 7 days before the deadline: §23 fails on SUBMIT_TIME
+JSON_EXTENDED = "NXJS2021-06"  # JSON: clarified 9 days before, a later BID_DOC_REFER_END_TIME (IS_POSTPONE 是): passes
+CHANGED = "NXJS2021-07"       # a platform's 变更公告 12 days before an unchanged deadline: §23 fails
+GP_EARLIER = "NXCG2021-08"    # a GP tender's 552 "postponing" the closing 2 days before the announced: out of order
+CLARIFICATIONS = {
+    LATE: (START + dt.timedelta(days=10), START + dt.timedelta(days=10, hours=2), "0", None, CLOSING),
+    EXTENDED: (START + dt.timedelta(days=10), START + dt.timedelta(days=10, hours=1), "1",
+               START + dt.timedelta(days=26), CLOSING),
+    TIMELY: (START + dt.timedelta(days=3, minutes=30), START + dt.timedelta(days=3, hours=1), "0", None, CLOSING),
+    EARLIER: (START + dt.timedelta(days=5), START + dt.timedelta(days=5), "1", CLOSING - dt.timedelta(days=3), CLOSING),
+    SUBMITTED: (None, START + dt.timedelta(days=14), "0", None, CLOSING),
+}
+JSON_CLARIFIED, JSON_CLOSING = START + dt.timedelta(days=12), START + dt.timedelta(days=30)
+CHANGE_AT = START + dt.timedelta(days=9)
+GP_CLOSING, GP_POSTPONED = START + dt.timedelta(days=22), START + dt.timedelta(days=20)
+ANNOUNCEMENT_HEADER = ["项目编号", "标段(包)编号", "公告类型", "交易领域", "公告标题", "发布时间", "招标人", "招标人统一社会信用代码",
+                       "文件获取开始时间", "文件获取截止时间", "投标截止时间", "开标时间"]
+H504 = ["TENDER_PROJECT_CODE", "BID_SECTION_CODE", "UNIFIED_DEAL_CODES", "DOC_NO", "DOC_NAME", "BID_DOC_REFER_END_TIME",
+        "BID_OPEN_TIME", "BID_OPEN_PLACE", "CLARIFY_TIME", "IS_POSTPONE", "POST_OPEN_TIME", "POST_OPEN_ADDRESS",
+        "CLARIFY_CONTENT", "SUBMIT_TIME", "URL"]
+H552 = ["PURCHASE_PROJECT_CODE", "PURCHASE_PROJECT_NAME", "PURCHASE_SECTION_CODE", "UNIFIED_DEAL_CODE",
+        "TERMINATION_BULLETIN_TITLE", "TERMINATION_BULLETIN_CONTENT", "MODIFICATION_START_TIME", "IS_POSTPONE",
+        "POST_BID_CLOSING_TIME", "URL"]
+WORKS_DEALS = [*CLARIFICATIONS, JSON_EXTENDED, CHANGED]
+
+
+def _slash(t: dt.datetime) -> str:
+    return f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}"
+
+
+def _standard(t: dt.datetime | None) -> str:
+    return "" if t is None else f"{t:%Y%m%d%H%M%S}"
+
+
+def _people(t: dt.datetime) -> str:
+    """A time as an office types it: 2021年4月11日上午9时30分."""
+    half = "上午" if t.hour < 12 else "下午"
+    return f"{t.year}年{t.month}月{t.day}日{half}{t.hour if t.hour <= 12 else t.hour - 12}时{t.minute:02d}分"
+
+
+def _announcement(writer, project: str, area: str, closing: dt.datetime, kind: str = "招标公告",
+                  at: dt.datetime = START) -> None:
+    writer.writerow([project, f"{project}-1", kind, area, f"某某工程施工（{project}）{kind}", _slash(at), BUYER, BUYER_CODE,
+                     _slash(START), _slash(START + dt.timedelta(days=7)), _slash(closing), _slash(closing)])
+
+
+def write_raw(raw: Path, folder: str = "trading") -> None:
+    """The announcements, the 504 table (CSV and JSON) and a 552 record under ``raw/<folder>``."""
+    root = raw / folder
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "平台导出_公告_bom_crlf.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(ANNOUNCEMENT_HEADER)
+        for project in WORKS_DEALS:
+            _announcement(writer, project, WORKS, CLOSING)
+        # a change notice restating the deadline unchanged, 12 days before it
+        _announcement(writer, CHANGED, WORKS, CLOSING, kind="变更公告", at=CHANGE_AT)
+        writer.writerow([GP_EARLIER, f"{GP_EARLIER}-1", "采购公告", GP, f"某某设备采购项目（{GP_EARLIER}）公开招标公告",
+                         _slash(START), BUYER, BUYER_CODE, _slash(START), _slash(START + dt.timedelta(days=7)),
+                         _slash(GP_CLOSING), _slash(GP_CLOSING)])
+    with (root / "TENDER_FILE_CLARI_MODI.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(H504)
+        for n, (project, (clarified, submitted, postponed, post_open, deadline)) in enumerate(CLARIFICATIONS.items()):
+            # the standard's times, but one office typing its clarification time as people write it
+            clarify = _people(clarified) if project == TIMELY else _standard(clarified)
+            writer.writerow([project, f"{project}-1", "", f"DOC{n:023d}", "某某工程施工招标文件澄清与修改（第1号）",
+                             _standard(deadline), _standard(deadline), "宁夏公共资源交易中心开标室", clarify, postponed,
+                             _standard(post_open), "宁夏公共资源交易中心开标一室" if post_open else "",
+                             "一、工程量清单第3项更正\r\n二、投标截止时间：" + (f"{post_open:%Y年%m月%d日}" if post_open else "不变"),
+                             _standard(submitted), f"http://x/504/{n}"])
+    records = [{"tenderProjectCode": JSON_EXTENDED, "bidSectionCode": f"{JSON_EXTENDED}-1",
+                "docName": "某某工程施工招标文件澄清（第2号）", "bidDocReferEndTime": _standard(JSON_CLOSING),
+                "bidOpenTime": _standard(JSON_CLOSING), "clarifyTime": f"{JSON_CLARIFIED:%Y-%m-%d %H:%M:%S}",
+                "isPostpone": "是", "postOpenTime": "", "clarifyContent": "投标截止时间顺延至\n" + f"{JSON_CLOSING:%Y年%m月%d日}",
+                "submitTime": _standard(JSON_CLARIFIED), "url": "http://x/504/json"}]
+    (root / "TENDER_FILE_CLARI_MODI_20210501.json").write_text(
+        json.dumps({"code": 200, "msg": "success", "data": {"records": records, "total": 1}}, ensure_ascii=False),
+        encoding="utf-8")
+    with (root / "CORRECTION_ITEM_20210501.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(H552)
+        writer.writerow([GP_EARLIER, "某某设备采购项目", f"{GP_EARLIER}-1", "", "某某设备采购项目更正公告",
+                         "延期开标\r\n变更后投标截止时间：" + f"{GP_POSTPONED:%Y年%m月%d日}",
+                         _standard(START + dt.timedelta(days=4)), "1", _standard(GP_POSTPONED), "http://x/552/e"])
+
+
+def test_the_clarification_table_loads_with_its_times_and_postponement(tmp_path):
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    write_raw(raw)
+    load(raw, wh)
+    files = dict(query(wh, "SELECT source_file, status FROM raw.load_files WHERE source_file LIKE '%TENDER_FILE%'"))
+    assert files == {"trading/TENDER_FILE_CLARI_MODI.csv": "loaded", "trading/TENDER_FILE_CLARI_MODI_20210501.json": "loaded"}
+    rows = {r[0]: r[1:] for r in query(wh, """
+        SELECT tender_project_code, bulletin_type, trade_area, notice_send_time, bid_doc_refer_end_time, bid_open_time
+        FROM raw.trading_bulletins WHERE source_file LIKE '%TENDER_FILE%'""")}
+    expected = {}
+    for project, (clarified, submitted, _postponed, post_open, deadline) in CLARIFICATIONS.items():
+        moved = post_open or deadline   # IS_POSTPONE 1: the postponed opening is the new deadline too (§34)
+        expected[project] = (clarified or submitted, moved, moved)
+    expected[JSON_EXTENDED] = (JSON_CLARIFIED, JSON_CLOSING, JSON_CLOSING)
+    # a clarification is a change of the tender (变更公告 'change'), published when it was clarified (SUBMIT_TIME when
+    # the record states no CLARIFY_TIME), in the table's trade area
+    assert {p: v[2:] for p, v in rows.items()} == expected
+    assert {(v[0], v[1]) for v in rows.values()} == {("澄清公告", WORKS)}
+
+
+def _verdicts(db: Path, rule: str, deals: list[str]) -> dict[str, tuple]:
+    return {deal.split("/")[0]: (None if observed is None else int(observed), *rest) for deal, observed, *rest in _query(
+        db, "select deal_key, observed_value, deadline_date, applies, passes from intermediate.int_deal_timelines_evaluated "
+            "where rule_id = ? and split_part(deal_key, '/', 1) in (select unnest(?))", [rule, deals])}
+
+
+@pytest.mark.slow
+def test_a_clarification_late_in_the_period_fails_unless_the_deadline_was_extended(trading_probe_warehouse):
+    # the files sit in the shared trading probe root (raw/trading/clarifications/): no build of this module's own
+    db = trading_probe_warehouse
+    late = _verdicts(db, "TRADE_AMENDMENT_LATE", [*WORKS_DEALS, GP_EARLIER])
+
+    def verdict(amended: dt.datetime, closing: dt.datetime, passes: bool) -> tuple:
+        return ((closing.date() - amended.date()).days, closing.date(), True, passes)
+
+    assert late[LATE] == verdict(CLARIFICATIONS[LATE][0], CLOSING, False)
+    assert late[EXTENDED] == verdict(CLARIFICATIONS[EXTENDED][0], CLARIFICATIONS[EXTENDED][3], True)
+    assert late[TIMELY] == verdict(CLARIFICATIONS[TIMELY][0], CLOSING, True)
+    assert late[SUBMITTED] == verdict(CLARIFICATIONS[SUBMITTED][1], CLOSING, False)   # SUBMIT_TIME: no CLARIFY_TIME
+    assert late[JSON_EXTENDED] == verdict(JSON_CLARIFIED, JSON_CLOSING, True)
+    assert late[CHANGED] == verdict(CHANGE_AT, CLOSING, False)                       # a platform's 变更公告
+    # the period the rules judge runs to the postponed opening the clarification set
+    period = _verdicts(db, "TRADE_SHORT_TENDER_PERIOD", [EXTENDED])
+    assert period[EXTENDED][0] == (CLARIFICATIONS[EXTENDED][3].date() - START.date()).days
+    # and the opening the candidates' publicity counts from is the postponed one; the announced stay as announced
+    opened = _query(db, "select evaluated_after_open_at, bid_open_at, bid_deadline_at from intermediate.int_deals_assembled "
+                        "where deal_key = ?", [f"{EXTENDED}/{EXTENDED}-1"])
+    assert opened == [(CLARIFICATIONS[EXTENDED][3], CLOSING, CLOSING)]
+
+
+@pytest.mark.slow
+def test_a_closing_brought_forward_is_dates_out_of_order_not_a_shorter_period(trading_probe_warehouse):
+    db = trading_probe_warehouse
+    order = _verdicts(db, "TRADE_DATE_ORDER", [EARLIER, GP_EARLIER, TIMELY])
+    assert {deal: (applies, passes) for deal, (_o, _d, applies, passes) in order.items()} == {
+        EARLIER: (True, False), GP_EARLIER: (True, False), TIMELY: (True, True)}
+    period = _verdicts(db, "TRADE_SHORT_TENDER_PERIOD", [EARLIER, GP_EARLIER])
+    # the period still runs to the announced deadline (21 and 22 days), not to the earlier "postponed" one (18, 20)
+    assert {deal: v[0] for deal, v in period.items()} == {
+        EARLIER: (CLOSING.date() - START.date()).days, GP_EARLIER: (GP_CLOSING.date() - START.date()).days}
+
+
+@pytest.mark.slow
+def test_the_finding_names_the_deal_the_publisher_and_both_dates(trading_probe_warehouse):
+    from dagster_project.quality.suites import load_suites
+
+    rule = next(e for s in load_suites() for e in s.expectations if e.rule_id == "TRADE_AMENDMENT_LATE")
+    rows = _query(trading_probe_warehouse, rule.sql_for_duckdb(rule.gx_query))
+    found = {object_key.split("/")[0]: (publisher, observed) for _r, publisher, _y, object_key, observed, *_ in rows
+             if object_key.split("/")[0] in WORKS_DEALS}
+    assert set(found) == {LATE, SUBMITTED, CHANGED}
+    assert {publisher for publisher, _ in found.values()} == {BUYER_CODE}
+    clarified = CLARIFICATIONS[LATE][0]
+    assert found[LATE][1].startswith(f"{(CLOSING.date() - clarified.date()).days}.00 calendar_days")   # as its neighbours print
+    assert f"{clarified:%Y-%m-%d}" in found[LATE][1] and f"{CLOSING:%Y-%m-%d}" in found[LATE][1]

@@ -113,6 +113,29 @@ def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str, exclude: Iterabl
     return hashlib.sha256(f"{','.join(columns)}\n{n}\n{total}\n{xor}".encode("utf-8")).hexdigest()
 
 
+def database_file_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The identity, size and modification time of a read-only connection's database file and of its write-ahead log,
+    read while the connection is open: a commit between two readings moves one of them (it appends to the log, or a
+    checkpoint writes the file). None — nothing to compare — for a connection that can write (what it wrote and has not
+    committed would be in its marks and in no file) or a database in memory."""
+    import os
+
+    row = con.execute("SELECT path, readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if not row or not row[0] or not row[1]:
+        return None
+    state = [row[0]]
+    for path in (row[0], row[0] + ".wal"):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            state.append(None)
+            continue
+        except OSError:
+            return None
+        state.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(state)
+
+
 class StorageMarks:
     """What DuckDB stores for a relation, read from its catalogue, its storage metadata and its database file, never
     its rows: a table's columns, row count, column segments (``pragma_storage_info``: each segment's rows, block,
@@ -132,10 +155,16 @@ class StorageMarks:
     updates: a write-ahead log replayed), the rows are hashed instead (the ``RelationFingerprints`` aggregate): never
     a mark that could come back over other rows. A mark that moved without a change (the same rows written again) costs
     one hash downstream. ``of`` is by relation (dbt node) name, as generations are; ``of_all`` reads every table it needs
-    in one query."""
+    in one query.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    ``after``: marks taken earlier on another read-only connection to the same file, whose tables' marks are reused
+    when nothing was committed to the file since (``database_file_state``): quality's whole-run fingerprint and its
+    kept hashes read the same blocks once, not twice (issue 16)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, after: "StorageMarks | None" = None):
         self.con = con
+        # read while ``con`` is open, before any mark: DuckDB's file lock keeps a writer out while a reader is open
+        self.file_state = database_file_state(con)
         self._memo: dict[str, str] = {}
         self._relations: dict[str, list[tuple[str, str, str | None]]] = {}  # name -> (schema, name, view SQL)
         for schema, name, sql in con.execute(
@@ -148,6 +177,10 @@ class StorageMarks:
         self._blocks = None  # storage_blocks.BlockChecksums of the database file, read on first use
         self._file = None  # the database file's (path, encrypted) until its blocks are said not proven
         self.hashed: list[str] = []  # tables whose rows were hashed (their blocks could not say)
+        self.reused = after is not None and after.file_state is not None and after.file_state == self.file_state
+        if self.reused:  # the same catalogue and blocks: what was read then is what would be read now
+            self._memo, self._tables, self._columns = dict(after._memo), dict(after._tables), after._columns
+            self._blocks, self._file, self.hashed = after._blocks, after._file, list(after.hashed)
 
     def of(self, name: str, _seen: frozenset = frozenset()) -> str:
         """The mark of every relation called ``name`` (``absent`` when there is none)."""

@@ -203,3 +203,26 @@ def test_the_whole_run_is_not_carried_over_a_mart_changed_by_hand(warehouse, wit
     _change(warehouse, "update marts.t set v = v - 1 where k = 7")
     _change(warehouse, "update marts.t set v = v - 1 where k = 7")
     assert quality_fingerprint(warehouse, AS_OF) != first
+
+
+@pytest.mark.parametrize("sessions", [
+    [],
+    ["update marts.t set v = -100 where k = 7"],
+    ["update marts.t set v = v - 1 where k = 7", "update marts.t set v = v - 1 where k = 7"],
+])
+def test_the_whole_run_marks_handed_to_the_kept_hashes_are_reused_only_over_the_same_file(warehouse, tmp_path, sessions):
+    """The quality step takes the storage marks once (``carry.fingerprint_and_marks``) and hands them to the kept
+    hashes (``suite_carry.unit_inputs``) on its next connection. A session committing between the two (a hand change
+    of a mart, even one that puts the segment back where it was) must not leave the old marks in the kept hashes' key:
+    the units equal a fresh pass's, and the unit reading the changed mart is judged again."""
+    from dagster_project.quality.carry import fingerprint_and_marks
+
+    _change(warehouse, "update marts.t set v = v + 1 where k = 7")
+    first = _inputs(warehouse, tmp_path)  # recorded: kept rows for every relation
+    fingerprint, marks = fingerprint_and_marks(warehouse, AS_OF)
+    assert fingerprint is not None and marks is not None
+    for session in sessions:
+        _change(warehouse, session)
+    handed = suite_carry.unit_inputs(warehouse, _suites(tmp_path), AS_OF, marks)
+    assert _same(handed, _fresh(warehouse, tmp_path))
+    assert {u for u in handed[0] if handed[0][u] != first[0][u]} == ({UNIT_T} if sessions else set())

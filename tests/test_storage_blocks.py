@@ -184,3 +184,48 @@ def test_an_encrypted_file_has_its_rows_hashed_and_says_so(tmp_path, caplog):
     said = [r.getMessage() for r in caplog.records]
     assert said == [f"storage marks: the blocks of {path} are not proven (an encrypted file): its tables' rows are "
                     "hashed instead"] * 2
+
+
+def _read_only_marks(path, after=None) -> StorageMarks:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        marks = StorageMarks(con, after=after)
+        marks.of_all(["t", "v"])
+        return marks
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("session", [
+    None,
+    "update marts.t set amount_yuan = amount_yuan + 1 where k = 7",  # checkpointed when the session closes
+    "pragma disable_checkpoint_on_shutdown; update marts.t set amount_yuan = amount_yuan + 1 where k = 7",  # in the log
+    "create table marts.other as select 1 as x",  # another table: the catalogue moved, the marks of t did not
+])
+def test_marks_are_handed_to_the_next_read_only_connection_only_when_nothing_was_committed_between(database, session):
+    """``StorageMarks(con, after=...)`` reuses what an earlier read-only connection read when the database file and its
+    write-ahead log are as they were (``database_file_state``): once anything is committed — checkpointed or still in
+    the log — every table is read again, and the marks are a fresh reading's."""
+    first = _read_only_marks(database)
+    if session:
+        con = duckdb.connect(str(database))
+        con.execute(session)
+        con.close()
+    handed = _read_only_marks(database, after=first)
+    fresh = _read_only_marks(database)
+    assert handed.reused is (session is None)
+    assert (handed.of("t"), handed.of("v")) == (fresh.of("t"), fresh.of("v"))
+    if session and "marts.t" in session:
+        assert handed.of("t") != first.of("t")
+
+
+def test_marks_of_a_connection_that_can_write_are_never_handed_on(database):
+    """What a connection that can write has read may hold its own changes not committed: no file state, no reuse."""
+    con = duckdb.connect(str(database))
+    try:
+        writer = StorageMarks(con)
+        writer.of("t")
+        assert writer.file_state is None
+    finally:
+        con.close()
+    assert not _read_only_marks(database, after=writer).reused

@@ -61,24 +61,32 @@ def quality_code_digest() -> str:
 
 
 def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:
-    """Fingerprint of what the quality stage would judge now; None when unknown (then GX always runs).
+    """Fingerprint of what the quality stage would judge now; None when unknown (``fingerprint_and_marks``)."""
+    return fingerprint_and_marks(warehouse, as_of)[0]
+
+
+def fingerprint_and_marks(warehouse: Path, as_of: dt.date):
+    """(fingerprint of what the quality stage would judge now, the ``StorageMarks`` it holds); the fingerprint None
+    when unknown (then GX always runs), the marks None when not taken. The marks go to the kept hashes
+    (``suite_carry.unit_inputs``): read once, not again on the next connection.
 
     Unknown: no warehouse, or no recorded dbt build (the marts were built outside Dagster's whole-project
     build, or a build is under way or died half-way: the dbt asset forgets its fingerprint before building).
     The storage marks of the relations dbt builds are in it (``_storage_marks``): a hand-edited mart is judged again.
     """
     if not warehouse.exists():
-        return None
+        return None, None
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         tables = store.existing_tables(con)
         if not {"raw.stage_state", "raw.load_files"} <= tables:
-            return None
+            return None, None
         row = con.execute("SELECT fingerprint FROM raw.stage_state WHERE stage = ?", [DBT_STAGE]).fetchone()
         if row is None or _built_outside(con):  # a hand dbt build since: the record no longer says what marts hold
-            return None
+            return None, None
+        marks, stored = _storage_marks(con)
         return stage_state.stage_fingerprint(con, quality_code_digest(), as_of,
-                                             upstream=[QUALITY_STAGE, row[0], _storage_marks(con)])
+                                             upstream=[QUALITY_STAGE, row[0], stored]), marks
     finally:
         con.close()
 
@@ -87,12 +95,12 @@ def quality_fingerprint(warehouse: Path, as_of: dt.date) -> str | None:
 PIPELINE_SCHEMAS = ("raw", "quality")
 
 
-def _storage_marks(con) -> str:
+def _storage_marks(con):
     """The storage marks (``relation_fingerprint.StorageMarks``) of every relation dbt builds — those with a generation,
     and every relation outside the schemas the pipeline writes itself (a warehouse built without generations: the
     marts dbt built are there all the same): a mart changed by hand in a DuckDB session moves no dbt record and no
     generation, but it moves its mark, so the run is not carried. A staging view's mark holds the raw tables it
-    reads."""
+    reads. Returns (the ``StorageMarks``, the marks of them all)."""
     from dagster_project.relation_fingerprint import StorageMarks
     from dagster_project.transform import generations
 
@@ -100,7 +108,8 @@ def _storage_marks(con) -> str:
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() "
         "UNION ALL SELECT schema_name, view_name FROM duckdb_views() "
         "WHERE database_name = current_database() AND NOT internal").fetchall() if schema not in PIPELINE_SCHEMAS}
-    return StorageMarks(con).of_all(names)
+    marks = StorageMarks(con)
+    return marks, marks.of_all(names)
 
 
 def _built_outside(con) -> bool:

@@ -78,11 +78,13 @@ class KeptHashes:
     """Hashing queries' rows kept by the generation of the one relation each reads (on one read connection);
     ``remember`` writes what was computed (a write connection, after the read one is closed)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, as_of: dt.date):
+    def __init__(self, con: duckdb.DuckDBPyConnection, as_of: dt.date, marks=None):
         from dagster_project.relation_fingerprint import StorageMarks
 
         self.generations = trusted_generations(con, as_of)
-        self.marks = StorageMarks(con)  # a change by hand moves no generation: the mark is in the key
+        # a change by hand moves no generation: the mark is in the key. ``marks``: the whole-run fingerprint's
+        # (``carry.fingerprint_and_marks``), reused when the file is as it was then (each block read once per step)
+        self.marks = StorageMarks(con, after=marks)
         self.kept: dict[tuple[str, str], tuple[str, str]] = {}
         self.computed: dict[tuple[str, str], tuple[str, str]] = {}
         self.hits = self.misses = 0

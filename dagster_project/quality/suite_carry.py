@@ -144,10 +144,11 @@ def sliceable(expectations) -> bool:
     return all(e.slice and e.type == "unexpected_rows" for e in expectations)
 
 
-def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[dict, dict]:
+def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date, marks=None) -> tuple[dict, dict]:
     """(unit -> inputs fingerprint, unit -> ``slices.UnitSlices`` of the units whose expectations are all
     slice-local, and of the column-level units whose batch has a slice column, ``key_slices.py``). Slices are read
-    first: a sliced relation's whole fingerprint comes from its slices."""
+    first: a sliced relation's whole fingerprint comes from its slices. ``marks``: storage marks taken earlier in this
+    step (``kept_hashes.KeptHashes``)."""
     from dagster_project.quality import key_slices
     from dagster_project.quality import slices as slicing
 
@@ -159,7 +160,7 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date) -> tuple[d
     code = _suite_code_digest()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        kept = KeptHashes(con, as_of)  # relations no dbt build reached since they were hashed: not hashed again
+        kept = KeptHashes(con, as_of, marks)  # relations no dbt build reached since they were hashed: not hashed again
         relations = RelationFingerprints(con, kept)
         per_slice = slicing.SliceFingerprints(con, relations)
         files = {s.name: stage_state.tree_digest([s.path]) for s in suites}

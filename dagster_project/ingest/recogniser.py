@@ -98,6 +98,13 @@ class _RowKeys:
         self.section: str | None = None
         self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
         self.part_numbering: str | None = None  # its numbering's level ((一)): a row numbered alike or above closes it
+        # a part opened by a plain row (一般债务, no numbering): its own are the 其中 rows under it and the rows that
+        # continue their list (财政预算安排 after 其中：再融资); a plain row outside such a list is its sibling
+        self.part_plain = False
+        self.part_levels: list[str] = []  # the numbering levels seen when a plain part opened: a row of one closes it
+        self.listing: str | None = None  # the item of the 其中 row that opened the list the rows below continue
+        self.parts = {key for p in patterns for key in p.under}  # the items that have their own (其中 …) items
+        self.kind_cells: list[tuple] = []  # (line, its row's *_total item, its column): a *_total row's kind cell
         self.levels: list[str] = []  # the numbering levels in the order they first appear (一、 then (一) then 1.)
         self.where = ""
         self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
@@ -113,6 +120,10 @@ class _RowKeys:
             if count > best_count:
                 best, best_count = cls(vocab, patterns, spec.item_wordings, fiscal_year), count
         return best
+
+    def total(self) -> None:
+        """A total row (合计): the part and the list above it end."""
+        self.part, self.listing = None, None
 
     def _match(self, norm: str, top: bool):
         norm = with_digit_years(norm, self.fiscal_year)
@@ -131,10 +142,15 @@ class _RowKeys:
         norm = normalise(label)
         top = bool(self.vocab.top_numbering.match(norm))
         numbering = self.vocab.numbering_level(norm)
+        qizhong = self.vocab.label_numbering.sub("", norm).startswith("其中")
         if numbering is not None:
             self.levels += [numbering] if numbering not in self.levels else []
-            if self.part and self.levels.index(numbering) <= self.levels.index(self.part_numbering):
+            if self.part and (self.part_plain and numbering in self.part_levels or not self.part_plain and
+                              self.levels.index(numbering) <= self.levels.index(self.part_numbering)):
                 self.part = None  # (三)再融资 beside (一)一般 / (二)专项, (二)再融资 over 1.一般 / 2.专项: no kind's own
+            self.listing = None
+        elif self.part and self.part_plain and not qizhong and self.listing is None:
+            self.part = None  # 再融资债券 after a plain 专项债券 (no 其中): its sibling, no item of it
         pattern = self._match(norm, top)
         if pattern is None and self.wordings:
             bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
@@ -147,10 +163,17 @@ class _RowKeys:
         if pattern is None:
             return None
         if not pattern.within:
-            self.section, self.part = pattern.key, None
+            self.section, self.part, self.listing = pattern.key, None, None
         elif not pattern.under and numbering is not None:
             # (一)一般债务: its 其中 rows (and rows numbered deeper, 1.再融资) below are the kind's; 其中：一般债券 opens none
-            self.part, self.part_numbering = pattern.key, numbering
+            self.part, self.part_numbering, self.part_plain = pattern.key, numbering, False
+        elif not pattern.under and not qizhong and pattern.key in self.parts and not (
+                self.part is None and self.listing in self.parts):
+            # 一般债务 written plain: its 其中 rows are its own as (一)一般债务's are — unless it continues a list of the
+            # kinds opened by 其中 (其中：一般债券 / 专项债券: the whole's parts, the 其中：再融资 after them the whole's)
+            self.part, self.part_plain, self.part_levels, self.listing = pattern.key, True, list(self.levels), None
+        if qizhong and self.listing is None:
+            self.listing = pattern.key
         if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
                                                          bool(pattern.within)):
             return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
@@ -302,6 +325,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         else:  # nothing on either side of a two-sided row but ignored columns: still accounted
             sheet.rows_loaded += 1
 
+    _kind_cells_once(sheet, row_keys.kind_cells)
     if row_keys.cut:  # what a print's cut labels were read as (→?: could be several items, read as none)
         sheet.warnings.append(CUT_NOTE + "、".join(row_keys.cut))
     if row_keys.roll is not None:
@@ -316,6 +340,20 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         sheet.reason = "; ".join(sheet.warnings)
     # a budget 1-1's figures' year: which budget it serves is the file's question (debt_year.budget_of_1_1)
     sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()]) if is_budget_1_1(sheet) else None
+
+
+def _kind_cells_once(sheet: ParsedSheet, kind_cells: list[tuple]) -> None:
+    """A *_total row's 一般债券 / 专项债券 cell is its kind's item (kind_columns) — unless the table lists that kind as a
+    row too ((一)一般债券 under 合计 | 一般债券 | 专项债券): then the kind row's 合计 cell is that item, and the total row's
+    cell is the total's figure in that column (each cell read once, as its row × column name it; before, both cells
+    were one item, twice)."""
+    if not kind_cells:
+        return
+    moved = {id(line) for line, _, _ in kind_cells}
+    named = {(ln.row_key, ln.column_key) for ln in sheet.lines if id(ln) not in moved}
+    for line, total, column in kind_cells:
+        if (line.row_key, line.column_key) in named:
+            line.row_key, line.column_key = total, column
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:
@@ -432,6 +470,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         return  # this side of the row is empty
     if row_rejects:
         return
+    if is_total:
+        row_keys.total()  # 其中 rows under a 合计 are the total's, not the kind's above it
     row_key = None if is_total else row_keys(label)
     common = dict(
         source_row=grid.source_row(r), source_page=grid.page(r), side=seg.side, line_code=code, line_label=label, indent_level=indent,
@@ -447,6 +487,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
             value_text=cell_text(value) if value is not None else None,
             amount_yuan=(amount * multiplier).quantize(CENT, rounding=ROUND_HALF_UP),
         ))
+        if key != m.key:
+            row_keys.kind_cells.append((row_lines[-1], row_key, m.key))
     for t, value in texts:
         text = cell_text(value).strip()
         row_lines.append(ParsedLine(

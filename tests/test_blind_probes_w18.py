@@ -1,0 +1,100 @@
+"""Wave 18's probes of the debt readers (tests/fixtures/blind_debt_budget/MAKE.md, make_probes_w18.py): files made as
+publishers make them — LibreOffice .xls, Chromium PDFs — and openpyxl variants, for what wave 17 left wrong.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from dagster_project.ingest.workbook import parse_workbook
+
+FIXTURES = Path(__file__).parent / "fixtures" / "blind_debt_budget"
+sys.path.insert(0, str(FIXTURES))
+import make_probes_w18 as probes  # noqa: E402
+
+WAN = Decimal(10_000)
+FOREIGN = "列名所示年度既非本表年度"   # the note's words (header_band.FOREIGN_YEAR_COLUMNS)
+
+
+def _sheet(parsed, key: str):
+    return next(s for s in parsed.sheets if key in s.table_keys)
+
+
+def _one_table(path: Path, title: str, header: list, rows: list[list]):
+    wb = Workbook()
+    ws = wb.active
+    ws.append([title])
+    ws.append(["编制单位：石嘴山市财政局"] + [None] * (len(header) - 2) + ["单位：万元"])
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    (sheet,) = parse_workbook(path).sheets
+    return sheet
+
+
+def _accounted(sheet) -> None:
+    assert sheet.rows_in == sheet.rows_loaded + sheet.rows_rejected
+
+
+# ------------------------------------------------------------------------------ 1. the kinds as rows, not numbered
+def test_unnumbered_kinds_each_have_their_own_refinancing():
+    # LibreOffice .xls: 一般债券 / 其中：再融资债券 / 专项债券 / 其中：再融资债券 (no (一)(二)), and under 四、 each kind's
+    # 其中：再融资 / 财政预算安排 — the two kinds' rows were one item (issued_refinancing …, twice in a column)
+    sheet = _sheet(parse_workbook(FIXTURES / "city_debt_unnumbered_calc.xls"), "debt_1_4")
+    got = [(ln.line_label.strip(), ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines]
+    expected = [(label.strip(), key, column, Decimal(v) * WAN) for label, key, *figures in probes.UNNUMBERED_ROWS
+                for column, v in zip(("amount", "amount_own_level"), figures)]
+    assert got == expected
+    assert max(Counter((ln.row_key, ln.column_key) for ln in sheet.lines).values()) == 1
+    _accounted(sheet)
+
+
+@pytest.mark.parametrize("rows, expected", [
+    # 其中 directly under a total row (合计) is the total's: the whole's 再融资, not the kind's above it
+    ([["四、2024年地方政府债务还本预算数", 10], ["一般债务", 4], ["其中：再融资", 3], ["专项债务", 6], ["其中：再融资", 5],
+      ["合计", 10], ["其中：再融资", 8]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_general_refinancing", "budget_principal_special",
+      "budget_principal_special_refinancing", None, "budget_principal_refinancing"]),
+    # the kinds listed under a 其中 (其中：一般债券 / 专项债券) are the whole's parts: the 其中：再融资 after them is the whole's
+    ([["一、2023年地方政府债券发行额", 10], ["其中：一般债券", 4], ["专项债券", 6], ["其中：再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),
+    # plain siblings (一般债券 / 专项债券 / 再融资债券, no 其中): the 再融资 is the whole's, no kind's
+    ([["一、2023年地方政府债券发行额", 10], ["一般债券", 4], ["专项债券", 6], ["再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),
+    # the whole's sources first under a total, then each plain kind with its own
+    ([["四、2024年地方政府债务还本预算数", 10], ["其中：再融资", 8], ["财政预算安排", 2], ["一般债务", 4], ["其中：再融资", 3],
+      ["专项债务", 6], ["其中：再融资", 5]],
+     ["budget_principal_total", "budget_principal_refinancing", "budget_principal_funded", "budget_principal_general",
+      "budget_principal_general_refinancing", "budget_principal_special", "budget_principal_special_refinancing"]),
+])
+def test_a_qizhong_row_belongs_to_the_row_it_is_under(tmp_path, rows, expected):
+    sheet = _one_table(tmp_path / "service.xlsx", "石嘴山市2024年地方政府债券发行及还本付息情况表", ["项目", "本地区"], rows)
+    assert [ln.row_key for ln in sheet.lines] == expected
+    _accounted(sheet)
+
+
+# ------------------------------------------------------------------------------ 2. the kinds as rows and as columns
+def test_a_1_4_listing_the_kinds_as_rows_and_columns_reads_each_cell_once():
+    # LibreOffice .xls, 合计 | 一般债券 | 专项债券 over 一、发行额 / (一)一般债券 / (二)专项债券 …: the *_total row's 一般债券
+    # cell was re-read as issued_general, as the (一)一般债券 row's 合计 cell is — one item twice
+    sheet = _sheet(parse_workbook(FIXTURES / "county_debt_kinds_both_calc.xls"), "debt_1_4")
+    got = sorted((ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines)
+    expected = sorted((key, column, Decimal(v or 0) * WAN) for _, key, *figures in probes.BOTH_ROWS
+                      for column, v in zip(probes.BOTH_COLUMNS, figures))
+    assert got == expected
+    _accounted(sheet)
+
+
+def test_a_1_4_with_the_kinds_as_columns_only_still_reads_the_total_rows_cells_as_the_kinds(tmp_path):
+    # no kind rows: the *_total row's 一般债券 / 专项债券 cells are its kinds' items, as before
+    sheet = _one_table(tmp_path / "k.xlsx", "平罗县2024年地方政府债券发行及还本付息情况表", ["项目", "合计", "一般债券", "专项债券"],
+                       [["一、2023年地方政府债券发行额", 30, 12, 18], ["（一）新增债券", 20, 8, 12]])
+    assert sorted((ln.row_key, ln.column_key) for ln in sheet.lines) == sorted([
+        ("issued_total", "amount"), ("issued_general", "amount"), ("issued_special", "amount"),
+        ("issued_new", "amount"), ("issued_new", "amount_general"), ("issued_new", "amount_special")])

@@ -98,3 +98,59 @@ def test_a_1_4_with_the_kinds_as_columns_only_still_reads_the_total_rows_cells_a
     assert sorted((ln.row_key, ln.column_key) for ln in sheet.lines) == sorted([
         ("issued_total", "amount"), ("issued_general", "amount"), ("issued_special", "amount"),
         ("issued_new", "amount"), ("issued_new", "amount_general"), ("issued_new", "amount_special")])
+
+
+# ------------------------------------------------------------------------------ 4. a final's 1-1 titled without 决算
+def test_a_final_accounts_1_1_titled_without_juesuan_is_the_finals_table():
+    # LibreOffice .xls: 1-1 titled 2024年宁夏回族自治区地方政府债务限额及余额情况表 beside a 1-2 titled …决算情况表 — it was
+    # the 2024 budget's 1-1 (and the file half a budget)
+    parsed = parse_workbook(FIXTURES / "region_debt_final_calc.xls")
+    one = _sheet(parsed, "debtf_1_1")
+    assert (one.table_keys, one.fiscal_year, one.phase) == (("debtf_1_1",), probes.FINAL_YEAR, "final")
+    assert "决算" in one.reason and "预算的表1-1" not in one.reason
+    assert (parsed.fiscal_year, parsed.phase) == (probes.FINAL_YEAR, "final")
+    whole = {ln.column_key: ln.amount_yuan for ln in one.lines if ln.line_label == "全区"}
+    assert whole["balance_total"] == Decimal(probes.FINAL_REGIONS[0][4]) * 100_000_000
+    _accounted(one)
+
+
+def _book_1_1(path: Path, title: str, limit_head: str, balance_head: str, more: list[tuple[str, str]] = ()):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "1-1"
+    ws.append([title])
+    ws.append(["编制单位：宁夏回族自治区财政厅", None, None, None, None, None, "单位：亿元"])
+    ws.append(["地区", limit_head, None, None, balance_head, None, None])
+    ws.append([None, "合计", "一般债务", "专项债务", "合计", "一般债务", "专项债务"])
+    ws.merge_cells("A3:A4"), ws.merge_cells("B3:D3"), ws.merge_cells("E3:G3")
+    ws.append(["全区", 33, 14, 19, 31, 13, 18])
+    for name, item_title in more:
+        other = wb.create_sheet(name)
+        other.append([item_title])
+        other.append(["编制单位：宁夏回族自治区财政厅", "单位：亿元"])
+        other.append(["项目", "决算数"])
+        other.append(["一、2023年末一般债务余额", 12.5])
+    wb.save(path)
+    return parse_workbook(path).sheets[0]
+
+
+TITLE_2024 = "2024年宁夏回族自治区地方政府债务限额及余额情况表"
+
+
+@pytest.mark.parametrize("limit_head, balance_head, more, year, phase", [
+    # alone, its headers naming 决算 / 执行: a final's (it was the 2025 budget's: a budget's headers naming its title's year)
+    ("2024年债务限额决算数", "2024年末债务余额决算数", [], 2024, "final"),
+    ("2024年债务限额", "2024年末债务余额执行数", [], 2024, "final"),
+    # the file's other tables finals of its year: a final's, whatever its headers say
+    ("2024年债务限额", "2024年末债务余额", [("1-2", "2024年宁夏回族自治区地方政府一般债务余额决算情况表")], 2024, "final"),
+    # as before: alone with the headers of its title's year and no 决算 / 执行, the next budget's
+    ("2024年债务限额", "2024年末债务余额", [], 2025, "budget"),
+    # a budget's 1-1 showing last year's executed balance (2023年末…执行数 in 2024's): the 2024 budget's, as titled
+    ("2023年债务限额", "2023年末债务余额执行数", [], 2024, "budget"),
+    # beside a budget's tables of the next year: the figures'-year title rule holds (the 2025 budget's)
+    ("2024年债务限额", "2024年末债务余额执行数", [("1-2", "宁夏回族自治区2025年地方政府一般债务余额情况表")], 2025, "budget"),
+])
+def test_a_1_1_is_a_finals_when_its_headers_or_its_file_say_so(tmp_path, limit_head, balance_head, more, year, phase):
+    one = _book_1_1(tmp_path / "debt.xlsx", TITLE_2024, limit_head, balance_head, more)
+    assert (one.fiscal_year, one.phase) == (year, phase)
+    assert one.table_keys == (("debtf_1_1",) if phase == "final" else ("debt_1_1",))

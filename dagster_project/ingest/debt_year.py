@@ -11,15 +11,24 @@ items) name its title's year is the next year's budget's table: a budget cannot 
 year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their
 ``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures,
 a mid-year adjustment's (调整 in its title) its own year's adjusted limit: never re-dated.
+
+A final's 1-1 is not always titled 决算 (`2024年宁夏回族自治区地方政府债务限额及余额情况表` in the 2024 final accounts): read
+as a budget's, it was the 2025 budget's (its headers name its title's year). It is a final's table — never re-dated — when
+the file's other tables are that year's finals (one file = one disclosure), or, the file's other tables not all a budget's,
+when its limit/balance headers say 决算 / 执行 of its own year (2024年末债务余额执行数; a budget's 1-1 shows last year's
+executed balance, 2023年末…执行数 in 2024's, and stays the budget's).
 """
 from __future__ import annotations
 
 import re
 
 from dagster_project.ingest.parsed import _YEAR, ParsedSheet, nfkc
+from dagster_project.ingest.workbook_spec import vocabulary
 
 BUDGET_1_1 = "debt_1_1"
+FINAL_1_1 = "debtf_1_1"
 _LIMIT_OR_BALANCE = re.compile("限额|余额")
+_CLOSED = re.compile("决算|执行")  # a final's words in a header: 决算数, 执行数, 年末余额执行数
 # a mid-year budget adjustment (预算调整方案) states its own year's limit after the adjustment: never the next budget's
 _ADJUSTMENT = re.compile("调整")
 _FIGURE_ITEMS = ("limit_total", "balance_total")
@@ -42,6 +51,26 @@ def figures_year(sheet: ParsedSheet, header_texts: list[str]) -> int | None:
     return next(iter(years)) if len(years) == 1 else None
 
 
+FINAL_NOTE = ("表题未写「决算」，但{why}：此表为 {year} 年决算的表1-1，不移年度 (the title does not say 决算, but {why_en}: "
+              "this is the {year} final accounts' 1-1, its year as titled)")
+_WHY = {"file": ("本文件其他表为 {year} 年决算", "the file's other tables are the {year} final accounts'"),
+        "headers": ("表头写明决算/执行数", "its headers say 决算 / 执行")}
+
+
+def closed_headers(header_texts: list[str]) -> bool:
+    """Whether a 1-1's header names a final's figures (决算数, 执行数) — in any cell of a header path."""
+    return any(_CLOSED.search(nfkc(cell)) for header in header_texts for cell in header.split("/"))
+
+
+def as_final(sheet: ParsedSheet, why: str) -> None:
+    table = next(t for t in vocabulary().tables if FINAL_1_1 in t.table_keys)
+    zh, en = _WHY[why]
+    sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, (FINAL_1_1,), "final"
+    sheet.warnings.append(FINAL_NOTE.format(why=zh.format(year=sheet.fiscal_year), why_en=en.format(year=sheet.fiscal_year),
+                                            year=sheet.fiscal_year))
+    sheet.reason = "; ".join(sheet.warnings)
+
+
 def is_budget_1_1(sheet: ParsedSheet) -> bool:
     return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
 
@@ -58,12 +87,18 @@ def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
     Y − 2 (it is then the Y − 1 budget's own, as titled), one titled Y stays Y's
     whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
     year's budget's."""
-    others = {s.fiscal_year for s in sheets
-              if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)}
+    other_tables = [s for s in sheets
+                    if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)]
+    others = {s.fiscal_year for s in other_tables}
+    phases = {s.phase for s in other_tables}
     for sheet in sheets:
         if sheet.status != "parsed" or not is_budget_1_1(sheet) or sheet.fiscal_year is None:
             continue
-        if len(others) == 1:
+        if phases == {"final"} and others == {sheet.fiscal_year}:
+            as_final(sheet, "file")  # in a final accounts file of its year: the final's, whatever its headers say
+        elif phases != {"budget"} and sheet.closed_headers and sheet.figures_year in (None, sheet.fiscal_year):
+            as_final(sheet, "headers")  # 2024年末债务余额执行数 under a 2024 title: that year's executed figures
+        elif len(others) == 1:
             (year,) = others
             # (unless its headers name the year before its title's: 2022年末余额 under 2023年…, the 2023 budget's own)
             if sheet.fiscal_year == year - 1 and sheet.figures_year in (None, sheet.fiscal_year):

@@ -71,6 +71,8 @@ class ParsedSheet:
     year_choices: tuple[int, ...] = ()
     # a budget 1-1's figures' year, as its limit/balance headers (or items) name it: which budget it serves (debt_year.py)
     figures_year: int | None = None
+    # a budget 1-1 whose limit/balance headers say 决算 / 执行 (决算数, 年末余额执行数): a final's words (debt_year.py)
+    closed_headers: bool = False
     phase: str | None = None
     unit_label: str | None = None
     unit_multiplier: Decimal = Decimal(1)

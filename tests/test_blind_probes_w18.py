@@ -154,3 +154,26 @@ def test_a_1_1_is_a_finals_when_its_headers_or_its_file_say_so(tmp_path, limit_h
     one = _book_1_1(tmp_path / "debt.xlsx", TITLE_2024, limit_head, balance_head, more)
     assert (one.fiscal_year, one.phase) == (year, phase)
     assert one.table_keys == (("debtf_1_1",) if phase == "final" else ("debt_1_1",))
+
+
+# ------------------------------------------------------------------------------ 3. a header naming a range of years
+def test_a_column_headed_with_a_range_of_years_is_no_column_of_the_table():
+    # Chromium PDF: 项目 | 2024年预算数 | 2023—2024年预算数 in the 2024 budget's 1-2 — the range column was a second `amount`
+    # (dropped as a duplicate only because the other came first)
+    sheet = _sheet(parse_workbook(FIXTURES / "city_debt_range_chromium.pdf"), "debt_1_2")
+    assert "amount" in sheet.column_map.values() and list(sheet.column_map.values()).count("amount") == 1
+    assert {ln.source_column for ln in sheet.lines} == {"B"}
+    assert {ln.row_key: ln.amount_yuan for ln in sheet.lines} == {
+        key: Decimal(own) * WAN for _, key, own, _ in probes.RANGE_ROWS}
+    assert FOREIGN in sheet.reason and f"「{probes.RANGE_HEAD}」" in sheet.reason
+    _accounted(sheet)
+
+
+@pytest.mark.parametrize("head", ["2023—2024年预算数", "2023-2024年预算数", "2023至2024年预算数", "2023年-2024年预算数",
+                                  "2023～2024年预算数"])
+def test_a_range_of_years_alone_is_not_read_as_the_tables_figure(tmp_path, head):
+    # the range column the only figure column (it was the table's `amount`, as 2024年预算数 in it matched)
+    sheet = _one_table(tmp_path / "r.xlsx", "石嘴山市生态环境局2024年一般公共预算“三公”经费支出表", ["项目", head],
+                       [["公务接待费", 3]])
+    assert not sheet.lines and FOREIGN in sheet.reason and f"「{head}」" in sheet.reason
+    _accounted(sheet)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from dagster_project.ingest.parsed import _YEAR, ParsedSheet, nfkc
+from dagster_project.ingest.parsed import ParsedSheet, nfkc, years_in
 from dagster_project.ingest.workbook_spec import vocabulary
 
 BUDGET_1_1 = "debt_1_1"
@@ -37,17 +37,12 @@ NOTE = ("表题年度 {title} 年是表中数字的年度（{title}年限额、�
         "and balance at the end of the year before, so this is the {budget} budget's 1-1)")
 
 
-def _years(texts) -> set[int]:
-    from dagster_project.ingest.header_band import _year_of
-    return {year for text in texts for m in _YEAR.finditer(nfkc(text or "")) if (year := _year_of(m))}
-
-
 def figures_year(sheet: ParsedSheet, header_texts: list[str]) -> int | None:
     """The one year the 1-1's limit/balance headers name, else its limit/balance items' labels (items as rows)."""
     cells = (cell for header in header_texts for cell in header.split("/"))  # a header path, top cell first
-    years = _years(cell for cell in cells if _LIMIT_OR_BALANCE.search(cell))  # not 2018年预算数 over 2017年债务限额
+    years = years_in(cell for cell in cells if _LIMIT_OR_BALANCE.search(cell))  # not 2018年预算数 over 2017年债务限额
     if not years:
-        years = _years(line.line_label for line in sheet.lines if line.row_key in _FIGURE_ITEMS)
+        years = years_in(line.line_label for line in sheet.lines if line.row_key in _FIGURE_ITEMS)
     return next(iter(years)) if len(years) == 1 else None
 
 

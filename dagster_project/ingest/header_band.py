@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from dagster_project.ingest.grid import Grid, cell_text
 from dagster_project.ingest.parsed import (
-    _CN_DIGITS,
     _CODE_LIKE,
     _NUMBER,
     _YEAR,
@@ -20,6 +19,7 @@ from dagster_project.ingest.parsed import (
     ParsedSheet,
     _code_part,
     nfkc,
+    year_of,
 )
 from dagster_project.ingest.workbook_spec import Alias, TableSpec, WorkbookVocabulary, normalise
 
@@ -80,7 +80,7 @@ def foreign_year(spec: TableSpec, path: list[str]) -> int | None:
            spec.fiscal_year + spec.pattern_shift - 1}
     for cell in path:
         for match in _YEAR.finditer(cell):
-            year = _year_of(match)
+            year = year_of(match)
             if year is not None and year not in own:
                 return year
     return None
@@ -167,18 +167,14 @@ def _find_title(vocab: WorkbookVocabulary, grid: Grid, sheet_name: str):
     return title, title_row, table
 
 
-def _year_of(match: re.Match | None) -> int | None:
-    return int(nfkc(match.group(1)).translate(_CN_DIGITS)) if match else None
-
-
 def _entity_and_year(vocab: WorkbookVocabulary, title: str | None, table_name: str | None):
     if not title:
         return None, None
     m = _YEAR.search(title)
-    year = _year_of(m)
+    year = year_of(m)
     pair = _YEAR_PAIR.search(title)
     if pair:  # '2019年和2020年…情况表' (debt tables of the Ministry's layout): the later year is the fiscal year
-        year = _year_of(_YEAR.search(pair.group(2)))
+        year = year_of(_YEAR.search(pair.group(2)))
     if m:
         before = title[: m.start()]
     elif table_name and table_name in title:

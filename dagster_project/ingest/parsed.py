@@ -164,6 +164,16 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def year_of(match: re.Match | None) -> int | None:
+    """The year a ``_YEAR`` match names (2024年, ２０２４年, 二〇二四年 → 2024)."""
+    return int(nfkc(match.group(1)).translate(_CN_DIGITS)) if match else None
+
+
+def years_in(texts) -> set[int]:
+    """Every year the texts name."""
+    return {year for text in texts for m in _YEAR.finditer(nfkc(text or "")) if (year := year_of(m))}
+
+
 def parse_amount(value: object) -> tuple[bool, Decimal]:
     """(ok, amount in the sheet's unit). Blank and dashes are 0; other text is not a number."""
     if value is None:

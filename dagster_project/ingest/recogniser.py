@@ -33,7 +33,6 @@ from dagster_project.ingest.header_band import (
     _Segment,
     _segments,
     _strip_unit_publisher,
-    _year_of,
     best_alias,
 )
 from dagster_project.ingest.parsed import (
@@ -49,6 +48,7 @@ from dagster_project.ingest.parsed import (
     _code_part,
     indent_of,
     nfkc,
+    year_of,
     parse_amount,
 )
 from dagster_project.ingest.region_band import refuse_double_regions, region_columns, strip_bands
@@ -586,9 +586,9 @@ def _years_under_title(grid: Grid, title_row: int | None) -> tuple[list[int], li
         cells = grid.texts(r)
         if r > (title_row or 0) and any(_looks_numeric(grid.value(r, c)) for c, _ in cells):
             break
-        if years := [y for y in (_year_of(_YEAR.search(text)) for _, text in cells) if y]:
-            return years, [y for _, text in cells if "决算" in text and (y := _year_of(_YEAR.search(text)))]
-    return [y for y in (_year_of(_YEAR.search(grid.name)),) if y], []
+        if years := [y for y in (year_of(_YEAR.search(text)) for _, text in cells) if y]:
+            return years, [y for _, text in cells if "决算" in text and (y := year_of(_YEAR.search(text)))]
+    return [y for y in (year_of(_YEAR.search(grid.name)),) if y], []
 
 
 def split_tables(grid: Grid, vocab: WorkbookVocabulary | None = None) -> list[Grid]:

@@ -177,3 +177,61 @@ def test_a_range_of_years_alone_is_not_read_as_the_tables_figure(tmp_path, head)
                        [["公务接待费", 3]])
     assert not sheet.lines and FOREIGN in sheet.reason and f"「{head}」" in sheet.reason
     _accounted(sheet)
+
+
+# ------------------------------------------------------------------------------ 5. a table moved to the next year
+ITEMS_1_2 = [["一、2022年末一般债务余额实际数", 240, None], ["二、2023年一般债务限额", 265, None],
+             ["三、2023年一般债务发行额", 40, None], ["四、2023年一般债务还本额", 32, None],
+             ["五、2023年末一般债务余额执行数", 248, None], ["六、2024年一般债务限额", None, 280]]
+
+
+def _book_1_2(path: Path, title: str, with_1_1: bool):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "1-2"
+    ws.append([title])
+    ws.append(["编制单位：石嘴山市财政局", None, "单位：万元"])
+    ws.append(["项目", "2023年执行数", "2024年预算数"])
+    for row in ITEMS_1_2:
+        ws.append(row)
+    if with_1_1:
+        other = wb.create_sheet("1-1")
+        other.append(["石嘴山市2024年地方政府债务限额及余额情况表"])
+        other.append(["编制单位：石嘴山市财政局", None, "单位：万元"])
+        other.append(["地区", "2023年债务限额", "2023年末债务余额"])
+        other.append(["本地区", 300, 280])
+    wb.save(path)
+    return parse_workbook(path).sheets[0]
+
+
+@pytest.mark.parametrize("with_1_1", [True, False], ids=["beside the budget's 1-1", "alone"])
+def test_a_1_2_titled_with_its_figures_year_reads_its_next_year_column_as_its_own(tmp_path, with_1_1):
+    # 石嘴山市2023年…一般债务余额情况表 over 2023年执行数 | 2024年预算数 (its 六、2024年限额 under 2024年预算数): the 2024
+    # budget's table — it stayed 2023's, its 2024年预算数 column unread as another year's, the 2024 limit lost
+    sheet = _book_1_2(tmp_path / "d.xlsx", "石嘴山市2023年地方政府一般债务余额情况表", with_1_1)
+    assert (sheet.fiscal_year, sheet.phase) == (2024, "budget")
+    assert FOREIGN not in (sheet.reason or "") and "2024 年预算" in sheet.reason
+    got = {(ln.row_key, ln.source_column): ln.amount_yuan for ln in sheet.lines if ln.amount_yuan}
+    assert got == {("opening_balance", "B"): 240 * WAN, ("prior_limit", "B"): 265 * WAN, ("issued", "B"): 40 * WAN,
+                   ("repaid", "B"): 32 * WAN, ("closing_balance", "B"): 248 * WAN, ("limit", "C"): 280 * WAN}
+    _accounted(sheet)
+
+
+def test_a_1_2_titled_with_its_budgets_year_keeps_it(tmp_path):
+    # 2024年… over 2023年执行数 | 2024年预算数: the 2024 budget's as titled, both columns read
+    sheet = _book_1_2(tmp_path / "d.xlsx", "石嘴山市2024年地方政府一般债务余额情况表", False)
+    assert sheet.fiscal_year == 2024 and "预算的表" not in (sheet.reason or "")
+    assert {ln.source_column for ln in sheet.lines if ln.amount_yuan} == {"B", "C"}
+
+
+def test_a_budget_book_titled_with_its_figures_year_is_the_next_budgets_with_its_columns():
+    # LibreOffice .xls: 1-1, 1-2, 1-3 all titled 2023年… in the 2024 budget, 1-2 / 1-3 under 2023年执行数 | 2024年预算数
+    parsed = parse_workbook(FIXTURES / "city_debt_figures_year_calc.xls")
+    assert {s.table_keys[0]: s.fiscal_year for s in parsed.sheets} == {"debt_1_1": 2024, "debt_1_2": 2024, "debt_1_3": 2024}
+    assert (parsed.fiscal_year, parsed.phase) == (2024, "budget")
+    for key, items in (("debt_1_2", probes.ITEMS_1_2_NEXT), ("debt_1_3", probes.ITEMS_1_3_NEXT)):
+        sheet = _sheet(parsed, key)
+        assert FOREIGN not in (sheet.reason or "")
+        got = {ln.row_key: ln.amount_yuan for ln in sheet.lines}
+        assert got == {k: Decimal(a if a is not None else b) * WAN for _, k, a, b in items}
+        _accounted(sheet)

@@ -70,13 +70,36 @@ def is_budget_1_1(sheet: ParsedSheet) -> bool:
     return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
 
 
+NEXT_TABLES = ("debt_1_2", "debt_1_3", "debt_1_4")
+NEXT_NOTE = ("表题年度 {title} 年是表中数字的年度，表头列名所示 {budget} 年是其所属预算：此表为 {budget} 年预算的表，按 {budget} 年"
+             "读取 (the title's year {title} is the year of the figures; the header names {budget}, the budget it serves: "
+             "read as the {budget} budget's table, its {budget} columns its own)")
+
+
+def next_year_tables(sheets: list[ParsedSheet]) -> dict[int, int]:
+    """{index: year} of a file's budget 1-2 … 1-4 titled with their figures' year: a header naming the year after the
+    title's (2023年执行数 | 2024年预算数 under 石嘴山市2023年…) names the budget the table serves, which a budget of the
+    title's year could not show — unless the file's other tables agree on another year. Read as that year's, its
+    columns naming it are its own (before, 2024年预算数 was another year's column, unread, and the table the 2023
+    budget's)."""
+    candidates = {i: sheet.fiscal_year + 1 for i, sheet in enumerate(sheets)
+                  if sheet.status == "parsed" and sheet.phase == "budget" and sheet.fiscal_year is not None
+                  and not sheet.year_choices and set(sheet.table_keys) & set(NEXT_TABLES)
+                  and not _ADJUSTMENT.search(sheet.title or "")
+                  and sheet.fiscal_year + 1 in sheet.header_years and max(sheet.header_years) == sheet.fiscal_year + 1}
+    # the other tables' years, but of none whose year is itself in question (a 1-1, another such table)
+    others = {s.fiscal_year for i, s in enumerate(sheets) if i not in candidates and s.status == "parsed"
+              and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)}
+    return {i: after for i, after in candidates.items() if others in (set(), {after})}
+
+
 def redate(sheet: ParsedSheet, budget_year: int) -> None:
     sheet.warnings.append(NOTE.format(title=sheet.fiscal_year, budget=budget_year))
     sheet.reason = "; ".join(sheet.warnings)
     sheet.fiscal_year = budget_year
 
 
-def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
+def budget_of_1_1(sheets: list[ParsedSheet]) -> dict[int, int]:
     """Each budget 1-1 of a file to the budget it serves. The file's other tables decide when they agree on a year Y
     (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year) unless its headers name
     Y − 2 (it is then the Y − 1 budget's own, as titled), one titled Y stays Y's
@@ -86,7 +109,8 @@ def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
                     if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)]
     others = {s.fiscal_year for s in other_tables}
     phases = {s.phase for s in other_tables}
-    for sheet in sheets:
+    moved = {}
+    for i, sheet in enumerate(sheets):
         if sheet.status != "parsed" or not is_budget_1_1(sheet) or sheet.fiscal_year is None:
             continue
         if phases == {"final"} and others == {sheet.fiscal_year}:
@@ -98,5 +122,8 @@ def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
             # (unless its headers name the year before its title's: 2022年末余额 under 2023年…, the 2023 budget's own)
             if sheet.fiscal_year == year - 1 and sheet.figures_year in (None, sheet.fiscal_year):
                 redate(sheet, year)
+                moved[i] = year
         elif sheet.figures_year == sheet.fiscal_year:
             redate(sheet, sheet.fiscal_year + 1)
+            moved[i] = sheet.fiscal_year
+    return moved

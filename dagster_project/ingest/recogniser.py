@@ -49,6 +49,7 @@ from dagster_project.ingest.parsed import (
     indent_of,
     nfkc,
     year_of,
+    years_in,
     parse_amount,
 )
 from dagster_project.ingest.region_band import refuse_double_regions, region_columns, strip_bands
@@ -338,6 +339,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     )
     if sheet.warnings:
         sheet.reason = "; ".join(sheet.warnings)
+    sheet.header_years = tuple(sorted(years_in(h for _, h in paths.values())))
     # a budget 1-1's figures' year: which budget it serves is the file's question (debt_year.budget_of_1_1)
     if is_budget_1_1(sheet):
         sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()])
@@ -534,9 +536,11 @@ def _count_rows(grid: Grid, start: int) -> int:
 
 
 def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = None,
-               file_year: int | None = None) -> ParsedSheet:
+               file_year: int | None = None, fiscal_year: int | None = None) -> ParsedSheet:
     """Recognise and parse the one table a grid holds (a sheet, or a PDF table over its pages). ``file_year``: the
-    year of the file the grid is in, for a table that names none (its title, the lines under it, its sheet name)."""
+    year of the file the grid is in, for a table that names none (its title, the lines under it, its sheet name);
+    ``fiscal_year``: the year it is read as whatever its title says (a budget's table titled with its figures' year,
+    debt_year.py)."""
     vocab = vocab or vocabulary()
     sheet = ParsedSheet(sheet=grid.name, sheet_index=sheet_index)
     if all(grid.is_blank(r) for r in range(len(grid.rows))):
@@ -553,6 +557,8 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
         return sheet
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, table.table_keys, table.phase
     sheet.entity_name, sheet.fiscal_year = _entity_and_year(vocab, title, table.table_name)
+    if fiscal_year is not None:
+        sheet.fiscal_year = fiscal_year
     if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name, else the file's
         named, closed = _years_under_title(grid, title_row)
         sheet.year_choices = tuple(sorted(set(named))) if len(set(named)) > 1 else ()

@@ -12,11 +12,11 @@ year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 
 ``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures,
 a mid-year adjustment's (调整 in its title) its own year's adjusted limit: never re-dated.
 
-A final's 1-1 is not always titled 决算 (`2024年宁夏回族自治区地方政府债务限额及余额情况表` in the 2024 final accounts): read
-as a budget's, it was the 2025 budget's (its headers name its title's year). It is a final's table — never re-dated — when
-the file's other tables are that year's finals (one file = one disclosure), or, the file's other tables not all a budget's,
-when its limit/balance headers say 决算 / 执行 of its own year (2024年末债务余额执行数; a budget's 1-1 shows last year's
-executed balance, 2023年末…执行数 in 2024's, and stays the budget's).
+A final's 1-1 is not always titled 决算 (`2024年宁夏回族自治区地方政府债务限额及余额情况表` in the 2024 final
+accounts): read as a budget's, it was the 2025 budget's (its headers name its title's year). It is a final's table —
+never re-dated — when the file's other tables are that year's finals (one file = one disclosure), or, the file's other
+tables not all a budget's, when its limit/balance headers say 决算 / 执行 of its own year (2024年末债务余额执行数; a
+budget's 1-1 shows last year's executed balance, 2023年末…执行数 in 2024's, and stays the budget's).
 """
 from __future__ import annotations
 
@@ -59,10 +59,9 @@ def closed_headers(header_texts: list[str]) -> bool:
 
 def as_final(sheet: ParsedSheet, why: str) -> None:
     table = next(t for t in vocabulary().tables if FINAL_1_1 in t.table_keys)
-    zh, en = _WHY[why]
+    zh, en = (text.format(year=sheet.fiscal_year) for text in _WHY[why])
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, (FINAL_1_1,), "final"
-    sheet.warnings.append(FINAL_NOTE.format(why=zh.format(year=sheet.fiscal_year), why_en=en.format(year=sheet.fiscal_year),
-                                            year=sheet.fiscal_year))
+    sheet.warnings.append(FINAL_NOTE.format(why=zh, why_en=en, year=sheet.fiscal_year))
     sheet.reason = "; ".join(sheet.warnings)
 
 
@@ -71,9 +70,9 @@ def is_budget_1_1(sheet: ParsedSheet) -> bool:
 
 
 NEXT_TABLES = ("debt_1_2", "debt_1_3", "debt_1_4")
-NEXT_NOTE = ("表题年度 {title} 年是表中数字的年度，表头列名所示 {budget} 年是其所属预算：此表为 {budget} 年预算的表，按 {budget} 年"
-             "读取 (the title's year {title} is the year of the figures; the header names {budget}, the budget it serves: "
-             "read as the {budget} budget's table, its {budget} columns its own)")
+NEXT_NOTE = ("表题年度 {title} 年是表中数字的年度，表头列名所示 {budget} 年是其所属预算：此表为 {budget} 年预算的表，"
+             "按 {budget} 年读取 (the title's year {title} is the year of the figures; the header names {budget}, the "
+             "budget it serves: read as the {budget} budget's table, its {budget} columns its own)")
 
 
 def next_year_tables(sheets: list[ParsedSheet]) -> dict[int, int]:
@@ -105,8 +104,8 @@ def budget_of_1_1(sheets: list[ParsedSheet]) -> dict[int, int]:
     Y − 2 (it is then the Y − 1 budget's own, as titled), one titled Y stays Y's
     whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
     year's budget's."""
-    other_tables = [s for s in sheets
-                    if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)]
+    other_tables = [s for s in sheets if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices
+                    and not is_budget_1_1(s)]
     others = {s.fiscal_year for s in other_tables}
     phases = {s.phase for s in other_tables}
     moved = {}

@@ -71,7 +71,7 @@ class ParsedSheet:
     year_choices: tuple[int, ...] = ()
     # a budget 1-1's figures' year, as its limit/balance headers (or items) name it: which budget it serves (debt_year.py)
     figures_year: int | None = None
-    # a budget 1-1 whose limit/balance headers say 决算 / 执行 (决算数, 年末余额执行数): a final's words (debt_year.py)
+    # a budget 1-1 whose headers say 决算 / 执行 (决算数, 年末余额执行数): a final's words (debt_year.py)
     closed_headers: bool = False
     # the years the header band names (2023年执行数 | 2024年预算数 → 2023, 2024): a debt table titled with its figures'
     # year names the budget it serves there (debt_year.next_year_tables)

@@ -13,12 +13,12 @@ import dataclasses
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
-from dagster_project.ingest.cut_labels import CUT_NOTE, completions
+from dagster_project.ingest.cut_labels import CUT_NOTE
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.debt_year import closed_headers, figures_year, is_budget_1_1
-from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.roll_forward_year import RollForward
+from dagster_project.ingest.row_keys import RowKeys, kind_cells_once
 from dagster_project.ingest.region_totals import unmapped_whole_total, whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
@@ -85,100 +85,6 @@ def _pre_header_info(vocab, grid: Grid, rows: range, sheet: ParsedSheet, header_
 def _label_fallback(value) -> str | None:
     text = cell_text(value)
     return text if text.strip() else None
-
-
-class _RowKeys:
-    """Item rows → row_key, by ordered patterns with sections (see the YAML header); a label a print cut at its
-    column's edge by the one item of the template it can begin (cut_labels.py)."""
-
-    def __init__(self, vocab, patterns, wordings=(), fiscal_year=None):
-        self.vocab = vocab
-        self.patterns = patterns
-        self.wordings = wordings
-        self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
-        self.section: str | None = None
-        self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
-        self.part_numbering: str | None = None  # its numbering's level ((一)): a row numbered alike or above closes it
-        # a part opened by a plain row (一般债务, no numbering): its own are the 其中 rows under it and the rows that
-        # continue their list (财政预算安排 after 其中：再融资); a plain row outside such a list is its sibling
-        self.part_plain = False
-        self.part_levels: list[str] = []  # the numbering levels seen when a plain part opened: a row of one closes it
-        self.listing: str | None = None  # the item of the 其中 row that opened the list the rows below continue
-        self.parts = {key for p in patterns for key in p.under}  # the items that have their own (其中 …) items
-        self.kind_cells: list[tuple] = []  # (line, its row's *_total item, its column): a *_total row's kind cell
-        self.levels: list[str] = []  # the numbering levels in the order they first appear (一、 then (一) then 1.)
-        self.where = ""
-        self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
-        self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
-
-    @classmethod
-    def best_for(cls, vocab, spec: TableSpec, labels: list[str], fiscal_year=None) -> "_RowKeys":
-        """The pattern set (year shift) that names the most distinct items on this sheet."""
-        best, best_count = cls(vocab, spec.row_patterns, spec.item_wordings, fiscal_year), -1
-        for patterns in (spec.row_patterns, *spec.alternative_row_patterns):
-            trial = cls(vocab, patterns, spec.item_wordings, fiscal_year)
-            count = len({trial(label) for label in labels} - {None})
-            if count > best_count:
-                best, best_count = cls(vocab, patterns, spec.item_wordings, fiscal_year), count
-        return best
-
-    def total(self) -> None:
-        """A total row (合计): the part and the list above it end."""
-        self.part, self.listing = None, None
-
-    def _match(self, norm: str, top: bool):
-        norm = with_digit_years(norm, self.fiscal_year)
-        for pattern in self.patterns:
-            if pattern.within and (top or self.section not in pattern.within):
-                continue
-            if pattern.under and self.part not in pattern.under:
-                continue
-            if pattern.regex.search(norm):
-                return pattern
-        return None
-
-    def __call__(self, label: str | None) -> str | None:
-        if not self.patterns or not label:
-            return None
-        norm = normalise(label)
-        top = bool(self.vocab.top_numbering.match(norm))
-        numbering = self.vocab.numbering_level(norm)
-        qizhong = self.vocab.label_numbering.sub("", norm).startswith("其中")
-        if numbering is not None:
-            self.levels += [numbering] if numbering not in self.levels else []
-            if self.part and (self.part_plain and numbering in self.part_levels or not self.part_plain and
-                              self.levels.index(numbering) <= self.levels.index(self.part_numbering)):
-                self.part = None  # (三)再融资 beside (一)一般 / (二)专项, (二)再融资 over 1.一般 / 2.专项: no kind's own
-            self.listing = None
-        elif self.part and self.part_plain and not qizhong and self.listing is None:
-            self.part = None  # 再融资债券 after a plain 专项债券 (no 其中): its sibling, no item of it
-        pattern = self._match(norm, top)
-        if pattern is None and self.wordings:
-            bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
-            found = {p.key: p for rest in completions(bare, self.wordings) if (p := self._match(norm + rest, top))}
-            if len(found) == 1:
-                pattern = next(iter(found.values()))
-                self.cut.append(f"{self.where}「{label.strip()}」→{pattern.key}")
-            elif found:
-                self.cut.append(f"{self.where}「{label.strip()}」→? ({'/'.join(sorted(found))})")
-        if pattern is None:
-            return None
-        if not pattern.within:
-            self.section, self.part, self.listing = pattern.key, None, None
-        elif not pattern.under and numbering is not None:
-            # (一)一般债务: its 其中 rows (and rows numbered deeper, 1.再融资) below are the kind's; 其中：一般债券 opens none
-            self.part, self.part_numbering, self.part_plain = pattern.key, numbering, False
-        elif not pattern.under and not qizhong and pattern.key in self.parts and not (
-                self.part is None and self.listing in self.parts):
-            # 一般债务 written plain: its 其中 rows are its own as (一)一般债务's are — unless it continues a list of the
-            # kinds opened by 其中 (其中：一般债券 / 专项债券: the whole's parts, the 其中：再融资 after them the whole's)
-            self.part, self.part_plain, self.part_levels, self.listing = pattern.key, True, list(self.levels), None
-        if qizhong and self.listing is None:
-            self.listing = pattern.key
-        if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
-                                                         bool(pattern.within)):
-            return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
-        return pattern.key
 
 
 def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | None) -> None:
@@ -253,16 +159,16 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     notes: list[str] = list(top_notes)
     in_notes = False
     words_year = sheet.fiscal_year if spec.year_words else None
-    row_keys = _RowKeys(vocab, spec.row_patterns, spec.item_wordings, words_year)
+    row_keys = RowKeys(vocab, spec.row_patterns, spec.item_wordings, words_year)
     label_cols = [seg.label.index for seg in segments if seg.label]
     labelled = [(grid.where(r), cell_text(grid.value(r, c))) for r in range(data_start, len(grid.rows))
                 for c in label_cols if cell_text(grid.value(r, c)).strip()]
     if spec.alternative_row_patterns:
-        row_keys = _RowKeys.best_for(vocab, spec, [label for _, label in labelled], words_year)
+        row_keys = RowKeys.best_for(vocab, spec, [label for _, label in labelled], words_year)
     if spec.roll_forward_rows is not None and words_year:  # the roll-forward's year decides its balances' items
         roll = RollForward(spec, labelled, words_year)
         if roll.patterns is not None:
-            row_keys = _RowKeys(vocab, roll.patterns, spec.item_wordings, words_year)
+            row_keys = RowKeys(vocab, roll.patterns, spec.item_wordings, words_year)
         row_keys.roll = roll
     split_state = {"lei": None, "kuan": None}
     multiplier = sheet.unit_multiplier
@@ -326,7 +232,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         else:  # nothing on either side of a two-sided row but ignored columns: still accounted
             sheet.rows_loaded += 1
 
-    _kind_cells_once(sheet, row_keys.kind_cells)
+    kind_cells_once(sheet, row_keys.kind_cells)
     if row_keys.cut:  # what a print's cut labels were read as (→?: could be several items, read as none)
         sheet.warnings.append(CUT_NOTE + "、".join(row_keys.cut))
     if row_keys.roll is not None:
@@ -344,20 +250,6 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     if is_budget_1_1(sheet):
         sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()])
         sheet.closed_headers = closed_headers([h for _, h in paths.values()])
-
-
-def _kind_cells_once(sheet: ParsedSheet, kind_cells: list[tuple]) -> None:
-    """A *_total row's 一般债券 / 专项债券 cell is its kind's item (kind_columns) — unless the table lists that kind as a
-    row too ((一)一般债券 under 合计 | 一般债券 | 专项债券): then the kind row's 合计 cell is that item, and the total row's
-    cell is the total's figure in that column (each cell read once, as its row × column name it; before, both cells
-    were one item, twice)."""
-    if not kind_cells:
-        return
-    moved = {id(line) for line, _, _ in kind_cells}
-    named = {(ln.row_key, ln.column_key) for ln in sheet.lines if id(ln) not in moved}
-    for line, total, column in kind_cells:
-        if (line.row_key, line.column_key) in named:
-            line.row_key, line.column_key = total, column
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:

@@ -85,7 +85,7 @@ def test_a_1_4_listing_the_kinds_as_rows_and_columns_reads_each_cell_once():
     # cell was re-read as issued_general, as the (一)一般债券 row's 合计 cell is — one item twice
     sheet = _sheet(parse_workbook(FIXTURES / "county_debt_kinds_both_calc.xls"), "debt_1_4")
     got = sorted((ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines)
-    expected = sorted((key, column, Decimal(v or 0) * WAN) for _, key, *figures in probes.BOTH_ROWS
+    expected = sorted((key, column, Decimal(str(v or 0)) * WAN) for _, key, *figures in probes.BOTH_ROWS
                       for column, v in zip(probes.BOTH_COLUMNS, figures))
     assert got == expected
     _accounted(sheet)

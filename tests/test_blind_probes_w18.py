@@ -64,6 +64,12 @@ def test_unnumbered_kinds_each_have_their_own_refinancing():
     # the kinds listed under a 其中 (其中：一般债券 / 专项债券) are the whole's parts: the 其中：再融资 after them is the whole's
     ([["一、2023年地方政府债券发行额", 10], ["其中：一般债券", 4], ["专项债券", 6], ["其中：再融资债券", 3]],
      ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),
+    # the sample's print: 其中：再融资债券 level with the plain kinds above it, none with its own — the whole's
+    ([["一、2023年地方政府债券发行额", 10], ["  一般债券", 4], ["  专项债券", 6], ["  其中：再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),
+    # indented below the last kind: that kind's own
+    ([["一、2023年地方政府债券发行额", 10], ["  一般债券", 4], ["  专项债券", 6], ["      其中：再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_special", "issued_special_refinancing"]),
     # plain siblings (一般债券 / 专项债券 / 再融资债券, no 其中): the 再融资 is the whole's, no kind's
     ([["一、2023年地方政府债券发行额", 10], ["一般债券", 4], ["专项债券", 6], ["再融资债券", 3]],
      ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),

@@ -368,7 +368,7 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         return
     if is_total:
         row_keys.total()  # 其中 rows under a 合计 are the total's, not the kind's above it
-    row_key = None if is_total else row_keys(label)
+    row_key = None if is_total else row_keys(label, indent)
     common = dict(
         source_row=grid.source_row(r), source_page=grid.page(r), side=seg.side, line_code=code, line_label=label, indent_level=indent,
         is_total=is_total, row_key=row_key,

@@ -26,6 +26,9 @@ class RowKeys:
         # continue their list (财政预算安排 after 其中：再融资); a plain row outside such a list is its sibling
         self.part_plain = False
         self.part_levels: list[str] = []  # the numbering levels seen when a plain part opened: a row of one closes it
+        self.part_indent = 0  # the plain part's indentation: a 其中 indented below it is its own
+        self.plain_count = 0  # the plain kinds of the section so far
+        self.owned = False  # whether a plain kind of the section had its own 其中 row
         self.listing: str | None = None  # the item of the 其中 row that opened the list the rows below continue
         self.parts = {key for p in patterns for key in p.under}  # the items that have their own (其中 …) items
         self.kind_cells: list[tuple] = []  # (line, its row's *_total item, its column): a *_total row's kind cell
@@ -60,7 +63,7 @@ class RowKeys:
                 return pattern
         return None
 
-    def __call__(self, label: str | None) -> str | None:
+    def __call__(self, label: str | None, indent: int = 0) -> str | None:
         if not self.patterns or not label:
             return None
         norm = normalise(label)
@@ -75,6 +78,12 @@ class RowKeys:
             self.listing = None
         elif self.part and self.part_plain and not qizhong and self.listing is None:
             self.part = None  # 再融资债券 after a plain 专项债券 (no 其中): its sibling, no item of it
+        elif self.part and self.part_plain and qizhong and self.listing is None and not (
+                indent > self.part_indent or indent == self.part_indent and (self.owned or self.plain_count == 1)):
+            # the first 其中 under a plain kind is the kind's when indented below it, or, level with it, when it follows
+            # the first kind or a kind before had its own; 一般债券 / 专项债券 / 其中：再融资债券 all level (the sample's,
+            # the Ministry's print) is the whole's 其中, as before
+            self.part = None
         pattern = self._match(norm, top)
         if pattern is None and self.wordings:
             bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
@@ -88,6 +97,7 @@ class RowKeys:
             return None
         if not pattern.within:
             self.section, self.part, self.listing = pattern.key, None, None
+            self.owned, self.plain_count = False, 0
         elif not pattern.under and numbering is not None:
             # (一)一般债务: its 其中 rows (and rows numbered deeper, 1.再融资) below are the kind's; 其中：一般债券 opens none
             self.part, self.part_numbering, self.part_plain = pattern.key, numbering, False
@@ -96,6 +106,9 @@ class RowKeys:
             # 一般债务 written plain: its 其中 rows are its own as (一)一般债务's are — unless it continues a list of the
             # kinds opened by 其中 (其中：一般债券 / 专项债券: the whole's parts, the 其中：再融资 after them the whole's)
             self.part, self.part_plain, self.part_levels, self.listing = pattern.key, True, list(self.levels), None
+            self.part_indent, self.plain_count = indent, self.plain_count + 1
+        elif pattern.under and qizhong:
+            self.owned = True  # a kind had its own 其中: the next kind's 其中 level with it is its own too
         if qizhong and self.listing is None:
             self.listing = pattern.key
         if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,

@@ -241,3 +241,16 @@ def test_a_budget_book_titled_with_its_figures_year_is_the_next_budgets_with_its
         got = {ln.row_key: ln.amount_yuan for ln in sheet.lines}
         assert got == {k: Decimal(a if a is not None else b) * WAN for _, k, a, b in items}
         _accounted(sheet)
+
+
+def test_a_final_accounts_pdfs_only_1_1_titled_without_juesuan_is_the_finals_by_its_cover():
+    # Chromium PDF: cover 宁夏回族自治区 2024年度政府决算, an explanation, then the 1-1 titled without 决算 over 2024年债务限额 |
+    # 2024年末债务余额 — alone, its headers naming its title's year, it was moved to the 2025 budget
+    parsed = parse_workbook(FIXTURES / "region_debt_final_chromium.pdf")
+    (one,) = [s for s in parsed.sheets if s.status == "parsed"]
+    assert (one.table_keys, one.fiscal_year, one.phase) == (("debtf_1_1",), probes.FINAL_YEAR, "final")
+    assert "封面" in one.reason and "预算的表1-1" not in one.reason
+    assert (parsed.fiscal_year, parsed.phase) == (probes.FINAL_YEAR, "final")
+    whole = {ln.column_key: ln.amount_yuan for ln in one.lines if ln.line_label == "全区"}
+    assert whole["limit_total"] == Decimal(probes.FINAL_REGIONS[0][1]) * 100_000_000
+    _accounted(one)

@@ -49,7 +49,8 @@ def figures_year(sheet: ParsedSheet, header_texts: list[str]) -> int | None:
 FINAL_NOTE = ("表题未写「决算」，但{why}：此表为 {year} 年决算的表1-1，不移年度 (the title does not say 决算, but {why_en}: "
               "this is the {year} final accounts' 1-1, its year as titled)")
 _WHY = {"file": ("本文件其他表为 {year} 年决算", "the file's other tables are the {year} final accounts'"),
-        "headers": ("表头写明决算/执行数", "its headers say 决算 / 执行")}
+        "headers": ("表头写明决算/执行数", "its headers say 决算 / 执行"),
+        "cover": ("本文件封面为 {year} 年决算", "the file's cover says the {year} final accounts")}
 
 
 def closed_headers(header_texts: list[str]) -> bool:
@@ -98,12 +99,13 @@ def redate(sheet: ParsedSheet, budget_year: int) -> None:
     sheet.fiscal_year = budget_year
 
 
-def budget_of_1_1(sheets: list[ParsedSheet]) -> dict[int, int]:
+def budget_of_1_1(sheets: list[ParsedSheet], cover: tuple[int | None, str | None] = (None, None)) -> dict[int, int]:
     """Each budget 1-1 of a file to the budget it serves. The file's other tables decide when they agree on a year Y
     (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year) unless its headers name
     Y − 2 (it is then the Y − 1 budget's own, as titled), one titled Y stays Y's
     whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
-    year's budget's."""
+    year's budget's. A final's 1-1 (its file's other tables, or its cover (``cover``: a PDF's (year, phase)), that
+    year's finals, or its headers saying 决算 / 执行) is never re-dated: it is the final's table."""
     other_tables = [s for s in sheets if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices
                     and not is_budget_1_1(s)]
     others = {s.fiscal_year for s in other_tables}
@@ -114,6 +116,8 @@ def budget_of_1_1(sheets: list[ParsedSheet]) -> dict[int, int]:
             continue
         if phases == {"final"} and others == {sheet.fiscal_year}:
             as_final(sheet, "file")  # in a final accounts file of its year: the final's, whatever its headers say
+        elif cover == (sheet.fiscal_year, "final") and phases <= {"final"}:
+            as_final(sheet, "cover")  # its PDF's cover says 2024年度…决算
         elif phases != {"budget"} and sheet.closed_headers and sheet.figures_year in (None, sheet.fiscal_year):
             as_final(sheet, "headers")  # 2024年末债务余额执行数 under a 2024 title: that year's executed figures
         elif len(others) == 1:

@@ -58,7 +58,7 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     # (a PDF's ruled table holding figures under no title is refused by the segmenter's reason, never dropped)
     sheets = [_hidden_sheet(part, index) if part.hidden else untitled_sheet(part, index)
               if isinstance(part, UntitledTable) else parse_grid(part, index, vocab) for index, part in indexed]
-    _year_of_the_file(sheets, indexed, vocab)
+    _year_of_the_file(sheets, indexed, vocab, disclosure_of(blocks) if blocks else (None, None))
     narrative_sheets = []
     if document is None:  # a workbook's text lives on sheets that hold no table (说明, 封面 …)
         for grid, sheet in zip(grids, sheets):
@@ -78,7 +78,7 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     return parsed
 
 
-def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab) -> None:
+def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab, cover=(None, None)) -> None:
     """A table naming no year (a Ministry-template 1-2 titled 石嘴山市地方政府一般债务余额情况表, its years only in its
     items) is of the year the file's other tables name, when they name one (one file = one entity, year and kind:
     RAW_FORMATS.md): read again with it. Before, it had no year: its items were matched against any year's wording
@@ -89,7 +89,7 @@ def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab) -> None:
     later = next_year_tables(sheets)
     for i, year in later.items():
         sheets[i].fiscal_year = year  # before the 1-1's question: the file's other tables agree on this year
-    redated = budget_of_1_1(sheets)
+    redated = budget_of_1_1(sheets, cover)
     for i, year in {**{i: y for i, y in redated.items() if y in sheets[i].header_years}, **later}.items():
         index, part = indexed[i]
         note = sheets[i].warnings[-1] if i in redated else NEXT_NOTE.format(title=year - 1, budget=year)

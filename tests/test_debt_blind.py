@@ -26,6 +26,7 @@ BLIND = Path(__file__).parent / "fixtures" / "blind_debt_budget"
 sys.path.insert(0, str(BLIND))
 import make_fixtures as made  # noqa: E402  (the data the blind fixtures were written from)
 import make_probes_w17 as probes  # noqa: E402  (wave 17's)
+import make_probes_w18 as probes18  # noqa: E402  (wave 18's)
 
 
 def _tables(parsed) -> dict:
@@ -120,6 +121,10 @@ def _stored_digits_book(path: Path) -> None:
 # final 1-4 with the kinds as columns, one row's 合计 off 一般 + 专项
 CITY_2019_FILE = "debt/2019/石嘴山市2019年预算政府债务情况表.xls"
 FINAL_1_4_FILE = "debt/2019/平罗县2019年决算债券发行及还本付息情况表.xls"
+# wave 18 (make_probes_w18.py): 石嘴山市's 2024 budget 1-4 with its debt kinds as plain rows (each kind off its own
+# sources) and 平罗县's 2024 budget 1-4 listing the kinds both as rows and as columns (every identity holds)
+UNNUMBERED_FILE = "debt/2024/石嘴山市2024年预算债券发行及还本付息情况表.xls"
+BOTH_FILE = "debt/2024/平罗县2024年预算债券发行及还本付息情况表.xls"
 
 
 def write_raw(raw: Path) -> None:
@@ -135,6 +140,9 @@ def write_raw(raw: Path) -> None:
     shutil.copy(SERVICE_XLS, raw / SERVICE_FILE)
     shutil.copy(BLIND / "city_debt_2019_calc.xls", raw / CITY_2019_FILE)         # wave 17's probes (make_probes_w17.py)
     shutil.copy(BLIND / "county_debt_final_1_4_calc.xls", raw / FINAL_1_4_FILE)
+    (raw / "debt" / "2024").mkdir(parents=True, exist_ok=True)
+    shutil.copy(BLIND / "city_debt_unnumbered_calc.xls", raw / UNNUMBERED_FILE)  # wave 18's (make_probes_w18.py)
+    shutil.copy(BLIND / "county_debt_kinds_both_calc.xls", raw / BOTH_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +267,34 @@ def test_a_1_4_row_whose_total_is_not_its_kinds_is_a_finding_naming_row_and_colu
         where source_file = ? and identity_id = 'debt_kind_columns_parts' order by source_row""", [FINAL_1_4_FILE])
     # every row that is no *_total and prints its kinds: 新增 and 再融资
     assert judged == [(row - 1, True), (row, False)]
+
+
+# ---- wave 18's probes through the pipeline (make_probes_w18.py; the reading itself: tests/test_blind_probes_w18.py)
+
+def test_plain_kinds_budgeted_principal_is_judged_against_their_own_sources(county_warehouse):
+    # 一般债务 / 其中：再融资 / 财政预算安排 / 专项债务 / … written without (一)(二): each kind 5 万元 off its own sources, the
+    # whole adding up — read as the whole's 再融资 (twice) the gaps went unseen
+    got = _query(county_warehouse, """
+        select rule_id, sheet, source_row, detail, observed, expected from quality.findings
+        where source_file = ? and rule_id like 'DEBT_%' order by source_row""", [UNNUMBERED_FILE])
+    keys = [r[1] for r in probes18.UNNUMBERED_ROWS]
+    rows = [4 + keys.index(item) for item in probes18.UNNUMBERED_GAPS]
+    assert [(r[0], r[1], r[2]) for r in got] == [("DEBT_PARTS", "表1-4", row) for row in rows], got
+    for (item, (total, parts)), finding in zip(probes18.UNNUMBERED_GAPS.items(), got):
+        assert item in finding[3] and "列 column B 本地区" in finding[3], finding[3]
+        assert {Decimal(finding[4]), Decimal(finding[5])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}
+
+
+def test_a_1_4_with_the_kinds_as_rows_and_columns_is_judged_once_per_cell_and_holds(county_warehouse):
+    # 合计 | 一般债券 | 专项债券 over 一、发行额 / (一)一般债券 / (二)专项债券 …: every identity holds — the *_total row's
+    # 一般债券 cell and the (一)一般债券 row's 合计 cell were one item twice
+    findings = _query(county_warehouse, """
+        select rule_id, detail from quality.findings where source_file = ? and rule_id like 'DEBT_%'""", [BOTH_FILE])
+    assert findings == []
+    checks = _query(county_warehouse, """
+        select identity_id, position_column, bool_and(is_consistent) from intermediate.int_reconciliation_checks
+        where source_file = ? group by 1, 2""", [BOTH_FILE])
+    judged = {(i, c): ok for i, c, ok in checks}
+    assert all(judged.values()), judged
+    for identity in ("debt_issued_parts", "debt_principal_parts", "debt_interest_parts", "debt_budget_principal_parts"):
+        assert (identity, "amount") in judged, judged

@@ -11,15 +11,24 @@ items) name its title's year is the next year's budget's table: a budget cannot 
 year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their
 ``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures,
 a mid-year adjustment's (调整 in its title) its own year's adjusted limit: never re-dated.
+
+A final's 1-1 is not always titled 决算 (`2024年宁夏回族自治区地方政府债务限额及余额情况表` in the 2024 final
+accounts): read as a budget's, it was the 2025 budget's (its headers name its title's year). It is a final's table —
+never re-dated — when the file's other tables are that year's finals (one file = one disclosure), or, the file's other
+tables not all a budget's, when its limit/balance headers say 决算 / 执行 of its own year (2024年末债务余额执行数; a
+budget's 1-1 shows last year's executed balance, 2023年末…执行数 in 2024's, and stays the budget's).
 """
 from __future__ import annotations
 
 import re
 
-from dagster_project.ingest.parsed import _YEAR, ParsedSheet, nfkc
+from dagster_project.ingest.parsed import ParsedSheet, nfkc, years_in
+from dagster_project.ingest.workbook_spec import vocabulary
 
 BUDGET_1_1 = "debt_1_1"
+FINAL_1_1 = "debtf_1_1"
 _LIMIT_OR_BALANCE = re.compile("限额|余额")
+_CLOSED = re.compile("决算|执行")  # a final's words in a header: 决算数, 执行数, 年末余额执行数
 # a mid-year budget adjustment (预算调整方案) states its own year's limit after the adjustment: never the next budget's
 _ADJUSTMENT = re.compile("调整")
 _FIGURE_ITEMS = ("limit_total", "balance_total")
@@ -28,22 +37,60 @@ NOTE = ("表题年度 {title} 年是表中数字的年度（{title}年限额、�
         "and balance at the end of the year before, so this is the {budget} budget's 1-1)")
 
 
-def _years(texts) -> set[int]:
-    from dagster_project.ingest.header_band import _year_of
-    return {year for text in texts for m in _YEAR.finditer(nfkc(text or "")) if (year := _year_of(m))}
-
-
 def figures_year(sheet: ParsedSheet, header_texts: list[str]) -> int | None:
     """The one year the 1-1's limit/balance headers name, else its limit/balance items' labels (items as rows)."""
     cells = (cell for header in header_texts for cell in header.split("/"))  # a header path, top cell first
-    years = _years(cell for cell in cells if _LIMIT_OR_BALANCE.search(cell))  # not 2018年预算数 over 2017年债务限额
+    years = years_in(cell for cell in cells if _LIMIT_OR_BALANCE.search(cell))  # not 2018年预算数 over 2017年债务限额
     if not years:
-        years = _years(line.line_label for line in sheet.lines if line.row_key in _FIGURE_ITEMS)
+        years = years_in(line.line_label for line in sheet.lines if line.row_key in _FIGURE_ITEMS)
     return next(iter(years)) if len(years) == 1 else None
+
+
+FINAL_NOTE = ("表题未写「决算」，但{why}：此表为 {year} 年决算的表1-1，不移年度 (the title does not say 决算, but {why_en}: "
+              "this is the {year} final accounts' 1-1, its year as titled)")
+_WHY = {"file": ("本文件其他表为 {year} 年决算", "the file's other tables are the {year} final accounts'"),
+        "headers": ("表头写明决算/执行数", "its headers say 决算 / 执行"),
+        "cover": ("本文件封面为 {year} 年决算", "the file's cover says the {year} final accounts")}
+
+
+def closed_headers(header_texts: list[str]) -> bool:
+    """Whether a 1-1's header names a final's figures (决算数, 执行数) — in any cell of a header path."""
+    return any(_CLOSED.search(nfkc(cell)) for header in header_texts for cell in header.split("/"))
+
+
+def as_final(sheet: ParsedSheet, why: str) -> None:
+    table = next(t for t in vocabulary().tables if FINAL_1_1 in t.table_keys)
+    zh, en = (text.format(year=sheet.fiscal_year) for text in _WHY[why])
+    sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, (FINAL_1_1,), "final"
+    sheet.warnings.append(FINAL_NOTE.format(why=zh, why_en=en, year=sheet.fiscal_year))
+    sheet.reason = "; ".join(sheet.warnings)
 
 
 def is_budget_1_1(sheet: ParsedSheet) -> bool:
     return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
+
+
+NEXT_TABLES = ("debt_1_2", "debt_1_3", "debt_1_4")
+NEXT_NOTE = ("表题年度 {title} 年是表中数字的年度，表头列名所示 {budget} 年是其所属预算：此表为 {budget} 年预算的表，"
+             "按 {budget} 年读取 (the title's year {title} is the year of the figures; the header names {budget}, the "
+             "budget it serves: read as the {budget} budget's table, its {budget} columns its own)")
+
+
+def next_year_tables(sheets: list[ParsedSheet]) -> dict[int, int]:
+    """{index: year} of a file's budget 1-2 … 1-4 titled with their figures' year: a header naming the year after the
+    title's (2023年执行数 | 2024年预算数 under 石嘴山市2023年…) names the budget the table serves, which a budget of the
+    title's year could not show — unless the file's other tables agree on another year. Read as that year's, its
+    columns naming it are its own (before, 2024年预算数 was another year's column, unread, and the table the 2023
+    budget's)."""
+    candidates = {i: sheet.fiscal_year + 1 for i, sheet in enumerate(sheets)
+                  if sheet.status == "parsed" and sheet.phase == "budget" and sheet.fiscal_year is not None
+                  and not sheet.year_choices and set(sheet.table_keys) & set(NEXT_TABLES)
+                  and not _ADJUSTMENT.search(sheet.title or "")
+                  and sheet.fiscal_year + 1 in sheet.header_years and max(sheet.header_years) == sheet.fiscal_year + 1}
+    # the other tables' years, but of none whose year is itself in question (a 1-1, another such table)
+    others = {s.fiscal_year for i, s in enumerate(sheets) if i not in candidates and s.status == "parsed"
+              and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)}
+    return {i: after for i, after in candidates.items() if others in (set(), {after})}
 
 
 def redate(sheet: ParsedSheet, budget_year: int) -> None:
@@ -52,21 +99,34 @@ def redate(sheet: ParsedSheet, budget_year: int) -> None:
     sheet.fiscal_year = budget_year
 
 
-def budget_of_1_1(sheets: list[ParsedSheet]) -> None:
+def budget_of_1_1(sheets: list[ParsedSheet], cover: tuple[int | None, str | None] = (None, None)) -> dict[int, int]:
     """Each budget 1-1 of a file to the budget it serves. The file's other tables decide when they agree on a year Y
     (one file = one disclosure): a 1-1 titled Y − 1 is Y's (its title names its figures' year) unless its headers name
     Y − 2 (it is then the Y − 1 budget's own, as titled), one titled Y stays Y's
     whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
-    year's budget's."""
-    others = {s.fiscal_year for s in sheets
-              if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices and not is_budget_1_1(s)}
-    for sheet in sheets:
+    year's budget's. A final's 1-1 (its file's other tables, or its cover (``cover``: a PDF's (year, phase)), that
+    year's finals, or its headers saying 决算 / 执行) is never re-dated: it is the final's table."""
+    other_tables = [s for s in sheets if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices
+                    and not is_budget_1_1(s)]
+    others = {s.fiscal_year for s in other_tables}
+    phases = {s.phase for s in other_tables}
+    moved = {}
+    for i, sheet in enumerate(sheets):
         if sheet.status != "parsed" or not is_budget_1_1(sheet) or sheet.fiscal_year is None:
             continue
-        if len(others) == 1:
+        if phases == {"final"} and others == {sheet.fiscal_year}:
+            as_final(sheet, "file")  # in a final accounts file of its year: the final's, whatever its headers say
+        elif cover == (sheet.fiscal_year, "final") and phases <= {"final"}:
+            as_final(sheet, "cover")  # its PDF's cover says 2024年度…决算
+        elif phases != {"budget"} and sheet.closed_headers and sheet.figures_year in (None, sheet.fiscal_year):
+            as_final(sheet, "headers")  # 2024年末债务余额执行数 under a 2024 title: that year's executed figures
+        elif len(others) == 1:
             (year,) = others
             # (unless its headers name the year before its title's: 2022年末余额 under 2023年…, the 2023 budget's own)
             if sheet.fiscal_year == year - 1 and sheet.figures_year in (None, sheet.fiscal_year):
                 redate(sheet, year)
+                moved[i] = year
         elif sheet.figures_year == sheet.fiscal_year:
             redate(sheet, sheet.fiscal_year + 1)
+            moved[i] = sheet.fiscal_year
+    return moved

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from dagster_project.ingest.grid import Grid, cell_text
 from dagster_project.ingest.parsed import (
-    _CN_DIGITS,
     _CODE_LIKE,
     _NUMBER,
     _YEAR,
@@ -20,11 +19,15 @@ from dagster_project.ingest.parsed import (
     ParsedSheet,
     _code_part,
     nfkc,
+    year_of,
 )
 from dagster_project.ingest.workbook_spec import Alias, TableSpec, WorkbookVocabulary, normalise
 
 
 _YEAR_PAIR = re.compile(r"(\d{4}\s*年)\s*(?:和|及|与|、)\s*(\d{4}\s*年)")
+# a range of years in a header (2023—2024年预算数, 2023-2024年, 2023至2024年, 2023年～2024年): several years' figures summed
+# or spanned, no one year's — not the table's own column whichever years it spans
+_YEAR_RANGE = re.compile(r"(\d{4})\s*(?:年度|年)?\s*(?:—|–|-|~|至|到)+\s*(\d{4})\s*年")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -68,17 +71,24 @@ def foreign_year(spec: TableSpec, path: list[str]) -> int | None:
 
     Such a column holds another year's figures: a year-free alias (预算数, 决算数, 合计 …) found in its header says which
     measure, not which year, and must not make it the table's own column (before, 2025年预算数 was a 2024 final's
-    `budget`: 预算数 is in it)."""
+    `budget`: 预算数 is in it). A range of years (2023—2024年预算数) is no one year's column: its first year."""
+    if (span := year_range(path)) is not None:
+        return int(span.group(1))
     if spec.fiscal_year is None:
         return None
     own = {spec.fiscal_year, spec.fiscal_year - 1, spec.fiscal_year + spec.pattern_shift,
            spec.fiscal_year + spec.pattern_shift - 1}
     for cell in path:
         for match in _YEAR.finditer(cell):
-            year = _year_of(match)
+            year = year_of(match)
             if year is not None and year not in own:
                 return year
     return None
+
+
+def year_range(path: list[str]) -> re.Match | None:
+    """The range of years a header path names (2023—2024年), if any."""
+    return next((m for cell in path if (m := _YEAR_RANGE.search(nfkc(cell)))), None)
 
 
 def _names_a_year(alias: Alias) -> bool:
@@ -95,6 +105,8 @@ def is_header_word(spec: TableSpec, path: list[str]) -> bool:
 def _best_alias(spec: TableSpec, path: list[str], any_year: bool = False) -> tuple[tuple, Alias] | None:
     best = None
     foreign = not any_year and foreign_year(spec, path) is not None
+    if foreign and year_range(path) is not None:
+        return None  # 2024年预算数 inside 2023—2024年预算数 is the range's end, not the column's year
     for alias in spec.aliases:
         if foreign and not _names_a_year(alias):
             continue
@@ -155,18 +167,14 @@ def _find_title(vocab: WorkbookVocabulary, grid: Grid, sheet_name: str):
     return title, title_row, table
 
 
-def _year_of(match: re.Match | None) -> int | None:
-    return int(nfkc(match.group(1)).translate(_CN_DIGITS)) if match else None
-
-
 def _entity_and_year(vocab: WorkbookVocabulary, title: str | None, table_name: str | None):
     if not title:
         return None, None
     m = _YEAR.search(title)
-    year = _year_of(m)
+    year = year_of(m)
     pair = _YEAR_PAIR.search(title)
     if pair:  # '2019年和2020年…情况表' (debt tables of the Ministry's layout): the later year is the fiscal year
-        year = _year_of(_YEAR.search(pair.group(2)))
+        year = year_of(_YEAR.search(pair.group(2)))
     if m:
         before = title[: m.start()]
     elif table_name and table_name in title:
@@ -309,7 +317,9 @@ def _map_columns(vocab, spec: TableSpec, paths, sheet: ParsedSheet) -> list[Colu
         best = best_alias(spec, path)
         if best is None:
             if (year := foreign_year(spec, path)) is not None:
-                foreign.append(f"{get_column_letter(c + 1)}「{header}」({year}年)")
+                span = year_range(path)
+                years = f"{span.group(1)}—{span.group(2)}年" if span else f"{year}年"
+                foreign.append(f"{get_column_letter(c + 1)}「{header}」({years})")
             else:
                 unknown.append(f"{get_column_letter(c + 1)}「{header}」")
             continue

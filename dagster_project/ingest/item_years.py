@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from dagster_project.ingest.parsed import _YEAR, nfkc
-from dagster_project.ingest.header_band import _year_of
+from dagster_project.ingest.parsed import year_of
 
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】")
 # word → offset from the fiscal year; longest first so 本年度 is not read as 本年 + 度 (same year anyway)
@@ -38,7 +38,7 @@ def label_year(label: str | None, fiscal_year: int | None) -> int | None:
     text = head(label or "")
     digits, word = _YEAR.search(text), _WORD.search(text) if fiscal_year else None
     if digits and (word is None or digits.start() < word.start()):
-        return _year_of(digits)
+        return year_of(digits)
     return fiscal_year + _OFFSET[word.group(0)] if word else None
 
 

@@ -71,6 +71,11 @@ class ParsedSheet:
     year_choices: tuple[int, ...] = ()
     # a budget 1-1's figures' year, as its limit/balance headers (or items) name it: which budget it serves (debt_year.py)
     figures_year: int | None = None
+    # a budget 1-1 whose headers say 决算 / 执行 (决算数, 年末余额执行数): a final's words (debt_year.py)
+    closed_headers: bool = False
+    # the years the header band names (2023年执行数 | 2024年预算数 → 2023, 2024): a debt table titled with its figures'
+    # year names the budget it serves there (debt_year.next_year_tables)
+    header_years: tuple[int, ...] = ()
     phase: str | None = None
     unit_label: str | None = None
     unit_multiplier: Decimal = Decimal(1)
@@ -160,6 +165,16 @@ class SheetError(Exception):
 # Cell helpers
 def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
+
+
+def year_of(match: re.Match | None) -> int | None:
+    """The year a ``_YEAR`` match names (2024年, ２０２４年, 二〇二四年 → 2024)."""
+    return int(nfkc(match.group(1)).translate(_CN_DIGITS)) if match else None
+
+
+def years_in(texts) -> set[int]:
+    """Every year the texts name."""
+    return {year for text in texts for m in _YEAR.finditer(nfkc(text or "")) if (year := year_of(m))}
 
 
 def parse_amount(value: object) -> tuple[bool, Decimal]:

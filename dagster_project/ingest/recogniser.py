@@ -13,12 +13,12 @@ import dataclasses
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
-from dagster_project.ingest.cut_labels import CUT_NOTE, completions
+from dagster_project.ingest.cut_labels import CUT_NOTE
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
-from dagster_project.ingest.debt_year import figures_year, is_budget_1_1
-from dagster_project.ingest.item_years import with_digit_years
+from dagster_project.ingest.debt_year import closed_headers, figures_year, is_budget_1_1
 from dagster_project.ingest.roll_forward_year import RollForward
+from dagster_project.ingest.row_keys import RowKeys, kind_cells_once
 from dagster_project.ingest.region_totals import unmapped_whole_total, whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
 from dagster_project.ingest.header_band import (
@@ -33,7 +33,6 @@ from dagster_project.ingest.header_band import (
     _Segment,
     _segments,
     _strip_unit_publisher,
-    _year_of,
     best_alias,
 )
 from dagster_project.ingest.parsed import (
@@ -49,6 +48,8 @@ from dagster_project.ingest.parsed import (
     _code_part,
     indent_of,
     nfkc,
+    year_of,
+    years_in,
     parse_amount,
 )
 from dagster_project.ingest.region_band import refuse_double_regions, region_columns, strip_bands
@@ -84,77 +85,6 @@ def _pre_header_info(vocab, grid: Grid, rows: range, sheet: ParsedSheet, header_
 def _label_fallback(value) -> str | None:
     text = cell_text(value)
     return text if text.strip() else None
-
-
-class _RowKeys:
-    """Item rows → row_key, by ordered patterns with sections (see the YAML header); a label a print cut at its
-    column's edge by the one item of the template it can begin (cut_labels.py)."""
-
-    def __init__(self, vocab, patterns, wordings=(), fiscal_year=None):
-        self.vocab = vocab
-        self.patterns = patterns
-        self.wordings = wordings
-        self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
-        self.section: str | None = None
-        self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
-        self.part_numbering: str | None = None  # its numbering's level ((一)): a row numbered alike or above closes it
-        self.levels: list[str] = []  # the numbering levels in the order they first appear (一、 then (一) then 1.)
-        self.where = ""
-        self.cut: list[str] = []  # notes: cut labels read as their one item, or left without one
-        self.roll = None  # the roll-forward's year (roll_forward_year.py): its balances' items
-
-    @classmethod
-    def best_for(cls, vocab, spec: TableSpec, labels: list[str], fiscal_year=None) -> "_RowKeys":
-        """The pattern set (year shift) that names the most distinct items on this sheet."""
-        best, best_count = cls(vocab, spec.row_patterns, spec.item_wordings, fiscal_year), -1
-        for patterns in (spec.row_patterns, *spec.alternative_row_patterns):
-            trial = cls(vocab, patterns, spec.item_wordings, fiscal_year)
-            count = len({trial(label) for label in labels} - {None})
-            if count > best_count:
-                best, best_count = cls(vocab, patterns, spec.item_wordings, fiscal_year), count
-        return best
-
-    def _match(self, norm: str, top: bool):
-        norm = with_digit_years(norm, self.fiscal_year)
-        for pattern in self.patterns:
-            if pattern.within and (top or self.section not in pattern.within):
-                continue
-            if pattern.under and self.part not in pattern.under:
-                continue
-            if pattern.regex.search(norm):
-                return pattern
-        return None
-
-    def __call__(self, label: str | None) -> str | None:
-        if not self.patterns or not label:
-            return None
-        norm = normalise(label)
-        top = bool(self.vocab.top_numbering.match(norm))
-        numbering = self.vocab.numbering_level(norm)
-        if numbering is not None:
-            self.levels += [numbering] if numbering not in self.levels else []
-            if self.part and self.levels.index(numbering) <= self.levels.index(self.part_numbering):
-                self.part = None  # (三)再融资 beside (一)一般 / (二)专项, (二)再融资 over 1.一般 / 2.专项: no kind's own
-        pattern = self._match(norm, top)
-        if pattern is None and self.wordings:
-            bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
-            found = {p.key: p for rest in completions(bare, self.wordings) if (p := self._match(norm + rest, top))}
-            if len(found) == 1:
-                pattern = next(iter(found.values()))
-                self.cut.append(f"{self.where}「{label.strip()}」→{pattern.key}")
-            elif found:
-                self.cut.append(f"{self.where}「{label.strip()}」→? ({'/'.join(sorted(found))})")
-        if pattern is None:
-            return None
-        if not pattern.within:
-            self.section, self.part = pattern.key, None
-        elif not pattern.under and numbering is not None:
-            # (一)一般债务: its 其中 rows (and rows numbered deeper, 1.再融资) below are the kind's; 其中：一般债券 opens none
-            self.part, self.part_numbering = pattern.key, numbering
-        if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
-                                                         bool(pattern.within)):
-            return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll
-        return pattern.key
 
 
 def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | None) -> None:
@@ -229,16 +159,16 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     notes: list[str] = list(top_notes)
     in_notes = False
     words_year = sheet.fiscal_year if spec.year_words else None
-    row_keys = _RowKeys(vocab, spec.row_patterns, spec.item_wordings, words_year)
+    row_keys = RowKeys(vocab, spec.row_patterns, spec.item_wordings, words_year)
     label_cols = [seg.label.index for seg in segments if seg.label]
     labelled = [(grid.where(r), cell_text(grid.value(r, c))) for r in range(data_start, len(grid.rows))
                 for c in label_cols if cell_text(grid.value(r, c)).strip()]
     if spec.alternative_row_patterns:
-        row_keys = _RowKeys.best_for(vocab, spec, [label for _, label in labelled], words_year)
+        row_keys = RowKeys.best_for(vocab, spec, [label for _, label in labelled], words_year)
     if spec.roll_forward_rows is not None and words_year:  # the roll-forward's year decides its balances' items
         roll = RollForward(spec, labelled, words_year)
         if roll.patterns is not None:
-            row_keys = _RowKeys(vocab, roll.patterns, spec.item_wordings, words_year)
+            row_keys = RowKeys(vocab, roll.patterns, spec.item_wordings, words_year)
         row_keys.roll = roll
     split_state = {"lei": None, "kuan": None}
     multiplier = sheet.unit_multiplier
@@ -302,6 +232,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         else:  # nothing on either side of a two-sided row but ignored columns: still accounted
             sheet.rows_loaded += 1
 
+    kind_cells_once(sheet, row_keys.kind_cells)
     if row_keys.cut:  # what a print's cut labels were read as (→?: could be several items, read as none)
         sheet.warnings.append(CUT_NOTE + "、".join(row_keys.cut))
     if row_keys.roll is not None:
@@ -314,8 +245,11 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     )
     if sheet.warnings:
         sheet.reason = "; ".join(sheet.warnings)
+    sheet.header_years = tuple(sorted(years_in(h for _, h in paths.values())))
     # a budget 1-1's figures' year: which budget it serves is the file's question (debt_year.budget_of_1_1)
-    sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()]) if is_budget_1_1(sheet) else None
+    if is_budget_1_1(sheet):
+        sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()])
+        sheet.closed_headers = closed_headers([h for _, h in paths.values()])
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:
@@ -432,7 +366,9 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         return  # this side of the row is empty
     if row_rejects:
         return
-    row_key = None if is_total else row_keys(label)
+    if is_total:
+        row_keys.total()  # 其中 rows under a 合计 are the total's, not the kind's above it
+    row_key = None if is_total else row_keys(label, indent)
     common = dict(
         source_row=grid.source_row(r), source_page=grid.page(r), side=seg.side, line_code=code, line_label=label, indent_level=indent,
         is_total=is_total, row_key=row_key,
@@ -447,6 +383,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
             value_text=cell_text(value) if value is not None else None,
             amount_yuan=(amount * multiplier).quantize(CENT, rounding=ROUND_HALF_UP),
         ))
+        if key != m.key:
+            row_keys.kind_cells.append((row_lines[-1], row_key, m.key))
     for t, value in texts:
         text = cell_text(value).strip()
         row_lines.append(ParsedLine(
@@ -490,9 +428,11 @@ def _count_rows(grid: Grid, start: int) -> int:
 
 
 def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = None,
-               file_year: int | None = None) -> ParsedSheet:
+               file_year: int | None = None, fiscal_year: int | None = None) -> ParsedSheet:
     """Recognise and parse the one table a grid holds (a sheet, or a PDF table over its pages). ``file_year``: the
-    year of the file the grid is in, for a table that names none (its title, the lines under it, its sheet name)."""
+    year of the file the grid is in, for a table that names none (its title, the lines under it, its sheet name);
+    ``fiscal_year``: the year it is read as whatever its title says (a budget's table titled with its figures' year,
+    debt_year.py)."""
     vocab = vocab or vocabulary()
     sheet = ParsedSheet(sheet=grid.name, sheet_index=sheet_index)
     if all(grid.is_blank(r) for r in range(len(grid.rows))):
@@ -509,6 +449,8 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
         return sheet
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, table.table_keys, table.phase
     sheet.entity_name, sheet.fiscal_year = _entity_and_year(vocab, title, table.table_name)
+    if fiscal_year is not None:
+        sheet.fiscal_year = fiscal_year
     if sheet.fiscal_year is None:  # the year on a line under the title, else in the sheet name, else the file's
         named, closed = _years_under_title(grid, title_row)
         sheet.year_choices = tuple(sorted(set(named))) if len(set(named)) > 1 else ()
@@ -542,9 +484,9 @@ def _years_under_title(grid: Grid, title_row: int | None) -> tuple[list[int], li
         cells = grid.texts(r)
         if r > (title_row or 0) and any(_looks_numeric(grid.value(r, c)) for c, _ in cells):
             break
-        if years := [y for y in (_year_of(_YEAR.search(text)) for _, text in cells) if y]:
-            return years, [y for _, text in cells if "决算" in text and (y := _year_of(_YEAR.search(text)))]
-    return [y for y in (_year_of(_YEAR.search(grid.name)),) if y], []
+        if years := [y for y in (year_of(_YEAR.search(text)) for _, text in cells) if y]:
+            return years, [y for _, text in cells if "决算" in text and (y := year_of(_YEAR.search(text)))]
+    return [y for y in (year_of(_YEAR.search(grid.name)),) if y], []
 
 
 def split_tables(grid: Grid, vocab: WorkbookVocabulary | None = None) -> list[Grid]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.ingest.debt_year import budget_of_1_1
+from dagster_project.ingest.debt_year import NEXT_NOTE, budget_of_1_1, next_year_tables
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.grid import TextBlock
 from dagster_project.ingest.narrative import disclosure_of, read_narrative
@@ -58,7 +58,7 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     # (a PDF's ruled table holding figures under no title is refused by the segmenter's reason, never dropped)
     sheets = [_hidden_sheet(part, index) if part.hidden else untitled_sheet(part, index)
               if isinstance(part, UntitledTable) else parse_grid(part, index, vocab) for index, part in indexed]
-    _year_of_the_file(sheets, indexed, vocab)
+    _year_of_the_file(sheets, indexed, vocab, disclosure_of(blocks) if blocks else (None, None))
     narrative_sheets = []
     if document is None:  # a workbook's text lives on sheets that hold no table (说明, 封面 …)
         for grid, sheet in zip(grids, sheets):
@@ -78,13 +78,24 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     return parsed
 
 
-def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab) -> None:
+def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab, cover=(None, None)) -> None:
     """A table naming no year (a Ministry-template 1-2 titled 石嘴山市地方政府一般债务余额情况表, its years only in its
     items) is of the year the file's other tables name, when they name one (one file = one entity, year and kind:
     RAW_FORMATS.md): read again with it. Before, it had no year: its items were matched against any year's wording
     (五、2023年末余额 read as the opening balance, 2023年还本 as the 2024 budget's), and the file's tables of that
     year counted as not published."""
-    budget_of_1_1(sheets)  # a budget 1-1 titled with its figures' year: the budget it serves (debt_year.py)
+    # a budget's debt table titled with its figures' year: the budget it serves (debt_year.py) — read again as that
+    # year's, so its columns naming that year are its own (a 1-1 only when one does: its reading is otherwise the same)
+    later = next_year_tables(sheets)
+    for i, year in later.items():
+        sheets[i].fiscal_year = year  # before the 1-1's question: the file's other tables agree on this year
+    redated = budget_of_1_1(sheets, cover)
+    for i, year in {**{i: y for i, y in redated.items() if y in sheets[i].header_years}, **later}.items():
+        index, part = indexed[i]
+        note = sheets[i].warnings[-1] if i in redated else NEXT_NOTE.format(title=year - 1, budget=year)
+        sheets[i] = parse_grid(part, index, vocab, fiscal_year=year)
+        sheets[i].warnings.append(note)
+        sheets[i].reason = "; ".join(sheets[i].warnings)
     years = {s.fiscal_year for s in sheets if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices}
     if len(years) != 1:
         return

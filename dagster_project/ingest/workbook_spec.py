@@ -64,7 +64,7 @@ class RowPattern:
     regex: re.Pattern
     within: tuple[str, ...] = ()
     # only under one of these parts of the section: the last numbered item of the section ((一)一般债务) is its part,
-    # so 其中：再融资 under (一)一般债务 and under (二)专项债务 are two items (recogniser._RowKeys)
+    # so 其中：再融资 under (一)一般债务 and under (二)专项债务 are two items (row_keys.RowKeys)
     under: tuple[str, ...] = ()
 
 

@@ -133,3 +133,34 @@ def test_a_sheets_cells_are_written_exactly_and_null_cells_left_out(tmp_path):
         f'<c r="G4{text}</t></is></c><c r="H4{text}-1.5</t></is></c></row>',
         "",
     ]
+
+
+def test_a_text_cell_is_the_guarded_xml_text_of_its_value(tmp_path):
+    """Every text cell of a sheet holds, XML-escaped, what ``safe_cells.xlsx_cell`` makes of the value (the characters
+    XML forbids dropped, then the spreadsheet guard): the SQL tests the value before the guard for what needs escaping
+    or dropping (the guard adds only a ``'``), on hostile values where the two could part — a forbidden character
+    before a formula, an escape after one, a number-like text behind control characters."""
+    import html
+    import zipfile
+
+    from dagster_project.publish import excel, safe_cells
+
+    values = ["=1+2", "a&b", "<x>", "=a&b", chr(11) + "=cmd", chr(11) + "<", "@" + chr(31) + "&", "-1.5",
+              chr(1) + "-1,234.50", "+86 139 0000 0000", "\t=x<y", "\r@'", "'=x", "＝全角", "普通&文本",
+              chr(0xFFFE) + "=x&y", "a" + chr(0xFFFF), "", " ", "--", "-", "&", "x" * 70]
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE t (n INTEGER, s VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+        parquet = tmp_path / "t.parquet"
+        con.execute(f"COPY (SELECT s FROM t ORDER BY n) TO '{parquet.as_posix()}' (FORMAT parquet)")
+        target = tmp_path / "t.xlsx"
+        excel.write_sheet_rows(con, f"read_parquet('{parquet.as_posix()}')", target, "t", parquet_file=parquet)()
+    finally:
+        con.close()
+    with zipfile.ZipFile(target) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    rows = sheet.split("<sheetData>", 1)[1].split("</sheetData>", 1)[0].split("</row>", 1)[1].split("\n")[:-1]
+    written = [r.split('xml:space="preserve">', 1)[1].split("</t>", 1)[0] for r in rows]
+    expected = [html.escape(safe_cells.neutralise(safe_cells.xml_text(v)), quote=False) for v in values]
+    assert written == expected

@@ -44,12 +44,15 @@ def column_letter(i: int) -> str:
 _FORBIDDEN = "\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x{FFFE}\\x{FFFF}"  # characters XML 1.0 forbids
 
 
-def _sql_text(expr: str) -> str:
+def _sql_text(expr: str, scanned: str | None = None) -> str:
     """XML text of a VARCHAR expression: characters XML 1.0 forbids dropped, & < > escaped. Most texts hold none
-    of them: one scan finds those that do (four rewriting passes over every text cost ~1.5x the sheet's SQL)."""
+    of them: one scan finds those that do (four rewriting passes over every text cost ~1.5x the sheet's SQL).
+    ``scanned``: a simpler expression holding the same characters of that class (the text before the spreadsheet
+    guard, which adds only a ``'``): scanned instead, so ``expr`` is computed once a cell — the scan of the guarded
+    text evaluated the guard twice (−20 % of a sheet's SQL; the same bytes)."""
     cleaned = f"regexp_replace({expr}, '[{_FORBIDDEN}]', '', 'g')"
     escaped = f"replace(replace(replace({cleaned}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
-    return f"(CASE WHEN regexp_matches({expr}, '[&<>{_FORBIDDEN}]') THEN {escaped} ELSE {expr} END)"
+    return f"(CASE WHEN regexp_matches({scanned or expr}, '[&<>{_FORBIDDEN}]') THEN {escaped} ELSE {expr} END)"
 
 
 def cell_xml(column: str, duckdb_type: str, letter: str, row: str) -> str:
@@ -79,9 +82,9 @@ def cell_xml(column: str, duckdb_type: str, letter: str, row: str) -> str:
     # Inline strings are never formulas, but a user who edits the cell turns "=…" into one: neutralise text
     # exactly as the CSV beside it (publish/safe_cells.py), so both files hold the same bytes — but for characters
     # XML forbids, which only the workbook drops: a dangerous character behind them is first in the workbook.
-    text = safe_cells.neutralise_sql(text, dropped_later=_FORBIDDEN)
+    safe = safe_cells.neutralise_sql(text, dropped_later=_FORBIDDEN)  # the value, or ' and the value
     return (f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" t="inlineStr"><is><t xml:space="preserve">', """
-            f"""{_sql_text(text)}, '</t></is></c>') END""")
+            f"""{_sql_text(safe, scanned=text)}, '</t></is></c>') END""")
 
 
 def _header_xml(names: list[str]) -> str:

@@ -493,6 +493,9 @@ def build_ocds(
     previous = read_validation_record(previous_dir) if previous_dir else None
     # GONGKAI_NO_CARRY=1: every part written again (what a carried build is compared with)
     previous_parts = {} if carrying_disabled() else (previous or {}).get("parts") or {}
+    # the digests of published package files by their status (parts.record_digests): this build's record, and the
+    # release's, which linked the same inodes later (a carried file is then checked by a stat, not read again)
+    known = (parts.read_digests(root), parts.read_digests(out_dir / "open-data"))
     build_id = new_release_id()
     staging = atomic.new_staging_dir(root, build_id)
     # links name the folder the packages are promoted to, <out>/ocds/<build-id>/, under the base URI
@@ -526,7 +529,7 @@ def build_ocds(
                 in_scope = requested is None or key in requested or key in (parts.ALL, parts.UNKNOWN)
                 reason = None
                 if before and (not in_scope or before.get("fingerprint") == fingerprints.get(key)):
-                    reason = _carry_part(previous_dir, previous, before, staging, carried)
+                    reason = _carry_part(previous_dir, previous, before, staging, carried, known)
                     if reason is None:
                         parts_record[key] = dict(before, status="carried")
                         contents.update((name, ((previous.get("files") or {}).get(name) or {}).get("content_sha256"))
@@ -567,8 +570,8 @@ def build_ocds(
         if not privacy.clean:
             raise ValueError(f"隐私扫描发现个人信息 OCDS privacy scan found personal data: "
                              f"{[str(h) for h in privacy.hits[:10]]}")
-        write_validation_record(staging, build_id, privacy.summary(), result.quarantined, carried, parts_record,
-                                {k: v for k, v in contents.items() if v})
+        record = write_validation_record(staging, build_id, privacy.summary(), result.quarantined, carried,
+                                         parts_record, {k: v for k, v in contents.items() if v})
         if fail_at == "after_validation":
             raise atomic.InjectedFailure("injected failure at after_validation")
         result.validation = "valid"
@@ -581,13 +584,21 @@ def build_ocds(
     protect = {p.get("built_in") for p in parts_record.values() if p.get("built_in")}
     protect |= parts.ocds_builds_named(out_dir / "open-data")  # and every build a kept release's packages name
     parts.prune_releases(root, keep or parts.keep_releases(spec["release"].get("keep_releases")), protect)
+    try:  # after pruning (it changes the status of files shared with pruned builds): every file's digest by its status,
+        # read from its bytes by this build (a new file) or verified (a carried one), for the release that includes
+        # these files and the next build that carries them (neither reads them again while their status holds)
+        parts.record_digests(root, result.path, {name: f["sha256"] for name, f in record["files"].items()})
+    except OSError:
+        pass  # only a saving: they are read
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _carry_part(previous_dir: Path, previous: dict, before: dict, staging: Path, carried: dict[str, str]) -> str | None:
+def _carry_part(previous_dir: Path, previous: dict, before: dict, staging: Path, carried: dict[str, str],
+                known: tuple[dict[str, list], ...] = ()) -> str | None:
     """Hard-link one part's package files from the previous build after checking them against its
-    validation record; None when carried, else why not (the part is then built again)."""
+    validation record; None when carried, else why not (the part is then built again). ``known``: digests by file
+    status (``parts.read_digests``): a file whose status is the one recorded when its bytes were read is not read."""
     from dagster_project.publish import parts
     from dagster_project.publish.release_validation import sha256_file
 
@@ -598,7 +609,7 @@ def _carry_part(previous_dir: Path, previous: dict, before: dict, staging: Path,
         path = previous_dir / name
         if not listed or not path.is_file():
             return f"{name} 缺失 missing from OCDS build {previous.get('build_id')}"
-        digests[name] = sha256_file(path)
+        digests[name] = parts.digest_by_status(path, *known) or sha256_file(path)
         if digests[name] != listed:
             return f"{name} 校验和不符 checksum mismatch in OCDS build {previous.get('build_id')}"
     for name in files:

@@ -215,9 +215,7 @@ class PreviousRelease:
     def digest_by_status(self, path: Path) -> str | None:
         """The digest recorded for ``path`` when its bytes were last read, if its status is still the one
         recorded then (``record_digests``); None: read it."""
-        st = path.stat()
-        entry = self.known.get(identity(st))
-        return entry[3] if entry and entry[:3] == status(st) else None
+        return digest_by_status(path, self.known)
 
 
 def remember_rekeyed(root: Path, release_id: str, code_fp: str, datasets: dict) -> None:
@@ -262,6 +260,18 @@ def read_digests(root: Path) -> dict[str, list]:
     except (OSError, ValueError):
         return {}
     return known if isinstance(known, dict) else {}
+
+
+def digest_by_status(path: Path, *caches: dict[str, list]) -> str | None:
+    """The digest one of ``caches`` (``read_digests``) recorded for ``path`` when its bytes were last read, if its status
+    is still the one recorded then; None: read it. Several caches: the same inode may be recorded by the OCDS build and
+    by a release that linked it later (the link moved its change time), and only the later status still holds."""
+    st = path.stat()
+    for known in caches:
+        entry = known.get(identity(st))
+        if entry and entry[:3] == status(st):
+            return entry[3]
+    return None
 
 
 def record_digests(root: Path, folder: Path, sha256: dict[str, str]) -> None:

@@ -244,11 +244,13 @@ def build_release(
                                              policy.identifier_columns,
                                              read_validation_record(ocds_dir) if ocds_dir else None,
                                              carried, ocds_digests)
-        if previous is not None and (previous.files_by_status or ocds_digests):
+        if (previous is not None and previous.files_by_status) or ocds_digests:
+            by_status, read_again = (previous.files_by_status, previous.files_read) if previous is not None else (0, 0)
             result.validation["checksums_by_status"] = (
-                f"{previous.files_by_status} carried and {len(ocds_digests)} OCDS files checked against SHA256SUMS by the "
-                "digest read when a release published them, their file status (inode, size, modification and change "
-                f"time) unchanged since; {previous.files_read} carried files read again")
+                f"{by_status} carried and {len(ocds_digests)} OCDS files checked against SHA256SUMS by the "
+                "digest read when a release published them (or the OCDS build wrote or verified them), their file "
+                f"status (inode, size, modification and change time) unchanged since; {read_again} carried files read "
+                "again")
         if identical:
             # the same content by other publishing code, which wrote and now validated every part: the current
             # release stays, its parts keyed by this code's fingerprints from now on (else every later build by this
@@ -477,15 +479,18 @@ def _include_ocds(ocds_dir: Path | None, staging: Path, previous: "parts.Previou
                   digests: dict[str, str] | None = None) -> list[dict]:
     """The validated OCDS packages, hard-linked (copied across file systems) into ``ocds/``; their resources.
     ``digests``: filled with the digest of each package the previous release published whose file status is
-    unchanged since (``parts.PreviousRelease.digest_by_status``, checked before linking changes it)."""
+    unchanged since (``parts.PreviousRelease.digest_by_status``, checked before linking changes it), or since the OCDS
+    build recorded it (``<out>/ocds/.published-digests.json``: a file it wrote read from its bytes, one it carried
+    verified) — so a package is not read again for SHA256SUMS and its check."""
     if ocds_dir is None or not ocds_dir.exists():
         return []
+    built = parts.read_digests(ocds_dir.parent)
     target = staging / "ocds"
     target.mkdir()
     resources = []
     for path in package_files(ocds_dir):
         if path.is_file():
-            digest = previous.digest_by_status(path) if previous is not None else None
+            digest = parts.digest_by_status(path, *([previous.known] if previous is not None else []), built)
             if digest is not None and digests is not None:
                 digests[f"ocds/{path.name}"] = digest
             try:

@@ -13,7 +13,8 @@ import pytest
 
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy
-from dagster_project.publish.ocds import _compile, build_ocds, write_ocds
+from dagster_project.publish.ocds import build_ocds, write_ocds
+from dagster_project.publish.ocds_reference import _compile
 from dagster_project.publish.ocds_config import load_config, open_package_text, package_files, package_suffix
 from dagster_project.publish.ocds_packages import content_digest
 from dagster_project.publish.ocds_validation import (

@@ -5,7 +5,7 @@ the announcement identified, a candidate publicity naming the winner without its
 uncoded mention is cannot be told), and the uncoded mention then stays its own party.
 
 The deal is written into the fixture marts (test_publish_support) as the probe's exports carried it; the packages are
-built by the real SQL mapping and held to the Python reference mapping (``ocds._compile``)."""
+built by the real SQL mapping and held to the Python reference mapping (``ocds_reference._compile``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import identifiers as ids
-from dagster_project.publish.ocds import _compile
+from dagster_project.publish.ocds_reference import _compile
 from dagster_project.ingest import trading_fillers
 from dagster_project.paths import DBT_PROJECT_DIR
 from dagster_project.publish.ocds_config import FILLER_MAX_LENGTH, open_package_text, package_files, party_fillers

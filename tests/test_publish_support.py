@@ -310,7 +310,8 @@ def kept_fingerprint(warehouse: Path, name: str) -> tuple:
 def ocds_written_and_mapped(warehouse: Path, tmp_path: Path) -> tuple:
     """The OCDS packages written from the warehouse, and the releases ``bulletin_release`` maps its source rows to."""
     from dagster_project.publish.masking import MaskingPolicy
-    from dagster_project.publish.ocds import bulletin_release, ocds_source_sql, write_ocds
+    from dagster_project.publish.ocds import ocds_source_sql, write_ocds
+    from dagster_project.publish.ocds_reference import bulletin_release
     from dagster_project.publish.ocds_config import load_config
     from dagster_project.publish.release import load_spec
     cfg = load_config()

@@ -145,7 +145,7 @@ def _bulletins(db: Path) -> dict[str, dict]:
 
 
 def _identifiers(row: dict) -> dict[str, str | None]:
-    from dagster_project.publish.ocds import candidates
+    from dagster_project.publish.ocds_reference import candidates
     from dagster_project.publish.ocds_config import load_config
 
     parties = [party for _rank, party in candidates(row, load_config()["party_scheme"])]

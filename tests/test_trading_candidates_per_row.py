@@ -323,7 +323,7 @@ def test_a_consortiums_member_rows_carry_their_codes_to_its_one_ocds_party(wareh
     id and additionalIdentifiers from both members' codes — as the consortium written in one cell with both codes
     (the last stop's note: the member's code never reached fct_trading_bulletins, so the party had no code at all,
     ``name-…`` for an id). The firm beside it keeps its own identifier."""
-    from dagster_project.publish.ocds import candidates
+    from dagster_project.publish.ocds_reference import candidates
     from dagster_project.publish.ocds_config import load_config
 
     db, _written = warehouse

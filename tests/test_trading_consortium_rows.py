@@ -13,7 +13,7 @@ import duckdb
 
 from dagster_project.ingest.trading_fields import standard_tables
 from dagster_project.paths import DBT_SEEDS_DIR
-from dagster_project.publish.ocds import _party
+from dagster_project.publish.ocds_reference import _party
 from dagster_project.publish.ocds_config import candidate_items
 from test_ingest_trading import bulletins, load, load_file_row, write_csv
 

@@ -1,7 +1,7 @@
 """The OCDS extract's settings (``ocds.yaml``) and the package files they name.
 
-Apart from ``ocds.py`` because all three OCDS modules need them: the Python mapping and the writer
-(``ocds.py``), the same mapping in SQL (``ocds_sql.py``, whose record links name the release package
+Apart from ``ocds.py`` because every OCDS module needs them: the writer (``ocds.py``), the Python mapping
+(``ocds_reference.py``), the same mapping in SQL (``ocds_sql.py``, whose record links name the release package
 files) and the validator (``ocds_validation.py``, which finds and opens those files). Kept here, the
 SQL and the validator never import ``ocds.py``, which imports them.
 """

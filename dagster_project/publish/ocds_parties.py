@@ -1,4 +1,4 @@
-"""One name in one OCDS record is one party (the Python reference mapping, ``ocds._compile``; its SQL is in
+"""One name in one OCDS record is one party (the Python reference mapping, ``ocds_reference._compile``; its SQL is in
 ``ocds_sql.records_sql``): a notice naming a party without its code names the identified party of that name."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def named_party_ids(releases: list[dict]) -> dict[str, str]:
 def rename_parties(release: dict, ids: dict[str, str]) -> None:
     """Every party id and reference to one in ``release`` (parties, buyer, procuring entity, tenderers, suppliers)
     as ``ids`` maps it, in place."""
-    from dagster_project.publish.ocds import merge_release  # the reference merge (ocds.py imports this module)
+    from dagster_project.publish.ocds_reference import merge_release  # the reference merge (it imports this module)
     refs = [*release.get("parties", []), release.get("buyer") or {},
             (release.get("tender") or {}).get("procuringEntity") or {}, *(release.get("tender") or {}).get("tenderers", []),
             *(s for award in release.get("awards", []) for s in award.get("suppliers", []))]

@@ -1,6 +1,6 @@
 """The OCDS mapping as DuckDB SQL: one release per bulletin, one record (with its compiled release) per deal.
 
-The same mapping as ``ocds.bulletin_release`` / ``ocds._compile`` (the executable specification the
+The same mapping as ``ocds_reference.bulletin_release`` / ``ocds_reference._compile`` (the executable specification the
 tests hold this SQL to), written so that no row passes through Python. Apart from ``ocds.py``, which
 chooses the rows and writes the packages: this module only turns columns into JSON text.
 """
@@ -14,7 +14,7 @@ from dagster_project.publish.ocds_config import (
 
 # ------------------------------------------------------------------------- building releases in SQL
 #
-# The same mapping as ``ocds.bulletin_release`` / ``ocds._compile``, written as DuckDB SQL so that no row
+# The same mapping as ``ocds_reference.bulletin_release`` / ``ocds_reference._compile``, written as DuckDB SQL so that no row
 # passes through Python. Each release and each record is ONE DuckDB struct turned into JSON text by one
 # ``to_json`` and ``json_strip_nulls``: an absent member is a NULL field, which the strip leaves out, and an
 # object or array that would be empty is NULL itself (``_present``, ``_nonempty``), which is exactly
@@ -86,7 +86,7 @@ def _members(name: str, code: str, bidder: bool = True) -> str:
 
 
 def _party_id(name: str, code: str, scheme: str, roles: tuple[str, ...] = ("tenderer",)) -> str:
-    """A party's id as ``ocds._party`` gives it: a consortium's from its members' codes sorted (prefix by role:
+    """A party's id as ``ocds_reference._party`` gives it: a consortium's from its members' codes sorted (prefix by role:
     ``ocds_config.group_id_prefix``)."""
     members = _members(name, code, is_bidder(roles))
     return (f"(CASE WHEN len({members}) > 0 THEN {_q(group_id_prefix(list(roles)))} || array_to_string(list_sort({members}), '+') "
@@ -95,7 +95,7 @@ def _party_id(name: str, code: str, scheme: str, roles: tuple[str, ...] = ("tend
 
 
 def _party(pid: str, name: str, code: str, roles: str, scheme: str) -> str:
-    """A party as ``ocds._party`` builds it (NULL when ``pid`` is: no party); ``name``/``code`` NULL or not empty.
+    """A party as ``ocds_reference._party`` builds it (NULL when ``pid`` is: no party); ``name``/``code`` NULL or not empty.
     Whether it is a group is read from its id (``_party_id`` knew its roles: a buyer's consortium mark makes none)."""
     members = _codes(code)
     grouped = f"(starts_with({pid}, 'consortium-') OR starts_with({pid}, 'joint-'))"
@@ -213,10 +213,10 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
              f"lambda p: trim(p) <> '') "
              f"ELSE flatten(list_transform(string_split_regex({ended}, {hard}), lambda p: "
              f"CASE WHEN regexp_matches(p, {mark}) THEN [p] ELSE string_split_regex(p, '、') END)) END")
-    # the mark looked for in each candidate (ocds.candidates): 甲、乙联合体；丙 marks none as a whole
+    # the mark looked for in each candidate (ocds_reference.candidates): 甲、乙联合体；丙 marks none as a whole
     marked = f"len(list_filter(string_split_regex({ended}, {hard}), lambda p: regexp_matches(p, {mark}))) > 0"
     code_sep = f"CASE WHEN {marked} THEN {hard} ELSE {sep} END"
-    # the code cell's pieces; a separator ending it (A；B； beside 甲；乙) is no code of its own (ocds.candidates)
+    # the code cell's pieces; a separator ending it (A；B； beside 甲；乙) is no code of its own (ocds_reference.candidates)
     pieces = f"string_split_regex(cand_code, {code_sep})"
     cands = f"""CASE WHEN tag = 'award' AND award_status = 'pending' THEN list_filter(list_transform(
                 CASE WHEN len({items}) < 2

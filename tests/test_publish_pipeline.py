@@ -158,7 +158,27 @@ def _mart(p: Pipeline, name: str) -> str:
 
 # ----------------------------------------------------------------------------------------- privacy
 
-def _written_texts(out: Path):
+@pytest.fixture(scope="module")
+def workbooks(pipeline) -> dict[Path, list[tuple]]:
+    """Every workbook gongkai wrote under the output root (the release's and the findings'), opened once by openpyxl
+    as a reader opens it, as (sheet, coordinate, data_type, value) of every cell: three tests read them all, and
+    opening them was ≈ 7 CPU-s a pass (benchmarks/RESULTS.md, wave 18 s6)."""
+    cells = {}
+    for path in sorted(pipeline.out.rglob("*.xlsx")):
+        cells[path] = [(ws.title, c.coordinate, c.data_type, c.value)
+                       for ws in load_workbook(path) for row in ws.iter_rows() for c in row]
+    return cells
+
+
+def _workbook_text(cells: list[tuple]) -> str:
+    """A workbook's values as text, a line per row (cells in reading order)."""
+    rows: dict[tuple, list[str]] = {}
+    for sheet, coordinate, _, value in cells:
+        rows.setdefault((sheet, coordinate.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")), []).append(str(value))
+    return "\n".join("\t".join(values) for values in rows.values())
+
+
+def _written_texts(out: Path, workbooks: dict[Path, list[tuple]]):
     """Every file gongkai wrote under the output root, as text (Parquet and XLSX values, gzip unpacked)."""
     for path in sorted(out.rglob("*")):
         if not path.is_file() or path.suffix == ".js":
@@ -173,21 +193,20 @@ def _written_texts(out: Path):
         elif path.name.endswith(".gz"):
             yield path, gzip.open(path, "rt", encoding="utf-8").read()
         elif path.suffix == ".xlsx":
-            wb = load_workbook(path)
-            yield path, "\n".join("\t".join(str(c.value) for c in row) for ws in wb for row in ws.iter_rows())
+            yield path, _workbook_text(workbooks[path])
         else:
             yield path, path.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.mark.slow
-def test_no_personal_number_is_published_in_any_written_form(pipeline):
+def test_no_personal_number_is_published_in_any_written_form(pipeline, workbooks):
     p = pipeline
     raw_text = "\n".join(" ".join(str(v) for v in r) for r in _rows(
         p, "SELECT notice_name, notice_content, contact_phone, pm_code, pm_name FROM raw.trading_bulletins"))
     assert identifiers.find_id_numbers(raw_text)  # the raw root plants personal data …
     leaks = []
     scanned = 0
-    for path, text in _written_texts(p.out):
+    for path, text in _written_texts(p.out, workbooks):
         scanned += 1
         # digits of every chain, whatever the separators and the digits' width
         chains = [re.sub(r"[^0-9X]", "", c.upper())
@@ -207,7 +226,7 @@ def test_no_personal_number_is_published_in_any_written_form(pipeline):
 # ----------------------------------------------------------------------------------------- formulas
 
 @pytest.mark.slow
-def test_no_spreadsheet_cell_runs_as_a_formula(pipeline):
+def test_no_spreadsheet_cell_runs_as_a_formula(pipeline, workbooks):
     p = pipeline
     csvs = list(p.release.rglob("*.csv")) + [p.out / "quality" / "findings.csv"]
     neutralised = 0
@@ -221,13 +240,10 @@ def test_no_spreadsheet_cell_runs_as_a_formula(pipeline):
     assert neutralised >= 4  # the planted formula text is there, as text
     xlsx = [p.out / "quality" / "findings.xlsx", *p.release.rglob("*.xlsx")]
     for path in xlsx:
-        wb = load_workbook(path)
-        for ws in wb:
-            for row in ws.iter_rows():
-                for cell in row:
-                    assert cell.data_type != "f", (path.name, cell.coordinate, cell.value)
-                    if isinstance(cell.value, str) and cell.value[:1] in "=+-@\t\r":
-                        assert safe_cells.is_number_text(cell.value), (path.name, cell.value)
+        for _, coordinate, data_type, value in workbooks[path]:
+            assert data_type != "f", (path.name, coordinate, value)
+            if isinstance(value, str) and value[:1] in "=+-@\t\r":
+                assert safe_cells.is_number_text(value), (path.name, value)
     # Parquet keeps the text as the publisher wrote it (masked, not neutralised)
     con = duckdb.connect()
     try:
@@ -240,7 +256,7 @@ def test_no_spreadsheet_cell_runs_as_a_formula(pipeline):
 
 
 @pytest.mark.slow
-def test_control_characters_leave_workbooks_and_stop_nothing(pipeline):
+def test_control_characters_leave_workbooks_and_stop_nothing(pipeline, workbooks):
     # a buyer's name with a vertical tab, a form feed and U+0001 (XML 1.0 forbids them): the run published (the
     # fixture asserts it), every workbook opens, and the name is in them without those characters only
     p = pipeline
@@ -251,13 +267,11 @@ def test_control_characters_leave_workbooks_and_stop_nothing(pipeline):
     cleaned = squeezed(CONTROL_BUYER)
     seen_in = set()
     for path in [p.out / "quality" / "findings.xlsx", *p.release.rglob("*.xlsx")]:
-        for ws in load_workbook(path):
-            for row in ws.iter_rows(values_only=True):
-                for value in row:
-                    if isinstance(value, str):
-                        assert not re.search("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]", value), (path.name, value)
-                        if cleaned in squeezed(value):
-                            seen_in.add(path)
+        for _, _, _, value in workbooks[path]:
+            if isinstance(value, str):
+                assert not re.search("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]", value), (path.name, value)
+                if cleaned in squeezed(value):
+                    seen_in.add(path)
     assert p.out / "quality" / "findings.xlsx" in seen_in, "the buyer's name is in the findings workbook"
     assert any(p.release in path.parents for path in seen_in), "and in a dataset's workbook of the release"
     # the CSV keeps the text as the publisher wrote it (only a workbook cannot hold those characters)

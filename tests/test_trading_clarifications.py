@@ -35,6 +35,7 @@ SUBMITTED = "NXJS2021-05"     # no CLARIFY_TIME; submitted 7 days before the dea
 JSON_EXTENDED = "NXJS2021-06"  # JSON: clarified 9 days before, a later BID_DOC_REFER_END_TIME (IS_POSTPONE 是): passes
 CHANGED = "NXJS2021-07"       # a platform's 变更公告 12 days before an unchanged deadline: §23 fails
 GP_EARLIER = "NXCG2021-08"    # a GP tender's 552 "postponing" the closing 2 days before the announced: out of order
+RESTATED = "NXJS2021-09"      # a 变更公告 restating the deadline as a date (2021年4月22日, no hour): not brought forward
 CLARIFICATIONS = {
     LATE: (START + dt.timedelta(days=10), START + dt.timedelta(days=10, hours=2), "0", None, CLOSING),
     EXTENDED: (START + dt.timedelta(days=10), START + dt.timedelta(days=10, hours=1), "1",
@@ -88,6 +89,11 @@ def write_raw(raw: Path, folder: str = "trading") -> None:
             _announcement(writer, project, WORKS, CLOSING)
         # a change notice restating the deadline unchanged, 12 days before it
         _announcement(writer, CHANGED, WORKS, CLOSING, kind="变更公告", at=CHANGE_AT)
+        # an office restating the unchanged deadline by its day only, as people write it (midnight once read)
+        _announcement(writer, RESTATED, WORKS, CLOSING)
+        writer.writerow([RESTATED, f"{RESTATED}-1", "变更公告", WORKS, f"某某工程施工（{RESTATED}）变更公告", _slash(CHANGE_AT),
+                         BUYER, BUYER_CODE, "", "", f"{CLOSING.year}年{CLOSING.month}月{CLOSING.day}日",
+                         f"{CLOSING.year}年{CLOSING.month}月{CLOSING.day}日"])
         writer.writerow([GP_EARLIER, f"{GP_EARLIER}-1", "采购公告", GP, f"某某设备采购项目（{GP_EARLIER}）公开招标公告",
                          _slash(START), BUYER, BUYER_CODE, _slash(START), _slash(START + dt.timedelta(days=7)),
                          _slash(GP_CLOSING), _slash(GP_CLOSING)])
@@ -178,6 +184,19 @@ def test_a_closing_brought_forward_is_dates_out_of_order_not_a_shorter_period(tr
     # the period still runs to the announced deadline (21 and 22 days), not to the earlier "postponed" one (18, 20)
     assert {deal: v[0] for deal, v in period.items()} == {
         EARLIER: (CLOSING.date() - START.date()).days, GP_EARLIER: (GP_CLOSING.date() - START.date()).days}
+
+
+@pytest.mark.slow
+def test_a_deadline_restated_by_its_day_only_is_not_brought_forward(trading_probe_warehouse):
+    # the change notice's 2021年4月22日 reads as midnight, hours before the announced 09:00 of the same day: the same
+    # deadline restated, not one brought forward (the dates stay in order; the period still runs to the announced one)
+    db = trading_probe_warehouse
+    order = _verdicts(db, "TRADE_DATE_ORDER", [RESTATED])
+    assert {deal: (applies, passes) for deal, (_o, _d, applies, passes) in order.items()} == {RESTATED: (True, True)}
+    assert _verdicts(db, "TRADE_SHORT_TENDER_PERIOD", [RESTATED])[RESTATED][0] == (CLOSING.date() - START.date()).days
+    # it is an amendment all the same, 13 days before the deadline
+    assert _verdicts(db, "TRADE_AMENDMENT_LATE", [RESTATED])[RESTATED] == (
+        (CLOSING.date() - CHANGE_AT.date()).days, CLOSING.date(), True, False)
 
 
 @pytest.mark.slow

@@ -132,3 +132,32 @@ def test_a_note_typed_into_the_code_column_among_the_data_rows_is_a_reject_namin
         assert noted in row["reason"] and "1 note line" in row["reason"]
         keys = {b["bulletin_key"].split("|")[0] for b in bulletins(wh, rel).values()}
         assert keys == {"NXG2020001/NXG2020001-01"}
+
+
+def test_a_note_in_the_section_column_beside_the_records_code_is_a_blank_section_not_a_reject(tmp_path):
+    # an office's remark in the section column of a real record (注：本项目不分标段, broken inside quotes) beside its
+    # project code: the record names its deal and is a bulletin of it — the remark states no section (read blank, said
+    # in the file's note) — not a reject "the row is no bulletin"; a note beside a unified code alone keys by that code.
+    # A row whose every code cell is a note is still a reject; a code opening with 注 (注塑机…) is a code.
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    header = [*HEADER, "UNIFIED_DEAL_CODE"]
+    remark = ["3", "NXG2020002", "注：本项目\n不分标段", "交易公告", "某某泵站工程施工招标公告", "2020-03-03 09:00:00", "", ""]
+    unified = ["4", "说明：项目编号待补", "", "中标结果公告", "某某泵站工程中标结果公告", "2020-04-03 09:00:00", "", "U6400002020"]
+    injection = ["5", "注塑机采购2020-05", "", "交易公告", "注塑机采购公告", "2020-03-04 09:00:00", "", ""]
+    all_notes = ["6", FOOTNOTE, "注：见附件", "交易公告", "", "", "", ""]
+    path = raw / "trading" / "a.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows([[*DATA[0], ""], remark, unified, injection, all_notes, [*DATA[1], ""]])
+    load(raw, wh)
+    rel = "trading/a.csv"
+    row = load_file_row(wh, rel)
+    rejects = query(wh, "SELECT source_row, source_column FROM raw.load_rejects WHERE source_file = ? ORDER BY 1", [rel])
+    assert [r[0] for r in rejects] == [6, 6]                   # the row of notes only: both its code cells named
+    assert (row["rows_in"], row["rows_loaded"], row["rows_rejected"]) == (6, 5, 1)
+    keys = {b["bulletin_key"].split("|")[0]: b["bid_section_code"] for b in bulletins(wh, rel).values()}
+    assert keys == {"NXG2020001/NXG2020001-01": "NXG2020001-01", "NXG2020002/": None, "U6400002020": None,
+                    "注塑机采购2020-05/": None}
+    assert "BID_SECTION_CODE" in row["reason"] and "PROJECT_CODE" in row["reason"] and "附注" in row["reason"]

@@ -35,6 +35,7 @@ SUBMITTED = "NXJS2021-05"     # no CLARIFY_TIME; submitted 7 days before the dea
 JSON_EXTENDED = "NXJS2021-06"  # JSON: clarified 9 days before, a later BID_DOC_REFER_END_TIME (IS_POSTPONE 是): passes
 CHANGED = "NXJS2021-07"       # a platform's 变更公告 12 days before an unchanged deadline: §23 fails
 GP_EARLIER = "NXCG2021-08"    # a GP tender's 552 "postponing" the closing 2 days before the announced: out of order
+RESTATED = "NXJS2021-09"      # a 变更公告 restating the deadline as a date (2021年4月22日, no hour): not brought forward
 CLARIFICATIONS = {
     LATE: (START + dt.timedelta(days=10), START + dt.timedelta(days=10, hours=2), "0", None, CLOSING),
     EXTENDED: (START + dt.timedelta(days=10), START + dt.timedelta(days=10, hours=1), "1",
@@ -88,6 +89,11 @@ def write_raw(raw: Path, folder: str = "trading") -> None:
             _announcement(writer, project, WORKS, CLOSING)
         # a change notice restating the deadline unchanged, 12 days before it
         _announcement(writer, CHANGED, WORKS, CLOSING, kind="变更公告", at=CHANGE_AT)
+        # an office restating the unchanged deadline by its day only, as people write it (midnight once read)
+        _announcement(writer, RESTATED, WORKS, CLOSING)
+        writer.writerow([RESTATED, f"{RESTATED}-1", "变更公告", WORKS, f"某某工程施工（{RESTATED}）变更公告", _slash(CHANGE_AT),
+                         BUYER, BUYER_CODE, "", "", f"{CLOSING.year}年{CLOSING.month}月{CLOSING.day}日",
+                         f"{CLOSING.year}年{CLOSING.month}月{CLOSING.day}日"])
         writer.writerow([GP_EARLIER, f"{GP_EARLIER}-1", "采购公告", GP, f"某某设备采购项目（{GP_EARLIER}）公开招标公告",
                          _slash(START), BUYER, BUYER_CODE, _slash(START), _slash(START + dt.timedelta(days=7)),
                          _slash(GP_CLOSING), _slash(GP_CLOSING)])
@@ -181,6 +187,19 @@ def test_a_closing_brought_forward_is_dates_out_of_order_not_a_shorter_period(tr
 
 
 @pytest.mark.slow
+def test_a_deadline_restated_by_its_day_only_is_not_brought_forward(trading_probe_warehouse):
+    # the change notice's 2021年4月22日 reads as midnight, hours before the announced 09:00 of the same day: the same
+    # deadline restated, not one brought forward (the dates stay in order; the period still runs to the announced one)
+    db = trading_probe_warehouse
+    order = _verdicts(db, "TRADE_DATE_ORDER", [RESTATED])
+    assert {deal: (applies, passes) for deal, (_o, _d, applies, passes) in order.items()} == {RESTATED: (True, True)}
+    assert _verdicts(db, "TRADE_SHORT_TENDER_PERIOD", [RESTATED])[RESTATED][0] == (CLOSING.date() - START.date()).days
+    # it is an amendment all the same, 13 days before the deadline
+    assert _verdicts(db, "TRADE_AMENDMENT_LATE", [RESTATED])[RESTATED] == (
+        (CLOSING.date() - CHANGE_AT.date()).days, CLOSING.date(), True, False)
+
+
+@pytest.mark.slow
 def test_the_finding_names_the_deal_the_publisher_and_both_dates(trading_probe_warehouse):
     from dagster_project.quality.suites import load_suites
 
@@ -193,3 +212,41 @@ def test_the_finding_names_the_deal_the_publisher_and_both_dates(trading_probe_w
     clarified = CLARIFICATIONS[LATE][0]
     assert found[LATE][1].startswith(f"{(CLOSING.date() - clarified.date()).days}.00 calendar_days")   # as its neighbours print
     assert f"{clarified:%Y-%m-%d}" in found[LATE][1] and f"{CLOSING:%Y-%m-%d}" in found[LATE][1]
+
+
+def test_a_clarification_of_several_sections_is_one_change_of_each(tmp_path):
+    # 504's BID_SECTION_CODE is 相关标段（包）编号 — the sections the clarification concerns, as 503's BID_SECTION_CODES
+    # (no LengthMatch=23 of one section code): "A;B" is a change of deal A and of deal B, not of a deal "P/A;B" no
+    # announcement is ever of. Under the national name (CSV, BOM, CRLF, content broken inside quotes) and under its
+    # Chinese name (xlsx by openpyxl).
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    root = raw / "trading"
+    root.mkdir(parents=True)
+    project, sections = "NXJS2021-11", ["NXJS2021-11-1", "NXJS2021-11-2"]
+    with (root / "TENDER_FILE_CLARI_MODI.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(H504)
+        writer.writerow([project, ";".join(sections), "", "D" * 26, "某某工程施工招标文件澄清（第1号）", _standard(CLOSING),
+                         _standard(CLOSING), "开标室", _standard(START + dt.timedelta(days=10)), "否", "", "",
+                         "一、两个标段的工程量清单更正\r\n二、投标截止时间不变", _standard(START + dt.timedelta(days=10)), "http://x/504/s"])
+    import openpyxl
+
+    zh = {"TENDER_PROJECT_CODE": "招标项目编号", "BID_SECTION_CODE": "相关标段（包）编号", "DOC_NAME": "文件名称",
+          "CLARIFY_TIME": "答疑澄清时间", "IS_POSTPONE": "是否延期", "POST_OPEN_TIME": "延期后开标时间",
+          "CLARIFY_CONTENT": "对文件澄清与修改的主要内容", "SUBMIT_TIME": "递交时间"}
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(zh.values()))
+    sheet.append(["NXJS2021-12", "NXJS2021-12-1；NXJS2021-12-2", "某某工程招标文件澄清（第2号）",
+                  _standard(START + dt.timedelta(days=12)), "1", _standard(START + dt.timedelta(days=30)),
+                  "投标截止时间顺延", _standard(START + dt.timedelta(days=12))])
+    book.save(root / "招标文件澄清与修改.xlsx")
+    load(raw, wh)
+    for rel, code, parts in (("trading/TENDER_FILE_CLARI_MODI.csv", project, sections),
+                             ("trading/招标文件澄清与修改.xlsx", "NXJS2021-12", ["NXJS2021-12-1", "NXJS2021-12-2"])):
+        status, rows_in, loaded, rejected = query(wh, "SELECT status, rows_in, rows_loaded, rows_rejected FROM "
+                                                      "raw.load_files WHERE source_file = ?", [rel])[0]
+        assert (status, rows_in, loaded, rejected) == ("loaded", 1, 1, 0)
+        keyed = query(wh, "SELECT split_part(bulletin_key, '|', 1), bid_section_code, bulletin_type FROM "
+                          "raw.trading_bulletins WHERE source_file = ? ORDER BY source_part", [rel])
+        assert keyed == [(f"{code}/{s}", s, "澄清公告") for s in parts]

@@ -61,6 +61,32 @@ def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, 
     )
 
 
+# the columns a deal is named by: a note's text in one of them is no code
+_CODE_FIELDS = ("project_code", "tender_project_code", "unified_deal_code", "bid_section_codes", "unified_deal_codes",
+                "bid_section_code")
+
+
+def _is_note(expr: str) -> str:
+    """SQL: whether a cell is a note's text (注：…, 说明：…), NULL for an empty cell (a code is no note: 注塑机…)."""
+    return f"regexp_matches({expr}, {tf.sql_literal(note_pattern(tuple(trading_spec()['note_lines'])))})"
+
+
+def _blank_code_notes(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, bindings: list[tf.Binding]) -> list[str]:
+    """A remark in a code column of a loadable record (beside the code naming its deal: ``_checks``) states no code:
+    read blank, so the section of 注：本项目不分标段 is none, not a deal "P/注：…". Returns the file's notes."""
+    notes = []
+    for b in bindings:
+        if b.field in _CODE_FIELDS:
+            found = con.execute(f"""SELECT count(*), min(source_row) FROM {parsed.table}
+                                    WHERE _errors IS NULL AND {_is_note(f'p_{b.field}')}""").fetchone()
+            if found[0]:
+                con.execute(f"UPDATE {parsed.table} SET p_{b.field} = NULL WHERE _errors IS NULL AND "
+                            f"{_is_note(f'p_{b.field}')}")
+                notes.append(f"「{b.header}」{found[0]} 处附注文字读作空, 首见于第{found[1]}行 (notes in a code column beside "
+                             f"the record's code read as blank: {found[0]}, the first in row {found[1]})")
+    return notes
+
+
 def _checks(bindings: list[tf.Binding], max_parts: int) -> list[tf.RowCheck]:
     present = {b.field for b in bindings}
 
@@ -82,12 +108,14 @@ def _checks(bindings: list[tf.Binding], max_parts: int) -> list[tf.RowCheck]:
     )]
     # a note typed into a code column among the data rows (注：本表…, 说明：…: an office's note above or between the
     # records; below them it is the file's note, text_notes) names no deal: a row reject naming its column, never a
-    # bulletin of deal "注：本表…/"
-    note = tf.sql_literal(note_pattern(tuple(trading_spec()["note_lines"])))
+    # bulletin of deal "注：本表…/". Beside a code naming the deal (注：本项目不分标段 in the section column of a real
+    # record) it is a remark: the record is a bulletin, the remark no code (_blank_code_notes)
     for b in bindings:
         if b.field in (*ids, "bid_section_code") and b.reports_errors:
+            names_deal = " OR ".join(f"coalesce(NOT {_is_note(f'p_{other}')}, false)" for other in ids
+                                     if other in present and other != b.field) or "false"
             checks.append(tf.RowCheck(
-                bad_sql=f"coalesce(regexp_matches(p_{b.field}, {note}), false)", column=b.header,
+                bad_sql=f"coalesce({_is_note(f'p_{b.field}')}, false) AND NOT ({names_deal})", column=b.header,
                 value_sql=f"p_{b.field}",
                 reason=f"「{b.header}」: 是附注文字, 不是编号, 该行不是公告 (a note typed into the code column among the "
                        f"data rows: no code, the row is no bulletin)",
@@ -334,6 +362,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
                                  note_words=() if staged.file_format in ("json", "jsonl") else tuple(spec["note_lines"]))
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected
+        notes += _blank_code_notes(con, parsed, bindings)
         bulletins, fold_notes = _insert_bulletins(con, parsed, f, load_id, bindings, table)
     finally:
         tf.drop_temp(con, parsed.table)

@@ -356,6 +356,10 @@ def _header_fields(header: str, table: StandardTable | None) -> list[str]:
     """The fields a header names. A header naming an amount and then 单位 (``中标金额（单位）``) is that amount's unit
     column even where the label without its bracket names the amount itself: read as the amount, its 万元 were 元."""
     fields = _fields_of_header(header, table)
+    if "bid_section_codes" in fields:
+        # a column naming the sections a record concerns (504's BID_SECTION_CODE is 相关标段（包）编号, as 503's
+        # BID_SECTION_CODES) lists them: read as one section, "A;B" was a deal "P/A;B" no announcement is of
+        fields = [f for f in fields if f != "bid_section_code"]
     own = _own_unit_of(header, table)
     spec_fields = trading_spec()["fields"]
     if own and all(spec_fields.get(f, {}).get("kind") == "amount" for f in fields):

@@ -136,10 +136,13 @@ deals as (
                  min(doc_get_start_time)) as tender_opened_at,
         -- A later notice stating a deadline EARLIER than the last tender's announced one (a 552 "postponement" to before
         -- the closing it postpones, a 504 clarification's new deadline): the dates are out of order (TRADE_DATE_ORDER
-        -- names it: closing_brought_forward_at), not a silently shorter period — the period runs to the announced one
+        -- names it: closing_brought_forward_at), not a silently shorter period — the period runs to the announced one.
+        -- Brought forward by day: a notice restating the deadline by its day only (2021年4月22日, read as midnight)
+        -- states the announced 09:00 of that day (the period runs to that hour), not a deadline brought forward
         case when {{ stated_closing }} < {{ announced_closing }} then {{ announced_closing }}
              else {{ stated_closing }} end as tender_closed_at,
-        case when {{ stated_closing }} < {{ announced_closing }} then {{ stated_closing }} end as closing_brought_forward_at,
+        case when cast({{ stated_closing }} as date) < cast({{ announced_closing }} as date)
+             then {{ stated_closing }} end as closing_brought_forward_at,
         -- the opening the bids were evaluated after: the one the last-published announcement or change notice
         -- stating an opening states — a change notice moving the opening (变更/更正, 503's NOTICE_NATURE 2; later or
         -- earlier, the last of several), a re-tender's announcement after fewer than 3 bidders (实施条例 §44) — else

@@ -162,6 +162,34 @@ def test_a_1_1_is_a_finals_when_its_headers_or_its_file_say_so(tmp_path, limit_h
     assert one.table_keys == (("debtf_1_1",) if phase == "final" else ("debt_1_1",))
 
 
+@pytest.mark.parametrize("top, sub, merges", [
+    # 地区 | 2023年执行数 (债务限额 | 债务余额) | 2024年预算数 (债务限额): last year's executed figures beside this year's limit
+    (["2023年执行数", None, "2024年预算数"], ["债务限额", "债务余额", "债务限额"], ["A3:A4", "B3:C3"]),
+    # one header row: 2023年债务限额执行数 | 2023年末债务余额执行数 | 2024年债务限额
+    (["2023年债务限额执行数", "2023年末债务余额执行数", "2024年债务限额"], None, []),
+], ids=["executed over its figures", "executed in each header"])
+def test_a_budgets_1_1_showing_last_years_executed_figures_stays_the_budgets(tmp_path, top, sub, merges):
+    # a 2024 budget's 1-1 alone in its file, titled 2024: 执行数 names 2023's figures, not the title's year's — it was
+    # read as the 2024 final accounts' 1-1 (its 执行 a final's word, whatever year the header gives it)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表1-1"
+    ws.append(["石嘴山市2024年地方政府债务限额及余额情况表"])
+    ws.append(["编制单位：石嘴山市财政局", None, None, "单位：万元"])
+    ws.append(["地区", *top])
+    if sub:
+        ws.append([None, *sub])
+    for cells in merges:
+        ws.merge_cells(cells)
+    ws.append(["本地区", 565, 545, 600])
+    ws.append(["本级", 300, 280, 320])
+    wb.save(tmp_path / "budget_1_1.xlsx")
+    (one,) = parse_workbook(tmp_path / "budget_1_1.xlsx").sheets
+    assert (one.table_keys, one.fiscal_year, one.phase) == (("debt_1_1",), 2024, "budget")
+    assert "决算的表1-1" not in (one.reason or "")
+    _accounted(one)
+
+
 # ------------------------------------------------------------------------------ 3. a header naming a range of years
 def test_a_column_headed_with_a_range_of_years_is_no_column_of_the_table():
     # Chromium PDF: 项目 | 2024年预算数 | 2023—2024年预算数 in the 2024 budget's 1-2 — the range column was a second `amount`

@@ -53,9 +53,14 @@ _WHY = {"file": ("本文件其他表为 {year} 年决算", "the file's other tab
         "cover": ("本文件封面为 {year} 年决算", "the file's cover says the {year} final accounts")}
 
 
-def closed_headers(header_texts: list[str]) -> bool:
-    """Whether a 1-1's header names a final's figures (决算数, 执行数) — in any cell of a header path."""
-    return any(_CLOSED.search(nfkc(cell)) for header in header_texts for cell in header.split("/"))
+def closed_headers(header_texts: list[str], fiscal_year: int | None) -> bool:
+    """Whether a 1-1's header names a final's figures of its title's year (决算数, 2024年末债务余额执行数) — a header
+    path saying 决算 / 执行 in any cell and naming no other year. A budget's 1-1 shows last year's executed figures
+    (2023年执行数 over 债务限额 | 债务余额, 2023年末债务余额执行数 beside 2024年债务限额 in 2024's): its 执行 is another
+    year's, not its own (before, any 执行 made it the final's)."""
+    closed = [cells for cells in (header.split("/") for header in header_texts)
+              if any(_CLOSED.search(nfkc(cell)) for cell in cells)]
+    return bool(closed) and all(years_in(cells) <= {fiscal_year} for cells in closed)
 
 
 def as_final(sheet: ParsedSheet, why: str) -> None:

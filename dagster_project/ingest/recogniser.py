@@ -249,7 +249,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
     # a budget 1-1's figures' year: which budget it serves is the file's question (debt_year.budget_of_1_1)
     if is_budget_1_1(sheet):
         sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()])
-        sheet.closed_headers = closed_headers([h for _, h in paths.values()])
+        sheet.closed_headers = closed_headers([h for _, h in paths.values()], sheet.fiscal_year)
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:

@@ -204,7 +204,13 @@ def test_a_column_headed_with_a_range_of_years_is_no_column_of_the_table():
 
 
 @pytest.mark.parametrize("head", ["2023—2024年预算数", "2023-2024年预算数", "2023至2024年预算数", "2023年-2024年预算数",
-                                  "2023～2024年预算数"])
+                                  "2023～2024年预算数",
+                                  # the dash as GB2312 decodes it (A1AA → U+2015 ―, GBK's is U+2014 —): a label pasted
+                                  # from a GB2312 page; the wave dash of a Japanese-locale font (U+301C 〜)
+                                  b"2023\xa1\xaa2024\xc4\xea\xd4\xa4\xcb\xe3\xca\xfd".decode("gb2312"),
+                                  "2023〜2024年预算数",
+                                  # the end year in two digits, as spoken (二〇二三至二四年)
+                                  "2023-24年预算数", "2023年至24年预算数"])
 def test_a_range_of_years_alone_is_not_read_as_the_tables_figure(tmp_path, head):
     # the range column the only figure column (it was the table's `amount`, as 2024年预算数 in it matched)
     sheet = _one_table(tmp_path / "r.xlsx", "石嘴山市生态环境局2024年一般公共预算“三公”经费支出表", ["项目", head],

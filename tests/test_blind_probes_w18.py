@@ -162,6 +162,19 @@ def test_a_1_1_is_a_finals_when_its_headers_or_its_file_say_so(tmp_path, limit_h
     assert one.table_keys == (("debtf_1_1",) if phase == "final" else ("debt_1_1",))
 
 
+@pytest.mark.parametrize("limit_head, balance_head", [("2024年债务限额", "2024年末债务余额"), ("债务限额", "债务余额")])
+def test_a_finals_1_1_titled_with_the_year_it_is_published_is_that_finals(tmp_path, limit_head, balance_head):
+    # the 2024 final accounts, published in 2025: the 1-1 titled 2025年… (no 决算) beside the 1-2 titled 2024年…决算情况表
+    # — it was the 2025 budget's 1-1 in a final's file (the 2025 budget then counted a 1-1 it never published)
+    one = _book_1_1(tmp_path / "debt.xlsx", "2025年宁夏回族自治区地方政府债务限额及余额情况表", limit_head, balance_head,
+                    [("1-2", "2024年宁夏回族自治区地方政府一般债务余额决算情况表")])
+    assert (one.table_keys, one.fiscal_year, one.phase) == (("debtf_1_1",), 2024, "final")
+    assert "2025" in one.reason and "决算" in one.reason
+    whole = {ln.column_key: ln.amount_yuan for ln in one.lines if ln.line_label == "全区"}
+    assert (whole["limit_total"], whole["balance_total"]) == (33 * 100_000_000, 31 * 100_000_000)
+    _accounted(one)
+
+
 @pytest.mark.parametrize("top, sub, merges", [
     # 地区 | 2023年执行数 (债务限额 | 债务余额) | 2024年预算数 (债务限额): last year's executed figures beside this year's limit
     (["2023年执行数", None, "2024年预算数"], ["债务限额", "债务余额", "债务限额"], ["A3:A4", "B3:C3"]),

@@ -63,11 +63,21 @@ def closed_headers(header_texts: list[str], fiscal_year: int | None) -> bool:
     return bool(closed) and all(years_in(cells) <= {fiscal_year} for cells in closed)
 
 
+PUBLISHED_NOTE = ("表题年度 {title} 年是公开之年：本文件其他表为 {year} 年决算，表头未写他年，此表为 {year} 年决算的表1-1，按 {year} 年读取 "
+                  "(the title's year {title} is the year of publication: the file's other tables are the {year} final "
+                  "accounts' and its headers name no other year, so this is the {year} final accounts' 1-1, read as "
+                  "{year}'s)")
+
+
 def as_final(sheet: ParsedSheet, why: str) -> None:
     table = next(t for t in vocabulary().tables if FINAL_1_1 in t.table_keys)
-    zh, en = (text.format(year=sheet.fiscal_year) for text in _WHY[why])
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, (FINAL_1_1,), "final"
-    sheet.warnings.append(FINAL_NOTE.format(why=zh, why_en=en, year=sheet.fiscal_year))
+    if why == "published":  # titled with the year after the file's finals: the year it was published in
+        sheet.warnings.append(PUBLISHED_NOTE.format(title=sheet.fiscal_year, year=sheet.fiscal_year - 1))
+        sheet.fiscal_year -= 1
+    else:
+        zh, en = (text.format(year=sheet.fiscal_year) for text in _WHY[why])
+        sheet.warnings.append(FINAL_NOTE.format(why=zh, why_en=en, year=sheet.fiscal_year))
     sheet.reason = "; ".join(sheet.warnings)
 
 
@@ -121,6 +131,11 @@ def budget_of_1_1(sheets: list[ParsedSheet], cover: tuple[int | None, str | None
             continue
         if phases == {"final"} and others == {sheet.fiscal_year}:
             as_final(sheet, "file")  # in a final accounts file of its year: the final's, whatever its headers say
+        elif phases == {"final"} and others == {sheet.fiscal_year - 1} and sheet.figures_year in (
+                None, sheet.fiscal_year - 1):
+            # 2025年… in the 2024 final accounts (published in 2025), its headers 2024年债务限额 or no year: the final's
+            # 1-1 of the file's year (before, the 2025 budget's — a budget the file is not)
+            as_final(sheet, "published")
         elif cover == (sheet.fiscal_year, "final") and phases <= {"final"}:
             as_final(sheet, "cover")  # its PDF's cover says 2024年度…决算
         elif phases != {"budget"} and sheet.closed_headers and sheet.figures_year in (None, sheet.fiscal_year):

@@ -175,6 +175,17 @@ def test_a_finals_1_1_titled_with_the_year_it_is_published_is_that_finals(tmp_pa
     _accounted(one)
 
 
+@pytest.mark.parametrize("limit_head, balance_head", [("2024年调整后债务限额", "2024年末债务余额预计数"),
+                                                      ("2024年债务限额调整数", "2024年末债务余额")])
+def test_an_adjustments_1_1_whose_headers_say_so_keeps_its_year(tmp_path, limit_head, balance_head):
+    # the 2024 预算调整方案's 1-1, titled without 调整 but its limit header 调整后 / 调整数: the 2024 limit after the
+    # adjustment, as when its title says 调整 — it was moved to the 2025 budget (its headers name its title's year)
+    one = _book_1_1(tmp_path / "adjust.xlsx", TITLE_2024, limit_head, balance_head)
+    assert (one.table_keys, one.fiscal_year, one.phase) == (("debt_1_1",), 2024, "budget")
+    assert "2025" not in (one.reason or "")
+    _accounted(one)
+
+
 @pytest.mark.parametrize("top, sub, merges", [
     # 地区 | 2023年执行数 (债务限额 | 债务余额) | 2024年预算数 (债务限额): last year's executed figures beside this year's limit
     (["2023年执行数", None, "2024年预算数"], ["债务限额", "债务余额", "债务限额"], ["A3:A4", "B3:C3"]),

@@ -10,7 +10,7 @@ beside tables that do not agree), a budget 1-1 whose limit/balance headers (or, 
 items) name its title's year is the next year's budget's table: a budget cannot show the year-end balance of its own
 year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their
 ``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures,
-a mid-year adjustment's (调整 in its title) its own year's adjusted limit: never re-dated.
+a mid-year adjustment's (调整 in its title or its headers) its own year's adjusted limit: never re-dated.
 
 A final's 1-1 is not always titled 决算 (`2024年宁夏回族自治区地方政府债务限额及余额情况表` in the 2024 final
 accounts): read as a budget's, it was the 2025 budget's (its headers name its title's year). It is a final's table —
@@ -81,8 +81,14 @@ def as_final(sheet: ParsedSheet, why: str) -> None:
     sheet.reason = "; ".join(sheet.warnings)
 
 
+def adjusted_headers(header_texts: list[str]) -> bool:
+    """Whether a 1-1's header says 调整 (调整后债务限额, 债务限额调整数): a mid-year adjustment's, as when its title does."""
+    return any(_ADJUSTMENT.search(nfkc(header)) for header in header_texts)
+
+
 def is_budget_1_1(sheet: ParsedSheet) -> bool:
-    return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
+    return (sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
+            and not sheet.adjusted)
 
 
 NEXT_TABLES = ("debt_1_2", "debt_1_3", "debt_1_4")

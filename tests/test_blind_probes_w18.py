@@ -73,6 +73,12 @@ def test_unnumbered_kinds_each_have_their_own_refinancing():
     # plain siblings (一般债券 / 专项债券 / 再融资债券, no 其中): the 再融资 is the whole's, no kind's
     ([["一、2023年地方政府债券发行额", 10], ["一般债券", 4], ["专项债券", 6], ["再融资债券", 3]],
      ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),
+    # each plain kind with its own 其中, then a plain 再融资债券 level with the kinds: the whole's (a 其中 list names an item
+    # once — it was the 专项's 再融资 again, one item twice in a column)
+    ([["一、2023年地方政府债券发行额", 10], ["一般债券", 4], ["其中：再融资债券", 1], ["专项债券", 6], ["其中：再融资债券", 2],
+      ["再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_general_refinancing", "issued_special", "issued_special_refinancing",
+      "issued_refinancing"]),
     # the whole's sources first under a total, then each plain kind with its own
     ([["四、2024年地方政府债务还本预算数", 10], ["其中：再融资", 8], ["财政预算安排", 2], ["一般债务", 4], ["其中：再融资", 3],
       ["专项债务", 6], ["其中：再融资", 5]],

@@ -30,6 +30,7 @@ class RowKeys:
         self.plain_count = 0  # the plain kinds of the section so far
         self.owned = False  # whether a plain kind of the section had its own 其中 row
         self.listing: str | None = None  # the item of the 其中 row that opened the list the rows below continue
+        self.listed: set[str] = set()  # the items of that list so far: a list names an item once
         self.parts = {key for p in patterns for key in p.under}  # the items that have their own (其中 …) items
         self.kind_cells: list[tuple] = []  # (line, its row's *_total item, its column): a *_total row's kind cell
         self.levels: list[str] = []  # the numbering levels in the order they first appear (一、 then (一) then 1.)
@@ -85,6 +86,12 @@ class RowKeys:
             # the Ministry's print) is the whole's 其中, as before
             self.part = None
         pattern = self._match(norm, top)
+        if pattern is not None and pattern.under and not qizhong and self.listing is not None and \
+                pattern.key in self.listed:
+            # 再融资债券 after 专项债券 / 其中：再融资债券: the list has that item — the row is the kinds' sibling, the
+            # whole's (before, the 专项's 再融资 again: one item twice in a column)
+            self.part, self.listing = None, None
+            pattern = self._match(norm, top)
         if pattern is None and self.wordings:
             bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
             found = {p.key: p for rest in completions(bare, self.wordings) if (p := self._match(norm + rest, top))}
@@ -110,7 +117,9 @@ class RowKeys:
         elif pattern.under and qizhong:
             self.owned = True  # a kind had its own 其中: the next kind's 其中 level with it is its own too
         if qizhong and self.listing is None:
-            self.listing = pattern.key
+            self.listing, self.listed = pattern.key, set()
+        if self.listing is not None:
+            self.listed.add(pattern.key)
         if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
                                                          bool(pattern.within)):
             return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll

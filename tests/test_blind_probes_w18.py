@@ -79,6 +79,17 @@ def test_unnumbered_kinds_each_have_their_own_refinancing():
       ["再融资债券", 3]],
      ["issued_total", "issued_general", "issued_general_refinancing", "issued_special", "issued_special_refinancing",
       "issued_refinancing"]),
+    # …or numbered as the third of the kinds ((三), the two kinds above it unnumbered): the whole's, no kind's
+    ([["一、2023年地方政府债券发行额", 10], ["一般债券", 4], ["其中：再融资债券", 1], ["专项债券", 6], ["其中：再融资债券", 2],
+      ["（三）再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_general_refinancing", "issued_special", "issued_special_refinancing",
+      "issued_refinancing"]),
+    # a plain kind's own list numbered from (一): the kind's
+    ([["四、2024年地方政府债务还本预算数", 10], ["一般债务", 4], ["（一）再融资", 3], ["（二）财政预算安排", 1], ["专项债务", 6],
+      ["（一）再融资", 5], ["（二）财政预算安排", 1]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_general_refinancing",
+      "budget_principal_general_funded", "budget_principal_special", "budget_principal_special_refinancing",
+      "budget_principal_special_funded"]),
     # the whole's sources first under a total, then each plain kind with its own
     ([["四、2024年地方政府债务还本预算数", 10], ["其中：再融资", 8], ["财政预算安排", 2], ["一般债务", 4], ["其中：再融资", 3],
       ["专项债务", 6], ["其中：再融资", 5]],

@@ -4,6 +4,8 @@ their sections (``within``) and the parts of a section (``under``: a debt kind's
 """
 from __future__ import annotations
 
+import re
+
 from dagster_project.ingest.cut_labels import completions
 from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.parsed import ParsedSheet
@@ -26,6 +28,8 @@ class RowKeys:
         # continue their list (财政预算安排 after 其中：再融资); a plain row outside such a list is its sibling
         self.part_plain = False
         self.part_levels: list[str] = []  # the numbering levels seen when a plain part opened: a row of one closes it
+        self.part_inner: set[str] = set()  # the numbering levels of the plain part's own list so far
+        self.inner_levels: set[str] = set()  # the levels first used inside a plain part: a kind's own list's
         self.part_indent = 0  # the plain part's indentation: a 其中 indented below it is its own
         self.plain_count = 0  # the plain kinds of the section so far
         self.owned = False  # whether a plain kind of the section had its own 其中 row
@@ -48,6 +52,11 @@ class RowKeys:
             if count > best_count:
                 best, best_count = cls(vocab, patterns, spec.item_wordings, fiscal_year), count
         return best
+
+    def _first(self, norm: str) -> bool:
+        """Whether a numbered label is the first of its list ((一), 1., 一、)."""
+        numeral = re.search(r"\d+|[一二三四五六七八九十]+", self.vocab.label_numbering.match(norm).group(0))
+        return numeral is not None and numeral.group(0) in ("1", "一")
 
     def total(self) -> None:
         """A total row (合计): the part and the list above it end."""
@@ -73,8 +82,16 @@ class RowKeys:
         qizhong = self.vocab.label_numbering.sub("", norm).startswith("其中")
         if numbering is not None:
             self.levels += [numbering] if numbering not in self.levels else []
-            if self.part and (self.part_plain and numbering in self.part_levels or not self.part_plain and
-                              self.levels.index(numbering) <= self.levels.index(self.part_numbering)):
+            if self.part and self.part_plain:
+                # under a plain kind, a numbered row is the kind's when its level is one the kinds' list does not use
+                # and the part's list of that level begins at (一) / 1.: (三)再融资债券 after 一般债券 / 专项债券 counts
+                # on from the two kinds, the whole's; (一)再融资 under the next plain kind is that kind's
+                if numbering in self.part_levels or numbering not in self.part_inner and not self._first(norm):
+                    self.part = None
+                else:
+                    self.part_inner.add(numbering)
+                    self.inner_levels.add(numbering)
+            elif self.part and self.levels.index(numbering) <= self.levels.index(self.part_numbering):
                 self.part = None  # (三)再融资 beside (一)一般 / (二)专项, (二)再融资 over 1.一般 / 2.专项: no kind's own
             self.listing = None
         elif self.part and self.part_plain and not qizhong and self.listing is None:
@@ -112,7 +129,9 @@ class RowKeys:
                 self.part is None and self.listing in self.parts):
             # 一般债务 written plain: its 其中 rows are its own as (一)一般债务's are — unless it continues a list of the
             # kinds opened by 其中 (其中：一般债券 / 专项债券: the whole's parts, the 其中：再融资 after them the whole's)
-            self.part, self.part_plain, self.part_levels, self.listing = pattern.key, True, list(self.levels), None
+            # the levels of the kinds' list and above, not those of an earlier kind's own list ((一)再融资 under 一般债务)
+            self.part_levels = [level for level in self.levels if level not in self.inner_levels]
+            self.part, self.part_plain, self.part_inner, self.listing = pattern.key, True, set(), None
             self.part_indent, self.plain_count = indent, self.plain_count + 1
         elif pattern.under and qizhong:
             self.owned = True  # a kind had its own 其中: the next kind's 其中 level with it is its own too

@@ -203,15 +203,19 @@ def test_an_adjustments_1_1_whose_headers_say_so_keeps_its_year(tmp_path, limit_
     _accounted(one)
 
 
-@pytest.mark.parametrize("top, sub, merges", [
+@pytest.mark.parametrize("top, sub, merges, phase", [
     # 地区 | 2023年执行数 (债务限额 | 债务余额) | 2024年预算数 (债务限额): last year's executed figures beside this year's limit
-    (["2023年执行数", None, "2024年预算数"], ["债务限额", "债务余额", "债务限额"], ["A3:A4", "B3:C3"]),
+    (["2023年执行数", None, "2024年预算数"], ["债务限额", "债务余额", "债务限额"], ["A3:A4", "B3:C3"], "budget"),
     # one header row: 2023年债务限额执行数 | 2023年末债务余额执行数 | 2024年债务限额
-    (["2023年债务限额执行数", "2023年末债务余额执行数", "2024年债务限额"], None, []),
-], ids=["executed over its figures", "executed in each header"])
-def test_a_budgets_1_1_showing_last_years_executed_figures_stays_the_budgets(tmp_path, top, sub, merges):
-    # a 2024 budget's 1-1 alone in its file, titled 2024: 执行数 names 2023's figures, not the title's year's — it was
-    # read as the 2024 final accounts' 1-1 (its 执行 a final's word, whatever year the header gives it)
+    (["2023年债务限额执行数", "2023年末债务余额执行数", "2024年债务限额"], None, [], "budget"),
+    # the years in words: 上年执行数 | 本年预算数 (上年 is 2023 under a 2024 title)
+    (["上年执行数", None, "本年预算数"], ["债务限额", "债务余额", "债务限额"], ["A3:A4", "B3:C3"], "budget"),
+    # a final's 1-1 beside last year's for comparison: 2023年决算数 | 2024年决算数 — its own year's 决算 is there
+    (["2024年决算数", None, "2023年决算数"], ["债务限额", "债务余额", "债务余额"], ["A3:A4", "B3:C3"], "final"),
+], ids=["executed over its figures", "executed in each header", "last year in words", "final beside last year's"])
+def test_a_1_1_alone_is_a_finals_by_its_headers_only_when_they_close_its_own_year(tmp_path, top, sub, merges, phase):
+    # a 1-1 alone in its file, titled 2024: 执行数 / 决算数 of 2023 are a 2024 budget's last-year figures — it was read as
+    # the 2024 final accounts' 1-1 (its 执行 a final's word, whatever year the header gives it)
     wb = Workbook()
     ws = wb.active
     ws.title = "表1-1"
@@ -224,10 +228,11 @@ def test_a_budgets_1_1_showing_last_years_executed_figures_stays_the_budgets(tmp
         ws.merge_cells(cells)
     ws.append(["本地区", 565, 545, 600])
     ws.append(["本级", 300, 280, 320])
-    wb.save(tmp_path / "budget_1_1.xlsx")
-    (one,) = parse_workbook(tmp_path / "budget_1_1.xlsx").sheets
-    assert (one.table_keys, one.fiscal_year, one.phase) == (("debt_1_1",), 2024, "budget")
-    assert "决算的表1-1" not in (one.reason or "")
+    wb.save(tmp_path / "debt_1_1.xlsx")
+    (one,) = parse_workbook(tmp_path / "debt_1_1.xlsx").sheets
+    assert (one.table_keys, one.fiscal_year, one.phase) == ((("debt_1_1",), 2024, "budget") if phase == "budget"
+                                                            else (("debtf_1_1",), 2024, "final"))
+    assert ("决算的表1-1" in (one.reason or "")) == (phase == "final")
     _accounted(one)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.parsed import ParsedSheet, nfkc, years_in
 from dagster_project.ingest.workbook_spec import vocabulary
 
@@ -54,13 +55,15 @@ _WHY = {"file": ("本文件其他表为 {year} 年决算", "the file's other tab
 
 
 def closed_headers(header_texts: list[str], fiscal_year: int | None) -> bool:
-    """Whether a 1-1's header names a final's figures of its title's year (决算数, 2024年末债务余额执行数) — a header
-    path saying 决算 / 执行 in any cell and naming no other year. A budget's 1-1 shows last year's executed figures
-    (2023年执行数 over 债务限额 | 债务余额, 2023年末债务余额执行数 beside 2024年债务限额 in 2024's): its 执行 is another
-    year's, not its own (before, any 执行 made it the final's)."""
+    """Whether a 1-1's header names a final's figures of its title's year (决算数, 2024年末债务余额执行数): a header path
+    saying 决算 / 执行 in any cell and naming no other year (上年 / 本年 read as the years they name). A budget's 1-1
+    shows last year's executed figures (2023年执行数 or 上年执行数 over 债务限额 | 债务余额, 2023年末债务余额执行数 beside
+    2024年债务限额 in 2024's): its 执行 is another year's, not its own (before, any 执行 made it the final's); a final's
+    may show last year's 决算数 beside its own."""
     closed = [cells for cells in (header.split("/") for header in header_texts)
               if any(_CLOSED.search(nfkc(cell)) for cell in cells)]
-    return bool(closed) and all(years_in(cells) <= {fiscal_year} for cells in closed)
+    return any(years_in(with_digit_years(nfkc(cell), fiscal_year) for cell in cells) <= {fiscal_year}
+               for cells in closed)
 
 
 PUBLISHED_NOTE = ("表题年度 {title} 年是公开之年：本文件其他表为 {year} 年决算，表头未写他年，此表为 {year} 年决算的表1-1，按 {year} 年读取 "

@@ -73,6 +73,23 @@ def test_unnumbered_kinds_each_have_their_own_refinancing():
     # plain siblings (一般债券 / 专项债券 / 再融资债券, no 其中): the 再融资 is the whole's, no kind's
     ([["一、2023年地方政府债券发行额", 10], ["一般债券", 4], ["专项债券", 6], ["再融资债券", 3]],
      ["issued_total", "issued_general", "issued_special", "issued_refinancing"]),
+    # each plain kind with its own 其中, then a plain 再融资债券 level with the kinds: the whole's (a 其中 list names an item
+    # once — it was the 专项's 再融资 again, one item twice in a column)
+    ([["一、2023年地方政府债券发行额", 10], ["一般债券", 4], ["其中：再融资债券", 1], ["专项债券", 6], ["其中：再融资债券", 2],
+      ["再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_general_refinancing", "issued_special", "issued_special_refinancing",
+      "issued_refinancing"]),
+    # …or numbered as the third of the kinds ((三), the two kinds above it unnumbered): the whole's, no kind's
+    ([["一、2023年地方政府债券发行额", 10], ["一般债券", 4], ["其中：再融资债券", 1], ["专项债券", 6], ["其中：再融资债券", 2],
+      ["（三）再融资债券", 3]],
+     ["issued_total", "issued_general", "issued_general_refinancing", "issued_special", "issued_special_refinancing",
+      "issued_refinancing"]),
+    # a plain kind's own list numbered from (一): the kind's
+    ([["四、2024年地方政府债务还本预算数", 10], ["一般债务", 4], ["（一）再融资", 3], ["（二）财政预算安排", 1], ["专项债务", 6],
+      ["（一）再融资", 5], ["（二）财政预算安排", 1]],
+     ["budget_principal_total", "budget_principal_general", "budget_principal_general_refinancing",
+      "budget_principal_general_funded", "budget_principal_special", "budget_principal_special_refinancing",
+      "budget_principal_special_funded"]),
     # the whole's sources first under a total, then each plain kind with its own
     ([["四、2024年地方政府债务还本预算数", 10], ["其中：再融资", 8], ["财政预算安排", 2], ["一般债务", 4], ["其中：再融资", 3],
       ["专项债务", 6], ["其中：再融资", 5]],
@@ -162,6 +179,63 @@ def test_a_1_1_is_a_finals_when_its_headers_or_its_file_say_so(tmp_path, limit_h
     assert one.table_keys == (("debtf_1_1",) if phase == "final" else ("debt_1_1",))
 
 
+@pytest.mark.parametrize("limit_head, balance_head", [("2024年债务限额", "2024年末债务余额"), ("债务限额", "债务余额")])
+def test_a_finals_1_1_titled_with_the_year_it_is_published_is_that_finals(tmp_path, limit_head, balance_head):
+    # the 2024 final accounts, published in 2025: the 1-1 titled 2025年… (no 决算) beside the 1-2 titled 2024年…决算情况表
+    # — it was the 2025 budget's 1-1 in a final's file (the 2025 budget then counted a 1-1 it never published)
+    one = _book_1_1(tmp_path / "debt.xlsx", "2025年宁夏回族自治区地方政府债务限额及余额情况表", limit_head, balance_head,
+                    [("1-2", "2024年宁夏回族自治区地方政府一般债务余额决算情况表")])
+    assert (one.table_keys, one.fiscal_year, one.phase) == (("debtf_1_1",), 2024, "final")
+    assert "2025" in one.reason and "决算" in one.reason
+    whole = {ln.column_key: ln.amount_yuan for ln in one.lines if ln.line_label == "全区"}
+    assert (whole["limit_total"], whole["balance_total"]) == (33 * 100_000_000, 31 * 100_000_000)
+    _accounted(one)
+
+
+@pytest.mark.parametrize("limit_head, balance_head", [("2024年调整后债务限额", "2024年末债务余额预计数"),
+                                                      ("2024年债务限额调整数", "2024年末债务余额")])
+def test_an_adjustments_1_1_whose_headers_say_so_keeps_its_year(tmp_path, limit_head, balance_head):
+    # the 2024 预算调整方案's 1-1, titled without 调整 but its limit header 调整后 / 调整数: the 2024 limit after the
+    # adjustment, as when its title says 调整 — it was moved to the 2025 budget (its headers name its title's year)
+    one = _book_1_1(tmp_path / "adjust.xlsx", TITLE_2024, limit_head, balance_head)
+    assert (one.table_keys, one.fiscal_year, one.phase) == (("debt_1_1",), 2024, "budget")
+    assert "2025" not in (one.reason or "")
+    _accounted(one)
+
+
+@pytest.mark.parametrize("top, sub, merges, phase", [
+    # 地区 | 2023年执行数 (债务限额 | 债务余额) | 2024年预算数 (债务限额): last year's executed figures beside this year's limit
+    (["2023年执行数", None, "2024年预算数"], ["债务限额", "债务余额", "债务限额"], ["A3:A4", "B3:C3"], "budget"),
+    # one header row: 2023年债务限额执行数 | 2023年末债务余额执行数 | 2024年债务限额
+    (["2023年债务限额执行数", "2023年末债务余额执行数", "2024年债务限额"], None, [], "budget"),
+    # the years in words: 上年执行数 | 本年预算数 (上年 is 2023 under a 2024 title)
+    (["上年执行数", None, "本年预算数"], ["债务限额", "债务余额", "债务限额"], ["A3:A4", "B3:C3"], "budget"),
+    # a final's 1-1 beside last year's for comparison: 2023年决算数 | 2024年决算数 — its own year's 决算 is there
+    (["2024年决算数", None, "2023年决算数"], ["债务限额", "债务余额", "债务余额"], ["A3:A4", "B3:C3"], "final"),
+], ids=["executed over its figures", "executed in each header", "last year in words", "final beside last year's"])
+def test_a_1_1_alone_is_a_finals_by_its_headers_only_when_they_close_its_own_year(tmp_path, top, sub, merges, phase):
+    # a 1-1 alone in its file, titled 2024: 执行数 / 决算数 of 2023 are a 2024 budget's last-year figures — it was read as
+    # the 2024 final accounts' 1-1 (its 执行 a final's word, whatever year the header gives it)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表1-1"
+    ws.append(["石嘴山市2024年地方政府债务限额及余额情况表"])
+    ws.append(["编制单位：石嘴山市财政局", None, None, "单位：万元"])
+    ws.append(["地区", *top])
+    if sub:
+        ws.append([None, *sub])
+    for cells in merges:
+        ws.merge_cells(cells)
+    ws.append(["本地区", 565, 545, 600])
+    ws.append(["本级", 300, 280, 320])
+    wb.save(tmp_path / "debt_1_1.xlsx")
+    (one,) = parse_workbook(tmp_path / "debt_1_1.xlsx").sheets
+    assert (one.table_keys, one.fiscal_year, one.phase) == ((("debt_1_1",), 2024, "budget") if phase == "budget"
+                                                            else (("debtf_1_1",), 2024, "final"))
+    assert ("决算的表1-1" in (one.reason or "")) == (phase == "final")
+    _accounted(one)
+
+
 # ------------------------------------------------------------------------------ 3. a header naming a range of years
 def test_a_column_headed_with_a_range_of_years_is_no_column_of_the_table():
     # Chromium PDF: 项目 | 2024年预算数 | 2023—2024年预算数 in the 2024 budget's 1-2 — the range column was a second `amount`
@@ -176,7 +250,13 @@ def test_a_column_headed_with_a_range_of_years_is_no_column_of_the_table():
 
 
 @pytest.mark.parametrize("head", ["2023—2024年预算数", "2023-2024年预算数", "2023至2024年预算数", "2023年-2024年预算数",
-                                  "2023～2024年预算数"])
+                                  "2023～2024年预算数",
+                                  # the dash as GB2312 decodes it (A1AA → U+2015 ―, GBK's is U+2014 —): a label pasted
+                                  # from a GB2312 page; the wave dash of a Japanese-locale font (U+301C 〜)
+                                  b"2023\xa1\xaa2024\xc4\xea\xd4\xa4\xcb\xe3\xca\xfd".decode("gb2312"),
+                                  "2023〜2024年预算数",
+                                  # the end year in two digits, as spoken (二〇二三至二四年)
+                                  "2023-24年预算数", "2023年至24年预算数"])
 def test_a_range_of_years_alone_is_not_read_as_the_tables_figure(tmp_path, head):
     # the range column the only figure column (it was the table's `amount`, as 2024年预算数 in it matched)
     sheet = _one_table(tmp_path / "r.xlsx", "石嘴山市生态环境局2024年一般公共预算“三公”经费支出表", ["项目", head],

@@ -10,7 +10,7 @@ beside tables that do not agree), a budget 1-1 whose limit/balance headers (or, 
 items) name its title's year is the next year's budget's table: a budget cannot show the year-end balance of its own
 year, which has not ended. Its ``fiscal_year`` is then the budget's, as for 1-2 … 1-4 of the same budget (their
 ``closing_balance`` is that year-end), and a note says so. A final account's 1-1 (决算) states its own year's figures,
-a mid-year adjustment's (调整 in its title) its own year's adjusted limit: never re-dated.
+a mid-year adjustment's (调整 in its title or its headers) its own year's adjusted limit: never re-dated.
 
 A final's 1-1 is not always titled 决算 (`2024年宁夏回族自治区地方政府债务限额及余额情况表` in the 2024 final
 accounts): read as a budget's, it was the 2025 budget's (its headers name its title's year). It is a final's table —
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.parsed import ParsedSheet, nfkc, years_in
 from dagster_project.ingest.workbook_spec import vocabulary
 
@@ -53,21 +54,44 @@ _WHY = {"file": ("本文件其他表为 {year} 年决算", "the file's other tab
         "cover": ("本文件封面为 {year} 年决算", "the file's cover says the {year} final accounts")}
 
 
-def closed_headers(header_texts: list[str]) -> bool:
-    """Whether a 1-1's header names a final's figures (决算数, 执行数) — in any cell of a header path."""
-    return any(_CLOSED.search(nfkc(cell)) for header in header_texts for cell in header.split("/"))
+def closed_headers(header_texts: list[str], fiscal_year: int | None) -> bool:
+    """Whether a 1-1's header names a final's figures of its title's year (决算数, 2024年末债务余额执行数): a header path
+    saying 决算 / 执行 in any cell and naming no other year (上年 / 本年 read as the years they name). A budget's 1-1
+    shows last year's executed figures (2023年执行数 or 上年执行数 over 债务限额 | 债务余额, 2023年末债务余额执行数 beside
+    2024年债务限额 in 2024's): its 执行 is another year's, not its own (before, any 执行 made it the final's); a final's
+    may show last year's 决算数 beside its own."""
+    closed = [cells for cells in (header.split("/") for header in header_texts)
+              if any(_CLOSED.search(nfkc(cell)) for cell in cells)]
+    return any(years_in(with_digit_years(nfkc(cell), fiscal_year) for cell in cells) <= {fiscal_year}
+               for cells in closed)
+
+
+PUBLISHED_NOTE = ("表题年度 {title} 年是公开之年：本文件其他表为 {year} 年决算，表头未写他年，此表为 {year} 年决算的表1-1，按 {year} 年读取 "
+                  "(the title's year {title} is the year of publication: the file's other tables are the {year} final "
+                  "accounts' and its headers name no other year, so this is the {year} final accounts' 1-1, read as "
+                  "{year}'s)")
 
 
 def as_final(sheet: ParsedSheet, why: str) -> None:
     table = next(t for t in vocabulary().tables if FINAL_1_1 in t.table_keys)
-    zh, en = (text.format(year=sheet.fiscal_year) for text in _WHY[why])
     sheet.table_name, sheet.table_keys, sheet.phase = table.table_name, (FINAL_1_1,), "final"
-    sheet.warnings.append(FINAL_NOTE.format(why=zh, why_en=en, year=sheet.fiscal_year))
+    if why == "published":  # titled with the year after the file's finals: the year it was published in
+        sheet.warnings.append(PUBLISHED_NOTE.format(title=sheet.fiscal_year, year=sheet.fiscal_year - 1))
+        sheet.fiscal_year -= 1
+    else:
+        zh, en = (text.format(year=sheet.fiscal_year) for text in _WHY[why])
+        sheet.warnings.append(FINAL_NOTE.format(why=zh, why_en=en, year=sheet.fiscal_year))
     sheet.reason = "; ".join(sheet.warnings)
 
 
+def adjusted_headers(header_texts: list[str]) -> bool:
+    """Whether a 1-1's header says 调整 (调整后债务限额, 债务限额调整数): a mid-year adjustment's, as when its title does."""
+    return any(_ADJUSTMENT.search(nfkc(header)) for header in header_texts)
+
+
 def is_budget_1_1(sheet: ParsedSheet) -> bool:
-    return sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
+    return (sheet.phase == "budget" and BUDGET_1_1 in sheet.table_keys and not _ADJUSTMENT.search(sheet.title or "")
+            and not sheet.adjusted)
 
 
 NEXT_TABLES = ("debt_1_2", "debt_1_3", "debt_1_4")
@@ -116,6 +140,11 @@ def budget_of_1_1(sheets: list[ParsedSheet], cover: tuple[int | None, str | None
             continue
         if phases == {"final"} and others == {sheet.fiscal_year}:
             as_final(sheet, "file")  # in a final accounts file of its year: the final's, whatever its headers say
+        elif phases == {"final"} and others == {sheet.fiscal_year - 1} and sheet.figures_year in (
+                None, sheet.fiscal_year - 1):
+            # 2025年… in the 2024 final accounts (published in 2025), its headers 2024年债务限额 or no year: the final's
+            # 1-1 of the file's year (before, the 2025 budget's — a budget the file is not)
+            as_final(sheet, "published")
         elif cover == (sheet.fiscal_year, "final") and phases <= {"final"}:
             as_final(sheet, "cover")  # its PDF's cover says 2024年度…决算
         elif phases != {"budget"} and sheet.closed_headers and sheet.figures_year in (None, sheet.fiscal_year):

@@ -26,8 +26,10 @@ from dagster_project.ingest.workbook_spec import Alias, TableSpec, WorkbookVocab
 
 _YEAR_PAIR = re.compile(r"(\d{4}\s*年)\s*(?:和|及|与|、)\s*(\d{4}\s*年)")
 # a range of years in a header (2023—2024年预算数, 2023-2024年, 2023至2024年, 2023年～2024年): several years' figures summed
-# or spanned, no one year's — not the table's own column whichever years it spans
-_YEAR_RANGE = re.compile(r"(\d{4})\s*(?:年度|年)?\s*(?:—|–|-|~|至|到)+\s*(\d{4})\s*年")
+# or spanned, no one year's — not the table's own column whichever years it spans. Dashes as encodings give them: GB2312
+# decodes its A1AA to U+2015 ― (GBK's to U+2014 —), a Japanese-locale font's wave dash is U+301C 〜 (NFKC keeps both);
+# the end year may be written in two digits (2023-24年), then only a later year (not 2024-10年期)
+_YEAR_RANGE = re.compile(r"(\d{4})\s*(?:年度|年)?\s*(?:[—–―‐‑‒-]|~|〜|至|到)+\s*(\d{4}|\d{2}(?!\d))\s*年")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -88,7 +90,8 @@ def foreign_year(spec: TableSpec, path: list[str]) -> int | None:
 
 def year_range(path: list[str]) -> re.Match | None:
     """The range of years a header path names (2023—2024年), if any."""
-    return next((m for cell in path if (m := _YEAR_RANGE.search(nfkc(cell)))), None)
+    return next((m for cell in path for m in _YEAR_RANGE.finditer(nfkc(cell))
+                 if len(m.group(2)) == 4 or int(m.group(2)) > int(m.group(1)) % 100), None)
 
 
 def _names_a_year(alias: Alias) -> bool:

@@ -73,6 +73,8 @@ class ParsedSheet:
     figures_year: int | None = None
     # a budget 1-1 whose headers say 决算 / 执行 (决算数, 年末余额执行数): a final's words (debt_year.py)
     closed_headers: bool = False
+    # a 1-1 whose headers say 调整 (调整后债务限额): a mid-year adjustment's own year, never re-dated (debt_year.py)
+    adjusted: bool = False
     # the years the header band names (2023年执行数 | 2024年预算数 → 2023, 2024): a debt table titled with its figures'
     # year names the budget it serves there (debt_year.next_year_tables)
     header_years: tuple[int, ...] = ()

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from dagster_project.ingest.cut_labels import CUT_NOTE
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
-from dagster_project.ingest.debt_year import closed_headers, figures_year, is_budget_1_1
+from dagster_project.ingest.debt_year import BUDGET_1_1, adjusted_headers, closed_headers, figures_year, is_budget_1_1
 from dagster_project.ingest.roll_forward_year import RollForward
 from dagster_project.ingest.row_keys import RowKeys, kind_cells_once
 from dagster_project.ingest.region_totals import unmapped_whole_total, whole_region_total
@@ -247,9 +247,10 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         sheet.reason = "; ".join(sheet.warnings)
     sheet.header_years = tuple(sorted(years_in(h for _, h in paths.values())))
     # a budget 1-1's figures' year: which budget it serves is the file's question (debt_year.budget_of_1_1)
+    sheet.adjusted = BUDGET_1_1 in sheet.table_keys and adjusted_headers([h for _, h in paths.values()])
     if is_budget_1_1(sheet):
         sheet.figures_year = figures_year(sheet, [h for _, h in paths.values()])
-        sheet.closed_headers = closed_headers([h for _, h in paths.values()])
+        sheet.closed_headers = closed_headers([h for _, h in paths.values()], sheet.fiscal_year)
 
 
 def _row_signature(grid: Grid, r: int) -> tuple:

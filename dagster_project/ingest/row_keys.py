@@ -4,6 +4,8 @@ their sections (``within``) and the parts of a section (``under``: a debt kind's
 """
 from __future__ import annotations
 
+import re
+
 from dagster_project.ingest.cut_labels import completions
 from dagster_project.ingest.item_years import with_digit_years
 from dagster_project.ingest.parsed import ParsedSheet
@@ -26,10 +28,13 @@ class RowKeys:
         # continue their list (财政预算安排 after 其中：再融资); a plain row outside such a list is its sibling
         self.part_plain = False
         self.part_levels: list[str] = []  # the numbering levels seen when a plain part opened: a row of one closes it
+        self.part_inner: set[str] = set()  # the numbering levels of the plain part's own list so far
+        self.inner_levels: set[str] = set()  # the levels first used inside a plain part: a kind's own list's
         self.part_indent = 0  # the plain part's indentation: a 其中 indented below it is its own
         self.plain_count = 0  # the plain kinds of the section so far
         self.owned = False  # whether a plain kind of the section had its own 其中 row
         self.listing: str | None = None  # the item of the 其中 row that opened the list the rows below continue
+        self.listed: set[str] = set()  # the items of that list so far: a list names an item once
         self.parts = {key for p in patterns for key in p.under}  # the items that have their own (其中 …) items
         self.kind_cells: list[tuple] = []  # (line, its row's *_total item, its column): a *_total row's kind cell
         self.levels: list[str] = []  # the numbering levels in the order they first appear (一、 then (一) then 1.)
@@ -47,6 +52,11 @@ class RowKeys:
             if count > best_count:
                 best, best_count = cls(vocab, patterns, spec.item_wordings, fiscal_year), count
         return best
+
+    def _first(self, norm: str) -> bool:
+        """Whether a numbered label is the first of its list ((一), 1., 一、)."""
+        numeral = re.search(r"\d+|[一二三四五六七八九十]+", self.vocab.label_numbering.match(norm).group(0))
+        return numeral is not None and numeral.group(0) in ("1", "一")
 
     def total(self) -> None:
         """A total row (合计): the part and the list above it end."""
@@ -72,8 +82,16 @@ class RowKeys:
         qizhong = self.vocab.label_numbering.sub("", norm).startswith("其中")
         if numbering is not None:
             self.levels += [numbering] if numbering not in self.levels else []
-            if self.part and (self.part_plain and numbering in self.part_levels or not self.part_plain and
-                              self.levels.index(numbering) <= self.levels.index(self.part_numbering)):
+            if self.part and self.part_plain:
+                # under a plain kind, a numbered row is the kind's when its level is one the kinds' list does not use
+                # and the part's list of that level begins at (一) / 1.: (三)再融资债券 after 一般债券 / 专项债券 counts
+                # on from the two kinds, the whole's; (一)再融资 under the next plain kind is that kind's
+                if numbering in self.part_levels or numbering not in self.part_inner and not self._first(norm):
+                    self.part = None
+                else:
+                    self.part_inner.add(numbering)
+                    self.inner_levels.add(numbering)
+            elif self.part and self.levels.index(numbering) <= self.levels.index(self.part_numbering):
                 self.part = None  # (三)再融资 beside (一)一般 / (二)专项, (二)再融资 over 1.一般 / 2.专项: no kind's own
             self.listing = None
         elif self.part and self.part_plain and not qizhong and self.listing is None:
@@ -85,6 +103,12 @@ class RowKeys:
             # the Ministry's print) is the whole's 其中, as before
             self.part = None
         pattern = self._match(norm, top)
+        if pattern is not None and pattern.under and not qizhong and self.listing is not None and \
+                pattern.key in self.listed:
+            # 再融资债券 after 专项债券 / 其中：再融资债券: the list has that item — the row is the kinds' sibling, the
+            # whole's (before, the 专项's 再融资 again: one item twice in a column)
+            self.part, self.listing = None, None
+            pattern = self._match(norm, top)
         if pattern is None and self.wordings:
             bare = self.vocab.label_numbering.sub("", norm).removeprefix("其中:")
             found = {p.key: p for rest in completions(bare, self.wordings) if (p := self._match(norm + rest, top))}
@@ -105,12 +129,16 @@ class RowKeys:
                 self.part is None and self.listing in self.parts):
             # 一般债务 written plain: its 其中 rows are its own as (一)一般债务's are — unless it continues a list of the
             # kinds opened by 其中 (其中：一般债券 / 专项债券: the whole's parts, the 其中：再融资 after them the whole's)
-            self.part, self.part_plain, self.part_levels, self.listing = pattern.key, True, list(self.levels), None
+            # the levels of the kinds' list and above, not those of an earlier kind's own list ((一)再融资 under 一般债务)
+            self.part_levels = [level for level in self.levels if level not in self.inner_levels]
+            self.part, self.part_plain, self.part_inner, self.listing = pattern.key, True, set(), None
             self.part_indent, self.plain_count = indent, self.plain_count + 1
         elif pattern.under and qizhong:
             self.owned = True  # a kind had its own 其中: the next kind's 其中 level with it is its own too
         if qizhong and self.listing is None:
-            self.listing = pattern.key
+            self.listing, self.listed = pattern.key, set()
+        if self.listing is not None:
+            self.listed.add(pattern.key)
         if self.roll is not None and not self.roll.keeps(pattern.key, f"{self.where}「{label.strip()}」", norm,
                                                          bool(pattern.within)):
             return None  # a balance of a table naming two roll-forward years, an issuance of a year it does not roll

@@ -6,7 +6,10 @@ Defects found and fixed:
   title on the margin band) was joined on as the 三公 table's further columns: the 三公 row took a project's name as its
   label and the sheet said 右侧各列在第17页 — a page naming a publisher of its own (填报单位：…) is a table of its own;
 - the current template's 收入预算总表 column 财政专户管理资金 was ignored (its figures lost, 合计 = Σ sources then short);
-- a 决算 table's lone 本年支出 column (政府性基金预算财政拨款收入支出决算表) was ignored.
+- a 决算 table's lone 本年支出 column (政府性基金预算财政拨款收入支出决算表) was ignored;
+- a table split by a Word document with its title printed again as ``…（续表）`` was two tables of one name, the second
+  without the 合计 its rows add up to;
+- scanned pages bound into a typed PDF vanished in silence: now each run of them is an error naming its pages.
 """
 from __future__ import annotations
 
@@ -83,6 +86,28 @@ def test_a_final_fund_tables_lone_spending_column_is_read():
     assert (fund.is_empty, fund.has_empty_note) == (True, True)
 
 
+def test_a_continued_title_goes_on_with_its_table():
+    parsed = parse_workbook(FIXTURES / "forestry_budget_2025_continued.pdf")
+    assert [s.table_keys[-1] for s in parsed.sheets] == ["dept_summary", "dept_revenue", "dept_expenditure"]
+    spending = _sheet(parsed, "dept_expenditure")
+    assert "续表" not in spending.title and not spending.rejects and "-" in spending.sheet
+    codes = [ln.line_code for ln in spending.lines if ln.column_key == "total"]
+    assert codes == [None] + [c for c, *_ in probes.functions()]           # 合计, then every code once, in order
+    assert {s.entity_name for s in parsed.sheets} == {probes.FORESTRY}
+    assert parsed.sheets[0].title.startswith("附表1") and parsed.sheets[1].unit_label == "元"  # (landscape page)
+
+
+def test_scanned_pages_inside_a_typed_pdf_are_named_not_dropped():
+    parsed = parse_workbook(FIXTURES / "geology_budget_2025_scanned_pages.pdf")
+    assert (parsed.entity_name, parsed.fiscal_year) == (probes.GEOLOGY, 2025)
+    assert [s.table_keys[-1] for s in parsed.sheets if s.status == "parsed"] == ["dept_summary"]
+    (scanned,) = [s for s in parsed.sheets if s.status == "error"]
+    last = parsed.page_count
+    assert f"第{last - 1}-{last}页" in scanned.reason and "扫描" in scanned.reason, scanned.reason
+    assert [r.source_page for r in scanned.rejects] == [last - 1, last]
+    assert parsed.rows_in == parsed.rows_loaded + parsed.rows_rejected and parsed.rows_rejected == 2
+
+
 # ------------------------------------------------------------------------------------------ what held
 BUDGET_KEYS = ["dept_summary", "dept_revenue", "dept_expenditure", "dept_fiscal_summary", "dept_gpb_expenditure",
                "dept_gfb_expenditure", "dept_scb_expenditure", "dept_gpb_basic", "dept_sangong"]
@@ -121,13 +146,14 @@ def test_the_loader_accounts_for_every_file_row_and_reason(loaded):
     budget = {f"budget/{n}" for n in REFUSED}
     assert set(report.rejected) == budget
     assert set(report.loaded) == {"budget/dept_budget_2025.pdf", "budget/dept_final_2024.pdf",
-                                  "budget/unit_budget_2025_wps.xls"}
+                                  "budget/forestry_budget_2025_continued.pdf", "budget/unit_budget_2025_wps.xls",
+                                  "budget/geology_budget_2025_scanned_pages.pdf"}
     assert report.rows_in == report.rows_loaded + report.rows_rejected
     reasons = dict(con.execute("select source_file, reason from raw.load_files where status = 'rejected'").fetchall())
     for name, word in REFUSED.items():
         assert word in reasons[f"budget/{name}"] and ACCEPTED in reasons[f"budget/{name}"], reasons[f"budget/{name}"]
     rejects = con.execute("select sheet, source_row, source_column, raw_value, reason from raw.load_rejects "
-                          "where source_row is not null order by source_row").fetchall()
+                          "where source_row is not null and source_file like '%.xls' order by source_row").fetchall()
     assert [r[:4] for r in rejects] == [("Sheet1", 6, "C", "待定"), ("Sheet1", 7, "C", "#REF!")]
     assert all("unit_budget" not in r[4] and "Sheet1" in r[4] for r in rejects)
     sheets = dict(con.execute("select sheet, status from raw.budget_sheets where source_file like '%.xls'").fetchall())

@@ -31,7 +31,7 @@ from dagster_project.ingest.parsed import (
     RowReject,
     parse_amount,
 )
-from dagster_project.ingest.pdf_untitled import UntitledTable, untitled_sheet
+from dagster_project.ingest.pdf_untitled import UntitledTable, image_page_sheets, untitled_sheet
 from dagster_project.ingest.readers import read_grids, refused_suffix_reason, uncached_formulas
 from dagster_project.ingest.recogniser import parse_grid, split_tables
 from dagster_project.ingest.segmenter import segment
@@ -59,6 +59,8 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     sheets = [_hidden_sheet(part, index) if part.hidden else untitled_sheet(part, index)
               if isinstance(part, UntitledTable) else parse_grid(part, index, vocab) for index, part in indexed]
     _year_of_the_file(sheets, indexed, vocab)
+    if document is not None:  # pages of images only: named, never dropped in silence
+        sheets += image_page_sheets(document.image_pages, len(sheets))
     narrative_sheets = []
     if document is None:  # a workbook's text lives on sheets that hold no table (说明, 封面 …)
         for grid, sheet in zip(grids, sheets):

@@ -9,7 +9,9 @@ Defects found and fixed:
 - a 决算 table's lone 本年支出 column (政府性基金预算财政拨款收入支出决算表) was ignored;
 - a table split by a Word document with its title printed again as ``…（续表）`` was two tables of one name, the second
   without the 合计 its rows add up to;
-- scanned pages bound into a typed PDF vanished in silence: now each run of them is an error naming its pages.
+- scanned pages bound into a typed PDF vanished in silence: now each run of them is an error naming its pages;
+- 决算 tables titled as the Ministry's template titles them, with no year (收入支出决算总表 under 公开01表), had no year
+  at all though the cover names it (…2023年度部门决算): the file was a disclosure of no year.
 """
 from __future__ import annotations
 
@@ -108,6 +110,34 @@ def test_scanned_pages_inside_a_typed_pdf_are_named_not_dropped():
     assert parsed.rows_in == parsed.rows_loaded + parsed.rows_rejected and parsed.rows_rejected == 2
 
 
+def test_final_tables_titled_without_a_year_take_the_year_on_the_cover():
+    parsed = parse_workbook(FIXTURES / "dept_final_2023_no_year_in_titles.pdf")
+    assert [s.table_keys[-1] for s in parsed.sheets] == ["deptf_summary", "deptf_sangong", "deptf_gfb"]
+    assert {(s.fiscal_year, s.phase, s.entity_name) for s in parsed.sheets} == {(2023, "final", probes.DEPT)}
+    assert all("封面" in " ".join(s.warnings) for s in parsed.sheets)
+    assert (parsed.fiscal_year, parsed.phase) == (2023, "final")
+    sangong = _sheet(parsed, "deptf_sangong")
+    assert sangong.unit_label == "万元" and len(sangong.lines) == 7
+
+
+def test_a_workbooks_tables_without_a_year_take_the_year_on_its_cover_sheet(tmp_path):
+    from openpyxl import Workbook
+    book = Workbook()
+    book.active.title = "封面"
+    book.active.append([probes.DEPT])
+    book.active.append(["2024年度部门决算"])
+    sheet = book.create_sheet("公开07表")
+    for row in (["一般公共预算财政拨款“三公”经费支出决算表"], [f"部门：{probes.DEPT}", None, "金额单位：万元"],
+                ["合计", "因公出国(境)费", "公务接待费"], [10, 4, 6]):
+        sheet.append(row)
+    book.save(tmp_path / "决算.xlsx")
+    parsed = parse_workbook(tmp_path / "决算.xlsx")
+    sangong = _sheet(parsed, "deptf_sangong")
+    assert (sangong.fiscal_year, sangong.phase, parsed.fiscal_year) == (2024, "final", 2024)
+    assert {ln.column_key: ln.amount_yuan for ln in sangong.lines} == {"total": 10 * WAN, "overseas": 4 * WAN,
+                                                                       "reception": 6 * WAN}
+
+
 # ------------------------------------------------------------------------------------------ what held
 BUDGET_KEYS = ["dept_summary", "dept_revenue", "dept_expenditure", "dept_fiscal_summary", "dept_gpb_expenditure",
                "dept_gfb_expenditure", "dept_scb_expenditure", "dept_gpb_basic", "dept_sangong"]
@@ -147,7 +177,8 @@ def test_the_loader_accounts_for_every_file_row_and_reason(loaded):
     assert set(report.rejected) == budget
     assert set(report.loaded) == {"budget/dept_budget_2025.pdf", "budget/dept_final_2024.pdf",
                                   "budget/forestry_budget_2025_continued.pdf", "budget/unit_budget_2025_wps.xls",
-                                  "budget/geology_budget_2025_scanned_pages.pdf"}
+                                  "budget/geology_budget_2025_scanned_pages.pdf",
+                                  "budget/dept_final_2023_no_year_in_titles.pdf"}
     assert report.rows_in == report.rows_loaded + report.rows_rejected
     reasons = dict(con.execute("select source_file, reason from raw.load_files where status = 'rejected'").fetchall())
     for name, word in REFUSED.items():

@@ -59,8 +59,9 @@ def department() -> dict[str, list]:
                                   (6, "本年收入合计", True, {"amount": 350}), (7, "收入总计", True, {"amount": 350})])
                    + two("expenditure", [(5, "教育支出", False, {"amount": 300}), (6, "社会保障和就业支出", False, {"amount": 50}),
                                          (7, "本年支出合计", True, {"amount": 350}), (8, "支出总计", True, {"amount": 350})]),
-        "revenue": _coded([(None, "合计", (350, 350)), ("205", "教育支出", (300, 300)),
-                           ("208", "社会保障和就业支出", (50, 50))], ["total", "gpb_appropriation"]),
+        # 财政专户管理资金 (the current template's 收入预算总表) is one of the sources 合计 sums
+        "revenue": _coded([(None, "合计", (350, 330, 20)), ("205", "教育支出", (300, 280, 20)),
+                           ("208", "社会保障和就业支出", (50, 50, 0))], ["total", "gpb_appropriation", "special_account"]),
         "expenditure": _coded(EXPENDITURE_ROWS, ["total", "basic", "project"]),
         "fiscal": two("income", [(5, "一般公共预算拨款", False, {"amount": 350}), (6, "政府性基金预算拨款", False, {"amount": 7}),
                                  (7, "国有资本经营预算拨款", False, {"amount": 9}), (8, "收入总计", True, {"amount": 366})])
@@ -131,7 +132,7 @@ DEPT_CASES = {
     "row_total_personnel_public": ("basic", dict(label="基本工资", column="total"), 3),
     "sangong_total": ("sangong", dict(column="total"), 4),
     "sangong_vehicle": ("sangong", dict(column="vehicle"), 3),
-    "revenue_total_sources": ("revenue", dict(label="合计", column="total"), 2),
+    "revenue_total_sources": ("revenue", dict(label="合计", column="total"), 3),  # 合计, 一般公共预算拨款, 财政专户
     "hierarchy_children": ("expenditure", dict(label="教育管理事务", column="project"), 2),
     "hierarchy_total_level1": ("expenditure", dict(label="合计", column="project"), 3),
     "summary_income_vs_expenditure": ("summary", dict(label="收入总计"), 2),

@@ -129,6 +129,8 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
 
     if not all(level(q, ruled) or level(q, page) or spanned(q) or header_above(q) for q in band):
         return False
+    if _publisher_of_its_own(page, earlier, vocab):
+        return False
     if not _own_titles(earlier, page, vocab):
         return True  # the title, centred over the whole width, is printed wholly on this page
     for it in _titles(page, vocab):
@@ -136,6 +138,25 @@ def _continues(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVoc
         if not any(_pieces_of_one(q.text, it.text) for q in beside):
             return False
     return True
+
+
+def _publisher_of_its_own(page: list[PageItem], earlier: list[PageItem], vocab: WorkbookVocabulary) -> bool:
+    """Whether the page names a publisher (``填报单位：…``) that no line of the earlier page at its height names: a
+    sheet's further columns print at most its unit (``单位：万元``, in the last column) or, under print-title columns,
+    the very same publisher line again. A page naming a publisher of its own starts a table of its own, whatever its
+    title — one printed by the same stylesheet has its rows level with the earlier page's (the 财政项目支出绩效目标填报表
+    after the 三公 table, its title on the margin band: it was joined on as the 三公 table's further columns, its
+    project name the 三公 row's label)."""
+    def publisher(text: str) -> str:
+        found = vocab.publisher_regex.search(vocab.unit_regex.sub("", normalise(text)))
+        return found.group(0) if found else ""
+
+    for it in page:
+        own = publisher(it.text) if it.kind == "text" and not it.in_margin else ""
+        if own and not any(own in normalise(q.text) for q in earlier
+                           if q.kind == "text" and abs(q.top - it.top) <= TEXT_TO_RULE_TOLERANCE):
+            return True
+    return False
 
 
 def _title_columns(left: list[PageItem], right: list[PageItem]) -> int:

@@ -63,6 +63,8 @@ class PdfDocument:
     items: list[PageItem]
     pages_with_text: int
     page_heights: dict[int, float] = field(default_factory=dict)  # points, by page number
+    # pages drawn as images with no text on them (scanned pages bound into a text PDF): their content cannot be read
+    image_pages: tuple[int, ...] = ()
 
 
 def _encrypted_error(exc: Exception) -> bool:
@@ -86,6 +88,7 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
     items: list[PageItem] = []
     heights: dict[int, float] = {}
     with_text = glyphs = unmapped = 0
+    image_pages: list[int] = []
     try:
         for page in pages:
             glyphs += len(page.chars)
@@ -99,6 +102,8 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
             heights[page.page_number] = float(page.height)
             if page_items:
                 with_text += 1
+            elif page.images:
+                image_pages.append(page.page_number)
             items.extend(page_items)
         count = len(pages)
     finally:
@@ -111,7 +116,8 @@ def read_pdf(path: Path, name: str) -> PdfDocument:
         raise refuse(name, f"的文字无法提取（{unmapped}/{glyphs} 个字符的字体没有Unicode映射），请重新导出为可复制文字的PDF",
                      f"a PDF whose text cannot be extracted ({unmapped} of {glyphs} characters in fonts without a "
                      f"Unicode map); export it again as a PDF whose text can be copied")
-    return PdfDocument(name=name, page_count=count, items=items, pages_with_text=with_text, page_heights=heights)
+    return PdfDocument(name=name, page_count=count, items=items, pages_with_text=with_text, page_heights=heights,
+                       image_pages=tuple(image_pages))
 
 
 def _table_settings(page) -> dict:

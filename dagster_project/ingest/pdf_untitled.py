@@ -37,4 +37,27 @@ def untitled_sheet(grid: UntitledTable, index: int) -> ParsedSheet:
     return sheet
 
 
-__all__ = ["UntitledTable", "holds_figures", "untitled_sheet"]
+def image_page_sheets(pages: tuple[int, ...], first_index: int) -> list[ParsedSheet]:
+    """Pages of a text PDF drawn as images only (scanned tables bound in with the typed narrative): each run of them
+    an error naming its pages, counted as one row rejected a page. Before, they vanished: the tables they show were
+    "missing", never "published unreadable" (a PDF scanned throughout is refused whole by the reader)."""
+    runs: list[list[int]] = []
+    for page in sorted(pages):
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    sheets = []
+    for k, run in enumerate(runs):
+        span = f"{run[0]}-{run[-1]}" if len(run) > 1 else f"{run[0]}"
+        name = f"第{span}页（图片）"
+        reason = (f"第{span}页是图片（扫描页），没有文字层，其中的表格和文字未读入；请提交文字版PDF (pages {span} are images "
+                  f"(scanned) with no text layer: their tables and text were not read; submit a text PDF)")
+        sheet = ParsedSheet(sheet=name, sheet_index=first_index + k, status="error", reason=reason)
+        sheet.rejects = [RowReject(name, 1, None, None, reason, source_page=page) for page in run]
+        sheet.rows_in = sheet.rows_rejected = len(run)
+        sheets.append(sheet)
+    return sheets
+
+
+__all__ = ["UntitledTable", "holds_figures", "image_page_sheets", "untitled_sheet"]

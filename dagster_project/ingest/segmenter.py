@@ -38,6 +38,9 @@ _PAGE_NUMBER = re.compile(r"^[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}(?:\s*页)?
 _TRAILING_PAGE_NUMBER = re.compile(r"(?:\s*第\s*\d{1,4}\s*页(?:\s*[,，]?\s*共\s*\d{1,4}\s*页)?|\s\d{1,4}\s*[/／]\s*\d{1,4}"
                                    r"|\s[-—]\s*\d{1,4}\s*[-—])\s*$")
 _CONTENTS_HEAD = re.compile(r"^目\s*录$")
+# a table's title printed again where it goes on (Word and WPS documents split a long table: ``…支出预算总表（续表）``,
+# ``（续）``, ``续表``): matched on the normalised title (NFKC: full-width brackets are ASCII)
+_CONTINUED = re.compile(r"(?:\(续(?:表|上表)?\)|续表)$")
 MAX_LINES_BEFORE_TABLE = 4
 
 
@@ -47,6 +50,10 @@ class _Segment:
     items: list[PageItem] = field(default_factory=list)
     state: str = "pre"  # pre (title seen) | table (rows seen) | post (notes under the table)
     has_empty_note: bool = False
+    resumed: bool = False  # its title printed again with 续表: the next rows go on with it though they start a page
+
+    def title_text(self) -> str:
+        return self.title.text if self.title.kind == "text" else next((c for c in self.title.cells if c), "")
 
     @property
     def last_page(self) -> int:
@@ -173,6 +180,11 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
             continue
         before, previous = previous, it
         if it.kind == "text":
+            if _resumes(vocab, it.text, current):
+                current.resumed, current.state = True, "table"
+                continue  # the title again (续表): not data, and no new table
+            if current is not None and current.resumed and is_caption_line(vocab, it.text):
+                continue  # its publisher/unit line again
             if is_title(vocab, it.text):
                 close()
                 current = _Segment(title=it, items=[it])
@@ -205,6 +217,9 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
             continue
         # a table row; some printers draw the title (or the unit line) as the first ruled row, one merged cell
         filled = [c for c in it.cells if c]
+        if len(filled) == 1 and _resumes(vocab, filled[0], current):
+            current.resumed, current.state = True, "table"
+            continue
         if len(filled) == 1 and is_title(vocab, filled[0]):
             close()
             current = _Segment(title=it, items=[it])
@@ -213,8 +228,10 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
             current.state = "table"
             current.items.append(it)
         elif current is not None and current.state == "table" and (it.page == current.last_page or page_first.get(it.page) is it
+                                                                   or current.resumed
                                                                    or not _starts_new_table(it, current)):
-            current.items.append(it)  # the same table, or its continuation at the top of the next page
+            current.items.append(it)  # the same table, or its continuation at the top of the next page (or its 续表)
+            current.resumed = False
         elif current is not None and current.state == "post" and page_first.get(it.page) is it:
             current.items.append(it)  # notes at a page's foot, the table goes on over the page
             current.state = "table"
@@ -239,6 +256,19 @@ def _title_over_two_lines(vocab: WorkbookVocabulary, first: PageItem | None, sec
     return (first is not None and first.kind == "text" and first.page == second.page
             and not is_title(vocab, first.text) and not _is_note(vocab, first.text)
             and is_title(vocab, first.text + second.text))
+
+
+def _resumes(vocab: WorkbookVocabulary, text: str, current: _Segment | None) -> bool:
+    """Whether a line is the open table's title printed again where the table goes on (``…（续表）``): it names the same
+    catalogue table. Before, the 续表 was a second table of the same name, without the 合计 row its rows add up to."""
+    if current is None or current.state == "pre":
+        return False
+    norm = normalise(text)
+    found = _CONTINUED.search(norm)
+    if not found or not is_title(vocab, text):
+        return False
+    same = vocab.table_for_title(norm[:found.start()])
+    return same is not None and same is vocab.table_for_title(current.title_text())
 
 
 def _starts_new_table(it: PageItem, current: _Segment) -> bool:

@@ -31,7 +31,7 @@ from dagster_project.ingest.parsed import (
     RowReject,
     parse_amount,
 )
-from dagster_project.ingest.pdf_untitled import UntitledTable, untitled_sheet
+from dagster_project.ingest.pdf_untitled import UntitledTable, image_page_sheets, untitled_sheet
 from dagster_project.ingest.readers import read_grids, refused_suffix_reason, uncached_formulas
 from dagster_project.ingest.recogniser import parse_grid, split_tables
 from dagster_project.ingest.segmenter import segment
@@ -58,7 +58,6 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     # (a PDF's ruled table holding figures under no title is refused by the segmenter's reason, never dropped)
     sheets = [_hidden_sheet(part, index) if part.hidden else untitled_sheet(part, index)
               if isinstance(part, UntitledTable) else parse_grid(part, index, vocab) for index, part in indexed]
-    _year_of_the_file(sheets, indexed, vocab, disclosure_of(blocks) if blocks else (None, None))
     narrative_sheets = []
     if document is None:  # a workbook's text lives on sheets that hold no table (说明, 封面 …)
         for grid, sheet in zip(grids, sheets):
@@ -67,6 +66,9 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
                                 for r in range(len(grid.rows)) for _, text in grid.texts(r)]
                 blocks += sheet_blocks
                 narrative_sheets.append((sheet, len(blocks)))
+    _year_of_the_file(sheets, indexed, vocab, blocks)  # (a cover's year for tables naming none: the text read first)
+    if document is not None:  # pages of images only: named, never dropped in silence
+        sheets += image_page_sheets(document.image_pages, len(sheets))
     sections, statements = read_narrative(blocks, vocab, vocab.units)
     named = {s.sheet for s in sections if s.sheet}
     for sheet, _ in narrative_sheets:
@@ -78,7 +80,7 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
     return parsed
 
 
-def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab, cover=(None, None)) -> None:
+def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab, blocks: list[TextBlock] = ()) -> None:
     """A table naming no year (a Ministry-template 1-2 titled 石嘴山市地方政府一般债务余额情况表, its years only in its
     items) is of the year the file's other tables name, when they name one (one file = one entity, year and kind:
     RAW_FORMATS.md): read again with it. Before, it had no year: its items were matched against any year's wording
@@ -89,6 +91,7 @@ def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab, cover=(No
     later = next_year_tables(sheets)
     for i, year in later.items():
         sheets[i].fiscal_year = year  # before the 1-1's question: the file's other tables agree on this year
+    cover = disclosure_of(list(blocks)) if blocks else (None, None)  # the year and kind the document's cover names
     redated = budget_of_1_1(sheets, cover)
     for i, year in {**{i: y for i, y in redated.items() if y in sheets[i].header_years}, **later}.items():
         index, part = indexed[i]
@@ -97,6 +100,15 @@ def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab, cover=(No
         sheets[i].warnings.append(note)
         sheets[i].reason = "; ".join(sheets[i].warnings)
     years = {s.fiscal_year for s in sheets if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices}
+    said = "本文件其他表的年度 {} ", "the year the file's other tables name"
+    if not years:
+        # no table names a year (the Ministry's 决算 template: 收入支出决算总表 under 公开01表, 部门：… 金额单位：万元):
+        # the year the document's cover names (…2024年度部门决算), where it names the tables' kind. Before, every
+        # table had no year and the file's disclosure was of none: all of its tables counted as not published
+        year, phase = cover
+        if year is None or {s.phase for s in sheets if s.status == "parsed"} - {phase}:
+            return
+        years, said = {year}, ("本文件封面所写年度 {} ", "the year the document's cover names")
     if len(years) != 1:
         return
     (year,) = years
@@ -106,8 +118,8 @@ def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab, cover=(No
         if sheet.table_name is not None and (sheet.fiscal_year is None
                                              or year in sheet.year_choices and sheet.fiscal_year != year):
             sheets[i] = parse_grid(part, index, vocab, file_year=year)
-            sheets[i].warnings.append(f"表内未写年度，按本文件其他表的年度 {year} 读取 (the table names no year: read as "
-                                      f"of {year}, the year the file's other tables name)")
+            sheets[i].warnings.append(f"表内未写年度，按{said[0].format(year)}读取 (the table names no year: read as "
+                                      f"of {year}, {said[1]})")
 
 
 HIDDEN_SHEET = ("隐藏的工作表：打开文件的人看不到，不作为公开的表格读取 "

@@ -30,8 +30,10 @@ if _MAIN is not None and getattr(_MAIN, "__spec__", None) is None and not hasatt
 # modules go out in the order below, the longest first, so the two workers end close together (order measured
 # with --durations). Not `--dist loadgroup` with a group per module: with pytest 9 and xdist 3.8 it put one
 # module's tests on both workers, which built every module fixture twice.
-LONGEST_FIRST = ["test_spark_parity", "test_publish_pipeline", "test_benchmarks_smoke", "test_people_outputs",
-                 "test_debt_required_items", "test_dbt_republished_workbook", "test_debt_blind",
+LONGEST_FIRST = ["test_spark_parity", "test_publish_pipeline", "test_benchmarks_smoke",
+                 # ≈ 109 CPU-s of its own two runs (no shared build) before test_people_outputs (≈ 70 beside the
+                 # sample build it shares): wave 18, s7
+                 "test_debt_required_items", "test_people_outputs", "test_dbt_republished_workbook", "test_debt_blind",
                  "test_contract_conformance", "test_dbt_subset_runs", "test_trading_sections_load_order",
                  "test_dbt_outside_superseded",
                  "test_codes_damaged_finding", "test_dbt_build", "test_identities", "test_publish_release",

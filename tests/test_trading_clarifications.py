@@ -170,6 +170,9 @@ def test_the_clarification_table_loads_with_its_times_and_postponement(tmp_path)
                      "WHERE source_file LIKE '%TENDER_FILE%' ORDER BY 1") == [
         ("trading/TENDER_FILE_CLARI_MODI.csv", len(CLARIFICATIONS) + 2, len(CLARIFICATIONS) + 2, 0),
         ("trading/TENDER_FILE_CLARI_MODI_20210501.json", 2, 2, 0)]
+    # and the file's note says how many records were read as the documents, so none goes unseen
+    assert all("1 条记录未载明澄清或修改, 读作招标文件" in reason for (reason,) in query(
+        wh, "SELECT reason FROM raw.load_files WHERE source_file LIKE '%TENDER_FILE%'"))
     # staged, the documents are a closed type of their own that no amendment rule reads ('change' is what they read)
     codes = dict(query(wh, "SELECT DISTINCT split_part(bulletin_key, '|', 2), bulletin_type FROM raw.trading_bulletins "
                            "WHERE source_file LIKE '%TENDER_FILE%'"))

@@ -36,6 +36,12 @@ JSON_EXTENDED = "NXJS2021-06"  # JSON: clarified 9 days before, a later BID_DOC_
 CHANGED = "NXJS2021-07"       # a platform's 变更公告 12 days before an unchanged deadline: §23 fails
 GP_EARLIER = "NXCG2021-08"    # a GP tender's 552 "postponing" the closing 2 days before the announced: out of order
 RESTATED = "NXJS2021-09"      # a 变更公告 restating the deadline as a date (2021年4月22日, no hour): not brought forward
+# 504 holds the tender documents themselves too (招标文件/…): a record stating no clarification is the documents'
+# upload, never an amendment, whenever it was uploaded — one with the title of an answer (答疑) still is one
+DOCUMENTS = "NXJS2021-13"     # the documents uploaded 12 days before the deadline (CSV): no §23 verdict
+JSON_DOCUMENTS = "NXJS2021-14"  # the same in the search service's JSON, content 无 and isPostpone 否: no verdict
+ANSWERED = "NXJS2021-15"      # 招标文件答疑 with no CLARIFY_TIME, content or postponement, 8 days before: §23 fails
+DOCUMENTS_AT, ANSWERED_AT = START + dt.timedelta(days=9, hours=3), START + dt.timedelta(days=13, hours=4)
 CLARIFICATIONS = {
     LATE: (START + dt.timedelta(days=10), START + dt.timedelta(days=10, hours=2), "0", None, CLOSING),
     EXTENDED: (START + dt.timedelta(days=10), START + dt.timedelta(days=10, hours=1), "1",
@@ -51,11 +57,11 @@ ANNOUNCEMENT_HEADER = ["项目编号", "标段(包)编号", "公告类型", "交
                        "文件获取开始时间", "文件获取截止时间", "投标截止时间", "开标时间"]
 H504 = ["TENDER_PROJECT_CODE", "BID_SECTION_CODE", "UNIFIED_DEAL_CODES", "DOC_NO", "DOC_NAME", "BID_DOC_REFER_END_TIME",
         "BID_OPEN_TIME", "BID_OPEN_PLACE", "CLARIFY_TIME", "IS_POSTPONE", "POST_OPEN_TIME", "POST_OPEN_ADDRESS",
-        "CLARIFY_CONTENT", "SUBMIT_TIME", "URL"]
+        "CLARIFY_CONTENT", "SUBMIT_TIME", "URL", "BID_QUALIFICATION"]
 H552 = ["PURCHASE_PROJECT_CODE", "PURCHASE_PROJECT_NAME", "PURCHASE_SECTION_CODE", "UNIFIED_DEAL_CODE",
         "TERMINATION_BULLETIN_TITLE", "TERMINATION_BULLETIN_CONTENT", "MODIFICATION_START_TIME", "IS_POSTPONE",
         "POST_BID_CLOSING_TIME", "URL"]
-WORKS_DEALS = [*CLARIFICATIONS, JSON_EXTENDED, CHANGED]
+WORKS_DEALS = [*CLARIFICATIONS, JSON_EXTENDED, CHANGED, DOCUMENTS, JSON_DOCUMENTS, ANSWERED]
 
 
 def _slash(t: dt.datetime) -> str:
@@ -107,14 +113,26 @@ def write_raw(raw: Path, folder: str = "trading") -> None:
                              _standard(deadline), _standard(deadline), "宁夏公共资源交易中心开标室", clarify, postponed,
                              _standard(post_open), "宁夏公共资源交易中心开标一室" if post_open else "",
                              "一、工程量清单第3项更正\r\n二、投标截止时间：" + (f"{post_open:%Y年%m月%d日}" if post_open else "不变"),
-                             _standard(submitted), f"http://x/504/{n}"])
+                             _standard(submitted), f"http://x/504/{n}", "详见招标文件"])
+        # the documents as the table carries them: the bid terms (投标资格 broken inside quotes), no clarification
+        writer.writerow([DOCUMENTS, f"{DOCUMENTS}-1", "", "D" * 26, "某某工程施工招标文件", _standard(CLOSING),
+                         _standard(CLOSING), "宁夏公共资源交易中心开标室", "", "0", "", "", "", _standard(DOCUMENTS_AT),
+                         "http://x/504/doc", "具备建筑工程施工总承包三级及以上资质，\r\n项目经理具备二级注册建造师执业资格"])
+        writer.writerow([ANSWERED, f"{ANSWERED}-1", "", "A" * 26, "某某工程施工招标文件答疑纪要（第1号）", _standard(CLOSING),
+                         _standard(CLOSING), "宁夏公共资源交易中心开标室", "", "", "", "", "", _standard(ANSWERED_AT),
+                         "http://x/504/ans", "详见招标文件"])
     records = [{"tenderProjectCode": JSON_EXTENDED, "bidSectionCode": f"{JSON_EXTENDED}-1",
                 "docName": "某某工程施工招标文件澄清（第2号）", "bidDocReferEndTime": _standard(JSON_CLOSING),
                 "bidOpenTime": _standard(JSON_CLOSING), "clarifyTime": f"{JSON_CLARIFIED:%Y-%m-%d %H:%M:%S}",
                 "isPostpone": "是", "postOpenTime": "", "clarifyContent": "投标截止时间顺延至\n" + f"{JSON_CLOSING:%Y年%m月%d日}",
-                "submitTime": _standard(JSON_CLARIFIED), "url": "http://x/504/json"}]
+                "submitTime": _standard(JSON_CLARIFIED), "url": "http://x/504/json"},
+               {"tenderProjectCode": JSON_DOCUMENTS, "bidSectionCode": f"{JSON_DOCUMENTS}-1",
+                "docName": "某某工程施工招标文件（正式稿）", "bidQualification": "具备建筑工程施工总承包\n三级及以上资质",
+                "bidDocReferEndTime": _standard(CLOSING), "bidOpenTime": _standard(CLOSING), "clarifyTime": "",
+                "isPostpone": "否", "postOpenTime": "", "clarifyContent": "无", "submitTime": _standard(DOCUMENTS_AT),
+                "url": "http://x/504/json-doc"}]
     (root / "TENDER_FILE_CLARI_MODI_20210501.json").write_text(
-        json.dumps({"code": 200, "msg": "success", "data": {"records": records, "total": 1}}, ensure_ascii=False),
+        json.dumps({"code": 200, "msg": "success", "data": {"records": records, "total": len(records)}}, ensure_ascii=False),
         encoding="utf-8")
     with (root / "CORRECTION_ITEM_20210501.csv").open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
@@ -138,10 +156,27 @@ def test_the_clarification_table_loads_with_its_times_and_postponement(tmp_path)
         moved = post_open or deadline   # IS_POSTPONE 1: the postponed opening is the new deadline too (§34)
         expected[project] = (clarified or submitted, moved, moved)
     expected[JSON_EXTENDED] = (JSON_CLARIFIED, JSON_CLOSING, JSON_CLOSING)
+    expected[ANSWERED] = (ANSWERED_AT, CLOSING, CLOSING)
+    expected[DOCUMENTS] = expected[JSON_DOCUMENTS] = (DOCUMENTS_AT, CLOSING, CLOSING)
     # a clarification is a change of the tender (变更公告 'change'), published when it was clarified (SUBMIT_TIME when
     # the record states no CLARIFY_TIME), in the table's trade area
     assert {p: v[2:] for p, v in rows.items()} == expected
-    assert {(v[0], v[1]) for v in rows.values()} == {("澄清公告", WORKS)}
+    assert {(v[0], v[1]) for p, v in rows.items() if p not in (DOCUMENTS, JSON_DOCUMENTS)} == {("澄清公告", WORKS)}
+    # the documents themselves (no clarification time, content or postponement, no title of one) are a bulletin of
+    # their own type, loaded — a publisher's real record, not a reject; every record in is loaded
+    assert {p: v[:2] for p, v in rows.items() if p in (DOCUMENTS, JSON_DOCUMENTS)} == {
+        DOCUMENTS: ("招标文件", WORKS), JSON_DOCUMENTS: ("招标文件", WORKS)}
+    assert query(wh, "SELECT source_file, rows_in, rows_loaded, rows_rejected FROM raw.load_files "
+                     "WHERE source_file LIKE '%TENDER_FILE%' ORDER BY 1") == [
+        ("trading/TENDER_FILE_CLARI_MODI.csv", len(CLARIFICATIONS) + 2, len(CLARIFICATIONS) + 2, 0),
+        ("trading/TENDER_FILE_CLARI_MODI_20210501.json", 2, 2, 0)]
+    # and the file's note says how many records were read as the documents, so none goes unseen
+    assert all("1 条记录未载明澄清或修改, 读作招标文件" in reason for (reason,) in query(
+        wh, "SELECT reason FROM raw.load_files WHERE source_file LIKE '%TENDER_FILE%'"))
+    # staged, the documents are a closed type of their own that no amendment rule reads ('change' is what they read)
+    codes = dict(query(wh, "SELECT DISTINCT split_part(bulletin_key, '|', 2), bulletin_type FROM raw.trading_bulletins "
+                           "WHERE source_file LIKE '%TENDER_FILE%'"))
+    assert codes == {"change": "澄清公告", "documents": "招标文件"}
 
 
 def _verdicts(db: Path, rule: str, deals: list[str]) -> dict[str, tuple]:
@@ -165,6 +200,10 @@ def test_a_clarification_late_in_the_period_fails_unless_the_deadline_was_extend
     assert late[SUBMITTED] == verdict(CLARIFICATIONS[SUBMITTED][1], CLOSING, False)   # SUBMIT_TIME: no CLARIFY_TIME
     assert late[JSON_EXTENDED] == verdict(JSON_CLARIFIED, JSON_CLOSING, True)
     assert late[CHANGED] == verdict(CHANGE_AT, CLOSING, False)                       # a platform's 变更公告
+    # the tender documents uploaded after their issue day amend nothing: no verdict (was a failure, 12 days);
+    # a record titled 答疑 is an answer whatever it leaves blank
+    assert late[DOCUMENTS] == late[JSON_DOCUMENTS] == (None, CLOSING.date(), False, None)
+    assert late[ANSWERED] == verdict(ANSWERED_AT, CLOSING, False)
     # the period the rules judge runs to the postponed opening the clarification set
     period = _verdicts(db, "TRADE_SHORT_TENDER_PERIOD", [EXTENDED])
     assert period[EXTENDED][0] == (CLARIFICATIONS[EXTENDED][3].date() - START.date()).days
@@ -207,11 +246,23 @@ def test_the_finding_names_the_deal_the_publisher_and_both_dates(trading_probe_w
     rows = _query(trading_probe_warehouse, rule.sql_for_duckdb(rule.gx_query))
     found = {object_key.split("/")[0]: (publisher, observed) for _r, publisher, _y, object_key, observed, *_ in rows
              if object_key.split("/")[0] in WORKS_DEALS}
-    assert set(found) == {LATE, SUBMITTED, CHANGED}
     assert {publisher for publisher, _ in found.values()} == {BUYER_CODE}
     clarified = CLARIFICATIONS[LATE][0]
     assert found[LATE][1].startswith(f"{(CLOSING.date() - clarified.date()).days}.00 calendar_days")   # as its neighbours print
     assert f"{clarified:%Y-%m-%d}" in found[LATE][1] and f"{CLOSING:%Y-%m-%d}" in found[LATE][1]
+    assert set(found) == {LATE, SUBMITTED, CHANGED, ANSWERED}
+    # a Trading Bureau reviewer opens the late amendment itself, not the deal's announcement: its file and row (the
+    # record as the file numbers it: the header is row 1, a content broken inside quotes stays one record) and the
+    # time it was published
+    where = {object_key.split("/")[0]: (source_file, source_row, observed) for _r, _p, _y, object_key, observed, _e,
+             source_file, _sheet, source_row, _d in rows if object_key.split("/")[0] in WORKS_DEALS}
+    clarifications = "trading/clarifications/TENDER_FILE_CLARI_MODI.csv"
+    assert where[LATE][:2] == (clarifications, 2 + list(CLARIFICATIONS).index(LATE))
+    assert where[SUBMITTED][:2] == (clarifications, 2 + list(CLARIFICATIONS).index(SUBMITTED))
+    assert where[ANSWERED][:2] == (clarifications, 2 + len(CLARIFICATIONS) + 1)
+    assert where[CHANGED][:2] == ("trading/clarifications/平台导出_公告_bom_crlf.csv", 2 + len(WORKS_DEALS))
+    assert f"{clarified:%Y-%m-%d %H:%M:%S}" in where[LATE][2]
+    assert f"{ANSWERED_AT:%Y-%m-%d %H:%M:%S}" in where[ANSWERED][2]
 
 
 def test_a_clarification_of_several_sections_is_one_change_of_each(tmp_path):
@@ -228,7 +279,7 @@ def test_a_clarification_of_several_sections_is_one_change_of_each(tmp_path):
         writer.writerow(H504)
         writer.writerow([project, ";".join(sections), "", "D" * 26, "某某工程施工招标文件澄清（第1号）", _standard(CLOSING),
                          _standard(CLOSING), "开标室", _standard(START + dt.timedelta(days=10)), "否", "", "",
-                         "一、两个标段的工程量清单更正\r\n二、投标截止时间不变", _standard(START + dt.timedelta(days=10)), "http://x/504/s"])
+                         "一、两个标段的工程量清单更正\r\n二、投标截止时间不变", _standard(START + dt.timedelta(days=10)), "http://x/504/s", "详见招标文件"])
     import openpyxl
 
     zh = {"TENDER_PROJECT_CODE": "招标项目编号", "BID_SECTION_CODE": "相关标段（包）编号", "DOC_NAME": "文件名称",

@@ -30,6 +30,7 @@ import duckdb
 from dagster_project.ingest import textfiles as tf
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.text_notes import note_pattern
+from dagster_project.ingest.trading_fillers import party_fillers
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, union_notes
 from dagster_project.ingest.trading_fields import (
@@ -140,6 +141,30 @@ def _checks(bindings: list[tf.Binding], max_parts: int) -> list[tf.RowCheck]:
     return checks
 
 
+def record_kind_sql(table: StandardTable | None, present: set[str]) -> str | None:
+    """SQL over the parsed columns: whether a record of a table holding two kinds of record is the table's own kind
+    (504: a clarification or amendment) rather than the other (the tender documents themselves) — the spec's
+    ``record_kinds`` (why the fields decide before the title: there). None for every other table."""
+    kinds = (trading_spec().get("record_kinds") or {}).get(table.name) if table is not None else None
+    if kinds is None:
+        return None
+    kinds_of = trading_spec()["fields"]
+    fillers = ", ".join(tf.sql_literal(w) for w in party_fillers())
+    states = []
+    for name in kinds["states"]:
+        if name not in present:
+            continue
+        if kinds_of[name]["kind"] == "boolean":
+            states.append(f"coalesce(p_{name}, false)")
+        elif kinds_of[name]["kind"] == "text":  # a placeholder (无, /, -) states nothing
+            states.append(f"coalesce(lower(regexp_replace(p_{name}, '\\s', '', 'g')) NOT IN ('', {fillers}), false)")
+        else:
+            states.append(f"p_{name} IS NOT NULL")
+    if "notice_name" in present:
+        states.append(f"coalesce(regexp_matches(p_notice_name, {tf.sql_literal(kinds['titles'])}), false)")
+    return "(" + (" OR ".join(states) or "false") + ")"
+
+
 def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: RawFile, load_id: str,
                       bindings: list[tf.Binding], table: StandardTable | None) -> tuple[int, list[str]]:
     """Insert the loadable records, one bulletin per listed section, a consortium listed one member per row as one
@@ -164,6 +189,8 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         source = f"(SELECT * FROM {parsed.table} WHERE _errors IS NULL)"
         section, unified_code, part = col("bid_section_code"), col("unified_deal_code"), "1"
     default_type = tf.sql_literal(table.bulletin_type) if table and table.bulletin_type else "NULL"
+    if (kinds := record_kind_sql(table, present)) is not None:
+        default_type = f"(CASE WHEN {kinds} THEN {default_type} ELSE {tf.sql_literal(spec['record_kinds'][table.name]['otherwise'])} END)"
     default_area = tf.sql_literal(table.trade_area) if table and table.trade_area else "NULL"
     type_label = f"coalesce({col('notice_nature')}, {col('bulletin_type')}, {default_type})"
     values = {
@@ -363,6 +390,11 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     try:
         rows_loaded = parsed.rows_in - parsed.rows_rejected
         notes += _blank_code_notes(con, parsed, bindings)
+        if (kinds := record_kind_sql(table, {b.field for b in bindings})) is not None:
+            other = spec["record_kinds"][table.name]["otherwise"]
+            if found := con.execute(f"SELECT count(*) FROM {parsed.table} WHERE _errors IS NULL AND NOT {kinds}").fetchone()[0]:
+                notes.append(f"{found} 条记录未载明澄清或修改, 读作{other} ({found} records state no clarification or amendment: "
+                             f"read as {other}, not a change)")
         bulletins, fold_notes = _insert_bulletins(con, parsed, f, load_id, bindings, table)
     finally:
         tf.drop_temp(con, parsed.table)

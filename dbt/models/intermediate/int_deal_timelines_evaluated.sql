@@ -7,8 +7,10 @@
     has_inputs: the rule's inputs are known (else the deal is insufficient data for it, never pass or fail).
     provisional: the rule read a day of the working-day calendar that is provisional (its year's State Council notice
     is not out: build_calendar.py) — the verdict stands on weekends and statutory holidays only and says so.
-    names: 'result' when the rule judges the result notice itself — its finding names that notice's file and row
-    (else the deal's first bulletin, which may be the announcement: a reader sent there would find the buyer named). -#}
+    names: the bulletin the rule judges, when not the deal as a whole — 'result' (the result notice), 'amendment' (the
+    last clarification or amendment): its finding names that bulletin's file and row and its publication time (else
+    the deal's first bulletin, which may be the announcement: a reader sent there would find the buyer named, not the
+    late amendment). -#}
 {%- set deal_rule_observations = [
     {'rule_id': 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT', 'comparison': 'precomputed',
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
@@ -18,7 +20,8 @@
      'has_inputs': 'tender_closed_on is not null and tender_opened_on is not null'},
     {'rule_id': 'TRADE_AMENDMENT_LATE', 'comparison': 'at_least',
      'observed': days_between('last_amended_on', 'tender_closed_on'),
-     'has_inputs': 'last_amended_on is not null and tender_closed_on is not null', 'deadline': 'tender_closed_on'},
+     'has_inputs': 'last_amended_on is not null and tender_closed_on is not null', 'deadline': 'tender_closed_on',
+     'names': 'amendment'},
     {'rule_id': 'TRADE_DOC_SALE_WORKS', 'comparison': 'at_least',
      'observed': days_between('doc_get_start_on', 'doc_get_end_on'),
      'has_inputs': 'doc_get_end_on is not null and doc_get_start_on is not null'},
@@ -162,6 +165,10 @@ observed as (
         source_row,
         result_source_file,
         result_source_row,
+        result_published_at,
+        amendment_source_file,
+        amendment_source_row,
+        last_amended_at,
         partition_year,
         source_loaded_at,
         {%- set observations = [] %}
@@ -208,12 +215,21 @@ evaluated as (
             -- TRADE_SHORT_TENDER_PERIOD's scope
         ) as in_scope,
         coalesce(observed.observation.has_inputs, false) as has_inputs,
-        {%- set names_result = deal_rule_observations | selectattr('names', 'defined') | selectattr('names', 'equalto', 'result')
+        {%- set named = {'result': ['result_source_file', 'result_source_row', 'result_published_at'],
+                         'amendment': ['amendment_source_file', 'amendment_source_row', 'last_amended_at']} %}
+        {%- for column, otherwise in [('source_file', 'observed.source_file'), ('source_row', 'observed.source_row'),
+                                      ('named_bulletin_published_at', 'cast(null as timestamp)')] %}
+        {%- set position = loop.index0 %}
+        case
+            {%- for kind, columns in named.items() %}
+            {%- set rule_ids = deal_rule_observations | selectattr('names', 'defined') | selectattr('names', 'equalto', kind)
                                | map(attribute='rule_id') | list %}
-        case when observed.observation.rule_id in ('{{ names_result | join("', '") }}') and observed.result_source_file is not null
-             then observed.result_source_file else observed.source_file end as source_file,
-        case when observed.observation.rule_id in ('{{ names_result | join("', '") }}') and observed.result_source_file is not null
-             then observed.result_source_row else observed.source_row end as source_row,
+            when observed.observation.rule_id in ('{{ rule_ids | join("', '") }}') and observed.{{ columns[0] }} is not null
+                then observed.{{ columns[position] }}
+            {%- endfor %}
+            else {{ otherwise }}
+        end as {{ column }},
+        {%- endfor %}
         observed.partition_year,
         observed.source_loaded_at
     from observed
@@ -247,6 +263,7 @@ select
     end as passes,
     source_file,
     source_row,
+    named_bulletin_published_at,
     partition_year,
     source_loaded_at
 from evaluated

@@ -186,9 +186,16 @@ deals as (
 -- notice (变更/更正/澄清, 503's NOTICE_NATURE 2, 552) or a 504 招标文件澄清与修改 record, published after the day the
 -- documents were issued (the issue itself, or its restatement that day, amends nothing) and before the deadline in
 -- force at the end (a change after the closing — of a result — is no amendment of the documents). The latest one is
--- the one nearest the deadline: TRADE_AMENDMENT_LATE counts from it to tender_closed_at.
+-- the one nearest the deadline: TRADE_AMENDMENT_LATE counts from it to tender_closed_at, and its finding names it (file
+-- and row: a reviewer opens the late amendment, not the announcement). A 504 record of the tender documents themselves
+-- (bulletin type 招标文件 'documents', ingest's record_kinds) is no change: its upload after the issue day amends nothing.
 amendments as (
-    select changes.deal_key, max(changes.notice_send_time) as last_amended_at
+    select
+        changes.deal_key,
+        max(changes.notice_send_time) as last_amended_at,
+        -- ties at the same time broken by file and row, the same on both engines
+        {{ arg_max_by('changes.source_file', ['changes.notice_send_time', 'changes.source_file', 'changes.source_row']) }} as amendment_source_file,
+        {{ arg_max_by('changes.source_row', ['changes.notice_send_time', 'changes.source_file', 'changes.source_row']) }} as amendment_source_row
     from bulletins as changes
     join deals on deals.deal_key = changes.deal_key
     where changes.bulletin_type_code = 'change'
@@ -201,6 +208,8 @@ amendments as (
 select
     deals.*,
     amendments.last_amended_at,
+    amendments.amendment_source_file,
+    amendments.amendment_source_row,
     -- the buyer publishes; a deal whose buyer has no credit code is keyed by the buyer's name (never NULL)
     coalesce(deals.tenderer_code,
              {{ unregistered_publisher_key('coalesce(deals.tenderer_name, deals.deal_key)') }}) as publisher_code,

@@ -249,3 +249,20 @@ def test_a_flat_export_naming_its_unit_column_price_unit_is_no_standard_table(go
     assert "513" not in (row["reason"] or "")
     got = bulletins(wh, "trading/mixed.csv")
     assert [got[i]["bid_amount_yuan"] for i in (3, 4)] == [Decimal(100), Decimal(200)]   # file rows 3 and 4
+
+
+def test_a_clarifications_publication_is_its_clarify_time_whatever_the_column_order(gongkai_env):
+    # 504 prints SUBMIT_TIME (递交时间: when the record was uploaded) and CLARIFY_TIME (答疑澄清时间: when the
+    # clarification was made, the time §23 counts from). An export listing SUBMIT_TIME first dated the clarification by
+    # its upload, 9 days late here; SUBMIT_TIME stays the publication of a record stating no clarification time
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    headers = ["TENDER_PROJECT_CODE", "BID_SECTION_CODE", "DOC_NAME", "SUBMIT_TIME", "CLARIFY_TIME", "CLARIFY_CONTENT",
+               "IS_POSTPONE"]
+    write_csv(raw / "trading" / "504_submit_first.csv", headers, [
+        ["E6401000001202104001", "E6401000001202104001001", "某项目招标文件澄清", "20210420090000", "20210411093000",
+         "开标时间不变", "0"],
+        ["E6401000001202104002", "E6401000001202104002001", "另一项目招标文件答疑", "20210405090000", "",
+         "答疑纪要", "0"]])
+    load(raw, wh)
+    got = bulletins(wh, "trading/504_submit_first.csv")
+    assert [str(row["notice_send_time"]) for row in got.values()] == ["2021-04-11 09:30:00", "2021-04-05 09:00:00"]

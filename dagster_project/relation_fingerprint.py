@@ -22,6 +22,8 @@ from typing import Iterable
 
 import duckdb
 
+from dagster_project.file_status import identity, status
+
 # `schema.table` as suites and page definitions write them (dbt's schema names: raw, staging, intermediate, …)
 QUALIFIED_NAME = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\b")
 
@@ -132,7 +134,7 @@ def database_file_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
             continue
         except OSError:
             return None
-        state.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        state.append((identity(st), *status(st)))  # file_status: the change time no program sets back
     return tuple(state)
 
 

@@ -240,15 +240,7 @@ def test_a_budget_1_1_titled_with_its_figures_year_counts_for_the_budget_it_serv
 def test_each_kinds_budgeted_principal_is_judged_against_its_own_sources(county_warehouse):
     # the whole adds up (120 000 = 再融资 90 000 + 财政预算安排 30 000) while each kind is 5 000 万元 off its own: read as one
     # 再融资 item the two gaps cancelled out unseen
-    got = _query(county_warehouse, """
-        select rule_id, sheet, source_row, detail, observed, expected from quality.findings
-        where source_file = ? and rule_id like 'DEBT_%' order by source_row""", [CITY_2019_FILE])
-    keys = [r[1] for r in probes.KIND_ROWS]
-    rows = [4 + keys.index(item) for item in probes.KIND_GAPS]
-    assert [(r[0], r[1], r[2]) for r in got] == [("DEBT_PARTS", "表1-4", row) for row in rows], got
-    for (item, (total, parts)), finding in zip(probes.KIND_GAPS.items(), got):
-        assert item in finding[3] and "列 column B 本地区" in finding[3], finding[3]
-        assert {Decimal(finding[4]), Decimal(finding[5])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}
+    _assert_each_kind_gap_found(county_warehouse, CITY_2019_FILE, probes.KIND_ROWS, probes.KIND_GAPS)
 
 
 def test_a_1_4_row_whose_total_is_not_its_kinds_is_a_finding_naming_row_and_column(county_warehouse):
@@ -274,15 +266,7 @@ def test_a_1_4_row_whose_total_is_not_its_kinds_is_a_finding_naming_row_and_colu
 def test_plain_kinds_budgeted_principal_is_judged_against_their_own_sources(county_warehouse):
     # 一般债务 / 其中：再融资 / 财政预算安排 / 专项债务 / … written without (一)(二): each kind 5 万元 off its own sources, the
     # whole adding up — read as the whole's 再融资 (twice) the gaps went unseen
-    got = _query(county_warehouse, """
-        select rule_id, sheet, source_row, detail, observed, expected from quality.findings
-        where source_file = ? and rule_id like 'DEBT_%' order by source_row""", [UNNUMBERED_FILE])
-    keys = [r[1] for r in probes18.UNNUMBERED_ROWS]
-    rows = [4 + keys.index(item) for item in probes18.UNNUMBERED_GAPS]
-    assert [(r[0], r[1], r[2]) for r in got] == [("DEBT_PARTS", "表1-4", row) for row in rows], got
-    for (item, (total, parts)), finding in zip(probes18.UNNUMBERED_GAPS.items(), got):
-        assert item in finding[3] and "列 column B 本地区" in finding[3], finding[3]
-        assert {Decimal(finding[4]), Decimal(finding[5])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}
+    _assert_each_kind_gap_found(county_warehouse, UNNUMBERED_FILE, probes18.UNNUMBERED_ROWS, probes18.UNNUMBERED_GAPS)
 
 
 def test_a_1_4_with_the_kinds_as_rows_and_columns_is_judged_once_per_cell_and_holds(county_warehouse):
@@ -298,3 +282,17 @@ def test_a_1_4_with_the_kinds_as_rows_and_columns_is_judged_once_per_cell_and_ho
     assert all(judged.values()), judged
     for identity in ("debt_issued_parts", "debt_principal_parts", "debt_interest_parts", "debt_budget_principal_parts"):
         assert (identity, "amount") in judged, judged
+
+
+def _assert_each_kind_gap_found(warehouse, source_file: str, kind_rows, gaps: dict) -> None:
+    """Every kind's gap (item → (its total, the sum of its own sources), 万元) is one DEBT_PARTS finding on 表1-4's row of
+    that item, naming column B 本地区 and both figures in 元 — and the file has no other DEBT_ finding."""
+    got = _query(warehouse, """
+        select rule_id, sheet, source_row, detail, observed, expected from quality.findings
+        where source_file = ? and rule_id like 'DEBT_%' order by source_row""", [source_file])
+    keys = [r[1] for r in kind_rows]
+    rows = [4 + keys.index(item) for item in gaps]
+    assert [(r[0], r[1], r[2]) for r in got] == [("DEBT_PARTS", "表1-4", row) for row in rows], got
+    for (item, (total, parts)), finding in zip(gaps.items(), got):
+        assert item in finding[3] and "列 column B 本地区" in finding[3], finding[3]
+        assert {Decimal(finding[4]), Decimal(finding[5])} == {Decimal(total) * 10_000, Decimal(parts) * 10_000}

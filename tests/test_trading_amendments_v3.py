@@ -1,0 +1,172 @@
+"""Amendments and postponements across the national data standard's tables (数据规范 V3; 招标投标法 §23,
+TRADE_AMENDMENT_LATE), one table per file as a provincial platform exports them (tests/fixtures/trading_amendments_v3,
+MAKE.md: 503 in GB18030 with CRLF, 504 as the platform's JSON answer, 514 as an Excel export).
+
+Wave 19 x12 found: a 514 QUALI_INQUERY_CLARI file (资格预审文件澄清) rejected whole as "no bulletin"; a 504 clarification
+naming its tender project but no section a deal of its own (``project/``), joining none of the project's sections;
+a 504 record naming only its unified deal codes a deal of its own per code, never the deal whose bulletins carry the
+code — both clarifications late in the period (§23) were no finding. Expected values are read from the fixture's
+generator, not from the output."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from test_ingest_trading import load, query
+from test_trading_candidates_per_row import _query
+
+FIXTURE = Path(__file__).parent / "fixtures" / "trading_amendments_v3"
+sys.path.insert(0, str(FIXTURE))
+import make_fixture as fx  # noqa: E402  (the probe's generator: its dates and codes)
+
+F503, F504, F514 = ("TENDER_ANN_QUA_INQUERY_ANN_202106.csv", "TENDER_FILE_CLARI_MODI_202106.json",
+                    "QUALI_INQUERY_CLARI_202106.xlsx")
+
+
+def copy_raw(raw: Path, folder: str = "trading", files: tuple[str, ...] = (F503, F504, F514)) -> None:
+    """The probe's files under ``raw/<folder>`` (the shared trading probe root: conftest.trading_probe_warehouse)."""
+    (raw / folder).mkdir(parents=True, exist_ok=True)
+    for name in files:
+        shutil.copyfile(FIXTURE / "trading" / name, raw / folder / name)
+
+
+def _deal(project: str, n: int) -> str:
+    return f"{project}/{fx.section(project, n)}"
+
+
+def _raw_keys(warehouse: Path) -> set[tuple[str, str]]:
+    return {(file.rsplit("/", 1)[-1], key) for file, key in query(
+        warehouse, "select source_file, bulletin_key from raw.trading_bulletins where not is_retired")}
+
+
+def test_the_prequalification_clarification_table_is_read_as_a_change_of_the_prequalification(tmp_path):
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    copy_raw(raw, files=(F514,))
+    load(raw, wh)
+    assert query(wh, "select status, rows_in, rows_loaded, rows_rejected from raw.load_files") == [("loaded", 2, 2, 0)]
+    rows = {r[0]: r[1:] for r in query(wh, """
+        select notice_name, split_part(bulletin_key, '|', 1), bulletin_type, split_part(bulletin_key, '|', 2),
+               trade_area, notice_send_time, bid_doc_refer_end_time, bid_open_time, notice_content
+        from raw.trading_bulletins""")}
+    deal = _deal(fx.PREQUALIFIED, 1)
+    # the clarification: published when uploaded (SUBMIT_TIME 上传时间, not TENDER_SUBMIT_TIME 递交时间), its own closed
+    # type; the applications' deadline and postponed opening (DOC_SUBMIT_END_TIME, POST_OPEN_TIME) are no bid deadline
+    assert rows["某某工程施工资格预审文件澄清（第1号）"] == (
+        deal, "资格预审文件澄清", "prequalification_change", "工程建设项目招标投标", fx.PREQ_UPLOADED, None, None,
+        "资格预审申请文件递交截止时间延期")
+    # the documents themselves (content 无 and /, IS_POSTPONE 0, no title of a clarification): no change
+    assert rows["某某工程施工资格预审文件"][:6] == (
+        deal, "资格预审文件", "prequalification_documents", "工程建设项目招标投标", fx.START - dt.timedelta(days=10), None)
+
+
+def test_the_submission_time_is_read_where_the_upload_time_is_blank(tmp_path):
+    # an export whose upload time is blank: the other time of the record (递交时间) is its publication
+    from openpyxl import load_workbook
+
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    copy_raw(raw, files=(F514,))
+    book = load_workbook(raw / "trading" / F514)
+    sheet = book.active
+    sheet.cell(row=2, column=fx.H514.index("SUBMIT_TIME") + 1).value = None
+    book.save(raw / "trading" / F514)
+    load(raw, wh)
+    assert fx.PREQ_SUBMITTED in {t for (t,) in query(wh, "select notice_send_time from raw.trading_bulletins")}
+
+
+def test_a_clarification_naming_only_deal_codes_joins_their_deals_whatever_the_order_of_loads(tmp_path):
+    once = tmp_path / "once"
+    copy_raw(once / "raw", files=(F503, F504))
+    load(once / "raw", once / "w.duckdb")
+    expected = _raw_keys(once / "w.duckdb")
+    clarified = {key.split("|")[0] for file, key in expected if file == F504}
+    # the codes' deals (503 lists each section's code); the project's clarification naming no section stays the
+    # project's (int_deals_assembled applies it to each section)
+    assert clarified == {_deal(fx.BY_CODE, 1), _deal(fx.BY_CODES, 1), _deal(fx.BY_CODES, 2), f"{fx.SPLIT}/"}
+    later = tmp_path / "clarification_first"
+    for name in (F504, F503):
+        copy_raw(later / "raw", files=(name,))
+        load(later / "raw", later / "w.duckdb")
+    assert _raw_keys(later / "w.duckdb") == expected
+
+
+def test_a_file_gone_takes_the_deal_codes_it_named_with_it(tmp_path):
+    # the announcements' export removed (retired): the clarifications are their deal codes' own again, as a warehouse
+    # that only ever saw them has them
+    from dagster_project.ingest import framework
+    from dagster_project.ingest.trading import load_trading_file
+
+    both = tmp_path / "both"
+    copy_raw(both / "raw", files=(F503, F504))
+    load(both / "raw", both / "w.duckdb")
+    (both / "raw" / "trading" / F503).unlink()
+    con = duckdb.connect(str(both / "w.duckdb"))
+    try:
+        report = framework.load_family(con, both / "raw", "trading", load_trading_file,
+                                       retire_policy=framework.RetirePolicy(allow=True))
+    finally:
+        con.close()
+    assert report.retired == [f"trading/{F503}"]
+    alone = tmp_path / "alone"
+    copy_raw(alone / "raw", files=(F504,))
+    load(alone / "raw", alone / "w.duckdb")
+    assert _raw_keys(both / "w.duckdb") == _raw_keys(alone / "w.duckdb")
+    assert fx.deal_code(fx.BY_CODE, 1) in {key.split("|")[0] for _, key in _raw_keys(alone / "w.duckdb")}
+
+
+def _late(db: Path, deals: list[str]) -> dict[str, tuple]:
+    return {deal: (None if observed is None else int(observed), *rest) for deal, observed, *rest in _query(
+        db, """select e.deal_key, e.observed_value, e.deadline_date, e.applies, e.passes, d.last_amended_at,
+                      d.amendment_source_file
+               from intermediate.int_deal_timelines_evaluated as e
+               join intermediate.int_deals_assembled as d using (deal_key)
+               where e.rule_id = 'TRADE_AMENDMENT_LATE' and e.deal_key in (select unnest(?))""", [deals])}
+
+
+@pytest.mark.slow
+def test_clarifications_of_the_project_or_by_deal_code_are_judged_on_each_deal(trading_probe_warehouse):
+    db = trading_probe_warehouse
+    closing = fx.CLOSING.date()
+    f504 = f"trading/amendments_v3/{F504}"
+    deals = {_deal(fx.SPLIT, 1): 11, _deal(fx.SPLIT, 2): 11, _deal(fx.BY_CODE, 1): 8, _deal(fx.BY_CODES, 1): 9,
+             _deal(fx.BY_CODES, 2): 9}
+    # each section of the project, each deal a code names: the clarification 8–11 days before the deadline fails §23
+    assert _late(db, list(deals)) == {
+        deal: (days, closing, True, False, fx.CLOSING - dt.timedelta(days=days), f504) for deal, days in deals.items()}
+    # no deal of its own for a deal code whose deal is known
+    codes = [fx.deal_code(fx.BY_CODE, 1), fx.deal_code(fx.BY_CODES, 1), fx.deal_code(fx.BY_CODES, 2)]
+    assert _query(db, "select deal_key from intermediate.int_deals_assembled where deal_key in (select unnest(?))",
+                  [codes]) == []
+
+
+@pytest.mark.slow
+def test_a_change_notice_postponing_the_opening_moves_the_deadline_the_rule_judges(trading_probe_warehouse):
+    # 503 NOTICE_NATURE 2 with IS_POSTPONE 1: its BID_DOC_REFER_END_TIME / BID_OPEN_TIME are the new ones
+    moved = fx.CLOSING + dt.timedelta(days=6)
+    postponed, restated = _deal(fx.POSTPONED, 1), _deal(fx.NOT_POSTPONED, 1)
+    f503 = f"trading/amendments_v3/{F503}"
+    changed_at = {postponed: fx.START + dt.timedelta(days=11), restated: fx.START + dt.timedelta(days=9)}
+    assert _late(trading_probe_warehouse, [postponed, restated]) == {
+        postponed: ((moved.date() - changed_at[postponed].date()).days, moved.date(), True, True, changed_at[postponed], f503),
+        restated: ((fx.CLOSING.date() - changed_at[restated].date()).days, fx.CLOSING.date(), True, False,
+                   changed_at[restated], f503)}
+    assert _query(trading_probe_warehouse, "select tender_closed_at, evaluated_after_open_at from "
+                  "intermediate.int_deals_assembled where deal_key = ?", [postponed]) == [(moved, moved)]
+
+
+@pytest.mark.slow
+def test_a_prequalification_clarification_moves_no_bid_deadline_and_is_no_tender_amendment(trading_probe_warehouse):
+    # the 514 clarification, 8 days before the bid deadline, postponing the applications' opening past it: a change
+    # of the prequalification (实施条例 §21 is no rule of the contract), not of the tender documents (§23)
+    deal = _deal(fx.PREQUALIFIED, 1)
+    assert _query(trading_probe_warehouse, """
+        select tender_closed_at, evaluated_after_open_at, last_amended_at from intermediate.int_deals_assembled
+        where deal_key = ?""", [deal]) == [(fx.CLOSING, fx.CLOSING, None)]
+    assert _late(trading_probe_warehouse, [deal])[deal][2:4] == (False, None)
+    types = {t for (t,) in _query(trading_probe_warehouse, "select bulletin_type_code from "
+                                  "intermediate.int_bulletins_deduplicated where deal_key = ?", [deal])}
+    assert types == {"announcement", "prequalification_change", "prequalification_documents"}

@@ -127,20 +127,29 @@ def _late(db: Path, deals: list[str]) -> dict[str, tuple]:
                where e.rule_id = 'TRADE_AMENDMENT_LATE' and e.deal_key in (select unnest(?))""", [deals])}
 
 
-@pytest.mark.slow
-def test_clarifications_of_the_project_or_by_deal_code_are_judged_on_each_deal(trading_probe_warehouse):
-    db = trading_probe_warehouse
-    closing = fx.CLOSING.date()
+def _judged_late(db: Path, days_before: dict[str, int]) -> None:
+    """Each deal: the 504 clarification ``days_before`` the announced deadline fails §23 (nothing postponed)."""
     f504 = f"trading/amendments_v3/{F504}"
-    deals = {_deal(fx.SPLIT, 1): 11, _deal(fx.SPLIT, 2): 11, _deal(fx.BY_CODE, 1): 8, _deal(fx.BY_CODES, 1): 9,
-             _deal(fx.BY_CODES, 2): 9}
-    # each section of the project, each deal a code names: the clarification 8–11 days before the deadline fails §23
-    assert _late(db, list(deals)) == {
-        deal: (days, closing, True, False, fx.CLOSING - dt.timedelta(days=days), f504) for deal, days in deals.items()}
+    assert _late(db, list(days_before)) == {
+        deal: (days, fx.CLOSING.date(), True, False, fx.CLOSING - dt.timedelta(days=days), f504)
+        for deal, days in days_before.items()}
+
+
+@pytest.mark.slow
+def test_a_clarification_of_the_tender_project_is_judged_on_each_section(trading_probe_warehouse):
+    # 504 naming the project, no section: the project's documents, every section's — 11 days before the deadline
+    _judged_late(trading_probe_warehouse, {_deal(fx.SPLIT, 1): 11, _deal(fx.SPLIT, 2): 11})
+    # the bulletin is still its own deal's (its row names the project only): that deal has no deadline to judge
+    assert _late(trading_probe_warehouse, [f"{fx.SPLIT}/"])[f"{fx.SPLIT}/"][2] is False
+
+
+@pytest.mark.slow
+def test_a_clarification_naming_deal_codes_is_judged_on_their_deals(trading_probe_warehouse):
+    _judged_late(trading_probe_warehouse, {_deal(fx.BY_CODE, 1): 8, _deal(fx.BY_CODES, 1): 9, _deal(fx.BY_CODES, 2): 9})
     # no deal of its own for a deal code whose deal is known
     codes = [fx.deal_code(fx.BY_CODE, 1), fx.deal_code(fx.BY_CODES, 1), fx.deal_code(fx.BY_CODES, 2)]
-    assert _query(db, "select deal_key from intermediate.int_deals_assembled where deal_key in (select unnest(?))",
-                  [codes]) == []
+    assert _query(trading_probe_warehouse, "select deal_key from intermediate.int_deals_assembled "
+                  "where deal_key in (select unnest(?))", [codes]) == []
 
 
 @pytest.mark.slow

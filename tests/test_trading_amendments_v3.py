@@ -168,6 +168,30 @@ def test_a_change_notice_postponing_the_opening_moves_the_deadline_the_rule_judg
 
 
 @pytest.mark.slow
+def test_a_change_notice_postponing_only_the_opening_postpones_the_deadline(trading_probe_warehouse):
+    # 503 NOTICE_NATURE 2, IS_POSTPONE 1 (是否延期开标), its BID_DOC_REFER_END_TIME blank: the opening is at the deadline
+    # (招标投标法 §34), so the postponed opening is the deadline in force — §23 counts to it
+    deal, changed_at = _deal(fx.OPENING_ONLY, 1), fx.START + dt.timedelta(days=11)
+    assert _late(trading_probe_warehouse, [deal])[deal][:4] == (
+        (fx.OPENING_MOVED.date() - changed_at.date()).days, fx.OPENING_MOVED.date(), True, True)
+    assert _query(trading_probe_warehouse, "select tender_closed_at, evaluated_after_open_at, bid_deadline_at from "
+                  "intermediate.int_deals_assembled where deal_key = ?", [deal]) == [
+        (fx.OPENING_MOVED, fx.OPENING_MOVED, fx.CLOSING)]
+
+
+def test_is_postpone_of_the_announcement_table_is_read(tmp_path):
+    # a record of 503 without IS_POSTPONE 1 keeps its blank deadline blank; the column is the standard's, not unknown
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    copy_raw(raw, files=(F503,))
+    load(raw, wh)
+    (reason,) = query(wh, "select reason from raw.load_files")[0]
+    assert "IS_POSTPONE" not in reason
+    assert query(wh, "select bid_doc_refer_end_time, bid_open_time from raw.trading_bulletins where "
+                     "tender_project_code = ? and notice_send_time > ?", [fx.OPENING_ONLY, fx.START]) == [
+        (fx.OPENING_MOVED, fx.OPENING_MOVED)]
+
+
+@pytest.mark.slow
 def test_a_prequalification_clarification_moves_no_bid_deadline_and_is_no_tender_amendment(trading_probe_warehouse):
     # the 514 clarification, 8 days before the bid deadline, postponing the applications' opening past it: a change
     # of the prequalification (实施条例 §21 is no rule of the contract), not of the tender documents (§23)

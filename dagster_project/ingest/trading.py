@@ -215,6 +215,10 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
             postponed = (f"CASE WHEN {col('is_postponed')} IS DISTINCT FROM false THEN p_{helper} END"
                          if "is_postponed" in present else f"p_{helper}")
             values[stored] = f"coalesce({postponed}, {col(stored)})"
+    if "postponed_opening" in present and "is_postponed" in present:
+        # 503: a record postponing the opening (IS_POSTPONE 1) that states no deadline: the opening is the deadline
+        values["bid_doc_refer_end_time"] = (f"coalesce({values.get('bid_doc_refer_end_time', 'NULL')}, "
+                                            f"CASE WHEN p_is_postponed THEN p_postponed_opening END)")
     key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
     try:
         notes = union_notes(con, folds) if fold_groups(con, source, key, part, present, folds) else []

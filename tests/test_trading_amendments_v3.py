@@ -203,3 +203,56 @@ def test_a_prequalification_clarification_moves_no_bid_deadline_and_is_no_tender
     types = {t for (t,) in _query(trading_probe_warehouse, "select bulletin_type_code from "
                                   "intermediate.int_bulletins_deduplicated where deal_key = ?", [deal])}
     assert types == {"announcement", "prequalification_change", "prequalification_documents"}
+
+
+def _year_apart(raw: Path, which: str) -> None:
+    """A deal announced in December whose clarification (504, naming only the deal's code) came in January: the
+    clarification alone sits in another partition than the deal (``which``: '503' or '504')."""
+    import csv
+    import json
+
+    root = raw / "trading"
+    root.mkdir(parents=True, exist_ok=True)
+    start = dt.datetime(2021, 12, 20, 9, 0)
+    if which == "503":
+        with (root / "TENDER_ANN_QUA_INQUERY_ANN_202112.csv").open("w", encoding="gb18030", newline="") as handle:
+            row = fx.row503(fx.BY_CODE, 1, "1", "1", start, start + dt.timedelta(days=21), start + dt.timedelta(days=21))
+            csv.writer(handle, lineterminator="\r\n").writerows([fx.H503, row])
+    else:
+        record = {"TENDER_PROJECT_CODE": "", "BID_SECTION_CODE": "", "UNIFIED_DEAL_CODES": fx.deal_code(fx.BY_CODE, 1),
+                  "DOC_NAME": "某某工程施工招标文件澄清与修改（第1号）", "CLARIFY_TIME": "20220103090000", "IS_POSTPONE": "0",
+                  "CLARIFY_CONTENT": "工程量清单更正", "SUBMIT_TIME": "20220103090000", "URL": "http://ggzy.example/504/9"}
+        (root / "TENDER_FILE_CLARI_MODI_202201.json").write_text(
+            json.dumps({"code": 200, "data": [record]}, ensure_ascii=False), encoding="utf-8")
+
+
+def _marts(warehouse: Path) -> dict[str, set]:
+    return {
+        "deals": set(_query(warehouse, "select deal_key, cast(tender_closed_at as varchar), "
+                                       "cast(last_amended_at as varchar), bulletin_count, partition_year "
+                                       "from intermediate.int_deals_assembled")),
+        "verdicts": set(_query(warehouse, "select deal_key, rule_id, applies, passes, observed_value "
+                                          "from intermediate.int_deal_timelines_evaluated")),
+        "bulletins": set(_query(warehouse, "select bulletin_key, deal_key from marts.fct_trading_bulletins")),
+    }
+
+
+@pytest.mark.slow
+def test_the_marts_do_not_depend_on_which_came_first_the_deal_or_its_code(tmp_path):
+    # the clarification first, built (a deal of its code, in 2022), then the announcement: the code's deal leaves its
+    # partition as the clarification joins the deal in 2021 — as when both came at once
+    from test_trading_candidates_per_row import load_and_build
+
+    select = ("+int_deal_timelines_evaluated", "+fct_trading_bulletins")
+    first = tmp_path / "clarification_first"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "raw" / "registry", first / "raw" / "registry")
+    _year_apart(first / "raw", "504")
+    load_and_build(first, *select)
+    _year_apart(first / "raw", "503")
+    stepwise = _marts(load_and_build(first, *select))
+    once = tmp_path / "once"
+    shutil.copytree(first / "raw", once / "raw")
+    together = _marts(load_and_build(once, *select))
+    assert stepwise == together
+    assert {d[0] for d in together["deals"]} == {_deal(fx.BY_CODE, 1)}
+    shutil.rmtree(tmp_path, ignore_errors=True)

@@ -78,6 +78,29 @@ def test_the_submission_time_is_read_where_the_upload_time_is_blank(tmp_path):
     assert fx.PREQ_SUBMITTED in {t for (t,) in query(wh, "select notice_send_time from raw.trading_bulletins")}
 
 
+def test_the_prequalification_table_under_its_chinese_labels_reads_the_same(tmp_path):
+    # an export headed with the standard's Chinese labels (上传时间 before 递交时间): the same bulletins
+    import csv
+
+    from openpyxl import load_workbook
+
+    with (Path(__file__).parents[1] / "dbt" / "seeds" / "ingest" / "ref_ggzy_v3_fields.csv").open(encoding="utf-8") as f:
+        labels = {r["field"]: r["field_name_zh"] for r in csv.DictReader(f) if r["table_name"] == "QUALI_INQUERY_CLARI"}
+    named, labelled = tmp_path / "named", tmp_path / "labelled"
+    copy_raw(named / "raw", files=(F514,))
+    book = load_workbook(FIXTURE / "trading" / F514)
+    for cell in book.active[1]:
+        cell.value = labels[cell.value]
+    (labelled / "raw" / "trading").mkdir(parents=True)
+    book.save(labelled / "raw" / "trading" / F514)
+    read = []
+    for root in (named, labelled):
+        load(root / "raw", root / "w.duckdb")
+        read.append(set(query(root / "w.duckdb", "select bulletin_key, notice_name, notice_send_time, notice_content, "
+                                                 "bid_doc_refer_end_time, bid_open_time from raw.trading_bulletins")))
+    assert read[0] == read[1] and len(read[0]) == 2
+
+
 def test_a_clarification_naming_only_deal_codes_joins_their_deals_whatever_the_order_of_loads(tmp_path):
     once = tmp_path / "once"
     copy_raw(once / "raw", files=(F503, F504))

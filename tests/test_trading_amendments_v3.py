@@ -14,7 +14,6 @@ import shutil
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from test_ingest_trading import load, query
@@ -120,20 +119,13 @@ def test_a_clarification_naming_only_deal_codes_joins_their_deals_whatever_the_o
 def test_a_file_gone_takes_the_deal_codes_it_named_with_it(tmp_path):
     # the announcements' export removed (retired): the clarifications are their deal codes' own again, as a warehouse
     # that only ever saw them has them
-    from dagster_project.ingest import framework
-    from dagster_project.ingest.trading import load_trading_file
+    from test_trading_sections_load_order import load_retiring
 
     both = tmp_path / "both"
     copy_raw(both / "raw", files=(F503, F504))
     load(both / "raw", both / "w.duckdb")
     (both / "raw" / "trading" / F503).unlink()
-    con = duckdb.connect(str(both / "w.duckdb"))
-    try:
-        report = framework.load_family(con, both / "raw", "trading", load_trading_file,
-                                       retire_policy=framework.RetirePolicy(allow=True))
-    finally:
-        con.close()
-    assert report.retired == [f"trading/{F503}"]
+    assert load_retiring(both) == [f"trading/{F503}"]
     alone = tmp_path / "alone"
     copy_raw(alone / "raw", files=(F504,))
     load(alone / "raw", alone / "w.duckdb")

@@ -240,6 +240,17 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         tf.drop_temp(con, folds)
 
 
+def _rekey(con: duckdb.DuckDBPyConnection, keyed_sql: str, matches_sql: str, params: list) -> int:
+    """Give the current bulletins ``matches_sql`` picks (alias ``b``, beside ``keyed``: the rows of ``keyed_sql``, one
+    ``deal`` each) that deal as their key's first part; one ``UPDATE … FROM (query)``. Returns how many changed."""
+    return con.execute(f"""
+        UPDATE raw.trading_bulletins AS b
+        SET bulletin_key = keyed.deal || substr(b.bulletin_key, length(split_part(b.bulletin_key, '|', 1)) + 1)
+        FROM ({keyed_sql}) AS keyed
+        WHERE NOT b.is_retired AND {matches_sql} AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""",
+                       params).fetchone()[0]
+
+
 def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     """A bulletin naming its project but no section (the national search service's records carry ``tenderProjectCode``
     only; a re-tender's 交易公告 exported without its section) whose project has exactly one section among the current
@@ -257,10 +268,7 @@ def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> in
     (``macros/trading_load_partitions.sql``). One ``UPDATE … FROM (query)``. Returns how many bulletins were keyed
     again."""
     project = "coalesce(project_code, tender_project_code)"
-    return con.execute(f"""
-        UPDATE raw.trading_bulletins AS b
-        SET bulletin_key = keyed.deal || substr(b.bulletin_key, length(split_part(b.bulletin_key, '|', 1)) + 1)
-        FROM (
+    return _rekey(con, f"""
             SELECT pending.project,
                    pending.project || '/' || CASE WHEN count(DISTINCT sectioned.bid_section_code) = 1
                                                   THEN min(sectioned.bid_section_code) ELSE '' END AS deal
@@ -272,11 +280,8 @@ def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> in
             LEFT JOIN raw.trading_bulletins AS sectioned
                 ON coalesce(sectioned.project_code, sectioned.tender_project_code) = pending.project
                AND NOT sectioned.is_retired AND sectioned.bid_section_code IS NOT NULL
-            GROUP BY pending.project
-        ) AS keyed
-        WHERE NOT b.is_retired AND b.bid_section_code IS NULL
-          AND coalesce(b.project_code, b.tender_project_code) = keyed.project
-          AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""", [files]).fetchone()[0]
+            GROUP BY pending.project""",
+                  "b.bid_section_code IS NULL AND coalesce(b.project_code, b.tender_project_code) = keyed.project", [files])
 
 
 def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
@@ -290,10 +295,7 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     keys do not depend on the order the files came and went. The incremental build touches every deal carrying a changed
     row's code and the code's own (``macros/trading_load_partitions.sql``). Returns how many bulletins were keyed again."""
     project = "coalesce(project_code, tender_project_code)"
-    return con.execute(f"""
-        UPDATE raw.trading_bulletins AS b
-        SET bulletin_key = keyed.deal || substr(b.bulletin_key, length(split_part(b.bulletin_key, '|', 1)) + 1)
-        FROM (
+    return _rekey(con, f"""
             SELECT pending.code,
                    CASE WHEN count(DISTINCT split_part(named.bulletin_key, '|', 1)) = 1
                         THEN min(split_part(named.bulletin_key, '|', 1)) ELSE pending.code END AS deal
@@ -308,11 +310,9 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
             LEFT JOIN raw.trading_bulletins AS named
                 ON named.unified_deal_code = pending.code AND NOT named.is_retired
                AND coalesce(named.project_code, named.tender_project_code) IS NOT NULL
-            GROUP BY pending.code
-        ) AS keyed
-        WHERE NOT b.is_retired AND b.project_code IS NULL AND b.tender_project_code IS NULL
-          AND b.unified_deal_code = keyed.code
-          AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""", [files, files]).fetchone()[0]
+            GROUP BY pending.code""",
+                  "b.project_code IS NULL AND b.tender_project_code IS NULL AND b.unified_deal_code = keyed.code",
+                  [files, files])
 
 
 def rekey_deals(con: duckdb.DuckDBPyConnection, files: list[str]) -> tuple[int, int]:

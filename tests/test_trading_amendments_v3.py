@@ -83,7 +83,8 @@ def test_the_prequalification_table_under_its_chinese_labels_reads_the_same(tmp_
 
     from openpyxl import load_workbook
 
-    with (Path(__file__).parents[1] / "dbt" / "seeds" / "ingest" / "ref_ggzy_v3_fields.csv").open(encoding="utf-8") as f:
+    seed = Path(__file__).parents[1] / "dbt" / "seeds" / "ingest" / "ref_ggzy_v3_fields.csv"
+    with seed.open(encoding="utf-8") as f:
         labels = {r["field"]: r["field_name_zh"] for r in csv.DictReader(f) if r["table_name"] == "QUALI_INQUERY_CLARI"}
     named, labelled = tmp_path / "named", tmp_path / "labelled"
     copy_raw(named / "raw", files=(F514,))
@@ -175,7 +176,8 @@ def test_a_change_notice_postponing_the_opening_moves_the_deadline_the_rule_judg
     f503 = f"trading/amendments_v3/{F503}"
     changed_at = {postponed: fx.START + dt.timedelta(days=11), restated: fx.START + dt.timedelta(days=9)}
     assert _late(trading_probe_warehouse, [postponed, restated]) == {
-        postponed: ((moved.date() - changed_at[postponed].date()).days, moved.date(), True, True, changed_at[postponed], f503),
+        postponed: ((moved.date() - changed_at[postponed].date()).days, moved.date(), True, True, changed_at[postponed],
+                    f503),
         restated: ((fx.CLOSING.date() - changed_at[restated].date()).days, fx.CLOSING.date(), True, False,
                    changed_at[restated], f503)}
     assert _query(trading_probe_warehouse, "select tender_closed_at, evaluated_after_open_at from "
@@ -231,7 +233,8 @@ def _year_apart(raw: Path, which: str) -> None:
     start = dt.datetime(2021, 12, 20, 9, 0)
     if which == "503":
         with (root / "TENDER_ANN_QUA_INQUERY_ANN_202112.csv").open("w", encoding="gb18030", newline="") as handle:
-            row = fx.row503(fx.BY_CODE, 1, "1", "1", start, start + dt.timedelta(days=21), start + dt.timedelta(days=21))
+            closing = start + dt.timedelta(days=21)
+            row = fx.row503(fx.BY_CODE, 1, "1", "1", start, closing, closing)
             csv.writer(handle, lineterminator="\r\n").writerows([fx.H503, row])
     else:
         record = {"TENDER_PROJECT_CODE": "", "BID_SECTION_CODE": "", "UNIFIED_DEAL_CODES": fx.deal_code(fx.BY_CODE, 1),

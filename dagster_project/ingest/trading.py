@@ -281,7 +281,8 @@ def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> in
                 ON coalesce(sectioned.project_code, sectioned.tender_project_code) = pending.project
                AND NOT sectioned.is_retired AND sectioned.bid_section_code IS NOT NULL
             GROUP BY pending.project""",
-                  "b.bid_section_code IS NULL AND coalesce(b.project_code, b.tender_project_code) = keyed.project", [files])
+                  "b.bid_section_code IS NULL AND coalesce(b.project_code, b.tender_project_code) = keyed.project",
+                  [files])
 
 
 def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
@@ -292,8 +293,9 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
 
     Like ``assign_sole_sections`` (run after it: the deal a code names may just have been keyed again) over every code
     a row of ``files`` carries, any version of them, and every code carried by a bulletin of a project they name: the
-    keys do not depend on the order the files came and went. The incremental build touches every deal carrying a changed
-    row's code and the code's own (``macros/trading_load_partitions.sql``). Returns how many bulletins were keyed again."""
+    keys do not depend on the order the files came and went. The incremental build touches every deal carrying a
+    changed row's code and the code's own (``macros/trading_load_partitions.sql``). Returns how many bulletins were
+    keyed again."""
     project = "coalesce(project_code, tender_project_code)"
     return _rekey(con, f"""
             SELECT pending.code,
@@ -305,7 +307,8 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
                   AND unified_deal_code IN (
                       SELECT unified_deal_code FROM raw.trading_bulletins
                       WHERE list_contains(?, source_file)
-                         OR {project} IN (SELECT {project} FROM raw.trading_bulletins WHERE list_contains(?, source_file)))
+                         OR {project} IN (SELECT {project} FROM raw.trading_bulletins
+                                          WHERE list_contains(?, source_file)))
             ) AS pending
             LEFT JOIN raw.trading_bulletins AS named
                 ON named.unified_deal_code = pending.code AND NOT named.is_retired

@@ -156,17 +156,19 @@ def trading_probe_warehouse(tmp_path_factory) -> Path:
     """The X5 blind probe's trading exports (tests/fixtures/trading_platform_exports) beside the bundled registry,
     loaded by the real loaders and built up to ``int_deal_timelines_evaluated`` once per test run (``_built_once``):
     test_trading_openings_moved, test_trading_probe_parties, test_trading_probe_sections,
-    test_trading_postponed_closing and test_trading_clarifications read it, read-only — each
+    test_trading_postponed_closing, test_trading_clarifications and test_trading_amendments_v3 read it, read-only — each
     built the same root itself before (≈ 15–20 CPU-s a build)."""
     def build(root: Path) -> None:
         from test_trading_openings_moved import probe_built
         from test_trading_clarifications import write_raw as clarifications
         from test_trading_postponed_closing import write_raw as postponed_closings
+        from test_trading_amendments_v3 import copy_raw as amendments_v3
 
-        # test_trading_postponed_closing's and test_trading_clarifications' exports too, each in a folder of its own
-        # (their own deals): no build of their own
+        # test_trading_postponed_closing's, test_trading_clarifications' and test_trading_amendments_v3's exports too,
+        # each in a folder of its own (their own deals): no build of their own
         postponed_closings(root / "raw", "trading/postponed_closing")
         clarifications(root / "raw", "trading/clarifications")
+        amendments_v3(root / "raw", "trading/amendments_v3")
         probe_built(root, "+int_deal_timelines_evaluated")
 
     return _built_once(tmp_path_factory, "trading_probe", build) / "w.duckdb"

@@ -107,25 +107,29 @@ def test_raw_keys_do_not_depend_on_the_order_of_loads(tmp_path):
         assert _raw_keys(root / "w.duckdb") == expected, order
 
 
-def test_a_file_gone_takes_its_section_with_it(tmp_path):
-    # the export naming the section removed from the raw root (retired): the re-tender is the project's own again, as
-    # a warehouse that only ever saw the re-tender has it
+def load_retiring(root: Path) -> list[str]:
+    """``root/raw``'s trading files loaded into ``root/w.duckdb``, the files gone from it retired: which were."""
     from dagster_project.ingest import framework
     from dagster_project.ingest.trading import load_trading_file
 
+    con = duckdb.connect(str(root / "w.duckdb"))
+    try:
+        return framework.load_family(con, root / "raw", "trading", load_trading_file,
+                                     retire_policy=framework.RetirePolicy(allow=True)).retired
+    finally:
+        con.close()
+
+
+def test_a_file_gone_takes_its_section_with_it(tmp_path):
+    # the export naming the section removed from the raw root (retired): the re-tender is the project's own again, as
+    # a warehouse that only ever saw the re-tender has it
     names = list(MAKERS)[:2]
     root = tmp_path / "both"
     for name in names:
         MAKERS[name](root / "raw" / name)
     load(root / "raw", root / "w.duckdb")
     (root / "raw" / names[0]).unlink()
-    con = duckdb.connect(str(root / "w.duckdb"))
-    try:
-        report = framework.load_family(con, root / "raw", "trading", load_trading_file,
-                                       retire_policy=framework.RetirePolicy(allow=True))
-    finally:
-        con.close()
-    assert report.retired == [names[0]]
+    assert load_retiring(root) == [names[0]]
     alone = tmp_path / "alone"
     MAKERS[names[1]](alone / "raw" / names[1])
     load(alone / "raw", alone / "w.duckdb")

@@ -215,6 +215,10 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
             postponed = (f"CASE WHEN {col('is_postponed')} IS DISTINCT FROM false THEN p_{helper} END"
                          if "is_postponed" in present else f"p_{helper}")
             values[stored] = f"coalesce({postponed}, {col(stored)})"
+    if "postponed_opening" in present and "is_postponed" in present:
+        # 503: a record postponing the opening (IS_POSTPONE 1) that states no deadline: the opening is the deadline
+        values["bid_doc_refer_end_time"] = (f"coalesce({values.get('bid_doc_refer_end_time', 'NULL')}, "
+                                            f"CASE WHEN p_is_postponed THEN p_postponed_opening END)")
     key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
     try:
         notes = union_notes(con, folds) if fold_groups(con, source, key, part, present, folds) else []
@@ -236,6 +240,17 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         tf.drop_temp(con, folds)
 
 
+def _rekey(con: duckdb.DuckDBPyConnection, keyed_sql: str, matches_sql: str, params: list) -> int:
+    """Give the current bulletins ``matches_sql`` picks (alias ``b``, beside ``keyed``: the rows of ``keyed_sql``, one
+    ``deal`` each) that deal as their key's first part; one ``UPDATE … FROM (query)``. Returns how many changed."""
+    return con.execute(f"""
+        UPDATE raw.trading_bulletins AS b
+        SET bulletin_key = keyed.deal || substr(b.bulletin_key, length(split_part(b.bulletin_key, '|', 1)) + 1)
+        FROM ({keyed_sql}) AS keyed
+        WHERE NOT b.is_retired AND {matches_sql} AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""",
+                       params).fetchone()[0]
+
+
 def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     """A bulletin naming its project but no section (the national search service's records carry ``tenderProjectCode``
     only; a re-tender's 交易公告 exported without its section) whose project has exactly one section among the current
@@ -253,10 +268,7 @@ def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> in
     (``macros/trading_load_partitions.sql``). One ``UPDATE … FROM (query)``. Returns how many bulletins were keyed
     again."""
     project = "coalesce(project_code, tender_project_code)"
-    return con.execute(f"""
-        UPDATE raw.trading_bulletins AS b
-        SET bulletin_key = keyed.deal || substr(b.bulletin_key, length(split_part(b.bulletin_key, '|', 1)) + 1)
-        FROM (
+    return _rekey(con, f"""
             SELECT pending.project,
                    pending.project || '/' || CASE WHEN count(DISTINCT sectioned.bid_section_code) = 1
                                                   THEN min(sectioned.bid_section_code) ELSE '' END AS deal
@@ -268,11 +280,48 @@ def assign_sole_sections(con: duckdb.DuckDBPyConnection, files: list[str]) -> in
             LEFT JOIN raw.trading_bulletins AS sectioned
                 ON coalesce(sectioned.project_code, sectioned.tender_project_code) = pending.project
                AND NOT sectioned.is_retired AND sectioned.bid_section_code IS NOT NULL
-            GROUP BY pending.project
-        ) AS keyed
-        WHERE NOT b.is_retired AND b.bid_section_code IS NULL
-          AND coalesce(b.project_code, b.tender_project_code) = keyed.project
-          AND split_part(b.bulletin_key, '|', 1) <> keyed.deal""", [files]).fetchone()[0]
+            GROUP BY pending.project""",
+                  "b.bid_section_code IS NULL AND coalesce(b.project_code, b.tender_project_code) = keyed.project",
+                  [files])
+
+
+def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
+    """A bulletin naming no project, only its unified deal code (a 504 clarification listing ``UNIFIED_DEAL_CODES``
+    alone), is keyed to the deal whose current bulletins naming a project carry that code — the platform's key of the
+    deal (统一交易标识码) names it as well as the project and section do —, where they name one deal; else (no such
+    bulletin, or several deals carrying one code: which is meant cannot be told) the code is its own deal, as loaded.
+
+    Like ``assign_sole_sections`` (run after it: the deal a code names may just have been keyed again) over every code
+    a row of ``files`` carries, any version of them, and every code carried by a bulletin of a project they name: the
+    keys do not depend on the order the files came and went. The incremental build touches every deal carrying a
+    changed row's code and the code's own (``macros/trading_load_partitions.sql``). Returns how many bulletins were
+    keyed again."""
+    project = "coalesce(project_code, tender_project_code)"
+    return _rekey(con, f"""
+            SELECT pending.code,
+                   CASE WHEN count(DISTINCT split_part(named.bulletin_key, '|', 1)) = 1
+                        THEN min(split_part(named.bulletin_key, '|', 1)) ELSE pending.code END AS deal
+            FROM (
+                SELECT DISTINCT unified_deal_code AS code FROM raw.trading_bulletins
+                WHERE NOT is_retired AND {project} IS NULL AND unified_deal_code IS NOT NULL
+                  AND unified_deal_code IN (
+                      SELECT unified_deal_code FROM raw.trading_bulletins
+                      WHERE list_contains(?, source_file)
+                         OR {project} IN (SELECT {project} FROM raw.trading_bulletins
+                                          WHERE list_contains(?, source_file)))
+            ) AS pending
+            LEFT JOIN raw.trading_bulletins AS named
+                ON named.unified_deal_code = pending.code AND NOT named.is_retired
+               AND coalesce(named.project_code, named.tender_project_code) IS NOT NULL
+            GROUP BY pending.code""",
+                  "b.project_code IS NULL AND b.tender_project_code IS NULL AND b.unified_deal_code = keyed.code",
+                  [files, files])
+
+
+def rekey_deals(con: duckdb.DuckDBPyConnection, files: list[str]) -> tuple[int, int]:
+    """The keys of bulletins whose deal other files decide, after ``files`` were loaded or retired: (keyed to a section
+    or back to the project, keyed to the deal their unified deal code names or back to the code)."""
+    return assign_sole_sections(con, files), assign_deal_codes(con, files)
 
 
 def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) -> FileOutcome:
@@ -283,8 +332,8 @@ def load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str) 
 
 # the parsing macros made once per family load, outside the files' transactions (framework.load_family)
 load_trading_file.connection_setup = tf.parse_macros_setup  # type: ignore[attr-defined]
-# files gone from the raw root take their sections with them: the notices naming none are keyed again
-load_trading_file.after_retire = assign_sole_sections  # type: ignore[attr-defined]
+# files gone from the raw root take their sections and deal codes with them: the notices naming none are keyed again
+load_trading_file.after_retire = rekey_deals  # type: ignore[attr-defined]
 
 
 def _names_a_trading_table(headers: list[str]) -> bool:
@@ -399,9 +448,13 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
     finally:
         tf.drop_temp(con, parsed.table)
     notes += fold_notes
-    if assigned := assign_sole_sections(con, [f.rel]):
+    assigned, coded = rekey_deals(con, [f.rel])
+    if assigned:
         notes.append(f"{assigned} 条没有标段编号的公告按其项目现有的标段重新归属 ({assigned} bulletins naming no section keyed "
                      f"again: to their project's only section, or to the project where it has several)")
+    if coded:
+        notes.append(f"{coded} 条只有统一交易标识码的公告按载有该标识码的交易重新归属 ({coded} bulletins naming only a unified "
+                     f"deal code keyed again: to the deal whose bulletins carry it, or to the code's own)")
     if bulletins != rows_loaded and not fold_notes:
         notes.append(f"{rows_loaded} 条记录含 {bulletins} 条公告 (one per listed section) "
                      f"({rows_loaded} records held {bulletins} bulletins)")

@@ -15,7 +15,9 @@
     in such a file — in ANY version of it, current or retired, so a removed or replaced file's deals are re-assembled
     without the rows that left — is touched, and so is every deal of a project one of those rows names when the project
     has a notice naming no section (keyed to its project's only section, ingest/trading.assign_sole_sections: a later
-    file may move a notice of an unchanged file between deals). The rebuilt years are the years those deals sit in now (in this
+    file may move a notice of an unchanged file between deals), and every deal carrying a unified deal code one of those
+    rows carries, and that code's own deal (a notice naming only the code is keyed to the deal carrying it,
+    ingest/trading.assign_deal_codes). The rebuilt years are the years those deals sit in now (in this
     table) and the years they belong to after the change (from the current raw rows; for a model after the first, from
     the chain model it reads, built before it: trading_rebuilt_upstream): a deal that moves years
     leaves its old partition and joins its new one. Untouched deals are unchanged: a bulletin's canonical copy
@@ -60,7 +62,7 @@
                or files.retired_at > watermark.loaded_through)
     ),
     changed_rows as (
-        select bulletin_key, coalesce(project_code, tender_project_code) as project
+        select bulletin_key, coalesce(project_code, tender_project_code) as project, unified_deal_code
         from {{ raw_bulletins }}
         where source_file in (select source_file from changed_files)
     ),
@@ -80,6 +82,13 @@
         where coalesce(project_code, tender_project_code) in (select project from sectionless_projects)
         union
         select project || '/' from sectionless_projects
+        -- a notice naming only a deal code keyed to the deal carrying it (ingest/trading.assign_deal_codes), maybe in a
+        -- file no load changed: every deal carrying a changed row's code is touched, and the code's own deal
+        union
+        select split_part(bulletin_key, '|', 1) from {{ raw_bulletins }}
+        where unified_deal_code in (select unified_deal_code from changed_rows)
+        union
+        select unified_deal_code from changed_rows where unified_deal_code is not null
     ),
     years_now as (
         select distinct partition_year from {{ this }}

@@ -8,9 +8,10 @@
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 {{ trading_rebuild_marker(years) }}
-{#- A rebuilt partition's bulletins are read four times below; materialised (DuckDB's default) the copy of their wide
-    rows was most of the model's time for one new year at 1 M rows (1.1 of 1.3 s; inlined, each read takes only the
-    columns it needs: 0.16 s). A full build keeps the one materialised copy (every row, read four times). -#}
+{#- A rebuilt partition's bulletins are read four times below (bulletins, and own_bulletins under it); materialised
+    (DuckDB's default) the copy of their wide rows was most of the model's time for one new year at 1 M rows (1.1 of
+    1.3 s; inlined, each read takes only the columns it needs: 0.16 s). A full build keeps the one materialised copy
+    (every row, read four times). -#}
 {#- the bid deadline the last-published announcement or change notice stating one states, else the announced: the
     deadline in force at the end (a postponement, a re-tender's own) -#}
 {%- set stated_closing -%}
@@ -24,9 +25,34 @@ coalesce({{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_r
 {{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_refer_end_time']) }}
     filter (where bulletin_type_code = 'announcement' and bid_doc_refer_end_time is not null)
 {%- endset %}
-with bulletins as {{ cte_inlined(years is not none) }} (
+with own_bulletins as {{ cte_inlined(years is not none) }} (
     select * from {{ ref('int_bulletins_deduplicated') }}
     where {{ in_keys('partition_year', years) }}
+),
+
+-- A change of the tender project naming no section (its deal is the project's, project/: ingest/trading.
+-- assign_sole_sections) where the project has sections — a 504 clarification of the 招标项目's documents, a 变更公告 of
+-- the project: the documents are the tender project's, so the change is every section's too (招标投标法 §23 judged, a
+-- postponed deadline in force, on each section's deal). Such a bulletin is read as one of its own deal (project/: its
+-- row names it) and of each section's (member_deal_key), in the section's partition (every deal of a project with a
+-- notice naming no section is rebuilt together: macros/trading_load_partitions.sql).
+project_sections as (
+    select distinct deal_key, coalesce(project_code, tender_project_code) as project, partition_year
+    from own_bulletins
+    where bid_section_code is not null and coalesce(project_code, tender_project_code) is not null
+),
+
+bulletins as {{ cte_inlined(years is not none) }} (
+    select own_bulletins.deal_key as member_deal_key, own_bulletins.partition_year as member_partition_year,
+           own_bulletins.*
+    from own_bulletins
+    union all
+    select sections.deal_key as member_deal_key, sections.partition_year as member_partition_year, changes.*
+    from own_bulletins as changes
+    join project_sections as sections
+        on sections.project = coalesce(changes.project_code, changes.tender_project_code)
+    where changes.bulletin_type_code = 'change' and changes.bid_section_code is null
+      and changes.deal_key = concat(coalesce(changes.project_code, changes.tender_project_code), '/')
 ),
 
 candidate_names as (
@@ -96,7 +122,7 @@ standard_result_fields as (
 
 deals as (
     select
-        deal_key,
+        member_deal_key as deal_key,
         -- the project's code: PROJECT_CODE, else the tender project's (the national standard's works tables
         -- and the platform's search service name only that one)
         coalesce(min(project_code), min(tender_project_code)) as project_code,
@@ -176,10 +202,10 @@ deals as (
         {{ arg_min_by('source_file', ['notice_send_time', 'source_file', 'source_row']) }} as source_file,
         {{ arg_min_by('source_row', ['notice_send_time', 'source_file', 'source_row']) }} as source_row,
         -- one value per deal (a deal-level year); the newest load of its bulletins: the next build's watermark
-        min(partition_year) as partition_year,
+        min(member_partition_year) as partition_year,
         max(source_loaded_at) as source_loaded_at
     from bulletins
-    group by deal_key
+    group by member_deal_key
 ),
 
 -- The last clarification or amendment of the last tender's documents (招标投标法 §23; 政府采购法实施条例 §31): a change
@@ -191,18 +217,18 @@ deals as (
 -- (bulletin type 招标文件 'documents', ingest's record_kinds) is no change: its upload after the issue day amends nothing.
 amendments as (
     select
-        changes.deal_key,
+        changes.member_deal_key as deal_key,
         max(changes.notice_send_time) as last_amended_at,
         -- ties at the same time broken by file and row, the same on both engines
         {{ arg_max_by('changes.source_file', ['changes.notice_send_time', 'changes.source_file', 'changes.source_row']) }} as amendment_source_file,
         {{ arg_max_by('changes.source_row', ['changes.notice_send_time', 'changes.source_file', 'changes.source_row']) }} as amendment_source_row
     from bulletins as changes
-    join deals on deals.deal_key = changes.deal_key
+    join deals on deals.deal_key = changes.member_deal_key
     where changes.bulletin_type_code = 'change'
       -- documents whose issue no notice states: issued no earlier than the announcement
       and cast(changes.notice_send_time as date) > cast(coalesce(deals.tender_opened_at, deals.announced_at) as date)
       and changes.notice_send_time < deals.tender_closed_at
-    group by changes.deal_key
+    group by changes.member_deal_key
 )
 
 select

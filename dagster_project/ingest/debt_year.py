@@ -147,6 +147,13 @@ def budget_of_1_1(sheets: list[ParsedSheet], cover: tuple[int | None, str | None
             as_final(sheet, "published")
         elif cover == (sheet.fiscal_year, "final") and phases <= {"final"}:
             as_final(sheet, "cover")  # its PDF's cover says 2024年度…决算
+        elif cover == (sheet.fiscal_year + 1, "budget") and phases <= {"budget"} and sheet.figures_year in (
+                None, sheet.fiscal_year):
+            # its PDF's cover says 2024年政府预算: titled 2023, over 2023年债务限额 | 2023年末债务余额执行数, it is the 2024
+            # budget's 1-1 — a budget shows last year's limit and executed balance (DOMAIN.md 2.3), the Ministry's
+            # own wording (五、2023年末一般债务余额执行数 in 2024's 1-2). Its headers' 执行 alone made it 2023's final
+            redate(sheet, sheet.fiscal_year + 1)
+            moved[i] = sheet.fiscal_year
         elif phases != {"budget"} and sheet.closed_headers and sheet.figures_year in (None, sheet.fiscal_year):
             as_final(sheet, "headers")  # 2024年末债务余额执行数 under a 2024 title: that year's executed figures
         elif len(others) == 1:

@@ -2,10 +2,10 @@
 
 * **A 合计 row inside a section** (二、还本额 / 一般债务 / 专项债务 / 合计) is that section's total (``section_totals``;
   row_keys.RowKeys.total): before, it had no item, its figure unkeyed and the heading's blank cells read as a total 0.
-  When the heading states figures too, the two are one item: a blank one of the pair is "not stated" (the other
-  states it); two equal figures are one statement (the 合计's left without the item, once in a column); two that
-  differ are refused — the 合计 row is a reject naming its row and column, the heading's figure kept (the DEBT_PARTS
-  identities judge it against its parts).
+  When the heading states figures too, per cell: a blank one of the pair is "not stated" (the other states it); both
+  filled, the 合计's is the section's total stated again — its own item ``<section>_repeated`` (one item once in a
+  column), judged equal to the heading's by DEBT_PARTS (seeds/ref_line_identities.csv). Not a reject: a row reject
+  leaves the whole sheet unjudged, and two totals that disagree is what DEBT_PARTS reports.
 * **A split left blank** (``part_columns`` / ``part_rows``). RAW_FORMATS.md reads a blank or ``-`` amount as 0: in a
   department table an empty leaf cell is nothing spent, and so is one kind's cell left blank beside the other's (一般
   22 | 专项 空 under 合计 22: no special bonds). But a total stated with every part of one split blank (一、发行额 |
@@ -18,12 +18,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from dagster_project.ingest.parsed import ParsedLine, ParsedSheet, RowReject
+from dagster_project.ingest.parsed import ParsedLine, ParsedSheet
 from dagster_project.ingest.workbook_spec import TableSpec
 
-SECTION_CLASH = ("合计行「{total}」与本节标题行「{heading}」的数额不一致 (the section's 合计 row says {total}, its heading "
-                 "{heading}: two totals of one section that disagree — the heading's figure is kept, judged against "
-                 "its parts)")
+REPEATED = "_repeated"  # a section's total stated again on its 合计 row: issued_total_repeated …
 
 
 def _blank(line: ParsedLine) -> bool:
@@ -36,9 +34,9 @@ def _row(line: ParsedLine) -> tuple:
 
 def settle(sheet: ParsedSheet, spec: TableSpec, kind_cells: list[tuple]) -> None:
     """The section totals first (a heading left blank states no total), then the splits left blank."""
-    original = {id(line): column for line, _, column in kind_cells}  # a *_total row's kind cell: its own column
     if spec.section_totals:
-        _section_totals(sheet, original)
+        _section_totals(sheet, kind_cells)
+    original = {id(line): column for line, _, column in kind_cells}  # a *_total row's kind cell: its own column
     if spec.part_columns:
         rows = defaultdict(dict)
         for line in sheet.lines:
@@ -67,35 +65,24 @@ def _unstated(total: ParsedLine | None, parts: list[ParsedLine | None]) -> None:
             part.amount_yuan = None
 
 
-def _section_totals(sheet: ParsedSheet, original: dict) -> None:
+def _section_totals(sheet: ParsedSheet, kind_cells: list[tuple]) -> None:
+    """Each cell of a section's 合计 row beside the heading's cell of the same item and column."""
+    section = {id(line): total for line, total, _ in kind_cells}  # a remapped kind cell: its row's section item
+    original = {id(line): column for line, _, column in kind_cells}
     cells = defaultdict(list)
     for line in sheet.lines:
         if line.row_key is not None:
             cells[(line.row_key, line.column_key, line.side)].append(line)
-    refused = {}
     for lines in cells.values():
-        totals = [ln for ln in lines if ln.is_total]
-        if not totals or len(lines) < 2:
+        heading = next((ln for ln in lines if not ln.is_total), None)
+        if heading is None:
             continue
-        filled = [ln for ln in lines if not _blank(ln)]
-        for line in lines:
-            if filled and _blank(line):
-                line.amount_yuan = None  # the other of the pair states it
-        if len(filled) < 2:
-            continue
-        heading = next((ln for ln in filled if not ln.is_total), filled[0])
-        for line in filled:
-            if line is heading:
-                continue
-            if line.amount_yuan == heading.amount_yuan:
-                line.row_key, line.column_key = None, original.get(id(line), line.column_key)  # said once
-            elif line.is_total:
-                refused.setdefault(_row(line), (line, heading))
-    for key, (line, heading) in refused.items():
-        sheet.lines = [ln for ln in sheet.lines if _row(ln) != key]
-        sheet.rows_loaded, sheet.rows_rejected = sheet.rows_loaded - 1, sheet.rows_rejected + 1
-        where = f"第{line.source_page}页" if line.source_page is not None else f"工作表「{sheet.sheet}」"
-        sheet.rejects.append(RowReject(
-            sheet.sheet, line.source_row, line.source_column, line.value_text,
-            f"{where}第{line.source_row}行 {line.source_column}列「{line.line_label}」: "
-            + SECTION_CLASH.format(total=line.value_text, heading=heading.value_text), source_page=line.source_page))
+        for total in (ln for ln in lines if ln.is_total):
+            if _blank(heading) and not _blank(total):
+                heading.amount_yuan = None  # a heading without figures: the 合计 row states the total
+            elif _blank(total) and not _blank(heading):
+                total.amount_yuan = None
+            elif not _blank(total):
+                # stated twice: the 合计's is its own item, judged against the heading's (DEBT_PARTS, *_repeated)
+                total.row_key = section.get(id(total), total.row_key) + REPEATED
+                total.column_key = original.get(id(total), total.column_key)

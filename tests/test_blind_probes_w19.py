@@ -95,3 +95,26 @@ def test_a_1_1_titled_with_its_figures_year_over_executed_balances_is_what_its_c
     for sheet in (budget, final):
         got = {(ln.line_label, ln.column_key): ln.amount_yuan for ln in sheet.lines if ln.line_label == "本地区"}
         assert got[("本地区", "limit_total")] == 565 * WAN and got[("本地区", "balance_total")] == 545 * WAN
+
+
+def test_a_workbooks_cover_sheet_decides_the_same(tmp_path):
+    # the same 1-1 in an openpyxl workbook whose first sheet is its cover (封面, no table): its text is the document's
+    from openpyxl import Workbook
+
+    from make_fixtures import _regions_1_1, _sheet_head
+
+    got = {}
+    for phase, cover in probes.COVERS.items():
+        wb = Workbook()
+        wb.active.title = "封面"
+        wb.active.append([probes.CITY])
+        wb.active.append([cover])
+        ws = wb.create_sheet("表1-1")
+        r = _sheet_head(ws, [probes.TITLE_1_1], f"编制单位：{probes.CITY}财政局", probes.WAN, 7)
+        _regions_1_1(ws, r, probes.FIGURES_YEAR, probes.REGIONS_1_1)
+        ws.cell(r, 5, f"{probes.FIGURES_YEAR}年末债务余额执行数")  # the executed balance, as in the PDFs
+        wb.save(tmp_path / f"{phase}.xlsx")
+        (sheet,) = [s for s in parse_workbook(tmp_path / f"{phase}.xlsx").sheets if s.status == "parsed"]
+        got[phase] = (sheet.table_keys, sheet.fiscal_year, sheet.phase)
+    assert got == {"budget": (("debt_1_1",), probes.YEAR, "budget"),
+                   "final": (("debtf_1_1",), probes.FIGURES_YEAR, "final")}

@@ -118,3 +118,24 @@ def test_a_workbooks_cover_sheet_decides_the_same(tmp_path):
         got[phase] = (sheet.table_keys, sheet.fiscal_year, sheet.phase)
     assert got == {"budget": (("debt_1_1",), probes.YEAR, "budget"),
                    "final": (("debtf_1_1",), probes.FIGURES_YEAR, "final")}
+
+
+def test_a_1_1_regions_limit_with_both_kinds_blank_states_no_split(tmp_path):
+    # 1-1 (limit A = B 一般 + C 专项) read as 1-4: 本级 | 300 | 空 | 空 states its limit, not its split (was 0 + 0, a
+    # false DEBT_PARTS); 惠农区's 一般 left blank beside a stated 专项 equal to its total is 0
+    from make_fixtures import _regions_1_1, _sheet_head
+    from openpyxl import Workbook
+
+    rows = [("本地区", 565, 265, 300, 545, 248, 297), ("本级", 300, None, None, 280, 130, 150),
+            ("惠农区", 80, None, 80, 70, 10, 60)]
+    wb = Workbook()
+    ws = wb.active
+    r = _sheet_head(ws, [f"{probes.CITY}2024年地方政府债务限额及余额情况表"], f"编制单位：{probes.CITY}财政局", probes.WAN, 7)
+    _regions_1_1(ws, r, 2023, rows)
+    wb.save(tmp_path / "limits.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "limits.xlsx").sheets
+    got = {(ln.line_label, ln.column_key): ln.amount_yuan for ln in sheet.lines}
+    assert got[("本级", "limit_total")] == 300 * WAN
+    assert got[("本级", "limit_general")] is None and got[("本级", "limit_special")] is None
+    assert got[("本级", "balance_general")] == 130 * WAN
+    assert got[("惠农区", "limit_general")] == 0 and got[("惠农区", "limit_special")] == 80 * WAN

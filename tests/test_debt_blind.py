@@ -27,6 +27,7 @@ sys.path.insert(0, str(BLIND))
 import make_fixtures as made  # noqa: E402  (the data the blind fixtures were written from)
 import make_probes_w17 as probes  # noqa: E402  (wave 17's)
 import make_probes_w18 as probes18  # noqa: E402  (wave 18's)
+import make_probes_w19 as probes19  # noqa: E402  (wave 19's)
 
 
 def _tables(parsed) -> dict:
@@ -52,7 +53,8 @@ def test_a_unit_printed_on_the_page_to_the_right_still_says_the_tables_unit():
 # ---- a county's final debt tables in 亿元 printed to 4 decimals (openpyxl), through the whole pipeline
 COUNTY_FILE = "debt/2019/平罗县2019年决算政府债务情况表.xlsx"
 REGIONS = ("region_code,region_name,level,parent_code\n640000,宁夏回族自治区,province,\n"
-           "640200,石嘴山市,city,640000\n640221,平罗县,county,640200\n")
+           "640200,石嘴山市,city,640000\n640221,平罗县,county,640200\n"
+           "640202,大武口区,county,640200\n640205,惠农区,county,640200\n")
 # 1-1 (regions as rows): the limit's 合计 2.2001 is 0.0001 亿元 above 一般 + 专项 — rounding of figures printed to 4
 # decimals; 1-2: 1.6000 + 0.3000 − 0.2000 = 1.7000, but the year-end balance says 1.6500: 0.05 亿元 (500 万元) off
 COUNTY_1_1 = [("本地区", 2.2001, 1.7, 0.5, 2.13, 1.65, 0.48), ("本级", 2.2001, 1.7, 0.5, 2.13, 1.65, 0.48)]
@@ -125,6 +127,10 @@ FINAL_1_4_FILE = "debt/2019/平罗县2019年决算债券发行及还本付息情
 # sources) and 平罗县's 2024 budget 1-4 listing the kinds both as rows and as columns (every identity holds)
 UNNUMBERED_FILE = "debt/2024/石嘴山市2024年预算债券发行及还本付息情况表.xls"
 BOTH_FILE = "debt/2024/平罗县2024年预算债券发行及还本付息情况表.xls"
+# wave 19 (make_probes_w19.py): 惠农区's 2024 budget 1-4 whose totals leave their kinds blank, 大武口区's with a 合计 row
+# inside its sections
+BLANK_KINDS_FILE = "debt/2024/惠农区2024年预算债券发行及还本付息情况表.xls"
+SECTIONS_FILE = "debt/2024/大武口区2024年预算债券发行及还本付息情况表.xls"
 
 
 def write_raw(raw: Path) -> None:
@@ -143,6 +149,8 @@ def write_raw(raw: Path) -> None:
     (raw / "debt" / "2024").mkdir(parents=True, exist_ok=True)
     shutil.copy(BLIND / "city_debt_unnumbered_calc.xls", raw / UNNUMBERED_FILE)  # wave 18's (make_probes_w18.py)
     shutil.copy(BLIND / "county_debt_kinds_both_calc.xls", raw / BOTH_FILE)
+    shutil.copy(BLIND / "county_debt_blank_kinds_calc.xls", raw / BLANK_KINDS_FILE)  # wave 19's (make_probes_w19.py)
+    shutil.copy(BLIND / "district_debt_sections_calc.xls", raw / SECTIONS_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +290,67 @@ def test_a_1_4_with_the_kinds_as_rows_and_columns_is_judged_once_per_cell_and_ho
     assert all(judged.values()), judged
     for identity in ("debt_issued_parts", "debt_principal_parts", "debt_interest_parts", "debt_budget_principal_parts"):
         assert (identity, "amount") in judged, judged
+
+
+# ---- wave 19's probes through the pipeline (make_probes_w19.py; the reading itself: tests/test_blind_probes_w19.py)
+
+def test_a_1_4_total_whose_kinds_are_blank_states_no_split_and_no_zeros(county_warehouse):
+    # 一、发行额 | 120.5 | 空 | 空 (and （一）新增债券 the same): a DEBT_PARTS failure (120.5 ≠ 0 + 0) and 0 一般 / 0 专项
+    # issuance in the mart — now the split is not stated: no identity over it, no figure for it, the item still there
+    findings = _query(county_warehouse, """
+        select rule_id, detail from quality.findings where source_file = ? and rule_id like 'DEBT_%'""",
+                      [BLANK_KINDS_FILE])
+    assert findings == []
+    checks = _query(county_warehouse, """
+        select identity_id, source_row, is_consistent from intermediate.int_reconciliation_checks
+        where source_file = ? order by 1, 2""", [BLANK_KINDS_FILE])
+    rows = {item: 4 + i for i, (_, item, *_) in enumerate(probes19.BLANK_KIND_ROWS)}
+    # every split stated is judged (and holds); 发行 = 新增 + 再融资 too; the 新增 row's kinds and 发行's are not
+    assert checks == sorted([("debt_budget_interest_parts", rows["budget_interest_total"], True),
+                             ("debt_budget_principal_parts", rows["budget_principal_total"], True),
+                             ("debt_interest_parts", rows["interest_total"], True),
+                             ("debt_issued_sources", rows["issued_total"], True),
+                             ("debt_kind_columns_parts", rows["issued_refinancing"], True),
+                             ("debt_principal_parts", rows["principal_total"], True)])
+    measures = _query(county_warehouse, """
+        select row_key, measure, amount_yuan from marts.fct_debt_positions
+        where source_file = ? and source_row in (?, ?, ?) order by source_row, row_key, measure""",
+                      [BLANK_KINDS_FILE, rows["issued_total"], rows["issued_new"], rows["budget_interest_total"]])
+    assert measures == [("issued_total", "amount", Decimal("1205000.00")),
+                        ("issued_new", "amount", Decimal("705000.00")),
+                        ("budget_interest_general", "amount", Decimal("220000.00")),
+                        ("budget_interest_special", "amount", Decimal("0.00")),  # a leaf left blank: 0
+                        ("budget_interest_total", "amount", Decimal("220000.00"))]
+    missing = _query(county_warehouse, """
+        select observed from intermediate.int_detail_checks
+        where source_file = ? and rule_id = 'DEBT_ITEM_MISSING' and not passes""", [BLANK_KINDS_FILE])
+    assert missing == []
+
+
+def test_a_sections_total_row_is_judged_as_its_total_and_a_repeated_one_against_the_heading(county_warehouse):
+    # 二、还本额 (no figures) / （一）一般债务 32 / （二）专项债务 53 / 合计 85: the 合计 had no item, the heading read as a
+    # total of 0 — so 还本额 = 一般 + 专项 failed (0 ≠ 85) and the mart stated a 0 repayment. 四、还本预算数 120 (= 40 +
+    # 80) and its 合计 125: the 合计 was judged by nothing
+    rows = [4 + i for i, (label, *_) in enumerate(probes19.SECTION_ROWS) if label == "合计"]
+    principal = _query(county_warehouse, """
+        select source_row, measure, amount_yuan from marts.fct_debt_positions
+        where source_file = ? and row_key = 'principal_total' order by 1, 2""", [SECTIONS_FILE])
+    assert principal == [(rows[0], "amount", Decimal("850000.00")), (rows[0], "amount_own_level", Decimal("300000.00"))]
+    judged = _query(county_warehouse, """
+        select identity_id, position_column, is_consistent from intermediate.int_reconciliation_checks
+        where source_file = ? order by 1, 2""", [SECTIONS_FILE])
+    # every split stated is judged, each repeated total against its heading; 一、's kinds (blank) are not stated
+    assert judged == [(i, c, i != "debt_budget_principal_repeated" or c != "amount")
+                      for i in ("debt_budget_principal_parts", "debt_budget_principal_repeated", "debt_interest_parts",
+                                "debt_interest_repeated", "debt_principal_parts") for c in ("amount", "amount_own_level")]
+    findings = _query(county_warehouse, """
+        select rule_id, sheet, source_row, detail, observed, expected from quality.findings
+        where source_file = ? and rule_id like 'DEBT_%'""", [SECTIONS_FILE])
+    assert [f[:3] for f in findings] == [("DEBT_PARTS", "表1-4", rows[2])], findings   # the 合计 row that says 125
+    assert "debt_budget_principal_repeated" in findings[0][3] and "列 column B 本地区" in findings[0][3], findings
+    assert {Decimal(findings[0][4]), Decimal(findings[0][5])} == {Decimal(1_200_000), Decimal(1_250_000)}
+    assert _query(county_warehouse, "select count(*) from raw.load_rejects where source_file = ?",
+                  [SECTIONS_FILE]) == [(0,)]
 
 
 def _assert_each_kind_gap_found(warehouse, source_file: str, kind_rows, gaps: dict) -> None:

@@ -105,7 +105,11 @@ def debt() -> dict[str, list]:
             ("budget_principal_general_refinancing", "其中：再融资", 5),
             ("budget_principal_general_funded", "财政预算安排", 4),
             ("budget_principal_special_refinancing", "其中：再融资", 6),
-            ("budget_principal_special_funded", "财政预算安排", 0)]) + kind_cells(),
+            ("budget_principal_special_funded", "财政预算安排", 0),
+            # each section's total stated again on a 合计 row under its parts (ingest/debt_parts.py: *_repeated)
+            ("issued_total_repeated", "合计", 30), ("principal_total_repeated", "合计", 12),
+            ("interest_total_repeated", "合计", 6), ("budget_principal_total_repeated", "合计", 15),
+            ("budget_interest_total_repeated", "合计", 7)]) + kind_cells(),
     }
 
 
@@ -163,6 +167,9 @@ DEBT_CASES = {
                                               dict(row_key="budget_principal_general_funded"), 3),
     "debt_budget_principal_special_sources": ("地方政府债券发行及还本付息情况表",
                                               dict(row_key="budget_principal_special_funded"), 3),
+    # a section's 合计 row against its heading
+    **{f"debt_{section}_repeated": ("地方政府债券发行及还本付息情况表", dict(row_key=f"{section}_total_repeated"), 2)
+       for section in ("issued", "principal", "interest", "budget_principal", "budget_interest")},
     # a row that is no *_total: its 合计 against its 一般债券 + 专项债券 cells (and under 本级)
     "debt_kind_columns_parts": ("地方政府债券发行及还本付息情况表",
                                 dict(row_key="issued_refinancing", column="amount_general"), 3),

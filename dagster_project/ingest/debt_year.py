@@ -17,6 +17,12 @@ accounts): read as a budget's, it was the 2025 budget's (its headers name its ti
 never re-dated — when the file's other tables are that year's finals (one file = one disclosure), or, the file's other
 tables not all a budget's, when its limit/balance headers say 决算 / 执行 of its own year (2024年末债务余额执行数; a
 budget's 1-1 shows last year's executed balance, 2023年末…执行数 in 2024's, and stays the budget's).
+
+执行数 alone does not settle it: the Ministry's budget template says 执行数 of last year's balance too (五、2023年末一般
+债务余额执行数 in 2024's 1-2), so a 1-1 titled 2023 over 2023年末债务余额执行数 is either 2023's final or the 2024 budget's
+titled with its figures' year. The document says which: its cover (a PDF's first lines, a workbook's 封面 sheet) naming
+2024's 预算 makes it the 2024 budget's (re-dated), 2023's 决算 the final's. With neither cover nor other tables the
+headers' 执行 still reads it as the final's, as before (a guess either way; the note says what was read).
 """
 from __future__ import annotations
 
@@ -129,7 +135,8 @@ def budget_of_1_1(sheets: list[ParsedSheet], cover: tuple[int | None, str | None
     Y − 2 (it is then the Y − 1 budget's own, as titled), one titled Y stays Y's
     whatever its headers say. Without them, its limit/balance headers (items) naming its title's year make it the next
     year's budget's. A final's 1-1 (its file's other tables, or its cover (``cover``: a PDF's (year, phase)), that
-    year's finals, or its headers saying 决算 / 执行) is never re-dated: it is the final's table."""
+    year's finals, or its headers saying 决算 / 执行) is never re-dated: it is the final's table — unless the cover
+    names the next year's budget (预算): then it is that budget's, whatever its headers' 执行 say."""
     other_tables = [s for s in sheets if s.status == "parsed" and s.fiscal_year is not None and not s.year_choices
                     and not is_budget_1_1(s)]
     others = {s.fiscal_year for s in other_tables}
@@ -147,6 +154,13 @@ def budget_of_1_1(sheets: list[ParsedSheet], cover: tuple[int | None, str | None
             as_final(sheet, "published")
         elif cover == (sheet.fiscal_year, "final") and phases <= {"final"}:
             as_final(sheet, "cover")  # its PDF's cover says 2024年度…决算
+        elif cover == (sheet.fiscal_year + 1, "budget") and phases <= {"budget"} and sheet.figures_year in (
+                None, sheet.fiscal_year):
+            # its PDF's cover says 2024年政府预算: titled 2023, over 2023年债务限额 | 2023年末债务余额执行数, it is the 2024
+            # budget's 1-1 — a budget shows last year's limit and executed balance (DOMAIN.md 2.3), the Ministry's
+            # own wording (五、2023年末一般债务余额执行数 in 2024's 1-2). Its headers' 执行 alone made it 2023's final
+            redate(sheet, sheet.fiscal_year + 1)
+            moved[i] = sheet.fiscal_year
         elif phases != {"budget"} and sheet.closed_headers and sheet.figures_year in (None, sheet.fiscal_year):
             as_final(sheet, "headers")  # 2024年末债务余额执行数 under a 2024 title: that year's executed figures
         elif len(others) == 1:

@@ -18,6 +18,7 @@ from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
 from dagster_project.ingest.debt_year import BUDGET_1_1, adjusted_headers, closed_headers, figures_year, is_budget_1_1
 from dagster_project.ingest.roll_forward_year import RollForward
+from dagster_project.ingest.debt_parts import settle
 from dagster_project.ingest.row_keys import RowKeys, kind_cells_once
 from dagster_project.ingest.region_totals import unmapped_whole_total, whole_region_total
 from dagster_project.ingest.number_formats import printed_figure, unit_literal, unit_of_literal
@@ -233,6 +234,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
             sheet.rows_loaded += 1
 
     kind_cells_once(sheet, row_keys.kind_cells)
+    settle(sheet, spec, row_keys.kind_cells)  # a section's 合计 beside its heading; a total's split left blank
     if row_keys.cut:  # what a print's cut labels were read as (→?: could be several items, read as none)
         sheet.warnings.append(CUT_NOTE + "、".join(row_keys.cut))
     if row_keys.roll is not None:
@@ -367,9 +369,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         return  # this side of the row is empty
     if row_rejects:
         return
-    if is_total:
-        row_keys.total()  # 其中 rows under a 合计 are the total's, not the kind's above it
-    row_key = None if is_total else row_keys(label, indent)
+    # 其中 rows under a 合计 are the total's, not the kind's above it; a 合计 inside a 1-4 section is its total
+    row_key = row_keys.total(spec.section_totals) if is_total else row_keys(label, indent)
     common = dict(
         source_row=grid.source_row(r), source_page=grid.page(r), side=seg.side, line_code=code, line_label=label, indent_level=indent,
         is_total=is_total, row_key=row_key,

@@ -58,9 +58,14 @@ class RowKeys:
         numeral = re.search(r"\d+|[一二三四五六七八九十]+", self.vocab.label_numbering.match(norm).group(0))
         return numeral is not None and numeral.group(0) in ("1", "一")
 
-    def total(self) -> None:
-        """A total row (合计): the part and the list above it end."""
+    def total(self, section_totals: bool = False) -> str | None:
+        """A total row (合计): the part and the list above it end. With ``section_totals`` (1-4), it is the total of
+        the section it closes (二、还本额 / 一般 / 专项 / 合计: principal_total; debt_parts.py settles it beside the
+        heading's); before, it had no item."""
         self.part, self.listing = None, None
+        if section_totals and self.section is not None:
+            return self.section
+        return None
 
     def _match(self, norm: str, top: bool):
         norm = with_digit_years(norm, self.fiscal_year)

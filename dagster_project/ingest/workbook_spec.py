@@ -114,6 +114,13 @@ class TableSpec:
     # the year the spec was compiled for (None: unknown): a header naming a year that is neither this (after the
     # table's year shift) nor the year before is no column of a year-free alias (header_band.foreign_year)
     fiscal_year: int | None = None
+    # a total and the parts it is split into (debt_parts.py): a column → its part columns (1-4's 合计 → 一般债券 |
+    # 专项债券), an item → its sets of part items (issued_total → [issued_general, issued_special], …); every part
+    # cell blank beside a stated total is "not stated", not 0
+    part_columns: dict = field(default_factory=dict)
+    part_rows: dict = field(default_factory=dict)
+    # a total row (合计) inside a section (二、还本额 / 一般 / 专项 / 合计) is the section's total item
+    section_totals: bool = False
 
 
 @dataclass(frozen=True)
@@ -408,4 +415,7 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         roll_forward_rows=re.compile(unicodedata.normalize("NFKC", roll["rows"])) if (roll := kind.get("roll_forward")) else None,
         roll_forward_balances=frozenset((roll or {}).get("balances") or ()),
         fiscal_year=fiscal_year,
+        part_columns={total: tuple(parts) for total, parts in (kind.get("part_columns") or {}).items()},
+        part_rows={total: tuple(tuple(s) for s in sets) for total, sets in (kind.get("part_rows") or {}).items()},
+        section_totals=bool(kind.get("section_totals")),
     )

@@ -301,3 +301,47 @@ def test_a_clarification_of_several_sections_is_one_change_of_each(tmp_path):
         keyed = query(wh, "SELECT split_part(bulletin_key, '|', 1), bid_section_code, bulletin_type FROM "
                           "raw.trading_bulletins WHERE source_file = ? ORDER BY source_part", [rel])
         assert keyed == [(f"{code}/{s}", s, "澄清公告") for s in parts]
+
+
+# 504 titles whose project's own name holds a kind word (变更登记大厅, 修改性详细规划, 更正路): the documents themselves, not
+# an amendment; and real clarification titles stating nothing else (no time, content or postponement): amendments
+PROJECT_NAME_TITLES = {
+    "NXJS2021-21": ("银川市变更登记大厅改造工程招标文件", "招标文件"),
+    "NXJS2021-22": ("修改性详细规划编制项目招标文件", "招标文件"),
+    "NXJS2021-23": ("更正路拓宽工程施工招标文件", "招标文件"),
+    "NXJS2021-24": ("银川市变更登记大厅改造工程（一标段）招标文件（正式稿）", "招标文件"),
+    "NXJS2021-25": ("关于银川市变更登记大厅改造工程招标文件的澄清公告", "澄清公告"),
+    "NXJS2021-26": ("更正路拓宽工程答疑纪要", "澄清公告"),
+    "NXJS2021-27": ("修改性详细规划编制项目补遗（一）", "澄清公告"),
+    "NXJS2021-28": ("更正公告", "澄清公告"),
+    "NXJS2021-29": ("更正路拓宽工程招标文件澄清与修改（第1号）", "澄清公告"),
+    "NXJS2021-30": ("修改性详细规划编制项目招标文件变更通知", "澄清公告"),
+}
+
+
+def test_a_project_name_holding_a_kind_word_does_not_make_an_amendment(tmp_path):
+    # the 504 table under the standard's names (UTF-8 BOM, CRLF) and a platform's flat export of it under its Chinese
+    # labels (GB18030, as offices' exports are): the title decides only where the record states nothing else, and a
+    # kind word decides only as the notice's own kind (at the end, before 公告/通知/纪要 …, numbered), never inside the
+    # project's name
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    root = raw / "trading"
+    root.mkdir(parents=True)
+    at = START + dt.timedelta(days=5)
+    items = list(PROJECT_NAME_TITLES.items())
+    with (root / "TENDER_FILE_CLARI_MODI.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(H504)
+        for n, (project, (title, _kind)) in enumerate(items[::2]):
+            writer.writerow([project, f"{project}-1", "", f"T{n:025d}", title, _standard(CLOSING), _standard(CLOSING),
+                             "开标室", "", "", "", "", "", _standard(at), f"http://x/504/t{n}", "详见招标文件"])
+    with (root / "招标文件澄清与修改_导出.csv").open("w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(["招标项目编号", "相关标段（包）编号", "文件名称", "答疑澄清时间", "是否延期", "对文件澄清与修改的主要内容",
+                         "递交时间"])
+        for project, (title, _kind) in items[1::2]:
+            writer.writerow([project, f"{project}-1", title, "", "", "", _slash(at)])
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_files WHERE status = 'loaded'") == [(2,)]
+    kinds = dict(query(wh, "SELECT tender_project_code, bulletin_type FROM raw.trading_bulletins"))
+    assert kinds == {project: kind for project, (_title, kind) in items}

@@ -33,7 +33,7 @@ from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.text_notes import note_pattern
 from dagster_project.ingest.trading_fillers import party_fillers
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
-from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, union_notes
+from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, listed_notes, union_notes
 from dagster_project.ingest.trading_fields import (
     StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
     repeated_headers, trading_spec,
@@ -235,7 +235,8 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
             values[stored] = f"coalesce({postponed}, {col(stored)})"
     key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
     try:
-        notes = union_notes(con, folds) if fold_groups(con, source, key, part, present, folds) else []
+        grouped = fold_groups(con, source, key, part, present, folds)
+        notes = union_notes(con, folds) if grouped else []
         if notes:  # some rows fold: otherwise the insert stays the plain one (513 at 1 M rows names no consortium)
             # a folded member row's blanked cells (a damaged code) point at the row its bulletin is (its deal's
             # publisher and year are found there): the member row itself is no bulletin
@@ -243,7 +244,12 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
                             FROM {folded_rows_sql(source, key, part, present, folds)} AS m
                             WHERE c.load_id = ? AND c.source_file = ? AND c.source_row = m.source_row
                               AND NOT c.is_retired""", [load_id, f.rel])
-            source = fold_union_rows(source, key, part, present, folds)
+        if grouped:
+            folded = fold_union_rows(source, key, part, present, folds)
+            # rows read as the consortium their 联合体名称 lists (a file holding some of its members' rows)
+            listed = listed_notes(con, folded)
+            if notes or listed:
+                source, notes = folded, notes + listed
         columns = ["load_id", "source_file", "source_sha256", "source_row", *values]
         exprs = [tf.sql_literal(load_id), tf.sql_literal(f.rel), tf.sql_literal(f.sha256), "source_row",
                  *values.values()]

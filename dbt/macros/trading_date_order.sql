@@ -1,14 +1,16 @@
 {#- TRADE_DATE_ORDER (国办发〔2017〕97号): a deal's dates in the order announcement ≤ bid deadline ≤ bid opening ≤
     candidates ≤ result ≤ contract. The chain's stages, each with the int_deals_assembled columns of its date and of the
     bulletin stating it (<source>_file / <source>_row), so the finding names the two dates out of order and where a
-    reviewer reads each — not a count. int_deal_timelines_evaluated's known_dates lists the same dates in this order. -#}
+    reviewer reads each — not a count. int_deal_timelines_evaluated's known_dates lists the same dates in this order.
+    published: the date is the bulletin's own publication (else a time it states: a deadline, an opening, a signing). -#}
 {% macro trading_date_chain() -%}
 {{ return([
-    {'at': 'announced_at', 'source': 'announced_source', 'label': '交易公告发布 announcement published'},
+    {'at': 'announced_at', 'source': 'announced_source', 'label': '交易公告发布 announcement published', 'published': true},
     {'at': 'bid_deadline_at', 'source': 'bid_deadline_source', 'label': '投标截止 bid deadline'},
     {'at': 'bid_open_at', 'source': 'bid_open_source', 'label': '开标 bid opening'},
-    {'at': 'candidates_published_at', 'source': 'candidates_source', 'label': '中标候选人公示发布 candidates published'},
-    {'at': 'result_published_at', 'source': 'result_source', 'label': '中标结果公告发布 result published'},
+    {'at': 'candidates_published_at', 'source': 'candidates_source', 'label': '中标候选人公示发布 candidates published',
+     'published': true},
+    {'at': 'result_published_at', 'source': 'result_source', 'label': '中标结果公告发布 result published', 'published': true},
     {'at': 'contract_signed_at', 'source': 'contract_source', 'label': '合同签订 contract signed'},
 ]) }}
 {%- endmacro %}

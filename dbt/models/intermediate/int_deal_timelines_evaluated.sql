@@ -151,7 +151,8 @@ measures as (
             {%- endfor %}), '') as date_order_detail,
         {%- for column, part in [('date_order_source_file', '_file'), ('date_order_source_row', '_row'),
                                  ('date_order_named_at', none)] %}
-        case {% for d in descents %}when {{ d.condition }} then {{ d.later.source ~ part if part else d.later.at }} {% endfor %}end as {{ column }}{{ ',' if not loop.last }}
+        case {% for d in descents %}when {{ d.condition }} then {{ d.later.source ~ part if part else (d.later.at if d.later.published
+                                                                                   else 'cast(null as timestamp)') }} {% endfor %}end as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from deals
     left join (select deal_key from deals_in_scope where rule_id = 'TRADE_SHORT_TENDER_PERIOD') as short_tender_scope

@@ -220,7 +220,7 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
             deal_key varchar, publisher_code varchar, publisher_name varchar, fiscal_year integer, trade_area_code varchar,
             observed_value decimal(20,2), threshold decimal(20,4), threshold_unit varchar, deadline_date date,
             in_scope boolean, has_inputs boolean, applies boolean, passes boolean, source_file varchar, source_row integer,
-            named_bulletin_published_at timestamp)""")
+            named_bulletin_published_at timestamp, observed_detail varchar)""")
         catalogue = load_rule_catalogue()
         at_most = {"TRADE_CANDIDATE_PUBLISHED_LATE", "TRADE_TOO_MANY_CANDIDATES", "TRADE_CONTRACT_SIGN_LATE"}
         verdict_rules = {"TRADE_RESULT_WITHOUT_ANNOUNCEMENT", "TRADE_AMOUNT_OVER_BUDGET", "TRADE_DATE_ORDER",
@@ -241,7 +241,7 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
                 ("P1/1", good, True, True, True), ("P2/1", bad, True, True, False),
                 ("P3/1", bad, False, True, None), ("P4/1", None, True, False, None),
             ):
-                con.execute("insert into intermediate.int_deal_timelines_evaluated values (?, 'failure', ?, ?, '', 2019, 'works', ?, ?, 'calendar_days', null, ?, ?, ?, ?, 'trading/b.csv', 3, null)",
+                con.execute("insert into intermediate.int_deal_timelines_evaluated values (?, 'failure', ?, ?, '', 2019, 'works', ?, ?, 'calendar_days', null, ?, ?, ?, ?, 'trading/b.csv', 3, null, null)",
                             [rule, deal, BUYER, observed, threshold, in_scope, has_inputs, in_scope and has_inputs, passes])
             planted.add((rule, BUYER, 2019, "P2/1"))
         con.execute("""create table marts.fct_deals (deal_key varchar, project_code varchar, bid_section_code varchar,

@@ -36,6 +36,7 @@ JSON_EXTENDED = "NXJS2021-06"  # JSON: clarified 9 days before, a later BID_DOC_
 CHANGED = "NXJS2021-07"       # a platform's 变更公告 12 days before an unchanged deadline: §23 fails
 GP_EARLIER = "NXCG2021-08"    # a GP tender's 552 "postponing" the closing 2 days before the announced: out of order
 RESTATED = "NXJS2021-09"      # a 变更公告 restating the deadline as a date (2021年4月22日, no hour): not brought forward
+RESULT_EARLY = "NXJS2021-10"  # a result notice published 2 days before the announced opening: dates out of order
 # 504 holds the tender documents themselves too (招标文件/…): a record stating no clarification is the documents'
 # upload, never an amendment, whenever it was uploaded — one with the title of an answer (答疑) still is one
 DOCUMENTS = "NXJS2021-13"     # the documents uploaded 12 days before the deadline (CSV): no §23 verdict
@@ -52,6 +53,7 @@ CLARIFICATIONS = {
 }
 JSON_CLARIFIED, JSON_CLOSING = START + dt.timedelta(days=12), START + dt.timedelta(days=30)
 CHANGE_AT = START + dt.timedelta(days=9)
+RESULT_EARLY_AT = CLOSING - dt.timedelta(days=2)
 GP_CLOSING, GP_POSTPONED = START + dt.timedelta(days=22), START + dt.timedelta(days=20)
 ANNOUNCEMENT_HEADER = ["项目编号", "标段(包)编号", "公告类型", "交易领域", "公告标题", "发布时间", "招标人", "招标人统一社会信用代码",
                        "文件获取开始时间", "文件获取截止时间", "投标截止时间", "开标时间"]
@@ -103,6 +105,8 @@ def write_raw(raw: Path, folder: str = "trading") -> None:
         writer.writerow([GP_EARLIER, f"{GP_EARLIER}-1", "采购公告", GP, f"某某设备采购项目（{GP_EARLIER}）公开招标公告",
                          _slash(START), BUYER, BUYER_CODE, _slash(START), _slash(START + dt.timedelta(days=7)),
                          _slash(GP_CLOSING), _slash(GP_CLOSING)])
+        _announcement(writer, RESULT_EARLY, WORKS, CLOSING)
+        _announcement(writer, RESULT_EARLY, WORKS, CLOSING, kind="中标结果公告", at=RESULT_EARLY_AT)
     with (root / "TENDER_FILE_CLARI_MODI.csv").open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(H504)
@@ -301,3 +305,88 @@ def test_a_clarification_of_several_sections_is_one_change_of_each(tmp_path):
         keyed = query(wh, "SELECT split_part(bulletin_key, '|', 1), bid_section_code, bulletin_type FROM "
                           "raw.trading_bulletins WHERE source_file = ? ORDER BY source_part", [rel])
         assert keyed == [(f"{code}/{s}", s, "澄清公告") for s in parts]
+
+
+# 504 titles whose project's own name holds a kind word (变更登记大厅, 修改性详细规划, 更正路): the documents themselves, not
+# an amendment; and real clarification titles stating nothing else (no time, content or postponement): amendments
+PROJECT_NAME_TITLES = {
+    "NXJS2021-21": ("银川市变更登记大厅改造工程招标文件", "招标文件"),
+    "NXJS2021-22": ("修改性详细规划编制项目招标文件", "招标文件"),
+    "NXJS2021-23": ("更正路拓宽工程施工招标文件", "招标文件"),
+    "NXJS2021-24": ("银川市变更登记大厅改造工程（一标段）招标文件（正式稿）", "招标文件"),
+    "NXJS2021-25": ("关于银川市变更登记大厅改造工程招标文件的澄清公告", "澄清公告"),
+    "NXJS2021-26": ("更正路拓宽工程答疑纪要", "澄清公告"),
+    "NXJS2021-27": ("修改性详细规划编制项目补遗（一）", "澄清公告"),
+    "NXJS2021-28": ("更正公告", "澄清公告"),
+    "NXJS2021-29": ("更正路拓宽工程招标文件澄清与修改（第1号）", "澄清公告"),
+    "NXJS2021-30": ("修改性详细规划编制项目招标文件变更通知", "澄清公告"),
+}
+
+
+def test_a_project_name_holding_a_kind_word_does_not_make_an_amendment(tmp_path):
+    # the 504 table under the standard's names (UTF-8 BOM, CRLF) and a platform's flat export of it under its Chinese
+    # labels (GB18030, as offices' exports are): the title decides only where the record states nothing else, and a
+    # kind word decides only as the notice's own kind (at the end, before 公告/通知/纪要 …, numbered), never inside the
+    # project's name
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    root = raw / "trading"
+    root.mkdir(parents=True)
+    at = START + dt.timedelta(days=5)
+    items = list(PROJECT_NAME_TITLES.items())
+    with (root / "TENDER_FILE_CLARI_MODI.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(H504)
+        for n, (project, (title, _kind)) in enumerate(items[::2]):
+            writer.writerow([project, f"{project}-1", "", f"T{n:025d}", title, _standard(CLOSING), _standard(CLOSING),
+                             "开标室", "", "", "", "", "", _standard(at), f"http://x/504/t{n}", "详见招标文件"])
+    with (root / "招标文件澄清与修改_导出.csv").open("w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(["招标项目编号", "相关标段（包）编号", "文件名称", "答疑澄清时间", "是否延期", "对文件澄清与修改的主要内容",
+                         "递交时间"])
+        for project, (title, _kind) in items[1::2]:
+            writer.writerow([project, f"{project}-1", title, "", "", "", _slash(at)])
+    load(raw, wh)
+    assert query(wh, "SELECT count(*) FROM raw.load_files WHERE status = 'loaded'") == [(2,)]
+    kinds = dict(query(wh, "SELECT tender_project_code, bulletin_type FROM raw.trading_bulletins"))
+    assert kinds == {project: kind for project, (_title, kind) in items}
+
+
+@pytest.mark.slow
+def test_the_dates_out_of_order_finding_names_both_dates_and_their_bulletins(trading_probe_warehouse):
+    # A reviewer at the Trading Bureau acts on the finding itself: which deal, whose, and which two dates are out of
+    # order — each with the bulletin that states it (file and row) —, the finding's own file and row being the later
+    # bulletin's, the one whose date came too early (it printed a count and the deal's first bulletin before)
+    from dagster_project.quality.suites import load_suites
+
+    rule = next(e for s in load_suites() for e in s.expectations if e.rule_id == "TRADE_DATE_ORDER")
+    rows = _query(trading_probe_warehouse, rule.sql_for_duckdb(rule.gx_query))
+    found = {object_key.split("/")[0]: (publisher, observed, source_file, source_row)
+             for _r, publisher, _y, object_key, observed, _e, source_file, _sheet, source_row, _d in rows}
+    assert {EARLIER, GP_EARLIER, RESULT_EARLY} <= set(found) and TIMELY not in found and RESTATED not in found
+    flat = "trading/clarifications/平台导出_公告_bom_crlf.csv"
+    announcement_row = {project: 2 + n for n, project in enumerate(WORKS_DEALS)}
+    announcement_row[GP_EARLIER] = 2 + len(WORKS_DEALS) + 3
+    announcement_row[RESULT_EARLY] = 2 + len(WORKS_DEALS) + 4
+
+    def at(t: dt.datetime) -> str:
+        return f"{t:%Y-%m-%d %H:%M:%S}"
+
+    # a 504 clarification stating a deadline before the announced one: the clarification's row, both deadlines
+    publisher, observed, source_file, source_row = found[EARLIER]
+    clarified_row = 2 + list(CLARIFICATIONS).index(EARLIER)
+    assert (publisher, source_file, source_row) == (
+        BUYER_CODE, "trading/clarifications/TENDER_FILE_CLARI_MODI.csv", clarified_row)
+    assert observed.startswith("1")
+    assert f"{at(CLARIFICATIONS[EARLIER][3])}（trading/clarifications/TENDER_FILE_CLARI_MODI.csv row {clarified_row}）" in observed
+    assert f"{at(CLOSING)}（{flat} row {announcement_row[EARLIER]}）" in observed
+    # a 552 correction "postponing" the closing to before the announced one
+    publisher, observed, source_file, source_row = found[GP_EARLIER]
+    assert (publisher, source_file, source_row) == (BUYER_CODE, "trading/clarifications/CORRECTION_ITEM_20210501.csv", 2)
+    assert f"{at(GP_POSTPONED)}（trading/clarifications/CORRECTION_ITEM_20210501.csv row 2）" in observed
+    assert f"{at(GP_CLOSING)}（{flat} row {announcement_row[GP_EARLIER]}）" in observed
+    # a result notice published before the opening: the result's row, its publication and the announced opening
+    publisher, observed, source_file, source_row = found[RESULT_EARLY]
+    assert (publisher, source_file, source_row) == (BUYER_CODE, flat, announcement_row[RESULT_EARLY] + 1)
+    assert f"{at(RESULT_EARLY_AT)}（{flat} row {announcement_row[RESULT_EARLY] + 1}）" in observed
+    assert f"{at(CLOSING)}（{flat} row {announcement_row[RESULT_EARLY]}）" in observed
+    assert observed.index(at(RESULT_EARLY_AT)) < observed.index(at(CLOSING))   # the later bulletin's date first

@@ -78,7 +78,8 @@ def test_a_consortium_listed_one_member_per_row_is_one_result_naming_the_consort
 
 def test_rows_of_one_consortium_that_state_different_notices_stay_apart(gongkai_env):
     # the same consortium on two rows of one key whose amounts differ: two versions of the notice (or each member's
-    # share) — not folded, so the conflict stays visible; and a consortium named on one row alone keeps its winner
+    # share) — not folded, so the conflict stays visible (the amounts differ); each row, and a consortium named on one
+    # row alone, names the consortium its 联合体名称 lists (甲、乙联合体): the same winner whichever member's row a file holds
     raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
     _write(raw, [
         _row("001", "20200512100000", LEAD, UNION, amount="1234.5"),
@@ -88,7 +89,10 @@ def test_rows_of_one_consortium_that_state_different_notices_stay_apart(gongkai_
     load(raw, wh)
     got = bulletins(wh, "trading/513_WIN_RESULT_ANNO.csv")
     assert sorted(got) == [2, 3, 4]
-    assert [got[r]["win_bidder_name"] for r in (2, 3, 4)] == [LEAD[0], MEMBER[0], LEAD[0]]
+    assert [got[r]["win_bidder_name"] for r in (2, 3, 4)] == [UNION[0]] * 3
+    assert [got[r]["bid_amount_yuan"] for r in (2, 3)] == [Decimal("12345000"), Decimal("13000000")]
+    # 联合体代码 is one code, not one per member: each member's own code in its slot
+    assert [got[r]["win_bidder_code"] for r in (2, 3, 4)] == [f"{LEAD[1]}、", f"、{MEMBER[1]}", f"{LEAD[1]}、"]
 
 
 def test_members_written_with_their_roles_and_whitespace_in_the_union_name(gongkai_env):
@@ -149,3 +153,27 @@ def test_a_chinese_named_513_workbook_with_three_members_and_a_damaged_code(gong
 def _zh_names() -> list[str]:
     with (DBT_SEEDS_DIR / "ingest" / "ref_ggzy_v3_fields.csv").open(encoding="utf-8") as handle:
         return [r["field_name_zh"] for r in csv.DictReader(handle) if r["table_name"] == "WIN_RESULT_ANNO"]
+
+
+def test_a_consortium_split_across_two_overlapping_exports_is_one_winner_in_both(gongkai_env):
+    # an export job paging by time wrote the lead's row at the end of one file and the member's row at the start of the
+    # next (the files overlap: both hold the other section). Each file alone holds ONE row of the consortium, whose
+    # 联合体名称 lists its members and 联合体代码 their codes (as the X5 probe's WIN_RESULT_ANNO_lead/_members): each row
+    # read its member as the winner, two copies of one bulletin naming different winners — the deal's winner the lead
+    # alone and a false TRADE_CONFLICTING_COPIES. Now both copies name the consortium as its name lists it, equal.
+    raw, wh = gongkai_env.raw_dir, gongkai_env.warehouse
+    listed = (f"{LEAD[0]};{MEMBER[0]}联合体", f"{LEAD[1]};{MEMBER[1]}")
+    _write(raw, [_row("002", "20200511100000", OTHER, None, amount="980"),
+                 _row("001", "20200512100000", LEAD, listed)], name="WIN_RESULT_ANNO_20200512.csv")
+    _write(raw, [_row("001", "20200512100000", MEMBER, listed, amount="", BIDDER_ROLE="02"),
+                 _row("002", "20200511100000", OTHER, None, amount="980")], name="WIN_RESULT_ANNO_20200513.csv")
+    load(raw, wh)
+    first = bulletins(wh, "trading/WIN_RESULT_ANNO_20200512.csv")[3]
+    second = bulletins(wh, "trading/WIN_RESULT_ANNO_20200513.csv")[2]
+    consortium = (f"{LEAD[0]}、{MEMBER[0]}联合体", f"{LEAD[1]}、{MEMBER[1]}")
+    assert (first["win_bidder_name"], first["win_bidder_code"]) == consortium
+    assert (second["win_bidder_name"], second["win_bidder_code"]) == consortium
+    assert first["bulletin_key"] == second["bulletin_key"]
+    # the lone firm of the other section keeps its own name; each file's note says which rows read the consortium
+    assert bulletins(wh, "trading/WIN_RESULT_ANNO_20200512.csv")[2]["win_bidder_name"] == OTHER[0]
+    assert "联合体名称列出其成员" in load_file_row(wh, "trading/WIN_RESULT_ANNO_20200513.csv")["reason"]

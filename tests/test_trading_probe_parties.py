@@ -49,3 +49,27 @@ def test_a_filler_is_no_party_of_the_deal(warehouse):
     for column in PARTY_COLUMNS.values():
         names = [n for (n,) in _query(warehouse, f"select distinct {column} from intermediate.int_deals_assembled")]
         assert not [n for n in names if is_party_filler(n)], column
+
+
+def test_a_consortium_split_across_two_exports_is_one_winner(warehouse):
+    # the probe's 513: the consortium's lead in WIN_RESULT_ANNO_lead.csv, its member in WIN_RESULT_ANNO_members.csv,
+    # each file one row of it, its 联合体名称 listing both (read from the files, not written out). Each copy named its
+    # own member before: the deal's winner the lead alone, two copies differing in winner (TRADE_CONFLICTING_COPIES).
+    rows = {}
+    for name in ("WIN_RESULT_ANNO_lead.csv", "WIN_RESULT_ANNO_members.csv"):
+        with (FIXTURE / name).open(encoding="utf-8-sig", newline="") as handle:
+            rows[name] = [r for r in csv.DictReader(handle) if r["UNION_NAME"]]
+    ((lead,), (member,)) = rows.values()
+    assert lead["UNION_NAME"] == member["UNION_NAME"] and lead["WIN_BIDDER_NAME"] != member["WIN_BIDDER_NAME"]
+    deal = f"{lead['TENDER_PROJECT_CODE']}/{lead['BID_SECTION_CODE']}"
+    copies = _query(warehouse, "select distinct win_bidder_name, win_bidder_code, bid_amount_yuan from raw.trading_bulletins "
+                               "where split_part(bulletin_key, '|', 1) = ? and split_part(bulletin_key, '|', 2) = 'result'",
+                    [deal])
+    assert len(copies) == 1, copies   # the two copies state the same notice
+    kept = _query(warehouse, "select win_bidder_name, copies, list_sort(source_files) from "
+                             "intermediate.int_bulletins_deduplicated where deal_key = ? and bulletin_type_code = 'result'",
+                  [deal])
+    assert kept == [(copies[0][0], 2, ["trading/WIN_RESULT_ANNO_lead.csv", "trading/WIN_RESULT_ANNO_members.csv"])]
+    assert lead["WIN_BIDDER_NAME"] in copies[0][0] and member["WIN_BIDDER_NAME"] in copies[0][0]
+    ((winner,),) = _query(warehouse, "select win_bidder_name from intermediate.int_deals_assembled where deal_key = ?", [deal])
+    assert winner == copies[0][0]

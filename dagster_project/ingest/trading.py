@@ -22,6 +22,7 @@ here, each with its provenance; dbt chooses the canonical copy (``trading_copies
 from __future__ import annotations
 
 import json
+import re
 
 from contextlib import nullcontext
 
@@ -32,7 +33,7 @@ from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.text_notes import note_pattern
 from dagster_project.ingest.trading_fillers import party_fillers
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
-from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, union_notes
+from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, listed_notes, union_notes
 from dagster_project.ingest.trading_fields import (
     StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
     repeated_headers, trading_spec,
@@ -141,6 +142,23 @@ def _checks(bindings: list[tf.Binding], max_parts: int) -> list[tf.RowCheck]:
     return checks
 
 
+# what may stand between a title's kind word and what follows it: whitespace, a number (补遗（一）, 澄清1, （第2号）)
+_GAP = "[\\s\\p{Zs}]*"
+_NUMBER = f"(?:[（(]?{_GAP}第?{_GAP}[0-9０-９一二三四五六七八九十百零〇]+{_GAP}[号次]?{_GAP}[）)]?)?"
+
+
+def title_kind_pattern(titles: dict) -> str:
+    """The RE2 pattern of a title naming the record's kind (the spec's ``record_kinds.<table>.titles``): one of its
+    ``words`` as the notice's own kind word — numbered or not, then before one of its ``nouns`` (的/之 between:
+    澄清的公告), closing a bracket or before a colon (【更正】, 澄清：), or at the title's end (a bracketed remark and a
+    full stop after it: 澄清（标段一）). A word inside the project's own name is followed by more of the name
+    (变更登记大厅, 修改性详细规划, 更正路): it names no kind."""
+    words = "|".join(re.escape(w) for w in titles["words"])
+    nouns = "|".join(re.escape(n) for n in sorted(titles["nouns"], key=len, reverse=True))
+    end = f"{_GAP}(?:[（(【\\[][^（）()【】\\[\\]]*[）)】\\]])?[\\s\\p{{Zs}}。.．]*$"
+    return f"(?:{words}){_GAP}{_NUMBER}{_GAP}(?:[的之]?{_GAP}(?:{nouns})|[】\\]）):：]|{end})"
+
+
 def record_kind_sql(table: StandardTable | None, present: set[str]) -> str | None:
     """SQL over the parsed columns: whether a record of a table holding two kinds of record is the table's own kind
     (504: a clarification or amendment) rather than the other (the tender documents themselves) — the spec's
@@ -161,7 +179,7 @@ def record_kind_sql(table: StandardTable | None, present: set[str]) -> str | Non
         else:
             states.append(f"p_{name} IS NOT NULL")
     if "notice_name" in present:
-        states.append(f"coalesce(regexp_matches(p_notice_name, {tf.sql_literal(kinds['titles'])}), false)")
+        states.append(f"coalesce(regexp_matches(p_notice_name, {tf.sql_literal(title_kind_pattern(kinds['titles']))}), false)")
     return "(" + (" OR ".join(states) or "false") + ")"
 
 
@@ -221,7 +239,8 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
                                             f"CASE WHEN p_is_postponed THEN p_postponed_opening END)")
     key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
     try:
-        notes = union_notes(con, folds) if fold_groups(con, source, key, part, present, folds) else []
+        grouped = fold_groups(con, source, key, part, present, folds)
+        notes = union_notes(con, folds) if grouped else []
         if notes:  # some rows fold: otherwise the insert stays the plain one (513 at 1 M rows names no consortium)
             # a folded member row's blanked cells (a damaged code) point at the row its bulletin is (its deal's
             # publisher and year are found there): the member row itself is no bulletin
@@ -229,7 +248,12 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
                             FROM {folded_rows_sql(source, key, part, present, folds)} AS m
                             WHERE c.load_id = ? AND c.source_file = ? AND c.source_row = m.source_row
                               AND NOT c.is_retired""", [load_id, f.rel])
-            source = fold_union_rows(source, key, part, present, folds)
+        if grouped:
+            folded = fold_union_rows(source, key, part, present, folds)
+            # rows read as the consortium their 联合体名称 lists (a file holding some of its members' rows)
+            listed = listed_notes(con, folded)
+            if notes or listed:
+                source, notes = folded, notes + listed
         columns = ["load_id", "source_file", "source_sha256", "source_row", *values]
         exprs = [tf.sql_literal(load_id), tf.sql_literal(f.rel), tf.sql_literal(f.sha256), "source_row",
                  *values.values()]

@@ -18,8 +18,11 @@ counts, copies compared as one winner, and in OCDS one party whose id and ``addi
 members' codes (``publish/ocds_config.consortium_codes``) — the same whichever way the consortium is written.
 
 Rows naming one consortium that differ in another field (a second version of the notice, or each member stating its
-own share of the amount) are left as they are: the copies stay a TRADE_CONFLICTING_COPIES finding. One row naming a
-consortium alone keeps its winner as written. ``BIDDER_ROLE`` (中标投标人角色) is a code whose list the contract does
+own share of the amount) are left as they are: the copies stay a TRADE_CONFLICTING_COPIES finding. Rows holding some
+of the members a 联合体名称 lists (甲;乙联合体 — one row alone, or the rows of an export paged between the lead's and the
+member's row) name the consortium as its name lists it, its codes the 联合体代码's when it lists one per member (else each
+member's own in its slot): the other export's copy then names the same winner, not its own member (``_as_listed``).
+A row naming a consortium whose name lists no members keeps its winner as written. ``BIDDER_ROLE`` (中标投标人角色) is a code whose list the contract does
 not give: it is not read, the file order stands; ``UNION_CODE`` is used only to tell consortia apart (a consortium has
 no credit code of its own: its id is built from its members').
 """
@@ -159,6 +162,12 @@ def _grouped(source: str, key_sql: str, part_sql: str, present: set[str]) -> tup
     nameless_rows = [f"nullif(trim(p_{name}), '') IS NULL" for name in names[:1]]
     aggregates.append(f"list(source_row ORDER BY source_row) FILTER (WHERE _member_seen = 1 AND {nameless_rows[0]}) "
                       f"AS _fold_nameless" if nameless_rows else "[]::INTEGER[] AS _fold_nameless")
+    # the members and their codes one by one, in the file's order: a consortium its 联合体名称 lists (read_as_listed)
+    for name, code in MEMBER_FIELDS:
+        if name in present:
+            aggregates.append(f"list(trim(p_{name}) ORDER BY source_row) {first} AS _fold_names_{name}")
+            if code in present:
+                aggregates.append(f"list(coalesce(trim(p_{code}), '') ORDER BY source_row) {first} AS _fold_codes_{code}")
     aggregates += [f"max(p_{f}) AS _fold_{f}" for f in others]
     agree = " AND ".join(f"count(DISTINCT {_text('p_' + f)}) <= 1" for f in others) or "true"
     member = ", ".join(_text(f"p_{f}") for f in own) or "NULL"
@@ -194,17 +203,87 @@ def fold_union_rows(source: str, key_sql: str, part_sql: str, present: set[str],
     row (see the module docstring); ``groups`` is ``fold_groups``' table."""
     own = [f for pair in MEMBER_FIELDS for f in pair if f in present]
     others = sorted(f for f in present if f not in own and f not in UNION_FIELDS)
-    replaced = [f"coalesce(g._fold_{f}, s.p_{f}) AS p_{f}" for f in own if not f.endswith("_code")]
+    folded = {f: f"coalesce(g._fold_{f}, s.p_{f})" for f in own if not f.endswith("_code")}
     # a fold's codes are its own, none included (a nameless member: the lead row's own code beside the consortium is
     # not the consortium's)
-    replaced += [f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_{f} ELSE s.p_{f} END AS p_{f}"
-                 for f in own if f.endswith("_code")]
+    folded |= {f: f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_{f} ELSE s.p_{f} END" for f in own if f.endswith("_code")}
+    listed_any = []
+    if "union_name" in present:
+        for name, code in MEMBER_FIELDS:
+            if name not in present:
+                continue
+            applies, name_sql, code_sql = _as_listed(name, code if code in present else None)
+            folded[name] = f"CASE WHEN {applies} THEN {name_sql} ELSE {folded[name]} END"
+            if code in present:
+                folded[code] = f"CASE WHEN {applies} THEN {code_sql} ELSE {folded[code]} END"
+            listed_any.append(applies)
+    replaced = [f"{sql} AS p_{f}" for f, sql in folded.items()]
     replaced += [f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_{f} ELSE s.p_{f} END AS p_{f}" for f in others]
-    return f"""(SELECT s.* REPLACE ({', '.join(replaced)})
+    return f"""(SELECT s.* REPLACE ({', '.join(replaced)}), {' OR '.join(listed_any) or 'false'} AS _read_as_listed
                FROM {_keyed(source, key_sql, part_sql, present)} AS s
                LEFT JOIN {groups} AS g
                  ON g._fold_key = s._fold_key AND g._fold_part = s._fold_part AND g._fold_union = s._fold_union
                WHERE g._fold_first IS NULL OR s.source_row = g._fold_first)"""
+
+
+# what separates the members a 联合体名称 lists (甲;乙联合体, 甲、乙联合体, 甲，乙): punctuation only — 和/与 occur inside firms'
+# names; and the consortium mark ending it (…联合体, …（联合体）)
+_LIST_SEPARATORS = "[;；、，,/／]"
+_LIST_END = f"[（(]?联合体[)）]?{SPACE}*$"
+
+
+def _member_key(expr: str) -> str:
+    """A member's name as a listed one is compared with a row's: role marks (（牵头人）) and whitespace removed, widths
+    folded, lower-cased."""
+    return f"lower(regexp_replace(regexp_replace({_narrow(expr)}, '{ROLE_MARK}', '', 'g'), '{SPACE}', '', 'g'))"
+
+
+def _listed(union_name: str) -> str:
+    """The members a 联合体名称 lists, as written, in its order (甲;乙联合体 → [甲, 乙])."""
+    bare = f"regexp_replace(trim({union_name}), {sql_literal(_LIST_END)}, '')"
+    return (f"list_filter(list_transform(string_split_regex({bare}, {sql_literal(_LIST_SEPARATORS)}), "
+            f"lambda x: trim(x)), lambda x: x <> '')")
+
+
+def _as_listed(name: str, code: str | None) -> tuple[str, str, str]:
+    """(whether, winner, code) of a row read as the consortium its 联合体名称 lists: the name names a consortium and
+    lists two members or more, and the row's member — or the members its file's rows fold into it — are some of them,
+    not all (a file holding every member's row reads them as its rows give them). A consortium exported one member per
+    row across two overlapping exports (the lead's row at the end of one, the member's at the start of the next) read
+    one member in each file: two copies of one bulletin naming different winners, the deal's winner the lead alone
+    and a false TRADE_CONFLICTING_COPIES. Read as listed, each copy names the consortium, the same in both. Its code:
+    the 联合体代码's codes when it lists one per member, else each member's own code in its slot (甲码、)."""
+    listed = _listed("s.p_union_name")
+    members = f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_names_{name} ELSE [trim(s.p_{name})] END"
+    keys = f"list_transform({listed}, lambda x: {_member_key('x')})"
+    member_keys = f"list_transform({members}, lambda m: {_member_key('m')})"
+    applies = (f"coalesce(s._fold_union IS NOT NULL AND {_names_a_consortium('s.p_union_name')} "
+               f"AND len({listed}) >= 2 AND len(list_filter({members}, lambda m: m IS NULL)) = 0 "
+               f"AND len(list_distinct({member_keys})) < len(list_distinct({keys})) "
+               f"AND list_has_all({keys}, {member_keys}), false)")
+    joined = f"array_to_string({listed}, '、')"
+    winner = f"CASE WHEN list_bool_or(list_transform({listed}, lambda x: regexp_matches(x, '{ROLE_MARK}'))) " \
+             f"THEN {joined} ELSE {joined} || '联合体' END"
+    if code is None:
+        return applies, winner, "NULL"
+    codes = (f"list_filter(string_split_regex(trim(coalesce(s.p_union_code, '')), '({_LIST_SEPARATORS}|{SPACE})+'), "
+             f"lambda x: x <> '')")
+    own = f"CASE WHEN g._fold_first IS NOT NULL THEN g._fold_codes_{code} ELSE [coalesce(trim(s.p_{code}), '')] END"
+    slots = (f"list_transform({listed}, lambda x: coalesce(({own})[list_position({member_keys}, {_member_key('x')})], ''))")
+    code_sql = (f"CASE WHEN len({codes}) = len({listed}) THEN array_to_string({codes}, '、') "
+                f"ELSE nullif(array_to_string({slots}, '、'), repeat('、', len({listed}) - 1)) END")
+    return applies, winner, code_sql
+
+
+def listed_notes(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """The file's note on the rows read as the consortium their 联合体名称 lists (``fold_union_rows``' source)."""
+    rows, first = con.execute(f"SELECT count(*), list(source_row ORDER BY source_row)[1:5] FROM {source} AS s "
+                              f"WHERE _read_as_listed").fetchone()
+    if not rows:
+        return []
+    return [f"联合体名称列出其成员, 本文件只载其中部分成员的行: {rows} 条公告的中标人读作该联合体 (the consortium's name lists "
+            f"its members and this file holds the rows of some of them: {rows} bulletins name the consortium as its "
+            f"name lists it), 行 (rows) {', '.join(str(r) for r in first)}"]
 
 
 def union_notes(con: duckdb.DuckDBPyConnection, groups: str) -> list[str]:

@@ -10,7 +10,9 @@
     names: the bulletin the rule judges, when not the deal as a whole — 'result' (the result notice), 'amendment' (the
     last clarification or amendment): its finding names that bulletin's file and row and its publication time (else
     the deal's first bulletin, which may be the announcement: a reader sent there would find the buyer named, not the
-    late amendment). -#}
+    late amendment), 'date_order' (the later of two dates out of order: the bulletin whose date came too early).
+    detail: text the finding prints after the observed value (TRADE_DATE_ORDER: the dates out of order, each with the
+    file and row of the bulletin stating it — macros/trading_date_order.sql). -#}
 {%- set deal_rule_observations = [
     {'rule_id': 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT', 'comparison': 'precomputed',
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
@@ -48,7 +50,7 @@
      'passes': 'bid_amount_yuan <= budget_amount_yuan'},
     {'rule_id': 'TRADE_FEW_BIDDERS', 'comparison': 'at_least',
      'observed': 'bidder_count', 'has_inputs': 'has_result and bidder_count is not null'},
-    {'rule_id': 'TRADE_DATE_ORDER', 'comparison': 'precomputed',
+    {'rule_id': 'TRADE_DATE_ORDER', 'comparison': 'precomputed', 'names': 'date_order', 'detail': 'date_order_detail',
      'observed': 'case when closing_brought_forward_on is not null then coalesce(' ~ count_descents('known_dates')
                  ~ ', 0) + 1 else ' ~ count_descents('known_dates') ~ ' end',
      'has_inputs': '(' ~ list_length('known_dates') ~ ' >= 2 or closing_brought_forward_on is not null)',
@@ -138,7 +140,20 @@ measures as (
         -- the known dates of the chain announcement ≤ bid deadline ≤ bid open ≤ candidates ≤ result ≤ contract
         {{ filter_list(list_of(['cast(announced_at as date)', 'cast(bid_deadline_at as date)', 'cast(bid_open_at as date)',
                                 'cast(candidates_published_at as date)', 'cast(result_published_at as date)',
-                                'cast(contract_signed_at as date)']), 'd', 'd is not null') }} as known_dates
+                                'cast(contract_signed_at as date)']), 'd', 'd is not null') }} as known_dates,
+        -- what TRADE_DATE_ORDER's finding names (macros/trading_date_order.sql): each pair of dates out of order, the
+        -- later stage's first, and the first pair's later bulletin — where a reviewer starts
+        {%- set descents = trading_date_descents() %}
+        nullif(concat_ws('；'
+            {%- for d in descents %},
+            case when {{ d.condition }} then {{ trading_dated_bulletin(d.later) }} || ' 早于 before '
+                || case {% for e in d.earlier %}when {{ e.at }} is not null then {{ trading_dated_bulletin(e) }} {% endfor %}end end
+            {%- endfor %}), '') as date_order_detail,
+        {%- for column, part in [('date_order_source_file', '_file'), ('date_order_source_row', '_row'),
+                                 ('date_order_named_at', none)] %}
+        case {% for d in descents %}when {{ d.condition }} then {{ d.later.source ~ part if part else (d.later.at if d.later.published
+                                                                                   else 'cast(null as timestamp)') }} {% endfor %}end as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from deals
     left join (select deal_key from deals_in_scope where rule_id = 'TRADE_SHORT_TENDER_PERIOD') as short_tender_scope
         on short_tender_scope.deal_key = deals.deal_key
@@ -169,6 +184,10 @@ observed as (
         amendment_source_file,
         amendment_source_row,
         last_amended_at,
+        date_order_source_file,
+        date_order_source_row,
+        date_order_named_at,
+        date_order_detail,
         partition_year,
         source_loaded_at,
         {%- set observations = [] %}
@@ -180,6 +199,7 @@ observed as (
             'comparison': "'" ~ o.comparison ~ "'",
             'passes_if_applies': 'cast(' ~ o.get('passes', 'null') ~ ' as boolean)',
             'deadline_date': 'cast(' ~ o.get('deadline', 'null') ~ ' as date)',
+            'detail': 'cast(' ~ o.get('detail', 'null') ~ ' as string)',
             'on_provisional_calendar': 'cast(' ~ o.get('provisional', 'false') ~ ' as boolean)'})) %}
         {%- endfor %}
         {{ unnest_list(list_of(observations)) }} as observation
@@ -206,6 +226,7 @@ evaluated as (
              then rules.threshold_unit || '（暂定工作日历：当年放假安排未公布 provisional calendar: no holiday notice for that year yet）'
              else rules.threshold_unit end as threshold_unit,
         observed.observation.deadline_date,
+        observed.observation.detail as observed_detail,
         observed.observation.on_provisional_calendar,
         observed.observation.comparison,
         observed.observation.passes_if_applies,
@@ -216,7 +237,8 @@ evaluated as (
         ) as in_scope,
         coalesce(observed.observation.has_inputs, false) as has_inputs,
         {%- set named = {'result': ['result_source_file', 'result_source_row', 'result_published_at'],
-                         'amendment': ['amendment_source_file', 'amendment_source_row', 'last_amended_at']} %}
+                         'amendment': ['amendment_source_file', 'amendment_source_row', 'last_amended_at'],
+                         'date_order': ['date_order_source_file', 'date_order_source_row', 'date_order_named_at']} %}
         {%- for column, otherwise in [('source_file', 'observed.source_file'), ('source_row', 'observed.source_row'),
                                       ('named_bulletin_published_at', 'cast(null as timestamp)')] %}
         {%- set position = loop.index0 %}
@@ -264,6 +286,7 @@ select
     source_file,
     source_row,
     named_bulletin_published_at,
+    observed_detail,
     partition_year,
     source_loaded_at
 from evaluated

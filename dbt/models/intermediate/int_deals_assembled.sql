@@ -229,10 +229,56 @@ amendments as (
       and cast(changes.notice_send_time as date) > cast(coalesce(deals.tender_opened_at, deals.announced_at) as date)
       and changes.notice_send_time < deals.tender_closed_at
     group by changes.member_deal_key
+),
+
+-- The bulletins stating the dates of a deal whose dates are out of order (TRADE_DATE_ORDER, macros/trading_date_order.sql):
+-- its finding names the two dates and each one's file and row, a reviewer opens them. Each picked as the date itself is
+-- (the announcement's where the deal's date is the announcement's), ties broken by file and row; read for those few
+-- deals only (NULL for every other deal): a pass over every deal's bulletins for a rare finding costs more than it says.
+{%- set row_keys = ['source_file', 'source_row'] %}
+{%- set announcements = "bulletin_type_code = 'announcement'" %}
+{%- set stating_closing = "bulletin_type_code in ('announcement', 'change') and bid_doc_refer_end_time is not null" %}
+{%- set date_sources = {
+    'announced_source': [('min', ['notice_send_time'], announcements)],
+    'bid_deadline_source': [('min', ['bid_doc_refer_end_time'], announcements), ('min', ['bid_doc_refer_end_time'], none)],
+    'bid_open_source': [('min', ['bid_open_time'], announcements), ('min', ['bid_open_time'], none)],
+    'candidates_source': [('min', ['notice_send_time'], "bulletin_type_code = 'candidates'")],
+    'contract_source': [('min', ['contract_sign_time'], "bulletin_type_code = 'contract'"), ('min', ['contract_sign_time'], none)],
+    'closing_brought_forward_source': [('max', ['notice_send_time', 'bid_doc_refer_end_time'], stating_closing)],
+    'announced_closing_source': [('max', ['notice_send_time', 'bid_doc_refer_end_time'],
+                                  announcements ~ ' and bid_doc_refer_end_time is not null')],
+} %}
+dates_unordered as (
+    select deal_key
+    from deals
+    where {% for descent in trading_date_descents() %}({{ descent.condition }}){% if not loop.last %} or {% endif %}{% endfor %}
+),
+
+date_sources as (
+    select
+        member_deal_key as deal_key,
+        {%- for source, picks in date_sources.items() %}
+        {%- set outer_loop = loop %}
+        {%- for part in row_keys %}
+        coalesce(
+            {%- for extreme, keys, condition in picks %}
+            {{ (arg_min_by if extreme == 'min' else arg_max_by)(part, keys + row_keys) }}
+                {%- if condition %} filter (where {{ condition }}){% endif %}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as {{ source }}_{{ part.split('_')[1] }}{{ ',' if not (outer_loop.last and loop.last) }}
+        {%- endfor %}
+        {%- endfor %}
+    from bulletins
+    where member_deal_key in (select deal_key from dates_unordered)
+    group by member_deal_key
 )
 
 select
     deals.*,
+    {%- for source in date_sources %}
+    date_sources.{{ source }}_file,
+    date_sources.{{ source }}_row,
+    {%- endfor %}
     amendments.last_amended_at,
     amendments.amendment_source_file,
     amendments.amendment_source_row,
@@ -255,6 +301,7 @@ select
 from deals
 left join candidate_names using (deal_key)
 left join amendments using (deal_key)
+left join date_sources using (deal_key)
 left join result_notices using (deal_key)
 left join standard_result_fields as stated on stated.source_file = result_notices.source_file
 left join result_copies as copied on copied.bulletin_key = result_notices.bulletin_key

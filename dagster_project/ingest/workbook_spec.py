@@ -114,6 +114,9 @@ class TableSpec:
     # the year the spec was compiled for (None: unknown): a header naming a year that is neither this (after the
     # table's year shift) nor the year before is no column of a year-free alias (header_band.foreign_year)
     fiscal_year: int | None = None
+    # measures that are counts, not amounts (the 三公 detail's trips, people, vehicles, batches): a column or an item
+    # row of one of these keys holds whole numbers, never scaled by the table's unit (ParsedSheet.counts)
+    count_keys: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -408,4 +411,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         roll_forward_rows=re.compile(unicodedata.normalize("NFKC", roll["rows"])) if (roll := kind.get("roll_forward")) else None,
         roll_forward_balances=frozenset((roll or {}).get("balances") or ()),
         fiscal_year=fiscal_year,
+        count_keys=frozenset(kind.get("count_keys") or ()),
     )

@@ -93,3 +93,105 @@ def test_the_narrative_states_its_counts(printed, form):
     assert {s.section for s in forms["health_final_2024"].statements if s.count_value is not None} == {
         "“三公”经费情况说明"}
     assert _stated_counts(forms["health_budget_2025"]) == {}
+
+
+def test_an_amount_like_decimal_in_a_count_cell_is_its_cells_reject(tmp_path):
+    """A count cell holding 12.50 (an amount typed into the count column) is no count: the row is rejected, naming
+    its sheet, row and column; a whole `2个` in a cell is 2."""
+    from blind_disclosure import write_workbook
+
+    table = probes._sports_sangong()
+    table["rows"] = [row[:] for row in table["rows"]]
+    table["rows"][6][2] = "2个"
+    table["rows"][9][2] = "12.50"
+    path = tmp_path / "决算.xlsx"
+    write_workbook(path, [table])
+    sheet = _sangong(parse_workbook(path))
+    assert [(r.source_row, r.source_column, r.raw_value) for r in sheet.rejects] == [(13, "C", "12.5")]
+    assert "期望整数个数" in sheet.rejects[0].reason and "第13行" in sheet.rejects[0].reason, sheet.rejects[0].reason
+    assert sheet.rows_in == sheet.rows_loaded + sheet.rows_rejected == 12
+    assert _table_counts(sheet)["trips_abroad"] == 2 and "vehicles_held" not in _table_counts(sheet)
+
+
+# --------------------------------------------------------------------------------------- through dbt to the rules
+HEALTH_CODE, SPORTS_CODE = "11640000MB0000001H", "11640000MB0000002S"
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory):
+    """The three .xls probes loaded by the budget family's loader, built by dbt to marts.fct_sangong_counts, and
+    judged by the narrative suite."""
+    import duckdb
+
+    from dagster_project.ingest import framework
+    from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
+    from dagster_project.paths import settings
+    from dagster_project.quality.runner import run_quality
+    from dagster_project.quality.suites import load_suites
+    from dbt_fixed_path import run_dbt
+
+    tmp = tmp_path_factory.mktemp("sangong_counts")
+    (tmp / "raw" / "budget").mkdir(parents=True)
+    for name in probes.documents():
+        (tmp / "raw" / "budget" / f"{name}_wps.xls").write_bytes((FIXTURES / f"{name}_wps.xls").read_bytes())
+    warehouse = tmp / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    try:
+        framework.ensure_schema(con)
+        for year in (2024, 2025):
+            for i, (code, name) in enumerate(((HEALTH_CODE, probes.HEALTH), (SPORTS_CODE, probes.SPORTS))):
+                con.execute("insert into raw.registry_entities (load_id, source_file, source_sha256, source_row, fiscal_year,"
+                            " entity_code, entity_name, region_code, entity_kind) values ('t', ?, ?, ?, ?, ?, ?, '640000',"
+                            " 'department')", [f"registry/entities_{year}.csv", "0" * 64, i + 2, year, code, name])
+        con.execute("insert into raw.registry_regions (load_id, source_file, source_sha256, source_row, region_code,"
+                    " region_name, level) values ('t', 'registry/regions.csv', ?, 2, '640000', '宁夏回族自治区', 'province')",
+                    ["0" * 64])
+        report = framework.load_family(con, tmp / "raw", "budget", resolve_loader(FAMILY_LOADERS["budget"]),
+                                       progress=lambda _: None)
+    finally:
+        con.close()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
+        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
+        env = settings().env_for_subprocess()
+    result = run_dbt(["build", "--select", "+fct_sangong_counts", "ref_rule_catalogue", "--resource-type", "seed",
+                      "--resource-type", "model"], env, tmp / "target", tmp / "logs")
+    assert result.returncode == 0, result.stdout[-6000:]
+    suite = [s for s in load_suites() if s.name == "narrative"]
+    run = run_quality(warehouse, tmp / "out", suites=suite, write_report=False)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("select publisher_code, fiscal_year, document, count_key, table_count, stated_count, "
+                           "count_required, counts_agree from marts.fct_sangong_counts").fetchall()
+        findings = con.execute("select rule_id, publisher_code, fiscal_year, object_key, observed, source_file "
+                               "from quality.findings where run_id = ?", [run.run_id]).fetchall()
+    finally:
+        con.close()
+    return report, rows, findings
+
+
+def test_counts_reach_the_mart_from_table_and_narrative(judged):
+    report, rows, _ = judged
+    assert report.rows_rejected == 0
+    by = {(code, year, document, key): (table, stated, required, agree)
+          for code, year, document, key, table, stated, required, agree in rows}
+    health = probes.TABLE_COUNTS["health_final_2024"]
+    sports = probes.TABLE_COUNTS["sports_final_2024"]
+    sports_stated = dict(trips_abroad=1, persons_abroad=3, vehicles_bought=0, vehicles_held=9)
+    assert by == {
+        **{(HEALTH_CODE, 2024, "final", k): (v, v, True, True) for k, v in health.items()},
+        **{(SPORTS_CODE, 2024, "final", k): (v, sports_stated.get(k), True,
+                                             None if k not in sports_stated else v == sports_stated[k])
+           for k, v in sports.items()},
+    }  # the 2025 budget: no row — a budget is asked for no count and gives none
+
+
+def test_a_finals_explanation_without_its_counts_warns_and_a_count_unlike_the_tables_fails(judged):
+    _, _, findings = judged
+    got = sorted((rule, code, year, key, observed.split("：")[0].split(" ")[0]) for rule, code, year, key, observed, _
+                 in findings)
+    assert got == [("NARR_COUNT_MISMATCH", SPORTS_CODE, 2024, "deptf_expl_sangong", "公务用车保有量"),
+                   ("NARR_COUNT_MISSING", SPORTS_CODE, 2024, "deptf_expl_sangong", "国内公务接待人次"),
+                   ("NARR_COUNT_MISSING", SPORTS_CODE, 2024, "deptf_expl_sangong", "国内公务接待批次")]
+    assert {source for *_, source in findings} == {"budget/sports_final_2024_wps.xls"}

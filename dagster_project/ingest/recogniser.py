@@ -65,6 +65,7 @@ _MAX_YUAN = Decimal(10) ** 18
 def _pre_header_info(vocab, grid: Grid, rows: range, sheet: ParsedSheet, header_rows=()) -> list[str]:
     """Publisher line and unit from the rows above the data; returns any empty-table notes there."""
     notes = []
+    superior = False  # the publisher line taken names the unit's superior (预算主管部门：…厅): another line replaces it
     for r in rows:
         for _, text in grid.texts(r):
             if r in header_rows and not _strip_unit_publisher(vocab, text):
@@ -74,10 +75,14 @@ def _pre_header_info(vocab, grid: Grid, rows: range, sheet: ParsedSheet, header_
             if u and sheet.unit_label is None:
                 sheet.unit_label = u.group(1)
             p = vocab.publisher_regex.search(n)
-            if p and sheet.publisher_line is None and not (u and u.start() <= p.start() < u.end()):
+            if p and (sheet.publisher_line is None or superior) and not (u and u.start() <= p.start() < u.end()):
+                names_superior = bool(vocab.superior_regex.match(n, p.start()))
+                if sheet.publisher_line is not None and names_superior:
+                    continue  # a second superior line: the first stands
                 end = u.start() if u and u.start() > p.start() else len(n)
                 printed = text if len(text) == len(n) else n  # NFKC keeps CJK positions: slice as printed
                 sheet.publisher_line = printed[p.start():end].strip() or None
+                superior = names_superior
             if r not in header_rows and vocab.empty_note_regex.search(normalise(text)):
                 notes.append(text.strip())
     return notes

@@ -134,6 +134,8 @@ class WorkbookVocabulary:
     unit_regex: re.Pattern                     # '单位：万元' anywhere in a text
     header_unit_regex: re.Pattern              # '(万元)' in a header cell
     publisher_regex: re.Pattern
+    # a line naming a unit's superior (预算主管部门：…): the publisher only where no other publisher line names one
+    superior_regex: re.Pattern
     total_labels: frozenset[str]
     total_regex: re.Pattern
     label_numbering: re.Pattern
@@ -255,6 +257,8 @@ def vocabulary() -> WorkbookVocabulary:
         unit_regex=unit_regex,
         header_unit_regex=header_unit_regex,
         publisher_regex=publisher_regex,
+        superior_regex=re.compile("|".join(re.escape(normalise(p)) for p in data.get("superior_publisher_prefixes") or ())
+                                  or "(?!)"),
         total_labels=frozenset(normalise(t) for t in data["total_labels"]),
         total_regex=re.compile(unicodedata.normalize("NFKC", data.get("total_pattern") or "(?!)")),
         label_numbering=re.compile(unicodedata.normalize("NFKC", data["label_numbering"])),

@@ -195,3 +195,49 @@ def test_a_finals_explanation_without_its_counts_warns_and_a_count_unlike_the_ta
                    ("NARR_COUNT_MISSING", SPORTS_CODE, 2024, "deptf_expl_sangong", "国内公务接待人次"),
                    ("NARR_COUNT_MISSING", SPORTS_CODE, 2024, "deptf_expl_sangong", "国内公务接待批次")]
     assert {source for *_, source in findings} == {"budget/sports_final_2024_wps.xls"}
+
+
+SIDE_BY_SIDE = dict(
+    name="2024年度部门一般公共预算财政拨款“三公”经费支出决算表", publisher=f"编制部门：{probes.HEALTH}", unit="金额单位：万元",
+    head=[[("项目", 1, 1), ("预算数", 1, 1), ("决算数", 1, 1), ("项目", 1, 1), ("统计数", 1, 1)]],
+    rows=[["合计", "40.00", "35.50", "1.因公出国（境）团组数（个）", "2"],
+          ["1.因公出国（境）费", "10.00", "8.40", "2.因公出国（境）人次数（人）", "5"],
+          ["2.公务用车购置及运行费", "24.00", "22.70", "3.公务用车购置数（辆）", "1"],
+          ["（1）公务用车购置费", "12.00", "11.50", "4.公务用车保有量（辆）", "12"],
+          ["（2）公务用车运行费", "12.00", "11.20", "5.国内公务接待批次（个）", "30"],
+          ["3.公务接待费", "6.00", "4.40", "其中：外事接待批次（个）", "2"],
+          ["", "", "", "6.国内公务接待人次（人）", "210"],
+          ["", "", "", "其中：外事接待人次（人）", "12"],
+          ["", "", "", "7.国（境）外公务接待批次（个）", "1"],
+          ["", "", "", "8.国（境）外公务接待人次（人）", "6"]])
+
+
+@pytest.mark.parametrize("form", ["pdf", "xlsx"])
+def test_a_statistics_block_beside_the_amounts_is_read_as_the_counts(tmp_path, form):
+    """The central template's 三公 决算表: 项目 | 预算数 | 决算数 on the left, 项目 | 统计数 on the right — the counts as
+    item rows of their own column pair (外事 and 国（境）外 receptions are other counts). Before, the second 项目 column was
+    named and ignored: the counts were lost."""
+    from blind_disclosure import disclosure_html, write_workbook
+
+    if form == "pdf":
+        if chromium() is None:
+            pytest.skip("headless Chromium is not installed (make browser)")
+        import subprocess
+
+        page, path = tmp_path / "决算.html", tmp_path / "决算.pdf"
+        page.write_text(disclosure_html([SIDE_BY_SIDE], [("一、部门主要职能", "负责全区卫生健康工作。")], probes.HEALTH,
+                                        "2024年度部门决算"), encoding="utf-8")
+        subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                        f"--user-data-dir={tmp_path}/profile", f"--print-to-pdf={path}", page.as_uri()],
+                       check=True, capture_output=True, timeout=300)
+    else:
+        path = tmp_path / "决算.xlsx"
+        write_workbook(path, [SIDE_BY_SIDE])
+    sheet = _sangong(parse_workbook(path))
+    counts = _table_counts(sheet)
+    assert {k: v for k, v in counts.items() if k != "other_count"} == probes.TABLE_COUNTS["health_final_2024"]
+    assert sorted(c.count_value for c in sheet.counts if c.count_key == "other_count") == [1, 2, 6, 12]
+    amounts = {(ln.row_key, ln.column_key): ln.amount_yuan for ln in sheet.lines}
+    assert amounts[("overseas", "amount")] == Decimal("8.40") * WAN and amounts[("reception", "amount")] == Decimal(
+        "4.40") * WAN
+    assert sheet.rejects == [] and not sheet.warnings

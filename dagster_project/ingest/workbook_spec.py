@@ -117,6 +117,9 @@ class TableSpec:
     # measures that are counts, not amounts (the 三公 detail's trips, people, vehicles, batches): a column or an item
     # row of one of these keys holds whole numbers, never scaled by the table's unit (ParsedSheet.counts)
     count_keys: frozenset[str] = frozenset()
+    # two item columns, each with its figures to its right (项目 | 预算数 | 决算数 | 项目 | 统计数): each pair read as its own
+    # items, no side (a two-sided summary's are income | expenditure)
+    items_side_by_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -416,4 +419,5 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         roll_forward_balances=frozenset((roll or {}).get("balances") or ()),
         fiscal_year=fiscal_year,
         count_keys=frozenset(kind.get("count_keys") or ()),
+        items_side_by_side=bool(kind.get("items_side_by_side", False)),
     )

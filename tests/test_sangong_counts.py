@@ -125,10 +125,9 @@ def judged(tmp_path_factory):
 
     from dagster_project.ingest import framework
     from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-    from dagster_project.paths import settings
     from dagster_project.quality.runner import run_quality
     from dagster_project.quality.suites import load_suites
-    from dbt_fixed_path import run_dbt
+    from dbt_fixed_path import run_dbt, scenario_env
 
     tmp = tmp_path_factory.mktemp("sangong_counts")
     (tmp / "raw" / "budget").mkdir(parents=True)
@@ -150,11 +149,7 @@ def judged(tmp_path_factory):
                                        progress=lambda _: None)
     finally:
         con.close()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
-        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
-        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
-        env = settings().env_for_subprocess()
+    env = scenario_env(tmp, warehouse)
     result = run_dbt(["build", "--select", "+fct_sangong_counts", "ref_rule_catalogue", "--resource-type", "seed",
                       "--resource-type", "model"], env, tmp / "target", tmp / "logs")
     assert result.returncode == 0, result.stdout[-6000:]

@@ -70,10 +70,6 @@ def explanations(entity: str, year: int, phase: str, figs: dict[str, str], *, mi
         notes.append(f"{year}年财政拨款收入{word}总计{figs['fiscal_appropriation']}万元。")
     sangong = [f"{year}年“三公”经费{word}数为{figs['sangong_total']}万元，比上年有所减少，主要是严格控制公务接待。"] \
         if "sangong_total" in figs else ["“三公”经费严格按照规定从紧安排。"]
-    if phase == "final":  # a final's 三公 detail gives its counts (DOMAIN.md 2.2; rule NARR_COUNT_MISSING)
-        trips, bought = year % 3, year % 2
-        sangong.append(f"组织因公出国（境）团组{trips}个、{trips * 3}人次；购置公务用车{bought}辆，年末公务用车保有量"
-                       f"{5 + year % 7}辆；国内公务接待{10 + year % 9}批次、{(10 + year % 9) * 6}人次。")
     office = [f"{year}年机关运行经费{word}数为{figs['office_running']}万元，主要用于办公费、水电费、差旅费等。"] \
         if "office_running" in figs else ["机关运行经费主要用于保障机关日常运转的办公费、水电费、差旅费等。"]
     parts = [

@@ -236,3 +236,19 @@ def test_a_statistics_block_beside_the_amounts_is_read_as_the_counts(tmp_path, f
     assert amounts[("overseas", "amount")] == Decimal("8.40") * WAN and amounts[("reception", "amount")] == Decimal(
         "4.40") * WAN
     assert sheet.rejects == [] and not sheet.warnings
+
+
+def test_none_in_words_is_zero_and_foreign_receptions_are_not_the_domestic_ones(tmp_path):
+    """`未组织因公出国（境）团组` and `未购置公务用车` state 0; `外事接待2批次、10人次` before the domestic ones is not them."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "说明"
+    for text in ("宁夏回族自治区体育局2024年度部门决算公开说明", "二、“三公”经费财政拨款支出决算情况说明",
+                 "2024年度未组织因公出国（境）团组；未购置公务用车，年末公务用车保有量为３辆；公务接待费0.80万元，"
+                 "其中外事接待2批次、10人次，国内公务接待15批次、60人次。"):
+        sheet.append([text])
+    book.save(tmp_path / "说明.xlsx")
+    assert _stated_counts(parse_workbook(tmp_path / "说明.xlsx")) == dict(
+        trips_abroad=0, persons_abroad=0, vehicles_bought=0, vehicles_held=3, receptions=15, reception_persons=60)

@@ -259,6 +259,8 @@ class BudgetWorkbooks:
                 continue
             ws.append([heading])
             ws.append([f"{name}按照有关规定说明{heading[2:]}。"])
+            if key == "sangong" and final:  # a final's 三公 detail gives its counts (DOMAIN.md 2.2)
+                ws.append(["组织因公出国（境）团组1个、4人次；购置公务用车0辆，年末公务用车保有量6辆；国内公务接待12批次、80人次。"])
         self.out.sheets[(rel, "说明")] = ExpectedSheet("", "", code, year, D(1), status="unknown_table")
         notes_key = prefix + ("final_notes" if final else "budget_notes")
         if name == EMERGENCY[0] and year == 2020 and not final:

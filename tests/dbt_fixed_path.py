@@ -42,6 +42,19 @@ def _home() -> Path:
     return home
 
 
+def scenario_env(tmp: Path, warehouse: Path) -> dict[str, str]:
+    """The environment of a dbt run on a test's own ``warehouse``, its raw root and output under ``tmp``."""
+    import pytest
+
+    from dagster_project.paths import settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
+        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
+        return settings().env_for_subprocess()
+
+
 def run_dbt(args: list[str], env: dict[str, str], target: Path, logs: Path | None = None,
             unit_tests: bool = True) -> subprocess.CompletedProcess:
     """``dbt <args>`` on the warehouse ``env["GONGKAI_WAREHOUSE"]`` names, into ``target`` (logs: ``logs`` or

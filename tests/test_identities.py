@@ -15,7 +15,7 @@ import pytest
 from dagster_project import identifiers
 from dagster_project.ingest.framework import ensure_schema
 from dagster_project.paths import DBT_PROJECT_DIR
-from dbt_fixed_path import run_dbt
+from dbt_fixed_path import run_dbt, scenario_env
 
 pytestmark = pytest.mark.slow
 D = Decimal
@@ -302,13 +302,7 @@ def checks(tmp_path_factory):
         load(con, entities, sheets)
     finally:
         con.close()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GONGKAI_RAW_DIR", str(tmp / "raw"))
-        mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
-        mp.setenv("GONGKAI_OUT_DIR", str(tmp / "out"))
-        from dagster_project.paths import settings
-
-        env = settings().env_for_subprocess()
+    env = scenario_env(tmp, warehouse)
     result = run_dbt(["build", "--select", "+int_reconciliation_checks", "--resource-type", "seed", "--resource-type",
                       "model"], env, tmp / "target", tmp / "logs")
     assert result.returncode == 0, result.stdout[-6000:]

@@ -31,7 +31,8 @@ SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 # family -> raw tables holding that family's rows (all carry source_file and is_retired)
 FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "registry": ("raw.registry_regions", "raw.registry_entities", "raw.registry_approvals"),
-    "budget": ("raw.budget_sheets", "raw.budget_lines", "raw.budget_sections", "raw.budget_statements"),
+    "budget": ("raw.budget_sheets", "raw.budget_lines", "raw.budget_sections", "raw.budget_statements",
+               "raw.budget_counts"),
     "debt": ("raw.debt_sheets", "raw.debt_lines"),
     "trading": ("raw.trading_bulletins",),
     "portal": ("raw.portal_publications",),

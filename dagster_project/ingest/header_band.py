@@ -377,7 +377,7 @@ EXTRA_ITEM_COLUMNS = ("只读取第一个项目列，其后的项目列已忽略
 
 def _segments(vocab, spec: TableSpec, columns: list[Column], paths, sheet: ParsedSheet) -> list[_Segment]:
     labels = [c for c in columns if c.role == "label"]
-    if spec.two_sided and len(labels) >= 2:
+    if (spec.two_sided or spec.items_side_by_side) and len(labels) >= 2:
         bounds = [c.index for c in labels] + [10**6]
         groups = []
         for i, label in enumerate(labels):
@@ -390,6 +390,7 @@ def _segments(vocab, spec: TableSpec, columns: list[Column], paths, sheet: Parse
             path = paths[label.index][0] + [p for m in members for p in paths[m.index][0][:1]]
             hits = {s for s, word in vocab.side_aliases.items() if any(word in cell for cell in path[:1] + paths[label.index][0])}
             side = hits.pop() if len(hits) == 1 else (sides_by_order[i] if i < 2 else None)
+            side = side if spec.two_sided else None  # items side by side (三公 costs | counts): one table, no sides
             segments.append(_segment_of(side, label, members, sheet))
         return segments
     label = labels[0] if labels else None

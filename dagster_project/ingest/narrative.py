@@ -40,6 +40,8 @@ def _spec() -> dict:
         "year_sections": set(data.get("year_sections") or []),
         "statement_sections": dict(data.get("statement_sections") or {}),
         "own_figure_sections": set(data.get("own_figure_sections") or []),
+        "count_section": data.get("count_section"),
+        "counts": [(key, [re.compile(nf(p)) for p in patterns]) for key, patterns in (data.get("counts") or {}).items()],
     }
 
 
@@ -135,6 +137,8 @@ def _statements(run: list[TextBlock], active: list[ParsedSection], spec: dict,
                 tolerance_yuan=(Decimal(5) * Decimal(10) ** -(decimals + 1)) * multiplier, year_named=None,
                 sheet=block.sheet, source_page=block.page, source_row=block.row, excerpt=_excerpt(norm, m.start()),
             ))
+    if spec["count_section"] in {a.table_name for a in active}:
+        out += _counts(norm, line_of, spec)
     section = active[0].table_name if active else None
     if section in spec["year_sections"]:
         for m in _YEAR.finditer(norm):
@@ -144,6 +148,23 @@ def _statements(run: list[TextBlock], active: list[ParsedSection], spec: dict,
                 tolerance_yuan=None, year_named=int(m.group(1)), sheet=block.sheet, source_page=block.page,
                 source_row=block.row, excerpt=_excerpt(norm, m.start()),
             ))
+    return out
+
+
+def _counts(norm: str, line_of, spec: dict) -> list[ParsedStatement]:
+    """The counts the 三公 explanation states in one paragraph (团组2个、5人次 …): each key's first, a whole number."""
+    out = []
+    for key, patterns in spec["counts"]:
+        found = [m for p in patterns if (m := p.search(norm))]
+        if not found:
+            continue
+        m = min(found, key=lambda f: f.start())
+        block = line_of(m.start())
+        out.append(ParsedStatement(
+            statement_key=key, section=spec["count_section"], value_text=m.group(0), amount_yuan=None,
+            tolerance_yuan=None, year_named=None, sheet=block.sheet, source_page=block.page, source_row=block.row,
+            excerpt=_excerpt(norm, m.start()), count_value=int(m.group("count")) if "count" in m.re.groupindex else 0,
+        ))
     return out
 
 

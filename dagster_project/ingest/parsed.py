@@ -45,6 +45,20 @@ class ParsedLine:
 
 
 @dataclass
+class ParsedCount:
+    """A count cell of a table (因公出国（境）团组数 2): a whole number of trips, people, vehicles or batches, not an
+    amount — its column (a count column) or its row (a count item of a lower block) names what it counts."""
+    source_row: int
+    line_label: str | None
+    count_key: str                  # what is counted: the spec's count key of the column or of the row
+    column_key: str                 # the column it stands in (the count key itself, or amount / budget … of a row layout)
+    source_column: str
+    value_text: str | None
+    count_value: int
+    source_page: int | None = None
+
+
+@dataclass
 class RowReject:
     sheet: str
     source_row: int | None
@@ -88,6 +102,7 @@ class ParsedSheet:
     has_empty_note: bool | None = None
     column_map: dict[str, str] = field(default_factory=dict)  # column letter → column_key / role
     lines: list[ParsedLine] = field(default_factory=list)
+    counts: list[ParsedCount] = field(default_factory=list)
     rejects: list[RowReject] = field(default_factory=list)
     rows_in: int = 0
     rows_loaded: int = 0
@@ -123,6 +138,7 @@ class ParsedStatement:
     source_page: int | None
     source_row: int
     excerpt: str
+    count_value: int | None = None  # a count the 三公 explanation states (团组2个), statement_key its count key
 
 
 @dataclass
@@ -208,6 +224,28 @@ def parse_amount(value: object) -> tuple[bool, Decimal]:
         except InvalidOperation:  # pragma: no cover - the regex already guards this
             return False, Decimal(0)
     return False, Decimal(0)
+
+
+_COUNT = re.compile(r"(\d+)(?:\.0*)?(?:个|人次|人|辆|批次|批|次|团|组)?")
+
+
+def parse_count(value: object) -> int | None:
+    """A count cell as a whole number (2, '2个', '12辆', full-width '０'; blank and dashes are 0), or None when it
+    is not one: a fraction (an amount-like 12.50), a negative, words."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return int(number) if number.is_finite() and number >= 0 and number == number.to_integral_value() else None
+    if not isinstance(value, str):
+        return None
+    text = re.sub(r"\s+", "", nfkc(value)).replace(",", "")
+    if text in _BLANK_AMOUNTS:
+        return 0
+    m = _COUNT.fullmatch(text)
+    return int(m.group(1)) if m else None
 
 
 def indent_of(raw_label: str, alignment_indent: float | int | None = None) -> int:

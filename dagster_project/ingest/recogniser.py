@@ -13,6 +13,7 @@ import dataclasses
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
+from dagster_project.ingest.count_cells import count_cell, count_item
 from dagster_project.ingest.cut_labels import CUT_NOTE
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
@@ -65,6 +66,7 @@ _MAX_YUAN = Decimal(10) ** 18
 def _pre_header_info(vocab, grid: Grid, rows: range, sheet: ParsedSheet, header_rows=()) -> list[str]:
     """Publisher line and unit from the rows above the data; returns any empty-table notes there."""
     notes = []
+    superior = False  # the publisher line taken names the unit's superior (预算主管部门：…厅): another line replaces it
     for r in rows:
         for _, text in grid.texts(r):
             if r in header_rows and not _strip_unit_publisher(vocab, text):
@@ -74,10 +76,14 @@ def _pre_header_info(vocab, grid: Grid, rows: range, sheet: ParsedSheet, header_
             if u and sheet.unit_label is None:
                 sheet.unit_label = u.group(1)
             p = vocab.publisher_regex.search(n)
-            if p and sheet.publisher_line is None and not (u and u.start() <= p.start() < u.end()):
+            if p and (sheet.publisher_line is None or superior) and not (u and u.start() <= p.start() < u.end()):
+                names_superior = bool(vocab.superior_regex.match(n, p.start()))
+                if sheet.publisher_line is not None and names_superior:
+                    continue  # a second superior line: the first stands
                 end = u.start() if u and u.start() > p.start() else len(n)
                 printed = text if len(text) == len(n) else n  # NFKC keeps CJK positions: slice as printed
                 sheet.publisher_line = printed[p.start():end].strip() or None
+                superior = names_superior
             if r not in header_rows and vocab.empty_note_regex.search(normalise(text)):
                 notes.append(text.strip())
     return notes
@@ -221,15 +227,17 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         row_keys.where = grid.where(r)
         row_lines: list[ParsedLine] = []
         row_rejects: list[RowReject] = []
+        row_counts: list = []
         for seg in segments:
             _parse_segment_row(vocab, grid, sheet, spec, seg, r, multiplier, row_keys,
-                               split_state, data_merges, row_lines, row_rejects, alternates)
+                               split_state, data_merges, row_lines, row_rejects, alternates, row_counts)
         if row_rejects:
             sheet.rows_rejected += 1
             sheet.rejects.extend(row_rejects)
-        elif row_lines:
+        elif row_lines or row_counts:
             sheet.rows_loaded += 1
             sheet.lines.extend(row_lines)
+            sheet.counts.extend(row_counts)
         else:  # nothing on either side of a two-sided row but ignored columns: still accounted
             sheet.rows_loaded += 1
 
@@ -269,7 +277,7 @@ def _more_header(vocab, spec: TableSpec, grid: Grid, r: int, cells) -> bool:
 
 
 def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multiplier, row_keys,
-                       split_state, data_merges, row_lines, row_rejects, alternates=None) -> None:
+                       split_state, data_merges, row_lines, row_rejects, alternates=None, row_counts=None) -> None:
     raw_label = _label_fallback(grid.value(r, seg.label.index)) if seg.label else None
     label_col = seg.label.index if seg.label else None
     if raw_label is None and spec.label_column:
@@ -311,6 +319,7 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
         indent = indent_of(raw_label, grid.indent(r, label_col) if label_col is not None else None)
     label = raw_label.strip(" \u3000\t\xa0\r\n") if raw_label else None
     is_total = bool(label) and vocab.is_total_label(label)
+    counted_item = count_item(spec, row_keys, label, is_total)
     amounts = []
     for m in seg.measures:
         # a coalesced column: the cell this row filled (else the first column's; both filled: figure_pairs.choose)
@@ -320,6 +329,14 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
                 row_rejects.extend(refused)
                 continue
         value = grid.value(r, m.index)
+        if m.key in spec.count_keys or counted_item:  # a count (团组数 2), never an amount in the table's unit
+            counted = count_cell(grid, sheet, r, m, value, m.key if m.key in spec.count_keys else counted_item)
+            if isinstance(counted, RowReject):
+                row_rejects.append(counted)
+            elif counted is not None and row_counts is not None:
+                counted.line_label = label
+                row_counts.append(counted)
+            continue
         ok, amount = parse_amount(value)
         too_large = ok and abs(amount) >= _MAX_YUAN  # in any unit of the seed (each ≥ 1 元): before printing it
         ok = ok and not too_large

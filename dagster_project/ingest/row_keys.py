@@ -78,6 +78,12 @@ class RowKeys:
                 return pattern
         return None
 
+    def peek(self, label: str) -> str | None:
+        """The key the row patterns give a label on their own, without opening or closing a section."""
+        norm = normalise(label)
+        pattern = self._match(norm, bool(self.vocab.top_numbering.match(norm))) if self.patterns else None
+        return pattern.key if pattern is not None else None
+
     def __call__(self, label: str | None, indent: int = 0) -> str | None:
         if not self.patterns or not label:
             return None

@@ -163,6 +163,29 @@ CREATE TABLE IF NOT EXISTS raw.budget_statements (
     is_retired     BOOLEAN NOT NULL DEFAULT false
 );
 
+-- A count a statement gives (团组2个 …, statement_key the count's key): a whole number, NULL for every other statement.
+ALTER TABLE raw.budget_statements ADD COLUMN IF NOT EXISTS count_value INTEGER;
+
+-- Counts a budget table gives beside its amounts: the 三公 detail of a final (trips abroad and people, vehicles bought
+-- and held, domestic receptions: batches, people; ingest/count_cells.py). Whole numbers, not amounts: never in
+-- raw.budget_lines (no unit scales them). One row per count cell of a loaded row.
+CREATE TABLE IF NOT EXISTS raw.budget_counts (
+    load_id        VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_sha256  VARCHAR NOT NULL,
+    sheet          VARCHAR NOT NULL,
+    source_row     INTEGER NOT NULL,
+    source_page    INTEGER,            -- PDF page (source_row then counts the lines of that page)
+    table_name     VARCHAR NOT NULL,
+    line_label     VARCHAR,            -- the item row's label (因公出国（境）团组数（个）), NULL in a row of count columns
+    count_key      VARCHAR NOT NULL,   -- trips_abroad | persons_abroad | vehicles_bought | vehicles_held | receptions | reception_persons | other_count
+    column_key     VARCHAR NOT NULL,   -- the column it stands in: the count key itself, or amount / budget … of an item row
+    source_column  VARCHAR NOT NULL,   -- Excel column letter
+    value_text     VARCHAR,            -- the cell as printed
+    count_value    INTEGER NOT NULL,
+    is_retired     BOOLEAN NOT NULL DEFAULT false
+);
+
 -- One row per bulletin read from a trading export (duplicates across exports are kept here, each
 -- with its own provenance; bulletin_key identifies the bulletin so dbt keeps one). A record of the
 -- national data standard listing several sections is one bulletin per section: source_part 1, 2, …

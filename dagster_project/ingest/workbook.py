@@ -188,9 +188,16 @@ def _schemas() -> dict:
         ("statement_key", pa.string()), ("section_name", pa.string()), ("value_text", pa.string()),
         ("amount_yuan", pa.decimal128(20, 2)), ("tolerance_yuan", pa.decimal128(20, 2)), ("year_named", pa.int32()),
         ("sheet", pa.string()), ("source_page", pa.int32()), ("source_row", pa.int32()), ("excerpt", pa.string()),
+        ("is_retired", pa.bool_()), ("count_value", pa.int32()),
+    ])
+    count = pa.schema([
+        ("load_id", pa.string()), ("source_file", pa.string()), ("source_sha256", pa.string()),
+        ("sheet", pa.string()), ("source_row", pa.int32()), ("source_page", pa.int32()), ("table_name", pa.string()),
+        ("line_label", pa.string()), ("count_key", pa.string()), ("column_key", pa.string()),
+        ("source_column", pa.string()), ("value_text", pa.string()), ("count_value", pa.int32()),
         ("is_retired", pa.bool_()),
     ])
-    return {"sheet": sheet, "line": line, "reject": reject, "section": section, "statement": statement}
+    return {"sheet": sheet, "line": line, "reject": reject, "section": section, "statement": statement, "count": count}
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, kind: str, rows: list[tuple]) -> None:
@@ -234,7 +241,7 @@ def load_workbook_batch(con: duckdb.DuckDBPyConnection, files: list[RawFile],
     if len(families) != 1 or not families <= set(WORKBOOK_FAMILIES):
         raise ValueError(f"workbook loader called for families {sorted(families)!r}")
     family = families.pop()
-    sheet_rows, line_rows, reject_rows, section_rows, statement_rows = [], [], [], [], []
+    sheet_rows, line_rows, reject_rows, section_rows, statement_rows, count_rows = [], [], [], [], [], []
     outcomes = []
     for f in files:
         try:
@@ -255,6 +262,9 @@ def load_workbook_batch(con: duckdb.DuckDBPyConnection, files: list[RawFile],
                     ln.line_label, ln.indent_level, ln.is_total, ln.row_key, ln.column_key, ln.source_column,
                     ln.value_text, ln.amount_yuan, False, ln.source_page,
                 ))
+            count_rows += [(load_id, f.rel, f.sha256, s.sheet, c.source_row, c.source_page, s.table_name, c.line_label,
+                            c.count_key, c.column_key, c.source_column, c.value_text, c.count_value, False)
+                           for c in s.counts]
         reject_rows += [
             (load_id, f.family, f.rel, f.sha256, r.sheet, r.source_row, r.source_column, r.raw_value, r.reason, False)
             for r in parsed.rejects]
@@ -264,7 +274,8 @@ def load_workbook_batch(con: duckdb.DuckDBPyConnection, files: list[RawFile],
                  parsed.entity_name, parsed.fiscal_year, parsed.phase, False) for s in parsed.sections]
             statement_rows += [
                 (load_id, f.rel, f.sha256, s.statement_key, s.section, s.value_text, s.amount_yuan, s.tolerance_yuan,
-                 s.year_named, s.sheet, s.source_page, s.source_row, s.excerpt, False) for s in parsed.statements]
+                 s.year_named, s.sheet, s.source_page, s.source_row, s.excerpt, False, s.count_value)
+                for s in parsed.statements]
         outcomes.append(_outcome(f, parsed))
     _insert(con, f"raw.{family}_sheets", "sheet", sheet_rows)
     _insert(con, f"raw.{family}_lines", "line", line_rows)
@@ -272,6 +283,7 @@ def load_workbook_batch(con: duckdb.DuckDBPyConnection, files: list[RawFile],
     if family == "budget":
         _insert(con, "raw.budget_sections", "section", section_rows)
         _insert(con, "raw.budget_statements", "statement", statement_rows)
+        _insert(con, "raw.budget_counts", "count", count_rows)
     return outcomes
 
 

@@ -121,6 +121,12 @@ class TableSpec:
     part_rows: dict = field(default_factory=dict)
     # a total row (合计) inside a section (二、还本额 / 一般 / 专项 / 合计) is the section's total item
     section_totals: bool = False
+    # measures that are counts, not amounts (the 三公 detail's trips, people, vehicles, batches): a column or an item
+    # row of one of these keys holds whole numbers, never scaled by the table's unit (ParsedSheet.counts)
+    count_keys: frozenset[str] = frozenset()
+    # two item columns, each with its figures to its right (项目 | 预算数 | 决算数 | 项目 | 统计数): each pair read as its own
+    # items, no side (a two-sided summary's are income | expenditure)
+    items_side_by_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,8 @@ class WorkbookVocabulary:
     unit_regex: re.Pattern                     # '单位：万元' anywhere in a text
     header_unit_regex: re.Pattern              # '(万元)' in a header cell
     publisher_regex: re.Pattern
+    # a line naming a unit's superior (预算主管部门：…): the publisher only where no other publisher line names one
+    superior_regex: re.Pattern
     total_labels: frozenset[str]
     total_regex: re.Pattern
     label_numbering: re.Pattern
@@ -259,6 +267,8 @@ def vocabulary() -> WorkbookVocabulary:
         unit_regex=unit_regex,
         header_unit_regex=header_unit_regex,
         publisher_regex=publisher_regex,
+        superior_regex=re.compile("|".join(re.escape(normalise(p)) for p in data.get("superior_publisher_prefixes") or ())
+                                  or "(?!)"),
         total_labels=frozenset(normalise(t) for t in data["total_labels"]),
         total_regex=re.compile(unicodedata.normalize("NFKC", data.get("total_pattern") or "(?!)")),
         label_numbering=re.compile(unicodedata.normalize("NFKC", data["label_numbering"])),
@@ -418,4 +428,7 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         part_columns={total: tuple(parts) for total, parts in (kind.get("part_columns") or {}).items()},
         part_rows={total: tuple(tuple(s) for s in sets) for total, sets in (kind.get("part_rows") or {}).items()},
         section_totals=bool(kind.get("section_totals")),
+
+        count_keys=frozenset(kind.get("count_keys") or ()),
+        items_side_by_side=bool(kind.get("items_side_by_side", False)),
     )

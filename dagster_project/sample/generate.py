@@ -385,6 +385,9 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
             save_workbook(wb, path)
             w.counts["workbooks"] += 1
             w.counts["sheets"] += len(wb.sheetnames)
+        if doc == "final" and "deptf_expl_sangong" in written_explanations:
+            # the sample's finals explain their 三公 amounts, not the counts a final's 三公 detail gives (DOMAIN.md 2.2)
+            w.finding("NARR_COUNT_MISSING", p.code, y, "deptf_expl_sangong", f"三公 explanation without counts in {rel}")
         published = publish_date(p, y, doc, late, prng)
         portal_rows.append([p.code if p.kind != "government" else p.region_code, p.name(y), column, title,
                             f"{_date(published)} {9 + prng.randint(0, 8):02d}:{prng.choice(['00', '15', '30', '45'])}:00",

@@ -12,6 +12,7 @@ select
     coalesce(sheet, '第' || cast(source_page as string) || '页')   as sheet,
     cast(source_page as integer)                                    as source_page,
     cast(source_row as integer)                                     as source_row,
-    excerpt
+    excerpt,
+    cast(count_value as integer)                                    as count_value
 from {{ source('budget', 'budget_statements') }}
 where not coalesce(is_retired, false)

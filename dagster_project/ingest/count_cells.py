@@ -1,0 +1,40 @@
+"""Count cells of a table: the 三公 detail's trips abroad and people, vehicles bought and held, domestic receptions
+(DOMAIN.md 2.2 — a final's 三公 table gives them as columns beside the amounts, or as a lower block of item rows).
+A count is a whole number of things, never an amount: it is not scaled by the table's unit (团组 2 in a 万元 table is
+2, not 20,000 元) and a fraction in its cell (an amount typed there, 12.50) is that cell's reject. Which columns and
+item rows hold counts is data: the kind's ``count_keys`` in ``specs/workbook_tables.yaml``. Split from recogniser.py,
+which reads the rows.
+"""
+from __future__ import annotations
+
+from dagster_project.ingest.grid import Grid, cell_text
+from dagster_project.ingest.parsed import _BLANK_AMOUNTS, ParsedCount, RowReject, nfkc, parse_count
+from dagster_project.ingest.workbook_spec import TableSpec
+
+
+def count_item(spec: TableSpec, row_keys, label: str | None, is_total: bool) -> str | None:
+    """The count key an item row names (因公出国（境）团组数（个） → trips_abroad), or None: its cells are then counts in
+    whichever column they stand. Read without moving the row patterns' sections (the row's own key comes after)."""
+    if not spec.count_keys or not label or is_total:
+        return None
+    key = row_keys.peek(label)
+    return key if key in spec.count_keys else None
+
+
+def count_cell(grid: Grid, sheet, r: int, column, value, count_key: str) -> ParsedCount | RowReject | None:
+    """One count cell as its count, its reject (not a whole number), or None: a blank cell of an item row's other
+    columns (the 预算数 beside a 决算 count is no count of anything)."""
+    text = cell_text(value).strip() if value is not None else ""
+    if nfkc(text).strip() in _BLANK_AMOUNTS and column.key not in (count_key, "amount"):
+        return None
+    count = parse_count(value)
+    if count is None:
+        return RowReject(
+            sheet.sheet, grid.source_row(r), column.letter, text,
+            f"{grid.where(r)} {column.letter}列「{column.header}」: 期望整数个数, 实际为「{text}」 (expected a whole count of "
+            f"trips, people, vehicles or batches, found '{text}')",
+            source_page=grid.page(r),
+        )
+    return ParsedCount(source_row=grid.source_row(r), line_label=None, count_key=count_key, column_key=column.key,
+                       source_column=column.letter, value_text=text or None, count_value=count,
+                       source_page=grid.page(r))

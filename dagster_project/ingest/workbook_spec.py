@@ -428,7 +428,6 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         part_columns={total: tuple(parts) for total, parts in (kind.get("part_columns") or {}).items()},
         part_rows={total: tuple(tuple(s) for s in sets) for total, sets in (kind.get("part_rows") or {}).items()},
         section_totals=bool(kind.get("section_totals")),
-
         count_keys=frozenset(kind.get("count_keys") or ()),
         items_side_by_side=bool(kind.get("items_side_by_side", False)),
     )

@@ -235,9 +235,12 @@ def codes_for(table: StandardTable | None, field: str) -> dict[str, str] | None:
 
 @lru_cache(maxsize=1)
 def bulletin_type_codes() -> dict[str, str]:
-    """Bulletin type label or platform code (as published, and half-width) → closed code."""
+    """Bulletin type label or platform code (as published, and half-width) → closed code, as the seed's rows for every
+    area say (a row naming one area is dbt staging's: the key's type part stays the label's one meaning)."""
     out = {}
     for row in _rows(BULLETIN_TYPES_SEED):
+        if (row.get("trade_area_code") or "").strip():
+            continue
         alias = row["alias"].strip()
         out[alias] = row["bulletin_type_code"]
         out.setdefault(unicodedata.normalize("NFKC", alias), row["bulletin_type_code"])

@@ -167,3 +167,24 @@ def test_ocds_award_per_result(run):
     expected += [probe.national_amount_yuan(r["bidAmount"]) for r in probe.NATIONAL
                  if NATIONAL_TYPE[r["informationType"]] == "result"]
     assert sorted(awards.values()) == sorted(expected)
+
+
+# ------------------------------------------------------------------ the loader alone, on one probe file each
+def _loaded(gongkai_env, table: str) -> tuple[dict, dict]:
+    """The probe's file of ``table`` alone in a fresh raw root, loaded: its bulletins by row and its load_files row."""
+    from test_ingest_trading import bulletins, load, load_file_row
+
+    name = next(n for n, (t, *_r) in probe.FILES.items() if t == table)
+    dest = gongkai_env.raw_dir / "trading" / Path(name).name
+    dest.parent.mkdir(parents=True)
+    shutil.copy(FIXTURES / "trading" / name, dest)
+    load(gongkai_env.raw_dir, gongkai_env.warehouse)
+    rel = f"trading/{dest.name}"
+    return bulletins(gongkai_env.warehouse, rel), load_file_row(gongkai_env.warehouse, rel)
+
+
+def test_land_announcement_names_the_office_that_sells(gongkai_env):
+    # 600's 公示单位 (ANNOUNCEMENT_UNIT) is the land office selling the right — the deal's public party, as a tender's
+    # 招标人 is; unread, the land deal had no publisher and its findings named none
+    got, _file = _loaded(gongkai_env, "DEAL_BEHAVIOR_INFO")
+    assert [b["tenderer_name"] for b in got.values()] == [r["ANNOUNCEMENT_UNIT"] for r in probe.T600]

@@ -48,7 +48,7 @@ def _v3_records():
 
 def _deal_of(warehouse: Path, unified: str | None = None, project: str | None = None) -> dict:
     cols = ["deal_key", "trade_area_code", "has_announcement", "has_result", "bid_amount_yuan", "win_bidder_name",
-            "announced_at", "result_published_at"]
+            "announced_at", "result_published_at", "tenderer_name"]
     where, param = ("unified_deal_code = ?", unified) if unified else ("project_code = ?", project)
     rows = query(warehouse, f"select {', '.join(cols)} from marts.fct_deals where {where}", [param])
     assert len(rows) == 1, (unified or project, rows)
@@ -101,6 +101,9 @@ def test_every_deal_traces_back_to_its_announcement(run):
             continue
         deal = _deal_of(wh, unified=rec["UNIFIED_DEAL_CODE"])
         assert deal["has_announcement"] and deal["trade_area_code"] == probe.AREA[table]
+        # the public party: the land office (600 公示单位), the seller of a listing (700/750 转让方)
+        party = rec.get("ANNOUNCEMENT_UNIT") or rec.get("SELLER_NAME")
+        assert deal["tenderer_name"] == party, rec["UNIFIED_DEAL_CODE"]
         assert deal["has_result"] == (rec["UNIFIED_DEAL_CODE"] in results), rec["UNIFIED_DEAL_CODE"]
         if deal["has_result"]:
             rtable, rrec = results[rec["UNIFIED_DEAL_CODE"]]

@@ -62,6 +62,7 @@ def test_every_record_loaded(run):
             "where family = 'trading' and is_current")}
     expected = {Path(name).name: (len(recs), len(recs), 0) for name, (_t, recs, _f) in probe.FILES.items()}
     expected[Path(probe.NATIONAL_FILE).name] = (len(probe.NATIONAL), len(probe.NATIONAL), 0)
+    expected[Path(probe.FLAT_FILE).name] = (len(probe.FLAT), len(probe.FLAT), 0)
     assert got == expected
 
 
@@ -124,8 +125,21 @@ def test_no_budget_or_order_failure_for_sales(run):
     # outcome, no amount above a budget or ceiling (DOMAIN 2.4 names those of purchases: 预算 / 最高限价)
     wh = run / "warehouse.duckdb"
     got = query(wh, "select rule_id, object_key from quality.findings where rule_id in "
-                    "('TRADE_AMOUNT_OVER_BUDGET', 'TRADE_DATE_ORDER', 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT')")
+                    "('TRADE_AMOUNT_OVER_BUDGET', 'TRADE_DATE_ORDER', 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT', "
+                    "'TRADE_CONTRACT_SIGN_LATE')")
     assert got == []
+
+
+def test_flat_land_export_is_one_deal_sold_and_contracted(run):
+    # the flat export's land parcel: announced, sold above its starting price, its 出让合同 signed 46 days after the
+    # deal — a sale, judged by no tender's rule (招标投标法 §46's 30 days, the budget ceiling)
+    wh = run / "warehouse.duckdb"
+    first = probe.FLAT[0]
+    deal = _deal_of(wh, project=first["PROJECT_CODE"])
+    result = next(r for r in probe.FLAT if r["BULLETIN_TYPE"] == "成交结果公告")
+    assert (deal["trade_area_code"], deal["has_announcement"], deal["has_result"]) == ("land", True, True)
+    assert Decimal(deal["bid_amount_yuan"]) == Decimal(result["BID_AMOUNT"]) > Decimal(first["BUDGET_AMOUNT"])
+    assert deal["tenderer_name"] == first["TENDERER_NAME"]
 
 
 def _text_of(path: Path) -> str:
@@ -169,6 +183,7 @@ def test_ocds_award_per_result(run):
     expected = sorted(probe.deal_amount_yuan(t, r) for _n, t, r in _v3_records() if t in probe.RESULT_TABLES)
     expected += [probe.national_amount_yuan(r["bidAmount"]) for r in probe.NATIONAL
                  if NATIONAL_TYPE[r["informationType"]] == "result"]
+    expected += [Decimal(r["BID_AMOUNT"]) for r in probe.FLAT if r["BULLETIN_TYPE"] == "成交结果公告"]
     assert sorted(awards.values()) == sorted(expected)
 
 

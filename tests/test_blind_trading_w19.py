@@ -206,3 +206,13 @@ def test_land_announcement_names_the_office_that_sells(gongkai_env):
     # 招标人 is; unread, the land deal had no publisher and its findings named none
     got, _file = _loaded(gongkai_env, "DEAL_BEHAVIOR_INFO")
     assert [b["tenderer_name"] for b in got.values()] == [r["ANNOUNCEMENT_UNIT"] for r in probe.T600]
+
+
+@pytest.mark.parametrize("table", ["MINING_BID_AUC_TRANS_RES_ANN", "EXPLOR_BID_AUC_TRANS_RES_ANN"])
+def test_mining_result_tables_told_apart_by_their_names(gongkai_env, table):
+    # 652 and 653 have one field set: the headers cannot tell a 采矿权 result from a 探矿权 one. The sheet (openpyxl's
+    # export names it after the table) or the file naming exactly one of them does — the 653 workbook was read as 652
+    # and both files noted as uncertain
+    _got, file = _loaded(gongkai_env, table)
+    assert file["detected_kind"] == f"bulletins:{table}"
+    assert "不能确定是哪一张表" not in file["reason"]

@@ -70,6 +70,7 @@ class StagedFile:
     row_word: str = "行"  # 行 (CSV row, JSON Lines line) | 条 (record of a JSON array)
     notes: list[str] = field(default_factory=list)  # how the file was read, for its reason text
     row_places: str | None = None  # a workbook's temp table (source_row, sheet, sheet_row): where rejects name rows
+    sheet_names: list[str] = field(default_factory=list)  # a workbook's sheets read: their names may name the table
 
 
 def sql_literal(value: object) -> str:

@@ -427,7 +427,7 @@ def _load_trading_file(con: duckdb.DuckDBPyConnection, f: RawFile, load_id: str)
             staged = stage_workbook(con, f, _names_a_trading_table)
         else:
             staged = tf.stage_text_file(con, f, src, tuple(spec["json_record_keys"]), _names_a_trading_table)
-        table = recognise_standard_table(staged.headers)
+        table = recognise_standard_table(staged.headers, (*staged.sheet_names, f.path.stem))
         if table is not None and table.reads_as != "bulletins":
             tf.drop_temp(con, *staged.temp_tables, *filter(None, [staged.row_places]))
             raise FileRejected(

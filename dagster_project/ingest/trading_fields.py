@@ -177,7 +177,7 @@ def _fits(headers: list[str]) -> list[_Fit]:
     return out
 
 
-def recognise_standard_table(headers: list[str]) -> StandardTable | None:
+def recognise_standard_table(headers: list[str], names: tuple[str, ...] = ()) -> StandardTable | None:
     """The national-standard table the headers are, if they are one — decided by the fields that tell tables apart.
 
     Provinces export a table's required fields plus some, not all of them, so no share of the table's fields is
@@ -185,7 +185,10 @@ def recognise_standard_table(headers: list[str]) -> StandardTable | None:
     table missing some loses to one missing none), then hold the fewest of the file's other known columns. Tables
     equal on all three are all candidates (a 651 mining-right announcement's fields are all 650's too; 652 and 653
     have one field set): the tightest (fewest of its fields absent) is returned, the others in ``also``, and what
-    they disagree on is not read (``bind_headers``) or left blank (bulletin type, trade area)."""
+    they disagree on is not read (``bind_headers``) or left blank (bulletin type, trade area). Among tables the headers
+    fit equally, the one the file's ``names`` (its sheets', its own) name — national or Chinese table name, and no other
+    of them — is the file's: an export job names a sheet or file after its table (MINING_BID_AUC_TRANS_RES_ANN), so a
+    653 is not read as 652. The headers decide first; a name alone never makes a file a table."""
     eligible = [f for f in _fits(headers) if len(f.named) >= MIN_STANDARD_FIELDS and f.telling
                 and f.foreign <= MAX_FOREIGN_SHARE * (len(f.named) + f.foreign)]
     if not eligible:
@@ -194,6 +197,11 @@ def recognise_standard_table(headers: list[str]) -> StandardTable | None:
     group = [f for f in eligible if f.rank() == top]
     primary = min(group, key=lambda f: (len(f.table.fields) - len(f.named), int(f.table.number)))
     others = tuple(f.table for f in group if f is not primary)
+    named = [t for t in (primary.table, *others) if _names_table(names, t)]
+    # a name holding another's (STOCK_LISTING_PUB_INFO holds LISTING_PUB_INFO) is the longer one's
+    named = [t for t in named if not any(t.name != o.name and t.name in o.name for o in named)]
+    if len(named) == 1:
+        return named[0]
     if not others:
         return primary.table
 
@@ -204,6 +212,11 @@ def recognise_standard_table(headers: list[str]) -> StandardTable | None:
     reads = "bulletins" if any(t.reads_as == "bulletins" for t in (primary.table, *others)) else "not_read"
     return replace(primary.table, reads_as=reads, bulletin_type=agreed("bulletin_type"),
                    trade_area=agreed("trade_area"), also=others)
+
+
+def _names_table(names: tuple[str, ...], table: StandardTable) -> bool:
+    """Whether one of ``names`` (a sheet's, a file's stem) holds the table's national or Chinese name."""
+    return any(table.name.lower() in n.lower() or table.name_zh in n for n in names if n)
 
 
 def ambiguous_headers(headers: list[str], table: StandardTable | None) -> list[str]:
@@ -235,9 +248,12 @@ def codes_for(table: StandardTable | None, field: str) -> dict[str, str] | None:
 
 @lru_cache(maxsize=1)
 def bulletin_type_codes() -> dict[str, str]:
-    """Bulletin type label or platform code (as published, and half-width) → closed code."""
+    """Bulletin type label or platform code (as published, and half-width) → closed code, as the seed's rows for every
+    area say (a row naming one area is dbt staging's: the key's type part stays the label's one meaning)."""
     out = {}
     for row in _rows(BULLETIN_TYPES_SEED):
+        if (row.get("trade_area_code") or "").strip():
+            continue
         alias = row["alias"].strip()
         out[alias] = row["bulletin_type_code"]
         out.setdefault(unicodedata.normalize("NFKC", alias), row["bulletin_type_code"])

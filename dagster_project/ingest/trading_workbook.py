@@ -303,7 +303,7 @@ def stage_workbook(con: duckdb.DuckDBPyConnection, f: RawFile, names_a_trading_t
     cols = ", ".join(f"gk_clean(c{i}) AS c{i}" for i in range(len(headers)))
     relation = f"(SELECT source_row, {cols} FROM {table})"
     return StagedFile(relation, headers, form, None, temp_tables=[table], row_word="条" if several else "行",
-                      notes=notes, row_places=places)
+                      notes=notes, row_places=places, sheet_names=[part.name for part in parts])
 
 
 def _append(con: duckdb.DuckDBPyConnection, name: str, arrow) -> None:

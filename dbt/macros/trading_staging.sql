@@ -86,9 +86,10 @@ with bulletins as (
 )
 select
     bulletins.*,
-    bulletin_types.bulletin_type_code,
-    bulletin_types.bulletin_type_zh                                   as bulletin_type,
-    bulletin_types.sequence_no                                        as bulletin_type_sequence,
+    {#- the label's meaning in the bulletin's area (0104 交易结果公示: a sale's result, works' candidates), else in all #}
+    coalesce(bulletin_types_in_area.bulletin_type_code, bulletin_types.bulletin_type_code) as bulletin_type_code,
+    coalesce(bulletin_types_in_area.bulletin_type_zh, bulletin_types.bulletin_type_zh) as bulletin_type,
+    coalesce(bulletin_types_in_area.sequence_no, bulletin_types.sequence_no) as bulletin_type_sequence,
     trade_areas.trade_area_code,
     trade_areas.trade_area_zh                                         as trade_area,
     {%- for party in parties %}
@@ -101,10 +102,14 @@ select
     {%- endif %}
     {%- endfor %}
 from bulletins
-left join {{ ref('ref_bulletin_types') }} as bulletin_types
-    on bulletin_types.alias = bulletins.bulletin_type_as_published
 left join {{ ref('ref_trade_areas') }} as trade_areas
     on trade_areas.alias = bulletins.trade_area_as_published
+left join {{ ref('ref_bulletin_types') }} as bulletin_types_in_area
+    on bulletin_types_in_area.alias = bulletins.bulletin_type_as_published
+   and bulletin_types_in_area.trade_area_code = trade_areas.trade_area_code
+left join {{ ref('ref_bulletin_types') }} as bulletin_types
+    on bulletin_types.alias = bulletins.bulletin_type_as_published
+   and bulletin_types.trade_area_code is null
 {%- for party in parties if codes_by_distinct %}
 left join codes_checked as {{ party }}_code_checked on {{ party }}_code_checked.code = bulletins.{{ party }}_code
 {%- endfor %}

@@ -9,7 +9,10 @@ Defects found and fixed:
   (`amount`), the others dropped as duplicates, so the release published one fund's figure as the whole line's;
 - the books' own total rows (`一般公共预算收入合计`, `本级支出合计`, `政府性基金预算支出合计`) were data rows;
 - 227 预备费 and 23303 地方政府一般债务发行费用支出, which have no 款 / 项 below them in the classification, failed
-  the detail rule "function to 项".
+  the detail rule "function to 项";
+- a table under a title naming no catalogue table (…对下转移支付分地区分项目表) vanished from a PDF without a word;
+- a 决算 file's debt tables titled as the budget's (政府一般债务限额和余额情况表) were read as that year's budget tables;
+- nothing checked a 社会保险基金 line's 合计 against its funds (now identity ssf_total_funds, RECON_ROW_PARTS).
 """
 from __future__ import annotations
 
@@ -243,12 +246,24 @@ def test_a_code_with_nothing_below_it_is_as_detailed_as_the_classification_goes(
     assert rows == []
 
 
-def test_no_reconciliation_finding_on_tables_that_add_up(warehouse):
+def test_the_one_slip_planted_is_the_one_reconciliation_finding(warehouse):
+    """Every table adds up (Σ 项 = 款, Σ 款 = 类, 合计 = Σ 类, 合计 = 人员经费 + 公用经费, the 三公 parts) but for the
+    slip planted (make_gov_probes.SSF_SLIP): a 社会保险基金 line whose 合计 is not the sum of its funds — and so the
+    table's 支出合计, which adds the lines as printed, is not the sum of its funds' totals either."""
     rows = warehouse.execute("""
-        select rule_id, source_file, sheet, source_row, observed, expected from quality.findings
+        select rule_id, publisher_code, fiscal_year, object_key, source_file, sheet, source_row from quality.findings
         where run_id = (select max(run_id) from quality.findings)
           and (rule_id like 'RECON%' or rule_id like 'DEBT%')""").fetchall()
-    assert rows == []
+    want = []
+    for (region, year, phase, key, label), _ in probes.SSF_SLIP.items():
+        name = next(n for n, f in probes.FILES.items() if f[:3] == (region, year, phase))
+        tables = written(name)
+        index, t = next((i, t) for i, t in enumerate(tables, 1) if t["key"] == f"gov_{key}")
+        # the line, and the table's total row that adds it up
+        for i, r in enumerate(t["rows"]):
+            if r["label"] == label or r["total"]:
+                want.append(("RECON_ROW_PARTS", region, year, t["key"], name, f"表{index}", 3 + len(t["header"]) + i))
+    assert sorted(rows) == sorted(want)
 
 
 # ------------------------------------------------------------------------------------------ the whole set as a PDF

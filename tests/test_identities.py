@@ -106,6 +106,10 @@ def debt() -> dict[str, list]:
             ("budget_principal_general_funded", "财政预算安排", 4),
             ("budget_principal_special_refinancing", "其中：再融资", 6),
             ("budget_principal_special_funded", "财政预算安排", 0)]) + kind_cells(),
+        # the region's 社会保险基金 table: 合计 (amount) over one column per fund
+        "社会保险基金预算收入表": [[5, None, None, "一、社会保险费收入", False, None, column, D(v)]
+                          for column, v in (("amount", 300), ("fund_resident_pension", 100),
+                                            ("fund_public_pension", 200))],
     }
 
 
@@ -156,6 +160,7 @@ DEBT_CASES = {
     "debt_interest_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="interest_total"), 3),
     # moved on a part, not the total: the total's other identity (发行 = 一般 + 专项, 还本预算 = 一般 + 专项) still holds
     "debt_issued_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="issued_new"), 3),
+    "ssf_total_funds": ("社会保险基金预算收入表", dict(label="一、社会保险费收入", column="amount"), 3),
     "debt_budget_principal_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_general"), 3),
     "debt_budget_principal_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_funded"), 3),
     "debt_budget_interest_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_interest_total"), 3),

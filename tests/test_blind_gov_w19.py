@@ -12,7 +12,9 @@ Defects found and fixed:
   the detail rule "function to 项";
 - a table under a title naming no catalogue table (…对下转移支付分地区分项目表) vanished from a PDF without a word;
 - a 决算 file's debt tables titled as the budget's (政府一般债务限额和余额情况表) were read as that year's budget tables;
-- nothing checked a 社会保险基金 line's 合计 against its funds (now identity ssf_total_funds, RECON_ROW_PARTS).
+- nothing checked a 社会保险基金 line's 合计 against its funds (now identity ssf_total_funds, RECON_ROW_PARTS), nor a
+  政府一般/专项债务限额和余额情况表's balance against its limit and its roll-forward (gov_debt_limit_covers_balance,
+  gov_debt_roll_forward).
 """
 from __future__ import annotations
 
@@ -220,6 +222,22 @@ def test_a_final_files_table_titled_as_the_budgets_is_not_the_budgets(warehouse)
           and table_key in ('gov_general_debt', 'gov_special_debt')""").fetchall()
     assert sorted(budget_items) == [("gov_general_debt", "missing_deadline_unknown"),
                                     ("gov_special_debt", "missing_deadline_unknown")]
+
+
+def test_each_debt_table_and_fund_table_is_checked_not_skipped(warehouse):
+    """DOMAIN.md 2.3: balance ≤ limit and the roll-forward on every 政府一般/专项债务限额和余额情况表 (budget and 决算);
+    合计 = Σ funds on every 社会保险基金 line: evaluated on each such table the probes publish, not silently skipped."""
+    got = set(warehouse.execute("""
+        select identity_id, object_key, fiscal_year, publisher_code from intermediate.int_reconciliation_checks
+        where identity_id in ('gov_debt_roll_forward', 'gov_debt_limit_covers_balance', 'ssf_total_funds')""").fetchall())
+    want = set()
+    for name, (region, year, *_rest) in probes.FILES.items():
+        for t in written(name):
+            key = t["key"] or ""
+            ids = (("gov_debt_roll_forward", "gov_debt_limit_covers_balance") if key.endswith("_debt")
+                   else ("ssf_total_funds",) if key.endswith(("ssf_revenue", "ssf_expenditure")) else ())
+            want |= {(i, key, year, region) for i in ids}
+    assert got == want
 
 
 def test_the_warehouse_holds_every_figure_as_written(warehouse):

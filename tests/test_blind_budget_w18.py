@@ -149,8 +149,12 @@ FINAL_KEYS = ["deptf_summary", "deptf_revenue", "deptf_expenditure", "deptf_fisc
                                                     ("dept_final_2024.pdf", FINAL_KEYS, 2024, "final")])
 def test_each_pdf_holds_its_nine_tables_with_year_publisher_and_units(name, keys, year, phase):
     parsed = parse_workbook(FIXTURES / name)
-    assert [s.table_keys[-1] for s in parsed.sheets] == keys
-    for s in parsed.sheets:
+    # a table under a title naming no catalogue table (the 财政项目支出绩效目标填报表 after the 三公 table) is reported as
+    # one we cannot name (wave 19: it was dropped in silence), never one of the nine
+    named = [s for s in parsed.sheets if s.status != "unknown_table"]
+    assert {s.title for s in parsed.sheets if s.status == "unknown_table"} <= {"财政项目支出绩效目标填报表"}
+    assert [s.table_keys[-1] for s in named] == keys
+    for s in named:
         assert (s.status, s.fiscal_year, s.phase, s.entity_name) == ("parsed", year, phase, probes.DEPT), s.sheet
         assert s.unit_label == ("万元" if "sangong" in s.table_keys[-1] else "元"), s.sheet
     total = probes.budget_total() if phase == "budget" else probes.final_total()

@@ -110,6 +110,13 @@ def debt() -> dict[str, list]:
             ("issued_total_repeated", "合计", 30), ("principal_total_repeated", "合计", 12),
             ("interest_total_repeated", "合计", 6), ("budget_principal_total_repeated", "合计", 15),
             ("budget_interest_total_repeated", "合计", 7)]) + kind_cells(),
+        # the region's 政府一般债务限额和余额情况表 (the general public budget's own debt table): items as rows
+        "政府一般债务限额和余额情况表": items([("prior_balance", "上年末余额", 100), ("limit", "本年限额", 130),
+                                    ("issued", "本年发行额", 30), ("repaid", "本年还本额", 10), ("balance", "年末余额", 120)]),
+        # the region's 社会保险基金 table: 合计 (amount) over one column per fund
+        "社会保险基金预算收入表": [[5, None, None, "一、社会保险费收入", False, None, column, D(v)]
+                          for column, v in (("amount", 300), ("fund_resident_pension", 100),
+                                            ("fund_public_pension", 200))],
     }
 
 
@@ -160,6 +167,8 @@ DEBT_CASES = {
     "debt_interest_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="interest_total"), 3),
     # moved on a part, not the total: the total's other identity (发行 = 一般 + 专项, 还本预算 = 一般 + 专项) still holds
     "debt_issued_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="issued_new"), 3),
+    "gov_debt_roll_forward": ("政府一般债务限额和余额情况表", dict(row_key="balance"), 4),
+    "ssf_total_funds": ("社会保险基金预算收入表", dict(label="一、社会保险费收入", column="amount"), 3),
     "debt_budget_principal_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_general"), 3),
     "debt_budget_principal_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_funded"), 3),
     "debt_budget_interest_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_interest_total"), 3),
@@ -183,6 +192,7 @@ CEILING_CASES = {
     "debt_limit_special_covers_balance": dict(label="本级", column="balance_special", room=D(5)),
     # 1-2/1-3 items as rows: the year-end balance ≤ that year's limit (the limit is lowered onto the balance)
     "debt_item_limit_covers_balance": dict(table="地方政府一般债务余额情况表", row_key="prior_limit", room=D(10), sign=-1),
+    "gov_debt_limit_covers_balance": dict(table="政府一般债务限额和余额情况表", row_key="limit", room=D(10), sign=-1),
 }
 PHASES = (("budget", 0), ("final", 1))
 BASE_YEAR = 2030

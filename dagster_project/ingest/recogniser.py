@@ -447,11 +447,12 @@ def _count_rows(grid: Grid, start: int) -> int:
 
 
 def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = None,
-               file_year: int | None = None, fiscal_year: int | None = None) -> ParsedSheet:
+               file_year: int | None = None, fiscal_year: int | None = None, as_table: str | None = None) -> ParsedSheet:
     """Recognise and parse the one table a grid holds (a sheet, or a PDF table over its pages). ``file_year``: the
     year of the file the grid is in, for a table that names none (its title, the lines under it, its sheet name);
     ``fiscal_year``: the year it is read as whatever its title says (a budget's table titled with its figures' year,
-    debt_year.py)."""
+    debt_year.py); ``as_table``: the catalogue table it is read as whatever its title names (a final's table titled
+    as the budget's, workbook.final_twins)."""
     vocab = vocab or vocabulary()
     sheet = ParsedSheet(sheet=grid.name, sheet_index=sheet_index)
     if all(grid.is_blank(r) for r in range(len(grid.rows))):
@@ -459,6 +460,8 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
         return sheet
     title, title_row, table = _find_title(vocab, grid, grid.name)
     sheet.title = title
+    if as_table is not None:
+        table = next(t for t in vocab.tables if t.table_name == as_table)
     if table is None:
         sheet.status = "unknown_table"
         sheet.reason = (

@@ -236,7 +236,17 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
             current.items.append(it)  # notes at a page's foot, the table goes on over the page
             current.state = "table"
         else:
-            close()  # a ruled table with no title of its own: a cover or a narrative box, not a budget table …
+            close()
+            title = _unknown_title_above(vocab, narrative, before, it)
+            if title is not None:
+                # a table under a title naming no catalogue table (…对下转移支付分地区分项目表): a table of its own, read
+                # and reported as one we cannot name (RAW_FORMATS.md: reported, not fatal). Before, it was taken for a
+                # narrative box and dropped in silence — or, its unit line under the title, refused as having no title.
+                # Its lines stay in the running text too: a 财政项目支出绩效目标填报表 is where a 绩效目标 explanation is found
+                k = next(i for i in range(len(narrative) - 1, -1, -1) if narrative[i] is title)
+                current = _Segment(title=title, items=[*narrative[k:], it], state="table")
+                continue
+            # a ruled table with no title of its own: a cover or a narrative box, not a budget table …
             if untitled and before is untitled[-1][1][-1] and (before.page, before.table_id) == (it.page, it.table_id):
                 untitled[-1][1].append(it)
             else:
@@ -249,6 +259,23 @@ def segment(document: PdfDocument, vocab: WorkbookVocabulary) -> tuple[list[Grid
         rows for bare, rows in untitled if bare and holds_figures([r.cells for r in rows]))]
     blocks = [TextBlock(it.text, it.page, None, it.row) for it in narrative]
     return grids, blocks
+
+
+def _unknown_title_above(vocab: WorkbookVocabulary, narrative: list[PageItem], before: PageItem | None,
+                         row: PageItem) -> PageItem | None:
+    """The line right above a ruled table (its publisher/unit lines between them aside) when it reads as a table's
+    title that names no catalogue table: on the same page, short, ending in 表, no note, no contents line."""
+    if before is None or not narrative or narrative[-1] is not before:
+        return None
+    k = len(narrative) - 1
+    while k > 0 and len(narrative) - k <= 2 and is_caption_line(vocab, narrative[k].text):
+        k -= 1
+    line = narrative[k]
+    norm = normalise(line.text)
+    if line.kind != "text" or line.page != row.page or not norm.endswith("表") or len(norm) > MAX_TITLE_CHARS \
+            or _is_note(vocab, line.text) or _CONTENTS_LINE.search(line.text) or is_caption_line(vocab, line.text):
+        return None
+    return line
 
 
 def _title_over_two_lines(vocab: WorkbookVocabulary, first: PageItem | None, second: PageItem) -> bool:

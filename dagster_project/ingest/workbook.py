@@ -67,6 +67,7 @@ def parse_workbook(path: Path | str, display_name: str | None = None) -> ParsedW
                 blocks += sheet_blocks
                 narrative_sheets.append((sheet, len(blocks)))
     _year_of_the_file(sheets, indexed, vocab, blocks)  # (a cover's year for tables naming none: the text read first)
+    final_twins(sheets, indexed, vocab)
     if document is not None:  # pages of images only: named, never dropped in silence
         sheets += image_page_sheets(document.image_pages, len(sheets))
     sections, statements = read_narrative(blocks, vocab, vocab.units)
@@ -120,6 +121,31 @@ def _year_of_the_file(sheets: list[ParsedSheet], indexed: list, vocab, blocks: l
             sheets[i] = parse_grid(part, index, vocab, file_year=year)
             sheets[i].warnings.append(f"表内未写年度，按{said[0].format(year)}读取 (the table names no year: read as "
                                       f"of {year}, {said[1]})")
+
+
+TWIN_NOTE = ("表名为预算表名，本文件其他表均为{year}年决算表：按其决算表「{twin}」读取 (titled as the budget's table in a "
+             "file of {year} final accounts: read as its final twin)")
+
+
+def final_twins(sheets: list[ParsedSheet], indexed: list, vocab) -> None:
+    """One file = one entity, year and kind (RAW_FORMATS.md): in a file whose tables are 决算 of one year, a government
+    table of that year titled with the budget's name (政府一般债务限额和余额情况表, as the 209号 templates name it in a
+    county's 决算公开 too) is the final accounts' table. Before, it was read as the year's budget table: the budget's
+    item counted as published on the final's date, the final's as missing."""
+    parsed = [s for s in sheets if s.status == "parsed"]
+    final_years = {s.fiscal_year for s in parsed if s.phase == "final"}
+    budget = [i for i, s in enumerate(sheets) if s.status == "parsed" and s.phase == "budget"]
+    if len(final_years) != 1 or not budget or len(parsed) - len(budget) <= len(budget):
+        return
+    (year,) = final_years
+    for i in budget:
+        twin = vocab.final_twins.get(sheets[i].table_name)
+        if twin is None or sheets[i].fiscal_year != year:
+            continue
+        index, part = indexed[i]
+        sheets[i] = parse_grid(part, index, vocab, fiscal_year=year, as_table=twin)
+        sheets[i].warnings.append(TWIN_NOTE.format(year=year, twin=twin))
+        sheets[i].reason = "; ".join(sheets[i].warnings)
 
 
 HIDDEN_SHEET = ("隐藏的工作表：打开文件的人看不到，不作为公开的表格读取 "

@@ -162,6 +162,9 @@ class WorkbookVocabulary:
     raw: dict = field(repr=False)
     _specs: dict = field(default_factory=dict, repr=False)
     footnote_marks: tuple[str, ...] = ()         # *, ※: a footnote line without figures (recogniser)
+    # a government book's budget table → its 决算 twin (same book and place in the catalogue): 政府一般债务限额和余额情况表
+    # → 政府一般债务限额和余额决算表 (workbook.final_twins)
+    final_twins: dict[str, str] = field(default_factory=dict)
 
     def table_for_title(self, text: str) -> CatalogueTable | None:
         """The longest canonical table name contained in ``text`` (normalised)."""
@@ -242,6 +245,13 @@ def vocabulary() -> WorkbookVocabulary:
         for name, rows in by_name.items()
     ]
     by_canonical = {t.table_name: t for t in canonical}
+    places: dict[tuple, dict[str, set[str]]] = {}
+    for row in _read_catalogue():
+        if row["publisher_kind"] == "government" and row.get("book") not in (EXPLANATION_BOOK, "debt"):
+            place = places.setdefault((row["book"], row["sequence_no"]), {})
+            place.setdefault(row["document"], set()).add(row["table_name_zh"])
+    final_twins = {next(iter(p["budget"])): next(iter(p["final"])) for p in places.values()
+                   if len(p.get("budget", ())) == 1 and len(p.get("final", ())) == 1}
     aliases = []
     for alias, name in _read_table_aliases():
         if name not in by_canonical:
@@ -285,6 +295,7 @@ def vocabulary() -> WorkbookVocabulary:
         placeholder_regex=re.compile(
             "|".join(f"(?:{unicodedata.normalize('NFKC', p)})" for p in data.get("placeholder_patterns") or ["(?!)"])
         ),
+        final_twins=final_twins,
         explanations=tuple(
             CatalogueTable(name, normalise(name), tuple(r["table_key"] for r in rows), rows[0]["document"])
             for name, rows in explanation_rows.items()

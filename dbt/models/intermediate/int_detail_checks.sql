@@ -32,6 +32,12 @@ coded_rows as (
     where code is not null and not is_total
 ),
 
+-- codes with nothing below them in the classification (227 预备费, 23303 …): as detailed as it goes. Before, a
+-- county's 本级支出表 listing 227 预备费 failed "function to 项" though no 项 exists under it
+official_leaves as (
+    select scheme, code, valid_from_year, valid_to_year from {{ ref('ref_classification_leaves') }}
+),
+
 -- codes that have a longer code under them on the same sheet and side (a join, not a correlated subquery)
 with_children as (
     select distinct parent.sheet_id, parent.side, parent.code
@@ -52,13 +58,20 @@ coded_checks as (
         parent.source_row,
         cast(length(parent.code) as string) || ' digits' as observed,
         rules.threshold,
-        length(parent.code) >= rules.threshold or with_children.code is not null as passes
+        length(parent.code) >= rules.threshold or with_children.code is not null
+            or official_leaves.code is not null as passes
     from coded_rows as parent
     join rules on rules.applies_to = parent.required_detail
     left join with_children
         on with_children.sheet_id = parent.sheet_id
        and with_children.side is not distinct from parent.side
        and with_children.code = parent.code
+    left join official_leaves
+        on official_leaves.code = parent.code
+       and official_leaves.scheme = (case when rules.rule_id = 'DETAIL_FUNCTION_XIANG' then 'function'
+                                          when parent.code like '5%' then 'economic_government'
+                                          else 'economic_department' end)
+       and parent.fiscal_year between official_leaves.valid_from_year and coalesce(official_leaves.valid_to_year, 9999)
     where rules.rule_id in ('DETAIL_FUNCTION_XIANG', 'DETAIL_ECONOMIC_KUAN')
 ),
 

@@ -1,0 +1,83 @@
+"""Wave 19 review v14 of the x12 merge (90e4b37): a change of the tender project naming no section read on each
+section's deal, and a bulletin naming only a unified deal code keyed to the deal carrying it, in the incremental
+build; a 503 资格预审公告 (BULLETIN_TYPE 2) read as the tender's announcement. Probes are written as the platform
+exports them (503 GB18030 CSV with CRLF, 504 the platform's JSON answer), from the x12 probe's generator
+(tests/fixtures/trading_amendments_v3/make_fixture.py); expected values are read from it, not from the output."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_trading_candidates_per_row import _query
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "trading_amendments_v3"))
+import make_fixture as fx  # noqa: E402
+
+REGISTRY = Path(__file__).parents[1] / "data" / "raw" / "registry"
+DECEMBER = dt.datetime(2021, 12, 20, 9, 0)
+CLOSING = DECEMBER + dt.timedelta(days=21)          # 2022-01-10: a lawful 21-day period
+
+
+def _write_503(root: Path, rows: list[list[str]], name: str = "TENDER_ANN_QUA_INQUERY_ANN_202112.csv") -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / name).open("w", encoding="gb18030", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows([fx.H503, *rows])
+
+
+def _write_504(root: Path, name: str, records: list[dict]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / name).write_text(json.dumps({"code": 200, "data": records}, ensure_ascii=False), encoding="utf-8")
+
+
+def _clarification(project: str, codes: str, at: dt.datetime, postponed: dt.datetime | None, n: int) -> dict:
+    return {"TENDER_PROJECT_CODE": project, "BID_SECTION_CODE": "", "UNIFIED_DEAL_CODES": codes,
+            "DOC_NAME": f"某某工程施工招标文件澄清与修改（第{n}号）", "CLARIFY_TIME": fx.t(at),
+            "IS_POSTPONE": "1" if postponed else "0", "POST_OPEN_TIME": fx.t(postponed),
+            "CLARIFY_CONTENT": "工程量清单更正", "SUBMIT_TIME": fx.t(at), "URL": f"http://ggzy.example/504/v14/{n}"}
+
+
+def _marts(warehouse: Path) -> dict[str, set]:
+    return {
+        "deals": set(_query(warehouse, "select deal_key, cast(tender_closed_at as varchar), "
+                                       "cast(last_amended_at as varchar), bulletin_count, partition_year "
+                                       "from intermediate.int_deals_assembled")),
+        "verdicts": set(_query(warehouse, "select deal_key, rule_id, applies, passes, observed_value "
+                                          "from intermediate.int_deal_timelines_evaluated")),
+    }
+
+
+@pytest.mark.slow
+def test_a_deal_code_change_keeps_the_project_change_of_another_year_on_each_section(tmp_path):
+    """Announced in December for two sections; the project's clarification naming no section (its own deal project/,
+    a partition of January: 2022) postpones the closing. A later export naming only section 1's deal code touches
+    section 1's deal (2021) by its code, not by a project: the rebuilt 2021 partition must still read the project's
+    change of 2022 on both sections, as a full build does."""
+    from test_trading_candidates_per_row import load_and_build
+
+    select = ("+int_deal_timelines_evaluated",)
+    step = tmp_path / "step"
+    shutil.copytree(REGISTRY, step / "raw" / "registry")
+    trading = step / "raw" / "trading"
+    _write_503(trading, [fx.row503(fx.SPLIT, 2, "1", "1", DECEMBER, CLOSING, CLOSING)])
+    postponed = CLOSING + dt.timedelta(days=10)
+    _write_504(trading, "TENDER_FILE_CLARI_MODI_202201.json",
+               [_clarification(fx.SPLIT, "", dt.datetime(2022, 1, 2, 9, 0), postponed, 1)])
+    load_and_build(step, *select)
+    _write_504(trading, "TENDER_FILE_CLARI_MODI_202201b.json",
+               [_clarification("", fx.deal_code(fx.SPLIT, 1), dt.datetime(2022, 1, 3, 9, 0), None, 2)])
+    stepwise = _marts(load_and_build(step, *select))
+    once = tmp_path / "once"
+    shutil.copytree(step / "raw", once / "raw")
+    together = _marts(load_and_build(once, *select))
+    sections = {f"{fx.SPLIT}/{fx.section(fx.SPLIT, n)}" for n in (1, 2)}
+    # the full build: both sections closed at the project's postponed deadline
+    assert {d[0]: d[1] for d in together["deals"] if d[0] in sections} == {s: str(postponed) for s in sections}
+    assert stepwise == together
+    shutil.rmtree(tmp_path, ignore_errors=True)
+

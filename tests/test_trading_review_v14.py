@@ -81,3 +81,58 @@ def test_a_deal_code_change_keeps_the_project_change_of_another_year_on_each_sec
     assert stepwise == together
     shutil.rmtree(tmp_path, ignore_errors=True)
 
+
+PREQ_ONLY = "E6401000101000021108"    # announced by its 资格预审公告 only (the invitations to tender go to the qualified)
+TENDER_SHORT = "E6401000101000021109"  # a 招标公告 stating the same short period: still a §24 failure
+
+
+def _prequalification_raw(raw: Path) -> dict[str, str]:
+    """503: a 资格预审公告 (BULLETIN_TYPE 2) whose BID_DOC_REFER_END_TIME (投标文件/资格预审申请文件递交截止时间) is the
+    applications' deadline 8 days after the documents' issue (实施条例 §17: 5 days after their sale ends), a change
+    notice of it (NATURE 2, IS_POSTPONE 1) moving the applications' deadline and opening, and a 招标公告 of another
+    project stating 8 days to its bid deadline. The deals: {project: deal_key}."""
+    applications = fx.START + dt.timedelta(days=8)
+    moved = applications + dt.timedelta(days=2)
+    _write_503(raw / "trading", [
+        fx.row503(PREQ_ONLY, 1, "1", "2", fx.START - dt.timedelta(days=1), applications, applications),
+        fx.row503(PREQ_ONLY, 1, "2", "2", fx.START + dt.timedelta(days=4), moved, moved, "1",
+                  f"某某工程施工（{PREQ_ONLY}）资格预审变更公告", "资格预审申请文件递交截止时间延期"),
+        fx.row503(TENDER_SHORT, 1, "1", "1", fx.START - dt.timedelta(days=1), applications, applications)],
+        name="TENDER_ANN_QUA_INQUERY_ANN_202106.csv")
+    return {p: f"{p}/{fx.section(p, 1)}" for p in (PREQ_ONLY, TENDER_SHORT)}
+
+
+def test_a_prequalification_notice_states_no_bid_deadline_or_opening(tmp_path):
+    # read at ingest: the applications' deadline and opening are not stored as the bid deadline / opening (as 514's
+    # DOC_SUBMIT_END_TIME / POST_OPEN_TIME are not); the 招标公告's are
+    from test_ingest_trading import load, query
+
+    deals = _prequalification_raw(tmp_path / "raw")
+    load(tmp_path / "raw", tmp_path / "w.duckdb")
+    read = query(tmp_path / "w.duckdb", """
+        select tender_project_code, bulletin_type, bid_doc_refer_end_time, bid_open_time, doc_get_start_time
+        from raw.trading_bulletins order by tender_project_code, notice_send_time""")
+    applications = fx.START + dt.timedelta(days=8)
+    assert read == [
+        (PREQ_ONLY, "资格预审公告", None, None, fx.START),
+        (PREQ_ONLY, "变更公告", None, None, fx.START),
+        (TENDER_SHORT, "招标公告", applications, applications, fx.START)]
+    assert set(deals) == {PREQ_ONLY, TENDER_SHORT}
+
+
+@pytest.mark.slow
+def test_a_prequalification_notice_is_no_short_tender_period(tmp_path):
+    from test_trading_candidates_per_row import load_and_build
+
+    shutil.copytree(REGISTRY, tmp_path / "raw" / "registry")
+    deals = _prequalification_raw(tmp_path / "raw")
+    db = load_and_build(tmp_path, "+int_deal_timelines_evaluated")
+    verdicts = {d: (applies, passes) for d, applies, passes in _query(db, """
+        select deal_key, applies, passes from intermediate.int_deal_timelines_evaluated
+        where rule_id = 'TRADE_SHORT_TENDER_PERIOD'""")}
+    # the tender documents' period of a prequalified deal is not published (505 invitations): no verdict, not a
+    # failure of 8 days; the 招标公告's 8 days still fail
+    assert verdicts == {deals[PREQ_ONLY]: (False, None), deals[TENDER_SHORT]: (True, False)}
+    assert _query(db, "select tender_closed_at, evaluated_after_open_at from intermediate.int_deals_assembled "
+                      "where deal_key = ?", [deals[PREQ_ONLY]]) == [(None, None)]
+    shutil.rmtree(tmp_path, ignore_errors=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from test_trading_amendments_v3 import _marts
 from test_trading_candidates_per_row import _query
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "trading_amendments_v3"))
@@ -42,16 +43,6 @@ def _clarification(project: str, codes: str, at: dt.datetime, postponed: dt.date
             "CLARIFY_CONTENT": "工程量清单更正", "SUBMIT_TIME": fx.t(at), "URL": f"http://ggzy.example/504/v14/{n}"}
 
 
-def _marts(warehouse: Path) -> dict[str, set]:
-    return {
-        "deals": set(_query(warehouse, "select deal_key, cast(tender_closed_at as varchar), "
-                                       "cast(last_amended_at as varchar), bulletin_count, partition_year "
-                                       "from intermediate.int_deals_assembled")),
-        "verdicts": set(_query(warehouse, "select deal_key, rule_id, applies, passes, observed_value "
-                                          "from intermediate.int_deal_timelines_evaluated")),
-    }
-
-
 @pytest.mark.slow
 def test_a_deal_code_change_keeps_the_project_change_of_another_year_on_each_section(tmp_path):
     """Announced in December for two sections; the project's clarification naming no section (its own deal project/,
@@ -60,7 +51,7 @@ def test_a_deal_code_change_keeps_the_project_change_of_another_year_on_each_sec
     change of 2022 on both sections, as a full build does."""
     from test_trading_candidates_per_row import load_and_build
 
-    select = ("+int_deal_timelines_evaluated",)
+    select = ("+int_deal_timelines_evaluated", "+fct_trading_bulletins")
     step = tmp_path / "step"
     shutil.copytree(REGISTRY, step / "raw" / "registry")
     trading = step / "raw" / "trading"

@@ -237,6 +237,12 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         # 503: a record postponing the opening (IS_POSTPONE 1) that states no deadline: the opening is the deadline
         values["bid_doc_refer_end_time"] = (f"coalesce({values.get('bid_doc_refer_end_time', 'NULL')}, "
                                             f"CASE WHEN p_is_postponed THEN p_postponed_opening END)")
+    if "bulletin_type" in present and (prequalification := spec.get("prequalification_types")):
+        # a prequalification notice's deadline and opening are the applications' (spec prequalification_types)
+        listed = ", ".join(tf.sql_literal(label) for label in prequalification)
+        for stored in ("bid_doc_refer_end_time", "bid_open_time"):
+            if stored in values:
+                values[stored] = f"CASE WHEN p_bulletin_type IN ({listed}) THEN NULL ELSE {values[stored]} END"
     key, folds = values["bulletin_key"], f"{parsed.table}_union_folds"
     try:
         grouped = fold_groups(con, source, key, part, present, folds)

@@ -15,8 +15,9 @@
     in such a file — in ANY version of it, current or retired, so a removed or replaced file's deals are re-assembled
     without the rows that left — is touched, and so is every deal of a project one of those rows names when the project
     has a notice naming no section (keyed to its project's only section, ingest/trading.assign_sole_sections: a later
-    file may move a notice of an unchanged file between deals), and every deal carrying a unified deal code one of those
-    rows carries, and that code's own deal (a notice naming only the code is keyed to the deal carrying it,
+    file may move a notice of an unchanged file between deals; else read on each section's deal by int_deals_assembled),
+    and every deal carrying a unified deal code one of those rows carries — with every deal of its project, likewise —,
+    and that code's own deal (a notice naming only the code is keyed to the deal carrying it,
     ingest/trading.assign_deal_codes). The rebuilt years are the years those deals sit in now (in this
     table) and the years they belong to after the change (from the current raw rows; for a model after the first, from
     the chain model it reads, built before it: trading_rebuilt_upstream): a deal that moves years
@@ -69,11 +70,20 @@
     -- a project with a notice naming no section: a changed file may have keyed that notice again, in a file no load
     -- changed (ingest/trading.assign_sole_sections), so every deal of the project is touched, and its own deal
     -- project/ too (no raw row may name it any more)
+    -- the projects of the changed rows, and of the rows carrying a changed row's deal code: a row naming only the code
+    -- touches the deal carrying it (below), whose project's change naming no section (project/, maybe in another
+    -- year) int_deals_assembled reads on each section's deal — its partition must be rebuilt beside them
+    changed_projects as (
+        select project from changed_rows
+        union
+        select coalesce(project_code, tender_project_code) from {{ raw_bulletins }}
+        where unified_deal_code in (select unified_deal_code from changed_rows)
+    ),
     sectionless_projects as (
         select distinct coalesce(project_code, tender_project_code) as project
         from {{ raw_bulletins }}
         where bid_section_code is null
-          and coalesce(project_code, tender_project_code) in (select project from changed_rows)
+          and coalesce(project_code, tender_project_code) in (select project from changed_projects)
     ),
     touched_deals as (
         select split_part(bulletin_key, '|', 1) as deal_key from changed_rows

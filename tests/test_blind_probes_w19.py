@@ -139,3 +139,58 @@ def test_a_1_1_regions_limit_with_both_kinds_blank_states_no_split(tmp_path):
     assert got[("本级", "limit_general")] is None and got[("本级", "limit_special")] is None
     assert got[("本级", "balance_general")] == 130 * WAN
     assert got[("惠农区", "limit_general")] == 0 and got[("惠农区", "limit_special")] == 80 * WAN
+
+
+# ---- review v15 of wave 19 (tests/fixtures/review_w19_v15/MAKE.md): the converse — a total left blank beside its
+# stated parts
+REVIEW = Path(__file__).parent / "fixtures" / "review_w19_v15"
+sys.path.insert(0, str(REVIEW))
+import make_probes as review  # noqa: E402
+
+
+def _review_cells(name: str) -> dict:
+    (sheet,) = parse_workbook(REVIEW / name).sheets
+    assert (sheet.status, sheet.rows_in, sheet.rows_rejected) == ("parsed", sheet.rows_loaded, 0)
+    return {(ln.row_key or ln.line_label, ln.column_key): ln.amount_yuan for ln in sheet.lines}
+
+
+def test_a_section_heading_left_blank_beside_its_stated_kinds_states_no_total():
+    # 二、还本额 | 空 | 空 over （一）一般债务 32 | 10 / （二）专项债务 53 | 20, no 合计 row: the heading was read as a total
+    # of 0 (a false 还本额 0 ≠ 32 + 53 and a 0 repayment in the mart). Its total is not stated; its kinds are
+    cells = _review_cells("district_1_4_blank_heading_calc.xls")
+    for column, (general, special) in (("amount", (32, 53)), ("amount_own_level", (10, 20))):
+        assert cells[("principal_total", column)] is None
+        assert (cells[("principal_general", column)], cells[("principal_special", column)]) == (
+            general * WAN, special * WAN)
+    assert cells[("issued_total", "amount")] == 100 * WAN  # the stated headings stay
+    # the same under 合计 | 一般债券 | 专项债券: 二、还本额 | 空 | 30 | 50
+    cells = _review_cells("county_1_4_blank_total_cell_calc.xls")
+    assert cells[("principal_total", "amount")] is None
+    assert (cells[("principal_general", "amount")], cells[("principal_special", "amount")]) == (30 * WAN, 50 * WAN)
+    # and 1-1's regions: 本级 | 空 | 130 | 150 would be a limit of 0 under a balance of 280 (DEBT_BALANCE_OVER_LIMIT)
+    from make_fixtures import _regions_1_1, _sheet_head
+    from openpyxl import Workbook
+    import tempfile
+
+    wb = Workbook()
+    r = _sheet_head(wb.active, [f"{review.CITY}2024年地方政府债务限额及余额情况表"], f"编制单位：{review.CITY}财政局",
+                    probes.WAN, 7)
+    _regions_1_1(wb.active, r, 2023, [("本地区", 565, 265, 300, 530, 240, 290), ("本级", None, 140, 160, 280, 130, 150),
+                                      (review.DISTRICT, 265, 125, 140, 250, 110, 140)])
+    with tempfile.TemporaryDirectory() as tmp:
+        wb.save(Path(tmp) / "limits.xlsx")
+        (sheet,) = parse_workbook(Path(tmp) / "limits.xlsx").sheets
+    got = {(ln.line_label, ln.column_key): ln.amount_yuan for ln in sheet.lines}
+    assert got[("本级", "limit_total")] is None and got[("本级", "limit_general")] == 140 * WAN
+
+
+def test_a_grand_total_row_after_the_last_section_is_no_sections_total():
+    # 五、付息预算数 | 22 | 10 | 12 then 合计 | 312 | 123 | 189 (the five sections added up): keyed as 五、's total stated
+    # again (budget_interest_total_repeated), a false DEBT_PARTS 22 ≠ 312. No parts listed under 五、: the 合计 closes no
+    # section — no item, as before wave 19
+    (sheet,) = parse_workbook(REVIEW / "county_1_4_grand_total_calc.xls").sheets
+    assert (sheet.status, sheet.rows_in, sheet.rows_loaded, sheet.rows_rejected) == ("parsed", 6, 6, 0)
+    grand = [ln for ln in sheet.lines if ln.line_label == "合计"]
+    assert grand and {ln.row_key for ln in grand} == {None}, [(ln.row_key, ln.column_key) for ln in grand]
+    assert {(ln.row_key, ln.column_key): ln.amount_yuan for ln in sheet.lines}[("budget_interest_total", "amount")] \
+        == 22 * WAN

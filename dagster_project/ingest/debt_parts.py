@@ -57,12 +57,18 @@ def settle(sheet: ParsedSheet, spec: TableSpec, kind_cells: list[tuple]) -> None
 
 
 def _unstated(total: ParsedLine | None, parts: list[ParsedLine | None]) -> None:
-    """Every part present blank beside a stated total: not stated."""
+    """Every part present blank beside a stated total: not stated. And the converse — the total blank beside a part
+    stating a figure other than 0 (二、还本额 | 空 over 一般 32 / 专项 53, no 合计 row; 本级 | 空 | 130 | 150): the total
+    is not stated, not 0 — a 0 would be a false "total ≠ parts" (or a limit of 0 under a balance) and a figure nobody
+    published. Beside parts all 0 (or blank) a blank total contradicts nothing: 0, as blank reads elsewhere."""
     present = [p for p in parts if p is not None]
-    if total is not None and total.amount_yuan is not None and not _blank(total) and present \
-            and all(_blank(p) for p in present):
+    if total is None or not present:
+        return
+    if total.amount_yuan is not None and not _blank(total) and all(_blank(p) for p in present):
         for part in present:
             part.amount_yuan = None
+    elif _blank(total) and any(not _blank(p) and p.amount_yuan for p in present):
+        total.amount_yuan = None
 
 
 def _section_totals(sheet: ParsedSheet, kind_cells: list[tuple]) -> None:

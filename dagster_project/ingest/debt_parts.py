@@ -79,16 +79,21 @@ def _section_totals(sheet: ParsedSheet, kind_cells: list[tuple]) -> None:
     for line in sheet.lines:
         if line.row_key is not None:
             cells[(line.row_key, line.column_key, line.side)].append(line)
+    # the blank one of a pair is no cell of the total at all, not a total "not stated": the other states it (as a
+    # line without a figure it would stop the identity over the total — int_reconciliation_checks judges none over a
+    # cell not stated)
+    superseded = set()
     for lines in cells.values():
         heading = next((ln for ln in lines if not ln.is_total), None)
         if heading is None:
             continue
         for total in (ln for ln in lines if ln.is_total):
             if _blank(heading) and not _blank(total):
-                heading.amount_yuan = None  # a heading without figures: the 合计 row states the total
+                superseded.add(id(heading))  # a heading without figures: the 合计 row states the total
             elif _blank(total) and not _blank(heading):
-                total.amount_yuan = None
+                superseded.add(id(total))
             elif not _blank(total):
                 # stated twice: the 合计's is its own item, judged against the heading's (DEBT_PARTS, *_repeated)
                 total.row_key = section.get(id(total), total.row_key) + REPEATED
                 total.column_key = original.get(id(total), total.column_key)
+    sheet.lines[:] = [line for line in sheet.lines if id(line) not in superseded]

@@ -196,3 +196,24 @@ def test_a_grand_total_row_after_the_last_section_is_no_sections_total():
     assert grand and {ln.row_key for ln in grand} == {None}, [(ln.row_key, ln.column_key) for ln in grand]
     assert {(ln.row_key, ln.column_key): ln.amount_yuan for ln in sheet.lines}[("budget_interest_total", "amount")] \
         == 22 * WAN
+
+
+def test_a_blank_cell_of_a_sections_total_stated_on_the_other_row_is_no_cell(tmp_path):
+    # 三、付息额 | 20 | 9 over its kinds and 合计 | 20 | 空: the 合计's blank 本级 cell was kept as a cell without a figure
+    # — a cell not stated, which stops the section's DEBT_PARTS (int_reconciliation_checks judges none over one). It is
+    # no cell of the total: the heading states it
+    from make_fixtures import _items, _sheet_head
+    from openpyxl import Workbook
+
+    rows = [("三、2023年地方政府债务付息额", "", 20, 9), ("（一）一般债务", "", 8, 4), ("（二）专项债务", "", 12, 5),
+            ("合计", "", 20, None)]
+    wb = Workbook()
+    r = _sheet_head(wb.active, [probes.SECTION_TITLE], f"编制单位：{probes.DISTRICT}财政局", probes.WAN, 3)
+    _items(wb.active, r, ["项目", "本地区", "本级"], rows)
+    wb.save(tmp_path / "sections.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "sections.xlsx").sheets
+    got = [(ln.line_label, ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines if ln.row_key and
+           ln.row_key.startswith("interest_total")]
+    assert got == [("三、2023年地方政府债务付息额", "interest_total", "amount", 20 * WAN),
+                   ("三、2023年地方政府债务付息额", "interest_total", "amount_own_level", 9 * WAN),
+                   ("合计", "interest_total_repeated", "amount", 20 * WAN)]

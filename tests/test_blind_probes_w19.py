@@ -66,7 +66,9 @@ def test_a_sections_total_row_is_its_total_and_a_repeated_total_its_own_item():
         assert cells[(row["issued_general"], "issued_general", column)] is None
         assert cells[(row["issued_special"], "issued_special", column)] is None
         # 二、还本额 a heading without figures: its total is the 合计 row's (before: no item, the heading a total 0)
-        assert cells[(row["principal_total"], "principal_total", column)] is None
+        # (the heading's blank cell is no cell of the total: not a line — a line without a figure is a cell not
+        # stated, over which no identity is judged — review v15)
+        assert (row["principal_total"], "principal_total", column) not in cells
         assert cells[(totals[0], "principal_total", column)] == (30 if own else 85) * WAN
         # 三、付息额 and 四、还本预算数 state their totals twice: the 合计's is the total again, its own item (judged
         # against the heading's through the pipeline: tests/test_debt_blind.py), the heading's the section's
@@ -139,3 +141,79 @@ def test_a_1_1_regions_limit_with_both_kinds_blank_states_no_split(tmp_path):
     assert got[("本级", "limit_general")] is None and got[("本级", "limit_special")] is None
     assert got[("本级", "balance_general")] == 130 * WAN
     assert got[("惠农区", "limit_general")] == 0 and got[("惠农区", "limit_special")] == 80 * WAN
+
+
+# ---- review v15 of wave 19 (tests/fixtures/review_w19_v15/MAKE.md): the converse — a total left blank beside its
+# stated parts
+REVIEW = Path(__file__).parent / "fixtures" / "review_w19_v15"
+sys.path.insert(0, str(REVIEW))
+import make_probes as review  # noqa: E402
+
+
+def _review_cells(name: str) -> dict:
+    (sheet,) = parse_workbook(REVIEW / name).sheets
+    assert (sheet.status, sheet.rows_in, sheet.rows_rejected) == ("parsed", sheet.rows_loaded, 0)
+    return {(ln.row_key or ln.line_label, ln.column_key): ln.amount_yuan for ln in sheet.lines}
+
+
+def test_a_section_heading_left_blank_beside_its_stated_kinds_states_no_total():
+    # 二、还本额 | 空 | 空 over （一）一般债务 32 | 10 / （二）专项债务 53 | 20, no 合计 row: the heading was read as a total
+    # of 0 (a false 还本额 0 ≠ 32 + 53 and a 0 repayment in the mart). Its total is not stated; its kinds are
+    cells = _review_cells("district_1_4_blank_heading_calc.xls")
+    for column, (general, special) in (("amount", (32, 53)), ("amount_own_level", (10, 20))):
+        assert cells[("principal_total", column)] is None
+        assert (cells[("principal_general", column)], cells[("principal_special", column)]) == (
+            general * WAN, special * WAN)
+    assert cells[("issued_total", "amount")] == 100 * WAN  # the stated headings stay
+    # the same under 合计 | 一般债券 | 专项债券: 二、还本额 | 空 | 30 | 50
+    cells = _review_cells("county_1_4_blank_total_cell_calc.xls")
+    assert cells[("principal_total", "amount")] is None
+    assert (cells[("principal_general", "amount")], cells[("principal_special", "amount")]) == (30 * WAN, 50 * WAN)
+    # and 1-1's regions: 本级 | 空 | 130 | 150 would be a limit of 0 under a balance of 280 (DEBT_BALANCE_OVER_LIMIT)
+    from make_fixtures import _regions_1_1, _sheet_head
+    from openpyxl import Workbook
+    import tempfile
+
+    wb = Workbook()
+    r = _sheet_head(wb.active, [f"{review.CITY}2024年地方政府债务限额及余额情况表"], f"编制单位：{review.CITY}财政局",
+                    probes.WAN, 7)
+    _regions_1_1(wb.active, r, 2023, [("本地区", 565, 265, 300, 530, 240, 290), ("本级", None, 140, 160, 280, 130, 150),
+                                      (review.DISTRICT, 265, 125, 140, 250, 110, 140)])
+    with tempfile.TemporaryDirectory() as tmp:
+        wb.save(Path(tmp) / "limits.xlsx")
+        (sheet,) = parse_workbook(Path(tmp) / "limits.xlsx").sheets
+    got = {(ln.line_label, ln.column_key): ln.amount_yuan for ln in sheet.lines}
+    assert got[("本级", "limit_total")] is None and got[("本级", "limit_general")] == 140 * WAN
+
+
+def test_a_grand_total_row_after_the_last_section_is_no_sections_total():
+    # 五、付息预算数 | 22 | 10 | 12 then 合计 | 312 | 123 | 189 (the five sections added up): keyed as 五、's total stated
+    # again (budget_interest_total_repeated), a false DEBT_PARTS 22 ≠ 312. No parts listed under 五、: the 合计 closes no
+    # section — no item, as before wave 19
+    (sheet,) = parse_workbook(REVIEW / "county_1_4_grand_total_calc.xls").sheets
+    assert (sheet.status, sheet.rows_in, sheet.rows_loaded, sheet.rows_rejected) == ("parsed", 6, 6, 0)
+    grand = [ln for ln in sheet.lines if ln.line_label == "合计"]
+    assert grand and {ln.row_key for ln in grand} == {None}, [(ln.row_key, ln.column_key) for ln in grand]
+    assert {(ln.row_key, ln.column_key): ln.amount_yuan for ln in sheet.lines}[("budget_interest_total", "amount")] \
+        == 22 * WAN
+
+
+def test_a_blank_cell_of_a_sections_total_stated_on_the_other_row_is_no_cell(tmp_path):
+    # 三、付息额 | 20 | 9 over its kinds and 合计 | 20 | 空: the 合计's blank 本级 cell was kept as a cell without a figure
+    # — a cell not stated, which stops the section's DEBT_PARTS (int_reconciliation_checks judges none over one). It is
+    # no cell of the total: the heading states it
+    from make_fixtures import _items, _sheet_head
+    from openpyxl import Workbook
+
+    rows = [("三、2023年地方政府债务付息额", "", 20, 9), ("（一）一般债务", "", 8, 4), ("（二）专项债务", "", 12, 5),
+            ("合计", "", 20, None)]
+    wb = Workbook()
+    r = _sheet_head(wb.active, [probes.SECTION_TITLE], f"编制单位：{probes.DISTRICT}财政局", probes.WAN, 3)
+    _items(wb.active, r, ["项目", "本地区", "本级"], rows)
+    wb.save(tmp_path / "sections.xlsx")
+    (sheet,) = parse_workbook(tmp_path / "sections.xlsx").sheets
+    got = [(ln.line_label, ln.row_key, ln.column_key, ln.amount_yuan) for ln in sheet.lines if ln.row_key and
+           ln.row_key.startswith("interest_total")]
+    assert got == [("三、2023年地方政府债务付息额", "interest_total", "amount", 20 * WAN),
+                   ("三、2023年地方政府债务付息额", "interest_total", "amount_own_level", 9 * WAN),
+                   ("合计", "interest_total_repeated", "amount", 20 * WAN)]

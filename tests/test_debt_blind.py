@@ -54,7 +54,8 @@ def test_a_unit_printed_on_the_page_to_the_right_still_says_the_tables_unit():
 COUNTY_FILE = "debt/2019/平罗县2019年决算政府债务情况表.xlsx"
 REGIONS = ("region_code,region_name,level,parent_code\n640000,宁夏回族自治区,province,\n"
            "640200,石嘴山市,city,640000\n640221,平罗县,county,640200\n"
-           "640202,大武口区,county,640200\n640205,惠农区,county,640200\n")
+           "640202,大武口区,county,640200\n640205,惠农区,county,640200\n"
+           "640300,吴忠市,city,640000\n640302,利通区,county,640300\n640303,红寺堡区,county,640300\n")
 # 1-1 (regions as rows): the limit's 合计 2.2001 is 0.0001 亿元 above 一般 + 专项 — rounding of figures printed to 4
 # decimals; 1-2: 1.6000 + 0.3000 − 0.2000 = 1.7000, but the year-end balance says 1.6500: 0.05 亿元 (500 万元) off
 COUNTY_1_1 = [("本地区", 2.2001, 1.7, 0.5, 2.13, 1.65, 0.48), ("本级", 2.2001, 1.7, 0.5, 2.13, 1.65, 0.48)]
@@ -131,6 +132,12 @@ BOTH_FILE = "debt/2024/平罗县2024年预算债券发行及还本付息情况�
 # inside its sections
 BLANK_KINDS_FILE = "debt/2024/惠农区2024年预算债券发行及还本付息情况表.xls"
 SECTIONS_FILE = "debt/2024/大武口区2024年预算债券发行及还本付息情况表.xls"
+# review v15 of wave 19 (tests/fixtures/review_w19_v15): 吴忠市's 1-1 whose 本级 leaves its limit split blank, 利通区's
+# 1-4 with a section heading blank over its stated kinds, 红寺堡区's with a 合计 cell blank beside its kinds
+REVIEW = Path(__file__).parent / "fixtures" / "review_w19_v15"
+REVIEW_FILES = {"city_1_1_unstated_split_calc.xls": "debt/2024/吴忠市2024年预算地方政府债务限额及余额情况表.xls",
+                "district_1_4_blank_heading_calc.xls": "debt/2024/利通区2024年预算债券发行及还本付息情况表.xls",
+                "county_1_4_blank_total_cell_calc.xls": "debt/2024/红寺堡区2024年预算债券发行及还本付息情况表.xls"}
 
 
 def write_raw(raw: Path) -> None:
@@ -151,6 +158,8 @@ def write_raw(raw: Path) -> None:
     shutil.copy(BLIND / "county_debt_kinds_both_calc.xls", raw / BOTH_FILE)
     shutil.copy(BLIND / "county_debt_blank_kinds_calc.xls", raw / BLANK_KINDS_FILE)  # wave 19's (make_probes_w19.py)
     shutil.copy(BLIND / "district_debt_sections_calc.xls", raw / SECTIONS_FILE)
+    for name, target in REVIEW_FILES.items():
+        shutil.copy(REVIEW / name, raw / target)
 
 
 @pytest.fixture(scope="module")
@@ -351,6 +360,35 @@ def test_a_sections_total_row_is_judged_as_its_total_and_a_repeated_one_against_
     assert {Decimal(findings[0][4]), Decimal(findings[0][5])} == {Decimal(1_200_000), Decimal(1_250_000)}
     assert _query(county_warehouse, "select count(*) from raw.load_rejects where source_file = ?",
                   [SECTIONS_FILE]) == [(0,)]
+
+
+def test_a_part_or_total_not_stated_is_judged_by_no_identity_and_stated_in_no_mart_row(county_warehouse):
+    # a not-stated cell was dropped before the identities: 本地区 = 本级 + 利通区 on 一般 / 专项 limits summed 利通区's alone
+    # (265 ≠ 125: a false DEBT_REGION_SUM, 本级's 一般 not stated); and a total left blank over stated kinds read as 0
+    # (还本额 0 ≠ 32 + 53, and 0 repayment in the mart)
+    files = list(REVIEW_FILES.values())
+    marks = ", ".join("?" * len(files))
+    findings = _query(county_warehouse, f"""
+        select rule_id, source_file, source_row, detail from quality.findings
+        where source_file in ({marks}) and rule_id like 'DEBT_%'""", files)
+    assert findings == []
+    judged = _query(county_warehouse, """
+        select column_key, is_consistent from intermediate.int_reconciliation_checks
+        where source_file = ? and identity_id = 'debt_region_sum' order by 1""", [files[0]])
+    # every column every row states is judged (and holds); the limit's 一般 / 专项 are not (本级's unknown)
+    assert judged == [("balance_general", True), ("balance_special", True), ("balance_total", True),
+                      ("limit_total", True)]
+    zeros = _query(county_warehouse, f"""
+        select source_file, row_key, measure from marts.fct_debt_positions
+        where source_file in ({marks}) and row_key = 'principal_total'""", files)
+    assert zeros == []
+    parts = _query(county_warehouse, """
+        select measure, amount_yuan from marts.fct_debt_positions
+        where source_file = ? and row_key in ('principal_general', 'principal_special') order by 1, 2""", [files[1]])
+    assert parts == [("amount", Decimal(320_000)), ("amount", Decimal(530_000)), ("amount_own_level", Decimal(100_000)),
+                     ("amount_own_level", Decimal(200_000))]
+    assert _query(county_warehouse, f"select count(*) from raw.load_rejects where source_file in ({marks})",
+                  files) == [(0,)]
 
 
 def _assert_each_kind_gap_found(warehouse, source_file: str, kind_rows, gaps: dict) -> None:

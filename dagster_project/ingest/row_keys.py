@@ -22,6 +22,7 @@ class RowKeys:
         self.wordings = wordings
         self.fiscal_year = fiscal_year  # set: 上年 / 本年 read as the years they name (item_years.py)
         self.section: str | None = None
+        self.section_listed = False  # whether an item of the section was listed under its heading (a 合计 closing it)
         self.part: str | None = None  # the section's last numbered item ((一)一般债务): its 其中 rows' (`under`)
         self.part_numbering: str | None = None  # its numbering's level ((一)): a row numbered alike or above closes it
         # a part opened by a plain row (一般债务, no numbering): its own are the 其中 rows under it and the rows that
@@ -63,8 +64,10 @@ class RowKeys:
         the section it closes (二、还本额 / 一般 / 专项 / 合计: principal_total; debt_parts.py settles it beside the
         heading's); before, it had no item."""
         self.part, self.listing = None, None
-        if section_totals and self.section is not None:
+        if section_totals and self.section is not None and self.section_listed:
             return self.section
+        # (a 合计 straight under a heading lists nothing it closes: a grand 合计 after 五、付息预算数 adding up the five
+        # sections, no section's total — taken for 五、's stated again, it was a false DEBT_PARTS)
         return None
 
     def _match(self, norm: str, top: bool):
@@ -132,7 +135,7 @@ class RowKeys:
             return None
         if not pattern.within:
             self.section, self.part, self.listing = pattern.key, None, None
-            self.owned, self.plain_count = False, 0
+            self.owned, self.plain_count, self.section_listed = False, 0, False
         elif not pattern.under and numbering is not None:
             # (一)一般债务: its 其中 rows (and rows numbered deeper, 1.再融资) below are the kind's; 其中：一般债券 opens none
             self.part, self.part_numbering, self.part_plain = pattern.key, numbering, False
@@ -146,6 +149,7 @@ class RowKeys:
             self.part_indent, self.plain_count = indent, self.plain_count + 1
         elif pattern.under and qizhong:
             self.owned = True  # a kind had its own 其中: the next kind's 其中 level with it is its own too
+        self.section_listed = self.section_listed or bool(pattern.within)
         if qizhong and self.listing is None:
             self.listing, self.listed = pattern.key, set()
         if self.listing is not None:

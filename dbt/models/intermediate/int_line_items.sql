@@ -12,7 +12,12 @@
 {{ budget_rebuild_marker(units) }}
 with lines as (
     select * from {{ ref('int_lines_resolved') }}
-    where is_evaluable and table_key is not null and amount_yuan is not null
+    where is_evaluable and table_key is not null
+      -- and a debt cell the reader found not stated (ingest/debt_parts.py: a split, or a total, left blank beside the
+      -- other's figures): no figure, but there — an identity over it is not evaluated (int_reconciliation_checks),
+      -- where without it a partial sum (本地区 = 本级 + 下级 with 本级's 一般 unknown) was judged as if it were 0
+      and (amount_yuan is not null
+           or (family = 'debt' and table_key not like '%bond_use' and {{ cell_is_blank('value_text') }}))
       and {{ in_keys('rebuild_unit', units) }}
 ),
 

@@ -194,6 +194,8 @@ evaluated as (
         count(*) filter (where role = 'L') as left_lines,
         count(*) filter (where role = 'R') as right_lines,
         count(distinct item_key) filter (where role = 'R') as right_items_found,
+        -- a term's cell the reader found not stated (int_line_items: no figure): the identity cannot be judged
+        count(*) filter (where amount_yuan is null) as unstated_lines,
         coalesce(bool_and({{ cell_is_blank('value_text') }}) filter (where role = 'R'), false) as right_all_blank,
         sum(0.5 * figure_step) as tolerance_yuan,
         {#- the first line of each term (by row, then sheet, side, item): every field from that one line, whatever
@@ -237,6 +239,7 @@ judged as (
                 then evaluated.right_items_found = identities.right_item_count
                 else evaluated.right_items_found >= cast(identities.min_right_items as integer) end)
       and not (identities.skip_if_right_blank and evaluated.right_all_blank)
+      and evaluated.unstated_lines = 0
       and coalesce(guards.guard_yuan, 0) = 0
 ),
 

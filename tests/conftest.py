@@ -194,6 +194,7 @@ def sample_quality_runs(tmp_path_factory) -> dict:
         from dagster_project.paths import settings
         from dagster_project.publish.dashboards import write_dashboards
         from dagster_project.quality.runner import run_quality
+        from dbt_fixed_path import fixed_warehouse
 
         sample = _built_once(tmp_path_factory, "sample_built_shared", _build_sample)
         for suffix in ("", ".wal"):
@@ -212,9 +213,13 @@ def sample_quality_runs(tmp_path_factory) -> dict:
             second = run_quality(warehouse, root / "out_second")
             print(f"quality on the sample: first run {first_seconds:.1f} s (GX {first.gx_seconds:.1f} s), "
                   f"second run {second.total_seconds:.1f} s (GX {second.gx_seconds:.1f} s)")
-            docs = settings()
-            docs_site.build_dbt_docs(docs)
-            docs_site.write_index(docs)
+            # the docs site at this process's fixed warehouse path (dbt_fixed_path): dbt starts from the parse state
+            # of the process's last dbt call there (the sample's build, when this worker made it), not from nothing
+            with fixed_warehouse(warehouse) as at_fixed_path:
+                mp.setenv("GONGKAI_WAREHOUSE", str(at_fixed_path))
+                docs_site.build_dbt_docs(settings())
+            mp.setenv("GONGKAI_WAREHOUSE", str(warehouse))
+            docs_site.write_index(settings())
         # the other worker takes the runs from here: they are the product's own objects, pickled
         (root / "runs.pickle").write_bytes(pickle.dumps(dict(first=first, second=second, dashboards=dashboards)))
 

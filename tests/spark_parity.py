@@ -241,7 +241,13 @@ def republish_revised_budget(con, raw: Path, load: Callable[[], None]) -> str:
 # codegen fails, so the rows are the same (and the modules compare them). Parity module, one A/B pair under load 9–12:
 # 285.5 → 267.1 CPU-s, JVMs counted (benchmarks/RESULTS.md, wave 15 S1): direction only. Measured too and not set:
 # spark.sql.constraintPropagation.enabled=false (planning of the large models) gave nothing, 166.3 / 169.1 CPU-s on a slice.
+# Bytecode verification of the classes loaded from the classpath (Spark's and its libraries' jars, as pip installed
+# them with pyspark; BytecodeVerificationRemote, a diagnostic flag) is off: a check that the jars' bytecode is
+# well-formed, repeated at every JVM start over the ~10 000 classes a session loads, which changes nothing a valid
+# class does. A pyspark session with a few queries, alternated ×3 (load 15–18): 14.9 against 16.5–18.1 CPU-s
+# (benchmarks/RESULTS.md, s9 wave 19).
 TEST_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC"
+                    " -XX:+UnlockDiagnosticVMOptions -XX:-BytecodeVerificationRemote"
                     " -Dspark.sql.codegen.factoryMode=NO_CODEGEN")
 
 

@@ -104,8 +104,8 @@ def point_portal_at(root: Path, old: str, new: str) -> None:
         csv.writer(fh).writerows(rows)
 
 
-def run_pipeline(root: Path) -> Path:
-    return run_cli(root)
+def run_pipeline(root: Path, publish: bool = True) -> Path:
+    return run_cli(root, publish=publish)
 
 
 def findings(warehouse: Path) -> set[tuple]:
@@ -130,7 +130,9 @@ def runs(tmp_path_factory):
     pdf = Path(COUNTY).with_suffix(".pdf").as_posix()
     county_pdf_without_limit(raw / pdf)
     point_portal_at(raw, Path(COUNTY).name, Path(pdf).name)
-    return dict(before=findings(run_pipeline(before)), after=findings(run_pipeline(after)), pdf=pdf,
+    # the sample's own books: only their findings are read (no publish step); the books as published go through the
+    # whole `cli run`, which must publish — the release goes on despite the missing items and the unknown region
+    return dict(before=findings(run_pipeline(before, publish=False)), after=findings(run_pipeline(after)), pdf=pdf,
                 zone_row=zone_row, repaid_row=repaid_row)
 
 

@@ -236,6 +236,16 @@ def test_every_html_page_loads_nothing_from_outside(built):
     assert {k: v for k, v in outside.items() if v} == {}
 
 
+def test_the_docs_site_keeps_the_warehouses_dbt_parse_state(built):
+    """`make docs` starts dbt from the parse state kept for the warehouse and keeps what dbt wrote
+    (docs_site.build_dbt_docs, transform/parse_state.py), as the builds do: the docs site built on this copy of the
+    sample's warehouse — by no other dbt call — left one beside it."""
+    from dagster_project.transform.parse_state import STATE_FOLDER
+
+    warehouse = built[0]
+    assert sorted((warehouse.parent / "tmp" / STATE_FOLDER).glob("warehouse-local-*.msgpack"))
+
+
 @pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON)
 def test_pages_render_offline_without_console_errors(built, report_in_chromium, tmp_path):
     """One page of each kind in Chromium without network: its scripts ran (jQuery in Data Docs, Angular in

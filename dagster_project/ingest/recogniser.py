@@ -13,7 +13,7 @@ import dataclasses
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
-from dagster_project.ingest.count_cells import count_cell, count_item
+from dagster_project.ingest.count_cells import count_cell, count_column, count_item
 from dagster_project.ingest.cut_labels import CUT_NOTE
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
@@ -329,8 +329,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
                 row_rejects.extend(refused)
                 continue
         value = grid.value(r, m.index)
-        if m.key in spec.count_keys or counted_item:  # a count (团组数 2), never an amount in the table's unit
-            counted = count_cell(grid, sheet, r, m, value, m.key if m.key in spec.count_keys else counted_item)
+        if (counted_key := count_column(spec, m.key) or counted_item):  # a count (团组数 2), never in the unit
+            counted = count_cell(grid, sheet, r, m, value, counted_key)
             if isinstance(counted, RowReject):
                 row_rejects.append(counted)
             elif counted is not None and row_counts is not None:

@@ -107,13 +107,14 @@ def test_a_cost_groups_amount_beside_its_counts_is_that_cost(tmp_path):
     ("公务用车购置费0万元，比上年减少25.00万元，主要原因是上年购置公务用车2辆，本年未购置公务用车；年末公务用车保有量12辆。",
      dict(vehicles_bought=0, vehicles_held=12)),
     ("全年预算安排因公出国（境）团组3个，实际组织因公出国（境）团组2个、5人次。", dict(trips_abroad=2, persons_abroad=5)),
+    ("全年预算安排团组3个，实际组织团组2个、5人次。", dict(trips_abroad=2, persons_abroad=5)),
     # the table's receptions are the domestic ones (DOMAIN.md 2.2): named so, they are the count
     ("公务接待费4.40万元，共接待32批次、222人次，其中：国内公务接待30批次、210人次，外事接待2批次、12人次。",
      dict(receptions=30, reception_persons=210)),
     # an amount beside a count is no count, and the count beside the amount is read
     ("购置公务用车1辆，支出25.30万元；公务接待费4.40万元，接待30批次、210人次。",
      dict(vehicles_bought=1, receptions=30, reception_persons=210)),
-], ids=["last_years_purchase", "budgeted_trips", "domestic_receptions", "amounts_beside_counts"])
+], ids=["last_years_purchase", "budgeted_trips", "budgeted_trips_short", "domestic_receptions", "amounts_beside_counts"])
 def test_the_narratives_counts_of_another_scope_are_not_the_years(tmp_path, text, counts):
     assert _stated([text], tmp_path) == counts
 

@@ -42,6 +42,8 @@ def _spec() -> dict:
         "own_figure_sections": set(data.get("own_figure_sections") or []),
         "count_section": data.get("count_section"),
         "counts": [(key, [re.compile(nf(p)) for p in patterns]) for key, patterns in (data.get("counts") or {}).items()],
+        "count_other_scope": re.compile(nf(data.get("count_other_scope") or "(?!)")),
+        "count_preferred": {key: nf(word) for key, word in (data.get("count_preferred") or {}).items()},
     }
 
 
@@ -155,10 +157,13 @@ def _counts(norm: str, line_of, spec: dict) -> list[ParsedStatement]:
     """The counts the 三公 explanation states in one paragraph (团组2个、5人次 …): each key's first, a whole number."""
     out = []
     for key, patterns in spec["counts"]:
-        found = [m for p in patterns if (m := p.search(norm))]
+        found = sorted((m for p in patterns for m in _every_match(p, norm)), key=lambda f: f.start())
+        found = [m for m in found if not spec["count_other_scope"].search(_clause(norm, m))]
+        word = spec["count_preferred"].get(key)
+        found = [m for m in found if word and word in _clause(norm, m)] or found
         if not found:
             continue
-        m = min(found, key=lambda f: f.start())
+        m = found[0]
         block = line_of(m.start())
         out.append(ParsedStatement(
             statement_key=key, section=spec["count_section"], value_text=m.group(0), amount_yuan=None,
@@ -166,6 +171,24 @@ def _counts(norm: str, line_of, spec: dict) -> list[ParsedStatement]:
             excerpt=_excerpt(norm, m.start()), count_value=int(m.group("count")) if "count" in m.re.groupindex else 0,
         ))
     return out
+
+
+def _every_match(pattern: re.Pattern, text: str):
+    """Each match of ``pattern`` at every start, overlapping: 团组3个,实际组织团组2个、5人 — the people after the second
+    团组 even where the first 团组's match (another scope's) took them."""
+    at = 0
+    while (m := pattern.search(text, at)) is not None:
+        yield m
+        at = m.start() + 1
+
+
+_CLAUSE_END = re.compile(r"[,;。:]")
+
+
+def _clause(norm: str, m: re.Match) -> str:
+    """The clause a match stands in, from the last , ; 。 : before it (normalised text) to the match's end."""
+    start = max((e.end() for e in _CLAUSE_END.finditer(norm, 0, m.start())), default=0)
+    return norm[start:m.end()]
 
 
 def _excerpt(text: str, at: int, width: int = 40) -> str:

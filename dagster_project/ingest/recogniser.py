@@ -481,8 +481,7 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
         _parse_known_sheet(vocab, grid, sheet, title_row)
         if sheet.entity_name is None and sheet.publisher_line:
             # the Ministry template's title has no entity ('2025年部门财务收支预算总表'): the publisher line names it
-            named = vocab.publisher_regex.sub(lambda m: m.group(0).split("：")[-1].split(":")[-1], nfkc(sheet.publisher_line))
-            named = named.strip()
+            named = _publisher_named(vocab, sheet.publisher_line)
             if named and not vocab.placeholder_regex.fullmatch(normalise(named)):
                 sheet.entity_name = named
     except SheetError as exc:
@@ -493,6 +492,19 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     except Exception as exc:  # one bad sheet must not stop the others
         _sheet_error(sheet, grid, title_row, f"{type(exc).__name__}: {exc}")
     return sheet
+
+
+def _publisher_named(vocab, line: str) -> str:
+    """The publisher a publisher line names: its own unit's, not its superior's, where one line gives both
+    (预算单位：…中心　预算主管部门：…委员会 — before, the last colon's name, the department's)."""
+    text = nfkc(line)
+    parts = list(vocab.publisher_part_regex.finditer(text))
+    if not parts:
+        return text.strip()
+    named = [(bool(vocab.superior_regex.match(text, p.start())), text[p.end():end].strip())
+             for p, end in zip(parts, [q.start() for q in parts[1:]] + [len(text)])]
+    return next((name for superior, name in named if name and not superior), None) or next(
+        (name for _, name in named if name), "")
 
 
 def _years_under_title(grid: Grid, title_row: int | None) -> tuple[list[int], list[int]]:

@@ -20,7 +20,7 @@ from dagster_project.sample.formats import chromium
 
 FIXTURES = Path(__file__).parent / "fixtures" / "blind_sangong_counts"
 sys.path.insert(0, str(FIXTURES))
-import make_probes as probes  # noqa: E402
+import make_probes_sangong as probes  # noqa: E402  (blind_budget_w18 has a make_probes)
 
 needs_chromium = pytest.mark.skipif(chromium() is None, reason="headless Chromium is not installed (make browser)")
 COUNT_KEYS = ("trips_abroad", "persons_abroad", "vehicles_bought", "vehicles_held", "receptions", "reception_persons")

@@ -190,3 +190,13 @@ def test_count_columns_filled_on_their_own_costs_row_are_the_tables_counts(judge
     assert {key: row for key, _, row, _ in rows} == dict(trips_abroad=5, persons_abroad=5, vehicles_bought=6,
                                                          vehicles_held=6, receptions=9, reception_persons=9)
     assert findings == []
+
+
+@pytest.mark.parametrize("text, counts", [
+    ("组织因公出国（境）团组两个、六人次；购置公务用车一辆，公务用车保有量十二辆，国内公务接待三十批次、二百一十人次。",
+     dict(trips_abroad=2, persons_abroad=6, vehicles_bought=1, vehicles_held=12, receptions=30, reception_persons=210)),
+    # a numeral in words is read only right beside its keyword: 其中一人 after the trips is no count of people
+    ("组织因公出国（境）团组2个，其中一人为技术人员。", dict(trips_abroad=2)),
+], ids=["chinese_numerals", "numeral_in_passing"])
+def test_counts_in_chinese_numerals_are_read(tmp_path, text, counts):
+    assert _stated([text], tmp_path) == counts

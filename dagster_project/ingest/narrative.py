@@ -41,7 +41,8 @@ def _spec() -> dict:
         "statement_sections": dict(data.get("statement_sections") or {}),
         "own_figure_sections": set(data.get("own_figure_sections") or []),
         "count_section": data.get("count_section"),
-        "counts": [(key, [re.compile(nf(p)) for p in patterns]) for key, patterns in (data.get("counts") or {}).items()],
+        "counts": [(key, [re.compile(nf(p).replace("{N}", data.get("count_number") or r"\d+")) for p in patterns])
+                   for key, patterns in (data.get("counts") or {}).items()],
         "count_other_scope": re.compile(nf(data.get("count_other_scope") or "(?!)")),
         "count_preferred": {key: nf(word) for key, word in (data.get("count_preferred") or {}).items()},
     }
@@ -168,9 +169,27 @@ def _counts(norm: str, line_of, spec: dict) -> list[ParsedStatement]:
         out.append(ParsedStatement(
             statement_key=key, section=spec["count_section"], value_text=m.group(0), amount_yuan=None,
             tolerance_yuan=None, year_named=None, sheet=block.sheet, source_page=block.page, source_row=block.row,
-            excerpt=_excerpt(norm, m.start()), count_value=int(m.group("count")) if "count" in m.re.groupindex else 0,
+            excerpt=_excerpt(norm, m.start()),
+            count_value=_whole_number(m.group("count")) if "count" in m.re.groupindex else 0,
         ))
     return out
+
+
+_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+
+
+def _whole_number(text: str) -> int:
+    """A count as digits (12) or in Chinese numerals: 两 2, 十二 12, 三十 30, 二百一十 210, 一百零五 105."""
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _NUMERALS:
+            digit = _NUMERALS[ch]
+        else:  # 十 / 百: the digit before it (none: 一) times its place
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+    return total + digit
 
 
 def _every_match(pattern: re.Pattern, text: str):

@@ -17,15 +17,17 @@ names as (
 ),
 
 -- the table's count: the year's own column (a count column, or the 决算数 / 统计数 of an item row), first cell first —
--- of a sheet's cells, one stating a count first: count columns beside one row per cost are filled on their own cost's
--- row (团组数 beside 因公出国（境）费), the other rows' blanks and dashes (合计 first) are no count of 0
+-- of a count column's cells, one stating a count first: count columns beside one row per cost are filled on their own
+-- cost's row (团组数 beside 因公出国（境）费), the other rows' blanks and dashes (合计 first) are no count of 0 (an item
+-- row of a lower block is its count, 0 or not: the first such row stands)
 table_counts as (
     select
         sheets.publisher_code, sheets.fiscal_year, sheets.phase as document, counts.count_key, counts.count_value,
         counts.source_file, counts.sheet, counts.source_row, counts.source_column,
         row_number() over (
             partition by sheets.publisher_code, sheets.fiscal_year, sheets.phase, counts.count_key
-            order by counts.source_file, counts.sheet, case when counts.count_value > 0 then 0 else 1 end,
+            order by counts.source_file, counts.sheet,
+                     case when counts.column_key = counts.count_key and counts.count_value = 0 then 1 else 0 end,
                      counts.source_page nulls first, counts.source_row, counts.source_column
         ) as pick
     from {{ ref('stg_budget__counts') }} as counts

@@ -11,7 +11,8 @@ system's export layout (tests/blind_disclosure.py), a 说明 sheet for the narra
   duplicate ignored (the 接待 cost lost) — the 三公 identity 合计 = 出国 + 车 + 接待 without its parts;
 - the narrative's counts of another scope read as the year's: 上年购置公务用车2辆 (this year none), 预算安排团组3个 (2
   organised), 公务接待32批次 of which 国内公务接待30批次 (the table counts the domestic ones);
-- a unit's publisher line printed on one line, unit first (预算单位：…中心　预算主管部门：…委员会): the department's.
+- a unit's publisher line printed on one line, unit first (预算单位：…中心　预算主管部门：…委员会): the department's;
+- counts in Chinese numerals (两个团组, 购置公务用车一辆, 二百一十人次): not read (a NARR_COUNT_MISSING warning).
 """
 from __future__ import annotations
 
@@ -137,11 +138,7 @@ def judged(tmp_path_factory):
     import duckdb
     from openpyxl import load_workbook
 
-    from dagster_project.ingest import framework
-    from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
-    from dagster_project.quality.runner import run_quality
-    from dagster_project.quality.suites import load_suites
-    from dbt_fixed_path import run_dbt, scenario_env
+    from test_sangong_counts import load_and_judge
 
     tmp = tmp_path_factory.mktemp("sangong_review")
     (tmp / "raw" / "budget").mkdir(parents=True)
@@ -152,32 +149,13 @@ def judged(tmp_path_factory):
     for row, text in enumerate((f"{HEALTH}2024年度部门决算公开说明", "二、“三公”经费财政拨款支出决算情况说明", NARRATIVE)):
         notes.cell(1 + row, 1, text)
     book.save(path)
-    warehouse = tmp / "warehouse.duckdb"
-    con = duckdb.connect(str(warehouse))
-    try:
-        framework.ensure_schema(con)
-        con.execute("insert into raw.registry_entities (load_id, source_file, source_sha256, source_row, fiscal_year,"
-                    " entity_code, entity_name, region_code, entity_kind) values ('t', 'registry/entities_2024.csv', ?,"
-                    " 2, 2024, ?, ?, '640000', 'department')", ["0" * 64, HEALTH_CODE, HEALTH])
-        con.execute("insert into raw.registry_regions (load_id, source_file, source_sha256, source_row, region_code,"
-                    " region_name, level) values ('t', 'registry/regions.csv', ?, 2, '640000', '宁夏回族自治区', 'province')",
-                    ["0" * 64])
-        framework.load_family(con, tmp / "raw", "budget", resolve_loader(FAMILY_LOADERS["budget"]),
-                              progress=lambda _: None)
-    finally:
-        con.close()
-    env = scenario_env(tmp, warehouse)
-    result = run_dbt(["build", "--select", "+fct_sangong_counts", "ref_rule_catalogue", "--resource-type", "seed",
-                      "--resource-type", "model"], env, tmp / "target", tmp / "logs")
-    assert result.returncode == 0, result.stdout[-6000:]
-    run = run_quality(warehouse, tmp / "out", suites=[s for s in load_suites() if s.name == "narrative"],
-                      write_report=False)
+    _, warehouse, run_id = load_and_judge(tmp, [(2024, HEALTH_CODE, HEALTH)])
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute("select count_key, table_count, table_source_row, stated_count from marts.fct_sangong_counts"
                            ).fetchall()
         findings = con.execute("select rule_id, observed from quality.findings where run_id = ? and rule_id like "
-                               "'NARR_COUNT%'", [run.run_id]).fetchall()
+                               "'NARR_COUNT%'", [run_id]).fetchall()
     finally:
         con.close()
     return rows, findings

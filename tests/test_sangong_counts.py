@@ -20,7 +20,7 @@ from dagster_project.sample.formats import chromium
 
 FIXTURES = Path(__file__).parent / "fixtures" / "blind_sangong_counts"
 sys.path.insert(0, str(FIXTURES))
-import make_probes as probes  # noqa: E402
+import make_probes_sangong as probes  # noqa: E402  (blind_budget_w18 has a make_probes)
 
 needs_chromium = pytest.mark.skipif(chromium() is None, reason="headless Chromium is not installed (make browser)")
 COUNT_KEYS = ("trips_abroad", "persons_abroad", "vehicles_bought", "vehicles_held", "receptions", "reception_persons")
@@ -117,10 +117,10 @@ def test_an_amount_like_decimal_in_a_count_cell_is_its_cells_reject(tmp_path):
 HEALTH_CODE, SPORTS_CODE = "11640000MB0000001H", "11640000MB0000002S"
 
 
-@pytest.fixture(scope="module")
-def judged(tmp_path_factory):
-    """The three .xls probes loaded by the budget family's loader, built by dbt to marts.fct_sangong_counts, and
-    judged by the narrative suite."""
+def load_and_judge(tmp: Path, entities: list[tuple[int, str, str]]):
+    """The budget files under ``tmp/raw/budget`` loaded by the budget family's loader (the registry: ``entities``,
+    (year, code, name) departments of 640000), built by dbt to marts.fct_sangong_counts, judged by the narrative
+    suite: (load report, warehouse, quality run id)."""
     import duckdb
 
     from dagster_project.ingest import framework
@@ -129,19 +129,14 @@ def judged(tmp_path_factory):
     from dagster_project.quality.suites import load_suites
     from dbt_fixed_path import run_dbt, scenario_env
 
-    tmp = tmp_path_factory.mktemp("sangong_counts")
-    (tmp / "raw" / "budget").mkdir(parents=True)
-    for name in probes.documents():
-        (tmp / "raw" / "budget" / f"{name}_wps.xls").write_bytes((FIXTURES / f"{name}_wps.xls").read_bytes())
     warehouse = tmp / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse))
     try:
         framework.ensure_schema(con)
-        for year in (2024, 2025):
-            for i, (code, name) in enumerate(((HEALTH_CODE, probes.HEALTH), (SPORTS_CODE, probes.SPORTS))):
-                con.execute("insert into raw.registry_entities (load_id, source_file, source_sha256, source_row, fiscal_year,"
-                            " entity_code, entity_name, region_code, entity_kind) values ('t', ?, ?, ?, ?, ?, ?, '640000',"
-                            " 'department')", [f"registry/entities_{year}.csv", "0" * 64, i + 2, year, code, name])
+        for row, (year, code, name) in enumerate(entities):
+            con.execute("insert into raw.registry_entities (load_id, source_file, source_sha256, source_row, fiscal_year,"
+                        " entity_code, entity_name, region_code, entity_kind) values ('t', ?, ?, ?, ?, ?, ?, '640000',"
+                        " 'department')", [f"registry/entities_{year}.csv", "0" * 64, row + 2, year, code, name])
         con.execute("insert into raw.registry_regions (load_id, source_file, source_sha256, source_row, region_code,"
                     " region_name, level) values ('t', 'registry/regions.csv', ?, 2, '640000', '宁夏回族自治区', 'province')",
                     ["0" * 64])
@@ -153,14 +148,30 @@ def judged(tmp_path_factory):
     result = run_dbt(["build", "--select", "+fct_sangong_counts", "ref_rule_catalogue", "--resource-type", "seed",
                       "--resource-type", "model"], env, tmp / "target", tmp / "logs")
     assert result.returncode == 0, result.stdout[-6000:]
-    suite = [s for s in load_suites() if s.name == "narrative"]
-    run = run_quality(warehouse, tmp / "out", suites=suite, write_report=False)
+    run = run_quality(warehouse, tmp / "out", suites=[s for s in load_suites() if s.name == "narrative"],
+                      write_report=False)
+    return report, warehouse, run.run_id
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory):
+    """The three .xls probes loaded by the budget family's loader, built by dbt to marts.fct_sangong_counts, and
+    judged by the narrative suite."""
+    import duckdb
+
+    tmp = tmp_path_factory.mktemp("sangong_counts")
+    (tmp / "raw" / "budget").mkdir(parents=True)
+    for name in probes.documents():
+        (tmp / "raw" / "budget" / f"{name}_wps.xls").write_bytes((FIXTURES / f"{name}_wps.xls").read_bytes())
+    report, warehouse, run_id = load_and_judge(tmp, [
+        (year, code, name) for year in (2024, 2025)
+        for code, name in ((HEALTH_CODE, probes.HEALTH), (SPORTS_CODE, probes.SPORTS))])
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute("select publisher_code, fiscal_year, document, count_key, table_count, stated_count, "
                            "count_required, counts_agree from marts.fct_sangong_counts").fetchall()
         findings = con.execute("select rule_id, publisher_code, fiscal_year, object_key, observed, source_file "
-                               "from quality.findings where run_id = ?", [run.run_id]).fetchall()
+                               "from quality.findings where run_id = ?", [run_id]).fetchall()
     finally:
         con.close()
     return report, rows, findings

@@ -12,6 +12,15 @@ from dagster_project.ingest.parsed import _BLANK_AMOUNTS, ParsedCount, RowReject
 from dagster_project.ingest.workbook_spec import TableSpec
 
 
+def count_column(spec: TableSpec, key: str) -> str | None:
+    """The count a column holds, or None: its key a count key, bare or under a group's prefix (预算数 over 团组数 is
+    budget_trips_abroad — the year's planned trips, a count of the budget column, never an amount in the unit)."""
+    if key in spec.count_keys:
+        return key
+    base = next((key[len(g.prefix):] for g in spec.group_prefixes if key.startswith(g.prefix)), None)
+    return base if base in spec.count_keys else None
+
+
 def count_item(spec: TableSpec, row_keys, label: str | None, is_total: bool) -> str | None:
     """The count key an item row names (因公出国（境）团组数（个） → trips_abroad), or None: its cells are then counts in
     whichever column they stand. Read without moving the row patterns' sections (the row's own key comes after)."""

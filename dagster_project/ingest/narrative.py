@@ -41,7 +41,10 @@ def _spec() -> dict:
         "statement_sections": dict(data.get("statement_sections") or {}),
         "own_figure_sections": set(data.get("own_figure_sections") or []),
         "count_section": data.get("count_section"),
-        "counts": [(key, [re.compile(nf(p)) for p in patterns]) for key, patterns in (data.get("counts") or {}).items()],
+        "counts": [(key, [re.compile(nf(p).replace("{N}", data.get("count_number") or r"\d+")) for p in patterns])
+                   for key, patterns in (data.get("counts") or {}).items()],
+        "count_other_scope": re.compile(nf(data.get("count_other_scope") or "(?!)")),
+        "count_preferred": {key: nf(word) for key, word in (data.get("count_preferred") or {}).items()},
     }
 
 
@@ -155,17 +158,56 @@ def _counts(norm: str, line_of, spec: dict) -> list[ParsedStatement]:
     """The counts the 三公 explanation states in one paragraph (团组2个、5人次 …): each key's first, a whole number."""
     out = []
     for key, patterns in spec["counts"]:
-        found = [m for p in patterns if (m := p.search(norm))]
+        found = sorted((m for p in patterns for m in _every_match(p, norm)), key=lambda f: f.start())
+        found = [m for m in found if not spec["count_other_scope"].search(_clause(norm, m))]
+        word = spec["count_preferred"].get(key)
+        found = [m for m in found if word and word in _clause(norm, m)] or found
         if not found:
             continue
-        m = min(found, key=lambda f: f.start())
+        m = found[0]
         block = line_of(m.start())
         out.append(ParsedStatement(
             statement_key=key, section=spec["count_section"], value_text=m.group(0), amount_yuan=None,
             tolerance_yuan=None, year_named=None, sheet=block.sheet, source_page=block.page, source_row=block.row,
-            excerpt=_excerpt(norm, m.start()), count_value=int(m.group("count")) if "count" in m.re.groupindex else 0,
+            excerpt=_excerpt(norm, m.start()),
+            count_value=_whole_number(m.group("count")) if "count" in m.re.groupindex else 0,
         ))
     return out
+
+
+_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+
+
+def _whole_number(text: str) -> int:
+    """A count as digits (12) or in Chinese numerals: 两 2, 十二 12, 三十 30, 二百一十 210, 一百零五 105."""
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _NUMERALS:
+            digit = _NUMERALS[ch]
+        else:  # 十 / 百: the digit before it (none: 一) times its place
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+    return total + digit
+
+
+def _every_match(pattern: re.Pattern, text: str):
+    """Each match of ``pattern`` at every start, overlapping: 团组3个,实际组织团组2个、5人 — the people after the second
+    团组 even where the first 团组's match (another scope's) took them."""
+    at = 0
+    while (m := pattern.search(text, at)) is not None:
+        yield m
+        at = m.start() + 1
+
+
+_CLAUSE_END = re.compile(r"[,;。:]")
+
+
+def _clause(norm: str, m: re.Match) -> str:
+    """The clause a match stands in, from the last , ; 。 : before it (normalised text) to the match's end."""
+    start = max((e.end() for e in _CLAUSE_END.finditer(norm, 0, m.start())), default=0)
+    return norm[start:m.end()]
 
 
 def _excerpt(text: str, at: int, width: int = 40) -> str:

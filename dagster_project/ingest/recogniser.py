@@ -13,7 +13,7 @@ import dataclasses
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
-from dagster_project.ingest.count_cells import count_cell, count_item
+from dagster_project.ingest.count_cells import count_cell, count_column, count_item
 from dagster_project.ingest.cut_labels import CUT_NOTE
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
@@ -329,8 +329,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
                 row_rejects.extend(refused)
                 continue
         value = grid.value(r, m.index)
-        if m.key in spec.count_keys or counted_item:  # a count (团组数 2), never an amount in the table's unit
-            counted = count_cell(grid, sheet, r, m, value, m.key if m.key in spec.count_keys else counted_item)
+        if (counted_key := count_column(spec, m.key) or counted_item):  # a count (团组数 2), never in the unit
+            counted = count_cell(grid, sheet, r, m, value, counted_key)
             if isinstance(counted, RowReject):
                 row_rejects.append(counted)
             elif counted is not None and row_counts is not None:
@@ -484,8 +484,7 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
         _parse_known_sheet(vocab, grid, sheet, title_row)
         if sheet.entity_name is None and sheet.publisher_line:
             # the Ministry template's title has no entity ('2025年部门财务收支预算总表'): the publisher line names it
-            named = vocab.publisher_regex.sub(lambda m: m.group(0).split("：")[-1].split(":")[-1], nfkc(sheet.publisher_line))
-            named = named.strip()
+            named = _publisher_named(vocab, sheet.publisher_line)
             if named and not vocab.placeholder_regex.fullmatch(normalise(named)):
                 sheet.entity_name = named
     except SheetError as exc:
@@ -496,6 +495,19 @@ def parse_grid(grid: Grid, sheet_index: int, vocab: WorkbookVocabulary | None = 
     except Exception as exc:  # one bad sheet must not stop the others
         _sheet_error(sheet, grid, title_row, f"{type(exc).__name__}: {exc}")
     return sheet
+
+
+def _publisher_named(vocab, line: str) -> str:
+    """The publisher a publisher line names: its own unit's, not its superior's, where one line gives both
+    (预算单位：…中心　预算主管部门：…委员会 — before, the last colon's name, the department's)."""
+    text = nfkc(line)
+    parts = list(vocab.publisher_part_regex.finditer(text))
+    if not parts:
+        return text.strip()
+    named = [(bool(vocab.superior_regex.match(text, p.start())), text[p.end():end].strip())
+             for p, end in zip(parts, [q.start() for q in parts[1:]] + [len(text)])]
+    return next((name for superior, name in named if name and not superior), None) or next(
+        (name for _, name in named if name), "")
 
 
 def _years_under_title(grid: Grid, title_row: int | None) -> tuple[list[int], list[int]]:

@@ -146,6 +146,8 @@ class WorkbookVocabulary:
     publisher_regex: re.Pattern
     # a line naming a unit's superior (预算主管部门：…): the publisher only where no other publisher line names one
     superior_regex: re.Pattern
+    # each publisher prefix of a line with its colon: 预算单位：…　预算主管部门：… on one line names two
+    publisher_part_regex: re.Pattern
     total_labels: frozenset[str]
     total_regex: re.Pattern
     label_numbering: re.Pattern
@@ -279,6 +281,7 @@ def vocabulary() -> WorkbookVocabulary:
         publisher_regex=publisher_regex,
         superior_regex=re.compile("|".join(re.escape(normalise(p)) for p in data.get("superior_publisher_prefixes") or ())
                                   or "(?!)"),
+        publisher_part_regex=re.compile(rf"(?:{publisher_alt})\s*[:]\s*"),
         total_labels=frozenset(normalise(t) for t in data["total_labels"]),
         total_regex=re.compile(unicodedata.normalize("NFKC", data.get("total_pattern") or "(?!)")),
         label_numbering=re.compile(unicodedata.normalize("NFKC", data["label_numbering"])),

@@ -16,15 +16,19 @@ names as (
     group by publisher_code
 ),
 
--- the table's count: the year's own column (a count column, or the 决算数 / 统计数 of an item row), first cell first
+-- the table's count: the year's own column (a count column, or the 决算数 / 统计数 of an item row), first cell first —
+-- of a count column's cells, one stating a count first: count columns beside one row per cost are filled on their own
+-- cost's row (团组数 beside 因公出国（境）费), the other rows' blanks and dashes (合计 first) are no count of 0 (an item
+-- row of a lower block is its count, 0 or not: the first such row stands)
 table_counts as (
     select
         sheets.publisher_code, sheets.fiscal_year, sheets.phase as document, counts.count_key, counts.count_value,
         counts.source_file, counts.sheet, counts.source_row, counts.source_column,
         row_number() over (
             partition by sheets.publisher_code, sheets.fiscal_year, sheets.phase, counts.count_key
-            order by counts.source_file, counts.sheet, counts.source_page nulls first, counts.source_row,
-                     counts.source_column
+            order by counts.source_file, counts.sheet,
+                     case when counts.column_key = counts.count_key and counts.count_value = 0 then 1 else 0 end,
+                     counts.source_page nulls first, counts.source_row, counts.source_column
         ) as pick
     from {{ ref('stg_budget__counts') }} as counts
     join {{ ref('int_sheets_resolved') }} as sheets on sheets.sheet_id = counts.sheet_id
@@ -52,7 +56,7 @@ explained as (
         publisher_code, fiscal_year, document, table_key, source_file, sheet, source_row,
         row_number() over (
             partition by publisher_code, fiscal_year, document
-            order by source_file, source_page nulls first, sheet, source_row
+            order by source_file, source_page nulls first, sheet, source_row, table_key
         ) as pick
     from {{ ref('int_explanations_resolved') }}
     where table_key in ('dept_expl_sangong', 'deptf_expl_sangong')

@@ -41,11 +41,13 @@ def test_each_parcel_of_a_land_deal_keeps_its_winner_and_amount(run):
     assert got == expected
     assert query(wh, "select rule_id from quality.findings where rule_id in "
                      "('TRADE_CONFLICTING_COPIES', 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT')") == []
-    # every parcel's deal is the announcement's: sold by the land office the 600 names, announced before its result
-    deals = query(wh, "select has_announcement, has_result, tenderer_name, win_bidder_name, bid_amount_yuan "
-                      "from marts.fct_deals where unified_deal_code = ?", [probe.MULTI_CODE])
-    assert sorted((w, Decimal(a)) for *_r, w, a in deals) == expected
-    assert {(a, r, t) for a, r, t, *_w in deals} == {(True, True, probe.T600[0]["ANNOUNCEMENT_UNIT"])}
+    # each parcel (LAND_CODE, the deal's lot) a deal of its own, announced by the 600 the land office published
+    deals = query(wh, "select bid_section_code, has_announcement, has_result, tenderer_name, win_bidder_name, "
+                      "bid_amount_yuan from marts.fct_deals where unified_deal_code = ? and has_result",
+                  [probe.MULTI_CODE])
+    assert sorted((lot, w, Decimal(a)) for lot, *_r, w, a in deals) == sorted(
+        (land, name, Decimal(price) * 10000) for land, name, _code, price in probe.PARCELS)
+    assert {(a, t) for _lot, a, _r, t, *_w in deals} == {(True, probe.T600[0]["ANNOUNCEMENT_UNIT"])}
 
 
 def test_each_parcel_loaded_once_per_export(run):

@@ -14,7 +14,7 @@ sections (``BID_SECTION_CODES`` = ``A;B``) is one record loaded and becomes one 
 
 ``bulletin_key`` (CONTRACTS.md §2.2) = ``deal id | bulletin type code | NOTICE_SEND_TIME (ISO) |
 WIN_CANDIDATE_ORDER``: deal id = ``PROJECT_CODE`` (else ``TENDER_PROJECT_CODE``) + ``/`` + section when a
-project code is present, else ``UNIFIED_DEAL_CODE``; the type is the closed code of
+project code is present, else ``UNIFIED_DEAL_CODE`` (+ ``/`` + lot when the record names one: a 601 parcel); the type is the closed code of
 ``ref_bulletin_types`` (so 中标公告 and 中标结果公告 of one deal at one time are one bulletin), the label as
 published when the seed does not know it. Copies of one bulletin from several exports are all kept
 here, each with its provenance; dbt chooses the canonical copy (``trading_copies``).
@@ -55,7 +55,10 @@ def _type_code_sql(label: str) -> str:
 
 
 def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, sent: str, order: str) -> str:
+    # a record naming no project: its deal code, and its lot where it names one (a 601 成交宗地's parcel, LAND_CODE: the
+    # parcels of one transfer share the announcement's UNIFIED_DEAL_CODE and time, each its own winner and price)
     deal = (f"CASE WHEN {project} IS NOT NULL THEN {project} || '/' || coalesce({section}, '') "
+            f"WHEN {section} IS NOT NULL AND {unified} IS NOT NULL THEN {unified} || '/' || {section} "
             f"ELSE coalesce({unified}, '') END")
     return (
         f"concat_ws('|', {deal}, coalesce({_type_code_sql(type_label)}, ''), "
@@ -313,7 +316,10 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     """A bulletin naming no project, only its unified deal code (a 504 clarification listing ``UNIFIED_DEAL_CODES``
     alone), is keyed to the deal whose current bulletins naming a project carry that code — the platform's key of the
     deal (统一交易标识码) names it as well as the project and section do —, where they name one deal; else (no such
-    bulletin, or several deals carrying one code: which is meant cannot be told) the code is its own deal, as loaded.
+    bulletin, or several deals carrying one code: which is meant cannot be told) the code is its own deal, as loaded:
+    ``code/lot`` for a record naming its lot (a 601 parcel's LAND_CODE), and a record naming none (the 600 出让公告) is
+    the lot's where the code's current bulletins name exactly one lot (one parcel sold: one deal), else the code's own
+    deal (several parcels: the announcement is each parcel's in ``int_deals_assembled``).
 
     Like ``assign_sole_sections`` (run after it: the deal a code names may just have been keyed again) over every code
     a row of ``files`` carries, any version of them, and every code carried by a bulletin of a project they name: the
@@ -322,11 +328,14 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     keyed again."""
     project = "coalesce(project_code, tender_project_code)"
     return _rekey(con, f"""
-            SELECT pending.code,
+            SELECT pending.code, pending.lot,
                    CASE WHEN count(DISTINCT split_part(named.bulletin_key, '|', 1)) = 1
-                        THEN min(split_part(named.bulletin_key, '|', 1)) ELSE pending.code END AS deal
+                        THEN min(split_part(named.bulletin_key, '|', 1))
+                        WHEN pending.lot IS NOT NULL THEN pending.code || '/' || pending.lot
+                        WHEN count(DISTINCT lots.bid_section_code) = 1 THEN pending.code || '/' || min(lots.bid_section_code)
+                        ELSE pending.code END AS deal
             FROM (
-                SELECT DISTINCT unified_deal_code AS code FROM raw.trading_bulletins
+                SELECT DISTINCT unified_deal_code AS code, bid_section_code AS lot FROM raw.trading_bulletins
                 WHERE NOT is_retired AND {project} IS NULL AND unified_deal_code IS NOT NULL
                   AND unified_deal_code IN (
                       SELECT unified_deal_code FROM raw.trading_bulletins
@@ -337,8 +346,12 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
             LEFT JOIN raw.trading_bulletins AS named
                 ON named.unified_deal_code = pending.code AND NOT named.is_retired
                AND coalesce(named.project_code, named.tender_project_code) IS NOT NULL
-            GROUP BY pending.code""",
-                  "b.project_code IS NULL AND b.tender_project_code IS NULL AND b.unified_deal_code = keyed.code",
+            LEFT JOIN raw.trading_bulletins AS lots
+                ON lots.unified_deal_code = pending.code AND NOT lots.is_retired AND lots.bid_section_code IS NOT NULL
+               AND coalesce(lots.project_code, lots.tender_project_code) IS NULL
+            GROUP BY pending.code, pending.lot""",
+                  "b.project_code IS NULL AND b.tender_project_code IS NULL AND b.unified_deal_code = keyed.code "
+                  "AND b.bid_section_code IS NOT DISTINCT FROM keyed.lot",
                   [files, files])
 
 

@@ -77,3 +77,20 @@ def test_national_record_of_another_province_is_rejected_naming_it(gongkai_env):
     rejects = raw_query(gongkai_env.warehouse, "select source_column, raw_value, reason from raw.load_rejects "
                                                "where source_file = ?", [rel])
     assert [(c, v) for c, v, _r in rejects] == [("province", r["province"]) for r in others]
+
+
+def test_a_land_result_labelled_0104_and_9002_is_one_bulletin(gongkai_env):
+    # 交易结果公示 (0104's text) is a land deal's result in dbt staging (ref_bulletin_types' row for the area): the
+    # loader's key must say so too, or the province's copy and the national answer's 成交公示 of one result at one time
+    # are two bulletins — the deal's result published twice — instead of two copies of one (RAW_FORMATS dedupe key)
+    from test_ingest_trading import load, query as raw_query
+
+    for name in (probe.FLAT_RESULT_FILE, probe.NATIONAL_RESULT_FILE):
+        dest = gongkai_env.raw_dir / "trading" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / "trading" / name, dest)
+    load(gongkai_env.raw_dir, gongkai_env.warehouse)
+    keys = raw_query(gongkai_env.warehouse, "select source_file, bulletin_key from raw.trading_bulletins")
+    assert len(keys) == 2
+    assert len({k for _f, k in keys}) == 1, keys
+    assert keys[0][1].split("|")[1] == "result"

@@ -14,9 +14,10 @@ sections (``BID_SECTION_CODES`` = ``A;B``) is one record loaded and becomes one 
 
 ``bulletin_key`` (CONTRACTS.md §2.2) = ``deal id | bulletin type code | NOTICE_SEND_TIME (ISO) |
 WIN_CANDIDATE_ORDER``: deal id = ``PROJECT_CODE`` (else ``TENDER_PROJECT_CODE``) + ``/`` + section when a
-project code is present, else ``UNIFIED_DEAL_CODE`` (+ ``/`` + lot when the record names one: a 601 parcel); the type is the closed code of
-``ref_bulletin_types`` (so 中标公告 and 中标结果公告 of one deal at one time are one bulletin), the label as
-published when the seed does not know it. Copies of one bulletin from several exports are all kept
+project code is present, else ``UNIFIED_DEAL_CODE`` (+ ``/`` + lot when the record names one: a 601 parcel); the
+type is the closed code of ``ref_bulletin_types`` — the bulletin's trade area's own where the seed gives one (0104
+a sale's result), as dbt stages it — (so 中标公告 and 中标结果公告 of one deal at one time are one bulletin), the
+label as published when the seed does not know it. Copies of one bulletin from several exports are all kept
 here, each with its provenance; dbt chooses the canonical copy (``trading_copies``).
 """
 from __future__ import annotations
@@ -35,8 +36,8 @@ from dagster_project.ingest.trading_fillers import party_fillers
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, listed_notes, union_notes
 from dagster_project.ingest.trading_fields import (
-    StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
-    repeated_headers, trading_spec,
+    StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, bulletin_type_codes_in_area, field_aliases,
+    header_repeat_sql, recognise_standard_table, repeated_headers, trade_area_codes, trading_spec,
 )
 from dagster_project.ingest.trading_workbook import WORKBOOK_SUFFIXES, stage_workbook
 
@@ -49,19 +50,30 @@ def _split_codes_sql(expr: str) -> str:
             f"lambda s: trim(s)), lambda s: s <> '')")
 
 
-def _type_code_sql(label: str) -> str:
+def _type_code_sql(label: str, area: str) -> str:
+    """The closed type of ``label`` in the bulletin's trade area ``area`` (as published), as dbt staging reads it: the
+    area's own row first (0104 交易结果公示 is a land deal's result), else the label's one meaning."""
     whens = " ".join(f"WHEN {tf.sql_literal(k)} THEN {tf.sql_literal(v)}" for k, v in bulletin_type_codes().items())
-    return f"(CASE {label} {whens} ELSE {label} END)"
+    plain = f"(CASE {label} {whens} ELSE {label} END)"
+    in_area = bulletin_type_codes_in_area()
+    if not in_area:
+        return plain
+    area_code = ("(CASE trim(" + area + ") " + " ".join(
+        f"WHEN {tf.sql_literal(k)} THEN {tf.sql_literal(v)}" for k, v in trade_area_codes().items()) + " END)")
+    # label and area as one text, so the area's CASE runs once a row
+    area_whens = " ".join(f"WHEN {tf.sql_literal(f'{k}|{a}')} THEN {tf.sql_literal(v)}" for (k, a), v in in_area.items())
+    return f"(CASE {label} || '|' || coalesce({area_code}, '') {area_whens} ELSE {plain} END)"
 
 
-def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, sent: str, order: str) -> str:
+def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, sent: str, order: str,
+                     area: str = "NULL") -> str:
     # a record naming no project: its deal code, and its lot where it names one (a 601 成交宗地's parcel, LAND_CODE: the
     # parcels of one transfer share the announcement's UNIFIED_DEAL_CODE and time, each its own winner and price)
     deal = (f"CASE WHEN {project} IS NOT NULL THEN {project} || '/' || coalesce({section}, '') "
             f"WHEN {section} IS NOT NULL AND {unified} IS NOT NULL THEN {unified} || '/' || {section} "
             f"ELSE coalesce({unified}, '') END")
     return (
-        f"concat_ws('|', {deal}, coalesce({_type_code_sql(type_label)}, ''), "
+        f"concat_ws('|', {deal}, coalesce({_type_code_sql(type_label, area)}, ''), "
         f"coalesce(strftime({sent}, '%Y-%m-%dT%H:%M:%S'), ''), coalesce(CAST({order} AS VARCHAR), ''))"
     )
 
@@ -214,15 +226,16 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         default_type = f"(CASE WHEN {kinds} THEN {default_type} ELSE {tf.sql_literal(spec['record_kinds'][table.name]['otherwise'])} END)"
     default_area = tf.sql_literal(table.trade_area) if table and table.trade_area else "NULL"
     type_label = f"coalesce({col('notice_nature')}, {col('bulletin_type')}, {default_type})"
+    area = f"coalesce({col('trade_area')}, {default_area})"
     values = {
         "source_part": part,
         "bulletin_key": bulletin_key_sql(
             f"coalesce({col('project_code')}, {col('tender_project_code')})", section, unified_code, type_label,
-            col("notice_send_time"), col("win_candidate_order")),
+            col("notice_send_time"), col("win_candidate_order"), area),
         "bid_section_code": section,
         "unified_deal_code": unified_code,
         "bulletin_type": type_label,
-        "trade_area": f"coalesce({col('trade_area')}, {default_area})",
+        "trade_area": area,
     }
     for b in bindings:
         target = spec["fields"][b.field].get("column", b.field)

@@ -40,7 +40,8 @@ def test_each_parcel_of_a_land_deal_keeps_its_winner_and_amount(run):
     expected = sorted((name, Decimal(price) * 10000) for _land, name, _code, price in probe.PARCELS)
     assert got == expected
     assert query(wh, "select rule_id from quality.findings where rule_id in "
-                     "('TRADE_CONFLICTING_COPIES', 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT')") == []
+                     "('TRADE_CONFLICTING_COPIES', 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT') and starts_with(object_key, ?)",
+                 [probe.MULTI_CODE]) == []
     # each parcel (LAND_CODE, the deal's lot) a deal of its own, announced by the 600 the land office published
     deals = query(wh, "select bid_section_code, has_announcement, has_result, tenderer_name, win_bidder_name, "
                       "bid_amount_yuan from marts.fct_deals where unified_deal_code = ? and has_result",
@@ -94,3 +95,13 @@ def test_a_land_result_labelled_0104_and_9002_is_one_bulletin(gongkai_env):
     assert len(keys) == 2
     assert len({k for _f, k in keys}) == 1, keys
     assert keys[0][1].split("|")[1] == "result"
+
+
+def test_the_land_result_twice_is_one_bulletin_with_both_copies(run):
+    wh = run / "warehouse.duckdb"
+    got = query(wh, "select b.bulletin_type_code, b.win_bidder_name, b.bid_amount_yuan, len(b.source_files) "
+                    "from marts.fct_trading_bulletins as b join marts.fct_deals as d using (deal_key) "
+                    "where d.project_code = ?",
+                [probe.RESULT_TWICE["project"]])
+    assert [(t, w, Decimal(a), n) for t, w, a, n in got] == [
+        ("result", probe.RESULT_TWICE["winner"], Decimal(probe.RESULT_TWICE["amount_yuan"]), 2)]

@@ -14,9 +14,10 @@ sections (``BID_SECTION_CODES`` = ``A;B``) is one record loaded and becomes one 
 
 ``bulletin_key`` (CONTRACTS.md §2.2) = ``deal id | bulletin type code | NOTICE_SEND_TIME (ISO) |
 WIN_CANDIDATE_ORDER``: deal id = ``PROJECT_CODE`` (else ``TENDER_PROJECT_CODE``) + ``/`` + section when a
-project code is present, else ``UNIFIED_DEAL_CODE``; the type is the closed code of
-``ref_bulletin_types`` (so 中标公告 and 中标结果公告 of one deal at one time are one bulletin), the label as
-published when the seed does not know it. Copies of one bulletin from several exports are all kept
+project code is present, else ``UNIFIED_DEAL_CODE`` (+ ``/`` + lot when the record names one: a 601 parcel); the
+type is the closed code of ``ref_bulletin_types`` — the bulletin's trade area's own where the seed gives one (0104
+a sale's result), as dbt stages it — (so 中标公告 and 中标结果公告 of one deal at one time are one bulletin), the
+label as published when the seed does not know it. Copies of one bulletin from several exports are all kept
 here, each with its provenance; dbt chooses the canonical copy (``trading_copies``).
 """
 from __future__ import annotations
@@ -35,8 +36,8 @@ from dagster_project.ingest.trading_fillers import party_fillers
 from dagster_project.ingest.trading_copies import duplicate_report  # noqa: F401  (Dagster metadata hook)
 from dagster_project.ingest.trading_unions import fold_groups, fold_union_rows, folded_rows_sql, listed_notes, union_notes
 from dagster_project.ingest.trading_fields import (
-    StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, field_aliases, header_repeat_sql, recognise_standard_table,
-    repeated_headers, trading_spec,
+    StandardTable, ambiguous_headers, bind_headers, bulletin_type_codes, bulletin_type_codes_in_area, field_aliases,
+    header_repeat_sql, recognise_standard_table, repeated_headers, trade_area_codes, trading_spec,
 )
 from dagster_project.ingest.trading_workbook import WORKBOOK_SUFFIXES, stage_workbook
 
@@ -49,16 +50,30 @@ def _split_codes_sql(expr: str) -> str:
             f"lambda s: trim(s)), lambda s: s <> '')")
 
 
-def _type_code_sql(label: str) -> str:
+def _type_code_sql(label: str, area: str) -> str:
+    """The closed type of ``label`` in the bulletin's trade area ``area`` (as published), as dbt staging reads it: the
+    area's own row first (0104 交易结果公示 is a land deal's result), else the label's one meaning."""
     whens = " ".join(f"WHEN {tf.sql_literal(k)} THEN {tf.sql_literal(v)}" for k, v in bulletin_type_codes().items())
-    return f"(CASE {label} {whens} ELSE {label} END)"
+    plain = f"(CASE {label} {whens} ELSE {label} END)"
+    in_area = bulletin_type_codes_in_area()
+    if not in_area:
+        return plain
+    area_code = ("(CASE trim(" + area + ") " + " ".join(
+        f"WHEN {tf.sql_literal(k)} THEN {tf.sql_literal(v)}" for k, v in trade_area_codes().items()) + " END)")
+    # label and area as one text, so the area's CASE runs once a row
+    area_whens = " ".join(f"WHEN {tf.sql_literal(f'{k}|{a}')} THEN {tf.sql_literal(v)}" for (k, a), v in in_area.items())
+    return f"(CASE {label} || '|' || coalesce({area_code}, '') {area_whens} ELSE {plain} END)"
 
 
-def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, sent: str, order: str) -> str:
+def bulletin_key_sql(project: str, section: str, unified: str, type_label: str, sent: str, order: str,
+                     area: str = "NULL") -> str:
+    # a record naming no project: its deal code, and its lot where it names one (a 601 成交宗地's parcel, LAND_CODE: the
+    # parcels of one transfer share the announcement's UNIFIED_DEAL_CODE and time, each its own winner and price)
     deal = (f"CASE WHEN {project} IS NOT NULL THEN {project} || '/' || coalesce({section}, '') "
+            f"WHEN {section} IS NOT NULL AND {unified} IS NOT NULL THEN {unified} || '/' || {section} "
             f"ELSE coalesce({unified}, '') END")
     return (
-        f"concat_ws('|', {deal}, coalesce({_type_code_sql(type_label)}, ''), "
+        f"concat_ws('|', {deal}, coalesce({_type_code_sql(type_label, area)}, ''), "
         f"coalesce(strftime({sent}, '%Y-%m-%dT%H:%M:%S'), ''), coalesce(CAST({order} AS VARCHAR), ''))"
     )
 
@@ -211,15 +226,16 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         default_type = f"(CASE WHEN {kinds} THEN {default_type} ELSE {tf.sql_literal(spec['record_kinds'][table.name]['otherwise'])} END)"
     default_area = tf.sql_literal(table.trade_area) if table and table.trade_area else "NULL"
     type_label = f"coalesce({col('notice_nature')}, {col('bulletin_type')}, {default_type})"
+    area = f"coalesce({col('trade_area')}, {default_area})"
     values = {
         "source_part": part,
         "bulletin_key": bulletin_key_sql(
             f"coalesce({col('project_code')}, {col('tender_project_code')})", section, unified_code, type_label,
-            col("notice_send_time"), col("win_candidate_order")),
+            col("notice_send_time"), col("win_candidate_order"), area),
         "bid_section_code": section,
         "unified_deal_code": unified_code,
         "bulletin_type": type_label,
-        "trade_area": f"coalesce({col('trade_area')}, {default_area})",
+        "trade_area": area,
     }
     for b in bindings:
         target = spec["fields"][b.field].get("column", b.field)
@@ -319,7 +335,10 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     """A bulletin naming no project, only its unified deal code (a 504 clarification listing ``UNIFIED_DEAL_CODES``
     alone), is keyed to the deal whose current bulletins naming a project carry that code — the platform's key of the
     deal (统一交易标识码) names it as well as the project and section do —, where they name one deal; else (no such
-    bulletin, or several deals carrying one code: which is meant cannot be told) the code is its own deal, as loaded.
+    bulletin, or several deals carrying one code: which is meant cannot be told) the code is its own deal, as loaded:
+    ``code/lot`` for a record naming its lot (a 601 parcel's LAND_CODE), and a record naming none (the 600 出让公告) is
+    the lot's where the code's current bulletins name exactly one lot (one parcel sold: one deal), else the code's own
+    deal (several parcels: the announcement is each parcel's in ``int_deals_assembled``).
 
     Like ``assign_sole_sections`` (run after it: the deal a code names may just have been keyed again) over every code
     a row of ``files`` carries, any version of them, and every code carried by a bulletin of a project they name: the
@@ -328,11 +347,14 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     keyed again."""
     project = "coalesce(project_code, tender_project_code)"
     return _rekey(con, f"""
-            SELECT pending.code,
+            SELECT pending.code, pending.lot,
                    CASE WHEN count(DISTINCT split_part(named.bulletin_key, '|', 1)) = 1
-                        THEN min(split_part(named.bulletin_key, '|', 1)) ELSE pending.code END AS deal
+                        THEN min(split_part(named.bulletin_key, '|', 1))
+                        WHEN pending.lot IS NOT NULL THEN pending.code || '/' || pending.lot
+                        WHEN count(DISTINCT lots.bid_section_code) = 1 THEN pending.code || '/' || min(lots.bid_section_code)
+                        ELSE pending.code END AS deal
             FROM (
-                SELECT DISTINCT unified_deal_code AS code FROM raw.trading_bulletins
+                SELECT DISTINCT unified_deal_code AS code, bid_section_code AS lot FROM raw.trading_bulletins
                 WHERE NOT is_retired AND {project} IS NULL AND unified_deal_code IS NOT NULL
                   AND unified_deal_code IN (
                       SELECT unified_deal_code FROM raw.trading_bulletins
@@ -343,8 +365,12 @@ def assign_deal_codes(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
             LEFT JOIN raw.trading_bulletins AS named
                 ON named.unified_deal_code = pending.code AND NOT named.is_retired
                AND coalesce(named.project_code, named.tender_project_code) IS NOT NULL
-            GROUP BY pending.code""",
-                  "b.project_code IS NULL AND b.tender_project_code IS NULL AND b.unified_deal_code = keyed.code",
+            LEFT JOIN raw.trading_bulletins AS lots
+                ON lots.unified_deal_code = pending.code AND NOT lots.is_retired AND lots.bid_section_code IS NOT NULL
+               AND coalesce(lots.project_code, lots.tender_project_code) IS NULL
+            GROUP BY pending.code, pending.lot""",
+                  "b.project_code IS NULL AND b.tender_project_code IS NULL AND b.unified_deal_code = keyed.code "
+                  "AND b.bid_section_code IS NOT DISTINCT FROM keyed.lot",
                   [files, files])
 
 

@@ -38,6 +38,7 @@ STANDARD_FIELDS_SEED = SEEDS / "ingest" / "ref_ggzy_v3_fields.csv"
 STANDARD_TABLES_SEED = SEEDS / "ingest" / "ref_ggzy_v3_tables.csv"
 CODES_SEED = SEEDS / "ingest" / "ref_trading_codes.csv"
 BULLETIN_TYPES_SEED = SEEDS / "ref_bulletin_types.csv"
+TRADE_AREAS_SEED = SEEDS / "ref_trade_areas.csv"
 ANY_STANDARD_TABLE = "*"
 # A file holds a table of the standard when at least this many of its columns are that table's fields, at least
 # one of them a name the flat export does not use (NOTICE_MEDIA, TRA_PLACE_CODE, 公告发布媒体 …: PROJECT_CODE or
@@ -249,7 +250,7 @@ def codes_for(table: StandardTable | None, field: str) -> dict[str, str] | None:
 @lru_cache(maxsize=1)
 def bulletin_type_codes() -> dict[str, str]:
     """Bulletin type label or platform code (as published, and half-width) → closed code, as the seed's rows for every
-    area say (a row naming one area is dbt staging's: the key's type part stays the label's one meaning)."""
+    area say (a row naming one area: ``bulletin_type_codes_in_area``)."""
     out = {}
     for row in _rows(BULLETIN_TYPES_SEED):
         if (row.get("trade_area_code") or "").strip():
@@ -257,6 +258,31 @@ def bulletin_type_codes() -> dict[str, str]:
         alias = row["alias"].strip()
         out[alias] = row["bulletin_type_code"]
         out.setdefault(unicodedata.normalize("NFKC", alias), row["bulletin_type_code"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def bulletin_type_codes_in_area() -> dict[tuple[str, str], str]:
+    """(label or platform code, trade area code) → closed code where the label means another type in that area (0104
+    交易结果公示: a land, mining-right or state-property deal's result, works' candidates) — as dbt staging reads it, so
+    the key's type part is the type the bulletin is staged as (its copies labelled 成交公示 / 9002 share its key)."""
+    out = {}
+    for row in _rows(BULLETIN_TYPES_SEED):
+        if area := (row.get("trade_area_code") or "").strip():
+            alias = row["alias"].strip()
+            out[(alias, area)] = row["bulletin_type_code"]
+            out.setdefault((unicodedata.normalize("NFKC", alias), area), row["bulletin_type_code"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def trade_area_codes() -> dict[str, str]:
+    """Trade area as published (label, platform code; and half-width) → closed code (``ref_trade_areas``)."""
+    out = {}
+    for row in _rows(TRADE_AREAS_SEED):
+        alias = row["alias"].strip()
+        out[alias] = row["trade_area_code"]
+        out.setdefault(unicodedata.normalize("NFKC", alias), row["trade_area_code"])
     return out
 
 

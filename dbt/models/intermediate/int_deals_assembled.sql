@@ -42,6 +42,14 @@ project_sections as (
     where bid_section_code is not null and coalesce(project_code, tender_project_code) is not null
 ),
 
+-- the lots of a deal code naming no project (a land transfer's parcels: deal code/lot)
+code_lots as (
+    select distinct deal_key, unified_deal_code, partition_year
+    from own_bulletins
+    where bid_section_code is not null and coalesce(project_code, tender_project_code) is null
+      and unified_deal_code is not null and deal_key = concat(unified_deal_code, '/', bid_section_code)
+),
+
 bulletins as {{ cte_inlined(years is not none) }} (
     select own_bulletins.deal_key as member_deal_key, own_bulletins.partition_year as member_partition_year,
            own_bulletins.*
@@ -53,6 +61,15 @@ bulletins as {{ cte_inlined(years is not none) }} (
         on sections.project = coalesce(changes.project_code, changes.tender_project_code)
     where changes.bulletin_type_code = 'change' and changes.bid_section_code is null
       and changes.deal_key = concat(coalesce(changes.project_code, changes.tender_project_code), '/')
+    union all
+    -- a transfer of several lots under one deal code naming no project (a 600 出让公告 of three parcels, each parcel's
+    -- 601 its own deal code/lot: ingest/trading.assign_deal_codes): the announcement and its changes, naming no lot,
+    -- are every lot's — each parcel was announced, by the office the announcement names, and sold on its own
+    select lots.deal_key as member_deal_key, lots.partition_year as member_partition_year, notices.*
+    from own_bulletins as notices
+    join code_lots as lots on lots.unified_deal_code = notices.unified_deal_code
+    where notices.bulletin_type_code in ('announcement', 'change') and notices.bid_section_code is null
+      and notices.deal_key = notices.unified_deal_code
 ),
 
 candidate_names as (

@@ -34,7 +34,6 @@ from dagster_project.ingest.recogniser import parse_grid
 from dagster_project.ingest.segmenter import segment
 from dagster_project.ingest.workbook import parse_workbook
 from dagster_project.ingest.workbook_spec import vocabulary
-from test_contract_conformance import run_pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures" / "blind_gov_w19"
 sys.path.insert(0, str(FIXTURES))
@@ -175,17 +174,43 @@ def test_a_pdf_table_under_a_title_naming_no_catalogue_table_is_reported_not_dro
 
 
 # ------------------------------------------------------------------------------------------ the whole run
+OWN_FILES = tuple(probes.FILES)
+# the (region, year)s these books are of: a finding or check of one of them is this module's, whichever file it names
+OWN_YEARS = sorted({(region, year) for region, year, *_rest in probes.FILES.values()})
+
+
+def write_raw(raw: Path) -> None:
+    """This module's books in a raw root that holds the sample's registry and portal (and other modules' files): its
+    registry rows the root lacks (贺兰县; 平罗县 and 石嘴山市 when test_debt_blind has not added them, as the same rows),
+    its approvals and entities of 2023 and 2024 (the sample's are of 2017–2019), its portal log beside the sample's."""
+    registry = raw / "registry"
+    have = {line.split(",", 1)[0] for line in (registry / "regions.csv").read_text(encoding="utf-8").splitlines()}
+    with (registry / "regions.csv").open("a", encoding="utf-8") as fh:
+        fh.writelines(",".join(r) + "\n" for r in probes.REGION_ROWS if r[0] not in have)
+    with (registry / "approvals.csv").open("a", encoding="utf-8") as fh:
+        fh.writelines(f"{r},{y},{d},{on}\n" for r, y, d, on in probes.APPROVALS)
+    for year in (2023, 2024):
+        shutil.copy(FIXTURES / "registry" / f"entities_{year}.csv", registry / f"entities_{year}.csv")
+    shutil.copy(FIXTURES / "portal" / "publications.csv", raw / "portal" / "publications_blind_gov_w19.csv")
+    for name in OWN_FILES:
+        (raw / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / name, raw / name)
+
+
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("blind_gov_w19")
-    raw = tmp / "raw"
-    shutil.copytree(FIXTURES, raw, ignore=shutil.ignore_patterns("*.py", "*.md", "__pycache__"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("GONGKAI_AS_OF", raising=False)    # today: every item of 2023 and 2024 is long due
-        path = run_pipeline(tmp, raw, mp.setenv)
-    con = duckdb.connect(str(path), read_only=True)
+def warehouse(debt_books_and_export_run):
+    # one `cli run` with other modules' files (conftest.py), GONGKAI_AS_OF unset (today: every item of 2023 and 2024
+    # is long due); what is read here is of this module's files or its regions' 2023 and 2024
+    con = duckdb.connect(str(debt_books_and_export_run / "warehouse.duckdb"), read_only=True)
     yield con
     con.close()
+
+
+def _own(files: str = "source_file") -> str:
+    """A SQL condition: a row of this module's files or of its regions' years."""
+    names = ", ".join(f"'{n}'" for n in OWN_FILES)
+    years = ", ".join(f"('{r}', {y})" for r, y in OWN_YEARS)
+    return f"({files} in ({names}) or (publisher_code, fiscal_year) in ({years}))"
 
 
 def expected_status() -> dict[tuple[str, int, str], str]:
@@ -229,7 +254,9 @@ def test_each_debt_table_and_fund_table_is_checked_not_skipped(warehouse):
     合计 = Σ funds on every 社会保险基金 line: evaluated on each such table the probes publish, not silently skipped."""
     got = set(warehouse.execute("""
         select identity_id, object_key, fiscal_year, publisher_code from intermediate.int_reconciliation_checks
-        where identity_id in ('gov_debt_roll_forward', 'gov_debt_limit_covers_balance', 'ssf_total_funds')""").fetchall())
+        where identity_id in ('gov_debt_roll_forward', 'gov_debt_limit_covers_balance', 'ssf_total_funds')
+          and (publisher_code, fiscal_year) in ({years})""".format(
+        years=", ".join(f"('{r}', {y})" for r, y in OWN_YEARS))).fetchall())
     want = set()
     for name, (region, year, *_rest) in probes.FILES.items():
         for t in written(name):
@@ -260,7 +287,7 @@ def test_a_code_with_nothing_below_it_is_as_detailed_as_the_classification_goes(
     rows = warehouse.execute("""
         select rule_id, fiscal_year, sheet, source_row, observed, detail from quality.findings
         where run_id = (select max(run_id) from quality.findings)
-          and rule_id in ('DETAIL_FUNCTION_XIANG', 'DETAIL_ECONOMIC_KUAN')""").fetchall()
+          and rule_id in ('DETAIL_FUNCTION_XIANG', 'DETAIL_ECONOMIC_KUAN') and """ + _own()).fetchall()
     assert rows == []
 
 
@@ -271,7 +298,7 @@ def test_the_one_slip_planted_is_the_one_reconciliation_finding(warehouse):
     rows = warehouse.execute("""
         select rule_id, publisher_code, fiscal_year, object_key, source_file, sheet, source_row from quality.findings
         where run_id = (select max(run_id) from quality.findings)
-          and (rule_id like 'RECON%' or rule_id like 'DEBT%')""").fetchall()
+          and (rule_id like 'RECON%' or rule_id like 'DEBT%') and """ + _own()).fetchall()
     want = []
     for (region, year, phase, key, label), _ in probes.SSF_SLIP.items():
         name = next(n for n, f in probes.FILES.items() if f[:3] == (region, year, phase))

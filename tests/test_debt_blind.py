@@ -5,8 +5,9 @@ as finance bureaus' tools write them, read by gongkai and compared with what the
   and its print are committed, see MAKE.md there). Each sheet is wider than A4 portrait, so its last columns — the
   unit cell 单位：万元 among them — go on a page to the right, at the height of the publisher line.
 - A county's final 1-1 and 1-2 in 亿元 printed to 4 decimals (openpyxl), through the whole pipeline: what counts as
-  rounding in such a table. Its run carries test_debt_whole_region's books and test_privacy_typed_ids' export
-  (conftest.py ``debt_books_and_export_run``: one `cli run` of fixed costs for the three modules).
+  rounding in such a table. Its run carries test_debt_whole_region's books, test_privacy_typed_ids' export and the
+  two blind modules' files of wave 19 (conftest.py ``debt_books_and_export_run``: one `cli run` of fixed costs for the
+  five modules; among them test_blind_gov_w19's 平罗县 books of 2023–2024, none of 2019).
 """
 from __future__ import annotations
 

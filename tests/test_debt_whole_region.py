@@ -15,8 +15,9 @@ forward. Expected values come from the edits made here.
 
 The same run carries the debt tolerance test (formerly test_number_formats_tolerance; one pipeline run serves both,
 see "Debt tolerance" below): 贺兰县's 2019 1-2 in 亿元 printed '0.00' over formula quotients. A region and year of its
-own, so each test reads only its own files' findings. The run also carries test_privacy_typed_ids' trading export
-(conftest.py ``debt_books_and_export_run``: one `cli run` of fixed costs for both modules; no debt rule reads trading).
+own, so each test reads only its own files' findings. The run also carries other modules' debt books, trading files
+and 2023–2024 government books (conftest.py ``debt_books_and_export_run``: one `cli run` of fixed costs for five
+modules; no debt rule reads trading).
 """
 from __future__ import annotations
 

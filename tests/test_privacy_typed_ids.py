@@ -3,8 +3,8 @@ csv module (as a platform's export script writes it) whose winner's name and not
 with its last character mistyped, and whose project code is the same 18 digits (a code may be region + date +
 sequence). What a reader of the open data sees: the name and the notice masked (the first 17 digits identify the
 person), a PRIV_ID_NUMBER finding naming file and row, and the project code — a key — as the platform wrote it.
-The export is the run's only trading file; the run also carries test_debt_whole_region's debt books (conftest.py
-``debt_books_and_export_run``: one `cli run` of fixed costs for both modules)."""
+The run also carries other modules' debt books and test_blind_trading_w19's trading probe in its own folder (conftest.py
+``debt_books_and_export_run``: one `cli run` of fixed costs for four modules): what is read here is this export's."""
 from __future__ import annotations
 
 import csv
@@ -34,10 +34,14 @@ ROWS = [
 ]
 
 
+OWN = "trading/platform_export.csv"
+OTHER_TRADING = "trading/blind_trading_w19/"   # test_blind_trading_w19's probe, in the same run (its own findings)
+
+
 def write_raw(raw: Path) -> None:
     """This module's export in a raw root that holds the sample's registry and portal."""
-    (raw / "trading").mkdir()
-    with (raw / "trading" / "platform_export.csv").open("w", encoding="utf-8", newline="") as fh:
+    (raw / "trading").mkdir(exist_ok=True)
+    with (raw / OWN).open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
         writer.writerows(ROWS)
@@ -45,7 +49,7 @@ def write_raw(raw: Path) -> None:
 
 @pytest.fixture(scope="module")
 def run(debt_books_and_export_run):
-    # one run with test_debt_whole_region's debt books (conftest.py): the only trading file is this export
+    # one run with other modules' debt books and trading probe (conftest.py): rows and findings read are this export's
     root = debt_books_and_export_run
     warehouse = root / "warehouse.duckdb"
     release = atomic.current_release_dir(root / "out" / "open-data")
@@ -58,9 +62,12 @@ def test_a_mistyped_id_number_in_names_and_notices_is_masked_and_found_and_the_c
     warehouse, release = run
     assert not identifiers.id_number_is_valid(TYPED) and TYPED[:17] == RIGHT[:17]
     with part_files(release, "trading_bulletins")[0].open(encoding="utf-8-sig", newline="") as fh:
-        published = list(csv.DictReader(fh))
+        every = list(csv.DictReader(fh))
+    for row in every:   # nobody's typed ID number left in any published bulletin
+        assert TYPED not in row["win_bidder_name"] + row["notice_content"], row["source_file"]
+    published = [r for r in every if r["source_file"] == OWN]
     parquet = query(warehouse, f"SELECT deal_key, win_bidder_name, notice_content FROM {parquet_parts(release, 'trading_bulletins')} "
-                               "ORDER BY notice_send_time")
+                               f"WHERE source_file = '{OWN}' ORDER BY notice_send_time")
     assert [(r["deal_key"], r["win_bidder_name"], r["notice_content"]) for r in published] == [tuple(v or "" for v in r) for r in parquet]
     assert len(published) == 2
     for row in published:
@@ -70,6 +77,7 @@ def test_a_mistyped_id_number_in_names_and_notices_is_masked_and_found_and_the_c
         assert MASKED in row["notice_content"]
     assert published[1]["win_bidder_name"].startswith("张某某") and MASKED in published[1]["win_bidder_name"]
     findings = query(warehouse, "SELECT object_key, observed, source_file, source_row FROM quality.findings "
-                                "WHERE rule_id = 'PRIV_ID_NUMBER'")
-    assert {f[2:] for f in findings} == {("trading/platform_export.csv", 2), ("trading/platform_export.csv", 3)}
+                                "WHERE rule_id = 'PRIV_ID_NUMBER' AND coalesce(source_file, '') NOT LIKE ?",
+                     [f"{OTHER_TRADING}%"])
+    assert {f[2:] for f in findings} == {(OWN, 2), (OWN, 3)}
     assert {f[:2] for f in findings} == {(DEAL, MASKED)}

@@ -40,10 +40,10 @@ LONGEST_FIRST = ["test_spark_parity", "test_publish_pipeline", "test_benchmarks_
                  "test_publish_assets", "test_dbt_hand_build", "test_dbt_sample",
                  # reads the sample's quality runs test_people_outputs' setup makes (sample_quality_runs)
                  "test_quality_sample",
-                 # these four read the run test_debt_blind's setup builds (debt_books_and_export_run): sent out late,
+                 # these five read the run test_debt_blind's setup builds (debt_books_and_export_run): sent out late,
                  # when it is built, they cost seconds and no worker waits on its lock
                  "test_privacy_typed_ids", "test_debt_whole_region", "test_blind_trading_w19",
-                 "test_blind_gov_w19"]
+                 "test_blind_gov_w19", "test_review_trading_w19_v17"]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -131,13 +131,13 @@ def _built_once(tmp_path_factory, name: str, build) -> Path:
 
 @pytest.fixture(scope="session")
 def debt_books_and_export_run(tmp_path_factory) -> Path:
-    """One whole-pipeline run (`cli run`) for five modules' raw files beside the sample's registry and portal:
+    """One whole-pipeline run (`cli run`) for six modules' raw files beside the sample's registry and portal:
     test_debt_whole_region's re-published 银川市 books, test_debt_blind's 平罗县 books in 亿元 (its regions added to
-    the registry), test_privacy_typed_ids' trading export, test_blind_trading_w19's trading probe (in its own folder)
-    and test_blind_gov_w19's county "four books" of 2023–2024 (the regions it needs the root lacks, its approvals,
+    the registry), test_privacy_typed_ids' trading export, test_blind_trading_w19's trading probe and
+    test_review_trading_w19_v17's parcels and provinces (each in its own folder), and test_blind_gov_w19's county "four books" of 2023–2024 (the regions it needs the root lacks, its approvals,
     entities and portal log added). Each module writes its own files (its ``write_raw``) and reads only its own
     files' (or regions' years') findings, marts rows and published parts; a run is ≈ 50–70 CPU-s of fixed costs
-    (dbt's models and tests, GX, Dagster) whatever the few rows, so one run serves the five.
+    (dbt's models and tests, GX, Dagster) whatever the few rows, so one run serves the six.
     Built once per test run (``_built_once``); read-only afterwards. Returns the root (``raw``, ``out``, warehouse)."""
     def build(root: Path) -> None:
         from cli_pipeline import run_cli
@@ -146,11 +146,12 @@ def debt_books_and_export_run(tmp_path_factory) -> Path:
         from test_blind_trading_w19 import write_raw as trading_probe
         from test_debt_whole_region import write_raw as city_books
         from test_privacy_typed_ids import write_raw as trading_export
+        from test_review_trading_w19_v17 import write_raw as parcels_and_provinces
 
         for folder in ("registry", "portal"):
             shutil.copytree(SAMPLE_RAW / folder, root / "raw" / folder)
         # the gov books after test_debt_blind's: its regions rows are added only where the root lacks them
-        for write_raw in (city_books, county_books, trading_export, trading_probe, county_gov_books):
+        for write_raw in (city_books, county_books, trading_export, trading_probe, parcels_and_provinces, county_gov_books):
             write_raw(root / "raw")
         run_cli(root)
 

@@ -93,7 +93,7 @@ def test_national_answer_type_area_and_amount(run):
     wh = run / "warehouse.duckdb"
     got = sorted(query(wh, "select d.project_code, b.notice_send_time, b.bulletin_type_code, b.trade_area_code, "
                            "b.budget_amount_yuan, b.bid_amount_yuan from marts.fct_trading_bulletins as b "
-                           "join marts.fct_deals as d using (deal_key) where b.source_file like '%ggzy_search%'"))
+                           "join marts.fct_deals as d using (deal_key) where b.source_file like ?", [OWN + "%ggzy_search%"]))
     expected = sorted(
         (r["tenderProjectCode"], datetime.fromisoformat(r["publishTime"]),
          NATIONAL_TYPE[r["informationType"]], probe.NATIONAL_AREA[r["businessType"]],

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_pipeline import query, run_cli
-from dagster_project.paths import REPO_ROOT
+from cli_pipeline import query
 
 FIXTURES = Path(__file__).parent / "fixtures" / "review_trading_w19_v17"
 # by path and under its own name: the blind round's generator is a make_probe too
@@ -21,13 +20,18 @@ probe = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(probe)
 
 
+OWN = "trading/review_trading_w19_v17/"   # this probe's folder in the shared run's raw root (source_file is relative to it)
+
+
+def write_raw(raw: Path) -> None:
+    """This module's probe in its own folder of a raw root that holds the sample's registry (conftest.py's
+    ``debt_books_and_export_run``: one `cli run` for the modules whose few rows would each pay a whole run)."""
+    shutil.copytree(FIXTURES / "trading", raw / OWN)
+
+
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("review_trading_w19_v17")
-    shutil.copytree(REPO_ROOT / "data" / "raw" / "registry", root / "raw" / "registry")
-    shutil.copytree(FIXTURES / "trading", root / "raw" / "trading")
-    run_cli(root)
-    return root
+def run(debt_books_and_export_run) -> Path:
+    return debt_books_and_export_run
 
 
 def test_each_parcel_of_a_land_deal_keeps_its_winner_and_amount(run):
@@ -55,7 +59,8 @@ def test_each_parcel_loaded_once_per_export(run):
     wh = run / "warehouse.duckdb"
     got = {Path(f).name: (i, ok, bad) for f, i, ok, bad in query(
         wh, "select source_file, rows_in, rows_loaded, rows_rejected from raw.load_files "
-            "where family = 'trading' and is_current and source_file like '%DEAL_LAND_INFO%'")}
+            "where family = 'trading' and is_current and starts_with(source_file, ?) and source_file like '%DEAL_LAND_INFO%'",
+        [OWN])}
     assert got == {Path(n).name: (3, 3, 0) for n, (t, *_r) in probe.FILES.items() if t == "DEAL_LAND_INFO"}
 
 

@@ -50,7 +50,11 @@ BASIC = {"total": "total", "personnel": "personnel", "public": "public"}
 REQUIRED = ["gpb_revenue", "gpb_expenditure", "gpb_own_expenditure", "gpb_own_basic", "gpb_transfer", "general_debt",
             "gfb_revenue", "gfb_expenditure", "gfb_own_expenditure", "gfb_transfer", "special_debt",
             "scb_revenue", "scb_expenditure", "scb_own_expenditure", "ssf_revenue", "ssf_expenditure", "sangong"]
-BOOK_TOTAL = re.compile(r"^(?:一般公共预算|政府性基金预算|本级)(?:收入|支出)?合计$")
+BOOK_TOTAL = re.compile(r"^(?:一般公共预算|政府性基金预算|本级|上级补助)(?:收入|支出)?合计$")
+# section totals the government revenue tables print: a sum of the items under it, never an item itself
+SECTION_TOTALS = ["上级补助收入合计", "中央补助收入合计", "转移性收入合计", "转移支付收入合计", "债务收入合计",
+                  "一、上级补助收入合计", "上级补助收入总计"]
+NOT_TOTALS = ["上级补助收入", "一、转移性收入", "债务收入", "地方政府一般债务收入", "返还性收入", "上解上级支出"]
 
 
 def written(name: str) -> list[dict]:
@@ -147,6 +151,13 @@ def test_a_books_own_total_row_is_a_total(parsed, name):
                 sheet = _sheet_of(parsed[name], t["key"])
                 flags = {ln.is_total for ln in sheet.lines if (ln.line_label or "").strip(FSP) == r["label"]}
                 assert flags == {True}, (t["title"], r["label"])
+
+
+def test_a_revenue_section_total_is_a_total_row_and_its_heading_is_not():
+    """上级补助收入合计 (the 税收返还和转移支付表's whole), 转移性收入合计, 债务收入合计: sums, not items of the table."""
+    vocab = vocabulary()
+    assert [lb for lb in SECTION_TOTALS if not vocab.is_total_label(lb)] == []
+    assert [lb for lb in NOT_TOTALS if vocab.is_total_label(lb)] == []
 
 
 def _page(page: int, *rows) -> list[PageItem]:

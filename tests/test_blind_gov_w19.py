@@ -160,6 +160,35 @@ def test_a_revenue_section_total_is_a_total_row_and_its_heading_is_not():
     assert [lb for lb in NOT_TOTALS if vocab.is_total_label(lb)] == []
 
 
+def test_a_transfer_table_by_region_and_project_keeps_both(tmp_path):
+    """A 税收返还和转移支付表 printed 地区名称 | 项目名称 | 预算数 (a town's name merged down over its projects): the
+    project column was dropped with a warning, so a town's projects all bore the town's name."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表5"
+    ws.append(["贺兰县2024年一般公共预算税收返还和转移支付表"])
+    ws.append([None, None, "单位：万元"])
+    ws.append(["地区名称", "项目名称", "预算数"])
+    rows = [("合计", None, 353), ("习岗镇", "乡镇运转保障补助", 124.8), (None, "农村综合改革转移支付", 40.2),
+            ("金贵镇", "乡镇运转保障补助", 118.2), (None, "农村综合改革转移支付", 69.8)]
+    for row in rows:
+        ws.append(list(row))
+    ws.merge_cells("A5:A6")
+    ws.merge_cells("A7:A8")
+    path = tmp_path / "贺兰县2024年预算公开表.xlsx"
+    wb.save(path)
+    sheet = parse_workbook(path).sheets[0]
+    assert (sheet.status, sheet.table_keys) == ("parsed", ("gov_gpb_transfer",)), (sheet.status, sheet.reason)
+    assert not any("项目列" in w for w in sheet.warnings), sheet.warnings
+    got = [(ln.line_label, ln.is_total, ln.amount_yuan) for ln in sheet.lines]
+    assert got == [("合计", True, Decimal("3530000")),
+                   ("习岗镇 · 乡镇运转保障补助", False, Decimal("1248000")),
+                   ("习岗镇 · 农村综合改革转移支付", False, Decimal("402000")),
+                   ("金贵镇 · 乡镇运转保障补助", False, Decimal("1182000")),
+                   ("金贵镇 · 农村综合改革转移支付", False, Decimal("698000"))]
+
+
 def _page(page: int, *rows) -> list[PageItem]:
     return [PageItem(page, i, kind, list(cells), float(i * 20), table_id=0 if kind == "table" else None,
                      is_table_start=kind == "table" and rows[i - 2][0] != "table")

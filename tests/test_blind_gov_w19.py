@@ -15,6 +15,9 @@ Defects found and fixed:
 - nothing checked a 社会保险基金 line's 合计 against its funds (now identity ssf_total_funds, RECON_ROW_PARTS), nor a
   政府一般/专项债务限额和余额情况表's balance against its limit and its roll-forward (gov_debt_limit_covers_balance,
   gov_debt_roll_forward).
+Left by that round, closed after it: 21301 named 农业 for all years (农业农村 from 2019: a false CLASS_NAME_MISMATCH
+on every 2019+ table, test_quality_rules); 上级补助收入合计 and the revenue tables' other section totals read as items;
+a 地区名称 | 项目名称 transfer table's project column dropped, a town's projects all bearing its name.
 """
 from __future__ import annotations
 

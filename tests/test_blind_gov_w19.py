@@ -67,7 +67,8 @@ def written(name: str) -> list[dict]:
 
 
 def row_id(r: dict) -> str:
-    return r["code"] or r["label"].strip(FSP)
+    """The line's code, else its label; a town × project line is '<town> · <project>' (both item columns read)."""
+    return r["code"] or r["label"].strip(FSP) + (f" · {r['project']}" if r.get("project") else "")
 
 
 def expected_lines(t: dict, phase: str) -> dict[tuple[str, str], Decimal]:

@@ -15,6 +15,9 @@ Defects found and fixed:
 - nothing checked a 社会保险基金 line's 合计 against its funds (now identity ssf_total_funds, RECON_ROW_PARTS), nor a
   政府一般/专项债务限额和余额情况表's balance against its limit and its roll-forward (gov_debt_limit_covers_balance,
   gov_debt_roll_forward).
+Left by that round, closed after it: 21301 named 农业 for all years (农业农村 from 2019: a false CLASS_NAME_MISMATCH
+on every 2019+ table, test_quality_rules); 上级补助收入合计 and the revenue tables' other section totals read as items;
+a 地区名称 | 项目名称 transfer table's project column dropped, a town's projects all bearing its name.
 """
 from __future__ import annotations
 
@@ -49,7 +52,11 @@ BASIC = {"total": "total", "personnel": "personnel", "public": "public"}
 REQUIRED = ["gpb_revenue", "gpb_expenditure", "gpb_own_expenditure", "gpb_own_basic", "gpb_transfer", "general_debt",
             "gfb_revenue", "gfb_expenditure", "gfb_own_expenditure", "gfb_transfer", "special_debt",
             "scb_revenue", "scb_expenditure", "scb_own_expenditure", "ssf_revenue", "ssf_expenditure", "sangong"]
-BOOK_TOTAL = re.compile(r"^(?:一般公共预算|政府性基金预算|本级)(?:收入|支出)?合计$")
+BOOK_TOTAL = re.compile(r"^(?:一般公共预算|政府性基金预算|本级|上级补助)(?:收入|支出)?合计$")
+# section totals the government revenue tables print: a sum of the items under it, never an item itself
+SECTION_TOTALS = ["上级补助收入合计", "中央补助收入合计", "转移性收入合计", "转移支付收入合计", "债务收入合计",
+                  "一、上级补助收入合计", "上级补助收入总计"]
+NOT_TOTALS = ["上级补助收入", "一、转移性收入", "债务收入", "地方政府一般债务收入", "返还性收入", "上解上级支出"]
 
 
 def written(name: str) -> list[dict]:
@@ -59,7 +66,8 @@ def written(name: str) -> list[dict]:
 
 
 def row_id(r: dict) -> str:
-    return r["code"] or r["label"].strip(FSP)
+    """The line's code, else its label; a town × project line is '<town> · <project>' (both item columns read)."""
+    return r["code"] or r["label"].strip(FSP) + (f" · {r['project']}" if r.get("project") else "")
 
 
 def expected_lines(t: dict, phase: str) -> dict[tuple[str, str], Decimal]:
@@ -146,6 +154,42 @@ def test_a_books_own_total_row_is_a_total(parsed, name):
                 sheet = _sheet_of(parsed[name], t["key"])
                 flags = {ln.is_total for ln in sheet.lines if (ln.line_label or "").strip(FSP) == r["label"]}
                 assert flags == {True}, (t["title"], r["label"])
+
+
+def test_a_revenue_section_total_is_a_total_row_and_its_heading_is_not():
+    """上级补助收入合计 (the 税收返还和转移支付表's whole), 转移性收入合计, 债务收入合计: sums, not items of the table."""
+    vocab = vocabulary()
+    assert [lb for lb in SECTION_TOTALS if not vocab.is_total_label(lb)] == []
+    assert [lb for lb in NOT_TOTALS if vocab.is_total_label(lb)] == []
+
+
+def test_a_transfer_table_by_region_and_project_keeps_both(tmp_path):
+    """A 税收返还和转移支付表 printed 地区名称 | 项目名称 | 预算数 (a town's name merged down over its projects): the
+    project column was dropped with a warning, so a town's projects all bore the town's name."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表5"
+    ws.append(["贺兰县2024年一般公共预算税收返还和转移支付表"])
+    ws.append([None, None, "单位：万元"])
+    ws.append(["地区名称", "项目名称", "预算数"])
+    rows = [("合计", None, 353), ("习岗镇", "乡镇运转保障补助", 124.8), (None, "农村综合改革转移支付", 40.2),
+            ("金贵镇", "乡镇运转保障补助", 118.2), (None, "农村综合改革转移支付", 69.8)]
+    for row in rows:
+        ws.append(list(row))
+    ws.merge_cells("A5:A6")
+    ws.merge_cells("A7:A8")
+    path = tmp_path / "贺兰县2024年预算公开表.xlsx"
+    wb.save(path)
+    sheet = parse_workbook(path).sheets[0]
+    assert (sheet.status, sheet.table_keys) == ("parsed", ("gov_gpb_transfer",)), (sheet.status, sheet.reason)
+    assert not any("项目列" in w for w in sheet.warnings), sheet.warnings
+    got = [(ln.line_label, ln.is_total, ln.amount_yuan) for ln in sheet.lines]
+    assert got == [("合计", True, Decimal("3530000")),
+                   ("习岗镇 · 乡镇运转保障补助", False, Decimal("1248000")),
+                   ("习岗镇 · 农村综合改革转移支付", False, Decimal("402000")),
+                   ("金贵镇 · 乡镇运转保障补助", False, Decimal("1182000")),
+                   ("金贵镇 · 农村综合改革转移支付", False, Decimal("698000"))]
 
 
 def _page(page: int, *rows) -> list[PageItem]:

@@ -18,6 +18,7 @@ from dagster_project.quality.suites import load_rule_catalogue, load_suites
 
 DEPT = "11640000MB1234567X"   # any text serves as a publisher code here
 DEPT2 = "11640000MB7654321Y"
+DEPT3 = "11640000MB1111111Z"  # the 21301 农业农村 tables (2018 and 2019)
 BUYER = "12640000MB0000001A"
 SUPPLIER = "91640000MA0000002B"
 
@@ -170,6 +171,7 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
         con.execute("update marts.fct_budget_lines set item_name = '基本薪金' where code = '30101'")  # no year's name
         planted.add(("CLASS_NAME_MISMATCH", DEPT, 2019, "dept_gpb_basic"))
         add_renames_and_an_uncovered_year(con)
+        add_agriculture_tables(con)
 
         # reconciliation + debt identities (dbt's rule input): one inconsistent per rule, one consistent
         con.execute("""create table intermediate.int_reconciliation_checks (rule_id varchar, publisher_code varchar,
@@ -360,6 +362,19 @@ def add_renames_and_an_uncovered_year(con) -> None:
                     [f"u{i}", DEPT2, UNCOVERED_YEAR, code, len(code) // 2, 6 + i])
 
 
+def add_agriculture_tables(con) -> None:
+    """DEPT3's 2018 and 2019 function tables naming 21301 农业农村 (with 213 农林水支出 above it): the 款 is 农业农村
+    in the 2019 政府收支分类科目, 农业 before. Code-list rows of 2018 from the seed (2019's are already there)."""
+    con.execute("""insert into marts.dim_function_class
+        select 2018, c.code, c.level, c.name from reference.ref_function_classes c
+        where 2018 between c.valid_from_year and coalesce(c.valid_to_year, 9999)""")
+    for year in (2018, 2019):
+        for row, (code, name) in enumerate((("213", "农林水支出"), ("21301", "农业农村"), ("2130101", "行政运行")), start=6):
+            con.execute("insert into marts.fct_budget_lines values (?, ?, 'department', '640000', ?, 'budget', 'expenditure', "
+                        "'dept_gpb_expenditure', null, ?, ?, ?, false, null, 'total', 1, ?, '表5', ?)",
+                        [f"a{year}{code}", DEPT3, year, code, len(code) // 2, name, f"budget/agri{year}.xlsx", row])
+
+
 def finding_keys(warehouse: Path, run_id: str, kind: str = "compliance") -> set[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -406,6 +421,20 @@ def test_a_name_of_another_year_is_a_rename_not_a_mismatch(fixture_run):
     assert {2019, 2021} <= set(renames)
     assert sorted(got) == sorted(("CLASS_NAME_RENAMED", y, len({n for _, n in codes})) for y, codes in renames.items())
     assert uncovered == [(UNCOVERED_YEAR, "function", 1)]   # once, not once per line
+
+
+def test_21301_is_agriculture_and_rural_affairs_from_2019(fixture_run):
+    """21301 农业农村 is the 2019+ name (no mismatch); in a 2018 table it is a later year's name (a rename, info)."""
+    warehouse, _, _, run = fixture_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        got = con.execute("""select rule_id, severity, fiscal_year, detail from quality.findings
+                              where run_id = ? and publisher_code = ? and rule_id like 'CLASS_NAME%'""",
+                          [run.run_id, DEPT3]).fetchall()
+    finally:
+        con.close()
+    assert [(r, s, y) for r, s, y, _ in got] == [("CLASS_NAME_RENAMED", "info", 2018)], got
+    assert got[0][3].startswith("21301 · 为 2019–")
 
 
 def test_integrity_passes_on_a_consistent_fixture(fixture_run):

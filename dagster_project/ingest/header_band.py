@@ -369,6 +369,8 @@ class _Segment:
     split: dict[str, Column]
     measures: list[Column]
     texts: list[Column]
+    # 地区名称 | 项目名称: the second item column qualifies the first (one line per place and project)
+    qualifier: Column | None = None
 
 
 EXTRA_ITEM_COLUMNS = ("只读取第一个项目列，其后的项目列已忽略 (only the first item column is read; further item columns "
@@ -394,9 +396,37 @@ def _segments(vocab, spec: TableSpec, columns: list[Column], paths, sheet: Parse
             segments.append(_segment_of(side, label, members, sheet))
         return segments
     label = labels[0] if labels else None
+    qualifier = _project_column(vocab, labels)
+    if qualifier is not None:
+        segment = _segment_of(None, label, [c for c in columns if c not in labels], sheet)
+        segment.qualifier = qualifier
+        return [segment]
     if len(labels) > 1:  # one item column is read: a second one (a table beside the first) is named, not lost unsaid
         sheet.warnings.append(EXTRA_ITEM_COLUMNS + "、".join(f"{c.letter}「{c.header}」" for c in labels[1:]))
     return [_segment_of(None, label, [c for c in columns if c is not label], sheet)]
+
+
+def _project_column(vocab, labels: list[Column]) -> Column | None:
+    """The 项目名称 column right after a 地区名称 one (vocabulary ``region_project_columns``), else None."""
+    words = vocab.raw.get("region_project_columns") or {}
+    if len(labels) != 2:
+        return None
+    heads = [normalise(c.header.split("/")[-1]) for c in labels]
+    region, project = ({normalise(w) for w in words.get(k) or ()} for k in ("region", "project"))
+    return labels[1] if heads[0] in region and heads[1] in project else None
+
+
+def region_project_label(grid: Grid, r: int, seg: _Segment, label: str | None, state: dict) -> str | None:
+    """'<place> · <project>': a place merged down over its projects, or left blank under its first, carries on; a
+    row with a place and no project (合计, a town's own line) keeps the place alone."""
+    project = cell_text(grid.value(r, seg.qualifier.index)).strip(" \u3000\t\xa0\r\n")
+    if label:
+        state["region"] = label
+    elif project:
+        label = state.get("region")
+    if not project:
+        return label
+    return f"{label} · {project}" if label else project
 
 
 def _codes_under_a_shared_header(grid: Grid, columns: list[Column], data_start: int) -> list[Column]:

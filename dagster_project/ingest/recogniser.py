@@ -36,6 +36,7 @@ from dagster_project.ingest.header_band import (
     _segments,
     _strip_unit_publisher,
     best_alias,
+    region_project_label,
 )
 from dagster_project.ingest.parsed import (
     _BLANK_AMOUNTS,
@@ -157,7 +158,8 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         sheet.code_layout = "none"
 
     mapped_cols = sorted(
-        {c.index for seg in segments for c in ([seg.label, seg.code] + list(seg.split.values()) + seg.measures + seg.texts) if c}
+        {c.index for seg in segments
+         for c in ([seg.label, seg.code, seg.qualifier] + list(seg.split.values()) + seg.measures + seg.texts) if c}
         | {a.index for alts in alternates.values() for a in alts}
     )
     text_cols = {c.index for seg in segments for c in seg.texts}
@@ -318,6 +320,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
     if raw_label is not None:
         indent = indent_of(raw_label, grid.indent(r, label_col) if label_col is not None else None)
     label = raw_label.strip(" \u3000\t\xa0\r\n") if raw_label else None
+    if seg.qualifier is not None:
+        label = region_project_label(grid, r, seg, label, split_state)
     is_total = bool(label) and vocab.is_total_label(label)
     counted_item = count_item(spec, row_keys, label, is_total)
     amounts = []

@@ -35,7 +35,10 @@ LONGEST_FIRST = ["test_spark_parity", "test_publish_pipeline", "test_benchmarks_
                  # sample build it shares): wave 18, s7
                  "test_debt_required_items", "test_people_outputs", "test_dbt_republished_workbook", "test_debt_blind",
                  "test_contract_conformance", "test_dbt_subset_runs", "test_trading_sections_load_order",
-                 "test_dbt_outside_superseded",
+                 # wave 19's: three whole trading builds each (≈ 21 s), the 三公 counts' dbt builds (≈ 20 s) — sent out in
+                 # the middle, not left to the alphabet's end where one worker ran them while the other had finished
+                 "test_trading_amendments_v3", "test_trading_review_v14", "test_sangong_counts",
+                 "test_dbt_outside_superseded", "test_sangong_counts_review",
                  "test_codes_damaged_finding", "test_dbt_build", "test_identities", "test_publish_release",
                  "test_publish_assets", "test_dbt_hand_build", "test_dbt_sample",
                  # reads the sample's quality runs test_people_outputs' setup makes (sample_quality_runs)

@@ -1,5 +1,5 @@
-"""The sample generator's files, asserted from the files (not from generator internals), both a fresh
-generation with the documented call and the committed ``data/raw``: every layout variant and planted defect
+"""The sample generator's files, asserted from the files (not from generator internals), of the
+committed ``data/raw`` (the documented call's output, file by file: test_sample_generator): every layout variant and planted defect
 is present, duplicated exports, rejected cells, disclosure statuses and findings, narrative, reconciliation
 and trading findings are where the ground truth says, and the clean parts are really clean."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from sample_files import (CATALOGUE, EXPLANATION_WORDS, REPO, RawRoot, Sheet, amount, decode_export,  # noqa: F401
-                          fresh_dir, is_utf8, json_or_none, raw, read_raw_records)
+                          is_utf8, json_or_none, raw, read_raw_records)
 
 REQUIRED_VARIANTS = [
     "merged_title", "sheet_name_table_n", "sheet_name_numbered", "sheet_name_sheet1", "sheet_name_table_name",

@@ -1,5 +1,5 @@
 """The sample generator's trading exports and registry, asserted from the files (not from generator internals),
-both a fresh generation and the committed ``data/raw``: trading findings are where the ground truth says, every
+of the committed ``data/raw`` (the documented generation's output: test_sample_generator): trading findings are where the ground truth says, every
 other deal's timeline is legal, no supplier dominates a buyer unplanted, and the registry's identifiers and reply
 dates are what the ground truth plants (the layout, disclosure and reconciliation checks: test_sample_files)."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import io
 import json
 
 from dagster_project import identifiers
-from sample_files import fresh_dir, raw  # noqa: F401  (the fixtures)
+from sample_files import raw  # noqa: F401  (the fixture)
 
 
 def deals(raw):

@@ -117,16 +117,13 @@ def judged(tmp_path_factory):
     report, warehouse, run_id = load_and_judge(tmp, [
         (year, code, name) for year in (2024, 2025)
         for code, name in ((SPORTS_CODE, probes.SPORTS), (FINANCE_CODE, probes.FINANCE), (CULTURE_CODE, probes.CULTURE))])
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         sheets = con.execute("select source_file, publisher_code, is_registered_publisher from "
                              "intermediate.int_sheets_resolved").fetchall()
         counts = con.execute("select publisher_code, count_key, table_count, stated_count, counts_agree "
                              "from marts.fct_sangong_counts").fetchall()
         findings = con.execute("select rule_id, publisher_code, observed from quality.findings where run_id = ? and "
                                "rule_id like 'NARR_COUNT%'", [run_id]).fetchall()
-    finally:
-        con.close()
     return report, sheets, counts, findings
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dagster_project.ingest.grid import Grid, cell_text
 from dagster_project.ingest.parsed import _BLANK_AMOUNTS, ParsedCount, RowReject, nfkc, parse_count
-from dagster_project.ingest.workbook_spec import TableSpec
+from dagster_project.ingest.workbook_spec import TableSpec, normalise
 
 
 def count_column(spec: TableSpec, key: str) -> str | None:
@@ -21,6 +21,25 @@ def count_column(spec: TableSpec, key: str) -> str | None:
     return base if base in spec.count_keys else None
 
 
+def cost_of_row(row_keys, label: str | None, is_total: bool) -> str | None:
+    """The cost a row names (1.因公出国（境）费 → overseas), for the bare count columns beside it; None on a total."""
+    return None if is_total or not label else row_keys.peek(label)
+
+
+def row_count(spec: TableSpec, key: str, row_key: str | None) -> tuple[str, str] | None:
+    """(count key, column key) of a bare count column's cell (团组数 | 人次数 beside one row per cost), or None when the
+    column is none: the row's cost names the count (人次数 on the 公务接待费 row is reception_persons), the column key
+    is the count's own (the year's count) or under the group's prefix (预算数 over 团组数: budget_trips_abroad). On a
+    row naming no cost of the column (合计) the cell is other_count: read as a count, compared with nothing."""
+    prefix = next((g.prefix for g in spec.group_prefixes if key.startswith(g.prefix)
+                   and key[len(g.prefix):] in spec.row_counts), "")
+    by_row = spec.row_counts.get(key[len(prefix):])
+    if by_row is None:
+        return None
+    counted = by_row.get(row_key, "other_count")
+    return counted, prefix + counted
+
+
 def count_item(spec: TableSpec, row_keys, label: str | None, is_total: bool) -> str | None:
     """The count key an item row names (因公出国（境）团组数（个） → trips_abroad), or None: its cells are then counts in
     whichever column they stand. Read without moving the row patterns' sections (the row's own key comes after)."""
@@ -30,13 +49,21 @@ def count_item(spec: TableSpec, row_keys, label: str | None, is_total: bool) -> 
     return key if key in spec.count_keys else None
 
 
-def count_cell(grid: Grid, sheet, r: int, column, value, count_key: str) -> ParsedCount | RowReject | None:
+def count_cell(grid: Grid, spec: TableSpec, sheet, r: int, column, value, count_key: str,
+               column_key: str | None = None) -> ParsedCount | RowReject | None:
     """One count cell as its count, its reject (not a whole number), or None: a blank cell of an item row's other
-    columns (the 预算数 beside a 决算 count is no count of anything)."""
+    columns (the 预算数 beside a 决算 count is no count of anything), or a mark saying the count is not given here.
+    A dash is 0 as in an amount (RAW_FORMATS.md); the spec's words for none (无) are 0 — a 决算 table writes them for
+    none as the narrative writes 未购置; its marks of not applicable (/) state no count: a 0 there would be compared
+    with the narrative's count (a false NARR_COUNT_MISMATCH), a reject would drop the row's costs with it."""
+    column_key = column_key or column.key
     text = cell_text(value).strip() if value is not None else ""
     if nfkc(text).strip() in _BLANK_AMOUNTS and column.key not in (count_key, "amount"):
         return None
-    count = parse_count(value)
+    word = normalise(text)
+    if word in spec.count_absent_marks:
+        return None
+    count = 0 if word in spec.count_zero_words else parse_count(value)
     if count is None:
         return RowReject(
             sheet.sheet, grid.source_row(r), column.letter, text,
@@ -44,6 +71,6 @@ def count_cell(grid: Grid, sheet, r: int, column, value, count_key: str) -> Pars
             f"trips, people, vehicles or batches, found '{text}')",
             source_page=grid.page(r),
         )
-    return ParsedCount(source_row=grid.source_row(r), line_label=None, count_key=count_key, column_key=column.key,
+    return ParsedCount(source_row=grid.source_row(r), line_label=None, count_key=count_key, column_key=column_key,
                        source_column=column.letter, value_text=text or None, count_value=count,
                        source_page=grid.page(r))

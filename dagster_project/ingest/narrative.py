@@ -41,6 +41,7 @@ def _spec() -> dict:
         "statement_sections": dict(data.get("statement_sections") or {}),
         "own_figure_sections": set(data.get("own_figure_sections") or []),
         "count_section": data.get("count_section"),
+        "cover_execution": re.compile(nf(data.get("cover_execution") or "(?!)")),
         "counts": [(key, [re.compile(nf(p).replace("{N}", data.get("count_number") or r"\d+")) for p in patterns])
                    for key, patterns in (data.get("counts") or {}).items()],
         "count_other_scope": re.compile(nf(data.get("count_other_scope") or "(?!)")),
@@ -216,12 +217,28 @@ def _excerpt(text: str, at: int, width: int = 40) -> str:
 
 
 def disclosure_of(blocks: list[TextBlock]) -> tuple[int | None, str | None]:
-    """(fiscal year, phase) a narrative speaks of, from its first lines (a cover: …2025年部门预算)."""
+    """(fiscal year, phase) a narrative speaks of, from its first lines (a cover: …2025年部门预算). In a line naming
+    several years, each year's own words decide (``cover_execution``): the first year of a budget or final itself,
+    a year of an execution only where none is named — 关于2023年预算执行情况和2024年预算草案的报告 is 2024's budget.
+    Before, the first year in the line was taken: the budget's report was a 2023 disclosure."""
+    execution = _spec()["cover_execution"]
     for block in blocks[:12]:
         norm = normalise(block.text)
-        year = _YEAR.search(norm)
-        if year and ("预算" in norm or "决算" in norm):
-            return int(year.group(1)), ("final" if "决算" in norm else "budget")
+        years = list(_YEAR.finditer(norm))
+        if not years or ("预算" not in norm and "决算" not in norm):
+            continue
+        ends = [m.start() for m in years[1:]] + [len(norm)]
+        named = []
+        for m, end in zip(years, ends):
+            words = norm[m.start():end]
+            if "决算" in words:
+                named.append((0, int(m.group(1)), "final"))
+            elif "预算" in words:
+                named.append((1 if execution.search(words) else 0, int(m.group(1)), "budget"))
+        if named:
+            _, year, phase = min(named, key=lambda n: n[0])  # min keeps the first of equal rank
+            return year, phase
+        return int(years[0].group(1)), ("final" if "决算" in norm else "budget")
     return None, None
 
 

@@ -13,7 +13,7 @@ import dataclasses
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
-from dagster_project.ingest.count_cells import count_cell, count_column, count_item
+from dagster_project.ingest.count_cells import cost_of_row, count_cell, count_column, count_item, row_count
 from dagster_project.ingest.cut_labels import CUT_NOTE
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
@@ -333,8 +333,13 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
                 row_rejects.extend(refused)
                 continue
         value = grid.value(r, m.index)
-        if (counted_key := count_column(spec, m.key) or counted_item):  # a count (团组数 2), never in the unit
-            counted = count_cell(grid, sheet, r, m, value, counted_key)
+        by_row = row_count(spec, m.key, cost_of_row(row_keys, label, is_total)) if spec.row_counts else None
+        if by_row is not None:  # a bare 团组数 | 人次数 column: the count its row's cost names
+            counted_key, column_key = by_row
+        else:
+            counted_key, column_key = count_column(spec, m.key) or counted_item, None
+        if counted_key:  # a count (团组数 2), never in the unit
+            counted = count_cell(grid, spec, sheet, r, m, value, counted_key, column_key)
             if isinstance(counted, RowReject):
                 row_rejects.append(counted)
             elif counted is not None and row_counts is not None:

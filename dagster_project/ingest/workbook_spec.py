@@ -124,6 +124,12 @@ class TableSpec:
     # measures that are counts, not amounts (the 三公 detail's trips, people, vehicles, batches): a column or an item
     # row of one of these keys holds whole numbers, never scaled by the table's unit (ParsedSheet.counts)
     count_keys: frozenset[str] = frozenset()
+    # what a count cell may hold besides a number, normalised (count_cells.py): words saying none (无: a count of 0)
+    # and marks saying the table gives no count there (/ 不适用: no count, no reject)
+    count_zero_words: frozenset[str] = frozenset()
+    count_absent_marks: frozenset[str] = frozenset()
+    # a bare count column beside one row per cost (团组数 | 人次数): column key → {the row's cost key → count key}
+    row_counts: dict = field(default_factory=dict)
     # two item columns, each with its figures to its right (项目 | 预算数 | 决算数 | 项目 | 统计数): each pair read as its own
     # items, no side (a two-sided summary's are income | expenditure)
     items_side_by_side: bool = False
@@ -443,5 +449,8 @@ def _compile_spec(vocab: WorkbookVocabulary, table_name: str, fiscal_year: int |
         part_rows={total: tuple(tuple(s) for s in sets) for total, sets in (kind.get("part_rows") or {}).items()},
         section_totals=bool(kind.get("section_totals")),
         count_keys=frozenset(kind.get("count_keys") or ()),
+        count_zero_words=frozenset(normalise(w) for w in kind.get("count_zero_words") or ()),
+        count_absent_marks=frozenset(normalise(w) for w in kind.get("count_absent_marks") or ()),
+        row_counts={key: dict(by_row) for key, by_row in (kind.get("row_counts") or {}).items()},
         items_side_by_side=bool(kind.get("items_side_by_side", False)),
     )

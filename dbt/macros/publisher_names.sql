@@ -40,3 +40,17 @@ entity_by_name as (
     having count(distinct entity_code) = 1
 ),
 {%- endmacro %}
+
+{#- The publisher a file names, as compared with registry names (CONTRACTS §7): the name without its own-level
+    suffix. X本级 is X's own level (the department's own organ, 本级 = its own), so its file is X's: a unit's file
+    naming 预算单位：X本级 under 预算主管部门：X resolves to X, not an unknown publisher. Written as publishers write it,
+    after clean_name (half-width brackets, one space): X本级, X 本级, X(本级), X机关本级, X(机关本级) — the list below,
+    longest first. Before, only a bare 本级 was dropped: X(本级) was compared as 'X(' and X机关本级 as 'X机关'. -#}
+{% macro publisher_name_key(expr) -%}
+{%- set own_level_suffixes = ['(机关本级)', '(本级)', '机关本级', '本级'] -%}
+{%- set alternatives = [] -%}
+{%- for suffix in own_level_suffixes -%}
+  {%- do alternatives.append(suffix | replace('(', '\\(') | replace(')', '\\)')) -%}
+{%- endfor -%}
+{{ regex_replace_anchored(clean_name(expr), sql_string(' ?(?:' ~ (alternatives | join('|')) ~ ')$'), "''") }}
+{%- endmacro %}

@@ -12,8 +12,8 @@ select
     {{ clean_name('title') }}                           as title,
     {{ clean_name('table_name') }}                      as table_name,
     {{ clean_name('entity_name') }}                     as entity_name,
-    {# the publisher as compared with registry names: '本级' suffix ignored (CONTRACTS §7) #}
-    {{ regex_replace_anchored(clean_name('entity_name'), "'本级$'", "''") }} as entity_name_key,
+    {# the publisher as compared with registry names: its own-level suffix (本级, (本级) …) ignored (CONTRACTS §7) #}
+    {{ publisher_name_key('entity_name') }}             as entity_name_key,
     {{ clean_name('publisher_line') }}                  as publisher_line,
     cast(fiscal_year as integer)                        as fiscal_year,
     lower(trim(phase))                                  as phase,
@@ -114,7 +114,7 @@ select
     lines.column_key,
     lines.source_column,
     cast(sheets.fiscal_year as integer)                        as fiscal_year,
-    {{ regex_replace_anchored(clean_name('sheets.entity_name'), "'本级$'", "''") }} as entity_name_key,
+    {{ publisher_name_key('sheets.entity_name') }}             as entity_name_key,
     {{ clean_name('sheets.title') }}                           as title,
     sheets.note_text,
     {{ workbook_line_amount_yuan('lines', 'sheets') }}          as amount_yuan

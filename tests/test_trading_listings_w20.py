@@ -3,6 +3,9 @@ platform exports them (tests/fixtures/trading_listings_w20/MAKE.md).
 
 * PROJECT_PRICE 挂牌价格 was unread: a listing's starting price is its tender's value (OCDS tender.value), read in 元
   by its PRICE_UNIT (0 元, 1 万元).
+* The listing's seller (SELLER_* 转让方, the public party) was the OCDS release's `buyer` — "an entity whose budget
+  will be used to pay", the opposite of a seller. OCDS 1.1.5's partyRole codelist has no seller; the seller managing
+  its own sale is `procuringEntity` (ocds.yaml public_party_roles), and no release or record names it `buyer`.
 * 750's free-text BUYER_POSTULATE 受让方资格条件 and OTHER_CONDITIONS 与转让相关的其他条件 were unread, so a mobile or ID
   number written there escaped the privacy scan (DOMAIN.md 4: personal data in any text) — now loaded, scanned and
   never published.
@@ -79,3 +82,46 @@ def test_the_ocds_tender_value_of_a_listing_is_its_starting_price(warehouse, tmp
         ocids = [o for o in values if record["PROJECT_CODE"] in o]
         assert ocids, (record["PROJECT_CODE"], sorted(values))
         assert {values[o] for o in ocids} == {(probe.starting_price_yuan(record), "CNY")}, record["PROJECT_CODE"]
+
+
+
+@pytest.mark.slow
+def test_the_seller_of_a_listing_is_no_buyer_in_ocds(warehouse, tmp_path):
+    from dagster_project.publish.ocds import build_ocds
+    from dagster_project.publish.ocds_config import open_package_text, package_files
+
+    result = build_ocds(warehouse, tmp_path / "out")
+    items = {"releases": [], "records": []}
+    for path in package_files(result.path):
+        key = "releases" if path.name.startswith("release-package") else "records"
+        with open_package_text(path) as handle:
+            items[key] += json.load(handle)[key]
+    releases = items["releases"] + [r["compiledRelease"] for r in items["records"]]
+    for record in LISTINGS:
+        own = [r for r in releases if record["PROJECT_CODE"] in r["ocid"]]
+        assert len(own) >= 2, record["PROJECT_CODE"]   # the release and the record's compiled release
+        for release in own:
+            sellers = [p for p in release["parties"] if p.get("name") == record["SELLER_NAME"]]
+            assert [p["roles"] for p in sellers] == [["procuringEntity"]], release["parties"]
+            assert "buyer" not in release, release.get("buyer")
+
+
+@pytest.mark.slow
+def test_the_sql_mapping_of_a_sale_is_the_reference_mapping(warehouse, tmp_path):
+    # the seller's role is one definition: DuckDB's releases and records are what ocds_reference defines for them
+    from dagster_project.publish.ocds_config import open_package_text, package_files
+    from dagster_project.publish.ocds_reference import _compile
+    from test_publish_support import ocds_written_and_mapped
+
+    folder, expected = ocds_written_and_mapped(warehouse, tmp_path)
+    written = {"releases": [], "records": []}
+    for path in package_files(folder):
+        key = "releases" if path.name.startswith("release-package") else "records"
+        with open_package_text(path) as handle:
+            written[key] += json.load(handle)[key]
+    assert written["releases"] == expected
+    sellers = {r["SELLER_NAME"] for r in LISTINGS}
+    assert any(p.get("name") in sellers for r in expected for p in r["parties"])   # the sales are there
+    for record in written["records"]:
+        releases = json.loads(json.dumps([r for r in expected if r["ocid"] == record["ocid"]]))
+        assert record["compiledRelease"] == _compile(record["ocid"], releases)

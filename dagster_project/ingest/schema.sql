@@ -233,7 +233,10 @@ CREATE TABLE IF NOT EXISTS raw.trading_bulletins (
     source_part            INTEGER,           -- section of a record listing several (1 otherwise)
     contact_person         VARCHAR,           -- personal data: never published
     agency_contact_person  VARCHAR,           -- personal data: never published
-    agency_contact_phone   VARCHAR            -- personal data: scanned, never published
+    agency_contact_phone   VARCHAR,           -- personal data: scanned, never published
+    buyer_conditions       VARCHAR,           -- a listing's 受让方资格条件: scanned, never published
+    other_conditions       VARCHAR,           -- a listing's 与转让相关的其他条件: scanned, never published
+    procurement_method     VARCHAR            -- the method field's method word, else the title's own (spec procurement_methods)
 );
 -- Warehouses created before these columns existed gain them. Their rows carry bulletin keys of the
 -- old form (the type as published, not its closed code) and no source_part: the files they came from
@@ -243,6 +246,9 @@ ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS source_part INTEGER;
 ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS contact_person VARCHAR;
 ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS agency_contact_person VARCHAR;
 ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS agency_contact_phone VARCHAR;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS buyer_conditions VARCHAR;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS other_conditions VARCHAR;
+ALTER TABLE raw.trading_bulletins ADD COLUMN IF NOT EXISTS procurement_method VARCHAR;
 UPDATE raw.load_files SET source_sha256 = 'reload-' || source_sha256
 WHERE family = 'trading' AND is_current AND NOT starts_with(source_sha256, 'reload-')
   AND source_file IN (SELECT DISTINCT source_file FROM raw.trading_bulletins WHERE source_part IS NULL AND NOT is_retired);

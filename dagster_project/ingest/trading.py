@@ -162,16 +162,32 @@ _GAP = "[\\s\\p{Zs}]*"
 _NUMBER = f"(?:[（(]?{_GAP}第?{_GAP}[0-9０-９一二三四五六七八九十百零〇]+{_GAP}[号次]?{_GAP}[）)]?)?"
 
 
-def title_kind_pattern(titles: dict) -> str:
+def title_kind_pattern(titles: dict, capture: bool = False) -> str:
     """The RE2 pattern of a title naming the record's kind (the spec's ``record_kinds.<table>.titles``): one of its
     ``words`` as the notice's own kind word — numbered or not, then before one of its ``nouns`` (的/之 between:
     澄清的公告), closing a bracket or before a colon (【更正】, 澄清：), or at the title's end (a bracketed remark and a
     full stop after it: 澄清（标段一）). A word inside the project's own name is followed by more of the name
-    (变更登记大厅, 修改性详细规划, 更正路): it names no kind."""
+    (变更登记大厅, 修改性详细规划, 更正路): it names no kind. ``joiners``: words allowed between the kind word and its
+    noun (询价采购公告). ``capture``: the kind word is the pattern's group 1 (which word the title names)."""
     words = "|".join(re.escape(w) for w in titles["words"])
     nouns = "|".join(re.escape(n) for n in sorted(titles["nouns"], key=len, reverse=True))
+    joiners = "|".join(re.escape(j) for j in titles.get("joiners") or ())
+    joined = f"(?:{joiners})?{_GAP}" if joiners else ""
     end = f"{_GAP}(?:[（(【\\[][^（）()【】\\[\\]]*[）)】\\]])?[\\s\\p{{Zs}}。.．]*$"
-    return f"(?:{words}){_GAP}{_NUMBER}{_GAP}(?:[的之]?{_GAP}(?:{nouns})|[】\\]）):：]|{end})"
+    return (f"({'' if capture else '?:'}{words}){_GAP}{_NUMBER}{_GAP}"
+            f"(?:[的之]?{_GAP}{joined}(?:{nouns})|[】\\]）):：]|{end})")
+
+
+def procurement_method_sql(present: set[str]) -> str:
+    """SQL over the parsed columns: the deal's procurement method as the spec's ``procurement_methods`` reads it — a
+    method word the method field states, else the title's own kind word — or NULL."""
+    methods = trading_spec()["procurement_methods"]
+    words = tf.sql_literal("(" + "|".join(re.escape(w) for w in methods["words"]) + ")")
+    stated = (f"NULLIF(regexp_extract(p_procurement_method, {words}, 1), '')" if "procurement_method" in present
+              else "NULL")
+    titled = (f"NULLIF(regexp_extract(p_notice_name, {tf.sql_literal(title_kind_pattern(methods, capture=True))}, 1), '')"
+              if "notice_name" in present else "NULL")
+    return f"coalesce({stated}, {titled})"
 
 
 def record_kind_sql(table: StandardTable | None, present: set[str]) -> str | None:
@@ -236,6 +252,7 @@ def _insert_bulletins(con: duckdb.DuckDBPyConnection, parsed: tf.ParsedFile, f: 
         "unified_deal_code": unified_code,
         "bulletin_type": type_label,
         "trade_area": area,
+        "procurement_method": procurement_method_sql(present),
     }
     for b in bindings:
         target = spec["fields"][b.field].get("column", b.field)

@@ -109,7 +109,9 @@ def bulletin_release(row: dict, cfg: dict) -> dict:
         or cfg["default_bulletin_type"]
     tag = kind["tag"]
     deal_key = row["deal_key"]
-    buyer = _party(row.get("tenderer_name"), row.get("tenderer_code"), ["buyer"], scheme)
+    # the public party's role: a sale's seller is none of the buyer (ocds.yaml public_party_roles)
+    role = (cfg.get("public_party_roles") or {}).get(row.get("trade_area") or "", "buyer")
+    buyer = _party(row.get("tenderer_name"), row.get("tenderer_code"), [role], scheme)
     agency = _party(row.get("tender_agency_name"), row.get("tender_agency_code"), ["procuringEntity"], scheme)
     winner = None
     if tag in {"award", "contract", "implementation"}:
@@ -126,7 +128,7 @@ def bulletin_release(row: dict, cfg: dict) -> dict:
         "initiationType": "tender",
         "language": "zh",
         "parties": [p for p in (buyer, agency, winner) if p] + [p for _, p in named],
-        "buyer": {"id": buyer["id"], "name": buyer.get("name")} if buyer else None,
+        "buyer": {"id": buyer["id"], "name": buyer.get("name")} if buyer and role == "buyer" else None,
         "tender": {
             "id": deal_key,
             "title": row.get("notice_name") if tag == "tender" else None,

@@ -244,6 +244,7 @@ def flat_sql(source_sql: str, types: dict[str, str], cfg: dict) -> str:
                    {tag} AS tag, {award_status} AS award_status,
                    NULLIF({col('notice_name')}, '') AS notice_name,
                    {b_id} AS b_id, {b_name} AS b_name, {b_code} AS b_code,
+                   coalesce({_map_case(col('trade_area'), cfg.get('public_party_roles') or {})}, 'buyer') AS b_role,
                    {a_id} AS a_id, {a_name} AS a_name, {a_code} AS a_code,
                    {w_id} AS w_id0, {w_name} AS w_name, {w_code} AS w_code,
                    CAST(CASE WHEN {deal_budget} IS NOT NULL AND {deal_budget} <> 0 THEN {deal_budget}
@@ -266,7 +267,7 @@ def release_json_sql(cfg: dict) -> str:
     """The release of one flat row (columns of ``flat_sql``) as JSON text."""
     cur, scheme, t = cfg["currency"], cfg["party_scheme"], _txt
     won = "tag IN ('award', 'contract', 'implementation')"
-    buyer = _party(t("b_id"), t("b_name"), t("b_code"), "['buyer']", scheme)
+    buyer = _party(t("b_id"), t("b_name"), t("b_code"), "[b_role]", scheme)   # a sale's seller: not the buyer
     agency = _party(t("a_id"), t("a_name"), t("a_code"), "['procuringEntity']", scheme)
     winner = _party(t("w_id"), t(f"CASE WHEN {won} THEN w_name END"), t(f"CASE WHEN {won} THEN w_code END"),
                     "['supplier', 'tenderer']", scheme)
@@ -290,10 +291,11 @@ def release_json_sql(cfg: dict) -> str:
     contract = (f"{{'id': {contract_id}, 'awardID': {award_ref}, 'title': {t('notice_name')}, 'status': 'active', "
                 f"'dateSigned': {t('signed_s')}, 'value': {_amount('bid_amount', cur)}}}")
     is_award, is_contract = "tag = 'award'", "tag = 'contract'"
+    buyer_id = "CASE WHEN b_role = 'buyer' THEN b_id END"   # the top-level buyer: no sale's seller (public_party_roles)
     return _json(
         f"{{'ocid': {t('ocid')}, 'id': {t('rid')}, 'date': {t('date_s')}, 'tag': [tag], "
         f"'initiationType': 'tender', 'language': 'zh', 'parties': {_nonempty(parties)}, "
-        f"'buyer': {_ref(t('b_id'), t('b_name'))}, 'tender': {tender}, "
+        f"'buyer': {_ref(t(buyer_id), t('b_name'))}, 'tender': {tender}, "
         f"'awards': {_present(is_award, '[' + award + ']')}, "
         f"'contracts': {_present(is_contract, '[' + contract + ']')}}}")
 
@@ -319,7 +321,7 @@ def _party_slots(rows: str) -> str:
     tenderer), then the candidates. One SELECT per slot (an unnest of the four slots was decorrelated into a join on
     all)."""
     return f"""
-            SELECT ocid, seq, 0 AS k, b_id AS pid, b_name AS pname, b_code AS pcode, 'buyer' AS role
+            SELECT ocid, seq, 0 AS k, b_id AS pid, b_name AS pname, b_code AS pcode, b_role AS role
             FROM {rows} WHERE b_id IS NOT NULL
             UNION ALL
             SELECT ocid, seq, 1, a_id, a_name, a_code, 'procuringEntity' FROM {rows} WHERE a_id IS NOT NULL
@@ -358,7 +360,8 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
     compiled_id = _nonempty_text("ocid || '-compiled'")
     compiled = (f"{{'ocid': {t('ocid')}, 'id': {compiled_id}, 'date': {t('date_s')}, "
                 f"'tag': ['compiled'], 'initiationType': 'tender', 'language': 'zh', 'parties': parties, "
-                f"'buyer': {_ref(t('b_id'), t('b_name'))}, 'tender': {tender}, 'awards': awards, 'contracts': contracts}}")
+                f"'buyer': {_ref(t('buyer_id'), t('buyer_name'))}, 'tender': {tender}, 'awards': awards, "
+                f"'contracts': contracts}}")
     record = _json(f"{{'ocid': {t('ocid')}, 'releases': links, 'compiledRelease': {compiled}}}")
     # The record's own values (RECORD_OWN_TEXT) under keys of their role, as JSON (never NULL: no strip; the same
     # writer, so the same escapes, as the item's): {"url": [its links' urls], "id": its compiled release's id}.
@@ -425,7 +428,9 @@ def records_sql(cfg: dict, flat: str, offset: int = 0) -> str:
                   FROM flat_rows WHERE tag = 'contract' GROUP BY ALL)
         ), deals AS (
             SELECT ocid, min(seq) AS first, any_value(deal_key) AS deal_key, {last('date_s')} AS date_s,
-                   {last('b_id')} AS b_id, {last('b_name')} AS b_name, {last('a_id')} AS a_id, {last('a_name')} AS a_name,
+                   {last("CASE WHEN b_role = 'buyer' THEN b_id END")} AS buyer_id,
+                   {last("CASE WHEN b_role = 'buyer' THEN b_name END")} AS buyer_name,
+                   {last('a_id')} AS a_id, {last('a_name')} AS a_name,
                    {last("CASE WHEN tag = 'tender' THEN notice_name END")} AS title,
                    {last('tender_amount')} AS tender_amount, {last('period_start')} AS period_start,
                    {last('period_end')} AS period_end, {last('n_tenderers')} AS n_tenderers,

@@ -48,6 +48,7 @@ with bulletins as (
         {{ clean_name('b.bulletin_type') }}                           as bulletin_type_as_published,
         {{ clean_name('b.trade_area') }}                              as trade_area_as_published,
         {{ clean_name('b.notice_name') }}                             as notice_name,
+        b.procurement_method,
         b.notice_send_time,
         {{ current_region_code('b.region_code', 'code_map') }}        as region_code,
         {{ clean_name('b.tenderer_name') }}                           as tenderer_name,
@@ -76,7 +77,9 @@ with bulletins as (
         nullif(trim(b.url), '')                                       as url,
         {{ clean_name('b.contact_person') }}                          as contact_person,
         {{ clean_name('b.agency_contact_person') }}                   as agency_contact_person,
-        nullif(trim(b.agency_contact_phone), '')                      as agency_contact_phone
+        nullif(trim(b.agency_contact_phone), '')                      as agency_contact_phone,
+        b.buyer_conditions,
+        b.other_conditions
     from {{ relation }} as b
     left join {{ ref('ref_region_code_map') }} as code_map on code_map.old_code = trim(b.region_code)
     {%- for party in parties if codes_by_distinct %}

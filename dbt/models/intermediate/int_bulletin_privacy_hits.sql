@@ -3,7 +3,7 @@
 -- incrementally by load like the bulletins it reads: only the rebuilt deal-year partitions are scanned
 -- (macros/trading_load_partitions.sql). Texts looked into: title, content, contact, the names of buyer, agency,
 -- winner, candidates and project manager, and the national standard's contact persons and agency phone (never
--- published themselves). PM_CODE is an ID field by definition: never a finding here (it is masked in extracts).
+-- published themselves), a listing's conditions (750 BUYER_POSTULATE / OTHER_CONDITIONS). PM_CODE is an ID field by definition: never a finding here (it is masked in extracts).
 -- Texts that cannot hold a personal number are dropped first (a cheap test): almost every notice is such a text.
 {%- set years = trading_years_to_rebuild() %}
 {#- partition -1 holds one marker row (below), rewritten by every build -#}
@@ -21,7 +21,9 @@ with bulletin_texts as (
         ('pm_name', 'bulletins.pm_name'),
         ('contact_person', 'bulletins.contact_person'),
         ('agency_contact_person', 'bulletins.agency_contact_person'),
-        ('agency_contact_phone', 'bulletins.agency_contact_phone')],
+        ('agency_contact_phone', 'bulletins.agency_contact_phone'),
+        ('buyer_conditions', 'bulletins.buyer_conditions'),
+        ('other_conditions', 'bulletins.other_conditions')],
         ['bulletins.bulletin_key', 'bulletins.deal_key', 'bulletins.source_file', 'bulletins.source_row'], 'column_name', 'text_value',
         where=in_keys('bulletins.partition_year', years),
         value_filter=personal_number_prefilter('{value}')) | indent(4) }}

@@ -82,7 +82,8 @@ rules as (
     where object_key_kind = 'deal_key'
 ),
 
--- applies_to = 'area|area:keyword' (keyword must appear in the announcement's NOTICE_NAME)
+-- applies_to = 'area|area:method' (the deal's procurement method, int_deals_assembled: the export's method field, else
+-- its announcement title's own kind word — a method word inside the project's name places nothing)
 scope_entries as (
     select
         rule_id,
@@ -107,7 +108,7 @@ deals_in_scope as (
     from deals
     join scope_entries
         on scope_entries.trade_area = deals.trade_area
-       and (scope_entries.keyword is null or contains(coalesce(deals.announcement_name, ''), scope_entries.keyword))
+       and (scope_entries.keyword is null or deals.procurement_method = scope_entries.keyword)
 ),
 
 measures as (
@@ -253,11 +254,55 @@ evaluated as (
         end as {{ column }},
         {%- endfor %}
         observed.partition_year,
-        observed.source_loaded_at
+        observed.source_loaded_at,
+        coalesce(rules.applies_to, '') <> '' as is_area_scoped
     from observed
     join rules on rules.rule_id = observed.observation.rule_id
     left join deals_in_scope
         on deals_in_scope.rule_id = observed.observation.rule_id and deals_in_scope.deal_key = observed.deal_key
+),
+
+-- A deal whose trade area is blank or outside ref_trade_areas cannot be placed in any area-scoped rule's scope
+-- (applies_to): those rules are then not judged on it. Not judged by default — an area-scoped rule on a land or
+-- state-property sale would call its price above the starting price a failure — but never silently: one row of the
+-- catalogue's TRADE_AREA_UNPLACED (if it lists one) per such deal, naming the deal's first bulletin and the
+-- area-scoped rules whose inputs the deal has (they would have judged it); it passes when there are none.
+unplaced as (
+    select
+        unplaced_rule.rule_id,
+        unplaced_rule.severity,
+        evaluated.deal_key,
+        min(evaluated.publisher_code) as publisher_code,
+        min(evaluated.publisher_name) as publisher_name,
+        min(evaluated.fiscal_year) as fiscal_year,
+        cast(null as string) as trade_area_code,
+        cast(count(case when evaluated.has_inputs then 1 end) as decimal(20, 2)) as observed_value,
+        cast(null as decimal(20, 4)) as threshold,
+        min(unplaced_rule.threshold_unit) as threshold_unit,
+        cast(null as date) as deadline_date,
+        {{ ordered_string_agg('case when evaluated.has_inputs then evaluated.rule_id end', "', '", ['evaluated.rule_id']) }} as observed_detail,
+        false as on_provisional_calendar,
+        'precomputed' as comparison,
+        count(case when evaluated.has_inputs then 1 end) = 0 as passes_if_applies,
+        true as in_scope,
+        true as has_inputs,
+        deals.source_file,   -- the deal's first bulletin
+        deals.source_row,
+        cast(null as timestamp) as named_bulletin_published_at,
+        min(evaluated.partition_year) as partition_year,
+        max(evaluated.source_loaded_at) as source_loaded_at,
+        false as is_area_scoped
+    from evaluated
+    join deals on deals.deal_key = evaluated.deal_key
+    cross join (select rule_id, severity, threshold_unit from rules where rule_id = 'TRADE_AREA_UNPLACED') as unplaced_rule
+    where deals.trade_area is null and evaluated.is_area_scoped
+    group by unplaced_rule.rule_id, unplaced_rule.severity, evaluated.deal_key, deals.source_file, deals.source_row
+),
+
+judged as (
+    select * from evaluated
+    union all
+    select * from unplaced
 )
 
 select
@@ -289,4 +334,4 @@ select
     observed_detail,
     partition_year,
     source_loaded_at
-from evaluated
+from judged

@@ -157,6 +157,10 @@ deals as (
         cast(year(min(notice_send_time)) as integer) as fiscal_year,
         min(notice_send_time) as first_notice_at,
         {{ arg_min_by('notice_name', ['notice_send_time', 'notice_name']) }} filter (where bulletin_type_code = 'announcement') as announcement_name,
+        -- the method the announcement states (its field, else its title's kind word), else any bulletin's
+        coalesce({{ arg_min_by('procurement_method', ['notice_send_time', 'procurement_method']) }} filter (
+                     where bulletin_type_code = 'announcement' and procurement_method is not null),
+                 min(procurement_method)) as procurement_method,
         min(notice_send_time) filter (where bulletin_type_code = 'announcement') as announced_at,
         coalesce(min(doc_get_start_time) filter (where bulletin_type_code = 'announcement'), min(doc_get_start_time)) as doc_get_start_at,
         coalesce(min(doc_get_end_time) filter (where bulletin_type_code = 'announcement'), min(doc_get_end_time)) as doc_get_end_at,

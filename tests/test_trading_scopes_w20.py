@@ -1,0 +1,85 @@
+"""Wave 20: how the rules' scopes place a deal (tests/fixtures/trading_scope_w20/MAKE.md).
+
+1. A deal the scopes cannot place. TRADE_AMOUNT_OVER_BUDGET and TRADE_CONTRACT_SIGN_LATE (like every rule
+with an applies_to in ref_rule_catalogue) reach works, housing and procurement only; a deal whose export leaves the
+trade area blank, or writes a word ref_trade_areas does not know, was judged by none of them and nothing said so.
+Now the scope mechanism gives such a deal one TRADE_AREA_UNPLACED row (a warning finding) naming its first bulletin's
+file and row and the area-scoped rules that had the inputs to judge it. Every deal of make_probe.DEALS has a result
+above its budget and a contract signed 55 days after the result.
+2. A deal's procurement method (a rule's method scope: TRADE_SHORT_TENDER_PERIOD reaches 政府采购:公开招标) was any
+`公开招标` inside the announcement's title, the project's name included. It is now the export's method field where it
+has one, else the title's own kind word. Every deal of make_probe.METHOD_DEALS has an 8-day tender period.
+Expectations come from the probe's records."""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+from test_trading_candidates_per_row import _query, load_and_build
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "trading_scope_w20"
+_spec = importlib.util.spec_from_file_location("trading_scope_w20_probe", FIXTURES / "make_probe.py")
+probe = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(probe)
+
+KNOWN_AREAS = {"工程建设项目招标投标", "保障性安居工程", "政府采购", "国有土地使用权出让", "矿业权出让", "国有产权交易"}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("trading_scope_w20")
+    shutil.copytree(REPO_ROOT / "data" / "raw" / "registry", tmp / "raw" / "registry")
+    shutil.copytree(FIXTURES / "trading", tmp / "raw" / "trading")
+    return load_and_build(tmp, "+int_deal_timelines_evaluated")
+
+
+def _verdicts(db: Path, project: str) -> dict[str, tuple]:
+    return {rule: (applies, passes, detail, file, row) for rule, applies, passes, detail, file, row in _query(
+        db, "select rule_id, applies, passes, observed_detail, source_file, source_row "
+            "from intermediate.int_deal_timelines_evaluated where split_part(deal_key, '/', 1) = ?", [project])}
+
+
+@pytest.mark.slow
+def test_a_deal_of_no_known_area_is_named_with_the_rules_that_could_not_judge_it(warehouse):
+    rows = probe.source_rows()
+    for project, (file, area) in probe.DEALS.items():
+        got = _verdicts(warehouse, project)
+        if area in KNOWN_AREAS:
+            # placed: judged by both rules (and failing both), no unplaced row
+            assert got["TRADE_AMOUNT_OVER_BUDGET"][:2] == (True, False), project
+            assert got["TRADE_CONTRACT_SIGN_LATE"][:2] == (True, False), project
+            assert "TRADE_AREA_UNPLACED" not in got, project
+            continue
+        # not placed: neither judges it (an area-scoped rule is not guessed onto a deal that may be a sale) …
+        assert got["TRADE_AMOUNT_OVER_BUDGET"][0] is False, project
+        assert got["TRADE_CONTRACT_SIGN_LATE"][0] is False, project
+        # … and the deal is named, with its announcement's file and row and the rules it escaped
+        applies, passes, detail, source_file, source_row = got["TRADE_AREA_UNPLACED"]
+        assert (applies, passes) == (True, False), project
+        assert {"TRADE_AMOUNT_OVER_BUDGET", "TRADE_CONTRACT_SIGN_LATE"} <= set(detail.split(", ")), detail
+        assert (source_file, source_row) == (file, rows[project]["交易公告"]), project
+
+
+@pytest.mark.slow
+def test_the_method_is_the_method_field_else_the_title_s_own_kind_word(warehouse):
+    period = (probe.METHOD_CLOSING.date() - probe.METHOD_START.date()).days
+    for project, (_file, title, _field, run_by) in probe.METHOD_DEALS.items():
+        got = _verdicts(warehouse, project)
+        short, flag = got["TRADE_SHORT_TENDER_PERIOD"], got["FLAG_SHORT_PERIOD"]
+        if run_by == "公开招标":
+            # in the 20-day rule's scope: a failure (and so no red flag, which reads deals outside it)
+            assert short[:2] == (True, False), (project, title)
+            assert flag[0] is False, (project, title)
+        else:
+            # outside it: not judged by the law's 20 days, flagged short (fewer than 10 days) instead
+            assert short[0] is False, (project, title)
+            assert flag[:2] == (True, False), (project, title)
+        assert period < 20
+    methods = dict(_query(warehouse, "select split_part(deal_key, '/', 1), procurement_method "
+                                     "from intermediate.int_deals_assembled where split_part(deal_key, '/', 1) in "
+                                     "(select unnest(?))", [list(probe.METHOD_DEALS)]))
+    assert methods == {project: run_by for project, (*_r, run_by) in probe.METHOD_DEALS.items()}

@@ -21,6 +21,30 @@ def sample_env(gongkai_env):
     return gongkai_env
 
 
+@pytest.fixture(scope="module")
+def sample_loaded(tmp_path_factory):
+    """The sample's first load through the ingest assets, once for the module: its root's environment and the result.
+    Tests that load again set the same environment (``loaded_env``) and find the files unchanged."""
+    tmp = tmp_path_factory.mktemp("sample_loaded")
+    env = {"GONGKAI_RAW_DIR": str(tmp / "raw"), "GONGKAI_WAREHOUSE": str(tmp / "warehouse.duckdb"),
+           "GONGKAI_OUT_DIR": str(tmp / "out")}
+    shutil.copytree(SAMPLE_RAW, tmp / "raw")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        return env, materialise()
+
+
+@pytest.fixture
+def loaded_env(sample_loaded, monkeypatch):
+    env, _ = sample_loaded
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from dagster_project.paths import settings
+
+    return settings()
+
+
 def materialise():
     return dg.materialize(ingest_assets, resources={"warehouse": WarehouseResource()}, raise_on_error=True)
 
@@ -39,9 +63,9 @@ def metadata_of(result, key: str) -> dict:
     raise KeyError(key)
 
 
-def test_sample_loads_with_every_file_accounted_and_planted_rejects_reported(sample_env):
-    truth = json.loads((sample_env.raw_dir / "ground_truth.json").read_text(encoding="utf-8"))
-    result = materialise()
+def test_sample_loads_with_every_file_accounted_and_planted_rejects_reported(sample_loaded, loaded_env):
+    truth = json.loads((loaded_env.raw_dir / "ground_truth.json").read_text(encoding="utf-8"))
+    _, result = sample_loaded
     assert result.success
     checks = checks_of(result)
     assert checks[("raw/load_manifest", "every_file_accounted")].passed
@@ -56,21 +80,21 @@ def test_sample_loads_with_every_file_accounted_and_planted_rejects_reported(sam
         assert check.severity == dg.AssetCheckSeverity.WARN
     trading = metadata_of(result, "raw/trading")
     assert trading["duplicate_rows"] == len(truth["ingest"]["duplicate_rows"])
-    with duckdb.connect(str(sample_env.warehouse), read_only=True) as con:
+    with duckdb.connect(str(loaded_env.warehouse), read_only=True) as con:
         row_rejects = con.execute(
             "SELECT count(*) FROM raw.load_rejects WHERE source_row IS NOT NULL").fetchone()[0]
     assert row_rejects >= len(truth["ingest"]["rejected_rows"]) > 0
 
 
-def test_rerun_with_unchanged_files_loads_nothing(sample_env):
-    materialise()
-    with duckdb.connect(str(sample_env.warehouse), read_only=True) as con:
+def test_rerun_with_unchanged_files_loads_nothing(loaded_env):
+    # the module's first load (sample_loaded) done: this is the second
+    with duckdb.connect(str(loaded_env.warehouse), read_only=True) as con:
         before = con.execute("SELECT count(*), sum(rows_loaded) FROM raw.load_files").fetchone()
     again = materialise()
     for family in ("registry", "budget", "debt", "trading", "portal"):
         meta = metadata_of(again, f"raw/{family}")
         assert meta["files_loaded"] == 0 and meta["files_unchanged"] > 0
-    with duckdb.connect(str(sample_env.warehouse), read_only=True) as con:
+    with duckdb.connect(str(loaded_env.warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*), sum(rows_loaded) FROM raw.load_files").fetchone() == before
 
 

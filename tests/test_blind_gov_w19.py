@@ -19,7 +19,8 @@ Left by that round, closed after it: 21301 named 农业 for all years (农业农
 on every 2019+ table, test_quality_rules); 上级补助收入合计 and the revenue tables' other section totals read as items;
 a 地区名称 | 项目名称 transfer table's project column dropped, a town's projects all bearing its name; and (wave 20) the
 对下转移支付分地区分项目表 no catalogue table: DOMAIN.md 1's special transfers by region and project, now required
-(gov_gpb_special_transfer and its 决算 twin; tests/test_gov_special_transfers_w20.py).
+(gov_gpb_special_transfer and its 决算 twin; tests/test_gov_special_transfers_w20.py); a revenue table by name only
+had no "section = Σ items" check (now identity label_sections, by indent).
 """
 from __future__ import annotations
 
@@ -337,6 +338,24 @@ def test_a_code_with_nothing_below_it_is_as_detailed_as_the_classification_goes(
         where run_id = (select max(run_id) from quality.findings)
           and rule_id in ('DETAIL_FUNCTION_XIANG', 'DETAIL_ECONOMIC_KUAN') and """ + _own()).fetchall()
     assert rows == []
+
+
+def test_a_revenue_table_by_name_has_each_section_checked_against_its_items(warehouse):
+    """A 收入表 printed by name only (一、税收收入 over its taxes indented with full-width spaces; the 税收返还和转移支付表's
+    一、返还性收入 …): no code, so no Σ 项 = 款 — and before, no check at all that a section is the sum of its items.
+    Each section is now checked against the lines indented under it (identity label_sections), column by column."""
+    want = set()
+    for name, (region, year, phase, *_rest) in probes.FILES.items():
+        for t in written(name):
+            if not (t["key"] or "").endswith(("gpb_revenue", "gpb_transfer")):
+                continue
+            sections = [r["label"] for r in t["rows"] if re.match("^[一二三四五六七八九十]+、", r["label"]) and not r["total"]]
+            want |= {(region, year, t["key"], f"label_sections {label} [{COLUMN[phase][k]}]", True)
+                     for label in sections for k in t["columns"] if k in COLUMN[phase]}
+    got = set(warehouse.execute("""
+        select publisher_code, fiscal_year, table_key, check_item, is_consistent
+        from intermediate.int_reconciliation_checks where identity_id = 'label_sections' and """ + _own()).fetchall())
+    assert got == want
 
 
 def test_the_one_slip_planted_is_the_one_reconciliation_finding(warehouse):

@@ -17,7 +17,10 @@ Defects found and fixed:
   gov_debt_roll_forward).
 Left by that round, closed after it: 21301 named 农业 for all years (农业农村 from 2019: a false CLASS_NAME_MISMATCH
 on every 2019+ table, test_quality_rules); 上级补助收入合计 and the revenue tables' other section totals read as items;
-a 地区名称 | 项目名称 transfer table's project column dropped, a town's projects all bearing its name.
+a 地区名称 | 项目名称 transfer table's project column dropped, a town's projects all bearing its name; and (wave 20) the
+对下转移支付分地区分项目表 no catalogue table: DOMAIN.md 1's special transfers by region and project, now required
+(gov_gpb_special_transfer and its 决算 twin; tests/test_gov_special_transfers_w20.py); a revenue table by name only
+had no "section = Σ items" check (now identity label_sections, by indent).
 """
 from __future__ import annotations
 
@@ -51,7 +54,8 @@ BASIC = {"total": "total", "personnel": "personnel", "public": "public"}
 # DOMAIN.md 2.1: what a county must publish of the four books (国有资本经营 转移支付 only where transfers go down)
 REQUIRED = ["gpb_revenue", "gpb_expenditure", "gpb_own_expenditure", "gpb_own_basic", "gpb_transfer", "general_debt",
             "gfb_revenue", "gfb_expenditure", "gfb_own_expenditure", "gfb_transfer", "special_debt",
-            "scb_revenue", "scb_expenditure", "scb_own_expenditure", "ssf_revenue", "ssf_expenditure", "sangong"]
+            "scb_revenue", "scb_expenditure", "scb_own_expenditure", "ssf_revenue", "ssf_expenditure", "sangong",
+            "gpb_special_transfer"]   # DOMAIN.md 1: special transfers by region and project
 BOOK_TOTAL = re.compile(r"^(?:一般公共预算|政府性基金预算|本级|上级补助)(?:收入|支出)?合计$")
 # section totals the government revenue tables print: a sum of the items under it, never an item itself
 SECTION_TOTALS = ["上级补助收入合计", "中央补助收入合计", "转移性收入合计", "转移支付收入合计", "债务收入合计",
@@ -201,9 +205,10 @@ def _page(page: int, *rows) -> list[PageItem]:
 @pytest.mark.parametrize("unit_line", [True, False])
 def test_a_pdf_table_under_a_title_naming_no_catalogue_table_is_reported_not_dropped(unit_line):
     """RAW_FORMATS.md: a table that matches no known table is reported. In a PDF one under a title of its own that
-    names no catalogue table (…对下转移支付分地区分项目表) was taken for a narrative box and dropped in silence (its unit
-    line a running head, as on the pages before) — or, with the unit line read, refused as having no title at all."""
-    title = "贺兰县2024年一般公共预算对下转移支付分地区分项目表"
+    names no catalogue table (…乡镇财力补助分配表; wave 19's …对下转移支付分地区分项目表 is one since wave 20) was taken for a
+    narrative box and dropped in silence (its unit line a running head, as on the pages before) — or, with the unit
+    line read, refused as having no title at all."""
+    title = "贺兰县2024年乡镇财力补助分配表"
     known = "贺兰县2024年一般公共预算税收返还和转移支付表"
     unit = [("text", ["单位：万元"])] if unit_line else []
     items = (_page(1, ("text", [known]), ("text", ["单位：万元"]), ("table", ["项目", "预算数"]),
@@ -333,6 +338,24 @@ def test_a_code_with_nothing_below_it_is_as_detailed_as_the_classification_goes(
         where run_id = (select max(run_id) from quality.findings)
           and rule_id in ('DETAIL_FUNCTION_XIANG', 'DETAIL_ECONOMIC_KUAN') and """ + _own()).fetchall()
     assert rows == []
+
+
+def test_a_revenue_table_by_name_has_each_section_checked_against_its_items(warehouse):
+    """A 收入表 printed by name only (一、税收收入 over its taxes indented with full-width spaces; the 税收返还和转移支付表's
+    一、返还性收入 …): no code, so no Σ 项 = 款 — and before, no check at all that a section is the sum of its items.
+    Each section is now checked against the lines indented under it (identity label_sections), column by column."""
+    want = set()
+    for name, (region, year, phase, *_rest) in probes.FILES.items():
+        for t in written(name):
+            if not (t["key"] or "").endswith(("gpb_revenue", "gpb_transfer")):
+                continue
+            sections = [r["label"] for r in t["rows"] if re.match("^[一二三四五六七八九十]+、", r["label"]) and not r["total"]]
+            want |= {(region, year, t["key"], f"label_sections {label} [{COLUMN[phase][k]}]", True)
+                     for label in sections for k in t["columns"] if k in COLUMN[phase]}
+    got = set(warehouse.execute("""
+        select publisher_code, fiscal_year, table_key, check_item, is_consistent
+        from intermediate.int_reconciliation_checks where identity_id = 'label_sections' and """ + _own()).fetchall())
+    assert got == want
 
 
 def test_the_one_slip_planted_is_the_one_reconciliation_finding(warehouse):

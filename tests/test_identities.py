@@ -113,6 +113,12 @@ def debt() -> dict[str, list]:
         # the region's 政府一般债务限额和余额情况表 (the general public budget's own debt table): items as rows
         "政府一般债务限额和余额情况表": items([("prior_balance", "上年末余额", 100), ("limit", "本年限额", 130),
                                     ("issued", "本年发行额", 30), ("repaid", "本年还本额", 10), ("balance", "年末余额", 120)]),
+        # the region's 一般公共预算收入表 by name only (no code): a section over its items indented one level (9th field:
+        # the label's indent), the book's total last
+        "一般公共预算收入表": [[r, None, None, label, total, None, "amount", D(v), indent]
+                         for r, (label, total, v, indent) in enumerate((("一、税收收入", False, 100, 0), ("增值税", False, 60, 1),
+                                                                     ("企业所得税", False, 40, 1),
+                                                                     ("一般公共预算收入合计", True, 100, 0)), start=5)],
         # the region's 社会保险基金 table: 合计 (amount) over one column per fund
         "社会保险基金预算收入表": [[5, None, None, "一、社会保险费收入", False, None, column, D(v)]
                           for column, v in (("amount", 300), ("fund_resident_pension", 100),
@@ -169,6 +175,7 @@ DEBT_CASES = {
     "debt_issued_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="issued_new"), 3),
     "gov_debt_roll_forward": ("政府一般债务限额和余额情况表", dict(row_key="balance"), 4),
     "ssf_total_funds": ("社会保险基金预算收入表", dict(label="一、社会保险费收入", column="amount"), 3),
+    "label_sections": ("一般公共预算收入表", dict(label="一、税收收入"), 3),
     "debt_budget_principal_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_general"), 3),
     "debt_budget_principal_sources": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_principal_funded"), 3),
     "debt_budget_interest_parts": ("地方政府债券发行及还本付息情况表", dict(row_key="budget_interest_total"), 3),
@@ -292,10 +299,11 @@ def load(con, entities, sheets) -> None:
             source_file=path, sheet=sheet, sheet_index=index, title=f"{entity}{year}年{table_name}", table_name=table_name,
             entity_name=entity, fiscal_year=year, phase=phase, unit_label="元", unit_multiplier=1, code_layout="single",
             is_empty=False, has_empty_note=False, note_text=None, status="parsed"))
-        for r, side, code, label, total, row_key, col, amount in lines:
+        for r, side, code, label, total, row_key, col, amount, *indent in lines:
             line_rows[family].append(dict(
                 source_file=path, sheet=sheet, source_row=r, table_name=table_name, side=side, line_code=code,
-                line_label=label, is_total=total, row_key=row_key, column_key=col, source_column="C",
+                line_label=label, indent_level=indent[0] if indent else 0, is_total=total, row_key=row_key,
+                column_key=col, source_column="C",
                 value_text=str(amount), amount_yuan=amount))
     for family in ("budget", "debt"):
         _insert(con, f"raw.{family}_sheets", sheet_rows[family])

@@ -416,17 +416,22 @@ def _project_column(vocab, labels: list[Column]) -> Column | None:
     return labels[1] if heads[0] in region and heads[1] in project else None
 
 
-def region_project_label(grid: Grid, r: int, seg: _Segment, label: str | None, state: dict) -> str | None:
-    """'<place> · <project>': a place merged down over its projects, or left blank under its first, carries on; a
-    row with a place and no project (合计, a town's own line) keeps the place alone."""
+def region_project_label(vocab, grid: Grid, r: int, seg: _Segment, label: str | None,
+                         state: dict) -> tuple[str | None, bool]:
+    """'<place> · <project>' and whether the row is a total: a place merged down over its projects, or left blank
+    under its first, carries on; a row with a place and no project (合计, a town's own line) keeps the place alone.
+    A 小计 (合计 …) in the project column is the place's subtotal, no project (``region_project_columns.subtotal``):
+    before, a line '习岗镇 · 小计' among the projects, the town's money counted twice in any sum of its lines."""
     project = cell_text(grid.value(r, seg.qualifier.index)).strip(" \u3000\t\xa0\r\n")
     if label:
         state["region"] = label
     elif project:
         label = state.get("region")
     if not project:
-        return label
-    return f"{label} · {project}" if label else project
+        return label, False
+    subtotals = {normalise(w) for w in (vocab.raw.get("region_project_columns") or {}).get("subtotal") or ()}
+    is_subtotal = normalise(project) in subtotals or vocab.is_total_label(project)
+    return (f"{label} · {project}" if label else project), is_subtotal
 
 
 def _codes_under_a_shared_header(grid: Grid, columns: list[Column], data_start: int) -> list[Column]:

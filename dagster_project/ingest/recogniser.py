@@ -320,9 +320,10 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
     if raw_label is not None:
         indent = indent_of(raw_label, grid.indent(r, label_col) if label_col is not None else None)
     label = raw_label.strip(" \u3000\t\xa0\r\n") if raw_label else None
+    subtotal = False
     if seg.qualifier is not None:
-        label = region_project_label(grid, r, seg, label, split_state)
-    is_total = bool(label) and vocab.is_total_label(label)
+        label, subtotal = region_project_label(vocab, grid, r, seg, label, split_state)
+    is_total = bool(label) and (subtotal or vocab.is_total_label(label))
     counted_item = count_item(spec, row_keys, label, is_total)
     amounts = []
     for m in seg.measures:

@@ -68,12 +68,54 @@ items as (
     -- `on`, not `using`: Spark would move the USING column to the front of lines.*
     join sheet_layout on sheet_layout.sheet_id = lines.sheet_id
     left join sheets on sheets.sheet_id = lines.sheet_id
+),
+
+-- A table printed by name only (收入表: 一、税收收入 over its taxes, indented): the rows of a column-layout sheet with no
+-- code at all, one per row, for the section each line sits in (label_parent_row below)
+label_rows as (
+    select sheet_id, coalesce(side, '') as side_key, source_row, min(coalesce(indent_level, 0)) as indent_level,
+           bool_or(is_total) as is_total, min(label_key) as label_key
+    from items
+    where not is_row_layout
+      and sheet_id in (select sheet_id from items group by sheet_id having count(code) = 0)
+    group by sheet_id, coalesce(side, ''), source_row
+),
+
+-- a line's section: the nearest row above it indented less (no total row); none where nothing above is indented less
+label_sections as (
+    select child.sheet_id, child.side_key, child.source_row, child.label_key, max(parent.source_row) as parent_row
+    from label_rows as child
+    join label_rows as parent
+        on parent.sheet_id = child.sheet_id
+       and parent.side_key = child.side_key
+       and parent.source_row < child.source_row
+       and parent.indent_level < child.indent_level
+       and not parent.is_total
+    where not child.is_total
+    group by child.sheet_id, child.side_key, child.source_row, child.label_key
+),
+
+-- a section listing 其中：… under it states a part, not a split: none of its lines is summed (section = Σ items would
+-- be a false finding)
+partial_sections as (
+    select distinct sheet_id, side_key, parent_row
+    from label_sections
+    where {{ regex_search('label_key', "'^其中'") }}
 )
 
 select
     items.*,
     max(case when items.is_total and items.code is null then items.source_row end)
         over (partition by items.sheet_id, items.side) as last_total_row,
-    coalesce(case when items.code_level = 1 then items.code end, lei_names.lei_code) as lei_code
+    coalesce(case when items.code_level = 1 then items.code end, lei_names.lei_code) as lei_code,
+    case when partial_sections.sheet_id is null then label_sections.parent_row end as label_parent_row
 from items
 left join lei_names on lei_names.name_key = items.class_name_key and items.code is null
+left join label_sections
+    on label_sections.sheet_id = items.sheet_id
+   and label_sections.side_key = coalesce(items.side, '')
+   and label_sections.source_row = items.source_row
+left join partial_sections
+    on partial_sections.sheet_id = label_sections.sheet_id
+   and partial_sections.side_key = label_sections.side_key
+   and partial_sections.parent_row = label_sections.parent_row

@@ -5,12 +5,14 @@
 --   position  the same row (column layout) or column (row layout) of one sheet (合计 = 基本 + 项目);
 --   item      the same item of one sheet (收入总计 = 支出总计; 本地区 = 本级 + 下级, per column);
 --   code_item the same code and item of one sheet (parent = Σ children);
+--   label_item a section and the lines under it, by indent, of one sheet printed by name only (int_line_items);
 --   code      the same classification code in the publisher's tables of one year and phase;
 --   none      one figure per table of the publisher, year and phase (收支总表 支出总计 = 支出总表 合计).
 -- Row selectors: each (every row), total (the sheet's last total row), label:<regex> (the first row whose label key
 -- matches), whole_region (the debt table's whole-region row, int_debt_whole_region_rows: one vocabulary with the
 -- mart), whole_region_column / region_columns (a 1-1 with items as rows: its 本地区 column / its 本级 and regions'
 -- columns), column:<regex> (items as rows: the columns whose key matches), code / code_parent / code_level1 / lei_name,
+-- label_section / label_parent (a table by name only: a line as a section / a line under one),
 -- rest (every other non-total row); 'a>b': a, else b.
 -- A row-layout position match (items as rows, e.g. debt 1-2's 限额 and 年末余额) also says which column it judged
 -- (position_column: amount = 本地区, amount_own_level = 本级, region:<name>; source_column: the cell's column).
@@ -114,7 +116,7 @@ candidates as (
         on items.table_key = term_keys.table_key
        and items.item_key = term_keys.item_key
        and (term_keys.side is null or items.side = term_keys.side)
-       and (items.is_primary_sheet or term_keys.match_on in ('position', 'item', 'code_item'))
+       and (items.is_primary_sheet or term_keys.match_on in ('position', 'item', 'code_item', 'label_item'))
     left join {{ ref('int_debt_whole_region_rows') }} as whole_region
         on term_keys.selector_kind = 'whole_region'
        and whole_region.sheet_id = items.sheet_id
@@ -134,6 +136,9 @@ candidates as (
         when 'code_level1' then items.code_level = 1 and not items.is_total
         when 'lei_name' then items.lei_code is not null and not items.is_total
         when 'rest' then not items.is_total
+        -- a table by name only (int_line_items.label_parent_row): any line as a section, a line under a section
+        when 'label_section' then items.code is null and not items.is_total and not items.is_row_layout
+        when 'label_parent' then items.label_parent_row is not null
         else false
     end
 ),
@@ -173,6 +178,9 @@ matched as (
                 || case when selector_kind = 'code_parent' then left(code, length(code) - 2) else code end
                 || '|' || item_key
             when 'code' then case when selector_kind = 'lei_name' then lei_code else code end
+            when 'label_item' then sheet_id || '|' || coalesce(side, '') || '|'
+                || cast(case when selector_kind = 'label_parent' then label_parent_row else source_row end as string)
+                || '|' || item_key
             else ''
         end as match_value
     from terms_chosen
@@ -207,7 +215,9 @@ evaluated as (
         min(source_row) filter (where role = 'R') as right_source_row,
         min_by(side, {{ first_line }}) filter (where role = 'L') as left_side,
         min_by(item_key, {{ first_line }}) filter (where role = 'L') as left_item,
-        min_by(coalesce(code, lei_code), {{ first_line }}) filter (where role = 'L') as left_code,
+        -- a section of a table by name only is named by its label (no code)
+        min_by(coalesce(code, lei_code, case when selector_kind = 'label_section' then item_name end), {{ first_line }})
+            filter (where role = 'L') as left_code,
         coalesce(bool_or(is_row_layout) filter (where role = 'L'), false) as left_row_layout,
         min_by(position_key, {{ first_line }}) filter (where role = 'L') as left_position,
         min_by(source_column, {{ first_line }}) filter (where role = 'L') as left_source_column,

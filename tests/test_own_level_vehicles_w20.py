@@ -4,7 +4,8 @@ tests/fixtures/own_level_vehicles_w20/MAKE.md). Each test failed on main (d3e805
 - a file naming 预算单位：X机关本级 where the registry lists X机关 (宁夏回族自治区政协机关) was keyed X — no registry
   entity, REG_UNKNOWN_PUBLISHER — and a file naming a unit the registry lists under its own name ending in 本级
   (宁夏回族自治区财政厅本级, its own code) was keyed as its department. The name as written is matched first, the
-  name without its own-level suffix only when the registry knows no publisher of the name as written;
+  name without its own-level suffix only when the registry knows no publisher of the name as written (the shortest
+  suffix off first); with X registered too, X机关本级's table was dropped as a copy of X's of that title and year;
 - a bare 车辆数（辆） column beside one row per cost was ignored (reported): on the 公务用车运行费 row it is the vehicles
   held, on the 公务用车购置费 row the vehicles bought — and its blank there is 0, as a blank count is in the 公务用车
   购置数 column (RAW_FORMATS.md: blank is 0). Beside a table whose vehicles are one row (购置及运行费) it says neither:
@@ -96,8 +97,10 @@ def resolved(tmp_path_factory):
 
 
 def test_a_registered_name_is_matched_as_written_before_its_own_level_suffix_is_dropped(resolved):
-    """X机关本级 with X机关 registered is X机关's own level; X本级 registered under its own code is that unit."""
+    """X机关本级 with X机关 registered is X机关's own level, not X's (nor a copy of X's table of that title and year:
+    int_sheet_duplicates keys a publisher alike); X本级 registered under its own code is that unit."""
     assert resolved == [
+        ("budget/unit_cppcc_budget_2025.xlsx", probes.CPPCC_BODY, probes.CPPCC_BODY_CODE, True),
         ("budget/unit_organ_named_budget_2025.xlsx", f"{probes.CPPCC}本级", probes.CPPCC_CODE, True),
         ("budget/unit_registered_own_level_budget_2025.xlsx", probes.FINANCE_OWN, probes.FINANCE_OWN_CODE, True),
     ]

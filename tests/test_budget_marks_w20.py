@@ -77,11 +77,13 @@ def test_none_and_not_applicable_marks_in_count_cells_are_no_rejects(tmp_path, f
 
 @pytest.mark.parametrize("form", ["xlsx", "pdf"])
 def test_bare_count_columns_beside_one_row_per_cost_are_that_costs_counts(tmp_path, form):
-    """团组数（个） | 人次数（人） with no 因公出国 prefix, filled on the 因公出国（境）费 row: its trips and people."""
+    """团组数（个） | 人次数（人） with no 因公出国 prefix, filled on the 因公出国（境）费 row: its trips and people; the
+    人次数 left blank on the 公务接待费 row is 0 people received (a blank count on its cost's row is 0, wave 20 y5)."""
     sheet = _sangong(parse_workbook(_form("sangong_bare_trips_final_2024", form, probes._bare_sangong(), tmp_path)))
     assert _year_counts(sheet) == probes.BARE_TABLE
     assert [(c.count_key, c.line_label) for c in sheet.counts] == [("trips_abroad", "1.因公出国（境）费"),
-                                                                  ("persons_abroad", "1.因公出国（境）费")]
+                                                                  ("persons_abroad", "1.因公出国（境）费"),
+                                                                  ("reception_persons", "3.公务接待费")]
     assert not sheet.warnings and sheet.rejects == []
     assert {ln.row_key: ln.amount_yuan for ln in sheet.lines if ln.column_key == "amount"}["overseas"] == Decimal(
         "8.40") * WAN

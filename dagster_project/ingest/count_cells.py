@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dagster_project.ingest.grid import Grid, cell_text
 from dagster_project.ingest.parsed import _BLANK_AMOUNTS, ParsedCount, RowReject, nfkc, parse_count
+from dagster_project.ingest.region_band import UNKNOWN_COLUMNS
 from dagster_project.ingest.workbook_spec import TableSpec, normalise
+
+# a count read but asked for by no rule (a bare column's cell on a row naming no cost, 外事接待批次): compared with nothing
+OTHER_COUNT = "other_count"
 
 
 def count_column(spec: TableSpec, key: str) -> str | None:
@@ -26,6 +30,30 @@ def cost_of_row(row_keys, label: str | None, is_total: bool) -> str | None:
     return None if is_total or not label else row_keys.peek(label)
 
 
+def counted_keys(spec: TableSpec, key: str, row_keys, label: str | None, is_total: bool,
+                 counted_item: str | None) -> tuple[str | None, str | None]:
+    """(count key, column key) of a measure column's cell on this row: a bare count column's by its row's cost
+    (row_count), else the column's own count or the count item the row names (column key: the column's), else
+    (None, None) — an amount."""
+    by_row = row_count(spec, key, cost_of_row(row_keys, label, is_total)) if spec.row_counts else None
+    return by_row if by_row is not None else (count_column(spec, key) or counted_item, None)
+
+
+def unnamed_row_counts(sheet, spec: TableSpec, columns) -> None:
+    """A bare count column of which no cell counted a cost its row names (车辆数 beside one 公务用车购置及运行费 row:
+    bought or held, the table does not say) is no count: its cells (all other_count) are dropped and the column
+    reported as unrecognised, as it was before row_counts read it. Run once the rows are read: whether a row names
+    the column's cost is the whole table's question."""
+    bare = {c.letter: c for c in columns if row_count(spec, c.key, None) is not None}
+    named = {c.source_column for c in sheet.counts if c.source_column in bare and c.count_key != OTHER_COUNT}
+    unnamed = [bare[letter] for letter in sorted(bare) if letter not in named]
+    if not unnamed:
+        return
+    letters = {c.letter for c in unnamed}
+    sheet.counts = [c for c in sheet.counts if c.source_column not in letters]
+    sheet.warnings.append(UNKNOWN_COLUMNS + "、".join(f"{c.letter}「{c.header}」" for c in unnamed))
+
+
 def row_count(spec: TableSpec, key: str, row_key: str | None) -> tuple[str, str] | None:
     """(count key, column key) of a bare count column's cell (团组数 | 人次数 beside one row per cost), or None when the
     column is none: the row's cost names the count (人次数 on the 公务接待费 row is reception_persons), the column key
@@ -36,7 +64,7 @@ def row_count(spec: TableSpec, key: str, row_key: str | None) -> tuple[str, str]
     by_row = spec.row_counts.get(key[len(prefix):])
     if by_row is None:
         return None
-    counted = by_row.get(row_key, "other_count")
+    counted = by_row.get(row_key, OTHER_COUNT)
     return counted, prefix + counted
 
 
@@ -55,10 +83,14 @@ def count_cell(grid: Grid, spec: TableSpec, sheet, r: int, column, value, count_
     columns (the 预算数 beside a 决算 count is no count of anything), or a mark saying the count is not given here.
     A dash is 0 as in an amount (RAW_FORMATS.md); the spec's words for none (无) are 0 — a 决算 table writes them for
     none as the narrative writes 未购置; its marks of not applicable (/) state no count: a 0 there would be compared
-    with the narrative's count (a false NARR_COUNT_MISMATCH), a reject would drop the row's costs with it."""
+    with the narrative's count (a false NARR_COUNT_MISMATCH), a reject would drop the row's costs with it.
+    One rule for a blank: it is 0 (RAW_FORMATS.md: blank is 0) in a cell holding the count its column is the year's
+    count of — a 公务用车购置数 column's, or a bare 车辆数 column's on the 购置费 row, which its row's cost makes the
+    same count — and states nothing elsewhere (a 预算数 column, a bare column's cell on a row naming no cost)."""
     column_key = column_key or column.key
     text = cell_text(value).strip() if value is not None else ""
-    if nfkc(text).strip() in _BLANK_AMOUNTS and column.key not in (count_key, "amount"):
+    asked = column.key in (count_key, "amount") or column_key == count_key != OTHER_COUNT
+    if nfkc(text).strip() in _BLANK_AMOUNTS and not asked:
         return None
     word = normalise(text)
     if word in spec.count_absent_marks:

@@ -13,7 +13,7 @@ import dataclasses
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
-from dagster_project.ingest.count_cells import cost_of_row, count_cell, count_column, count_item, row_count
+from dagster_project.ingest.count_cells import count_cell, count_item, counted_keys, unnamed_row_counts
 from dagster_project.ingest.cut_labels import CUT_NOTE
 from dagster_project.ingest.figure_pairs import choose, coalesce_columns
 from dagster_project.ingest.grid import Grid, UncachedFormula, cell_text
@@ -243,6 +243,7 @@ def _parse_known_sheet(vocab, grid: Grid, sheet: ParsedSheet, title_row: int | N
         else:  # nothing on either side of a two-sided row but ignored columns: still accounted
             sheet.rows_loaded += 1
 
+    unnamed_row_counts(sheet, spec, [m for seg in segments for m in seg.measures])
     kind_cells_once(sheet, row_keys.kind_cells)
     settle(sheet, spec, row_keys.kind_cells)  # a section's 合计 beside its heading; a total's split left blank
     if row_keys.cut:  # what a print's cut labels were read as (→?: could be several items, read as none)
@@ -334,12 +335,8 @@ def _parse_segment_row(vocab, grid: Grid, sheet, spec, seg: _Segment, r, multipl
                 row_rejects.extend(refused)
                 continue
         value = grid.value(r, m.index)
-        by_row = row_count(spec, m.key, cost_of_row(row_keys, label, is_total)) if spec.row_counts else None
-        if by_row is not None:  # a bare 团组数 | 人次数 column: the count its row's cost names
-            counted_key, column_key = by_row
-        else:
-            counted_key, column_key = count_column(spec, m.key) or counted_item, None
-        if counted_key:  # a count (团组数 2), never in the unit
+        counted_key, column_key = counted_keys(spec, m.key, row_keys, label, is_total, counted_item)
+        if counted_key:  # a count (团组数 2; a bare 团组数 | 车辆数 column's: its row's cost's), never in the unit
             counted = count_cell(grid, spec, sheet, r, m, value, counted_key, column_key)
             if isinstance(counted, RowReject):
                 row_rejects.append(counted)

@@ -39,18 +39,61 @@ entity_by_name as (
     group by fiscal_year, entity_name
     having count(distinct entity_code) = 1
 ),
+
+-- every name the registry or ref_regions knows, any year (registry_names_cte: is a name as written a publisher's?)
+known_publisher_names as (
+    select distinct entity_name as known_name from {{ ref('stg_registry__entities') }} where entity_name is not null
+    union
+    select region_name from region_names where region_name is not null
+),
 {%- endmacro %}
 
-{#- The publisher a file names, as compared with registry names (CONTRACTS §7): the name without its own-level
-    suffix. X本级 is X's own level (the department's own organ, 本级 = its own), so its file is X's: a unit's file
-    naming 预算单位：X本级 under 预算主管部门：X resolves to X, not an unknown publisher. Written as publishers write it,
-    after clean_name (half-width brackets, one space): X本级, X 本级, X(本级), X机关本级, X(机关本级) — the list below,
-    longest first. Before, only a bare 本级 was dropped: X(本级) was compared as 'X(' and X机关本级 as 'X机关'. -#}
-{% macro publisher_name_key(expr) -%}
-{%- set own_level_suffixes = ['(机关本级)', '(本级)', '机关本级', '本级'] -%}
+{#- A publisher name's own-level suffixes as publishers write them, after clean_name (half-width brackets, one space):
+    X本级, X 本级, X(本级), X机关本级, X(机关本级). -#}
+{% macro own_level_suffixes() -%}
+{{ return(['(机关本级)', '(本级)', '机关本级', '本级']) }}
+{%- endmacro %}
+
+{#- The name expr without the given own-level suffix(es) (all of own_level_suffixes() by default), cleaned first
+    (clean_name) unless it is a cleaned name already. -#}
+{% macro strip_own_level(expr, suffixes=none, cleaned=false) -%}
 {%- set alternatives = [] -%}
-{%- for suffix in own_level_suffixes -%}
+{%- for suffix in (suffixes or own_level_suffixes()) -%}
   {%- do alternatives.append(suffix | replace('(', '\\(') | replace(')', '\\)')) -%}
 {%- endfor -%}
-{{ regex_replace_anchored(clean_name(expr), sql_string(' ?(?:' ~ (alternatives | join('|')) ~ ')$'), "''") }}
+{{ regex_replace_anchored(expr if cleaned else clean_name(expr), sql_string(' ?(?:' ~ (alternatives | join('|')) ~ ')$'), "''") }}
+{%- endmacro %}
+
+{#- The publisher a file names without its own-level suffix (CONTRACTS §7): X本级 is X's own level (the department's
+    own organ, 本级 = its own), so its file is X's: a unit's file naming 预算单位：X本级 under 预算主管部门：X resolves to
+    X, not an unknown publisher. The key of a publisher no registry names (sheet copies, UNREG- keys); matched with
+    the registry through registry_names below, which tries the name as written first. -#}
+{% macro publisher_name_key(expr) -%}
+{{ strip_own_level(expr) }}
+{%- endmacro %}
+
+{#- registry_names (a CTE, after publisher_name_ctes; ends with a comma): each publisher name of `sheets` (a relation
+    with entity_name cleaned and its entity_name_key) → registry_name_key, the name compared with registry and region
+    names. The name as written when the registry or a region has it (a registered 宁夏回族自治区财政厅本级 is that
+    unit, not its department), else the name with the shortest own-level suffix off that the registry has (X机关本级
+    with X机关 registered: X机关's own level, not X; own_level_suffixes() read reversed, shortest first), else
+    entity_name_key (every suffix off). -#}
+{% macro registry_names_cte(sheets) -%}
+registry_names as (
+    select
+        names.entity_name,
+        case
+            when written.known_name is not null then names.entity_name
+            {%- for suffix in own_level_suffixes() | reverse %}
+            when off_{{ loop.index }}.known_name is not null then off_{{ loop.index }}.known_name
+            {%- endfor %}
+            else names.entity_name_key
+        end as registry_name_key
+    from (select distinct entity_name, entity_name_key from {{ sheets }} where entity_name is not null) as names
+    left join known_publisher_names as written on written.known_name = names.entity_name
+    {%- for suffix in own_level_suffixes() | reverse %}
+    left join known_publisher_names as off_{{ loop.index }}
+        on off_{{ loop.index }}.known_name = {{ strip_own_level('names.entity_name', [suffix], cleaned=true) }}
+    {%- endfor %}
+),
 {%- endmacro %}

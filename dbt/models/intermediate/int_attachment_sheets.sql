@@ -15,6 +15,8 @@ with sheets as (
 
 {{ publisher_name_ctes() }}
 
+{{ registry_names_cte('sheets') }}
+
 attachments as (
     select * from {{ ref('stg_portal__attachments') }}
 )
@@ -47,6 +49,7 @@ select
 from sheets
 join attachments
     on {{ attachment_names_file('attachments.attachment', 'sheets.source_file') }}
-left join region_by_name as title_region on title_region.region_name = sheets.entity_name_key
+left join registry_names on registry_names.entity_name = sheets.entity_name
+left join region_by_name as title_region on title_region.region_name = registry_names.registry_name_key
 left join entity_by_name as title_entity
-    on title_entity.entity_name = sheets.entity_name_key and title_entity.fiscal_year = sheets.fiscal_year
+    on title_entity.entity_name = registry_names.registry_name_key and title_entity.fiscal_year = sheets.fiscal_year

@@ -1,13 +1,14 @@
 -- One table once: two sheets (or PDF segments read as sheets) holding the same table of one publisher
 -- and year — in one workbook or in two files — are loaded as one. One row per copy that is left out,
 -- naming the copy that is kept and whether the two hold the same figures. The publisher as the title
--- names it (the same key int_sheets_resolved resolves), else the file, so two untitled sheets of two
+-- names it (the same key int_sheets_resolved resolves: registry_names), else the file, so two untitled sheets of two
 -- files are never taken for one table. The kept copy: one without rejected rows, published on the
 -- portal, then the first by file and sheet position. "Same figures": the same lines (side, code,
 -- name, row, column, amount or text, wherever they sit on the sheet), the same emptiness and note.
-{% set sheet_columns = 'sheet_id, source_file, sheet, sheet_index, fiscal_year, table_name, entity_name_key, is_empty, has_empty_note, status' %}
+{% set sheet_columns = 'sheet_id, source_file, sheet, sheet_index, fiscal_year, table_name, entity_name, entity_name_key, is_empty, has_empty_note, status' %}
 {% set line_columns = 'sheet_id, side, code, item_name, row_key, column_key, amount_yuan, text_value' %}
-{#- only the lines of files holding a sheet with a copy are compared (macros/sheet_copies.sql) -#}
+{#- only the lines of files holding a sheet with a copy are compared (macros/sheet_copies.sql: families by the staging
+    entity_name_key, every own-level suffix off — coarser than registry_names' key, so a superset of the files) -#}
 {%- set copy_files = sheet_copy_files(sheet_columns) %}
 with sheets as (
     select {{ sheet_columns }} from {{ ref('stg_budget__sheets') }}
@@ -31,6 +32,10 @@ fingerprints as (
     group by sheet_id
 ),
 
+{{ publisher_name_ctes() }}
+
+{{ registry_names_cte('sheets') }}
+
 rejected as (
     select distinct source_file, sheet
     from {{ ref('stg_load_manifest__load_rejects') }}
@@ -52,8 +57,9 @@ candidates as (
         sheets.sheet_index,
         sheets.fiscal_year,
         sheets.table_name,
-        sheets.entity_name_key,
-        coalesce(sheets.entity_name_key, sheets.source_file) as publisher_key,
+        -- the publisher as int_sheets_resolved matches it with the registry (X机关本级 is X机关's, not X's)
+        coalesce(registry_names.registry_name_key, sheets.entity_name_key) as entity_name_key,
+        coalesce(registry_names.registry_name_key, sheets.entity_name_key, sheets.source_file) as publisher_key,
         coalesce(fingerprints.line_count, 0) as line_count,
         fingerprints.line_hash,
         sheets.is_empty,
@@ -62,6 +68,7 @@ candidates as (
         published_files.source_file is not null as is_published
     from sheets
     left join fingerprints using (sheet_id)
+    left join registry_names on registry_names.entity_name = sheets.entity_name
     left join rejected on rejected.source_file = sheets.source_file and rejected.sheet = sheets.sheet
     left join published_files on published_files.source_file = sheets.source_file
     where sheets.status = 'parsed' and sheets.table_name is not null

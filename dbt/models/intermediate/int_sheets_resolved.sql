@@ -23,6 +23,8 @@ catalogue as (
 
 {{ publisher_name_ctes() }}
 
+{{ registry_names_cte('sheets') }}
+
 entity_by_name_any_year as (
     select entity_name, min(entity_code) as entity_code, min(region_code) as region_code
     from {{ ref('stg_registry__entities') }}
@@ -76,11 +78,12 @@ named as (
         coalesce(first_publication.publication_count, 0) as publication_count,
         rejected_sheets.sheet is not null as has_rejects
     from sheets
-    left join region_by_name on region_by_name.region_name = sheets.entity_name_key
+    left join registry_names on registry_names.entity_name = sheets.entity_name
+    left join region_by_name on region_by_name.region_name = registry_names.registry_name_key
     left join entity_by_name
-        on entity_by_name.entity_name = sheets.entity_name_key
+        on entity_by_name.entity_name = registry_names.registry_name_key
        and entity_by_name.fiscal_year = sheets.fiscal_year
-    left join entity_by_name_any_year on entity_by_name_any_year.entity_name = sheets.entity_name_key
+    left join entity_by_name_any_year on entity_by_name_any_year.entity_name = registry_names.registry_name_key
     left join first_publication on first_publication.sheet_id = sheets.sheet_id
     left join rejected_sheets
         on rejected_sheets.source_file = sheets.source_file and rejected_sheets.sheet = sheets.sheet

@@ -37,19 +37,24 @@ label_files as (
 
 {{ publisher_name_ctes() }}
 
+title_sheets as (
+    select source_file, fiscal_year, entity_name, entity_name_key from {{ ref('stg_budget__sheets') }}
+    union all
+    select source_file, fiscal_year, entity_name, entity_name_key from {{ ref('stg_debt__sheets') }}
+),
+
+{{ registry_names_cte('title_sheets') }}
+
 -- … and whose they are: the publisher each sheet's title names (as int_attachment_sheets reads it), NULL for a title
 -- naming no known publisher
 label_file_sheets as (
     select sheets.source_file, title_region.region_code, title_entity.entity_code,
            title_entity.parent_entity_code, title_entity.region_code as entity_region_code
-    from (
-        select source_file, fiscal_year, entity_name_key from {{ ref('stg_budget__sheets') }}
-        union all
-        select source_file, fiscal_year, entity_name_key from {{ ref('stg_debt__sheets') }}
-    ) as sheets
-    left join region_by_name as title_region on title_region.region_name = sheets.entity_name_key
+    from title_sheets as sheets
+    left join registry_names on registry_names.entity_name = sheets.entity_name
+    left join region_by_name as title_region on title_region.region_name = registry_names.registry_name_key
     left join entity_by_name as title_entity
-        on title_entity.entity_name = sheets.entity_name_key and title_entity.fiscal_year = sheets.fiscal_year
+        on title_entity.entity_name = registry_names.registry_name_key and title_entity.fiscal_year = sheets.fiscal_year
     where sheets.source_file in (select source_file from label_files)
 ),
 

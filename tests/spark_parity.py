@@ -251,7 +251,7 @@ def republish_revised_budget(con, raw: Path, load: Callable[[], None]) -> str:
 # and reads it once, in the `insert overwrite` right after, so each incremental model's whole SQL was analysed twice
 # (int_bulletins_deduplicated: 11.5 s creating the view, then 46.5 s inserting, at load 9). Nothing changes between
 # the two statements (its partitions are dropped before the view is created), so the plan is the one re-analysis gave.
-# The fresh build makes no temporary view. The incremental call's CPU-s: −13 % (benchmarks/RESULTS.md, s11 wave 20).
+# The fresh build makes no temporary view. The incremental call's CPU-s: −13 %, −10 % (two pairs; benchmarks/RESULTS.md, s11 wave 20).
 TEST_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC"
                     " -XX:+UnlockDiagnosticVMOptions -XX:-BytecodeVerificationRemote"
                     " -Dspark.sql.codegen.factoryMode=NO_CODEGEN -Dspark.sql.legacy.storeAnalyzedPlanForView=true")

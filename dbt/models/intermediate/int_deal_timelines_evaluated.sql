@@ -1,3 +1,8 @@
+-- A deal a rule's scope cannot place (deals_unplaced: its trade area, or the method its area's scope names, unknown)
+-- is not judged by that rule — an area-scoped rule on a land or state-property sale would call its price above the
+-- starting price a failure, the 20-day rule on a 询价 would call its short period one — but never silently: one row of
+-- the scope kind's catalogue rule (unplaced_rules, if the catalogue lists it) per such deal, naming the deal's first
+-- bulletin and the rules of that kind whose inputs the deal has (they would have judged it); it passes when none had.
 -- One row per deal × deal-level trading rule (TRADE_*, FLAG_SINGLE_BIDDER, FLAG_SHORT_PERIOD): the
 -- interval or value observed, computed ONCE in the rule's day kind, the catalogue threshold, whether the
 -- rule applies (in scope AND its inputs are known) and whether it passes (NULL when it does not apply:
@@ -13,6 +18,11 @@
     late amendment), 'date_order' (the later of two dates out of order: the bulletin whose date came too early).
     detail: text the finding prints after the observed value (TRADE_DATE_ORDER: the dates out of order, each with the
     file and row of the bulletin stating it — macros/trading_date_order.sql). -#}
+{#- The catalogue rule naming a deal a scope kind cannot place (the unplaced CTE below): 'area' — its trade area blank
+    or outside ref_trade_areas, so no rule with an applies_to can place it; 'method' — its area is one a rule reaches
+    by method only (政府采购:公开招标) and neither a method field nor its title names the method. One rule per kind:
+    each finding says which of the publisher's statements is missing. -#}
+{%- set unplaced_rules = {'area': 'TRADE_AREA_UNPLACED', 'method': 'TRADE_METHOD_UNPLACED'} %}
 {%- set deal_rule_observations = [
     {'rule_id': 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT', 'comparison': 'precomputed',
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
@@ -109,6 +119,23 @@ deals_in_scope as (
     join scope_entries
         on scope_entries.trade_area = deals.trade_area
        and (scope_entries.keyword is null or deals.procurement_method = scope_entries.keyword)
+),
+
+-- The scopes each deal cannot be placed in (unplaced_rules above): one row per deal × scoped rule at most — a deal
+-- without an area has no method scope to miss. A method scope misses a deal only where every entry of the rule for
+-- the deal's area names a method (works are reached whatever their method; a land sale by no method scope at all).
+deals_unplaced as (
+    select deals.deal_key, rules.rule_id, 'area' as scope_kind
+    from deals
+    cross join rules
+    where deals.trade_area is null and coalesce(rules.applies_to, '') <> ''
+    union all
+    select deals.deal_key, scope_entries.rule_id, 'method' as scope_kind
+    from deals
+    join scope_entries on scope_entries.trade_area = deals.trade_area
+    where deals.procurement_method is null
+    group by deals.deal_key, scope_entries.rule_id
+    having count(scope_entries.keyword) = count(*)
 ),
 
 measures as (
@@ -255,11 +282,13 @@ evaluated as (
         {%- endfor %}
         observed.partition_year,
         observed.source_loaded_at,
-        coalesce(rules.applies_to, '') <> '' as is_area_scoped
+        deals_unplaced.scope_kind as unplaced_scope
     from observed
     join rules on rules.rule_id = observed.observation.rule_id
     left join deals_in_scope
         on deals_in_scope.rule_id = observed.observation.rule_id and deals_in_scope.deal_key = observed.deal_key
+    left join deals_unplaced
+        on deals_unplaced.rule_id = observed.observation.rule_id and deals_unplaced.deal_key = observed.deal_key
 ),
 
 -- A deal whose trade area is blank or outside ref_trade_areas cannot be placed in any area-scoped rule's scope
@@ -275,7 +304,7 @@ unplaced as (
         min(evaluated.publisher_code) as publisher_code,
         min(evaluated.publisher_name) as publisher_name,
         min(evaluated.fiscal_year) as fiscal_year,
-        cast(null as string) as trade_area_code,
+        min(evaluated.trade_area_code) as trade_area_code,   -- NULL where the area is what is missing
         cast(count(case when evaluated.has_inputs then 1 end) as decimal(20, 2)) as observed_value,
         cast(null as decimal(20, 4)) as threshold,
         min(unplaced_rule.threshold_unit) as threshold_unit,
@@ -291,11 +320,12 @@ unplaced as (
         cast(null as timestamp) as named_bulletin_published_at,
         min(evaluated.partition_year) as partition_year,
         max(evaluated.source_loaded_at) as source_loaded_at,
-        false as is_area_scoped
+        cast(null as string) as unplaced_scope
     from evaluated
     join deals on deals.deal_key = evaluated.deal_key
-    cross join (select rule_id, severity, threshold_unit from rules where rule_id = 'TRADE_AREA_UNPLACED') as unplaced_rule
-    where deals.trade_area is null and evaluated.is_area_scoped
+    join rules as unplaced_rule
+        on unplaced_rule.rule_id = case evaluated.unplaced_scope
+            {%- for kind, rule_id in unplaced_rules.items() %} when '{{ kind }}' then '{{ rule_id }}'{% endfor %} end
     group by unplaced_rule.rule_id, unplaced_rule.severity, evaluated.deal_key, deals.source_file, deals.source_row
 ),
 

@@ -98,16 +98,21 @@ def _method_scoped_rules() -> set[str]:
 def test_a_procurement_of_no_known_method_is_named_with_the_method_rules_that_could_not_judge_it(warehouse):
     """3. A procurement whose method no field and no title states (a blank 采购方式, the standard's unread code `1`) was
     silently outside every method-scoped rule (TRADE_SHORT_TENDER_PERIOD reaches 政府采购:公开招标 only). Now such a deal
-    is named by TRADE_METHOD_UNPLACED — its announcement's file and row, the method-scoped rules that had its inputs —
-    and a deal no method scope could reach (a land sale; works, reached whatever the method) is not."""
+    is named by TRADE_METHOD_UNPLACED — its announcement's file and row, the method-scoped rules that would fail on it —
+    and a deal no method scope could reach (a land sale; works, reached whatever the method), or one passing them
+    whatever its method (a 25-day period), is not."""
     rows, method_scoped = probe.unknown_method_rows(), _method_scoped_rules()
     assert "TRADE_SHORT_TENDER_PERIOD" in method_scoped
-    for project, (file, area, method, unplaced) in probe.UNKNOWN_METHOD_DEALS.items():
+    for project, (file, area, method, days, unplaced) in probe.UNKNOWN_METHOD_DEALS.items():
         got = _verdicts(warehouse, project)
         assert "TRADE_AREA_UNPLACED" not in got, project
         if not unplaced:
-            assert "TRADE_METHOD_UNPLACED" not in got, (project, area, method)
+            # placed, never reachable by a method scope, or passing the method-scoped rules whatever its method
+            assert got.get("TRADE_METHOD_UNPLACED", (False,))[:2] in ((False,), (True, True)), (project, area, method)
+            if days >= 20 and area == "政府采购" and not method:
+                assert got["TRADE_METHOD_UNPLACED"][:2] == (True, True), project   # judged: nothing hidden
             continue
+        assert days < 20, project
         # not guessed into the 公开招标 scope …
         assert got["TRADE_SHORT_TENDER_PERIOD"][0] is False, project
         # … but named, with the announcement's file and row and the method-scoped rules that had its inputs

@@ -1,8 +1,3 @@
--- A deal a rule's scope cannot place (deals_unplaced: its trade area, or the method its area's scope names, unknown)
--- is not judged by that rule — an area-scoped rule on a land or state-property sale would call its price above the
--- starting price a failure, the 20-day rule on a 询价 would call its short period one — but never silently: one row of
--- the scope kind's catalogue rule (unplaced_rules, if the catalogue lists it) per such deal, naming the deal's first
--- bulletin and the rules of that kind whose inputs the deal has (they would have judged it); it passes when none had.
 -- One row per deal × deal-level trading rule (TRADE_*, FLAG_SINGLE_BIDDER, FLAG_SHORT_PERIOD): the
 -- interval or value observed, computed ONCE in the rule's day kind, the catalogue threshold, whether the
 -- rule applies (in scope AND its inputs are known) and whether it passes (NULL when it does not apply:
@@ -23,6 +18,11 @@
     by method only (政府采购:公开招标) and neither a method field nor its title names the method. One rule per kind:
     each finding says which of the publisher's statements is missing. -#}
 {%- set unplaced_rules = {'area': 'TRADE_AREA_UNPLACED', 'method': 'TRADE_METHOD_UNPLACED'} %}
+{#- The rule's verdict were it in scope with its inputs: ``{t}`` the relation's prefix. -#}
+{%- set verdict_of = "case when {t}comparison = 'at_least' then {t}observed_value >= {t}threshold
+             when {t}comparison = 'at_most' then {t}observed_value <= {t}threshold
+             when {t}comparison = 'not_equal' then {t}observed_value <> {t}threshold
+             else {t}passes_if_applies end" %}
 {%- set deal_rule_observations = [
     {'rule_id': 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT', 'comparison': 'precomputed',
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
@@ -291,11 +291,13 @@ evaluated as (
         on deals_unplaced.rule_id = observed.observation.rule_id and deals_unplaced.deal_key = observed.deal_key
 ),
 
--- A deal whose trade area is blank or outside ref_trade_areas cannot be placed in any area-scoped rule's scope
--- (applies_to): those rules are then not judged on it. Not judged by default — an area-scoped rule on a land or
--- state-property sale would call its price above the starting price a failure — but never silently: one row of the
--- catalogue's TRADE_AREA_UNPLACED (if it lists one) per such deal, naming the deal's first bulletin and the
--- area-scoped rules whose inputs the deal has (they would have judged it); it passes when there are none.
+-- A deal a rule's scope cannot place (deals_unplaced: its trade area, or the method its area's scope names, unknown)
+-- is not judged by that rule — an area-scoped rule on a land or state-property sale would call its price above the
+-- starting price a failure, the 20-day rule on a 询价 would call its short period one — but never silently: one row of
+-- the scope kind's catalogue rule (unplaced_rules, if the catalogue lists it) per such deal, naming the deal's first
+-- bulletin and the rules of that kind that would fail on it, placed (its inputs known, the verdict a failure); it
+-- passes when none would: a rule the deal passes whatever its scope (12 bidders and the 3-bidder rule) hides nothing.
+{%- set would_fail = 'evaluated.has_inputs and not ' ~ verdict_of | replace('{t}', 'evaluated.') %}
 unplaced as (
     select
         unplaced_rule.rule_id,
@@ -305,14 +307,14 @@ unplaced as (
         min(evaluated.publisher_name) as publisher_name,
         min(evaluated.fiscal_year) as fiscal_year,
         min(evaluated.trade_area_code) as trade_area_code,   -- NULL where the area is what is missing
-        cast(count(case when evaluated.has_inputs then 1 end) as decimal(20, 2)) as observed_value,
+        cast(count(case when {{ would_fail }} then 1 end) as decimal(20, 2)) as observed_value,
         cast(null as decimal(20, 4)) as threshold,
         min(unplaced_rule.threshold_unit) as threshold_unit,
         cast(null as date) as deadline_date,
-        {{ ordered_string_agg('case when evaluated.has_inputs then evaluated.rule_id end', "', '", ['evaluated.rule_id']) }} as observed_detail,
+        {{ ordered_string_agg('case when ' ~ would_fail ~ ' then evaluated.rule_id end', "', '", ['evaluated.rule_id']) }} as observed_detail,
         false as on_provisional_calendar,
         'precomputed' as comparison,
-        count(case when evaluated.has_inputs then 1 end) = 0 as passes_if_applies,
+        count(case when {{ would_fail }} then 1 end) = 0 as passes_if_applies,
         true as in_scope,
         true as has_inputs,
         deals.source_file,   -- the deal's first bulletin
@@ -351,13 +353,7 @@ select
     in_scope,
     has_inputs,
     in_scope and has_inputs as applies,
-    case
-        when not (in_scope and has_inputs) then null
-        when comparison = 'at_least' then observed_value >= threshold
-        when comparison = 'at_most' then observed_value <= threshold
-        when comparison = 'not_equal' then observed_value <> threshold
-        else passes_if_applies
-    end as passes,
+    case when in_scope and has_inputs then {{ verdict_of | replace('{t}', '') }} end as passes,
     source_file,
     source_row,
     named_bulletin_published_at,

@@ -226,7 +226,8 @@ def build_fixture_warehouse(path: Path) -> set[tuple]:
         catalogue = load_rule_catalogue()
         at_most = {"TRADE_CANDIDATE_PUBLISHED_LATE", "TRADE_TOO_MANY_CANDIDATES", "TRADE_CONTRACT_SIGN_LATE"}
         verdict_rules = {"TRADE_RESULT_WITHOUT_ANNOUNCEMENT", "TRADE_AMOUNT_OVER_BUDGET", "TRADE_DATE_ORDER",
-                         "TRADE_RESULT_FIELDS", "TRADE_GP_CONTRACT_NOTICE_LATE", "TRADE_AREA_UNPLACED"}
+                         "TRADE_RESULT_FIELDS", "TRADE_GP_CONTRACT_NOTICE_LATE", "TRADE_AREA_UNPLACED",
+                         "TRADE_METHOD_UNPLACED"}
         # every deal-level rule judged from the per-deal timeline (TRADE_CONFLICTING_COPIES has its own input below)
         deal_rules = [r for r, c in catalogue.items()
                       if c["object_key_kind"] == "deal_key" and r != "TRADE_CONFLICTING_COPIES"]

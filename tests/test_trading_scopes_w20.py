@@ -9,6 +9,8 @@ above its budget and a contract signed 55 days after the result.
 2. A deal's procurement method (a rule's method scope: TRADE_SHORT_TENDER_PERIOD reaches 政府采购:公开招标) was any
 `公开招标` inside the announcement's title, the project's name included. It is now the export's method field where it
 has one, else the title's own kind word. Every deal of make_probe.METHOD_DEALS has an 8-day tender period.
+3. A procurement whose method is unknown was silently outside every method-scoped rule; now TRADE_METHOD_UNPLACED names
+it (make_probe.UNKNOWN_METHOD_DEALS: a blank 采购方式, the standard's one-character code `1`; and controls).
 Expectations come from the probe's records."""
 from __future__ import annotations
 
@@ -83,3 +85,38 @@ def test_the_method_is_the_method_field_else_the_title_s_own_kind_word(warehouse
                                      "from intermediate.int_deals_assembled where split_part(deal_key, '/', 1) in "
                                      "(select unnest(?))", [list(probe.METHOD_DEALS)]))
     assert methods == {project: run_by for project, (*_r, run_by) in probe.METHOD_DEALS.items()}
+
+
+def _method_scoped_rules() -> set[str]:
+    """The deal rules whose scope names a method for some trade area (ref_rule_catalogue applies_to area:method)."""
+    import csv
+    with open(REPO_ROOT / "dbt" / "seeds" / "ref_rule_catalogue.csv", encoding="utf-8") as f:
+        return {r["rule_id"] for r in csv.DictReader(f) if r["object_key_kind"] == "deal_key" and ":" in r["applies_to"]}
+
+
+@pytest.mark.slow
+def test_a_procurement_of_no_known_method_is_named_with_the_method_rules_that_could_not_judge_it(warehouse):
+    """3. A procurement whose method no field and no title states (a blank 采购方式, the standard's unread code `1`) was
+    silently outside every method-scoped rule (TRADE_SHORT_TENDER_PERIOD reaches 政府采购:公开招标 only). Now such a deal
+    is named by TRADE_METHOD_UNPLACED — its announcement's file and row, the method-scoped rules that would fail on it —
+    and a deal no method scope could reach (a land sale; works, reached whatever the method), or one passing them
+    whatever its method (a 25-day period), is not."""
+    rows, method_scoped = probe.unknown_method_rows(), _method_scoped_rules()
+    assert "TRADE_SHORT_TENDER_PERIOD" in method_scoped
+    for project, (file, area, method, days, unplaced) in probe.UNKNOWN_METHOD_DEALS.items():
+        got = _verdicts(warehouse, project)
+        assert "TRADE_AREA_UNPLACED" not in got, project
+        if not unplaced:
+            # placed, never reachable by a method scope, or passing the method-scoped rules whatever its method
+            assert got.get("TRADE_METHOD_UNPLACED", (False,))[:2] in ((False,), (True, True)), (project, area, method)
+            if days >= 20 and area == "政府采购" and not method:
+                assert got["TRADE_METHOD_UNPLACED"][:2] == (True, True), project   # judged: nothing hidden
+            continue
+        assert days < 20, project
+        # not guessed into the 公开招标 scope …
+        assert got["TRADE_SHORT_TENDER_PERIOD"][0] is False, project
+        # … but named, with the announcement's file and row and the method-scoped rules that had its inputs
+        applies, passes, detail, source_file, source_row = got["TRADE_METHOD_UNPLACED"]
+        assert (applies, passes) == (True, False), project
+        assert "TRADE_SHORT_TENDER_PERIOD" in detail.split(", ") and set(detail.split(", ")) <= method_scoped, detail
+        assert (source_file, source_row) == (file, rows[project]), project

@@ -13,6 +13,16 @@
     late amendment), 'date_order' (the later of two dates out of order: the bulletin whose date came too early).
     detail: text the finding prints after the observed value (TRADE_DATE_ORDER: the dates out of order, each with the
     file and row of the bulletin stating it — macros/trading_date_order.sql). -#}
+{#- The catalogue rule naming a deal a scope kind cannot place (the unplaced CTE below): 'area' — its trade area blank
+    or outside ref_trade_areas, so no rule with an applies_to can place it; 'method' — its area is one a rule reaches
+    by method only (政府采购:公开招标) and neither a method field nor its title names the method. One rule per kind:
+    each finding says which of the publisher's statements is missing. -#}
+{%- set unplaced_rules = {'area': 'TRADE_AREA_UNPLACED', 'method': 'TRADE_METHOD_UNPLACED'} %}
+{#- The rule's verdict were it in scope with its inputs: ``{t}`` the relation's prefix. -#}
+{%- set verdict_of = "case when {t}comparison = 'at_least' then {t}observed_value >= {t}threshold
+             when {t}comparison = 'at_most' then {t}observed_value <= {t}threshold
+             when {t}comparison = 'not_equal' then {t}observed_value <> {t}threshold
+             else {t}passes_if_applies end" %}
 {%- set deal_rule_observations = [
     {'rule_id': 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT', 'comparison': 'precomputed',
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
@@ -109,6 +119,23 @@ deals_in_scope as (
     join scope_entries
         on scope_entries.trade_area = deals.trade_area
        and (scope_entries.keyword is null or deals.procurement_method = scope_entries.keyword)
+),
+
+-- The scopes each deal cannot be placed in (unplaced_rules above): one row per deal × scoped rule at most — a deal
+-- without an area has no method scope to miss. A method scope misses a deal only where every entry of the rule for
+-- the deal's area names a method (works are reached whatever their method; a land sale by no method scope at all).
+deals_unplaced as (
+    select deals.deal_key, rules.rule_id, 'area' as scope_kind
+    from deals
+    cross join rules
+    where deals.trade_area is null and coalesce(rules.applies_to, '') <> ''
+    union all
+    select deals.deal_key, scope_entries.rule_id, 'method' as scope_kind
+    from deals
+    join scope_entries on scope_entries.trade_area = deals.trade_area
+    where deals.procurement_method is null
+    group by deals.deal_key, scope_entries.rule_id
+    having count(scope_entries.keyword) = count(*)
 ),
 
 measures as (
@@ -255,18 +282,22 @@ evaluated as (
         {%- endfor %}
         observed.partition_year,
         observed.source_loaded_at,
-        coalesce(rules.applies_to, '') <> '' as is_area_scoped
+        deals_unplaced.scope_kind as unplaced_scope
     from observed
     join rules on rules.rule_id = observed.observation.rule_id
     left join deals_in_scope
         on deals_in_scope.rule_id = observed.observation.rule_id and deals_in_scope.deal_key = observed.deal_key
+    left join deals_unplaced
+        on deals_unplaced.rule_id = observed.observation.rule_id and deals_unplaced.deal_key = observed.deal_key
 ),
 
--- A deal whose trade area is blank or outside ref_trade_areas cannot be placed in any area-scoped rule's scope
--- (applies_to): those rules are then not judged on it. Not judged by default — an area-scoped rule on a land or
--- state-property sale would call its price above the starting price a failure — but never silently: one row of the
--- catalogue's TRADE_AREA_UNPLACED (if it lists one) per such deal, naming the deal's first bulletin and the
--- area-scoped rules whose inputs the deal has (they would have judged it); it passes when there are none.
+-- A deal a rule's scope cannot place (deals_unplaced: its trade area, or the method its area's scope names, unknown)
+-- is not judged by that rule — an area-scoped rule on a land or state-property sale would call its price above the
+-- starting price a failure, the 20-day rule on a 询价 would call its short period one — but never silently: one row of
+-- the scope kind's catalogue rule (unplaced_rules, if the catalogue lists it) per such deal, naming the deal's first
+-- bulletin and the rules of that kind that would fail on it, placed (its inputs known, the verdict a failure); it
+-- passes when none would: a rule the deal passes whatever its scope (12 bidders and the 3-bidder rule) hides nothing.
+{%- set would_fail = 'evaluated.has_inputs and not ' ~ verdict_of | replace('{t}', 'evaluated.') %}
 unplaced as (
     select
         unplaced_rule.rule_id,
@@ -275,15 +306,15 @@ unplaced as (
         min(evaluated.publisher_code) as publisher_code,
         min(evaluated.publisher_name) as publisher_name,
         min(evaluated.fiscal_year) as fiscal_year,
-        cast(null as string) as trade_area_code,
-        cast(count(case when evaluated.has_inputs then 1 end) as decimal(20, 2)) as observed_value,
+        min(evaluated.trade_area_code) as trade_area_code,   -- NULL where the area is what is missing
+        cast(count(case when {{ would_fail }} then 1 end) as decimal(20, 2)) as observed_value,
         cast(null as decimal(20, 4)) as threshold,
         min(unplaced_rule.threshold_unit) as threshold_unit,
         cast(null as date) as deadline_date,
-        {{ ordered_string_agg('case when evaluated.has_inputs then evaluated.rule_id end', "', '", ['evaluated.rule_id']) }} as observed_detail,
+        {{ ordered_string_agg('case when ' ~ would_fail ~ ' then evaluated.rule_id end', "', '", ['evaluated.rule_id']) }} as observed_detail,
         false as on_provisional_calendar,
         'precomputed' as comparison,
-        count(case when evaluated.has_inputs then 1 end) = 0 as passes_if_applies,
+        count(case when {{ would_fail }} then 1 end) = 0 as passes_if_applies,
         true as in_scope,
         true as has_inputs,
         deals.source_file,   -- the deal's first bulletin
@@ -291,11 +322,12 @@ unplaced as (
         cast(null as timestamp) as named_bulletin_published_at,
         min(evaluated.partition_year) as partition_year,
         max(evaluated.source_loaded_at) as source_loaded_at,
-        false as is_area_scoped
+        cast(null as string) as unplaced_scope
     from evaluated
     join deals on deals.deal_key = evaluated.deal_key
-    cross join (select rule_id, severity, threshold_unit from rules where rule_id = 'TRADE_AREA_UNPLACED') as unplaced_rule
-    where deals.trade_area is null and evaluated.is_area_scoped
+    join rules as unplaced_rule
+        on unplaced_rule.rule_id = case evaluated.unplaced_scope
+            {%- for kind, rule_id in unplaced_rules.items() %} when '{{ kind }}' then '{{ rule_id }}'{% endfor %} end
     group by unplaced_rule.rule_id, unplaced_rule.severity, evaluated.deal_key, deals.source_file, deals.source_row
 ),
 
@@ -321,13 +353,7 @@ select
     in_scope,
     has_inputs,
     in_scope and has_inputs as applies,
-    case
-        when not (in_scope and has_inputs) then null
-        when comparison = 'at_least' then observed_value >= threshold
-        when comparison = 'at_most' then observed_value <= threshold
-        when comparison = 'not_equal' then observed_value <> threshold
-        else passes_if_applies
-    end as passes,
+    case when in_scope and has_inputs then {{ verdict_of | replace('{t}', '') }} end as passes,
     source_file,
     source_row,
     named_bulletin_published_at,

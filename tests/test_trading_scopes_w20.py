@@ -161,6 +161,8 @@ def test_the_method_a_result_notice_s_text_states_places_the_deal(warehouse):
             assert short[0] is False and flag[:2] == (True, False), project
         unplaced = got.get("TRADE_METHOD_UNPLACED", (False,))
         assert (unplaced[:2] == (True, False)) is (method is None), (project, unplaced)
+        # the flag's finding says the method is unknown where it is, never that the 20-day rule does not apply
+        assert ("TRADE_METHOD_UNPLACED" in (flag[2] or "")) is (method is None), (project, flag)
     methods = dict(_query(warehouse, "select split_part(deal_key, '/', 1), procurement_method "
                                      "from intermediate.int_deals_assembled where split_part(deal_key, '/', 1) like 'NXTEXT%'"))
     assert methods == {project: method for project, (*_r, method) in probe.TEXT_METHOD_DEALS.items()}

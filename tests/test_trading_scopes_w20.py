@@ -11,6 +11,8 @@ above its budget and a contract signed 55 days after the result.
 has one, else the title's own kind word. Every deal of make_probe.METHOD_DEALS has an 8-day tender period.
 3. A procurement whose method is unknown was silently outside every method-scoped rule; now TRADE_METHOD_UNPLACED names
 it (make_probe.UNKNOWN_METHOD_DEALS: a blank 采购方式, the standard's one-character code `1`; and controls).
+4. (wave 21) Failing field and title, the method a label of the notice's text states (a GP result notice's
+`采购方式：公开招标`: make_probe.TEXT_METHOD_DEALS); FLAG_SHORT_PERIOD on a deal of unknown method says the method is unknown.
 Expectations come from the probe's records."""
 from __future__ import annotations
 

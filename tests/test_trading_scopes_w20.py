@@ -11,6 +11,8 @@ above its budget and a contract signed 55 days after the result.
 has one, else the title's own kind word. Every deal of make_probe.METHOD_DEALS has an 8-day tender period.
 3. A procurement whose method is unknown was silently outside every method-scoped rule; now TRADE_METHOD_UNPLACED names
 it (make_probe.UNKNOWN_METHOD_DEALS: a blank 采购方式, the standard's one-character code `1`; and controls).
+4. (wave 21) Failing field and title, the method a label of the notice's text states (a GP result notice's
+`采购方式：公开招标`: make_probe.TEXT_METHOD_DEALS); FLAG_SHORT_PERIOD on a deal of unknown method says the method is unknown.
 Expectations come from the probe's records."""
 from __future__ import annotations
 
@@ -120,3 +122,58 @@ def test_a_procurement_of_no_known_method_is_named_with_the_method_rules_that_co
         assert (applies, passes) == (True, False), project
         assert "TRADE_SHORT_TENDER_PERIOD" in detail.split(", ") and set(detail.split(", ")) <= method_scoped, detail
         assert (source_file, source_row) == (file, rows[project]), project
+
+
+def test_a_result_notice_s_labelled_method_is_the_method_where_no_field_or_title_names_one(tmp_path):
+    """4 (wave 21). GP result notices (中标/成交结果公告) state the method only in their text: `三、采购方式：公开招标`.
+    Where no field and no title names one, the method is the word a label (采购方式 / 招标方式 and a colon) of the
+    notice's text introduces — never a method word in passing (原公开招标失败…), nor a label followed by none (详见采购文件).
+    Parser level: the platform CSV (UTF-8 BOM, CRLF, line breaks inside the quoted 公告内容) loaded by the real loader."""
+    import duckdb
+
+    from dagster_project.ingest import framework
+    from dagster_project.ingest.assets import FAMILY_LOADERS, resolve_loader
+
+    shutil.copytree(FIXTURES / "trading", tmp_path / "raw" / "trading")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        framework.load_family(con, tmp_path / "raw", "trading", resolve_loader(FAMILY_LOADERS["trading"]),
+                              progress=lambda _: None)
+        got = con.execute("select project_code, bulletin_type, procurement_method from raw.trading_bulletins "
+                          "where project_code like 'NXTEXT%'").fetchall()
+    finally:
+        con.close()
+    expected = {(project, result_type, method) for project, (result_type, _text, method) in probe.TEXT_METHOD_DEALS.items()}
+    expected |= {(project, "采购公告", None) for project in probe.TEXT_METHOD_DEALS}   # its text states no method
+    assert set(got) == expected
+
+
+@pytest.mark.slow
+def test_the_method_a_result_notice_s_text_states_places_the_deal(warehouse):
+    """4 (wave 21), through the rules: a deal whose result notice's text says 采购方式：公开招标 is in the 20-day rule's
+    scope (8 days: a failure) and named by no TRADE_METHOD_UNPLACED; a labelled non-open method is outside it (flagged
+    short); a text naming none leaves the method unknown (TRADE_METHOD_UNPLACED) — and FLAG_SHORT_PERIOD still reports
+    the 8 days, which are short whatever the method (below the flag's 10 days and the law's 20)."""
+    for project, (_type, _text, method) in probe.TEXT_METHOD_DEALS.items():
+        got = _verdicts(warehouse, project)
+        short, flag = got["TRADE_SHORT_TENDER_PERIOD"], got["FLAG_SHORT_PERIOD"]
+        if method == "公开招标":
+            assert short[:2] == (True, False) and flag[0] is False, project
+        else:
+            assert short[0] is False and flag[:2] == (True, False), project
+        unplaced = got.get("TRADE_METHOD_UNPLACED", (False,))
+        assert (unplaced[:2] == (True, False)) is (method is None), (project, unplaced)
+        # the flag's finding says the method is unknown where it is, never that the 20-day rule does not apply
+        assert ("TRADE_METHOD_UNPLACED" in (flag[2] or "")) is (method is None), (project, flag)
+    methods = dict(_query(warehouse, "select split_part(deal_key, '/', 1), procurement_method "
+                                     "from intermediate.int_deals_assembled where split_part(deal_key, '/', 1) like 'NXTEXT%'"))
+    assert methods == {project: method for project, (*_r, method) in probe.TEXT_METHOD_DEALS.items()}
+
+
+def test_the_short_period_flag_does_not_claim_the_20_day_rule_does_not_apply_to_a_deal_of_unknown_method():
+    """FLAG_SHORT_PERIOD fires on a procurement of unknown method (above): its catalogue text, printed in each finding,
+    must say so — not that the 20-day rule does not apply, which nobody knows there."""
+    import csv
+    with open(REPO_ROOT / "dbt" / "seeds" / "ref_rule_catalogue.csv", encoding="utf-8") as f:
+        flag = next(r for r in csv.DictReader(f) if r["rule_id"] == "FLAG_SHORT_PERIOD")
+    assert "未知" in flag["title_zh"] and "TRADE_METHOD_UNPLACED" in flag["title_en"], flag

@@ -180,14 +180,18 @@ def title_kind_pattern(titles: dict, capture: bool = False) -> str:
 
 def procurement_method_sql(present: set[str]) -> str:
     """SQL over the parsed columns: the deal's procurement method as the spec's ``procurement_methods`` reads it — a
-    method word the method field states, else the title's own kind word — or NULL."""
+    method word the method field states, else the title's own kind word, else the word a label of the notice's text
+    introduces (采购方式：…) — or NULL."""
     methods = trading_spec()["procurement_methods"]
-    words = tf.sql_literal("(" + "|".join(re.escape(w) for w in methods["words"]) + ")")
-    stated = (f"NULLIF(regexp_extract(p_procurement_method, {words}, 1), '')" if "procurement_method" in present
+    word = "(" + "|".join(re.escape(w) for w in methods["words"]) + ")"
+    stated = (f"NULLIF(regexp_extract(p_procurement_method, {tf.sql_literal(word)}, 1), '')" if "procurement_method" in present
               else "NULL")
     titled = (f"NULLIF(regexp_extract(p_notice_name, {tf.sql_literal(title_kind_pattern(methods, capture=True))}, 1), '')"
               if "notice_name" in present else "NULL")
-    return f"coalesce({stated}, {titled})"
+    labels = "|".join(re.escape(label) for label in methods.get("labels") or ())
+    labelled = (f"NULLIF(regexp_extract(p_notice_content, {tf.sql_literal(f'(?:{labels}){_GAP}[：:]{_GAP}{word}')}, 1), '')"
+                if labels and "notice_content" in present else "NULL")
+    return f"coalesce({stated}, {titled}, {labelled})"
 
 
 def record_kind_sql(table: StandardTable | None, present: set[str]) -> str | None:

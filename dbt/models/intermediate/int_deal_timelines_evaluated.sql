@@ -23,6 +23,10 @@
              when {t}comparison = 'at_most' then {t}observed_value <= {t}threshold
              when {t}comparison = 'not_equal' then {t}observed_value <> {t}threshold
              else {t}passes_if_applies end" %}
+{#- FLAG_SHORT_PERIOD reads deals outside the 20-day rule's scope, a procurement of unknown method included
+    (TRADE_METHOD_UNPLACED): DOMAIN 2.4 reports a short period as a red flag whatever the law, and fewer than the flag's
+    10 days are short whatever the method turns out to be — kept silent, a missing method word would hide it. Its
+    detail then says the method is unknown: whether the 20-day rule applies is not known there. -#}
 {%- set deal_rule_observations = [
     {'rule_id': 'TRADE_RESULT_WITHOUT_ANNOUNCEMENT', 'comparison': 'precomputed',
      'observed': 'case when has_announcement then 1 else 0 end', 'has_inputs': 'has_outcome_notice',
@@ -72,7 +76,9 @@
      'observed': 'bidder_count', 'has_inputs': 'bidder_count is not null'},
     {'rule_id': 'FLAG_SHORT_PERIOD', 'comparison': 'at_least',
      'observed': days_between('tender_opened_on', 'tender_closed_on'),
-     'has_inputs': 'tender_closed_on is not null and tender_opened_on is not null and not in_short_tender_scope'},
+     'has_inputs': 'tender_closed_on is not null and tender_opened_on is not null and not in_short_tender_scope',
+     'detail': "case when short_tender_method_unknown then '采购方式未知，20日规则是否适用不明 method unknown: whether the "
+               ~ "20-day rule applies is not known (TRADE_METHOD_UNPLACED)' end"},
 ] %}
 
 -- Incremental by load: the deals of the rebuilt partition years (macros/trading_load_partitions.sql). The rule
@@ -158,6 +164,7 @@ measures as (
         cast(contract_published_at as date) as contract_published_on,
         cast(announced_at as date) as announced_on,
         short_tender_scope.deal_key is not null as in_short_tender_scope,
+        short_tender_unplaced.deal_key is not null as short_tender_method_unknown,
         -- working days as joins on the calendar's running index (macros/working_days.sql)
         doc_sale_end.working_day_index - doc_sale_start.working_day_index as doc_sale_working_days,
         contract_notice.working_day_index - contract_signed.working_day_index as contract_notice_working_days,
@@ -185,6 +192,9 @@ measures as (
     from deals
     left join (select deal_key from deals_in_scope where rule_id = 'TRADE_SHORT_TENDER_PERIOD') as short_tender_scope
         on short_tender_scope.deal_key = deals.deal_key
+    left join (select deal_key from deals_unplaced where rule_id = 'TRADE_SHORT_TENDER_PERIOD' and scope_kind = 'method')
+        as short_tender_unplaced
+        on short_tender_unplaced.deal_key = deals.deal_key
     cross join contract_notice_period
     {{ working_day_join('deals.doc_get_start_at', 'doc_sale_start') }}
     {{ working_day_join('deals.doc_get_end_at', 'doc_sale_end') }}

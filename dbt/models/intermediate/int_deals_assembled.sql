@@ -249,6 +249,13 @@ amendments as (
       -- documents whose issue no notice states: issued no earlier than the announcement
       and cast(changes.notice_send_time as date) > cast(coalesce(deals.tender_opened_at, deals.announced_at) as date)
       and changes.notice_send_time < deals.tender_closed_at
+      -- a change of a project with sections, naming none, amends each section's documents (read on each section's
+      -- deal above): the project's own deal (project/, a section-less announcement the loader could not place) is no
+      -- procurement of its own when sections exist — judged there too, one late 澄清 was a finding more than the deals
+      -- it amends
+      and not (changes.member_deal_key = changes.deal_key and changes.bid_section_code is null
+               and changes.deal_key = concat(coalesce(changes.project_code, changes.tender_project_code), '/')
+               and coalesce(changes.project_code, changes.tender_project_code) in (select project from project_sections))
     group by changes.member_deal_key
 ),
 

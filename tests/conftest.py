@@ -39,6 +39,9 @@ LONGEST_FIRST = ["test_spark_parity", "test_publish_pipeline", "test_benchmarks_
                  # the middle, not left to the alphabet's end where one worker ran them while the other had finished
                  "test_trading_amendments_v3", "test_trading_review_v14", "test_sangong_counts",
                  "test_dbt_outside_superseded", "test_sangong_counts_review",
+                 # waves 20-21's modules that build a warehouse with dbt (one build each, ≈ 12-16 CPU-s): the middle
+                 "test_trading_scopes_w20", "test_trading_listings_w20", "test_budget_marks_w20",
+                 "test_trading_project_change_w21", "test_own_level_vehicles_w20",
                  "test_codes_damaged_finding", "test_dbt_build", "test_identities", "test_publish_release",
                  "test_publish_assets", "test_dbt_hand_build", "test_dbt_sample",
                  # reads the sample's quality runs test_people_outputs' setup makes (sample_quality_runs)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import refdata, trading
 from .publishers import Publisher, build_extra_publishers, build_publishers
-from .tables import PHASE_ZH, Table, build_dept_model, build_table, debt_item_values, debt_region_rows, table_spec
+from .tables import PHASE_ZH, Table, build_dept_model, build_table, debt_item_values, debt_region_rows
 from . import disclosure_forms as forms
 from .formats import chromium, document_html, print_pdf, save_xls, worksheet_html
 from .workbook import Layout, new_workbook, save_workbook, sheet_name, unit_variant, write_sheet
@@ -292,10 +292,7 @@ def generate(out: Path, seed: int, scale: float, years: list[int]) -> dict:
             if ministry and ct.table_key in ("debt_1_2", "debt_1_3", "debt_1_4", "debtf_1_2", "debtf_1_3", "debtf_1_4"):
                 table = ministry_table(ct, ctx, act, seed, p, y, doc)
             else:
-                # a table added later draws from its own stream: the shared one, and so the rest of the sample, unchanged
-                trng = (random.Random(f"{seed}:{p.code}:{y}:{doc}:{ct.table_key}")
-                        if table_spec(ct.table_key).get("own_stream") else prng)
-                table = build_table(ct.table_key, ct.table_name_zh, tctx, trng, mutation)
+                table = build_table(ct.table_key, ct.table_name_zh, tctx, prng, mutation)
             if form == "pdf" and ct.table_key in ("dept_sangong", "deptf_sangong"):
                 table.columns = table.columns + ["office_running"]
                 html_parts.append(forms.sangong_template_html(

@@ -250,8 +250,7 @@ def build_items(table_key, table_name, spec, ctx, rng) -> Table:
             for item in spec["items"]]
     total = Row(ctx["total_label"], {c: sum(r.values[c] for r in rows) for c in columns}, is_total=True)
     rows = [total] + rows if ctx["total_first"] else rows + [total]
-    return Table(table_key, table_name, "items", columns, rows, label_header=spec.get("label_header", "项目"),
-                 headers=_amount_headers(columns, ctx["phase"]))
+    return Table(table_key, table_name, "items", columns, rows, headers=_amount_headers(columns, ctx["phase"]))
 
 
 def build_two_sided(table_key, table_name, spec, ctx, rng) -> Table:

@@ -429,8 +429,7 @@ def region_project_label(vocab, grid: Grid, r: int, seg: _Segment, label: str | 
         label = state.get("region")
     if not project:
         return label, False
-    subtotals = {normalise(w) for w in (vocab.raw.get("region_project_columns") or {}).get("subtotal") or ()}
-    is_subtotal = normalise(project) in subtotals or vocab.is_total_label(project)
+    is_subtotal = normalise(project) in vocab.project_subtotals or vocab.is_total_label(project)
     return (f"{label} · {project}" if label else project), is_subtotal
 
 

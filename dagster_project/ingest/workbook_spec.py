@@ -173,6 +173,8 @@ class WorkbookVocabulary:
     # a government book's budget table → its 决算 twin (same book and place in the catalogue): 政府一般债务限额和余额情况表
     # → 政府一般债务限额和余额决算表 (workbook.final_twins)
     final_twins: dict[str, str] = field(default_factory=dict)
+    # a 地区名称 | 项目名称 table's project cell that is the place's subtotal, not a project (region_project_columns)
+    project_subtotals: frozenset[str] = frozenset()
 
     def table_for_title(self, text: str) -> CatalogueTable | None:
         """The longest canonical table name contained in ``text`` (normalised)."""
@@ -305,6 +307,7 @@ def vocabulary() -> WorkbookVocabulary:
             "|".join(f"(?:{unicodedata.normalize('NFKC', p)})" for p in data.get("placeholder_patterns") or ["(?!)"])
         ),
         final_twins=final_twins,
+        project_subtotals=frozenset(normalise(w) for w in (data.get("region_project_columns") or {}).get("subtotal") or ()),
         explanations=tuple(
             CatalogueTable(name, normalise(name), tuple(r["table_key"] for r in rows), rows[0]["document"])
             for name, rows in explanation_rows.items()

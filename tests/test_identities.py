@@ -15,6 +15,7 @@ import pytest
 from dagster_project import identifiers
 from dagster_project.ingest.framework import ensure_schema
 from dagster_project.paths import DBT_PROJECT_DIR
+from dagster_project.row_inserts import insert_rows
 from dbt_fixed_path import run_dbt, scenario_env
 
 pytestmark = pytest.mark.slow
@@ -279,9 +280,7 @@ def scenario():
 def _insert(con, table: str, rows: list[dict]) -> None:
     if not rows:
         return
-    cols = ["load_id", "source_sha256", *rows[0]]
-    con.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                    [["test", "0" * 64, *r.values()] for r in rows])
+    insert_rows(con, table, [["test", "0" * 64, *r.values()] for r in rows], ["load_id", "source_sha256", *rows[0]])
 
 
 def load(con, entities, sheets) -> None:

@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 
 import duckdb
 
+from dagster_project.row_inserts import insert_rows
 from dagster_project.ingest.reread import READERS_STAGE, files_to_reread, record_readers  # noqa: F401 (READERS_STAGE)
 from dagster_project.paths import REPO_ROOT
 
@@ -583,7 +584,7 @@ def insert_rejects(
         for sheet, row, column, value, reason in rejects
     ]
     if rows:
-        con.executemany("INSERT INTO raw.load_rejects VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        insert_rows(con, "raw.load_rejects", rows)
     return len(rows)
 
 

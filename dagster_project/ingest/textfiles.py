@@ -31,6 +31,7 @@ from decimal import Decimal
 
 import duckdb
 
+from dagster_project.row_inserts import insert_rows
 from dagster_project.ingest.framework import FileOutcome, FileRejected, RawFile
 from dagster_project.ingest.text_encoding import (  # noqa: F401  (re-exported for the loaders)
     CHUNK_BYTES, TextSource, detect_encoding, utf8_source,
@@ -402,11 +403,9 @@ def parse_staged(
         skipped, note_lines = text_notes.take_note_lines(con, parsed, staged.row_places, skipped, note_words)
         notes += [text_notes.note_lines_note(note_lines, staged.row_word)] if note_lines else []
     if skipped:
-        con.executemany(
-            "INSERT INTO raw.load_rejects VALUES (?, ?, ?, ?, NULL, ?, NULL, ?, ?, false)",
-            [(load_id, f.family, f.rel, f.sha256, row, text, f"第{row}{staged.row_word}: {reason}")
-             for row, text, reason in skipped],
-        )
+        insert_rows(con, "raw.load_rejects",
+                    [(load_id, f.family, f.rel, f.sha256, None, row, None, text, f"第{row}{staged.row_word}: {reason}",
+                      False) for row, text, reason in skipped])
     drop_temp(con, *staged.scan_tables)
     # a workbook's rows say their sheet and its row (工作表「交易信息」第12行); a text file's, their row or record
     sheet, where, places = "NULL", f"'第' || source_row || {sql_literal(staged.row_word)}", ""

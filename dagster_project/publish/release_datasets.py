@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.row_inserts import insert_rows
 from dagster_project.publish import parts
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed, quote_ident
 from dagster_project.publish.release_validation import ReleaseValidationError
@@ -307,7 +308,7 @@ def write_code_lists(con: duckdb.DuckDBPyConnection, spec: dict, staging: Path, 
                 ).fetchall():
                     rows.setdefault(str(value), [None, None])
         con.execute("CREATE OR REPLACE TEMP TABLE _code_list (code VARCHAR, label_zh VARCHAR, label_en VARCHAR)")
-        con.executemany("INSERT INTO _code_list VALUES (?, ?, ?)", [[c, l[0], l[1]] for c, l in sorted(rows.items())])
+        insert_rows(con, "_code_list", [[c, l[0], l[1]] for c, l in sorted(rows.items())])
         copy_csv_with_bom(con, "SELECT * FROM _code_list ORDER BY code", folder / f"{name}.csv")
         resources.append({
             "name": name, "path": f"code_lists/{name}.csv", "type": "table", "scheme": "file", "format": "csv",

@@ -20,6 +20,8 @@ from typing import Any, Iterable, Mapping
 import dagster as dg
 import duckdb
 
+from dagster_project.row_inserts import insert_rows
+
 RESULTS_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS raw.dbt_test_results (
@@ -121,5 +123,5 @@ def save_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Iterable[TestOutcome
              o.checked_at) for o in outcomes]
     con.execute(RESULTS_DDL)
     if rows:
-        con.executemany("INSERT OR REPLACE INTO raw.dbt_test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(con, "raw.dbt_test_results", rows, or_replace=True)
     return len(rows)

@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping
 
 import duckdb
 
+from dagster_project.row_inserts import insert_rows
 from dagster_project import stage_state
 from dagster_project.transform import selection
 
@@ -88,8 +89,7 @@ def move(con: duckdb.DuckDBPyConnection, names: Iterable[str], token: "str | Non
         return token
     con.execute(stage_state.STATE_DDL)
     now = dt.datetime.now()
-    con.executemany("INSERT OR REPLACE INTO raw.stage_state VALUES (?, ?, ?)",
-                    [[STAGE_PREFIX + name, token, now] for name in names])
+    insert_rows(con, "raw.stage_state", [[STAGE_PREFIX + name, token, now] for name in names], or_replace=True)
     return token
 
 

@@ -19,6 +19,7 @@ state. The product sees one warehouse path for every run; the test reads the war
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dagster_project.paths import DBT_PROJECT_DIR, REPO_ROOT
+from dbt_session import DbtSession
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 STATE = "partial_parse.msgpack"
@@ -83,12 +85,28 @@ def run_dbt(args: list[str], env: dict[str, str], target: Path, logs: Path | Non
             args += ["--exclude", "resource_type:unit_test"]
     cmd = [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target-path", str(target), "--log-path", str(logs or target / "logs")]
-    done = subprocess.run(cmd, env={**env, "GONGKAI_WAREHOUSE": str(link / warehouse.name)}, capture_output=True,
-                          text=True, cwd=REPO_ROOT)
+    done = _call(cmd, {**env, "GONGKAI_WAREHOUSE": str(link / warehouse.name)})
     if done.returncode == 0 and (target / STATE).is_file():
         shutil.copyfile(target / STATE, saved.with_suffix(".tmp"))
         os.replace(saved.with_suffix(".tmp"), saved)
     return done
+
+
+_session: "DbtSession | None" = None
+
+
+def _call(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``cmd`` (``dbt …``) run with exactly ``env`` in the repository root, as a CLI call: in this process's kept dbt
+    process (tests/dbt_session.py — dbt's imports paid once per test process, not per call), or as a CLI process
+    when ``GONGKAI_TEST_DBT_CLI=1``. dbt's log is the result's stdout, its code the CLI's."""
+    global _session
+    if os.environ.get("GONGKAI_TEST_DBT_CLI") == "1":
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    if _session is None or not _session.alive():
+        _session = DbtSession(dict(os.environ), REPO_ROOT, _home() / "dbt-session.stderr")
+        atexit.register(_session.close)
+    code, log = _session.call(cmd[1:], env=env, cwd=REPO_ROOT, replace_env=True)
+    return subprocess.CompletedProcess(cmd, code, stdout=log, stderr="")
 
 
 # what paths.Settings keeps beside the warehouse file (tmp_dir, spark_work_dir's default)

@@ -297,11 +297,10 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, res: dict, fields
     scanned = privacy_scan.text_roles([(n, f.get("type")) for n, f in zip(names, fields)], identifier_columns) \
         if privacy_hits is not None and (SCAN_WITH_TABLE_CHECK_BYTES is None
                                          or csv_path.stat().st_size <= SCAN_WITH_TABLE_CHECK_BYTES) else []
-    if scanned:  # the privacy scan's candidate cells of each text column, gathered by this same read
+    if scanned:  # the privacy scan's candidate cells of the text columns, gathered by this same read
         row_flag = privacy_scan.row_may_hold_sql(scanned, ref=q)
-        for n, free in scanned:
-            checks.append((f"privacy candidates {n}",
-                           privacy_scan.candidate_cells_aggregate(n, free, f"c.{q(n)}", "c._may_hold")))
+        checks.append(("privacy candidates",
+                       privacy_scan.candidate_cells_aggregate(scanned, lambda n: f"c.{q(n)}", "c._may_hold")))
     relation = f"(SELECT true AS _in_csv, *, {row_flag} AS _may_hold FROM {source}) AS c"
     if twin is not None:
         if [n for n, _ in twin] != names:
@@ -319,7 +318,7 @@ def _check_table(con: duckdb.DuckDBPyConnection, folder: Path, res: dict, fields
     except duckdb.Error as exc:  # a row with more or fewer cells than fields, a broken quote, bad UTF-8
         return [f"the CSV does not read as {len(names)} fields a row: {str(exc)[:300]}"]
     values = dict(zip((what for what, _ in checks), counts))
-    candidates = [(n, free, values.pop(f"privacy candidates {n}")) for n, free in scanned]
+    candidates = privacy_scan.candidate_cells_by_column(scanned, values.pop("privacy candidates")) if scanned else []
     if scanned:
         privacy_hits[res["path"]] = privacy_scan.hits_of_candidate_cells(con, res["path"], candidates)
     rows, inside = values.pop("rows"), values.pop("line breaks inside cells")

@@ -1,6 +1,7 @@
 """The privacy scan reads values by role: IDs everywhere, mobiles in free text only."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
 import json
@@ -204,3 +205,34 @@ def test_the_runs_taken_are_exactly_the_runs_holding_a_candidate_that_starts_a_d
         assert passes or not taken, text  # scan_json_lines takes runs without the prefilter: it implies it
         found += len(taken)
     assert found >= 8  # the edges hold candidates: the comparison is not between two empty lists
+
+
+def test_the_table_checks_gathered_candidates_are_the_scans_hits_column_by_column(tmp_path):
+    """release_validation.check_table_schemas gathers each text column's candidate cells in its own read of a CSV
+    (two list tests a row: free text, identifiers); its hits must be the file scan's, each in its own column — a
+    mobile in an identifier column is no hit there, an ID number is."""
+    from dagster_project.publish.release_validation import check_table_schemas
+
+    mobile, card = "13912345678", "6222021234567890128"
+    id_number = next(v for v in _id_variants()[0] if len(v) == 18)
+    rows = [("甲", f"联系 {mobile}", f"X{id_number}", "无"), ("乙", "无", mobile, f"卡号 {card}"),
+            ("丙", None, "A-1", f"身份证 {id_number}，电话 {mobile}")]
+    fields = [{"name": n, "type": "string"} for n in ("name", "note", "code", "remark")]
+    with (tmp_path / "t.csv").open("w", encoding="utf-8-sig", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows([[f["name"] for f in fields], *rows])
+    con = duckdb.connect()
+    try:
+        con.execute(f"COPY (SELECT * FROM read_csv('{tmp_path / 't.csv'}', all_varchar = true)) "
+                    f"TO '{tmp_path / 't.parquet'}' (FORMAT parquet)")
+    finally:
+        con.close()
+    (tmp_path / "datapackage.json").write_text(json.dumps(
+        {"resources": [{"name": "t", "path": "t.csv", "format": "csv", "schema": {"fields": fields}}]}))
+    gathered: dict = {}
+    assert check_table_schemas(tmp_path, privacy_hits=gathered, identifier_columns=frozenset({"code"})) == []
+    scanned = {(h.path, h.kind, h.masked) for h in scan_tree(tmp_path, identifier_columns={"code"}).hits
+               if h.path.startswith("t.csv#")}
+    assert {(h.path, h.kind, h.masked) for h in gathered["t.csv"]} == scanned
+    assert {p.split("#")[1] for p, _, _ in scanned} == {"note", "code", "remark"}
+    assert ("mobile" not in {k for p, k, _ in scanned if p == "t.csv#code"}
+            and "id_number" in {k for p, k, _ in scanned if p == "t.csv#code"})

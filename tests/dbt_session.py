@@ -9,8 +9,9 @@ arguments, environment and files. What it prints is its log, up to the line that
 - ``env``: entries set in the process before the call (``None`` removes one); with ``replace_env`` the process's
   environment becomes exactly ``env``, as a subprocess given ``env=`` would see it.
 - ``cwd``: the folder the call runs in.
-- After each call the DuckDB file dbt-duckdb opened is closed (its environment dropped), so the test process and
-  the next call open it as after a CLI call that ended.
+- After each call the DuckDB file dbt-duckdb opened is closed (its environment dropped: dbt-duckdb keeps it open
+  between calls otherwise — test_dbt_session then fails on DuckDB's lock), so the test process and the next call
+  open it as after a CLI call that ended.
 
 ``DbtSession(env, cwd, stderr)`` starts the process; ``run(args, env=…, cwd=…, replace_env=…)`` returns dbt's
 success and its log, ``call(…)`` the exit code the CLI would have ended with (0, 1 a node failed, 2 dbt stopped on

@@ -211,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     con.execute("CREATE OR REPLACE TABLE trading_text AS " + " UNION ALL ".join(selects))
     titles = workbook_titles(args.raw)
     con.execute("CREATE OR REPLACE TABLE sheet_titles (attachment VARCHAR, sheet VARCHAR, title VARCHAR)")
-    con.executemany("INSERT INTO sheet_titles VALUES (?,?,?)", titles)
+    # one statement for all titles: ``executemany`` runs one INSERT per row (≈ 0.6 ms each), work the floor need not do
+    con.execute("INSERT INTO sheet_titles SELECT unnest(?), unnest(?), unnest(?)",
+                [[t[i] for t in titles] for i in range(3)])
     for name, pattern in (("registry_entities", "registry/entities_*.csv"), ("registry_approvals", "registry/approvals.csv"),
                           ("registry_regions", "registry/regions.csv"), ("portal", "portal/*.csv")):
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT *, filename AS file FROM read_csv('{args.raw / pattern}', "

@@ -16,13 +16,16 @@ from pathlib import Path
 STAGES = ("ingest", "dbt", "quality", "publish")
 
 
-def load(paths: list[Path]) -> tuple[dict, list[dict]]:
-    machine, summary = {}, []
+def load(paths: list[Path]) -> tuple[dict, list[dict], list[str]]:
+    """The last file's machine, every file's summary rows, and the fiscal years each file generated (older results
+    do not say: the harness's default then, 2017-2019)."""
+    machine, summary, years = {}, [], []
     for path in paths:
         data = json.loads(path.read_text(encoding="utf-8"))
         machine = data["machine"]
         summary += data["summary"]
-    return machine, summary
+        years.append(data.get("generation", {}).get("years", "2017-2019 (not recorded)"))
+    return machine, summary, years
 
 
 def table(summary: list[dict]) -> str:
@@ -93,10 +96,10 @@ def table(summary: list[dict]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    machine, summary = load([Path(p) for p in argv])
+    machine, summary, years = load([Path(p) for p in argv])
     print(f"Machine: {machine.get('cores')} cores, {machine.get('memory_gib')} GiB, Python "
           f"{machine.get('python')}; {', '.join(f'{k} {v}' for k, v in machine.get('versions', {}).items())}; "
-          f"{machine.get('date')}.\n")
+          f"{machine.get('date')}. Fiscal years generated: {', '.join(dict.fromkeys(years))}.\n")
     print(table(summary))
     return 0
 

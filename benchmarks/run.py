@@ -343,7 +343,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def save() -> None:
         # after every run, so a long benchmark that is stopped still leaves what it measured
-        out.write_text(json.dumps({"machine": machine(), "results": [asdict(r) for r in results],
+        # what was generated goes with the numbers: a new year's share depends on how many years came before it
+        generation = {"years": args.years, "seed": args.seed, "scales": args.scales}
+        out.write_text(json.dumps({"machine": machine(), "generation": generation,
+                                   "results": [asdict(r) for r in results],
                                    "summary": summarise(results)}, ensure_ascii=False, indent=2),
                        encoding="utf-8")
 

@@ -69,6 +69,7 @@ def harness(tmp_path_factory) -> tuple[Path, dict]:
 def test_harness_runs_pipeline_floor_and_a_rerun_at_tiny_scale(harness):
     _, data = harness
     assert data["machine"]["cores"] >= 1 and data["machine"]["versions"]["duckdb"]
+    assert data["generation"] == {"years": YEARS, "seed": SEED, "scales": [SCALE]}
     stages = {(r["variant"], r["stage"]) for r in data["summary"]}
     for stage in ("ingest", "dbt", "quality", "publish"):
         assert ("pipeline", stage) in stages

@@ -113,6 +113,25 @@ def test_an_amount_like_decimal_in_a_count_cell_is_its_cells_reject(tmp_path):
     assert _table_counts(sheet)["trips_abroad"] == 2 and "vehicles_held" not in _table_counts(sheet)
 
 
+def test_a_count_in_chinese_numerals_is_that_count_and_a_doubled_numeral_its_cells_reject(tmp_path):
+    """A count cell in Chinese numerals (三, 十二人次) is that count, as the narrative's 两个团组 is; 三三 is no number:
+    the cell's reject naming its row and column, not a guess."""
+    from blind_disclosure import write_workbook
+
+    table = probes._sports_sangong()
+    table["rows"] = [row[:] for row in table["rows"]]
+    table["rows"][6][2] = "三"
+    table["rows"][7][2] = "十二人次"
+    table["rows"][9][2] = "三三"
+    path = tmp_path / "决算.xlsx"
+    write_workbook(path, [table])
+    sheet = _sangong(parse_workbook(path))
+    assert [(r.source_row, r.source_column, r.raw_value) for r in sheet.rejects] == [(13, "C", "三三")]
+    assert sheet.rows_in == sheet.rows_loaded + sheet.rows_rejected == 12
+    counts = _table_counts(sheet)
+    assert counts["trips_abroad"] == 3 and counts["persons_abroad"] == 12 and "vehicles_held" not in counts
+
+
 # --------------------------------------------------------------------------------------- through dbt to the rules
 HEALTH_CODE, SPORTS_CODE = "11640000MB0000001H", "11640000MB0000002S"
 

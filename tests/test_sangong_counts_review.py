@@ -175,6 +175,8 @@ def test_count_columns_filled_on_their_own_costs_row_are_the_tables_counts(judge
      dict(trips_abroad=2, persons_abroad=6, vehicles_bought=1, vehicles_held=12, receptions=30, reception_persons=210)),
     # a numeral in words is read only right beside its keyword: 其中一人 after the trips is no count of people
     ("组织因公出国（境）团组2个，其中一人为技术人员。", dict(trips_abroad=2)),
-], ids=["chinese_numerals", "numeral_in_passing"])
+    # numeral characters that are no number (十十: a typing slip) are no count, not a guess of 20
+    ("组织因公出国（境）团组两个；公务用车保有量十十辆。", dict(trips_abroad=2)),
+], ids=["chinese_numerals", "numeral_in_passing", "not_a_numeral"])
 def test_counts_in_chinese_numerals_are_read(tmp_path, text, counts):
     assert _stated([text], tmp_path) == counts

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 import yaml
 
 from dagster_project.ingest.grid import TextBlock
-from dagster_project.ingest.parsed import ParsedSection, ParsedStatement
+from dagster_project.ingest.parsed import ParsedSection, ParsedStatement, whole_number
 from dagster_project.ingest.workbook_spec import WorkbookVocabulary, normalise
 from dagster_project.paths import INGEST_SPECS_DIR
 
@@ -163,6 +163,8 @@ def _counts(norm: str, line_of, spec: dict) -> list[ParsedStatement]:
         found = [m for m in found if not spec["count_other_scope"].search(_clause(norm, m))]
         word = spec["count_preferred"].get(key)
         found = [m for m in found if word and word in _clause(norm, m)] or found
+        # a count is read where its number is one (三三 is none: not read, never a guess)
+        found = [m for m in found if "count" not in m.re.groupindex or whole_number(m.group("count")) is not None]
         if not found:
             continue
         m = found[0]
@@ -171,26 +173,9 @@ def _counts(norm: str, line_of, spec: dict) -> list[ParsedStatement]:
             statement_key=key, section=spec["count_section"], value_text=m.group(0), amount_yuan=None,
             tolerance_yuan=None, year_named=None, sheet=block.sheet, source_page=block.page, source_row=block.row,
             excerpt=_excerpt(norm, m.start()),
-            count_value=_whole_number(m.group("count")) if "count" in m.re.groupindex else 0,
+            count_value=whole_number(m.group("count")) if "count" in m.re.groupindex else 0,
         ))
     return out
-
-
-_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
-
-
-def _whole_number(text: str) -> int:
-    """A count as digits (12) or in Chinese numerals: 两 2, 十二 12, 三十 30, 二百一十 210, 一百零五 105."""
-    if text.isdigit():
-        return int(text)
-    total, digit = 0, 0
-    for ch in text:
-        if ch in _NUMERALS:
-            digit = _NUMERALS[ch]
-        else:  # 十 / 百: the digit before it (none: 一) times its place
-            total += (digit or 1) * (10 if ch == "十" else 100)
-            digit = 0
-    return total + digit
 
 
 def _every_match(pattern: re.Pattern, text: str):

@@ -226,12 +226,34 @@ def parse_amount(value: object) -> tuple[bool, Decimal]:
     return False, Decimal(0)
 
 
-_COUNT = re.compile(r"(\d+)(?:\.0*)?(?:个|人次|人|辆|批次|批|次|团|组)?")
+_COUNT_UNITS = r"(?:个|人次|人|辆|批次|批|次|团|组)?"
+_COUNT = re.compile(r"(\d+)(?:\.0*)?" + _COUNT_UNITS)
+_CN_COUNT = re.compile(r"([〇零一二两三四五六七八九十百]+)" + _COUNT_UNITS)
+# A whole number below 1 000 in Chinese numerals, as counts are written in a table's cell or a narrative (三, 两, 十二,
+# 二十, 一百零五, 二百一十): hundreds, tens, units in that order, 零 only for empty tens between hundreds and units.
+_CN_WHOLE = re.compile(r"(?:(?P<h>[一二两三四五六七八九])百)?(?:(?P<t>[一二三四五六七八九])?(?P<ten>十)|(?P<zero>零))?"
+                       r"(?P<u>[一二两三四五六七八九])?")
+_CN_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
+
+
+def whole_number(text: str) -> int | None:
+    """A whole number written in digits (12) or in Chinese numerals (两 2, 十二 12, 一百零五 105; 零 or 〇 alone 0);
+    None for anything else — 三三 or 十十 are no number, never a guess."""
+    if text.isdecimal():
+        return int(text)
+    if text in ("零", "〇"):
+        return 0
+    m = _CN_WHOLE.fullmatch(text)
+    if not text or m is None or (m["zero"] and not (m["h"] and m["u"])):
+        return None
+    hundreds = _CN_VALUE[m["h"]] * 100 if m["h"] else 0
+    tens = (_CN_VALUE[m["t"]] if m["t"] else 1) * 10 if m["ten"] else 0
+    return hundreds + tens + (_CN_VALUE[m["u"]] if m["u"] else 0)
 
 
 def parse_count(value: object) -> int | None:
-    """A count cell as a whole number (2, '2个', '12辆', full-width '０'; blank and dashes are 0), or None when it
-    is not one: a fraction (an amount-like 12.50), a negative, words."""
+    """A count cell as a whole number (2, '2个', '12辆', full-width '０', Chinese numerals '三', '两辆', '十二人次';
+    blank and dashes are 0), or None when it is not one: a fraction (an amount-like 12.50), a negative, words."""
     if value is None:
         return 0
     if isinstance(value, bool):
@@ -244,8 +266,10 @@ def parse_count(value: object) -> int | None:
     text = re.sub(r"\s+", "", nfkc(value)).replace(",", "")
     if text in _BLANK_AMOUNTS:
         return 0
-    m = _COUNT.fullmatch(text)
-    return int(m.group(1)) if m else None
+    if m := _COUNT.fullmatch(text):
+        return int(m.group(1))
+    m = _CN_COUNT.fullmatch(text)
+    return whole_number(m.group(1)) if m else None
 
 
 def indent_of(raw_label: str, alignment_indent: float | int | None = None) -> int:

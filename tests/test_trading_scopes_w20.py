@@ -127,7 +127,8 @@ def test_a_procurement_of_no_known_method_is_named_with_the_method_rules_that_co
 def test_a_result_notice_s_labelled_method_is_the_method_where_no_field_or_title_names_one(tmp_path):
     """4 (wave 21). GP result notices (中标/成交结果公告) state the method only in their text: `三、采购方式：公开招标`.
     Where no field and no title names one, the method is the word a label (采购方式 / 招标方式 and a colon) of the
-    notice's text introduces — never a method word in passing (原公开招标失败…), nor a label followed by none (详见采购文件).
+    notice's text introduces — never a method word in passing (原公开招标失败…), nor a label followed by none (详见采购文件),
+    nor the method a change gave up (原采购方式：公开招标 … 变更后采购方式：竞争性谈判 is 竞争性谈判; before, the first).
     Parser level: the platform CSV (UTF-8 BOM, CRLF, line breaks inside the quoted 公告内容) loaded by the real loader."""
     import duckdb
 

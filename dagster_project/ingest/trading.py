@@ -189,7 +189,14 @@ def procurement_method_sql(present: set[str]) -> str:
     titled = (f"NULLIF(regexp_extract(p_notice_name, {tf.sql_literal(title_kind_pattern(methods, capture=True))}, 1), '')"
               if "notice_name" in present else "NULL")
     labels = "|".join(re.escape(label) for label in methods.get("labels") or ())
-    labelled = (f"NULLIF(regexp_extract(p_notice_content, {tf.sql_literal(f'(?:{labels}){_GAP}[：:]{_GAP}{word}')}, 1), '')"
+    # every labelled method of the text, each with the word opening its label where that is a `former` one (the method
+    # given up); the first whose label is not former: leftmost matching starts a former label's match at its prefix
+    former = "|".join(re.escape(w) for w in sorted(methods.get("former") or (), key=len, reverse=True))
+    stated_at = tf.sql_literal(f"({former})?(?:{labels}){_GAP}[：:]{_GAP}{word}")
+    current = (f"list_filter(regexp_extract_all(p_notice_content, {stated_at}), "
+               f"lambda m: NOT regexp_matches(m, {tf.sql_literal(f'^(?:{former})')}))" if former
+               else f"regexp_extract_all(p_notice_content, {stated_at})")
+    labelled = (f"NULLIF(regexp_extract({current}[1], {stated_at}, 2), '')"
                 if labels and "notice_content" in present else "NULL")
     return f"coalesce({stated}, {titled}, {labelled})"
 

@@ -87,7 +87,9 @@
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 {{ trading_rebuild_marker(years) }}
-with deals as (
+{#- read five times below: inlined, each read takes the columns it needs, where a materialised copy (DuckDB's default
+    for a CTE read more than once) held every deal's wide row (full build at 1 M: 4.16 → 3.74 s, 2.6 → 2.3 GB RSS) -#}
+with deals as {{ cte_inlined() }} (
     select * from {{ ref('int_deals_assembled') }}
     where {{ in_keys('partition_year', years) }}
 ),

@@ -8,10 +8,12 @@
 {%- set years = trading_years_to_rebuild() %}
 {{ config(pre_hook="{{ trading_clear_rebuilt_partitions() }}", **partitioned_incremental_config('partition_year')) }}
 {{ trading_rebuild_marker(years) }}
-{#- A rebuilt partition's bulletins are read four times below (bulletins, and own_bulletins under it); materialised
-    (DuckDB's default) the copy of their wide rows was most of the model's time for one new year at 1 M rows (1.1 of
-    1.3 s; inlined, each read takes only the columns it needs: 0.16 s). A full build keeps the one materialised copy
-    (every row, read four times). -#}
+{#- The bulletins are read four times below (bulletins, and own_bulletins under it), in a rebuild as in a full build:
+    inlined, each read takes only the columns it needs. Materialised (DuckDB's default for a CTE read more than once)
+    the copy of their wide rows was most of the model's time for one new year at 1 M rows (1.1 of 1.3 s; inlined
+    0.16 s), and in a full build it held every bulletin's wide row in memory: at 1 M, 4.21 s and 2.9 GB RSS against
+    2.75 s and 2.0 GB inlined, and under a memory cap it spills — 7.76 against 3.77 s at 1.5 GB (benchmarks/RESULTS.md,
+    stop 39; 154 s of the 10 M full build's dbt step). -#}
 {#- the bid deadline the last-published announcement or change notice stating one states, else the announced: the
     deadline in force at the end (a postponement, a re-tender's own) -#}
 {%- set stated_closing -%}
@@ -25,7 +27,7 @@ coalesce({{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_r
 {{ arg_max_by('bid_doc_refer_end_time', ['notice_send_time', 'bid_doc_refer_end_time']) }}
     filter (where bulletin_type_code = 'announcement' and bid_doc_refer_end_time is not null)
 {%- endset %}
-with own_bulletins as {{ cte_inlined(years is not none) }} (
+with own_bulletins as {{ cte_inlined() }} (
     select * from {{ ref('int_bulletins_deduplicated') }}
     where {{ in_keys('partition_year', years) }}
 ),
@@ -50,7 +52,7 @@ code_lots as (
       and unified_deal_code is not null and deal_key = concat(unified_deal_code, '/', bid_section_code)
 ),
 
-bulletins as {{ cte_inlined(years is not none) }} (
+bulletins as {{ cte_inlined() }} (
     select own_bulletins.deal_key as member_deal_key, own_bulletins.partition_year as member_partition_year,
            own_bulletins.*
     from own_bulletins

@@ -95,18 +95,24 @@ def test_the_narrative_states_its_counts(printed, form):
     assert _stated_counts(forms["health_budget_2025"]) == {}
 
 
-def test_an_amount_like_decimal_in_a_count_cell_is_its_cells_reject(tmp_path):
-    """A count cell holding 12.50 (an amount typed into the count column) is no count: the row is rejected, naming
-    its sheet, row and column; a whole `2个` in a cell is 2."""
+def _sports_sangong_with(tmp_path, final_cells: dict[int, str]):
+    """The sports 三公 table with the 决算数 cell of each given row (index into its rows) replaced, written as .xlsx and
+    read back: its 三公 sheet."""
     from blind_disclosure import write_workbook
 
     table = probes._sports_sangong()
     table["rows"] = [row[:] for row in table["rows"]]
-    table["rows"][6][2] = "2个"
-    table["rows"][9][2] = "12.50"
+    for row, value in final_cells.items():
+        table["rows"][row][2] = value
     path = tmp_path / "决算.xlsx"
     write_workbook(path, [table])
-    sheet = _sangong(parse_workbook(path))
+    return _sangong(parse_workbook(path))
+
+
+def test_an_amount_like_decimal_in_a_count_cell_is_its_cells_reject(tmp_path):
+    """A count cell holding 12.50 (an amount typed into the count column) is no count: the row is rejected, naming
+    its sheet, row and column; a whole `2个` in a cell is 2."""
+    sheet = _sports_sangong_with(tmp_path, {6: "2个", 9: "12.50"})
     assert [(r.source_row, r.source_column, r.raw_value) for r in sheet.rejects] == [(13, "C", "12.5")]
     assert "期望整数个数" in sheet.rejects[0].reason and "第13行" in sheet.rejects[0].reason, sheet.rejects[0].reason
     assert sheet.rows_in == sheet.rows_loaded + sheet.rows_rejected == 12
@@ -116,16 +122,7 @@ def test_an_amount_like_decimal_in_a_count_cell_is_its_cells_reject(tmp_path):
 def test_a_count_in_chinese_numerals_is_that_count_and_a_doubled_numeral_its_cells_reject(tmp_path):
     """A count cell in Chinese numerals (三, 十二人次) is that count, as the narrative's 两个团组 is; 三三 is no number:
     the cell's reject naming its row and column, not a guess."""
-    from blind_disclosure import write_workbook
-
-    table = probes._sports_sangong()
-    table["rows"] = [row[:] for row in table["rows"]]
-    table["rows"][6][2] = "三"
-    table["rows"][7][2] = "十二人次"
-    table["rows"][9][2] = "三三"
-    path = tmp_path / "决算.xlsx"
-    write_workbook(path, [table])
-    sheet = _sangong(parse_workbook(path))
+    sheet = _sports_sangong_with(tmp_path, {6: "三", 7: "十二人次", 9: "三三"})
     assert [(r.source_row, r.source_column, r.raw_value) for r in sheet.rejects] == [(13, "C", "三三")]
     assert sheet.rows_in == sheet.rows_loaded + sheet.rows_rejected == 12
     counts = _table_counts(sheet)

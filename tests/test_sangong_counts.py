@@ -9,6 +9,7 @@ counts were not read at all.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -95,17 +96,21 @@ def test_the_narrative_states_its_counts(printed, form):
     assert _stated_counts(forms["health_budget_2025"]) == {}
 
 
-def _sports_sangong_with(tmp_path, final_cells: dict[int, str]):
-    """The sports 三公 table with the 决算数 cell of each given row (index into its rows) replaced, written as .xlsx and
-    read back: its 三公 sheet."""
-    from blind_disclosure import write_workbook
-
+def _sports_sangong_table(final_cells: dict[int, str]) -> dict:
+    """The sports 三公 table with the 决算数 cell of each given row (index into its rows) replaced."""
     table = probes._sports_sangong()
     table["rows"] = [row[:] for row in table["rows"]]
     for row, value in final_cells.items():
         table["rows"][row][2] = value
+    return table
+
+
+def _sports_sangong_with(tmp_path, final_cells: dict[int, str]):
+    """That table written as .xlsx and read back: its 三公 sheet."""
+    from blind_disclosure import write_workbook
+
     path = tmp_path / "决算.xlsx"
-    write_workbook(path, [table])
+    write_workbook(path, [_sports_sangong_table(final_cells)])
     return _sangong(parse_workbook(path))
 
 
@@ -119,14 +124,38 @@ def test_an_amount_like_decimal_in_a_count_cell_is_its_cells_reject(tmp_path):
     assert _table_counts(sheet)["trips_abroad"] == 2 and "vehicles_held" not in _table_counts(sheet)
 
 
+NUMERAL_CELLS = {6: "三", 7: "十二人次", 9: "三三"}
+
+
+def _numeral_forms(tmp_path) -> dict:
+    """The sports table with counts in Chinese numerals, as a department publishes it: the finance system's .xlsx,
+    LibreOffice's BIFF .xls of it, and the disclosure page printed to PDF by headless Chromium."""
+    from blind_disclosure import disclosure_html, write_workbook
+
+    table = _sports_sangong_table(NUMERAL_CELLS)
+    xlsx = tmp_path / "决算.xlsx"
+    write_workbook(xlsx, [table])
+    forms = {"xlsx": xlsx, "xls": probes.soffice_xls(xlsx, tmp_path, tmp_path)}
+    forms["pdf"] = probes.print_html(disclosure_html([table], [], probes.SPORTS, "2024年度部门决算"),
+                                     tmp_path / "决算.pdf", tmp_path)
+    return {form: _sangong(parse_workbook(path)) for form, path in forms.items()}
+
+
+@needs_chromium
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_a_count_in_chinese_numerals_is_that_count_and_a_doubled_numeral_its_cells_reject(tmp_path):
     """A count cell in Chinese numerals (三, 十二人次) is that count, as the narrative's 两个团组 is; 三三 is no number:
-    the cell's reject naming its row and column, not a guess."""
-    sheet = _sports_sangong_with(tmp_path, {6: "三", 7: "十二人次", 9: "三三"})
-    assert [(r.source_row, r.source_column, r.raw_value) for r in sheet.rejects] == [(13, "C", "三三")]
-    assert sheet.rows_in == sheet.rows_loaded + sheet.rows_rejected == 12
-    counts = _table_counts(sheet)
-    assert counts["trips_abroad"] == 3 and counts["persons_abroad"] == 12 and "vehicles_held" not in counts
+    the cell's reject naming its column, not a guess — in each form a department publishes the table."""
+    forms = _numeral_forms(tmp_path)
+    for form, sheet in forms.items():
+        assert [(r.source_column, r.raw_value) for r in sheet.rejects] == [("C", "三三")], form
+        assert "期望整数个数" in sheet.rejects[0].reason, (form, sheet.rejects[0].reason)
+        assert sheet.rows_in == sheet.rows_loaded + sheet.rows_rejected, form
+        counts = _table_counts(sheet)
+        assert counts["trips_abroad"] == 3 and counts["persons_abroad"] == 12, (form, counts)
+        assert "vehicles_held" not in counts, form
+    # the workbooks name the cell's row as the sheet numbers it (the PDF: its page's own row)
+    assert forms["xlsx"].rejects[0].source_row == forms["xls"].rejects[0].source_row == 13
 
 
 # --------------------------------------------------------------------------------------- through dbt to the rules

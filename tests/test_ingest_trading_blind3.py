@@ -203,12 +203,15 @@ def test_a_rank_written_as_an_ordinal_and_a_count_in_chinese_numerals_are_number
     rows = [[f"R{i}", "01", "中标候选人公示", "2019-03-01 09:00", f"公司{i}", rank, count]
             for i, (rank, count, _, _) in enumerate(written)]
     rows.append(["R9", "01", "中标候选人公示", "2019-03-01 09:00", "公司9", "第一组", "3"])  # a group, not a rank
+    # numeral characters forming no number (a typing slip): the cell's reject, never a guess of 33
+    rows.append(["R8", "01", "中标候选人公示", "2019-03-01 09:00", "公司8", "5", "三三家"])
     _write_csv(raw / "trading" / "ranks.csv", header, rows)
     load(raw, wh)
     got = bulletins(wh, "trading/ranks.csv")
     assert [(got[i + 2]["win_candidate_order"], got[i + 2]["bidder_count"]) for i in range(len(written))] == [
         (rank, count) for _, _, rank, count in written]
-    assert [(r[0], r[1], r[2]) for r in _rejects(wh, "trading/ranks.csv")] == [(len(written) + 2, "排名", "第一组")]
+    assert [(r[0], r[1], r[2]) for r in _rejects(wh, "trading/ranks.csv")] == [
+        (len(written) + 2, "排名", "第一组"), (len(written) + 3, "投标人数", "三三家")]
 
 
 def test_a_ragged_csv_with_month_first_dates_reports_each_broken_record_once(gongkai_env):

@@ -199,13 +199,16 @@ def _where(found_at: str) -> str:
     return f"第{row}行「{column}」的 {value} (row {row}'s {value})"
 
 
-# Chinese numerals of a small count or rank (三家, 第一名): digits, and 十 as the tens (十二 = 12, 二十 = 20, 二十三 = 23)
+# Chinese numerals of a small count or rank (三家, 第一名): a digit, or 十 as the tens (十二 = 12, 二十 = 20, 二十三 =
+# 23) — as parsed.whole_number reads them below 100; characters forming no number (三三, 十十, 十二三) are left as they
+# are, so the cell is read as what it is (not a number), never guessed as 33
 CHINESE_DIGITS, ASCII_DIGITS = "〇零一二两三四五六七八九", "001223456789"
+_CHINESE_NUMERAL = "[〇零一二两三四五六七八九]|[一二两三四五六七八九]?十[一二两三四五六七八九]?"
 
 
 def _chinese_numeral_sql(value: str) -> str:
     digits = f"translate({value}, {sql_literal(CHINESE_DIGITS)}, {sql_literal(ASCII_DIGITS)})"
-    return (f"(CASE WHEN regexp_full_match({value}, '[〇零一二两三四五六七八九十]{{1,3}}') THEN "
+    return (f"(CASE WHEN regexp_full_match({value}, {sql_literal(_CHINESE_NUMERAL)}) THEN "
             f"regexp_replace(regexp_replace(regexp_replace(regexp_replace({digits}, "
             f"'^十$', '10'), '^十', '1'), '十$', '0'), '十', '') ELSE {value} END)")
 

@@ -163,17 +163,19 @@ def _counts(norm: str, line_of, spec: dict) -> list[ParsedStatement]:
         found = [m for m in found if not spec["count_other_scope"].search(_clause(norm, m))]
         word = spec["count_preferred"].get(key)
         found = [m for m in found if word and word in _clause(norm, m)] or found
-        # a count is read where its number is one (三三 is none: not read, never a guess)
-        found = [m for m in found if "count" not in m.re.groupindex or whole_number(m.group("count")) is not None]
-        if not found:
+        # a count is read where its number is one (三三 is none: not read, never a guess); a pattern without a count
+        # group states none: 0 (本年未购置公务用车)
+        counted = [(m, whole_number(m.group("count")) if "count" in m.re.groupindex else 0) for m in found]
+        counted = [(m, count) for m, count in counted if count is not None]
+        if not counted:
             continue
-        m = found[0]
+        m, count = counted[0]
         block = line_of(m.start())
         out.append(ParsedStatement(
             statement_key=key, section=spec["count_section"], value_text=m.group(0), amount_yuan=None,
             tolerance_yuan=None, year_named=None, sheet=block.sheet, source_page=block.page, source_row=block.row,
             excerpt=_excerpt(norm, m.start()),
-            count_value=whole_number(m.group("count")) if "count" in m.re.groupindex else 0,
+            count_value=count,
         ))
     return out
 

@@ -229,10 +229,13 @@ def parse_amount(value: object) -> tuple[bool, Decimal]:
 _COUNT_UNITS = r"(?:个|人次|人|辆|批次|批|次|团|组)?"
 _COUNT = re.compile(r"(\d+)(?:\.0*)?" + _COUNT_UNITS)
 _CN_COUNT = re.compile(r"([〇零一二两三四五六七八九十百]+)" + _COUNT_UNITS)
+# The digits of the Chinese-numeral grammar, shared with the trading loader's SQL reading of ranks and counts below 100
+# (text_values.chinese_numeral_sql): a units or hundreds digit may be 两, a tens digit never (两十 is no number).
+CN_DIGITS, CN_TENS_DIGITS = "一二两三四五六七八九", "一二三四五六七八九"
 # A whole number below 1 000 in Chinese numerals, as counts are written in a table's cell or a narrative (三, 两, 十二,
 # 二十, 一百零五, 二百一十): hundreds, tens, units in that order, 零 only for empty tens between hundreds and units.
-_CN_WHOLE = re.compile(r"(?:(?P<h>[一二两三四五六七八九])百)?(?:(?P<t>[一二三四五六七八九])?(?P<ten>十)|(?P<zero>零))?"
-                       r"(?P<u>[一二两三四五六七八九])?")
+_CN_WHOLE = re.compile(f"(?:(?P<h>[{CN_DIGITS}])百)?(?:(?P<t>[{CN_TENS_DIGITS}])?(?P<ten>十)|(?P<zero>零))?"
+                       f"(?P<u>[{CN_DIGITS}])?")
 _CN_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
 
 

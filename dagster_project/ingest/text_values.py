@@ -28,6 +28,7 @@ import re
 
 import duckdb
 
+from dagster_project.ingest.parsed import CN_DIGITS, CN_TENS_DIGITS
 from dagster_project.ingest.text_staging import sql_literal
 
 # Day and month before a four-digit year, '/', '-' or '.' between them, a time after (12-hour with AM/PM as Excel's
@@ -200,13 +201,14 @@ def _where(found_at: str) -> str:
 
 
 # Chinese numerals of a small count or rank (三家, 第一名): a digit, or 十 as the tens (十二 = 12, 二十 = 20, 二十三 =
-# 23) — as parsed.whole_number reads them below 100; characters forming no number (三三, 十十, 十二三) are left as they
-# are, so the cell is read as what it is (not a number), never guessed as 33
+# 23) — parsed.whole_number's grammar below 100, from its digits; characters forming no number (三三, 十十, 十二三, 两十)
+# are left as they are, so the cell is read as what it is (not a number), never guessed as 33
 CHINESE_DIGITS, ASCII_DIGITS = "〇零一二两三四五六七八九", "001223456789"
-_CHINESE_NUMERAL = "[〇零一二两三四五六七八九]|[一二两三四五六七八九]?十[一二两三四五六七八九]?"
+_CHINESE_NUMERAL = f"[〇零{CN_DIGITS}]|[{CN_TENS_DIGITS}]?十[{CN_DIGITS}]?"
 
 
-def _chinese_numeral_sql(value: str) -> str:
+def chinese_numeral_sql(value: str) -> str:
+    """SQL of ``value`` with a Chinese numeral below 100 written in digits (二十三 → '23'); any other text as it is."""
     digits = f"translate({value}, {sql_literal(CHINESE_DIGITS)}, {sql_literal(ASCII_DIGITS)})"
     return (f"(CASE WHEN regexp_full_match({value}, {sql_literal(_CHINESE_NUMERAL)}) THEN "
             f"regexp_replace(regexp_replace(regexp_replace(regexp_replace({digits}, "
@@ -233,4 +235,4 @@ def integer_sql(raw: str, labels: tuple[str, ...], units: tuple[str, ...], prefi
         value = f"regexp_replace({value}, {pattern}, '')"
     # a plain number (nearly every cell) pays one cast more, not the regular expressions of the written-out forms
     return (f"(CASE WHEN {raw} IS NULL OR TRY_CAST({raw} AS INTEGER) IS NOT NULL THEN gk_integer({raw}) "
-            f"ELSE gk_integer({_chinese_numeral_sql(f'trim({value})')}) END)")
+            f"ELSE gk_integer({chinese_numeral_sql(f'trim({value})')}) END)")

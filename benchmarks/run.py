@@ -62,6 +62,10 @@ def timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float,
     """Run cmd under GNU time; return (wall seconds, peak RSS MiB, exit code)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     time_file = log.with_suffix(".time")
+    if env.get("CPU_SAMPLES_DIR"):  # step_cpu's samplers: each command's processes in a folder of their own
+        samples = Path(env["CPU_SAMPLES_DIR"]) / log.stem
+        samples.mkdir(parents=True, exist_ok=True)
+        env = {**env, "CPU_SAMPLES_DIR": str(samples)}
     start = time.perf_counter()
     with log.open("w") as out:
         code = subprocess.call([TIME, "-v", "-o", str(time_file), *cmd], env=env, stdout=out,
@@ -257,11 +261,13 @@ RERUNS = ("unchanged", "revised_workbook", "new_year")
 
 
 def rerun(raw: Path, work: Path, scale: float, years: str, seed: int, rows: int, reruns: list[str],
-          record: Callable[[list[StageResult]], None], run: Callable[..., list[StageResult]] = run_job) -> None:
+          record: Callable[[list[StageResult]], None], run: Callable[..., list[StageResult]] = run_job,
+          keep_before_new_year: Path | None = None) -> None:
     """The re-runs named in ``reruns`` on the pipeline's warehouse of ``scale``: nothing changed; one figure of a
     re-published budget workbook changed; one more fiscal year of raw files (at the same yearly volume: the scale
     covers every year of ``years``). The corrected workbook stays for the new-year run (which then adds only the
-    year); the raw root is put back as generated at the end, also when a run fails."""
+    year); the raw root is put back as generated at the end, also when a run fails. ``keep_before_new_year``: a folder
+    that receives a copy of the warehouse's work folder and of the raw root just before the new year is added."""
     pipe_work = work / f"pipe-{scale:g}"
     if "unchanged" in reruns:
         record(run(raw, pipe_work, scale, "pipeline_unchanged", 0, rows))
@@ -273,6 +279,13 @@ def rerun(raw: Path, work: Path, scale: float, years: str, seed: int, rows: int,
         if revised:
             record(run(raw, pipe_work, scale, "pipeline_revised_workbook", 0, rows))
         if "new_year" in reruns:
+            if keep_before_new_year:  # the state a new year starts from, to run it again (RESULTS' step tables)
+                for source, name in ((pipe_work, "pipe"), (raw, "raw")):
+                    if (keep_before_new_year / name).exists():
+                        shutil.rmtree(keep_before_new_year / name)
+                    keep_before_new_year.mkdir(parents=True, exist_ok=True)
+                    # cp -a: the releases' hard links (carried parts) stay links in the copy
+                    subprocess.check_call(["cp", "-a", str(source), str(keep_before_new_year / name)])
             first_year, last_year = (int(y) for y in years.split("-"))
             year_scale = scale / (last_year - first_year + 1)
             add_year(raw, year_scale, seed, last_year + 1, work / f"added-{scale:g}")
@@ -330,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="which re-runs follow the pipeline's fresh run (default all; none: no re-runs)")
     parser.add_argument("--no-incremental", action="store_true", help="no re-runs (as --reruns with no name)")
     parser.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/results/<date>.json)")
+    parser.add_argument("--keep-before-new-year", type=Path, default=None,
+                        help="copy the work folder and raw root here before the new year (pipe/, raw/; one scale)")
     args = parser.parse_args(argv)
     if args.repeats < 1 or any(s <= 0 for s in args.scales):
         parser.error("--repeats must be ≥ 1 and every scale > 0")
@@ -368,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     results += run_floor(raw, args.work / f"floor-{scale:g}", scale, repeat, rows)
                 save()
-        rerun(raw, args.work, scale, args.years, args.seed, rows, reruns, record)
+        rerun(raw, args.work, scale, args.years, args.seed, rows, reruns, record,
+              keep_before_new_year=args.keep_before_new_year)
     save()
     for row in summarise(results):
         print(json.dumps(row, ensure_ascii=False))

@@ -97,3 +97,28 @@ def test_file_is_released_after_the_context(tmp_path):
 
     code = f"import duckdb; c = duckdb.connect({str(path)!r}); c.execute('select 1'); c.close()"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_gx_validations_run_under_the_processes_duckdb_memory_cap(tmp_path):
+    """GX's own connection is not one gongkai opens: without the cap in its URL it kept DuckDB's default of 80 % of
+    RAM, and quality's step reached 3.4 GiB of the 4 GiB budget at 10 M trading rows."""
+    import great_expectations as gx
+
+    from dagster_project.duckdb_memory import WAREHOUSE_MEMORY_LIMIT, capped
+
+    path = _warehouse(tmp_path)
+    reference = capped(duckdb.connect())  # how DuckDB shows the cap (it rounds to one decimal of GiB)
+    try:
+        cap = reference.execute("select current_setting('memory_limit')").fetchone()[0]
+        default = duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
+    finally:
+        reference.close()
+    assert cap != default, "the machine's default equals the cap: the test would prove nothing"
+    with gx_duckdb.ephemeral_duckdb_context(path) as (_, datasource):
+        asset = datasource.add_query_asset("limit", query="select current_setting('memory_limit') as memory_limit")
+        batch = asset.add_batch_definition_whole_table("all").get_batch()
+        suite = gx.ExpectationSuite(name="cap")
+        suite.add_expectation(gx.expectations.ExpectColumnDistinctValuesToEqualSet(column="memory_limit",
+                                                                                    value_set=[cap]))
+        result = batch.validate(suite)
+    assert result.success, (WAREHOUSE_MEMORY_LIMIT, result.results[0].result)

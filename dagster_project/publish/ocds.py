@@ -24,6 +24,7 @@ from typing import Callable
 
 import duckdb
 
+from dagster_project.duckdb_memory import WAREHOUSE_MEMORY_LIMIT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import load_config, package_files, package_suffix, release_stem
@@ -35,7 +36,7 @@ from dagster_project.publish.warehouse import describe, find_relation, open_read
 
 FLAT_ROW_GROUP = 100_000
 # DuckDB's budget while building (it spills sorts and aggregates to its temp directory beyond it).
-MEMORY_LIMIT = "3GB"
+MEMORY_LIMIT = WAREHOUSE_MEMORY_LIMIT
 
 BULLETIN_COLUMNS = [
     "bulletin_key", "deal_key", "bulletin_type_code", "bulletin_type", "trade_area", "notice_name",

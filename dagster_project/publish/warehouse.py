@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import duckdb
 
+from dagster_project.duckdb_memory import WAREHOUSE_MEMORY_LIMIT
 from dagster_project.publish.masking import quote_ident
 
 
 # DuckDB's default memory limit is 80 % of RAM; publication shares the machine with the rest of the
 # pipeline and must stay well under the 4 GiB budget, spilling to disk instead of growing.
-PUBLISH_MEMORY_LIMIT = "3GB"
+PUBLISH_MEMORY_LIMIT = WAREHOUSE_MEMORY_LIMIT
 
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

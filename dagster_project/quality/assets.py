@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
 
+from dagster_project.duckdb_memory import capped
 from dagster_project.paths import settings
 from dagster_project.quality.suites import Suite, load_suites
 from dagster_project.resources import DUCKDB_POOL
@@ -115,7 +116,7 @@ def build_quality_asset(suites: list[Suite] | None = None) -> dg.AssetsDefinitio
 
             started = time.perf_counter()
             fingerprints, slices_now = unit_inputs(cfg.warehouse, current_suites, cfg.as_of, marks)
-            con = duckdb.connect(str(cfg.warehouse))
+            con = capped(duckdb.connect(str(cfg.warehouse)))
             try:
                 latest = latest_check_rows(con)  # the latest run's check rows, read once for the three plans
                 plan = plan_carry(con, current_suites, fingerprints, cfg.out_dir / "quality" / "gx_data_docs", latest)

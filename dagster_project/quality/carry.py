@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import stage_state
+from dagster_project.duckdb_memory import capped
 from dagster_project.paths import EXPECTATIONS_DIR, REPO_ROOT, carrying_disabled
 from dagster_project.quality import store
 from dagster_project.quality.runner import QualityRun, new_run_id
@@ -76,7 +77,7 @@ def fingerprint_and_marks(warehouse: Path, as_of: dt.date):
     """
     if not warehouse.exists():
         return None, None
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = capped(duckdb.connect(str(warehouse), read_only=True))
     try:
         tables = store.existing_tables(con)
         if not {"raw.stage_state", "raw.load_files"} <= tables:
@@ -142,7 +143,7 @@ def carry_previous_run(warehouse: Path, out_dir: Path, suites: list[Suite], fing
     expectations = {e.expectation_id: e for s in suites for e in s.expectations}
     if len(expectations) != sum(len(s.expectations) for s in suites):
         return None  # two expectations share an id: carried rows could not be told apart
-    con = duckdb.connect(str(warehouse))
+    con = capped(duckdb.connect(str(warehouse)))
     try:
         if "quality.runs" not in store.existing_tables(con):
             return None

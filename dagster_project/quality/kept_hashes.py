@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import stage_state
+from dagster_project.duckdb_memory import capped
 from dagster_project.paths import carrying_disabled
 
 DBT_STAGE = "dbt"  # transform/assets.py: the fingerprint of the last finished whole dbt build
@@ -126,7 +127,7 @@ class KeptHashes:
         if not self.computed:
             return
         try:
-            con = duckdb.connect(str(warehouse))
+            con = capped(duckdb.connect(str(warehouse)))
         except duckdb.Error:  # open elsewhere: computed again next time
             return
         try:

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.duckdb_memory import capped
 from dagster_project.quality import store
 from dagster_project.quality.row_counts import RowCounts
 from dagster_project.quality.suites import FINDING_COLUMNS, RuleExpectation, Suite, load_suites
@@ -435,7 +436,7 @@ def build_data_docs(warehouse: Path, out_dir: Path, suites: list[Suite] | None =
     (``<out>/quality/gx_data_docs``, offline), without appending to the quality tables (``make docs``)."""
     suites = suites if suites is not None else load_suites()
     outcomes = {e.expectation_id: CheckOutcome(e) for s in suites for e in s.expectations}
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = capped(duckdb.connect(str(warehouse), read_only=True))
     try:
         tables = store.existing_tables(con)
     finally:
@@ -483,7 +484,7 @@ def run_quality(
     key_slices = {u: plan for u, plan in (key_slices or {}).items() if u not in carry and u not in slices}
     _restrict_to_touched(outcomes, slices)
 
-    con = duckdb.connect(str(warehouse))
+    con = capped(duckdb.connect(str(warehouse)))
     try:
         tables = store.existing_tables(con)
     finally:
@@ -512,7 +513,7 @@ def run_quality(
     run = QualityRun(run_id, started, list(outcomes.values()), gx_seconds, data_docs_index=docs_index,
                      gx_engine="; ".join(engine_seen) or "not run: every suite carried",
                      carried_suites=carried_whole_suites(suites, carry), carried_units=carry)
-    con = duckdb.connect(str(warehouse))
+    con = capped(duckdb.connect(str(warehouse)))
     try:
         store.ensure_quality_schema(con)
         if carry:

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import stage_state
+from dagster_project.duckdb_memory import capped
 from dagster_project.paths import EXPECTATIONS_DIR, carrying_disabled
 from dagster_project.quality import store
 from dagster_project.quality.suites import Suite
@@ -158,7 +159,7 @@ def unit_inputs(warehouse: Path, suites: list[Suite], as_of: dt.date, marks=None
     from dagster_project.quality.kept_hashes import KeptHashes
 
     code = _suite_code_digest()
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = capped(duckdb.connect(str(warehouse), read_only=True))
     try:
         kept = KeptHashes(con, as_of, marks)  # relations no dbt build reached since they were hashed: not hashed again
         relations = RelationFingerprints(con, kept)

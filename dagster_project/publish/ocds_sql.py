@@ -172,7 +172,7 @@ def source_order(types: dict[str, str]) -> str:
     ``rid`` is ``bulletin_key``): the source rows sorted by it and then turned into flat rows (projections and a
     filter, which keep the order: DuckDB's "order preservation") are the flat rows in ``_part, FLAT_ORDER`` order.
     Sorting the narrow source rows, not the wide flat ones (ISO date texts, party ids, candidate lists): −25 % of the
-    flat COPY's CPU at 10 M rows, where the sort spills past ``ocds.MEMORY_LIMIT``."""
+    flat COPY's CPU at 10 M rows, where the sort spills past the memory cap (``duckdb_memory``)."""
     return ", ".join(["_part", "deal_key"] + (["notice_send_time"] if "notice_send_time" in types else [])
                      + ["bulletin_key"])
 _RELEASE_COMPLETE = "coalesce(deal_key, '') <> '' AND coalesce(rid, '') <> '' AND date_s IS NOT NULL"

@@ -236,7 +236,7 @@ def check_table_schemas(folder: Path, skip: frozenset[str] = frozenset(),
     found: dict[int, list[str]] = {}
     lock = threading.Lock()
     # one in-memory database, a cursor per worker: the workers share its one memory limit (two databases would
-    # each take PUBLISH_MEMORY_LIMIT, twice the publication's budget)
+    # each take the memory cap of duckdb_memory, twice the publication's budget)
     scratch = open_scratch()
 
     def worker() -> None:

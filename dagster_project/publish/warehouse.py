@@ -3,20 +3,16 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_project.duckdb_memory import WAREHOUSE_MEMORY_LIMIT
+from dagster_project.duckdb_memory import capped
 from dagster_project.publish.masking import quote_ident
-
-
-# DuckDB's default memory limit is 80 % of RAM; publication shares the machine with the rest of the
-# pipeline and must stay well under the 4 GiB budget, spilling to disk instead of growing.
-PUBLISH_MEMORY_LIMIT = WAREHOUSE_MEMORY_LIMIT
 
 
 def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # No progress bar on stdout: publishing runs inside Dagster and from the CLI, where it is noise.
     con.execute("SET enable_progress_bar = false")
-    con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
-    return con
+    # DuckDB's default memory limit is 80 % of RAM; publication shares the machine with the rest of the pipeline and
+    # must stay well under the 4 GiB budget, spilling to disk instead of growing
+    return capped(con)
 
 
 def open_read_only(path) -> duckdb.DuckDBPyConnection:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 import xxhash
@@ -39,6 +40,7 @@ CHECKSUM_SIZE = 8  # the block header of an unencrypted file: the checksum only
 MAGIC = b"DUCK"
 _MULTIPLIER = np.uint64(0xBF58476D1CE4E5B9)
 _SEED = np.uint64(5381)
+T = TypeVar("T")
 
 
 def duckdb_checksum(data: bytes) -> int | None:
@@ -93,20 +95,9 @@ class BlockChecksums:
         ids = list(block_ids)
         if self.of(ids[:1]) is None:
             return None
-        # each block read into one buffer and digested there: a table's blocks are never all in memory at once (at
-        # 10 M trading rows the largest table's are ≈ 2 GB, which the job process held on top of DuckDB's memory)
-        buffer = bytearray(self.block_size)
-        out = []
-        try:
-            with open(self.path, "rb", buffering=0) as f:
-                for b in ids:
-                    f.seek(BLOCKS_START + b * self.block_size)
-                    if f.readinto(buffer) != self.block_size:
-                        return None
-                    out.append(xxhash.xxh3_128_hexdigest(buffer))
-        except OSError:
-            return None
-        return out
+        # digested as each block is read: a table's blocks are never all in memory at once (at 10 M trading rows the
+        # largest table's are 2.5 GB, which the job process held on top of DuckDB's memory)
+        return self._read(ids, self.block_size, xxhash.xxh3_128_hexdigest)
 
     def of(self, block_ids) -> list[int] | None:
         """The stored checksum of each block, in the order given; None when any is not proven."""
@@ -121,21 +112,20 @@ class BlockChecksums:
                 self.block_size = 0
                 return None
             self._proven = True
-        words = self._read(ids, CHECKSUM_SIZE)
-        return None if words is None else [struct.unpack_from("<Q", word, 0)[0] for word in words]
+        return self._read(ids, CHECKSUM_SIZE, lambda word: struct.unpack_from("<Q", word, 0)[0])
 
-    def _read(self, block_ids: list[int], size: int) -> list[bytes] | None:
-        """The first ``size`` bytes of each block (a block's stored checksum is its first word); None when the file
-        cannot be read or ends early."""
+    def _read(self, block_ids: list[int], size: int, each: Callable[[bytearray], T] = bytes) -> list[T] | None:
+        """``each`` of the first ``size`` bytes of each block (a block's stored checksum is its first word), applied
+        as the block is read into one buffer; None when the file cannot be read or ends early."""
+        buffer = bytearray(size)
         out = []
         try:
-            with open(self.path, "rb") as f:
+            with open(self.path, "rb", buffering=0) as f:
                 for b in block_ids:
                     f.seek(BLOCKS_START + b * self.block_size)
-                    data = f.read(size)
-                    if len(data) != size:
+                    if f.readinto(buffer) != size:
                         return None
-                    out.append(data)
+                    out.append(each(buffer))
         except OSError:
             return None
         return out

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
+from dagster_project.duckdb_memory import WAREHOUSE_MEMORY_LIMIT
+
 DUCKDB_DIALECT = "duckdb"
 
 
@@ -88,8 +90,6 @@ def remove_duckdb_workaround() -> None:
 def connection_string(warehouse: Path | str) -> str:
     # duckdb-engine hands the URL's query to DuckDB as its configuration: GX's validations run under the cap the
     # process's other warehouse connections have (duckdb_memory), not DuckDB's default of 80 % of RAM
-    from dagster_project.duckdb_memory import WAREHOUSE_MEMORY_LIMIT
-
     return f"duckdb:///{Path(warehouse).resolve()}?memory_limit={WAREHOUSE_MEMORY_LIMIT}"
 
 

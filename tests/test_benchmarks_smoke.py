@@ -163,3 +163,22 @@ def test_a_rerun_alone_sees_only_its_change_and_a_failed_one_leaves_the_root_put
         rerun(raw, tmp_path / "failing", SCALE, YEARS, SEED, 5, list(RERUNS), recorded.extend, run=failing)
     assert failing.seen["pipeline_revised_workbook"] != before
     assert _digest(_snapshot(raw)) == _digest(before)
+
+
+def test_the_state_a_new_year_starts_from_is_kept_with_its_links(raw, tmp_path):
+    """``--keep-before-new-year``: the warehouse's work folder and the raw root as the new year finds them (the revised
+    workbook in, the added year not yet), copied so that a release's carried parts stay hard links of one another."""
+    work = tmp_path / "work"
+    out = work / f"pipe-{SCALE:g}" / "out"
+    out.mkdir(parents=True)
+    (out / "part-2019.csv").write_text("code\n1\n", encoding="utf-8")
+    os.link(out / "part-2019.csv", out / "carried-2019.csv")  # a carried part: one file, two names
+    runs, kept = RootSeen(), tmp_path / "kept"
+    rerun(raw, work, SCALE, YEARS, SEED, 5, ["revised_workbook", "new_year"], [].extend, run=runs,
+          keep_before_new_year=kept)
+    assert _snapshot(kept / "raw") == runs.seen["pipeline_revised_workbook"]
+    assert _snapshot(kept / "raw") != runs.seen["pipeline_new_year"]
+    copied = kept / "pipe" / "out"
+    assert (copied / "part-2019.csv").read_text(encoding="utf-8") == "code\n1\n"
+    assert os.stat(copied / "part-2019.csv").st_ino == os.stat(copied / "carried-2019.csv").st_ino
+    assert os.stat(copied / "part-2019.csv").st_ino != os.stat(out / "part-2019.csv").st_ino  # a copy, not the file

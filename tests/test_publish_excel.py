@@ -136,8 +136,8 @@ def test_a_sheets_cells_are_written_exactly_and_null_cells_left_out(tmp_path):
 
 
 def test_a_text_cell_is_the_guarded_xml_text_of_its_value(tmp_path):
-    """Every text cell of a sheet holds, XML-escaped, what ``safe_cells.xlsx_cell`` makes of the value (the characters
-    XML forbids dropped, then the spreadsheet guard): the SQL tests the value before the guard for what needs escaping
+    """Every text cell of a sheet holds, XML-escaped, ``safe_cells.neutralise(safe_cells.xml_text(value))`` (the
+    characters XML forbids dropped, then the spreadsheet guard): the SQL tests the value before the guard for what needs escaping
     or dropping (the guard adds only a ``'``), on hostile values where the two could part — a forbidden character
     before a formula, an escape after one, a number-like text behind control characters."""
     import html

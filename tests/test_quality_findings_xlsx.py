@@ -1,59 +1,91 @@
-"""findings.xlsx after a run whose findings did not change: the previous workbook with the new run id, the same
-cells a fresh write gives; after a run that changed some: the previous rows where they recur, the sheet byte for byte
-the one a whole write gives."""
+"""findings.xlsx: the export cells in order under their labels, text as neutralised text and numbers as numbers
+(written by the release's SQL sheet writer); a carried run's copy holds the new run id and the cells a fresh write
+gives, and is refused when the run id is not found once per data row."""
 from __future__ import annotations
 
 import zipfile
 
+import duckdb
 from openpyxl import load_workbook
 
 from dagster_project.publish import safe_cells
-from dagster_project.quality.findings_xlsx import SHEET, write_findings_xlsx
+from dagster_project.quality.findings_xlsx import RECORD, SHEET, carry_run_id, commit_carried, write_findings_xlsx
 
-LABELS = ["运行 run_id", "规则 rule_id", "行 source_row"]
+LABELS = ["运行 run_id", "规则 rule_id", "行 source_row", "说明 detail"]
+TYPES = ["VARCHAR", "VARCHAR", "INTEGER", "VARCHAR"]
 FIRST, SECOND = "20261205T080423-79f3d1", "20261205T090000-aaaaaa"
+HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+NEW & <new>", "宁夏\x0b某某\x0c学校", "\x0b@SUM(1)", "-1,234.50",
+           "line\nfeed", ""]
 
 
-def _rows(run_id: str) -> list[list]:
-    return [[run_id, f"=RULE_{i}", i] for i in range(300)]  # '=' text: neutralised, as findings text is
+def _rows(run_id: str, n: int = 300) -> list[list]:
+    return [[run_id, f"=RULE_{i}", i, HOSTILE[i % len(HOSTILE)] if i % 3 else None] for i in range(n)]
 
 
 def _cells(path) -> list[list]:
     return [[c.value for c in row] for row in load_workbook(path).active.iter_rows()]
 
 
-def test_same_findings_keep_the_workbook_with_the_new_run_id(tmp_path):
-    reused, fresh = tmp_path / "a" / "findings.xlsx", tmp_path / "b" / "findings.xlsx"
-    reused.parent.mkdir(), fresh.parent.mkdir()
-    write_findings_xlsx(reused, "findings", LABELS, _rows(FIRST), FIRST)
-    inode = reused.stat().st_ino
-    write_findings_xlsx(reused, "findings", LABELS, _rows(SECOND), SECOND)
-    write_findings_xlsx(fresh, "findings", LABELS, _rows(SECOND), SECOND)
-    assert reused.stat().st_ino != inode  # replaced by the patched copy
-    assert _cells(reused) == _cells(fresh) and _cells(reused)[1] == [SECOND, "'=RULE_0", 0]
-    assert FIRST not in str(_cells(reused))
+def _write(path, rows, run_id):
+    con = duckdb.connect()
+    try:
+        return write_findings_xlsx(con, path, "findings 问题清单", LABELS, TYPES, rows, run_id)
+    finally:
+        con.close()
 
 
-def test_changed_findings_give_the_sheet_a_whole_write_gives(tmp_path, monkeypatch):
-    path, fresh = tmp_path / "findings.xlsx", tmp_path / "fresh.xlsx"
-    write_findings_xlsx(path, "findings", LABELS, _rows(FIRST), FIRST)
-    changed = _rows(SECOND)
-    changed[7][2] = 700  # a changed finding, one fixed, one new, and a run id of another length
-    del changed[20]
-    changed.insert(100, [SECOND, "+NEW & <new>", None])
-    whole_write, given = safe_cells.write_xlsx, []
-    monkeypatch.setattr(safe_cells, "write_xlsx", lambda target, title, labels, rows: (
-        given.append(len(rows)), whole_write(target, title, labels, rows))[1])
-    write_findings_xlsx(path, "findings", LABELS, changed, SECOND)
-    monkeypatch.setattr(safe_cells, "write_xlsx", whole_write)
-    assert given == [2]  # only the changed and the new finding went through openpyxl: the other rows were reused
-    safe_cells.write_xlsx(fresh, "findings", LABELS, changed)
-    assert zipfile.ZipFile(path).read(SHEET) == zipfile.ZipFile(fresh).read(SHEET)
-    assert _cells(path)[8] == [SECOND, "'=RULE_7", 700] and FIRST not in str(_cells(path))
-    longer = [[SECOND + "-x", *row[1:]] for row in changed]
-    write_findings_xlsx(path, "findings", LABELS, longer, SECOND + "-x")
-    safe_cells.write_xlsx(fresh, "findings", LABELS, longer)
-    assert zipfile.ZipFile(path).read(SHEET) == zipfile.ZipFile(fresh).read(SHEET)
-    (tmp_path / ".findings_xlsx.json").write_text("{}", encoding="utf-8")  # no usable record: written whole
-    write_findings_xlsx(path, "findings", LABELS, _rows(FIRST), FIRST)
-    assert _cells(path)[8] == [FIRST, "'=RULE_7", 7]
+def _expected(rows: list[list]) -> list[list]:
+    """What a person reads in the workbook: text neutralised as in the CSV, less what XML forbids; numbers as
+    numbers; no cell where there is no value (an empty text is an empty text cell)."""
+    def cell(v):
+        if not isinstance(v, str):
+            return v
+        return safe_cells.neutralise(safe_cells.xml_text(v))
+    return [LABELS] + [[cell(v) for v in row] for row in rows]
+
+
+def test_the_workbook_holds_the_export_cells_in_order(tmp_path):
+    rows = _rows(FIRST)
+    path = _write(tmp_path / "findings.xlsx", rows, FIRST)
+    assert _cells(path) == _expected(rows)
+    sheet = zipfile.ZipFile(path).read(SHEET).decode("utf-8")
+    assert "<f>" not in sheet and "<c r=\"C2\"><v>0</v></c>" in sheet  # no formula; the row number a number
+    assert _cells(path)[2][1] == "'=RULE_1" and _cells(path)[3][3] == "宁夏某某学校"
+
+
+def test_no_findings_is_the_header_alone(tmp_path):
+    path = _write(tmp_path / "findings.xlsx", [], FIRST)
+    assert _cells(path) == [LABELS]
+    copy = carry_run_id(path, tmp_path / "copy.xlsx", FIRST, SECOND, 0)
+    assert copy is not None and _cells(tmp_path / "copy.xlsx") == [LABELS]
+
+
+def test_a_carried_runs_copy_holds_the_new_run_id_and_the_same_cells(tmp_path):
+    carried, fresh = tmp_path / "a" / "findings.xlsx", tmp_path / "b" / "findings.xlsx"
+    carried.parent.mkdir(), fresh.parent.mkdir()
+    _write(carried, _rows(FIRST), FIRST)
+    target = carried.with_name("findings.xlsx.carry.tmp")
+    record = carry_run_id(carried, target, FIRST, SECOND, 300)
+    assert record is not None and record["run_id"] == SECOND
+    commit_carried(carried, target, record)
+    _write(fresh, _rows(SECOND), SECOND)
+    assert _cells(carried) == _cells(fresh) == _expected(_rows(SECOND))
+    assert FIRST not in str(_cells(carried))
+    # the copy's record lets the next carried run start from it
+    assert carry_run_id(carried, tmp_path / "again.xlsx", SECOND, FIRST, 300) is not None
+
+
+def test_a_workbook_not_as_recorded_is_not_carried(tmp_path):
+    path = tmp_path / "findings.xlsx"
+    rows = _rows(FIRST)
+    rows[5][3] = FIRST  # the run id in a second cell of one row: not once per data row
+    _write(path, rows, FIRST)
+    assert carry_run_id(path, tmp_path / "copy.xlsx", FIRST, SECOND, 300) is None
+    _write(path, _rows(FIRST), FIRST)
+    assert carry_run_id(path, tmp_path / "copy.xlsx", FIRST, SECOND, 299) is None  # another row count
+    assert carry_run_id(path, tmp_path / "copy.xlsx", SECOND, FIRST, 300) is None  # another run's workbook
+    path.write_bytes(path.read_bytes() + b"\0")  # changed since it was written
+    assert carry_run_id(path, tmp_path / "copy.xlsx", FIRST, SECOND, 300) is None
+    (tmp_path / RECORD).unlink()
+    assert carry_run_id(path, tmp_path / "copy.xlsx", FIRST, SECOND, 300) is None
+    assert not (tmp_path / "copy.xlsx").exists()

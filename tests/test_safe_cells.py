@@ -48,11 +48,20 @@ def test_csv_and_xlsx_writers(tmp_path):
     with (tmp_path / "t.csv").open(encoding="utf-8-sig", newline="") as fh:
         written = list(csv.reader(fh))
     assert written[1][:3] == ["'" + DANGEROUS[0], "-5", "-1.50"] and written[2][0] == "'@SUM(1)" and written[2][3] == "-12"
-    safe_cells.write_xlsx(tmp_path / "t.xlsx", "s", ["a", "b", "c", "d"], rows)
+    # the workbook writer for Python rows (the quality findings' export): the same text, numbers as numbers
+    from dagster_project.quality.findings_xlsx import write_findings_xlsx
+
+    rows = [[DANGEROUS[0], -5, Decimal("-1.50"), "x"], ["@SUM(1)", 3, None, "-12"]]
+    con = duckdb.connect()
+    try:
+        write_findings_xlsx(con, tmp_path / "t.xlsx", "s", ["a", "b", "c", "d"], ["VARCHAR", "BIGINT", "DECIMAL", "VARCHAR"],
+                            rows, "run")
+    finally:
+        con.close()
     assert "<f>" not in zipfile.ZipFile(tmp_path / "t.xlsx").read("xl/worksheets/sheet1.xml").decode()
     ws = load_workbook(tmp_path / "t.xlsx").active
     cells = [[(c.value, c.data_type) for c in row] for row in ws.iter_rows(min_row=2)]
-    assert cells[0][0] == ("'" + DANGEROUS[0], "s") and cells[0][1] == (-5, "n") and cells[0][2][1] == "n"
+    assert cells[0][0] == ("'" + DANGEROUS[0], "s") and cells[0][1] == (-5, "n") and cells[0][2] == (-1.5, "n")
     assert cells[1][0] == ("'@SUM(1)", "s") and cells[1][3] == ("-12", "s")
 
 
@@ -89,7 +98,13 @@ def test_workbook_text_drops_what_xml_forbids_then_neutralises(tmp_path):
     expected = [safe_cells.neutralise(safe_cells.xml_text(t)) for t in CONTROL]
     assert got == expected
     assert expected[:5] == ["'=cmd|' /C calc'!A0", "宁夏某某学校", "'@SUM(1)", "-1,234.50", "'+1+cmd"]
-    # openpyxl refuses such characters outright: the writer must drop them, not fail the file
-    safe_cells.write_xlsx(tmp_path / "c.xlsx", "s", ["a"], [[t] for t in CONTROL])
+    # a reader refuses such characters outright: the writer must drop them, not spoil the file
+    from dagster_project.quality.findings_xlsx import write_findings_xlsx
+
+    con = duckdb.connect()
+    try:
+        write_findings_xlsx(con, tmp_path / "c.xlsx", "s", ["a"], ["VARCHAR"], [[t] for t in CONTROL], "run")
+    finally:
+        con.close()
     ws = load_workbook(tmp_path / "c.xlsx").active
-    assert [r[0].value for r in ws.iter_rows(min_row=2)] == [e if e else None for e in expected]
+    assert [r[0].value for r in ws.iter_rows(min_row=2)] == expected

@@ -7,21 +7,20 @@ in a notice title, ``=cmd|' /C calc'!A0`` in a name (CSV/formula injection). So:
 - a **text** cell that starts with one of ``= + - @ \\t \\r`` and is not a number gets a leading ``'``
   (``neutralise`` / ``neutralise_sql``) — the same in CSV and XLSX, so both files of a dataset hold
   the same text (but for the characters only XLSX drops, below: ``<VT>=cmd`` is itself in CSV, ``'=cmd`` in XLSX); numbers, negative ones included, and number-like text (``-1,234.50``) stay as they are;
-- in XLSX, text is stored as text (``data_type = 's'``), never as a formula, and numbers as numbers
-  (``xlsx_cell`` / ``append_xlsx_row`` / ``write_xlsx``); characters XML 1.0 forbids (control characters but tab,
-  line feed and carriage return; U+FFFE, U+FFFF) are dropped from its text, as the release's workbooks drop them
-  (``excel.py``): a vertical tab pasted into a name would otherwise make openpyxl refuse the whole file;
+- in XLSX, text is stored as text (an inline string), never as a formula, and numbers as numbers: every workbook
+  is written by ``publish/excel.py`` (the release's datasets, and the quality findings through
+  ``quality/findings_xlsx.py``), which neutralises with ``neutralise_sql``; characters XML 1.0 forbids (control
+  characters but tab, line feed and carriage return; U+FFFE, U+FFFF) are dropped from its text: a vertical tab pasted
+  into a name would otherwise make the file unreadable;
 - Parquet keeps the values as they are (it is not a spreadsheet; they are masked all the same).
 
 Writers: ``write_csv`` (Python rows, UTF-8 with BOM for Excel on a Chinese Windows), ``neutralised_select``
-(a DuckDB ``SELECT`` whose text columns are neutralised, for ``COPY … TO '….csv'``), ``write_xlsx``.
+(a DuckDB ``SELECT`` whose text columns are neutralised, for ``COPY … TO '….csv'``).
 """
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -80,8 +79,8 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence], bom: 
     return path
 
 
-_NUMBER_TYPES = (int, float, Decimal)
-# the characters XML 1.0 forbids in text (excel.py's _FORBIDDEN, as a Python class)
+# the characters XML 1.0 forbids in text (excel.py's _FORBIDDEN as a Python class: the rule the SQL writer's tests hold
+# it to)
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -90,34 +89,5 @@ def xml_text(text: str) -> str:
     return _XML_FORBIDDEN.sub("", text)
 
 
-def xlsx_cell(ws, value):
-    """A write-only cell: text as text (never a formula) and neutralised, numbers and dates as themselves."""
-    from openpyxl.cell import WriteOnlyCell
-
-    if isinstance(value, bool) or value is None or isinstance(value, (_NUMBER_TYPES, _dt.date, _dt.datetime, _dt.time)):
-        return WriteOnlyCell(ws, value=value)
-    text = neutralise(xml_text(str(value)))
-    cell = WriteOnlyCell(ws, value=text)
-    cell.data_type = "s"  # openpyxl would store a string starting with '=' as a formula
-    return cell
-
-
-def append_xlsx_row(ws, values: Sequence) -> None:
-    ws.append([xlsx_cell(ws, v) for v in values])
-
-
-def write_xlsx(path: Path, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
-    """One sheet, header row then rows, every cell through ``xlsx_cell`` (write-only: streams rows)."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet_title[:31])
-    append_xlsx_row(ws, header)
-    for row in rows:
-        append_xlsx_row(ws, row)
-    wb.save(path)
-    return path
-
-
-__all__ = ["DANGEROUS_FIRST", "NUMBER_PATTERN", "append_xlsx_row", "is_number_text", "neutralise", "neutralise_sql",
-           "neutralised_select", "write_csv", "write_xlsx", "xlsx_cell", "xml_text"]
+__all__ = ["DANGEROUS_FIRST", "NUMBER_PATTERN", "is_number_text", "neutralise", "neutralise_sql", "neutralised_select",
+           "write_csv", "xml_text"]

@@ -149,16 +149,17 @@ def export_cell(value):
 def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
     cols = ", ".join(c for c, _ in FINDING_EXPORT_COLUMNS)
     # a total order (every exported column after the grouping): the same findings are the same rows in the same order
-    rows = con.execute(
+    result = con.execute(
         f"select {cols} from quality.findings where run_id = ? order by kind, group_key, rule_id, object_key, source_row, "
-        f"{cols}", [run_id]).fetchall()
+        f"{cols}", [run_id])
+    types = [str(d[1]) for d in result.description]
+    rows = result.fetchall()
     labels = [label for _, label in FINDING_EXPORT_COLUMNS]
     cells = [[export_cell(v) for v in row] for row in rows]  # personal_numbers.mask caches recurring texts
     csv_path = safe_cells.write_csv(quality_dir / "findings.csv", labels, cells)
     from dagster_project.quality.findings_xlsx import write_findings_xlsx
 
-    xlsx_path = write_findings_xlsx(quality_dir / "findings.xlsx", "findings 问题清单", labels, cells, run_id,
-                                    run_column=[c for c, _ in FINDING_EXPORT_COLUMNS].index("run_id"))
+    xlsx_path = write_findings_xlsx(con, quality_dir / "findings.xlsx", "findings 问题清单", labels, types, cells, run_id)
     return csv_path, xlsx_path
 
 

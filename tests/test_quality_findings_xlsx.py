@@ -6,13 +6,14 @@ from __future__ import annotations
 import zipfile
 
 import duckdb
+import pyarrow as pa
 from openpyxl import load_workbook
 
 from dagster_project.publish import safe_cells
 from dagster_project.quality.findings_xlsx import RECORD, SHEET, carry_run_id, commit_carried, write_findings_xlsx
 
 LABELS = ["运行 run_id", "规则 rule_id", "行 source_row", "说明 detail"]
-TYPES = ["VARCHAR", "VARCHAR", "INTEGER", "VARCHAR"]
+TYPES = [pa.string(), pa.string(), pa.int32(), pa.string()]  # as DuckDB gives the findings' columns
 FIRST, SECOND = "20261205T080423-79f3d1", "20261205T090000-aaaaaa"
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+NEW & <new>", "宁夏\x0b某某\x0c学校", "\x0b@SUM(1)", "-1,234.50",
            "line\nfeed", ""]
@@ -29,7 +30,9 @@ def _cells(path) -> list[list]:
 def _write(path, rows, run_id):
     con = duckdb.connect()
     try:
-        return write_findings_xlsx(con, path, "findings 问题清单", LABELS, TYPES, rows, run_id)
+        columns = list(zip(*rows)) if rows else [[] for _ in LABELS]
+        table = pa.Table.from_arrays([pa.array(list(c), type=t) for c, t in zip(columns, TYPES)], names=LABELS)
+        return write_findings_xlsx(con, path, "findings 问题清单", table, run_id)
     finally:
         con.close()
 

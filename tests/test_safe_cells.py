@@ -8,6 +8,7 @@ import zipfile
 from decimal import Decimal
 
 import duckdb
+import pyarrow as pa
 import pytest
 from openpyxl import load_workbook
 
@@ -51,11 +52,11 @@ def test_csv_and_xlsx_writers(tmp_path):
     # the workbook writer for Python rows (the quality findings' export): the same text, numbers as numbers
     from dagster_project.quality.findings_xlsx import write_findings_xlsx
 
-    rows = [[DANGEROUS[0], -5, Decimal("-1.50"), "x"], ["@SUM(1)", 3, None, "-12"]]
     con = duckdb.connect()
     try:
-        write_findings_xlsx(con, tmp_path / "t.xlsx", "s", ["a", "b", "c", "d"], ["VARCHAR", "BIGINT", "DECIMAL", "VARCHAR"],
-                            rows, "run")
+        table = con.sql("SELECT * FROM (VALUES (?, -5, -1.50, 'x'), ('@SUM(1)', 3, NULL, '-12')) AS t(a, b, c, d)",
+                        params=[DANGEROUS[0]]).to_arrow_table()
+        write_findings_xlsx(con, tmp_path / "t.xlsx", "s", table, "run")
     finally:
         con.close()
     assert "<f>" not in zipfile.ZipFile(tmp_path / "t.xlsx").read("xl/worksheets/sheet1.xml").decode()
@@ -103,7 +104,7 @@ def test_workbook_text_drops_what_xml_forbids_then_neutralises(tmp_path):
 
     con = duckdb.connect()
     try:
-        write_findings_xlsx(con, tmp_path / "c.xlsx", "s", ["a"], ["VARCHAR"], [[t] for t in CONTROL], "run")
+        write_findings_xlsx(con, tmp_path / "c.xlsx", "s", pa.table({"a": pa.array(CONTROL, type=pa.string())}), "run")
     finally:
         con.close()
     ws = load_workbook(tmp_path / "c.xlsx").active

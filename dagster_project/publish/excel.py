@@ -25,6 +25,9 @@ from dagster_project.publish import safe_cells
 
 EXCEL_MAX_ROWS = 1_048_576 - 1          # one row is the header
 MEDIATYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# how a text cell's text opens (an inline string keeping its spaces): a carried quality run finds its run id by it
+# (quality/findings_xlsx.py)
+TEXT_OPEN = '<t xml:space="preserve">'
 # cellXfs of styles.xml: 0 general, 1 date, 2 date and time, 3 header (bold)
 _STYLE_DATE, _STYLE_DATETIME, _STYLE_HEADER = 1, 2, 3
 _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -83,7 +86,7 @@ def cell_xml(column: str, duckdb_type: str, letter: str, row: str) -> str:
     # exactly as the CSV beside it (publish/safe_cells.py), so both files hold the same bytes — but for characters
     # XML forbids, which only the workbook drops: a dangerous character behind them is first in the workbook.
     safe = safe_cells.neutralise_sql(text, dropped_later=_FORBIDDEN)  # the value, or ' and the value
-    return (f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" t="inlineStr"><is><t xml:space="preserve">', """
+    return (f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" t="inlineStr"><is>{TEXT_OPEN}', """
             f"""{_sql_text(safe, scanned=text)}, '</t></is></c>') END""")
 
 

@@ -1,12 +1,12 @@
 """findings.xlsx: the findings export as a workbook, written by the release's SQL sheet writer (``publish/excel.py``).
 
-The cells are the export cells ``report.write_exports`` made (personal numbers masked); they reach DuckDB as a Parquet
-file beside the workbook, typed as the findings table's columns (codes and texts as text, years and rows as numbers),
-and ``excel.write_sheet_rows`` writes the sheet's rows in SQL: every text cell an inline string, neutralised as the
-CSV's (``safe_cells``), never a formula. openpyxl wrote ≈ 3 700 rows a second: 32 s for the 120 k findings of 10 M
-trading rows (the largest part of that quality step), where this takes 3 s (measured 2026-12-07, RESULTS.md). An
-earlier version reused the previous workbook's rows where they recurred, to spare openpyxl; writing every row this
-way costs less than working out which ones recur did.
+The cells are the export cells ``report.write_exports`` made (personal numbers masked), an Arrow table typed as DuckDB
+read the findings (codes and texts as text, years and rows as numbers). They reach the writer as a Parquet file beside
+the workbook, and ``excel.write_sheet_rows`` writes the sheet's rows in SQL: every text cell an inline string,
+neutralised as the CSV's (``safe_cells``), never a formula. openpyxl wrote ≈ 3 700 rows a second: 32 s for the 120 k
+findings of 10 M trading rows (the largest part of that quality step), where this takes 3 s (measured 2026-12-07,
+RESULTS.md). An earlier version reused the previous workbook's rows where they recurred, to spare openpyxl; writing
+every row this way costs less than working out which ones recur did.
 
 A carried run (``report_carry.py``) copies the workbook with its run id replaced: the run id is every data row's
 first cell, an inline string of fixed form, found exactly once per data row (else the report is written whole). A
@@ -19,14 +19,11 @@ import hashlib
 import json
 import zipfile
 from pathlib import Path
-from typing import Sequence
 
 import duckdb
 
 RECORD = ".findings_xlsx.json"
 SHEET = "xl/worksheets/sheet1.xml"
-# the Arrow type of a findings column by its DuckDB type; any other type is inferred from the values
-_ARROW_TYPES = {"VARCHAR": "string", "INTEGER": "int32", "BIGINT": "int64", "BOOLEAN": "bool_"}
 
 
 def _sha(path: Path) -> str:
@@ -35,7 +32,9 @@ def _sha(path: Path) -> str:
 
 def _run_id_cell(run_id: str) -> bytes:
     """How the sheet writer holds a run id (text of no character it escapes or neutralises)."""
-    return f'<t xml:space="preserve">{run_id}</t>'.encode()
+    from dagster_project.publish.excel import TEXT_OPEN
+
+    return f"{TEXT_OPEN}{run_id}</t>".encode()
 
 
 def _with_run_id(source: Path, target: Path, old: str, new: str, rows: int) -> bool:
@@ -53,21 +52,9 @@ def _with_run_id(source: Path, target: Path, old: str, new: str, rows: int) -> b
     return True
 
 
-def _cells_table(labels: Sequence[str], types: Sequence[str], cells: list[list]):
-    """The cells as an Arrow table, one column per label, typed by ``types`` (DuckDB's names)."""
-    import pyarrow as pa
-
-    columns = list(zip(*cells)) if cells else [() for _ in labels]
-    arrays = []
-    for values, duckdb_type in zip(columns, types):
-        arrow_type = _ARROW_TYPES.get(str(duckdb_type).upper())
-        arrays.append(pa.array(list(values), type=getattr(pa, arrow_type)() if arrow_type else None))
-    return pa.table(arrays, names=list(labels))
-
-
-def write_findings_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet_title: str, labels: Sequence[str],
-                        types: Sequence[str], cells: list[list], run_id: str) -> Path:
-    """One sheet: the header ``labels``, then ``cells`` in order (each column of the DuckDB type in ``types``)."""
+def write_findings_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet_title: str, cells, run_id: str) -> Path:
+    """One sheet of ``cells`` (an Arrow table: its column names are the header, its rows in order, each column of
+    its own type), written for run ``run_id``."""
     import pyarrow.parquet as pq
 
     from dagster_project.publish import excel
@@ -76,12 +63,12 @@ def write_findings_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet_title:
     record_path.unlink(missing_ok=True)  # the workbook is about to change: no record until it is written
     staged = path.with_name(".findings_xlsx.parquet")
     try:
-        pq.write_table(_cells_table(labels, types, cells), staged)
+        pq.write_table(cells, staged)
         source = "read_parquet('" + staged.as_posix().replace("'", "''") + "')"
         excel.write_sheet_rows(con, source, path, sheet_title, parquet_file=staged)()
     finally:
         staged.unlink(missing_ok=True)
-    record_path.write_text(json.dumps({"run_id": run_id, "rows": len(cells), "sha256": _sha(path)}),
+    record_path.write_text(json.dumps({"run_id": run_id, "rows": cells.num_rows, "sha256": _sha(path)}),
                            encoding="utf-8")
     return path
 

@@ -149,17 +149,22 @@ def export_cell(value):
 def write_exports(con, run_id: str, quality_dir: Path) -> tuple[Path, Path]:
     cols = ", ".join(c for c, _ in FINDING_EXPORT_COLUMNS)
     # a total order (every exported column after the grouping): the same findings are the same rows in the same order
-    result = con.execute(
+    import pyarrow as pa
+
+    found = con.sql(
         f"select {cols} from quality.findings where run_id = ? order by kind, group_key, rule_id, object_key, source_row, "
-        f"{cols}", [run_id])
-    types = [str(d[1]) for d in result.description]
-    rows = result.fetchall()
+        f"{cols}", params=[run_id]).to_arrow_table()
     labels = [label for _, label in FINDING_EXPORT_COLUMNS]
-    cells = [[export_cell(v) for v in row] for row in rows]  # personal_numbers.mask caches recurring texts
-    csv_path = safe_cells.write_csv(quality_dir / "findings.csv", labels, cells)
+    # typed as DuckDB gave them; only text can hold a personal number (personal_numbers.mask caches recurring texts)
+    columns = [pa.array([export_cell(v) for v in column.to_pylist()], type=column.type)
+               if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column
+               for column in found.columns]
+    exported = pa.Table.from_arrays(columns, names=labels)
+    csv_path = safe_cells.write_csv(quality_dir / "findings.csv", labels,
+                                    zip(*(column.to_pylist() for column in exported.columns)))
     from dagster_project.quality.findings_xlsx import write_findings_xlsx
 
-    xlsx_path = write_findings_xlsx(con, quality_dir / "findings.xlsx", "findings 问题清单", labels, types, cells, run_id)
+    xlsx_path = write_findings_xlsx(con, quality_dir / "findings.xlsx", "findings 问题清单", exported, run_id)
     return csv_path, xlsx_path
 
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from dagster_project.duckdb_memory import WAREHOUSE_MEMORY_LIMIT
+from dagster_project.duckdb_memory import limit_for_new_instance
 
 DUCKDB_DIALECT = "duckdb"
 
@@ -89,8 +89,10 @@ def remove_duckdb_workaround() -> None:
 
 def connection_string(warehouse: Path | str) -> str:
     # duckdb-engine hands the URL's query to DuckDB as its configuration: GX's validations run under the cap the
-    # process's other warehouse connections have (duckdb_memory), not DuckDB's default of 80 % of RAM
-    return f"duckdb:///{Path(warehouse).resolve()}?memory_limit={WAREHOUSE_MEMORY_LIMIT}"
+    # process's other warehouse connections have (duckdb_memory), not DuckDB's default of 80 % of RAM. DuckDB keeps
+    # a database's configuration from its first connection and refuses a later one that differs, so the cap is
+    # computed once, here, for the URL every connection of GX's engine uses.
+    return f"duckdb:///{Path(warehouse).resolve()}?memory_limit={limit_for_new_instance()}"
 
 
 DATA_DOCS_SITE = "gongkai"

@@ -164,3 +164,61 @@ def test_a_text_cell_is_the_guarded_xml_text_of_its_value(tmp_path):
     written = [r.split('xml:space="preserve">', 1)[1].split("</t>", 1)[0] for r in rows]
     expected = [html.escape(safe_cells.neutralise(safe_cells.xml_text(v)), quote=False) for v in values]
     assert written == expected
+
+
+def test_a_text_longer_than_an_excel_cell_is_cut_in_the_workbook_only_and_says_so(tmp_path):
+    """Excel holds 32 767 UTF-16 code units in a cell and repairs a workbook with more (its cells dropped). A longer
+    publisher text is cut to fit, with the mark after it; a text that fits is whole, up to the last unit, astral
+    characters (two units each) included; the guard before a formula survives the cut."""
+    import html
+    import zipfile
+
+    from dagster_project.publish import excel, safe_cells
+
+    limit = excel.EXCEL_CELL_MAX
+    astral = "\U00020000"  # a CJK Extension B character: two code units
+    values = [
+        "x" * limit,                           # fits exactly: whole
+        "x" * (limit + 1),                     # one unit over: cut
+        "中" * 40_000,                          # three UTF-8 bytes, one unit each
+        astral * 20_000,                       # 40 000 units
+        "x" * (limit - 2) + astral,            # 32 767 units in 32 769 bytes: whole
+        "x" * (limit - 1) + astral,            # one unit over, the last character astral: cut before it
+        "=" + "公告" * 20_000,                  # a formula's guard, then cut
+        "a&b<" * 9_000,                        # escaped after the cut: no entity split
+        "短文本",
+    ]
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE t (n INTEGER, s VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+        parquet = tmp_path / "t.parquet"
+        con.execute(f"COPY (SELECT s FROM t ORDER BY n) TO '{parquet.as_posix()}' (FORMAT parquet)")
+        target = tmp_path / "t.xlsx"
+        excel.write_sheet_rows(con, f"read_parquet('{parquet.as_posix()}')", target, "t", parquet_file=parquet)()
+    finally:
+        con.close()
+    with zipfile.ZipFile(target) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    rows = sheet.split("<sheetData>", 1)[1].split("</sheetData>", 1)[0].split("</row>", 1)[1].split("\n")[:-1]
+    written = [html.unescape(r.split('xml:space="preserve">', 1)[1].split("</t>", 1)[0]) for r in rows]
+
+    def units(text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2
+
+    cut = []
+    for value, cell in zip(values, written, strict=True):
+        whole = safe_cells.neutralise(value)
+        assert units(cell) <= limit, (units(cell), value[:10])
+        if units(whole) <= limit:
+            assert cell == whole
+            continue
+        cut.append(value[:3])
+        assert cell.endswith(excel.CUT_MARK)
+        kept = cell[: -len(excel.CUT_MARK)]
+        # all that fits beside the mark and room for a guard, but one unit where an astral character would straddle
+        assert whole.startswith(kept) and units(kept) >= limit - 1 - len(excel.CUT_MARK) - 1, units(kept)
+    assert len(cut) == 6, cut
+    openpyxl = pytest.importorskip("openpyxl")
+    sheet = openpyxl.load_workbook(target, read_only=True).active
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == written

@@ -46,6 +46,46 @@ def column_letter(i: int) -> str:
 
 _FORBIDDEN = "\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x{FFFE}\\x{FFFF}"  # characters XML 1.0 forbids
 
+# Excel keeps at most 32 767 characters (UTF-16 code units) in a cell and "repairs" a workbook holding a longer text,
+# dropping its cells. A publisher's text can be longer (a bulletin's whole body in one field): the workbook's cell is
+# cut and says so; the CSV and Parquet beside it keep the whole text.
+EXCEL_CELL_MAX = 32_767
+CUT_MARK = "…[截断 cut: full text in CSV]"  # every character in the Basic Multilingual Plane: one code unit each
+
+
+def _cut_to_cell(text: str) -> str:
+    """SQL: the text expression ``text`` whole when it fits in a cell with the spreadsheet guard's ``'`` it may take,
+    else cut with ``CUT_MARK`` after it (room left for a guard either way). A text of fewer bytes than that
+    fits (a character is at least as many UTF-8 bytes as UTF-16 units), so units are counted only for the rare long
+    text. A character beyond the Basic Multilingual Plane is two units: a prefix of ``k`` characters with ``a`` of
+    them is ``k + a`` units, its first ``k - a`` characters at most ``k`` units, and ``d`` characters more at most
+    ``2d`` units more. Exact for a text of one kind; one mixing both may keep a little less than would fit."""
+    fits = EXCEL_CELL_MAX - 1  # the guard's '
+    room = fits - len(CUT_MARK)
+
+    def units(x: str) -> str:  # UTF-16 code units of x: its characters, and once more each astral one
+        return f"(2 * length({x}) - length(regexp_replace({x}, '[\\x{{10000}}-\\x{{10FFFF}}]', '', 'g')))"
+    head = f"left({text}, {room})"
+    within = f"(2 * length({head}) - {units(head)})"
+    kept = f"({within} + ({room} - {units(f'left({text}, {within})')}) // 2)"
+    guard = f"CASE WHEN {safe_cells.guarded_sql(text, _FORBIDDEN)} THEN 1 ELSE 0 END"
+    # one WHEN each: a CASE reads a later WHEN only for the rows an earlier one left
+    return (f"CASE WHEN strlen({text}) <= {fits} THEN {text} "
+            f"WHEN {units(text)} + {guard} <= {EXCEL_CELL_MAX} THEN {text} "
+            f"ELSE left({text}, {kept}) || '{CUT_MARK}' END")
+
+
+def _text_form(col: str, duckdb_type: str) -> str | None:
+    """SQL: the text a cell of this type shows (``col`` quoted), or None for a typed cell (number, date, boolean)."""
+    t = duckdb_type.upper()
+    if t == "BOOLEAN" or t.startswith(_NUMBER_TYPES) or t == "DATE" or t.startswith("TIMESTAMP"):
+        return None
+    return f"array_to_string({col}, '; ')" if t.endswith("[]") else f"CAST({col} AS VARCHAR)"
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
 
 def _sql_text(expr: str, scanned: str | None = None) -> str:
     """XML text of a VARCHAR expression: characters XML 1.0 forbids dropped, & < > escaped. Most texts hold none
@@ -65,7 +105,7 @@ def cell_xml(column: str, duckdb_type: str, letter: str, row: str) -> str:
     one ``concat`` of its pieces (a chain of ``||`` made a string per piece: ~25 % of a sheet's SQL); every piece
     is a value where the cell is written (the column is not NULL there), so ``concat``, which reads NULL as '', and
     ``||`` give the same text."""
-    col = '"' + column.replace('"', '""') + '"'
+    col = _quoted(column)
     t = duckdb_type.upper()
     start = f"""'<c r="{letter}', {row}"""
     if t == "BOOLEAN":
@@ -81,7 +121,7 @@ def cell_xml(column: str, duckdb_type: str, letter: str, row: str) -> str:
         ts = f"CAST({col} AS TIMESTAMP)"
         serial = f"CAST(round(epoch({ts} - TIMESTAMP '1899-12-30 00:00:00') / 86400.0, 8) AS VARCHAR)"
         return f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" s="{_STYLE_DATETIME}"><v>', {serial}, '</v></c>') END"""
-    text = f"array_to_string({col}, '; ')" if t.endswith("[]") else f"CAST({col} AS VARCHAR)"
+    text = _text_form(col, t)
     # Inline strings are never formulas, but a user who edits the cell turns "=…" into one: neutralise text
     # exactly as the CSV beside it (publish/safe_cells.py), so both files hold the same bytes — but for characters
     # XML forbids, which only the workbook drops: a dangerous character behind them is first in the workbook.
@@ -155,6 +195,13 @@ def write_sheet_rows(con: duckdb.DuckDBPyConnection, source_sql: str, target: Pa
     columns = [(r[0], str(r[1])) for r in con.execute(f"DESCRIBE SELECT * FROM ({numbered})").fetchall()][1:]
     if ordered:  # file_row_number counts from 0, row_number() from 1
         rn = "CAST(rn + 2 AS VARCHAR)"
+    # every text a cell shows, cut to what a cell holds, once, before the cells' SQL reads it (the guard and the XML
+    # escapes each read their text several times: the cut inside them multiplied the sheet's plan ≈ 14×)
+    texts = {name: _text_form(_quoted(name), t) for name, t in columns}
+    numbered = "SELECT rn, " + ", ".join(
+        f"{_cut_to_cell(texts[name]) if texts[name] else _quoted(name)} AS {_quoted(name)}" for name, _ in columns) + \
+        f" FROM ({numbered})"
+    columns = [(name, "VARCHAR" if texts[name] else t) for name, t in columns]
     cells = ", ".join(cell_xml(name, t, column_letter(i), "_gongkai_row") for i, (name, t) in enumerate(columns))
     # one concat a row (a cell left out is NULL: concat reads it as '', as concat_ws did)
     rows_xml = f"SELECT rn, concat('<row r=\"', _gongkai_row, '\">', {cells}, '</row>') AS line " \

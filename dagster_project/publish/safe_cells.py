@@ -45,10 +45,15 @@ def neutralise_sql(expr: str, dropped_later: str = "") -> str:
     """DuckDB expression: ``neutralise`` of a VARCHAR expression (NULL stays NULL). ``dropped_later``: the body of a
     regex character class of characters the writer removes afterwards (an XLSX writer drops what XML forbids): a
     dangerous character behind them counts as first, so ``<VT>=cmd`` is written ``'=cmd``, never ``=cmd``."""
+    return f"CASE WHEN {guarded_sql(expr, dropped_later)} THEN '''' || {expr} ELSE {expr} END"
+
+
+def guarded_sql(expr: str, dropped_later: str = "") -> str:
+    """DuckDB condition: ``neutralise_sql`` puts its ``'`` before this text (``dropped_later`` as there)."""
     lead = f"[{dropped_later}]*" if dropped_later else ""
     kept = f"regexp_replace({expr}, '[{dropped_later}]', '', 'g')" if dropped_later else expr
-    return (f"CASE WHEN regexp_matches({expr}, '^{lead}[=+\\-@\\t\\r]') AND NOT regexp_full_match(trim({kept}), "
-            f"'{NUMBER_PATTERN}') THEN '''' || {expr} ELSE {expr} END")
+    return (f"(regexp_matches({expr}, '^{lead}[=+\\-@\\t\\r]') AND NOT regexp_full_match(trim({kept}), "
+            f"'{NUMBER_PATTERN}'))")
 
 
 def _quote_ident(name: str) -> str:

@@ -141,26 +141,13 @@ def test_a_text_cell_is_the_guarded_xml_text_of_its_value(tmp_path):
     or dropping (the guard adds only a ``'``), on hostile values where the two could part — a forbidden character
     before a formula, an escape after one, a number-like text behind control characters."""
     import html
-    import zipfile
 
-    from dagster_project.publish import excel, safe_cells
+    from dagster_project.publish import safe_cells
 
     values = ["=1+2", "a&b", "<x>", "=a&b", chr(11) + "=cmd", chr(11) + "<", "@" + chr(31) + "&", "-1.5",
               chr(1) + "-1,234.50", "+86 139 0000 0000", "\t=x<y", "\r@'", "'=x", "＝全角", "普通&文本",
               chr(0xFFFE) + "=x&y", "a" + chr(0xFFFF), "", " ", "--", "-", "&", "x" * 70]
-    con = duckdb.connect()
-    try:
-        con.execute("CREATE TABLE t (n INTEGER, s VARCHAR)")
-        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
-        parquet = tmp_path / "t.parquet"
-        con.execute(f"COPY (SELECT s FROM t ORDER BY n) TO '{parquet.as_posix()}' (FORMAT parquet)")
-        target = tmp_path / "t.xlsx"
-        excel.write_sheet_rows(con, f"read_parquet('{parquet.as_posix()}')", target, "t", parquet_file=parquet)()
-    finally:
-        con.close()
-    with zipfile.ZipFile(target) as z:
-        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
-    rows = sheet.split("<sheetData>", 1)[1].split("</sheetData>", 1)[0].split("</row>", 1)[1].split("\n")[:-1]
+    target, rows = _text_sheet(tmp_path, values)
     written = [r.split('xml:space="preserve">', 1)[1].split("</t>", 1)[0] for r in rows]
     expected = [html.escape(safe_cells.neutralise(safe_cells.xml_text(v)), quote=False) for v in values]
     assert written == expected
@@ -171,7 +158,6 @@ def test_a_text_longer_than_an_excel_cell_is_cut_in_the_workbook_only_and_says_s
     publisher text is cut to fit, with the mark after it; a text that fits is whole, up to the last unit, astral
     characters (two units each) included; the guard before a formula survives the cut."""
     import html
-    import zipfile
 
     from dagster_project.publish import excel, safe_cells
 
@@ -188,19 +174,7 @@ def test_a_text_longer_than_an_excel_cell_is_cut_in_the_workbook_only_and_says_s
         "a&b<" * 9_000,                        # escaped after the cut: no entity split
         "短文本",
     ]
-    con = duckdb.connect()
-    try:
-        con.execute("CREATE TABLE t (n INTEGER, s VARCHAR)")
-        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
-        parquet = tmp_path / "t.parquet"
-        con.execute(f"COPY (SELECT s FROM t ORDER BY n) TO '{parquet.as_posix()}' (FORMAT parquet)")
-        target = tmp_path / "t.xlsx"
-        excel.write_sheet_rows(con, f"read_parquet('{parquet.as_posix()}')", target, "t", parquet_file=parquet)()
-    finally:
-        con.close()
-    with zipfile.ZipFile(target) as z:
-        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
-    rows = sheet.split("<sheetData>", 1)[1].split("</sheetData>", 1)[0].split("</row>", 1)[1].split("\n")[:-1]
+    target, rows = _text_sheet(tmp_path, values)
     written = [html.unescape(r.split('xml:space="preserve">', 1)[1].split("</t>", 1)[0]) for r in rows]
 
     def units(text: str) -> int:
@@ -222,3 +196,25 @@ def test_a_text_longer_than_an_excel_cell_is_cut_in_the_workbook_only_and_says_s
     openpyxl = pytest.importorskip("openpyxl")
     sheet = openpyxl.load_workbook(target, read_only=True).active
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == written
+
+
+def _text_sheet(tmp_path, values: list[str]):
+    """A one-column workbook of ``values`` written by the release's sheet writer: its path and its data rows' XML."""
+    import zipfile
+
+    from dagster_project.publish import excel
+
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE t (n INTEGER, s VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+        parquet = tmp_path / "t.parquet"
+        con.execute(f"COPY (SELECT s FROM t ORDER BY n) TO '{parquet.as_posix()}' (FORMAT parquet)")
+        target = tmp_path / "t.xlsx"
+        excel.write_sheet_rows(con, f"read_parquet('{parquet.as_posix()}')", target, "t", parquet_file=parquet)()
+    finally:
+        con.close()
+    with zipfile.ZipFile(target) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    rows = sheet.split("<sheetData>", 1)[1].split("</sheetData>", 1)[0].split("</row>", 1)[1].split("\n")[:-1]
+    return target, rows

@@ -60,3 +60,32 @@ def test_memory_the_process_holds_elsewhere_lowers_the_cap_and_duckdbs_own_does_
     assert 290 <= before - after <= 510, (before, after)
     del ballast
     con.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_ocds_package_out_of_memory_under_the_cap_is_written_at_the_ceiling(tmp_path, workers):
+    """A package's temp table does not spill whole: under too low a cap its worker runs out of memory. It is written
+    again at the fixed ceiling — every item once, the file whole — rather than the build failing."""
+    import gzip
+    import json
+
+    from dagster_project.publish import ocds_packages
+
+    items = "SELECT range AS s, json_object('id', range::VARCHAR, 'text', repeat('公开', 4000)) AS item " \
+            "FROM range({lo}, {hi} + 1)"
+    jobs = ocds_packages.package_jobs("release-package", "releases", {"uri": "https://example.org/"}, 3000, 1500,
+                                      lambda lo, hi: items.format(lo=lo, hi=hi), ".json.gz")
+    con = duckdb.connect()
+    try:
+        con.execute("SET memory_limit = '16MB'")
+        with pytest.raises(duckdb.OutOfMemoryException):  # the cap is too low for a package: the case exists
+            ocds_packages._write_package(con, tmp_path, jobs[0], True, None)
+        ocds_packages.write_package_jobs(con, tmp_path, jobs, ".json.gz", None, workers=workers)
+        assert _setting_mib(con) >= dm.WAREHOUSE_MEMORY_LIMIT_MIB - 103  # shown to one decimal of a GiB
+    finally:
+        con.close()
+    ids = []
+    for job in jobs:
+        package = json.loads(gzip.decompress((tmp_path / job.name).read_bytes()))
+        ids += [int(r["id"]) for r in package["releases"]]
+    assert ids == list(range(3000))

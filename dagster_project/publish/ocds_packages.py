@@ -14,6 +14,7 @@ from typing import Callable
 
 import duckdb
 
+from dagster_project.duckdb_memory import at_ceiling
 from dagster_project.publish.ocds_validation import check_package_items, validators
 from dagster_project.publish.privacy_scan import PrivacyReport, json_run_cache, scan_json_lines
 
@@ -234,6 +235,19 @@ def _lines_in_order(con: duckdb.DuckDBPyConnection, items: str):
     return lines
 
 
+def _write_package_within_memory(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob, gzipped: bool,
+                                 checks: PackageChecks | None) -> tuple[FileChecks | None, str]:
+    """``_write_package``, once more at DuckDB's fixed ceiling when the process's cap (``duckdb_memory``) left it too
+    little memory: a package's temp table and checks do not all spill, and a run without its OCDS packages is worse
+    than a run past its memory budget. Each statement of a package is its own transaction and the file is rewritten
+    whole, so the second attempt starts clean."""
+    try:
+        return _write_package(con, folder, job, gzipped, checks)
+    except duckdb.OutOfMemoryException:
+        at_ceiling(con)
+        return _write_package(con, folder, job, gzipped, checks)
+
+
 def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob, gzipped: bool,
                    checks: PackageChecks | None) -> tuple[FileChecks | None, str]:
     """Build one file's items once into a temp table, which ``checks`` (when given) check and which is then written
@@ -269,7 +283,7 @@ def write_package_jobs(con: duckdb.DuckDBPyConnection, folder: Path, jobs: list[
     gzipped = suffix.endswith(".gz")
     workers = max(1, min(workers or PACKAGE_WORKERS, len(jobs)))
     if workers == 1:
-        found = [_write_package(con, folder, job, gzipped, checks) for job in jobs]
+        found = [_write_package_within_memory(con, folder, job, gzipped, checks) for job in jobs]
     else:
         local = threading.local()
         cursors: list[duckdb.DuckDBPyConnection] = []
@@ -282,7 +296,7 @@ def write_package_jobs(con: duckdb.DuckDBPyConnection, folder: Path, jobs: list[
                 cur.execute("SET enable_progress_bar = false")
                 with lock:
                     cursors.append(cur)
-            return _write_package(cur, folder, job, gzipped, checks)
+            return _write_package_within_memory(cur, folder, job, gzipped, checks)
 
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocds-package")
         try:

@@ -12,7 +12,7 @@ way the OCDS packages are written) and Python zips them with the few fixed parts
 dataset gets a workbook when it has at most ``release.xlsx_max_rows`` rows (``datasets.yaml``; never
 more than Excel's 1 048 575): inline-string XML is bulky (1 M trading bulletins: a 2.1 GB sheet, ~1 min),
 so large datasets keep CSV and Parquet and the manifest says why. ``cell_xml`` is the one place a cell
-is written.
+is written, from the texts ``write_sheet_rows`` has cut to what an Excel cell holds (``_cut_to_cell``).
 """
 from __future__ import annotations
 
@@ -75,12 +75,23 @@ def _cut_to_cell(text: str) -> str:
             f"ELSE left({text}, {kept}) || '{CUT_MARK}' END")
 
 
+def _cell_kind(duckdb_type: str) -> str:
+    """How a column of this DuckDB type is written: boolean, number, date, timestamp — or text (every other type)."""
+    t = duckdb_type.upper()
+    if t == "BOOLEAN":
+        return "boolean"
+    if t.startswith(_NUMBER_TYPES):
+        return "number"
+    if t == "DATE":
+        return "date"
+    return "timestamp" if t.startswith("TIMESTAMP") else "text"
+
+
 def _text_form(col: str, duckdb_type: str) -> str | None:
     """SQL: the text a cell of this type shows (``col`` quoted), or None for a typed cell (number, date, boolean)."""
-    t = duckdb_type.upper()
-    if t == "BOOLEAN" or t.startswith(_NUMBER_TYPES) or t == "DATE" or t.startswith("TIMESTAMP"):
+    if _cell_kind(duckdb_type) != "text":
         return None
-    return f"array_to_string({col}, '; ')" if t.endswith("[]") else f"CAST({col} AS VARCHAR)"
+    return f"array_to_string({col}, '; ')" if duckdb_type.upper().endswith("[]") else f"CAST({col} AS VARCHAR)"
 
 
 def _quoted(column: str) -> str:
@@ -107,17 +118,18 @@ def cell_xml(column: str, duckdb_type: str, letter: str, row: str) -> str:
     ``||`` give the same text."""
     col = _quoted(column)
     t = duckdb_type.upper()
+    kind = _cell_kind(t)
     start = f"""'<c r="{letter}', {row}"""
-    if t == "BOOLEAN":
+    if kind == "boolean":
         return f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" t="b"><v>', CASE WHEN {col} THEN '1' ELSE '0' END, '</v></c>') END"""
-    if t.startswith(_NUMBER_TYPES):
+    if kind == "number":
         value = f"CAST({col} AS VARCHAR)"
         finite = f"{col} IS NOT NULL" + (f" AND isfinite({col})" if t.startswith(("DOUBLE", "FLOAT", "REAL")) else "")
         return f"""CASE WHEN {finite} THEN concat({start}, '"><v>', {value}, '</v></c>') END"""
-    if t == "DATE":
+    if kind == "date":
         serial = f"CAST(date_diff('day', DATE '1899-12-30', {col}) AS VARCHAR)"
         return f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" s="{_STYLE_DATE}"><v>', {serial}, '</v></c>') END"""
-    if t.startswith("TIMESTAMP"):
+    if kind == "timestamp":
         ts = f"CAST({col} AS TIMESTAMP)"
         serial = f"CAST(round(epoch({ts} - TIMESTAMP '1899-12-30 00:00:00') / 86400.0, 8) AS VARCHAR)"
         return f"""CASE WHEN {col} IS NOT NULL THEN concat({start}, '" s="{_STYLE_DATETIME}"><v>', {serial}, '</v></c>') END"""

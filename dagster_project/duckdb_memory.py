@@ -11,14 +11,17 @@ Python into its release (10 M trading rows); a fixed 3 GB on top of that, plus w
 buffer pool, left 18 MiB of the 4 GiB budget (``benchmarks/RESULTS.md``, stop 42). So the cap is the budget, less
 the memory the process holds outside this DuckDB, less a reserve for DuckDB's untracked allocations and the step's
 own Python — never above ``WAREHOUSE_MEMORY_LIMIT_MIB`` and never below ``MEMORY_LIMIT_FLOOR_MIB`` (a query must still
-run; past the floor it spills).
+run; past the cap it spills, and work that cannot spill may run again at the ceiling: ``retried_at_ceiling``).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import duckdb
+
+T = TypeVar("T")
 
 # The ceiling: dbt's profile's "3GB" (DuckDB's GB is 10^9 bytes: 2 861 MiB).
 WAREHOUSE_MEMORY_LIMIT_MIB = 3 * 1000**3 // 2**20
@@ -31,7 +34,7 @@ RESERVE_MIB = 448
 # The least any step is given. An OCDS package's items and checks do not spill whole: at 1 M trading rows, capped at
 # 1 GiB, a package worker ran out of memory; at 1.5 GiB the build ran (83.5 s; 64.8 s at 2 GiB). A package's size is
 # fixed (ocds.yaml), so this does not grow with the data; what still runs out is retried at the ceiling
-# (``at_ceiling``), past the budget rather than without a release.
+# (``retried_at_ceiling``), past the budget rather than without a release.
 MEMORY_LIMIT_FLOOR_MIB = 1536
 
 
@@ -85,6 +88,17 @@ def at_ceiling(con: duckdb.DuckDBPyConnection) -> None:
     """``con``'s instance capped at the fixed ceiling again: for a statement that ran out of memory under the budget's
     cap, whose second attempt may take the process past the budget (as every step could before the cap counted)."""
     con.execute(f"SET memory_limit = '{WAREHOUSE_MEMORY_LIMIT_MIB}MiB'")
+
+
+def retried_at_ceiling(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
+    """``work()``, and once more at the ceiling (``at_ceiling``) if it ran out of memory under the cap: past the budget
+    rather than a step without its output. ``work`` must start clean when run again (its statements each their own
+    transaction, its temp tables replaced, its files rewritten whole)."""
+    try:
+        return work()
+    except duckdb.OutOfMemoryException:
+        at_ceiling(con)
+        return work()
 
 
 def _limit_mib(instance_holds_mib: float, budget_mib: int | None) -> int:

@@ -14,7 +14,7 @@ from typing import Callable
 
 import duckdb
 
-from dagster_project.duckdb_memory import at_ceiling
+from dagster_project.duckdb_memory import retried_at_ceiling
 from dagster_project.publish.ocds_validation import check_package_items, validators
 from dagster_project.publish.privacy_scan import PrivacyReport, json_run_cache, scan_json_lines
 
@@ -238,14 +238,9 @@ def _lines_in_order(con: duckdb.DuckDBPyConnection, items: str):
 def _write_package_within_memory(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob, gzipped: bool,
                                  checks: PackageChecks | None) -> tuple[FileChecks | None, str]:
     """``_write_package``, once more at DuckDB's fixed ceiling when the process's cap (``duckdb_memory``) left it too
-    little memory: a package's temp table and checks do not all spill, and a run without its OCDS packages is worse
-    than a run past its memory budget. Each statement of a package is its own transaction and the file is rewritten
-    whole, so the second attempt starts clean."""
-    try:
-        return _write_package(con, folder, job, gzipped, checks)
-    except duckdb.OutOfMemoryException:
-        at_ceiling(con)
-        return _write_package(con, folder, job, gzipped, checks)
+    little memory: a package's temp table and checks do not all spill. Each statement of a package is its own
+    transaction, its temp table is replaced and the file rewritten whole, so the second attempt starts clean."""
+    return retried_at_ceiling(con, lambda: _write_package(con, folder, job, gzipped, checks))
 
 
 def _write_package(con: duckdb.DuckDBPyConnection, folder: Path, job: PackageJob, gzipped: bool,

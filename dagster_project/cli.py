@@ -52,15 +52,19 @@ def prepare() -> int:
     it, seeded with the last partial-parse state, and the results are renamed into dbt/target (atomic on one
     filesystem): a reader sees the old manifest or the new one, never a mix.
 
-    The seed is the state kept for this warehouse (``transform/parse_state.py``, which the dbt build keeps too)
+    The seed is the state kept for this warehouse (``parse_state.py``, which the dbt build keeps too)
     when there is one, else dbt/target's: dbt's state is valid only for the warehouse path it was parsed with, and
     dbt/target's is whichever warehouse was prepared last (another deployment's, a benchmark's, another test's),
     so alternating between two warehouses paid a whole parse on every run. What dbt wrote is kept for this
     warehouse as well as put into dbt/target, as before.
+
+    dbt is not started at all when dbt/target's manifest is the one a prepare wrote from the same project files,
+    settings and dbt version, and this warehouse's state is kept (``parse_state.prepared_inputs``): an unchanged
+    ``make run``, ``make ui`` or ``make docs`` does not pay a dbt process to learn that nothing changed.
     """
     from dataclasses import replace
 
-    from dagster_project.transform import parse_state
+    from dagster_project import parse_state
 
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
         print("dbt project not present yet; skipping dbt parse", file=sys.stderr)
@@ -69,6 +73,12 @@ def prepare() -> int:
     target.mkdir(exist_ok=True)
     # `dbt parse` below names no --target: the profile's default, `local`, whatever GONGKAI_DBT_TARGET says
     local = replace(settings(), dbt_target="local")
+    env = _env()
+    # dbt is not started when dbt/target's manifest is the one a prepare with these inputs wrote and the state kept
+    # for this warehouse is still there (parse_state: the parse would change nothing)
+    inputs = parse_state.prepared_inputs(env)
+    if parse_state.manifest_prepared_for(target, inputs) and parse_state.state_file(local).is_file():
+        return 0
     private = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
     try:
         state = target / "partial_parse.msgpack"
@@ -77,12 +87,15 @@ def prepare() -> int:
         cmd = [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR),
                "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet",
                "--target-path", str(private), "--log-path", str(private / "logs")]
-        code = subprocess.call(cmd, env=_env(), cwd=DBT_PROJECT_DIR)
+        code = subprocess.call(cmd, env=env, cwd=DBT_PROJECT_DIR)
         if code == 0:
             parse_state.keep(private, local)
-            for name in ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json"):  # manifest last
+            manifest = parse_state.file_digest(private / parse_state.MANIFEST_FILE)
+            for name in ("partial_parse.msgpack", "semantic_manifest.json", parse_state.MANIFEST_FILE):  # manifest last
                 if (private / name).is_file():
                     os.replace(private / name, target / name)
+            if manifest is not None:
+                parse_state.record_prepared(target, inputs, manifest)
         return code
     finally:
         shutil.rmtree(private, ignore_errors=True)

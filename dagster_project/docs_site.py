@@ -5,7 +5,7 @@ from one page with the quality report and dashboards, and serve the output root 
   self-contained page (manifest and catalog inside, so it also opens from the file system); it is
   copied to ``<out>/docs/dbt/index.html``. Usage tracking is off (``dbt_project.yml`` flags), so the
   page loads nothing from outside. dbt starts from the parse state kept for the warehouse
-  (``transform/parse_state.py``, as ``cli prepare`` and the builds do) and keeps what it wrote: without it
+  (``parse_state.py``, as ``cli prepare`` and the builds do) and keeps what it wrote: without it
   every ``make docs`` parsed the whole project again (≈ 6 of the call's ≈ 26 CPU-s on the sample).
 - GX Data Docs: ``quality.runner.build_data_docs`` validates the suites on the warehouse as it is and
   writes ``<out>/quality/gx_data_docs/`` with the vendored assets (``quality/offline_docs.py``); the
@@ -25,7 +25,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from dagster_project.paths import DBT_PROJECT_DIR, Settings
-from dagster_project.transform import parse_state
+from dagster_project import parse_state
 
 DEFAULT_PORT = 8080
 

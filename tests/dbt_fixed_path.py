@@ -13,7 +13,7 @@ A whole-pipeline run (`cli run`, an in-process Dagster job) cannot go through a 
 the warehouse path, so dbt would see the real one. ``fixed_warehouse`` moves the warehouse instead — its file, its
 write-ahead log and the scratch folders ``paths.Settings`` puts beside it — into this process's one fixed folder for
 the run and back afterwards (renames within the temp root), and seeds the kept parse state
-(``transform/parse_state.py``, which ``cli prepare`` and the dbt build read) with the last one written. The fixed
+(``parse_state.py``, which ``cli prepare`` and the dbt build read) with the last one written. The fixed
 folder is the link's path, so a pipeline run and a direct call on a warehouse named ``warehouse.duckdb`` share one
 state. The product sees one warehouse path for every run; the test reads the warehouse where it lives.
 """
@@ -118,7 +118,7 @@ def fixed_warehouse(warehouse: Path) -> Iterator[Path]:
     """Run the pipeline on ``warehouse`` at this process's fixed path: the path to hand the run as
     ``GONGKAI_WAREHOUSE`` (same file name). Everything the run wrote there is moved back beside ``warehouse``."""
     from dagster_project.paths import settings
-    from dagster_project.transform import parse_state
+    from dagster_project import parse_state
 
     home = _home()
     fixed = home / "warehouse"  # run_dbt's link: the same path

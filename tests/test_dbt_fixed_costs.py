@@ -2,7 +2,7 @@
 
 A build on a warehouse other than the one ``prepare`` parsed for re-parsed the whole project every time, because
 dbt's partial-parse state carries the profile, which renders the warehouse path. Each warehouse now keeps its own
-state (``transform/parse_state.py``): the second invocation on a warehouse parses nothing. And the Dagster process
+state (``parse_state.py``): the second invocation on a warehouse parses nothing. And the Dagster process
 no longer makes a dbt adapter of its own, nor starts ``dbt --version``, before each invocation
 (``transform/dbt_resource.py``). Real dbt, two ``dbt parse`` invocations through the resource the dbt asset uses.
 """
@@ -27,7 +27,7 @@ def _messages(target: Path) -> list[str]:
 
 
 def test_a_second_build_on_a_warehouse_reuses_its_parse_and_makes_no_adapter_in_dagster(tmp_path, monkeypatch):
-    from dagster_project.transform import parse_state
+    from dagster_project import parse_state
     from dagster_project.transform.assets import dbt_invocation, dbt_resource, subprocess_environment
 
     # a warehouse path prepare never parsed for (another file name: another DuckDB catalog in every node too)

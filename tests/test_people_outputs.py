@@ -238,9 +238,9 @@ def test_every_html_page_loads_nothing_from_outside(built):
 
 def test_the_docs_site_keeps_the_warehouses_dbt_parse_state(built):
     """`make docs` starts dbt from the parse state kept for the warehouse and keeps what dbt wrote
-    (docs_site.build_dbt_docs, transform/parse_state.py), as the builds do: the docs site built on this copy of the
+    (docs_site.build_dbt_docs, parse_state.py), as the builds do: the docs site built on this copy of the
     sample's warehouse — by no other dbt call — left one beside it."""
-    from dagster_project.transform.parse_state import STATE_FOLDER
+    from dagster_project.parse_state import STATE_FOLDER
 
     warehouse = built[0]
     assert sorted((warehouse.parent / "tmp" / STATE_FOLDER).glob("warehouse-local-*.msgpack"))

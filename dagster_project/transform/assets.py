@@ -29,12 +29,12 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from dagster_project import partitions, stage_state
+from dagster_project import parse_state, partitions, stage_state
+from dagster_project.parse_state import dbt_code_digest  # what defines the dbt stage besides the raw data
 from dagster_project.paths import DBT_PROJECT_DIR, dbt_unit_tests_in_whole_builds, settings
 from dagster_project.resources import DUCKDB_POOL
 from dagster_project.ingest.framework import FAMILY_TABLES
-from dagster_project.transform import (carried_checks, generations, invocation_folders, parse_state, selection,
-                                       spark_exchange)
+from dagster_project.transform import carried_checks, generations, invocation_folders, selection, spark_exchange
 from dagster_project.transform.dbt_project import DBT_EXECUTABLE, gongkai_dbt_project, require_manifest
 from dagster_project.transform.dbt_resource import GongkaiDbtCliResource, everything_selected_from_manifest
 
@@ -81,8 +81,6 @@ DBT_STAGE = "dbt"
 # keep their rows between builds and only rebuild what new loads touched, so a build under changed code, seeds or
 # reference data must rebuild them whole (dbt build --full-refresh) or they would mix old and new logic.
 DBT_CODE_STAGE = "dbt_code"
-# What defines the dbt stage besides the raw data: a change to any of these rebuilds.
-DBT_CODE_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 # Per raw family, the digest of its files in raw.load_files at the last successful build (selection.family_digests),
 # and that build's evaluation date: a build rebuilds only what the families and the date that moved since feed.
 FAMILY_STAGE_PREFIX = "dbt_source:"
@@ -91,10 +89,6 @@ AS_OF_STAGE = "dbt_as_of"
 # dbt fingerprint from then on (a hand-edited raw table gives other marts from the same raw files: what quality and
 # the publications are keyed by must move, and stay moved while the raw files do not)
 SUPERSEDED_STAGE = "dbt_superseded_outside"
-
-
-def dbt_code_digest() -> str:
-    return stage_state.tree_digest([DBT_PROJECT_DIR / p for p in DBT_CODE_PATHS if (DBT_PROJECT_DIR / p).exists()])
 
 
 def dbt_inputs_fingerprint() -> "str | None":

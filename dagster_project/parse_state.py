@@ -32,6 +32,7 @@ import sys
 import uuid
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 from dagster_project.paths import DBT_PROJECT_DIR, Settings, settings
 
@@ -47,6 +48,7 @@ DBT_CODE_PATHS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "prof
 # the same, by name, for its partial parse) and its own flags.
 ENV_VAR_CALL = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 DBT_FLAG_PREFIX = "DBT_"
+TEXT_SUFFIXES = (".sql", ".yml", ".yaml", ".md")  # where an env_var() call can be written
 
 
 def state_file(current: "Settings | None" = None, project_dir: Path = DBT_PROJECT_DIR) -> Path:
@@ -81,22 +83,26 @@ def keep(target_path: Path, current: "Settings | None" = None) -> bool:
     return True
 
 
-def dbt_code_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """Hash of the dbt project's files (path and bytes) in a stable order."""
+def dbt_code_digest(project_dir: Path = DBT_PROJECT_DIR,
+                    visit: "Callable[[Path, bytes], None] | None" = None) -> str:
+    """Hash of the dbt project's files (path and bytes) in a stable order (``stage_state.tree_digest``)."""
     from dagster_project.stage_state import tree_digest
 
-    return tree_digest([project_dir / p for p in DBT_CODE_PATHS if (project_dir / p).exists()])
+    return tree_digest([project_dir / p for p in DBT_CODE_PATHS if (project_dir / p).exists()], visit=visit)
 
 
 def prepared_inputs(env: "dict[str, str]", project_dir: Path = DBT_PROJECT_DIR) -> str:
     """What a ``dbt parse`` run with ``env`` in ``project_dir`` depends on, as one digest: the project's files, the
     values of the environment variables they name in ``env_var()`` and of dbt's own ``DBT_*`` flags, dbt's and the
-    adapters' versions, and the interpreter. Other settings (the raw root, the output root) are not read by dbt."""
-    read = set()
-    for root in (project_dir / p for p in DBT_CODE_PATHS):
-        for path in [root] if root.is_file() else (root.rglob("*") if root.is_dir() else []):
-            if path.suffix in (".sql", ".yml", ".yaml", ".md") and path.is_file():
-                read.update(ENV_VAR_CALL.findall(path.read_text(encoding="utf-8", errors="replace")))
+    adapters' versions, and the interpreter. Other settings (the raw root, the output root) are not read by dbt.
+    The files are read once: the names are found in the bytes the digest hashes."""
+    read: set[str] = set()
+
+    def names(path: Path, data: bytes) -> None:
+        if path.suffix in TEXT_SUFFIXES:
+            read.update(ENV_VAR_CALL.findall(data.decode("utf-8", errors="replace")))
+
+    code = dbt_code_digest(project_dir, visit=names)
     versions = []
     for package in ("dbt-core", "dbt-duckdb", "dbt-spark"):
         try:
@@ -104,7 +110,7 @@ def prepared_inputs(env: "dict[str, str]", project_dir: Path = DBT_PROJECT_DIR) 
         except metadata.PackageNotFoundError:
             versions.append(f"{package}=-")
     settings_read = sorted(f"{k}={v}" for k, v in env.items() if k in read or k.startswith(DBT_FLAG_PREFIX))
-    parts = [dbt_code_digest(project_dir), str(project_dir.resolve()), sys.executable, *versions, *settings_read]
+    parts = [code, str(project_dir.resolve()), sys.executable, *versions, *settings_read]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 

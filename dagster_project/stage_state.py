@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import duckdb
 
@@ -24,16 +24,21 @@ CREATE TABLE IF NOT EXISTS raw.stage_state (
 """
 
 
-def tree_digest(paths: Iterable[Path], suffixes: tuple[str, ...] = ()) -> str:
-    """Hash of every file (path and bytes) below the given files/folders, in a stable order."""
+def tree_digest(paths: Iterable[Path], suffixes: tuple[str, ...] = (),
+                visit: "Callable[[Path, bytes], None] | None" = None) -> str:
+    """Hash of every file (path and bytes) below the given files/folders, in a stable order. ``visit(path, data)``
+    sees each file's bytes as they are hashed, for a caller that reads something else from the same files."""
     digest = hashlib.sha256()
     for root in paths:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for path in files:
             if suffixes and path.suffix not in suffixes:
                 continue
+            data = path.read_bytes()
             digest.update(str(path.relative_to(root.parent)).encode("utf-8"))
-            digest.update(path.read_bytes())
+            digest.update(data)
+            if visit is not None:
+                visit(path, data)
     return digest.hexdigest()
 
 

@@ -53,7 +53,8 @@ def test_tree_digest_sees_content_and_names(tmp_path):
 
 def test_incremental_dbt_models_are_rebuilt_whole_when_the_code_changed_or_when_asked(gongkai_env, monkeypatch):
     """Incremental models keep rows between builds: a build under other dbt code (or seeds) must be a full refresh."""
-    from dagster_project.transform.assets import DBT_CODE_STAGE, dbt_code_digest, needs_full_refresh
+    from dagster_project.parse_state import dbt_code_digest
+    from dagster_project.transform.assets import DBT_CODE_STAGE, needs_full_refresh
 
     digest = dbt_code_digest()
     assert needs_full_refresh(digest)  # no warehouse yet: a first build

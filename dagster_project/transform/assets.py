@@ -30,7 +30,6 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from dagster_project import parse_state, partitions, stage_state
-from dagster_project.parse_state import dbt_code_digest  # what defines the dbt stage besides the raw data
 from dagster_project.paths import DBT_PROJECT_DIR, dbt_unit_tests_in_whole_builds, settings
 from dagster_project.resources import DUCKDB_POOL
 from dagster_project.ingest.framework import FAMILY_TABLES
@@ -98,7 +97,7 @@ def dbt_inputs_fingerprint() -> "str | None":
         return None
     con = duckdb.connect(str(current.warehouse))
     try:
-        return stage_state.stage_fingerprint(con, dbt_code_digest(), current.as_of)
+        return stage_state.stage_fingerprint(con, parse_state.dbt_code_digest(), current.as_of)
     except duckdb.CatalogException:  # no raw.load_files yet: never ingested
         return None
     finally:
@@ -193,7 +192,7 @@ def gongkai_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
     # whole: every asset of the full definition selected. Not ``context.assets_def.keys``: in a subset run (the UI,
     # ``--select``) that is the subset itself, so a subset looked whole and recorded every family as built.
     whole_project = selects_every_dbt_asset(context)
-    code_digest = dbt_code_digest()
+    code_digest = parse_state.dbt_code_digest()
     full_refresh = needs_full_refresh(code_digest)
     manifest = json.loads(Path(require_manifest()).read_text(encoding="utf-8"))
     test_ids = {key: uid for key, uid in carried_checks.spec_test_ids(context.assets_def.check_specs).items()
@@ -334,7 +333,8 @@ def record_whole_build() -> None:
     state = read_build_state()
     # built outside the dbt asset: any relation may have changed (generations.py)
     _begin_build(generations.relation_names(json.loads(Path(require_manifest()).read_text(encoding="utf-8"))))
-    _finish_build(None, dict(value=dbt_inputs_fingerprint(), code_digest=dbt_code_digest(),  # None: every relation's
+    # None as the invocation: every relation's
+    _finish_build(None, dict(value=dbt_inputs_fingerprint(), code_digest=parse_state.dbt_code_digest(),
                              families=state.current_families, as_of=settings().as_of.isoformat()))
 
 
@@ -506,7 +506,7 @@ def _build_on_spark(context: AssetExecutionContext, dbt: DbtCliResource, current
         f"{len(exported)} raw tables exported as Parquet to {current.spark_exchange_dir} for target {current.dbt_target}; "
         f"not built on Spark (not portable yet): {', '.join(not_portable) or 'none'}")
     # spark_local / spark keep their tables between runs: the incremental models need the same full-refresh rule
-    code_digest, code_stage = dbt_code_digest(), f"{DBT_CODE_STAGE}:{current.dbt_target}"
+    code_digest, code_stage = parse_state.dbt_code_digest(), f"{DBT_CODE_STAGE}:{current.dbt_target}"
     args = ["build", "--target", current.dbt_target]
     if needs_full_refresh(code_digest, code_stage):
         args.append("--full-refresh")
